@@ -1,0 +1,70 @@
+// Abortable waiting. Every long wait in mvm goes through here so that an AbortSignal ends it at once.
+import { MvmError } from './errors.js';
+
+export function abortError(signal?: AbortSignal): MvmError {
+  const reason = signal?.reason;
+  return new MvmError('ABORTED', reason instanceof Error ? reason.message : 'operation aborted', {
+    cause: reason,
+  });
+}
+
+/** Resolves after `ms`, or rejects with an ABORTED error as soon as `signal` aborts. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) return Promise.reject(abortError(signal));
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(abortError(signal));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** Like sleep, but resolves `false` instead of rejecting when aborted. */
+export async function sleepUnlessAborted(ms: number, signal?: AbortSignal): Promise<boolean> {
+  try {
+    await sleep(ms, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Waits for `wake` to be called, `ms` to pass, or `signal` to abort, whichever comes first. */
+export class Waker {
+  private waiters: Array<() => void> = [];
+  private pending = false;
+
+  /** Wakes the current waiter, or the next one if nobody waits yet. */
+  wake(): void {
+    if (this.waiters.length === 0) {
+      this.pending = true;
+      return;
+    }
+    const ws = this.waiters;
+    this.waiters = [];
+    for (const w of ws) w();
+  }
+
+  wait(ms: number, signal?: AbortSignal): Promise<void> {
+    if (this.pending || signal?.aborted) {
+      this.pending = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        this.waiters = this.waiters.filter((w) => w !== done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal?.addEventListener('abort', done, { once: true });
+      this.waiters.push(done);
+    });
+  }
+}
