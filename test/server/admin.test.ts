@@ -3,8 +3,7 @@
 import t from 'tap';
 import type { Factory, Job, JobListEntryResultsPage, Target, User } from '../../shared/api/types.js';
 import { startConformanceProxy } from '../helpers/conformance-proxy.js';
-import { startServer } from '../helpers/server.js';
-import { lease } from './scripted.js';
+import { leaseJob, startServer } from '../helpers/server.js';
 
 t.test('targets, factories, users and job listings', async (t) => {
   const srv = await startServer(t);
@@ -34,17 +33,17 @@ t.test('targets, factories, users and job listings', async (t) => {
   const factoryToken = await srv.createFactory('lab');
   const factory = srv.client(factoryToken, proxy.url);
   t.same(await factory.get('/0/factory/ping'), { ok: true });
-  t.same(await lease(factory, [bitaxe]), null, 'jobs run on the resolved target, not the redirecting one');
-  t.same(await lease(factory, [gamma]), { job: ids[0], target: gamma });
+  t.same(await leaseJob(factory, [bitaxe]), null, 'jobs run on the resolved target, not the redirecting one');
+  t.same(await leaseJob(factory, [gamma]), { job: ids[0], target: gamma });
   const fid = (await admin.get<Factory[]>('/0/admin/factories'))[0].id;
   await admin.post(`/0/admin/factory/${fid}/disable`);
   t.match(await admin.get<Factory[]>('/0/admin/factories'), [{ name: 'lab', enable: false, last_ping: String }]);
-  t.same(await lease(factory, [gamma]), null, 'a disabled factory gets no lease');
+  t.same(await leaseJob(factory, [gamma]), null, 'a disabled factory gets no lease');
   await admin.post(`/0/admin/factory/${fid}/enable`, { hold_workers: false });
   await admin.post('/0/control/hold');
-  t.same(await lease(factory, [gamma]), null, 'no leases while the server is on hold');
+  t.same(await leaseJob(factory, [gamma]), null, 'no leases while the server is on hold');
   await admin.post('/0/control/resume');
-  t.match(await lease(factory, [gamma]), { target: gamma });
+  t.match(await leaseJob(factory, [gamma]), { target: gamma });
 
   const page1 = await alice.get<JobListEntryResultsPage>('/1/jobs', { query: { limit: 2 } });
   t.same(page1.items.map((j) => j.id), ids.slice(0, 2));

@@ -4,8 +4,7 @@ import t from 'tap';
 import { request } from 'undici';
 import type { ApiErrorBody } from '../../shared/api/types.js';
 import { startConformanceProxy } from '../helpers/conformance-proxy.js';
-import { startServer } from '../helpers/server.js';
-import { startWorker } from './scripted.js';
+import { startScriptedWorker, startServer } from '../helpers/server.js';
 
 const responseViolations = (v: string[]) => v.filter((x) => / response:|status \d+ (not in the spec|must have no body|content-type)/.test(x));
 
@@ -19,9 +18,9 @@ t.test('auth: 401 and 403 as buildomat answers them', async (t) => {
   const fa = await srv.createFactory('lab-a');
   const fb = await srv.createFactory('lab-b');
   const job = await srv.submitJob(alice, { target: 'bitaxe' });
-  const w = await startWorker(srv, srv.client(fa, proxy.url), target, proxy.url);
+  const w = await startScriptedWorker(srv, srv.client(fa, proxy.url), target, proxy.url);
   t.equal((await w.ping(5000)).job?.id, job);
-  const other = await startWorker(srv, srv.client(fa, proxy.url), target, proxy.url);
+  const other = await startScriptedWorker(srv, srv.client(fa, proxy.url), target, proxy.url);
 
   async function call(method: string, path: string, auth: string | undefined, body?: unknown) {
     const headers: Record<string, string> = {};

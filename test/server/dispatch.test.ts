@@ -5,8 +5,7 @@ import { performance } from 'node:perf_hooks';
 import t from 'tap';
 import type { WorkerPingResult } from '../../shared/api/types.js';
 import { startConformanceProxy } from '../helpers/conformance-proxy.js';
-import { startServer } from '../helpers/server.js';
-import { lease, startWorker } from './scripted.js';
+import { leaseJob, startScriptedWorker, startServer } from '../helpers/server.js';
 
 const ROUNDS = 20;
 
@@ -31,20 +30,20 @@ t.test('dispatch happens on events, not on the tick', async (t) => {
     const submitToLease: number[] = [];
     for (let i = 0; i < ROUNDS; i++) {
       // A factory waits for work; a job arrives; the lease comes back at once.
-      const leased = lease(factory, [target], 30_000);
+      const leased = leaseJob(factory, [target], 30_000);
       let t0 = performance.now();
       const id = await srv.submitJob(userToken, { target: 'bitaxe', name: `lease-${i}` });
       const l = await leased;
       submitToLease.push(performance.now() - t0);
       t.equal(l?.job, id);
       // A ready worker waits in its ping; the job is assigned the moment the worker is free.
-      const w = await startWorker(srv, factory, target, base, { job: id });
+      const w = await startScriptedWorker(srv, factory, target, base, { job: id });
       const first = await w.ping(30_000);
       t.equal(first.job?.id, id, 'the leased job goes to the worker made for it');
       await w.api.post(`/0/worker/job/${id}/complete`, { failed: false });
       await direct.delete(`/0/factory/worker/${w.id}`);
 
-      const w2 = await startWorker(srv, factory, target, base);
+      const w2 = await startScriptedWorker(srv, factory, target, base);
       const held = w2.api.get<WorkerPingResult>('/0/worker/ping', { query: { wait_ms: 30_000 } });
       t0 = performance.now();
       const id2 = await srv.submitJob(userToken, { target: 'bitaxe', name: `ping-${i}` });

@@ -85,7 +85,7 @@ t.test('lease → create → associate → bootstrap → ping → append → out
   t.equal(await factory.delete<boolean>(`/0/factory/worker/${w.id}`), true);
   t.same(await factory.get(`/0/factory/worker/${w.id}`), { worker: null });
   t.same(await factory.get('/0/factory/workers'), []);
-  await t.rejects(worker.get('/0/worker/ping'), { status: 401 }, 'a deleted worker token is dead');
+  await t.rejects(worker.get('/0/worker/ping'), { status: 401, message: /invalid token/ }, 'a deleted worker token is dead');
 
   const job = await user.get<Job>(`/0/job/${jobId}`);
   t.match(job, { state: 'completed', cancelled: false, target: 'bitaxe', target_real: 'bitaxe', tags: { commit: 'abc123' } });
