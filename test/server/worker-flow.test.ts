@@ -37,6 +37,8 @@ t.test('lease → create → associate → bootstrap → ping → append → out
   await factory.patch(`/0/factory/worker/${w.id}`, { private: 'bench-1/01INSTANCE' });
   await factory.patch(`/0/factory/worker/${w.id}`, { private: 'bench-1/01INSTANCE' }); // same again is fine
 
+  const consoleLine = (payload: string) => factory.post<{ retry: boolean }>(`/0/factory/worker/${w.id}/append`, { stream: 'console', time: new Date().toISOString(), payload });
+  t.equal((await consoleLine('power on')).retry, true, 'console output before the worker has a job: retry');
   const anon = srv.client(undefined, proxy.url);
   const token = newToken();
   t.equal((await anon.post<{ id: string }>('/0/worker/bootstrap', { bootstrap: w.bootstrap, token })).id, w.id);
@@ -44,17 +46,18 @@ t.test('lease → create → associate → bootstrap → ping → append → out
   const worker = srv.client(token, proxy.url);
 
   let ping = await worker.get<WorkerPingResult>('/0/worker/ping');
-  t.equal(ping.job ?? null, null, 'no job before the flush');
-  t.equal((await factory.post<{ retry: boolean }>(`/0/factory/worker/${w.id}/append`, { stream: 'console', time: new Date().toISOString(), payload: 'booting' })).retry, true, 'console output without a job: retry');
+  t.equal(ping.job ?? null, null, 'no job in the ping before the flush');
+  t.equal((await consoleLine('power on')).retry, false, 'the job is assigned: the retried console output lands in it');
+  t.equal((await consoleLine('booted')).retry, false);
+  const held = worker.get<WorkerPingResult>('/0/worker/ping', { query: { wait_ms: 10_000 } });
   await factory.post(`/0/factory/worker/${w.id}/flush`);
-  ping = await worker.get<WorkerPingResult>('/0/worker/ping', { query: { wait_ms: 5000 } });
+  ping = await held;
   t.equal(ping.poweroff, false);
   t.equal(ping.job?.id, jobId, 'the job arrives after the flush');
   t.same(ping.job?.tasks.map((x) => [x.id, x.name, x.workdir]), [[0, 'flash', '/work'], [1, 'test', '/work/t']]);
   t.same(ping.job?.output_rules[1], { rule: '/var/log/*.log', ignore: false, size_change_ok: true, require_match: false });
   t.match(ping.factory_info, { name: 'lab', private: 'bench-1/01INSTANCE' });
   t.equal((await factory.get<FactoryWorkerResult>(`/0/factory/worker/${w.id}`)).worker?.online, true);
-  t.equal((await factory.post<{ retry: boolean }>(`/0/factory/worker/${w.id}/append`, { stream: 'console', time: new Date().toISOString(), payload: 'booted' })).retry, false);
 
   const now = () => new Date().toISOString();
   await worker.post(`/1/worker/job/${jobId}/append`, [
@@ -94,8 +97,9 @@ t.test('lease → create → associate → bootstrap → ping → append → out
   t.ok(job.times?.submit && job.times.assigned && job.times.complete, 'times recorded');
   const evs = await user.get<JobEvent[]>(`/0/jobs/${jobId}/events`);
   t.same(evs.map((e) => e.seq), evs.map((_, i) => i + 1), 'event seq numbers from 1');
-  t.same(evs.map((e) => e.stream), ['control', 'console', 'task', 'stdout', 'stderr']);
-  t.same((await user.get<JobEvent[]>(`/0/jobs/${jobId}/events`, { query: { minseq: 4 } })).map((e) => e.seq), [4, 5]);
+  t.same(evs.map((e) => e.stream), ['control', 'console', 'console', 'task', 'stdout', 'stderr']);
+  t.same(evs.filter((e) => e.stream === 'console').map((e) => e.payload), ['power on', 'booted']);
+  t.same((await user.get<JobEvent[]>(`/0/jobs/${jobId}/events`, { query: { minseq: 5 } })).map((e) => e.seq), [5, 6]);
   const outs = await user.get<JobOutput[]>(`/0/jobs/${jobId}/outputs`);
   t.match(outs, [{ path: '/work/output/report.txt', size: 14 }]);
   const body = await user.raw('GET', `/0/jobs/${jobId}/outputs/${outs[0].id}`);
