@@ -11,8 +11,10 @@ t.test('lease → create → associate → bootstrap → ping → append → out
   const proxy = await startConformanceProxy(srv.url);
   t.teardown(() => proxy.close());
   const targetId = await srv.createTarget('bitaxe');
-  const user = srv.client(await srv.createUser('alice'), proxy.url);
-  const factory = srv.client(await srv.createFactory('lab'), proxy.url);
+  const userToken = await srv.createUser('alice');
+  const factoryToken = await srv.createFactory('lab');
+  const user = srv.client(userToken, proxy.url);
+  const factory = srv.client(factoryToken, proxy.url);
 
   const jobId = (
     await user.post<{ id: string }>('/0/jobs', {
@@ -77,6 +79,7 @@ t.test('lease → create → associate → bootstrap → ping → append → out
   for (let i = 0; !res.complete && i < 100; i++) res = await worker.post(`/1/worker/job/${jobId}/output`, commit);
   t.same(res, { complete: true });
   t.same(await worker.post(`/1/worker/job/${jobId}/output`, commit), { complete: true }, 'commit is idempotent');
+  await t.rejects(worker.post(`/1/worker/job/${jobId}/output`, { ...commit, path: '/work/output/other.txt' }), { status: 400, message: /already stored "\/work\/output\/report.txt"/ }, 'a commit_id names one output');
   await worker.post(`/0/worker/job/${jobId}/task/1/complete`, { failed: false });
   await worker.post(`/0/worker/job/${jobId}/complete`, { failed: false });
   await worker.post(`/0/worker/job/${jobId}/complete`, { failed: false }); // a retry is harmless
@@ -108,6 +111,10 @@ t.test('lease → create → associate → bootstrap → ping → append → out
   t.equal(part.status, 206);
   t.equal(await text(part.body), 'output');
 
+  const secrets = [srv.adminToken, userToken, factoryToken, token, w.bootstrap];
+  const logs = srv.proc.stderr.join('\n');
+  t.ok(logs.length > 0, 'the server logged');
+  t.notOk(secrets.some((s) => logs.includes(s)), 'no token or bootstrap string appears in the server log');
   t.same(proxy.violations, [], 'every exchange conforms to the buildomat spec');
 });
 
