@@ -30,6 +30,7 @@ t.test('lease → create → associate → bootstrap → ping → append → out
   ).id;
   t.equal((await user.get<Job>(`/0/job/${jobId}`)).state, 'queued');
 
+  t.same(await factory.get('/0/factory/ping'), { ok: true });
   const lease = await factory.post<FactoryLeaseResult>('/0/factory/lease', { supported_targets: [targetId] });
   t.same(lease.lease, { job: jobId, target: targetId }, 'the queued job is leased at once');
   t.equal(await factory.post<boolean>(`/0/factory/lease/${jobId}`), true, 'lease renewal');
@@ -115,6 +116,15 @@ t.test('lease → create → associate → bootstrap → ping → append → out
   const logs = srv.proc.stderr.join('\n');
   t.ok(logs.length > 0, 'the server logged');
   t.notOk(secrets.some((s) => logs.includes(s)), 'no token or bootstrap string appears in the server log');
+  const seen = proxy.seen();
+  const wanted = [
+    'factory_ping', 'factory_lease', 'factory_lease_renew', 'factory_worker_create', 'factory_worker_associate',
+    'factory_worker_get', 'factory_workers', 'factory_worker_destroy', 'factory_worker_append', 'factory_worker_flush',
+    'worker_bootstrap', 'worker_ping', 'worker_job_append', 'worker_task_append', 'worker_task_complete',
+    'worker_job_quota', 'worker_job_upload_chunk', 'worker_job_add_output', 'worker_job_complete',
+    'job_submit', 'job_get', 'job_events_get', 'job_outputs_get', 'job_output_download',
+  ];
+  t.same(wanted.filter((op) => !seen.has(op)), [], 'every factory and worker operation was exercised');
   t.same(proxy.violations, [], 'every exchange conforms to the buildomat spec');
 });
 
