@@ -52,6 +52,7 @@ t.test('lease expiry: another factory gets the job once the lease lapses', async
   const id = await s.submit();
   t.same(await leaseJob(s.factory, [s.target]), { job: id, target: s.target });
   t.equal(await leaseJob(other, [s.target]), null, 'held by the first factory');
+  t.equal(await leaseJob(s.factory, [s.target]), null, 'not handed out twice, even to its holder');
   t.equal(await s.factory.post<boolean>(`/0/factory/lease/${id}`), true, 'the holder may renew');
   t.equal(await other.post<boolean>(`/0/factory/lease/${id}`), false, 'another factory may not');
   // The long-poll returns as soon as the lease lapses and the job can be leased again.
