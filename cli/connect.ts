@@ -64,7 +64,7 @@ export function explain(err: unknown, conn: Connection, ctx: ErrorContext = {}):
     });
   }
   if (err.status === 409) {
-    return new MvmError('CONFLICT', `the server refused${doing}${serverMsg || ': conflict'}`, {
+    return new MvmError('CONFLICT', `${ctx.doing ? `cannot ${ctx.doing}` : 'the server refused'}${serverMsg || ': conflict'}`, {
       cause: err,
       hint: err.hint,
     });

@@ -24,6 +24,8 @@ export interface FollowOptions {
   /** Called when a transient failure is retried. */
   onRetry?: (err: unknown, attempt: number, delayMs: number) => void;
   now?: () => number;
+  /** Injected for tests; defaults to an abortable sleep. */
+  pause?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
 export interface FollowResult {
@@ -36,9 +38,14 @@ export interface FollowResult {
 /** Transient failures (server restarting, network blip) are retried for about a minute. */
 const RETRY = { attempts: 10, baseMs: 250, maxMs: 8_000 };
 
+/** An empty answer that took at least this long (or half the wait asked for) was held by the server. */
+const HELD_MS = 1_000;
+
 export async function followEvents(opts: FollowOptions): Promise<FollowResult> {
   const { client, job: jobId, signal } = opts;
-  const waitMs = opts.waitMs ?? 2_000;
+  // The embedded server also answers as soon as the job ends, so a long hold costs nothing.
+  const waitMs = opts.waitMs ?? 20_000;
+  const pause = opts.pause ?? sleep;
   const pollMs = opts.pollMs ?? 1_000;
   const now = opts.now ?? Date.now;
   const again = <T>(fn: () => Promise<T>) => retry(fn, { ...RETRY, signal, onRetry: opts.onRetry });
@@ -51,9 +58,7 @@ export async function followEvents(opts: FollowOptions): Promise<FollowResult> {
     // Once the job has finished, drain what is left without holding requests.
     const draining = isFinished(job) || !opts.follow;
     const asked = now();
-    const events = await again(() =>
-      client.events(jobId, next, { waitMs: draining || serverWaits === false ? undefined : waitMs, signal }),
-    );
+    const events = await again(() => client.events(jobId, next, { waitMs: draining ? undefined : waitMs, signal }));
     const elapsed = now() - asked;
     for (const e of events) {
       if (e.seq < next) continue;
@@ -66,11 +71,10 @@ export async function followEvents(opts: FollowOptions): Promise<FollowResult> {
       continue;
     }
     job = await again(() => client.getJob(jobId, signal));
-    if (isFinished(job)) continue;
-    if (events.length === 0 && serverWaits === undefined) {
-      // An empty answer that came back well before the wait asked for: the server does not hold.
-      serverWaits = elapsed >= waitMs / 2;
-    }
-    if (serverWaits === false) await sleep(events.length === 0 ? pollMs : Math.min(250, pollMs), signal);
+    if (isFinished(job) || events.length > 0) continue;
+    // Nothing new and the answer came back at once: this server does not hold requests, so pause
+    // before asking again. (Decided on every empty answer, so a wrong guess cannot make a busy loop.)
+    serverWaits = elapsed >= Math.min(waitMs / 2, HELD_MS);
+    if (!serverWaits) await pause(pollMs, signal);
   }
 }
