@@ -69,7 +69,10 @@ export async function runJob(args: JobRunArgs, io: Io = processIo): Promise<void
   reportOutcome(job, io);
 }
 
-/** Prints events as they arrive (human lines or JSON lines) and returns the finished job. */
+/**
+ * Prints events as they arrive (human lines or JSON lines) and returns the finished job. Ctrl-C
+ * stops following (the job goes on) with a message that says how to pick it up again.
+ */
 export async function followJob(
   client: UserClient,
   conn: Connection,
@@ -77,16 +80,31 @@ export async function followJob(
   io: Io,
   opts: { json: boolean; follow: boolean },
 ): Promise<Job> {
-  const r = await explained(conn, { job: jobId, doing: 'follow the job' }, () =>
-    followEvents({
-      client,
-      job: jobId,
-      follow: opts.follow,
-      onEvent: (e) => io.out(opts.json ? eventJson(e) : formatEvent(e, { color: io.tty })),
-      onRetry: (err, attempt) => io.note(`mvm: retrying (${attempt}) after: ${describeError(explain(err, conn))}`),
-    }),
-  );
-  return r.job;
+  const stop = new AbortController();
+  const onSigint = () => stop.abort();
+  process.once('SIGINT', onSigint);
+  try {
+    const r = await explained(conn, { job: jobId, doing: 'follow the job' }, () =>
+      followEvents({
+        client,
+        job: jobId,
+        follow: opts.follow,
+        signal: stop.signal,
+        onEvent: (e) => io.out(opts.json ? eventJson(e) : formatEvent(e, { color: io.tty })),
+        onRetry: (err, attempt) => io.note(`mvm: retrying (${attempt}) after: ${describeError(explain(err, conn))}`),
+      }),
+    );
+    return r.job;
+  } catch (err) {
+    if (stop.signal.aborted) {
+      throw new MvmError('ABORTED', `stopped following job ${jobId}; it goes on running on the server`, {
+        hint: `follow it again with \`mvm job log ${jobId} --follow\`, or stop it with \`mvm job cancel ${jobId}\``,
+      });
+    }
+    throw err;
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+  }
 }
 
 /** One line for the person and the exit status: 0 for a job that completed, 1 otherwise. */
