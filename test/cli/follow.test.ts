@@ -83,27 +83,26 @@ t.test('a holding server: each event is delivered as it is written, once, in ord
 t.test('a server that ignores wait_ms is polled about once per pollMs, not hammered', async (t) => {
   const s = fakeServer({ holds: false });
   const seen: string[] = [];
-  let polls = 0;
-  const follow = followEvents({
+  const pauses: number[] = [];
+  const r = await followEvents({
     client: s.client,
     job: 'J1',
     follow: true,
-    waitMs: 10_000,
-    pollMs: 20,
+    pollMs: 1_000,
     onEvent: (e) => seen.push(e.payload),
-    // Drive the job from the poll count, not from time.
-    now: () => {
-      polls++;
-      if (polls === 6) s.emit('a');
-      if (polls === 12) s.finish('failed');
-      return 0;
+    // Drive the job from the pauses, not from time.
+    pause: async (ms) => {
+      pauses.push(ms);
+      if (pauses.length === 3) s.emit('a');
+      if (pauses.length === 6) s.finish('failed');
     },
   });
-  const r = await follow;
   t.same(seen, ['a']);
   t.equal(r.job.state, 'failed');
   t.equal(r.serverWaits, false);
-  t.equal(s.calls.filter((c) => c.waitMs !== undefined).length, 1, 'wait_ms only asked until the server showed it ignores it');
+  t.ok(pauses.every((ms) => ms === 1_000), 'a one-second pause after every empty answer');
+  // Every request but the ones that returned an event or drained the finished job followed a pause.
+  t.ok(s.calls.length <= pauses.length + 3, `${s.calls.length} requests for ${pauses.length} pauses`);
 });
 
 t.test('without --follow: prints what exists and stops', async (t) => {

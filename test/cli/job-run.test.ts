@@ -3,31 +3,20 @@
 // of both passing through the conformance proxy, which checks it against the buildomat spec.
 import t from 'tap';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { projectPath } from '../../shared/paths.js';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Job, JobEvent, JobOutput, Target } from '../../shared/api/types.js';
-import { newToken } from '../../shared/ids.js';
 import { startConformanceProxy } from '../helpers/conformance-proxy.js';
 import { runMvm, startMvm, stopAllMvm } from '../helpers/mvm-process.js';
+import { startServer } from '../helpers/server.js';
 import { tempDir } from '../helpers/tmp.js';
 import { ScriptedWorker } from './scripted-worker.js';
 
-// Until the server branch is merged here, `mvm server` is a placeholder: say so rather than fail.
-if (!existsSync(projectPath('dist/server/run.js'))) {
-  t.plan(0, 'needs the embedded job server (branch server)');
-  process.exit(0);
-}
-
 const dir = tempDir(t, 'mvm-cli-');
-const adminToken = newToken(64);
-const server = startMvm(['server', '--data', join(dir, 'server'), '--listen', '127.0.0.1:0'], {
-  env: { MVM_ADMIN_TOKEN: adminToken, MVM_LOG_LEVEL: 'warn' },
-});
+const server = await startServer(t, { env: { MVM_LOG_LEVEL: 'warn' } });
+const adminToken = server.adminToken;
 t.teardown(() => stopAllMvm());
-const ready = await server.waitForLine(/mvm server listening on http:\/\/127\.0\.0\.1:\d+/, 30_000);
-const serverUrl = /(http:\/\/127\.0\.0\.1:\d+)/.exec(ready)![1];
-const proxy = await startConformanceProxy(serverUrl);
+const proxy = await startConformanceProxy(server.url);
 t.teardown(() => proxy.close());
 
 // No profile from the person running the tests may leak in.
@@ -235,5 +224,6 @@ t.test('every request and response conformed to the buildomat spec', async (t) =
 
 t.test('nothing is left running: every CLI process has exited', async (t) => {
   t.equal(await server.stop(), 0, 'the server stops cleanly');
+  // stopAllMvm stops and counts whatever is still running.
   t.equal(await stopAllMvm(), 0, 'no other mvm process was still running');
 });
