@@ -3,7 +3,7 @@
 // of both passing through the conformance proxy, which checks it against the buildomat spec.
 import t from 'tap';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Job, JobEvent, JobOutput, Target } from '../../shared/api/types.js';
 import { startConformanceProxy } from '../helpers/conformance-proxy.js';
@@ -204,6 +204,19 @@ t.test('bad inputs get clear messages and no token is ever printed', async (t) =
   const noTarget = await asUser(['job', 'run', '--target', 'no-such-target', '--script', script]);
   t.equal(noTarget.code, 1);
   t.match(noTarget.stderr, /mvm: error: .*no-such-target/);
+
+  // The profile: used when flags and environment leave the token open; refused when others can read it.
+  const profileFile = join(work, 'profile.toml');
+  writeFileSync(profileFile, `url = "${proxy.url}"\ntoken = "${userToken}"\n`, { mode: 0o644 });
+  chmodSync(profileFile, 0o644);
+  const open = await runMvm(['job', 'list'], { env: { ...baseEnv, MVM_URL: '', MVM_PROFILE: profileFile } });
+  t.equal(open.code, 1);
+  t.match(open.stderr, /holds a token but every user on this machine can read it/);
+  t.match(open.stderr, new RegExp(`hint: run: chmod 600 ${profileFile}`));
+  t.notOk(open.stderr.includes(userToken));
+  chmodSync(profileFile, 0o600);
+  const viaProfile = await runMvm(['job', 'list', '--json'], { env: { ...baseEnv, MVM_URL: '', MVM_PROFILE: profileFile } });
+  t.equal(viaProfile.code, 0, viaProfile.stderr);
 
   const badArgs = await asUser(['job', 'run', '--script', script, '--target', 'bitaxe', '--env', 'oops']);
   t.equal(badArgs.code, 2);
