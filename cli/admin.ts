@@ -2,11 +2,11 @@
 // here; the work is imported only when a command runs.
 import type { Argv, CommandModule } from 'yargs';
 import { withJson } from './command.js';
-import { withConnection } from './job.js';
+import { withConnection } from './options.js';
 
 const admin = <T>(y: Argv<T>) => withConnection(y, 'MVM_ADMIN_TOKEN');
 const nameArg = <T>(y: Argv<T>, what: string) =>
-  y.positional('name', { type: 'string', demandOption: true, describe: what }) as Argv<T & { name: string }>;
+  y.positional('name', { type: 'string', describe: what }) as Argv<T & { name: string }>;
 
 async function actions() {
   return import('./admin-actions.js');
@@ -63,7 +63,7 @@ const factory: CommandModule = {
         command: 'enable <factory>',
         describe: 'let a factory lease jobs again',
         builder: (y2) =>
-          admin(y2.positional('factory', { type: 'string', demandOption: true, describe: 'factory id or name' })).option(
+          admin(y2.positional('factory', { type: 'string', describe: 'factory id or name' })).option(
             'hold-workers',
             { type: 'boolean', default: false, describe: 'mark its new workers held' },
           ),
@@ -72,7 +72,7 @@ const factory: CommandModule = {
       .command({
         command: 'disable <factory>',
         describe: 'stop a factory from leasing jobs',
-        builder: (y2) => admin(y2.positional('factory', { type: 'string', demandOption: true, describe: 'factory id or name' })),
+        builder: (y2) => admin(y2.positional('factory', { type: 'string', describe: 'factory id or name' })),
         handler: async (args) => (await actions()).factorySetEnabled({ ...(args as object), enable: false } as never),
       })
       .demandCommand(1, 'name a factory command: create, list, enable, disable'),

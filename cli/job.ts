@@ -2,17 +2,11 @@
 // here; the work is imported only when a command runs.
 import type { Argv, CommandModule } from 'yargs';
 import { withJson } from './command.js';
-
-/** --url and --token, shared by `mvm job` and `mvm admin`. */
-export function withConnection<T>(y: Argv<T>, tokenEnv: string): Argv<T & { url: string | undefined; token: string | undefined }> {
-  return y
-    .option('url', { type: 'string', describe: 'job server URL (else MVM_URL, else the profile)' })
-    .option('token', { type: 'string', describe: `token (else ${tokenEnv}, else the profile)` });
-}
+import { withConnection } from './options.js';
 
 const user = <T>(y: Argv<T>) => withConnection(y, 'MVM_TOKEN');
 const jobArg = <T>(y: Argv<T>) =>
-  y.positional('job', { type: 'string', demandOption: true, describe: 'job id' }) as Argv<T & { job: string }>;
+  y.positional('job', { type: 'string', describe: 'job id' }) as Argv<T & { job: string }>;
 
 const run: CommandModule = {
   command: 'run',
