@@ -9,6 +9,8 @@ import { table, visible } from './format.js';
 import { processIo, type Io } from './io.js';
 import type { Connection } from './profile.js';
 
+const FACTORY_HINT = '`mvm admin factory list` shows the factories';
+
 interface JsonFlag {
   json?: boolean;
 }
@@ -96,7 +98,7 @@ async function findFactory(client: AdminClient, conn: Connection, key: string): 
   const factories: Factory[] = await explained(conn, { doing: 'list factories' }, () => client.listFactories());
   const f = factories.find((x) => x.id === key) ?? factories.find((x) => x.name === key);
   if (!f) {
-    throw new MvmError('NOT_FOUND', `no factory named or numbered "${key}"`, { hint: '`mvm admin factory list` shows them' });
+    throw new MvmError('NOT_FOUND', `no factory named or numbered "${key}"`, { hint: FACTORY_HINT });
   }
   return f.id;
 }
@@ -108,9 +110,9 @@ export async function factorySetEnabled(
   const { conn, client } = connectAdmin(args);
   const id = await findFactory(client, conn, args.factory);
   if (args.enable) {
-    await explained(conn, { doing: 'enable the factory' }, () => client.enableFactory(id, { holdWorkers: args['hold-workers'] }));
+    await explained(conn, { doing: 'enable the factory', hint: FACTORY_HINT }, () => client.enableFactory(id, { holdWorkers: args['hold-workers'] }));
   } else {
-    await explained(conn, { doing: 'disable the factory' }, () => client.disableFactory(id));
+    await explained(conn, { doing: 'disable the factory', hint: FACTORY_HINT }, () => client.disableFactory(id));
   }
   io.note(`mvm: factory ${args.factory} ${args.enable ? 'enabled' : 'disabled'}`);
 }

@@ -31,6 +31,8 @@ export interface ErrorContext {
   job?: string;
   /** What was being done, e.g. "cancel the job". */
   doing?: string;
+  /** What to do when the server refuses the request's content (4xx), e.g. which option to check. */
+  hint?: string;
 }
 
 /** Rewrites an API failure into an MvmError that says what to do; other errors pass through. */
@@ -67,6 +69,12 @@ export function explain(err: unknown, conn: Connection, ctx: ErrorContext = {}):
     return new MvmError('CONFLICT', `${ctx.doing ? `cannot ${ctx.doing}` : 'the server refused'}${serverMsg || ': conflict'}`, {
       cause: err,
       hint: err.hint,
+    });
+  }
+  if (err.status >= 400 && err.status < 500) {
+    return new MvmError('API_ERROR', `${ctx.doing ? `cannot ${ctx.doing}` : 'the server refused the request'}${serverMsg || `: ${err.status}`}`, {
+      cause: err,
+      hint: ctx.hint ?? err.hint ?? 'the server named what it refused; fix it and run again',
     });
   }
   return err;

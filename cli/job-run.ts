@@ -28,7 +28,11 @@ export async function runJob(args: JobRunArgs, io: Io = processIo): Promise<void
   const inputs = await planInputs(plan.inputs, maxBytes);
   plan.submit.inputs = inputs.map((i) => i.name);
 
-  const jobId = await explained(conn, { doing: 'submit the job' }, () => client.submitJob(plan.submit));
+  const submitting = {
+    doing: 'submit the job',
+    hint: 'check --target and the other options; `mvm admin target list` shows the targets',
+  };
+  const jobId = await explained(conn, submitting, () => client.submitJob(plan.submit));
   io.note(`mvm: submitted job ${jobId} (${plan.submit.name} on ${plan.submit.target})`);
 
   if (inputs.length) {
