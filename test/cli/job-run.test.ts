@@ -203,7 +203,8 @@ t.test('bad inputs get clear messages and no token is ever printed', async (t) =
 
   const noTarget = await asUser(['job', 'run', '--target', 'no-such-target', '--script', script]);
   t.equal(noTarget.code, 1);
-  t.match(noTarget.stderr, /mvm: error: .*no-such-target/);
+  t.match(noTarget.stderr, /mvm: error: cannot submit the job: .*no-such-target/);
+  t.match(noTarget.stderr, /hint: check --target/);
 
   // The profile: used when flags and environment leave the token open; refused when others can read it.
   const profileFile = join(work, 'profile.toml');
