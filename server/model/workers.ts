@@ -75,6 +75,7 @@ export function associateWorker(
 export function flushWorker(ctx: ServerContext, w: WorkerRow): void {
   if (w.waitForFlush && !w.flushed) {
     ctx.db.update(workers).set({ flushed: true }).where(eq(workers.id, w.id)).run();
+    ctx.bus.notify(`worker:${w.id}`);
     ctx.dispatch();
   }
 }
@@ -136,9 +137,11 @@ export function pingResult(ctx: ServerContext, workerId: string): WorkerPingResu
   const w = ctx.db.select().from(workers).where(eq(workers.id, workerId)).get()!;
   const f = ctx.db.select().from(factories).where(eq(factories.id, w.factory)).get();
   const j = w.job ? ctx.db.select().from(jobs).where(eq(jobs.id, w.job)).get() : undefined;
+  // Until a wait_for_flush worker is flushed, the factory may still be adding its boot output.
+  const held = w.waitForFlush && !w.flushed;
   return {
     poweroff: w.recycle || w.deleted,
-    job: j && !j.complete ? formatPingJob(ctx, j) : null,
+    job: j && !j.complete && !held ? formatPingJob(ctx, j) : null,
     factory_info: f ? { id: f.id, name: f.name, private: w.private } : null,
     factory_metadata: (w.metadata as FactoryMetadata | null) ?? null,
   };
