@@ -56,6 +56,8 @@ async function main(argv: string[]): Promise<number> {
     .wrap(Math.min(110, process.stdout.columns || 100))
     .fail((msg, err) => {
       if (err) throw err;
+      // yargs may report several problems with one command line; the first says enough.
+      if (usageError !== undefined) return;
       usageError = msg;
       process.stderr.write(`mvm: ${msg}\n  hint: run with --help for usage\n`);
     });

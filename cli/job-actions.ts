@@ -1,0 +1,59 @@
+// `mvm job list|show|log|cancel|outputs`: look at and act on jobs already submitted.
+import { connectUser, explained, type ConnectionFlags } from './connect.js';
+import { formatBytes, formatJob, formatJobList, formatOutputs, outcome } from './format.js';
+import { processIo, type Io } from './io.js';
+import { followJob, reportOutcome } from './job-run.js';
+import { downloadOutputs } from './outputs.js';
+
+interface JsonFlag {
+  json?: boolean;
+}
+
+export async function listJobs(args: ConnectionFlags & JsonFlag & { limit?: number }, io: Io = processIo): Promise<void> {
+  const { conn, client } = connectUser(args);
+  const jobs = await explained(conn, { doing: 'list jobs' }, () => client.listJobs({ max: args.limit, recentFirst: true }));
+  io.out(args.json ? JSON.stringify(jobs, null, 2) : formatJobList(jobs));
+}
+
+export async function showJob(args: ConnectionFlags & JsonFlag & { job: string }, io: Io = processIo): Promise<void> {
+  const { conn, client } = connectUser(args);
+  const job = await explained(conn, { job: args.job }, () => client.getJob(args.job));
+  io.out(args.json ? JSON.stringify(job, null, 2) : formatJob(job));
+}
+
+export async function jobLog(
+  args: ConnectionFlags & JsonFlag & { job: string; follow?: boolean },
+  io: Io = processIo,
+): Promise<void> {
+  const { conn, client } = connectUser(args);
+  const job = await followJob(client, conn, args.job, io, { json: Boolean(args.json), follow: Boolean(args.follow) });
+  // Following to the end reports the outcome and exits like `job run --wait`; a snapshot just says where it is.
+  if (args.follow) reportOutcome(job, io);
+  else io.note(`mvm: job ${job.id} is ${outcome(job)}`);
+}
+
+export async function cancelJob(args: ConnectionFlags & { job: string }, io: Io = processIo): Promise<void> {
+  const { conn, client } = connectUser(args);
+  await explained(conn, { job: args.job, doing: 'cancel the job' }, () => client.cancel(args.job));
+  io.note(`mvm: cancellation of job ${args.job} requested`);
+}
+
+export async function jobOutputs(
+  args: ConnectionFlags & JsonFlag & { job: string; download?: string },
+  io: Io = processIo,
+): Promise<void> {
+  const { conn, client } = connectUser(args);
+  const outputs = await explained(conn, { job: args.job, doing: 'list the outputs' }, () => client.outputs(args.job));
+  if (args.download) {
+    const files = await explained(conn, { job: args.job, doing: 'download the outputs' }, () =>
+      downloadOutputs(client, args.job, args.download!, {
+        outputs,
+        onFile: (d) => io.note(`mvm: output ${d.path} -> ${d.file} (${formatBytes(d.size)})`),
+      }),
+    );
+    if (args.json) io.out(JSON.stringify(files, null, 2));
+    else io.note(`mvm: downloaded ${files.length} output${files.length === 1 ? '' : 's'} into ${args.download}`);
+    return;
+  }
+  io.out(args.json ? JSON.stringify(outputs, null, 2) : formatOutputs(outputs));
+}
