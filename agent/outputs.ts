@@ -47,6 +47,8 @@ export async function scanOutputs(rules: OutputRule[], paths: WorkPaths): Promis
         if (!st.isFile()) continue;
         size = st.size;
       } catch (err) {
+        // A literal rule naming a file that is not there simply matches nothing.
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
         problems.push(`output ${jobPath}: ${(err as Error).message}`);
         continue;
       }

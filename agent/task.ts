@@ -59,6 +59,10 @@ export async function runTask(spec: TaskSpec, opts: TaskRunOptions): Promise<Tas
     cleanup: false,
     ...(asRoot && spec.uid !== undefined ? { uid: spec.uid, gid: spec.gid } : {}),
   });
+  const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => {
+    sub.once('exit', (code, signal) => resolve([code, signal]));
+    sub.once('error', () => resolve([127, null]));
+  });
   const pgid = sub.pid;
   if (pgid === undefined) {
     const r = await sub;
@@ -82,7 +86,9 @@ export async function runTask(spec: TaskSpec, opts: TaskRunOptions): Promise<Tas
   if (opts.signal.aborted) onAbort();
   else opts.signal.addEventListener('abort', onAbort, { once: true });
 
-  const result = await sub;
+  // The script's own exit, not execa's result: that one also waits for the pipes to close, which
+  // a process the script left behind may hold open.
+  const [code, sigName] = await exited;
   const durationMs = Math.round(performance.now() - start);
   opts.signal.removeEventListener('abort', onAbort);
 
@@ -104,8 +110,9 @@ export async function runTask(spec: TaskSpec, opts: TaskRunOptions): Promise<Tas
   clearTimeout(timer);
   clearRunningTask(opts.agentDir);
 
-  const sig = result.signal ?? undefined;
-  const exitCode = result.exitCode ?? (sig ? 128 + (SIGNALS[sig] ?? 0) : 255);
+  await sub.catch(() => undefined);
+  const sig = sigName ?? undefined;
+  const exitCode = code ?? (sig ? 128 + (SIGNALS[sig] ?? 0) : 255);
   if (sig) opts.onNote(`exec warning: task terminated by signal ${sig}`);
   log.debug({ exitCode, signal: sig, durationMs }, 'task exited');
   return { exitCode, signal: sig, durationMs, stopped };
