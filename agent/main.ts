@@ -18,6 +18,7 @@ export interface AgentArgs {
   testbed?: string;
   grace: string;
   busyPing: string;
+  spoolMemory: number;
 }
 
 function duration(name: string, text: string): number {
@@ -84,6 +85,7 @@ export async function agentMain(args: AgentArgs): Promise<void> {
       force: shutdown.force,
       graceMs,
       busyPingMs,
+      spoolMemoryBytes: args.spoolMemory,
       pathPrefix: [mvmShim(workdir)],
     });
     log.info({ ...result }, 'agent exiting');

@@ -30,6 +30,7 @@ export interface AgentOptions {
   idlePingMs?: number;
   busyPingMs?: number;
   cleanupMs?: number;
+  spoolMemoryBytes?: number;
   pathPrefix?: string[];
   /** Called when the phase changes (tests, logs). */
   onPhase?: (phase: AgentPhase) => void;
@@ -115,6 +116,7 @@ export async function runAgent(o: AgentOptions): Promise<AgentResult> {
       force: o.force,
       graceMs: o.graceMs ?? 10_000,
       cleanupMs: o.cleanupMs,
+      spoolMemoryBytes: o.spoolMemoryBytes,
       pathPrefix: o.pathPrefix,
     });
     enter('done');
