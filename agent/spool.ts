@@ -9,12 +9,15 @@ import { MvmError } from '../shared/errors.js';
 
 export type AgentEvent = WorkerAppendJobOrTask;
 
+/** Enough for thousands of events — far more than one batch — while keeping the agent small. */
+export const DEFAULT_SPOOL_MEMORY = 2 * 1024 * 1024;
+
 export interface SpoolOptions {
   /** Memory for queued events, bytes (approximate); half for the head, half for the tail. */
   memoryBytes?: number;
 }
 
-const READ_BLOCK = 1024 * 1024;
+const READ_BLOCK = 256 * 1024;
 
 function sizeOf(ev: AgentEvent): number {
   // UTF-16 length is close enough for a budget; the constant covers the object and its strings.
@@ -32,6 +35,7 @@ export class EventSpool {
   private writePos = 0;
   private onDisk = 0;
   private readonly halfBudget: number;
+  private readBuf: Buffer | undefined;
   /** Events written to the spool file since creation (for tests and metrics). */
   spilled = 0;
 
@@ -39,7 +43,7 @@ export class EventSpool {
     private readonly file: string,
     opts: SpoolOptions = {},
   ) {
-    this.halfBudget = Math.max(4096, Math.floor((opts.memoryBytes ?? 8 * 1024 * 1024) / 2));
+    this.halfBudget = Math.max(4096, Math.floor((opts.memoryBytes ?? DEFAULT_SPOOL_MEMORY) / 2));
   }
 
   get length(): number {
@@ -144,7 +148,7 @@ export class EventSpool {
 
   private readFromDisk(): void {
     const fd = this.fd!;
-    const buf = Buffer.allocUnsafe(READ_BLOCK);
+    const buf = (this.readBuf ??= Buffer.allocUnsafe(READ_BLOCK));
     this.head = [];
     this.headStart = 0;
     this.headBytes = 0;

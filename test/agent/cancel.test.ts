@@ -17,7 +17,7 @@ const STUBBORN = [
 ].join('\n');
 
 async function treePids(lab: Lab, job: string): Promise<number[]> {
-  const pids = await waitFor(
+  const pids = await waitFor<number[] | undefined>(
     async () => {
       const ls = agentLog(await lab.events(job)).filter((l) => /^stdout\[0\]: (pid|child|grandchild) \d+$/.test(l));
       return ls.length === 3 ? ls.map((l) => Number(l.split(' ').at(-1))) : undefined;
@@ -26,8 +26,8 @@ async function treePids(lab: Lab, job: string): Promise<number[]> {
     30_000,
     100,
   );
-  for (const p of pids) if (!isAlive(p)) throw new Error(`pid ${p} is not running`);
-  return pids;
+  for (const p of pids!) if (!isAlive(p)) throw new Error(`pid ${p} is not running`);
+  return pids!;
 }
 
 t.test('cancel: the whole process tree is gone within the grace period; the agent exits', async (t) => {

@@ -27,7 +27,7 @@ function fakeServer(fail: (call: number, batch: AgentEvent[]) => Error | 'land-t
   return { client, batches, calls, landed: () => batches.flat() };
 }
 
-function stream(t: Tap.Test, client: ReturnType<typeof fakeServer>['client'], extra: Partial<ConstructorParameters<typeof EventStream>[0]> = {}) {
+function stream(t: { teardown(fn: () => void | Promise<void>): void }, client: ReturnType<typeof fakeServer>['client'], extra: Partial<ConstructorParameters<typeof EventStream>[0]> = {}) {
   const s = new EventStream({
     client,
     job: 'J',

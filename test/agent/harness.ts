@@ -81,7 +81,7 @@ export async function startLab(t: T, serverArgs: string[] = ['--tick', '200ms'])
     },
     job: (job) => user.get<Job>(`/0/job/${job}`),
     async waitDone(job, timeoutMs = 60_000) {
-      return waitFor(
+      return waitFor<Job | undefined>(
         async () => {
           const j = await lab.job(job);
           return j.state === 'completed' || j.state === 'failed' ? j : undefined;
@@ -89,7 +89,7 @@ export async function startLab(t: T, serverArgs: string[] = ['--tick', '200ms'])
         `job ${job} to end`,
         timeoutMs,
         100,
-      );
+      ) as Promise<Job>;
     },
     async outputs(job) {
       const list = await user.get<JobOutput[]>(`/0/jobs/${job}/outputs`);

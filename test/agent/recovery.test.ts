@@ -73,5 +73,5 @@ t.test('agent killed mid-job and restarted: worker failed, job failed, nothing r
   t.notOk(isAlive(taskPid), 'the orphaned task was stopped');
   t.notOk(existsSync(join(workdir, 'running-task.json')));
   const fw = await lab.factory.get<FactoryWorkerResult>(`/0/factory/worker/${w.id}`);
-  t.ok(fw.worker === null || fw.worker.recycle, 'the worker is failed (recycled)');
+  t.ok(!fw.worker || fw.worker.recycle, 'the worker is failed (recycled)');
 });

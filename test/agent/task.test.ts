@@ -7,7 +7,7 @@ import { silentLogger } from '../../shared/log.js';
 import { waitFor } from '../helpers/mvm-process.js';
 import { tempDir } from '../helpers/tmp.js';
 
-function setup(t: Tap.Test, script: string, extra: Partial<TaskRunOptions> = {}) {
+function setup(t: { teardown(fn: () => void | Promise<void>): void }, script: string, extra: Partial<TaskRunOptions> = {}) {
   const dir = tempDir(t);
   const lines: Array<[string, string]> = [];
   const notes: string[] = [];
