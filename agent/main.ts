@@ -3,7 +3,7 @@
 import { readFileSync, rmSync, statSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseDuration } from '../shared/duration.js';
-import { MvmError } from '../shared/errors.js';
+import { isAbortError, MvmError } from '../shared/errors.js';
 import { rootLogger } from '../shared/log.js';
 import { MVM_BIN } from '../shared/paths.js';
 import { installShutdown } from '../shared/shutdown.js';
@@ -89,6 +89,10 @@ export async function agentMain(args: AgentArgs): Promise<void> {
       pathPrefix: [mvmShim(workdir)],
     });
     log.info({ ...result }, 'agent exiting');
+  } catch (err) {
+    // SIGTERM before a job was assigned (e.g. while bootstrapping) is a normal way to end.
+    if (!(isAbortError(err) && shutdown.graceful.aborted)) throw err;
+    log.info('stopped before a job was assigned');
   } finally {
     shutdown.dispose();
   }
