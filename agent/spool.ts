@@ -10,14 +10,14 @@ import { MvmError } from '../shared/errors.js';
 export type AgentEvent = WorkerAppendJobOrTask;
 
 /** Enough for thousands of events — far more than one batch — while keeping the agent small. */
-export const DEFAULT_SPOOL_MEMORY = 2 * 1024 * 1024;
+export const DEFAULT_SPOOL_MEMORY = 1024 * 1024;
 
 export interface SpoolOptions {
   /** Memory for queued events, bytes (approximate); half for the head, half for the tail. */
   memoryBytes?: number;
 }
 
-const READ_BLOCK = 256 * 1024;
+const READ_BLOCK = 128 * 1024;
 
 function sizeOf(ev: AgentEvent): number {
   // UTF-16 length is close enough for a budget; the constant covers the object and its strings.
@@ -121,10 +121,24 @@ export class EventSpool {
   private spillTail(): void {
     if (this.tail.length === 0) return;
     this.fd ??= openSync(this.file, 'w+', 0o600);
-    const data = Buffer.from(this.tail.map((e) => JSON.stringify(e)).join('\n') + '\n', 'utf8');
-    let off = 0;
-    while (off < data.length) off += writeSync(this.fd, data, off, data.length - off, this.writePos + off);
-    this.writePos += data.length;
+    // Written in modest pieces: one huge string and buffer per spill would inflate the heap.
+    let piece: string[] = [];
+    let pieceLen = 0;
+    const flush = () => {
+      const data = Buffer.from(piece.join(''), 'utf8');
+      let off = 0;
+      while (off < data.length) off += writeSync(this.fd!, data, off, data.length - off, this.writePos + off);
+      this.writePos += data.length;
+      piece = [];
+      pieceLen = 0;
+    };
+    for (const e of this.tail) {
+      const line = JSON.stringify(e) + '\n';
+      piece.push(line);
+      pieceLen += line.length;
+      if (pieceLen >= 64 * 1024) flush();
+    }
+    if (pieceLen > 0) flush();
     this.onDisk += this.tail.length;
     this.spilled += this.tail.length;
     this.tail = [];
@@ -148,34 +162,40 @@ export class EventSpool {
 
   private readFromDisk(): void {
     const fd = this.fd!;
-    const buf = (this.readBuf ??= Buffer.allocUnsafe(READ_BLOCK));
+    let buf = (this.readBuf ??= Buffer.allocUnsafe(READ_BLOCK));
     this.head = [];
     this.headStart = 0;
     this.headBytes = 0;
-    let carry = Buffer.alloc(0);
+    // `carry` bytes of a partial line sit at the start of `buf`; the next read lands after them.
+    let carry = 0;
     while (this.onDisk > 0 && this.headBytes < this.halfBudget) {
-      const len = Math.min(READ_BLOCK, this.writePos - this.readPos - carry.length);
-      const n = len > 0 ? readSync(fd, buf, 0, len, this.readPos + carry.length) : 0;
-      const data = carry.length > 0 ? Buffer.concat([carry, buf.subarray(0, n)]) : buf.subarray(0, n);
+      if (carry === buf.length) {
+        // A line longer than the buffer: grow it (rare; lines are at most a few tens of KiB).
+        const bigger = Buffer.allocUnsafe(buf.length * 2);
+        buf.copy(bigger, 0, 0, carry);
+        buf = bigger;
+      }
+      const want = Math.min(buf.length - carry, this.writePos - this.readPos - carry);
+      const n = want > 0 ? readSync(fd, buf, carry, want, this.readPos + carry) : 0;
+      const end = carry + n;
       let start = 0;
-      let consumed = 0;
       for (;;) {
-        const nl = data.indexOf(0x0a, start);
-        if (nl === -1 || this.headBytes >= this.halfBudget) break;
-        const ev = JSON.parse(data.toString('utf8', start, nl)) as AgentEvent;
+        const nl = buf.indexOf(0x0a, start);
+        if (nl === -1 || nl >= end || this.headBytes >= this.halfBudget) break;
+        const ev = JSON.parse(buf.toString('utf8', start, nl)) as AgentEvent;
         this.head.push(ev);
         this.headBytes += sizeOf(ev);
         this.onDisk--;
         start = nl + 1;
-        consumed = start;
       }
-      this.readPos += consumed;
-      carry = Buffer.from(data.subarray(consumed));
-      if (consumed === 0 && n === 0) {
+      this.readPos += start;
+      if (start === 0 && n === 0) {
         throw new MvmError('IO', `event spool ${this.file} is truncated: ${this.onDisk} events missing`, {
           hint: 'something else wrote to or truncated the agent workdir',
         });
       }
+      carry = end - start;
+      buf.copy(buf, 0, start, end);
     }
     if (this.onDisk === 0) this.resetFile();
   }
