@@ -1,5 +1,6 @@
 // Test fixtures for the factory: a real `mvm server`, a target per testbed kind, a factory token,
 // a user, and a factory config whose agent is the scripted agent (fixtures/scripted-agent.mjs).
+import Database from 'better-sqlite3';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Job } from '../../shared/api/types.js';
@@ -96,13 +97,47 @@ export async function startLab(t: { teardown(fn: () => void | Promise<void>): vo
   return lab;
 }
 
-export async function startFactory(lab: Lab, env: Record<string, string | undefined> = {}): Promise<MvmProcess> {
-  const p = startMvm(['factory', '-f', lab.configFile, '-d', lab.dbFile], { env });
-  await p.waitForLine(/^mvm factory started$/, 30_000);
+export async function startFactory(lab: Lab, opts: { env?: Record<string, string | undefined>; dbFile?: string; wait?: boolean } = {}): Promise<MvmProcess> {
+  const p = startMvm(['factory', '-f', lab.configFile, '-d', opts.dbFile ?? lab.dbFile], { env: opts.env ?? {} });
+  if (opts.wait ?? true) await p.waitForLine(/^mvm factory started$/, 30_000);
   return p;
 }
 
-/** The job's event payloads (all streams). */
+/** A job script that holds until the file `gate` exists (the scripted agent reports the testbed itself). */
+export function heldScript(gate: string): string {
+  return `while [ ! -e '${gate}' ]; do sleep 0.05; done; echo released`;
+}
+
+/** The testbed a job ran on, from the scripted agent's "scripted agent on testbed X" event. */
+export async function testbedOfJob(lab: Lab, id: string): Promise<string | undefined> {
+  const evs = await jobEvents(lab, id);
+  for (const e of evs) {
+    const m = /scripted agent on testbed (\S+)/.exec(e.payload);
+    if (m) return m[1];
+  }
+  return undefined;
+}
+
+/** The job's events (all streams). */
 export async function jobEvents(lab: Lab, id: string): Promise<Array<{ stream: string; payload: string }>> {
   return lab.user.get(`/0/jobs/${id}/events`, { query: { minseq: 0 } });
+}
+
+/** Live instances straight from the factory's database file (as another process sees it). */
+export function liveRows(dbFile: string): Array<{ id: string; testbed: string; state: string; worker_id: string; agent_pid: number | null }> {
+  const db = new Database(dbFile, { readonly: true, fileMustExist: true });
+  try {
+    return db.prepare("select id, testbed, state, worker_id, agent_pid from instances where state <> 'destroyed' order by id").all() as never;
+  } finally {
+    db.close();
+  }
+}
+
+export function allRows(dbFile: string): Array<{ id: string; testbed: string; state: string; worker_id: string; agent_pid: number | null; failure: string | null; reason: string | null }> {
+  const db = new Database(dbFile, { readonly: true, fileMustExist: true });
+  try {
+    return db.prepare('select * from instances order by id').all() as never;
+  } finally {
+    db.close();
+  }
 }
