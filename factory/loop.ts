@@ -29,7 +29,7 @@ export async function runLoop(factory: Factory, o: LoopOptions): Promise<{ drain
       const r = await factory.tick({ lease: true, leaseWaitMs: Math.min(o.leaseWaitMs, o.pollIntervalMs), signal: o.graceful });
       longPolled = r.longPolled;
     } catch (err) {
-      if (!isAbortError(err)) o.log.error({ err: describeError(err) }, 'factory pass failed; retrying after the poll interval');
+      if (!isAbortError(err) && !o.graceful.aborted) o.log.error({ err: describeError(err) }, 'factory pass failed; retrying after the poll interval');
     }
     if (!started) {
       started = true;
@@ -46,7 +46,7 @@ export async function runLoop(factory: Factory, o: LoopOptions): Promise<{ drain
     try {
       await factory.tick({ lease: false, signal: o.force });
     } catch (err) {
-      if (!isAbortError(err)) o.log.error({ err: describeError(err) }, 'drain pass failed');
+      if (!isAbortError(err) && !o.force.aborted) o.log.error({ err: describeError(err) }, 'drain pass failed');
     }
     left = factory.store.liveInstances().length;
     if (left > 0) await o.waker.wait(Math.min(o.pollIntervalMs, Math.max(0, deadline - Date.now())), o.force);

@@ -9,6 +9,7 @@
 import type { FactoryWorker } from '../shared/api/types.js';
 import { FactoryClient } from '../shared/buildomat/factory.js';
 import { ApiError, describeError, isAbortError, MvmError } from '../shared/errors.js';
+import { abortError } from '../shared/sleep.js';
 import { formatDuration } from '../shared/duration.js';
 import type { Logger } from '../shared/log.js';
 import type { FactoryConfig, TestbedConfig } from './config/types.js';
@@ -67,19 +68,20 @@ export class Factory {
   async tick(opts: TickOptions = {}): Promise<TickReport> {
     const r: TickReport = { destroying: 0, destroyed: 0, orphansDeleted: 0, leased: 0, started: 0, longPolled: false, errors: 0 };
     const signal = opts.signal;
-    await this.step(r, 'reap agents', () => this.reapAgents(r, signal));
-    await this.step(r, 'validate instances', () => this.validateInstances(r, signal));
-    await this.step(r, 'delete orphaned workers', () => this.deleteOrphans(r, signal));
-    if (opts.lease) await this.step(r, 'lease work', () => this.leaseWork(r, opts.leaseWaitMs ?? 0, signal));
+    await this.step(r, 'reap agents', signal, () => this.reapAgents(r, signal));
+    await this.step(r, 'validate instances', signal, () => this.validateInstances(r, signal));
+    await this.step(r, 'delete orphaned workers', signal, () => this.deleteOrphans(r, signal));
+    if (opts.lease) await this.step(r, 'lease work', signal, () => this.leaseWork(r, opts.leaseWaitMs ?? 0, signal));
     return r;
   }
 
   /** Runs one phase; a failure is logged and counted, and the pass goes on. */
-  private async step(r: TickReport, what: string, fn: () => Promise<void>): Promise<void> {
+  private async step(r: TickReport, what: string, signal: AbortSignal | undefined, fn: () => Promise<void>): Promise<void> {
     try {
       await fn();
     } catch (err) {
-      if (isAbortError(err)) throw err;
+      // An aborted call may reject with the signal's reason rather than an AbortError.
+      if (isAbortError(err) || signal?.aborted) throw abortError(signal);
       r.errors++;
       this.deps.log.warn({ err: describeError(err) }, `${what} failed; the next pass retries`);
     }
@@ -114,7 +116,7 @@ export class Factory {
         if (i.state === 'destroying') await this.finishDestroying(r, i, signal);
         else await this.validateOne(r, i, signal);
       } catch (err) {
-        if (isAbortError(err)) throw err;
+        if (isAbortError(err) || signal?.aborted) throw abortError(signal);
         r.errors++;
         this.deps.log.warn({ instance: i.id, testbed: i.testbed, err: describeError(err) }, 'instance step failed; the next pass retries');
       }
@@ -174,7 +176,7 @@ export class Factory {
           signal ? AbortSignal.any([signal, AbortSignal.timeout(config.agentStartTimeoutMs)]) : AbortSignal.timeout(config.agentStartTimeoutMs),
         );
       } catch (err) {
-        if (isAbortError(err) && signal?.aborted) throw err;
+        if (signal?.aborted) throw abortError(signal);
         const d = this.destroy(r, i, { reason: 'agent failed to start', failure: describeError(err) });
         await this.finishDestroying(r, d, signal);
         return;

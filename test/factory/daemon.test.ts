@@ -3,7 +3,7 @@ import t from 'tap';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FactoryWorker } from '../../shared/api/types.js';
-import { isAlive } from '../../shared/process-tree.js';
+import { processAlive as isAlive } from './lab.js';
 import { runMvm, waitFor } from '../helpers/mvm-process.js';
 import { allRows, heldScript, liveRows, startFactory, startLab, testbedOfJob } from './lab.js';
 

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { Job } from '../../shared/api/types.js';
 import { HttpClient } from '../../shared/http.js';
 import { projectPath } from '../../shared/paths.js';
+import { sameProcessAlive } from '../../factory/executor/proc.js';
 import { startMvm, waitFor, type MvmProcess } from '../helpers/mvm-process.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -40,6 +41,8 @@ export interface LabOptions {
   /** Extra lines for [factory]. */
   factoryKeys?: string;
   serverArgs?: string[];
+  /** Use the real `mvm agent run` (the default agent_command) instead of the scripted agent. */
+  realAgent?: boolean;
 }
 
 let portSeq = 0;
@@ -65,7 +68,7 @@ export async function startLab(t: { teardown(fn: () => void | Promise<void>): vo
     'lease_wait = "500ms"',
     'stop_grace = "2s"',
     'drain_timeout = "20s"',
-    `agent_command = ["${process.execPath}", "${SCRIPTED_AGENT}"]`,
+    opts.realAgent ? '' : `agent_command = ["${process.execPath}", "${SCRIPTED_AGENT}"]`,
     opts.factoryKeys ?? '',
     '',
     ...targetNames.map((n) => `[target.${n}]\n`),
@@ -140,4 +143,9 @@ export function allRows(dbFile: string): Array<{ id: string; testbed: string; st
   } finally {
     db.close();
   }
+}
+
+/** Alive and not a zombie (an exited child of a killed factory may wait a while to be reaped). */
+export function processAlive(pid: number): boolean {
+  return sameProcessAlive(pid, undefined);
 }

@@ -1,6 +1,6 @@
 // Restart recovery while an instance is torn down, and when an agent dies with the factory down.
 import t from 'tap';
-import { isAlive } from '../../shared/process-tree.js';
+import { processAlive as isAlive } from './lab.js';
 import { allRows } from './lab.js';
 import { waitFor } from '../helpers/mvm-process.js';
 import { crashAt, recover } from './recovery.js';

@@ -4,7 +4,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FactoryWorker } from '../../shared/api/types.js';
-import { isAlive } from '../../shared/process-tree.js';
+import { processAlive as isAlive } from './lab.js';
 import { waitFor } from '../helpers/mvm-process.js';
 import { allRows, heldScript, liveRows, startFactory, type Lab } from './lab.js';
 
