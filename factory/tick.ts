@@ -274,8 +274,9 @@ export class Factory {
       }
       r.leased++;
       // The server hands a factory its own unexpired lease again: a job one of our workers is
-      // already waiting for must not get a second worker (and a second testbed).
-      if (store.liveInstances().some((i) => i.job === lease.job && i.state !== 'destroying')) {
+      // still waiting for must not get a second worker (and a second testbed). Once running, a
+      // worker has some job (not necessarily the leased one), so it no longer counts.
+      if (store.liveInstances().some((i) => i.job === lease.job && i.state === 'created')) {
         this.deps.log.debug({ job: lease.job }, 'leased a job a live instance already waits for');
         return;
       }
