@@ -141,7 +141,11 @@ export class Factory {
       await this.finishDestroying(r, d, signal);
       return;
     }
-    if (i.state === 'created') await this.advanceCreated(r, i, w!, signal);
+    if (i.state === 'created') {
+      // Keep the lease while the agent comes up, so no other factory takes the job meanwhile.
+      if (!w!.online && i.job) await this.deps.client.renewLease(i.job, { signal }).catch((err) => this.deps.log.debug({ job: i.job, err: describeError(err) }, 'lease renewal failed'));
+      await this.advanceCreated(r, i, w!, signal);
+    }
   }
 
   /**

@@ -103,3 +103,23 @@ t.test('SIGTERM drains: no new leases, the running job finishes, then the factor
   t.equal((await lab.job(second)).state, 'queued', 'nothing new was leased while draining');
   t.same(liveRows(lab.dbFile), []);
 });
+
+t.test('a second signal stops at once; the agent keeps running and the next start adopts it', async (t) => {
+  const lab = await startLab(t, { testbeds: [{ name: 'gamma-1', targets: ['bitaxe'] }] });
+  const f = await startFactory(lab);
+  const gate = join(lab.dir, 'go');
+  const job = await lab.submit('bitaxe', heldScript(gate));
+  await waitFor(() => liveRows(lab.dbFile).some((r) => r.state === 'running'), 'instance running', 20_000, 50);
+  const [row] = liveRows(lab.dbFile);
+  f.child.kill('SIGTERM');
+  await f.waitForLine(/no longer leasing/, 10_000);
+  f.child.kill('SIGTERM');
+  t.equal(await f.exited, 0, 'exits at once on the second signal');
+  t.ok(isAlive(row.agent_pid!), 'the agent was left running');
+  t.same(liveRows(lab.dbFile).map((r) => r.state), ['running']);
+  const f2 = await startFactory(lab);
+  t.teardown(() => f2.stop());
+  writeFileSync(gate, '');
+  t.equal((await lab.waitJob(job, ['completed', 'failed'])).state, 'completed');
+  await waitFor(() => liveRows(lab.dbFile).length === 0, 'instance destroyed', 20_000, 50);
+});
