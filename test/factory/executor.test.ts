@@ -1,0 +1,94 @@
+// The local executor with real processes: idempotent start, adoption by pid file and by the
+// instance id in the environment, and stop reaching the agent's whole tree and its task group.
+import t from 'tap';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { silentLogger } from '../../shared/log.js';
+import { groupAlive } from '../../shared/process-tree.js';
+import { LocalExecutor } from '../../factory/executor/local.js';
+import type { AgentSpec } from '../../factory/executor/types.js';
+import { projectPath } from '../../shared/paths.js';
+import { waitFor } from '../helpers/mvm-process.js';
+import { tempDir } from '../helpers/tmp.js';
+import { processAlive } from './lab.js';
+
+const TREE_AGENT = projectPath('test', 'factory', 'fixtures', 'tree-agent.mjs');
+
+function spec(id: string): AgentSpec {
+  return {
+    instanceId: id,
+    url: 'http://127.0.0.1:1',
+    bootstrap: 'secret-bootstrap',
+    testbed: { version: 1, testbed: 'bench-1', instance: id, target: 'bitaxe', devices: [] },
+  };
+}
+
+function executor(root: string): LocalExecutor {
+  return new LocalExecutor({ root, command: [process.execPath, TREE_AGENT], log: silentLogger() });
+}
+
+t.test('start is idempotent; stop ends the agent tree and its task group, gracefully then forced', async (t) => {
+  const root = tempDir(t);
+  const ex = executor(root);
+  const id = '01JTESTINSTANCE00000000000A';
+  let exited = 0;
+  ex.onExit(() => exited++);
+  const h = await ex.start(spec(id));
+  t.teardown(() => {
+    for (const g of [h.pgid]) if (groupAlive(g)) process.kill(-g, 'SIGKILL');
+  });
+  t.equal(h.pgid, h.pid, 'the agent leads its own process group');
+  const dir = ex.workdir(id);
+  const bootstrap = join(dir, 'bootstrap');
+  t.equal(readFileSync(bootstrap, 'utf8'), 'secret-bootstrap');
+  t.equal(statSync(bootstrap).mode & 0o777, 0o600, 'the bootstrap file is private');
+  t.match(JSON.parse(readFileSync(join(dir, 'testbed.json'), 'utf8')), { version: 1, instance: id });
+  const tree = await waitFor(() => (existsSync(join(dir, 'tree.json')) ? JSON.parse(readFileSync(join(dir, 'tree.json'), 'utf8')) : undefined), 'the agent tree');
+  t.teardown(() => {
+    if (groupAlive(tree.task)) process.kill(-tree.task, 'SIGKILL');
+  });
+  const again = await ex.start(spec(id));
+  t.equal(again.pid, h.pid, 'a second start returns the running agent');
+  t.equal(await ex.isRunning(id, h), true);
+
+  const r = await ex.stop(id, h, 300);
+  t.equal(r.outcome, 'killed', 'the agent ignored SIGTERM and was killed');
+  t.equal(r.taskPgid, tree.task);
+  await waitFor(() => !processAlive(h.pid) && !processAlive(tree.helper) && !processAlive(tree.task), 'the whole tree gone');
+  t.equal(groupAlive(tree.task), false);
+  await waitFor(() => exited === 1, 'onExit called');
+  t.equal(await ex.isRunning(id, h), false);
+  t.match(ex.exitStatus(id), { signal: 'SIGKILL' });
+});
+
+t.test('a restarted factory adopts by pid file, or by environment when the pid file is missing', async (t) => {
+  const root = tempDir(t);
+  const first = executor(root);
+  const id = '01JTESTINSTANCE00000000000B';
+  const h = await first.start(spec(id));
+  t.teardown(() => {
+    if (groupAlive(h.pgid)) process.kill(-h.pgid, 'SIGKILL');
+  });
+  const dir = first.workdir(id);
+  const tree = await waitFor(() => (existsSync(join(dir, 'tree.json')) ? JSON.parse(readFileSync(join(dir, 'tree.json'), 'utf8')) : undefined), 'the agent tree');
+  t.teardown(() => {
+    if (groupAlive(tree.task)) process.kill(-tree.task, 'SIGKILL');
+  });
+
+  const second = executor(root); // a new factory process knows nothing in memory
+  t.match(await second.adopt(id), { pid: h.pid, pgid: h.pgid }, 'by pid file');
+  t.equal(await second.isRunning(id, h), true);
+  rmSync(join(dir, 'agent.pid'));
+  const third = executor(root);
+  t.match(await third.adopt(id), { pid: h.pid, pgid: h.pgid }, 'by the instance id in its environment');
+  t.ok(existsSync(join(dir, 'agent.pid')), 'the pid file is written again');
+  t.equal((await third.start(spec(id))).pid, h.pid, 'start adopts rather than starting a second agent');
+  t.equal(await third.adopt('01JTESTINSTANCE00000000000C'), undefined, 'another instance has no agent');
+
+  const r = await third.stop(id, undefined, 200);
+  t.equal(r.outcome, 'killed');
+  await waitFor(() => !processAlive(h.pid) && !processAlive(tree.task), 'the tree gone');
+  t.equal(await third.adopt(id), undefined, 'nothing to adopt once stopped');
+  t.equal((await third.stop(id, h, 200)).outcome, 'gone', 'stopping again is harmless');
+});
+

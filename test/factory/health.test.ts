@@ -1,0 +1,102 @@
+// Health monitoring, one pass at a time: an agent that never comes online, an instance past its
+// deadline, an agent that cannot start, and an agent that dies mid-job are all destroyed, and
+// their testbed flagged for a health check (and kept out of allocation).
+import t from 'tap';
+import { join } from 'node:path';
+import { FactoryClient } from '../../shared/buildomat/factory.js';
+import { silentLogger } from '../../shared/log.js';
+import { groupAlive } from '../../shared/process-tree.js';
+import { processAlive as isAlive } from './lab.js';
+import { loadConfig } from '../../factory/config/load.js';
+import type { FactoryConfig } from '../../factory/config/types.js';
+import { LocalExecutor } from '../../factory/executor/local.js';
+import { FactoryStore } from '../../factory/instances.js';
+import { resolveTargets } from '../../factory/targets.js';
+import { Factory } from '../../factory/tick.js';
+import { waitFor } from '../helpers/mvm-process.js';
+import { projectPath } from '../../shared/paths.js';
+import { heldScript, startLab, type Lab } from './lab.js';
+
+async function setup(t: { teardown(fn: () => void): void }, lab: Lab, patch: Partial<FactoryConfig>) {
+  const config = { ...loadConfig(lab.configFile), ...patch };
+  const store = FactoryStore.open(join(lab.dir, `${Math.random().toString(36).slice(2)}.sqlite3`));
+  t.teardown(() => store.close());
+  store.syncTestbeds(config.testbeds);
+  const log = silentLogger();
+  const executor = new LocalExecutor({ root: join(lab.dir, 'instances'), command: config.agentCommand, log });
+  const client = new FactoryClient({ baseUrl: config.baseUrl, token: config.token });
+  const factory = new Factory({ config, store, client, targets: await resolveTargets(config), executorFor: () => executor, log });
+  return { store, factory, client };
+}
+
+async function tickUntilDestroyed(factory: Factory, store: FactoryStore): Promise<void> {
+  await waitFor(async () => {
+    await factory.tick({ lease: true });
+    const all = store.recentInstances(10);
+    return all.length > 0 && all.every((i) => i.state === 'destroyed');
+  }, 'the instance destroyed', 30_000, 100);
+}
+
+let lab: Lab;
+t.before(async () => {
+  lab = await startLab(t, { testbeds: [{ name: 'gamma-1', targets: ['bitaxe'] }] });
+});
+
+t.test('a worker never online within agent_online_timeout', async (t) => {
+  const { store, factory, client } = await setup(t, lab, {
+    agentCommand: [process.execPath, projectPath('test', 'factory', 'fixtures', 'idle-agent.mjs')],
+    agentOnlineTimeoutMs: 1000,
+  });
+  const job = await lab.submit('bitaxe', 'true');
+  await factory.tick({ lease: true });
+  const [i] = store.liveInstances();
+  t.ok(i.agentPid && isAlive(i.agentPid));
+  await tickUntilDestroyed(factory, store);
+  const d = store.instance(i.id)!;
+  t.equal(d.reason, 'agent never came online');
+  t.match(d.failure, /worker not online .* after creation/);
+  await waitFor(() => !isAlive(i.agentPid!), 'the idle agent stopped');
+  t.match(store.testbeds()[0], { healthCheckDue: true, healthReason: /agent never came online/ });
+  t.same(store.freeTestbeds(true), [], 'quarantined until a health check');
+  t.same(await client.listWorkers(), []);
+  // The job was never assigned: it waits for another testbed.
+  t.equal((await lab.job(job)).state, 'queued');
+  await lab.user.post(`/0/jobs/${job}/cancel`);
+});
+
+t.test('an instance past instance_deadline', async (t) => {
+  const { store, factory } = await setup(t, lab, { instanceDeadlineMs: 2500 });
+  const job = await lab.submit('bitaxe', heldScript(join(lab.dir, 'never')));
+  await tickUntilDestroyed(factory, store);
+  const [d] = store.recentInstances(1);
+  t.equal(d.reason, 'instance deadline passed');
+  t.ok(d.runningAt, 'it had been running');
+  t.equal(store.testbeds()[0].healthCheckDue, true);
+  t.equal((await lab.waitJob(job, ['failed', 'completed'])).state, 'failed', 'the job fails with its worker');
+});
+
+t.test('an agent that cannot start', async (t) => {
+  const { store, factory } = await setup(t, lab, { agentCommand: [join(lab.dir, 'no-such-agent')] });
+  const job = await lab.submit('bitaxe', 'true');
+  await factory.tick({ lease: true });
+  const [d] = store.recentInstances(1);
+  t.equal(d.state, 'destroyed', 'destroyed in the same pass');
+  t.equal(d.reason, 'agent failed to start');
+  t.match(d.failure, /cannot start the agent/);
+  t.equal(store.testbeds()[0].healthCheckDue, true);
+  await lab.user.post(`/0/jobs/${job}/cancel`);
+});
+
+t.test('an agent that dies mid-job', async (t) => {
+  const { store, factory } = await setup(t, lab, {});
+  // (The pause lets the agent write running-task.json before it is killed.)
+  const job = await lab.submit('bitaxe', 'sleep 0.5; kill -9 $MVM_AGENT_PID; sleep 30');
+  await tickUntilDestroyed(factory, store);
+  const [d] = store.recentInstances(1);
+  t.equal(d.reason, 'agent died');
+  t.match(d.failure, /agent process ended \(killed by SIGKILL\)/);
+  t.match(d.stopOutcome, /task group \d+ too/, 'the task group it left behind was stopped too');
+  const taskGroup = Number(/task group (\d+)/.exec(d.stopOutcome ?? '')?.[1]);
+  t.equal(groupAlive(taskGroup), false, 'no process of the task group survives');
+  t.equal((await lab.waitJob(job, ['failed', 'completed'])).state, 'failed');
+});
