@@ -104,7 +104,7 @@ t.test('frequency and voltage apply at once; a bad value saves nothing; unknown 
   t.equal(info.coreVoltage, 1200);
   t.equal(info.expectedHashrate, (2040 * 600) / 1000);
 
-  r = await request(`${s.url}/api/system`, { method: 'PATCH', json: { frequency: 490, fanspeed: 150 } });
+  r = await request(`${s.url}/api/system`, { method: 'PATCH', json: { frequency: 490, manualFanSpeed: 150 } });
   t.equal(r.status, 400);
   t.equal(r.text, 'Wrong API input');
   r = await request(`${s.url}/api/system`, { method: 'PATCH', json: { hostname: 'ok', frequency: 'fast' } });
@@ -115,13 +115,27 @@ t.test('frequency and voltage apply at once; a bad value saves nothing; unknown 
   t.equal(info.frequency, 600, 'nothing saved from the rejected requests');
   t.equal(info.hostname, 'bitaxe');
 
-  r = await request(`${s.url}/api/system`, { method: 'PATCH', json: { autofanspeed: 0, fanspeed: 80, overheat_mode: 1 } });
+  r = await request(`${s.url}/api/system`, { method: 'PATCH', json: { autofanspeed: 0, manualFanSpeed: 80, overheat_mode: 1 } });
   t.equal(r.status, 400, 'overheat_mode can only be cleared');
-  r = await request(`${s.url}/api/system`, { method: 'PATCH', json: { autofanspeed: 0, fanspeed: 80 } });
+  r = await request(`${s.url}/api/system`, { method: 'PATCH', json: { autofanspeed: 0, manualFanSpeed: 80 } });
   t.equal(r.status, 200);
   info = await getJson(`${s.url}/api/system/info`);
   t.equal(info.fanspeed, 80);
+  t.equal(info.manualFanSpeed, 80);
   t.equal(info.autofanspeed, 0);
+});
+
+t.test('the manual fan speed key: fanspeed up to v2.11, manualFanSpeed from v2.12', async (t) => {
+  const old = await sim(t, { firmware: 'v2.11.0' });
+  await request(`${old.url}/api/system`, { method: 'PATCH', json: { autofanspeed: 0, fanspeed: 55, manualFanSpeed: 20 } });
+  let info = await getJson(`${old.url}/api/system/info`);
+  t.equal(info.fanspeed, 55);
+  t.notOk('manualFanSpeed' in info);
+  const s = await sim(t, { firmware: 'v2.12.0' });
+  await request(`${s.url}/api/system`, { method: 'PATCH', json: { autofanspeed: 0, fanspeed: 55 } });
+  info = await getJson(`${s.url}/api/system/info`);
+  t.equal(info.manualFanSpeed, 100, 'fanspeed is no longer a setting: ignored');
+  t.equal(info.fanspeed, 100);
 });
 
 t.test('pools: stratum keys up to v2.14, pools[] from v2.15 where the old keys are ignored', async (t) => {

@@ -14,6 +14,8 @@ export interface FirmwareFeatures {
   statistics: boolean;
   /** The richer info of the v2.6+ generation (hashRate_1m, expectedHashrate, display, …). */
   extendedInfo: boolean;
+  /** The manual fan speed is PATCHed and reported as `manualFanSpeed` from v2.12 (`fanspeed` before). */
+  manualFanSpeedKey: boolean;
   /** POST /api/system/pause|resume and miningPaused from v2.14. */
   pause: boolean;
   /** pools[] in info and PATCH, PUT /api/system/pools/{i}, old stratum keys ignored, partitions[], boot: v2.15. */
@@ -38,7 +40,7 @@ export function featuresOf(version: string, family: 'bitaxe' | 'nerdqaxe'): Firm
     // NerdQAxe firmware (v1.x) is an ESP-Miner fork frozen before the pools API: stratum keys,
     // bestDiff as a string, JSON restart reply.
     return { semver: v, bestDiffNumber: false, restartJson: true, asicEndpoint: true, statistics: true,
-      extendedInfo: true, pause: false, poolsApi: false };
+      extendedInfo: true, manualFanSpeedKey: false, pause: false, poolsApi: false };
   }
   return {
     semver: v,
@@ -47,6 +49,7 @@ export function featuresOf(version: string, family: 'bitaxe' | 'nerdqaxe'): Firm
     asicEndpoint: atLeast(v, 2, 7),
     statistics: atLeast(v, 2, 6),
     extendedInfo: atLeast(v, 2, 6),
+    manualFanSpeedKey: atLeast(v, 2, 12),
     pause: atLeast(v, 2, 14),
     poolsApi: atLeast(v, 2, 15),
   };

@@ -85,7 +85,6 @@ export function systemInfo(dev: AxeosDevice, t?: number): Record<string, unknown
     rotation: s.rotation,
     displayTimeout: s.displayTimeout,
     statsFrequency: s.statsFrequency,
-    manualFanSpeed: s.manualFanSpeed,
     minFanSpeed: s.minFanSpeed,
     temptarget: s.temptarget,
     fan2rpm: tel.fan2rpm,
@@ -105,6 +104,7 @@ export function systemInfo(dev: AxeosDevice, t?: number): Record<string, unknown
     sharesRejectedReasons: tel.sharesRejected > 0 ? [{ message: 'Above target', count: tel.sharesRejected }] : [],
     blockFound: 0,
   });
+  if (f.manualFanSpeedKey) info.manualFanSpeed = s.manualFanSpeed;
   if (board.family === 'nerdqaxe') info.deviceModel = board.deviceModel;
   if (f.pause) info.miningPaused = dev.paused;
   if (!f.poolsApi) return info;

@@ -1,7 +1,8 @@
 // AxeOS settings (what ESP-Miner keeps in NVS) and PATCH /api/system validation, done the way the
 // firmware does it: every known key is checked first; one bad value → 400 and nothing is saved;
 // keys the running firmware does not know are ignored (from v2.15 that includes the old
-// stratumURL/stratumPort/fallback* keys, replaced by pools[]).
+// stratumURL/stratumPort/fallback* keys, replaced by pools[]; from v2.12 `fanspeed`, renamed
+// `manualFanSpeed`).
 import type { Board } from './boards.js';
 import type { FirmwareFeatures } from './firmware.js';
 
@@ -96,8 +97,6 @@ const COMMON: Record<string, Rule> = {
   frequency: int(1, 1000, (s, v) => (s.frequency = Number(v))),
   coreVoltage: int(1, 1800, (s, v) => (s.coreVoltage = Number(v))),
   autofanspeed: bool((s, v) => (s.autofanspeed = asNum(v))),
-  fanspeed: int(0, 100, (s, v) => (s.manualFanSpeed = Number(v))),
-  manualFanSpeed: int(0, 100, (s, v) => (s.manualFanSpeed = Number(v))),
   minFanSpeed: int(0, 100, (s, v) => (s.minFanSpeed = Number(v))),
   temptarget: int(0, 100, (s, v) => (s.temptarget = Number(v))),
   overheat_mode: int(0, 0, (s, v) => (s.overheat_mode = Number(v))),
@@ -125,6 +124,10 @@ const OLD_STRATUM: Record<string, Rule> = {
   fallbackStratumPassword: str(0, 64, (s, v) => (slot(s, 1).stratumPassword = String(v))),
   fallbackStratumSuggestedDifficulty: int(0, 4294967295, (s, v) => (slot(s, 1).stratumSuggestedDifficulty = Number(v))),
 };
+
+/** The manual fan speed's REST name: `fanspeed` up to v2.11, `manualFanSpeed` from v2.12. */
+const FAN_OLD: Record<string, Rule> = { fanspeed: int(0, 100, (s, v) => (s.manualFanSpeed = Number(v))) };
+const FAN_NEW: Record<string, Rule> = { manualFanSpeed: int(0, 100, (s, v) => (s.manualFanSpeed = Number(v))) };
 
 const POOL_INDEX: Record<string, Rule> = {
   primaryPoolIndex: int(0, 7, (s, v) => (s.primaryPoolIndex = Number(v))),
@@ -196,7 +199,11 @@ export function applyPatch(settings: Settings, body: unknown, features: Firmware
     return { ok: false, errors: ['the body must be a JSON object'], applied: [] };
   }
   const o = body as Record<string, unknown>;
-  const rules: Record<string, Rule> = { ...COMMON, ...(features.poolsApi ? POOL_INDEX : OLD_STRATUM) };
+  const rules: Record<string, Rule> = {
+    ...COMMON,
+    ...(features.manualFanSpeedKey ? FAN_NEW : FAN_OLD),
+    ...(features.poolsApi ? POOL_INDEX : OLD_STRATUM),
+  };
   const errors: string[] = [];
   const applied: string[] = [];
   const changes: (() => void)[] = [];
