@@ -177,6 +177,14 @@ t.test('pools: stratum keys up to v2.14, pools[] from v2.15 where the old keys a
   r = await request(`${s.url}/api/system`, { method: 'PATCH', json: { pools: [{ stratumURL: 'no-port' }] } });
   t.equal(r.status, 400);
   t.equal((await getJson(`${s.url}/api/system/info`)).pools.length, 3, 'a rejected pools[] changes nothing');
+  r = await request(`${s.url}/api/system/pools/2`, { method: 'DELETE' });
+  t.equal(r.status, 400, 'the primary slot cannot be deleted');
+  r = await request(`${s.url}/api/system/pools/0`, { method: 'DELETE' });
+  t.equal(r.status, 200);
+  info = await getJson(`${s.url}/api/system/info`);
+  t.same(info.pools.map((p: { id: number }) => p.id), [1, 2]);
+  r = await request(`${s.url}/api/system/pools/0`, { method: 'PUT', json: { stratumURL: 'tls.pool', stratumPort: 443, stratumUser: 'me', stratumTLS: true } });
+  t.equal(r.status, 200, 'stratumTLS may be a boolean');
 });
 
 t.test('restart: plain text up to v2.12, JSON from v2.13; down ~1 s later, back with uptime reset', async (t) => {

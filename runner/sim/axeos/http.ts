@@ -127,6 +127,15 @@ async function handle(dev: AxeosDevice, drops: DropCounter, now: () => number, r
   }
 
   const poolPut = /^\/api\/system\/pools\/(\d+)$/.exec(path);
+  if (poolPut && req.method === 'DELETE' && f.poolsApi) {
+    const i = Number(poolPut[1]);
+    if (i > 7) return sendText(res, 400, 'Invalid pool index');
+    // The firmware refuses to clear the slot selected as primary or fallback.
+    if (i === dev.settings.primaryPoolIndex || i === dev.settings.secondaryPoolIndex) return sendText(res, 400, 'Pool is in use');
+    dev.settings.pools[i] = null;
+    dev.changed();
+    return sendJson(res, 200, { message: 'Pool deleted successfully' });
+  }
   if (poolPut && req.method === 'PUT' && f.poolsApi) {
     const i = Number(poolPut[1]);
     if (i > 7) return sendText(res, 400, 'Invalid pool index');

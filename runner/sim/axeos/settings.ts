@@ -155,7 +155,8 @@ const POOL_FIELDS: Record<string, Rule> = {
   stratumUser: str(0, 128, (p, v) => ((p as unknown as Pool).stratumUser = String(v))),
   stratumPassword: str(0, 64, (p, v) => ((p as unknown as Pool).stratumPassword = String(v))),
   stratumSuggestedDifficulty: int(0, 4294967295, (p, v) => ((p as unknown as Pool).stratumSuggestedDifficulty = Number(v))),
-  stratumTLS: int(0, 2, (p, v) => ((p as unknown as Pool).stratumTLS = Number(v))),
+  // Clients send 0..2 or a boolean; both reach the firmware's TLS setting.
+  stratumTLS: { kind: 'bool', min: 0, max: 2, apply: (p, v) => ((p as unknown as Pool).stratumTLS = v === true ? 1 : v === false ? 0 : Number(v)) },
   stratumCert: str(0, 4096, (p, v) => ((p as unknown as Pool).stratumCert = String(v))),
 };
 
