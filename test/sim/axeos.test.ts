@@ -63,14 +63,32 @@ t.test('v2.4.5 reports exactly the keys of the recorded Supra', async (t) => {
   }
 });
 
-t.test('NerdQAxe++ keeps bestDiff a string and reports its model', async (t) => {
-  const s = await sim(t, { board: 'nerdqaxe++' });
-  const info = await getJson(`${s.url}/api/system/info`);
-  t.equal(info.deviceModel, 'NerdQAxe++');
-  t.equal(info.asicCount, 4);
-  t.equal(info.ASICModel, 'BM1370');
+t.test('NerdQAxe++ answers with its own firmware API', async (t) => {
+  const clock = manualClock();
+  const s = await sim(t, { board: 'nerdqaxe++', now: clock.now });
+  let info = await getJson(`${s.url}/api/system/info`);
+  t.match(info, { deviceModel: 'NerdQAxe++', asicCount: 4, ASICModel: 'BM1370', smallCoreCount: 2040, frequency: 600, version: 'v1.0.30', shutdown: false });
+  t.notOk('boardVersion' in info, 'no boardVersion on NerdQAxe');
   t.equal(typeof info.bestDiff, 'string');
-  t.ok(infoValidator(true)(info));
+  t.equal(info.asicTemps.length, 4);
+  t.ok(Math.abs(info.hashRate - (2040 * 4 * 600) / 1000) / ((2040 * 4 * 600) / 1000) < 0.1, `hashRate ${info.hashRate}`);
+  t.equal((await request(`${s.url}/api/system/statistics`)).status, 302, 'history lives in the info, not /statistics');
+  const asic = await getJson(`${s.url}/api/system/asic`);
+  t.match(asic, { deviceModel: 'NerdQAxe++', defaultFrequency: 600, absMaxFrequency: 800 });
+
+  // A lenient PATCH: mistyped keys are skipped, the rest taken, never a 400.
+  let r = await request(`${s.url}/api/system`, { method: 'PATCH', json: { frequency: 'fast', coreVoltage: 1200, stratumURL: 'nerd.pool', flipscreen: 1 } });
+  t.equal(r.status, 200);
+  info = await getJson(`${s.url}/api/system/info`);
+  t.match(info, { frequency: 600, coreVoltage: 1200, stratumURL: 'nerd.pool' });
+
+  s.device.setFault('overheat', 2);
+  clock.advance(60_000);
+  info = await getJson(`${s.url}/api/system/info`);
+  t.equal(info.shutdown, true, 'shut down at overheat_temp');
+  t.equal(info.hashRate, 0);
+  r = await request(`${s.url}/api/system/restart`, { method: 'POST' });
+  t.equal(r.text, 'System will restart shortly.', 'plain-text restart reply');
 });
 
 t.test('telemetry drifts around the expected hashrate; shares and uptime grow', async (t) => {
@@ -199,7 +217,7 @@ t.test('restart: plain text up to v2.12, JSON from v2.13; down ~1 s later, back 
     t.equal(r.status, 200);
     if (json) t.same(JSON.parse(r.text), { message: 'System will restart shortly.' });
     else {
-      t.match(r.type, /text\/plain/);
+      t.match(r.type, /text\/html/, 'httpd_resp_send without a type');
       t.equal(r.text, 'System will restart shortly.');
     }
     await waitFor(() => unreachable(`${s.url}/api/system/info`), 'the device to go down', 5000);

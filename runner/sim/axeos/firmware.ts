@@ -37,10 +37,11 @@ function atLeast(v: [number, number, number], major: number, minor: number): boo
 export function featuresOf(version: string, family: 'bitaxe' | 'nerdqaxe'): FirmwareFeatures {
   const v = parseVersion(version);
   if (family === 'nerdqaxe') {
-    // NerdQAxe firmware (v1.x) is an ESP-Miner fork frozen before the pools API: stratum keys,
-    // bestDiff as a string, JSON restart reply.
-    return { semver: v, bestDiffNumber: false, restartJson: true, asicEndpoint: true, statistics: true,
-      extendedInfo: true, manualFanSpeedKey: false, pause: false, poolsApi: false };
+    // NerdQAxe firmware (v1.x, shufps/ESP-Miner-NerdQAxePlus) is a fork with its own API: stratum
+    // keys, bestDiff a string, a plain-text restart reply, manualFanSpeed, history inside the info
+    // instead of /statistics, no pause (see nerdqaxe.ts).
+    return { semver: v, bestDiffNumber: false, restartJson: false, asicEndpoint: true, statistics: false,
+      extendedInfo: true, manualFanSpeedKey: true, pause: false, poolsApi: false };
   }
   return {
     semver: v,

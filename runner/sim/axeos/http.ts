@@ -7,6 +7,7 @@ import { DropCounter } from '../common/faults.js';
 import { delay, parseJson, readBody, sendJson, sendText } from '../common/http-util.js';
 import type { AxeosDevice } from './device.js';
 import { asicInfo, statistics, systemInfo } from './info.js';
+import { applyNerdqaxePatch } from './nerdqaxe.js';
 import { applyPatch, parsePool } from './settings.js';
 import { handleSideChannel, SIDE_CHANNEL_PREFIX } from './side-channel.js';
 
@@ -87,6 +88,13 @@ async function handle(dev: AxeosDevice, drops: DropCounter, now: () => number, r
     case 'PATCH /api/system': {
       const parsed = parseJson(body);
       if (parsed === undefined) return sendText(res, 400, 'Invalid JSON');
+      if (dev.board.family === 'nerdqaxe' && typeof parsed === 'object' && parsed !== null) {
+        dev.settle();
+        applyNerdqaxePatch(dev, parsed as Record<string, unknown>);
+        dev.changed();
+        res.writeHead(200, { 'Access-Control-Allow-Origin': '*', 'Content-Length': 0 });
+        return void res.end();
+      }
       const result = applyPatch(dev.settings, parsed, f);
       if (!result.ok) return sendText(res, 400, 'Wrong API input');
       dev.changed();
@@ -97,7 +105,8 @@ async function handle(dev: AxeosDevice, drops: DropCounter, now: () => number, r
     case 'POST /api/system/restart': {
       dev.restart();
       if (f.restartJson) return sendJson(res, 200, { message: 'System will restart shortly.' });
-      return sendText(res, 200, 'System will restart shortly.');
+      // httpd_resp_send without a type: ESP-IDF's default, text/html.
+      return sendText(res, 200, 'System will restart shortly.', 'text/html');
     }
     case 'POST /api/system/pause':
     case 'POST /api/system/resume': {

@@ -46,6 +46,10 @@ export interface Settings {
   display: string;
   /** Best share difficulty ever (ESP-Miner keeps it in NVS across reboots). */
   bestDiff: number;
+  /** NerdQAxe: chip temperature that shuts the ASICs down (`overheat_temp`). */
+  overheatTemp: number;
+  /** NerdQAxe: ms between jobs sent to the ASICs. */
+  jobInterval: number;
 }
 
 export function defaultPool(id: number, url: string, user: string): Pool {
@@ -65,7 +69,7 @@ export function defaultSettings(board: Board): Settings {
     useFallbackStratum: 0, frequency: board.defaultFrequency, coreVoltage: board.defaultVoltage, autofanspeed: 1,
     manualFanSpeed: 100, minFanSpeed: 25, temptarget: 60, overheat_mode: 0, overclockEnabled: 0, invertscreen: 0,
     flipscreen: 1, invertfanpolarity: 1, rotation: 0, displayTimeout: -1, statsFrequency: 120, display: 'SSD1306 (128x32)',
-    bestDiff: 0,
+    bestDiff: 0, overheatTemp: 70, jobInterval: 1200,
   };
 }
 
