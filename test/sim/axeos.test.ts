@@ -165,7 +165,8 @@ t.test('pools: stratum keys up to v2.14, pools[] from v2.15 where the old keys a
   r = await request(`${old.url}/api/system`, { method: 'PATCH', json: { stratumPort: 70000 } });
   t.equal(r.status, 400);
   r = await request(`${old.url}/api/system/pools/0`, { method: 'PUT', json: { stratumURL: 'x', stratumPort: 1, stratumUser: 'u' } });
-  t.equal(r.status, 302, 'no pools API before v2.15 (unknown routes redirect)');
+  t.equal(r.status, 404, 'no pools API before v2.15');
+  t.same(JSON.parse(r.text), { error: 'unknown route' });
 
   const s = await sim(t, { firmware: 'v2.15.0' });
   const before = await getJson(`${s.url}/api/system/info`);
@@ -242,7 +243,7 @@ t.test('pause and resume from v2.14', async (t) => {
 
   const old = await sim(t, { firmware: 'v2.12.0' });
   r = await request(`${old.url}/api/system/pause`, { method: 'POST' });
-  t.equal(r.status, 302, 'v2.12 has no pause endpoint');
+  t.equal(r.status, 404, 'v2.12 has no pause endpoint');
 });
 
 t.test('asic options and statistics', async (t) => {
@@ -311,9 +312,16 @@ t.test('boot partition (v2.15) selects the slot of the next boot', async (t) => 
   t.equal(info.version, 'v2.15.0');
 });
 
-t.test('unknown routes redirect to the captive portal, as ESP-Miner does', async (t) => {
+t.test('unknown routes: 404 JSON under /api from v2.10, else a redirect to the captive portal', async (t) => {
   const s = await sim(t);
-  const r = await request(`${s.url}/api/nothing`);
+  let r = await request(`${s.url}/api/nothing`);
+  t.equal(r.status, 404);
+  t.same(JSON.parse(r.text), { error: 'unknown route' });
+  r = await request(`${s.url}/nothing.html`);
   t.equal(r.status, 302);
   t.equal(r.headers.get('location'), '/');
+  const old = await sim(t, { firmware: 'v2.9.0' });
+  r = await request(`${old.url}/api/nothing`);
+  t.equal(r.status, 302);
+  t.equal(r.text, 'Redirect to the captive portal');
 });

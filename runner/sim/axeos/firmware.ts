@@ -16,6 +16,8 @@ export interface FirmwareFeatures {
   extendedInfo: boolean;
   /** The manual fan speed is PATCHed and reported as `manualFanSpeed` from v2.12 (`fanspeed` before). */
   manualFanSpeedKey: boolean;
+  /** Unknown /api/* routes answer 404 {"error":"unknown route"} (a redirect to / before). */
+  apiNotFoundJson: boolean;
   /** POST /api/system/pause|resume and miningPaused from v2.14. */
   pause: boolean;
   /** pools[] in info and PATCH, PUT /api/system/pools/{i}, old stratum keys ignored, partitions[], boot: v2.15. */
@@ -41,7 +43,7 @@ export function featuresOf(version: string, family: 'bitaxe' | 'nerdqaxe'): Firm
     // keys, bestDiff a string, a plain-text restart reply, manualFanSpeed, history inside the info
     // instead of /statistics, no pause (see nerdqaxe.ts).
     return { semver: v, bestDiffNumber: false, restartJson: false, asicEndpoint: true, statistics: false,
-      extendedInfo: true, manualFanSpeedKey: true, pause: false, poolsApi: false };
+      extendedInfo: true, manualFanSpeedKey: true, apiNotFoundJson: false, pause: false, poolsApi: false };
   }
   return {
     semver: v,
@@ -51,6 +53,7 @@ export function featuresOf(version: string, family: 'bitaxe' | 'nerdqaxe'): Firm
     statistics: atLeast(v, 2, 6),
     extendedInfo: atLeast(v, 2, 6),
     manualFanSpeedKey: atLeast(v, 2, 12),
+    apiNotFoundJson: atLeast(v, 2, 10),
     pause: atLeast(v, 2, 14),
     poolsApi: atLeast(v, 2, 15),
   };

@@ -158,7 +158,8 @@ async function handle(dev: AxeosDevice, drops: DropCounter, now: () => number, r
     return void res.end();
   }
 
-  // ESP-Miner's 404 handler redirects everything unknown to the captive portal.
+  if (f.apiNotFoundJson && path.startsWith('/api/')) return sendJson(res, 404, { error: 'unknown route' });
+  // ESP-Miner's 404 handler redirects everything else to the captive portal.
   res.writeHead(302, { Location: '/', 'Content-Type': 'text/html' });
   res.end('Redirect to the captive portal');
 }
