@@ -100,6 +100,7 @@ async function handle(dev: AxeosDevice, drops: DropCounter, now: () => number, r
         res.writeHead(200, { 'Access-Control-Allow-Origin': '*', 'Content-Length': 0 });
         return void res.end();
       }
+      dev.settle(); // account the work done at the old settings first
       const result = applyPatch(dev.settings, parsed, f);
       if (!result.ok) return sendError(res, 400, 'Wrong API input');
       dev.changed();
@@ -158,6 +159,7 @@ async function handle(dev: AxeosDevice, drops: DropCounter, now: () => number, r
     if (parsed === undefined) return sendError(res, 400, 'Invalid JSON');
     const r = parsePool(parsed, i);
     if (!r.pool) return sendError(res, 400, 'Wrong API input');
+    dev.settle();
     dev.settings.pools[i] = r.pool;
     dev.changed();
     res.writeHead(200, { 'Access-Control-Allow-Origin': '*', 'Content-Length': 0 });
