@@ -14,7 +14,7 @@ export function parseSi(v: unknown): number | null {
   // A lone "m" suffix would be milli in SI; NMMiner never sends it, so only the listed letters count.
   const mult = SI[m[2]] ?? SI[m[2].toUpperCase()];
   if (mult === undefined) return null;
-  return Number(m[1]) * mult;
+  return Number((Number(m[1]) * mult).toPrecision(12));
 }
 
 /** "00d 01:23:46" or "01:23:46" → seconds. */
