@@ -1,9 +1,100 @@
-// `mvm sim`: placeholder until the component lands.
-import type { CommandModule } from 'yargs';
-import { notYet } from '../../cli/command.js';
+// `mvm sim`: simulated devices for tests, benches and demos — AxeOS (Bitaxe, NerdQAxe++) over
+// HTTP, cgminer (Avalon Nano 3/3S) over TCP, NMMiner over UDP, and a whole lab from a factory TOML.
+// Options are defined here; the work is imported lazily so `mvm --help` stays fast.
+import type { Argv, CommandModule } from 'yargs';
+
+const FAULT_DESC =
+  'inject a fault, name[=value], repeatable: slow[=ms], drop[=ratio], flash-fail, brick, reboot-loop[=ms], overheat[=°C/s]';
+
+function faultOption<T>(y: Argv<T>) {
+  return y.option('fault', { type: 'string', array: true, default: [] as string[], describe: FAULT_DESC });
+}
+
+const axeos: CommandModule = {
+  command: 'axeos',
+  describe: 'simulate an AxeOS miner (Bitaxe, NerdQAxe++) over HTTP',
+  builder: (y) =>
+    faultOption(
+      y
+        .option('listen', { type: 'string', default: '127.0.0.1:0', describe: 'HOST:PORT to listen on (port 0 picks one)' })
+        .option('board', { type: 'string', default: '601', describe: 'board: 102, 201-205, 400-403, 600-602, 800, nerdqaxe++' })
+        .option('firmware', { type: 'string', describe: 'running firmware version (default v2.15.0; NerdQAxe v1.0.30)' })
+        .option('boot-ms', { type: 'number', default: 1500, describe: 'how long a reboot keeps the device unreachable' }),
+    ),
+  handler: async (args) => {
+    const { runAxeos } = await import('./run.js');
+    await runAxeos(args as never);
+  },
+};
+
+const cgminer: CommandModule = {
+  command: 'cgminer',
+  describe: 'simulate an Avalon Nano 3/3S cgminer API over TCP',
+  builder: (y) =>
+    faultOption(
+      y
+        .option('listen', { type: 'string', default: '127.0.0.1:0', describe: 'HOST:PORT to listen on (the real port is 4028)' })
+        .option('model', { type: 'string', choices: ['nano3', 'nano3s'], default: 'nano3s', describe: 'Avalon model' })
+        .option('quirks', { type: 'boolean', default: false, describe: 'send the malformed JSON real Avalons send' })
+        .option('boot-ms', { type: 'number', default: 3000, describe: 'how long a reboot keeps the device unreachable' }),
+    ),
+  handler: async (args) => {
+    const { runCgminer } = await import('./run.js');
+    await runCgminer(args as never);
+  },
+};
+
+const nmminer: CommandModule = {
+  command: 'nmminer',
+  describe: 'simulate an NMMiner: UDP telemetry broadcasts, config pushes and reports',
+  builder: (y) =>
+    faultOption(
+      y
+        .option('listen', { type: 'string', default: '127.0.0.1', describe: 'HOST[:PORT]: the device IP (port = config port, default 12347)' })
+        .option('telemetry', { type: 'string', default: '127.0.0.1:12345', describe: 'where telemetry datagrams go' })
+        .option('report', { type: 'string', default: '127.0.0.1:12346', describe: 'where config reports go' })
+        .option('interval', { type: 'number', default: 5000, describe: 'ms between telemetry datagrams' })
+        .option('key-case', { type: 'string', choices: ['upper', 'lower'], default: 'upper', describe: 'IP/HashRate vs ip/hashrate keys' }),
+    ),
+  handler: async (args) => {
+    const { runNmminer } = await import('./run.js');
+    await runNmminer(args as never);
+  },
+};
+
+const lab: CommandModule = {
+  command: 'lab',
+  describe: 'start a simulator for every device with a `sim` table in a factory TOML',
+  builder: (y) => y.option('file', { alias: 'f', type: 'string', demandOption: true, describe: 'factory TOML' }),
+  handler: async (args) => {
+    const { runLab } = await import('./run.js');
+    await runLab(args as never);
+  },
+};
+
+const serialFlash: CommandModule = {
+  command: 'serial-flash',
+  describe: "write a factory image through a simulated device's serial line (the recovery path)",
+  builder: (y) =>
+    y
+      .option('address', { type: 'string', demandOption: true, describe: 'the simulated device, http://HOST:PORT' })
+      .option('image', { type: 'string', demandOption: true, describe: 'factory or app image file' }),
+  handler: async (args) => {
+    const { runSerialFlash } = await import('./run.js');
+    await runSerialFlash(args as never);
+  },
+};
 
 export const command: CommandModule = {
-  command: 'sim',
-  describe: 'run simulated devices (AxeOS, cgminer, NMMiner)',
-  handler: () => notYet('`mvm sim`'),
+  command: 'sim <kind>',
+  describe: 'run simulated devices (AxeOS, cgminer, NMMiner, a lab)',
+  builder: (y) =>
+    y
+      .command(axeos)
+      .command(cgminer)
+      .command(nmminer)
+      .command(lab)
+      .command(serialFlash)
+      .demandCommand(1, 'name a simulator: axeos, cgminer, nmminer, lab or serial-flash'),
+  handler: () => {},
 };

@@ -1,0 +1,45 @@
+// Small helpers for the simulators' node:http servers (fastify would cost too much per device
+// when a bench runs a thousand of them in one process).
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+export function readBody(req: IncomingMessage, limit = 16 * 1024 * 1024): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) {
+        reject(new Error(`request body over ${limit} bytes`));
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), 'Access-Control-Allow-Origin': '*' });
+  res.end(text);
+}
+
+export function sendText(res: ServerResponse, status: number, text: string, type = 'text/plain'): void {
+  res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(text), 'Access-Control-Allow-Origin': '*' });
+  res.end(text);
+}
+
+/** Parses a JSON body; undefined when it is not JSON. */
+export function parseJson(buf: Buffer): unknown {
+  try {
+    return JSON.parse(buf.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+export function delay(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
