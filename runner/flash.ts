@@ -41,7 +41,7 @@ export interface FlashRequest {
   imageFile: string;
   onProgress?: (e: ProgressEvent) => void;
   signal?: AbortSignal;
-  timing?: Pick<FlashOptions, 'pollIntervalMs' | 'rebootTimeoutMs' | 'maxUptimeS'>;
+  timing?: Pick<FlashOptions, 'pollIntervalMs' | 'rebootTimeoutMs' | 'maxUptimeS' | 'settleMs'>;
 }
 
 export interface FlashReport extends FlashResult {

@@ -1,7 +1,7 @@
 // Typed device failures. Every driver failure is a DriverError: a DeviceError (code DEVICE) with a
 // machine-readable `reason` so callers and tests can tell "unreachable" from "refused" from
 // "needs attention", and a hint that says what a person should do.
-import { DeviceError, isAbortError, MvmError } from '../../shared/errors.js';
+import { DeviceError } from '../../shared/errors.js';
 import { abortError } from '../../shared/sleep.js';
 
 export type DriverFailure =
@@ -113,7 +113,8 @@ export async function withDeadline<T>(
       if (err instanceof DriverError && err.reason !== 'timeout' && err.reason !== 'unreachable') throw err;
       throw new DriverError(device, 'timeout', `${what}: no answer within ${op.timeoutMs} ms`, { cause: err });
     }
-    if (opts.signal?.aborted && (isAbortError(err) || !(err instanceof MvmError))) throw abortError(opts.signal);
+    // The caller gave up: whatever the failure looked like from below, it is an abort.
+    if (opts.signal?.aborted) throw abortError(opts.signal);
     throw err;
   } finally {
     op.done();

@@ -119,6 +119,8 @@ export interface FlashOptions extends OpOptions {
   rebootTimeoutMs?: number;
   /** An uptime (s) above this after the reboot means the device did not actually reboot. */
   maxUptimeS?: number;
+  /** How long the device must keep answering on the new image (catches reboot loops), ms. */
+  settleMs?: number;
 }
 
 export interface FlashResult {

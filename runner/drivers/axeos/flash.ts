@@ -37,7 +37,7 @@ function timing(ctx: FlashContext, opts: FlashOptions): Timing {
     pollMs,
     rebootTimeoutMs: opts.rebootTimeoutMs ?? n('reboot_timeout_ms') ?? 180_000,
     maxUptimeS: opts.maxUptimeS ?? n('max_uptime_s') ?? 300,
-    settleMs: n('settle_ms') ?? Math.max(pollMs * 2, 1000),
+    settleMs: opts.settleMs ?? n('settle_ms') ?? Math.max(pollMs * 3, 15_000),
     uploadTimeoutMs: n('upload_timeout_ms') ?? 300_000,
   };
 }
@@ -97,7 +97,10 @@ export async function flashAxeos(ctx: FlashContext, image: Buffer, opts: FlashOp
     });
   } catch (err) {
     if (isAbortError(err) || signal?.aborted) throw err;
-    if (err instanceof DriverError && err.reason === 'refused') {
+    // The device answered the upload with an HTTP error: the firmware refused the image
+    // ("Write Error", "Validation / Activation Error") and keeps running the old one.
+    const status = err instanceof DriverError ? (err.cause as { status?: number } | undefined)?.status : undefined;
+    if (err instanceof DriverError && (err.reason === 'refused' || status !== undefined)) {
       throw new DriverError(ctx.device, 'refused', `the device rejected the image: ${err.message}`, {
         cause: err,
         hint: 'the firmware refused the upload and kept its current image; check the image file',
@@ -131,21 +134,8 @@ export async function flashAxeos(ctx: FlashContext, image: Buffer, opts: FlashOp
   if (bad) return await afterFailure(ctx, t, before, opts, bad, started);
 
   // Stay up: a reboot loop answers for a moment, then goes dark again or restarts its uptime.
-  await sleep(t.settleMs, signal);
-  let settled: AxeosInfo | undefined;
-  try {
-    settled = await ctx.client.info({ signal, timeoutMs: Math.min(10_000, Math.max(1000, t.pollMs * 2)) });
-  } catch (err) {
-    if (isAbortError(err) || signal?.aborted) throw err;
-  }
-  const firstUptime = back.info!.uptimeSeconds;
-  if (
-    !settled ||
-    settled.version !== opts.expectedVersion ||
-    (typeof settled.uptimeSeconds === 'number' && typeof firstUptime === 'number' && settled.uptimeSeconds < firstUptime)
-  ) {
-    return await afterFailure(ctx, t, before, opts, 'the device did not stay up after booting the new image (reboot loop?)', started);
-  }
+  const settled = await stayUp(ctx, t, signal, back.info!, opts.expectedVersion);
+  if (typeof settled === 'string') return await afterFailure(ctx, t, before, opts, settled, started);
   progress({ phase: 'done', message: `running ${settled.version} on ${settled.runningPartition}` });
   return {
     ok: true,
@@ -156,6 +146,34 @@ export async function flashAxeos(ctx: FlashContext, image: Buffer, opts: FlashOp
     uptimeS: typeof settled.uptimeSeconds === 'number' ? settled.uptimeSeconds : null,
     durationMs: Date.now() - started,
   };
+}
+
+/** Polls for settleMs: every answer must come, on the new version, with an uptime that only grows. */
+async function stayUp(
+  ctx: FlashContext,
+  t: Timing,
+  signal: AbortSignal | undefined,
+  first: AxeosInfo,
+  expectedVersion: string,
+): Promise<AxeosInfo | string> {
+  const until = Date.now() + t.settleMs;
+  let last = first;
+  while (Date.now() < until) {
+    await sleep(Math.min(t.pollMs, Math.max(0, until - Date.now())), signal);
+    let info: AxeosInfo;
+    try {
+      info = await ctx.client.info({ signal, timeoutMs: Math.min(10_000, Math.max(1000, t.pollMs * 2)) });
+    } catch (err) {
+      if (isAbortError(err) || signal?.aborted) throw err;
+      return `the device stopped answering ${Math.round((t.settleMs - (until - Date.now())) / 100) / 10} s after booting the new image (reboot loop?)`;
+    }
+    if (info.version !== expectedVersion) return `the device fell back to ${info.version} after booting the new image`;
+    if (typeof info.uptimeSeconds === 'number' && typeof last.uptimeSeconds === 'number' && info.uptimeSeconds < last.uptimeSeconds) {
+      return 'the device rebooted again after booting the new image (reboot loop)';
+    }
+    last = info;
+  }
+  return last;
 }
 
 /** The flash failed: recover if possible; always throws (verify_failed when recovered, needs_attention when not). */
