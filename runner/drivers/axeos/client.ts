@@ -37,7 +37,7 @@ export class AxeosClient {
     if (err instanceof ApiError) {
       if (err.status === undefined) {
         const timeout = /timeout/i.test(String((err.cause as { code?: string })?.code ?? err.message));
-        throw new DriverError(this.device, timeout ? 'timeout' : 'unreachable', `${what}: ${err.message}`, { cause: err });
+        throw new DriverError(this.device, timeout ? 'timeout' : 'unreachable', err.message, { cause: err });
       }
       if (err.status === 401) {
         throw new DriverError(this.device, 'refused', `${what}: 401 unauthorized`, {
@@ -45,7 +45,7 @@ export class AxeosClient {
           hint: 'AxeOS answers only clients on private addresses (10/8, 172.16/12, 192.168/16); run the runner from the lab network',
         });
       }
-      throw new DriverError(this.device, err.status >= 500 ? 'bad_reply' : 'refused', `${what}: ${err.message}`, {
+      throw new DriverError(this.device, err.status >= 500 ? 'bad_reply' : 'refused', err.message, {
         cause: err,
         retryable: err.status >= 500,
       });

@@ -49,19 +49,22 @@ async function pollInfo(
   signal: AbortSignal | undefined,
   accept: (info: AxeosInfo) => boolean,
   deadlineMs: number,
-): Promise<{ info?: AxeosInfo; accepted: boolean; lastError?: unknown }> {
+): Promise<{ info?: AxeosInfo; accepted: boolean; lastError?: unknown; answeredLast: boolean }> {
   const deadline = Date.now() + deadlineMs;
   let last: AxeosInfo | undefined;
   let lastError: unknown;
+  let answeredLast = false;
   for (;;) {
     try {
       last = await ctx.client.info({ signal, timeoutMs: Math.min(10_000, Math.max(1000, t.pollMs * 2)) });
-      if (accept(last)) return { info: last, accepted: true };
+      answeredLast = true;
+      if (accept(last)) return { info: last, accepted: true, answeredLast };
     } catch (err) {
       if (isAbortError(err) || signal?.aborted) throw err;
       lastError = err;
+      answeredLast = false;
     }
-    if (Date.now() + t.pollMs > deadline) return { info: last, accepted: false, lastError };
+    if (Date.now() + t.pollMs > deadline) return { info: last, accepted: false, lastError, answeredLast };
     await sleep(t.pollMs, signal);
   }
 }
@@ -101,7 +104,7 @@ export async function flashAxeos(ctx: FlashContext, image: Buffer, opts: FlashOp
     // ("Write Error", "Validation / Activation Error") and keeps running the old one.
     const status = err instanceof DriverError ? (err.cause as { status?: number } | undefined)?.status : undefined;
     if (err instanceof DriverError && (err.reason === 'refused' || status !== undefined)) {
-      throw new DriverError(ctx.device, 'refused', `the device rejected the image: ${err.message}`, {
+      throw new DriverError(ctx.device, 'refused', `the device rejected the image: ${(err.cause as Error | undefined)?.message ?? err.message}`, {
         cause: err,
         hint: 'the firmware refused the upload and kept its current image; check the image file',
       });
@@ -124,7 +127,7 @@ export async function flashAxeos(ctx: FlashContext, image: Buffer, opts: FlashOp
     t.rebootTimeoutMs,
   );
   if (!back.accepted) {
-    const why = back.info
+    const why = back.answeredLast && back.info
       ? `the device did not reboot into the new image within ${t.rebootTimeoutMs} ms (still ${back.info.version} on ${back.info.runningPartition})`
       : `the device did not answer within ${t.rebootTimeoutMs} ms after the upload`;
     return await afterFailure(ctx, t, before, opts, why, started, back.lastError);
@@ -192,7 +195,8 @@ async function afterFailure(
   const attempts: string[] = [];
 
   // Is it still (or again) running the old firmware? Then nothing needs recovering.
-  const now = await pollInfo(ctx, t, signal, () => true, Math.min(t.rebootTimeoutMs, t.pollMs * 3));
+  // A device in a reboot loop answers only now and then: give it a few polls to show up.
+  const now = await pollInfo(ctx, t, signal, () => true, Math.min(t.rebootTimeoutMs, Math.max(t.pollMs * 3, 5000)));
   if (now.info && now.info.version === before.version && now.info.runningPartition === before.runningPartition) {
     throw new DriverError(ctx.device, 'verify_failed', `flash failed: ${why}; the device still runs ${before.version}`, {
       cause,
