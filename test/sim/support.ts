@@ -56,3 +56,44 @@ export async function unreachable(url: string): Promise<boolean> {
     return true;
   }
 }
+
+/** One cgminer API exchange: connect, write, collect until the server closes. */
+export function cgminerExchange(port: number, request: string, timeoutMs = 10_000): Promise<{ raw: string; closedByServer: boolean }> {
+  return import('node:net').then(
+    ({ connect }) =>
+      new Promise((resolve, reject) => {
+        const socket = connect(port, '127.0.0.1', () => socket.write(request));
+        let raw = '';
+        let ended = false;
+        const timer = setTimeout(() => {
+          socket.destroy();
+          reject(new Error(`no reply to ${request} within ${timeoutMs} ms`));
+        }, timeoutMs);
+        socket.on('data', (d) => (raw += d.toString('utf8')));
+        socket.on('end', () => (ended = true));
+        socket.on('error', () => {});
+        socket.on('close', () => {
+          clearTimeout(timer);
+          resolve({ raw, closedByServer: ended });
+        });
+      }),
+  );
+}
+
+/** The repairs a driver has to make to an Avalon's JSON (what the quirks mode produces). */
+export function repairAvalonJson(text: string): unknown {
+  const s = text
+    .replace(/\0+$/, '')
+    .replace(/:\s*-?inf\b/g, ':null')
+    .replace(/:\s*nan\b/g, ':null')
+    .replace(/\[\s*,/g, '[')
+    .replace(/}\s*{/g, '},{');
+  return JSON.parse(s.startsWith('{') && s.includes('},{"STATUS"') ? `[${s}]` : s);
+}
+
+/** Key[value] pairs of an Avalon status string. */
+export function keyValues(s: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const m of s.matchAll(/(\w+)\[([^\]]*)\]/g)) out[m[1]!] = m[2]!;
+  return out;
+}

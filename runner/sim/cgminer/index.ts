@@ -1,5 +1,109 @@
-// Placeholder until the cgminer simulator lands in this branch.
-import { MvmError } from '../../../shared/errors.js';
-export async function startCgminerSim(_opts: Record<string, unknown>): Promise<{ address: string; close(): Promise<void> }> {
-  throw new MvmError('USAGE', 'the cgminer simulator is not available yet');
+// The cgminer API over TCP as an Avalon serves it: one request per connection, answered from the
+// first chunk received, the reply terminated by a NUL byte, then the socket closes. A device that is
+// rebooting, or a dropped connection, closes without a reply.
+import { createServer, type Server, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { parseListen } from '../common/address.js';
+import { DropCounter, parseFaults, type FaultMap } from '../common/faults.js';
+import { invalidJson, parseRequest, runCommand, type Reply } from './api.js';
+import { CgminerDevice } from './device.js';
+import { formatJoined, formatJson, formatPlain } from './format.js';
+import { MODELS } from './models.js';
+
+export interface CgminerSimOptions {
+  listen?: string;
+  model?: 'nano3' | 'nano3s';
+  quirks?: boolean;
+  faults?: string[] | FaultMap;
+  now?: () => number;
+  rebootDelayMs?: number;
+  bootMs?: number;
+  seed?: string;
+}
+
+export interface CgminerSim {
+  /** HOST:PORT, as the testbed description's cgminer address. */
+  address: string;
+  host: string;
+  port: number;
+  device: CgminerDevice;
+  quirks: boolean;
+  close(): Promise<void>;
+}
+
+/** The reply text (without the NUL) for what a client sent. */
+export function answer(dev: CgminerDevice, text: string, quirks: boolean): string {
+  const req = parseRequest(text);
+  if ('invalid' in req) return formatJson(invalidJson(dev));
+  if (!req.json) return formatPlain(runCommand(dev, req.command, req.parameter));
+  const commands = req.command.split('+').filter(Boolean);
+  if (commands.length > 1) {
+    const replies = commands.map((c) => [c, runCommand(dev, c, req.parameter)] as [string, Reply]);
+    return formatJoined(replies, { quirks });
+  }
+  return formatJson(runCommand(dev, req.command, req.parameter), { quirks, command: req.command.toLowerCase() });
+}
+
+function serve(dev: CgminerDevice, quirks: boolean, drops: DropCounter, socket: Socket): void {
+  socket.setTimeout(10_000, () => socket.destroy());
+  socket.on('error', () => socket.destroy());
+  if (dev.power !== 'up') return void socket.destroy();
+  const dropRatio = dev.faults.get('drop');
+  if (dropRatio !== undefined && drops.shouldDrop(dropRatio)) return void socket.destroy();
+  let buf = '';
+  let answered = false;
+  socket.on('data', (chunk) => {
+    buf += chunk.toString('utf8');
+    if (answered) return;
+    answered = true;
+    // cgminer reads the request with a single recv(); let one tick coalesce a split write.
+    setImmediate(async () => {
+      const slow = dev.faults.get('slow');
+      if (slow) await new Promise((r) => setTimeout(r, slow));
+      if (dev.power !== 'up' || socket.destroyed) return void socket.destroy();
+      socket.end(answer(dev, buf, quirks) + '\0');
+    });
+  });
+}
+
+export async function startCgminerSim(opts: CgminerSimOptions = {}): Promise<CgminerSim> {
+  const { host, port } = parseListen(opts.listen ?? '127.0.0.1:0', 4028);
+  const model = MODELS[opts.model ?? 'nano3s'];
+  const device = new CgminerDevice({
+    model,
+    faults: opts.faults instanceof Map ? opts.faults : parseFaults(opts.faults ?? []),
+    now: opts.now,
+    rebootDelayMs: opts.rebootDelayMs,
+    bootMs: opts.bootMs,
+    seed: opts.seed ?? `${model.id}@${host}:${port}`,
+  });
+  const quirks = opts.quirks ?? false;
+  const drops = new DropCounter();
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+    serve(device, quirks, drops, s);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const actual = (server.address() as AddressInfo).port;
+  return {
+    address: `${host}:${actual}`,
+    host,
+    port: actual,
+    device,
+    quirks,
+    close: () =>
+      new Promise<void>((resolve) => {
+        device.close();
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
 }
