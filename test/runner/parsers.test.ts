@@ -128,6 +128,8 @@ t.test('malformed Avalon JSON is repaired', async (t) => {
   t.equal(statusOf(glued[1])?.Msg, 'b');
   const r = parseReply('{"STATUS":[{"STATUS":"S","Code":70}],"STATS":[{"MM ID0":"GHSspd[5.5] PS[0 1 2 3 4 5 99]","x":inf}],"id":1}{"id":2}');
   t.equal(parseBracketPairs(mmString(r)!).GHSspd, '5.5');
+  const inArray = parseReply('{"STATUS":[{"STATUS":"S"}],"STATS":[{"ID":"AVALON0"}{"ID":"POOL0"}],"id":1}');
+  t.same((inArray.STATS as Array<{ ID: string }>).map((x) => x.ID), ['AVALON0', 'POOL0'], 'objects glued inside an array');
   t.throws(() => parseReply('garbage'), /unrecognised reply/);
   t.throws(() => parseReply('{"a":'), /not JSON/);
 });

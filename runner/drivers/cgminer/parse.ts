@@ -37,6 +37,8 @@ export function repairJson(text: string): string {
       out += c;
       continue;
     }
+    // Objects glued together ("}{", inside an array or at the top level) get their comma back.
+    if (c === '{' && /}\s*$/.test(out)) out += ',';
     const rest = s.slice(i, i + 9);
     const m = /^(-?inf(inity)?|-?nan)\b/i.exec(rest);
     if (m && !/[A-Za-z0-9_]/.test(s[i - 1] ?? '')) {
@@ -54,36 +56,6 @@ export function repairJson(text: string): string {
   return s;
 }
 
-/** Splits glued top-level JSON objects `{…}{…}` (outside strings). */
-function splitGlued(s: string): string[] {
-  const parts: string[] = [];
-  let depth = 0;
-  let inString = false;
-  let start = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i];
-    if (inString) {
-      if (c === '\\') i++;
-      else if (c === '"') inString = false;
-      continue;
-    }
-    if (c === '"') inString = true;
-    else if (c === '{' || c === '[') depth++;
-    else if (c === '}' || c === ']') {
-      depth--;
-      if (depth === 0) {
-        parts.push(s.slice(start, i + 1));
-        start = i + 1;
-        while (start < s.length && /[\s,]/.test(s[start])) start++;
-        i = start - 1;
-      }
-    }
-  }
-  const tail = s.slice(start).trim();
-  if (tail) parts.push(tail);
-  return parts;
-}
-
 /** Parses a JSON reply, repairing Avalon's quirks; glued replies yield every object. */
 export function parseJsonReply(text: string): CgReply[] {
   const repaired = repairJson(text);
@@ -91,15 +63,14 @@ export function parseJsonReply(text: string): CgReply[] {
     const v = JSON.parse(repaired);
     return Array.isArray(v) ? (v as CgReply[]) : [v as CgReply];
   } catch {
-    const parts = splitGlued(repaired);
-    if (parts.length <= 1) throw new CgParseError(`reply is not JSON even after repair: ${repaired.slice(0, 120)}`);
-    return parts.map((p) => {
-      try {
-        return JSON.parse(p) as CgReply;
-      } catch (err) {
-        throw new CgParseError(`glued reply part is not JSON: ${p.slice(0, 120)} (${(err as Error).message})`);
-      }
-    });
+    // Top-level replies glued together are now separated by commas: read them as a list.
+    try {
+      const v = JSON.parse(`[${repaired}]`) as CgReply[];
+      if (v.length > 1) return v;
+    } catch {
+      /* fall through */
+    }
+    throw new CgParseError(`reply is not JSON even after repair: ${repaired.slice(0, 120)}`);
   }
 }
 

@@ -24,8 +24,10 @@ function queueFor(address: string): PQueue {
 
 export function parseHostPort(address: string, defaultPort = 4028): { host: string; port: number } {
   const a = address.replace(/^tcp:\/\//, '').trim();
-  const m = /^\[?([^\]]+?)\]?(?::(\d+))?$/.exec(a);
-  if (!m || !m[1]) throw new Error(`bad address ${JSON.stringify(address)}: expected HOST:PORT`);
+  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+))(?::(\d+))?$/.exec(a);
+  if (!m) throw new Error(`bad address ${JSON.stringify(address)}: expected HOST:PORT`);
+  m[1] = m[1] ?? m[2];
+  m[2] = m[3];
   const port = m[2] ? Number(m[2]) : defaultPort;
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`bad port in ${JSON.stringify(address)}`);
   return { host: m[1], port };
