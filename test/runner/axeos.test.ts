@@ -1,13 +1,13 @@
 // The axeos driver against the AxeOS simulator (real HTTP on loopback): every operation, every
 // firmware generation whose API differs, and every fault ending in a typed failure.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { startAxeosSim, type AxeosSim, type AxeosSimOptions } from '../../runner/sim/axeos/index.js';
 import { AxeosDriver } from '../../runner/drivers/axeos/driver.js';
 import { DriverError } from '../../runner/drivers/errors.js';
 import type { DeviceSpec } from '../../runner/drivers/types.js';
 import { waitFor } from '../helpers/mvm-process.js';
 
-async function sim(t: Tap.Test, opts: AxeosSimOptions = {}): Promise<AxeosSim> {
+async function sim(t: Test, opts: AxeosSimOptions = {}): Promise<AxeosSim> {
   const s = await startAxeosSim({ rebootDelayMs: 50, bootMs: 300, ...opts });
   t.teardown(() => s.close());
   return s;
@@ -18,7 +18,7 @@ function driverFor(s: AxeosSim, options: Record<string, unknown> = {}): AxeosDri
   return new AxeosDriver(device);
 }
 
-async function rejects(t: Tap.Test, p: Promise<unknown>, reason: DriverError['reason'], re?: RegExp): Promise<DriverError> {
+async function rejects(t: Test, p: Promise<unknown>, reason: DriverError['reason'], re?: RegExp): Promise<DriverError> {
   try {
     await p;
   } catch (err) {

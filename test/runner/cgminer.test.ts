@@ -1,7 +1,7 @@
 // The cgminer driver against the Avalon simulator (Nano 3 and 3S, with and without the malformed
 // JSON quirks), and the transport against hand-made servers: NUL framing, one request at a time
 // per device, and faults ending in typed failures within a bounded time.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { startCgminerSim, type CgminerSim, type CgminerSimOptions } from '../../runner/sim/cgminer/index.js';
@@ -10,7 +10,7 @@ import { cgRequest } from '../../runner/drivers/cgminer/transport.js';
 import { DriverError } from '../../runner/drivers/errors.js';
 import { waitFor } from '../helpers/mvm-process.js';
 
-async function sim(t: Tap.Test, opts: CgminerSimOptions = {}): Promise<CgminerSim> {
+async function sim(t: Test, opts: CgminerSimOptions = {}): Promise<CgminerSim> {
   const s = await startCgminerSim({ rebootDelayMs: 50, bootMs: 300, ...opts });
   t.teardown(() => s.close());
   return s;
@@ -19,7 +19,7 @@ async function sim(t: Tap.Test, opts: CgminerSimOptions = {}): Promise<CgminerSi
 const driverFor = (address: string, options: Record<string, unknown> = {}) =>
   new CgminerDriver({ name: 'nano', driver: 'cgminer', address, options: { request_timeout_ms: 2000, ...options } });
 
-async function rejects(t: Tap.Test, p: Promise<unknown>, reason: DriverError['reason'], re?: RegExp): Promise<void> {
+async function rejects(t: Test, p: Promise<unknown>, reason: DriverError['reason'], re?: RegExp): Promise<void> {
   const err = await p.then(
     () => undefined,
     (e: unknown) => e,
@@ -124,7 +124,7 @@ t.test('faults: slow, drop, rebooting, gone — typed and bounded', async (t) =>
 });
 
 /** A raw TCP server whose behaviour a test scripts. */
-async function rawServer(t: Tap.Test, onConn: (s: Socket) => void): Promise<{ address: string; server: Server }> {
+async function rawServer(t: Test, onConn: (s: Socket) => void): Promise<{ address: string; server: Server }> {
   const sockets = new Set<Socket>();
   const server = createServer((s) => {
     sockets.add(s);

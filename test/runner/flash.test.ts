@@ -2,7 +2,7 @@
 // invalid images refused before anything is uploaded; a failing flash, a bricking image and a
 // reboot loop detected, recovered (boot partition, or the serial recovery command) or reported as
 // needing attention — each within a bounded time.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startAxeosSim, type AxeosSim, type AxeosSimOptions } from '../../runner/sim/axeos/index.js';
@@ -16,13 +16,13 @@ import { tempDir } from '../helpers/tmp.js';
 
 const TIMING = { pollIntervalMs: 100, rebootTimeoutMs: 8000, settleMs: 1200, maxUptimeS: 30 };
 
-async function sim(t: Tap.Test, opts: AxeosSimOptions = {}): Promise<AxeosSim> {
+async function sim(t: Test, opts: AxeosSimOptions = {}): Promise<AxeosSim> {
   const s = await startAxeosSim({ rebootDelayMs: 50, bootMs: 300, board: '601', ...opts });
   t.teardown(() => s.close());
   return s;
 }
 
-function setup(t: Tap.Test, s: AxeosSim, options: Record<string, unknown> = {}) {
+function setup(t: Test, s: AxeosSim, options: Record<string, unknown> = {}) {
   const driver = new AxeosDriver({ name: 'gamma', driver: 'axeos', address: s.url, options: { request_timeout_ms: 2000, ...options } });
   let uploads = 0;
   const ota = driver.client.ota.bind(driver.client);
@@ -39,7 +39,7 @@ function setup(t: Tap.Test, s: AxeosSim, options: Record<string, unknown> = {}) 
   return { driver, uploads: () => uploads, write, dir };
 }
 
-async function failure(t: Tap.Test, p: Promise<unknown>, reason: DriverError['reason']): Promise<DriverError> {
+async function failure(t: Test, p: Promise<unknown>, reason: DriverError['reason']): Promise<DriverError> {
   const err = await p.then(
     () => undefined,
     (e: unknown) => e,

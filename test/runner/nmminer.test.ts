@@ -1,6 +1,6 @@
 // The nmminer driver against the NMMiner simulator over loopback UDP: telemetry in both key cases,
 // offline detection, a config push confirmed by the device's report, and typed failures.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { createSocket } from 'node:dgram';
 import { startNmminerSim, type NmminerSim, type NmminerSimOptions } from '../../runner/sim/nmminer/index.js';
 import { NmminerDriver } from '../../runner/drivers/nmminer/driver.js';
@@ -21,7 +21,7 @@ interface Bench {
   stop: () => Promise<void>;
 }
 
-async function bench(t: Tap.Test, simOpts: NmminerSimOptions = {}, driverOpts: Record<string, unknown> = {}): Promise<Bench> {
+async function bench(t: Test, simOpts: NmminerSimOptions = {}, driverOpts: Record<string, unknown> = {}): Promise<Bench> {
   const telemetryPort = await freePort();
   const reportPort = await freePort();
   const sim = await startNmminerSim({
@@ -54,7 +54,7 @@ async function bench(t: Tap.Test, simOpts: NmminerSimOptions = {}, driverOpts: R
   return { sim, driver: d, stop };
 }
 
-async function rejects(t: Tap.Test, p: Promise<unknown>, reason: DriverError['reason'], re?: RegExp): Promise<void> {
+async function rejects(t: Test, p: Promise<unknown>, reason: DriverError['reason'], re?: RegExp): Promise<void> {
   const err = await p.then(
     () => undefined,
     (e: unknown) => e,
