@@ -63,14 +63,32 @@ t.test('v2.4.5 reports exactly the keys of the recorded Supra', async (t) => {
   }
 });
 
-t.test('NerdQAxe++ keeps bestDiff a string and reports its model', async (t) => {
-  const s = await sim(t, { board: 'nerdqaxe++' });
-  const info = await getJson(`${s.url}/api/system/info`);
-  t.equal(info.deviceModel, 'NerdQAxe++');
-  t.equal(info.asicCount, 4);
-  t.equal(info.ASICModel, 'BM1370');
+t.test('NerdQAxe++ answers with its own firmware API', async (t) => {
+  const clock = manualClock();
+  const s = await sim(t, { board: 'nerdqaxe++', now: clock.now });
+  let info = await getJson(`${s.url}/api/system/info`);
+  t.match(info, { deviceModel: 'NerdQAxe++', asicCount: 4, ASICModel: 'BM1370', smallCoreCount: 2040, frequency: 600, version: 'v1.0.30', shutdown: false });
+  t.notOk('boardVersion' in info, 'no boardVersion on NerdQAxe');
   t.equal(typeof info.bestDiff, 'string');
-  t.ok(infoValidator(true)(info));
+  t.equal(info.asicTemps.length, 4);
+  t.ok(Math.abs(info.hashRate - (2040 * 4 * 600) / 1000) / ((2040 * 4 * 600) / 1000) < 0.1, `hashRate ${info.hashRate}`);
+  t.equal((await request(`${s.url}/api/system/statistics`)).status, 302, 'history lives in the info, not /statistics');
+  const asic = await getJson(`${s.url}/api/system/asic`);
+  t.match(asic, { deviceModel: 'NerdQAxe++', defaultFrequency: 600, absMaxFrequency: 800 });
+
+  // A lenient PATCH: mistyped keys are skipped, the rest taken, never a 400.
+  let r = await request(`${s.url}/api/system`, { method: 'PATCH', json: { frequency: 'fast', coreVoltage: 1200, stratumURL: 'nerd.pool', flipscreen: 1 } });
+  t.equal(r.status, 200);
+  info = await getJson(`${s.url}/api/system/info`);
+  t.match(info, { frequency: 600, coreVoltage: 1200, stratumURL: 'nerd.pool' });
+
+  s.device.setFault('overheat', 2);
+  clock.advance(60_000);
+  info = await getJson(`${s.url}/api/system/info`);
+  t.equal(info.shutdown, true, 'shut down at overheat_temp');
+  t.equal(info.hashRate, 0);
+  r = await request(`${s.url}/api/system/restart`, { method: 'POST' });
+  t.equal(r.text, 'System will restart shortly.', 'plain-text restart reply');
 });
 
 t.test('telemetry drifts around the expected hashrate; shares and uptime grow', async (t) => {
@@ -104,7 +122,7 @@ t.test('frequency and voltage apply at once; a bad value saves nothing; unknown 
   t.equal(info.coreVoltage, 1200);
   t.equal(info.expectedHashrate, (2040 * 600) / 1000);
 
-  r = await request(`${s.url}/api/system`, { method: 'PATCH', json: { frequency: 490, fanspeed: 150 } });
+  r = await request(`${s.url}/api/system`, { method: 'PATCH', json: { frequency: 490, manualFanSpeed: 150 } });
   t.equal(r.status, 400);
   t.equal(r.text, 'Wrong API input');
   r = await request(`${s.url}/api/system`, { method: 'PATCH', json: { hostname: 'ok', frequency: 'fast' } });
@@ -115,13 +133,27 @@ t.test('frequency and voltage apply at once; a bad value saves nothing; unknown 
   t.equal(info.frequency, 600, 'nothing saved from the rejected requests');
   t.equal(info.hostname, 'bitaxe');
 
-  r = await request(`${s.url}/api/system`, { method: 'PATCH', json: { autofanspeed: 0, fanspeed: 80, overheat_mode: 1 } });
+  r = await request(`${s.url}/api/system`, { method: 'PATCH', json: { autofanspeed: 0, manualFanSpeed: 80, overheat_mode: 1 } });
   t.equal(r.status, 400, 'overheat_mode can only be cleared');
-  r = await request(`${s.url}/api/system`, { method: 'PATCH', json: { autofanspeed: 0, fanspeed: 80 } });
+  r = await request(`${s.url}/api/system`, { method: 'PATCH', json: { autofanspeed: 0, manualFanSpeed: 80 } });
   t.equal(r.status, 200);
   info = await getJson(`${s.url}/api/system/info`);
   t.equal(info.fanspeed, 80);
+  t.equal(info.manualFanSpeed, 80);
   t.equal(info.autofanspeed, 0);
+});
+
+t.test('the manual fan speed key: fanspeed up to v2.11, manualFanSpeed from v2.12', async (t) => {
+  const old = await sim(t, { firmware: 'v2.11.0' });
+  await request(`${old.url}/api/system`, { method: 'PATCH', json: { autofanspeed: 0, fanspeed: 55, manualFanSpeed: 20 } });
+  let info = await getJson(`${old.url}/api/system/info`);
+  t.equal(info.fanspeed, 55);
+  t.notOk('manualFanSpeed' in info);
+  const s = await sim(t, { firmware: 'v2.12.0' });
+  await request(`${s.url}/api/system`, { method: 'PATCH', json: { autofanspeed: 0, fanspeed: 55 } });
+  info = await getJson(`${s.url}/api/system/info`);
+  t.equal(info.manualFanSpeed, 100, 'fanspeed is no longer a setting: ignored');
+  t.equal(info.fanspeed, 100);
 });
 
 t.test('pools: stratum keys up to v2.14, pools[] from v2.15 where the old keys are ignored', async (t) => {
@@ -133,7 +165,8 @@ t.test('pools: stratum keys up to v2.14, pools[] from v2.15 where the old keys a
   r = await request(`${old.url}/api/system`, { method: 'PATCH', json: { stratumPort: 70000 } });
   t.equal(r.status, 400);
   r = await request(`${old.url}/api/system/pools/0`, { method: 'PUT', json: { stratumURL: 'x', stratumPort: 1, stratumUser: 'u' } });
-  t.equal(r.status, 302, 'no pools API before v2.15 (unknown routes redirect)');
+  t.equal(r.status, 404, 'no pools API before v2.15');
+  t.same(JSON.parse(r.text), { error: 'unknown route' });
 
   const s = await sim(t, { firmware: 'v2.15.0' });
   const before = await getJson(`${s.url}/api/system/info`);
@@ -163,6 +196,14 @@ t.test('pools: stratum keys up to v2.14, pools[] from v2.15 where the old keys a
   r = await request(`${s.url}/api/system`, { method: 'PATCH', json: { pools: [{ stratumURL: 'no-port' }] } });
   t.equal(r.status, 400);
   t.equal((await getJson(`${s.url}/api/system/info`)).pools.length, 3, 'a rejected pools[] changes nothing');
+  r = await request(`${s.url}/api/system/pools/2`, { method: 'DELETE' });
+  t.equal(r.status, 400, 'the primary slot cannot be deleted');
+  r = await request(`${s.url}/api/system/pools/0`, { method: 'DELETE' });
+  t.equal(r.status, 200);
+  info = await getJson(`${s.url}/api/system/info`);
+  t.same(info.pools.map((p: { id: number }) => p.id), [1, 2]);
+  r = await request(`${s.url}/api/system/pools/0`, { method: 'PUT', json: { stratumURL: 'tls.pool', stratumPort: 443, stratumUser: 'me', stratumTLS: true } });
+  t.equal(r.status, 200, 'stratumTLS may be a boolean');
 });
 
 t.test('restart: plain text up to v2.12, JSON from v2.13; down ~1 s later, back with uptime reset', async (t) => {
@@ -177,7 +218,7 @@ t.test('restart: plain text up to v2.12, JSON from v2.13; down ~1 s later, back 
     t.equal(r.status, 200);
     if (json) t.same(JSON.parse(r.text), { message: 'System will restart shortly.' });
     else {
-      t.match(r.type, /text\/plain/);
+      t.match(r.type, /text\/html/, 'httpd_resp_send without a type');
       t.equal(r.text, 'System will restart shortly.');
     }
     await waitFor(() => unreachable(`${s.url}/api/system/info`), 'the device to go down', 5000);
@@ -202,7 +243,7 @@ t.test('pause and resume from v2.14', async (t) => {
 
   const old = await sim(t, { firmware: 'v2.12.0' });
   r = await request(`${old.url}/api/system/pause`, { method: 'POST' });
-  t.equal(r.status, 302, 'v2.12 has no pause endpoint');
+  t.equal(r.status, 404, 'v2.12 has no pause endpoint');
 });
 
 t.test('asic options and statistics', async (t) => {
@@ -271,9 +312,16 @@ t.test('boot partition (v2.15) selects the slot of the next boot', async (t) => 
   t.equal(info.version, 'v2.15.0');
 });
 
-t.test('unknown routes redirect to the captive portal, as ESP-Miner does', async (t) => {
+t.test('unknown routes: 404 JSON under /api from v2.10, else a redirect to the captive portal', async (t) => {
   const s = await sim(t);
-  const r = await request(`${s.url}/api/nothing`);
+  let r = await request(`${s.url}/api/nothing`);
+  t.equal(r.status, 404);
+  t.same(JSON.parse(r.text), { error: 'unknown route' });
+  r = await request(`${s.url}/nothing.html`);
   t.equal(r.status, 302);
   t.equal(r.headers.get('location'), '/');
+  const old = await sim(t, { firmware: 'v2.9.0' });
+  r = await request(`${old.url}/api/nothing`);
+  t.equal(r.status, 302);
+  t.equal(r.text, 'Redirect to the captive portal');
 });

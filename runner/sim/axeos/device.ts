@@ -42,7 +42,6 @@ export interface AxeosDeviceOptions {
 
 export type OtaOutcome = { status: number; body: string };
 
-const OVERHEAT_TEMP = 75;
 const AMBIENT = 25;
 const IDLE_TEMP = 38;
 
@@ -173,11 +172,16 @@ export class AxeosDevice {
     return this.bestSession;
   }
 
+  /** ESP-Miner trips at 75 °C; NerdQAxe at its `overheat_temp` setting. */
+  overheatTemp(): number {
+    return this.board.family === 'nerdqaxe' ? this.settings.overheatTemp : 75;
+  }
+
   private overheatTripTime(): number | undefined {
     if (this.overheatSince === undefined || !this.faults.has('overheat')) return undefined;
     const rate = this.faults.get('overheat') || 1; // °C per second
     const base = this.baseChipTemp();
-    return this.overheatSince + Math.max(0, (OVERHEAT_TEMP - base) / rate) * 1000;
+    return this.overheatSince + Math.max(0, (this.overheatTemp() - base) / rate) * 1000;
   }
 
   /** Steady chip temperature for the current settings and fan, before noise. */
@@ -208,7 +212,7 @@ export class AxeosDevice {
     if (this.overheatSince !== undefined && this.faults.has('overheat')) {
       const rate = this.faults.get('overheat') || 1;
       if (this.overheatTrippedAt === undefined) temp += (rate * Math.max(0, t - this.overheatSince)) / 1000;
-      else temp = Math.max(IDLE_TEMP, OVERHEAT_TEMP + 2 - ((t - this.overheatTrippedAt) / 1000) * 0.5);
+      else temp = Math.max(IDLE_TEMP, this.overheatTemp() + 2 - ((t - this.overheatTrippedAt) / 1000) * 0.5);
     }
     const overheated = this.settings.overheat_mode === 1;
     let fanspeed: number;

@@ -14,6 +14,10 @@ export interface FirmwareFeatures {
   statistics: boolean;
   /** The richer info of the v2.6+ generation (hashRate_1m, expectedHashrate, display, …). */
   extendedInfo: boolean;
+  /** The manual fan speed is PATCHed and reported as `manualFanSpeed` from v2.12 (`fanspeed` before). */
+  manualFanSpeedKey: boolean;
+  /** Unknown /api/* routes answer 404 {"error":"unknown route"} (a redirect to / before). */
+  apiNotFoundJson: boolean;
   /** POST /api/system/pause|resume and miningPaused from v2.14. */
   pause: boolean;
   /** pools[] in info and PATCH, PUT /api/system/pools/{i}, old stratum keys ignored, partitions[], boot: v2.15. */
@@ -35,10 +39,11 @@ function atLeast(v: [number, number, number], major: number, minor: number): boo
 export function featuresOf(version: string, family: 'bitaxe' | 'nerdqaxe'): FirmwareFeatures {
   const v = parseVersion(version);
   if (family === 'nerdqaxe') {
-    // NerdQAxe firmware (v1.x) is an ESP-Miner fork frozen before the pools API: stratum keys,
-    // bestDiff as a string, JSON restart reply.
-    return { semver: v, bestDiffNumber: false, restartJson: true, asicEndpoint: true, statistics: true,
-      extendedInfo: true, pause: false, poolsApi: false };
+    // NerdQAxe firmware (v1.x, shufps/ESP-Miner-NerdQAxePlus) is a fork with its own API: stratum
+    // keys, bestDiff a string, a plain-text restart reply, manualFanSpeed, history inside the info
+    // instead of /statistics, no pause (see nerdqaxe.ts).
+    return { semver: v, bestDiffNumber: false, restartJson: false, asicEndpoint: true, statistics: false,
+      extendedInfo: true, manualFanSpeedKey: true, apiNotFoundJson: false, pause: false, poolsApi: false };
   }
   return {
     semver: v,
@@ -47,6 +52,8 @@ export function featuresOf(version: string, family: 'bitaxe' | 'nerdqaxe'): Firm
     asicEndpoint: atLeast(v, 2, 7),
     statistics: atLeast(v, 2, 6),
     extendedInfo: atLeast(v, 2, 6),
+    manualFanSpeedKey: atLeast(v, 2, 12),
+    apiNotFoundJson: atLeast(v, 2, 10),
     pause: atLeast(v, 2, 14),
     poolsApi: atLeast(v, 2, 15),
   };

@@ -7,6 +7,7 @@ import { DropCounter } from '../common/faults.js';
 import { delay, parseJson, readBody, sendJson, sendText } from '../common/http-util.js';
 import type { AxeosDevice } from './device.js';
 import { asicInfo, statistics, systemInfo } from './info.js';
+import { applyNerdqaxePatch } from './nerdqaxe.js';
 import { applyPatch, parsePool } from './settings.js';
 import { handleSideChannel, SIDE_CHANNEL_PREFIX } from './side-channel.js';
 
@@ -87,6 +88,13 @@ async function handle(dev: AxeosDevice, drops: DropCounter, now: () => number, r
     case 'PATCH /api/system': {
       const parsed = parseJson(body);
       if (parsed === undefined) return sendText(res, 400, 'Invalid JSON');
+      if (dev.board.family === 'nerdqaxe' && typeof parsed === 'object' && parsed !== null) {
+        dev.settle();
+        applyNerdqaxePatch(dev, parsed as Record<string, unknown>);
+        dev.changed();
+        res.writeHead(200, { 'Access-Control-Allow-Origin': '*', 'Content-Length': 0 });
+        return void res.end();
+      }
       const result = applyPatch(dev.settings, parsed, f);
       if (!result.ok) return sendText(res, 400, 'Wrong API input');
       dev.changed();
@@ -97,7 +105,8 @@ async function handle(dev: AxeosDevice, drops: DropCounter, now: () => number, r
     case 'POST /api/system/restart': {
       dev.restart();
       if (f.restartJson) return sendJson(res, 200, { message: 'System will restart shortly.' });
-      return sendText(res, 200, 'System will restart shortly.');
+      // httpd_resp_send without a type: ESP-IDF's default, text/html.
+      return sendText(res, 200, 'System will restart shortly.', 'text/html');
     }
     case 'POST /api/system/pause':
     case 'POST /api/system/resume': {
@@ -127,6 +136,15 @@ async function handle(dev: AxeosDevice, drops: DropCounter, now: () => number, r
   }
 
   const poolPut = /^\/api\/system\/pools\/(\d+)$/.exec(path);
+  if (poolPut && req.method === 'DELETE' && f.poolsApi) {
+    const i = Number(poolPut[1]);
+    if (i > 7) return sendText(res, 400, 'Invalid pool index');
+    // The firmware refuses to clear the slot selected as primary or fallback.
+    if (i === dev.settings.primaryPoolIndex || i === dev.settings.secondaryPoolIndex) return sendText(res, 400, 'Pool is in use');
+    dev.settings.pools[i] = null;
+    dev.changed();
+    return sendJson(res, 200, { message: 'Pool deleted successfully' });
+  }
   if (poolPut && req.method === 'PUT' && f.poolsApi) {
     const i = Number(poolPut[1]);
     if (i > 7) return sendText(res, 400, 'Invalid pool index');
@@ -140,7 +158,8 @@ async function handle(dev: AxeosDevice, drops: DropCounter, now: () => number, r
     return void res.end();
   }
 
-  // ESP-Miner's 404 handler redirects everything unknown to the captive portal.
+  if (f.apiNotFoundJson && path.startsWith('/api/')) return sendJson(res, 404, { error: 'unknown route' });
+  // ESP-Miner's 404 handler redirects everything else to the captive portal.
   res.writeHead(302, { Location: '/', 'Content-Type': 'text/html' });
   res.end('Redirect to the captive portal');
 }

@@ -5,6 +5,7 @@ import { round } from '../common/drift.js';
 import { suffixString } from './firmware.js';
 import { PARTITIONS, type AxeosDevice } from './device.js';
 import type { Pool } from './settings.js';
+import { nerdqaxeInfo } from './nerdqaxe.js';
 
 const EMPTY_POOL: Pool = {
   id: 0, stratumURL: '', stratumPort: 3333, stratumUser: '', stratumPassword: '', stratumProtocol: 'SV1',
@@ -12,6 +13,7 @@ const EMPTY_POOL: Pool = {
 };
 
 export function systemInfo(dev: AxeosDevice, t?: number): Record<string, unknown> {
+  if (dev.board.family === 'nerdqaxe') return nerdqaxeInfo(dev, t);
   const f = dev.features;
   const tel = dev.telemetry(t);
   const s = dev.settings;
@@ -85,7 +87,6 @@ export function systemInfo(dev: AxeosDevice, t?: number): Record<string, unknown
     rotation: s.rotation,
     displayTimeout: s.displayTimeout,
     statsFrequency: s.statsFrequency,
-    manualFanSpeed: s.manualFanSpeed,
     minFanSpeed: s.minFanSpeed,
     temptarget: s.temptarget,
     fan2rpm: tel.fan2rpm,
@@ -105,7 +106,7 @@ export function systemInfo(dev: AxeosDevice, t?: number): Record<string, unknown
     sharesRejectedReasons: tel.sharesRejected > 0 ? [{ message: 'Above target', count: tel.sharesRejected }] : [],
     blockFound: 0,
   });
-  if (board.family === 'nerdqaxe') info.deviceModel = board.deviceModel;
+  if (f.manualFanSpeedKey) info.manualFanSpeed = s.manualFanSpeed;
   if (f.pause) info.miningPaused = dev.paused;
   if (!f.poolsApi) return info;
 
@@ -148,6 +149,13 @@ export function systemInfo(dev: AxeosDevice, t?: number): Record<string, unknown
 /** GET /api/system/asic (v2.7+). */
 export function asicInfo(dev: AxeosDevice): Record<string, unknown> {
   const b = dev.board;
+  if (b.family === 'nerdqaxe') {
+    return {
+      ASICModel: b.asicModel, deviceModel: b.deviceModel, asicCount: b.asicCount, defaultFrequency: b.defaultFrequency,
+      defaultVoltage: b.defaultVoltage, absMaxFrequency: 800, absMaxVoltage: 1400, ecoFrequency: 490, ecoVoltage: 1100,
+      swarmColor: b.swarmColor, frequencyOptions: b.frequencyOptions, voltageOptions: b.voltageOptions,
+    };
+  }
   return {
     ASICModel: b.asicModel, deviceModel: b.deviceModel, swarmColor: b.swarmColor, asicCount: b.asicCount,
     defaultFrequency: b.defaultFrequency, frequencyOptions: b.frequencyOptions,

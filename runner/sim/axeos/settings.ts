@@ -1,7 +1,8 @@
 // AxeOS settings (what ESP-Miner keeps in NVS) and PATCH /api/system validation, done the way the
 // firmware does it: every known key is checked first; one bad value → 400 and nothing is saved;
 // keys the running firmware does not know are ignored (from v2.15 that includes the old
-// stratumURL/stratumPort/fallback* keys, replaced by pools[]).
+// stratumURL/stratumPort/fallback* keys, replaced by pools[]; from v2.12 `fanspeed`, renamed
+// `manualFanSpeed`).
 import type { Board } from './boards.js';
 import type { FirmwareFeatures } from './firmware.js';
 
@@ -45,6 +46,10 @@ export interface Settings {
   display: string;
   /** Best share difficulty ever (ESP-Miner keeps it in NVS across reboots). */
   bestDiff: number;
+  /** NerdQAxe: chip temperature that shuts the ASICs down (`overheat_temp`). */
+  overheatTemp: number;
+  /** NerdQAxe: ms between jobs sent to the ASICs. */
+  jobInterval: number;
 }
 
 export function defaultPool(id: number, url: string, user: string): Pool {
@@ -64,7 +69,7 @@ export function defaultSettings(board: Board): Settings {
     useFallbackStratum: 0, frequency: board.defaultFrequency, coreVoltage: board.defaultVoltage, autofanspeed: 1,
     manualFanSpeed: 100, minFanSpeed: 25, temptarget: 60, overheat_mode: 0, overclockEnabled: 0, invertscreen: 0,
     flipscreen: 1, invertfanpolarity: 1, rotation: 0, displayTimeout: -1, statsFrequency: 120, display: 'SSD1306 (128x32)',
-    bestDiff: 0,
+    bestDiff: 0, overheatTemp: 70, jobInterval: 1200,
   };
 }
 
@@ -96,8 +101,6 @@ const COMMON: Record<string, Rule> = {
   frequency: int(1, 1000, (s, v) => (s.frequency = Number(v))),
   coreVoltage: int(1, 1800, (s, v) => (s.coreVoltage = Number(v))),
   autofanspeed: bool((s, v) => (s.autofanspeed = asNum(v))),
-  fanspeed: int(0, 100, (s, v) => (s.manualFanSpeed = Number(v))),
-  manualFanSpeed: int(0, 100, (s, v) => (s.manualFanSpeed = Number(v))),
   minFanSpeed: int(0, 100, (s, v) => (s.minFanSpeed = Number(v))),
   temptarget: int(0, 100, (s, v) => (s.temptarget = Number(v))),
   overheat_mode: int(0, 0, (s, v) => (s.overheat_mode = Number(v))),
@@ -126,6 +129,10 @@ const OLD_STRATUM: Record<string, Rule> = {
   fallbackStratumSuggestedDifficulty: int(0, 4294967295, (s, v) => (slot(s, 1).stratumSuggestedDifficulty = Number(v))),
 };
 
+/** The manual fan speed's REST name: `fanspeed` up to v2.11, `manualFanSpeed` from v2.12. */
+const FAN_OLD: Record<string, Rule> = { fanspeed: int(0, 100, (s, v) => (s.manualFanSpeed = Number(v))) };
+const FAN_NEW: Record<string, Rule> = { manualFanSpeed: int(0, 100, (s, v) => (s.manualFanSpeed = Number(v))) };
+
 const POOL_INDEX: Record<string, Rule> = {
   primaryPoolIndex: int(0, 7, (s, v) => (s.primaryPoolIndex = Number(v))),
   secondaryPoolIndex: int(0, 7, (s, v) => (s.secondaryPoolIndex = Number(v))),
@@ -152,7 +159,8 @@ const POOL_FIELDS: Record<string, Rule> = {
   stratumUser: str(0, 128, (p, v) => ((p as unknown as Pool).stratumUser = String(v))),
   stratumPassword: str(0, 64, (p, v) => ((p as unknown as Pool).stratumPassword = String(v))),
   stratumSuggestedDifficulty: int(0, 4294967295, (p, v) => ((p as unknown as Pool).stratumSuggestedDifficulty = Number(v))),
-  stratumTLS: int(0, 2, (p, v) => ((p as unknown as Pool).stratumTLS = Number(v))),
+  // Clients send 0..2 or a boolean; both reach the firmware's TLS setting.
+  stratumTLS: { kind: 'bool', min: 0, max: 2, apply: (p, v) => ((p as unknown as Pool).stratumTLS = v === true ? 1 : v === false ? 0 : Number(v)) },
   stratumCert: str(0, 4096, (p, v) => ((p as unknown as Pool).stratumCert = String(v))),
 };
 
@@ -196,7 +204,11 @@ export function applyPatch(settings: Settings, body: unknown, features: Firmware
     return { ok: false, errors: ['the body must be a JSON object'], applied: [] };
   }
   const o = body as Record<string, unknown>;
-  const rules: Record<string, Rule> = { ...COMMON, ...(features.poolsApi ? POOL_INDEX : OLD_STRATUM) };
+  const rules: Record<string, Rule> = {
+    ...COMMON,
+    ...(features.manualFanSpeedKey ? FAN_NEW : FAN_OLD),
+    ...(features.poolsApi ? POOL_INDEX : OLD_STRATUM),
+  };
   const errors: string[] = [];
   const applied: string[] = [];
   const changes: (() => void)[] = [];
