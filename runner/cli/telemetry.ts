@@ -31,6 +31,10 @@ export async function runTelemetry(args: DeviceArgs & { watch: boolean; interval
   const driver = openDriver(args);
   const shutdown = installShutdown();
   const intervalMs = Math.max(0, args.interval * 1000);
+  if (args.watch && driver.kind === 'axeos' && intervalMs < 5000) {
+    // Frequent polling has crashed older AxeOS firmware; fine for simulators, risky on a bench.
+    process.stderr.write(`mvm: note: polling ${driver.device.name} every ${args.interval} s; real AxeOS devices should be polled every 5 s or more\n`);
+  }
   try {
     if (!args.watch) {
       const t = await driver.telemetry({ signal: shutdown.graceful });

@@ -1,6 +1,7 @@
 // The AxeOS HTTP calls, one method each, with failures turned into DriverErrors. No policy here:
 // the driver decides what to call and when.
 import { Readable } from 'node:stream';
+import { Agent } from 'undici';
 import { ApiError, isAbortError } from '../../../shared/errors.js';
 import { HttpClient, type RequestOptions } from '../../../shared/http.js';
 import { DriverError } from '../errors.js';
@@ -14,6 +15,10 @@ export interface AxeosClientOptions {
 }
 
 const CHUNK = 16 * 1024;
+
+// No keep-alive: the ESP-IDF web server has a handful of sockets, and a device that rebooted
+// leaves stale pooled connections behind. Two connections per device at most.
+const axeosAgent = new Agent({ pipelining: 0, connections: 2 });
 
 async function readText(body: Readable): Promise<string> {
   const chunks: Buffer[] = [];
@@ -29,7 +34,7 @@ export class AxeosClient {
   constructor(opts: AxeosClientOptions) {
     this.device = opts.device;
     this.requestTimeoutMs = opts.requestTimeoutMs ?? 10_000;
-    this.http = new HttpClient({ baseUrl: opts.address, timeoutMs: this.requestTimeoutMs, userAgent: 'mvm-runner' });
+    this.http = new HttpClient({ baseUrl: opts.address, timeoutMs: this.requestTimeoutMs, userAgent: 'mvm-runner', dispatcher: axeosAgent });
   }
 
   private fail(what: string, err: unknown): never {

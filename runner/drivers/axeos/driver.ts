@@ -217,6 +217,12 @@ export class AxeosDriver implements Driver {
   }
 
   async flash(image: Buffer, opts: FlashOptions): Promise<FlashResult> {
+    // Every step has its own bound (upload, reboot, settle, recovery); a caller's overall
+    // timeoutMs, when given, caps the whole.
+    if (opts.timeoutMs !== undefined) {
+      const { timeoutMs, ...rest } = opts;
+      return withDeadline(this.device.name, 'flash', opts, timeoutMs, (signal) => this.flash(image, { ...rest, signal }));
+    }
     const info = await this.client.info({ signal: opts.signal });
     return flashAxeos(
       {
