@@ -137,3 +137,13 @@ t.test('a device that stops sending goes offline', async (t) => {
     await new Promise((r) => setTimeout(r, 200));
   }
 });
+
+t.test('drivers on the same telemetry port share one listener', async (t) => {
+  const { sim, driver } = await bench(t);
+  const second = new NmminerDriver({ name: 'lotto-2', driver: 'nmminer', address: sim.address, options: { ...driver.device.options } });
+  t.teardown(() => second.close());
+  const [a, b] = await Promise.all([driver.telemetry(), second.telemetry()]);
+  t.ok(a.online && b.online);
+  await second.close();
+  t.ok((await driver.telemetry()).online, 'the first driver keeps listening after the second lets go');
+});

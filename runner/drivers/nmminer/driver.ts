@@ -17,7 +17,7 @@ import type {
   Telemetry,
 } from '../types.js';
 import { field, isTelemetryDatagram, normaliseNmminer } from './parse.js';
-import { JsonDatagramListener, pushConfig, type Datagram } from './udp.js';
+import { acquireListener, JsonDatagramListener, pushConfig, type Datagram } from './udp.js';
 
 export interface NmminerSettings {
   host: string;
@@ -63,7 +63,7 @@ export class NmminerDriver implements Driver {
   readonly kind = 'nmminer' as const;
   readonly capabilities: ReadonlySet<Capability> = new Set<Capability>(['info', 'telemetry', 'control']);
   readonly settings: NmminerSettings;
-  private telemetryListener: JsonDatagramListener | undefined;
+  private telemetryListener: { listener: JsonDatagramListener; release: () => Promise<void>; off: () => void } | undefined;
   private last: Datagram | undefined;
   private readonly waiters = new Set<(d: Datagram) => void>();
 
@@ -80,21 +80,22 @@ export class NmminerDriver implements Driver {
 
   private async listen(): Promise<void> {
     if (this.telemetryListener) return;
-    const l = new JsonDatagramListener(this.settings.listenAddress, this.settings.telemetryPort);
-    l.on('message', (d: Datagram) => {
-      if (!this.isOurs(d) || !isTelemetryDatagram(d.json)) return;
-      this.last = d;
-      for (const w of [...this.waiters]) w(d);
-    });
+    let acquired: Awaited<ReturnType<typeof acquireListener>>;
     try {
-      await l.start();
+      acquired = await acquireListener(this.settings.listenAddress, this.settings.telemetryPort);
     } catch (err) {
       throw new DriverError(this.device.name, 'unreachable', `cannot listen for telemetry on udp ${this.settings.listenAddress}:${this.settings.telemetryPort}: ${(err as Error).message}`, {
         cause: err,
         hint: 'another program holds the port, or set the device option telemetry_port',
       });
     }
-    this.telemetryListener = l;
+    const onMessage = (d: Datagram) => {
+      if (!this.isOurs(d) || !isTelemetryDatagram(d.json)) return;
+      this.last = d;
+      for (const w of [...this.waiters]) w(d);
+    };
+    acquired.listener.on('message', onMessage);
+    this.telemetryListener = { ...acquired, off: () => acquired.listener.off('message', onMessage) };
   }
 
   /** The freshest datagram not older than the offline threshold, waiting for one if needed. */
@@ -246,7 +247,11 @@ export class NmminerDriver implements Driver {
 
   async close(): Promise<void> {
     this.waiters.clear();
-    await this.telemetryListener?.close();
+    const l = this.telemetryListener;
     this.telemetryListener = undefined;
+    if (l) {
+      l.off();
+      await l.release();
+    }
   }
 }

@@ -104,3 +104,42 @@ export async function pushConfig(payload: Record<string, unknown>, opts: PushOpt
     socket.close();
   }
 }
+
+const shared = new Map<string, { listener: JsonDatagramListener; users: number }>();
+
+/**
+ * A listener shared by every driver in the process that listens on the same address and port (a
+ * testbed with several NMMiners: they all broadcast to 12345). Call `release()` when done; the
+ * socket closes with its last user.
+ */
+export async function acquireListener(address: string, port: number): Promise<{ listener: JsonDatagramListener; release: () => Promise<void> }> {
+  const key = `${address}:${port}`;
+  let entry = shared.get(key);
+  if (!entry) {
+    entry = { listener: new JsonDatagramListener(address, port), users: 0 };
+    shared.set(key, entry);
+  }
+  entry.users++;
+  const e = entry;
+  try {
+    await e.listener.start();
+  } catch (err) {
+    e.users--;
+    if (e.users === 0) shared.delete(key);
+    await e.listener.close();
+    throw err;
+  }
+  let released = false;
+  return {
+    listener: e.listener,
+    release: async () => {
+      if (released) return;
+      released = true;
+      e.users--;
+      if (e.users === 0) {
+        shared.delete(key);
+        await e.listener.close();
+      }
+    },
+  };
+}
