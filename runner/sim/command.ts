@@ -35,6 +35,7 @@ const cgminer: CommandModule = {
       y
         .option('listen', { type: 'string', default: '127.0.0.1:0', describe: 'HOST:PORT to listen on (the real port is 4028)' })
         .option('model', { type: 'string', choices: ['nano3', 'nano3s'], default: 'nano3s', describe: 'Avalon model' })
+        .option('firmware', { type: 'string', describe: 'firmware build, e.g. 25021401_56abae7 (builds from 2505 on use "MM ID0:Summary")' })
         .option('quirks', { type: 'boolean', default: false, describe: 'send the malformed JSON real Avalons send' })
         .option('boot-ms', { type: 'number', default: 3000, describe: 'how long a reboot keeps the device unreachable' }),
     ),

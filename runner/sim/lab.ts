@@ -101,6 +101,7 @@ export function planLab(config: Table, file: string): { planned: Planned[]; prob
             start: async () => {
               const { startCgminerSim } = await import('./cgminer/index.js');
               const s = await startCgminerSim({ listen: `${listen.host}:${listen.port}`, model, quirks: sim.quirks === true, faults: faultSpecs, seed: `${tb}/${name}`,
+                firmware: typeof sim.firmware === 'string' ? sim.firmware : typeof dev.software === 'string' && /^\d{8}_/.test(dev.software) ? dev.software : undefined,
                 bootMs: typeof sim.boot_ms === 'number' ? sim.boot_ms : undefined });
               return { address: s.address, close: s.close };
             },

@@ -24,9 +24,13 @@ export async function runAxeos(args: { listen: string; board: string; firmware?:
   await runUntilSignal('axeos', [sim]);
 }
 
-export async function runCgminer(args: { listen: string; model: 'nano3' | 'nano3s'; quirks: boolean; fault: string[]; 'boot-ms': number }): Promise<void> {
+export async function runCgminer(args: {
+  listen: string; model: 'nano3' | 'nano3s'; firmware?: string; quirks: boolean; fault: string[]; 'boot-ms': number;
+}): Promise<void> {
   const { startCgminerSim } = await import('./cgminer/index.js');
-  const sim = await startCgminerSim({ listen: args.listen, model: args.model, quirks: args.quirks, faults: args.fault, bootMs: args['boot-ms'] });
+  const sim = await startCgminerSim({
+    listen: args.listen, model: args.model, firmware: args.firmware, quirks: args.quirks, faults: args.fault, bootMs: args['boot-ms'],
+  });
   process.stdout.write(`mvm sim cgminer listening on ${sim.address}\n`);
   await runUntilSignal('cgminer', [sim]);
 }

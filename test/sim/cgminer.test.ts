@@ -53,7 +53,8 @@ t.test('plain-text requests get the plain-text format', async (t) => {
   t.match(pools, /\|POOL=2,/);
   const est = (await cgminerExchange(s.port, 'estats')).raw;
   t.match(est, /\|STATS=0,ID=AVALON0,/);
-  t.match(est, /Work: In Work\\, Hash Board: 1/, 'commas inside values are escaped');
+  t.match(est, /SYSTEMSTATU\[Work: In Work, Hash Board: 1\]/, 'the status string goes out raw, comma and all, as cgminer sends it');
+  t.match(pools, /,User=bc1qsimulated\.nano,/);
   const bad = (await cgminerExchange(s.port, 'frobnicate')).raw;
   t.match(bad, /^STATUS=E,When=\d+,Code=14,Msg=Invalid command,/);
   const badJson = await cgminerExchange(s.port, '{"command":');
@@ -103,12 +104,29 @@ t.test('Nano 3S estats: MM ID0:Summary with wall watts in PS[6], GHSspd, WORKMOD
   t.match(r.STATUS[0], { STATUS: 'I', Code: 118, Msg: /^ASC 0 set info: help\|.*workmode/ });
 });
 
+t.test('Nano 3S on firmware 25021401: the bare "MM ID0" string, as recorded from a real device', async (t) => {
+  const s = await sim(t, { model: 'nano3s', firmware: '25021401_56abae7' });
+  const r = await call(s, 'estats');
+  t.match(r.STATS[0], { ID: 'AVA100', 'MM Count': 1 });
+  t.notOk('MM ID0:Summary' in r.STATS[0]);
+  const raw = r.STATS[0]['MM ID0'] as string;
+  t.match(raw, /^Ver\[Nano3s-25021401_56abae7\] LVer\[25021401_56abae7\] BVer\[25021401_56abae7\] FW\[Release\]/);
+  const kv = keyValues(raw);
+  t.equal(kv.ITemp, '-273', 'no inlet sensor on the Nano 3S');
+  t.equal(kv.TarT, '90');
+  t.ok(Number(kv.TAvg) > 80, `runs hot like the real one (TAvg ${kv.TAvg})`);
+  t.equal(Number(kv.PS!.split(' ')[6]), Math.round(Number(kv.PS!.split(' ')[6])));
+  const v = await call(s, 'version');
+  t.equal(v.VERSION[0].LVERSION, '25021401_56abae7');
+});
+
 t.test('Nano 3 estats: MM ID0, WORKLEVEL, and a PS[6] that is not power', async (t) => {
   const s = await sim(t, { model: 'nano3' });
   const r = await call(s, 'estats');
   t.ok('MM ID0' in r.STATS[0]);
   t.notOk('MM ID0:Summary' in r.STATS[0]);
   const kv = keyValues(r.STATS[0]['MM ID0']);
+  t.match(kv.Ver, /^nano3-/);
   t.ok(Number(kv.PS!.split(' ')[6]) > 1000, 'implausible as watts for a 140 W device');
   t.equal(kv.WORKLEVEL, '2');
   let a = await call(s, 'ascset', '0,workmode,set,1');

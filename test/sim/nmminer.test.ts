@@ -59,6 +59,8 @@ t.test('telemetry: display strings with SI suffixes, upper-case keys on v0.3 bui
   t.equal(typeof m.Temp, 'number');
   t.equal(typeof m.RSSI, 'number');
   t.equal(typeof m.FreeHeap, 'number');
+  t.match(m, { PoolDiff: '0.001', Valid: 0 });
+  t.equal(typeof m.Progress, 'number');
 });
 
 t.test('newer builds: lower-case keys and MH/s strings', async (t) => {
@@ -86,10 +88,10 @@ t.test('config push: applied once for 0.0.0.0 or our IP, confirmed in the report
   await push(s.configPort, {
     IP: '0.0.0.0', WiFiSSID: 'lab', WiFiPWD: 'secret123', PrimaryPool: 'stratum+tcp://new.pool:3333', PrimaryPassword: 'x',
     PrimaryAddress: 'bc1qnew.worker', SecondaryPool: 'stratum+tcp://backup.pool:3334', SecondaryPassword: 'x', SecondaryAddress: 'bc1qnew.worker',
-    Timezone: 2, Brightness: 50,
+    Timezone: 2, UIRefresh: 3, ScreenTimeout: 30, Brightness: 50, SaveUptime: true, LedEnable: false, RotateScreen: false, BTCPrice: false, AutoBrightness: true,
   });
   const report = await waitFor(() => rep.messages.find((m) => m.body.PrimaryPool === 'stratum+tcp://new.pool:3333'), 'the new config reported', 5000);
-  t.match(report.body, { IP: '127.0.0.1', PrimaryAddress: 'bc1qnew.worker', SecondaryPool: 'stratum+tcp://backup.pool:3334', Timezone: 2, Brightness: 50 });
+  t.match(report.body, { IP: '127.0.0.1', PrimaryAddress: 'bc1qnew.worker', SecondaryPool: 'stratum+tcp://backup.pool:3334', Timezone: 2, Brightness: 50, LedEnable: false });
   t.equal(s.device.applied, 1, 'ten repeats, one change; the foreign and malformed pushes were ignored');
   t.equal(s.device.bootCount, 1, 'it restarted to apply the config');
   const tel2 = await waitFor(() => tel.messages.find((m) => m.body.PoolInUse === 'new.pool:3333'), 'telemetry from the new pool', 5000);

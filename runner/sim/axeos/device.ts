@@ -2,25 +2,16 @@
 // No transport here — the HTTP server (http.ts) calls these methods — and no timers while
 // nothing happens: telemetry is computed from the clock when asked. Timers exist only for a
 // pending reboot, so thousands of idle devices cost almost nothing.
-import { inspectImage } from '../../firmware/image.js';
 import { drift, round, seedOf, smoothNoise } from '../common/drift.js';
 import type { FaultMap, FaultName } from '../common/faults.js';
 import { expectedHashrate, type Board } from './boards.js';
 import { featuresOf, type FirmwareFeatures } from './firmware.js';
+import { checkOtaImage, readFactoryImage, shippedFirmware, type PartitionContent } from './flash-image.js';
+import { IDLE_TEMP, miningPower, steadyChipTemp } from './physics.js';
 import { defaultSettings, type Settings } from './settings.js';
 
 export type PartitionLabel = 'factory' | 'ota_0' | 'ota_1';
 export const PARTITIONS: PartitionLabel[] = ['factory', 'ota_0', 'ota_1'];
-
-export interface PartitionContent {
-  version: string;
-  projectName: string;
-  date: string;
-  time: string;
-  size: number;
-  /** The image does not boot: the device stays dark until a serial flash. */
-  bricked: boolean;
-}
 
 /** up: answering; rebooting: between restart and boot; dark: booted an image that does not run. */
 export type PowerState = 'up' | 'rebooting' | 'dark';
@@ -42,8 +33,6 @@ export interface AxeosDeviceOptions {
 
 export type OtaOutcome = { status: number; body: string };
 
-const AMBIENT = 25;
-const IDLE_TEMP = 38;
 
 export class AxeosDevice {
   readonly board: Board;
@@ -83,7 +72,7 @@ export class AxeosDevice {
     this.settings.bestDiff = 0;
     const s = this.seed;
     this.macAddr = opts.macAddr ?? ['AA', 'BB', ...[0, 8, 16, 24].map((k) => ((s >>> k) & 0xff).toString(16).padStart(2, '0').toUpperCase())].join(':');
-    this.partitions = { factory: content(opts.firmware), ota_0: null, ota_1: null };
+    this.partitions = { factory: shippedFirmware(opts.firmware), ota_0: null, ota_1: null };
     this.bootAt = this.now();
     this.accruedAt = this.bootAt;
     if (this.faults.has('overheat')) this.overheatSince = this.bootAt;
@@ -186,17 +175,7 @@ export class AxeosDevice {
 
   /** Steady chip temperature for the current settings and fan, before noise. */
   private baseChipTemp(): number {
-    if (!this.mining()) return IDLE_TEMP;
-    const p = this.miningPower();
-    const pDefault = (expectedHashrate(this.board, this.board.defaultFrequency) / 1000) * this.board.efficiency;
-    if (this.settings.autofanspeed) return Math.min(this.settings.temptarget, 30 + 28 * (p / pDefault)) - 1;
-    const cooling = 0.3 + 0.7 * (this.settings.manualFanSpeed / 100);
-    return AMBIENT + (30 * 0.72 * (p / pDefault)) / cooling;
-  }
-
-  private miningPower(): number {
-    const v = this.settings.coreVoltage / this.board.defaultVoltage;
-    return this.board.idlePower + (this.expectedHashrate() / 1000) * this.board.efficiency * v * v;
+    return steadyChipTemp(this.board, this.settings, this.mining());
   }
 
   /** A snapshot of everything that changes with time, as AxeOS reports it. */
@@ -206,7 +185,7 @@ export class AxeosDevice {
     const expected = this.expectedHashrate();
     const s = this.seed;
     const hashRate = mining ? drift(expected * 0.985, 0.04, s + 1, t) : 0;
-    const power = mining ? drift(this.miningPower(), 0.02, s + 2, t) : drift(this.board.idlePower, 0.03, s + 2, t);
+    const power = mining ? drift(miningPower(this.board, this.settings), 0.02, s + 2, t) : drift(this.board.idlePower, 0.03, s + 2, t);
     const voltage = drift(this.board.nominalVoltage * 1.02, 0.004, s + 3, t);
     let temp = drift(this.baseChipTemp(), 0.015, s + 4, t);
     if (this.overheatSince !== undefined && this.faults.has('overheat')) {
@@ -321,15 +300,10 @@ export class AxeosDevice {
    */
   ota(image: Buffer): OtaOutcome {
     this.settle();
-    if (image.length > 0 && image[0] !== 0xe9) return { status: 500, body: 'Write Error' };
-    const check = inspectImage(image);
-    if (!check.ok || this.faults.has('flash-fail')) return { status: 500, body: 'Validation / Activation Error' };
+    const check = checkOtaImage(image, { failValidation: this.faults.has('flash-fail'), bricks: this.faults.has('brick') });
+    if (!check.ok) return { status: check.status, body: check.body };
     const target = this.otaTarget();
-    const d = check.descriptor;
-    this.partitions[target] = {
-      version: d.version, projectName: d.projectName, date: d.date, time: d.time, size: image.length,
-      bricked: this.faults.has('brick') || /brick/i.test(d.version),
-    };
+    this.partitions[target] = check.content;
     this.nextBoot = target;
     this.restart('Software reset via esp_restart');
     return { status: 200, body: 'Firmware update complete, rebooting now!\n' };
@@ -349,21 +323,16 @@ export class AxeosDevice {
    * Works whatever state the device is in.
    */
   serialFlash(image: Buffer): { ok: true; version: string } | { ok: false; reason: string } {
-    let check = inspectImage(image);
-    if (!check.ok && image.length > 0x10000) {
-      const app = inspectImage(image.subarray(0x10000));
-      if (app.ok) check = app;
-    }
-    if (!check.ok) return { ok: false, reason: check.reason };
-    const d = check.descriptor;
+    const check = readFactoryImage(image);
+    if (!check.ok) return check;
     this.cancelTimers();
-    this.partitions.factory = { version: d.version, projectName: d.projectName, date: d.date, time: d.time, size: image.length, bricked: false };
+    this.partitions.factory = check.content;
     this.partitions.ota_0 = null;
     this.partitions.ota_1 = null;
     this.nextBoot = 'factory';
     this.settings = defaultSettings(this.board);
     this.goDown('Reset by USB peripheral');
-    return { ok: true, version: d.version };
+    return { ok: true, version: check.content.version };
   }
 
   /** Reachable over the miner's own API (the bench side channel is always reachable). */
@@ -411,8 +380,4 @@ export class AxeosDevice {
       settings: { ...this.settings, wifiPass: undefined },
     };
   }
-}
-
-function content(version: string): PartitionContent {
-  return { version, projectName: 'esp-miner', date: 'Nov 23 2026', time: '12:00:00', size: 1_200_000, bricked: false };
 }

@@ -98,10 +98,11 @@ function devItem(dev: CgminerDevice): Item {
 
 function statsItem(dev: CgminerDevice): Item {
   const t = dev.t();
-  const item: Item = { STATS: 0, ID: 'AVALON0', Elapsed: dev.elapsed(t), Calls: 0, Wait: 0.0, Max: 0.0, Min: 99999999.0 };
-  if (dev.model.summaryKey === 'MM ID0') item['MM Count'] = 1;
-  item[dev.model.summaryKey] = statusString(dev, t);
-  if (dev.model.summaryKey === 'MM ID0') Object.assign(item, { 'Nonce Mask': 25, 'Smart Speed': 1, 'Voltage Level Offset': 0 });
+  // Recorded: bare "MM ID0" builds report ID AVA100 and MM Count; ":Summary" builds ID AVALON0.
+  const bare = dev.summaryKey === 'MM ID0';
+  const item: Item = { STATS: 0, ID: bare ? 'AVA100' : 'AVALON0', Elapsed: dev.elapsed(t), Calls: 0, Wait: 0.0, Max: 0.0, Min: 99999999.0 };
+  item[dev.summaryKey] = statusString(dev, t);
+  if (bare) Object.assign(item, { 'MM Count': 1, 'Smart Speed': 1, 'Connection Overloaded': false, 'Voltage Level Offset': 0, 'Nonce Mask': 25 });
   return item;
 }
 
@@ -190,7 +191,7 @@ export function runCommand(dev: CgminerDevice, command: string, param: string): 
     case 'version':
       return reply(dev, 'S', 22, 'CGMiner versions', [['VERSION', [{
         CGMiner: '4.11.1', API: '3.7', PROD: dev.model.prod, MODEL: dev.model.model, HWTYPE: dev.model.hwtype, SWTYPE: 'MM319',
-        LVERSION: dev.model.firmware, BVERSION: dev.model.firmware, CGVERSION: dev.model.firmware, DNA: '020100003cbe4d15', MAC: 'e0e1a93f3053', UPAPI: '2',
+        LVERSION: dev.firmware, BVERSION: dev.firmware, CGVERSION: dev.firmware, DNA: '020100003cbe4d15', MAC: 'e0e1a93f3053', UPAPI: '2',
         FANMCUVERSION: 'N_fb_v1.1', HBMCUVERSION: 'N_hb_v1.1',
       }]]]);
     case 'config':
@@ -211,7 +212,7 @@ export function runCommand(dev: CgminerDevice, command: string, param: string): 
     case 'estats':
       return reply(dev, 'S', 70, 'CGMiner stats', [['STATS', [statsItem(dev)]]]);
     case 'litestats':
-      return reply(dev, 'S', 70, 'CGMiner stats', [['STATS', [{ [dev.model.summaryKey]: statusString(dev, dev.t()) }]]]);
+      return reply(dev, 'S', 70, 'CGMiner stats', [['STATS', [{ [dev.summaryKey]: statusString(dev, dev.t()) }]]]);
     case 'lcd': {
       const active = dev.activePool();
       return reply(dev, 'S', 125, 'LCD', [['LCD', [{

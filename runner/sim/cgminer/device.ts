@@ -2,7 +2,7 @@
 // level, soft on/off, reboots, faults and telemetry computed from the clock (no timers while idle).
 import { drift, seedOf, smoothNoise } from '../common/drift.js';
 import type { FaultMap, FaultName } from '../common/faults.js';
-import type { AvalonModel } from './models.js';
+import { summaryKeyFor, type AvalonModel } from './models.js';
 
 export interface AvalonPool {
   url: string;
@@ -15,6 +15,8 @@ export type CgPower = 'up' | 'rebooting';
 
 export interface CgminerDeviceOptions {
   model: AvalonModel;
+  /** Firmware build, e.g. 25021401_56abae7 (default: the model's). */
+  firmware?: string;
   faults?: FaultMap;
   now?: () => number;
   rebootDelayMs?: number;
@@ -26,10 +28,10 @@ export interface CgminerDeviceOptions {
 }
 
 const SHARE_DIFF = 40_000;
-const OVERHEAT_TMAX = 95;
 
 export class CgminerDevice {
   readonly model: AvalonModel;
+  readonly firmware: string;
   readonly faults: FaultMap;
   readonly webUser: string;
   readonly webPass: string;
@@ -42,7 +44,7 @@ export class CgminerDevice {
   current = 0;
   level: number;
   fanSetting = -1;
-  targetTemp = 90;
+  targetTemp: number;
   softOff = false;
   softOffTime = 0;
   softOnTime = 0;
@@ -61,6 +63,7 @@ export class CgminerDevice {
 
   constructor(opts: CgminerDeviceOptions) {
     this.model = opts.model;
+    this.firmware = opts.firmware ?? opts.model.defaultFirmware;
     this.faults = opts.faults ?? new Map();
     this.now = opts.now ?? Date.now;
     this.rebootDelayMs = opts.rebootDelayMs ?? 1000;
@@ -69,6 +72,7 @@ export class CgminerDevice {
     this.webUser = opts.webUser ?? 'root';
     this.webPass = opts.webPass ?? 'root';
     this.level = opts.model.defaultLevel;
+    this.targetTemp = opts.model.levels[this.level]!.tarT;
     this.pools = [
       { url: 'stratum+tcp://public-pool.io:21496', user: 'bc1qsimulated.nano', pass: 'x', enabled: true },
       { url: 'stratum+tcp://solo.ckpool.org:3333', user: 'bc1qsimulated.nano', pass: 'x', enabled: true },
@@ -79,6 +83,11 @@ export class CgminerDevice {
     this.accruedAt = this.bootAt;
     if (this.faults.has('overheat')) this.overheatSince = this.bootAt;
     this.armRebootLoop();
+  }
+
+  /** The estats key this firmware uses. */
+  get summaryKey(): 'MM ID0' | 'MM ID0:Summary' {
+    return summaryKeyFor(this.firmware);
   }
 
   t(): number {
@@ -110,7 +119,7 @@ export class CgminerDevice {
   }
 
   private overheated(t: number): boolean {
-    return this.overheatSince !== undefined && this.faults.has('overheat') && this.rawTempMax(t, this.running()) >= OVERHEAT_TMAX;
+    return this.overheatSince !== undefined && this.faults.has('overheat') && this.rawTempMax(t, this.running()) >= this.model.overheatTmax;
   }
 
   hashing(t = this.now()): boolean {
@@ -145,11 +154,11 @@ export class CgminerDevice {
   }
 
   private rawTempAvg(t: number, hashing: boolean): number {
-    return drift(hashing ? 62 + this.level * 6 : 32, 0.02, this.seed + 3, t);
+    return drift(hashing ? this.model.levels[this.level]!.tavg : 32, 0.015, this.seed + 3, t);
   }
 
   private rawTempMax(t: number, hashing: boolean): number {
-    let tmax = this.rawTempAvg(t, hashing) + 7 + smoothNoise(this.seed + 4, t, 8000);
+    let tmax = this.rawTempAvg(t, hashing) + 5 + smoothNoise(this.seed + 4, t, 8000);
     if (this.overheatSince !== undefined && this.faults.has('overheat')) {
       tmax += ((this.faults.get('overheat') || 1) * Math.max(0, t - this.overheatSince)) / 1000;
     }
@@ -160,7 +169,7 @@ export class CgminerDevice {
     return this.rawTempAvg(t, this.hashing(t));
   }
 
-  /** Climbs with the overheat fault; protection stops hashing at OVERHEAT_TMAX but TMax stays high. */
+  /** Climbs with the overheat fault; protection stops hashing at the model's overheatTmax but TMax stays high. */
   tempMax(t = this.now()): number {
     return this.rawTempMax(t, this.running());
   }
@@ -187,9 +196,11 @@ export class CgminerDevice {
 
   // ---- control --------------------------------------------------------------------------------
 
+  /** A new work mode/level also resets the target temperature to that level's default. */
   setLevel(level: number): void {
     this.settle();
     this.level = level;
+    this.targetTemp = this.model.levels[level]!.tarT;
   }
 
   setSoft(off: boolean): number {

@@ -8,23 +8,33 @@ export interface FormatOptions {
   command?: string;
 }
 
-/** Plain text escapes cgminer applies to values. */
+/**
+ * cgminer escapes `\ , | =` only in the values it adds as API_ESCAPE (pool URLs and users, the
+ * status message); everything else — the Avalon status string included — goes out raw, commas
+ * and all.
+ */
+const ESCAPED_KEYS = new Set(['URL', 'User', 'Stratum URL', 'Password', 'Current Pool', 'Msg']);
+
 function escapePlain(v: unknown): string {
   return String(v).replace(/\\/g, '\\\\').replace(/,/g, '\\,').replace(/\|/g, '\\|').replace(/=/g, '\\=');
+}
+
+function plainValue(key: string, v: unknown): string {
+  return ESCAPED_KEYS.has(key) ? escapePlain(v) : String(v);
 }
 
 /** The key a list item is introduced by in plain text (POOL=0, ASC=0, STATS=0) when it has one. */
 const ITEM_KEYS: Record<string, string> = { POOLS: 'POOL', DEVS: 'ASC', STATS: 'STATS', DEVDETAILS: 'DEVDETAILS' };
 
 export function formatPlain(r: Reply): string {
-  const status = Object.entries(r.status).map(([k, v]) => `${k}=${escapePlain(v)}`).join(',');
+  const status = Object.entries(r.status).map(([k, v]) => `${k}=${plainValue(k, v)}`).join(',');
   let out = `${status}|`;
   for (const [name, items] of r.sections) {
     for (const item of items) {
       const key = ITEM_KEYS[name];
       const entries = Object.entries(item);
-      const head = key && key in item ? `${key}=${escapePlain(item[key])}` : name;
-      const rest = entries.filter(([k]) => !(key && k === key)).map(([k, v]) => `${k}=${escapePlain(v)}`);
+      const head = key && key in item ? `${key}=${String(item[key])}` : name;
+      const rest = entries.filter(([k]) => !(key && k === key)).map(([k, v]) => `${k}=${plainValue(k, v)}`);
       out += [head, ...rest].join(',') + '|';
     }
   }

@@ -13,6 +13,8 @@ import { MODELS } from './models.js';
 export interface CgminerSimOptions {
   listen?: string;
   model?: 'nano3' | 'nano3s';
+  /** Firmware build (decides the estats key); default the model's newest known. */
+  firmware?: string;
   quirks?: boolean;
   faults?: string[] | FaultMap;
   now?: () => number;
@@ -71,6 +73,7 @@ export async function startCgminerSim(opts: CgminerSimOptions = {}): Promise<Cgm
   const model = MODELS[opts.model ?? 'nano3s'];
   const device = new CgminerDevice({
     model,
+    firmware: opts.firmware,
     faults: opts.faults instanceof Map ? opts.faults : parseFaults(opts.faults ?? []),
     now: opts.now,
     rebootDelayMs: opts.rebootDelayMs,

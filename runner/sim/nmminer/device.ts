@@ -14,8 +14,18 @@ export interface NmminerConfig {
   SecondaryPassword: string;
   SecondaryAddress: string;
   Timezone: number;
+  UIRefresh: number;
+  ScreenTimeout: number;
   Brightness: number;
+  SaveUptime: boolean;
+  LedEnable: boolean;
+  RotateScreen: boolean;
+  BTCPrice: boolean;
+  AutoBrightness: boolean;
 }
+
+const NUMBER_KEYS = ['Timezone', 'UIRefresh', 'ScreenTimeout', 'Brightness'] as const;
+const BOOL_KEYS = ['SaveUptime', 'LedEnable', 'RotateScreen', 'BTCPrice', 'AutoBrightness'] as const;
 
 /** upper: the v0.3 builds (`IP`, `HashRate":"113.13K"`); lower: newer builds (`ip`, `"1.0154MH/s"`). */
 export type KeyCase = 'upper' | 'lower';
@@ -31,7 +41,7 @@ export interface NmminerDeviceOptions {
 
 const CONFIG_KEYS: (keyof NmminerConfig)[] = [
   'WiFiSSID', 'WiFiPWD', 'PrimaryPool', 'PrimaryPassword', 'PrimaryAddress', 'SecondaryPool', 'SecondaryPassword',
-  'SecondaryAddress', 'Timezone', 'Brightness',
+  'SecondaryAddress', ...NUMBER_KEYS, ...BOOL_KEYS,
 ];
 const POOL_URL = /^stratum\+tcp:\/\/[^\s:/]+:\d{1,5}$/;
 const OVERHEAT_TEMP = 85;
@@ -81,7 +91,8 @@ export class NmminerDevice {
     this.config = {
       WiFiSSID: 'lab', WiFiPWD: 'password1', PrimaryPool: 'stratum+tcp://public-pool.io:21496', PrimaryPassword: 'x',
       PrimaryAddress: 'bc1qsimulated.nmminer', SecondaryPool: 'stratum+tcp://solo.ckpool.org:3333', SecondaryPassword: 'x',
-      SecondaryAddress: 'bc1qsimulated.nmminer', Timezone: 0, Brightness: 100,
+      SecondaryAddress: 'bc1qsimulated.nmminer', Timezone: 0, UIRefresh: 3, ScreenTimeout: 30, Brightness: 100,
+      SaveUptime: true, LedEnable: true, RotateScreen: false, BTCPrice: false, AutoBrightness: true,
     };
     this.bootAt = this.now();
     if (this.faults.has('overheat')) this.overheatSince = this.bootAt;
@@ -139,7 +150,11 @@ export class NmminerDevice {
       HashRate: this.keyCase === 'upper' ? siString(hr, 2) : siString(hr, 4, 'H/s'),
       Share: `${rejected}/${accepted}`,
       NetDiff: siString(89.47e12 * (1 + 0.001 * smoothNoise(this.seed + 3, t, 600_000)), 2),
+      PoolDiff: '0.001',
+      LastDiff: accepted > 0 ? String(round(0.001 + 0.004 * Math.abs(smoothNoise(this.seed + 6, accepted, 1)), 4)) : '0',
       BestDiff: siString(4021 * (1 + this.uptime(t) / 60), 3),
+      Valid: 0,
+      Progress: round((this.uptime(t) % 600) / 600, 3),
       Temp: round(this.temp(t), 1),
       RSSI: Math.round(-62 + 4 * smoothNoise(this.seed + 4, t, 20_000)),
       FreeHeap: round(8203.9 + 20 * smoothNoise(this.seed + 5, t, 15_000), 1),
@@ -170,9 +185,12 @@ export class NmminerDevice {
     for (const key of CONFIG_KEYS) {
       const v = o[key.toLowerCase()];
       if (v === undefined) continue;
-      if (key === 'Timezone' || key === 'Brightness') {
+      if ((NUMBER_KEYS as readonly string[]).includes(key)) {
         if (typeof v !== 'number' || !Number.isFinite(v)) return { accepted: false, changed: false, reason: `${key} must be a number` };
         (next[key] as number) = v;
+      } else if ((BOOL_KEYS as readonly string[]).includes(key)) {
+        if (typeof v !== 'boolean') return { accepted: false, changed: false, reason: `${key} must be true or false` };
+        (next[key] as boolean) = v;
       } else {
         if (typeof v !== 'string') return { accepted: false, changed: false, reason: `${key} must be a string` };
         (next[key] as string) = v;
