@@ -105,6 +105,8 @@ t.test('power: Nano 3S reads PS[6] wall watts, Nano 3 reports unknown', async (t
   t.equal(nano3s.sharesAccepted, 890);
   t.equal(nano3s.uptimeS, 37714);
   t.equal(nano3s.paused, true, 'SoftOFF[4] means soft-off');
+  const sentinel = normaliseAvalon(dev('cgminer'), { estats: parseReply('{"STATUS":[{"STATUS":"S"}],"STATS":[{"MM ID0":"ITemp[-273] TMax[71]"}]}') });
+  t.same(sentinel.temperatures, { chip_max: 71 }, 'an absent sensor (-273) is left out');
 });
 
 t.test('pools, version and ascset replies', async (t) => {
@@ -143,6 +145,14 @@ t.test('plain-text replies', async (t) => {
   t.equal(s['MHS av'], 44539601.86);
   t.equal(statusOf(parseReply('STATUS=E,When=1,Code=45,Msg=Access denied to \'setpool\' command|'))?.STATUS, 'E');
   t.ok(isErrorStatus(statusOf(parseReply('STATUS=E,Code=14,Msg=Invalid command|'))));
+  // Escaped values, list items opening with their id, and a raw Avalon status string with commas.
+  const pools = parseTextReply('STATUS=S,When=1,Code=7,Msg=2 Pool(s),Description=cgminer 4.11.1|POOL=0,URL=stratum+tcp://a.example:3333,User=w\\,1,Status=Alive|POOL=1,URL=,User=,Status=Dead|\0');
+  t.same((pools.POOLS as Array<Record<string, unknown>>).map((p) => [p.POOL, p.URL, p.User]), [[0, 'stratum+tcp://a.example:3333', 'w,1'], [1, '', '']]);
+  const stats = parseTextReply("STATUS=S,Code=70,Msg=CGMiner stats|STATS=0,ID=AVALON0,MM ID0:Summary='STATS':{Ver[Nano3s-1] SYSTEMSTATU[Work: In Work, Hash Board: 1] GHSspd[6400.12] PS[0 0 27541 4 0 3756 138]},Elapsed=10|");
+  const mm = parseBracketPairs(mmString(stats)!);
+  t.equal(mm.SYSTEMSTATU, 'Work: In Work, Hash Board: 1');
+  t.equal(mm.GHSspd, '6400.12');
+  t.equal((stats.STATS as Array<Record<string, unknown>>)[0].Elapsed, 10);
 });
 
 t.test('Bitaxe v2.0.0 system info normalises', async (t) => {

@@ -137,7 +137,7 @@ t.test('a definition with a script and checks runs against simulators and writes
       ],
       checks: [
         { type: 'hashrate', min_percent: 80, window: '800ms' },
-        { type: 'temperature', max: 90, window: '500ms' },
+        { type: 'temperature', max: 110, window: '500ms' },
         { type: 'shares_increase', device: 'miner', min: 1, window: '800ms' },
         { type: 'rejected_ratio', max: 0.05, window: '300ms' },
         { type: 'survives_restart', device: 'miner', timeout: '10s' },

@@ -68,12 +68,14 @@ export function normaliseAvalon(device: DeviceSpec, replies: AvalonReplies, mode
     ['TAvg', 'chip_avg'],
     ['TMax', 'chip_max'],
     ['ITemp', 'inlet'],
+    ['OTemp', 'outlet'],
     ['Temp', 'ambient'],
     ['HBITemp', 'board_in'],
     ['HBOTemp', 'board_out'],
   ] as const) {
     const t = firstNumber(mm[key]);
-    if (t !== null) temperatures[name] = t;
+    // Absent sensors read -273 (or similar nonsense): leave them out rather than report it.
+    if (t !== null && t > -50 && t < 200) temperatures[name] = t;
   }
   const fanPercent = firstNumber(mm.FanR);
   const fans: Fan[] = [];

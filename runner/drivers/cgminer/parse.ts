@@ -79,30 +79,74 @@ function scalar(v: string): string | number {
 }
 
 /**
+ * Splits on `sep` where it is neither escaped (`\,`) nor inside `[…]` (the Avalon status string
+ * goes out raw, commas and all: `SYSTEMSTATU[Work: In Work, Hash Board: 1]`). Escapes are kept.
+ */
+function splitPlain(text: string, sep: string): string[] {
+  const parts: string[] = [];
+  let cur = '';
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '\\' && i + 1 < text.length) {
+      cur += c + text[++i];
+      continue;
+    }
+    if (c === '[') depth++;
+    else if (c === ']' && depth > 0) depth--;
+    if (c === sep && depth === 0) {
+      parts.push(cur);
+      cur = '';
+      continue;
+    }
+    cur += c;
+  }
+  parts.push(cur);
+  return parts;
+}
+
+const ITEM_SECTIONS: Record<string, string> = { POOL: 'POOLS', ASC: 'DEVS', PGA: 'DEVS', STATS: 'STATS', DEVDETAILS: 'DEVDETAILS' };
+
+const unescapePlain = (s: string) => s.replace(/\\(.)/g, '$1');
+
+/** The first `=` that is not escaped, or -1. */
+function keyEnd(field: string): number {
+  for (let i = 0; i < field.length; i++) {
+    if (field[i] === '\\') i++;
+    else if (field[i] === '=') return i;
+  }
+  return -1;
+}
+
+/**
  * Parses the plain-text form: sections separated by `|`, fields by `,`, `key=value`; the first
- * field of a section without `=` names it. STATUS is the first section.
+ * field of a section without `=` names it. STATUS is the first section. cgminer escapes `\ , | =`
+ * only in some values; a stray unescaped comma outside brackets joins the previous value.
  */
 export function parseTextReply(text: string): CgReply {
   const reply: CgReply = {};
-  const sections = text.replace(/\0/g, '').trim().split('|').filter((s) => s.trim() !== '');
-  for (const section of sections) {
-    const fields = section.split(',');
+  const sections = splitPlain(text.replace(/\0/g, '').trim(), '|').filter((s) => s.trim() !== '');
+  sections.forEach((section, index) => {
+    const fields = splitPlain(section, ',');
     let name = 'STATUS';
     const obj: Record<string, string | number> = {};
+    let lastKey: string | undefined;
     fields.forEach((f, i) => {
-      const eq = f.indexOf('=');
+      const eq = keyEnd(f);
       if (eq === -1) {
-        if (i === 0) name = f.trim();
+        if (i === 0) name = unescapePlain(f).trim();
+        else if (lastKey !== undefined) obj[lastKey] = scalar(`${obj[lastKey]},${unescapePlain(f)}`);
         return;
       }
-      const k = f.slice(0, eq).trim();
-      const v = f.slice(eq + 1);
-      if (i === 0 && k === 'STATUS') name = 'STATUS';
-      obj[k] = scalar(v);
+      const k = unescapePlain(f.slice(0, eq)).trim();
+      // List items open with their id field (POOL=0, ASC=0, STATS=0) instead of a section name.
+      if (i === 0 && index > 0) name = ITEM_SECTIONS[k] ?? k;
+      obj[k] = scalar(unescapePlain(f.slice(eq + 1)));
+      lastKey = k;
     });
     (reply[name] ??= [] as unknown[]);
     (reply[name] as unknown[]).push(obj);
-  }
+  });
   return reply;
 }
 
