@@ -33,6 +33,8 @@ export interface TestReport {
   assignments: Array<{ spec: string; device: string; driver: string; address: string; hardware: string | null; note?: string }>;
   script: ScriptResult | null;
   checks: CheckResult[];
+  /** Set when the run itself broke (a device driver could not be set up, the run was aborted). */
+  error?: string;
   outputDir: string;
 }
 
@@ -158,6 +160,7 @@ async function runChecks(opts: RunTestOptions, assignments: Assignment[], driver
 
 function junitCases(report: TestReport): JunitCase[] {
   const cases: JunitCase[] = [];
+  if (report.error) cases.push({ classname: report.name, name: 'run', timeMs: report.durationMs, error: { message: report.error } });
   if (report.script) {
     const s = report.script;
     cases.push({
@@ -230,23 +233,13 @@ export async function runTest(opts: RunTestOptions): Promise<TestReport> {
     if (opts.spec.script !== undefined) report.script = await runScript(opts, assignments);
     report.checks = await runChecks(opts, assignments, drivers);
   } catch (err) {
-    if (isAbortError(err)) {
-      report.checks.push({
-        name: 'aborted',
-        type: 'survives_restart',
-        device: '-',
-        testbedDevice: '-',
-        ok: false,
-        message: `the test was aborted: ${describeError(err)}`,
-        measured: {},
-        durationMs: Date.now() - started,
-      });
-    } else throw err;
+    report.error = isAbortError(err) ? `the test was aborted: ${describeError(err)}` : describeError(err);
+    if (!isAbortError(err)) throw err;
   } finally {
     await Promise.all([...drivers.values()].map((d) => d.close().catch(() => undefined)));
     report.finishedAt = new Date().toISOString();
     report.durationMs = Date.now() - started;
-    report.ok = (report.script?.ok ?? true) && report.checks.every((c) => c.ok);
+    report.ok = report.error === undefined && (report.script?.ok ?? true) && report.checks.every((c) => c.ok);
     writeResults(report);
   }
   return report;

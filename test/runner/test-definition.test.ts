@@ -228,3 +228,27 @@ t.test('a script string that is not a file is refused clearly (never run through
   t.match(report.script?.message, /no such file/);
   t.ok(MvmError);
 });
+
+t.test('a run that breaks still writes failed results; an abort ends the run promptly', async (t) => {
+  const dir = tempDir(t);
+  const spec = validateSpec({ devices: [{ hardware: 'sp' }], checks: [{ type: 'temperature', max: 50, window: '10s' }], poll: '100ms' }, join(dir, 's.json'));
+  await t.rejects(
+    runTest({ spec, devices: [{ name: 'sp', driver: 'command', address: '', hardware: 'sp', options: {} }], outputDir: join(dir, 'broken'), echo: null }),
+    { reason: 'invalid_argument' },
+  );
+  const broken = JSON.parse(readFileSync(join(dir, 'broken', 'results.json'), 'utf8'));
+  t.equal(broken.ok, false);
+  t.match(broken.error, /needs options\.path/);
+  t.equal(xml.parse(readFileSync(join(dir, 'broken', 'junit.xml'), 'utf8')).testsuites.testsuite.errors, '1');
+
+  const s = await startAxeosSim({ board: '601' });
+  t.teardown(() => s.close());
+  const ctl = new AbortController();
+  setTimeout(() => ctl.abort(new Error('job cancelled')), 300);
+  const started = Date.now();
+  const spec2 = validateSpec({ devices: [{ hardware: '601' }], checks: [{ type: 'temperature', max: 90, window: '30s' }], poll: '100ms' }, join(dir, 's2.json'));
+  const report = await runTest({ spec: spec2, devices: [{ name: 'g', driver: 'axeos', address: s.url, hardware: '601' }], outputDir: join(dir, 'aborted'), echo: null, signal: ctl.signal });
+  t.equal(report.ok, false);
+  t.match(report.error, /aborted: job cancelled/);
+  t.ok(Date.now() - started < 5000, 'stops at once, not after the 30 s window');
+});
