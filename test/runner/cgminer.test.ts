@@ -181,3 +181,26 @@ t.test('transport: a reply that never ends times out; garbage is a bad reply', a
   await t.rejects(p, { code: 'ABORTED' });
   t.throws(() => driverFor('http://host:1/'), { reason: 'invalid_argument' });
 });
+
+t.test('faults: overheat and a reboot loop show as telemetry and typed failures', async (t) => {
+  const hot = await sim(t, { model: 'nano3s', faults: ['overheat=60'] });
+  const d = driverFor(hot.address);
+  const tripped = await waitFor(async () => {
+    const tel = await d.telemetry();
+    return tel.temperatures.chip_max >= 100 && tel.hashrateGhs === 0 ? tel : undefined;
+  }, 'overheat protection to stop hashing', 10_000, 100);
+  t.ok(tripped.temperatures.chip_max >= 100, `TMax ${tripped.temperatures.chip_max}`);
+
+  const looping = await sim(t, { model: 'nano3s', faults: ['reboot-loop=200'], bootMs: 300 });
+  const l = driverFor(looping.address, { request_timeout_ms: 500 });
+  const failure = await waitFor(async () => {
+    try {
+      await l.telemetry({ timeoutMs: 1500 });
+      return undefined;
+    } catch (err) {
+      return err as DriverError;
+    }
+  }, 'a reading during a reboot', 10_000, 50);
+  t.type(failure, DriverError);
+  t.ok(['unreachable', 'timeout'].includes(failure.reason), failure.reason);
+});

@@ -147,3 +147,20 @@ t.test('drivers on the same telemetry port share one listener', async (t) => {
   await second.close();
   t.ok((await driver.telemetry()).online, 'the first driver keeps listening after the second lets go');
 });
+
+t.test('a slow or rebooting device: readings arrive late or the device is offline, never a hang', async (t) => {
+  const { driver } = await bench(t, { faults: ['reboot-loop=300'], bootMs: 2000 }, { offline_after_ms: 800 });
+  const started = Date.now();
+  let offline: DriverError | undefined;
+  while (!offline && Date.now() - started < 8000) {
+    try {
+      await driver.telemetry();
+      await new Promise((r) => setTimeout(r, 100));
+    } catch (err) {
+      offline = err as DriverError;
+    }
+  }
+  t.equal(offline?.reason, 'unreachable', 'a rebooting device goes offline');
+  const slow = await bench(t, { faults: ['slow=300'] });
+  t.ok((await slow.driver.telemetry()).online, 'late datagrams still count');
+});
