@@ -87,7 +87,7 @@ const serialFlash: CommandModule = {
 };
 
 export const command: CommandModule = {
-  command: 'sim <kind>',
+  command: 'sim',
   describe: 'run simulated devices (AxeOS, cgminer, NMMiner, a lab)',
   builder: (y) =>
     y

@@ -227,7 +227,10 @@ export class AxeosDevice {
 
   // ---- control --------------------------------------------------------------------------------
 
-  /** Applies a settings change made through PATCH (frequency/voltage/fan apply at once). */
+  /**
+   * After a settings change (frequency/voltage/fan apply at once): telemetry reads the settings
+   * directly, so only the accounting clock moves. Call settle() before changing settings.
+   */
   changed(): void {
     this.settle();
   }

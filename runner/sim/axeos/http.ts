@@ -16,7 +16,7 @@ export function createAxeosServer(dev: AxeosDevice, now: () => number = Date.now
   const sockets = new Set<Socket>();
   const server = createServer((req, res) => {
     handle(dev, drops, now, req, res).catch((err: Error) => {
-      if (!res.headersSent) sendText(res, 500, `Internal Server Error: ${err.message}`);
+      if (!res.headersSent) sendError(res, 500, `Internal Server Error: ${err.message}`);
       else res.destroy();
     });
   });
@@ -32,6 +32,11 @@ export function createAxeosServer(dev: AxeosDevice, now: () => number = Date.now
     return server;
   }) as Server['close'];
   return server;
+}
+
+/** httpd_resp_send_err: the status, and the message as a text/html body. */
+function sendError(res: ServerResponse, status: number, message: string): void {
+  sendText(res, status, message, 'text/html');
 }
 
 /** What a client sees from a device that is off the network: the connection just goes away. */
@@ -87,7 +92,7 @@ async function handle(dev: AxeosDevice, drops: DropCounter, now: () => number, r
       return sendText(res, 200, `I (${dev.uptimeSeconds() * 1000}) simulated: ${dev.board.deviceModel} running ${dev.version}\n`);
     case 'PATCH /api/system': {
       const parsed = parseJson(body);
-      if (parsed === undefined) return sendText(res, 400, 'Invalid JSON');
+      if (parsed === undefined) return sendError(res, 400, 'Invalid JSON');
       if (dev.board.family === 'nerdqaxe' && typeof parsed === 'object' && parsed !== null) {
         dev.settle();
         applyNerdqaxePatch(dev, parsed as Record<string, unknown>);
@@ -95,8 +100,9 @@ async function handle(dev: AxeosDevice, drops: DropCounter, now: () => number, r
         res.writeHead(200, { 'Access-Control-Allow-Origin': '*', 'Content-Length': 0 });
         return void res.end();
       }
+      dev.settle(); // account the work done at the old settings first
       const result = applyPatch(dev.settings, parsed, f);
-      if (!result.ok) return sendText(res, 400, 'Wrong API input');
+      if (!result.ok) return sendError(res, 400, 'Wrong API input');
       dev.changed();
       // ESP-Miner ends the response with an empty chunk: 200 and no body.
       res.writeHead(200, { 'Access-Control-Allow-Origin': '*', 'Content-Length': 0 });
@@ -119,6 +125,7 @@ async function handle(dev: AxeosDevice, drops: DropCounter, now: () => number, r
       return sendJson(res, 200, { message: 'The device says "Hi!" for 30 seconds.' });
     case 'POST /api/system/OTA': {
       const outcome = dev.ota(body);
+      if (outcome.status !== 200) return sendError(res, outcome.status, outcome.body);
       return sendText(res, outcome.status, outcome.body);
     }
     case 'POST /api/system/OTAWWW':
@@ -126,9 +133,9 @@ async function handle(dev: AxeosDevice, drops: DropCounter, now: () => number, r
     case 'POST /api/system/boot': {
       if (!f.poolsApi) break;
       const parsed = parseJson(body) as { partition?: unknown } | undefined;
-      if (!parsed || typeof parsed.partition !== 'string') return sendText(res, 400, 'Invalid partition label');
+      if (!parsed || typeof parsed.partition !== 'string') return sendError(res, 400, 'Invalid partition label');
       const r = dev.setBootPartition(parsed.partition);
-      if (!r.ok) return sendText(res, 400, r.message);
+      if (!r.ok) return sendError(res, 400, r.message);
       return sendJson(res, 200, { message: r.message });
     }
     case 'GET /':
@@ -138,20 +145,21 @@ async function handle(dev: AxeosDevice, drops: DropCounter, now: () => number, r
   const poolPut = /^\/api\/system\/pools\/(\d+)$/.exec(path);
   if (poolPut && req.method === 'DELETE' && f.poolsApi) {
     const i = Number(poolPut[1]);
-    if (i > 7) return sendText(res, 400, 'Invalid pool index');
+    if (i > 7) return sendError(res, 400, 'Invalid pool index');
     // The firmware refuses to clear the slot selected as primary or fallback.
-    if (i === dev.settings.primaryPoolIndex || i === dev.settings.secondaryPoolIndex) return sendText(res, 400, 'Pool is in use');
+    if (i === dev.settings.primaryPoolIndex || i === dev.settings.secondaryPoolIndex) return sendError(res, 400, 'Pool is in use');
     dev.settings.pools[i] = null;
     dev.changed();
     return sendJson(res, 200, { message: 'Pool deleted successfully' });
   }
   if (poolPut && req.method === 'PUT' && f.poolsApi) {
     const i = Number(poolPut[1]);
-    if (i > 7) return sendText(res, 400, 'Invalid pool index');
+    if (i > 7) return sendError(res, 400, 'Invalid pool index');
     const parsed = parseJson(body);
-    if (parsed === undefined) return sendText(res, 400, 'Invalid JSON');
+    if (parsed === undefined) return sendError(res, 400, 'Invalid JSON');
     const r = parsePool(parsed, i);
-    if (!r.pool) return sendText(res, 400, 'Wrong API input');
+    if (!r.pool) return sendError(res, 400, 'Wrong API input');
+    dev.settle();
     dev.settings.pools[i] = r.pool;
     dev.changed();
     res.writeHead(200, { 'Access-Control-Allow-Origin': '*', 'Content-Length': 0 });
