@@ -1,9 +1,110 @@
-// `mvm runner`: placeholder until the component lands.
-import type { CommandModule } from 'yargs';
-import { notYet } from '../cli/command.js';
+// `mvm runner`: what CI job scripts call to flash, test, control and read the devices of their
+// testbed. Options are defined here; the work is imported only when a command runs.
+import type { Argv, CommandModule } from 'yargs';
+
+export interface DeviceArgs {
+  testbed?: string;
+  device?: string;
+  driver?: string;
+  address?: string;
+  option?: string[];
+  json?: boolean;
+}
+
+function deviceOptions<T>(y: Argv<T>): Argv<T & DeviceArgs> {
+  return y
+    .option('testbed', { type: 'string', describe: 'testbed description file (default: $MVM_TESTBED)', group: 'Device:' })
+    .option('device', { type: 'string', describe: 'device name in the testbed (default: the only device)', group: 'Device:' })
+    .option('driver', { type: 'string', choices: ['axeos', 'cgminer', 'nmminer', 'command'], describe: 'address a device directly: its driver', group: 'Device:' })
+    .option('address', { type: 'string', describe: 'address a device directly: http://HOST[:PORT] (axeos), HOST:PORT (cgminer), HOST[:PORT] (nmminer)', group: 'Device:' })
+    .option('option', { type: 'string', array: true, describe: 'driver option KEY=VALUE (repeatable; VALUE may be JSON)', group: 'Device:' })
+    .option('json', { type: 'boolean', default: false, describe: 'print machine-readable JSON' }) as Argv<T & DeviceArgs>;
+}
+
+const flash: CommandModule<object, DeviceArgs & { image: string; 'poll-interval'?: number; 'reboot-timeout'?: number; 'settle'?: number }> = {
+  command: 'flash',
+  describe: 'check a firmware image against the device, upload it, wait for the reboot and verify; recover on failure',
+  builder: (y) =>
+    deviceOptions(y)
+      .option('image', { type: 'string', demandOption: true, describe: 'the firmware app image (ESP32 .bin)' })
+      .option('poll-interval', { type: 'number', describe: 'ms between polls while the device reboots (default 5000)' })
+      .option('reboot-timeout', { type: 'number', describe: 'seconds the device may take to come back (default 180)' })
+      .option('settle', { type: 'number', describe: 'seconds the device must stay up on the new image (default 15)' }) as never,
+  handler: async (args) => {
+    const { runFlash } = await import('./cli/flash.js');
+    await runFlash(args);
+  },
+};
+
+const control: CommandModule<object, DeviceArgs & { action: string; args?: Array<string | number>; url?: string[]; user?: string[]; password?: string[] }> = {
+  command: 'control <action> [args..]',
+  describe: 'restart | pause | resume | mode M | frequency MHZ | voltage MV | fan PCT | pools set … | pools switch N',
+  builder: (y) =>
+    deviceOptions(y)
+      .positional('action', { type: 'string', describe: 'restart, pause, resume, mode, frequency, voltage, fan, pools' })
+      .positional('args', { type: 'string', array: true, describe: 'the action\'s values' })
+      .option('url', { type: 'string', array: true, describe: 'pools set: pool URL stratum+tcp://HOST:PORT (repeat per pool)' })
+      .option('user', { type: 'string', array: true, describe: 'pools set: pool user/worker (one per --url)' })
+      .option('password', { type: 'string', array: true, describe: 'pools set: pool password (one per --url, default x)' })
+      .example('$0 runner control mode eco', '')
+      .example('$0 runner control pools set --url stratum+tcp://pool:3333 --user bc1q…worker', '')
+      .example('$0 runner control pools switch 1', '') as never,
+  handler: async (args) => {
+    const { runControl } = await import('./cli/control.js');
+    await runControl(args);
+  },
+};
+
+const telemetry: CommandModule<object, DeviceArgs & { watch: boolean; interval: number; count?: number }> = {
+  command: 'telemetry',
+  describe: 'read telemetry in the normalised schema (hashrate GH/s, power W, J/TH, temperatures, fans, shares, uptime, firmware)',
+  builder: (y) =>
+    deviceOptions(y)
+      .option('watch', { type: 'boolean', default: false, describe: 'keep reading until interrupted' })
+      .option('interval', { type: 'number', default: 5, describe: 'seconds between readings with --watch (real devices: 5 or more)' })
+      .option('count', { type: 'number', describe: 'with --watch: stop after this many readings' }) as never,
+  handler: async (args) => {
+    const { runTelemetry } = await import('./cli/telemetry.js');
+    await runTelemetry(args);
+  },
+};
+
+const info: CommandModule<object, DeviceArgs> = {
+  command: 'info',
+  describe: 'identify the device: model, hardware, firmware version',
+  builder: (y) => deviceOptions(y) as never,
+  handler: async (args) => {
+    const { runInfo } = await import('./cli/info.js');
+    await runInfo(args);
+  },
+};
+
+const test: CommandModule<object, { spec: string; output?: string; testbed?: string; poll?: number; json: boolean }> = {
+  command: 'test',
+  describe: 'run a test definition (JSON/YAML: script, devices, checks) on the testbed; results as JSON and JUnit XML',
+  builder: (y) =>
+    y
+      .option('spec', { type: 'string', demandOption: true, describe: 'the test definition file (.json, .yaml)' })
+      .option('output', { type: 'string', describe: 'results folder (default: $MVM_OUTPUT_DIR, else ./mvm-results)' })
+      .option('testbed', { type: 'string', describe: 'testbed description file (default: $MVM_TESTBED)' })
+      .option('poll', { type: 'number', describe: 'ms between telemetry samples for the checks (overrides the definition)' })
+      .option('json', { type: 'boolean', default: false, describe: 'print the results as JSON' }) as never,
+  handler: async (args) => {
+    const { runTestCommand } = await import('./cli/test.js');
+    await runTestCommand(args);
+  },
+};
 
 export const command: CommandModule = {
   command: 'runner',
   describe: 'flash, test, control and read devices',
-  handler: () => notYet('`mvm runner`'),
+  builder: (y) =>
+    y
+      .command(flash as CommandModule)
+      .command(control as CommandModule)
+      .command(telemetry as CommandModule)
+      .command(info as CommandModule)
+      .command(test as CommandModule)
+      .demandCommand(1, 'name a runner command: flash, control, telemetry, info or test'),
+  handler: () => {},
 };

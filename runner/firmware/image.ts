@@ -80,3 +80,32 @@ export function buildImage(opts: BuildImageOptions): Buffer {
   buf.write((opts.idfVersion ?? 'v5.4.1').slice(0, 31), 0x90, 'latin1');
   return buf;
 }
+
+/** What a device expects of an image before anything is sent to it. */
+export interface ImageExpectations {
+  /** The ESP-IDF project name images for this device carry, e.g. "esp-miner". */
+  projectName: string;
+  /** A human name of the device family, for messages. */
+  family?: string;
+}
+
+export type ImageVerdict =
+  | { ok: true; descriptor: AppDescriptor; size: number }
+  | { ok: false; reason: string; descriptor?: AppDescriptor };
+
+/** inspectImage plus the device's expectations: the project name must match the family. */
+export function checkImageFor(buf: Buffer, expect: ImageExpectations): ImageVerdict {
+  const check = inspectImage(buf);
+  if (!check.ok) return check;
+  const { descriptor } = check;
+  if (descriptor.projectName !== expect.projectName) {
+    return {
+      ok: false,
+      descriptor,
+      reason:
+        `the image is for project ${JSON.stringify(descriptor.projectName)} (version ${descriptor.version}), ` +
+        `but ${expect.family ?? 'this device'} runs ${JSON.stringify(expect.projectName)}`,
+    };
+  }
+  return check;
+}

@@ -1,0 +1,49 @@
+// `mvm runner flash --image F`
+import { resolve } from 'node:path';
+import { describeError } from '../../shared/errors.js';
+import { installShutdown } from '../../shared/shutdown.js';
+import type { DeviceArgs } from '../command.js';
+import { DriverError } from '../drivers/errors.js';
+import { flashDevice } from '../flash.js';
+import { progressSink } from '../progress.js';
+import { openDriver, printJson } from './common.js';
+
+export async function runFlash(args: DeviceArgs & { image: string; 'poll-interval'?: number; 'reboot-timeout'?: number; settle?: number }): Promise<void> {
+  const driver = openDriver(args);
+  const name = driver.device.name;
+  const tty = Boolean(process.stderr.isTTY) && !args.json;
+  const sink = progressSink(name, tty ? process.stderr : ({ isTTY: false } as NodeJS.WriteStream), process.stdout);
+  const shutdown = installShutdown();
+  try {
+    const report = await flashDevice({
+      driver,
+      imageFile: resolve(args.image),
+      onProgress: (e) => sink.event(e),
+      signal: shutdown.graceful,
+      timing: {
+        pollIntervalMs: args['poll-interval'],
+        rebootTimeoutMs: args['reboot-timeout'] === undefined ? undefined : args['reboot-timeout'] * 1000,
+        settleMs: args.settle === undefined ? undefined : args.settle * 1000,
+      },
+    });
+    sink.end();
+    if (tty) process.stdout.write(`${name}: flashed ${report.version} (was ${report.previousVersion ?? '?'}), running from ${report.partition ?? '?'}, in ${Math.round(report.durationMs / 100) / 10} s\n`);
+    else printJson({ event: 'result', ...report });
+  } catch (err) {
+    sink.end();
+    if (!tty) {
+      printJson({
+        event: 'result',
+        ok: false,
+        device: name,
+        reason: err instanceof DriverError ? err.reason : (err as { code?: string }).code ?? 'error',
+        needsAttention: err instanceof DriverError && err.reason === 'needs_attention',
+        message: describeError(err),
+      });
+    }
+    throw err;
+  } finally {
+    shutdown.dispose();
+    await driver.close();
+  }
+}

@@ -1,0 +1,77 @@
+// `mvm runner control …` words → a ControlAction, with a usage error that says exactly what is
+// expected when the words do not fit.
+import { MvmError } from '../shared/errors.js';
+import { MODES, type ControlAction, type Mode, type PoolConfig } from './drivers/types.js';
+
+export const CONTROL_USAGE =
+  'restart | pause | resume | mode eco|standard|turbo|oc | frequency MHZ | voltage MV | fan PCT | ' +
+  'pools set --url URL --user USER [--password P] (repeat for more pools) | pools switch N';
+
+function usage(message: string): never {
+  throw new MvmError('USAGE', message, { hint: `mvm runner control ${CONTROL_USAGE}` });
+}
+
+function integer(word: string | undefined, what: string): number {
+  if (word === undefined || !/^\d+$/.test(word)) usage(`${what}: expected a whole number, got ${word === undefined ? 'nothing' : JSON.stringify(word)}`);
+  return Number(word);
+}
+
+export interface PoolFlags {
+  url?: string[];
+  user?: string[];
+  password?: string[];
+}
+
+export function poolsFromFlags(flags: PoolFlags): PoolConfig[] {
+  const urls = flags.url ?? [];
+  const users = flags.user ?? [];
+  const passwords = flags.password ?? [];
+  if (urls.length === 0) usage('pools set: give at least one --url URL --user USER');
+  if (users.length !== urls.length) usage(`pools set: ${urls.length} --url but ${users.length} --user; give one --user per --url`);
+  if (passwords.length > urls.length) usage('pools set: more --password than --url');
+  return urls.map((url, i) => ({ url, user: users[i], password: passwords[i] }));
+}
+
+export function parseControl(words: string[], flags: PoolFlags = {}): ControlAction {
+  const [action, ...rest] = words.map(String);
+  const extra = (n: number) => {
+    if (rest.length > n) usage(`${action}: unexpected ${rest.slice(n).map((w) => JSON.stringify(w)).join(' ')}`);
+  };
+  switch (action) {
+    case 'restart':
+    case 'pause':
+    case 'resume':
+      extra(0);
+      return { op: action };
+    case 'mode': {
+      extra(1);
+      const mode = rest[0] as Mode;
+      if (!MODES.includes(mode)) usage(`mode: expected one of ${MODES.join(', ')}, got ${rest[0] === undefined ? 'nothing' : JSON.stringify(rest[0])}`);
+      return { op: 'mode', mode };
+    }
+    case 'frequency':
+      extra(1);
+      return { op: 'frequency', mhz: integer(rest[0], 'frequency (MHz)') };
+    case 'voltage':
+      extra(1);
+      return { op: 'voltage', mv: integer(rest[0], 'voltage (mV)') };
+    case 'fan': {
+      extra(1);
+      const percent = integer(rest[0], 'fan (%)');
+      if (percent > 100) usage(`fan: ${percent} % is more than 100`);
+      return { op: 'fan', percent };
+    }
+    case 'pools':
+      if (rest[0] === 'set') {
+        if (rest.length > 1) usage('pools set takes --url/--user/--password flags, not words');
+        return { op: 'pools-set', pools: poolsFromFlags(flags) };
+      }
+      if (rest[0] === 'switch') {
+        if (rest.length > 2) usage(`pools switch: unexpected ${JSON.stringify(rest[2])}`);
+        return { op: 'pools-switch', index: integer(rest[1], 'pools switch (pool index)') };
+      }
+      return usage(`pools: expected "set" or "switch", got ${rest[0] === undefined ? 'nothing' : JSON.stringify(rest[0])}`);
+    default:
+      return usage(action === undefined ? 'name an action' : `unknown action ${JSON.stringify(action)}`);
+  }
+}

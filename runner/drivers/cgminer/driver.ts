@@ -1,0 +1,185 @@
+// The `cgminer` driver: Avalon Nano 3 / 3S over the cgminer API (TCP 4028). Reads summary, estats
+// and version; controls through ascset (workmode on the 3S, worklevel on the Nano 3, reboot,
+// softoff/softon, fan-spd), setpool (web credentials) and switchpool.
+import { DriverError, withDeadline } from '../errors.js';
+import { splitPoolUrl } from '../pools.js';
+import type {
+  Capability,
+  ControlAction,
+  ControlResult,
+  DeviceInfo,
+  DeviceSpec,
+  Driver,
+  FlashResult,
+  Mode,
+  OpOptions,
+  Telemetry,
+} from '../types.js';
+import { avalonModel, modelName, normaliseAvalon, versionRecord, type AvalonModel } from './avalon.js';
+import { isErrorStatus, mmString, parseBracketPairs, statusOf, type CgReply } from './parse.js';
+import { cgRequest, parseHostPort } from './transport.js';
+
+const DEFAULT_TIMEOUT_MS = 20_000;
+const MODE_LEVEL: Partial<Record<Mode, number>> = { eco: 0, standard: 1, turbo: 2 };
+
+export class CgminerDriver implements Driver {
+  readonly kind = 'cgminer' as const;
+  readonly capabilities: ReadonlySet<Capability> = new Set<Capability>(['info', 'telemetry', 'control']);
+  private model: AvalonModel | undefined;
+
+  constructor(readonly device: DeviceSpec) {
+    try {
+      parseHostPort(device.address);
+    } catch (err) {
+      throw new DriverError(device.name, 'invalid_argument', (err as Error).message, {
+        hint: 'a cgminer address is HOST:PORT, e.g. 127.0.0.1:4028',
+      });
+    }
+  }
+
+  private opt(key: string): unknown {
+    return (this.device.options ?? {})[key];
+  }
+
+  /** One command; a STATUS of E/F becomes a `refused` DriverError. */
+  async command(command: string, parameter: string | undefined, signal: AbortSignal): Promise<CgReply> {
+    const reply = await cgRequest(this.device.name, this.device.address, command, parameter, {
+      signal,
+      timeoutMs: typeof this.opt('request_timeout_ms') === 'number' ? (this.opt('request_timeout_ms') as number) : 10_000,
+      plain: this.opt('plain') === true,
+    });
+    const status = statusOf(reply);
+    if (isErrorStatus(status) || (status?.Code === 120 && /fail/i.test(String(status.Msg)))) {
+      throw new DriverError(this.device.name, 'refused', `${command}${parameter ? `|${parameter}` : ''}: ${status?.Msg ?? 'error'} (code ${status?.Code ?? '?'})`);
+    }
+    return reply;
+  }
+
+  private async detectModel(signal: AbortSignal, version?: CgReply, estats?: CgReply): Promise<AvalonModel> {
+    if (this.model) return this.model;
+    const hint = typeof this.opt('model') === 'string' ? (this.opt('model') as string) : undefined;
+    if (hint) return (this.model = avalonModel([hint]));
+    version ??= await this.command('version', undefined, signal).catch(() => undefined);
+    const v = versionRecord(version);
+    let ver: string | undefined;
+    if (estats) ver = parseBracketPairs(mmString(estats) ?? '').Ver;
+    this.model = avalonModel([String(v?.PROD ?? ''), String(v?.MODEL ?? ''), ver, this.device.hardware]);
+    return this.model;
+  }
+
+  async info(opts: OpOptions = {}): Promise<DeviceInfo> {
+    return withDeadline(this.device.name, 'info', opts, DEFAULT_TIMEOUT_MS, async (signal) => {
+      const version = await this.command('version', undefined, signal);
+      const model = await this.detectModel(signal, version);
+      const v = versionRecord(version);
+      return {
+        name: this.device.name,
+        driver: 'cgminer',
+        address: this.device.address,
+        model: modelName(model, typeof v?.PROD === 'string' ? v.PROD : undefined),
+        hardware: model,
+        firmwareVersion: typeof v?.CGVERSION === 'string' ? v.CGVERSION : typeof v?.LVERSION === 'string' ? v.LVERSION : null,
+        raw: version,
+      };
+    });
+  }
+
+  async telemetry(opts: OpOptions = {}): Promise<Telemetry> {
+    return withDeadline(this.device.name, 'telemetry', opts, DEFAULT_TIMEOUT_MS, async (signal) => {
+      const summary = await this.command('summary', undefined, signal);
+      const estats = await this.command('estats', undefined, signal);
+      const model = await this.detectModel(signal, undefined, estats);
+      return normaliseAvalon(this.device, { summary, estats }, model);
+    });
+  }
+
+  async control(action: ControlAction, opts: OpOptions = {}): Promise<ControlResult> {
+    return withDeadline(this.device.name, action.op, opts, DEFAULT_TIMEOUT_MS, (signal) => this.doControl(action, signal));
+  }
+
+  private message(reply: CgReply): string {
+    return String(statusOf(reply)?.Msg ?? 'ok');
+  }
+
+  private async doControl(action: ControlAction, signal: AbortSignal): Promise<ControlResult> {
+    const name = this.device.name;
+    switch (action.op) {
+      case 'restart': {
+        const r = await this.command('ascset', '0,reboot,0', signal);
+        return { ok: true, action: 'restart', message: this.message(r) };
+      }
+      case 'pause':
+      case 'resume': {
+        // softoff/softon take "1:<when>", a moment in the (device's) near future.
+        const when = Math.floor(Date.now() / 1000) + 5;
+        const r = await this.command('ascset', `0,${action.op === 'pause' ? 'softoff' : 'softon'},1:${when}`, signal);
+        return { ok: true, action: action.op, message: this.message(r) };
+      }
+      case 'mode': {
+        const level = MODE_LEVEL[action.mode];
+        if (level === undefined) {
+          throw new DriverError(name, 'unsupported', `mode ${action.mode}: the Avalon Nano has eco, standard and turbo only`);
+        }
+        const model = await this.detectModel(signal);
+        const key = model === 'nano3' ? 'worklevel' : 'workmode';
+        const r = await this.command('ascset', `0,${key},set,${level}`, signal);
+        return { ok: true, action: 'mode', message: `${key} ${level} (${action.mode}): ${this.message(r)}`, details: { key, level } };
+      }
+      case 'fan': {
+        if (!Number.isInteger(action.percent) || action.percent < 0 || action.percent > 100) {
+          throw new DriverError(name, 'invalid_argument', `fan ${action.percent} % is out of range (0–100)`);
+        }
+        const r = await this.command('ascset', `0,fan-spd,${action.percent}`, signal);
+        return { ok: true, action: 'fan', message: this.message(r) };
+      }
+      case 'frequency':
+      case 'voltage':
+        throw new DriverError(name, 'unsupported', `${action.op}: the Avalon Nano sets frequency and voltage through its work mode`, {
+          hint: 'use `mvm runner control mode eco|standard|turbo`',
+        });
+      case 'pools-set': {
+        if (action.pools.length === 0 || action.pools.length > 3) {
+          throw new DriverError(name, 'invalid_argument', `pools set: the Avalon Nano keeps 1 to 3 pools (got ${action.pools.length})`);
+        }
+        const user = typeof this.opt('web_user') === 'string' ? (this.opt('web_user') as string) : 'root';
+        const pass = typeof this.opt('web_password') === 'string' ? (this.opt('web_password') as string) : 'root';
+        const messages: string[] = [];
+        for (const [i, pool] of action.pools.entries()) {
+          let url: string;
+          try {
+            const { scheme, host, port } = splitPoolUrl(pool);
+            url = `${scheme}://${host}:${port}`;
+          } catch (err) {
+            throw new DriverError(name, 'invalid_argument', (err as Error).message);
+          }
+          for (const [field, value] of [['user', pool.user], ['password', pool.password ?? 'x']] as const) {
+            if (/[,|]/.test(value)) throw new DriverError(name, 'invalid_argument', `pool ${i} ${field} must not contain "," or "|"`);
+          }
+          const r = await this.command('setpool', `${user},${pass},${i},${url},${pool.user},${pool.password ?? 'x'}`, signal);
+          messages.push(this.message(r));
+        }
+        return {
+          ok: true,
+          action: 'pools-set',
+          message: `${action.pools.length} pool(s) set (${messages.join('; ')}); reboot to use them`,
+          needsRestart: true,
+        };
+      }
+      case 'pools-switch': {
+        if (!Number.isInteger(action.index) || action.index < 0 || action.index > 2) {
+          throw new DriverError(name, 'invalid_argument', `pools switch: index ${action.index} must be 0, 1 or 2`);
+        }
+        const r = await this.command('switchpool', String(action.index), signal);
+        return { ok: true, action: 'pools-switch', message: this.message(r) };
+      }
+    }
+  }
+
+  async flash(): Promise<FlashResult> {
+    throw new DriverError(this.device.name, 'unsupported', 'the Avalon Nano has no firmware upload over the cgminer API', {
+      hint: 'update an Avalon through its web interface or vendor tool',
+    });
+  }
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,168 @@
+// The testbed description the factory writes (MVM_TESTBED or --testbed FILE), validated with every
+// problem reported, and how a command picks its device: by name, the only device, or given
+// directly with --driver/--address.
+import { readFileSync } from 'node:fs';
+import { ConfigError, MvmError, type ConfigProblem } from '../shared/errors.js';
+import { DRIVER_KINDS, type DeviceSpec, type DriverKind } from './drivers/types.js';
+
+export interface Testbed {
+  version: 1;
+  testbed: string;
+  instance?: string;
+  target?: string;
+  baseline?: string;
+  devices: DeviceSpec[];
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** Checks the shape of one address for its driver; returns a problem message or undefined. */
+export function addressProblem(driver: DriverKind, address: string): string | undefined {
+  switch (driver) {
+    case 'axeos':
+      try {
+        const u = new URL(address);
+        if (u.protocol !== 'http:' && u.protocol !== 'https:') return 'an axeos address is http://HOST[:PORT]';
+      } catch {
+        return `not a URL: ${JSON.stringify(address)} (an axeos address is http://HOST[:PORT])`;
+      }
+      return undefined;
+    case 'cgminer':
+      return /^\[?[^\s/\]]+\]?:\d{1,5}$/.test(address) ? undefined : `expected HOST:PORT, got ${JSON.stringify(address)}`;
+    case 'nmminer':
+      return /^[^\s/:]+(:\d{1,5})?$/.test(address) ? undefined : `expected HOST or HOST:PORT, got ${JSON.stringify(address)}`;
+    case 'command':
+      return undefined;
+  }
+}
+
+export function parseTestbed(text: string, file: string): Testbed {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError([{ file, key: '(file)', message: `not valid JSON: ${(err as Error).message}` }]);
+  }
+  const problems: ConfigProblem[] = [];
+  const p = (key: string, message: string, hint?: string) => problems.push({ file, key, message, hint });
+  if (!isObject(doc)) throw new ConfigError([{ file, key: '(file)', message: 'the testbed description must be a JSON object' }]);
+  if (doc.version !== 1) p('version', `unsupported version ${JSON.stringify(doc.version)}`, 'this runner reads version 1');
+  if (typeof doc.testbed !== 'string' || doc.testbed === '') p('testbed', 'missing the testbed name');
+  const devices: DeviceSpec[] = [];
+  if (!Array.isArray(doc.devices)) {
+    p('devices', 'missing the devices array');
+  } else {
+    const names = new Set<string>();
+    doc.devices.forEach((d: unknown, i: number) => {
+      const k = `devices[${i}]`;
+      if (!isObject(d)) return p(k, 'must be an object');
+      const name = typeof d.name === 'string' && d.name !== '' ? d.name : undefined;
+      if (!name) p(`${k}.name`, 'missing');
+      else if (names.has(name)) p(`${k}.name`, `duplicate device name ${JSON.stringify(name)}`);
+      else names.add(name);
+      const driver = d.driver as DriverKind;
+      if (!DRIVER_KINDS.includes(driver)) p(`${k}.driver`, `unknown driver ${JSON.stringify(d.driver)}`, `one of ${DRIVER_KINDS.join(', ')}`);
+      const address = typeof d.address === 'string' ? d.address : driver === 'command' ? '' : undefined;
+      if (address === undefined) p(`${k}.address`, 'missing');
+      else if (DRIVER_KINDS.includes(driver)) {
+        const bad = addressProblem(driver, address);
+        if (bad) p(`${k}.address`, bad);
+      }
+      if (d.attributes !== undefined && (!Array.isArray(d.attributes) || d.attributes.some((a) => typeof a !== 'string'))) {
+        p(`${k}.attributes`, 'must be an array of strings');
+      }
+      if (d.options !== undefined && !isObject(d.options)) p(`${k}.options`, 'must be an object');
+      for (const key of ['hardware', 'software'] as const) {
+        if (d[key] !== undefined && typeof d[key] !== 'string') p(`${k}.${key}`, 'must be a string');
+      }
+      if (name && address !== undefined) {
+        devices.push({
+          name,
+          driver,
+          address,
+          hardware: d.hardware as string | undefined,
+          software: d.software as string | undefined,
+          attributes: (d.attributes as string[] | undefined) ?? [],
+          options: (d.options as Record<string, unknown> | undefined) ?? {},
+        });
+      }
+    });
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return {
+    version: 1,
+    testbed: doc.testbed as string,
+    instance: doc.instance as string | undefined,
+    target: doc.target as string | undefined,
+    baseline: doc.baseline as string | undefined,
+    devices,
+  };
+}
+
+export function loadTestbed(file: string): Testbed {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new MvmError('CONFIG_INVALID', `cannot read the testbed description ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
+      hint: 'pass --testbed FILE or set MVM_TESTBED to the file the factory wrote (<agent workdir>/testbed.json)',
+      cause: err,
+    });
+  }
+  return parseTestbed(text, file);
+}
+
+export interface DeviceSelection {
+  testbed?: string;
+  device?: string;
+  driver?: string;
+  address?: string;
+  /** Driver options given on the command line (`--option key=value`). */
+  options?: Record<string, unknown>;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Resolves the device a command acts on; every failure says what to pass instead. */
+export function selectDevice(sel: DeviceSelection): { device: DeviceSpec; testbed?: Testbed } {
+  const env = sel.env ?? process.env;
+  if (sel.driver !== undefined || sel.address !== undefined) {
+    if (sel.driver === undefined || sel.address === undefined) {
+      throw new MvmError('USAGE', 'a device given directly needs both --driver and --address', {
+        hint: 'e.g. --driver axeos --address http://192.168.1.50, or --driver cgminer --address 192.168.1.60:4028',
+      });
+    }
+    const driver = sel.driver as DriverKind;
+    if (!DRIVER_KINDS.includes(driver)) {
+      throw new MvmError('USAGE', `unknown driver ${JSON.stringify(sel.driver)}`, { hint: `drivers: ${DRIVER_KINDS.join(', ')}` });
+    }
+    const bad = addressProblem(driver, sel.address);
+    if (bad) throw new MvmError('USAGE', `--address: ${bad}`);
+    return { device: { name: sel.device ?? sel.address, driver, address: sel.address, attributes: [], options: sel.options ?? {} } };
+  }
+  const file = sel.testbed ?? env.MVM_TESTBED;
+  if (!file) {
+    throw new MvmError('USAGE', 'no device: give --testbed FILE (or set MVM_TESTBED), or --driver and --address', {
+      hint: 'inside a job MVM_TESTBED is set by the agent; on a bench use --driver axeos --address http://HOST',
+    });
+  }
+  const testbed = loadTestbed(file);
+  let device: DeviceSpec | undefined;
+  if (sel.device !== undefined) {
+    device = testbed.devices.find((d) => d.name === sel.device);
+    if (!device) {
+      throw new MvmError('NOT_FOUND', `testbed ${testbed.testbed} has no device ${JSON.stringify(sel.device)}`, {
+        hint: `devices: ${testbed.devices.map((d) => d.name).join(', ') || '(none)'}`,
+      });
+    }
+  } else if (testbed.devices.length === 1) {
+    device = testbed.devices[0];
+  } else {
+    throw new MvmError('USAGE', `testbed ${testbed.testbed} has ${testbed.devices.length} devices: name one with --device`, {
+      hint: `devices: ${testbed.devices.map((d) => d.name).join(', ') || '(none)'}`,
+    });
+  }
+  if (sel.options && Object.keys(sel.options).length > 0) device = { ...device, options: { ...device.options, ...sel.options } };
+  return { device, testbed };
+}

@@ -1,0 +1,103 @@
+// Small pure pieces of the command line: control words, progress output, the human telemetry line,
+// the testbed description's validation and device selection.
+import t from 'tap';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { parseControl } from '../../runner/control.js';
+import { jsonLinesSink, ttySink } from '../../runner/progress.js';
+import { formatTelemetry } from '../../runner/cli/telemetry.js';
+import { parseOptionPairs } from '../../runner/cli/common.js';
+import { parseTestbed, selectDevice } from '../../runner/testbed.js';
+import { ConfigError } from '../../shared/errors.js';
+import { tempDir } from '../helpers/tmp.js';
+
+function capture(): { stream: Writable & { columns: number }; text: () => string } {
+  let out = '';
+  const stream = Object.assign(
+    new Writable({
+      write(chunk, _enc, cb) {
+        out += chunk.toString();
+        cb();
+      },
+    }),
+    { columns: 80 },
+  );
+  return { stream, text: () => out };
+}
+
+t.test('control words', async (t) => {
+  t.same(parseControl(['restart']), { op: 'restart' });
+  t.same(parseControl(['mode', 'turbo']), { op: 'mode', mode: 'turbo' });
+  t.same(parseControl(['frequency', '525']), { op: 'frequency', mhz: 525 });
+  t.same(parseControl(['voltage', '1150']), { op: 'voltage', mv: 1150 });
+  t.same(parseControl(['fan', '80']), { op: 'fan', percent: 80 });
+  t.same(parseControl(['pools', 'switch', '1']), { op: 'pools-switch', index: 1 });
+  t.same(parseControl(['pools', 'set'], { url: ['stratum+tcp://a:1', 'b:2'], user: ['u1', 'u2'], password: ['p1'] }), {
+    op: 'pools-set',
+    pools: [
+      { url: 'stratum+tcp://a:1', user: 'u1', password: 'p1' },
+      { url: 'b:2', user: 'u2', password: undefined },
+    ],
+  });
+  for (const [words, re] of [
+    [['mode', 'ludicrous'], /expected one of eco, standard, turbo, oc/],
+    [['frequency', '5x'], /whole number/],
+    [['restart', 'now'], /unexpected "now"/],
+    [['pools'], /expected "set" or "switch"/],
+    [['pools', 'switch'], /got nothing/],
+    [[], /name an action/],
+  ] as const) {
+    t.throws(() => parseControl([...words]), { code: 'USAGE', message: re });
+  }
+  t.throws(() => parseControl(['pools', 'set'], { url: ['a:1'], user: [] }), /one --user per --url/);
+});
+
+t.test('progress: JSON lines off a terminal, a bar on one', async (t) => {
+  const json = capture();
+  const sink = jsonLinesSink(json.stream, 'gamma');
+  sink.event({ phase: 'validate', message: 'ok' });
+  for (let sent = 0; sent <= 1000; sent += 1) sink.event({ phase: 'upload', sent, total: 1000 });
+  sink.event({ phase: 'done', message: 'running v2' });
+  const lines = json.text().trim().split('\n').map((l) => JSON.parse(l));
+  t.equal(lines.filter((l) => l.phase === 'upload').length, 101, 'one line per percent');
+  t.same(lines[lines.length - 1], { event: 'progress', device: 'gamma', phase: 'done', message: 'running v2' });
+  const tty = capture();
+  const bar = ttySink(tty.stream, 'gamma');
+  bar.event({ phase: 'upload', sent: 512 * 1024, total: 1024 * 1024 });
+  bar.event({ phase: 'reboot', message: 'rebooting' });
+  bar.end();
+  t.match(tty.text(), /\rgamma: upload \[#+\.+\] 50% 512\/1024 KiB\ngamma: reboot: rebooting\n/);
+});
+
+t.test('the human telemetry line', async (t) => {
+  const line = formatTelemetry({
+    device: 'gamma', driver: 'axeos', at: '2026-11-23T09:00:00.000Z', online: true, hashrateGhs: 1000, expectedHashrateGhs: 1250,
+    powerW: 18.2, efficiencyJth: 18.2, temperatures: { chip: 58.4 }, fans: [{ name: 'fan1', rpm: 3500, percent: 40 }],
+    sharesAccepted: 10, sharesRejected: 1, uptimeS: 60, firmwareVersion: 'v2.15.0', paused: false, raw: {},
+  });
+  t.match(line, /gamma:\s+1000\/1250 GH\/s \(80 %\)\s+18\.2 W\s+18\.2 J\/TH\s+chip 58\.4°C\s+fan1 3500rpm 40%\s+shares 10\/1/);
+});
+
+t.test('testbed descriptions: validated, devices selected', async (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, 'testbed.json');
+  const bed = {
+    version: 1,
+    testbed: 'sp-1',
+    devices: [{ name: 'sp', driver: 'command', hardware: 'gimlet', options: { path: '/opt/sp-runner', config: '/etc/sp.toml' } }],
+  };
+  writeFileSync(file, JSON.stringify(bed));
+  const { device } = selectDevice({ testbed: file, options: parseOptionPairs(['timeout_ms=1000', 'argv=["-v"]', 'name=x=y']) });
+  t.equal(device.name, 'sp', 'the only device by default');
+  t.equal(device.address, '');
+  t.same(device.options, { path: '/opt/sp-runner', config: '/etc/sp.toml', timeout_ms: 1000, argv: ['-v'], name: 'x=y' });
+  const direct = selectDevice({ driver: 'cgminer', address: '127.0.0.1:4028' });
+  t.equal(direct.device.name, '127.0.0.1:4028');
+  t.throws(() => selectDevice({ driver: 'cgminer' }), { code: 'USAGE', message: /both --driver and --address/ });
+  t.throws(() => selectDevice({ driver: 'cgminer', address: 'http://x' }), /expected HOST:PORT/);
+  t.throws(() => selectDevice({ testbed: join(dir, 'none.json') }), /cannot read the testbed description/);
+  t.throws(() => parseOptionPairs(['novalue']), /KEY=VALUE/);
+  const err = t.throws(() => parseTestbed(JSON.stringify({ version: 1, testbed: 'x', devices: [{ name: 'a', driver: 'axeos', address: 'http://h' }, { name: 'a', driver: 'nmminer', address: 'h:x', attributes: [1] }] }), 'tb.json')) as unknown as ConfigError;
+  t.same(err.problems.map((p) => p.key), ['devices[1].name', 'devices[1].address', 'devices[1].attributes']);
+});
