@@ -8,7 +8,7 @@ import type { ClientChannel, ConnectConfig } from 'ssh2';
 import { abortError } from '../../shared/sleep.js';
 import { destinationOf } from './config.js';
 import { SshError } from './errors.js';
-import { hostKeyAlgorithmsFor, verifyHostKey, type HostKeyPolicy, type HostKeyVerdict } from './known-hosts.js';
+import { hostKeyAlgorithmsFor, knownHostsName, verifyHostKey, type HostKeyPolicy, type HostKeyVerdict } from './known-hosts.js';
 import { shellCommand } from './quote.js';
 
 const { Client } = ssh2;
@@ -60,7 +60,10 @@ function hostKeyError(target: SshTarget, v: Extract<HostKeyVerdict, { ok: false 
       });
     case 'mismatch':
       return new SshError('host-key', dest, `refused ${what}: it does not match ${v.source} (${v.detail}); nothing was sent — the host was reinstalled, or someone is in the middle`, {
-        hint: `${check}; if the new key is right, replace the old entry (ssh-keygen -R '[${target.host}]:${target.port}' -f <file>, then ${scan} >> <file>) or update host_key`,
+        hint:
+          'knownHosts' in target.hostKey
+            ? `${check}; if the new key is right, replace the old entry: ssh-keygen -R '${knownHostsName(target.host, target.port)}' -f ${target.hostKey.knownHosts}; ${scan} >> ${target.hostKey.knownHosts}`
+            : `${check}; if the new key is right, set host_key = "${v.fingerprint}"`,
       });
     case 'revoked':
       return new SshError('host-key', dest, `refused ${what}: ${v.source} ${v.detail}; nothing was sent`, {
@@ -148,6 +151,8 @@ export class SshConnection extends EventEmitter<{ lost: [SshError] }> {
     const auth = [target.identityFile && `identity_file ${target.identityFile}`, agent && `ssh-agent ${agent}`].filter(Boolean).join(', ');
 
     const client = new Client();
+    // errors after the outcome is settled (a late handshake timeout, say) must not crash mvm
+    client.on('error', () => {});
     let verdict: HostKeyVerdict | undefined;
     const algorithms = hostKeyAlgorithmsFor(target.hostKey, target.host, target.port);
     const config: ConnectConfig = {
