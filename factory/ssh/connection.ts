@@ -206,13 +206,9 @@ export class SshConnection extends EventEmitter<{ lost: [SshError] }> {
     return this.lostError === undefined;
   }
 
-  private ensureAlive(): void {
-    if (this.lostError) throw this.lostError;
-  }
-
   /** Runs argv on the remote host (each word shell-quoted) and collects its output. */
   exec(argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
-    this.ensureAlive();
+    if (this.lostError) return Promise.reject(this.lostError);
     if (opts.signal?.aborted) return Promise.reject(abortError(opts.signal));
     const command = shellCommand(argv);
     return new Promise((resolve, reject) => {
@@ -263,7 +259,7 @@ export class SshConnection extends EventEmitter<{ lost: [SshError] }> {
 
   /** Writes a file on the remote host over SFTP and sets its mode exactly (whatever the umask). */
   writeFile(path: string, data: string | Buffer, mode = 0o644): Promise<void> {
-    this.ensureAlive();
+    if (this.lostError) return Promise.reject(this.lostError);
     return new Promise((resolve, reject) => {
       const fail = (what: string, err: Error) =>
         reject(new SshError('remote', this.destination, `cannot write ${path}: ${what}: ${err.message}`, { cause: err, hint: 'check that the directory exists and that the user may write there' }));

@@ -34,7 +34,7 @@ export interface Sshd {
   /** Server log lines (sshd -e writes its log to stderr). */
   log: string[];
   pid: number;
-  /** PIDs of the per-connection sshd processes (children of the listener). */
+  /** PIDs of the per-connection sshd processes (all descendants of the listener). */
   connectionPids(): number[];
   /** A second key pair not authorised on this server. */
   makeKey(name: string): { identityFile: string; publicKey: string };
@@ -150,11 +150,20 @@ export async function startSshd(t: { teardown(fn: () => unknown): void }): Promi
     rmSync(dir, { recursive: true, force: true });
   };
   const connectionPids = (): number[] => {
-    const r = spawnSync('ps', ['-o', 'pid=', '--ppid', String(child.pid)], { encoding: 'utf8' });
-    return r.stdout
+    // every descendant of the listener: the per-connection monitor and its session process
+    const r = spawnSync('ps', ['-eo', 'pid=,ppid='], { encoding: 'utf8' });
+    const pairs = r.stdout
+      .trim()
       .split('\n')
-      .map((s) => Number(s.trim()))
-      .filter((n) => n > 0);
+      .map((l) => l.trim().split(/\s+/).map(Number) as [number, number]);
+    const found: number[] = [];
+    let frontier = [child.pid!];
+    while (frontier.length > 0) {
+      const next = pairs.filter(([, ppid]) => frontier.includes(ppid)).map(([pid]) => pid);
+      found.push(...next);
+      frontier = next;
+    }
+    return found;
   };
   t.teardown(stop);
   try {
