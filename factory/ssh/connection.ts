@@ -112,6 +112,7 @@ export class SshConnection extends EventEmitter<{ lost: [SshError] }> {
     readonly target: SshTarget,
   ) {
     super();
+    this.setMaxListeners(0); // each command in flight listens for 'lost'
     this.destination = destinationOf(target);
     let lastError: Error | undefined;
     client.on('error', (err) => {

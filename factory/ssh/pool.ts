@@ -45,6 +45,7 @@ export class SshHost extends EventEmitter<{ connected: [SshConnection]; lost: [S
     private readonly opts: Required<Omit<SshPoolOptions, 'timings'>> & { timings: SshTimings },
   ) {
     super();
+    this.setMaxListeners(0); // every executor of a host listens for 'lost'
     this.destination = destinationOf(target);
   }
 

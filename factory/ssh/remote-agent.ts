@@ -168,6 +168,8 @@ export async function agentStatus(shell: RemoteShell, workdir: string, signal?: 
 
 export interface StopOutcome {
   outcome: 'gone' | 'terminated' | 'killed';
+  /** The running task's process group that was stopped too (from running-task.json). */
+  taskPgid?: number;
 }
 
 /**
@@ -177,10 +179,10 @@ export interface StopOutcome {
 export async function stopAgent(shell: RemoteShell, workdir: string, graceMs = 10_000, signal?: AbortSignal): Promise<StopOutcome> {
   const tenths = String(Math.max(1, Math.ceil(graceMs / 100)));
   const r = await shell.exec(shellScript(STOP, 'mvm-stop', [workdir, tenths]), { signal, timeoutMs: graceMs + 30_000 });
-  const outcome = r.stdout.trim().split('\n').pop();
-  if (r.code !== 0 || (outcome !== 'gone' && outcome !== 'terminated' && outcome !== 'killed'))
+  const m = /^(gone|terminated|killed) ?(\d*)$/.exec(r.stdout.trim().split('\n').pop() ?? '');
+  if (r.code !== 0 || !m)
     throw new SshError('remote', shell.destination, `cannot stop the agent in ${workdir} (exit ${r.code ?? r.signal}): ${tail(r.stderr || r.stdout)}`, {
       retryable: true,
     });
-  return { outcome };
+  return { outcome: m[1] as StopOutcome['outcome'], ...(m[2] ? { taskPgid: Number(m[2]) } : {}) };
 }

@@ -79,7 +79,7 @@ echo "$st $a $t"
 
 /**
  * $1 = workdir, $2 = grace period in tenths of a second. SIGTERM to the agent's and the running
- * task's groups, SIGKILL after the grace period; prints gone|terminated|killed. The pid file is
+ * task's groups, SIGKILL after the grace period; prints "gone|terminated|killed <task pgid>". The pid file is
  * then set aside so that a later stop cannot signal a recycled pgid.
  */
 export const STOP =
@@ -108,5 +108,5 @@ else
   fi
 fi
 if [ -f "$w/agent.pid" ]; then mv -f -- "$w/agent.pid" "$w/agent.pid.stopped"; fi
-echo "$outcome"
+echo "$outcome $t"
 `;

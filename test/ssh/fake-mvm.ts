@@ -58,3 +58,16 @@ export function fakeAgentState(workdir: string) {
     bootstrapMode: read('fake-bootstrap-mode')?.trim(),
   };
 }
+
+/** Test cleanup: SIGKILL whatever groups a stand-in agent in `workdir` may have left (the "remote" host is this one). */
+export function killLeftovers(workdir: string): void {
+  const s = fakeAgentState(workdir);
+  for (const pgid of [s.agentPid, s.taskPid]) {
+    if (pgid === undefined || pgid <= 1) continue;
+    try {
+      process.kill(-pgid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+}

@@ -12,7 +12,7 @@ import { agentStatus, copyTestbed, preflight, startAgent, stopAgent, type Remote
 import { startSshd, sshdUnavailable, type Sshd } from '../helpers/sshd.js';
 import { waitFor } from '../helpers/mvm-process.js';
 import { tempDir } from '../helpers/tmp.js';
-import { fakeAgentState, installFakeMvm, type FakeMvm } from './fake-mvm.js';
+import { fakeAgentState, installFakeMvm, killLeftovers, type FakeMvm } from './fake-mvm.js';
 import { INJECTED_MARKER, NASTY } from './nasty.js';
 
 /** Records every command line sent, to prove what the remote process list could ever show. */
@@ -91,6 +91,7 @@ if (why) {
 
   t.test('start, cut the connection, notice, reconnect, find the agent, stop it by process group', async (t) => {
     const workdir = join(base, 'instances', '01JINSTANCE1');
+    t.teardown(() => killLeftovers(workdir));
     const host = pool.host(target());
     const conn = await host.get();
     const sent: string[] = [];
@@ -139,7 +140,7 @@ if (why) {
     t.same(await agentStatus(conn2, workdir), st, 'found running after the reconnect');
 
     const stopped = await stopAgent(conn2, workdir, 1000);
-    t.equal(stopped.outcome, 'killed', 'the task ignores SIGTERM, so the group was killed after the grace period');
+    t.same(stopped, { outcome: 'killed', taskPgid: state.taskPid }, 'the task ignores SIGTERM, so the groups were killed after the grace period');
     t.same(await living([handle.pid, state.childPid!, state.taskPid!, state.taskChildPid!]), [], 'no process of either group is left');
     t.same(await agentStatus(conn2, workdir), { running: false, pid: undefined, taskPgid: undefined });
     t.same(await stopAgent(conn2, workdir, 1000), { outcome: 'gone' }, 'stopping again is harmless');
@@ -149,6 +150,13 @@ if (why) {
     const workdir = join(base, 'instances', '01JINSTANCE2');
     const conn = await pool.host(target()).get({ wait: true });
     const handle = await startAgent(conn, { remoteCommand: ['sh', '-c', 'exec sleep 1000'], workdir, url: 'http://127.0.0.1:1', bootstrap: 'x' });
+    t.teardown(() => {
+      try {
+        process.kill(-handle.pid, 'SIGKILL');
+      } catch {
+        /* stopped by the test */
+      }
+    });
     await t.rejects(startAgent(conn, { remoteCommand: ['sh', '-c', 'exec sleep 1000'], workdir, url: 'http://127.0.0.1:1', bootstrap: 'x' }), {
       message: /an agent already runs in .* \(process group \d+\); stop it first/,
     });
@@ -161,6 +169,7 @@ if (why) {
     mkdirSync(markers, { recursive: true });
     const evil = (tag: string) => `${tag}; touch ${markers}/semi $(touch ${markers}/dollar) \`touch ${markers}/tick\` ' " | touch ${markers}/pipe & touch ${markers}/amp > ${markers}/redir\ntouch ${markers}/newline`;
     const workdir = join(base, 'instances', evil('bench'));
+    t.teardown(() => killLeftovers(workdir));
     const url = 'http://127.0.0.1:9300/' + evil('url');
     const bootstrap = evil('token');
     const conn = await pool.host(target()).get({ wait: true });
