@@ -1,0 +1,157 @@
+// Collects configuration problems so that one run reports every one of them, each with the file,
+// the dotted key and a hint. Typed readers record a problem and return undefined on a bad value.
+import type { ConfigProblem } from '../../shared/errors.js';
+import { parseDuration } from '../../shared/duration.js';
+
+export type Table = Record<string, unknown>;
+
+export function isTable(v: unknown): v is Table {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date);
+}
+
+export function typeName(v: unknown): string {
+  if (Array.isArray(v)) return 'an array';
+  if (v instanceof Date) return 'a date';
+  if (isTable(v)) return 'a table';
+  if (typeof v === 'number') return Number.isInteger(v) ? 'an integer' : 'a float';
+  return `a ${typeof v}`;
+}
+
+/** Edit distance, for did-you-mean hints. */
+export function editDistance(a: string, b: string): number {
+  const d: number[] = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = d[0];
+    d[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = d[j];
+      d[j] = Math.min(d[j] + 1, d[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return d[b.length];
+}
+
+export function didYouMean(word: string, candidates: Iterable<string>): string | undefined {
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const c of candidates) {
+    const dist = editDistance(word.toLowerCase(), c.toLowerCase());
+    if (dist < bestD) {
+      bestD = dist;
+      best = c;
+    }
+  }
+  return best !== undefined && bestD <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
+}
+
+export class Problems {
+  readonly list: ConfigProblem[] = [];
+  constructor(readonly file: string) {}
+
+  add(key: string, message: string, hint?: string): void {
+    this.list.push({ file: this.file, key, message, ...(hint ? { hint } : {}) });
+  }
+
+  /** Reports every key of `table` not in `allowed`, suggesting the closest allowed key. */
+  unknownKeys(table: Table, prefix: string, allowed: readonly string[]): void {
+    for (const k of Object.keys(table)) {
+      if (allowed.includes(k)) continue;
+      const guess = didYouMean(k, allowed);
+      this.add(
+        join(prefix, k),
+        'unknown key',
+        guess ? `did you mean \`${guess}\`?` : `allowed here: ${allowed.join(', ')}`,
+      );
+    }
+  }
+
+  string(table: Table, prefix: string, key: string, opts: { required?: boolean; nonEmpty?: boolean } = {}): string | undefined {
+    const v = table[key];
+    if (v === undefined) {
+      if (opts.required) this.add(join(prefix, key), 'missing', `add \`${key} = "…"\``);
+      return undefined;
+    }
+    if (typeof v !== 'string') {
+      this.add(join(prefix, key), `must be a string, not ${typeName(v)}`, `write it in quotes: ${key} = "${String(v)}"`);
+      return undefined;
+    }
+    if (opts.nonEmpty && v.trim() === '') {
+      this.add(join(prefix, key), 'must not be empty');
+      return undefined;
+    }
+    return v;
+  }
+
+  boolean(table: Table, prefix: string, key: string): boolean | undefined {
+    const v = table[key];
+    if (v === undefined) return undefined;
+    if (typeof v !== 'boolean') {
+      this.add(join(prefix, key), `must be true or false, not ${typeName(v)}`, `write ${key} = true or ${key} = false (no quotes)`);
+      return undefined;
+    }
+    return v;
+  }
+
+  integer(table: Table, prefix: string, key: string, min: number, max: number): number | undefined {
+    const v = table[key];
+    if (v === undefined) return undefined;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+      this.add(join(prefix, key), `must be an integer from ${min} to ${max}, not ${typeof v === 'number' ? v : typeName(v)}`);
+      return undefined;
+    }
+    return v;
+  }
+
+  stringArray(table: Table, prefix: string, key: string, opts: { required?: boolean; nonEmpty?: boolean } = {}): string[] | undefined {
+    const v = table[key];
+    if (v === undefined) {
+      if (opts.required) this.add(join(prefix, key), 'missing', `add \`${key} = ["…"]\``);
+      return undefined;
+    }
+    if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) {
+      this.add(join(prefix, key), `must be an array of strings, not ${typeName(v)}`, `write ${key} = ["a", "b"]`);
+      return undefined;
+    }
+    if (opts.nonEmpty && v.length === 0) {
+      this.add(join(prefix, key), 'must not be empty');
+      return undefined;
+    }
+    return v as string[];
+  }
+
+  table(table: Table, prefix: string, key: string): Table | undefined {
+    const v = table[key];
+    if (v === undefined) return undefined;
+    if (!isTable(v)) {
+      this.add(join(prefix, key), `must be a table, not ${typeName(v)}`, `write [${join(prefix, key)}] or ${key} = { … }`);
+      return undefined;
+    }
+    return v;
+  }
+
+  /** A duration ("30s", "5m", "1h30m", or a number of seconds), in ms. */
+  duration(table: Table, prefix: string, key: string, fallbackMs: number, opts: { min?: number } = {}): number {
+    const v = table[key];
+    if (v === undefined) return fallbackMs;
+    const ms = typeof v === 'string' || typeof v === 'number' ? parseDuration(v) : undefined;
+    if (ms === undefined) {
+      this.add(
+        join(prefix, key),
+        `is not a duration: ${JSON.stringify(v)}`,
+        'write a number with a unit, e.g. "500ms", "30s", "5m", "1h30m" (a bare number is seconds)',
+      );
+      return fallbackMs;
+    }
+    if (opts.min !== undefined && ms < opts.min) {
+      this.add(join(prefix, key), `is too short (${ms} ms); the minimum is ${opts.min} ms`);
+      return fallbackMs;
+    }
+    return ms;
+  }
+}
+
+export function join(prefix: string, key: string): string {
+  const k = /^[A-Za-z0-9_-]+$/.test(key) ? key : JSON.stringify(key);
+  return prefix ? `${prefix}.${k}` : k;
+}

@@ -1,0 +1,182 @@
+// The local executor: runs each instance's agent on this machine with execa, detached in its own
+// process group, its output in <workdir>/agent.log and its identity in <workdir>/agent.pid, so a
+// restarted factory can adopt it or stop its whole tree.
+import { execa } from 'execa';
+import { closeSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { MvmError } from '../../shared/errors.js';
+import type { Logger } from '../../shared/log.js';
+import { groupAlive, stopProcessGroup, type StopResult } from '../../shared/process-tree.js';
+import { findByEnv, procGroup, procStartTime, sameProcessAlive } from './proc.js';
+import type { AgentExit, AgentHandle, AgentSpec, AgentStopResult, Executor } from './types.js';
+
+/** The environment variable that marks an agent's processes with their instance id. */
+export const INSTANCE_ENV = 'MVM_FACTORY_INSTANCE';
+
+interface PidFile {
+  pid: number;
+  pgid: number;
+  startTime?: string;
+  startedAt: number;
+}
+
+export interface LocalExecutorOptions {
+  /** Root of the instance work directories. */
+  root: string;
+  /** argv of the agent command; the executor appends --url, --workdir, --testbed, --bootstrap-file. */
+  command: string[];
+  log: Logger;
+  env?: NodeJS.ProcessEnv;
+  now?: () => number;
+}
+
+export class LocalExecutor implements Executor {
+  private readonly exits = new Map<string, AgentExit>();
+  private readonly children = new Map<string, { pid: number; exited: boolean }>();
+  private readonly listeners: Array<(instanceId: string) => void> = [];
+  private readonly now: () => number;
+
+  constructor(private readonly opts: LocalExecutorOptions) {
+    this.now = opts.now ?? Date.now;
+  }
+
+  workdir(instanceId: string): string {
+    return join(this.opts.root, instanceId);
+  }
+
+  onExit(listener: (instanceId: string) => void): void {
+    this.listeners.push(listener);
+  }
+
+  exitStatus(instanceId: string): AgentExit | undefined {
+    return this.exits.get(instanceId);
+  }
+
+  async start(spec: AgentSpec, signal?: AbortSignal): Promise<AgentHandle> {
+    signal?.throwIfAborted();
+    const existing = await this.adopt(spec.instanceId);
+    if (existing) return existing;
+
+    const dir = this.workdir(spec.instanceId);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const testbedFile = join(dir, 'testbed.json');
+    writeAtomic(testbedFile, JSON.stringify(spec.testbed, null, 2) + '\n', 0o644);
+    const bootstrapFile = join(dir, 'bootstrap');
+    writeAtomic(bootstrapFile, spec.bootstrap, 0o600);
+
+    const [file, ...base] = this.opts.command;
+    const args = [...base, '--url', spec.url, '--workdir', dir, '--testbed', testbedFile, '--bootstrap-file', bootstrapFile];
+    // The log file's descriptor goes straight to the child (not piped through the factory), so the
+    // agent keeps writing after the factory exits. execa's types only list fds 3..9 by value.
+    const logFd = openSync(join(dir, 'agent.log'), 'a', 0o600) as 3;
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries(this.opts.env ?? process.env)) if (v !== undefined) env[k] = v;
+    env[INSTANCE_ENV] = spec.instanceId;
+    const child = execa(file, args, {
+      cwd: dir,
+      detached: true, // its own process group: one signal reaches the whole tree
+      cleanup: false, // the agent outlives a factory restart; stopping it is a decision, not a side effect
+      reject: false,
+      stdin: 'ignore',
+      stdout: logFd,
+      stderr: logFd,
+      env,
+      extendEnv: false,
+    });
+    closeSync(logFd);
+    const pid = child.pid;
+    if (pid === undefined) {
+      const res = await child;
+      throw new MvmError('IO', `cannot start the agent (${file}): ${res.shortMessage ?? 'spawn failed'}`, {
+        hint: 'check [factory] agent_command in the config: the program must exist and be executable',
+        retryable: false,
+      });
+    }
+    // Crash window: the agent runs but agent.pid is not written yet. adopt() then finds it by the
+    // instance id in its environment instead.
+    const handle: AgentHandle = { pid, pgid: pid, startedAt: this.now() };
+    const pf: PidFile = { ...handle, startTime: procStartTime(pid) };
+    writeAtomic(join(dir, 'agent.pid'), JSON.stringify(pf) + '\n', 0o600);
+
+    const tracked = { pid, exited: false };
+    this.children.set(spec.instanceId, tracked);
+    child.unref();
+    child.on('exit', (code, sig) => {
+      tracked.exited = true;
+      this.exits.set(spec.instanceId, { code, signal: sig });
+      this.opts.log.info({ instance: spec.instanceId, pid, code, signal: sig }, 'agent exited');
+      for (const l of this.listeners) l(spec.instanceId);
+    });
+    this.opts.log.info({ instance: spec.instanceId, pid, workdir: dir }, 'agent started');
+    return handle;
+  }
+
+  async isRunning(instanceId: string, handle: AgentHandle): Promise<boolean> {
+    const child = this.children.get(instanceId);
+    if (child && child.pid === handle.pid) return !child.exited;
+    const pf = this.readPidFile(instanceId);
+    return sameProcessAlive(handle.pid, pf?.pid === handle.pid ? pf.startTime : undefined);
+  }
+
+  async adopt(instanceId: string): Promise<AgentHandle | undefined> {
+    const child = this.children.get(instanceId);
+    if (child && !child.exited) {
+      const pf = this.readPidFile(instanceId);
+      if (pf) return { pid: pf.pid, pgid: pf.pgid, startedAt: pf.startedAt };
+    }
+    const pf = this.readPidFile(instanceId);
+    if (pf && sameProcessAlive(pf.pid, pf.startTime)) return { pid: pf.pid, pgid: pf.pgid, startedAt: pf.startedAt };
+    // No usable pid file: an agent started just before a crash is still recognisable by its env.
+    for (const pid of findByEnv(INSTANCE_ENV, instanceId)) {
+      const pgid = procGroup(pid);
+      if (pgid === pid) {
+        const found: PidFile = { pid, pgid, startTime: procStartTime(pid), startedAt: this.now() };
+        writeAtomic(join(this.workdir(instanceId), 'agent.pid'), JSON.stringify(found) + '\n', 0o600);
+        return { pid, pgid, startedAt: found.startedAt };
+      }
+    }
+    return undefined;
+  }
+
+  async stop(instanceId: string, handle: AgentHandle | undefined, graceMs: number): Promise<AgentStopResult> {
+    const dir = this.workdir(instanceId);
+    const agent = handle ?? (await this.adopt(instanceId));
+    const groups: number[] = [];
+    if (agent) {
+      const pf = this.readPidFile(instanceId);
+      const reused = pf?.pid === agent.pid && pf.startTime !== undefined && !sameProcessAlive(agent.pid, pf.startTime) && groupAlive(agent.pgid) && procGroup(agent.pid) === agent.pid;
+      // A recycled pid that leads a group of its own is somebody else's process: leave it alone.
+      if (!reused) groups.push(agent.pgid);
+    }
+    // A task group the agent left behind (it keeps running-task.json while a task runs).
+    const taskPgid = readTaskGroup(dir);
+    if (taskPgid !== undefined && !groups.includes(taskPgid)) groups.push(taskPgid);
+    const results: StopResult[] = await Promise.all(groups.map((g) => stopProcessGroup(g, graceMs)));
+    const outcome = results.some((r) => r.outcome === 'killed') ? 'killed' : results.some((r) => r.outcome === 'terminated') ? 'terminated' : 'gone';
+    return { outcome, ...(taskPgid !== undefined ? { taskPgid } : {}) };
+  }
+
+  private readPidFile(instanceId: string): PidFile | undefined {
+    try {
+      const pf = JSON.parse(readFileSync(join(this.workdir(instanceId), 'agent.pid'), 'utf8')) as PidFile;
+      return Number.isInteger(pf.pid) && pf.pid > 1 && Number.isInteger(pf.pgid) && pf.pgid > 1 ? pf : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+function readTaskGroup(dir: string): number | undefined {
+  try {
+    const t = JSON.parse(readFileSync(join(dir, 'running-task.json'), 'utf8')) as { pgid?: unknown };
+    return typeof t.pgid === 'number' && Number.isInteger(t.pgid) && t.pgid > 1 ? t.pgid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function writeAtomic(path: string, text: string, mode: number): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, text, { mode });
+  renameSync(tmp, path);
+}

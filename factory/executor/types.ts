@@ -1,0 +1,52 @@
+// Where and how an instance's agent runs. The local executor starts it on this machine; the SSH
+// executor (its own issue) on the testbed's host. The factory only ever talks to this interface.
+import type { StopResult } from '../../shared/process-tree.js';
+import type { TestbedDescription } from '../testbed-description.js';
+
+export interface AgentSpec {
+  instanceId: string;
+  /** The job server URL the agent talks to. */
+  url: string;
+  /** The worker's bootstrap string: a secret, handed over in a 0600 file, never on a command line. */
+  bootstrap: string;
+  testbed: TestbedDescription;
+}
+
+export interface AgentHandle {
+  pid: number;
+  /** The agent's process group (it leads its own group). */
+  pgid: number;
+  startedAt: number;
+}
+
+/** How the agent ended, when the executor saw it end (unknown for adopted agents). */
+export interface AgentExit {
+  code: number | null;
+  signal: string | null;
+}
+
+export interface AgentStopResult {
+  outcome: StopResult['outcome'];
+  /** A task process group the agent left behind (from running-task.json) that was stopped too. */
+  taskPgid?: number;
+}
+
+export interface Executor {
+  /**
+   * Starts the instance's agent, or returns the one already running for it (idempotent: a crash
+   * between starting and recording the agent must not start a second one).
+   */
+  start(spec: AgentSpec, signal?: AbortSignal): Promise<AgentHandle>;
+  /** Whether the recorded agent still runs. */
+  isRunning(instanceId: string, handle: AgentHandle): Promise<boolean>;
+  /** The exit status, if this executor saw the agent exit. */
+  exitStatus(instanceId: string): AgentExit | undefined;
+  /** Finds an agent that survived a factory restart, from what it left on disk. */
+  adopt(instanceId: string): Promise<AgentHandle | undefined>;
+  /** Stops the agent's whole tree (graceful, then forced), and any task group it left behind. */
+  stop(instanceId: string, handle: AgentHandle | undefined, graceMs: number): Promise<AgentStopResult>;
+  /** The directory that holds the instance's files (testbed.json, logs, the agent's jobs). */
+  workdir(instanceId: string): string;
+  /** Called when an agent this executor started exits. */
+  onExit(listener: (instanceId: string) => void): void;
+}

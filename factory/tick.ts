@@ -1,0 +1,304 @@
+// One reconciliation pass of the factory, after the SP-test factory's phases:
+//   0. reap agents that exited;
+//   1. validate live instances against the server (gone or recycled → destroying), carry created
+//      instances forward (associate, start the agent, flush once online), finish destroying ones;
+//   2. delete orphaned workers (private missing, or naming no live instance);
+//   3. for free testbeds: lease → create worker → record instance → associate → start the agent.
+// Every step is idempotent and reads what it needs from the database first, so a crash between
+// two steps (the fault points) is repaired by the next pass, in this process or the next one.
+import type { FactoryWorker } from '../shared/api/types.js';
+import { FactoryClient } from '../shared/buildomat/factory.js';
+import { ApiError, describeError, isAbortError, MvmError } from '../shared/errors.js';
+import { formatDuration } from '../shared/duration.js';
+import type { Logger } from '../shared/log.js';
+import type { FactoryConfig, TestbedConfig } from './config/types.js';
+import type { InstanceRow } from './db/schema.js';
+import type { AgentHandle, Executor } from './executor/types.js';
+import { faultPoint } from './faults.js';
+import type { DestroyCause, FactoryStore } from './instances.js';
+import type { TargetMap } from './targets.js';
+import { describeTestbed } from './testbed-description.js';
+
+export interface FactoryDeps {
+  config: FactoryConfig;
+  store: FactoryStore;
+  client: FactoryClient;
+  targets: TargetMap;
+  /** The executor that runs agents for a testbed (local, or later ssh). */
+  executorFor: (testbed: string) => Executor;
+  log: Logger;
+  now?: () => number;
+  /** Called when something happened that may let more work start at once (a testbed freed). */
+  onProgress?: () => void;
+}
+
+export interface TickOptions {
+  /** Phase 3 runs only when true (false while draining). */
+  lease?: boolean;
+  /** Long-poll for work this long when there is free capacity (the embedded server's extension). */
+  leaseWaitMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface TickReport {
+  destroying: number;
+  destroyed: number;
+  orphansDeleted: number;
+  leased: number;
+  started: number;
+  /** The lease call held the request for a while (a long poll), so the caller need not sleep. */
+  longPolled: boolean;
+  errors: number;
+}
+
+export class Factory {
+  private readonly testbedByName: Map<string, TestbedConfig>;
+  private readonly now: () => number;
+
+  constructor(private readonly deps: FactoryDeps) {
+    this.testbedByName = new Map(deps.config.testbeds.map((t) => [t.name, t]));
+    this.now = deps.now ?? Date.now;
+  }
+
+  get store(): FactoryStore {
+    return this.deps.store;
+  }
+
+  async tick(opts: TickOptions = {}): Promise<TickReport> {
+    const r: TickReport = { destroying: 0, destroyed: 0, orphansDeleted: 0, leased: 0, started: 0, longPolled: false, errors: 0 };
+    const signal = opts.signal;
+    await this.step(r, 'reap agents', () => this.reapAgents(r, signal));
+    await this.step(r, 'validate instances', () => this.validateInstances(r, signal));
+    await this.step(r, 'delete orphaned workers', () => this.deleteOrphans(r, signal));
+    if (opts.lease) await this.step(r, 'lease work', () => this.leaseWork(r, opts.leaseWaitMs ?? 0, signal));
+    return r;
+  }
+
+  /** Runs one phase; a failure is logged and counted, and the pass goes on. */
+  private async step(r: TickReport, what: string, fn: () => Promise<void>): Promise<void> {
+    try {
+      await fn();
+    } catch (err) {
+      if (isAbortError(err)) throw err;
+      r.errors++;
+      this.deps.log.warn({ err: describeError(err) }, `${what} failed; the next pass retries`);
+    }
+  }
+
+  // ---- phase 0 ----
+
+  private async reapAgents(r: TickReport, signal?: AbortSignal): Promise<void> {
+    for (const i of this.deps.store.liveInstances()) {
+      if (i.state === 'destroying' || i.agentPid === null || i.agentPgid === null) continue;
+      const ex = this.deps.executorFor(i.testbed);
+      if (await ex.isRunning(i.id, handleOf(i)!)) continue;
+      // The agent is gone. Whether that was the job ending or the agent dying depends on the server.
+      const w = await this.deps.client.getWorker(i.workerId, { signal });
+      const exit = ex.exitStatus(i.id);
+      let cause: DestroyCause;
+      if (!w || w.recycle) cause = { reason: 'job finished; agent exited' };
+      else if (exit?.code === 0) cause = { reason: 'agent exited before its worker was recycled' };
+      else {
+        const how = exit ? (exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`) : 'its process disappeared';
+        cause = { reason: 'agent died', failure: `agent process ended (${how}) while the job was live` };
+      }
+      this.destroy(r, i, cause);
+    }
+  }
+
+  // ---- phase 1 ----
+
+  private async validateInstances(r: TickReport, signal?: AbortSignal): Promise<void> {
+    for (const i of this.deps.store.liveInstances()) {
+      try {
+        if (i.state === 'destroying') await this.finishDestroying(r, i, signal);
+        else await this.validateOne(r, i, signal);
+      } catch (err) {
+        if (isAbortError(err)) throw err;
+        r.errors++;
+        this.deps.log.warn({ instance: i.id, testbed: i.testbed, err: describeError(err) }, 'instance step failed; the next pass retries');
+      }
+    }
+  }
+
+  private async validateOne(r: TickReport, i: InstanceRow, signal?: AbortSignal): Promise<void> {
+    const { config } = this.deps;
+    const w = await this.deps.client.getWorker(i.workerId, { signal });
+    const age = this.now() - i.createdAt;
+    let cause: DestroyCause | undefined;
+    if (!w) cause = { reason: 'worker gone from the server' };
+    else if (w.private && w.private !== i.id) cause = { reason: `worker belongs to instance ${w.private}` };
+    else if (w.recycle) cause = { reason: 'worker recycled: job over' };
+    else if (age > config.instanceDeadlineMs) {
+      cause = { reason: 'instance deadline passed', failure: `still live after ${formatDuration(age)} (instance_deadline ${formatDuration(config.instanceDeadlineMs)})` };
+    } else if (i.state === 'created' && !w.online && age > config.agentOnlineTimeoutMs) {
+      cause = { reason: 'agent never came online', failure: `worker not online ${formatDuration(age)} after creation (agent_online_timeout ${formatDuration(config.agentOnlineTimeoutMs)})` };
+    }
+    if (cause) {
+      const d = this.destroy(r, i, cause);
+      await this.finishDestroying(r, d, signal);
+      return;
+    }
+    if (i.state === 'created') await this.advanceCreated(r, i, w!, signal);
+  }
+
+  /**
+   * Carries a created instance forward: associate → start the agent → flush once online → running.
+   * Each step is skipped when the database says it is done, and safe to repeat when it is not.
+   */
+  private async advanceCreated(r: TickReport, inst: InstanceRow, w: FactoryWorker, signal?: AbortSignal): Promise<void> {
+    const { store, client, config } = this.deps;
+    let i = inst;
+    if (!i.associated || w.private !== i.id) {
+      await client.associate(w.id, { private: i.id }, { signal });
+      faultPoint('after-associate');
+      i = store.recordAssociated(i.id);
+    }
+    if (i.agentPid === null) {
+      const tb = this.testbedByName.get(i.testbed);
+      if (!tb) {
+        const d = this.destroy(r, i, { reason: `testbed ${i.testbed} is no longer in the config` });
+        await this.finishDestroying(r, d, signal);
+        return;
+      }
+      const ex = this.deps.executorFor(i.testbed);
+      let handle: AgentHandle;
+      try {
+        handle = await ex.start(
+          {
+            instanceId: i.id,
+            url: config.baseUrl,
+            bootstrap: w.bootstrap,
+            testbed: describeTestbed(tb, i, this.deps.targets.nameOf(i.target)),
+          },
+          signal ? AbortSignal.any([signal, AbortSignal.timeout(config.agentStartTimeoutMs)]) : AbortSignal.timeout(config.agentStartTimeoutMs),
+        );
+      } catch (err) {
+        if (isAbortError(err) && signal?.aborted) throw err;
+        const d = this.destroy(r, i, { reason: 'agent failed to start', failure: describeError(err) });
+        await this.finishDestroying(r, d, signal);
+        return;
+      }
+      faultPoint('after-start-agent');
+      i = store.recordAgent(i.id, handle);
+      faultPoint('after-record-agent');
+      r.started++;
+    }
+    if (w.online) {
+      await client.flush(w.id, { signal });
+      i = store.markRunning(i.id);
+      faultPoint('after-mark-running');
+      this.deps.log.info({ instance: i.id, testbed: i.testbed, worker: w.id }, 'agent online; instance running');
+    }
+  }
+
+  private destroy(r: TickReport, i: InstanceRow, cause: DestroyCause): InstanceRow {
+    const d = this.deps.store.markDestroying(i.id, cause);
+    faultPoint('after-mark-destroying');
+    r.destroying++;
+    const log = this.deps.log.child({ instance: i.id, testbed: i.testbed, worker: i.workerId });
+    if (cause.failure) log.warn({ reason: cause.reason, failure: cause.failure }, 'destroying instance; testbed flagged for a health check');
+    else log.info({ reason: cause.reason }, 'destroying instance');
+    return d;
+  }
+
+  /** destroying → destroyed: stop the agent's tree, delete the worker, free the testbed. */
+  private async finishDestroying(r: TickReport, inst: InstanceRow, signal?: AbortSignal): Promise<void> {
+    const { store, client, config } = this.deps;
+    let i = inst;
+    if (i.stopOutcome === null) {
+      const res = await this.deps.executorFor(i.testbed).stop(i.id, handleOf(i), config.stopGraceMs);
+      faultPoint('after-stop-agent');
+      i = store.recordStopOutcome(i.id, res.taskPgid !== undefined ? `${res.outcome} (task group ${res.taskPgid} too)` : res.outcome);
+    }
+    if (!i.workerDeleted) {
+      try {
+        await client.deleteWorker(i.workerId, { signal });
+      } catch (err) {
+        // Already gone is what we wanted.
+        if (!(err instanceof ApiError && err.status === 404)) throw err;
+      }
+      faultPoint('after-delete-worker');
+      i = store.recordWorkerDeleted(i.id);
+    }
+    store.markDestroyed(i.id);
+    faultPoint('after-mark-destroyed');
+    r.destroyed++;
+    this.deps.log.info({ instance: i.id, testbed: i.testbed, reason: i.reason }, 'instance destroyed; testbed free');
+    this.deps.onProgress?.();
+  }
+
+  // ---- phase 2 ----
+
+  private async deleteOrphans(r: TickReport, signal?: AbortSignal): Promise<void> {
+    const { store, client } = this.deps;
+    for (const w of await client.listWorkers({ signal })) {
+      const byPrivate = w.private ? store.instance(w.private) : undefined;
+      if (byPrivate && byPrivate.state !== 'destroyed' && byPrivate.workerId === w.id) continue;
+      // Created but not yet associated (a crash after recording the instance): phase 1 associates it.
+      if (!w.private && store.instancesByWorker(w.id).some((i) => i.state !== 'destroyed')) continue;
+      const why = !w.private ? 'never associated' : byPrivate ? `its instance ${w.private} is ${byPrivate.state}` : `names unknown instance ${w.private}`;
+      try {
+        await client.deleteWorker(w.id, { signal });
+      } catch (err) {
+        if (!(err instanceof ApiError && err.status === 404)) throw err;
+      }
+      faultPoint('after-delete-orphan');
+      store.journal('orphan-deleted', `deleted orphaned worker ${w.id} (${why})`);
+      this.deps.log.info({ worker: w.id, why }, 'deleted orphaned worker');
+      r.orphansDeleted++;
+    }
+  }
+
+  // ---- phase 3 ----
+
+  private async leaseWork(r: TickReport, leaseWaitMs: number, signal?: AbortSignal): Promise<void> {
+    const { store, client, config, targets } = this.deps;
+    for (let first = true; ; first = false) {
+      const free = store.freeTestbeds(config.quarantineUnhealthy).filter((n) => this.testbedByName.has(n));
+      const wanted = targets.idsOf(free.flatMap((n) => this.testbedByName.get(n)!.targets));
+      if (wanted.length === 0) {
+        if (first) await client.ping({ signal }); // stay visible to the server while full
+        return;
+      }
+      const waitMs = first ? leaseWaitMs : 0;
+      const started = this.now();
+      const lease = await client.lease(wanted, { waitMs, signal });
+      faultPoint('after-lease');
+      if (!lease) {
+        // A real buildomat ignores wait_ms and answers at once: only a held request counts as a long poll.
+        r.longPolled = waitMs > 0 && this.now() - started >= waitMs / 2;
+        return;
+      }
+      r.leased++;
+      const testbed = free.find((n) => targets.idsOf(this.testbedByName.get(n)!.targets).includes(lease.target));
+      if (!testbed) {
+        this.deps.log.warn({ target: lease.target, job: lease.job }, 'leased a job for a target no free testbed serves');
+        return;
+      }
+      const w = await client.createWorker({ target: lease.target, job: lease.job, waitForFlush: true }, { signal });
+      faultPoint('after-create-worker');
+      let i: InstanceRow;
+      try {
+        i = store.createInstance({ testbed, target: lease.target, job: lease.job, workerId: w.id });
+      } catch (err) {
+        // The testbed was taken after all: the unassociated worker is an orphan the next pass deletes.
+        if (err instanceof MvmError && err.code === 'CONFLICT') {
+          this.deps.log.warn({ testbed, worker: w.id }, err.message);
+          return;
+        }
+        throw err;
+      }
+      faultPoint('after-record-instance');
+      this.deps.log.info(
+        { instance: i.id, testbed, target: targets.nameOf(lease.target), job: lease.job, worker: w.id },
+        'leased a job; instance created',
+      );
+      await this.advanceCreated(r, i, w, signal);
+    }
+  }
+}
+
+function handleOf(i: InstanceRow): AgentHandle | undefined {
+  return i.agentPid !== null && i.agentPgid !== null ? { pid: i.agentPid, pgid: i.agentPgid, startedAt: i.agentStartedAt ?? 0 } : undefined;
+}

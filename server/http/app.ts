@@ -1,0 +1,109 @@
+// The fastify application: body parsing with limits, spec validation of every JSON body, the
+// spec's Error body for every failure, and the routes.
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import { newId } from '../../shared/ids.js';
+import type { ServerContext } from '../context.js';
+import { adminRoutes } from '../routes/admin.js';
+import { factoryRoutes } from '../routes/factory.js';
+import { userRoutes } from '../routes/user.js';
+import { userFileRoutes } from '../routes/user-files.js';
+import { workerRoutes } from '../routes/worker.js';
+import { workerFileRoutes } from '../routes/worker-files.js';
+import { badRequest, HttpError } from './errors.js';
+import { strictValidator } from './validate.js';
+
+/** Fastify's own client errors, reworded to say what to do. */
+function describeFastifyError(err: FastifyError, ctx: ServerContext): { status: number; message: string; code: string } {
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return {
+        status: 413,
+        message: `request body too large: chunks are at most ${ctx.cfg.maxChunkBytes} bytes and JSON bodies at most ${JSON_LIMIT} bytes; split the upload`,
+        code: 'PayloadTooLarge',
+      };
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return { status: 400, message: `malformed JSON body: ${err.message}`, code: 'BadRequest' };
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return { status: 415, message: `unsupported content type: ${err.message}; send application/json (or application/octet-stream for chunks)`, code: 'UnsupportedMediaType' };
+    default:
+      return { status: err.statusCode ?? 400, message: err.message, code: err.code ?? 'BadRequest' };
+  }
+}
+
+const JSON_LIMIT = 16 * 1024 * 1024;
+
+export function buildApp(ctx: ServerContext): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: ctx.log.child({ component: 'http' }) as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: JSON_LIMIT,
+    genReqId: () => newId(),
+    requestTimeout: 0,
+    keepAliveTimeout: 65_000,
+    // Job and worker ids are plain path segments; no case folding or trailing-slash games.
+    routerOptions: { ignoreTrailingSlash: false, caseSensitive: true },
+  });
+
+  app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer', bodyLimit: ctx.cfg.maxChunkBytes }, (_req, body, done) =>
+    done(null, body),
+  );
+
+  const validator = strictValidator();
+  app.addHook('preValidation', async (req) => {
+    const op = validator.find(req.method, req.url);
+    if (!op?.requestContentType) return;
+    if (op.requestContentType === 'application/json') {
+      if (req.body === undefined || req.body === null) {
+        throw badRequest(`request body required: ${op.operationId} takes a JSON body (Content-Type: application/json)`);
+      }
+      const problems = validator.validateRequest(req.method, req.url, req.headers['content-type'], req.body);
+      if (problems.length) {
+        throw badRequest(`invalid request body: ${problems.map((p) => p.replace(`${op.operationId} request: `, '')).join('; ')}`);
+      }
+    } else if (!Buffer.isBuffer(req.body)) {
+      throw new HttpError(415, `${op.operationId} takes the raw bytes with Content-Type: ${op.requestContentType}`, 'UnsupportedMediaType');
+    }
+  });
+
+  app.addHook('onResponse', async (req, reply) => {
+    req.log.debug({ method: req.method, url: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+  });
+
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    let status: number;
+    let message: string;
+    let code: string | undefined;
+    if (err instanceof HttpError) {
+      ({ status, message } = err);
+      code = err.errorCode;
+    } else if (err.validation) {
+      status = 400;
+      message = `invalid request: ${err.message}`;
+      code = 'BadRequest';
+    } else if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
+      ({ status, message, code } = describeFastifyError(err, ctx));
+    } else {
+      req.log.error({ err, method: req.method, url: req.url.split('?')[0] }, 'request failed');
+      status = 500;
+      message = 'internal server error; see the server log for this request id';
+      code = 'Internal';
+    }
+    if (status >= 400 && status < 500) req.log.info({ status, url: req.url.split('?')[0], message }, 'request refused');
+    void reply.code(status).header('content-type', 'application/json').send({ message, request_id: String(req.id), error_code: code });
+  });
+
+  app.setNotFoundHandler((req, reply) => {
+    void reply
+      .code(404)
+      .send({ message: `no such endpoint: ${req.method} ${req.url.split('?')[0]}`, request_id: String(req.id), error_code: 'NotFound' });
+  });
+
+  adminRoutes(app, ctx);
+  userRoutes(app, ctx);
+  userFileRoutes(app, ctx);
+  factoryRoutes(app, ctx);
+  workerRoutes(app, ctx);
+  workerFileRoutes(app, ctx);
+  return app;
+}

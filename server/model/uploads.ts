@@ -1,0 +1,126 @@
+// Chunks and the files assembled from them: user inputs (attached before the job is queued) and
+// worker outputs (committed while the job runs; idempotent per commit_id).
+import { and, eq, inArray } from 'drizzle-orm';
+import { immediate } from '../../shared/db.js';
+import { newId } from '../../shared/ids.js';
+import type { ServerContext } from '../context.js';
+import { chunks, inputs, jobs, outputs } from '../db/schema.js';
+import { badRequest, conflict } from '../http/errors.js';
+import { checkInputName, checkOutputPath } from './rules.js';
+import type { JobRow } from './jobs.js';
+
+export async function storeChunk(ctx: ServerContext, jobId: string, body: Buffer): Promise<string> {
+  if (body.length === 0) throw badRequest('empty chunk: send 1 byte or more');
+  const id = await ctx.files.writeChunk(jobId, body);
+  ctx.db.insert(chunks).values({ id, job: jobId, size: body.length, timeCreate: ctx.now() }).run();
+  return id;
+}
+
+/** Checks that every chunk belongs to the job and that their sizes add up to `size`. */
+function checkChunks(ctx: ServerContext, jobId: string, ids: string[], size: number, what: string): void {
+  if (ids.length > 100_000) throw badRequest(`${what}: too many chunks`);
+  const rows = ids.length ? ctx.db.select().from(chunks).where(and(eq(chunks.job, jobId), inArray(chunks.id, [...new Set(ids)]))).all() : [];
+  const sizes = new Map(rows.map((r) => [r.id, r.size]));
+  const missing = ids.filter((c) => !sizes.has(c));
+  if (missing.length) throw badRequest(`${what}: unknown chunk ${JSON.stringify(missing[0])} (upload chunks to this job first)`);
+  const total = ids.reduce((n, c) => n + sizes.get(c)!, 0);
+  if (total !== size) throw badRequest(`${what}: size ${size} does not match the ${ids.length} chunks given (${total} bytes)`);
+}
+
+export async function attachInput(
+  ctx: ServerContext,
+  job: JobRow,
+  body: { name: string; size: number; chunks: string[]; commit_id: string },
+): Promise<void> {
+  checkInputName(body.name);
+  const what = `input ${JSON.stringify(body.name)}`;
+  const existing = ctx.db.select().from(inputs).where(and(eq(inputs.job, job.id), eq(inputs.name, body.name))).get();
+  if (existing) {
+    if (existing.commitId === body.commit_id) return;
+    throw conflict(`${what} is already attached to job ${job.id} (by another commit)`);
+  }
+  if (!job.waiting) throw conflict(`job ${job.id} is not waiting for inputs (state ${job.complete ? 'complete' : 'queued or running'})`);
+  if (!job.inputNames.includes(body.name)) {
+    throw badRequest(`${what} was not declared when job ${job.id} was submitted (declared: ${job.inputNames.join(', ') || 'none'})`);
+  }
+  if (body.size > ctx.cfg.maxBytesPerInput) throw badRequest(`${what}: ${body.size} bytes is over the limit of ${ctx.cfg.maxBytesPerInput} bytes per input`);
+  checkChunks(ctx, job.id, body.chunks, body.size, what);
+  const id = newId();
+  await ctx.files.assemble('inputs', job.id, id, body.chunks);
+  const ready = immediate(ctx.sqlite, () => {
+    const again = ctx.db.select().from(inputs).where(and(eq(inputs.job, job.id), eq(inputs.name, body.name))).get();
+    if (again) {
+      if (again.commitId === body.commit_id) return false;
+      throw conflict(`${what} is already attached to job ${job.id} (by another commit)`);
+    }
+    ctx.db.insert(inputs).values({ id, job: job.id, name: body.name, size: body.size, commitId: body.commit_id, timeCreate: ctx.now() }).run();
+    const have = ctx.db.select({ name: inputs.name }).from(inputs).where(eq(inputs.job, job.id)).all().length;
+    const cur = ctx.db.select().from(jobs).where(eq(jobs.id, job.id)).get()!;
+    if (cur.waiting && !cur.complete && have >= cur.inputNames.length) {
+      ctx.db.update(jobs).set({ waiting: false, timeReady: ctx.now() }).where(eq(jobs.id, job.id)).run();
+      return true;
+    }
+    return false;
+  });
+  ctx.log.info({ job: job.id, input: body.name, size: body.size }, 'input attached');
+  if (ready) {
+    ctx.bus.notify(`job:${job.id}`);
+    ctx.bus.notify('queue');
+    ctx.dispatch();
+  }
+}
+
+export interface CommitResult {
+  complete: boolean;
+  error?: string | null;
+}
+
+/** Output commits: the first call starts the assembly; calls return complete once it is stored. */
+export async function commitOutput(
+  ctx: ServerContext,
+  job: JobRow,
+  body: { path: string; size: number; chunks: string[]; commit_id: string },
+  holdMs = 2000,
+): Promise<CommitResult> {
+  const done = () => ctx.db.select().from(outputs).where(and(eq(outputs.job, job.id), eq(outputs.commitId, body.commit_id))).get();
+  if (done()) return { complete: true };
+  let pending = ctx.pendingCommits.get(job.id)?.get(body.commit_id);
+  if (!pending) {
+    checkOutputPath(body.path);
+    const what = `output ${JSON.stringify(body.path)}`;
+    if (body.commit_id.length === 0 || body.commit_id.length > 128) throw badRequest('commit_id must be 1 to 128 characters');
+    if (body.size > ctx.cfg.maxBytesPerOutput) throw badRequest(`${what}: ${body.size} bytes is over the limit of ${ctx.cfg.maxBytesPerOutput} bytes per output`);
+    checkChunks(ctx, job.id, body.chunks, body.size, what);
+    const id = newId();
+    const perJob = ctx.pendingCommits.get(job.id) ?? new Map<string, Promise<void>>();
+    ctx.pendingCommits.set(job.id, perJob);
+    pending = ctx.files.assemble('outputs', job.id, id, body.chunks).then(
+      () => {
+        ctx.db.insert(outputs).values({ id, job: job.id, path: body.path, size: body.size, commitId: body.commit_id, timeCreate: ctx.now() }).run();
+        ctx.log.info({ job: job.id, output: id, path: body.path, size: body.size }, 'output stored');
+      },
+    );
+    perJob.set(body.commit_id, pending);
+    const forget = () => {
+      perJob.delete(body.commit_id);
+      if (perJob.size === 0) ctx.pendingCommits.delete(job.id);
+    };
+    pending.then(forget, (err) => {
+      forget();
+      ctx.log.error({ err, job: job.id, path: body.path }, 'output assembly failed');
+    });
+  }
+  let failed: unknown;
+  const settled = await Promise.race([
+    pending.then(
+      () => true,
+      (err) => {
+        failed = err;
+        return true;
+      },
+    ),
+    new Promise<false>((r) => setTimeout(() => r(false), holdMs).unref()),
+  ]);
+  if (failed) return { complete: true, error: `storing the output failed: ${(failed as Error).message}` };
+  return { complete: settled && !!done() };
+}

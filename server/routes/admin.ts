@@ -1,0 +1,132 @@
+// Admin endpoints: targets, factories, users, all jobs, and the dispatch hold switch.
+import { and, asc, desc, eq } from 'drizzle-orm';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FactoryCreate, FactoryEnable, TargetCreate, TargetRedirect, UserCreate } from '../../shared/api/types.js';
+import type { ServerContext } from '../context.js';
+import { factories, jobs, targets, users } from '../db/schema.js';
+import { requireAdmin } from '../http/auth.js';
+import { badRequest } from '../http/errors.js';
+import { idParam, queryBool, queryInt, queryString } from '../http/params.js';
+import { formatJob, getJob } from '../model/jobs.js';
+import { createFactory, createUser, findFactory, findUser, formatFactory, formatUser } from '../model/principals.js';
+import { createTarget, formatTarget, redirectTarget } from '../model/targets.js';
+import { listJobsPage } from './job-list.js';
+
+const PRIVILEGE_RE = /^[A-Za-z0-9._:-]{1,64}$/;
+
+export function adminRoutes(app: FastifyInstance, ctx: ServerContext): void {
+  app.post('/0/admin/target', async (req, reply) => {
+    requireAdmin(ctx, req);
+    const b = req.body as TargetCreate;
+    return reply.code(201).send({ id: createTarget(ctx, b.name, b.desc) });
+  });
+
+  app.get('/0/admin/targets', async (req) => {
+    requireAdmin(ctx, req);
+    return ctx.db.select().from(targets).orderBy(asc(targets.name)).all().map(formatTarget);
+  });
+
+  app.put('/0/admin/targets/:target/redirect', async (req, reply) => {
+    requireAdmin(ctx, req);
+    redirectTarget(ctx, (req.params as { target: string }).target, (req.body as TargetRedirect).redirect);
+    return reply.code(204).send();
+  });
+
+  app.post('/0/admin/factory', async (req, reply) => {
+    requireAdmin(ctx, req);
+    return reply.code(201).send(createFactory(ctx, (req.body as FactoryCreate).name));
+  });
+
+  app.get('/0/admin/factories', async (req) => {
+    requireAdmin(ctx, req);
+    return ctx.db.select().from(factories).orderBy(asc(factories.id)).all().map(formatFactory);
+  });
+
+  app.post('/0/admin/factory/:factory/enable', async (req, reply) => {
+    requireAdmin(ctx, req);
+    const f = findFactory(ctx, (req.params as { factory: string }).factory);
+    const hold = (req.body as FactoryEnable).hold_workers ?? false;
+    ctx.db.update(factories).set({ enable: true, holdWorkers: hold }).where(eq(factories.id, f.id)).run();
+    ctx.bus.notify('queue');
+    return reply.code(204).send();
+  });
+
+  app.post('/0/admin/factory/:factory/disable', async (req, reply) => {
+    requireAdmin(ctx, req);
+    const f = findFactory(ctx, (req.params as { factory: string }).factory);
+    ctx.db.update(factories).set({ enable: false }).where(eq(factories.id, f.id)).run();
+    return reply.code(204).send();
+  });
+
+  app.post('/0/users', async (req, reply) => {
+    requireAdmin(ctx, req);
+    return reply.code(201).send(createUser(ctx, (req.body as UserCreate).name));
+  });
+
+  app.get('/0/users', async (req) => {
+    requireAdmin(ctx, req);
+    const name = queryString(req, 'name');
+    const q = ctx.db.select().from(users);
+    return (name ? q.where(eq(users.name, name)) : q).orderBy(asc(users.id)).all().map(formatUser);
+  });
+
+  app.get('/0/users/:user', async (req) => {
+    requireAdmin(ctx, req);
+    return formatUser(findUser(ctx, (req.params as { user: string }).user));
+  });
+
+  const privilege = (grant: boolean) => async (req: FastifyRequest, reply: FastifyReply) => {
+    requireAdmin(ctx, req);
+    const p = req.params as { user: string; privilege: string };
+    const u = findUser(ctx, p.user);
+    if (!PRIVILEGE_RE.test(p.privilege)) {
+      throw badRequest(`privilege ${JSON.stringify(p.privilege)}: use 1 to 64 characters of [A-Za-z0-9._:-]`);
+    }
+    const set = new Set(u.privileges);
+    if (grant) set.add(p.privilege);
+    else set.delete(p.privilege);
+    ctx.db.update(users).set({ privileges: [...set].sort() }).where(eq(users.id, u.id)).run();
+    return reply.code(204).send();
+  };
+  app.put('/0/users/:user/privilege/:privilege', privilege(true));
+  app.delete('/0/users/:user/privilege/:privilege', privilege(false));
+
+  app.get('/0/admin/jobs', async (req) => {
+    requireAdmin(ctx, req);
+    const active = queryBool(req, 'active');
+    const completed = queryInt(req, 'completed');
+    const out = [];
+    if (active || completed === undefined) {
+      const q = ctx.db.select().from(jobs);
+      out.push(...(active ? q.where(eq(jobs.complete, false)) : q).orderBy(asc(jobs.id)).all());
+    }
+    if (completed !== undefined) {
+      out.push(...ctx.db.select().from(jobs).where(and(eq(jobs.complete, true))).orderBy(desc(jobs.id)).limit(completed).all().reverse());
+    }
+    return out.map((j) => formatJob(ctx, j));
+  });
+
+  app.get('/0/admin/jobs/:job', async (req) => {
+    requireAdmin(ctx, req);
+    return formatJob(ctx, getJob(ctx, idParam(req, 'job')));
+  });
+
+  app.get('/1/admin/jobs', async (req) => {
+    requireAdmin(ctx, req);
+    return listJobsPage(ctx, req, undefined);
+  });
+
+  app.post('/0/control/hold', async (req, reply) => {
+    requireAdmin(ctx, req);
+    ctx.hold = true;
+    ctx.log.info('dispatch on hold: factories get no new leases');
+    return reply.code(204).send();
+  });
+
+  app.post('/0/control/resume', async (req, reply) => {
+    requireAdmin(ctx, req);
+    ctx.hold = false;
+    ctx.bus.notify('queue');
+    return reply.code(204).send();
+  });
+}

@@ -1,0 +1,72 @@
+// User endpoints: submit, inspect, list, follow (events, long-poll, watch stream) and cancel jobs.
+import type { FastifyInstance } from 'fastify';
+import type { JobSubmit } from '../../shared/api/types.js';
+import type { ServerContext } from '../context.js';
+import { requireUser } from '../http/auth.js';
+import { conflict } from '../http/errors.js';
+import { idParam, queryInt, waitMs } from '../http/params.js';
+import { cancelJob, createJob, formatJob, getJob, jobForUser, listEvents } from '../model/jobs.js';
+import { listJobsPage } from './job-list.js';
+import { watchJob } from './watch.js';
+
+export function userRoutes(app: FastifyInstance, ctx: ServerContext): void {
+  app.post('/0/jobs', async (req, reply) => {
+    const u = requireUser(ctx, req);
+    return reply.code(201).send({ id: createJob(ctx, u.id, req.body as JobSubmit) });
+  });
+
+  app.get('/0/job/:job', async (req) => {
+    const u = requireUser(ctx, req);
+    return formatJob(ctx, jobForUser(ctx, u, idParam(req, 'job')));
+  });
+
+  app.get('/1/jobs', async (req) => {
+    const u = requireUser(ctx, req);
+    return listJobsPage(ctx, req, u.id);
+  });
+
+  // mvm addition: `wait_ms` holds the request until an event at or after `minseq` exists or the
+  // job completes (or the time passes), so a follower needs no polling loop.
+  app.get('/0/jobs/:job/events', async (req) => {
+    const u = requireUser(ctx, req);
+    const id = idParam(req, 'job');
+    jobForUser(ctx, u, id);
+    const minseq = queryInt(req, 'minseq') ?? 0;
+    const deadline = Date.now() + waitMs(req, ctx.cfg.maxWaitMs);
+    const closed = new AbortController();
+    req.raw.once('close', () => closed.abort());
+    for (;;) {
+      const evs = listEvents(ctx, id, minseq);
+      const left = deadline - Date.now();
+      if (evs.length > 0 || getJob(ctx, id).complete || left <= 0 || ctx.stopping.aborted || closed.signal.aborted) return evs;
+      await ctx.bus.wait(`job:${id}`, left, AbortSignal.any([ctx.stopping, closed.signal]));
+    }
+  });
+
+  app.get('/0/jobs/:job/watch', async (req, reply) => {
+    const u = requireUser(ctx, req);
+    const id = idParam(req, 'job');
+    jobForUser(ctx, u, id);
+    await watchJob(ctx, req, reply, id);
+  });
+
+  app.post('/0/jobs/:job/cancel', async (req, reply) => {
+    const u = requireUser(ctx, req);
+    const id = idParam(req, 'job');
+    const j = jobForUser(ctx, u, id);
+    if (j.complete) throw conflict(`job ${id} is already complete (${j.failed ? 'failed' : 'completed'}); nothing to cancel`);
+    cancelJob(ctx, id);
+    ctx.log.info({ job: id, user: u.id }, 'job cancelled');
+    return reply.code(204).send();
+  });
+
+  app.get('/0/whoami', async (req) => {
+    const u = requireUser(ctx, req);
+    return { id: u.id, name: u.name };
+  });
+
+  app.get('/0/quota', async (req) => {
+    requireUser(ctx, req);
+    return { max_bytes_per_input: ctx.cfg.maxBytesPerInput };
+  });
+}

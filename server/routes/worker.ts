@@ -1,0 +1,137 @@
+// Worker (agent) endpoints: bootstrap, ping, events, task and job completion, fatal failure.
+import { and, eq } from 'drizzle-orm';
+import type { FastifyInstance } from 'fastify';
+import { immediate } from '../../shared/db.js';
+import type { WorkerAppendJob, WorkerAppendJobOrTask, WorkerBootstrap, WorkerCompleteJob, WorkerCompleteTask, WorkerFail } from '../../shared/api/types.js';
+import type { ServerContext } from '../context.js';
+import { tasks, workers } from '../db/schema.js';
+import { requireWorker } from '../http/auth.js';
+import { badRequest, conflict, notFound } from '../http/errors.js';
+import { idParam, waitMs } from '../http/params.js';
+import { addEvents, endJob, getJob, notifyJob, type JobRow } from '../model/jobs.js';
+import type { WorkerRow } from '../model/principals.js';
+import { checkStream } from '../model/rules.js';
+import { bootstrapWorker, pingResult, workerJob } from '../model/workers.js';
+
+/** The job of the path, which must be this worker's and still running. */
+export function runningJob(ctx: ServerContext, w: WorkerRow, id: string): JobRow {
+  getJob(ctx, id);
+  const j = workerJob(ctx, w, id);
+  if (j.complete) throw conflict(`job ${id} is already complete${j.cancelled ? ' (cancelled)' : ''}`);
+  return j;
+}
+
+function taskCount(ctx: ServerContext, job: string): number {
+  return ctx.db.select({ seq: tasks.seq }).from(tasks).where(eq(tasks.job, job)).all().length;
+}
+
+export function workerRoutes(app: FastifyInstance, ctx: ServerContext): void {
+  app.post('/0/worker/bootstrap', async (req, reply) => {
+    const b = req.body as WorkerBootstrap;
+    return reply.code(201).send({ id: bootstrapWorker(ctx, b.bootstrap, b.token) });
+  });
+
+  // mvm addition: `wait_ms` holds the ping until the worker has a job or must power off.
+  app.get('/0/worker/ping', async (req) => {
+    const w = requireWorker(ctx, req);
+    const deadline = Date.now() + waitMs(req, ctx.cfg.maxWaitMs);
+    const closed = new AbortController();
+    req.raw.once('close', () => closed.abort());
+    let first = true;
+    for (;;) {
+      const r = pingResult(ctx, w.id);
+      if (first && !r.job && !r.poweroff) ctx.dispatch();
+      first = false;
+      const left = deadline - Date.now();
+      if (r.job || r.poweroff || left <= 0 || ctx.stopping.aborted || closed.signal.aborted) {
+        // Re-read after a dispatch the ping itself triggered.
+        return r.job || r.poweroff ? r : pingResult(ctx, w.id);
+      }
+      await ctx.bus.wait(`worker:${w.id}`, left, AbortSignal.any([ctx.stopping, closed.signal]));
+    }
+  });
+
+  app.post('/1/worker/job/:job/append', async (req, reply) => {
+    const w = requireWorker(ctx, req);
+    const id = idParam(req, 'job');
+    const evs = req.body as WorkerAppendJobOrTask[];
+    if (evs.length > 1000) throw badRequest('too many events in one append: at most 1000');
+    immediate(ctx.sqlite, () => {
+      runningJob(ctx, w, id);
+      const n = taskCount(ctx, id);
+      evs.forEach((e, i) => {
+        checkStream(e.stream, `event ${i}`);
+        if (e.task !== undefined && e.task !== null && e.task >= n) throw badRequest(`event ${i}: task ${e.task} does not exist (job has ${n} tasks)`);
+      });
+      addEvents(ctx, id, evs.map((e) => ({ stream: e.stream, payload: e.payload, task: e.task ?? null, timeRemote: Date.parse(e.time) })));
+    });
+    ctx.bus.notify(`job:${id}`);
+    return reply.code(204).send();
+  });
+
+  app.post('/0/worker/job/:job/task/:task/append', async (req, reply) => {
+    const w = requireWorker(ctx, req);
+    const id = idParam(req, 'job');
+    const task = taskParam(req.params as { task: string });
+    const e = req.body as WorkerAppendJob;
+    checkStream(e.stream, 'task append');
+    immediate(ctx.sqlite, () => {
+      runningJob(ctx, w, id);
+      if (task >= taskCount(ctx, id)) throw notFound(`task ${task} not found in job ${id}`);
+      addEvents(ctx, id, [{ stream: e.stream, payload: e.payload, task, timeRemote: Date.parse(e.time) }]);
+    });
+    ctx.bus.notify(`job:${id}`);
+    return reply.code(204).send();
+  });
+
+  app.post('/0/worker/job/:job/task/:task/complete', async (req, reply) => {
+    const w = requireWorker(ctx, req);
+    const id = idParam(req, 'job');
+    const task = taskParam(req.params as { task: string });
+    const { failed } = req.body as WorkerCompleteTask;
+    immediate(ctx.sqlite, () => {
+      runningJob(ctx, w, id);
+      const t = ctx.db.select().from(tasks).where(and(eq(tasks.job, id), eq(tasks.seq, task))).get();
+      if (!t) throw notFound(`task ${task} not found in job ${id}`);
+      ctx.db.update(tasks).set({ complete: true, failed }).where(and(eq(tasks.job, id), eq(tasks.seq, task))).run();
+    });
+    ctx.bus.notify(`job:${id}`);
+    return reply.code(204).send();
+  });
+
+  app.post('/0/worker/job/:job/complete', async (req, reply) => {
+    const w = requireWorker(ctx, req);
+    const id = idParam(req, 'job');
+    const { failed } = req.body as WorkerCompleteJob;
+    getJob(ctx, id);
+    const j = workerJob(ctx, w, id);
+    if (j.complete) return reply.code(204).send(); // a retried completion, or a cancelled job: nothing to do
+    const pending = ctx.pendingCommits.get(id)?.size ?? 0;
+    if (pending > 0) throw conflict(`job ${id} still has ${pending} output commit(s) being stored; retry shortly`);
+    immediate(ctx.sqlite, () => endJob(ctx, id, { failed }));
+    ctx.log.info({ job: id, worker: w.id, failed }, 'job completed');
+    notifyJob(ctx, id);
+    ctx.dispatch();
+    return reply.code(204).send();
+  });
+
+  app.post('/0/worker/fail', async (req, reply) => {
+    const w = requireWorker(ctx, req);
+    const reason = (req.body as WorkerFail).reason ?? 'no reason given';
+    const job = immediate(ctx.sqlite, () => {
+      const cur = ctx.db.select().from(workers).where(eq(workers.id, w.id)).get()!;
+      ctx.db.update(workers).set({ recycle: true }).where(eq(workers.id, w.id)).run();
+      if (cur.job) endJob(ctx, cur.job, { failed: true, reason: `worker failed: ${reason.slice(0, 4000)}` });
+      return cur.job;
+    });
+    ctx.log.warn({ worker: w.id, job, reason }, 'worker reported a fatal failure');
+    if (job) notifyJob(ctx, job);
+    ctx.bus.notify(`worker:${w.id}`);
+    return reply.code(204).send();
+  });
+}
+
+function taskParam(p: { task: string }): number {
+  if (!/^\d{1,9}$/.test(p.task)) throw notFound(`task ${JSON.stringify(p.task.slice(0, 40))} not found (tasks are numbered from 0)`);
+  return Number(p.task);
+}

@@ -1,0 +1,122 @@
+// Running the job server: open the database and file store, set up the admin token, serve HTTP,
+// dispatch on events plus a slow safety tick, and close cleanly on SIGTERM/SIGINT.
+import { join } from 'node:path';
+import { openDb } from '../shared/db.js';
+import { MvmError } from '../shared/errors.js';
+import { rootLogger, type Logger } from '../shared/log.js';
+import { projectPath } from '../shared/paths.js';
+import { installShutdown } from '../shared/shutdown.js';
+import { Bus } from './bus.js';
+import type { ServerConfig } from './config.js';
+import type { ServerContext } from './context.js';
+import { schema } from './db/schema.js';
+import { buildApp } from './http/app.js';
+import { assignQueued } from './model/dispatch.js';
+import { FileStore } from './model/files.js';
+import { Leases } from './model/leases.js';
+import { ensureAdminToken } from './model/principals.js';
+import { reap } from './model/reaper.js';
+
+export interface RunningServer {
+  url: string;
+  ctx: ServerContext;
+  /** The admin token when it was created by this start (to show once), else undefined. */
+  newAdminToken: string | undefined;
+  close(): Promise<void>;
+}
+
+export async function startServer(cfg: ServerConfig, opts: { log?: Logger; adminToken?: string } = {}): Promise<RunningServer> {
+  const log = (opts.log ?? rootLogger()).child({ component: 'server' });
+  const opened = openDb(join(cfg.dataDir, 'server.sqlite'), schema, { migrationsFolder: projectPath('server', 'migrations') });
+  const files = new FileStore(cfg.dataDir);
+  await files.init();
+  const stopping = new AbortController();
+  const now = () => Date.now();
+  let dispatching = false;
+  const ctx: ServerContext = {
+    cfg,
+    sqlite: opened.sqlite,
+    db: opened.db,
+    files,
+    bus: new Bus(),
+    leases: new Leases(cfg.leaseMs, now),
+    log,
+    now,
+    pendingCommits: new Map(),
+    hold: false,
+    stopping: stopping.signal,
+    dispatch: () => {
+      if (dispatching) return; // re-entered from a notify during assignment: the running pass covers it
+      dispatching = true;
+      try {
+        assignQueued(ctx);
+      } catch (err) {
+        log.error({ err }, 'dispatch failed; the next event or tick retries');
+      } finally {
+        dispatching = false;
+      }
+    },
+  };
+  const newAdminToken = ensureAdminToken(ctx, opts.adminToken);
+
+  const app = buildApp(ctx);
+  try {
+    await app.listen({ host: cfg.host, port: cfg.port });
+  } catch (err) {
+    opened.close();
+    throw new MvmError('IO', `cannot listen on ${cfg.host}:${cfg.port}: ${(err as Error).message}`, {
+      cause: err,
+      hint: 'pick another --listen address, or stop the program using that port',
+    });
+  }
+  const addr = app.server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : cfg.port;
+  const url = `http://${cfg.host.includes(':') ? `[${cfg.host}]` : cfg.host}:${port}`;
+
+  const tick = setInterval(() => {
+    try {
+      reap(ctx);
+      ctx.dispatch();
+    } catch (err) {
+      log.error({ err }, 'safety tick failed; retrying on the next one');
+    }
+  }, cfg.tickMs);
+  ctx.dispatch();
+
+  let closed = false;
+  return {
+    url,
+    ctx,
+    newAdminToken,
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      clearInterval(tick);
+      stopping.abort(new Error('server shutting down'));
+      ctx.bus.wakeAll();
+      await app.close();
+      // Let output assemblies in flight finish so nothing acknowledged is lost.
+      await Promise.allSettled([...ctx.pendingCommits.values()].flatMap((m) => [...m.values()]));
+      opened.close();
+      log.info('server stopped');
+    },
+  };
+}
+
+/** `mvm server`: runs until SIGTERM/SIGINT. */
+export async function runServer(cfg: ServerConfig): Promise<void> {
+  const log = rootLogger();
+  const shutdown = installShutdown(log);
+  const server = await startServer(cfg, { log, adminToken: process.env.MVM_ADMIN_TOKEN || undefined });
+  if (server.newAdminToken) {
+    process.stdout.write(
+      `mvm server admin token (shown once, stored hashed): ${server.newAdminToken}\n`,
+    );
+  }
+  process.stdout.write(`mvm server listening on ${server.url}\n`);
+  log.info({ url: server.url, data: cfg.dataDir }, 'server ready');
+  await new Promise<void>((resolve) => shutdown.graceful.addEventListener('abort', () => resolve(), { once: true }));
+  const forced = new Promise<void>((resolve) => shutdown.force.addEventListener('abort', () => resolve(), { once: true }));
+  await Promise.race([server.close(), forced]);
+  shutdown.dispose();
+}
