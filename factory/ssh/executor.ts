@@ -1,7 +1,5 @@
-// The SSH executor: runs a testbed's agents on the testbed's host. It has the shape of the
-// factory's Executor (factory/executor/types.ts: start / isRunning / exitStatus / adopt / stop /
-// workdir / onExit) plus check(), the preflight the factory uses to mark a testbed available or
-// not. Connections come from a shared SshPool (one per host); a supervision loop reconnects after
+// The SSH executor: the factory's Executor (factory/executor/types.ts) for testbeds whose agent
+// runs on another host, plus check(), the preflight that says whether the host can be used. Connections come from a shared SshPool (one per host); a supervision loop reconnects after
 // a loss and reports agents that ended.
 import { homedir, userInfo } from 'node:os';
 import type { Logger } from 'pino';
@@ -13,6 +11,7 @@ import { SshError } from './errors.js';
 import type { SshHost, SshPool } from './pool.js';
 import { agentStatus, copyTestbed, preflight, remotePath, startAgent, stopAgent, type PreflightResult } from './remote-agent.js';
 import type { SshConnection } from './connection.js';
+import type { AgentHandle, AgentSpec, AgentStopResult, Executor } from '../executor/types.js';
 
 /** A testbed's `agent = { mode = "ssh", … }` as the factory's configuration hands it over. */
 export interface SshPlacementLike {
@@ -25,23 +24,6 @@ export interface SshPlacementLike {
   hostKey?: string;
   remoteWorkdir?: string;
   remoteCommand?: string[];
-}
-
-/** The same shapes as factory/executor/types.ts. */
-export interface SshAgentSpec {
-  instanceId: string;
-  url: string;
-  bootstrap: string;
-  testbed: object;
-}
-export interface SshAgentHandle {
-  pid: number;
-  pgid: number;
-  startedAt: number;
-}
-export interface SshAgentStopResult {
-  outcome: 'gone' | 'terminated' | 'killed';
-  taskPgid?: number;
 }
 
 export interface SshExecutorOptions {
@@ -68,7 +50,7 @@ export function targetOf(p: SshPlacementLike): SshTarget {
   };
 }
 
-export class SshExecutor {
+export class SshExecutor implements Executor {
   readonly target: SshTarget;
   readonly host: SshHost;
   readonly remoteWorkdir: string;
@@ -133,7 +115,7 @@ export class SshExecutor {
     }
   }
 
-  async start(spec: SshAgentSpec, signal?: AbortSignal): Promise<SshAgentHandle> {
+  async start(spec: AgentSpec, signal?: AbortSignal): Promise<AgentHandle> {
     await this.check(signal);
     const conn = await this.host.get({ signal });
     const workdir = this.workdir(spec.instanceId);
@@ -155,14 +137,14 @@ export class SshExecutor {
    * Whether the agent (or the task it left running) is alive. Rejects with a retryable SshError
    * when the host cannot be asked: "unknown" is neither yes nor no.
    */
-  async isRunning(instanceId: string, handle: SshAgentHandle): Promise<boolean> {
+  async isRunning(instanceId: string, handle: AgentHandle): Promise<boolean> {
     const conn = await this.host.get();
     const status = await agentStatus(conn, this.workdir(instanceId));
     return status.running && status.pid === handle.pid;
   }
 
   /** After a factory restart: the agent still running in the instance's remote workdir, if any. */
-  async adopt(instanceId: string): Promise<SshAgentHandle | undefined> {
+  async adopt(instanceId: string): Promise<AgentHandle | undefined> {
     const conn = await this.host.get();
     const status = await agentStatus(conn, this.workdir(instanceId));
     if (!status.running || status.pid === undefined) return undefined;
@@ -172,7 +154,7 @@ export class SshExecutor {
   }
 
   /** Stops the agent's process group and its running task's group; safe to repeat after a reconnect. */
-  async stop(instanceId: string, _handle: SshAgentHandle | undefined, graceMs: number): Promise<SshAgentStopResult> {
+  async stop(instanceId: string, _handle: AgentHandle | undefined, graceMs: number): Promise<AgentStopResult> {
     const conn = await this.host.get();
     const r = await stopAgent(conn, this.workdir(instanceId), graceMs);
     this.watched.delete(instanceId);

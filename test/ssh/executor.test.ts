@@ -38,7 +38,7 @@ if (why) {
     instanceId,
     url: 'http://127.0.0.1:9300',
     bootstrap: 'bootstrap-secret-' + instanceId,
-    testbed: { version: 1, testbed: 'bench-ssh', instance: instanceId, target: 'bitaxe', devices: [] },
+    testbed: { version: 1 as const, testbed: 'bench-ssh', instance: instanceId, target: 'bitaxe', devices: [] },
   });
   const alive = (pid: number) => {
     try {
