@@ -33,7 +33,12 @@ export interface Sshd {
   hostFingerprint: string;
   /** Server log lines (sshd -e writes its log to stderr). */
   log: string[];
-  pid: number;
+  /** The listener's pid (changes on restart). */
+  readonly pid: number;
+  /** Stops the server (listener and connections) but keeps its keys and port for restart(). */
+  halt(): Promise<void>;
+  /** Starts the server again on the same port with the same keys. */
+  restart(): Promise<void>;
   /** PIDs of the per-connection sshd processes (all descendants of the listener). */
   connectionPids(): number[];
   /** A second key pair not authorised on this server. */
@@ -123,31 +128,19 @@ export async function startSshd(t: { teardown(fn: () => unknown): void }): Promi
     ].join('\n'),
   );
   const log: string[] = [];
-  const child = spawn(SSHD_BIN, ['-D', '-e', '-f', cfg], { stdio: ['ignore', 'ignore', 'pipe'] });
-  child.stderr!.setEncoding('utf8');
-  let partial = '';
-  child.stderr!.on('data', (chunk: string) => {
-    const lines = (partial + chunk).split('\n');
-    partial = lines.pop()!;
-    log.push(...lines);
-  });
-  const exited = once(child, 'exit');
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      // per-connection processes outlive the listener; end them too
-      for (const pid of connectionPids()) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          /* already gone */
-        }
-      }
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
-    }
-    rmSync(dir, { recursive: true, force: true });
+  let child: ChildProcess;
+  let exited: Promise<unknown>;
+  const launch = async () => {
+    child = spawn(SSHD_BIN, ['-D', '-e', '-f', cfg], { stdio: ['ignore', 'ignore', 'pipe'] });
+    exited = once(child, 'exit');
+    child.stderr!.setEncoding('utf8');
+    let partial = '';
+    child.stderr!.on('data', (chunk: string) => {
+      const lines = (partial + chunk).split('\n');
+      partial = lines.pop()!;
+      log.push(...lines);
+    });
+    await waitForBanner(port, child, log, 15_000);
   };
   const connectionPids = (): number[] => {
     // every descendant of the listener: the per-connection monitor and its session process
@@ -165,9 +158,29 @@ export async function startSshd(t: { teardown(fn: () => unknown): void }): Promi
     }
     return found;
   };
+  /** Ends the listener and every connection it serves. */
+  const halt = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    // per-connection processes outlive the listener; end them too
+    for (const pid of connectionPids()) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(timer);
+  };
+  const stop = async () => {
+    await halt();
+    rmSync(dir, { recursive: true, force: true });
+  };
   t.teardown(stop);
   try {
-    await waitForBanner(port, child, log, 15_000);
+    await launch();
   } catch (err) {
     await stop();
     throw err;
@@ -182,8 +195,15 @@ export async function startSshd(t: { teardown(fn: () => unknown): void }): Promi
     hostPublicKey,
     hostFingerprint: fingerprint(`${hostKey}.pub`),
     log,
-    pid: child.pid!,
+    get pid() {
+      return child.pid!;
+    },
     connectionPids,
+    halt,
+    async restart() {
+      await halt();
+      await launch();
+    },
     makeKey(name: string) {
       const file = join(dir, name);
       keygen(file, name);

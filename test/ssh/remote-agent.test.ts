@@ -146,6 +146,30 @@ if (why) {
     t.same(await stopAgent(conn2, workdir, 1000), { outcome: 'gone' }, 'stopping again is harmless');
   });
 
+  t.test('sshd stopped and started again: loss seen at once, refused while down, reconnect, agent survives', async (t) => {
+    const workdir = join(base, 'instances', '01JINSTANCE3');
+    t.teardown(() => killLeftovers(workdir));
+    const host = pool.host(target());
+    const conn = await host.get({ wait: true });
+    const handle = await startAgent(conn, { remoteCommand: [fake.path], workdir, url: 'http://127.0.0.1:9300', bootstrap: 'b' });
+    const state = await waitFor(() => (fakeAgentState(workdir).taskPid ? fakeAgentState(workdir) : undefined), 'the stand-in agent', 15_000);
+
+    const lost = new Promise<SshError>((resolve) => host.once('lost', resolve));
+    const t0 = Date.now();
+    await sshd.halt();
+    const err = await lost;
+    t.comment(`closed connection noticed after ${Date.now() - t0} ms (${err.message})`);
+    t.equal(err.failure, 'lost');
+    await t.rejects(host.get(), { failure: 'unreachable', message: /connection refused/ }, 'the host is down');
+    await t.rejects(host.get(), { failure: 'unreachable', message: /next attempt in/ }, 'and is not hammered');
+    await sshd.restart();
+    const conn2 = await host.get({ wait: true });
+    t.ok(conn2.alive, 'reconnected once the server is back');
+    t.match(await agentStatus(conn2, workdir), { running: true, pid: handle.pid }, 'the agent survived the outage');
+    t.equal((await stopAgent(conn2, workdir, 500)).outcome, 'killed');
+    t.same(await living([handle.pid, state.childPid!, state.taskPid!, state.taskChildPid!]), []);
+  });
+
   t.test('an agent that obeys SIGTERM is stopped gracefully; a second start is refused while one runs', async (t) => {
     const workdir = join(base, 'instances', '01JINSTANCE2');
     const conn = await pool.host(target()).get({ wait: true });
