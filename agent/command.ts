@@ -1,9 +1,38 @@
-// `mvm agent`: placeholder until the component lands.
-import type { CommandModule } from 'yargs';
-import { notYet } from '../cli/command.js';
+// `mvm agent run`: the buildomat worker that runs one job on a testbed (the factory starts it).
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+
+interface RunArgs {
+  url: string;
+  workdir: string;
+  bootstrap?: string;
+  'bootstrap-file'?: string;
+  testbed?: string;
+  grace: string;
+  'busy-ping': string;
+}
+
+const run: CommandModule<object, RunArgs> = {
+  command: 'run',
+  describe: 'bootstrap as a worker, run the job the server assigns, then exit',
+  builder: (y: Argv) =>
+    y
+      .option('url', { type: 'string', demandOption: true, describe: 'the job server, e.g. http://127.0.0.1:9300' })
+      .option('workdir', { type: 'string', demandOption: true, describe: 'where the agent keeps its state and job directories' })
+      .option('bootstrap', { type: 'string', describe: 'the worker bootstrap string (or env MVM_BOOTSTRAP)' })
+      .option('bootstrap-file', { type: 'string', describe: 'read the bootstrap string from this file (mode 0600) and delete it' })
+      .option('testbed', { type: 'string', describe: 'the testbed description file (default: WORKDIR/testbed.json when present)' })
+      .option('grace', { type: 'string', default: '10s', describe: 'how long a stopped task may take to exit before SIGKILL' })
+      .option('busy-ping', { type: 'string', default: '5s', describe: 'ping interval while a job runs' })
+      .conflicts('bootstrap', 'bootstrap-file') as unknown as Argv<RunArgs>,
+  handler: async (args: ArgumentsCamelCase<RunArgs>) => {
+    const { agentMain } = await import('./main.js');
+    await agentMain(args);
+  },
+};
 
 export const command: CommandModule = {
-  command: 'agent',
+  command: 'agent <command>',
   describe: 'run the agent that executes one job on a testbed',
-  handler: () => notYet('`mvm agent`'),
+  builder: (y) => y.command(run as unknown as CommandModule).demandCommand(1),
+  handler: () => undefined,
 };

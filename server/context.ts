@@ -21,6 +21,8 @@ export interface ServerContext {
   dispatch(): void;
   /** Output commits being assembled, per job: the job cannot complete while any is pending. */
   pendingCommits: Map<string, Map<string, Promise<void>>>;
+  /** Workers with a long-poll ping held open right now: alive, whatever their last ping time. */
+  heldPings: Map<string, number>;
   /** Set by POST /0/control/hold: factories get no new leases until resumed. */
   hold: boolean;
   /** Aborted when the server shuts down: long-polls and watch streams end. */

@@ -44,6 +44,7 @@ export async function startServer(cfg: ServerConfig, opts: { log?: Logger; admin
     now,
     pendingCommits: new Map(),
     hold: false,
+    heldPings: new Map(),
     stopping: stopping.signal,
     dispatch: () => {
       if (dispatching) return; // re-entered from a notify during assignment: the running pass covers it

@@ -14,6 +14,7 @@ export function reap(ctx: ServerContext): void {
   const touchedJobs: string[] = [];
   const touchedWorkers: string[] = [];
   immediate(ctx.sqlite, () => {
+    for (const id of ctx.heldPings.keys()) ctx.db.update(workers).set({ lastPing: now }).where(eq(workers.id, id)).run();
     const live = and(eq(workers.deleted, false), eq(workers.recycle, false));
     for (const w of ctx.db.select().from(workers).where(and(live, isNull(workers.tokenHash), lt(workers.timeCreate, now - bootstrapTimeoutMs))).all()) {
       ctx.db.update(workers).set({ recycle: true }).where(eq(workers.id, w.id)).run();

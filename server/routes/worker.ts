@@ -37,17 +37,19 @@ export function workerRoutes(app: FastifyInstance, ctx: ServerContext): void {
     const deadline = Date.now() + waitMs(req, ctx.cfg.maxWaitMs);
     const closed = new AbortController();
     req.raw.once('close', () => closed.abort());
-    let first = true;
-    for (;;) {
-      const r = pingResult(ctx, w.id);
-      if (first && !r.job && !r.poweroff) ctx.dispatch();
-      first = false;
-      const left = deadline - Date.now();
-      if (r.job || r.poweroff || left <= 0 || ctx.stopping.aborted || closed.signal.aborted) {
-        // Re-read after a dispatch the ping itself triggered.
-        return r.job || r.poweroff ? r : pingResult(ctx, w.id);
+    ctx.heldPings.set(w.id, (ctx.heldPings.get(w.id) ?? 0) + 1);
+    try {
+      ctx.dispatch();
+      for (;;) {
+        const r = pingResult(ctx, w.id);
+        const left = deadline - Date.now();
+        if (r.job || r.poweroff || left <= 0 || ctx.stopping.aborted || closed.signal.aborted) return r;
+        await ctx.bus.wait(`worker:${w.id}`, left, AbortSignal.any([ctx.stopping, closed.signal]));
       }
-      await ctx.bus.wait(`worker:${w.id}`, left, AbortSignal.any([ctx.stopping, closed.signal]));
+    } finally {
+      const n = (ctx.heldPings.get(w.id) ?? 1) - 1;
+      if (n > 0) ctx.heldPings.set(w.id, n);
+      else ctx.heldPings.delete(w.id);
     }
   });
 

@@ -1,0 +1,210 @@
+// Runs one job: inputs, then each task in order (the rest skipped after a failure), then outputs,
+// then completion — with every step reported as events. `signal` aborting (cancellation, poweroff,
+// SIGTERM) stops the running task's process tree; what can still be uploaded and reported within
+// the clean-up time is, and the job is completed as failed.
+import { mkdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { homedir, userInfo } from 'node:os';
+import type { Logger } from 'pino';
+import type { WorkerPingJob, WorkerPingTask } from '../shared/api/types.js';
+import type { WorkerClient } from '../shared/buildomat/worker.js';
+import { ApiError, describeError } from '../shared/errors.js';
+import { EventStream } from './events.js';
+import { downloadInputs } from './inputs.js';
+import { fromPing, WorkPaths } from './output-rules.js';
+import { uploadOutputs } from './outputs.js';
+import { persist } from './persist.js';
+import { EventSpool } from './spool.js';
+import { buildTaskEnv, type HostEnv, type JobDirs } from './task-env.js';
+import { runTask } from './task.js';
+
+export interface JobRunOptions {
+  client: WorkerClient;
+  job: WorkerPingJob;
+  agentDir: string;
+  testbed?: string;
+  log: Logger;
+  /** Aborts when the job must stop (cancelled, poweroff, SIGTERM). */
+  signal: AbortSignal;
+  /** Aborts when even clean-up must stop (a second SIGTERM). */
+  force?: AbortSignal;
+  graceMs: number;
+  /** Time allowed for uploads and reports after the job was stopped, ms. */
+  cleanupMs?: number;
+  /** Extra PATH entries put first (where `mvm` itself can be found). */
+  pathPrefix?: string[];
+  spoolMemoryBytes?: number;
+  flushMs?: number;
+}
+
+export type JobOutcome = 'succeeded' | 'failed' | 'stopped';
+
+export interface JobResult {
+  outcome: JobOutcome;
+  /** Why it stopped, when it did. */
+  reason?: string;
+}
+
+export function jobDirs(agentDir: string, job: string): JobDirs & { jobDir: string } {
+  const jobDir = join(agentDir, 'jobs', job);
+  const workDir = join(jobDir, 'work');
+  return { jobDir, inputDir: join(jobDir, 'input'), workDir, outputDir: join(workDir, 'output') };
+}
+
+export function hostEnv(pathPrefix: string[] = []): HostEnv {
+  const user = safeUser();
+  const path = [...pathPrefix, process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin'].join(':');
+  return { home: process.env.HOME ?? homedir(), user, path, lang: 'C.UTF-8' };
+}
+
+function safeUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env.USER ?? 'mvm';
+  }
+}
+
+export async function runJob(o: JobRunOptions): Promise<JobResult> {
+  const { client, job, log } = o;
+  const dirs = { ...jobDirs(o.agentDir, job.id), testbed: o.testbed };
+  for (const d of [dirs.inputDir, dirs.outputDir]) mkdirSync(d, { recursive: true });
+  const paths = new WorkPaths(dirs.workDir);
+
+  // `stop` aborts on the caller's signal or when the server drops the job.
+  const stop = new AbortController();
+  let reason: string | undefined;
+  const halt = (why: string) => {
+    if (stop.signal.aborted) return;
+    reason = why;
+    log.warn({ reason: why }, 'stopping the job');
+    stop.abort(new Error(why));
+  };
+  if (o.signal.aborted) halt(String((o.signal.reason as Error)?.message ?? 'stopped'));
+  o.signal.addEventListener('abort', () => halt(String((o.signal.reason as Error)?.message ?? 'stopped')), { once: true });
+  let gone = false;
+  const events = new EventStream({
+    client,
+    job: job.id,
+    spool: new EventSpool(join(dirs.jobDir, 'events.spool'), { memoryBytes: o.spoolMemoryBytes }),
+    log: log.child({ part: 'events' }),
+    flushMs: o.flushMs,
+    onGone: () => {
+      gone = true;
+      halt('the server no longer accepts events for this job (cancelled or completed)');
+    },
+  });
+  const report = (m: string) => events.emit('worker', m);
+  const cleanup = () => anySignal([AbortSignal.timeout(o.cleanupMs ?? 30_000), o.force]);
+
+  let failed = false;
+  try {
+    failed = await downloadInputs({ client, job: job.id, inputs: job.inputs, inputDir: dirs.inputDir, report, log, signal: stop.signal });
+    const host = hostEnv(o.pathPrefix);
+    for (const task of job.tasks) {
+      if (failed || stop.signal.aborted) break;
+      const ok = await runOneTask(o, task, { events, paths, dirs, host, stop: stop.signal, onGone: () => (gone = true) });
+      if (!ok) failed = true;
+    }
+  } catch (err) {
+    log.error({ err: describeError(err) }, 'job failed in the agent');
+    report(`agent error: ${describeError(err)}`);
+    failed = true;
+  }
+
+  const stopped = stop.signal.aborted;
+  if (!gone) {
+    const signal = stopped ? cleanup() : o.force;
+    try {
+      if (await uploadOutputs({ client, job: job.id, rules: job.output_rules.map(fromPing), paths, report, log, signal })) failed = true;
+    } catch (err) {
+      if (!signal?.aborted) report(`upload error: ${describeError(err)}`);
+      failed = true;
+    }
+    if (stopped) report(`job stopped: ${reason}`);
+    await events.flush(stopped ? cleanup() : o.force);
+    try {
+      await completeJob(client, job.id, failed || stopped, log, stopped ? cleanup() : o.force);
+    } catch (err) {
+      log.warn({ err: describeError(err) }, 'could not complete the job');
+    }
+  }
+  await events.flush(cleanup());
+  await events.close();
+  const outcome: JobOutcome = stopped ? 'stopped' : failed ? 'failed' : 'succeeded';
+  log.info({ outcome, reason }, 'job finished');
+  return { outcome, reason };
+}
+
+interface TaskContext {
+  events: EventStream;
+  paths: WorkPaths;
+  dirs: JobDirs & { jobDir: string };
+  host: HostEnv;
+  stop: AbortSignal;
+  onGone: () => void;
+}
+
+/** Runs one task and records its completion; resolves whether it succeeded. */
+async function runOneTask(o: JobRunOptions, task: WorkerPingTask, c: TaskContext): Promise<boolean> {
+  const { events } = c;
+  const log = o.log.child({ task: task.id });
+  events.emit('task', `starting task ${task.id}: "${task.name}"`, task.id);
+  const cwd = c.paths.toLocal(task.workdir || '/work');
+  if (cwd.startsWith(c.dirs.workDir)) mkdirSync(cwd, { recursive: true });
+  let ok: boolean;
+  if (!isDir(cwd)) {
+    events.emit('worker', `exec error: task ${task.id} working directory ${task.workdir} does not exist`);
+    ok = false;
+  } else {
+    const env = buildTaskEnv(o.job.id, task, c.host, c.dirs);
+    const res = await runTask(
+      { job: o.job.id, task: task.id, script: task.script, scriptFile: join(c.dirs.jobDir, `task-${task.id}.sh`), cwd, env, uid: task.uid, gid: task.gid },
+      {
+        agentDir: o.agentDir,
+        onLine: (stream, line) => events.emit(stream, line, task.id),
+        onNote: (m) => events.emit('worker', m),
+        signal: c.stop,
+        graceMs: o.graceMs,
+        log,
+      },
+    );
+    events.emit('task', `process exited: duration ${res.durationMs} ms, exit code ${res.exitCode}`, task.id);
+    ok = res.exitCode === 0 && !res.stopped;
+  }
+  // Everything the task printed reaches the server before its completion does.
+  await events.flush(c.stop.aborted ? anySignal([AbortSignal.timeout(o.cleanupMs ?? 30_000), o.force]) : o.force);
+  if (events.state === 'gone') return false;
+  try {
+    const signal = c.stop.aborted ? anySignal([AbortSignal.timeout(o.cleanupMs ?? 30_000), o.force]) : o.force;
+    await persist(() => o.client.completeTask(o.job.id, task.id, !ok, signal), { signal, log, what: 'task complete' });
+  } catch (err) {
+    const status = err instanceof ApiError ? err.status : undefined;
+    if (status === 409 || status === 404) c.onGone();
+    log.warn({ err: describeError(err) }, 'could not complete the task');
+  }
+  return ok;
+}
+
+/** Completes the job; a 409 while output commits settle is retried for a while. */
+async function completeJob(client: WorkerClient, job: string, failed: boolean, log: Logger, signal?: AbortSignal): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  await persist(() => client.completeJob(job, failed, signal), {
+    signal,
+    log,
+    what: 'job complete',
+    retryAlso: (err) => err instanceof ApiError && err.status === 409 && Date.now() < deadline,
+  });
+}
+
+function isDir(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function anySignal(signals: Array<AbortSignal | undefined>): AbortSignal {
+  return AbortSignal.any(signals.filter((s): s is AbortSignal => s !== undefined));
+}

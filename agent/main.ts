@@ -1,0 +1,93 @@
+// Turns `mvm agent run` arguments into a running agent: bootstrap source, paths, durations,
+// signals. Kept apart from run.ts so the lifecycle stays free of process concerns.
+import { readFileSync, rmSync, statSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseDuration } from '../shared/duration.js';
+import { MvmError } from '../shared/errors.js';
+import { rootLogger } from '../shared/log.js';
+import { MVM_BIN } from '../shared/paths.js';
+import { installShutdown } from '../shared/shutdown.js';
+import { runAgent } from './run.js';
+import { prepareWorkdir } from './workdir.js';
+
+export interface AgentArgs {
+  url: string;
+  workdir: string;
+  bootstrap?: string;
+  bootstrapFile?: string;
+  testbed?: string;
+  grace: string;
+  busyPing: string;
+}
+
+function duration(name: string, text: string): number {
+  const ms = parseDuration(text);
+  if (ms === undefined) throw new MvmError('USAGE', `--${name} ${JSON.stringify(text)} is not a duration`, { hint: 'write e.g. 500ms, 10s or 1m' });
+  return ms;
+}
+
+/** Reads (and deletes) the bootstrap file; the string never appears in the process list. */
+function readBootstrapFile(file: string): string {
+  let text: string;
+  try {
+    const mode = statSync(file).mode & 0o777;
+    text = readFileSync(file, 'utf8').trim();
+    rmSync(file, { force: true });
+    if (mode & 0o077) rootLogger().warn({ file, mode: mode.toString(8) }, 'the bootstrap file is readable by others; it should be mode 0600');
+  } catch (err) {
+    throw new MvmError('IO', `cannot read the bootstrap file ${file}: ${(err as Error).message}`, {
+      hint: 'the factory writes it just before starting the agent; an agent restarted later finds the bootstrap in its workdir',
+      cause: err,
+    });
+  }
+  if (text === '') throw new MvmError('USAGE', `the bootstrap file ${file} is empty`, { hint: 'write the worker bootstrap string into it' });
+  return text;
+}
+
+/** A `mvm` command in PATH for task scripts (they call `mvm runner ...`). */
+function mvmShim(workdir: string): string {
+  const dir = join(workdir, 'bin');
+  mkdirSync(dir, { recursive: true });
+  const shim = join(dir, 'mvm');
+  const body = `#!/bin/sh\nexec "${process.execPath}" "${MVM_BIN}" "$@"\n`;
+  if (!existsSync(shim) || readFileSync(shim, 'utf8') !== body) writeFileSync(shim, body, { mode: 0o755 });
+  return dir;
+}
+
+export async function agentMain(args: AgentArgs): Promise<void> {
+  const workdir = resolve(args.workdir);
+  const graceMs = duration('grace', args.grace);
+  const busyPingMs = duration('busy-ping', args.busyPing);
+  let url: URL;
+  try {
+    url = new URL(args.url);
+  } catch {
+    throw new MvmError('USAGE', `--url ${JSON.stringify(args.url)} is not a URL`, { hint: 'write e.g. http://127.0.0.1:9300' });
+  }
+  const bootstrap = args.bootstrapFile ? readBootstrapFile(args.bootstrapFile) : (args.bootstrap ?? process.env.MVM_BOOTSTRAP);
+  prepareWorkdir(workdir);
+  const defaultTestbed = join(workdir, 'testbed.json');
+  const testbed = args.testbed ? resolve(args.testbed) : existsSync(defaultTestbed) ? defaultTestbed : undefined;
+  if (testbed && !existsSync(testbed)) {
+    throw new MvmError('USAGE', `the testbed description ${testbed} does not exist`, { hint: 'pass --testbed the file the factory wrote' });
+  }
+  const log = rootLogger().child({ component: 'agent' });
+  const shutdown = installShutdown(log);
+  try {
+    const result = await runAgent({
+      url: url.toString().replace(/\/+$/, ''),
+      workdir,
+      bootstrap: bootstrap || undefined,
+      testbed,
+      log,
+      signal: shutdown.graceful,
+      force: shutdown.force,
+      graceMs,
+      busyPingMs,
+      pathPrefix: [mvmShim(workdir)],
+    });
+    log.info({ ...result }, 'agent exiting');
+  } finally {
+    shutdown.dispose();
+  }
+}

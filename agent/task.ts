@@ -1,0 +1,134 @@
+// Runs one task: its script under bash, in its own process group, output split into lines.
+// While it runs, `running-task.json` names its process group. When the script exits, anything it
+// left running in its group is stopped too; when `signal` aborts, the whole group is stopped
+// (SIGTERM, then SIGKILL after the grace period).
+import { writeFileSync } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { execa } from 'execa';
+import type { Logger } from 'pino';
+import { groupAlive, stopProcessGroup } from '../shared/process-tree.js';
+import { LineSplitter } from './lines.js';
+import { clearRunningTask, writeRunningTask } from './marker.js';
+
+export interface TaskSpec {
+  job: string;
+  task: number;
+  script: string;
+  scriptFile: string;
+  cwd: string;
+  env: Record<string, string>;
+  uid?: number;
+  gid?: number;
+}
+
+export interface TaskRunOptions {
+  /** The agent's workdir, where running-task.json lives. */
+  agentDir: string;
+  onLine: (stream: 'stdout' | 'stderr', line: string) => void;
+  /** Messages about the task's processes (not its output). */
+  onNote: (message: string) => void;
+  signal: AbortSignal;
+  graceMs: number;
+  log: Logger;
+  maxLineBytes?: number;
+}
+
+export interface TaskResult {
+  exitCode: number;
+  /** The signal that ended the script, if one did. */
+  signal?: string;
+  durationMs: number;
+  /** The task was stopped because `signal` aborted. */
+  stopped: boolean;
+}
+
+const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGABRT: 6, SIGKILL: 9, SIGSEGV: 11, SIGPIPE: 13, SIGALRM: 14, SIGTERM: 15 };
+
+export async function runTask(spec: TaskSpec, opts: TaskRunOptions): Promise<TaskResult> {
+  writeFileSync(spec.scriptFile, spec.script.endsWith('\n') ? spec.script : spec.script + '\n', { mode: 0o700 });
+  const start = performance.now();
+  const asRoot = process.getuid?.() === 0;
+  const sub = execa('/bin/bash', [spec.scriptFile], {
+    cwd: spec.cwd,
+    env: spec.env,
+    extendEnv: false,
+    detached: true, // its own session and process group: pgid = pid
+    stdin: 'ignore',
+    buffer: false,
+    reject: false,
+    cleanup: false,
+    ...(asRoot && spec.uid !== undefined ? { uid: spec.uid, gid: spec.gid } : {}),
+  });
+  const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => {
+    sub.once('exit', (code, signal) => resolve([code, signal]));
+    sub.once('error', () => resolve([127, null]));
+  });
+  const pgid = sub.pid;
+  if (pgid === undefined) {
+    const r = await sub;
+    opts.onNote(`exec error: could not start the task: ${r.message ?? 'unknown error'}`);
+    return { exitCode: 127, durationMs: Math.round(performance.now() - start), stopped: false };
+  }
+  writeRunningTask(opts.agentDir, { pgid, job: spec.job, task: spec.task });
+  const log = opts.log.child({ task: spec.task, pgid });
+  log.debug('task started');
+
+  const drained = Promise.all([
+    readLines(sub.stdout!, (l) => opts.onLine('stdout', l), opts.maxLineBytes),
+    readLines(sub.stderr!, (l) => opts.onLine('stderr', l), opts.maxLineBytes),
+  ]);
+
+  let stopping: Promise<unknown> | undefined;
+  const onAbort = () => {
+    log.info({ graceMs: opts.graceMs }, 'stopping the task process group');
+    stopping = stopProcessGroup(pgid, opts.graceMs).then((r) => log.info(r, 'task process group stopped'));
+  };
+  if (opts.signal.aborted) onAbort();
+  else opts.signal.addEventListener('abort', onAbort, { once: true });
+
+  // The script's own exit, not execa's result: that one also waits for the pipes to close, which
+  // a process the script left behind may hold open.
+  const [code, sigName] = await exited;
+  const durationMs = Math.round(performance.now() - start);
+  opts.signal.removeEventListener('abort', onAbort);
+
+  const stopped = stopping !== undefined;
+  if (stopping) {
+    await stopping;
+  } else if (groupAlive(pgid)) {
+    // The script is gone; whatever it left in its group must not outlive the task.
+    opts.onNote('stopping processes the task left running');
+    await stopProcessGroup(pgid, opts.graceMs);
+  }
+  // A process that left the group may still hold the pipes: do not wait for it forever.
+  const timer = setTimeout(() => {
+    opts.onNote('exec warning: the output of the task stayed open after it exited; closing it');
+    sub.stdout?.destroy();
+    sub.stderr?.destroy();
+  }, 5000);
+  await drained;
+  clearTimeout(timer);
+  clearRunningTask(opts.agentDir);
+
+  await sub.catch(() => undefined);
+  const sig = sigName ?? undefined;
+  const exitCode = code ?? (sig ? 128 + (SIGNALS[sig] ?? 0) : 255);
+  if (sig) opts.onNote(`exec warning: task terminated by signal ${sig}`);
+  log.debug({ exitCode, signal: sig, durationMs }, 'task exited');
+  return { exitCode, signal: sig, durationMs, stopped };
+}
+
+function readLines(stream: Readable, emit: (line: string) => void, maxBytes?: number): Promise<void> {
+  const splitter = new LineSplitter(emit, maxBytes);
+  return new Promise((resolve) => {
+    stream.on('data', (chunk: Buffer) => splitter.push(chunk));
+    stream.once('close', () => {
+      splitter.end();
+      resolve();
+    });
+    stream.once('error', () => {
+      splitter.end();
+      resolve();
+    });
+  });
+}
