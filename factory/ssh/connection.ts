@@ -102,10 +102,15 @@ function connectError(target: SshTarget, err: Error & { level?: string; code?: u
   });
 }
 
+/** OpenSSH allows 10 sessions per connection (MaxSessions); stay below it. */
+const MAX_CHANNELS = 8;
+
 export class SshConnection extends EventEmitter<{ lost: [SshError] }> {
   readonly destination: string;
   private lostError: SshError | undefined;
   private closing = false;
+  private channels = 0;
+  private readonly waiting: Array<() => void> = [];
 
   private constructor(
     private readonly client: InstanceType<typeof Client>,
@@ -207,11 +212,30 @@ export class SshConnection extends EventEmitter<{ lost: [SshError] }> {
     return this.lostError === undefined;
   }
 
+  /** Runs `fn` once a channel slot is free, so that many callers never exceed MaxSessions. */
+  private async withChannel<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.channels < MAX_CHANNELS) this.channels++;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve)); // the slot is handed over
+    try {
+      if (this.lostError) throw this.lostError;
+      return await fn();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.channels--;
+    }
+  }
+
   /** Runs argv on the remote host (each word shell-quoted) and collects its output. */
   exec(argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
     if (this.lostError) return Promise.reject(this.lostError);
     if (opts.signal?.aborted) return Promise.reject(abortError(opts.signal));
     const command = shellCommand(argv);
+    return this.withChannel(() => this.execNow(argv, command, opts));
+  }
+
+  private execNow(argv: readonly string[], command: string, opts: ExecOptions): Promise<ExecResult> {
+    if (opts.signal?.aborted) return Promise.reject(abortError(opts.signal));
     return new Promise((resolve, reject) => {
       let channel: ClientChannel | undefined;
       let settled = false;
@@ -237,7 +261,10 @@ export class SshConnection extends EventEmitter<{ lost: [SshError] }> {
           opts.timeoutMs,
         );
       this.client.exec(command, (err, ch) => {
-        if (err) return finish(new SshError('lost', this.destination, `cannot start a remote command: ${err.message}`, { cause: err }));
+        if (err)
+          return finish(
+            this.lostError ?? new SshError('remote', this.destination, `cannot start a remote command: ${err.message}`, { cause: err, retryable: true }),
+          );
         channel = ch;
         if (settled) return void ch.close();
         const out: Buffer[] = [];
@@ -261,6 +288,10 @@ export class SshConnection extends EventEmitter<{ lost: [SshError] }> {
   /** Writes a file on the remote host over SFTP and sets its mode exactly (whatever the umask). */
   writeFile(path: string, data: string | Buffer, mode = 0o644): Promise<void> {
     if (this.lostError) return Promise.reject(this.lostError);
+    return this.withChannel(() => this.writeFileNow(path, data, mode));
+  }
+
+  private writeFileNow(path: string, data: string | Buffer, mode: number): Promise<void> {
     return new Promise((resolve, reject) => {
       const fail = (what: string, err: Error) =>
         reject(new SshError('remote', this.destination, `cannot write ${path}: ${what}: ${err.message}`, { cause: err, hint: 'check that the directory exists and that the user may write there' }));

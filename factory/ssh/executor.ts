@@ -12,6 +12,7 @@ import type { SshHost, SshPool } from './pool.js';
 import { agentStatus, copyTestbed, preflight, remotePath, startAgent, stopAgent, type PreflightResult } from './remote-agent.js';
 import type { SshConnection } from './connection.js';
 import type { AgentHandle, AgentSpec, AgentStopResult, Executor } from '../executor/types.js';
+import type { TestbedConfig } from '../config/types.js';
 
 /** A testbed's `agent = { mode = "ssh", … }` as the factory's configuration hands it over. */
 export interface SshPlacementLike {
@@ -196,4 +197,16 @@ export class SshExecutor implements Executor {
       }
     }
   }
+}
+
+/** An SshExecutor for every testbed whose agent runs over SSH, by testbed name (one pool for all). */
+export function sshExecutorsFor(
+  testbeds: readonly TestbedConfig[],
+  opts: Omit<SshExecutorOptions, 'placement' | 'testbed'>,
+): Map<string, SshExecutor> {
+  const out = new Map<string, SshExecutor>();
+  for (const tb of testbeds) {
+    if (tb.agent.mode === 'ssh') out.set(tb.name, new SshExecutor({ ...opts, placement: tb.agent, testbed: tb.name }));
+  }
+  return out;
 }

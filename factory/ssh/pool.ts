@@ -142,9 +142,9 @@ export class SshPool {
     };
   }
 
-  /** The one SshHost for this destination (created on first use). */
+  /** The one SshHost for this destination and credentials (created on first use). */
   host(target: SshTarget): SshHost {
-    const key = destinationOf(target);
+    const key = [destinationOf(target), target.identityFile ?? '', target.agentSocket ?? '', JSON.stringify(target.hostKey)].join('\0');
     let h = this.hosts.get(key);
     if (!h) {
       h = new SshHost(target, this.opts);

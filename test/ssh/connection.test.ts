@@ -56,6 +56,9 @@ if (why) {
     t.equal(statSync(file).mode & 0o777, 0o600);
     await t.rejects(conn.writeFile(join(dir, 'no/such/dir/f'), 'x'), { failure: 'remote', message: /cannot write/ });
 
+    const many = await Promise.all(Array.from({ length: 25 }, (_, i) => conn.exec(['sh', '-c', 'sleep 0.2; echo "$0"', String(i)])));
+    t.same(many.map((r) => r.stdout), Array.from({ length: 25 }, (_, i) => `${i}\n`), 'more commands at once than sshd allows sessions: queued, all run');
+
     const ac = new AbortController();
     const slow = conn.exec(['sleep', '30'], { signal: ac.signal });
     ac.abort();
