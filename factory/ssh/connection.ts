@@ -11,7 +11,7 @@ import { SshError } from './errors.js';
 import { hostKeyAlgorithmsFor, knownHostsName, verifyHostKey, type HostKeyPolicy, type HostKeyVerdict } from './known-hosts.js';
 import { shellCommand } from './quote.js';
 
-const { Client } = ssh2;
+const { Client, utils } = ssh2;
 
 export interface SshTarget {
   host: string;
@@ -138,6 +138,13 @@ export class SshConnection extends EventEmitter<{ lost: [SshError] }> {
     if (target.identityFile !== undefined) {
       try {
         privateKey = readFileSync(target.identityFile);
+        const parsed = utils.parseKey(privateKey);
+        if (parsed instanceof Error)
+          return Promise.reject(
+            new SshError('config', dest, `identity_file ${target.identityFile} cannot be used: ${parsed.message}`, {
+              hint: 'mvm reads only unencrypted private keys; keep a passphrase-protected key in an ssh-agent (SSH_AUTH_SOCK) and remove identity_file',
+            }),
+          );
       } catch (err) {
         return Promise.reject(
           new SshError('config', dest, `cannot read identity_file ${target.identityFile}: ${(err as Error).message}`, {

@@ -135,6 +135,11 @@ if (why) {
     t.match(e, { failure: 'auth', retryable: false, message: /refused key authentication \(tried identity_file / });
     t.match(e.hint, /authorized_keys/);
     await t.rejects(SshConnection.connect(target({ identityFile: '/nonexistent/key' })), { failure: 'config', message: /cannot read identity_file/ });
+    const encrypted = join(sshd.dir, 'encrypted_key');
+    spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', 'secret passphrase', '-f', encrypted]);
+    const enc = (await SshConnection.connect(target({ identityFile: encrypted })).catch((e: unknown) => e)) as SshError;
+    t.match(enc, { failure: 'config', message: /identity_file .*encrypted_key cannot be used/ });
+    t.match(enc.hint, /ssh-agent/);
     await t.rejects(SshConnection.connect(target({ identityFile: undefined, agentSocket: '' })), { failure: 'config', message: /no key to authenticate/ });
   });
 
