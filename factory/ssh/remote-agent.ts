@@ -77,7 +77,7 @@ export async function preflight(
   if (w.code !== 0)
     throw new SshError('remote', shell.destination, tail(w.stderr) || `workdir check failed (exit ${w.code ?? w.signal})`, {
       retryable: false,
-      hint: `make ${opts.workdir} writable by the SSH user, or change remote_workdir; install util-linux (setsid) if it is missing`,
+      hint: `make ${opts.workdir} writable by the SSH user, or change remote_workdir; install what the message names if it is missing (setsid: util-linux; ps: procps)`,
     });
   return { version };
 }

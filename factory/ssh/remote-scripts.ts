@@ -32,7 +32,9 @@ group_alive() {
 
 /** $1 = workdir. Fails with a one-line reason on stderr. */
 export const PREFLIGHT_WORKDIR = String.raw`
-command -v setsid >/dev/null 2>&1 || { echo "setsid is not installed on this host (it detaches the agent from the SSH session)" >&2; exit 1; }
+for tool in setsid ps awk sed; do
+  command -v "$tool" >/dev/null 2>&1 || { echo "$tool is not installed on this host (mvm needs setsid, ps, awk and sed to run and supervise agents)" >&2; exit 1; }
+done
 mkdir -p -- "$1" 2>/dev/null || { echo "cannot create the workdir $1 as $(id -un)" >&2; exit 1; }
 probe="$1/.mvm-write-test.$$"
 ( : > "$probe" ) 2>/dev/null || { echo "the workdir $1 is not writable by $(id -un)" >&2; exit 1; }
