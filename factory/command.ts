@@ -1,9 +1,52 @@
-// `mvm factory`: placeholder until the component lands.
-import type { CommandModule } from 'yargs';
-import { notYet } from '../cli/command.js';
+// `mvm factory`: the daemon (-f config -d database), `--check` (validate and exit), and `status`.
+// Kept cheap to import: the work lives in run.ts / status.ts, loaded inside the handlers.
+import type { Argv, CommandModule } from 'yargs';
+import { MvmError } from '../shared/errors.js';
 
-export const command: CommandModule = {
+interface RunArgs {
+  file?: string;
+  db?: string;
+  check: boolean;
+}
+
+interface StatusArgs {
+  db: string;
+  json: boolean;
+}
+
+const status: CommandModule<object, StatusArgs> = {
+  command: 'status',
+  describe: 'show testbeds and instances from the factory database',
+  builder: (y) =>
+    y
+      .option('db', { alias: 'd', type: 'string', default: 'data.sqlite3', describe: 'the factory database (SQLite)' })
+      .option('json', { type: 'boolean', default: false, describe: 'print machine-readable JSON' }) as unknown as Argv<StatusArgs>,
+  handler: async (args) => {
+    const { readStatus, formatStatus } = await import('./status.js');
+    const s = readStatus(args.db);
+    process.stdout.write((args.json ? JSON.stringify(s, null, 2) : formatStatus(s)) + '\n');
+  },
+};
+
+export const command: CommandModule<object, RunArgs> = {
   command: 'factory',
   describe: 'run the factory daemon that hands out testbeds',
-  handler: () => notYet('`mvm factory`'),
+  builder: (y) =>
+    y
+      .command(status)
+      .option('file', { alias: 'f', type: 'string', describe: 'the factory config (TOML)' })
+      .option('db', { alias: 'd', type: 'string', describe: 'the factory database (SQLite), created if missing' })
+      .option('check', { type: 'boolean', default: false, describe: 'validate the config, print every problem, and exit' })
+      .example('$0 factory -f config.toml -d data.sqlite3', 'run the factory')
+      .example('$0 factory -f config.toml --check', 'validate a config') as unknown as Argv<RunArgs>,
+  handler: async (args) => {
+    if (!args.file) throw new MvmError('USAGE', 'missing -f FILE (the factory config)', { hint: 'see config.example.toml' });
+    const { checkConfig, runFactory } = await import('./run.js');
+    if (args.check) {
+      process.stdout.write(checkConfig(args.file).summary + '\n');
+      return;
+    }
+    if (!args.db) throw new MvmError('USAGE', 'missing -d FILE (the factory database)', { hint: 'e.g. mvm factory -f config.toml -d data.sqlite3' });
+    await runFactory(args.file, args.db);
+  },
 };

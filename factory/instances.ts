@@ -73,7 +73,8 @@ export class FactoryStore {
 
   /** Instances not yet destroyed (uses the partial index: flat however long the history is). */
   liveInstances(): InstanceRow[] {
-    return this.db.select().from(instances).where(ne(instances.state, 'destroyed')).orderBy(asc(instances.id)).all();
+    // A literal (not a bound parameter), so the planner matches the partial index's WHERE.
+    return this.db.select().from(instances).where(sql`${instances.state} <> 'destroyed'`).orderBy(asc(instances.id)).all();
   }
 
   instance(id: string): InstanceRow | undefined {

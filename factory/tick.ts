@@ -271,6 +271,12 @@ export class Factory {
         return;
       }
       r.leased++;
+      // The server hands a factory its own unexpired lease again: a job one of our workers is
+      // already waiting for must not get a second worker (and a second testbed).
+      if (store.liveInstances().some((i) => i.job === lease.job && i.state !== 'destroying')) {
+        this.deps.log.debug({ job: lease.job }, 'leased a job a live instance already waits for');
+        return;
+      }
       const testbed = free.find((n) => targets.idsOf(this.testbedByName.get(n)!.targets).includes(lease.target));
       if (!testbed) {
         this.deps.log.warn({ target: lease.target, job: lease.job }, 'leased a job for a target no free testbed serves');

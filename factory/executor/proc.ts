@@ -18,7 +18,7 @@ export function procStartTime(pid: number): string | undefined {
 
 /** Whether `pid` is alive and is still the process that started at `startTime` (when known). */
 export function sameProcessAlive(pid: number, startTime: string | undefined): boolean {
-  if (!isAlive(pid)) return false;
+  if (!isAlive(pid) || procState(pid) === 'Z') return false; // a zombie has exited, only not been reaped
   if (startTime === undefined) return true;
   const now = procStartTime(pid);
   return now === undefined || now === startTime;
@@ -53,6 +53,16 @@ export function procGroup(pid: number): number | undefined {
     const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const pgid = Number(rest[2]);
     return Number.isInteger(pgid) ? pgid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The process state letter (/proc/PID/stat field 3: R, S, D, Z, T…), if readable. */
+export function procState(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
   } catch {
     return undefined;
   }

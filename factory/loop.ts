@@ -1,0 +1,57 @@
+// The factory's main loop: tick, then wait until work may be waiting (a testbed freed, an agent
+// exited: the Waker) or the poll interval passes. While there is free capacity the tick's lease
+// call long-polls instead, so a queued job is picked up at once. SIGTERM stops leasing and drains
+// live instances for up to drain_timeout; a second signal stops at once. Agents still running
+// then are left alone: a restarted factory adopts them.
+import { describeError, isAbortError } from '../shared/errors.js';
+import type { Logger } from '../shared/log.js';
+import { Waker } from '../shared/sleep.js';
+import type { Factory } from './tick.js';
+
+export interface LoopOptions {
+  pollIntervalMs: number;
+  leaseWaitMs: number;
+  drainTimeoutMs: number;
+  graceful: AbortSignal;
+  force: AbortSignal;
+  waker: Waker;
+  log: Logger;
+  /** Called once, after the first pass. */
+  onStarted?: () => void;
+}
+
+export async function runLoop(factory: Factory, o: LoopOptions): Promise<{ drained: boolean; left: number }> {
+  let started = false;
+  while (!o.graceful.aborted) {
+    let longPolled = false;
+    try {
+      // The lease long-poll is capped by the poll interval so SIGTERM and new events are seen promptly.
+      const r = await factory.tick({ lease: true, leaseWaitMs: Math.min(o.leaseWaitMs, o.pollIntervalMs), signal: o.graceful });
+      longPolled = r.longPolled;
+    } catch (err) {
+      if (!isAbortError(err)) o.log.error({ err: describeError(err) }, 'factory pass failed; retrying after the poll interval');
+    }
+    if (!started) {
+      started = true;
+      o.onStarted?.();
+    }
+    if (!longPolled) await o.waker.wait(o.pollIntervalMs, o.graceful);
+  }
+  if (!started) o.onStarted?.();
+
+  const deadline = Date.now() + o.drainTimeoutMs;
+  let left = factory.store.liveInstances().length;
+  o.log.info({ live: left, drainTimeoutMs: o.drainTimeoutMs }, 'no longer leasing; draining live instances');
+  while (left > 0 && Date.now() < deadline && !o.force.aborted) {
+    try {
+      await factory.tick({ lease: false, signal: o.force });
+    } catch (err) {
+      if (!isAbortError(err)) o.log.error({ err: describeError(err) }, 'drain pass failed');
+    }
+    left = factory.store.liveInstances().length;
+    if (left > 0) await o.waker.wait(Math.min(o.pollIntervalMs, Math.max(0, deadline - Date.now())), o.force);
+  }
+  if (left > 0) o.log.warn({ live: left }, 'stopping with live instances; their agents keep running and the next start adopts them');
+  else o.log.info('drained');
+  return { drained: left === 0, left };
+}

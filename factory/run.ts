@@ -1,0 +1,93 @@
+// `mvm factory -f config.toml -d data.sqlite3`: load and check the config, open the database,
+// resolve targets, then run the loop until SIGTERM (drain) or a second signal (stop now).
+import { dirname, join, resolve } from 'node:path';
+import { FactoryClient } from '../shared/buildomat/factory.js';
+import { ConfigError, describeError, MvmError } from '../shared/errors.js';
+import { createLogger, type Logger } from '../shared/log.js';
+import { retry } from '../shared/retry.js';
+import { installShutdown } from '../shared/shutdown.js';
+import { Waker } from '../shared/sleep.js';
+import { loadConfig } from './config/load.js';
+import type { FactoryConfig } from './config/types.js';
+import { LocalExecutor } from './executor/local.js';
+import type { Executor } from './executor/types.js';
+import { FactoryStore } from './instances.js';
+import { runLoop } from './loop.js';
+import { resolveTargets } from './targets.js';
+import { Factory } from './tick.js';
+
+export interface CheckResult {
+  config: FactoryConfig;
+  summary: string;
+}
+
+/** `--check`: validates the file; throws ConfigError listing every problem. */
+export function checkConfig(file: string): CheckResult {
+  const config = loadConfig(file);
+  const devices = config.testbeds.reduce((n, t) => n + t.devices.length, 0);
+  return {
+    config,
+    summary: `${config.file}: ok (${config.testbeds.length} testbed${config.testbeds.length === 1 ? '' : 's'}, ${devices} device${devices === 1 ? '' : 's'}, ${config.targets.length} target${config.targets.length === 1 ? '' : 's'})`,
+  };
+}
+
+export function instanceRoot(config: FactoryConfig, dbFile: string): string {
+  return config.workdir ?? join(dirname(resolve(dbFile)), 'instances');
+}
+
+export async function runFactory(configFile: string, dbFile: string, log: Logger = createLogger({ name: 'factory' })): Promise<void> {
+  const config = loadConfig(configFile);
+  const store = FactoryStore.open(resolve(dbFile));
+  const shutdown = installShutdown(log);
+  try {
+    store.syncTestbeds(config.testbeds);
+    const waker = new Waker();
+    const local = new LocalExecutor({ root: instanceRoot(config, dbFile), command: config.agentCommand, log: log.child({ executor: 'local' }) });
+    local.onExit(() => waker.wake());
+    const executors = new Map<string, Executor>();
+    for (const tb of config.testbeds) {
+      if (tb.agent.mode !== 'local') {
+        throw new MvmError('CONFIG_INVALID', `testbed ${tb.name}: agent mode "${tb.agent.mode}" is not available in this version of mvm`, {
+          hint: `use agent = { mode = "local" } or disable the testbed (enabled = false)`,
+        });
+      }
+      executors.set(tb.name, local);
+    }
+    const client = new FactoryClient({ baseUrl: config.baseUrl, token: config.token });
+    // The server may start after the factory: keep trying while it is unreachable.
+    const targets = await retry(() => resolveTargets(config, shutdown.graceful), {
+      attempts: Infinity,
+      baseMs: 500,
+      maxMs: 10_000,
+      signal: shutdown.graceful,
+      retryable: (err) => !(err instanceof ConfigError) && err instanceof MvmError && err.retryable,
+      onRetry: (err, attempt, delayMs) => log.warn({ err: describeError(err), attempt, delayMs }, 'cannot resolve targets yet; retrying'),
+    });
+    const factory = new Factory({
+      config,
+      store,
+      client,
+      targets,
+      executorFor: (name) => executors.get(name) ?? local,
+      log,
+      onProgress: () => waker.wake(),
+    });
+    for (const i of store.liveInstances()) {
+      if (i.agentPid !== null) log.info({ instance: i.id, testbed: i.testbed, pid: i.agentPid, state: i.state }, 'found a live instance from before; checking its agent');
+    }
+    log.info({ baseUrl: config.baseUrl, testbeds: config.testbeds.length, db: resolve(dbFile) }, 'factory starting');
+    await runLoop(factory, {
+      pollIntervalMs: config.pollIntervalMs,
+      leaseWaitMs: config.leaseWaitMs,
+      drainTimeoutMs: config.drainTimeoutMs,
+      graceful: shutdown.graceful,
+      force: shutdown.force,
+      waker,
+      log,
+      onStarted: () => process.stdout.write('mvm factory started\n'),
+    });
+  } finally {
+    shutdown.dispose();
+    store.close();
+  }
+}

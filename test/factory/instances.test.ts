@@ -1,0 +1,100 @@
+// The state module: stored spellings, allowed and illegal transitions, one live instance per testbed.
+import t from 'tap';
+import { join } from 'node:path';
+import { IllegalTransitionError } from '../../shared/errors.js';
+import { asc, sql } from 'drizzle-orm';
+import { INSTANCE_STATES, instances } from '../../factory/db/schema.js';
+import { canTransition, FactoryStore } from '../../factory/instances.js';
+import { tempDir } from '../helpers/tmp.js';
+
+function store(t: { teardown(fn: () => void): void }, now?: () => number): FactoryStore {
+  const s = FactoryStore.open(join(tempDir(t), 'f.sqlite3'), now);
+  t.teardown(() => s.close());
+  s.syncTestbeds([
+    { name: 'bench-1', enabled: true },
+    { name: 'bench-2', enabled: true },
+  ]);
+  return s;
+}
+
+t.test('the stored spellings of instance states are fixed', async (t) => {
+  t.same([...INSTANCE_STATES], ['created', 'running', 'destroying', 'destroyed']);
+  const s = store(t);
+  const i = s.createInstance({ testbed: 'bench-1', target: 'T', workerId: 'W1' });
+  const raw = () => (s.opened.sqlite.prepare('select state from instances where id = ?').get(i.id) as { state: string }).state;
+  t.equal(raw(), 'created');
+  s.markRunning(i.id);
+  t.equal(raw(), 'running');
+  s.markDestroying(i.id, { reason: 'job over' });
+  t.equal(raw(), 'destroying');
+  s.markDestroyed(i.id);
+  t.equal(raw(), 'destroyed');
+});
+
+t.test('transitions: allowed ones pass, illegal ones throw a typed error', async (t) => {
+  t.ok(canTransition('created', 'running'));
+  t.ok(canTransition('created', 'destroying'));
+  t.ok(canTransition('running', 'destroying'));
+  t.ok(canTransition('destroying', 'destroyed'));
+  t.notOk(canTransition('running', 'created'));
+  t.notOk(canTransition('destroyed', 'running'));
+  t.notOk(canTransition('created', 'destroyed'), 'no skipping the clean-up');
+  const s = store(t);
+  const i = s.createInstance({ testbed: 'bench-1', target: 'T', workerId: 'W1' });
+  t.throws(() => s.markDestroyed(i.id), IllegalTransitionError);
+  t.throws(() => s.markDestroyed(i.id), { code: 'ILLEGAL_TRANSITION', message: /created -> destroyed/ });
+  s.markDestroying(i.id, { reason: 'x' });
+  t.equal(s.markDestroying(i.id, { reason: 'again' }).reason, 'x', 'destroying twice is a no-op');
+  t.throws(() => s.markRunning(i.id), IllegalTransitionError);
+  s.markDestroyed(i.id);
+  t.throws(() => s.markDestroying(i.id, { reason: 'late' }), IllegalTransitionError);
+  t.throws(() => s.recordAgent(i.id, { pid: 5, pgid: 5, startedAt: 1 }), IllegalTransitionError);
+});
+
+t.test('a testbed holds one live instance; seq counts per testbed', async (t) => {
+  const s = store(t);
+  const a = s.createInstance({ testbed: 'bench-1', target: 'T', workerId: 'W1' });
+  t.throws(() => s.createInstance({ testbed: 'bench-1', target: 'T', workerId: 'W2' }), { code: 'CONFLICT' });
+  // Even bypassing the module, the partial unique index refuses a second live instance.
+  t.throws(() =>
+    s.opened.sqlite
+      .prepare("insert into instances (id, testbed, seq, target, worker_id, state, created_at, updated_at) values ('X', 'bench-1', 9, 'T', 'W9', 'created', 0, 0)")
+      .run(),
+  );
+  const b = s.createInstance({ testbed: 'bench-2', target: 'T', workerId: 'W3' });
+  t.equal(b.seq, 1);
+  t.same(s.freeTestbeds(true), []);
+  s.markDestroying(a.id, { reason: 'done' });
+  s.markDestroyed(a.id);
+  const c = s.createInstance({ testbed: 'bench-1', target: 'T', workerId: 'W4' });
+  t.equal(c.seq, 2);
+});
+
+t.test('a failure flags the testbed for a health check and keeps it out of allocation', async (t) => {
+  const s = store(t);
+  const i = s.createInstance({ testbed: 'bench-1', target: 'T', workerId: 'W1' });
+  s.markDestroying(i.id, { reason: 'agent died', failure: 'killed by SIGKILL' });
+  s.markDestroyed(i.id);
+  const tb = s.testbeds().find((x) => x.name === 'bench-1')!;
+  t.equal(tb.healthCheckDue, true);
+  t.match(tb.healthReason, /agent died/);
+  t.same(s.freeTestbeds(true), ['bench-2'], 'quarantined');
+  t.same(s.freeTestbeds(false), ['bench-1', 'bench-2'], 'only flagged when quarantine is off');
+  s.clearHealthCheck('bench-1', 'checked by hand');
+  t.same(s.freeTestbeds(true), ['bench-1', 'bench-2']);
+});
+
+t.test('the live-instance query uses the partial index (flat with a long history)', async (t) => {
+  const s = store(t);
+  const insert = s.opened.sqlite.prepare(
+    "insert into instances (id, testbed, seq, target, worker_id, state, created_at, updated_at) values (?, 'old', ?, 'T', ?, 'destroyed', 0, 0)",
+  );
+  s.opened.sqlite.transaction(() => {
+    for (let n = 1; n <= 20_000; n++) insert.run(`H${String(n).padStart(25, '0')}`, n, `W${n}`);
+  })();
+  s.opened.sqlite.exec('analyze');
+  const q = s.opened.db.select().from(instances).where(sql`${instances.state} <> 'destroyed'`).orderBy(asc(instances.id)).toSQL();
+  const plan = s.opened.sqlite.prepare(`explain query plan ${q.sql}`).all(...q.params) as Array<{ detail: string }>;
+  t.match(plan.map((p) => p.detail).join('\n'), /USING INDEX instances_live_state|USING INDEX instances_live_testbed/);
+  t.same(s.liveInstances(), []);
+});

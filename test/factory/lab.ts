@@ -1,0 +1,143 @@
+// Test fixtures for the factory: a real `mvm server`, a target per testbed kind, a factory token,
+// a user, and a factory config whose agent is the scripted agent (fixtures/scripted-agent.mjs).
+import Database from 'better-sqlite3';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Job } from '../../shared/api/types.js';
+import { HttpClient } from '../../shared/http.js';
+import { projectPath } from '../../shared/paths.js';
+import { startMvm, waitFor, type MvmProcess } from '../helpers/mvm-process.js';
+import { startServer, type TestServer } from '../helpers/server.js';
+import { tempDir } from '../helpers/tmp.js';
+
+export const SCRIPTED_AGENT = projectPath('test', 'factory', 'fixtures', 'scripted-agent.mjs');
+
+export interface LabTestbed {
+  name: string;
+  targets: string[];
+  enabled?: boolean;
+}
+
+export interface Lab {
+  srv: TestServer;
+  dir: string;
+  configFile: string;
+  dbFile: string;
+  factoryToken: string;
+  user: HttpClient;
+  userToken: string;
+  /** target name → id */
+  targetIds: Map<string, string>;
+  submit(target: string, script: string, name?: string): Promise<string>;
+  job(id: string): Promise<Job>;
+  waitJob(id: string, states: string[], timeoutMs?: number): Promise<Job>;
+  /** The factory API as the factory sees it. */
+  factoryApi: HttpClient;
+}
+
+export interface LabOptions {
+  testbeds: LabTestbed[];
+  /** Extra lines for [factory]. */
+  factoryKeys?: string;
+  serverArgs?: string[];
+}
+
+let portSeq = 0;
+
+export async function startLab(t: { teardown(fn: () => void | Promise<void>): void }, opts: LabOptions): Promise<Lab> {
+  const srv = await startServer(t, { args: ['--tick', '200ms', ...(opts.serverArgs ?? [])] });
+  const dir = tempDir(t, 'mvm-factory-');
+  const targetNames = [...new Set(opts.testbeds.flatMap((tb) => tb.targets))];
+  const targetIds = new Map<string, string>();
+  for (const n of targetNames) targetIds.set(n, await srv.createTarget(n));
+  const factoryToken = await srv.createFactory('lab');
+  const userToken = await srv.createUser('tester');
+  const user = srv.client(userToken);
+  const configFile = join(dir, 'factory.toml');
+  const lines = [
+    '[general]',
+    `baseurl = "${srv.url}"`,
+    `admin_token = "${srv.adminToken}"`,
+    '',
+    '[factory]',
+    `token = "${factoryToken}"`,
+    'poll_interval = "500ms"',
+    'lease_wait = "500ms"',
+    'stop_grace = "2s"',
+    'drain_timeout = "20s"',
+    `agent_command = ["${process.execPath}", "${SCRIPTED_AGENT}"]`,
+    opts.factoryKeys ?? '',
+    '',
+    ...targetNames.map((n) => `[target.${n}]\n`),
+  ];
+  for (const tb of opts.testbeds) {
+    lines.push(`[testbed.${tb.name}]`, `targets = ${JSON.stringify(tb.targets)}`, `enabled = ${tb.enabled ?? true}`, 'baseline = "v2.9.0"');
+    lines.push(`[testbed.${tb.name}.devices.miner]`, 'driver = "axeos"', 'hardware = "601"', `address = "http://127.0.0.1:${18600 + ++portSeq}"`, '');
+  }
+  writeFileSync(configFile, lines.join('\n'));
+  const lab: Lab = {
+    srv,
+    dir,
+    configFile,
+    dbFile: join(dir, 'factory.sqlite3'),
+    factoryToken,
+    user,
+    userToken,
+    targetIds,
+    factoryApi: srv.client(factoryToken),
+    submit: (target, script, name) => srv.submitJob(userToken, { target, script, name }),
+    job: (id) => user.get<Job>(`/0/job/${id}`),
+    async waitJob(id, states, timeoutMs = 30_000) {
+      return waitFor(async () => {
+        const j = await user.get<Job>(`/0/job/${id}`);
+        return states.includes(j.state) ? j : undefined;
+      }, `job ${id} to be ${states.join('|')}`, timeoutMs, 100);
+    },
+  };
+  return lab;
+}
+
+export async function startFactory(lab: Lab, opts: { env?: Record<string, string | undefined>; dbFile?: string; wait?: boolean } = {}): Promise<MvmProcess> {
+  const p = startMvm(['factory', '-f', lab.configFile, '-d', opts.dbFile ?? lab.dbFile], { env: opts.env ?? {} });
+  if (opts.wait ?? true) await p.waitForLine(/^mvm factory started$/, 30_000);
+  return p;
+}
+
+/** A job script that holds until the file `gate` exists (the scripted agent reports the testbed itself). */
+export function heldScript(gate: string): string {
+  return `while [ ! -e '${gate}' ]; do sleep 0.05; done; echo released`;
+}
+
+/** The testbed a job ran on, from the scripted agent's "scripted agent on testbed X" event. */
+export async function testbedOfJob(lab: Lab, id: string): Promise<string | undefined> {
+  const evs = await jobEvents(lab, id);
+  for (const e of evs) {
+    const m = /scripted agent on testbed (\S+)/.exec(e.payload);
+    if (m) return m[1];
+  }
+  return undefined;
+}
+
+/** The job's events (all streams). */
+export async function jobEvents(lab: Lab, id: string): Promise<Array<{ stream: string; payload: string }>> {
+  return lab.user.get(`/0/jobs/${id}/events`, { query: { minseq: 0 } });
+}
+
+/** Live instances straight from the factory's database file (as another process sees it). */
+export function liveRows(dbFile: string): Array<{ id: string; testbed: string; state: string; worker_id: string; agent_pid: number | null }> {
+  const db = new Database(dbFile, { readonly: true, fileMustExist: true });
+  try {
+    return db.prepare("select id, testbed, state, worker_id, agent_pid from instances where state <> 'destroyed' order by id").all() as never;
+  } finally {
+    db.close();
+  }
+}
+
+export function allRows(dbFile: string): Array<{ id: string; testbed: string; state: string; worker_id: string; agent_pid: number | null; failure: string | null; reason: string | null }> {
+  const db = new Database(dbFile, { readonly: true, fileMustExist: true });
+  try {
+    return db.prepare('select * from instances order by id').all() as never;
+  } finally {
+    db.close();
+  }
+}
