@@ -164,6 +164,13 @@ if (why) {
       silent.close();
     });
     const silentPort = (silent.address() as { port: number }).port;
+    const ac = new AbortController();
+    const aborted = SshConnection.connect(target({ port: silentPort }), undefined, ac.signal);
+    await waitFor(() => sockets.length === 1, 'the connection attempt', 5000);
+    ac.abort();
+    await t.rejects(aborted, { code: 'ABORTED' }, 'connecting is abortable');
+    for (const s of sockets.splice(0)) s.destroy();
+
     let now = 1_000_000;
     const pool = new SshPool({ timings: { readyTimeoutMs: 1500 }, backoffBaseMs: 4000, now: () => now, random: () => 1 });
     t.teardown(() => pool.close());
