@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { backoffDelay } from '../../shared/retry.js';
 import { abortError, sleep } from '../../shared/sleep.js';
 import { silentLogger } from '../../shared/log.js';
-import { destinationOf } from './config.js';
+import { destinationOf } from './destination.js';
 import { DEFAULT_TIMINGS, SshConnection, type SshTarget, type SshTimings } from './connection.js';
 import { SshError } from './errors.js';
 

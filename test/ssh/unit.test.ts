@@ -1,5 +1,5 @@
 // Pure pieces of the SSH layer: shell quoting (checked against a real local sh), known_hosts
-// parsing and matching, the agent table validation, version compatibility.
+// parsing and matching, version compatibility, the agent's argv.
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { createHmac, generateKeyPairSync, randomBytes } from 'node:crypto';
@@ -14,7 +14,6 @@ import {
   parseKnownHosts,
   verifyHostKey,
 } from '../../factory/ssh/known-hosts.js';
-import { parseSshAgentConfig } from '../../factory/ssh/config.js';
 import { agentArgv, versionCompatible } from '../../factory/ssh/remote-agent.js';
 import { tempDir } from '../helpers/tmp.js';
 import { NASTY } from './nasty.js';
@@ -94,41 +93,6 @@ t.test('known_hosts: plain, [host]:port, hashed, wildcard, negation, revoked, mi
 
   t.same(hostKeyAlgorithmsFor({ knownHosts: file }, '127.0.0.1', 2200), ['ssh-ed25519']);
   t.equal(hostKeyAlgorithmsFor({ knownHosts: file }, '127.0.0.9', 2200), undefined);
-});
-
-t.test('the ssh agent table is validated with every problem reported', async (t) => {
-  const where = { file: 'factory.toml', key: 'testbed.b1.agent', baseDir: '/etc/mvm' };
-  const good = parseSshAgentConfig(
-    { mode: 'ssh', host: 'bench-host', port: 2222, user: 'ci', identity_file: 'keys/id', known_hosts: 'kh', remote_workdir: '/var/lib/mvm', remote_command: 'node /opt/mvm/bin/mvm.js' },
-    where,
-  );
-  t.same(good.problems, []);
-  t.match(good.config, {
-    host: 'bench-host',
-    port: 2222,
-    user: 'ci',
-    identityFile: '/etc/mvm/keys/id',
-    hostKey: { knownHosts: '/etc/mvm/kh' },
-    remoteCommand: ['node', '/opt/mvm/bin/mvm.js'],
-  });
-  const pinned = parseSshAgentConfig({ mode: 'ssh', host: 'h', remote_workdir: '/w', host_key: 'SHA256:' + 'A'.repeat(43) }, where);
-  t.same(pinned.config?.hostKey, { fingerprint: 'SHA256:' + 'A'.repeat(43) });
-  t.same(pinned.config?.remoteCommand, ['mvm'], 'remote_command defaults to mvm');
-
-  const bad = parseSshAgentConfig({ mode: 'ssh', host: '-oProxyCommand=x', port: 70000, remote_workdir: 'rel', host_key: 'MD5:aa', known_hosts: 'kh', bogus: 1, remote_command: [1] }, where);
-  t.equal(bad.config, undefined);
-  const keys = bad.problems.map((p) => p.key).sort();
-  t.same(keys, [
-    'testbed.b1.agent.bogus',
-    'testbed.b1.agent.host',
-    'testbed.b1.agent.host_key',
-    'testbed.b1.agent.host_key',
-    'testbed.b1.agent.port',
-    'testbed.b1.agent.remote_command',
-    'testbed.b1.agent.remote_workdir',
-  ]);
-  const missing = parseSshAgentConfig({ mode: 'ssh' }, where);
-  t.match(missing.problems.map((p) => p.key), ['testbed.b1.agent.host', 'testbed.b1.agent.remote_workdir']);
 });
 
 t.test('versions: same major, and same minor while 0.x', async (t) => {
