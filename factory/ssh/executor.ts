@@ -1,0 +1,212 @@
+// The SSH executor: the factory's Executor (factory/executor/types.ts) for testbeds whose agent
+// runs on another host, plus check(), the preflight that says whether the host can be used. Connections come from a shared SshPool (one per host); a supervision loop reconnects after
+// a loss and reports agents that ended.
+import { homedir, userInfo } from 'node:os';
+import type { Logger } from 'pino';
+import { describeError } from '../../shared/errors.js';
+import { silentLogger } from '../../shared/log.js';
+import { Waker } from '../../shared/sleep.js';
+import type { SshTarget } from './connection.js';
+import { SshError } from './errors.js';
+import type { SshHost, SshPool } from './pool.js';
+import { agentStatus, copyTestbed, preflight, remotePath, startAgent, stopAgent, type PreflightResult } from './remote-agent.js';
+import type { SshConnection } from './connection.js';
+import type { AgentHandle, AgentSpec, AgentStopResult, Executor } from '../executor/types.js';
+import type { TestbedConfig } from '../config/types.js';
+
+/** A testbed's `agent = { mode = "ssh", … }` as the factory's configuration hands it over. */
+export interface SshPlacementLike {
+  host: string;
+  port: number;
+  user?: string;
+  identityFile?: string;
+  knownHosts?: string;
+  /** A pinned `SHA256:…` host key fingerprint, instead of known_hosts. */
+  hostKey?: string;
+  remoteWorkdir?: string;
+  remoteCommand?: string[];
+}
+
+export interface SshExecutorOptions {
+  placement: SshPlacementLike;
+  pool: SshPool;
+  /** The testbed's name, for logs. */
+  testbed?: string;
+  log?: Logger;
+  /** How often watched agents are checked (and a lost connection retried). */
+  pollIntervalMs?: number;
+  /** After a failed preflight, how long check() answers with the same reason before trying again. */
+  recheckAfterMs?: number;
+  expectVersion?: string;
+  now?: () => number;
+}
+
+export function targetOf(p: SshPlacementLike): SshTarget {
+  return {
+    host: p.host,
+    port: p.port,
+    user: p.user ?? userInfo().username,
+    identityFile: p.identityFile,
+    hostKey: p.hostKey !== undefined ? { fingerprint: p.hostKey } : { knownHosts: p.knownHosts ?? `${homedir()}/.ssh/known_hosts` },
+  };
+}
+
+export class SshExecutor implements Executor {
+  readonly target: SshTarget;
+  readonly host: SshHost;
+  readonly remoteWorkdir: string;
+  readonly remoteCommand: string[];
+  private readonly log: Logger;
+  private readonly now: () => number;
+  private readonly listeners: Array<(instanceId: string) => void> = [];
+  /** Instances whose agent this executor started or adopted and has not seen end. */
+  private readonly watched = new Set<string>();
+  private readonly checked = new WeakMap<SshConnection, PreflightResult>();
+  private failedCheck: { error: SshError; until: number } | undefined;
+  private readonly waker = new Waker();
+  private readonly closed = new AbortController();
+  private loop: Promise<void> | undefined;
+
+  constructor(private readonly opts: SshExecutorOptions) {
+    this.target = targetOf(opts.placement);
+    this.host = opts.pool.host(this.target);
+    this.remoteWorkdir = (opts.placement.remoteWorkdir ?? `/var/tmp/mvm-agents-${this.target.user}`).replace(/\/+$/, '');
+    this.remoteCommand = opts.placement.remoteCommand ?? ['mvm'];
+    this.log = (opts.log ?? silentLogger()).child({ testbed: opts.testbed, destination: this.host.destination });
+    this.now = opts.now ?? Date.now;
+    this.host.on('lost', () => this.waker.wake());
+  }
+
+  workdir(instanceId: string): string {
+    return `${this.remoteWorkdir}/${instanceId}`;
+  }
+
+  onExit(listener: (instanceId: string) => void): void {
+    this.listeners.push(listener);
+  }
+
+  /** Remote agents' exit statuses are not seen from here. */
+  exitStatus(_instanceId: string): undefined {
+    return undefined;
+  }
+
+  /**
+   * Whether the host can run agents now: reachable, host key and login accepted, mvm present and
+   * compatible, workdir writable. Rejects with an SshError whose message is the reason to show;
+   * a failure is remembered for recheckAfterMs so that callers cannot cause a tight retry loop.
+   */
+  async check(signal?: AbortSignal): Promise<PreflightResult> {
+    if (this.failedCheck && this.now() < this.failedCheck.until) throw this.failedCheck.error;
+    try {
+      const conn = await this.host.get({ signal });
+      const known = this.checked.get(conn);
+      if (known) return known;
+      const result = await preflight(conn, { remoteCommand: this.remoteCommand, workdir: this.remoteWorkdir, expectVersion: this.opts.expectVersion, signal });
+      this.checked.set(conn, result);
+      this.failedCheck = undefined;
+      this.log.info({ version: result.version }, 'ssh testbed host ready');
+      return result;
+    } catch (err) {
+      if (err instanceof SshError) {
+        // connection failures are already paced by the pool's backoff
+        if (err.failure === 'remote') this.failedCheck = { error: err, until: this.now() + (this.opts.recheckAfterMs ?? 60_000) };
+        this.log.warn({ err: err.message }, 'ssh testbed host not usable');
+      }
+      throw err;
+    }
+  }
+
+  async start(spec: AgentSpec, signal?: AbortSignal): Promise<AgentHandle> {
+    await this.check(signal);
+    const conn = await this.host.get({ signal });
+    const workdir = this.workdir(spec.instanceId);
+    const status = await agentStatus(conn, workdir, signal);
+    if (status.running && status.pid !== undefined) {
+      this.watch(spec.instanceId);
+      return { pid: status.pid, pgid: status.pid, startedAt: this.now() };
+    }
+    const mk = await conn.exec(['mkdir', '-p', '--', workdir], { signal, timeoutMs: 30_000 });
+    if (mk.code !== 0) throw new SshError('remote', conn.destination, `cannot create ${workdir}: ${mk.stderr.trim()}`, { retryable: false });
+    const testbedFile = await copyTestbed(conn, workdir, spec.testbed);
+    const h = await startAgent(conn, { remoteCommand: this.remoteCommand, workdir, url: spec.url, bootstrap: spec.bootstrap, testbedFile, signal });
+    this.log.info({ instance: spec.instanceId, pid: h.pid, workdir, log: remotePath(workdir, 'agent.log') }, 'remote agent started');
+    this.watch(spec.instanceId);
+    return { pid: h.pid, pgid: h.pid, startedAt: this.now() };
+  }
+
+  /**
+   * Whether the agent (or the task it left running) is alive. Rejects with a retryable SshError
+   * when the host cannot be asked: "unknown" is neither yes nor no.
+   */
+  async isRunning(instanceId: string, handle: AgentHandle): Promise<boolean> {
+    const conn = await this.host.get();
+    const status = await agentStatus(conn, this.workdir(instanceId));
+    return status.running && status.pid === handle.pid;
+  }
+
+  /** After a factory restart: the agent still running in the instance's remote workdir, if any. */
+  async adopt(instanceId: string): Promise<AgentHandle | undefined> {
+    const conn = await this.host.get();
+    const status = await agentStatus(conn, this.workdir(instanceId));
+    if (!status.running || status.pid === undefined) return undefined;
+    this.log.info({ instance: instanceId, pid: status.pid }, 'remote agent adopted');
+    this.watch(instanceId);
+    return { pid: status.pid, pgid: status.pid, startedAt: this.now() };
+  }
+
+  /** Stops the agent's process group and its running task's group; safe to repeat after a reconnect. */
+  async stop(instanceId: string, _handle: AgentHandle | undefined, graceMs: number): Promise<AgentStopResult> {
+    const conn = await this.host.get();
+    const r = await stopAgent(conn, this.workdir(instanceId), graceMs);
+    this.watched.delete(instanceId);
+    this.log.info({ instance: instanceId, ...r }, 'remote agent stopped');
+    return r;
+  }
+
+  /** Ends the supervision loop (the pool, shared, is closed by its owner). */
+  async close(): Promise<void> {
+    this.closed.abort();
+    this.waker.wake();
+    await this.loop;
+  }
+
+  private watch(instanceId: string): void {
+    this.watched.add(instanceId);
+    this.loop ??= this.supervise();
+  }
+
+  /** Reconnects after a loss (paced by the pool's backoff) and reports agents that ended. */
+  private async supervise(): Promise<void> {
+    const every = this.opts.pollIntervalMs ?? 5000;
+    while (!this.closed.signal.aborted) {
+      await this.waker.wait(every, this.closed.signal);
+      if (this.closed.signal.aborted || this.watched.size === 0) continue;
+      try {
+        const wasConnected = this.host.connected;
+        const conn = await this.host.get({ signal: this.closed.signal });
+        for (const id of [...this.watched]) {
+          const status = await agentStatus(conn, this.workdir(id), this.closed.signal);
+          if (!wasConnected) this.log.info({ instance: id, running: status.running, pid: status.pid }, 'remote agent checked after reconnect');
+          if (!status.running && this.watched.delete(id)) {
+            this.log.info({ instance: id }, 'remote agent ended');
+            for (const l of this.listeners) l(id);
+          }
+        }
+      } catch (err) {
+        if (!this.closed.signal.aborted) this.log.debug({ err: describeError(err) }, 'remote agent supervision: will try again');
+      }
+    }
+  }
+}
+
+/** An SshExecutor for every testbed whose agent runs over SSH, by testbed name (one pool for all). */
+export function sshExecutorsFor(
+  testbeds: readonly TestbedConfig[],
+  opts: Omit<SshExecutorOptions, 'placement' | 'testbed'>,
+): Map<string, SshExecutor> {
+  const out = new Map<string, SshExecutor>();
+  for (const tb of testbeds) {
+    if (tb.agent.mode === 'ssh') out.set(tb.name, new SshExecutor({ ...opts, placement: tb.agent, testbed: tb.name }));
+  }
+  return out;
+}

@@ -1,0 +1,188 @@
+// The agent's life on a remote host, over any RemoteShell (an SshConnection in production):
+// preflight, testbed description upload, detached start, liveness after a reconnect, and stop by
+// process group. Every remote command is a constant script from remote-scripts.ts run with its
+// inputs as quoted positional parameters; the bootstrap string travels on stdin into a 0600 file
+// and never appears on a command line.
+import { MVM_VERSION } from '../../shared/paths.js';
+import { SshError } from './errors.js';
+import type { ExecOptions, ExecResult } from './connection.js';
+import { shellScript } from './quote.js';
+import { LAUNCH, PREFLIGHT_WORKDIR, STATUS, STOP } from './remote-scripts.js';
+
+export interface RemoteShell {
+  readonly destination: string;
+  exec(argv: readonly string[], opts?: ExecOptions): Promise<ExecResult>;
+  writeFile(path: string, data: string | Buffer, mode?: number): Promise<void>;
+}
+
+/** Names of the files the agent's remote workdir holds. */
+export const REMOTE_FILES = {
+  pid: 'agent.pid',
+  log: 'agent.log',
+  bootstrap: 'bootstrap',
+  testbed: 'testbed.json',
+  runningTask: 'running-task.json',
+} as const;
+
+export function remotePath(workdir: string, name: string): string {
+  return `${workdir.replace(/\/+$/, '')}/${name}`;
+}
+
+/** Same major version, and for 0.x the same minor: the agent protocol may change between minors. */
+export function versionCompatible(remote: string, local: string = MVM_VERSION): boolean {
+  const a = /^(\d+)\.(\d+)\./.exec(remote);
+  const b = /^(\d+)\.(\d+)\./.exec(local);
+  if (!a || !b) return false;
+  return a[1] === b[1] && (a[1] !== '0' || a[2] === b[2]);
+}
+
+function tail(s: string, n = 400): string {
+  const t = s.trim();
+  return t.length > n ? '…' + t.slice(-n) : t;
+}
+
+export interface PreflightResult {
+  version: string;
+}
+
+/**
+ * Checks that the remote host can run agents: `remote_command --version` works and is compatible,
+ * setsid exists, the workdir can be created and written. Throws an SshError ('remote', not
+ * retryable) whose message is the reason to show for the testbed.
+ */
+export async function preflight(
+  shell: RemoteShell,
+  opts: { remoteCommand: string[]; workdir: string; expectVersion?: string; signal?: AbortSignal },
+): Promise<PreflightResult> {
+  const cmd = opts.remoteCommand.join(' ');
+  const r = await shell.exec([...opts.remoteCommand, '--version'], { signal: opts.signal, timeoutMs: 30_000 });
+  if (r.code === 127 || r.code === 126)
+    throw new SshError('remote', shell.destination, `remote command \`${cmd}\` cannot be run (exit ${r.code}: ${tail(r.stderr) || 'not found'})`, {
+      retryable: false,
+      hint: 'install mvm on the testbed host, or set remote_command to its absolute path (non-interactive SSH sessions have a short PATH)',
+    });
+  if (r.code !== 0)
+    throw new SshError('remote', shell.destination, `\`${cmd} --version\` failed (exit ${r.code ?? r.signal}): ${tail(r.stderr || r.stdout)}`, {
+      retryable: false,
+      hint: 'run the same command on the testbed host by hand to see what is wrong',
+    });
+  const version = /\d+\.\d+\.\d+[^\s]*/.exec(r.stdout)?.[0];
+  const expect = opts.expectVersion ?? MVM_VERSION;
+  if (!version || !versionCompatible(version, expect))
+    throw new SshError('remote', shell.destination, `remote mvm version ${version ?? JSON.stringify(tail(r.stdout, 80))} is not compatible with the factory's ${expect}`, {
+      retryable: false,
+      hint: `install mvm ${expect.replace(/\.\d+$/, '.x')} on the testbed host`,
+    });
+  const w = await shell.exec(shellScript(PREFLIGHT_WORKDIR, 'mvm-preflight', [opts.workdir]), { signal: opts.signal, timeoutMs: 30_000 });
+  if (w.code !== 0)
+    throw new SshError('remote', shell.destination, tail(w.stderr) || `workdir check failed (exit ${w.code ?? w.signal})`, {
+      retryable: false,
+      hint: `make ${opts.workdir} writable by the SSH user, or change remote_workdir; install what the message names if it is missing (setsid: util-linux; ps: procps)`,
+    });
+  return { version };
+}
+
+/** Copies the testbed description into the workdir; returns its remote path. */
+export async function copyTestbed(shell: RemoteShell, workdir: string, description: string | object): Promise<string> {
+  const path = remotePath(workdir, REMOTE_FILES.testbed);
+  const text = typeof description === 'string' ? description : JSON.stringify(description, null, 2) + '\n';
+  await shell.writeFile(path, text, 0o644);
+  return path;
+}
+
+export interface StartOptions {
+  remoteCommand: string[];
+  workdir: string;
+  url: string;
+  bootstrap: string;
+  /** Remote path of the testbed description (see copyTestbed). */
+  testbedFile?: string;
+  signal?: AbortSignal;
+}
+
+/** The agent's argv; the bootstrap string is not in it (it goes to a 0600 file via stdin). */
+export function agentArgv(o: Omit<StartOptions, 'bootstrap' | 'signal'>): string[] {
+  return [
+    ...o.remoteCommand,
+    'agent',
+    'run',
+    '--url',
+    o.url,
+    '--workdir',
+    o.workdir,
+    ...(o.testbedFile !== undefined ? ['--testbed', o.testbedFile] : []),
+    '--bootstrap-file',
+    remotePath(o.workdir, REMOTE_FILES.bootstrap),
+  ];
+}
+
+export interface RemoteAgentHandle {
+  /** The agent's pid, which is also its process group and session id (setsid). */
+  pid: number;
+  /** The remote host's boot id when the agent started ('' where unknown). */
+  bootId: string;
+}
+
+function parsePidLine(line: string): RemoteAgentHandle | undefined {
+  const m = /^(\d+)(?: (\S*))?$/.exec(line.trim());
+  return m ? { pid: Number(m[1]), bootId: m[2] ?? '' } : undefined;
+}
+
+/**
+ * Starts the agent detached from the SSH channel, in its own session and process group, with
+ * stdin from /dev/null and output appended to agent.log: a dropped connection does not touch it.
+ */
+export async function startAgent(shell: RemoteShell, o: StartOptions): Promise<RemoteAgentHandle> {
+  const argv = agentArgv(o);
+  const r = await shell.exec(shellScript(LAUNCH, 'mvm-launch', [o.workdir, ...argv]), {
+    stdin: o.bootstrap,
+    signal: o.signal,
+    timeoutMs: 30_000,
+  });
+  const handle = r.code === 0 ? parsePidLine(r.stdout) : undefined;
+  if (!handle)
+    throw new SshError('remote', shell.destination, `cannot start the agent in ${o.workdir} (exit ${r.code ?? r.signal}): ${tail(r.stderr || r.stdout)}`, {
+      retryable: false,
+      hint: `look at ${remotePath(o.workdir, REMOTE_FILES.log)} on the host`,
+    });
+  return handle;
+}
+
+export interface RemoteAgentStatus {
+  /** Whether any process of the agent's group (or of its running task's group) is alive. */
+  running: boolean;
+  pid: number | undefined;
+  taskPgid: number | undefined;
+}
+
+/** Reads the pid file and running-task.json and checks the groups (zombies do not count). */
+export async function agentStatus(shell: RemoteShell, workdir: string, signal?: AbortSignal): Promise<RemoteAgentStatus> {
+  const r = await shell.exec(shellScript(STATUS, 'mvm-status', [workdir]), { signal, timeoutMs: 30_000 });
+  const m = /^(running|stopped) (\d*) (\d*)$/m.exec(r.stdout);
+  if (r.code !== 0 || !m)
+    throw new SshError('remote', shell.destination, `cannot check the agent in ${workdir} (exit ${r.code ?? r.signal}): ${tail(r.stderr || r.stdout)}`, {
+      retryable: true,
+    });
+  return { running: m[1] === 'running', pid: m[2] ? Number(m[2]) : undefined, taskPgid: m[3] ? Number(m[3]) : undefined };
+}
+
+export interface StopOutcome {
+  outcome: 'gone' | 'terminated' | 'killed';
+  /** The running task's process group that was stopped too (from running-task.json). */
+  taskPgid?: number;
+}
+
+/**
+ * SIGTERM to the agent's process group and to the running task's group, SIGKILL after
+ * `graceMs`; resolves once no member is left. Idempotent: safe to repeat after a reconnect.
+ */
+export async function stopAgent(shell: RemoteShell, workdir: string, graceMs = 10_000, signal?: AbortSignal): Promise<StopOutcome> {
+  const tenths = String(Math.max(1, Math.ceil(graceMs / 100)));
+  const r = await shell.exec(shellScript(STOP, 'mvm-stop', [workdir, tenths]), { signal, timeoutMs: graceMs + 30_000 });
+  const m = /^(gone|terminated|killed) ?(\d*)$/.exec(r.stdout.trim().split('\n').pop() ?? '');
+  if (r.code !== 0 || !m)
+    throw new SshError('remote', shell.destination, `cannot stop the agent in ${workdir} (exit ${r.code ?? r.signal}): ${tail(r.stderr || r.stdout)}`, {
+      retryable: true,
+    });
+  return { outcome: m[1] as StopOutcome['outcome'], ...(m[2] ? { taskPgid: Number(m[2]) } : {}) };
+}

@@ -1,0 +1,114 @@
+// The POSIX shell scripts run on testbed hosts. Each is a constant: inputs arrive as positional
+// parameters ("$1", …) and are only ever expanded inside double quotes, so no workdir, URL or
+// testbed name can change what the script does. Written for dash/busybox as well as bash.
+
+/** Shared functions: boot id, the agent's pgid from its pid file, liveness of a group. */
+const COMMON = String.raw`
+boot_id() { cat /proc/sys/kernel/random/boot_id 2>/dev/null || true; }
+valid_pgid() { case $1 in ''|*[!0-9]*) return 1;; esac; [ "$1" -gt 1 ]; }
+# The agent's pgid, if its pid file was written since the host last booted.
+agent_pgid() {
+  [ -s "$1/agent.pid" ] || return 0
+  read -r pid boot < "$1/agent.pid" || true
+  valid_pgid "$pid" || return 0
+  [ "$boot" = "$(boot_id)" ] && echo "$pid"
+  return 0
+}
+# The process group of the task the agent is running, from running-task.json.
+task_pgid() {
+  [ -s "$1/running-task.json" ] || return 0
+  t=$(sed -n 's/.*"pgid"[^0-9]*\([0-9][0-9]*\).*/\1/p' "$1/running-task.json" | head -n 1)
+  valid_pgid "$t" && echo "$t"
+  return 0
+}
+# Whether a process group has a live member; zombies do not count (some inits never reap).
+group_alive() {
+  kill -0 "-$1" 2>/dev/null || return 1
+  if z=$(ps -eo pgid=,stat= 2>/dev/null); then
+    printf '%s\n' "$z" | awk -v g="$1" '$1 == g && $2 !~ /^Z/ { f = 1 } END { exit !f }'
+  fi
+}
+`;
+
+/** $1 = workdir. Fails with a one-line reason on stderr. */
+export const PREFLIGHT_WORKDIR = String.raw`
+for tool in setsid ps awk sed; do
+  command -v "$tool" >/dev/null 2>&1 || { echo "$tool is not installed on this host (mvm needs setsid, ps, awk and sed to run and supervise agents)" >&2; exit 1; }
+done
+mkdir -p -- "$1" 2>/dev/null || { echo "cannot create the workdir $1 as $(id -un)" >&2; exit 1; }
+probe="$1/.mvm-write-test.$$"
+( : > "$probe" ) 2>/dev/null || { echo "the workdir $1 is not writable by $(id -un)" >&2; exit 1; }
+rm -f -- "$probe"
+`;
+
+/**
+ * $1 = workdir, $2… = the agent's argv; stdin = the bootstrap string. Writes it to a 0600 file,
+ * starts the agent with setsid (own session and process group, pgid = pid), detached from the
+ * channel, and prints "<pid> <boot id>" once the agent has written its pid file.
+ */
+export const LAUNCH =
+  COMMON +
+  String.raw`
+w=$1; shift
+mkdir -p -- "$w" || exit 1
+a=$(agent_pgid "$w")
+if [ -n "$a" ] && group_alive "$a"; then echo "an agent already runs in $w (process group $a); stop it first" >&2; exit 1; fi
+rm -f -- "$w/agent.pid" "$w/running-task.json" "$w/bootstrap"
+umask 077
+cat > "$w/bootstrap" || exit 1
+umask 022
+b=$(boot_id)
+setsid sh -c 'echo "$$ $1" > "$0.tmp" && mv -f -- "$0.tmp" "$0" && shift && exec "$@"' "$w/agent.pid" "$b" "$@" </dev/null >>"$w/agent.log" 2>&1 &
+i=0
+while [ ! -s "$w/agent.pid" ]; do
+  i=$((i + 1))
+  if [ "$i" -gt 200 ]; then echo "the agent did not start within 10 s; see $w/agent.log" >&2; exit 1; fi
+  sleep 0.05
+done
+cat "$w/agent.pid"
+`;
+
+/** $1 = workdir. Prints "running|stopped <agent pgid> <task pgid>". */
+export const STATUS =
+  COMMON +
+  String.raw`
+a=$(agent_pgid "$1"); t=""
+[ -n "$a" ] && t=$(task_pgid "$1")
+st=stopped
+for g in $a $t; do group_alive "$g" && st=running; done
+echo "$st $a $t"
+`;
+
+/**
+ * $1 = workdir, $2 = grace period in tenths of a second. SIGTERM to the agent's and the running
+ * task's groups, SIGKILL after the grace period; prints "gone|terminated|killed <task pgid>". The pid file is
+ * then set aside so that a later stop cannot signal a recycled pgid.
+ */
+export const STOP =
+  COMMON +
+  String.raw`
+w=$1; grace=$2
+a=$(agent_pgid "$w"); t=""
+[ -n "$a" ] && t=$(task_pgid "$w")
+groups="$a $t"
+any_alive() { for g in $groups; do group_alive "$g" && return 0; done; return 1; }
+signal_all() { for g in $groups; do kill "-$1" "-$g" 2>/dev/null; done; return 0; }
+if ! any_alive; then
+  outcome=gone
+else
+  signal_all TERM
+  i=0
+  while any_alive && [ "$i" -lt "$grace" ]; do sleep 0.1; i=$((i + 1)); done
+  if any_alive; then
+    signal_all KILL
+    i=0
+    while any_alive && [ "$i" -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+    if any_alive; then echo "process group(s) $groups survived SIGKILL" >&2; exit 1; fi
+    outcome=killed
+  else
+    outcome=terminated
+  fi
+fi
+if [ -f "$w/agent.pid" ]; then mv -f -- "$w/agent.pid" "$w/agent.pid.stopped"; fi
+echo "$outcome $t"
+`;
