@@ -1,5 +1,6 @@
 // Stopping a whole process tree: every child mvm starts gets its own process group, so one
 // signal to the group reaches grandchildren too. Graceful first, forceful after a grace period.
+import { readdirSync, readFileSync } from 'node:fs';
 import { sleep } from './sleep.js';
 
 export function isAlive(pid: number): boolean {
@@ -11,8 +12,46 @@ export function isAlive(pid: number): boolean {
   }
 }
 
+/** The state letter and process group of `pid` from /proc (Linux), or undefined when gone. */
+function procStat(pid: number): { state: string; pgrp: number } | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name is in parentheses and may contain spaces: fields start after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { state: fields[0], pgrp: Number(fields[2]) };
+  } catch {
+    return undefined;
+  }
+}
+
+const HAVE_PROC = (() => {
+  try {
+    return readdirSync('/proc').length > 0 && procStat(process.pid) !== undefined;
+  } catch {
+    return false;
+  }
+})();
+
+/**
+ * Whether any live (non-zombie) process is in group `pgid`. Zombies count as gone: where PID 1
+ * does not reap orphans (some containers), an exited process lingers as a zombie forever.
+ */
 export function groupAlive(pgid: number): boolean {
-  return isAlive(-pgid);
+  if (!isAlive(-pgid)) return false;
+  if (!HAVE_PROC) return true;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const st = procStat(Number(entry));
+    if (st && st.pgrp === pgid && st.state !== 'Z' && st.state !== 'X') return true;
+  }
+  return false;
+}
+
+/** Whether `pid` runs and is not a zombie. */
+export function processAlive(pid: number): boolean {
+  if (!isAlive(pid)) return false;
+  const st = HAVE_PROC ? procStat(pid) : undefined;
+  return st === undefined ? !HAVE_PROC : st.state !== 'Z' && st.state !== 'X';
 }
 
 function signalGroup(pgid: number, sig: NodeJS.Signals): boolean {
