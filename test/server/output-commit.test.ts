@@ -38,7 +38,7 @@ t.test('a pending output commit holds back job completion', async (t) => {
   const factory = new HttpClient({ baseUrl: proxy.url, token: (await admin.post<{ token: string }>('/0/admin/factory', { name: 'f' })).token });
   const user = new HttpClient({ baseUrl: proxy.url, token: userToken });
   const id = (await user.post<{ id: string }>('/0/jobs', { name: 'j', target: 'bitaxe', output_rules: [], tasks: [{ name: 't', script: 'true', env_clear: false, env: {} }] })).id;
-  const w = await startScriptedWorker(factory, target, proxy.url);
+  const w = await startScriptedWorker({ url: proxy.url }, factory, target);
   t.equal((await w.ping(5000)).job?.id, id);
 
   const chunk = await w.api.post<{ id: string }>(`/0/worker/job/${id}/chunk`, undefined, { body: Buffer.from('log\n') });
