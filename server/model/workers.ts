@@ -7,7 +7,7 @@ import type { FactoryMetadata, FactoryWorker, WorkerPingResult } from '../../sha
 import type { ServerContext } from '../context.js';
 import { factories, jobs, workers } from '../db/schema.js';
 import { badRequest, conflict, forbidden, unauthorized } from '../http/errors.js';
-import { addEvents, endJob, formatPingJob, notifyJob } from './jobs.js';
+import { addEvents, endJob, formatPingJob, getJob, notifyJob, type JobRow } from './jobs.js';
 import type { FactoryRow, WorkerRow } from './principals.js';
 import { findTarget } from './targets.js';
 
@@ -147,10 +147,16 @@ export function pingResult(ctx: ServerContext, workerId: string): WorkerPingResu
   };
 }
 
-/** The worker's current job, checked: it must be this worker's and (unless `ended` is allowed) still running. */
-export function workerJob(ctx: ServerContext, w: WorkerRow, jobId: string) {
-  const j = ctx.db.select().from(jobs).where(eq(jobs.id, jobId)).get();
-  if (!j) throw forbidden(`job ${jobId} is not assigned to worker ${w.id}`);
+/** A job the calling worker names: 404 when unknown, 403 when assigned to another worker. */
+export function workerJob(ctx: ServerContext, w: WorkerRow, jobId: string): JobRow {
+  const j = getJob(ctx, jobId);
   if (j.worker !== w.id) throw forbidden(`job ${jobId} is not assigned to worker ${w.id}`);
+  return j;
+}
+
+/** Like workerJob, and the job must still be running (409 once it ended). */
+export function runningJob(ctx: ServerContext, w: WorkerRow, jobId: string): JobRow {
+  const j = workerJob(ctx, w, jobId);
+  if (j.complete) throw conflict(`job ${jobId} is already complete${j.cancelled ? ' (cancelled)' : ''}`);
   return j;
 }

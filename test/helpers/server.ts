@@ -125,14 +125,14 @@ export interface ScriptedWorker {
 
 /**
  * Creates, associates and bootstraps a worker for `target` (an id) through `factory`; the worker
- * then talks to `base` (default: the server itself; pass a conformance proxy's URL to check it).
+ * then talks to `base` (default: the factory client's server; pass a conformance proxy's URL to check it).
  */
-export async function startScriptedWorker(srv: TestServer, factory: HttpClient, target: string, base: string = srv.url, opts: { job?: string; private?: string } = {}): Promise<ScriptedWorker> {
+export async function startScriptedWorker(factory: HttpClient, target: string, base: string = factory.baseUrl, opts: { job?: string; private?: string } = {}): Promise<ScriptedWorker> {
   const w = await factory.post<FactoryWorker>('/0/factory/worker', { target, job: opts.job ?? null });
   await factory.patch(`/0/factory/worker/${w.id}`, { private: opts.private ?? `instance-${w.id}` });
   const token = newToken();
-  await srv.client(undefined, base).post('/0/worker/bootstrap', { bootstrap: w.bootstrap, token });
-  const api = srv.client(token, base);
+  await new HttpClient({ baseUrl: base }).post('/0/worker/bootstrap', { bootstrap: w.bootstrap, token });
+  const api = new HttpClient({ baseUrl: base, token, timeoutMs: 120_000 });
   return {
     id: w.id,
     token,

@@ -18,9 +18,9 @@ t.test('auth: 401 and 403 as buildomat answers them', async (t) => {
   const fa = await srv.createFactory('lab-a');
   const fb = await srv.createFactory('lab-b');
   const job = await srv.submitJob(alice, { target: 'bitaxe' });
-  const w = await startScriptedWorker(srv, srv.client(fa, proxy.url), target, proxy.url);
+  const w = await startScriptedWorker(srv.client(fa, proxy.url), target, proxy.url);
   t.equal((await w.ping(5000)).job?.id, job);
-  const other = await startScriptedWorker(srv, srv.client(fa, proxy.url), target, proxy.url);
+  const other = await startScriptedWorker(srv.client(fa, proxy.url), target, proxy.url);
 
   async function call(method: string, path: string, auth: string | undefined, body?: unknown) {
     const headers: Record<string, string> = {};

@@ -83,7 +83,7 @@ t.test('bad input is refused with a clear 4xx', async (t) => {
   await refused('lease with a target name', call('POST', '/0/factory/lease', factoryToken, JSON.stringify({ supported_targets: ['bitaxe'] })), 400, /not a target id/);
   await refused('unknown worker', call('PATCH', '/0/factory/worker/01ARZ3NDEKTSV4RRFFQ69G5FAV', factoryToken, JSON.stringify({ private: 'x' })), 404, /worker 01ARZ3NDEKTSV4RRFFQ69G5FAV not found/);
   const running = (await user.post<{ id: string }>('/0/jobs', JSON.parse(job({})))).id;
-  const w = await startScriptedWorker(srv, factory, target, srv.url);
+  const w = await startScriptedWorker(factory, target, srv.url);
   t.equal((await w.ping(5000)).job?.id, running);
   await refused('bad factory stream', call('POST', `/0/factory/worker/${w.id}/append`, factoryToken, JSON.stringify({ stream: 'bad stream!', time: new Date().toISOString(), payload: 'x' })), 400, /invalid stream name "bad stream!"/);
   await refused('bad date', call('POST', `/0/factory/worker/${w.id}/append`, factoryToken, JSON.stringify({ stream: 'console', time: 'yesterday', payload: 'x' })), 400, /must match format "date-time"/);

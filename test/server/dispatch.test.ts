@@ -37,13 +37,13 @@ t.test('dispatch happens on events, not on the tick', async (t) => {
       submitToLease.push(performance.now() - t0);
       t.equal(l?.job, id);
       // A ready worker waits in its ping; the job is assigned the moment the worker is free.
-      const w = await startScriptedWorker(srv, factory, target, base, { job: id });
+      const w = await startScriptedWorker(factory, target, base, { job: id });
       const first = await w.ping(30_000);
       t.equal(first.job?.id, id, 'the leased job goes to the worker made for it');
       await w.api.post(`/0/worker/job/${id}/complete`, { failed: false });
       await direct.delete(`/0/factory/worker/${w.id}`);
 
-      const w2 = await startScriptedWorker(srv, factory, target, base);
+      const w2 = await startScriptedWorker(factory, target, base);
       const held = w2.api.get<WorkerPingResult>('/0/worker/ping', { query: { wait_ms: 30_000 } });
       t0 = performance.now();
       const id2 = await srv.submitJob(userToken, { target: 'bitaxe', name: `ping-${i}` });

@@ -50,7 +50,7 @@ t.test('events long-poll and watch stream', async (t) => {
 
   // The watch starts while the job is queued and must see everything until completion.
   const watched = readSse(`${proxy.url}/0/jobs/${id}/watch`, userToken);
-  const w = await startScriptedWorker(srv, srv.client(await srv.createFactory('lab'), proxy.url), target, proxy.url);
+  const w = await startScriptedWorker(srv.client(await srv.createFactory('lab'), proxy.url), target, proxy.url);
   t.equal((await w.ping(5000)).job?.id, id);
 
   // A long-poll past the last event is answered as soon as the worker appends.

@@ -30,7 +30,7 @@ t.test('cancel: a queued job fails at once; a running one fails and its worker p
   t.equal(await leaseJob(s.factory, [s.target]), null, 'a cancelled job is not leased');
 
   const running = await s.submit('running');
-  const w = await startScriptedWorker(s.srv, s.factory, s.target, s.proxy.url);
+  const w = await startScriptedWorker(s.factory, s.target, s.proxy.url);
   t.equal((await w.ping(5000)).job?.id, running);
   await w.append(running, 'stdout', 'working');
   await s.user.post(`/0/jobs/${running}/cancel`);
@@ -52,6 +52,7 @@ t.test('lease expiry: another factory gets the job once the lease lapses', async
   const id = await s.submit();
   t.same(await leaseJob(s.factory, [s.target]), { job: id, target: s.target });
   t.equal(await leaseJob(other, [s.target]), null, 'held by the first factory');
+  t.equal(await leaseJob(s.factory, [s.target]), null, 'not handed out twice, even to its holder');
   t.equal(await s.factory.post<boolean>(`/0/factory/lease/${id}`), true, 'the holder may renew');
   t.equal(await other.post<boolean>(`/0/factory/lease/${id}`), false, 'another factory may not');
   // The long-poll returns as soon as the lease lapses and the job can be leased again.
@@ -64,7 +65,7 @@ t.test('lease expiry: another factory gets the job once the lease lapses', async
 t.test('max runtime: the job fails, the control event says why, the worker is recycled', async (t) => {
   const s = await setup(t, ['--max-runtime', '1s']);
   const id = await s.submit();
-  const w = await startScriptedWorker(s.srv, s.factory, s.target, s.proxy.url);
+  const w = await startScriptedWorker(s.factory, s.target, s.proxy.url);
   t.equal((await w.ping(5000)).job?.id, id);
   // Keep pinging (a live worker) until the server ends the job.
   await waitFor(async () => (await w.ping(500)).poweroff, 'poweroff after max runtime', 15_000);
@@ -77,7 +78,7 @@ t.test('max runtime: the job fails, the control event says why, the worker is re
 t.test('a worker that stops pinging is failed with its job', async (t) => {
   const s = await setup(t, ['--ping-timeout', '1s']);
   const id = await s.submit();
-  const w = await startScriptedWorker(s.srv, s.factory, s.target, s.proxy.url);
+  const w = await startScriptedWorker(s.factory, s.target, s.proxy.url);
   t.equal((await w.ping(5000)).job?.id, id);
   // No more pings: wait for the server to notice.
   await waitFor(async () => (await s.job(id)).state === 'failed', 'job failed after ping timeout', 15_000, 100);
@@ -88,7 +89,7 @@ t.test('a worker that stops pinging is failed with its job', async (t) => {
 
 t.test('a held long-poll ping keeps the worker alive', async (t) => {
   const s = await setup(t, ['--ping-timeout', '1s']);
-  const w = await startScriptedWorker(s.srv, s.factory, s.target, s.proxy.url);
+  const w = await startScriptedWorker(s.factory, s.target, s.proxy.url);
   const r = await w.ping(2500);
   t.equal(r.poweroff, false, 'still alive after a ping held longer than the ping timeout');
   t.same(s.proxy.violations, []);
@@ -103,5 +104,25 @@ t.test('a worker never bootstrapped is recycled', async (t) => {
     s.srv.client(undefined, s.proxy.url).post('/0/worker/bootstrap', { bootstrap: w.bootstrap, token: 'x'.repeat(64) }),
     { status: 401, message: /recycled before it bootstrapped/ },
   );
+  t.same(s.proxy.violations, []);
+});
+
+t.test('a worker that reports a fatal failure fails its job; a destroyed worker fails its job', async (t) => {
+  const s = await setup(t, []);
+  const a = await s.submit('a');
+  const wa = await startScriptedWorker(s.factory, s.target, s.proxy.url);
+  t.equal((await wa.ping(5000)).job?.id, a);
+  await wa.api.post('/0/worker/fail', { reason: 'agent restarted in the middle of the job' });
+  t.match(await s.job(a), { state: 'failed', cancelled: false });
+  t.match((await s.events(a)).at(-1), { stream: 'control', payload: 'worker failed: agent restarted in the middle of the job' });
+  t.equal((await wa.ping()).poweroff, true);
+
+  const b = await s.submit('b');
+  const wb = await startScriptedWorker(s.factory, s.target, s.proxy.url);
+  t.equal((await wb.ping(5000)).job?.id, b);
+  t.equal(await s.factory.delete<boolean>(`/0/factory/worker/${wb.id}`), true);
+  t.match(await s.job(b), { state: 'failed' });
+  t.match((await s.events(b)).at(-1), { stream: 'control', payload: /was destroyed by its factory/ });
+  await t.rejects(wb.ping(), { status: 401, message: /invalid token/ });
   t.same(s.proxy.violations, []);
 });

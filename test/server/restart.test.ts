@@ -35,7 +35,7 @@ t.test('kill -9 and restart keeps jobs, events, inputs and outputs', async (t) =
   await user.post(`/1/jobs/${id}/input`, { name: 'cfg/settings.toml', size: 11, chunks: [c3.id], commit_id: 'cfg' });
   t.equal((await user.get<Job>(`/0/job/${id}`)).state, 'queued');
 
-  const w = await startScriptedWorker(srv, factory, target, proxy.url);
+  const w = await startScriptedWorker(factory, target, proxy.url);
   const ping = await w.ping(5000);
   t.equal(ping.job?.id, id);
   t.same(ping.job?.inputs.map((i) => i.name).sort(), ['cfg/settings.toml', 'firmware.bin']);
