@@ -1,5 +1,6 @@
 // `mvm job run`: submit a job (one task running a script), upload its inputs, and with --wait
 // follow its events live, download its outputs, and exit 0 when it succeeded, 1 otherwise.
+import { statSync } from 'node:fs';
 import type { Job } from '../shared/api/types.js';
 import type { UserClient } from '../shared/buildomat/user.js';
 import { ApiError, describeError, MvmError } from '../shared/errors.js';
@@ -21,6 +22,7 @@ export interface JobRunArgs extends RunArgs, ConnectionFlags {
 export async function runJob(args: JobRunArgs, io: Io = processIo): Promise<void> {
   const plan = planJob(args);
   const wait = Boolean(args.wait || args.outputs);
+  if (args.outputs) checkOutputsDir(args.outputs);
   const { conn, client } = connectUser(args);
   for (const n of plan.notes) io.note(`mvm: note: ${n}`);
 
@@ -62,6 +64,7 @@ export async function runJob(args: JobRunArgs, io: Io = processIo): Promise<void
     return;
   }
   const job = await followJob(client, conn, jobId, io, { json: Boolean(args.json), follow: true });
+  reportOutcome(job, io);
   if (args.outputs) {
     const files = await explained(conn, { job: jobId, doing: 'download the outputs' }, () =>
       downloadOutputs(client, jobId, args.outputs!, {
@@ -70,7 +73,17 @@ export async function runJob(args: JobRunArgs, io: Io = processIo): Promise<void
     );
     if (files.length === 0) io.note(`mvm: job ${jobId} produced no outputs`);
   }
-  reportOutcome(job, io);
+}
+
+/** Refuses an --outputs path that cannot become a directory, before any job is submitted. */
+function checkOutputsDir(dir: string): void {
+  try {
+    if (!statSync(dir).isDirectory()) {
+      throw new MvmError('USAGE', `--outputs ${dir} exists and is not a directory`, { hint: 'name a directory (it is created if missing)' });
+    }
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
 }
 
 /**

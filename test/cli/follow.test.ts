@@ -10,7 +10,7 @@ function fakeServer(opts: { holds: boolean }) {
   const events: JobEvent[] = [];
   const job: Job = {
     id: 'J1', name: 'j', state: 'running', cancelled: false, owner: 'u', target: 't', target_real: 't',
-    output_rules: [], tags: {}, tasks: [],
+    output_rules: [], tags: {}, tasks: [], times: {},
   };
   const waker = new Waker();
   const calls: { minseq: number; waitMs?: number }[] = [];
@@ -131,5 +131,5 @@ t.test('transient failures are retried; an unknown job is not', async (t) => {
   });
   t.equal(r.events, 1);
   t.same(retries, [1, 2]);
-  await t.rejects(followEvents({ client: s.client, job: 'NOPE', follow: true, onEvent: () => undefined }), { status: 404 });
+  await t.rejects(followEvents({ client: s.client, job: 'NOPE', follow: true, onEvent: () => undefined }), { message: /no such job/ });
 });

@@ -80,7 +80,7 @@ t.test('job run --wait: events stream live, inputs reach the worker, outputs com
     '--env', 'MODE=fast', '--tag', 'pr=42', '--wait', '--outputs', outDir,
   ]);
 
-  const worker = new ScriptedWorker(proxy.url, factoryToken);
+  const worker = new ScriptedWorker(server, proxy.url, factoryToken);
   t.teardown(() => worker.destroy());
   const job = await worker.takeJob(targetId);
   t.equal(job.name, 'smoke');
@@ -136,7 +136,7 @@ t.test('job run --wait --json on a failing job (through a redirected target): JS
   const file = join(work, 'hw.sh');
   writeFileSync(file, '#!/bin/bash\n#: name = "hw-check"\n#: variety = "basic"\n#: target = "bitaxe-old"\n#: output_rules = ["/work/logs/*"]\nexit 3\n');
   const cli = runAsUser(['job', 'run', '--file', file, '--wait', '--json']);
-  const worker = new ScriptedWorker(proxy.url, factoryToken);
+  const worker = new ScriptedWorker(server, proxy.url, factoryToken);
   t.teardown(() => worker.destroy());
   const job = await worker.takeJob(targetId);
   t.equal(job.name, 'hw-check');

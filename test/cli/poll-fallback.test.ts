@@ -76,7 +76,7 @@ t.test('job run --wait polls a non-holding server about once a second', async (t
   const cli = startMvm(['job', 'run', '--target', 'nano3', '--script', join(dir, 'p.sh'), '--wait'], {
     env: { MVM_URL: proxy.url, MVM_TOKEN: userToken, MVM_PROFILE: join(dir, 'profile.toml'), MVM_LOG_LEVEL: 'warn' },
   });
-  const worker = new ScriptedWorker(conformance.url, factoryToken);
+  const worker = new ScriptedWorker(server, conformance.url, factoryToken);
   t.teardown(() => worker.destroy());
   const job = await worker.takeJob(targetId);
   const eventsCalls = () => proxy.seen.filter((s) => s.path.startsWith(`/0/jobs/${job.id}/events`));

@@ -1,42 +1,35 @@
-// A scripted factory + agent for CLI integration tests: plain HTTP calls of the buildomat factory
-// and worker protocols, so a test decides exactly when each event, output and completion happens.
-import { HttpClient, seg } from '../../shared/http.js';
-import { newId, newToken } from '../../shared/ids.js';
-import type { FactoryLeaseResult, FactoryWorker, WorkerPingJob, WorkerPingResult } from '../../shared/api/types.js';
+// A scripted factory + agent for CLI integration tests, on top of test/helpers/server.ts: plain HTTP
+// calls of the buildomat factory and worker protocols, so a test decides exactly when each event,
+// input download, output, and completion happens.
+import type { HttpClient } from '../../shared/http.js';
+import { seg } from '../../shared/http.js';
+import { newId } from '../../shared/ids.js';
+import type { WorkerPingJob } from '../../shared/api/types.js';
 import { waitFor } from '../helpers/mvm-process.js';
+import { leaseJob, startScriptedWorker, type TestServer } from '../helpers/server.js';
 
 export class ScriptedWorker {
   private readonly factory: HttpClient;
   private worker: HttpClient | undefined;
   workerId: string | undefined;
 
+  /** `base` is where the worker sends its calls (a conformance proxy in front of `srv`). */
   constructor(
-    private readonly url: string,
+    srv: TestServer,
+    private readonly base: string,
     factoryToken: string,
   ) {
-    this.factory = new HttpClient({ baseUrl: url, token: factoryToken });
+    this.factory = srv.client(factoryToken, base);
   }
 
-  /** Leases a job of `targetId` (waiting for one to be queued), creates, associates and bootstraps a worker, and pings until the job is given. */
+  /** Leases a job of `targetId` (waiting for one to be queued), starts a worker for it, and pings until the job is given. */
   async takeJob(targetId: string, timeoutMs = 30_000): Promise<WorkerPingJob> {
-    const lease = await waitFor(
-      async () => (await this.factory.post<FactoryLeaseResult>('/0/factory/lease', { supported_targets: [targetId] })).lease,
-      `a job to lease on target ${targetId}`,
-      timeoutMs,
-      100,
-    );
-    const w = await this.factory.post<FactoryWorker>('/0/factory/worker', { target: lease.target, job: lease.job });
+    const lease = await waitFor(() => leaseJob(this.factory, [targetId]), `a job to lease on target ${targetId}`, timeoutMs, 100);
+    const w = await startScriptedWorker(this.factory, lease!.target, this.base, { job: lease!.job });
     this.workerId = w.id;
-    await this.factory.patch(`/0/factory/worker/${seg(w.id)}`, { private: `instance-${newId()}` });
-    const token = newToken(64);
-    await new HttpClient({ baseUrl: this.url }).post('/0/worker/bootstrap', { bootstrap: w.bootstrap, token });
-    this.worker = new HttpClient({ baseUrl: this.url, token });
-    return waitFor(
-      async () => (await this.worker!.get<WorkerPingResult>('/0/worker/ping')).job ?? undefined,
-      'the job to be assigned to the worker',
-      timeoutMs,
-      100,
-    );
+    this.worker = w.api;
+    const job = await waitFor(async () => (await w.ping()).job, 'the job to be assigned to the worker', timeoutMs, 100);
+    return job!;
   }
 
   private get w(): HttpClient {
