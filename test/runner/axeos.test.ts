@@ -138,6 +138,13 @@ t.test('NerdQAxe++: recognised, old pool keys', async (t) => {
   t.equal(s.device.settings.pools[0]?.stratumURL, 'nerd.example');
   await rejects(t, d.control({ op: 'pause' }), 'unsupported');
   t.ok((await d.telemetry()).hashrateGhs! > 0);
+  const m = await d.control({ op: 'mode', mode: 'standard' });
+  t.same(m.details, { asic: 'BM1370', frequency: 525, coreVoltage: 1150 });
+  t.equal(s.device.settings.frequency, 525);
+  await d.control({ op: 'fan', percent: 70 });
+  t.equal(s.device.settings.manualFanSpeed, 70);
+  const r = await d.control({ op: 'restart' });
+  t.ok(r.message.length > 0);
 });
 
 t.test('faults end in typed failures within bounded time', async (t) => {
