@@ -17,7 +17,7 @@ const axeos: CommandModule = {
     faultOption(
       y
         .option('listen', { type: 'string', default: '127.0.0.1:0', describe: 'HOST:PORT to listen on (port 0 picks one)' })
-        .option('board', { type: 'string', default: '601', describe: 'board: 102, 201-205, 400-403, 600-602, 800, nerdqaxe++' })
+        .option('board', { type: 'string', default: '601', describe: 'board: 102, 201-205, 302-303, 400-403, 600-602, 701-702, 800, nerdqaxe++' })
         .option('firmware', { type: 'string', describe: 'running firmware version (default v2.15.0; NerdQAxe v1.0.30)' })
         .option('boot-ms', { type: 'number', default: 1500, describe: 'how long a reboot keeps the device unreachable' }),
     ),

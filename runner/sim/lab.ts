@@ -111,14 +111,18 @@ export function planLab(config: Table, file: string): { planned: Planned[]; prob
           const listen = parseListen(address, configPort);
           const telemetryPort = typeof options.telemetry_port === 'number' ? options.telemetry_port : 12345;
           const reportPort = typeof options.report_port === 'number' ? options.report_port : 12346;
+          const telemetry = typeof sim.telemetry === 'string' ? sim.telemetry : `127.0.0.1:${telemetryPort}`;
+          const report = typeof sim.report === 'string' ? sim.report : `127.0.0.1:${reportPort}`;
+          parseListen(telemetry, 12345);
+          parseListen(report, 12346);
           planned.push({
             testbed: tb, name, kind: 'nmminer',
             start: async () => {
               const { startNmminerSim } = await import('./nmminer/index.js');
               const s = await startNmminerSim({
                 listen: `${listen.host}:${listen.port}`,
-                telemetry: typeof sim.telemetry === 'string' ? sim.telemetry : `127.0.0.1:${telemetryPort}`,
-                report: typeof sim.report === 'string' ? sim.report : `127.0.0.1:${reportPort}`,
+                telemetry,
+                report,
                 intervalMs: typeof sim.interval_ms === 'number' ? sim.interval_ms : undefined,
                 keyCase: sim.key_case === 'lower' ? 'lower' : 'upper',
                 faults: faultSpecs,

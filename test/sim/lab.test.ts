@@ -109,10 +109,15 @@ sim = {}
 driver = "cgminer"
 address = "10.0.0.5:4028"
 sim = { faults = ["meltdown"] }
+[testbed.a.devices.w]
+driver = "nmminer"
+address = "127.0.0.1:0"
+sim = { telemetry = "192.168.1.255:12345" }
 `);
   const r = await runMvm(['sim', 'lab', '-f', file]);
   t.equal(r.code, 1);
-  t.match(r.stderr, /3 configuration problems/);
+  t.match(r.stderr, /4 configuration problems/);
+  t.match(r.stderr, /testbed\.a\.devices\.w: simulators stay on loopback only/);
   t.match(r.stderr, /testbed\.a\.devices\.x: unknown board "999"/);
   t.match(r.stderr, /testbed\.a\.devices\.y\.driver: no simulator for driver "command"/);
   t.match(r.stderr, /testbed\.a\.devices\.z\.sim\.faults: unknown fault "meltdown"/);

@@ -54,7 +54,9 @@ const BOARDS: Board[] = [
   bitaxe('102', 'Max', 'BM1397', { efficiency: 30, swarmColor: 'red' }),
   ...['201', '202', '203', '204', '205'].map((v) => bitaxe(v, 'Ultra', 'BM1366', { efficiency: 24, swarmColor: 'purple' })),
   ...['400', '401', '402', '403'].map((v) => bitaxe(v, 'Supra', 'BM1368', { efficiency: 19.5, swarmColor: 'blue', maxPower: 40 })),
+  ...['302', '303'].map((v) => bitaxe(v, 'UltraHex', 'BM1366', { asicCount: 6, nominalVoltage: 12000, maxPower: 120, efficiency: 23, swarmColor: 'orange', idlePower: 6 })),
   ...['600', '601', '602'].map((v) => bitaxe(v, 'Gamma', 'BM1370', { efficiency: 16.5, swarmColor: 'green', maxPower: 40 })),
+  ...['701', '702'].map((v) => bitaxe(v, 'SupraHex', 'BM1368', { asicCount: 6, nominalVoltage: 12000, maxPower: 120, efficiency: 19, swarmColor: 'yellow', idlePower: 6 })),
   bitaxe('800', 'GammaTurbo', 'BM1370', { asicCount: 2, nominalVoltage: 12000, maxPower: 60, efficiency: 17, swarmColor: 'cyan', idlePower: 4.5 }),
   {
     ...bitaxe('nerdqaxe++', 'NerdQAxe++', 'BM1370', { asicCount: 4, nominalVoltage: 12000, maxPower: 100, efficiency: 15.8,

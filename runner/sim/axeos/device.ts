@@ -275,6 +275,8 @@ export class AxeosDevice {
     this.paused = false;
     this.bootCount += 1;
     this.overheatTrippedAt = undefined;
+    // ESP-Miner keeps overheat_mode in NVS until cleared; NerdQAxe's shutdown ends with a restart.
+    if (this.board.family === 'nerdqaxe') this.settings.overheat_mode = 0;
     if (this.faults.has('overheat')) this.overheatSince = t;
     this.armRebootLoop();
   }

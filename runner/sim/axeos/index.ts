@@ -9,7 +9,7 @@ import { createAxeosServer } from './http.js';
 export interface AxeosSimOptions {
   /** HOST:PORT; default 127.0.0.1:0 (a free port). */
   listen?: string;
-  /** Board id: 102, 201–205, 400–403, 600–602, 800, nerdqaxe++. Default 601. */
+  /** Board id: 102, 201–205, 302–303, 400–403, 600–602, 701–702, 800, nerdqaxe++. Default 601. */
   board?: string;
   /** Firmware version running from the factory partition. Default v2.15.0 (NerdQAxe: v1.0.30). */
   firmware?: string;

@@ -33,7 +33,7 @@ export function parseListen(spec: string, defaultPort?: number): ListenAddress {
     });
   }
   if (!LOOPBACK.has(host)) {
-    throw new MvmError('USAGE', `simulators listen on loopback only, not "${host}"`, { hint: 'use 127.0.0.1' });
+    throw new MvmError('USAGE', `simulators stay on loopback only, not "${host}"`, { hint: 'use 127.0.0.1' });
   }
   return { host: host === 'localhost' ? '127.0.0.1' : host, port };
 }

@@ -41,7 +41,6 @@ export async function startNmminerSim(opts: NmminerSimOptions = {}): Promise<Nmm
   const telemetry = parseListen(opts.telemetry ?? '127.0.0.1:12345', 12345);
   const reportTo = parseListen(opts.report ?? '127.0.0.1:12346', 12346);
   const faults = opts.faults instanceof Map ? opts.faults : parseFaults(opts.faults ?? []);
-  const device = new NmminerDevice({ ip: host, keyCase: opts.keyCase, faults, now: opts.now, boardType: opts.boardType });
   const intervalMs = opts.intervalMs ?? 5000;
   const bootMs = opts.bootMs ?? 2000;
   const drops = new DropCounter();
@@ -79,7 +78,10 @@ export async function startNmminerSim(opts: NmminerSimOptions = {}): Promise<Nmm
   const sendTelemetry = () => send(device.telemetry(), telemetry);
   const sendReport = () => send(device.report(), reportTo);
 
+  // Created once the port is known: the port seeds the telemetry noise, so devices differ.
+  let device!: NmminerDevice;
   socket.on('message', (msg) => {
+    if (!device) return;
     if (Date.now() < silentUntil) return;
     let body: unknown;
     try {
@@ -103,9 +105,10 @@ export async function startNmminerSim(opts: NmminerSimOptions = {}): Promise<Nmm
     });
   });
   const configPort = socket.address().port;
+  device = new NmminerDevice({ ip: host, keyCase: opts.keyCase, faults, now: opts.now, boardType: opts.boardType, seed: `${host}:${configPort}` });
 
   const loopMs = faults.get('reboot-loop');
-  const interval = setInterval(() => {
+  const tick = () => {
     ticks += 1;
     if (loopMs !== undefined && device.uptime() * 1000 >= loopMs) {
       device.reboot();
@@ -114,10 +117,15 @@ export async function startNmminerSim(opts: NmminerSimOptions = {}): Promise<Nmm
     }
     sendTelemetry();
     if (ticks % 6 === 0) sendReport();
-  }, intervalMs);
-  later(0, () => {
+  };
+  // Real devices are not in step: each starts its cycle at its own offset within the interval,
+  // so a thousand simulated devices do not burst together.
+  const phase = (configPort * 7919) % Math.max(1, Math.min(intervalMs, 1000));
+  let interval: NodeJS.Timeout | undefined;
+  later(phase, () => {
     sendTelemetry();
     sendReport();
+    interval = setInterval(tick, intervalMs);
   });
 
   return {
@@ -131,7 +139,7 @@ export async function startNmminerSim(opts: NmminerSimOptions = {}): Promise<Nmm
     close: () =>
       new Promise<void>((resolve) => {
         closed = true;
-        clearInterval(interval);
+        if (interval) clearInterval(interval);
         for (const t of timers) clearTimeout(t);
         socket.close(() => resolve());
       }),
