@@ -177,3 +177,24 @@ t.test('overheat shows in telemetry', async (t) => {
   }, 'the chip temperature to climb', 10_000, 100);
   t.ok(hot.temperatures.chip > first);
 });
+
+t.test('every simulated board is recognised with its ASIC', async (t) => {
+  for (const [board, model, asic] of [
+    ['102', 'Bitaxe Max', 'BM1397'],
+    ['204', 'Bitaxe Ultra', 'BM1366'],
+    ['302', 'Bitaxe UltraHex', 'BM1366'],
+    ['401', 'Bitaxe Supra', 'BM1368'],
+    ['701', 'Bitaxe SupraHex', 'BM1368'],
+    ['601', 'Bitaxe Gamma', 'BM1370'],
+    ['800', 'Bitaxe GT', 'BM1370'],
+  ] as const) {
+    const s = await sim(t, { board });
+    const d = driverFor(s);
+    t.equal((await d.info()).model, model, board);
+    const eco = await d.control({ op: 'mode', mode: 'eco' });
+    t.equal(eco.details?.asic, asic, `${board} eco on ${asic}`);
+    const tel = await d.telemetry();
+    t.ok(tel.expectedHashrateGhs! > 0, `${board} expected hashrate ${tel.expectedHashrateGhs}`);
+    await s.close();
+  }
+});
