@@ -134,6 +134,13 @@ export function systemInfo(dev: AxeosDevice, t?: number): Record<string, unknown
     coinbaseValueUserSatoshis: 314_000_000,
     statsLimit: 720,
     useCustomWWW: 0,
+    showNewBlock: false,
+    hashrateMonitor: {
+      asics: Array.from({ length: board.asicCount }, () => {
+        const total = round(tel.hashRate / board.asicCount, 2);
+        return { total, domains: [0, 1, 2, 3].map(() => round(total / 4, 2)), errorCount: 0 };
+      }),
+    },
     partitions: PARTITIONS.map((label) => {
       const p = dev.partitions[label];
       return {
