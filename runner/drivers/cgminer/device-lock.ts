@@ -53,7 +53,13 @@ export async function withDeviceLock<T>(key: string, deadline: number, signal: A
     return fn();
   }
   let held = false;
-  while (!(held = tryTake(file)) && Date.now() < deadline) await sleep(15, signal);
+  try {
+    while (!(held = tryTake(file)) && Date.now() < deadline) await sleep(15, signal);
+  } catch (err) {
+    // An unusable lock folder (permissions, read-only) must not stop the request itself.
+    if ((err as { code?: string }).code === 'ABORTED') throw err;
+    held = false;
+  }
   try {
     return await fn();
   } finally {
