@@ -138,6 +138,13 @@ t.test('NerdQAxe++: recognised, old pool keys', async (t) => {
   t.equal(s.device.settings.pools[0]?.stratumURL, 'nerd.example');
   await rejects(t, d.control({ op: 'pause' }), 'unsupported');
   t.ok((await d.telemetry()).hashrateGhs! > 0);
+  const m = await d.control({ op: 'mode', mode: 'standard' });
+  t.same(m.details, { asic: 'BM1370', frequency: 525, coreVoltage: 1150 });
+  t.equal(s.device.settings.frequency, 525);
+  await d.control({ op: 'fan', percent: 70 });
+  t.equal(s.device.settings.manualFanSpeed, 70);
+  const r = await d.control({ op: 'restart' });
+  t.ok(r.message.length > 0);
 });
 
 t.test('faults end in typed failures within bounded time', async (t) => {
@@ -169,4 +176,25 @@ t.test('overheat shows in telemetry', async (t) => {
     return tel.temperatures.chip > first + 5 ? tel : undefined;
   }, 'the chip temperature to climb', 10_000, 100);
   t.ok(hot.temperatures.chip > first);
+});
+
+t.test('every simulated board is recognised with its ASIC', async (t) => {
+  for (const [board, model, asic] of [
+    ['102', 'Bitaxe Max', 'BM1397'],
+    ['204', 'Bitaxe Ultra', 'BM1366'],
+    ['302', 'Bitaxe UltraHex', 'BM1366'],
+    ['401', 'Bitaxe Supra', 'BM1368'],
+    ['701', 'Bitaxe SupraHex', 'BM1368'],
+    ['601', 'Bitaxe Gamma', 'BM1370'],
+    ['800', 'Bitaxe GT', 'BM1370'],
+  ] as const) {
+    const s = await sim(t, { board });
+    const d = driverFor(s);
+    t.equal((await d.info()).model, model, board);
+    const eco = await d.control({ op: 'mode', mode: 'eco' });
+    t.equal(eco.details?.asic, asic, `${board} eco on ${asic}`);
+    const tel = await d.telemetry();
+    t.ok(tel.expectedHashrateGhs! > 0, `${board} expected hashrate ${tel.expectedHashrateGhs}`);
+    await s.close();
+  }
 });

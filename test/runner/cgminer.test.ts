@@ -8,7 +8,11 @@ import { startCgminerSim, type CgminerSim, type CgminerSimOptions } from '../../
 import { CgminerDriver } from '../../runner/drivers/cgminer/driver.js';
 import { cgRequest } from '../../runner/drivers/cgminer/transport.js';
 import { DriverError } from '../../runner/drivers/errors.js';
-import { waitFor } from '../helpers/mvm-process.js';
+import { runMvm, waitFor } from '../helpers/mvm-process.js';
+import { tempDir } from '../helpers/tmp.js';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 async function sim(t: Test, opts: CgminerSimOptions = {}): Promise<CgminerSim> {
   const s = await startCgminerSim({ rebootDelayMs: 50, bootMs: 300, ...opts });
@@ -203,4 +207,40 @@ t.test('faults: overheat and a reboot loop show as telemetry and typed failures'
   }, 'a reading during a reboot', 10_000, 50);
   t.type(failure, DriverError);
   t.ok(['unreachable', 'timeout'].includes(failure.reason), failure.reason);
+});
+
+t.test('transport: one request at a time per device across processes; a dead owner\'s lock is taken over', async (t) => {
+  let busy = false;
+  let overlaps = 0;
+  let served = 0;
+  const version = '{"STATUS":[{"STATUS":"S","Code":22,"Msg":"CGMiner versions"}],"VERSION":[{"PROD":"Avalon Nano3s","MODEL":"Nano3s","CGVERSION":"25021401_x"}],"id":1}';
+  const { address } = await rawServer(t, (s) => {
+    if (busy) overlaps++;
+    busy = true;
+    s.once('data', () =>
+      setTimeout(() => {
+        busy = false;
+        served++;
+        s.end(version + '\0');
+      }, 150),
+    );
+  });
+  const locks = tempDir(t);
+  const env = { MVM_LOG_LEVEL: 'warn', MVM_LOCK_DIR: locks, MVM_TESTBED: undefined };
+  const runs = await Promise.all(Array.from({ length: 4 }, () => runMvm(['runner', 'info', '--driver', 'cgminer', '--address', address, '--json'], { env })));
+  t.same(runs.map((r) => r.code), [0, 0, 0, 0], runs.map((r) => r.stderr).join('\n'));
+  t.equal(served, 4);
+  t.equal(overlaps, 0, 'four processes, never two requests at once');
+
+  // A lock left behind by a process that died is taken over at once.
+  const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+  const port = address.split(':')[1];
+  writeFileSync(join(locks, `127.0.0.1_${port}.lock`), dead.stdout);
+  process.env.MVM_LOCK_DIR = locks;
+  t.teardown(() => {
+    delete process.env.MVM_LOCK_DIR;
+  });
+  const started = Date.now();
+  await cgRequest('dev', address, 'version', undefined, { timeoutMs: 5000 });
+  t.ok(Date.now() - started < 2000, `no wait for a dead owner (${Date.now() - started} ms)`);
 });

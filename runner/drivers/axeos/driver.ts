@@ -119,6 +119,7 @@ export class AxeosDriver implements Driver {
       case 'fan': {
         if (!Number.isInteger(action.percent) || action.percent < 0 || action.percent > 100) this.invalid(`fan ${action.percent} % is out of range (0–100)`);
         await this.client.patch({ autofanspeed: 0, fanspeed: action.percent, manualFanSpeed: action.percent }, { signal });
+        await this.confirm(signal, { autofanspeed: 0 });
         return { ok: true, action: 'fan', message: `fan ${action.percent} % (automatic fan control off)` };
       }
       case 'pools-set':

@@ -37,12 +37,12 @@ export const MODE_TABLE: Record<AsicModel, Record<Mode, ModeSetting>> = {
   },
 };
 
-/** The ASIC a board version carries: 102 Max (BM1397), 20x Ultra, 40x Supra, 60x Gamma, 80x GT. */
+/** The ASIC a board version carries: 102 Max (BM1397), 20x Ultra / 30x UltraHex (BM1366), 40x Supra / 70x SupraHex (BM1368), 60x Gamma / 80x GT (BM1370). */
 export function asicForBoard(boardVersion: string | undefined): AsicModel | undefined {
   const b = (boardVersion ?? '').trim();
   if (/^10\d$/.test(b)) return 'BM1397';
-  if (/^20\d$/.test(b)) return 'BM1366';
-  if (/^40\d$/.test(b)) return 'BM1368';
+  if (/^(20\d|30\d)$/.test(b)) return 'BM1366';
+  if (/^(40\d|70\d)$/.test(b)) return 'BM1368';
   if (/^(60\d|80\d)$/.test(b)) return 'BM1370';
   return undefined;
 }
@@ -52,6 +52,8 @@ export function boardName(boardVersion: string | undefined, deviceModel?: string
   const b = (boardVersion ?? '').trim();
   if (/^10\d$/.test(b)) return 'Bitaxe Max';
   if (/^20\d$/.test(b)) return 'Bitaxe Ultra';
+  if (/^30\d$/.test(b)) return 'Bitaxe UltraHex';
+  if (/^70\d$/.test(b)) return 'Bitaxe SupraHex';
   if (/^40\d$/.test(b)) return 'Bitaxe Supra';
   if (/^60\d$/.test(b)) return 'Bitaxe Gamma';
   if (/^80\d$/.test(b)) return 'Bitaxe GT';

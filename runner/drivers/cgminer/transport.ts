@@ -6,6 +6,7 @@ import PQueue from 'p-queue';
 import { isAbortError } from '../../../shared/errors.js';
 import { abortError } from '../../../shared/sleep.js';
 import { DriverError } from '../errors.js';
+import { withDeviceLock } from './device-lock.js';
 import { CgParseError, parseReply, type CgReply } from './parse.js';
 
 const queues = new Map<string, PQueue>();
@@ -107,7 +108,9 @@ export async function cgRequest(
   opts: CgRequestOptions = {},
 ): Promise<CgReply> {
   const { host, port } = parseHostPort(address);
-  const text = await queueFor(`${host}:${port}`).add(() => rawRequest(device, host, port, command, parameter, opts), {
+  const key = `${host}:${port}`;
+  const deadline = Date.now() + (opts.timeoutMs ?? 10_000);
+  const text = await queueFor(key).add(() => withDeviceLock(key, deadline, opts.signal, () => rawRequest(device, host, port, command, parameter, opts)), {
     signal: opts.signal,
   }).catch((err) => {
     if (isAbortError(err) || opts.signal?.aborted) throw abortError(opts.signal);
