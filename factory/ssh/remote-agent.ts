@@ -55,7 +55,7 @@ export async function preflight(
   opts: { remoteCommand: string[]; workdir: string; expectVersion?: string; signal?: AbortSignal },
 ): Promise<PreflightResult> {
   const cmd = opts.remoteCommand.join(' ');
-  const r = await shell.exec([...opts.remoteCommand, '--version'], { signal: opts.signal, timeoutMs: 30_000 });
+  const r = await shell.exec([...opts.remoteCommand, '--version'], { signal: opts.signal, timeoutMs: 60_000 });
   if (r.code === 127 || r.code === 126)
     throw new SshError('remote', shell.destination, `remote command \`${cmd}\` cannot be run (exit ${r.code}: ${tail(r.stderr) || 'not found'})`, {
       retryable: false,
@@ -73,7 +73,7 @@ export async function preflight(
       retryable: false,
       hint: `install mvm ${expect.replace(/\.\d+$/, '.x')} on the testbed host`,
     });
-  const w = await shell.exec(shellScript(PREFLIGHT_WORKDIR, 'mvm-preflight', [opts.workdir]), { signal: opts.signal, timeoutMs: 30_000 });
+  const w = await shell.exec(shellScript(PREFLIGHT_WORKDIR, 'mvm-preflight', [opts.workdir]), { signal: opts.signal, timeoutMs: 60_000 });
   if (w.code !== 0)
     throw new SshError('remote', shell.destination, tail(w.stderr) || `workdir check failed (exit ${w.code ?? w.signal})`, {
       retryable: false,
@@ -137,7 +137,7 @@ export async function startAgent(shell: RemoteShell, o: StartOptions): Promise<R
   const r = await shell.exec(shellScript(LAUNCH, 'mvm-launch', [o.workdir, ...argv]), {
     stdin: o.bootstrap,
     signal: o.signal,
-    timeoutMs: 30_000,
+    timeoutMs: 60_000,
   });
   const handle = r.code === 0 ? parsePidLine(r.stdout) : undefined;
   if (!handle)
@@ -157,7 +157,7 @@ export interface RemoteAgentStatus {
 
 /** Reads the pid file and running-task.json and checks the groups (zombies do not count). */
 export async function agentStatus(shell: RemoteShell, workdir: string, signal?: AbortSignal): Promise<RemoteAgentStatus> {
-  const r = await shell.exec(shellScript(STATUS, 'mvm-status', [workdir]), { signal, timeoutMs: 30_000 });
+  const r = await shell.exec(shellScript(STATUS, 'mvm-status', [workdir]), { signal, timeoutMs: 60_000 });
   const m = /^(running|stopped) (\d*) (\d*)$/m.exec(r.stdout);
   if (r.code !== 0 || !m)
     throw new SshError('remote', shell.destination, `cannot check the agent in ${workdir} (exit ${r.code ?? r.signal}): ${tail(r.stderr || r.stdout)}`, {
@@ -177,8 +177,8 @@ export interface StopOutcome {
  * `graceMs`; resolves once no member is left. Idempotent: safe to repeat after a reconnect.
  */
 export async function stopAgent(shell: RemoteShell, workdir: string, graceMs = 10_000, signal?: AbortSignal): Promise<StopOutcome> {
-  const tenths = String(Math.max(1, Math.ceil(graceMs / 100)));
-  const r = await shell.exec(shellScript(STOP, 'mvm-stop', [workdir, tenths]), { signal, timeoutMs: graceMs + 30_000 });
+  const seconds = Math.max(1, Math.ceil(graceMs / 1000));
+  const r = await shell.exec(shellScript(STOP, 'mvm-stop', [workdir, String(seconds)]), { signal, timeoutMs: seconds * 1000 + 60_000 });
   const m = /^(gone|terminated|killed) ?(\d*)$/.exec(r.stdout.trim().split('\n').pop() ?? '');
   if (r.code !== 0 || !m)
     throw new SshError('remote', shell.destination, `cannot stop the agent in ${workdir} (exit ${r.code ?? r.signal}): ${tail(r.stderr || r.stdout)}`, {

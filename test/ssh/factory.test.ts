@@ -9,7 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Job } from '../../shared/api/types.js';
 import { FactoryClient } from '../../shared/buildomat/factory.js';
-import { silentLogger } from '../../shared/log.js';
+import { createLogger, silentLogger } from '../../shared/log.js';
 import { MVM_BIN } from '../../shared/paths.js';
 import { loadConfig } from '../../factory/config/load.js';
 import { FactoryStore } from '../../factory/instances.js';
@@ -84,8 +84,8 @@ async function setup(t: { teardown(fn: () => void | Promise<void>): void }, sshd
   /** A factory process's worth of objects: a restart is a new one on the same store. */
   const start = () => {
     const pool = new SshPool({ backoffBaseMs: 200, backoffMaxMs: 1000 });
-    const executors = sshExecutorsFor(config.testbeds, { pool, pollIntervalMs: 500 });
-    const factory = new Factory({ config, store, client, targets, executorFor: (n) => executors.get(n)!, log: silentLogger() });
+    const executors = sshExecutorsFor(config.testbeds, { pool, pollIntervalMs: 500, ...(process.env.MVM_TEST_LOG ? { log: createLogger({ name: 'ssh' }) } : {}) });
+    const factory = new Factory({ config, store, client, targets, executorFor: (n) => executors.get(n)!, log: process.env.MVM_TEST_LOG ? createLogger({ name: 'factory' }) : silentLogger() });
     const stop = async () => {
       for (const e of executors.values()) await e.close();
       await pool.close();
