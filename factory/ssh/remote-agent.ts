@@ -123,8 +123,10 @@ export interface RemoteAgentHandle {
   bootId: string;
 }
 
-function parsePidLine(line: string): RemoteAgentHandle | undefined {
-  const m = /^(\d+)(?: (\S*))?$/.exec(line.trim());
+/** The launcher's last line of output (a login shell's rc files may print before it). */
+function parsePidLine(stdout: string): RemoteAgentHandle | undefined {
+  const last = stdout.trim().split('\n').pop() ?? '';
+  const m = /^(\d+)(?: (\S*))?$/.exec(last.trim());
   return m ? { pid: Number(m[1]), bootId: m[2] ?? '' } : undefined;
 }
 
