@@ -77,7 +77,7 @@ export async function preflight(
   if (w.code !== 0)
     throw new SshError('remote', shell.destination, tail(w.stderr) || `workdir check failed (exit ${w.code ?? w.signal})`, {
       retryable: false,
-      hint: `make ${opts.workdir} writable by the SSH user, or change remote_workdir; install what the message names if it is missing (setsid: util-linux; ps: procps)`,
+      hint: `remote_workdir must be a directory the SSH user owns and only it can write (or can create); fix it or change remote_workdir. Install any missing tool the message names (setsid: util-linux; ps: procps)`,
     });
   return { version };
 }

@@ -33,12 +33,21 @@ groups_alive() {
 now() { date +%s; }
 `;
 
-/** $1 = workdir. Fails with a one-line reason on stderr. */
+/**
+ * $1 = workdir. Fails with a one-line reason on stderr. The workdir must belong to the SSH user
+ * and be closed to others: whoever can write there could swap agent.pid and have mvm signal any
+ * process group, or read what the agent leaves behind.
+ */
 export const PREFLIGHT_WORKDIR = String.raw`
-for tool in setsid ps awk sed; do
-  command -v "$tool" >/dev/null 2>&1 || { echo "$tool is not installed on this host (mvm needs setsid, ps, awk and sed to run and supervise agents)" >&2; exit 1; }
+for tool in setsid ps awk sed find; do
+  command -v "$tool" >/dev/null 2>&1 || { echo "$tool is not installed on this host (mvm needs setsid, ps, awk, sed and find to run and supervise agents)" >&2; exit 1; }
 done
+umask 077
 mkdir -p -- "$1" 2>/dev/null || { echo "cannot create the workdir $1 as $(id -un)" >&2; exit 1; }
+[ -O "$1" ] || { echo "the workdir $1 is not owned by $(id -un): another user could tamper with the agents' files" >&2; exit 1; }
+if [ -n "$(find "$1" -prune \( -perm -0002 -o -perm -0020 \) -print)" ]; then
+  echo "the workdir $1 is writable by other users (mode $(ls -ld "$1" | cut -c1-10)): chmod go-w it" >&2; exit 1
+fi
 probe="$1/.mvm-write-test.$$"
 ( : > "$probe" ) 2>/dev/null || { echo "the workdir $1 is not writable by $(id -un)" >&2; exit 1; }
 rm -f -- "$probe"

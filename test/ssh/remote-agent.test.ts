@@ -3,7 +3,7 @@
 // a hung connection noticed by keepalive, reconnect, the agent found alive, stop by process group
 // with nothing left behind — asserted on the remote side by pid — and shell injection attempts.
 import t from 'tap';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SshTarget } from '../../factory/ssh/connection.js';
 import { SshPool } from '../../factory/ssh/pool.js';
@@ -87,6 +87,11 @@ if (why) {
     const notDir = (await preflight(shell, { remoteCommand: [fake.path], workdir: join(base, 'a-file', 'wd') }).catch((e) => e)) as SshError;
     t.match(notDir.message, /cannot create the workdir .*a-file\/wd as root/);
     t.comment(notDir.message);
+
+    const shared = join(base, 'shared');
+    mkdirSync(shared, { mode: 0o777 });
+    chmodSync(shared, 0o777);
+    await t.rejects(preflight(shell, { remoteCommand: [fake.path], workdir: shared }), { message: /the workdir .*shared is writable by other users \(mode drwxrwxrwx\)/ });
   });
 
   t.test('start, cut the connection, notice, reconnect, find the agent, stop it by process group', async (t) => {
