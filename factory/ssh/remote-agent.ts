@@ -117,7 +117,7 @@ export function agentArgv(o: Omit<StartOptions, 'bootstrap' | 'signal'>): string
 }
 
 export interface RemoteAgentHandle {
-  /** The agent's pid, which is also its process group and session id (setsid). */
+  /** The leader of the agent's session and process group (setsid): pid = pgid. */
   pid: number;
   /** The remote host's boot id when the agent started ('' where unknown). */
   bootId: string;
@@ -153,19 +153,23 @@ export async function startAgent(shell: RemoteShell, o: StartOptions): Promise<R
 export interface RemoteAgentStatus {
   /** Whether any process of the agent's group (or of its running task's group) is alive. */
   running: boolean;
+  /** The agent's group leader (the launcher's wrapper shell), which is also the pgid. */
   pid: number | undefined;
   taskPgid: number | undefined;
+  /** The agent's exit status, once it has exited by itself (not when it was killed). */
+  exitCode: number | undefined;
 }
 
 /** Reads the pid file and running-task.json and checks the groups (zombies do not count). */
 export async function agentStatus(shell: RemoteShell, workdir: string, signal?: AbortSignal): Promise<RemoteAgentStatus> {
   const r = await shell.exec(shellScript(STATUS, 'mvm-status', [workdir]), { signal, timeoutMs: 60_000 });
-  const m = /^(running|stopped) (\d*) (\d*)$/m.exec(r.stdout);
+  const m = /^(running|stopped) (\d*) (\d*) (\d*)$/m.exec(r.stdout);
   if (r.code !== 0 || !m)
     throw new SshError('remote', shell.destination, `cannot check the agent in ${workdir} (exit ${r.code ?? r.signal}): ${tail(r.stderr || r.stdout)}`, {
       retryable: true,
     });
-  return { running: m[1] === 'running', pid: m[2] ? Number(m[2]) : undefined, taskPgid: m[3] ? Number(m[3]) : undefined };
+  const num = (v: string | undefined) => (v ? Number(v) : undefined);
+  return { running: m[1] === 'running', pid: num(m[2]), taskPgid: num(m[3]), exitCode: num(m[4]) };
 }
 
 export interface StopOutcome {

@@ -62,15 +62,16 @@ export const LAUNCH =
   COMMON +
   String.raw`
 w=$1; shift
+umask 077
 mkdir -p -- "$w" || exit 1
 a=$(agent_pgid "$w")
 if [ -n "$a" ] && groups_alive "$a"; then echo "an agent already runs in $w (process group $a); stop it first" >&2; exit 1; fi
-rm -f -- "$w/agent.pid" "$w/running-task.json" "$w/bootstrap"
-umask 077
+rm -f -- "$w/agent.pid" "$w/agent.exit" "$w/running-task.json" "$w/bootstrap"
 cat > "$w/bootstrap" || exit 1
 umask 022
 b=$(boot_id)
-setsid sh -c 'echo "$$ $1" > "$0.tmp" && mv -f -- "$0.tmp" "$0" && shift && exec "$@"' "$w/agent.pid" "$b" "$@" </dev/null >>"$w/agent.log" 2>&1 &
+# The group leader is a small shell that waits for the agent and records its exit status.
+setsid sh -c 'w=$0; echo "$$ $1" > "$w/agent.pid.tmp" && mv -f -- "$w/agent.pid.tmp" "$w/agent.pid" && shift && "$@"; echo "$?" > "$w/agent.exit"' "$w" "$b" "$@" </dev/null >>"$w/agent.log" 2>&1 &
 deadline=$(($(now) + 30))
 while [ ! -s "$w/agent.pid" ]; do
   if [ "$(now)" -gt "$deadline" ]; then echo "the agent did not start within 30 s; see $w/agent.log" >&2; exit 1; fi
@@ -79,7 +80,7 @@ done
 cat "$w/agent.pid"
 `;
 
-/** $1 = workdir. Prints "running|stopped <agent pgid> <task pgid>". */
+/** $1 = workdir. Prints "running|stopped <agent pgid> <task pgid> <agent exit status>". */
 export const STATUS =
   COMMON +
   String.raw`
@@ -87,7 +88,10 @@ a=$(agent_pgid "$1"); t=""
 [ -n "$a" ] && t=$(task_pgid "$1")
 st=stopped
 groups_alive "$a $t" && st=running
-echo "$st $a $t"
+e=""
+[ -n "$a" ] && [ -s "$1/agent.exit" ] && read -r e < "$1/agent.exit"
+case $e in *[!0-9]*) e="";; esac
+echo "$st $a $t $e"
 `;
 
 /**
@@ -123,3 +127,6 @@ fi
 if [ -f "$w/agent.pid" ]; then mv -f -- "$w/agent.pid" "$w/agent.pid.stopped"; fi
 echo "$outcome $t"
 `;
+
+/** $1 = directory to create (private to the SSH user). */
+export const MKDIR = String.raw`umask 077; mkdir -p -- "$1"`;

@@ -87,6 +87,7 @@ if (why) {
 
     await waitFor(() => exits.includes(instanceId), 'the remote agent to exit after its job', 30_000).catch(() => t.comment('the agent did not exit by itself'));
     t.equal(await exec.isRunning(instanceId, handle), false, 'the agent is gone');
+    t.same(exec.exitStatus(instanceId), { code: 0, signal: null }, 'it exited 0 after its job');
     t.match(await exec.stop(instanceId, handle, 2000), { outcome: 'gone' });
   });
 }

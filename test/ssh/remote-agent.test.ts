@@ -15,6 +15,10 @@ import { tempDir } from '../helpers/tmp.js';
 import { fakeAgentState, installFakeMvm, killLeftovers, type FakeMvm } from './fake-mvm.js';
 import { INJECTED_MARKER, NASTY } from './nasty.js';
 
+function pgidOf(pid: number): number {
+  return Number(readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ')[2]);
+}
+
 /** Records every command line sent, to prove what the remote process list could ever show. */
 function recording(shell: RemoteShell, lines: string[]): RemoteShell {
   return {
@@ -113,7 +117,7 @@ if (why) {
       const s = fakeAgentState(workdir);
       return s.agentPid && s.taskPid && s.taskChildPid && s.childPid && existsSync(join(workdir, 'running-task.json')) ? s : undefined;
     }, 'the stand-in agent to start its task', 15_000);
-    t.equal(state.agentPid, handle.pid, 'the pid recorded is the agent itself');
+    t.equal(pgidOf(state.agentPid!), handle.pid, 'the agent runs in the process group recorded');
     t.same(state.args, ['agent', 'run', '--url', 'http://127.0.0.1:9300', '--workdir', workdir, '--testbed', testbedFile, '--bootstrap-file', join(workdir, 'bootstrap')]);
     t.equal(state.bootstrap, bootstrap, 'the agent received the bootstrap string');
     t.equal(state.bootstrapMode, '600', 'through a 0600 file');
@@ -124,7 +128,7 @@ if (why) {
     t.notOk(ps.stdout.includes(bootstrap), 'the remote process list does not show the bootstrap string');
 
     const st = await agentStatus(shell, workdir);
-    t.same(st, { running: true, pid: handle.pid, taskPgid: state.taskPid });
+    t.same(st, { running: true, pid: handle.pid, taskPgid: state.taskPid, exitCode: undefined });
 
     // hang the connection: freeze the server side of it, so only keepalive can tell
     const lost = new Promise<{ err: SshError; at: number }>((resolve) => host.once('lost', (err) => resolve({ err, at: Date.now() })));
@@ -141,13 +145,13 @@ if (why) {
 
     const conn2 = await host.get({ wait: true });
     t.not(conn2, conn, 'a new connection');
-    t.same(await living([handle.pid, state.childPid!, state.taskPid!, state.taskChildPid!]), [handle.pid, state.childPid, state.taskPid, state.taskChildPid], 'the agent and its task outlived the connection');
+    t.same(await living([handle.pid, state.agentPid!, state.childPid!, state.taskPid!, state.taskChildPid!]), [handle.pid, state.agentPid, state.childPid, state.taskPid, state.taskChildPid], 'the agent and its task outlived the connection');
     t.same(await agentStatus(conn2, workdir), st, 'found running after the reconnect');
 
     const stopped = await stopAgent(conn2, workdir, 1000);
     t.same(stopped, { outcome: 'killed', taskPgid: state.taskPid }, 'the task ignores SIGTERM, so the groups were killed after the grace period');
-    t.same(await living([handle.pid, state.childPid!, state.taskPid!, state.taskChildPid!]), [], 'no process of either group is left');
-    t.same(await agentStatus(conn2, workdir), { running: false, pid: undefined, taskPgid: undefined });
+    t.same(await living([handle.pid, state.agentPid!, state.childPid!, state.taskPid!, state.taskChildPid!]), [], 'no process of either group is left');
+    t.same(await agentStatus(conn2, workdir), { running: false, pid: undefined, taskPgid: undefined, exitCode: undefined });
     t.same(await stopAgent(conn2, workdir, 1000), { outcome: 'gone' }, 'stopping again is harmless');
   });
 
@@ -172,7 +176,7 @@ if (why) {
     t.ok(conn2.alive, 'reconnected once the server is back');
     t.match(await agentStatus(conn2, workdir), { running: true, pid: handle.pid }, 'the agent survived the outage');
     t.equal((await stopAgent(conn2, workdir, 500)).outcome, 'killed');
-    t.same(await living([handle.pid, state.childPid!, state.taskPid!, state.taskChildPid!]), []);
+    t.same(await living([handle.pid, state.agentPid!, state.childPid!, state.taskPid!, state.taskChildPid!]), []);
   });
 
   t.test('an agent that obeys SIGTERM is stopped gracefully; a second start is refused while one runs', async (t) => {
