@@ -55,8 +55,9 @@ rm -f -- "$probe"
 
 /**
  * $1 = workdir, $2… = the agent's argv; stdin = the bootstrap string. Writes it to a 0600 file,
- * starts the agent with setsid (own session and process group, pgid = pid), detached from the
- * channel, and prints "<pid> <boot id>" once the agent has written its pid file.
+ * starts the agent with setsid (own session and process group, whose leader is a wrapper shell
+ * that records the agent's exit status), detached from the channel, and prints
+ * "<leader pid = pgid> <boot id>" once the leader has written the pid file.
  */
 export const LAUNCH =
   COMMON +
