@@ -14,7 +14,7 @@ import { fakeAgentState, installFakeMvm, killLeftovers, type FakeMvm } from './f
 const why = sshdUnavailable();
 if (why) {
   t.comment(`skipping the SSH executor tests: ${why}`);
-  t.pass('skipped: ' + why);
+  t.plan(0, why);
 } else {
   let sshd: Sshd;
   let fake: FakeMvm;

@@ -108,7 +108,7 @@ async function setup(t: { teardown(fn: () => void | Promise<void>): void }, sshd
 const why = sshdUnavailable();
 if (why) {
   t.comment(`skipping the SSH factory tests: ${why}`);
-  t.pass('skipped: ' + why);
+  t.plan(0, why);
 } else {
   let sshd: Sshd;
   t.before(async () => {

@@ -34,7 +34,7 @@ function recording(shell: RemoteShell, lines: string[]): RemoteShell {
 const why = sshdUnavailable();
 if (why) {
   t.comment(`skipping the remote agent tests: ${why}`);
-  t.pass('skipped: ' + why);
+  t.plan(0, why);
 } else {
   let sshd: Sshd;
   let pool: SshPool;
