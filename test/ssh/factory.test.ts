@@ -2,7 +2,7 @@
 // table as the factory parses it, the real `mvm agent` started over a real sshd, a job end to
 // end; then a job cut off mid-run (connection killed) and the factory restarted: the agent is
 // found again, and when the job is cancelled nothing is left on the remote side.
-// Needs the compiled dist/ (`npx tsc -p .`).
+// Needs the compiled dist/ (`npx tsc -p .`). MVM_TEST_LOG=1 prints the factory's and executor's logs.
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
