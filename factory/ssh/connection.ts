@@ -9,7 +9,7 @@ import { abortError } from '../../shared/sleep.js';
 import { destinationOf } from './destination.js';
 import { SshError } from './errors.js';
 import { hostKeyAlgorithmsFor, knownHostsName, verifyHostKey, type HostKeyPolicy, type HostKeyVerdict } from './known-hosts.js';
-import { shellCommand } from './quote.js';
+import { describeCommand, shellCommand } from './quote.js';
 
 const { Client, utils } = ssh2;
 
@@ -264,7 +264,7 @@ export class SshConnection extends EventEmitter<{ lost: [SshError] }> {
       this.on('lost', onLost);
       if (opts.timeoutMs !== undefined)
         timer = setTimeout(
-          () => finish(new SshError('remote', this.destination, `\`${argv.join(' ')}\` did not finish within ${opts.timeoutMs} ms`, { retryable: true })),
+          () => finish(new SshError('remote', this.destination, `\`${describeCommand(argv)}\` did not finish within ${opts.timeoutMs} ms`, { retryable: true })),
           opts.timeoutMs,
         );
       this.client.exec(command, (err, ch) => {

@@ -11,7 +11,9 @@ import { SshError } from './errors.js';
 import type { SshHost, SshPool } from './pool.js';
 import { agentStatus, copyTestbed, preflight, remotePath, startAgent, stopAgent, type PreflightResult } from './remote-agent.js';
 import type { SshConnection } from './connection.js';
-import type { AgentHandle, AgentSpec, AgentStopResult, Executor } from '../executor/types.js';
+import { shellScript } from './quote.js';
+import { MKDIR } from './remote-scripts.js';
+import type { AgentExit, AgentHandle, AgentSpec, AgentStopResult, Executor } from '../executor/types.js';
 import type { TestbedConfig } from '../config/types.js';
 
 /** A testbed's `agent = { mode = "ssh", … }` as the factory's configuration hands it over. */
@@ -62,6 +64,8 @@ export class SshExecutor implements Executor {
   /** Instances whose agent this executor started or adopted and has not seen end. */
   private readonly watched = new Set<string>();
   private readonly checked = new WeakMap<SshConnection, PreflightResult>();
+  /** Exit statuses seen in the remote workdirs (the agent exited by itself). */
+  private readonly exits = new Map<string, AgentExit>();
   private failedCheck: { error: SshError; until: number } | undefined;
   private readonly waker = new Waker();
   private readonly closed = new AbortController();
@@ -85,9 +89,16 @@ export class SshExecutor implements Executor {
     this.listeners.push(listener);
   }
 
-  /** Remote agents' exit statuses are not seen from here. */
-  exitStatus(_instanceId: string): undefined {
-    return undefined;
+  /** The exit status the agent left in its workdir, as last seen by isRunning or supervision. */
+  exitStatus(instanceId: string): AgentExit | undefined {
+    return this.exits.get(instanceId);
+  }
+
+  private status(conn: SshConnection, instanceId: string, signal?: AbortSignal) {
+    return agentStatus(conn, this.workdir(instanceId), signal).then((s) => {
+      if (!s.running && s.exitCode !== undefined) this.exits.set(instanceId, { code: s.exitCode, signal: null });
+      return s;
+    });
   }
 
   /**
@@ -120,12 +131,12 @@ export class SshExecutor implements Executor {
     await this.check(signal);
     const conn = await this.host.get({ signal });
     const workdir = this.workdir(spec.instanceId);
-    const status = await agentStatus(conn, workdir, signal);
+    const status = await this.status(conn, spec.instanceId, signal);
     if (status.running && status.pid !== undefined) {
       this.watch(spec.instanceId);
       return { pid: status.pid, pgid: status.pid, startedAt: this.now() };
     }
-    const mk = await conn.exec(['mkdir', '-p', '--', workdir], { signal, timeoutMs: 30_000 });
+    const mk = await conn.exec(shellScript(MKDIR, 'mvm-mkdir', [workdir]), { signal, timeoutMs: 60_000 });
     if (mk.code !== 0) throw new SshError('remote', conn.destination, `cannot create ${workdir}: ${mk.stderr.trim()}`, { retryable: false });
     const testbedFile = await copyTestbed(conn, workdir, spec.testbed);
     const h = await startAgent(conn, { remoteCommand: this.remoteCommand, workdir, url: spec.url, bootstrap: spec.bootstrap, testbedFile, signal });
@@ -140,14 +151,14 @@ export class SshExecutor implements Executor {
    */
   async isRunning(instanceId: string, handle: AgentHandle): Promise<boolean> {
     const conn = await this.host.get();
-    const status = await agentStatus(conn, this.workdir(instanceId));
+    const status = await this.status(conn, instanceId);
     return status.running && status.pid === handle.pid;
   }
 
   /** After a factory restart: the agent still running in the instance's remote workdir, if any. */
   async adopt(instanceId: string): Promise<AgentHandle | undefined> {
     const conn = await this.host.get();
-    const status = await agentStatus(conn, this.workdir(instanceId));
+    const status = await this.status(conn, instanceId);
     if (!status.running || status.pid === undefined) return undefined;
     this.log.info({ instance: instanceId, pid: status.pid }, 'remote agent adopted');
     this.watch(instanceId);
@@ -185,7 +196,7 @@ export class SshExecutor implements Executor {
         const wasConnected = this.host.connected;
         const conn = await this.host.get({ signal: this.closed.signal });
         for (const id of [...this.watched]) {
-          const status = await agentStatus(conn, this.workdir(id), this.closed.signal);
+          const status = await this.status(conn, id, this.closed.signal);
           if (!wasConnected) this.log.info({ instance: id, running: status.running, pid: status.pid }, 'remote agent checked after reconnect');
           if (!status.running && this.watched.delete(id)) {
             this.log.info({ instance: id }, 'remote agent ended');

@@ -25,3 +25,10 @@ export function shellCommand(argv: readonly string[]): string {
 export function shellScript(script: string, name: string, args: readonly string[]): string[] {
   return ['sh', '-c', script, name, ...args];
 }
+
+/** A short description of a command for messages: a script built by shellScript shows by its name. */
+export function describeCommand(argv: readonly string[]): string {
+  const words = argv[0] === 'sh' && argv[1] === '-c' && argv.length >= 4 ? argv.slice(3) : argv;
+  const text = words.join(' ');
+  return text.length > 200 ? text.slice(0, 200) + '…' : text;
+}

@@ -55,7 +55,7 @@ export async function preflight(
   opts: { remoteCommand: string[]; workdir: string; expectVersion?: string; signal?: AbortSignal },
 ): Promise<PreflightResult> {
   const cmd = opts.remoteCommand.join(' ');
-  const r = await shell.exec([...opts.remoteCommand, '--version'], { signal: opts.signal, timeoutMs: 30_000 });
+  const r = await shell.exec([...opts.remoteCommand, '--version'], { signal: opts.signal, timeoutMs: 60_000 });
   if (r.code === 127 || r.code === 126)
     throw new SshError('remote', shell.destination, `remote command \`${cmd}\` cannot be run (exit ${r.code}: ${tail(r.stderr) || 'not found'})`, {
       retryable: false,
@@ -73,11 +73,11 @@ export async function preflight(
       retryable: false,
       hint: `install mvm ${expect.replace(/\.\d+$/, '.x')} on the testbed host`,
     });
-  const w = await shell.exec(shellScript(PREFLIGHT_WORKDIR, 'mvm-preflight', [opts.workdir]), { signal: opts.signal, timeoutMs: 30_000 });
+  const w = await shell.exec(shellScript(PREFLIGHT_WORKDIR, 'mvm-preflight', [opts.workdir]), { signal: opts.signal, timeoutMs: 60_000 });
   if (w.code !== 0)
     throw new SshError('remote', shell.destination, tail(w.stderr) || `workdir check failed (exit ${w.code ?? w.signal})`, {
       retryable: false,
-      hint: `make ${opts.workdir} writable by the SSH user, or change remote_workdir; install what the message names if it is missing (setsid: util-linux; ps: procps)`,
+      hint: `remote_workdir must be a directory the SSH user owns and only it can write (or can create); fix it or change remote_workdir. Install any missing tool the message names (setsid: util-linux; ps: procps)`,
     });
   return { version };
 }
@@ -117,14 +117,16 @@ export function agentArgv(o: Omit<StartOptions, 'bootstrap' | 'signal'>): string
 }
 
 export interface RemoteAgentHandle {
-  /** The agent's pid, which is also its process group and session id (setsid). */
+  /** The leader of the agent's session and process group (setsid): pid = pgid. */
   pid: number;
   /** The remote host's boot id when the agent started ('' where unknown). */
   bootId: string;
 }
 
-function parsePidLine(line: string): RemoteAgentHandle | undefined {
-  const m = /^(\d+)(?: (\S*))?$/.exec(line.trim());
+/** The launcher's last line of output (a login shell's rc files may print before it). */
+function parsePidLine(stdout: string): RemoteAgentHandle | undefined {
+  const last = stdout.trim().split('\n').pop() ?? '';
+  const m = /^(\d+)(?: (\S*))?$/.exec(last.trim());
   return m ? { pid: Number(m[1]), bootId: m[2] ?? '' } : undefined;
 }
 
@@ -137,7 +139,7 @@ export async function startAgent(shell: RemoteShell, o: StartOptions): Promise<R
   const r = await shell.exec(shellScript(LAUNCH, 'mvm-launch', [o.workdir, ...argv]), {
     stdin: o.bootstrap,
     signal: o.signal,
-    timeoutMs: 30_000,
+    timeoutMs: 60_000,
   });
   const handle = r.code === 0 ? parsePidLine(r.stdout) : undefined;
   if (!handle)
@@ -151,19 +153,23 @@ export async function startAgent(shell: RemoteShell, o: StartOptions): Promise<R
 export interface RemoteAgentStatus {
   /** Whether any process of the agent's group (or of its running task's group) is alive. */
   running: boolean;
+  /** The agent's group leader (the launcher's wrapper shell), which is also the pgid. */
   pid: number | undefined;
   taskPgid: number | undefined;
+  /** The agent's exit status, once it has exited by itself (not when it was killed). */
+  exitCode: number | undefined;
 }
 
 /** Reads the pid file and running-task.json and checks the groups (zombies do not count). */
 export async function agentStatus(shell: RemoteShell, workdir: string, signal?: AbortSignal): Promise<RemoteAgentStatus> {
-  const r = await shell.exec(shellScript(STATUS, 'mvm-status', [workdir]), { signal, timeoutMs: 30_000 });
-  const m = /^(running|stopped) (\d*) (\d*)$/m.exec(r.stdout);
+  const r = await shell.exec(shellScript(STATUS, 'mvm-status', [workdir]), { signal, timeoutMs: 60_000 });
+  const m = /^(running|stopped) (\d*) (\d*) (\d*)$/m.exec(r.stdout);
   if (r.code !== 0 || !m)
     throw new SshError('remote', shell.destination, `cannot check the agent in ${workdir} (exit ${r.code ?? r.signal}): ${tail(r.stderr || r.stdout)}`, {
       retryable: true,
     });
-  return { running: m[1] === 'running', pid: m[2] ? Number(m[2]) : undefined, taskPgid: m[3] ? Number(m[3]) : undefined };
+  const num = (v: string | undefined) => (v ? Number(v) : undefined);
+  return { running: m[1] === 'running', pid: num(m[2]), taskPgid: num(m[3]), exitCode: num(m[4]) };
 }
 
 export interface StopOutcome {
@@ -177,8 +183,8 @@ export interface StopOutcome {
  * `graceMs`; resolves once no member is left. Idempotent: safe to repeat after a reconnect.
  */
 export async function stopAgent(shell: RemoteShell, workdir: string, graceMs = 10_000, signal?: AbortSignal): Promise<StopOutcome> {
-  const tenths = String(Math.max(1, Math.ceil(graceMs / 100)));
-  const r = await shell.exec(shellScript(STOP, 'mvm-stop', [workdir, tenths]), { signal, timeoutMs: graceMs + 30_000 });
+  const seconds = Math.max(1, Math.ceil(graceMs / 1000));
+  const r = await shell.exec(shellScript(STOP, 'mvm-stop', [workdir, String(seconds)]), { signal, timeoutMs: seconds * 1000 + 60_000 });
   const m = /^(gone|terminated|killed) ?(\d*)$/.exec(r.stdout.trim().split('\n').pop() ?? '');
   if (r.code !== 0 || !m)
     throw new SshError('remote', shell.destination, `cannot stop the agent in ${workdir} (exit ${r.code ?? r.signal}): ${tail(r.stderr || r.stdout)}`, {

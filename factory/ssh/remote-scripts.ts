@@ -21,21 +21,33 @@ task_pgid() {
   valid_pgid "$t" && echo "$t"
   return 0
 }
-# Whether a process group has a live member; zombies do not count (some inits never reap).
-group_alive() {
-  kill -0 "-$1" 2>/dev/null || return 1
-  if z=$(ps -eo pgid=,stat= 2>/dev/null); then
-    printf '%s\n' "$z" | awk -v g="$1" '$1 == g && $2 !~ /^Z/ { f = 1 } END { exit !f }'
-  fi
+# Whether any of the process groups named in $1 has a live member; zombies do not count (some
+# inits never reap). One ps for all groups: on a loaded host every process spawned costs.
+groups_alive() {
+  k=""
+  for g in $1; do kill -0 "-$g" 2>/dev/null && k="$k $g"; done
+  [ -n "$k" ] || return 1
+  z=$(ps -eo pgid=,stat= 2>/dev/null) || return 0
+  printf '%s\n' "$z" | awk -v gs="$k" 'BEGIN { n = split(gs, a, " "); for (i = 1; i <= n; i++) want[a[i]] = 1 } ($1 in want) && $2 !~ /^Z/ { f = 1 } END { exit !f }'
 }
+now() { date +%s; }
 `;
 
-/** $1 = workdir. Fails with a one-line reason on stderr. */
+/**
+ * $1 = workdir. Fails with a one-line reason on stderr. The workdir must belong to the SSH user
+ * and be closed to others: whoever can write there could swap agent.pid and have mvm signal any
+ * process group, or read what the agent leaves behind.
+ */
 export const PREFLIGHT_WORKDIR = String.raw`
-for tool in setsid ps awk sed; do
-  command -v "$tool" >/dev/null 2>&1 || { echo "$tool is not installed on this host (mvm needs setsid, ps, awk and sed to run and supervise agents)" >&2; exit 1; }
+for tool in setsid ps awk sed find; do
+  command -v "$tool" >/dev/null 2>&1 || { echo "$tool is not installed on this host (mvm needs setsid, ps, awk, sed and find to run and supervise agents)" >&2; exit 1; }
 done
+umask 077
 mkdir -p -- "$1" 2>/dev/null || { echo "cannot create the workdir $1 as $(id -un)" >&2; exit 1; }
+[ -O "$1" ] || { echo "the workdir $1 is not owned by $(id -un): another user could tamper with the agents' files" >&2; exit 1; }
+if [ -n "$(find "$1" -prune \( -perm -0002 -o -perm -0020 \) -print)" ]; then
+  echo "the workdir $1 is writable by other users (mode $(ls -ld "$1" | cut -c1-10)): chmod go-w it" >&2; exit 1
+fi
 probe="$1/.mvm-write-test.$$"
 ( : > "$probe" ) 2>/dev/null || { echo "the workdir $1 is not writable by $(id -un)" >&2; exit 1; }
 rm -f -- "$probe"
@@ -43,46 +55,51 @@ rm -f -- "$probe"
 
 /**
  * $1 = workdir, $2… = the agent's argv; stdin = the bootstrap string. Writes it to a 0600 file,
- * starts the agent with setsid (own session and process group, pgid = pid), detached from the
- * channel, and prints "<pid> <boot id>" once the agent has written its pid file.
+ * starts the agent with setsid (own session and process group, whose leader is a wrapper shell
+ * that records the agent's exit status), detached from the channel, and prints
+ * "<leader pid = pgid> <boot id>" once the leader has written the pid file.
  */
 export const LAUNCH =
   COMMON +
   String.raw`
 w=$1; shift
+umask 077
 mkdir -p -- "$w" || exit 1
 a=$(agent_pgid "$w")
-if [ -n "$a" ] && group_alive "$a"; then echo "an agent already runs in $w (process group $a); stop it first" >&2; exit 1; fi
-rm -f -- "$w/agent.pid" "$w/running-task.json" "$w/bootstrap"
-umask 077
+if [ -n "$a" ] && groups_alive "$a"; then echo "an agent already runs in $w (process group $a); stop it first" >&2; exit 1; fi
+rm -f -- "$w/agent.pid" "$w/agent.exit" "$w/running-task.json" "$w/bootstrap"
 cat > "$w/bootstrap" || exit 1
 umask 022
 b=$(boot_id)
-setsid sh -c 'echo "$$ $1" > "$0.tmp" && mv -f -- "$0.tmp" "$0" && shift && exec "$@"' "$w/agent.pid" "$b" "$@" </dev/null >>"$w/agent.log" 2>&1 &
-i=0
+# The group leader is a small shell that waits for the agent and records its exit status.
+setsid sh -c 'w=$0; echo "$$ $1" > "$w/agent.pid.tmp" && mv -f -- "$w/agent.pid.tmp" "$w/agent.pid" && shift && "$@"; echo "$?" > "$w/agent.exit"' "$w" "$b" "$@" </dev/null >>"$w/agent.log" 2>&1 &
+deadline=$(($(now) + 30))
 while [ ! -s "$w/agent.pid" ]; do
-  i=$((i + 1))
-  if [ "$i" -gt 200 ]; then echo "the agent did not start within 10 s; see $w/agent.log" >&2; exit 1; fi
+  if [ "$(now)" -gt "$deadline" ]; then echo "the agent did not start within 30 s; see $w/agent.log" >&2; exit 1; fi
   sleep 0.05
 done
 cat "$w/agent.pid"
 `;
 
-/** $1 = workdir. Prints "running|stopped <agent pgid> <task pgid>". */
+/** $1 = workdir. Prints "running|stopped <agent pgid> <task pgid> <agent exit status>". */
 export const STATUS =
   COMMON +
   String.raw`
 a=$(agent_pgid "$1"); t=""
 [ -n "$a" ] && t=$(task_pgid "$1")
 st=stopped
-for g in $a $t; do group_alive "$g" && st=running; done
-echo "$st $a $t"
+groups_alive "$a $t" && st=running
+e=""
+[ -n "$a" ] && [ -s "$1/agent.exit" ] && read -r e < "$1/agent.exit"
+case $e in *[!0-9]*) e="";; esac
+echo "$st $a $t $e"
 `;
 
 /**
- * $1 = workdir, $2 = grace period in tenths of a second. SIGTERM to the agent's and the running
- * task's groups, SIGKILL after the grace period; prints "gone|terminated|killed <task pgid>". The pid file is
- * then set aside so that a later stop cannot signal a recycled pgid.
+ * $1 = workdir, $2 = grace period in seconds. SIGTERM to the agent's and the running task's
+ * groups, SIGKILL after the grace period (wall clock: a loaded host must not stretch it); prints
+ * "gone|terminated|killed <task pgid>". The pid file is then set aside so that a later stop
+ * cannot signal a recycled pgid.
  */
 export const STOP =
   COMMON +
@@ -91,19 +108,18 @@ w=$1; grace=$2
 a=$(agent_pgid "$w"); t=""
 [ -n "$a" ] && t=$(task_pgid "$w")
 groups="$a $t"
-any_alive() { for g in $groups; do group_alive "$g" && return 0; done; return 1; }
 signal_all() { for g in $groups; do kill "-$1" "-$g" 2>/dev/null; done; return 0; }
-if ! any_alive; then
+if ! groups_alive "$groups"; then
   outcome=gone
 else
   signal_all TERM
-  i=0
-  while any_alive && [ "$i" -lt "$grace" ]; do sleep 0.1; i=$((i + 1)); done
-  if any_alive; then
+  deadline=$(($(now) + grace))
+  while groups_alive "$groups" && [ "$(now)" -lt "$deadline" ]; do sleep 0.1; done
+  if groups_alive "$groups"; then
     signal_all KILL
-    i=0
-    while any_alive && [ "$i" -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-    if any_alive; then echo "process group(s) $groups survived SIGKILL" >&2; exit 1; fi
+    deadline=$(($(now) + 10))
+    while groups_alive "$groups" && [ "$(now)" -lt "$deadline" ]; do sleep 0.1; done
+    if groups_alive "$groups"; then echo "process group(s) $groups survived SIGKILL" >&2; exit 1; fi
     outcome=killed
   else
     outcome=terminated
@@ -112,3 +128,6 @@ fi
 if [ -f "$w/agent.pid" ]; then mv -f -- "$w/agent.pid" "$w/agent.pid.stopped"; fi
 echo "$outcome $t"
 `;
+
+/** $1 = directory to create (private to the SSH user). */
+export const MKDIR = String.raw`umask 077; mkdir -p -- "$1"`;

@@ -39,7 +39,7 @@ export interface Sshd {
   halt(): Promise<void>;
   /** Starts the server again on the same port with the same keys. */
   restart(): Promise<void>;
-  /** PIDs of the per-connection sshd processes (all descendants of the listener). */
+  /** PIDs of the per-connection sshd processes (sshd descendants of the listener; not the shells they run). */
   connectionPids(): number[];
   /** A second key pair not authorised on this server. */
   makeKey(name: string): { identityFile: string; publicKey: string };
@@ -147,16 +147,18 @@ export async function startSshd(t: { teardown(fn: () => unknown): void }): Promi
     await waitForBanner(port, child, log, 15_000);
   };
   const connectionPids = (): number[] => {
-    // every descendant of the listener: the per-connection monitor and its session process
-    const r = spawnSync('ps', ['-eo', 'pid=,ppid='], { encoding: 'utf8' });
-    const pairs = r.stdout
+    // the sshd processes below the listener (per-connection monitor and session process) — not
+    // the user's shells: killing a shell mid-startup can leave its rc files' locks behind
+    const r = spawnSync('ps', ['-eo', 'pid=,ppid=,comm='], { encoding: 'utf8' });
+    const procs = r.stdout
       .trim()
       .split('\n')
-      .map((l) => l.trim().split(/\s+/).map(Number) as [number, number]);
+      .map((l) => l.trim().split(/\s+/))
+      .map(([pid, ppid, comm]) => ({ pid: Number(pid), ppid: Number(ppid), comm }));
     const found: number[] = [];
     let frontier = [child.pid!];
     while (frontier.length > 0) {
-      const next = pairs.filter(([, ppid]) => frontier.includes(ppid)).map(([pid]) => pid);
+      const next = procs.filter((p) => frontier.includes(p.ppid) && p.comm === 'sshd').map((p) => p.pid);
       found.push(...next);
       frontier = next;
     }

@@ -1,7 +1,8 @@
 // A stand-in for `mvm` on the remote host: `--version` prints a chosen version; `agent run …`
 // records its argv and the bootstrap file (content and mode, then deletes it, as the agent
 // does), spawns a helper child in its own group and a "task" in a separate process group that
-// ignores SIGTERM, writes running-task.json for it, and then runs until killed.
+// ignores SIGTERM, writes running-task.json for it, and then runs until killed — or, when a
+// status is written to <workdir>/fake-exit, ends its children and exits with it.
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -26,7 +27,11 @@ while [ ! -s "$w/fake-task.pids" ]; do sleep 0.05; done
 read -r tpid tchild < "$w/fake-task.pids"
 printf '{"pgid": %s, "job": "01JFAKEJOB", "task": 0}\n' "$tpid" > "$w/running-task.json"
 echo $$ > "$w/fake-agent.pid"
-wait
+# runs until killed, or until told to exit with a status (written to fake-exit)
+while [ ! -s "$w/fake-exit" ]; do sleep 0.1; done
+kill -KILL "-$tpid"
+kill "$(cat "$w/fake-child.pid")"
+exit "$(cat "$w/fake-exit")"
 `;
 
 export interface FakeMvm {
