@@ -26,7 +26,6 @@ function printError(err: unknown): void {
 }
 
 async function main(argv: string[]): Promise<number> {
-  let usageError: string | undefined;
   const cli = yargs(argv)
     .scriptName('mvm')
     .usage('$0 <command> [options]\n\nMiner Vending Machine: run CI jobs on real hardware.')
@@ -56,19 +55,15 @@ async function main(argv: string[]): Promise<number> {
     .wrap(Math.min(110, process.stdout.columns || 100))
     .fail((msg, err) => {
       if (err) throw err;
-      // yargs may report several problems with one command line; the first says enough.
-      if (usageError !== undefined) return;
-      usageError = msg;
-      process.stderr.write(`mvm: ${msg}\n  hint: run with --help for usage\n`);
+      // A usage problem stops here: the command must not run with a command line it did not accept.
+      throw new MvmError('USAGE', msg, { hint: 'run with --help for usage' });
     });
   try {
     await cli.parseAsync();
   } catch (err) {
-    if (usageError !== undefined) return 2;
     printError(err);
     return exitCodeFor(err);
   }
-  if (usageError !== undefined) return 2;
   return typeof process.exitCode === 'number' ? process.exitCode : 0;
 }
 
