@@ -71,3 +71,15 @@ t.test('SIGTERM to the agent: tree stopped, outputs uploaded, job completed as f
   const outputs = await lab.outputs(job);
   t.same(outputs.map((o) => [o.path, o.body.toString()]), [['/work/output/partial.txt', 'partial\n']]);
 });
+
+t.test('poweroff (the factory deletes the worker mid-job): tree stopped, agent exits', async (t) => {
+  const lab = await startLab(t);
+  const job = await lab.submit({ script: STUBBORN });
+  const w = await lab.worker(job);
+  const agent = lab.startAgent(w.bootstrap, join(lab.dir, 'agent'));
+  const pids = await treePids(lab, job);
+  await lab.factory.delete(`/0/factory/worker/${w.id}`);
+  t.equal(await agent.exited, 0, 'the agent exits');
+  for (const p of pids) t.notOk(isAlive(p), `pid ${p} did not survive`);
+  await agent.waitForLine(/the worker no longer exists|the server asked for poweroff/);
+});
