@@ -29,7 +29,15 @@ export async function startServer(cfg: ServerConfig, opts: { log?: Logger; admin
   const log = (opts.log ?? rootLogger()).child({ component: 'server' });
   const opened = openDb(join(cfg.dataDir, 'server.sqlite'), schema, { migrationsFolder: projectPath('server', 'migrations') });
   const files = new FileStore(cfg.dataDir);
-  await files.init();
+  try {
+    await files.init();
+  } catch (err) {
+    opened.close();
+    throw new MvmError('IO', `cannot prepare the file store in ${cfg.dataDir}: ${(err as Error).message}`, {
+      cause: err,
+      hint: 'check that the --data folder is writable',
+    });
+  }
   const stopping = new AbortController();
   const now = () => Date.now();
   let dispatching = false;

@@ -153,7 +153,13 @@ export const workers = sqliteTable(
     timeBootstrap: integer('time_bootstrap'),
     lastPing: integer('last_ping'),
   },
-  (t) => [index('workers_factory').on(t.factory), index('workers_live').on(t.deleted, t.recycle, t.job)],
+  (t) => [
+    index('workers_factory').on(t.factory),
+    index('workers_live').on(t.deleted, t.recycle, t.job),
+    // Every worker request looks its token up; workers are single-use, so the table only grows.
+    index('workers_token').on(t.tokenHash),
+    index('workers_bootstrap').on(t.bootstrap),
+  ],
 );
 
 /** Uploaded chunks (user input pieces and worker output pieces); bodies live on disk. */

@@ -1,7 +1,7 @@
 // Timeouts, checked on the safety tick: workers never bootstrapped are recycled, workers that
 // stopped pinging are failed with their job, jobs over their maximum runtime fail. Lapsed leases
 // are forgotten (and lease long-polls woken, since the job can be leased again).
-import { and, eq, isNotNull, isNull, lt } from 'drizzle-orm';
+import { and, eq, isNotNull, isNull, lt, or } from 'drizzle-orm';
 import { immediate } from '../../shared/db.js';
 import { formatDuration } from '../../shared/duration.js';
 import type { ServerContext } from '../context.js';
@@ -28,6 +28,16 @@ export function reap(ctx: ServerContext): void {
       if (w.job && endJob(ctx, w.job, { failed: true, reason: `worker ${w.id} stopped responding (no ping for ${formatDuration(pingTimeoutMs)}); job failed` })) {
         touchedJobs.push(w.job);
       }
+    }
+    // A safety net, as in buildomat: a running job whose worker is gone can never complete.
+    const orphans = ctx.db
+      .select({ id: jobs.id, worker: jobs.worker })
+      .from(jobs)
+      .innerJoin(workers, eq(workers.id, jobs.worker))
+      .where(and(eq(jobs.complete, false), or(eq(workers.deleted, true), eq(workers.recycle, true))))
+      .all();
+    for (const j of orphans) {
+      if (endJob(ctx, j.id, { failed: true, reason: `worker ${j.worker} failed without completing the job` })) touchedJobs.push(j.id);
     }
     for (const j of ctx.db.select().from(jobs).where(and(eq(jobs.complete, false), isNotNull(jobs.worker), lt(jobs.timeAssigned, now - maxRuntimeMs))).all()) {
       if (endJob(ctx, j.id, { failed: true, reason: `job exceeded its maximum runtime of ${formatDuration(maxRuntimeMs)}; job failed` })) {

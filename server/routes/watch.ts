@@ -47,8 +47,9 @@ export async function watchJob(ctx: ServerContext, req: FastifyRequest, reply: F
         send('complete', '-');
         break;
       }
+      const waited = Date.now();
       await ctx.bus.wait(`job:${id}`, KEEPALIVE_MS, signal);
-      if (!signal.aborted) res.write(': keepalive\n\n');
+      if (!signal.aborted && Date.now() - waited >= KEEPALIVE_MS) res.write(': keepalive\n\n');
     }
   } catch (err) {
     req.log.warn({ err, job: id }, 'watch stream ended by an error');
