@@ -165,6 +165,7 @@ async function runOneTask(o: JobRunOptions, task: WorkerPingTask, c: TaskContext
         onLine: (stream, line) => events.emit(stream, line, task.id),
         onNote: (m) => events.emit('worker', m),
         signal: c.stop,
+        force: o.force,
         graceMs: o.graceMs,
         log,
       },

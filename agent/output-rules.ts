@@ -43,10 +43,11 @@ export function fromPing(r: WorkerPingOutputRule): OutputRule {
 export class WorkPaths {
   constructor(readonly workDir: string) {}
 
-  /** A job path (`/work/x`, or any other absolute path) as a local path. */
+  /** A job path (`/work/x`, or any other absolute path) as a local path; a relative one is under /work. */
   toLocal(path: string): string {
     if (path === '/work') return this.workDir;
     if (path.startsWith('/work/')) return join(this.workDir, path.slice('/work/'.length));
+    if (!isAbsolute(path)) return join(this.workDir, path);
     return path;
   }
 

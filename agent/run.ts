@@ -4,7 +4,7 @@
 import type { Logger } from 'pino';
 import type { WorkerPingJob } from '../shared/api/types.js';
 import { WorkerClient } from '../shared/buildomat/worker.js';
-import { describeError, isAbortError, MvmError } from '../shared/errors.js';
+import { ApiError, describeError, isAbortError, MvmError } from '../shared/errors.js';
 import { newToken } from '../shared/ids.js';
 import { stopProcessGroup } from '../shared/process-tree.js';
 import { sleepUnlessAborted } from '../shared/sleep.js';
@@ -104,7 +104,7 @@ export async function runAgent(o: AgentOptions): Promise<AgentResult> {
   const onSignal = () => jobStop.abort(new Error('the agent received SIGTERM'));
   o.signal.addEventListener('abort', onSignal, { once: true });
   const pinger = new AbortController();
-  const pinging = busyPing(client, o, jobLog, pinger.signal, () => jobStop.abort(new Error('the server asked for poweroff')));
+  const pinging = busyPing(client, o, jobLog, pinger.signal, () => jobStop.abort(new Error('the server asked for poweroff (or the worker is gone)')));
   try {
     const result = await runJob({
       client,
@@ -128,6 +128,11 @@ export async function runAgent(o: AgentOptions): Promise<AgentResult> {
   }
 }
 
+/** A ping refused for our token: the worker was deleted, which means the same as poweroff. */
+function workerGone(err: unknown): boolean {
+  return err instanceof ApiError && (err.status === 401 || err.status === 403);
+}
+
 async function waitForJob(client: WorkerClient, o: AgentOptions, log: Logger): Promise<WorkerPingJob | undefined> {
   const every = o.idlePingMs ?? 1000;
   while (!o.signal.aborted) {
@@ -140,6 +145,10 @@ async function waitForJob(client: WorkerClient, o: AgentOptions, log: Logger): P
       if (p.job) return p.job;
     } catch (err) {
       if (o.signal.aborted) break;
+      if (workerGone(err)) {
+        log.warn({ err: describeError(err) }, 'the worker no longer exists; exiting');
+        return undefined;
+      }
       log.warn({ err: describeError(err) }, 'ping failed');
     }
     if (!(await sleepUnlessAborted(every, o.signal))) break;
@@ -159,7 +168,12 @@ async function busyPing(client: WorkerClient, o: AgentOptions, log: Logger, sign
       }
     } catch (err) {
       if (signal.aborted) return;
-      log.debug({ err: describeError(err) }, 'ping failed');
+      if (workerGone(err)) {
+        log.warn({ err: describeError(err) }, 'the worker no longer exists');
+        onPoweroff();
+      } else {
+        log.debug({ err: describeError(err) }, 'ping failed');
+      }
     }
   }
 }
@@ -186,6 +200,7 @@ async function waitForPoweroff(client: WorkerClient, o: AgentOptions, log: Logge
       if ((await client.ping(o.signal)).poweroff) return true;
     } catch (err) {
       if (o.signal.aborted) break;
+      if (workerGone(err)) return true;
       log.debug({ err: describeError(err) }, 'ping failed');
     }
     if (!(await sleepUnlessAborted(o.idlePingMs ?? 1000, o.signal))) break;

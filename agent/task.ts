@@ -28,6 +28,8 @@ export interface TaskRunOptions {
   /** Messages about the task's processes (not its output). */
   onNote: (message: string) => void;
   signal: AbortSignal;
+  /** Aborts when the grace period must be cut short (a second SIGTERM): SIGKILL at once. */
+  force?: AbortSignal;
   graceMs: number;
   log: Logger;
   maxLineBytes?: number;
@@ -85,12 +87,21 @@ export async function runTask(spec: TaskSpec, opts: TaskRunOptions): Promise<Tas
   };
   if (opts.signal.aborted) onAbort();
   else opts.signal.addEventListener('abort', onAbort, { once: true });
+  const onForce = () => {
+    try {
+      process.kill(-pgid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  };
+  opts.force?.addEventListener('abort', onForce, { once: true });
 
   // The script's own exit, not execa's result: that one also waits for the pipes to close, which
   // a process the script left behind may hold open.
   const [code, sigName] = await exited;
   const durationMs = Math.round(performance.now() - start);
   opts.signal.removeEventListener('abort', onAbort);
+  opts.force?.removeEventListener('abort', onForce);
 
   const stopped = stopping !== undefined;
   if (stopping) {

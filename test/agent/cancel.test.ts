@@ -3,6 +3,7 @@ import t from 'tap';
 import { join } from 'node:path';
 import type { Job } from '../../shared/api/types.js';
 import { isAlive } from '../../shared/process-tree.js';
+import { startConformanceProxy } from '../helpers/conformance-proxy.js';
 import { waitFor } from '../helpers/mvm-process.js';
 import { agentLog, startLab, type Lab } from './harness.js';
 
@@ -32,9 +33,11 @@ async function treePids(lab: Lab, job: string): Promise<number[]> {
 
 t.test('cancel: the whole process tree is gone within the grace period; the agent exits', async (t) => {
   const lab = await startLab(t);
+  const proxy = await startConformanceProxy(lab.srv.url);
+  t.teardown(() => proxy.close());
   const job = await lab.submit({ script: STUBBORN, output_rules: ['/work/output/*'] });
   const w = await lab.worker(job);
-  const agent = lab.startAgent(w.bootstrap, join(lab.dir, 'agent')); // --grace 1s --busy-ping 500ms
+  const agent = lab.startAgent(w.bootstrap, join(lab.dir, 'agent'), [], proxy.url); // --grace 1s --busy-ping 500ms
   const pids = await treePids(lab, job);
   const t0 = Date.now();
   await lab.user.post(`/0/jobs/${job}/cancel`);
@@ -47,6 +50,7 @@ t.test('cancel: the whole process tree is gone within the grace period; the agen
   t.equal(j.cancelled, true);
   t.equal(j.state, 'failed');
   for (const p of pids) t.notOk(isAlive(p), `pid ${p} did not survive`);
+  t.same(proxy.violations, [], 'what the agent sent while stopping matches the spec too');
 });
 
 t.test('SIGTERM to the agent: tree stopped, outputs uploaded, job completed as failed', async (t) => {
@@ -66,4 +70,16 @@ t.test('SIGTERM to the agent: tree stopped, outputs uploaded, job completed as f
   t.match(log.find((l) => l.startsWith('task[0]: process exited')), /exit code 137$/);
   const outputs = await lab.outputs(job);
   t.same(outputs.map((o) => [o.path, o.body.toString()]), [['/work/output/partial.txt', 'partial\n']]);
+});
+
+t.test('poweroff (the factory deletes the worker mid-job): tree stopped, agent exits', async (t) => {
+  const lab = await startLab(t);
+  const job = await lab.submit({ script: STUBBORN });
+  const w = await lab.worker(job);
+  const agent = lab.startAgent(w.bootstrap, join(lab.dir, 'agent'));
+  const pids = await treePids(lab, job);
+  await lab.factory.delete(`/0/factory/worker/${w.id}`);
+  t.equal(await agent.exited, 0, 'the agent exits');
+  for (const p of pids) t.notOk(isAlive(p), `pid ${p} did not survive`);
+  await agent.waitForLine(/the worker no longer exists|the server asked for poweroff/);
 });

@@ -23,6 +23,7 @@ t.test('/work maps to the job work directory, both ways', async (t) => {
   t.equal(p.toLocal('/work/out/a.txt'), '/agent/jobs/J/work/out/a.txt');
   t.equal(p.toLocal('/workshop/a'), '/workshop/a', 'only /work itself, not a prefix of a name');
   t.equal(p.toLocal('/tmp/x'), '/tmp/x');
+  t.equal(p.toLocal('sub/dir'), '/agent/jobs/J/work/sub/dir', 'a relative task workdir is under /work');
   t.equal(p.toJob('/agent/jobs/J/work/out/a.txt'), '/work/out/a.txt');
   t.equal(p.toJob('/tmp/x'), '/tmp/x');
 });

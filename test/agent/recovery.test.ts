@@ -15,7 +15,7 @@ t.test('server killed and restarted mid-job: every event exactly once, in order'
     'for i in $(seq 1 200); do echo "line $i"; done',
     `until [ -f ${go} ]; do sleep 0.05; done`,
     // Printed while the server is down: more than the agent keeps in memory.
-    'for i in $(seq 201 3000); do echo "line $i ................................................................................................"; done',
+    'for i in $(seq 201 8000); do echo "line $i ................................................................................................"; done',
     'echo "done" >&2',
   ].join('\n');
   const job = await lab.submit({ script });
@@ -37,7 +37,7 @@ t.test('server killed and restarted mid-job: every event exactly once, in order'
   t.equal((await lab.waitDone(job)).state, 'completed');
   const log = agentLog(await lab.events(job));
   const lines = log.filter((l) => l.startsWith('stdout[0]: line '));
-  t.equal(lines.length, 3000, 'no line lost or duplicated');
+  t.equal(lines.length, 8000, 'no line lost or duplicated');
   t.ok(lines.every((l, i) => l.startsWith(`stdout[0]: line ${i + 1}`) && (i < 200 || l.endsWith('.'))), 'in order');
   t.equal(log.filter((l) => l === 'stderr[0]: done').length, 1);
   t.equal(log.filter((l) => /^task\[0\]: process exited: duration \d+ ms, exit code 0$/.test(l)).length, 1, 'one exit event');
