@@ -9,16 +9,16 @@ import { userRoutes } from '../routes/user.js';
 import { userFileRoutes } from '../routes/user-files.js';
 import { workerRoutes } from '../routes/worker.js';
 import { workerFileRoutes } from '../routes/worker-files.js';
-import { badRequest, HttpError } from './errors.js';
+import { badRequest, HttpError, tooLarge } from './errors.js';
 import { strictValidator } from './validate.js';
 
 /** Fastify's own client errors, reworded to say what to do. */
-function describeFastifyError(err: FastifyError, ctx: ServerContext): { status: number; message: string; code: string } {
+function describeFastifyError(err: FastifyError): { status: number; message: string; code: string } {
   switch (err.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return {
         status: 413,
-        message: `request body too large: chunks are at most ${ctx.cfg.maxChunkBytes} bytes and JSON bodies at most ${JSON_LIMIT} bytes; split the upload`,
+        message: `request body too large: JSON bodies are at most ${JSON_LIMIT} bytes; send fewer events or tasks per call`,
         code: 'PayloadTooLarge',
       };
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
@@ -45,15 +45,32 @@ export function buildApp(ctx: ServerContext): FastifyInstance {
     routerOptions: { ignoreTrailingSlash: false, caseSensitive: true },
   });
 
-  app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer', bodyLimit: ctx.cfg.maxChunkBytes }, (_req, body, done) =>
-    done(null, body),
-  );
+  // Chunks: read the whole body even when it is over the limit, so that the client gets a clean
+  // 413 instead of a connection reset in the middle of its upload; only the first bytes are kept.
+  app.addContentTypeParser('application/octet-stream', { bodyLimit: Number.MAX_SAFE_INTEGER }, (_req, payload, done) => {
+    const limit = ctx.cfg.maxChunkBytes;
+    const parts: Buffer[] = [];
+    let size = 0;
+    payload.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size <= limit) parts.push(c);
+    });
+    payload.on('error', (err) => done(err, undefined));
+    payload.on('end', () => {
+      if (size > limit) done(tooLarge(`request body too large: chunks are at most ${limit} bytes (got ${size}); split the upload`), undefined);
+      else done(null, Buffer.concat(parts));
+    });
+  });
 
   const validator = strictValidator();
   app.addHook('preValidation', async (req) => {
     const op = validator.find(req.method, req.url);
     if (!op?.requestContentType) return;
     if (op.requestContentType === 'application/json') {
+      const ct = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+      if (ct !== '' && ct !== 'application/json') {
+        throw new HttpError(415, `unsupported content type ${JSON.stringify(ct)}: ${op.operationId} takes Content-Type: application/json`, 'UnsupportedMediaType');
+      }
       if (req.body === undefined || req.body === null) {
         throw badRequest(`request body required: ${op.operationId} takes a JSON body (Content-Type: application/json)`);
       }
@@ -82,7 +99,7 @@ export function buildApp(ctx: ServerContext): FastifyInstance {
       message = `invalid request: ${err.message}`;
       code = 'BadRequest';
     } else if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
-      ({ status, message, code } = describeFastifyError(err, ctx));
+      ({ status, message, code } = describeFastifyError(err));
     } else {
       req.log.error({ err, method: req.method, url: req.url.split('?')[0] }, 'request failed');
       status = 500;

@@ -1,9 +1,11 @@
 // Assigning queued jobs to free workers. Called the moment something changes that may make an
 // assignment possible (submit, input attached, associate, flush, bootstrap, ping), and by the
-// safety tick. A worker is free once bootstrapped, associated, flushed (if asked to wait for a
-// flush), not recycled and without a job; it is given a queued job of its target, the job its
-// factory leased for it first, then the oldest.
-import { and, asc, eq, isNotNull, isNull, or } from 'drizzle-orm';
+// safety tick. As in buildomat, a worker is free once bootstrapped (which needs it associated),
+// not recycled and without a job; it is given a queued job of its target, the job its factory
+// leased for it first, then the oldest. A worker created with wait_for_flush is assigned its job
+// at once (so the factory's boot console output lands in the job) but its ping only shows the job
+// after the flush.
+import { and, asc, eq, isNotNull, isNull } from 'drizzle-orm';
 import { immediate } from '../../shared/db.js';
 import type { ServerContext } from '../context.js';
 import { jobs, workers } from '../db/schema.js';
@@ -33,7 +35,6 @@ export function assignQueued(ctx: ServerContext): Assignment[] {
           isNull(workers.job),
           isNotNull(workers.tokenHash),
           isNotNull(workers.private),
-          or(eq(workers.waitForFlush, false), eq(workers.flushed, true)),
         ),
       )
       .orderBy(asc(workers.id))

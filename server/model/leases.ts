@@ -13,11 +13,15 @@ export class Leases {
     private readonly now: () => number,
   ) {}
 
-  /** Takes (or re-takes) the lease on `job` for `factory` unless another factory holds it. */
+  /**
+   * Takes the lease on `job` for `factory` unless a lease on it is still running — the caller's
+   * own included, so that a factory polling while its worker boots is not handed the same job
+   * twice (it renews instead).
+   */
   take(job: string, factory: string): boolean {
     const l = this.leases.get(job);
     const t = this.now();
-    if (l && l.factory !== factory && l.expires > t) return false;
+    if (l && l.expires > t) return false;
     this.leases.set(job, { factory, expires: t + this.durationMs });
     return true;
   }
@@ -28,11 +32,6 @@ export class Leases {
     if (!l || l.factory !== factory || l.expires <= t) return false;
     l.expires = t + this.durationMs;
     return true;
-  }
-
-  heldByOther(job: string, factory: string): boolean {
-    const l = this.leases.get(job);
-    return !!l && l.factory !== factory && l.expires > this.now();
   }
 
   drop(job: string): void {

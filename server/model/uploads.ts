@@ -83,7 +83,13 @@ export async function commitOutput(
   holdMs = 2000,
 ): Promise<CommitResult> {
   const done = () => ctx.db.select().from(outputs).where(and(eq(outputs.job, job.id), eq(outputs.commitId, body.commit_id))).get();
-  if (done()) return { complete: true };
+  const prior = done();
+  if (prior) {
+    if (prior.path !== body.path || prior.size !== body.size) {
+      throw badRequest(`commit_id ${JSON.stringify(body.commit_id)} already stored ${JSON.stringify(prior.path)} (${prior.size} bytes); use a new commit_id for another output`);
+    }
+    return { complete: true };
+  }
   let pending = ctx.pendingCommits.get(job.id)?.get(body.commit_id);
   if (!pending) {
     checkOutputPath(body.path);

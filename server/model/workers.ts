@@ -7,7 +7,7 @@ import type { FactoryMetadata, FactoryWorker, WorkerPingResult } from '../../sha
 import type { ServerContext } from '../context.js';
 import { factories, jobs, workers } from '../db/schema.js';
 import { badRequest, conflict, forbidden, unauthorized } from '../http/errors.js';
-import { addEvents, endJob, formatPingJob, notifyJob } from './jobs.js';
+import { addEvents, endJob, formatPingJob, getJob, notifyJob, type JobRow } from './jobs.js';
 import type { FactoryRow, WorkerRow } from './principals.js';
 import { findTarget } from './targets.js';
 
@@ -75,6 +75,7 @@ export function associateWorker(
 export function flushWorker(ctx: ServerContext, w: WorkerRow): void {
   if (w.waitForFlush && !w.flushed) {
     ctx.db.update(workers).set({ flushed: true }).where(eq(workers.id, w.id)).run();
+    ctx.bus.notify(`worker:${w.id}`);
     ctx.dispatch();
   }
 }
@@ -136,18 +137,26 @@ export function pingResult(ctx: ServerContext, workerId: string): WorkerPingResu
   const w = ctx.db.select().from(workers).where(eq(workers.id, workerId)).get()!;
   const f = ctx.db.select().from(factories).where(eq(factories.id, w.factory)).get();
   const j = w.job ? ctx.db.select().from(jobs).where(eq(jobs.id, w.job)).get() : undefined;
+  // Until a wait_for_flush worker is flushed, the factory may still be adding its boot output.
+  const held = w.waitForFlush && !w.flushed;
   return {
     poweroff: w.recycle || w.deleted,
-    job: j && !j.complete ? formatPingJob(ctx, j) : null,
+    job: j && !j.complete && !held ? formatPingJob(ctx, j) : null,
     factory_info: f ? { id: f.id, name: f.name, private: w.private } : null,
     factory_metadata: (w.metadata as FactoryMetadata | null) ?? null,
   };
 }
 
-/** The worker's current job, checked: it must be this worker's and (unless `ended` is allowed) still running. */
-export function workerJob(ctx: ServerContext, w: WorkerRow, jobId: string) {
-  const j = ctx.db.select().from(jobs).where(eq(jobs.id, jobId)).get();
-  if (!j) throw forbidden(`job ${jobId} is not assigned to worker ${w.id}`);
+/** A job the calling worker names: 404 when unknown, 403 when assigned to another worker. */
+export function workerJob(ctx: ServerContext, w: WorkerRow, jobId: string): JobRow {
+  const j = getJob(ctx, jobId);
   if (j.worker !== w.id) throw forbidden(`job ${jobId} is not assigned to worker ${w.id}`);
+  return j;
+}
+
+/** Like workerJob, and the job must still be running (409 once it ended). */
+export function runningJob(ctx: ServerContext, w: WorkerRow, jobId: string): JobRow {
+  const j = workerJob(ctx, w, jobId);
+  if (j.complete) throw conflict(`job ${jobId} is already complete${j.cancelled ? ' (cancelled)' : ''}`);
   return j;
 }

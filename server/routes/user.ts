@@ -30,9 +30,9 @@ export function userRoutes(app: FastifyInstance, ctx: ServerContext): void {
   app.get('/0/jobs/:job/events', async (req) => {
     const u = requireUser(ctx, req);
     const id = idParam(req, 'job');
-    jobForUser(ctx, u, id);
     const minseq = queryInt(req, 'minseq') ?? 0;
     const deadline = Date.now() + waitMs(req, ctx.cfg.maxWaitMs);
+    jobForUser(ctx, u, id);
     const closed = new AbortController();
     req.raw.once('close', () => closed.abort());
     for (;;) {

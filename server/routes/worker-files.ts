@@ -8,10 +8,8 @@ import { requireWorker } from '../http/auth.js';
 import { notFound } from '../http/errors.js';
 import { idParam } from '../http/params.js';
 import { sendFile } from '../http/send-file.js';
-import { getJob } from '../model/jobs.js';
 import { commitOutput, storeChunk } from '../model/uploads.js';
-import { workerJob } from '../model/workers.js';
-import { runningJob } from './worker.js';
+import { runningJob, workerJob } from '../model/workers.js';
 
 export function workerFileRoutes(app: FastifyInstance, ctx: ServerContext): void {
   app.post('/0/worker/job/:job/chunk', async (req, reply) => {
@@ -29,7 +27,6 @@ export function workerFileRoutes(app: FastifyInstance, ctx: ServerContext): void
   app.get('/0/worker/job/:job/quota', async (req) => {
     const w = requireWorker(ctx, req);
     const id = idParam(req, 'job');
-    getJob(ctx, id);
     workerJob(ctx, w, id);
     return { max_bytes_per_output: ctx.cfg.maxBytesPerOutput };
   });
@@ -37,7 +34,6 @@ export function workerFileRoutes(app: FastifyInstance, ctx: ServerContext): void
   app.get('/0/worker/job/:job/inputs/:input', async (req, reply) => {
     const w = requireWorker(ctx, req);
     const id = idParam(req, 'job');
-    getJob(ctx, id);
     workerJob(ctx, w, id);
     const iid = idParam(req, 'input');
     const i = ctx.db.select().from(inputs).where(and(eq(inputs.job, id), eq(inputs.id, iid))).get();

@@ -8,18 +8,9 @@ import { tasks, workers } from '../db/schema.js';
 import { requireWorker } from '../http/auth.js';
 import { badRequest, conflict, notFound } from '../http/errors.js';
 import { idParam, waitMs } from '../http/params.js';
-import { addEvents, endJob, getJob, notifyJob, type JobRow } from '../model/jobs.js';
-import type { WorkerRow } from '../model/principals.js';
+import { addEvents, endJob, notifyJob } from '../model/jobs.js';
 import { checkStream } from '../model/rules.js';
-import { bootstrapWorker, pingResult, workerJob } from '../model/workers.js';
-
-/** The job of the path, which must be this worker's and still running. */
-export function runningJob(ctx: ServerContext, w: WorkerRow, id: string): JobRow {
-  getJob(ctx, id);
-  const j = workerJob(ctx, w, id);
-  if (j.complete) throw conflict(`job ${id} is already complete${j.cancelled ? ' (cancelled)' : ''}`);
-  return j;
-}
+import { bootstrapWorker, pingResult, runningJob, workerJob } from '../model/workers.js';
 
 function taskCount(ctx: ServerContext, job: string): number {
   return ctx.db.select({ seq: tasks.seq }).from(tasks).where(eq(tasks.job, job)).all().length;
@@ -105,7 +96,6 @@ export function workerRoutes(app: FastifyInstance, ctx: ServerContext): void {
     const w = requireWorker(ctx, req);
     const id = idParam(req, 'job');
     const { failed } = req.body as WorkerCompleteJob;
-    getJob(ctx, id);
     const j = workerJob(ctx, w, id);
     if (j.complete) return reply.code(204).send(); // a retried completion, or a cancelled job: nothing to do
     const pending = ctx.pendingCommits.get(id)?.size ?? 0;

@@ -3,7 +3,7 @@
 // Run `npx tsc -p .` first: the child runs the compiled dist/.
 import { HttpClient, seg } from '../../shared/http.js';
 import { newToken } from '../../shared/ids.js';
-import type { JobSubmit, TaskSubmit } from '../../shared/api/types.js';
+import type { FactoryLeaseResult, FactoryWorker, JobSubmit, TaskSubmit, WorkerPingResult } from '../../shared/api/types.js';
 import { startMvm, type MvmProcess } from './mvm-process.js';
 import { tempDir } from './tmp.js';
 
@@ -111,3 +111,39 @@ export async function startServer(
 }
 
 export { seg };
+
+// A scripted factory + worker: plain HTTP calls, no agent or factory daemon.
+
+export interface ScriptedWorker {
+  id: string;
+  token: string;
+  /** Client with the worker's token. */
+  api: HttpClient;
+  ping(waitMs?: number): Promise<WorkerPingResult>;
+  append(job: string, stream: string, payload: string, task?: number): Promise<void>;
+}
+
+/**
+ * Creates, associates and bootstraps a worker for `target` (an id) through `factory`; the worker
+ * then talks to `base` (default: the server; pass a conformance proxy's URL to check it).
+ */
+export async function startScriptedWorker(srv: { url: string }, factory: HttpClient, target: string, base: string = srv.url, opts: { job?: string; private?: string } = {}): Promise<ScriptedWorker> {
+  const w = await factory.post<FactoryWorker>('/0/factory/worker', { target, job: opts.job ?? null });
+  await factory.patch(`/0/factory/worker/${w.id}`, { private: opts.private ?? `instance-${w.id}` });
+  const token = newToken();
+  await new HttpClient({ baseUrl: base }).post('/0/worker/bootstrap', { bootstrap: w.bootstrap, token });
+  const api = new HttpClient({ baseUrl: base, token, timeoutMs: 120_000 });
+  return {
+    id: w.id,
+    token,
+    api,
+    ping: (waitMs) => api.get<WorkerPingResult>('/0/worker/ping', { query: { wait_ms: waitMs } }),
+    append: (job, stream, payload, task) =>
+      api.post(`/1/worker/job/${job}/append`, [{ stream, payload, time: new Date().toISOString(), task: task ?? null }]),
+  };
+}
+
+/** One lease call (`waitMs`: the mvm long-poll); the lease, or null. */
+export async function leaseJob(factory: HttpClient, targets: string[], waitMs?: number): Promise<FactoryLeaseResult['lease']> {
+  return (await factory.post<FactoryLeaseResult>('/0/factory/lease', { supported_targets: targets }, { query: { wait_ms: waitMs } })).lease ?? null;
+}

@@ -4,8 +4,7 @@ import t from 'tap';
 import type { Job, JobEvent, JobOutput } from '../../shared/api/types.js';
 import type { HttpClient } from '../../shared/http.js';
 import { startConformanceProxy } from '../helpers/conformance-proxy.js';
-import { startServer } from '../helpers/server.js';
-import { startWorker } from './scripted.js';
+import { startScriptedWorker, startServer } from '../helpers/server.js';
 
 async function bytes(api: HttpClient, path: string, headers?: Record<string, string>): Promise<{ status: number; body: Buffer }> {
   const r = await api.raw('GET', path, { headers });
@@ -36,7 +35,7 @@ t.test('kill -9 and restart keeps jobs, events, inputs and outputs', async (t) =
   await user.post(`/1/jobs/${id}/input`, { name: 'cfg/settings.toml', size: 11, chunks: [c3.id], commit_id: 'cfg' });
   t.equal((await user.get<Job>(`/0/job/${id}`)).state, 'queued');
 
-  const w = await startWorker(srv, factory, target, proxy.url);
+  const w = await startScriptedWorker(srv, factory, target, proxy.url);
   const ping = await w.ping(5000);
   t.equal(ping.job?.id, id);
   t.same(ping.job?.inputs.map((i) => i.name).sort(), ['cfg/settings.toml', 'firmware.bin']);

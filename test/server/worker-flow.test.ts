@@ -11,8 +11,10 @@ t.test('lease → create → associate → bootstrap → ping → append → out
   const proxy = await startConformanceProxy(srv.url);
   t.teardown(() => proxy.close());
   const targetId = await srv.createTarget('bitaxe');
-  const user = srv.client(await srv.createUser('alice'), proxy.url);
-  const factory = srv.client(await srv.createFactory('lab'), proxy.url);
+  const userToken = await srv.createUser('alice');
+  const factoryToken = await srv.createFactory('lab');
+  const user = srv.client(userToken, proxy.url);
+  const factory = srv.client(factoryToken, proxy.url);
 
   const jobId = (
     await user.post<{ id: string }>('/0/jobs', {
@@ -28,6 +30,7 @@ t.test('lease → create → associate → bootstrap → ping → append → out
   ).id;
   t.equal((await user.get<Job>(`/0/job/${jobId}`)).state, 'queued');
 
+  t.same(await factory.get('/0/factory/ping'), { ok: true });
   const lease = await factory.post<FactoryLeaseResult>('/0/factory/lease', { supported_targets: [targetId] });
   t.same(lease.lease, { job: jobId, target: targetId }, 'the queued job is leased at once');
   t.equal(await factory.post<boolean>(`/0/factory/lease/${jobId}`), true, 'lease renewal');
@@ -37,6 +40,8 @@ t.test('lease → create → associate → bootstrap → ping → append → out
   await factory.patch(`/0/factory/worker/${w.id}`, { private: 'bench-1/01INSTANCE' });
   await factory.patch(`/0/factory/worker/${w.id}`, { private: 'bench-1/01INSTANCE' }); // same again is fine
 
+  const consoleLine = (payload: string) => factory.post<{ retry: boolean }>(`/0/factory/worker/${w.id}/append`, { stream: 'console', time: new Date().toISOString(), payload });
+  t.equal((await consoleLine('power on')).retry, true, 'console output before the worker has a job: retry');
   const anon = srv.client(undefined, proxy.url);
   const token = newToken();
   t.equal((await anon.post<{ id: string }>('/0/worker/bootstrap', { bootstrap: w.bootstrap, token })).id, w.id);
@@ -44,17 +49,18 @@ t.test('lease → create → associate → bootstrap → ping → append → out
   const worker = srv.client(token, proxy.url);
 
   let ping = await worker.get<WorkerPingResult>('/0/worker/ping');
-  t.equal(ping.job ?? null, null, 'no job before the flush');
-  t.equal((await factory.post<{ retry: boolean }>(`/0/factory/worker/${w.id}/append`, { stream: 'console', time: new Date().toISOString(), payload: 'booting' })).retry, true, 'console output without a job: retry');
+  t.equal(ping.job ?? null, null, 'no job in the ping before the flush');
+  t.equal((await consoleLine('power on')).retry, false, 'the job is assigned: the retried console output lands in it');
+  t.equal((await consoleLine('booted')).retry, false);
+  const held = worker.get<WorkerPingResult>('/0/worker/ping', { query: { wait_ms: 10_000 } });
   await factory.post(`/0/factory/worker/${w.id}/flush`);
-  ping = await worker.get<WorkerPingResult>('/0/worker/ping', { query: { wait_ms: 5000 } });
+  ping = await held;
   t.equal(ping.poweroff, false);
   t.equal(ping.job?.id, jobId, 'the job arrives after the flush');
   t.same(ping.job?.tasks.map((x) => [x.id, x.name, x.workdir]), [[0, 'flash', '/work'], [1, 'test', '/work/t']]);
   t.same(ping.job?.output_rules[1], { rule: '/var/log/*.log', ignore: false, size_change_ok: true, require_match: false });
   t.match(ping.factory_info, { name: 'lab', private: 'bench-1/01INSTANCE' });
   t.equal((await factory.get<FactoryWorkerResult>(`/0/factory/worker/${w.id}`)).worker?.online, true);
-  t.equal((await factory.post<{ retry: boolean }>(`/0/factory/worker/${w.id}/append`, { stream: 'console', time: new Date().toISOString(), payload: 'booted' })).retry, false);
 
   const now = () => new Date().toISOString();
   await worker.post(`/1/worker/job/${jobId}/append`, [
@@ -74,6 +80,7 @@ t.test('lease → create → associate → bootstrap → ping → append → out
   for (let i = 0; !res.complete && i < 100; i++) res = await worker.post(`/1/worker/job/${jobId}/output`, commit);
   t.same(res, { complete: true });
   t.same(await worker.post(`/1/worker/job/${jobId}/output`, commit), { complete: true }, 'commit is idempotent');
+  await t.rejects(worker.post(`/1/worker/job/${jobId}/output`, { ...commit, path: '/work/output/other.txt' }), { status: 400, message: /already stored "\/work\/output\/report.txt"/ }, 'a commit_id names one output');
   await worker.post(`/0/worker/job/${jobId}/task/1/complete`, { failed: false });
   await worker.post(`/0/worker/job/${jobId}/complete`, { failed: false });
   await worker.post(`/0/worker/job/${jobId}/complete`, { failed: false }); // a retry is harmless
@@ -85,7 +92,7 @@ t.test('lease → create → associate → bootstrap → ping → append → out
   t.equal(await factory.delete<boolean>(`/0/factory/worker/${w.id}`), true);
   t.same(await factory.get(`/0/factory/worker/${w.id}`), { worker: null });
   t.same(await factory.get('/0/factory/workers'), []);
-  await t.rejects(worker.get('/0/worker/ping'), { status: 401 }, 'a deleted worker token is dead');
+  await t.rejects(worker.get('/0/worker/ping'), { status: 401, message: /invalid token/ }, 'a deleted worker token is dead');
 
   const job = await user.get<Job>(`/0/job/${jobId}`);
   t.match(job, { state: 'completed', cancelled: false, target: 'bitaxe', target_real: 'bitaxe', tags: { commit: 'abc123' } });
@@ -94,8 +101,9 @@ t.test('lease → create → associate → bootstrap → ping → append → out
   t.ok(job.times?.submit && job.times.assigned && job.times.complete, 'times recorded');
   const evs = await user.get<JobEvent[]>(`/0/jobs/${jobId}/events`);
   t.same(evs.map((e) => e.seq), evs.map((_, i) => i + 1), 'event seq numbers from 1');
-  t.same(evs.map((e) => e.stream), ['control', 'console', 'task', 'stdout', 'stderr']);
-  t.same((await user.get<JobEvent[]>(`/0/jobs/${jobId}/events`, { query: { minseq: 4 } })).map((e) => e.seq), [4, 5]);
+  t.same(evs.map((e) => e.stream), ['control', 'console', 'console', 'task', 'stdout', 'stderr']);
+  t.same(evs.filter((e) => e.stream === 'console').map((e) => e.payload), ['power on', 'booted']);
+  t.same((await user.get<JobEvent[]>(`/0/jobs/${jobId}/events`, { query: { minseq: 5 } })).map((e) => e.seq), [5, 6]);
   const outs = await user.get<JobOutput[]>(`/0/jobs/${jobId}/outputs`);
   t.match(outs, [{ path: '/work/output/report.txt', size: 14 }]);
   const body = await user.raw('GET', `/0/jobs/${jobId}/outputs/${outs[0].id}`);
@@ -104,6 +112,19 @@ t.test('lease → create → associate → bootstrap → ping → append → out
   t.equal(part.status, 206);
   t.equal(await text(part.body), 'output');
 
+  const secrets = [srv.adminToken, userToken, factoryToken, token, w.bootstrap];
+  const logs = srv.proc.stderr.join('\n');
+  t.ok(logs.length > 0, 'the server logged');
+  t.notOk(secrets.some((s) => logs.includes(s)), 'no token or bootstrap string appears in the server log');
+  const seen = proxy.seen();
+  const wanted = [
+    'factory_ping', 'factory_lease', 'factory_lease_renew', 'factory_worker_create', 'factory_worker_associate',
+    'factory_worker_get', 'factory_workers', 'factory_worker_destroy', 'factory_worker_append', 'factory_worker_flush',
+    'worker_bootstrap', 'worker_ping', 'worker_job_append', 'worker_task_append', 'worker_task_complete',
+    'worker_job_quota', 'worker_job_upload_chunk', 'worker_job_add_output', 'worker_job_complete',
+    'job_submit', 'job_get', 'job_events_get', 'job_outputs_get', 'job_output_download',
+  ];
+  t.same(wanted.filter((op) => !seen.has(op)), [], 'every factory and worker operation was exercised');
   t.same(proxy.violations, [], 'every exchange conforms to the buildomat spec');
 });
 
