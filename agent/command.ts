@@ -24,7 +24,7 @@ const run: CommandModule<object, RunArgs> = {
       .option('testbed', { type: 'string', describe: 'the testbed description file (default: WORKDIR/testbed.json when present)' })
       .option('grace', { type: 'string', default: '10s', describe: 'how long a stopped task may take to exit before SIGKILL' })
       .option('busy-ping', { type: 'string', default: '5s', describe: 'ping interval while a job runs' })
-      .option('spool-memory', { type: 'number', default: 2 * 1024 * 1024, describe: 'bytes of queued events kept in memory before spilling to disk' })
+      .option('spool-memory', { type: 'number', default: 1024 * 1024, describe: 'bytes of queued events kept in memory before spilling to disk' })
       .conflicts('bootstrap', 'bootstrap-file') as unknown as Argv<RunArgs>,
   handler: async (args: ArgumentsCamelCase<RunArgs>) => {
     const { agentMain } = await import('./main.js');

@@ -10,10 +10,10 @@ import { backoffDelay } from '../shared/retry.js';
 import { sleep, Waker } from '../shared/sleep.js';
 import type { WorkerClient } from '../shared/buildomat/worker.js';
 import { EventClock } from './event-time.js';
-import { EventSpool, type AgentEvent } from './spool.js';
+import { EventSpool, type AgentEvent, type SpoolBatch } from './spool.js';
 
 export interface EventStreamOptions {
-  client: Pick<WorkerClient, 'appendJob'>;
+  client: Pick<WorkerClient, 'appendJobRaw'>;
   job: string;
   spool: EventSpool;
   log: Logger;
@@ -117,15 +117,16 @@ export class EventStream {
       }
       if (spool.length < batchMax && !this.urgent) await this.wake.wait(flushMs, signal);
       if (signal.aborted) break;
-      const batch = spool.peek(batchMax);
+      const batch = spool.peekBatch(batchMax);
+      if (!batch) continue;
       const ok = await this.deliver(batch, signal);
       if (ok === 'delivered') {
-        spool.shift(batch.length);
-        this.settle(this.settled + batch.length);
+        spool.shift(batch.count);
+        this.settle(this.settled + batch.count);
       } else if (ok === 'rejected') {
-        spool.shift(batch.length);
-        this.rejected += batch.length;
-        this.settle(this.settled + batch.length);
+        spool.shift(batch.count);
+        this.rejected += batch.count;
+        this.settle(this.settled + batch.count);
       } else if (ok === 'gone') {
         const dropped = spool.clear();
         if (dropped > 0) log.warn({ dropped }, 'job takes no more events; discarding what is queued');
@@ -137,14 +138,14 @@ export class EventStream {
 
   /** Sends one batch until it lands; the same batch on every attempt. */
   private async deliver(
-    batch: AgentEvent[],
+    batch: SpoolBatch,
     signal: AbortSignal,
   ): Promise<'delivered' | 'rejected' | 'gone' | 'stopped'> {
     const { client, job, log } = this.opts;
     for (let attempt = 1; ; attempt++) {
       try {
-        await client.appendJob(job, batch, signal);
-        if (attempt > 1) log.info({ attempt, events: batch.length }, 'event delivery resumed');
+        await client.appendJobRaw(job, batch.body, signal);
+        if (attempt > 1) log.info({ attempt, events: batch.count }, 'event delivery resumed');
         return 'delivered';
       } catch (err) {
         if (signal.aborted) return 'stopped';
@@ -156,7 +157,7 @@ export class EventStream {
           return 'gone';
         }
         if (status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 429) {
-          log.error({ err: (err as Error).message, events: batch.length }, 'the server refused a batch of events');
+          log.error({ err: (err as Error).message, events: batch.count }, 'the server refused a batch of events');
           return 'rejected';
         }
         this.retries++;

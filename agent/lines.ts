@@ -21,8 +21,13 @@ export class LineSplitter {
     for (;;) {
       const nl = chunk.indexOf(0x0a, start);
       if (nl === -1) break;
-      this.add(chunk.subarray(start, nl));
-      this.flushLine();
+      if (this.pendingBytes === 0 && nl - start <= this.maxBytes) {
+        // The common case: a whole line inside this chunk, decoded straight from it.
+        this.emitBytes(chunk.subarray(start, nl));
+      } else {
+        this.add(chunk.subarray(start, nl));
+        this.flushLine();
+      }
       start = nl + 1;
     }
     if (start < chunk.length) this.add(chunk.subarray(start));

@@ -2,8 +2,9 @@
 // signals. Kept apart from run.ts so the lifecycle stays free of process concerns.
 import { readFileSync, rmSync, statSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 import { parseDuration } from '../shared/duration.js';
-import { MvmError } from '../shared/errors.js';
+import { isAbortError, MvmError } from '../shared/errors.js';
 import { rootLogger } from '../shared/log.js';
 import { MVM_BIN } from '../shared/paths.js';
 import { installShutdown } from '../shared/shutdown.js';
@@ -56,6 +57,13 @@ function mvmShim(workdir: string): string {
 }
 
 export async function agentMain(args: AgentArgs): Promise<void> {
+  // Memory (doc/agent.md): a task can print hundreds of thousands of lines a second, and at that
+  // allocation rate V8 grows its young generation to tens of MB that nothing needs — keep it at
+  // its initial size (a scavenge of a small space is cheap). And undici's HTTP parser is
+  // WebAssembly whose optimising recompile costs a transient ~35 MB: the baseline compiler is
+  // fast enough for an agent. Both must be set before the first request.
+  setFlagsFromString('--semi-space-growth-factor=1');
+  setFlagsFromString('--liftoff-only');
   const workdir = resolve(args.workdir);
   const graceMs = duration('grace', args.grace);
   const busyPingMs = duration('busy-ping', args.busyPing);
@@ -89,6 +97,10 @@ export async function agentMain(args: AgentArgs): Promise<void> {
       pathPrefix: [mvmShim(workdir)],
     });
     log.info({ ...result }, 'agent exiting');
+  } catch (err) {
+    // SIGTERM before a job was assigned (e.g. while bootstrapping) is a normal way to end.
+    if (!(isAbortError(err) && shutdown.graceful.aborted)) throw err;
+    log.info('stopped before a job was assigned');
   } finally {
     shutdown.dispose();
   }

@@ -48,6 +48,11 @@ export class WorkerClient {
     await this.http.post(`/1/worker/job/${seg(job)}/append`, events, { signal });
   }
 
+  /** Job and task events already serialised as a JSON array (the agent's queue keeps them as bytes). */
+  async appendJobRaw(job: string, body: Buffer, signal?: AbortSignal): Promise<void> {
+    await this.http.json('POST', `/1/worker/job/${seg(job)}/append`, { body, contentType: 'application/json', signal });
+  }
+
   /** Events about the worker itself (no job yet, or none any more). */
   async appendWorker(events: WorkerAppend[], signal?: AbortSignal): Promise<void> {
     await this.http.post('/0/worker/append', events, { signal });

@@ -13,7 +13,8 @@ function fakeServer(fail: (call: number, batch: AgentEvent[]) => Error | 'land-t
   const batches: AgentEvent[][] = [];
   const calls: AgentEvent[][] = [];
   const client = {
-    async appendJob(_job: string, events: AgentEvent[]) {
+    async appendJobRaw(_job: string, body: Buffer) {
+      const events = JSON.parse(body.toString('utf8')) as AgentEvent[];
       calls.push(events);
       const f = fail(calls.length, events);
       if (f === 'land-then-fail') {

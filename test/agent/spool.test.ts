@@ -52,7 +52,7 @@ t.test('spills to disk past its memory budget and keeps order across memory, dis
 
 t.test('payloads with newlines and unicode survive the disk', async (t) => {
   const s = new EventSpool(join(tempDir(t), 'spool'), { memoryBytes: 8192 });
-  const payloads = Array.from({ length: 500 }, (_, i) => `a\nb "quoted" \u2028 é ${i}`);
+  const payloads = Array.from({ length: 20_000 }, (_, i) => `a\nb "quoted" \u2028 é ${i}`);
   for (const [i, p] of payloads.entries()) s.push({ stream: 'stderr', time: `t${i}`, payload: p });
   t.ok(s.spilled > 0);
   t.same(drain(s).map((e) => e.payload), payloads);
@@ -66,6 +66,23 @@ t.test('clear drops everything, on disk too', async (t) => {
   t.same(s.peek(10), []);
   s.push(ev(1));
   t.same(drain(s).map((e) => e.time), ['t1'], 'usable again after clear');
+});
+
+t.test('a huge event is cut to the limit, not lost', async (t) => {
+  const s = new EventSpool(join(tempDir(t), 'spool'));
+  s.push({ stream: 'worker', time: 't', payload: 'x'.repeat(1_000_000) });
+  s.push(ev(2));
+  const got = drain(s);
+  t.equal(got.length, 2);
+  t.ok(got[0]!.payload.endsWith(' [cut]') && got[0]!.payload.length < 200_000);
+  t.equal(got[1]!.time, 't2');
+});
+
+t.test('memory stays within budget: the rest goes to disk', async (t) => {
+  const s = new EventSpool(join(tempDir(t), 'spool'), { memoryBytes: 1 << 20 });
+  for (let i = 0; i < 200_000; i++) s.push(ev(i));
+  t.ok(s.onDiskCount > 150_000, `most events are on disk (${s.onDiskCount})`);
+  t.equal(drain(s).length, 200_000);
 });
 
 t.test('shift past what was peeked is a bug and says so', async (t) => {
