@@ -103,7 +103,7 @@ t.test('each kind of problem, with its key, message and hint', async (t) => {
   chmodSync(unreadable, 0o000);
   const isRoot = process.getuid?.() === 0;
 
-  const cases: Array<[string, string, Partial<ConfigProblem> & { message: RegExp }]> = [
+  const cases: Array<[string, string, Record<string, string | RegExp>]> = [
     ['unknown key with did-you-mean', `${BASE}[testbed.a]\ntargets = ["bitaxe"]\nenabeld = true\n`, { key: 'testbed.a.enabeld', message: /unknown key/, hint: 'did you mean `enabled`?' }],
     ['unknown top-level table', `${BASE}[testbeds.a]\ntargets = ["bitaxe"]\n[testbed.b]\ntargets = ["bitaxe"]\n`, { key: 'testbeds', hint: 'did you mean `testbed`?' }],
     ['wrong type', `${BASE}[testbed.a]\ntargets = "bitaxe"\n`, { key: 'testbed.a.targets', message: /must be an array of strings, not a string/ }],
