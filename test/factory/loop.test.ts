@@ -23,9 +23,9 @@ function stub(): Stub {
     tick: async (opts: TickOptions) => {
       s.calls.push(opts);
       const extra = (await s.onTick?.(s.calls.length, opts)) ?? {};
-      return { destroying: 0, destroyed: 0, orphansDeleted: 0, leased: 0, started: 0, longPolled: false, errors: 0, ...extra };
+      return { destroying: 0, destroyed: 0, orphansDeleted: 0, leased: 0, started: 0, longPolled: false, settling: 0, errors: 0, ...extra };
     },
-    store: { liveInstances: () => Array.from({ length: s.live }) },
+    store: { liveInstances: () => Array.from({ length: s.live }, () => ({ state: 'running' })) },
   } as unknown as Factory;
   return s;
 }
@@ -126,3 +126,32 @@ t.test('draining: passes without leasing until nothing is live; a second signal 
   t.same(res2, { drained: false, left: 1 });
   t.ok(Date.now() - t0 < 30_000, 'the second signal ends the drain at once');
 });
+
+t.test('while an agent comes up: no long poll, and a quick re-check instead of the poll interval', async (t) => {
+  const s = stub();
+  const c = controls();
+  s.onTick = (n) => {
+    if (n === 3) c.graceful.abort();
+    return { settling: n === 1 ? 1 : 0 };
+  };
+  const t0 = Date.now();
+  const p = runLoop(s.factory, {
+    pollIntervalMs: 60_000,
+    leaseWaitMs: 5000,
+    drainTimeoutMs: 0,
+    graceful: c.graceful.signal,
+    force: c.force.signal,
+    waker: c.waker,
+    log: silentLogger(),
+  });
+  await waitForCalls(s, 2);
+  t.ok(Date.now() - t0 < 30_000, 'the second pass came without waiting out the interval');
+  t.equal(s.calls[1].leaseWaitMs, 0, 'no long poll while settling');
+  c.waker.wake();
+  await p;
+  t.equal(s.calls[2].leaseWaitMs, 5000, 'long poll again once settled');
+});
+
+async function waitForCalls(s: Stub, n: number): Promise<void> {
+  while (s.calls.length < n) await new Promise((r) => setTimeout(r, 10));
+}
