@@ -34,9 +34,10 @@ export const command: CommandModule<object, RunArgs> = {
   builder: (y) =>
     y
       .command(status)
-      .option('file', { alias: 'f', type: 'string', describe: 'the factory config (TOML)' })
-      .option('db', { alias: 'd', type: 'string', describe: 'the factory database (SQLite), created if missing' })
-      .option('check', { type: 'boolean', default: false, describe: 'validate the config, print every problem, and exit' })
+      // Not global: `mvm factory status` has its own options.
+      .option('file', { alias: 'f', type: 'string', global: false, describe: 'the factory config (TOML)' })
+      .option('db', { alias: 'd', type: 'string', global: false, describe: 'the factory database (SQLite), created if missing' })
+      .option('check', { type: 'boolean', default: false, global: false, describe: 'validate the config, print every problem, and exit' })
       .example('$0 factory -f config.toml -d data.sqlite3', 'run the factory')
       .example('$0 factory -f config.toml --check', 'validate a config') as unknown as Argv<RunArgs>,
   handler: async (args) => {

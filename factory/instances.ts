@@ -8,6 +8,15 @@ import { newId } from '../shared/ids.js';
 import { projectPath } from '../shared/paths.js';
 import { events, instances, schema, testbeds, type EventRow, type InstanceRow, type InstanceState, type Schema, type TestbedRow } from './db/schema.js';
 
+/**
+ * Live instances through the partial index. The condition is a literal (not a bound parameter) so
+ * the planner matches the index's WHERE, and there is no ORDER BY: sorting by id would make it scan
+ * the primary key over the whole history instead. The few live rows are sorted in memory.
+ */
+export function liveInstancesQuery(db: OpenedDb<Schema>['db']) {
+  return db.select().from(instances).where(sql`${instances.state} <> 'destroyed'`);
+}
+
 /** The transitions the instance state machine allows. */
 const ALLOWED: Record<InstanceState, readonly InstanceState[]> = {
   created: ['running', 'destroying'],
@@ -73,8 +82,9 @@ export class FactoryStore {
 
   /** Instances not yet destroyed (uses the partial index: flat however long the history is). */
   liveInstances(): InstanceRow[] {
-    // A literal (not a bound parameter), so the planner matches the partial index's WHERE.
-    return this.db.select().from(instances).where(sql`${instances.state} <> 'destroyed'`).orderBy(asc(instances.id)).all();
+    return liveInstancesQuery(this.db)
+      .all()
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
   instance(id: string): InstanceRow | undefined {
@@ -169,7 +179,7 @@ export class FactoryStore {
       const busy = this.db
         .select({ id: instances.id })
         .from(instances)
-        .where(and(eq(instances.testbed, n.testbed), ne(instances.state, 'destroyed')))
+        .where(and(eq(instances.testbed, n.testbed), sql`${instances.state} <> 'destroyed'`))
         .get();
       if (busy) {
         throw new MvmError('CONFLICT', `testbed ${n.testbed} already runs instance ${busy.id}`, {

@@ -20,14 +20,21 @@ export interface LoopOptions {
   onStarted?: () => void;
 }
 
+/** How soon to look again while an agent is coming up: the worker going online is not an event we get. */
+export const SETTLING_RECHECK_MS = 250;
+
 export async function runLoop(factory: Factory, o: LoopOptions): Promise<{ drained: boolean; left: number }> {
   let started = false;
+  let settling = 0;
   while (!o.graceful.aborted) {
     let longPolled = false;
     try {
-      // The lease long-poll is capped by the poll interval so SIGTERM and new events are seen promptly.
-      const r = await factory.tick({ lease: true, leaseWaitMs: Math.min(o.leaseWaitMs, o.pollIntervalMs), signal: o.graceful });
+      // The lease long-poll is capped by the poll interval so SIGTERM and new events are seen
+      // promptly, and skipped while an agent comes up, so its flush is not held behind it.
+      const leaseWaitMs = settling > 0 ? 0 : Math.min(o.leaseWaitMs, o.pollIntervalMs);
+      const r = await factory.tick({ lease: true, leaseWaitMs, signal: o.graceful });
       longPolled = r.longPolled;
+      settling = r.settling;
     } catch (err) {
       if (!isAbortError(err) && !o.graceful.aborted) o.log.error({ err: describeError(err) }, 'factory pass failed; retrying after the poll interval');
     }
@@ -35,7 +42,7 @@ export async function runLoop(factory: Factory, o: LoopOptions): Promise<{ drain
       started = true;
       o.onStarted?.();
     }
-    if (!longPolled) await o.waker.wait(o.pollIntervalMs, o.graceful);
+    if (!longPolled) await o.waker.wait(settling > 0 ? Math.min(SETTLING_RECHECK_MS, o.pollIntervalMs) : o.pollIntervalMs, o.graceful);
   }
   if (!started) o.onStarted?.();
 
@@ -49,7 +56,9 @@ export async function runLoop(factory: Factory, o: LoopOptions): Promise<{ drain
       if (!isAbortError(err) && !o.force.aborted) o.log.error({ err: describeError(err) }, 'drain pass failed');
     }
     left = factory.store.liveInstances().length;
-    if (left > 0) await o.waker.wait(Math.min(o.pollIntervalMs, Math.max(0, deadline - Date.now())), o.force);
+    const settlingNow = factory.store.liveInstances().some((i) => i.state === 'created');
+    const pause = settlingNow ? Math.min(SETTLING_RECHECK_MS, o.pollIntervalMs) : o.pollIntervalMs;
+    if (left > 0) await o.waker.wait(Math.min(pause, Math.max(0, deadline - Date.now())), o.force);
   }
   if (left > 0) o.log.warn({ live: left }, 'stopping with live instances; their agents keep running and the next start adopts them');
   else o.log.info('drained');

@@ -54,7 +54,7 @@ export async function runFactory(configFile: string, dbFile: string, log: Logger
       executors.set(tb.name, local);
     }
     const client = new FactoryClient({ baseUrl: config.baseUrl, token: config.token });
-    // The server may start after the factory: keep trying while it is unreachable.
+    // The server may start after the factory: keep trying while it is unreachable (until a signal).
     const targets = await retry(() => resolveTargets(config, shutdown.graceful), {
       attempts: Infinity,
       baseMs: 500,
@@ -62,7 +62,14 @@ export async function runFactory(configFile: string, dbFile: string, log: Logger
       signal: shutdown.graceful,
       retryable: (err) => !(err instanceof ConfigError) && err instanceof MvmError && err.retryable,
       onRetry: (err, attempt, delayMs) => log.warn({ err: describeError(err), attempt, delayMs }, 'cannot resolve targets yet; retrying'),
+    }).catch((err) => {
+      if (shutdown.graceful.aborted) return undefined;
+      throw err;
     });
+    if (!targets) {
+      log.info('stopped before the first pass');
+      return;
+    }
     const factory = new Factory({
       config,
       store,

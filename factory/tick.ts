@@ -49,6 +49,8 @@ export interface TickReport {
   started: number;
   /** The lease call held the request for a while (a long poll), so the caller need not sleep. */
   longPolled: boolean;
+  /** Instances still in `created` after the pass: their agents are coming up and want a quick re-check. */
+  settling: number;
   errors: number;
 }
 
@@ -66,12 +68,13 @@ export class Factory {
   }
 
   async tick(opts: TickOptions = {}): Promise<TickReport> {
-    const r: TickReport = { destroying: 0, destroyed: 0, orphansDeleted: 0, leased: 0, started: 0, longPolled: false, errors: 0 };
+    const r: TickReport = { destroying: 0, destroyed: 0, orphansDeleted: 0, leased: 0, started: 0, longPolled: false, settling: 0, errors: 0 };
     const signal = opts.signal;
     await this.step(r, 'reap agents', signal, () => this.reapAgents(r, signal));
     await this.step(r, 'validate instances', signal, () => this.validateInstances(r, signal));
     await this.step(r, 'delete orphaned workers', signal, () => this.deleteOrphans(r, signal));
     if (opts.lease) await this.step(r, 'lease work', signal, () => this.leaseWork(r, opts.leaseWaitMs ?? 0, signal));
+    r.settling = this.deps.store.liveInstances().filter((i) => i.state === 'created').length;
     return r;
   }
 

@@ -103,7 +103,7 @@ t.test('each kind of problem, with its key, message and hint', async (t) => {
   chmodSync(unreadable, 0o000);
   const isRoot = process.getuid?.() === 0;
 
-  const cases: Array<[string, string, Partial<ConfigProblem> & { message: RegExp }]> = [
+  const cases: Array<[string, string, Record<string, string | RegExp>]> = [
     ['unknown key with did-you-mean', `${BASE}[testbed.a]\ntargets = ["bitaxe"]\nenabeld = true\n`, { key: 'testbed.a.enabeld', message: /unknown key/, hint: 'did you mean `enabled`?' }],
     ['unknown top-level table', `${BASE}[testbeds.a]\ntargets = ["bitaxe"]\n[testbed.b]\ntargets = ["bitaxe"]\n`, { key: 'testbeds', hint: 'did you mean `testbed`?' }],
     ['wrong type', `${BASE}[testbed.a]\ntargets = "bitaxe"\n`, { key: 'testbed.a.targets', message: /must be an array of strings, not a string/ }],
@@ -161,3 +161,27 @@ t.test('every problem is reported at once, and --check exits 1 printing them', a
   t.match(missing.stderr, /cannot read the config file: no such file/);
 });
 
+
+t.test('a testbed placed over ssh is checked, and the daemon says plainly that it cannot run it yet', async (t) => {
+  const dir = tempDir(t);
+  writeFileSync(join(dir, 'id_ed25519'), 'key');
+  writeFileSync(join(dir, 'known_hosts'), '');
+  const file = join(dir, 'f.toml');
+  writeFileSync(
+    file,
+    `${BASE}[testbed.remote]\ntargets = ["01KAYPTX7HMFSPHN2PAAXRHESC"]\nagent = { mode = "ssh", host = "127.0.0.1", port = 2222, user = "lab", identity_file = "id_ed25519", known_hosts = "known_hosts", remote_command = ["mvm", "agent", "run"] }\n`,
+  );
+  const c = loadConfig(file, { env: {} });
+  t.same(c.testbeds[0].agent, {
+    mode: 'ssh',
+    host: '127.0.0.1',
+    port: 2222,
+    user: 'lab',
+    identityFile: join(dir, 'id_ed25519'),
+    knownHosts: join(dir, 'known_hosts'),
+    remoteCommand: ['mvm', 'agent', 'run'],
+  });
+  const r = await runMvm(['factory', '-f', file, '-d', join(dir, 'db.sqlite3')]);
+  t.equal(r.code, 1);
+  t.match(r.stderr, /testbed remote: agent mode "ssh" is not available in this version of mvm/);
+});

@@ -91,10 +91,11 @@ export async function startLab(t: { teardown(fn: () => void | Promise<void>): vo
     submit: (target, script, name) => srv.submitJob(userToken, { target, script, name }),
     job: (id) => user.get<Job>(`/0/job/${id}`),
     async waitJob(id, states, timeoutMs = 30_000) {
-      return waitFor(async () => {
+      const job = await waitFor(async () => {
         const j = await user.get<Job>(`/0/job/${id}`);
         return states.includes(j.state) ? j : undefined;
       }, `job ${id} to be ${states.join('|')}`, timeoutMs, 100);
+      return job!;
     },
   };
   return lab;

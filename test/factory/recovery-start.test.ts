@@ -3,7 +3,7 @@
 import t from 'tap';
 import { join } from 'node:path';
 import { bootstraps, crashAt, recover } from './recovery.js';
-import { startLab, type Lab } from './lab.js';
+import { startFactory, startLab, type Lab } from './lab.js';
 
 let lab: Lab;
 t.before(async () => {
@@ -54,4 +54,16 @@ t.test('after-mark-running: the live agent is adopted and its job completes', as
   t.equal(c.liveAgents.length, 1);
   await recover(t, lab, c);
   t.equal(bootstraps(join(lab.dir, c.point), c.rows[0].id), 1);
+});
+
+t.test('after-delete-orphan: the journal entry is lost, nothing else; the restart finds no orphan', async (t) => {
+  const dir = join(lab.dir, 'after-delete-orphan');
+  const dbFile = join(dir, 'factory.sqlite3');
+  await lab.factoryApi.post('/0/factory/worker', { target: lab.targetIds.get('bitaxe'), wait_for_flush: false });
+  const f = await startFactory(lab, { env: { MVM_FAULT_POINT: 'after-delete-orphan' }, dbFile, wait: false });
+  t.equal(await f.exited, 'SIGKILL');
+  t.same(await lab.factoryApi.get('/0/factory/workers'), [], 'the orphan was deleted before the kill');
+  const f2 = await startFactory(lab, { dbFile });
+  t.same(await lab.factoryApi.get('/0/factory/workers'), []);
+  t.equal(await f2.stop(), 0);
 });

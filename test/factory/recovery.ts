@@ -3,6 +3,7 @@
 // that everything converges: the job ran once on one testbed, no worker is left, no agent runs.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Test } from 'tap';
 import type { FactoryWorker } from '../../shared/api/types.js';
 import { processAlive as isAlive } from './lab.js';
 import { waitFor } from '../helpers/mvm-process.js';
@@ -20,13 +21,7 @@ export interface Crash {
   liveAgents: number[];
 }
 
-type T = {
-  equal(a: unknown, b: unknown, m?: string): void;
-  ok(a: unknown, m?: string): void;
-  same(a: unknown, b: unknown, m?: string): void;
-  match(a: unknown, b: unknown, m?: string): void;
-  teardown(fn: () => void | Promise<void>): void;
-};
+type T = Test;
 
 /** Starts a factory that dies at `point`; `releaseEarly` lets the job finish at once (for teardown points). */
 export async function crashAt(t: T, lab: Lab, point: string, releaseEarly: boolean): Promise<Crash> {
