@@ -2,7 +2,7 @@
 import t from 'tap';
 import { join } from 'node:path';
 import type { Job } from '../../shared/api/types.js';
-import { isAlive } from '../../shared/process-tree.js';
+import { processAlive as isAlive } from '../../shared/process-tree.js';
 import { startConformanceProxy } from '../helpers/conformance-proxy.js';
 import { waitFor } from '../helpers/mvm-process.js';
 import { agentLog, startLab, type Lab } from './harness.js';

@@ -4,7 +4,7 @@ import t from 'tap';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FactoryWorkerResult } from '../../shared/api/types.js';
-import { isAlive } from '../../shared/process-tree.js';
+import { processAlive as isAlive } from '../../shared/process-tree.js';
 import { waitFor } from '../helpers/mvm-process.js';
 import { agentLog, startLab } from './harness.js';
 

@@ -2,7 +2,7 @@ import t from 'tap';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runTask, type TaskRunOptions } from '../../agent/task.js';
-import { isAlive } from '../../shared/process-tree.js';
+import { processAlive as isAlive } from '../../shared/process-tree.js';
 import { silentLogger } from '../../shared/log.js';
 import { waitFor } from '../helpers/mvm-process.js';
 import { tempDir } from '../helpers/tmp.js';

@@ -18,7 +18,7 @@ writeFileSync(badFile, '#!/bin/bash\n#: name = "x"\n#: variety = "fancy"\n#: tar
 const cases: { args: string[]; code: number; stderr: RegExp }[] = [
   { args: ['job'], code: 2, stderr: /name a job command: run, list, show, log, cancel, outputs/ },
   { args: ['job', 'run'], code: 2, stderr: /nothing to run[\s\S]*hint: pass --script FILE/ },
-  { args: ['job', 'show'], code: 2, stderr: /^mvm: Not enough non-option arguments[^\n]*\n  hint: run with --help for usage$/ },
+  { args: ['job', 'show'], code: 2, stderr: /^mvm: error: Not enough non-option arguments[^\n]*\n  hint: run with --help for usage$/ },
   { args: ['job', 'run', '--target', 't', '--script', script, '--outputs', script], code: 2, stderr: /--outputs .* is not a directory/ },
   { args: ['job', 'run', '--file', badFile], code: 1, stderr: /bad\.sh: variety: "fancy" is not supported/ },
   { args: ['job', 'run', '--target', 't', '--script', script, '--bogus'], code: 2, stderr: /Unknown argument: bogus/ },

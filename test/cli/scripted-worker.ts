@@ -15,7 +15,7 @@ export class ScriptedWorker {
 
   /** `base` is where the worker sends its calls (a conformance proxy in front of `srv`). */
   constructor(
-    srv: TestServer,
+    private readonly srv: TestServer,
     private readonly base: string,
     factoryToken: string,
   ) {
@@ -25,7 +25,7 @@ export class ScriptedWorker {
   /** Leases a job of `targetId` (waiting for one to be queued), starts a worker for it, and pings until the job is given. */
   async takeJob(targetId: string, timeoutMs = 30_000): Promise<WorkerPingJob> {
     const lease = await waitFor(() => leaseJob(this.factory, [targetId]), `a job to lease on target ${targetId}`, timeoutMs, 100);
-    const w = await startScriptedWorker(this.factory, lease!.target, this.base, { job: lease!.job });
+    const w = await startScriptedWorker(this.srv, this.factory, lease!.target, this.base, { job: lease!.job });
     this.workerId = w.id;
     this.worker = w.api;
     const job = await waitFor(async () => (await w.ping()).job, 'the job to be assigned to the worker', timeoutMs, 100);
