@@ -6,7 +6,12 @@ import { immediate, openDb, type OpenedDb } from '../shared/db.js';
 import { IllegalTransitionError, MvmError } from '../shared/errors.js';
 import { newId } from '../shared/ids.js';
 import { projectPath } from '../shared/paths.js';
-import { events, instances, schema, testbeds, type EventRow, type InstanceRow, type InstanceState, type Schema, type TestbedRow } from './db/schema.js';
+import { events, instances, locks, schema, testbeds, type EventRow, type InstanceRow, type InstanceState, type LockRow, type Schema, type TestbedRow } from './db/schema.js';
+import { blockers, isFree, type AvailabilityPolicy, type Blocker } from './availability.js';
+import { journal, type JournalWhere } from './journal.js';
+import { releaseLock, takeLock } from './locks.js';
+import { Reservations } from './reservations.js';
+import { DEFAULT_POLICY, flagInfraFailure, TestbedHealth, type HealthPolicy } from './testbed-health.js';
 
 /**
  * Live instances through the partial index. The condition is a literal (not a bound parameter) so
@@ -51,19 +56,35 @@ export interface DestroyCause {
 export interface TestbedView extends TestbedRow {
   /** The live instance on it, if any. */
   instance?: InstanceRow;
+  /** What holds it (a job, a reservation, a check), if anything. */
+  lock?: LockRow;
+}
+
+/** A restore's end, as recorded on the instance. */
+export interface RestoreOutcome {
+  ok: boolean;
+  /** "skipped" when there was nothing to restore. */
+  skipped?: boolean;
+  message: string;
 }
 
 export class FactoryStore {
   readonly opened: OpenedDb<Schema>;
   readonly now: () => number;
+  /** Testbed health: checks, maintenance, decommissioning (the only module that changes it). */
+  readonly health: TestbedHealth;
+  /** People's reservations (locks of kind "reservation"). */
+  readonly reservations: Reservations;
 
-  constructor(opened: OpenedDb<Schema>, now: () => number = Date.now) {
+  constructor(opened: OpenedDb<Schema>, now: () => number = Date.now, policy: HealthPolicy = DEFAULT_POLICY) {
     this.opened = opened;
     this.now = now;
+    this.health = new TestbedHealth(opened, now, policy);
+    this.reservations = new Reservations(opened, now);
   }
 
-  static open(file: string, now?: () => number): FactoryStore {
-    return new FactoryStore(openDb(file, schema, { migrationsFolder: projectPath('factory', 'migrations') }), now);
+  static open(file: string, now?: () => number, policy?: HealthPolicy): FactoryStore {
+    return new FactoryStore(openDb(file, schema, { migrationsFolder: projectPath('factory', 'migrations') }), now, policy);
   }
 
   private get db() {
@@ -100,20 +121,30 @@ export class FactoryStore {
     return this.db.select().from(testbeds).orderBy(asc(testbeds.name)).all();
   }
 
+  testbed(name: string): TestbedRow | undefined {
+    return this.db.select().from(testbeds).where(eq(testbeds.name, name)).get();
+  }
+
   testbedViews(): TestbedView[] {
     const live = new Map(this.liveInstances().map((i) => [i.testbed, i]));
+    const held = new Map(this.db.select().from(locks).all().map((l) => [l.testbed, l]));
     return this.testbeds().map((t) => {
       const i = live.get(t.name);
-      return i ? { ...t, instance: i } : { ...t };
+      const l = held.get(t.name);
+      return { ...t, ...(i ? { instance: i } : {}), ...(l ? { lock: l } : {}) };
     });
   }
 
-  /** Configured, enabled testbeds with no live instance (and, when quarantining, no health check due). */
+  /** Why each testbed cannot take a job now (an empty list: it can). */
+  blockersByTestbed(policy: AvailabilityPolicy): Map<string, Blocker[]> {
+    return new Map(this.testbedViews().map((v) => [v.name, blockers({ testbed: v, lock: v.lock }, policy)]));
+  }
+
+  /** Testbeds that can take a job now: configured, enabled, healthy enough, and held by nothing. */
   freeTestbeds(quarantineUnhealthy: boolean): string[] {
-    const busy = new Set(this.liveInstances().map((i) => i.testbed));
-    return this.testbeds()
-      .filter((t) => t.configured && t.enabled && !busy.has(t.name) && !(quarantineUnhealthy && t.healthCheckDue))
-      .map((t) => t.name);
+    return this.testbedViews()
+      .filter((v) => isFree({ testbed: v, lock: v.lock }, { quarantineUnhealthy }))
+      .map((v) => v.name);
   }
 
   recentInstances(limit: number): InstanceRow[] {
@@ -133,6 +164,16 @@ export class FactoryStore {
 
   eventsFor(instanceId: string): EventRow[] {
     return this.db.select().from(events).where(eq(events.instanceId, instanceId)).orderBy(asc(events.id)).all();
+  }
+
+  /** The newest journal entries about a testbed (its instances' included), newest first. */
+  testbedHistory(name: string, limit: number): EventRow[] {
+    return this.db.select().from(events).where(eq(events.testbed, name)).orderBy(desc(events.id)).limit(limit).all();
+  }
+
+  /** The newest instances that ran on a testbed, newest first. */
+  testbedInstances(name: string, limit: number): InstanceRow[] {
+    return this.db.select().from(instances).where(eq(instances.testbed, name)).orderBy(desc(instances.seq)).limit(limit).all();
   }
 
   // ---- testbeds ----
@@ -157,14 +198,6 @@ export class FactoryStore {
     });
   }
 
-  /** Clears a testbed's health-check flag (after a health check passed, or by an operator). */
-  clearHealthCheck(name: string, why: string): void {
-    this.tx(() => {
-      this.db.update(testbeds).set({ healthCheckDue: false, healthReason: null, flaggedAt: null, updatedAt: this.now() }).where(eq(testbeds.name, name)).run();
-      this.journal('health-cleared', why, { testbed: name });
-    });
-  }
-
   // ---- instance transitions ----
 
   /**
@@ -176,6 +209,9 @@ export class FactoryStore {
     return this.tx(() => {
       const tb = this.db.select().from(testbeds).where(eq(testbeds.name, n.testbed)).get();
       if (!tb) throw new MvmError('NOT_FOUND', `testbed ${n.testbed} is not known`);
+      const id = newId(now);
+      // Throws CONFLICT when a reservation or a health check holds the testbed.
+      takeLock(this.db, { testbed: n.testbed, kind: 'job', holder: id, owner: 'factory', reason: `${n.job ? `job ${n.job}` : `worker ${n.workerId}`} (instance ${id})` }, now);
       const busy = this.db
         .select({ id: instances.id })
         .from(instances)
@@ -188,7 +224,7 @@ export class FactoryStore {
       }
       const last = this.db.select({ seq: max(instances.seq) }).from(instances).where(eq(instances.testbed, n.testbed)).get();
       const row: typeof instances.$inferInsert = {
-        id: newId(now),
+        id,
         testbed: n.testbed,
         seq: (last?.seq ?? 0) + 1,
         target: n.target,
@@ -242,14 +278,7 @@ export class FactoryStore {
         .where(eq(instances.id, id))
         .run();
       this.journal('destroying', cause.failure ? `${cause.reason}: ${cause.failure}` : cause.reason, { instanceId: id, testbed: row.testbed });
-      if (cause.failure) {
-        this.db
-          .update(testbeds)
-          .set({ healthCheckDue: true, healthReason: `${cause.reason}: ${cause.failure}`, flaggedAt: now, updatedAt: now })
-          .where(eq(testbeds.name, row.testbed))
-          .run();
-        this.journal('health-check-due', `flagged after instance ${id}: ${cause.failure}`, { testbed: row.testbed });
-      }
+      if (cause.failure) flagInfraFailure(this.db, now, row.testbed, `${cause.reason}: ${cause.failure} (instance ${id})`);
       return this.mustGet(id);
     });
   }
@@ -262,16 +291,62 @@ export class FactoryStore {
     return this.update(id, ['destroying'], { workerDeleted: true }, 'worker-deleted', 'worker deleted on the server');
   }
 
-  /** destroying → destroyed: the testbed is free again. */
-  markDestroyed(id: string): InstanceRow {
-    return this.transition(id, 'destroyed', { destroyedAt: this.now() }, 'instance destroyed; testbed free');
+  /**
+   * What the runner reported in the job (infra-failures.jsonl): any line is an infrastructure
+   * failure (a device unreachable, a flash failed) and flags the testbed, in the same transaction.
+   */
+  recordInfraReport(id: string, failures: string[]): InstanceRow {
+    const now = this.now();
+    return this.tx(() => {
+      const row = this.mustGet(id);
+      if (row.state !== 'destroying') throw new IllegalTransitionError(`instance ${id}`, row.state, row.state, 'the infrastructure report is read in destroying');
+      if (row.infraChecked) return row;
+      const failure = failures.length ? `the job reported an infrastructure failure: ${failures[0]}${failures.length > 1 ? ` (and ${failures.length - 1} more)` : ''}` : null;
+      this.db
+        .update(instances)
+        .set({ infraChecked: true, updatedAt: now, ...(failure && row.failure === null ? { failure } : {}) })
+        .where(eq(instances.id, id))
+        .run();
+      if (failure) {
+        this.journal('infra-failure', failure, { instanceId: id, testbed: row.testbed });
+        flagInfraFailure(this.db, now, row.testbed, `${failure} (instance ${id})`);
+      }
+      return this.mustGet(id);
+    });
   }
 
-  journal(kind: string, message: string, where: { instanceId?: string; testbed?: string } = {}): void {
-    this.db
-      .insert(events)
-      .values({ at: this.now(), kind, message, instanceId: where.instanceId ?? null, testbed: where.testbed ?? null })
-      .run();
+  /** How restoring the baseline ended; a failure is an infrastructure failure of the testbed. */
+  recordRestore(id: string, r: RestoreOutcome): InstanceRow {
+    const now = this.now();
+    return this.tx(() => {
+      const row = this.mustGet(id);
+      if (row.state !== 'destroying') throw new IllegalTransitionError(`instance ${id}`, row.state, row.state, 'a restore is recorded in destroying');
+      if (row.restoreOutcome !== null) return row;
+      const outcome = `${r.ok ? (r.skipped ? 'skipped' : 'ok') : 'failed'}: ${r.message}`;
+      this.db.update(instances).set({ restoreOutcome: outcome, updatedAt: now }).where(eq(instances.id, id)).run();
+      const kind = !r.ok ? 'restore-failed' : r.skipped ? 'restore-skipped' : 'restored';
+      const text = !r.ok ? `baseline restore failed: ${r.message}` : r.skipped ? `baseline restore skipped: ${r.message}` : `baseline restored: ${r.message}`;
+      this.journal(kind, text, { instanceId: id, testbed: row.testbed });
+      if (!r.ok) flagInfraFailure(this.db, now, row.testbed, `baseline restore after instance ${id} failed: ${r.message}`);
+      return this.mustGet(id);
+    });
+  }
+
+  /** destroying → destroyed: the lock goes in the same transaction, so the testbed is free exactly then. */
+  markDestroyed(id: string): InstanceRow {
+    const now = this.now();
+    return this.tx(() => {
+      const row = this.mustGet(id);
+      if (!canTransition(row.state, 'destroyed')) throw new IllegalTransitionError(`instance ${id}`, row.state, 'destroyed');
+      this.db.update(instances).set({ state: 'destroyed', destroyedAt: now, updatedAt: now }).where(eq(instances.id, id)).run();
+      releaseLock(this.db, row.testbed, id);
+      this.journal('destroyed', 'instance destroyed; testbed released', { instanceId: id, testbed: row.testbed });
+      return this.mustGet(id);
+    });
+  }
+
+  journal(kind: string, message: string, where: JournalWhere = {}): void {
+    journal(this.db, this.now(), kind, message, where);
   }
 
   // ---- internals ----

@@ -9,8 +9,7 @@ import { installShutdown } from '../shared/shutdown.js';
 import { Waker } from '../shared/sleep.js';
 import { loadConfig } from './config/load.js';
 import type { FactoryConfig } from './config/types.js';
-import { LocalExecutor } from './executor/local.js';
-import type { Executor } from './executor/types.js';
+import { buildExecutors } from './executors.js';
 import { FactoryStore } from './instances.js';
 import { runLoop } from './loop.js';
 import { resolveTargets } from './targets.js';
@@ -37,22 +36,14 @@ export function instanceRoot(config: FactoryConfig, dbFile: string): string {
 
 export async function runFactory(configFile: string, dbFile: string, log: Logger = createLogger({ name: 'factory' })): Promise<void> {
   const config = loadConfig(configFile);
-  const store = FactoryStore.open(resolve(dbFile));
+  const h = config.health;
+  const store = FactoryStore.open(resolve(dbFile), undefined, { badAfter: h.badAfter, retryMs: h.retryMs, intervalMs: h.intervalMs });
   const shutdown = installShutdown(log);
+  const waker = new Waker();
+  const executors = buildExecutors(config, instanceRoot(config, dbFile), log, () => waker.wake());
+  let factory: Factory | undefined;
   try {
     store.syncTestbeds(config.testbeds);
-    const waker = new Waker();
-    const local = new LocalExecutor({ root: instanceRoot(config, dbFile), command: config.agentCommand, log: log.child({ executor: 'local' }) });
-    local.onExit(() => waker.wake());
-    const executors = new Map<string, Executor>();
-    for (const tb of config.testbeds) {
-      if (tb.agent.mode !== 'local') {
-        throw new MvmError('CONFIG_INVALID', `testbed ${tb.name}: agent mode "${tb.agent.mode}" is not available in this version of mvm`, {
-          hint: `use agent = { mode = "local" } or disable the testbed (enabled = false)`,
-        });
-      }
-      executors.set(tb.name, local);
-    }
     const client = new FactoryClient({ baseUrl: config.baseUrl, token: config.token });
     // The server may start after the factory: keep trying while it is unreachable (until a signal).
     const targets = await retry(() => resolveTargets(config, shutdown.graceful), {
@@ -70,12 +61,12 @@ export async function runFactory(configFile: string, dbFile: string, log: Logger
       log.info('stopped before the first pass');
       return;
     }
-    const factory = new Factory({
+    factory = new Factory({
       config,
       store,
       client,
       targets,
-      executorFor: (name) => executors.get(name) ?? local,
+      executorFor: executors.executorFor,
       log,
       onProgress: () => waker.wake(),
     });
@@ -94,6 +85,8 @@ export async function runFactory(configFile: string, dbFile: string, log: Logger
       onStarted: () => process.stdout.write('mvm factory started\n'),
     });
   } finally {
+    await factory?.close();
+    await executors.close();
     shutdown.dispose();
     store.close();
   }

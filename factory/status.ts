@@ -1,44 +1,57 @@
-// `mvm factory status`: what the factory's database says — testbeds, live instances, counts.
+// `mvm factory status`: what the factory's database says — testbeds (health, what holds them, why
+// they cannot take a job), live instances, counts. Read straight from the file: works while the
+// factory runs (WAL) and while it is stopped.
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { MvmError } from '../shared/errors.js';
-import type { InstanceRow, InstanceState } from './db/schema.js';
+import type { Blocker } from './availability.js';
+import type { HealthState, InstanceRow, InstanceState, LockKind } from './db/schema.js';
 import { FactoryStore } from './instances.js';
+
+export interface TestbedStatus {
+  name: string;
+  enabled: boolean;
+  configured: boolean;
+  /** "free", or the first reason it cannot take a job (busy, reserved, unhealthy, …). */
+  state: 'free' | Blocker['kind'];
+  health: HealthState;
+  healthReason: string | null;
+  lock: { kind: LockKind; owner: string; reason: string | null; expiresAt: number | null } | null;
+  blockers: Blocker[];
+  instance: string | null;
+}
 
 export interface FactoryStatus {
   database: string;
-  testbeds: Array<{
-    name: string;
-    enabled: boolean;
-    configured: boolean;
-    state: 'free' | 'busy' | 'disabled' | 'health-check-due';
-    healthCheckDue: boolean;
-    healthReason: string | null;
-    instance: string | null;
-  }>;
+  testbeds: TestbedStatus[];
   instances: Array<Pick<InstanceRow, 'id' | 'testbed' | 'seq' | 'target' | 'job' | 'workerId' | 'state' | 'reason' | 'failure' | 'agentPid' | 'createdAt'>>;
   counts: Record<InstanceState, number>;
 }
 
-export function readStatus(dbFile: string): FactoryStatus {
+export function readStatus(dbFile: string, opts: { quarantineUnhealthy?: boolean } = {}): FactoryStatus {
   const path = resolve(dbFile);
   if (!existsSync(path)) {
     throw new MvmError('NOT_FOUND', `no factory database at ${path}`, { hint: 'pass the file the factory runs with: mvm factory status -d FILE' });
   }
   const store = FactoryStore.open(path);
   try {
-    const views = store.testbedViews();
+    const blockers = store.blockersByTestbed({ quarantineUnhealthy: opts.quarantineUnhealthy ?? true });
     return {
       database: path,
-      testbeds: views.map((t) => ({
-        name: t.name,
-        enabled: t.enabled,
-        configured: t.configured,
-        state: t.instance ? 'busy' : !t.enabled || !t.configured ? 'disabled' : t.healthCheckDue ? 'health-check-due' : 'free',
-        healthCheckDue: t.healthCheckDue,
-        healthReason: t.healthReason,
-        instance: t.instance?.id ?? null,
-      })),
+      testbeds: store.testbedViews().map((t) => {
+        const b = blockers.get(t.name) ?? [];
+        return {
+          name: t.name,
+          enabled: t.enabled,
+          configured: t.configured,
+          state: b[0]?.kind ?? 'free',
+          health: t.health,
+          healthReason: t.healthReason,
+          lock: t.lock ? { kind: t.lock.kind, owner: t.lock.owner, reason: t.lock.reason, expiresAt: t.lock.expiresAt } : null,
+          blockers: b,
+          instance: t.instance?.id ?? null,
+        };
+      }),
       instances: store.liveInstances().map((i) => ({
         id: i.id,
         testbed: i.testbed,
@@ -62,9 +75,10 @@ export function readStatus(dbFile: string): FactoryStatus {
 export function formatStatus(s: FactoryStatus): string {
   const lines: string[] = [];
   const w = Math.max(7, ...s.testbeds.map((t) => t.name.length));
-  lines.push(`${'TESTBED'.padEnd(w)}  ${'STATE'.padEnd(16)}  INSTANCE`);
+  lines.push(`${'TESTBED'.padEnd(w)}  ${'STATE'.padEnd(12)}  ${'HEALTH'.padEnd(11)}  WHY / INSTANCE`);
   for (const t of s.testbeds) {
-    lines.push(`${t.name.padEnd(w)}  ${t.state.padEnd(16)}  ${t.instance ?? '-'}${t.healthReason ? `  (${t.healthReason})` : ''}`);
+    const why = t.instance ?? (t.blockers.map((b) => b.message).join('; ') || '-');
+    lines.push(`${t.name.padEnd(w)}  ${t.state.padEnd(12)}  ${t.health.padEnd(11)}  ${why}`);
   }
   lines.push('');
   if (s.instances.length === 0) lines.push('no live instances');

@@ -1,13 +1,17 @@
-// The testbed description the factory hands to each agent (`<agent workdir>/testbed.json`), which
-// the runner reads through MVM_TESTBED. Its shape is a contract between components: version 1.
-import type { TestbedConfig } from './config/types.js';
+// The testbed description the factory hands to each agent (`<agent workdir>/testbed.json`) and to
+// the runner for health checks and restores, read through MVM_TESTBED / --testbed. Its shape is a
+// contract between components: version 1 (fields are only ever added, as optional).
+import type { DeviceSettings, PoolConfig, TestbedConfig } from './config/types.js';
 
 export interface TestbedDescription {
   version: 1;
   testbed: string;
-  instance: string;
-  target: string;
+  /** The instance the description was written for (absent for health checks and restores). */
+  instance?: string;
+  target?: string;
   baseline?: string;
+  /** The lab's firmware library on the host the runner runs on. */
+  firmware_dir?: string;
   devices: Array<{
     name: string;
     driver: string;
@@ -16,16 +20,25 @@ export interface TestbedDescription {
     software?: string;
     attributes: string[];
     options: Record<string, unknown>;
+    pools?: PoolConfig[];
+    settings?: DeviceSettings;
+    expected_hashrate_ghs?: number;
   }>;
 }
 
-export function describeTestbed(tb: TestbedConfig, instance: { id: string; target: string }, targetName?: string): TestbedDescription {
+export interface DescribeOptions {
+  instance?: { id: string; target: string };
+  targetName?: string;
+  firmwareDir?: string;
+}
+
+export function describeTestbed(tb: TestbedConfig, o: DescribeOptions = {}): TestbedDescription {
   return {
     version: 1,
     testbed: tb.name,
-    instance: instance.id,
-    target: targetName ?? instance.target,
+    ...(o.instance ? { instance: o.instance.id, target: o.targetName ?? o.instance.target } : {}),
     ...(tb.baseline !== undefined ? { baseline: tb.baseline } : {}),
+    ...(o.firmwareDir !== undefined ? { firmware_dir: o.firmwareDir } : {}),
     devices: tb.devices.map((d) => ({
       name: d.name,
       driver: d.driver,
@@ -34,6 +47,14 @@ export function describeTestbed(tb: TestbedConfig, instance: { id: string; targe
       ...(d.software !== undefined ? { software: d.software } : {}),
       attributes: d.attributes,
       options: d.options,
+      ...(d.pools !== undefined ? { pools: d.pools } : {}),
+      ...(d.settings !== undefined ? { settings: d.settings } : {}),
+      ...(d.expectedHashrateGhs !== undefined ? { expected_hashrate_ghs: d.expectedHashrateGhs } : {}),
     })),
   };
+}
+
+/** Whether restoring the baseline has anything to do: a baseline firmware, pools or settings, or a command device. */
+export function hasBaseline(tb: TestbedConfig): boolean {
+  return tb.devices.some((d) => d.driver === 'command' || d.software !== undefined || tb.baseline !== undefined || d.pools !== undefined || d.settings !== undefined);
 }

@@ -1,8 +1,11 @@
 // One reconciliation pass of the factory, after the SP-test factory's phases:
-//   0. reap agents that exited;
+//   0. reap agents that exited; release reservations whose TTL lapsed;
 //   1. validate live instances against the server (gone or recycled → destroying), carry created
-//      instances forward (associate, start the agent, flush once online), finish destroying ones;
-//   2. delete orphaned workers (private missing, or naming no live instance);
+//      instances forward (associate, start the agent, flush once online), finish destroying ones
+//      (stop the agent, delete the worker, read the runner's infrastructure report, restore the
+//      baseline, release the testbed);
+//   2. delete orphaned workers (private missing, or naming no live instance); ask SSH hosts
+//      whether they can be used; start health checks that are due;
 //   3. for free testbeds: lease → create worker → record instance → associate → start the agent.
 // Every step is idempotent and reads what it needs from the database first, so a crash between
 // two steps (the fault points) is repaired by the next pass, in this process or the next one.
@@ -19,6 +22,8 @@ import { faultPoint } from './faults.js';
 import type { DestroyCause, FactoryStore } from './instances.js';
 import type { TargetMap } from './targets.js';
 import { describeTestbed } from './testbed-description.js';
+import { TestbedOps } from './testbed-ops.js';
+import { summariseInfraReport } from './infra-report.js';
 
 export interface FactoryDeps {
   config: FactoryConfig;
@@ -42,6 +47,10 @@ export interface TickOptions {
 }
 
 export interface TickReport {
+  /** Reservations released because their TTL lapsed. */
+  expired: number;
+  /** Health checks started. */
+  checks: number;
   destroying: number;
   destroyed: number;
   orphansDeleted: number;
@@ -57,22 +66,33 @@ export interface TickReport {
 export class Factory {
   private readonly testbedByName: Map<string, TestbedConfig>;
   private readonly now: () => number;
+  /** Restores and health checks in flight. */
+  readonly ops: TestbedOps;
 
   constructor(private readonly deps: FactoryDeps) {
     this.testbedByName = new Map(deps.config.testbeds.map((t) => [t.name, t]));
     this.now = deps.now ?? Date.now;
+    this.ops = new TestbedOps({ config: deps.config, store: deps.store, executorFor: deps.executorFor, log: deps.log, onDone: () => deps.onProgress?.() });
   }
 
   get store(): FactoryStore {
     return this.deps.store;
   }
 
+  /** Stops the restores and checks in flight (a later start redoes them). */
+  async close(): Promise<void> {
+    await this.ops.close();
+  }
+
   async tick(opts: TickOptions = {}): Promise<TickReport> {
-    const r: TickReport = { destroying: 0, destroyed: 0, orphansDeleted: 0, leased: 0, started: 0, longPolled: false, settling: 0, errors: 0 };
+    const r: TickReport = { expired: 0, checks: 0, destroying: 0, destroyed: 0, orphansDeleted: 0, leased: 0, started: 0, longPolled: false, settling: 0, errors: 0 };
     const signal = opts.signal;
     await this.step(r, 'reap agents', signal, () => this.reapAgents(r, signal));
+    await this.step(r, 'expire reservations', signal, async () => this.expireReservations(r));
     await this.step(r, 'validate instances', signal, () => this.validateInstances(r, signal));
     await this.step(r, 'delete orphaned workers', signal, () => this.deleteOrphans(r, signal));
+    await this.step(r, 'check hosts', signal, () => this.checkHosts(signal));
+    await this.step(r, 'start health checks', signal, async () => this.startChecks(r));
     if (opts.lease) await this.step(r, 'lease work', signal, () => this.leaseWork(r, opts.leaseWaitMs ?? 0, signal));
     r.settling = this.deps.store.liveInstances().filter((i) => i.state === 'created').length;
     return r;
@@ -108,6 +128,13 @@ export class Factory {
         cause = { reason: 'agent died', failure: `agent process ended (${how}) while the job was live` };
       }
       this.destroy(r, i, cause);
+    }
+  }
+
+  private expireReservations(r: TickReport): void {
+    for (const testbed of this.deps.store.reservations.expire()) {
+      this.deps.log.info({ testbed }, 'reservation lapsed (TTL); testbed released');
+      r.expired++;
     }
   }
 
@@ -178,7 +205,7 @@ export class Factory {
             instanceId: i.id,
             url: config.baseUrl,
             bootstrap: w.bootstrap,
-            testbed: describeTestbed(tb, i, this.deps.targets.nameOf(i.target)),
+            testbed: describeTestbed(tb, { instance: i, targetName: this.deps.targets.nameOf(i.target), firmwareDir: config.firmwareDir }),
           },
           signal ? AbortSignal.any([signal, AbortSignal.timeout(config.agentStartTimeoutMs)]) : AbortSignal.timeout(config.agentStartTimeoutMs),
         );
@@ -211,12 +238,17 @@ export class Factory {
     return d;
   }
 
-  /** destroying → destroyed: stop the agent's tree, delete the worker, free the testbed. */
+  /**
+   * destroying → destroyed: stop the agent's tree, delete the worker, read the runner's report,
+   * restore the baseline (in the background: the instance stays destroying, and its testbed
+   * locked, until the restore is recorded), then release the testbed.
+   */
   private async finishDestroying(r: TickReport, inst: InstanceRow, signal?: AbortSignal): Promise<void> {
     const { store, client, config } = this.deps;
     let i = inst;
+    const ex = this.deps.executorFor(i.testbed);
     if (i.stopOutcome === null) {
-      const res = await this.deps.executorFor(i.testbed).stop(i.id, handleOf(i), config.stopGraceMs);
+      const res = await ex.stop(i.id, handleOf(i), config.stopGraceMs);
       faultPoint('after-stop-agent');
       i = store.recordStopOutcome(i.id, res.taskPgid !== undefined ? `${res.outcome} (task group ${res.taskPgid} too)` : res.outcome);
     }
@@ -229,6 +261,19 @@ export class Factory {
       }
       faultPoint('after-delete-worker');
       i = store.recordWorkerDeleted(i.id);
+    }
+    if (!i.infraChecked) {
+      // Read once the agent is stopped, so the report is complete.
+      i = store.recordInfraReport(i.id, summariseInfraReport(await ex.infraReport(i.id)));
+    }
+    if (i.restoreOutcome === null) {
+      const skip = this.ops.restoreNeeded(i.testbed);
+      if (skip === undefined) {
+        // Crash window: a restore running when the factory died left no outcome; it is started again.
+        this.ops.startRestore(i);
+        return;
+      }
+      i = store.recordRestore(i.id, { ok: true, skipped: true, message: skip });
     }
     store.markDestroyed(i.id);
     faultPoint('after-mark-destroyed');
@@ -257,6 +302,36 @@ export class Factory {
       this.deps.log.info({ worker: w.id, why }, 'deleted orphaned worker');
       r.orphansDeleted++;
     }
+  }
+
+  /** Asks each SSH host whether it can be used, so an unusable one is not offered work (paced by the executor). */
+  private async checkHosts(signal?: AbortSignal): Promise<void> {
+    for (const tb of this.deps.config.testbeds) {
+      const ex = this.deps.executorFor(tb.name);
+      if (!ex.ready) continue;
+      const row = this.deps.store.testbed(tb.name);
+      if (!row || !row.enabled || row.health === 'retired' || row.health === 'maintenance') continue;
+      let reason: string | null = null;
+      try {
+        await ex.ready(signal);
+      } catch (err) {
+        if (isAbortError(err) || signal?.aborted) throw abortError(signal);
+        reason = describeError(err);
+      }
+      if (reason !== row.unavailable) {
+        this.deps.store.health.setUnavailable(tb.name, reason);
+        if (reason) this.deps.log.warn({ testbed: tb.name, reason }, 'testbed unavailable: its host cannot be used');
+        else this.deps.log.info({ testbed: tb.name }, 'testbed available again');
+      }
+    }
+  }
+
+  /** Releases checks a crash interrupted, then starts the checks that are due. */
+  private startChecks(r: TickReport): void {
+    const { store } = this.deps;
+    store.health.abandonChecks(this.ops.activeCheckIds());
+    const usable = this.deps.config.testbeds.filter((t) => store.testbed(t.name)?.unavailable === null).map((t) => t.name);
+    r.checks += this.ops.startChecks(store.health.dueForCheck(usable));
   }
 
   // ---- phase 3 ----

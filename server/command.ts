@@ -15,14 +15,8 @@ interface ServerArgs {
   tick?: string;
 }
 
-export function parseListen(text: string): { host: string; port: number } {
-  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(text.trim());
-  const port = m ? Number(m[3]) : NaN;
-  if (!m || port > 65535) {
-    throw new MvmError('USAGE', `--listen ${JSON.stringify(text)}: expected HOST:PORT`, { hint: 'for example --listen 127.0.0.1:9300 (port 0 picks a free one)' });
-  }
-  return { host: m[1] ?? m[2], port };
-}
+export { parseListen } from '../shared/listen.js';
+import { parseListen } from '../shared/listen.js';
 
 function duration(flag: string, value: string | undefined, env: string, fallback: number): number {
   const text = value ?? process.env[env];

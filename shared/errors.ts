@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'ABORTED'
   | 'NOT_FOUND'
   | 'CONFLICT'
+  | 'FORBIDDEN'
   | 'ILLEGAL_TRANSITION'
   | 'DEVICE'
   | 'IO'

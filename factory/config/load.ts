@@ -8,10 +8,11 @@ import { isUlid } from '../../shared/ids.js';
 import { MVM_BIN } from '../../shared/paths.js';
 import { isTable, join, Problems, type Table } from './problems.js';
 import { resolveConfigPath } from './paths.js';
+import { readApi, readHealth } from './sections.js';
 import { readableFile, readTestbed, type TestbedContext } from './testbeds.js';
 import type { FactoryConfig, TargetConfig, TestbedConfig } from './types.js';
 
-const TOP_KEYS = ['general', 'factory', 'target', 'testbed'] as const;
+const TOP_KEYS = ['general', 'factory', 'health', 'api', 'target', 'testbed'] as const;
 const GENERAL_KEYS = ['baseurl', 'admin_token', 'admin_token_file'] as const;
 const FACTORY_KEYS = [
   'token',
@@ -25,6 +26,8 @@ const FACTORY_KEYS = [
   'stop_grace',
   'workdir',
   'agent_command',
+  'runner_command',
+  'firmware_dir',
   'quarantine_unhealthy',
 ] as const;
 const TARGET_KEYS = ['id', 'description'] as const;
@@ -47,6 +50,10 @@ export interface LoadOptions {
 
 export function defaultAgentCommand(): string[] {
   return [process.execPath, MVM_BIN, 'agent', 'run'];
+}
+
+export function defaultRunnerCommand(): string[] {
+  return [process.execPath, MVM_BIN, 'runner'];
 }
 
 /** Reads, checks and normalises a factory config file. Throws ConfigError with every problem. */
@@ -121,7 +128,16 @@ function normalise(raw: Table, file: string, p: Problems, env: NodeJS.ProcessEnv
   const stopGraceMs = d('stop_grace', DEFAULTS.stopGraceMs);
   const wd = p.string(factory, 'factory', 'workdir', { nonEmpty: true });
   const agentCommand = p.stringArray(factory, 'factory', 'agent_command', { nonEmpty: true }) ?? defaultAgentCommand();
+  const runnerCommand = p.stringArray(factory, 'factory', 'runner_command', { nonEmpty: true }) ?? defaultRunnerCommand();
+  const fw = p.string(factory, 'factory', 'firmware_dir', { nonEmpty: true });
+  const firmwareDir = fw === undefined ? undefined : resolveConfigPath(file, fw);
   const quarantineUnhealthy = p.boolean(factory, 'factory', 'quarantine_unhealthy') ?? true;
+
+  // [health], [api]
+  const health = readHealth(p, p.table(raw, '', 'health'));
+  const apiTable = p.table(raw, '', 'api');
+  const apiAdminToken = secret(p, file, apiTable ?? {}, 'api', 'admin_token', 'admin_token_file', env.MVM_FACTORY_API_TOKEN, false);
+  const api = readApi(p, apiTable, apiAdminToken);
 
   // [target.NAME]
   const targets: TargetConfig[] = [];
@@ -163,11 +179,17 @@ function normalise(raw: Table, file: string, p: Problems, env: NodeJS.ProcessEnv
     stopGraceMs,
     ...(wd !== undefined ? { workdir: resolveConfigPath(file, wd) } : {}),
     agentCommand,
+    runnerCommand,
+    ...(firmwareDir !== undefined ? { firmwareDir } : {}),
     quarantineUnhealthy,
+    health,
+    api,
     targets,
     testbeds,
   };
 }
+
+const ENV_OF: Record<string, string> = { factory: 'MVM_FACTORY_TOKEN', general: 'MVM_ADMIN_TOKEN', api: 'MVM_FACTORY_API_TOKEN' };
 
 /** A secret given inline, in a file, or in the environment (in that order); exactly one way. */
 function secret(
@@ -199,7 +221,7 @@ function secret(
   }
   if (fromEnv !== undefined && fromEnv.trim() !== '') return fromEnv.trim();
   if (required) {
-    p.add(join(prefix, key), 'missing', `set ${key} = "…", ${fileKey} = "path", or the environment variable ${prefix === 'factory' ? 'MVM_FACTORY_TOKEN' : 'MVM_ADMIN_TOKEN'}`);
+    p.add(join(prefix, key), 'missing', `set ${key} = "…", ${fileKey} = "path", or the environment variable ${ENV_OF[prefix] ?? 'MVM_ADMIN_TOKEN'}`);
   }
   return undefined;
 }

@@ -103,6 +103,17 @@ export class Problems {
     return v;
   }
 
+  /** Any finite number (integer or float) from min to max. */
+  number(table: Table, prefix: string, key: string, min: number, max: number): number | undefined {
+    const v = table[key];
+    if (v === undefined) return undefined;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) {
+      this.add(join(prefix, key), `must be a number from ${min} to ${max}, not ${typeof v === 'number' ? v : typeName(v)}`);
+      return undefined;
+    }
+    return v;
+  }
+
   stringArray(table: Table, prefix: string, key: string, opts: { required?: boolean; nonEmpty?: boolean } = {}): string[] | undefined {
     const v = table[key];
     if (v === undefined) {

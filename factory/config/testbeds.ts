@@ -4,7 +4,7 @@ import { accessSync, constants } from 'node:fs';
 import { isUlid } from '../../shared/ids.js';
 import { didYouMean, isTable, join, Problems, type Table } from './problems.js';
 import { expandHome, resolveConfigPath } from './paths.js';
-import { DEVICE_DRIVERS, type AgentPlacement, type DeviceConfig, type DeviceDriver, type TestbedConfig } from './types.js';
+import { DEVICE_DRIVERS, type AgentPlacement, type DeviceConfig, type DeviceDriver, type DeviceSettings, type PoolConfig, type TestbedConfig } from './types.js';
 
 const TESTBED_KEYS = [
   'targets',
@@ -17,7 +17,10 @@ const TESTBED_KEYS = [
   'sp_runner_path',
   'sp_runner_config',
 ] as const;
-const DEVICE_KEYS = ['driver', 'hardware', 'software', 'address', 'attributes', 'options', 'sim'] as const;
+const DEVICE_KEYS = ['driver', 'hardware', 'software', 'address', 'attributes', 'options', 'pools', 'settings', 'expected_hashrate_ghs', 'sim'] as const;
+const POOL_KEYS = ['url', 'user', 'password'] as const;
+const SETTINGS_KEYS = ['mode', 'frequency', 'voltage', 'fan'] as const;
+const MODES = ['eco', 'standard', 'turbo', 'oc'] as const;
 const LOCAL_KEYS = ['mode'] as const;
 const SSH_KEYS = [
   'mode',
@@ -26,6 +29,7 @@ const SSH_KEYS = [
   'user',
   'identity_file',
   'known_hosts',
+  'host_key',
   'remote_workdir',
   'remote_command',
 ] as const;
@@ -121,6 +125,9 @@ function readDevice(ctx: TestbedContext, prefix: string, name: string, raw: unkn
   const attributes = p.stringArray(raw, prefix, 'attributes') ?? [];
   const options = p.table(raw, prefix, 'options') ?? {};
   p.table(raw, prefix, 'sim'); // read only by `mvm sim lab`; here it only has to be a table
+  const pools = readPools(p, prefix, raw.pools);
+  const settings = readSettings(p, prefix, p.table(raw, prefix, 'settings'));
+  const expectedHashrateGhs = p.number(raw, prefix, 'expected_hashrate_ghs', 0, 1e9);
 
   if (address !== undefined && driver !== undefined) checkAddress(p, join(prefix, 'address'), driver, address);
   if (address === undefined && (driver === 'axeos' || driver === 'cgminer' || driver === 'nmminer')) {
@@ -145,6 +152,54 @@ function readDevice(ctx: TestbedContext, prefix: string, name: string, raw: unkn
     ...(address !== undefined ? { address } : {}),
     attributes,
     options,
+    ...(pools !== undefined ? { pools } : {}),
+    ...(settings !== undefined ? { settings } : {}),
+    ...(expectedHashrateGhs !== undefined ? { expectedHashrateGhs } : {}),
+  };
+}
+
+/** `pools = [{ url = "stratum+tcp://host:port", user = "…", password = "x" }]`: the baseline pools. */
+function readPools(p: Problems, prefix: string, raw: unknown): PoolConfig[] | undefined {
+  if (raw === undefined) return undefined;
+  const key = join(prefix, 'pools');
+  if (!Array.isArray(raw)) {
+    p.add(key, 'must be an array of tables', 'write pools = [{ url = "stratum+tcp://pool.example:3333", user = "lab.gamma" }]');
+    return undefined;
+  }
+  const out: PoolConfig[] = [];
+  raw.forEach((entry, i) => {
+    const k = `${key}[${i}]`;
+    if (!isTable(entry)) return p.add(k, 'must be a table with url and user', 'write { url = "stratum+tcp://pool.example:3333", user = "lab.gamma" }');
+    p.unknownKeys(entry, k, POOL_KEYS);
+    const url = p.string(entry, k, 'url', { required: true, nonEmpty: true });
+    const user = p.string(entry, k, 'user', { required: true, nonEmpty: true });
+    const password = p.string(entry, k, 'password');
+    if (url !== undefined && !/^stratum(\+tcp|\+ssl|2\+tcp)?:\/\/[^\s/:]+(:\d{1,5})?\/?$/.test(url)) {
+      p.add(join(k, 'url'), `"${url}" is not a stratum URL`, 'write url = "stratum+tcp://host:port"');
+    }
+    if (url !== undefined && user !== undefined) out.push({ url, user, ...(password !== undefined ? { password } : {}) });
+  });
+  return out;
+}
+
+/** `settings = { mode = "standard" }` or `{ frequency = 525, voltage = 1150, fan = 100 }`: baseline settings. */
+function readSettings(p: Problems, prefix: string, raw: Table | undefined): DeviceSettings | undefined {
+  if (raw === undefined) return undefined;
+  const k = join(prefix, 'settings');
+  p.unknownKeys(raw, k, SETTINGS_KEYS);
+  const mode = p.string(raw, k, 'mode');
+  if (mode !== undefined && !(MODES as readonly string[]).includes(mode)) {
+    const guess = didYouMean(mode, MODES);
+    p.add(join(k, 'mode'), `unknown mode "${mode}"`, guess ? `did you mean "${guess}"?` : `use one of: ${MODES.join(', ')}`);
+  }
+  const frequency = p.integer(raw, k, 'frequency', 1, 2000);
+  const voltage = p.integer(raw, k, 'voltage', 100, 2000);
+  const fan = p.integer(raw, k, 'fan', 0, 100);
+  return {
+    ...(mode !== undefined && (MODES as readonly string[]).includes(mode) ? { mode: mode as DeviceSettings['mode'] } : {}),
+    ...(frequency !== undefined ? { frequency } : {}),
+    ...(voltage !== undefined ? { voltage } : {}),
+    ...(fan !== undefined ? { fan } : {}),
   };
 }
 
@@ -199,6 +254,11 @@ function readPlacement(ctx: TestbedContext, testbedPrefix: string, raw: unknown)
   const user = p.string(raw, prefix, 'user');
   const identity = p.string(raw, prefix, 'identity_file');
   const knownHosts = p.string(raw, prefix, 'known_hosts');
+  const hostKey = p.string(raw, prefix, 'host_key', { nonEmpty: true });
+  if (hostKey !== undefined && !/^SHA256:[A-Za-z0-9+/]{43}=?$/.test(hostKey)) {
+    p.add(join(prefix, 'host_key'), `"${hostKey}" is not a SHA256 host key fingerprint`, 'copy it from `ssh-keygen -l -E sha256 -f /etc/ssh/ssh_host_ed25519_key.pub` run on the host: host_key = "SHA256:…"');
+  }
+  if (hostKey !== undefined && knownHosts !== undefined) p.add(join(prefix, 'host_key'), 'both host_key and known_hosts are set', 'pin the key with host_key, or list it in known_hosts, not both');
   const remoteWorkdir = p.string(raw, prefix, 'remote_workdir');
   const remoteCommand = p.stringArray(raw, prefix, 'remote_command', { nonEmpty: true });
   const identityFile = identity === undefined ? undefined : readableFile(ctx, join(prefix, 'identity_file'), identity, 'the SSH private key');
@@ -210,6 +270,7 @@ function readPlacement(ctx: TestbedContext, testbedPrefix: string, raw: unknown)
     ...(user !== undefined ? { user } : {}),
     ...(identityFile !== undefined ? { identityFile } : {}),
     ...(knownHostsFile !== undefined ? { knownHosts: knownHostsFile } : {}),
+    ...(hostKey !== undefined ? { hostKey } : {}),
     ...(remoteWorkdir !== undefined ? { remoteWorkdir } : {}),
     ...(remoteCommand !== undefined ? { remoteCommand } : {}),
   };

@@ -4,14 +4,38 @@
 export type DeviceDriver = 'axeos' | 'cgminer' | 'nmminer' | 'command';
 export const DEVICE_DRIVERS: readonly DeviceDriver[] = ['axeos', 'cgminer', 'nmminer', 'command'];
 
+export interface PoolConfig {
+  url: string;
+  user: string;
+  password?: string;
+}
+
+/** Settings a device is restored to after every job (each optional). */
+export interface DeviceSettings {
+  mode?: 'eco' | 'standard' | 'turbo' | 'oc';
+  /** MHz */
+  frequency?: number;
+  /** mV */
+  voltage?: number;
+  /** percent */
+  fan?: number;
+}
+
 export interface DeviceConfig {
   name: string;
   driver: DeviceDriver;
   hardware?: string;
+  /** The firmware the device runs at rest: its baseline (else the testbed's `baseline`). */
   software?: string;
   address?: string;
   attributes: string[];
   options: Record<string, unknown>;
+  /** Baseline pools, restored after every job. */
+  pools?: PoolConfig[];
+  /** Baseline settings, restored after every job. */
+  settings?: DeviceSettings;
+  /** What a health check expects, when the device does not report it (GH/s). */
+  expectedHashrateGhs?: number;
 }
 
 export interface LocalPlacement {
@@ -25,6 +49,8 @@ export interface SshPlacement {
   user?: string;
   identityFile?: string;
   knownHosts?: string;
+  /** A pinned host key fingerprint ("SHA256:…") instead of known_hosts. */
+  hostKey?: string;
   remoteWorkdir?: string;
   remoteCommand?: string[];
 }
@@ -48,6 +74,37 @@ export interface TargetConfig {
   id?: string;
 }
 
+export interface HealthConfig {
+  /** Off: no checks through the runner and no baseline restore; a due check passes at once. */
+  enabled: boolean;
+  /** A good testbed is checked again after this long (0: never on a schedule). */
+  intervalMs: number;
+  /** Wait after a failed check, doubling per failure. */
+  retryMs: number;
+  /** Failed checks in a row before a testbed is bad. */
+  badAfter: number;
+  /** Bound on one check (restore included). */
+  timeoutMs: number;
+  windowMs: number;
+  samples: number;
+  hashrateTolerance: number;
+  maxTemperature: number;
+  /** Restore the baseline after every job. */
+  restore: boolean;
+  restoreTimeoutMs: number;
+  /** Checks and restores running at once. */
+  concurrency: number;
+}
+
+export interface ApiConfig {
+  /** Where the reservation API listens; absent: no API (listen = "off"). */
+  listen?: { host: string; port: number };
+  /** The API's admin token (else one is made and kept beside the database). */
+  adminToken?: string;
+  defaultTtlMs: number;
+  maxTtlMs: number;
+}
+
 export interface FactoryConfig {
   /** Absolute path of the file the configuration came from. */
   file: string;
@@ -65,7 +122,13 @@ export interface FactoryConfig {
   /** Root of the per-instance work directories; undefined: beside the database. */
   workdir?: string;
   agentCommand: string[];
+  /** The runner program for health checks and restores; the factory appends the operation's arguments. */
+  runnerCommand: string[];
+  /** The lab's firmware library (ESP32 app images), for restores and test definitions. */
+  firmwareDir?: string;
   quarantineUnhealthy: boolean;
+  health: HealthConfig;
+  api: ApiConfig;
   targets: TargetConfig[];
   testbeds: TestbedConfig[];
 }

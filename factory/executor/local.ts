@@ -4,11 +4,14 @@
 import { execa } from 'execa';
 import { closeSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { execArgv } from '../../runner/exec.js';
 import { MvmError } from '../../shared/errors.js';
+import { MVM_BIN } from '../../shared/paths.js';
 import type { Logger } from '../../shared/log.js';
 import { groupAlive, stopProcessGroup, type StopResult } from '../../shared/process-tree.js';
 import { findByEnv, procGroup, procStartTime, sameProcessAlive } from './proc.js';
-import type { AgentExit, AgentHandle, AgentSpec, AgentStopResult, Executor } from './types.js';
+import { INFRA_REPORT, testbedDirName } from './files.js';
+import type { AgentExit, AgentHandle, AgentSpec, AgentStopResult, Executor, RunnerRequest, RunnerResult } from './types.js';
 
 /** The environment variable that marks an agent's processes with their instance id. */
 export const INSTANCE_ENV = 'MVM_FACTORY_INSTANCE';
@@ -25,6 +28,8 @@ export interface LocalExecutorOptions {
   root: string;
   /** argv of the agent command; the executor appends --url, --workdir, --testbed, --bootstrap-file. */
   command: string[];
+  /** argv of the runner (`mvm runner`); the executor appends the operation, --testbed and --json. */
+  runnerCommand?: string[];
   log: Logger;
   env?: NodeJS.ProcessEnv;
   now?: () => number;
@@ -154,6 +159,29 @@ export class LocalExecutor implements Executor {
     const results: StopResult[] = await Promise.all(groups.map((g) => stopProcessGroup(g, graceMs)));
     const outcome = results.some((r) => r.outcome === 'killed') ? 'killed' : results.some((r) => r.outcome === 'terminated') ? 'terminated' : 'gone';
     return { outcome, ...(taskPgid !== undefined ? { taskPgid } : {}) };
+  }
+
+  async runRunner(req: RunnerRequest): Promise<RunnerResult> {
+    const dir = join(this.opts.root, '_testbeds', testbedDirName(req.testbed));
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const file = join(dir, 'testbed.json');
+    writeAtomic(file, JSON.stringify(req.description, null, 2) + '\n', 0o644);
+    const base = this.opts.runnerCommand ?? [process.execPath, MVM_BIN, 'runner'];
+    const env: NodeJS.ProcessEnv = { ...(this.opts.env ?? process.env), MVM_LOG_LEVEL: 'warn' };
+    const r = await execArgv([...base, ...req.args, '--testbed', file, '--json'], { cwd: dir, env, timeoutMs: req.timeoutMs, signal: req.signal, maxCapture: 256_000 });
+    if (r.spawnError) {
+      throw new MvmError('IO', `cannot start the runner (${base[0]}): ${r.spawnError}`, { hint: 'check [factory] runner_command in the config', retryable: false });
+    }
+    return { code: r.code, signal: r.signal, stdout: r.stdout, stderr: r.stderr, timedOut: r.timedOut || r.aborted };
+  }
+
+  async infraReport(instanceId: string): Promise<string> {
+    try {
+      return readFileSync(join(this.workdir(instanceId), INFRA_REPORT), 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return '';
+      throw err;
+    }
   }
 
   private readPidFile(instanceId: string): PidFile | undefined {

@@ -31,6 +31,25 @@ export interface AgentStopResult {
   taskPgid?: number;
 }
 
+/** `mvm runner <args> --testbed FILE --json` on the host where the testbed's agent runs. */
+export interface RunnerRequest {
+  testbed: string;
+  description: TestbedDescription;
+  /** The runner operation and its options, e.g. ["health", "--window", "15s"]. */
+  args: string[];
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+export interface RunnerResult {
+  code: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+  /** Stopped by the timeout (or the signal) before it ended by itself. */
+  timedOut: boolean;
+}
+
 export interface Executor {
   /**
    * Starts the instance's agent, or returns the one already running for it (idempotent: a crash
@@ -49,4 +68,17 @@ export interface Executor {
   workdir(instanceId: string): string;
   /** Called when an agent this executor started exits. */
   onExit(listener: (instanceId: string) => void): void;
+  /**
+   * Whether the host can run agents now (SSH: reachable, host key, mvm present, workdir
+   * writable); rejects with the reason to show. Paced by the executor: cheap to ask every pass.
+   * Absent: always ready (local).
+   */
+  ready?(signal?: AbortSignal): Promise<void>;
+  /** Runs the runner against the testbed (health checks, baseline restore). */
+  runRunner(req: RunnerRequest): Promise<RunnerResult>;
+  /**
+   * The raw text of the runner's infrastructure-failure report in the instance's workdir
+   * (infra-failures.jsonl, beside testbed.json), or '' when the job's runner reported none.
+   */
+  infraReport(instanceId: string): Promise<string>;
 }

@@ -12,8 +12,9 @@ import type { SshHost, SshPool } from './pool.js';
 import { agentStatus, copyTestbed, preflight, remotePath, startAgent, stopAgent, type PreflightResult } from './remote-agent.js';
 import type { SshConnection } from './connection.js';
 import { shellScript } from './quote.js';
-import { MKDIR } from './remote-scripts.js';
-import type { AgentExit, AgentHandle, AgentSpec, AgentStopResult, Executor } from '../executor/types.js';
+import { MKDIR, READ_OPTIONAL, RUN_BOUNDED } from './remote-scripts.js';
+import { INFRA_REPORT, testbedDirName } from '../executor/files.js';
+import type { AgentExit, AgentHandle, AgentSpec, AgentStopResult, Executor, RunnerRequest, RunnerResult } from '../executor/types.js';
 import type { TestbedConfig } from '../config/types.js';
 
 /** A testbed's `agent = { mode = "ssh", … }` as the factory's configuration hands it over. */
@@ -127,6 +128,10 @@ export class SshExecutor implements Executor {
     }
   }
 
+  async ready(signal?: AbortSignal): Promise<void> {
+    await this.check(signal);
+  }
+
   async start(spec: AgentSpec, signal?: AbortSignal): Promise<AgentHandle> {
     await this.check(signal);
     const conn = await this.host.get({ signal });
@@ -172,6 +177,35 @@ export class SshExecutor implements Executor {
     this.watched.delete(instanceId);
     this.log.info({ instance: instanceId, ...r }, 'remote agent stopped');
     return r;
+  }
+
+  /** Runs `mvm runner …` on the testbed host, against a copy of the description in the remote workdir. */
+  async runRunner(req: RunnerRequest): Promise<RunnerResult> {
+    await this.check(req.signal);
+    const conn = await this.host.get({ signal: req.signal });
+    const dir = `${this.remoteWorkdir}/_testbeds/${testbedDirName(req.testbed)}`;
+    const mk = await conn.exec(shellScript(MKDIR, 'mvm-mkdir', [dir]), { signal: req.signal, timeoutMs: 60_000 });
+    if (mk.code !== 0) throw new SshError('remote', conn.destination, `cannot create ${dir}: ${mk.stderr.trim()}`, { retryable: false });
+    const file = await copyTestbed(conn, dir, req.description);
+    const seconds = String(Math.max(1, Math.ceil(req.timeoutMs / 1000)));
+    const argv = shellScript(RUN_BOUNDED, 'mvm-runner', [seconds, ...this.remoteCommand, 'runner', ...req.args, '--testbed', file, '--json']);
+    try {
+      // The host's own timeout ends the runner; this bound only catches a host that stops answering.
+      const r = await conn.exec(argv, { signal: req.signal, timeoutMs: req.timeoutMs + 15_000 });
+      return { code: r.code, signal: r.signal ?? null, stdout: r.stdout, stderr: r.stderr, timedOut: r.code === 124 || r.code === 137 };
+    } catch (err) {
+      if (err instanceof SshError && err.failure === 'remote' && /did not finish within/.test(err.message)) {
+        return { code: null, signal: null, stdout: '', stderr: err.message, timedOut: true };
+      }
+      throw err;
+    }
+  }
+
+  async infraReport(instanceId: string): Promise<string> {
+    const conn = await this.host.get();
+    const r = await conn.exec(shellScript(READ_OPTIONAL, 'mvm-read', [remotePath(this.workdir(instanceId), INFRA_REPORT)]), { timeoutMs: 60_000 });
+    if (r.code !== 0) throw new SshError('remote', conn.destination, `cannot read the infrastructure report of ${instanceId}: ${r.stderr.trim()}`, { retryable: true });
+    return r.stdout;
   }
 
   /** Ends the supervision loop (the pool, shared, is closed by its owner). */

@@ -13,6 +13,11 @@ function store(t: { teardown(fn: () => void): void }, now?: () => number): Facto
     { name: 'bench-1', enabled: true },
     { name: 'bench-2', enabled: true },
   ]);
+  // New testbeds are unknown until a check passes; these tests start from healthy ones.
+  for (const name of ['bench-1', 'bench-2']) {
+    s.health.beginCheck(name, `c-${name}`);
+    s.health.finishCheck(name, `c-${name}`, true, 'fixture');
+  }
   return s;
 }
 
@@ -69,18 +74,41 @@ t.test('a testbed holds one live instance; seq counts per testbed', async (t) =>
   t.equal(c.seq, 2);
 });
 
-t.test('a failure flags the testbed for a health check and keeps it out of allocation', async (t) => {
+t.test('a failure makes the testbed unknown and keeps it out of allocation until a check passes', async (t) => {
   const s = store(t);
   const i = s.createInstance({ testbed: 'bench-1', target: 'T', workerId: 'W1' });
   s.markDestroying(i.id, { reason: 'agent died', failure: 'killed by SIGKILL' });
+  t.same(s.freeTestbeds(true), ['bench-2'], 'still held by the instance');
   s.markDestroyed(i.id);
-  const tb = s.testbeds().find((x) => x.name === 'bench-1')!;
-  t.equal(tb.healthCheckDue, true);
+  const tb = s.testbed('bench-1')!;
+  t.equal(tb.health, 'unknown');
   t.match(tb.healthReason, /agent died/);
   t.same(s.freeTestbeds(true), ['bench-2'], 'quarantined');
-  t.same(s.freeTestbeds(false), ['bench-1', 'bench-2'], 'only flagged when quarantine is off');
-  s.clearHealthCheck('bench-1', 'checked by hand');
+  t.same(s.freeTestbeds(false), ['bench-1', 'bench-2'], 'only quarantined when quarantine is on');
+  t.same(s.health.dueForCheck(['bench-1', 'bench-2']), ['bench-1'], 'a check is due at once');
+  t.ok(s.health.beginCheck('bench-1', 'C1'));
+  t.same(s.freeTestbeds(false), ['bench-2'], 'a check holds the testbed');
+  s.health.finishCheck('bench-1', 'C1', true, 'device answers');
   t.same(s.freeTestbeds(true), ['bench-1', 'bench-2']);
+});
+
+t.test('an instance holds its testbed through the lock table until destroyed', async (t) => {
+  const s = store(t);
+  const i = s.createInstance({ testbed: 'bench-1', target: 'T', job: 'J1', workerId: 'W1' });
+  t.match(s.testbedViews().find((v) => v.name === 'bench-1')!.lock, { kind: 'job', holder: i.id, reason: `job J1 (instance ${i.id})` });
+  t.throws(() => s.reservations.reserve({ testbed: 'bench-1', owner: 'alice', ttlMs: 60_000 }), { code: 'CONFLICT', message: /bench-1 is running job J1/ });
+  s.markDestroying(i.id, { reason: 'done' });
+  s.recordWorkerDeleted(i.id);
+  s.recordInfraReport(i.id, ['gamma: unreachable']);
+  t.equal(s.testbed('bench-1')!.health, 'unknown', 'an infrastructure report flags the testbed');
+  t.match(s.instance(i.id)!.failure, /reported an infrastructure failure: gamma: unreachable/);
+  s.recordRestore(i.id, { ok: false, message: 'flash failed' });
+  t.match(s.instance(i.id)!.restoreOutcome, /^failed: flash failed/);
+  t.ok(s.testbedViews().find((v) => v.name === 'bench-1')!.lock, 'held through the restore');
+  s.markDestroyed(i.id);
+  t.notOk(s.testbedViews().find((v) => v.name === 'bench-1')!.lock, 'released with the instance');
+  t.ok(s.reservations.reserve({ testbed: 'bench-1', owner: 'alice', ttlMs: 60_000 }));
+  t.throws(() => s.createInstance({ testbed: 'bench-1', target: 'T', workerId: 'W2' }), { code: 'CONFLICT', message: /reserved by alice/ });
 });
 
 t.test('the live-instance query uses the partial index (flat with a long history)', async (t) => {

@@ -43,6 +43,8 @@ export interface LabOptions {
   serverArgs?: string[];
   /** Use the real `mvm agent run` (the default agent_command) instead of the scripted agent. */
   realAgent?: boolean;
+  /** The [health] section (default: health checks off). */
+  healthKeys?: string;
 }
 
 let portSeq = 0;
@@ -70,6 +72,9 @@ export async function startLab(t: { teardown(fn: () => void | Promise<void>): vo
     'drain_timeout = "20s"',
     opts.realAgent ? '' : `agent_command = ["${process.execPath}", "${SCRIPTED_AGENT}"]`,
     opts.factoryKeys ?? '',
+    '',
+    // These testbeds' devices are addresses nobody answers on: health is not what these tests are about.
+    opts.healthKeys ?? '[health]\nenabled = false',
     '',
     ...targetNames.map((n) => `[target.${n}]\n`),
   ];

@@ -59,7 +59,7 @@ t.test('one pass leases, starts the agent; later passes mark running and clean u
   t.same(store.freeTestbeds(true), ['bench-1'], 'the testbed is free again');
   t.same(
     store.eventsFor(inst.id).map((e) => e.kind),
-    ['created', 'associated', 'agent-started', 'running', 'destroying', 'agent-stopped', 'worker-deleted', 'destroyed'],
+    ['created', 'associated', 'agent-started', 'running', 'destroying', 'agent-stopped', 'worker-deleted', 'restore-skipped', 'destroyed'],
   );
 });
 

@@ -61,6 +61,8 @@ async function setup(t: { teardown(fn: () => void | Promise<void>): void }, sshd
       '[factory]',
       `token = "${factoryToken}"`,
       'stop_grace = "2s"',
+      '[health]',
+      'enabled = false',
       '[target.bitaxe]',
       '[testbed.bench-ssh]',
       'targets = ["bitaxe"]',

@@ -1,0 +1,182 @@
+// Long testbed operations the tick starts but does not wait for: restoring a testbed's baseline
+// after a job, and health checks (restore, then the runner's health check). They run through the
+// testbed's executor (locally or over SSH), a few at a time, each under a timeout; the outcome is
+// written through the store and the loop woken. Only "is it running" lives in memory: after a
+// crash, a restore is redone (the instance is still destroying) and an interrupted check is
+// released by TestbedHealth.abandonChecks.
+import PQueue from 'p-queue';
+import { describeError, isAbortError } from '../shared/errors.js';
+import { newId } from '../shared/ids.js';
+import type { Logger } from '../shared/log.js';
+import type { FactoryConfig, TestbedConfig } from './config/types.js';
+import type { InstanceRow } from './db/schema.js';
+import type { Executor } from './executor/types.js';
+import type { FactoryStore, RestoreOutcome } from './instances.js';
+import { readVerdict, type RunnerVerdict } from './runner-verdict.js';
+import { describeTestbed, hasBaseline } from './testbed-description.js';
+
+export interface TestbedOpsDeps {
+  config: FactoryConfig;
+  store: FactoryStore;
+  executorFor: (testbed: string) => Executor;
+  log: Logger;
+  /** Called when an operation ended (its outcome is in the store). */
+  onDone?: () => void;
+}
+
+export class TestbedOps {
+  private readonly queue: PQueue;
+  /** instance id → its restore */
+  private readonly restores = new Map<string, Promise<void>>();
+  /** check id → testbed */
+  private readonly checks = new Map<string, string>();
+  private readonly running = new Set<Promise<void>>();
+  private readonly closing = new AbortController();
+  private readonly testbeds: Map<string, TestbedConfig>;
+
+  constructor(private readonly deps: TestbedOpsDeps) {
+    this.queue = new PQueue({ concurrency: deps.config.health.concurrency });
+    this.testbeds = new Map(deps.config.testbeds.map((t) => [t.name, t]));
+  }
+
+  get busy(): number {
+    return this.restores.size + this.checks.size;
+  }
+
+  isRestoring(instanceId: string): boolean {
+    return this.restores.has(instanceId);
+  }
+
+  activeCheckIds(): Set<string> {
+    return new Set(this.checks.keys());
+  }
+
+  /** Whether restoring after a job has anything to do on this testbed. */
+  restoreNeeded(testbed: string): string | undefined {
+    const h = this.deps.config.health;
+    const tb = this.testbeds.get(testbed);
+    if (!tb) return 'the testbed is no longer in the config';
+    if (!h.enabled || !h.restore) return 'baseline restore is off in the config';
+    if (!hasBaseline(tb)) return 'nothing to restore (no baseline firmware, pools or settings)';
+    return undefined;
+  }
+
+  /** Starts restoring the baseline after instance `i`; the outcome is recorded on the instance. */
+  startRestore(i: InstanceRow): void {
+    if (this.restores.has(i.id) || this.closing.signal.aborted) return;
+    const tb = this.testbeds.get(i.testbed)!;
+    const log = this.deps.log.child({ instance: i.id, testbed: i.testbed });
+    const p = this.track(
+      this.queue.add(async () => {
+        log.info('restoring the baseline');
+        const v = await this.restore(tb, this.deadline(this.deps.config.health.restoreTimeoutMs));
+        this.deps.store.recordRestore(i.id, v);
+        (v.ok ? log.info.bind(log) : log.warn.bind(log))({ outcome: v.message }, v.ok ? 'baseline restored' : 'baseline restore failed');
+      }),
+      () => this.restores.delete(i.id),
+      log,
+      'restore',
+    );
+    this.restores.set(i.id, p);
+  }
+
+  /**
+   * Starts a check of each testbed: takes it (TestbedHealth.beginCheck re-reads it) and runs the
+   * check in the background. A check with nothing to run through the runner ends at once.
+   */
+  startChecks(names: readonly string[]): number {
+    let started = 0;
+    for (const name of names) {
+      if (this.closing.signal.aborted) break;
+      const tb = this.testbeds.get(name);
+      if (!tb) continue;
+      const checkId = newId();
+      if (!this.deps.store.health.beginCheck(name, checkId)) continue;
+      started++;
+      const trivial = this.trivialCheck(tb);
+      if (trivial !== undefined) {
+        this.deps.store.health.finishCheck(name, checkId, true, trivial);
+        continue;
+      }
+      const log = this.deps.log.child({ testbed: name, check: checkId });
+      this.checks.set(checkId, name);
+      this.track(
+        this.queue.add(async () => {
+          log.info('health check started');
+          const v = await this.check(tb, this.deadline(this.deps.config.health.timeoutMs));
+          this.deps.store.health.finishCheck(name, checkId, v.ok, v.message);
+          (v.ok ? log.info.bind(log) : log.warn.bind(log))({ summary: v.message }, v.ok ? 'health check passed' : 'health check failed');
+        }),
+        () => this.checks.delete(checkId),
+        log,
+        'health check',
+      );
+    }
+    return started;
+  }
+
+  /** Stops what runs (their outcomes are not recorded: the next start redoes them) and waits. */
+  async close(): Promise<void> {
+    this.closing.abort(new Error('the factory is stopping'));
+    this.queue.clear();
+    await Promise.allSettled([...this.running]);
+  }
+
+  private trivialCheck(tb: TestbedConfig): string | undefined {
+    if (!this.deps.config.health.enabled) return 'health checks are off in the config';
+    if (tb.devices.length === 0) return 'no devices to check';
+    return undefined;
+  }
+
+  private deadline(ms: number): AbortSignal {
+    return AbortSignal.any([this.closing.signal, AbortSignal.timeout(ms)]);
+  }
+
+  private track(p: Promise<void>, done: () => void, log: Logger, what: string): Promise<void> {
+    const tracked = p
+      .catch((err) => {
+        if (this.closing.signal.aborted && isAbortError(err)) log.info(`${what} interrupted: the factory is stopping`);
+        else log.error({ err: describeError(err) }, `${what} could not be recorded; the next pass retries`);
+      })
+      .finally(() => {
+        done();
+        this.running.delete(tracked);
+        if (!this.closing.signal.aborted) this.deps.onDone?.();
+      });
+    this.running.add(tracked);
+    return tracked;
+  }
+
+  private async runner(tb: TestbedConfig, what: string, args: string[], timeoutMs: number, signal: AbortSignal): Promise<RunnerVerdict> {
+    try {
+      const r = await this.deps.executorFor(tb.name).runRunner({
+        testbed: tb.name,
+        description: describeTestbed(tb, { firmwareDir: this.deps.config.firmwareDir }),
+        args,
+        timeoutMs,
+        signal,
+      });
+      // Stopping is not a verdict on the testbed: let the caller leave the outcome unrecorded.
+      if (this.closing.signal.aborted) throw this.closing.signal.reason;
+      return readVerdict(what, r);
+    } catch (err) {
+      if (this.closing.signal.aborted) throw err;
+      return { ok: false, message: `cannot run the ${what}: ${describeError(err)}` };
+    }
+  }
+
+  private async restore(tb: TestbedConfig, signal: AbortSignal): Promise<RestoreOutcome> {
+    const skip = this.restoreNeeded(tb.name);
+    if (skip !== undefined) return { ok: true, skipped: true, message: skip };
+    return this.runner(tb, 'restore', ['restore'], this.deps.config.health.restoreTimeoutMs, signal);
+  }
+
+  /** A check: the baseline restored (when there is one), then the runner's health check. */
+  private async check(tb: TestbedConfig, signal: AbortSignal): Promise<RunnerVerdict> {
+    const h = this.deps.config.health;
+    const r = await this.restore(tb, signal);
+    if (!r.ok) return { ok: false, message: `baseline restore failed: ${r.message}` };
+    const args = ['health', '--window', `${h.windowMs}ms`, '--samples', String(h.samples), '--hashrate-tolerance', String(h.hashrateTolerance), '--max-temperature', String(h.maxTemperature)];
+    return this.runner(tb, 'health check', args, h.timeoutMs, signal);
+  }
+}
