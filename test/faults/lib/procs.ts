@@ -1,0 +1,50 @@
+// Leak checks for fault tests. Every process a fault test starts carries a marker in its
+// environment (FAULT_MARK=<unique id>): the factory passes its environment to the agents it
+// starts, and job tasks get it through the task's own `env` (the agent gives tasks a clean
+// environment). After a test, no live process may still carry the marker — whatever was killed,
+// whatever was orphaned. Finding processes by environment (not by parentage) also catches
+// processes that were re-parented to init when their parent was SIGKILLed.
+import { randomUUID } from 'node:crypto';
+import type { Test } from 'tap';
+import { findByEnv } from '../../../factory/executor/proc.js';
+import { processAlive } from '../../../shared/process-tree.js';
+import { waitFor } from '../../helpers/mvm-process.js';
+
+export const MARK_ENV = 'FAULT_MARK';
+
+/** A new marker value, unique to one test. */
+export function newMark(): string {
+  return `fault-${randomUUID()}`;
+}
+
+/** Live (non-zombie) processes, other than this one, whose environment holds KEY=value. */
+export function liveWithEnv(key: string, value: string): number[] {
+  return findByEnv(key, value).filter((pid) => pid !== process.pid && processAlive(pid));
+}
+
+/**
+ * Asserts that no process carrying `mark` is alive, allowing `graceMs` for processes that are
+ * already exiting (a polled condition with a deadline, not a sleep).
+ */
+export async function assertNoLeaks(t: Test, mark: string, graceMs = 10_000, key = MARK_ENV): Promise<void> {
+  let left: number[] = [];
+  try {
+    await waitFor(() => (left = liveWithEnv(key, mark)).length === 0, `no live process marked ${mark}`, graceMs, 50);
+  } catch {
+    /* reported below */
+  }
+  t.same(left, [], `no process of the test (${key}=${mark}) is still alive`);
+}
+
+/** SIGKILLs every live process carrying `mark` (teardown safety net; each by its pid). */
+export function killMarked(mark: string, key = MARK_ENV): number[] {
+  const pids = liveWithEnv(key, mark);
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+  return pids;
+}
