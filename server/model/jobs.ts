@@ -1,5 +1,5 @@
 // Jobs, their tasks and events: creation, the views the API returns, and the ways a job ends.
-import { and, asc, eq, gte } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, isNotNull } from 'drizzle-orm';
 import { immediate } from '../../shared/db.js';
 import { newId } from '../../shared/ids.js';
 import type { Job as ApiJob, JobEvent as ApiJobEvent, JobSubmit, WorkerPingJob } from '../../shared/api/types.js';
@@ -171,6 +171,43 @@ export function addEvents(ctx: ServerContext, jobId: string, evs: NewEvent[]): v
       .run();
   }
   ctx.db.update(jobs).set({ eventSeq: seq }).where(eq(jobs.id, jobId)).run();
+}
+
+/**
+ * A worker event's time (RFC 3339) as epoch milliseconds, keeping the sub-millisecond digits as a
+ * fraction: the mvm agent stamps events with strictly increasing microseconds, and telling a
+ * resent batch from a new one (`isResentBatch`) needs them. `Date.parse` drops them. A double
+ * holds today's epoch ms with a resolution of about 0.25 µs, so distinct microseconds stay distinct.
+ */
+export function remoteTime(text: string): number {
+  const ms = Date.parse(text);
+  const frac = /T[^.]*\.\d{3}(\d+)/.exec(text)?.[1];
+  return frac && Number.isFinite(ms) ? ms + Number(`0.${frac}`) : ms;
+}
+
+/**
+ * Whether `evs` is a batch the job already ends with: the worker resending an append whose first
+ * attempt was stored but whose answer it never got (the server died or the connection dropped in
+ * between). An agent resends exactly the same batch, and no two batches it sends are equal (its
+ * times strictly increase), so equality with the job's last worker events means a retry. Call
+ * inside the append's transaction.
+ */
+export function isResentBatch(ctx: ServerContext, jobId: string, evs: NewEvent[]): boolean {
+  if (evs.length === 0) return false;
+  // Worker events always carry a time; the server's own control events never do.
+  const tail = ctx.db
+    .select()
+    .from(events)
+    .where(and(eq(events.job, jobId), isNotNull(events.timeRemote)))
+    .orderBy(desc(events.seq))
+    .limit(evs.length)
+    .all()
+    .reverse();
+  if (tail.length !== evs.length) return false;
+  return tail.every((s, i) => {
+    const e = evs[i];
+    return s.stream === e.stream && s.payload === e.payload && s.task === (e.task ?? null) && s.timeRemote === e.timeRemote;
+  });
 }
 
 export function control(ctx: ServerContext, jobId: string, payload: string): void {

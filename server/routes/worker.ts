@@ -8,7 +8,7 @@ import { tasks, workers } from '../db/schema.js';
 import { requireWorker } from '../http/auth.js';
 import { badRequest, conflict, notFound } from '../http/errors.js';
 import { idParam, waitMs } from '../http/params.js';
-import { addEvents, endJob, notifyJob } from '../model/jobs.js';
+import { addEvents, endJob, isResentBatch, notifyJob, remoteTime } from '../model/jobs.js';
 import { checkStream } from '../model/rules.js';
 import { bootstrapWorker, pingResult, runningJob, workerJob } from '../model/workers.js';
 
@@ -56,7 +56,12 @@ export function workerRoutes(app: FastifyInstance, ctx: ServerContext): void {
         checkStream(e.stream, `event ${i}`);
         if (e.task !== undefined && e.task !== null && e.task >= n) throw badRequest(`event ${i}: task ${e.task} does not exist (job has ${n} tasks)`);
       });
-      addEvents(ctx, id, evs.map((e) => ({ stream: e.stream, payload: e.payload, task: e.task ?? null, timeRemote: Date.parse(e.time) })));
+      const batch = evs.map((e) => ({ stream: e.stream, payload: e.payload, task: e.task ?? null, timeRemote: remoteTime(e.time) }));
+      if (isResentBatch(ctx, id, batch)) {
+        ctx.log.info({ job: id, worker: w.id, events: batch.length }, 'append resent after its first attempt was stored; not stored again');
+        return;
+      }
+      addEvents(ctx, id, batch);
     });
     ctx.bus.notify(`job:${id}`);
     return reply.code(204).send();
@@ -71,7 +76,8 @@ export function workerRoutes(app: FastifyInstance, ctx: ServerContext): void {
     immediate(ctx.sqlite, () => {
       runningJob(ctx, w, id);
       if (task >= taskCount(ctx, id)) throw notFound(`task ${task} not found in job ${id}`);
-      addEvents(ctx, id, [{ stream: e.stream, payload: e.payload, task, timeRemote: Date.parse(e.time) }]);
+      const ev = { stream: e.stream, payload: e.payload, task, timeRemote: remoteTime(e.time) };
+      if (!isResentBatch(ctx, id, [ev])) addEvents(ctx, id, [ev]);
     });
     ctx.bus.notify(`job:${id}`);
     return reply.code(204).send();
