@@ -4,7 +4,7 @@
 import type { Argv, CommandModule } from 'yargs';
 
 const FAULT_DESC =
-  'inject a fault, name[=value], repeatable: slow[=ms], drop[=ratio], flash-fail, brick, reboot-loop[=ms], overheat[=°C/s]';
+  'inject a fault, name[=value], repeatable: slow[=ms], drop[=ratio], flash-fail, brick, reboot-loop[=ms], overheat[=°C/s], low-hashrate[=ratio]';
 
 function faultOption<T>(y: Argv<T>) {
   return y.option('fault', { type: 'string', array: true, default: [] as string[], describe: FAULT_DESC });

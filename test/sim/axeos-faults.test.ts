@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { buildImage } from '../../runner/firmware/image.js';
 import { startAxeosSim, type AxeosSim } from '../../runner/sim/axeos/index.js';
+import { parseFault } from '../../runner/sim/common/faults.js';
 import { runMvm, startMvm, stopAllMvm, waitFor } from '../helpers/mvm-process.js';
 import { tempDir } from '../helpers/tmp.js';
 import { getJson, manualClock, request, unreachable } from './support.js';
@@ -149,6 +150,21 @@ t.test('real processes: mvm sim axeos with a fault, then mvm sim serial-flash re
   t.equal(usage.code, 2);
   t.match(usage.stderr, /unknown fault "meltdown"/);
   t.equal(await p.stop(), 0);
+});
+
+t.test('low-hashrate: the miner hashes at the given share of its expected rate; cleared, it recovers', async (t) => {
+  const clock = manualClock();
+  const s = await sim(t, { faults: ['low-hashrate=0.35'], now: clock.now });
+  clock.advance(60_000);
+  const low = await getJson(`${s.url}/api/system/info`);
+  const ratio = low.hashRate / low.expectedHashrate;
+  t.ok(ratio > 0.3 && ratio < 0.4, `hashes at about 35 % (${ratio})`);
+  t.ok(low.hashRate_1m / low.expectedHashrate < 0.4, 'the averages follow');
+  t.throws(() => parseFault('low-hashrate=2'), /takes a ratio between 0 and 1/);
+  await request(`${s.url}/__sim/fault`, { method: 'POST', json: { clear: ['low-hashrate'] } });
+  clock.advance(1000);
+  const ok = await getJson(`${s.url}/api/system/info`);
+  t.ok(ok.hashRate / ok.expectedHashrate > 0.9, 'back to the full rate');
 });
 
 t.test('nothing left running', async (t) => {

@@ -130,9 +130,14 @@ export class AxeosDevice {
     return this.overheatTrippedAt === undefined || t < this.overheatTrippedAt;
   }
 
+  /** The share of the expected rate the ASICs deliver: 98.5 %, less under the low-hashrate fault. */
+  hashYield(): number {
+    return 0.985 * (this.faults.has('low-hashrate') ? this.faults.get('low-hashrate')! : 1);
+  }
+
   private accrue(t: number): void {
     if (t <= this.accruedAt) return;
-    if (this.mining(this.accruedAt)) this.hashes += this.expectedHashrate() * 0.985 * 1e9 * ((t - this.accruedAt) / 1000);
+    if (this.mining(this.accruedAt)) this.hashes += this.expectedHashrate() * this.hashYield() * 1e9 * ((t - this.accruedAt) / 1000);
     this.accruedAt = t;
     const accepted = this.sharesAccepted();
     if (accepted > 0) {
@@ -183,8 +188,9 @@ export class AxeosDevice {
     this.settle(t);
     const mining = this.mining(t);
     const expected = this.expectedHashrate();
+    const delivered = expected * this.hashYield();
     const s = this.seed;
-    const hashRate = mining ? drift(expected * 0.985, 0.04, s + 1, t) : 0;
+    const hashRate = mining ? drift(delivered, 0.04, s + 1, t) : 0;
     const power = mining ? drift(miningPower(this.board, this.settings), 0.02, s + 2, t) : drift(this.board.idlePower, 0.03, s + 2, t);
     const voltage = drift(this.board.nominalVoltage * 1.02, 0.004, s + 3, t);
     let temp = drift(this.baseChipTemp(), 0.015, s + 4, t);
@@ -201,9 +207,9 @@ export class AxeosDevice {
     return {
       mining,
       hashRate: round(hashRate, 2),
-      hashRate_1m: mining ? round(drift(expected * 0.985, 0.02, s + 11, t), 2) : 0,
-      hashRate_10m: mining ? round(drift(expected * 0.985, 0.01, s + 12, t), 2) : 0,
-      hashRate_1h: mining ? round(drift(expected * 0.985, 0.005, s + 13, t), 2) : 0,
+      hashRate_1m: mining ? round(drift(delivered, 0.02, s + 11, t), 2) : 0,
+      hashRate_10m: mining ? round(drift(delivered, 0.01, s + 12, t), 2) : 0,
+      hashRate_1h: mining ? round(drift(delivered, 0.005, s + 13, t), 2) : 0,
       expectedHashrate: round(expected, 2),
       power: round(power, 3),
       voltage: round(voltage, 1),

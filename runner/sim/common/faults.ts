@@ -2,7 +2,7 @@
 // command line (repeatable) or changed at runtime. Each simulator reads the faults it supports.
 import { MvmError } from '../../../shared/errors.js';
 
-export const FAULT_NAMES = ['slow', 'drop', 'flash-fail', 'brick', 'reboot-loop', 'overheat'] as const;
+export const FAULT_NAMES = ['slow', 'drop', 'flash-fail', 'brick', 'reboot-loop', 'overheat', 'low-hashrate'] as const;
 export type FaultName = (typeof FAULT_NAMES)[number];
 
 /** What each fault does, for --help and error hints. */
@@ -13,9 +13,10 @@ export const FAULT_HELP: Record<FaultName, string> = {
   brick: 'an OTA is accepted, then the device stays dark until a serial flash',
   'reboot-loop': 'the device reboots VALUE ms (default 2000) after every boot',
   overheat: 'temperatures climb until overheat protection trips',
+  'low-hashrate': 'the miner hashes at VALUE (0..1, default 0.3) of its expected rate (a failing ASIC); AxeOS only',
 };
 
-const DEFAULTS: Partial<Record<FaultName, number>> = { slow: 3000, drop: 0.5, 'reboot-loop': 2000 };
+const DEFAULTS: Partial<Record<FaultName, number>> = { slow: 3000, drop: 0.5, 'reboot-loop': 2000, 'low-hashrate': 0.3 };
 
 export type FaultMap = Map<FaultName, number>;
 
@@ -39,8 +40,8 @@ export function parseFault(spec: string): [FaultName, number] {
       hint: `for example --fault ${name}=${DEFAULTS[name] ?? 1}`,
     });
   }
-  if (name === 'drop' && value > 1) {
-    throw new MvmError('USAGE', `fault "drop" takes a ratio between 0 and 1, got ${value}`, { hint: 'for example --fault drop=0.5' });
+  if ((name === 'drop' || name === 'low-hashrate') && value > 1) {
+    throw new MvmError('USAGE', `fault "${name}" takes a ratio between 0 and 1, got ${value}`, { hint: `for example --fault ${name}=${DEFAULTS[name]}` });
   }
   return [name, value];
 }
