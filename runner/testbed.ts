@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError, MvmError, type ConfigProblem } from '../shared/errors.js';
 import { DRIVER_KINDS, type DeviceSpec, type DriverKind } from './drivers/types.js';
+import { parseDeviceBaseline, parseFirmwareDir } from './testbed-baseline.js';
 
 export interface Testbed {
   version: 1;
@@ -11,6 +12,8 @@ export interface Testbed {
   instance?: string;
   target?: string;
   baseline?: string;
+  /** The lab's firmware library folder (absolute). */
+  firmwareDir?: string;
   devices: DeviceSpec[];
 }
 
@@ -77,6 +80,7 @@ export function parseTestbed(text: string, file: string): Testbed {
       for (const key of ['hardware', 'software'] as const) {
         if (d[key] !== undefined && typeof d[key] !== 'string') p(`${k}.${key}`, 'must be a string');
       }
+      const baseline = parseDeviceBaseline(d, k, p);
       if (name && address !== undefined) {
         devices.push({
           name,
@@ -86,10 +90,13 @@ export function parseTestbed(text: string, file: string): Testbed {
           software: d.software as string | undefined,
           attributes: (d.attributes as string[] | undefined) ?? [],
           options: (d.options as Record<string, unknown> | undefined) ?? {},
+          ...baseline,
         });
       }
     });
   }
+  if (doc.baseline !== undefined && typeof doc.baseline !== 'string') p('baseline', 'must be a string (the baseline firmware version)');
+  const firmwareDir = parseFirmwareDir(doc.firmware_dir, p);
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     version: 1,
@@ -97,6 +104,7 @@ export function parseTestbed(text: string, file: string): Testbed {
     instance: doc.instance as string | undefined,
     target: doc.target as string | undefined,
     baseline: doc.baseline as string | undefined,
+    firmwareDir,
     devices,
   };
 }
@@ -114,6 +122,17 @@ export function loadTestbed(file: string): Testbed {
   return parseTestbed(text, file);
 }
 
+/** The testbed's device by name; NOT_FOUND lists the ones it has. */
+export function findDevice(testbed: Testbed, name: string): DeviceSpec {
+  const device = testbed.devices.find((d) => d.name === name);
+  if (!device) {
+    throw new MvmError('NOT_FOUND', `testbed ${testbed.testbed} has no device ${JSON.stringify(name)}`, {
+      hint: `devices: ${testbed.devices.map((d) => d.name).join(', ') || '(none)'}`,
+    });
+  }
+  return device;
+}
+
 export interface DeviceSelection {
   testbed?: string;
   device?: string;
@@ -125,7 +144,7 @@ export interface DeviceSelection {
 }
 
 /** Resolves the device a command acts on; every failure says what to pass instead. */
-export function selectDevice(sel: DeviceSelection): { device: DeviceSpec; testbed?: Testbed } {
+export function selectDevice(sel: DeviceSelection): { device: DeviceSpec; testbed?: Testbed; testbedFile?: string } {
   const env = sel.env ?? process.env;
   if (sel.driver !== undefined || sel.address !== undefined) {
     if (sel.driver === undefined || sel.address === undefined) {
@@ -150,12 +169,7 @@ export function selectDevice(sel: DeviceSelection): { device: DeviceSpec; testbe
   const testbed = loadTestbed(file);
   let device: DeviceSpec | undefined;
   if (sel.device !== undefined) {
-    device = testbed.devices.find((d) => d.name === sel.device);
-    if (!device) {
-      throw new MvmError('NOT_FOUND', `testbed ${testbed.testbed} has no device ${JSON.stringify(sel.device)}`, {
-        hint: `devices: ${testbed.devices.map((d) => d.name).join(', ') || '(none)'}`,
-      });
-    }
+    device = findDevice(testbed, sel.device);
   } else if (testbed.devices.length === 1) {
     device = testbed.devices[0];
   } else {
@@ -164,5 +178,5 @@ export function selectDevice(sel: DeviceSelection): { device: DeviceSpec; testbe
     });
   }
   if (sel.options && Object.keys(sel.options).length > 0) device = { ...device, options: { ...device.options, ...sel.options } };
-  return { device, testbed };
+  return { device, testbed, testbedFile: file };
 }

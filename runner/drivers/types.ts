@@ -22,6 +22,30 @@ export interface DeviceSpec {
   software?: string;
   attributes?: string[];
   options?: Record<string, unknown>;
+  /** Baseline: the pools the device has at rest (restored after every job). */
+  pools?: PoolConfig[];
+  /** Baseline: the settings the device has at rest. */
+  settings?: DeviceSettings;
+  /** What health checks expect it to hash, GH/s (overrides what the device reports). */
+  expectedHashrateGhs?: number;
+}
+
+/** Baseline settings of a device (testbed description `settings`). */
+export interface DeviceSettings {
+  mode?: Mode;
+  /** MHz */
+  frequency?: number;
+  /** Core voltage, mV */
+  voltage?: number;
+  /** Fan duty, percent (automatic fan control off) */
+  fan?: number;
+}
+
+/** A device's pools and settings compared with its baseline, by a driver that can read them back. */
+export interface BaselineComparison {
+  /** Absent when the baseline names no pools. */
+  pools?: { same: boolean; current: string };
+  settings?: { same: boolean; current: string };
 }
 
 export interface DeviceInfo {
@@ -141,6 +165,12 @@ export interface Driver {
   telemetry(opts?: OpOptions): Promise<Telemetry>;
   control(action: ControlAction, opts?: OpOptions): Promise<ControlResult>;
   flash(image: Buffer, opts: FlashOptions): Promise<FlashResult>;
+  /**
+   * Reads the device's pools and settings and compares them with a baseline, so that a restore
+   * of a device already at its baseline changes nothing. Drivers that cannot read them back leave
+   * it out, and a restore applies the baseline every time.
+   */
+  compareBaseline?(want: { pools?: PoolConfig[]; settings?: DeviceSettings }, opts?: OpOptions): Promise<BaselineComparison>;
   /** Releases sockets and listeners. */
   close(): Promise<void>;
 }
