@@ -37,7 +37,13 @@ export async function startFaultLab(t: Test, opts: FaultLabOptions): Promise<Fau
     ...opts,
     // The lab writes the scripted agent's command unless realAgent; ours goes in [factory].
     realAgent: !opts.scriptedAgent,
-    factoryKeys: [opts.scriptedAgent ? '' : `agent_command = ${JSON.stringify(agentCommand)}`, opts.factoryKeys ?? ''].join('\n'),
+    factoryKeys: [
+      opts.scriptedAgent ? '' : `agent_command = ${JSON.stringify(agentCommand)}`,
+      // The lab's devices are addresses nothing answers on, so no health check could ever pass:
+      // testbeds of unknown health take jobs (a failure still marks them, as the tests check).
+      opts.factoryKeys?.includes('quarantine_unhealthy') ? '' : 'quarantine_unhealthy = false',
+      opts.factoryKeys ?? '',
+    ].join('\n'),
   });
   const mark = newMark();
   // Safety net for a failed test: nothing marked outlives it (each process killed by its pid).
