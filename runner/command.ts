@@ -79,7 +79,12 @@ const info: CommandModule<object, DeviceArgs> = {
   },
 };
 
-const test: CommandModule<object, { spec: string; output?: string; testbed?: string; poll?: number; json: boolean }> = {
+const firmwareDirOption = {
+  type: 'string',
+  describe: 'the firmware library folder (default: the testbed description\'s firmware_dir, else $MVM_FIRMWARE_DIR)',
+} as const;
+
+const test: CommandModule<object, { spec: string; output?: string; testbed?: string; poll?: number; 'firmware-dir'?: string; json: boolean }> = {
   command: 'test',
   describe: 'run a test definition (JSON/YAML: script, devices, checks) on the testbed; results as JSON and JUnit XML',
   builder: (y) =>
@@ -88,10 +93,43 @@ const test: CommandModule<object, { spec: string; output?: string; testbed?: str
       .option('output', { type: 'string', describe: 'results folder (default: $MVM_OUTPUT_DIR, else ./mvm-results)' })
       .option('testbed', { type: 'string', describe: 'testbed description file (default: $MVM_TESTBED)' })
       .option('poll', { type: 'number', describe: 'ms between telemetry samples for the checks (overrides the definition)' })
+      .option('firmware-dir', firmwareDirOption)
       .option('json', { type: 'boolean', default: false, describe: 'print the results as JSON' }) as never,
   handler: async (args) => {
     const { runTestCommand } = await import('./cli/test.js');
     await runTestCommand(args);
+  },
+};
+
+function testbedOptions<T>(y: Argv<T>) {
+  return y
+    .option('testbed', { type: 'string', describe: 'testbed description file (default: $MVM_TESTBED)' })
+    .option('device', { type: 'string', describe: 'only this device (default: every device of the testbed)' })
+    .option('json', { type: 'boolean', default: false, describe: 'print one JSON object on stdout' });
+}
+
+const restore: CommandModule<object, { testbed?: string; device?: string; 'firmware-dir'?: string; json: boolean }> = {
+  command: 'restore',
+  describe: 'bring the testbed\'s devices back to their baseline: firmware (from the library), pools, settings; exit 1 when one could not be',
+  builder: (y) => testbedOptions(y).option('firmware-dir', firmwareDirOption) as never,
+  handler: async (args) => {
+    const { runRestore } = await import('./cli/restore.js');
+    await runRestore(args);
+  },
+};
+
+const health: CommandModule<object, { testbed?: string; device?: string; window?: string; samples?: number; 'hashrate-tolerance'?: number; 'max-temperature'?: number; json: boolean }> = {
+  command: 'health',
+  describe: 'check the testbed\'s devices: they answer, run their baseline firmware, hash near the expected rate, stay cool; exit 1 when unhealthy',
+  builder: (y) =>
+    testbedOptions(y)
+      .option('window', { type: 'string', describe: 'how long to sample telemetry (default 15s)' })
+      .option('samples', { type: 'number', describe: 'telemetry readings spread over the window (default 3)' })
+      .option('hashrate-tolerance', { type: 'number', describe: 'how far below the expected hashrate is healthy, 0..1 (default 0.2: at least 80 %)' })
+      .option('max-temperature', { type: 'number', describe: 'the highest healthy temperature, °C (default 80)' }) as never,
+  handler: async (args) => {
+    const { runHealth } = await import('./cli/health.js');
+    await runHealth(args);
   },
 };
 
@@ -105,6 +143,8 @@ export const command: CommandModule = {
       .command(telemetry as CommandModule)
       .command(info as CommandModule)
       .command(test as CommandModule)
-      .demandCommand(1, 'name a runner command: flash, control, telemetry, info or test'),
+      .command(restore as CommandModule)
+      .command(health as CommandModule)
+      .demandCommand(1, 'name a runner command: flash, control, telemetry, info, test, restore or health'),
   handler: () => {},
 };

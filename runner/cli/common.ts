@@ -2,8 +2,9 @@
 import { MvmError } from '../../shared/errors.js';
 import type { DeviceArgs } from '../command.js';
 import { createDriver } from '../drivers/registry.js';
-import type { Driver } from '../drivers/types.js';
-import { selectDevice } from '../testbed.js';
+import type { DeviceSpec, Driver } from '../drivers/types.js';
+import { reportIfInfra, type InfraCommand } from '../infra-report.js';
+import { findDevice, loadTestbed, selectDevice, type Testbed } from '../testbed.js';
 
 /** `--option key=value` pairs; values that parse as JSON (numbers, arrays, booleans) are taken as such. */
 export function parseOptionPairs(pairs: string[] | undefined): Record<string, unknown> {
@@ -22,17 +23,68 @@ export function parseOptionPairs(pairs: string[] | undefined): Record<string, un
   return out;
 }
 
-export function openDriver(args: DeviceArgs): Driver {
-  const { device } = selectDevice({
+export interface OpenedDevice {
+  driver: Driver;
+  /** Set when the device came from a testbed description (not --driver/--address). */
+  testbedFile?: string;
+}
+
+export function openDevice(args: DeviceArgs): OpenedDevice {
+  const { device, testbedFile } = selectDevice({
     testbed: args.testbed,
     device: args.device,
     driver: args.driver,
     address: args.address,
     options: parseOptionPairs(args.option),
   });
-  return createDriver(device);
+  return { driver: createDriver(device), testbedFile };
+}
+
+/** Runs a command's device work; an infrastructure failure is recorded beside the testbed description. */
+export async function reportingInfra<T>(command: InfraCommand, opened: OpenedDevice, fn: (driver: Driver) => Promise<T>): Promise<T> {
+  try {
+    return await fn(opened.driver);
+  } catch (err) {
+    reportIfInfra(opened.testbedFile, command, opened.driver.device.name, err);
+    throw err;
+  }
 }
 
 export function printJson(value: unknown): void {
   process.stdout.write(JSON.stringify(value) + '\n');
+}
+
+/**
+ * The testbed (and optionally one device of it) for commands that act on a whole testbed. Its
+ * callers (the factory) tell "the testbed is unwell" (exit 1) from "you called me wrong" (exit 2),
+ * so a description that cannot be read or names no such device is a usage error here.
+ */
+export function openTestbed(args: { testbed?: string; device?: string }, env: NodeJS.ProcessEnv = process.env): { testbed: Testbed; devices: DeviceSpec[]; file: string } {
+  const file = args.testbed ?? env.MVM_TESTBED;
+  if (!file) {
+    throw new MvmError('USAGE', 'no testbed: give --testbed FILE or set MVM_TESTBED', {
+      hint: 'the factory passes the testbed description it wrote; on a bench write a testbed.json (doc/runner.md)',
+    });
+  }
+  try {
+    const testbed = loadTestbed(file);
+    return { testbed, devices: args.device === undefined ? testbed.devices : [findDevice(testbed, args.device)], file };
+  } catch (err) {
+    if (err instanceof MvmError) throw new MvmError('USAGE', err.message, { hint: err.hint, cause: err });
+    throw err;
+  }
+}
+
+/** Human lines of a per-device report: the verdict, then each device and its items. */
+export function deviceReportLines(
+  title: string,
+  devices: Array<{ device: string; ok: boolean; items: Array<{ label: string; ok: boolean; message: string }>; empty: string }>,
+): string[] {
+  const lines = [title];
+  for (const d of devices) {
+    lines.push(`  ${d.device}: ${d.ok ? 'ok' : 'FAILED'}`);
+    if (d.items.length === 0) lines.push(`    ${d.empty}`);
+    for (const i of d.items) lines.push(`    ${i.ok ? 'ok  ' : 'FAIL'} ${i.label}: ${i.message}`);
+  }
+  return lines;
 }

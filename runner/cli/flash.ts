@@ -6,16 +6,17 @@ import type { DeviceArgs } from '../command.js';
 import { DriverError } from '../drivers/errors.js';
 import { flashDevice } from '../flash.js';
 import { progressSink } from '../progress.js';
-import { openDriver, printJson } from './common.js';
+import { openDevice, printJson, reportingInfra } from './common.js';
 
 export async function runFlash(args: DeviceArgs & { image: string; 'poll-interval'?: number; 'reboot-timeout'?: number; settle?: number }): Promise<void> {
-  const driver = openDriver(args);
+  const opened = openDevice(args);
+  const { driver } = opened;
   const name = driver.device.name;
   const tty = Boolean(process.stderr.isTTY) && !args.json;
   const sink = progressSink(name, tty ? process.stderr : ({ isTTY: false } as NodeJS.WriteStream), process.stdout);
   const shutdown = installShutdown();
   try {
-    const report = await flashDevice({
+    const report = await reportingInfra('flash', opened, (driver) => flashDevice({
       driver,
       imageFile: resolve(args.image),
       onProgress: (e) => sink.event(e),
@@ -25,7 +26,7 @@ export async function runFlash(args: DeviceArgs & { image: string; 'poll-interva
         rebootTimeoutMs: args['reboot-timeout'] === undefined ? undefined : args['reboot-timeout'] * 1000,
         settleMs: args.settle === undefined ? undefined : args.settle * 1000,
       },
-    });
+    }));
     sink.end();
     if (tty) process.stdout.write(`${name}: flashed ${report.version} (was ${report.previousVersion ?? '?'}), running from ${report.partition ?? '?'}, in ${Math.round(report.durationMs / 100) / 10} s\n`);
     else printJson({ event: 'result', ...report });

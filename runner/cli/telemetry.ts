@@ -4,7 +4,8 @@ import { installShutdown } from '../../shared/shutdown.js';
 import { sleep } from '../../shared/sleep.js';
 import type { DeviceArgs } from '../command.js';
 import type { Telemetry } from '../drivers/types.js';
-import { openDriver, printJson } from './common.js';
+import { reportIfInfra } from '../infra-report.js';
+import { openDevice, printJson, reportingInfra } from './common.js';
 
 const f = (v: number | null, digits = 1, unit = '') => (v === null ? '?' : `${Math.round(v * 10 ** digits) / 10 ** digits}${unit}`);
 
@@ -28,7 +29,8 @@ export function formatTelemetry(t: Telemetry): string {
 }
 
 export async function runTelemetry(args: DeviceArgs & { watch: boolean; interval: number; count?: number }): Promise<void> {
-  const driver = openDriver(args);
+  const opened = openDevice(args);
+  const { driver } = opened;
   const shutdown = installShutdown();
   const intervalMs = Math.max(0, args.interval * 1000);
   if (args.watch && driver.kind === 'axeos' && intervalMs < 5000) {
@@ -37,13 +39,14 @@ export async function runTelemetry(args: DeviceArgs & { watch: boolean; interval
   }
   try {
     if (!args.watch) {
-      const t = await driver.telemetry({ signal: shutdown.graceful });
+      const t = await reportingInfra('telemetry', opened, (d) => d.telemetry({ signal: shutdown.graceful }));
       if (args.json) printJson(t);
       else process.stdout.write(formatTelemetry(t) + '\n');
       return;
     }
     let n = 0;
     let failures = 0;
+    let lastError: unknown;
     while (!shutdown.graceful.aborted && (args.count === undefined || n < args.count)) {
       n++;
       try {
@@ -54,6 +57,7 @@ export async function runTelemetry(args: DeviceArgs & { watch: boolean; interval
         if (isAbortError(err)) break;
         // A missed reading is reported and the watch goes on (the device may be rebooting).
         failures++;
+        lastError = err;
         if (args.json) printJson({ device: driver.device.name, at: new Date().toISOString(), online: false, error: describeError(err) });
         else process.stdout.write(`${new Date().toISOString()} ${driver.device.name}: offline: ${describeError(err)}\n`);
       }
@@ -64,7 +68,11 @@ export async function runTelemetry(args: DeviceArgs & { watch: boolean; interval
         break;
       }
     }
-    if (failures > 0 && failures === n) process.exitCode = 1;
+    if (failures > 0 && failures === n) {
+      // Not one reading: the watch failed as a whole, which the report records like a single reading.
+      reportIfInfra(opened.testbedFile, 'telemetry', driver.device.name, lastError);
+      process.exitCode = 1;
+    }
   } finally {
     shutdown.dispose();
     await driver.close();

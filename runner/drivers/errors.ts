@@ -1,7 +1,7 @@
 // Typed device failures. Every driver failure is a DriverError: a DeviceError (code DEVICE) with a
 // machine-readable `reason` so callers and tests can tell "unreachable" from "refused" from
 // "needs attention", and a hint that says what a person should do.
-import { DeviceError } from '../../shared/errors.js';
+import { DeviceError, describeError } from '../../shared/errors.js';
 import { abortError } from '../../shared/sleep.js';
 
 export type DriverFailure =
@@ -119,4 +119,10 @@ export async function withDeadline<T>(
   } finally {
     op.done();
   }
+}
+
+/** describeError without the leading "<device>: " — for reports already grouped by device. */
+export function describeForDevice(err: unknown, device: string): string {
+  const text = describeError(err);
+  return text.startsWith(`${device}: `) ? text.slice(device.length + 2) : text;
 }

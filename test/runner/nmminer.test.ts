@@ -1,19 +1,10 @@
 // The nmminer driver against the NMMiner simulator over loopback UDP: telemetry in both key cases,
 // offline detection, a config push confirmed by the device's report, and typed failures.
 import t, { type Test } from 'tap';
-import { createSocket } from 'node:dgram';
 import { startNmminerSim, type NmminerSim, type NmminerSimOptions } from '../../runner/sim/nmminer/index.js';
 import { NmminerDriver } from '../../runner/drivers/nmminer/driver.js';
 import { DriverError } from '../../runner/drivers/errors.js';
-
-/** A UDP port free right now on loopback. */
-async function freePort(): Promise<number> {
-  const s = createSocket('udp4');
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
-  const port = s.address().port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
+import { freePort } from './support.js';
 
 interface Bench {
   sim: NmminerSim;

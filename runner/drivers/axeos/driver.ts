@@ -4,10 +4,12 @@
 import { DriverError, withDeadline } from '../errors.js';
 import {
   MODES,
+  type BaselineComparison,
   type Capability,
   type ControlAction,
   type ControlResult,
   type DeviceInfo,
+  type DeviceSettings,
   type DeviceSpec,
   type Driver,
   type FlashOptions,
@@ -17,6 +19,7 @@ import {
   type Telemetry,
 } from '../types.js';
 import { splitPoolUrl } from '../pools.js';
+import { compareAxeosBaseline } from './baseline.js';
 import { AxeosClient } from './client.js';
 import { flashAxeos } from './flash.js';
 import { modeSetting } from './models.js';
@@ -236,6 +239,13 @@ export class AxeosDriver implements Driver {
       image,
       opts,
     );
+  }
+
+  async compareBaseline(want: { pools?: PoolConfig[]; settings?: DeviceSettings }, opts: OpOptions = {}): Promise<BaselineComparison> {
+    return withDeadline(this.device.name, 'read settings', opts, DEFAULT_TIMEOUT_MS, async (signal) => {
+      const info = await this.client.info({ signal });
+      return compareAxeosBaseline(want, info, this.features(info));
+    });
   }
 
   async close(): Promise<void> {

@@ -6,8 +6,9 @@
 //   config      a config file, passed as `<config_flag> FILE` (config_flag default "--config")
 //   argv        extra arguments after the tool (or the whole base command when path is absent)
 //   operations  per operation, the arguments after the base command; `{image}`, `{name}`,
-//               `{address}`, `{value}` are filled in. Defaults: info → ["info"], telemetry →
-//               ["telemetry"], restart → ["restart"], flash → ["flash", "{image}"], …
+//               `{address}`, `{value}`, `{baseline}` are filled in. Defaults: info → ["info"],
+//               telemetry → ["telemetry"], restart → ["restart"], flash → ["flash", "{image}"], …;
+//               `restore` and `health` have no default and run only when given.
 //   timeout_ms  per run (default 600000)
 // A run that prints a JSON object on stdout has it read as the result (telemetry fields, info).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,9 +30,11 @@ import {
   type Telemetry,
 } from '../types.js';
 
-type Operation = 'info' | 'telemetry' | 'flash' | ControlAction['op'];
+/** Operations a testbed may define that have no default: they run only when options.operations names them. */
+export type OptionalOperation = 'restore' | 'health';
+type Operation = 'info' | 'telemetry' | 'flash' | ControlAction['op'] | OptionalOperation;
 
-const DEFAULT_OPERATIONS: Record<Operation, string[]> = {
+const DEFAULT_OPERATIONS: Record<Exclude<Operation, OptionalOperation>, string[]> = {
   info: ['info'],
   telemetry: ['telemetry'],
   flash: ['flash', '{image}'],
@@ -88,16 +91,30 @@ export class CommandDriver implements Driver {
     this.timeoutMs = typeof o.timeout_ms === 'number' ? o.timeout_ms : 600_000;
   }
 
+  private custom(op: Operation): string[] | undefined {
+    const custom = ((this.device.options?.operations ?? {}) as Record<string, unknown>)[op];
+    return Array.isArray(custom) && custom.every((a) => typeof a === 'string') ? (custom as string[]) : undefined;
+  }
+
+  /** Whether the testbed defines this operation for the device. */
+  defines(op: OptionalOperation): boolean {
+    return this.custom(op) !== undefined;
+  }
+
   argvFor(op: Operation, vars: Record<string, string> = {}): string[] {
-    const ops = (this.device.options?.operations ?? {}) as Record<string, unknown>;
-    const custom = ops[op];
-    const args = Array.isArray(custom) && custom.every((a) => typeof a === 'string') ? (custom as string[]) : DEFAULT_OPERATIONS[op];
+    const args = this.custom(op) ?? (op === 'restore' || op === 'health' ? [op] : DEFAULT_OPERATIONS[op]);
     const fill = (a: string) =>
       a
         .replaceAll('{name}', this.device.name)
         .replaceAll('{address}', this.device.address)
-        .replace(/\{(image|value)\}/g, (_, k: string) => vars[k] ?? '');
+        .replace(/\{(image|value|baseline)\}/g, (_, k: string) => vars[k] ?? '');
     return [...this.base, ...args.map(fill)];
+  }
+
+  /** Runs a testbed-defined operation (restore, health); exit 0 is success. Returns what the tool said. */
+  async runDefined(op: OptionalOperation, vars: { baseline?: string }, opts: OpOptions = {}): Promise<string> {
+    const r = await this.run(op, opts, vars.baseline === undefined ? {} : { baseline: vars.baseline });
+    return tail(r.stdout || r.stderr, 3) || `${op}: exit 0`;
   }
 
   private async run(op: Operation, opts: OpOptions, vars: Record<string, string> = {}): Promise<ExecResult> {

@@ -1,0 +1,20 @@
+// Shared by the runner tests: a testbed description on disk, a free loopback UDP port.
+import { createSocket } from 'node:dgram';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** Writes `<dir>/testbed.json` (version 1, testbed "bench-1" unless `doc` says otherwise); returns its path. */
+export function writeTestbed(dir: string, doc: Record<string, unknown>): string {
+  const file = join(dir, 'testbed.json');
+  writeFileSync(file, JSON.stringify({ version: 1, testbed: 'bench-1', ...doc }));
+  return file;
+}
+
+/** A UDP port free right now on loopback. */
+export async function freePort(): Promise<number> {
+  const s = createSocket('udp4');
+  await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
+  const port = s.address().port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
