@@ -3,11 +3,44 @@ import { resolve } from 'node:path';
 import { MvmError } from '../../shared/errors.js';
 import { rootLogger } from '../../shared/log.js';
 import { installShutdown } from '../../shared/shutdown.js';
+import { firmwareDirFrom } from '../firmware/library.js';
+import { appendInfraFailure, isInfraReason } from '../infra-report.js';
 import { loadTestbed } from '../testbed.js';
-import { runTest } from '../test/run.js';
+import { runTest, type TestReport } from '../test/run.js';
 import { loadSpec } from '../test/spec.js';
 
-export async function runTestCommand(args: { spec: string; output?: string; testbed?: string; poll?: number; json: boolean }): Promise<void> {
+export interface TestArgs {
+  spec: string;
+  output?: string;
+  testbed?: string;
+  poll?: number;
+  'firmware-dir'?: string;
+  json: boolean;
+}
+
+/** Devices that failed the test's preparation or stopped answering in a check: the testbed's fault. */
+function reportInfra(testbedFile: string, report: TestReport): void {
+  for (const p of report.preparation) {
+    if (!p.ok && isInfraReason(p.reason)) appendInfraFailure(testbedFile, { command: 'test', device: p.device, reason: p.reason, message: p.message });
+  }
+  for (const c of report.checks) {
+    if (!c.ok && isInfraReason(c.reason)) appendInfraFailure(testbedFile, { command: 'test', device: c.testbedDevice, reason: c.reason, message: `${c.name}: ${c.message}` });
+  }
+}
+
+function humanLines(report: TestReport, outputDir: string): string[] {
+  const mark = (ok: boolean) => (ok ? 'ok  ' : 'FAIL');
+  const lines = [`test ${report.name}: ${report.ok ? 'PASSED' : 'FAILED'} in ${Math.round(report.durationMs / 100) / 10} s`];
+  for (const a of report.assignments) lines.push(`  device ${a.spec} = ${a.device} (${a.driver} ${a.address})`);
+  for (const p of report.preparation) lines.push(`  ${mark(p.ok)} prepare ${p.device}: ${p.message}`);
+  if (report.error) lines.push(`  ${report.error}`);
+  if (report.script) lines.push(`  ${mark(report.script.ok)} script: ${report.script.message}`);
+  for (const c of report.checks) lines.push(`  ${mark(c.ok)} ${c.name} [${c.testbedDevice}]: ${c.message}`);
+  lines.push(`  results: ${outputDir}/results.json, ${outputDir}/junit.xml`);
+  return lines;
+}
+
+export async function runTestCommand(args: TestArgs): Promise<void> {
   const spec = loadSpec(args.spec);
   const testbedFile = args.testbed ?? process.env.MVM_TESTBED;
   if (!testbedFile) {
@@ -20,16 +53,18 @@ export async function runTestCommand(args: { spec: string; output?: string; test
   const shutdown = installShutdown();
   const log = rootLogger().child({ test: spec.name, testbed: testbed.testbed });
   try {
-    const report = await runTest({ spec, devices: testbed.devices, outputDir, signal: shutdown.graceful, log, pollMs: args.poll });
+    const report = await runTest({
+      spec,
+      devices: testbed.devices,
+      outputDir,
+      signal: shutdown.graceful,
+      log,
+      pollMs: args.poll,
+      firmwareDir: firmwareDirFrom({ flag: args['firmware-dir'], testbed: testbed.firmwareDir }),
+    });
+    reportInfra(testbedFile, report);
     if (args.json) process.stdout.write(JSON.stringify(report) + '\n');
-    else {
-      const lines = [`test ${report.name}: ${report.ok ? 'PASSED' : 'FAILED'} in ${Math.round(report.durationMs / 100) / 10} s`];
-      for (const a of report.assignments) lines.push(`  device ${a.spec} = ${a.device} (${a.driver} ${a.address})${a.note ? ` — note: ${a.note}` : ''}`);
-      if (report.script) lines.push(`  ${report.script.ok ? 'ok  ' : 'FAIL'} script: ${report.script.message}`);
-      for (const c of report.checks) lines.push(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name} [${c.testbedDevice}]: ${c.message}`);
-      lines.push(`  results: ${outputDir}/results.json, ${outputDir}/junit.xml`);
-      process.stdout.write(lines.join('\n') + '\n');
-    }
+    else process.stdout.write(humanLines(report, outputDir).join('\n') + '\n');
     if (!report.ok) process.exitCode = 1;
   } finally {
     shutdown.dispose();

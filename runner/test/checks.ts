@@ -3,6 +3,7 @@
 // measured, so a failure explains itself.
 import { describeError, isAbortError } from '../../shared/errors.js';
 import { sleep } from '../../shared/sleep.js';
+import { DriverError, type DriverFailure } from '../drivers/errors.js';
 import type { Driver, Telemetry } from '../drivers/types.js';
 import type { Check } from './spec.js';
 
@@ -16,12 +17,19 @@ export interface CheckResult {
   message: string;
   measured: Record<string, unknown>;
   durationMs: number;
+  /** Set when the check failed because the device failed (stopped answering): the driver's reason. */
+  reason?: DriverFailure;
 }
+
+export type Verdict = { ok: boolean; message: string; measured: Record<string, unknown>; reason?: DriverFailure };
+
+const failureOf = (err: unknown): DriverFailure | undefined => (err instanceof DriverError ? err.reason : undefined);
 
 export interface Sample {
   at: number;
   telemetry?: Telemetry;
   error?: string;
+  reason?: DriverFailure;
 }
 
 export interface SampleOptions {
@@ -43,7 +51,7 @@ export async function sampleWindow(driver: Driver, opts: SampleOptions): Promise
       samples.push({ at, telemetry });
     } catch (err) {
       if (isAbortError(err) || opts.signal?.aborted) throw err;
-      samples.push({ at, error: describeError(err) });
+      samples.push({ at, error: describeError(err), reason: failureOf(err) });
     }
     const elapsed = Date.now() - start;
     if (elapsed >= opts.windowMs) return samples;
@@ -55,14 +63,15 @@ const round = (n: number, d = 2) => Math.round(n * 10 ** d) / 10 ** d;
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 /** Judges a window check on one device's samples (those inside the check's own window). */
-export function judgeWindow(check: Exclude<Check, { type: 'survives_restart' }>, samples: Sample[]): { ok: boolean; message: string; measured: Record<string, unknown> } {
+export function judgeWindow(check: Exclude<Check, { type: 'survives_restart' }>, samples: Sample[]): Verdict {
   const start = samples[0]?.at ?? 0;
   const inWindow = samples.filter((s) => s.at - start <= check.windowMs + 50);
   const good = inWindow.filter((s) => s.telemetry).map((s) => s.telemetry!);
   const errors = inWindow.filter((s) => s.error).map((s) => s.error!);
   const measured: Record<string, unknown> = { samples: inWindow.length, failedSamples: errors.length };
   if (good.length === 0) {
-    return { ok: false, message: `no telemetry in the window${errors.length ? `: ${errors[errors.length - 1]}` : ''}`, measured };
+    const reason = inWindow.filter((s) => s.error).pop()?.reason;
+    return { ok: false, message: `no telemetry in the window${errors.length ? `: ${errors[errors.length - 1]}` : ''}`, measured, ...(reason ? { reason } : {}) };
   }
   switch (check.type) {
     case 'hashrate': {
@@ -119,7 +128,7 @@ export async function surviveRestart(
   driver: Driver,
   check: Extract<Check, { type: 'survives_restart' }>,
   opts: { pollMs: number; signal?: AbortSignal },
-): Promise<{ ok: boolean; message: string; measured: Record<string, unknown> }> {
+): Promise<Verdict> {
   const started = Date.now();
   const sampleTimeout = Math.max(2000, Math.min(opts.pollMs * 2, 15_000));
   let before: Telemetry;
@@ -128,16 +137,20 @@ export async function surviveRestart(
     await driver.control({ op: 'restart' }, { signal: opts.signal });
   } catch (err) {
     if (isAbortError(err)) throw err;
-    return { ok: false, message: `could not restart: ${describeError(err)}`, measured: {} };
+    const reason = failureOf(err);
+    return { ok: false, message: `could not restart: ${describeError(err)}`, measured: {}, ...(reason ? { reason } : {}) };
   }
   const deadline = started + check.timeoutMs;
   let sawDown = false;
   let rebooted: Telemetry | undefined;
   let last: string | undefined;
+  /** Why the latest reading failed; cleared by an answer. */
+  let down: DriverFailure | undefined;
   while (Date.now() < deadline) {
     await sleep(opts.pollMs, opts.signal);
     try {
       const t = await driver.telemetry({ signal: opts.signal, timeoutMs: sampleTimeout });
+      down = undefined;
       // A reboot shows as an uptime that went backwards, or (uptime unknown) as a gap in answers.
       const uptimeReset = t.uptimeS !== null && before.uptimeS !== null && t.uptimeS < before.uptimeS;
       if (!rebooted && (uptimeReset || sawDown)) rebooted = t;
@@ -152,6 +165,7 @@ export async function surviveRestart(
     } catch (err) {
       if (isAbortError(err)) throw err;
       sawDown = true;
+      down = failureOf(err) ?? 'unreachable';
       last = `not answering: ${describeError(err)}`;
     }
   }
@@ -159,5 +173,6 @@ export async function surviveRestart(
     ok: false,
     message: `did not come back within ${check.timeoutMs} ms after the restart (${last ?? 'no answer'})`,
     measured: { sawDown, timeoutMs: check.timeoutMs },
+    ...(down ? { reason: down } : {}),
   };
 }

@@ -10,6 +10,7 @@ import type { DeviceSpec, Driver } from '../drivers/types.js';
 import { assignDevices, type Assignment } from './assign.js';
 import { judgeWindow, sampleWindow, surviveRestart, type CheckResult, type Sample } from './checks.js';
 import { junitXml, type JunitCase } from './junit.js';
+import { prepareDevices, type PreparationStep } from './prepare.js';
 import { scriptArgv } from './script.js';
 import type { TestSpec } from './spec.js';
 
@@ -30,7 +31,9 @@ export interface TestReport {
   startedAt: string;
   finishedAt: string;
   durationMs: number;
-  assignments: Array<{ spec: string; device: string; driver: string; address: string; hardware: string | null; note?: string }>;
+  assignments: Array<{ spec: string; device: string; driver: string; address: string; hardware: string | null }>;
+  /** Devices brought to the software their spec names, before the script. */
+  preparation: PreparationStep[];
   script: ScriptResult | null;
   checks: CheckResult[];
   /** Set when the run itself broke (a device driver could not be set up, the run was aborted). */
@@ -48,6 +51,8 @@ export interface RunTestOptions {
   echo?: NodeJS.WritableStream | null;
   /** Overrides the definition's poll interval (for simulators). */
   pollMs?: number;
+  /** The firmware library, for devices whose spec names software but no image. */
+  firmwareDir?: string;
   /** Injected for tests. */
   driverFor?: (device: DeviceSpec) => Driver;
   env?: NodeJS.ProcessEnv;
@@ -160,7 +165,17 @@ async function runChecks(opts: RunTestOptions, assignments: Assignment[], driver
 
 function junitCases(report: TestReport): JunitCase[] {
   const cases: JunitCase[] = [];
-  if (report.error) cases.push({ classname: report.name, name: 'run', timeMs: report.durationMs, error: { message: report.error } });
+  for (const p of report.preparation) {
+    cases.push({
+      classname: `${report.name}.${p.spec}`,
+      name: `prepare ${p.device}`,
+      timeMs: p.durationMs,
+      failure: p.ok ? undefined : { message: p.message, body: `${p.message}\nwanted: ${p.to}, running: ${p.from ?? 'unknown'}` },
+      systemOut: p.ok ? p.message : undefined,
+    });
+  }
+  // A failed preparation is already its own case.
+  if (report.error && report.preparation.every((p) => p.ok)) cases.push({ classname: report.name, name: 'run', timeMs: report.durationMs, error: { message: report.error } });
   if (report.script) {
     const s = report.script;
     cases.push({
@@ -205,8 +220,8 @@ export function writeResults(report: TestReport): { json: string; junit: string 
 export async function runTest(opts: RunTestOptions): Promise<TestReport> {
   const started = Date.now();
   const startedAt = new Date(started).toISOString();
+  // The software a spec names is brought about by flashing (below), so assignDevices' note is moot.
   const assignments = assignDevices(opts.spec.devices, opts.devices);
-  for (const a of assignments) if (a.softwareNote) opts.log?.warn(a.softwareNote);
   mkdirSync(opts.outputDir, { recursive: true });
   const drivers = new Map<string, Driver>();
   const report: TestReport = {
@@ -222,14 +237,20 @@ export async function runTest(opts: RunTestOptions): Promise<TestReport> {
       driver: a.device.driver,
       address: a.device.address,
       hardware: a.device.hardware ?? null,
-      note: a.softwareNote,
     })),
+    preparation: [],
     script: null,
     checks: [],
     outputDir: opts.outputDir,
   };
   try {
     for (const a of assignments) drivers.set(a.spec.name, (opts.driverFor ?? createDriver)(a.device));
+    report.preparation = await prepareDevices(assignments, drivers, { firmwareDir: opts.firmwareDir, signal: opts.signal, log: opts.log });
+    const unprepared = report.preparation.filter((p) => !p.ok);
+    if (unprepared.length > 0) {
+      report.error = `not run: preparing the devices failed (${unprepared.map((p) => `${p.device}: ${p.message}`).join('; ')})`;
+      return report;
+    }
     if (opts.spec.script !== undefined) report.script = await runScript(opts, assignments);
     report.checks = await runChecks(opts, assignments, drivers);
   } catch (err) {

@@ -1,6 +1,6 @@
 // Test definitions (JSON or YAML): `script` plus `devices[{hardware, software, attributes}]` as in
 // the MVM seed, with declarative `checks`. Validation reports every problem, located by key.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, extname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { parseDuration } from '../../shared/duration.js';
@@ -11,6 +11,8 @@ export interface SpecDevice {
   name: string;
   hardware?: string;
   software?: string;
+  /** A firmware image (absolute path; relative to the definition in the file) that carries `software`. */
+  image?: string;
   attributes: string[];
 }
 
@@ -123,7 +125,7 @@ export function validateSpec(doc: unknown, file: string): TestSpec {
       const k = `devices[${i}]`;
       if (!isObject(d)) return p(k, 'must be an object with hardware, software, attributes');
       for (const key of Object.keys(d)) {
-        if (!['name', 'hardware', 'software', 'attributes'].includes(key)) p(`${k}.${key}`, 'unknown key', 'known keys: name, hardware, software, attributes');
+        if (!['name', 'hardware', 'software', 'image', 'attributes'].includes(key)) p(`${k}.${key}`, 'unknown key', 'known keys: name, hardware, software, image, attributes');
       }
       const name = d.name === undefined ? `device${i}` : d.name;
       if (typeof name !== 'string' || !/^[A-Za-z0-9_-]+$/.test(name)) p(`${k}.name`, 'must be letters, digits, "_" or "-"');
@@ -132,12 +134,22 @@ export function validateSpec(doc: unknown, file: string): TestSpec {
       for (const key of ['hardware', 'software'] as const) {
         if (d[key] !== undefined && typeof d[key] !== 'string' && typeof d[key] !== 'number') p(`${k}.${key}`, 'must be a string');
       }
+      let image: string | undefined;
+      if (d.image !== undefined) {
+        if (typeof d.image !== 'string' || d.image === '') p(`${k}.image`, 'must be a file path (relative to the test definition)');
+        else {
+          image = resolve(dirname(resolve(file)), d.image);
+          if (!existsSync(image)) p(`${k}.image`, `no such file ${image}`, 'the image is resolved relative to the test definition\'s folder');
+          if (d.software === undefined) p(`${k}.image`, 'give software too: the version the image carries', 'e.g. software: v2.16.0, image: build/esp-miner.bin');
+        }
+      }
       const attrs = d.attributes ?? [];
       if (!Array.isArray(attrs) || attrs.some((a) => typeof a !== 'string')) p(`${k}.attributes`, 'must be an array of strings');
       devices.push({
         name: String(name),
         hardware: d.hardware === undefined ? undefined : String(d.hardware),
         software: d.software === undefined ? undefined : String(d.software),
+        ...(image !== undefined ? { image } : {}),
         attributes: Array.isArray(attrs) ? attrs.map(String) : [],
       });
     });

@@ -83,8 +83,10 @@ t.test('sim process + runner processes: brick recovered, flash verified, test pa
   t.equal(r.code, 0, r.stdout + r.stderr);
   t.match(r.stdout, /test e2e-smoke: PASSED/);
   const suite = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(readFileSync(join(out, 'junit.xml'), 'utf8')).testsuites.testsuite;
-  t.equal(suite.tests, '4');
+  t.equal(suite.tests, '5', 'prepare, script, three checks');
   t.equal(suite.failures, '0');
+  t.equal(suite.testcase[0].name, 'prepare gamma');
+  t.match(r.stdout, /ok {3}prepare gamma: already at v2\.16\.0/, 'already on the software the test asks for: not flashed');
   t.match(readFileSync(join(out, 'script.log'), 'utf8'), url);
 });
 

@@ -163,9 +163,11 @@ t.test('a definition with a script and checks runs against simulators and writes
   const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
   t.equal(results.ok, true);
   const suite = xml.parse(readFileSync(join(out, 'junit.xml'), 'utf8')).testsuites.testsuite;
-  t.equal(suite.tests, String(1 + report.checks.length));
+  t.equal(report.preparation.length, 1, 'the miner spec names software: one preparation step');
+  t.equal(suite.tests, String(1 + 1 + report.checks.length));
   t.equal(suite.failures, '0');
-  t.match(suite.testcase[0].name, /^script /);
+  t.equal(suite.testcase[0].name, 'prepare gamma');
+  t.match(suite.testcase[1].name, /^script /);
 });
 
 t.test('failing checks and a failing script fail the test, with reasons in JUnit', async (t) => {
