@@ -6,6 +6,7 @@ import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkHealth, type HealthCheck, type HealthReport } from '../../runner/health.js';
 import { healthLimits } from '../../runner/cli/health.js';
+import { AxeosDriver } from '../../runner/drivers/axeos/driver.js';
 import { startAxeosSim, type AxeosSim } from '../../runner/sim/axeos/index.js';
 import { startNmminerSim } from '../../runner/sim/nmminer/index.js';
 import { parseTestbed, type Testbed } from '../../runner/testbed.js';
@@ -106,6 +107,32 @@ t.test('command devices: answers through the tool, plus its health operation', a
   t.same(r.devices[0].checks.map((c) => [c.name, c.ok]), [['answers', true], ['command', false]]);
   t.match(r.devices[0].checks[1].message, /health command failed: health: .* exit 3: rot: not responding/);
   t.same(r.devices[1].checks.map((c) => [c.name, c.ok]), [['answers', true]]);
+});
+
+t.test('an abort ends a long health check at once, reported', async (t) => {
+  const sim = await gamma(t);
+  const ctl = new AbortController();
+  let readings = 0;
+  const started = Date.now();
+  const r = await checkHealth({
+    testbed: bench([axeos('gamma', sim)]),
+    limits: { windowMs: 60_000, samples: 3 },
+    signal: ctl.signal,
+    driverFor: (d) => {
+      const driver = new AxeosDriver(d);
+      const telemetry = driver.telemetry.bind(driver);
+      // Abort once sampling has begun, as SIGTERM would.
+      driver.telemetry = async (opts) => {
+        const tel = await telemetry(opts);
+        if (++readings === 1) ctl.abort(new Error('received SIGTERM'));
+        return tel;
+      };
+      return driver;
+    },
+  });
+  t.ok(Date.now() - started < 5000, `ended at once (${Date.now() - started} ms), not after the 60 s window`);
+  t.equal(r.ok, false);
+  t.match(r.devices[0].checks, [{ name: 'answers', ok: false, message: /aborted: received SIGTERM/ }]);
 });
 
 t.test('flags: defaults, and bad values are usage errors', async (t) => {
