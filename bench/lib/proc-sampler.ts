@@ -1,6 +1,11 @@
-// Memory of a process from /proc/PID/status: VmRSS (now) and VmHWM (the peak since it started,
-// which the kernel keeps, so a short spike between two samples is not missed).
+// Memory and CPU of a process from /proc/PID/status: VmRSS (now) and VmHWM (the peak since it started,
+// which the kernel keeps, so a short spike between two samples is not missed); and its CPU time
+// from /proc/PID/stat, to tell which process is the one working hardest.
 import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+
+/** Clock ticks per second of /proc/PID/stat's times (USER_HZ: 100 on Linux everywhere in practice). */
+const USER_HZ = 100;
 
 export interface Memory {
   rssKb: number;
@@ -19,22 +24,46 @@ export function procMemory(pid: number): Memory | undefined {
   }
 }
 
+/** User + system CPU time of `pid` in ms, or undefined when gone. */
+export function procCpuMs(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / USER_HZ; // utime, stime: fields 14 and 15
+  } catch {
+    return undefined;
+  }
+}
+
 export const mb = (kb: number): number => Math.round(kb / 102.4) / 10;
 
-export interface MemoryFigures {
+export interface ProcFigures {
   samples: number;
   mean_rss_mb: number;
   max_rss_mb: number;
   /** The kernel's peak (VmHWM) at the last sample. */
   hwm_mb: number;
+  /** CPU used between the first and the last sample, in % of one core. */
+  cpu_pct: number;
+}
+
+interface Seen {
+  n: number;
+  sum: number;
+  max: number;
+  hwm: number;
+  cpu0: number;
+  at0: number;
+  cpu: number;
+  at: number;
 }
 
 /**
- * Samples the memory of named processes every `everyMs` until stopped. `pids` is asked at each
- * sample, so a process that appears later (an agent) is picked up when it does.
+ * Samples the memory and CPU time of named processes every `everyMs` until stopped. `pids` is
+ * asked at each sample, so a process that appears later (an agent) is picked up when it does.
  */
-export class MemorySampler {
-  private readonly seen = new Map<string, { n: number; sum: number; max: number; hwm: number }>();
+export class ProcSampler {
+  private readonly seen = new Map<string, Seen>();
   private readonly timer: NodeJS.Timeout;
 
   constructor(private readonly pids: () => Record<string, number | undefined>, everyMs = 200) {
@@ -46,8 +75,12 @@ export class MemorySampler {
     for (const [name, pid] of Object.entries(this.pids())) {
       if (pid === undefined) continue;
       const m = procMemory(pid);
-      if (!m) continue;
-      const s = this.seen.get(name) ?? { n: 0, sum: 0, max: 0, hwm: 0 };
+      const cpu = procCpuMs(pid);
+      if (!m || cpu === undefined) continue;
+      const at = performance.now();
+      const s = this.seen.get(name) ?? { n: 0, sum: 0, max: 0, hwm: 0, cpu0: cpu, at0: at, cpu, at };
+      s.cpu = cpu;
+      s.at = at;
       s.n++;
       s.sum += m.rssKb;
       s.max = Math.max(s.max, m.rssKb);
@@ -57,11 +90,28 @@ export class MemorySampler {
   }
 
   /** Stops sampling (after one last sample) and returns the figures per name. */
-  stop(): Record<string, MemoryFigures> {
+  stop(): Record<string, ProcFigures> {
     this.sample();
     clearInterval(this.timer);
-    const out: Record<string, MemoryFigures> = {};
-    for (const [name, s] of this.seen) out[name] = { samples: s.n, mean_rss_mb: mb(s.sum / s.n), max_rss_mb: mb(s.max), hwm_mb: mb(s.hwm) };
+    const out: Record<string, ProcFigures> = {};
+    for (const [name, s] of this.seen) {
+      const cpuPct = s.at > s.at0 ? Math.round(((s.cpu - s.cpu0) / (s.at - s.at0)) * 100) : NaN;
+      out[name] = { samples: s.n, mean_rss_mb: mb(s.sum / s.n), max_rss_mb: mb(s.max), hwm_mb: mb(s.hwm), cpu_pct: cpuPct };
+    }
     return out;
   }
+}
+
+/** The whole machine's CPU (all cores) from /proc/stat: call once at the start, the result at the end. */
+export function machineCpu(): () => { busy_pct: number } {
+  const read = () => {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    const idle = f[3] + (f[4] ?? 0); // idle + iowait
+    return { idle, total: f.reduce((a, b) => a + b, 0) };
+  };
+  const start = read();
+  return () => {
+    const now = read();
+    return { busy_pct: Math.round((1 - (now.idle - start.idle) / (now.total - start.total)) * 100) };
+  };
 }
