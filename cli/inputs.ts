@@ -18,11 +18,15 @@ export interface InputFile {
   size: number;
 }
 
-/** Checks every input file up front so that a job is never submitted with an input that cannot be sent. */
-export async function planInputs(files: string[], maxBytes?: number): Promise<InputFile[]> {
+/**
+ * Checks every input file up front so that a job is never submitted with an input that cannot be
+ * sent. A plain path is named by its base name; `{ file, name }` names it (a relative path).
+ */
+export async function planInputs(files: Array<string | { file: string; name: string }>, maxBytes?: number): Promise<InputFile[]> {
   const seen = new Map<string, string>();
   const out: InputFile[] = [];
-  for (const file of files) {
+  for (const entry of files) {
+    const file = typeof entry === 'string' ? entry : entry.file;
     let size: number;
     try {
       const st = await stat(file);
@@ -35,7 +39,7 @@ export async function planInputs(files: string[], maxBytes?: number): Promise<In
         hint: 'check the path given to --input',
       });
     }
-    const name = basename(file);
+    const name = typeof entry === 'string' ? basename(file) : entry.name;
     const other = seen.get(name);
     if (other !== undefined) {
       throw new MvmError('USAGE', `inputs ${other} and ${file} have the same name "${name}"`, {

@@ -10,17 +10,21 @@ import { eventJson, formatBytes, formatEvent, outcome } from './format.js';
 import { planInputs, uploadInput } from './inputs.js';
 import { processIo, type Io } from './io.js';
 import { planJob, type RunArgs } from './job-spec.js';
+import type { LabFlags } from './lab.js';
+import { planTestJob } from './test-job.js';
 import { downloadOutputs } from './outputs.js';
 import type { Connection } from './profile.js';
 
-export interface JobRunArgs extends RunArgs, ConnectionFlags {
+export interface JobRunArgs extends RunArgs, ConnectionFlags, LabFlags {
+  /** A test definition: its devices pick the target (through the factory API). */
+  spec?: string;
   wait?: boolean;
   outputs?: string;
   json?: boolean;
 }
 
 export async function runJob(args: JobRunArgs, io: Io = processIo): Promise<void> {
-  const plan = planJob(args);
+  const plan = args.spec ? await planTestJob({ ...args, spec: args.spec }, (s) => io.note(s)) : planJob(args);
   const wait = Boolean(args.wait || args.outputs);
   if (args.outputs) checkOutputsDir(args.outputs);
   const { conn, client } = connectUser(args);

@@ -22,7 +22,7 @@ export interface RunArgs {
 
 export interface JobPlan {
   submit: JobSubmit;
-  inputs: string[];
+  inputs: Array<string | { file: string; name: string }>;
   /** Things the person should know (ignored job-file keys and the like). */
   notes: string[];
 }

@@ -2,6 +2,7 @@
 // here; the work is imported only when a command runs.
 import type { Argv, CommandModule } from 'yargs';
 import { withJson } from './command.js';
+import { withLab } from './lab.js';
 import { withConnection } from './options.js';
 
 const user = <T>(y: Argv<T>) => withConnection(y, 'MVM_TOKEN');
@@ -12,8 +13,9 @@ const run: CommandModule = {
   command: 'run',
   describe: 'submit a job that runs a script (or a buildomat job file) on a target',
   builder: (y) =>
-    withJson(user(y))
+    withLab(withJson(user(y)))
       .option('target', { type: 'string', describe: 'target name (or id); a job file header may give it' })
+      .option('spec', { type: 'string', describe: 'an MVM test definition (YAML/JSON): its devices pick the testbed (needs the factory API: --lab-url)' })
       .option('script', { type: 'string', describe: 'bash script the job runs' })
       .option('file', { type: 'string', describe: 'buildomat job file (.github/buildomat/jobs/*.sh) with a #: TOML header' })
       .option('name', { type: 'string', describe: 'job name (default: the job file header, or the script name)' })
@@ -28,7 +30,8 @@ const run: CommandModule = {
       .option('wait', { type: 'boolean', default: false, describe: 'follow the events until the job ends; exit 1 if it failed' })
       .option('outputs', { type: 'string', describe: 'download the outputs into this directory (implies --wait)' })
       .example('$0 job run --target bitaxe --script test.sh --wait --outputs out', '')
-      .example('$0 job run --file .github/buildomat/jobs/hw.sh --input fw.bin --wait', ''),
+      .example('$0 job run --file .github/buildomat/jobs/hw.sh --input fw.bin --wait', '')
+      .example('$0 job run --spec tests/hashrate.yaml --wait --outputs results', ''),
   handler: async (args) => {
     const { runJob } = await import('./job-run.js');
     await runJob(args as never);

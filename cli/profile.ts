@@ -15,9 +15,13 @@ export interface Profile {
   token?: string;
   /** The admin token (targets, factories, users). */
   admin_token?: string;
+  /** Base URL of a factory's API (testbeds, reservations), e.g. "http://127.0.0.1:9310". */
+  lab_url?: string;
+  /** A token of that API. */
+  lab_token?: string;
 }
 
-const PROFILE_KEYS = ['url', 'token', 'admin_token'] as const;
+const PROFILE_KEYS = ['url', 'token', 'admin_token', 'lab_url', 'lab_token'] as const;
 
 export type TokenKind = 'user' | 'admin';
 
@@ -78,12 +82,13 @@ export function loadProfile(file: string, explicit: boolean): Profile | undefine
       profile[key as (typeof PROFILE_KEYS)[number]] = value;
     }
   }
-  if (profile.url !== undefined) {
-    const bad = urlProblem(profile.url);
-    if (bad) problems.push({ file, key: 'url', message: bad, hint: 'e.g. url = "http://127.0.0.1:9300"' });
+  for (const key of ['url', 'lab_url'] as const) {
+    const v = profile[key];
+    const bad = v === undefined ? undefined : urlProblem(v);
+    if (bad) problems.push({ file, key, message: bad, hint: `e.g. ${key} = "http://127.0.0.1:${key === 'url' ? 9300 : 9310}"` });
   }
   if (problems.length) throw new ConfigError(problems);
-  if ((profile.token !== undefined || profile.admin_token !== undefined) && (mode & 0o004) !== 0) {
+  if ((profile.token !== undefined || profile.admin_token !== undefined || profile.lab_token !== undefined) && (mode & 0o004) !== 0) {
     throw new MvmError('CONFIG_INVALID', `the profile ${file} holds a token but every user on this machine can read it`, {
       hint: `run: chmod 600 ${file}`,
     });
@@ -91,7 +96,7 @@ export function loadProfile(file: string, explicit: boolean): Profile | undefine
   return profile;
 }
 
-function urlProblem(url: string): string | undefined {
+export function urlProblem(url: string): string | undefined {
   let u: URL;
   try {
     u = new URL(url);

@@ -1,18 +1,7 @@
-// The runner's infrastructure-failure report (infra-failures.jsonl in the instance's workdir, one
-// JSON object a line: at, command, device, reason, message), summarised for the journal. A torn
-// last line (the runner killed mid-write) or a line that is not JSON still counts: something failed.
+// The runner's infrastructure-failure report (runner/infra-report.ts writes it beside the testbed
+// description: infra-failures.jsonl), summarised one line per failure for the journal.
+import { readInfraReport } from '../runner/infra-report.js';
+
 export function summariseInfraReport(text: string): string[] {
-  const out: string[] = [];
-  for (const line of text.split('\n')) {
-    const t = line.trim();
-    if (!t) continue;
-    try {
-      const v = JSON.parse(t) as { device?: unknown; reason?: unknown; command?: unknown; message?: unknown };
-      const where = [typeof v.device === 'string' ? v.device : undefined, typeof v.command === 'string' ? `runner ${v.command}` : undefined].filter(Boolean).join(', ');
-      out.push(`${typeof v.message === 'string' ? v.message : 'a device failed'}${typeof v.reason === 'string' ? ` [${v.reason}]` : ''}${where ? ` (${where})` : ''}`);
-    } catch {
-      out.push(`unreadable report line: ${t.slice(0, 200)}`);
-    }
-  }
-  return out;
+  return readInfraReport(text).map((f) => `${f.device}: ${f.message} [${f.reason}] (runner ${f.command})`);
 }

@@ -10,6 +10,7 @@ import { events, instances, locks, schema, testbeds, type EventRow, type Instanc
 import { blockers, isFree, type AvailabilityPolicy, type Blocker } from './availability.js';
 import { journal, type JournalWhere } from './journal.js';
 import { releaseLock, takeLock } from './locks.js';
+import { RequirementTargets } from './requirement-targets.js';
 import { Reservations } from './reservations.js';
 import { DEFAULT_POLICY, flagInfraFailure, TestbedHealth, type HealthPolicy } from './testbed-health.js';
 
@@ -75,12 +76,15 @@ export class FactoryStore {
   readonly health: TestbedHealth;
   /** People's reservations (locks of kind "reservation"). */
   readonly reservations: Reservations;
+  /** Targets standing for device requirements. */
+  readonly requirementTargets: RequirementTargets;
 
   constructor(opened: OpenedDb<Schema>, now: () => number = Date.now, policy: HealthPolicy = DEFAULT_POLICY) {
     this.opened = opened;
     this.now = now;
     this.health = new TestbedHealth(opened, now, policy);
     this.reservations = new Reservations(opened, now);
+    this.requirementTargets = new RequirementTargets(opened, now);
   }
 
   static open(file: string, now?: () => number, policy?: HealthPolicy): FactoryStore {

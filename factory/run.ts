@@ -9,6 +9,7 @@ import { installShutdown } from '../shared/shutdown.js';
 import { Waker } from '../shared/sleep.js';
 import { loadConfig } from './config/load.js';
 import type { FactoryConfig } from './config/types.js';
+import { startApi, type RunningApi } from './api/serve.js';
 import { buildExecutors } from './executors.js';
 import { FactoryStore } from './instances.js';
 import { runLoop } from './loop.js';
@@ -42,6 +43,7 @@ export async function runFactory(configFile: string, dbFile: string, log: Logger
   const waker = new Waker();
   const executors = buildExecutors(config, instanceRoot(config, dbFile), log, () => waker.wake());
   let factory: Factory | undefined;
+  let api: RunningApi | undefined;
   try {
     store.syncTestbeds(config.testbeds);
     const client = new FactoryClient({ baseUrl: config.baseUrl, token: config.token });
@@ -70,6 +72,7 @@ export async function runFactory(configFile: string, dbFile: string, log: Logger
       log,
       onProgress: () => waker.wake(),
     });
+    api = await startApi({ config, store, factory, dbFile: resolve(dbFile), log, onChange: () => waker.wake() });
     for (const i of store.liveInstances()) {
       if (i.agentPid !== null) log.info({ instance: i.id, testbed: i.testbed, pid: i.agentPid, state: i.state }, 'found a live instance from before; checking its agent');
     }
@@ -85,6 +88,7 @@ export async function runFactory(configFile: string, dbFile: string, log: Logger
       onStarted: () => process.stdout.write('mvm factory started\n'),
     });
   } finally {
+    await api?.close();
     await factory?.close();
     await executors.close();
     shutdown.dispose();

@@ -20,6 +20,7 @@ import type { InstanceRow } from './db/schema.js';
 import type { AgentHandle, Executor } from './executor/types.js';
 import { faultPoint } from './faults.js';
 import type { DestroyCause, FactoryStore } from './instances.js';
+import { RequirementMap } from './requirements.js';
 import type { TargetMap } from './targets.js';
 import { describeTestbed } from './testbed-description.js';
 import { TestbedOps } from './testbed-ops.js';
@@ -30,6 +31,8 @@ export interface FactoryDeps {
   store: FactoryStore;
   client: FactoryClient;
   targets: TargetMap;
+  /** Targets standing for device requirements (default: those recorded in the store). */
+  requirements?: RequirementMap;
   /** The executor that runs agents for a testbed (local, or later ssh). */
   executorFor: (testbed: string) => Executor;
   log: Logger;
@@ -68,10 +71,15 @@ export class Factory {
   private readonly now: () => number;
   /** Restores and health checks in flight. */
   readonly ops: TestbedOps;
+  readonly requirements: RequirementMap;
+  /** A lease the server gave that no testbed could take yet (the server holds it for 60 s). */
+  private pending: { job: string; target: string; until: number } | undefined;
 
   constructor(private readonly deps: FactoryDeps) {
     this.testbedByName = new Map(deps.config.testbeds.map((t) => [t.name, t]));
     this.now = deps.now ?? Date.now;
+    this.requirements = deps.requirements ?? new RequirementMap(deps.config.testbeds);
+    if (!deps.requirements) for (const rt of deps.store.requirementTargets.all()) this.requirements.add(rt);
     this.ops = new TestbedOps({ config: deps.config, store: deps.store, executorFor: deps.executorFor, log: deps.log, onDone: () => deps.onProgress?.() });
   }
 
@@ -205,7 +213,7 @@ export class Factory {
             instanceId: i.id,
             url: config.baseUrl,
             bootstrap: w.bootstrap,
-            testbed: describeTestbed(tb, { instance: i, targetName: this.deps.targets.nameOf(i.target), firmwareDir: config.firmwareDir }),
+            testbed: describeTestbed(tb, { instance: i, targetName: this.targetName(i.target), firmwareDir: config.firmwareDir }),
           },
           signal ? AbortSignal.any([signal, AbortSignal.timeout(config.agentStartTimeoutMs)]) : AbortSignal.timeout(config.agentStartTimeoutMs),
         );
@@ -334,13 +342,43 @@ export class Factory {
     r.checks += this.ops.startChecks(store.health.dueForCheck(usable));
   }
 
+  /** Target ids a testbed serves: those its config names, and the requirement targets its devices satisfy. */
+  servedTargetIds(testbed: string): string[] {
+    const tb = this.testbedByName.get(testbed);
+    if (!tb) return [];
+    return [...new Set([...this.deps.targets.idsOf(tb.targets), ...this.requirements.idsServedBy(testbed)])];
+  }
+
+  /** The id of a target the config names. */
+  targetIdOf(name: string): string | undefined {
+    return this.deps.targets.idOf(name);
+  }
+
+  targetName(id: string): string {
+    return this.requirements.nameOf(id) ?? this.deps.targets.nameOf(id);
+  }
+
   // ---- phase 3 ----
 
+  private freeTestbeds(): string[] {
+    return this.deps.store.freeTestbeds(this.deps.config.quarantineUnhealthy).filter((n) => this.testbedByName.has(n));
+  }
+
   private async leaseWork(r: TickReport, leaseWaitMs: number, signal?: AbortSignal): Promise<void> {
-    const { store, client, config, targets } = this.deps;
+    const { store, client } = this.deps;
     for (let first = true; ; first = false) {
-      const free = store.freeTestbeds(config.quarantineUnhealthy).filter((n) => this.testbedByName.has(n));
-      const wanted = targets.idsOf(free.flatMap((n) => this.testbedByName.get(n)!.targets));
+      let free = this.freeTestbeds();
+      if (this.pending && this.now() >= this.pending.until) this.pending = undefined;
+      const held = this.pending;
+      if (held) {
+        const testbed = free.find((n) => this.servedTargetIds(n).includes(held.target));
+        if (testbed) {
+          this.pending = undefined;
+          if (!(await this.place(r, held, testbed, signal))) return;
+          continue;
+        }
+      }
+      const wanted = [...new Set(free.flatMap((n) => this.servedTargetIds(n)))];
       if (wanted.length === 0) {
         if (first) await client.ping({ signal }); // stay visible to the server while full
         return;
@@ -355,40 +393,58 @@ export class Factory {
         return;
       }
       r.leased++;
-      // The server hands a factory its own unexpired lease again: a job one of our workers is
+      // A server may hand a factory its own unexpired lease again: a job one of our workers is
       // still waiting for must not get a second worker (and a second testbed). Once running, a
       // worker has some job (not necessarily the leased one), so it no longer counts.
       if (store.liveInstances().some((i) => i.job === lease.job && i.state === 'created')) {
         this.deps.log.debug({ job: lease.job }, 'leased a job a live instance already waits for');
         return;
       }
-      const testbed = free.find((n) => targets.idsOf(this.testbedByName.get(n)!.targets).includes(lease.target));
+      // Re-read: the long poll may have held the request while a testbed was reserved or checked.
+      free = this.freeTestbeds();
+      const testbed = free.find((n) => this.servedTargetIds(n).includes(lease.target));
       if (!testbed) {
-        this.deps.log.warn({ target: lease.target, job: lease.job }, 'leased a job for a target no free testbed serves');
+        this.keep(lease, 'no testbed serving its target is free any more');
         return;
       }
-      const w = await client.createWorker({ target: lease.target, job: lease.job, waitForFlush: true }, { signal });
-      faultPoint('after-create-worker');
-      let i: InstanceRow;
-      try {
-        i = store.createInstance({ testbed, target: lease.target, job: lease.job, workerId: w.id });
-      } catch (err) {
-        // The testbed was taken after all: the unassociated worker is an orphan the next pass deletes.
-        if (err instanceof MvmError && err.code === 'CONFLICT') {
-          this.deps.log.warn({ testbed, worker: w.id }, err.message);
-          return;
-        }
-        throw err;
-      }
-      faultPoint('after-record-instance');
-      this.deps.log.info(
-        { instance: i.id, testbed, target: targets.nameOf(lease.target), job: lease.job, worker: w.id },
-        'leased a job; instance created',
-      );
-      await this.advanceCreated(r, i, w, signal);
+      if (!(await this.place(r, lease, testbed, signal))) return;
     }
   }
+
+  /**
+   * A lease no testbed can take now stays ours on the server until it lapses; kept here so the
+   * job is placed the moment a testbed frees instead of waiting out the lease.
+   */
+  private keep(lease: { job: string; target: string }, why: string): void {
+    this.pending = { job: lease.job, target: lease.target, until: this.now() + LEASE_KEEP_MS };
+    this.deps.log.info({ job: lease.job, target: this.targetName(lease.target), why }, 'leased job kept for the next free testbed');
+  }
+
+  /** Worker, instance, agent for a lease on a testbed; false (the lease kept) when the testbed was taken meanwhile. */
+  private async place(r: TickReport, lease: { job: string; target: string }, testbed: string, signal?: AbortSignal): Promise<boolean> {
+    const { store, client } = this.deps;
+    const w = await client.createWorker({ target: lease.target, job: lease.job, waitForFlush: true }, { signal });
+    faultPoint('after-create-worker');
+    let i: InstanceRow;
+    try {
+      i = store.createInstance({ testbed, target: lease.target, job: lease.job, workerId: w.id });
+    } catch (err) {
+      if (!(err instanceof MvmError && err.code === 'CONFLICT')) throw err;
+      // A reservation or a check took the testbed between the read and the write.
+      this.keep(lease, err.message);
+      // Crash window: if this fails, the unassociated worker is an orphan the next pass deletes.
+      await client.deleteWorker(w.id, { signal }).catch((e) => this.deps.log.debug({ worker: w.id, err: describeError(e) }, 'worker left for the orphan pass'));
+      return false;
+    }
+    faultPoint('after-record-instance');
+    this.deps.log.info({ instance: i.id, testbed, target: this.targetName(lease.target), job: lease.job, worker: w.id }, 'leased a job; instance created');
+    await this.advanceCreated(r, i, w, signal);
+    return true;
+  }
 }
+
+/** How long an unplaced lease is kept: less than the job server's lease (60 s), so it never outlives it. */
+const LEASE_KEEP_MS = 45_000;
 
 function handleOf(i: InstanceRow): AgentHandle | undefined {
   return i.agentPid !== null && i.agentPgid !== null ? { pid: i.agentPid, pgid: i.agentPgid, startedAt: i.agentStartedAt ?? 0 } : undefined;

@@ -65,7 +65,7 @@ export function readTestbed(ctx: TestbedContext, name: string, raw: unknown): Te
   }
   const enabled = p.boolean(raw, prefix, 'enabled') ?? true;
   const baseline = p.string(raw, prefix, 'baseline');
-  p.string(raw, prefix, 'description');
+  const description = p.string(raw, prefix, 'description');
   const agent = readPlacement(ctx, prefix, raw.agent);
 
   const devices: DeviceConfig[] = [];
@@ -80,7 +80,7 @@ export function readTestbed(ctx: TestbedContext, name: string, raw: unknown): Te
       p.add(join(prefix, 'sp_type'), `stands for a device named "${sp.name}", which [${prefix}.devices] also defines`, 'rename one of them');
     } else devices.push(sp);
   }
-  return { name, targets, enabled, ...(baseline !== undefined ? { baseline } : {}), agent, devices };
+  return { name, targets, enabled, ...(baseline !== undefined ? { baseline } : {}), ...(description !== undefined ? { description } : {}), agent, devices };
 }
 
 function readSeedSp(ctx: TestbedContext, prefix: string, raw: Table): DeviceConfig | undefined {

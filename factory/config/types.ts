@@ -63,6 +63,7 @@ export interface TestbedConfig {
   targets: string[];
   enabled: boolean;
   baseline?: string;
+  description?: string;
   agent: AgentPlacement;
   devices: DeviceConfig[];
 }

@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 
 /** The runner's infrastructure-failure report, beside testbed.json in an instance's workdir. */
-export const INFRA_REPORT = 'infra-failures.jsonl';
+export { INFRA_REPORT_FILE as INFRA_REPORT } from '../../runner/infra-report.js';
 
 /**
  * A folder name for a testbed: its name when that is a plain word, else a sanitised form with a

@@ -1,8 +1,8 @@
 // Test fixtures for the factory: a real `mvm server`, a target per testbed kind, a factory token,
 // a user, and a factory config whose agent is the scripted agent (fixtures/scripted-agent.mjs).
 import Database from 'better-sqlite3';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { Job } from '../../shared/api/types.js';
 import { HttpClient } from '../../shared/http.js';
 import { projectPath } from '../../shared/paths.js';
@@ -17,6 +17,11 @@ export interface LabTestbed {
   name: string;
   targets: string[];
   enabled?: boolean;
+  /** Its one device (default: an axeos 601 at a port nobody answers on). */
+  hardware?: string;
+  attributes?: string[];
+  /** Extra lines for the device table (address, sim, …). */
+  deviceKeys?: string[];
 }
 
 export interface Lab {
@@ -45,6 +50,8 @@ export interface LabOptions {
   realAgent?: boolean;
   /** The [health] section (default: health checks off). */
   healthKeys?: string;
+  /** The [api] section (default: on a free loopback port). */
+  apiKeys?: string;
 }
 
 let portSeq = 0;
@@ -76,11 +83,21 @@ export async function startLab(t: { teardown(fn: () => void | Promise<void>): vo
     // These testbeds' devices are addresses nobody answers on: health is not what these tests are about.
     opts.healthKeys ?? '[health]\nenabled = false',
     '',
+    // Many factories run at once in the tests: each API on a free port.
+    opts.apiKeys ?? '[api]\nlisten = "127.0.0.1:0"',
+    '',
     ...targetNames.map((n) => `[target.${n}]\n`),
   ];
   for (const tb of opts.testbeds) {
     lines.push(`[testbed.${tb.name}]`, `targets = ${JSON.stringify(tb.targets)}`, `enabled = ${tb.enabled ?? true}`, 'baseline = "v2.9.0"');
-    lines.push(`[testbed.${tb.name}.devices.miner]`, 'driver = "axeos"', 'hardware = "601"', `address = "http://127.0.0.1:${18600 + ++portSeq}"`, '');
+    lines.push(
+      `[testbed.${tb.name}.devices.miner]`,
+      'driver = "axeos"',
+      `hardware = "${tb.hardware ?? '601'}"`,
+      `attributes = ${JSON.stringify(tb.attributes ?? [])}`,
+      ...(tb.deviceKeys ?? [`address = "http://127.0.0.1:${18600 + ++portSeq}"`]),
+      '',
+    );
   }
   writeFileSync(configFile, lines.join('\n'));
   const lab: Lab = {
@@ -154,4 +171,38 @@ export function allRows(dbFile: string): Array<{ id: string; testbed: string; st
 /** Alive and not a zombie (an exited child of a killed factory may wait a while to be reaped). */
 export function processAlive(pid: number): boolean {
   return sameProcessAlive(pid, undefined);
+}
+
+export interface LabApi {
+  url: string;
+  adminToken: string;
+  /** A request to the factory API; never throws for a status. */
+  call(method: string, path: string, opts?: { token?: string | null; body?: unknown }): Promise<{ status: number; body: any }>;
+}
+
+/** The factory API of a started factory: its URL (from the start-up line) and the admin token kept beside its database. */
+export async function factoryApi(p: MvmProcess, dbFile: string): Promise<LabApi> {
+  const line = await p.waitForLine(/^mvm factory API at /, 30_000);
+  const url = /^mvm factory API at (\S+)/.exec(line)![1];
+  const adminToken = readFileSync(join(dirname(dbFile), 'factory-api-admin-token'), 'utf8').trim();
+  return {
+    url,
+    adminToken,
+    async call(method, path, opts = {}) {
+      const token = opts.token === undefined ? adminToken : opts.token;
+      const res = await fetch(url + path, {
+        method,
+        headers: { ...(token !== null ? { authorization: `Bearer ${token}` } : {}), ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        ...(opts.body !== undefined ? { body: typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body) } : {}),
+      });
+      const text = await res.text();
+      let body: unknown = text;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        /* not JSON */
+      }
+      return { status: res.status, body };
+    },
+  };
 }

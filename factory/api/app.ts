@@ -1,0 +1,222 @@
+// The factory's HTTP API (fastify): bearer-token auth, bodies and queries validated against the
+// OpenAPI document (unknown fields refused, not dropped), typed errors turned into clear 4xx, and
+// the routes. Every change wakes the factory loop, so a released testbed is offered work at once.
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import { ApiError, MvmError, type ErrorCode } from '../../shared/errors.js';
+import { parseDuration, formatDuration } from '../../shared/duration.js';
+import { newId } from '../../shared/ids.js';
+import type { Logger } from '../../shared/log.js';
+import type { FactoryConfig } from '../config/types.js';
+import type { FactoryStore } from '../instances.js';
+import { UnsatisfiableError, type Lab } from './lab.js';
+import { openApiDocument, operations, schemas } from './openapi.js';
+import type { ApiPrincipal, ApiUsers } from './users.js';
+import { blockerView, deviceMatches, historyView, reservationView, testbedMatches, type Filters } from './views.js';
+
+export interface ApiDeps {
+  config: FactoryConfig;
+  store: FactoryStore;
+  lab: Lab;
+  users: ApiUsers;
+  log: Logger;
+  /** Something changed that may let work start (a release): wake the loop. */
+  onChange: () => void;
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly errorCode: string,
+    readonly hint?: string,
+  ) {
+    super(message);
+  }
+}
+
+const STATUS: Partial<Record<ErrorCode, [number, string]>> = {
+  USAGE: [400, 'BadRequest'],
+  CONFIG_INVALID: [400, 'BadRequest'],
+  NOT_FOUND: [404, 'NotFound'],
+  CONFLICT: [409, 'Conflict'],
+  ILLEGAL_TRANSITION: [409, 'Conflict'],
+  FORBIDDEN: [403, 'Forbidden'],
+  NETWORK: [503, 'Unavailable'],
+  TIMEOUT: [503, 'Unavailable'],
+};
+
+/** Inlines `#/components/schemas/X` references, so fastify's ajv can compile a route's schema alone. */
+function deref(s: unknown): unknown {
+  if (Array.isArray(s)) return s.map(deref);
+  if (s === null || typeof s !== 'object') return s;
+  const o = s as Record<string, unknown>;
+  if (typeof o.$ref === 'string') return deref((schemas as Record<string, unknown>)[o.$ref.split('/').pop()!]);
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, deref(v)]));
+}
+
+function bearer(users: ApiUsers, req: FastifyRequest): ApiPrincipal {
+  const h = req.headers.authorization;
+  if (!h) throw new HttpError(401, "authentication required: send 'Authorization: Bearer <token>'", 'Unauthorized', 'the admin token is in [api] admin_token(_file), or beside the factory database; `mvm testbeds user create NAME` makes user tokens');
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(h);
+  if (!m) throw new HttpError(401, "malformed Authorization header: expected 'Bearer <token>'", 'Unauthorized');
+  const p = users.authenticate(m[1]);
+  if (!p) throw new HttpError(401, 'invalid token: it is not the admin token and belongs to no API user', 'Unauthorized', 'check --lab-token / MVM_LAB_TOKEN');
+  return p;
+}
+
+function requireAdmin(p: ApiPrincipal, doing: string): void {
+  if (!p.admin) throw new HttpError(403, `${p.name} is not an administrator: only an admin can ${doing}`, 'Forbidden', 'use the admin token, or a user created with --admin');
+}
+
+function ttlMs(config: FactoryConfig, v: unknown): number {
+  if (v === undefined) return config.api.defaultTtlMs;
+  const ms = typeof v === 'string' || typeof v === 'number' ? parseDuration(v) : undefined;
+  if (ms === undefined) throw new HttpError(400, `ttl ${JSON.stringify(v)} is not a duration`, 'BadRequest', 'write e.g. "30m", "2h", "1d", or a number of seconds');
+  if (ms < 1000) throw new HttpError(400, `ttl ${JSON.stringify(v)} is too short: the minimum is 1s`, 'BadRequest');
+  if (ms > config.api.maxTtlMs) throw new HttpError(400, `ttl ${JSON.stringify(v)} is longer than this factory allows (${formatDuration(config.api.maxTtlMs)})`, 'BadRequest', 'renew the reservation before it lapses instead, or ask an admin to raise [api] max_ttl');
+  return ms;
+}
+
+type Handler = (req: FastifyRequest, who: ApiPrincipal) => unknown;
+
+export function buildApi(d: ApiDeps): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: d.log.child({ component: 'api' }) as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: 256 * 1024,
+    genReqId: () => newId(),
+    routerOptions: { ignoreTrailingSlash: false, caseSensitive: true },
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: true } },
+  });
+  const { lab, store, users, config } = d;
+  const name = (req: FastifyRequest) => (req.params as { name: string }).name;
+  const body = <T>(req: FastifyRequest) => (req.body ?? {}) as T;
+  const changed = <T>(v: T): T => {
+    d.onChange();
+    return v;
+  };
+  const handlers: Record<string, Handler> = {
+    'GET /v1/whoami': (_req, who) => who,
+    'GET /v1/testbeds': (req) => lab.testbeds().filter((t) => testbedMatches(t, req.query as Filters)),
+    'GET /v1/testbeds/{name}': (req) => lab.testbed(name(req)),
+    'GET /v1/testbeds/{name}/history': (req) => {
+      const h = lab.history(name(req), (req.query as { limit?: number }).limit ?? 50);
+      return historyView(h.events, h.instances);
+    },
+    'GET /v1/devices': (req) =>
+      lab
+        .testbeds()
+        .flatMap((t) => t.devices)
+        .filter((dv) => deviceMatches(dv, req.query as Filters)),
+    'GET /v1/reservations': () => store.reservations.list().map(reservationView),
+    'POST /v1/testbeds/{name}/reservation': (req, who) => {
+      const b = body<{ ttl?: unknown; reason?: string; owner?: string }>(req);
+      if (b.owner !== undefined && b.owner !== who.name) requireAdmin(who, 'reserve a testbed for someone else');
+      return reservationView(store.reservations.reserve({ testbed: name(req), owner: b.owner ?? who.name, reason: b.reason, ttlMs: ttlMs(config, b.ttl) }));
+    },
+    'PUT /v1/testbeds/{name}/reservation': (req, who) => {
+      const b = body<{ ttl?: unknown; reason?: string }>(req);
+      return reservationView(store.reservations.renew({ testbed: name(req), owner: who.name, reason: b.reason, ttlMs: ttlMs(config, b.ttl) }));
+    },
+    'DELETE /v1/testbeds/{name}/reservation': (req, who) => {
+      const force = (req.query as { force?: boolean }).force === true;
+      if (force) requireAdmin(who, "release another user's reservation");
+      return changed(reservationView(store.reservations.release({ testbed: name(req), by: who.name, force })));
+    },
+    'POST /v1/testbeds/{name}/maintenance': (req, who) => {
+      store.health.setMaintenance(name(req), true, { who: who.name, reason: body<{ reason?: string }>(req).reason });
+      return lab.testbed(name(req));
+    },
+    'DELETE /v1/testbeds/{name}/maintenance': (req, who) => {
+      store.health.setMaintenance(name(req), false, { who: who.name });
+      return changed(lab.testbed(name(req)));
+    },
+    'POST /v1/testbeds/{name}/decommission': (req, who) => {
+      store.health.decommission(name(req), { who: who.name, reason: body<{ reason?: string }>(req).reason });
+      return lab.testbed(name(req));
+    },
+    'POST /v1/testbeds/{name}/recommission': (req, who) => {
+      store.health.recommission(name(req), { who: who.name });
+      return changed(lab.testbed(name(req)));
+    },
+    'POST /v1/testbeds/{name}/check': (req, who) => {
+      store.health.requestCheck(name(req), { who: who.name, reason: body<{ reason?: string }>(req).reason });
+      return changed(lab.testbed(name(req)));
+    },
+    'POST /v1/requirements': async (req) => {
+      const r = await lab.resolveRequirement(body<{ devices: Array<{ hardware?: string | number; attributes?: string[] }> }>(req).devices);
+      d.onChange();
+      return { target: r.target, target_id: r.targetId, requirement: r.requirement, description: r.description, testbeds: r.testbeds };
+    },
+    'POST /v1/explain': (req) => {
+      const e = lab.explain(body(req));
+      return { ...e, testbeds: e.testbeds.map((tb) => ({ ...tb, reasons: tb.reasons.map(blockerView) })) };
+    },
+    'GET /v1/users': () => users.list().map((u) => ({ name: u.name, admin: u.admin, created_at: new Date(u.createdAt).toISOString() })),
+    'POST /v1/users': (req) => {
+      const b = body<{ name: string; admin?: boolean }>(req);
+      return users.create(b.name, b.admin ?? false);
+    },
+  };
+
+  // Authentication comes before validation: a request without a token learns nothing about the API.
+  app.addHook('preValidation', async (req) => {
+    if (req.url !== '/openapi.json') bearer(users, req);
+  });
+
+  app.get('/openapi.json', async () => openApiDocument());
+
+  for (const [path, methods] of Object.entries(operations)) {
+    for (const [method, op] of Object.entries(methods)) {
+      const key = `${method.toUpperCase()} ${path}`;
+      const handler = handlers[key];
+      if (!handler) throw new Error(`no handler for ${key}`);
+      app.route({
+        method: method.toUpperCase() as 'GET',
+        url: path.replace(/\{(\w+)\}/g, ':$1'),
+        schema: {
+          ...(op.body ? { body: deref(schemas[op.body]) as object } : {}),
+          ...(op.query ? { querystring: { type: 'object', additionalProperties: false, properties: deref(op.query) as object } } : {}),
+        },
+        handler: async (req, reply) => {
+          const who = bearer(users, req);
+          if (op.admin) requireAdmin(who, op.summary);
+          const result = await handler(req, who);
+          return reply.code(op.ok).send(result);
+        },
+      });
+    }
+  }
+
+  app.setErrorHandler((err: FastifyError | Error, req, reply) => {
+    let status = 500;
+    let message = 'internal error; see the factory log for this request id';
+    let code = 'Internal';
+    let hint: string | undefined;
+    let extra: Record<string, unknown> = {};
+    if (err instanceof UnsatisfiableError) {
+      [status, message, code, hint] = [422, err.message, 'Unsatisfiable', err.hint];
+      extra = { testbeds: err.testbeds };
+    } else if (err instanceof HttpError) {
+      [status, message, code, hint] = [err.status, err.message, err.errorCode, err.hint];
+    } else if (err instanceof ApiError) {
+      [status, message, code, hint] = [503, `the job server did not help: ${err.message}`, 'Unavailable', err.hint];
+    } else if (err instanceof MvmError && STATUS[err.code]) {
+      [status, code] = STATUS[err.code]!;
+      [message, hint] = [err.message, err.hint];
+    } else if ((err as FastifyError).validation) {
+      [status, message, code] = [400, `invalid request: ${err.message}`, 'BadRequest'];
+    } else if ((err as FastifyError).statusCode && (err as FastifyError).statusCode! < 500) {
+      [status, message, code] = [(err as FastifyError).statusCode!, err.message, (err as FastifyError).code ?? 'BadRequest'];
+    } else {
+      req.log.error({ err, url: req.url.split('?')[0] }, 'request failed');
+    }
+    if (status < 500) req.log.info({ status, url: req.url.split('?')[0], message }, 'request refused');
+    void reply.code(status).send({ message, ...(hint ? { hint } : {}), error_code: code, request_id: String(req.id), ...extra });
+  });
+
+  app.setNotFoundHandler((req, reply) => {
+    void reply.code(404).send({ message: `no such endpoint: ${req.method} ${req.url.split('?')[0]}`, hint: 'GET /openapi.json lists the endpoints', error_code: 'NotFound', request_id: String(req.id) });
+  });
+  return app;
+}

@@ -1,0 +1,55 @@
+// Starting the factory's API beside the loop: the admin token (given, or kept beside the database),
+// the fastify app, and a clear error when the address is taken.
+import { dirname, join } from 'node:path';
+import { MvmError } from '../../shared/errors.js';
+import type { Logger } from '../../shared/log.js';
+import type { FactoryConfig } from '../config/types.js';
+import type { FactoryStore } from '../instances.js';
+import type { Factory } from '../tick.js';
+import { buildApi } from './app.js';
+import { Lab } from './lab.js';
+import { adminToken, ApiUsers } from './users.js';
+
+export interface RunningApi {
+  url: string;
+  close(): Promise<void>;
+}
+
+export interface StartApiOptions {
+  config: FactoryConfig;
+  store: FactoryStore;
+  factory: Factory;
+  /** The factory database: the generated admin token is kept beside it. */
+  dbFile: string;
+  log: Logger;
+  onChange: () => void;
+}
+
+export const ADMIN_TOKEN_FILE = 'factory-api-admin-token';
+
+export async function startApi(o: StartApiOptions): Promise<RunningApi | undefined> {
+  const listen = o.config.api.listen;
+  if (!listen) {
+    o.log.info('factory API off ([api] listen = "off")');
+    return undefined;
+  }
+  const admin = adminToken(o.config.api.adminToken, join(dirname(o.dbFile), ADMIN_TOKEN_FILE));
+  const users = new ApiUsers(o.store.opened, o.store.now, admin.token);
+  const lab = new Lab({ config: o.config, store: o.store, factory: o.factory, log: o.log });
+  const app = buildApi({ config: o.config, store: o.store, lab, users, log: o.log, onChange: o.onChange });
+  try {
+    await app.listen({ host: listen.host, port: listen.port });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new MvmError('IO', `the factory API cannot listen on ${listen.host}:${listen.port}: ${code === 'EADDRINUSE' ? 'the address is in use' : (err as Error).message}`, {
+      cause: err,
+      hint: 'another factory may run here: set [api] listen = "127.0.0.1:PORT" to another port, or "off"',
+    });
+  }
+  const addr = app.server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : listen.port;
+  const url = `http://${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${port}`;
+  o.log.info({ url, adminToken: admin.source }, 'factory API listening');
+  process.stdout.write(`mvm factory API at ${url} (admin token: ${admin.source === 'the config' ? 'as configured' : admin.source})\n`);
+  return { url, close: () => app.close() };
+}
