@@ -21,8 +21,10 @@ export interface ThroughputFigures {
   jobs_per_min: number;
   /** Release → completion, per job. */
   job_s: Summary;
-  /** Release → the server assigned the job to a worker (the factory leased it for a testbed). */
+  /** Release → the factory took a testbed for the job (its instance created). */
   wait_s: Summary;
+  /** Release → the factory had an instance on every testbed (or on one per job, when fewer). */
+  all_testbeds_taken_s: number;
   /** Testbed-seconds a testbed was free while at least one job waited for one. */
   idle_while_queued_testbed_s: number;
   /** The same, counting at most one free testbed per waiting job (what could have been used). */
@@ -48,9 +50,12 @@ export async function throughputRun(lab: BenchLab, jobs: number): Promise<Throug
   const instances = db.instances().filter((i) => i.job !== null && ours.has(i.job));
   db.close();
   const complete = (j: Job) => Date.parse(j.times!.complete!);
-  const assigned = (j: Job) => Date.parse(j.times!.assigned ?? j.times!.complete!);
+  // A job waits for a testbed until the factory creates its instance (the server assigns it to the
+  // worker only later, once the agent has bootstrapped).
+  const createdFor = new Map(instances.map((i) => [i.job, i.createdAt]));
+  const taken = (j: Job) => createdFor.get(j.id) ?? Date.parse(j.times!.assigned ?? j.times!.complete!);
   const end = Math.max(...all.map(complete));
-  const idle = idleTime(all, assigned, instances, lab.testbeds, released, end);
+  const idle = idleTime(all, taken, instances, lab.testbeds, released, end);
   const durationS = (end - released) / 1000;
   return {
     jobs,
@@ -59,7 +64,8 @@ export async function throughputRun(lab: BenchLab, jobs: number): Promise<Throug
     duration_s: round(durationS, 2),
     jobs_per_min: round((jobs / durationS) * 60),
     job_s: summarize(all.map((j) => (complete(j) - released) / 1000), 2),
-    wait_s: summarize(all.map((j) => (assigned(j) - released) / 1000), 2),
+    wait_s: summarize(all.map((j) => (taken(j) - released) / 1000), 2),
+    all_testbeds_taken_s: round((fillTime(instances, Math.min(jobs, lab.testbeds)) - released) / 1000, 2),
     idle_while_queued_testbed_s: round(idle.anyWaiting / 1000, 2),
     idle_usable_testbed_s: round(idle.usable / 1000, 2),
     testbed_busy_pct: round((idle.busy / (lab.testbeds * (end - released))) * 100),
@@ -68,12 +74,12 @@ export async function throughputRun(lab: BenchLab, jobs: number): Promise<Throug
 }
 
 /**
- * Sweeps the run's timeline: jobs wait from the release until the server assigned them; a testbed
- * is taken from its instance's creation until the instance was destroyed (the testbed free again).
+ * Sweeps the run's timeline: a job waits from the release until the factory took a testbed for it;
+ * a testbed is taken from its instance's creation until the instance was destroyed (free again).
  */
-function idleTime(jobs: Job[], assigned: (j: Job) => number, instances: InstanceTimes[], testbeds: number, from: number, to: number) {
+function idleTime(jobs: Job[], taken: (j: Job) => number, instances: InstanceTimes[], testbeds: number, from: number, to: number) {
   const changes: Array<[number, number, number]> = []; // [time, Δwaiting, Δbusy]
-  for (const j of jobs) changes.push([from, 1, 0], [assigned(j), -1, 0]);
+  for (const j of jobs) changes.push([from, 1, 0], [taken(j), -1, 0]);
   for (const i of instances) changes.push([i.createdAt, 0, 1], [i.destroyedAt ?? to, 0, -1]);
   changes.sort((a, b) => a[0] - b[0]);
   let waiting = 0;
@@ -91,6 +97,11 @@ function idleTime(jobs: Job[], assigned: (j: Job) => number, instances: Instance
     busy += db;
   }
   return out;
+}
+
+/** When the n-th instance of the run was created. */
+function fillTime(instances: InstanceTimes[], n: number): number {
+  return instances.map((i) => i.createdAt).sort((a, b) => a - b)[n - 1] ?? NaN;
 }
 
 function instanceSteps(instances: InstanceTimes[]): Record<string, number> {
