@@ -17,6 +17,9 @@ import { Leases } from './model/leases.js';
 import { ensureAdminToken } from './model/principals.js';
 import { reap } from './model/reaper.js';
 
+/** How long a write waits for a lock another process holds on the database, ms. */
+export const BUSY_TIMEOUT_MS = 50;
+
 export interface RunningServer {
   url: string;
   ctx: ServerContext;
@@ -27,7 +30,11 @@ export interface RunningServer {
 
 export async function startServer(cfg: ServerConfig, opts: { log?: Logger; adminToken?: string } = {}): Promise<RunningServer> {
   const log = (opts.log ?? rootLogger()).child({ component: 'server' });
-  const opened = openDb(join(cfg.dataDir, 'server.sqlite'), schema, { migrationsFolder: projectPath('server', 'migrations') });
+  // The server is one thread with one connection, so only another process can hold a lock — and
+  // SQLite waits for it synchronously, stalling every request, held pings and reads included (a
+  // 5 s busy timeout stalled a busy server for minutes: test/faults/sqlite-lock.test.ts). So wait
+  // only a moment, then answer 503, which every client retries with backoff.
+  const opened = openDb(join(cfg.dataDir, 'server.sqlite'), schema, { migrationsFolder: projectPath('server', 'migrations'), busyTimeoutMs: BUSY_TIMEOUT_MS });
   const files = new FileStore(cfg.dataDir);
   try {
     await files.init();

@@ -9,7 +9,7 @@ import { userRoutes } from '../routes/user.js';
 import { userFileRoutes } from '../routes/user-files.js';
 import { workerRoutes } from '../routes/worker.js';
 import { workerFileRoutes } from '../routes/worker-files.js';
-import { badRequest, HttpError, tooLarge } from './errors.js';
+import { badRequest, HttpError, storageError, tooLarge } from './errors.js';
 import { strictValidator } from './validate.js';
 
 /** Fastify's own client errors, reworded to say what to do. */
@@ -91,9 +91,16 @@ export function buildApp(ctx: ServerContext): FastifyInstance {
     let status: number;
     let message: string;
     let code: string | undefined;
-    if (err instanceof HttpError) {
-      ({ status, message } = err);
-      code = err.errorCode;
+    const storage = storageError(err);
+    if (storage) {
+      // Passing trouble with the disk or the database: say so, and when to try again.
+      req.log.warn({ method: req.method, url: req.url.split('?')[0], err: (err as Error).message }, 'request refused: storage unavailable');
+      void reply.header('retry-after', '1');
+    }
+    if (err instanceof HttpError || storage) {
+      const e = storage ?? (err as unknown as HttpError);
+      ({ status, message } = e);
+      code = e.errorCode;
     } else if (err.validation) {
       status = 400;
       message = `invalid request: ${err.message}`;

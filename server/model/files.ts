@@ -37,19 +37,33 @@ export class FileStore {
     }
   }
 
-  /** Stores `body` as a new chunk of `job`; resolves with the chunk id once it is durable. */
+  /**
+   * Stores `body` as a new chunk of `job`; resolves with the chunk id once it is durable. A write
+   * that fails (a full disk) leaves no file behind, not even in tmp/.
+   */
   async writeChunk(job: string, body: Buffer): Promise<string> {
     const id = newId();
     const tmp = join(this.tmp, `${id}.chunk`);
-    const fh = await open(tmp, 'wx', 0o600);
     try {
-      await fh.writeFile(body);
-      await fh.sync();
-    } finally {
-      await fh.close();
+      const fh = await open(tmp, 'wx', 0o600);
+      try {
+        await fh.writeFile(body);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      await this.place(tmp, 'chunks', job, id);
+    } catch (err) {
+      await rm(tmp, { force: true });
+      await this.remove('chunks', job, id);
+      throw err;
     }
-    await this.place(tmp, 'chunks', job, id);
     return id;
+  }
+
+  /** Removes a stored file (one whose database row could not be committed); gone already is fine. */
+  async remove(kind: FileKind, job: string, id: string): Promise<void> {
+    await rm(this.path(kind, job, id), { force: true });
   }
 
   /** Concatenates chunks of `job` into a new `kind` file `id`; resolves with its size. */
@@ -72,6 +86,7 @@ export class FileStore {
       return size;
     } catch (err) {
       await rm(tmp, { force: true });
+      await this.remove(kind, job, id);
       throw err;
     }
   }

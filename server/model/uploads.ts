@@ -5,15 +5,28 @@ import { immediate } from '../../shared/db.js';
 import { newId } from '../../shared/ids.js';
 import type { ServerContext } from '../context.js';
 import { chunks, inputs, jobs, outputs } from '../db/schema.js';
-import { badRequest, conflict } from '../http/errors.js';
+import { badRequest, conflict, storageError } from '../http/errors.js';
 import { checkInputName, checkOutputPath } from './rules.js';
 import type { JobRow } from './jobs.js';
 
 export async function storeChunk(ctx: ServerContext, jobId: string, body: Buffer): Promise<string> {
   if (body.length === 0) throw badRequest('empty chunk: send 1 byte or more');
   const id = await ctx.files.writeChunk(jobId, body);
-  ctx.db.insert(chunks).values({ id, job: jobId, size: body.length, timeCreate: ctx.now() }).run();
+  await unlessStored(ctx, 'chunks', jobId, id, () => ctx.db.insert(chunks).values({ id, job: jobId, size: body.length, timeCreate: ctx.now() }).run());
   return id;
+}
+
+/**
+ * Runs `record` (the database write naming a file just stored); when it throws — the database
+ * locked or full — the file is removed, so that no file is left that no row names.
+ */
+async function unlessStored<T>(ctx: ServerContext, kind: 'chunks' | 'inputs' | 'outputs', job: string, id: string, record: () => T): Promise<T> {
+  try {
+    return record();
+  } catch (err) {
+    await ctx.files.remove(kind, job, id);
+    throw err;
+  }
 }
 
 /** Checks that every chunk belongs to the job and that their sizes add up to `size`. */
@@ -47,10 +60,14 @@ export async function attachInput(
   checkChunks(ctx, job.id, body.chunks, body.size, what);
   const id = newId();
   await ctx.files.assemble('inputs', job.id, id, body.chunks);
-  const ready = immediate(ctx.sqlite, () => {
+  let duplicate = false;
+  const ready = await unlessStored(ctx, 'inputs', job.id, id, () => immediate(ctx.sqlite, () => {
     const again = ctx.db.select().from(inputs).where(and(eq(inputs.job, job.id), eq(inputs.name, body.name))).get();
     if (again) {
-      if (again.commitId === body.commit_id) return false;
+      if (again.commitId === body.commit_id) {
+        duplicate = true;
+        return false;
+      }
       throw conflict(`${what} is already attached to job ${job.id} (by another commit)`);
     }
     ctx.db.insert(inputs).values({ id, job: job.id, name: body.name, size: body.size, commitId: body.commit_id, timeCreate: ctx.now() }).run();
@@ -61,7 +78,9 @@ export async function attachInput(
       return true;
     }
     return false;
-  });
+  }));
+  // The same commit, attached meanwhile by a concurrent call: ours is a second copy of its body.
+  if (duplicate) await ctx.files.remove('inputs', job.id, id);
   ctx.log.info({ job: job.id, input: body.name, size: body.size }, 'input attached');
   if (ready) {
     ctx.bus.notify(`job:${job.id}`);
@@ -100,12 +119,12 @@ export async function commitOutput(
     const id = newId();
     const perJob = ctx.pendingCommits.get(job.id) ?? new Map<string, Promise<void>>();
     ctx.pendingCommits.set(job.id, perJob);
-    pending = ctx.files.assemble('outputs', job.id, id, body.chunks).then(
-      () => {
-        ctx.db.insert(outputs).values({ id, job: job.id, path: body.path, size: body.size, commitId: body.commit_id, timeCreate: ctx.now() }).run();
-        ctx.log.info({ job: job.id, output: id, path: body.path, size: body.size }, 'output stored');
-      },
-    );
+    pending = ctx.files.assemble('outputs', job.id, id, body.chunks).then(async () => {
+      await unlessStored(ctx, 'outputs', job.id, id, () =>
+        ctx.db.insert(outputs).values({ id, job: job.id, path: body.path, size: body.size, commitId: body.commit_id, timeCreate: ctx.now() }).run(),
+      );
+      ctx.log.info({ job: job.id, output: id, path: body.path, size: body.size }, 'output stored');
+    });
     perJob.set(body.commit_id, pending);
     const forget = () => {
       perJob.delete(body.commit_id);
@@ -127,6 +146,12 @@ export async function commitOutput(
     ),
     new Promise<false>((r) => setTimeout(() => r(false), holdMs).unref()),
   ]);
-  if (failed) return { complete: true, error: `storing the output failed: ${(failed as Error).message}` };
+  if (failed) {
+    // A locked database or a full disk passes: the commit is forgotten, so the client's retry
+    // (same commit_id) assembles it again. Anything else is this output's final answer.
+    const passing = storageError(failed);
+    if (passing) throw passing;
+    return { complete: true, error: `storing the output failed: ${(failed as Error).message}` };
+  }
   return { complete: settled && !!done() };
 }
