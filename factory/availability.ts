@@ -39,6 +39,8 @@ export function blockers(i: AvailabilityInput, policy: AvailabilityPolicy): Bloc
   const out: Blocker[] = [];
   if (!t.configured) out.push({ kind: 'unconfigured', message: 'no longer in the factory config' });
   if (!t.enabled) out.push({ kind: 'disabled', message: 'disabled in the factory config (enabled = false)' });
+  // Before health: a host that cannot be reached is why the testbed cannot even be checked.
+  if (t.unavailable !== null && t.health !== 'retired' && t.health !== 'maintenance') out.push({ kind: 'unavailable', message: `its host cannot be used: ${t.unavailable}` });
   switch (t.health) {
     case 'retired':
       out.push({ kind: 'retired', message: `decommissioned${t.healthReason ? ` (${t.healthReason})` : ''}` });
@@ -63,7 +65,6 @@ export function blockers(i: AvailabilityInput, policy: AvailabilityPolicy): Bloc
     const kind: BlockerKind = i.lock.kind === 'job' ? 'busy' : i.lock.kind === 'reservation' ? 'reserved' : 'checking';
     out.push({ kind, message: describeLock(i.lock), ...(i.lock.expiresAt !== null ? { until: i.lock.expiresAt } : {}) });
   }
-  if (t.unavailable !== null) out.push({ kind: 'unavailable', message: `its host cannot be used: ${t.unavailable}` });
   return out;
 }
 

@@ -68,6 +68,7 @@ export class SshExecutor implements Executor {
   /** Exit statuses seen in the remote workdirs (the agent exited by itself). */
   private readonly exits = new Map<string, AgentExit>();
   private failedCheck: { error: SshError; until: number } | undefined;
+  private lastWarning: string | undefined;
   private readonly waker = new Waker();
   private readonly closed = new AbortController();
   private loop: Promise<void> | undefined;
@@ -116,20 +117,32 @@ export class SshExecutor implements Executor {
       const result = await preflight(conn, { remoteCommand: this.remoteCommand, workdir: this.remoteWorkdir, expectVersion: this.opts.expectVersion, signal });
       this.checked.set(conn, result);
       this.failedCheck = undefined;
+      this.lastWarning = undefined;
       this.log.info({ version: result.version }, 'ssh testbed host ready');
       return result;
     } catch (err) {
       if (err instanceof SshError) {
         // connection failures are already paced by the pool's backoff
         if (err.failure === 'remote') this.failedCheck = { error: err, until: this.now() + (this.opts.recheckAfterMs ?? 60_000) };
-        this.log.warn({ err: err.message }, 'ssh testbed host not usable');
+        const base = err.cause instanceof SshError ? err.cause.message : err.message;
+        // Said once per distinct failure: callers ask every pass.
+        if (base !== this.lastWarning) this.log.warn({ err: err.message }, 'ssh testbed host not usable');
+        this.lastWarning = base;
       }
       throw err;
     }
   }
 
+  /**
+   * check(), rejecting with the failure itself rather than the pool's "next attempt in N s"
+   * wrapper, so the reason a testbed is unavailable stays the same from one pass to the next.
+   */
   async ready(signal?: AbortSignal): Promise<void> {
-    await this.check(signal);
+    try {
+      await this.check(signal);
+    } catch (err) {
+      throw err instanceof SshError && err.cause instanceof SshError ? err.cause : err;
+    }
   }
 
   async start(spec: AgentSpec, signal?: AbortSignal): Promise<AgentHandle> {
