@@ -10,11 +10,12 @@
 // Run: npx tsc -p . && node dist/bench/run.js factory-tick [--quick]
 import type Database from 'better-sqlite3';
 import { statSync, writeFileSync } from 'node:fs';
+import { Writable } from 'node:stream';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ulid } from 'ulid';
 import { FactoryClient } from '../shared/buildomat/factory.js';
-import { silentLogger } from '../shared/log.js';
+import { createLogger } from '../shared/log.js';
 import { loadConfig } from '../factory/config/load.js';
 import type { Executor } from '../factory/executor/types.js';
 import { FactoryStore } from '../factory/instances.js';
@@ -44,13 +45,14 @@ runBench('factory-tick', async (ctx) => {
   const config = loadConfig(configFile);
   const store = FactoryStore.open(dbFile);
   store.syncTestbeds(config.testbeds);
+  const warnings = collectWarnings();
   const factory = new Factory({
     config,
     store,
     client: new FactoryClient({ baseUrl: api.url, token: config.token }),
     targets: await resolveTargets(config),
     executorFor: () => fakeExecutor(dir),
-    log: silentLogger(),
+    log: warnings.logger,
   });
   const sqlite = store.opened.sqlite;
   const phases = timePhases(factory);
@@ -105,6 +107,7 @@ runBench('factory-tick', async (ctx) => {
       growth_p50_x: growth,
       flat: growth.idle <= FLAT_FACTOR && growth.busy <= FLAT_FACTOR,
       pass_errors: errors,
+      warnings: warnings.seen,
       unanswered_calls: Object.fromEntries(api.unknown),
       statements: plans.statements,
       full_scans: plans.scans,
@@ -115,6 +118,24 @@ runBench('factory-tick', async (ctx) => {
     await api.close();
   }
 });
+
+/** A logger that keeps the distinct warnings of the passes (a failed phase says why here). */
+function collectWarnings() {
+  const seen: Record<string, number> = {};
+  const logger = createLogger({
+    level: 'warn',
+    pretty: false,
+    destination: new Writable({
+      write(chunk: Buffer, _enc, done) {
+        const line = JSON.parse(chunk.toString('utf8')) as { msg?: string; err?: string };
+        const key = `${line.msg ?? ''}${line.err ? `: ${line.err}` : ''}`.slice(0, 300);
+        seen[key] = (seen[key] ?? 0) + 1;
+        done();
+      },
+    }),
+  });
+  return { logger, seen };
+}
 
 /**
  * Times each phase of a pass by wrapping the factory's private `step` (which runs one phase): a
