@@ -38,6 +38,7 @@ export class EventStream {
   private waiters: Array<{ target: number; resolve: () => void }> = [];
   private loop: Promise<void>;
   private urgent = false;
+  private spillReported = false;
   state: EventStreamState = 'open';
   /** Delivery attempts that failed and were retried (for tests and logs). */
   retries = 0;
@@ -56,10 +57,24 @@ export class EventStream {
     if (task !== undefined) ev.task = task;
     this.opts.spool.push(ev);
     this.pushed++;
+    this.reportSpill();
     const queued = this.opts.spool.length;
     // Wake the sender when the queue stops being empty (it starts the flush interval) and when a
     // batch is full (it need not wait any longer).
     if (queued === 1 || queued === (this.opts.batchMax ?? 100)) this.wake.wake();
+  }
+
+  /** Says once (in the log and the job's events) that the disk refused the spool, and again after it recovered. */
+  private reportSpill(): void {
+    const err = this.opts.spool.spillError;
+    if (!err) {
+      this.spillReported = false;
+      return;
+    }
+    if (this.spillReported) return;
+    this.spillReported = true;
+    this.opts.log.warn({ err: err.message, backlog: this.backlog }, 'cannot spill queued events to disk; keeping them in memory');
+    this.emit('worker', `agent warning: cannot spill queued events to disk (${err.message}); keeping them in memory until the server takes them`);
   }
 
   /** Events queued and not yet delivered. */

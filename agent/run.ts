@@ -97,7 +97,20 @@ export async function runAgent(o: AgentOptions): Promise<AgentResult> {
   }
 
   enter('running');
-  markJobStarted(o.workdir, { job: job.id, name: job.name, worker, startedAt: new Date().toISOString(), pid: process.pid });
+  try {
+    markJobStarted(o.workdir, { job: job.id, name: job.name, worker, startedAt: new Date().toISOString(), pid: process.pid });
+  } catch (err) {
+    // Without the mark a restart could run the job twice, so it is not run at all; the server is
+    // told why (the job fails with the reason) rather than left to notice a silent worker.
+    enter('reporting-restart');
+    const reason = `cannot start job ${job.id}: ${describeError(err)}`;
+    log.error({ job: job.id, err: describeError(err) }, 'cannot mark the job started: reporting worker failure');
+    await reportFailure(client, o, log, reason);
+    enter('parked');
+    const poweroff = await waitForPoweroff(client, o, log);
+    enter('done');
+    return { worker, poweroff };
+  }
   const jobLog = log.child({ job: job.id });
   jobLog.info({ name: job.name, tasks: job.tasks.length, inputs: job.inputs.length }, 'job assigned');
   const jobStop = new AbortController();
@@ -186,7 +199,10 @@ async function reportRestart(client: WorkerClient, o: AgentOptions, log: Logger,
     log.warn({ ...orphan, ...r }, 'stopped the task process group the earlier agent left');
     clearRunningTask(o.workdir);
   }
-  const reason = `agent restarted during job ${job}; the job is not run again`;
+  await reportFailure(client, o, log, `agent restarted during job ${job}; the job is not run again`);
+}
+
+async function reportFailure(client: WorkerClient, o: AgentOptions, log: Logger, reason: string): Promise<void> {
   try {
     await persist(() => client.fail(reason, o.signal), { signal: o.signal, log, what: 'worker fail' });
   } catch (err) {

@@ -67,6 +67,14 @@ class LineBuffer {
   clear(): void {
     this.start = this.end = this.count = 0;
   }
+  /** Makes room for `extra` more bytes by growing the buffer (only when the disk refused a spill). */
+  grow(extra: number): void {
+    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.bytes + extra));
+    this.buf.copy(next, 0, this.start, this.end);
+    this.end -= this.start;
+    this.start = 0;
+    this.buf = next;
+  }
 }
 
 export class EventSpool {
@@ -79,14 +87,20 @@ export class EventSpool {
   private peeked: { count: number; bytes: number } | undefined;
   /** Events written to the spool file since creation (for tests and metrics). */
   spilled = 0;
+  /**
+   * Why the last spill to disk failed (a full disk), while events are kept in memory instead;
+   * cleared by the next spill that works.
+   */
+  spillError: Error | undefined;
+  private readonly half: number;
 
   constructor(
     private readonly file: string,
     opts: SpoolOptions = {},
   ) {
-    const half = Math.max(2 * MAX_EVENT_BYTES, Math.floor((opts.memoryBytes ?? DEFAULT_SPOOL_MEMORY) / 2));
-    this.head = new LineBuffer(half);
-    this.tail = new LineBuffer(half);
+    this.half = Math.max(2 * MAX_EVENT_BYTES, Math.floor((opts.memoryBytes ?? DEFAULT_SPOOL_MEMORY) / 2));
+    this.head = new LineBuffer(this.half);
+    this.tail = new LineBuffer(this.half);
   }
 
   get length(): number {
@@ -102,7 +116,16 @@ export class EventSpool {
     const line = serialise(ev);
     if (this.onDisk === 0 && this.tail.count === 0 && this.head.tryAppend(line)) return;
     if (this.tail.tryAppend(line)) return;
-    this.spillTail();
+    try {
+      this.spillTail();
+      this.spillError = undefined;
+      if (this.tail.buf.length > this.half) this.tail = new LineBuffer(this.half); // back within its bound
+    } catch (err) {
+      // The disk is full (or failing): keep the events in memory — over the bound — rather than
+      // lose them or crash the agent. The spill is tried again when the tail fills up again.
+      this.spillError = err as Error;
+      this.tail.grow(line.length);
+    }
     this.tail.tryAppend(line);
   }
 

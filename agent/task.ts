@@ -47,8 +47,14 @@ export interface TaskResult {
 const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGABRT: 6, SIGKILL: 9, SIGSEGV: 11, SIGPIPE: 13, SIGALRM: 14, SIGTERM: 15 };
 
 export async function runTask(spec: TaskSpec, opts: TaskRunOptions): Promise<TaskResult> {
-  writeFileSync(spec.scriptFile, spec.script.endsWith('\n') ? spec.script : spec.script + '\n', { mode: 0o700 });
   const start = performance.now();
+  try {
+    writeFileSync(spec.scriptFile, spec.script.endsWith('\n') ? spec.script : spec.script + '\n', { mode: 0o700 });
+  } catch (err) {
+    // A full disk, typically: the task cannot run, and says why; the job goes on to fail cleanly.
+    opts.onNote(`exec error: cannot write the script of task ${spec.task} to ${spec.scriptFile}: ${(err as Error).message}`);
+    return { exitCode: 127, durationMs: Math.round(performance.now() - start), stopped: false };
+  }
   const asRoot = process.getuid?.() === 0;
   const sub = execa('/bin/bash', [spec.scriptFile], {
     cwd: spec.cwd,
@@ -71,7 +77,13 @@ export async function runTask(spec: TaskSpec, opts: TaskRunOptions): Promise<Tas
     opts.onNote(`exec error: could not start the task: ${r.message ?? 'unknown error'}`);
     return { exitCode: 127, durationMs: Math.round(performance.now() - start), stopped: false };
   }
-  writeRunningTask(opts.agentDir, { pgid, job: spec.job, task: spec.task });
+  try {
+    writeRunningTask(opts.agentDir, { pgid, job: spec.job, task: spec.task });
+  } catch (err) {
+    // The record only helps whoever cleans up after a killed agent; this agent still tracks the
+    // group itself, so the task goes on (stopping it here would leave nothing better).
+    opts.onNote(`exec warning: cannot record the running task's process group (${(err as Error).message}); if this agent dies, its task group may be left running`);
+  }
   const log = opts.log.child({ task: spec.task, pgid });
   log.debug('task started');
 
