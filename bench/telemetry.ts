@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { createDriver } from '../runner/drivers/registry.js';
 import { runBench } from './lib/bench.js';
 import { startNode } from './lib/proc.js';
-import { mb, procMemory } from './lib/proc-sampler.js';
+import { mb, procCpuMs, procMemory } from './lib/proc-sampler.js';
 import { round, summarize } from './lib/stats.js';
 
 const SIMS_MAIN = join(dirname(fileURLToPath(import.meta.url)), 'lib', 'axeos-sims-main.js');
@@ -23,6 +23,7 @@ runBench('telemetry', async (ctx) => {
   const drivers = urls.map((address, i) => createDriver({ name: `miner-${i}`, driver: 'axeos', address }));
 
   const durations: number[] = [];
+  const simCpu: number[] = [];
   const cpuPct: number[] = [];
   const rss: number[] = [];
   let failures = 0;
@@ -30,9 +31,11 @@ runBench('telemetry', async (ctx) => {
   let next = performance.now();
   for (let r = 0; r < rounds; r++) {
     const cpu0 = process.cpuUsage();
+    const sim0 = procCpuMs(sims.pid)!;
     const t0 = performance.now();
     const results = await Promise.allSettled(drivers.map((d) => d.telemetry()));
     const took = performance.now() - t0;
+    const simUsed = procCpuMs(sims.pid)! - sim0;
     const failed = results.filter((x) => x.status === 'rejected').length;
     // The next round starts on the schedule, not after this one: the interval is what is measured.
     next += intervalMs;
@@ -40,6 +43,7 @@ runBench('telemetry', async (ctx) => {
     const used = process.cpuUsage(cpu0);
     if (r === 0) continue;
     durations.push(took);
+    simCpu.push(simUsed);
     cpuPct.push(((used.user + used.system) / 1000 / (performance.now() - t0)) * 100);
     rss.push(procMemory(process.pid)!.rssKb);
     failures += failed;
@@ -52,6 +56,9 @@ runBench('telemetry', async (ctx) => {
     failed_readings: failures,
     round_ms: summarize(durations),
     cpu_pct_of_core: { mean: round(cpuPct.reduce((a, b) => a + b, 0) / cpuPct.length), max: round(Math.max(...cpuPct)) },
+    // The simulators answer from one process: their CPU per round against the round's duration
+    // says whether a round waits on them rather than on the poller.
+    simulators_cpu_ms_per_round: summarize(simCpu),
     rss_mb: { before_first_round: mb(rssBefore), mean: mb(rss.reduce((a, b) => a + b, 0) / rss.length), max: mb(Math.max(...rss)), hwm: mb(procMemory(process.pid)!.hwmKb) },
   };
 });
