@@ -1,24 +1,40 @@
-// The demo's work: start the server in-process, make sure the demo target and user exist, write
-// the profile (mode 0600), print how to submit a job, and stop cleanly on Ctrl-C.
+// `mvm demo`: the whole lab on this machine. The job server, a simulated lab from
+// config.example.toml (two Bitaxes, an Avalon Nano 3S, an NMMiner, an SP testbed driven by a
+// command) and the factory; then a sample job that flashes firmware onto a simulated Bitaxe, runs
+// a test definition with checks and controls the miner, followed live; its results; the testbed's
+// return to baseline. Then the stack stays up until Ctrl-C, which stops everything. All state is
+// in one folder.
 import TOML from '@iarna/toml';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { MvmError } from '../shared/errors.js';
+import { describeError, MvmError } from '../shared/errors.js';
 import { HttpClient } from '../shared/http.js';
 import { newToken } from '../shared/ids.js';
-import { rootLogger } from '../shared/log.js';
+import { parseListen } from '../shared/listen.js';
+import { MVM_BIN } from '../shared/paths.js';
 import { installShutdown } from '../shared/shutdown.js';
-import type { Target, User } from '../shared/api/types.js';
-import { parseListen } from '../server/command.js';
-import { DEFAULTS } from '../server/config.js';
-import { startServer } from '../server/run.js';
+import { createLogger } from '../shared/log.js';
+import { startLab, type Lab } from '../runner/sim/lab.js';
+import { ensureLabUser, ensureServerAccounts } from './demo/accounts.js';
+import { demoLabConfig, freeTcpPort, readExample } from './demo/lab-config.js';
+import { writeFirmwareLibrary, writeSample } from './demo/sample.js';
+import { runSampleJob, waitForRestore, waitForTestbed } from './demo/sample-run.js';
+import { startDemoFactory, startDemoServer, type DemoFactory, type DemoServer } from './demo/stack.js';
 
-const TARGET = 'demo';
+export interface DemoOptions {
+  data: string;
+  listen: string;
+  apiListen: string;
+  freePorts: boolean;
+  sample: boolean;
+}
 
 interface DemoProfile {
   url?: string;
   token?: string;
   admin_token?: string;
+  lab_url?: string;
+  lab_token?: string;
 }
 
 function readProfile(file: string): DemoProfile {
@@ -26,61 +42,95 @@ function readProfile(file: string): DemoProfile {
   try {
     return TOML.parse(readFileSync(file, 'utf8')) as DemoProfile;
   } catch (err) {
-    throw new MvmError('CONFIG_INVALID', `cannot read the demo profile ${file}: ${(err as Error).message}`, {
-      hint: 'delete it (the demo makes a new one) or pick another --data folder',
-    });
+    throw new MvmError('CONFIG_INVALID', `cannot read the demo profile ${file}: ${(err as Error).message}`, { hint: 'delete it (the demo makes a new one) or pick another --data folder' });
   }
 }
 
-export async function runDemo(dataArg: string, listen: string): Promise<void> {
-  const dataDir = resolve(dataArg);
-  mkdirSync(dataDir, { recursive: true });
+const say = (line = '') => process.stdout.write(line + '\n');
+
+export async function runDemo(o: DemoOptions): Promise<void> {
+  const dataDir = resolve(o.data);
+  const dirs = { logs: join(dataDir, 'logs'), firmware: join(dataDir, 'firmware'), sample: join(dataDir, 'sample'), bin: join(dataDir, 'bin'), sp: join(dataDir, 'sp-state'), results: join(dataDir, 'results') };
+  for (const d of Object.values(dirs)) mkdirSync(d, { recursive: true });
   const profileFile = join(dataDir, 'profile.toml');
   const old = readProfile(profileFile);
+  // The factory's job-server token is the factory's secret, not the person's: its own file.
+  const factoryTokenFile = join(dataDir, 'factory-token');
+  const oldFactoryToken = existsSync(factoryTokenFile) ? readFileSync(factoryTokenFile, 'utf8').trim() : undefined;
   const adminToken = old.admin_token ?? newToken();
-  const log = rootLogger();
-  const shutdown = installShutdown(log);
-  const { host, port } = parseListen(listen);
-  const server = await startServer({ ...DEFAULTS, dataDir: join(dataDir, 'server'), host, port }, { log, adminToken });
+  const shutdown = installShutdown(createLogger({ level: 'warn' }));
+  let server: DemoServer | undefined;
+  let lab: Lab | undefined;
+  let factory: DemoFactory | undefined;
   try {
-    const admin = new HttpClient({ baseUrl: server.url, token: adminToken });
-    const targets = await admin.get<Target[]>('/0/admin/targets');
-    if (!targets.some((t) => t.name === TARGET)) {
-      await admin.post('/0/admin/target', { name: TARGET, desc: 'the demo target (simulated testbeds)' });
-    }
-    let token = old.token;
-    const stillValid = token
-      ? await new HttpClient({ baseUrl: server.url, token }).get<User>('/0/whoami').then(() => true, () => false)
-      : false;
-    if (!stillValid) {
-      const taken = new Set((await admin.get<User[]>('/0/users')).map((u) => u.name));
-      let name = 'demo';
-      for (let i = 2; taken.has(name); i++) name = `demo${i}`;
-      token = (await admin.post<{ token: string }>('/0/users', { name })).token;
-    }
-    writeFileSync(profileFile, TOML.stringify({ url: server.url, token: token!, admin_token: adminToken }), { mode: 0o600 });
+    say(`mvm demo: state in ${dataDir} (logs in ${dirs.logs})`);
+    const { host, port } = parseListen(o.listen);
+    server = await startDemoServer(join(dataDir, 'server'), host, port, adminToken, join(dirs.logs, 'server.log'));
+    say(`  job server     ${server.url}`);
+
+    // The simulated SP tool, as an executable the factory config can name.
+    const spRunner = join(dirs.bin, 'sp-runner');
+    writeFileSync(spRunner, `#!/bin/sh\nexec "${process.execPath}" "${MVM_BIN}" sim sp-runner "$@"\n`, { mode: 0o755 });
+    const apiListen = o.freePorts ? `127.0.0.1:${await freeTcpPort()}` : o.apiListen;
+    const targets = Object.keys(readExample().target ?? {});
+    const accounts = await ensureServerAccounts(server.url, adminToken, targets, { token: old.token, factory_token: oldFactoryToken });
+    writeFileSync(factoryTokenFile, accounts.factoryToken + '\n', { mode: 0o600 });
+    const { text, config } = await demoLabConfig({ serverUrl: server.url, factoryToken: accounts.factoryToken, adminToken, firmwareDir: dirs.firmware, spRunner, spStateDir: dirs.sp, apiListen, freePorts: o.freePorts });
+    const configFile = join(dataDir, 'factory.toml');
+    writeFileSync(configFile, text, { mode: 0o600 });
+    writeFirmwareLibrary(dirs.firmware, axeosBaselines(config));
+
+    lab = await startLab(configFile);
+    for (const d of lab.devices) say(`  simulated ${d.kind.padEnd(8)} ${d.address}  (${d.testbed}/${d.name})`);
+    factory = await startDemoFactory(configFile, join(dataDir, 'factory.sqlite3'), join(dirs.logs, 'factory.log'), shutdown.graceful);
+    say(`  factory API    ${factory.apiUrl}`);
+    const labToken = await ensureLabUser(factory.apiUrl, factory.adminToken, old.lab_token);
+    const profile = { url: server.url, token: accounts.userToken, admin_token: adminToken, lab_url: factory.apiUrl, lab_token: labToken };
+    writeFileSync(profileFile, TOML.stringify(profile), { mode: 0o600 });
     chmodSync(profileFile, 0o600);
-    const script = join(dataDir, 'hello.sh');
-    if (!existsSync(script)) {
-      writeFileSync(script, '#!/bin/bash\nset -o errexit\necho "hello from job $BUILDOMAT_JOB_ID"\nmkdir -p "$MVM_OUTPUT_DIR"\ndate > "$MVM_OUTPUT_DIR/when.txt"\n', { mode: 0o755 });
+
+    const sample = writeSample(dirs.sample);
+    const labApi = new HttpClient({ baseUrl: factory.apiUrl, token: labToken });
+    if (o.sample) {
+      await waitForTestbed(labApi, 'bitaxe-gamma', say, shutdown.graceful);
+      const r = await runSampleJob({ spec: sample.spec, results: dirs.results, serverUrl: server.url, userToken: accounts.userToken, labUrl: factory.apiUrl, labToken, say });
+      await waitForRestore(labApi, 'bitaxe-gamma', r.job, say, shutdown.graceful);
     }
-    process.stdout.write(
-      [
-        `mvm server listening on ${server.url}`,
-        `mvm demo: job server at ${server.url}, state in ${dataDir}`,
-        `  target:  ${TARGET}`,
-        `  tokens:  ${profileFile} (url, user token, admin token; mode 0600)`,
-        `  submit a job:`,
-        `    MVM_PROFILE=${profileFile} npx mvm job run --target ${TARGET} --script ${script} --wait`,
-        `  no factory serves "${TARGET}" yet, so a job stays queued until one does.`,
-        `  press Ctrl-C to stop.`,
-        '',
-      ].join('\n'),
-    );
-    await new Promise<void>((r) => shutdown.graceful.addEventListener('abort', () => r(), { once: true }));
+    const env = `MVM_PROFILE=${profileFile}`;
+    say('');
+    say(`  job server   ${server.url}`);
+    say(`  factory API  ${factory.apiUrl}   (OpenAPI: ${factory.apiUrl}/openapi.json)`);
+    say('  submit another job:');
+    say(`    ${env} npx mvm job run --spec ${sample.spec} --wait --outputs ${join(dirs.results, 'again')}`);
+    say('  look at the lab:');
+    say(`    ${env} npx mvm testbeds list`);
+    say(`    ${env} npx mvm testbeds reserve bitaxe-supra --ttl 30m --reason "trying things"`);
+    say(`    npx mvm runner telemetry --driver axeos --address ${lab.devices.find((d) => d.kind === 'axeos')?.address ?? 'http://127.0.0.1:18601'}`);
+    say('mvm demo: ready. The lab stays up until Ctrl-C, which stops everything.');
+    await new Promise<void>((r) => (shutdown.graceful.aborted ? r() : shutdown.graceful.addEventListener('abort', () => r(), { once: true })));
+  } catch (err) {
+    if (!shutdown.graceful.aborted) throw err;
   } finally {
-    await server.close();
+    say('mvm demo: stopping');
+    const left = await factory?.stop().catch((err) => (say(`  factory: ${describeError(err)}`), undefined));
+    if (left?.agentsStopped) say(`  stopped ${left.agentsStopped} agent(s) the factory left running`);
+    await lab?.close();
+    await server?.close();
     shutdown.dispose();
+    say('mvm demo: stopped');
   }
-  process.stdout.write('mvm demo: stopped\n');
+}
+
+/** Every firmware version an AxeOS device of the lab has at rest: the library must hold them. */
+function axeosBaselines(config: Record<string, any>): string[] {
+  const out: string[] = [];
+  for (const tb of Object.values(config.testbed ?? {}) as Array<Record<string, any>>) {
+    for (const d of Object.values(tb.devices ?? {}) as Array<Record<string, any>>) {
+      if (d.driver === 'axeos') {
+        const v = d.software ?? tb.baseline;
+        if (typeof v === 'string') out.push(v);
+      }
+    }
+  }
+  return out;
 }

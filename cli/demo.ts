@@ -1,22 +1,29 @@
-// `mvm demo [--data DIR]`: the quick start. For now it runs the embedded job server with a demo
-// target and user, writes a profile for `mvm job`/`mvm admin`, and says how to submit a job; it
-// will grow into the whole simulated lab.
+// `mvm demo`: the quick start — the job server, a simulated lab from config.example.toml and the
+// factory, a sample hardware job followed live, then the stack up until Ctrl-C.
 import type { Argv, CommandModule } from 'yargs';
 
 interface DemoArgs {
   data: string;
   listen: string;
+  'api-listen': string;
+  'free-ports': boolean;
+  sample: boolean;
 }
 
 export const command: CommandModule<object, DemoArgs> = {
   command: 'demo',
-  describe: 'run mvm on this machine: the job server with a demo target and user (the simulated lab comes later)',
+  describe: 'run the whole lab on this machine: job server, simulated devices, factory, and a sample hardware job',
   builder: (y: Argv) =>
     y
-      .option('data', { type: 'string', default: './mvm-demo', describe: 'folder for the demo state (database, files, profile)' })
-      .option('listen', { type: 'string', default: '127.0.0.1:9300', describe: 'HOST:PORT for the job server' }) as Argv<DemoArgs>,
+      .option('data', { type: 'string', default: './mvm-demo', describe: 'folder for all the demo state (databases, files, logs, results, profile)' })
+      .option('listen', { type: 'string', default: '127.0.0.1:9300', describe: 'HOST:PORT for the job server (port 0 picks a free one)' })
+      .option('api-listen', { type: 'string', default: '127.0.0.1:9310', describe: "HOST:PORT for the factory's API" })
+      .option('free-ports', { type: 'boolean', default: false, describe: "put the simulated devices and the factory API on free ports instead of config.example.toml's" })
+      .option('sample', { type: 'boolean', default: true, describe: 'submit the sample job (--no-sample: only start the lab)' })
+      .example('$0 demo', 'start everything in ./mvm-demo and run the sample job')
+      .example('$0 demo --data /tmp/lab --listen 127.0.0.1:0 --free-ports', 'the same on free ports') as Argv<DemoArgs>,
   handler: async (args) => {
     const { runDemo } = await import('./demo-run.js');
-    await runDemo(args.data, args.listen);
+    await runDemo({ data: args.data, listen: args.listen, apiListen: args['api-listen'], freePorts: args['free-ports'], sample: args.sample });
   },
 };

@@ -23,6 +23,7 @@ export interface TestbedDescription {
     pools?: PoolConfig[];
     settings?: DeviceSettings;
     expected_hashrate_ghs?: number;
+    max_temperature?: number;
   }>;
 }
 
@@ -50,6 +51,7 @@ export function describeTestbed(tb: TestbedConfig, o: DescribeOptions = {}): Tes
       ...(d.pools !== undefined ? { pools: d.pools } : {}),
       ...(d.settings !== undefined ? { settings: d.settings } : {}),
       ...(d.expectedHashrateGhs !== undefined ? { expected_hashrate_ghs: d.expectedHashrateGhs } : {}),
+      ...(d.maxTemperature !== undefined ? { max_temperature: d.maxTemperature } : {}),
     })),
   };
 }

@@ -144,7 +144,7 @@ async function checkDevice(driver: Driver, opts: HealthOptions, limits: HealthLi
   }
   const hashrate = judgeHashrate(readings, device.expectedHashrateGhs, limits.hashrateTolerance);
   if (errors.length > 0) hashrate.measured = { ...(hashrate.measured as object), failedSamples: errors.length, lastError: errors[errors.length - 1] };
-  checks.push(hashrate, judgeTemperature(readings, limits.maxTemperatureC));
+  checks.push(hashrate, judgeTemperature(readings, device.maxTemperatureC ?? limits.maxTemperatureC));
   return checks;
 }
 

@@ -59,14 +59,19 @@ function parseSettings(v: unknown, k: string, p: Problem): DeviceSettings | unde
 }
 
 /** The baseline fields of one device entry (`devices[i]` is `k`); problems go to `p`. */
-export function parseDeviceBaseline(d: Record<string, unknown>, k: string, p: Problem): Pick<DeviceSpec, 'pools' | 'settings' | 'expectedHashrateGhs'> {
-  const out: Pick<DeviceSpec, 'pools' | 'settings' | 'expectedHashrateGhs'> = {};
+export function parseDeviceBaseline(d: Record<string, unknown>, k: string, p: Problem): Pick<DeviceSpec, 'pools' | 'settings' | 'expectedHashrateGhs' | 'maxTemperatureC'> {
+  const out: Pick<DeviceSpec, 'pools' | 'settings' | 'expectedHashrateGhs' | 'maxTemperatureC'> = {};
   if (d.pools !== undefined) out.pools = parsePools(d.pools, `${k}.pools`, p);
   if (d.settings !== undefined) out.settings = parseSettings(d.settings, `${k}.settings`, p);
   if (d.expected_hashrate_ghs !== undefined) {
     const x = d.expected_hashrate_ghs;
     if (typeof x !== 'number' || !Number.isFinite(x) || x <= 0) p(`${k}.expected_hashrate_ghs`, `must be a positive number of GH/s, got ${JSON.stringify(x)}`);
     else out.expectedHashrateGhs = x;
+  }
+  if (d.max_temperature !== undefined) {
+    const x = d.max_temperature;
+    if (typeof x !== 'number' || !Number.isFinite(x) || x <= 0 || x > 150) p(`${k}.max_temperature`, `must be a temperature in °C from 1 to 150, got ${JSON.stringify(x)}`);
+    else out.maxTemperatureC = x;
   }
   return out;
 }

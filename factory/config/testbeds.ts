@@ -17,7 +17,7 @@ const TESTBED_KEYS = [
   'sp_runner_path',
   'sp_runner_config',
 ] as const;
-const DEVICE_KEYS = ['driver', 'hardware', 'software', 'address', 'attributes', 'options', 'pools', 'settings', 'expected_hashrate_ghs', 'sim'] as const;
+const DEVICE_KEYS = ['driver', 'hardware', 'software', 'address', 'attributes', 'options', 'pools', 'settings', 'expected_hashrate_ghs', 'max_temperature', 'sim'] as const;
 const POOL_KEYS = ['url', 'user', 'password'] as const;
 const SETTINGS_KEYS = ['mode', 'frequency', 'voltage', 'fan'] as const;
 const MODES = ['eco', 'standard', 'turbo', 'oc'] as const;
@@ -128,6 +128,7 @@ function readDevice(ctx: TestbedContext, prefix: string, name: string, raw: unkn
   const pools = readPools(p, prefix, raw.pools);
   const settings = readSettings(p, prefix, p.table(raw, prefix, 'settings'));
   const expectedHashrateGhs = p.number(raw, prefix, 'expected_hashrate_ghs', 0, 1e9);
+  const maxTemperature = p.number(raw, prefix, 'max_temperature', 1, 150);
 
   if (address !== undefined && driver !== undefined) checkAddress(p, join(prefix, 'address'), driver, address);
   if (address === undefined && (driver === 'axeos' || driver === 'cgminer' || driver === 'nmminer')) {
@@ -155,6 +156,7 @@ function readDevice(ctx: TestbedContext, prefix: string, name: string, raw: unkn
     ...(pools !== undefined ? { pools } : {}),
     ...(settings !== undefined ? { settings } : {}),
     ...(expectedHashrateGhs !== undefined ? { expectedHashrateGhs } : {}),
+    ...(maxTemperature !== undefined ? { maxTemperature } : {}),
   };
 }
 

@@ -36,6 +36,8 @@ export interface DeviceConfig {
   settings?: DeviceSettings;
   /** What a health check expects, when the device does not report it (GH/s). */
   expectedHashrateGhs?: number;
+  /** The highest temperature a health check accepts for this device (°C; else [health] max_temperature). */
+  maxTemperature?: number;
 }
 
 export interface LocalPlacement {

@@ -28,6 +28,8 @@ export interface DeviceSpec {
   settings?: DeviceSettings;
   /** What health checks expect it to hash, GH/s (overrides what the device reports). */
   expectedHashrateGhs?: number;
+  /** The highest temperature a health check accepts for this device, °C (overrides --max-temperature). */
+  maxTemperatureC?: number;
 }
 
 /** Baseline settings of a device (testbed description `settings`). */

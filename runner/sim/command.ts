@@ -73,6 +73,21 @@ const lab: CommandModule = {
   },
 };
 
+const spRunner: CommandModule = {
+  command: 'sp-runner <operation> [args..]',
+  describe: "a simulated SP testbed tool (what a `command` device runs): info, telemetry, health, restart, flash IMAGE, restore BASELINE",
+  builder: (y) =>
+    y
+      .positional('operation', { type: 'string', describe: 'the operation' })
+      .positional('args', { type: 'string', array: true, describe: "the operation's arguments" })
+      .option('config', { type: 'string', demandOption: true, describe: 'the simulated SP state (JSON), created on first use' }),
+  handler: async (args) => {
+    const { runSpRunner } = await import('./sp-runner.js');
+    const a = args as unknown as { config: string; operation: string; args?: string[] };
+    process.stdout.write(runSpRunner(a.config, a.operation, (a.args ?? []).map(String)) + '\n');
+  },
+};
+
 const serialFlash: CommandModule = {
   command: 'serial-flash',
   describe: "write a factory image through a simulated device's serial line (the recovery path)",
@@ -95,7 +110,8 @@ export const command: CommandModule = {
       .command(cgminer)
       .command(nmminer)
       .command(lab)
+      .command(spRunner)
       .command(serialFlash)
-      .demandCommand(1, 'name a simulator: axeos, cgminer, nmminer, lab or serial-flash'),
+      .demandCommand(1, 'name a simulator: axeos, cgminer, nmminer, lab, sp-runner or serial-flash'),
   handler: () => {},
 };

@@ -76,6 +76,12 @@ t.test('unreachable, wrong firmware, overheating and low hashrate each fail thei
   t.match(r.summary, /weak: hashrate \d+ GH\/s is 3\d % of the expected \d+ GH\/s/);
 });
 
+t.test("a device's max_temperature replaces the global limit", async (t) => {
+  const hot = await gamma(t, ['overheat=40']);
+  const r = await checkHealth({ testbed: bench([axeos('hot', hot, { max_temperature: 150 })]), limits: { windowMs: 500, samples: 1 } });
+  t.match(check(r, 'hot', 'temperature'), { ok: true, message: /≤ 150 °C|150 °C/ });
+});
+
 t.test('no expected hashrate: not judged; expected_hashrate_ghs overrides what the device says', async (t) => {
   const telemetryPort = await freePort();
   const nm = await startNmminerSim({ listen: '127.0.0.1:0', telemetry: `127.0.0.1:${telemetryPort}`, report: `127.0.0.1:${await freePort()}`, intervalMs: 100 });

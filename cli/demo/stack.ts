@@ -1,0 +1,107 @@
+// The demo's processes: the job server (in this process, logging to a file), the simulated lab
+// (in this process), and the factory (a child in its own process group, as a lab host runs it, so
+// that Ctrl-C reaches the demo alone and the demo stops it once, cleanly). Stopping also stops any
+// agent the factory left running: the demo leaves nothing behind.
+import Database from 'better-sqlite3';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createWriteStream, existsSync, readFileSync, type WriteStream } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { MvmError } from '../../shared/errors.js';
+import { createLogger } from '../../shared/log.js';
+import { MVM_BIN } from '../../shared/paths.js';
+import { stopProcessGroup } from '../../shared/process-tree.js';
+import { DEFAULTS } from '../../server/config.js';
+import { startServer } from '../../server/run.js';
+import { ADMIN_TOKEN_FILE } from '../../factory/api/serve.js';
+
+export interface DemoServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+export function fileLogger(file: string) {
+  const stream = createWriteStream(file, { flags: 'a' });
+  return { log: createLogger({ destination: stream, pretty: false, level: 'info' }), stream };
+}
+
+export async function startDemoServer(dataDir: string, host: string, port: number, adminToken: string, logFile: string): Promise<DemoServer> {
+  const { log, stream } = fileLogger(logFile);
+  const server = await startServer({ ...DEFAULTS, dataDir, host, port }, { log, adminToken });
+  return {
+    url: server.url,
+    close: async () => {
+      await server.close();
+      stream.end();
+    },
+  };
+}
+
+export interface DemoFactory {
+  apiUrl: string;
+  adminToken: string;
+  child: ChildProcess;
+  stop(): Promise<{ agentsStopped: number }>;
+}
+
+/** Starts `mvm factory` and waits until it runs its loop and its API listens. */
+export async function startDemoFactory(configFile: string, dbFile: string, logFile: string, signal: AbortSignal): Promise<DemoFactory> {
+  const log: WriteStream = createWriteStream(logFile, { flags: 'a' });
+  const child = spawn(process.execPath, [MVM_BIN, 'factory', '-f', configFile, '-d', dbFile], {
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, MVM_LOG_LEVEL: process.env.MVM_LOG_LEVEL ?? 'info' },
+  });
+  const exited = once(child, 'exit').then(([code, sig]) => (code ?? sig) as number | string);
+  let apiUrl: string | undefined;
+  let startedResolve!: () => void;
+  const started = new Promise<void>((r) => (startedResolve = r));
+  const tail: string[] = [];
+  for (const stream of [child.stdout!, child.stderr!]) {
+    createInterface({ input: stream }).on('line', (line) => {
+      log.write(line + '\n');
+      tail.push(line);
+      if (tail.length > 20) tail.shift();
+      const m = /^mvm factory API at (\S+)/.exec(line);
+      if (m) apiUrl = m[1];
+      if (line === 'mvm factory started') startedResolve();
+    });
+  }
+  const outcome = await Promise.race([
+    started.then(() => 'started' as const),
+    exited.then((code) => ({ code })),
+    new Promise<'aborted'>((r) => signal.addEventListener('abort', () => r('aborted'), { once: true })),
+  ]);
+  const stop = async (): Promise<{ agentsStopped: number }> => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      await exited;
+    }
+    log.end();
+    return { agentsStopped: await stopLeftAgents(dbFile) };
+  };
+  if (outcome !== 'started') {
+    await stop();
+    if (outcome === 'aborted') throw new MvmError('ABORTED', 'stopped while the factory was starting');
+    throw new MvmError('INTERNAL', `the factory exited (${outcome.code}) before it started:\n  ${tail.join('\n  ')}`, { hint: `its log is ${logFile}` });
+  }
+  if (!apiUrl) throw new MvmError('INTERNAL', 'the factory started without its API', { hint: `see ${logFile}` });
+  const tokenFile = join(join(dbFile, '..'), ADMIN_TOKEN_FILE);
+  const adminToken = readFileSync(tokenFile, 'utf8').trim();
+  return { apiUrl, adminToken, child, stop };
+}
+
+/** Agents of live instances still running after the factory stopped (a lab leaves them for the next start; the demo does not). */
+async function stopLeftAgents(dbFile: string): Promise<number> {
+  if (!existsSync(dbFile)) return 0;
+  const db = new Database(dbFile, { readonly: true });
+  let groups: number[];
+  try {
+    groups = (db.prepare("select agent_pgid from instances where state <> 'destroyed' and agent_pgid is not null").all() as Array<{ agent_pgid: number }>).map((r) => r.agent_pgid);
+  } finally {
+    db.close();
+  }
+  const results = await Promise.all(groups.map((g) => stopProcessGroup(g, 3000)));
+  return results.filter((r) => r.outcome !== 'gone').length;
+}
