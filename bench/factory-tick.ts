@@ -177,6 +177,7 @@ function fakeExecutor(dir: string): Executor {
     onExit: () => undefined,
     runRunner: async () => ({ code: 0, signal: null, stdout: '{"ok":true}', stderr: '', timedOut: false }),
     infraReport: async () => '',
+    cleanup: async () => undefined,
   };
 }
 

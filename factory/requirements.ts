@@ -41,7 +41,7 @@ export type Satisfaction = { ok: true } | { ok: false; why: string };
 export function satisfies(tb: TestbedConfig, req: DeviceRequirement[]): Satisfaction {
   try {
     assignDevices(
-      req.map((d, i) => ({ name: `device${i}`, ...(d.hardware !== undefined ? { hardware: d.hardware } : {}), attributes: d.attributes })),
+      req.map((d, i) => ({ name: `#${i + 1}`, ...(d.hardware !== undefined ? { hardware: d.hardware } : {}), attributes: d.attributes })),
       tb.devices.map((d) => ({ name: d.name, driver: d.driver, address: d.address ?? '', hardware: d.hardware, software: d.software, attributes: d.attributes })),
     );
     return { ok: true };

@@ -37,6 +37,9 @@ export async function resolveTargets(config: FactoryConfig, signal?: AbortSignal
   const map = new TargetMap();
   const defined = new Map(config.targets.map((t) => [t.name, t]));
   const pending: string[] = [];
+  // Every target whose id the config gives is known, listed by a testbed or not (a requirement
+  // target made by hand is one: its testbeds serve it by their devices).
+  for (const t of config.targets) if (t.id !== undefined) map.set(t.name, t.id);
   for (const ref of new Set(config.testbeds.flatMap((t) => t.targets))) {
     const known = defined.get(ref)?.id ?? (isUlid(ref) ? ref : undefined);
     if (known !== undefined) map.set(ref, known);

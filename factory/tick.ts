@@ -24,6 +24,7 @@ import { RequirementMap } from './requirements.js';
 import type { TargetMap } from './targets.js';
 import { describeTestbed } from './testbed-description.js';
 import { TestbedOps } from './testbed-ops.js';
+import { checkHosts, expireReservations, startDueChecks } from './upkeep.js';
 import { summariseInfraReport } from './infra-report.js';
 
 export interface FactoryDeps {
@@ -96,11 +97,15 @@ export class Factory {
     const r: TickReport = { expired: 0, checks: 0, destroying: 0, destroyed: 0, orphansDeleted: 0, leased: 0, started: 0, longPolled: false, settling: 0, errors: 0 };
     const signal = opts.signal;
     await this.step(r, 'reap agents', signal, () => this.reapAgents(r, signal));
-    await this.step(r, 'expire reservations', signal, async () => this.expireReservations(r));
+    await this.step(r, 'expire reservations', signal, async () => {
+      r.expired += expireReservations(this.deps.store, this.deps.log);
+    });
     await this.step(r, 'validate instances', signal, () => this.validateInstances(r, signal));
     await this.step(r, 'delete orphaned workers', signal, () => this.deleteOrphans(r, signal));
-    await this.step(r, 'check hosts', signal, () => this.checkHosts(signal));
-    await this.step(r, 'start health checks', signal, async () => this.startChecks(r));
+    await this.step(r, 'check hosts', signal, () => checkHosts(this.deps, signal));
+    await this.step(r, 'start health checks', signal, async () => {
+      r.checks += startDueChecks(this.deps, this.ops);
+    });
     if (opts.lease) await this.step(r, 'lease work', signal, () => this.leaseWork(r, opts.leaseWaitMs ?? 0, signal));
     r.settling = this.deps.store.liveInstances().filter((i) => i.state === 'created').length;
     return r;
@@ -120,11 +125,27 @@ export class Factory {
 
   // ---- phase 0 ----
 
-  private async reapAgents(r: TickReport, signal?: AbortSignal): Promise<void> {
+  /**
+   * Runs `fn` for every live instance; one that fails (its SSH host unreachable, the server
+   * answering 500) is logged and counted, and the others still get their turn.
+   */
+  private async eachInstance(r: TickReport, signal: AbortSignal | undefined, fn: (i: InstanceRow) => Promise<void>): Promise<void> {
     for (const i of this.deps.store.liveInstances()) {
-      if (i.state === 'destroying' || i.agentPid === null || i.agentPgid === null) continue;
+      try {
+        await fn(i);
+      } catch (err) {
+        if (isAbortError(err) || signal?.aborted) throw abortError(signal);
+        r.errors++;
+        this.deps.log.warn({ instance: i.id, testbed: i.testbed, err: describeError(err) }, 'instance step failed; the next pass retries');
+      }
+    }
+  }
+
+  private async reapAgents(r: TickReport, signal?: AbortSignal): Promise<void> {
+    await this.eachInstance(r, signal, async (i) => {
+      if (i.state === 'destroying' || i.agentPid === null || i.agentPgid === null) return;
       const ex = this.deps.executorFor(i.testbed);
-      if (await ex.isRunning(i.id, handleOf(i)!)) continue;
+      if (await ex.isRunning(i.id, handleOf(i)!)) return;
       // The agent is gone. Whether that was the job ending or the agent dying depends on the server.
       const w = await this.deps.client.getWorker(i.workerId, { signal });
       const exit = ex.exitStatus(i.id);
@@ -136,29 +157,13 @@ export class Factory {
         cause = { reason: 'agent died', failure: `agent process ended (${how}) while the job was live` };
       }
       this.destroy(r, i, cause);
-    }
-  }
-
-  private expireReservations(r: TickReport): void {
-    for (const testbed of this.deps.store.reservations.expire()) {
-      this.deps.log.info({ testbed }, 'reservation lapsed (TTL); testbed released');
-      r.expired++;
-    }
+    });
   }
 
   // ---- phase 1 ----
 
   private async validateInstances(r: TickReport, signal?: AbortSignal): Promise<void> {
-    for (const i of this.deps.store.liveInstances()) {
-      try {
-        if (i.state === 'destroying') await this.finishDestroying(r, i, signal);
-        else await this.validateOne(r, i, signal);
-      } catch (err) {
-        if (isAbortError(err) || signal?.aborted) throw abortError(signal);
-        r.errors++;
-        this.deps.log.warn({ instance: i.id, testbed: i.testbed, err: describeError(err) }, 'instance step failed; the next pass retries');
-      }
-    }
+    await this.eachInstance(r, signal, (i) => (i.state === 'destroying' ? this.finishDestroying(r, i, signal) : this.validateOne(r, i, signal)));
   }
 
   private async validateOne(r: TickReport, i: InstanceRow, signal?: AbortSignal): Promise<void> {
@@ -283,6 +288,8 @@ export class Factory {
       }
       i = store.recordRestore(i.id, { ok: true, skipped: true, message: skip });
     }
+    // The job's files were uploaded or are of no further use; a failure to remove them frees the testbed all the same.
+    if (!config.keepJobFiles) await ex.cleanup(i.id).catch((err) => this.deps.log.warn({ instance: i.id, err: describeError(err) }, 'could not remove the job files'));
     store.markDestroyed(i.id);
     faultPoint('after-mark-destroyed');
     r.destroyed++;
@@ -310,36 +317,6 @@ export class Factory {
       this.deps.log.info({ worker: w.id, why }, 'deleted orphaned worker');
       r.orphansDeleted++;
     }
-  }
-
-  /** Asks each SSH host whether it can be used, so an unusable one is not offered work (paced by the executor). */
-  private async checkHosts(signal?: AbortSignal): Promise<void> {
-    for (const tb of this.deps.config.testbeds) {
-      const ex = this.deps.executorFor(tb.name);
-      if (!ex.ready) continue;
-      const row = this.deps.store.testbed(tb.name);
-      if (!row || !row.enabled || row.health === 'retired' || row.health === 'maintenance') continue;
-      let reason: string | null = null;
-      try {
-        await ex.ready(signal);
-      } catch (err) {
-        if (isAbortError(err) || signal?.aborted) throw abortError(signal);
-        reason = describeError(err);
-      }
-      if (reason !== row.unavailable) {
-        this.deps.store.health.setUnavailable(tb.name, reason);
-        if (reason) this.deps.log.warn({ testbed: tb.name, reason }, 'testbed unavailable: its host cannot be used');
-        else this.deps.log.info({ testbed: tb.name }, 'testbed available again');
-      }
-    }
-  }
-
-  /** Releases checks a crash interrupted, then starts the checks that are due. */
-  private startChecks(r: TickReport): void {
-    const { store } = this.deps;
-    store.health.abandonChecks(this.ops.activeCheckIds());
-    const usable = this.deps.config.testbeds.filter((t) => store.testbed(t.name)?.unavailable === null).map((t) => t.name);
-    r.checks += this.ops.startChecks(store.health.dueForCheck(usable));
   }
 
   /** Target ids a testbed serves: those its config names, and the requirement targets its devices satisfy. */

@@ -86,7 +86,7 @@ export function buildApi(d: ApiDeps): FastifyInstance {
     bodyLimit: 256 * 1024,
     genReqId: () => newId(),
     routerOptions: { ignoreTrailingSlash: false, caseSensitive: true },
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: true } },
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: true, allowUnionTypes: true } },
   });
   const { lab, store, users, config } = d;
   const name = (req: FastifyRequest) => (req.params as { name: string }).name;

@@ -25,6 +25,7 @@ const FACTORY_KEYS = [
   'instance_deadline',
   'stop_grace',
   'workdir',
+  'keep_job_files',
   'agent_command',
   'runner_command',
   'firmware_dir',
@@ -127,6 +128,7 @@ function normalise(raw: Table, file: string, p: Problems, env: NodeJS.ProcessEnv
   const instanceDeadlineMs = d('instance_deadline', DEFAULTS.instanceDeadlineMs, 1000);
   const stopGraceMs = d('stop_grace', DEFAULTS.stopGraceMs);
   const wd = p.string(factory, 'factory', 'workdir', { nonEmpty: true });
+  const keepJobFiles = p.boolean(factory, 'factory', 'keep_job_files') ?? false;
   const agentCommand = p.stringArray(factory, 'factory', 'agent_command', { nonEmpty: true }) ?? defaultAgentCommand();
   const runnerCommand = p.stringArray(factory, 'factory', 'runner_command', { nonEmpty: true }) ?? defaultRunnerCommand();
   const fw = p.string(factory, 'factory', 'firmware_dir', { nonEmpty: true });
@@ -178,6 +180,7 @@ function normalise(raw: Table, file: string, p: Problems, env: NodeJS.ProcessEnv
     instanceDeadlineMs,
     stopGraceMs,
     ...(wd !== undefined ? { workdir: resolveConfigPath(file, wd) } : {}),
+    keepJobFiles,
     agentCommand,
     runnerCommand,
     ...(firmwareDir !== undefined ? { firmwareDir } : {}),

@@ -127,7 +127,7 @@ function readDevice(ctx: TestbedContext, prefix: string, name: string, raw: unkn
   p.table(raw, prefix, 'sim'); // read only by `mvm sim lab`; here it only has to be a table
   const pools = readPools(p, prefix, raw.pools);
   const settings = readSettings(p, prefix, p.table(raw, prefix, 'settings'));
-  const expectedHashrateGhs = p.number(raw, prefix, 'expected_hashrate_ghs', 0, 1e9);
+  const expectedHashrateGhs = p.number(raw, prefix, 'expected_hashrate_ghs', 0.001, 1e9);
   const maxTemperature = p.number(raw, prefix, 'max_temperature', 1, 150);
 
   if (address !== undefined && driver !== undefined) checkAddress(p, join(prefix, 'address'), driver, address);

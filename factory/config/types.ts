@@ -124,6 +124,8 @@ export interface FactoryConfig {
   stopGraceMs: number;
   /** Root of the per-instance work directories; undefined: beside the database. */
   workdir?: string;
+  /** Keep an ended instance's job files (inputs, work, outputs) instead of removing them. */
+  keepJobFiles: boolean;
   agentCommand: string[];
   /** The runner program for health checks and restores; the factory appends the operation's arguments. */
   runnerCommand: string[];

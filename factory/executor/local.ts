@@ -2,7 +2,7 @@
 // process group, its output in <workdir>/agent.log and its identity in <workdir>/agent.pid, so a
 // restarted factory can adopt it or stop its whole tree.
 import { execa } from 'execa';
-import { closeSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execArgv } from '../../runner/exec.js';
 import { MvmError } from '../../shared/errors.js';
@@ -74,8 +74,7 @@ export class LocalExecutor implements Executor {
     // The log file's descriptor goes straight to the child (not piped through the factory), so the
     // agent keeps writing after the factory exits. execa's types only list fds 3..9 by value.
     const logFd = openSync(join(dir, 'agent.log'), 'a', 0o600) as 3;
-    const env: Record<string, string> = {};
-    for (const [k, v] of Object.entries(this.opts.env ?? process.env)) if (v !== undefined) env[k] = v;
+    const env = childEnv(this.opts.env ?? process.env);
     env[INSTANCE_ENV] = spec.instanceId;
     const child = execa(file, args, {
       cwd: dir,
@@ -167,7 +166,7 @@ export class LocalExecutor implements Executor {
     const file = join(dir, 'testbed.json');
     writeAtomic(file, JSON.stringify(req.description, null, 2) + '\n', 0o644);
     const base = this.opts.runnerCommand ?? [process.execPath, MVM_BIN, 'runner'];
-    const env: NodeJS.ProcessEnv = { ...(this.opts.env ?? process.env), MVM_LOG_LEVEL: 'warn' };
+    const env: NodeJS.ProcessEnv = { ...childEnv(this.opts.env ?? process.env), MVM_LOG_LEVEL: 'warn' };
     const r = await execArgv([...base, ...req.args, '--testbed', file, '--json'], { cwd: dir, env, timeoutMs: req.timeoutMs, signal: req.signal, maxCapture: 256_000 });
     if (r.spawnError) {
       throw new MvmError('IO', `cannot start the runner (${base[0]}): ${r.spawnError}`, { hint: 'check [factory] runner_command in the config', retryable: false });
@@ -184,6 +183,10 @@ export class LocalExecutor implements Executor {
     }
   }
 
+  async cleanup(instanceId: string): Promise<void> {
+    rmSync(join(this.workdir(instanceId), 'jobs'), { recursive: true, force: true });
+  }
+
   private readPidFile(instanceId: string): PidFile | undefined {
     try {
       const pf = JSON.parse(readFileSync(join(this.workdir(instanceId), 'agent.pid'), 'utf8')) as PidFile;
@@ -193,6 +196,18 @@ export class LocalExecutor implements Executor {
     }
   }
 }
+
+/**
+ * The environment for an agent or runner: the factory's, without its secrets (MVM_FACTORY_TOKEN,
+ * MVM_ADMIN_TOKEN, …). Jobs run as the factory's user and could read an agent's environment.
+ */
+export function childEnv(from: NodeJS.ProcessEnv): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(from)) if (v !== undefined && !SECRET_ENV.test(k)) env[k] = v;
+  return env;
+}
+
+const SECRET_ENV = /TOKEN|SECRET|PASSWORD|PASSWD|PRIVATE_KEY|CREDENTIAL/i;
 
 function readTaskGroup(dir: string): number | undefined {
   try {

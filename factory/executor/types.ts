@@ -81,4 +81,6 @@ export interface Executor {
    * (infra-failures.jsonl, beside testbed.json), or '' when the job's runner reported none.
    */
   infraReport(instanceId: string): Promise<string>;
+  /** Removes the job files of an ended instance (its `jobs/` folder); agent.log and testbed.json stay. */
+  cleanup(instanceId: string): Promise<void>;
 }

@@ -12,7 +12,7 @@ import type { SshHost, SshPool } from './pool.js';
 import { agentStatus, copyTestbed, preflight, remotePath, startAgent, stopAgent, type PreflightResult } from './remote-agent.js';
 import type { SshConnection } from './connection.js';
 import { shellScript } from './quote.js';
-import { MKDIR, READ_OPTIONAL, RUN_BOUNDED } from './remote-scripts.js';
+import { MKDIR, READ_OPTIONAL, REMOVE_JOBS, RUN_BOUNDED } from './remote-scripts.js';
 import { INFRA_REPORT, testbedDirName } from '../executor/files.js';
 import type { AgentExit, AgentHandle, AgentSpec, AgentStopResult, Executor, RunnerRequest, RunnerResult } from '../executor/types.js';
 import type { TestbedConfig } from '../config/types.js';
@@ -219,6 +219,12 @@ export class SshExecutor implements Executor {
     const r = await conn.exec(shellScript(READ_OPTIONAL, 'mvm-read', [remotePath(this.workdir(instanceId), INFRA_REPORT)]), { timeoutMs: 60_000 });
     if (r.code !== 0) throw new SshError('remote', conn.destination, `cannot read the infrastructure report of ${instanceId}: ${r.stderr.trim()}`, { retryable: true });
     return r.stdout;
+  }
+
+  async cleanup(instanceId: string): Promise<void> {
+    const conn = await this.host.get();
+    const r = await conn.exec(shellScript(REMOVE_JOBS, 'mvm-cleanup', [this.workdir(instanceId)]), { timeoutMs: 120_000 });
+    if (r.code !== 0) throw new SshError('remote', conn.destination, `cannot remove the job files of ${instanceId}: ${r.stderr.trim()}`, { retryable: true });
   }
 
   /** Ends the supervision loop (the pool, shared, is closed by its owner). */

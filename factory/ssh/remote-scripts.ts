@@ -143,3 +143,6 @@ exec "$@"`;
 /** $1 = file. Prints it; prints nothing when it does not exist. */
 export const READ_OPTIONAL = String.raw`[ -e "$1" ] || exit 0
 exec cat -- "$1"`;
+
+/** $1 = an instance workdir. Removes its job files; the agent's log and testbed.json stay. */
+export const REMOVE_JOBS = String.raw`rm -rf -- "$1/jobs"`;

@@ -110,7 +110,7 @@ t.test('job run --spec: placed by its devices; an impossible one refused before 
   const no = await mvm(['job', 'run', '--spec', join(dir, 'two.yaml')]);
   t.equal(no.code, 1);
   t.match(no.stderr, /mvm: error: cannot find a testbed for .*two\.yaml: no testbed of this factory can ever run a job needing 601 \+ nano3s/);
-  t.match(no.stderr, /gamma-fan: spec device device1 \(hardware nano3s, attributes \[\]\) matches no testbed device/);
+  t.match(no.stderr, /gamma-fan: spec device #2 \(hardware nano3s, attributes \[\]\) matches no testbed device/);
   t.match(no.stderr, /hint: change the test definition's devices/);
   t.equal(await jobCount(), before, 'nothing was submitted');
 

@@ -23,13 +23,13 @@ function spec(id: string): AgentSpec {
   };
 }
 
-function executor(root: string): LocalExecutor {
-  return new LocalExecutor({ root, command: [process.execPath, TREE_AGENT], log: silentLogger() });
+function executor(root: string, env?: NodeJS.ProcessEnv): LocalExecutor {
+  return new LocalExecutor({ root, command: [process.execPath, TREE_AGENT], log: silentLogger(), ...(env ? { env } : {}) });
 }
 
 t.test('start is idempotent; stop ends the agent tree and its task group, gracefully then forced', async (t) => {
   const root = tempDir(t);
-  const ex = executor(root);
+  const ex = executor(root, { ...process.env, MVM_FACTORY_TOKEN: 'hunter2', MVM_ADMIN_TOKEN: 'hunter2', MVM_FACTORY_API_TOKEN: 'hunter2', MVM_LOG_LEVEL: 'info' });
   const id = '01JTESTINSTANCE00000000000A';
   let exited = 0;
   ex.onExit(() => exited++);
@@ -50,6 +50,11 @@ t.test('start is idempotent; stop ends the agent tree and its task group, gracef
   const again = await ex.start(spec(id));
   t.equal(again.pid, h.pid, 'a second start returns the running agent');
   t.equal(await ex.isRunning(id, h), true);
+
+  const agentEnv = readFileSync(`/proc/${h.pid}/environ`, 'utf8').split('\0');
+  t.ok(agentEnv.includes(`MVM_FACTORY_INSTANCE=${id}`));
+  t.notOk(agentEnv.some((e) => /^MVM_(FACTORY|ADMIN|FACTORY_API)_TOKEN=/.test(e) || e.includes('hunter2')), "the factory's secrets are not in the agent's environment");
+  t.ok(agentEnv.includes('MVM_LOG_LEVEL=info'), 'the rest of it is');
 
   const r = await ex.stop(id, h, 300);
   t.equal(r.outcome, 'killed', 'the agent ignored SIGTERM and was killed');

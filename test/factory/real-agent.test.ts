@@ -1,6 +1,6 @@
 // The factory with the real `mvm agent run` (its default agent command), against `mvm server`.
 import t from 'tap';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FactoryWorker } from '../../shared/api/types.js';
 import { processAlive as isAlive } from './lab.js';
@@ -17,7 +17,11 @@ t.test('a job runs through the real agent, which reads the testbed description',
   t.match(out, /"testbed": "gamma-1"/, 'the task saw the testbed description');
   t.match(out, /"driver": "axeos"/);
   await waitFor(() => liveRows(lab.dbFile).length === 0, 'instance destroyed', 20_000, 50);
-  t.match(allRows(lab.dbFile), [{ state: 'destroyed', failure: null }]);
+  const [row] = allRows(lab.dbFile);
+  t.match(row, { state: 'destroyed', failure: null });
+  const workdir = join(lab.dir, 'instances', row.id);
+  t.notOk(existsSync(join(workdir, 'jobs')), "the ended instance's job files are removed");
+  t.ok(existsSync(join(workdir, 'agent.log')) && existsSync(join(workdir, 'testbed.json')), 'its agent log and testbed description stay');
   t.same(await lab.factoryApi.get<FactoryWorker[]>('/0/factory/workers'), []);
   t.equal(await f.stop(), 0);
 });

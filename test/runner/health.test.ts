@@ -67,13 +67,13 @@ t.test('unreachable, wrong firmware, overheating and low hashrate each fail thei
   t.match(check(r, 'old', 'firmware'), { ok: false, message: 'runs v2.15.0, not its baseline v2.16.0' });
   t.equal(check(r, 'old', 'hashrate')?.ok, true);
   t.match(check(r, 'hot', 'temperature'), { ok: false, message: /highest temperature \d+(\.\d)? °C \(\w+\) is above 80 °C/ });
-  t.match(check(r, 'weak', 'hashrate'), { ok: false, message: /hashrate \d+ GH\/s is 3\d % of the expected \d+ GH\/s \(below 80 %\)/, measured: { percent: Number } });
+  t.match(check(r, 'weak', 'hashrate'), { ok: false, message: /hashrate \d+ GH\/s is [23]\d % of the expected \d+ GH\/s \(below 80 %\)/, measured: { percent: Number } });
   t.equal(check(r, 'weak', 'temperature')?.ok, true);
   const g = r.devices.find((d) => d.device === 'gone')!;
   t.same(g.checks.map((c) => c.name), ['answers'], 'a device that does not answer is not sampled');
   t.match(g.checks[0].message, /^does not answer: .*(ECONNREFUSED|unreachable|refused)/i);
   for (const d of ['old', 'hot', 'weak', 'gone']) t.match(r.summary, new RegExp(`(^|; )${d}: `), `summary names ${d}`);
-  t.match(r.summary, /weak: hashrate \d+ GH\/s is 3\d % of the expected \d+ GH\/s/);
+  t.match(r.summary, /weak: hashrate \d+ GH\/s is [23]\d % of the expected \d+ GH\/s/);
 });
 
 t.test("a device's max_temperature replaces the global limit", async (t) => {

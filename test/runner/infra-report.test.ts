@@ -82,7 +82,7 @@ t.test('mvm runner test: a device that stops answering is reported, a low hashra
   );
   const r = await runMvm(['runner', 'test', '--spec', spec, '--testbed', testbed, '--output', join(dir, 'out')], { env });
   t.equal(r.code, 1);
-  t.match(r.stdout, /FAIL hashrate \(a\) \[weak\]: mean .* is 2\d(\.\d)? % of expected/);
+  t.match(r.stdout, /FAIL hashrate \(a\) \[weak\]: mean .* is [1-4]\d(\.\d)? % of expected/);
   t.match(r.stdout, /FAIL temperature \(b\) \[dead\]: no telemetry in the window/);
   const entries = readInfraReport(readFileSync(join(dir, 'infra-failures.jsonl'), 'utf8'));
   t.same(entries.map((e) => [e.command, e.device, e.reason]), [['test', 'dead', 'unreachable']]);
