@@ -5,7 +5,7 @@
 // Run: npx tsc -p . && node dist/bench/run.js throughput [--quick]
 import { runBench } from './lib/bench.js';
 import { prepareLab, startBenchServer, startFactory } from './lib/lab.js';
-import { machineCpu, ProcSampler } from './lib/proc-sampler.js';
+import { machineCpu, procChildrenCpuMs, ProcSampler } from './lib/proc-sampler.js';
 import { THROUGHPUT_TESTBEDS, throughputRun } from './lib/throughput-run.js';
 
 
@@ -16,10 +16,14 @@ runBench('throughput', async (ctx) => {
   const factory = await startFactory(ctx, lab);
   const procs = new ProcSampler(() => ({ server: server.proc.pid, factory: factory.pid }), 500);
   const cpu = machineCpu();
+  // The agents' CPU (and their tasks') is counted in the factory's children time once it reaps them.
+  const agents0 = procChildrenCpuMs(factory.pid)!;
   const figures = await throughputRun(lab, jobs);
+  const agentsMs = procChildrenCpuMs(factory.pid)! - agents0;
   const used = procs.stop();
   return {
     ...figures,
     cpu_pct: { server: used.server?.cpu_pct, factory: used.factory?.cpu_pct, machine_busy: cpu().busy_pct },
+    agent_cpu_ms_per_job: Math.round(agentsMs / jobs),
   };
 });

@@ -85,6 +85,9 @@ export async function startFakeFactoryApi(opts: { targetName: string; jobTicks: 
       send(res, 404, notFound('endpoint'));
     });
   });
+  // Longer than the client's keep-alive (10 s): a connection the server closes as the client reuses
+  // it shows as ECONNRESET in a pass — an artefact of the fake, not a cost of the factory.
+  server.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,

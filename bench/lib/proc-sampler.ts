@@ -35,6 +35,17 @@ export function procCpuMs(pid: number): number | undefined {
   }
 }
 
+/** CPU time in ms of the children `pid` has waited for (cutime + cstime): the agents a factory started. */
+export function procChildrenCpuMs(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[13]) + Number(f[14])) * 1000) / USER_HZ; // cutime, cstime: fields 16 and 17
+  } catch {
+    return undefined;
+  }
+}
+
 export const mb = (kb: number): number => Math.round(kb / 102.4) / 10;
 
 export interface ProcFigures {
