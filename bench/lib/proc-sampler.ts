@@ -24,27 +24,28 @@ export function procMemory(pid: number): Memory | undefined {
   }
 }
 
-/** User + system CPU time of `pid` in ms, or undefined when gone. */
-export function procCpuMs(pid: number): number | undefined {
+/** The fields of /proc/PID/stat after the command name (field 3 is index 0), or undefined when gone. */
+function statFields(pid: number): string[] | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(f[11]) + Number(f[12])) * 1000) / USER_HZ; // utime, stime: fields 14 and 15
+    // The command name may hold spaces and parentheses: the fields start after the last ')'.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return undefined;
   }
 }
 
-/** CPU time in ms of the children `pid` has waited for (cutime + cstime): the agents a factory started. */
-export function procChildrenCpuMs(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(f[13]) + Number(f[14])) * 1000) / USER_HZ; // cutime, cstime: fields 16 and 17
-  } catch {
-    return undefined;
-  }
+/** Sum of two clock-tick fields of /proc/PID/stat, in ms. */
+function ticksMs(pid: number, a: number, b: number): number | undefined {
+  const f = statFields(pid);
+  return f ? ((Number(f[a - 3]) + Number(f[b - 3])) * 1000) / USER_HZ : undefined;
 }
+
+/** User + system CPU time of `pid` in ms (fields 14 and 15), or undefined when gone. */
+export const procCpuMs = (pid: number): number | undefined => ticksMs(pid, 14, 15);
+
+/** CPU time in ms of the children `pid` has waited for (cutime + cstime, fields 16 and 17): the agents a factory started. */
+export const procChildrenCpuMs = (pid: number): number | undefined => ticksMs(pid, 16, 17);
 
 export const mb = (kb: number): number => Math.round(kb / 102.4) / 10;
 
