@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { waitFor } from '../helpers/mvm-process.js';
 import { allRows, liveRows } from '../factory/lab.js';
 import { groupAlive, processAlive } from '../../shared/process-tree.js';
+import { liveWithEnv, MARK_ENV } from './lib/procs.js';
 import { payloads, startFaultLab } from './lib/stack.js';
 
 t.test('agent kill -9 mid-task: worker failed, job failed, nothing ran twice, testbed freed, no process left', async (t) => {
@@ -25,6 +26,9 @@ t.test('agent kill -9 mid-task: worker failed, job failed, nothing ran twice, te
   t.match(row, { state: 'running', testbed: 'gamma-1' });
   const agentPid = row.agent_pid!;
   t.ok(processAlive(taskPid) && processAlive(grandchild), 'the task and its child run');
+  // The leak check below is only as good as the marker: the agent and the task's tree carry it.
+  const marked = liveWithEnv(MARK_ENV, lab.mark);
+  t.ok([agentPid, taskPid, grandchild].every((p) => marked.includes(p)), 'the agent, the task and its child carry the leak marker');
 
   process.kill(agentPid, 'SIGKILL'); // the agent alone: its task group lives on, as after an OOM kill
 

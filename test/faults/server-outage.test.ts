@@ -7,6 +7,7 @@ import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { waitFor } from '../helpers/mvm-process.js';
 import { allRows, liveRows } from '../factory/lab.js';
+import { liveWithEnv, MARK_ENV } from './lib/procs.js';
 import { assertSeqs, payloads, startFaultLab } from './lib/stack.js';
 
 const OUTAGE_MS = 60_000;
@@ -29,6 +30,7 @@ t.test('server down 60 s mid-job: the job completes with every event exactly onc
   const agentDir = join(lab.instancesDir, before.id);
   const agentLog = () => readFileSync(join(agentDir, 'agent.log'), 'utf8');
 
+  t.ok(liveWithEnv(MARK_ENV, lab.mark).includes(before.agent_pid!), 'the agent carries the leak marker');
   const killedAt = Date.now();
   t.equal(await lab.srv.proc.kill9(), 'SIGKILL', 'the server was SIGKILLed mid-job');
   // While it is down: the agent notices and keeps the output, spilling it to disk.

@@ -29,10 +29,12 @@ export interface FaultLabOptions extends Omit<LabOptions, 'realAgent'> {
   agentArgs?: string[];
   /** Use the scripted agent (test/factory/fixtures) instead of the real one. */
   scriptedAgent?: boolean;
+  /** The whole agent command instead (the factory appends --url, --workdir… to it). */
+  agentCommand?: string[];
 }
 
 export async function startFaultLab(t: Test, opts: FaultLabOptions): Promise<FaultLab> {
-  const agentCommand = [process.execPath, MVM_BIN, 'agent', 'run', '--grace', '1s', '--busy-ping', '1s', ...(opts.agentArgs ?? [])];
+  const agentCommand = opts.agentCommand ?? [process.execPath, MVM_BIN, 'agent', 'run', '--grace', '1s', '--busy-ping', '1s', ...(opts.agentArgs ?? [])];
   const lab = await startLab(t, {
     ...opts,
     // The lab writes the scripted agent's command unless realAgent; ours goes in [factory].
