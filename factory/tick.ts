@@ -185,8 +185,22 @@ export class Factory {
       return;
     }
     if (i.state === 'created') {
-      // Keep the lease while the agent comes up, so no other factory takes the job meanwhile.
-      if (!w!.online && i.job) await this.deps.client.renewLease(i.job, { signal }).catch((err) => this.deps.log.debug({ job: i.job, err: describeError(err) }, 'lease renewal failed'));
+      // Keep the lease while the agent comes up, so no other factory takes the job meanwhile. A
+      // refusal before the agent is online means the job is no longer ours to run: it ended
+      // (cancelled) or went to another worker — the server gives a job to a worker only once it
+      // bootstrapped, so ours cannot have it. Left alone, the instance would hold the testbed
+      // with an idle agent until some other job came along.
+      if (!w!.online && i.job) {
+        const renewed = await this.deps.client.renewLease(i.job, { signal }).catch((err) => {
+          this.deps.log.debug({ job: i.job, err: describeError(err) }, 'lease renewal failed');
+          return true; // unknown: try again next pass
+        });
+        if (!renewed && !(await this.deps.client.getWorker(i.workerId, { signal }))?.online) {
+          const d = this.destroy(r, i, { reason: `its job ${i.job} ended or went elsewhere before the agent came online` });
+          await this.finishDestroying(r, d, signal);
+          return;
+        }
+      }
       await this.advanceCreated(r, i, w!, signal);
     }
   }
