@@ -14,7 +14,7 @@ import { startFaultLab } from './lib/stack.js';
 
 const JOBS = 500;
 const TESTBEDS = 8;
-const RUN = process.env.MVM_FAULTS_FULL === '1' ? JOBS : 40;
+const RUN = process.env.MVM_FAULTS_FULL === '1' ? JOBS : 30;
 
 t.test(`a burst of ${JOBS} submissions: none lost or duplicated, all run once`, async (t) => {
   const lab = await startFaultLab(t, {
