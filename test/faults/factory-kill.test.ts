@@ -57,7 +57,9 @@ async function killAt(t: Test, lab: FaultLab, point: string): Promise<void> {
 
     const f1 = await lab.factory({ env: { MVM_FAULT_POINT: point }, dbFile, wait: false });
     const a = await lab.submitTasks('bitaxe', [{ name: 'a', script: script(runsA, gate) }], { name: `A ${point}` });
-    t.equal(await f1.exited, 'SIGKILL', 'the factory died');
+    // With a deadline: a factory that never reaches its fault point fails the case, not the file.
+    const died = await Promise.race([f1.exited, new Promise((r) => setTimeout(() => r('still running after 60 s'), 60_000).unref())]);
+    t.equal(died, 'SIGKILL', 'the factory died');
     t.ok(f1.stderr.some((l) => l.includes(`fault point ${point} reached`)), `at ${point}`);
 
     // What the crash left: every instance in a known state, at most one live per testbed.
