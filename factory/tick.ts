@@ -195,7 +195,7 @@ export class Factory {
           this.deps.log.debug({ job: i.job, err: describeError(err) }, 'lease renewal failed');
           return true; // unknown: try again next pass
         });
-        if (!renewed && !(await this.deps.client.getWorker(i.workerId, { signal }))?.online) {
+        if (!renewed && !(await this.deps.client.getWorker(i.workerId, { signal }))?.online && !(await this.retakeLease(i, signal))) {
           const d = this.destroy(r, i, { reason: `its job ${i.job} ended or went elsewhere before the agent came online` });
           await this.finishDestroying(r, d, signal);
           return;
@@ -400,6 +400,21 @@ export class Factory {
       }
       if (!(await this.place(r, lease, testbed, signal))) return;
     }
+  }
+
+  /**
+   * After a refused renewal: a job server that restarted forgot its leases, but the job may still
+   * be queued — leasing the instance's target again gets it back (true). Another job leased here
+   * is kept for the next free testbed; none means ours is gone.
+   */
+  private async retakeLease(i: InstanceRow, signal?: AbortSignal): Promise<boolean> {
+    const again = await this.deps.client.lease([i.target], { waitMs: 0, signal });
+    if (again?.job === i.job) {
+      this.deps.log.info({ instance: i.id, job: i.job }, 'lease taken again (the job server had forgotten it)');
+      return true;
+    }
+    if (again) this.keep(again, 'leased while looking for a lost lease');
+    return false;
   }
 
   /**

@@ -3,7 +3,8 @@
 // not bootstrapped yet; the job itself is still queued and still meant for that worker (the
 // server prefers the job a worker was leased for). The factory must not read the refused lease
 // renewal as "the job went elsewhere": the job must run once, on the instance that was already
-// starting for it — not be stopped and placed again.
+// starting for it — not be stopped and placed again. (It leases the target again and gets the job
+// back.)
 import t from 'tap';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,9 +13,6 @@ import { waitFor } from '../helpers/mvm-process.js';
 import { tempDir } from '../helpers/tmp.js';
 import { allRows, liveRows } from '../factory/lab.js';
 import { startFaultLab } from './lib/stack.js';
-
-const TODO =
-  'factory/tick.ts (531ad07) destroys a created instance when the lease renewal is refused before the agent is online; a server restart forgets every lease, so the instance is torn down ("ended or went elsewhere") and the still-queued job placed again (reported: factory)';
 
 t.test('server restarted while an agent starts: the job runs once, on the instance made for it', async (t) => {
   // The agent command waits for a gate file before exec'ing the real agent: a slow agent start.
@@ -39,9 +37,7 @@ t.test('server restarted while an agent starts: the job runs once, on the instan
   await waitFor(() => liveRows(lab.dbFile).length === 0, 'the instance destroyed', 30_000, 100);
   const rows = allRows(lab.dbFile);
   t.equal(rows[0]?.id, first.id, 'the first instance is the one that was starting when the server restarted');
-  t.equal(rows.length, 1, `one instance for the job (${rows.map((r) => `${r.id}: ${r.reason}`).join('; ')})`, {
-    todo: rows.length === 1 ? false : TODO,
-  });
+  t.equal(rows.length, 1, `one instance for the job (${rows.map((r) => `${r.id}: ${r.reason}`).join('; ')})`);
   t.same(await lab.workers(), []);
   t.equal(await factory.stop(), 0);
   await lab.noLeaks(t);
