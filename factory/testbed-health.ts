@@ -14,7 +14,7 @@ import { IllegalTransitionError, MvmError } from '../shared/errors.js';
 import { formatDuration } from '../shared/duration.js';
 import { testbeds, type HealthState, type Schema, type TestbedRow } from './db/schema.js';
 import { journal } from './journal.js';
-import { lockOf, releaseLock, takeLock } from './locks.js';
+import { allLocks, lockOf, releaseLock, takeLock } from './locks.js';
 
 type Db = BetterSQLite3Database<Schema>;
 
@@ -93,17 +93,20 @@ export class TestbedHealth {
     return immediate(this.opened.sqlite, fn);
   }
 
-  /** Testbeds whose check may start now: unknown (backoff over) or good (schedule due), and not held. */
+  /**
+   * Testbeds whose check may start now: unknown (backoff over) or good (schedule due), not held,
+   * and on a host that can be used. One read of testbeds and locks, however many there are.
+   */
   dueForCheck(names: readonly string[]): string[] {
     const now = this.now();
     const wanted = new Set(names);
+    const held = new Set(allLocks(this.db).map((l) => l.testbed));
     return this.db
       .select()
       .from(testbeds)
       .all()
       .filter((t) => wanted.has(t.name) && t.configured && t.enabled && (t.health === 'unknown' || (t.health === 'good' && this.policy.intervalMs > 0)))
-      .filter((t) => (t.nextCheckAt ?? 0) <= now)
-      .filter((t) => !lockOf(this.db, t.name))
+      .filter((t) => (t.nextCheckAt ?? 0) <= now && !held.has(t.name) && t.unavailable === null)
       .map((t) => t.name);
   }
 
