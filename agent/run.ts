@@ -149,8 +149,11 @@ function workerGone(err: unknown): boolean {
 async function waitForJob(client: WorkerClient, o: AgentOptions, log: Logger): Promise<WorkerPingJob | undefined> {
   const every = o.idlePingMs ?? 1000;
   while (!o.signal.aborted) {
+    // Held by mvm server until a job is assigned (so it starts the moment it is); a server that
+    // answers at once (buildomat) is asked again after `every`, as before.
+    const asked = Date.now();
     try {
-      const p = await client.ping(o.signal);
+      const p = await client.ping(o.signal, every);
       if (p.poweroff) {
         log.info('the server asked for poweroff before a job was assigned');
         return undefined;
@@ -164,7 +167,8 @@ async function waitForJob(client: WorkerClient, o: AgentOptions, log: Logger): P
       }
       log.warn({ err: describeError(err) }, 'ping failed');
     }
-    if (!(await sleepUnlessAborted(every, o.signal))) break;
+    const held = Date.now() - asked;
+    if (held < every && !(await sleepUnlessAborted(every - held, o.signal))) break;
   }
   return undefined;
 }

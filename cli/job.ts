@@ -2,8 +2,7 @@
 // here; the work is imported only when a command runs.
 import type { Argv, CommandModule } from 'yargs';
 import { withJson } from './command.js';
-import { withLab } from './lab.js';
-import { withConnection } from './options.js';
+import { withConnection, withLab } from './options.js';
 
 const user = <T>(y: Argv<T>) => withConnection(y, 'MVM_TOKEN');
 const jobArg = <T>(y: Argv<T>) =>

@@ -2,22 +2,14 @@
 // MVM_LAB_URL/MVM_LAB_TOKEN, then lab_url/lab_token in the profile. API failures become errors that
 // say which factory refused what, with the factory's own message and hint.
 import { homedir } from 'node:os';
-import type { Argv } from 'yargs';
 import { ApiError, MvmError } from '../shared/errors.js';
 import { HttpClient } from '../shared/http.js';
 import { MVM_VERSION } from '../shared/paths.js';
 import { loadProfile, profilePath, urlProblem } from './profile.js';
 
-export interface LabFlags {
-  'lab-url'?: string;
-  'lab-token'?: string;
-}
+import type { LabFlags } from './options.js';
 
-export function withLab<T>(y: Argv<T>): Argv<T & LabFlags> {
-  return y
-    .option('lab-url', { type: 'string', describe: "the factory's API URL (else MVM_LAB_URL, else lab_url in the profile)" })
-    .option('lab-token', { type: 'string', describe: 'a factory API token (else MVM_LAB_TOKEN, else lab_token in the profile)' });
-}
+export type { LabFlags };
 
 export interface LabConnection {
   url: string;

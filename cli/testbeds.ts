@@ -3,8 +3,7 @@
 // the work is imported only when a command runs.
 import type { Argv, CommandModule } from 'yargs';
 import { withJson } from './command.js';
-import { withLab } from './lab.js';
-import { withConnection } from './options.js';
+import { withConnection, withLab } from './options.js';
 
 const filters = <T>(y: Argv<T>) =>
   y

@@ -21,7 +21,7 @@ export interface LoopOptions {
 }
 
 /** How soon to look again while an agent is coming up: the worker going online is not an event we get. */
-export const SETTLING_RECHECK_MS = 250;
+export const SETTLING_RECHECK_MS = 100;
 
 export async function runLoop(factory: Factory, o: LoopOptions): Promise<{ drained: boolean; left: number }> {
   let started = false;

@@ -39,8 +39,13 @@ export class WorkerClient {
     this.http.setToken(token);
   }
 
-  ping(signal?: AbortSignal): Promise<WorkerPingResult> {
-    return this.http.get<WorkerPingResult>('/0/worker/ping', { signal });
+  /**
+   * `waitMs`: mvm server's extension — the ping is held until the worker has a job or must power
+   * off (at most waitMs). A real buildomat ignores it and answers at once.
+   */
+  ping(signal?: AbortSignal, waitMs?: number): Promise<WorkerPingResult> {
+    const wait = waitMs && waitMs > 0 ? Math.round(waitMs) : undefined;
+    return this.http.get<WorkerPingResult>('/0/worker/ping', { signal, query: { wait_ms: wait }, timeoutMs: wait === undefined ? undefined : wait + 30_000 });
   }
 
   /** Job and task events, in order; at most 100 per call by convention. */
