@@ -9,6 +9,7 @@ import { rootLogger } from '../shared/log.js';
 import { MVM_BIN } from '../shared/paths.js';
 import { installShutdown } from '../shared/shutdown.js';
 import { runAgent } from './run.js';
+import { loadExeca } from './task.js';
 import { prepareWorkdir } from './workdir.js';
 
 export interface AgentArgs {
@@ -83,6 +84,8 @@ export async function agentMain(args: AgentArgs): Promise<void> {
   const log = rootLogger().child({ component: 'agent' });
   const shutdown = installShutdown(log);
   try {
+    // Loaded meanwhile: the agent mostly waits for the server until its job arrives.
+    void loadExeca().catch(() => undefined);
     const result = await runAgent({
       url: url.toString().replace(/\/+$/, ''),
       workdir,

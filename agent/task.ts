@@ -4,7 +4,9 @@
 // (SIGTERM, then SIGKILL after the grace period).
 import { writeFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { execa } from 'execa';
+// execa is loaded on first use (the agent starts without it; agentMain preloads it while it waits
+// for its job, so the first task does not wait for it either).
+export const loadExeca = () => import('execa');
 import type { Logger } from 'pino';
 import { groupAlive, stopProcessGroup } from '../shared/process-tree.js';
 import { LineSplitter } from './lines.js';
@@ -56,6 +58,7 @@ export async function runTask(spec: TaskSpec, opts: TaskRunOptions): Promise<Tas
     return { exitCode: 127, durationMs: Math.round(performance.now() - start), stopped: false };
   }
   const asRoot = process.getuid?.() === 0;
+  const { execa } = await loadExeca();
   const sub = execa('/bin/bash', [spec.scriptFile], {
     cwd: spec.cwd,
     env: spec.env,

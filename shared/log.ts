@@ -1,7 +1,11 @@
 // One root logger per process: pretty on a TTY, JSON lines otherwise, secrets redacted.
 // Components take child loggers with ids (testbed, instance, job, worker).
 import { pino, type Logger, type LoggerOptions } from 'pino';
-import pretty from 'pino-pretty';
+import { createRequire } from 'node:module';
+
+// pino-pretty only on a terminal: loaded on demand, so daemons and agents start without it.
+const require = createRequire(import.meta.url);
+const pretty = (opts: Record<string, unknown>) => (require('pino-pretty') as (o: Record<string, unknown>) => NodeJS.WritableStream)(opts);
 
 export type { Logger } from 'pino';
 

@@ -8,6 +8,7 @@ import { events, inputs, jobs, targets, tasks, workers } from '../db/schema.js';
 import { badRequest, forbidden, notFound } from '../http/errors.js';
 import { checkInputName, checkTags, formatOutputRule, parseOutputRule } from './rules.js';
 import { resolveTarget } from './targets.js';
+import { eventStatements } from './event-statements.js';
 
 export type JobRow = typeof jobs.$inferSelect;
 
@@ -151,26 +152,13 @@ export interface NewEvent {
 /** Appends events to a job; call inside a transaction. Sequence numbers start at 1. */
 export function addEvents(ctx: ServerContext, jobId: string, evs: NewEvent[]): void {
   if (evs.length === 0) return;
-  const j = ctx.db.select({ seq: jobs.eventSeq }).from(jobs).where(eq(jobs.id, jobId)).get();
+  const st = eventStatements(ctx.sqlite);
+  const j = st.lastSeq.get(jobId);
   if (!j) throw notFound(`job ${jobId} not found`);
-  let seq = j.seq;
   const now = ctx.now();
-  for (const e of evs) {
-    seq++;
-    ctx.db
-      .insert(events)
-      .values({
-        job: jobId,
-        seq,
-        task: e.task ?? null,
-        stream: e.stream,
-        time: now,
-        timeRemote: e.timeRemote ?? null,
-        payload: e.payload,
-      })
-      .run();
-  }
-  ctx.db.update(jobs).set({ eventSeq: seq }).where(eq(jobs.id, jobId)).run();
+  let seq = j.seq;
+  for (const e of evs) st.insert.run(jobId, ++seq, e.task ?? null, e.stream, now, e.timeRemote ?? null, e.payload);
+  st.setSeq.run(seq, jobId);
 }
 
 /**
@@ -194,19 +182,17 @@ export function remoteTime(text: string): number {
  */
 export function isResentBatch(ctx: ServerContext, jobId: string, evs: NewEvent[]): boolean {
   if (evs.length === 0) return false;
-  // Worker events always carry a time; the server's own control events never do.
-  const tail = ctx.db
-    .select()
-    .from(events)
-    .where(and(eq(events.job, jobId), isNotNull(events.timeRemote)))
-    .orderBy(desc(events.seq))
-    .limit(evs.length)
-    .all()
-    .reverse();
+  // Worker events always carry a time; the server's own control events never do. A new batch
+  // differs from the stored tail at its last event already: one row decides the common case.
+  const st = eventStatements(ctx.sqlite);
+  const last = evs[evs.length - 1];
+  const [newest] = st.workerTail.all(jobId, 1);
+  if (!newest || newest.stream !== last.stream || newest.payload !== last.payload || newest.task !== (last.task ?? null) || newest.time_remote !== last.timeRemote) return false;
+  const tail = st.workerTail.all(jobId, evs.length).reverse();
   if (tail.length !== evs.length) return false;
   return tail.every((s, i) => {
     const e = evs[i];
-    return s.stream === e.stream && s.payload === e.payload && s.task === (e.task ?? null) && s.timeRemote === e.timeRemote;
+    return s.stream === e.stream && s.payload === e.payload && s.task === (e.task ?? null) && s.time_remote === e.timeRemote;
   });
 }
 

@@ -1,6 +1,6 @@
 // Who may call: the admin (one token), users and factories (tokens made here) and workers
 // (tokens their agent chose at bootstrap). Only hashes of tokens are stored.
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { hashToken, newId, newToken } from '../../shared/ids.js';
 import type { Factory, User } from '../../shared/api/types.js';
 import { iso, type ServerContext } from '../context.js';
@@ -38,16 +38,58 @@ export function ensureAdminToken(ctx: ServerContext, given: string | undefined):
   return token;
 }
 
+type Kind = Principal['kind'];
+
+/**
+ * Which kind a token hash was found as. Tokens are random and unique, so a hash never changes
+ * kind; knowing it saves a busy worker's request three of its four lookups. The one lookup still
+ * runs every time, so a deleted user, factory or worker is refused at once. Bounded: cleared when full.
+ */
+const kindOf = new WeakMap<ServerContext, Map<string, Kind>>();
+const workerByHash = new WeakMap<ServerContext, ReturnType<typeof prepareWorkerByHash>>();
+function prepareWorkerByHash(ctx: ServerContext) {
+  return ctx.db.select().from(workers).where(eq(workers.tokenHash, sql.placeholder('h'))).prepare();
+}
+const KIND_CACHE_MAX = 10_000;
+
+function find(ctx: ServerContext, kind: Kind, h: string): Principal | undefined {
+  switch (kind) {
+    case 'admin': {
+      const admin = ctx.db.select().from(settings).where(eq(settings.key, ADMIN_KEY)).get();
+      return admin?.value === h ? { kind: 'admin' } : undefined;
+    }
+    case 'user': {
+      const user = ctx.db.select().from(users).where(eq(users.tokenHash, h)).get();
+      return user ? { kind: 'user', user } : undefined;
+    }
+    case 'factory': {
+      const factory = ctx.db.select().from(factories).where(eq(factories.tokenHash, h)).get();
+      return factory ? { kind: 'factory', factory } : undefined;
+    }
+    case 'worker': {
+      // Every worker request comes through here: a prepared query, built once.
+      let q = workerByHash.get(ctx);
+      if (!q) workerByHash.set(ctx, (q = prepareWorkerByHash(ctx)));
+      const worker = q.get({ h });
+      return worker && !worker.deleted ? { kind: 'worker', worker } : undefined;
+    }
+  }
+}
+
 export function lookupToken(ctx: ServerContext, token: string): Principal | undefined {
   const h = hashToken(token);
-  const admin = ctx.db.select().from(settings).where(eq(settings.key, ADMIN_KEY)).get();
-  if (admin?.value === h) return { kind: 'admin' };
-  const user = ctx.db.select().from(users).where(eq(users.tokenHash, h)).get();
-  if (user) return { kind: 'user', user };
-  const factory = ctx.db.select().from(factories).where(eq(factories.tokenHash, h)).get();
-  if (factory) return { kind: 'factory', factory };
-  const worker = ctx.db.select().from(workers).where(eq(workers.tokenHash, h)).get();
-  if (worker && !worker.deleted) return { kind: 'worker', worker };
+  let kinds = kindOf.get(ctx);
+  if (!kinds) kindOf.set(ctx, (kinds = new Map()));
+  const known = kinds.get(h);
+  if (known) return find(ctx, known, h);
+  for (const kind of ['admin', 'user', 'factory', 'worker'] as const) {
+    const p = find(ctx, kind, h);
+    if (p) {
+      if (kinds.size >= KIND_CACHE_MAX) kinds.clear();
+      kinds.set(h, kind);
+      return p;
+    }
+  }
   return undefined;
 }
 
