@@ -28,10 +28,12 @@ export async function runLoop(factory: Factory, o: LoopOptions): Promise<{ drain
   let settling = 0;
   while (!o.graceful.aborted) {
     let longPolled = false;
+    const first = !started;
     try {
       // The lease long-poll is capped by the poll interval so SIGTERM and new events are seen
       // promptly, and skipped while an agent comes up, so its flush is not held behind it.
-      const leaseWaitMs = settling > 0 ? 0 : Math.min(o.leaseWaitMs, o.pollIntervalMs);
+      // The first pass does not hold it either: "started" comes after one quick pass.
+      const leaseWaitMs = settling > 0 || !started ? 0 : Math.min(o.leaseWaitMs, o.pollIntervalMs);
       const r = await factory.tick({ lease: true, leaseWaitMs, signal: o.graceful });
       longPolled = r.longPolled;
       settling = r.settling;
@@ -42,7 +44,8 @@ export async function runLoop(factory: Factory, o: LoopOptions): Promise<{ drain
       started = true;
       o.onStarted?.();
     }
-    if (!longPolled) await o.waker.wait(settling > 0 ? Math.min(SETTLING_RECHECK_MS, o.pollIntervalMs) : o.pollIntervalMs, o.graceful);
+    // After the quick first pass the next one follows at once (and long-polls).
+    if (!longPolled && !first) await o.waker.wait(settling > 0 ? Math.min(SETTLING_RECHECK_MS, o.pollIntervalMs) : o.pollIntervalMs, o.graceful);
   }
   if (!started) o.onStarted?.();
 
