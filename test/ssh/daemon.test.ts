@@ -4,13 +4,14 @@
 // on a host whose key is wrong.
 import t from 'tap';
 import { createServer } from 'node:net';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MVM_BIN } from '../../shared/paths.js';
 import { startMvm, waitFor } from '../helpers/mvm-process.js';
 import { startServer } from '../helpers/server.js';
 import { startSshd, sshdUnavailable } from '../helpers/sshd.js';
 import { tempDir } from '../helpers/tmp.js';
+import { startAxeosSim } from '../../runner/sim/axeos/index.js';
 import { factoryApi } from '../factory/lab.js';
 
 const closedPort = () =>
@@ -24,6 +25,8 @@ const closedPort = () =>
 t.test('the daemon runs SSH testbeds and marks unusable hosts unavailable with their reason', { skip: sshdUnavailable() }, async (t) => {
   const sshd = await startSshd(t);
   const srv = await startServer(t, { args: ['--tick', '200ms'] });
+  const sim = await startAxeosSim({ listen: '127.0.0.1:0', board: '601', firmware: 'v2.9.0' });
+  t.teardown(() => sim.close());
   const dir = tempDir(t, 'mvm-ssh-daemon-');
   const remote = join(dir, 'remote');
   mkdirSync(remote, { mode: 0o700 });
@@ -50,13 +53,20 @@ t.test('the daemon runs SSH testbeds and marks unusable hosts unavailable with t
       'lease_wait = "300ms"',
       'stop_grace = "2s"',
       '[health]',
-      'enabled = false',
+      'window = "500ms"',
+      'samples = 1',
       '[api]',
       'listen = "127.0.0.1:0"',
       ...Object.entries(ids).flatMap(([n, id]) => [`[target.${n}]`, `id = "${id}"`]),
       '[testbed.ssh-ok]',
       'targets = ["t-ok"]',
       agent({ port: sshd.port, host_key: sshd.hostFingerprint }),
+      // Checked before its first job, by the runner on the testbed's host (over SSH).
+      '[testbed.ssh-ok.devices.miner]',
+      'driver = "axeos"',
+      'hardware = "601"',
+      `address = "${sim.url}"`,
+      'software = "v2.9.0"',
       '[testbed.ssh-down]',
       'targets = ["t-down"]',
       agent({ port: down, known_hosts: sshd.knownHosts }),
@@ -87,6 +97,9 @@ t.test('the daemon runs SSH testbeds and marks unusable hosts unavailable with t
   const why = (await api.call('POST', '/v1/explain', { body: { target: 't-down' } })).body;
   t.match(why.testbeds.find((x: { name: string }) => x.name === 'ssh-down'), { serves: true, free: false, reasons: [{ kind: 'unavailable', message: /its host cannot be used/ }] });
   for (const j of [stuck, wrongJob]) t.equal((await user.get<{ state: string }>(`/0/job/${j}`)).state, 'queued', 'its job waits');
+  const okHist = (await api.call('GET', '/v1/testbeds/ssh-ok/history?limit=100')).body.events as Array<{ kind: string; message: string }>;
+  t.match(okHist.find((e) => e.kind === 'check-passed')?.message, /all 1 device\(s\) healthy/, 'its health check ran through the runner on the remote host');
+  t.ok(existsSync(join(remote, '_testbeds', 'ssh-ok', 'testbed.json')), 'against the description copied to the remote workdir');
   const hist = (await api.call('GET', '/v1/testbeds/ssh-down/history?limit=100')).body.events as Array<{ kind: string }>;
   t.equal(hist.filter((e) => e.kind === 'unavailable').length, 1, 'journalled once, not on every pass');
   t.match((await tb('ssh-ok')).agent, { mode: 'ssh', host: '127.0.0.1' });
