@@ -1,10 +1,11 @@
 // `mvm runner control …` words → a ControlAction, with a usage error that says exactly what is
 // expected when the words do not fit.
 import { MvmError } from '../shared/errors.js';
-import { MODES, type ControlAction, type Mode, type PoolConfig } from './drivers/types.js';
+import { ALL_MODES, AVALON_MODES, AXEOS_MODES, type Mode } from './drivers/modes.js';
+import type { ControlAction, PoolConfig } from './drivers/types.js';
 
 export const CONTROL_USAGE =
-  'restart | pause | resume | mode eco|standard|turbo|oc | frequency MHZ | voltage MV | fan PCT | ' +
+  'restart | pause | resume | mode eco|standard|turbo|oc|low|med|high | frequency MHZ | voltage MV | fan PCT | ' +
   'pools set --url URL --user USER [--password P] (repeat for more pools) | pools switch N';
 
 function usage(message: string): never {
@@ -45,8 +46,11 @@ export function parseControl(words: string[], flags: PoolFlags = {}): ControlAct
       return { op: action };
     case 'mode': {
       extra(1);
-      const mode = rest[0] as Mode;
-      if (!MODES.includes(mode)) usage(`mode: expected one of ${MODES.join(', ')}, got ${rest[0] === undefined ? 'nothing' : JSON.stringify(rest[0])}`);
+      // Which of these a device offers (and the aliases) is the driver's to say: modes.ts.
+      const mode = rest[0]?.trim().toLowerCase() as Mode;
+      if (!ALL_MODES.includes(mode)) {
+        usage(`mode: expected one of ${AXEOS_MODES.join(', ')} (AxeOS) or ${AVALON_MODES.join(', ')} (Avalon Nano), got ${rest[0] === undefined ? 'nothing' : JSON.stringify(rest[0])}`);
+      }
       return { op: 'mode', mode };
     }
     case 'frequency':

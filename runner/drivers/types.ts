@@ -1,5 +1,6 @@
 // The one interface every device driver implements. A driver talks to one device; the runner's
 // operations (flash, control, telemetry, test) only ever see this interface.
+import type { Mode } from './modes.js';
 
 export type DriverKind = 'axeos' | 'cgminer' | 'nmminer' | 'command';
 export const DRIVER_KINDS: readonly DriverKind[] = ['axeos', 'cgminer', 'nmminer', 'command'];
@@ -94,8 +95,9 @@ export interface Telemetry {
   raw: unknown;
 }
 
-export type Mode = 'eco' | 'standard' | 'turbo' | 'oc';
-export const MODES: readonly Mode[] = ['eco', 'standard', 'turbo', 'oc'];
+/** Work modes live in modes.ts (names per driver, aliases, board limits). */
+export type { Mode } from './modes.js';
+export { ALL_MODES as MODES } from './modes.js';
 
 export interface PoolConfig {
   /** stratum+tcp://host:port (or host with a separate port). */

@@ -53,7 +53,7 @@ for (const quirks of [false, true]) {
     t.equal(tel.paused, false);
 
     const eco = await d.control({ op: 'mode', mode: 'eco' });
-    t.same(eco.details, { key: 'workmode', level: 0 });
+    t.same(eco.details, { key: 'workmode', level: 0, mode: 'low' }, 'eco is low on an Avalon');
     t.equal(s.device.level, 0);
     await d.control({ op: 'mode', mode: 'turbo' });
     t.equal(s.device.level, 2);
@@ -102,7 +102,7 @@ t.test('Nano 3: worklevel, power unknown, plain-text protocol', async (t) => {
     t.equal(tel.efficiencyJth, null);
     t.ok(tel.hashrateGhs! > 0);
     const m = await d.control({ op: 'mode', mode: 'standard' });
-    t.same(m.details, { key: 'worklevel', level: 1 });
+    t.same(m.details, { key: 'worklevel', level: 1, mode: 'med' });
     t.equal(s.device.level, 1);
     await rejects(t, d.control({ op: 'pause' }), 'refused', /softoff/);
   }

@@ -3,7 +3,6 @@
 // how restart answers, and whether pause/resume and the boot call exist.
 import { DriverError, withDeadline } from '../errors.js';
 import {
-  MODES,
   type BaselineComparison,
   type Capability,
   type ControlAction,
@@ -22,8 +21,10 @@ import { splitPoolUrl } from '../pools.js';
 import { compareAxeosBaseline } from './baseline.js';
 import { AxeosClient } from './client.js';
 import { flashAxeos } from './flash.js';
-import { modeSetting } from './models.js';
-import { asicOf, deviceInfo, isNerdQAxe, normaliseInfo, type AxeosInfo } from './telemetry.js';
+import { MvmError } from '../../../shared/errors.js';
+import { normaliseMode } from '../modes.js';
+import { describeLimits, explicitRange, presetFor, type AxeosMode } from './limits.js';
+import { asicOf, deviceInfo, hardwareOf, isNerdQAxe, normaliseInfo, type AxeosInfo } from './telemetry.js';
 import { featuresFor, type AxeosFeatures } from './version.js';
 
 const DEFAULT_TIMEOUT_MS = 15_000;
@@ -88,37 +89,12 @@ export class AxeosDriver implements Driver {
         const message = await this.client.postMessage(`/api/system/${action.op}`, undefined, { signal });
         return { ok: true, action: action.op, message };
       }
-      case 'mode': {
-        if (!MODES.includes(action.mode)) this.invalid(`unknown mode ${JSON.stringify(action.mode)} (eco, standard, turbo, oc)`);
-        const info = await this.client.info({ signal });
-        const asic = asicOf(info);
-        if (!asic) {
-          throw new DriverError(name, 'unsupported', `mode: unknown ASIC for board ${JSON.stringify(info.boardVersion)} (${info.ASICModel ?? 'no ASICModel'})`);
-        }
-        const setting = modeSetting(action.mode, asic);
-        const patch: Record<string, unknown> = { ...setting };
-        if (action.mode === 'oc') patch.overclockEnabled = 1;
-        await this.client.patch(patch, { signal });
-        await this.confirm(signal, { frequency: setting.frequency, coreVoltage: setting.coreVoltage });
-        return {
-          ok: true,
-          action: 'mode',
-          message: `${action.mode} on ${asic}: ${setting.frequency} MHz, ${setting.coreVoltage} mV`,
-          details: { asic, ...setting },
-        };
-      }
-      case 'frequency': {
-        if (!Number.isInteger(action.mhz) || action.mhz < 50 || action.mhz > 1500) this.invalid(`frequency ${action.mhz} MHz is out of range (50–1500)`);
-        await this.client.patch({ frequency: action.mhz }, { signal });
-        await this.confirm(signal, { frequency: action.mhz });
-        return { ok: true, action: 'frequency', message: `frequency ${action.mhz} MHz` };
-      }
-      case 'voltage': {
-        if (!Number.isInteger(action.mv) || action.mv < 800 || action.mv > 1600) this.invalid(`core voltage ${action.mv} mV is out of range (800–1600)`);
-        await this.client.patch({ coreVoltage: action.mv }, { signal });
-        await this.confirm(signal, { coreVoltage: action.mv });
-        return { ok: true, action: 'voltage', message: `core voltage ${action.mv} mV` };
-      }
+      case 'mode':
+        return this.setMode(action.mode, signal);
+      case 'frequency':
+        return this.setExplicit('frequency', action.mhz, signal);
+      case 'voltage':
+        return this.setExplicit('voltage', action.mv, signal);
       case 'fan': {
         if (!Number.isInteger(action.percent) || action.percent < 0 || action.percent > 100) this.invalid(`fan ${action.percent} % is out of range (0–100)`);
         await this.client.patch({ autofanspeed: 0, fanspeed: action.percent, manualFanSpeed: action.percent }, { signal });
@@ -130,6 +106,56 @@ export class AxeosDriver implements Driver {
       case 'pools-switch':
         return this.switchPool(action.index, signal);
     }
+  }
+
+  /**
+   * A preset of the board's own (never one outside its options, except `oc`, which says so);
+   * leaving `oc` turns overclocking off again.
+   */
+  private async setMode(name: string, signal: AbortSignal): Promise<ControlResult> {
+    const info = await this.client.info({ signal });
+    const hardware = hardwareOf(info);
+    let mode: AxeosMode;
+    try {
+      mode = normaliseMode('axeos', name, hardware) as AxeosMode;
+    } catch (err) {
+      throw new DriverError(this.device.name, 'unsupported', (err as MvmError).message, { hint: (err as MvmError).hint });
+    }
+    const preset = presetFor(mode, hardware);
+    if (!preset.ok) throw new DriverError(this.device.name, 'unsupported', preset.message, { hint: preset.hint });
+    const { setting, limits, overclock } = preset;
+    await this.client.patch({ ...setting, overclockEnabled: mode === 'oc' ? 1 : 0 }, { signal });
+    await this.confirm(signal, { frequency: setting.frequency, coreVoltage: setting.coreVoltage });
+    const warning = overclock ? ` — OVERCLOCK, outside the board's options (${describeLimits(limits)}); overclockEnabled on` : '';
+    return {
+      ok: true,
+      action: 'mode',
+      message: `${mode} on ${limits.name} (${limits.asic}): ${setting.frequency} MHz, ${setting.coreVoltage} mV${warning}`,
+      details: { asic: limits.asic, ...setting, ...(overclock ? { overclock: true } : {}) },
+    };
+  }
+
+  /** An explicit frequency or voltage, inside the board's options (or the ASIC's when the board is unknown) unless the device is overclocking. */
+  private async setExplicit(what: 'frequency' | 'voltage', value: number, signal: AbortSignal): Promise<ControlResult> {
+    const unit = what === 'frequency' ? 'MHz' : 'mV';
+    const label = what === 'frequency' ? 'frequency' : 'core voltage';
+    const [min, max] = what === 'frequency' ? [50, 1500] : [800, 1600];
+    if (!Number.isInteger(value) || value < min || value > max) this.invalid(`${label} ${value} ${unit} is out of range (${min}–${max})`);
+    const info = await this.client.info({ signal });
+    const allowed = explicitRange(what, hardwareOf(info), asicOf(info));
+    if (!allowed) {
+      throw new DriverError(this.device.name, 'unsupported', `${label}: board ${JSON.stringify(hardwareOf(info))} and its ASIC (${info.ASICModel ?? 'not reported'}) are unknown, so mvm cannot tell a safe ${label}`, {
+        hint: 'add the board to runner/drivers/axeos/limits.ts, or set it on the device itself',
+      });
+    }
+    const [lo, hi] = allowed.range;
+    if ((value < lo || value > hi) && info.overclockEnabled !== 1) {
+      this.invalid(`${label} ${value} ${unit} is outside ${allowed.of}'s options (${lo}–${hi} ${unit}); \`mode oc\` is the only deliberate overclock`);
+    }
+    const key = what === 'frequency' ? 'frequency' : 'coreVoltage';
+    await this.client.patch({ [key]: value }, { signal });
+    await this.confirm(signal, { [key]: value });
+    return { ok: true, action: what, message: `${label} ${value} ${unit}` };
   }
 
   /** Reads the settings back: AxeOS silently ignores keys it does not know. */

@@ -54,6 +54,12 @@ export function isNerdQAxe(info: AxeosInfo): boolean {
   return !info.boardVersion && /nerd/i.test(String(info.hostname ?? ''));
 }
 
+/** The board id a device reports: boardVersion on ESP-Miner, deviceModel on NerdQAxe (no boardVersion). */
+export function hardwareOf(info: AxeosInfo): string | null {
+  if (typeof info.boardVersion === 'string' && info.boardVersion.trim() !== '') return info.boardVersion.trim();
+  return typeof info.deviceModel === 'string' && info.deviceModel !== '' ? info.deviceModel : null;
+}
+
 export function asicOf(info: AxeosInfo): AsicModel | undefined {
   return isAsicModel(info.ASICModel) ? info.ASICModel : asicForBoard(info.boardVersion);
 }
@@ -111,7 +117,7 @@ export function deviceInfo(device: DeviceSpec, info: AxeosInfo): DeviceInfo {
     driver: 'axeos',
     address: device.address,
     model: boardName(info.boardVersion, info.deviceModel),
-    hardware: info.boardVersion ?? (typeof info.deviceModel === 'string' ? info.deviceModel : null),
+    hardware: hardwareOf(info),
     firmwareVersion: info.version ?? null,
     imageProject: 'esp-miner',
     raw: info,

@@ -1,7 +1,9 @@
 // The `cgminer` driver: Avalon Nano 3 / 3S over the cgminer API (TCP 4028). Reads summary, estats
 // and version; controls through ascset (workmode on the 3S, worklevel on the Nano 3, reboot,
 // softoff/softon, fan-spd), setpool (web credentials) and switchpool.
+import type { MvmError } from '../../../shared/errors.js';
 import { DriverError, withDeadline } from '../errors.js';
+import { normaliseMode } from '../modes.js';
 import { splitPoolUrl } from '../pools.js';
 import type {
   Capability,
@@ -11,7 +13,6 @@ import type {
   DeviceSpec,
   Driver,
   FlashResult,
-  Mode,
   OpOptions,
   Telemetry,
 } from '../types.js';
@@ -20,7 +21,7 @@ import { isErrorStatus, mmString, parseBracketPairs, statusOf, type CgReply } fr
 import { cgRequest, parseHostPort } from './transport.js';
 
 const DEFAULT_TIMEOUT_MS = 20_000;
-const MODE_LEVEL: Partial<Record<Mode, number>> = { eco: 0, standard: 1, turbo: 2 };
+const MODE_LEVEL: Record<string, number> = { low: 0, med: 1, high: 2 };
 
 export class CgminerDriver implements Driver {
   readonly kind = 'cgminer' as const;
@@ -116,14 +117,17 @@ export class CgminerDriver implements Driver {
         return { ok: true, action: action.op, message: this.message(r) };
       }
       case 'mode': {
-        const level = MODE_LEVEL[action.mode];
-        if (level === undefined) {
-          throw new DriverError(name, 'unsupported', `mode ${action.mode}: the Avalon Nano has eco, standard and turbo only`);
+        let mode: string;
+        try {
+          mode = normaliseMode('cgminer', action.mode);
+        } catch (err) {
+          throw new DriverError(name, 'unsupported', `${(err as MvmError).message}: the Avalon Nano has low, med and high only`, { hint: (err as MvmError).hint });
         }
+        const level = MODE_LEVEL[mode];
         const model = await this.detectModel(signal);
         const key = model === 'nano3' ? 'worklevel' : 'workmode';
         const r = await this.command('ascset', `0,${key},set,${level}`, signal);
-        return { ok: true, action: 'mode', message: `${key} ${level} (${action.mode}): ${this.message(r)}`, details: { key, level } };
+        return { ok: true, action: 'mode', message: `${key} ${level} (${mode}): ${this.message(r)}`, details: { key, level, mode } };
       }
       case 'fan': {
         if (!Number.isInteger(action.percent) || action.percent < 0 || action.percent > 100) {
@@ -135,7 +139,7 @@ export class CgminerDriver implements Driver {
       case 'frequency':
       case 'voltage':
         throw new DriverError(name, 'unsupported', `${action.op}: the Avalon Nano sets frequency and voltage through its work mode`, {
-          hint: 'use `mvm runner control mode eco|standard|turbo`',
+          hint: 'use `mvm runner control mode low|med|high` (or eco|standard|turbo)',
         });
       case 'pools-set': {
         if (action.pools.length === 0 || action.pools.length > 3) {
