@@ -21,12 +21,13 @@ function deviceOptions<T>(y: Argv<T>): Argv<T & DeviceArgs> {
     .option('json', { type: 'boolean', default: false, describe: 'print machine-readable JSON' }) as Argv<T & DeviceArgs>;
 }
 
-const flash: CommandModule<object, DeviceArgs & { image: string; 'poll-interval'?: number; 'reboot-timeout'?: number; 'settle'?: number }> = {
+const flash: CommandModule<object, DeviceArgs & { image: string; 'force-family'?: boolean; 'poll-interval'?: number; 'reboot-timeout'?: number; 'settle'?: number }> = {
   command: 'flash',
   describe: 'check a firmware image against the device, upload it, wait for the reboot and verify; recover on failure',
   builder: (y) =>
     deviceOptions(y)
       .option('image', { type: 'string', demandOption: true, describe: 'the firmware app image (ESP32 .bin)' })
+      .option('force-family', { type: 'boolean', describe: 'flash an image whose family (Bitaxe, NerdQAxe++) is unknown: neither stated in IMAGE.json nor in its name' })
       .option('poll-interval', { type: 'number', describe: 'ms between polls while the device reboots (default 5000)' })
       .option('reboot-timeout', { type: 'number', describe: 'seconds the device may take to come back (default 180)' })
       .option('settle', { type: 'number', describe: 'seconds the device must stay up on the new image (default 15)' }) as never,

@@ -62,6 +62,8 @@ export interface DeviceInfo {
   firmwareVersion: string | null;
   /** The ESP-IDF project name images for this device must carry (flashable devices only). */
   imageProject?: string;
+  /** The image family it takes (firmware/identity.ts: "bitaxe", "nerdqaxe"), where the project name cannot tell. */
+  imageFamily?: string;
   raw?: unknown;
 }
 

@@ -137,6 +137,6 @@ t.test('testbed baseline fields: parsed, and every problem reported with its key
   ]);
   t.match(err.message, /devices\[0\]\.pools\[0\]\.url: pool "pool\.lab": needs a host and a port/);
   t.match(err.message, /devices\[0\]\.settings\.frequency: must be a whole number of MHz from 50 to 1500, got 5000/);
-  t.match(err.message, /devices\[0\]\.settings\.mode: unknown mode "ludicrous"\n\s+hint: modes: eco, standard, turbo, oc);
+  t.match(err.message, /devices\[0\]\.settings\.mode: unknown mode "ludicrous"\n\s+hint: modes: eco, standard, turbo, oc/);
   t.match(err.message, /firmware_dir: must be an absolute folder path, got "relative\/firmware"/);
 });

@@ -24,10 +24,11 @@ async function gamma(t: Test): Promise<AxeosSim> {
   return sim;
 }
 
-/** A library whose file names say nothing about what the images are. */
+/** A library whose file names say nothing about what the images are: the family is stated beside the image. */
 function library(t: Test): string {
   const dir = tempDir(t, 'mvm-firmware-');
   writeFileSync(join(dir, 'build-1234.bin'), buildImage({ version: 'v2.9.0', size: 100_000 }));
+  writeFileSync(join(dir, 'build-1234.bin.json'), JSON.stringify({ family: 'bitaxe' }));
   writeFileSync(join(dir, 'junk.bin'), 'not an image');
   return dir;
 }

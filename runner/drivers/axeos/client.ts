@@ -84,6 +84,14 @@ export class AxeosClient {
     });
   }
 
+  /** DELETE /api/system/pools/{i} (v2.15): empties a pool slot. */
+  deletePool(index: number, opts: RequestOptions = {}): Promise<void> {
+    return this.call(`DELETE /api/system/pools/${index}`, async () => {
+      const res = await this.http.raw('DELETE', `/api/system/pools/${index}`, opts);
+      await readText(res.body);
+    });
+  }
+
   /** A POST whose reply is text (old firmware) or JSON {message} (newer): returns the message. */
   postMessage(path: string, json?: unknown, opts: RequestOptions = {}): Promise<string> {
     return this.call(`POST ${path}`, async () => {

@@ -184,6 +184,8 @@ export class AxeosDriver implements Driver {
     const features = this.features(info);
     if (features.poolsApi) {
       if (parsed.length > 8) this.invalid('pools set: AxeOS keeps at most 8 pools');
+      const empty = parsed.findIndex((p) => p.pool.user.trim() === '');
+      if (empty >= 0) this.invalid(`pools set: pool ${empty} has no user; firmware ${info.version} refuses an empty stratumUser`);
       await this.client.patch(
         {
           pools: parsed.map(({ host, port, pool }, id) => ({
@@ -198,10 +200,15 @@ export class AxeosDriver implements Driver {
         },
         { signal },
       );
+      // pools[] changes only the slots it lists: empty the others, or old pools stay behind.
+      for (const stale of (info.pools ?? []).map((p, i) => (typeof p.id === 'number' ? p.id : i)).filter((id) => id >= parsed.length)) {
+        await this.client.deletePool(stale, { signal });
+      }
       const after = await this.client.info({ signal });
-      const first = after.pools?.[0];
-      if (after.pools && (first?.stratumURL !== parsed[0].host || first?.stratumPort !== parsed[0].port)) {
-        throw new DriverError(this.device.name, 'refused', 'pools set: the device did not store the pools');
+      const stored = (after.pools ?? []).map((p) => `${p.stratumURL}:${p.stratumPort}`);
+      const wanted = parsed.map((p) => `${p.host}:${p.port}`);
+      if (after.pools && stored.join(' ') !== wanted.join(' ')) {
+        throw new DriverError(this.device.name, 'refused', `pools set: the device holds ${stored.join(', ') || 'no pools'} instead of ${wanted.join(', ')}`);
       }
     } else {
       if (parsed.length > 2) this.invalid(`pools set: firmware ${info.version} keeps a primary and a fallback pool only`);
@@ -241,7 +248,14 @@ export class AxeosDriver implements Driver {
       await this.confirm(signal, { primaryPoolIndex: index });
     } else {
       if (index > 1) this.invalid(`pools switch: firmware ${info.version} has pool 0 (primary) and 1 (fallback) only`);
+      if (!this.features(info).fallbackSwitch) {
+        // The firmware would accept useFallbackStratum and silently ignore it.
+        throw new DriverError(this.device.name, 'unsupported', `pools switch: ${isNerdQAxe(info) ? 'NerdQAxe++ firmware' : `firmware ${info.version}`} ignores useFallbackStratum, so a switch cannot be made`, {
+          hint: 'set the pool you want first with `pools set` (then restart), or update to AxeOS v2.11+',
+        });
+      }
       await this.client.patch({ useFallbackStratum: index }, { signal });
+      await this.confirm(signal, { useFallbackStratum: index });
     }
     return { ok: true, action: 'pools-switch', message: `pool ${index} selected; restart to use it`, needsRestart: true };
   }

@@ -38,7 +38,7 @@ export interface AxeosInfo {
   isUsingFallbackStratum?: number;
   primaryPoolIndex?: number;
   secondaryPoolIndex?: number;
-  pools?: Array<{ stratumURL?: string; stratumPort?: number; stratumUser?: string }>;
+  pools?: Array<{ id?: number; stratumURL?: string; stratumPort?: number; stratumUser?: string }>;
   hostname?: string;
   [key: string]: unknown;
 }
@@ -120,6 +120,7 @@ export function deviceInfo(device: DeviceSpec, info: AxeosInfo): DeviceInfo {
     hardware: hardwareOf(info),
     firmwareVersion: info.version ?? null,
     imageProject: 'esp-miner',
+    imageFamily: isNerdQAxe(info) ? 'nerdqaxe' : 'bitaxe',
     raw: info,
   };
 }
