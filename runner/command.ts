@@ -37,7 +37,7 @@ const flash: CommandModule<object, DeviceArgs & { image: string; 'force-family'?
   },
 };
 
-const control: CommandModule<object, DeviceArgs & { action: string; args?: Array<string | number>; url?: string[]; user?: string[]; password?: string[] }> = {
+const control: CommandModule<object, DeviceArgs & { action: string; args?: Array<string | number>; url?: string[]; user?: string[]; password?: string[]; wait?: boolean; timeout?: number }> = {
   command: 'control <action> [args..]',
   describe: 'restart | pause | resume | mode M | frequency MHZ | voltage MV | fan PCT | pools set … | pools switch N',
   builder: (y) =>
@@ -47,7 +47,10 @@ const control: CommandModule<object, DeviceArgs & { action: string; args?: Array
       .option('url', { type: 'string', array: true, describe: 'pools set: pool URL stratum+tcp://HOST:PORT (repeat per pool)' })
       .option('user', { type: 'string', array: true, describe: 'pools set: pool user/worker (one per --url)' })
       .option('password', { type: 'string', array: true, describe: 'pools set: pool password (one per --url, default x)' })
+      .option('wait', { type: 'boolean', describe: 'restart: return when the device answers again (fails at --timeout)' })
+      .option('timeout', { type: 'number', describe: 'restart --wait: seconds the device may take to come back (default: device option reboot_timeout_ms, else 180)' })
       .example('$0 runner control mode eco', '')
+      .example('$0 runner control restart --wait --timeout 120', '')
       .example('$0 runner control pools set --url stratum+tcp://pool:3333 --user bc1q…worker', '')
       .example('$0 runner control pools switch 1', '') as never,
   handler: async (args) => {

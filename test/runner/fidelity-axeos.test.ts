@@ -147,3 +147,22 @@ t.test('flash: the image family and board must match the device; unknown family 
   const r = await flashDevice({ driver: d, imageFile: plain, timing, forceFamily: true });
   t.equal(r.version, 'v2.16.0', 'flashed when forced');
 });
+
+t.test('control restart --wait returns when the device answers again, and fails at its deadline', async (t) => {
+  const env = { MVM_LOG_LEVEL: 'warn', MVM_TESTBED: undefined };
+  const s = await sim(t, { board: '601', firmware: 'v2.15.0' });
+  const device = ['--driver', 'axeos', '--address', s.url, '--option', 'poll_interval_ms=100', '--option', 'request_timeout_ms=1000'];
+  const r = await runMvm(['runner', 'control', 'restart', '--wait', '--timeout', '20', ...device, '--json'], { env, timeoutMs: 60_000 });
+  t.equal(r.code, 0, r.stderr);
+  t.equal(s.device.bootCount, 1, 'rebooted once');
+  t.equal(s.device.power, 'up', 'answering when the command returned');
+  t.match(JSON.parse(r.stdout), { action: 'restart', message: /^restarted: back after/, details: { backAfterMs: Number } });
+
+  const slow = await sim(t, { board: '601', firmware: 'v2.15.0', bootMs: 120_000 });
+  const late = await runMvm(['runner', 'control', 'restart', '--wait', '--timeout', '2', '--driver', 'axeos', '--address', slow.url, '--option', 'poll_interval_ms=100', '--option', 'request_timeout_ms=500'], { env, timeoutMs: 60_000 });
+  t.equal(late.code, 1, 'the deadline passed');
+  t.match(late.stderr, /not back within 2 s/);
+  const bad = await runMvm(['runner', 'control', 'pause', '--wait', ...device], { env });
+  t.equal(bad.code, 2);
+  t.match(bad.stderr, /--wait goes with restart only/);
+});
