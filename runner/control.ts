@@ -6,7 +6,7 @@ import type { ControlAction, PoolConfig } from './drivers/types.js';
 
 export const CONTROL_USAGE =
   'restart | pause | resume | mode eco|standard|turbo|oc|low|med|high | frequency MHZ | voltage MV | fan PCT | ' +
-  'pools set --url URL --user USER [--password P] (repeat for more pools) | pools switch N';
+  'pools set --url URL --user USER [--password P] (repeat for more pools) | pools switch N | pools priority N N…';
 
 export function usageError(message: string): never {
   throw new MvmError('USAGE', message, { hint: `mvm runner control ${CONTROL_USAGE}` });
@@ -74,7 +74,13 @@ export function parseControl(words: string[], flags: PoolFlags = {}): ControlAct
         if (rest.length > 2) usageError(`pools switch: unexpected ${JSON.stringify(rest[2])}`);
         return { op: 'pools-switch', index: integer(rest[1], 'pools switch (pool index)') };
       }
-      return usageError(`pools: expected "set" or "switch", got ${rest[0] === undefined ? 'nothing' : JSON.stringify(rest[0])}`);
+      if (rest[0] === 'priority') {
+        if (rest.length < 2) usageError('pools priority: give the pool indexes in the order to try them, e.g. `pools priority 1 0 2`');
+        const order = rest.slice(1).map((w) => integer(w, 'pools priority (pool index)'));
+        if (new Set(order).size !== order.length) usageError(`pools priority: an index is named twice (${order.join(' ')})`);
+        return { op: 'pools-priority', order };
+      }
+      return usageError(`pools: expected "set", "switch" or "priority", got ${rest[0] === undefined ? 'nothing' : JSON.stringify(rest[0])}`);
     default:
       return usageError(action === undefined ? 'name an action' : `unknown action ${JSON.stringify(action)}`);
   }

@@ -118,7 +118,9 @@ export type ControlAction =
   | { op: 'voltage'; mv: number }
   | { op: 'fan'; percent: number }
   | { op: 'pools-set'; pools: PoolConfig[] }
-  | { op: 'pools-switch'; index: number };
+  | { op: 'pools-switch'; index: number }
+  /** Pool indexes in the order the device should try them (cgminer poolpriority). */
+  | { op: 'pools-priority'; order: number[] };
 
 export interface ControlResult {
   ok: true;

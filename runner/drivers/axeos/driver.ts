@@ -105,6 +105,10 @@ export class AxeosDriver implements Driver {
         return this.setPools(action.pools, signal);
       case 'pools-switch':
         return this.switchPool(action.index, signal);
+      case 'pools-priority':
+        throw new DriverError(name, 'unsupported', 'pools priority: AxeOS has a primary and a fallback pool, no priority list', {
+          hint: 'use `pools switch N` (v2.11+), or `pools set` with the pools in the order wanted',
+        });
     }
   }
 
