@@ -166,3 +166,19 @@ t.test('control restart --wait returns when the device answers again, and fails 
   t.equal(bad.code, 2);
   t.match(bad.stderr, /--wait goes with restart only/);
 });
+
+t.test('NerdQAxe++: the second fan; OTA asks for a one-time password with its own message', async (t) => {
+  const s = await sim(t, { board: 'nerdqaxe++', otp: '424242' });
+  const tel = await driverFor(s).telemetry();
+  t.equal(tel.fans.length, 2, 'fanrpm2/fanspeed2 read as the second fan');
+  t.match(tel.fans[1], { name: 'fan2', rpm: Number, percent: Number });
+  const dir = tempDir(t);
+  const file = join(dir, 'esp-miner-NerdQAxe++.bin');
+  writeFileSync(file, buildImage({ version: 'v1.0.31' }));
+  const timing = { pollIntervalMs: 100, settleMs: 300, rebootTimeoutMs: 8000 };
+  const err = await rejects(t, flashDevice({ driver: driverFor(s), imageFile: file, timing }), 'refused', /one-time password/);
+  t.match(err.hint, /--option otp=CODE/);
+  t.equal(s.device.partitions.ota_0, null, 'nothing written');
+  const r = await flashDevice({ driver: driverFor(s, { otp: '424242' }), imageFile: file, timing });
+  t.equal(r.version, 'v1.0.31');
+});

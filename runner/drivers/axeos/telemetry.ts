@@ -90,7 +90,9 @@ export function normaliseInfo(device: DeviceSpec, info: AxeosInfo, at = new Date
   if (info.fanrpm !== undefined || info.fanspeed !== undefined) {
     fans.push({ name: 'fan1', rpm: num(info.fanrpm), percent: num(info.fanspeed) });
   }
-  if (num(info.fan2rpm) !== null && (info.fan2rpm as number) > 0) fans.push({ name: 'fan2', rpm: num(info.fan2rpm), percent: null });
+  // The second fan: fan2rpm on ESP-Miner boards, fanrpm2/fanspeed2 on NerdQAxe++.
+  const rpm2 = num(info.fan2rpm) ?? num(info.fanrpm2);
+  if (rpm2 !== null && rpm2 > 0) fans.push({ name: 'fan2', rpm: rpm2, percent: num(info.fanspeed2) });
   return {
     device: device.name,
     driver: 'axeos',

@@ -26,6 +26,8 @@ export interface AxeosDeviceOptions {
   rebootDelayMs?: number;
   /** Time the device stays unreachable while booting. */
   bootMs?: number;
+  /** NerdQAxe++: the one-time password OTA asks for (unset: OTP off). */
+  otp?: string;
   /** Seeds telemetry noise (defaults to the board id). */
   seed?: string;
   macAddr?: string;
@@ -36,6 +38,7 @@ export type OtaOutcome = { status: number; body: string };
 
 export class AxeosDevice {
   readonly board: Board;
+  readonly otp: string | undefined;
   settings: Settings;
   readonly partitions: Record<PartitionLabel, PartitionContent | null>;
   running: PartitionLabel = 'factory';
@@ -63,6 +66,7 @@ export class AxeosDevice {
 
   constructor(opts: AxeosDeviceOptions) {
     this.board = opts.board;
+    this.otp = opts.otp;
     this.now = opts.now ?? Date.now;
     this.rebootDelayMs = opts.rebootDelayMs ?? 1000;
     this.bootMs = opts.bootMs ?? 1500;
