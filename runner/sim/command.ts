@@ -55,7 +55,7 @@ const nmminer: CommandModule = {
         .option('telemetry', { type: 'string', default: '127.0.0.1:12345', describe: 'where telemetry datagrams go' })
         .option('report', { type: 'string', default: '127.0.0.1:12346', describe: 'where config reports go' })
         .option('interval', { type: 'number', default: 5000, describe: 'ms between telemetry datagrams' })
-        .option('key-case', { type: 'string', choices: ['upper', 'lower'], default: 'upper', describe: 'IP/HashRate vs ip/hashrate keys' }),
+        .option('key-case', { type: 'string', choices: ['upper', 'lower', 'nmaxe'], default: 'upper', describe: 'v0.3 (IP, HashRate "113.13K"), newer (ip, "1.0154MH/s") or NMAxe datagrams' }),
     ),
   handler: async (args) => {
     const { runNmminer } = await import('./run.js');

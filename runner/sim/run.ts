@@ -36,7 +36,7 @@ export async function runCgminer(args: {
 }
 
 export async function runNmminer(args: {
-  listen: string; telemetry: string; report: string; interval: number; fault: string[]; 'key-case': 'upper' | 'lower';
+  listen: string; telemetry: string; report: string; interval: number; fault: string[]; 'key-case': 'upper' | 'lower' | 'nmaxe';
 }): Promise<void> {
   const { startNmminerSim } = await import('./nmminer/index.js');
   const sim = await startNmminerSim({
