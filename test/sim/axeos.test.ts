@@ -302,7 +302,7 @@ t.test('OTA: a wrong first byte is refused as esp_ota_write does; a valid image 
   t.same(next.partitions.map((p: { label: string; version: string | null }) => [p.label, p.version]), [['factory', 'v2.12.0'], ['ota_0', 'v2.13.0'], ['ota_1', 'v2.15.0']]);
 });
 
-t.test('boot partition (v2.15) selects the slot of the next boot', async (t) => {
+t.test('boot partition (v2.15) selects the slot and reboots into it by itself', async (t) => {
   const s = await sim(t, { firmware: 'v2.15.0' });
   let r = await request(`${s.url}/api/system/boot`, { method: 'POST', json: { partition: 'ota_0' } });
   t.equal(r.status, 400, 'empty slot');
@@ -310,14 +310,43 @@ t.test('boot partition (v2.15) selects the slot of the next boot', async (t) => 
   t.equal(r.status, 400);
   await request(`${s.url}/api/system/OTA`, { method: 'POST', body: buildImage({ version: 'v2.15.1' }) });
   await waitFor(async () => (await getJson(`${s.url}/api/system/info`)).version === 'v2.15.1', 'update', 5000);
+  const boots = s.device.bootCount;
   r = await request(`${s.url}/api/system/boot`, { method: 'POST', json: { partition: 'factory' } });
   t.equal(r.status, 200);
-  await request(`${s.url}/api/system/restart`, { method: 'POST' });
+  t.same(JSON.parse(r.text), { message: 'Next boot partition set successfully. Rebooting...' });
   const info = await waitFor(async () => {
     const i = await getJson(`${s.url}/api/system/info`);
     return i.runningPartition === 'factory' ? i : undefined;
   }, 'boot from factory', 5000);
   t.equal(info.version, 'v2.15.0');
+  t.equal(s.device.bootCount, boots + 1, 'one reboot, without a restart call');
+});
+
+t.test('OTA errors per build: JSON {message} from v2.15, "Flash Error" on NerdQAxe++; OTP asks 401', async (t) => {
+  const bad = buildImage({ version: 'v2.16.0' });
+  bad[0] = 0;
+  const v215 = await sim(t, { firmware: 'v2.15.0' });
+  let r = await request(`${v215.url}/api/system/OTA`, { method: 'POST', body: bad });
+  t.equal(r.status, 500);
+  t.same(JSON.parse(r.text), { message: 'Write Error' });
+  const nerd = await sim(t, { board: 'nerdqaxe++', otp: '1234' });
+  r = await request(`${nerd.url}/api/system/OTA`, { method: 'POST', body: bad });
+  t.equal(r.status, 401);
+  t.equal(r.text, 'OTP/Session required');
+  r = await request(`${nerd.url}/api/system/OTA`, { method: 'POST', body: bad, headers: { 'X-OTP-Code': '1234' } });
+  t.equal(r.status, 500);
+  t.equal(r.text, 'Flash Error');
+  const info = await getJson(`${nerd.url}/api/system/info`);
+  t.equal(info.otp, true);
+  t.ok(info.fanrpm2 > 0 && typeof info.fanspeed2 === 'number', 'the second fan');
+});
+
+t.test('GammaDuo (650): its narrow frequency options', async (t) => {
+  const s = await sim(t, { board: '650' });
+  const asic = await getJson(`${s.url}/api/system/asic`);
+  t.match(asic, { ASICModel: 'BM1370', defaultFrequency: 400, frequencyOptions: [350, 375, 400, 410] });
+  const info = await getJson(`${s.url}/api/system/info`);
+  t.equal(info.boardVersion, '650');
 });
 
 t.test('unknown routes: 404 JSON under /api from v2.9, else a redirect to the captive portal', async (t) => {

@@ -324,12 +324,13 @@ export class AxeosDevice {
     return { status: 200, body: 'Firmware update complete, rebooting now!\n' };
   }
 
-  /** POST /api/system/boot (v2.15): the partition for the next boot. */
+  /** POST /api/system/boot (v2.15): the partition for the next boot; the firmware reboots into it by itself. */
   setBootPartition(label: string): { ok: boolean; message: string } {
     if (!(PARTITIONS as string[]).includes(label)) return { ok: false, message: `Invalid partition label: ${label}` };
     if (!this.partitions[label as PartitionLabel]) return { ok: false, message: `Partition ${label} holds no firmware` };
     this.nextBoot = label as PartitionLabel;
-    return { ok: true, message: `Next boot partition set to ${label}` };
+    this.restart('Software reset via esp_restart');
+    return { ok: true, message: 'Next boot partition set successfully. Rebooting...' };
   }
 
   /**
