@@ -134,7 +134,7 @@ export class AxeosDriver implements Driver {
     return {
       ok: true,
       action: 'mode',
-      message: `${mode} on ${limits.name} (${limits.asic}): ${setting.frequency} MHz, ${setting.coreVoltage} mV${warning}`,
+      message: `${mode} on ${limits.asic} (${limits.name}): ${setting.frequency} MHz, ${setting.coreVoltage} mV${warning}`,
       details: { asic: limits.asic, ...setting, ...(overclock ? { overclock: true } : {}) },
     };
   }

@@ -31,7 +31,8 @@ export const ASIC_OPTIONS: Record<AsicModel, { frequencies: readonly number[]; v
   BM1370: { frequencies: [400, 490, 525, 550, 600, 625], voltages: [1000, 1060, 1100, 1150, 1200, 1250] },
 };
 
-const ASIC_PRESETS: Record<AsicModel, Record<AxeosMode, ModeSetting>> = {
+/** Presets per ASIC, for the Bitaxe boards that carry it (boards with narrower options have their own). */
+export const ASIC_PRESETS: Record<AsicModel, Record<AxeosMode, ModeSetting>> = {
   BM1397: {
     eco: { frequency: 400, coreVoltage: 1300 },
     standard: { frequency: 425, coreVoltage: 1400 },

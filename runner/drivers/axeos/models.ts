@@ -1,5 +1,7 @@
 // AxeOS boards: which ASIC a board carries and its human name. What a board may run at (and its
 // mode presets) is in limits.ts.
+import { ASIC_PRESETS, type AxeosMode, type ModeSetting } from './limits.js';
+
 export type AsicModel = 'BM1397' | 'BM1366' | 'BM1368' | 'BM1370';
 
 /** The ASIC a board version carries: 102 Max (BM1397), 20x Ultra / 30x UltraHex (BM1366), 40x Supra / 70x SupraHex (BM1368), 60x Gamma / 80x GT (BM1370). */
@@ -28,4 +30,9 @@ export function boardName(boardVersion: string | undefined, deviceModel?: string
 
 export function isAsicModel(s: unknown): s is AsicModel {
   return s === 'BM1397' || s === 'BM1366' || s === 'BM1368' || s === 'BM1370';
+}
+
+/** The ASIC's Bitaxe preset; a device's own limits decide (limits.ts `presetFor`). */
+export function modeSetting(mode: AxeosMode, asic: AsicModel): ModeSetting {
+  return ASIC_PRESETS[asic][mode];
 }
