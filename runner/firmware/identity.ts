@@ -48,7 +48,7 @@ export function familyFromName(file: string): ImageIdentity | undefined {
   const name = basename(file).replace(/\.bin$/i, '');
   const nerd = /(nerd[a-z]*(?:\+\+|plus(?:plus)?|pp)?)/i.exec(name);
   if (nerd) {
-    const board = /nerdq?axe(\+\+|plusplus|pp)/i.test(nerd[1]) ? 'NerdQAxe++' : nerd[1];
+    const board = /nerdq?axe(\+\+|plusplus|pp)/i.test(nerd[1]) ? 'NerdQAxe++' : nerd[1].length > 4 ? nerd[1] : undefined;
     return { family: 'nerdqaxe', board, source: 'asset name' };
   }
   if (/^esp-miner(?:$|[-_])/i.test(name) || /bitaxe/i.test(name)) {

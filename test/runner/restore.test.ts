@@ -125,7 +125,7 @@ t.test('per-device failures: no image for the baseline, a device that cannot be 
 
   t.equal(g.ok, false);
   t.same(g.actions.map((a) => a.action), ['firmware'], 'nothing else is tried on the wrong firmware');
-  t.match(g.error, `no esp-miner v2.8.0 image in the firmware library ${lib}: it holds esp-miner v2.9.0 (build-1234.bin)`);
+  t.match(g.error, `no esp-miner v2.8.0 image in the firmware library ${lib}: it holds esp-miner v2.9.0 (bitaxe, build-1234.bin)`);
   t.match(g.error, /skipped as not app images: junk\.bin \(not an ESP32 app image/);
   t.match(g.error, /hint: put the esp-miner app image of v2\.8\.0/);
   t.equal(sim.device.version, 'v2.15.0', 'nothing was flashed');
