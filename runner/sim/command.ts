@@ -37,6 +37,8 @@ const cgminer: CommandModule = {
         .option('model', { type: 'string', choices: ['nano3', 'nano3s'], default: 'nano3s', describe: 'Avalon model' })
         .option('firmware', { type: 'string', describe: 'firmware build, e.g. 25021401_56abae7 (builds from 2505 on use "MM ID0:Summary")' })
         .option('quirks', { type: 'boolean', default: false, describe: 'send the malformed JSON real Avalons send' })
+        .option('without-softoff', { type: 'boolean', default: false, describe: 'a 3S build without softoff in its command table' })
+        .option('softon-silent', { type: 'boolean', default: false, describe: 'softon closes the connection without a reply (it still works)' })
         .option('boot-ms', { type: 'number', default: 3000, describe: 'how long a reboot keeps the device unreachable' }),
     ),
   handler: async (args) => {
