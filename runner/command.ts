@@ -21,12 +21,13 @@ function deviceOptions<T>(y: Argv<T>): Argv<T & DeviceArgs> {
     .option('json', { type: 'boolean', default: false, describe: 'print machine-readable JSON' }) as Argv<T & DeviceArgs>;
 }
 
-const flash: CommandModule<object, DeviceArgs & { image: string; 'poll-interval'?: number; 'reboot-timeout'?: number; 'settle'?: number }> = {
+const flash: CommandModule<object, DeviceArgs & { image: string; 'force-family'?: boolean; 'poll-interval'?: number; 'reboot-timeout'?: number; 'settle'?: number }> = {
   command: 'flash',
   describe: 'check a firmware image against the device, upload it, wait for the reboot and verify; recover on failure',
   builder: (y) =>
     deviceOptions(y)
       .option('image', { type: 'string', demandOption: true, describe: 'the firmware app image (ESP32 .bin)' })
+      .option('force-family', { type: 'boolean', describe: 'flash an image whose family (Bitaxe, NerdQAxe++) is unknown: neither stated in IMAGE.json nor in its name' })
       .option('poll-interval', { type: 'number', describe: 'ms between polls while the device reboots (default 5000)' })
       .option('reboot-timeout', { type: 'number', describe: 'seconds the device may take to come back (default 180)' })
       .option('settle', { type: 'number', describe: 'seconds the device must stay up on the new image (default 15)' }) as never,
@@ -36,7 +37,7 @@ const flash: CommandModule<object, DeviceArgs & { image: string; 'poll-interval'
   },
 };
 
-const control: CommandModule<object, DeviceArgs & { action: string; args?: Array<string | number>; url?: string[]; user?: string[]; password?: string[] }> = {
+const control: CommandModule<object, DeviceArgs & { action: string; args?: Array<string | number>; url?: string[]; user?: string[]; password?: string[]; wait?: boolean; timeout?: number }> = {
   command: 'control <action> [args..]',
   describe: 'restart | pause | resume | mode M | frequency MHZ | voltage MV | fan PCT | pools set … | pools switch N',
   builder: (y) =>
@@ -46,7 +47,10 @@ const control: CommandModule<object, DeviceArgs & { action: string; args?: Array
       .option('url', { type: 'string', array: true, describe: 'pools set: pool URL stratum+tcp://HOST:PORT (repeat per pool)' })
       .option('user', { type: 'string', array: true, describe: 'pools set: pool user/worker (one per --url)' })
       .option('password', { type: 'string', array: true, describe: 'pools set: pool password (one per --url, default x)' })
+      .option('wait', { type: 'boolean', describe: 'restart: return when the device answers again (fails at --timeout)' })
+      .option('timeout', { type: 'number', describe: 'restart --wait: seconds the device may take to come back (default: device option reboot_timeout_ms, else 180)' })
       .example('$0 runner control mode eco', '')
+      .example('$0 runner control restart --wait --timeout 120', '')
       .example('$0 runner control pools set --url stratum+tcp://pool:3333 --user bc1q…worker', '')
       .example('$0 runner control pools switch 1', '') as never,
   handler: async (args) => {

@@ -6,9 +6,9 @@ import { describeForDevice } from './drivers/errors.js';
 import { createDriver } from './drivers/registry.js';
 import type { ControlAction, DeviceSettings, DeviceSpec, Driver, PoolConfig, ProgressEvent } from './drivers/types.js';
 import { ensureFirmware } from './firmware/ensure.js';
+import { restartAndWait } from './restart.js';
 import { baselineFirmware } from './testbed-baseline.js';
 import type { Testbed } from './testbed.js';
-import { surviveRestart } from './test/checks.js';
 
 export type RestoreActionName = 'firmware' | 'pools' | 'settings' | 'restart' | 'command';
 
@@ -63,21 +63,6 @@ function settingsActions(s: DeviceSettings): ControlAction[] {
   if (s.voltage !== undefined) actions.push({ op: 'voltage', mv: s.voltage });
   if (s.fan !== undefined) actions.push({ op: 'fan', percent: s.fan });
   return actions;
-}
-
-const optionMs = (device: DeviceSpec, key: string, dflt: number) => (typeof device.options?.[key] === 'number' ? (device.options[key] as number) : dflt);
-
-/** Restarts the device and waits (bounded by reboot_timeout_ms) until it answers again. */
-export async function restartAndWait(driver: Driver, signal?: AbortSignal): Promise<string> {
-  const device = driver.device;
-  const timeoutMs = optionMs(device, 'reboot_timeout_ms', 180_000);
-  const verdict = await surviveRestart(
-    driver,
-    { type: 'survives_restart', name: 'restart', devices: [], timeoutMs, requireHashing: false },
-    { pollMs: optionMs(device, 'poll_interval_ms', 5000), signal },
-  );
-  if (!verdict.ok) throw new Error(verdict.message);
-  return `restarted: ${verdict.message}`;
 }
 
 async function restoreDevice(driver: Driver, opts: RestoreOptions): Promise<DeviceRestore> {
@@ -149,7 +134,7 @@ async function restoreDevice(driver: Driver, opts: RestoreOptions): Promise<Devi
       return { message: messages.join('; '), from: cmp?.current, to: describeSettings(settings) };
     });
   }
-  if (needsRestart && !signal?.aborted) await step('restart', async () => ({ message: await restartAndWait(driver, signal) }));
+  if (needsRestart && !signal?.aborted) await step('restart', async () => ({ message: (await restartAndWait(driver, { signal })).message }));
   return result();
 }
 

@@ -2,7 +2,8 @@
 // should hash — validated with every problem located by key, and its baseline firmware.
 import { isAbsolute } from 'node:path';
 import { splitPoolUrl } from './drivers/pools.js';
-import { MODES, type DeviceSettings, type DeviceSpec, type Mode, type PoolConfig } from './drivers/types.js';
+import { normaliseMode } from './drivers/modes.js';
+import { DRIVER_KINDS, type DeviceSettings, type DeviceSpec, type DriverKind, type PoolConfig } from './drivers/types.js';
 
 type Problem = (key: string, message: string, hint?: string) => void;
 
@@ -38,15 +39,23 @@ function parsePools(v: unknown, k: string, p: Problem): PoolConfig[] | undefined
 
 const RANGES = { frequency: [50, 1500, 'MHz'], voltage: [800, 1600, 'mV'], fan: [0, 100, '%'] } as const;
 
-function parseSettings(v: unknown, k: string, p: Problem): DeviceSettings | undefined {
+function parseSettings(v: unknown, k: string, p: Problem, driver: unknown): DeviceSettings | undefined {
   if (!isObject(v)) {
     p(k, 'must be an object {mode?, frequency?, voltage?, fan?}');
     return undefined;
   }
   const settings: DeviceSettings = {};
   if (v.mode !== undefined) {
-    if (!MODES.includes(v.mode as Mode)) p(`${k}.mode`, `unknown mode ${JSON.stringify(v.mode)}`, `one of ${MODES.join(', ')}`);
-    else settings.mode = v.mode as Mode;
+    // The names (and aliases) the driver takes; whether the board offers the preset is checked
+    // against the device itself when the baseline is applied.
+    const kind: DriverKind = DRIVER_KINDS.includes(driver as DriverKind) ? (driver as DriverKind) : 'command';
+    try {
+      if (typeof v.mode !== 'string') throw new Error('must be a string');
+      settings.mode = normaliseMode(kind, v.mode);
+    } catch (err) {
+      const hint = (err as { hint?: string }).hint;
+      p(`${k}.mode`, `unknown mode ${JSON.stringify(v.mode)}`, hint ?? 'a mode name');
+    }
   }
   for (const key of ['frequency', 'voltage', 'fan'] as const) {
     const x = v[key];
@@ -62,7 +71,7 @@ function parseSettings(v: unknown, k: string, p: Problem): DeviceSettings | unde
 export function parseDeviceBaseline(d: Record<string, unknown>, k: string, p: Problem): Pick<DeviceSpec, 'pools' | 'settings' | 'expectedHashrateGhs' | 'maxTemperatureC'> {
   const out: Pick<DeviceSpec, 'pools' | 'settings' | 'expectedHashrateGhs' | 'maxTemperatureC'> = {};
   if (d.pools !== undefined) out.pools = parsePools(d.pools, `${k}.pools`, p);
-  if (d.settings !== undefined) out.settings = parseSettings(d.settings, `${k}.settings`, p);
+  if (d.settings !== undefined) out.settings = parseSettings(d.settings, `${k}.settings`, p, d.driver);
   if (d.expected_hashrate_ghs !== undefined) {
     const x = d.expected_hashrate_ghs;
     if (typeof x !== 'number' || !Number.isFinite(x) || x <= 0) p(`${k}.expected_hashrate_ghs`, `must be a positive number of GH/s, got ${JSON.stringify(x)}`);

@@ -1,15 +1,34 @@
 // `mvm runner control …`
 import type { DeviceArgs } from '../command.js';
-import { parseControl } from '../control.js';
+import { parseControl, usageError } from '../control.js';
+import { restartAndWait } from '../restart.js';
 import { openDevice, printJson, reportingInfra } from './common.js';
 
-export async function runControl(args: DeviceArgs & { action: string; args?: Array<string | number>; url?: string[]; user?: string[]; password?: string[] }): Promise<void> {
+export interface ControlArgs extends DeviceArgs {
+  action: string;
+  args?: Array<string | number>;
+  url?: string[];
+  user?: string[];
+  password?: string[];
+  /** restart: return when the device answers again. */
+  wait?: boolean;
+  /** restart --wait: seconds the device may take. */
+  timeout?: number;
+}
+
+export async function runControl(args: ControlArgs): Promise<void> {
   // Parse first: a usage mistake never reaches the device.
   const action = parseControl([args.action, ...(args.args ?? []).map(String)], { url: args.url, user: args.user, password: args.password });
+  if (args.wait && action.op !== 'restart') usageError('--wait goes with restart only');
+  if (args.timeout !== undefined && !(args.timeout > 0)) usageError(`--timeout: expected a positive number of seconds, got ${args.timeout}`);
   const opened = openDevice(args);
   const { driver } = opened;
   try {
-    const result = await reportingInfra('control', opened, (d) => d.control(action));
+    const result = await reportingInfra('control', opened, async (d) => {
+      if (!args.wait) return d.control(action);
+      const back = await restartAndWait(d, { timeoutMs: args.timeout === undefined ? undefined : args.timeout * 1000 });
+      return { ok: true as const, action: 'restart' as const, message: back.message, details: { backAfterMs: back.backAfterMs } };
+    });
     if (args.json) printJson({ device: driver.device.name, ...result });
     else process.stdout.write(`${driver.device.name}: ${result.message}${result.needsRestart ? ' (takes effect after a restart)' : ''}\n`);
   } finally {

@@ -8,7 +8,7 @@ import { flashDevice } from '../flash.js';
 import { progressSink } from '../progress.js';
 import { openDevice, printJson, reportingInfra } from './common.js';
 
-export async function runFlash(args: DeviceArgs & { image: string; 'poll-interval'?: number; 'reboot-timeout'?: number; settle?: number }): Promise<void> {
+export async function runFlash(args: DeviceArgs & { image: string; 'force-family'?: boolean; 'poll-interval'?: number; 'reboot-timeout'?: number; settle?: number }): Promise<void> {
   const opened = openDevice(args);
   const { driver } = opened;
   const name = driver.device.name;
@@ -19,6 +19,7 @@ export async function runFlash(args: DeviceArgs & { image: string; 'poll-interva
     const report = await reportingInfra('flash', opened, (driver) => flashDevice({
       driver,
       imageFile: resolve(args.image),
+      forceFamily: args['force-family'] ?? false,
       onProgress: (e) => sink.event(e),
       signal: shutdown.graceful,
       timing: {

@@ -9,6 +9,14 @@ import { openDevice, printJson, reportingInfra } from './common.js';
 
 const f = (v: number | null, digits = 1, unit = '') => (v === null ? '?' : `${Math.round(v * 10 ** digits) / 10 ** digits}${unit}`);
 
+/** "1000/1250 GH/s"; small hash rates (NMMiner) in their own unit, "113.13/? kH/s", not "0/? GH/s". */
+export function formatHashrate(ghs: number | null, expectedGhs: number | null): string {
+  const ref = ghs !== null && ghs > 0 ? ghs : expectedGhs;
+  const [scale, unit] = ref !== null && ref > 0 && ref < 1e-3 ? [1e6, 'kH/s'] : ref !== null && ref > 0 && ref < 1 ? [1e3, 'MH/s'] : [1, 'GH/s'];
+  const g = (v: number | null) => (v === null ? '?' : `${Math.round(v * scale * 100) / 100}`);
+  return `${g(ghs)}/${g(expectedGhs)} ${unit}`;
+}
+
 /** One human line per reading. */
 export function formatTelemetry(t: Telemetry): string {
   const pct = t.hashrateGhs !== null && t.expectedHashrateGhs ? ` (${Math.round((t.hashrateGhs / t.expectedHashrateGhs) * 100)} %)` : '';
@@ -16,7 +24,7 @@ export function formatTelemetry(t: Telemetry): string {
   const fans = t.fans.map((x) => `${x.name} ${x.rpm ?? '?'}rpm${x.percent === null ? '' : ` ${x.percent}%`}`).join(' ');
   return [
     `${t.at} ${t.device}:`,
-    `${f(t.hashrateGhs, 2)}/${f(t.expectedHashrateGhs, 2)} GH/s${pct}`,
+    `${formatHashrate(t.hashrateGhs, t.expectedHashrateGhs)}${pct}`,
     `${f(t.powerW, 1, ' W')}`,
     `${f(t.efficiencyJth, 2, ' J/TH')}`,
     temps || 'no temperatures',

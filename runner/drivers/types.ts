@@ -1,5 +1,6 @@
 // The one interface every device driver implements. A driver talks to one device; the runner's
 // operations (flash, control, telemetry, test) only ever see this interface.
+import type { Mode } from './modes.js';
 
 export type DriverKind = 'axeos' | 'cgminer' | 'nmminer' | 'command';
 export const DRIVER_KINDS: readonly DriverKind[] = ['axeos', 'cgminer', 'nmminer', 'command'];
@@ -61,6 +62,8 @@ export interface DeviceInfo {
   firmwareVersion: string | null;
   /** The ESP-IDF project name images for this device must carry (flashable devices only). */
   imageProject?: string;
+  /** The image family it takes (firmware/identity.ts: "bitaxe", "nerdqaxe"), where the project name cannot tell. */
+  imageFamily?: string;
   raw?: unknown;
 }
 
@@ -94,8 +97,9 @@ export interface Telemetry {
   raw: unknown;
 }
 
-export type Mode = 'eco' | 'standard' | 'turbo' | 'oc';
-export const MODES: readonly Mode[] = ['eco', 'standard', 'turbo', 'oc'];
+/** Work modes live in modes.ts (names per driver, aliases, board limits). */
+export type { Mode } from './modes.js';
+export { ALL_MODES as MODES } from './modes.js';
 
 export interface PoolConfig {
   /** stratum+tcp://host:port (or host with a separate port). */
@@ -114,7 +118,9 @@ export type ControlAction =
   | { op: 'voltage'; mv: number }
   | { op: 'fan'; percent: number }
   | { op: 'pools-set'; pools: PoolConfig[] }
-  | { op: 'pools-switch'; index: number };
+  | { op: 'pools-switch'; index: number }
+  /** Pool indexes in the order the device should try them (cgminer poolpriority). */
+  | { op: 'pools-priority'; order: number[] };
 
 export interface ControlResult {
   ok: true;

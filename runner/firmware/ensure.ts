@@ -39,7 +39,7 @@ export interface EnsureFirmwareResult {
 export const sameSoftware = (a: string, b: string): boolean => normaliseSoftware(a) === normaliseSoftware(b);
 
 /** The explicit image, checked to carry the version; else the library's image for the device's project. */
-function imageFor(req: EnsureFirmwareRequest): string {
+async function imageFor(req: EnsureFirmwareRequest): Promise<string> {
   const device = req.driver.device;
   if (req.image !== undefined) {
     const check = inspectImage(readImage(req.image));
@@ -58,7 +58,8 @@ function imageFor(req: EnsureFirmwareRequest): string {
     });
   }
   const dir = requireFirmwareDir(req.firmwareDir, `${device.name} must be flashed to ${req.version} (${req.purpose})`);
-  return findImage(dir, { project, version: req.version });
+  const info = await req.driver.info({ signal: req.signal });
+  return findImage(dir, { project, version: req.version, family: info.imageFamily, board: info.hardware });
 }
 
 export async function ensureFirmware(req: EnsureFirmwareRequest): Promise<EnsureFirmwareResult> {
@@ -69,7 +70,7 @@ export async function ensureFirmware(req: EnsureFirmwareRequest): Promise<Ensure
       hint: `a person must update ${driver.device.name} to ${req.version} (serial or the vendor's tool), or change the version asked for`,
     });
   }
-  const image = imageFor(req);
+  const image = await imageFor(req);
   const report = await flashDevice({ driver, imageFile: image, onProgress: req.onProgress, signal: req.signal, timing: req.timing });
   return { from, to: report.version, flashed: true, image, message: `flashed ${report.version} (was ${from ?? 'unknown'}) from ${image}` };
 }

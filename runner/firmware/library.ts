@@ -4,12 +4,15 @@ import { closeSync, openSync, readdirSync, readSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { MvmError } from '../../shared/errors.js';
 import { normaliseSoftware } from '../test/assign.js';
+import { identifyImage, sameBoard, type ImageIdentity } from './identity.js';
 import { inspectImage } from './image.js';
 
 export interface LibraryImage {
   file: string;
   project: string;
   version: string;
+  /** Family and board, from the statement beside the image or its asset name; absent when unknown. */
+  identity?: ImageIdentity;
 }
 
 export interface LibraryIndex {
@@ -52,15 +55,29 @@ export function indexLibrary(dir: string): LibraryIndex {
       index.skipped.push({ file: name, reason: `unreadable: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
       continue;
     }
-    if (check.ok) index.images.push({ file, project: check.descriptor.projectName, version: check.descriptor.version });
-    else index.skipped.push({ file: name, reason: check.reason });
+    if (!check.ok) {
+      index.skipped.push({ file: name, reason: check.reason });
+      continue;
+    }
+    const image: LibraryImage = { file, project: check.descriptor.projectName, version: check.descriptor.version };
+    try {
+      const identity = identifyImage(file);
+      if (identity) image.identity = identity;
+    } catch (err) {
+      index.skipped.push({ file: name, reason: (err as Error).message });
+      continue;
+    }
+    index.images.push(image);
   }
   return index;
 }
 
 /** "esp-miner v2.9.0 (esp-miner-2.9.0.bin), …" for messages. */
 export function describeLibrary(index: LibraryIndex): string {
-  const images = index.images.map((i) => `${i.project} ${i.version} (${i.file.slice(index.dir.length + 1)})`);
+  const images = index.images.map((i) => {
+    const who = i.identity ? `${i.identity.family}${i.identity.board ? ` board ${i.identity.board}` : ''}, ` : '';
+    return `${i.project} ${i.version} (${who}${i.file.slice(index.dir.length + 1)})`;
+  });
   const parts = [images.length > 0 ? `it holds ${images.join(', ')}` : 'it holds no app images'];
   if (index.skipped.length > 0) parts.push(`skipped as not app images: ${index.skipped.map((s) => `${s.file} (${s.reason})`).join('; ')}`);
   return parts.join('; ');
@@ -71,13 +88,20 @@ export interface ImageWanted {
   project: string;
   /** Any spelling normaliseSoftware accepts: "esp-miner-2.9.0", "v2.9.0", "2.9.0". */
   version: string;
+  /** The device's image family and board (DeviceInfo): an image stated or named for them is preferred, one for another family or board is never picked. */
+  family?: string;
+  board?: string | null;
 }
 
 /** The path of the library's image for that project and version; a clear error when there is none. */
 export function findImage(dir: string, want: ImageWanted): string {
   const index = indexLibrary(dir);
   const version = normaliseSoftware(want.version);
-  const found = index.images.find((i) => i.project === want.project && normaliseSoftware(i.version) === version);
+  const fits = (i: LibraryImage) =>
+    !want.family || !i.identity || (i.identity.family === want.family && (!i.identity.board || !want.board || sameBoard(i.identity.board, want.board)));
+  const candidates = index.images.filter((i) => i.project === want.project && normaliseSoftware(i.version) === version && fits(i));
+  // One known to be for this device before one whose family is unknown (flash refuses that unforced).
+  const found = candidates.find((i) => i.identity) ?? candidates[0];
   if (found) return found.file;
   throw new MvmError('NOT_FOUND', `no ${want.project} ${want.version} image in the firmware library ${dir}: ${describeLibrary(index)}`, {
     hint: `put the ${want.project} app image of ${want.version} (the OTA .bin, not the merged factory image) into ${dir}`,

@@ -37,6 +37,8 @@ const cgminer: CommandModule = {
         .option('model', { type: 'string', choices: ['nano3', 'nano3s'], default: 'nano3s', describe: 'Avalon model' })
         .option('firmware', { type: 'string', describe: 'firmware build, e.g. 25021401_56abae7 (builds from 2505 on use "MM ID0:Summary")' })
         .option('quirks', { type: 'boolean', default: false, describe: 'send the malformed JSON real Avalons send' })
+        .option('without-softoff', { type: 'boolean', default: false, describe: 'a 3S build without softoff in its command table' })
+        .option('softon-silent', { type: 'boolean', default: false, describe: 'softon closes the connection without a reply (it still works)' })
         .option('boot-ms', { type: 'number', default: 3000, describe: 'how long a reboot keeps the device unreachable' }),
     ),
   handler: async (args) => {
@@ -55,7 +57,7 @@ const nmminer: CommandModule = {
         .option('telemetry', { type: 'string', default: '127.0.0.1:12345', describe: 'where telemetry datagrams go' })
         .option('report', { type: 'string', default: '127.0.0.1:12346', describe: 'where config reports go' })
         .option('interval', { type: 'number', default: 5000, describe: 'ms between telemetry datagrams' })
-        .option('key-case', { type: 'string', choices: ['upper', 'lower'], default: 'upper', describe: 'IP/HashRate vs ip/hashrate keys' }),
+        .option('key-case', { type: 'string', choices: ['upper', 'lower', 'nmaxe'], default: 'upper', describe: 'v0.3 (IP, HashRate "113.13K"), newer (ip, "1.0154MH/s") or NMAxe datagrams' }),
     ),
   handler: async (args) => {
     const { runNmminer } = await import('./run.js');

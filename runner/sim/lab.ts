@@ -124,7 +124,7 @@ export function planLab(config: Table, file: string): { planned: Planned[]; prob
                 telemetry,
                 report,
                 intervalMs: typeof sim.interval_ms === 'number' ? sim.interval_ms : undefined,
-                keyCase: sim.key_case === 'lower' ? 'lower' : 'upper',
+                keyCase: sim.key_case === 'lower' || sim.key_case === 'nmaxe' ? sim.key_case : 'upper',
                 faults: faultSpecs,
               });
               return { address: s.address, close: s.close };

@@ -25,18 +25,19 @@ export async function runAxeos(args: { listen: string; board: string; firmware?:
 }
 
 export async function runCgminer(args: {
-  listen: string; model: 'nano3' | 'nano3s'; firmware?: string; quirks: boolean; fault: string[]; 'boot-ms': number;
+  listen: string; model: 'nano3' | 'nano3s'; firmware?: string; quirks: boolean; fault: string[]; 'boot-ms': number; 'without-softoff'?: boolean; 'softon-silent'?: boolean;
 }): Promise<void> {
   const { startCgminerSim } = await import('./cgminer/index.js');
   const sim = await startCgminerSim({
     listen: args.listen, model: args.model, firmware: args.firmware, quirks: args.quirks, faults: args.fault, bootMs: args['boot-ms'],
+    noSoftoff: args['without-softoff'], softonSilent: args['softon-silent'],
   });
   process.stdout.write(`mvm sim cgminer listening on ${sim.address}\n`);
   await runUntilSignal('cgminer', [sim]);
 }
 
 export async function runNmminer(args: {
-  listen: string; telemetry: string; report: string; interval: number; fault: string[]; 'key-case': 'upper' | 'lower';
+  listen: string; telemetry: string; report: string; interval: number; fault: string[]; 'key-case': 'upper' | 'lower' | 'nmaxe';
 }): Promise<void> {
   const { startNmminerSim } = await import('./nmminer/index.js');
   const sim = await startNmminerSim({

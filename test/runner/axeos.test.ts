@@ -1,36 +1,8 @@
 // The axeos driver against the AxeOS simulator (real HTTP on loopback): every operation, every
 // firmware generation whose API differs, and every fault ending in a typed failure.
-import t, { type Test } from 'tap';
-import { startAxeosSim, type AxeosSim, type AxeosSimOptions } from '../../runner/sim/axeos/index.js';
-import { AxeosDriver } from '../../runner/drivers/axeos/driver.js';
-import { DriverError } from '../../runner/drivers/errors.js';
-import type { DeviceSpec } from '../../runner/drivers/types.js';
+import t from 'tap';
 import { waitFor } from '../helpers/mvm-process.js';
-
-async function sim(t: Test, opts: AxeosSimOptions = {}): Promise<AxeosSim> {
-  const s = await startAxeosSim({ rebootDelayMs: 50, bootMs: 300, ...opts });
-  t.teardown(() => s.close());
-  return s;
-}
-
-function driverFor(s: AxeosSim, options: Record<string, unknown> = {}): AxeosDriver {
-  const device: DeviceSpec = { name: 'gamma', driver: 'axeos', address: s.url, hardware: '601', options: { request_timeout_ms: 3000, ...options } };
-  return new AxeosDriver(device);
-}
-
-async function rejects(t: Test, p: Promise<unknown>, reason: DriverError['reason'], re?: RegExp): Promise<DriverError> {
-  try {
-    await p;
-  } catch (err) {
-    t.type(err, DriverError, 'a DriverError');
-    t.equal((err as DriverError).reason, reason, `reason ${reason}: ${(err as Error).message}`);
-    if (re) t.match((err as Error).message, re);
-    t.ok((err as DriverError).hint, 'with a hint');
-    return err as DriverError;
-  }
-  t.fail(`expected a ${reason} failure`);
-  throw new Error('unreachable');
-}
+import { driverFor, rejects, sim } from './axeos-support.js';
 
 t.test('v2.15 Gamma: info and telemetry', async (t) => {
   const s = await sim(t, { board: '601' });

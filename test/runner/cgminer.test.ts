@@ -53,7 +53,7 @@ for (const quirks of [false, true]) {
     t.equal(tel.paused, false);
 
     const eco = await d.control({ op: 'mode', mode: 'eco' });
-    t.same(eco.details, { key: 'workmode', level: 0 });
+    t.same(eco.details, { key: 'workmode', level: 0, mode: 'low' }, 'eco is low on an Avalon');
     t.equal(s.device.level, 0);
     await d.control({ op: 'mode', mode: 'turbo' });
     t.equal(s.device.level, 2);
@@ -89,7 +89,7 @@ for (const quirks of [false, true]) {
 t.test('setpool with wrong web credentials is refused', async (t) => {
   const s = await sim(t, { model: 'nano3s' });
   const d = driverFor(s.address, { web_password: 'wrong' });
-  await rejects(t, d.control({ op: 'pools-set', pools: [{ url: 'stratum+tcp://p.example:3333', user: 'w' }] }), 'refused', /userpass/);
+  await rejects(t, d.control({ op: 'pools-set', pools: [{ url: 'stratum+tcp://p.example:3333', user: 'w' }] }), 'refused', /refused its web login \(admin\).*Pool set error/);
 });
 
 t.test('Nano 3: worklevel, power unknown, plain-text protocol', async (t) => {
@@ -102,9 +102,9 @@ t.test('Nano 3: worklevel, power unknown, plain-text protocol', async (t) => {
     t.equal(tel.efficiencyJth, null);
     t.ok(tel.hashrateGhs! > 0);
     const m = await d.control({ op: 'mode', mode: 'standard' });
-    t.same(m.details, { key: 'worklevel', level: 1 });
+    t.same(m.details, { key: 'worklevel', level: 1, mode: 'med' });
     t.equal(s.device.level, 1);
-    await rejects(t, d.control({ op: 'pause' }), 'refused', /softoff/);
+    await rejects(t, d.control({ op: 'pause' }), 'unsupported', /no softoff/);
   }
 });
 
@@ -243,4 +243,42 @@ t.test('transport: one request at a time per device across processes; a dead own
   const started = Date.now();
   await cgRequest('dev', address, 'version', undefined, { timeoutMs: 5000 });
   t.ok(Date.now() - started < 2000, `no wait for a dead owner (${Date.now() - started} ms)`);
+});
+
+t.test('Avalon per model: reboot argument, firmware from VERSION, stats ID, setpool login', async (t) => {
+  const nano3 = await sim(t, { model: 'nano3', rebootDelayMs: 50, bootMs: 100 });
+  const d3 = driverFor(nano3.address);
+  const info = await d3.info();
+  t.equal(info.firmwareVersion, nano3.device.firmware, 'the Nano 3 names its build under VERSION');
+  t.equal(info.hardware, 'nano3');
+  await d3.control({ op: 'restart' });
+  await waitFor(() => nano3.device.bootCount === 1, 'the Nano 3 to reboot on "0,reboot,all"', 10_000, 20);
+  await rejects(t, d3.control({ op: 'pools-set', pools: [{ url: 'stratum+tcp://p.example:3333', user: 'w' }] }), 'unsupported', /hashed web password/);
+  const hashed = driverFor(nano3.address, { web_password_hash: nano3.device.webPass });
+  await waitFor(() => nano3.device.power === 'up', 'the Nano 3 back', 10_000, 20);
+  await hashed.control({ op: 'pools-set', pools: [{ url: 'stratum+tcp://p.example:3333', user: 'w' }] });
+  t.equal(nano3.device.savedPools[0]?.url, 'stratum+tcp://p.example:3333');
+
+  // The Nano 3's stats item is AVANANO0 (the 3S's AVALON0); the model read from telemetry agrees.
+  const byId = driverFor(nano3.address, { plain: false });
+  const tel = await byId.telemetry();
+  t.equal((tel.raw as { model: string }).model, 'nano3');
+
+  const s3 = await sim(t, { model: 'nano3s' });
+  const d = driverFor(s3.address);
+  await d.control({ op: 'pools-priority', order: [1, 0] });
+  t.equal(s3.device.current, 1, 'pool 1 tried first');
+  await rejects(t, d.control({ op: 'pools-priority', order: [5] }), 'invalid_argument');
+});
+
+t.test('a 3S build without softoff: pause is unsupported, said so; softon without a reply is read back', async (t) => {
+  const s = await sim(t, { model: 'nano3s', noSoftoff: true });
+  await rejects(t, driverFor(s.address).control({ op: 'pause' }), 'unsupported', /no softoff/);
+  const silent = await sim(t, { model: 'nano3s', softonSilent: true });
+  const d = driverFor(silent.address);
+  await d.control({ op: 'pause' });
+  t.equal(silent.device.softOff, true);
+  const r = await d.control({ op: 'resume' });
+  t.match(r.message, /no reply, but the device reads back as running/);
+  t.equal(silent.device.softOff, false);
 });

@@ -54,7 +54,7 @@ t.test('control and info through the testbed description', async (t) => {
   const { sim, testbed } = await gammaBench(t);
   const r = await runMvm(['runner', 'control', 'mode', 'eco', '--testbed', testbed, '--device', 'gamma'], { env });
   t.equal(r.code, 0, r.stderr);
-  t.match(r.stdout, /gamma: eco on BM1370: 400 MHz, 1000 mV/);
+  t.match(r.stdout, /gamma: eco on BM1370 \(Bitaxe Gamma\): 400 MHz, 1000 mV/);
   t.equal(sim.device.settings.frequency, 400);
   const pools = await runMvm(
     ['runner', 'control', 'pools', 'set', '--url', 'stratum+tcp://p1.example:3333', '--user', 'w1', '--url', 'stratum+tcp://p2.example:3334', '--user', 'w2', '--device', 'gamma', '--json'],

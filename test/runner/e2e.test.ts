@@ -47,7 +47,7 @@ t.test('sim process + runner processes: brick recovered, flash verified, test pa
   );
   const run = (args: string[]) => runMvm(['runner', ...args], { env: { ...env, MVM_TESTBED: testbed }, timeoutMs: 60_000 });
 
-  const brick = join(dir, 'brick.bin');
+  const brick = join(dir, 'esp-miner-brick.bin');
   writeFileSync(brick, buildImage({ version: 'v2.16.0-brick' }));
   const b = await run(['flash', '--image', brick]);
   t.equal(b.code, 1);

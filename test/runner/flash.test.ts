@@ -31,8 +31,9 @@ function setup(t: Test, s: AxeosSim, options: Record<string, unknown> = {}) {
     return ota(image, opts);
   };
   const dir = tempDir(t);
+  // Images named as ESP-Miner's release assets are, so their family (Bitaxe) is known.
   const write = (name: string, buf: Buffer) => {
-    const f = join(dir, name);
+    const f = join(dir, `esp-miner-${name}`);
     writeFileSync(f, buf);
     return f;
   };

@@ -41,6 +41,28 @@ t.test('indexes app images by descriptor and lists what it skipped', async (t) =
   t.match(index.skipped.find((s) => s.file === 'factory-merged.bin')!.reason, /no app descriptor/);
 });
 
+t.test('the library records each image family and board, and picks one that fits the device', async (t) => {
+  const dir = tempDir(t);
+  writeFileSync(join(dir, 'esp-miner-NerdQAxe++.bin'), buildImage({ version: 'v2.9.0' }));
+  writeFileSync(join(dir, 'esp-miner-factory-401-v2.9.0.bin'), buildImage({ version: 'v2.9.0' }));
+  writeFileSync(join(dir, 'ci-build.bin'), buildImage({ version: 'v2.9.0' }));
+  writeFileSync(join(dir, 'stated.bin'), buildImage({ version: 'v2.9.0' }));
+  writeFileSync(join(dir, 'stated.bin.json'), JSON.stringify({ family: 'bitaxe', board: '601' }));
+  writeFileSync(join(dir, 'broken.bin'), buildImage({ version: 'v2.9.0' }));
+  writeFileSync(join(dir, 'broken.bin.json'), '{"family": "antminer"}');
+  const index = indexLibrary(dir);
+  const byName = Object.fromEntries(index.images.map((i) => [i.file.slice(dir.length + 1), i.identity]));
+  t.match(byName['esp-miner-NerdQAxe++.bin'], { family: 'nerdqaxe', board: 'NerdQAxe++', source: 'asset name' });
+  t.match(byName['esp-miner-factory-401-v2.9.0.bin'], { family: 'bitaxe', board: '401' });
+  t.match(byName['stated.bin'], { family: 'bitaxe', board: '601', source: 'statement' });
+  t.equal(byName['ci-build.bin'], undefined, 'unknown family');
+  t.match(index.skipped, [{ file: 'broken.bin', reason: /family "antminer" is not one of bitaxe, nerdqaxe/ }]);
+  const want = { project: 'esp-miner', version: 'v2.9.0' };
+  t.equal(findImage(dir, { ...want, family: 'nerdqaxe', board: 'NerdQAxe++' }), join(dir, 'esp-miner-NerdQAxe++.bin'));
+  t.equal(findImage(dir, { ...want, family: 'bitaxe', board: '601' }), join(dir, 'stated.bin'), 'never the 401 factory image or a NerdQAxe one');
+  t.equal(findImage(dir, { ...want, family: 'bitaxe', board: '401' }), join(dir, 'esp-miner-factory-401-v2.9.0.bin'));
+});
+
 t.test('findImage matches any spelling of a version, per project', async (t) => {
   const dir = library(t);
   for (const v of ['esp-miner-2.9.0', 'v2.9.0', '2.9.0', ' V2.9.0 ']) t.equal(findImage(dir, { project: 'esp-miner', version: v }), join(dir, 'a.bin'), v);
@@ -137,6 +159,6 @@ t.test('testbed baseline fields: parsed, and every problem reported with its key
   ]);
   t.match(err.message, /devices\[0\]\.pools\[0\]\.url: pool "pool\.lab": needs a host and a port/);
   t.match(err.message, /devices\[0\]\.settings\.frequency: must be a whole number of MHz from 50 to 1500, got 5000/);
-  t.match(err.message, /devices\[0\]\.settings\.mode: unknown mode "ludicrous"\n\s+hint: one of eco, standard, turbo, oc/);
+  t.match(err.message, /devices\[0\]\.settings\.mode: unknown mode "ludicrous"\n\s+hint: modes: eco, standard, turbo, oc/);
   t.match(err.message, /firmware_dir: must be an absolute folder path, got "relative\/firmware"/);
 });

@@ -38,6 +38,8 @@ async function bench(t: Test, simOpts: NmminerSimOptions = {}, driverOpts: Recor
       offline_after_ms: 1500,
       push_interval_ms: 20,
       confirm_timeout_ms: 3000,
+      report_timeout_ms: 3000,
+      wifi_password: 'password1',
       ...driverOpts,
     },
   });
@@ -88,6 +90,42 @@ t.test('pools set: pushed repeatedly, confirmed by the config report', async (t)
   t.equal(sim.device.config.SecondaryPool, 'stratum+tcp://backup.example:4444');
 });
 
+t.test('pools set never blanks what it does not mean to change; refuses without the Wi-Fi password', async (t) => {
+  const { sim, driver } = await bench(t, {}, { wifi_password: undefined });
+  sim.device.config.Timezone = 9;
+  sim.device.config.WiFiSSID = 'bench-wifi';
+  const before = { ...sim.device.config };
+  await rejects(t, driver.control({ op: 'pools-set', pools: [{ url: 'stratum+tcp://lotto.example:3333', user: 'w' }] }), 'refused', /without WiFiPWD.*drops off the network/);
+  t.same(sim.device.config, before, 'nothing pushed');
+
+  const { sim: s2, driver: d2 } = await bench(t);
+  s2.device.config.Timezone = 9;
+  s2.device.config.WiFiSSID = 'bench-wifi';
+  await d2.control({ op: 'pools-set', pools: [{ url: 'stratum+tcp://lotto.example:3333', user: 'w' }] });
+  t.match(s2.device.config, { PrimaryPool: 'stratum+tcp://lotto.example:3333', PrimaryAddress: 'w', WiFiSSID: 'bench-wifi', WiFiPWD: 'password1', Timezone: 9, SecondaryPool: 'stratum+tcp://solo.ckpool.org:3333' }, 'only the pool changed');
+});
+
+t.test('NMAxe datagrams: ip, unit-suffixed hash rate, 3-part Share, session\\rever Uptime', async (t) => {
+  const { driver } = await bench(t, { keyCase: 'nmaxe' });
+  const tel = await driver.telemetry();
+  const raw = tel.raw as Record<string, string>;
+  t.ok('ip' in raw && !('IP' in raw));
+  t.match(raw.HashRate, /^\d+\.\d{4}[KM]H\/s$/, 'the unit carried (it drifts around 1 MH/s)');
+  t.match(raw.Share, /^\d+\/\d+\/\d+\.\d+%$/);
+  t.match(raw.Uptime, /\r/);
+  t.ok(tel.hashrateGhs! > 0.0009 && tel.hashrateGhs! < 0.0012, `1.0154MH/s as GH/s: ${tel.hashrateGhs}`);
+  t.type(tel.sharesAccepted, 'number', 'the 3-part Share parsed');
+  t.ok(tel.uptimeS! < 86400, `the session uptime, not the lifetime one: ${tel.uptimeS}`);
+  t.equal((await driver.info()).hardware, 'NMAxe');
+});
+
+t.test('config pushes go to the subnet broadcast, as the real tool sends them', async (t) => {
+  const spec = (options: Record<string, unknown> = {}) => new NmminerDriver({ name: 'n', driver: 'nmminer', address: '192.168.1.101', options });
+  t.equal(spec().settings.configAddress, '192.168.1.255');
+  t.equal(spec({ broadcast: false }).settings.configAddress, '192.168.1.101');
+  t.equal(spec({ config_address: '10.0.0.255' }).settings.configAddress, '10.0.0.255');
+});
+
 t.test('unsupported operations and bad input are typed failures', async (t) => {
   const { driver } = await bench(t);
   await rejects(t, driver.control({ op: 'restart' }), 'unsupported');
@@ -98,7 +136,7 @@ t.test('unsupported operations and bad input are typed failures', async (t) => {
 });
 
 t.test('a silent device is offline after the threshold; a push nobody confirms times out', async (t) => {
-  const { sim, driver } = await bench(t, { faults: ['drop=1'] }, { confirm_timeout_ms: 600 });
+  const { sim, driver } = await bench(t, { faults: ['drop=1'] }, { confirm_timeout_ms: 600, report_timeout_ms: 600 });
   let started = Date.now();
   await rejects(t, driver.telemetry(), 'unreachable', /offline: no telemetry/);
   t.ok(Date.now() - started < 4000, `bounded (${Date.now() - started} ms)`);

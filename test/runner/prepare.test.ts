@@ -61,6 +61,7 @@ t.test('flashes the spec\'s own image; a device already on the version is not fl
   const dir = tempDir(t);
   mkdirSync(join(dir, 'build'));
   writeFileSync(join(dir, 'build', 'fw.bin'), buildImage({ version: 'v2.17.0-3-gabc' }));
+  writeFileSync(join(dir, 'build', 'fw.bin.json'), JSON.stringify({ family: 'bitaxe' })); // as the CI build states it
   const spec = loadSpec(writeSpec(dir, '{name: miner, software: v2.17.0-3-gabc, image: build/fw.bin}'));
   t.equal(spec.devices[0].image, join(dir, 'build', 'fw.bin'), 'relative to the definition');
   const first = await runTest({ spec, devices: [device(sim)], outputDir: join(dir, 'o1'), echo: null });
@@ -107,6 +108,7 @@ t.test('a flash that fails is an infrastructure failure', async (t) => {
   const sim = await gamma(t, ['brick']);
   const dir = tempDir(t);
   writeFileSync(join(dir, 'fw.bin'), buildImage({ version: 'v2.16.0' }));
+  writeFileSync(join(dir, 'fw.bin.json'), JSON.stringify({ family: 'bitaxe' }));
   const testbed = writeTestbed(dir, { devices: [device(sim)] });
   const spec = writeSpec(dir, '{software: v2.16.0, image: fw.bin}');
   const r = await runMvm(['runner', 'test', '--spec', spec, '--testbed', testbed, '--output', join(dir, 'out')], { env, timeoutMs: 60_000 });

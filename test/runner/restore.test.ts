@@ -24,10 +24,11 @@ async function gamma(t: Test): Promise<AxeosSim> {
   return sim;
 }
 
-/** A library whose file names say nothing about what the images are. */
+/** A library whose file names say nothing about what the images are: the family is stated beside the image. */
 function library(t: Test): string {
   const dir = tempDir(t, 'mvm-firmware-');
   writeFileSync(join(dir, 'build-1234.bin'), buildImage({ version: 'v2.9.0', size: 100_000 }));
+  writeFileSync(join(dir, 'build-1234.bin.json'), JSON.stringify({ family: 'bitaxe' }));
   writeFileSync(join(dir, 'junk.bin'), 'not an image');
   return dir;
 }
@@ -124,7 +125,7 @@ t.test('per-device failures: no image for the baseline, a device that cannot be 
 
   t.equal(g.ok, false);
   t.same(g.actions.map((a) => a.action), ['firmware'], 'nothing else is tried on the wrong firmware');
-  t.match(g.error, `no esp-miner v2.8.0 image in the firmware library ${lib}: it holds esp-miner v2.9.0 (build-1234.bin)`);
+  t.match(g.error, `no esp-miner v2.8.0 image in the firmware library ${lib}: it holds esp-miner v2.9.0 (bitaxe, build-1234.bin)`);
   t.match(g.error, /skipped as not app images: junk\.bin \(not an ESP32 app image/);
   t.match(g.error, /hint: put the esp-miner app image of v2\.8\.0/);
   t.equal(sim.device.version, 'v2.15.0', 'nothing was flashed');

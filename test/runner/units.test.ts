@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { parseControl } from '../../runner/control.js';
 import { jsonLinesSink, ttySink } from '../../runner/progress.js';
-import { formatTelemetry } from '../../runner/cli/telemetry.js';
+import { formatHashrate, formatTelemetry } from '../../runner/cli/telemetry.js';
 import { parseOptionPairs } from '../../runner/cli/common.js';
 import { parseTestbed, selectDevice } from '../../runner/testbed.js';
 import { ConfigError } from '../../shared/errors.js';
@@ -33,6 +33,8 @@ t.test('control words', async (t) => {
   t.same(parseControl(['voltage', '1150']), { op: 'voltage', mv: 1150 });
   t.same(parseControl(['fan', '80']), { op: 'fan', percent: 80 });
   t.same(parseControl(['pools', 'switch', '1']), { op: 'pools-switch', index: 1 });
+  t.same(parseControl(['pools', 'priority', '2', '0']), { op: 'pools-priority', order: [2, 0] });
+  t.same(parseControl(['mode', 'Low']), { op: 'mode', mode: 'low' }, 'Avalon mode names too');
   t.same(parseControl(['pools', 'set'], { url: ['stratum+tcp://a:1', 'b:2'], user: ['u1', 'u2'], password: ['p1'] }), {
     op: 'pools-set',
     pools: [
@@ -44,7 +46,8 @@ t.test('control words', async (t) => {
     [['mode', 'ludicrous'], /expected one of eco, standard, turbo, oc/],
     [['frequency', '5x'], /whole number/],
     [['restart', 'now'], /unexpected "now"/],
-    [['pools'], /expected "set" or "switch"/],
+    [['pools'], /expected "set", "switch" or "priority"/],
+    [['pools', 'priority', '1', '1'], /named twice/],
     [['pools', 'switch'], /got nothing/],
     [[], /name an action/],
   ] as const) {
@@ -77,6 +80,9 @@ t.test('the human telemetry line', async (t) => {
     sharesAccepted: 10, sharesRejected: 1, uptimeS: 60, firmwareVersion: 'v2.15.0', paused: false, raw: {},
   });
   t.match(line, /gamma:\s+1000\/1250 GH\/s \(80 %\)\s+18\.2 W\s+18\.2 J\/TH\s+chip 58\.4°C\s+fan1 3500rpm 40%\s+shares 10\/1/);
+  t.equal(formatHashrate(0.00011313, null), '113.13/? kH/s', 'an NMMiner in kH/s, not 0 GH/s');
+  t.equal(formatHashrate(0.0010154, null), '1.02/? MH/s');
+  t.equal(formatHashrate(null, null), '?/? GH/s');
 });
 
 t.test('testbed descriptions: validated, devices selected', async (t) => {

@@ -143,13 +143,13 @@ t.test('frequency and voltage apply at once; a bad value saves nothing; unknown 
   t.equal(info.autofanspeed, 0);
 });
 
-t.test('the manual fan speed key: fanspeed up to v2.11, manualFanSpeed from v2.12', async (t) => {
-  const old = await sim(t, { firmware: 'v2.11.0' });
+t.test('the manual fan speed key: fanspeed up to v2.10, manualFanSpeed from v2.11', async (t) => {
+  const old = await sim(t, { firmware: 'v2.10.0' });
   await request(`${old.url}/api/system`, { method: 'PATCH', json: { autofanspeed: 0, fanspeed: 55, manualFanSpeed: 20 } });
   let info = await getJson(`${old.url}/api/system/info`);
   t.equal(info.fanspeed, 55);
   t.notOk('manualFanSpeed' in info);
-  const s = await sim(t, { firmware: 'v2.12.0' });
+  const s = await sim(t, { firmware: 'v2.11.0' });
   await request(`${s.url}/api/system`, { method: 'PATCH', json: { autofanspeed: 0, fanspeed: 55 } });
   info = await getJson(`${s.url}/api/system/info`);
   t.equal(info.manualFanSpeed, 100, 'fanspeed is no longer a setting: ignored');
@@ -183,7 +183,7 @@ t.test('pools: stratum keys up to v2.14, pools[] from v2.15 where the old keys a
   info = await getJson(`${s.url}/api/system/info`);
   t.equal(info.pools.length, 2);
   t.match(info, { stratumURL: 'new.pool', stratumPort: 3334, fallbackStratumURL: 'backup.pool' });
-  t.notOk('stratumPassword' in info.pools[0], 'passwords are write-only');
+  t.equal(info.pools[0].stratumPassword, '*****', 'passwords read back masked');
 
   r = await request(`${s.url}/api/system/pools/2`, { method: 'PUT', json: { stratumURL: 'third.pool', stratumPort: 3336, stratumUser: 'me' } });
   t.equal(r.status, 200);
@@ -203,7 +203,15 @@ t.test('pools: stratum keys up to v2.14, pools[] from v2.15 where the old keys a
   info = await getJson(`${s.url}/api/system/info`);
   t.same(info.pools.map((p: { id: number }) => p.id), [1, 2]);
   r = await request(`${s.url}/api/system/pools/0`, { method: 'PUT', json: { stratumURL: 'tls.pool', stratumPort: 443, stratumUser: 'me', stratumTLS: true } });
-  t.equal(r.status, 200, 'stratumTLS may be a boolean');
+  t.equal(r.status, 400, 'stratumTLS is a number, not a boolean');
+  r = await request(`${s.url}/api/system/pools/0`, { method: 'PUT', json: { stratumURL: 'tls.pool', stratumPort: 443, stratumUser: 'me', stratumTLS: 1 } });
+  t.equal(r.status, 200);
+  r = await request(`${s.url}/api/system/pools/0`, { method: 'PUT', json: { stratumURL: 'tls.pool', stratumPort: 443, stratumUser: '' } });
+  t.equal(r.status, 400, 'an empty user is refused');
+  r = await request(`${s.url}/api/system`, { method: 'PATCH', json: { pools: [{ id: 3, stratumURL: 'four.pool', stratumPort: 3337, stratumUser: 'me' }] } });
+  t.equal(r.status, 200);
+  info = await getJson(`${s.url}/api/system/info`);
+  t.same(info.pools.map((p: { id: number }) => p.id), [0, 1, 2, 3], 'pools[] changes only the slots it lists');
 });
 
 t.test('restart: plain text up to v2.12, JSON from v2.13; down ~1 s later, back with uptime reset', async (t) => {
@@ -294,7 +302,7 @@ t.test('OTA: a wrong first byte is refused as esp_ota_write does; a valid image 
   t.same(next.partitions.map((p: { label: string; version: string | null }) => [p.label, p.version]), [['factory', 'v2.12.0'], ['ota_0', 'v2.13.0'], ['ota_1', 'v2.15.0']]);
 });
 
-t.test('boot partition (v2.15) selects the slot of the next boot', async (t) => {
+t.test('boot partition (v2.15) selects the slot and reboots into it by itself', async (t) => {
   const s = await sim(t, { firmware: 'v2.15.0' });
   let r = await request(`${s.url}/api/system/boot`, { method: 'POST', json: { partition: 'ota_0' } });
   t.equal(r.status, 400, 'empty slot');
@@ -302,17 +310,46 @@ t.test('boot partition (v2.15) selects the slot of the next boot', async (t) => 
   t.equal(r.status, 400);
   await request(`${s.url}/api/system/OTA`, { method: 'POST', body: buildImage({ version: 'v2.15.1' }) });
   await waitFor(async () => (await getJson(`${s.url}/api/system/info`)).version === 'v2.15.1', 'update', 5000);
+  const boots = s.device.bootCount;
   r = await request(`${s.url}/api/system/boot`, { method: 'POST', json: { partition: 'factory' } });
   t.equal(r.status, 200);
-  await request(`${s.url}/api/system/restart`, { method: 'POST' });
+  t.same(JSON.parse(r.text), { message: 'Next boot partition set successfully. Rebooting...' });
   const info = await waitFor(async () => {
     const i = await getJson(`${s.url}/api/system/info`);
     return i.runningPartition === 'factory' ? i : undefined;
   }, 'boot from factory', 5000);
   t.equal(info.version, 'v2.15.0');
+  t.equal(s.device.bootCount, boots + 1, 'one reboot, without a restart call');
 });
 
-t.test('unknown routes: 404 JSON under /api from v2.10, else a redirect to the captive portal', async (t) => {
+t.test('OTA errors per build: JSON {message} from v2.15, "Flash Error" on NerdQAxe++; OTP asks 401', async (t) => {
+  const bad = buildImage({ version: 'v2.16.0' });
+  bad[0] = 0;
+  const v215 = await sim(t, { firmware: 'v2.15.0' });
+  let r = await request(`${v215.url}/api/system/OTA`, { method: 'POST', body: bad });
+  t.equal(r.status, 500);
+  t.same(JSON.parse(r.text), { message: 'Write Error' });
+  const nerd = await sim(t, { board: 'nerdqaxe++', otp: '1234' });
+  r = await request(`${nerd.url}/api/system/OTA`, { method: 'POST', body: bad });
+  t.equal(r.status, 401);
+  t.equal(r.text, 'OTP/Session required');
+  r = await request(`${nerd.url}/api/system/OTA`, { method: 'POST', body: bad, headers: { 'X-OTP-Code': '1234' } });
+  t.equal(r.status, 500);
+  t.equal(r.text, 'Flash Error');
+  const info = await getJson(`${nerd.url}/api/system/info`);
+  t.equal(info.otp, true);
+  t.ok(info.fanrpm2 > 0 && typeof info.fanspeed2 === 'number', 'the second fan');
+});
+
+t.test('GammaDuo (650): its narrow frequency options', async (t) => {
+  const s = await sim(t, { board: '650' });
+  const asic = await getJson(`${s.url}/api/system/asic`);
+  t.match(asic, { ASICModel: 'BM1370', defaultFrequency: 400, frequencyOptions: [350, 375, 400, 410] });
+  const info = await getJson(`${s.url}/api/system/info`);
+  t.equal(info.boardVersion, '650');
+});
+
+t.test('unknown routes: 404 JSON under /api from v2.9, else a redirect to the captive portal', async (t) => {
   const s = await sim(t);
   let r = await request(`${s.url}/api/nothing`);
   t.equal(r.status, 404);
@@ -320,7 +357,7 @@ t.test('unknown routes: 404 JSON under /api from v2.10, else a redirect to the c
   r = await request(`${s.url}/nothing.html`);
   t.equal(r.status, 302);
   t.equal(r.headers.get('location'), '/');
-  const old = await sim(t, { firmware: 'v2.9.0' });
+  const old = await sim(t, { firmware: 'v2.8.0' });
   r = await request(`${old.url}/api/nothing`);
   t.equal(r.status, 302);
   t.equal(r.text, 'Redirect to the captive portal');

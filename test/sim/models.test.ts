@@ -24,13 +24,16 @@ t.test('faults: defaults, values, clear errors', async (t) => {
 t.test('firmware generations', async (t) => {
   const at = (v: string) => featuresOf(v, 'bitaxe');
   t.match(at('v2.4.5-3-gb5d1e36-dirty'), { bestDiffNumber: false, restartJson: false, pause: false, poolsApi: false, asicEndpoint: false });
-  t.match(at('v2.11.0'), { bestDiffNumber: true, manualFanSpeedKey: false });
+  t.match(at('v2.8.0'), { statistics: true, apiNotFoundJson: false });
+  t.match(at('v2.9.0'), { apiNotFoundJson: true });
+  t.match(at('v2.10.0'), { bestDiffNumber: false, manualFanSpeedKey: false, fallbackSwitch: false });
+  t.match(at('v2.11.0'), { bestDiffNumber: true, manualFanSpeedKey: true, fallbackSwitch: true });
   t.match(at('v2.12.0'), { manualFanSpeedKey: true, restartJson: false });
   t.match(at('v2.13.0'), { restartJson: true, pause: false });
   t.match(at('v2.14.0'), { pause: true, poolsApi: false });
   t.match(at('v2.15.0'), { poolsApi: true });
   t.match(at('my-local-build'), { poolsApi: true }, 'an unparseable version counts as the newest');
-  t.match(featuresOf('v1.0.30', 'nerdqaxe'), { restartJson: false, poolsApi: false, bestDiffNumber: false });
+  t.match(featuresOf('v1.0.30', 'nerdqaxe'), { restartJson: false, poolsApi: false, bestDiffNumber: false, fallbackSwitch: false });
 });
 
 t.test('display formats', async (t) => {

@@ -76,6 +76,13 @@ t.test('newer builds: lower-case keys and MH/s strings', async (t) => {
   t.equal(rep.messages[0]!.body.ip, '127.0.0.1');
 });
 
+/** A complete config push, as NMController sends it. */
+const FULL = {
+  IP: '0.0.0.0', WiFiSSID: 'lab', WiFiPWD: 'secret123', PrimaryPool: 'stratum+tcp://new.pool:3333', PrimaryPassword: 'x',
+  PrimaryAddress: 'bc1qnew.worker', SecondaryPool: 'stratum+tcp://backup.pool:3334', SecondaryPassword: 'x', SecondaryAddress: 'bc1qnew.worker',
+  Timezone: 2, UIRefresh: 3, ScreenTimeout: 30, Brightness: 50, SaveUptime: true, LedEnable: false, RotateScreen: false, BTCPrice: false, AutoBrightness: true,
+};
+
 t.test('config push: applied once for 0.0.0.0 or our IP, confirmed in the report, never acknowledged', async (t) => {
   const tel = await listen(t);
   const rep = await listen(t);
@@ -85,11 +92,7 @@ t.test('config push: applied once for 0.0.0.0 or our IP, confirmed in the report
 
   await push(s.configPort, { IP: '10.9.9.9', PrimaryPool: 'stratum+tcp://other.pool:1', PrimaryAddress: 'nope' }, 3);
   await push(s.configPort, { IP: '0.0.0.0', PrimaryPool: 'not a url' }, 3);
-  await push(s.configPort, {
-    IP: '0.0.0.0', WiFiSSID: 'lab', WiFiPWD: 'secret123', PrimaryPool: 'stratum+tcp://new.pool:3333', PrimaryPassword: 'x',
-    PrimaryAddress: 'bc1qnew.worker', SecondaryPool: 'stratum+tcp://backup.pool:3334', SecondaryPassword: 'x', SecondaryAddress: 'bc1qnew.worker',
-    Timezone: 2, UIRefresh: 3, ScreenTimeout: 30, Brightness: 50, SaveUptime: true, LedEnable: false, RotateScreen: false, BTCPrice: false, AutoBrightness: true,
-  });
+  await push(s.configPort, FULL);
   const report = await waitFor(() => rep.messages.find((m) => m.body.PrimaryPool === 'stratum+tcp://new.pool:3333'), 'the new config reported', 5000);
   t.match(report.body, { IP: '127.0.0.1', PrimaryAddress: 'bc1qnew.worker', SecondaryPool: 'stratum+tcp://backup.pool:3334', Timezone: 2, Brightness: 50, LedEnable: false });
   t.equal(s.device.applied, 1, 'ten repeats, one change; the foreign and malformed pushes were ignored');
@@ -97,9 +100,26 @@ t.test('config push: applied once for 0.0.0.0 or our IP, confirmed in the report
   const tel2 = await waitFor(() => tel.messages.find((m) => m.body.PoolInUse === 'new.pool:3333'), 'telemetry from the new pool', 5000);
   t.ok(tel2);
 
-  await push(s.configPort, { ip: '127.0.0.1', primarypool: 'stratum+tcp://third.pool:3335' }, 2);
+  const lower = Object.fromEntries(Object.entries({ ...FULL, IP: '127.0.0.1', PrimaryPool: 'stratum+tcp://third.pool:3335' }).map(([k, v]) => [k.toLowerCase(), v]));
+  await push(s.configPort, lower, 2);
   await waitFor(() => rep.messages.find((m) => m.body.PrimaryPool === 'stratum+tcp://third.pool:3335'), 'a push to our IP, lower-case keys', 5000);
   t.equal(s.device.applied, 2);
+
+  // A push with fields left out blanks them, as the firmware does: without its SSID the device is gone.
+  await push(s.configPort, { IP: '0.0.0.0', PrimaryPool: 'stratum+tcp://partial.pool:1', PrimaryAddress: 'w' }, 2);
+  await waitFor(() => s.device.applied === 3, 'the partial push applied', 5000);
+  t.equal(s.device.config.WiFiSSID, '', 'the SSID was blanked');
+  t.equal(s.device.offNetwork, true);
+  const seen = tel.messages.length;
+  s.sendTelemetry();
+  t.equal(tel.messages.length, seen, 'nothing more from a device off the network');
+});
+
+t.test('a lenient device keeps what a push leaves out', async (t) => {
+  const s = await sim(t, { tel: await listen(t), rep: await listen(t), lenientPush: true });
+  await push(s.configPort, { IP: '0.0.0.0', PrimaryPool: 'stratum+tcp://partial.pool:1', PrimaryAddress: 'w' }, 2);
+  await waitFor(() => s.device.applied === 1, 'the push applied', 5000);
+  t.equal(s.device.config.WiFiSSID, 'lab');
 });
 
 t.test('faults: drop, slow, reboot-loop, overheat', async (t) => {
@@ -138,7 +158,7 @@ t.test('real process: mvm sim nmminer', async (t) => {
   const line = await p.waitForLine(/^mvm sim nmminer listening on 127\.0\.0\.1:\d+$/);
   const port = Number(line.split(':').pop());
   await waitFor(() => tel.messages.length >= 2, 'telemetry', 10_000);
-  await push(port, { IP: '0.0.0.0', PrimaryPool: 'stratum+tcp://cli.pool:3333', PrimaryAddress: 'w' }, 3);
+  await push(port, { ...FULL, PrimaryPool: 'stratum+tcp://cli.pool:3333', PrimaryAddress: 'w' }, 3);
   await waitFor(() => rep.messages.find((m) => m.body.PrimaryPool === 'stratum+tcp://cli.pool:3333'), 'the report', 10_000);
   t.equal(await p.stop(), 0);
   t.equal(await stopAllMvm(), 0);

@@ -3,8 +3,9 @@
 // no restart). Pure: the driver passes the info it read.
 import { splitPoolUrl } from '../pools.js';
 import type { BaselineComparison, DeviceSettings, PoolConfig } from '../types.js';
-import { modeSetting } from './models.js';
-import { asicOf, type AxeosInfo } from './telemetry.js';
+import { normaliseMode } from '../modes.js';
+import { presetFor, type AxeosMode } from './limits.js';
+import { hardwareOf, type AxeosInfo } from './telemetry.js';
 import type { AxeosFeatures } from './version.js';
 
 interface Endpoint {
@@ -43,11 +44,15 @@ function compareSettings(want: DeviceSettings, info: AxeosInfo): { same: boolean
   const current = `${info.frequency ?? '?'} MHz, ${info.coreVoltage ?? '?'} mV, fan ${info.autofanspeed === 0 ? `${manualFan ?? '?'} %` : 'auto'}`;
   const target: Record<string, unknown> = {};
   if (want.mode !== undefined) {
-    const asic = asicOf(info);
-    if (!asic) return { same: false, current };
-    const m = modeSetting(want.mode, asic);
-    Object.assign(target, { frequency: m.frequency, coreVoltage: m.coreVoltage });
-    if (want.mode === 'oc' && info.overclockEnabled !== undefined) target.overclockEnabled = 1;
+    let preset: ReturnType<typeof presetFor>;
+    try {
+      preset = presetFor(normaliseMode('axeos', want.mode) as AxeosMode, hardwareOf(info));
+    } catch {
+      return { same: false, current }; // the driver's mode control says what is wrong
+    }
+    if (!preset.ok) return { same: false, current };
+    Object.assign(target, { frequency: preset.setting.frequency, coreVoltage: preset.setting.coreVoltage });
+    if (info.overclockEnabled !== undefined) target.overclockEnabled = want.mode === 'oc' ? 1 : 0;
   }
   if (want.frequency !== undefined) target.frequency = want.frequency;
   if (want.voltage !== undefined) target.coreVoltage = want.voltage;

@@ -84,6 +84,14 @@ export class AxeosClient {
     });
   }
 
+  /** DELETE /api/system/pools/{i} (v2.15): empties a pool slot. */
+  deletePool(index: number, opts: RequestOptions = {}): Promise<void> {
+    return this.call(`DELETE /api/system/pools/${index}`, async () => {
+      const res = await this.http.raw('DELETE', `/api/system/pools/${index}`, opts);
+      await readText(res.body);
+    });
+  }
+
   /** A POST whose reply is text (old firmware) or JSON {message} (newer): returns the message. */
   postMessage(path: string, json?: unknown, opts: RequestOptions = {}): Promise<string> {
     return this.call(`POST ${path}`, async () => {
@@ -103,7 +111,7 @@ export class AxeosClient {
    * POST /api/system/OTA with the raw image (application/octet-stream, explicit content-length: the
    * ESP-IDF HTTP server does not take chunked bodies). `onSent` reports bytes as they leave.
    */
-  ota(image: Buffer, opts: RequestOptions & { onSent?: (sent: number) => void }): Promise<string> {
+  ota(image: Buffer, opts: RequestOptions & { onSent?: (sent: number) => void; otp?: string }): Promise<string> {
     let sent = 0;
     const onSent = opts.onSent;
     const body = Readable.from(
@@ -122,7 +130,7 @@ export class AxeosClient {
         timeoutMs: opts.timeoutMs,
         body,
         contentType: 'application/octet-stream',
-        headers: { 'content-length': String(image.length) },
+        headers: { 'content-length': String(image.length), ...(opts.otp ? { 'x-otp-code': opts.otp } : {}) },
       });
       return (await readText(res.body)).trim();
     });

@@ -3,7 +3,6 @@
 // how restart answers, and whether pause/resume and the boot call exist.
 import { DriverError, withDeadline } from '../errors.js';
 import {
-  MODES,
   type BaselineComparison,
   type Capability,
   type ControlAction,
@@ -22,8 +21,10 @@ import { splitPoolUrl } from '../pools.js';
 import { compareAxeosBaseline } from './baseline.js';
 import { AxeosClient } from './client.js';
 import { flashAxeos } from './flash.js';
-import { modeSetting } from './models.js';
-import { asicOf, deviceInfo, isNerdQAxe, normaliseInfo, type AxeosInfo } from './telemetry.js';
+import { MvmError } from '../../../shared/errors.js';
+import { normaliseMode } from '../modes.js';
+import { describeLimits, explicitRange, presetFor, type AxeosMode } from './limits.js';
+import { asicOf, deviceInfo, hardwareOf, isNerdQAxe, normaliseInfo, type AxeosInfo } from './telemetry.js';
 import { featuresFor, type AxeosFeatures } from './version.js';
 
 const DEFAULT_TIMEOUT_MS = 15_000;
@@ -88,37 +89,12 @@ export class AxeosDriver implements Driver {
         const message = await this.client.postMessage(`/api/system/${action.op}`, undefined, { signal });
         return { ok: true, action: action.op, message };
       }
-      case 'mode': {
-        if (!MODES.includes(action.mode)) this.invalid(`unknown mode ${JSON.stringify(action.mode)} (eco, standard, turbo, oc)`);
-        const info = await this.client.info({ signal });
-        const asic = asicOf(info);
-        if (!asic) {
-          throw new DriverError(name, 'unsupported', `mode: unknown ASIC for board ${JSON.stringify(info.boardVersion)} (${info.ASICModel ?? 'no ASICModel'})`);
-        }
-        const setting = modeSetting(action.mode, asic);
-        const patch: Record<string, unknown> = { ...setting };
-        if (action.mode === 'oc') patch.overclockEnabled = 1;
-        await this.client.patch(patch, { signal });
-        await this.confirm(signal, { frequency: setting.frequency, coreVoltage: setting.coreVoltage });
-        return {
-          ok: true,
-          action: 'mode',
-          message: `${action.mode} on ${asic}: ${setting.frequency} MHz, ${setting.coreVoltage} mV`,
-          details: { asic, ...setting },
-        };
-      }
-      case 'frequency': {
-        if (!Number.isInteger(action.mhz) || action.mhz < 50 || action.mhz > 1500) this.invalid(`frequency ${action.mhz} MHz is out of range (50–1500)`);
-        await this.client.patch({ frequency: action.mhz }, { signal });
-        await this.confirm(signal, { frequency: action.mhz });
-        return { ok: true, action: 'frequency', message: `frequency ${action.mhz} MHz` };
-      }
-      case 'voltage': {
-        if (!Number.isInteger(action.mv) || action.mv < 800 || action.mv > 1600) this.invalid(`core voltage ${action.mv} mV is out of range (800–1600)`);
-        await this.client.patch({ coreVoltage: action.mv }, { signal });
-        await this.confirm(signal, { coreVoltage: action.mv });
-        return { ok: true, action: 'voltage', message: `core voltage ${action.mv} mV` };
-      }
+      case 'mode':
+        return this.setMode(action.mode, signal);
+      case 'frequency':
+        return this.setExplicit('frequency', action.mhz, signal);
+      case 'voltage':
+        return this.setExplicit('voltage', action.mv, signal);
       case 'fan': {
         if (!Number.isInteger(action.percent) || action.percent < 0 || action.percent > 100) this.invalid(`fan ${action.percent} % is out of range (0–100)`);
         await this.client.patch({ autofanspeed: 0, fanspeed: action.percent, manualFanSpeed: action.percent }, { signal });
@@ -129,7 +105,61 @@ export class AxeosDriver implements Driver {
         return this.setPools(action.pools, signal);
       case 'pools-switch':
         return this.switchPool(action.index, signal);
+      case 'pools-priority':
+        throw new DriverError(name, 'unsupported', 'pools priority: AxeOS has a primary and a fallback pool, no priority list', {
+          hint: 'use `pools switch N` (v2.11+), or `pools set` with the pools in the order wanted',
+        });
     }
+  }
+
+  /**
+   * A preset of the board's own (never one outside its options, except `oc`, which says so);
+   * leaving `oc` turns overclocking off again.
+   */
+  private async setMode(name: string, signal: AbortSignal): Promise<ControlResult> {
+    const info = await this.client.info({ signal });
+    const hardware = hardwareOf(info);
+    let mode: AxeosMode;
+    try {
+      mode = normaliseMode('axeos', name, hardware) as AxeosMode;
+    } catch (err) {
+      throw new DriverError(this.device.name, 'unsupported', (err as MvmError).message, { hint: (err as MvmError).hint });
+    }
+    const preset = presetFor(mode, hardware);
+    if (!preset.ok) throw new DriverError(this.device.name, 'unsupported', preset.message, { hint: preset.hint });
+    const { setting, limits, overclock } = preset;
+    await this.client.patch({ ...setting, overclockEnabled: mode === 'oc' ? 1 : 0 }, { signal });
+    await this.confirm(signal, { frequency: setting.frequency, coreVoltage: setting.coreVoltage });
+    const warning = overclock ? ` — OVERCLOCK, outside the board's options (${describeLimits(limits)}); overclockEnabled on` : '';
+    return {
+      ok: true,
+      action: 'mode',
+      message: `${mode} on ${limits.asic} (${limits.name}): ${setting.frequency} MHz, ${setting.coreVoltage} mV${warning}`,
+      details: { asic: limits.asic, ...setting, ...(overclock ? { overclock: true } : {}) },
+    };
+  }
+
+  /** An explicit frequency or voltage, inside the board's options (or the ASIC's when the board is unknown) unless the device is overclocking. */
+  private async setExplicit(what: 'frequency' | 'voltage', value: number, signal: AbortSignal): Promise<ControlResult> {
+    const unit = what === 'frequency' ? 'MHz' : 'mV';
+    const label = what === 'frequency' ? 'frequency' : 'core voltage';
+    const [min, max] = what === 'frequency' ? [50, 1500] : [800, 1600];
+    if (!Number.isInteger(value) || value < min || value > max) this.invalid(`${label} ${value} ${unit} is out of range (${min}–${max})`);
+    const info = await this.client.info({ signal });
+    const allowed = explicitRange(what, hardwareOf(info), asicOf(info));
+    if (!allowed) {
+      throw new DriverError(this.device.name, 'unsupported', `${label}: board ${JSON.stringify(hardwareOf(info))} and its ASIC (${info.ASICModel ?? 'not reported'}) are unknown, so mvm cannot tell a safe ${label}`, {
+        hint: 'add the board to runner/drivers/axeos/limits.ts, or set it on the device itself',
+      });
+    }
+    const [lo, hi] = allowed.range;
+    if ((value < lo || value > hi) && info.overclockEnabled !== 1) {
+      this.invalid(`${label} ${value} ${unit} is outside ${allowed.of}'s options (${lo}–${hi} ${unit}); \`mode oc\` is the only deliberate overclock`);
+    }
+    const key = what === 'frequency' ? 'frequency' : 'coreVoltage';
+    await this.client.patch({ [key]: value }, { signal });
+    await this.confirm(signal, { [key]: value });
+    return { ok: true, action: what, message: `${label} ${value} ${unit}` };
   }
 
   /** Reads the settings back: AxeOS silently ignores keys it does not know. */
@@ -158,6 +188,8 @@ export class AxeosDriver implements Driver {
     const features = this.features(info);
     if (features.poolsApi) {
       if (parsed.length > 8) this.invalid('pools set: AxeOS keeps at most 8 pools');
+      const empty = parsed.findIndex((p) => p.pool.user.trim() === '');
+      if (empty >= 0) this.invalid(`pools set: pool ${empty} has no user; firmware ${info.version} refuses an empty stratumUser`);
       await this.client.patch(
         {
           pools: parsed.map(({ host, port, pool }, id) => ({
@@ -172,10 +204,15 @@ export class AxeosDriver implements Driver {
         },
         { signal },
       );
+      // pools[] changes only the slots it lists: empty the others, or old pools stay behind.
+      for (const stale of (info.pools ?? []).map((p, i) => (typeof p.id === 'number' ? p.id : i)).filter((id) => id >= parsed.length)) {
+        await this.client.deletePool(stale, { signal });
+      }
       const after = await this.client.info({ signal });
-      const first = after.pools?.[0];
-      if (after.pools && (first?.stratumURL !== parsed[0].host || first?.stratumPort !== parsed[0].port)) {
-        throw new DriverError(this.device.name, 'refused', 'pools set: the device did not store the pools');
+      const stored = (after.pools ?? []).map((p) => `${p.stratumURL}:${p.stratumPort}`);
+      const wanted = parsed.map((p) => `${p.host}:${p.port}`);
+      if (after.pools && stored.join(' ') !== wanted.join(' ')) {
+        throw new DriverError(this.device.name, 'refused', `pools set: the device holds ${stored.join(', ') || 'no pools'} instead of ${wanted.join(', ')}`);
       }
     } else {
       if (parsed.length > 2) this.invalid(`pools set: firmware ${info.version} keeps a primary and a fallback pool only`);
@@ -215,7 +252,14 @@ export class AxeosDriver implements Driver {
       await this.confirm(signal, { primaryPoolIndex: index });
     } else {
       if (index > 1) this.invalid(`pools switch: firmware ${info.version} has pool 0 (primary) and 1 (fallback) only`);
+      if (!this.features(info).fallbackSwitch) {
+        // The firmware would accept useFallbackStratum and silently ignore it.
+        throw new DriverError(this.device.name, 'unsupported', `pools switch: ${isNerdQAxe(info) ? 'NerdQAxe++ firmware' : `firmware ${info.version}`} ignores useFallbackStratum, so a switch cannot be made`, {
+          hint: 'set the pool you want first with `pools set` (then restart), or update to AxeOS v2.11+',
+        });
+      }
       await this.client.patch({ useFallbackStratum: index }, { signal });
+      await this.confirm(signal, { useFallbackStratum: index });
     }
     return { ok: true, action: 'pools-switch', message: `pool ${index} selected; restart to use it`, needsRestart: true };
   }

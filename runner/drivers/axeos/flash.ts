@@ -97,9 +97,18 @@ export async function flashAxeos(ctx: FlashContext, image: Buffer, opts: FlashOp
       signal,
       timeoutMs: t.uploadTimeoutMs,
       onSent: (sent) => progress({ phase: 'upload', sent, total: image.length }),
+      otp: typeof ctx.options.otp === 'string' || typeof ctx.options.otp === 'number' ? String(ctx.options.otp) : undefined,
     });
   } catch (err) {
     if (isAbortError(err) || signal?.aborted) throw err;
+    const cause = err instanceof DriverError ? (err.cause as { status?: number; message?: string } | undefined) : undefined;
+    if (cause?.status === 401 && /OTP|Session/i.test(cause.message ?? '')) {
+      // NerdQAxe++ with OTP on: not a network problem, a missing or stale one-time password.
+      throw new DriverError(ctx.device, 'refused', `the device asks for a one-time password before an update (401 OTP/Session required)${ctx.options.otp !== undefined ? '; the one given was not accepted' : ''}`, {
+        cause: err,
+        hint: 'read the current code from the NerdQAxe++ (its display or authenticator app) and pass it with --option otp=CODE (sent as the X-OTP-Code header), then flash again at once; nothing was written',
+      });
+    }
     // The device answered the upload with an HTTP error: the firmware refused the image
     // ("Write Error", "Validation / Activation Error") and keeps running the old one.
     const status = err instanceof DriverError ? (err.cause as { status?: number } | undefined)?.status : undefined;

@@ -38,7 +38,7 @@ export interface AxeosInfo {
   isUsingFallbackStratum?: number;
   primaryPoolIndex?: number;
   secondaryPoolIndex?: number;
-  pools?: Array<{ stratumURL?: string; stratumPort?: number; stratumUser?: string }>;
+  pools?: Array<{ id?: number; stratumURL?: string; stratumPort?: number; stratumUser?: string }>;
   hostname?: string;
   [key: string]: unknown;
 }
@@ -52,6 +52,12 @@ function num(v: unknown): number | null {
 export function isNerdQAxe(info: AxeosInfo): boolean {
   if (/nerd/i.test(String(info.deviceModel ?? ''))) return true;
   return !info.boardVersion && /nerd/i.test(String(info.hostname ?? ''));
+}
+
+/** The board id a device reports: boardVersion on ESP-Miner, deviceModel on NerdQAxe (no boardVersion). */
+export function hardwareOf(info: AxeosInfo): string | null {
+  if (typeof info.boardVersion === 'string' && info.boardVersion.trim() !== '') return info.boardVersion.trim();
+  return typeof info.deviceModel === 'string' && info.deviceModel !== '' ? info.deviceModel : null;
 }
 
 export function asicOf(info: AxeosInfo): AsicModel | undefined {
@@ -84,7 +90,9 @@ export function normaliseInfo(device: DeviceSpec, info: AxeosInfo, at = new Date
   if (info.fanrpm !== undefined || info.fanspeed !== undefined) {
     fans.push({ name: 'fan1', rpm: num(info.fanrpm), percent: num(info.fanspeed) });
   }
-  if (num(info.fan2rpm) !== null && (info.fan2rpm as number) > 0) fans.push({ name: 'fan2', rpm: num(info.fan2rpm), percent: null });
+  // The second fan: fan2rpm on ESP-Miner boards, fanrpm2/fanspeed2 on NerdQAxe++.
+  const rpm2 = num(info.fan2rpm) ?? num(info.fanrpm2);
+  if (rpm2 !== null && rpm2 > 0) fans.push({ name: 'fan2', rpm: rpm2, percent: num(info.fanspeed2) });
   return {
     device: device.name,
     driver: 'axeos',
@@ -111,9 +119,10 @@ export function deviceInfo(device: DeviceSpec, info: AxeosInfo): DeviceInfo {
     driver: 'axeos',
     address: device.address,
     model: boardName(info.boardVersion, info.deviceModel),
-    hardware: info.boardVersion ?? (typeof info.deviceModel === 'string' ? info.deviceModel : null),
+    hardware: hardwareOf(info),
     firmwareVersion: info.version ?? null,
     imageProject: 'esp-miner',
+    imageFamily: isNerdQAxe(info) ? 'nerdqaxe' : 'bitaxe',
     raw: info,
   };
 }

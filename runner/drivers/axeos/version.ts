@@ -5,6 +5,8 @@
 export interface AxeosFeatures {
   /** v2.15: pools[] / primaryPoolIndex; the old stratum* keys are ignored. */
   poolsApi: boolean;
+  /** v2.11: `useFallbackStratum` is honoured (ignored before, and by every NerdQAxe++ build). */
+  fallbackSwitch: boolean;
   /** v2.13: restart answers JSON {message}; before, plain text. */
   restartJson: boolean;
   /** v2.14: POST /api/system/pause|resume. */
@@ -29,11 +31,12 @@ export function atLeast(v: [number, number, number], major: number, minor: numbe
  */
 export function featuresFor(version: string | undefined, opts: { nerdqaxe?: boolean; override?: string } = {}): AxeosFeatures {
   if (opts.nerdqaxe && !opts.override) {
-    return { poolsApi: false, restartJson: false, pause: false, bootPartition: false };
+    return { poolsApi: false, fallbackSwitch: false, restartJson: false, pause: false, bootPartition: false };
   }
   const v = parseVersion(opts.override ?? version) ?? [99, 0, 0];
   return {
     poolsApi: atLeast(v, 2, 15),
+    fallbackSwitch: atLeast(v, 2, 11),
     restartJson: atLeast(v, 2, 13),
     pause: atLeast(v, 2, 14),
     bootPartition: atLeast(v, 2, 15),

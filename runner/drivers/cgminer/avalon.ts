@@ -14,6 +14,19 @@ export function avalonModel(hints: Array<string | undefined>): AvalonModel {
   return 'avalon';
 }
 
+/** The stats item ID names the model: AVANANO0 on the Nano 3, AVALON0 on the 3S. */
+export function statsIdModel(id: unknown): string | undefined {
+  if (typeof id !== 'string') return undefined;
+  if (/^AVANANO/i.test(id)) return 'nano 3';
+  return undefined;
+}
+
+/** The firmware build from the version record: CGVERSION/LVERSION (3S), VERSION (Nano 3). */
+export function firmwareOf(v: Record<string, unknown> | undefined): string | null {
+  for (const k of ['CGVERSION', 'LVERSION', 'VERSION']) if (typeof v?.[k] === 'string' && v[k] !== '') return v[k] as string;
+  return null;
+}
+
 export function modelName(model: AvalonModel, prod?: string): string {
   if (model === 'nano3s') return 'Avalon Nano 3S';
   if (model === 'nano3') return 'Avalon Nano 3';
@@ -97,7 +110,7 @@ export function normaliseAvalon(device: DeviceSpec, replies: AvalonReplies, mode
     sharesAccepted: num(sum?.Accepted),
     sharesRejected: num(sum?.Rejected),
     uptimeS: num(sum?.Elapsed) ?? firstNumber(mm.Elapsed),
-    firmwareVersion: (typeof ver?.CGVERSION === 'string' ? ver.CGVERSION : undefined) ?? mm.Ver ?? null,
+    firmwareVersion: firmwareOf(ver) ?? mm.Ver ?? null,
     paused: softOff === undefined ? null : softOff !== '0',
     raw: { model, summary: sum, estats: mm, version: ver },
   };

@@ -47,6 +47,7 @@ const DEFAULT_OPERATIONS: Record<Exclude<Operation, OptionalOperation>, string[]
   fan: ['fan', '{value}'],
   'pools-set': ['pools-set', '{value}'],
   'pools-switch': ['pools-switch', '{value}'],
+  'pools-priority': ['pools-priority', '{value}'],
 };
 
 function tail(s: string, lines = 5): string {
@@ -189,6 +190,7 @@ export class CommandDriver implements Driver {
     else if (action.op === 'fan') value = String(action.percent);
     else if (action.op === 'pools-set') value = JSON.stringify(action.pools);
     else if (action.op === 'pools-switch') value = String(action.index);
+    else if (action.op === 'pools-priority') value = action.order.join(',');
     const r = await this.run(action.op, opts, { value });
     return { ok: true, action: action.op, message: tail(r.stdout || r.stderr, 3) || 'done' };
   }

@@ -17,6 +17,7 @@ import type {
   Telemetry,
 } from '../types.js';
 import { field, isTelemetryDatagram, normaliseNmminer } from './parse.js';
+import { broadcastFor, planPush } from './config.js';
 import { acquireListener, JsonDatagramListener, pushConfig, type Datagram } from './udp.js';
 
 export interface NmminerSettings {
@@ -30,6 +31,8 @@ export interface NmminerSettings {
   pushRepeat: number;
   pushIntervalMs: number;
   confirmTimeoutMs: number;
+  /** How long to wait for the config report a push is built from, ms. */
+  reportTimeoutMs: number;
   matchIp: string | undefined;
 }
 
@@ -47,7 +50,8 @@ export function nmminerSettings(device: DeviceSpec): NmminerSettings {
   return {
     host: m[1],
     configPort,
-    configAddress: s('config_address') ?? m[1],
+    // The real tool broadcasts to the subnet; `broadcast: false` sends to the device itself.
+    configAddress: s('config_address') ?? (o.broadcast === false ? m[1] : broadcastFor(m[1])),
     telemetryPort: n('telemetry_port', 12345),
     configReportPort: n('config_report_port', 12346),
     listenAddress: s('listen_address') ?? '0.0.0.0',
@@ -55,6 +59,7 @@ export function nmminerSettings(device: DeviceSpec): NmminerSettings {
     pushRepeat: n('push_repeat', 10),
     pushIntervalMs: n('push_interval_ms', 100),
     confirmTimeoutMs: n('confirm_timeout_ms', 30_000),
+    reportTimeoutMs: n('report_timeout_ms', 40_000),
     matchIp: s('ip'),
   };
 }
@@ -165,45 +170,60 @@ export class NmminerDriver implements Driver {
     );
   }
 
-  /** The config JSON NMMiner reads: primary and secondary pool, Wi-Fi when the device options carry it. */
-  configPayload(pools: PoolConfig[]): Record<string, unknown> {
-    const o = this.device.options ?? {};
-    const payload: Record<string, unknown> = { IP: this.settings.matchIp ?? this.settings.host };
-    const names = ['Primary', 'Secondary'];
-    pools.forEach((pool, i) => {
-      const { scheme, host, port } = splitPoolUrl(pool);
-      payload[`${names[i]}Pool`] = `${scheme}://${host}:${port}`;
-      payload[`${names[i]}Password`] = pool.password ?? 'x';
-      payload[`${names[i]}Address`] = pool.user;
+  /** Waits for the device's config report on the listener; undefined past the deadline or on abort. */
+  private nextReport(reports: JsonDatagramListener, accept: (d: Datagram) => boolean, ms: number, signal: AbortSignal): Promise<Datagram | undefined> {
+    return new Promise((resolve) => {
+      const done = (d: Datagram | undefined) => {
+        clearTimeout(timer);
+        reports.off('message', onMessage);
+        signal.removeEventListener('abort', onAbort);
+        resolve(d);
+      };
+      const onMessage = (d: Datagram) => {
+        if (this.isOurs(d) && accept(d)) done(d);
+      };
+      const onAbort = () => done(undefined);
+      const timer = setTimeout(() => done(undefined), ms);
+      reports.on('message', onMessage);
+      signal.addEventListener('abort', onAbort, { once: true });
     });
-    if (typeof o.wifi_ssid === 'string') payload.WiFiSSID = o.wifi_ssid;
-    if (typeof o.wifi_password === 'string') payload.WiFiPWD = o.wifi_password;
-    return payload;
   }
 
+  /**
+   * Reads the device's parameters from its config report, changes only the pools, pushes the full
+   * set (repeated, to the subnet broadcast as the real tool does) and waits for the report showing it.
+   */
   private async setPools(pools: PoolConfig[], signal: AbortSignal): Promise<ControlResult> {
+    const name = this.device.name;
     if (pools.length === 0 || pools.length > 2) {
-      throw new DriverError(this.device.name, 'invalid_argument', `pools set: NMMiner keeps a primary and a secondary pool (got ${pools.length})`);
+      throw new DriverError(name, 'invalid_argument', `pools set: NMMiner keeps a primary and a secondary pool (got ${pools.length})`);
     }
-    let payload: Record<string, unknown>;
     try {
-      payload = this.configPayload(pools);
+      pools.forEach((p) => splitPoolUrl(p));
     } catch (err) {
-      throw new DriverError(this.device.name, 'invalid_argument', (err as Error).message);
+      throw new DriverError(name, 'invalid_argument', (err as Error).message);
     }
     const reports = new JsonDatagramListener(this.settings.listenAddress, this.settings.configReportPort);
-    let confirmed: Datagram | undefined;
-    const matches = (d: Datagram) =>
-      this.isOurs(d) && field(d.json, 'PrimaryPool') === payload.PrimaryPool && field(d.json, 'PrimaryAddress') === payload.PrimaryAddress;
-    const seen = new Promise<Datagram>((resolve) => {
-      reports.on('message', (d: Datagram) => {
-        if (matches(d)) resolve(d);
-      });
-    });
     try {
       await reports.start().catch((err) => {
-        throw new DriverError(this.device.name, 'unreachable', `cannot listen for config reports on udp ${this.settings.configReportPort}: ${(err as Error).message}`, { cause: err });
+        throw new DriverError(name, 'unreachable', `cannot listen for config reports on udp ${this.settings.configReportPort}: ${(err as Error).message}`, { cause: err });
       });
+      const current = await this.nextReport(reports, (d) => field(d.json, 'PrimaryPool') !== undefined, this.settings.reportTimeoutMs, signal);
+      if (signal.aborted) throw signal.reason;
+      if (!current) {
+        throw new DriverError(name, 'timeout', `pools set: no config report from ${this.settings.host} on udp ${this.settings.configReportPort} within ${this.settings.reportTimeoutMs} ms, so its other parameters are unknown; nothing was pushed (a push blanks what it leaves out)`, {
+          hint: 'the device reports its config every half minute or so: check it is online, or allow longer with the device option report_timeout_ms',
+        });
+      }
+      const plan = planPush(current.json, pools, this.device.options ?? {}, this.settings.matchIp ?? this.settings.host);
+      if (!plan.ok) throw new DriverError(name, 'refused', plan.message, { hint: plan.hint });
+      const { payload } = plan;
+      const confirmation = this.nextReport(
+        reports,
+        (d) => field(d.json, 'PrimaryPool') === payload.PrimaryPool && field(d.json, 'PrimaryAddress') === payload.PrimaryAddress,
+        this.settings.confirmTimeoutMs,
+        signal,
+      );
       const sent = await pushConfig(payload, {
         host: this.settings.configAddress,
         port: this.settings.configPort,
@@ -212,17 +232,11 @@ export class NmminerDriver implements Driver {
         broadcast: /\.255$/.test(this.settings.configAddress),
         signal,
       });
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<undefined>((resolve) => {
-        timer = setTimeout(() => resolve(undefined), this.settings.confirmTimeoutMs);
-      });
-      const aborted = new Promise<undefined>((resolve) => signal.addEventListener('abort', () => resolve(undefined), { once: true }));
-      confirmed = await Promise.race([seen, timeout, aborted]);
-      clearTimeout(timer);
+      const confirmed = await confirmation;
       if (signal.aborted) throw signal.reason;
       if (!confirmed) {
         throw new DriverError(
-          this.device.name,
+          name,
           'timeout',
           `pools set: sent the config ${sent}× to ${this.settings.configAddress}:${this.settings.configPort}, but no config report on udp ${this.settings.configReportPort} showed it within ${this.settings.confirmTimeoutMs} ms`,
           { hint: 'the miner may be offline or on another subnet; NMMiner does not acknowledge config pushes' },
@@ -231,7 +245,7 @@ export class NmminerDriver implements Driver {
       return {
         ok: true,
         action: 'pools-set',
-        message: `config pushed ${sent}× and confirmed by the device's config report`,
+        message: `config pushed ${sent}× and confirmed by the device's config report (sent to ${this.settings.configAddress}; its other parameters kept as reported)`,
         details: { report: confirmed.json },
       };
     } finally {

@@ -1,6 +1,7 @@
 // NMMiner telemetry datagrams: display strings with SI suffixes ("113.13K", "1.0154MH/s", "4.021M"),
 // keys whose case varies between builds (`IP` vs `ip`, `HashRate` vs `hashrate`), uptime as
-// "00d 01:23:46", shares as "rejected/accepted" ("1/138").
+// "00d 01:23:46", shares as "rejected/accepted" ("1/138"). NMAxe firmware sends `Share` as
+// "rej/acc/pct%" and `Uptime` as "session\rever".
 import { type DeviceSpec, type Telemetry } from '../types.js';
 
 const SI: Record<string, number> = { '': 1, k: 1e3, K: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18 };
@@ -17,19 +18,19 @@ export function parseSi(v: unknown): number | null {
   return Number((Number(m[1]) * mult).toPrecision(12));
 }
 
-/** "00d 01:23:46" or "01:23:46" → seconds. */
+/** "00d 01:23:46" or "01:23:46" → seconds; NMAxe's "session\rever" → the session's. */
 export function parseUptime(v: unknown): number | null {
   if (typeof v === 'number') return v;
   if (typeof v !== 'string') return null;
-  const m = /^\s*(?:(\d+)\s*d\s*)?(\d+):(\d{1,2}):(\d{1,2})\s*$/.exec(v);
+  const m = /^\s*(?:(\d+)\s*d\s*)?(\d+):(\d{1,2}):(\d{1,2})\s*$/.exec(v.split(/\r\n?|\n/)[0]);
   if (!m) return null;
   return Number(m[1] ?? 0) * 86400 + Number(m[2]) * 3600 + Number(m[3]) * 60 + Number(m[4]);
 }
 
-/** "1/138" → {rejected: 1, accepted: 138}. */
+/** "1/138" → {rejected: 1, accepted: 138}; NMAxe's "1/138/0.72%" the same. */
 export function parseShares(v: unknown): { accepted: number | null; rejected: number | null } {
   if (typeof v !== 'string') return { accepted: null, rejected: null };
-  const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(v);
+  const m = /^\s*(\d+)\s*\/\s*(\d+)\s*(?:\/\s*\d+(?:\.\d+)?\s*%)?\s*$/.exec(v);
   if (!m) return { accepted: null, rejected: null };
   return { rejected: Number(m[1]), accepted: Number(m[2]) };
 }

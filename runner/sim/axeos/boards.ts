@@ -57,10 +57,14 @@ const BOARDS: Board[] = [
   ...['302', '303'].map((v) => bitaxe(v, 'UltraHex', 'BM1366', { asicCount: 6, nominalVoltage: 12000, maxPower: 120, efficiency: 23, swarmColor: 'orange', idlePower: 6 })),
   ...['600', '601', '602'].map((v) => bitaxe(v, 'Gamma', 'BM1370', { efficiency: 16.5, swarmColor: 'green', maxPower: 40 })),
   ...['701', '702'].map((v) => bitaxe(v, 'SupraHex', 'BM1368', { asicCount: 6, nominalVoltage: 12000, maxPower: 120, efficiency: 19, swarmColor: 'yellow', idlePower: 6 })),
+  // GammaDuo: two BM1370XP with a narrow window, 350–410 MHz (default 400).
+  bitaxe('650', 'GammaDuo', 'BM1370', { asicCount: 2, nominalVoltage: 12000, maxPower: 60, efficiency: 16.5, swarmColor: 'teal', idlePower: 4.5,
+    defaultFrequency: 400, defaultVoltage: 1150, frequencyOptions: [350, 375, 400, 410], voltageOptions: [1000, 1060, 1100, 1150, 1200] }),
   bitaxe('800', 'GammaTurbo', 'BM1370', { asicCount: 2, nominalVoltage: 12000, maxPower: 60, efficiency: 17, swarmColor: 'cyan', idlePower: 4.5 }),
   {
     ...bitaxe('nerdqaxe++', 'NerdQAxe++', 'BM1370', { asicCount: 4, nominalVoltage: 12000, maxPower: 100, efficiency: 15.8,
-      swarmColor: '#ff9900', hostname: 'NerdQAxePlusPlus', idlePower: 6, defaultFrequency: 600, defaultVoltage: 1150 }),
+      swarmColor: '#ff9900', hostname: 'NerdQAxePlusPlus', idlePower: 6, defaultFrequency: 600, defaultVoltage: 1150,
+      frequencyOptions: [500, 525, 550, 575, 600], voltageOptions: [1120, 1130, 1140, 1150, 1160, 1170, 1180, 1190, 1200] }),
     boardVersion: '',
     family: 'nerdqaxe',
   },

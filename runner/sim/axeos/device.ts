@@ -26,6 +26,8 @@ export interface AxeosDeviceOptions {
   rebootDelayMs?: number;
   /** Time the device stays unreachable while booting. */
   bootMs?: number;
+  /** NerdQAxe++: the one-time password OTA asks for (unset: OTP off). */
+  otp?: string;
   /** Seeds telemetry noise (defaults to the board id). */
   seed?: string;
   macAddr?: string;
@@ -36,6 +38,7 @@ export type OtaOutcome = { status: number; body: string };
 
 export class AxeosDevice {
   readonly board: Board;
+  readonly otp: string | undefined;
   settings: Settings;
   readonly partitions: Record<PartitionLabel, PartitionContent | null>;
   running: PartitionLabel = 'factory';
@@ -63,6 +66,7 @@ export class AxeosDevice {
 
   constructor(opts: AxeosDeviceOptions) {
     this.board = opts.board;
+    this.otp = opts.otp;
     this.now = opts.now ?? Date.now;
     this.rebootDelayMs = opts.rebootDelayMs ?? 1000;
     this.bootMs = opts.bootMs ?? 1500;
@@ -320,12 +324,13 @@ export class AxeosDevice {
     return { status: 200, body: 'Firmware update complete, rebooting now!\n' };
   }
 
-  /** POST /api/system/boot (v2.15): the partition for the next boot. */
+  /** POST /api/system/boot (v2.15): the partition for the next boot; the firmware reboots into it by itself. */
   setBootPartition(label: string): { ok: boolean; message: string } {
     if (!(PARTITIONS as string[]).includes(label)) return { ok: false, message: `Invalid partition label: ${label}` };
     if (!this.partitions[label as PartitionLabel]) return { ok: false, message: `Partition ${label} holds no firmware` };
     this.nextBoot = label as PartitionLabel;
-    return { ok: true, message: `Next boot partition set to ${label}` };
+    this.restart('Software reset via esp_restart');
+    return { ok: true, message: 'Next boot partition set successfully. Rebooting...' };
   }
 
   /**

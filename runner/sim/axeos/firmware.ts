@@ -10,14 +10,16 @@ export interface FirmwareFeatures {
   restartJson: boolean;
   /** GET /api/system/asic from v2.7. */
   asicEndpoint: boolean;
-  /** GET /api/system/statistics from v2.6. */
+  /** GET /api/system/statistics from v2.8. */
   statistics: boolean;
   /** The richer info of the v2.6+ generation (hashRate_1m, expectedHashrate, display, …). */
   extendedInfo: boolean;
-  /** The manual fan speed is PATCHed and reported as `manualFanSpeed` from v2.12 (`fanspeed` before). */
+  /** The manual fan speed is PATCHed and reported as `manualFanSpeed` from v2.11 (`fanspeed` before). */
   manualFanSpeedKey: boolean;
-  /** Unknown /api/* routes answer 404 {"error":"unknown route"} (a redirect to / before). */
+  /** Unknown /api/* routes answer 404 {"error":"unknown route"} from v2.9 (a redirect to / before). */
   apiNotFoundJson: boolean;
+  /** `useFallbackStratum` (force the fallback pool) is honoured from v2.11; ignored before and on NerdQAxe. */
+  fallbackSwitch: boolean;
   /** POST /api/system/pause|resume and miningPaused from v2.14. */
   pause: boolean;
   /** pools[] in info and PATCH, PUT /api/system/pools/{i}, old stratum keys ignored, partitions[], boot: v2.15. */
@@ -43,17 +45,18 @@ export function featuresOf(version: string, family: 'bitaxe' | 'nerdqaxe'): Firm
     // keys, bestDiff a string, a plain-text restart reply, manualFanSpeed, history inside the info
     // instead of /statistics, no pause (see nerdqaxe.ts).
     return { semver: v, bestDiffNumber: false, restartJson: false, asicEndpoint: true, statistics: false,
-      extendedInfo: true, manualFanSpeedKey: true, apiNotFoundJson: false, pause: false, poolsApi: false };
+      extendedInfo: true, manualFanSpeedKey: true, apiNotFoundJson: false, fallbackSwitch: false, pause: false, poolsApi: false };
   }
   return {
     semver: v,
     bestDiffNumber: atLeast(v, 2, 11),
     restartJson: atLeast(v, 2, 13),
     asicEndpoint: atLeast(v, 2, 7),
-    statistics: atLeast(v, 2, 6),
+    statistics: atLeast(v, 2, 8),
     extendedInfo: atLeast(v, 2, 6),
-    manualFanSpeedKey: atLeast(v, 2, 12),
-    apiNotFoundJson: atLeast(v, 2, 10),
+    manualFanSpeedKey: atLeast(v, 2, 11),
+    apiNotFoundJson: atLeast(v, 2, 9),
+    fallbackSwitch: atLeast(v, 2, 11),
     pause: atLeast(v, 2, 14),
     poolsApi: atLeast(v, 2, 15),
   };

@@ -124,8 +124,14 @@ async function handle(dev: AxeosDevice, drops: DropCounter, now: () => number, r
     case 'POST /api/system/identify':
       return sendJson(res, 200, { message: 'The device says "Hi!" for 30 seconds.' });
     case 'POST /api/system/OTA': {
+      // NerdQAxe++ with OTP on: an update needs the one-time password (header X-OTP-Code).
+      if (dev.otp !== undefined && req.headers['x-otp-code'] !== dev.otp) return sendError(res, 401, 'OTP/Session required');
       const outcome = dev.ota(body);
-      if (outcome.status !== 200) return sendError(res, outcome.status, outcome.body);
+      if (outcome.status !== 200) {
+        if (dev.board.family === 'nerdqaxe') return sendError(res, outcome.status, 'Flash Error');
+        if (f.poolsApi) return sendJson(res, outcome.status, { message: outcome.body });
+        return sendError(res, outcome.status, outcome.body);
+      }
       return sendText(res, outcome.status, outcome.body);
     }
     case 'POST /api/system/OTAWWW':

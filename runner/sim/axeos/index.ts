@@ -18,6 +18,8 @@ export interface AxeosSimOptions {
   rebootDelayMs?: number;
   bootMs?: number;
   seed?: string;
+  /** NerdQAxe++: OTA needs this one-time password (header X-OTP-Code), else 401 "OTP/Session required". */
+  otp?: string;
 }
 
 export interface AxeosSim {
@@ -39,6 +41,7 @@ export async function startAxeosSim(opts: AxeosSimOptions = {}): Promise<AxeosSi
     rebootDelayMs: opts.rebootDelayMs,
     bootMs: opts.bootMs,
     seed: opts.seed ?? `${board.id}@${host}:${port}`,
+    otp: opts.otp,
   });
   const server = createAxeosServer(device, opts.now);
   await new Promise<void>((resolve, reject) => {

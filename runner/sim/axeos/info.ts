@@ -111,7 +111,7 @@ export function systemInfo(dev: AxeosDevice, t?: number): Record<string, unknown
   if (!f.poolsApi) return info;
 
   Object.assign(info, {
-    pools: dev.settings.pools.filter((p): p is Pool => p !== null).map(({ stratumPassword: _pw, ...p }) => p),
+    pools: dev.settings.pools.filter((p): p is Pool => p !== null).map((p) => ({ ...p, stratumPassword: '*****' })),
     primaryPoolIndex: s.primaryPoolIndex,
     secondaryPoolIndex: s.secondaryPoolIndex,
     stratumProtocol: primary.stratumProtocol,

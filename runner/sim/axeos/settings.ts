@@ -1,8 +1,9 @@
 // AxeOS settings (what ESP-Miner keeps in NVS) and PATCH /api/system validation, done the way the
 // firmware does it: every known key is checked first; one bad value → 400 and nothing is saved;
 // keys the running firmware does not know are ignored (from v2.15 that includes the old
-// stratumURL/stratumPort/fallback* keys, replaced by pools[]; from v2.12 `fanspeed`, renamed
-// `manualFanSpeed`).
+// stratumURL/stratumPort/fallback* keys, replaced by pools[]; from v2.11 `fanspeed`, renamed
+// `manualFanSpeed`; before v2.11 `useFallbackStratum`). v2.15's pools[] updates only the slots it
+// lists and refuses an empty stratumUser.
 import type { Board } from './boards.js';
 import type { FirmwareFeatures } from './firmware.js';
 
@@ -112,8 +113,9 @@ const COMMON: Record<string, Rule> = {
   displayTimeout: int(-1, 71582, (s, v) => (s.displayTimeout = Number(v))),
   statsFrequency: int(0, 65535, (s, v) => (s.statsFrequency = Number(v))),
   display: str(1, 32, (s, v) => (s.display = String(v))),
-  useFallbackStratum: bool((s, v) => (s.useFallbackStratum = asNum(v))),
 };
+
+const FALLBACK_SWITCH: Record<string, Rule> = { useFallbackStratum: bool((s, v) => (s.useFallbackStratum = asNum(v))) };
 
 /** The pre-v2.15 stratum keys, stored in pool slots 0 (primary) and 1 (fallback). */
 const OLD_STRATUM: Record<string, Rule> = {
@@ -129,7 +131,7 @@ const OLD_STRATUM: Record<string, Rule> = {
   fallbackStratumSuggestedDifficulty: int(0, 4294967295, (s, v) => (slot(s, 1).stratumSuggestedDifficulty = Number(v))),
 };
 
-/** The manual fan speed's REST name: `fanspeed` up to v2.11, `manualFanSpeed` from v2.12. */
+/** The manual fan speed's REST name: `fanspeed` up to v2.10, `manualFanSpeed` from v2.11. */
 const FAN_OLD: Record<string, Rule> = { fanspeed: int(0, 100, (s, v) => (s.manualFanSpeed = Number(v))) };
 const FAN_NEW: Record<string, Rule> = { manualFanSpeed: int(0, 100, (s, v) => (s.manualFanSpeed = Number(v))) };
 
@@ -156,11 +158,12 @@ function checkValue(key: string, rule: Rule, v: unknown): string | undefined {
 const POOL_FIELDS: Record<string, Rule> = {
   stratumURL: str(1, 128, (p, v) => ((p as unknown as Pool).stratumURL = String(v))),
   stratumPort: int(1, 65535, (p, v) => ((p as unknown as Pool).stratumPort = Number(v))),
-  stratumUser: str(0, 128, (p, v) => ((p as unknown as Pool).stratumUser = String(v))),
+  // v2.15 answers 400 to an empty user.
+  stratumUser: str(1, 128, (p, v) => ((p as unknown as Pool).stratumUser = String(v))),
   stratumPassword: str(0, 64, (p, v) => ((p as unknown as Pool).stratumPassword = String(v))),
   stratumSuggestedDifficulty: int(0, 4294967295, (p, v) => ((p as unknown as Pool).stratumSuggestedDifficulty = Number(v))),
-  // Clients send 0..2 or a boolean; both reach the firmware's TLS setting.
-  stratumTLS: { kind: 'bool', min: 0, max: 2, apply: (p, v) => ((p as unknown as Pool).stratumTLS = v === true ? 1 : v === false ? 0 : Number(v)) },
+  // A number 0..2 (0 off, 1 on, 2 verify); a boolean is refused.
+  stratumTLS: int(0, 2, (p, v) => ((p as unknown as Pool).stratumTLS = Number(v))),
   stratumCert: str(0, 4096, (p, v) => ((p as unknown as Pool).stratumCert = String(v))),
 };
 
@@ -208,6 +211,7 @@ export function applyPatch(settings: Settings, body: unknown, features: Firmware
     ...COMMON,
     ...(features.manualFanSpeedKey ? FAN_NEW : FAN_OLD),
     ...(features.poolsApi ? POOL_INDEX : OLD_STRATUM),
+    ...(features.fallbackSwitch ? FALLBACK_SWITCH : {}),
   };
   const errors: string[] = [];
   const applied: string[] = [];
@@ -227,8 +231,8 @@ export function applyPatch(settings: Settings, body: unknown, features: Firmware
       const parsed = o.pools.map((p, i) => parsePool(p, typeof (p as Pool)?.id === 'number' ? (p as Pool).id : i));
       for (const r of parsed) errors.push(...r.errors);
       applied.push('pools');
+      // Only the slots listed change; the others keep their pools.
       changes.push(() => {
-        settings.pools = Array.from({ length: 8 }, () => null);
         parsed.forEach((r, i) => {
           const id = r.pool!.id >= 0 && r.pool!.id < 8 ? r.pool!.id : i;
           settings.pools[id] = { ...r.pool!, id };

@@ -10,6 +10,8 @@ export type Item = Record<string, unknown>;
 export interface Reply {
   status: { STATUS: StatusLetter; When: number; Code: number; Msg: string; Description: string };
   sections: [string, Item[]][];
+  /** Close the connection without answering (softon on some builds: it worked all the same). */
+  silent?: boolean;
 }
 
 export interface Request {
@@ -100,7 +102,7 @@ function statsItem(dev: CgminerDevice): Item {
   const t = dev.t();
   // Recorded: bare "MM ID0" builds report ID AVA100 and MM Count; ":Summary" builds ID AVALON0.
   const bare = dev.summaryKey === 'MM ID0';
-  const item: Item = { STATS: 0, ID: bare ? 'AVA100' : 'AVALON0', Elapsed: dev.elapsed(t), Calls: 0, Wait: 0.0, Max: 0.0, Min: 99999999.0 };
+  const item: Item = { STATS: 0, ID: bare && dev.model.id === 'nano3s' ? 'AVA100' : dev.model.statsId, Elapsed: dev.elapsed(t), Calls: 0, Wait: 0.0, Max: 0.0, Min: 99999999.0 };
   item[dev.summaryKey] = statusString(dev, t);
   if (bare) Object.assign(item, { 'MM Count': 1, 'Smart Speed': 1, 'Connection Overloaded': false, 'Voltage Level Offset': 0, 'Nonce Mask': 25 });
   return item;
@@ -135,15 +137,23 @@ function ascset(dev: CgminerDevice, param: string): Reply {
   switch (option) {
     case 'help':
       return info(dev.model.help);
-    case 'reboot':
+    case 'reboot': {
+      // The 3S takes a delay 0–300 s; the Nano 3 (as its tools send it) "all".
+      const arg = args[0] ?? '';
+      const valid = dev.model.rebootArg === 'all' ? arg === 'all' : /^\d+$/.test(arg) && Number(arg) <= 300;
+      if (!valid) return failed(`reboot unknown argument`);
       dev.reboot();
       return info('reboot');
+    }
     case 'softoff':
-      if (dev.model.id === 'nano3') break;
+      if (dev.model.id === 'nano3' || dev.noSoftoff) break;
       return info(`success softoff:${dev.setSoft(true)}`);
-    case 'softon':
+    case 'softon': {
       if (dev.model.id === 'nano3') break;
-      return info(`success softon:${dev.setSoft(false)}`);
+      const at = dev.setSoft(false);
+      if (dev.softonSilent) return { ...info(''), silent: true };
+      return info(`success softon:${at}`);
+    }
     case 'workmode':
     case 'worklevel': {
       if (option !== dev.model.levelKey) {
@@ -177,11 +187,11 @@ function setpool(dev: CgminerDevice, param: string): Reply {
   const p = param.split(',');
   if (p.length !== 6) return reply(dev, 'E', 14, 'Missing parameters: setpool|user,password,pool id,url,worker,worker password');
   const [user, pass, idText, url, worker, workerPass] = p as [string, string, string, string, string, string];
-  if (user !== dev.webUser || pass !== dev.webPass) return reply(dev, 'E', 134, 'userpass err for webpw');
+  if (user !== dev.webUser || pass !== dev.webPass) return reply(dev, 'E', 132, 'Pool set error: web user or password wrong');
   const id = Number(idText);
-  if (!Number.isInteger(id) || id < 0 || id > 2) return reply(dev, 'E', 26, `Invalid pool id ${idText} - range is 0 - 2`);
+  if (!Number.isInteger(id) || id < 0 || id > 2) return reply(dev, 'E', 132, `Pool set error: invalid pool id ${idText}, range is 0 - 2`);
   dev.savedPools[id] = { url, user: worker, pass: workerPass, enabled: true };
-  return reply(dev, 'S', 133, `pool ${id} success set to ${url}\nworker is ${worker}\nworkerpassword is ${workerPass}\nPlease reboot miner to make config work.`);
+  return reply(dev, 'S', 133, `Pool set info: pool ${id} set to ${url}, worker ${worker}; reboot to use it`);
 }
 
 /** Runs one command (no '+' joins) against the device. */
@@ -191,7 +201,7 @@ export function runCommand(dev: CgminerDevice, command: string, param: string): 
     case 'version':
       return reply(dev, 'S', 22, 'CGMiner versions', [['VERSION', [{
         CGMiner: '4.11.1', API: '3.7', PROD: dev.model.prod, MODEL: dev.model.model, HWTYPE: dev.model.hwtype, SWTYPE: 'MM319',
-        LVERSION: dev.firmware, BVERSION: dev.firmware, CGVERSION: dev.firmware, DNA: '020100003cbe4d15', MAC: 'e0e1a93f3053', UPAPI: '2',
+        ...(dev.model.versionKey === 'VERSION' ? { VERSION: dev.firmware } : { LVERSION: dev.firmware, BVERSION: dev.firmware, CGVERSION: dev.firmware }), DNA: '020100003cbe4d15', MAC: 'e0e1a93f3053', UPAPI: '2',
         FANMCUVERSION: 'N_fb_v1.1', HBMCUVERSION: 'N_hb_v1.1',
       }]]]);
     case 'config':

@@ -22,9 +22,13 @@ export interface CgminerDeviceOptions {
   rebootDelayMs?: number;
   bootMs?: number;
   seed?: string;
-  /** Web login that setpool checks (default root/root). */
+  /** Web login that setpool checks (default the model's: admin/admin on the 3S, root/sha256 on the Nano 3). */
   webUser?: string;
   webPass?: string;
+  /** A 3S build whose command table lacks softoff (refused as an unknown option). */
+  noSoftoff?: boolean;
+  /** softon closes the connection without a reply (it still works), as some builds do. */
+  softonSilent?: boolean;
 }
 
 const SHARE_DIFF = 40_000;
@@ -35,6 +39,8 @@ export class CgminerDevice {
   readonly faults: FaultMap;
   readonly webUser: string;
   readonly webPass: string;
+  readonly noSoftoff: boolean;
+  readonly softonSilent: boolean;
   /** Slots 0..2 as running now. */
   pools: AvalonPool[];
   /** Slots as saved by setpool: they take effect at the next boot. */
@@ -69,8 +75,10 @@ export class CgminerDevice {
     this.rebootDelayMs = opts.rebootDelayMs ?? 1000;
     this.bootMs = opts.bootMs ?? 3000;
     this.seed = seedOf(opts.seed ?? opts.model.id);
-    this.webUser = opts.webUser ?? 'root';
-    this.webPass = opts.webPass ?? 'root';
+    this.webUser = opts.webUser ?? opts.model.webUser;
+    this.webPass = opts.webPass ?? opts.model.webPass;
+    this.noSoftoff = opts.noSoftoff ?? false;
+    this.softonSilent = opts.softonSilent ?? false;
     this.level = opts.model.defaultLevel;
     this.targetTemp = opts.model.levels[this.level]!.tarT;
     this.pools = [

@@ -21,6 +21,13 @@ export interface CgminerSimOptions {
   rebootDelayMs?: number;
   bootMs?: number;
   seed?: string;
+  /** setpool's web login (default the model's). */
+  webUser?: string;
+  webPass?: string;
+  /** A 3S build without softoff. */
+  noSoftoff?: boolean;
+  /** softon closes without a reply. */
+  softonSilent?: boolean;
 }
 
 export interface CgminerSim {
@@ -33,17 +40,19 @@ export interface CgminerSim {
   close(): Promise<void>;
 }
 
-/** The reply text (without the NUL) for what a client sent. */
-export function answer(dev: CgminerDevice, text: string, quirks: boolean): string {
+/** The reply text (without the NUL) for what a client sent; null to close without one. */
+export function answer(dev: CgminerDevice, text: string, quirks: boolean): string | null {
   const req = parseRequest(text);
   if ('invalid' in req) return formatJson(invalidJson(dev));
-  if (!req.json) return formatPlain(runCommand(dev, req.command, req.parameter));
+  const single = req.command.includes('+') ? undefined : runCommand(dev, req.command, req.parameter);
+  if (single?.silent) return null;
+  if (!req.json) return formatPlain(single ?? runCommand(dev, req.command, req.parameter));
   const commands = req.command.split('+').filter(Boolean);
   if (commands.length > 1) {
     const replies = commands.map((c) => [c, runCommand(dev, c, req.parameter)] as [string, Reply]);
     return formatJoined(replies, { quirks });
   }
-  return formatJson(runCommand(dev, req.command, req.parameter), { quirks, command: req.command.toLowerCase() });
+  return formatJson(single ?? runCommand(dev, req.command, req.parameter), { quirks, command: req.command.toLowerCase() });
 }
 
 function serve(dev: CgminerDevice, quirks: boolean, drops: DropCounter, socket: Socket): void {
@@ -63,7 +72,9 @@ function serve(dev: CgminerDevice, quirks: boolean, drops: DropCounter, socket: 
       const slow = dev.faults.get('slow');
       if (slow) await new Promise((r) => setTimeout(r, slow));
       if (dev.power !== 'up' || socket.destroyed) return void socket.destroy();
-      socket.end(answer(dev, buf, quirks) + '\0');
+      const text = answer(dev, buf, quirks);
+      if (text === null) return void socket.destroy();
+      socket.end(text + '\0');
     });
   });
 }
@@ -79,6 +90,10 @@ export async function startCgminerSim(opts: CgminerSimOptions = {}): Promise<Cgm
     rebootDelayMs: opts.rebootDelayMs,
     bootMs: opts.bootMs,
     seed: opts.seed ?? `${model.id}@${host}:${port}`,
+    webUser: opts.webUser,
+    webPass: opts.webPass,
+    noSoftoff: opts.noSoftoff,
+    softonSilent: opts.softonSilent,
   });
   const quirks = opts.quirks ?? false;
   const drops = new DropCounter();

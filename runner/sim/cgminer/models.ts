@@ -13,6 +13,15 @@ export interface AvalonModel {
   hwtype: string;
   defaultFirmware: string;
   core: string;
+  /** The stats item ID: AVALON0 on the 3S (AVA100 on bare "MM ID0" builds), AVANANO0 on the Nano 3. */
+  statsId: string;
+  /** setpool's web login: user admin on the 3S; on the Nano 3 root with the password's SHA-256 (hex). */
+  webUser: string;
+  webPass: string;
+  /** What the reboot argument must be: a delay 0–300 s on the 3S; "all" on the Nano 3. */
+  rebootArg: 'delay' | 'all';
+  /** Where the version reply carries the firmware build: LVERSION/CGVERSION (3S) or VERSION (Nano 3). */
+  versionKey: 'CGVERSION' | 'VERSION';
   /** The setting that picks the power level: workmode (3S) or worklevel (Nano 3). */
   levelKey: 'workmode' | 'worklevel';
   /** Per level 0..2: hashrate in GH/s, wall power in W, ASIC MHz, average chip temperature and its target. */
@@ -26,7 +35,7 @@ export interface AvalonModel {
 export const MODELS: Record<AvalonModel['id'], AvalonModel> = {
   nano3s: {
     id: 'nano3s', prod: 'Avalon Nano3s', model: 'Nano3s', verPrefix: 'Nano3s', hwtype: 'N_MM1v1_X1', defaultFirmware: '25052801_14a19a2',
-    core: 'A3197S', levelKey: 'workmode',
+    core: 'A3197S', levelKey: 'workmode', statsId: 'AVALON0', webUser: 'admin', webPass: 'admin', rebootArg: 'delay', versionKey: 'CGVERSION',
     levels: [
       { ghs: 4500, watts: 92, freq: 372, tavg: 78, tarT: 80 },
       { ghs: 5500, watts: 112, freq: 432, tavg: 83, tarT: 85 },
@@ -37,7 +46,9 @@ export const MODELS: Record<AvalonModel['id'], AvalonModel> = {
   },
   nano3: {
     id: 'nano3', prod: 'Avalon Nano3', model: 'Nano3', verPrefix: 'nano3', hwtype: 'N_MM1v1_X1', defaultFirmware: '24071801_42c628d',
-    core: 'A3197S', levelKey: 'worklevel',
+    core: 'A3197S', levelKey: 'worklevel', statsId: 'AVANANO0', webUser: 'root', versionKey: 'VERSION',
+    // sha256("root"): the Nano 3 checks a hashed password, not the plain one.
+    webPass: '4813494d137e1631bba301d5acab6e7bb7aa74ce1185d456565ef51d737677b2', rebootArg: 'all',
     levels: [
       { ghs: 2000, watts: 70, freq: 250, tavg: 68, tarT: 75 },
       { ghs: 3000, watts: 100, freq: 350, tavg: 73, tarT: 80 },

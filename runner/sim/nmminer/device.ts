@@ -27,8 +27,11 @@ export interface NmminerConfig {
 const NUMBER_KEYS = ['Timezone', 'UIRefresh', 'ScreenTimeout', 'Brightness'] as const;
 const BOOL_KEYS = ['SaveUptime', 'LedEnable', 'RotateScreen', 'BTCPrice', 'AutoBrightness'] as const;
 
-/** upper: the v0.3 builds (`IP`, `HashRate":"113.13K"`); lower: newer builds (`ip`, `"1.0154MH/s"`). */
-export type KeyCase = 'upper' | 'lower';
+/**
+ * upper: the v0.3 builds (`IP`, `HashRate":"113.13K"`); lower: newer builds (`ip`, `"1.0154MH/s"`);
+ * nmaxe: NMAxe firmware (`ip`, `"1.0154MH/s"`, `Share` "rej/acc/pct%", `Uptime` "session\rever").
+ */
+export type KeyCase = 'upper' | 'lower' | 'nmaxe';
 
 export interface NmminerDeviceOptions {
   ip: string;
@@ -37,6 +40,8 @@ export interface NmminerDeviceOptions {
   now?: () => number;
   seed?: string;
   boardType?: string;
+  /** Keep fields a push leaves out (lenient); by default they are blanked, as the firmware does. */
+  lenientPush?: boolean;
 }
 
 const CONFIG_KEYS: (keyof NmminerConfig)[] = [
@@ -72,6 +77,9 @@ export class NmminerDevice {
   readonly keyCase: KeyCase;
   readonly faults: FaultMap;
   readonly boardType: string;
+  readonly lenientPush: boolean;
+  /** Session start of the lifetime uptime NMAxe reports beside the session's. */
+  private readonly firstBootAt: number;
   config: NmminerConfig;
   bootAt: number;
   bootCount = 0;
@@ -87,7 +95,8 @@ export class NmminerDevice {
     this.faults = opts.faults ?? new Map();
     this.now = opts.now ?? Date.now;
     this.seed = seedOf(opts.seed ?? opts.ip);
-    this.boardType = opts.boardType ?? 'NMLotto';
+    this.boardType = opts.boardType ?? (opts.keyCase === 'nmaxe' ? 'NMAxe' : 'NMLotto');
+    this.lenientPush = opts.lenientPush ?? false;
     this.config = {
       WiFiSSID: 'lab', WiFiPWD: 'password1', PrimaryPool: 'stratum+tcp://public-pool.io:21496', PrimaryPassword: 'x',
       PrimaryAddress: 'bc1qsimulated.nmminer', SecondaryPool: 'stratum+tcp://solo.ckpool.org:3333', SecondaryPassword: 'x',
@@ -95,11 +104,17 @@ export class NmminerDevice {
       SaveUptime: true, LedEnable: true, RotateScreen: false, BTCPrice: false, AutoBrightness: true,
     };
     this.bootAt = this.now();
+    this.firstBootAt = this.bootAt - 3 * 86400_000;
     if (this.faults.has('overheat')) this.overheatSince = this.bootAt;
   }
 
+  /** Off the network: a push blanked its Wi-Fi SSID, so it sends nothing until it is reflashed. */
+  get offNetwork(): boolean {
+    return this.config.WiFiSSID === '';
+  }
+
   get version(): string {
-    return this.keyCase === 'upper' ? 'v0.3.01' : 'v1.0.2';
+    return this.keyCase === 'upper' ? 'v0.3.01' : this.keyCase === 'nmaxe' ? 'v1.2.5' : 'v1.0.2';
   }
 
   uptime(t = this.now()): number {
@@ -162,6 +177,16 @@ export class NmminerDevice {
       Version: this.version,
       PoolInUse: pool,
     };
+    if (this.keyCase === 'nmaxe') {
+      const pct = accepted + rejected > 0 ? ((rejected / (accepted + rejected)) * 100).toFixed(2) : '0.00';
+      Object.assign(upper, {
+        HashRate: siString(hr, 4, 'H/s'),
+        Share: `${rejected}/${accepted}/${pct}%`,
+        Uptime: `${uptimeString(this.uptime(t))}\r${uptimeString(Math.floor((t - this.firstBootAt) / 1000))}`,
+      });
+      const { IP, ...rest } = upper;
+      return { ip: IP, ...rest };
+    }
     return this.keyCase === 'upper' ? upper : Object.fromEntries(Object.entries(upper).map(([k, v]) => [k.toLowerCase(), v]));
   }
 
@@ -169,12 +194,13 @@ export class NmminerDevice {
   report(): Record<string, unknown> {
     const { WiFiPWD: _w, PrimaryPassword: _p, SecondaryPassword: _s, ...rest } = this.config;
     const upper = { IP: this.ip, ...rest, Version: this.version };
-    return this.keyCase === 'upper' ? upper : Object.fromEntries(Object.entries(upper).map(([k, v]) => [k.toLowerCase(), v]));
+    return this.keyCase !== 'lower' ? upper : Object.fromEntries(Object.entries(upper).map(([k, v]) => [k.toLowerCase(), v]));
   }
 
   /**
    * A config push: ignored unless its IP is 0.0.0.0 or ours and it is well formed; keys may come in
-   * either case; a push equal to the current config changes nothing. Returns whether it changed the config.
+   * either case; text fields it leaves out are blanked (unless lenient) — a push without WiFiSSID
+   * takes the device off the network; a push equal to the current config changes nothing.
    */
   applyPush(body: unknown): { accepted: boolean; changed: boolean; reason?: string } {
     if (typeof body !== 'object' || body === null) return { accepted: false, changed: false, reason: 'not a JSON object' };
@@ -184,7 +210,10 @@ export class NmminerDevice {
     const next: NmminerConfig = { ...this.config };
     for (const key of CONFIG_KEYS) {
       const v = o[key.toLowerCase()];
-      if (v === undefined) continue;
+      if (v === undefined) {
+        if (!this.lenientPush && typeof next[key] === 'string') (next[key] as string) = '';
+        continue;
+      }
       if ((NUMBER_KEYS as readonly string[]).includes(key)) {
         if (typeof v !== 'number' || !Number.isFinite(v)) return { accepted: false, changed: false, reason: `${key} must be a number` };
         (next[key] as number) = v;

@@ -20,6 +20,8 @@ export interface NmminerSimOptions {
   /** How long the device is silent after applying a config (it restarts). */
   bootMs?: number;
   boardType?: string;
+  /** Keep fields a config push leaves out instead of blanking them. */
+  lenientPush?: boolean;
 }
 
 export interface NmminerSim {
@@ -75,8 +77,8 @@ export async function startNmminerSim(opts: NmminerSimOptions = {}): Promise<Nmm
     if (slow) later(slow, go);
     else go();
   };
-  const sendTelemetry = () => send(device.telemetry(), telemetry);
-  const sendReport = () => send(device.report(), reportTo);
+  const sendTelemetry = () => !device.offNetwork && send(device.telemetry(), telemetry);
+  const sendReport = () => !device.offNetwork && send(device.report(), reportTo);
 
   // Created once the port is known: the port seeds the telemetry noise, so devices differ.
   let device!: NmminerDevice;
@@ -105,7 +107,7 @@ export async function startNmminerSim(opts: NmminerSimOptions = {}): Promise<Nmm
     });
   });
   const configPort = socket.address().port;
-  device = new NmminerDevice({ ip: host, keyCase: opts.keyCase, faults, now: opts.now, boardType: opts.boardType, seed: `${host}:${configPort}` });
+  device = new NmminerDevice({ ip: host, keyCase: opts.keyCase, faults, now: opts.now, boardType: opts.boardType, seed: `${host}:${configPort}`, lenientPush: opts.lenientPush });
 
   const loopMs = faults.get('reboot-loop');
   const tick = () => {
