@@ -170,3 +170,16 @@ t.test('every simulated board is recognised with its ASIC', async (t) => {
     await s.close();
   }
 });
+
+t.test('a read whose kept-alive connection was dropped is sent once more; a write never is', async (t) => {
+  const s = await sim(t, { board: '601' });
+  const d = driverFor(s);
+  t.ok((await d.telemetry()).online, 'the first reading opens the connection that is kept');
+  // From here every second request to the device has its connection dropped without a reply.
+  s.device.setFault('drop', 0.5);
+  t.ok((await d.telemetry()).online, 'answered on the kept connection');
+  t.ok((await d.telemetry()).online, 'the kept connection was dropped: sent again on a new one');
+  // A restart is not sent twice: its connection dropped, the call fails and the device stays up.
+  await rejects(t, d.control({ op: 'restart' }), 'unreachable');
+  t.equal(s.device.power, 'up', 'no second restart request reached the device');
+});

@@ -1,7 +1,7 @@
 // The AxeOS HTTP calls, one method each, with failures turned into DriverErrors. No policy here:
 // the driver decides what to call and when.
 import { Readable } from 'node:stream';
-import { Agent } from 'undici';
+import { Agent, Client } from 'undici';
 import { ApiError, isAbortError } from '../../../shared/errors.js';
 import { HttpClient, type RequestOptions } from '../../../shared/http.js';
 import { DriverError } from '../errors.js';
@@ -16,9 +16,37 @@ export interface AxeosClientOptions {
 
 const CHUNK = 16 * 1024;
 
-// No keep-alive: the ESP-IDF web server has a handful of sockets, and a device that rebooted
-// leaves stale pooled connections behind. Two connections per device at most.
-const axeosAgent = new Agent({ pipelining: 0, connections: 2 });
+// ESP-IDF's web server has few sockets (7 by default, the least recently used one purged when they
+// run out) and forgets every connection when the device reboots (restart, flash, power). Reads keep
+// one connection per device open a little longer than the default poll interval (10 s), so each
+// reading reuses it instead of paying a TCP connect; a GET that finds its reused connection closed
+// (purged, or the device rebooted) is sent once more on a new one. Writes (PATCH, POST, DELETE,
+// OTA) get a connection of their own, closed after the reply: a restart or a flash drops it on
+// purpose, and such a request must never be sent twice.
+const READ_KEEP_ALIVE_MS = 15_000;
+const readClients = new Map<string, Client>();
+const readAgent = new Agent({
+  connections: 1,
+  keepAliveTimeout: READ_KEEP_ALIVE_MS,
+  keepAliveMaxTimeout: READ_KEEP_ALIVE_MS,
+  factory: (origin, opts) => {
+    const client = new Client(origin, opts);
+    readClients.set(String(origin), client);
+    return client;
+  },
+});
+const writeAgent = new Agent({ pipelining: 0, connections: 2 });
+
+/** Whether the next read of `origin` goes out on a connection an earlier request opened. */
+function readConnectionOpen(origin: string): boolean {
+  return readClients.get(origin)?.stats.connected === true;
+}
+
+/** A reused connection that the device had closed: the request never reached it. */
+function isStaleConnection(err: unknown): boolean {
+  const code = (err instanceof ApiError ? (err.cause as { code?: string } | undefined)?.code : undefined) ?? '';
+  return code === 'ECONNRESET' || code === 'EPIPE' || code === 'UND_ERR_SOCKET';
+}
 
 async function readText(body: Readable): Promise<string> {
   const chunks: Buffer[] = [];
@@ -28,13 +56,29 @@ async function readText(body: Readable): Promise<string> {
 
 export class AxeosClient {
   readonly http: HttpClient;
+  /** Reads: kept-alive connections (see readAgent). */
+  private readonly reads: HttpClient;
+  private readonly origin: string;
   private readonly device: string;
   private readonly requestTimeoutMs: number;
 
   constructor(opts: AxeosClientOptions) {
     this.device = opts.device;
     this.requestTimeoutMs = opts.requestTimeoutMs ?? 10_000;
-    this.http = new HttpClient({ baseUrl: opts.address, timeoutMs: this.requestTimeoutMs, userAgent: 'mvm-runner', dispatcher: axeosAgent });
+    this.http = new HttpClient({ baseUrl: opts.address, timeoutMs: this.requestTimeoutMs, userAgent: 'mvm-runner', dispatcher: writeAgent });
+    this.reads = new HttpClient({ baseUrl: opts.address, timeoutMs: this.requestTimeoutMs, userAgent: 'mvm-runner', dispatcher: readAgent });
+    this.origin = new URL(this.reads.baseUrl).origin;
+  }
+
+  /** A GET on the kept-alive connection, sent again once on a new one if that connection was stale. */
+  async get<T>(path: string, opts: RequestOptions = {}): Promise<T> {
+    const reused = readConnectionOpen(this.origin);
+    try {
+      return await this.reads.get<T>(path, opts);
+    } catch (err) {
+      if (!reused || !isStaleConnection(err) || opts.signal?.aborted) throw err;
+      return this.reads.get<T>(path, opts);
+    }
   }
 
   private fail(what: string, err: unknown): never {
@@ -68,7 +112,7 @@ export class AxeosClient {
 
   info(opts: RequestOptions = {}): Promise<AxeosInfo> {
     return this.call('GET /api/system/info', async () => {
-      const info = await this.http.get<AxeosInfo>('/api/system/info', opts);
+      const info = await this.get<AxeosInfo>('/api/system/info', opts);
       if (info === null || typeof info !== 'object' || Array.isArray(info)) {
         throw new DriverError(this.device, 'bad_reply', 'GET /api/system/info: the reply is not a JSON object');
       }

@@ -261,7 +261,11 @@ export class AxeosDevice {
     this.goDown('Reset due to power-on event');
   }
 
+  /** Called when the device goes down (the HTTP server drops the connections it had). */
+  onDown: (() => void) | undefined;
+
   private goDown(reason: string): void {
+    this.onDown?.();
     this.settle();
     this.cancelTimers();
     this.power = 'rebooting';

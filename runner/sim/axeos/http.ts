@@ -14,7 +14,14 @@ import { handleSideChannel, SIDE_CHANNEL_PREFIX } from './side-channel.js';
 export function createAxeosServer(dev: AxeosDevice, now: () => number = Date.now): Server {
   const drops = new DropCounter();
   const sockets = new Set<Socket>();
+  // Connections that spoke the miner's API: a reboot forgets them (a client's next request on one
+  // is reset), as the firmware's does; the bench side channel's connections are left alone.
+  const apiSockets = new Set<Socket>();
+  dev.onDown = () => {
+    for (const s of apiSockets) s.destroy();
+  };
   const server = createServer((req, res) => {
+    if (!req.url?.startsWith(SIDE_CHANNEL_PREFIX)) apiSockets.add(req.socket);
     handle(dev, drops, now, req, res).catch((err: Error) => {
       if (!res.headersSent) sendError(res, 500, `Internal Server Error: ${err.message}`);
       else res.destroy();
@@ -22,8 +29,14 @@ export function createAxeosServer(dev: AxeosDevice, now: () => number = Date.now
   });
   server.on('connection', (s) => {
     sockets.add(s);
-    s.on('close', () => sockets.delete(s));
+    s.on('close', () => {
+      sockets.delete(s);
+      apiSockets.delete(s);
+    });
   });
+  // ESP-IDF's web server keeps a connection open until the client closes it (or it needs the socket
+  // for another client) and sends no Keep-Alive header: no idle timeout here either.
+  server.keepAliveTimeout = 0;
   // Closing must not wait for idle keep-alive connections.
   const close = server.close.bind(server);
   server.close = ((cb?: (err?: Error) => void) => {
