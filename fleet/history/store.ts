@@ -5,7 +5,7 @@ import type Database from 'better-sqlite3';
 import { MvmError } from '../../shared/errors.js';
 import type { RetentionConfig } from '../config/types.js';
 import { FLEET_DEFAULTS } from '../config/types.js';
-import type { HistoryQuery, HistoryResult, HistoryStore, Resolution, SampleRow } from '../types.js';
+import type { HistoryPoint, HistoryQuery, HistoryResult, HistoryStore, Resolution, SampleRow, Stat } from '../types.js';
 import { addSample, emptyBucket, mergeBucket, METRICS, toPoint, type Agg, type Bucket } from './aggregate.js';
 
 export const BUCKET_MS = { minute: 60_000, hour: 3_600_000 } as const;
@@ -68,6 +68,24 @@ function rowToBucket(r: RollupArray): Bucket {
     }
   }
   return b;
+}
+
+/** A stored row straight to its point (a chart at the table's own step: no bucket in between). */
+function rowToPoint(r: RollupArray): HistoryPoint {
+  const stats: (Stat | null)[] = [];
+  for (let i = 2; i < 2 + METRICS.length * 4; i += 4) {
+    const n = r[i] as number;
+    stats.push(n > 0 ? { min: r[i + 2] as number, mean: (r[i + 1] as number) / n, max: r[i + 3] as number } : null);
+  }
+  const temperatures: Record<string, Stat> = {};
+  const temps = r[2 + METRICS.length * 4] as string | null;
+  if (temps) {
+    for (const [name, [n, sum, min, max]] of Object.entries(JSON.parse(temps) as Record<string, [number, number, number, number]>)) {
+      if (n > 0) temperatures[name] = { min, mean: sum / n, max };
+    }
+  }
+  const [hashrateGhs, powerW, efficiencyJth, fanRpm, fanPercent] = stats;
+  return { t: r[0] as number, n: r[1] as number, hashrateGhs, powerW, efficiencyJth, temperatures, fanRpm, fanPercent };
 }
 
 function bucketArgs(minerId: string, b: Bucket): unknown[] {
@@ -324,9 +342,19 @@ export class SqliteHistoryStore implements HistoryStore {
     } else {
       const from = Math.floor(q.from / native) * native;
       const rows = this.stmt.readRange[resolution].all(q.minerId, from, q.to) as RollupArray[];
-      buckets = rows.map(rowToBucket);
-      // The open bucket (not written yet, or written before its latest samples) from memory.
+      // The open bucket (not written yet, or written before its latest samples) comes from memory.
       const open = this.open[resolution].get(q.minerId);
+      if (stepMs === native) {
+        // The common chart (a month of hours, a day of minutes): rows become points directly.
+        const points = rows.map(rowToPoint);
+        if (open && open.t >= from && open.t < q.to) {
+          const i = points.findIndex((p) => p.t >= open.t);
+          if (i === -1) points.push(toPoint(open));
+          else points.splice(i, points[i].t === open.t ? 1 : 0, toPoint(open));
+        }
+        return { minerId: q.minerId, resolution, stepMs, points };
+      }
+      buckets = rows.map(rowToBucket);
       if (open && open.t >= from && open.t < q.to) {
         const i = buckets.findIndex((b) => b.t >= open.t);
         if (i === -1) buckets.push(open);
