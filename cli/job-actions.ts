@@ -2,8 +2,8 @@
 import { connectUser, explained, type ConnectionFlags } from './connect.js';
 import { formatBytes, formatJob, formatJobList, formatOutputs, outcome } from './format.js';
 import { processIo, type Io } from './io.js';
-import { followJob, reportOutcome } from './job-run.js';
-import { downloadOutputs } from './outputs.js';
+// job-run (job files, test specs, inputs) and outputs are imported by the commands that use them:
+// `mvm job show` and `mvm job list` start without them.
 
 interface JsonFlag {
   json?: boolean;
@@ -26,6 +26,7 @@ export async function jobLog(
   io: Io = processIo,
 ): Promise<void> {
   const { conn, client } = connectUser(args);
+  const { followJob, reportOutcome } = await import('./job-run.js');
   const job = await followJob(client, conn, args.job, io, { json: Boolean(args.json), follow: Boolean(args.follow) });
   // Following to the end reports the outcome and exits like `job run --wait`; a snapshot just says where it is.
   if (args.follow) reportOutcome(job, io);
@@ -45,6 +46,7 @@ export async function jobOutputs(
   const { conn, client } = connectUser(args);
   const outputs = await explained(conn, { job: args.job, doing: 'list the outputs' }, () => client.outputs(args.job));
   if (args.download) {
+    const { downloadOutputs } = await import('./outputs.js');
     const files = await explained(conn, { job: args.job, doing: 'download the outputs' }, () =>
       downloadOutputs(client, args.job, args.download!, {
         outputs,

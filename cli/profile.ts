@@ -4,7 +4,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import TOML from '@iarna/toml';
+import { createRequire } from 'node:module';
 import { ConfigError, MvmError, type ConfigProblem } from '../shared/errors.js';
 
 /** The keys a profile file may hold. */
@@ -20,6 +20,10 @@ export interface Profile {
   /** A token of that API. */
   lab_token?: string;
 }
+
+// The TOML parser is loaded only when there is a profile to read (most commands that get --url and
+// --token, or the environment, never need it): a synchronous require, as loadProfile is synchronous.
+const toml = (): typeof import('@iarna/toml') => createRequire(import.meta.url)('@iarna/toml') as typeof import('@iarna/toml');
 
 const PROFILE_KEYS = ['url', 'token', 'admin_token', 'lab_url', 'lab_token'] as const;
 
@@ -64,7 +68,7 @@ export function loadProfile(file: string, explicit: boolean): Profile | undefine
   }
   let raw: Record<string, unknown>;
   try {
-    raw = TOML.parse(text) as Record<string, unknown>;
+    raw = toml().parse(text) as Record<string, unknown>;
   } catch (err) {
     throw new MvmError('CONFIG_INVALID', `the profile ${file} is not valid TOML: ${(err as Error).message}`, {
       cause: err,
