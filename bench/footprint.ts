@@ -10,10 +10,12 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ADMIN_TOKEN_FILE } from '../factory/api/serve.js';
+import { UserClient } from '../shared/buildomat/user.js';
+import { HttpClient } from '../shared/http.js';
 import { MVM_BIN } from '../shared/paths.js';
 import { runBench, type BenchContext } from './lib/bench.js';
 import { firstByteMs } from './lib/first-byte.js';
-import { FACTORY_READY, prepareLab, startBenchServer, startFactory, type BenchLab, type BenchServer } from './lib/lab.js';
+import { FACTORY_READY, jobSpec, prepareLab, startBenchServer, startFactory, type BenchLab, type BenchServer } from './lib/lab.js';
 import { startNode, type Proc } from './lib/proc.js';
 import { ProcSampler, type ProcFigures } from './lib/proc-sampler.js';
 import { summarize } from './lib/stats.js';
@@ -71,8 +73,8 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 
 /** spawn → first byte of the client's commands, `n` times each, with the floor `node -e 0` beside them. */
 async function clientStarts(ctx: BenchContext, lab: BenchLab, factory: Proc, n: number) {
-  const job = await lab.submit('echo hi', 'show me');
   const userToken = (await lab.server.admin.post<{ token: string }>('/0/users', { name: 'bench-client' })).token;
+  const job = await new UserClient(new HttpClient({ baseUrl: lab.server.url, token: userToken })).submitJob(jobSpec('echo hi', 'show me'));
   const labUrl = /^mvm factory API at (http:\/\/\S+)/.exec((await factory.waitForLine(/^mvm factory API at /)).line)![1];
   const labToken = readFileSync(join(dirname(lab.dbFile), ADMIN_TOKEN_FILE), 'utf8').trim();
   const env = { ...process.env, HOME: ctx.subdir('client-home') };

@@ -15,7 +15,10 @@ async function main(): Promise<void> {
   };
   const plane = await startDataPlane({ config, dataDir, log: silentLogger() });
   process.stdout.write('fleet started\n');
+  // The collector's timers do not hold the process open (the daemon's API server does): this does.
+  const alive = setInterval(() => undefined, 60_000);
   const stop = async () => {
+    clearInterval(alive);
     await plane.close();
     process.exit(0);
   };
