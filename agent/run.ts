@@ -8,7 +8,7 @@ import { ApiError, describeError, isAbortError, MvmError } from '../shared/error
 import { newToken } from '../shared/ids.js';
 import { stopProcessGroup } from '../shared/process-tree.js';
 import { sleepUnlessAborted } from '../shared/sleep.js';
-import { runJob, type JobResult } from './job-runner.js';
+import { runJob, type JobResult, type JobRunOptions } from './job-runner.js';
 import { clearRunningTask, markJobStarted, readRunningTask, readStartedJob } from './marker.js';
 import { persist } from './persist.js';
 import { loadState, prepareWorkdir, saveState } from './workdir.js';
@@ -32,6 +32,8 @@ export interface AgentOptions {
   cleanupMs?: number;
   spoolMemoryBytes?: number;
   pathPrefix?: string[];
+  /** The user tasks run as, or why they cannot (job-runner.ts). */
+  taskUser?: JobRunOptions['taskUser'];
   /** Called when the phase changes (tests, logs). */
   onPhase?: (phase: AgentPhase) => void;
 }
@@ -131,6 +133,7 @@ export async function runAgent(o: AgentOptions): Promise<AgentResult> {
       cleanupMs: o.cleanupMs,
       spoolMemoryBytes: o.spoolMemoryBytes,
       pathPrefix: o.pathPrefix,
+      taskUser: o.taskUser,
     });
     enter('done');
     return { worker, job: { id: job.id, ...result }, poweroff: false };

@@ -2,7 +2,7 @@
 // While it runs, `running-task.json` names its process group. When the script exits, anything it
 // left running in its group is stopped too; when `signal` aborts, the whole group is stopped
 // (SIGTERM, then SIGKILL after the grace period).
-import { writeFileSync } from 'node:fs';
+import { chownSync, writeFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 // execa is loaded on first use (the agent starts without it; agentMain preloads it while it waits
 // for its job, so the first task does not wait for it either).
@@ -50,14 +50,17 @@ const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGA
 
 export async function runTask(spec: TaskSpec, opts: TaskRunOptions): Promise<TaskResult> {
   const start = performance.now();
+  const asRoot = process.getuid?.() === 0;
+  const switchUser = asRoot && spec.uid !== undefined;
   try {
     writeFileSync(spec.scriptFile, spec.script.endsWith('\n') ? spec.script : spec.script + '\n', { mode: 0o700 });
+    // The script is the task's own: readable by the user it runs as, and by nobody else.
+    if (switchUser) chownSync(spec.scriptFile, spec.uid!, spec.gid ?? spec.uid!);
   } catch (err) {
     // A full disk, typically: the task cannot run, and says why; the job goes on to fail cleanly.
     opts.onNote(`exec error: cannot write the script of task ${spec.task} to ${spec.scriptFile}: ${(err as Error).message}`);
     return { exitCode: 127, durationMs: Math.round(performance.now() - start), stopped: false };
   }
-  const asRoot = process.getuid?.() === 0;
   const { execa } = await loadExeca();
   const sub = execa('/bin/bash', [spec.scriptFile], {
     cwd: spec.cwd,
@@ -68,7 +71,7 @@ export async function runTask(spec: TaskSpec, opts: TaskRunOptions): Promise<Tas
     buffer: false,
     reject: false,
     cleanup: false,
-    ...(asRoot && spec.uid !== undefined ? { uid: spec.uid, gid: spec.gid } : {}),
+    ...(switchUser ? { uid: spec.uid, gid: spec.gid } : {}),
   });
   const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => {
     sub.once('exit', (code, signal) => resolve([code, signal]));

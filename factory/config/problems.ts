@@ -47,7 +47,13 @@ export function didYouMean(word: string, candidates: Iterable<string>): string |
 
 export class Problems {
   readonly list: ConfigProblem[] = [];
+  /** Not errors, but worth saying at every start (e.g. a token file others can read). */
+  readonly warnings: ConfigProblem[] = [];
   constructor(readonly file: string) {}
+
+  warn(key: string, message: string, hint?: string): void {
+    this.warnings.push({ file: this.file, key, message, ...(hint ? { hint } : {}) });
+  }
 
   add(key: string, message: string, hint?: string): void {
     this.list.push({ file: this.file, key, message, ...(hint ? { hint } : {}) });

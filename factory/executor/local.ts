@@ -2,7 +2,7 @@
 // process group, its output in <workdir>/agent.log and its identity in <workdir>/agent.pid, so a
 // restarted factory can adopt it or stop its whole tree.
 import { execa } from 'execa';
-import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execArgv } from '../../runner/exec.js';
 import { MvmError } from '../../shared/errors.js';
@@ -64,6 +64,8 @@ export class LocalExecutor implements Executor {
 
     const dir = this.workdir(spec.instanceId);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
+    // A task user must walk down to its job folder, without listing the other instances.
+    if (spec.testbed.task_user !== undefined) chmodSync(this.opts.root, 0o711);
     const testbedFile = join(dir, 'testbed.json');
     writeAtomic(testbedFile, JSON.stringify(spec.testbed, null, 2) + '\n', 0o644);
     const bootstrapFile = join(dir, 'bootstrap');
