@@ -13,6 +13,8 @@ interface ServerArgs {
   'ping-timeout'?: string;
   'max-runtime'?: string;
   tick?: string;
+  'request-timeout'?: string;
+  'max-connections-per-client'?: number;
 }
 
 export { parseListen } from '../shared/listen.js';
@@ -28,6 +30,14 @@ function duration(flag: string, value: string | undefined, env: string, fallback
   return ms;
 }
 
+function connections(n: number | undefined): number {
+  if (n === undefined) return DEFAULTS.maxConnectionsPerClient;
+  if (!Number.isInteger(n) || n < 1 || n > 100_000) {
+    throw new MvmError('USAGE', `--max-connections-per-client ${n} is not a number from 1 to 100000`, { hint: 'e.g. --max-connections-per-client 256' });
+  }
+  return n;
+}
+
 export function serverConfig(args: ServerArgs): ServerConfig {
   const { host, port } = parseListen(args.listen);
   return {
@@ -40,6 +50,8 @@ export function serverConfig(args: ServerArgs): ServerConfig {
     pingTimeoutMs: duration('ping-timeout', args['ping-timeout'], 'MVM_SERVER_PING_TIMEOUT', DEFAULTS.pingTimeoutMs),
     maxRuntimeMs: duration('max-runtime', args['max-runtime'], 'MVM_SERVER_MAX_RUNTIME', DEFAULTS.maxRuntimeMs),
     tickMs: duration('tick', args.tick, 'MVM_SERVER_TICK', DEFAULTS.tickMs),
+    requestTimeoutMs: duration('request-timeout', args['request-timeout'], 'MVM_SERVER_REQUEST_TIMEOUT', DEFAULTS.requestTimeoutMs),
+    maxConnectionsPerClient: connections(args['max-connections-per-client']),
   };
 }
 
@@ -55,6 +67,8 @@ export const command: CommandModule<object, ServerArgs> = {
       .option('ping-timeout', { type: 'string', describe: 'fail workers silent for this long [10m; env MVM_SERVER_PING_TIMEOUT]' })
       .option('max-runtime', { type: 'string', describe: 'fail jobs running longer than this [3h; env MVM_SERVER_MAX_RUNTIME]' })
       .option('tick', { type: 'string', describe: 'safety tick for timeouts and dispatch [1s; env MVM_SERVER_TICK]' })
+      .option('request-timeout', { type: 'string', describe: 'a request (headers and body) must arrive within this [2m; env MVM_SERVER_REQUEST_TIMEOUT]' })
+      .option('max-connections-per-client', { type: 'number', describe: 'connections one client address may hold at once [256]' })
       .example('$0 server --data ./lab --listen 127.0.0.1:9300', 'serve on port 9300, keeping state in ./lab')
       .epilog('Set MVM_ADMIN_TOKEN to choose the admin token; otherwise one is made on first start and printed once.') as Argv<ServerArgs>,
   handler: async (args) => {

@@ -2,6 +2,7 @@
 // OpenAPI document (unknown fields refused, not dropped), typed errors turned into clear 4xx, and
 // the routes. Every change wakes the factory loop, so a released testbed is offered work at once.
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import { CLIENT_LIMIT_DEFAULTS, limitConnectionsPerClient, serverOptions } from '../../shared/http-limits.js';
 import { ApiError, MvmError, type ErrorCode } from '../../shared/errors.js';
 import { parseDuration, formatDuration } from '../../shared/duration.js';
 import { newId } from '../../shared/ids.js';
@@ -80,14 +81,17 @@ function ttlMs(config: FactoryConfig, v: unknown): number {
 type Handler = (req: FastifyRequest, who: ApiPrincipal) => unknown;
 
 export function buildApi(d: ApiDeps): FastifyInstance {
+  const limits = serverOptions(CLIENT_LIMIT_DEFAULTS);
   const app = Fastify({
     loggerInstance: d.log.child({ component: 'api' }) as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 256 * 1024,
     genReqId: () => newId(),
-    routerOptions: { ignoreTrailingSlash: false, caseSensitive: true },
+    ...limits,
+    routerOptions: { ...limits.routerOptions, ignoreTrailingSlash: false, caseSensitive: true },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: true, allowUnionTypes: true } },
   });
+  limitConnectionsPerClient(app.server, CLIENT_LIMIT_DEFAULTS.maxConnectionsPerClient, (addr) => d.log.warn({ client: addr }, 'API connection refused: too many from one client'));
   const { lab, store, users, config } = d;
   const name = (req: FastifyRequest) => (req.params as { name: string }).name;
   const body = <T>(req: FastifyRequest) => (req.body ?? {}) as T;

@@ -1,9 +1,10 @@
 // Loading the factory configuration: parse the TOML, check every key (collecting every problem),
 // and normalise into a FactoryConfig. Any problem → ConfigError listing all of them.
 import TOML from '@iarna/toml';
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ConfigError, type ConfigProblem } from '../../shared/errors.js';
+import { ConfigError, MvmError, type ConfigProblem } from '../../shared/errors.js';
+import { readSmallFile } from '../../shared/small-file.js';
 import { isUlid } from '../../shared/ids.js';
 import { MVM_BIN } from '../../shared/paths.js';
 import { isTable, join, Problems, type Table } from './problems.js';
@@ -63,7 +64,7 @@ export function loadConfig(file: string, opts: LoadOptions = {}): FactoryConfig 
   const path = resolve(file);
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readSmallFile(path, 'the config file');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new ConfigError([
@@ -71,7 +72,7 @@ export function loadConfig(file: string, opts: LoadOptions = {}): FactoryConfig 
         file: path,
         key: '(file)',
         message: `cannot read the config file: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}`,
-        hint: 'pass the path of the factory config with -f FILE (see config.example.toml)',
+        hint: err instanceof MvmError && err.hint ? err.hint : 'pass the path of the factory config with -f FILE (see config.example.toml)',
       },
     ]);
   }
@@ -219,7 +220,7 @@ function secret(
     const abs = readableFile({ p, configFile: file }, join(prefix, fileKey), path, 'the token file');
     try {
       if (statSync(abs).mode & 0o004) p.warn(join(prefix, fileKey), `the token file ${abs} can be read by every user on this machine`, `run: chmod 600 ${abs} (or 640 with the factory's group)`);
-      const value = readFileSync(abs, 'utf8').trim();
+      const value = readSmallFile(abs, 'the token file', 64 * 1024).trim();
       if (value === '') p.add(join(prefix, fileKey), `the token file ${abs} is empty`, 'write the token into it');
       return value;
     } catch {
