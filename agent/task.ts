@@ -80,7 +80,7 @@ export async function runTask(spec: TaskSpec, opts: TaskRunOptions): Promise<Tas
   const pgid = sub.pid;
   if (pgid === undefined) {
     const r = await sub;
-    opts.onNote(`exec error: could not start the task: ${r.message ?? 'unknown error'}`);
+    opts.onNote(`exec error: could not start the task: ${spawnProblem(r, spec.env)}`);
     return { exitCode: 127, durationMs: Math.round(performance.now() - start), stopped: false };
   }
   try {
@@ -145,6 +145,20 @@ export async function runTask(spec: TaskSpec, opts: TaskRunOptions): Promise<Tas
   if (sig) opts.onNote(`exec warning: task terminated by signal ${sig}`);
   log.debug({ exitCode, signal: sig, durationMs }, 'task exited');
   return { exitCode, signal: sig, durationMs, stopped };
+}
+
+/** Why the task could not start, in words a job's author can act on. */
+function spawnProblem(r: { message?: string; code?: string }, env: Record<string, string>): string {
+  if (r.code === 'E2BIG' || /E2BIG/.test(r.message ?? '')) {
+    const entries = Object.entries(env);
+    const bytes = entries.reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v) + 2, 0);
+    const largest = entries.reduce((m, [k, v]) => (Buffer.byteLength(v) > Buffer.byteLength(m[1]) ? [k, v] : m), ['', '']);
+    return (
+      `its environment is too large for exec (E2BIG): ${entries.length} variables, ${bytes} bytes in all, the largest ${largest[0]} (${Buffer.byteLength(largest[1])} bytes). ` +
+      'Linux allows at most 128 KiB per variable and about 2 MiB for the environment and arguments together: pass large data as an input file instead'
+    );
+  }
+  return r.message ?? 'unknown error';
 }
 
 function readLines(stream: Readable, emit: (line: string) => void, maxBytes?: number): Promise<void> {

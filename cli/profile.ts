@@ -1,7 +1,7 @@
 // Where `mvm job` and `mvm admin` find the job server and the token to use: command-line flags
 // first, then the environment, then a small TOML profile file. A profile that holds a token must
 // not be readable by other users.
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { readSmallFile } from '../shared/small-file.js';
 import { homedir } from 'node:os';
 import { join } from 'node:path';

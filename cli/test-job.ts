@@ -3,7 +3,7 @@
 // definition and the files it names (script, firmware images) go with the job as inputs under
 // spec/, keeping their layout; the job's one task runs `mvm runner test` on them, which flashes the
 // requested software first and writes JSON and JUnit results into the job's outputs.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { readSmallFile } from '../shared/small-file.js';
 import { basename, dirname, isAbsolute, join, normalize, relative, resolve } from 'node:path';
 import { MvmError } from '../shared/errors.js';

@@ -24,6 +24,11 @@ export interface ServerConfig {
   /** The whole request (headers and body) must arrive within this (a slow client is cut off). */
   requestTimeoutMs: number;
   maxConnectionsPerClient: number;
+  /** Bytes of chunks not yet committed one job, and one user's jobs together, may hold. */
+  maxUncommittedPerJob: number;
+  maxUncommittedPerUser: number;
+  /** Inputs, outputs and events of jobs ended longer ago than this are removed (undefined: kept). */
+  retentionMs?: number;
 }
 
 export const DEFAULTS: Omit<ServerConfig, 'dataDir' | 'host' | 'port'> = {
@@ -37,4 +42,6 @@ export const DEFAULTS: Omit<ServerConfig, 'dataDir' | 'host' | 'port'> = {
   maxBytesPerInput: 1024 * 1024 * 1024,
   maxBytesPerOutput: 1024 * 1024 * 1024,
   ...CLIENT_LIMIT_DEFAULTS,
+  maxUncommittedPerJob: 2 * 1024 * 1024 * 1024,
+  maxUncommittedPerUser: 4 * 1024 * 1024 * 1024,
 };

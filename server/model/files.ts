@@ -68,6 +68,11 @@ export class FileStore {
     await rm(this.path(kind, job, id), { force: true });
   }
 
+  /** Removes every file of `kind` of a job (its folder). */
+  async removeJob(kind: FileKind, job: string): Promise<void> {
+    await rm(join(this.root, kind, job), { recursive: true, force: true });
+  }
+
   /** Concatenates chunks of `job` into a new `kind` file `id`; resolves with its size. */
   async assemble(kind: 'inputs' | 'outputs', job: string, id: string, chunkIds: string[]): Promise<number> {
     const tmp = join(this.tmp, `${id}.${kind}`);
