@@ -7,6 +7,7 @@ import { WorkerClient } from '../shared/buildomat/worker.js';
 import { ApiError, describeError, isAbortError, MvmError } from '../shared/errors.js';
 import { newToken } from '../shared/ids.js';
 import { stopProcessGroup } from '../shared/process-tree.js';
+import { stopEscaped } from '../shared/escaped-processes.js';
 import { sleepUnlessAborted } from '../shared/sleep.js';
 import { runJob, type JobResult, type JobRunOptions } from './job-runner.js';
 import { clearRunningTask, markJobStarted, readRunningTask, readStartedJob } from './marker.js';
@@ -203,7 +204,8 @@ async function reportRestart(client: WorkerClient, o: AgentOptions, log: Logger,
   const orphan = readRunningTask(o.workdir);
   if (orphan) {
     const r = await stopProcessGroup(orphan.pgid, o.graceMs ?? 10_000);
-    log.warn({ ...orphan, ...r }, 'stopped the task process group the earlier agent left');
+    const escaped = orphan.mark ? await stopEscaped(orphan.mark, o.graceMs ?? 10_000) : [];
+    log.warn({ ...orphan, ...r, escaped }, 'stopped the task process group the earlier agent left');
     clearRunningTask(o.workdir);
   }
   await reportFailure(client, o, log, `agent restarted during job ${job}; the job is not run again`);

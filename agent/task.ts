@@ -10,6 +10,7 @@ export const loadExeca = () => import('execa');
 import type { Logger } from 'pino';
 import { groupAlive, stopProcessGroup } from '../shared/process-tree.js';
 import { LineSplitter } from './lines.js';
+import { newTaskMark, stopEscaped, TASK_MARK_ENV } from '../shared/escaped-processes.js';
 import { clearRunningTask, writeRunningTask } from './marker.js';
 
 export interface TaskSpec {
@@ -62,9 +63,10 @@ export async function runTask(spec: TaskSpec, opts: TaskRunOptions): Promise<Tas
     return { exitCode: 127, durationMs: Math.round(performance.now() - start), stopped: false };
   }
   const { execa } = await loadExeca();
+  const mark = newTaskMark();
   const sub = execa('/bin/bash', [spec.scriptFile], {
     cwd: spec.cwd,
-    env: spec.env,
+    env: { ...spec.env, [TASK_MARK_ENV]: mark },
     extendEnv: false,
     detached: true, // its own session and process group: pgid = pid
     stdin: 'ignore',
@@ -84,7 +86,7 @@ export async function runTask(spec: TaskSpec, opts: TaskRunOptions): Promise<Tas
     return { exitCode: 127, durationMs: Math.round(performance.now() - start), stopped: false };
   }
   try {
-    writeRunningTask(opts.agentDir, { pgid, job: spec.job, task: spec.task });
+    writeRunningTask(opts.agentDir, { pgid, job: spec.job, task: spec.task, mark });
   } catch (err) {
     // The record only helps whoever cleans up after a killed agent; this agent still tracks the
     // group itself, so the task goes on (stopping it here would leave nothing better).
@@ -128,6 +130,13 @@ export async function runTask(spec: TaskSpec, opts: TaskRunOptions): Promise<Tas
     // The script is gone; whatever it left in its group must not outlive the task.
     opts.onNote('stopping processes the task left running');
     await stopProcessGroup(pgid, opts.graceMs);
+  }
+  // Whatever the task started in sessions of its own (setsid) is not in its group: stop it too,
+  // and say what it was.
+  const escaped = await stopEscaped(mark, opts.force?.aborted ? 0 : opts.graceMs);
+  if (escaped.length > 0) {
+    log.warn({ escaped }, 'stopped processes the task started outside its process group');
+    opts.onNote(`exec warning: stopped ${escaped.length} process${escaped.length === 1 ? '' : 'es'} the task left running outside its process group (setsid): ${escaped.map((e) => `${e.pid} (${e.command})`).join(', ')}`);
   }
   // A process that left the group may still hold the pipes: do not wait for it forever.
   const timer = setTimeout(() => {

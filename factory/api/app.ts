@@ -115,7 +115,10 @@ export function buildApi(d: ApiDeps): FastifyInstance {
     'GET /v1/reservations': () => store.reservations.list().map(reservationView),
     'POST /v1/testbeds/{name}/reservation': (req, who) => {
       const b = body<{ ttl?: unknown; reason?: string; owner?: string }>(req);
-      if (b.owner !== undefined && b.owner !== who.name) requireAdmin(who, 'reserve a testbed for someone else');
+      if (b.owner !== undefined && b.owner !== who.name) {
+        requireAdmin(who, 'reserve a testbed for someone else');
+        if (!users.exists(b.owner)) throw new HttpError(404, `no API user ${JSON.stringify(b.owner)} to reserve for`, 'NotFound', 'create the user first (mvm testbeds user create NAME), or check the spelling');
+      }
       return reservationView(store.reservations.reserve({ testbed: name(req), owner: b.owner ?? who.name, reason: b.reason, ttlMs: ttlMs(config, b.ttl) }));
     },
     'PUT /v1/testbeds/{name}/reservation': (req, who) => {
@@ -160,6 +163,10 @@ export function buildApi(d: ApiDeps): FastifyInstance {
     'POST /v1/users': (req) => {
       const b = body<{ name: string; admin?: boolean }>(req);
       return users.create(b.name, b.admin ?? false);
+    },
+    'DELETE /v1/users/{name}': (req, who) => {
+      const u = users.remove(name(req), who.name);
+      return { name: u.name, admin: u.admin, created_at: new Date(u.createdAt).toISOString() };
     },
   };
 

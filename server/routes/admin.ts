@@ -8,7 +8,7 @@ import { requireAdmin } from '../http/auth.js';
 import { badRequest } from '../http/errors.js';
 import { idParam, queryBool, queryInt, queryString } from '../http/params.js';
 import { formatJob, getJob } from '../model/jobs.js';
-import { createFactory, createUser, findFactory, findUser, formatFactory, formatUser } from '../model/principals.js';
+import { createFactory, createUser, findFactory, findUser, formatFactory, formatUser, replaceUserToken } from '../model/principals.js';
 import { createTarget, formatTarget, redirectTarget } from '../model/targets.js';
 import { listJobsPage } from './job-list.js';
 
@@ -92,6 +92,17 @@ export function adminRoutes(app: FastifyInstance, ctx: ServerContext): void {
     ctx.db.update(users).set({ privileges: [...set].sort() }).where(eq(users.id, u.id)).run();
     return reply.code(204).send();
   };
+  // mvm additions (doc/server.md): revoke a user's token, or replace it with a new one.
+  app.delete('/0/users/:user/token', async (req, reply) => {
+    requireAdmin(ctx, req);
+    replaceUserToken(ctx, (req.params as { user: string }).user, false);
+    return reply.code(204).send();
+  });
+  app.post('/0/users/:user/token', async (req, reply) => {
+    requireAdmin(ctx, req);
+    return reply.code(201).send(replaceUserToken(ctx, (req.params as { user: string }).user, true));
+  });
+
   app.put('/0/users/:user/privilege/:privilege', privilege(true));
   app.delete('/0/users/:user/privilege/:privilege', privilege(false));
 
