@@ -2,7 +2,7 @@
 // then completion — with every step reported as events. `signal` aborting (cancellation, poweroff,
 // SIGTERM) stops the running task's process tree; what can still be uploaded and reported within
 // the clean-up time is, and the job is completed as failed.
-import { chmodSync, mkdirSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { homedir, userInfo } from 'node:os';
 import type { Logger } from 'pino';
@@ -166,8 +166,10 @@ async function runOneTask(o: JobRunOptions, task: WorkerPingTask, c: TaskContext
   events.emit('task', `starting task ${task.id}: "${task.name}"`, task.id);
   const cwd = c.paths.toLocal(task.workdir || '/work');
   if (cwd.startsWith(c.dirs.workDir) && !isDir(cwd)) {
-    mkdirSync(cwd, { recursive: true, mode: 0o700 });
-    if (c.taskUser) giveTo(c.dirs.workDir, c.taskUser);
+    const first = mkdirSync(cwd, { recursive: true, mode: 0o700 });
+    // Only the folders just made: earlier tasks wrote the rest, and chowning what a task left
+    // there (a hard link to a root-owned file, say) would hand it to the task user.
+    if (c.taskUser && first) for (let d = cwd; d.length >= first.length; d = dirname(d)) chownSync(d, c.taskUser.uid, c.taskUser.gid);
   }
   let ok: boolean;
   if (!isDir(cwd)) {

@@ -83,3 +83,21 @@ t.test('a task user the agent cannot switch to fails the job with the reason', {
   t.equal(await factory.stop(), 0);
   await lab.noLeaks(t);
 });
+
+t.test("a task's own workdir below /work is the task user's", { skip: isRoot ? false : 'needs root' }, async (t) => {
+  const user = ensureUser('mvm-task-a');
+  const lab = await startFaultLab(t, { testbeds: [{ name: 'bed-a', targets: ['alpha'], testbedKeys: ['task_user = "mvm-task-a"'] }] });
+  chmodSync(lab.dir, 0o711);
+  const factory = await lab.factory();
+  const job = await lab.srv.submitJob(lab.userToken, {
+    target: 'alpha',
+    tasks: [
+      { name: 'first', script: 'ln "$0" /work-link 2>/dev/null; echo one > "$MVM_WORK_DIR/one"', env_clear: false, env: { FAULT_MARK: lab.mark } },
+      { name: 'deep', script: 'echo "$(id -u) $(basename "$PWD")"; touch made-here && echo wrote', env_clear: false, env: { FAULT_MARK: lab.mark }, workdir: '/work/a/b' },
+    ],
+  });
+  t.equal((await lab.waitJob(job, ['completed', 'failed'], 60_000)).state, 'completed');
+  t.same(payloads(await lab.events(job), 'stdout'), [`${user.uid} b`, 'wrote']);
+  t.equal(await factory.stop(), 0);
+  await lab.noLeaks(t);
+});
