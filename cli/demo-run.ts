@@ -51,7 +51,7 @@ const say = (line = '') => process.stdout.write(line + '\n');
 export async function runDemo(o: DemoOptions): Promise<void> {
   const dataDir = resolve(o.data);
   const dirs = { logs: join(dataDir, 'logs'), firmware: join(dataDir, 'firmware'), sample: join(dataDir, 'sample'), bin: join(dataDir, 'bin'), sp: join(dataDir, 'sp-state'), results: join(dataDir, 'results') };
-  for (const d of Object.values(dirs)) mkdirSync(d, { recursive: true });
+  for (const d of Object.values(dirs)) mkdirSync(d, { recursive: true, mode: 0o700 });
   const profileFile = join(dataDir, 'profile.toml');
   const old = readProfile(profileFile);
   // The factory's job-server token is the factory's secret, not the person's: its own file.

@@ -1,7 +1,8 @@
 // Where `mvm job` and `mvm admin` find the job server and the token to use: command-line flags
 // first, then the environment, then a small TOML profile file. A profile that holds a token must
 // not be readable by other users.
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
+import { readSmallFile } from '../shared/small-file.js';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import TOML from '@iarna/toml';
@@ -53,7 +54,7 @@ export function loadProfile(file: string, explicit: boolean): Profile | undefine
   let mode: number;
   try {
     mode = statSync(file).mode;
-    text = readFileSync(file, 'utf8');
+    text = readSmallFile(file, 'the profile', 64 * 1024);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' && !explicit) return undefined;

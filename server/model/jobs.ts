@@ -9,6 +9,7 @@ import { badRequest, forbidden, notFound } from '../http/errors.js';
 import { checkInputName, checkTags, formatOutputRule, parseOutputRule } from './rules.js';
 import { resolveTarget } from './targets.js';
 import { eventStatements } from './event-statements.js';
+import { checkJobLimits } from './job-limits.js';
 
 export type JobRow = typeof jobs.$inferSelect;
 
@@ -34,7 +35,7 @@ export function jobForUser(ctx: ServerContext, user: { id: string; admin?: boole
 
 export function createJob(ctx: ServerContext, owner: string, body: JobSubmit): string {
   if (body.tasks.length === 0) throw badRequest('a job needs at least one task');
-  if (body.tasks.length > 100) throw badRequest('too many tasks: at most 100');
+  checkJobLimits(body);
   if (!body.name.trim()) throw badRequest('job name must not be empty');
   const tags = body.tags ?? {};
   checkTags(tags);
