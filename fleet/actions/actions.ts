@@ -164,7 +164,7 @@ export class FleetActions {
   applyPools(id: string, ctx: ActionContext): Promise<ActionResult> {
     const m = this.miner(id);
     const list = this.assigned(m);
-    const configs: PoolConfig[] = list.map(poolConfig);
+    const configs: PoolConfig[] = list.map((p) => poolConfig(p, this.d.pools.secret(p.id)));
     return this.change(id, 'pools', 'pools apply', ctx, async (drv) => {
       const r = await drv.control({ op: 'pools-set', pools: configs }, { signal: ctx.signal });
       this.d.desired.set(m.id, { poolIds: list.map((p) => p.id) }, ctx.actor);
@@ -241,7 +241,7 @@ export class FleetActions {
     const m = this.miner(id);
     const want = this.d.desired.get(m.id);
     const mode = want?.mode ? fleetModes(m.driver, m.hardware).resolve(want.mode)?.driverMode : undefined;
-    const pools = want?.poolIds?.length ? want.poolIds.map((p) => this.d.pools.get(p)).filter((p): p is PoolDefinition => p !== undefined).map(poolConfig) : undefined;
+    const pools = want?.poolIds?.length ? want.poolIds.map((p) => this.d.pools.get(p)).filter((p): p is PoolDefinition => p !== undefined).map((p) => poolConfig(p, this.d.pools.secret(p.id))) : undefined;
     if (!mode && !pools) return { miner: m.id, readBack: {}, drift: false, event: null };
     const rb = await withDriver(m, (drv) => readBack(drv, { mode, pools }, ctx.signal), this.d.driverFactory);
     const drift = Object.values(rb).some((o) => o?.same === false);

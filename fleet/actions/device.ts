@@ -19,8 +19,8 @@ export async function withDriver<T>(m: MinerDefinition, fn: (d: Driver) => Promi
   }
 }
 
-/** A catalogue pool as a driver takes it (the scheme from `tls` when the URL has none). */
-export function poolConfig(p: PoolDefinition): PoolConfig {
+/** A catalogue pool as a driver takes it (the scheme from `tls` when the URL has none); `password` in clear from PoolStore.secret. */
+export function poolConfig(p: PoolDefinition, password: string | null): PoolConfig {
   const url = /^[a-z0-9+.-]+:\/\//i.test(p.url) ? p.url : `${p.tls ? 'stratum+ssl' : 'stratum+tcp'}://${p.url}`;
-  return { url, port: p.port, user: p.user, ...(p.password !== null ? { password: p.password } : {}) };
+  return { url, port: p.port, user: p.user, ...(password !== null ? { password } : {}) };
 }

@@ -10,7 +10,8 @@ import { HttpError } from './errors.js';
 import { historyRange } from './query.js';
 import type { EventStreams } from './sse.js';
 import type { FleetTokens, Principal } from './tokens.js';
-import { fleetStats, minerView, poolView, telemetryView } from './views.js';
+import { computeFleetStats } from '../store/stats.js';
+import { minerView, poolView, telemetryView } from './views.js';
 
 export interface FleetApiDeps {
   miners: MinerStore;
@@ -176,7 +177,7 @@ export function buildHandlers(d: FleetApiDeps, streams: EventStreams): Record<st
       d.pools.remove(p(req).id);
       return { deleted: p(req).id };
     },
-    'GET /api/dashboard/stats': () => fleetStats(d.miners.list()),
+    'GET /api/dashboard/stats': () => computeFleetStats(d.miners.list()),
     'GET /api/dashboard/events/recent': (req) => {
       const q = req.query as { limit?: number; miner?: string; kind?: string | string[]; before?: number };
       const kinds = q.kind === undefined ? undefined : ((Array.isArray(q.kind) ? q.kind : [q.kind]) as FleetEventKind[]);

@@ -1,7 +1,7 @@
 // What the API shows of the fleet's records: secrets left out (pool passwords, driver options that
 // hold credentials), times as ISO strings, telemetry without the device's raw reply.
 import type { Telemetry } from '../../runner/drivers/types.js';
-import type { DesiredState, FleetStats, MinerView, PoolDefinition } from '../types.js';
+import type { DesiredState, MinerView, PoolDefinition } from '../types.js';
 
 const SECRET_KEY = /pass|secret|token|key/i;
 
@@ -43,37 +43,4 @@ export function minerView(m: MinerView, desired: DesiredState | undefined) {
 
 export function poolView(p: PoolDefinition) {
   return { id: p.id, name: p.name, url: p.url, port: p.port, user: p.user, tls: p.tls, passwordSet: p.password !== null && p.password !== '' };
-}
-
-/** Fleet-wide numbers from each miner's last reading (offline miners count for nothing). */
-export function fleetStats(miners: MinerView[], now = Date.now()): FleetStats {
-  let hashrate = 0;
-  let expected = 0;
-  let power = 0;
-  let effPower = 0;
-  let effHash = 0;
-  const counts = { online: 0, offline: 0, unknown: 0 };
-  for (const m of miners) {
-    counts[m.status]++;
-    expected += m.expectedHashrateGhs ?? m.last?.expectedHashrateGhs ?? 0;
-    if (m.status !== 'online' || !m.last) continue;
-    const h = m.last.hashrateGhs ?? 0;
-    const p = m.last.powerW ?? 0;
-    hashrate += h;
-    power += p;
-    if (m.last.powerW !== null && h > 0) {
-      effPower += p;
-      effHash += h;
-    }
-  }
-  const round = (x: number) => Math.round(x * 100) / 100;
-  return {
-    miners: miners.length,
-    ...counts,
-    hashrateGhs: round(hashrate),
-    expectedHashrateGhs: round(expected),
-    powerW: round(power),
-    efficiencyJth: effHash > 0 ? round(effPower / (effHash / 1000)) : null,
-    at: new Date(now).toISOString(),
-  };
 }
