@@ -18,6 +18,7 @@ import { loadFleetConfig } from './config/load.js';
 import type { FleetConfig } from './config/types.js';
 import { fleetDbPath, openFleetDb } from './db/open.js';
 import { LabClient } from './lab-client.js';
+import { startPruner } from './history/prune.js';
 import { createFleetStores } from './store/index.js';
 
 /** Where the daemon is in its life: /healthz reports it. */
@@ -58,7 +59,8 @@ export async function runFleet(o: FleetDaemonOptions): Promise<void> {
   const tokens = new FleetTokens(admin.token, dataDir);
   const synced = stores.miners.syncConfigMiners(config.miners);
   stores.events.append({ kind: 'config', message: `started with ${config.file}: ${summary(config)}`, actor: 'config', data: { ...synced } });
-  const collector = await startCollector({ definitions: () => stores.miners.list(), events: stores.events, history: stores.history, live: stores.live, settings: config.fleet, log });
+  const collector = await startCollector({ definitions: () => stores.miners.definitions(), events: stores.events, history: stores.history, live: stores.live, settings: config.fleet, log });
+  const pruner = startPruner({ sqlite: db.sqlite, retention: config.fleet.retention, events: stores.events, log });
   const actions = new FleetActions({ ...stores, collector, lab: () => lab, log });
   const { app, streams } = buildFleetApi({ ...stores, collector, actions, tokens, log, configFile: () => config.file, lifecycle: () => lifecycle, signal: stopping.signal });
 
@@ -112,7 +114,8 @@ export async function runFleet(o: FleetDaemonOptions): Promise<void> {
     streams.closeAll();
     stopping.abort(new MvmError('ABORTED', 'the fleet is stopping'));
     await Promise.race([app.close(), new Promise((r) => shutdown.force.addEventListener('abort', r, { once: true }))]);
-    await collector.stop(shutdown.force).catch((err) => log.warn({ err: describeError(err) }, 'collector stop'));
+    await pruner.stop();
+    await collector.stop(shutdown.force).catch((err: unknown) => log.warn({ err: describeError(err) }, 'collector stop'));
     stores.events.append({ kind: 'config', message: 'stopped', actor: 'signal' });
     shutdown.dispose();
     db.close();

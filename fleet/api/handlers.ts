@@ -2,6 +2,8 @@
 // calls the stores or the actions, and shapes the answer. Config-defined miners are read-only here.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { createDriver } from '../../runner/drivers/registry.js';
+import { Problems } from '../../factory/config/problems.js';
+import { checkAddress } from '../../factory/config/testbeds.js';
 import type { Logger } from '../../shared/log.js';
 import { parseDuration } from '../../shared/duration.js';
 import type { FleetActions } from '../actions/actions.js';
@@ -49,8 +51,11 @@ export function buildHandlers(d: FleetApiDeps, streams: EventStreams): Record<st
     const where = m.source === 'testbed' ? `testbed ${m.testbed ?? '?'} of the factory config` : 'the fleet config';
     throw new HttpError(409, `miner ${m.id} is defined in ${where}${d.configFile() ? ` (${d.configFile()})` : ''}: it cannot ${doing} through the API`, 'ConfigDefined', 'edit the config and send SIGHUP to the daemon (systemctl reload mvm-fleet), which reloads it without a restart');
   };
-  /** A driver accepts the address and options (no device is contacted). */
+  /** The address has the driver's form (as in a config) and the driver accepts it (no device is contacted). */
   const checkDevice = (def: Pick<MinerDefinition, 'id' | 'driver' | 'address' | 'options' | 'hardware'>) => {
+    const p = new Problems('request');
+    checkAddress(p, 'address', def.driver, def.address);
+    if (p.list.length) throw new HttpError(400, `address ${p.list[0].message}`, 'BadRequest', p.list[0].hint, 'body.address');
     try {
       void createDriver({ name: def.id, driver: def.driver, address: def.address, options: def.options, hardware: def.hardware }).close();
     } catch (err) {

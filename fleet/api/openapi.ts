@@ -15,7 +15,7 @@ const id = { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$', descr
 const stat = { type: ['object', 'null'], required: ['min', 'mean', 'max'], properties: { min: { type: 'number' }, mean: { type: 'number' }, max: { type: 'number' } } } as const;
 
 const minerFields = {
-  driver: { enum: [...DRIVER_KINDS] },
+  driver: { enum: DRIVER_KINDS.filter((k) => k !== 'command'), description: 'the command driver is for testbeds only' },
   address: { type: 'string', minLength: 1, maxLength: 500 },
   options: { type: 'object', description: 'driver options, as a testbed device has them' },
   model: { type: 'string', maxLength: 200 },
