@@ -11,6 +11,7 @@ import { parseListen, type ListenAddress } from '../shared/listen.js';
 import { createLogger, type Logger } from '../shared/log.js';
 import { installShutdown } from '../shared/shutdown.js';
 import { FleetActions } from './actions/actions.js';
+import { DriftWatch } from './actions/drift-watch.js';
 import { buildFleetApi } from './api/app.js';
 import { FleetTokens, fleetAdminToken } from './api/tokens.js';
 import { startCollector } from './collector/collector.js';
@@ -62,6 +63,7 @@ export async function runFleet(o: FleetDaemonOptions): Promise<void> {
   const collector = await startCollector({ definitions: () => stores.miners.definitions(), events: stores.events, history: stores.history, live: stores.live, settings: config.fleet, log });
   const pruner = startPruner({ sqlite: db.sqlite, retention: config.fleet.retention, events: stores.events, log });
   const actions = new FleetActions({ ...stores, collector, lab: () => lab, log });
+  new DriftWatch({ miners: stores.miners, desired: stores.desired, actions, log, signal: stopping.signal }).start();
   const { app, streams } = buildFleetApi({ ...stores, collector, actions, tokens, log, configFile: () => config.file, lifecycle: () => lifecycle, signal: stopping.signal });
 
   const reload = () => {
