@@ -258,6 +258,10 @@ t.test('the CLI: miners table with scaled units, show, mode, --json, errors', as
   t.match(ev.stdout, /mode\s+gamma\s+gamma: mode standard .*\(by admin\)/);
   const pools = await fleet.cli(['pools', 'list']);
   t.match(pools.stdout, /ocean\s+Ocean\s+stratum\+tcp:\/\/mine\.ocean\.xyz:3334\s+bc1qfleet\.gamma\s+no\s+set/);
+  const hist = await fleet.cli(['history', 'gamma', '--from', '10m']);
+  t.equal(hist.code, 0, hist.stderr);
+  t.match(hist.stdout, /^gamma: \d+ point\(s\) at raw resolution/);
+  t.match(hist.stdout, /TIME \(UTC\)\s+N\s+HASHRATE \(mean\)/);
   const denied = await fleet.cli(['miners'], 'wrong-token');
   t.equal(denied.code, 1);
   t.match(denied.stderr, /refused the token from MVM_FLEET_TOKEN/);
