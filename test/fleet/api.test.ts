@@ -179,6 +179,10 @@ t.test('pools: catalogue without passwords, assigned, applied and read back; dri
   const sw = await call('POST', '/api/miners/gamma/pools/switch', { body: { index: 1 } });
   t.equal(sw.status, 200);
   t.match(sw.body.message, /switched to pool 1/);
+  const tagged = await call('PUT', '/api/tags/garage/pools', { body: { pools: ['backup'], apply: true } });
+  t.equal(tagged.status, 200);
+  t.same(tagged.body.applied.map((a: { miner: string; ok: boolean }) => [a.miner, a.ok]), [['gamma', true]], 'applied to the tagged miner');
+  t.match((await call('GET', '/api/miners/gamma/pools')).body, { from: 'miner' }, "the miner's own list still wins");
   const lotto = await call('POST', '/api/miners/nano/pause', { body: {} });
   t.equal(lotto.status, 200, 'pause on the Avalon');
 });
