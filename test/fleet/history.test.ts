@@ -86,15 +86,19 @@ t.test('retention prunes each table in small batches', async (t) => {
   const pruner = new Pruner({ sqlite: db.sqlite, retention, now: () => now, log: silentLogger(), batch: 7 });
   const r = await pruner.pruneOnce();
   // Raw: kept from now - 1 h = minute 120 on; minute roll-ups from minute 60; hours: all (1 day).
-  t.same(r, { samples: 2 * 120, samples_minute: 2 * 60, samples_hour: 0 });
+  t.same(r, { samples: 2 * 120, samples_minute: 2 * 60, samples_hour: 0, events: 0 });
   t.equal(count('samples'), 120);
   t.equal(count('samples_minute'), 240);
   t.equal(count('samples_hour'), 6);
   const oldest = db.sqlite.prepare('SELECT min(at) AS at FROM samples').get() as { at: number };
   t.equal(oldest.at, T0 + 120 * 60_000);
-  t.same(await pruner.pruneOnce(), { samples: 0, samples_minute: 0, samples_hour: 0 }, 'a second pass finds nothing');
+  t.same(await pruner.pruneOnce(), { samples: 0, samples_minute: 0, samples_hour: 0, events: 0 }, 'a second pass finds nothing');
+  // Events older than the hour roll-ups' retention go too (ten, seven a batch).
+  for (let i = 0; i < 10; i++) stores.events.append({ kind: 'online', message: `old ${i}` });
   now += 2 * 86_400_000;
-  t.same(await pruner.pruneOnce(), { samples: 120, samples_minute: 240, samples_hour: 6 });
+  stores.events.append({ kind: 'online', message: 'recent' });
+  t.same(await pruner.pruneOnce(), { samples: 120, samples_minute: 240, samples_hour: 6, events: 10 });
+  t.same(stores.events.recent().map((e) => e.message), ['recent']);
   await pruner.stop();
 });
 
