@@ -1,8 +1,10 @@
 // The board's limits for manual settings: a fan, frequency or voltage outside them is refused before
-// anything reaches the device. AxeOS boards: from the ASIC's mode table (eco − 100 … oc); the fan
-// never below 20 % (a stopped fan cooks the chip). Other drivers: what their firmware takes.
+// anything reaches the device. AxeOS boards: the option ranges of the board's firmware device config
+// (runner/drivers/axeos/limits.ts), else its ASIC's; the fan never below 20 % (a stopped fan cooks
+// the chip). Other drivers: what their firmware takes.
 import type { DeviceInfo, DriverKind } from '../../runner/drivers/types.js';
-import { asicForBoard, MODE_TABLE } from '../../runner/drivers/axeos/models.js';
+import { explicitRange } from '../../runner/drivers/axeos/limits.js';
+import { asicForBoard, isAsicModel } from '../../runner/drivers/axeos/models.js';
 
 export interface Range {
   min: number;
@@ -22,15 +24,17 @@ export interface BoardLimits {
 export function boardLimits(kind: DriverKind, info: Pick<DeviceInfo, 'hardware' | 'raw'> | null): BoardLimits {
   if (kind === 'axeos') {
     const raw = (info?.raw ?? {}) as { ASICModel?: string };
-    const asic = (raw.ASICModel && raw.ASICModel in MODE_TABLE ? raw.ASICModel : asicForBoard(info?.hardware ?? undefined)) as keyof typeof MODE_TABLE | undefined;
+    const hardware = info?.hardware ?? null;
+    const asic = isAsicModel(raw.ASICModel) ? raw.ASICModel : asicForBoard(hardware ?? undefined);
     const fan = { min: 20, max: 100, unit: '%' };
-    if (!asic) return { fan, basis: `board ${info?.hardware ?? 'unknown'}` };
-    const t = MODE_TABLE[asic];
+    const f = explicitRange('frequency', hardware, asic);
+    const v = explicitRange('voltage', hardware, asic);
+    if (!f || !v) return { fan, basis: `board ${hardware ?? 'unknown'}` };
     return {
-      frequency: { min: t.eco.frequency - 100, max: t.oc.frequency, unit: 'MHz' },
-      voltage: { min: t.eco.coreVoltage - 100, max: t.oc.coreVoltage, unit: 'mV' },
+      frequency: { min: f.range[0], max: f.range[1], unit: 'MHz' },
+      voltage: { min: v.range[0], max: v.range[1], unit: 'mV' },
       fan,
-      basis: asic,
+      basis: f.of,
     };
   }
   if (kind === 'cgminer') return { fan: { min: 20, max: 100, unit: '%' }, basis: 'Avalon Nano' };

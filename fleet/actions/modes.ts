@@ -1,8 +1,9 @@
-// The fleet's one view of mode names per driver. Today the runner's drivers take the AxeOS names
-// (eco|standard|turbo|oc); the Avalon Nano's own names are low|med|high, mapped onto eco/standard/
-// turbo. When runner/drivers/modes.ts (modesFor / normaliseMode) exists, this function becomes a
-// thin wrapper around it: nothing else in fleet/ knows mode names.
-import { MODES, type DriverKind, type Mode } from '../../runner/drivers/types.js';
+// The fleet's one view of mode names per driver, a thin layer over the runner's modes module
+// (runner/drivers/modes.ts): the names a device offers, the aliases every caller may use
+// (eco/standard/turbo on an Avalon Nano, low/med/high on an AxeOS board) and, for AxeOS, only the
+// presets that fit the board. Nothing else in fleet/ knows mode names.
+import { AVALON_MODES, AXEOS_MODES, modesFor, normaliseMode, type Mode } from '../../runner/drivers/modes.js';
+import type { DriverKind } from '../../runner/drivers/types.js';
 
 export interface FleetModes {
   /** The names people use for this device, in order (low to high). */
@@ -15,26 +16,32 @@ export interface FleetModes {
   fromDriver(mode: Mode): string | undefined;
 }
 
-const AVALON: Record<string, Mode> = { low: 'eco', med: 'standard', high: 'turbo' };
+const ALIASES: Partial<Record<DriverKind, Record<string, string>>> = {
+  cgminer: { eco: 'low', standard: 'med', turbo: 'high', medium: 'med' },
+  axeos: { low: 'eco', med: 'standard', medium: 'standard', high: 'turbo' },
+};
 
-export function fleetModes(kind: DriverKind, _hardware?: string | null): FleetModes {
-  let table: Record<string, Mode>;
-  let aliases: Record<string, string> = {};
-  if (kind === 'axeos') table = Object.fromEntries(MODES.map((m) => [m, m]));
-  else if (kind === 'cgminer') {
-    table = AVALON;
-    aliases = { eco: 'low', standard: 'med', turbo: 'high', medium: 'med' };
-  } else table = {};
+/**
+ * `hardware`: the board id when the config states it; without it an AxeOS device offers the four
+ * names and the driver refuses, at apply time, a preset the board it reads cannot take.
+ */
+export function fleetModes(kind: DriverKind, hardware?: string | null): FleetModes {
+  const names = [...modesFor(kind, hardware ?? undefined)];
+  const all = kind === 'cgminer' ? AVALON_MODES : kind === 'axeos' ? AXEOS_MODES : [];
+  const aliases = Object.fromEntries(Object.entries(ALIASES[kind] ?? {}).filter(([, to]) => names.includes(to)));
   return {
-    names: Object.keys(table),
+    names,
     aliases,
     resolve(name) {
-      const n = name.trim().toLowerCase();
-      const canonical = table[n] !== undefined ? n : aliases[n];
-      return canonical === undefined ? undefined : { name: canonical, driverMode: table[canonical] };
+      try {
+        const m = normaliseMode(kind, name, hardware ?? undefined);
+        return { name: m, driverMode: m };
+      } catch {
+        return undefined;
+      }
     },
     fromDriver(mode) {
-      return Object.entries(table).find(([, m]) => m === mode)?.[0];
+      return (all as readonly string[]).includes(mode) ? mode : undefined;
     },
   };
 }
