@@ -1,0 +1,109 @@
+// Energy: the price timeline for today and tomorrow (the cheapest slots marked), the price now and
+// next, and what each miner's energy cost.
+import { useMemo } from 'preact/hooks';
+import { listOf } from '../api.js';
+import { money, num, pence, priceOf, slotStart } from '../format.js';
+import { useLive } from '../live.js';
+import { Chart } from '../ui/chart.js';
+import { Section, Show, Stat } from '../ui/parts.js';
+import { useApi } from '../ui/use-api.js';
+
+const CHEAPEST = 6;
+
+interface MinerCost {
+  minerId: string;
+  kwh?: number;
+  costP?: number;
+  cost?: number;
+}
+
+export function Energy() {
+  const [from, to] = useMemo(() => {
+    const d = new Date();
+    d.setHours(0, 0, 0, 0);
+    return [d.getTime(), d.getTime() + 2 * 86_400_000];
+  }, []);
+  const timeline = useApi<unknown>(`/api/dashboard/energy/timeline?from=${from}&to=${to}`);
+  const current = useApi<unknown>('/api/dashboard/energy/current');
+  const next = useApi<unknown>('/api/dashboard/energy/next');
+  const cost = useApi<Record<string, unknown>>('/api/dashboard/energy/cost');
+  useLive(
+    () => (timeline.reload(), current.reload(), next.reload(), cost.reload()),
+    (m) => m.type === 'price' || (m.data as { kind?: string })?.kind === 'price',
+    5000,
+  );
+  return (
+    <>
+      <h1>Energy</h1>
+      <div class="stats">
+        <Stat label="Price now" value={pence(priceOf(current.data))} testId="price-now" />
+        <Stat label="Next slot" value={pence(priceOf(next.data))} />
+      </div>
+      <Section title="Prices today and tomorrow">
+        <Show l={timeline} what="price timeline">
+          {(d) => <Timeline slots={listOf<unknown>(d, 'slots', 'prices', 'timeline')} />}
+        </Show>
+      </Section>
+      <Section title="Cost per miner">
+        <Show l={cost} what="costs">
+          {(c) => {
+            const miners = listOf<MinerCost>(c, 'miners', 'perMiner');
+            const today = (c.today ?? {}) as { kwh?: number; costP?: number };
+            return (
+              <>
+                <div class="stats">
+                  <Stat label="Energy today" value={today.kwh == null ? '—' : `${num(today.kwh)} kWh`} />
+                  <Stat label="Cost today" value={money(today.costP)} />
+                </div>
+                {miners.length > 0 && (
+                  <div class="table-wrap">
+                    <table data-testid="costs">
+                      <thead>
+                        <tr>
+                          <th scope="col">Miner</th>
+                          <th scope="col">Energy</th>
+                          <th scope="col">Cost</th>
+                        </tr>
+                      </thead>
+                      <tbody>
+                        {miners.map((m) => (
+                          <tr>
+                            <th scope="row">
+                              <a href={`/miners/${encodeURIComponent(m.minerId)}`}>{m.minerId}</a>
+                            </th>
+                            <td class="num">{m.kwh == null ? '—' : `${num(m.kwh)} kWh`}</td>
+                            <td class="num">{money(m.costP ?? m.cost)}</td>
+                          </tr>
+                        ))}
+                      </tbody>
+                    </table>
+                  </div>
+                )}
+              </>
+            );
+          }}
+        </Show>
+      </Section>
+    </>
+  );
+}
+
+function Timeline(props: { slots: unknown[] }) {
+  const { xs, ys, marks } = useMemo(() => {
+    const pts = props.slots
+      .map((s) => [slotStart(s), priceOf(s)] as const)
+      .filter((p): p is readonly [number, number] => p[0] != null && p[1] != null)
+      .sort((a, b) => a[0] - b[0]);
+    const cheapest = [...pts].sort((a, b) => a[1] - b[1]).slice(0, CHEAPEST).map((p) => p[0]);
+    return { xs: pts.map((p) => p[0]), ys: pts.map((p) => p[1]), marks: cheapest };
+  }, [props.slots]);
+  if (xs.length === 0) return <p class="muted">No prices known for today or tomorrow yet.</p>;
+  return (
+    <>
+      <Chart title="Price per slot" testId="chart-prices" xs={xs} series={[{ label: 'p/kWh', color: '--accent', values: ys, bars: true }]} unit="p/kWh" height={260} marks={marks} />
+      <p class="muted small">
+        ● the {CHEAPEST} cheapest slots: {marks.map((t) => new Date(t).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })).join(', ')}
+      </p>
+    </>
+  );
+}
