@@ -57,6 +57,17 @@ export async function labProxy(app: FastifyInstance, opts: LabProxyOptions): Pro
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 16 * 1024 * 1024 }, (_req, body, done) => done(null, body));
 
+  // what the UI can show: lab pages need their upstream configured
+  app.get('/api/web/lab', async (req, reply) => {
+    try {
+      await opts.authenticate(req);
+    } catch (e) {
+      const err = e as Error & { statusCode?: number; hint?: string };
+      return refuse(reply, err.statusCode ?? 401, err.message, err.hint);
+    }
+    return { lab: !!opts.lab, jobs: !!opts.jobs };
+  });
+
   for (const route of ROUTES) {
     const handler = async (req: FastifyRequest, reply: FastifyReply) => {
       let who: WebPrincipal;

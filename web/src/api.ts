@@ -77,6 +77,17 @@ export async function api<T = unknown>(path: string, init: { method?: string; bo
 /** Why the login page is shown (a refused token), if it is. */
 export const loginReason = signal<string | null>(null);
 
+/** Which lab upstreams the fleet daemon reaches (GET /api/web/lab): lab pages hide what is missing. */
+export const upstreams = signal<{ lab: boolean; jobs: boolean } | null>(null);
+
+export async function loadUpstreams(): Promise<void> {
+  try {
+    upstreams.value = await api<{ lab: boolean; jobs: boolean }>('/api/web/lab');
+  } catch {
+    upstreams.value = { lab: false, jobs: false };
+  }
+}
+
 /** Asks the API who the token is; a wrong token ends on the login page. */
 export async function whoami(): Promise<Whoami> {
   const w = await api<Partial<Whoami> & { read_only?: boolean }>('/api/whoami');

@@ -1,7 +1,7 @@
 // The app: login when there is no (valid) token, else the shell with its pages.
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, loginReason, me, setToken, token, whoami } from './api.js';
+import { ApiError, loadUpstreams, loginReason, me, setToken, token, upstreams, whoami } from './api.js';
 import { connectLive, disconnectLive } from './live.js';
 import { path, startRouter } from './router.js';
 import { useSignal } from './store.js';
@@ -14,6 +14,7 @@ import './style.css';
 function App() {
   const t = useSignal(token);
   const who = useSignal(me);
+  const up = useSignal(upstreams);
   const [error, setError] = useState<Error | null>(null);
   useSignal(path);
   useEffect(() => {
@@ -23,14 +24,17 @@ function App() {
     }
     setError(null);
     whoami().then(
-      () => connectLive(),
+      () => {
+        connectLive();
+        void loadUpstreams();
+      },
       (e: Error) => {
         if (!(e instanceof ApiError && e.status === 401)) setError(e);
       },
     );
   }, [t]);
   if (!t) return <Login />;
-  if (!who)
+  if (!who || !up)
     return (
       <main class="center">
         {error ? (

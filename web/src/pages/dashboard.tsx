@@ -1,10 +1,10 @@
 // The dashboard: the fleet's numbers, prices and today's cost, recent events; the lab's testbeds
 // by state and health, queued and running jobs. Live: re-read when the fleet says something changed.
-import { listOf } from '../api.js';
+import { listOf, upstreams } from '../api.js';
 import { hashrate, jth, money, pence, priceOf, watts, ago } from '../format.js';
 import { useLive } from '../live.js';
 import { EventList } from '../ui/events.js';
-import { Section, Show, Stat, ErrorLine } from '../ui/parts.js';
+import { Section, Show, Stat, ErrorLine, NotConfigured } from '../ui/parts.js';
 import { useApi } from '../ui/use-api.js';
 import type { FleetEvent, FleetStats, Job, Testbed } from '../types.js';
 
@@ -40,8 +40,9 @@ export function Dashboard() {
   const next = useApi<unknown>('/api/dashboard/energy/next');
   const cost = useApi<Record<string, unknown>>('/api/dashboard/energy/cost');
   const events = useApi<unknown>('/api/dashboard/events/recent?limit=15');
-  const testbeds = useApi<unknown>('/api/lab/v1/testbeds');
-  const jobs = useApi<unknown>('/api/jobs/1/admin/jobs?recent_first=true&limit=500');
+  const up = upstreams.value;
+  const testbeds = useApi<unknown>(up?.lab ? '/api/lab/v1/testbeds' : null);
+  const jobs = useApi<unknown>(up?.jobs ? '/api/jobs/1/admin/jobs?recent_first=true&limit=500' : null);
   useLive(() => {
     stats.reload();
     events.reload();
@@ -93,7 +94,9 @@ export function Dashboard() {
       </Section>
       <div class="grid2">
         <Section title="Lab: testbeds">
-          {testbeds.error ? (
+          {!up?.lab ? (
+            <NotConfigured what="the factory API" section="lab" />
+          ) : testbeds.error ? (
             <ErrorLine error={testbeds.error} what="testbeds" />
           ) : (
             <div class="grid2">
@@ -103,7 +106,9 @@ export function Dashboard() {
           )}
         </Section>
         <Section title="Lab: jobs">
-          {jobs.error ? (
+          {!up?.jobs ? (
+            <NotConfigured what="the job server" section="jobs" />
+          ) : jobs.error ? (
             <ErrorLine error={jobs.error} what="jobs" />
           ) : (
             <JobCounts jobs={listOf<Job>(jobs.data, 'items')} />

@@ -102,7 +102,7 @@ function Timeline(props: { slots: unknown[] }) {
     <>
       <Chart title="Price per slot" testId="chart-prices" xs={xs} series={[{ label: 'p/kWh', color: '--accent', values: ys, bars: true }]} unit="p/kWh" height={260} marks={marks} />
       <p class="muted small">
-        ● the {CHEAPEST} cheapest slots: {marks.map((t) => new Date(t).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })).join(', ')}
+        ● the {CHEAPEST} cheapest slots: {[...marks].sort((a, b) => a - b).map((t) => new Date(t).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })).join(', ')}
       </p>
     </>
   );

@@ -1,18 +1,26 @@
 // The job server's jobs (through the fleet daemon's /api/jobs proxy), newest first.
-import { ApiError, enc, listOf } from '../api.js';
+import { ApiError, enc, listOf, upstreams } from '../api.js';
 import { ago } from '../format.js';
 import { useLive } from '../live.js';
-import { Badge, Section, Show } from '../ui/parts.js';
+import { Badge, NotConfigured, Section, Show } from '../ui/parts.js';
 import { useApi } from '../ui/use-api.js';
 import type { Job } from '../types.js';
 
 export function Jobs() {
   // everyone's jobs when the fleet's job-server token is an administrator's, else that user's
-  const all = useApi<unknown>('/api/jobs/1/admin/jobs?recent_first=true&limit=200');
+  const configured = !!upstreams.value?.jobs;
+  const all = useApi<unknown>(configured ? '/api/jobs/1/admin/jobs?recent_first=true&limit=200' : null);
   const fallback = all.error instanceof ApiError && (all.error.status === 403 || all.error.status === 401);
   const mine = useApi<unknown>(fallback ? '/api/jobs/1/jobs?recent_first=true&limit=200' : null);
   const l = fallback ? mine : all;
-  useLive(l.reload, () => true, 5000);
+  useLive(l.reload, () => configured, 5000);
+  if (!configured)
+    return (
+      <>
+        <h1>Jobs</h1>
+        <NotConfigured what="the job server" section="jobs" />
+      </>
+    );
   return (
     <>
       <h1>Jobs</h1>

@@ -2,11 +2,11 @@
 // who holds each; reserve, renew and release with a TTL and a reason; and `why` for a target whose
 // jobs wait.
 import { useState } from 'preact/hooks';
-import { api, enc, listOf } from '../api.js';
+import { api, enc, listOf, upstreams } from '../api.js';
 import { ago } from '../format.js';
 import { useLive } from '../live.js';
 import { Action, IfCanAct } from '../ui/action.js';
-import { Badge, Section, Show } from '../ui/parts.js';
+import { Badge, NotConfigured, Section, Show } from '../ui/parts.js';
 import { useApi } from '../ui/use-api.js';
 import type { Blocker, Testbed } from '../types.js';
 
@@ -44,8 +44,16 @@ export function ReserveControls(props: { name: string; reserved: boolean; onDone
 }
 
 export function Testbeds() {
-  const testbeds = useApi<unknown>('/api/lab/v1/testbeds');
-  useLive(testbeds.reload, () => true, 5000);
+  const configured = !!upstreams.value?.lab;
+  const testbeds = useApi<unknown>(configured ? '/api/lab/v1/testbeds' : null);
+  useLive(testbeds.reload, () => configured, 5000);
+  if (!configured)
+    return (
+      <>
+        <h1>Testbeds</h1>
+        <NotConfigured what="the factory API" section="lab" />
+      </>
+    );
   return (
     <>
       <h1>Testbeds</h1>

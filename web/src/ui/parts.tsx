@@ -51,3 +51,12 @@ export function Section(props: { title: string; children: ComponentChildren; act
     </section>
   );
 }
+
+/** Said where a lab page has no upstream: what to configure. */
+export function NotConfigured(props: { what: string; section: string }) {
+  return (
+    <p class="muted" data-testid="not-configured">
+      The fleet daemon does not reach {props.what}: set <code>[{props.section}] url</code> and <code>token</code> in its config.
+    </p>
+  );
+}
