@@ -149,6 +149,12 @@ export async function startFleetStub(opts: StubOptions = {}): Promise<FleetStub>
   let nextId = 1;
 
   const app = Fastify({ logger: false });
+  // its own OpenAPI paths, as the fleet API lists them (the UI reads only what is there)
+  const paths = new Set<string>();
+  app.addHook('onRoute', (r) => {
+    if (r.url.startsWith('/api/') && !r.url.includes('*')) paths.add(r.url.replace(/:(\w+)/g, '{$1}'));
+  });
+  app.get('/openapi.json', async () => ({ openapi: '3.1.0', paths: Object.fromEntries([...paths].map((p) => [p, {}])) }));
   const push = (type: string, data: unknown) => {
     const frame = `event: ${type}\ndata: ${JSON.stringify(data)}\n\n`;
     for (const c of clients) c.write(frame);
@@ -222,9 +228,8 @@ export async function startFleetStub(opts: StubOptions = {}): Promise<FleetStub>
 
   app.get('/api/dashboard/stats', async () => stats());
   app.get('/api/dashboard/events/recent', async (req) => {
-    const q = req.query as { limit?: string; minerId?: string; kinds?: string };
-    const kinds = q.kinds?.split(',');
-    return events.filter((e) => (!q.minerId || e.minerId === q.minerId) && (!kinds || kinds.includes(e.kind))).slice(0, Number(q.limit ?? 50));
+    const q = req.query as { limit?: string; miner?: string; kind?: string };
+    return events.filter((e) => (!q.miner || e.minerId === q.miner) && (!q.kind || e.kind === q.kind)).slice(0, Number(q.limit ?? 50));
   });
   const slots = () => {
     const d = new Date();
@@ -240,7 +245,7 @@ export async function startFleetStub(opts: StubOptions = {}): Promise<FleetStub>
   app.get('/api/miners/:id', wrap((req) => ({ ...find(param(req)), mode: modes[param(req)] })));
   app.get('/api/miners/:id/modes', wrap((req) => {
     const m = find(param(req));
-    return { current: modes[m.id], modes: m.driver === 'cgminer' ? ['low', 'med', 'high'] : ['eco', 'standard', 'turbo', 'oc'] };
+    return { miner: m.id, driver: m.driver, aliases: {}, desired: modes[m.id], modes: m.driver === 'cgminer' ? ['low', 'med', 'high'] : ['eco', 'standard', 'turbo', 'oc'] };
   }));
   app.get('/api/miners/:id/history', wrap((req) => {
     const m = find(param(req));
@@ -274,17 +279,22 @@ export async function startFleetStub(opts: StubOptions = {}): Promise<FleetStub>
       event({ minerId: m.id, kind: op, level: 'info', message: `${m.id} ${op}`, actor: 'admin', data: null });
       return { ok: true };
     }));
-  app.get('/api/miners/:id/pools', wrap((req) => ({ poolIds: assignments.find((a) => 'miner' in a.scope && a.scope.miner === find(param(req)).id)?.poolIds ?? ['main', 'backup'] })));
+  app.get('/api/miners/:id/pools', wrap((req) => {
+    const m = find(param(req));
+    const desired = assignments.find((a) => 'miner' in a.scope && a.scope.miner === m.id)?.poolIds ?? ['main', 'backup'];
+    return { miner: m.id, pools: desired.map((id) => pools.find((p) => p.id === id)), from: 'tag:home', desired };
+  }));
   app.put('/api/miners/:id/pools', wrap((req) => {
     const m = find(param(req));
-    const poolIds = (req.body as { poolIds: string[] }).poolIds;
+    const poolIds = (req.body as { pools: string[] }).pools;
     const i = assignments.findIndex((a) => 'miner' in a.scope && a.scope.miner === m.id);
     if (i >= 0) assignments.splice(i, 1);
     assignments.push({ scope: { miner: m.id }, poolIds });
     return { poolIds };
   }));
   app.get('/api/pools/', async () => pools.map((p) => ({ ...p, password: p.password ? '***' : null })));
-  app.get('/api/pools/assignments', async () => assignments);
+  app.get('/api/pools/assignments', async () => assignments.map((a) => ({ scope: a.scope, pools: a.poolIds })));
+  app.get('/api/tokens', async () => [{ name: 'viewer', role: 'read', createdAt: new Date(now).toISOString() }]);
   app.post('/api/pools/', wrap((req) => {
     const b = req.body as Omit<PoolDefinition, 'id'>;
     if (!b.name) throw new HttpError(400, 'body.name is required');
@@ -311,7 +321,6 @@ export async function startFleetStub(opts: StubOptions = {}): Promise<FleetStub>
   app.post('/api/automation/dry-run', async (req) => ({ rule: req.body, wouldFire: [{ at: new Date().toISOString(), minerId: 'bitaxe-1', action: 'set_mode eco' }] }));
   app.post('/api/automation/:id/dry-run', async () => ({ wouldFire: [] }));
   app.get('/api/settings', async () => ({
-    tokens: [{ name: 'admin', admin: true }, { name: 'viewer', readOnly: true }],
     prices: { source: 'octopus', product: 'AGILE-24-10-01', region: 'C' },
     mqtt: { enabled: false },
     retention: { raw: '48h', minute: '30d', hour: '2y' },

@@ -39,7 +39,7 @@ const READY: Record<string, string> = {
   '/pools': '[data-testid=pools]',
   '/automation': '[data-testid=rules]',
   '/energy': '[data-testid=chart-prices][data-drawn]',
-  '/settings': '[data-testid=tokens]',
+  '/settings': '[data-testid=session]',
   // no lab here: those pages say what to configure (test/web/lab.test.ts runs them on a real lab)
   '/testbeds': '[data-testid=not-configured]',
   '/jobs': '[data-testid=not-configured]',

@@ -88,10 +88,33 @@ export async function loadUpstreams(): Promise<void> {
   }
 }
 
+/** The API's paths from its OpenAPI document (null: not known, every path is assumed there). */
+export const apiPaths = signal<Set<string> | null>(null);
+
+export async function loadApiPaths(): Promise<void> {
+  try {
+    const res = await fetch('/openapi.json');
+    if (res.ok) apiPaths.value = new Set(Object.keys(((await res.json()) as { paths?: object }).paths ?? {}));
+  } catch {
+    // unknown: pages try every path
+  }
+}
+
+/** Whether the daemon serves `template` ("/api/miners/{id}/history"): pages built on parts a daemon lacks say so instead of failing. */
+export function hasApi(template: string): boolean {
+  return !apiPaths.value || apiPaths.value.has(template);
+}
+
+/** The path when the daemon serves `template`, else null (useApi(null) reads nothing). */
+export function ifApi(template: string, path: string = template): string | null {
+  return hasApi(template) ? path : null;
+}
+
 /** Asks the API who the token is; a wrong token ends on the login page. */
 export async function whoami(): Promise<Whoami> {
-  const w = await api<Partial<Whoami> & { read_only?: boolean }>('/api/whoami');
-  const who: Whoami = { name: w.name ?? '?', admin: !!w.admin, readOnly: !!(w.readOnly ?? w.read_only) };
+  // the fleet API answers {name, role: 'admin' | 'read'}; {admin, readOnly} is accepted too
+  const w = await api<Partial<Whoami> & { role?: string }>('/api/whoami');
+  const who: Whoami = { name: w.name ?? '?', admin: w.role ? w.role === 'admin' : !!w.admin, readOnly: w.role ? w.role !== 'admin' : !!w.readOnly };
   me.value = who;
   return who;
 }

@@ -1,7 +1,7 @@
 // The app: login when there is no (valid) token, else the shell with its pages.
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, loadUpstreams, loginReason, me, setToken, token, upstreams, whoami } from './api.js';
+import { ApiError, loadApiPaths, loadUpstreams, loginReason, me, setToken, token, upstreams, whoami } from './api.js';
 import { connectLive, disconnectLive } from './live.js';
 import { path, startRouter } from './router.js';
 import { useSignal } from './store.js';
@@ -26,7 +26,7 @@ function App() {
     whoami().then(
       () => {
         connectLive();
-        void loadUpstreams();
+        void loadApiPaths().then(loadUpstreams);
       },
       (e: Error) => {
         if (!(e instanceof ApiError && e.status === 401)) setError(e);

@@ -96,7 +96,9 @@ export interface Pool {
 
 export interface PoolAssignment {
   scope: { miner: string } | { tag: string };
-  poolIds: string[];
+  /** the fleet API's name; poolIds in fleet/types.ts */
+  pools?: string[];
+  poolIds?: string[];
 }
 
 export interface Blocker {

@@ -1,7 +1,7 @@
 // Automation rules: the list (enable, disable, delete, dry-run), a builder from the trigger and
 // action types the API lists, a dry-run of the rule being built, and the firing history.
 import { useState } from 'preact/hooks';
-import { api, enc, listOf } from '../api.js';
+import { api, enc, hasApi, ifApi, listOf } from '../api.js';
 import { useLive } from '../live.js';
 import { Action, IfCanAct } from '../ui/action.js';
 import { EventList } from '../ui/events.js';
@@ -54,12 +54,19 @@ export function summary(x: { type: string } & Record<string, unknown>): string {
 }
 
 export function Automation() {
-  const rules = useApi<unknown>('/api/automation/');
-  const triggers = useApi<unknown>('/api/automation/triggers/types');
-  const actions = useApi<unknown>('/api/automation/actions/types');
-  const history = useApi<unknown>('/api/dashboard/events/recent?limit=30&kinds=rule');
+  const rules = useApi<unknown>(ifApi('/api/automation/'));
+  const triggers = useApi<unknown>(ifApi('/api/automation/triggers/types'));
+  const actions = useApi<unknown>(ifApi('/api/automation/actions/types'));
+  const history = useApi<unknown>('/api/dashboard/events/recent?limit=30&kind=rule');
   useLive(history.reload, (m) => (m.data as { kind?: string })?.kind === 'rule' || m.type === 'rule');
   const [dry, setDry] = useState<unknown>(null);
+  if (!hasApi('/api/automation/'))
+    return (
+      <>
+        <h1>Automation</h1>
+        <p class="muted" data-testid="not-available">This fleet daemon has no automation rules in its API.</p>
+      </>
+    );
   return (
     <>
       <h1>Automation</h1>

@@ -1,6 +1,6 @@
 // The dashboard: the fleet's numbers, prices and today's cost, recent events; the lab's testbeds
 // by state and health, queued and running jobs. Live: re-read when the fleet says something changed.
-import { listOf, upstreams } from '../api.js';
+import { ifApi, listOf, upstreams } from '../api.js';
 import { hashrate, jth, money, pence, priceOf, watts, ago } from '../format.js';
 import { useLive } from '../live.js';
 import { EventList } from '../ui/events.js';
@@ -36,9 +36,9 @@ function Counts(props: { title: string; items: Array<[string, number]>; testId: 
 
 export function Dashboard() {
   const stats = useApi<FleetStats>('/api/dashboard/stats');
-  const current = useApi<unknown>('/api/dashboard/energy/current');
-  const next = useApi<unknown>('/api/dashboard/energy/next');
-  const cost = useApi<Record<string, unknown>>('/api/dashboard/energy/cost');
+  const current = useApi<unknown>(ifApi('/api/dashboard/energy/current'));
+  const next = useApi<unknown>(ifApi('/api/dashboard/energy/next'));
+  const cost = useApi<Record<string, unknown>>(ifApi('/api/dashboard/energy/cost'));
   const events = useApi<unknown>('/api/dashboard/events/recent?limit=15');
   const up = upstreams.value;
   const testbeds = useApi<unknown>(up?.lab ? '/api/lab/v1/testbeds' : null);

@@ -1,7 +1,7 @@
 // Energy: the price timeline for today and tomorrow (the cheapest slots marked), the price now and
 // next, and what each miner's energy cost.
 import { useMemo } from 'preact/hooks';
-import { listOf } from '../api.js';
+import { hasApi, ifApi, listOf } from '../api.js';
 import { money, num, pence, priceOf, slotStart } from '../format.js';
 import { useLive } from '../live.js';
 import { Chart } from '../ui/chart.js';
@@ -23,15 +23,22 @@ export function Energy() {
     d.setHours(0, 0, 0, 0);
     return [d.getTime(), d.getTime() + 2 * 86_400_000];
   }, []);
-  const timeline = useApi<unknown>(`/api/dashboard/energy/timeline?from=${from}&to=${to}`);
-  const current = useApi<unknown>('/api/dashboard/energy/current');
-  const next = useApi<unknown>('/api/dashboard/energy/next');
-  const cost = useApi<Record<string, unknown>>('/api/dashboard/energy/cost');
+  const timeline = useApi<unknown>(ifApi('/api/dashboard/energy/timeline', `/api/dashboard/energy/timeline?from=${from}&to=${to}`));
+  const current = useApi<unknown>(ifApi('/api/dashboard/energy/current'));
+  const next = useApi<unknown>(ifApi('/api/dashboard/energy/next'));
+  const cost = useApi<Record<string, unknown>>(ifApi('/api/dashboard/energy/cost'));
   useLive(
     () => (timeline.reload(), current.reload(), next.reload(), cost.reload()),
     (m) => m.type === 'price' || (m.data as { kind?: string })?.kind === 'price',
     5000,
   );
+  if (!hasApi('/api/dashboard/energy/timeline'))
+    return (
+      <>
+        <h1>Energy</h1>
+        <p class="muted" data-testid="not-available">This fleet daemon has no energy prices (no price source in its API).</p>
+      </>
+    );
   return (
     <>
       <h1>Energy</h1>
@@ -44,7 +51,7 @@ export function Energy() {
           {(d) => <Timeline slots={listOf<unknown>(d, 'slots', 'prices', 'timeline')} />}
         </Show>
       </Section>
-      <Section title="Cost per miner">
+      {hasApi('/api/dashboard/energy/cost') && <Section title="Cost per miner">
         <Show l={cost} what="costs">
           {(c) => {
             const miners = listOf<MinerCost>(c, 'miners', 'perMiner');
@@ -83,7 +90,7 @@ export function Energy() {
             );
           }}
         </Show>
-      </Section>
+      </Section>}
     </>
   );
 }

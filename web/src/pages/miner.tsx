@@ -24,8 +24,8 @@ const TEMP_COLOURS = ['--warn', '--bad', '--accent2', '--muted'];
 
 function aboutMiner(id: string) {
   return (m: LiveMessage) => {
-    const d = m.data as { minerId?: string; id?: string } | null;
-    return !!d && (d.minerId === id || d.id === id);
+    const d = m.data as { minerId?: string; miner?: string } | null;
+    return !!d && (d.minerId === id || d.miner === id);
   };
 }
 
@@ -33,7 +33,7 @@ export function MinerPage(props: { id: string }) {
   const base = `/api/miners/${enc(props.id)}`;
   const miner = useApi<Miner>(base);
   const modes = useApi<unknown>(`${base}/modes`);
-  const events = useApi<unknown>(`/api/dashboard/events/recent?limit=30&minerId=${enc(props.id)}`);
+  const events = useApi<unknown>(`/api/dashboard/events/recent?limit=30&miner=${enc(props.id)}`);
   const [range, setRange] = useState('1h');
   const [to, setTo] = useState(() => Date.now());
   const span = RANGES.find(([r]) => r === range)![1];
@@ -46,7 +46,7 @@ export function MinerPage(props: { id: string }) {
   useLive(() => setTo(Date.now()), aboutMiner(props.id), 5000);
 
   const modeList = listOf<string | { name: string }>(modes.data, 'modes', 'available').map((m) => (typeof m === 'string' ? m : m.name));
-  const currentMode = (modes.data as { current?: string } | undefined)?.current ?? miner.data?.mode ?? miner.data?.desired?.mode ?? null;
+  const currentMode = (modes.data as { desired?: string | null; current?: string } | undefined)?.desired ?? (modes.data as { current?: string } | undefined)?.current ?? miner.data?.desired?.mode ?? null;
   const [mode, setMode] = useState<string>('');
 
   return (

@@ -11,7 +11,8 @@ export function PoolPicker(props: { minerId: string }) {
   const current = useApi<unknown>(`/api/miners/${enc(props.minerId)}/pools`);
   const [chosen, setChosen] = useState<string[]>([]);
   useEffect(() => {
-    const ids = listOf<string | Pool>(current.data, 'poolIds', 'pools').map((p) => (typeof p === 'string' ? p : p.id));
+    const d = current.data as { desired?: string[] | null } | undefined;
+    const ids = d?.desired ?? listOf<string | Pool>(current.data, 'pools', 'poolIds').map((p) => (typeof p === 'string' ? p : p.id));
     setChosen(ids);
   }, [current.data]);
   const all = listOf<Pool>(pools.data, 'pools');
@@ -51,7 +52,7 @@ export function PoolPicker(props: { minerId: string }) {
           <option value={p.id}>{p.name}</option>
         ))}
       </select>
-      <Action label="Apply pools" kind="primary" testId="apply-pools" run={() => api(`/api/miners/${enc(props.minerId)}/pools`, { method: 'PUT', body: { poolIds: chosen } })} done={() => current.reload()} />
+      <Action label="Apply pools" kind="primary" testId="apply-pools" run={() => api(`/api/miners/${enc(props.minerId)}/pools`, { method: 'PUT', body: { pools: chosen } })} done={() => current.reload()} />
     </fieldset>
   );
 }

@@ -14,7 +14,7 @@ const EMPTY = { name: '', url: 'stratum+tcp://', port: '3333', user: '', passwor
 export function Pools() {
   const pools = useApi<unknown>('/api/pools/');
   const assignments = useApi<unknown>('/api/pools/assignments');
-  const drift = useApi<unknown>('/api/dashboard/events/recent?limit=20&kinds=drift');
+  const drift = useApi<unknown>('/api/dashboard/events/recent?limit=20&kind=drift');
   useLive(drift.reload, (m) => (m.data as { kind?: string })?.kind === 'drift' || m.type === 'drift');
   const [form, setForm] = useState(EMPTY);
   const [editing, setEditing] = useState<string | null>(null);
@@ -123,7 +123,7 @@ export function Pools() {
                     ) : (
                       <>tag {a.scope.tag}</>
                     )}
-                    : {a.poolIds.map((id) => byId.get(id) ?? id).join(' → ')}
+                    : {(a.pools ?? a.poolIds ?? []).map((id) => byId.get(id) ?? id).join(' → ')}
                   </li>
                 ))}
               </ul>

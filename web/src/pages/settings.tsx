@@ -2,7 +2,8 @@
 // daemon runs them (GET /api/settings; they are changed in the config file and reloaded), and the
 // theme of this browser.
 import { useState } from 'preact/hooks';
-import { me } from '../api.js';
+import { api, enc, hasApi, ifApi, listOf, me } from '../api.js';
+import { Action, IfCanAct } from '../ui/action.js';
 import { useSignal } from '../store.js';
 import { applyTheme, currentTheme, type Theme } from '../theme.js';
 import { Section, Show } from '../ui/parts.js';
@@ -33,13 +34,52 @@ function Fields(props: { o: Record<string, unknown> }) {
 
 interface TokenInfo {
   name: string;
-  admin?: boolean;
-  readOnly?: boolean;
+  role?: string;
+  createdAt?: string;
+}
+
+/** The API's tokens (administrators only): make one (shown once), revoke one. */
+function Tokens(props: { list: TokenInfo[]; reload(): void; shown: boolean }) {
+  const [name, setName] = useState('');
+  const [role, setRole] = useState('read');
+  const [made, setMade] = useState<string | null>(null);
+  if (!props.shown) return null;
+  return (
+    <Section title="Tokens">
+      <ul data-testid="tokens">
+        <li>admin (the daemon's admin token)</li>
+        {props.list.map((t) => (
+          <li>
+            {t.name} · {t.role ?? '?'}{' '}
+            <Action label="Revoke" kind="danger" confirm={`Revoke token ${t.name}?`} run={() => api(`/api/tokens/${enc(t.name)}`, { method: 'DELETE' })} done={props.reload} />
+          </li>
+        ))}
+      </ul>
+      <IfCanAct>
+        <form class="inline" onSubmit={(e) => e.preventDefault()}>
+          <label for="token-name">New token</label>
+          <input id="token-name" value={name} onInput={(e) => setName((e.target as HTMLInputElement).value)} placeholder="name" />
+          <select aria-label="Role" value={role} onChange={(e) => setRole((e.target as HTMLSelectElement).value)}>
+            <option value="read">read-only</option>
+            <option value="admin">admin</option>
+          </select>
+          <Action label="Make token" run={() => api<{ token: string }>('/api/tokens', { method: 'POST', body: { name, role } })} done={(r) => (setMade((r as { token: string }).token), props.reload())} />
+        </form>
+        {made && (
+          <p>
+            The new token (shown once): <code data-testid="new-token">{made}</code>
+          </p>
+        )}
+      </IfCanAct>
+    </Section>
+  );
 }
 
 export function Settings() {
   const who = useSignal(me);
-  const settings = useApi<Record<string, unknown>>('/api/settings');
+  const settings = useApi<Record<string, unknown>>(ifApi('/api/settings'));
+  // the token list is for administrators (a read-only token would be refused)
+  const tokenList = useApi<unknown>(who?.admin ? ifApi('/api/tokens') : null);
   const [theme, setTheme] = useState<Theme>(currentTheme());
   return (
     <>
@@ -57,42 +97,34 @@ export function Settings() {
           ))}
         </fieldset>
       </Section>
-      <Show l={settings} what="settings">
-        {(s) => {
-          const { tokens, prices, mqtt, retention, ...rest } = s as { tokens?: TokenInfo[]; prices?: unknown; mqtt?: unknown; retention?: unknown };
-          return (
-            <>
-              <Section title="Tokens">
-                {tokens?.length ? (
-                  <ul data-testid="tokens">
-                    {tokens.map((t) => (
-                      <li>
-                        {t.name} {t.admin ? '· admin' : ''} {t.readOnly ? '· read-only' : ''}
-                      </li>
-                    ))}
-                  </ul>
-                ) : (
-                  <p class="muted">Only the admin token.</p>
-                )}
-              </Section>
-              <Section title="Price source">
-                <Value v={prices} />
-              </Section>
-              <Section title="MQTT">
-                <Value v={mqtt} />
-              </Section>
-              <Section title="Retention">
-                <Value v={retention} />
-              </Section>
-              {Object.keys(rest).length > 0 && (
-                <Section title="Other">
-                  <Fields o={rest} />
+      <Tokens list={listOf<TokenInfo>(tokenList.data, 'tokens')} reload={tokenList.reload} shown={!!who?.admin && hasApi('/api/tokens')} />
+      {hasApi('/api/settings') ? (
+        <Show l={settings} what="settings">
+          {(s) => {
+            const { prices, mqtt, retention, tokens: _tokens, ...rest } = s as { tokens?: unknown; prices?: unknown; mqtt?: unknown; retention?: unknown };
+            return (
+              <>
+                <Section title="Price source">
+                  <Value v={prices} />
                 </Section>
-              )}
-            </>
-          );
-        }}
-      </Show>
+                <Section title="MQTT">
+                  <Value v={mqtt} />
+                </Section>
+                <Section title="Retention">
+                  <Value v={retention} />
+                </Section>
+                {Object.keys(rest).length > 0 && (
+                  <Section title="Other">
+                    <Fields o={rest} />
+                  </Section>
+                )}
+              </>
+            );
+          }}
+        </Show>
+      ) : (
+        <p class="muted">This fleet daemon does not report its price source, MQTT and retention settings (see its config file).</p>
+      )}
       <p class="muted small">Settings are changed in the fleet config file; the daemon reloads it on SIGHUP.</p>
     </>
   );
