@@ -63,13 +63,13 @@ export class Pruner {
         const cutoff = started - this.opts.retention[keep];
         // The batch's last row: everything of this miner older than the cutoff, `batch` rows at most.
         const del = sqlite.prepare(
-          `DELETE FROM ${table} WHERE miner_id = ?1 AND ${col} < ?2 AND ${col} <= coalesce(
-             (SELECT ${col} FROM ${table} WHERE miner_id = ?1 AND ${col} < ?2 ORDER BY ${col} LIMIT 1 OFFSET ?3), ?2)`,
+          `DELETE FROM ${table} WHERE miner_id = @miner AND ${col} < @cutoff AND ${col} <= coalesce(
+             (SELECT ${col} FROM ${table} WHERE miner_id = @miner AND ${col} < @cutoff ORDER BY ${col} LIMIT 1 OFFSET @offset), @cutoff)`,
         );
         for (const minerId of [...minerIdsIn(sqlite, table)]) {
           for (;;) {
             if (this.stopping.signal.aborted) return result;
-            const n = del.run(minerId, cutoff, batch - 1).changes;
+            const n = del.run({ miner: minerId, cutoff, offset: batch - 1 }).changes;
             result[table] += n;
             await yieldToLoop();
             if (n < batch) break;
