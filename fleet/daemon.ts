@@ -11,7 +11,10 @@ import { parseListen, type ListenAddress } from '../shared/listen.js';
 import { createLogger, type Logger } from '../shared/log.js';
 import { installShutdown } from '../shared/shutdown.js';
 import { FleetActions } from './actions/actions.js';
-import { buildFleetApi } from './api/app.js';
+import type { FastifyRequest } from 'fastify';
+import { bearer, buildFleetApi } from './api/app.js';
+import { labProxy, type WebPrincipal } from './web/lab-proxy.js';
+import { webUi } from './web/serve.js';
 import { FleetTokens, fleetAdminToken } from './api/tokens.js';
 import { startCollector } from './collector/collector.js';
 import { loadFleetConfig } from './config/load.js';
@@ -64,6 +67,14 @@ export async function runFleet(o: FleetDaemonOptions): Promise<void> {
   const actions = new FleetActions({ ...stores, collector, lab: () => lab, log });
   const { app, streams } = buildFleetApi({ ...stores, collector, actions, tokens, log, configFile: () => config.file, lifecycle: () => lifecycle, signal: stopping.signal });
 
+  // the web UI, and its lab pages' way to the factory API ([lab]) and the job server ([jobs])
+  const webPrincipal = (req: FastifyRequest): WebPrincipal => {
+    const who = bearer(tokens, req);
+    return { name: who.name, admin: who.role === 'admin', readOnly: who.role !== 'admin' };
+  };
+  await app.register(webUi);
+  await app.register(labProxy, { authenticate: webPrincipal, lab: () => config.lab, jobs: () => config.jobs });
+
   const reload = () => {
     if (lifecycle !== 'running') return;
     lifecycle = 'reloading';
@@ -106,6 +117,7 @@ export async function runFleet(o: FleetDaemonOptions): Promise<void> {
     log.info({ url, adminToken: admin.source, miners: config.miners.length }, 'fleet API listening');
     process.stdout.write(`mvm fleet API at ${url} (admin token: ${admin.source === 'MVM_FLEET_API_TOKEN' ? 'MVM_FLEET_API_TOKEN' : admin.source})\n`);
     lifecycle = 'running';
+    process.stdout.write(`mvm fleet web UI at ${url}/\n`);
     process.stdout.write(`mvm fleet started: ${summary(config)}\n`);
     await new Promise<void>((r) => (shutdown.graceful.aborted ? r() : shutdown.graceful.addEventListener('abort', () => r(), { once: true })));
   } finally {

@@ -20,10 +20,10 @@ export interface Upstream {
 }
 
 export interface LabProxyOptions {
-  /** [lab] url/token: the factory API. Absent: /api/lab answers 503 saying what to configure. */
-  lab?: Upstream;
+  /** [lab] url/token: the factory API. Absent: /api/lab answers 503 saying what to configure. A function is asked per request (the config may be reloaded). */
+  lab?: Upstream | (() => Upstream | undefined);
   /** [jobs] url/token: the job server (a user token with the admin privilege sees everyone's jobs). */
-  jobs?: Upstream;
+  jobs?: Upstream | (() => Upstream | undefined);
   /** The fleet API's token check: returns the caller, or throws an error with statusCode 401. */
   authenticate(req: FastifyRequest): WebPrincipal | Promise<WebPrincipal>;
   /** Upper bound of one upstream request (job log long-polls wait up to 20 s). Default 60 s. */
@@ -54,6 +54,10 @@ function refuse(reply: FastifyReply, status: number, message: string, hint?: str
 export async function labProxy(app: FastifyInstance, opts: LabProxyOptions): Promise<void> {
   const dispatcher = opts.dispatcher ?? new Agent({ keepAliveTimeout: 10_000, connections: 32 });
   const timeoutMs = opts.timeoutMs ?? 60_000;
+  const upstream = (key: 'lab' | 'jobs'): Upstream | undefined => {
+    const u = opts[key];
+    return typeof u === 'function' ? u() : u;
+  };
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 16 * 1024 * 1024 }, (_req, body, done) => done(null, body));
 
@@ -62,10 +66,10 @@ export async function labProxy(app: FastifyInstance, opts: LabProxyOptions): Pro
     try {
       await opts.authenticate(req);
     } catch (e) {
-      const err = e as Error & { statusCode?: number; hint?: string };
-      return refuse(reply, err.statusCode ?? 401, err.message, err.hint);
+      const err = e as Error & { statusCode?: number; status?: number; hint?: string };
+      return refuse(reply, err.statusCode ?? err.status ?? 401, err.message, err.hint);
     }
-    return { lab: !!opts.lab, jobs: !!opts.jobs };
+    return { lab: !!upstream('lab'), jobs: !!upstream('jobs') };
   });
 
   for (const route of ROUTES) {
@@ -74,13 +78,13 @@ export async function labProxy(app: FastifyInstance, opts: LabProxyOptions): Pro
       try {
         who = await opts.authenticate(req);
       } catch (e) {
-        const err = e as Error & { statusCode?: number; hint?: string };
-        return refuse(reply, err.statusCode ?? 401, err.message, err.hint);
+        const err = e as Error & { statusCode?: number; status?: number; hint?: string };
+        return refuse(reply, err.statusCode ?? err.status ?? 401, err.message, err.hint);
       }
       if (who.readOnly && !READ.has(req.method)) {
         return refuse(reply, 403, `token ${who.name} is read-only: it cannot ${req.method} ${req.url.split('?')[0]}`, 'log in with a token that is not read-only to act on the lab');
       }
-      const up = opts[route.key];
+      const up = upstream(route.key);
       if (!up) {
         return refuse(reply, 503, `the fleet daemon has no [${route.key}] url in its config, so ${route.what} is out of reach`, `set [${route.key}] url and token (or token_file) in the fleet config and reload it`);
       }

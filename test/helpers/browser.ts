@@ -4,6 +4,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+export type { Page } from 'playwright-core';
 import { projectPath } from '../../shared/paths.js';
 
 export const CHROMIUM = process.env.MVM_CHROMIUM ?? '/usr/bin/chromium';
@@ -46,4 +47,21 @@ export async function launchBrowser(t: { teardown(fn: () => void | Promise<void>
       return path;
     },
   };
+}
+
+/** Logs in through the login page and waits for the shell. */
+export async function login(page: Page, base: string, token: string): Promise<void> {
+  await page.goto(base + '/');
+  await page.getByLabel('Token').fill(token);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByTestId('who').waitFor();
+}
+
+/** Moves to `path` inside the app (no reload, as a link does), waiting until `ready` shows. */
+export async function visit(page: Page, path: string, ready: string): Promise<void> {
+  await page.evaluate((p) => {
+    history.pushState(null, '', p);
+    dispatchEvent(new PopStateEvent('popstate'));
+  }, path);
+  await page.locator(ready).first().waitFor();
 }

@@ -7,30 +7,13 @@
 // the whole file; screenshots of every page go to test-output/web/ui/.
 import t from 'tap';
 import { existsSync } from 'node:fs';
-import type { Page } from 'playwright-core';
 import { MODE_TABLE } from '../../runner/drivers/axeos/models.js';
-import { launchBrowser, CHROMIUM } from '../helpers/browser.js';
+import { launchBrowser, login, visit, CHROMIUM } from '../helpers/browser.js';
 import { ADMIN_TOKEN, VIEWER_TOKEN, startFleetStub } from '../helpers/fleet-stub.js';
 import { startMvm } from '../helpers/mvm-process.js';
 import { WEB_DIST } from '../../fleet/web/serve.js';
 
 const PAGES = ['/', '/miners', '/miners/bitaxe-1', '/pools', '/automation', '/energy', '/testbeds', '/jobs', '/settings'];
-
-async function login(page: Page, base: string, token: string): Promise<void> {
-  await page.goto(base + '/');
-  await page.getByLabel('Token').fill(token);
-  await page.getByRole('button', { name: 'Log in' }).click();
-  await page.getByTestId('who').waitFor();
-}
-
-/** Navigates inside the app (a link click, as a person does), waiting until `ready` shows. */
-async function visit(page: Page, path: string, ready: string): Promise<void> {
-  await page.evaluate((p) => {
-    history.pushState(null, '', p);
-    dispatchEvent(new PopStateEvent('popstate'));
-  }, path);
-  await page.locator(ready).first().waitFor();
-}
 
 const READY: Record<string, string> = {
   '/': '[data-testid=stat-hashrate]',
