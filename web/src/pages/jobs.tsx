@@ -6,11 +6,15 @@ import { Badge, NotConfigured, Section, Show } from '../ui/parts.js';
 import { useApi } from '../ui/use-api.js';
 import type { Job } from '../types.js';
 
+// once the job server refused the admin list (a token without the admin privilege), ask for its own jobs only
+let ownJobsOnly = false;
+
 export function Jobs() {
   // everyone's jobs when the fleet's job-server token is an administrator's, else that user's
   const configured = !!upstreams.value?.jobs;
-  const all = useApi<unknown>(configured ? '/api/jobs/1/admin/jobs?recent_first=true&limit=200' : null);
-  const fallback = all.error instanceof ApiError && (all.error.status === 403 || all.error.status === 401);
+  const all = useApi<unknown>(configured && !ownJobsOnly ? '/api/jobs/1/admin/jobs?recent_first=true&limit=200' : null);
+  if (all.error instanceof ApiError && (all.error.status === 403 || all.error.status === 401)) ownJobsOnly = true;
+  const fallback = ownJobsOnly;
   const mine = useApi<unknown>(fallback ? '/api/jobs/1/jobs?recent_first=true&limit=200' : null);
   const l = fallback ? mine : all;
   useLive(l.reload, () => configured, 5000);

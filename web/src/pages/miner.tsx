@@ -106,7 +106,7 @@ export function MinerPage(props: { id: string }) {
         }
       >
         <Show l={history} what="history">
-          {(h) => <HistoryCharts h={h} expected={miner.data?.expectedHashrateGhs ?? miner.data?.last?.expectedHashrateGhs ?? null} />}
+          {(h) => <HistoryCharts h={h} range={[to - span, to]} expected={miner.data?.expectedHashrateGhs ?? miner.data?.last?.expectedHashrateGhs ?? null} />}
         </Show>
       </Section>
       <Section title="Events">
@@ -118,7 +118,7 @@ export function MinerPage(props: { id: string }) {
   );
 }
 
-function HistoryCharts(props: { h: HistoryResult; expected: number | null }) {
+function HistoryCharts(props: { h: HistoryResult; expected: number | null; range: [number, number] }) {
   const { points } = props.h;
   const charts = useMemo(() => {
     const xs = points.map((p) => p.t);
@@ -139,11 +139,11 @@ function HistoryCharts(props: { h: HistoryResult; expected: number | null }) {
       <p class="muted small">
         {points.length} points · {props.h.resolution} resolution
       </p>
-      <Chart title="Hashrate against expected" testId="chart-hashrate" xs={charts.xs} series={charts.hash} unit="GH/s" />
-      {charts.temps.length > 0 && <Chart title="Temperatures" testId="chart-temps" xs={charts.xs} series={charts.temps} unit="°C" />}
+      <Chart title="Hashrate against expected" testId="chart-hashrate" xs={charts.xs} range={props.range} series={charts.hash} unit="GH/s" />
+      {charts.temps.length > 0 && <Chart title="Temperatures" testId="chart-temps" xs={charts.xs} range={props.range} series={charts.temps} unit="°C" />}
       <div class="grid2">
-        <Chart title="Power" testId="chart-power" xs={charts.xs} series={charts.power} unit="W" height={180} />
-        <Chart title="Efficiency" testId="chart-efficiency" xs={charts.xs} series={charts.eff} unit="J/TH" height={180} />
+        <Chart title="Power" testId="chart-power" xs={charts.xs} range={props.range} series={charts.power} unit="W" height={180} />
+        <Chart title="Efficiency" testId="chart-efficiency" xs={charts.xs} range={props.range} series={charts.eff} unit="J/TH" height={180} />
       </div>
     </div>
   );

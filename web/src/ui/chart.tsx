@@ -21,7 +21,7 @@ function cssVar(el: Element, v: string): string {
   return v.startsWith('--') ? getComputedStyle(el).getPropertyValue(v).trim() || '#888' : v;
 }
 
-export function Chart(props: { xs: number[]; series: ChartSeries[]; height?: number; unit?: string; testId?: string; title: string; marks?: number[] }) {
+export function Chart(props: { xs: number[]; series: ChartSeries[]; height?: number; unit?: string; testId?: string; title: string; marks?: number[]; /** the x range shown (ms), else the data's */ range?: [number, number] }) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const latest = useRef(props);
@@ -49,7 +49,7 @@ export function Chart(props: { xs: number[]; series: ChartSeries[]; height?: num
         ms: 1,
         legend: { show: true },
         cursor: { drag: { x: true, y: false } },
-        scales: { x: { time: true } },
+        scales: { x: { time: true, range: (_u: uPlot, min: number, max: number) => latest.current.range ?? [min, max] } },
         axes: [axis, { ...axis, label: props.unit, size: 60 }],
         series: [
           {},
