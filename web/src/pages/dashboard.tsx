@@ -1,6 +1,6 @@
 // The dashboard: the fleet's numbers, prices and today's cost, recent events; the lab's testbeds
 // by state and health, queued and running jobs. Live: re-read when the fleet says something changed.
-import { ifApi, listOf, upstreams } from '../api.js';
+import { hasApi, ifApi, listOf, upstreams } from '../api.js';
 import { hashrate, jth, money, pence, priceOf, watts, ago } from '../format.js';
 import { useLive } from '../live.js';
 import { EventList } from '../ui/events.js';
@@ -84,14 +84,14 @@ export function Dashboard() {
           )}
         </Show>
       </Section>
-      <Section title="Energy">
+      {hasApi('/api/dashboard/energy/current') && <Section title="Energy">
         <div class="stats">
           <Stat label="Price now" value={current.error ? '—' : pence(priceOf(current.data))} testId="price-now" />
           <Stat label="Next slot" value={next.error ? '—' : pence(priceOf(next.data))} testId="price-next" />
           <Stat label="Cost today" value={typeof todayCost === 'number' ? money(todayCost) : '—'} testId="cost-today" />
         </div>
         {current.error && <p class="muted small">Prices: {current.error.message}</p>}
-      </Section>
+      </Section>}
       <div class="grid2">
         <Section title="Lab: testbeds">
           {!up?.lab ? (
