@@ -76,7 +76,7 @@ export function buildHandlers(d: FleetApiDeps, streams: EventStreams): Record<st
   const restartTimeout = (v: unknown) => {
     if (v === undefined) return undefined;
     const ms = parseDuration(v as string | number);
-    if (ms === undefined || ms < 1000 || ms > 3_600_000) throw new HttpError(400, `timeout ${JSON.stringify(v)} is not a duration between 1s and 1h`, 'BadRequest', 'e.g. "2m" or 120', 'body.timeout');
+    if (ms === undefined || ms < 1000 || ms > 600_000) throw new HttpError(400, `timeout ${JSON.stringify(v)} is not a duration between 1s and 10m`, 'BadRequest', 'e.g. "2m" or 120', 'body.timeout');
     return ms;
   };
 

@@ -13,7 +13,6 @@ export const BUCKET_MS = { minute: 60_000, hour: 3_600_000 } as const;
 export const MAX_POINTS = 10_000;
 
 type RollupTable = 'samples_minute' | 'samples_hour';
-const TABLE: Record<'minute' | 'hour', RollupTable> = { minute: 'samples_minute', hour: 'samples_hour' };
 
 interface SampleDbRow {
   miner_id: string;
@@ -29,7 +28,6 @@ interface SampleDbRow {
   shares_rejected: number | null;
 }
 
-type RollupRow = Record<string, number | string | null> & { miner_id: string; t: number; n: number; temperatures: string | null };
 
 function rowToSample(r: SampleDbRow): SampleRow {
   return {
@@ -47,15 +45,22 @@ function rowToSample(r: SampleDbRow): SampleRow {
   };
 }
 
-function rowToBucket(r: RollupRow): Bucket {
-  const b = emptyBucket(r.t);
-  b.n = r.n;
+/** The roll-up columns a read selects, in this order (rows are read as arrays: no object per row). */
+const ROLLUP_READ = ['t', 'n', ...METRICS.flatMap((m) => [`${m}_n`, `${m}_sum`, `${m}_min`, `${m}_max`]), 'temperatures'].join(', ');
+type RollupArray = (number | string | null)[];
+
+function rowToBucket(r: RollupArray): Bucket {
+  const b = emptyBucket(r[0] as number);
+  b.n = r[1] as number;
+  let i = 2;
   for (const m of METRICS) {
-    const n = r[`${m}_n`] as number;
-    b[m] = n > 0 ? { n, sum: r[`${m}_sum`] as number, min: r[`${m}_min`] as number, max: r[`${m}_max`] as number } : null;
+    const n = r[i] as number;
+    b[m] = n > 0 ? { n, sum: r[i + 1] as number, min: r[i + 2] as number, max: r[i + 3] as number } : null;
+    i += 4;
   }
-  if (r.temperatures) {
-    for (const [name, [n, sum, min, max]] of Object.entries(JSON.parse(r.temperatures) as Record<string, [number, number, number, number]>)) {
+  const temps = r[i] as string | null;
+  if (temps) {
+    for (const [name, [n, sum, min, max]] of Object.entries(JSON.parse(temps) as Record<string, [number, number, number, number]>)) {
       b.temps[name] = { n, sum, min, max };
     }
   }
@@ -95,10 +100,15 @@ export class SqliteHistoryStore implements HistoryStore {
   /** The bucket each miner's latest samples fall in, per resolution: merged without a read. */
   private readonly open = { minute: new Map<string, Bucket>(), hour: new Map<string, Bucket>() };
   private latestCache: Map<string, SampleRow> | undefined;
+  /** Buckets that have a row (written, or read back). */
+  private stored = new WeakSet<Bucket>();
   private readonly stmt: {
     insertSample: Database.Statement;
     readBucket: Record<'minute' | 'hour', Database.Statement>;
+    readRange: Record<'minute' | 'hour', Database.Statement>;
+    rawRange: Database.Statement;
     writeBucket: Record<'minute' | 'hour', Database.Statement>;
+    updateBucket: Record<'minute' | 'hour', Database.Statement>;
   };
 
   constructor(
@@ -108,23 +118,31 @@ export class SqliteHistoryStore implements HistoryStore {
     this.retention = opts.retention ?? FLEET_DEFAULTS.retention;
     this.now = opts.now ?? Date.now;
     const cols = ['miner_id', 't', 'n', ...METRICS.flatMap((m) => [`${m}_n`, `${m}_sum`, `${m}_min`, `${m}_max`]), 'temperatures'];
-    const write = (table: RollupTable) => sqlite.prepare(`INSERT OR REPLACE INTO ${table} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`);
-    const read = (table: RollupTable) => sqlite.prepare(`SELECT * FROM ${table} WHERE miner_id = ? AND t = ?`);
+    const write = (table: RollupTable) => sqlite.prepare(`INSERT INTO ${table} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`);
+    // A bucket already stored is updated in place (cheaper than REPLACE's delete and insert).
+    const update = (table: RollupTable) =>
+      sqlite.prepare(`UPDATE ${table} SET ${cols.slice(2).map((c) => `${c} = ?`).join(', ')} WHERE miner_id = ? AND t = ?`);
+    const read = (table: RollupTable) => sqlite.prepare(`SELECT ${ROLLUP_READ} FROM ${table} WHERE miner_id = ? AND t = ?`).raw(true);
+    const range = (table: RollupTable) => sqlite.prepare(`SELECT ${ROLLUP_READ} FROM ${table} WHERE miner_id = ? AND t >= ? AND t < ? ORDER BY t`).raw(true);
     this.stmt = {
       insertSample: sqlite.prepare(
         `INSERT OR IGNORE INTO samples (miner_id, at, online, hashrate_ghs, power_w, efficiency_jth, temperatures, fan_rpm, fan_percent, shares_accepted, shares_rejected)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       readBucket: { minute: read('samples_minute'), hour: read('samples_hour') },
+      readRange: { minute: range('samples_minute'), hour: range('samples_hour') },
+      rawRange: sqlite.prepare('SELECT * FROM samples WHERE miner_id = ? AND at >= ? AND at < ? ORDER BY at'),
       writeBucket: { minute: write('samples_minute'), hour: write('samples_hour') },
+      updateBucket: { minute: update('samples_minute'), hour: update('samples_hour') },
     };
   }
 
   private bucketFor(res: 'minute' | 'hour', minerId: string, t: number): Bucket {
     const cached = this.open[res].get(minerId);
     if (cached && cached.t === t) return cached;
-    const row = this.stmt.readBucket[res].get(minerId, t) as RollupRow | undefined;
+    const row = this.stmt.readBucket[res].get(minerId, t) as RollupArray | undefined;
     const b = row ? rowToBucket(row) : emptyBucket(t);
+    if (row) this.stored.add(b);
     // Only the newest bucket stays open: a late sample for an older one is merged and written, not kept.
     if (!cached || cached.t < t) this.open[res].set(minerId, b);
     return b;
@@ -158,12 +176,17 @@ export class SqliteHistoryStore implements HistoryStore {
           }
           this.noteLatest(s);
         }
-        for (const { res, minerId, b } of touched.values()) this.stmt.writeBucket[res].run(...bucketArgs(minerId, b));
+        for (const { res, minerId, b } of touched.values()) {
+          if (this.stored.has(b)) this.stmt.updateBucket[res].run(...bucketArgs(minerId, b).slice(2), minerId, b.t);
+          else this.stmt.writeBucket[res].run(...bucketArgs(minerId, b));
+        }
+        for (const { b } of touched.values()) this.stored.add(b);
       })();
     } catch (err) {
       // The open buckets were merged before the rollback: drop them, they are read back next time.
       this.open.minute.clear();
       this.open.hour.clear();
+      this.stored = new WeakSet();
       this.latestCache = undefined;
       throw writeFailure(err, `cannot store ${samples.length} sample${samples.length === 1 ? '' : 's'}`);
     }
@@ -216,7 +239,7 @@ export class SqliteHistoryStore implements HistoryStore {
 
     let buckets: Bucket[];
     if (resolution === 'raw') {
-      const rows = this.sqlite.prepare('SELECT * FROM samples WHERE miner_id = ? AND at >= ? AND at < ? ORDER BY at').all(q.minerId, q.from, q.to) as SampleDbRow[];
+      const rows = this.stmt.rawRange.all(q.minerId, q.from, q.to) as SampleDbRow[];
       buckets = rows.map((r) => {
         const b = emptyBucket(r.at);
         addSample(b, rowToSample(r));
@@ -224,7 +247,7 @@ export class SqliteHistoryStore implements HistoryStore {
       });
     } else {
       const from = Math.floor(q.from / native) * native;
-      const rows = this.sqlite.prepare(`SELECT * FROM ${TABLE[resolution]} WHERE miner_id = ? AND t >= ? AND t < ? ORDER BY t`).all(q.minerId, from, q.to) as RollupRow[];
+      const rows = this.stmt.readRange[resolution].all(q.minerId, from, q.to) as RollupArray[];
       buckets = rows.map(rowToBucket);
     }
     if (stepMs > native) buckets = regroup(buckets, stepMs);

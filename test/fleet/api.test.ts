@@ -206,6 +206,26 @@ t.test('event stream: a reading arrives; dashboard stats add the miners up', asy
   t.ok(s.hashrateGhs > 0);
 });
 
+t.test('restart and wait; prioritise; what the firmware cannot do is said so', async (t) => {
+  const r = await call('POST', '/api/miners/gamma/restart', { body: { timeout: '60s' } });
+  t.equal(r.status, 200, JSON.stringify(r.body));
+  t.match(r.body, { action: 'restart', message: /restarted and answering again after \d+\.\d s/, event: { kind: 'restart', actor: 'admin' } });
+  const pr = await call('POST', '/api/miners/gamma/pools/prioritise', { body: { pool: 'backup' } });
+  t.equal(pr.status, 200);
+  t.match(pr.body.message, /pool backup \(#1\) now first/);
+  t.equal((await call('POST', '/api/miners/gamma/pools/prioritise', { body: { pool: 'elsewhere' } })).status, 400);
+
+  const old = await startAxeosSim({ board: '601', firmware: 'v2.9.0', seed: 'api-old' });
+  t.teardown(() => old.close());
+  t.equal((await call('POST', '/api/miners/', { body: { id: 'old', driver: 'axeos', address: old.url } })).status, 201);
+  const p = await call('POST', '/api/miners/old/pause', { body: {} });
+  t.equal(p.status, 422);
+  t.match(p.body, { error_code: 'Unsupported', message: /unsupported on this firmware: pause: firmware v2\.9\.0 has no pause\/resume/ });
+  const refused = (await call('GET', '/api/dashboard/events/recent?miner=old&kind=refused')).body;
+  t.match(refused[0], { level: 'warn', actor: 'admin', message: /pause on old refused: .*unsupported on this firmware/ });
+  t.equal((await call('DELETE', '/api/miners/old')).status, 200);
+});
+
 t.test('history: the stored readings, at raw resolution for a short range', async (t) => {
   await waitFor(async () => (await call('GET', '/api/miners/gamma/history?from=10m')).body.points.length >= 2, 'two samples', 30_000);
   const h = (await call('GET', '/api/miners/gamma/history?from=10m')).body;
@@ -238,6 +258,10 @@ t.test('the CLI: miners table with scaled units, show, mode, --json, errors', as
   t.match(ev.stdout, /mode\s+gamma\s+gamma: mode standard .*\(by admin\)/);
   const pools = await fleet.cli(['pools', 'list']);
   t.match(pools.stdout, /ocean\s+Ocean\s+stratum\+tcp:\/\/mine\.ocean\.xyz:3334\s+bc1qfleet\.gamma\s+no\s+set/);
+  const hist = await fleet.cli(['history', 'gamma', '--from', '10m']);
+  t.equal(hist.code, 0, hist.stderr);
+  t.match(hist.stdout, /^gamma: \d+ point\(s\) at raw resolution/);
+  t.match(hist.stdout, /TIME \(UTC\)\s+N\s+HASHRATE \(mean\)/);
   const denied = await fleet.cli(['miners'], 'wrong-token');
   t.equal(denied.code, 1);
   t.match(denied.stderr, /refused the token from MVM_FLEET_TOKEN/);
