@@ -118,13 +118,13 @@ function history(from: number, to: number, base: number): { resolution: string; 
   return { resolution: stepMs === 60_000 ? 'minute' : 'hour', stepMs, points };
 }
 
-function prices(from: number): Array<{ from: string; to: string; pencePerKwh: number }> {
+function prices(from: number): Array<{ validFrom: string; validTo: string; priceIncVat: number; source: string }> {
   const out = [];
   for (let i = 0; i < 96; i++) {
     const t = from + i * 1_800_000;
     const hour = new Date(t).getHours();
     const p = hour >= 16 && hour < 19 ? 32 + (i % 3) : hour < 6 ? 6 + (i % 4) - (i === 8 ? 9 : 0) : 18 + (i % 5);
-    out.push({ from: new Date(t).toISOString(), to: new Date(t + 1_800_000).toISOString(), pencePerKwh: p });
+    out.push({ validFrom: new Date(t).toISOString(), validTo: new Date(t + 1_800_000).toISOString(), priceIncVat: p, source: 'octopus' });
   }
   return out;
 }
@@ -143,7 +143,7 @@ export async function startFleetStub(opts: StubOptions = {}): Promise<FleetStub>
     { id: 'backup', name: 'Backup pool', url: 'stratum+ssl://backup.example', port: 4333, user: 'bc1q.worker', password: null, tls: true },
   ];
   const assignments: PoolAssignment[] = [{ scope: { tag: 'home' }, poolIds: ['main', 'backup'] }];
-  const rules = [{ id: 1, name: 'eco when dear', enabled: true, trigger: { type: 'price_above', threshold: 25 }, conditions: { tags: ['home'] }, action: { type: 'set_mode', mode: 'eco' }, cooldown: '30m' }];
+  const rules = [{ id: 1, name: 'eco when dear', enabled: true, priority: 0, trigger: { type: 'price_above', threshold: 25 }, conditions: { tags: ['home'] }, action: { type: 'set_mode', mode: 'eco' }, until: true, undoAction: null, cooldownMs: 1_800_000, hysteresis: 1 }];
   const calls: StubCall[] = [];
   const clients = new Set<ServerResponse>();
   let nextId = 1;
@@ -236,11 +236,17 @@ export async function startFleetStub(opts: StubOptions = {}): Promise<FleetStub>
     d.setHours(0, 0, 0, 0);
     return prices(d.getTime());
   };
-  const slotAt = (t: number) => slots().find((s) => Date.parse(s.from) <= t && t < Date.parse(s.to));
-  app.get('/api/dashboard/energy/current', async () => slotAt(Date.now()));
-  app.get('/api/dashboard/energy/next', async () => slotAt(Date.now() + 1_800_000));
-  app.get('/api/dashboard/energy/timeline', async () => slots());
-  app.get('/api/dashboard/energy/cost', async () => ({ today: { kwh: 3.7, costP: 71.4 }, miners: [{ minerId: 'bitaxe-1', kwh: 0.4, costP: 7.9 }, { minerId: 'nano-1', kwh: 3.3, costP: 63.5 }] }));
+  // the energy routes' shapes (fleet/energy/routes.ts)
+  const slotAt = (t: number) => slots().find((s) => Date.parse(s.validFrom) <= t && t < Date.parse(s.validTo)) ?? null;
+  app.get('/api/dashboard/energy/current', async () => ({ at: new Date().toISOString(), slot: slotAt(Date.now()), price: slotAt(Date.now())?.priceIncVat ?? null, estimated: false }));
+  app.get('/api/dashboard/energy/next', async () => ({ slot: slotAt(Date.now() + 1_800_000) }));
+  app.get('/api/dashboard/energy/timeline', async () => ({ slots: slots() }));
+  app.get('/api/dashboard/energy/cost', async () => {
+    const d = new Date();
+    const day = `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+    const use = (kWh: number, cost: number) => ({ kWh, cost, estimatedKWh: 0, efficiencyJth: 20 });
+    return { total: use(40.2, 812.5), days: [{ period: day, ...use(3.7, 71.4) }], months: [], miners: [{ minerId: 'bitaxe-1', total: use(4.1, 80.3), days: [], months: [] }, { minerId: 'nano-1', total: use(36.1, 732.2), days: [], months: [] }] };
+  });
   app.get('/api/miners/', async () => miners.map((m) => ({ ...m, mode: modes[m.id] })));
   app.get('/api/miners/:id', wrap((req) => ({ ...find(param(req)), mode: modes[param(req)] })));
   app.get('/api/miners/:id/modes', wrap((req) => {
@@ -308,16 +314,16 @@ export async function startFleetStub(opts: StubOptions = {}): Promise<FleetStub>
     pools.splice(pools.findIndex((p) => p.id === id), 1);
     return { ok: true };
   }));
-  app.get('/api/automation/', async () => rules);
-  app.get('/api/automation/triggers/types', async () => [
+  app.get('/api/automation/', async () => ({ rules }));
+  app.get('/api/automation/triggers/types', async () => ({ types: [
     { type: 'price_above', description: 'the price is above a threshold (p/kWh)', params: [{ name: 'threshold', type: 'number' }] },
     { type: 'price_below', description: 'the price is below a threshold (p/kWh)', params: [{ name: 'threshold', type: 'number' }] },
-    { type: 'cheapest_slots', description: 'the N cheapest slots of the day', params: [{ name: 'count', type: 'integer' }] },
-  ]);
-  app.get('/api/automation/actions/types', async () => [
+    { type: 'cheapest_slots', description: 'the N cheapest slots of the day', params: [{ name: 'count', type: 'integer', min: 1 }] },
+  ] }));
+  app.get('/api/automation/actions/types', async () => ({ types: [
     { type: 'set_mode', description: 'set the miners mode', params: [{ name: 'mode', type: 'string' }] },
-    { type: 'pause', description: 'pause mining' },
-  ]);
+    { type: 'pause', description: 'pause mining', params: [] },
+  ] }));
   app.post('/api/automation/dry-run', async (req) => ({ rule: req.body, wouldFire: [{ at: new Date().toISOString(), minerId: 'bitaxe-1', action: 'set_mode eco' }] }));
   app.post('/api/automation/:id/dry-run', async () => ({ wouldFire: [] }));
   app.get('/api/settings', async () => ({

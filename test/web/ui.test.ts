@@ -99,6 +99,8 @@ t.test('web UI against the fleet API stand-in', { skip: existsSync(CHROMIUM) ? f
     t.equal(Number(await val('stat-online')), s.online);
     t.equal(Number(await val('stat-offline')), s.offline);
     t.match(await page.getByTestId('stat-hashrate').textContent(), /^7\.48 TH\/s$/, 'scaled to TH/s');
+    t.match(await page.getByTestId('cost-today').textContent(), /71\.4 p/, "today's cost from the cost's days");
+    t.match(await page.getByTestId('price-now').textContent(), /p\/kWh/, 'the price now');
     // live: a miner comes back and the collector says so; the page re-reads without a reload
     await page.waitForFunction(() => document.querySelector('[data-testid=live]')?.textContent?.includes('live'));
     const nm = stub.miners.find((m) => m.id === 'nm-1')!;

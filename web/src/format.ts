@@ -52,8 +52,24 @@ export function ago(t: string | number | null | undefined, now = Date.now()): st
 export function priceOf(slot: unknown): number | null {
   if (!slot || typeof slot !== 'object') return null;
   const s = slot as Record<string, unknown>;
-  for (const k of ['pencePerKwh', 'priceP', 'price', 'value_inc_vat', 'pPerKwh', 'unitRate']) if (typeof s[k] === 'number') return s[k] as number;
-  return null;
+  for (const k of ['price', 'priceIncVat', 'pencePerKwh', 'value_inc_vat']) if (typeof s[k] === 'number') return s[k] as number;
+  // the fleet's /energy/next answers {slot: {...}}
+  return s.slot ? priceOf(s.slot) : null;
+}
+
+export interface EnergyUse {
+  kWh: number;
+  /** pence */
+  cost: number;
+}
+
+/** Today's energy and cost from GET /api/dashboard/energy/cost (its `days`, by local date). */
+export function today(cost: unknown): EnergyUse | null {
+  const days = (cost as { days?: Array<EnergyUse & { period: string }> } | undefined)?.days;
+  if (!Array.isArray(days) || days.length === 0) return null;
+  const d = new Date();
+  const key = `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+  return days.find((x) => x.period === key) ?? null;
 }
 
 /** A price slot's start (ms), whatever the source names it. */

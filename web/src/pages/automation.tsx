@@ -12,7 +12,7 @@ import type { FleetEvent } from '../types.js';
 interface TypeInfo {
   type: string;
   description?: string;
-  params?: Array<{ name: string; type?: string; description?: string; required?: boolean }> | Record<string, unknown>;
+  params?: Array<{ name: string; type?: string; description?: string; required?: boolean; min?: number }> | Record<string, unknown>;
   example?: Record<string, unknown>;
 }
 
@@ -20,10 +20,28 @@ interface Rule {
   id: string | number;
   name: string;
   enabled: boolean;
+  priority?: number;
   trigger: { type: string } & Record<string, unknown>;
-  conditions?: Record<string, unknown> | unknown[];
+  conditions?: Record<string, unknown>;
   action: { type: string } & Record<string, unknown>;
-  cooldown?: string | number;
+  until?: boolean;
+  undoAction?: unknown;
+  cooldownMs?: number;
+  hysteresis?: number;
+}
+
+/** The rule as the API takes it back (PUT): its input fields only. */
+function input(r: Rule, patch: Partial<Rule>): Record<string, unknown> {
+  const { id: _id, createdAt: _c, updatedAt: _u, states: _s, ...rest } = r as Rule & { createdAt?: string; updatedAt?: string; states?: unknown };
+  return { ...rest, ...patch };
+}
+
+/** "15m", "2h", "30s", "1d" or plain milliseconds → ms. */
+export function durationMs(text: string): number | undefined {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(text);
+  if (!m) return undefined;
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(m[2] ?? 'ms') as 'ms'];
+  return Math.round(Number(m[1]) * unit);
 }
 
 function types(d: unknown): TypeInfo[] {
@@ -34,8 +52,9 @@ function types(d: unknown): TypeInfo[] {
 function template(t: TypeInfo | undefined): string {
   if (!t) return '{}';
   if (t.example) return JSON.stringify(t.example, null, 2);
-  const names = Array.isArray(t.params) ? t.params.map((p) => p.name) : Object.keys(t.params ?? {});
-  return JSON.stringify(Object.fromEntries(names.map((n) => [n, ''])), null, 2);
+  const params = Array.isArray(t.params) ? t.params : Object.keys(t.params ?? {}).map((name) => ({ name, type: 'string' }));
+  const blank = (p: { type?: string; min?: number }) => (p.type === 'number' || p.type === 'integer' || p.type === 'duration' ? (p.min ?? 0) : '');
+  return JSON.stringify(Object.fromEntries(params.map((p) => [p.name, blank(p as { type?: string; min?: number })])), null, 2);
 }
 
 function parse(text: string, what: string): Record<string, unknown> {
@@ -96,7 +115,7 @@ export function Automation() {
                         <td>{summary(r.action)}</td>
                         <td class="row-actions">
                           <Action label="Dry-run" run={() => api(`/api/automation/${enc(String(r.id))}/dry-run`, { method: 'POST' })} done={setDry} />
-                          <Action label={r.enabled ? 'Disable' : 'Enable'} run={() => api(`/api/automation/${enc(String(r.id))}`, { method: 'PUT', body: { ...r, enabled: !r.enabled } })} done={rules.reload} />
+                          <Action label={r.enabled ? 'Disable' : 'Enable'} run={() => api(`/api/automation/${enc(String(r.id))}`, { method: 'PUT', body: input(r, { enabled: !r.enabled }) })} done={rules.reload} />
                           <Action label="Delete" kind="danger" confirm={`Delete rule ${r.name}?`} run={() => api(`/api/automation/${enc(String(r.id))}`, { method: 'DELETE' })} done={rules.reload} />
                         </td>
                       </tr>
@@ -134,17 +153,31 @@ function Builder(props: { triggers: TypeInfo[]; actions: TypeInfo[]; onSaved(): 
   const [selection, setSelection] = useState('');
   const [window_, setWindow] = useState('');
   const [cooldown, setCooldown] = useState('15m');
-  const rule = () => ({
-    name,
-    enabled: true,
-    trigger: { type: trigger, ...parse(triggerParams, 'trigger parameters') },
-    conditions: {
-      ...(selection ? { miners: selection.split(',').map((s) => s.trim()).filter(Boolean) } : {}),
-      ...(window_ ? { window: window_ } : {}),
-    },
-    action: { type: action, ...parse(actionParams, 'action parameters') },
-    cooldown,
-  });
+  const [until, setUntil] = useState(false);
+  const rule = () => {
+    // "bitaxe-1, tag:garage, model:Bitaxe Gamma": miners by name, tag or model
+    const picks = selection.split(',').map((s) => s.trim()).filter(Boolean);
+    const by = (prefix: string) => picks.filter((s) => s.startsWith(prefix)).map((s) => s.slice(prefix.length).trim());
+    const miners = picks.filter((s) => !s.startsWith('tag:') && !s.startsWith('model:'));
+    const [from, to] = window_.split(/\s*[-–]\s*/);
+    const cooldownMs = durationMs(cooldown);
+    if (cooldown && cooldownMs === undefined) throw new Error(`cooldown "${cooldown}": write it as 30s, 15m, 2h or 1d`);
+    if (window_ && !(from && to)) throw new Error(`time window "${window_}": write it as HH:MM-HH:MM`);
+    return {
+      name,
+      enabled: true,
+      trigger: { type: trigger, ...parse(triggerParams, 'trigger parameters') },
+      conditions: {
+        ...(miners.length ? { miners } : {}),
+        ...(by('tag:').length ? { tags: by('tag:') } : {}),
+        ...(by('model:').length ? { models: by('model:') } : {}),
+        ...(window_ ? { window: { from, to } } : {}),
+      },
+      action: { type: action, ...parse(actionParams, 'action parameters') },
+      until,
+      ...(cooldownMs !== undefined ? { cooldownMs } : {}),
+    };
+  };
   const describe = (list: TypeInfo[], t: string) => list.find((x) => x.type === t)?.description;
   return (
     <Section title="New rule">
@@ -170,7 +203,7 @@ function Builder(props: { triggers: TypeInfo[]; actions: TypeInfo[]; onSaved(): 
           Trigger parameters (JSON) <textarea rows={3} value={triggerParams} onInput={(e) => setTriggerParams((e.target as HTMLTextAreaElement).value)} />
         </label>
         <label>
-          Miners, tags or models (comma-separated; empty = all) <input value={selection} onInput={(e) => setSelection((e.target as HTMLInputElement).value)} placeholder="bitaxe-1, tag:garage" />
+          Miners, tag:NAME or model:NAME (comma-separated; empty = all) <input value={selection} onInput={(e) => setSelection((e.target as HTMLInputElement).value)} placeholder="bitaxe-1, tag:garage" />
         </label>
         <label>
           Time window <input value={window_} onInput={(e) => setWindow((e.target as HTMLInputElement).value)} placeholder="16:00-19:00" />
@@ -191,6 +224,9 @@ function Builder(props: { triggers: TypeInfo[]; actions: TypeInfo[]; onSaved(): 
         {describe(props.actions, action) && <p class="muted small">{describe(props.actions, action)}</p>}
         <label class="wide">
           Action parameters (JSON) <textarea rows={3} value={actionParams} onInput={(e) => setActionParams((e.target as HTMLTextAreaElement).value)} />
+        </label>
+        <label class="check">
+          <input type="checkbox" checked={until} onChange={(e) => setUntil((e.target as HTMLInputElement).checked)} /> undo the action when the trigger ends
         </label>
         <label>
           Cooldown <input value={cooldown} onInput={(e) => setCooldown((e.target as HTMLInputElement).value)} />

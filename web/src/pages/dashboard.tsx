@@ -1,7 +1,7 @@
 // The dashboard: the fleet's numbers, prices and today's cost, recent events; the lab's testbeds
 // by state and health, queued and running jobs. Live: re-read when the fleet says something changed.
 import { hasApi, ifApi, listOf, upstreams } from '../api.js';
-import { hashrate, jth, money, pence, priceOf, watts, ago } from '../format.js';
+import { hashrate, jth, money, pence, priceOf, today, watts, ago } from '../format.js';
 import { useLive } from '../live.js';
 import { EventList } from '../ui/events.js';
 import { Section, Show, Stat, ErrorLine, NotConfigured } from '../ui/parts.js';
@@ -56,7 +56,7 @@ export function Dashboard() {
     (m) => m.type === 'price' || (m.data as { kind?: string })?.kind === 'price',
     5000,
   );
-  const todayCost = cost.data ? ((cost.data.today as Record<string, unknown>)?.costP ?? cost.data.todayCostP ?? cost.data.costP) : undefined;
+  const todayCost = today(cost.data)?.cost;
   return (
     <>
       <h1>Dashboard</h1>

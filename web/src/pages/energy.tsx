@@ -2,7 +2,7 @@
 // next, and what each miner's energy cost.
 import { useMemo } from 'preact/hooks';
 import { hasApi, ifApi, listOf } from '../api.js';
-import { money, num, pence, priceOf, slotStart } from '../format.js';
+import { money, num, pence, priceOf, slotStart, today as todayOf, type EnergyUse } from '../format.js';
 import { useLive } from '../live.js';
 import { Chart } from '../ui/chart.js';
 import { Section, Show, Stat } from '../ui/parts.js';
@@ -12,9 +12,7 @@ const CHEAPEST = 6;
 
 interface MinerCost {
   minerId: string;
-  kwh?: number;
-  costP?: number;
-  cost?: number;
+  total: EnergyUse;
 }
 
 export function Energy() {
@@ -54,13 +52,15 @@ export function Energy() {
       {hasApi('/api/dashboard/energy/cost') && <Section title="Cost per miner">
         <Show l={cost} what="costs">
           {(c) => {
-            const miners = listOf<MinerCost>(c, 'miners', 'perMiner');
-            const today = (c.today ?? {}) as { kwh?: number; costP?: number };
+            const miners = listOf<MinerCost>(c, 'miners');
+            const today = todayOf(c);
+            const month = c.total as EnergyUse | undefined;
             return (
               <>
                 <div class="stats">
-                  <Stat label="Energy today" value={today.kwh == null ? '—' : `${num(today.kwh)} kWh`} />
-                  <Stat label="Cost today" value={money(today.costP)} />
+                  <Stat label="Energy today" value={today ? `${num(today.kWh)} kWh` : '—'} />
+                  <Stat label="Cost today" value={money(today?.cost)} testId="cost-today" />
+                  <Stat label="This month" value={month ? `${num(month.kWh)} kWh` : '—'} sub={money(month?.cost)} />
                 </div>
                 {miners.length > 0 && (
                   <div class="table-wrap">
@@ -68,8 +68,8 @@ export function Energy() {
                       <thead>
                         <tr>
                           <th scope="col">Miner</th>
-                          <th scope="col">Energy</th>
-                          <th scope="col">Cost</th>
+                          <th scope="col">Energy (month)</th>
+                          <th scope="col">Cost (month)</th>
                         </tr>
                       </thead>
                       <tbody>
@@ -78,8 +78,8 @@ export function Energy() {
                             <th scope="row">
                               <a href={`/miners/${encodeURIComponent(m.minerId)}`}>{m.minerId}</a>
                             </th>
-                            <td class="num">{m.kwh == null ? '—' : `${num(m.kwh)} kWh`}</td>
-                            <td class="num">{money(m.costP ?? m.cost)}</td>
+                            <td class="num">{`${num(m.total?.kWh)} kWh`}</td>
+                            <td class="num">{money(m.total?.cost)}</td>
                           </tr>
                         ))}
                       </tbody>
