@@ -152,6 +152,31 @@ t.test('web UI against the fleet API stand-in', { skip: existsSync(CHROMIUM) ? f
     await context.close();
   });
 
+  await t.test('the rule builder: types from the API, a dry-run of the rule being built', async (t) => {
+    const { page, errors, context } = await b.open();
+    await login(page, stub.url, ADMIN_TOKEN);
+    await visit(page, '/automation', '[data-testid=rule-builder]');
+    const form = page.getByTestId('rule-builder');
+    await form.getByLabel('Name', { exact: true }).fill('cheap turbo');
+    await form.getByLabel('Trigger', { exact: true }).selectOption('cheapest_slots');
+    t.same(JSON.parse(await form.getByLabel('Trigger parameters (JSON)').inputValue()), { count: 1 }, "a template from the type's parameters");
+    await form.getByLabel('Trigger parameters (JSON)').fill('{"count": 4}');
+    await form.getByLabel('Miners, tags or models').fill('bitaxe-1, tag:home');
+    await form.getByLabel('Time window').fill('00:00-06:00');
+    await form.getByLabel('Action', { exact: true }).selectOption('set_mode');
+    await form.getByLabel('Action parameters (JSON)').fill('{"mode": "turbo"}');
+    await form.getByLabel('undo the action when the trigger ends').check();
+    await form.getByRole('button', { name: 'Dry-run' }).click();
+    await page.getByTestId('dry-run').waitFor();
+    t.match(stub.calls.find((c) => c.url === '/api/automation/dry-run'), {
+      method: 'POST',
+      body: { name: 'cheap turbo', trigger: { type: 'cheapest_slots', count: 4 }, conditions: { miners: ['bitaxe-1'], tags: ['home'], window: { from: '00:00', to: '06:00' } }, action: { type: 'set_mode', mode: 'turbo' }, until: true, cooldownMs: 900_000 },
+    });
+    await b.shot(page, 'automation-dry-run');
+    t.same(errors, []);
+    await context.close();
+  });
+
   await t.test('a read-only token sees no action buttons', async (t) => {
     const { page, errors, context } = await b.open();
     await login(page, stub.url, VIEWER_TOKEN);

@@ -183,11 +183,11 @@ function Builder(props: { triggers: TypeInfo[]; actions: TypeInfo[]; onSaved(): 
     <Section title="New rule">
       <form class="form" onSubmit={(e) => e.preventDefault()} data-testid="rule-builder">
         <label>
-          Name <input value={name} onInput={(e) => setName((e.target as HTMLInputElement).value)} />
+          Name <input aria-label="Name" value={name} onInput={(e) => setName((e.target as HTMLInputElement).value)} />
         </label>
         <label>
           Trigger
-          <select value={trigger} onChange={(e) => {
+          <select aria-label="Trigger" value={trigger} onChange={(e) => {
             const v = (e.target as HTMLSelectElement).value;
             setTrigger(v);
             setTriggerParams(template(props.triggers.find((t) => t.type === v)));
@@ -200,17 +200,17 @@ function Builder(props: { triggers: TypeInfo[]; actions: TypeInfo[]; onSaved(): 
         </label>
         {describe(props.triggers, trigger) && <p class="muted small">{describe(props.triggers, trigger)}</p>}
         <label class="wide">
-          Trigger parameters (JSON) <textarea rows={3} value={triggerParams} onInput={(e) => setTriggerParams((e.target as HTMLTextAreaElement).value)} />
+          Trigger parameters (JSON) <textarea aria-label="Trigger parameters (JSON)" rows={3} value={triggerParams} onInput={(e) => setTriggerParams((e.target as HTMLTextAreaElement).value)} />
         </label>
         <label>
-          Miners, tag:NAME or model:NAME (comma-separated; empty = all) <input value={selection} onInput={(e) => setSelection((e.target as HTMLInputElement).value)} placeholder="bitaxe-1, tag:garage" />
+          Miners, tag:NAME or model:NAME (comma-separated; empty = all) <input aria-label="Miners, tags or models" value={selection} onInput={(e) => setSelection((e.target as HTMLInputElement).value)} placeholder="bitaxe-1, tag:garage" />
         </label>
         <label>
-          Time window <input value={window_} onInput={(e) => setWindow((e.target as HTMLInputElement).value)} placeholder="16:00-19:00" />
+          Time window <input aria-label="Time window" value={window_} onInput={(e) => setWindow((e.target as HTMLInputElement).value)} placeholder="16:00-19:00" />
         </label>
         <label>
           Action
-          <select value={action} onChange={(e) => {
+          <select aria-label="Action" value={action} onChange={(e) => {
             const v = (e.target as HTMLSelectElement).value;
             setAction(v);
             setActionParams(template(props.actions.find((t) => t.type === v)));
@@ -223,13 +223,13 @@ function Builder(props: { triggers: TypeInfo[]; actions: TypeInfo[]; onSaved(): 
         </label>
         {describe(props.actions, action) && <p class="muted small">{describe(props.actions, action)}</p>}
         <label class="wide">
-          Action parameters (JSON) <textarea rows={3} value={actionParams} onInput={(e) => setActionParams((e.target as HTMLTextAreaElement).value)} />
+          Action parameters (JSON) <textarea aria-label="Action parameters (JSON)" rows={3} value={actionParams} onInput={(e) => setActionParams((e.target as HTMLTextAreaElement).value)} />
         </label>
         <label class="check">
           <input type="checkbox" checked={until} onChange={(e) => setUntil((e.target as HTMLInputElement).checked)} /> undo the action when the trigger ends
         </label>
         <label>
-          Cooldown <input value={cooldown} onInput={(e) => setCooldown((e.target as HTMLInputElement).value)} />
+          Cooldown <input aria-label="Cooldown" value={cooldown} onInput={(e) => setCooldown((e.target as HTMLInputElement).value)} />
         </label>
         <div class="wide">
           <Action label="Dry-run" run={async () => api('/api/automation/dry-run', { method: 'POST', body: rule() })} done={props.onDry} />
