@@ -20,6 +20,7 @@ import { FleetTokens, fleetAdminToken } from './api/tokens.js';
 import { loadFleetConfig } from './config/load.js';
 import type { FleetConfig } from './config/types.js';
 import { LabClient } from './lab-client.js';
+import { LabWatch } from './lab-watch.js';
 import { startDataPlane } from './data-plane.js';
 
 /** Where the daemon is in its life: /healthz reports it. */
@@ -60,6 +61,7 @@ export async function runFleet(o: FleetDaemonOptions): Promise<void> {
   stores.events.append({ kind: 'config', message: `started with ${initial.file}: ${summary(initial)}`, actor: 'config' });
   let lab = initial.lab ? new LabClient(initial.lab) : null;
   const actions = new FleetActions({ ...stores, collector, lab: () => lab, log });
+  new LabWatch({ lab: () => lab, miners: stores.miners, collector, log, signal: stopping.signal }).start();
   new DriftWatch({ miners: stores.miners, desired: stores.desired, actions, log, signal: stopping.signal }).start();
   const { app, streams } = buildFleetApi({ ...stores, collector, actions, tokens, log, configFile: () => plane.config().file, lifecycle: () => lifecycle, signal: stopping.signal });
 

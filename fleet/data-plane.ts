@@ -44,8 +44,10 @@ export async function startDataPlane(opts: DataPlaneOptions): Promise<DataPlane>
   let config = opts.config;
   const db = openFleetDb(fleetDbPath(opts.dataDir));
   const stores = createFleetStores(db, { log, retention: config.fleet.retention, ...(opts.now ? { now: opts.now } : {}) });
+  // Roll-up buckets still open when the daemon last stopped (kill -9) are rebuilt from the raw samples.
+  const repaired = stores.history.repair();
   const sync = stores.miners.syncConfigMiners(config.miners);
-  log.info({ miners: config.miners.length, ...sync }, 'config miners synced');
+  log.info({ miners: config.miners.length, repairedBuckets: repaired, ...sync }, 'config miners synced');
   const collector = new Collector({
     definitions: () => stores.miners.definitions(),
     events: stores.events,
@@ -100,6 +102,11 @@ export async function startDataPlane(opts: DataPlaneOptions): Promise<DataPlane>
       if (closed) return;
       closed = true;
       await Promise.all([collector.stop(signal), pruner.stop()]);
+      try {
+        stores.history.persistOpen();
+      } catch (err) {
+        log.error({ err }, 'cannot write the open roll-ups (they are rebuilt at the next start)');
+      }
       db.close();
     },
   };

@@ -179,6 +179,10 @@ t.test('pools: catalogue without passwords, assigned, applied and read back; dri
   const sw = await call('POST', '/api/miners/gamma/pools/switch', { body: { index: 1 } });
   t.equal(sw.status, 200);
   t.match(sw.body.message, /switched to pool 1/);
+  const tagged = await call('PUT', '/api/tags/garage/pools', { body: { pools: ['backup'], apply: true } });
+  t.equal(tagged.status, 200);
+  t.same(tagged.body.applied.map((a: { miner: string; ok: boolean }) => [a.miner, a.ok]), [['gamma', true]], 'applied to the tagged miner');
+  t.match((await call('GET', '/api/miners/gamma/pools')).body, { from: 'miner' }, "the miner's own list still wins");
   const lotto = await call('POST', '/api/miners/nano/pause', { body: {} });
   t.equal(lotto.status, 200, 'pause on the Avalon');
 });
@@ -210,6 +214,11 @@ t.test('restart and wait; prioritise; what the firmware cannot do is said so', a
   const r = await call('POST', '/api/miners/gamma/restart', { body: { timeout: '60s' } });
   t.equal(r.status, 200, JSON.stringify(r.body));
   t.match(r.body, { action: 'restart', message: /restarted and answering again after \d+\.\d s/, event: { kind: 'restart', actor: 'admin' } });
+  const set = await call('POST', '/api/miners/gamma/settings', { body: { fan: 80, frequency: 500 } });
+  t.equal(set.status, 200, JSON.stringify(set.body));
+  t.match(set.body, { action: 'frequency 500, fan 80', event: { kind: 'setting', data: { fan: 80, frequency: 500 } } });
+  t.equal(gamma.device.settings.frequency, 500);
+  t.equal((await call('POST', '/api/miners/gamma/settings', { body: { fan: 5 } })).body.message.includes("fan 5 % is outside the board's limits (20–100 %"), true, 'a fan too slow is refused');
   const pr = await call('POST', '/api/miners/gamma/pools/prioritise', { body: { pool: 'backup' } });
   t.equal(pr.status, 200);
   t.match(pr.body.message, /pool backup \(#1\) now first/);
