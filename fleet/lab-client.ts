@@ -56,13 +56,16 @@ export class LabClient {
     this.ttlMs = settings.ttlMs ?? 10 * 60_000;
   }
 
-  /** Runs `fn` while the fleet holds a reservation on `testbed`; releases it after, whatever happens. */
-  async hold<T>(testbed: string, reason: string, signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` while the fleet holds a reservation on `testbed`; releases it after, whatever happens.
+   * A failed release does not fail the action (the reservation lapses at its TTL): `onReleaseFailed` hears of it.
+   */
+  async hold<T>(testbed: string, reason: string, signal: AbortSignal | undefined, fn: () => Promise<T>, onReleaseFailed?: (err: unknown) => void): Promise<T> {
     await this.reserve(testbed, reason, signal);
     try {
       return await fn();
     } finally {
-      await this.release(testbed).catch(() => undefined);
+      await this.release(testbed).catch((err: unknown) => onReleaseFailed?.(err));
     }
   }
 

@@ -97,7 +97,9 @@ export class FleetActions {
               hint: 'add [lab] url and token (a factory API user) to the fleet config and send SIGHUP; reads need none',
             });
           }
-          out = await lab.hold(m.testbed, `mvm fleet: ${what} on ${m.id} (asked by ${ctx.actor})`, ctx.signal, work);
+          out = await lab.hold(m.testbed, `mvm fleet: ${what} on ${m.id} (asked by ${ctx.actor})`, ctx.signal, work, (err) =>
+            this.event(m, 'error', 'error', `could not release the reservation of testbed ${m.testbed} after ${what}: ${describeError(err)} (it lapses at its TTL)`, ctx, { testbed: m.testbed }),
+          );
         } else out = await work();
       } catch (err) {
         const e = unsupportedAsSuch(err);

@@ -253,7 +253,7 @@ export function openApiDocument(): object {
       const codes = [...new Set([...(op.body || op.query ? [400] : []), 401, ...(op.write ? [403] : []), ...(op.errors ?? [])])].sort();
       paths[path][method] = {
         summary: op.summary,
-        operationId: `${method}${path.replace(/\{(\w+)\}/g, 'By_$1').replace(/[^A-Za-z]+(.)/g, (_, c: string) => c.toUpperCase())}`,
+        operationId: `${method}${path.replace(/\{(\w+)\}/g, 'By_$1').replace(/[^A-Za-z]+(.)/g, (_, c: string) => c.toUpperCase()).replace(/[^A-Za-z]/g, '')}`,
         security: [{ bearer: [] }],
         ...(params.length ? { parameters: params } : {}),
         ...(op.body ? { requestBody: { required: op.body !== 'EmptyBody' && op.body !== 'RestartBody', content: { 'application/json': { schema: ref(op.body) } } } } : {}),

@@ -5,6 +5,7 @@ import t from 'tap';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startAxeosSim } from '../../runner/sim/index.js';
+import { projectPath } from '../../shared/paths.js';
 import { runMvm, waitFor } from '../helpers/mvm-process.js';
 import { tempDir } from '../helpers/tmp.js';
 import { startFleet } from './daemon-helpers.js';
@@ -25,6 +26,9 @@ t.test('--check: ok, or every problem with its key and hint', async (t) => {
   t.equal(r.code, 1);
   t.match(r.stderr, /configuration problems/);
   for (const key of ['fleet.poll_interval', 'miner.a.driver', 'miner.b.address', 'miner.b.colour']) t.match(r.stderr, new RegExp(`bad\\.toml: ${key.replace(/\./g, '\\.')}:`), key);
+  const example = await runMvm(['fleet', '--config', projectPath('examples', 'fleet.toml'), '--check']);
+  t.equal(example.code, 0, example.stderr);
+  t.match(example.stdout, /fleet\.toml: ok \(fleet config, 3 miners/, 'the example in examples/ is valid');
   const missing = await runMvm(['fleet', '--config', good]);
   t.equal(missing.code, 2);
   t.match(missing.stderr, /missing --data DIR/);
