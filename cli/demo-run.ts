@@ -92,7 +92,7 @@ export async function runDemo(o: DemoOptions): Promise<void> {
     // The fleet controller reads the same config: every simulated device is a miner; it changes a
     // testbed's device only under a reservation, taken with the demo's lab token.
     const fleetConfig = join(dataDir, 'fleet.toml');
-    writeFileSync(fleetConfig, demoFleetConfig(text, config, factory.apiUrl, labToken), { mode: 0o600 });
+    writeFileSync(fleetConfig, demoFleetConfig(text, config, factory.apiUrl, labToken, server.url, accounts.userToken), { mode: 0o600 });
     const fleetListen = o.freePorts ? `127.0.0.1:${await freeTcpPort()}` : o.fleetListen;
     fleet = await startDemoFleet(fleetConfig, join(dataDir, 'fleet'), fleetListen, join(dirs.logs, 'fleet.log'), shutdown.graceful);
     say(`  fleet API      ${fleet.apiUrl}`);
@@ -113,6 +113,7 @@ export async function runDemo(o: DemoOptions): Promise<void> {
     say(`  factory API  ${factory.apiUrl}   (OpenAPI: ${factory.apiUrl}/openapi.json)`);
     say(`  fleet API    ${fleet.apiUrl}   (OpenAPI: ${fleet.apiUrl}/openapi.json)`);
     say(`  fleet token  ${fleet.adminToken}`);
+    say(`  web UI       ${fleet.apiUrl}/   (log in with the fleet token)`);
     say('  watch the miners:');
     say(`    ${env} npx mvm fleet miners`);
     say(`    curl -H "Authorization: Bearer ${fleet.adminToken}" ${fleet.apiUrl}/api/dashboard/stats`);
@@ -138,8 +139,8 @@ export async function runDemo(o: DemoOptions): Promise<void> {
   }
 }
 
-/** The fleet's config: the demo's factory config, its [fleet] section, and the [lab] it reserves testbeds through. */
-function demoFleetConfig(factoryText: string, config: Record<string, any>, labUrl: string, labToken: string): string {
+/** The fleet's config: the demo's factory config, its [fleet] section, the [lab] it reserves testbeds through, and the [jobs] the web UI's jobs pages read. */
+function demoFleetConfig(factoryText: string, config: Record<string, any>, labUrl: string, labToken: string, jobsUrl: string, jobsToken: string): string {
   // NMMiner broadcasts go to its telemetry port: the fleet listens there.
   let udpPort = 12345;
   for (const tb of Object.values(config.testbed ?? {}) as Array<Record<string, any>>) {
@@ -147,7 +148,7 @@ function demoFleetConfig(factoryText: string, config: Record<string, any>, labUr
       if (d.driver === 'nmminer' && typeof d.options?.telemetry_port === 'number') udpPort = d.options.telemetry_port;
     }
   }
-  return `${factoryText}\n[fleet]\npoll_interval = "5s"\nudp_port = ${udpPort}\nudp_address = "127.0.0.1"\n\n[lab]\nurl = ${JSON.stringify(labUrl)}\ntoken = ${JSON.stringify(labToken)}\n`;
+  return `${factoryText}\n[fleet]\npoll_interval = "5s"\nudp_port = ${udpPort}\nudp_address = "127.0.0.1"\n\n[lab]\nurl = ${JSON.stringify(labUrl)}\ntoken = ${JSON.stringify(labToken)}\n\n[jobs]\nurl = ${JSON.stringify(jobsUrl)}\ntoken = ${JSON.stringify(jobsToken)}\n`;
 }
 
 /** Every firmware version an AxeOS device of the lab has at rest: the library must hold them. */

@@ -11,8 +11,11 @@ import { parseListen, type ListenAddress } from '../shared/listen.js';
 import { createLogger, type Logger } from '../shared/log.js';
 import { installShutdown } from '../shared/shutdown.js';
 import { FleetActions } from './actions/actions.js';
+import type { FastifyRequest } from 'fastify';
 import { DriftWatch } from './actions/drift-watch.js';
-import { buildFleetApi } from './api/app.js';
+import { bearer, buildFleetApi } from './api/app.js';
+import { labProxy, type WebPrincipal } from './web/lab-proxy.js';
+import { webUi } from './web/serve.js';
 import { FleetTokens, fleetAdminToken } from './api/tokens.js';
 import { loadFleetConfig } from './config/load.js';
 import type { FleetConfig } from './config/types.js';
@@ -62,6 +65,14 @@ export async function runFleet(o: FleetDaemonOptions): Promise<void> {
   new DriftWatch({ miners: stores.miners, desired: stores.desired, actions, log, signal: stopping.signal }).start();
   const { app, streams } = buildFleetApi({ ...stores, collector, actions, tokens, log, configFile: () => plane.config().file, lifecycle: () => lifecycle, signal: stopping.signal });
 
+  // the web UI, and its lab pages' way to the factory API ([lab]) and the job server ([jobs])
+  const webPrincipal = (req: FastifyRequest): WebPrincipal => {
+    const who = bearer(tokens, req);
+    return { name: who.name, admin: who.role === 'admin', readOnly: who.role !== 'admin' };
+  };
+  await app.register(webUi);
+  await app.register(labProxy, { authenticate: webPrincipal, lab: () => plane.config().lab, jobs: () => plane.config().jobs });
+
   // SIGHUP: the data plane re-reads the file (a bad one is an event and changes nothing); the
   // control plane takes the new [lab].
   const onHup = () => {
@@ -92,6 +103,7 @@ export async function runFleet(o: FleetDaemonOptions): Promise<void> {
     log.info({ url, adminToken: admin.source, miners: initial.miners.length }, 'fleet API listening');
     process.stdout.write(`mvm fleet API at ${url} (admin token: ${admin.source})\n`);
     lifecycle = 'running';
+    process.stdout.write(`mvm fleet web UI at ${url}/\n`);
     process.stdout.write(`mvm fleet started: ${summary(initial)}\n`);
     await new Promise<void>((r) => (shutdown.graceful.aborted ? r() : shutdown.graceful.addEventListener('abort', () => r(), { once: true })));
   } finally {

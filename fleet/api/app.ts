@@ -21,7 +21,7 @@ function deref(s: unknown): unknown {
   return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, deref(v)]));
 }
 
-function bearer(tokens: FleetTokens, req: FastifyRequest): Principal {
+export function bearer(tokens: FleetTokens, req: FastifyRequest): Principal {
   const h = req.headers.authorization;
   if (!h) throw new HttpError(401, "authentication required: send 'Authorization: Bearer <token>'", 'Unauthorized', 'the admin token is in [fleet] admin_token_file, MVM_FLEET_API_TOKEN, or the file fleet-api-admin-token in the fleet --data folder');
   const m = /^Bearer\s+(\S+)\s*$/i.exec(h);
@@ -54,7 +54,9 @@ export function buildFleetApi(d: FleetApiDeps): FleetApi {
   // Authentication comes before validation: a request without a token learns nothing about the API.
   // So is the role: a read-only token learns it may not change things before its body is judged.
   app.addHook('preValidation', async (req) => {
-    if (OPEN.has(req.url.split('?')[0])) return;
+    const path = req.url.split('?')[0];
+    // the web UI's pages and assets (fleet/web/serve.ts) are public; every /api path needs a token
+    if (OPEN.has(path) || !path.startsWith('/api/')) return;
     const who = bearer(d.tokens, req);
     const op = (req.routeOptions.config as { op?: { write?: boolean; summary: string } }).op;
     if (op?.write && who.role !== 'admin') {

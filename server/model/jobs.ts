@@ -27,9 +27,10 @@ export function getJob(ctx: ServerContext, id: string): JobRow {
   return j;
 }
 
-export function jobForUser(ctx: ServerContext, user: { id: string; admin?: boolean }, id: string): JobRow {
+export function jobForUser(ctx: ServerContext, user: { id: string; admin?: boolean; privileges?: string[] }, id: string): JobRow {
   const j = getJob(ctx, id);
-  if (j.owner !== user.id && !user.admin) throw forbidden(`job ${id} is not your job`);
+  // a user with the admin privilege reads any job, as it lists them all (GET /1/admin/jobs)
+  if (j.owner !== user.id && !user.admin && !user.privileges?.includes('admin')) throw forbidden(`job ${id} is not your job`);
   return j;
 }
 
