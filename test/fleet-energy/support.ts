@@ -48,3 +48,63 @@ export class FixedHistory implements HistoryStore {
     return this.latestRows;
   }
 }
+
+import type { MinerView } from '../../fleet/types.js';
+import type { ActuationContext, ActuationResult, RuleActuator } from '../../fleet/automation/types.js';
+
+export function minerView(id: string, extra: Partial<MinerView> = {}): MinerView {
+  return {
+    id, driver: 'axeos', address: 'http://127.0.0.1:1', options: {}, tags: [], source: 'config',
+    status: 'online', missed: 0, lastSeenAt: null, last: null, lastError: null,
+    createdAt: '2026-01-01T00:00:00Z', updatedAt: '2026-01-01T00:00:00Z', model: 'Bitaxe Gamma', ...extra,
+  };
+}
+
+export class FixedMiners {
+  constructor(public miners: MinerView[]) {}
+  list(): MinerView[] {
+    return this.miners;
+  }
+}
+
+/** Records every call; refuses what `refuse` says (e.g. a busy testbed's hold). */
+export class FakeActuator implements RuleActuator {
+  calls: string[] = [];
+  holds = new Set<string>();
+  refuse: (op: string, minerId: string) => string | undefined = () => undefined;
+  modes(): readonly string[] {
+    return ['eco', 'standard', 'turbo'];
+  }
+  private do(op: string, minerId: string, ctx: ActuationContext): ActuationResult {
+    const why = this.refuse(op, minerId);
+    this.calls.push(`${op} ${minerId} ${ctx.actor}${why ? ' REFUSED' : ''}`);
+    return why ? { ok: false, reason: why } : { ok: true };
+  }
+  async hold(m: string, c: ActuationContext) {
+    const r = this.do('hold', m, c);
+    if (r.ok) this.holds.add(m);
+    return r;
+  }
+  async release(m: string, c: ActuationContext) {
+    this.holds.delete(m);
+    return this.do('release', m, c);
+  }
+  async setMode(m: string, mode: string, c: ActuationContext) {
+    return this.do(`mode=${mode}`, m, c);
+  }
+  async pause(m: string, c: ActuationContext) {
+    return this.do('pause', m, c);
+  }
+  async resume(m: string, c: ActuationContext) {
+    return this.do('resume', m, c);
+  }
+  async switchPool(m: string, i: number, c: ActuationContext) {
+    return this.do(`pool=${i}`, m, c);
+  }
+  async restart(m: string, c: ActuationContext) {
+    return this.do('restart', m, c);
+  }
+  async setFan(m: string, p: number, c: ActuationContext) {
+    return this.do(`fan=${p}`, m, c);
+  }
+}
