@@ -75,7 +75,7 @@ export function stepFor(range: TimeRange): number {
 
 export class CostCalculator {
   constructor(
-    private readonly history: HistoryStore,
+    private readonly history: Pick<HistoryStore, 'query'>,
     private readonly prices: PriceStore,
     private readonly flatPrice: number,
   ) {}
