@@ -243,7 +243,10 @@ export class RuleEngine {
         state.undo = undo;
         state.lastChangeAt = now;
         state.lastNote = null;
-        this.event(dec, 'info', 'fired', `fired on ${miner.id}: ${describeAction(action)}${onTestbed ? ` (under a reservation of testbed ${miner.testbed})` : ''} — ${dec.reason}`, undo ? { undo } : {});
+        this.event(dec, 'info', 'fired', `fired on ${miner.id}: ${describeAction(action)}${onTestbed ? ` (under a reservation of testbed ${miner.testbed})` : ''} — ${dec.reason}`, {
+          ...(undo ? { undo } : {}),
+          ...(r.message ? { answer: r.message } : {}),
+        });
         return 'fire';
       }
     }
