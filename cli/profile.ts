@@ -19,9 +19,13 @@ export interface Profile {
   lab_url?: string;
   /** A token of that API. */
   lab_token?: string;
+  /** Base URL of a fleet controller's API (`mvm fleet miners`, …), e.g. "http://127.0.0.1:9320". */
+  fleet_url?: string;
+  /** A token of that API. */
+  fleet_token?: string;
 }
 
-const PROFILE_KEYS = ['url', 'token', 'admin_token', 'lab_url', 'lab_token'] as const;
+const PROFILE_KEYS = ['url', 'token', 'admin_token', 'lab_url', 'lab_token', 'fleet_url', 'fleet_token'] as const;
 
 export type TokenKind = 'user' | 'admin';
 
@@ -82,13 +86,13 @@ export function loadProfile(file: string, explicit: boolean): Profile | undefine
       profile[key as (typeof PROFILE_KEYS)[number]] = value;
     }
   }
-  for (const key of ['url', 'lab_url'] as const) {
+  for (const key of ['url', 'lab_url', 'fleet_url'] as const) {
     const v = profile[key];
     const bad = v === undefined ? undefined : urlProblem(v);
-    if (bad) problems.push({ file, key, message: bad, hint: `e.g. ${key} = "http://127.0.0.1:${key === 'url' ? 9300 : 9310}"` });
+    if (bad) problems.push({ file, key, message: bad, hint: `e.g. ${key} = "http://127.0.0.1:${key === 'url' ? 9300 : key === 'lab_url' ? 9310 : 9320}"` });
   }
   if (problems.length) throw new ConfigError(problems);
-  if ((profile.token !== undefined || profile.admin_token !== undefined || profile.lab_token !== undefined) && (mode & 0o004) !== 0) {
+  if ((profile.token !== undefined || profile.admin_token !== undefined || profile.lab_token !== undefined || profile.fleet_token !== undefined) && (mode & 0o004) !== 0) {
     throw new MvmError('CONFIG_INVALID', `the profile ${file} holds a token but every user on this machine can read it`, {
       hint: `run: chmod 600 ${file}`,
     });

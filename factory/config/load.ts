@@ -12,7 +12,8 @@ import { readApi, readHealth } from './sections.js';
 import { readableFile, readTestbed, type TestbedContext } from './testbeds.js';
 import type { FactoryConfig, TargetConfig, TestbedConfig } from './types.js';
 
-const TOP_KEYS = ['general', 'factory', 'health', 'api', 'target', 'testbed'] as const;
+// [fleet], [lab] and [miner.NAME] belong to `mvm fleet` (fleet/config), which can read the same file.
+const TOP_KEYS = ['general', 'factory', 'health', 'api', 'target', 'testbed', 'fleet', 'lab', 'miner'] as const;
 const GENERAL_KEYS = ['baseurl', 'admin_token', 'admin_token_file'] as const;
 const FACTORY_KEYS = [
   'token',

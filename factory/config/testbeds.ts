@@ -216,7 +216,7 @@ function exampleAddress(driver: string): string {
   }
 }
 
-function checkAddress(p: Problems, key: string, driver: string, address: string): void {
+export function checkAddress(p: Problems, key: string, driver: string, address: string): void {
   if (driver === 'axeos') {
     let ok = false;
     try {
