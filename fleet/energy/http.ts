@@ -1,23 +1,25 @@
 // What the energy and automation route plugins share: error replies (the plugins render their
 // own, so they behave the same under any daemon), time parameters and loose JSON schemas.
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { MvmError } from '../../shared/errors.js';
+import { errorBody } from '../api/errors.js';
 
-const STATUS: Partial<Record<MvmError['code'], number>> = { USAGE: 400, CONFIG_INVALID: 400, NOT_FOUND: 404, CONFLICT: 409, FORBIDDEN: 403 };
-
+/**
+ * Errors answered as the rest of the fleet API answers them (fleet/api/errors.ts), plus the list
+ * of problems when a rule is refused. Installed by each plugin, so they answer the same under any app.
+ */
 export function installErrorReplies(app: FastifyInstance): void {
-  app.setErrorHandler((err: FastifyError, req, reply) => {
-    if (err instanceof MvmError) {
-      const status = STATUS[err.code] ?? 500;
-      if (status === 500) req.log.error({ err }, 'request failed');
-      const problems = (err as { problems?: unknown }).problems;
-      return reply.code(status).send({ error: err.code, message: err.message, ...(err.hint ? { hint: err.hint } : {}), ...(problems ? { problems } : {}) });
-    }
-    if (err.validation) return reply.code(400).send({ error: 'USAGE', message: `invalid request: ${err.message}` });
-    if (err.statusCode && err.statusCode < 500) return reply.code(err.statusCode).send({ error: 'USAGE', message: err.message });
-    req.log.error({ err }, 'request failed');
-    return reply.code(500).send({ error: 'INTERNAL', message: 'internal error; see the fleet log' });
+  app.setErrorHandler((err, req, reply) => {
+    const e = errorBody(err, String(req.id));
+    if (e.internal) req.log.error({ err, url: req.url.split('?')[0] }, 'request failed');
+    const problems = (err as { problems?: unknown }).problems;
+    return reply.code(e.status).send(problems ? { ...e.body, problems } : e.body);
   });
+}
+
+/** Route config the fleet API's auth hook reads: a write needs an admin token. */
+export function op(summary: string, write = false): { op: { summary: string; write: boolean } } {
+  return { op: { summary, write } };
 }
 
 /** An ISO time (or ms) query parameter; `fallback` when absent. */
@@ -38,7 +40,7 @@ export function rangeParams(q: { from?: string; to?: string }, defaults: { from:
 
 export const errorSchema = {
   type: 'object',
-  properties: { error: { type: 'string' }, message: { type: 'string' }, hint: { type: 'string' }, problems: { type: 'array', items: { type: 'object', additionalProperties: true } } },
+  properties: { message: { type: 'string' }, hint: { type: 'string' }, error_code: { type: 'string' }, request_id: { type: 'string' }, field: { type: 'string' }, problems: { type: 'array', items: { type: 'object', additionalProperties: true } } },
 } as const;
 
 export const rangeQuerySchema = {

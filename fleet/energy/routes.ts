@@ -12,7 +12,7 @@ import { londonDayStart, londonMidnight, londonParts } from '../../shared/london
 import type { MinerStore } from '../types.js';
 import type { CostCalculator } from './cost.js';
 import type { PriceFetcher } from './fetcher.js';
-import { errorSchema, installErrorReplies, looseObject, rangeParams, rangeQuerySchema } from './http.js';
+import { errorSchema, installErrorReplies, looseObject, op, rangeParams, rangeQuerySchema } from './http.js';
 import type { PriceStore } from './store.js';
 import type { PriceSlot } from './types.js';
 
@@ -68,6 +68,7 @@ export const energyRoutes: FastifyPluginAsync<EnergyRoutesOptions> = async (app,
   };
 
   app.get('/api/dashboard/energy/current', {
+    config: op('read the current price'),
     schema: {
       response: { 200: { type: 'object', properties: { at: { type: 'string' }, slot: { anyOf: [slotSchema, { type: 'null' }] }, price: { type: 'number' }, estimated: { type: 'boolean', description: 'no known slot: the flat price' }, source: sourceSchema } } },
     },
@@ -78,6 +79,7 @@ export const energyRoutes: FastifyPluginAsync<EnergyRoutesOptions> = async (app,
   });
 
   app.get('/api/dashboard/energy/next', {
+    config: op('read the next price'),
     schema: { response: { 200: { type: 'object', properties: { slot: { anyOf: [slotSchema, { type: 'null' }] }, source: sourceSchema } } } },
   }, async () => {
     const s = o.prices.next(now());
@@ -85,6 +87,7 @@ export const energyRoutes: FastifyPluginAsync<EnergyRoutesOptions> = async (app,
   });
 
   app.get<{ Querystring: { from?: string; to?: string } }>('/api/dashboard/energy/timeline', {
+    config: op('read the price timeline'),
     schema: {
       querystring: rangeQuerySchema,
       response: { 200: { type: 'object', properties: { from: { type: 'string' }, to: { type: 'string' }, slots: { type: 'array', items: slotSchema }, source: sourceSchema } }, 400: errorSchema },
@@ -96,6 +99,7 @@ export const energyRoutes: FastifyPluginAsync<EnergyRoutesOptions> = async (app,
   });
 
   app.get<{ Querystring: { from?: string; to?: string } }>('/api/dashboard/energy/cost', {
+    config: op("read the fleet's energy cost"),
     schema: {
       querystring: rangeQuerySchema,
       response: { 200: looseObject, 400: errorSchema },
@@ -106,6 +110,7 @@ export const energyRoutes: FastifyPluginAsync<EnergyRoutesOptions> = async (app,
   });
 
   app.get<{ Params: { minerId: string }; Querystring: { from?: string; to?: string } }>('/api/dashboard/energy/cost/:minerId', {
+    config: op("read a miner's energy cost"),
     schema: {
       params: { type: 'object', properties: { minerId: { type: 'string' } }, required: ['minerId'] },
       querystring: rangeQuerySchema,
@@ -118,6 +123,7 @@ export const energyRoutes: FastifyPluginAsync<EnergyRoutesOptions> = async (app,
   });
 
   app.post('/api/dashboard/energy/refresh', {
+    config: op('fetch prices now', true),
     schema: { response: { 200: looseObject } },
   }, async () => {
     if (!o.fetcher) return { ok: true, slots: 0, added: 0, knownUntil: iso(o.prices.knownUntil()) };
