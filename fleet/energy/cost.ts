@@ -2,7 +2,7 @@
 // price (slots no source knows at the configured flat price, counted as estimated), summed per UK
 // day and month, per miner and for the fleet; efficiency in J/TH over the same time.
 import { SLOT_MS, londonDate } from '../../shared/london-time.js';
-import type { HistoryStore, MinerStore } from '../types.js';
+import type { HistoryResult, HistoryStore, MinerStore } from '../types.js';
 import type { PriceStore } from './store.js';
 import type { TimeRange } from './types.js';
 
@@ -87,13 +87,30 @@ export class CostCalculator {
   private minerAcc(minerId: string, range: TimeRange, priceOf: Map<number, number>) {
     const total = new Acc();
     const days = new Map<string, Acc>();
-    const res = this.history.query({ minerId, from: range.from, to: range.to, stepMs: stepFor(range) });
+    for (const res of this.historyOf(minerId, range)) this.addPoints(res, range, priceOf, total, days);
+    return { total, days };
+  }
+
+  /**
+   * The miner's history over the range: minute roll-ups (or half-hours), and hour roll-ups for the
+   * older part the minute ones no longer keep (retention prunes them first).
+   */
+  private historyOf(minerId: string, range: TimeRange): Array<HistoryResult & { cutAt?: number }> {
+    const fine = this.history.query({ minerId, from: range.from, to: range.to, stepMs: stepFor(range) });
+    const first = fine.points[0]?.t ?? range.to;
+    if (first <= range.from + fine.stepMs) return [fine];
+    const coarse = this.history.query({ minerId, from: range.from, to: first, stepMs: 3_600_000 });
+    // An hour bucket reaching into the fine points' time is cut where they start.
+    return [{ ...coarse, points: coarse.points.filter((p) => p.t < first), cutAt: first }, fine];
+  }
+
+  private addPoints(res: HistoryResult & { cutAt?: number }, range: TimeRange, priceOf: Map<number, number>, total: Acc, days: Map<string, Acc>): void {
     for (const p of res.points) {
       const watts = p.powerW?.mean;
       if (watts === undefined || watts === null || !Number.isFinite(watts)) continue;
       const ghs = p.hashrateGhs?.mean ?? null;
       const a = Math.max(p.t, range.from);
-      const b = Math.min(p.t + res.stepMs, range.to);
+      const b = Math.min(p.t + res.stepMs, range.to, res.cutAt ?? Infinity);
       // Split the point's interval at slot boundaries: each part at its own slot's price.
       for (let s = Math.floor(a / SLOT_MS) * SLOT_MS; s < b; s += SLOT_MS) {
         const ms = Math.min(b, s + SLOT_MS) - Math.max(a, s);
@@ -111,7 +128,6 @@ export class CostCalculator {
         group(days, londonDate(Math.max(a, s))).add(part);
       }
     }
-    return { total, days };
   }
 
   miner(minerId: string, range: TimeRange): MinerCost {
