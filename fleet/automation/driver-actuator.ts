@@ -12,20 +12,33 @@ import type { ActuationContext, ActuationResult, RuleActuator } from './types.js
 export interface TestbedGate {
   hold(testbed: string, ctx: ActuationContext): Promise<ActuationResult>;
   release(testbed: string, ctx: ActuationContext): Promise<ActuationResult>;
+  /** Renews the reservation when due; a refusal means it is lost. */
+  keep?(testbed: string, ctx: ActuationContext): Promise<ActuationResult>;
 }
 
 /** The factory client as a gate needs it (fleet/lab-client's LabClient has this shape). */
 export interface ReservationClient {
   reserve(testbed: string, reason: string, signal?: AbortSignal): Promise<void>;
   release(testbed: string, signal?: AbortSignal): Promise<void>;
+  /** PUT /v1/testbeds/{name}/reservation: extends the caller's reservation (absent: reserve again). */
+  renew?(testbed: string, reason: string, signal?: AbortSignal): Promise<void>;
+}
+
+export interface ReservationGateOptions {
+  /** renew a held reservation this often (default 5 min; keep it well under the reservation's TTL) */
+  renewEveryMs?: number;
+  now?: () => number;
 }
 
 /**
  * One reservation per testbed, shared by the rules holding it: taken by the first rule's hold(),
  * given back (the factory restores the baseline) when the last rule holding it releases.
  */
-export function reservationGate(client: ReservationClient): TestbedGate {
+export function reservationGate(client: ReservationClient, opts: ReservationGateOptions = {}): TestbedGate {
   const holders = new Map<string, Set<number>>();
+  const renewedAt = new Map<string, number>();
+  const now = opts.now ?? Date.now;
+  const every = opts.renewEveryMs ?? 5 * 60_000;
   return {
     async hold(testbed, ctx) {
       const set = holders.get(testbed) ?? new Set<number>();
@@ -35,6 +48,7 @@ export function reservationGate(client: ReservationClient): TestbedGate {
         } catch (err) {
           return { ok: false, reason: describeError(err) };
         }
+        renewedAt.set(testbed, now());
       }
       set.add(ctx.rule.id);
       holders.set(testbed, set);
@@ -45,11 +59,26 @@ export function reservationGate(client: ReservationClient): TestbedGate {
       if (!set?.delete(ctx.rule.id)) return { ok: true, message: 'not held by this rule' };
       if (set.size > 0) return { ok: true, message: `still held by ${set.size} rule(s)` };
       holders.delete(testbed);
+      renewedAt.delete(testbed);
       try {
         await client.release(testbed);
         return { ok: true };
       } catch (err) {
         return { ok: false, reason: describeError(err) };
+      }
+    },
+    async keep(testbed, ctx) {
+      const set = holders.get(testbed);
+      if (!set?.has(ctx.rule.id)) return { ok: false, reason: `testbed ${testbed} is not held (the fleet restarted, or it was released)` };
+      if (now() - (renewedAt.get(testbed) ?? 0) < every) return { ok: true };
+      try {
+        await (client.renew ? client.renew(testbed, ctx.reason) : client.reserve(testbed, ctx.reason));
+        renewedAt.set(testbed, now());
+        return { ok: true };
+      } catch (err) {
+        holders.delete(testbed);
+        renewedAt.delete(testbed);
+        return { ok: false, reason: `cannot renew the reservation: ${describeError(err)}` };
       }
     },
   };
@@ -84,6 +113,12 @@ export class DriverActuator implements RuleActuator {
     const m = this.o.miner(minerId);
     if (!m?.testbed || !this.o.testbeds) return { ok: true };
     return this.o.testbeds.release(m.testbed, ctx);
+  }
+
+  async keep(minerId: string, ctx: ActuationContext): Promise<ActuationResult> {
+    const m = this.o.miner(minerId);
+    if (!m?.testbed || !this.o.testbeds?.keep) return { ok: true };
+    return this.o.testbeds.keep(m.testbed, ctx);
   }
 
   private async control(minerId: string, action: ControlAction): Promise<ActuationResult> {

@@ -34,7 +34,7 @@ export interface RuleEngineDeps {
   log: Logger;
 }
 
-export type DecisionKind = 'fire' | 'undo' | 'skip' | 'supersede' | 'end';
+export type DecisionKind = 'fire' | 'undo' | 'skip' | 'supersede' | 'end' | 'keep';
 
 export interface Decision {
   rule: Rule;
@@ -58,7 +58,7 @@ interface Candidate {
 
 export interface EvaluationReport {
   at: string;
-  decisions: Array<{ rule: string; miner: string; kind: DecisionKind | 'refused'; value: number | null; reason: string }>;
+  decisions: Array<{ rule: string; miner: string; kind: DecisionKind | 'refused' | 'lost'; value: number | null; reason: string }>;
 }
 
 export function describeAction(a: Action): string {
@@ -121,7 +121,10 @@ export class RuleEngine {
         states.set(`${c.rule.id}|${c.miner.id}`, next);
         const base = { rule: c.rule, minerId: c.miner.id, trigger: c.ev };
         if (c === winner) {
-          if (c.state.applied) continue;
+          if (c.state.applied) {
+            if (c.miner.testbed !== undefined && c.rule.action.type !== 'notify') decisions.push({ ...base, kind: 'keep', reason: c.ev.reason });
+            continue;
+          }
           const cooldownEnds = (c.state.lastChangeAt ?? -Infinity) + c.rule.cooldownMs;
           if (now < cooldownEnds) {
             decisions.push({ ...base, kind: 'skip', reason: `${c.ev.reason}; cooling down until ${new Date(cooldownEnds).toISOString()}`, note: 'skip:cooldown' });
@@ -163,7 +166,7 @@ export class RuleEngine {
       byMiner.get(dec.minerId)!.push(dec);
     }
     // Miners in parallel; one miner's decisions in order (supersedes and undos before firings).
-    const order: Record<DecisionKind, number> = { end: 0, supersede: 1, undo: 2, skip: 3, fire: 4 };
+    const order: Record<DecisionKind, number> = { end: 0, supersede: 1, undo: 2, keep: 3, skip: 4, fire: 5 };
     await Promise.all(
       [...byMiner.entries()].map(async ([minerId, list]) => {
         for (const dec of list.sort((a, b) => order[a.kind] - order[b.kind])) {
@@ -194,7 +197,7 @@ export class RuleEngine {
   }
 
   /** Runs one decision, updating `state`; returns what happened, or null when nothing was reported. */
-  private async execute(dec: Decision, miner: MinerView, state: RuleMinerState, now: number, signal?: AbortSignal): Promise<DecisionKind | 'refused' | null> {
+  private async execute(dec: Decision, miner: MinerView, state: RuleMinerState, now: number, signal?: AbortSignal): Promise<DecisionKind | 'refused' | 'lost' | null> {
     const ctx = this.ctx(dec.rule, dec.reason);
     const onTestbed = miner.testbed !== undefined && dec.rule.action.type !== 'notify';
     switch (dec.kind) {
@@ -203,6 +206,16 @@ export class RuleEngine {
         state.lastNote = dec.note ?? null;
         this.event(dec, 'info', 'skipped', `skipped on ${miner.id}: ${dec.reason}`);
         return 'skip';
+      case 'keep': {
+        const keep = this.d.actuator.keep;
+        if (!keep) return null;
+        const r = await this.safely(() => keep.call(this.d.actuator, miner.id, ctx));
+        if (r.ok) return null;
+        state.applied = false;
+        state.undo = null;
+        this.event(dec, 'warn', 'lost', `lost its hold on ${miner.id}: ${r.reason}; testbed ${miner.testbed} is back to its baseline, and the rule takes it again when it can`, { refusal: r.reason });
+        return 'lost';
+      }
       case 'end':
         state.applied = false;
         state.undo = null;

@@ -95,6 +95,12 @@ export interface RuleActuator {
   modes(minerId: string): readonly string[] | null;
   hold(minerId: string, ctx: ActuationContext): Promise<ActuationResult>;
   release(minerId: string, ctx: ActuationContext): Promise<ActuationResult>;
+  /**
+   * The rule still holds the miner (called at each evaluation while it does): renew the testbed's
+   * reservation when due. A refusal means the hold is lost (the reservation lapsed or was taken
+   * away, and the factory restored the baseline): the engine reports it and takes it again when it can.
+   */
+  keep?(minerId: string, ctx: ActuationContext): Promise<ActuationResult>;
   setMode(minerId: string, mode: string, ctx: ActuationContext): Promise<ActuationResult>;
   pause(minerId: string, ctx: ActuationContext): Promise<ActuationResult>;
   resume(minerId: string, ctx: ActuationContext): Promise<ActuationResult>;

@@ -40,7 +40,10 @@ t.test('rules drive a simulated Bitaxe through the day', async (t) => {
     async release(tb) {
       reservations.push(`release ${tb}`);
     },
-  });
+    async renew(tb) {
+      reservations.push(`renew ${tb}`);
+    },
+  }, { renewEveryMs: 60 * 60_000, now: () => clock.now });
   const clock = { now: day + 12 * 3_600_000 };
   const events = new MemoryEvents();
   const energy = createEnergy({
@@ -79,7 +82,8 @@ t.test('rules drive a simulated Bitaxe through the day', async (t) => {
   t.match(refusals[0]!.message, /running a job/);
   const dearAfterFree = dear.findIndex((d, i) => d && i >= 34);
   t.ok(dearAfterFree >= 34);
-  t.same(reservations, ['reserve tb-1: rule "eco when dear"', 'release tb-1'], 'one reservation for the window');
+  t.same(reservations.filter((r) => !r.startsWith('renew')), ['reserve tb-1: rule "eco when dear"', 'release tb-1'], 'one reservation for the window');
+  t.ok(reservations.includes('renew tb-1'), 'renewed while the window lasts');
   t.match(events.rules().find((e) => e.minerId === 'lab-gamma' && e.data?.outcome === 'fired')!.data!.answer as string, /^eco on BM1370/);
   t.equal(lab.device.settings.frequency < standardFreq, true, 'the testbed device stays in eco: its baseline is restored by the factory, not by the rule');
 });

@@ -133,7 +133,7 @@ t.test('a temperature rule, with hysteresis, and a miner that refuses', async (t
 
 t.test("a testbed's device: refused while the testbed is busy, done under a reservation when free", async (t) => {
   const h = harness(t, [minerView('lab-601', { testbed: 'tb-1' })]);
-  h.setPrices(DAY, [30, 30, 30, 10]);
+  h.setPrices(DAY, [30, 30, 30, 10, 30, 30, 10]);
   t.throws(() => h.addRule({ name: 'no window', trigger: { type: 'price_above', threshold: 25 }, action: { type: 'pause' } }), /device of testbed tb-1: a rule changes it only for its window/);
   h.addRule({ name: 'park when dear', trigger: { type: 'price_above', threshold: 25 }, action: { type: 'pause' }, until: true });
   let busy = true;
@@ -153,6 +153,18 @@ t.test("a testbed's device: refused while the testbed is busy, done under a rese
   await h.at(slot(3));
   t.same(h.fake.calls, ['release lab-601 rule:park when dear'], 'the window ends: the reservation is released (the factory restores the baseline), no undo action');
   t.match(h.events.rules().find((e) => e.data?.outcome === 'undone')!.message, /testbed tb-1 released \(its baseline restored\)/);
+
+  // Held again, then the reservation is lost (it lapsed, or an admin took it): reported, and taken again.
+  await h.at(slot(4));
+  h.fake.lose = 'the reservation of tb-1 expired';
+  h.fake.calls = [];
+  await h.at(slot(4) + 60_000);
+  t.same(h.fake.calls, ['keep lab-601 rule:park when dear']);
+  t.match(h.events.rules().find((e) => e.data?.outcome === 'lost')!.message, /lost its hold on lab-601: the reservation of tb-1 expired; testbed tb-1 is back to its baseline/);
+  h.fake.lose = undefined;
+  h.fake.calls = [];
+  await h.at(slot(5));
+  t.same(h.fake.calls, ['hold lab-601 rule:park when dear', 'pause lab-601 rule:park when dear'], 'taken again at the next evaluation');
 });
 
 t.test('rules that cannot be satisfied are refused when saved, with every reason', async (t) => {

@@ -89,6 +89,14 @@ export class FakeActuator implements RuleActuator {
     this.holds.delete(m);
     return this.do('release', m, c);
   }
+  /** set: keep() answers that the testbed's reservation is lost (not recorded in calls otherwise) */
+  lose: string | undefined;
+  async keep(m: string, c: ActuationContext): Promise<ActuationResult> {
+    if (!this.lose) return { ok: true };
+    this.holds.delete(m);
+    this.calls.push(`keep ${m} ${c.actor}`);
+    return { ok: false, reason: this.lose };
+  }
   async setMode(m: string, mode: string, c: ActuationContext) {
     return this.do(`mode=${mode}`, m, c);
   }
