@@ -13,7 +13,7 @@ import { SLOT_MS } from '../../shared/london-time.js';
 import { Waker } from '../../shared/sleep.js';
 import type { PriceStore } from '../energy/store.js';
 import type { DesiredStore, EventStore, HistoryStore, MinerStore, MinerView } from '../types.js';
-import { aspectOf } from './catalog.js';
+import { TRIGGER_TYPES, aspectOf } from './catalog.js';
 import type { Notifier } from './notify.js';
 import type { RuleMinerState, RuleStore } from './store.js';
 import { evaluateTrigger, inWindow, type TriggerEval } from './triggers.js';
@@ -76,6 +76,23 @@ export function describeAction(a: Action): string {
   }
 }
 
+/** One evaluation reads the same few slots for every miner: from SQLite once. */
+function memoPrices(p: Pick<PriceStore, 'at' | 'range'>): Pick<PriceStore, 'at' | 'range'> {
+  const at = new Map<number, ReturnType<PriceStore['at']>>();
+  const range = new Map<string, ReturnType<PriceStore['range']>>();
+  return {
+    at: (ms) => {
+      if (!at.has(ms)) at.set(ms, p.at(ms));
+      return at.get(ms);
+    },
+    range: (r) => {
+      const k = `${r.from}|${r.to}`;
+      if (!range.has(k)) range.set(k, p.range(r));
+      return range.get(k)!;
+    },
+  };
+}
+
 export class RuleEngine {
   private readonly now: () => number;
   private readonly waker = new Waker();
@@ -86,15 +103,19 @@ export class RuleEngine {
   }
 
   /** What every rule would do now, without acting (also the first half of evaluate). */
-  plan(now = this.now()): { decisions: Decision[]; states: Map<string, RuleMinerState> } {
+  plan(now = this.now()): { decisions: Decision[]; states: Map<string, RuleMinerState>; before: Map<string, string> } {
     const miners = this.d.miners.list();
     const byId = new Map(miners.map((m) => [m.id, m]));
     const latest = this.d.history?.latest() ?? new Map();
     const stored = new Map(this.d.rules.states().map((s) => [`${s.ruleId}|${s.minerId}`, s]));
     const groups = new Map<string, Candidate[]>();
+    const prices = memoPrices(this.d.prices);
     for (const rule of this.d.rules.list()) {
-      const selected = rule.enabled ? selectMiners(rule.conditions, miners) : [];
-      const ids = new Set(selected.map((m) => m.id));
+      const selected = new Set(rule.enabled ? selectMiners(rule.conditions, miners) : []);
+      const ids = new Set([...selected].map((m) => m.id));
+      // Price and schedule triggers are the same for every miner (given the hysteresis state).
+      const shared = !TRIGGER_TYPES.find((x) => x.type === rule.trigger.type)?.perMiner;
+      const sharedEval = new Map<boolean, TriggerEval>();
       for (const s of stored.values()) if (s.ruleId === rule.id && s.applied && byId.has(s.minerId)) ids.add(s.minerId);
       const windowOpen = inWindow(rule.conditions, now);
       for (const id of ids) {
@@ -102,8 +123,10 @@ export class RuleEngine {
         const state = stored.get(`${rule.id}|${id}`) ?? { ruleId: rule.id, minerId: id, wanting: false, applied: false, lastChangeAt: null, undo: null, lastNote: null };
         let ev: TriggerEval;
         if (!rule.enabled) ev = { holds: false, value: null, reason: 'the rule is disabled' };
-        else if (!selected.includes(miner)) ev = { holds: false, value: null, reason: 'the rule no longer selects this miner' };
-        else ev = evaluateTrigger(rule.trigger, { now, prices: this.d.prices, history: this.d.history, miner, latest: latest.get(id), wasHolding: state.wanting, hysteresis: rule.hysteresis });
+        else if (!selected.has(miner)) ev = { holds: false, value: null, reason: 'the rule no longer selects this miner' };
+        else if (shared && sharedEval.has(state.wanting)) ev = sharedEval.get(state.wanting)!;
+        else ev = evaluateTrigger(rule.trigger, { now, prices, history: this.d.history, miner, latest: latest.get(id), wasHolding: state.wanting, hysteresis: rule.hysteresis });
+        if (shared && rule.enabled && selected.has(miner)) sharedEval.set(state.wanting, ev);
         const wanting = ev.holds && windowOpen;
         if (ev.holds && !windowOpen) ev = { ...ev, reason: `${ev.reason}; outside the window ${rule.conditions.window!.from}–${rule.conditions.window!.to}` };
         const key = `${id}|${aspectOf(rule.action.type, rule.id)}`;
@@ -113,12 +136,14 @@ export class RuleEngine {
     }
     const decisions: Decision[] = [];
     const states = new Map<string, RuleMinerState>();
+    const before = new Map<string, string>();
     for (const group of groups.values()) {
       const contenders = group.filter((c) => c.wanting).sort((a, b) => b.rule.priority - a.rule.priority || a.rule.id - b.rule.id);
       const winner = contenders[0];
       for (const c of group) {
         const next: RuleMinerState = { ...c.state, wanting: c.wanting };
         states.set(`${c.rule.id}|${c.miner.id}`, next);
+        before.set(`${c.rule.id}|${c.miner.id}`, JSON.stringify(c.state));
         const base = { rule: c.rule, minerId: c.miner.id, trigger: c.ev };
         if (c === winner) {
           if (c.state.applied) {
@@ -145,7 +170,7 @@ export class RuleEngine {
         }
       }
     }
-    return { decisions, states };
+    return { decisions, states, before };
   }
 
   /** One evaluation: plan, act, record. Calls never overlap. */
@@ -157,7 +182,7 @@ export class RuleEngine {
 
   private async evaluateNow(signal?: AbortSignal): Promise<EvaluationReport> {
     const now = this.now();
-    const { decisions, states } = this.plan(now);
+    const { decisions, states, before } = this.plan(now);
     const miners = new Map(this.d.miners.list().map((m) => [m.id, m]));
     const report: EvaluationReport = { at: new Date(now).toISOString(), decisions: [] };
     const byMiner = new Map<string, Decision[]>();
@@ -177,7 +202,8 @@ export class RuleEngine {
         }
       }),
     );
-    this.d.rules.saveStates([...states.values()]);
+    // Only what changed is written: most miners' states stay as they were from one tick to the next.
+    this.d.rules.saveStates([...states.entries()].filter(([k, s]) => before.get(k) !== JSON.stringify(s)).map(([, s]) => s));
     return report;
   }
 

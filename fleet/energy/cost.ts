@@ -43,6 +43,17 @@ class Acc {
   estimatedWattMs = 0;
   effWattMs = 0;
   ghMs = 0;
+  /** `ms` at `watts` (and `ghs` when hashing), priced at `price` p/kWh; `estimated` when no slot is known. */
+  addPart(watts: number, ghs: number | null, ms: number, price: number, estimated: boolean): void {
+    const wms = watts * ms;
+    this.wattMs += wms;
+    this.cost += (wms / 3.6e9) * price;
+    if (estimated) this.estimatedWattMs += wms;
+    if (ghs !== null && ghs > 0) {
+      this.effWattMs += wms;
+      this.ghMs += ghs * ms;
+    }
+  }
   add(o: Acc): void {
     this.wattMs += o.wattMs;
     this.cost += o.cost;
@@ -80,6 +91,17 @@ export class CostCalculator {
     private readonly flatPrice: number,
   ) {}
 
+  /** UK dates of slot starts, cached: a month's report asks for the same ~1,500 for every miner. */
+  private readonly days = new Map<number, string>();
+  private dayOf(slot: number): string {
+    let d = this.days.get(slot);
+    if (d === undefined) {
+      if (this.days.size > 100_000) this.days.clear();
+      this.days.set(slot, (d = londonDate(slot)));
+    }
+    return d;
+  }
+
   private priceMap(range: TimeRange): Map<number, number> {
     return new Map(this.prices.range(range).map((s) => [s.start, s.priceIncVat]));
   }
@@ -116,16 +138,9 @@ export class CostCalculator {
         const ms = Math.min(b, s + SLOT_MS) - Math.max(a, s);
         if (ms <= 0) continue;
         const known = priceOf.get(s);
-        const part = new Acc();
-        part.wattMs = watts * ms;
-        part.cost = (watts * ms / 3.6e9) * (known ?? this.flatPrice);
-        if (known === undefined) part.estimatedWattMs = watts * ms;
-        if (ghs !== null && ghs > 0) {
-          part.effWattMs = watts * ms;
-          part.ghMs = ghs * ms;
-        }
-        total.add(part);
-        group(days, londonDate(Math.max(a, s))).add(part);
+        const price = known ?? this.flatPrice;
+        total.addPart(watts, ghs, ms, price, known === undefined);
+        group(days, this.dayOf(s)).addPart(watts, ghs, ms, price, known === undefined);
       }
     }
   }
