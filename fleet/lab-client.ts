@@ -78,6 +78,12 @@ export class LabClient {
     await this.http.delete(`/v1/testbeds/${seg(testbed)}/reservation`, { signal });
   }
 
+  /** Every testbed of the factory with what holds it. */
+  async testbeds(signal?: AbortSignal): Promise<Array<{ name: string; holder: TestbedHolder | null }>> {
+    const list = await this.http.get<Array<{ name: string; lock: LockView | null }>>('/v1/testbeds', { signal });
+    return list.map((tb) => ({ name: tb.name, holder: tb.lock ? { kind: tb.lock.kind, owner: tb.lock.owner, reason: tb.lock.reason, expiresAt: tb.lock.expires_at } : null }));
+  }
+
   /** Who holds the testbed now (null: free). */
   async holder(testbed: string, signal?: AbortSignal): Promise<TestbedHolder | null> {
     const tb = await this.http.get<{ lock: LockView | null }>(`/v1/testbeds/${seg(testbed)}`, { signal });

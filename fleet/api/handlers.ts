@@ -6,6 +6,7 @@ import { Problems } from '../../factory/config/problems.js';
 import { checkAddress } from '../../factory/config/testbeds.js';
 import type { Logger } from '../../shared/log.js';
 import { parseDuration } from '../../shared/duration.js';
+import { describeError } from '../../shared/errors.js';
 import type { FleetActions } from '../actions/actions.js';
 import type { CollectorHandle, DesiredStore, EventStore, FleetEventKind, HistoryStore, MinerDefinition, MinerStore, MinerView, PoolStore } from '../types.js';
 import { HttpError } from './errors.js';
@@ -76,7 +77,7 @@ export function buildHandlers(d: FleetApiDeps, streams: EventStreams): Record<st
   const restartTimeout = (v: unknown) => {
     if (v === undefined) return undefined;
     const ms = parseDuration(v as string | number);
-    if (ms === undefined || ms < 1000 || ms > 3_600_000) throw new HttpError(400, `timeout ${JSON.stringify(v)} is not a duration between 1s and 1h`, 'BadRequest', 'e.g. "2m" or 120', 'body.timeout');
+    if (ms === undefined || ms < 1000 || ms > 600_000) throw new HttpError(400, `timeout ${JSON.stringify(v)} is not a duration between 1s and 10m`, 'BadRequest', 'e.g. "2m" or 120', 'body.timeout');
     return ms;
   };
 
@@ -153,13 +154,23 @@ export function buildHandlers(d: FleetApiDeps, streams: EventStreams): Record<st
     'POST /api/miners/{id}/pools/apply': (req, who) => d.actions.applyPools(p(req).id, ctx(who)),
     'POST /api/miners/{id}/pools/switch': (req, who) => d.actions.switchPool(p(req).id, body<{ index: number }>(req).index, ctx(who)),
     'POST /api/miners/{id}/pools/prioritise': (req, who) => d.actions.prioritise(p(req).id, body<{ pool: string }>(req).pool, ctx(who)),
-    'PUT /api/tags/{tag}/pools': (req, who) => {
-      const b = body<{ pools: string[] }>(req);
+    'PUT /api/tags/{tag}/pools': async (req, who) => {
+      const b = body<{ pools: string[]; apply?: boolean }>(req);
       knownPools(b.pools);
       const tag = p(req).tag;
       d.pools.setAssignment({ scope: { tag }, poolIds: b.pools });
       d.events.append({ kind: 'pools', message: `tag ${tag}: pools ${b.pools.join(', ')} assigned`, actor: who.name, data: { tag, pools: b.pools } });
-      return { scope: { tag }, pools: b.pools };
+      if (!b.apply) return { scope: { tag }, pools: b.pools };
+      // Applied miner by miner (each its own reservation when it is a testbed's); one failure does not stop the rest.
+      const applied: Array<{ miner: string; ok: boolean; message: string }> = [];
+      for (const m of d.miners.list().filter((x) => x.tags.includes(tag))) {
+        try {
+          applied.push({ miner: m.id, ok: true, message: (await d.actions.applyPools(m.id, ctx(who))).message });
+        } catch (err) {
+          applied.push({ miner: m.id, ok: false, message: describeError(err) });
+        }
+      }
+      return { scope: { tag }, pools: b.pools, applied };
     },
     'DELETE /api/tags/{tag}/pools': (req, who) => {
       const tag = p(req).tag;

@@ -137,7 +137,15 @@ export const schemas = {
     required: ['miner', 'pools', 'from', 'desired'],
     properties: { miner: str, pools: { type: ['array', 'null'], items: ref('Pool') }, from: { type: ['string', 'null'], description: '"miner", "tag:NAME", or null' }, desired: { type: ['array', 'null'], items: str } },
   },
-  Assignment: { type: 'object', required: ['scope', 'pools'], properties: { scope: obj, pools: strings } },
+  Assignment: {
+    type: 'object',
+    required: ['scope', 'pools'],
+    properties: {
+      scope: obj,
+      pools: strings,
+      applied: { type: 'array', description: 'with apply=true: each miner with the tag', items: { type: 'object', required: ['miner', 'ok', 'message'], properties: { miner: str, ok: { type: 'boolean' }, message: str } } },
+    },
+  },
   Stats: {
     type: 'object',
     required: ['miners', 'online', 'offline', 'unknown', 'hashrateGhs', 'expectedHashrateGhs', 'powerW', 'efficiencyJth', 'at'],
@@ -201,7 +209,7 @@ export const operations: Record<string, Record<string, Op>> = {
   '/api/miners/{id}/pools/switch': { post: action('mine on the pool at this index of the device list now', 'SwitchBody') },
   '/api/miners/{id}/pools/prioritise': { post: action('make a pool of the list the active one', 'PrioritiseBody') },
   '/api/tags/{tag}/pools': {
-    put: { summary: 'assign an ordered pool list to every miner with the tag (apply each with /pools/apply)', write: true, body: 'AssignBody', ok: 200, response: 'Assignment', errors: [400, 403, 404] },
+    put: { summary: 'assign an ordered pool list to every miner with the tag (apply=true: and apply it to each)', write: true, body: 'AssignBody', ok: 200, response: 'Assignment', errors: [400, 403, 404] },
     delete: { summary: "clear a tag's pool list", write: true, ok: 200, response: 'Deleted', errors: [403] },
   },
   '/api/pools/': {

@@ -36,17 +36,21 @@ function readSecret(file: string, what: string): string {
   return text;
 }
 
-/** The admin token and where it came from (never the token itself in `source`). */
-export function fleetAdminToken(opts: { file?: string; env?: Record<string, string | undefined>; dataDir: string }): { token: string; source: string; created: boolean } {
-  if (opts.file) return { token: readSecret(opts.file, 'the admin token file'), source: opts.file, created: false };
-  const fromEnv = (opts.env ?? process.env).MVM_FLEET_API_TOKEN;
-  if (fromEnv) return { token: fromEnv, source: 'MVM_FLEET_API_TOKEN', created: false };
-  const file = join(opts.dataDir, FLEET_ADMIN_TOKEN_FILE);
+/** The token in `file`, made there (0600) when the file does not exist yet. */
+function tokenFile(file: string): { token: string; source: string; created: boolean } {
   if (existsSync(file)) return { token: readSecret(file, 'the admin token file'), source: file, created: false };
   const token = newToken();
   writeFileSync(file, token + '\n', { mode: 0o600 });
   chmodSync(file, 0o600);
   return { token, source: file, created: true };
+}
+
+/** The admin token and where it came from (never the token itself in `source`). */
+export function fleetAdminToken(opts: { file?: string; env?: Record<string, string | undefined>; dataDir: string }): { token: string; source: string; created: boolean } {
+  if (opts.file) return tokenFile(opts.file);
+  const fromEnv = (opts.env ?? process.env).MVM_FLEET_API_TOKEN;
+  if (fromEnv) return { token: fromEnv, source: 'MVM_FLEET_API_TOKEN', created: false };
+  return tokenFile(join(opts.dataDir, FLEET_ADMIN_TOKEN_FILE));
 }
 
 export class FleetTokens {

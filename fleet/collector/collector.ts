@@ -2,6 +2,7 @@
 // miner, kept between readings), at most `concurrency` at once, each reading bounded by
 // request_timeout whatever the device does; NMMiners from one shared UDP listener. Readings are
 // written in batches (one transaction a second): kill -9 loses at most that second.
+import { setMaxListeners } from 'node:events';
 import PQueue from 'p-queue';
 import { createDriver as defaultCreateDriver } from '../../runner/drivers/registry.js';
 import { DriverError } from '../../runner/drivers/errors.js';
@@ -89,6 +90,8 @@ export class Collector implements CollectorHandle {
     this.log = (opts.log ?? rootLogger()).child({ component: 'fleet-collector' });
     this.queue = new PQueue({ concurrency: opts.settings.concurrency });
     this.feed = new NmminerFeed(opts.settings.udpAddress, opts.settings.udpPort);
+    // Every reading in flight listens for the stop: up to `concurrency` at once.
+    setMaxListeners(0, this.stopping.signal);
   }
 
   /** Reads the definitions, binds the NMMiner listener if any miner needs it, and starts reading. */

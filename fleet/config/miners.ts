@@ -1,9 +1,9 @@
 // `[miner.NAME]` tables (a home fleet's miners) and the testbed devices of a factory config, read
 // into fleet miner definitions with every problem recorded.
-import { DRIVER_KINDS, type DriverKind } from '../../runner/drivers/types.js';
+import type { DriverKind } from '../../runner/drivers/types.js';
 import { didYouMean, isTable, join, type Problems, type Table } from '../../factory/config/problems.js';
 import { checkAddress, readTestbed, type TestbedContext } from '../../factory/config/testbeds.js';
-import { MINER_ID } from '../store/miners.js';
+import { FLEET_DRIVERS, MINER_ID } from '../store/miners.js';
 import type { MinerDefinition } from '../types.js';
 
 export const MINER_KEYS = [
@@ -28,11 +28,10 @@ export function readMiner(p: Problems, name: string, raw: unknown, defaultPollMs
   if (!MINER_ID.test(name)) p.add(prefix, `"${name}" is not a valid miner name`, 'letters, digits, ".", "_" and "-", at most 64, starting with a letter or digit');
   p.unknownKeys(raw, prefix, MINER_KEYS);
   const driver = p.string(raw, prefix, 'driver', { required: true });
-  const driverOk = driver !== undefined && DRIVER_KINDS.includes(driver as DriverKind) && driver !== 'command';
+  const driverOk = driver !== undefined && FLEET_DRIVERS.includes(driver as DriverKind);
   if (driver !== undefined && !driverOk) {
-    const kinds = DRIVER_KINDS.filter((k) => k !== 'command');
-    const guess = didYouMean(driver, kinds);
-    p.add(join(prefix, 'driver'), `unknown driver "${driver}"`, guess ? `did you mean "${guess}"?` : `use one of: ${kinds.join(', ')}`);
+    const guess = didYouMean(driver, FLEET_DRIVERS);
+    p.add(join(prefix, 'driver'), `unknown driver "${driver}"`, guess ? `did you mean "${guess}"?` : `use one of: ${FLEET_DRIVERS.join(', ')}`);
   }
   const address = p.string(raw, prefix, 'address', { required: true, nonEmpty: true });
   if (address !== undefined && driverOk) checkAddress(p, join(prefix, 'address'), driver, address);

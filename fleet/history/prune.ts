@@ -30,6 +30,8 @@ export interface PruneResult {
   samples: number;
   samples_minute: number;
   samples_hour: number;
+  /** Events are kept as long as the hour roll-ups. */
+  events: number;
 }
 
 export class Pruner {
@@ -56,7 +58,7 @@ export class Pruner {
   private async pass(): Promise<PruneResult> {
     const { sqlite } = this.opts;
     const batch = this.opts.batch ?? 500;
-    const result: PruneResult = { samples: 0, samples_minute: 0, samples_hour: 0 };
+    const result: PruneResult = { samples: 0, samples_minute: 0, samples_hour: 0, events: 0 };
     const started = this.now();
     try {
       for (const { table, col, keep } of TABLES) {
@@ -76,6 +78,18 @@ export class Pruner {
           }
         }
       }
+      // Events: oldest first (ids grow with time), a batch at a time.
+      const eventCutoff = new Date(started - this.opts.retention.hourMs).toISOString();
+      const delEvents = sqlite.prepare(
+        `DELETE FROM events WHERE id <= (SELECT max(id) FROM (SELECT id FROM events WHERE at < @cutoff ORDER BY id LIMIT @batch))`,
+      );
+      const oldest = sqlite.prepare('SELECT at FROM events ORDER BY id LIMIT 1').pluck();
+      while (!this.stopping.signal.aborted && ((oldest.get() as string | undefined) ?? eventCutoff) < eventCutoff) {
+        const n = delEvents.run({ cutoff: eventCutoff, batch }).changes;
+        result.events += n;
+        await yieldToLoop();
+        if (n === 0) break;
+      }
       if (this.failing) {
         this.failing = false;
         this.opts.events?.append({ kind: 'retention', level: 'info', message: 'pruning works again', actor: 'pruner' });
@@ -89,7 +103,7 @@ export class Pruner {
       }
       return result;
     }
-    const total = result.samples + result.samples_minute + result.samples_hour;
+    const total = result.samples + result.samples_minute + result.samples_hour + result.events;
     if (total > 0) this.log.info({ ...result, ms: this.now() - started }, 'pruned the history');
     return result;
   }

@@ -13,7 +13,9 @@ export const BUCKET_MS = { minute: 60_000, hour: 3_600_000 } as const;
 export const MAX_POINTS = 10_000;
 
 type RollupTable = 'samples_minute' | 'samples_hour';
-const TABLE: Record<'minute' | 'hour', RollupTable> = { minute: 'samples_minute', hour: 'samples_hour' };
+type Res = 'minute' | 'hour';
+/** Open buckets are written at least this often (besides when they close). */
+export const PERSIST_EVERY_MS = 60_000;
 
 interface SampleDbRow {
   miner_id: string;
@@ -29,7 +31,6 @@ interface SampleDbRow {
   shares_rejected: number | null;
 }
 
-type RollupRow = Record<string, number | string | null> & { miner_id: string; t: number; n: number; temperatures: string | null };
 
 function rowToSample(r: SampleDbRow): SampleRow {
   return {
@@ -47,15 +48,22 @@ function rowToSample(r: SampleDbRow): SampleRow {
   };
 }
 
-function rowToBucket(r: RollupRow): Bucket {
-  const b = emptyBucket(r.t);
-  b.n = r.n;
+/** The roll-up columns a read selects, in this order (rows are read as arrays: no object per row). */
+const ROLLUP_READ = ['t', 'n', ...METRICS.flatMap((m) => [`${m}_n`, `${m}_sum`, `${m}_min`, `${m}_max`]), 'temperatures'].join(', ');
+type RollupArray = (number | string | null)[];
+
+function rowToBucket(r: RollupArray): Bucket {
+  const b = emptyBucket(r[0] as number);
+  b.n = r[1] as number;
+  let i = 2;
   for (const m of METRICS) {
-    const n = r[`${m}_n`] as number;
-    b[m] = n > 0 ? { n, sum: r[`${m}_sum`] as number, min: r[`${m}_min`] as number, max: r[`${m}_max`] as number } : null;
+    const n = r[i] as number;
+    b[m] = n > 0 ? { n, sum: r[i + 1] as number, min: r[i + 2] as number, max: r[i + 3] as number } : null;
+    i += 4;
   }
-  if (r.temperatures) {
-    for (const [name, [n, sum, min, max]] of Object.entries(JSON.parse(r.temperatures) as Record<string, [number, number, number, number]>)) {
+  const temps = r[i] as string | null;
+  if (temps) {
+    for (const [name, [n, sum, min, max]] of Object.entries(JSON.parse(temps) as Record<string, [number, number, number, number]>)) {
       b.temps[name] = { n, sum, min, max };
     }
   }
@@ -95,10 +103,18 @@ export class SqliteHistoryStore implements HistoryStore {
   /** The bucket each miner's latest samples fall in, per resolution: merged without a read. */
   private readonly open = { minute: new Map<string, Bucket>(), hour: new Map<string, Bucket>() };
   private latestCache: Map<string, SampleRow> | undefined;
+  /** Buckets that have a row (written, or read back). */
+  private stored = new WeakSet<Bucket>();
+  /** Buckets changed since they were last written, and where they go. */
+  private readonly dirty = new Map<Bucket, { res: Res; minerId: string }>();
+  private lastPersistAll: number;
   private readonly stmt: {
     insertSample: Database.Statement;
     readBucket: Record<'minute' | 'hour', Database.Statement>;
+    readRange: Record<'minute' | 'hour', Database.Statement>;
+    rawRange: Database.Statement;
     writeBucket: Record<'minute' | 'hour', Database.Statement>;
+    updateBucket: Record<'minute' | 'hour', Database.Statement>;
   };
 
   constructor(
@@ -107,35 +123,86 @@ export class SqliteHistoryStore implements HistoryStore {
   ) {
     this.retention = opts.retention ?? FLEET_DEFAULTS.retention;
     this.now = opts.now ?? Date.now;
+    this.lastPersistAll = this.now();
     const cols = ['miner_id', 't', 'n', ...METRICS.flatMap((m) => [`${m}_n`, `${m}_sum`, `${m}_min`, `${m}_max`]), 'temperatures'];
-    const write = (table: RollupTable) => sqlite.prepare(`INSERT OR REPLACE INTO ${table} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`);
-    const read = (table: RollupTable) => sqlite.prepare(`SELECT * FROM ${table} WHERE miner_id = ? AND t = ?`);
+    const write = (table: RollupTable) => sqlite.prepare(`INSERT INTO ${table} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`);
+    // A bucket already stored is updated in place (cheaper than REPLACE's delete and insert).
+    const update = (table: RollupTable) =>
+      sqlite.prepare(`UPDATE ${table} SET ${cols.slice(2).map((c) => `${c} = ?`).join(', ')} WHERE miner_id = ? AND t = ?`);
+    const read = (table: RollupTable) => sqlite.prepare(`SELECT ${ROLLUP_READ} FROM ${table} WHERE miner_id = ? AND t = ?`).raw(true);
+    const range = (table: RollupTable) => sqlite.prepare(`SELECT ${ROLLUP_READ} FROM ${table} WHERE miner_id = ? AND t >= ? AND t < ? ORDER BY t`).raw(true);
     this.stmt = {
       insertSample: sqlite.prepare(
         `INSERT OR IGNORE INTO samples (miner_id, at, online, hashrate_ghs, power_w, efficiency_jth, temperatures, fan_rpm, fan_percent, shares_accepted, shares_rejected)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       readBucket: { minute: read('samples_minute'), hour: read('samples_hour') },
+      readRange: { minute: range('samples_minute'), hour: range('samples_hour') },
+      rawRange: sqlite.prepare('SELECT * FROM samples WHERE miner_id = ? AND at >= ? AND at < ? ORDER BY at'),
       writeBucket: { minute: write('samples_minute'), hour: write('samples_hour') },
+      updateBucket: { minute: update('samples_minute'), hour: update('samples_hour') },
     };
   }
 
-  private bucketFor(res: 'minute' | 'hour', minerId: string, t: number): Bucket {
+  /**
+   * A bucket read for merging. Within the raw retention it is rebuilt from the raw samples, so it is
+   * exact even when the daemon died before writing it (open buckets are written when they close).
+   */
+  private load(res: Res, minerId: string, t: number): Bucket {
+    const row = this.stmt.readBucket[res].get(minerId, t) as RollupArray | undefined;
+    let b: Bucket;
+    if (t >= this.now() - this.retention.rawMs) {
+      b = emptyBucket(t);
+      for (const r of this.stmt.rawRange.all(minerId, t, t + BUCKET_MS[res]) as SampleDbRow[]) addSample(b, rowToSample(r));
+    } else {
+      b = row ? rowToBucket(row) : emptyBucket(t);
+    }
+    if (row) this.stored.add(b);
+    return b;
+  }
+
+  private bucketFor(res: Res, minerId: string, t: number): Bucket {
     const cached = this.open[res].get(minerId);
     if (cached && cached.t === t) return cached;
-    const row = this.stmt.readBucket[res].get(minerId, t) as RollupRow | undefined;
-    const b = row ? rowToBucket(row) : emptyBucket(t);
-    // Only the newest bucket stays open: a late sample for an older one is merged and written, not kept.
-    if (!cached || cached.t < t) this.open[res].set(minerId, b);
+    const b = this.load(res, minerId, t);
+    // Only the newest bucket stays open; the one it replaces is written now. A late sample's
+    // older bucket is merged and written at the end of the insert.
+    if (!cached || cached.t < t) {
+      if (cached) this.persist(res, minerId, cached);
+      this.open[res].set(minerId, b);
+    }
     return b;
+  }
+
+  private persist(res: Res, minerId: string, b: Bucket): void {
+    if (!this.dirty.has(b)) return;
+    if (this.stored.has(b)) this.stmt.updateBucket[res].run(...bucketArgs(minerId, b).slice(2), minerId, b.t);
+    else this.stmt.writeBucket[res].run(...bucketArgs(minerId, b));
+    this.stored.add(b);
+    this.dirty.delete(b);
+  }
+
+  /** Writes every bucket changed since it was last written (the daemon calls it before closing the database). */
+  persistOpen(): void {
+    try {
+      this.sqlite.transaction(() => {
+        for (const [b, { res, minerId }] of [...this.dirty]) this.persist(res, minerId, b);
+      })();
+      this.lastPersistAll = this.now();
+    } catch (err) {
+      this.forget();
+      throw writeFailure(err, 'cannot store the roll-ups');
+    }
   }
 
   insert(samples: SampleRow[]): void {
     if (samples.length === 0) return;
-    const touched = new Map<string, { res: 'minute' | 'hour'; minerId: string; b: Bucket }>();
     try {
       this.sqlite.transaction(() => {
         for (const s of samples) {
+          // The buckets first: a bucket rebuilt from the raw samples must not count this one yet.
+          const minute = this.bucketFor('minute', s.minerId, Math.floor(s.at / BUCKET_MS.minute) * BUCKET_MS.minute);
+          const hour = this.bucketFor('hour', s.minerId, Math.floor(s.at / BUCKET_MS.hour) * BUCKET_MS.hour);
           const r = this.stmt.insertSample.run(
             s.minerId,
             s.at,
@@ -150,23 +217,55 @@ export class SqliteHistoryStore implements HistoryStore {
             s.sharesRejected,
           );
           if (r.changes === 0) continue; // the same reading twice (an NMMiner datagram read again)
-          for (const res of ['minute', 'hour'] as const) {
-            const t = Math.floor(s.at / BUCKET_MS[res]) * BUCKET_MS[res];
-            const b = this.bucketFor(res, s.minerId, t);
-            addSample(b, s);
-            touched.set(`${res}\0${s.minerId}\0${t}`, { res, minerId: s.minerId, b });
-          }
+          addSample(minute, s);
+          addSample(hour, s);
+          this.dirty.set(minute, { res: 'minute', minerId: s.minerId });
+          this.dirty.set(hour, { res: 'hour', minerId: s.minerId });
           this.noteLatest(s);
         }
-        for (const { res, minerId, b } of touched.values()) this.stmt.writeBucket[res].run(...bucketArgs(minerId, b));
+        // Buckets that are not open (late samples) are written now; open ones when they close, and
+        // all of them every PERSIST_EVERY_MS so that the tables never lag far behind.
+        const all = this.now() - this.lastPersistAll >= PERSIST_EVERY_MS;
+        for (const [b, { res, minerId }] of [...this.dirty]) {
+          if (all || this.open[res].get(minerId) !== b) this.persist(res, minerId, b);
+        }
+        if (all) this.lastPersistAll = this.now();
       })();
     } catch (err) {
-      // The open buckets were merged before the rollback: drop them, they are read back next time.
-      this.open.minute.clear();
-      this.open.hour.clear();
-      this.latestCache = undefined;
+      this.forget();
       throw writeFailure(err, `cannot store ${samples.length} sample${samples.length === 1 ? '' : 's'}`);
     }
+  }
+
+  /**
+   * After an unclean stop (kill -9: open buckets not written), the newest minute and hour bucket of
+   * every miner rebuilt from the raw samples and written. Returns the buckets written.
+   */
+  repair(): number {
+    let n = 0;
+    const now = this.now();
+    this.sqlite.transaction(() => {
+      for (const [minerId, s] of this.latest()) {
+        for (const res of ['minute', 'hour'] as const) {
+          const t = Math.floor(s.at / BUCKET_MS[res]) * BUCKET_MS[res];
+          if (t < now - this.retention.rawMs) continue;
+          const b = this.load(res, minerId, t);
+          this.dirty.set(b, { res, minerId });
+          this.persist(res, minerId, b);
+          n++;
+        }
+      }
+    })();
+    return n;
+  }
+
+  /** After a rollback: the buckets in memory may hold what was not stored; they are rebuilt next time. */
+  private forget(): void {
+    this.open.minute.clear();
+    this.open.hour.clear();
+    this.dirty.clear();
+    this.stored = new WeakSet();
+    this.latestCache = undefined;
   }
 
   private noteLatest(s: SampleRow): void {
@@ -216,7 +315,7 @@ export class SqliteHistoryStore implements HistoryStore {
 
     let buckets: Bucket[];
     if (resolution === 'raw') {
-      const rows = this.sqlite.prepare('SELECT * FROM samples WHERE miner_id = ? AND at >= ? AND at < ? ORDER BY at').all(q.minerId, q.from, q.to) as SampleDbRow[];
+      const rows = this.stmt.rawRange.all(q.minerId, q.from, q.to) as SampleDbRow[];
       buckets = rows.map((r) => {
         const b = emptyBucket(r.at);
         addSample(b, rowToSample(r));
@@ -224,8 +323,16 @@ export class SqliteHistoryStore implements HistoryStore {
       });
     } else {
       const from = Math.floor(q.from / native) * native;
-      const rows = this.sqlite.prepare(`SELECT * FROM ${TABLE[resolution]} WHERE miner_id = ? AND t >= ? AND t < ? ORDER BY t`).all(q.minerId, from, q.to) as RollupRow[];
+      const rows = this.stmt.readRange[resolution].all(q.minerId, from, q.to) as RollupArray[];
       buckets = rows.map(rowToBucket);
+      // The open bucket (not written yet, or written before its latest samples) from memory.
+      const open = this.open[resolution].get(q.minerId);
+      if (open && open.t >= from && open.t < q.to) {
+        const i = buckets.findIndex((b) => b.t >= open.t);
+        if (i === -1) buckets.push(open);
+        else if (buckets[i].t === open.t) buckets[i] = open;
+        else buckets.splice(i, 0, open);
+      }
     }
     if (stepMs > native) buckets = regroup(buckets, stepMs);
     return { minerId: q.minerId, resolution, stepMs, points: buckets.map(toPoint) };

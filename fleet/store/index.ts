@@ -41,4 +41,4 @@ export function createFleetStores(db: FleetDb, opts: StoreOptions = {}): SqliteF
 
 export { computeFleetStats } from './stats.js';
 export { PASSWORD_MASK, checkPool } from './pools.js';
-export { checkMinerDefinition, MINER_ID } from './miners.js';
+export { checkMinerDefinition, FLEET_DRIVERS, MINER_ID } from './miners.js';

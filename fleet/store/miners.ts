@@ -24,6 +24,9 @@ interface MinerRow {
 
 export const MINER_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
+/** The drivers of miners (a `command` device runs a program per operation: no fleet telemetry). */
+export const FLEET_DRIVERS: readonly DriverKind[] = DRIVER_KINDS.filter((k) => k !== 'command');
+
 function toDefinition(r: MinerRow): MinerDefinition {
   return {
     id: r.id,
@@ -67,7 +70,7 @@ export function checkMinerDefinition(d: Partial<MinerDefinition>, partial = fals
     if (typeof d.id !== 'string' || !MINER_ID.test(d.id)) bad('id', `${JSON.stringify(d.id)} is not a valid miner id`, 'letters, digits, ".", "_" and "-", at most 64, starting with a letter or digit');
   }
   if (!partial || d.driver !== undefined) {
-    if (!DRIVER_KINDS.includes(d.driver as DriverKind)) bad('driver', `unknown driver ${JSON.stringify(d.driver)}`, `one of ${DRIVER_KINDS.join(', ')}`);
+    if (!FLEET_DRIVERS.includes(d.driver as DriverKind)) bad('driver', `${JSON.stringify(d.driver)} is not a miner driver`, `one of ${FLEET_DRIVERS.join(', ')}`);
   }
   if (!partial || d.address !== undefined) {
     if (typeof d.address !== 'string' || d.address.trim() === '') bad('address', 'must be a non-empty string', 'e.g. "http://192.168.1.50" (axeos), "192.168.1.60:4028" (cgminer), "192.168.1.70" (nmminer)');

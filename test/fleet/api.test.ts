@@ -179,6 +179,10 @@ t.test('pools: catalogue without passwords, assigned, applied and read back; dri
   const sw = await call('POST', '/api/miners/gamma/pools/switch', { body: { index: 1 } });
   t.equal(sw.status, 200);
   t.match(sw.body.message, /switched to pool 1/);
+  const tagged = await call('PUT', '/api/tags/garage/pools', { body: { pools: ['backup'], apply: true } });
+  t.equal(tagged.status, 200);
+  t.same(tagged.body.applied.map((a: { miner: string; ok: boolean }) => [a.miner, a.ok]), [['gamma', true]], 'applied to the tagged miner');
+  t.match((await call('GET', '/api/miners/gamma/pools')).body, { from: 'miner' }, "the miner's own list still wins");
   const lotto = await call('POST', '/api/miners/nano/pause', { body: {} });
   t.equal(lotto.status, 200, 'pause on the Avalon');
 });
@@ -204,6 +208,31 @@ t.test('event stream: a reading arrives; dashboard stats add the miners up', asy
   const s = (await call('GET', '/api/dashboard/stats')).body;
   t.match(s, { miners: (await call('GET', '/api/miners/')).body.length, online: Number, hashrateGhs: Number });
   t.ok(s.hashrateGhs > 0);
+});
+
+t.test('restart and wait; prioritise; what the firmware cannot do is said so', async (t) => {
+  const r = await call('POST', '/api/miners/gamma/restart', { body: { timeout: '60s' } });
+  t.equal(r.status, 200, JSON.stringify(r.body));
+  t.match(r.body, { action: 'restart', message: /restarted and answering again after \d+\.\d s/, event: { kind: 'restart', actor: 'admin' } });
+  const set = await call('POST', '/api/miners/gamma/settings', { body: { fan: 80, frequency: 500 } });
+  t.equal(set.status, 200, JSON.stringify(set.body));
+  t.match(set.body, { action: 'frequency 500, fan 80', event: { kind: 'setting', data: { fan: 80, frequency: 500 } } });
+  t.equal(gamma.device.settings.frequency, 500);
+  t.equal((await call('POST', '/api/miners/gamma/settings', { body: { fan: 5 } })).body.message.includes("fan 5 % is outside the board's limits (20–100 %"), true, 'a fan too slow is refused');
+  const pr = await call('POST', '/api/miners/gamma/pools/prioritise', { body: { pool: 'backup' } });
+  t.equal(pr.status, 200);
+  t.match(pr.body.message, /pool backup \(#1\) now first/);
+  t.equal((await call('POST', '/api/miners/gamma/pools/prioritise', { body: { pool: 'elsewhere' } })).status, 400);
+
+  const old = await startAxeosSim({ board: '601', firmware: 'v2.9.0', seed: 'api-old' });
+  t.teardown(() => old.close());
+  t.equal((await call('POST', '/api/miners/', { body: { id: 'old', driver: 'axeos', address: old.url } })).status, 201);
+  const p = await call('POST', '/api/miners/old/pause', { body: {} });
+  t.equal(p.status, 422);
+  t.match(p.body, { error_code: 'Unsupported', message: /unsupported on this firmware: pause: firmware v2\.9\.0 has no pause\/resume/ });
+  const refused = (await call('GET', '/api/dashboard/events/recent?miner=old&kind=refused')).body;
+  t.match(refused[0], { level: 'warn', actor: 'admin', message: /pause on old refused: .*unsupported on this firmware/ });
+  t.equal((await call('DELETE', '/api/miners/old')).status, 200);
 });
 
 t.test('history: the stored readings, at raw resolution for a short range', async (t) => {
@@ -238,6 +267,10 @@ t.test('the CLI: miners table with scaled units, show, mode, --json, errors', as
   t.match(ev.stdout, /mode\s+gamma\s+gamma: mode standard .*\(by admin\)/);
   const pools = await fleet.cli(['pools', 'list']);
   t.match(pools.stdout, /ocean\s+Ocean\s+stratum\+tcp:\/\/mine\.ocean\.xyz:3334\s+bc1qfleet\.gamma\s+no\s+set/);
+  const hist = await fleet.cli(['history', 'gamma', '--from', '10m']);
+  t.equal(hist.code, 0, hist.stderr);
+  t.match(hist.stdout, /^gamma: \d+ point\(s\) at raw resolution/);
+  t.match(hist.stdout, /TIME \(UTC\)\s+N\s+HASHRATE \(mean\)/);
   const denied = await fleet.cli(['miners'], 'wrong-token');
   t.equal(denied.code, 1);
   t.match(denied.stderr, /refused the token from MVM_FLEET_TOKEN/);

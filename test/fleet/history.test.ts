@@ -19,12 +19,15 @@ function sample(at: number, hashrateGhs: number | null, powerW: number | null, t
 t.test('roll-ups match the raw samples, whichever way they were inserted', async (t) => {
   let now = T0 + 120_000;
   const { db, stores } = fleetDb(t, { now: () => now });
-  const h = stores.history;
-  h.insert([sample(T0, 100, 10, { chip: 50, vr: 40 }), sample(T0 + 10_000, 200, 20, { chip: 60 })]);
-  // A second store (a restarted daemon) merges into the bucket the first one wrote.
+  stores.history.insert([sample(T0, 100, 10, { chip: 50, vr: 40 }), sample(T0 + 10_000, 200, 20, { chip: 60 })]);
+  // The first store dies without writing its open buckets (kill -9); a second one (the restarted
+  // daemon) rebuilds them from the raw samples as it merges into them.
   const again = new SqliteHistoryStore(db.sqlite, { now: () => now });
   again.insert([sample(T0 + 20_000, 300, null, { chip: 55 }), sample(T0 + 70_000, 400, 40, { chip: 70 })]);
   again.insert([sample(T0 + 20_000, 999, 999, { chip: 999 })]); // the same reading again: ignored
+  // It dies too; the next one repairs the open buckets at start, and reads only the tables.
+  const h = new SqliteHistoryStore(db.sqlite, { now: () => now });
+  t.equal(h.repair(), 2, "the miner's newest minute and hour buckets");
 
   const minute = h.query({ minerId: 'm', from: T0, to: T0 + 120_000, stepMs: 60_000 });
   t.equal(minute.resolution, 'minute');
@@ -80,21 +83,26 @@ t.test('retention prunes each table in small batches', async (t) => {
   for (const id of ['a', 'b']) {
     stores.history.insert(Array.from({ length: 180 }, (_, i) => sample(T0 + i * 60_000, i, i, {}, id)));
   }
+  stores.history.persistOpen(); // the open buckets too (written when they close, or every minute)
   now = T0 + 180 * 60_000;
   const count = (table: string) => (db.sqlite.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
   t.equal(count('samples'), 360);
   const pruner = new Pruner({ sqlite: db.sqlite, retention, now: () => now, log: silentLogger(), batch: 7 });
   const r = await pruner.pruneOnce();
   // Raw: kept from now - 1 h = minute 120 on; minute roll-ups from minute 60; hours: all (1 day).
-  t.same(r, { samples: 2 * 120, samples_minute: 2 * 60, samples_hour: 0 });
+  t.same(r, { samples: 2 * 120, samples_minute: 2 * 60, samples_hour: 0, events: 0 });
   t.equal(count('samples'), 120);
   t.equal(count('samples_minute'), 240);
   t.equal(count('samples_hour'), 6);
   const oldest = db.sqlite.prepare('SELECT min(at) AS at FROM samples').get() as { at: number };
   t.equal(oldest.at, T0 + 120 * 60_000);
-  t.same(await pruner.pruneOnce(), { samples: 0, samples_minute: 0, samples_hour: 0 }, 'a second pass finds nothing');
+  t.same(await pruner.pruneOnce(), { samples: 0, samples_minute: 0, samples_hour: 0, events: 0 }, 'a second pass finds nothing');
+  // Events older than the hour roll-ups' retention go too (ten, seven a batch).
+  for (let i = 0; i < 10; i++) stores.events.append({ kind: 'online', message: `old ${i}` });
   now += 2 * 86_400_000;
-  t.same(await pruner.pruneOnce(), { samples: 120, samples_minute: 240, samples_hour: 6 });
+  stores.events.append({ kind: 'online', message: 'recent' });
+  t.same(await pruner.pruneOnce(), { samples: 120, samples_minute: 240, samples_hour: 6, events: 10 });
+  t.same(stores.events.recent().map((e) => e.message), ['recent']);
   await pruner.stop();
 });
 

@@ -32,6 +32,7 @@ t.test('API miners are edited and removed; config miners are read-only; bad inpu
   t.throws(() => stores.miners.add({ id: 'cfg', driver: 'axeos', address: 'http://10.0.0.6', options: {}, tags: [] }, 'alice'), { code: 'CONFLICT', message: /from the config/ });
   t.throws(() => stores.miners.add({ id: 'bad id!', driver: 'axeos', address: 'x', options: {}, tags: [] }, 'alice'), { code: 'USAGE', message: /miner id/ });
   t.throws(() => stores.miners.add({ id: 'y', driver: 'bogus' as never, address: 'x', options: {}, tags: [] }, 'alice'), { code: 'USAGE', message: /miner driver/ });
+  t.throws(() => stores.miners.add({ id: 'y', driver: 'command', address: 'x', options: {}, tags: [] }, 'alice'), { code: 'USAGE', message: /not a miner driver/ });
   t.throws(() => stores.miners.update('cfg', { location: 'shed' }, 'alice'), { code: 'FORBIDDEN', message: /read-only/ });
   t.throws(() => stores.miners.remove('cfg', 'alice'), { code: 'FORBIDDEN' });
   t.throws(() => stores.miners.update('nope', {}, 'alice'), { code: 'NOT_FOUND' });

@@ -6,7 +6,8 @@ import t from 'tap';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { startAxeosSim } from '../../runner/sim/index.js';
 import { waitFor } from '../helpers/mvm-process.js';
-import { factoryApi, startFactory, startLab } from '../factory/lab.js';
+import { factoryApi, heldScript, startFactory, startLab } from '../factory/lab.js';
+import { join } from 'node:path';
 import { startFleet } from './daemon-helpers.js';
 
 t.test('an action on a busy testbed is refused; on a free one it runs under a reservation that is then released', async (t) => {
@@ -54,6 +55,19 @@ t.test('an action on a busy testbed is refused; on a free one it runs under a re
   t.equal(tb.lock, null, 'the reservation was released');
   const hist = (await api.call('GET', '/v1/testbeds/gamma-1/history?limit=10')).body.events.map((e: { kind: string; message: string }) => `${e.kind}: ${e.message}`);
   t.match(hist.slice(0, 2), [/^released: fleet released it/, /^reserved: fleet reserved it for .*: mvm fleet: mode eco on gamma-1\.miner \(asked by admin\)/]);
+
+  // A job holds the testbed (it may flash the device): the fleet stops reading it until the job ends.
+  const gate = join(lab.dir, 'gate-fleet');
+  const job = await lab.submit('bitaxe', heldScript(gate));
+  await waitFor(async () => (await api.call('GET', '/v1/testbeds/gamma-1')).body.lock?.kind === 'job', 'the job on the testbed', 60_000);
+  const paused = await waitFor(async () => {
+    const r = await fleet.call('GET', '/api/miners/gamma-1.miner/telemetry?refresh=true');
+    return r.status === 409 ? r : undefined;
+  }, 'reads paused', 30_000);
+  t.match(paused!.body.message, /not read now: testbed gamma-1 runs a job .*it may be flashing the device/);
+  writeFileSync(gate, '');
+  await lab.waitJob(job, ['completed', 'failed'], 60_000);
+  await waitFor(async () => (await fleet.call('GET', '/api/miners/gamma-1.miner/telemetry?refresh=true')).status === 200, 'reads resumed after the job', 60_000);
 
   // Without [lab], a testbed's device is never changed.
   writeFileSync(fleet.configFile, readFileSync(lab.configFile, 'utf8') + '\n[fleet]\npoll_interval = "300ms"\nudp_port = 0\n');
