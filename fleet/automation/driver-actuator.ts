@@ -20,8 +20,8 @@ export interface TestbedGate {
 export interface ReservationClient {
   reserve(testbed: string, reason: string, signal?: AbortSignal): Promise<void>;
   release(testbed: string, signal?: AbortSignal): Promise<void>;
-  /** PUT /v1/testbeds/{name}/reservation: extends the caller's reservation (absent: reserve again). */
-  renew?(testbed: string, reason: string, signal?: AbortSignal): Promise<void>;
+  /** PUT /v1/testbeds/{name}/reservation: extends the caller's reservation (the factory refuses a second POST by the same owner). */
+  renew(testbed: string, reason: string, signal?: AbortSignal): Promise<void>;
 }
 
 export interface ReservationGateOptions {
@@ -46,7 +46,9 @@ export function reservationGate(client: ReservationClient, opts: ReservationGate
         try {
           await client.reserve(testbed, ctx.reason);
         } catch (err) {
-          return { ok: false, reason: describeError(err) };
+          // Refused because the fleet holds it already (it restarted within the TTL): renewing proves it.
+          const ours = await client.renew(testbed, ctx.reason).then(() => true, () => false);
+          if (!ours) return { ok: false, reason: describeError(err) };
         }
         renewedAt.set(testbed, now());
       }
@@ -72,7 +74,7 @@ export function reservationGate(client: ReservationClient, opts: ReservationGate
       if (!set?.has(ctx.rule.id)) return { ok: false, reason: `testbed ${testbed} is not held (the fleet restarted, or it was released)` };
       if (now() - (renewedAt.get(testbed) ?? 0) < every) return { ok: true };
       try {
-        await (client.renew ? client.renew(testbed, ctx.reason) : client.reserve(testbed, ctx.reason));
+        await client.renew(testbed, ctx.reason);
         renewedAt.set(testbed, now());
         return { ok: true };
       } catch (err) {

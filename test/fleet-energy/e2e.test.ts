@@ -31,16 +31,21 @@ t.test('rules drive a simulated Bitaxe through the day', async (t) => {
   const miners = [minerView('gamma', { address: gamma.url }), minerView('lab-gamma', { address: lab.url, testbed: 'tb-1' })];
   const store = { list: () => miners, get: (id: string) => miners.find((m) => m.id === id) };
   let busy = true;
+  let held = false;
   const reservations: string[] = [];
   const gate = reservationGate({
     async reserve(tb, reason) {
       if (busy) throw new Error(`testbed ${tb} is running a job (01JOB) until the job ends`);
+      if (held) throw new Error(`you already hold testbed ${tb}`);
+      held = true;
       reservations.push(`reserve ${tb}: ${reason.split(':')[0]}`);
     },
     async release(tb) {
+      held = false;
       reservations.push(`release ${tb}`);
     },
     async renew(tb) {
+      if (!held) throw new Error(`you do not hold testbed ${tb}`);
       reservations.push(`renew ${tb}`);
     },
   }, { renewEveryMs: 60 * 60_000, now: () => clock.now });
