@@ -121,6 +121,17 @@ export class FactoryStore {
     return this.db.select().from(instances).where(eq(instances.workerId, workerId)).all();
   }
 
+  /** Instances of `job` ended for one of `reasons` (agents that did not start or come online). */
+  agentStartFailures(job: string, reasons: readonly string[]): string[] {
+    return this.db
+      .select({ id: instances.id, reason: instances.reason })
+      .from(instances)
+      .where(eq(instances.job, job))
+      .all()
+      .filter((r) => r.reason !== null && reasons.includes(r.reason))
+      .map((r) => r.id);
+  }
+
   testbeds(): TestbedRow[] {
     return this.db.select().from(testbeds).orderBy(asc(testbeds.name)).all();
   }

@@ -12,6 +12,8 @@ import type { FactoryConfig } from './config/types.js';
 import { startApi, type RunningApi } from './api/serve.js';
 import { buildExecutors } from './executors.js';
 import { FactoryStore } from './instances.js';
+import { LockDirectory } from './lock-directory.js';
+import { testbedLockDir } from '../shared/testbed-locks.js';
 import { runLoop } from './loop.js';
 import { resolveTargets } from './targets.js';
 import { Factory } from './tick.js';
@@ -30,6 +32,9 @@ export function checkConfig(file: string): CheckResult {
     summary: `${config.file}: ok (${config.testbeds.length} testbed${config.testbeds.length === 1 ? '' : 's'}, ${devices} device${devices === 1 ? '' : 's'}, ${config.targets.length} target${config.targets.length === 1 ? '' : 's'})`,
   };
 }
+
+/** The key lock credentials are derived from, beside the database (0600). */
+export const LOCK_KEY_FILE = 'factory-lock-key';
 
 export function instanceRoot(config: FactoryConfig, dbFile: string): string {
   return config.workdir ?? join(dirname(resolve(dbFile)), 'instances');
@@ -63,6 +68,8 @@ export async function runFactory(configFile: string, dbFile: string, log: Logger
       log.info('stopped before the first pass');
       return;
     }
+    const locks = new LockDirectory(testbedLockDir(), join(dirname(resolve(dbFile)), LOCK_KEY_FILE), config.testbeds, store, log);
+    locks.sync();
     factory = new Factory({
       config,
       store,
@@ -71,8 +78,20 @@ export async function runFactory(configFile: string, dbFile: string, log: Logger
       executorFor: executors.executorFor,
       log,
       onProgress: () => waker.wake(),
+      locks,
     });
-    api = await startApi({ config, store, factory, dbFile: resolve(dbFile), log, onChange: () => waker.wake() });
+    api = await startApi({
+      config,
+      store,
+      factory,
+      dbFile: resolve(dbFile),
+      log,
+      credential: (holder) => locks.credential(holder),
+      onChange: () => {
+        locks.sync();
+        waker.wake();
+      },
+    });
     for (const i of store.liveInstances()) {
       if (i.agentPid !== null) log.info({ instance: i.id, testbed: i.testbed, pid: i.agentPid, state: i.state }, 'found a live instance from before; checking its agent');
     }

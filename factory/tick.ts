@@ -23,6 +23,8 @@ import type { DestroyCause, FactoryStore } from './instances.js';
 import { RequirementMap } from './requirements.js';
 import type { TargetMap } from './targets.js';
 import { describeTestbed } from './testbed-description.js';
+import type { LockDirectory } from './lock-directory.js';
+import { failJobThroughWorker, givingUp } from './give-up.js';
 import { TestbedOps } from './testbed-ops.js';
 import { checkHosts, expireReservations, startDueChecks } from './upkeep.js';
 import { summariseInfraReport } from './infra-report.js';
@@ -40,6 +42,8 @@ export interface FactoryDeps {
   now?: () => number;
   /** Called when something happened that may let more work start at once (a testbed freed). */
   onProgress?: () => void;
+  /** The lock directory the runner reads (absent in tests that do not need it). */
+  locks?: LockDirectory;
 }
 
 export interface TickOptions {
@@ -81,7 +85,8 @@ export class Factory {
     this.now = deps.now ?? Date.now;
     this.requirements = deps.requirements ?? new RequirementMap(deps.config.testbeds);
     if (!deps.requirements) for (const rt of deps.store.requirementTargets.all()) this.requirements.add(rt);
-    this.ops = new TestbedOps({ config: deps.config, store: deps.store, executorFor: deps.executorFor, log: deps.log, onDone: () => deps.onProgress?.() });
+    this.ops = new TestbedOps({ config: deps.config, store: deps.store, executorFor: deps.executorFor, log: deps.log, onDone: () => deps.onProgress?.(), locks: deps.locks });
+    deps.store.reservations.restoreNeeded = (testbed) => this.ops.restoreNeeded(testbed) === undefined;
   }
 
   get store(): FactoryStore {
@@ -104,9 +109,12 @@ export class Factory {
     await this.step(r, 'delete orphaned workers', signal, () => this.deleteOrphans(r, signal));
     await this.step(r, 'check hosts', signal, () => checkHosts(this.deps, signal));
     await this.step(r, 'start health checks', signal, async () => {
+      this.ops.startReleaseRestores();
       r.checks += startDueChecks(this.deps, this.ops);
     });
+    this.deps.locks?.sync();
     if (opts.lease) await this.step(r, 'lease work', signal, () => this.leaseWork(r, opts.leaseWaitMs ?? 0, signal));
+    this.deps.locks?.sync();
     r.settling = this.deps.store.liveInstances().filter((i) => i.state === 'created').length;
     return r;
   }
@@ -180,6 +188,7 @@ export class Factory {
       cause = { reason: 'agent never came online', failure: `worker not online ${formatDuration(age)} after creation (agent_online_timeout ${formatDuration(config.agentOnlineTimeoutMs)})` };
     }
     if (cause) {
+      if (w && cause.failure) await this.maybeFailJob(i, w, cause, signal);
       const d = this.destroy(r, i, cause);
       await this.finishDestroying(r, d, signal);
       return;
@@ -232,13 +241,15 @@ export class Factory {
             instanceId: i.id,
             url: config.baseUrl,
             bootstrap: w.bootstrap,
-            testbed: describeTestbed(tb, { instance: i, targetName: this.targetName(i.target), firmwareDir: config.firmwareDir }),
+            testbed: describeTestbed(tb, { instance: i, targetName: this.targetName(i.target), firmwareDir: config.firmwareDir, lockCredential: this.deps.locks?.credential(i.id), lockDir: this.deps.locks?.dir }),
           },
           signal ? AbortSignal.any([signal, AbortSignal.timeout(config.agentStartTimeoutMs)]) : AbortSignal.timeout(config.agentStartTimeoutMs),
         );
       } catch (err) {
         if (signal?.aborted) throw abortError(signal);
-        const d = this.destroy(r, i, { reason: 'agent failed to start', failure: describeError(err) });
+        const cause = { reason: 'agent failed to start', failure: describeError(err) };
+        await this.maybeFailJob(i, w, cause, signal);
+        const d = this.destroy(r, i, cause);
         await this.finishDestroying(r, d, signal);
         return;
       }
@@ -252,6 +263,22 @@ export class Factory {
       i = store.markRunning(i.id);
       faultPoint('after-mark-running');
       this.deps.log.info({ instance: i.id, testbed: i.testbed, worker: w.id }, 'agent online; instance running');
+    }
+  }
+
+  /** After `agent_start_attempts` agents of a job failed to start or come online, the job fails, saying why. */
+  private async maybeFailJob(i: InstanceRow, w: FactoryWorker, cause: DestroyCause, signal?: AbortSignal): Promise<void> {
+    const message = givingUp(this.deps.config, this.deps.store, i.job, i.id, cause.reason, cause.failure ?? cause.reason);
+    if (!message) return;
+    const log = this.deps.log.child({ instance: i.id, testbed: i.testbed, job: i.job });
+    try {
+      await failJobThroughWorker(this.deps.config, this.deps.client, w, message, signal);
+      this.deps.store.journal('job-failed', message, { instanceId: i.id, testbed: i.testbed });
+      log.warn({ reason: cause.reason }, 'failed the job: its agents did not start or come online');
+    } catch (err) {
+      if (signal?.aborted) throw abortError(signal);
+      // The agent came up meanwhile, or the server refused: the job is leased again as before.
+      log.warn({ err: describeError(err) }, 'could not fail the job through its worker; it will be leased again');
     }
   }
 

@@ -23,6 +23,8 @@ export interface StartApiOptions {
   dbFile: string;
   log: Logger;
   onChange: () => void;
+  /** A lock holder's credential for the runner (lock directory); absent: reservations carry none. */
+  credential?: (holder: string) => string;
 }
 
 export const ADMIN_TOKEN_FILE = 'factory-api-admin-token';
@@ -36,7 +38,7 @@ export async function startApi(o: StartApiOptions): Promise<RunningApi | undefin
   const admin = adminToken(o.config.api.adminToken, join(dirname(o.dbFile), ADMIN_TOKEN_FILE));
   const users = new ApiUsers(o.store.opened, o.store.now, admin.token);
   const lab = new Lab({ config: o.config, store: o.store, factory: o.factory, log: o.log });
-  const app = buildApi({ config: o.config, store: o.store, lab, users, log: o.log, onChange: o.onChange });
+  const app = buildApi({ config: o.config, store: o.store, lab, users, log: o.log, onChange: o.onChange, credential: o.credential });
   try {
     await app.listen({ host: listen.host, port: listen.port });
   } catch (err) {

@@ -56,6 +56,7 @@ t.test('a worker never online within agent_online_timeout', async (t) => {
   const { store, factory, client } = await setup(t, lab, {
     agentCommand: [process.execPath, projectPath('test', 'factory', 'fixtures', 'idle-agent.mjs')],
     agentOnlineTimeoutMs: 1000,
+    agentStartAttempts: 2,
   });
   const job = await lab.submit('bitaxe', 'true');
   await factory.tick({ lease: true });

@@ -40,14 +40,16 @@ function comparePools(want: PoolConfig[], info: AxeosInfo, features: AxeosFeatur
 
 function compareSettings(want: DeviceSettings, info: AxeosInfo): { same: boolean; current: string } {
   const manualFan = typeof info.manualFanSpeed === 'number' ? info.manualFanSpeed : info.fanspeed;
-  const current = `${info.frequency ?? '?'} MHz, ${info.coreVoltage ?? '?'} mV, fan ${info.autofanspeed === 0 ? `${manualFan ?? '?'} %` : 'auto'}`;
+  const oc = info.overclockEnabled ? ', overclocking on' : '';
+  const current = `${info.frequency ?? '?'} MHz, ${info.coreVoltage ?? '?'} mV${oc}, fan ${info.autofanspeed === 0 ? `${manualFan ?? '?'} %` : 'auto'}`;
   const target: Record<string, unknown> = {};
   if (want.mode !== undefined) {
     const asic = asicOf(info);
     if (!asic) return { same: false, current };
     const m = modeSetting(want.mode, asic);
     Object.assign(target, { frequency: m.frequency, coreVoltage: m.coreVoltage });
-    if (want.mode === 'oc' && info.overclockEnabled !== undefined) target.overclockEnabled = 1;
+    // A mode other than oc also means overclocking off: a device left with it on is not at its baseline.
+    if (info.overclockEnabled !== undefined) target.overclockEnabled = want.mode === 'oc' ? 1 : 0;
   }
   if (want.frequency !== undefined) target.frequency = want.frequency;
   if (want.voltage !== undefined) target.coreVoltage = want.voltage;

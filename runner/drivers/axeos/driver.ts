@@ -97,7 +97,9 @@ export class AxeosDriver implements Driver {
         }
         const setting = modeSetting(action.mode, asic);
         const patch: Record<string, unknown> = { ...setting };
+        // Leaving oc turns overclocking off again, so a mode names the whole state.
         if (action.mode === 'oc') patch.overclockEnabled = 1;
+        else if (info.overclockEnabled !== undefined) patch.overclockEnabled = 0;
         await this.client.patch(patch, { signal });
         await this.confirm(signal, { frequency: setting.frequency, coreVoltage: setting.coreVoltage });
         return {
