@@ -76,7 +76,7 @@ export class TestbedOps {
         const v = await this.restore(tb, i.id, this.deadline(this.deps.config.health.restoreTimeoutMs));
         this.deps.store.recordRestore(i.id, v);
         (v.ok ? log.info.bind(log) : log.warn.bind(log))({ outcome: v.message }, v.ok ? 'baseline restored' : 'baseline restore failed');
-      }),
+      }, { signal: this.closing.signal }),
       () => this.restores.delete(i.id),
       log,
       'restore',
@@ -138,7 +138,7 @@ export class TestbedOps {
           const v = await this.check(tb, checkId, this.deadline(this.deps.config.health.timeoutMs));
           this.deps.store.health.finishCheck(name, checkId, v.ok, v.message);
           (v.ok ? log.info.bind(log) : log.warn.bind(log))({ summary: v.message }, v.ok ? 'health check passed' : 'health check failed');
-        }),
+        }, { signal: this.closing.signal }),
         () => this.checks.delete(checkId),
         log,
         'health check',
@@ -147,7 +147,11 @@ export class TestbedOps {
     return started;
   }
 
-  /** Stops what runs (their outcomes are not recorded: the next start redoes them) and waits. */
+  /**
+   * Stops what runs (their outcomes are not recorded: the next start redoes them) and waits.
+   * Every task was queued with the closing signal: p-queue rejects those still waiting at once
+   * (clear() alone would leave their promises pending forever).
+   */
   async close(): Promise<void> {
     this.closing.abort(new Error('the factory is stopping'));
     this.queue.clear();
@@ -167,7 +171,7 @@ export class TestbedOps {
   private track(p: Promise<void>, done: () => void, log: Logger, what: string): Promise<void> {
     const tracked = p
       .catch((err) => {
-        if (this.closing.signal.aborted && isAbortError(err)) log.info(`${what} interrupted: the factory is stopping`);
+        if (this.closing.signal.aborted && (isAbortError(err) || err === this.closing.signal.reason)) log.info(`${what} interrupted: the factory is stopping`);
         else log.error({ err: describeError(err) }, `${what} could not be recorded; the next pass retries`);
       })
       .finally(() => {
