@@ -75,8 +75,13 @@ export async function startDemoFactory(configFile: string, dbFile: string, logFi
   ]);
   const stop = async (): Promise<{ agentsStopped: number }> => {
     if (child.exitCode === null && child.signalCode === null) {
+      // The demo stops everything anyway: no drain. A second SIGTERM makes the factory stop at once.
       child.kill('SIGTERM');
+      const again = setTimeout(() => child.kill('SIGTERM'), 500);
+      const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
       await exited;
+      clearTimeout(again);
+      clearTimeout(kill);
     }
     log.end();
     return { agentsStopped: await stopLeftAgents(dbFile) };

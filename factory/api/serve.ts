@@ -6,6 +6,7 @@ import type { Logger } from '../../shared/log.js';
 import type { FactoryConfig } from '../config/types.js';
 import type { FactoryStore } from '../instances.js';
 import type { Factory } from '../tick.js';
+import { closeServerNow } from '../../shared/http-close.js';
 import { buildApi } from './app.js';
 import { Lab } from './lab.js';
 import { adminToken, ApiUsers } from './users.js';
@@ -53,5 +54,5 @@ export async function startApi(o: StartApiOptions): Promise<RunningApi | undefin
   const url = `http://${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${port}`;
   o.log.info({ url, adminToken: admin.source }, 'factory API listening');
   process.stdout.write(`mvm factory API at ${url} (admin token: ${admin.source === 'the config' ? 'as configured' : admin.source})\n`);
-  return { url, close: () => app.close() };
+  return { url, close: () => closeServerNow(app.server, () => app.close()) };
 }
