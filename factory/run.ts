@@ -13,6 +13,7 @@ import { startApi, type RunningApi } from './api/serve.js';
 import { buildExecutors } from './executors.js';
 import { FactoryStore } from './instances.js';
 import { LockDirectory } from './lock-directory.js';
+import { lockDatabase } from './db-lock.js';
 import { testbedLockDir } from '../shared/testbed-locks.js';
 import { runLoop } from './loop.js';
 import { resolveTargets } from './targets.js';
@@ -43,7 +44,14 @@ export function instanceRoot(config: FactoryConfig, dbFile: string): string {
 export async function runFactory(configFile: string, dbFile: string, log: Logger = createLogger({ name: 'factory' })): Promise<void> {
   const config = loadConfig(configFile);
   const h = config.health;
-  const store = FactoryStore.open(resolve(dbFile), undefined, { badAfter: h.badAfter, retryMs: h.retryMs, intervalMs: h.intervalMs });
+  const dbLock = lockDatabase(resolve(dbFile));
+  let store: FactoryStore;
+  try {
+    store = FactoryStore.open(resolve(dbFile), undefined, { badAfter: h.badAfter, retryMs: h.retryMs, intervalMs: h.intervalMs });
+  } catch (err) {
+    dbLock.release();
+    throw err;
+  }
   const shutdown = installShutdown(log);
   const waker = new Waker();
   const executors = buildExecutors(config, instanceRoot(config, dbFile), log, () => waker.wake());
@@ -112,5 +120,6 @@ export async function runFactory(configFile: string, dbFile: string, log: Logger
     await executors.close();
     shutdown.dispose();
     store.close();
+    dbLock.release();
   }
 }
