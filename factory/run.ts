@@ -14,6 +14,7 @@ import { buildExecutors } from './executors.js';
 import { FactoryStore } from './instances.js';
 import { LockDirectory } from './lock-directory.js';
 import { lockDatabase } from './db-lock.js';
+import { checkFactoryToken } from './token-check.js';
 import { testbedLockDir } from '../shared/testbed-locks.js';
 import { runLoop } from './loop.js';
 import { resolveTargets } from './targets.js';
@@ -22,6 +23,20 @@ import { Factory } from './tick.js';
 export interface CheckResult {
   config: FactoryConfig;
   summary: string;
+}
+
+/**
+ * `--check` with the job server reachable: is the factory token accepted? A refusal throws
+ * (exit 1 with the factory's hint); an unreachable server is only mentioned.
+ */
+export async function checkServer(config: FactoryConfig): Promise<string> {
+  try {
+    await checkFactoryToken(config, AbortSignal.timeout(10_000));
+    return `job server ${config.baseUrl}: the factory token is accepted`;
+  } catch (err) {
+    if (err instanceof MvmError && err.code === 'CONFIG_INVALID') throw err;
+    return `job server ${config.baseUrl}: not reachable, the factory token was not checked (${describeError(err)})`;
+  }
 }
 
 /** `--check`: validates the file; throws ConfigError listing every problem. */
@@ -61,7 +76,10 @@ export async function runFactory(configFile: string, dbFile: string, log: Logger
     store.syncTestbeds(config.testbeds);
     const client = new FactoryClient({ baseUrl: config.baseUrl, token: config.token });
     // The server may start after the factory: keep trying while it is unreachable (until a signal).
-    const targets = await retry(() => resolveTargets(config, shutdown.graceful), {
+    const targets = await retry(async () => {
+      await checkFactoryToken(config, shutdown.graceful);
+      return resolveTargets(config, shutdown.graceful);
+    }, {
       attempts: Infinity,
       baseMs: 500,
       maxMs: 10_000,

@@ -307,6 +307,13 @@ export class Factory {
       i = store.recordStopOutcome(i.id, res.taskPgid !== undefined ? `${res.outcome} (task group ${res.taskPgid} too)` : res.outcome);
     }
     if (!i.workerDeleted) {
+      // Say in the job's own log why it ends (agent died: … SIGKILL), not only in our database.
+      if (i.failure && i.reason !== 'agent never came online' && i.reason !== 'agent failed to start') {
+        await client.append(i.workerId, { stream: 'control', payload: `mvm factory: ${i.reason}: ${i.failure}` }, { signal }).catch((err) => {
+          if (signal?.aborted) throw abortError(signal);
+          this.deps.log.debug({ instance: i.id, err: describeError(err) }, 'could not tell the job why it ends');
+        });
+      }
       try {
         await client.deleteWorker(i.workerId, { signal });
       } catch (err) {
