@@ -302,6 +302,21 @@ export class FactoryStore {
     return this.update(id, ['destroying'], { stopOutcome: outcome }, 'agent-stopped', `agent stopped: ${outcome}`);
   }
 
+  /**
+   * The agent's processes survived SIGKILL (or may not be signalled): journalled, and the testbed
+   * quarantined with the reason, once per instance. The stop is retried; the lock stays held.
+   */
+  recordStuck(id: string, reason: string): void {
+    const now = this.now();
+    this.tx(() => {
+      const row = this.mustGet(id);
+      const already = this.db.select().from(events).where(and(eq(events.instanceId, id), eq(events.kind, 'agent-stuck'))).get();
+      if (already) return;
+      this.journal('agent-stuck', `agent processes cannot be stopped: ${reason}; the testbed stays out of use until they are gone`, { instanceId: id, testbed: row.testbed });
+      flagInfraFailure(this.db, now, row.testbed, `processes of instance ${id} cannot be stopped: ${reason}`);
+    });
+  }
+
   recordWorkerDeleted(id: string): InstanceRow {
     return this.update(id, ['destroying'], { workerDeleted: true }, 'worker-deleted', 'worker deleted on the server');
   }

@@ -301,10 +301,19 @@ export class Factory {
     const { store, client, config } = this.deps;
     let i = inst;
     const ex = this.deps.executorFor(i.testbed);
+    let stuck = false;
     if (i.stopOutcome === null) {
       const res = await ex.stop(i.id, handleOf(i), config.stopGraceMs);
       faultPoint('after-stop-agent');
-      i = store.recordStopOutcome(i.id, res.taskPgid !== undefined ? `${res.outcome} (task group ${res.taskPgid} too)` : res.outcome);
+      if (res.outcome === 'stuck') {
+        // A process that survives SIGKILL may still drive the devices: keep the testbed (the
+        // instance stays destroying, the lock held) and quarantine it; each pass tries again.
+        store.recordStuck(i.id, res.reason ?? 'a process group survived SIGKILL');
+        this.deps.log.error({ instance: i.id, testbed: i.testbed, reason: res.reason }, 'agent processes cannot be stopped; the testbed stays out of use until they are gone');
+        stuck = true;
+      } else {
+        i = store.recordStopOutcome(i.id, res.taskPgid !== undefined ? `${res.outcome} (task group ${res.taskPgid} too)` : res.outcome);
+      }
     }
     if (!i.workerDeleted) {
       // Say in the job's own log why it ends (agent died: … SIGKILL), not only in our database.
@@ -323,6 +332,7 @@ export class Factory {
       faultPoint('after-delete-worker');
       i = store.recordWorkerDeleted(i.id);
     }
+    if (stuck) return;
     if (!i.infraChecked) {
       // Read once the agent is stopped, so the report is complete.
       i = store.recordInfraReport(i.id, summariseInfraReport(await ex.infraReport(i.id)));

@@ -156,6 +156,8 @@ export class LocalExecutor implements Executor {
     const taskPgid = readTaskGroup(dir);
     if (taskPgid !== undefined && !groups.includes(taskPgid)) groups.push(taskPgid);
     const results: StopResult[] = await Promise.all(groups.map((g) => stopProcessGroup(g, graceMs)));
+    const stuck = results.find((r) => r.outcome === 'stuck');
+    if (stuck) return { outcome: 'stuck', reason: stuck.reason, ...(taskPgid !== undefined ? { taskPgid } : {}) };
     const outcome = results.some((r) => r.outcome === 'killed') ? 'killed' : results.some((r) => r.outcome === 'terminated') ? 'terminated' : 'gone';
     return { outcome, ...(taskPgid !== undefined ? { taskPgid } : {}) };
   }

@@ -27,6 +27,8 @@ export interface AgentExit {
 
 export interface AgentStopResult {
   outcome: StopResult['outcome'];
+  /** Why the outcome is `stuck`. */
+  reason?: string;
   /** A task process group the agent left behind (from running-task.json) that was stopped too. */
   taskPgid?: number;
 }
