@@ -19,7 +19,7 @@ import type { FactoryConfig, TestbedConfig } from './config/types.js';
 import type { InstanceRow } from './db/schema.js';
 import type { AgentHandle, Executor } from './executor/types.js';
 import { faultPoint } from './faults.js';
-import type { DestroyCause, FactoryStore } from './instances.js';
+import { AGENT_START_FAILURES, type DestroyCause, type FactoryStore } from './instances.js';
 import { RequirementMap } from './requirements.js';
 import type { TargetMap } from './targets.js';
 import { describeTestbed } from './testbed-description.js';
@@ -317,7 +317,7 @@ export class Factory {
     }
     if (!i.workerDeleted) {
       // Say in the job's own log why it ends (agent died: … SIGKILL), not only in our database.
-      if (i.failure && i.reason !== 'agent never came online' && i.reason !== 'agent failed to start') {
+      if (i.failure && i.reason !== null && !AGENT_START_FAILURES.includes(i.reason)) {
         await client.append(i.workerId, { stream: 'control', payload: `mvm factory: ${i.reason}: ${i.failure}` }, { signal }).catch((err) => {
           if (signal?.aborted) throw abortError(signal);
           this.deps.log.debug({ instance: i.id, err: describeError(err) }, 'could not tell the job why it ends');
