@@ -74,6 +74,10 @@ export async function runFactory(configFile: string, dbFile: string, log: Logger
   let api: RunningApi | undefined;
   try {
     store.syncTestbeds(config.testbeds);
+    for (const o of await executors.stopOrphanRunners()) {
+      store.journal('runner-orphan-stopped', `stopped a restore or health-check runner (pid ${o.pid}) a previous factory left running: ${o.outcome}; the operation runs again`, { testbed: o.testbed });
+      log.warn({ testbed: o.testbed, pid: o.pid, outcome: o.outcome }, 'stopped an orphaned runner left by a previous factory');
+    }
     const client = new FactoryClient({ baseUrl: config.baseUrl, token: config.token });
     // The server may start after the factory: keep trying while it is unreachable (until a signal).
     const targets = await retry(async () => {

@@ -15,6 +15,8 @@ import type { AgentExit, AgentHandle, AgentSpec, AgentStopResult, Executor, Runn
 
 /** The environment variable that marks an agent's processes with their instance id. */
 export const INSTANCE_ENV = 'MVM_FACTORY_INSTANCE';
+/** Marks a restore or health-check runner with its factory (instance root) and testbed. */
+export const RUNNER_ENV = 'MVM_FACTORY_RUNNER';
 
 interface PidFile {
   pid: number;
@@ -162,13 +164,34 @@ export class LocalExecutor implements Executor {
     return { outcome, ...(taskPgid !== undefined ? { taskPgid } : {}) };
   }
 
+  private runnerTag(testbed: string): string {
+    return `${this.opts.root}|${testbed}`;
+  }
+
+  /**
+   * Restore and health-check runners a previous factory on this root started and a crash left
+   * running (they run in their own process group): stopped before new ones start, so two never
+   * drive the same device. Returns what was stopped.
+   */
+  async stopOrphanRunners(testbeds: readonly string[]): Promise<Array<{ testbed: string; pid: number; outcome: string }>> {
+    const out: Array<{ testbed: string; pid: number; outcome: string }> = [];
+    for (const testbed of testbeds) {
+      for (const pid of findByEnv(RUNNER_ENV, this.runnerTag(testbed))) {
+        if (pid === process.pid || procGroup(pid) !== pid) continue; // group leaders only: the runner itself
+        const r = await stopProcessGroup(pid, 2000);
+        out.push({ testbed, pid, outcome: r.outcome });
+      }
+    }
+    return out;
+  }
+
   async runRunner(req: RunnerRequest): Promise<RunnerResult> {
     const dir = join(this.opts.root, '_testbeds', testbedDirName(req.testbed));
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const file = join(dir, 'testbed.json');
     writeAtomic(file, JSON.stringify(req.description, null, 2) + '\n', 0o644);
     const base = this.opts.runnerCommand ?? [process.execPath, MVM_BIN, 'runner'];
-    const env: NodeJS.ProcessEnv = { ...childEnv(this.opts.env ?? process.env), MVM_LOG_LEVEL: 'warn' };
+    const env: NodeJS.ProcessEnv = { ...childEnv(this.opts.env ?? process.env), MVM_LOG_LEVEL: 'warn', [RUNNER_ENV]: this.runnerTag(req.testbed) };
     const r = await execArgv([...base, ...req.args, '--testbed', file, '--json'], { cwd: dir, env, timeoutMs: req.timeoutMs, signal: req.signal, maxCapture: 256_000 });
     if (r.spawnError) {
       throw new MvmError('IO', `cannot start the runner (${base[0]}): ${r.spawnError}`, { hint: 'check [factory] runner_command in the config', retryable: false });
