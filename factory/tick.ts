@@ -153,7 +153,7 @@ export class Factory {
     await this.eachInstance(r, signal, async (i) => {
       if (i.state === 'destroying' || i.agentPid === null || i.agentPgid === null) return;
       const ex = this.deps.executorFor(i.testbed);
-      if (await ex.isRunning(i.id, handleOf(i)!)) return;
+      if (await ex.isRunning(i.id, handleOf(i)!, signal)) return;
       // The agent is gone. Whether that was the job ending or the agent dying depends on the server.
       const w = await this.deps.client.getWorker(i.workerId, { signal });
       const exit = ex.exitStatus(i.id);
@@ -303,7 +303,7 @@ export class Factory {
     const ex = this.deps.executorFor(i.testbed);
     let stuck = false;
     if (i.stopOutcome === null) {
-      const res = await ex.stop(i.id, handleOf(i), config.stopGraceMs);
+      const res = await ex.stop(i.id, handleOf(i), config.stopGraceMs, signal);
       faultPoint('after-stop-agent');
       if (res.outcome === 'stuck') {
         // A process that survives SIGKILL may still drive the devices: keep the testbed (the
@@ -335,7 +335,7 @@ export class Factory {
     if (stuck) return;
     if (!i.infraChecked) {
       // Read once the agent is stopped, so the report is complete.
-      i = store.recordInfraReport(i.id, summariseInfraReport(await ex.infraReport(i.id)));
+      i = store.recordInfraReport(i.id, summariseInfraReport(await ex.infraReport(i.id, signal)));
     }
     if (i.restoreOutcome === null) {
       const skip = this.ops.restoreNeeded(i.testbed);
@@ -347,7 +347,7 @@ export class Factory {
       i = store.recordRestore(i.id, { ok: true, skipped: true, message: skip });
     }
     // The job's files were uploaded or are of no further use; a failure to remove them frees the testbed all the same.
-    if (!config.keepJobFiles) await ex.cleanup(i.id).catch((err) => this.deps.log.warn({ instance: i.id, err: describeError(err) }, 'could not remove the job files'));
+    if (!config.keepJobFiles) await ex.cleanup(i.id, signal).catch((err) => this.deps.log.warn({ instance: i.id, err: describeError(err) }, 'could not remove the job files'));
     store.markDestroyed(i.id);
     faultPoint('after-mark-destroyed');
     r.destroyed++;

@@ -82,6 +82,8 @@ export interface StopOptions {
   killWaitMs?: number;
   /** Injected by tests: signal delivery. */
   signal?: Signaller;
+  /** Stops waiting (the signals already sent stay sent): rejects with an AbortError. */
+  abort?: AbortSignal;
 }
 
 /**
@@ -95,11 +97,11 @@ export async function stopProcessGroup(pgid: number, graceMs = 10_000, pollMs = 
   const termErr = send(pgid, 'SIGTERM');
   while (termErr !== 'EPERM' && Date.now() - start < graceMs) {
     if (!groupAlive(pgid)) return { outcome: 'terminated', ms: Date.now() - start };
-    await sleep(pollMs);
+    await sleep(pollMs, o.abort);
   }
   const killErr = send(pgid, 'SIGKILL');
   const killAt = Date.now();
-  while (groupAlive(pgid) && Date.now() - killAt < (o.killWaitMs ?? 5000)) await sleep(pollMs);
+  while (groupAlive(pgid) && Date.now() - killAt < (o.killWaitMs ?? 5000)) await sleep(pollMs, o.abort);
   const ms = Date.now() - start;
   if (!groupAlive(pgid)) return { outcome: 'killed', ms };
   const reason = killErr === 'EPERM' ? `process group ${pgid} may not be signalled (EPERM: another user's processes)` : `process group ${pgid} is still there after SIGKILL (uninterruptible sleep?)`;

@@ -144,7 +144,7 @@ export class LocalExecutor implements Executor {
     return undefined;
   }
 
-  async stop(instanceId: string, handle: AgentHandle | undefined, graceMs: number): Promise<AgentStopResult> {
+  async stop(instanceId: string, handle: AgentHandle | undefined, graceMs: number, signal?: AbortSignal): Promise<AgentStopResult> {
     const dir = this.workdir(instanceId);
     const agent = handle ?? (await this.adopt(instanceId));
     const groups: number[] = [];
@@ -157,7 +157,7 @@ export class LocalExecutor implements Executor {
     // A task group the agent left behind (it keeps running-task.json while a task runs).
     const taskPgid = readTaskGroup(dir);
     if (taskPgid !== undefined && !groups.includes(taskPgid)) groups.push(taskPgid);
-    const results: StopResult[] = await Promise.all(groups.map((g) => stopProcessGroup(g, graceMs)));
+    const results: StopResult[] = await Promise.all(groups.map((g) => stopProcessGroup(g, graceMs, 50, { abort: signal })));
     const stuck = results.find((r) => r.outcome === 'stuck');
     if (stuck) return { outcome: 'stuck', reason: stuck.reason, ...(taskPgid !== undefined ? { taskPgid } : {}) };
     const outcome = results.some((r) => r.outcome === 'killed') ? 'killed' : results.some((r) => r.outcome === 'terminated') ? 'terminated' : 'gone';
