@@ -104,6 +104,8 @@ export class Factory {
     await this.step(r, 'reap agents', signal, () => this.reapAgents(r, signal));
     await this.step(r, 'expire reservations', signal, async () => {
       r.expired += expireReservations(this.deps.store, this.deps.log);
+      // A lapsed holder's runner is refused from now on, not only after the pass.
+      if (r.expired > 0) this.deps.locks?.sync();
     });
     await this.step(r, 'validate instances', signal, () => this.validateInstances(r, signal));
     await this.step(r, 'delete orphaned workers', signal, () => this.deleteOrphans(r, signal));
