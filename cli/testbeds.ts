@@ -42,7 +42,8 @@ const commands: CommandModule[] = [
       lab(name(y))
         .option('ttl', { type: 'string', describe: 'how long, e.g. 30m, 2h (default: the factory\'s [api] default_ttl)' })
         .option('reason', { type: 'string', describe: 'why, for the others' })
-        .option('for', { type: 'string', describe: 'admins: reserve for this user' }),
+        .option('for', { type: 'string', describe: 'admins: reserve for this user' })
+        .option('restore', { type: 'boolean', default: true, describe: 'restore the baseline when it ends; admins may say --no-restore (a bench set up by hand for the next person)' }),
     'reserve',
   ),
   cmd('renew <name>', 'extend your reservation', (y) => lab(name(y)).option('ttl', { type: 'string', describe: 'new TTL from now' }).option('reason', { type: 'string' }), 'renew'),
@@ -62,9 +63,9 @@ const commands: CommandModule[] = [
     (y) => withConnection(lab(y.positional('job', { type: 'string', describe: 'job id' })), 'MVM_TOKEN'),
     'why',
   ),
-  cmd('user <action> <username>', 'create a factory API user (admins); its token is printed once', (y) =>
-    lab(y.positional('action', { choices: ['create'] as const }).positional('username', { type: 'string' })).option('admin', { type: 'boolean', default: false, describe: 'the user may act as an admin' }),
-  'createUser'),
+  cmd('user <action> [username]', 'factory API users (admins): create (its token is printed once), remove (its token stops working), list', (y) =>
+    lab(y.positional('action', { choices: ['create', 'remove', 'list'] as const }).positional('username', { type: 'string' })).option('admin', { type: 'boolean', default: false, describe: 'the user may act as an admin' }),
+  'userAction'),
 ];
 
 export const command: CommandModule = {

@@ -7,6 +7,7 @@ import { rootLogger, type Logger } from '../shared/log.js';
 import { projectPath } from '../shared/paths.js';
 import { installShutdown } from '../shared/shutdown.js';
 import { Bus } from './bus.js';
+import { closeServerNow } from '../shared/http-close.js';
 import type { ServerConfig } from './config.js';
 import type { ServerContext } from './context.js';
 import { schema } from './db/schema.js';
@@ -16,6 +17,7 @@ import { FileStore } from './model/files.js';
 import { Leases } from './model/leases.js';
 import { ensureAdminToken } from './model/principals.js';
 import { reap } from './model/reaper.js';
+import { collectGarbage } from './model/gc.js';
 
 /** How long a write waits for a lock another process holds on the database, ms. */
 export const BUSY_TIMEOUT_MS = 50;
@@ -89,6 +91,7 @@ export async function startServer(cfg: ServerConfig, opts: { log?: Logger; admin
   const port = typeof addr === 'object' && addr ? addr.port : cfg.port;
   const url = `http://${cfg.host.includes(':') ? `[${cfg.host}]` : cfg.host}:${port}`;
 
+  const gc = gcLoop(ctx);
   const tick = setInterval(() => {
     try {
       reap(ctx);
@@ -96,6 +99,7 @@ export async function startServer(cfg: ServerConfig, opts: { log?: Logger; admin
     } catch (err) {
       log.error({ err }, 'safety tick failed; retrying on the next one');
     }
+    gc();
   }, cfg.tickMs);
   ctx.dispatch();
 
@@ -110,12 +114,33 @@ export async function startServer(cfg: ServerConfig, opts: { log?: Logger; admin
       clearInterval(tick);
       stopping.abort(new Error('server shutting down'));
       ctx.bus.wakeAll();
-      await app.close();
+      await closeServerNow(app.server, () => app.close());
       // Let output assemblies in flight finish so nothing acknowledged is lost.
       await Promise.allSettled([...ctx.pendingCommits.values()].flatMap((m) => [...m.values()]));
       opened.close();
       log.info('server stopped');
     },
+  };
+}
+
+/**
+ * Disk reclaiming on the safety tick: chunks of ended jobs at most every 5 s; with a retention
+ * period, old jobs' files and events (and files no row names) hourly. One run at a time.
+ */
+function gcLoop(ctx: ServerContext): () => void {
+  let running = false;
+  let lastPurge = 0;
+  let lastRetention = 0;
+  return () => {
+    const now = ctx.now();
+    if (running || now - lastPurge < 5000) return;
+    running = true;
+    lastPurge = now;
+    const retention = ctx.cfg.retentionMs !== undefined && now - lastRetention >= 3_600_000;
+    if (retention) lastRetention = now;
+    collectGarbage(ctx, retention ? { retentionMs: ctx.cfg.retentionMs, orphanAgeMs: 3_600_000 } : {})
+      .catch((err) => ctx.log.warn({ err }, 'reclaiming disk failed; retrying on a later tick'))
+      .finally(() => (running = false));
   };
 }
 

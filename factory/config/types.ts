@@ -68,6 +68,8 @@ export interface TestbedConfig {
   description?: string;
   agent: AgentPlacement;
   devices: DeviceConfig[];
+  /** The unprivileged user the agent runs this testbed's tasks as (`task_user`). */
+  taskUser?: string;
 }
 
 export interface TargetConfig {
@@ -120,6 +122,8 @@ export interface FactoryConfig {
   drainTimeoutMs: number;
   agentStartTimeoutMs: number;
   agentOnlineTimeoutMs: number;
+  /** Agents a job may see fail to start or come online before the factory fails the job. */
+  agentStartAttempts: number;
   instanceDeadlineMs: number;
   stopGraceMs: number;
   /** Root of the per-instance work directories; undefined: beside the database. */
@@ -136,4 +140,6 @@ export interface FactoryConfig {
   api: ApiConfig;
   targets: TargetConfig[];
   testbeds: TestbedConfig[];
+  /** What the check found worth saying without refusing the config ("file: key: message"). */
+  warnings?: string[];
 }

@@ -13,7 +13,7 @@ import { readableFile } from '../../factory/config/testbeds.js';
 import { readMiner, testbedMiners } from './miners.js';
 import { FLEET_DEFAULTS, type FleetConfig, type FleetSettings, type LabConfig, type RetentionConfig } from './types.js';
 
-const FLEET_TOP_KEYS = ['fleet', 'lab', 'miner'] as const;
+const FLEET_TOP_KEYS = ['fleet', 'lab', 'jobs', 'miner'] as const;
 const FACTORY_TOP_KEYS = ['general', 'factory', 'health', 'api', 'target', 'testbed'] as const;
 const FLEET_KEYS = ['poll_interval', 'listen', 'admin_token_file', 'udp_port', 'udp_address', 'offline_after', 'concurrency', 'request_timeout', 'retention'] as const;
 const RETENTION_KEYS = ['raw', 'minute', 'hour'] as const;
@@ -75,7 +75,8 @@ function normalise(raw: Table, file: string, p: Problems, env: NodeJS.ProcessEnv
     p.add('(file)', 'defines no miners and no testbeds', 'add [miner.NAME] tables with driver and address (or pass a factory config)');
   }
   const fleet = readFleet(p, file, p.table(raw, '', 'fleet') ?? {});
-  const lab = readLab(p, file, p.table(raw, '', 'lab'), env);
+  const lab = readUpstream(p, file, p.table(raw, '', 'lab'), env, UPSTREAMS.lab);
+  const jobs = readUpstream(p, file, p.table(raw, '', 'jobs'), env, UPSTREAMS.jobs);
 
   const miners = [];
   for (const [name, m] of Object.entries(p.table(raw, '', 'miner') ?? {})) {
@@ -97,7 +98,7 @@ function normalise(raw: Table, file: string, p: Problems, env: NodeJS.ProcessEnv
     else addresses.set(key, m.id);
   }
   miners.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  return { file, kind: isFactory && isFleet ? 'both' : isFactory ? 'factory' : 'fleet', fleet, ...(lab ? { lab } : {}), miners };
+  return { file, kind: isFactory && isFleet ? 'both' : isFactory ? 'factory' : 'fleet', fleet, ...(lab ? { lab } : {}), ...(jobs ? { jobs } : {}), miners };
 }
 
 function readFleet(p: Problems, file: string, f: Table): FleetSettings {
@@ -134,17 +135,25 @@ function readRetention(p: Problems, r: Table): RetentionConfig {
   const prefix = 'fleet.retention';
   const d = FLEET_DEFAULTS.retention;
   p.unknownKeys(r, prefix, RETENTION_KEYS);
-  const rawMs = p.duration(r, prefix, 'raw', d.rawMs, { min: 60_000 });
-  const minuteMs = p.duration(r, prefix, 'minute', d.minuteMs, { min: 3_600_000 });
-  const hourMs = p.duration(r, prefix, 'hour', d.hourMs, { min: 86_400_000 });
+  // Retentions are ages compared with timestamps, not timers: up to 100 years.
+  const max = 100 * 365 * 86_400_000;
+  const rawMs = p.duration(r, prefix, 'raw', d.rawMs, { min: 60_000, max });
+  const minuteMs = p.duration(r, prefix, 'minute', d.minuteMs, { min: 3_600_000, max });
+  const hourMs = p.duration(r, prefix, 'hour', d.hourMs, { min: 86_400_000, max });
   if (minuteMs < rawMs) p.add(join(prefix, 'minute'), 'is shorter than raw', 'keep minute roll-ups at least as long as raw samples');
   if (hourMs < minuteMs) p.add(join(prefix, 'hour'), 'is shorter than minute', 'keep hour roll-ups at least as long as minute ones');
   return { rawMs, minuteMs, hourMs };
 }
 
-function readLab(p: Problems, file: string, l: Table | undefined, env: NodeJS.ProcessEnv): LabConfig | undefined {
+/** The services the fleet reaches: [lab] the factory API (reservations, the lab pages), [jobs] the job server (the jobs pages). */
+const UPSTREAMS = {
+  lab: { section: 'lab', envVar: 'MVM_FLEET_LAB_TOKEN', what: 'the factory API', example: 'http://127.0.0.1:9310', token: 'a factory API token that may reserve testbeds' },
+  jobs: { section: 'jobs', envVar: 'MVM_FLEET_JOBS_TOKEN', what: 'the job server', example: 'http://127.0.0.1:9300', token: 'a job server user token (with the admin privilege to see every job)' },
+} as const;
+
+function readUpstream(p: Problems, file: string, l: Table | undefined, env: NodeJS.ProcessEnv, u: (typeof UPSTREAMS)[keyof typeof UPSTREAMS]): LabConfig | undefined {
   if (l === undefined) return undefined;
-  const prefix = 'lab';
+  const prefix = u.section;
   p.unknownKeys(l, prefix, LAB_KEYS);
   let url = p.string(l, prefix, 'url', { required: true, nonEmpty: true });
   if (url !== undefined) {
@@ -153,7 +162,7 @@ function readLab(p: Problems, file: string, l: Table | undefined, env: NodeJS.Pr
       if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('scheme');
       url = url.replace(/\/+$/, '');
     } catch {
-      p.add(join(prefix, 'url'), `"${url}" is not an http(s) URL`, 'the factory API, e.g. url = "http://127.0.0.1:9310"');
+      p.add(join(prefix, 'url'), `"${url}" is not an http(s) URL`, `${u.what}, e.g. url = "${u.example}"`);
       url = undefined;
     }
   }
@@ -166,12 +175,12 @@ function readLab(p: Problems, file: string, l: Table | undefined, env: NodeJS.Pr
     const abs = readableFile({ p, configFile: file }, join(prefix, 'token_file'), tokenFile, 'the token file');
     try {
       token = readFileSync(abs, 'utf8').trim();
-      if (token === '') p.add(join(prefix, 'token_file'), `the token file ${abs} is empty`, 'write the factory API token into it');
+      if (token === '') p.add(join(prefix, 'token_file'), `the token file ${abs} is empty`, `write the token for ${u.what} into it`);
     } catch {
       // reported by readableFile
     }
-  } else if (env.MVM_FLEET_LAB_TOKEN?.trim()) token = env.MVM_FLEET_LAB_TOKEN.trim();
-  else p.add(join(prefix, 'token'), 'missing', 'set token = "…", token_file = "path", or the environment variable MVM_FLEET_LAB_TOKEN (a factory API token that may reserve testbeds)');
+  } else if (env[u.envVar]?.trim()) token = env[u.envVar]!.trim();
+  else p.add(join(prefix, 'token'), 'missing', `set token = "…", token_file = "path", or the environment variable ${u.envVar} (${u.token})`);
   return url !== undefined && token ? { url, token } : undefined;
 }
 

@@ -43,6 +43,8 @@ export interface FleetConfig {
   kind: 'fleet' | 'factory' | 'both';
   fleet: FleetSettings;
   lab?: LabConfig;
+  /** The job server the web UI's jobs pages reach through the daemon ([jobs] url, token). */
+  jobs?: LabConfig;
   /** Config and testbed miners, sorted by id. */
   miners: MinerDefinition[];
 }
