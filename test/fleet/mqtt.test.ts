@@ -1,0 +1,204 @@
+// The MQTT exporter against a real Mosquitto broker: Home Assistant discovery configs, state and
+// per-metric values matching the readings fed in, events, republishing when Home Assistant
+// announces itself, mode commands reaching the fleet's setMode, the Last Will when the exporting
+// process is killed, and messages buffered across a broker restart. Plus the [mqtt] config parser.
+import t from 'tap';
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import mqtt, { type MqttClient } from 'mqtt';
+import { parseMqttSection, type MqttConfig } from '../../fleet/export/mqtt-config.js';
+import { startMqttExporter } from '../../fleet/export/mqtt.js';
+import { ConfigError } from '../../shared/errors.js';
+import { silentLogger } from '../../shared/log.js';
+import { projectPath } from '../../shared/paths.js';
+import { startMosquitto } from '../helpers/mosquitto.js';
+import { waitFor } from '../helpers/mvm-process.js';
+import { tempDir } from '../helpers/tmp.js';
+import { FakeCollector, FakeDesired, FakeEvents, FakeMiners, minerView, telemetry } from './fakes.js';
+
+interface Seen {
+  topic: string;
+  payload: string;
+  retain: boolean;
+}
+
+/** A subscriber recording every message, and the last one per topic. */
+async function subscriber(url: string, filters: string[], opts: { clientId?: string; clean?: boolean } = {}) {
+  const client: MqttClient = mqtt.connect(url, { reconnectPeriod: 100, clean: opts.clean ?? true, ...(opts.clientId ? { clientId: opts.clientId } : {}) });
+  const all: Seen[] = [];
+  const last = new Map<string, string>();
+  client.on('message', (topic, payload, packet) => {
+    all.push({ topic, payload: payload.toString(), retain: packet.retain });
+    last.set(topic, payload.toString());
+  });
+  await waitFor(() => client.connected, 'the test subscriber to connect');
+  await client.subscribeAsync(filters, { qos: 1 });
+  return { client, all, last, json: (topic: string) => (last.has(topic) ? JSON.parse(last.get(topic)!) : undefined) };
+}
+
+function config(url: string, over: Partial<MqttConfig> = {}): MqttConfig {
+  return { ...parseMqttSection({ url, reconnect_min: '100ms', reconnect_max: '1s', client_id: `mvm-test-${process.pid}-${Math.random().toString(36).slice(2)}` })!, ...over };
+}
+
+t.test('[mqtt] config: defaults, and every problem at once', async (t) => {
+  const dir = tempDir(t);
+  writeFileSync(join(dir, 'pw'), 'secret\n');
+  const c = parseMqttSection({ url: 'mqtts://broker.lan:8883', username: 'fleet', password_file: 'pw', tls_insecure: true }, 'fleet.toml', dir)!;
+  t.match(c, { url: 'mqtts://broker.lan:8883', username: 'fleet', password: 'secret', prefix: 'mvm', discoveryPrefix: 'homeassistant', qos: 1, discovery: true, bufferSize: 1000, tls: { rejectUnauthorized: false } });
+  t.equal(parseMqttSection(undefined), undefined, 'no section: export off');
+  t.equal(parseMqttSection({ enabled: false }), undefined, 'disabled: no url needed');
+  try {
+    parseMqttSection({ url: 'http://x', qos: 3, prefix: 'a/#', password: 'p', buffer: -1, tls_ca: 'nope.pem', retian: true, reconnect_min: '5s', reconnect_max: '1s' }, 'fleet.toml', dir);
+    t.fail('should throw');
+  } catch (err) {
+    t.ok(err instanceof ConfigError);
+    const keys = (err as ConfigError).problems.map((p) => p.key).sort();
+    t.same(keys, ['mqtt.buffer', 'mqtt.password', 'mqtt.prefix', 'mqtt.qos', 'mqtt.reconnect_max', 'mqtt.retian', 'mqtt.tls_ca', 'mqtt.url'].sort());
+    t.match((err as ConfigError).message, /fleet\.toml: mqtt\.retian: unknown key/);
+  }
+});
+
+t.test('against Mosquitto', async (t) => {
+  const broker = await startMosquitto(t);
+
+  t.test('discovery, state, metrics, events, Home Assistant birth and mode commands', async (t) => {
+    const miners = new FakeMiners([minerView('gamma-1'), minerView('nano 3s', { driver: 'cgminer', hardware: 'nano3s', model: undefined, status: 'offline', last: null })]);
+    const collector = new FakeCollector();
+    const events = new FakeEvents();
+    const desired = new FakeDesired();
+    desired.modes.set('gamma-1', 'standard');
+    const asked: Array<[string, string, string]> = [];
+    const cfg = config(broker.url, { prefix: 'lab' });
+    const sub = await subscriber(broker.url, ['homeassistant/#', 'lab/#']);
+    t.teardown(() => sub.client.endAsync());
+    const exporter = startMqttExporter({
+      config: cfg,
+      miners,
+      collector,
+      events,
+      desired,
+      log: silentLogger(),
+      setMode: async (id, mode, actor) => {
+        asked.push([id, mode, actor]);
+        desired.modes.set(id, mode);
+      },
+    });
+    t.teardown(() => exporter.close());
+
+    const power = await waitFor(() => sub.json('homeassistant/sensor/lab_gamma-1/power/config'), 'the power sensor discovery config');
+    t.match(power, {
+      unique_id: 'lab_gamma-1_power',
+      state_topic: 'lab/miner/gamma-1/state',
+      value_template: '{{ value_json.power_w }}',
+      unit_of_measurement: 'W',
+      device_class: 'power',
+      state_class: 'measurement',
+      availability: [{ topic: 'lab/status' }, { topic: 'lab/miner/gamma-1/availability' }],
+      availability_mode: 'all',
+      device: { identifiers: ['lab_gamma-1'], name: 'gamma-1', model: 'Bitaxe Gamma', sw_version: 'v2.4.0' },
+    });
+    await waitFor(() => sub.json('homeassistant/select/lab_gamma-1/mode/config'), 'the mode select');
+    t.match(sub.json('homeassistant/select/lab_gamma-1/mode/config'), { command_topic: 'lab/miner/gamma-1/mode/set', options: ['eco', 'standard', 'turbo', 'oc'], value_template: '{{ value_json.mode }}' });
+    t.match(sub.json('homeassistant/sensor/lab_gamma-1/temperature_chip/config'), { device_class: 'temperature', unit_of_measurement: '°C' });
+    t.match(sub.json('homeassistant/sensor/lab_gamma-1/hashrate/config'), { unit_of_measurement: 'GH/s' });
+    t.match(sub.json('homeassistant/binary_sensor/lab_gamma-1/online/config'), { device_class: 'connectivity' });
+    t.ok(sub.json('homeassistant/sensor/lab_nano_3s/power/config'), 'ids with spaces become safe topic levels');
+    t.equal(sub.last.get('lab/status'), 'online');
+    t.match(sub.json('lab/miner/gamma-1/state'), { id: 'gamma-1', online: true, mode: 'standard', hashrate_ghs: 1200, power_w: 18.5, temperatures: { chip: 55.5 }, fan_rpm: 4200 });
+    t.equal(sub.last.get('lab/miner/nano_3s/availability'), 'offline');
+    const late = await subscriber(broker.url, ['lab/miner/gamma-1/state', 'lab/miner/gamma-1/power_w']);
+    await waitFor(() => late.all.length === 2, 'retained messages for a late subscriber');
+    t.ok(late.all.every((m) => m.retain), 'state and metric topics are retained');
+    await late.client.endAsync();
+
+    // A new reading: state and per-metric topics follow it.
+    const t2 = telemetry('gamma-1', { hashrateGhs: 987.6, powerW: 16.25, temperatures: { chip: 61, vr: 50, board: 40 } });
+    miners.set('gamma-1', { last: t2 });
+    collector.emit('gamma-1', t2, 'online');
+    await waitFor(() => sub.json('lab/miner/gamma-1/state')?.hashrate_ghs === 987.6, 'the new reading in the state topic');
+    t.equal(sub.last.get('lab/miner/gamma-1/power_w'), '16.25');
+    t.equal(sub.last.get('lab/miner/gamma-1/temperature/chip'), '61');
+    await waitFor(() => sub.json('homeassistant/sensor/lab_gamma-1/temperature_board/config'), 'a newly reported sensor is announced');
+
+    // Events are messages, not retained.
+    events.append({ kind: 'offline', level: 'warn', minerId: 'gamma-1', message: 'no answer for 3 readings' });
+    await waitFor(() => sub.all.find((m) => m.topic === 'lab/miner/gamma-1/events'), 'the event');
+    t.match(JSON.parse(sub.all.find((m) => m.topic === 'lab/events')!.payload), { kind: 'offline', message: 'no answer for 3 readings' });
+
+    // Home Assistant restarts: every config is published again.
+    const before = sub.all.filter((m) => m.topic === 'homeassistant/sensor/lab_gamma-1/power/config').length;
+    await sub.client.publishAsync('homeassistant/status', 'online');
+    await waitFor(() => sub.all.filter((m) => m.topic === 'homeassistant/sensor/lab_gamma-1/power/config').length > before, 'discovery republished');
+
+    // Home Assistant sets a mode: the fleet's setMode gets it, the state follows; junk is ignored.
+    await sub.client.publishAsync('lab/miner/gamma-1/mode/set', 'warp');
+    await sub.client.publishAsync('lab/miner/nobody/mode/set', 'eco');
+    await sub.client.publishAsync('lab/miner/gamma-1/mode/set', 'turbo');
+    await waitFor(() => asked.length > 0, 'setMode called');
+    t.same(asked, [['gamma-1', 'turbo', 'mqtt']]);
+    await waitFor(() => sub.json('lab/miner/gamma-1/state')?.mode === 'turbo', 'the state shows the new mode');
+    t.equal(sub.last.get('lab/miner/gamma-1/mode'), 'turbo');
+
+    await exporter.close();
+    await waitFor(() => sub.last.get('lab/status') === 'offline', 'offline on a clean stop');
+  });
+
+  t.test('the Last Will marks the exporter offline when its process is killed', async (t) => {
+    const dir = tempDir(t);
+    const child = join(dir, 'exporter.mjs');
+    const dist = (p: string) => JSON.stringify(projectPath('dist', p));
+    writeFileSync(
+      child,
+      `import { startMqttExporter } from ${dist('fleet/export/mqtt.js')};
+import { silentLogger } from ${dist('shared/log.js')};
+const miner = ${JSON.stringify(minerView('kid-1'))};
+startMqttExporter({ config: JSON.parse(process.argv[2]), miners: { list: () => [miner], get: () => miner }, log: silentLogger() });
+setInterval(() => {}, 60_000);
+`,
+    );
+    const sub = await subscriber(broker.url, ['will/#']);
+    t.teardown(() => sub.client.endAsync());
+    const proc = spawn(process.execPath, [child, JSON.stringify(config(broker.url, { prefix: 'will' }))], { stdio: ['ignore', 'ignore', 'inherit'] });
+    t.teardown(() => proc.kill('SIGKILL'));
+    await waitFor(() => sub.last.get('will/status') === 'online' && sub.json('will/miner/kid-1/state'), 'the child exporter online', 30_000);
+    proc.kill('SIGKILL');
+    await waitFor(() => sub.last.get('will/status') === 'offline', 'the broker publishing the Last Will', 30_000);
+    t.pass('offline after SIGKILL');
+  });
+
+  t.test('messages wait in the buffer while the broker restarts', async (t) => {
+    const miners = new FakeMiners([minerView('gamma-1')]);
+    const collector = new FakeCollector();
+    const events = new FakeEvents();
+    // A persistent session: the broker keeps the subscriber's QoS 1 messages across its restart.
+    const sub = await subscriber(broker.url, ['buf/events', 'buf/miner/+/state'], { clientId: `sub-${process.pid}`, clean: false });
+    t.teardown(() => sub.client.endAsync());
+    const exporter = startMqttExporter({ config: config(broker.url, { prefix: 'buf', bufferSize: 3 }), miners, collector, events, log: silentLogger() });
+    t.teardown(() => exporter.close());
+    await waitFor(() => exporter.stats().connected && sub.json('buf/miner/gamma-1/state'), 'the exporter connected');
+
+    await broker.stop();
+    await waitFor(() => !exporter.stats().connected, 'the exporter noticing the broker left');
+    for (let i = 1; i <= 4; i++) events.append({ kind: 'setting', minerId: null, message: `event ${i}` });
+    const later = telemetry('gamma-1', { powerW: 21.5 });
+    miners.set('gamma-1', { last: later });
+    // 4 events + 1 state + availability + metrics for a buffer of 3: the oldest are dropped, counted.
+    collector.emit('gamma-1', later, 'online');
+    const s = exporter.stats();
+    t.equal(s.buffered, 3, 'bounded');
+    t.ok(s.dropped > 0, `dropped ${s.dropped} when full`);
+
+    const big = startMqttExporter({ config: config(broker.url, { prefix: 'buf', bufferSize: 100 }), miners, collector: new FakeCollector(), events, log: silentLogger() });
+    t.teardown(() => big.close());
+    for (let i = 5; i <= 7; i++) events.append({ kind: 'setting', minerId: null, message: `event ${i}` });
+    t.ok(big.stats().buffered >= 3, 'buffered while the broker is away');
+
+    await broker.start();
+    await waitFor(() => ['event 5', 'event 6', 'event 7'].every((e) => sub.all.some((m) => m.topic === 'buf/events' && JSON.parse(m.payload).message === e)), 'the buffered events after the restart', 30_000);
+    await waitFor(() => sub.json('buf/miner/gamma-1/state')?.power_w === 21.5, 'the latest state after the restart', 30_000);
+    const order = sub.all.filter((m) => m.topic === 'buf/events').map((m) => JSON.parse(m.payload).message as string);
+    t.same(order.filter((m) => ['event 5', 'event 6', 'event 7'].includes(m)).slice(0, 3), ['event 5', 'event 6', 'event 7'], 'in order');
+    await waitFor(() => exporter.stats().buffered === 0 && big.stats().buffered === 0, 'buffers emptied');
+  });
+});
