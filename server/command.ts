@@ -13,6 +13,7 @@ interface ServerArgs {
   'ping-timeout'?: string;
   'max-runtime'?: string;
   tick?: string;
+  'metrics-auth'?: string;
 }
 
 export { parseListen } from '../shared/listen.js';
@@ -28,6 +29,12 @@ function duration(flag: string, value: string | undefined, env: string, fallback
   return ms;
 }
 
+function metricsAuth(v: string | undefined): 'open' | 'token' {
+  if (v === undefined || v === '' || v === 'open') return 'open';
+  if (v === 'token') return 'token';
+  throw new MvmError('USAGE', `--metrics-auth ${JSON.stringify(v)} is not open or token`, { hint: 'open: /metrics needs no token; token: the admin token or a user token' });
+}
+
 export function serverConfig(args: ServerArgs): ServerConfig {
   const { host, port } = parseListen(args.listen);
   return {
@@ -40,6 +47,7 @@ export function serverConfig(args: ServerArgs): ServerConfig {
     pingTimeoutMs: duration('ping-timeout', args['ping-timeout'], 'MVM_SERVER_PING_TIMEOUT', DEFAULTS.pingTimeoutMs),
     maxRuntimeMs: duration('max-runtime', args['max-runtime'], 'MVM_SERVER_MAX_RUNTIME', DEFAULTS.maxRuntimeMs),
     tickMs: duration('tick', args.tick, 'MVM_SERVER_TICK', DEFAULTS.tickMs),
+    metricsAuth: metricsAuth(args['metrics-auth'] ?? process.env.MVM_SERVER_METRICS_AUTH),
   };
 }
 
@@ -55,6 +63,7 @@ export const command: CommandModule<object, ServerArgs> = {
       .option('ping-timeout', { type: 'string', describe: 'fail workers silent for this long [10m; env MVM_SERVER_PING_TIMEOUT]' })
       .option('max-runtime', { type: 'string', describe: 'fail jobs running longer than this [3h; env MVM_SERVER_MAX_RUNTIME]' })
       .option('tick', { type: 'string', describe: 'safety tick for timeouts and dispatch [1s; env MVM_SERVER_TICK]' })
+      .option('metrics-auth', { type: 'string', describe: '/metrics: open, or token (admin or user token) [open; env MVM_SERVER_METRICS_AUTH]' })
       .example('$0 server --data ./lab --listen 127.0.0.1:9300', 'serve on port 9300, keeping state in ./lab')
       .epilog('Set MVM_ADMIN_TOKEN to choose the admin token; otherwise one is made on first start and printed once.') as Argv<ServerArgs>,
   handler: async (args) => {

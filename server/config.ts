@@ -20,6 +20,8 @@ export interface ServerConfig {
   maxChunkBytes: number;
   maxBytesPerInput: number;
   maxBytesPerOutput: number;
+  /** `token`: /metrics needs the admin token or a user token; `open` (default): no token. */
+  metricsAuth?: 'open' | 'token';
 }
 
 export const DEFAULTS: Omit<ServerConfig, 'dataDir' | 'host' | 'port'> = {
