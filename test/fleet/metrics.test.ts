@@ -5,6 +5,7 @@ import t from 'tap';
 import Fastify from 'fastify';
 import { buildFleetMetrics, FLEET_METRIC_NAMES } from '../../fleet/export/metrics.js';
 import { mountObservability } from '../../shared/observe/http.js';
+import { isOperatorPath, mountFleetExport } from '../../fleet/export/http.js';
 import { parsePromText } from '../helpers/prom-text.js';
 import { FakeCollector, FakeDesired, FakeEvents, FakeMiners, minerView, telemetry } from './fakes.js';
 
@@ -107,4 +108,24 @@ t.test('endpoints on a fastify app', async (t) => {
   t.equal(ok.statusCode, 200);
   t.match(ok.headers['content-type'], /text\/plain/);
   t.equal(parsePromText(ok.body).value('mvm_fleet_miner_power_watts', { miner: 'gamma-1' }), 18.5);
+});
+
+t.test('mountFleetExport: metrics, health and the docs UI in one call', async (t) => {
+  const s = setup();
+  const app = Fastify();
+  mountFleetExport(app, {
+    miners: s.miners,
+    events: s.events,
+    ready: () => [{ name: 'database', ok: true }],
+    document: { openapi: '3.0.3', info: { title: 'mvm fleet', version: '0' }, paths: { '/api/miners': { get: { responses: { '200': { description: 'ok' } } } } } },
+  });
+  t.teardown(() => app.close());
+  t.equal(parsePromText((await app.inject({ url: '/metrics' })).body).value('mvm_fleet_miners', { status: 'online' }), 2);
+  t.equal((await app.inject({ url: '/readyz' })).statusCode, 200);
+  const ui = await app.inject({ url: '/docs/' });
+  t.equal(ui.statusCode, 200);
+  t.match(ui.body, /swagger-ui/);
+  t.equal((await app.inject({ url: '/docs/static/swagger-ui-bundle.js' })).statusCode, 200);
+  t.match((await app.inject({ url: '/docs/json' })).json(), { info: { title: 'mvm fleet' } });
+  t.ok(isOperatorPath('/healthz') && isOperatorPath('/docs/static/index.css') && !isOperatorPath('/api/miners'));
 });
