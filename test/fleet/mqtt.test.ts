@@ -16,6 +16,10 @@ import { startMosquitto } from '../helpers/mosquitto.js';
 import { waitFor } from '../helpers/mvm-process.js';
 import { tempDir } from '../helpers/tmp.js';
 import { FakeCollector, FakeDesired, FakeEvents, FakeMiners, minerView, telemetry } from './fakes.js';
+import { createDriver } from '../../runner/drivers/registry.js';
+import { modeSetting } from '../../runner/drivers/axeos/models.js';
+import type { Mode } from '../../runner/drivers/types.js';
+import { startAxeosSim } from '../../runner/sim/index.js';
 
 interface Seen {
   topic: string;
@@ -142,6 +146,46 @@ t.test('against Mosquitto', async (t) => {
 
     await exporter.close();
     await waitFor(() => sub.last.get('lab/status') === 'offline', 'offline on a clean stop');
+  });
+
+  t.test('a simulated Bitaxe: its telemetry in the state topic, a Home Assistant mode command reaching it', async (t) => {
+    const sim = await startAxeosSim({ board: '601' });
+    t.teardown(() => sim.close());
+    const driver = createDriver({ name: 'bench-1', driver: 'axeos', address: sim.url });
+    t.teardown(() => driver.close());
+    const miners = new FakeMiners([minerView('bench-1', { model: 'Bitaxe Gamma', last: null, status: 'unknown' })]);
+    const collector = new FakeCollector();
+    const desired = new FakeDesired();
+    // What the collector does: read through the driver, store, announce.
+    const read = async () => {
+      const tl = await driver.telemetry();
+      miners.set('bench-1', { last: tl, status: 'online' });
+      collector.emit('bench-1', tl, 'online');
+      return tl;
+    };
+    // What the fleet's setMode does in the end: the driver's control action on the device.
+    const setMode = async (id: string, mode: string) => {
+      await driver.control({ op: 'mode', mode: mode as Mode });
+      desired.modes.set(id, mode);
+      await read();
+    };
+    const sub = await subscriber(broker.url, ['sim/#']);
+    t.teardown(() => sub.client.endAsync());
+    const exporter = startMqttExporter({ config: config(broker.url, { prefix: 'sim', discovery: false }), miners, collector, desired, setMode, log: silentLogger() });
+    t.teardown(() => exporter.close());
+    await waitFor(() => exporter.stats().connected, 'connected');
+    const first = await read();
+    const state = await waitFor(() => (sub.json('sim/miner/bench-1/state')?.online ? sub.json('sim/miner/bench-1/state') : undefined), 'the simulator reading');
+    t.equal(state.hashrate_ghs, first.hashrateGhs, `hashrate ${first.hashrateGhs} GH/s as the simulator reports`);
+    t.equal(state.power_w, first.powerW);
+    t.same(state.temperatures, first.temperatures);
+    t.equal(state.firmware, first.firmwareVersion);
+
+    await sub.client.publishAsync('sim/miner/bench-1/mode/set', 'eco');
+    const eco = modeSetting('eco', 'BM1370');
+    await waitFor(() => sim.device.settings.frequency === eco.frequency, `the simulator at ${eco.frequency} MHz`);
+    t.equal(sim.device.settings.coreVoltage, eco.coreVoltage, 'and the eco core voltage');
+    await waitFor(() => sub.json('sim/miner/bench-1/state')?.mode === 'eco', 'the state shows eco');
   });
 
   t.test('the Last Will marks the exporter offline when its process is killed', async (t) => {
