@@ -36,7 +36,7 @@ export interface MqttExporterStats {
 }
 
 export interface MqttExporter {
-  /** Publishes a miner's state now (e.g. after an API change of its mode). */
+  /** Publishes a miner's state now (e.g. after an API change of its mode); a miner no longer in the fleet has its retained topics cleared. */
   publishMiner(minerId: string): void;
   stats(): MqttExporterStats;
   /** Marks the exporter offline (retained), flushes and disconnects. */
@@ -52,6 +52,8 @@ export function startMqttExporter(d: MqttExporterDeps): MqttExporter {
   const buffer = new OutBuffer(cfg.bufferSize);
   /** Temperature sensors announced per miner: a new sensor means a new discovery config. */
   const announced = new Map<string, string>();
+  /** Retained topics published per miner, cleared when the miner leaves the fleet. */
+  const retained = new Map<string, Set<string>>();
   let published = 0;
   let reconnects = 0;
   let attempt = 0;
@@ -78,7 +80,12 @@ export function startMqttExporter(d: MqttExporterDeps): MqttExporter {
     });
     published++;
   };
-  const publish = (topic: string, payload: string, retain: boolean) => {
+  const publish = (topic: string, payload: string, retain: boolean, minerId?: string) => {
+    if (minerId !== undefined && retain) {
+      let set = retained.get(minerId);
+      if (!set) retained.set(minerId, (set = new Set()));
+      set.add(topic);
+    }
     const m = { topic, payload, retain };
     if (client.connected) return send(m);
     if (!buffer.push(m) && !warnedFull) {
@@ -92,17 +99,25 @@ export function startMqttExporter(d: MqttExporterDeps): MqttExporter {
 
   const announce = (m: MinerView, s: MinerState) => {
     if (!cfg.discovery) return;
-    for (const msg of discoveryMessages(tp, cfg.prefix, m, s, MVM_VERSION)) publish(msg.topic, JSON.stringify(msg.config), true);
+    for (const msg of discoveryMessages(tp, cfg.prefix, m, s, MVM_VERSION)) publish(msg.topic, JSON.stringify(msg.config), true, m.id);
     announced.set(m.id, Object.keys(s.temperatures).sort().join('\n'));
   };
   const publishState = (m: MinerView, s: MinerState) => {
     const sensors = Object.keys(s.temperatures).sort().join('\n');
     if (announced.get(m.id) !== sensors && (s.status === 'online' || !announced.has(m.id))) announce(m, s);
-    publish(tp.state(m.id), JSON.stringify(s), true);
-    publish(tp.availability(m.id), s.online ? 'online' : 'offline', true);
-    for (const [metric, v] of Object.entries(metricValues(s))) publish(tp.metric(m.id, metric), v, true);
+    publish(tp.state(m.id), JSON.stringify(s), true, m.id);
+    publish(tp.availability(m.id), s.online ? 'online' : 'offline', true, m.id);
+    for (const [metric, v] of Object.entries(metricValues(s))) publish(tp.metric(m.id, metric), v, true, m.id);
+  };
+  /** A miner left the fleet: empty retained messages remove its entities from Home Assistant and its topics from the broker. */
+  const forget = (minerId: string) => {
+    for (const topic of retained.get(minerId) ?? []) publish(topic, '', true);
+    retained.delete(minerId);
+    announced.delete(minerId);
   };
   const publishAll = (withDiscovery: boolean) => {
+    const present = new Set(d.miners.list().map((m) => m.id));
+    for (const id of [...retained.keys()]) if (!present.has(id)) forget(id);
     for (const m of d.miners.list()) {
       const s = stateOf(m);
       if (withDiscovery) announce(m, s);
@@ -178,6 +193,7 @@ export function startMqttExporter(d: MqttExporterDeps): MqttExporter {
     publishMiner(minerId) {
       const m = d.miners.get(minerId);
       if (m) publishState(m, stateOf(m));
+      else forget(minerId);
     },
     stats: () => ({ connected: client.connected, buffered: buffer.size, dropped: buffer.dropped, published, reconnects }),
     async close() {

@@ -144,6 +144,15 @@ t.test('against Mosquitto', async (t) => {
     await waitFor(() => sub.json('lab/miner/gamma-1/state')?.mode === 'turbo', 'the state shows the new mode');
     t.equal(sub.last.get('lab/miner/gamma-1/mode'), 'turbo');
 
+    // A miner leaves the fleet: its entities and retained topics are cleared.
+    miners.miners.delete('nano 3s');
+    exporter.publishMiner('nano 3s');
+    await waitFor(() => sub.last.get('homeassistant/sensor/lab_nano_3s/power/config') === '' && sub.last.get('lab/miner/nano_3s/state') === '', 'the removed miner cleared');
+    const gone = await subscriber(broker.url, ['homeassistant/+/lab_nano_3s/#', 'lab/miner/nano_3s/#', 'lab/miner/gamma-1/state']);
+    await waitFor(() => gone.last.has('lab/miner/gamma-1/state'), 'retained messages delivered');
+    t.same([...gone.last.keys()], ['lab/miner/gamma-1/state'], 'nothing retained for the removed miner');
+    await gone.client.endAsync();
+
     await exporter.close();
     await waitFor(() => sub.last.get('lab/status') === 'offline', 'offline on a clean stop');
   });
