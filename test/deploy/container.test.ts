@@ -150,6 +150,11 @@ t.test('the stages work in temp copies: compile, then the server starts and pass
     const url = await waitFor(() => /mvm server listening on (\S+)/.exec(out)?.[1] ?? (proc.exitCode !== null ? Promise.reject(new Error(`exited: ${err}`)) : undefined), 'the server from the image layout', 30_000);
     const probe = spawnSync(health[0] === 'node' ? process.execPath : health[0], health.slice(1).map(map), { env: { ...process.env, MVM_HEALTH_URL: `${url}/healthz` }, encoding: 'utf8' });
     t.equal(probe.status, 0, `HEALTHCHECK passes: ${probe.stderr}`);
+    // Every file the code reads beside dist/ (projectPath('…') with literal arguments) is in the image.
+    const sources = spawnSync('grep', ['-rhoE', "projectPath\\(('[^']*'(, *)?)+\\)", 'cli', 'server', 'factory', 'agent', 'runner', 'shared', 'fleet', '--include=*.ts'], { cwd: ROOT, encoding: 'utf8' }).stdout;
+    const paths = [...new Set(sources.split('\n').filter(Boolean).map((call) => [...call.matchAll(/'([^']*)'/g)].map((m) => m[1]).join('/')))];
+    t.ok(paths.includes('server/migrations'), `found ${paths.length} paths the code reads`);
+    for (const p of paths) t.ok(existsSync(join(dir, 'opt', 'mvm', p)), `${p} is in the image`);
     const down = spawnSync(process.execPath, [map('/opt/mvm/deploy/healthcheck.mjs'), 'http://127.0.0.1:9/healthz'], { encoding: 'utf8' });
     t.equal(down.status, 1, 'and fails when nothing answers');
   }
