@@ -65,6 +65,9 @@ export function startMqttExporter(d: MqttExporterDeps): MqttExporter {
     clean: true,
     reconnectPeriod: cfg.reconnectMinMs,
     connectTimeout: 10_000,
+    // A refused login (wrong password, not yet authorised) is retried with the same backoff: the
+    // broker's side may be fixed while the fleet runs.
+    reconnectOnConnackError: true,
     // mqtt.js would queue without bound while disconnected: the exporter keeps its own bounded buffer.
     queueQoSZero: false,
     will: { topic: tp.status, payload: Buffer.from('offline'), qos: cfg.qos, retain: true },

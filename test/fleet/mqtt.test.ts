@@ -3,7 +3,7 @@
 // announces itself, mode commands reaching the fleet's setMode, the Last Will when the exporting
 // process is killed, and messages buffered across a broker restart. Plus the [mqtt] config parser.
 import t from 'tap';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
@@ -121,8 +121,9 @@ t.test('against Mosquitto', async (t) => {
     miners.set('gamma-1', { last: t2 });
     collector.emit('gamma-1', t2, 'online');
     await waitFor(() => sub.json('lab/miner/gamma-1/state')?.hashrate_ghs === 987.6, 'the new reading in the state topic');
+    // The per-metric topics follow the state message.
+    await waitFor(() => sub.last.get('lab/miner/gamma-1/temperature/chip') === '61', 'the chip temperature topic');
     t.equal(sub.last.get('lab/miner/gamma-1/power_w'), '16.25');
-    t.equal(sub.last.get('lab/miner/gamma-1/temperature/chip'), '61');
     await waitFor(() => sub.json('homeassistant/sensor/lab_gamma-1/temperature_board/config'), 'a newly reported sensor is announced');
 
     // Events are messages, not retained.
@@ -141,8 +142,7 @@ t.test('against Mosquitto', async (t) => {
     await sub.client.publishAsync('lab/miner/gamma-1/mode/set', 'turbo');
     await waitFor(() => asked.length > 0, 'setMode called');
     t.same(asked, [['gamma-1', 'turbo', 'mqtt']]);
-    await waitFor(() => sub.json('lab/miner/gamma-1/state')?.mode === 'turbo', 'the state shows the new mode');
-    t.equal(sub.last.get('lab/miner/gamma-1/mode'), 'turbo');
+    await waitFor(() => sub.json('lab/miner/gamma-1/state')?.mode === 'turbo' && sub.last.get('lab/miner/gamma-1/mode') === 'turbo', 'the state and mode topics show the new mode');
 
     // A miner leaves the fleet: its entities and retained topics are cleared.
     miners.miners.delete('nano 3s');
@@ -254,4 +254,45 @@ setInterval(() => {}, 60_000);
     t.same(order.filter((m) => ['event 5', 'event 6', 'event 7'].includes(m)).slice(0, 3), ['event 5', 'event 6', 'event 7'], 'in order');
     await waitFor(() => exporter.stats().buffered === 0 && big.stats().buffered === 0, 'buffers emptied');
   });
+});
+
+t.test('TLS and credentials against Mosquitto', async (t) => {
+  const dir = tempDir(t);
+  const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+  ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=mvm test CA');
+  ssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1');
+  writeFileSync(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1\n');
+  ssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '2', '-extfile', 'san.ext');
+  execFileSync('mosquitto_passwd', ['-b', '-c', join(dir, 'passwd'), 'fleet', 's3cret'], { stdio: 'pipe' });
+  writeFileSync(join(dir, 'pw'), 's3cret\n');
+  const broker = await startMosquitto(t, {
+    scheme: 'mqtts',
+    anonymous: false,
+    listenerLines: [`cafile ${dir}/ca.crt`, `certfile ${dir}/server.crt`, `keyfile ${dir}/server.key`, `password_file ${dir}/passwd`],
+  });
+  const base = { url: broker.url, username: 'fleet', reconnect_min: '100ms', reconnect_max: '500ms' };
+  const miners = new FakeMiners([minerView('gamma-1')]);
+  const collector = new FakeCollector();
+  const start = (raw: Record<string, unknown>, prefix: string) => {
+    const e = startMqttExporter({ config: { ...parseMqttSection({ ...base, ...raw, prefix, client_id: prefix }, 'fleet.toml', dir)! }, miners, collector, log: silentLogger() });
+    t.teardown(() => e.close());
+    return e;
+  };
+  const good = start({ password_file: 'pw', tls_ca: 'ca.crt' }, 'good');
+  const badPassword = start({ password: 'wrong', tls_ca: 'ca.crt' }, 'badpw');
+  const unknownCa = start({ password_file: 'pw' }, 'noca');
+  await waitFor(() => good.stats().connected, 'connected over TLS with the password');
+  const sub = mqtt.connect(broker.url, { ca: execFileSync('cat', [join(dir, 'ca.crt')]), username: 'fleet', password: 's3cret', reconnectPeriod: 100 });
+  t.teardown(() => sub.endAsync());
+  const seen = new Map<string, string>();
+  sub.on('message', (topic, payload) => seen.set(topic, payload.toString()));
+  await waitFor(() => sub.connected, 'the subscriber connected');
+  await sub.subscribeAsync(['good/#', 'badpw/#', 'noca/#'], { qos: 1 });
+  await waitFor(() => seen.get('good/status') === 'online' && seen.has('good/miner/gamma-1/state'), 'state over TLS');
+  await waitFor(() => badPassword.stats().reconnects >= 2 && unknownCa.stats().reconnects >= 2, 'the refused clients retrying');
+  t.equal(badPassword.stats().connected, false, 'a wrong password is refused');
+  t.equal(unknownCa.stats().connected, false, 'a server certificate from an unknown CA is refused');
+  t.notOk([...seen.keys()].some((k) => k.startsWith('badpw/') || k.startsWith('noca/')), 'nothing published by them');
+  collector.emit('gamma-1', telemetry('gamma-1'), 'online');
+  t.ok(badPassword.stats().buffered > 0, 'their readings wait in the buffer');
 });

@@ -20,6 +20,8 @@ export interface Mosquitto {
   /** Starts it again on the same port and data. */
   start(): Promise<void>;
   log: string[];
+  /** Its temp folder (config, persistence). */
+  dir: string;
 }
 
 async function accepting(port: number): Promise<boolean> {
@@ -35,7 +37,16 @@ async function accepting(port: number): Promise<boolean> {
   });
 }
 
-export async function startMosquitto(t: { teardown(fn: () => unknown): void }): Promise<Mosquitto> {
+export interface MosquittoOptions {
+  /** Lines added to the listener (e.g. certfile/keyfile for TLS) and after it (password_file). */
+  listenerLines?: string[];
+  /** Default true. */
+  anonymous?: boolean;
+  /** URL scheme the tests connect with (mqtts for a TLS listener). */
+  scheme?: 'mqtt' | 'mqtts';
+}
+
+export async function startMosquitto(t: { teardown(fn: () => unknown): void }, opts: MosquittoOptions = {}): Promise<Mosquitto> {
   const dir = tempDir(t, 'mvm-mosquitto-');
   const port = await freePort();
   const cfg = join(dir, 'mosquitto.conf');
@@ -43,7 +54,8 @@ export async function startMosquitto(t: { teardown(fn: () => unknown): void }): 
     cfg,
     [
       `listener ${port} 127.0.0.1`,
-      'allow_anonymous true',
+      ...(opts.listenerLines ?? []),
+      `allow_anonymous ${opts.anonymous ?? true}`,
       'persistence true',
       `persistence_location ${dir}/`,
       'log_dest stderr',
@@ -82,5 +94,5 @@ export async function startMosquitto(t: { teardown(fn: () => unknown): void }): 
   };
   await start();
   t.teardown(stop);
-  return { port, url: `mqtt://127.0.0.1:${port}`, pid: () => child!.pid!, stop, start, log };
+  return { port, url: `${opts.scheme ?? 'mqtt'}://127.0.0.1:${port}`, pid: () => child!.pid!, stop, start, log, dir };
 }
