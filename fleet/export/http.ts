@@ -10,6 +10,8 @@ export interface FleetHttpExportOptions extends FleetMetricsInput {
   ready: () => ReadyCheck[] | Promise<ReadyCheck[]>;
   /** Throws the app's 401 for a bad token; absent: /metrics is open. */
   authorizeMetrics?: (req: FastifyRequest) => void | Promise<void>;
+  /** Endpoints the fleet's app serves itself (its own /healthz reports the lifecycle). */
+  omit?: Array<'healthz' | 'readyz' | 'metrics'>;
   /** The fleet API's OpenAPI document: served as the docs UI at /docs. */
   document?: Record<string, unknown>;
 }
@@ -21,7 +23,7 @@ export function isOperatorPath(url: string): boolean {
 
 export function mountFleetExport(app: FastifyInstance, o: FleetHttpExportOptions): FleetMetrics {
   const metrics = buildFleetMetrics(o);
-  mountObservability(app, { registry: metrics.registry, ready: o.ready, ...(o.authorizeMetrics ? { authorizeMetrics: o.authorizeMetrics } : {}) });
+  mountObservability(app, { registry: metrics.registry, ready: o.ready, ...(o.authorizeMetrics ? { authorizeMetrics: o.authorizeMetrics } : {}), ...(o.omit ? { omit: o.omit } : {}) });
   if (o.document) mountApiDocs(app, { document: o.document });
   app.addHook('onClose', async () => metrics.close());
   return metrics;

@@ -19,6 +19,8 @@ export interface FleetMetricsInput {
   desired?: Pick<DesiredStore, 'get'>;
   /** Counted as appended: events by kind and level, rule firings by rule and outcome. */
   events?: Pick<EventStore, 'subscribe'>;
+  /** The modes a miner offers (one `mode` series each). Default: eco, standard, turbo, oc. */
+  modesOf?: (m: MinerView) => string[];
   /** The price now (the energy issue fills it); absent or null: the gauge has no sample. */
   price?: () => PriceNow | null;
 }
@@ -154,7 +156,7 @@ export function buildFleetMetrics(input: FleetMetricsInput): FleetMetrics {
     perMiner('mvm_fleet_miner_mode', '1 for the mode the fleet keeps the miner in (one series per mode)', [...ids, 'mode'], (g, m) => {
       const mode = desired.get(m.id)?.mode;
       if (!mode) return;
-      for (const each of new Set<string>([...MODES, mode])) g.set({ ...identity(m), mode: each }, each === mode ? 1 : 0);
+      for (const each of new Set<string>([...(input.modesOf?.(m) ?? MODES), mode])) g.set({ ...identity(m), mode: each }, each === mode ? 1 : 0);
     });
   }
 

@@ -135,7 +135,12 @@ interface SensorSpec {
 }
 
 /** Home Assistant discovery configs for one miner (temperature sensors as the miner reports them). */
-export function discoveryMessages(tp: Topics, prefix: string, m: MinerView, state: MinerState, swVersion: string): DiscoveryMessage[] {
+/** The modes a miner offers by default (the runner's names); the fleet passes its own per driver. */
+export function defaultModes(_m: MinerView): string[] {
+  return [...MODES];
+}
+
+export function discoveryMessages(tp: Topics, prefix: string, m: MinerView, state: MinerState, swVersion: string, modes: string[] = defaultModes(m)): DiscoveryMessage[] {
   const id = topicId(m.id);
   const uid = `${nodeId(prefix, m.id)}`;
   const device = {
@@ -199,7 +204,8 @@ export function discoveryMessages(tp: Topics, prefix: string, m: MinerView, stat
       origin,
     },
   });
-  out.push({
+  // A device without modes (an NMMiner) gets no select.
+  if (modes.length) out.push({
     topic: tp.discovery('select', m.id, 'mode'),
     config: {
       name: 'Mode',
@@ -208,7 +214,7 @@ export function discoveryMessages(tp: Topics, prefix: string, m: MinerView, stat
       state_topic: tp.state(m.id),
       value_template: '{{ value_json.mode }}',
       command_topic: tp.modeCommand(m.id),
-      options: [...MODES],
+      options: modes,
       icon: 'mdi:speedometer',
       ...availability,
       device,

@@ -4,7 +4,7 @@
 // mode commands from Home Assistant handed to the fleet (`setMode`), which applies its own rules.
 // While the broker is away messages wait in a bounded buffer; reconnects back off with jitter.
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { MODES, type Telemetry } from '../../runner/drivers/types.js';
+import type { Telemetry } from '../../runner/drivers/types.js';
 import { describeError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/log.js';
 import { MVM_VERSION } from '../../shared/paths.js';
@@ -12,7 +12,7 @@ import { backoffDelay } from '../../shared/retry.js';
 import type { CollectorHandle, DesiredStore, EventStore, FleetEvent, MinerStatus, MinerStore, MinerView } from '../types.js';
 import type { MqttConfig } from './mqtt-config.js';
 import { OutBuffer, type OutMessage } from './mqtt-buffer.js';
-import { discoveryMessages, metricValues, minerState, topicId, topics, type MinerState } from './mqtt-topics.js';
+import { defaultModes, discoveryMessages, metricValues, minerState, topicId, topics, type MinerState } from './mqtt-topics.js';
 
 export interface MqttExporterDeps {
   config: MqttConfig;
@@ -22,6 +22,8 @@ export interface MqttExporterDeps {
   events?: Pick<EventStore, 'subscribe'>;
   /** The mode the fleet keeps each miner in (the select's state). */
   desired?: Pick<DesiredStore, 'get'>;
+  /** The modes a miner offers (the select's options; commands outside them are ignored). Default: eco, standard, turbo, oc. */
+  modesOf?: (m: MinerView) => string[];
   /** Applies a mode asked for over MQTT through the fleet's normal path (reservations, events). */
   setMode?: (minerId: string, mode: string, actor: string) => Promise<unknown>;
   log: Logger;
@@ -98,11 +100,12 @@ export function startMqttExporter(d: MqttExporterDeps): MqttExporter {
   };
 
   const modeOf = (id: string): string | null => d.desired?.get(id)?.mode ?? null;
+  const modesOf = d.modesOf ?? defaultModes;
   const stateOf = (m: MinerView, t?: Telemetry, status?: MinerStatus): MinerState => minerState(m, t ?? m.last, status ?? m.status, modeOf(m.id));
 
   const announce = (m: MinerView, s: MinerState) => {
     if (!cfg.discovery) return;
-    for (const msg of discoveryMessages(tp, cfg.prefix, m, s, MVM_VERSION)) publish(msg.topic, JSON.stringify(msg.config), true, m.id);
+    for (const msg of discoveryMessages(tp, cfg.prefix, m, s, MVM_VERSION, modesOf(m))) publish(msg.topic, JSON.stringify(msg.config), true, m.id);
     announced.set(m.id, Object.keys(s.temperatures).sort().join('\n'));
   };
   const publishState = (m: MinerView, s: MinerState) => {
@@ -168,7 +171,8 @@ export function startMqttExporter(d: MqttExporterDeps): MqttExporter {
   const applyMode = async (level: string, mode: string) => {
     const m = d.miners.list().find((x) => topicId(x.id) === level);
     if (!m) return log.warn({ topic: level }, 'mode command for an unknown miner ignored');
-    if (!(MODES as readonly string[]).includes(mode)) return log.warn({ miner: m.id, mode }, `mode command ignored: not one of ${MODES.join(', ')}`);
+    const modes = modesOf(m);
+    if (!modes.includes(mode)) return log.warn({ miner: m.id, mode }, `mode command ignored: ${modes.length ? `not one of ${modes.join(', ')}` : 'this miner has no modes'}`);
     if (!d.setMode) return log.warn({ miner: m.id, mode }, 'mode command ignored: this exporter applies no commands');
     try {
       await d.setMode(m.id, mode, MQTT_ACTOR);

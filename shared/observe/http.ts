@@ -18,6 +18,8 @@ export interface ObservabilityOptions {
   ready: () => ReadyCheck[] | Promise<ReadyCheck[]>;
   /** When given, /metrics calls it first; it throws (the app's own 401 error) for a bad token. */
   authorizeMetrics?: (req: FastifyRequest) => void | Promise<void>;
+  /** Endpoints the app already serves itself (e.g. a /healthz that reports more). */
+  omit?: Array<'healthz' | 'readyz' | 'metrics'>;
 }
 
 /** Paths these endpoints and the docs UI use: an app whose hook demands a token lets these through. */
@@ -30,11 +32,12 @@ export function isHealthPath(url: string): boolean {
 
 export function mountObservability(app: FastifyInstance, o: ObservabilityOptions): void {
   const started = Date.now();
-  app.get('/healthz', async (_req, reply: FastifyReply) => {
+  const omit = new Set(o.omit ?? []);
+  if (!omit.has('healthz')) app.get('/healthz', async (_req, reply: FastifyReply) => {
     void reply.header('cache-control', 'no-store');
     return { status: 'ok', uptime_s: Math.round((Date.now() - started) / 1000) };
   });
-  app.get('/readyz', async (_req, reply) => {
+  if (!omit.has('readyz')) app.get('/readyz', async (_req, reply) => {
     let checks: ReadyCheck[];
     try {
       checks = await o.ready();
@@ -45,7 +48,7 @@ export function mountObservability(app: FastifyInstance, o: ObservabilityOptions
     void reply.code(ok ? 200 : 503).header('cache-control', 'no-store');
     return { status: ok ? 'ready' : 'not ready', checks };
   });
-  app.get('/metrics', async (req, reply) => {
+  if (!omit.has('metrics')) app.get('/metrics', async (req, reply) => {
     await o.authorizeMetrics?.(req);
     const text = await o.registry.metrics();
     void reply.header('content-type', o.registry.contentType).header('cache-control', 'no-store');

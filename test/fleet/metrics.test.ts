@@ -20,7 +20,7 @@ function setup() {
   const desired = new FakeDesired();
   const collector = new FakeCollector();
   let price: { perKwh: number; currency: string } | null = null;
-  const metrics = buildFleetMetrics({ miners, events, desired, collector, price: () => price });
+  const metrics = buildFleetMetrics({ miners, events, desired, collector, price: () => price, modesOf: (m) => (m.driver === 'cgminer' ? ['low', 'med', 'high'] : ['eco', 'standard', 'turbo', 'oc']) });
   return { miners, events, desired, collector, metrics, setPrice: (p: typeof price) => (price = p) };
 }
 
@@ -62,6 +62,7 @@ t.test('values follow the stores between scrapes', async (t) => {
   t.teardown(() => s.metrics.close());
   s.miners.set('gamma-1', { status: 'offline', last: telemetry('gamma-1', { hashrateGhs: 0, powerW: 2 }) });
   s.desired.modes.set('gamma-1', 'eco');
+  s.desired.modes.set('nano-1', 'med');
   s.setPrice({ perKwh: -0.0123, currency: 'GBP' });
   s.collector.round = { lastRoundMs: 1500, rounds: 8, inFlight: 0 };
   s.events.append({ kind: 'rule', message: 'cheap power: turbo', actor: 'rule:cheap', data: { rule: 'cheap' } });
@@ -73,7 +74,8 @@ t.test('values follow the stores between scrapes', async (t) => {
   t.equal(p.value('mvm_fleet_miner_power_watts', { miner: 'gamma-1' }), 2);
   t.equal(p.value('mvm_fleet_miner_mode', { miner: 'gamma-1', mode: 'eco' }), 1);
   t.equal(p.value('mvm_fleet_miner_mode', { miner: 'gamma-1', mode: 'turbo' }), 0);
-  t.equal(p.all('mvm_fleet_miner_mode', { miner: 'nano-1' }).length, 0, 'no desired mode: no series');
+  t.equal(p.all('mvm_fleet_miner_mode', { miner: 'dead-1' }).length, 0, 'no desired mode: no series');
+  t.same(p.all('mvm_fleet_miner_mode', { miner: 'nano-1' }).map((x) => `${x.labels.mode}=${x.value}`).sort(), ['high=0', 'low=0', 'med=1'], "the miner's own modes");
   t.equal(p.value('mvm_fleet_energy_price_per_kwh', { currency: 'GBP' }), -0.0123, 'negative prices pass through');
   t.equal(p.value('mvm_fleet_collector_rounds_total'), 8);
   t.equal(p.value('mvm_fleet_rule_firings_total', { rule: 'cheap', outcome: 'fired' }), 2);
@@ -113,7 +115,9 @@ t.test('endpoints on a fastify app', async (t) => {
 t.test('mountFleetExport: metrics, health and the docs UI in one call', async (t) => {
   const s = setup();
   const app = Fastify();
+  app.get('/healthz', async () => ({ status: 'ok', lifecycle: 'running' }));
   mountFleetExport(app, {
+    omit: ['healthz'],
     miners: s.miners,
     events: s.events,
     ready: () => [{ name: 'database', ok: true }],
@@ -122,6 +126,7 @@ t.test('mountFleetExport: metrics, health and the docs UI in one call', async (t
   t.teardown(() => app.close());
   t.equal(parsePromText((await app.inject({ url: '/metrics' })).body).value('mvm_fleet_miners', { status: 'online' }), 2);
   t.equal((await app.inject({ url: '/readyz' })).statusCode, 200);
+  t.match((await app.inject({ url: '/healthz' })).json(), { lifecycle: 'running' }, "the app's own /healthz kept");
   const ui = await app.inject({ url: '/docs/' });
   t.equal(ui.statusCode, 200);
   t.match(ui.body, /swagger-ui/);

@@ -67,7 +67,11 @@ t.test('against Mosquitto', async (t) => {
   const broker = await startMosquitto(t);
 
   t.test('discovery, state, metrics, events, Home Assistant birth and mode commands', async (t) => {
-    const miners = new FakeMiners([minerView('gamma-1'), minerView('nano 3s', { driver: 'cgminer', hardware: 'nano3s', model: undefined, status: 'offline', last: null })]);
+    const miners = new FakeMiners([
+      minerView('gamma-1'),
+      minerView('nano 3s', { driver: 'cgminer', hardware: 'nano3s', model: undefined, status: 'offline', last: null }),
+      minerView('nm-1', { driver: 'nmminer', model: 'NMMiner', status: 'offline', last: null }),
+    ]);
     const collector = new FakeCollector();
     const events = new FakeEvents();
     const desired = new FakeDesired();
@@ -79,6 +83,7 @@ t.test('against Mosquitto', async (t) => {
     const exporter = startMqttExporter({
       config: cfg,
       miners,
+      modesOf: (m) => (m.driver === 'cgminer' ? ['low', 'med', 'high'] : m.driver === 'nmminer' ? [] : ['eco', 'standard', 'turbo', 'oc']),
       collector,
       events,
       desired,
@@ -92,7 +97,9 @@ t.test('against Mosquitto', async (t) => {
 
     const power = await waitFor(() => sub.json('homeassistant/sensor/lab_gamma-1/power/config'), 'the power sensor discovery config');
     // Everything of the first miner is published before the second miner's last message.
-    await waitFor(() => sub.json('homeassistant/sensor/lab_nano_3s/power/config') && sub.last.get('lab/miner/nano_3s/availability'), 'the second miner');
+    await waitFor(() => sub.json('homeassistant/sensor/lab_nm-1/power/config') && sub.last.get('lab/miner/nm-1/availability'), 'the last miner');
+    t.match(sub.json('homeassistant/select/lab_nano_3s/mode/config'), { options: ['low', 'med', 'high'] }, "a miner's own modes");
+    t.notOk(sub.last.has('homeassistant/select/lab_nm-1/mode/config'), 'no select for a miner without modes');
     t.match(power, {
       unique_id: 'lab_gamma-1_power',
       state_topic: 'lab/miner/gamma-1/state',
@@ -141,6 +148,7 @@ t.test('against Mosquitto', async (t) => {
     // Home Assistant sets a mode: the fleet's setMode gets it, the state follows; junk is ignored.
     await sub.client.publishAsync('lab/miner/gamma-1/mode/set', 'warp');
     await sub.client.publishAsync('lab/miner/nobody/mode/set', 'eco');
+    await sub.client.publishAsync('lab/miner/nano_3s/mode/set', 'turbo');
     await sub.client.publishAsync('lab/miner/gamma-1/mode/set', 'turbo');
     await waitFor(() => asked.length > 0, 'setMode called');
     t.same(asked, [['gamma-1', 'turbo', 'mqtt']]);
