@@ -190,6 +190,10 @@ t.test('compose.yaml: commands, ports and health URLs match the CLI and the conf
   }
   const check = spawnSync(process.execPath, [MVM_BIN, 'factory', '-f', projectPath('deploy', 'docker', 'factory.toml'), '--check'], { encoding: 'utf8', env: { ...process.env, MVM_FACTORY_TOKEN: 'x', MVM_ADMIN_TOKEN: 'y' } });
   t.equal(check.status, 0, `the compose factory config is valid: ${check.stdout}${check.stderr}`);
+  if (help('fleet').status === 0) {
+    const fleet = spawnSync(process.execPath, [MVM_BIN, 'fleet', '--config', projectPath('deploy', 'docker', 'fleet.toml'), '--check'], { encoding: 'utf8', env: { ...process.env, MVM_FLEET_LAB_TOKEN: 'x' } });
+    t.equal(fleet.status, 0, `the compose fleet config (with [mqtt]) is valid: ${fleet.stdout}${fleet.stderr}`);
+  }
   t.ok(existsSync(projectPath('deploy', 'docker', 'mosquitto.conf')));
   t.match(readFileSync(projectPath('deploy', 'docker', 'mosquitto.conf'), 'utf8'), /listener 1883/);
   t.same(compose.services.mosquitto.profiles, ['mqtt'], 'the broker is optional');
