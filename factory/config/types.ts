@@ -108,6 +108,8 @@ export interface ApiConfig {
   adminToken?: string;
   defaultTtlMs: number;
   maxTtlMs: number;
+  /** /metrics: "open" (no token) or "token" (any API user's token). */
+  metricsAuth?: 'open' | 'token';
 }
 
 export interface FactoryConfig {

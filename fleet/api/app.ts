@@ -12,6 +12,13 @@ import type { FleetTokens, Principal } from './tokens.js';
 
 export type { FleetApiDeps };
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** What a route does, for the token roles: a write needs an admin token. */
+    op?: { summary: string; write?: boolean };
+  }
+}
+
 /** Inlines `#/components/schemas/X` references, so fastify's ajv can compile a route's schema alone. */
 function deref(s: unknown): unknown {
   if (Array.isArray(s)) return s.map(deref);
@@ -58,7 +65,7 @@ export function buildFleetApi(d: FleetApiDeps): FleetApi {
     // the web UI's pages and assets (fleet/web/serve.ts) are public; every /api path needs a token
     if (OPEN.has(path) || !path.startsWith('/api/')) return;
     const who = bearer(d.tokens, req);
-    const op = (req.routeOptions.config as { op?: { write?: boolean; summary: string } }).op;
+    const op = req.routeOptions.config.op;
     if (op?.write && who.role !== 'admin') {
       throw new HttpError(403, `${who.name} has a read-only token: it cannot ${op.summary}`, 'Forbidden', 'use the admin token, or a token made with role "admin"');
     }
