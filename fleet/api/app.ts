@@ -6,7 +6,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import { newId } from '../../shared/ids.js';
 import { errorBody, HttpError } from './errors.js';
 import { buildHandlers, type FleetApiDeps } from './handlers.js';
-import { openApiDocument, operations, schemas } from './openapi.js';
+import { openApiDocument, operations, schemas, type ExtraPaths } from './openapi.js';
 import { EventStreams } from './sse.js';
 import type { FleetTokens, Principal } from './tokens.js';
 
@@ -80,7 +80,27 @@ export function buildFleetApi(d: FleetApiDeps): FleetApi {
     }
   });
 
-  app.get('/openapi.json', async () => openApiDocument());
+  // Routes plugins add later (energy, automation: their config carries `op`) join the document.
+  const extra: ExtraPaths = {};
+  app.addHook('onRoute', (r) => {
+    const op = r.config?.op;
+    const path = r.url.replace(/:(\w+)/g, '{$1}');
+    if (!op || !path.startsWith('/api/') || (operations as Record<string, unknown>)[path]) return;
+    for (const method of [r.method].flat()) {
+      if (method === 'HEAD') continue;
+      const schema = (r.schema ?? {}) as { body?: object; querystring?: object; params?: object; response?: Record<string, object> };
+      extra[path] = {
+        ...extra[path],
+        [method.toLowerCase()]: {
+          summary: op.summary,
+          security: [{ bearer: [] }],
+          ...(schema.body ? { requestBody: { content: { 'application/json': { schema: schema.body } } } } : {}),
+          responses: Object.fromEntries(Object.entries(schema.response ?? { 200: {} }).map(([code, s]) => [code, { description: Number(code) < 300 ? 'ok' : 'refused', content: { 'application/json': { schema: s } } }])),
+        },
+      };
+    }
+  });
+  app.get('/openapi.json', async () => openApiDocument(extra));
   app.get('/healthz', async () => ({ status: 'ok', lifecycle: d.lifecycle() }));
 
   for (const [path, methods] of Object.entries(operations)) {
