@@ -151,7 +151,8 @@ export class Problems {
   }
 
   /** A duration ("30s", "5m", "1h30m", or a number of seconds), in ms. */
-  duration(table: Table, prefix: string, key: string, fallbackMs: number, opts: { min?: number } = {}): number {
+  /** `max`: for a duration that is never a timer (a retention), else 24 days. */
+  duration(table: Table, prefix: string, key: string, fallbackMs: number, opts: { min?: number; max?: number } = {}): number {
     const v = table[key];
     if (v === undefined) return fallbackMs;
     const ms = typeof v === 'string' || typeof v === 'number' ? parseDuration(v) : undefined;
@@ -163,7 +164,11 @@ export class Problems {
       );
       return fallbackMs;
     }
-    if (ms > MAX_DURATION_MS) {
+    if (opts.max !== undefined && ms > opts.max) {
+      this.add(join(prefix, key), `is too long (${JSON.stringify(v)}); the maximum is ${Math.floor(opts.max / 86_400_000)}d`);
+      return fallbackMs;
+    }
+    if (opts.max === undefined && ms > MAX_DURATION_MS) {
       // Timers fire at once past 2^31-1 ms: a longer duration would mean "now", not "never".
       this.add(join(prefix, key), `is too long (${JSON.stringify(v)}); the maximum is 24d`);
       return fallbackMs;

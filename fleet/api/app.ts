@@ -95,7 +95,11 @@ export function buildFleetApi(d: FleetApiDeps): FleetApi {
           summary: op.summary,
           security: [{ bearer: [] }],
           ...(schema.body ? { requestBody: { content: { 'application/json': { schema: schema.body } } } } : {}),
-          responses: Object.fromEntries(Object.entries(schema.response ?? { 200: {} }).map(([code, s]) => [code, { description: Number(code) < 300 ? 'ok' : 'refused', content: { 'application/json': { schema: s } } }])),
+          responses: {
+            ...Object.fromEntries(Object.entries(schema.response ?? { 200: {} }).map(([code, s]) => [code, { description: Number(code) < 300 ? 'ok' : 'refused', content: { 'application/json': { schema: s } } }])),
+            401: { description: 'no token, or a token this API does not know', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+            ...(op.write ? { 403: { description: 'a read-only token', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } } } : {}),
+          },
         },
       };
     }

@@ -142,9 +142,11 @@ function readRetention(p: Problems, r: Table): RetentionConfig {
   const prefix = 'fleet.retention';
   const d = FLEET_DEFAULTS.retention;
   p.unknownKeys(r, prefix, RETENTION_KEYS);
-  const rawMs = p.duration(r, prefix, 'raw', d.rawMs, { min: 60_000 });
-  const minuteMs = p.duration(r, prefix, 'minute', d.minuteMs, { min: 3_600_000 });
-  const hourMs = p.duration(r, prefix, 'hour', d.hourMs, { min: 86_400_000 });
+  // retentions are ages compared with timestamps, never timers: years are fine
+  const max = 100 * 365 * 86_400_000;
+  const rawMs = p.duration(r, prefix, 'raw', d.rawMs, { min: 60_000, max });
+  const minuteMs = p.duration(r, prefix, 'minute', d.minuteMs, { min: 3_600_000, max });
+  const hourMs = p.duration(r, prefix, 'hour', d.hourMs, { min: 86_400_000, max });
   if (minuteMs < rawMs) p.add(join(prefix, 'minute'), 'is shorter than raw', 'keep minute roll-ups at least as long as raw samples');
   if (hourMs < minuteMs) p.add(join(prefix, 'hour'), 'is shorter than minute', 'keep hour roll-ups at least as long as minute ones');
   return { rawMs, minuteMs, hourMs };
