@@ -101,16 +101,23 @@ interface Reservation {
   owner: string;
   reason: string | null;
   expires_at: string | null;
+  restore_on_release?: boolean;
+  credential?: string;
 }
 
-export async function reserve(a: Common & { name: string; ttl?: string; reason?: string; for?: string }): Promise<void> {
-  const r = await connectLab(a).call<Reservation>('POST', `/v1/testbeds/${seg(a.name)}/reservation`, `reserve ${a.name}`, { ...(a.ttl ? { ttl: a.ttl } : {}), ...(a.reason ? { reason: a.reason } : {}), ...(a.for ? { owner: a.for } : {}) });
-  print(a.json, r, () => `reserved ${r.testbed} for ${r.owner} until ${r.expires_at}\n  release it with: mvm testbeds release ${r.testbed}`);
+/** How the holder uses the reserved devices with `mvm runner` (runner/lock.ts). */
+const credentialLine = (r: Reservation) => (r.credential ? `\n  to use its devices with mvm runner: export MVM_LOCK_CREDENTIAL=${r.credential}` : '');
+
+export async function reserve(a: Common & { name: string; ttl?: string; reason?: string; for?: string; restore?: boolean }): Promise<void> {
+  const body = { ...(a.ttl ? { ttl: a.ttl } : {}), ...(a.reason ? { reason: a.reason } : {}), ...(a.for ? { owner: a.for } : {}), ...(a.restore === false ? { restore_on_release: false } : {}) };
+  const r = await connectLab(a).call<Reservation>('POST', `/v1/testbeds/${seg(a.name)}/reservation`, `reserve ${a.name}`, body);
+  const noRestore = r.restore_on_release === false ? ' (its baseline is NOT restored when it ends)' : '';
+  print(a.json, r, () => `reserved ${r.testbed} for ${r.owner} until ${r.expires_at}${noRestore}${credentialLine(r)}\n  release it with: mvm testbeds release ${r.testbed}`);
 }
 
 export async function renew(a: Common & { name: string; ttl?: string; reason?: string }): Promise<void> {
   const r = await connectLab(a).call<Reservation>('PUT', `/v1/testbeds/${seg(a.name)}/reservation`, `renew the reservation of ${a.name}`, { ...(a.ttl ? { ttl: a.ttl } : {}), ...(a.reason ? { reason: a.reason } : {}) });
-  print(a.json, r, () => `${r.testbed} stays reserved for ${r.owner} until ${r.expires_at}`);
+  print(a.json, r, () => `${r.testbed} stays reserved for ${r.owner} until ${r.expires_at}${credentialLine(r)}`);
 }
 
 export async function release(a: Common & { name: string; force: boolean }): Promise<void> {

@@ -1,7 +1,7 @@
 // Collects configuration problems so that one run reports every one of them, each with the file,
 // the dotted key and a hint. Typed readers record a problem and return undefined on a bad value.
 import type { ConfigProblem } from '../../shared/errors.js';
-import { parseDuration } from '../../shared/duration.js';
+import { formatDuration, parseDuration } from '../../shared/duration.js';
 
 export type Table = Record<string, unknown>;
 
@@ -151,7 +151,6 @@ export class Problems {
   }
 
   /** A duration ("30s", "5m", "1h30m", or a number of seconds), in ms. */
-  /** `max`: for a duration that is never a timer (a retention), else 24 days. */
   duration(table: Table, prefix: string, key: string, fallbackMs: number, opts: { min?: number; max?: number } = {}): number {
     const v = table[key];
     if (v === undefined) return fallbackMs;
@@ -164,13 +163,10 @@ export class Problems {
       );
       return fallbackMs;
     }
-    if (opts.max !== undefined && ms > opts.max) {
-      this.add(join(prefix, key), `is too long (${JSON.stringify(v)}); the maximum is ${Math.floor(opts.max / 86_400_000)}d`);
-      return fallbackMs;
-    }
-    if (opts.max === undefined && ms > MAX_DURATION_MS) {
+    if (ms > (opts.max ?? MAX_DURATION_MS)) {
       // Timers fire at once past 2^31-1 ms: a longer duration would mean "now", not "never".
-      this.add(join(prefix, key), `is too long (${JSON.stringify(v)}); the maximum is 24d`);
+      // (A duration that is no timer, such as a retention, passes its own `max`.)
+      this.add(join(prefix, key), `is too long (${JSON.stringify(v)}); the maximum is ${opts.max === undefined ? '24d' : formatDuration(opts.max)}`);
       return fallbackMs;
     }
     if (opts.min !== undefined && ms < opts.min) {

@@ -2,7 +2,8 @@
 // compare with what the fleet wants. AxeOS answers through the driver's baseline comparison; an
 // Avalon's work mode comes from its own telemetry; what a driver cannot read back is said so
 // (`readable: false`) instead of being guessed.
-import type { Driver, Mode, PoolConfig } from '../../runner/drivers/types.js';
+import type { Driver, PoolConfig } from '../../runner/drivers/types.js';
+import { AVALON_MODES, type Mode } from '../../runner/drivers/modes.js';
 import { fleetModes } from './modes.js';
 
 export interface Observed {
@@ -24,7 +25,7 @@ function avalonMode(raw: unknown): Mode | undefined {
   const r = raw as { model?: string; estats?: Record<string, string> } | undefined;
   const key = r?.model === 'nano3' ? 'WORKLEVEL' : 'WORKMODE';
   const level = Number(r?.estats?.[key]);
-  return (['eco', 'standard', 'turbo'] as const)[level];
+  return AVALON_MODES[level];
 }
 
 export async function readBack(driver: Driver, want: { mode?: Mode; pools?: PoolConfig[] }, signal?: AbortSignal): Promise<ReadBack> {

@@ -142,7 +142,7 @@ function readRetention(p: Problems, r: Table): RetentionConfig {
   const prefix = 'fleet.retention';
   const d = FLEET_DEFAULTS.retention;
   p.unknownKeys(r, prefix, RETENTION_KEYS);
-  // retentions are ages compared with timestamps, never timers: years are fine
+  // Retentions are ages compared with timestamps, not timers: up to 100 years.
   const max = 100 * 365 * 86_400_000;
   const rawMs = p.duration(r, prefix, 'raw', d.rawMs, { min: 60_000, max });
   const minuteMs = p.duration(r, prefix, 'minute', d.minuteMs, { min: 3_600_000, max });

@@ -120,7 +120,7 @@ t.test('bad bodies and queries: a 4xx naming the field', async (t) => {
     ['POST', '/api/miners/gamma/mode', { mode: 'ludicrous' }, 400, /mode "ludicrous" is not a mode of gamma \(axeos\): use eco, standard, turbo, oc/],
     ['POST', '/api/miners/gamma/mode', {}, 400, /body\.mode: is required/],
     ['POST', '/api/miners/gamma/mode', '{not json', 400, /not valid JSON/],
-    ['POST', '/api/miners/gamma/settings', { frequency: 9000 }, 400, /frequency 9000 MHz is outside the board's limits \(300–650 MHz, BM1370\)/],
+    ['POST', '/api/miners/gamma/settings', { frequency: 9000 }, 400, /frequency 9000 MHz is outside the board's limits \(400–625 MHz, Bitaxe Gamma\)/],
     ['POST', '/api/miners/gamma/restart', { timeout: 'soon' }, 400, /timeout "soon" is not a duration/, 'body.timeout'],
     ['POST', '/api/pools/', { name: 'p', url: 'http://x', port: 3333, user: 'u' }, 400, /pool url/],
     ['POST', '/api/pools/', { name: 'p', url: 'stratum+tcp://x', port: 70000, user: 'u' }, 400, /body\.port: must be <= 65535/],

@@ -21,7 +21,7 @@ t.test('NMMiner: read continuously, pools applied and confirmed, modes and switc
       '[miner.lotto]',
       'driver = "nmminer"',
       `address = "${sim.address}"`,
-      `options = { config_report_port = ${report}, listen_address = "127.0.0.1", confirm_timeout_ms = 20000 }`,
+      `options = { config_report_port = ${report}, listen_address = "127.0.0.1", confirm_timeout_ms = 20000, wifi_password = "password1" }`,
       '',
     ].join('\n'),
   );
