@@ -15,6 +15,7 @@ import { MVM_BIN } from '../shared/paths.js';
 import { installShutdown } from '../shared/shutdown.js';
 import { createLogger } from '../shared/log.js';
 import { startLab, type Lab } from '../runner/sim/lab.js';
+import { startOctopusSim, type OctopusSim } from '../runner/sim/octopus/index.js';
 import { ensureLabUser, ensureServerAccounts } from './demo/accounts.js';
 import { demoLabConfig, freeTcpPort, readExample } from './demo/lab-config.js';
 import { writeFirmwareLibrary, writeSample } from './demo/sample.js';
@@ -66,6 +67,7 @@ export async function runDemo(o: DemoOptions): Promise<void> {
   let lab: Lab | undefined;
   let factory: DemoFactory | undefined;
   let fleet: DemoFleet | undefined;
+  let octopus: OctopusSim | undefined;
   try {
     say(`mvm demo: state in ${dataDir} (logs in ${dirs.logs})`);
     const { host, port } = parseListen(o.listen);
@@ -91,8 +93,11 @@ export async function runDemo(o: DemoOptions): Promise<void> {
     const labToken = await ensureLabUser(factory.apiUrl, factory.adminToken, old.lab_token);
     // The fleet controller reads the same config: every simulated device is a miner; it changes a
     // testbed's device only under a reservation, taken with the demo's lab token.
+    // its [energy] prices come from the Octopus simulator (what `mvm sim octopus` serves): Agile, region C
+    octopus = await startOctopusSim({ listen: o.freePorts ? '127.0.0.1:0' : '127.0.0.1:9330', region: 'C' });
+    say(`  Octopus prices ${octopus.url}   (simulated Agile ${octopus.product}, region ${octopus.region})`);
     const fleetConfig = join(dataDir, 'fleet.toml');
-    writeFileSync(fleetConfig, demoFleetConfig(text, config, factory.apiUrl, labToken, server.url, accounts.userToken), { mode: 0o600 });
+    writeFileSync(fleetConfig, demoFleetConfig(text, config, factory.apiUrl, labToken, server.url, accounts.userToken, octopus), { mode: 0o600 });
     const fleetListen = o.freePorts ? `127.0.0.1:${await freeTcpPort()}` : o.fleetListen;
     fleet = await startDemoFleet(fleetConfig, join(dataDir, 'fleet'), fleetListen, join(dirs.logs, 'fleet.log'), shutdown.graceful);
     say(`  fleet API      ${fleet.apiUrl}`);
@@ -114,6 +119,7 @@ export async function runDemo(o: DemoOptions): Promise<void> {
     say(`  fleet API    ${fleet.apiUrl}   (OpenAPI: ${fleet.apiUrl}/openapi.json)`);
     say(`  fleet token  ${fleet.adminToken}`);
     say(`  web UI       ${fleet.apiUrl}/   (log in with the fleet token)`);
+    say(`  energy       [energy] prices from the simulated Octopus API at ${octopus.url}: ${env} npx mvm fleet energy current; rules: npx mvm fleet rules list`);
     say('  watch the miners:');
     say(`    ${env} npx mvm fleet miners`);
     say(`    curl -H "Authorization: Bearer ${fleet.adminToken}" ${fleet.apiUrl}/api/dashboard/stats`);
@@ -130,6 +136,7 @@ export async function runDemo(o: DemoOptions): Promise<void> {
   } finally {
     say('mvm demo: stopping');
     await fleet?.stop().catch((err) => say(`  fleet: ${describeError(err)}`));
+    await octopus?.close();
     const left = await factory?.stop().catch((err) => (say(`  factory: ${describeError(err)}`), undefined));
     if (left?.agentsStopped) say(`  stopped ${left.agentsStopped} agent(s) the factory left running`);
     await lab?.close();
@@ -140,7 +147,7 @@ export async function runDemo(o: DemoOptions): Promise<void> {
 }
 
 /** The fleet's config: the demo's factory config, its [fleet] section, the [lab] it reserves testbeds through, and the [jobs] the web UI's jobs pages read. */
-function demoFleetConfig(factoryText: string, config: Record<string, any>, labUrl: string, labToken: string, jobsUrl: string, jobsToken: string): string {
+function demoFleetConfig(factoryText: string, config: Record<string, any>, labUrl: string, labToken: string, jobsUrl: string, jobsToken: string, octopus: Pick<OctopusSim, 'url' | 'product' | 'region'>): string {
   // NMMiner broadcasts go to its telemetry port: the fleet listens there.
   let udpPort = 12345;
   for (const tb of Object.values(config.testbed ?? {}) as Array<Record<string, any>>) {
@@ -148,7 +155,7 @@ function demoFleetConfig(factoryText: string, config: Record<string, any>, labUr
       if (d.driver === 'nmminer' && typeof d.options?.telemetry_port === 'number') udpPort = d.options.telemetry_port;
     }
   }
-  return `${factoryText}\n[fleet]\npoll_interval = "5s"\nudp_port = ${udpPort}\nudp_address = "127.0.0.1"\n\n[lab]\nurl = ${JSON.stringify(labUrl)}\ntoken = ${JSON.stringify(labToken)}\n\n[jobs]\nurl = ${JSON.stringify(jobsUrl)}\ntoken = ${JSON.stringify(jobsToken)}\n`;
+  return `${factoryText}\n[fleet]\npoll_interval = "5s"\nudp_port = ${udpPort}\nudp_address = "127.0.0.1"\n\n[lab]\nurl = ${JSON.stringify(labUrl)}\ntoken = ${JSON.stringify(labToken)}\n\n[jobs]\nurl = ${JSON.stringify(jobsUrl)}\ntoken = ${JSON.stringify(jobsToken)}\n\n[energy]\nsource = "octopus"\nflat_price = 25\nfetch_interval = "15m"\n\n[energy.octopus]\nproduct = ${JSON.stringify(octopus.product)}\nregion = ${JSON.stringify(octopus.region)}\nbase_url = ${JSON.stringify(octopus.url)}\n`;
 }
 
 /** Every firmware version an AxeOS device of the lab has at rest: the library must hold them. */

@@ -2,6 +2,7 @@
 // running fleet controller, over its API. The work is imported only when a command runs.
 import type { Argv, CommandModule } from 'yargs';
 import { withJson } from './command.js';
+import { fleetEnergyCommands } from './fleet-energy.js';
 
 const conn = <T>(y: Argv<T>) =>
   withJson(
@@ -71,4 +72,5 @@ export const fleetClientCommands: CommandModule[] = [
   cmd('events', 'recent events, newest last (--follow: then live)', (y) =>
     y.option('miner', { type: 'string' }).option('limit', { type: 'number', default: 30 }).option('follow', { alias: 'f', type: 'boolean', default: false }),
   'events'),
+  ...fleetEnergyCommands,
 ];

@@ -22,6 +22,12 @@ import type { FleetConfig } from './config/types.js';
 import { LabClient } from './lab-client.js';
 import { LabWatch } from './lab-watch.js';
 import { startDataPlane } from './data-plane.js';
+import { fleetActionsActuator } from './automation/fleet-actuator.js';
+import { reservationGate, type ReservationClient } from './automation/driver-actuator.js';
+import { createEnergy } from './energy/wire.js';
+import { mountFleetExport } from './export/http.js';
+import { startMqttExporter, type MqttExporter } from './export/mqtt.js';
+import { settingsRoute } from './settings-route.js';
 
 /** Where the daemon is in its life: /healthz reports it. */
 export type FleetLifecycle = 'starting' | 'running' | 'reloading' | 'stopping' | 'stopped';
@@ -45,6 +51,11 @@ function summary(c: FleetConfig): string {
   return `${c.miners.length} miner${c.miners.length === 1 ? '' : 's'} (${testbed} from testbeds), lab ${c.lab ? c.lab.url : 'none'}`;
 }
 
+function energySummary(c: FleetConfig): string {
+  const e = c.energy;
+  return e.source === 'octopus' && e.octopus ? `prices from Octopus ${e.octopus.product} region ${e.octopus.region} at ${e.octopus.baseUrl}` : e.source === 'tou' ? 'time-of-use prices' : `flat price ${e.flatPrice} p/kWh`;
+}
+
 export async function runFleet(o: FleetDaemonOptions): Promise<void> {
   const log = o.log ?? createLogger({ name: 'fleet' });
   let lifecycle: FleetLifecycle = 'starting';
@@ -64,6 +75,50 @@ export async function runFleet(o: FleetDaemonOptions): Promise<void> {
   new LabWatch({ lab: () => lab, miners: stores.miners, collector, log, signal: stopping.signal }).start();
   new DriftWatch({ miners: stores.miners, desired: stores.desired, actions, log, signal: stopping.signal }).start();
   const { app, streams } = buildFleetApi({ ...stores, collector, actions, tokens, log, configFile: () => plane.config().file, lifecycle: () => lifecycle, signal: stopping.signal });
+
+  // prices and rules: a rule acts through the fleet's actions; a testbed's device only while the
+  // rule holds that testbed's reservation (for its whole window, renewed) through the current [lab]
+  const currentLab = (): LabClient => {
+    if (lab) return lab;
+    throw new MvmError('FORBIDDEN', 'no [lab] url and token: the fleet cannot reserve a testbed for a rule', { hint: 'add [lab] to the fleet config and send SIGHUP' });
+  };
+  const reservations: ReservationClient = {
+    reserve: (tb, reason, signal) => currentLab().reserve(tb, reason, signal),
+    renew: (tb, reason, signal) => currentLab().renew(tb, reason, signal),
+    release: (tb, signal) => currentLab().release(tb, signal),
+  };
+  const actuator = fleetActionsActuator(actions, (id) => stores.miners.get(id), reservationGate(reservations));
+  const energy = createEnergy({ dataDir, config: initial.energy, miners: stores.miners, history: stores.history, events: stores.events, desired: stores.desired, actuator, log: log.child({ component: 'energy' }) });
+  await energy.routes(app, { actorOf: (req) => bearer(tokens, req).name });
+  collector.onReading(() => energy.engine.wake());
+  await app.register(settingsRoute(() => plane.config()));
+
+  // /metrics (open or token per [fleet] metrics) and /readyz; the daemon's own /healthz stays
+  const modesOf = (m: { id: string }) => {
+    try {
+      return actions.modes(m.id).modes;
+    } catch {
+      return [];
+    }
+  };
+  mountFleetExport(app, {
+    miners: stores.miners,
+    collector,
+    desired: stores.desired,
+    events: stores.events,
+    modesOf,
+    price: () => {
+      const p = energy.prices.priceAt(Date.now());
+      return p.estimated && initial.energy.source !== 'flat' ? null : { perKwh: p.price / 100, currency: 'GBP' };
+    },
+    ready: () => [{ name: 'lifecycle', ok: lifecycle === 'running', detail: lifecycle }],
+    omit: ['healthz'],
+    ...(initial.fleet.metrics === 'token' ? { authorizeMetrics: (req: FastifyRequest) => void bearer(tokens, req) } : {}),
+  });
+  // [mqtt]: readings and events out, Home Assistant's mode commands in through the fleet's actions
+  const mqtt: MqttExporter | null = initial.mqtt?.enabled
+    ? startMqttExporter({ config: initial.mqtt, miners: stores.miners, collector, events: stores.events, desired: stores.desired, modesOf, setMode: (id, mode, actor) => actions.setMode(id, mode, { actor, signal: stopping.signal }), log: log.child({ component: 'mqtt' }) })
+    : null;
 
   // the web UI, and its lab pages' way to the factory API ([lab]) and the job server ([jobs])
   const webPrincipal = (req: FastifyRequest): WebPrincipal => {
@@ -88,6 +143,7 @@ export async function runFleet(o: FleetDaemonOptions): Promise<void> {
   };
   process.on('SIGHUP', onHup);
 
+  let energyLoops: Promise<void> = Promise.resolve();
   try {
     try {
       await app.listen({ host: listen.host, port: listen.port });
@@ -103,7 +159,9 @@ export async function runFleet(o: FleetDaemonOptions): Promise<void> {
     log.info({ url, adminToken: admin.source, miners: initial.miners.length }, 'fleet API listening');
     process.stdout.write(`mvm fleet API at ${url} (admin token: ${admin.source})\n`);
     lifecycle = 'running';
+    energyLoops = energy.start(stopping.signal).catch((err: unknown) => log.error({ err: describeError(err) }, 'energy loops ended'));
     process.stdout.write(`mvm fleet web UI at ${url}/\n`);
+    process.stdout.write(`mvm fleet energy: ${energySummary(initial)}\n`);
     process.stdout.write(`mvm fleet started: ${summary(initial)}\n`);
     await new Promise<void>((r) => (shutdown.graceful.aborted ? r() : shutdown.graceful.addEventListener('abort', () => r(), { once: true })));
   } finally {
@@ -112,6 +170,9 @@ export async function runFleet(o: FleetDaemonOptions): Promise<void> {
     streams.closeAll();
     stopping.abort(new MvmError('ABORTED', 'the fleet is stopping'));
     await Promise.race([app.close(), new Promise((r) => shutdown.force.addEventListener('abort', r, { once: true }))]);
+    await mqtt?.close().catch((err: unknown) => log.warn({ err: describeError(err) }, 'mqtt close'));
+    await Promise.race([energyLoops, new Promise((r) => shutdown.force.addEventListener('abort', r, { once: true }))]);
+    energy.close();
     stores.events.append({ kind: 'config', message: 'stopped', actor: 'signal' });
     await plane.close(shutdown.force).catch((err: unknown) => log.warn({ err: describeError(err) }, 'data plane close'));
     shutdown.dispose();

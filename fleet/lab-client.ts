@@ -77,6 +77,15 @@ export class LabClient {
     }
   }
 
+  /** Extends the fleet's own reservation by its TTL (PUT; the factory refuses a second POST by its holder). */
+  async renew(testbed: string, reason: string, signal?: AbortSignal): Promise<void> {
+    try {
+      await this.http.put(`/v1/testbeds/${seg(testbed)}/reservation`, { ttl: Math.ceil(this.ttlMs / 1000), reason: reason.slice(0, 500) }, { signal });
+    } catch (err) {
+      throw await this.explain(err, testbed, signal);
+    }
+  }
+
   async release(testbed: string, signal?: AbortSignal): Promise<void> {
     await this.http.delete(`/v1/testbeds/${seg(testbed)}/reservation`, { signal });
   }

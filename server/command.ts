@@ -18,6 +18,7 @@ interface ServerArgs {
   retention?: string;
   'max-uncommitted-per-job'?: number;
   'max-uncommitted-per-user'?: number;
+  'metrics-auth'?: string;
 }
 
 export { parseListen } from '../shared/listen.js';
@@ -70,6 +71,12 @@ function connections(n: number | undefined): number {
   return n;
 }
 
+function metricsAuth(v: string | undefined): 'open' | 'token' {
+  if (v === undefined || v === '' || v === 'open') return 'open';
+  if (v === 'token') return 'token';
+  throw new MvmError('USAGE', `--metrics-auth ${JSON.stringify(v)} is not open or token`, { hint: 'open: /metrics needs no token; token: the admin token or a user token' });
+}
+
 export function serverConfig(args: ServerArgs): ServerConfig {
   const { host, port } = parseListen(args.listen);
   return {
@@ -87,6 +94,7 @@ export function serverConfig(args: ServerArgs): ServerConfig {
     maxUncommittedPerJob: bytes('max-uncommitted-per-job', args['max-uncommitted-per-job'], DEFAULTS.maxUncommittedPerJob),
     maxUncommittedPerUser: bytes('max-uncommitted-per-user', args['max-uncommitted-per-user'], DEFAULTS.maxUncommittedPerUser),
     ...(retention(args.retention) !== undefined ? { retentionMs: retention(args.retention) } : {}),
+    metricsAuth: metricsAuth(args['metrics-auth'] ?? process.env.MVM_SERVER_METRICS_AUTH),
   };
 }
 
@@ -108,6 +116,7 @@ export const command: CommandModule<object, ServerArgs> = {
       .option('max-uncommitted-per-job', { type: 'number', describe: 'bytes of uploaded chunks not yet committed one job may hold [2 GiB]' })
       .option('max-uncommitted-per-user', { type: 'number', describe: "bytes of uploaded chunks not yet committed one user's jobs may hold together [4 GiB]" })
       .option('retention', { type: 'string', describe: 'remove inputs, outputs and events of jobs ended longer ago than this [off; env MVM_SERVER_RETENTION]' })
+      .option('metrics-auth', { type: 'string', describe: '/metrics: open, or token (admin or user token) [open; env MVM_SERVER_METRICS_AUTH]' })
       .example('$0 server --data ./lab --listen 127.0.0.1:9300', 'serve on port 9300, keeping state in ./lab')
       .epilog('Set MVM_ADMIN_TOKEN to choose the admin token; otherwise one is made on first start and printed once.') as Argv<ServerArgs>,
   handler: async (args) => {

@@ -29,6 +29,8 @@ export interface ServerConfig {
   maxUncommittedPerUser: number;
   /** Inputs, outputs and events of jobs ended longer ago than this are removed (undefined: kept). */
   retentionMs?: number;
+  /** `token`: /metrics needs the admin token or a user token; `open` (default): no token. */
+  metricsAuth?: 'open' | 'token';
 }
 
 export const DEFAULTS: Omit<ServerConfig, 'dataDir' | 'host' | 'port'> = {

@@ -9,6 +9,7 @@ import { newId } from '../../shared/ids.js';
 import type { Logger } from '../../shared/log.js';
 import type { FactoryConfig } from '../config/types.js';
 import type { FactoryStore } from '../instances.js';
+import { isPublicPath } from '../observe/routes.js';
 import { UnsatisfiableError, type Lab } from './lab.js';
 import { openApiDocument, operations, schemas } from './openapi.js';
 import type { ApiPrincipal, ApiUsers } from './users.js';
@@ -177,7 +178,7 @@ export function buildApi(d: ApiDeps): FastifyInstance {
 
   // Authentication comes before validation: a request without a token learns nothing about the API.
   app.addHook('preValidation', async (req) => {
-    if (req.url !== '/openapi.json') bearer(users, req);
+    if (req.url !== '/openapi.json' && !isPublicPath(req.url, config)) bearer(users, req);
   });
 
   app.get('/openapi.json', async () => openApiDocument());

@@ -8,6 +8,7 @@ import type { FactoryStore } from '../instances.js';
 import type { Factory } from '../tick.js';
 import { closeServerNow } from '../../shared/http-close.js';
 import { buildApi } from './app.js';
+import { observeFactory } from '../observe/routes.js';
 import { Lab } from './lab.js';
 import { adminToken, ApiUsers } from './users.js';
 
@@ -40,6 +41,7 @@ export async function startApi(o: StartApiOptions): Promise<RunningApi | undefin
   const users = new ApiUsers(o.store.opened, o.store.now, admin.token);
   const lab = new Lab({ config: o.config, store: o.store, factory: o.factory, log: o.log });
   const app = buildApi({ config: o.config, store: o.store, lab, users, log: o.log, onChange: o.onChange, credential: o.credential });
+  observeFactory(app, { config: o.config, store: o.store, factory: o.factory, testbeds: () => lab.testbeds() });
   try {
     await app.listen({ host: listen.host, port: listen.port });
   } catch (err) {

@@ -14,7 +14,7 @@ import { readableFile, readTestbed, type TestbedContext } from './testbeds.js';
 import type { FactoryConfig, TargetConfig, TestbedConfig } from './types.js';
 
 // [fleet], [lab] and [miner.NAME] belong to `mvm fleet` (fleet/config), which can read the same file.
-const TOP_KEYS = ['general', 'factory', 'health', 'api', 'target', 'testbed', 'fleet', 'lab', 'jobs', 'miner'] as const;
+const TOP_KEYS = ['general', 'factory', 'health', 'api', 'target', 'testbed', 'fleet', 'lab', 'jobs', 'miner', 'energy', 'mqtt'] as const;
 const GENERAL_KEYS = ['baseurl', 'admin_token', 'admin_token_file'] as const;
 const FACTORY_KEYS = [
   'token',

@@ -19,7 +19,7 @@ export const HEALTH_KEYS = [
   'concurrency',
 ] as const;
 
-export const API_KEYS = ['listen', 'admin_token', 'admin_token_file', 'default_ttl', 'max_ttl'] as const;
+export const API_KEYS = ['listen', 'admin_token', 'admin_token_file', 'default_ttl', 'max_ttl', 'metrics'] as const;
 
 export const HEALTH_DEFAULTS: HealthConfig = {
   enabled: true,
@@ -78,5 +78,8 @@ export function readApi(p: Problems, raw: Table | undefined, adminToken: string 
   const defaultTtlMs = p.duration(a, prefix, 'default_ttl', 2 * 3_600_000, { min: 1000 });
   const maxTtlMs = p.duration(a, prefix, 'max_ttl', 7 * 86_400_000, { min: 1000 });
   if (defaultTtlMs > maxTtlMs) p.add(join(prefix, 'default_ttl'), `is longer than max_ttl`, 'make default_ttl at most max_ttl');
-  return { ...(listen ? { listen } : {}), ...(adminToken !== undefined ? { adminToken } : {}), defaultTtlMs, maxTtlMs };
+  const metrics = p.string(a, prefix, 'metrics');
+  if (metrics !== undefined && metrics !== 'open' && metrics !== 'token') p.add(join(prefix, 'metrics'), `must be "open" or "token", not ${JSON.stringify(metrics)}`, 'open: /metrics needs no token; token: any API user\'s token');
+  const metricsAuth = metrics === 'token' ? ('token' as const) : ('open' as const);
+  return { ...(listen ? { listen } : {}), ...(adminToken !== undefined ? { adminToken } : {}), defaultTtlMs, maxTtlMs, metricsAuth };
 }

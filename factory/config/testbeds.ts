@@ -1,5 +1,6 @@
 // Checking and normalising `[testbed.NAME]` tables: targets, devices, agent placement, and the
 // seed's SP keys (sp_type, sp_runner_path, sp_runner_config), which stand for one `command` device.
+import { isModeName, MODE_NAMES } from '../../runner/drivers/modes.js';
 import { accessSync, constants } from 'node:fs';
 import { isUlid } from '../../shared/ids.js';
 import { lookupUser, USER_NAME } from '../../shared/passwd.js';
@@ -22,7 +23,6 @@ const TESTBED_KEYS = [
 const DEVICE_KEYS = ['driver', 'hardware', 'software', 'address', 'attributes', 'options', 'pools', 'settings', 'expected_hashrate_ghs', 'max_temperature', 'sim'] as const;
 const POOL_KEYS = ['url', 'user', 'password'] as const;
 const SETTINGS_KEYS = ['mode', 'frequency', 'voltage', 'fan'] as const;
-const MODES = ['eco', 'standard', 'turbo', 'oc'] as const;
 const LOCAL_KEYS = ['mode'] as const;
 const SSH_KEYS = [
   'mode',
@@ -207,15 +207,16 @@ function readSettings(p: Problems, prefix: string, raw: Table | undefined): Devi
   const k = join(prefix, 'settings');
   p.unknownKeys(raw, k, SETTINGS_KEYS);
   const mode = p.string(raw, k, 'mode');
-  if (mode !== undefined && !(MODES as readonly string[]).includes(mode)) {
-    const guess = didYouMean(mode, MODES);
-    p.add(join(k, 'mode'), `unknown mode "${mode}"`, guess ? `did you mean "${guess}"?` : `use one of: ${MODES.join(', ')}`);
+  // the runner's mode names (Bitaxe eco|standard|turbo|oc, Avalon low|med|high, and their aliases)
+  if (mode !== undefined && !isModeName(mode)) {
+    const guess = didYouMean(mode, MODE_NAMES);
+    p.add(join(k, 'mode'), `unknown mode "${mode}"`, `${guess ? `did you mean "${guess}"? ` : ''}use one of: ${MODE_NAMES.join(', ')}`);
   }
   const frequency = p.integer(raw, k, 'frequency', 1, 2000);
   const voltage = p.integer(raw, k, 'voltage', 100, 2000);
   const fan = p.integer(raw, k, 'fan', 0, 100);
   return {
-    ...(mode !== undefined && (MODES as readonly string[]).includes(mode) ? { mode: mode as DeviceSettings['mode'] } : {}),
+    ...(mode !== undefined && isModeName(mode) ? { mode: mode.trim().toLowerCase() } : {}),
     ...(frequency !== undefined ? { frequency } : {}),
     ...(voltage !== undefined ? { voltage } : {}),
     ...(fan !== undefined ? { fan } : {}),

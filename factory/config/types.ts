@@ -12,7 +12,8 @@ export interface PoolConfig {
 
 /** Settings a device is restored to after every job (each optional). */
 export interface DeviceSettings {
-  mode?: 'eco' | 'standard' | 'turbo' | 'oc';
+  /** A mode name of the runner's (runner/drivers/modes.ts MODE_NAMES): eco|standard|turbo|oc, low|med|high, aliases. */
+  mode?: string;
   /** MHz */
   frequency?: number;
   /** mV */
@@ -108,6 +109,8 @@ export interface ApiConfig {
   adminToken?: string;
   defaultTtlMs: number;
   maxTtlMs: number;
+  /** /metrics: "open" (no token) or "token" (any API user's token). */
+  metricsAuth?: 'open' | 'token';
 }
 
 export interface FactoryConfig {

@@ -33,6 +33,11 @@ export interface ActionContext {
   /** Who asked: a token's name, "rule:NAME", "config". */
   actor: string;
   signal?: AbortSignal;
+  /**
+   * The caller already holds this testbed's reservation (a rule, for its window): the action
+   * neither takes nor releases one — releasing restores the baseline and would undo the change.
+   */
+  heldReservation?: string;
 }
 
 export interface ActionResult {
@@ -90,7 +95,8 @@ export class FleetActions {
       const work = () => withDriver(m, (drv) => fn(drv, m), this.d.driverFactory);
       let out: Outcome;
       try {
-        if (m.testbed) {
+        if (m.testbed && ctx.heldReservation === m.testbed) out = await work();
+        else if (m.testbed) {
           const lab = this.d.lab();
           if (!lab) {
             throw new MvmError('FORBIDDEN', `miner ${m.id} belongs to testbed ${m.testbed}: the fleet changes it only under a reservation, and it has no [lab] url and token to take one`, {

@@ -6,11 +6,18 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import { newId } from '../../shared/ids.js';
 import { errorBody, HttpError } from './errors.js';
 import { buildHandlers, type FleetApiDeps } from './handlers.js';
-import { openApiDocument, operations, schemas } from './openapi.js';
+import { openApiDocument, operations, schemas, type ExtraPaths } from './openapi.js';
 import { EventStreams } from './sse.js';
 import type { FleetTokens, Principal } from './tokens.js';
 
 export type { FleetApiDeps };
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** What a route does, for the token roles: a write needs an admin token. */
+    op?: { summary: string; write?: boolean };
+  }
+}
 
 /** Inlines `#/components/schemas/X` references, so fastify's ajv can compile a route's schema alone. */
 function deref(s: unknown): unknown {
@@ -58,7 +65,7 @@ export function buildFleetApi(d: FleetApiDeps): FleetApi {
     // the web UI's pages and assets (fleet/web/serve.ts) are public; every /api path needs a token
     if (OPEN.has(path) || !path.startsWith('/api/')) return;
     const who = bearer(d.tokens, req);
-    const op = (req.routeOptions.config as { op?: { write?: boolean; summary: string } }).op;
+    const op = req.routeOptions.config.op;
     if (op?.write && who.role !== 'admin') {
       throw new HttpError(403, `${who.name} has a read-only token: it cannot ${op.summary}`, 'Forbidden', 'use the admin token, or a token made with role "admin"');
     }
@@ -73,7 +80,31 @@ export function buildFleetApi(d: FleetApiDeps): FleetApi {
     }
   });
 
-  app.get('/openapi.json', async () => openApiDocument());
+  // Routes plugins add later (energy, automation: their config carries `op`) join the document.
+  const extra: ExtraPaths = {};
+  app.addHook('onRoute', (r) => {
+    const op = r.config?.op;
+    const path = r.url.replace(/:(\w+)/g, '{$1}');
+    if (!op || !path.startsWith('/api/') || (operations as Record<string, unknown>)[path]) return;
+    for (const method of [r.method].flat()) {
+      if (method === 'HEAD') continue;
+      const schema = (r.schema ?? {}) as { body?: object; querystring?: object; params?: object; response?: Record<string, object> };
+      extra[path] = {
+        ...extra[path],
+        [method.toLowerCase()]: {
+          summary: op.summary,
+          security: [{ bearer: [] }],
+          ...(schema.body ? { requestBody: { content: { 'application/json': { schema: schema.body } } } } : {}),
+          responses: {
+            ...Object.fromEntries(Object.entries(schema.response ?? { 200: {} }).map(([code, s]) => [code, { description: Number(code) < 300 ? 'ok' : 'refused', content: { 'application/json': { schema: s } } }])),
+            401: { description: 'no token, or a token this API does not know', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+            ...(op.write ? { 403: { description: 'a read-only token', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } } } : {}),
+          },
+        },
+      };
+    }
+  });
+  app.get('/openapi.json', async () => openApiDocument(extra));
   app.get('/healthz', async () => ({ status: 'ok', lifecycle: d.lifecycle() }));
 
   for (const [path, methods] of Object.entries(operations)) {

@@ -239,7 +239,10 @@ export function responseSchema(r: Op['response']): object {
 }
 
 /** The OpenAPI 3.1 document. */
-export function openApiDocument(): object {
+/** Paths of routes registered by plugins (energy, automation), described from their fastify schemas. */
+export type ExtraPaths = Record<string, Record<string, object>>;
+
+export function openApiDocument(extra: ExtraPaths = {}): object {
   const paths: Record<string, Record<string, object>> = {
     '/healthz': { get: { summary: 'liveness, no token', operationId: 'getHealthz', security: [], responses: { 200: { description: 'ok', content: { 'application/json': { schema: ref('Health') } } } } } },
   };
@@ -264,6 +267,7 @@ export function openApiDocument(): object {
       };
     }
   }
+  for (const [path, methods] of Object.entries(extra)) paths[path] = { ...paths[path], ...methods };
   return {
     openapi: '3.1.0',
     info: { title: 'mvm fleet API', version: MVM_VERSION, description: 'Miners, telemetry, history, modes, pools and events of one mvm fleet controller.' },

@@ -25,7 +25,11 @@ export function fleetActionsActuator(actions: Actions, miner: (id: string) => Mi
     const f = testbeds[op];
     return f ? f.call(testbeds, tb, ctx) : { ok: true };
   };
-  const c = (ctx: ActuationContext) => ({ actor: ctx.actor });
+  // Under a gate the rule holds the testbed for its window: the action must not take (and release) its own.
+  const c = (ctx: ActuationContext, id: string) => {
+    const tb = testbeds ? miner(id)?.testbed : undefined;
+    return { actor: ctx.actor, ...(tb ? { heldReservation: tb } : {}) };
+  };
   return {
     modes(id) {
       try {
@@ -37,11 +41,11 @@ export function fleetActionsActuator(actions: Actions, miner: (id: string) => Mi
     hold: (id, ctx) => gate(id, ctx, 'hold'),
     release: (id, ctx) => gate(id, ctx, 'release'),
     keep: (id, ctx) => gate(id, ctx, 'keep'),
-    setMode: (id, mode, ctx) => attempt(() => actions.setMode(id, mode, c(ctx))),
-    pause: (id, ctx) => attempt(() => actions.pause(id, c(ctx))),
-    resume: (id, ctx) => attempt(() => actions.resume(id, c(ctx))),
-    switchPool: (id, index, ctx) => attempt(() => actions.switchPool(id, index, c(ctx))),
-    restart: (id, ctx) => attempt(() => actions.restart(id, c(ctx))),
-    setFan: (id, percent, ctx) => attempt(() => actions.settings(id, { fan: percent }, c(ctx))),
+    setMode: (id, mode, ctx) => attempt(() => actions.setMode(id, mode, c(ctx, id))),
+    pause: (id, ctx) => attempt(() => actions.pause(id, c(ctx, id))),
+    resume: (id, ctx) => attempt(() => actions.resume(id, c(ctx, id))),
+    switchPool: (id, index, ctx) => attempt(() => actions.switchPool(id, index, c(ctx, id))),
+    restart: (id, ctx) => attempt(() => actions.restart(id, c(ctx, id))),
+    setFan: (id, percent, ctx) => attempt(() => actions.settings(id, { fan: percent }, c(ctx, id))),
   };
 }

@@ -4,18 +4,20 @@
 // factory's other sections to the factory. Every problem is reported at once (ConfigError).
 import TOML from '@iarna/toml';
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { ConfigError, type ConfigProblem } from '../../shared/errors.js';
 import { parseListen } from '../../shared/listen.js';
 import { resolveConfigPath } from '../../factory/config/paths.js';
 import { join, Problems, type Table } from '../../factory/config/problems.js';
 import { readableFile } from '../../factory/config/testbeds.js';
+import { parseEnergySection } from '../energy/config.js';
+import { readMqttSection } from '../export/mqtt-config.js';
 import { readMiner, testbedMiners } from './miners.js';
 import { FLEET_DEFAULTS, type FleetConfig, type FleetSettings, type LabConfig, type RetentionConfig } from './types.js';
 
-const FLEET_TOP_KEYS = ['fleet', 'lab', 'jobs', 'miner'] as const;
+export const FLEET_TOP_KEYS = ['fleet', 'lab', 'jobs', 'miner', 'energy', 'mqtt'] as const;
 const FACTORY_TOP_KEYS = ['general', 'factory', 'health', 'api', 'target', 'testbed'] as const;
-const FLEET_KEYS = ['poll_interval', 'listen', 'admin_token_file', 'udp_port', 'udp_address', 'offline_after', 'concurrency', 'request_timeout', 'retention'] as const;
+const FLEET_KEYS = ['poll_interval', 'listen', 'admin_token_file', 'udp_port', 'udp_address', 'offline_after', 'concurrency', 'request_timeout', 'retention', 'metrics'] as const;
 const RETENTION_KEYS = ['raw', 'minute', 'hour'] as const;
 const LAB_KEYS = ['url', 'token', 'token_file'] as const;
 
@@ -77,6 +79,8 @@ function normalise(raw: Table, file: string, p: Problems, env: NodeJS.ProcessEnv
   const fleet = readFleet(p, file, p.table(raw, '', 'fleet') ?? {});
   const lab = readUpstream(p, file, p.table(raw, '', 'lab'), env, UPSTREAMS.lab);
   const jobs = readUpstream(p, file, p.table(raw, '', 'jobs'), env, UPSTREAMS.jobs);
+  const energy = parseEnergySection(raw.energy, p);
+  const mqtt = readMqttSection(p, p.table(raw, '', 'mqtt'), dirname(file));
 
   const miners = [];
   for (const [name, m] of Object.entries(p.table(raw, '', 'miner') ?? {})) {
@@ -98,7 +102,7 @@ function normalise(raw: Table, file: string, p: Problems, env: NodeJS.ProcessEnv
     else addresses.set(key, m.id);
   }
   miners.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  return { file, kind: isFactory && isFleet ? 'both' : isFactory ? 'factory' : 'fleet', fleet, ...(lab ? { lab } : {}), ...(jobs ? { jobs } : {}), miners };
+  return { file, kind: isFactory && isFleet ? 'both' : isFactory ? 'factory' : 'fleet', fleet, ...(lab ? { lab } : {}), ...(jobs ? { jobs } : {}), energy, ...(mqtt ? { mqtt } : {}), miners };
 }
 
 function readFleet(p: Problems, file: string, f: Table): FleetSettings {
@@ -116,6 +120,8 @@ function readFleet(p: Problems, file: string, f: Table): FleetSettings {
   }
   const tokenFile = p.string(f, prefix, 'admin_token_file', { nonEmpty: true });
   const udpAddress = p.string(f, prefix, 'udp_address', { nonEmpty: true }) ?? d.udpAddress;
+  const metrics = p.string(f, prefix, 'metrics') ?? 'open';
+  if (metrics !== 'open' && metrics !== 'token') p.add(join(prefix, 'metrics'), `"${metrics}" is not open or token`, 'write metrics = "open" (Prometheus scrapes /metrics without a token) or "token" (any API token)');
   if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(udpAddress)) p.add(join(prefix, 'udp_address'), `"${udpAddress}" is not an IPv4 address`, 'write udp_address = "0.0.0.0" (every interface)');
   return {
     pollIntervalMs: p.duration(f, prefix, 'poll_interval', d.pollIntervalMs, { min: 100 }),
@@ -128,6 +134,7 @@ function readFleet(p: Problems, file: string, f: Table): FleetSettings {
     concurrency: p.integer(f, prefix, 'concurrency', 1, 1024) ?? d.concurrency,
     requestTimeoutMs: p.duration(f, prefix, 'request_timeout', d.requestTimeoutMs, { min: 100 }),
     retention: readRetention(p, p.table(f, prefix, 'retention') ?? {}),
+    metrics: metrics === 'token' ? 'token' : 'open',
   };
 }
 

@@ -1,5 +1,7 @@
 // The fleet's normalised configuration (fleet/config/load.ts builds it from a fleet-only TOML, a
 // factory config, or a file that is both).
+import type { EnergyConfig } from '../energy/types.js';
+import type { MqttConfig } from '../export/mqtt-config.js';
 import type { MinerDefinition } from '../types.js';
 
 export interface RetentionConfig {
@@ -28,6 +30,8 @@ export interface FleetSettings {
   /** Bound on one reading, ms (default 5 s). */
   requestTimeoutMs: number;
   retention: RetentionConfig;
+  /** /metrics: without a token (`open`, default) or with any API token (`token`) ([fleet] metrics). */
+  metrics: 'open' | 'token';
 }
 
 export interface LabConfig {
@@ -45,6 +49,10 @@ export interface FleetConfig {
   lab?: LabConfig;
   /** The job server the web UI's jobs pages reach through the daemon ([jobs] url, token). */
   jobs?: LabConfig;
+  /** Prices and rules ([energy]; absent: a flat price of 0). */
+  energy: EnergyConfig;
+  /** The MQTT exporter ([mqtt]; absent or enabled = false: off). */
+  mqtt?: MqttConfig;
   /** Config and testbed miners, sorted by id. */
   miners: MinerDefinition[];
 }

@@ -3,11 +3,11 @@
 //
 //   const energy = createEnergy({ dataDir, config: parseEnergySection(toml.energy, problems),
 //     miners, history, events, desired, actuator, log });
-//   await app.register(energy.routes);          // /api/dashboard/energy/* and /api/automation/*
-//   energy.start(shutdown.graceful);             // price fetches and rule evaluations
+//   await energy.routes(app, { actorOf });      // /api/dashboard/energy/* and /api/automation/*
+//   void energy.start(signal);                   // price fetches and rule evaluations
 //   collector.onReading(() => energy.engine.wake());
 //   ... energy.close() after the loops end.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { DesiredStore, EventStore, HistoryStore, MinerStore } from '../types.js';
 import { DriverActuator } from '../automation/driver-actuator.js';
@@ -51,8 +51,8 @@ export interface Energy {
   rules: RuleStore;
   engine: RuleEngine;
   actuator: RuleActuator;
-  /** registers both route plugins */
-  routes(app: FastifyInstance): Promise<void>;
+  /** registers both route plugins; `actorOf` names the caller in a rule's updatedBy */
+  routes(app: FastifyInstance, opts?: { actorOf?: (req: FastifyRequest) => string }): Promise<void>;
   start(signal: AbortSignal): Promise<void>;
   close(): void;
 }
@@ -70,9 +70,9 @@ export function createEnergy(d: EnergyDeps): Energy {
   fetcher.onPrices(() => engine.wake());
   return {
     db, prices, fetcher, cost, rules, engine, actuator,
-    async routes(app) {
+    async routes(app, opts = {}) {
       await app.register(energyRoutes, { prices, cost, miners: d.miners, fetcher, sourceId: source.id, flatPrice: d.config.flatPrice, now });
-      await app.register(automationRoutes, { rules, engine, miners: d.miners, actuator, prices, now });
+      await app.register(automationRoutes, { rules, engine, miners: d.miners, actuator, prices, now, ...(opts.actorOf ? { actorOf: opts.actorOf } : {}) });
     },
     async start(signal) {
       await Promise.all([fetcher.start(signal), engine.start(signal, d.evaluateEveryMs)]);

@@ -9,6 +9,7 @@ import { userRoutes } from '../routes/user.js';
 import { userFileRoutes } from '../routes/user-files.js';
 import { workerRoutes } from '../routes/worker.js';
 import { workerFileRoutes } from '../routes/worker-files.js';
+import { observeRoutes } from '../observe/routes.js';
 import { badRequest, HttpError, storageError, tooLarge } from './errors.js';
 import { strictValidator } from './validate.js';
 import { limitConnectionsPerClient, serverOptions } from '../../shared/http-limits.js';
@@ -134,5 +135,6 @@ export function buildApp(ctx: ServerContext): FastifyInstance {
   factoryRoutes(app, ctx);
   workerRoutes(app, ctx);
   workerFileRoutes(app, ctx);
+  observeRoutes(app, ctx, ctx.cfg.metricsAuth);
   return app;
 }

@@ -94,6 +94,12 @@ t.test('mvm demo: the whole lab, a hardware job, and back to baseline', async (t
   const miners = await runMvm(['fleet', 'miners'], { env: { MVM_PROFILE: profileFile } });
   t.equal(miners.code, 0, miners.stderr);
   t.match(miners.stdout, /bitaxe-gamma\.gamma +axeos +online/);
+  // energy: the fleet's [energy] reads the demo's simulated Octopus API
+  t.match(out, /Octopus prices +http:\/\/127\.0\.0\.1:\d+ +\(simulated Agile /);
+  await waitFor(async () => (await fleet.get<{ estimated: boolean }>('/api/dashboard/energy/current')).estimated === false, 'a price from the simulated Octopus API', 60_000);
+  const energy = await runMvm(['fleet', 'energy', 'current'], { env: { MVM_PROFILE: profileFile } });
+  t.equal(energy.code, 0, energy.stderr);
+  t.match(energy.stdout, /p\/kWh/);
 
   demo.child.kill('SIGINT');
   t.equal(await demo.exited, 0, 'Ctrl-C stops the demo cleanly');

@@ -126,6 +126,11 @@ t.test('each kind of problem, with its key, message and hint', async (t) => {
     ['missing token', `[general]\nbaseurl = "http://127.0.0.1:1"\n[target.bitaxe]\n[testbed.a]\ntargets = ["bitaxe"]\n`, { key: 'factory.token', message: /missing/, hint: /MVM_FACTORY_TOKEN/ }],
     ['bad baseurl', BASE.replace('http://127.0.0.1:9300', '127.0.0.1:9300') + '[testbed.a]\ntargets = ["bitaxe"]\n', { key: 'general.baseurl', message: /is not an http\(s\) URL/ }],
     ['bad agent mode', `${BASE}[testbed.a]\ntargets = ["bitaxe"]\nagent = { mode = "docker" }\n`, { key: 'testbed.a.agent.mode', message: /unknown agent mode "docker"/ }],
+    [
+      'unknown baseline mode',
+      `${BASE}[testbed.a]\ntargets = ["bitaxe"]\n[testbed.a.devices.x]\ndriver = "cgminer"\naddress = "127.0.0.1:4028"\nsettings = { mode = "hihg" }\n`,
+      { key: 'testbed.a.devices.x.settings.mode', message: 'unknown mode "hihg"', hint: /did you mean "high"\? use one of: .*eco.*low, med, high/ },
+    ],
     ['no testbeds', BASE, { key: 'testbed', message: /no testbeds are defined/ }],
     ['not TOML', '[general\nbaseurl = 1', { key: /line 1/, message: /not valid TOML/ }],
   ];
@@ -161,6 +166,13 @@ t.test('every problem is reported at once, and --check exits 1 printing them', a
   t.match(missing.stderr, /cannot read the config file: no such file/);
 });
 
+
+t.test("a baseline mode is any of the runner's mode names: an Avalon's low|med|high too", async (t) => {
+  const text = `${BASE}[testbed.a]\ntargets = ["bitaxe"]\n[testbed.a.devices.nano]\ndriver = "cgminer"\naddress = "127.0.0.1:4028"\nsettings = { mode = "Low" }\n[testbed.a.devices.gamma]\ndriver = "axeos"\naddress = "http://127.0.0.1:1"\nsettings = { mode = "eco" }\n`;
+  t.same(problems(text), []);
+  const devices = parseConfig(text, '/etc/mvm/factory.toml').testbeds[0].devices;
+  t.same(Object.fromEntries(devices.map((d) => [d.name, d.settings?.mode])), { nano: 'low', gamma: 'eco' });
+});
 
 t.test('a testbed placed over ssh is read into its placement', async (t) => {
   const dir = tempDir(t);

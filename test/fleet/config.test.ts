@@ -58,7 +58,9 @@ t.test('a home fleet file is read and normalised', async (t) => {
 
 t.test('defaults', async (t) => {
   const c = parseFleetConfig('[miner.a]\ndriver = "axeos"\naddress = "http://10.0.0.1"\n', '/f.toml').config!;
-  t.same(c.fleet, { ...FLEET_DEFAULTS, retention: FLEET_DEFAULTS.retention });
+  t.same(c.fleet, { ...FLEET_DEFAULTS, retention: FLEET_DEFAULTS.retention, metrics: 'open' });
+  t.same(c.energy, { source: 'flat', flatPrice: 0, fetchIntervalMs: 1_800_000, backfillMs: 172_800_000 }, 'no [energy]: a flat 0 p/kWh');
+  t.equal(c.mqtt, undefined, 'no [mqtt]: export off');
   t.equal(c.miners[0].pollIntervalMs, undefined, "the miner's interval is [fleet] poll_interval unless set");
 });
 

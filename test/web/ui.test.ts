@@ -7,7 +7,7 @@
 // the whole file; screenshots of every page go to test-output/web/ui/.
 import t from 'tap';
 import { existsSync } from 'node:fs';
-import { MODE_TABLE } from '../../runner/drivers/axeos/models.js';
+import { modeSetting, type AsicModel } from '../../runner/drivers/axeos/models.js';
 import { launchBrowser, login, visit, CHROMIUM } from '../helpers/browser.js';
 import { ADMIN_TOKEN, VIEWER_TOKEN, startFleetStub } from '../helpers/fleet-stub.js';
 import { startMvm } from '../helpers/mvm-process.js';
@@ -129,9 +129,9 @@ t.test('web UI against the fleet API stand-in', { skip: existsSync(CHROMIUM) ? f
     await page.waitForFunction(() => document.querySelector('.charts')?.textContent?.includes('hour resolution') || document.querySelector('.charts')?.textContent?.includes('minute resolution'));
     t.ok(stub.calls.some((c) => c.url.startsWith('/api/miners/bitaxe-1/history?from=')), 'history asked with from/to');
 
-    const info = async () => (await (await fetch(`${simUrl}/api/system/info`)).json()) as { frequency: number; coreVoltage: number; ASICModel: keyof typeof MODE_TABLE };
+    const info = async () => (await (await fetch(`${simUrl}/api/system/info`)).json()) as { frequency: number; coreVoltage: number; ASICModel: AsicModel };
     const before = await info();
-    const eco = MODE_TABLE[before.ASICModel].eco;
+    const eco = modeSetting('eco', before.ASICModel);
     t.not(before.frequency, eco.frequency, 'the simulator is not in eco yet');
     await page.getByTestId('mode-select').selectOption('eco');
     await page.getByTestId('set-mode').click();
