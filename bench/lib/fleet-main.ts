@@ -3,6 +3,8 @@
 // interval. Prints `fleet started` once the collector runs; stops on SIGTERM. Its RSS is the fleet's.
 import { FLEET_DEFAULTS, type FleetConfig } from '../../fleet/config/types.js';
 import { startDataPlane } from '../../fleet/data-plane.js';
+import { parseEnergySection } from '../../fleet/energy/config.js';
+import { Problems } from '../../factory/config/problems.js';
 import { silentLogger } from '../../shared/log.js';
 
 async function main(): Promise<void> {
@@ -11,6 +13,7 @@ async function main(): Promise<void> {
     file: `${dataDir}/fleet.toml`,
     kind: 'fleet',
     fleet: { ...FLEET_DEFAULTS },
+    energy: parseEnergySection(undefined, new Problems(`${dataDir}/fleet.toml`)),
     miners: urls.map((address, i) => ({ id: `miner-${String(i).padStart(4, '0')}`, driver: 'axeos', address, options: {}, tags: [], source: 'config' })),
   };
   const plane = await startDataPlane({ config, dataDir, log: silentLogger() });

@@ -64,5 +64,6 @@ export const FLEET_DEFAULTS = {
   offlineAfter: 3,
   concurrency: 32,
   requestTimeoutMs: 5_000,
+  metrics: 'open',
   retention: { rawMs: 48 * 3_600_000, minuteMs: 30 * 86_400_000, hourMs: 2 * 365 * 86_400_000 },
 } as const;
