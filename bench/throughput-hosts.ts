@@ -37,12 +37,16 @@ runBench('throughput-hosts', async (ctx) => {
   const all: Job[] = await Promise.all(ids.map((id) => labs[0].user.getJob(id)));
   const end = Math.max(...all.map((j) => Date.parse(j.times!.complete!)));
   const ours = new Set(ids);
-  const byHost = labs.map((lab) => {
+  // An instance per placement: a job placed again (its first instance failed to start) counts twice.
+  const placements = labs.flatMap((lab, host) => {
     const db = new FactoryDbReader(lab.dbFile);
-    const n = db.instances().filter((i) => i.job !== null && ours.has(i.job)).length;
+    const rows = db.instances().filter((i) => i.job !== null && ours.has(i.job)).map((i) => ({ host, job: i.job!, state: i.state }));
     db.close();
-    return n;
+    return rows;
   });
+  const jobsOf = (host: number) => new Set(placements.filter((p) => p.host === host).map((p) => p.job)).size;
+  const placedBy = new Map<string, Set<number>>();
+  for (const p of placements) placedBy.set(p.job, (placedBy.get(p.job) ?? new Set()).add(p.host));
   const durationS = (end - released) / 1000;
   return {
     jobs,
@@ -51,7 +55,11 @@ runBench('throughput-hosts', async (ctx) => {
     failed_jobs: all.filter((j) => j.state !== 'completed').length,
     duration_s: round(durationS, 2),
     jobs_per_min: round((jobs / durationS) * 60),
-    jobs_per_host: byHost,
+    jobs_per_host: labs.map((_, h) => jobsOf(h)),
+    instances: placements.length,
+    /** Jobs with more than one instance (placed again), and those placed on two hosts. */
+    jobs_placed_again: [...placedBy.keys()].filter((j) => placements.filter((p) => p.job === j).length > 1).length,
+    jobs_on_two_hosts: [...placedBy.values()].filter((s) => s.size > 1).length,
     job_s: summarize(all.map((j) => (Date.parse(j.times!.complete!) - released) / 1000), 2),
     cpu_pct: {
       server: used.server?.cpu_pct,
