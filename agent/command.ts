@@ -10,6 +10,7 @@ interface RunArgs {
   grace: string;
   'busy-ping': string;
   'spool-memory': number;
+  'task-user'?: string;
 }
 
 const run: CommandModule<object, RunArgs> = {
@@ -25,6 +26,7 @@ const run: CommandModule<object, RunArgs> = {
       .option('grace', { type: 'string', default: '10s', describe: 'how long a stopped task may take to exit before SIGKILL' })
       .option('busy-ping', { type: 'string', default: '5s', describe: 'ping interval while a job runs' })
       .option('spool-memory', { type: 'number', default: 1024 * 1024, describe: 'bytes of queued events kept in memory before spilling to disk' })
+      .option('task-user', { type: 'string', describe: "run tasks as this unprivileged user (default: the testbed description's task_user; needs root)" })
       .conflicts('bootstrap', 'bootstrap-file') as unknown as Argv<RunArgs>,
   handler: async (args: ArgumentsCamelCase<RunArgs>) => {
     const { agentMain } = await import('./main.js');

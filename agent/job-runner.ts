@@ -2,8 +2,8 @@
 // then completion — with every step reported as events. `signal` aborting (cancellation, poweroff,
 // SIGTERM) stops the running task's process tree; what can still be uploaded and reported within
 // the clean-up time is, and the job is completed as failed.
-import { mkdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, chownSync, mkdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { homedir, userInfo } from 'node:os';
 import type { Logger } from 'pino';
 import type { WorkerPingJob, WorkerPingTask } from '../shared/api/types.js';
@@ -17,6 +17,7 @@ import { persist } from './persist.js';
 import { EventSpool } from './spool.js';
 import { buildTaskEnv, type HostEnv, type JobDirs } from './task-env.js';
 import { runTask } from './task.js';
+import { blockingAncestor, giveTo, type TaskUser } from './task-user.js';
 
 export interface JobRunOptions {
   client: WorkerClient;
@@ -35,6 +36,8 @@ export interface JobRunOptions {
   pathPrefix?: string[];
   spoolMemoryBytes?: number;
   flushMs?: number;
+  /** The user tasks run as (`task_user`), or why they cannot run as it (the job then fails). */
+  taskUser?: { user?: TaskUser; problem?: string };
 }
 
 export type JobOutcome = 'succeeded' | 'failed' | 'stopped';
@@ -51,10 +54,10 @@ export function jobDirs(agentDir: string, job: string): JobDirs & { jobDir: stri
   return { jobDir, inputDir: join(jobDir, 'input'), workDir, outputDir: join(workDir, 'output') };
 }
 
-export function hostEnv(pathPrefix: string[] = []): HostEnv {
-  const user = safeUser();
+export function hostEnv(pathPrefix: string[] = [], taskUser?: TaskUser, workDir?: string): HostEnv {
   const path = [...pathPrefix, process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin'].join(':');
-  return { home: process.env.HOME ?? homedir(), user, path, lang: 'C.UTF-8' };
+  if (taskUser) return { home: isDir(taskUser.home) ? taskUser.home : (workDir ?? '/'), user: taskUser.name, path, lang: 'C.UTF-8' };
+  return { home: process.env.HOME ?? homedir(), user: safeUser(), path, lang: 'C.UTF-8' };
 }
 
 function safeUser(): string {
@@ -68,7 +71,10 @@ function safeUser(): string {
 export async function runJob(o: JobRunOptions): Promise<JobResult> {
   const { client, job, log } = o;
   const dirs = { ...jobDirs(o.agentDir, job.id), testbed: o.testbed };
-  for (const d of [dirs.inputDir, dirs.outputDir]) mkdirSync(d, { recursive: true });
+  // The job's files are its own: 0700 whatever the umask (with a task user, given to that user).
+  for (const d of [dirs.inputDir, dirs.outputDir]) mkdirSync(d, { recursive: true, mode: 0o700 });
+  const taskUser = o.taskUser?.user;
+  const isolation = o.taskUser?.problem ?? (taskUser ? isolateJob(dirs, taskUser) : undefined);
   const paths = new WorkPaths(dirs.workDir);
 
   // `stop` aborts on the caller's signal or when the server drops the job.
@@ -99,11 +105,18 @@ export async function runJob(o: JobRunOptions): Promise<JobResult> {
 
   let failed = false;
   try {
-    failed = await downloadInputs({ client, job: job.id, inputs: job.inputs, inputDir: dirs.inputDir, report, log, signal: stop.signal });
-    const host = hostEnv(o.pathPrefix);
+    if (isolation) {
+      // Running the tasks as the agent's own user would hand them its token: refuse instead.
+      report(`agent error: cannot run tasks as the task user: ${isolation}`);
+      failed = true;
+    } else {
+      failed = await downloadInputs({ client, job: job.id, inputs: job.inputs, inputDir: dirs.inputDir, report, log, signal: stop.signal });
+      if (taskUser) giveTo(dirs.inputDir, taskUser);
+    }
+    const host = hostEnv(o.pathPrefix, taskUser, dirs.workDir);
     for (const task of job.tasks) {
       if (failed || stop.signal.aborted) break;
-      const ok = await runOneTask(o, task, { events, paths, dirs, host, stop: stop.signal, onGone: () => (gone = true) });
+      const ok = await runOneTask(o, task, { events, paths, dirs, host, taskUser, stop: stop.signal, onGone: () => (gone = true) });
       if (!ok) failed = true;
     }
   } catch (err) {
@@ -141,6 +154,7 @@ interface TaskContext {
   paths: WorkPaths;
   dirs: JobDirs & { jobDir: string };
   host: HostEnv;
+  taskUser?: TaskUser;
   stop: AbortSignal;
   onGone: () => void;
 }
@@ -151,7 +165,12 @@ async function runOneTask(o: JobRunOptions, task: WorkerPingTask, c: TaskContext
   const log = o.log.child({ task: task.id });
   events.emit('task', `starting task ${task.id}: "${task.name}"`, task.id);
   const cwd = c.paths.toLocal(task.workdir || '/work');
-  if (cwd.startsWith(c.dirs.workDir)) mkdirSync(cwd, { recursive: true });
+  if (cwd.startsWith(c.dirs.workDir) && !isDir(cwd)) {
+    const first = mkdirSync(cwd, { recursive: true, mode: 0o700 });
+    // Only the folders just made: earlier tasks wrote the rest, and chowning what a task left
+    // there (a hard link to a root-owned file, say) would hand it to the task user.
+    if (c.taskUser && first) for (let d = cwd; d.length >= first.length; d = dirname(d)) chownSync(d, c.taskUser.uid, c.taskUser.gid);
+  }
   let ok: boolean;
   if (!isDir(cwd)) {
     events.emit('worker', `exec error: task ${task.id} working directory ${task.workdir} does not exist`);
@@ -159,7 +178,7 @@ async function runOneTask(o: JobRunOptions, task: WorkerPingTask, c: TaskContext
   } else {
     const env = buildTaskEnv(o.job.id, task, c.host, c.dirs);
     const res = await runTask(
-      { job: o.job.id, task: task.id, script: task.script, scriptFile: join(c.dirs.jobDir, `task-${task.id}.sh`), cwd, env, uid: task.uid, gid: task.gid },
+      { job: o.job.id, task: task.id, script: task.script, scriptFile: join(c.dirs.jobDir, `task-${task.id}.sh`), cwd, env, ...taskIds(task, c.taskUser) },
       {
         agentDir: o.agentDir,
         onLine: (stream, line) => events.emit(stream, line, task.id),
@@ -196,6 +215,24 @@ async function completeJob(client: WorkerClient, job: string, failed: boolean, l
     what: 'job complete',
     retryAlso: (err) => err instanceof ApiError && err.status === 409 && Date.now() < deadline,
   });
+}
+
+/**
+ * With a task user, the job's folders are given to it (0700) and the folders above them are
+ * searchable but not listable (0711); the job's uid/gid are not used (a job asking for uid 0 would
+ * otherwise run as root). Returns why the task user cannot reach its folders, if it cannot.
+ */
+function isolateJob(dirs: JobDirs & { jobDir: string }, u: TaskUser): string | undefined {
+  chmodSync(dirname(dirs.jobDir), 0o711);
+  chmodSync(dirs.jobDir, 0o711);
+  giveTo(dirs.workDir, u);
+  giveTo(dirs.inputDir, u);
+  const blocked = blockingAncestor(dirs.workDir, u);
+  return blocked ? `the folder ${blocked} is not searchable by ${u.name} (uid ${u.uid}); give it mode 0711 or 0755` : undefined;
+}
+
+function taskIds(task: WorkerPingTask, u: TaskUser | undefined): { uid?: number; gid?: number } {
+  return u ? { uid: u.uid, gid: u.gid } : { uid: task.uid, gid: task.gid };
 }
 
 function isDir(p: string): boolean {

@@ -1,7 +1,7 @@
 // Turns `mvm agent run` arguments into a running agent: bootstrap source, paths, durations,
 // signals. Kept apart from run.ts so the lifecycle stays free of process concerns.
-import { readFileSync, rmSync, statSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { chmodSync, chownSync, closeSync, openSync, readFileSync, rmSync, statSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { parseDuration } from '../shared/duration.js';
 import { isAbortError, MvmError } from '../shared/errors.js';
@@ -11,6 +11,8 @@ import { installShutdown } from '../shared/shutdown.js';
 import { runAgent } from './run.js';
 import { loadExeca } from './task.js';
 import { prepareWorkdir } from './workdir.js';
+import { cannotSwitchUser, openWorkdirTo, resolveTaskUser, taskUserOfTestbed, type TaskUser } from './task-user.js';
+import { INFRA_REPORT_FILE } from '../runner/infra-report.js';
 
 export interface AgentArgs {
   url: string;
@@ -21,6 +23,7 @@ export interface AgentArgs {
   grace: string;
   busyPing: string;
   spoolMemory: number;
+  taskUser?: string;
 }
 
 function duration(name: string, text: string): number {
@@ -51,10 +54,35 @@ function readBootstrapFile(file: string): string {
 function mvmShim(workdir: string): string {
   const dir = join(workdir, 'bin');
   mkdirSync(dir, { recursive: true });
+  chmodSync(dir, 0o755);
   const shim = join(dir, 'mvm');
   const body = `#!/bin/sh\nexec "${process.execPath}" "${MVM_BIN}" "$@"\n`;
   if (!existsSync(shim) || readFileSync(shim, 'utf8') !== body) writeFileSync(shim, body, { mode: 0o755 });
   return dir;
+}
+
+/**
+ * Resolves the task user and opens the workdir to it just enough (doc/lab-host.md, the trust
+ * model). A problem does not stop the agent: its job fails with the reason, where people look.
+ */
+function prepareTaskUser(name: string | undefined, workdir: string, testbed: string | undefined): { user?: TaskUser; problem?: string } | undefined {
+  if (name === undefined) return undefined;
+  try {
+    const why = cannotSwitchUser();
+    if (why) return { problem: `${why} (task_user = "${name}")` };
+    const user = resolveTaskUser(name);
+    openWorkdirTo(workdir);
+    // The runner, run by the job's tasks, appends its infrastructure-failure report beside the
+    // testbed description: that one file is the task user's to write.
+    if (testbed) {
+      const report = join(dirname(testbed), INFRA_REPORT_FILE);
+      closeSync(openSync(report, 'a', 0o600));
+      chownSync(report, user.uid, user.gid);
+    }
+    return { user };
+  } catch (err) {
+    return { problem: (err as Error).message };
+  }
 }
 
 export async function agentMain(args: AgentArgs): Promise<void> {
@@ -82,6 +110,9 @@ export async function agentMain(args: AgentArgs): Promise<void> {
     throw new MvmError('USAGE', `the testbed description ${testbed} does not exist`, { hint: 'pass --testbed the file the factory wrote' });
   }
   const log = rootLogger().child({ component: 'agent' });
+  const taskUser = prepareTaskUser(args.taskUser ?? taskUserOfTestbed(testbed), workdir, testbed);
+  if (taskUser?.user) log.info({ taskUser: taskUser.user.name, uid: taskUser.user.uid }, 'tasks run as the task user');
+  if (taskUser?.problem) log.error({ problem: taskUser.problem }, 'tasks cannot run as the task user; the job will fail');
   const shutdown = installShutdown(log);
   try {
     // Loaded meanwhile: the agent mostly waits for the server until its job arrives.
@@ -98,6 +129,7 @@ export async function agentMain(args: AgentArgs): Promise<void> {
       busyPingMs,
       spoolMemoryBytes: args.spoolMemory,
       pathPrefix: [mvmShim(workdir)],
+      taskUser,
     });
     log.info({ ...result }, 'agent exiting');
   } catch (err) {

@@ -20,6 +20,8 @@ export interface RunningTask {
   pgid: number;
   job: string;
   task: number;
+  /** The mark in every task process's environment, to find what left the group (setsid). */
+  mark?: string;
 }
 
 function readJson<T>(file: string): T | undefined {

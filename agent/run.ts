@@ -7,8 +7,9 @@ import { WorkerClient } from '../shared/buildomat/worker.js';
 import { ApiError, describeError, isAbortError, MvmError } from '../shared/errors.js';
 import { newToken } from '../shared/ids.js';
 import { stopProcessGroup } from '../shared/process-tree.js';
+import { stopEscaped } from '../shared/escaped-processes.js';
 import { sleepUnlessAborted } from '../shared/sleep.js';
-import { runJob, type JobResult } from './job-runner.js';
+import { runJob, type JobResult, type JobRunOptions } from './job-runner.js';
 import { clearRunningTask, markJobStarted, readRunningTask, readStartedJob } from './marker.js';
 import { persist } from './persist.js';
 import { loadState, prepareWorkdir, saveState } from './workdir.js';
@@ -32,6 +33,8 @@ export interface AgentOptions {
   cleanupMs?: number;
   spoolMemoryBytes?: number;
   pathPrefix?: string[];
+  /** The user tasks run as, or why they cannot (job-runner.ts). */
+  taskUser?: JobRunOptions['taskUser'];
   /** Called when the phase changes (tests, logs). */
   onPhase?: (phase: AgentPhase) => void;
 }
@@ -131,6 +134,7 @@ export async function runAgent(o: AgentOptions): Promise<AgentResult> {
       cleanupMs: o.cleanupMs,
       spoolMemoryBytes: o.spoolMemoryBytes,
       pathPrefix: o.pathPrefix,
+      taskUser: o.taskUser,
     });
     enter('done');
     return { worker, job: { id: job.id, ...result }, poweroff: false };
@@ -200,7 +204,8 @@ async function reportRestart(client: WorkerClient, o: AgentOptions, log: Logger,
   const orphan = readRunningTask(o.workdir);
   if (orphan) {
     const r = await stopProcessGroup(orphan.pgid, o.graceMs ?? 10_000);
-    log.warn({ ...orphan, ...r }, 'stopped the task process group the earlier agent left');
+    const escaped = orphan.mark ? await stopEscaped(orphan.mark, o.graceMs ?? 10_000) : [];
+    log.warn({ ...orphan, ...r, escaped }, 'stopped the task process group the earlier agent left');
     clearRunningTask(o.workdir);
   }
   await reportFailure(client, o, log, `agent restarted during job ${job}; the job is not run again`);

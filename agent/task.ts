@@ -2,7 +2,7 @@
 // While it runs, `running-task.json` names its process group. When the script exits, anything it
 // left running in its group is stopped too; when `signal` aborts, the whole group is stopped
 // (SIGTERM, then SIGKILL after the grace period).
-import { writeFileSync } from 'node:fs';
+import { chownSync, writeFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 // execa is loaded on first use (the agent starts without it; agentMain preloads it while it waits
 // for its job, so the first task does not wait for it either).
@@ -10,6 +10,7 @@ export const loadExeca = () => import('execa');
 import type { Logger } from 'pino';
 import { groupAlive, stopProcessGroup } from '../shared/process-tree.js';
 import { LineSplitter } from './lines.js';
+import { newTaskMark, stopEscaped, TASK_MARK_ENV } from '../shared/escaped-processes.js';
 import { clearRunningTask, writeRunningTask } from './marker.js';
 
 export interface TaskSpec {
@@ -50,25 +51,29 @@ const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGA
 
 export async function runTask(spec: TaskSpec, opts: TaskRunOptions): Promise<TaskResult> {
   const start = performance.now();
+  const asRoot = process.getuid?.() === 0;
+  const switchUser = asRoot && spec.uid !== undefined;
   try {
     writeFileSync(spec.scriptFile, spec.script.endsWith('\n') ? spec.script : spec.script + '\n', { mode: 0o700 });
+    // The script is the task's own: readable by the user it runs as, and by nobody else.
+    if (switchUser) chownSync(spec.scriptFile, spec.uid!, spec.gid ?? spec.uid!);
   } catch (err) {
     // A full disk, typically: the task cannot run, and says why; the job goes on to fail cleanly.
     opts.onNote(`exec error: cannot write the script of task ${spec.task} to ${spec.scriptFile}: ${(err as Error).message}`);
     return { exitCode: 127, durationMs: Math.round(performance.now() - start), stopped: false };
   }
-  const asRoot = process.getuid?.() === 0;
   const { execa } = await loadExeca();
+  const mark = newTaskMark();
   const sub = execa('/bin/bash', [spec.scriptFile], {
     cwd: spec.cwd,
-    env: spec.env,
+    env: { ...spec.env, [TASK_MARK_ENV]: mark },
     extendEnv: false,
     detached: true, // its own session and process group: pgid = pid
     stdin: 'ignore',
     buffer: false,
     reject: false,
     cleanup: false,
-    ...(asRoot && spec.uid !== undefined ? { uid: spec.uid, gid: spec.gid } : {}),
+    ...(switchUser ? { uid: spec.uid, gid: spec.gid } : {}),
   });
   const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => {
     sub.once('exit', (code, signal) => resolve([code, signal]));
@@ -77,11 +82,11 @@ export async function runTask(spec: TaskSpec, opts: TaskRunOptions): Promise<Tas
   const pgid = sub.pid;
   if (pgid === undefined) {
     const r = await sub;
-    opts.onNote(`exec error: could not start the task: ${r.message ?? 'unknown error'}`);
+    opts.onNote(`exec error: could not start the task: ${spawnProblem(r, spec.env)}`);
     return { exitCode: 127, durationMs: Math.round(performance.now() - start), stopped: false };
   }
   try {
-    writeRunningTask(opts.agentDir, { pgid, job: spec.job, task: spec.task });
+    writeRunningTask(opts.agentDir, { pgid, job: spec.job, task: spec.task, mark });
   } catch (err) {
     // The record only helps whoever cleans up after a killed agent; this agent still tracks the
     // group itself, so the task goes on (stopping it here would leave nothing better).
@@ -126,6 +131,13 @@ export async function runTask(spec: TaskSpec, opts: TaskRunOptions): Promise<Tas
     opts.onNote('stopping processes the task left running');
     await stopProcessGroup(pgid, opts.graceMs);
   }
+  // Whatever the task started in sessions of its own (setsid) is not in its group: stop it too,
+  // and say what it was.
+  const escaped = await stopEscaped(mark, opts.force?.aborted ? 0 : opts.graceMs);
+  if (escaped.length > 0) {
+    log.warn({ escaped }, 'stopped processes the task started outside its process group');
+    opts.onNote(`exec warning: stopped ${escaped.length} process${escaped.length === 1 ? '' : 'es'} the task left running outside its process group (setsid): ${escaped.map((e) => `${e.pid} (${e.command})`).join(', ')}`);
+  }
   // A process that left the group may still hold the pipes: do not wait for it forever.
   const timer = setTimeout(() => {
     opts.onNote('exec warning: the output of the task stayed open after it exited; closing it');
@@ -142,6 +154,20 @@ export async function runTask(spec: TaskSpec, opts: TaskRunOptions): Promise<Tas
   if (sig) opts.onNote(`exec warning: task terminated by signal ${sig}`);
   log.debug({ exitCode, signal: sig, durationMs }, 'task exited');
   return { exitCode, signal: sig, durationMs, stopped };
+}
+
+/** Why the task could not start, in words a job's author can act on. */
+function spawnProblem(r: { message?: string; code?: string }, env: Record<string, string>): string {
+  if (r.code === 'E2BIG' || /E2BIG/.test(r.message ?? '')) {
+    const entries = Object.entries(env);
+    const bytes = entries.reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v) + 2, 0);
+    const largest = entries.reduce((m, [k, v]) => (Buffer.byteLength(v) > Buffer.byteLength(m[1]) ? [k, v] : m), ['', '']);
+    return (
+      `its environment is too large for exec (E2BIG): ${entries.length} variables, ${bytes} bytes in all, the largest ${largest[0]} (${Buffer.byteLength(largest[1])} bytes). ` +
+      'Linux allows at most 128 KiB per variable and about 2 MiB for the environment and arguments together: pass large data as an input file instead'
+    );
+  }
+  return r.message ?? 'unknown error';
 }
 
 function readLines(stream: Readable, emit: (line: string) => void, maxBytes?: number): Promise<void> {

@@ -17,7 +17,7 @@ export interface AgentState {
 /** Creates the workdir if needed and proves it writable, or throws a clear IO error. */
 export function prepareWorkdir(dir: string): void {
   try {
-    mkdirSync(dir, { recursive: true });
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
     accessSync(dir, constants.W_OK | constants.X_OK);
     const probe = join(dir, `.write-test-${process.pid}`);
     writeFileSync(probe, 'ok');

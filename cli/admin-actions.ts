@@ -123,6 +123,18 @@ export async function userCreate(args: ConnectionFlags & JsonFlag & { name: stri
   printCreated(io, 'user', r, args.json);
 }
 
+export async function userRevoke(args: ConnectionFlags & JsonFlag & { name: string }, io: Io = processIo) {
+  const { conn, client } = connectAdmin(args);
+  await explained(conn, { doing: 'revoke the user token' }, () => client.revokeUserToken(args.name));
+  io.out(args.json ? JSON.stringify({ name: args.name, revoked: true }) : `revoked the token of user ${args.name}; it no longer works`);
+}
+
+export async function userNewToken(args: ConnectionFlags & JsonFlag & { name: string }, io: Io = processIo) {
+  const { conn, client } = connectAdmin(args);
+  const r = await explained(conn, { doing: 'replace the user token' }, () => client.newUserToken(args.name));
+  io.out(args.json ? JSON.stringify(r) : `new token for user ${r.name} (shown only now; the old one no longer works):\n${r.token}`);
+}
+
 export async function userList(args: ConnectionFlags & JsonFlag, io: Io = processIo) {
   const { conn, client } = connectAdmin(args);
   const users = await explained(conn, { doing: 'list users' }, () => client.listUsers());

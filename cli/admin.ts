@@ -81,7 +81,7 @@ const factory: CommandModule = {
 
 const user: CommandModule = {
   command: 'user',
-  describe: 'create and list users',
+  describe: 'create, list and revoke users',
   builder: (y) =>
     y
       .command({
@@ -96,7 +96,19 @@ const user: CommandModule = {
         builder: (y2) => withJson(admin(y2)),
         handler: async (args) => (await actions()).userList(args as never),
       })
-      .demandCommand(1, 'name a user command: create, list'),
+      .command({
+        command: 'revoke <name>',
+        describe: "revoke a user's token: it stops working at once (mvm server)",
+        builder: (y2) => withJson(admin(nameArg(y2, 'user name or id'))),
+        handler: async (args) => (await actions()).userRevoke(args as never),
+      })
+      .command({
+        command: 'token <name>',
+        describe: 'give a user a new token, printed once; the old one stops working (mvm server)',
+        builder: (y2) => withJson(admin(nameArg(y2, 'user name or id'))),
+        handler: async (args) => (await actions()).userNewToken(args as never),
+      })
+      .demandCommand(1, 'name a user command: create, list, revoke, token'),
   handler: () => undefined,
 };
 

@@ -19,12 +19,13 @@ import { ensureLabUser, ensureServerAccounts } from './demo/accounts.js';
 import { demoLabConfig, freeTcpPort, readExample } from './demo/lab-config.js';
 import { writeFirmwareLibrary, writeSample } from './demo/sample.js';
 import { runSampleJob, waitForRestore, waitForTestbed } from './demo/sample-run.js';
-import { startDemoFactory, startDemoServer, type DemoFactory, type DemoServer } from './demo/stack.js';
+import { startDemoFactory, startDemoFleet, startDemoServer, type DemoFactory, type DemoFleet, type DemoServer } from './demo/stack.js';
 
 export interface DemoOptions {
   data: string;
   listen: string;
   apiListen: string;
+  fleetListen: string;
   freePorts: boolean;
   sample: boolean;
 }
@@ -35,6 +36,8 @@ interface DemoProfile {
   admin_token?: string;
   lab_url?: string;
   lab_token?: string;
+  fleet_url?: string;
+  fleet_token?: string;
 }
 
 function readProfile(file: string): DemoProfile {
@@ -51,7 +54,7 @@ const say = (line = '') => process.stdout.write(line + '\n');
 export async function runDemo(o: DemoOptions): Promise<void> {
   const dataDir = resolve(o.data);
   const dirs = { logs: join(dataDir, 'logs'), firmware: join(dataDir, 'firmware'), sample: join(dataDir, 'sample'), bin: join(dataDir, 'bin'), sp: join(dataDir, 'sp-state'), results: join(dataDir, 'results') };
-  for (const d of Object.values(dirs)) mkdirSync(d, { recursive: true });
+  for (const d of Object.values(dirs)) mkdirSync(d, { recursive: true, mode: 0o700 });
   const profileFile = join(dataDir, 'profile.toml');
   const old = readProfile(profileFile);
   // The factory's job-server token is the factory's secret, not the person's: its own file.
@@ -62,6 +65,7 @@ export async function runDemo(o: DemoOptions): Promise<void> {
   let server: DemoServer | undefined;
   let lab: Lab | undefined;
   let factory: DemoFactory | undefined;
+  let fleet: DemoFleet | undefined;
   try {
     say(`mvm demo: state in ${dataDir} (logs in ${dirs.logs})`);
     const { host, port } = parseListen(o.listen);
@@ -85,7 +89,14 @@ export async function runDemo(o: DemoOptions): Promise<void> {
     factory = await startDemoFactory(configFile, join(dataDir, 'factory.sqlite3'), join(dirs.logs, 'factory.log'), shutdown.graceful);
     say(`  factory API    ${factory.apiUrl}`);
     const labToken = await ensureLabUser(factory.apiUrl, factory.adminToken, old.lab_token);
-    const profile = { url: server.url, token: accounts.userToken, admin_token: adminToken, lab_url: factory.apiUrl, lab_token: labToken };
+    // The fleet controller reads the same config: every simulated device is a miner; it changes a
+    // testbed's device only under a reservation, taken with the demo's lab token.
+    const fleetConfig = join(dataDir, 'fleet.toml');
+    writeFileSync(fleetConfig, demoFleetConfig(text, config, factory.apiUrl, labToken, server.url, accounts.userToken), { mode: 0o600 });
+    const fleetListen = o.freePorts ? `127.0.0.1:${await freeTcpPort()}` : o.fleetListen;
+    fleet = await startDemoFleet(fleetConfig, join(dataDir, 'fleet'), fleetListen, join(dirs.logs, 'fleet.log'), shutdown.graceful);
+    say(`  fleet API      ${fleet.apiUrl}`);
+    const profile = { url: server.url, token: accounts.userToken, admin_token: adminToken, lab_url: factory.apiUrl, lab_token: labToken, fleet_url: fleet.apiUrl, fleet_token: fleet.adminToken };
     writeFileSync(profileFile, TOML.stringify(profile), { mode: 0o600 });
     chmodSync(profileFile, 0o600);
 
@@ -100,6 +111,12 @@ export async function runDemo(o: DemoOptions): Promise<void> {
     say('');
     say(`  job server   ${server.url}`);
     say(`  factory API  ${factory.apiUrl}   (OpenAPI: ${factory.apiUrl}/openapi.json)`);
+    say(`  fleet API    ${fleet.apiUrl}   (OpenAPI: ${fleet.apiUrl}/openapi.json)`);
+    say(`  fleet token  ${fleet.adminToken}`);
+    say(`  web UI       ${fleet.apiUrl}/   (log in with the fleet token)`);
+    say('  watch the miners:');
+    say(`    ${env} npx mvm fleet miners`);
+    say(`    curl -H "Authorization: Bearer ${fleet.adminToken}" ${fleet.apiUrl}/api/dashboard/stats`);
     say('  submit another job:');
     say(`    ${env} npx mvm job run --spec ${sample.spec} --wait --outputs ${join(dirs.results, 'again')}`);
     say('  look at the lab:');
@@ -112,6 +129,7 @@ export async function runDemo(o: DemoOptions): Promise<void> {
     if (!shutdown.graceful.aborted) throw err;
   } finally {
     say('mvm demo: stopping');
+    await fleet?.stop().catch((err) => say(`  fleet: ${describeError(err)}`));
     const left = await factory?.stop().catch((err) => (say(`  factory: ${describeError(err)}`), undefined));
     if (left?.agentsStopped) say(`  stopped ${left.agentsStopped} agent(s) the factory left running`);
     await lab?.close();
@@ -119,6 +137,18 @@ export async function runDemo(o: DemoOptions): Promise<void> {
     shutdown.dispose();
     say('mvm demo: stopped');
   }
+}
+
+/** The fleet's config: the demo's factory config, its [fleet] section, the [lab] it reserves testbeds through, and the [jobs] the web UI's jobs pages read. */
+function demoFleetConfig(factoryText: string, config: Record<string, any>, labUrl: string, labToken: string, jobsUrl: string, jobsToken: string): string {
+  // NMMiner broadcasts go to its telemetry port: the fleet listens there.
+  let udpPort = 12345;
+  for (const tb of Object.values(config.testbed ?? {}) as Array<Record<string, any>>) {
+    for (const d of Object.values(tb.devices ?? {}) as Array<Record<string, any>>) {
+      if (d.driver === 'nmminer' && typeof d.options?.telemetry_port === 'number') udpPort = d.options.telemetry_port;
+    }
+  }
+  return `${factoryText}\n[fleet]\npoll_interval = "5s"\nudp_port = ${udpPort}\nudp_address = "127.0.0.1"\n\n[lab]\nurl = ${JSON.stringify(labUrl)}\ntoken = ${JSON.stringify(labToken)}\n\n[jobs]\nurl = ${JSON.stringify(jobsUrl)}\ntoken = ${JSON.stringify(jobsToken)}\n`;
 }
 
 /** Every firmware version an AxeOS device of the lab has at rest: the library must hold them. */

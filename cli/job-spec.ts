@@ -1,7 +1,8 @@
 // Building a job submission from `mvm job run`'s arguments (and a buildomat job file when given):
 // every argument is checked here, before anything is sent to a server.
-import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
+import { readSmallFile } from '../shared/small-file.js';
+import { JOB_LIMITS } from '../shared/job-limits.js';
 import type { JobSubmit } from '../shared/api/types.js';
 import { MvmError } from '../shared/errors.js';
 import { outputRuleProblem, parseJobFile } from './jobfile.js';
@@ -51,8 +52,9 @@ export function parsePairs(values: string[] | undefined, what: 'env' | 'tag'): R
 
 function readScript(file: string, flag: string): string {
   try {
-    return readFileSync(file, 'utf8');
+    return readSmallFile(file, `the --${flag} file`, JOB_LIMITS.scriptBytes);
   } catch (err) {
+    if (err instanceof MvmError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     throw new MvmError('USAGE', `cannot read the ${flag} file ${file}: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}`, {
       cause: err,

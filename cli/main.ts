@@ -9,6 +9,7 @@ import { command as job } from './job.js';
 import { command as testbeds } from './testbeds.js';
 import { command as agent } from '../agent/command.js';
 import { command as factory } from '../factory/command.js';
+import { command as fleet } from '../fleet/command.js';
 import { command as runner } from '../runner/command.js';
 import { command as sim } from '../runner/sim/command.js';
 import { command as server } from '../server/command.js';
@@ -28,7 +29,7 @@ function printError(err: unknown): void {
 async function main(argv: string[]): Promise<number> {
   const cli = yargs(argv)
     .scriptName('mvm')
-    .usage('$0 <command> [options]\n\nMiner Vending Machine: run CI jobs on real hardware.')
+    .usage('$0 <command> [options]\n\nMiner Vending Machine: run CI jobs on real hardware, and run a fleet of miners.')
     .option('log-level', {
       type: 'string',
       describe: 'log level (trace, debug, info, warn, error, silent)',
@@ -39,6 +40,7 @@ async function main(argv: string[]): Promise<number> {
     })
     .command(server)
     .command(factory)
+    .command(fleet)
     .command(agent)
     .command(runner)
     .command(sim)

@@ -1,7 +1,8 @@
 // Where `mvm job` and `mvm admin` find the job server and the token to use: command-line flags
 // first, then the environment, then a small TOML profile file. A profile that holds a token must
 // not be readable by other users.
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
+import { readSmallFile } from '../shared/small-file.js';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import TOML from '@iarna/toml';
@@ -19,6 +20,10 @@ export interface Profile {
   lab_url?: string;
   /** A token of that API. */
   lab_token?: string;
+  /** Base URL of a fleet controller's API (`mvm fleet miners`, …), e.g. "http://127.0.0.1:9320". */
+  fleet_url?: string;
+  /** A token of that API. */
+  fleet_token?: string;
   /** More factory APIs, by lab name (`[lab.NAME] url, token`): one lab host each. */
   labs?: Record<string, NamedLabProfile>;
 }
@@ -29,7 +34,7 @@ export interface NamedLabProfile {
   token: string;
 }
 
-const PROFILE_KEYS = ['url', 'token', 'admin_token', 'lab_url', 'lab_token'] as const;
+const PROFILE_KEYS = ['url', 'token', 'admin_token', 'lab_url', 'lab_token', 'fleet_url', 'fleet_token'] as const;
 /** A lab's name: it is typed after `@` in `NAME@LAB`, so no `@`, `/` or spaces. */
 const LAB_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
@@ -63,7 +68,7 @@ export function loadProfile(file: string, explicit: boolean): Profile | undefine
   let mode: number;
   try {
     mode = statSync(file).mode;
-    text = readFileSync(file, 'utf8');
+    text = readSmallFile(file, 'the profile', 64 * 1024);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' && !explicit) return undefined;
@@ -94,13 +99,13 @@ export function loadProfile(file: string, explicit: boolean): Profile | undefine
       profile[key as (typeof PROFILE_KEYS)[number]] = value;
     }
   }
-  for (const key of ['url', 'lab_url'] as const) {
+  for (const key of ['url', 'lab_url', 'fleet_url'] as const) {
     const v = profile[key];
     const bad = v === undefined ? undefined : urlProblem(v);
-    if (bad) problems.push({ file, key, message: bad, hint: `e.g. ${key} = "http://127.0.0.1:${key === 'url' ? 9300 : 9310}"` });
+    if (bad) problems.push({ file, key, message: bad, hint: `e.g. ${key} = "http://127.0.0.1:${key === 'url' ? 9300 : key === 'lab_url' ? 9310 : 9320}"` });
   }
   if (problems.length) throw new ConfigError(problems);
-  const anyToken = profile.token ?? profile.admin_token ?? profile.lab_token ?? Object.values(profile.labs ?? {})[0]?.token;
+  const anyToken = profile.token ?? profile.admin_token ?? profile.lab_token ?? profile.fleet_token ?? Object.values(profile.labs ?? {})[0]?.token;
   if (anyToken !== undefined && (mode & 0o004) !== 0) {
     throw new MvmError('CONFIG_INVALID', `the profile ${file} holds a token but every user on this machine can read it`, {
       hint: `run: chmod 600 ${file}`,

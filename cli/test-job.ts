@@ -3,10 +3,11 @@
 // definition and the files it names (script, firmware images) go with the job as inputs under
 // spec/, keeping their layout; the job's one task runs `mvm runner test` on them, which flashes the
 // requested software first and writes JSON and JUnit results into the job's outputs.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { readSmallFile } from '../shared/small-file.js';
 import { basename, dirname, isAbsolute, join, normalize, relative, resolve } from 'node:path';
 import { MvmError } from '../shared/errors.js';
-import { loadSpec, parseSpecText } from '../runner/test/spec.js';
+import { loadSpec, MAX_SPEC_BYTES, parseSpecText } from '../runner/test/spec.js';
 import { DEFAULT_OUTPUT_RULE, parsePairs, type JobPlan, type RunArgs } from './job-spec.js';
 import type { LabFlags } from './lab.js';
 import { connectLab } from './labs.js';
@@ -41,7 +42,7 @@ export async function planTestJob(args: TestJobArgs, note: (s: string) => void):
     }
   }
   const spec = loadSpec(args.spec);
-  const raw = parseSpecText(readFileSync(args.spec, 'utf8'), args.spec) as { script?: unknown; devices?: Array<{ image?: unknown }> };
+  const raw = parseSpecText(readSmallFile(args.spec, 'the test definition', MAX_SPEC_BYTES), args.spec) as { script?: unknown; devices?: Array<{ image?: unknown }> };
   const inputs: Array<string | { file: string; name: string }> = [{ file: resolve(args.spec), name: join('spec', basename(args.spec)) }];
   if (typeof raw.script === 'string') inputs.push(specInput(args.spec, 'script', raw.script));
   else if (Array.isArray(raw.script)) {

@@ -1,6 +1,7 @@
 // What `mvm testbeds …` does: one API call each (per lab, when the profile names several), printed
 // as a table a person reads or, with --json, as the API's own JSON (with a `lab` field per item
 // when there are several labs).
+import { MvmError } from '../shared/errors.js';
 import type { LabFlags } from './lab.js';
 import { acrossLabs, connectLab, DEFAULT_LAB, displayNames, findTestbed, resolveLabs, type NamedLab } from './labs.js';
 
@@ -161,8 +162,20 @@ export async function maintenance(a: Common & { name: string; onoff: 'on' | 'off
   )(a);
 }
 
-export async function createUser(a: Common & { action: 'create'; username: string; admin: boolean }): Promise<void> {
-  const u = await connectLab(a, 'create a user in').call<{ name: string; admin: boolean; token: string }>('POST', '/v1/users', `create user ${a.username}`, { name: a.username, admin: a.admin });
+export async function userAction(a: Common & { action: 'create' | 'remove' | 'list'; username?: string; admin: boolean }): Promise<void> {
+  const lab = connectLab(a, 'manage the users of');
+  if (a.action === 'list') {
+    const users = await lab.call<Array<{ name: string; admin: boolean; created_at: string }>>('GET', '/v1/users', 'list users');
+    print(a.json, users, () => (users.length === 0 ? 'no users' : users.map((u) => `${u.name}${u.admin ? ' (admin)' : ''}  created ${u.created_at}`).join('\n')));
+    return;
+  }
+  if (!a.username) throw new MvmError('USAGE', `mvm testbeds user ${a.action} needs a user name`, { hint: `mvm testbeds user ${a.action} NAME` });
+  if (a.action === 'remove') {
+    const u = await lab.call<{ name: string }>('DELETE', `/v1/users/${encodeURIComponent(a.username)}`, `remove user ${a.username}`);
+    print(a.json, u, () => `removed user ${u.name}; its token no longer works`);
+    return;
+  }
+  const u = await lab.call<{ name: string; admin: boolean; token: string }>('POST', '/v1/users', `create user ${a.username}`, { name: a.username, admin: a.admin });
   print(a.json, u, () => `created ${u.admin ? 'admin ' : ''}user ${u.name}; its token (shown only now):\n${u.token}`);
 }
 

@@ -63,9 +63,9 @@ const commands: CommandModule[] = [
     (y) => withConnection(lab(y.positional('job', { type: 'string', describe: 'job id' })), 'MVM_TOKEN'),
     'why',
   ),
-  cmd('user <action> <username>', 'create a factory API user (admins); its token is printed once', (y) =>
-    lab(y.positional('action', { choices: ['create'] as const }).positional('username', { type: 'string' })).option('admin', { type: 'boolean', default: false, describe: 'the user may act as an admin' }),
-  'createUser'),
+  cmd('user <action> [username]', 'factory API users (admins): create (its token is printed once), remove (its token stops working), list', (y) =>
+    lab(y.positional('action', { choices: ['create', 'remove', 'list'] as const }).positional('username', { type: 'string' })).option('admin', { type: 'boolean', default: false, describe: 'the user may act as an admin' }),
+  'userAction'),
 ];
 
 export const command: CommandModule = {

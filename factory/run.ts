@@ -25,10 +25,8 @@ export interface CheckResult {
 export function checkConfig(file: string): CheckResult {
   const config = loadConfig(file);
   const devices = config.testbeds.reduce((n, t) => n + t.devices.length, 0);
-  return {
-    config,
-    summary: `${config.file}: ok (${config.testbeds.length} testbed${config.testbeds.length === 1 ? '' : 's'}, ${devices} device${devices === 1 ? '' : 's'}, ${config.targets.length} target${config.targets.length === 1 ? '' : 's'})`,
-  };
+  const ok = `${config.file}: ok (${config.testbeds.length} testbed${config.testbeds.length === 1 ? '' : 's'}, ${devices} device${devices === 1 ? '' : 's'}, ${config.targets.length} target${config.targets.length === 1 ? '' : 's'})`;
+  return { config, summary: [ok, ...(config.warnings ?? []).map((w) => `warning: ${w}`)].join('\n') };
 }
 
 export function instanceRoot(config: FactoryConfig, dbFile: string): string {
@@ -37,6 +35,7 @@ export function instanceRoot(config: FactoryConfig, dbFile: string): string {
 
 export async function runFactory(configFile: string, dbFile: string, log: Logger = createLogger({ name: 'factory' })): Promise<void> {
   const config = loadConfig(configFile);
+  for (const w of config.warnings ?? []) log.warn(w);
   const h = config.health;
   const store = FactoryStore.open(resolve(dbFile), undefined, { badAfter: h.badAfter, retryMs: h.retryMs, intervalMs: h.intervalMs });
   const shutdown = installShutdown(log);

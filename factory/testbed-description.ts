@@ -12,6 +12,8 @@ export interface TestbedDescription {
   baseline?: string;
   /** The lab's firmware library on the host the runner runs on. */
   firmware_dir?: string;
+  /** The unprivileged user the agent runs the job's tasks as. */
+  task_user?: string;
   devices: Array<{
     name: string;
     driver: string;
@@ -40,6 +42,7 @@ export function describeTestbed(tb: TestbedConfig, o: DescribeOptions = {}): Tes
     ...(o.instance ? { instance: o.instance.id, target: o.targetName ?? o.instance.target } : {}),
     ...(tb.baseline !== undefined ? { baseline: tb.baseline } : {}),
     ...(o.firmwareDir !== undefined ? { firmware_dir: o.firmwareDir } : {}),
+    ...(tb.taskUser !== undefined ? { task_user: tb.taskUser } : {}),
     devices: tb.devices.map((d) => ({
       name: d.name,
       driver: d.driver,

@@ -203,6 +203,8 @@ export interface PoolStore {
   clearAssignment(scope: PoolAssignment['scope']): void;
   /** The ordered pools a miner should have (its own list, else its tags' in tag order), or null. */
   resolveFor(miner: MinerDefinition): PoolDefinition[] | null;
+  /** The password in clear, for the actions that push pools to a device (nothing else may call it). */
+  secret(id: string): string | null;
 }
 
 export interface DesiredStore {
@@ -216,6 +218,24 @@ export interface HistoryStore {
   query(q: HistoryQuery): HistoryResult;
   /** Latest sample per miner (for the dashboard). */
   latest(): Map<string, SampleRow>;
+}
+
+/** The miners' live state: written by the collector (in batches), read by the API. */
+export interface LiveStateStore {
+  get(id: string): MinerLiveState | undefined;
+  all(): Map<string, MinerLiveState>;
+  write(states: MinerLiveState[]): void;
+  remove(id: string): void;
+}
+
+/** Every store of the fleet database, built once by the daemon (fleet/store/index.ts createFleetStores). */
+export interface FleetStores {
+  miners: MinerStore;
+  events: EventStore;
+  pools: PoolStore;
+  desired: DesiredStore;
+  history: HistoryStore;
+  live: LiveStateStore;
 }
 
 /** Fleet-wide numbers for the dashboard. */

@@ -1,4 +1,5 @@
 // The job server's tunables. Defaults follow buildomat; tests shorten them to run in seconds.
+import { CLIENT_LIMIT_DEFAULTS } from '../shared/http-limits.js';
 
 export interface ServerConfig {
   /** Folder holding server.sqlite and the file bodies. */
@@ -20,6 +21,14 @@ export interface ServerConfig {
   maxChunkBytes: number;
   maxBytesPerInput: number;
   maxBytesPerOutput: number;
+  /** The whole request (headers and body) must arrive within this (a slow client is cut off). */
+  requestTimeoutMs: number;
+  maxConnectionsPerClient: number;
+  /** Bytes of chunks not yet committed one job, and one user's jobs together, may hold. */
+  maxUncommittedPerJob: number;
+  maxUncommittedPerUser: number;
+  /** Inputs, outputs and events of jobs ended longer ago than this are removed (undefined: kept). */
+  retentionMs?: number;
 }
 
 export const DEFAULTS: Omit<ServerConfig, 'dataDir' | 'host' | 'port'> = {
@@ -32,4 +41,7 @@ export const DEFAULTS: Omit<ServerConfig, 'dataDir' | 'host' | 'port'> = {
   maxChunkBytes: 10 * 1024 * 1024,
   maxBytesPerInput: 1024 * 1024 * 1024,
   maxBytesPerOutput: 1024 * 1024 * 1024,
+  ...CLIENT_LIMIT_DEFAULTS,
+  maxUncommittedPerJob: 2 * 1024 * 1024 * 1024,
+  maxUncommittedPerUser: 4 * 1024 * 1024 * 1024,
 };

@@ -16,6 +16,7 @@ import { FileStore } from './model/files.js';
 import { Leases } from './model/leases.js';
 import { ensureAdminToken } from './model/principals.js';
 import { reap } from './model/reaper.js';
+import { collectGarbage } from './model/gc.js';
 
 /** How long a write waits for a lock another process holds on the database, ms. */
 export const BUSY_TIMEOUT_MS = 50;
@@ -89,6 +90,7 @@ export async function startServer(cfg: ServerConfig, opts: { log?: Logger; admin
   const port = typeof addr === 'object' && addr ? addr.port : cfg.port;
   const url = `http://${cfg.host.includes(':') ? `[${cfg.host}]` : cfg.host}:${port}`;
 
+  const gc = gcLoop(ctx);
   const tick = setInterval(() => {
     try {
       reap(ctx);
@@ -96,6 +98,7 @@ export async function startServer(cfg: ServerConfig, opts: { log?: Logger; admin
     } catch (err) {
       log.error({ err }, 'safety tick failed; retrying on the next one');
     }
+    gc();
   }, cfg.tickMs);
   ctx.dispatch();
 
@@ -116,6 +119,27 @@ export async function startServer(cfg: ServerConfig, opts: { log?: Logger; admin
       opened.close();
       log.info('server stopped');
     },
+  };
+}
+
+/**
+ * Disk reclaiming on the safety tick: chunks of ended jobs at most every 5 s; with a retention
+ * period, old jobs' files and events (and files no row names) hourly. One run at a time.
+ */
+function gcLoop(ctx: ServerContext): () => void {
+  let running = false;
+  let lastPurge = 0;
+  let lastRetention = 0;
+  return () => {
+    const now = ctx.now();
+    if (running || now - lastPurge < 5000) return;
+    running = true;
+    lastPurge = now;
+    const retention = ctx.cfg.retentionMs !== undefined && now - lastRetention >= 3_600_000;
+    if (retention) lastRetention = now;
+    collectGarbage(ctx, retention ? { retentionMs: ctx.cfg.retentionMs, orphanAgeMs: 3_600_000 } : {})
+      .catch((err) => ctx.log.warn({ err }, 'reclaiming disk failed; retrying on a later tick'))
+      .finally(() => (running = false));
   };
 }
 

@@ -3,7 +3,7 @@
 import Database from 'better-sqlite3';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { MvmError } from './errors.js';
 
@@ -24,7 +24,7 @@ export function openDb<S extends Record<string, unknown>>(
   schema: S,
   opts: OpenDbOptions,
 ): OpenedDb<S> {
-  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  if (file !== ':memory:') privateFile(file);
   let sqlite: Database.Database;
   try {
     sqlite = new Database(file);
@@ -49,6 +49,27 @@ export function openDb<S extends Record<string, unknown>>(
     });
   }
   return { sqlite, db, close: () => sqlite.close() };
+}
+
+/**
+ * The database holds secrets (job environments, token hashes): its folder is made 0700 and the
+ * file 0600 whatever the umask, and an existing file readable by others is tightened. SQLite
+ * gives its -wal and -shm files the database file's mode.
+ */
+function privateFile(file: string): void {
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  try {
+    closeSync(openSync(file, 'a', 0o600));
+  } catch {
+    /* read-only for this user: SQLite says so when it opens it */
+  }
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) {
+    try {
+      chmodSync(f, 0o600);
+    } catch {
+      /* not there yet, or not ours to change: SQLite reports what matters */
+    }
+  }
 }
 
 /**

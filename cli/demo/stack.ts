@@ -1,7 +1,7 @@
 // The demo's processes: the job server (in this process, logging to a file), the simulated lab
-// (in this process), and the factory (a child in its own process group, as a lab host runs it, so
-// that Ctrl-C reaches the demo alone and the demo stops it once, cleanly). Stopping also stops any
-// agent the factory left running: the demo leaves nothing behind.
+// (in this process), the factory and the fleet controller (children, each in its own process
+// group as a lab host runs them, so that Ctrl-C reaches the demo alone and the demo stops them once,
+// cleanly). Stopping also stops any agent the factory left running: the demo leaves nothing behind.
 import Database from 'better-sqlite3';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -15,6 +15,7 @@ import { stopProcessGroup } from '../../shared/process-tree.js';
 import { DEFAULTS } from '../../server/config.js';
 import { startServer } from '../../server/run.js';
 import { ADMIN_TOKEN_FILE } from '../../factory/api/serve.js';
+import { FLEET_ADMIN_TOKEN_FILE } from '../../fleet/api/tokens.js';
 
 export interface DemoServer {
   url: string;
@@ -45,10 +46,19 @@ export interface DemoFactory {
   stop(): Promise<{ agentsStopped: number }>;
 }
 
-/** Starts `mvm factory` and waits until it runs its loop and its API listens. */
-export async function startDemoFactory(configFile: string, dbFile: string, logFile: string, signal: AbortSignal): Promise<DemoFactory> {
+interface DaemonChild {
+  apiUrl: string;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `mvm ARGS…` in its own process group, its output into `logFile`, and waits for `ready`
+ * (a line) and the API URL (`apiRe`'s first group).
+ */
+async function startDaemonChild(what: string, args: string[], ready: RegExp, apiRe: RegExp, logFile: string, signal: AbortSignal): Promise<DaemonChild> {
   const log: WriteStream = createWriteStream(logFile, { flags: 'a' });
-  const child = spawn(process.execPath, [MVM_BIN, 'factory', '-f', configFile, '-d', dbFile], {
+  const child = spawn(process.execPath, [MVM_BIN, ...args], {
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, MVM_LOG_LEVEL: process.env.MVM_LOG_LEVEL ?? 'info' },
@@ -63,9 +73,9 @@ export async function startDemoFactory(configFile: string, dbFile: string, logFi
       log.write(line + '\n');
       tail.push(line);
       if (tail.length > 20) tail.shift();
-      const m = /^mvm factory API at (\S+)/.exec(line);
+      const m = apiRe.exec(line);
       if (m) apiUrl = m[1];
-      if (line === 'mvm factory started') startedResolve();
+      if (ready.test(line)) startedResolve();
     });
   }
   const outcome = await Promise.race([
@@ -73,23 +83,47 @@ export async function startDemoFactory(configFile: string, dbFile: string, logFi
     exited.then((code) => ({ code })),
     new Promise<'aborted'>((r) => signal.addEventListener('abort', () => r('aborted'), { once: true })),
   ]);
-  const stop = async (): Promise<{ agentsStopped: number }> => {
+  const stop = async (): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGTERM');
       await exited;
     }
     log.end();
-    return { agentsStopped: await stopLeftAgents(dbFile) };
   };
   if (outcome !== 'started') {
     await stop();
-    if (outcome === 'aborted') throw new MvmError('ABORTED', 'stopped while the factory was starting');
-    throw new MvmError('INTERNAL', `the factory exited (${outcome.code}) before it started:\n  ${tail.join('\n  ')}`, { hint: `its log is ${logFile}` });
+    if (outcome === 'aborted') throw new MvmError('ABORTED', `stopped while the ${what} was starting`);
+    throw new MvmError('INTERNAL', `the ${what} exited (${outcome.code}) before it started:\n  ${tail.join('\n  ')}`, { hint: `its log is ${logFile}` });
   }
-  if (!apiUrl) throw new MvmError('INTERNAL', 'the factory started without its API', { hint: `see ${logFile}` });
-  const tokenFile = join(join(dbFile, '..'), ADMIN_TOKEN_FILE);
-  const adminToken = readFileSync(tokenFile, 'utf8').trim();
-  return { apiUrl, adminToken, child, stop };
+  if (!apiUrl) throw new MvmError('INTERNAL', `the ${what} started without its API`, { hint: `see ${logFile}` });
+  return { apiUrl, child, stop };
+}
+
+/** Starts `mvm factory` and waits until it runs its loop and its API listens. */
+export async function startDemoFactory(configFile: string, dbFile: string, logFile: string, signal: AbortSignal): Promise<DemoFactory> {
+  const d = await startDaemonChild('factory', ['factory', '-f', configFile, '-d', dbFile], /^mvm factory started$/, /^mvm factory API at (\S+)/, logFile, signal);
+  const adminToken = readFileSync(join(join(dbFile, '..'), ADMIN_TOKEN_FILE), 'utf8').trim();
+  return {
+    apiUrl: d.apiUrl,
+    adminToken,
+    child: d.child,
+    stop: async () => {
+      await d.stop();
+      return { agentsStopped: await stopLeftAgents(dbFile) };
+    },
+  };
+}
+
+export interface DemoFleet {
+  apiUrl: string;
+  adminToken: string;
+  stop(): Promise<void>;
+}
+
+/** Starts `mvm fleet` over the demo's config and waits until its API listens. */
+export async function startDemoFleet(configFile: string, dataDir: string, listen: string, logFile: string, signal: AbortSignal): Promise<DemoFleet> {
+  const d = await startDaemonChild('fleet', ['fleet', '--config', configFile, '--data', dataDir, '--listen', listen], /^mvm fleet started/, /^mvm fleet API at (\S+)/, logFile, signal);
+  return { apiUrl: d.apiUrl, adminToken: readFileSync(join(dataDir, FLEET_ADMIN_TOKEN_FILE), 'utf8').trim(), stop: d.stop };
 }
 
 /** Agents of live instances still running after the factory stopped (a lab leaves them for the next start; the demo does not). */

@@ -2,6 +2,7 @@
 // OpenAPI document (unknown fields refused, not dropped), typed errors turned into clear 4xx, and
 // the routes. Every change wakes the factory loop, so a released testbed is offered work at once.
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import { CLIENT_LIMIT_DEFAULTS, limitConnectionsPerClient, serverOptions } from '../../shared/http-limits.js';
 import { ApiError, MvmError, type ErrorCode } from '../../shared/errors.js';
 import { parseDuration, formatDuration } from '../../shared/duration.js';
 import { newId } from '../../shared/ids.js';
@@ -80,14 +81,17 @@ function ttlMs(config: FactoryConfig, v: unknown): number {
 type Handler = (req: FastifyRequest, who: ApiPrincipal) => unknown;
 
 export function buildApi(d: ApiDeps): FastifyInstance {
+  const limits = serverOptions(CLIENT_LIMIT_DEFAULTS);
   const app = Fastify({
     loggerInstance: d.log.child({ component: 'api' }) as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 256 * 1024,
     genReqId: () => newId(),
-    routerOptions: { ignoreTrailingSlash: false, caseSensitive: true },
+    ...limits,
+    routerOptions: { ...limits.routerOptions, ignoreTrailingSlash: false, caseSensitive: true },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: true, allowUnionTypes: true } },
   });
+  limitConnectionsPerClient(app.server, CLIENT_LIMIT_DEFAULTS.maxConnectionsPerClient, (addr) => d.log.warn({ client: addr }, 'API connection refused: too many from one client'));
   const { lab, store, users, config } = d;
   const name = (req: FastifyRequest) => (req.params as { name: string }).name;
   const body = <T>(req: FastifyRequest) => (req.body ?? {}) as T;
@@ -111,7 +115,10 @@ export function buildApi(d: ApiDeps): FastifyInstance {
     'GET /v1/reservations': () => store.reservations.list().map(reservationView),
     'POST /v1/testbeds/{name}/reservation': (req, who) => {
       const b = body<{ ttl?: unknown; reason?: string; owner?: string }>(req);
-      if (b.owner !== undefined && b.owner !== who.name) requireAdmin(who, 'reserve a testbed for someone else');
+      if (b.owner !== undefined && b.owner !== who.name) {
+        requireAdmin(who, 'reserve a testbed for someone else');
+        if (!users.exists(b.owner)) throw new HttpError(404, `no API user ${JSON.stringify(b.owner)} to reserve for`, 'NotFound', 'create the user first (mvm testbeds user create NAME), or check the spelling');
+      }
       return reservationView(store.reservations.reserve({ testbed: name(req), owner: b.owner ?? who.name, reason: b.reason, ttlMs: ttlMs(config, b.ttl) }));
     },
     'PUT /v1/testbeds/{name}/reservation': (req, who) => {
@@ -156,6 +163,10 @@ export function buildApi(d: ApiDeps): FastifyInstance {
     'POST /v1/users': (req) => {
       const b = body<{ name: string; admin?: boolean }>(req);
       return users.create(b.name, b.admin ?? false);
+    },
+    'DELETE /v1/users/{name}': (req, who) => {
+      const u = users.remove(name(req), who.name);
+      return { name: u.name, admin: u.admin, created_at: new Date(u.createdAt).toISOString() };
     },
   };
 

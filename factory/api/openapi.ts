@@ -220,6 +220,9 @@ export const operations: Record<string, Record<string, Op>> = {
     get: { summary: 'API users', admin: true, ok: 200, response: 'UserList', errors: [403] },
     post: { summary: 'create an API user; its token is shown once', admin: true, body: 'UserBody', ok: 201, response: 'UserCreated', errors: [400, 403, 409] },
   },
+  '/v1/users/{name}': {
+    delete: { summary: 'remove an API user: its token stops working at once (its reservations stay until released or expired)', admin: true, ok: 200, response: 'User', errors: [403, 404] },
+  },
 };
 
 const LISTS: Record<string, string> = { TestbedList: 'Testbed', DeviceList: 'Device', ReservationList: 'Reservation', UserList: 'User' };

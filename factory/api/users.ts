@@ -67,6 +67,23 @@ export class ApiUsers {
     return { name, admin, token };
   }
 
+  /** Whether `name` may hold things (a reservation): the admin or an existing user. */
+  exists(name: string): boolean {
+    return name === ADMIN_NAME || this.opened.db.select({ name: apiUsers.name }).from(apiUsers).where(eq(apiUsers.name, name)).get() !== undefined;
+  }
+
+  /** Removes a user: its token no longer authenticates. */
+  remove(name: string, by: string): { name: string; admin: boolean; createdAt: number } {
+    const tx = this.opened.sqlite.transaction(() => {
+      const row = this.opened.db.select().from(apiUsers).where(eq(apiUsers.name, name)).get();
+      if (!row) throw new MvmError('NOT_FOUND', `no API user ${JSON.stringify(name)}`, { hint: 'mvm testbeds user list shows the users' });
+      this.opened.db.delete(apiUsers).where(eq(apiUsers.name, name)).run();
+      journal(this.opened.db, this.now(), 'api-user-removed', `API user ${name} removed by ${by}; its token no longer works`);
+      return { name: row.name, admin: row.admin, createdAt: row.createdAt };
+    });
+    return tx.immediate();
+  }
+
   list(): Array<{ name: string; admin: boolean; createdAt: number }> {
     return this.opened.db
       .select({ name: apiUsers.name, admin: apiUsers.admin, createdAt: apiUsers.createdAt })

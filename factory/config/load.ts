@@ -1,9 +1,10 @@
 // Loading the factory configuration: parse the TOML, check every key (collecting every problem),
 // and normalise into a FactoryConfig. Any problem → ConfigError listing all of them.
 import TOML from '@iarna/toml';
-import { readFileSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ConfigError, type ConfigProblem } from '../../shared/errors.js';
+import { ConfigError, MvmError, type ConfigProblem } from '../../shared/errors.js';
+import { readSmallFile } from '../../shared/small-file.js';
 import { isUlid } from '../../shared/ids.js';
 import { MVM_BIN } from '../../shared/paths.js';
 import { isTable, join, Problems, type Table } from './problems.js';
@@ -12,7 +13,8 @@ import { readApi, readHealth } from './sections.js';
 import { readableFile, readTestbed, type TestbedContext } from './testbeds.js';
 import type { FactoryConfig, TargetConfig, TestbedConfig } from './types.js';
 
-const TOP_KEYS = ['general', 'factory', 'health', 'api', 'target', 'testbed'] as const;
+// [fleet], [lab] and [miner.NAME] belong to `mvm fleet` (fleet/config), which can read the same file.
+const TOP_KEYS = ['general', 'factory', 'health', 'api', 'target', 'testbed', 'fleet', 'lab', 'jobs', 'miner'] as const;
 const GENERAL_KEYS = ['baseurl', 'admin_token', 'admin_token_file'] as const;
 const FACTORY_KEYS = [
   'token',
@@ -30,6 +32,7 @@ const FACTORY_KEYS = [
   'runner_command',
   'firmware_dir',
   'quarantine_unhealthy',
+  'task_user',
 ] as const;
 const TARGET_KEYS = ['id', 'description'] as const;
 
@@ -62,7 +65,7 @@ export function loadConfig(file: string, opts: LoadOptions = {}): FactoryConfig 
   const path = resolve(file);
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readSmallFile(path, 'the config file');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new ConfigError([
@@ -70,7 +73,7 @@ export function loadConfig(file: string, opts: LoadOptions = {}): FactoryConfig 
         file: path,
         key: '(file)',
         message: `cannot read the config file: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}`,
-        hint: 'pass the path of the factory config with -f FILE (see config.example.toml)',
+        hint: err instanceof MvmError && err.hint ? err.hint : 'pass the path of the factory config with -f FILE (see config.example.toml)',
       },
     ]);
   }
@@ -91,6 +94,7 @@ export function parseConfig(text: string, file: string, opts: LoadOptions = {}):
   const p = new Problems(file);
   const config = normalise(raw, file, p, opts.env ?? process.env);
   if (p.list.length > 0 || config === undefined) throw new ConfigError(p.list);
+  if (p.warnings.length > 0) config.warnings = p.warnings.map((w) => `${w.file}: ${w.key}: ${w.message}${w.hint ? ` (${w.hint})` : ''}`);
   return config;
 }
 
@@ -159,7 +163,8 @@ function normalise(raw: Table, file: string, p: Problems, env: NodeJS.ProcessEnv
   }
 
   // [testbed.NAME]
-  const ctx: TestbedContext = { p, configFile: file, targetNames: new Set(Object.keys(targetTable)), addresses: new Map() };
+  const taskUser = p.string(factory, 'factory', 'task_user', { nonEmpty: true });
+  const ctx: TestbedContext = { p, configFile: file, targetNames: new Set(Object.keys(targetTable)), addresses: new Map(), ...(taskUser !== undefined ? { taskUser } : {}) };
   const testbeds: TestbedConfig[] = [];
   for (const [name, t] of Object.entries(p.table(raw, '', 'testbed') ?? {})) {
     const tb = readTestbed(ctx, name, t);
@@ -215,7 +220,8 @@ function secret(
   if (path !== undefined) {
     const abs = readableFile({ p, configFile: file }, join(prefix, fileKey), path, 'the token file');
     try {
-      const value = readFileSync(abs, 'utf8').trim();
+      if (statSync(abs).mode & 0o004) p.warn(join(prefix, fileKey), `the token file ${abs} can be read by every user on this machine`, `run: chmod 600 ${abs} (or 640 with the factory's group)`);
+      const value = readSmallFile(abs, 'the token file', 64 * 1024).trim();
       if (value === '') p.add(join(prefix, fileKey), `the token file ${abs} is empty`, 'write the token into it');
       return value;
     } catch {

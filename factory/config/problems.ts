@@ -1,9 +1,12 @@
 // Collects configuration problems so that one run reports every one of them, each with the file,
 // the dotted key and a hint. Typed readers record a problem and return undefined on a bad value.
 import type { ConfigProblem } from '../../shared/errors.js';
-import { parseDuration } from '../../shared/duration.js';
+import { formatDuration, parseDuration } from '../../shared/duration.js';
 
 export type Table = Record<string, unknown>;
+
+/** The longest duration a config may give: Node's timers hold at most 2^31-1 ms (24.8 days). */
+export const MAX_DURATION_MS = 24 * 86_400_000;
 
 export function isTable(v: unknown): v is Table {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date);
@@ -47,7 +50,13 @@ export function didYouMean(word: string, candidates: Iterable<string>): string |
 
 export class Problems {
   readonly list: ConfigProblem[] = [];
+  /** Not errors, but worth saying at every start (e.g. a token file others can read). */
+  readonly warnings: ConfigProblem[] = [];
   constructor(readonly file: string) {}
+
+  warn(key: string, message: string, hint?: string): void {
+    this.warnings.push({ file: this.file, key, message, ...(hint ? { hint } : {}) });
+  }
 
   add(key: string, message: string, hint?: string): void {
     this.list.push({ file: this.file, key, message, ...(hint ? { hint } : {}) });
@@ -142,7 +151,7 @@ export class Problems {
   }
 
   /** A duration ("30s", "5m", "1h30m", or a number of seconds), in ms. */
-  duration(table: Table, prefix: string, key: string, fallbackMs: number, opts: { min?: number } = {}): number {
+  duration(table: Table, prefix: string, key: string, fallbackMs: number, opts: { min?: number; max?: number } = {}): number {
     const v = table[key];
     if (v === undefined) return fallbackMs;
     const ms = typeof v === 'string' || typeof v === 'number' ? parseDuration(v) : undefined;
@@ -152,6 +161,12 @@ export class Problems {
         `is not a duration: ${JSON.stringify(v)}`,
         'write a number with a unit, e.g. "500ms", "30s", "5m", "1h30m" (a bare number is seconds)',
       );
+      return fallbackMs;
+    }
+    if (ms > (opts.max ?? MAX_DURATION_MS)) {
+      // Timers fire at once past 2^31-1 ms: a longer duration would mean "now", not "never".
+      // (A duration that is no timer, such as a retention, passes its own `max`.)
+      this.add(join(prefix, key), `is too long (${JSON.stringify(v)}); the maximum is ${opts.max === undefined ? '24d' : formatDuration(opts.max)}`);
       return fallbackMs;
     }
     if (opts.min !== undefined && ms < opts.min) {

@@ -2,6 +2,7 @@
 // seed's SP keys (sp_type, sp_runner_path, sp_runner_config), which stand for one `command` device.
 import { accessSync, constants } from 'node:fs';
 import { isUlid } from '../../shared/ids.js';
+import { lookupUser, USER_NAME } from '../../shared/passwd.js';
 import { didYouMean, isTable, join, Problems, type Table } from './problems.js';
 import { expandHome, resolveConfigPath } from './paths.js';
 import { DEVICE_DRIVERS, type AgentPlacement, type DeviceConfig, type DeviceDriver, type DeviceSettings, type PoolConfig, type TestbedConfig } from './types.js';
@@ -16,6 +17,7 @@ const TESTBED_KEYS = [
   'sp_type',
   'sp_runner_path',
   'sp_runner_config',
+  'task_user',
 ] as const;
 const DEVICE_KEYS = ['driver', 'hardware', 'software', 'address', 'attributes', 'options', 'pools', 'settings', 'expected_hashrate_ghs', 'max_temperature', 'sim'] as const;
 const POOL_KEYS = ['url', 'user', 'password'] as const;
@@ -41,6 +43,8 @@ export interface TestbedContext {
   targetNames: Set<string>;
   /** address → "testbed.X.devices.Y", to find the same device listed twice. */
   addresses: Map<string, string>;
+  /** `[factory] task_user`: the default for testbeds without their own. */
+  taskUser?: string;
 }
 
 export function readTestbed(ctx: TestbedContext, name: string, raw: unknown): TestbedConfig | undefined {
@@ -67,6 +71,10 @@ export function readTestbed(ctx: TestbedContext, name: string, raw: unknown): Te
   const baseline = p.string(raw, prefix, 'baseline');
   const description = p.string(raw, prefix, 'description');
   const agent = readPlacement(ctx, prefix, raw.agent);
+  const ownTaskUser = p.string(raw, prefix, 'task_user', { nonEmpty: true });
+  const taskUser = ownTaskUser ?? ctx.taskUser;
+  if (ownTaskUser !== undefined) checkTaskUser(p, join(prefix, 'task_user'), ownTaskUser, agent.mode === 'local');
+  else if (taskUser !== undefined && agent.mode === 'local') checkTaskUser(p, 'factory.task_user', taskUser, true, ` (for ${prefix})`);
 
   const devices: DeviceConfig[] = [];
   const devTable = p.table(raw, prefix, 'devices');
@@ -80,7 +88,16 @@ export function readTestbed(ctx: TestbedContext, name: string, raw: unknown): Te
       p.add(join(prefix, 'sp_type'), `stands for a device named "${sp.name}", which [${prefix}.devices] also defines`, 'rename one of them');
     } else devices.push(sp);
   }
-  return { name, targets, enabled, ...(baseline !== undefined ? { baseline } : {}), ...(description !== undefined ? { description } : {}), agent, devices };
+  return {
+    name,
+    targets,
+    enabled,
+    ...(baseline !== undefined ? { baseline } : {}),
+    ...(description !== undefined ? { description } : {}),
+    agent,
+    devices,
+    ...(taskUser !== undefined ? { taskUser } : {}),
+  };
 }
 
 function readSeedSp(ctx: TestbedContext, prefix: string, raw: Table): DeviceConfig | undefined {
@@ -216,7 +233,7 @@ function exampleAddress(driver: string): string {
   }
 }
 
-function checkAddress(p: Problems, key: string, driver: string, address: string): void {
+export function checkAddress(p: Problems, key: string, driver: string, address: string): void {
   if (driver === 'axeos') {
     let ok = false;
     try {
@@ -276,6 +293,24 @@ function readPlacement(ctx: TestbedContext, testbedPrefix: string, raw: unknown)
     ...(remoteWorkdir !== undefined ? { remoteWorkdir } : {}),
     ...(remoteCommand !== undefined ? { remoteCommand } : {}),
   };
+}
+
+/**
+ * A task user must be a plain user name; on this host (local agents) it must exist, not be root
+ * nor the factory's own user, and the factory must be root to switch to it.
+ */
+export function checkTaskUser(p: Problems, key: string, name: string, local: boolean, where = ''): void {
+  if (!USER_NAME.test(name)) {
+    p.add(key, `"${name}" is not a user name${where}`, 'write the name of an unprivileged user, e.g. task_user = "mvm-task"');
+    return;
+  }
+  if (!local) return; // an SSH host's users are checked by its agent, which fails the job with the reason
+  const u = lookupUser(name);
+  const me = process.getuid?.();
+  if (!u) p.add(key, `the user "${name}" does not exist on this host${where}`, `create it: useradd --system --no-create-home --shell /usr/sbin/nologin ${name}`);
+  else if (u.uid === 0) p.add(key, `"${name}" is root${where}: tasks would reach everything`, 'name an unprivileged user of its own');
+  else if (u.uid === me) p.add(key, `"${name}" is the factory's own user${where}: tasks could read the agents' tokens`, 'name a user of its own');
+  else if (me !== 0) p.add(key, `needs the factory to run as root to start tasks as "${name}"${where} (it runs as uid ${me})`, 'run the factory as root (doc/lab-host.md, the trust model), or leave task_user out');
 }
 
 /** Resolves a path key and checks the file can be read; records a problem when it cannot. */

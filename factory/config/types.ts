@@ -68,6 +68,8 @@ export interface TestbedConfig {
   description?: string;
   agent: AgentPlacement;
   devices: DeviceConfig[];
+  /** The unprivileged user the agent runs this testbed's tasks as (`task_user`). */
+  taskUser?: string;
 }
 
 export interface TargetConfig {
@@ -136,4 +138,6 @@ export interface FactoryConfig {
   api: ApiConfig;
   targets: TargetConfig[];
   testbeds: TestbedConfig[];
+  /** What the check found worth saying without refusing the config ("file: key: message"). */
+  warnings?: string[];
 }

@@ -2,13 +2,14 @@
 // process group, its output in <workdir>/agent.log and its identity in <workdir>/agent.pid, so a
 // restarted factory can adopt it or stop its whole tree.
 import { execa } from 'execa';
-import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execArgv } from '../../runner/exec.js';
 import { MvmError } from '../../shared/errors.js';
 import { MVM_BIN } from '../../shared/paths.js';
 import type { Logger } from '../../shared/log.js';
 import { groupAlive, stopProcessGroup, type StopResult } from '../../shared/process-tree.js';
+import { stopEscaped } from '../../shared/escaped-processes.js';
 import { findByEnv, procGroup, procStartTime, sameProcessAlive } from './proc.js';
 import { INFRA_REPORT, testbedDirName } from './files.js';
 import type { AgentExit, AgentHandle, AgentSpec, AgentStopResult, Executor, RunnerRequest, RunnerResult } from './types.js';
@@ -64,6 +65,8 @@ export class LocalExecutor implements Executor {
 
     const dir = this.workdir(spec.instanceId);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
+    // A task user must walk down to its job folder, without listing the other instances.
+    if (spec.testbed.task_user !== undefined) chmodSync(this.opts.root, 0o711);
     const testbedFile = join(dir, 'testbed.json');
     writeAtomic(testbedFile, JSON.stringify(spec.testbed, null, 2) + '\n', 0o644);
     const bootstrapFile = join(dir, 'bootstrap');
@@ -153,9 +156,12 @@ export class LocalExecutor implements Executor {
       if (!reused) groups.push(agent.pgid);
     }
     // A task group the agent left behind (it keeps running-task.json while a task runs).
-    const taskPgid = readTaskGroup(dir);
+    const { pgid: taskPgid, mark } = readRunningTask(dir);
     if (taskPgid !== undefined && !groups.includes(taskPgid)) groups.push(taskPgid);
     const results: StopResult[] = await Promise.all(groups.map((g) => stopProcessGroup(g, graceMs)));
+    // What the task started outside its group (setsid) carries its mark: stop that too.
+    const escaped = mark ? await stopEscaped(mark, graceMs) : [];
+    if (escaped.length > 0) this.opts.log.warn({ instance: instanceId, escaped }, 'stopped processes the task left outside its process group');
     const outcome = results.some((r) => r.outcome === 'killed') ? 'killed' : results.some((r) => r.outcome === 'terminated') ? 'terminated' : 'gone';
     return { outcome, ...(taskPgid !== undefined ? { taskPgid } : {}) };
   }
@@ -209,12 +215,15 @@ export function childEnv(from: NodeJS.ProcessEnv): Record<string, string> {
 
 const SECRET_ENV = /TOKEN|SECRET|PASSWORD|PASSWD|PRIVATE_KEY|CREDENTIAL/i;
 
-function readTaskGroup(dir: string): number | undefined {
+function readRunningTask(dir: string): { pgid?: number; mark?: string } {
   try {
-    const t = JSON.parse(readFileSync(join(dir, 'running-task.json'), 'utf8')) as { pgid?: unknown };
-    return typeof t.pgid === 'number' && Number.isInteger(t.pgid) && t.pgid > 1 ? t.pgid : undefined;
+    const t = JSON.parse(readFileSync(join(dir, 'running-task.json'), 'utf8')) as { pgid?: unknown; mark?: unknown };
+    return {
+      ...(typeof t.pgid === 'number' && Number.isInteger(t.pgid) && t.pgid > 1 ? { pgid: t.pgid } : {}),
+      ...(typeof t.mark === 'string' && /^task-[0-9a-f-]{36}$/.test(t.mark) ? { mark: t.mark } : {}),
+    };
   } catch {
-    return undefined;
+    return {};
   }
 }
 

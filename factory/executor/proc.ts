@@ -1,7 +1,7 @@
 // Identifying processes across a factory restart. A pid alone can be reused, so a recorded agent
 // is trusted only when its kernel start time still matches (Linux /proc); an agent that started
 // before its pid file was written is found by the instance id in its environment.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { isAlive } from '../../shared/process-tree.js';
 
 /** The process's start time in clock ticks since boot (/proc/PID/stat field 22), if readable. */
@@ -24,27 +24,7 @@ export function sameProcessAlive(pid: number, startTime: string | undefined): bo
   return now === undefined || now === startTime;
 }
 
-/** Pids of processes whose environment holds `KEY=value` (readable ones only; Linux). */
-export function findByEnv(key: string, value: string): number[] {
-  const needle = Buffer.from(`${key}=${value}\0`);
-  const out: number[] = [];
-  let entries: string[];
-  try {
-    entries = readdirSync('/proc');
-  } catch {
-    return out;
-  }
-  for (const e of entries) {
-    if (!/^\d+$/.test(e)) continue;
-    try {
-      const env = readFileSync(`/proc/${e}/environ`);
-      if (env.includes(needle)) out.push(Number(e));
-    } catch {
-      /* gone or not ours */
-    }
-  }
-  return out;
-}
+export { findByEnv } from '../../shared/escaped-processes.js';
 
 /** The process group of `pid` (/proc/PID/stat field 5). */
 export function procGroup(pid: number): number | undefined {

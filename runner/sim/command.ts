@@ -75,6 +75,23 @@ const lab: CommandModule = {
   },
 };
 
+const octopus: CommandModule = {
+  command: 'octopus',
+  describe: 'simulate the Octopus Energy Agile price API (half-hourly UK prices) over HTTP',
+  builder: (y) =>
+    y
+      .option('listen', { type: 'string', default: '127.0.0.1:0', describe: 'HOST:PORT to listen on (port 0 picks one)' })
+      .option('region', { type: 'string', default: 'C', describe: 'GSP region letter A–P (no I, no O)' })
+      .option('product', { type: 'string', default: 'AGILE-24-10-01', describe: 'the product code served' })
+      .option('now', { type: 'string', describe: 'a fixed simulated time (ISO 8601); POST /_sim/clock moves it' })
+      .option('history-days', { type: 'number', default: 7, describe: 'days of past prices served' })
+      .option('fault', { type: 'string', array: true, default: [] as string[], describe: 'inject a fault, name[=value], repeatable: slow[=ms], error[=ratio] (HTTP 500), malformed[=ratio] (broken JSON)' }),
+  handler: async (args) => {
+    const { runOctopus } = await import('./run.js');
+    await runOctopus(args as never);
+  },
+};
+
 const spRunner: CommandModule = {
   command: 'sp-runner <operation> [args..]',
   describe: "a simulated SP testbed tool (what a `command` device runs): info, telemetry, health, restart, flash IMAGE, restore BASELINE",
@@ -105,15 +122,16 @@ const serialFlash: CommandModule = {
 
 export const command: CommandModule = {
   command: 'sim',
-  describe: 'run simulated devices (AxeOS, cgminer, NMMiner, a lab)',
+  describe: 'run simulated devices (AxeOS, cgminer, NMMiner, a lab) and services (Octopus prices)',
   builder: (y) =>
     y
       .command(axeos)
       .command(cgminer)
       .command(nmminer)
       .command(lab)
+      .command(octopus)
       .command(spRunner)
       .command(serialFlash)
-      .demandCommand(1, 'name a simulator: axeos, cgminer, nmminer, lab, sp-runner or serial-flash'),
+      .demandCommand(1, 'name a simulator: axeos, cgminer, nmminer, lab, octopus, sp-runner or serial-flash'),
   handler: () => {},
 };

@@ -11,3 +11,5 @@ export { NmminerDevice } from './nmminer/device.js';
 export { startLab, planLab, type Lab, type LabDevice } from './lab.js';
 export { serialFlash } from './serial-flash.js';
 export { FAULT_NAMES, FAULT_HELP, parseFault, parseFaults, type FaultName, type FaultMap } from './common/faults.js';
+export { startOctopusSim, parseOctopusFaults, type OctopusSim, type OctopusSimOptions } from './octopus/index.js';
+export { agilePrice, publishedUntil, hasPlunge, plungeSlot, REGIONS, type Region } from './octopus/prices.js';

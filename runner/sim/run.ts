@@ -54,6 +54,21 @@ export async function runLab(args: { file: string }): Promise<void> {
   await runUntilSignal('lab', [lab]);
 }
 
+export async function runOctopus(args: {
+  listen: string; region: string; product: string; now?: string; 'history-days': number; fault: string[];
+}): Promise<void> {
+  const { startOctopusSim } = await import('./octopus/index.js');
+  let now: (() => number) | undefined;
+  if (args.now !== undefined) {
+    const fixed = Date.parse(args.now);
+    if (!Number.isFinite(fixed)) throw new MvmError('USAGE', `--now is not a time: "${args.now}"`, { hint: 'use ISO 8601, e.g. 2026-12-04T15:00:00Z' });
+    now = () => fixed;
+  }
+  const sim = await startOctopusSim({ listen: args.listen, region: args.region, product: args.product, now, historyDays: args['history-days'], faults: args.fault });
+  process.stdout.write(`mvm sim octopus listening on ${sim.url}\n`);
+  await runUntilSignal('octopus', [sim]);
+}
+
 export async function runSerialFlash(args: { address: string; image: string }): Promise<void> {
   const { serialFlash } = await import('./serial-flash.js');
   let image: Buffer;

@@ -1,10 +1,11 @@
 // Test definitions (JSON or YAML): `script` plus `devices[{hardware, software, attributes}]` as in
 // the MVM seed, with declarative `checks`. Validation reports every problem, located by key.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, extname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { parseDuration } from '../../shared/duration.js';
 import { ConfigError, MvmError, type ConfigProblem } from '../../shared/errors.js';
+import { readSmallFile } from '../../shared/small-file.js';
 
 export interface SpecDevice {
   /** A name the checks and the script's environment use; default "device0", "device1", …. */
@@ -60,11 +61,18 @@ export function parseSpecText(text: string, file: string): unknown {
   }
 }
 
+/** The longest any duration of a test definition may be (the factory's default instance_deadline). */
+export const MAX_TEST_DURATION_MS = 6 * 3_600_000;
+
+/** A test definition is a page or two; a larger file is a mistake that would parse for minutes. */
+export const MAX_SPEC_BYTES = 1024 * 1024;
+
 export function loadSpec(file: string): TestSpec {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readSmallFile(file, 'the test definition', MAX_SPEC_BYTES);
   } catch (err) {
+    if (err instanceof MvmError) throw err;
     throw new MvmError('CONFIG_INVALID', `cannot read the test definition ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
       hint: 'pass --spec FILE with a JSON or YAML test definition',
       cause: err,
@@ -89,11 +97,21 @@ export function validateSpec(doc: unknown, file: string): TestSpec {
 
   for (const k of Object.keys(doc)) if (!KNOWN_TOP.has(k)) p(k, 'unknown key', `known keys: ${[...KNOWN_TOP].join(', ')}`);
 
-  const duration = (key: string, v: unknown, dflt: number): number => {
+  // Bounded: nothing in a test may hold its testbed longer than a job can (MAX_TEST_DURATION_MS),
+  // and a timeout or poll interval of 0 would end or spin at once.
+  const duration = (key: string, v: unknown, dflt: number, min = 0): number => {
     if (v === undefined) return dflt;
     const ms = typeof v === 'string' || typeof v === 'number' ? parseDuration(v) : undefined;
     if (ms === undefined) {
       p(key, `not a duration: ${JSON.stringify(v)}`, 'write e.g. "500ms", "30s", "5m" (a bare number is seconds)');
+      return dflt;
+    }
+    if (ms > MAX_TEST_DURATION_MS) {
+      p(key, `${JSON.stringify(v)} is longer than ${MAX_TEST_DURATION_MS / 3_600_000}h, the longest a job may hold a testbed (the factory's default instance_deadline)`, 'shorten it');
+      return dflt;
+    }
+    if (ms < min) {
+      p(key, `${JSON.stringify(v)} is too short: at least ${min} ms`, min === 1 ? 'give a duration above 0, e.g. "30s"' : undefined);
       return dflt;
     }
     return ms;
@@ -210,15 +228,15 @@ export function validateSpec(doc: unknown, file: string): TestSpec {
         break;
       case 'survives_restart':
         if (c.require_hashing !== undefined && typeof c.require_hashing !== 'boolean') p(`${k}.require_hashing`, 'must be true or false');
-        checks.push({ ...base, type, timeoutMs: duration(`${k}.timeout`, c.timeout, 180_000), requireHashing: c.require_hashing !== false });
+        checks.push({ ...base, type, timeoutMs: duration(`${k}.timeout`, c.timeout, 180_000, 1), requireHashing: c.require_hashing !== false });
         break;
     }
   });
   if (script === undefined && checks.length === 0 && doc.script === undefined) {
     p('script', 'a test definition needs a script, checks, or both');
   }
-  const scriptTimeoutMs = duration('timeout', doc.timeout, 30 * 60_000);
-  const pollMs = duration('poll', doc.poll, 5000);
+  const scriptTimeoutMs = duration('timeout', doc.timeout, 30 * 60_000, 1);
+  const pollMs = duration('poll', doc.poll, 5000, 100);
   if (doc.name !== undefined && typeof doc.name !== 'string') p('name', 'must be a string');
   if (problems.length > 0) throw new ConfigError(problems);
   return {

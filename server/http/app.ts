@@ -11,6 +11,7 @@ import { workerRoutes } from '../routes/worker.js';
 import { workerFileRoutes } from '../routes/worker-files.js';
 import { badRequest, HttpError, storageError, tooLarge } from './errors.js';
 import { strictValidator } from './validate.js';
+import { limitConnectionsPerClient, serverOptions } from '../../shared/http-limits.js';
 
 /** Fastify's own client errors, reworded to say what to do. */
 function describeFastifyError(err: FastifyError): { status: number; message: string; code: string } {
@@ -34,16 +35,17 @@ function describeFastifyError(err: FastifyError): { status: number; message: str
 const JSON_LIMIT = 16 * 1024 * 1024;
 
 export function buildApp(ctx: ServerContext): FastifyInstance {
+  const limits = serverOptions(ctx.cfg);
   const app = Fastify({
     loggerInstance: ctx.log.child({ component: 'http' }) as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: JSON_LIMIT,
     genReqId: () => newId(),
-    requestTimeout: 0,
-    keepAliveTimeout: 65_000,
+    ...limits,
     // Job and worker ids are plain path segments; no case folding or trailing-slash games.
-    routerOptions: { ignoreTrailingSlash: false, caseSensitive: true },
+    routerOptions: { ...limits.routerOptions, ignoreTrailingSlash: false, caseSensitive: true },
   });
+  limitConnectionsPerClient(app.server, ctx.cfg.maxConnectionsPerClient, (addr) => ctx.log.warn({ client: addr, max: ctx.cfg.maxConnectionsPerClient }, 'connection refused: too many from one client'));
 
   // Chunks: read the whole body even when it is over the limit, so that the client gets a clean
   // 413 instead of a connection reset in the middle of its upload; only the first bytes are kept.
@@ -76,7 +78,10 @@ export function buildApp(ctx: ServerContext): FastifyInstance {
       }
       const problems = validator.validateRequest(req.method, req.url, req.headers['content-type'], req.body);
       if (problems.length) {
-        throw badRequest(`invalid request body: ${problems.map((p) => p.replace(`${op.operationId} request: `, '')).join('; ')}`);
+        // A few problems say what is wrong; 200,000 of them (one per bad array item) would not.
+        const shown = problems.slice(0, 5).map((p) => p.replace(`${op.operationId} request: `, '').slice(0, 300));
+        const more = problems.length > shown.length ? `; and ${problems.length - shown.length} more problems like these` : '';
+        throw badRequest(`invalid request body: ${shown.join('; ')}${more}`);
       }
     } else if (!Buffer.isBuffer(req.body)) {
       throw new HttpError(415, `${op.operationId} takes the raw bytes with Content-Type: ${op.requestContentType}`, 'UnsupportedMediaType');

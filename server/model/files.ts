@@ -2,7 +2,7 @@
 // Every file is written to tmp/, fsynced and renamed into place (and its folder fsynced), so a
 // crash never leaves a partial file under a name the database points at.
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { chmod, mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { newId } from '../../shared/ids.js';
@@ -21,8 +21,10 @@ export class FileStore {
   async init(): Promise<void> {
     // Leftovers in tmp/ are writes that were never acknowledged.
     await rm(this.tmp, { recursive: true, force: true });
-    await mkdir(this.tmp, { recursive: true });
-    for (const k of ['chunks', 'inputs', 'outputs']) await mkdir(join(this.root, k), { recursive: true });
+    // Job files are the users' data: 0700 whatever the umask (the database is 0600 likewise).
+    await mkdir(this.tmp, { recursive: true, mode: 0o700 });
+    for (const k of ['chunks', 'inputs', 'outputs']) await mkdir(join(this.root, k), { recursive: true, mode: 0o700 });
+    for (const d of [this.tmp, this.root, ...['chunks', 'inputs', 'outputs'].map((k) => join(this.root, k))]) await chmod(d, 0o700);
   }
 
   path(kind: FileKind, job: string, id: string): string {
@@ -66,6 +68,11 @@ export class FileStore {
     await rm(this.path(kind, job, id), { force: true });
   }
 
+  /** Removes every file of `kind` of a job (its folder). */
+  async removeJob(kind: FileKind, job: string): Promise<void> {
+    await rm(join(this.root, kind, job), { recursive: true, force: true });
+  }
+
   /** Concatenates chunks of `job` into a new `kind` file `id`; resolves with its size. */
   async assemble(kind: 'inputs' | 'outputs', job: string, id: string, chunkIds: string[]): Promise<number> {
     const tmp = join(this.tmp, `${id}.${kind}`);
@@ -93,7 +100,7 @@ export class FileStore {
 
   private async place(tmp: string, kind: FileKind, job: string, id: string): Promise<void> {
     const dir = join(this.root, kind, job);
-    await mkdir(dir, { recursive: true });
+    await mkdir(dir, { recursive: true, mode: 0o700 });
     await rename(tmp, join(dir, id));
     const dh = await open(dir, 'r');
     try {

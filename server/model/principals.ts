@@ -110,6 +110,18 @@ export function createUser(ctx: ServerContext, name: string): { id: string; name
   return { id, name, token };
 }
 
+/**
+ * Replaces a user's token: the old one stops working at once. With `issue`, the new token is
+ * returned (shown once); without, nobody knows it: the user's token is revoked.
+ */
+export function replaceUserToken(ctx: ServerContext, idOrName: string, issue: boolean): { id: string; name: string; token?: string } {
+  const u = findUser(ctx, idOrName);
+  const token = newToken();
+  ctx.db.update(users).set({ tokenHash: hashToken(token) }).where(eq(users.id, u.id)).run();
+  ctx.log.info({ user: u.id, name: u.name }, issue ? 'user token replaced' : 'user token revoked');
+  return { id: u.id, name: u.name, ...(issue ? { token } : {}) };
+}
+
 export function formatUser(u: UserRow): User {
   return { id: u.id, name: u.name, privileges: u.privileges, time_create: iso(u.timeCreate) };
 }

@@ -1,19 +1,38 @@
 // Chunks and the files assembled from them: user inputs (attached before the job is queued) and
 // worker outputs (committed while the job runs; idempotent per commit_id).
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import { immediate } from '../../shared/db.js';
 import { newId } from '../../shared/ids.js';
 import type { ServerContext } from '../context.js';
 import { chunks, inputs, jobs, outputs } from '../db/schema.js';
-import { badRequest, conflict, storageError } from '../http/errors.js';
+import { badRequest, conflict, storageError, tooLarge } from '../http/errors.js';
+import { dropChunks } from './gc.js';
 import { checkInputName, checkOutputPath } from './rules.js';
 import type { JobRow } from './jobs.js';
 
-export async function storeChunk(ctx: ServerContext, jobId: string, body: Buffer): Promise<string> {
+export async function storeChunk(ctx: ServerContext, jobId: string, body: Buffer, owner?: string): Promise<string> {
   if (body.length === 0) throw badRequest('empty chunk: send 1 byte or more');
+  checkUncommitted(ctx, jobId, body.length, owner);
   const id = await ctx.files.writeChunk(jobId, body);
   await unlessStored(ctx, 'chunks', jobId, id, () => ctx.db.insert(chunks).values({ id, job: jobId, size: body.length, timeCreate: ctx.now() }).run());
   return id;
+}
+
+/**
+ * Chunks not yet committed into an input or output take disk that nothing accounts for: bounded
+ * per job, and per user across the user's jobs (input chunks), with a 413 naming the limit.
+ */
+function checkUncommitted(ctx: ServerContext, jobId: string, adding: number, owner: string | undefined): void {
+  const held = (where: SQL) => Number(ctx.db.select({ n: sql<number>`coalesce(sum(${chunks.size}), 0)` }).from(chunks).innerJoin(jobs, eq(jobs.id, chunks.job)).where(where).get()?.n ?? 0);
+  const perJob = held(eq(chunks.job, jobId));
+  if (perJob + adding > ctx.cfg.maxUncommittedPerJob) {
+    throw tooLarge(`job ${jobId} holds ${perJob} bytes of chunks not yet committed; with this one it would exceed the limit of ${ctx.cfg.maxUncommittedPerJob} bytes per job: commit (attach) what was uploaded first`);
+  }
+  if (owner === undefined) return;
+  const perUser = held(eq(jobs.owner, owner));
+  if (perUser + adding > ctx.cfg.maxUncommittedPerUser) {
+    throw tooLarge(`your jobs hold ${perUser} bytes of chunks not yet committed; with this one it would exceed the limit of ${ctx.cfg.maxUncommittedPerUser} bytes per user: attach or cancel those uploads first`);
+  }
 }
 
 /**
@@ -81,6 +100,7 @@ export async function attachInput(
   }));
   // The same commit, attached meanwhile by a concurrent call: ours is a second copy of its body.
   if (duplicate) await ctx.files.remove('inputs', job.id, id);
+  else await dropChunks(ctx, job.id, body.chunks); // assembled: the chunks are no longer needed
   ctx.log.info({ job: job.id, input: body.name, size: body.size }, 'input attached');
   if (ready) {
     ctx.bus.notify(`job:${job.id}`);
@@ -124,6 +144,7 @@ export async function commitOutput(
         ctx.db.insert(outputs).values({ id, job: job.id, path: body.path, size: body.size, commitId: body.commit_id, timeCreate: ctx.now() }).run(),
       );
       ctx.log.info({ job: job.id, output: id, path: body.path, size: body.size }, 'output stored');
+      await dropChunks(ctx, job.id, body.chunks); // assembled: a 1 GiB output no longer takes 2 GiB
     });
     perJob.set(body.commit_id, pending);
     const forget = () => {

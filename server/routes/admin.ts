@@ -8,11 +8,15 @@ import { requireAdmin } from '../http/auth.js';
 import { badRequest } from '../http/errors.js';
 import { idParam, queryBool, queryInt, queryString } from '../http/params.js';
 import { formatJob, getJob } from '../model/jobs.js';
-import { createFactory, createUser, findFactory, findUser, formatFactory, formatUser } from '../model/principals.js';
+import { createFactory, createUser, findFactory, findUser, formatFactory, formatUser, replaceUserToken } from '../model/principals.js';
 import { createTarget, formatTarget, redirectTarget } from '../model/targets.js';
 import { listJobsPage } from './job-list.js';
 
 const PRIVILEGE_RE = /^[A-Za-z0-9._:-]{1,64}$/;
+
+/** GET /0/admin/jobs answers at most this many jobs (of each kind), and about this many bytes. */
+const ADMIN_JOBS_MAX = 1000;
+const ADMIN_JOBS_BYTES = 32 * 1024 * 1024;
 
 export function adminRoutes(app: FastifyInstance, ctx: ServerContext): void {
   app.post('/0/admin/target', async (req, reply) => {
@@ -88,22 +92,42 @@ export function adminRoutes(app: FastifyInstance, ctx: ServerContext): void {
     ctx.db.update(users).set({ privileges: [...set].sort() }).where(eq(users.id, u.id)).run();
     return reply.code(204).send();
   };
+  // mvm additions (doc/server.md): revoke a user's token, or replace it with a new one.
+  app.delete('/0/users/:user/token', async (req, reply) => {
+    requireAdmin(ctx, req);
+    replaceUserToken(ctx, (req.params as { user: string }).user, false);
+    return reply.code(204).send();
+  });
+  app.post('/0/users/:user/token', async (req, reply) => {
+    requireAdmin(ctx, req);
+    return reply.code(201).send(replaceUserToken(ctx, (req.params as { user: string }).user, true));
+  });
+
   app.put('/0/users/:user/privilege/:privilege', privilege(true));
   app.delete('/0/users/:user/privilege/:privilege', privilege(false));
 
   app.get('/0/admin/jobs', async (req) => {
     requireAdmin(ctx, req);
     const active = queryBool(req, 'active');
-    const completed = queryInt(req, 'completed');
+    const completed = queryInt(req, 'completed', 0, ADMIN_JOBS_MAX);
     const out = [];
     if (active || completed === undefined) {
       const q = ctx.db.select().from(jobs);
-      out.push(...(active ? q.where(eq(jobs.complete, false)) : q).orderBy(asc(jobs.id)).all());
+      out.push(...(active ? q.where(eq(jobs.complete, false)) : q).orderBy(asc(jobs.id)).limit(ADMIN_JOBS_MAX).all());
     }
     if (completed !== undefined) {
       out.push(...ctx.db.select().from(jobs).where(and(eq(jobs.complete, true))).orderBy(desc(jobs.id)).limit(completed).all().reverse());
     }
-    return out.map((j) => formatJob(ctx, j));
+    // An unpaged list: bounded in jobs and in bytes (GET /1/admin/jobs pages through everything).
+    const page = [];
+    let size = 0;
+    for (const j of out) {
+      const f = formatJob(ctx, j);
+      size += JSON.stringify(f).length;
+      if (size > ADMIN_JOBS_BYTES && page.length > 0) break;
+      page.push(f);
+    }
+    return page;
   });
 
   app.get('/0/admin/jobs/:job', async (req) => {

@@ -10,7 +10,7 @@ import { isUlid } from '../../shared/ids.js';
 import { jobState } from '../model/jobs.js';
 
 export function listJobsPage(ctx: ServerContext, req: FastifyRequest, owner: string | undefined): JobListEntryResultsPage {
-  const limit = queryInt(req, 'limit', 1, 10_000) ?? 100;
+  const limit = queryInt(req, 'limit', 1, 1000) ?? 100;
   const token = queryString(req, 'page_token');
   const recent = queryBool(req, 'recent_first') ?? false;
   const tag = queryString(req, 'tag');
@@ -18,12 +18,13 @@ export function listJobsPage(ctx: ServerContext, req: FastifyRequest, owner: str
   const conds: SQL[] = [];
   if (owner) conds.push(eq(jobs.owner, owner));
   if (token) conds.push(recent ? lt(jobs.id, token) : gt(jobs.id, token));
-  let rows = ctx.db
+  const q = ctx.db
     .select()
     .from(jobs)
     .where(conds.length ? and(...conds) : undefined)
-    .orderBy(recent ? desc(jobs.id) : asc(jobs.id))
-    .all();
+    .orderBy(recent ? desc(jobs.id) : asc(jobs.id));
+  // Without a tag filter only the page (and one more, to know there is a next page) is read.
+  let rows = tag ? q.all() : q.limit(limit + 1).all();
   if (tag) {
     const [k, v] = tag.includes('=') ? [tag.slice(0, tag.indexOf('=')), tag.slice(tag.indexOf('=') + 1)] : [tag, undefined];
     rows = rows.filter((j) => k in j.tags && (v === undefined || j.tags[k] === v));

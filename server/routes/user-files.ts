@@ -16,7 +16,7 @@ export function userFileRoutes(app: FastifyInstance, ctx: ServerContext): void {
     const u = requireUser(ctx, req);
     const j = jobForUser(ctx, u, idParam(req, 'job'));
     if (!j.waiting || j.complete) throw conflict(`cannot upload chunks for job ${j.id}: it is not waiting for inputs`);
-    return reply.code(201).send({ id: await storeChunk(ctx, j.id, req.body as Buffer) });
+    return reply.code(201).send({ id: await storeChunk(ctx, j.id, req.body as Buffer, j.owner) });
   });
 
   app.post('/1/jobs/:job/input', async (req) => {

@@ -53,4 +53,14 @@ export class AdminClient {
   listUsers(signal?: AbortSignal): Promise<User[]> {
     return this.http.get('/0/users', { signal });
   }
+
+  /** mvm server only: the user's token stops working. */
+  revokeUserToken(user: string, signal?: AbortSignal): Promise<void> {
+    return this.http.delete(`/0/users/${seg(user)}/token`, { signal });
+  }
+
+  /** mvm server only: a new token for the user (shown once); the old one stops working. */
+  newUserToken(user: string, signal?: AbortSignal): Promise<{ id: string; name: string; token: string }> {
+    return this.http.post(`/0/users/${seg(user)}/token`, {}, { signal });
+  }
 }

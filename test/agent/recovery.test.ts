@@ -59,7 +59,9 @@ t.test('agent killed mid-job and restarted: worker failed, job failed, nothing r
   const first = lab.startAgent(w.bootstrap, workdir);
   await waitFor(async () => agentLog(await lab.events(job)).some((l) => l.startsWith('stdout[0]: pid ')), 'the task to start', 30_000, 100);
   const taskPid = Number(agentLog(await lab.events(job)).find((l) => l.startsWith('stdout[0]: pid '))!.split(' ').at(-1));
-  t.same(JSON.parse(readFileSync(join(workdir, 'running-task.json'), 'utf8')), { pgid: taskPid, job, task: 0 });
+  const rec = JSON.parse(readFileSync(join(workdir, 'running-task.json'), 'utf8'));
+  t.same(Object.keys(rec).sort(), ['job', 'mark', 'pgid', 'task']);
+  t.match(rec, { pgid: taskPid, job, task: 0, mark: /^task-[0-9a-f-]{36}$/ }, 'the task group, and the mark its processes carry');
 
   await first.kill9();
   t.ok(isAlive(taskPid), 'the task survives its agent (its own process group)');

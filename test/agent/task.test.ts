@@ -49,7 +49,7 @@ while true; do sleep 1; done
   const { dir, lines, ac, run } = setup(t, script, { graceMs: 500 });
   await waitFor(() => lines.some(([, l]) => l === 'ready') && lines.some(([, l]) => l.startsWith('grandchild')), 'the tree to start', 10_000);
   const rec = JSON.parse(readFileSync(join(dir, 'running-task.json'), 'utf8'));
-  t.same(Object.keys(rec).sort(), ['job', 'pgid', 'task']);
+  t.same(Object.keys(rec).sort(), ['job', 'mark', 'pgid', 'task']);
   t.equal(rec.task, 3);
   const pids = [rec.pgid, ...lines.filter(([, l]) => /^(child|grandchild) \d+$/.test(l)).map(([, l]) => Number(l.split(' ')[1]))];
   t.equal(pids.length, 3);

@@ -9,7 +9,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import TOML from '@iarna/toml';
 import { HttpClient } from '../../shared/http.js';
-import { startMvm, type MvmProcess } from '../helpers/mvm-process.js';
+import { runMvm, startMvm, waitFor, type MvmProcess } from '../helpers/mvm-process.js';
 import { tempDir } from '../helpers/tmp.js';
 
 /** Processes whose command line names the demo's folder (the factory, agents, runners, simulators). */
@@ -79,6 +79,21 @@ t.test('mvm demo: the whole lab, a hardware job, and back to baseline', async (t
   t.match(gamma, { free: true, health: 'good' });
   const all = await lab.get<Array<{ name: string; health: string }>>('/v1/testbeds');
   t.same(all.map((x) => x.name).sort(), ['bitaxe-gamma', 'bitaxe-supra', 'grapefruit-sim', 'nano-3s', 'nmminer-1'], 'five testbeds, one of them the SP testbed');
+
+  // The fleet controller over the same lab: every simulated miner, through the profile's fleet_url.
+  t.match(out, /fleet API +http:\/\/\S+ +\(OpenAPI: /);
+  t.match(out, /fleet token +\S{20,}/);
+  // its web UI, and the lab and jobs behind it
+  const ui = /web UI +(http:\/\/\S+?)\/? +\(log in with the fleet token\)/.exec(out);
+  t.ok(ui, 'the demo prints the web UI and how to log in');
+  t.match((await fetch(ui![1] + '/')).headers.get('content-type'), /^text\/html/);
+  const fp = TOML.parse(readFileSync(profileFile, 'utf8')) as { fleet_url: string; fleet_token: string };
+  const fleet = new HttpClient({ baseUrl: fp.fleet_url, token: fp.fleet_token });
+  await waitFor(async () => (await fleet.get<Array<{ id: string; status: string }>>('/api/miners/')).some((m) => m.id === 'bitaxe-gamma.gamma' && m.status === 'online'), 'the fleet reads the Gamma', 60_000);
+  t.same(await fleet.get('/api/web/lab'), { lab: true, jobs: true }, 'the UI reaches the factory API and the job server');
+  const miners = await runMvm(['fleet', 'miners'], { env: { MVM_PROFILE: profileFile } });
+  t.equal(miners.code, 0, miners.stderr);
+  t.match(miners.stdout, /bitaxe-gamma\.gamma +axeos +online/);
 
   demo.child.kill('SIGINT');
   t.equal(await demo.exited, 0, 'Ctrl-C stops the demo cleanly');

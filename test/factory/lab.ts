@@ -22,6 +22,8 @@ export interface LabTestbed {
   attributes?: string[];
   /** Extra lines for the device table (address, sim, …). */
   deviceKeys?: string[];
+  /** Extra lines for the testbed table (task_user, …). */
+  testbedKeys?: string[];
 }
 
 export interface Lab {
@@ -116,7 +118,7 @@ export function writeFactoryConfig(configFile: string, srv: { url: string; admin
     ...targetNames.map((n) => `[target.${n}]\n`),
   ];
   for (const tb of opts.testbeds) {
-    lines.push(`[testbed.${tb.name}]`, `targets = ${JSON.stringify(tb.targets)}`, `enabled = ${tb.enabled ?? true}`, 'baseline = "v2.9.0"');
+    lines.push(`[testbed.${tb.name}]`, `targets = ${JSON.stringify(tb.targets)}`, `enabled = ${tb.enabled ?? true}`, 'baseline = "v2.9.0"', ...(tb.testbedKeys ?? []));
     lines.push(
       `[testbed.${tb.name}.devices.miner]`,
       'driver = "axeos"',

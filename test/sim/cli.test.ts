@@ -4,7 +4,7 @@ import { runMvm } from '../helpers/mvm-process.js';
 
 t.test('usage errors', async (t) => {
   const cases: [string[], RegExp][] = [
-    [['sim'], /name a simulator: axeos, cgminer, nmminer, lab, sp-runner or serial-flash/],
+    [['sim'], /name a simulator: axeos, cgminer, nmminer, lab, octopus, sp-runner or serial-flash/],
     [['sim', 'axeos', '--board', '999'], /unknown board "999"[\s\S]*hint: known boards: 102/],
     [['sim', 'axeos', '--listen', '10.0.0.1:80'], /loopback only[\s\S]*hint: use 127\.0\.0\.1/],
     [['sim', 'axeos', '--listen', 'nonsense:port'], /invalid listen address/],

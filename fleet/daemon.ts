@@ -1,0 +1,121 @@
+// `mvm fleet --config FILE --data DIR [--listen HOST:PORT]`: the fleet controller. Loads the
+// config (fleet-only, factory, or both), starts the data plane (DIR/fleet.sqlite, the config's
+// miners synced, the collector, the pruner), the actions, the drift check and the API. SIGHUP reloads the config without a restart (a bad one is an
+// event and the old one stays); SIGTERM stops gracefully (event streams end at once, actions are
+// aborted, the collector drains), a second one forcefully. kill -9 loses at most the readings not
+// yet flushed: everything else is in SQLite (WAL).
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { describeError, MvmError } from '../shared/errors.js';
+import { parseListen, type ListenAddress } from '../shared/listen.js';
+import { createLogger, type Logger } from '../shared/log.js';
+import { installShutdown } from '../shared/shutdown.js';
+import { FleetActions } from './actions/actions.js';
+import type { FastifyRequest } from 'fastify';
+import { DriftWatch } from './actions/drift-watch.js';
+import { bearer, buildFleetApi } from './api/app.js';
+import { labProxy, type WebPrincipal } from './web/lab-proxy.js';
+import { webUi } from './web/serve.js';
+import { FleetTokens, fleetAdminToken } from './api/tokens.js';
+import { loadFleetConfig } from './config/load.js';
+import type { FleetConfig } from './config/types.js';
+import { LabClient } from './lab-client.js';
+import { LabWatch } from './lab-watch.js';
+import { startDataPlane } from './data-plane.js';
+
+/** Where the daemon is in its life: /healthz reports it. */
+export type FleetLifecycle = 'starting' | 'running' | 'reloading' | 'stopping' | 'stopped';
+
+export const DEFAULT_FLEET_LISTEN: ListenAddress = { host: '127.0.0.1', port: 9320 };
+
+export interface FleetDaemonOptions {
+  configFile: string;
+  dataDir: string;
+  /** --listen; else [fleet] listen; else 127.0.0.1:9320. */
+  listen?: string;
+  log?: Logger;
+}
+
+function urlOf(host: string, port: number): string {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+function summary(c: FleetConfig): string {
+  const testbed = c.miners.filter((m) => m.source === 'testbed').length;
+  return `${c.miners.length} miner${c.miners.length === 1 ? '' : 's'} (${testbed} from testbeds), lab ${c.lab ? c.lab.url : 'none'}`;
+}
+
+export async function runFleet(o: FleetDaemonOptions): Promise<void> {
+  const log = o.log ?? createLogger({ name: 'fleet' });
+  let lifecycle: FleetLifecycle = 'starting';
+  const initial = loadFleetConfig(o.configFile);
+  const dataDir = resolve(o.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const listen = o.listen ? parseListen(o.listen) : (initial.fleet.listen ?? DEFAULT_FLEET_LISTEN);
+  const admin = fleetAdminToken({ file: initial.fleet.adminTokenFile, dataDir });
+  const tokens = new FleetTokens(admin.token, dataDir);
+  const shutdown = installShutdown(log);
+  const stopping = new AbortController();
+  const plane = await startDataPlane({ config: initial, dataDir, log });
+  const { stores, collector } = plane;
+  stores.events.append({ kind: 'config', message: `started with ${initial.file}: ${summary(initial)}`, actor: 'config' });
+  let lab = initial.lab ? new LabClient(initial.lab) : null;
+  const actions = new FleetActions({ ...stores, collector, lab: () => lab, log });
+  new LabWatch({ lab: () => lab, miners: stores.miners, collector, log, signal: stopping.signal }).start();
+  new DriftWatch({ miners: stores.miners, desired: stores.desired, actions, log, signal: stopping.signal }).start();
+  const { app, streams } = buildFleetApi({ ...stores, collector, actions, tokens, log, configFile: () => plane.config().file, lifecycle: () => lifecycle, signal: stopping.signal });
+
+  // the web UI, and its lab pages' way to the factory API ([lab]) and the job server ([jobs])
+  const webPrincipal = (req: FastifyRequest): WebPrincipal => {
+    const who = bearer(tokens, req);
+    return { name: who.name, admin: who.role === 'admin', readOnly: who.role !== 'admin' };
+  };
+  await app.register(webUi);
+  await app.register(labProxy, { authenticate: webPrincipal, lab: () => plane.config().lab, jobs: () => plane.config().jobs });
+
+  // SIGHUP: the data plane re-reads the file (a bad one is an event and changes nothing); the
+  // control plane takes the new [lab].
+  const onHup = () => {
+    if (lifecycle !== 'running') return;
+    lifecycle = 'reloading';
+    const r = plane.reload();
+    if (r.ok) {
+      const next = plane.config();
+      lab = next.lab ? new LabClient(next.lab) : null;
+      process.stdout.write(`mvm fleet reloaded ${next.file}: ${summary(next)}\n`);
+    } else process.stdout.write(`mvm fleet kept its config: ${o.configFile} has problems (${describeError(r.error).split('\n')[0]})\n`);
+    lifecycle = 'running';
+  };
+  process.on('SIGHUP', onHup);
+
+  try {
+    try {
+      await app.listen({ host: listen.host, port: listen.port });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new MvmError('IO', `the fleet API cannot listen on ${listen.host}:${listen.port}: ${code === 'EADDRINUSE' ? 'the address is in use' : (err as Error).message}`, {
+        cause: err,
+        hint: 'another fleet may run here: pass --listen 127.0.0.1:PORT (port 0 picks a free one) or set [fleet] listen',
+      });
+    }
+    const addr = app.server.address();
+    const url = urlOf(listen.host, typeof addr === 'object' && addr ? addr.port : listen.port);
+    log.info({ url, adminToken: admin.source, miners: initial.miners.length }, 'fleet API listening');
+    process.stdout.write(`mvm fleet API at ${url} (admin token: ${admin.source})\n`);
+    lifecycle = 'running';
+    process.stdout.write(`mvm fleet web UI at ${url}/\n`);
+    process.stdout.write(`mvm fleet started: ${summary(initial)}\n`);
+    await new Promise<void>((r) => (shutdown.graceful.aborted ? r() : shutdown.graceful.addEventListener('abort', () => r(), { once: true })));
+  } finally {
+    lifecycle = 'stopping';
+    process.off('SIGHUP', onHup);
+    streams.closeAll();
+    stopping.abort(new MvmError('ABORTED', 'the fleet is stopping'));
+    await Promise.race([app.close(), new Promise((r) => shutdown.force.addEventListener('abort', r, { once: true }))]);
+    stores.events.append({ kind: 'config', message: 'stopped', actor: 'signal' });
+    await plane.close(shutdown.force).catch((err: unknown) => log.warn({ err: describeError(err) }, 'data plane close'));
+    shutdown.dispose();
+    lifecycle = 'stopped';
+    log.info('fleet stopped');
+  }
+}
