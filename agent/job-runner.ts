@@ -159,11 +159,19 @@ interface TaskContext {
   onGone: () => void;
 }
 
+/** A script that uses the path /work (not $MVM_WORK_DIR): "/work/output/x", "cd /work". */
+const NAMES_WORK = /(^|[\s'"=:;(])\/work(\/|$|[\s'";)])/m;
+
 /** Runs one task and records its completion; resolves whether it succeeded. */
 async function runOneTask(o: JobRunOptions, task: WorkerPingTask, c: TaskContext): Promise<boolean> {
   const { events } = c;
   const log = o.log.child({ task: task.id });
   events.emit('task', `starting task ${task.id}: "${task.name}"`, task.id);
+  // Scripts ported from buildomat write to /work itself; here the job's folder stands for it only
+  // in cwd, output rules and MVM_* paths. Say so before the script runs, not after it failed.
+  if (NAMES_WORK.test(task.script)) {
+    events.emit('worker', `note: this script names /work, which is not the job's folder on an mvm agent (it is ${c.dirs.workDir}); use $MVM_WORK_DIR and $MVM_OUTPUT_DIR (which the output rules' /work/output stands for), or relative paths (tasks start in it)`, task.id);
+  }
   const cwd = c.paths.toLocal(task.workdir || '/work');
   if (cwd.startsWith(c.dirs.workDir) && !isDir(cwd)) {
     const first = mkdirSync(cwd, { recursive: true, mode: 0o700 });

@@ -123,18 +123,25 @@ interface Reservation {
   owner: string;
   reason: string | null;
   expires_at: string | null;
+  restore_on_release?: boolean;
+  credential?: string;
 }
 
-export async function reserve(a: Common & { name: string; ttl?: string; reason?: string; for?: string }): Promise<void> {
+/** How the holder uses the reserved devices with `mvm runner` (runner/lock.ts). */
+const credentialLine = (r: Reservation) => (r.credential ? `\n  to use its devices with mvm runner: export MVM_LOCK_CREDENTIAL=${r.credential}` : '');
+
+export async function reserve(a: Common & { name: string; ttl?: string; reason?: string; for?: string; restore?: boolean }): Promise<void> {
   const { lab, name, ref } = await testbedIn(a);
-  const r = await lab.client.call<Reservation>('POST', `/v1/testbeds/${seg(name)}/reservation`, `reserve ${ref}`, { ...(a.ttl ? { ttl: a.ttl } : {}), ...(a.reason ? { reason: a.reason } : {}), ...(a.for ? { owner: a.for } : {}) });
-  print(a.json, r, () => `reserved ${ref} for ${r.owner} until ${r.expires_at}\n  release it with: mvm testbeds release ${ref}`);
+  const body = { ...(a.ttl ? { ttl: a.ttl } : {}), ...(a.reason ? { reason: a.reason } : {}), ...(a.for ? { owner: a.for } : {}), ...(a.restore === false ? { restore_on_release: false } : {}) };
+  const r = await lab.client.call<Reservation>('POST', `/v1/testbeds/${seg(name)}/reservation`, `reserve ${ref}`, body);
+  const noRestore = r.restore_on_release === false ? ' (its baseline is NOT restored when it ends)' : '';
+  print(a.json, r, () => `reserved ${ref} for ${r.owner} until ${r.expires_at}${noRestore}${credentialLine(r)}\n  release it with: mvm testbeds release ${ref}`);
 }
 
 export async function renew(a: Common & { name: string; ttl?: string; reason?: string }): Promise<void> {
   const { lab, name, ref } = await testbedIn(a);
   const r = await lab.client.call<Reservation>('PUT', `/v1/testbeds/${seg(name)}/reservation`, `renew the reservation of ${ref}`, { ...(a.ttl ? { ttl: a.ttl } : {}), ...(a.reason ? { reason: a.reason } : {}) });
-  print(a.json, r, () => `${ref} stays reserved for ${r.owner} until ${r.expires_at}`);
+  print(a.json, r, () => `${ref} stays reserved for ${r.owner} until ${r.expires_at}${credentialLine(r)}`);
 }
 
 export async function release(a: Common & { name: string; force: boolean }): Promise<void> {

@@ -43,7 +43,8 @@ const commands: CommandModule[] = [
       lab(name(y))
         .option('ttl', { type: 'string', describe: 'how long, e.g. 30m, 2h (default: the factory\'s [api] default_ttl)' })
         .option('reason', { type: 'string', describe: 'why, for the others' })
-        .option('for', { type: 'string', describe: 'admins: reserve for this user' }),
+        .option('for', { type: 'string', describe: 'admins: reserve for this user' })
+        .option('restore', { type: 'boolean', default: true, describe: 'restore the baseline when it ends; admins may say --no-restore (a bench set up by hand for the next person)' }),
     'reserve',
   ),
   cmd('renew <name>', 'extend your reservation', (y) => lab(name(y)).option('ttl', { type: 'string', describe: 'new TTL from now' }).option('reason', { type: 'string' }), 'renew'),

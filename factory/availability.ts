@@ -13,6 +13,7 @@ export type BlockerKind =
   | 'busy'
   | 'reserved'
   | 'checking'
+  | 'restoring'
   | 'unavailable';
 
 export interface Blocker {
@@ -31,6 +32,8 @@ export interface AvailabilityPolicy {
   /** Keep `unknown` testbeds out of allocation until a check passes. */
   quarantineUnhealthy: boolean;
 }
+
+const LOCK_BLOCKER: Record<LockRow['kind'], BlockerKind> = { job: 'busy', reservation: 'reserved', check: 'checking', restore: 'restoring' };
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -62,7 +65,7 @@ export function blockers(i: AvailabilityInput, policy: AvailabilityPolicy): Bloc
       break;
   }
   if (i.lock) {
-    const kind: BlockerKind = i.lock.kind === 'job' ? 'busy' : i.lock.kind === 'reservation' ? 'reserved' : 'checking';
+    const kind: BlockerKind = LOCK_BLOCKER[i.lock.kind];
     out.push({ kind, message: describeLock(i.lock), ...(i.lock.expiresAt !== null ? { until: i.lock.expiresAt } : {}) });
   }
   return out;

@@ -7,6 +7,7 @@ interface RunArgs {
   file?: string;
   db?: string;
   check: boolean;
+  server: boolean;
 }
 
 interface StatusArgs {
@@ -37,14 +38,17 @@ export const command: CommandModule<object, RunArgs> = {
       // Not global: `mvm factory status` has its own options.
       .option('file', { alias: 'f', type: 'string', global: false, describe: 'the factory config (TOML)' })
       .option('db', { alias: 'd', type: 'string', global: false, describe: 'the factory database (SQLite), created if missing' })
-      .option('check', { type: 'boolean', default: false, global: false, describe: 'validate the config, print every problem, and exit' })
+      .option('check', { type: 'boolean', default: false, global: false, describe: 'validate the config, print every problem, and exit; asks the job server whether the factory token is accepted' })
+      .option('server', { type: 'boolean', default: true, global: false, describe: 'with --check: ask the job server (--no-server: the file only)' })
       .example('$0 factory -f config.toml -d data.sqlite3', 'run the factory')
       .example('$0 factory -f config.toml --check', 'validate a config') as unknown as Argv<RunArgs>,
   handler: async (args) => {
     if (!args.file) throw new MvmError('USAGE', 'missing -f FILE (the factory config)', { hint: 'see config.example.toml' });
-    const { checkConfig, runFactory } = await import('./run.js');
+    const { checkConfig, checkServer, runFactory } = await import('./run.js');
     if (args.check) {
-      process.stdout.write(checkConfig(args.file).summary + '\n');
+      const checked = checkConfig(args.file);
+      process.stdout.write(checked.summary + '\n');
+      if (args.server) process.stdout.write((await checkServer(checked.config)) + '\n');
       return;
     }
     if (!args.db) throw new MvmError('USAGE', 'missing -d FILE (the factory database)', { hint: 'e.g. mvm factory -f config.toml -d data.sqlite3' });

@@ -9,6 +9,8 @@ import { SshPool } from './ssh/pool.js';
 
 export interface Executors {
   executorFor(testbed: string): Executor;
+  /** Stops the restore/check runners of local testbeds a crashed factory left running. */
+  stopOrphanRunners(): ReturnType<LocalExecutor['stopOrphanRunners']>;
   close(): Promise<void>;
 }
 
@@ -20,6 +22,7 @@ export function buildExecutors(config: FactoryConfig, root: string, log: Logger,
   for (const e of ssh.values()) e.onExit(onExit);
   return {
     executorFor: (name) => ssh.get(name) ?? local,
+    stopOrphanRunners: () => local.stopOrphanRunners(config.testbeds.filter((t) => !ssh.has(t.name)).map((t) => t.name)),
     close: async () => {
       for (const e of ssh.values()) await e.close();
       await pool.close();

@@ -48,6 +48,9 @@ export interface AgentRecord {
   startedAt: number;
 }
 
+/** The destroy reasons that count as an agent start attempt that failed. */
+export const AGENT_START_FAILURES: readonly string[] = ['agent never came online', 'agent failed to start'];
+
 export interface DestroyCause {
   reason: string;
   /** An infrastructure failure: recorded, and the testbed flagged for a health check. */
@@ -119,6 +122,17 @@ export class FactoryStore {
   /** Instances (any state) that name this worker; normally one. */
   instancesByWorker(workerId: string): InstanceRow[] {
     return this.db.select().from(instances).where(eq(instances.workerId, workerId)).all();
+  }
+
+  /** Instances of `job` ended for one of `reasons` (agents that did not start or come online). */
+  agentStartFailures(job: string, reasons: readonly string[]): string[] {
+    return this.db
+      .select({ id: instances.id, reason: instances.reason })
+      .from(instances)
+      .where(eq(instances.job, job))
+      .all()
+      .filter((r) => r.reason !== null && reasons.includes(r.reason))
+      .map((r) => r.id);
   }
 
   testbeds(): TestbedRow[] {
@@ -282,13 +296,44 @@ export class FactoryStore {
         .where(eq(instances.id, id))
         .run();
       this.journal('destroying', cause.failure ? `${cause.reason}: ${cause.failure}` : cause.reason, { instanceId: id, testbed: row.testbed });
-      if (cause.failure) flagInfraFailure(this.db, now, row.testbed, `${cause.reason}: ${cause.failure} (instance ${id})`);
+      if (cause.failure) flagInfraFailure(this.db, now, row.testbed, `${cause.reason}: ${cause.failure} (instance ${id})`, this.startFailureBackoff(row.testbed));
       return this.mustGet(id);
     });
   }
 
+  /**
+   * A testbed whose agents keep failing to start or come online is checked again after a backoff
+   * (retry, doubling), not at once: a check passes (the devices are fine) and the next job fails
+   * the same way. 0 for the first failure in a row. Call inside the transaction that recorded it.
+   */
+  private startFailureBackoff(testbed: string): number {
+    const recent = this.db.select({ reason: instances.reason }).from(instances).where(eq(instances.testbed, testbed)).orderBy(desc(instances.seq)).limit(12).all();
+    let streak = 0;
+    for (const r of recent) {
+      if (r.reason === null || !AGENT_START_FAILURES.includes(r.reason)) break;
+      streak++;
+    }
+    if (streak < 2) return 0;
+    return Math.min(this.health.policy.retryMs * 2 ** (streak - 2), 3_600_000);
+  }
+
   recordStopOutcome(id: string, outcome: string): InstanceRow {
     return this.update(id, ['destroying'], { stopOutcome: outcome }, 'agent-stopped', `agent stopped: ${outcome}`);
+  }
+
+  /**
+   * The agent's processes survived SIGKILL (or may not be signalled): journalled, and the testbed
+   * quarantined with the reason, once per instance. The stop is retried; the lock stays held.
+   */
+  recordStuck(id: string, reason: string): void {
+    const now = this.now();
+    this.tx(() => {
+      const row = this.mustGet(id);
+      const already = this.db.select().from(events).where(and(eq(events.instanceId, id), eq(events.kind, 'agent-stuck'))).get();
+      if (already) return;
+      this.journal('agent-stuck', `agent processes cannot be stopped: ${reason}; the testbed stays out of use until they are gone`, { instanceId: id, testbed: row.testbed });
+      flagInfraFailure(this.db, now, row.testbed, `processes of instance ${id} cannot be stopped: ${reason}`);
+    });
   }
 
   recordWorkerDeleted(id: string): InstanceRow {

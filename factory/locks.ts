@@ -15,6 +15,7 @@ export interface NewLock {
   owner: string;
   reason?: string | null;
   expiresAt?: number | null;
+  restoreOnRelease?: boolean;
 }
 
 export function lockOf(db: Db, testbed: string): LockRow | undefined {
@@ -34,6 +35,8 @@ export function describeLock(l: LockRow): string {
       return `reserved by ${l.owner}${l.expiresAt !== null ? ` until ${new Date(l.expiresAt).toISOString()}` : ''}${l.reason ? ` (${JSON.stringify(l.reason)})` : ''}`;
     case 'check':
       return `being checked (health check since ${new Date(l.acquiredAt).toISOString()})`;
+    case 'restore':
+      return `being restored to its baseline (${l.reason ?? 'after a reservation'}, since ${new Date(l.acquiredAt).toISOString()})`;
   }
 }
 
@@ -47,7 +50,7 @@ export function takeLock(db: Db, l: NewLock, now: number): LockRow {
     });
   }
   db.insert(locks)
-    .values({ testbed: l.testbed, kind: l.kind, holder: l.holder, owner: l.owner, reason: l.reason ?? null, acquiredAt: now, expiresAt: l.expiresAt ?? null })
+    .values({ testbed: l.testbed, kind: l.kind, holder: l.holder, owner: l.owner, reason: l.reason ?? null, acquiredAt: now, expiresAt: l.expiresAt ?? null, restoreOnRelease: l.restoreOnRelease ?? true })
     .run();
   return lockOf(db, l.testbed)!;
 }

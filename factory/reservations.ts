@@ -1,6 +1,9 @@
 // People's reservations: a lock of kind "reservation" with an owner and a TTL. Reserve, renew and
 // release are single IMMEDIATE transactions that re-read the lock, so a reservation and a job (or
 // two people) racing for one testbed get one winner; a lapsed reservation is released and journalled.
+// However a reservation ends (release, forced release, TTL), its lock becomes a `restore` lock in the
+// same transaction when the baseline must be restored: the testbed takes no job until the factory
+// restored it (TestbedOps), exactly as after a job. An admin may reserve with restore on release off.
 import { and, eq, isNotNull, lte } from 'drizzle-orm';
 import { immediate, type OpenedDb } from '../shared/db.js';
 import { MvmError } from '../shared/errors.js';
@@ -8,13 +11,16 @@ import { formatDuration } from '../shared/duration.js';
 import { newId } from '../shared/ids.js';
 import { locks, testbeds, type LockRow, type Schema } from './db/schema.js';
 import { journal } from './journal.js';
-import { describeLock, lockOf, takeLock } from './locks.js';
+import { describeLock, lockOf, releaseLock, takeLock } from './locks.js';
+import { flagInfraFailure } from './testbed-health.js';
 
 export interface ReserveRequest {
   testbed: string;
   owner: string;
   reason?: string;
   ttlMs: number;
+  /** false: leave the devices as they are when it ends (admins only; journalled). */
+  restoreOnRelease?: boolean;
 }
 
 export interface ReleaseRequest {
@@ -25,6 +31,12 @@ export interface ReleaseRequest {
 }
 
 export class Reservations {
+  /**
+   * Whether a testbed has a baseline to restore when a reservation ends (the factory sets it from
+   * its config). Without a factory to ask, assume it has: the next factory start restores it.
+   */
+  restoreNeeded: (testbed: string) => boolean = () => true;
+
   constructor(
     private readonly opened: OpenedDb<Schema>,
     private readonly now: () => number,
@@ -53,8 +65,9 @@ export class Reservations {
       if (held?.kind === 'reservation' && held.owner === r.owner) {
         throw new MvmError('CONFLICT', `you already hold testbed ${r.testbed} (until ${new Date(held.expiresAt!).toISOString()})`, { hint: 'renew it instead: mvm testbeds renew NAME --ttl DURATION' });
       }
-      const lock = takeLock(this.db, { testbed: r.testbed, kind: 'reservation', holder: newId(now), owner: r.owner, reason: r.reason ?? null, expiresAt: now + r.ttlMs }, now);
-      journal(this.db, now, 'reserved', `${r.owner} reserved it for ${formatDuration(r.ttlMs)}${r.reason ? `: ${r.reason}` : ''}`, { testbed: r.testbed });
+      const lock = takeLock(this.db, { testbed: r.testbed, kind: 'reservation', holder: newId(now), owner: r.owner, reason: r.reason ?? null, expiresAt: now + r.ttlMs, restoreOnRelease: r.restoreOnRelease ?? true }, now);
+      const noRestore = r.restoreOnRelease === false ? ' (restore on release: no)' : '';
+      journal(this.db, now, 'reserved', `${r.owner} reserved it for ${formatDuration(r.ttlMs)}${noRestore}${r.reason ? `: ${r.reason}` : ''}`, { testbed: r.testbed });
       return lock;
     });
   }
@@ -81,8 +94,8 @@ export class Reservations {
     return this.tx(() => {
       this.expireOne(r.testbed, now);
       const held = this.mine(r.testbed, r.by, r.force ?? false);
-      this.db.delete(locks).where(eq(locks.testbed, r.testbed)).run();
       journal(this.db, now, 'released', held.owner === r.by ? `${r.by} released it` : `${r.by} released ${held.owner}'s reservation (forced)`, { testbed: r.testbed });
+      this.end(held, now);
       return held;
     });
   }
@@ -104,8 +117,45 @@ export class Reservations {
   private expireOne(testbed: string, now: number): void {
     const l = lockOf(this.db, testbed);
     if (!l || l.kind !== 'reservation' || l.expiresAt === null || l.expiresAt > now) return;
-    this.db.delete(locks).where(eq(locks.testbed, testbed)).run();
     journal(this.db, now, 'reservation-expired', `${l.owner}'s reservation lapsed (TTL ended ${new Date(l.expiresAt).toISOString()})`, { testbed });
+    this.end(l, now);
+  }
+
+  /** Ends reservation `l`: frees the testbed, or hands it to a baseline restore. Inside a transaction. */
+  private end(l: LockRow, now: number): void {
+    this.db.delete(locks).where(eq(locks.testbed, l.testbed)).run();
+    if (!l.restoreOnRelease) {
+      journal(this.db, now, 'restore-skipped', `no baseline restore after ${l.owner}'s reservation (restore on release: no)`, { testbed: l.testbed });
+      return;
+    }
+    if (!this.restoreNeeded(l.testbed)) return;
+    const reason = `baseline restore after ${l.owner}'s reservation`;
+    takeLock(this.db, { testbed: l.testbed, kind: 'restore', holder: newId(now), owner: 'factory', reason }, now);
+    journal(this.db, now, 'restore-pending', `${reason}: the testbed takes no job until it is restored`, { testbed: l.testbed });
+  }
+
+  /** Baseline restores owed after reservations ended (locks of kind `restore`). */
+  pendingRestores(): LockRow[] {
+    return this.db.select().from(locks).where(eq(locks.kind, 'restore')).all();
+  }
+
+  /**
+   * Records how restore `holder` ended and frees the testbed; a failure is an infrastructure
+   * failure (health unknown: quarantined until a check passes), in the same transaction.
+   */
+  finishRestore(testbed: string, holder: string, r: { ok: boolean; skipped?: boolean; message: string }): boolean {
+    const now = this.now();
+    return this.tx(() => {
+      const l = lockOf(this.db, testbed);
+      if (!l || l.kind !== 'restore' || !releaseLock(this.db, testbed, holder)) return false;
+      const what = l.reason ?? 'baseline restore after a reservation';
+      if (r.ok) journal(this.db, now, r.skipped ? 'restore-skipped' : 'restored', `${what}: ${r.skipped ? 'skipped: ' : ''}${r.message}`, { testbed });
+      else {
+        journal(this.db, now, 'restore-failed', `${what} failed: ${r.message}`, { testbed });
+        flagInfraFailure(this.db, now, testbed, `${what} failed: ${r.message}`);
+      }
+      return true;
+    });
   }
 
   private mine(testbed: string, who: string, force: boolean): LockRow {

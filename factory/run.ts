@@ -12,6 +12,10 @@ import type { FactoryConfig } from './config/types.js';
 import { startApi, type RunningApi } from './api/serve.js';
 import { buildExecutors } from './executors.js';
 import { FactoryStore } from './instances.js';
+import { LockDirectory } from './lock-directory.js';
+import { lockDatabase } from './db-lock.js';
+import { checkFactoryToken } from './token-check.js';
+import { testbedLockDir } from '../shared/testbed-locks.js';
 import { runLoop } from './loop.js';
 import { resolveTargets } from './targets.js';
 import { Factory } from './tick.js';
@@ -19,6 +23,20 @@ import { Factory } from './tick.js';
 export interface CheckResult {
   config: FactoryConfig;
   summary: string;
+}
+
+/**
+ * `--check` with the job server reachable: is the factory token accepted? A refusal throws
+ * (exit 1 with the factory's hint); an unreachable server is only mentioned.
+ */
+export async function checkServer(config: FactoryConfig): Promise<string> {
+  try {
+    await checkFactoryToken(config, AbortSignal.timeout(10_000));
+    return `job server ${config.baseUrl}: the factory token is accepted`;
+  } catch (err) {
+    if (err instanceof MvmError && err.code === 'CONFIG_INVALID') throw err;
+    return `job server ${config.baseUrl}: not reachable, the factory token was not checked (${describeError(err)})`;
+  }
 }
 
 /** `--check`: validates the file; throws ConfigError listing every problem. */
@@ -29,6 +47,9 @@ export function checkConfig(file: string): CheckResult {
   return { config, summary: [ok, ...(config.warnings ?? []).map((w) => `warning: ${w}`)].join('\n') };
 }
 
+/** The key lock credentials are derived from, beside the database (0600). */
+export const LOCK_KEY_FILE = 'factory-lock-key';
+
 export function instanceRoot(config: FactoryConfig, dbFile: string): string {
   return config.workdir ?? join(dirname(resolve(dbFile)), 'instances');
 }
@@ -37,7 +58,14 @@ export async function runFactory(configFile: string, dbFile: string, log: Logger
   const config = loadConfig(configFile);
   for (const w of config.warnings ?? []) log.warn(w);
   const h = config.health;
-  const store = FactoryStore.open(resolve(dbFile), undefined, { badAfter: h.badAfter, retryMs: h.retryMs, intervalMs: h.intervalMs });
+  const dbLock = lockDatabase(resolve(dbFile));
+  let store: FactoryStore;
+  try {
+    store = FactoryStore.open(resolve(dbFile), undefined, { badAfter: h.badAfter, retryMs: h.retryMs, intervalMs: h.intervalMs });
+  } catch (err) {
+    dbLock.release();
+    throw err;
+  }
   const shutdown = installShutdown(log);
   const waker = new Waker();
   const executors = buildExecutors(config, instanceRoot(config, dbFile), log, () => waker.wake());
@@ -45,9 +73,16 @@ export async function runFactory(configFile: string, dbFile: string, log: Logger
   let api: RunningApi | undefined;
   try {
     store.syncTestbeds(config.testbeds);
+    for (const o of await executors.stopOrphanRunners()) {
+      store.journal('runner-orphan-stopped', `stopped a restore or health-check runner (pid ${o.pid}) a previous factory left running: ${o.outcome}; the operation runs again`, { testbed: o.testbed });
+      log.warn({ testbed: o.testbed, pid: o.pid, outcome: o.outcome }, 'stopped an orphaned runner left by a previous factory');
+    }
     const client = new FactoryClient({ baseUrl: config.baseUrl, token: config.token });
     // The server may start after the factory: keep trying while it is unreachable (until a signal).
-    const targets = await retry(() => resolveTargets(config, shutdown.graceful), {
+    const targets = await retry(async () => {
+      await checkFactoryToken(config, shutdown.graceful);
+      return resolveTargets(config, shutdown.graceful);
+    }, {
       attempts: Infinity,
       baseMs: 500,
       maxMs: 10_000,
@@ -62,6 +97,8 @@ export async function runFactory(configFile: string, dbFile: string, log: Logger
       log.info('stopped before the first pass');
       return;
     }
+    const locks = new LockDirectory(testbedLockDir(), join(dirname(resolve(dbFile)), LOCK_KEY_FILE), config.testbeds, store, log);
+    locks.sync();
     factory = new Factory({
       config,
       store,
@@ -70,8 +107,20 @@ export async function runFactory(configFile: string, dbFile: string, log: Logger
       executorFor: executors.executorFor,
       log,
       onProgress: () => waker.wake(),
+      locks,
     });
-    api = await startApi({ config, store, factory, dbFile: resolve(dbFile), log, onChange: () => waker.wake() });
+    api = await startApi({
+      config,
+      store,
+      factory,
+      dbFile: resolve(dbFile),
+      log,
+      credential: (holder) => locks.credential(holder),
+      onChange: () => {
+        locks.sync();
+        waker.wake();
+      },
+    });
     for (const i of store.liveInstances()) {
       if (i.agentPid !== null) log.info({ instance: i.id, testbed: i.testbed, pid: i.agentPid, state: i.state }, 'found a live instance from before; checking its agent');
     }
@@ -92,5 +141,6 @@ export async function runFactory(configFile: string, dbFile: string, log: Logger
     await executors.close();
     shutdown.dispose();
     store.close();
+    dbLock.release();
   }
 }

@@ -14,6 +14,10 @@ export interface TestbedDescription {
   firmware_dir?: string;
   /** The unprivileged user the agent runs the job's tasks as. */
   task_user?: string;
+  /** Proves to the runner that it runs for the testbed's lock holder (see shared/testbed-locks.ts). */
+  lock_credential?: string;
+  /** The lock directory the factory writes (the runner's default may differ: tasks get a clean environment). */
+  lock_dir?: string;
   devices: Array<{
     name: string;
     driver: string;
@@ -33,6 +37,8 @@ export interface DescribeOptions {
   instance?: { id: string; target: string };
   targetName?: string;
   firmwareDir?: string;
+  lockCredential?: string;
+  lockDir?: string;
 }
 
 export function describeTestbed(tb: TestbedConfig, o: DescribeOptions = {}): TestbedDescription {
@@ -43,6 +49,8 @@ export function describeTestbed(tb: TestbedConfig, o: DescribeOptions = {}): Tes
     ...(tb.baseline !== undefined ? { baseline: tb.baseline } : {}),
     ...(o.firmwareDir !== undefined ? { firmware_dir: o.firmwareDir } : {}),
     ...(tb.taskUser !== undefined ? { task_user: tb.taskUser } : {}),
+    ...(o.lockCredential !== undefined ? { lock_credential: o.lockCredential } : {}),
+    ...(o.lockDir !== undefined ? { lock_dir: o.lockDir } : {}),
     devices: tb.devices.map((d) => ({
       name: d.name,
       driver: d.driver,

@@ -68,11 +68,12 @@ function set(db: Db, now: number, row: TestbedRow, to: HealthState, patch: Parti
  * failed): it is not trusted until a check passes. Call inside a transaction. A testbed a person
  * holds (maintenance, retired) or that is already bad keeps its state; the failure is journalled.
  */
-export function flagInfraFailure(db: Db, now: number, name: string, reason: string): void {
+export function flagInfraFailure(db: Db, now: number, name: string, reason: string, checkAfterMs = 0): void {
   const row = db.select().from(testbeds).where(eq(testbeds.name, name)).get();
   if (!row) return;
   if (row.health === 'good' || row.health === 'unknown') {
-    set(db, now, row, 'unknown', { healthReason: reason, nextCheckAt: now }, 'health-unknown', `infrastructure failure: ${reason}`);
+    const wait = checkAfterMs > 0 ? ` (next check in ${formatDuration(checkAfterMs)}: it keeps failing)` : '';
+    set(db, now, row, 'unknown', { healthReason: reason, nextCheckAt: now + checkAfterMs }, 'health-unknown', `infrastructure failure: ${reason}${wait}`);
   } else {
     journal(db, now, 'infra-failure', `infrastructure failure while ${row.health}: ${reason}`, { testbed: name });
   }

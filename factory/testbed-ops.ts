@@ -22,6 +22,8 @@ export interface TestbedOpsDeps {
   log: Logger;
   /** Called when an operation ended (its outcome is in the store). */
   onDone?: () => void;
+  /** The lock directory: the credential of a holder, handed to the runner in the description. */
+  locks?: { dir: string; credential(holder: string): string };
 }
 
 export class TestbedOps {
@@ -30,6 +32,8 @@ export class TestbedOps {
   private readonly restores = new Map<string, Promise<void>>();
   /** check id → testbed */
   private readonly checks = new Map<string, string>();
+  /** restore-lock holder → testbed: restores after reservations */
+  private readonly releaseRestores = new Map<string, string>();
   private readonly running = new Set<Promise<void>>();
   private readonly closing = new AbortController();
   private readonly testbeds: Map<string, TestbedConfig>;
@@ -40,7 +44,7 @@ export class TestbedOps {
   }
 
   get busy(): number {
-    return this.restores.size + this.checks.size;
+    return this.restores.size + this.checks.size + this.releaseRestores.size;
   }
 
   isRestoring(instanceId: string): boolean {
@@ -69,15 +73,43 @@ export class TestbedOps {
     const p = this.track(
       this.queue.add(async () => {
         log.info('restoring the baseline');
-        const v = await this.restore(tb, this.deadline(this.deps.config.health.restoreTimeoutMs));
+        const v = await this.restore(tb, i.id, this.deadline(this.deps.config.health.restoreTimeoutMs));
         this.deps.store.recordRestore(i.id, v);
         (v.ok ? log.info.bind(log) : log.warn.bind(log))({ outcome: v.message }, v.ok ? 'baseline restored' : 'baseline restore failed');
-      }),
+      }, { signal: this.closing.signal }),
       () => this.restores.delete(i.id),
       log,
       'restore',
     );
     this.restores.set(i.id, p);
+  }
+
+  /**
+   * Starts the baseline restores owed after reservations ended (restore locks no restore here
+   * runs: new ones, and those a restart interrupted). Each releases its lock when recorded.
+   */
+  startReleaseRestores(): number {
+    let started = 0;
+    for (const l of this.deps.store.reservations.pendingRestores()) {
+      if (this.closing.signal.aborted) break;
+      if (this.releaseRestores.has(l.holder)) continue;
+      const tb = this.testbeds.get(l.testbed);
+      const log = this.deps.log.child({ testbed: l.testbed, restore: l.holder });
+      this.releaseRestores.set(l.holder, l.testbed);
+      started++;
+      this.track(
+        this.queue.add(async () => {
+          log.info({ reason: l.reason }, 'restoring the baseline after a reservation');
+          const v = tb ? await this.restore(tb, l.holder, this.deadline(this.deps.config.health.restoreTimeoutMs)) : { ok: true, skipped: true, message: 'the testbed is no longer in the config' };
+          this.deps.store.reservations.finishRestore(l.testbed, l.holder, v);
+          (v.ok ? log.info.bind(log) : log.warn.bind(log))({ outcome: v.message }, v.ok ? 'baseline restored' : 'baseline restore failed; the testbed is quarantined');
+        }, { signal: this.closing.signal }),
+        () => this.releaseRestores.delete(l.holder),
+        log,
+        'restore',
+      );
+    }
+    return started;
   }
 
   /**
@@ -103,10 +135,10 @@ export class TestbedOps {
       this.track(
         this.queue.add(async () => {
           log.info('health check started');
-          const v = await this.check(tb, this.deadline(this.deps.config.health.timeoutMs));
+          const v = await this.check(tb, checkId, this.deadline(this.deps.config.health.timeoutMs));
           this.deps.store.health.finishCheck(name, checkId, v.ok, v.message);
           (v.ok ? log.info.bind(log) : log.warn.bind(log))({ summary: v.message }, v.ok ? 'health check passed' : 'health check failed');
-        }),
+        }, { signal: this.closing.signal }),
         () => this.checks.delete(checkId),
         log,
         'health check',
@@ -115,7 +147,11 @@ export class TestbedOps {
     return started;
   }
 
-  /** Stops what runs (their outcomes are not recorded: the next start redoes them) and waits. */
+  /**
+   * Stops what runs (their outcomes are not recorded: the next start redoes them) and waits.
+   * Every task was queued with the closing signal: p-queue rejects those still waiting at once
+   * (clear() alone would leave their promises pending forever).
+   */
   async close(): Promise<void> {
     this.closing.abort(new Error('the factory is stopping'));
     this.queue.clear();
@@ -135,7 +171,7 @@ export class TestbedOps {
   private track(p: Promise<void>, done: () => void, log: Logger, what: string): Promise<void> {
     const tracked = p
       .catch((err) => {
-        if (this.closing.signal.aborted && isAbortError(err)) log.info(`${what} interrupted: the factory is stopping`);
+        if (this.closing.signal.aborted && (isAbortError(err) || err === this.closing.signal.reason)) log.info(`${what} interrupted: the factory is stopping`);
         else log.error({ err: describeError(err) }, `${what} could not be recorded; the next pass retries`);
       })
       .finally(() => {
@@ -147,11 +183,11 @@ export class TestbedOps {
     return tracked;
   }
 
-  private async runner(tb: TestbedConfig, what: string, args: string[], timeoutMs: number, signal: AbortSignal): Promise<RunnerVerdict> {
+  private async runner(tb: TestbedConfig, holder: string, what: string, args: string[], timeoutMs: number, signal: AbortSignal): Promise<RunnerVerdict> {
     try {
       const r = await this.deps.executorFor(tb.name).runRunner({
         testbed: tb.name,
-        description: describeTestbed(tb, { firmwareDir: this.deps.config.firmwareDir }),
+        description: describeTestbed(tb, { firmwareDir: this.deps.config.firmwareDir, lockCredential: this.deps.locks?.credential(holder), lockDir: this.deps.locks?.dir }),
         args,
         timeoutMs,
         signal,
@@ -165,18 +201,19 @@ export class TestbedOps {
     }
   }
 
-  private async restore(tb: TestbedConfig, signal: AbortSignal): Promise<RestoreOutcome> {
+  /** Restores the baseline for the lock holder `holder` (an instance, a check, a reservation's restore). */
+  private async restore(tb: TestbedConfig, holder: string, signal: AbortSignal): Promise<RestoreOutcome> {
     const skip = this.restoreNeeded(tb.name);
     if (skip !== undefined) return { ok: true, skipped: true, message: skip };
-    return this.runner(tb, 'restore', ['restore'], this.deps.config.health.restoreTimeoutMs, signal);
+    return this.runner(tb, holder, 'restore', ['restore'], this.deps.config.health.restoreTimeoutMs, signal);
   }
 
   /** A check: the baseline restored (when there is one), then the runner's health check. */
-  private async check(tb: TestbedConfig, signal: AbortSignal): Promise<RunnerVerdict> {
+  private async check(tb: TestbedConfig, checkId: string, signal: AbortSignal): Promise<RunnerVerdict> {
     const h = this.deps.config.health;
-    const r = await this.restore(tb, signal);
+    const r = await this.restore(tb, checkId, signal);
     if (!r.ok) return { ok: false, message: `baseline restore failed: ${r.message}` };
     const args = ['health', '--window', `${h.windowMs}ms`, '--samples', String(h.samples), '--hashrate-tolerance', String(h.hashrateTolerance), '--max-temperature', String(h.maxTemperature)];
-    return this.runner(tb, 'health check', args, h.timeoutMs, signal);
+    return this.runner(tb, checkId, 'health check', args, h.timeoutMs, signal);
   }
 }

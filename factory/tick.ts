@@ -19,10 +19,12 @@ import type { FactoryConfig, TestbedConfig } from './config/types.js';
 import type { InstanceRow } from './db/schema.js';
 import type { AgentHandle, Executor } from './executor/types.js';
 import { faultPoint } from './faults.js';
-import type { DestroyCause, FactoryStore } from './instances.js';
+import { AGENT_START_FAILURES, type DestroyCause, type FactoryStore } from './instances.js';
 import { RequirementMap } from './requirements.js';
 import type { TargetMap } from './targets.js';
 import { describeTestbed } from './testbed-description.js';
+import type { LockDirectory } from './lock-directory.js';
+import { failJobThroughWorker, givingUp } from './give-up.js';
 import { TestbedOps } from './testbed-ops.js';
 import { checkHosts, expireReservations, startDueChecks } from './upkeep.js';
 import { summariseInfraReport } from './infra-report.js';
@@ -40,6 +42,8 @@ export interface FactoryDeps {
   now?: () => number;
   /** Called when something happened that may let more work start at once (a testbed freed). */
   onProgress?: () => void;
+  /** The lock directory the runner reads (absent in tests that do not need it). */
+  locks?: LockDirectory;
 }
 
 export interface TickOptions {
@@ -81,7 +85,8 @@ export class Factory {
     this.now = deps.now ?? Date.now;
     this.requirements = deps.requirements ?? new RequirementMap(deps.config.testbeds);
     if (!deps.requirements) for (const rt of deps.store.requirementTargets.all()) this.requirements.add(rt);
-    this.ops = new TestbedOps({ config: deps.config, store: deps.store, executorFor: deps.executorFor, log: deps.log, onDone: () => deps.onProgress?.() });
+    this.ops = new TestbedOps({ config: deps.config, store: deps.store, executorFor: deps.executorFor, log: deps.log, onDone: () => deps.onProgress?.(), locks: deps.locks });
+    deps.store.reservations.restoreNeeded = (testbed) => this.ops.restoreNeeded(testbed) === undefined;
   }
 
   get store(): FactoryStore {
@@ -99,14 +104,19 @@ export class Factory {
     await this.step(r, 'reap agents', signal, () => this.reapAgents(r, signal));
     await this.step(r, 'expire reservations', signal, async () => {
       r.expired += expireReservations(this.deps.store, this.deps.log);
+      // A lapsed holder's runner is refused from now on, not only after the pass.
+      if (r.expired > 0) this.deps.locks?.sync();
     });
     await this.step(r, 'validate instances', signal, () => this.validateInstances(r, signal));
     await this.step(r, 'delete orphaned workers', signal, () => this.deleteOrphans(r, signal));
     await this.step(r, 'check hosts', signal, () => checkHosts(this.deps, signal));
     await this.step(r, 'start health checks', signal, async () => {
+      this.ops.startReleaseRestores();
       r.checks += startDueChecks(this.deps, this.ops);
     });
+    this.deps.locks?.sync();
     if (opts.lease) await this.step(r, 'lease work', signal, () => this.leaseWork(r, opts.leaseWaitMs ?? 0, signal));
+    this.deps.locks?.sync();
     r.settling = this.deps.store.liveInstances().filter((i) => i.state === 'created').length;
     return r;
   }
@@ -145,7 +155,7 @@ export class Factory {
     await this.eachInstance(r, signal, async (i) => {
       if (i.state === 'destroying' || i.agentPid === null || i.agentPgid === null) return;
       const ex = this.deps.executorFor(i.testbed);
-      if (await ex.isRunning(i.id, handleOf(i)!)) return;
+      if (await ex.isRunning(i.id, handleOf(i)!, signal)) return;
       // The agent is gone. Whether that was the job ending or the agent dying depends on the server.
       const w = await this.deps.client.getWorker(i.workerId, { signal });
       const exit = ex.exitStatus(i.id);
@@ -180,6 +190,7 @@ export class Factory {
       cause = { reason: 'agent never came online', failure: `worker not online ${formatDuration(age)} after creation (agent_online_timeout ${formatDuration(config.agentOnlineTimeoutMs)})` };
     }
     if (cause) {
+      if (w && cause.failure) await this.maybeFailJob(i, w, cause, signal);
       const d = this.destroy(r, i, cause);
       await this.finishDestroying(r, d, signal);
       return;
@@ -232,13 +243,15 @@ export class Factory {
             instanceId: i.id,
             url: config.baseUrl,
             bootstrap: w.bootstrap,
-            testbed: describeTestbed(tb, { instance: i, targetName: this.targetName(i.target), firmwareDir: config.firmwareDir }),
+            testbed: describeTestbed(tb, { instance: i, targetName: this.targetName(i.target), firmwareDir: config.firmwareDir, lockCredential: this.deps.locks?.credential(i.id), lockDir: this.deps.locks?.dir }),
           },
           signal ? AbortSignal.any([signal, AbortSignal.timeout(config.agentStartTimeoutMs)]) : AbortSignal.timeout(config.agentStartTimeoutMs),
         );
       } catch (err) {
         if (signal?.aborted) throw abortError(signal);
-        const d = this.destroy(r, i, { reason: 'agent failed to start', failure: describeError(err) });
+        const cause = { reason: 'agent failed to start', failure: describeError(err) };
+        await this.maybeFailJob(i, w, cause, signal);
+        const d = this.destroy(r, i, cause);
         await this.finishDestroying(r, d, signal);
         return;
       }
@@ -252,6 +265,22 @@ export class Factory {
       i = store.markRunning(i.id);
       faultPoint('after-mark-running');
       this.deps.log.info({ instance: i.id, testbed: i.testbed, worker: w.id }, 'agent online; instance running');
+    }
+  }
+
+  /** After `agent_start_attempts` agents of a job failed to start or come online, the job fails, saying why. */
+  private async maybeFailJob(i: InstanceRow, w: FactoryWorker, cause: DestroyCause, signal?: AbortSignal): Promise<void> {
+    const message = givingUp(this.deps.config, this.deps.store, i.job, i.id, cause.reason, cause.failure ?? cause.reason);
+    if (!message) return;
+    const log = this.deps.log.child({ instance: i.id, testbed: i.testbed, job: i.job });
+    try {
+      await failJobThroughWorker(this.deps.config, this.deps.client, w, message, signal);
+      this.deps.store.journal('job-failed', message, { instanceId: i.id, testbed: i.testbed });
+      log.warn({ reason: cause.reason }, 'failed the job: its agents did not start or come online');
+    } catch (err) {
+      if (signal?.aborted) throw abortError(signal);
+      // The agent came up meanwhile, or the server refused: the job is leased again as before.
+      log.warn({ err: describeError(err) }, 'could not fail the job through its worker; it will be leased again');
     }
   }
 
@@ -274,12 +303,28 @@ export class Factory {
     const { store, client, config } = this.deps;
     let i = inst;
     const ex = this.deps.executorFor(i.testbed);
+    let stuck = false;
     if (i.stopOutcome === null) {
-      const res = await ex.stop(i.id, handleOf(i), config.stopGraceMs);
+      const res = await ex.stop(i.id, handleOf(i), config.stopGraceMs, signal);
       faultPoint('after-stop-agent');
-      i = store.recordStopOutcome(i.id, res.taskPgid !== undefined ? `${res.outcome} (task group ${res.taskPgid} too)` : res.outcome);
+      if (res.outcome === 'stuck') {
+        // A process that survives SIGKILL may still drive the devices: keep the testbed (the
+        // instance stays destroying, the lock held) and quarantine it; each pass tries again.
+        store.recordStuck(i.id, res.reason ?? 'a process group survived SIGKILL');
+        this.deps.log.error({ instance: i.id, testbed: i.testbed, reason: res.reason }, 'agent processes cannot be stopped; the testbed stays out of use until they are gone');
+        stuck = true;
+      } else {
+        i = store.recordStopOutcome(i.id, res.taskPgid !== undefined ? `${res.outcome} (task group ${res.taskPgid} too)` : res.outcome);
+      }
     }
     if (!i.workerDeleted) {
+      // Say in the job's own log why it ends (agent died: … SIGKILL), not only in our database.
+      if (i.failure && i.reason !== null && !AGENT_START_FAILURES.includes(i.reason)) {
+        await client.append(i.workerId, { stream: 'control', payload: `mvm factory: ${i.reason}: ${i.failure}` }, { signal }).catch((err) => {
+          if (signal?.aborted) throw abortError(signal);
+          this.deps.log.debug({ instance: i.id, err: describeError(err) }, 'could not tell the job why it ends');
+        });
+      }
       try {
         await client.deleteWorker(i.workerId, { signal });
       } catch (err) {
@@ -289,9 +334,10 @@ export class Factory {
       faultPoint('after-delete-worker');
       i = store.recordWorkerDeleted(i.id);
     }
+    if (stuck) return;
     if (!i.infraChecked) {
       // Read once the agent is stopped, so the report is complete.
-      i = store.recordInfraReport(i.id, summariseInfraReport(await ex.infraReport(i.id)));
+      i = store.recordInfraReport(i.id, summariseInfraReport(await ex.infraReport(i.id, signal)));
     }
     if (i.restoreOutcome === null) {
       const skip = this.ops.restoreNeeded(i.testbed);
@@ -303,7 +349,7 @@ export class Factory {
       i = store.recordRestore(i.id, { ok: true, skipped: true, message: skip });
     }
     // The job's files were uploaded or are of no further use; a failure to remove them frees the testbed all the same.
-    if (!config.keepJobFiles) await ex.cleanup(i.id).catch((err) => this.deps.log.warn({ instance: i.id, err: describeError(err) }, 'could not remove the job files'));
+    if (!config.keepJobFiles) await ex.cleanup(i.id, signal).catch((err) => this.deps.log.warn({ instance: i.id, err: describeError(err) }, 'could not remove the job files'));
     store.markDestroyed(i.id);
     faultPoint('after-mark-destroyed');
     r.destroyed++;

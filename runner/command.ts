@@ -9,7 +9,14 @@ export interface DeviceArgs {
   address?: string;
   option?: string[];
   json?: boolean;
+  'ignore-lock'?: boolean;
 }
+
+const IGNORE_LOCK = {
+  type: 'boolean',
+  default: false,
+  describe: 'act even though someone else holds the testbed (emergencies only; journalled by the factory)',
+} as const;
 
 function deviceOptions<T>(y: Argv<T>): Argv<T & DeviceArgs> {
   return y
@@ -18,6 +25,7 @@ function deviceOptions<T>(y: Argv<T>): Argv<T & DeviceArgs> {
     .option('driver', { type: 'string', choices: ['axeos', 'cgminer', 'nmminer', 'command'], describe: 'address a device directly: its driver', group: 'Device:' })
     .option('address', { type: 'string', describe: 'address a device directly: http://HOST[:PORT] (axeos), HOST:PORT (cgminer), HOST[:PORT] (nmminer)', group: 'Device:' })
     .option('option', { type: 'string', array: true, describe: 'driver option KEY=VALUE (repeatable; VALUE may be JSON)', group: 'Device:' })
+    .option('ignore-lock', IGNORE_LOCK)
     .option('json', { type: 'boolean', default: false, describe: 'print machine-readable JSON' }) as Argv<T & DeviceArgs>;
 }
 
@@ -88,7 +96,7 @@ const firmwareDirOption = {
   describe: 'the firmware library folder (default: the testbed description\'s firmware_dir, else $MVM_FIRMWARE_DIR)',
 } as const;
 
-const test: CommandModule<object, { spec: string; output?: string; testbed?: string; poll?: number; 'firmware-dir'?: string; json: boolean }> = {
+const test: CommandModule<object, { spec: string; output?: string; testbed?: string; poll?: number; 'firmware-dir'?: string; json: boolean; 'ignore-lock'?: boolean }> = {
   command: 'test',
   describe: 'run a test definition (JSON/YAML: script, devices, checks) on the testbed; results as JSON and JUnit XML',
   builder: (y) =>
@@ -98,6 +106,7 @@ const test: CommandModule<object, { spec: string; output?: string; testbed?: str
       .option('testbed', { type: 'string', describe: 'testbed description file (default: $MVM_TESTBED)' })
       .option('poll', { type: 'number', describe: 'ms between telemetry samples for the checks (overrides the definition)' })
       .option('firmware-dir', firmwareDirOption)
+      .option('ignore-lock', IGNORE_LOCK)
       .option('json', { type: 'boolean', default: false, describe: 'print the results as JSON' }) as never,
   handler: async (args) => {
     const { runTestCommand } = await import('./cli/test.js');
@@ -109,10 +118,11 @@ function testbedOptions<T>(y: Argv<T>) {
   return y
     .option('testbed', { type: 'string', describe: 'testbed description file (default: $MVM_TESTBED)' })
     .option('device', { type: 'string', describe: 'only this device (default: every device of the testbed)' })
+    .option('ignore-lock', IGNORE_LOCK)
     .option('json', { type: 'boolean', default: false, describe: 'print one JSON object on stdout' });
 }
 
-const restore: CommandModule<object, { testbed?: string; device?: string; 'firmware-dir'?: string; json: boolean }> = {
+const restore: CommandModule<object, { testbed?: string; device?: string; 'firmware-dir'?: string; json: boolean; 'ignore-lock'?: boolean }> = {
   command: 'restore',
   describe: 'bring the testbed\'s devices back to their baseline: firmware (from the library), pools, settings; exit 1 when one could not be',
   builder: (y) => testbedOptions(y).option('firmware-dir', firmwareDirOption) as never,

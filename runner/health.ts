@@ -11,7 +11,7 @@ import { sameSoftware } from './firmware/ensure.js';
 import { baselineFirmware } from './testbed-baseline.js';
 import type { Testbed } from './testbed.js';
 
-export type HealthCheckName = 'answers' | 'firmware' | 'hashrate' | 'temperature' | 'command';
+export type HealthCheckName = 'answers' | 'firmware' | 'hashrate' | 'temperature' | 'stable' | 'command';
 
 export interface HealthCheck {
   name: HealthCheckName;
@@ -99,6 +99,23 @@ export function judgeHashrate(readings: Telemetry[], expectedOverride: number | 
   return { name: 'hashrate', ok, message: `hashrate ${round(hashrate)} GH/s is ${round(percent)} % of the expected ${round(expected)} GH/s (${ok ? 'at least' : 'below'} ${round(min)} %)`, measured };
 }
 
+/** Failed readings tolerated in a window: one in ten (none of three). */
+export const maxFailedSamples = (samples: number) => Math.floor(samples / 10);
+
+/**
+ * A device in a reboot loop still answers most readings with a fine hashrate: it is unstable when
+ * more readings failed than tolerated, or its uptime went back (it restarted) inside the window.
+ */
+export function judgeStability(readings: Telemetry[], failed: number, samples: number): HealthCheck {
+  const uptimes = readings.map((t) => t.uptimeS).filter((u): u is number => u !== null);
+  const resets = uptimes.filter((u, i) => i > 0 && u < uptimes[i - 1]).length;
+  const allowed = maxFailedSamples(samples);
+  const measured = { failedSamples: failed, samples, uptimeResets: resets };
+  if (resets > 0) return { name: 'stable', ok: false, message: `restarted ${resets} time(s) during the check (uptime went back)`, measured };
+  if (failed > allowed) return { name: 'stable', ok: false, message: `${failed} of ${samples} telemetry readings failed (at most ${allowed} allowed)`, measured };
+  return { name: 'stable', ok: true, message: `${samples - failed} of ${samples} readings, no restart`, measured };
+}
+
 export function judgeTemperature(readings: Telemetry[], maxC: number): HealthCheck {
   const temps = readings.flatMap((t) => Object.entries(t.temperatures));
   if (temps.length === 0) return { name: 'temperature', ok: true, message: 'temperature not judged: the device reports none' };
@@ -144,7 +161,7 @@ async function checkDevice(driver: Driver, opts: HealthOptions, limits: HealthLi
   }
   const hashrate = judgeHashrate(readings, device.expectedHashrateGhs, limits.hashrateTolerance);
   if (errors.length > 0) hashrate.measured = { ...(hashrate.measured as object), failedSamples: errors.length, lastError: errors[errors.length - 1] };
-  checks.push(hashrate, judgeTemperature(readings, device.maxTemperatureC ?? limits.maxTemperatureC));
+  checks.push(hashrate, judgeTemperature(readings, device.maxTemperatureC ?? limits.maxTemperatureC), judgeStability(readings, errors.length, limits.samples));
   return checks;
 }
 

@@ -14,6 +14,10 @@ export interface Testbed {
   baseline?: string;
   /** The lab's firmware library folder (absolute). */
   firmwareDir?: string;
+  /** The lock holder's credential the factory put in the description (runner/lock.ts). */
+  lockCredential?: string;
+  /** The factory's lock directory, when it wrote the description. */
+  lockDir?: string;
   devices: DeviceSpec[];
 }
 
@@ -97,6 +101,7 @@ export function parseTestbed(text: string, file: string): Testbed {
   }
   if (doc.baseline !== undefined && typeof doc.baseline !== 'string') p('baseline', 'must be a string (the baseline firmware version)');
   const firmwareDir = parseFirmwareDir(doc.firmware_dir, p);
+  for (const key of ['lock_credential', 'lock_dir'] as const) if (doc[key] !== undefined && typeof doc[key] !== 'string') p(key, 'must be a string');
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     version: 1,
@@ -105,6 +110,8 @@ export function parseTestbed(text: string, file: string): Testbed {
     target: doc.target as string | undefined,
     baseline: doc.baseline as string | undefined,
     firmwareDir,
+    ...(typeof doc.lock_credential === 'string' ? { lockCredential: doc.lock_credential } : {}),
+    ...(typeof doc.lock_dir === 'string' ? { lockDir: doc.lock_dir } : {}),
     devices,
   };
 }

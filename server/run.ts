@@ -7,6 +7,7 @@ import { rootLogger, type Logger } from '../shared/log.js';
 import { projectPath } from '../shared/paths.js';
 import { installShutdown } from '../shared/shutdown.js';
 import { Bus } from './bus.js';
+import { closeServerNow } from '../shared/http-close.js';
 import type { ServerConfig } from './config.js';
 import type { ServerContext } from './context.js';
 import { schema } from './db/schema.js';
@@ -113,7 +114,7 @@ export async function startServer(cfg: ServerConfig, opts: { log?: Logger; admin
       clearInterval(tick);
       stopping.abort(new Error('server shutting down'));
       ctx.bus.wakeAll();
-      await app.close();
+      await closeServerNow(app.server, () => app.close());
       // Let output assemblies in flight finish so nothing acknowledged is lost.
       await Promise.allSettled([...ctx.pendingCommits.values()].flatMap((m) => [...m.values()]));
       opened.close();

@@ -54,35 +54,56 @@ export function processAlive(pid: number): boolean {
   return st === undefined ? !HAVE_PROC : st.state !== 'Z' && st.state !== 'X';
 }
 
-function signalGroup(pgid: number, sig: NodeJS.Signals): boolean {
+/** Signals the group; the error code when it could not (ESRCH: gone; EPERM: not ours to signal). */
+type Signaller = (pgid: number, sig: NodeJS.Signals) => string | undefined;
+
+const signalGroup: Signaller = (pgid, sig) => {
   try {
     process.kill(-pgid, sig);
-    return true;
-  } catch {
-    return false;
+    return undefined;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code ?? 'EUNKNOWN';
   }
-}
+};
 
 export interface StopResult {
-  /** How the group ended: it was already gone, it obeyed SIGTERM, or it needed SIGKILL. */
-  outcome: 'gone' | 'terminated' | 'killed';
+  /**
+   * How the group ended: it was already gone, it obeyed SIGTERM, it needed SIGKILL — or it is
+   * `stuck`: still there after SIGKILL (uninterruptible sleep) or not ours to signal (EPERM).
+   */
+  outcome: 'gone' | 'terminated' | 'killed' | 'stuck';
   ms: number;
+  /** Why a `stuck` group could not be stopped. */
+  reason?: string;
+}
+
+export interface StopOptions {
+  /** How long to wait for the group to vanish after SIGKILL (default 5 s). */
+  killWaitMs?: number;
+  /** Injected by tests: signal delivery. */
+  signal?: Signaller;
+  /** Stops waiting (the signals already sent stay sent): rejects with an AbortError. */
+  abort?: AbortSignal;
 }
 
 /**
  * Sends SIGTERM to process group `pgid`, waits up to `graceMs` for every member to exit,
  * then SIGKILLs the group and waits for it to disappear.
  */
-export async function stopProcessGroup(pgid: number, graceMs = 10_000, pollMs = 50): Promise<StopResult> {
+export async function stopProcessGroup(pgid: number, graceMs = 10_000, pollMs = 50, o: StopOptions = {}): Promise<StopResult> {
   const start = Date.now();
+  const send = o.signal ?? signalGroup;
   if (!groupAlive(pgid)) return { outcome: 'gone', ms: 0 };
-  signalGroup(pgid, 'SIGTERM');
-  while (Date.now() - start < graceMs) {
+  const termErr = send(pgid, 'SIGTERM');
+  while (termErr !== 'EPERM' && Date.now() - start < graceMs) {
     if (!groupAlive(pgid)) return { outcome: 'terminated', ms: Date.now() - start };
-    await sleep(pollMs);
+    await sleep(pollMs, o.abort);
   }
-  signalGroup(pgid, 'SIGKILL');
+  const killErr = send(pgid, 'SIGKILL');
   const killAt = Date.now();
-  while (groupAlive(pgid) && Date.now() - killAt < 5000) await sleep(pollMs);
-  return { outcome: 'killed', ms: Date.now() - start };
+  while (groupAlive(pgid) && Date.now() - killAt < (o.killWaitMs ?? 5000)) await sleep(pollMs, o.abort);
+  const ms = Date.now() - start;
+  if (!groupAlive(pgid)) return { outcome: 'killed', ms };
+  const reason = killErr === 'EPERM' ? `process group ${pgid} may not be signalled (EPERM: another user's processes)` : `process group ${pgid} is still there after SIGKILL (uninterruptible sleep?)`;
+  return { outcome: 'stuck', ms, reason };
 }

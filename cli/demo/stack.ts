@@ -85,8 +85,13 @@ async function startDaemonChild(what: string, args: string[], ready: RegExp, api
   ]);
   const stop = async (): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null) {
+      // The demo stops everything anyway: no drain. A second SIGTERM makes the factory stop at once.
       child.kill('SIGTERM');
+      const again = setTimeout(() => child.kill('SIGTERM'), 500);
+      const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
       await exited;
+      clearTimeout(again);
+      clearTimeout(kill);
     }
     log.end();
   };

@@ -20,8 +20,10 @@ export interface ApiDeps {
   lab: Lab;
   users: ApiUsers;
   log: Logger;
-  /** Something changed that may let work start (a release): wake the loop. */
+  /** Something changed that may let work start (a release), or a lock changed: wake the loop. */
   onChange: () => void;
+  /** The runner credential of a lock holder, returned to the reservation's holder only. */
+  credential?: (holder: string) => string;
 }
 
 class HttpError extends Error {
@@ -112,18 +114,21 @@ export function buildApi(d: ApiDeps): FastifyInstance {
         .testbeds()
         .flatMap((t) => t.devices)
         .filter((dv) => deviceMatches(dv, req.query as Filters)),
-    'GET /v1/reservations': () => store.reservations.list().map(reservationView),
+    'GET /v1/reservations': () => store.reservations.list().map((l) => reservationView(l)),
     'POST /v1/testbeds/{name}/reservation': (req, who) => {
-      const b = body<{ ttl?: unknown; reason?: string; owner?: string }>(req);
+      const b = body<{ ttl?: unknown; reason?: string; owner?: string; restore_on_release?: boolean }>(req);
       if (b.owner !== undefined && b.owner !== who.name) {
         requireAdmin(who, 'reserve a testbed for someone else');
         if (!users.exists(b.owner)) throw new HttpError(404, `no API user ${JSON.stringify(b.owner)} to reserve for`, 'NotFound', 'create the user first (mvm testbeds user create NAME), or check the spelling');
       }
-      return reservationView(store.reservations.reserve({ testbed: name(req), owner: b.owner ?? who.name, reason: b.reason, ttlMs: ttlMs(config, b.ttl) }));
+      if (b.restore_on_release === false) requireAdmin(who, 'reserve without restoring the baseline on release');
+      const l = store.reservations.reserve({ testbed: name(req), owner: b.owner ?? who.name, reason: b.reason, ttlMs: ttlMs(config, b.ttl), restoreOnRelease: b.restore_on_release });
+      return changed(reservationView(l, d.credential?.(l.holder)));
     },
     'PUT /v1/testbeds/{name}/reservation': (req, who) => {
       const b = body<{ ttl?: unknown; reason?: string }>(req);
-      return reservationView(store.reservations.renew({ testbed: name(req), owner: who.name, reason: b.reason, ttlMs: ttlMs(config, b.ttl) }));
+      const l = store.reservations.renew({ testbed: name(req), owner: who.name, reason: b.reason, ttlMs: ttlMs(config, b.ttl) });
+      return changed(reservationView(l, d.credential?.(l.holder)));
     },
     'DELETE /v1/testbeds/{name}/reservation': (req, who) => {
       const force = (req.query as { force?: boolean }).force === true;

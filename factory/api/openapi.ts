@@ -21,7 +21,7 @@ export const schemas = {
     required: ['kind', 'message'],
     additionalProperties: false,
     properties: {
-      kind: { enum: ['unconfigured', 'disabled', 'retired', 'maintenance', 'bad', 'unhealthy', 'busy', 'reserved', 'checking', 'unavailable', 'not-serving'] },
+      kind: { enum: ['unconfigured', 'disabled', 'retired', 'maintenance', 'bad', 'unhealthy', 'busy', 'reserved', 'checking', 'restoring', 'unavailable', 'not-serving'] },
       message: str,
       until: time,
     },
@@ -30,7 +30,7 @@ export const schemas = {
     type: 'object',
     required: ['kind', 'owner', 'reason', 'acquired_at', 'expires_at'],
     additionalProperties: false,
-    properties: { kind: { enum: ['job', 'reservation', 'check'] }, owner: str, reason: nullableStr, acquired_at: time, expires_at: time },
+    properties: { kind: { enum: ['job', 'reservation', 'check', 'restore'] }, owner: str, reason: nullableStr, acquired_at: time, expires_at: time },
   },
   Device: {
     type: 'object',
@@ -78,7 +78,16 @@ export const schemas = {
     type: 'object',
     required: ['testbed', 'owner', 'reason', 'acquired_at', 'renewed_at', 'expires_at'],
     additionalProperties: false,
-    properties: { testbed: str, owner: str, reason: nullableStr, acquired_at: time, renewed_at: time, expires_at: time },
+    properties: {
+      testbed: str,
+      owner: str,
+      reason: nullableStr,
+      acquired_at: time,
+      renewed_at: time,
+      expires_at: time,
+      restore_on_release: { type: 'boolean', description: 'the baseline is restored when the reservation ends (false: an admin said no)' },
+      credential: { type: 'string', description: 'only in the answer to reserve and renew: the holder presents it to `mvm runner` (MVM_LOCK_CREDENTIAL) to act on the reserved devices' },
+    },
   },
   History: {
     type: 'object',
@@ -103,7 +112,12 @@ export const schemas = {
   ReserveBody: {
     type: 'object',
     additionalProperties: false,
-    properties: { ttl, reason: { type: 'string', maxLength: 500 }, owner: { type: 'string', minLength: 1, maxLength: 64, description: 'admins only: reserve for another user' } },
+    properties: {
+      ttl,
+      reason: { type: 'string', maxLength: 500 },
+      owner: { type: 'string', minLength: 1, maxLength: 64, description: 'admins only: reserve for another user' },
+      restore_on_release: { type: 'boolean', description: 'admins only: false leaves the devices as they are when the reservation ends (a bench set up by hand); journalled' },
+    },
   },
   RenewBody: { type: 'object', additionalProperties: false, properties: { ttl, reason: { type: 'string', maxLength: 500 } } },
   ReasonBody: { type: 'object', additionalProperties: false, properties: { reason: { type: 'string', maxLength: 500 } } },

@@ -6,6 +6,7 @@ import type { Logger } from '../../shared/log.js';
 import type { FactoryConfig } from '../config/types.js';
 import type { FactoryStore } from '../instances.js';
 import type { Factory } from '../tick.js';
+import { closeServerNow } from '../../shared/http-close.js';
 import { buildApi } from './app.js';
 import { Lab } from './lab.js';
 import { adminToken, ApiUsers } from './users.js';
@@ -23,6 +24,8 @@ export interface StartApiOptions {
   dbFile: string;
   log: Logger;
   onChange: () => void;
+  /** A lock holder's credential for the runner (lock directory); absent: reservations carry none. */
+  credential?: (holder: string) => string;
 }
 
 export const ADMIN_TOKEN_FILE = 'factory-api-admin-token';
@@ -36,7 +39,7 @@ export async function startApi(o: StartApiOptions): Promise<RunningApi | undefin
   const admin = adminToken(o.config.api.adminToken, join(dirname(o.dbFile), ADMIN_TOKEN_FILE));
   const users = new ApiUsers(o.store.opened, o.store.now, admin.token);
   const lab = new Lab({ config: o.config, store: o.store, factory: o.factory, log: o.log });
-  const app = buildApi({ config: o.config, store: o.store, lab, users, log: o.log, onChange: o.onChange });
+  const app = buildApi({ config: o.config, store: o.store, lab, users, log: o.log, onChange: o.onChange, credential: o.credential });
   try {
     await app.listen({ host: listen.host, port: listen.port });
   } catch (err) {
@@ -51,5 +54,5 @@ export async function startApi(o: StartApiOptions): Promise<RunningApi | undefin
   const url = `http://${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${port}`;
   o.log.info({ url, adminToken: admin.source }, 'factory API listening');
   process.stdout.write(`mvm factory API at ${url} (admin token: ${admin.source === 'the config' ? 'as configured' : admin.source})\n`);
-  return { url, close: () => app.close() };
+  return { url, close: () => closeServerNow(app.server, () => app.close()) };
 }

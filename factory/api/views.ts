@@ -66,8 +66,18 @@ export function testbedView(v: TestbedView, ctx: ViewContext) {
 
 export type TestbedApiView = ReturnType<typeof testbedView>;
 
-export function reservationView(l: LockRow) {
-  return { testbed: l.testbed, owner: l.owner, reason: l.reason, acquired_at: iso(l.acquiredAt), renewed_at: iso(l.renewedAt), expires_at: iso(l.expiresAt) };
+/** `credential` only in answers to the reservation's holder (reserve, renew): it lets `mvm runner` act on the testbed. */
+export function reservationView(l: LockRow, credential?: string) {
+  return {
+    testbed: l.testbed,
+    owner: l.owner,
+    reason: l.reason,
+    acquired_at: iso(l.acquiredAt),
+    renewed_at: iso(l.renewedAt),
+    expires_at: iso(l.expiresAt),
+    restore_on_release: l.restoreOnRelease,
+    ...(credential !== undefined ? { credential } : {}),
+  };
 }
 
 export function historyView(events: EventRow[], instances: InstanceRow[]) {

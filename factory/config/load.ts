@@ -24,6 +24,7 @@ const FACTORY_KEYS = [
   'drain_timeout',
   'agent_start_timeout',
   'agent_online_timeout',
+  'agent_start_attempts',
   'instance_deadline',
   'stop_grace',
   'workdir',
@@ -43,6 +44,8 @@ export const DEFAULTS = {
   drainTimeoutMs: 5 * 60_000,
   agentStartTimeoutMs: 30_000,
   agentOnlineTimeoutMs: 5 * 60_000,
+  /** Instances a job may get whose agent did not start or come online; then the job fails. */
+  agentStartAttempts: 2,
   instanceDeadlineMs: 6 * 3_600_000,
   stopGraceMs: 10_000,
 };
@@ -129,6 +132,7 @@ function normalise(raw: Table, file: string, p: Problems, env: NodeJS.ProcessEnv
   const drainTimeoutMs = d('drain_timeout', DEFAULTS.drainTimeoutMs);
   const agentStartTimeoutMs = d('agent_start_timeout', DEFAULTS.agentStartTimeoutMs, 100);
   const agentOnlineTimeoutMs = d('agent_online_timeout', DEFAULTS.agentOnlineTimeoutMs, 100);
+  const agentStartAttempts = p.integer(factory, 'factory', 'agent_start_attempts', 1, 100) ?? DEFAULTS.agentStartAttempts;
   const instanceDeadlineMs = d('instance_deadline', DEFAULTS.instanceDeadlineMs, 1000);
   const stopGraceMs = d('stop_grace', DEFAULTS.stopGraceMs);
   const wd = p.string(factory, 'factory', 'workdir', { nonEmpty: true });
@@ -182,6 +186,7 @@ function normalise(raw: Table, file: string, p: Problems, env: NodeJS.ProcessEnv
     drainTimeoutMs,
     agentStartTimeoutMs,
     agentOnlineTimeoutMs,
+    agentStartAttempts,
     instanceDeadlineMs,
     stopGraceMs,
     ...(wd !== undefined ? { workdir: resolveConfigPath(file, wd) } : {}),

@@ -122,6 +122,8 @@ export interface FactoryConfig {
   drainTimeoutMs: number;
   agentStartTimeoutMs: number;
   agentOnlineTimeoutMs: number;
+  /** Agents a job may see fail to start or come online before the factory fails the job. */
+  agentStartAttempts: number;
   instanceDeadlineMs: number;
   stopGraceMs: number;
   /** Root of the per-instance work directories; undefined: beside the database. */

@@ -59,6 +59,7 @@ export const instances = sqliteTable(
     uniqueIndex('instances_live_testbed').on(t.testbed).where(sql`state <> 'destroyed'`),
     index('instances_live_state').on(t.state).where(sql`state <> 'destroyed'`),
     index('instances_worker').on(t.workerId),
+    index('instances_job').on(t.job),
   ],
 );
 
@@ -112,6 +113,8 @@ export const LOCK_KINDS = [
   'reservation',
   /** A health check in progress. holder = check id. */
   'check',
+  /** The baseline restore after a reservation ended, until its outcome is recorded. holder = restore id. */
+  'restore',
 ] as const;
 export type LockKind = (typeof LOCK_KINDS)[number];
 
@@ -129,6 +132,8 @@ export const locks = sqliteTable(
     renewedAt: integer('renewed_at'),
     /** Reservations only: when the lock lapses. */
     expiresAt: integer('expires_at'),
+    /** Reservations only: restore the baseline when it ends (an admin may say no: a bench set up by hand). */
+    restoreOnRelease: integer('restore_on_release', { mode: 'boolean' }).notNull().default(true),
   },
   (t) => [index('locks_expires').on(t.expiresAt).where(sql`expires_at IS NOT NULL`)],
 );

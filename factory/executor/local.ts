@@ -16,6 +16,8 @@ import type { AgentExit, AgentHandle, AgentSpec, AgentStopResult, Executor, Runn
 
 /** The environment variable that marks an agent's processes with their instance id. */
 export const INSTANCE_ENV = 'MVM_FACTORY_INSTANCE';
+/** Marks a restore or health-check runner with its factory (instance root) and testbed. */
+export const RUNNER_ENV = 'MVM_FACTORY_RUNNER';
 
 interface PidFile {
   pid: number;
@@ -145,7 +147,7 @@ export class LocalExecutor implements Executor {
     return undefined;
   }
 
-  async stop(instanceId: string, handle: AgentHandle | undefined, graceMs: number): Promise<AgentStopResult> {
+  async stop(instanceId: string, handle: AgentHandle | undefined, graceMs: number, signal?: AbortSignal): Promise<AgentStopResult> {
     const dir = this.workdir(instanceId);
     const agent = handle ?? (await this.adopt(instanceId));
     const groups: number[] = [];
@@ -158,12 +160,35 @@ export class LocalExecutor implements Executor {
     // A task group the agent left behind (it keeps running-task.json while a task runs).
     const { pgid: taskPgid, mark } = readRunningTask(dir);
     if (taskPgid !== undefined && !groups.includes(taskPgid)) groups.push(taskPgid);
-    const results: StopResult[] = await Promise.all(groups.map((g) => stopProcessGroup(g, graceMs)));
+    const results: StopResult[] = await Promise.all(groups.map((g) => stopProcessGroup(g, graceMs, 50, { abort: signal })));
     // What the task started outside its group (setsid) carries its mark: stop that too.
     const escaped = mark ? await stopEscaped(mark, graceMs) : [];
     if (escaped.length > 0) this.opts.log.warn({ instance: instanceId, escaped }, 'stopped processes the task left outside its process group');
+    const stuck = results.find((r) => r.outcome === 'stuck');
+    if (stuck) return { outcome: 'stuck', reason: stuck.reason, ...(taskPgid !== undefined ? { taskPgid } : {}) };
     const outcome = results.some((r) => r.outcome === 'killed') ? 'killed' : results.some((r) => r.outcome === 'terminated') ? 'terminated' : 'gone';
     return { outcome, ...(taskPgid !== undefined ? { taskPgid } : {}) };
+  }
+
+  private runnerTag(testbed: string): string {
+    return `${this.opts.root}|${testbed}`;
+  }
+
+  /**
+   * Restore and health-check runners a previous factory on this root started and a crash left
+   * running (they run in their own process group): stopped before new ones start, so two never
+   * drive the same device. Returns what was stopped.
+   */
+  async stopOrphanRunners(testbeds: readonly string[]): Promise<Array<{ testbed: string; pid: number; outcome: string }>> {
+    const out: Array<{ testbed: string; pid: number; outcome: string }> = [];
+    for (const testbed of testbeds) {
+      for (const pid of findByEnv(RUNNER_ENV, this.runnerTag(testbed))) {
+        if (pid === process.pid || procGroup(pid) !== pid) continue; // group leaders only: the runner itself
+        const r = await stopProcessGroup(pid, 2000);
+        out.push({ testbed, pid, outcome: r.outcome });
+      }
+    }
+    return out;
   }
 
   async runRunner(req: RunnerRequest): Promise<RunnerResult> {
@@ -172,7 +197,7 @@ export class LocalExecutor implements Executor {
     const file = join(dir, 'testbed.json');
     writeAtomic(file, JSON.stringify(req.description, null, 2) + '\n', 0o644);
     const base = this.opts.runnerCommand ?? [process.execPath, MVM_BIN, 'runner'];
-    const env: NodeJS.ProcessEnv = { ...childEnv(this.opts.env ?? process.env), MVM_LOG_LEVEL: 'warn' };
+    const env: NodeJS.ProcessEnv = { ...childEnv(this.opts.env ?? process.env), MVM_LOG_LEVEL: 'warn', [RUNNER_ENV]: this.runnerTag(req.testbed) };
     const r = await execArgv([...base, ...req.args, '--testbed', file, '--json'], { cwd: dir, env, timeoutMs: req.timeoutMs, signal: req.signal, maxCapture: 256_000 });
     if (r.spawnError) {
       throw new MvmError('IO', `cannot start the runner (${base[0]}): ${r.spawnError}`, { hint: 'check [factory] runner_command in the config', retryable: false });

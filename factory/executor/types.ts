@@ -27,6 +27,8 @@ export interface AgentExit {
 
 export interface AgentStopResult {
   outcome: StopResult['outcome'];
+  /** Why the outcome is `stuck`. */
+  reason?: string;
   /** A task process group the agent left behind (from running-task.json) that was stopped too. */
   taskPgid?: number;
 }
@@ -56,14 +58,16 @@ export interface Executor {
    * between starting and recording the agent must not start a second one).
    */
   start(spec: AgentSpec, signal?: AbortSignal): Promise<AgentHandle>;
+  // Every method that may wait (on a host, on processes) takes a signal: a drain's force signal
+  // must not wait out an SSH timeout of a minute or two.
   /** Whether the recorded agent still runs. */
-  isRunning(instanceId: string, handle: AgentHandle): Promise<boolean>;
+  isRunning(instanceId: string, handle: AgentHandle, signal?: AbortSignal): Promise<boolean>;
   /** The exit status, if this executor saw the agent exit. */
   exitStatus(instanceId: string): AgentExit | undefined;
   /** Finds an agent that survived a factory restart, from what it left on disk. */
-  adopt(instanceId: string): Promise<AgentHandle | undefined>;
+  adopt(instanceId: string, signal?: AbortSignal): Promise<AgentHandle | undefined>;
   /** Stops the agent's whole tree (graceful, then forced), and any task group it left behind. */
-  stop(instanceId: string, handle: AgentHandle | undefined, graceMs: number): Promise<AgentStopResult>;
+  stop(instanceId: string, handle: AgentHandle | undefined, graceMs: number, signal?: AbortSignal): Promise<AgentStopResult>;
   /** The directory that holds the instance's files (testbed.json, logs, the agent's jobs). */
   workdir(instanceId: string): string;
   /** Called when an agent this executor started exits. */
@@ -80,7 +84,7 @@ export interface Executor {
    * The raw text of the runner's infrastructure-failure report in the instance's workdir
    * (infra-failures.jsonl, beside testbed.json), or '' when the job's runner reported none.
    */
-  infraReport(instanceId: string): Promise<string>;
+  infraReport(instanceId: string, signal?: AbortSignal): Promise<string>;
   /** Removes the job files of an ended instance (its `jobs/` folder); agent.log and testbed.json stay. */
-  cleanup(instanceId: string): Promise<void>;
+  cleanup(instanceId: string, signal?: AbortSignal): Promise<void>;
 }

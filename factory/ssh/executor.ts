@@ -167,16 +167,16 @@ export class SshExecutor implements Executor {
    * Whether the agent (or the task it left running) is alive. Rejects with a retryable SshError
    * when the host cannot be asked: "unknown" is neither yes nor no.
    */
-  async isRunning(instanceId: string, handle: AgentHandle): Promise<boolean> {
-    const conn = await this.host.get();
-    const status = await this.status(conn, instanceId);
+  async isRunning(instanceId: string, handle: AgentHandle, signal?: AbortSignal): Promise<boolean> {
+    const conn = await this.host.get({ signal });
+    const status = await this.status(conn, instanceId, signal);
     return status.running && status.pid === handle.pid;
   }
 
   /** After a factory restart: the agent still running in the instance's remote workdir, if any. */
-  async adopt(instanceId: string): Promise<AgentHandle | undefined> {
-    const conn = await this.host.get();
-    const status = await this.status(conn, instanceId);
+  async adopt(instanceId: string, signal?: AbortSignal): Promise<AgentHandle | undefined> {
+    const conn = await this.host.get({ signal });
+    const status = await this.status(conn, instanceId, signal);
     if (!status.running || status.pid === undefined) return undefined;
     this.log.info({ instance: instanceId, pid: status.pid }, 'remote agent adopted');
     this.watch(instanceId);
@@ -184,9 +184,9 @@ export class SshExecutor implements Executor {
   }
 
   /** Stops the agent's process group and its running task's group; safe to repeat after a reconnect. */
-  async stop(instanceId: string, _handle: AgentHandle | undefined, graceMs: number): Promise<AgentStopResult> {
-    const conn = await this.host.get();
-    const r = await stopAgent(conn, this.workdir(instanceId), graceMs);
+  async stop(instanceId: string, _handle: AgentHandle | undefined, graceMs: number, signal?: AbortSignal): Promise<AgentStopResult> {
+    const conn = await this.host.get({ signal });
+    const r = await stopAgent(conn, this.workdir(instanceId), graceMs, signal);
     this.watched.delete(instanceId);
     this.log.info({ instance: instanceId, ...r }, 'remote agent stopped');
     return r;
@@ -214,16 +214,16 @@ export class SshExecutor implements Executor {
     }
   }
 
-  async infraReport(instanceId: string): Promise<string> {
-    const conn = await this.host.get();
-    const r = await conn.exec(shellScript(READ_OPTIONAL, 'mvm-read', [remotePath(this.workdir(instanceId), INFRA_REPORT)]), { timeoutMs: 60_000 });
+  async infraReport(instanceId: string, signal?: AbortSignal): Promise<string> {
+    const conn = await this.host.get({ signal });
+    const r = await conn.exec(shellScript(READ_OPTIONAL, 'mvm-read', [remotePath(this.workdir(instanceId), INFRA_REPORT)]), { signal, timeoutMs: 60_000 });
     if (r.code !== 0) throw new SshError('remote', conn.destination, `cannot read the infrastructure report of ${instanceId}: ${r.stderr.trim()}`, { retryable: true });
     return r.stdout;
   }
 
-  async cleanup(instanceId: string): Promise<void> {
-    const conn = await this.host.get();
-    const r = await conn.exec(shellScript(REMOVE_JOBS, 'mvm-cleanup', [this.workdir(instanceId)]), { timeoutMs: 120_000 });
+  async cleanup(instanceId: string, signal?: AbortSignal): Promise<void> {
+    const conn = await this.host.get({ signal });
+    const r = await conn.exec(shellScript(REMOVE_JOBS, 'mvm-cleanup', [this.workdir(instanceId)]), { signal, timeoutMs: 120_000 });
     if (r.code !== 0) throw new SshError('remote', conn.destination, `cannot remove the job files of ${instanceId}: ${r.stderr.trim()}`, { retryable: true });
   }
 

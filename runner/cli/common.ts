@@ -4,6 +4,8 @@ import type { DeviceArgs } from '../command.js';
 import { createDriver } from '../drivers/registry.js';
 import type { DeviceSpec, Driver } from '../drivers/types.js';
 import { reportIfInfra, type InfraCommand } from '../infra-report.js';
+import { assertTestbedLock } from '../lock.js';
+import { rootLogger } from '../../shared/log.js';
 import { findDevice, loadTestbed, selectDevice, type Testbed } from '../testbed.js';
 
 /** `--option key=value` pairs; values that parse as JSON (numbers, arrays, booleans) are taken as such. */
@@ -29,14 +31,16 @@ export interface OpenedDevice {
   testbedFile?: string;
 }
 
-export function openDevice(args: DeviceArgs): OpenedDevice {
-  const { device, testbedFile } = selectDevice({
+/** Opens the device; `lockFor` names a command that changes it, which must hold the testbed's lock (runner/lock.ts). */
+export function openDevice(args: DeviceArgs, lockFor?: string): OpenedDevice {
+  const { device, testbed, testbedFile } = selectDevice({
     testbed: args.testbed,
     device: args.device,
     driver: args.driver,
     address: args.address,
     options: parseOptionPairs(args.option),
   });
+  if (lockFor) assertTestbedLock({ command: lockFor, testbed: testbed?.testbed, devices: [device], credential: testbed?.lockCredential, dir: testbed?.lockDir, ignoreLock: args['ignore-lock'], log: rootLogger() });
   return { driver: createDriver(device), testbedFile };
 }
 
@@ -59,20 +63,28 @@ export function printJson(value: unknown): void {
  * callers (the factory) tell "the testbed is unwell" (exit 1) from "you called me wrong" (exit 2),
  * so a description that cannot be read or names no such device is a usage error here.
  */
-export function openTestbed(args: { testbed?: string; device?: string }, env: NodeJS.ProcessEnv = process.env): { testbed: Testbed; devices: DeviceSpec[]; file: string } {
+export function openTestbed(args: { testbed?: string; device?: string; 'ignore-lock'?: boolean }, env: NodeJS.ProcessEnv = process.env, lockFor?: string): { testbed: Testbed; devices: DeviceSpec[]; file: string } {
   const file = args.testbed ?? env.MVM_TESTBED;
   if (!file) {
     throw new MvmError('USAGE', 'no testbed: give --testbed FILE or set MVM_TESTBED', {
       hint: 'the factory passes the testbed description it wrote; on a bench write a testbed.json (doc/runner.md)',
     });
   }
+  let opened: { testbed: Testbed; devices: DeviceSpec[]; file: string };
   try {
     const testbed = loadTestbed(file);
-    return { testbed, devices: args.device === undefined ? testbed.devices : [findDevice(testbed, args.device)], file };
+    opened = { testbed, devices: args.device === undefined ? testbed.devices : [findDevice(testbed, args.device)], file };
   } catch (err) {
     if (err instanceof MvmError) throw new MvmError('USAGE', err.message, { hint: err.hint, cause: err });
     throw err;
   }
+  if (lockFor) lockTestbed(lockFor, opened.testbed, args['ignore-lock'], env);
+  return opened;
+}
+
+/** The lock check of a command acting on a whole testbed description. */
+export function lockTestbed(command: string, testbed: Testbed, ignoreLock: boolean | undefined, env: NodeJS.ProcessEnv = process.env): void {
+  assertTestbedLock({ command, testbed: testbed.testbed, devices: testbed.devices, credential: testbed.lockCredential, dir: testbed.lockDir, ignoreLock, env, log: rootLogger() });
 }
 
 /** Human lines of a per-device report: the verdict, then each device and its items. */

@@ -21,7 +21,7 @@ export async function runControl(args: ControlArgs): Promise<void> {
   const action = parseControl([args.action, ...(args.args ?? []).map(String)], { url: args.url, user: args.user, password: args.password });
   if (args.wait && action.op !== 'restart') usageError('--wait goes with restart only');
   if (args.timeout !== undefined && !(args.timeout > 0)) usageError(`--timeout: expected a positive number of seconds, got ${args.timeout}`);
-  const opened = openDevice(args);
+  const opened = openDevice(args, 'control');
   const { driver } = opened;
   try {
     const result = await reportingInfra('control', opened, async (d) => {

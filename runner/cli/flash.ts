@@ -9,7 +9,7 @@ import { progressSink } from '../progress.js';
 import { openDevice, printJson, reportingInfra } from './common.js';
 
 export async function runFlash(args: DeviceArgs & { image: string; 'force-family'?: boolean; 'poll-interval'?: number; 'reboot-timeout'?: number; settle?: number }): Promise<void> {
-  const opened = openDevice(args);
+  const opened = openDevice(args, 'flash');
   const { driver } = opened;
   const name = driver.device.name;
   const tty = Boolean(process.stderr.isTTY) && !args.json;

@@ -9,10 +9,11 @@ export interface RestoreArgs {
   device?: string;
   'firmware-dir'?: string;
   json: boolean;
+  'ignore-lock'?: boolean;
 }
 
 export async function runRestore(args: RestoreArgs): Promise<void> {
-  const { testbed, devices } = openTestbed(args);
+  const { testbed, devices } = openTestbed(args, process.env, 'restore');
   const shutdown = installShutdown();
   try {
     const report = await restoreTestbed({

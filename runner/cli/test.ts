@@ -6,6 +6,7 @@ import { installShutdown } from '../../shared/shutdown.js';
 import { firmwareDirFrom } from '../firmware/library.js';
 import { appendInfraFailure, isInfraReason } from '../infra-report.js';
 import { loadTestbed } from '../testbed.js';
+import { lockTestbed } from './common.js';
 import { runTest, type TestReport } from '../test/run.js';
 import { loadSpec } from '../test/spec.js';
 
@@ -16,6 +17,7 @@ export interface TestArgs {
   poll?: number;
   'firmware-dir'?: string;
   json: boolean;
+  'ignore-lock'?: boolean;
 }
 
 /** Devices that failed the test's preparation or stopped answering in a check: the testbed's fault. */
@@ -49,6 +51,7 @@ export async function runTestCommand(args: TestArgs): Promise<void> {
     });
   }
   const testbed = loadTestbed(testbedFile);
+  lockTestbed('test', testbed, args['ignore-lock']);
   const outputDir = resolve(args.output ?? process.env.MVM_OUTPUT_DIR ?? 'mvm-results');
   const shutdown = installShutdown();
   const log = rootLogger().child({ test: spec.name, testbed: testbed.testbed });

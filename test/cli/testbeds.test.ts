@@ -49,7 +49,7 @@ t.test('list, show, reserve, release, and user create', async (t) => {
 
   const r = await mvm(['testbeds', 'reserve', 'supra-1', '--ttl', '30m', '--reason', 'fan noise'], dana);
   t.equal(r.code, 0, r.stderr);
-  t.match(r.stdout, /reserved supra-1 for dana until .*\n  release it with: mvm testbeds release supra-1/);
+  t.match(r.stdout, /reserved supra-1 for dana until .*\n  to use its devices with mvm runner: export MVM_LOCK_CREDENTIAL=\S+\n  release it with: mvm testbeds release supra-1/);
   const show = await mvm(['testbeds', 'show', 'supra-1']);
   t.match(show.stdout, /state:\s+reserved \(reserved by dana until .* \("fan noise"\)\)/);
   t.match(show.stdout, /reserved: dana reserved it for 30m: fan noise/);

@@ -49,7 +49,7 @@ t.test('the seed config passes --check unchanged', async (t) => {
   const dir = tempDir(t);
   const file = join(dir, 'seed.toml');
   writeFileSync(file, SEED);
-  const r = await runMvm(['factory', '-f', file, '--check']);
+  const r = await runMvm(['factory', '-f', file, '--check', '--no-server']);
   t.equal(r.code, 0, r.stderr);
   t.match(r.stdout, /ok \(1 testbed, 1 device, 1 target\)/);
   const c = loadConfig(file, { env: {} });
@@ -64,7 +64,7 @@ t.test('the seed config passes --check unchanged', async (t) => {
 });
 
 t.test('config.example.toml passes --check', async (t) => {
-  const r = await runMvm(['factory', '-f', projectPath('config.example.toml'), '--check']);
+  const r = await runMvm(['factory', '-f', projectPath('config.example.toml'), '--check', '--no-server']);
   t.equal(r.code, 0, r.stderr);
   const c = loadConfig(projectPath('config.example.toml'), { env: {} });
   t.same(c.testbeds.map((x) => x.name), ['bitaxe-gamma', 'bitaxe-supra', 'nano-3s', 'nmminer-1', 'grapefruit-sim']);

@@ -56,6 +56,7 @@ t.test('a worker never online within agent_online_timeout', async (t) => {
   const { store, factory, client } = await setup(t, lab, {
     agentCommand: [process.execPath, projectPath('test', 'factory', 'fixtures', 'idle-agent.mjs')],
     agentOnlineTimeoutMs: 1000,
+    agentStartAttempts: 2,
   });
   const job = await lab.submit('bitaxe', 'true');
   await factory.tick({ lease: true });
@@ -94,6 +95,20 @@ t.test('an agent that cannot start', async (t) => {
   t.match(d.failure, /cannot start the agent/);
   t.match(flagged(store), { message: /agent failed to start/ });
   await lab.user.post(`/0/jobs/${job}/cancel`);
+});
+
+t.test('a testbed whose agents keep failing to start is checked after a backoff, not at once (issue 18)', async (t) => {
+  const { store, factory } = await setup(t, lab, { agentCommand: [join(lab.dir, 'no-such-agent')], agentStartAttempts: 5 });
+  const jobs = [await lab.submit('bitaxe', 'true'), await lab.submit('bitaxe', 'true')];
+  await waitFor(async () => {
+    await factory.tick({ lease: true });
+    return store.recentInstances(5).filter((i) => i.reason === 'agent failed to start').length >= 2;
+  }, 'two failed agent starts', 30_000, 100);
+  const tb = store.testbed('gamma-1')!;
+  t.equal(tb.health, 'unknown');
+  t.ok((tb.nextCheckAt ?? 0) - Date.now() > 30_000, 'the next check waits (retry 1m after the second failure in a row)');
+  t.match(store.testbedHistory('gamma-1', 5).find((e) => e.kind === 'health-unknown')?.message, /next check in 1m: it keeps failing/);
+  for (const j of jobs) await lab.user.post(`/0/jobs/${j}/cancel`).catch(() => undefined);
 });
 
 t.test('an agent that dies mid-job', async (t) => {

@@ -39,6 +39,7 @@ t.test('agent kill -9 mid-task: worker failed, job failed, nothing ran twice, te
   t.same(await lab.workers(), [], 'the worker was deleted');
   const control = payloads(await lab.events(job), 'control').join('\n');
   t.match(control, /destroyed by its factory|failed without completing/, 'the server says why the job failed');
+  t.match(control, /mvm factory: agent died: agent process ended \(killed by SIGKILL\)/, "the agent's death is in the job's log");
   t.notOk(processAlive(taskPid), 'the orphaned task was stopped');
   t.notOk(processAlive(grandchild), "the task's child was stopped");
   t.notOk(groupAlive(taskPid), "nothing is left in the task's process group");

@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { MVM_BIN } from '../../shared/paths.js';
+import './isolate-locks.js';
 
 export interface MvmProcess {
   child: ChildProcess;

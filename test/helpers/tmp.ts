@@ -2,6 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import './isolate-locks.js';
 
 export function tempDir(t: { teardown(fn: () => void): void }, prefix = 'mvm-test-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));

@@ -41,7 +41,7 @@ t.test('a healthy device passes every check', async (t) => {
   const sim = await gamma(t);
   const r = await checkHealth({ testbed: bench([axeos('gamma', sim)], { baseline: 'esp-miner-2.15.0' }), limits: QUICK });
   t.equal(r.ok, true, r.summary);
-  t.same(r.devices[0].checks.map((c) => [c.name, c.ok]), [['answers', true], ['firmware', true], ['hashrate', true], ['temperature', true]]);
+  t.same(r.devices[0].checks.map((c) => [c.name, c.ok]), [['answers', true], ['firmware', true], ['hashrate', true], ['temperature', true], ['stable', true]]);
   t.match(check(r, 'gamma', 'hashrate'), { message: /hashrate \d+ GH\/s is (9\d|1\d\d) % of the expected \d+ GH\/s \(at least 80 %\)/, measured: { samples: 3 } });
   t.equal(r.summary, 'bench-1: all 1 device(s) healthy');
 });
@@ -74,6 +74,14 @@ t.test('unreachable, wrong firmware, overheating and low hashrate each fail thei
   t.match(g.checks[0].message, /^does not answer: .*(ECONNREFUSED|unreachable|refused)/i);
   for (const d of ['old', 'hot', 'weak', 'gone']) t.match(r.summary, new RegExp(`(^|; )${d}: `), `summary names ${d}`);
   t.match(r.summary, /weak: hashrate \d+ GH\/s is [23]\d % of the expected \d+ GH\/s/);
+});
+
+t.test('a device in a reboot loop fails: its uptime goes back, readings fail (issue 18, item 9)', async (t) => {
+  const sim = await gamma(t, ['reboot-loop=1500']);
+  const r = await checkHealth({ testbed: bench([axeos('gamma', sim)]), limits: { windowMs: 6000, samples: 21 } });
+  t.equal(r.ok, false, r.summary);
+  t.match(check(r, 'gamma', 'stable'), { ok: false, message: /restarted \d+ time\(s\) during the check|telemetry readings failed/ });
+  t.match(r.summary, /gamma: (restarted|\d+ of 21 telemetry readings failed)/);
 });
 
 t.test("a device's max_temperature replaces the global limit", async (t) => {

@@ -41,7 +41,8 @@ function comparePools(want: PoolConfig[], info: AxeosInfo, features: AxeosFeatur
 
 function compareSettings(want: DeviceSettings, info: AxeosInfo): { same: boolean; current: string } {
   const manualFan = typeof info.manualFanSpeed === 'number' ? info.manualFanSpeed : info.fanspeed;
-  const current = `${info.frequency ?? '?'} MHz, ${info.coreVoltage ?? '?'} mV, fan ${info.autofanspeed === 0 ? `${manualFan ?? '?'} %` : 'auto'}`;
+  const oc = info.overclockEnabled ? ', overclocking on' : '';
+  const current = `${info.frequency ?? '?'} MHz, ${info.coreVoltage ?? '?'} mV${oc}, fan ${info.autofanspeed === 0 ? `${manualFan ?? '?'} %` : 'auto'}`;
   const target: Record<string, unknown> = {};
   if (want.mode !== undefined) {
     let preset: ReturnType<typeof presetFor>;
