@@ -60,7 +60,7 @@ t.test('show, reserve, release: the lab that has the testbed; NAME@LAB when seve
 
   const r = await mvm(['testbeds', 'reserve', 'supra-b', '--ttl', '10m', '--reason', 'fan test']);
   t.equal(r.code, 0, r.stderr);
-  t.match(r.stdout, /reserved supra-b for admin until .*\n  release it with: mvm testbeds release supra-b/);
+  t.match(r.stdout, /reserved supra-b for admin until .*\n(.*\n)?  release it with: mvm testbeds release supra-b/);
   t.equal((await apis.b.call('GET', '/v1/testbeds/supra-b')).body.state, 'reserved', 'reserved in the lab that has it');
   const r2 = await mvm(['testbeds', 'reserve', 'bench-1@default', '--ttl', '10m']);
   t.equal(r2.code, 0, r2.stderr);
