@@ -15,7 +15,7 @@ import { newToken } from '../shared/ids.js';
 import { killLeftovers, leftoverProcesses, RUN_MARKER } from './lib/leaks.js';
 
 /** In the order they run: cheap and latency-sensitive first, the machine-filling ones last. */
-const BENCHES = ['server-dispatch', 'dispatch-latency', 'factory-tick', 'rule-engine', 'log-streaming', 'throughput', 'telemetry', 'fleet', 'footprint', 'web-ui'] as const;
+const BENCHES = ['server-dispatch', 'dispatch-latency', 'factory-tick', 'rule-engine', 'log-streaming', 'throughput', 'throughput-hosts', 'telemetry', 'fleet', 'footprint', 'web-ui'] as const;
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 

@@ -69,7 +69,3 @@ export class LabClient {
     return new MvmError(code, `cannot ${doing}: ${body.message ?? `HTTP ${err.status}`}${detail}`, { cause: err, hint: body.hint });
   }
 }
-
-export function connectLab(flags: LabFlags): LabClient {
-  return new LabClient(resolveLab(flags));
-}

@@ -24,6 +24,14 @@ export interface Profile {
   fleet_url?: string;
   /** A token of that API. */
   fleet_token?: string;
+  /** More factory APIs, by lab name (`[lab.NAME] url, token`): one lab host each. */
+  labs?: Record<string, NamedLabProfile>;
+}
+
+/** One `[lab.NAME]` table: a factory API and a token of it. */
+export interface NamedLabProfile {
+  url: string;
+  token: string;
 }
 
 // The TOML parser is loaded only when there is a profile to read (most commands that get --url and
@@ -31,6 +39,8 @@ export interface Profile {
 const toml = (): typeof import('@iarna/toml') => createRequire(import.meta.url)('@iarna/toml') as typeof import('@iarna/toml');
 
 const PROFILE_KEYS = ['url', 'token', 'admin_token', 'lab_url', 'lab_token', 'fleet_url', 'fleet_token'] as const;
+/** A lab's name: it is typed after `@` in `NAME@LAB`, so no `@`, `/` or spaces. */
+const LAB_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
 export type TokenKind = 'user' | 'admin';
 
@@ -83,8 +93,10 @@ export function loadProfile(file: string, explicit: boolean): Profile | undefine
   const problems: ConfigProblem[] = [];
   const profile: Profile = {};
   for (const [key, value] of Object.entries(raw)) {
-    if (!(PROFILE_KEYS as readonly string[]).includes(key)) {
-      problems.push({ file, key, message: 'unknown key', hint: `the keys are ${PROFILE_KEYS.join(', ')}` });
+    if (key === 'lab') {
+      profile.labs = namedLabs(file, value, problems);
+    } else if (!(PROFILE_KEYS as readonly string[]).includes(key)) {
+      problems.push({ file, key, message: 'unknown key', hint: `the keys are ${PROFILE_KEYS.join(', ')}, and [lab.NAME] tables` });
     } else if (typeof value !== 'string' || value === '') {
       problems.push({ file, key, message: 'must be a non-empty string' });
     } else {
@@ -97,12 +109,38 @@ export function loadProfile(file: string, explicit: boolean): Profile | undefine
     if (bad) problems.push({ file, key, message: bad, hint: `e.g. ${key} = "http://127.0.0.1:${key === 'url' ? 9300 : key === 'lab_url' ? 9310 : 9320}"` });
   }
   if (problems.length) throw new ConfigError(problems);
-  if ((profile.token !== undefined || profile.admin_token !== undefined || profile.lab_token !== undefined || profile.fleet_token !== undefined) && (mode & 0o004) !== 0) {
+  const anyToken = profile.token ?? profile.admin_token ?? profile.lab_token ?? profile.fleet_token ?? Object.values(profile.labs ?? {})[0]?.token;
+  if (anyToken !== undefined && (mode & 0o004) !== 0) {
     throw new MvmError('CONFIG_INVALID', `the profile ${file} holds a token but every user on this machine can read it`, {
       hint: `run: chmod 600 ${file}`,
     });
   }
   return profile;
+}
+
+/** The `[lab.NAME]` tables, each with a valid url and a token; problems reported with their key. */
+function namedLabs(file: string, value: unknown, problems: ConfigProblem[]): Record<string, NamedLabProfile> {
+  const labs: Record<string, NamedLabProfile> = {};
+  const example = 'e.g. [lab.room2] with url = "http://lab-host-2:9310" and token = "…"';
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    problems.push({ file, key: 'lab', message: 'must be tables [lab.NAME]', hint: example });
+    return labs;
+  }
+  for (const [name, table] of Object.entries(value)) {
+    const key = `lab.${name}`;
+    if (!LAB_NAME.test(name)) problems.push({ file, key, message: 'a lab name holds letters, digits, "-", "_" and "." only', hint: 'it is typed as NAME@LAB' });
+    if (typeof table !== 'object' || table === null || Array.isArray(table)) {
+      problems.push({ file, key, message: 'must be a table', hint: example });
+      continue;
+    }
+    const t = table as Record<string, unknown>;
+    for (const k of Object.keys(t)) if (k !== 'url' && k !== 'token') problems.push({ file, key: `${key}.${k}`, message: 'unknown key', hint: 'a lab has url and token' });
+    for (const k of ['url', 'token'] as const) if (typeof t[k] !== 'string' || t[k] === '') problems.push({ file, key: `${key}.${k}`, message: 'must be a non-empty string', hint: example });
+    const bad = typeof t.url === 'string' && t.url !== '' ? urlProblem(t.url) : undefined;
+    if (bad) problems.push({ file, key: `${key}.url`, message: bad, hint: 'e.g. url = "http://lab-host-2:9310"' });
+    if (typeof t.url === 'string' && typeof t.token === 'string') labs[name] = { url: t.url, token: t.token };
+  }
+  return labs;
 }
 
 export function urlProblem(url: string): string | undefined {
@@ -117,7 +155,7 @@ export function urlProblem(url: string): string | undefined {
 }
 
 const TOKEN_ENV: Record<TokenKind, string> = { user: 'MVM_TOKEN', admin: 'MVM_ADMIN_TOKEN' };
-const TOKEN_KEY: Record<TokenKind, keyof Profile> = { user: 'token', admin: 'admin_token' };
+const TOKEN_KEY: Record<TokenKind, 'token' | 'admin_token'> = { user: 'token', admin: 'admin_token' };
 
 /** How to give this kind of token, for hints. */
 export function tokenHelp(kind: TokenKind, file?: string): string {

@@ -9,7 +9,8 @@ import { basename, dirname, isAbsolute, join, normalize, relative, resolve } fro
 import { MvmError } from '../shared/errors.js';
 import { loadSpec, MAX_SPEC_BYTES, parseSpecText } from '../runner/test/spec.js';
 import { DEFAULT_OUTPUT_RULE, parsePairs, type JobPlan, type RunArgs } from './job-spec.js';
-import { connectLab, type LabFlags } from './lab.js';
+import type { LabFlags } from './lab.js';
+import { connectLab } from './labs.js';
 
 export interface TestJobArgs extends RunArgs, LabFlags {
   spec: string;
@@ -55,7 +56,7 @@ export async function planTestJob(args: TestJobArgs, note: (s: string) => void):
   });
   inputs.push(...(args.input ?? []));
 
-  const lab = connectLab(args);
+  const lab = connectLab(args, 'place a test definition');
   const rt = await lab.call<RequirementTarget>('POST', '/v1/requirements', `find a testbed for ${args.spec}`, {
     devices: spec.devices.map((d) => ({ ...(d.hardware !== undefined ? { hardware: d.hardware } : {}), attributes: d.attributes })),
   });

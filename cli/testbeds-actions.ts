@@ -1,9 +1,9 @@
-// What `mvm testbeds …` does: one API call each, printed as a table a person reads or, with
-// --json, as the API's own JSON.
+// What `mvm testbeds …` does: one API call each (per lab, when the profile names several), printed
+// as a table a person reads or, with --json, as the API's own JSON (with a `lab` field per item
+// when there are several labs).
 import { MvmError } from '../shared/errors.js';
-import { connectUser, explained } from './connect.js';
-import { connectLab, type LabFlags } from './lab.js';
-import type { ConnectionFlags } from './profile.js';
+import type { LabFlags } from './lab.js';
+import { acrossLabs, connectLab, DEFAULT_LAB, displayNames, findTestbed, resolveLabs, type NamedLab } from './labs.js';
 
 interface Common extends LabFlags {
   json: boolean;
@@ -60,29 +60,51 @@ function table(rows: string[][]): string {
 
 const blockedBy = (t: Testbed) => (t.free ? '-' : t.blockers.map((b) => b.message).join('; '));
 
+const warn = (message: string) => process.stderr.write(`mvm: warning: ${message}\n`);
+
+/** GET `path` from every lab: each item with its lab's name and how to name it (NAME or NAME@LAB). */
+async function listAcross<T>(a: Common, path: string, doing: string, nameOf: (item: T) => string) {
+  const labs = resolveLabs(a);
+  const got = await acrossLabs(labs, (l) => l.client.call<T[]>('GET', path, doing), warn);
+  const items = displayNames(got.flatMap(({ lab, value }) => value.map((item) => ({ item, lab: lab.name, name: nameOf(item) }))));
+  // The printed JSON: the API's own items, with their lab when there are several.
+  const json = items.map((x) => (labs.length > 1 ? { ...x.item, lab: x.lab } : x.item));
+  return { many: labs.length > 1, items, json };
+}
+
 export async function listTestbeds(a: Filters): Promise<void> {
-  const list = await connectLab(a).call<Testbed[]>('GET', `/v1/testbeds${query(a)}`, 'list testbeds');
-  print(a.json, list, () =>
-    list.length === 0 ? 'no testbed matches' : table([['TESTBED', 'STATE', 'HEALTH', 'DEVICES', 'WHY'], ...list.map((t) => [t.name, t.state, t.health, t.devices.map((d) => `${d.name}:${d.hardware ?? d.driver}`).join(',') || '-', blockedBy(t)])]),
+  const { many, items, json } = await listAcross<Testbed>(a, `/v1/testbeds${query(a)}`, 'list testbeds', (t) => t.name);
+  const head = ['TESTBED', ...(many ? ['LAB'] : []), 'STATE', 'HEALTH', 'DEVICES', 'WHY'];
+  print(a.json, json, () =>
+    items.length === 0
+      ? 'no testbed matches'
+      : table([head, ...items.map(({ item: t, lab, ref }) => [ref, ...(many ? [lab] : []), t.state, t.health, t.devices.map((d) => `${d.name}:${d.hardware ?? d.driver}`).join(',') || '-', blockedBy(t)])]),
   );
 }
 
 export async function listDevices(a: Filters): Promise<void> {
-  const list = await connectLab(a).call<Array<Testbed['devices'][number] & { testbed: string }>>('GET', `/v1/devices${query(a)}`, 'list devices');
-  print(a.json, list, () =>
-    list.length === 0
+  const { many, items, json } = await listAcross<Testbed['devices'][number] & { testbed: string }>(a, `/v1/devices${query(a)}`, 'list devices', (d) => d.testbed);
+  const head = ['TESTBED', ...(many ? ['LAB'] : []), 'DEVICE', 'DRIVER', 'HARDWARE', 'SOFTWARE', 'ADDRESS', 'ATTRIBUTES'];
+  print(a.json, json, () =>
+    items.length === 0
       ? 'no device matches'
-      : table([['TESTBED', 'DEVICE', 'DRIVER', 'HARDWARE', 'SOFTWARE', 'ADDRESS', 'ATTRIBUTES'], ...list.map((d) => [d.testbed, d.name, d.driver, d.hardware ?? '-', d.software ?? '-', d.address ?? '-', d.attributes.join(',') || '-'])]),
+      : table([head, ...items.map(({ item: d, lab, ref }) => [ref, ...(many ? [lab] : []), d.name, d.driver, d.hardware ?? '-', d.software ?? '-', d.address ?? '-', d.attributes.join(',') || '-'])]),
   );
 }
 
+/** The lab holding the testbed `a.name` (NAME or NAME@LAB) and its bare name. */
+async function testbedIn(a: Common & { name: string }): Promise<{ lab: NamedLab; name: string; ref: string }> {
+  return findTestbed(resolveLabs(a), a.name);
+}
+
 export async function showTestbed(a: Common & { name: string; history: number }): Promise<void> {
-  const c = connectLab(a);
-  const t = await c.call<Testbed>('GET', `/v1/testbeds/${seg(a.name)}`, `show testbed ${a.name}`);
-  const h = await c.call<{ events: Array<{ at: string; kind: string; message: string }> }>('GET', `/v1/testbeds/${seg(a.name)}/history?limit=${a.history}`, `read the history of ${a.name}`);
+  const { lab, name, ref } = await testbedIn(a);
+  const t = await lab.client.call<Testbed>('GET', `/v1/testbeds/${seg(name)}`, `show testbed ${ref}`);
+  const h = await lab.client.call<{ events: Array<{ at: string; kind: string; message: string }> }>('GET', `/v1/testbeds/${seg(name)}/history?limit=${a.history}`, `read the history of ${ref}`);
   print(a.json, { ...t, history: h.events }, () =>
     [
-      `${t.name}${t.description ? ` — ${t.description}` : ''}`,
+      `${ref}${t.description ? ` — ${t.description}` : ''}`,
+      ...(lab.name !== DEFAULT_LAB || ref !== name ? [`  lab:     ${lab.name} (${lab.client.conn.url})`] : []),
       `  state:   ${t.state}${t.free ? '' : ` (${blockedBy(t)})`}`,
       `  health:  ${t.health}${t.health_reason ? ` (${t.health_reason})` : ''}${t.last_check_at ? `; last check ${t.last_check_at}` : ''}${t.next_check_at ? `; next ${t.next_check_at}` : ''}`,
       `  targets: ${t.targets.join(', ') || '-'}`,
@@ -109,42 +131,46 @@ interface Reservation {
 const credentialLine = (r: Reservation) => (r.credential ? `\n  to use its devices with mvm runner: export MVM_LOCK_CREDENTIAL=${r.credential}` : '');
 
 export async function reserve(a: Common & { name: string; ttl?: string; reason?: string; for?: string; restore?: boolean }): Promise<void> {
+  const { lab, name, ref } = await testbedIn(a);
   const body = { ...(a.ttl ? { ttl: a.ttl } : {}), ...(a.reason ? { reason: a.reason } : {}), ...(a.for ? { owner: a.for } : {}), ...(a.restore === false ? { restore_on_release: false } : {}) };
-  const r = await connectLab(a).call<Reservation>('POST', `/v1/testbeds/${seg(a.name)}/reservation`, `reserve ${a.name}`, body);
+  const r = await lab.client.call<Reservation>('POST', `/v1/testbeds/${seg(name)}/reservation`, `reserve ${ref}`, body);
   const noRestore = r.restore_on_release === false ? ' (its baseline is NOT restored when it ends)' : '';
-  print(a.json, r, () => `reserved ${r.testbed} for ${r.owner} until ${r.expires_at}${noRestore}${credentialLine(r)}\n  release it with: mvm testbeds release ${r.testbed}`);
+  print(a.json, r, () => `reserved ${ref} for ${r.owner} until ${r.expires_at}${noRestore}${credentialLine(r)}\n  release it with: mvm testbeds release ${ref}`);
 }
 
 export async function renew(a: Common & { name: string; ttl?: string; reason?: string }): Promise<void> {
-  const r = await connectLab(a).call<Reservation>('PUT', `/v1/testbeds/${seg(a.name)}/reservation`, `renew the reservation of ${a.name}`, { ...(a.ttl ? { ttl: a.ttl } : {}), ...(a.reason ? { reason: a.reason } : {}) });
-  print(a.json, r, () => `${r.testbed} stays reserved for ${r.owner} until ${r.expires_at}${credentialLine(r)}`);
+  const { lab, name, ref } = await testbedIn(a);
+  const r = await lab.client.call<Reservation>('PUT', `/v1/testbeds/${seg(name)}/reservation`, `renew the reservation of ${ref}`, { ...(a.ttl ? { ttl: a.ttl } : {}), ...(a.reason ? { reason: a.reason } : {}) });
+  print(a.json, r, () => `${ref} stays reserved for ${r.owner} until ${r.expires_at}${credentialLine(r)}`);
 }
 
 export async function release(a: Common & { name: string; force: boolean }): Promise<void> {
-  const r = await connectLab(a).call<Reservation>('DELETE', `/v1/testbeds/${seg(a.name)}/reservation${a.force ? '?force=true' : ''}`, `release ${a.name}`);
-  print(a.json, r, () => `released ${r.testbed} (it was reserved by ${r.owner})`);
+  const { lab, name, ref } = await testbedIn(a);
+  const r = await lab.client.call<Reservation>('DELETE', `/v1/testbeds/${seg(name)}/reservation${a.force ? '?force=true' : ''}`, `release ${ref}`);
+  print(a.json, r, () => `released ${ref} (it was reserved by ${r.owner})`);
 }
 
-function testbedAction(path: string, method: 'POST' | 'DELETE', doing: string, said: (t: Testbed) => string) {
+function testbedAction(path: string, method: 'POST' | 'DELETE', doing: string, said: (t: Testbed, ref: string) => string) {
   return async (a: Common & { name: string; reason?: string }): Promise<void> => {
-    const t = await connectLab(a).call<Testbed>(method, `/v1/testbeds/${seg(a.name)}${path}`, `${doing} ${a.name}`, method === 'POST' ? (a.reason ? { reason: a.reason } : {}) : undefined);
-    print(a.json, t, () => said(t));
+    const { lab, name, ref } = await testbedIn(a);
+    const t = await lab.client.call<Testbed>(method, `/v1/testbeds/${seg(name)}${path}`, `${doing} ${ref}`, method === 'POST' ? (a.reason ? { reason: a.reason } : {}) : undefined);
+    print(a.json, t, () => said(t, ref));
   };
 }
 
-export const decommission = testbedAction('/decommission', 'POST', 'decommission', (t) => `${t.name} is decommissioned: it takes no jobs`);
-export const recommission = testbedAction('/recommission', 'POST', 'recommission', (t) => `${t.name} is back (health ${t.health}); it takes jobs once a health check passes`);
-export const check = testbedAction('/check', 'POST', 'check', (t) => `a health check of ${t.name} is due now (health ${t.health}); see mvm testbeds show ${t.name}`);
+export const decommission = testbedAction('/decommission', 'POST', 'decommission', (_, ref) => `${ref} is decommissioned: it takes no jobs`);
+export const recommission = testbedAction('/recommission', 'POST', 'recommission', (t, ref) => `${ref} is back (health ${t.health}); it takes jobs once a health check passes`);
+export const check = testbedAction('/check', 'POST', 'check', (t, ref) => `a health check of ${ref} is due now (health ${t.health}); see mvm testbeds show ${ref}`);
 
 export async function maintenance(a: Common & { name: string; onoff: 'on' | 'off'; reason?: string }): Promise<void> {
   const on = a.onoff === 'on';
-  await testbedAction('/maintenance', on ? 'POST' : 'DELETE', on ? 'start maintenance of' : 'end maintenance of', (t) =>
-    on ? `${t.name} is in maintenance: no jobs, no checks` : `${t.name} is out of maintenance; it takes jobs once a health check passes (health ${t.health})`,
+  await testbedAction('/maintenance', on ? 'POST' : 'DELETE', on ? 'start maintenance of' : 'end maintenance of', (t, ref) =>
+    on ? `${ref} is in maintenance: no jobs, no checks` : `${ref} is out of maintenance; it takes jobs once a health check passes (health ${t.health})`,
   )(a);
 }
 
 export async function userAction(a: Common & { action: 'create' | 'remove' | 'list'; username?: string; admin: boolean }): Promise<void> {
-  const lab = connectLab(a);
+  const lab = connectLab(a, 'manage the users of');
   if (a.action === 'list') {
     const users = await lab.call<Array<{ name: string; admin: boolean; created_at: string }>>('GET', '/v1/users', 'list users');
     print(a.json, users, () => (users.length === 0 ? 'no users' : users.map((u) => `${u.name}${u.admin ? ' (admin)' : ''}  created ${u.created_at}`).join('\n')));
@@ -160,34 +186,4 @@ export async function userAction(a: Common & { action: 'create' | 'remove' | 'li
   print(a.json, u, () => `created ${u.admin ? 'admin ' : ''}user ${u.name}; its token (shown only now):\n${u.token}`);
 }
 
-interface Explanation {
-  target: string;
-  served: boolean;
-  summary: string;
-  testbeds: Array<{ name: string; serves: boolean; free: boolean; reasons: Blocker[] }>;
-}
-
-export async function why(a: Common & ConnectionFlags & { job: string }): Promise<void> {
-  const { conn, client } = connectUser(a);
-  const job = await explained(conn, { job: a.job, doing: 'read the job' }, () => client.getJob(a.job));
-  const target = job.target_real || job.target;
-  if (job.state !== 'queued') {
-    const what = { running: 'it is running', completed: 'it has completed', failed: job.cancelled ? 'it was cancelled' : 'it has failed' }[job.state] ?? `it is ${job.state}`;
-    print(a.json, { job: job.id, state: job.state, target, waiting: false }, () => `job ${job.id} is not waiting: ${what}`);
-    return;
-  }
-  const e = await connectLab(a).call<Explanation>('POST', '/v1/explain', `explain target ${target}`, { target });
-  const since = job.times?.submit ? ` since ${job.times.submit}` : '';
-  print(a.json, { job: job.id, state: job.state, waiting: true, ...e }, () => {
-    const serving = e.testbeds.filter((t) => t.serves);
-    const lines = [`job ${job.id} is queued${since} for target ${target}: ${e.summary}`];
-    for (const t of serving) lines.push(`  ${t.name}: ${t.free ? 'free' : t.reasons.map((r) => `${r.kind}: ${r.message}`).join('; ')}`);
-    if (serving.length === 0) {
-      lines.push(`  this factory's testbeds serve other targets:`);
-      for (const t of e.testbeds) lines.push(`  ${t.name}: ${t.reasons[0]?.message ?? ''}`);
-      lines.push('  (another factory may serve it; check the target name, or add a testbed for it)');
-    }
-    return lines.join('\n');
-  });
-  if (!e.served && !a.json) throw new MvmError('NOT_FOUND', `no testbed of the factory at ${connectLab(a).conn.url} serves target ${target}`, { hint: 'the job waits for a factory that serves it' });
-}
+export { why } from './testbeds-why.js';

@@ -1,5 +1,6 @@
 // `mvm testbeds`: the vending machine for people — search testbeds and devices, reserve and
-// release them, take them out of service, and ask why a job waits. Talks to a factory's API;
+// release them, take them out of service, and ask why a job waits. Talks to one factory's API or,
+// with several labs in the profile, to each of them;
 // the work is imported only when a command runs.
 import type { Argv, CommandModule } from 'yargs';
 import { withJson } from './command.js';
@@ -16,7 +17,7 @@ const filters = <T>(y: Argv<T>) =>
     .option('health', { type: 'string', describe: 'good, unknown, checking, bad, maintenance, retired' })
     .option('free', { type: 'boolean', describe: 'only testbeds that can take a job now' });
 
-const name = <T>(y: Argv<T>) => y.positional('name', { type: 'string', describe: 'testbed name' }) as Argv<T & { name: string }>;
+const name = <T>(y: Argv<T>) => y.positional('name', { type: 'string', describe: 'testbed name (NAME@LAB when several labs have one of that name)' }) as Argv<T & { name: string }>;
 const lab = <T>(y: Argv<T>) => withJson(withLab(y));
 
 function cmd(command: string, describe: string, builder: (y: Argv) => Argv, action: string): CommandModule {
@@ -70,7 +71,7 @@ const commands: CommandModule[] = [
 
 export const command: CommandModule = {
   command: 'testbeds',
-  describe: 'list, reserve and release testbeds through a factory',
+  describe: 'list, reserve and release testbeds through the factories of one or more labs',
   builder: (y) => {
     for (const c of commands) y.command(c);
     return y

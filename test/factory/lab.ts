@@ -68,6 +68,33 @@ export async function startLab(t: { teardown(fn: () => void | Promise<void>): vo
   const userToken = await srv.createUser('tester');
   const user = srv.client(userToken);
   const configFile = join(dir, 'factory.toml');
+  writeFactoryConfig(configFile, { url: srv.url, adminToken: srv.adminToken }, factoryToken, opts);
+  const lab: Lab = {
+    srv,
+    dir,
+    configFile,
+    dbFile: join(dir, 'factory.sqlite3'),
+    factoryToken,
+    user,
+    userToken,
+    targetIds,
+    factoryApi: srv.client(factoryToken),
+    submit: (target, script, name) => srv.submitJob(userToken, { target, script, name }),
+    job: (id) => user.get<Job>(`/0/job/${id}`),
+    async waitJob(id, states, timeoutMs = 30_000) {
+      const job = await waitFor(async () => {
+        const j = await user.get<Job>(`/0/job/${id}`);
+        return states.includes(j.state) ? j : undefined;
+      }, `job ${id} to be ${states.join('|')}`, timeoutMs, 100);
+      return job!;
+    },
+  };
+  return lab;
+}
+
+/** Writes a factory config for `opts.testbeds` against the server at `srv.url`, with `factoryToken`. */
+export function writeFactoryConfig(configFile: string, srv: { url: string; adminToken: string }, factoryToken: string, opts: Omit<LabOptions, 'serverArgs'>): void {
+  const targetNames = [...new Set(opts.testbeds.flatMap((tb) => tb.targets))];
   const lines = [
     '[general]',
     `baseurl = "${srv.url}"`,
@@ -102,27 +129,6 @@ export async function startLab(t: { teardown(fn: () => void | Promise<void>): vo
     );
   }
   writeFileSync(configFile, lines.join('\n'));
-  const lab: Lab = {
-    srv,
-    dir,
-    configFile,
-    dbFile: join(dir, 'factory.sqlite3'),
-    factoryToken,
-    user,
-    userToken,
-    targetIds,
-    factoryApi: srv.client(factoryToken),
-    submit: (target, script, name) => srv.submitJob(userToken, { target, script, name }),
-    job: (id) => user.get<Job>(`/0/job/${id}`),
-    async waitJob(id, states, timeoutMs = 30_000) {
-      const job = await waitFor(async () => {
-        const j = await user.get<Job>(`/0/job/${id}`);
-        return states.includes(j.state) ? j : undefined;
-      }, `job ${id} to be ${states.join('|')}`, timeoutMs, 100);
-      return job!;
-    },
-  };
-  return lab;
 }
 
 export async function startFactory(lab: Lab, opts: { env?: Record<string, string | undefined>; dbFile?: string; wait?: boolean } = {}): Promise<MvmProcess> {
