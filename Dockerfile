@@ -19,7 +19,9 @@ COPY factory ./factory
 COPY agent ./agent
 COPY runner ./runner
 COPY fleet ./fleet
-RUN npx tsc -p tsconfig.json
+COPY web ./web
+# The web UI's static files (dist/web), bundled here: the fleet daemon serves them, no CDN.
+RUN npx tsc -p tsconfig.json && node web/build.mjs
 RUN npm prune --omit=dev
 
 # ---- run: production dependencies only, a non-root user, state in a volume ----
@@ -32,9 +34,11 @@ COPY --from=build /src/package.json ./package.json
 COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
 COPY bin ./bin
-# Read at run time from beside dist/: the database migrations and the buildomat API document.
+# Read at run time from beside dist/: the databases' migrations and the buildomat API document.
 COPY server/migrations ./server/migrations
 COPY factory/migrations ./factory/migrations
+COPY fleet/migrations ./fleet/migrations
+COPY fleet/energy/migrations ./fleet/energy/migrations
 COPY shared/api/buildomat-openapi.json ./shared/api/buildomat-openapi.json
 COPY config.example.toml ./config.example.toml
 COPY deploy/healthcheck.mjs ./deploy/healthcheck.mjs

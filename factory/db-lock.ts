@@ -34,7 +34,8 @@ export function lockDatabase(dbFile: string): DbLock {
   const file = `${dbFile}.lock`;
   const me: Holder = { pid: process.pid, startTime: procStartTime(process.pid), host: hostname(), since: new Date().toISOString() };
   const tmp = `${file}.${process.pid}.tmp`;
-  mkdirSync(dirname(file), { recursive: true });
+  // The database's folder holds secrets: made private here too, as opening the database does.
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   writeFileSync(tmp, JSON.stringify(me) + '\n', { mode: 0o644 });
   try {
     for (let attempt = 0; ; attempt++) {

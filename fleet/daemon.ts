@@ -13,7 +13,7 @@ import { installShutdown } from '../shared/shutdown.js';
 import { FleetActions } from './actions/actions.js';
 import type { FastifyRequest } from 'fastify';
 import { DriftWatch } from './actions/drift-watch.js';
-import { bearer, buildFleetApi } from './api/app.js';
+import { bearer, buildFleetApi, fleetApiDocument } from './api/app.js';
 import { labProxy, type WebPrincipal } from './web/lab-proxy.js';
 import { webUi } from './web/serve.js';
 import { FleetTokens, fleetAdminToken } from './api/tokens.js';
@@ -113,6 +113,7 @@ export async function runFleet(o: FleetDaemonOptions): Promise<void> {
     },
     ready: () => [{ name: 'lifecycle', ok: lifecycle === 'running', detail: lifecycle }],
     omit: ['healthz'],
+    ...(fleetApiDocument(app) ? { document: fleetApiDocument(app) } : {}),
     ...(initial.fleet.metrics === 'token' ? { authorizeMetrics: (req: FastifyRequest) => void bearer(tokens, req) } : {}),
   });
   // [mqtt]: readings and events out, Home Assistant's mode commands in through the fleet's actions

@@ -45,6 +45,13 @@ export interface FleetApi {
   streams: EventStreams;
 }
 
+/** Each fleet app's current OpenAPI document (routes added by plugins included), for the docs UI. */
+const documents = new WeakMap<FastifyInstance, () => object>();
+
+export function fleetApiDocument(app: FastifyInstance): (() => object) | undefined {
+  return documents.get(app);
+}
+
 export function buildFleetApi(d: FleetApiDeps): FleetApi {
   const app = Fastify({
     loggerInstance: d.log.child({ component: 'api' }) as FastifyBaseLogger,
@@ -105,6 +112,7 @@ export function buildFleetApi(d: FleetApiDeps): FleetApi {
     }
   });
   app.get('/openapi.json', async () => openApiDocument(extra));
+  documents.set(app, () => openApiDocument(extra));
   app.get('/healthz', async () => ({ status: 'ok', lifecycle: d.lifecycle() }));
 
   for (const [path, methods] of Object.entries(operations)) {

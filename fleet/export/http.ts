@@ -13,7 +13,7 @@ export interface FleetHttpExportOptions extends FleetMetricsInput {
   /** Endpoints the fleet's app serves itself (its own /healthz reports the lifecycle). */
   omit?: Array<'healthz' | 'readyz' | 'metrics'>;
   /** The fleet API's OpenAPI document: served as the docs UI at /docs. */
-  document?: Record<string, unknown>;
+  document?: Record<string, unknown> | (() => object);
 }
 
 /** Paths that never need a token: health probes and the docs pages. */

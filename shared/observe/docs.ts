@@ -9,8 +9,8 @@ import type { FastifyInstance } from 'fastify';
 export const DOCS_PREFIX = '/docs';
 
 export interface ApiDocsOptions {
-  /** The OpenAPI 3 document. */
-  document: Record<string, unknown>;
+  /** The OpenAPI 3 document, or a function giving the current one (an app whose plugins add routes). */
+  document: Record<string, unknown> | (() => object);
   /** Where the UI lives (default /docs); the document is also at PREFIX/json. */
   prefix?: string;
 }
@@ -25,9 +25,12 @@ export function isDocsPath(url: string, prefix = DOCS_PREFIX): boolean {
 export function mountApiDocs(app: FastifyInstance, o: ApiDocsOptions): void {
   const prefix = o.prefix ?? DOCS_PREFIX;
   void app.register(async (scope) => {
-    await scope.register(swagger, { mode: 'static', specification: { document: o.document as never } });
+    const live = typeof o.document === 'function' ? o.document : undefined;
+    const first = live ? live() : o.document;
+    await scope.register(swagger, { mode: 'static', specification: { document: first as never } });
     await scope.register(swaggerUi, {
       routePrefix: prefix,
+      ...(live ? { transformSpecification: () => live() as Record<string, unknown>, transformSpecificationClone: false } : {}),
       staticCSP: true,
       uiConfig: { docExpansion: 'list', deepLinking: true, tryItOutEnabled: false },
     });

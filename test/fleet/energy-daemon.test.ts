@@ -46,6 +46,12 @@ t.test('a rule fires on prices from the octopus simulator and changes a Bitaxe t
   // the routes are in the OpenAPI document (the web UI shows its energy and automation pages from it)
   const doc = (await fleet.call('GET', '/openapi.json', { token: null })).body;
   for (const p of ['/api/dashboard/energy/current', '/api/dashboard/energy/timeline', '/api/automation/', '/api/automation/{id}', '/api/automation/dry-run', '/api/settings']) t.ok(doc.paths[p], `${p} documented`);
+  // the docs UI (local assets, no token) shows the same live document, plugins' routes included
+  const page = await fetch(`${fleet.url}/docs/`);
+  t.equal(page.status, 200, 'the docs UI is served without a token');
+  t.match(await page.text(), /swagger/i);
+  const docsJson = (await fleet.call('GET', '/docs/json', { token: null })).body;
+  t.ok(docsJson.paths?.['/api/automation/'], 'the docs UI reads the live document');
 
   // settings: the price source, no secret
   const settings = await fleet.call('GET', '/api/settings');

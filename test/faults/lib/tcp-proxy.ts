@@ -2,7 +2,7 @@
 // request starts with `stallOn` (e.g. "POST /api/system/OTA"); that connection then forwards only
 // `passBytes` more bytes of the request and stops — it stops reading from the client too, so the
 // sender feels the back-pressure of a device that stopped answering mid-upload — and it never
-// answers. With `hangAfterStall`, every later connection is accepted and then ignored as well:
+// answers. With `hangAfterStall`, every later connection is accepted and then ignored, and open ones stop answering:
 // the whole device hung, not only its upload.
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -51,6 +51,12 @@ export async function startStallingProxy(targetPort: number, opts: StallOptions)
       if (!stalling && !stalled && chunk.subarray(0, opts.stallOn.length).toString('latin1') === opts.stallOn) {
         stalled = stalling = true;
         upstream.unpipe(client);
+      }
+      if (!stalling && stalled && opts.hangAfterStall) {
+        // A hung device answers on no connection, kept-alive ones opened before the stall included.
+        upstream.unpipe(client);
+        client.pause();
+        return;
       }
       if (!stalling) {
         upstream.write(chunk);
