@@ -4,6 +4,7 @@
 // signal that fires: stop() gives up waiting at once (the group is stopped by the next pass).
 import t from 'tap';
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LocalExecutor } from '../../factory/executor/local.js';
 import { silentLogger } from '../../shared/log.js';
@@ -23,7 +24,13 @@ t.test('LocalExecutor.stop() ends when its signal fires, whatever the grace', as
       /* gone */
     }
   });
-  await waitFor(() => groupAlive(pgid), 'the group to run');
+  // SIGTERM must find the trap set (bash may not have run `trap` yet right after the spawn): the
+  // kernel's ignored-signals mask of the process says when it is.
+  const ignoresTerm = () => {
+    const m = /^SigIgn:\s*([0-9a-f]+)$/m.exec(readFileSync(`/proc/${pgid}/status`, 'utf8'));
+    return m !== null && (BigInt(`0x${m[1]}`) & (1n << 14n)) !== 0n;
+  };
+  await waitFor(() => groupAlive(pgid) && ignoresTerm(), 'the group to run, ignoring SIGTERM');
   const abort = new AbortController();
   let settled: string | undefined;
   ex.stop('01TESTINSTANCE', { pid: pgid, pgid, startedAt: Date.now() }, 600_000, abort.signal).then(
