@@ -167,18 +167,20 @@ export async function startSshd(t: { teardown(fn: () => unknown): void }): Promi
   /** Ends the listener and every connection it serves. */
   const halt = async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;
-    // per-connection processes outlive the listener; end them too
-    for (const pid of connectionPids()) {
+    // The listener first, so that nothing reconnects in between; then the per-connection
+    // processes, which outlive it (taken before it goes: they are found as its descendants).
+    const sessions = connectionPids();
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(timer);
+    for (const pid of sessions) {
       try {
         process.kill(pid, 'SIGKILL');
       } catch {
         /* already gone */
       }
     }
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-    await exited;
-    clearTimeout(timer);
   };
   const stop = async () => {
     await halt();
