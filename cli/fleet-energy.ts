@@ -2,14 +2,8 @@
 // running fleet controller, over its API. `mvm fleet` adds `fleetEnergyCommands` to its own; the
 // work is imported only when a command runs.
 import type { Argv, CommandModule } from 'yargs';
-import { withJson } from './command.js';
+import { lazyFleetCommand } from './fleet-command.js';
 
-const conn = <T>(y: Argv<T>) =>
-  withJson(
-    y
-      .option('url', { type: 'string', describe: 'the fleet API URL (else MVM_FLEET_URL, else fleet_url in the profile)' })
-      .option('token', { type: 'string', describe: 'a fleet API token (else MVM_FLEET_TOKEN, else fleet_token in the profile)' }),
-  );
 const range = <T>(y: Argv<T>) =>
   y
     .option('from', { type: 'string', describe: 'ISO time, or "today" / "month" (UK time)' })
@@ -17,17 +11,7 @@ const range = <T>(y: Argv<T>) =>
 const ruleFile = <T>(y: Argv<T>) => y.option('file', { alias: 'f', type: 'string', demandOption: true, describe: 'the rule, JSON or YAML (- for stdin)' });
 const id = <T>(y: Argv<T>) => y.positional('id', { type: 'number', describe: 'rule id' }) as Argv<T & { id: number }>;
 
-function cmd(command: string, describe: string, builder: (y: Argv) => Argv, action: string): CommandModule {
-  return {
-    command,
-    describe,
-    builder: (y) => conn(builder(y)),
-    handler: async (args) => {
-      const actions = await import('./fleet-energy-actions.js');
-      await (actions as unknown as Record<string, (a: unknown) => Promise<void>>)[action](args);
-    },
-  };
-}
+const cmd = lazyFleetCommand(() => import('./fleet-energy-actions.js'));
 
 const energy: CommandModule = {
   command: 'energy',

@@ -1,28 +1,12 @@
 // `mvm fleet miners|show|history|mode|restart|pause|resume|pools|events`: a person's view of a
 // running fleet controller, over its API. The work is imported only when a command runs.
 import type { Argv, CommandModule } from 'yargs';
-import { withJson } from './command.js';
+import { lazyFleetCommand } from './fleet-command.js';
 import { fleetEnergyCommands } from './fleet-energy.js';
 
-const conn = <T>(y: Argv<T>) =>
-  withJson(
-    y
-      .option('url', { type: 'string', describe: "the fleet API URL (else MVM_FLEET_URL, else fleet_url in the profile)" })
-      .option('token', { type: 'string', describe: 'a fleet API token (else MVM_FLEET_TOKEN, else fleet_token in the profile)' }),
-  );
 const miner = <T>(y: Argv<T>) => y.positional('miner', { type: 'string', describe: 'miner id' }) as Argv<T & { miner: string }>;
 
-function cmd(command: string, describe: string, builder: (y: Argv) => Argv, action: string): CommandModule {
-  return {
-    command,
-    describe,
-    builder: (y) => conn(builder(y)),
-    handler: async (args) => {
-      const actions = await import('./fleet-actions.js');
-      await (actions as unknown as Record<string, (a: unknown) => Promise<void>>)[action](args);
-    },
-  };
-}
+const cmd = lazyFleetCommand(() => import('./fleet-actions.js'));
 
 const pools: CommandModule = {
   command: 'pools',
