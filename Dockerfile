@@ -18,6 +18,7 @@ COPY server ./server
 COPY factory ./factory
 COPY agent ./agent
 COPY runner ./runner
+COPY sim ./sim
 COPY fleet ./fleet
 COPY web ./web
 # The web UI's static files (dist/web), bundled here: the fleet daemon serves them, no CDN.

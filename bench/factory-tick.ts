@@ -18,7 +18,7 @@ import { FactoryClient } from '../shared/buildomat/factory.js';
 import { createLogger } from '../shared/log.js';
 import { loadConfig } from '../factory/config/load.js';
 import type { Executor } from '../factory/executor/types.js';
-import { FactoryStore } from '../factory/instances.js';
+import { FactoryStore } from '../factory/store.js';
 import { readStatus } from '../factory/status.js';
 import { resolveTargets } from '../factory/targets.js';
 import { Factory } from '../factory/tick.js';

@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { MVM_BIN, projectPath } from '../shared/paths.js';
-import { startAxeosSim, startCgminerSim } from '../runner/sim/index.js';
+import { startAxeosSim, startCgminerSim } from '../sim/index.js';
 import { runBench } from './lib/bench.js';
 import { startNode } from './lib/proc.js';
 import { round, summarize } from './lib/stats.js';

@@ -10,7 +10,7 @@ import { eventJson, formatBytes, formatEvent, outcome } from './format.js';
 import { planInputs, uploadInput } from './inputs.js';
 import { processIo, type Io } from './io.js';
 import { planJob, type RunArgs } from './job-spec.js';
-import type { LabFlags } from './lab.js';
+import type { LabFlags } from './factory-api.js';
 import { planTestJob } from './test-job.js';
 import { downloadOutputs } from './outputs.js';
 import type { Connection } from './profile.js';

@@ -3,7 +3,7 @@
 // named NAME, or NAME@LAB when more than one lab has a testbed of that name.
 import { homedir } from 'node:os';
 import { MvmError } from '../shared/errors.js';
-import { LabClient, resolveLab, type LabFlags } from './lab.js';
+import { LabClient, resolveLab, type LabFlags } from './factory-api.js';
 import { loadProfile, profilePath, urlProblem } from './profile.js';
 
 /** The name of the profile's lab_url lab, and of the one lab given by flag or environment. */

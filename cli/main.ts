@@ -11,7 +11,7 @@ import { command as agent } from '../agent/command.js';
 import { command as factory } from '../factory/command.js';
 import { command as fleet } from '../fleet/command.js';
 import { command as runner } from '../runner/command.js';
-import { command as sim } from '../runner/sim/command.js';
+import { command as sim } from '../sim/command.js';
 import { command as server } from '../server/command.js';
 
 /** Exit statuses: 0 success, 1 the work failed (job failed, config invalid), 2 bad usage. */

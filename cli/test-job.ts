@@ -7,9 +7,9 @@ import { existsSync } from 'node:fs';
 import { readSmallFile } from '../shared/small-file.js';
 import { basename, dirname, isAbsolute, join, normalize, relative, resolve } from 'node:path';
 import { MvmError } from '../shared/errors.js';
-import { loadSpec, MAX_SPEC_BYTES, parseSpecText } from '../runner/test/spec.js';
+import { loadSpec, MAX_SPEC_BYTES, parseSpecText } from '../runner/device-tests/spec.js';
 import { DEFAULT_OUTPUT_RULE, parsePairs, type JobPlan, type RunArgs } from './job-spec.js';
-import type { LabFlags } from './lab.js';
+import type { LabFlags } from './factory-api.js';
 import { connectLab } from './labs.js';
 
 export interface TestJobArgs extends RunArgs, LabFlags {

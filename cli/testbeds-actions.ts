@@ -2,7 +2,7 @@
 // as a table a person reads or, with --json, as the API's own JSON (with a `lab` field per item
 // when there are several labs).
 import { MvmError } from '../shared/errors.js';
-import type { LabFlags } from './lab.js';
+import type { LabFlags } from './factory-api.js';
 import { acrossLabs, connectLab, DEFAULT_LAB, displayNames, findTestbed, resolveLabs, type NamedLab } from './labs.js';
 
 interface Common extends LabFlags {

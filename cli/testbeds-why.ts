@@ -3,7 +3,7 @@
 // answer says which lab could take the job now (or which it waits for).
 import { MvmError } from '../shared/errors.js';
 import { connectUser, explained } from './connect.js';
-import type { LabFlags } from './lab.js';
+import type { LabFlags } from './factory-api.js';
 import { resolveLabs, type NamedLab } from './labs.js';
 import type { ConnectionFlags } from './profile.js';
 

@@ -4,8 +4,8 @@ import type { Logger } from '../shared/log.js';
 import type { FactoryConfig } from './config/types.js';
 import { LocalExecutor } from './executor/local.js';
 import type { Executor } from './executor/types.js';
-import { sshExecutorsFor } from './ssh/executor.js';
-import { SshPool } from './ssh/pool.js';
+import { sshExecutorsFor } from './executor/ssh/executor.js';
+import { SshPool } from './executor/ssh/pool.js';
 
 export interface Executors {
   executorFor(testbed: string): Executor;

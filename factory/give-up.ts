@@ -7,7 +7,7 @@ import type { FactoryWorker } from '../shared/api/types.js';
 import type { FactoryClient } from '../shared/buildomat/factory.js';
 import { WorkerClient } from '../shared/buildomat/worker.js';
 import type { FactoryConfig } from './config/types.js';
-import { AGENT_START_FAILURES, type FactoryStore } from './instances.js';
+import { AGENT_START_FAILURES, type FactoryStore } from './store.js';
 
 /** The message the job fails with, when instance `instanceId` is its last allowed attempt; undefined while attempts remain. */
 export function givingUp(config: FactoryConfig, store: FactoryStore, job: string | null, instanceId: string, reason: string, failure: string): string | undefined {

@@ -9,7 +9,7 @@ import { describeError } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
 import { credentialHash, overridesDir, writeLockFile, type LockOverride, type TestbedLockFile } from '../shared/testbed-locks.js';
 import type { TestbedConfig } from './config/types.js';
-import type { FactoryStore } from './instances.js';
+import type { FactoryStore } from './store.js';
 import { allLocks, describeLock } from './locks.js';
 
 function loadKey(file: string): Buffer {

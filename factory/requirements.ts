@@ -7,7 +7,7 @@
 // requested version before the test (doc/requirements.md).
 import { createHash } from 'node:crypto';
 import { describeError, MvmError } from '../shared/errors.js';
-import { assignDevices } from '../runner/test/assign.js';
+import { assignDevices } from '../runner/device-tests/assign.js';
 import type { TestbedConfig } from './config/types.js';
 
 export interface DeviceRequirement {

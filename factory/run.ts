@@ -11,7 +11,7 @@ import { loadConfig } from './config/load.js';
 import type { FactoryConfig } from './config/types.js';
 import { startApi, type RunningApi } from './api/serve.js';
 import { buildExecutors } from './executors.js';
-import { FactoryStore } from './instances.js';
+import { FactoryStore } from './store.js';
 import { LockDirectory } from './lock-directory.js';
 import { lockDatabase } from './db-lock.js';
 import { checkFactoryToken } from './token-check.js';

@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { MvmError } from '../shared/errors.js';
 import type { Blocker } from './availability.js';
 import type { HealthState, InstanceRow, InstanceState, LockKind } from './db/schema.js';
-import { FactoryStore } from './instances.js';
+import { FactoryStore } from './store.js';
 
 export interface TestbedStatus {
   name: string;

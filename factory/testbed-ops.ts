@@ -11,7 +11,7 @@ import type { Logger } from '../shared/log.js';
 import type { FactoryConfig, TestbedConfig } from './config/types.js';
 import type { InstanceRow } from './db/schema.js';
 import type { Executor } from './executor/types.js';
-import type { FactoryStore, RestoreOutcome } from './instances.js';
+import type { FactoryStore, RestoreOutcome } from './store.js';
 import { readVerdict, type RunnerVerdict } from './runner-verdict.js';
 import { describeTestbed, hasBaseline } from './testbed-description.js';
 

@@ -19,7 +19,7 @@ import type { FactoryConfig, TestbedConfig } from './config/types.js';
 import type { InstanceRow } from './db/schema.js';
 import type { AgentHandle, Executor } from './executor/types.js';
 import { faultPoint } from './faults.js';
-import { AGENT_START_FAILURES, type DestroyCause, type FactoryStore } from './instances.js';
+import { AGENT_START_FAILURES, type DestroyCause, type FactoryStore } from './store.js';
 import { RequirementMap } from './requirements.js';
 import type { TargetMap } from './targets.js';
 import { describeTestbed } from './testbed-description.js';

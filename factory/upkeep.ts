@@ -5,7 +5,7 @@ import type { Logger } from '../shared/log.js';
 import { abortError } from '../shared/sleep.js';
 import type { FactoryConfig } from './config/types.js';
 import type { Executor } from './executor/types.js';
-import type { FactoryStore } from './instances.js';
+import type { FactoryStore } from './store.js';
 import type { TestbedOps } from './testbed-ops.js';
 
 interface UpkeepDeps {

@@ -3,7 +3,7 @@
 // fleet's restart.
 import { DriverError } from './drivers/errors.js';
 import type { Driver } from './drivers/types.js';
-import { surviveRestart } from './test/checks.js';
+import { surviveRestart } from './device-tests/checks.js';
 
 export interface RestartWaitOptions {
   signal?: AbortSignal;

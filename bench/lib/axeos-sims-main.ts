@@ -1,7 +1,7 @@
 // `node dist/bench/lib/axeos-sims-main.js N`: N AxeOS simulators in this one process, on free
 // loopback ports, so that a poller's CPU and memory figures are its own. Prints one line
 // `{"urls":[…]}` once all listen; closes them all on SIGTERM.
-import { startAxeosSim, type AxeosSim } from '../../runner/sim/index.js';
+import { startAxeosSim, type AxeosSim } from '../../sim/index.js';
 
 async function main(): Promise<void> {
   const n = Number(process.argv[2] ?? 1000);

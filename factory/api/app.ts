@@ -8,9 +8,9 @@ import { parseDuration, formatDuration } from '../../shared/duration.js';
 import { newId } from '../../shared/ids.js';
 import type { Logger } from '../../shared/log.js';
 import type { FactoryConfig } from '../config/types.js';
-import type { FactoryStore } from '../instances.js';
+import type { FactoryStore } from '../store.js';
 import { isPublicPath } from '../observe/routes.js';
-import { UnsatisfiableError, type Lab } from './lab.js';
+import { UnsatisfiableError, type TestbedService } from './testbed-service.js';
 import { openApiDocument, operations, schemas } from './openapi.js';
 import type { ApiPrincipal, ApiUsers } from './users.js';
 import { blockerView, deviceMatches, historyView, reservationView, testbedMatches, type Filters } from './views.js';
@@ -18,7 +18,7 @@ import { blockerView, deviceMatches, historyView, reservationView, testbedMatche
 export interface ApiDeps {
   config: FactoryConfig;
   store: FactoryStore;
-  lab: Lab;
+  testbeds: TestbedService;
   users: ApiUsers;
   log: Logger;
   /** Something changed that may let work start (a release), or a lock changed: wake the loop. */
@@ -95,7 +95,7 @@ export function buildApi(d: ApiDeps): FastifyInstance {
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: true, allowUnionTypes: true } },
   });
   limitConnectionsPerClient(app.server, CLIENT_LIMIT_DEFAULTS.maxConnectionsPerClient, (addr) => d.log.warn({ client: addr }, 'API connection refused: too many from one client'));
-  const { lab, store, users, config } = d;
+  const { testbeds: service, store, users, config } = d;
   const name = (req: FastifyRequest) => (req.params as { name: string }).name;
   const body = <T>(req: FastifyRequest) => (req.body ?? {}) as T;
   const changed = <T>(v: T): T => {
@@ -104,14 +104,14 @@ export function buildApi(d: ApiDeps): FastifyInstance {
   };
   const handlers: Record<string, Handler> = {
     'GET /v1/whoami': (_req, who) => who,
-    'GET /v1/testbeds': (req) => lab.testbeds().filter((t) => testbedMatches(t, req.query as Filters)),
-    'GET /v1/testbeds/{name}': (req) => lab.testbed(name(req)),
+    'GET /v1/testbeds': (req) => service.testbeds().filter((t) => testbedMatches(t, req.query as Filters)),
+    'GET /v1/testbeds/{name}': (req) => service.testbed(name(req)),
     'GET /v1/testbeds/{name}/history': (req) => {
-      const h = lab.history(name(req), (req.query as { limit?: number }).limit ?? 50);
+      const h = service.history(name(req), (req.query as { limit?: number }).limit ?? 50);
       return historyView(h.events, h.instances);
     },
     'GET /v1/devices': (req) =>
-      lab
+      service
         .testbeds()
         .flatMap((t) => t.devices)
         .filter((dv) => deviceMatches(dv, req.query as Filters)),
@@ -138,31 +138,31 @@ export function buildApi(d: ApiDeps): FastifyInstance {
     },
     'POST /v1/testbeds/{name}/maintenance': (req, who) => {
       store.health.setMaintenance(name(req), true, { who: who.name, reason: body<{ reason?: string }>(req).reason });
-      return lab.testbed(name(req));
+      return service.testbed(name(req));
     },
     'DELETE /v1/testbeds/{name}/maintenance': (req, who) => {
       store.health.setMaintenance(name(req), false, { who: who.name });
-      return changed(lab.testbed(name(req)));
+      return changed(service.testbed(name(req)));
     },
     'POST /v1/testbeds/{name}/decommission': (req, who) => {
       store.health.decommission(name(req), { who: who.name, reason: body<{ reason?: string }>(req).reason });
-      return lab.testbed(name(req));
+      return service.testbed(name(req));
     },
     'POST /v1/testbeds/{name}/recommission': (req, who) => {
       store.health.recommission(name(req), { who: who.name });
-      return changed(lab.testbed(name(req)));
+      return changed(service.testbed(name(req)));
     },
     'POST /v1/testbeds/{name}/check': (req, who) => {
       store.health.requestCheck(name(req), { who: who.name, reason: body<{ reason?: string }>(req).reason });
-      return changed(lab.testbed(name(req)));
+      return changed(service.testbed(name(req)));
     },
     'POST /v1/requirements': async (req) => {
-      const r = await lab.resolveRequirement(body<{ devices: Array<{ hardware?: string | number; attributes?: string[] }> }>(req).devices);
+      const r = await service.resolveRequirement(body<{ devices: Array<{ hardware?: string | number; attributes?: string[] }> }>(req).devices);
       d.onChange();
       return { target: r.target, target_id: r.targetId, requirement: r.requirement, description: r.description, testbeds: r.testbeds };
     },
     'POST /v1/explain': (req) => {
-      const e = lab.explain(body(req));
+      const e = service.explain(body(req));
       return { ...e, testbeds: e.testbeds.map((tb) => ({ ...tb, reasons: tb.reasons.map(blockerView) })) };
     },
     'GET /v1/users': () => users.list().map((u) => ({ name: u.name, admin: u.admin, created_at: new Date(u.createdAt).toISOString() })),

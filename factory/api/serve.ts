@@ -4,12 +4,12 @@ import { dirname, join } from 'node:path';
 import { MvmError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/log.js';
 import type { FactoryConfig } from '../config/types.js';
-import type { FactoryStore } from '../instances.js';
+import type { FactoryStore } from '../store.js';
 import type { Factory } from '../tick.js';
 import { closeServerNow } from '../../shared/http-close.js';
 import { buildApi } from './app.js';
 import { observeFactory } from '../observe/routes.js';
-import { Lab } from './lab.js';
+import { TestbedService } from './testbed-service.js';
 import { adminToken, ApiUsers } from './users.js';
 
 export interface RunningApi {
@@ -39,9 +39,9 @@ export async function startApi(o: StartApiOptions): Promise<RunningApi | undefin
   }
   const admin = adminToken(o.config.api.adminToken, join(dirname(o.dbFile), ADMIN_TOKEN_FILE));
   const users = new ApiUsers(o.store.opened, o.store.now, admin.token);
-  const lab = new Lab({ config: o.config, store: o.store, factory: o.factory, log: o.log });
-  const app = buildApi({ config: o.config, store: o.store, lab, users, log: o.log, onChange: o.onChange, credential: o.credential });
-  observeFactory(app, { config: o.config, store: o.store, factory: o.factory, testbeds: () => lab.testbeds() });
+  const service = new TestbedService({ config: o.config, store: o.store, factory: o.factory, log: o.log });
+  const app = buildApi({ config: o.config, store: o.store, testbeds: service, users, log: o.log, onChange: o.onChange, credential: o.credential });
+  observeFactory(app, { config: o.config, store: o.store, factory: o.factory, testbeds: () => service.testbeds() });
   try {
     await app.listen({ host: listen.host, port: listen.port });
   } catch (err) {

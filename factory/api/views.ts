@@ -3,7 +3,7 @@
 import type { TestbedConfig } from '../config/types.js';
 import type { EventRow, InstanceRow, LockRow } from '../db/schema.js';
 import type { Blocker } from '../availability.js';
-import type { TestbedView } from '../instances.js';
+import type { TestbedView } from '../store.js';
 
 export const iso = (ms: number | null | undefined): string | null => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
 

@@ -3,7 +3,7 @@
 // checks and agent failures come from the journal, read after a cursor at each scrape, so the loop
 // itself needs no hooks; tick durations and lease counts come from each pass's report.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { FactoryStore } from '../instances.js';
+import type { FactoryStore } from '../store.js';
 import type { TickReport } from '../tick.js';
 
 export const FACTORY_METRIC_NAMES = [

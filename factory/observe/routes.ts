@@ -6,7 +6,7 @@ import { request } from 'undici';
 import { mountApiDocs, isDocsPath } from '../../shared/observe/docs.js';
 import { isHealthPath, mountObservability, sqliteReady, type ReadyCheck } from '../../shared/observe/http.js';
 import type { FactoryConfig } from '../config/types.js';
-import type { FactoryStore } from '../instances.js';
+import type { FactoryStore } from '../store.js';
 import type { Factory } from '../tick.js';
 import { openApiDocument } from '../api/openapi.js';
 import { buildFactoryMetrics } from './metrics.js';

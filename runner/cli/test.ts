@@ -7,8 +7,8 @@ import { firmwareDirFrom } from '../firmware/library.js';
 import { appendInfraFailure, isInfraReason } from '../infra-report.js';
 import { loadTestbed } from '../testbed.js';
 import { lockTestbed } from './common.js';
-import { runTest, type TestReport } from '../test/run.js';
-import { loadSpec } from '../test/spec.js';
+import { runTest, type TestReport } from '../device-tests/run.js';
+import { loadSpec } from '../device-tests/spec.js';
 
 export interface TestArgs {
   spec: string;

@@ -5,7 +5,7 @@ import { MvmError } from '../../shared/errors.js';
 import { DriverError } from '../drivers/errors.js';
 import type { Driver, ProgressEvent } from '../drivers/types.js';
 import { expectedProject, flashDevice, readImage, type FlashRequest } from '../flash.js';
-import { normaliseSoftware } from '../test/assign.js';
+import { normaliseSoftware } from '../device-tests/assign.js';
 import { inspectImage } from './image.js';
 import { findImage, requireFirmwareDir } from './library.js';
 

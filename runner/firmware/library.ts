@@ -3,7 +3,7 @@
 import { closeSync, openSync, readdirSync, readSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { MvmError } from '../../shared/errors.js';
-import { normaliseSoftware } from '../test/assign.js';
+import { normaliseSoftware } from '../device-tests/assign.js';
 import { identifyImage, sameBoard, type ImageIdentity } from './identity.js';
 import { inspectImage } from './image.js';
 

@@ -6,7 +6,7 @@ import t from 'tap';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runMvm } from '../helpers/mvm-process.js';
-import { factoryApi, type LabApi } from '../factory/lab.js';
+import { factoryApi, type LabApi } from '../factory/fixture.js';
 import { startMultiLab, type MultiLab } from '../factory/multi-lab.js';
 
 let lab: MultiLab;

@@ -5,7 +5,7 @@ import t from 'tap';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runMvm, waitFor } from '../helpers/mvm-process.js';
-import { factoryApi, startFactory, startLab, type Lab, type LabApi } from '../factory/lab.js';
+import { factoryApi, startFactory, startLab, type Lab, type LabApi } from '../factory/fixture.js';
 
 let lab: Lab;
 let api: LabApi;

@@ -9,7 +9,7 @@ import { buildFleetMetrics, FLEET_METRIC_NAMES } from '../../fleet/export/metric
 import { buildFactoryMetrics, FACTORY_METRIC_NAMES } from '../../factory/observe/metrics.js';
 import { buildServerMetrics, SERVER_METRIC_NAMES } from '../../server/observe/metrics.js';
 import type { ServerContext } from '../../server/context.js';
-import type { FactoryStore } from '../../factory/instances.js';
+import type { FactoryStore } from '../../factory/store.js';
 import { projectPath } from '../../shared/paths.js';
 import { FakeCollector, FakeDesired, FakeEvents, FakeMiners } from '../fleet/fakes.js';
 

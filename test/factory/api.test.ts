@@ -5,7 +5,7 @@
 import t from 'tap';
 import { LabApiConformance } from '../helpers/lab-api-conformance.js';
 import { waitFor } from '../helpers/mvm-process.js';
-import { factoryApi, heldScript, startFactory, startLab, testbedOfJob, type Lab, type LabApi } from './lab.js';
+import { factoryApi, heldScript, startFactory, startLab, testbedOfJob, type Lab, type LabApi } from './fixture.js';
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 

@@ -4,7 +4,7 @@ import t from 'tap';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { startConformanceProxy } from '../helpers/conformance-proxy.js';
 import { waitFor } from '../helpers/mvm-process.js';
-import { liveRows, startFactory, startLab } from './lab.js';
+import { liveRows, startFactory, startLab } from './fixture.js';
 
 t.test('a job placed and cleaned up through a validating proxy: no violation', async (t) => {
   const lab = await startLab(t, { testbeds: [{ name: 'gamma-1', targets: ['bitaxe'] }] });

@@ -3,9 +3,9 @@ import t from 'tap';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FactoryWorker } from '../../shared/api/types.js';
-import { processAlive as isAlive } from './lab.js';
+import { processAlive as isAlive } from './fixture.js';
 import { runMvm, waitFor } from '../helpers/mvm-process.js';
-import { allRows, heldScript, liveRows, startFactory, startLab, testbedOfJob } from './lab.js';
+import { allRows, heldScript, liveRows, startFactory, startLab, testbedOfJob } from './fixture.js';
 
 t.test('a job runs on a testbed that serves its target; status --json shows it', async (t) => {
   const lab = await startLab(t, {

@@ -10,7 +10,7 @@ import type { AgentSpec } from '../../factory/executor/types.js';
 import { projectPath } from '../../shared/paths.js';
 import { waitFor } from '../helpers/mvm-process.js';
 import { tempDir } from '../helpers/tmp.js';
-import { processAlive } from './lab.js';
+import { processAlive } from './fixture.js';
 
 const TREE_AGENT = projectPath('test', 'factory', 'fixtures', 'tree-agent.mjs');
 

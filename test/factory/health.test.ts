@@ -8,16 +8,16 @@ import { join } from 'node:path';
 import { FactoryClient } from '../../shared/buildomat/factory.js';
 import { silentLogger } from '../../shared/log.js';
 import { groupAlive } from '../../shared/process-tree.js';
-import { processAlive as isAlive } from './lab.js';
+import { processAlive as isAlive } from './fixture.js';
 import { loadConfig } from '../../factory/config/load.js';
 import type { FactoryConfig } from '../../factory/config/types.js';
 import { LocalExecutor } from '../../factory/executor/local.js';
-import { FactoryStore } from '../../factory/instances.js';
+import { FactoryStore } from '../../factory/store.js';
 import { resolveTargets } from '../../factory/targets.js';
 import { Factory } from '../../factory/tick.js';
 import { waitFor } from '../helpers/mvm-process.js';
 import { projectPath } from '../../shared/paths.js';
-import { heldScript, startLab, type Lab } from './lab.js';
+import { heldScript, startLab, type Lab } from './fixture.js';
 
 async function setup(t: { teardown(fn: () => void): void }, lab: Lab, patch: Partial<FactoryConfig>) {
   const config = { ...loadConfig(lab.configFile), ...patch };

@@ -3,7 +3,7 @@ import t from 'tap';
 import { join } from 'node:path';
 import { IllegalTransitionError } from '../../shared/errors.js';
 import { INSTANCE_STATES } from '../../factory/db/schema.js';
-import { canTransition, FactoryStore, liveInstancesQuery } from '../../factory/instances.js';
+import { canTransition, FactoryStore, liveInstancesQuery } from '../../factory/store.js';
 import { tempDir } from '../helpers/tmp.js';
 
 function store(t: { teardown(fn: () => void): void }, now?: () => number): FactoryStore {

@@ -5,7 +5,7 @@
 import t from 'tap';
 import Database from 'better-sqlite3';
 import { waitFor } from '../helpers/mvm-process.js';
-import { factoryApi, startFactory, startLab } from './lab.js';
+import { factoryApi, startFactory, startLab } from './fixture.js';
 
 const TAKES = new Set(['created', 'reserved', 'check-started']);
 const RELEASES = new Set(['destroyed', 'released', 'reservation-expired', 'check-passed', 'check-failed', 'health-bad', 'check-ignored', 'check-interrupted']);

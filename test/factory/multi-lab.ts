@@ -10,7 +10,7 @@ import type { HttpClient } from '../../shared/http.js';
 import { startMvm, waitFor, type MvmProcess } from '../helpers/mvm-process.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { tempDir } from '../helpers/tmp.js';
-import { allRows, writeFactoryConfig, type LabTestbed } from './lab.js';
+import { allRows, writeFactoryConfig, type LabTestbed } from './fixture.js';
 
 export interface Host {
   name: string;

@@ -5,7 +5,7 @@
 import t from 'tap';
 import { waitFor } from '../helpers/mvm-process.js';
 import { parsePromText } from '../helpers/prom-text.js';
-import { factoryApi, startFactory, startLab } from './lab.js';
+import { factoryApi, startFactory, startLab } from './fixture.js';
 
 async function get(url: string, token?: string) {
   const r = await fetch(url, { headers: token ? { authorization: `Bearer ${token}` } : {} });

@@ -3,9 +3,9 @@ import t from 'tap';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FactoryWorker } from '../../shared/api/types.js';
-import { processAlive as isAlive } from './lab.js';
+import { processAlive as isAlive } from './fixture.js';
 import { waitFor } from '../helpers/mvm-process.js';
-import { allRows, heldScript, jobEvents, liveRows, startFactory, startLab } from './lab.js';
+import { allRows, heldScript, jobEvents, liveRows, startFactory, startLab } from './fixture.js';
 
 t.test('a job runs through the real agent, which reads the testbed description', async (t) => {
   const lab = await startLab(t, { testbeds: [{ name: 'gamma-1', targets: ['bitaxe'] }], realAgent: true });

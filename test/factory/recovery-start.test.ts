@@ -3,7 +3,7 @@
 import t from 'tap';
 import { join } from 'node:path';
 import { bootstraps, crashAt, recover } from './recovery.js';
-import { startFactory, startLab, type Lab } from './lab.js';
+import { startFactory, startLab, type Lab } from './fixture.js';
 
 let lab: Lab;
 t.before(async () => {

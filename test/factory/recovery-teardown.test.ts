@@ -1,10 +1,10 @@
 // Restart recovery while an instance is torn down, and when an agent dies with the factory down.
 import t from 'tap';
-import { processAlive as isAlive } from './lab.js';
-import { allRows } from './lab.js';
+import { processAlive as isAlive } from './fixture.js';
+import { allRows } from './fixture.js';
 import { waitFor } from '../helpers/mvm-process.js';
 import { crashAt, recover } from './recovery.js';
-import { startLab, type Lab } from './lab.js';
+import { startLab, type Lab } from './fixture.js';
 import Database from 'better-sqlite3';
 
 let lab: Lab;

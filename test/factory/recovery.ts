@@ -5,9 +5,9 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Test } from 'tap';
 import type { FactoryWorker } from '../../shared/api/types.js';
-import { processAlive as isAlive } from './lab.js';
+import { processAlive as isAlive } from './fixture.js';
 import { waitFor } from '../helpers/mvm-process.js';
-import { allRows, heldScript, liveRows, startFactory, type Lab } from './lab.js';
+import { allRows, heldScript, liveRows, startFactory, type Lab } from './fixture.js';
 
 export interface Crash {
   point: string;

@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { FactoryClient } from '../../shared/buildomat/factory.js';
 import { silentLogger } from '../../shared/log.js';
 import { parseConfig } from '../../factory/config/load.js';
-import { FactoryStore } from '../../factory/instances.js';
+import { FactoryStore } from '../../factory/store.js';
 import { canonicalRequirement, describeRequirement, RequirementMap, requirementTargetName, satisfies } from '../../factory/requirements.js';
 import { resolveTargets } from '../../factory/targets.js';
 import { Factory } from '../../factory/tick.js';

@@ -11,7 +11,7 @@ import { buildImage } from '../../runner/firmware/image.js';
 import { startMvm, waitFor, type MvmProcess } from '../helpers/mvm-process.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { tempDir } from '../helpers/tmp.js';
-import { factoryApi, type LabApi } from './lab.js';
+import { factoryApi, type LabApi } from './fixture.js';
 
 let srv: TestServer;
 let sim: MvmProcess;

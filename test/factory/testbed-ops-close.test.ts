@@ -6,12 +6,12 @@ import t from 'tap';
 import { join } from 'node:path';
 import { loadConfig } from '../../factory/config/load.js';
 import { LocalExecutor } from '../../factory/executor/local.js';
-import { FactoryStore } from '../../factory/instances.js';
+import { FactoryStore } from '../../factory/store.js';
 import { TestbedOps } from '../../factory/testbed-ops.js';
 import { silentLogger } from '../../shared/log.js';
 import { waitFor } from '../helpers/mvm-process.js';
 import { liveWithCmdline } from '../faults/lib/procs.js';
-import { startLab } from './lab.js';
+import { startLab } from './fixture.js';
 
 t.test('close() ends with a full queue: the running check stopped, the queued ones dropped', async (t) => {
   const names = ['tb-1', 'tb-2', 'tb-3', 'tb-4'];

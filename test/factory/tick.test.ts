@@ -5,11 +5,11 @@ import { FactoryClient } from '../../shared/buildomat/factory.js';
 import { silentLogger } from '../../shared/log.js';
 import { loadConfig } from '../../factory/config/load.js';
 import { LocalExecutor } from '../../factory/executor/local.js';
-import { FactoryStore } from '../../factory/instances.js';
+import { FactoryStore } from '../../factory/store.js';
 import { resolveTargets } from '../../factory/targets.js';
 import { Factory } from '../../factory/tick.js';
 import { waitFor } from '../helpers/mvm-process.js';
-import { startLab, type Lab } from './lab.js';
+import { startLab, type Lab } from './fixture.js';
 import { readFileSync } from 'node:fs';
 
 async function inProcessFactory(t: { teardown(fn: () => void): void }, lab: Lab) {

@@ -4,7 +4,7 @@
 // fails with an event saying why, and the testbed takes the next job (once its check passes).
 import t from 'tap';
 import { waitFor } from '../helpers/mvm-process.js';
-import { allRows, jobEvents, liveRows } from '../factory/lab.js';
+import { allRows, jobEvents, liveRows } from '../factory/fixture.js';
 import { startFaultLab } from './lib/stack.js';
 
 t.test('a job whose agent never comes online fails after two attempts, saying why', async (t) => {

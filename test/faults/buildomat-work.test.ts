@@ -4,7 +4,7 @@
 // the same job written with $MVM_OUTPUT_DIR works.
 import t from 'tap';
 import { waitFor } from '../helpers/mvm-process.js';
-import { liveRows } from '../factory/lab.js';
+import { liveRows } from '../factory/fixture.js';
 import { startFaultLab } from './lib/stack.js';
 
 t.test('a script naming /work is told, before it runs, what to use instead', async (t) => {

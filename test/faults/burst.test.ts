@@ -9,7 +9,7 @@ import t from 'tap';
 import type { Job } from '../../shared/api/types.js';
 import { ApiError } from '../../shared/errors.js';
 import { waitFor } from '../helpers/mvm-process.js';
-import { allRows } from '../factory/lab.js';
+import { allRows } from '../factory/fixture.js';
 import { startFaultLab } from './lib/stack.js';
 
 const JOBS = 500;

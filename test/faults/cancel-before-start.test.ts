@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { MVM_BIN } from '../../shared/paths.js';
 import { waitFor } from '../helpers/mvm-process.js';
 import { tempDir } from '../helpers/tmp.js';
-import { allRows, liveRows } from '../factory/lab.js';
+import { allRows, liveRows } from '../factory/fixture.js';
 import { startFaultLab } from './lib/stack.js';
 
 t.test('a job cancelled before its agent started: the instance ends and the testbed is freed', async (t) => {

@@ -15,7 +15,7 @@ import { startMvm, waitFor } from '../helpers/mvm-process.js';
 import { leaseJob, startServer } from '../helpers/server.js';
 import { tempDir } from '../helpers/tmp.js';
 import { agentLog, startLab } from '../agent/harness.js';
-import { allRows, liveRows } from '../factory/lab.js';
+import { allRows, liveRows } from '../factory/fixture.js';
 import { assertNoLeaks, MARK_ENV, newMark } from './lib/procs.js';
 import { payloads, startFaultLab } from './lib/stack.js';
 import { fillUp, mountTmpfs, tmpfsUnavailable } from './lib/tmpfs.js';

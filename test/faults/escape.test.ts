@@ -5,7 +5,7 @@
 import t from 'tap';
 import { liveWithCmdline } from './lib/procs.js';
 import { waitFor } from '../helpers/mvm-process.js';
-import { liveRows } from '../factory/lab.js';
+import { liveRows } from '../factory/fixture.js';
 import { payloads, startFaultLab } from './lib/stack.js';
 
 t.test('setsid children are stopped with the task and reported', async (t) => {

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { FAULT_POINTS } from '../../factory/faults.js';
 import type { FactoryWorker } from '../../shared/api/types.js';
 import { waitFor } from '../helpers/mvm-process.js';
-import { allRows, liveRows } from '../factory/lab.js';
+import { allRows, liveRows } from '../factory/fixture.js';
 import { bootstraps } from '../factory/recovery.js';
 import { assertNone, liveWithCmdline } from './lib/procs.js';
 import { startFaultLab, type FaultLab } from './lib/stack.js';

@@ -5,7 +5,7 @@ import t from 'tap';
 import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { waitFor } from '../helpers/mvm-process.js';
-import { liveRows } from '../factory/lab.js';
+import { liveRows } from '../factory/fixture.js';
 import { payloads, startFaultLab } from './lib/stack.js';
 import { ensureUser, isRoot } from './lib/users.js';
 

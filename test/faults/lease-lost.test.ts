@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { MVM_BIN } from '../../shared/paths.js';
 import { waitFor } from '../helpers/mvm-process.js';
 import { tempDir } from '../helpers/tmp.js';
-import { allRows, liveRows } from '../factory/lab.js';
+import { allRows, liveRows } from '../factory/fixture.js';
 import { startFaultLab } from './lib/stack.js';
 
 t.test('server restarted while an agent starts: the job runs once, on the instance made for it', async (t) => {

@@ -12,7 +12,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Job } from '../../shared/api/types.js';
 import { waitFor } from '../helpers/mvm-process.js';
-import { liveRows } from '../factory/lab.js';
+import { liveRows } from '../factory/fixture.js';
 import { startMultiLab, waitEnded, type MultiLab } from '../factory/multi-lab.js';
 import { assertNoLeaks, killMarked, MARK_ENV, newMark } from './lib/procs.js';
 

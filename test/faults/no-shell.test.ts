@@ -31,9 +31,9 @@ const RULES: Rule[] = [
  */
 const ALLOWED: Array<{ file: string; rule: string; why: string }> = [
   {
-    file: 'factory/ssh/quote.ts',
+    file: 'factory/executor/ssh/quote.ts',
     rule: 'a shell run with -c',
-    why: "shellScript() runs a constant script from factory/ssh/remote-scripts.ts as `sh -c SCRIPT NAME ARGS…`: the data only ever arrives as positional parameters (\"$1\"…), and the whole argv is then shell-quoted word by word (shellCommand) because SSH itself carries one command line. The scripts' constancy is checked below; the quoting by test/ssh/unit.test.ts (round trip through a real sh) and test/ssh/remote-agent.test.ts (injection attempts).",
+    why: "shellScript() runs a constant script from factory/executor/ssh/remote-scripts.ts as `sh -c SCRIPT NAME ARGS…`: the data only ever arrives as positional parameters (\"$1\"…), and the whole argv is then shell-quoted word by word (shellCommand) because SSH itself carries one command line. The scripts' constancy is checked below; the quoting by test/ssh/unit.test.ts (round trip through a real sh) and test/ssh/remote-agent.test.ts (injection attempts).",
   },
 ];
 
@@ -78,23 +78,23 @@ t.test('no shell string is built from config or job data', async (t) => {
 });
 
 t.test('the remote scripts are constants and every sh -c runs one of them', async (t) => {
-  const scripts = readFileSync(projectPath('factory', 'ssh', 'remote-scripts.ts'), 'utf8');
+  const scripts = readFileSync(projectPath('factory', 'executor', 'ssh', 'remote-scripts.ts'), 'utf8');
   // In a JS template `${` is always interpolation (a shell `${x}` would have to be written `\${x}`).
-  t.notMatch(code(scripts), /(?<!\\)\$\{/, 'no interpolation in factory/ssh/remote-scripts.ts: the script texts are fixed');
+  t.notMatch(code(scripts), /(?<!\\)\$\{/, 'no interpolation in factory/executor/ssh/remote-scripts.ts: the script texts are fixed');
   const exported = new Set([...scripts.matchAll(/^export const ([A-Z_]+)\s*=/gm)].map((m) => m[1]));
   t.ok(exported.size >= 5, `${exported.size} remote scripts`);
   const calls: string[] = [];
   for (const file of sources()) {
     const text = code(readFileSync(file, 'utf8'));
     for (const m of text.matchAll(/\bshellScript\(\s*([^,]+),/g)) {
-      if (file.endsWith('factory/ssh/quote.ts')) continue; // its definition
+      if (file.endsWith('factory/executor/ssh/quote.ts')) continue; // its definition
       calls.push(`${relative(projectPath(), file)}: ${m[1].trim()}`);
     }
   }
   t.ok(calls.length > 0, `${calls.length} shellScript calls`);
   t.same(calls.filter((c) => !exported.has(c.split(': ')[1])), [], 'every shellScript call runs a constant from remote-scripts.ts');
   // And on the remote side each command line is built by shellCommand (every word quoted).
-  const conn = code(readFileSync(projectPath('factory', 'ssh', 'connection.ts'), 'utf8'));
+  const conn = code(readFileSync(projectPath('factory', 'executor', 'ssh', 'connection.ts'), 'utf8'));
   const execs = [...conn.matchAll(/\.client\.exec\(\s*([^,]+),/g)].map((m) => m[1].trim());
   t.same(execs, ['command'], 'the SSH connection runs one command variable');
   t.match(conn, /const command = shellCommand\(argv\);/, 'which is built by shellCommand from an argv array');

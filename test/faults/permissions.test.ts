@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { runMvm } from '../helpers/mvm-process.js';
 import { startServer } from '../helpers/server.js';
 import { tempDir } from '../helpers/tmp.js';
-import { startFactory, startLab } from '../factory/lab.js';
+import { startFactory, startLab } from '../factory/fixture.js';
 
 const mode = (p: string) => (statSync(p).mode & 0o777).toString(8);
 

@@ -13,7 +13,7 @@ import { MVM_BIN } from '../../shared/paths.js';
 import { startMvm, waitFor, type MvmProcess } from '../helpers/mvm-process.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { tempDir } from '../helpers/tmp.js';
-import { factoryApi, type LabApi } from '../factory/lab.js';
+import { factoryApi, type LabApi } from '../factory/fixture.js';
 
 let srv: TestServer;
 let sim: MvmProcess;

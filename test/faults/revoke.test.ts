@@ -4,7 +4,7 @@
 import t from 'tap';
 import { runMvm } from '../helpers/mvm-process.js';
 import { startServer } from '../helpers/server.js';
-import { factoryApi, startFactory, startLab } from '../factory/lab.js';
+import { factoryApi, startFactory, startLab } from '../factory/fixture.js';
 
 t.test('job server: revoke and replace a user token; only the admin may', async (t) => {
   const srv = await startServer(t);

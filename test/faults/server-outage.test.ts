@@ -6,7 +6,7 @@ import t from 'tap';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { waitFor } from '../helpers/mvm-process.js';
-import { allRows, liveRows } from '../factory/lab.js';
+import { allRows, liveRows } from '../factory/fixture.js';
 import { liveWithEnv, MARK_ENV } from './lib/procs.js';
 import { assertSeqs, payloads, startFaultLab } from './lib/stack.js';
 

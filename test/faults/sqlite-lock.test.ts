@@ -12,7 +12,7 @@ import type { Job } from '../../shared/api/types.js';
 import { BUSY_TIMEOUT_MS } from '../../server/run.js';
 import { waitFor } from '../helpers/mvm-process.js';
 import { agentLog, startLab } from '../agent/harness.js';
-import { allRows, liveRows } from '../factory/lab.js';
+import { allRows, liveRows } from '../factory/fixture.js';
 import { holdLock } from './lib/sqlite-lock.js';
 import { assertNoLeaks, MARK_ENV, newMark } from './lib/procs.js';
 import { payloads, startFaultLab } from './lib/stack.js';

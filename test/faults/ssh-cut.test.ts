@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { MVM_BIN } from '../../shared/paths.js';
 import { waitFor } from '../helpers/mvm-process.js';
 import { startSshd, sshdUnavailable } from '../helpers/sshd.js';
-import { allRows, liveRows } from '../factory/lab.js';
+import { allRows, liveRows } from '../factory/fixture.js';
 import { assertNone, liveWithCmdline } from './lib/procs.js';
 import { assertSeqs, payloads, startFaultLab } from './lib/stack.js';
 

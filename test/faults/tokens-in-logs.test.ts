@@ -11,7 +11,7 @@ import { request } from 'undici';
 import { ulid } from 'ulid';
 import { newToken } from '../../shared/ids.js';
 import { waitFor } from '../helpers/mvm-process.js';
-import { allRows, liveRows } from '../factory/lab.js';
+import { allRows, liveRows } from '../factory/fixture.js';
 import { startFaultLab } from './lib/stack.js';
 
 /** Every file under `dir`, except those that hold a secret by design (named in `except`). */

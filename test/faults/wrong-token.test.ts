@@ -5,7 +5,7 @@ import t from 'tap';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runMvm } from '../helpers/mvm-process.js';
-import { startLab } from '../factory/lab.js';
+import { startLab } from '../factory/fixture.js';
 
 t.test('a factory token the server does not know: refused at start and by --check', async (t) => {
   const lab = await startLab(t, { testbeds: [{ name: 'gamma-1', targets: ['bitaxe'] }] });

@@ -10,7 +10,7 @@ import { webhookNotifier } from '../../fleet/automation/notify.js';
 import { OctopusClient } from '../../fleet/energy/octopus.js';
 import { SLOT_MS, londonMidnight } from '../../shared/london-time.js';
 import { silentLogger } from '../../shared/log.js';
-import { agilePrice } from '../../runner/sim/octopus/prices.js';
+import { agilePrice } from '../../sim/octopus/prices.js';
 import { startMvm, stopAllMvm } from '../helpers/mvm-process.js';
 import { FakeActuator, FixedHistory, FixedMiners, MemoryEvents, minerView } from './support.js';
 

@@ -7,8 +7,8 @@ import { DriverActuator, reservationGate } from '../../fleet/automation/driver-a
 import { createEnergy } from '../../fleet/energy/wire.js';
 import { SLOT_MS, londonMidnight } from '../../shared/london-time.js';
 import { silentLogger } from '../../shared/log.js';
-import { startAxeosSim } from '../../runner/sim/index.js';
-import { agilePrice, hasPlunge, plungeSlot } from '../../runner/sim/octopus/prices.js';
+import { startAxeosSim } from '../../sim/index.js';
+import { agilePrice, hasPlunge, plungeSlot } from '../../sim/octopus/prices.js';
 import { startMvm, stopAllMvm } from '../helpers/mvm-process.js';
 import { FixedHistory, MemoryEvents, minerView } from './support.js';
 

@@ -9,7 +9,7 @@ import { openEnergyDb } from '../../fleet/energy/db/open.js';
 import { PriceFetcher } from '../../fleet/energy/fetcher.js';
 import { OctopusClient } from '../../fleet/energy/octopus.js';
 import { PriceStore } from '../../fleet/energy/store.js';
-import { agilePrice, hasPlunge, plungeSlot } from '../../runner/sim/octopus/prices.js';
+import { agilePrice, hasPlunge, plungeSlot } from '../../sim/octopus/prices.js';
 import { startMvm, stopAllMvm } from '../helpers/mvm-process.js';
 import { MemoryEvents } from './support.js';
 

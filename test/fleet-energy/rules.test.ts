@@ -5,7 +5,7 @@ import t from 'tap';
 import { OctopusClient } from '../../fleet/energy/octopus.js';
 import { RuleInvalidError } from '../../fleet/automation/validate.js';
 import { SLOT_MS, londonMidnight } from '../../shared/london-time.js';
-import { agilePrice } from '../../runner/sim/octopus/prices.js';
+import { agilePrice } from '../../sim/octopus/prices.js';
 import { startMvm, stopAllMvm } from '../helpers/mvm-process.js';
 import { harness } from './engine-harness.js';
 import { minerView } from './support.js';

@@ -3,7 +3,7 @@
 // the field named, modes and pools applied and read back, drift recorded, the event stream
 // delivering a reading, the dashboard, and every response checked against /openapi.json.
 import t from 'tap';
-import { startAxeosSim, startCgminerSim, type AxeosSim, type CgminerSim } from '../../runner/sim/index.js';
+import { startAxeosSim, startCgminerSim, type AxeosSim, type CgminerSim } from '../../sim/index.js';
 import { LabApiConformance } from '../helpers/lab-api-conformance.js';
 import { waitFor } from '../helpers/mvm-process.js';
 import { startFleet, type FleetDaemon } from './daemon-helpers.js';

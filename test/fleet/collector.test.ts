@@ -5,7 +5,7 @@ import t from 'tap';
 import { createServer, type Server } from 'node:net';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { startAxeosSim, startCgminerSim, startNmminerSim } from '../../runner/sim/index.js';
+import { startAxeosSim, startCgminerSim, startNmminerSim } from '../../sim/index.js';
 import { silentLogger } from '../../shared/log.js';
 import { Collector } from '../../fleet/collector/collector.js';
 import type { MinerDefinition } from '../../fleet/types.js';

@@ -4,7 +4,7 @@
 import t from 'tap';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startAxeosSim } from '../../runner/sim/index.js';
+import { startAxeosSim } from '../../sim/index.js';
 import { projectPath } from '../../shared/paths.js';
 import { runMvm, waitFor } from '../helpers/mvm-process.js';
 import { tempDir } from '../helpers/tmp.js';

@@ -4,7 +4,7 @@
 import t from 'tap';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startAxeosSim } from '../../runner/sim/index.js';
+import { startAxeosSim } from '../../sim/index.js';
 import { silentLogger } from '../../shared/log.js';
 import { loadFleetConfig } from '../../fleet/config/load.js';
 import { startDataPlane } from '../../fleet/data-plane.js';

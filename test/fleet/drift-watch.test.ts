@@ -1,7 +1,7 @@
 // Drift found by the periodic check: a miner changed behind the fleet's back is one drift event,
 // not one per pass; reads only (no reservation), through the driver, against a real simulator.
 import t from 'tap';
-import { startAxeosSim } from '../../runner/sim/index.js';
+import { startAxeosSim } from '../../sim/index.js';
 import { silentLogger } from '../../shared/log.js';
 import { FleetActions } from '../../fleet/actions/actions.js';
 import { DriftWatch } from '../../fleet/actions/drift-watch.js';

@@ -5,9 +5,9 @@
 // and a testbed rule holding its reservation for the window (with a real factory).
 import t from 'tap';
 import { readFileSync } from 'node:fs';
-import { startAxeosSim } from '../../runner/sim/index.js';
+import { startAxeosSim } from '../../sim/index.js';
 import { startMvm, stopAllMvm, waitFor } from '../helpers/mvm-process.js';
-import { factoryApi, startFactory, startLab } from '../factory/lab.js';
+import { factoryApi, startFactory, startLab } from '../factory/fixture.js';
 import { startFleet } from './daemon-helpers.js';
 
 t.teardown(() => stopAllMvm());

@@ -4,7 +4,7 @@
 import t from 'tap';
 import { existsSync } from 'node:fs';
 import mqtt from 'mqtt';
-import { startAxeosSim } from '../../runner/sim/index.js';
+import { startAxeosSim } from '../../sim/index.js';
 import { MOSQUITTO_BIN, startMosquitto } from '../helpers/mosquitto.js';
 import { waitFor } from '../helpers/mvm-process.js';
 import { startFleet } from './daemon-helpers.js';

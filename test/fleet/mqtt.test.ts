@@ -19,7 +19,7 @@ import { FakeCollector, FakeDesired, FakeEvents, FakeMiners, minerView, telemetr
 import { createDriver } from '../../runner/drivers/registry.js';
 import { modeSetting } from '../../runner/drivers/axeos/models.js';
 import type { Mode } from '../../runner/drivers/types.js';
-import { startAxeosSim } from '../../runner/sim/index.js';
+import { startAxeosSim } from '../../sim/index.js';
 
 interface Seen {
   topic: string;

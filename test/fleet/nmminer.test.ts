@@ -1,7 +1,7 @@
 // An NMMiner in the fleet: its broadcasts heard on the fleet's one UDP listener, pools pushed over
 // UDP and read back from the config report it sends, and what it cannot do said so.
 import t from 'tap';
-import { startNmminerSim } from '../../runner/sim/index.js';
+import { startNmminerSim } from '../../sim/index.js';
 import { freeUdpPort } from '../../cli/demo/lab-config.js';
 import { waitFor } from '../helpers/mvm-process.js';
 import { startFleet } from './daemon-helpers.js';

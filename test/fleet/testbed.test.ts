@@ -4,9 +4,9 @@
 // released right after.
 import t from 'tap';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { startAxeosSim } from '../../runner/sim/index.js';
+import { startAxeosSim } from '../../sim/index.js';
 import { waitFor } from '../helpers/mvm-process.js';
-import { factoryApi, heldScript, startFactory, startLab } from '../factory/lab.js';
+import { factoryApi, heldScript, startFactory, startLab } from '../factory/fixture.js';
 import { join } from 'node:path';
 import { startFleet } from './daemon-helpers.js';
 

@@ -4,7 +4,7 @@ import type { Test } from 'tap';
 import { AxeosDriver } from '../../runner/drivers/axeos/driver.js';
 import { DriverError } from '../../runner/drivers/errors.js';
 import type { DeviceSpec } from '../../runner/drivers/types.js';
-import { startAxeosSim, type AxeosSim, type AxeosSimOptions } from '../../runner/sim/axeos/index.js';
+import { startAxeosSim, type AxeosSim, type AxeosSimOptions } from '../../sim/axeos/index.js';
 
 export async function sim(t: Test, opts: AxeosSimOptions = {}): Promise<AxeosSim> {
   const s = await startAxeosSim({ rebootDelayMs: 50, bootMs: 300, ...opts });

@@ -4,7 +4,7 @@
 import t, { type Test } from 'tap';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { startCgminerSim, type CgminerSim, type CgminerSimOptions } from '../../runner/sim/cgminer/index.js';
+import { startCgminerSim, type CgminerSim, type CgminerSimOptions } from '../../sim/cgminer/index.js';
 import { CgminerDriver } from '../../runner/drivers/cgminer/driver.js';
 import { cgRequest } from '../../runner/drivers/cgminer/transport.js';
 import { DriverError } from '../../runner/drivers/errors.js';

@@ -8,7 +8,7 @@ import { MvmError } from '../../shared/errors.js';
 import { modesFor, normaliseMode } from '../../runner/drivers/modes.js';
 import { flashDevice } from '../../runner/flash.js';
 import { buildImage } from '../../runner/firmware/image.js';
-import type { Board } from '../../runner/sim/axeos/boards.js';
+import type { Board } from '../../sim/axeos/boards.js';
 import { runMvm } from '../helpers/mvm-process.js';
 import { tempDir } from '../helpers/tmp.js';
 import { driverFor, rejects, sim } from './axeos-support.js';

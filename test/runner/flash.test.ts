@@ -5,7 +5,7 @@
 import t, { type Test } from 'tap';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startAxeosSim, type AxeosSim, type AxeosSimOptions } from '../../runner/sim/axeos/index.js';
+import { startAxeosSim, type AxeosSim, type AxeosSimOptions } from '../../sim/axeos/index.js';
 import { AxeosDriver } from '../../runner/drivers/axeos/driver.js';
 import { DriverError } from '../../runner/drivers/errors.js';
 import type { ProgressEvent } from '../../runner/drivers/types.js';

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildImage } from '../../runner/firmware/image.js';
 import { infraReportPath, readInfraReport } from '../../runner/infra-report.js';
-import { startAxeosSim } from '../../runner/sim/axeos/index.js';
+import { startAxeosSim } from '../../sim/axeos/index.js';
 import { runMvm, stopAllMvm } from '../helpers/mvm-process.js';
 import { tempDir } from '../helpers/tmp.js';
 import { writeTestbed } from './support.js';

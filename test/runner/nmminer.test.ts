@@ -1,7 +1,7 @@
 // The nmminer driver against the NMMiner simulator over loopback UDP: telemetry in both key cases,
 // offline detection, a config push confirmed by the device's report, and typed failures.
 import t, { type Test } from 'tap';
-import { startNmminerSim, type NmminerSim, type NmminerSimOptions } from '../../runner/sim/nmminer/index.js';
+import { startNmminerSim, type NmminerSim, type NmminerSimOptions } from '../../sim/nmminer/index.js';
 import { NmminerDriver } from '../../runner/drivers/nmminer/driver.js';
 import { DriverError } from '../../runner/drivers/errors.js';
 import { freePort } from './support.js';

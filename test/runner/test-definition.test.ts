@@ -5,12 +5,12 @@ import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 import { ConfigError, MvmError } from '../../shared/errors.js';
-import { startAxeosSim } from '../../runner/sim/axeos/index.js';
-import { startCgminerSim } from '../../runner/sim/cgminer/index.js';
-import { assignDevices, normaliseSoftware } from '../../runner/test/assign.js';
-import { junitXml } from '../../runner/test/junit.js';
-import { runTest } from '../../runner/test/run.js';
-import { loadSpec, validateSpec } from '../../runner/test/spec.js';
+import { startAxeosSim } from '../../sim/axeos/index.js';
+import { startCgminerSim } from '../../sim/cgminer/index.js';
+import { assignDevices, normaliseSoftware } from '../../runner/device-tests/assign.js';
+import { junitXml } from '../../runner/device-tests/junit.js';
+import { runTest } from '../../runner/device-tests/run.js';
+import { loadSpec, validateSpec } from '../../runner/device-tests/spec.js';
 import type { DeviceSpec } from '../../runner/drivers/types.js';
 import { tempDir } from '../helpers/tmp.js';
 

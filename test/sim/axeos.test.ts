@@ -2,8 +2,8 @@
 // drift, settings validation, pools by version, restart, pause, OTA, boot partition, side channel.
 import t from 'tap';
 import { buildImage } from '../../runner/firmware/image.js';
-import { startAxeosSim, type AxeosSim } from '../../runner/sim/axeos/index.js';
-import { BOARD_IDS } from '../../runner/sim/axeos/boards.js';
+import { startAxeosSim, type AxeosSim } from '../../sim/axeos/index.js';
+import { BOARD_IDS } from '../../sim/axeos/boards.js';
 import { waitFor } from '../helpers/mvm-process.js';
 import { fixture, getJson, manualClock, request, specValidator, unreachable } from './support.js';
 

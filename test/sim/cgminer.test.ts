@@ -2,7 +2,7 @@
 // command the runner uses with cgminer's codes, estats per model, the malformed-JSON quirks,
 // faults, and `mvm sim cgminer` as a real process.
 import t from 'tap';
-import { startCgminerSim, type CgminerSim } from '../../runner/sim/cgminer/index.js';
+import { startCgminerSim, type CgminerSim } from '../../sim/cgminer/index.js';
 import { startMvm, stopAllMvm, waitFor } from '../helpers/mvm-process.js';
 import { cgminerExchange, fixture, keyValues, manualClock, repairAvalonJson } from './support.js';
 

@@ -1,14 +1,14 @@
 // The simulators' pieces without a transport: fault parsing, firmware generations, display
 // formats, drift, boards, the Avalon estats key per firmware.
 import t from 'tap';
-import { AxeosDevice } from '../../runner/sim/axeos/device.js';
-import { BOARD_IDS, expectedHashrate, findBoard } from '../../runner/sim/axeos/boards.js';
-import { featuresOf, suffixString } from '../../runner/sim/axeos/firmware.js';
-import { summaryKeyFor } from '../../runner/sim/cgminer/models.js';
-import { drift } from '../../runner/sim/common/drift.js';
-import { DropCounter, parseFault, parseFaults } from '../../runner/sim/common/faults.js';
-import { parseListen } from '../../runner/sim/common/address.js';
-import { siString } from '../../runner/sim/nmminer/device.js';
+import { AxeosDevice } from '../../sim/axeos/device.js';
+import { BOARD_IDS, expectedHashrate, findBoard } from '../../sim/axeos/boards.js';
+import { featuresOf, suffixString } from '../../sim/axeos/firmware.js';
+import { summaryKeyFor } from '../../sim/cgminer/models.js';
+import { drift } from '../../sim/common/drift.js';
+import { DropCounter, parseFault, parseFaults } from '../../sim/common/faults.js';
+import { parseListen } from '../../sim/common/address.js';
+import { siString } from '../../sim/nmminer/device.js';
 import { manualClock } from './support.js';
 
 t.test('faults: defaults, values, clear errors', async (t) => {

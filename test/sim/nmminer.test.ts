@@ -3,7 +3,7 @@
 // faults, and `mvm sim nmminer` as a real process.
 import { createSocket, type Socket } from 'node:dgram';
 import t from 'tap';
-import { startNmminerSim, type NmminerSim } from '../../runner/sim/nmminer/index.js';
+import { startNmminerSim, type NmminerSim } from '../../sim/nmminer/index.js';
 import { startMvm, stopAllMvm, waitFor } from '../helpers/mvm-process.js';
 import { manualClock } from './support.js';
 

@@ -11,8 +11,8 @@ import { startMvm, waitFor } from '../helpers/mvm-process.js';
 import { startServer } from '../helpers/server.js';
 import { startSshd, sshdUnavailable } from '../helpers/sshd.js';
 import { tempDir } from '../helpers/tmp.js';
-import { startAxeosSim } from '../../runner/sim/axeos/index.js';
-import { factoryApi } from '../factory/lab.js';
+import { startAxeosSim } from '../../sim/axeos/index.js';
+import { factoryApi } from '../factory/fixture.js';
 
 const closedPort = () =>
   new Promise<number>((resolve) => {

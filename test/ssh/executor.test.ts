@@ -4,8 +4,8 @@
 import t from 'tap';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SshExecutor, type SshPlacementLike } from '../../factory/ssh/executor.js';
-import { SshPool } from '../../factory/ssh/pool.js';
+import { SshExecutor, type SshPlacementLike } from '../../factory/executor/ssh/executor.js';
+import { SshPool } from '../../factory/executor/ssh/pool.js';
 import { startSshd, sshdUnavailable, type Sshd } from '../helpers/sshd.js';
 import { waitFor } from '../helpers/mvm-process.js';
 import { tempDir } from '../helpers/tmp.js';

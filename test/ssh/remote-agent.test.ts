@@ -5,10 +5,10 @@
 import t from 'tap';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { SshTarget } from '../../factory/ssh/connection.js';
-import { SshPool } from '../../factory/ssh/pool.js';
-import type { SshError } from '../../factory/ssh/errors.js';
-import { agentStatus, copyTestbed, preflight, startAgent, stopAgent, type RemoteShell } from '../../factory/ssh/remote-agent.js';
+import type { SshTarget } from '../../factory/executor/ssh/connection.js';
+import { SshPool } from '../../factory/executor/ssh/pool.js';
+import type { SshError } from '../../factory/executor/ssh/errors.js';
+import { agentStatus, copyTestbed, preflight, startAgent, stopAgent, type RemoteShell } from '../../factory/executor/ssh/remote-agent.js';
 import { startSshd, sshdUnavailable, type Sshd } from '../helpers/sshd.js';
 import { waitFor } from '../helpers/mvm-process.js';
 import { tempDir } from '../helpers/tmp.js';

@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { createHmac, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { shellCommand, shellQuote } from '../../factory/ssh/quote.js';
+import { shellCommand, shellQuote } from '../../factory/executor/ssh/quote.js';
 import {
   entryMatchesHost,
   fingerprintOf,
@@ -13,8 +13,8 @@ import {
   keyTypeOf,
   parseKnownHosts,
   verifyHostKey,
-} from '../../factory/ssh/known-hosts.js';
-import { agentArgv, versionCompatible } from '../../factory/ssh/remote-agent.js';
+} from '../../factory/executor/ssh/known-hosts.js';
+import { agentArgv, versionCompatible } from '../../factory/executor/ssh/remote-agent.js';
 import { tempDir } from '../helpers/tmp.js';
 import { NASTY } from './nasty.js';
 

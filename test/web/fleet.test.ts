@@ -6,7 +6,7 @@
 // browser for the file; screenshots in test-output/web/fleet/.
 import t from 'tap';
 import { existsSync } from 'node:fs';
-import { startAxeosSim, startCgminerSim } from '../../runner/sim/index.js';
+import { startAxeosSim, startCgminerSim } from '../../sim/index.js';
 import { modeSetting, type AsicModel } from '../../runner/drivers/axeos/models.js';
 import { CHROMIUM, launchBrowser, login, visit } from '../helpers/browser.js';
 import { waitFor } from '../helpers/mvm-process.js';

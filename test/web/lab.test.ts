@@ -7,7 +7,7 @@ import t from 'tap';
 import TOML from '@iarna/toml';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startAxeosSim } from '../../runner/sim/index.js';
+import { startAxeosSim } from '../../sim/index.js';
 import { CHROMIUM, launchBrowser, login, visit } from '../helpers/browser.js';
 import { runMvm, startMvm, waitFor } from '../helpers/mvm-process.js';
 import { tempDir } from '../helpers/tmp.js';

@@ -1,11 +1,11 @@
 // The whole stack for fault tests: a real `mvm server`, a real `mvm factory` and the real
-// `mvm agent` (test/factory/lab.ts does the set-up), with every process marked for leak checks
+// `mvm agent` (test/factory/fixture.ts does the set-up), with every process marked for leak checks
 // (procs.ts) and the job's complete event log read back page by page.
 import { join } from 'node:path';
 import type { Test } from 'tap';
 import type { FactoryWorker, JobEvent, TaskSubmit } from '../../../shared/api/types.js';
 import { MVM_BIN } from '../../../shared/paths.js';
-import { startFactory, startLab, type Lab, type LabOptions } from '../../factory/lab.js';
+import { startFactory, startLab, type Lab, type LabOptions } from '../../factory/fixture.js';
 import type { MvmProcess } from '../../helpers/mvm-process.js';
 import { assertNoLeaks, killMarked, MARK_ENV, newMark } from './procs.js';
 

@@ -1,6 +1,6 @@
 // Client of a simulated device's serial line (POST /__sim/serial-flash): what a runner recovery
 // command runs where a real bench would run esptool.
-import { MvmError } from '../../shared/errors.js';
+import { MvmError } from '../shared/errors.js';
 
 export async function serialFlash(address: string, image: Buffer, timeoutMs = 30_000): Promise<{ message: string; version: string }> {
   const base = address.replace(/\/+$/, '');

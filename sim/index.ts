@@ -8,7 +8,7 @@ export { startCgminerSim, answer as cgminerAnswer, type CgminerSim, type Cgminer
 export { CgminerDevice } from './cgminer/device.js';
 export { startNmminerSim, type NmminerSim, type NmminerSimOptions } from './nmminer/index.js';
 export { NmminerDevice } from './nmminer/device.js';
-export { startLab, planLab, type Lab, type LabDevice } from './lab.js';
+export { startLab, planLab, type Lab, type LabDevice } from './inventory-sims.js';
 export { serialFlash } from './serial-flash.js';
 export { FAULT_NAMES, FAULT_HELP, parseFault, parseFaults, type FaultName, type FaultMap } from './common/faults.js';
 export { startOctopusSim, parseOctopusFaults, type OctopusSim, type OctopusSimOptions } from './octopus/index.js';

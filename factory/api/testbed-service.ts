@@ -8,12 +8,12 @@ import { isUlid } from '../../shared/ids.js';
 import type { Logger } from '../../shared/log.js';
 import { blockers as blockersOf, type Blocker } from '../availability.js';
 import type { FactoryConfig, TestbedConfig } from '../config/types.js';
-import type { FactoryStore, TestbedView } from '../instances.js';
+import type { FactoryStore, TestbedView } from '../store.js';
 import { canonicalRequirement, describeRequirement, requirementTargetName, satisfies, type DeviceRequirement } from '../requirements.js';
 import type { Factory } from '../tick.js';
 import { testbedView, type TestbedApiView, type ViewContext } from './views.js';
 
-export interface LabDeps {
+export interface TestbedServiceDeps {
   config: FactoryConfig;
   store: FactoryStore;
   factory: Factory;
@@ -39,10 +39,10 @@ export interface Explanation {
   testbeds: Array<{ name: string; serves: boolean; free: boolean; reasons: Blocker[] }>;
 }
 
-export class Lab {
+export class TestbedService {
   private readonly byName: Map<string, TestbedConfig>;
 
-  constructor(private readonly deps: LabDeps) {
+  constructor(private readonly deps: TestbedServiceDeps) {
     this.byName = new Map(deps.config.testbeds.map((t) => [t.name, t]));
   }
 

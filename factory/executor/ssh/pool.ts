@@ -4,9 +4,9 @@
 // get the last error at once, or wait for the next attempt if they asked to.
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import { backoffDelay } from '../../shared/retry.js';
-import { abortError, sleep } from '../../shared/sleep.js';
-import { silentLogger } from '../../shared/log.js';
+import { backoffDelay } from '../../../shared/retry.js';
+import { abortError, sleep } from '../../../shared/sleep.js';
+import { silentLogger } from '../../../shared/log.js';
 import { destinationOf } from './destination.js';
 import { DEFAULT_TIMINGS, SshConnection, type SshTarget, type SshTimings } from './connection.js';
 import { SshError } from './errors.js';

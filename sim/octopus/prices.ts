@@ -1,7 +1,7 @@
 // The simulated Agile price curve: a pure function of the slot and the region, shaped like the
 // real one — cheap nights, a daytime plateau, an evening peak (16:00–19:00 UK time), a little
 // day-to-day noise, and on some days a negative "plunge" slot before dawn.
-import { SLOT_MS, londonDate, londonMinuteOfDay, londonMidnight, londonParts } from '../../../shared/london-time.js';
+import { SLOT_MS, londonDate, londonMinuteOfDay, londonMidnight, londonParts } from '../../shared/london-time.js';
 
 export const REGIONS = ['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H', 'J', 'K', 'L', 'M', 'N', 'P'] as const;
 export type Region = (typeof REGIONS)[number];

@@ -1,6 +1,6 @@
 // SSH failures, classified so that callers know whether trying again can help: a refused host
 // key or key authentication needs a person; a refused or dropped connection may heal by itself.
-import { MvmError, type ErrorCode } from '../../shared/errors.js';
+import { MvmError, type ErrorCode } from '../../../shared/errors.js';
 
 export type SshFailure =
   /** The server's host key is unknown, different, or revoked: nothing was sent. */

@@ -1,6 +1,6 @@
 // Fault injection shared by every simulator: a small named set, given as `name[=value]` on the
 // command line (repeatable) or changed at runtime. Each simulator reads the faults it supports.
-import { MvmError } from '../../../shared/errors.js';
+import { MvmError } from '../../shared/errors.js';
 
 export const FAULT_NAMES = ['slow', 'drop', 'flash-fail', 'brick', 'reboot-loop', 'overheat', 'low-hashrate'] as const;
 export type FaultName = (typeof FAULT_NAMES)[number];

@@ -4,8 +4,8 @@
 // control endpoint (/_sim/clock, /_sim/faults) let tests move time and break the source.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { MvmError } from '../../../shared/errors.js';
-import { SLOT_MS, londonDayStart } from '../../../shared/london-time.js';
+import { MvmError } from '../../shared/errors.js';
+import { SLOT_MS, londonDayStart } from '../../shared/london-time.js';
 import { parseListen } from '../common/address.js';
 import { delay, parseJson, readBody, sendJson, sendText } from '../common/http-util.js';
 import { REGIONS, agilePrice, publishedUntil, type Region } from './prices.js';

@@ -3,9 +3,9 @@
 // a loss and reports agents that ended.
 import { homedir, userInfo } from 'node:os';
 import type { Logger } from 'pino';
-import { describeError } from '../../shared/errors.js';
-import { silentLogger } from '../../shared/log.js';
-import { Waker } from '../../shared/sleep.js';
+import { describeError } from '../../../shared/errors.js';
+import { silentLogger } from '../../../shared/log.js';
+import { Waker } from '../../../shared/sleep.js';
 import type { SshTarget } from './connection.js';
 import { SshError } from './errors.js';
 import type { SshHost, SshPool } from './pool.js';
@@ -13,9 +13,9 @@ import { agentStatus, copyTestbed, preflight, remotePath, startAgent, stopAgent,
 import type { SshConnection } from './connection.js';
 import { shellScript } from './quote.js';
 import { MKDIR, READ_OPTIONAL, REMOVE_JOBS, RUN_BOUNDED } from './remote-scripts.js';
-import { INFRA_REPORT, testbedDirName } from '../executor/files.js';
-import type { AgentExit, AgentHandle, AgentSpec, AgentStopResult, Executor, RunnerRequest, RunnerResult } from '../executor/types.js';
-import type { TestbedConfig } from '../config/types.js';
+import { INFRA_REPORT, testbedDirName } from '../files.js';
+import type { AgentExit, AgentHandle, AgentSpec, AgentStopResult, Executor, RunnerRequest, RunnerResult } from '../types.js';
+import type { TestbedConfig } from '../../config/types.js';
 
 /** A testbed's `agent = { mode = "ssh", … }` as the factory's configuration hands it over. */
 export interface SshPlacementLike {

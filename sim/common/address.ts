@@ -1,5 +1,5 @@
 // Listen addresses: HOST:PORT (port 0 picks a free one). Simulators only ever bind loopback.
-import { MvmError } from '../../../shared/errors.js';
+import { MvmError } from '../../shared/errors.js';
 
 export interface ListenAddress {
   host: string;

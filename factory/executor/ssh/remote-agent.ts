@@ -3,7 +3,7 @@
 // process group. Every remote command is a constant script from remote-scripts.ts run with its
 // inputs as quoted positional parameters; the bootstrap string travels on stdin into a 0600 file
 // and never appears on a command line.
-import { MVM_VERSION } from '../../shared/paths.js';
+import { MVM_VERSION } from '../../../shared/paths.js';
 import { SshError } from './errors.js';
 import type { ExecOptions, ExecResult } from './connection.js';
 import { shellScript } from './quote.js';

@@ -5,7 +5,7 @@ import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import ssh2 from 'ssh2';
 import type { ClientChannel, ConnectConfig } from 'ssh2';
-import { abortError } from '../../shared/sleep.js';
+import { abortError } from '../../../shared/sleep.js';
 import { destinationOf } from './destination.js';
 import { SshError } from './errors.js';
 import { hostKeyAlgorithmsFor, knownHostsName, verifyHostKey, type HostKeyPolicy, type HostKeyVerdict } from './known-hosts.js';

@@ -3,8 +3,8 @@
 // JSON on stdout for info/telemetry/flash, exit 0 on success. Its state (the SP's firmware, boot
 // count) lives in the JSON file given as --config, created on first use.
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { MvmError } from '../../shared/errors.js';
-import { inspectImage } from '../firmware/image.js';
+import { MvmError } from '../shared/errors.js';
+import { inspectImage } from '../runner/firmware/image.js';
 
 interface SpState {
   sp_type: string;

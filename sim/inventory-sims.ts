@@ -3,7 +3,7 @@
 // rest); every problem found is reported together, before anything starts.
 import { readFile } from 'node:fs/promises';
 import TOML from '@iarna/toml';
-import { ConfigError, MvmError, type ConfigProblem } from '../../shared/errors.js';
+import { ConfigError, MvmError, type ConfigProblem } from '../shared/errors.js';
 import { parseListen } from './common/address.js';
 import { parseFaults } from './common/faults.js';
 import { findBoard } from './axeos/boards.js';

@@ -1,7 +1,7 @@
 // What the device's flash code makes of an uploaded image: the checks of esp_ota_write (first
 // byte 0xE9) and esp_ota_end (a valid app image), and what esptool at 0x0 writes (a merged
 // factory image with its app at 0x10000, or a bare app image).
-import { inspectImage } from '../../firmware/image.js';
+import { inspectImage } from '../../runner/firmware/image.js';
 
 export interface PartitionContent {
   version: string;

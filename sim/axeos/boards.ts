@@ -1,6 +1,6 @@
 // Board models of the AxeOS family: what `boardVersion` means (ESP-Miner device_config) and the
 // numbers a simulator needs to look like one — ASIC, core counts, defaults, power and thermals.
-import { MvmError } from '../../../shared/errors.js';
+import { MvmError } from '../../shared/errors.js';
 
 export type AsicModel = 'BM1397' | 'BM1366' | 'BM1368' | 'BM1370';
 

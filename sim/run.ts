@@ -1,9 +1,9 @@
 // The `mvm sim` command handlers: start simulators, print one readiness line each, run until
 // SIGTERM/SIGINT, then close everything.
 import { readFile } from 'node:fs/promises';
-import { MvmError } from '../../shared/errors.js';
-import { createLogger } from '../../shared/log.js';
-import { installShutdown } from '../../shared/shutdown.js';
+import { MvmError } from '../shared/errors.js';
+import { createLogger } from '../shared/log.js';
+import { installShutdown } from '../shared/shutdown.js';
 import { startAxeosSim } from './axeos/index.js';
 
 interface Closable {
@@ -48,7 +48,7 @@ export async function runNmminer(args: {
 }
 
 export async function runLab(args: { file: string }): Promise<void> {
-  const { startLab } = await import('./lab.js');
+  const { startLab } = await import('./inventory-sims.js');
   const lab = await startLab(args.file);
   for (const d of lab.devices) process.stdout.write(`mvm sim ${d.kind} listening on ${d.address}\n`);
   await runUntilSignal('lab', [lab]);
