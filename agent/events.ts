@@ -73,8 +73,14 @@ export class EventStream {
     }
     if (this.spillReported) return;
     this.spillReported = true;
-    this.opts.log.warn({ err: err.message, backlog: this.backlog }, 'cannot spill queued events to disk; keeping them in memory');
-    this.emit('worker', `agent warning: cannot spill queued events to disk (${err.message}); keeping them in memory until the server takes them`);
+    this.opts.log.warn(
+      { err: err.message, backlog: this.backlog },
+      'cannot spill queued events to disk; keeping them in memory',
+    );
+    this.emit(
+      'worker',
+      `agent warning: cannot spill queued events to disk (${err.message}); keeping them in memory until the server takes them`,
+    );
   }
 
   /** Events queued and not yet delivered. */
@@ -178,7 +184,10 @@ export class EventStream {
         this.retries++;
         const delay = backoffDelay(attempt, this.opts.retryBaseMs ?? 250, this.opts.retryMaxMs ?? 5000);
         const level = attempt === 1 || attempt % 20 === 0 ? 'warn' : 'debug';
-        log[level]({ attempt, delayMs: delay, backlog: this.backlog, err: (err as Error).message }, 'event delivery failed; retrying');
+        log[level](
+          { attempt, delayMs: delay, backlog: this.backlog, err: (err as Error).message },
+          'event delivery failed; retrying',
+        );
         try {
           await sleep(delay, signal);
         } catch {

@@ -41,7 +41,11 @@ export async function downloadInputs(ctx: DownloadContext): Promise<boolean> {
     }
     ctx.report(`downloading input: ${input.name}`);
     try {
-      await persist(() => downloadOne(ctx, input.id, dest), { signal: ctx.signal, log: ctx.log, what: `input ${input.name}` });
+      await persist(() => downloadOne(ctx, input.id, dest), {
+        signal: ctx.signal,
+        log: ctx.log,
+        what: `input ${input.name}`,
+      });
       ctx.report(`downloaded input: ${input.name}`);
     } catch (err) {
       if (ctx.signal?.aborted) return true;

@@ -56,7 +56,13 @@ export function jobDirs(agentDir: string, job: string): JobDirs & { jobDir: stri
 
 export function hostEnv(pathPrefix: string[] = [], taskUser?: TaskUser, workDir?: string): HostEnv {
   const path = [...pathPrefix, process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin'].join(':');
-  if (taskUser) return { home: isDir(taskUser.home) ? taskUser.home : (workDir ?? '/'), user: taskUser.name, path, lang: 'C.UTF-8' };
+  if (taskUser)
+    return {
+      home: isDir(taskUser.home) ? taskUser.home : (workDir ?? '/'),
+      user: taskUser.name,
+      path,
+      lang: 'C.UTF-8',
+    };
   return { home: process.env.HOME ?? homedir(), user: safeUser(), path, lang: 'C.UTF-8' };
 }
 
@@ -87,7 +93,9 @@ export async function runJob(o: JobRunOptions): Promise<JobResult> {
     stop.abort(new Error(why));
   };
   if (o.signal.aborted) halt(String((o.signal.reason as Error)?.message ?? 'stopped'));
-  o.signal.addEventListener('abort', () => halt(String((o.signal.reason as Error)?.message ?? 'stopped')), { once: true });
+  o.signal.addEventListener('abort', () => halt(String((o.signal.reason as Error)?.message ?? 'stopped')), {
+    once: true,
+  });
   let gone = false;
   const events = new EventStream({
     client,
@@ -110,13 +118,29 @@ export async function runJob(o: JobRunOptions): Promise<JobResult> {
       report(`agent error: cannot run tasks as the task user: ${isolation}`);
       failed = true;
     } else {
-      failed = await downloadInputs({ client, job: job.id, inputs: job.inputs, inputDir: dirs.inputDir, report, log, signal: stop.signal });
+      failed = await downloadInputs({
+        client,
+        job: job.id,
+        inputs: job.inputs,
+        inputDir: dirs.inputDir,
+        report,
+        log,
+        signal: stop.signal,
+      });
       if (taskUser) giveTo(dirs.inputDir, taskUser);
     }
     const host = hostEnv(o.pathPrefix, taskUser, dirs.workDir);
     for (const task of job.tasks) {
       if (failed || stop.signal.aborted) break;
-      const ok = await runOneTask(o, task, { events, paths, dirs, host, taskUser, stop: stop.signal, onGone: () => (gone = true) });
+      const ok = await runOneTask(o, task, {
+        events,
+        paths,
+        dirs,
+        host,
+        taskUser,
+        stop: stop.signal,
+        onGone: () => (gone = true),
+      });
       if (!ok) failed = true;
     }
   } catch (err) {
@@ -129,7 +153,10 @@ export async function runJob(o: JobRunOptions): Promise<JobResult> {
   if (!gone) {
     const signal = stopped ? cleanup() : o.force;
     try {
-      if (await uploadOutputs({ client, job: job.id, rules: job.output_rules.map(fromPing), paths, report, log, signal })) failed = true;
+      if (
+        await uploadOutputs({ client, job: job.id, rules: job.output_rules.map(fromPing), paths, report, log, signal })
+      )
+        failed = true;
     } catch (err) {
       if (!signal?.aborted) report(`upload error: ${describeError(err)}`);
       failed = true;
@@ -170,14 +197,19 @@ async function runOneTask(o: JobRunOptions, task: WorkerPingTask, c: TaskContext
   // Scripts ported from buildomat write to /work itself; here the job's folder stands for it only
   // in cwd, output rules and MVM_* paths. Say so before the script runs, not after it failed.
   if (NAMES_WORK.test(task.script)) {
-    events.emit('worker', `note: this script names /work, which is not the job's folder on an mvm agent (it is ${c.dirs.workDir}); use $MVM_WORK_DIR and $MVM_OUTPUT_DIR (which the output rules' /work/output stands for), or relative paths (tasks start in it)`, task.id);
+    events.emit(
+      'worker',
+      `note: this script names /work, which is not the job's folder on an mvm agent (it is ${c.dirs.workDir}); use $MVM_WORK_DIR and $MVM_OUTPUT_DIR (which the output rules' /work/output stands for), or relative paths (tasks start in it)`,
+      task.id,
+    );
   }
   const cwd = c.paths.toLocal(task.workdir || '/work');
   if (cwd.startsWith(c.dirs.workDir) && !isDir(cwd)) {
     const first = mkdirSync(cwd, { recursive: true, mode: 0o700 });
     // Only the folders just made: earlier tasks wrote the rest, and chowning what a task left
     // there (a hard link to a root-owned file, say) would hand it to the task user.
-    if (c.taskUser && first) for (let d = cwd; d.length >= first.length; d = dirname(d)) chownSync(d, c.taskUser.uid, c.taskUser.gid);
+    if (c.taskUser && first)
+      for (let d = cwd; d.length >= first.length; d = dirname(d)) chownSync(d, c.taskUser.uid, c.taskUser.gid);
   }
   let ok: boolean;
   if (!isDir(cwd)) {
@@ -186,7 +218,15 @@ async function runOneTask(o: JobRunOptions, task: WorkerPingTask, c: TaskContext
   } else {
     const env = buildTaskEnv(o.job.id, task, c.host, c.dirs);
     const res = await runTask(
-      { job: o.job.id, task: task.id, script: task.script, scriptFile: join(c.dirs.jobDir, `task-${task.id}.sh`), cwd, env, ...taskIds(task, c.taskUser) },
+      {
+        job: o.job.id,
+        task: task.id,
+        script: task.script,
+        scriptFile: join(c.dirs.jobDir, `task-${task.id}.sh`),
+        cwd,
+        env,
+        ...taskIds(task, c.taskUser),
+      },
       {
         agentDir: o.agentDir,
         onLine: (stream, line) => events.emit(stream, line, task.id),
@@ -215,7 +255,13 @@ async function runOneTask(o: JobRunOptions, task: WorkerPingTask, c: TaskContext
 }
 
 /** Completes the job; a 409 while output commits settle is retried for a while. */
-async function completeJob(client: WorkerClient, job: string, failed: boolean, log: Logger, signal?: AbortSignal): Promise<void> {
+async function completeJob(
+  client: WorkerClient,
+  job: string,
+  failed: boolean,
+  log: Logger,
+  signal?: AbortSignal,
+): Promise<void> {
   const deadline = Date.now() + 60_000;
   await persist(() => client.completeJob(job, failed, signal), {
     signal,
@@ -236,7 +282,9 @@ function isolateJob(dirs: JobDirs & { jobDir: string }, u: TaskUser): string | u
   giveTo(dirs.workDir, u);
   giveTo(dirs.inputDir, u);
   const blocked = blockingAncestor(dirs.workDir, u);
-  return blocked ? `the folder ${blocked} is not searchable by ${u.name} (uid ${u.uid}); give it mode 0711 or 0755` : undefined;
+  return blocked
+    ? `the folder ${blocked} is not searchable by ${u.name} (uid ${u.uid}); give it mode 0711 or 0755`
+    : undefined;
 }
 
 function taskIds(task: WorkerPingTask, u: TaskUser | undefined): { uid?: number; gid?: number } {

@@ -1,6 +1,17 @@
 // Turns `mvm agent run` arguments into a running agent: bootstrap source, paths, durations,
 // signals. Kept apart from run.ts so the lifecycle stays free of process concerns.
-import { chmodSync, chownSync, closeSync, openSync, readFileSync, rmSync, statSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  closeSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  existsSync,
+  mkdirSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { parseDuration } from '../shared/duration.js';
@@ -28,7 +39,10 @@ export interface AgentArgs {
 
 function duration(name: string, text: string): number {
   const ms = parseDuration(text);
-  if (ms === undefined) throw new MvmError('USAGE', `--${name} ${JSON.stringify(text)} is not a duration`, { hint: 'write e.g. 500ms, 10s or 1m' });
+  if (ms === undefined)
+    throw new MvmError('USAGE', `--${name} ${JSON.stringify(text)} is not a duration`, {
+      hint: 'write e.g. 500ms, 10s or 1m',
+    });
   return ms;
 }
 
@@ -39,14 +53,21 @@ function readBootstrapFile(file: string): string {
     const mode = statSync(file).mode & 0o777;
     text = readFileSync(file, 'utf8').trim();
     rmSync(file, { force: true });
-    if (mode & 0o077) rootLogger().warn({ file, mode: mode.toString(8) }, 'the bootstrap file is readable by others; it should be mode 0600');
+    if (mode & 0o077)
+      rootLogger().warn(
+        { file, mode: mode.toString(8) },
+        'the bootstrap file is readable by others; it should be mode 0600',
+      );
   } catch (err) {
     throw new MvmError('IO', `cannot read the bootstrap file ${file}: ${(err as Error).message}`, {
       hint: 'the factory writes it just before starting the agent; an agent restarted later finds the bootstrap in its workdir',
       cause: err,
     });
   }
-  if (text === '') throw new MvmError('USAGE', `the bootstrap file ${file} is empty`, { hint: 'write the worker bootstrap string into it' });
+  if (text === '')
+    throw new MvmError('USAGE', `the bootstrap file ${file} is empty`, {
+      hint: 'write the worker bootstrap string into it',
+    });
   return text;
 }
 
@@ -65,7 +86,11 @@ function mvmShim(workdir: string): string {
  * Resolves the task user and opens the workdir to it just enough (doc/lab-host.md, the trust
  * model). A problem does not stop the agent: its job fails with the reason, where people look.
  */
-function prepareTaskUser(name: string | undefined, workdir: string, testbed: string | undefined): { user?: TaskUser; problem?: string } | undefined {
+function prepareTaskUser(
+  name: string | undefined,
+  workdir: string,
+  testbed: string | undefined,
+): { user?: TaskUser; problem?: string } | undefined {
   if (name === undefined) return undefined;
   try {
     const why = cannotSwitchUser();
@@ -100,19 +125,26 @@ export async function agentMain(args: AgentArgs): Promise<void> {
   try {
     url = new URL(args.url);
   } catch {
-    throw new MvmError('USAGE', `--url ${JSON.stringify(args.url)} is not a URL`, { hint: 'write e.g. http://127.0.0.1:9300' });
+    throw new MvmError('USAGE', `--url ${JSON.stringify(args.url)} is not a URL`, {
+      hint: 'write e.g. http://127.0.0.1:9300',
+    });
   }
-  const bootstrap = args.bootstrapFile ? readBootstrapFile(args.bootstrapFile) : (args.bootstrap ?? process.env.MVM_BOOTSTRAP);
+  const bootstrap = args.bootstrapFile
+    ? readBootstrapFile(args.bootstrapFile)
+    : (args.bootstrap ?? process.env.MVM_BOOTSTRAP);
   prepareWorkdir(workdir);
   const defaultTestbed = join(workdir, 'testbed.json');
   const testbed = args.testbed ? resolve(args.testbed) : existsSync(defaultTestbed) ? defaultTestbed : undefined;
   if (testbed && !existsSync(testbed)) {
-    throw new MvmError('USAGE', `the testbed description ${testbed} does not exist`, { hint: 'pass --testbed the file the factory wrote' });
+    throw new MvmError('USAGE', `the testbed description ${testbed} does not exist`, {
+      hint: 'pass --testbed the file the factory wrote',
+    });
   }
   const log = rootLogger().child({ component: 'agent' });
   const taskUser = prepareTaskUser(args.taskUser ?? taskUserOfTestbed(testbed), workdir, testbed);
   if (taskUser?.user) log.info({ taskUser: taskUser.user.name, uid: taskUser.user.uid }, 'tasks run as the task user');
-  if (taskUser?.problem) log.error({ problem: taskUser.problem }, 'tasks cannot run as the task user; the job will fail');
+  if (taskUser?.problem)
+    log.error({ problem: taskUser.problem }, 'tasks cannot run as the task user; the job will fail');
   const shutdown = installShutdown(log);
   try {
     // Loaded meanwhile: the agent mostly waits for the server until its job arrives.

@@ -76,12 +76,18 @@ export interface RuleProblem {
   message: string;
 }
 
-export function compileRules(rules: OutputRule[], paths: WorkPaths): { rules: CompiledRule[]; problems: RuleProblem[] } {
+export function compileRules(
+  rules: OutputRule[],
+  paths: WorkPaths,
+): { rules: CompiledRule[]; problems: RuleProblem[] } {
   const out: CompiledRule[] = [];
   const problems: RuleProblem[] = [];
   for (const r of rules) {
     if (!r.rule.startsWith('/')) {
-      problems.push({ rule: r.rule, message: 'an output rule must be an absolute path or glob (e.g. /work/out/*.log)' });
+      problems.push({
+        rule: r.rule,
+        message: 'an output rule must be an absolute path or glob (e.g. /work/out/*.log)',
+      });
       continue;
     }
     let matcher: (p: string) => boolean;

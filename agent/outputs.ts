@@ -60,7 +60,13 @@ export async function scanOutputs(rules: OutputRule[], paths: WorkPaths): Promis
 
 async function expand(r: CompiledRule): Promise<string[]> {
   if (!r.isGlob) return [r.local];
-  const found = await glob(r.glob, { cwd: r.base, absolute: false, onlyFiles: true, dot: true, followSymbolicLinks: false });
+  const found = await glob(r.glob, {
+    cwd: r.base,
+    absolute: false,
+    onlyFiles: true,
+    dot: true,
+    followSymbolicLinks: false,
+  });
   return found.sort().map((rel) => join(r.base, rel));
 }
 
@@ -94,7 +100,9 @@ export async function uploadOutputs(ctx: UploadContext): Promise<boolean> {
   for (const f of scan.files) {
     if (ctx.signal?.aborted) break;
     if (maxBytes !== undefined && f.size > maxBytes) {
-      report(`upload error: ${f.path} is ${f.size} bytes, more than the server's limit of ${maxBytes} bytes per output`);
+      report(
+        `upload error: ${f.path} is ${f.size} bytes, more than the server's limit of ${maxBytes} bytes per output`,
+      );
       failed = true;
       continue;
     }
@@ -126,7 +134,11 @@ export async function uploadOutputs(ctx: UploadContext): Promise<boolean> {
 
 async function quota(ctx: UploadContext): Promise<number | undefined> {
   try {
-    const q = await persist(() => ctx.client.quota(ctx.job, ctx.signal), { signal: ctx.signal, log: ctx.log, what: 'quota' });
+    const q = await persist(() => ctx.client.quota(ctx.job, ctx.signal), {
+      signal: ctx.signal,
+      log: ctx.log,
+      what: 'quota',
+    });
     return q.max_bytes_per_output;
   } catch (err) {
     // A server without quotas (404) is fine: the commit still reports a file that is too large.

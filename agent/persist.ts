@@ -27,7 +27,10 @@ export async function persist<T>(fn: () => Promise<T>, opts: PersistOptions): Pr
       if (!isRetryable(err) && !opts.retryAlso?.(err)) throw err;
       const delay = backoffDelay(attempt, opts.baseMs ?? 250, opts.maxMs ?? 5000);
       const level = attempt === 1 || attempt % 20 === 0 ? 'warn' : 'debug';
-      opts.log[level]({ what: opts.what, attempt, delayMs: delay, err: (err as Error).message }, 'server call failed; retrying');
+      opts.log[level](
+        { what: opts.what, attempt, delayMs: delay, err: (err as Error).message },
+        'server call failed; retrying',
+      );
       await sleep(delay, opts.signal);
     }
   }

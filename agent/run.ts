@@ -101,7 +101,13 @@ export async function runAgent(o: AgentOptions): Promise<AgentResult> {
 
   enter('running');
   try {
-    markJobStarted(o.workdir, { job: job.id, name: job.name, worker, startedAt: new Date().toISOString(), pid: process.pid });
+    markJobStarted(o.workdir, {
+      job: job.id,
+      name: job.name,
+      worker,
+      startedAt: new Date().toISOString(),
+      pid: process.pid,
+    });
   } catch (err) {
     // Without the mark a restart could run the job twice, so it is not run at all; the server is
     // told why (the job fails with the reason) rather than left to notice a silent worker.
@@ -120,7 +126,9 @@ export async function runAgent(o: AgentOptions): Promise<AgentResult> {
   const onSignal = () => jobStop.abort(new Error('the agent received SIGTERM'));
   o.signal.addEventListener('abort', onSignal, { once: true });
   const pinger = new AbortController();
-  const pinging = busyPing(client, o, jobLog, pinger.signal, () => jobStop.abort(new Error('the server asked for poweroff (or the worker is gone)')));
+  const pinging = busyPing(client, o, jobLog, pinger.signal, () =>
+    jobStop.abort(new Error('the server asked for poweroff (or the worker is gone)')),
+  );
   try {
     const result = await runJob({
       client,
@@ -178,7 +186,13 @@ async function waitForJob(client: WorkerClient, o: AgentOptions, log: Logger): P
 }
 
 /** Pings while the job runs (the server fails silent workers); `onPoweroff` when it says so. */
-async function busyPing(client: WorkerClient, o: AgentOptions, log: Logger, signal: AbortSignal, onPoweroff: () => void): Promise<void> {
+async function busyPing(
+  client: WorkerClient,
+  o: AgentOptions,
+  log: Logger,
+  signal: AbortSignal,
+  onPoweroff: () => void,
+): Promise<void> {
   const every = o.busyPingMs ?? 5000;
   while (await sleepUnlessAborted(every, signal)) {
     try {
@@ -200,7 +214,10 @@ async function busyPing(client: WorkerClient, o: AgentOptions, log: Logger, sign
 }
 
 async function reportRestart(client: WorkerClient, o: AgentOptions, log: Logger, job: string): Promise<void> {
-  log.error({ job }, 'found the mark of a job started by an earlier agent: reporting worker failure instead of running it again');
+  log.error(
+    { job },
+    'found the mark of a job started by an earlier agent: reporting worker failure instead of running it again',
+  );
   const orphan = readRunningTask(o.workdir);
   if (orphan) {
     const r = await stopProcessGroup(orphan.pgid, o.graceMs ?? 10_000);

@@ -19,7 +19,12 @@ export interface JobDirs {
   testbed?: string;
 }
 
-export function buildTaskEnv(job: string, task: Pick<WorkerPingTask, 'id' | 'env' | 'env_clear'>, host: HostEnv, dirs: JobDirs): Record<string, string> {
+export function buildTaskEnv(
+  job: string,
+  task: Pick<WorkerPingTask, 'id' | 'env' | 'env_clear'>,
+  host: HostEnv,
+  dirs: JobDirs,
+): Record<string, string> {
   const env: Record<string, string> = {};
   if (!task.env_clear) {
     env.HOME = host.home;

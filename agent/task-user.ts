@@ -18,9 +18,14 @@ export function resolveTaskUser(name: string): TaskUser {
       hint: `create it (useradd --system --no-create-home --shell /usr/sbin/nologin ${name}) or change task_user in the factory config`,
     });
   }
-  if (u.uid === 0) throw new MvmError('USAGE', `the task user "${name}" is root (uid 0): tasks would reach everything`, { hint: 'give task_user an unprivileged user of its own' });
+  if (u.uid === 0)
+    throw new MvmError('USAGE', `the task user "${name}" is root (uid 0): tasks would reach everything`, {
+      hint: 'give task_user an unprivileged user of its own',
+    });
   if (u.uid === process.getuid?.()) {
-    throw new MvmError('USAGE', `the task user "${name}" is the agent's own user: tasks could read the agent's token`, { hint: "give task_user a user of its own, not the factory's" });
+    throw new MvmError('USAGE', `the task user "${name}" is the agent's own user: tasks could read the agent's token`, {
+      hint: "give task_user a user of its own, not the factory's",
+    });
   }
   return u;
 }

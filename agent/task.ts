@@ -47,7 +47,17 @@ export interface TaskResult {
   stopped: boolean;
 }
 
-const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGABRT: 6, SIGKILL: 9, SIGSEGV: 11, SIGPIPE: 13, SIGALRM: 14, SIGTERM: 15 };
+const SIGNALS: Record<string, number> = {
+  SIGHUP: 1,
+  SIGINT: 2,
+  SIGQUIT: 3,
+  SIGABRT: 6,
+  SIGKILL: 9,
+  SIGSEGV: 11,
+  SIGPIPE: 13,
+  SIGALRM: 14,
+  SIGTERM: 15,
+};
 
 export async function runTask(spec: TaskSpec, opts: TaskRunOptions): Promise<TaskResult> {
   const start = performance.now();
@@ -59,7 +69,9 @@ export async function runTask(spec: TaskSpec, opts: TaskRunOptions): Promise<Tas
     if (switchUser) chownSync(spec.scriptFile, spec.uid!, spec.gid ?? spec.uid!);
   } catch (err) {
     // A full disk, typically: the task cannot run, and says why; the job goes on to fail cleanly.
-    opts.onNote(`exec error: cannot write the script of task ${spec.task} to ${spec.scriptFile}: ${(err as Error).message}`);
+    opts.onNote(
+      `exec error: cannot write the script of task ${spec.task} to ${spec.scriptFile}: ${(err as Error).message}`,
+    );
     return { exitCode: 127, durationMs: Math.round(performance.now() - start), stopped: false };
   }
   const { execa } = await loadExeca();
@@ -90,7 +102,9 @@ export async function runTask(spec: TaskSpec, opts: TaskRunOptions): Promise<Tas
   } catch (err) {
     // The record only helps whoever cleans up after a killed agent; this agent still tracks the
     // group itself, so the task goes on (stopping it here would leave nothing better).
-    opts.onNote(`exec warning: cannot record the running task's process group (${(err as Error).message}); if this agent dies, its task group may be left running`);
+    opts.onNote(
+      `exec warning: cannot record the running task's process group (${(err as Error).message}); if this agent dies, its task group may be left running`,
+    );
   }
   const log = opts.log.child({ task: spec.task, pgid });
   log.debug('task started');
@@ -136,7 +150,9 @@ export async function runTask(spec: TaskSpec, opts: TaskRunOptions): Promise<Tas
   const escaped = await stopEscaped(mark, opts.force?.aborted ? 0 : opts.graceMs);
   if (escaped.length > 0) {
     log.warn({ escaped }, 'stopped processes the task started outside its process group');
-    opts.onNote(`exec warning: stopped ${escaped.length} process${escaped.length === 1 ? '' : 'es'} the task left running outside its process group (setsid): ${escaped.map((e) => `${e.pid} (${e.command})`).join(', ')}`);
+    opts.onNote(
+      `exec warning: stopped ${escaped.length} process${escaped.length === 1 ? '' : 'es'} the task left running outside its process group (setsid): ${escaped.map((e) => `${e.pid} (${e.command})`).join(', ')}`,
+    );
   }
   // A process that left the group may still hold the pipes: do not wait for it forever.
   const timer = setTimeout(() => {
@@ -161,7 +177,10 @@ function spawnProblem(r: { message?: string; code?: string }, env: Record<string
   if (r.code === 'E2BIG' || /E2BIG/.test(r.message ?? '')) {
     const entries = Object.entries(env);
     const bytes = entries.reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v) + 2, 0);
-    const largest = entries.reduce((m, [k, v]) => (Buffer.byteLength(v) > Buffer.byteLength(m[1]) ? [k, v] : m), ['', '']);
+    const largest = entries.reduce(
+      (m, [k, v]) => (Buffer.byteLength(v) > Buffer.byteLength(m[1]) ? [k, v] : m),
+      ['', ''],
+    );
     return (
       `its environment is too large for exec (E2BIG): ${entries.length} variables, ${bytes} bytes in all, the largest ${largest[0]} (${Buffer.byteLength(largest[1])} bytes). ` +
       'Linux allows at most 128 KiB per variable and about 2 MiB for the environment and arguments together: pass large data as an input file instead'

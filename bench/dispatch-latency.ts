@@ -45,7 +45,8 @@ runBench('dispatch-latency', async (ctx) => {
       return first === undefined;
     });
     if (!first) throw new Error(`job ${job} ended without task output`);
-    if (i >= warmup) samples.push({ job, latencyMs: seenAt - t0, submitWall, seenWall: submitWall + (seenAt - t0), first });
+    if (i >= warmup)
+      samples.push({ job, latencyMs: seenAt - t0, submitWall, seenWall: submitWall + (seenAt - t0), first });
     await waitFor(async () => isDone((await lab.user.getJob(job)).state), `job ${job} to end`, 60_000);
   }
 

@@ -41,7 +41,13 @@ runBench('factory-tick', async (ctx) => {
   const dir = ctx.subdir('factory');
   const configFile = join(dir, 'factory.toml');
   const dbFile = join(dir, 'factory.sqlite3');
-  writeFileSync(configFile, factoryConfig({ baseUrl: api.url, adminToken: 'bench-admin', factoryToken: 'bench-factory', testbeds: TESTBEDS }, configFile));
+  writeFileSync(
+    configFile,
+    factoryConfig(
+      { baseUrl: api.url, adminToken: 'bench-admin', factoryToken: 'bench-factory', testbeds: TESTBEDS },
+      configFile,
+    ),
+  );
   const config = loadConfig(configFile);
   const store = FactoryStore.open(dbFile);
   store.syncTestbeds(config.testbeds);
@@ -65,9 +71,22 @@ runBench('factory-tick', async (ctx) => {
   };
   try {
     // New testbeds may need their first health check (one with no devices passes at once).
-    await waitFor(async () => (await pass(), readStatus(dbFile).testbeds.every((t) => t.state === 'free')), 'every testbed free', 300_000, 0);
+    await waitFor(
+      async () => (await pass(), readStatus(dbFile).testbeds.every((t) => t.state === 'free')),
+      'every testbed free',
+      300_000,
+      0,
+    );
 
-    const history: Array<{ instances: number; insert_s: number; db_mb: number; idle_ms: Summary; idle_phases_p50_ms: Record<string, number>; busy_ms: Summary; busy_live_instances: number }> = [];
+    const history: Array<{
+      instances: number;
+      insert_s: number;
+      db_mb: number;
+      idle_ms: Summary;
+      idle_phases_p50_ms: Record<string, number>;
+      busy_ms: Summary;
+      busy_live_instances: number;
+    }> = [];
     let inserted = 0;
     for (const size of sizes) {
       const t0 = performance.now();
@@ -96,14 +115,20 @@ runBench('factory-tick', async (ctx) => {
     await drain(api, store, pass);
     const first = history[0];
     const last = history[history.length - 1];
-    const growth = { idle: round(last.idle_ms.p50 / first.idle_ms.p50, 2), busy: round(last.busy_ms.p50 / first.busy_ms.p50, 2) };
+    const growth = {
+      idle: round(last.idle_ms.p50 / first.idle_ms.p50, 2),
+      busy: round(last.busy_ms.p50 / first.busy_ms.p50, 2),
+    };
     return {
       testbeds: TESTBEDS,
       passes_per_size: ticks,
       job_passes: JOB_TICKS,
       history,
       target_ms: TARGET_MS,
-      met: { idle_p50: history.every((h) => h.idle_ms.p50 <= TARGET_MS), busy_p50: history.every((h) => h.busy_ms.p50 <= TARGET_MS) },
+      met: {
+        idle_p50: history.every((h) => h.idle_ms.p50 <= TARGET_MS),
+        busy_p50: history.every((h) => h.busy_ms.p50 <= TARGET_MS),
+      },
       growth_p50_x: growth,
       flat: growth.idle <= FLAT_FACTOR && growth.busy <= FLAT_FACTOR,
       pass_errors: errors,
@@ -194,7 +219,12 @@ async function busyPasses(api: FakeFactoryApi, pass: () => Promise<number>, tick
 
 /** Passes until every job is over and every instance destroyed, so history can be added. */
 async function drain(api: FakeFactoryApi, store: FactoryStore, pass: () => Promise<number>): Promise<void> {
-  await waitFor(async () => (await pass(), store.liveInstances().length === 0 && api.liveWorkers() === 0), 'the busy instances to end', 120_000, 0);
+  await waitFor(
+    async () => (await pass(), store.liveInstances().length === 0 && api.liveWorkers() === 0),
+    'the busy instances to end',
+    120_000,
+    0,
+  );
 }
 
 /** History ids need no cryptographic randomness; ulid's default (crypto per character) costs ~40 µs an id. */
@@ -203,7 +233,14 @@ const fastRandom = (): number => Math.random();
 /** Appends `n` destroyed instances, spread over the testbeds, numbered after what each already has. */
 function insertHistory(sqlite: Database.Database, n: number): void {
   if (n <= 0) return;
-  const seq = new Map((sqlite.prepare('select testbed, max(seq) as seq from instances group by testbed').all() as Array<{ testbed: string; seq: number }>).map((r) => [r.testbed, r.seq]));
+  const seq = new Map(
+    (
+      sqlite.prepare('select testbed, max(seq) as seq from instances group by testbed').all() as Array<{
+        testbed: string;
+        seq: number;
+      }>
+    ).map((r) => [r.testbed, r.seq]),
+  );
   const target = ulid(Date.now(), fastRandom);
   const insert = sqlite.prepare(
     `insert into instances (id, testbed, seq, target, job, worker_id, state, created_at, running_at, destroying_at, destroyed_at,
@@ -217,7 +254,22 @@ function insertHistory(sqlite: Database.Database, n: number): void {
       const s = (seq.get(testbed) ?? 0) + 1;
       seq.set(testbed, s);
       const t = start + k * 60_000;
-      insert.run(ulid(t, fastRandom), testbed, s, target, ulid(t, fastRandom), ulid(t, fastRandom), t, t + 1_000, t + 50_000, t + 52_000, t + 52_000, 40_000 + (k % 1000), 40_000 + (k % 1000), t + 500);
+      insert.run(
+        ulid(t, fastRandom),
+        testbed,
+        s,
+        target,
+        ulid(t, fastRandom),
+        ulid(t, fastRandom),
+        t,
+        t + 1_000,
+        t + 50_000,
+        t + 52_000,
+        t + 52_000,
+        40_000 + (k % 1000),
+        40_000 + (k % 1000),
+        t + 500,
+      );
     }
   });
   for (let from = 0; from < n; from += 50_000) batch(from, Math.min(n, from + 50_000));
@@ -248,12 +300,15 @@ async function queryPlans(sqlite: Database.Database, api: FakeFactoryApi, pass: 
     let plan: string[];
     try {
       const params = Array.from({ length: (source.match(/\?/g) ?? []).length }, () => 'x');
-      plan = (sqlite.prepare(`EXPLAIN QUERY PLAN ${source}`).all(...params) as Array<{ detail: string }>).map((r) => r.detail);
+      plan = (sqlite.prepare(`EXPLAIN QUERY PLAN ${source}`).all(...params) as Array<{ detail: string }>).map(
+        (r) => r.detail,
+      );
     } catch {
       continue; // not a statement EXPLAIN takes (a pragma)
     }
     // Only tables that grow with history matter: the testbeds table is the size of the config.
-    if (plan.some((d) => /^SCAN (instances|events)\b/.test(d) && !/USING (COVERING )?INDEX instances_live/.test(d))) scans.push({ sql: source.slice(0, 300), plan });
+    if (plan.some((d) => /^SCAN (instances|events)\b/.test(d) && !/USING (COVERING )?INDEX instances_live/.test(d)))
+      scans.push({ sql: source.slice(0, 300), plan });
   }
   return { statements: seen.size, scans };
 }

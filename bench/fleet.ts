@@ -43,7 +43,16 @@ async function collectorFigures(quick: boolean, dir: string, simLog: string) {
   const urls = (JSON.parse((await sims.waitForLine(/^\{"urls"/, 180_000)).line) as { urls: string[] }).urls;
   const db = openFleetDb(join(dir, 'fleet.sqlite'));
   const stores = createFleetStores(db, { log: silentLogger() });
-  stores.miners.syncConfigMiners(urls.map((address, i) => ({ id: `miner-${String(i).padStart(4, '0')}`, driver: 'axeos', address, options: {}, tags: [], source: 'config' })));
+  stores.miners.syncConfigMiners(
+    urls.map((address, i) => ({
+      id: `miner-${String(i).padStart(4, '0')}`,
+      driver: 'axeos',
+      address,
+      options: {},
+      tags: [],
+      source: 'config',
+    })),
+  );
   const rssBefore = procMemory(process.pid)!.rssKb;
   const collector = new Collector({
     definitions: () => stores.miners.definitions(),
@@ -78,8 +87,15 @@ async function collectorFigures(quick: boolean, dir: string, simLog: string) {
     readings_per_interval: round((c1.readings - c0.readings) / measured),
     missed: c1.missed - c0.missed,
     online_at_end: online,
-    cpu_pct_of_core: { mean: round(cpuPct.reduce((a, b) => a + b, 0) / cpuPct.length, 2), max: round(Math.max(...cpuPct), 2) },
-    rss_mb: { before_start: mb(rssBefore), mean: mb(rss.reduce((a, b) => a + b, 0) / rss.length), max: mb(Math.max(...rss)) },
+    cpu_pct_of_core: {
+      mean: round(cpuPct.reduce((a, b) => a + b, 0) / cpuPct.length, 2),
+      max: round(Math.max(...cpuPct), 2),
+    },
+    rss_mb: {
+      before_start: mb(rssBefore),
+      mean: mb(rss.reduce((a, b) => a + b, 0) / rss.length),
+      max: mb(Math.max(...rss)),
+    },
   };
 }
 
@@ -99,8 +115,15 @@ function historyFigures(quick: boolean, dir: string) {
   const start = now - days * DAY;
 
   // Roll-up rows as the insert path writes them (360 samples an hour, 6 a minute).
-  const cols = ['miner_id', 't', 'n', ...METRICS.flatMap((m) => [`${m}_n`, `${m}_sum`, `${m}_min`, `${m}_max`]), 'temperatures'];
-  const writer = (table: string) => db.sqlite.prepare(`INSERT INTO ${table} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`);
+  const cols = [
+    'miner_id',
+    't',
+    'n',
+    ...METRICS.flatMap((m) => [`${m}_n`, `${m}_sum`, `${m}_min`, `${m}_max`]),
+    'temperatures',
+  ];
+  const writer = (table: string) =>
+    db.sqlite.prepare(`INSERT INTO ${table} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`);
   const row = (id: string, t: number, n: number, i: number) => {
     const hr = 1100 + (i % 50);
     const vals = [hr, 15 + (i % 3), 13.6 + (i % 7) / 10, 4000 + (i % 90), 80 + (i % 20)];
@@ -182,7 +205,12 @@ function historyFigures(quick: boolean, dir: string) {
   const mbOf = (bytes: number) => round(bytes / 1e6, 2);
   return {
     miners,
-    fill: { hour_rows: hourFill.rows, hour_fill_s: hourFill.seconds, minute_rows: minuteFill.rows, minute_fill_s: minuteFill.seconds },
+    fill: {
+      hour_rows: hourFill.rows,
+      hour_fill_s: hourFill.seconds,
+      minute_rows: minuteFill.rows,
+      minute_fill_s: minuteFill.seconds,
+    },
     insert_round_ms: { samples_per_round: miners, ...summarize(insertMs, 2) },
     query_30d_ms: month,
     query_24h_minutes_ms: day,
@@ -193,7 +221,9 @@ function historyFigures(quick: boolean, dir: string) {
       minute: mbOf(43_200 * minuteRowB),
       raw: mbOf(259_200 * rawRowB),
       // What a miner costs once the history is at its default retention (raw 48 h, minute 30 d, hour 30 d of the 2 y).
-      steady_state_with_default_retention: mbOf((rawMs / 10_000) * rawRowB + (minuteMs / 60_000) * minuteRowB + 720 * hourRowB),
+      steady_state_with_default_retention: mbOf(
+        (rawMs / 10_000) * rawRowB + (minuteMs / 60_000) * minuteRowB + 720 * hourRowB,
+      ),
     },
     db_file_mb: mbOf(size3),
   };

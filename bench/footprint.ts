@@ -15,7 +15,15 @@ import { HttpClient } from '../shared/http.js';
 import { MVM_BIN } from '../shared/paths.js';
 import { runBench, type BenchContext } from './lib/bench.js';
 import { firstByteMs } from './lib/first-byte.js';
-import { FACTORY_READY, jobSpec, prepareLab, startBenchServer, startFactory, type BenchLab, type BenchServer } from './lib/lab.js';
+import {
+  FACTORY_READY,
+  jobSpec,
+  prepareLab,
+  startBenchServer,
+  startFactory,
+  type BenchLab,
+  type BenchServer,
+} from './lib/lab.js';
 import { startNode, type Proc } from './lib/proc.js';
 import { ProcSampler, type ProcFigures } from './lib/proc-sampler.js';
 import { summarize } from './lib/stats.js';
@@ -57,7 +65,11 @@ runBench('footprint', async (ctx) => {
     load_cpu_pct: loaded[name]?.cpu_pct,
   });
   return {
-    cold_start_ms: { server: summarize(serverStarts), factory: summarize(factoryStarts.started), factory_first_line: summarize(factoryStarts.firstLine) },
+    cold_start_ms: {
+      server: summarize(serverStarts),
+      factory: summarize(factoryStarts.started),
+      factory_first_line: summarize(factoryStarts.firstLine),
+    },
     testbeds: THROUGHPUT_TESTBEDS,
     load: { jobs: run.jobs, duration_s: run.duration_s, failed_jobs: run.failed_jobs },
     server: rss('server'),
@@ -74,8 +86,12 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 /** spawn → first byte of the client's commands, `n` times each, with the floor `node -e 0` beside them. */
 async function clientStarts(ctx: BenchContext, lab: BenchLab, factory: Proc, n: number) {
   const userToken = (await lab.server.admin.post<{ token: string }>('/0/users', { name: 'bench-client' })).token;
-  const job = await new UserClient(new HttpClient({ baseUrl: lab.server.url, token: userToken })).submitJob(jobSpec('echo hi', 'show me'));
-  const labUrl = /^mvm factory API at (http:\/\/\S+)/.exec((await factory.waitForLine(/^mvm factory API at /)).line)![1];
+  const job = await new UserClient(new HttpClient({ baseUrl: lab.server.url, token: userToken })).submitJob(
+    jobSpec('echo hi', 'show me'),
+  );
+  const labUrl = /^mvm factory API at (http:\/\/\S+)/.exec(
+    (await factory.waitForLine(/^mvm factory API at /)).line,
+  )![1];
   const labToken = readFileSync(join(dirname(lab.dbFile), ADMIN_TOKEN_FILE), 'utf8').trim();
   const env = { ...process.env, HOME: ctx.subdir('client-home') };
   const commands: Record<string, string[]> = {
@@ -98,19 +114,33 @@ async function clientStarts(ctx: BenchContext, lab: BenchLab, factory: Proc, n: 
 /** The fleet's data plane reading 1,000 miners every 10 s: its RSS over three intervals after one of warm-up. */
 async function fleetFootprint(ctx: BenchContext) {
   const miners = ctx.quick ? 50 : 1000;
-  const sims = startNode('fleet-sims', join(HERE, 'lib', 'axeos-sims-main.js'), [String(miners)], { logFile: ctx.log('fleet-sims') });
+  const sims = startNode('fleet-sims', join(HERE, 'lib', 'axeos-sims-main.js'), [String(miners)], {
+    logFile: ctx.log('fleet-sims'),
+  });
   const urls = (JSON.parse((await sims.waitForLine(/^\{"urls"/, 180_000)).line) as { urls: string[] }).urls;
-  const fleet = startNode('fleet', join(HERE, 'lib', 'fleet-main.js'), [ctx.subdir('fleet'), ...urls], { logFile: ctx.log('fleet') });
+  const fleet = startNode('fleet', join(HERE, 'lib', 'fleet-main.js'), [ctx.subdir('fleet'), ...urls], {
+    logFile: ctx.log('fleet'),
+  });
   await fleet.waitForLine(/^fleet started$/, 120_000);
   await new Promise((r) => setTimeout(r, ctx.quick ? 3_000 : 10_000));
   const figures = (await sampleFor(() => ({ fleet: fleet.pid }), ctx.quick ? 6_000 : 30_000)).fleet;
   await fleet.stop();
   await sims.stop();
-  return { miners, rss_mean_mb: figures?.mean_rss_mb, rss_max_mb: figures?.max_rss_mb, peak_hwm_mb: figures?.hwm_mb, cpu_pct: figures?.cpu_pct };
+  return {
+    miners,
+    rss_mean_mb: figures?.mean_rss_mb,
+    rss_max_mb: figures?.max_rss_mb,
+    peak_hwm_mb: figures?.hwm_mb,
+    cpu_pct: figures?.cpu_pct,
+  };
 }
 
 /** `mvm factory` started against a running server, each time with a new database and config. */
-async function factoryColdStarts(ctx: BenchContext, server: BenchServer, n: number): Promise<{ started: number[]; firstLine: number[] }> {
+async function factoryColdStarts(
+  ctx: BenchContext,
+  server: BenchServer,
+  n: number,
+): Promise<{ started: number[]; firstLine: number[] }> {
   const out = { started: [] as number[], firstLine: [] as number[] };
   for (let i = 0; i < n; i++) {
     const lab = await prepareLab(ctx, server, { testbeds: THROUGHPUT_TESTBEDS, name: `cold-factory-${i}` });

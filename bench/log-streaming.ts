@@ -20,7 +20,10 @@ runBench('log-streaming', async (ctx) => {
   await startFactory(ctx, lab);
   const db = new FactoryDbReader(lab.dbFile);
   // The agent appears once the factory started it: asked for at every sample.
-  const memory = new ProcSampler(() => ({ server: server.proc.pid, agent: db.liveInstances()[0]?.agentPid ?? undefined }), 250);
+  const memory = new ProcSampler(
+    () => ({ server: server.proc.pid, agent: db.liveInstances()[0]?.agentPid ?? undefined }),
+    250,
+  );
 
   const t0 = performance.now();
   const job = await lab.submit(`seq 1 ${lines}`, 'log-streaming');

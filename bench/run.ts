@@ -15,12 +15,26 @@ import { newToken } from '../shared/ids.js';
 import { killLeftovers, leftoverProcesses, RUN_MARKER } from './lib/leaks.js';
 
 /** In the order they run: cheap and latency-sensitive first, the machine-filling ones last. */
-const BENCHES = ['server-dispatch', 'dispatch-latency', 'factory-tick', 'rule-engine', 'log-streaming', 'throughput', 'throughput-hosts', 'telemetry', 'fleet', 'footprint', 'web-ui'] as const;
+const BENCHES = [
+  'server-dispatch',
+  'dispatch-latency',
+  'factory-tick',
+  'rule-engine',
+  'log-streaming',
+  'throughput',
+  'throughput-hosts',
+  'telemetry',
+  'fleet',
+  'footprint',
+  'web-ui',
+] as const;
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
 function usage(message: string): never {
-  process.stderr.write(`mvm bench: error: ${message}\nusage: node dist/bench/run.js [--quick] [${BENCHES.join('|')}…]\n`);
+  process.stderr.write(
+    `mvm bench: error: ${message}\nusage: node dist/bench/run.js [--quick] [${BENCHES.join('|')}…]\n`,
+  );
   process.exit(2);
 }
 
@@ -57,10 +71,14 @@ async function runOne(name: string, quick: boolean, root: string, marker: string
   const left = leftoverProcesses(marker, root);
   if (left.length > 0) {
     killLeftovers(left);
-    process.stderr.write(`# ${name}: ${left.length} process(es) left running, killed: ${left.map((l) => `${l.pid} ${l.command}`).join('; ')}\n`);
+    process.stderr.write(
+      `# ${name}: ${left.length} process(es) left running, killed: ${left.map((l) => `${l.pid} ${l.command}`).join('; ')}\n`,
+    );
     ok = false;
   }
-  process.stderr.write(`# ${name}: ${ok ? 'done' : `FAILED (${code ?? signal})`} in ${Math.round((Date.now() - started) / 1000)} s\n`);
+  process.stderr.write(
+    `# ${name}: ${ok ? 'done' : `FAILED (${code ?? signal})`} in ${Math.round((Date.now() - started) / 1000)} s\n`,
+  );
   return ok;
 }
 

@@ -18,8 +18,15 @@ runBench('server-dispatch', async (ctx) => {
   const server = await startBenchServer(ctx, 'server', ['--tick', '1h']);
   const { url, admin } = server;
   const target = (await admin.post<{ id: string }>('/0/admin/target', { name: TARGET, desc: 'bench' })).id;
-  const user = new HttpClient({ baseUrl: url, token: (await admin.post<{ token: string }>('/0/users', { name: 'bench' })).token });
-  const factory = new HttpClient({ baseUrl: url, token: (await admin.post<{ token: string }>('/0/admin/factory', { name: 'bench' })).token, timeoutMs: 120_000 });
+  const user = new HttpClient({
+    baseUrl: url,
+    token: (await admin.post<{ token: string }>('/0/users', { name: 'bench' })).token,
+  });
+  const factory = new HttpClient({
+    baseUrl: url,
+    token: (await admin.post<{ token: string }>('/0/admin/factory', { name: 'bench' })).token,
+    timeoutMs: 120_000,
+  });
   const submit = async (name: string) => (await user.post<{ id: string }>('/0/jobs', jobSpec('true', name))).id;
   const newWorker = async (job?: string) => {
     const w = await factory.post<FactoryWorker>('/0/factory/worker', { target, job: job ?? null });
@@ -45,7 +52,11 @@ runBench('server-dispatch', async (ctx) => {
     toPing.push(performance.now() - t0);
     await finish(w, a);
 
-    const leased = factory.post<FactoryLeaseResult>('/0/factory/lease', { supported_targets: [target] }, { query: { wait_ms: 60_000 } });
+    const leased = factory.post<FactoryLeaseResult>(
+      '/0/factory/lease',
+      { supported_targets: [target] },
+      { query: { wait_ms: 60_000 } },
+    );
     t0 = performance.now();
     const b = await submit(`lease-${i}`);
     if ((await leased).lease?.job !== b) throw new Error('the held lease did not return the job');

@@ -28,7 +28,13 @@ runBench('telemetry', async (ctx) => {
   // Both pollers read every device once per interval, half an interval apart, so each one's CPU
   // (process.cpuUsage from its round's start to the other's) is its own: the driver, and the naive
   // baseline (a new connection per request, bench/lib/naive-poller.ts) in the same run.
-  type Poller = { read: (i: number) => Promise<unknown>; durations: number[]; cpuPct: number[]; simCpu: number[]; failures: number };
+  type Poller = {
+    read: (i: number) => Promise<unknown>;
+    durations: number[];
+    cpuPct: number[];
+    simCpu: number[];
+    failures: number;
+  };
   const poller = (read: Poller['read']): Poller => ({ read, durations: [], cpuPct: [], simCpu: [], failures: 0 });
   const driverPoller = poller((i) => drivers[i].telemetry());
   const naivePoller = poller((i) => naiveRead(urls[i]));
@@ -80,6 +86,11 @@ runBench('telemetry', async (ctx) => {
     met: { cpu_pct_of_core: driver.cpu_pct_of_core.mean <= 3, round_p99_ms: driver.round_ms.p99 <= 1000 },
     naive_one_connection_per_request: naive,
     driver_to_naive_cpu_ratio: round(mean(driverPoller.cpuPct) / mean(naivePoller.cpuPct), 2),
-    rss_mb: { before_first_round: mb(rssBefore), mean: mb(rss.reduce((a, b) => a + b, 0) / rss.length), max: mb(Math.max(...rss)), hwm: mb(procMemory(process.pid)!.hwmKb) },
+    rss_mb: {
+      before_first_round: mb(rssBefore),
+      mean: mb(rss.reduce((a, b) => a + b, 0) / rss.length),
+      max: mb(Math.max(...rss)),
+      hwm: mb(procMemory(process.pid)!.hwmKb),
+    },
   };
 });

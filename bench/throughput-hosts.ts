@@ -19,11 +19,18 @@ const HOSTS = 3;
 runBench('throughput-hosts', async (ctx) => {
   const jobs = ctx.quick ? 21 : 300;
   const server = await startBenchServer(ctx);
-  const perHost = Array.from({ length: HOSTS }, (_, i) => Math.floor(THROUGHPUT_TESTBEDS / HOSTS) + (i < THROUGHPUT_TESTBEDS % HOSTS ? 1 : 0));
+  const perHost = Array.from(
+    { length: HOSTS },
+    (_, i) => Math.floor(THROUGHPUT_TESTBEDS / HOSTS) + (i < THROUGHPUT_TESTBEDS % HOSTS ? 1 : 0),
+  );
   const labs: BenchLab[] = [];
-  for (const [i, testbeds] of perHost.entries()) labs.push(await prepareLab(ctx, server, { testbeds, name: `host-${i + 1}` }));
+  for (const [i, testbeds] of perHost.entries())
+    labs.push(await prepareLab(ctx, server, { testbeds, name: `host-${i + 1}` }));
   const factories = await Promise.all(labs.map((lab, i) => startFactory(ctx, lab, `factory-${i + 1}`)));
-  const procs = new ProcSampler(() => ({ server: server.proc.pid, ...Object.fromEntries(factories.map((f, i) => [`factory-${i + 1}`, f.pid])) }), 500);
+  const procs = new ProcSampler(
+    () => ({ server: server.proc.pid, ...Object.fromEntries(factories.map((f, i) => [`factory-${i + 1}`, f.pid])) }),
+    500,
+  );
   const cpu = machineCpu();
 
   await server.admin.post('/0/control/hold');
@@ -31,7 +38,12 @@ runBench('throughput-hosts', async (ctx) => {
   for (let i = 0; i < jobs; i++) ids.push(await labs[0].submit('echo hi', `hosts-${i}`));
   const released = Date.now();
   await server.admin.post('/0/control/resume');
-  await waitFor(async () => (await server.admin.get<unknown[]>('/0/admin/jobs', { query: { active: true } })).length === 0, `${jobs} jobs to end`, 20 * 60_000, 250);
+  await waitFor(
+    async () => (await server.admin.get<unknown[]>('/0/admin/jobs', { query: { active: true } })).length === 0,
+    `${jobs} jobs to end`,
+    20 * 60_000,
+    250,
+  );
   const used = procs.stop();
 
   const all: Job[] = await Promise.all(ids.map((id) => labs[0].user.getJob(id)));
@@ -40,7 +52,10 @@ runBench('throughput-hosts', async (ctx) => {
   // An instance per placement: a job placed again (its first instance failed to start) counts twice.
   const placements = labs.flatMap((lab, host) => {
     const db = new FactoryDbReader(lab.dbFile);
-    const rows = db.instances().filter((i) => i.job !== null && ours.has(i.job)).map((i) => ({ host, job: i.job!, state: i.state }));
+    const rows = db
+      .instances()
+      .filter((i) => i.job !== null && ours.has(i.job))
+      .map((i) => ({ host, job: i.job!, state: i.state }));
     db.close();
     return rows;
   });
@@ -60,7 +75,10 @@ runBench('throughput-hosts', async (ctx) => {
     /** Jobs with more than one instance (placed again), and those placed on two hosts. */
     jobs_placed_again: [...placedBy.keys()].filter((j) => placements.filter((p) => p.job === j).length > 1).length,
     jobs_on_two_hosts: [...placedBy.values()].filter((s) => s.size > 1).length,
-    job_s: summarize(all.map((j) => (Date.parse(j.times!.complete!) - released) / 1000), 2),
+    job_s: summarize(
+      all.map((j) => (Date.parse(j.times!.complete!) - released) / 1000),
+      2,
+    ),
     cpu_pct: {
       server: used.server?.cpu_pct,
       factories: factories.map((_, i) => used[`factory-${i + 1}`]?.cpu_pct),

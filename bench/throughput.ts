@@ -8,7 +8,6 @@ import { prepareLab, startBenchServer, startFactory } from './lib/lab.js';
 import { machineCpu, procChildrenCpuMs, ProcSampler } from './lib/proc-sampler.js';
 import { THROUGHPUT_TESTBEDS, throughputRun } from './lib/throughput-run.js';
 
-
 runBench('throughput', async (ctx) => {
   const jobs = ctx.quick ? 20 : 300;
   const server = await startBenchServer(ctx);

@@ -13,20 +13,53 @@ import { runBench } from './lib/bench.js';
 import { startNode } from './lib/proc.js';
 import { round, summarize } from './lib/stats.js';
 
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'];
+const ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-dev-shm-usage',
+];
 
 runBench('web-ui', async (ctx) => {
   const runs = ctx.quick ? 3 : 10;
-  const build = JSON.parse(readFileSync(projectPath('dist', 'web', 'build.json'), 'utf8')) as { sizes: Record<string, { bytes: number; gzip: number }> };
+  const build = JSON.parse(readFileSync(projectPath('dist', 'web', 'build.json'), 'utf8')) as {
+    sizes: Record<string, { bytes: number; gzip: number }>;
+  };
   const gamma = await startAxeosSim({ board: '601', seed: 'bench-web' });
   const nano = await startCgminerSim({ model: 'nano3s' });
   const config = join(ctx.dir, 'fleet.toml');
-  writeFileSync(config, ['[fleet]', 'poll_interval = "1s"', 'udp_port = 0', 'udp_address = "127.0.0.1"', '[miner.gamma]', 'driver = "axeos"', `address = "${gamma.url}"`, '[miner.nano]', 'driver = "cgminer"', `address = "${nano.address}"`, ''].join('\n'));
+  writeFileSync(
+    config,
+    [
+      '[fleet]',
+      'poll_interval = "1s"',
+      'udp_port = 0',
+      'udp_address = "127.0.0.1"',
+      '[miner.gamma]',
+      'driver = "axeos"',
+      `address = "${gamma.url}"`,
+      '[miner.nano]',
+      'driver = "cgminer"',
+      `address = "${nano.address}"`,
+      '',
+    ].join('\n'),
+  );
   const data = ctx.subdir('fleet-data');
-  const fleet = startNode('fleet', MVM_BIN, ['fleet', '--config', config, '--data', data, '--listen', '127.0.0.1:0'], { logFile: ctx.log('fleet'), env: { MVM_LOG_LEVEL: 'warn' } });
+  const fleet = startNode('fleet', MVM_BIN, ['fleet', '--config', config, '--data', data, '--listen', '127.0.0.1:0'], {
+    logFile: ctx.log('fleet'),
+    env: { MVM_LOG_LEVEL: 'warn' },
+  });
   const url = /web UI at (\S+?)\/?$/.exec((await fleet.waitForLine(/^mvm fleet web UI at /, 30_000)).line)![1];
   const token = readFileSync(join(data, 'fleet-api-admin-token'), 'utf8').trim();
-  const browser = await chromium.launch({ executablePath: process.env.MVM_CHROMIUM ?? '/usr/bin/chromium', headless: true, args: ARGS });
+  const browser = await chromium.launch({
+    executablePath: process.env.MVM_CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    args: ARGS,
+  });
   const loginFcp: number[] = [];
   const dashboard: number[] = [];
   const transferred: number[] = [];
@@ -38,14 +71,24 @@ runBench('web-ui', async (ctx) => {
       await p1.goto(url + '/');
       await p1.getByLabel('Token').waitFor();
       // (page code as strings: this file is compiled without the DOM's types)
-      const fcp = (await p1.evaluate("new Promise((r) => new PerformanceObserver((l) => r(l.getEntries().find((e) => e.name === 'first-contentful-paint').startTime)).observe({ type: 'paint', buffered: true }))")) as number;
+      const fcp = (await p1.evaluate(
+        "new Promise((r) => new PerformanceObserver((l) => r(l.getEntries().find((e) => e.name === 'first-contentful-paint').startTime)).observe({ type: 'paint', buffered: true }))",
+      )) as number;
       await c1.close();
       // a logged-in tab opening the dashboard: until the fleet's hashrate is on screen
       const c2 = await browser.newContext();
       await c2.addInitScript(`sessionStorage.setItem('mvm.token', ${JSON.stringify(token)})`);
       const p2 = await c2.newPage();
       let bytes = 0;
-      p2.on('response', (r) => void r.request().sizes().then((s) => (bytes += s.responseBodySize + s.responseHeadersSize)).catch(() => {}));
+      p2.on(
+        'response',
+        (r) =>
+          void r
+            .request()
+            .sizes()
+            .then((s) => (bytes += s.responseBodySize + s.responseHeadersSize))
+            .catch(() => {}),
+      );
       await p2.goto(url + '/');
       await p2.getByTestId('stat-hashrate').waitFor();
       const shown = await p2.evaluate(() => performance.now());
@@ -61,7 +104,8 @@ runBench('web-ui', async (ctx) => {
     await Promise.all([gamma.close(), nano.close()]);
   }
   const files = Object.entries(build.sizes);
-  const sum = (ext: string, k: 'bytes' | 'gzip') => files.filter(([n]) => n.endsWith(ext)).reduce((a, [, s]) => a + s[k], 0);
+  const sum = (ext: string, k: 'bytes' | 'gzip') =>
+    files.filter(([n]) => n.endsWith(ext)).reduce((a, [, s]) => a + s[k], 0);
   return {
     runs,
     js_bytes: sum('.js', 'bytes'),

@@ -15,9 +15,14 @@ interface JsonFlag {
   json?: boolean;
 }
 
-export async function targetCreate(args: ConnectionFlags & JsonFlag & { name: string; desc?: string }, io: Io = processIo) {
+export async function targetCreate(
+  args: ConnectionFlags & JsonFlag & { name: string; desc?: string },
+  io: Io = processIo,
+) {
   const { conn, client } = connectAdmin(args);
-  const id = await explained(conn, { doing: 'create the target' }, () => client.createTarget(args.name, args.desc ?? args.name));
+  const id = await explained(conn, { doing: 'create the target' }, () =>
+    client.createTarget(args.name, args.desc ?? args.name),
+  );
   if (args.json) io.out(JSON.stringify({ id, name: args.name }));
   else {
     io.out(id);
@@ -54,7 +59,10 @@ export async function targetRedirect(
   args: ConnectionFlags & { name: string; to?: string; clear?: boolean },
   io: Io = processIo,
 ) {
-  if (!args.to && !args.clear) throw new MvmError('USAGE', 'say where to redirect', { hint: 'pass --to OTHER, or --clear to remove the redirect' });
+  if (!args.to && !args.clear)
+    throw new MvmError('USAGE', 'say where to redirect', {
+      hint: 'pass --to OTHER, or --clear to remove the redirect',
+    });
   if (args.to && args.clear) throw new MvmError('USAGE', '--to and --clear both given', { hint: 'pass one of them' });
   const { conn, client } = connectAdmin(args);
   const targets = await explained(conn, { doing: 'list targets' }, () => client.listTargets());
@@ -88,7 +96,12 @@ export async function factoryList(args: ConnectionFlags & JsonFlag, io: Io = pro
   io.out(
     table(
       ['ID', 'NAME', 'ENABLED', 'LAST PING'],
-      factories.map((f) => [f.id, f.name, f.enable ? (f.hold_workers ? 'yes (hold workers)' : 'yes') : 'no', f.last_ping ?? '-']),
+      factories.map((f) => [
+        f.id,
+        f.name,
+        f.enable ? (f.hold_workers ? 'yes (hold workers)' : 'yes') : 'no',
+        f.last_ping ?? '-',
+      ]),
     ),
   );
 }
@@ -110,7 +123,9 @@ export async function factorySetEnabled(
   const { conn, client } = connectAdmin(args);
   const id = await findFactory(client, conn, args.factory);
   if (args.enable) {
-    await explained(conn, { doing: 'enable the factory', hint: FACTORY_HINT }, () => client.enableFactory(id, { holdWorkers: args['hold-workers'] }));
+    await explained(conn, { doing: 'enable the factory', hint: FACTORY_HINT }, () =>
+      client.enableFactory(id, { holdWorkers: args['hold-workers'] }),
+    );
   } else {
     await explained(conn, { doing: 'disable the factory', hint: FACTORY_HINT }, () => client.disableFactory(id));
   }
@@ -126,13 +141,21 @@ export async function userCreate(args: ConnectionFlags & JsonFlag & { name: stri
 export async function userRevoke(args: ConnectionFlags & JsonFlag & { name: string }, io: Io = processIo) {
   const { conn, client } = connectAdmin(args);
   await explained(conn, { doing: 'revoke the user token' }, () => client.revokeUserToken(args.name));
-  io.out(args.json ? JSON.stringify({ name: args.name, revoked: true }) : `revoked the token of user ${args.name}; it no longer works`);
+  io.out(
+    args.json
+      ? JSON.stringify({ name: args.name, revoked: true })
+      : `revoked the token of user ${args.name}; it no longer works`,
+  );
 }
 
 export async function userNewToken(args: ConnectionFlags & JsonFlag & { name: string }, io: Io = processIo) {
   const { conn, client } = connectAdmin(args);
   const r = await explained(conn, { doing: 'replace the user token' }, () => client.newUserToken(args.name));
-  io.out(args.json ? JSON.stringify(r) : `new token for user ${r.name} (shown only now; the old one no longer works):\n${r.token}`);
+  io.out(
+    args.json
+      ? JSON.stringify(r)
+      : `new token for user ${r.name} (shown only now; the old one no longer works):\n${r.token}`,
+  );
 }
 
 export async function userList(args: ConnectionFlags & JsonFlag, io: Io = processIo) {
@@ -140,5 +163,10 @@ export async function userList(args: ConnectionFlags & JsonFlag, io: Io = proces
   const users = await explained(conn, { doing: 'list users' }, () => client.listUsers());
   if (args.json) return io.out(JSON.stringify(users, null, 2));
   if (users.length === 0) return io.out('no users');
-  io.out(table(['ID', 'NAME', 'CREATED', 'PRIVILEGES'], users.map((u) => [u.id, u.name, u.time_create, u.privileges.join(',') || '-'])));
+  io.out(
+    table(
+      ['ID', 'NAME', 'CREATED', 'PRIVILEGES'],
+      users.map((u) => [u.id, u.name, u.time_create, u.privileges.join(',') || '-']),
+    ),
+  );
 }

@@ -20,7 +20,8 @@ const target: CommandModule = {
       .command({
         command: 'create <name>',
         describe: 'create a target; prints its id',
-        builder: (y2) => withJson(admin(nameArg(y2, 'target name'))).option('desc', { type: 'string', describe: 'description' }),
+        builder: (y2) =>
+          withJson(admin(nameArg(y2, 'target name'))).option('desc', { type: 'string', describe: 'description' }),
         handler: async (args) => (await actions()).targetCreate(args as never),
       })
       .command({
@@ -63,10 +64,11 @@ const factory: CommandModule = {
         command: 'enable <factory>',
         describe: 'let a factory lease jobs again',
         builder: (y2) =>
-          admin(y2.positional('factory', { type: 'string', describe: 'factory id or name' })).option(
-            'hold-workers',
-            { type: 'boolean', default: false, describe: 'mark its new workers held' },
-          ),
+          admin(y2.positional('factory', { type: 'string', describe: 'factory id or name' })).option('hold-workers', {
+            type: 'boolean',
+            default: false,
+            describe: 'mark its new workers held',
+          }),
         handler: async (args) => (await actions()).factorySetEnabled({ ...(args as object), enable: true } as never),
       })
       .command({

@@ -23,7 +23,8 @@ export function connectAdmin(flags: ConnectionFlags): { conn: Connection; client
 
 const OTHER_KIND: Record<TokenKind, string> = {
   user: 'job commands need a user token (`mvm admin user create NAME` makes one)',
-  admin: 'admin commands need the admin token (printed once when `mvm server` first starts, or the MVM_ADMIN_TOKEN it was given)',
+  admin:
+    'admin commands need the admin token (printed once when `mvm server` first starts, or the MVM_ADMIN_TOKEN it was given)',
 };
 
 export interface ErrorContext {
@@ -48,16 +49,24 @@ export function explain(err: unknown, conn: Connection, ctx: ErrorContext = {}):
     });
   }
   if (err.status === 401) {
-    return new MvmError('API_ERROR', `the job server at ${conn.url} refused the ${conn.kind} token from ${conn.tokenSource}${doing}${serverMsg}`, {
-      cause: err,
-      hint: `${OTHER_KIND[conn.kind]}; ${tokenHelp(conn.kind)}`,
-    });
+    return new MvmError(
+      'API_ERROR',
+      `the job server at ${conn.url} refused the ${conn.kind} token from ${conn.tokenSource}${doing}${serverMsg}`,
+      {
+        cause: err,
+        hint: `${OTHER_KIND[conn.kind]}; ${tokenHelp(conn.kind)}`,
+      },
+    );
   }
   if (err.status === 403) {
-    return new MvmError('API_ERROR', `the ${conn.kind} token from ${conn.tokenSource} is not allowed to do this${doing}${serverMsg}`, {
-      cause: err,
-      hint: OTHER_KIND[conn.kind],
-    });
+    return new MvmError(
+      'API_ERROR',
+      `the ${conn.kind} token from ${conn.tokenSource} is not allowed to do this${doing}${serverMsg}`,
+      {
+        cause: err,
+        hint: OTHER_KIND[conn.kind],
+      },
+    );
   }
   if (err.status === 404 && ctx.job !== undefined) {
     return new MvmError('NOT_FOUND', `no job ${ctx.job} on ${conn.url}${doing}${serverMsg}`, {
@@ -66,23 +75,33 @@ export function explain(err: unknown, conn: Connection, ctx: ErrorContext = {}):
     });
   }
   if (err.status === 409) {
-    return new MvmError('CONFLICT', `${ctx.doing ? `cannot ${ctx.doing}` : 'the server refused'}${serverMsg || ': conflict'}`, {
-      cause: err,
-      hint: err.hint,
-    });
+    return new MvmError(
+      'CONFLICT',
+      `${ctx.doing ? `cannot ${ctx.doing}` : 'the server refused'}${serverMsg || ': conflict'}`,
+      {
+        cause: err,
+        hint: err.hint,
+      },
+    );
   }
   if (err.status >= 400 && err.status < 500) {
-    return new MvmError('API_ERROR', `${ctx.doing ? `cannot ${ctx.doing}` : 'the server refused the request'}${serverMsg || `: ${err.status}`}`, {
-      cause: err,
-      hint: ctx.hint ?? err.hint ?? 'the server named what it refused; fix it and run again',
-    });
+    return new MvmError(
+      'API_ERROR',
+      `${ctx.doing ? `cannot ${ctx.doing}` : 'the server refused the request'}${serverMsg || `: ${err.status}`}`,
+      {
+        cause: err,
+        hint: ctx.hint ?? err.hint ?? 'the server named what it refused; fix it and run again',
+      },
+    );
   }
   return err;
 }
 
 function serverMessage(err: ApiError): string {
   const body = err.body as { message?: unknown } | undefined;
-  return body && typeof body === 'object' && typeof body.message === 'string' && body.message ? `: ${body.message}` : '';
+  return body && typeof body === 'object' && typeof body.message === 'string' && body.message
+    ? `: ${body.message}`
+    : '';
 }
 
 function rootCause(err: ApiError): string {

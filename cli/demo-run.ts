@@ -20,7 +20,14 @@ import { ensureLabUser, ensureServerAccounts } from './demo/accounts.js';
 import { demoLabConfig, freeTcpPort, readExample } from './demo/lab-config.js';
 import { writeFirmwareLibrary, writeSample } from './demo/sample.js';
 import { runSampleJob, waitForRestore, waitForTestbed } from './demo/sample-run.js';
-import { startDemoFactory, startDemoFleet, startDemoServer, type DemoFactory, type DemoFleet, type DemoServer } from './demo/stack.js';
+import {
+  startDemoFactory,
+  startDemoFleet,
+  startDemoServer,
+  type DemoFactory,
+  type DemoFleet,
+  type DemoServer,
+} from './demo/stack.js';
 
 export interface DemoOptions {
   data: string;
@@ -46,7 +53,9 @@ function readProfile(file: string): DemoProfile {
   try {
     return TOML.parse(readFileSync(file, 'utf8')) as DemoProfile;
   } catch (err) {
-    throw new MvmError('CONFIG_INVALID', `cannot read the demo profile ${file}: ${(err as Error).message}`, { hint: 'delete it (the demo makes a new one) or pick another --data folder' });
+    throw new MvmError('CONFIG_INVALID', `cannot read the demo profile ${file}: ${(err as Error).message}`, {
+      hint: 'delete it (the demo makes a new one) or pick another --data folder',
+    });
   }
 }
 
@@ -54,7 +63,14 @@ const say = (line = '') => process.stdout.write(line + '\n');
 
 export async function runDemo(o: DemoOptions): Promise<void> {
   const dataDir = resolve(o.data);
-  const dirs = { logs: join(dataDir, 'logs'), firmware: join(dataDir, 'firmware'), sample: join(dataDir, 'sample'), bin: join(dataDir, 'bin'), sp: join(dataDir, 'sp-state'), results: join(dataDir, 'results') };
+  const dirs = {
+    logs: join(dataDir, 'logs'),
+    firmware: join(dataDir, 'firmware'),
+    sample: join(dataDir, 'sample'),
+    bin: join(dataDir, 'bin'),
+    sp: join(dataDir, 'sp-state'),
+    results: join(dataDir, 'results'),
+  };
   for (const d of Object.values(dirs)) mkdirSync(d, { recursive: true, mode: 0o700 });
   const profileFile = join(dataDir, 'profile.toml');
   const old = readProfile(profileFile);
@@ -79,16 +95,33 @@ export async function runDemo(o: DemoOptions): Promise<void> {
     writeFileSync(spRunner, `#!/bin/sh\nexec "${process.execPath}" "${MVM_BIN}" sim sp-runner "$@"\n`, { mode: 0o755 });
     const apiListen = o.freePorts ? `127.0.0.1:${await freeTcpPort()}` : o.apiListen;
     const targets = Object.keys(readExample().target ?? {});
-    const accounts = await ensureServerAccounts(server.url, adminToken, targets, { token: old.token, factory_token: oldFactoryToken });
+    const accounts = await ensureServerAccounts(server.url, adminToken, targets, {
+      token: old.token,
+      factory_token: oldFactoryToken,
+    });
     writeFileSync(factoryTokenFile, accounts.factoryToken + '\n', { mode: 0o600 });
-    const { text, config } = await demoLabConfig({ serverUrl: server.url, factoryToken: accounts.factoryToken, adminToken, firmwareDir: dirs.firmware, spRunner, spStateDir: dirs.sp, apiListen, freePorts: o.freePorts });
+    const { text, config } = await demoLabConfig({
+      serverUrl: server.url,
+      factoryToken: accounts.factoryToken,
+      adminToken,
+      firmwareDir: dirs.firmware,
+      spRunner,
+      spStateDir: dirs.sp,
+      apiListen,
+      freePorts: o.freePorts,
+    });
     const configFile = join(dataDir, 'factory.toml');
     writeFileSync(configFile, text, { mode: 0o600 });
     writeFirmwareLibrary(dirs.firmware, axeosBaselines(config));
 
     lab = await startLab(configFile);
     for (const d of lab.devices) say(`  simulated ${d.kind.padEnd(8)} ${d.address}  (${d.testbed}/${d.name})`);
-    factory = await startDemoFactory(configFile, join(dataDir, 'factory.sqlite3'), join(dirs.logs, 'factory.log'), shutdown.graceful);
+    factory = await startDemoFactory(
+      configFile,
+      join(dataDir, 'factory.sqlite3'),
+      join(dirs.logs, 'factory.log'),
+      shutdown.graceful,
+    );
     say(`  factory API    ${factory.apiUrl}`);
     const labToken = await ensureLabUser(factory.apiUrl, factory.adminToken, old.lab_token);
     // The fleet controller reads the same config: every simulated device is a miner; it changes a
@@ -97,11 +130,29 @@ export async function runDemo(o: DemoOptions): Promise<void> {
     octopus = await startOctopusSim({ listen: o.freePorts ? '127.0.0.1:0' : '127.0.0.1:9330', region: 'C' });
     say(`  Octopus prices ${octopus.url}   (simulated Agile ${octopus.product}, region ${octopus.region})`);
     const fleetConfig = join(dataDir, 'fleet.toml');
-    writeFileSync(fleetConfig, demoFleetConfig(text, config, factory.apiUrl, labToken, server.url, accounts.userToken, octopus), { mode: 0o600 });
+    writeFileSync(
+      fleetConfig,
+      demoFleetConfig(text, config, factory.apiUrl, labToken, server.url, accounts.userToken, octopus),
+      { mode: 0o600 },
+    );
     const fleetListen = o.freePorts ? `127.0.0.1:${await freeTcpPort()}` : o.fleetListen;
-    fleet = await startDemoFleet(fleetConfig, join(dataDir, 'fleet'), fleetListen, join(dirs.logs, 'fleet.log'), shutdown.graceful);
+    fleet = await startDemoFleet(
+      fleetConfig,
+      join(dataDir, 'fleet'),
+      fleetListen,
+      join(dirs.logs, 'fleet.log'),
+      shutdown.graceful,
+    );
     say(`  fleet API      ${fleet.apiUrl}`);
-    const profile = { url: server.url, token: accounts.userToken, admin_token: adminToken, lab_url: factory.apiUrl, lab_token: labToken, fleet_url: fleet.apiUrl, fleet_token: fleet.adminToken };
+    const profile = {
+      url: server.url,
+      token: accounts.userToken,
+      admin_token: adminToken,
+      lab_url: factory.apiUrl,
+      lab_token: labToken,
+      fleet_url: fleet.apiUrl,
+      fleet_token: fleet.adminToken,
+    };
     writeFileSync(profileFile, TOML.stringify(profile), { mode: 0o600 });
     chmodSync(profileFile, 0o600);
 
@@ -109,7 +160,15 @@ export async function runDemo(o: DemoOptions): Promise<void> {
     const labApi = new HttpClient({ baseUrl: factory.apiUrl, token: labToken });
     if (o.sample) {
       await waitForTestbed(labApi, 'bitaxe-gamma', say, shutdown.graceful);
-      const r = await runSampleJob({ spec: sample.spec, results: dirs.results, serverUrl: server.url, userToken: accounts.userToken, labUrl: factory.apiUrl, labToken, say });
+      const r = await runSampleJob({
+        spec: sample.spec,
+        results: dirs.results,
+        serverUrl: server.url,
+        userToken: accounts.userToken,
+        labUrl: factory.apiUrl,
+        labToken,
+        say,
+      });
       await waitForRestore(labApi, 'bitaxe-gamma', r.job, say, shutdown.graceful);
     }
     const env = `MVM_PROFILE=${profileFile}`;
@@ -119,7 +178,9 @@ export async function runDemo(o: DemoOptions): Promise<void> {
     say(`  fleet API    ${fleet.apiUrl}   (OpenAPI: ${fleet.apiUrl}/openapi.json)`);
     say(`  fleet token  ${fleet.adminToken}`);
     say(`  web UI       ${fleet.apiUrl}/   (log in with the fleet token)`);
-    say(`  energy       [energy] prices from the simulated Octopus API at ${octopus.url}: ${env} npx mvm fleet energy current; rules: npx mvm fleet rules list`);
+    say(
+      `  energy       [energy] prices from the simulated Octopus API at ${octopus.url}: ${env} npx mvm fleet energy current; rules: npx mvm fleet rules list`,
+    );
     say('  watch the miners:');
     say(`    ${env} npx mvm fleet miners`);
     say(`    curl -H "Authorization: Bearer ${fleet.adminToken}" ${fleet.apiUrl}/api/dashboard/stats`);
@@ -128,9 +189,13 @@ export async function runDemo(o: DemoOptions): Promise<void> {
     say('  look at the lab:');
     say(`    ${env} npx mvm testbeds list`);
     say(`    ${env} npx mvm testbeds reserve bitaxe-supra --ttl 30m --reason "trying things"`);
-    say(`    npx mvm runner telemetry --driver axeos --address ${lab.devices.find((d) => d.kind === 'axeos')?.address ?? 'http://127.0.0.1:18601'}`);
+    say(
+      `    npx mvm runner telemetry --driver axeos --address ${lab.devices.find((d) => d.kind === 'axeos')?.address ?? 'http://127.0.0.1:18601'}`,
+    );
     say('mvm demo: ready. The lab stays up until Ctrl-C, which stops everything.');
-    await new Promise<void>((r) => (shutdown.graceful.aborted ? r() : shutdown.graceful.addEventListener('abort', () => r(), { once: true })));
+    await new Promise<void>((r) =>
+      shutdown.graceful.aborted ? r() : shutdown.graceful.addEventListener('abort', () => r(), { once: true }),
+    );
   } catch (err) {
     if (!shutdown.graceful.aborted) throw err;
   } finally {
@@ -147,7 +212,15 @@ export async function runDemo(o: DemoOptions): Promise<void> {
 }
 
 /** The fleet's config: the demo's factory config, its [fleet] section, the [lab] it reserves testbeds through, and the [jobs] the web UI's jobs pages read. */
-function demoFleetConfig(factoryText: string, config: Record<string, any>, labUrl: string, labToken: string, jobsUrl: string, jobsToken: string, octopus: Pick<OctopusSim, 'url' | 'product' | 'region'>): string {
+function demoFleetConfig(
+  factoryText: string,
+  config: Record<string, any>,
+  labUrl: string,
+  labToken: string,
+  jobsUrl: string,
+  jobsToken: string,
+  octopus: Pick<OctopusSim, 'url' | 'product' | 'region'>,
+): string {
   // NMMiner broadcasts go to its telemetry port: the fleet listens there.
   let udpPort = 12345;
   for (const tb of Object.values(config.testbed ?? {}) as Array<Record<string, any>>) {

@@ -17,15 +17,26 @@ export interface LabConnection {
   tokenSource: string;
 }
 
-export function resolveLab(flags: LabFlags, env: Record<string, string | undefined> = process.env, home = homedir()): LabConnection {
+export function resolveLab(
+  flags: LabFlags,
+  env: Record<string, string | undefined> = process.env,
+  home = homedir(),
+): LabConnection {
   const { file, explicit } = profilePath(env, home);
   const need = !(flags['lab-url'] || env.MVM_LAB_URL) || !(flags['lab-token'] || env.MVM_LAB_TOKEN);
   const profile = need ? loadProfile(file, explicit) : undefined;
   const url = flags['lab-url'] || env.MVM_LAB_URL || profile?.lab_url;
-  if (!url) throw new MvmError('USAGE', "no factory API URL given", { hint: `pass --lab-url http://HOST:9310, set MVM_LAB_URL, or put lab_url = "…" in ${file}` });
+  if (!url)
+    throw new MvmError('USAGE', 'no factory API URL given', {
+      hint: `pass --lab-url http://HOST:9310, set MVM_LAB_URL, or put lab_url = "…" in ${file}`,
+    });
   const bad = urlProblem(url);
   if (bad) throw new MvmError('USAGE', `bad factory API URL: ${bad}`, { hint: 'e.g. --lab-url http://127.0.0.1:9310' });
-  const [token, tokenSource] = flags['lab-token'] ? [flags['lab-token'], '--lab-token'] : env.MVM_LAB_TOKEN ? [env.MVM_LAB_TOKEN, 'MVM_LAB_TOKEN'] : [profile?.lab_token, `lab_token in ${file}`];
+  const [token, tokenSource] = flags['lab-token']
+    ? [flags['lab-token'], '--lab-token']
+    : env.MVM_LAB_TOKEN
+      ? [env.MVM_LAB_TOKEN, 'MVM_LAB_TOKEN']
+      : [profile?.lab_token, `lab_token in ${file}`];
   if (!token) {
     throw new MvmError('USAGE', `no token for the factory API at ${url}`, {
       hint: `pass --lab-token, set MVM_LAB_TOKEN, or put lab_token = "…" in ${file}; an admin makes one with \`mvm testbeds user create NAME\` (the admin token is in the factory's [api] admin_token_file, or beside its database)`,
@@ -53,7 +64,11 @@ export class LabClient {
 
   private explain(err: unknown, doing: string): unknown {
     if (!(err instanceof ApiError)) return err;
-    const body = (err.body ?? {}) as { message?: string; hint?: string; testbeds?: Array<{ name: string; why: string }> };
+    const body = (err.body ?? {}) as {
+      message?: string;
+      hint?: string;
+      testbeds?: Array<{ name: string; why: string }>;
+    };
     if (err.status === undefined) {
       return new MvmError('NETWORK', `cannot reach the factory API at ${this.conn.url} (to ${doing}): ${err.message}`, {
         cause: err,
@@ -62,10 +77,24 @@ export class LabClient {
       });
     }
     if (err.status === 401) {
-      return new MvmError('API_ERROR', `the factory API at ${this.conn.url} refused the token from ${this.conn.tokenSource}: ${body.message ?? 'unauthorized'}`, { cause: err, hint: body.hint });
+      return new MvmError(
+        'API_ERROR',
+        `the factory API at ${this.conn.url} refused the token from ${this.conn.tokenSource}: ${body.message ?? 'unauthorized'}`,
+        { cause: err, hint: body.hint },
+      );
     }
     const detail = body.testbeds?.length ? `\n${body.testbeds.map((t) => `  ${t.name}: ${t.why}`).join('\n')}` : '';
-    const code = err.status === 404 ? 'NOT_FOUND' : err.status === 409 || err.status === 422 ? 'CONFLICT' : err.status === 403 ? 'FORBIDDEN' : 'API_ERROR';
-    return new MvmError(code, `cannot ${doing}: ${body.message ?? `HTTP ${err.status}`}${detail}`, { cause: err, hint: body.hint });
+    const code =
+      err.status === 404
+        ? 'NOT_FOUND'
+        : err.status === 409 || err.status === 422
+          ? 'CONFLICT'
+          : err.status === 403
+            ? 'FORBIDDEN'
+            : 'API_ERROR';
+    return new MvmError(code, `cannot ${doing}: ${body.message ?? `HTTP ${err.status}`}${detail}`, {
+      cause: err,
+      hint: body.hint,
+    });
   }
 }

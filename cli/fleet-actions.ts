@@ -2,7 +2,17 @@
 // as the API's own JSON.
 import { createInterface } from 'node:readline';
 import { connectFleet, type FleetFlags } from './fleet-client.js';
-import { eventLine, formatHashrate, hottest, minersTable, orDash, table, utc, type EventRow, type MinerRow } from './fleet-format.js';
+import {
+  eventLine,
+  formatHashrate,
+  hottest,
+  minersTable,
+  orDash,
+  table,
+  utc,
+  type EventRow,
+  type MinerRow,
+} from './fleet-format.js';
 
 interface Common extends FleetFlags {
   json: boolean;
@@ -13,7 +23,8 @@ interface MinerArgs extends Common {
 
 const seg = encodeURIComponent;
 const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : s + '\n');
-const print = (json: boolean, value: unknown, text: () => string) => out(json ? JSON.stringify(value, null, 2) : text());
+const print = (json: boolean, value: unknown, text: () => string) =>
+  out(json ? JSON.stringify(value, null, 2) : text());
 
 interface ActionResult {
   miner: string;
@@ -28,7 +39,9 @@ function actionText(r: ActionResult): string {
   const lines = [r.message];
   if (r.testbed) lines.push(`  done under a reservation of testbed ${r.testbed} (released)`);
   for (const [k, o] of Object.entries(r.readBack ?? {})) {
-    lines.push(`  read back ${k}: ${!o.readable ? 'not readable on this device' : o.same ? `as wanted (${o.current ?? 'ok'})` : `DIFFERENT: ${o.current ?? '?'}`}`);
+    lines.push(
+      `  read back ${k}: ${!o.readable ? 'not readable on this device' : o.same ? `as wanted (${o.current ?? 'ok'})` : `DIFFERENT: ${o.current ?? '?'}`}`,
+    );
   }
   if (r.drift) lines.push('  drift recorded: the device does not have what the fleet wants');
   if (r.needsRestart) lines.push('  the device uses it after a restart (mvm fleet restart MINER)');
@@ -49,49 +62,108 @@ interface MinerDetail extends MinerRow {
   hardware: string | null;
   lastSeenAt: string | null;
   lastError: string | null;
-  last: (MinerRow['last'] & { fans: Array<{ name: string; rpm: number | null; percent: number | null }>; uptimeS: number | null; firmwareVersion: string | null; sharesAccepted: number | null; sharesRejected: number | null; expectedHashrateGhs: number | null }) | null;
+  last:
+    | (MinerRow['last'] & {
+        fans: Array<{ name: string; rpm: number | null; percent: number | null }>;
+        uptimeS: number | null;
+        firmwareVersion: string | null;
+        sharesAccepted: number | null;
+        sharesRejected: number | null;
+        expectedHashrateGhs: number | null;
+      })
+    | null;
   desired: { mode: string | null; paused: boolean | null; pools: string[] | null } | null;
 }
 
 export async function show(a: MinerArgs): Promise<void> {
   const c = connectFleet(a);
   const m = await c.call<MinerDetail>('GET', `/api/miners/${seg(a.miner)}`, `show miner ${a.miner}`);
-  const events = await c.call<EventRow[]>('GET', `/api/dashboard/events/recent?miner=${seg(a.miner)}&limit=10`, 'read its events');
+  const events = await c.call<EventRow[]>(
+    'GET',
+    `/api/dashboard/events/recent?miner=${seg(a.miner)}&limit=10`,
+    'read its events',
+  );
   print(a.json, { miner: m, events }, () => {
     const t = m.last;
     const rows = [
       ['miner', `${m.id} (${m.model ?? m.driver})`],
       ['driver', `${m.driver} at ${m.address}`],
       ['source', m.testbed ? `testbed ${m.testbed} (changed only under a reservation)` : m.source],
-      ['status', `${m.status}${m.lastSeenAt ? `, last seen ${utc(m.lastSeenAt)}` : ''}${m.lastError ? ` (${m.lastError})` : ''}`],
-      ['hashrate', `${formatHashrate(t?.hashrateGhs)}${t?.expectedHashrateGhs ? ` of ${formatHashrate(t.expectedHashrateGhs)} expected` : ''}`],
+      [
+        'status',
+        `${m.status}${m.lastSeenAt ? `, last seen ${utc(m.lastSeenAt)}` : ''}${m.lastError ? ` (${m.lastError})` : ''}`,
+      ],
+      [
+        'hashrate',
+        `${formatHashrate(t?.hashrateGhs)}${t?.expectedHashrateGhs ? ` of ${formatHashrate(t.expectedHashrateGhs)} expected` : ''}`,
+      ],
       ['power', `${orDash(t?.powerW, 'W')}, ${orDash(t?.efficiencyJth, 'J/TH')}`],
-      ['temperatures', Object.entries(t?.temperatures ?? {}).map(([k, v]) => `${k} ${v} °C`).join(', ') || '-'],
-      ['fans', (t?.fans ?? []).map((f) => `${f.name} ${f.rpm ?? '?'} rpm${f.percent !== null ? ` ${f.percent} %` : ''}`).join(', ') || '-'],
+      [
+        'temperatures',
+        Object.entries(t?.temperatures ?? {})
+          .map(([k, v]) => `${k} ${v} °C`)
+          .join(', ') || '-',
+      ],
+      [
+        'fans',
+        (t?.fans ?? [])
+          .map((f) => `${f.name} ${f.rpm ?? '?'} rpm${f.percent !== null ? ` ${f.percent} %` : ''}`)
+          .join(', ') || '-',
+      ],
       ['shares', t ? `${t.sharesAccepted ?? '-'} accepted, ${t.sharesRejected ?? '-'} rejected` : '-'],
       ['firmware', t?.firmwareVersion ?? '-'],
-      ['wanted', m.desired ? `mode ${m.desired.mode ?? '-'}, ${m.desired.paused ? 'paused' : 'hashing'}, pools ${m.desired.pools?.join(', ') ?? '-'}` : '-'],
+      [
+        'wanted',
+        m.desired
+          ? `mode ${m.desired.mode ?? '-'}, ${m.desired.paused ? 'paused' : 'hashing'}, pools ${m.desired.pools?.join(', ') ?? '-'}`
+          : '-',
+      ],
       ['tags', m.tags.join(', ') || '-'],
     ];
-    return [table(rows), '', 'recent events:', ...(events.length ? events.slice().reverse().map(eventLine) : ['  none'])].join('\n');
+    return [
+      table(rows),
+      '',
+      'recent events:',
+      ...(events.length ? events.slice().reverse().map(eventLine) : ['  none']),
+    ].join('\n');
   });
 }
 
 interface HistoryResult {
   resolution: string;
   stepMs: number;
-  points: Array<{ t: number; n: number; hashrateGhs: { mean: number; min: number; max: number } | null; powerW: { mean: number } | null; efficiencyJth: { mean: number } | null; temperatures: Record<string, { max: number }> }>;
+  points: Array<{
+    t: number;
+    n: number;
+    hashrateGhs: { mean: number; min: number; max: number } | null;
+    powerW: { mean: number } | null;
+    efficiencyJth: { mean: number } | null;
+    temperatures: Record<string, { max: number }>;
+  }>;
 }
 
 export async function history(a: MinerArgs & { from: string; to?: string; step?: string }): Promise<void> {
   const q = new URLSearchParams({ from: a.from });
   if (a.to) q.set('to', a.to);
   if (a.step) q.set('step', a.step);
-  const h = await connectFleet(a).call<HistoryResult>('GET', `/api/miners/${seg(a.miner)}/history?${q}`, `read the history of ${a.miner}`);
+  const h = await connectFleet(a).call<HistoryResult>(
+    'GET',
+    `/api/miners/${seg(a.miner)}/history?${q}`,
+    `read the history of ${a.miner}`,
+  );
   print(a.json, h, () => {
     const rows = [['TIME (UTC)', 'N', 'HASHRATE (mean)', 'MIN', 'MAX', 'POWER', 'J/TH', 'TEMP MAX']];
     for (const p of h.points) {
-      rows.push([utc(p.t), String(p.n), formatHashrate(p.hashrateGhs?.mean), formatHashrate(p.hashrateGhs?.min), formatHashrate(p.hashrateGhs?.max), orDash(p.powerW?.mean, 'W'), orDash(p.efficiencyJth?.mean, ''), orDash(hottest(Object.fromEntries(Object.entries(p.temperatures).map(([k, v]) => [k, v.max]))), '°C', 0)]);
+      rows.push([
+        utc(p.t),
+        String(p.n),
+        formatHashrate(p.hashrateGhs?.mean),
+        formatHashrate(p.hashrateGhs?.min),
+        formatHashrate(p.hashrateGhs?.max),
+        orDash(p.powerW?.mean, 'W'),
+        orDash(p.efficiencyJth?.mean, ''),
+        orDash(hottest(Object.fromEntries(Object.entries(p.temperatures).map(([k, v]) => [k, v.max]))), '°C', 0),
+      ]);
     }
     return `${a.miner}: ${h.points.length} point(s) at ${h.resolution} resolution, step ${h.stepMs / 1000} s\n${table(rows)}`;
   });
@@ -100,17 +172,35 @@ export async function history(a: MinerArgs & { from: string; to?: string; step?:
 export async function mode(a: MinerArgs & { mode?: string }): Promise<void> {
   const c = connectFleet(a);
   if (a.mode === undefined) {
-    const m = await c.call<{ modes: string[]; aliases: Record<string, string>; desired: string | null }>('GET', `/api/miners/${seg(a.miner)}/modes`, `list the modes of ${a.miner}`);
-    const aliases = Object.entries(m.aliases).map(([k, v]) => `${k}=${v}`).join(', ');
-    print(a.json, m, () => `${a.miner}: ${m.modes.join(', ') || 'no modes'}${aliases ? ` (also ${aliases})` : ''}; wanted: ${m.desired ?? '-'}`);
+    const m = await c.call<{ modes: string[]; aliases: Record<string, string>; desired: string | null }>(
+      'GET',
+      `/api/miners/${seg(a.miner)}/modes`,
+      `list the modes of ${a.miner}`,
+    );
+    const aliases = Object.entries(m.aliases)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(', ');
+    print(
+      a.json,
+      m,
+      () =>
+        `${a.miner}: ${m.modes.join(', ') || 'no modes'}${aliases ? ` (also ${aliases})` : ''}; wanted: ${m.desired ?? '-'}`,
+    );
     return;
   }
-  const r = await c.call<ActionResult>('POST', `/api/miners/${seg(a.miner)}/mode`, `set the mode of ${a.miner}`, { mode: a.mode });
+  const r = await c.call<ActionResult>('POST', `/api/miners/${seg(a.miner)}/mode`, `set the mode of ${a.miner}`, {
+    mode: a.mode,
+  });
   print(a.json, r, () => actionText(r));
 }
 
 export async function restart(a: MinerArgs & { timeout?: string }): Promise<void> {
-  const r = await connectFleet(a).call<ActionResult>('POST', `/api/miners/${seg(a.miner)}/restart`, `restart ${a.miner}`, a.timeout ? { timeout: a.timeout } : {});
+  const r = await connectFleet(a).call<ActionResult>(
+    'POST',
+    `/api/miners/${seg(a.miner)}/restart`,
+    `restart ${a.miner}`,
+    a.timeout ? { timeout: a.timeout } : {},
+  );
   print(a.json, r, () => actionText(r));
 }
 
@@ -134,15 +224,46 @@ interface PoolRow {
   passwordSet: boolean;
 }
 
-const poolRows = (pools: PoolRow[]) => table([['ID', 'NAME', 'URL', 'USER', 'TLS', 'PASSWORD'], ...pools.map((p) => [p.id, p.name, `${p.url}:${p.port}`, p.user, p.tls ? 'yes' : 'no', p.passwordSet ? 'set' : '-'])]);
+const poolRows = (pools: PoolRow[]) =>
+  table([
+    ['ID', 'NAME', 'URL', 'USER', 'TLS', 'PASSWORD'],
+    ...pools.map((p) => [
+      p.id,
+      p.name,
+      `${p.url}:${p.port}`,
+      p.user,
+      p.tls ? 'yes' : 'no',
+      p.passwordSet ? 'set' : '-',
+    ]),
+  ]);
 
 export async function poolsList(a: Common): Promise<void> {
   const pools = await connectFleet(a).call<PoolRow[]>('GET', '/api/pools/', 'list the pools');
-  print(a.json, pools, () => (pools.length ? poolRows(pools) : 'no pools (mvm fleet pools add NAME --pool-url … --port … --user …)'));
+  print(a.json, pools, () =>
+    pools.length ? poolRows(pools) : 'no pools (mvm fleet pools add NAME --pool-url … --port … --user …)',
+  );
 }
 
-export async function poolsAdd(a: Common & { name: string; id?: string; 'pool-url': string; port: number; user: string; password?: string; tls: boolean }): Promise<void> {
-  const p = await connectFleet(a).call<PoolRow>('POST', '/api/pools/', `add pool ${a.name}`, { ...(a.id ? { id: a.id } : {}), name: a.name, url: a['pool-url'], port: a.port, user: a.user, ...(a.password !== undefined ? { password: a.password } : {}), tls: a.tls });
+export async function poolsAdd(
+  a: Common & {
+    name: string;
+    id?: string;
+    'pool-url': string;
+    port: number;
+    user: string;
+    password?: string;
+    tls: boolean;
+  },
+): Promise<void> {
+  const p = await connectFleet(a).call<PoolRow>('POST', '/api/pools/', `add pool ${a.name}`, {
+    ...(a.id ? { id: a.id } : {}),
+    name: a.name,
+    url: a['pool-url'],
+    port: a.port,
+    user: a.user,
+    ...(a.password !== undefined ? { password: a.password } : {}),
+    tls: a.tls,
+  });
   print(a.json, p, () => `pool ${p.id} added`);
 }
 
@@ -152,22 +273,42 @@ export async function poolsRemove(a: Common & { id: string }): Promise<void> {
 }
 
 export async function poolsShow(a: MinerArgs): Promise<void> {
-  const r = await connectFleet(a).call<{ pools: PoolRow[] | null; from: string | null; desired: string[] | null }>('GET', `/api/miners/${seg(a.miner)}/pools`, `show the pools of ${a.miner}`);
-  print(a.json, r, () => (r.pools ? `${a.miner}: pools from ${r.from}\n${poolRows(r.pools)}` : `${a.miner}: no pools assigned`));
+  const r = await connectFleet(a).call<{ pools: PoolRow[] | null; from: string | null; desired: string[] | null }>(
+    'GET',
+    `/api/miners/${seg(a.miner)}/pools`,
+    `show the pools of ${a.miner}`,
+  );
+  print(a.json, r, () =>
+    r.pools ? `${a.miner}: pools from ${r.from}\n${poolRows(r.pools)}` : `${a.miner}: no pools assigned`,
+  );
 }
 
 export async function poolsAssign(a: MinerArgs & { pools: string[]; apply: boolean }): Promise<void> {
-  const r = await connectFleet(a).call<ActionResult>('PUT', `/api/miners/${seg(a.miner)}/pools`, `assign pools to ${a.miner}`, { pools: a.pools, apply: a.apply });
+  const r = await connectFleet(a).call<ActionResult>(
+    'PUT',
+    `/api/miners/${seg(a.miner)}/pools`,
+    `assign pools to ${a.miner}`,
+    { pools: a.pools, apply: a.apply },
+  );
   print(a.json, r, () => actionText(r));
 }
 
 export async function poolsApply(a: MinerArgs): Promise<void> {
-  const r = await connectFleet(a).call<ActionResult>('POST', `/api/miners/${seg(a.miner)}/pools/apply`, `apply the pools of ${a.miner}`);
+  const r = await connectFleet(a).call<ActionResult>(
+    'POST',
+    `/api/miners/${seg(a.miner)}/pools/apply`,
+    `apply the pools of ${a.miner}`,
+  );
   print(a.json, r, () => actionText(r));
 }
 
 export async function poolsSwitch(a: MinerArgs & { index: number }): Promise<void> {
-  const r = await connectFleet(a).call<ActionResult>('POST', `/api/miners/${seg(a.miner)}/pools/switch`, `switch the pool of ${a.miner}`, { index: a.index });
+  const r = await connectFleet(a).call<ActionResult>(
+    'POST',
+    `/api/miners/${seg(a.miner)}/pools/switch`,
+    `switch the pool of ${a.miner}`,
+    { index: a.index },
+  );
   print(a.json, r, () => actionText(r));
 }
 

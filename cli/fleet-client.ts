@@ -18,15 +18,26 @@ export interface FleetConnection {
   tokenSource: string;
 }
 
-export function resolveFleet(flags: FleetFlags, env: Record<string, string | undefined> = process.env, home = homedir()): FleetConnection {
+export function resolveFleet(
+  flags: FleetFlags,
+  env: Record<string, string | undefined> = process.env,
+  home = homedir(),
+): FleetConnection {
   const { file, explicit } = profilePath(env, home);
   const need = !(flags.url || env.MVM_FLEET_URL) || !(flags.token || env.MVM_FLEET_TOKEN);
   const profile = need ? loadProfile(file, explicit) : undefined;
   const url = flags.url || env.MVM_FLEET_URL || profile?.fleet_url;
-  if (!url) throw new MvmError('USAGE', 'no fleet API URL given', { hint: `pass --url http://HOST:9320, set MVM_FLEET_URL, or put fleet_url = "…" in ${file}` });
+  if (!url)
+    throw new MvmError('USAGE', 'no fleet API URL given', {
+      hint: `pass --url http://HOST:9320, set MVM_FLEET_URL, or put fleet_url = "…" in ${file}`,
+    });
   const bad = urlProblem(url);
   if (bad) throw new MvmError('USAGE', `bad fleet API URL: ${bad}`, { hint: 'e.g. --url http://127.0.0.1:9320' });
-  const [token, tokenSource] = flags.token ? [flags.token, '--token'] : env.MVM_FLEET_TOKEN ? [env.MVM_FLEET_TOKEN, 'MVM_FLEET_TOKEN'] : [profile?.fleet_token, `fleet_token in ${file}`];
+  const [token, tokenSource] = flags.token
+    ? [flags.token, '--token']
+    : env.MVM_FLEET_TOKEN
+      ? [env.MVM_FLEET_TOKEN, 'MVM_FLEET_TOKEN']
+      : [profile?.fleet_token, `fleet_token in ${file}`];
   if (!token) {
     throw new MvmError('USAGE', `no token for the fleet API at ${url}`, {
       hint: `pass --token, set MVM_FLEET_TOKEN, or put fleet_token = "…" in ${file}; the admin token is in the fleet's --data folder (fleet-api-admin-token) unless [fleet] admin_token_file says otherwise`,
@@ -39,7 +50,12 @@ export class FleetClient {
   readonly http: HttpClient;
 
   constructor(readonly conn: FleetConnection) {
-    this.http = new HttpClient({ baseUrl: conn.url, token: conn.token, userAgent: `mvm/${MVM_VERSION}`, timeoutMs: 10 * 60_000 });
+    this.http = new HttpClient({
+      baseUrl: conn.url,
+      token: conn.token,
+      userAgent: `mvm/${MVM_VERSION}`,
+      timeoutMs: 10 * 60_000,
+    });
   }
 
   async call<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, doing: string, json?: unknown): Promise<T> {
@@ -54,7 +70,11 @@ export class FleetClient {
 
   async stream(path: string, doing: string, signal?: AbortSignal): Promise<RawResponse> {
     try {
-      return await this.http.raw('GET', path, { signal, timeoutMs: 24 * 3_600_000, headers: { accept: 'text/event-stream' } });
+      return await this.http.raw('GET', path, {
+        signal,
+        timeoutMs: 24 * 3_600_000,
+        headers: { accept: 'text/event-stream' },
+      });
     } catch (err) {
       throw this.explain(err, doing);
     }
@@ -70,9 +90,26 @@ export class FleetClient {
         hint: 'check that `mvm fleet --config … --data …` runs and that --url / MVM_FLEET_URL is its listen address',
       });
     }
-    if (err.status === 401) return new MvmError('API_ERROR', `the fleet API at ${this.conn.url} refused the token from ${this.conn.tokenSource}: ${body.message ?? 'unauthorized'}`, { cause: err, hint: body.hint });
-    const code = err.status === 404 ? 'NOT_FOUND' : err.status === 409 ? 'CONFLICT' : err.status === 403 ? 'FORBIDDEN' : err.status === 400 ? 'USAGE' : 'API_ERROR';
-    return new MvmError(code, `cannot ${doing}: ${body.message ?? `HTTP ${err.status}`}`, { cause: err, hint: body.hint });
+    if (err.status === 401)
+      return new MvmError(
+        'API_ERROR',
+        `the fleet API at ${this.conn.url} refused the token from ${this.conn.tokenSource}: ${body.message ?? 'unauthorized'}`,
+        { cause: err, hint: body.hint },
+      );
+    const code =
+      err.status === 404
+        ? 'NOT_FOUND'
+        : err.status === 409
+          ? 'CONFLICT'
+          : err.status === 403
+            ? 'FORBIDDEN'
+            : err.status === 400
+              ? 'USAGE'
+              : 'API_ERROR';
+    return new MvmError(code, `cannot ${doing}: ${body.message ?? `HTTP ${err.status}`}`, {
+      cause: err,
+      hint: body.hint,
+    });
   }
 }
 

@@ -6,8 +6,14 @@ import { withJson } from './command.js';
 export const fleetConnection = <T>(y: Argv<T>) =>
   withJson(
     y
-      .option('url', { type: 'string', describe: 'the fleet API URL (else MVM_FLEET_URL, else fleet_url in the profile)' })
-      .option('token', { type: 'string', describe: 'a fleet API token (else MVM_FLEET_TOKEN, else fleet_token in the profile)' }),
+      .option('url', {
+        type: 'string',
+        describe: 'the fleet API URL (else MVM_FLEET_URL, else fleet_url in the profile)',
+      })
+      .option('token', {
+        type: 'string',
+        describe: 'a fleet API token (else MVM_FLEET_TOKEN, else fleet_token in the profile)',
+      }),
   );
 
 /** A command builder whose handler is `action` of the module `load` imports. */

@@ -8,7 +8,13 @@ const range = <T>(y: Argv<T>) =>
   y
     .option('from', { type: 'string', describe: 'ISO time, or "today" / "month" (UK time)' })
     .option('to', { type: 'string', describe: 'ISO time (default: now, or the end of the known prices)' });
-const ruleFile = <T>(y: Argv<T>) => y.option('file', { alias: 'f', type: 'string', demandOption: true, describe: 'the rule, JSON or YAML (- for stdin)' });
+const ruleFile = <T>(y: Argv<T>) =>
+  y.option('file', {
+    alias: 'f',
+    type: 'string',
+    demandOption: true,
+    describe: 'the rule, JSON or YAML (- for stdin)',
+  });
 const id = <T>(y: Argv<T>) => y.positional('id', { type: 'number', describe: 'rule id' }) as Argv<T & { id: number }>;
 
 const cmd = lazyFleetCommand(() => import('./fleet-energy-actions.js'));
@@ -18,10 +24,19 @@ const energy: CommandModule = {
   describe: 'energy prices, and the energy the miners used and what it cost',
   builder: (y) =>
     y
-      .command(cmd('current', 'the price now, and the source\'s state', (y) => y, 'energyCurrent'))
+      .command(cmd('current', "the price now, and the source's state", (y) => y, 'energyCurrent'))
       .command(cmd('next', 'the next half-hour slot', (y) => y, 'energyNext'))
-      .command(cmd('timeline', 'the known prices (default: from the start of today)', (y) => range(y), 'energyTimeline'))
-      .command(cmd('cost [miner]', 'energy used and its cost, per UK day and month (default: this month)', (y) => range(y).positional('miner', { type: 'string', describe: 'one miner (default: the fleet)' }), 'energyCost'))
+      .command(
+        cmd('timeline', 'the known prices (default: from the start of today)', (y) => range(y), 'energyTimeline'),
+      )
+      .command(
+        cmd(
+          'cost [miner]',
+          'energy used and its cost, per UK day and month (default: this month)',
+          (y) => range(y).positional('miner', { type: 'string', describe: 'one miner (default: the fleet)' }),
+          'energyCost',
+        ),
+      )
       .command(cmd('refresh', 'fetch prices from the source now', (y) => y, 'energyRefresh'))
       .demandCommand(1, 'name an energy command: current, next, timeline, cost, refresh'),
   handler: () => {},
@@ -34,12 +49,29 @@ const rules: CommandModule = {
     y
       .command(cmd('list', 'the rules with what each holds', (y) => y, 'rulesList'))
       .command(cmd('show <id>', 'a rule and its state per miner', (y) => id(y), 'rulesShow'))
-      .command(cmd('add', 'add a rule (refused, with every reason, when it cannot be satisfied)', (y) => ruleFile(y), 'rulesAdd'))
+      .command(
+        cmd(
+          'add',
+          'add a rule (refused, with every reason, when it cannot be satisfied)',
+          (y) => ruleFile(y),
+          'rulesAdd',
+        ),
+      )
       .command(cmd('edit <id>', 'replace a rule', (y) => ruleFile(id(y)), 'rulesEdit'))
       .command(cmd('rm <id>', 'undo what a rule holds, then delete it', (y) => id(y), 'rulesRemove'))
       .command(cmd('enable <id>', 'enable a rule', (y) => id(y), 'rulesEnable'))
       .command(cmd('disable <id>', 'disable a rule (what it holds is undone)', (y) => id(y), 'rulesDisable'))
-      .command(cmd('dry-run [id]', 'what a rule would do now and over the known prices, without acting', (y) => y.positional('id', { type: 'number' }).option('file', { alias: 'f', type: 'string', describe: 'an unsaved rule (JSON or YAML)' }), 'rulesDryRun'))
+      .command(
+        cmd(
+          'dry-run [id]',
+          'what a rule would do now and over the known prices, without acting',
+          (y) =>
+            y
+              .positional('id', { type: 'number' })
+              .option('file', { alias: 'f', type: 'string', describe: 'an unsaved rule (JSON or YAML)' }),
+          'rulesDryRun',
+        ),
+      )
       .command(cmd('types', 'the triggers and actions that exist', (y) => y, 'rulesTypes'))
       .command(cmd('evaluate', 'evaluate every rule now', (y) => y, 'rulesEvaluate'))
       .demandCommand(1, 'name a rules command: list, show, add, edit, rm, enable, disable, dry-run, types, evaluate'),

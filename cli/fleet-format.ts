@@ -22,12 +22,20 @@ function round3(x: number): string {
   return a >= 100 ? x.toFixed(0) : a >= 10 ? x.toFixed(1) : x.toFixed(2);
 }
 
-export const orDash = (v: number | null | undefined, unit: string, digits = 1) => (v === null || v === undefined || !Number.isFinite(v) ? '-' : `${v.toFixed(digits)} ${unit}`);
+export const orDash = (v: number | null | undefined, unit: string, digits = 1) =>
+  v === null || v === undefined || !Number.isFinite(v) ? '-' : `${v.toFixed(digits)} ${unit}`;
 
 export function table(rows: string[][]): string {
   if (rows.length === 0) return '';
   const w = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(w[i]))).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => (i === r.length - 1 ? c : c.padEnd(w[i])))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 export function utc(ms: number | string | null | undefined): string {
@@ -44,7 +52,12 @@ export interface MinerRow {
   testbed: string | null;
   model: string | null;
   tags: string[];
-  last: { hashrateGhs: number | null; powerW: number | null; efficiencyJth: number | null; temperatures: Record<string, number> } | null;
+  last: {
+    hashrateGhs: number | null;
+    powerW: number | null;
+    efficiencyJth: number | null;
+    temperatures: Record<string, number>;
+  } | null;
   desired: { mode: string | null } | null;
 }
 

@@ -22,7 +22,10 @@ export interface InputFile {
  * Checks every input file up front so that a job is never submitted with an input that cannot be
  * sent. A plain path is named by its base name; `{ file, name }` names it (a relative path).
  */
-export async function planInputs(files: Array<string | { file: string; name: string }>, maxBytes?: number): Promise<InputFile[]> {
+export async function planInputs(
+  files: Array<string | { file: string; name: string }>,
+  maxBytes?: number,
+): Promise<InputFile[]> {
   const seen = new Map<string, string>();
   const out: InputFile[] = [];
   for (const entry of files) {
@@ -30,7 +33,10 @@ export async function planInputs(files: Array<string | { file: string; name: str
     let size: number;
     try {
       const st = await stat(file);
-      if (!st.isFile()) throw new MvmError('USAGE', `input ${file} is not a regular file`, { hint: 'pass files, not directories (tar them first)' });
+      if (!st.isFile())
+        throw new MvmError('USAGE', `input ${file} is not a regular file`, {
+          hint: 'pass files, not directories (tar them first)',
+        });
       size = st.size;
     } catch (err) {
       if (err instanceof MvmError) throw err;
@@ -75,7 +81,9 @@ export async function uploadInput(
     while (sent < input.size) {
       const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, input.size - sent), sent);
       if (bytesRead === 0) {
-        throw new MvmError('IO', `input ${input.file} shrank while it was being uploaded`, { hint: 'do not change inputs during `mvm job run`' });
+        throw new MvmError('IO', `input ${input.file} shrank while it was being uploaded`, {
+          hint: 'do not change inputs during `mvm job run`',
+        });
       }
       const data = Buffer.from(buf.subarray(0, bytesRead));
       chunks.push(await retry(() => client.uploadChunk(job, data, signal), { ...CALL_RETRY, signal }));

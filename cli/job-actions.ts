@@ -9,9 +9,14 @@ interface JsonFlag {
   json?: boolean;
 }
 
-export async function listJobs(args: ConnectionFlags & JsonFlag & { limit?: number }, io: Io = processIo): Promise<void> {
+export async function listJobs(
+  args: ConnectionFlags & JsonFlag & { limit?: number },
+  io: Io = processIo,
+): Promise<void> {
   const { conn, client } = connectUser(args);
-  const jobs = await explained(conn, { doing: 'list jobs' }, () => client.listJobs({ max: args.limit, recentFirst: true }));
+  const jobs = await explained(conn, { doing: 'list jobs' }, () =>
+    client.listJobs({ max: args.limit, recentFirst: true }),
+  );
   io.out(args.json ? JSON.stringify(jobs, null, 2) : formatJobList(jobs));
 }
 

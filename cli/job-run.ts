@@ -83,7 +83,9 @@ export async function runJob(args: JobRunArgs, io: Io = processIo): Promise<void
 function checkOutputsDir(dir: string): void {
   try {
     if (!statSync(dir).isDirectory()) {
-      throw new MvmError('USAGE', `--outputs ${dir} exists and is not a directory`, { hint: 'name a directory (it is created if missing)' });
+      throw new MvmError('USAGE', `--outputs ${dir} exists and is not a directory`, {
+        hint: 'name a directory (it is created if missing)',
+      });
     }
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;

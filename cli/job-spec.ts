@@ -37,7 +37,9 @@ export function parsePairs(values: string[] | undefined, what: 'env' | 'tag'): R
     const eq = v.indexOf('=');
     const key = eq < 0 ? '' : v.slice(0, eq);
     if (eq <= 0) {
-      throw new MvmError('USAGE', `--${what} ${JSON.stringify(v)} is not KEY=VALUE`, { hint: `e.g. --${what} MODE=fast` });
+      throw new MvmError('USAGE', `--${what} ${JSON.stringify(v)} is not KEY=VALUE`, {
+        hint: `e.g. --${what} MODE=fast`,
+      });
     }
     if (what === 'env' && !ENV_NAME.test(key)) {
       throw new MvmError('USAGE', `--env ${JSON.stringify(v)}: "${key}" is not a valid variable name`, {
@@ -56,19 +58,27 @@ function readScript(file: string, flag: string): string {
   } catch (err) {
     if (err instanceof MvmError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
-    throw new MvmError('USAGE', `cannot read the ${flag} file ${file}: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}`, {
-      cause: err,
-      hint: `check the path given to --${flag}`,
-    });
+    throw new MvmError(
+      'USAGE',
+      `cannot read the ${flag} file ${file}: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}`,
+      {
+        cause: err,
+        hint: `check the path given to --${flag}`,
+      },
+    );
   }
 }
 
 export function planJob(args: RunArgs): JobPlan {
   if (args.script && args.file) {
-    throw new MvmError('USAGE', '--script and --file both given', { hint: 'use --script for a plain script, --file for a buildomat job file' });
+    throw new MvmError('USAGE', '--script and --file both given', {
+      hint: 'use --script for a plain script, --file for a buildomat job file',
+    });
   }
   if (!args.script && !args.file) {
-    throw new MvmError('USAGE', 'nothing to run', { hint: 'pass --script FILE (a bash script) or --file FILE (a buildomat job file)' });
+    throw new MvmError('USAGE', 'nothing to run', {
+      hint: 'pass --script FILE (a bash script) or --file FILE (a buildomat job file)',
+    });
   }
   const notes: string[] = [];
   let name: string | undefined;
@@ -84,7 +94,8 @@ export function planJob(args: RunArgs): JobPlan {
     if (!jf.enabled) notes.push(`${args.file} says enable = false; running it because it was asked for by name`);
     if (jf.unused.length) notes.push(`${args.file}: ignoring header keys mvm does not use: ${jf.unused.join(', ')}`);
     const deps = Object.keys(jf.dependencies);
-    if (deps.length) notes.push(`${args.file}: ignoring dependencies (${deps.join(', ')}); submit those jobs separately`);
+    if (deps.length)
+      notes.push(`${args.file}: ignoring dependencies (${deps.join(', ')}); submit those jobs separately`);
   } else {
     script = readScript(args.script!, 'script');
     name = basename(args.script!).replace(/\.(sh|bash)$/, '');
@@ -101,7 +112,10 @@ export function planJob(args: RunArgs): JobPlan {
   const flagRules = args['output-rule'] ?? [];
   for (const rule of flagRules) {
     const bad = outputRuleProblem(rule);
-    if (bad) throw new MvmError('USAGE', `--output-rule: ${bad}`, { hint: 'prefix "!" ignores, "=" must match, "%" size may change' });
+    if (bad)
+      throw new MvmError('USAGE', `--output-rule: ${bad}`, {
+        hint: 'prefix "!" ignores, "=" must match, "%" size may change',
+      });
   }
   const rules = [...fileRules, ...flagRules];
   const submit: JobSubmit = {

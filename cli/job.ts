@@ -14,9 +14,15 @@ const run: CommandModule = {
   builder: (y) =>
     withLab(withJson(user(y)))
       .option('target', { type: 'string', describe: 'target name (or id); a job file header may give it' })
-      .option('spec', { type: 'string', describe: 'an MVM test definition (YAML/JSON): its devices pick the testbed (needs the factory API: --lab-url)' })
+      .option('spec', {
+        type: 'string',
+        describe: 'an MVM test definition (YAML/JSON): its devices pick the testbed (needs the factory API: --lab-url)',
+      })
       .option('script', { type: 'string', describe: 'bash script the job runs' })
-      .option('file', { type: 'string', describe: 'buildomat job file (.github/buildomat/jobs/*.sh) with a #: TOML header' })
+      .option('file', {
+        type: 'string',
+        describe: 'buildomat job file (.github/buildomat/jobs/*.sh) with a #: TOML header',
+      })
       .option('name', { type: 'string', describe: 'job name (default: the job file header, or the script name)' })
       .option('input', { type: 'string', array: true, describe: 'file to upload as a job input (repeatable)' })
       .option('output-rule', {
@@ -26,7 +32,11 @@ const run: CommandModule = {
       })
       .option('env', { type: 'string', array: true, describe: 'KEY=VALUE for the task environment (repeatable)' })
       .option('tag', { type: 'string', array: true, describe: 'KEY=VALUE tag on the job (repeatable)' })
-      .option('wait', { type: 'boolean', default: false, describe: 'follow the events until the job ends; exit 1 if it failed' })
+      .option('wait', {
+        type: 'boolean',
+        default: false,
+        describe: 'follow the events until the job ends; exit 1 if it failed',
+      })
       .option('outputs', { type: 'string', describe: 'download the outputs into this directory (implies --wait)' })
       .example('$0 job run --target bitaxe --script test.sh --wait --outputs out', '')
       .example('$0 job run --file .github/buildomat/jobs/hw.sh --input fw.bin --wait', '')
@@ -40,7 +50,8 @@ const run: CommandModule = {
 const list: CommandModule = {
   command: 'list',
   describe: 'list jobs, most recent first',
-  builder: (y) => withJson(user(y)).option('limit', { type: 'number', default: 50, describe: 'at most this many jobs' }),
+  builder: (y) =>
+    withJson(user(y)).option('limit', { type: 'number', default: 50, describe: 'at most this many jobs' }),
   handler: async (args) => {
     const { listJobs } = await import('./job-actions.js');
     await listJobs(args as never);

@@ -84,7 +84,12 @@ export function parseJobFile(text: string, file: string): JobFile {
   if (raw.name === undefined) problems.push({ file, key: 'name', message: 'missing', hint: 'add: #: name = "my-job"' });
   const variety = str('variety') ?? 'basic';
   if (variety !== 'basic') {
-    problems.push({ file, key: 'variety', message: `"${variety}" is not supported`, hint: 'only variety = "basic" exists' });
+    problems.push({
+      file,
+      key: 'variety',
+      message: `"${variety}" is not supported`,
+      hint: 'only variety = "basic" exists',
+    });
   }
   const target = str('target');
 

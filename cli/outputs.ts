@@ -42,7 +42,10 @@ export function safeOutputPath(dir: string, path: string): string {
 /** Creates the directories from `root` down to `file`'s parent, refusing any that is a symlink. */
 async function makeParents(root: string, file: string): Promise<void> {
   await mkdir(root, { recursive: true });
-  const rel = file.slice(root.length + 1).split(sep).slice(0, -1);
+  const rel = file
+    .slice(root.length + 1)
+    .split(sep)
+    .slice(0, -1);
   let at = root;
   for (const part of rel) {
     at = join(at, part);

@@ -36,7 +36,8 @@ export interface NamedLabProfile {
 
 // The TOML parser is loaded only when there is a profile to read (most commands that get --url and
 // --token, or the environment, never need it): a synchronous require, as loadProfile is synchronous.
-const toml = (): typeof import('@iarna/toml') => createRequire(import.meta.url)('@iarna/toml') as typeof import('@iarna/toml');
+const toml = (): typeof import('@iarna/toml') =>
+  createRequire(import.meta.url)('@iarna/toml') as typeof import('@iarna/toml');
 
 const PROFILE_KEYS = ['url', 'token', 'admin_token', 'lab_url', 'lab_token', 'fleet_url', 'fleet_token'] as const;
 /** A lab's name: it is typed after `@` in `NAME@LAB`, so no `@`, `/` or spaces. */
@@ -96,7 +97,12 @@ export function loadProfile(file: string, explicit: boolean): Profile | undefine
     if (key === 'lab') {
       profile.labs = namedLabs(file, value, problems);
     } else if (!(PROFILE_KEYS as readonly string[]).includes(key)) {
-      problems.push({ file, key, message: 'unknown key', hint: `the keys are ${PROFILE_KEYS.join(', ')}, and [lab.NAME] tables` });
+      problems.push({
+        file,
+        key,
+        message: 'unknown key',
+        hint: `the keys are ${PROFILE_KEYS.join(', ')}, and [lab.NAME] tables`,
+      });
     } else if (typeof value !== 'string' || value === '') {
       problems.push({ file, key, message: 'must be a non-empty string' });
     } else {
@@ -106,14 +112,29 @@ export function loadProfile(file: string, explicit: boolean): Profile | undefine
   for (const key of ['url', 'lab_url', 'fleet_url'] as const) {
     const v = profile[key];
     const bad = v === undefined ? undefined : urlProblem(v);
-    if (bad) problems.push({ file, key, message: bad, hint: `e.g. ${key} = "http://127.0.0.1:${key === 'url' ? 9300 : key === 'lab_url' ? 9310 : 9320}"` });
+    if (bad)
+      problems.push({
+        file,
+        key,
+        message: bad,
+        hint: `e.g. ${key} = "http://127.0.0.1:${key === 'url' ? 9300 : key === 'lab_url' ? 9310 : 9320}"`,
+      });
   }
   if (problems.length) throw new ConfigError(problems);
-  const anyToken = profile.token ?? profile.admin_token ?? profile.lab_token ?? profile.fleet_token ?? Object.values(profile.labs ?? {})[0]?.token;
+  const anyToken =
+    profile.token ??
+    profile.admin_token ??
+    profile.lab_token ??
+    profile.fleet_token ??
+    Object.values(profile.labs ?? {})[0]?.token;
   if (anyToken !== undefined && (mode & 0o004) !== 0) {
-    throw new MvmError('CONFIG_INVALID', `the profile ${file} holds a token but every user on this machine can read it`, {
-      hint: `run: chmod 600 ${file}`,
-    });
+    throw new MvmError(
+      'CONFIG_INVALID',
+      `the profile ${file} holds a token but every user on this machine can read it`,
+      {
+        hint: `run: chmod 600 ${file}`,
+      },
+    );
   }
   return profile;
 }
@@ -128,14 +149,24 @@ function namedLabs(file: string, value: unknown, problems: ConfigProblem[]): Rec
   }
   for (const [name, table] of Object.entries(value)) {
     const key = `lab.${name}`;
-    if (!LAB_NAME.test(name)) problems.push({ file, key, message: 'a lab name holds letters, digits, "-", "_" and "." only', hint: 'it is typed as NAME@LAB' });
+    if (!LAB_NAME.test(name))
+      problems.push({
+        file,
+        key,
+        message: 'a lab name holds letters, digits, "-", "_" and "." only',
+        hint: 'it is typed as NAME@LAB',
+      });
     if (typeof table !== 'object' || table === null || Array.isArray(table)) {
       problems.push({ file, key, message: 'must be a table', hint: example });
       continue;
     }
     const t = table as Record<string, unknown>;
-    for (const k of Object.keys(t)) if (k !== 'url' && k !== 'token') problems.push({ file, key: `${key}.${k}`, message: 'unknown key', hint: 'a lab has url and token' });
-    for (const k of ['url', 'token'] as const) if (typeof t[k] !== 'string' || t[k] === '') problems.push({ file, key: `${key}.${k}`, message: 'must be a non-empty string', hint: example });
+    for (const k of Object.keys(t))
+      if (k !== 'url' && k !== 'token')
+        problems.push({ file, key: `${key}.${k}`, message: 'unknown key', hint: 'a lab has url and token' });
+    for (const k of ['url', 'token'] as const)
+      if (typeof t[k] !== 'string' || t[k] === '')
+        problems.push({ file, key: `${key}.${k}`, message: 'must be a non-empty string', hint: example });
     const bad = typeof t.url === 'string' && t.url !== '' ? urlProblem(t.url) : undefined;
     if (bad) problems.push({ file, key: `${key}.url`, message: bad, hint: 'e.g. url = "http://lab-host-2:9310"' });
     if (typeof t.url === 'string' && typeof t.token === 'string') labs[name] = { url: t.url, token: t.token };

@@ -38,17 +38,33 @@ function specInput(specFile: string, key: string, path: string): { file: string;
 export async function planTestJob(args: TestJobArgs, note: (s: string) => void): Promise<JobPlan> {
   for (const flag of ['target', 'script', 'file'] as const) {
     if (args[flag] !== undefined) {
-      throw new MvmError('USAGE', `--spec and --${flag} both given`, { hint: flag === 'target' ? 'the target follows from the definition\'s devices; leave --target out' : 'a test definition names its own script' });
+      throw new MvmError('USAGE', `--spec and --${flag} both given`, {
+        hint:
+          flag === 'target'
+            ? "the target follows from the definition's devices; leave --target out"
+            : 'a test definition names its own script',
+      });
     }
   }
   const spec = loadSpec(args.spec);
-  const raw = parseSpecText(readSmallFile(args.spec, 'the test definition', MAX_SPEC_BYTES), args.spec) as { script?: unknown; devices?: Array<{ image?: unknown }> };
-  const inputs: Array<string | { file: string; name: string }> = [{ file: resolve(args.spec), name: join('spec', basename(args.spec)) }];
+  const raw = parseSpecText(readSmallFile(args.spec, 'the test definition', MAX_SPEC_BYTES), args.spec) as {
+    script?: unknown;
+    devices?: Array<{ image?: unknown }>;
+  };
+  const inputs: Array<string | { file: string; name: string }> = [
+    { file: resolve(args.spec), name: join('spec', basename(args.spec)) },
+  ];
   if (typeof raw.script === 'string') inputs.push(specInput(args.spec, 'script', raw.script));
   else if (Array.isArray(raw.script)) {
     // Words of an argv script that name files beside the definition ("./basic.py", "lib/x.py") go too.
     for (const w of raw.script) {
-      if (typeof w === 'string' && !isAbsolute(w) && (w.startsWith('./') || w.includes('/')) && existsSync(resolve(dirname(resolve(args.spec)), w))) inputs.push(specInput(args.spec, 'script', w));
+      if (
+        typeof w === 'string' &&
+        !isAbsolute(w) &&
+        (w.startsWith('./') || w.includes('/')) &&
+        existsSync(resolve(dirname(resolve(args.spec)), w))
+      )
+        inputs.push(specInput(args.spec, 'script', w));
     }
   }
   raw.devices?.forEach((d, i) => {
@@ -58,9 +74,14 @@ export async function planTestJob(args: TestJobArgs, note: (s: string) => void):
 
   const lab = connectLab(args, 'place a test definition');
   const rt = await lab.call<RequirementTarget>('POST', '/v1/requirements', `find a testbed for ${args.spec}`, {
-    devices: spec.devices.map((d) => ({ ...(d.hardware !== undefined ? { hardware: d.hardware } : {}), attributes: d.attributes })),
+    devices: spec.devices.map((d) => ({
+      ...(d.hardware !== undefined ? { hardware: d.hardware } : {}),
+      attributes: d.attributes,
+    })),
   });
-  note(`mvm: ${args.spec} needs ${rt.description}: target ${rt.target} (testbeds that can run it: ${rt.testbeds.join(', ')})`);
+  note(
+    `mvm: ${args.spec} needs ${rt.description}: target ${rt.target} (testbeds that can run it: ${rt.testbeds.join(', ')})`,
+  );
 
   const specPath = `"$MVM_INPUT_DIR"/${join('spec', basename(args.spec)).replace(/[^A-Za-z0-9_./-]/g, (c) => `\\${c}`)}`;
   const rules = args['output-rule'] ?? [];

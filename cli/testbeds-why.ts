@@ -23,8 +23,17 @@ export async function why(a: LabFlags & ConnectionFlags & { json: boolean; job: 
   const job = await explained(conn, { job: a.job, doing: 'read the job' }, () => client.getJob(a.job));
   const target = job.target_real || job.target;
   if (job.state !== 'queued') {
-    const what = { running: 'it is running', completed: 'it has completed', failed: job.cancelled ? 'it was cancelled' : 'it has failed' }[job.state] ?? `it is ${job.state}`;
-    out(a.json ? JSON.stringify({ job: job.id, state: job.state, target, waiting: false }, null, 2) : `job ${job.id} is not waiting: ${what}`);
+    const what =
+      {
+        running: 'it is running',
+        completed: 'it has completed',
+        failed: job.cancelled ? 'it was cancelled' : 'it has failed',
+      }[job.state] ?? `it is ${job.state}`;
+    out(
+      a.json
+        ? JSON.stringify({ job: job.id, state: job.state, target, waiting: false }, null, 2)
+        : `job ${job.id} is not waiting: ${what}`,
+    );
     return;
   }
   const labs = resolveLabs(a);
@@ -46,12 +55,21 @@ export async function why(a: LabFlags & ConnectionFlags & { json: boolean; job: 
   const serving = answers.filter((x) => x.e?.served);
   const free = serving.filter((x) => x.e!.testbeds.some((t) => t.serves && t.free));
   if (a.json) {
-    out(JSON.stringify({
-      job: job.id, state: job.state, waiting: true, target,
-      labs: answers.map((x) => (x.e ? { lab: x.lab.name, ...x.e } : { lab: x.lab.name, error: x.error.message })),
-      served_by: serving.map((x) => x.lab.name),
-      free_in: free.map((x) => x.lab.name),
-    }, null, 2));
+    out(
+      JSON.stringify(
+        {
+          job: job.id,
+          state: job.state,
+          waiting: true,
+          target,
+          labs: answers.map((x) => (x.e ? { lab: x.lab.name, ...x.e } : { lab: x.lab.name, error: x.error.message })),
+          served_by: serving.map((x) => x.lab.name),
+          free_in: free.map((x) => x.lab.name),
+        },
+        null,
+        2,
+      ),
+    );
     return;
   }
   const lines = [`${head}:`];
@@ -61,14 +79,21 @@ export async function why(a: LabFlags & ConnectionFlags & { json: boolean; job: 
       continue;
     }
     lines.push(`  lab ${x.lab.name}: ${x.e.served ? x.e.summary : 'serves no such target'}`);
-    for (const t of x.e.testbeds.filter((tb) => tb.serves)) lines.push(`    ${t.name}@${x.lab.name}: ${t.free ? 'free' : t.reasons.map((r) => `${r.kind}: ${r.message}`).join('; ')}`);
+    for (const t of x.e.testbeds.filter((tb) => tb.serves))
+      lines.push(
+        `    ${t.name}@${x.lab.name}: ${t.free ? 'free' : t.reasons.map((r) => `${r.kind}: ${r.message}`).join('; ')}`,
+      );
   }
-  if (free.length > 0) lines.push(`could take it now: ${free.map((x) => `lab ${x.lab.name}`).join(', ')} (the first to poll leases it)`);
-  else if (serving.length > 0) lines.push(`it waits for a testbed of ${serving.map((x) => `lab ${x.lab.name}`).join(', ')}`);
+  if (free.length > 0)
+    lines.push(`could take it now: ${free.map((x) => `lab ${x.lab.name}`).join(', ')} (the first to poll leases it)`);
+  else if (serving.length > 0)
+    lines.push(`it waits for a testbed of ${serving.map((x) => `lab ${x.lab.name}`).join(', ')}`);
   out(lines.join('\n'));
   const unanswered = answers.filter((x) => x.error).length;
   if (serving.length === 0) {
-    throw new MvmError('NOT_FOUND', `no lab${unanswered ? ' that answered' : ''} serves target ${target}`, { hint: 'the job waits for a factory that serves it: check the target name, or add a testbed for it' });
+    throw new MvmError('NOT_FOUND', `no lab${unanswered ? ' that answered' : ''} serves target ${target}`, {
+      hint: 'the job waits for a factory that serves it: check the target name, or add a testbed for it',
+    });
   }
 }
 
@@ -80,12 +105,16 @@ function oneLab(json: boolean, id: string, state: string, head: string, e: Expla
   }
   const serving = e.testbeds.filter((t) => t.serves);
   const lines = [`${head}: ${e.summary}`];
-  for (const t of serving) lines.push(`  ${t.name}: ${t.free ? 'free' : t.reasons.map((r) => `${r.kind}: ${r.message}`).join('; ')}`);
+  for (const t of serving)
+    lines.push(`  ${t.name}: ${t.free ? 'free' : t.reasons.map((r) => `${r.kind}: ${r.message}`).join('; ')}`);
   if (serving.length === 0) {
     lines.push(`  this factory's testbeds serve other targets:`);
     for (const t of e.testbeds) lines.push(`  ${t.name}: ${t.reasons[0]?.message ?? ''}`);
     lines.push('  (another factory may serve it; check the target name, or add a testbed for it)');
   }
   out(lines.join('\n'));
-  if (!e.served) throw new MvmError('NOT_FOUND', `no testbed of the factory at ${lab.client.conn.url} serves target ${e.target}`, { hint: 'the job waits for a factory that serves it' });
+  if (!e.served)
+    throw new MvmError('NOT_FOUND', `no testbed of the factory at ${lab.client.conn.url} serves target ${e.target}`, {
+      hint: 'the job waits for a factory that serves it',
+    });
 }

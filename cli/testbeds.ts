@@ -10,14 +10,22 @@ const filters = <T>(y: Argv<T>) =>
   y
     .option('hardware', { type: 'string', describe: 'a device with this hardware (e.g. 601, nano3s)' })
     .option('software', { type: 'string', describe: 'a device with this software' })
-    .option('attribute', { type: 'string', array: true, describe: 'a device with this attribute (repeatable: all of them)' })
+    .option('attribute', {
+      type: 'string',
+      array: true,
+      describe: 'a device with this attribute (repeatable: all of them)',
+    })
     .option('driver', { type: 'string', describe: 'a device with this driver (axeos, cgminer, nmminer, command)' })
     .option('target', { type: 'string', describe: 'testbeds serving this target' })
     .option('state', { type: 'string', describe: 'free, busy, reserved, unhealthy, maintenance, …' })
     .option('health', { type: 'string', describe: 'good, unknown, checking, bad, maintenance, retired' })
     .option('free', { type: 'boolean', describe: 'only testbeds that can take a job now' });
 
-const name = <T>(y: Argv<T>) => y.positional('name', { type: 'string', describe: 'testbed name (NAME@LAB when several labs have one of that name)' }) as Argv<T & { name: string }>;
+const name = <T>(y: Argv<T>) =>
+  y.positional('name', {
+    type: 'string',
+    describe: 'testbed name (NAME@LAB when several labs have one of that name)',
+  }) as Argv<T & { name: string }>;
 const lab = <T>(y: Argv<T>) => withJson(withLab(y));
 
 function cmd(command: string, describe: string, builder: (y: Argv) => Argv, action: string): CommandModule {
@@ -34,39 +42,89 @@ function cmd(command: string, describe: string, builder: (y: Argv) => Argv, acti
 
 const commands: CommandModule[] = [
   cmd('list', 'list testbeds with their state, health and holder', (y) => filters(lab(y)), 'listTestbeds'),
-  cmd('show <name>', 'a testbed: devices, health, what holds it, recent history', (y) => lab(name(y)).option('history', { type: 'number', default: 10, describe: 'journal entries to show' }), 'showTestbed'),
+  cmd(
+    'show <name>',
+    'a testbed: devices, health, what holds it, recent history',
+    (y) => lab(name(y)).option('history', { type: 'number', default: 10, describe: 'journal entries to show' }),
+    'showTestbed',
+  ),
   cmd('devices', 'list devices across testbeds', (y) => filters(lab(y)), 'listDevices'),
   cmd(
     'reserve <name>',
     'reserve a testbed for yourself (no job gets it until you release it or the TTL lapses)',
     (y) =>
       lab(name(y))
-        .option('ttl', { type: 'string', describe: 'how long, e.g. 30m, 2h (default: the factory\'s [api] default_ttl)' })
+        .option('ttl', {
+          type: 'string',
+          describe: "how long, e.g. 30m, 2h (default: the factory's [api] default_ttl)",
+        })
         .option('reason', { type: 'string', describe: 'why, for the others' })
         .option('for', { type: 'string', describe: 'admins: reserve for this user' })
-        .option('restore', { type: 'boolean', default: true, describe: 'restore the baseline when it ends; admins may say --no-restore (a bench set up by hand for the next person)' }),
+        .option('restore', {
+          type: 'boolean',
+          default: true,
+          describe:
+            'restore the baseline when it ends; admins may say --no-restore (a bench set up by hand for the next person)',
+        }),
     'reserve',
   ),
-  cmd('renew <name>', 'extend your reservation', (y) => lab(name(y)).option('ttl', { type: 'string', describe: 'new TTL from now' }).option('reason', { type: 'string' }), 'renew'),
-  cmd('release <name>', 'release your reservation (admins: --force releases anyone\'s)', (y) => lab(name(y)).option('force', { type: 'boolean', default: false }), 'release'),
+  cmd(
+    'renew <name>',
+    'extend your reservation',
+    (y) =>
+      lab(name(y)).option('ttl', { type: 'string', describe: 'new TTL from now' }).option('reason', { type: 'string' }),
+    'renew',
+  ),
+  cmd(
+    'release <name>',
+    "release your reservation (admins: --force releases anyone's)",
+    (y) => lab(name(y)).option('force', { type: 'boolean', default: false }),
+    'release',
+  ),
   cmd(
     'maintenance <name> <onoff>',
     'take a testbed out of service for bench work (on), or put it back (off: checked before it takes jobs)',
-    (y) => lab(name(y)).positional('onoff', { choices: ['on', 'off'] as const, describe: 'on or off' }).option('reason', { type: 'string' }),
+    (y) =>
+      lab(name(y))
+        .positional('onoff', { choices: ['on', 'off'] as const, describe: 'on or off' })
+        .option('reason', { type: 'string' }),
     'maintenance',
   ),
-  cmd('decommission <name>', 'retire a testbed (kept for its history)', (y) => lab(name(y)).option('reason', { type: 'string' }), 'decommission'),
-  cmd('recommission <name>', 'bring a retired testbed back (checked before it takes jobs)', (y) => lab(name(y)), 'recommission'),
-  cmd('check <name>', 'run a health check now (gives a bad testbed another chance)', (y) => lab(name(y)).option('reason', { type: 'string' }), 'check'),
+  cmd(
+    'decommission <name>',
+    'retire a testbed (kept for its history)',
+    (y) => lab(name(y)).option('reason', { type: 'string' }),
+    'decommission',
+  ),
+  cmd(
+    'recommission <name>',
+    'bring a retired testbed back (checked before it takes jobs)',
+    (y) => lab(name(y)),
+    'recommission',
+  ),
+  cmd(
+    'check <name>',
+    'run a health check now (gives a bad testbed another chance)',
+    (y) => lab(name(y)).option('reason', { type: 'string' }),
+    'check',
+  ),
   cmd(
     'why <job>',
     'why a job waits: which testbeds serve it and what keeps each from taking it',
     (y) => withConnection(lab(y.positional('job', { type: 'string', describe: 'job id' })), 'MVM_TOKEN'),
     'why',
   ),
-  cmd('user <action> [username]', 'factory API users (admins): create (its token is printed once), remove (its token stops working), list', (y) =>
-    lab(y.positional('action', { choices: ['create', 'remove', 'list'] as const }).positional('username', { type: 'string' })).option('admin', { type: 'boolean', default: false, describe: 'the user may act as an admin' }),
-  'userAction'),
+  cmd(
+    'user <action> [username]',
+    'factory API users (admins): create (its token is printed once), remove (its token stops working), list',
+    (y) =>
+      lab(
+        y
+          .positional('action', { choices: ['create', 'remove', 'list'] as const })
+          .positional('username', { type: 'string' }),
+      ).option('admin', { type: 'boolean', default: false, describe: 'the user may act as an admin' }),
+    'userAction',
+  ),
 ];
 
 export const command: CommandModule = {
@@ -75,7 +133,10 @@ export const command: CommandModule = {
   builder: (y) => {
     for (const c of commands) y.command(c);
     return y
-      .demandCommand(1, 'name a testbeds command: list, show, devices, reserve, renew, release, maintenance, decommission, recommission, check, why, user')
+      .demandCommand(
+        1,
+        'name a testbeds command: list, show, devices, reserve, renew, release, maintenance, decommission, recommission, check, why, user',
+      )
       .example('$0 testbeds list --hardware 601 --free', '')
       .example('$0 testbeds reserve bitaxe-gamma --ttl 2h --reason "fan test"', '')
       .example('$0 testbeds why 01JB…', '');

@@ -33,7 +33,12 @@ export interface AvailabilityPolicy {
   quarantineUnhealthy: boolean;
 }
 
-const LOCK_BLOCKER: Record<LockRow['kind'], BlockerKind> = { job: 'busy', reservation: 'reserved', check: 'checking', restore: 'restoring' };
+const LOCK_BLOCKER: Record<LockRow['kind'], BlockerKind> = {
+  job: 'busy',
+  reservation: 'reserved',
+  check: 'checking',
+  restore: 'restoring',
+};
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -43,7 +48,8 @@ export function blockers(i: AvailabilityInput, policy: AvailabilityPolicy): Bloc
   if (!t.configured) out.push({ kind: 'unconfigured', message: 'no longer in the factory config' });
   if (!t.enabled) out.push({ kind: 'disabled', message: 'disabled in the factory config (enabled = false)' });
   // Before health: a host that cannot be reached is why the testbed cannot even be checked.
-  if (t.unavailable !== null && t.health !== 'retired' && t.health !== 'maintenance') out.push({ kind: 'unavailable', message: `its host cannot be used: ${t.unavailable}` });
+  if (t.unavailable !== null && t.health !== 'retired' && t.health !== 'maintenance')
+    out.push({ kind: 'unavailable', message: `its host cannot be used: ${t.unavailable}` });
   switch (t.health) {
     case 'retired':
       out.push({ kind: 'retired', message: `decommissioned${t.healthReason ? ` (${t.healthReason})` : ''}` });
@@ -56,8 +62,15 @@ export function blockers(i: AvailabilityInput, policy: AvailabilityPolicy): Bloc
       break;
     case 'unknown':
       if (policy.quarantineUnhealthy) {
-        const next = t.nextCheckAt !== null && t.nextCheckAt > Date.now() ? `; next check at ${iso(t.nextCheckAt)}` : '; a health check is due';
-        out.push({ kind: 'unhealthy', message: `health unknown${t.healthReason ? ` (${t.healthReason})` : ''}${next}`, ...(t.nextCheckAt !== null ? { until: t.nextCheckAt } : {}) });
+        const next =
+          t.nextCheckAt !== null && t.nextCheckAt > Date.now()
+            ? `; next check at ${iso(t.nextCheckAt)}`
+            : '; a health check is due';
+        out.push({
+          kind: 'unhealthy',
+          message: `health unknown${t.healthReason ? ` (${t.healthReason})` : ''}${next}`,
+          ...(t.nextCheckAt !== null ? { until: t.nextCheckAt } : {}),
+        });
       }
       break;
     case 'checking':
@@ -66,7 +79,11 @@ export function blockers(i: AvailabilityInput, policy: AvailabilityPolicy): Bloc
   }
   if (i.lock) {
     const kind: BlockerKind = LOCK_BLOCKER[i.lock.kind];
-    out.push({ kind, message: describeLock(i.lock), ...(i.lock.expiresAt !== null ? { until: i.lock.expiresAt } : {}) });
+    out.push({
+      kind,
+      message: describeLock(i.lock),
+      ...(i.lock.expiresAt !== null ? { until: i.lock.expiresAt } : {}),
+    });
   }
   return out;
 }

@@ -21,7 +21,11 @@ const status: CommandModule<object, StatusArgs> = {
   builder: (y) =>
     y
       .option('db', { alias: 'd', type: 'string', default: 'data.sqlite3', describe: 'the factory database (SQLite)' })
-      .option('json', { type: 'boolean', default: false, describe: 'print machine-readable JSON' }) as unknown as Argv<StatusArgs>,
+      .option('json', {
+        type: 'boolean',
+        default: false,
+        describe: 'print machine-readable JSON',
+      }) as unknown as Argv<StatusArgs>,
   handler: async (args) => {
     const { readStatus, formatStatus } = await import('./status.js');
     const s = readStatus(args.db);
@@ -37,13 +41,30 @@ export const command: CommandModule<object, RunArgs> = {
       .command(status)
       // Not global: `mvm factory status` has its own options.
       .option('file', { alias: 'f', type: 'string', global: false, describe: 'the factory config (TOML)' })
-      .option('db', { alias: 'd', type: 'string', global: false, describe: 'the factory database (SQLite), created if missing' })
-      .option('check', { type: 'boolean', default: false, global: false, describe: 'validate the config, print every problem, and exit; asks the job server whether the factory token is accepted' })
-      .option('server', { type: 'boolean', default: true, global: false, describe: 'with --check: ask the job server (--no-server: the file only)' })
+      .option('db', {
+        alias: 'd',
+        type: 'string',
+        global: false,
+        describe: 'the factory database (SQLite), created if missing',
+      })
+      .option('check', {
+        type: 'boolean',
+        default: false,
+        global: false,
+        describe:
+          'validate the config, print every problem, and exit; asks the job server whether the factory token is accepted',
+      })
+      .option('server', {
+        type: 'boolean',
+        default: true,
+        global: false,
+        describe: 'with --check: ask the job server (--no-server: the file only)',
+      })
       .example('$0 factory -f config.toml -d data.sqlite3', 'run the factory')
       .example('$0 factory -f config.toml --check', 'validate a config') as unknown as Argv<RunArgs>,
   handler: async (args) => {
-    if (!args.file) throw new MvmError('USAGE', 'missing -f FILE (the factory config)', { hint: 'see config.example.toml' });
+    if (!args.file)
+      throw new MvmError('USAGE', 'missing -f FILE (the factory config)', { hint: 'see config.example.toml' });
     const { checkConfig, checkServer, runFactory } = await import('./run.js');
     if (args.check) {
       const checked = checkConfig(args.file);
@@ -51,7 +72,10 @@ export const command: CommandModule<object, RunArgs> = {
       if (args.server) process.stdout.write((await checkServer(checked.config)) + '\n');
       return;
     }
-    if (!args.db) throw new MvmError('USAGE', 'missing -d FILE (the factory database)', { hint: 'e.g. mvm factory -f config.toml -d data.sqlite3' });
+    if (!args.db)
+      throw new MvmError('USAGE', 'missing -d FILE (the factory database)', {
+        hint: 'e.g. mvm factory -f config.toml -d data.sqlite3',
+      });
     await runFactory(args.file, args.db);
   },
 };

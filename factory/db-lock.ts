@@ -32,7 +32,12 @@ export interface DbLock {
 /** Takes `<db>.lock` or throws CONFLICT naming the factory that holds it. */
 export function lockDatabase(dbFile: string): DbLock {
   const file = `${dbFile}.lock`;
-  const me: Holder = { pid: process.pid, startTime: procStartTime(process.pid), host: hostname(), since: new Date().toISOString() };
+  const me: Holder = {
+    pid: process.pid,
+    startTime: procStartTime(process.pid),
+    host: hostname(),
+    since: new Date().toISOString(),
+  };
   const tmp = `${file}.${process.pid}.tmp`;
   // The database's folder holds secrets: made private here too, as opening the database does.
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
@@ -47,14 +52,22 @@ export function lockDatabase(dbFile: string): DbLock {
       }
       const held = readHolder(file);
       if (held && held.host === me.host && sameProcessAlive(held.pid, held.startTime)) {
-        throw new MvmError('CONFLICT', `another factory (pid ${held.pid}, since ${held.since}) runs on the database ${dbFile}`, {
-          hint: `stop it first (kill ${held.pid}, or systemctl stop mvm-factory); two factories on one database would fight over every instance`,
-        });
+        throw new MvmError(
+          'CONFLICT',
+          `another factory (pid ${held.pid}, since ${held.since}) runs on the database ${dbFile}`,
+          {
+            hint: `stop it first (kill ${held.pid}, or systemctl stop mvm-factory); two factories on one database would fight over every instance`,
+          },
+        );
       }
       if (held && held.host !== me.host) {
-        throw new MvmError('CONFLICT', `the database ${dbFile} is locked by a factory on host ${held.host} (pid ${held.pid})`, {
-          hint: `stop that factory; if it is gone for good, remove ${file}`,
-        });
+        throw new MvmError(
+          'CONFLICT',
+          `the database ${dbFile} is locked by a factory on host ${held.host} (pid ${held.pid})`,
+          {
+            hint: `stop that factory; if it is gone for good, remove ${file}`,
+          },
+        );
       }
       // Stale (its factory died) or unreadable: move it aside, then try to take the lock again.
       const aside = `${file}.stale.${process.pid}`;

@@ -15,14 +15,20 @@ export interface Executors {
 }
 
 export function buildExecutors(config: FactoryConfig, root: string, log: Logger, onExit: () => void): Executors {
-  const local = new LocalExecutor({ root, command: config.agentCommand, runnerCommand: config.runnerCommand, log: log.child({ executor: 'local' }) });
+  const local = new LocalExecutor({
+    root,
+    command: config.agentCommand,
+    runnerCommand: config.runnerCommand,
+    log: log.child({ executor: 'local' }),
+  });
   local.onExit(onExit);
   const pool = new SshPool({ log: log.child({ executor: 'ssh' }) });
   const ssh = sshExecutorsFor(config.testbeds, { pool, log: log.child({ executor: 'ssh' }) });
   for (const e of ssh.values()) e.onExit(onExit);
   return {
     executorFor: (name) => ssh.get(name) ?? local,
-    stopOrphanRunners: () => local.stopOrphanRunners(config.testbeds.filter((t) => !ssh.has(t.name)).map((t) => t.name)),
+    stopOrphanRunners: () =>
+      local.stopOrphanRunners(config.testbeds.filter((t) => !ssh.has(t.name)).map((t) => t.name)),
     close: async () => {
       for (const e of ssh.values()) await e.close();
       await pool.close();

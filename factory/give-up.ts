@@ -10,7 +10,14 @@ import type { FactoryConfig } from './config/types.js';
 import { AGENT_START_FAILURES, type FactoryStore } from './store.js';
 
 /** The message the job fails with, when instance `instanceId` is its last allowed attempt; undefined while attempts remain. */
-export function givingUp(config: FactoryConfig, store: FactoryStore, job: string | null, instanceId: string, reason: string, failure: string): string | undefined {
+export function givingUp(
+  config: FactoryConfig,
+  store: FactoryStore,
+  job: string | null,
+  instanceId: string,
+  reason: string,
+  failure: string,
+): string | undefined {
   if (!job) return undefined;
   const earlier = store.agentStartFailures(job, AGENT_START_FAILURES).filter((id) => id !== instanceId).length;
   if (earlier + 1 < config.agentStartAttempts) return undefined;
@@ -18,7 +25,13 @@ export function givingUp(config: FactoryConfig, store: FactoryStore, job: string
 }
 
 /** Fails `job` through worker `w` (associated, not yet bootstrapped by an agent). */
-export async function failJobThroughWorker(config: FactoryConfig, client: FactoryClient, w: FactoryWorker, message: string, signal?: AbortSignal): Promise<void> {
+export async function failJobThroughWorker(
+  config: FactoryConfig,
+  client: FactoryClient,
+  w: FactoryWorker,
+  message: string,
+  signal?: AbortSignal,
+): Promise<void> {
   const worker = new WorkerClient({ baseUrl: config.baseUrl });
   await worker.bootstrap(w.bootstrap, randomBytes(24).toString('base64url'), signal);
   await client.flush(w.id, { signal });

@@ -8,7 +8,13 @@ export interface JournalWhere {
   testbed?: string;
 }
 
-export function journal(db: BetterSQLite3Database<Schema>, at: number, kind: string, message: string, where: JournalWhere = {}): void {
+export function journal(
+  db: BetterSQLite3Database<Schema>,
+  at: number,
+  kind: string,
+  message: string,
+  where: JournalWhere = {},
+): void {
   db.insert(events)
     .values({ at, kind, message, instanceId: where.instanceId ?? null, testbed: where.testbed ?? null })
     .run();

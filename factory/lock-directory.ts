@@ -7,7 +7,13 @@ import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync 
 import { join } from 'node:path';
 import { describeError } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
-import { credentialHash, overridesDir, writeLockFile, type LockOverride, type TestbedLockFile } from '../shared/testbed-locks.js';
+import {
+  credentialHash,
+  overridesDir,
+  writeLockFile,
+  type LockOverride,
+  type TestbedLockFile,
+} from '../shared/testbed-locks.js';
 import type { TestbedConfig } from './config/types.js';
 import type { FactoryStore } from './store.js';
 import { allLocks, describeLock } from './locks.js';
@@ -75,7 +81,11 @@ export class LockDirectory {
       this.warned = false;
     } catch (err) {
       // Runners then see a stale or missing file; say so once per failure streak, not every pass.
-      if (!this.warned) this.log.error({ err: describeError(err), dir: this.dir }, 'cannot update the lock directory: runners cannot see who holds the testbeds');
+      if (!this.warned)
+        this.log.error(
+          { err: describeError(err), dir: this.dir },
+          'cannot update the lock directory: runners cannot see who holds the testbeds',
+        );
       this.warned = true;
     }
   }
@@ -93,7 +103,9 @@ export class LockDirectory {
 
   private journalOverrides(): void {
     const dir = overridesDir(this.dir);
-    for (const name of readdirSync(dir).filter((n) => n.endsWith('.json')).sort()) {
+    for (const name of readdirSync(dir)
+      .filter((n) => n.endsWith('.json'))
+      .sort()) {
       const file = join(dir, name);
       try {
         const o = JSON.parse(readFileSync(file, 'utf8')) as LockOverride;

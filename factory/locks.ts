@@ -46,11 +46,23 @@ export function takeLock(db: Db, l: NewLock, now: number): LockRow {
   if (held) {
     if (held.kind === l.kind && held.holder === l.holder) return held;
     throw new MvmError('CONFLICT', `testbed ${l.testbed} is ${describeLock(held)}`, {
-      hint: held.kind === 'reservation' ? 'wait for the reservation to end, or ask its owner to release it' : 'wait until it is free; `mvm testbeds show` says what holds it',
+      hint:
+        held.kind === 'reservation'
+          ? 'wait for the reservation to end, or ask its owner to release it'
+          : 'wait until it is free; `mvm testbeds show` says what holds it',
     });
   }
   db.insert(locks)
-    .values({ testbed: l.testbed, kind: l.kind, holder: l.holder, owner: l.owner, reason: l.reason ?? null, acquiredAt: now, expiresAt: l.expiresAt ?? null, restoreOnRelease: l.restoreOnRelease ?? true })
+    .values({
+      testbed: l.testbed,
+      kind: l.kind,
+      holder: l.holder,
+      owner: l.owner,
+      reason: l.reason ?? null,
+      acquiredAt: now,
+      expiresAt: l.expiresAt ?? null,
+      restoreOnRelease: l.restoreOnRelease ?? true,
+    })
     .run();
   return lockOf(db, l.testbed)!;
 }

@@ -38,14 +38,16 @@ export async function runLoop(factory: Factory, o: LoopOptions): Promise<{ drain
       longPolled = r.longPolled;
       settling = r.settling;
     } catch (err) {
-      if (!isAbortError(err) && !o.graceful.aborted) o.log.error({ err: describeError(err) }, 'factory pass failed; retrying after the poll interval');
+      if (!isAbortError(err) && !o.graceful.aborted)
+        o.log.error({ err: describeError(err) }, 'factory pass failed; retrying after the poll interval');
     }
     if (!started) {
       started = true;
       o.onStarted?.();
     }
     // After the quick first pass the next one follows at once (and long-polls).
-    if (!longPolled && !first) await o.waker.wait(settling > 0 ? Math.min(SETTLING_RECHECK_MS, o.pollIntervalMs) : o.pollIntervalMs, o.graceful);
+    if (!longPolled && !first)
+      await o.waker.wait(settling > 0 ? Math.min(SETTLING_RECHECK_MS, o.pollIntervalMs) : o.pollIntervalMs, o.graceful);
   }
   if (!started) o.onStarted?.();
 
@@ -63,7 +65,11 @@ export async function runLoop(factory: Factory, o: LoopOptions): Promise<{ drain
     const pause = settlingNow ? Math.min(SETTLING_RECHECK_MS, o.pollIntervalMs) : o.pollIntervalMs;
     if (left > 0) await o.waker.wait(Math.min(pause, Math.max(0, deadline - Date.now())), o.force);
   }
-  if (left > 0) o.log.warn({ live: left }, 'stopping with live instances; their agents keep running and the next start adopts them');
+  if (left > 0)
+    o.log.warn(
+      { live: left },
+      'stopping with live instances; their agents keep running and the next start adopts them',
+    );
   else o.log.info('drained');
   return { drained: left === 0, left };
 }

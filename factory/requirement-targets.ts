@@ -17,7 +17,11 @@ export class RequirementTargets {
       .from(requirementTargets)
       .orderBy(asc(requirementTargets.name))
       .all()
-      .map((r: RequirementTargetRow) => ({ name: r.name, id: r.targetId, requirement: JSON.parse(r.requirement) as DeviceRequirement[] }));
+      .map((r: RequirementTargetRow) => ({
+        name: r.name,
+        id: r.targetId,
+        requirement: JSON.parse(r.requirement) as DeviceRequirement[],
+      }));
   }
 
   /** Records a target (the name is derived from the requirement, so a second save is the same row). */

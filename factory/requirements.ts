@@ -16,8 +16,13 @@ export interface DeviceRequirement {
 }
 
 /** Sorted, deduplicated, defaults spelled out: equal requirements have equal canonical forms. */
-export function canonicalRequirement(devices: ReadonlyArray<{ hardware?: string | number; attributes?: readonly string[] }>): DeviceRequirement[] {
-  if (devices.length === 0) throw new MvmError('USAGE', 'a requirement names at least one device', { hint: 'give devices: [{ hardware: "601" }]' });
+export function canonicalRequirement(
+  devices: ReadonlyArray<{ hardware?: string | number; attributes?: readonly string[] }>,
+): DeviceRequirement[] {
+  if (devices.length === 0)
+    throw new MvmError('USAGE', 'a requirement names at least one device', {
+      hint: 'give devices: [{ hardware: "601" }]',
+    });
   const out = devices.map((d) => ({
     ...(d.hardware !== undefined && String(d.hardware) !== '' ? { hardware: String(d.hardware) } : {}),
     attributes: [...new Set(d.attributes ?? [])].sort(),
@@ -32,7 +37,9 @@ export function requirementTargetName(req: DeviceRequirement[]): string {
 
 /** For people: "601 [fan:stock] + nano3s". */
 export function describeRequirement(req: DeviceRequirement[]): string {
-  return req.map((d) => `${d.hardware ?? 'any hardware'}${d.attributes.length ? ` [${d.attributes.join(', ')}]` : ''}`).join(' + ');
+  return req
+    .map((d) => `${d.hardware ?? 'any hardware'}${d.attributes.length ? ` [${d.attributes.join(', ')}]` : ''}`)
+    .join(' + ');
 }
 
 export type Satisfaction = { ok: true } | { ok: false; why: string };
@@ -41,13 +48,29 @@ export type Satisfaction = { ok: true } | { ok: false; why: string };
 export function satisfies(tb: TestbedConfig, req: DeviceRequirement[]): Satisfaction {
   try {
     assignDevices(
-      req.map((d, i) => ({ name: `#${i + 1}`, ...(d.hardware !== undefined ? { hardware: d.hardware } : {}), attributes: d.attributes })),
-      tb.devices.map((d) => ({ name: d.name, driver: d.driver, address: d.address ?? '', hardware: d.hardware, software: d.software, attributes: d.attributes })),
+      req.map((d, i) => ({
+        name: `#${i + 1}`,
+        ...(d.hardware !== undefined ? { hardware: d.hardware } : {}),
+        attributes: d.attributes,
+      })),
+      tb.devices.map((d) => ({
+        name: d.name,
+        driver: d.driver,
+        address: d.address ?? '',
+        hardware: d.hardware,
+        software: d.software,
+        attributes: d.attributes,
+      })),
     );
     return { ok: true };
   } catch (err) {
     // assignDevices says which required device matched nothing, or that they cannot all be covered.
-    const msg = err instanceof MvmError ? err.message.replace(/^cannot assign testbed devices to the test definition:\s*/, '').replace(/\s*\n\s*/g, '; ') : describeError(err);
+    const msg =
+      err instanceof MvmError
+        ? err.message
+            .replace(/^cannot assign testbed devices to the test definition:\s*/, '')
+            .replace(/\s*\n\s*/g, '; ')
+        : describeError(err);
     return { ok: false, why: msg };
   }
 }

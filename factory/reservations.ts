@@ -58,16 +58,44 @@ export class Reservations {
     const now = this.now();
     return this.tx(() => {
       const tb = this.db.select().from(testbeds).where(eq(testbeds.name, r.testbed)).get();
-      if (!tb || !tb.configured) throw new MvmError('NOT_FOUND', `no testbed named ${JSON.stringify(r.testbed)}`, { hint: '`mvm testbeds list` shows the testbeds' });
-      if (tb.health === 'retired') throw new MvmError('CONFLICT', `testbed ${r.testbed} is decommissioned`, { hint: 'an admin can recommission it' });
+      if (!tb || !tb.configured)
+        throw new MvmError('NOT_FOUND', `no testbed named ${JSON.stringify(r.testbed)}`, {
+          hint: '`mvm testbeds list` shows the testbeds',
+        });
+      if (tb.health === 'retired')
+        throw new MvmError('CONFLICT', `testbed ${r.testbed} is decommissioned`, {
+          hint: 'an admin can recommission it',
+        });
       this.expireOne(r.testbed, now);
       const held = lockOf(this.db, r.testbed);
       if (held?.kind === 'reservation' && held.owner === r.owner) {
-        throw new MvmError('CONFLICT', `you already hold testbed ${r.testbed} (until ${new Date(held.expiresAt!).toISOString()})`, { hint: 'renew it instead: mvm testbeds renew NAME --ttl DURATION' });
+        throw new MvmError(
+          'CONFLICT',
+          `you already hold testbed ${r.testbed} (until ${new Date(held.expiresAt!).toISOString()})`,
+          { hint: 'renew it instead: mvm testbeds renew NAME --ttl DURATION' },
+        );
       }
-      const lock = takeLock(this.db, { testbed: r.testbed, kind: 'reservation', holder: newId(now), owner: r.owner, reason: r.reason ?? null, expiresAt: now + r.ttlMs, restoreOnRelease: r.restoreOnRelease ?? true }, now);
+      const lock = takeLock(
+        this.db,
+        {
+          testbed: r.testbed,
+          kind: 'reservation',
+          holder: newId(now),
+          owner: r.owner,
+          reason: r.reason ?? null,
+          expiresAt: now + r.ttlMs,
+          restoreOnRelease: r.restoreOnRelease ?? true,
+        },
+        now,
+      );
       const noRestore = r.restoreOnRelease === false ? ' (restore on release: no)' : '';
-      journal(this.db, now, 'reserved', `${r.owner} reserved it for ${formatDuration(r.ttlMs)}${noRestore}${r.reason ? `: ${r.reason}` : ''}`, { testbed: r.testbed });
+      journal(
+        this.db,
+        now,
+        'reserved',
+        `${r.owner} reserved it for ${formatDuration(r.ttlMs)}${noRestore}${r.reason ? `: ${r.reason}` : ''}`,
+        { testbed: r.testbed },
+      );
       return lock;
     });
   }
@@ -83,7 +111,9 @@ export class Reservations {
         .set({ expiresAt: now + r.ttlMs, renewedAt: now, ...(r.reason !== undefined ? { reason: r.reason } : {}) })
         .where(eq(locks.testbed, r.testbed))
         .run();
-      journal(this.db, now, 'renewed', `${r.owner} renewed the reservation for ${formatDuration(r.ttlMs)}`, { testbed: r.testbed });
+      journal(this.db, now, 'renewed', `${r.owner} renewed the reservation for ${formatDuration(r.ttlMs)}`, {
+        testbed: r.testbed,
+      });
       return { ...held, ...lockOf(this.db, r.testbed)! };
     });
   }
@@ -94,7 +124,13 @@ export class Reservations {
     return this.tx(() => {
       this.expireOne(r.testbed, now);
       const held = this.mine(r.testbed, r.by, r.force ?? false);
-      journal(this.db, now, 'released', held.owner === r.by ? `${r.by} released it` : `${r.by} released ${held.owner}'s reservation (forced)`, { testbed: r.testbed });
+      journal(
+        this.db,
+        now,
+        'released',
+        held.owner === r.by ? `${r.by} released it` : `${r.by} released ${held.owner}'s reservation (forced)`,
+        { testbed: r.testbed },
+      );
       this.end(held, now);
       return held;
     });
@@ -117,7 +153,13 @@ export class Reservations {
   private expireOne(testbed: string, now: number): void {
     const l = lockOf(this.db, testbed);
     if (!l || l.kind !== 'reservation' || l.expiresAt === null || l.expiresAt > now) return;
-    journal(this.db, now, 'reservation-expired', `${l.owner}'s reservation lapsed (TTL ended ${new Date(l.expiresAt).toISOString()})`, { testbed });
+    journal(
+      this.db,
+      now,
+      'reservation-expired',
+      `${l.owner}'s reservation lapsed (TTL ended ${new Date(l.expiresAt).toISOString()})`,
+      { testbed },
+    );
     this.end(l, now);
   }
 
@@ -125,13 +167,21 @@ export class Reservations {
   private end(l: LockRow, now: number): void {
     this.db.delete(locks).where(eq(locks.testbed, l.testbed)).run();
     if (!l.restoreOnRelease) {
-      journal(this.db, now, 'restore-skipped', `no baseline restore after ${l.owner}'s reservation (restore on release: no)`, { testbed: l.testbed });
+      journal(
+        this.db,
+        now,
+        'restore-skipped',
+        `no baseline restore after ${l.owner}'s reservation (restore on release: no)`,
+        { testbed: l.testbed },
+      );
       return;
     }
     if (!this.restoreNeeded(l.testbed)) return;
     const reason = `baseline restore after ${l.owner}'s reservation`;
     takeLock(this.db, { testbed: l.testbed, kind: 'restore', holder: newId(now), owner: 'factory', reason }, now);
-    journal(this.db, now, 'restore-pending', `${reason}: the testbed takes no job until it is restored`, { testbed: l.testbed });
+    journal(this.db, now, 'restore-pending', `${reason}: the testbed takes no job until it is restored`, {
+      testbed: l.testbed,
+    });
   }
 
   /** Baseline restores owed after reservations ended (locks of kind `restore`). */
@@ -149,7 +199,14 @@ export class Reservations {
       const l = lockOf(this.db, testbed);
       if (!l || l.kind !== 'restore' || !releaseLock(this.db, testbed, holder)) return false;
       const what = l.reason ?? 'baseline restore after a reservation';
-      if (r.ok) journal(this.db, now, r.skipped ? 'restore-skipped' : 'restored', `${what}: ${r.skipped ? 'skipped: ' : ''}${r.message}`, { testbed });
+      if (r.ok)
+        journal(
+          this.db,
+          now,
+          r.skipped ? 'restore-skipped' : 'restored',
+          `${what}: ${r.skipped ? 'skipped: ' : ''}${r.message}`,
+          { testbed },
+        );
       else {
         journal(this.db, now, 'restore-failed', `${what} failed: ${r.message}`, { testbed });
         flagInfraFailure(this.db, now, testbed, `${what} failed: ${r.message}`);
@@ -162,11 +219,20 @@ export class Reservations {
     const held = lockOf(this.db, testbed);
     if (!held || held.kind !== 'reservation') {
       const tb = this.db.select().from(testbeds).where(eq(testbeds.name, testbed)).get();
-      if (!tb) throw new MvmError('NOT_FOUND', `no testbed named ${JSON.stringify(testbed)}`, { hint: '`mvm testbeds list` shows the testbeds' });
-      throw new MvmError('NOT_FOUND', `testbed ${testbed} is not reserved${held ? ` (it is ${describeLock(held)})` : ''}`, { hint: '`mvm testbeds show NAME` says what holds it' });
+      if (!tb)
+        throw new MvmError('NOT_FOUND', `no testbed named ${JSON.stringify(testbed)}`, {
+          hint: '`mvm testbeds list` shows the testbeds',
+        });
+      throw new MvmError(
+        'NOT_FOUND',
+        `testbed ${testbed} is not reserved${held ? ` (it is ${describeLock(held)})` : ''}`,
+        { hint: '`mvm testbeds show NAME` says what holds it' },
+      );
     }
     if (held.owner !== who && !force) {
-      throw new MvmError('FORBIDDEN', `testbed ${testbed} is reserved by ${held.owner}, not by ${who}`, { hint: 'only its owner can renew or release it; an admin can release it with --force' });
+      throw new MvmError('FORBIDDEN', `testbed ${testbed} is reserved by ${held.owner}, not by ${who}`, {
+        hint: 'only its owner can renew or release it; an admin can release it with --force',
+      });
     }
     return held;
   }

@@ -54,14 +54,22 @@ export function instanceRoot(config: FactoryConfig, dbFile: string): string {
   return config.workdir ?? join(dirname(resolve(dbFile)), 'instances');
 }
 
-export async function runFactory(configFile: string, dbFile: string, log: Logger = createLogger({ name: 'factory' })): Promise<void> {
+export async function runFactory(
+  configFile: string,
+  dbFile: string,
+  log: Logger = createLogger({ name: 'factory' }),
+): Promise<void> {
   const config = loadConfig(configFile);
   for (const w of config.warnings ?? []) log.warn(w);
   const h = config.health;
   const dbLock = lockDatabase(resolve(dbFile));
   let store: FactoryStore;
   try {
-    store = FactoryStore.open(resolve(dbFile), undefined, { badAfter: h.badAfter, retryMs: h.retryMs, intervalMs: h.intervalMs });
+    store = FactoryStore.open(resolve(dbFile), undefined, {
+      badAfter: h.badAfter,
+      retryMs: h.retryMs,
+      intervalMs: h.intervalMs,
+    });
   } catch (err) {
     dbLock.release();
     throw err;
@@ -74,22 +82,33 @@ export async function runFactory(configFile: string, dbFile: string, log: Logger
   try {
     store.syncTestbeds(config.testbeds);
     for (const o of await executors.stopOrphanRunners()) {
-      store.journal('runner-orphan-stopped', `stopped a restore or health-check runner (pid ${o.pid}) a previous factory left running: ${o.outcome}; the operation runs again`, { testbed: o.testbed });
-      log.warn({ testbed: o.testbed, pid: o.pid, outcome: o.outcome }, 'stopped an orphaned runner left by a previous factory');
+      store.journal(
+        'runner-orphan-stopped',
+        `stopped a restore or health-check runner (pid ${o.pid}) a previous factory left running: ${o.outcome}; the operation runs again`,
+        { testbed: o.testbed },
+      );
+      log.warn(
+        { testbed: o.testbed, pid: o.pid, outcome: o.outcome },
+        'stopped an orphaned runner left by a previous factory',
+      );
     }
     const client = new FactoryClient({ baseUrl: config.baseUrl, token: config.token });
     // The server may start after the factory: keep trying while it is unreachable (until a signal).
-    const targets = await retry(async () => {
-      await checkFactoryToken(config, shutdown.graceful);
-      return resolveTargets(config, shutdown.graceful);
-    }, {
-      attempts: Infinity,
-      baseMs: 500,
-      maxMs: 10_000,
-      signal: shutdown.graceful,
-      retryable: (err) => !(err instanceof ConfigError) && err instanceof MvmError && err.retryable,
-      onRetry: (err, attempt, delayMs) => log.warn({ err: describeError(err), attempt, delayMs }, 'cannot resolve targets yet; retrying'),
-    }).catch((err) => {
+    const targets = await retry(
+      async () => {
+        await checkFactoryToken(config, shutdown.graceful);
+        return resolveTargets(config, shutdown.graceful);
+      },
+      {
+        attempts: Infinity,
+        baseMs: 500,
+        maxMs: 10_000,
+        signal: shutdown.graceful,
+        retryable: (err) => !(err instanceof ConfigError) && err instanceof MvmError && err.retryable,
+        onRetry: (err, attempt, delayMs) =>
+          log.warn({ err: describeError(err), attempt, delayMs }, 'cannot resolve targets yet; retrying'),
+      },
+    ).catch((err) => {
       if (shutdown.graceful.aborted) return undefined;
       throw err;
     });
@@ -97,7 +116,13 @@ export async function runFactory(configFile: string, dbFile: string, log: Logger
       log.info('stopped before the first pass');
       return;
     }
-    const locks = new LockDirectory(testbedLockDir(), join(dirname(resolve(dbFile)), LOCK_KEY_FILE), config.testbeds, store, log);
+    const locks = new LockDirectory(
+      testbedLockDir(),
+      join(dirname(resolve(dbFile)), LOCK_KEY_FILE),
+      config.testbeds,
+      store,
+      log,
+    );
     locks.sync();
     factory = new Factory({
       config,
@@ -122,7 +147,11 @@ export async function runFactory(configFile: string, dbFile: string, log: Logger
       },
     });
     for (const i of store.liveInstances()) {
-      if (i.agentPid !== null) log.info({ instance: i.id, testbed: i.testbed, pid: i.agentPid, state: i.state }, 'found a live instance from before; checking its agent');
+      if (i.agentPid !== null)
+        log.info(
+          { instance: i.id, testbed: i.testbed, pid: i.agentPid, state: i.state },
+          'found a live instance from before; checking its agent',
+        );
     }
     log.info({ baseUrl: config.baseUrl, testbeds: config.testbeds.length, db: resolve(dbFile) }, 'factory starting');
     await runLoop(factory, {

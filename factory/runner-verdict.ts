@@ -50,20 +50,36 @@ function describeDevice(d: DeviceReport): string {
   const steps: Step[] = [...(d.actions ?? []), ...(d.checks ?? [])];
   const failed = steps.filter((s) => s.ok === false).map((s) => s.message ?? s.action ?? s.name ?? 'failed');
   if (d.error) failed.unshift(d.error);
-  const text = d.ok === false ? failed.join('; ') || 'failed' : steps.map((s) => s.message).filter(Boolean).join('; ') || 'ok';
+  const text =
+    d.ok === false
+      ? failed.join('; ') || 'failed'
+      : steps
+          .map((s) => s.message)
+          .filter(Boolean)
+          .join('; ') || 'ok';
   return `${d.device ?? '?'}: ${text}`;
 }
 
 export function readVerdict(what: string, r: RunnerResult): RunnerVerdict {
-  if (r.timedOut) return { ok: false, message: `the runner's ${what} did not finish in time${r.stderr ? ` (${tail(r.stderr)})` : ''}` };
+  if (r.timedOut)
+    return {
+      ok: false,
+      message: `the runner's ${what} did not finish in time${r.stderr ? ` (${tail(r.stderr)})` : ''}`,
+    };
   const report = lastJson(r.stdout);
   if (!report || typeof report.ok !== 'boolean') {
     const how = r.signal ? `was killed by ${r.signal}` : `exited ${r.code}`;
-    return { ok: false, message: `the runner's ${what} ${how} without a report${r.stderr || r.stdout ? `: ${tail(r.stderr || r.stdout)}` : ''}` };
+    return {
+      ok: false,
+      message: `the runner's ${what} ${how} without a report${r.stderr || r.stdout ? `: ${tail(r.stderr || r.stdout)}` : ''}`,
+    };
   }
   const devices = Array.isArray(report.devices) ? report.devices : [];
   const shown = report.ok ? devices : devices.filter((d) => d.ok === false);
-  const message = typeof report.summary === 'string' && report.summary ? report.summary : shown.map(describeDevice).join('; ') || (report.ok ? 'ok' : 'failed');
+  const message =
+    typeof report.summary === 'string' && report.summary
+      ? report.summary
+      : shown.map(describeDevice).join('; ') || (report.ok ? 'ok' : 'failed');
   // A report that says ok with a failing exit status is not trusted.
   if (report.ok && r.code !== 0) return { ok: false, message: `the runner's ${what} exited ${r.code}: ${message}` };
   return { ok: report.ok, message };

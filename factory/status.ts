@@ -24,14 +24,31 @@ export interface TestbedStatus {
 export interface FactoryStatus {
   database: string;
   testbeds: TestbedStatus[];
-  instances: Array<Pick<InstanceRow, 'id' | 'testbed' | 'seq' | 'target' | 'job' | 'workerId' | 'state' | 'reason' | 'failure' | 'agentPid' | 'createdAt'>>;
+  instances: Array<
+    Pick<
+      InstanceRow,
+      | 'id'
+      | 'testbed'
+      | 'seq'
+      | 'target'
+      | 'job'
+      | 'workerId'
+      | 'state'
+      | 'reason'
+      | 'failure'
+      | 'agentPid'
+      | 'createdAt'
+    >
+  >;
   counts: Record<InstanceState, number>;
 }
 
 export function readStatus(dbFile: string, opts: { quarantineUnhealthy?: boolean } = {}): FactoryStatus {
   const path = resolve(dbFile);
   if (!existsSync(path)) {
-    throw new MvmError('NOT_FOUND', `no factory database at ${path}`, { hint: 'pass the file the factory runs with: mvm factory status -d FILE' });
+    throw new MvmError('NOT_FOUND', `no factory database at ${path}`, {
+      hint: 'pass the file the factory runs with: mvm factory status -d FILE',
+    });
   }
   const store = FactoryStore.open(path);
   try {
@@ -47,7 +64,9 @@ export function readStatus(dbFile: string, opts: { quarantineUnhealthy?: boolean
           state: b[0]?.kind ?? 'free',
           health: t.health,
           healthReason: t.healthReason,
-          lock: t.lock ? { kind: t.lock.kind, owner: t.lock.owner, reason: t.lock.reason, expiresAt: t.lock.expiresAt } : null,
+          lock: t.lock
+            ? { kind: t.lock.kind, owner: t.lock.owner, reason: t.lock.reason, expiresAt: t.lock.expiresAt }
+            : null,
           blockers: b,
           instance: t.instance?.id ?? null,
         };
@@ -83,9 +102,13 @@ export function formatStatus(s: FactoryStatus): string {
   lines.push('');
   if (s.instances.length === 0) lines.push('no live instances');
   for (const i of s.instances) {
-    lines.push(`${i.id}  ${i.testbed}/${i.seq}  ${i.state}  worker ${i.workerId}${i.job ? `  job ${i.job}` : ''}${i.reason ? `  (${i.reason})` : ''}`);
+    lines.push(
+      `${i.id}  ${i.testbed}/${i.seq}  ${i.state}  worker ${i.workerId}${i.job ? `  job ${i.job}` : ''}${i.reason ? `  (${i.reason})` : ''}`,
+    );
   }
   const c = s.counts;
-  lines.push(`instances: ${c.created} created, ${c.running} running, ${c.destroying} destroying, ${c.destroyed} destroyed`);
+  lines.push(
+    `instances: ${c.created} created, ${c.running} running, ${c.destroying} destroying, ${c.destroyed} destroyed`,
+  );
   return lines.join('\n');
 }

@@ -6,7 +6,19 @@ import { immediate, openDb, type OpenedDb } from '../shared/db.js';
 import { IllegalTransitionError, MvmError } from '../shared/errors.js';
 import { newId } from '../shared/ids.js';
 import { projectPath } from '../shared/paths.js';
-import { events, instances, locks, schema, testbeds, type EventRow, type InstanceRow, type InstanceState, type LockRow, type Schema, type TestbedRow } from './db/schema.js';
+import {
+  events,
+  instances,
+  locks,
+  schema,
+  testbeds,
+  type EventRow,
+  type InstanceRow,
+  type InstanceState,
+  type LockRow,
+  type Schema,
+  type TestbedRow,
+} from './db/schema.js';
 import { blockers, isFree, type AvailabilityPolicy, type Blocker } from './availability.js';
 import { journal, type JournalWhere } from './journal.js';
 import { releaseLock, takeLock } from './locks.js';
@@ -20,7 +32,10 @@ import { DEFAULT_POLICY, flagInfraFailure, TestbedHealth, type HealthPolicy } fr
  * the primary key over the whole history instead. The few live rows are sorted in memory.
  */
 export function liveInstancesQuery(db: OpenedDb<Schema>['db']) {
-  return db.select().from(instances).where(sql`${instances.state} <> 'destroyed'`);
+  return db
+    .select()
+    .from(instances)
+    .where(sql`${instances.state} <> 'destroyed'`);
 }
 
 /** The transitions the instance state machine allows. */
@@ -91,7 +106,11 @@ export class FactoryStore {
   }
 
   static open(file: string, now?: () => number, policy?: HealthPolicy): FactoryStore {
-    return new FactoryStore(openDb(file, schema, { migrationsFolder: projectPath('factory', 'migrations') }), now, policy);
+    return new FactoryStore(
+      openDb(file, schema, { migrationsFolder: projectPath('factory', 'migrations') }),
+      now,
+      policy,
+    );
   }
 
   private get db() {
@@ -145,7 +164,13 @@ export class FactoryStore {
 
   testbedViews(): TestbedView[] {
     const live = new Map(this.liveInstances().map((i) => [i.testbed, i]));
-    const held = new Map(this.db.select().from(locks).all().map((l) => [l.testbed, l]));
+    const held = new Map(
+      this.db
+        .select()
+        .from(locks)
+        .all()
+        .map((l) => [l.testbed, l]),
+    );
     return this.testbeds().map((t) => {
       const i = live.get(t.name);
       const l = held.get(t.name);
@@ -191,7 +216,13 @@ export class FactoryStore {
 
   /** The newest instances that ran on a testbed, newest first. */
   testbedInstances(name: string, limit: number): InstanceRow[] {
-    return this.db.select().from(instances).where(eq(instances.testbed, name)).orderBy(desc(instances.seq)).limit(limit).all();
+    return this.db
+      .select()
+      .from(instances)
+      .where(eq(instances.testbed, name))
+      .orderBy(desc(instances.seq))
+      .limit(limit)
+      .all();
   }
 
   // ---- testbeds ----
@@ -229,7 +260,17 @@ export class FactoryStore {
       if (!tb) throw new MvmError('NOT_FOUND', `testbed ${n.testbed} is not known`);
       const id = newId(now);
       // Throws CONFLICT when a reservation or a health check holds the testbed.
-      takeLock(this.db, { testbed: n.testbed, kind: 'job', holder: id, owner: 'factory', reason: `${n.job ? `job ${n.job}` : `worker ${n.workerId}`} (instance ${id})` }, now);
+      takeLock(
+        this.db,
+        {
+          testbed: n.testbed,
+          kind: 'job',
+          holder: id,
+          owner: 'factory',
+          reason: `${n.job ? `job ${n.job}` : `worker ${n.workerId}`} (instance ${id})`,
+        },
+        now,
+      );
       const busy = this.db
         .select({ id: instances.id })
         .from(instances)
@@ -240,7 +281,11 @@ export class FactoryStore {
           hint: 'a testbed takes one instance at a time',
         });
       }
-      const last = this.db.select({ seq: max(instances.seq) }).from(instances).where(eq(instances.testbed, n.testbed)).get();
+      const last = this.db
+        .select({ seq: max(instances.seq) })
+        .from(instances)
+        .where(eq(instances.testbed, n.testbed))
+        .get();
       const row: typeof instances.$inferInsert = {
         id,
         testbed: n.testbed,
@@ -253,16 +298,26 @@ export class FactoryStore {
         updatedAt: now,
       };
       this.db.insert(instances).values(row).run();
-      this.journal('created', `instance created for worker ${n.workerId}, target ${n.target}${n.job ? `, job ${n.job}` : ''}`, {
-        instanceId: row.id,
-        testbed: n.testbed,
-      });
+      this.journal(
+        'created',
+        `instance created for worker ${n.workerId}, target ${n.target}${n.job ? `, job ${n.job}` : ''}`,
+        {
+          instanceId: row.id,
+          testbed: n.testbed,
+        },
+      );
       return this.mustGet(row.id);
     });
   }
 
   recordAssociated(id: string): InstanceRow {
-    return this.update(id, ['created', 'running'], { associated: true }, 'associated', 'worker associated (private = instance id)');
+    return this.update(
+      id,
+      ['created', 'running'],
+      { associated: true },
+      'associated',
+      'worker associated (private = instance id)',
+    );
   }
 
   recordAgent(id: string, a: AgentRecord): InstanceRow {
@@ -289,14 +344,31 @@ export class FactoryStore {
     return this.tx(() => {
       const row = this.mustGet(id);
       if (row.state === 'destroying') return row;
-      if (!canTransition(row.state, 'destroying')) throw new IllegalTransitionError(`instance ${id}`, row.state, 'destroying');
+      if (!canTransition(row.state, 'destroying'))
+        throw new IllegalTransitionError(`instance ${id}`, row.state, 'destroying');
       this.db
         .update(instances)
-        .set({ state: 'destroying', destroyingAt: now, updatedAt: now, reason: cause.reason, failure: cause.failure ?? null })
+        .set({
+          state: 'destroying',
+          destroyingAt: now,
+          updatedAt: now,
+          reason: cause.reason,
+          failure: cause.failure ?? null,
+        })
         .where(eq(instances.id, id))
         .run();
-      this.journal('destroying', cause.failure ? `${cause.reason}: ${cause.failure}` : cause.reason, { instanceId: id, testbed: row.testbed });
-      if (cause.failure) flagInfraFailure(this.db, now, row.testbed, `${cause.reason}: ${cause.failure} (instance ${id})`, this.startFailureBackoff(row.testbed));
+      this.journal('destroying', cause.failure ? `${cause.reason}: ${cause.failure}` : cause.reason, {
+        instanceId: id,
+        testbed: row.testbed,
+      });
+      if (cause.failure)
+        flagInfraFailure(
+          this.db,
+          now,
+          row.testbed,
+          `${cause.reason}: ${cause.failure} (instance ${id})`,
+          this.startFailureBackoff(row.testbed),
+        );
       return this.mustGet(id);
     });
   }
@@ -307,7 +379,13 @@ export class FactoryStore {
    * the same way. 0 for the first failure in a row. Call inside the transaction that recorded it.
    */
   private startFailureBackoff(testbed: string): number {
-    const recent = this.db.select({ reason: instances.reason }).from(instances).where(eq(instances.testbed, testbed)).orderBy(desc(instances.seq)).limit(12).all();
+    const recent = this.db
+      .select({ reason: instances.reason })
+      .from(instances)
+      .where(eq(instances.testbed, testbed))
+      .orderBy(desc(instances.seq))
+      .limit(12)
+      .all();
     let streak = 0;
     for (const r of recent) {
       if (r.reason === null || !AGENT_START_FAILURES.includes(r.reason)) break;
@@ -329,9 +407,17 @@ export class FactoryStore {
     const now = this.now();
     this.tx(() => {
       const row = this.mustGet(id);
-      const already = this.db.select().from(events).where(and(eq(events.instanceId, id), eq(events.kind, 'agent-stuck'))).get();
+      const already = this.db
+        .select()
+        .from(events)
+        .where(and(eq(events.instanceId, id), eq(events.kind, 'agent-stuck')))
+        .get();
       if (already) return;
-      this.journal('agent-stuck', `agent processes cannot be stopped: ${reason}; the testbed stays out of use until they are gone`, { instanceId: id, testbed: row.testbed });
+      this.journal(
+        'agent-stuck',
+        `agent processes cannot be stopped: ${reason}; the testbed stays out of use until they are gone`,
+        { instanceId: id, testbed: row.testbed },
+      );
       flagInfraFailure(this.db, now, row.testbed, `processes of instance ${id} cannot be stopped: ${reason}`);
     });
   }
@@ -348,9 +434,17 @@ export class FactoryStore {
     const now = this.now();
     return this.tx(() => {
       const row = this.mustGet(id);
-      if (row.state !== 'destroying') throw new IllegalTransitionError(`instance ${id}`, row.state, row.state, 'the infrastructure report is read in destroying');
+      if (row.state !== 'destroying')
+        throw new IllegalTransitionError(
+          `instance ${id}`,
+          row.state,
+          row.state,
+          'the infrastructure report is read in destroying',
+        );
       if (row.infraChecked) return row;
-      const failure = failures.length ? `the job reported an infrastructure failure: ${failures[0]}${failures.length > 1 ? ` (and ${failures.length - 1} more)` : ''}` : null;
+      const failure = failures.length
+        ? `the job reported an infrastructure failure: ${failures[0]}${failures.length > 1 ? ` (and ${failures.length - 1} more)` : ''}`
+        : null;
       this.db
         .update(instances)
         .set({ infraChecked: true, updatedAt: now, ...(failure && row.failure === null ? { failure } : {}) })
@@ -369,14 +463,20 @@ export class FactoryStore {
     const now = this.now();
     return this.tx(() => {
       const row = this.mustGet(id);
-      if (row.state !== 'destroying') throw new IllegalTransitionError(`instance ${id}`, row.state, row.state, 'a restore is recorded in destroying');
+      if (row.state !== 'destroying')
+        throw new IllegalTransitionError(`instance ${id}`, row.state, row.state, 'a restore is recorded in destroying');
       if (row.restoreOutcome !== null) return row;
       const outcome = `${r.ok ? (r.skipped ? 'skipped' : 'ok') : 'failed'}: ${r.message}`;
       this.db.update(instances).set({ restoreOutcome: outcome, updatedAt: now }).where(eq(instances.id, id)).run();
       const kind = !r.ok ? 'restore-failed' : r.skipped ? 'restore-skipped' : 'restored';
-      const text = !r.ok ? `baseline restore failed: ${r.message}` : r.skipped ? `baseline restore skipped: ${r.message}` : `baseline restored: ${r.message}`;
+      const text = !r.ok
+        ? `baseline restore failed: ${r.message}`
+        : r.skipped
+          ? `baseline restore skipped: ${r.message}`
+          : `baseline restored: ${r.message}`;
       this.journal(kind, text, { instanceId: id, testbed: row.testbed });
-      if (!r.ok) flagInfraFailure(this.db, now, row.testbed, `baseline restore after instance ${id} failed: ${r.message}`);
+      if (!r.ok)
+        flagInfraFailure(this.db, now, row.testbed, `baseline restore after instance ${id} failed: ${r.message}`);
       return this.mustGet(id);
     });
   }
@@ -386,8 +486,13 @@ export class FactoryStore {
     const now = this.now();
     return this.tx(() => {
       const row = this.mustGet(id);
-      if (!canTransition(row.state, 'destroyed')) throw new IllegalTransitionError(`instance ${id}`, row.state, 'destroyed');
-      this.db.update(instances).set({ state: 'destroyed', destroyedAt: now, updatedAt: now }).where(eq(instances.id, id)).run();
+      if (!canTransition(row.state, 'destroyed'))
+        throw new IllegalTransitionError(`instance ${id}`, row.state, 'destroyed');
+      this.db
+        .update(instances)
+        .set({ state: 'destroyed', destroyedAt: now, updatedAt: now })
+        .where(eq(instances.id, id))
+        .run();
       releaseLock(this.db, row.testbed, id);
       this.journal('destroyed', 'instance destroyed; testbed released', { instanceId: id, testbed: row.testbed });
       return this.mustGet(id);
@@ -411,20 +516,39 @@ export class FactoryStore {
     return this.tx(() => {
       const row = this.mustGet(id);
       if (!canTransition(row.state, to)) throw new IllegalTransitionError(`instance ${id}`, row.state, to);
-      this.db.update(instances).set({ ...patch, state: to, updatedAt: now }).where(eq(instances.id, id)).run();
+      this.db
+        .update(instances)
+        .set({ ...patch, state: to, updatedAt: now })
+        .where(eq(instances.id, id))
+        .run();
       this.journal(to, message, { instanceId: id, testbed: row.testbed });
       return this.mustGet(id);
     });
   }
 
-  private update(id: string, states: InstanceState[], patch: Partial<InstanceRow>, kind: string, message: string): InstanceRow {
+  private update(
+    id: string,
+    states: InstanceState[],
+    patch: Partial<InstanceRow>,
+    kind: string,
+    message: string,
+  ): InstanceRow {
     const now = this.now();
     return this.tx(() => {
       const row = this.mustGet(id);
       if (!states.includes(row.state)) {
-        throw new IllegalTransitionError(`instance ${id}`, row.state, row.state, `${kind} is only recorded in ${states.join(' or ')}`);
+        throw new IllegalTransitionError(
+          `instance ${id}`,
+          row.state,
+          row.state,
+          `${kind} is only recorded in ${states.join(' or ')}`,
+        );
       }
-      this.db.update(instances).set({ ...patch, updatedAt: now }).where(eq(instances.id, id)).run();
+      this.db
+        .update(instances)
+        .set({ ...patch, updatedAt: now })
+        .where(eq(instances.id, id))
+        .run();
       this.journal(kind, message, { instanceId: id, testbed: row.testbed });
       return this.mustGet(id);
     });

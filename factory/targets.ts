@@ -65,10 +65,14 @@ export async function resolveTargets(config: FactoryConfig, signal?: AbortSignal
     all = await listTargets(http, { signal });
   } catch (err) {
     if (err instanceof MvmError && err.retryable) throw err;
-    throw new MvmError('CONFIG_INVALID', `cannot list targets at ${config.baseUrl} to resolve ${pending.join(', ')}: ${(err as Error).message}`, {
-      cause: err,
-      hint: 'check [general] admin_token, or give each target its id under [target.NAME]',
-    });
+    throw new MvmError(
+      'CONFIG_INVALID',
+      `cannot list targets at ${config.baseUrl} to resolve ${pending.join(', ')}: ${(err as Error).message}`,
+      {
+        cause: err,
+        hint: 'check [general] admin_token, or give each target its id under [target.NAME]',
+      },
+    );
   }
   const byName = new Map(all.map((t) => [t.name, t]));
   const byId = new Map(all.map((t) => [t.id, t]));

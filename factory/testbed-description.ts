@@ -69,5 +69,12 @@ export function describeTestbed(tb: TestbedConfig, o: DescribeOptions = {}): Tes
 
 /** Whether restoring the baseline has anything to do: a baseline firmware, pools or settings, or a command device. */
 export function hasBaseline(tb: TestbedConfig): boolean {
-  return tb.devices.some((d) => d.driver === 'command' || d.software !== undefined || tb.baseline !== undefined || d.pools !== undefined || d.settings !== undefined);
+  return tb.devices.some(
+    (d) =>
+      d.driver === 'command' ||
+      d.software !== undefined ||
+      tb.baseline !== undefined ||
+      d.pools !== undefined ||
+      d.settings !== undefined,
+  );
 }

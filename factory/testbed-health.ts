@@ -50,12 +50,24 @@ export interface Actor {
 
 function mustGet(db: Db, name: string): TestbedRow {
   const row = db.select().from(testbeds).where(eq(testbeds.name, name)).get();
-  if (!row) throw new MvmError('NOT_FOUND', `no testbed named ${JSON.stringify(name)}`, { hint: '`mvm testbeds list` shows the testbeds' });
+  if (!row)
+    throw new MvmError('NOT_FOUND', `no testbed named ${JSON.stringify(name)}`, {
+      hint: '`mvm testbeds list` shows the testbeds',
+    });
   return row;
 }
 
-function set(db: Db, now: number, row: TestbedRow, to: HealthState, patch: Partial<TestbedRow>, kind: string, message: string): void {
-  if (row.health !== to && !canChangeHealth(row.health, to)) throw new IllegalTransitionError(`testbed ${row.name}`, row.health, to);
+function set(
+  db: Db,
+  now: number,
+  row: TestbedRow,
+  to: HealthState,
+  patch: Partial<TestbedRow>,
+  kind: string,
+  message: string,
+): void {
+  if (row.health !== to && !canChangeHealth(row.health, to))
+    throw new IllegalTransitionError(`testbed ${row.name}`, row.health, to);
   db.update(testbeds)
     .set({ ...patch, health: to, ...(row.health !== to ? { healthChangedAt: now } : {}), updatedAt: now })
     .where(eq(testbeds.name, row.name))
@@ -73,7 +85,15 @@ export function flagInfraFailure(db: Db, now: number, name: string, reason: stri
   if (!row) return;
   if (row.health === 'good' || row.health === 'unknown') {
     const wait = checkAfterMs > 0 ? ` (next check in ${formatDuration(checkAfterMs)}: it keeps failing)` : '';
-    set(db, now, row, 'unknown', { healthReason: reason, nextCheckAt: now + checkAfterMs }, 'health-unknown', `infrastructure failure: ${reason}${wait}`);
+    set(
+      db,
+      now,
+      row,
+      'unknown',
+      { healthReason: reason, nextCheckAt: now + checkAfterMs },
+      'health-unknown',
+      `infrastructure failure: ${reason}${wait}`,
+    );
   } else {
     journal(db, now, 'infra-failure', `infrastructure failure while ${row.health}: ${reason}`, { testbed: name });
   }
@@ -106,7 +126,13 @@ export class TestbedHealth {
       .select()
       .from(testbeds)
       .all()
-      .filter((t) => wanted.has(t.name) && t.configured && t.enabled && (t.health === 'unknown' || (t.health === 'good' && this.policy.intervalMs > 0)))
+      .filter(
+        (t) =>
+          wanted.has(t.name) &&
+          t.configured &&
+          t.enabled &&
+          (t.health === 'unknown' || (t.health === 'good' && this.policy.intervalMs > 0)),
+      )
       .filter((t) => (t.nextCheckAt ?? 0) <= now && !held.has(t.name) && t.unavailable === null)
       .map((t) => t.name);
   }
@@ -121,8 +147,20 @@ export class TestbedHealth {
       const row = mustGet(this.db, name);
       if (row.health !== 'unknown' && row.health !== 'good') return undefined;
       if (lockOf(this.db, name)) return undefined;
-      takeLock(this.db, { testbed: name, kind: 'check', holder: checkId, owner: 'factory', reason: `health check ${checkId}` }, now);
-      set(this.db, now, row, 'checking', { lastCheckAt: now }, 'check-started', `health check ${checkId} started (was ${row.health})`);
+      takeLock(
+        this.db,
+        { testbed: name, kind: 'check', holder: checkId, owner: 'factory', reason: `health check ${checkId}` },
+        now,
+      );
+      set(
+        this.db,
+        now,
+        row,
+        'checking',
+        { lastCheckAt: now },
+        'check-started',
+        `health check ${checkId} started (was ${row.health})`,
+      );
       return mustGet(this.db, name);
     });
   }
@@ -134,19 +172,52 @@ export class TestbedHealth {
       const row = mustGet(this.db, name);
       const mine = releaseLock(this.db, name, checkId);
       if (!mine || row.health !== 'checking') {
-        journal(this.db, now, 'check-ignored', `health check ${checkId} ended (${ok ? 'pass' : 'fail'}: ${summary}) while the testbed was ${row.health}; result not applied`, { testbed: name });
+        journal(
+          this.db,
+          now,
+          'check-ignored',
+          `health check ${checkId} ended (${ok ? 'pass' : 'fail'}: ${summary}) while the testbed was ${row.health}; result not applied`,
+          { testbed: name },
+        );
         return mustGet(this.db, name);
       }
       if (ok) {
         const next = this.policy.intervalMs > 0 ? now + this.policy.intervalMs : null;
-        set(this.db, now, row, 'good', { healthReason: null, checkFailures: 0, nextCheckAt: next }, 'check-passed', `health check passed: ${summary}`);
+        set(
+          this.db,
+          now,
+          row,
+          'good',
+          { healthReason: null, checkFailures: 0, nextCheckAt: next },
+          'check-passed',
+          `health check passed: ${summary}`,
+        );
       } else {
         const failures = row.checkFailures + 1;
         if (failures >= this.policy.badAfter) {
-          set(this.db, now, row, 'bad', { healthReason: summary, checkFailures: failures, nextCheckAt: null }, 'health-bad', `health check failed ${failures} times in a row; a person must act: ${summary}`);
+          set(
+            this.db,
+            now,
+            row,
+            'bad',
+            { healthReason: summary, checkFailures: failures, nextCheckAt: null },
+            'health-bad',
+            `health check failed ${failures} times in a row; a person must act: ${summary}`,
+          );
         } else {
-          const wait = Math.min(this.policy.retryMs * 2 ** (failures - 1), this.policy.intervalMs > 0 ? this.policy.intervalMs : 3_600_000);
-          set(this.db, now, row, 'unknown', { healthReason: summary, checkFailures: failures, nextCheckAt: now + wait }, 'check-failed', `health check failed (${failures} of ${this.policy.badAfter}); next try in ${formatDuration(wait)}: ${summary}`);
+          const wait = Math.min(
+            this.policy.retryMs * 2 ** (failures - 1),
+            this.policy.intervalMs > 0 ? this.policy.intervalMs : 3_600_000,
+          );
+          set(
+            this.db,
+            now,
+            row,
+            'unknown',
+            { healthReason: summary, checkFailures: failures, nextCheckAt: now + wait },
+            'check-failed',
+            `health check failed (${failures} of ${this.policy.badAfter}); next try in ${formatDuration(wait)}: ${summary}`,
+          );
         }
       }
       return mustGet(this.db, name);
@@ -165,7 +236,15 @@ export class TestbedHealth {
         const l = lockOf(this.db, row.name);
         if (l && l.kind === 'check' && active.has(l.holder)) continue;
         if (l && l.kind === 'check') releaseLock(this.db, row.name, l.holder);
-        set(this.db, now, row, 'unknown', { nextCheckAt: now }, 'check-interrupted', 'a health check was interrupted (factory restart); it runs again');
+        set(
+          this.db,
+          now,
+          row,
+          'unknown',
+          { nextCheckAt: now },
+          'check-interrupted',
+          'a health check was interrupted (factory restart); it runs again',
+        );
         n++;
       }
       return n;
@@ -178,12 +257,31 @@ export class TestbedHealth {
     return this.tx(() => {
       const row = mustGet(this.db, name);
       if (row.health === 'maintenance' || row.health === 'retired') {
-        throw new MvmError('CONFLICT', `testbed ${name} is ${row.health === 'retired' ? 'decommissioned' : 'in maintenance'}; it is not checked`, {
-          hint: row.health === 'retired' ? 'recommission it first' : 'end the maintenance first (that also schedules a check)',
-        });
+        throw new MvmError(
+          'CONFLICT',
+          `testbed ${name} is ${row.health === 'retired' ? 'decommissioned' : 'in maintenance'}; it is not checked`,
+          {
+            hint:
+              row.health === 'retired'
+                ? 'recommission it first'
+                : 'end the maintenance first (that also schedules a check)',
+          },
+        );
       }
       if (row.health === 'checking') return row;
-      set(this.db, now, row, 'unknown', { nextCheckAt: now, checkFailures: 0, healthReason: `check requested by ${by.who}${by.reason ? `: ${by.reason}` : ''}` }, 'check-requested', `${by.who} asked for a health check${by.reason ? `: ${by.reason}` : ''}`);
+      set(
+        this.db,
+        now,
+        row,
+        'unknown',
+        {
+          nextCheckAt: now,
+          checkFailures: 0,
+          healthReason: `check requested by ${by.who}${by.reason ? `: ${by.reason}` : ''}`,
+        },
+        'check-requested',
+        `${by.who} asked for a health check${by.reason ? `: ${by.reason}` : ''}`,
+      );
       return mustGet(this.db, name);
     });
   }
@@ -193,11 +291,32 @@ export class TestbedHealth {
     return this.tx(() => {
       const row = mustGet(this.db, name);
       if (on) {
-        if (row.health === 'retired') throw new MvmError('CONFLICT', `testbed ${name} is decommissioned`, { hint: 'recommission it first' });
-        if (row.health !== 'maintenance') set(this.db, now, row, 'maintenance', { healthReason: `maintenance by ${by.who}${by.reason ? `: ${by.reason}` : ''}`, nextCheckAt: null }, 'maintenance-on', `${by.who} started maintenance${by.reason ? `: ${by.reason}` : ''}`);
+        if (row.health === 'retired')
+          throw new MvmError('CONFLICT', `testbed ${name} is decommissioned`, { hint: 'recommission it first' });
+        if (row.health !== 'maintenance')
+          set(
+            this.db,
+            now,
+            row,
+            'maintenance',
+            { healthReason: `maintenance by ${by.who}${by.reason ? `: ${by.reason}` : ''}`, nextCheckAt: null },
+            'maintenance-on',
+            `${by.who} started maintenance${by.reason ? `: ${by.reason}` : ''}`,
+          );
       } else {
-        if (row.health !== 'maintenance') throw new MvmError('CONFLICT', `testbed ${name} is not in maintenance (it is ${row.health})`, { hint: '`mvm testbeds show` says its state' });
-        set(this.db, now, row, 'unknown', { healthReason: `back from maintenance (${by.who}); checking`, nextCheckAt: now, checkFailures: 0 }, 'maintenance-off', `${by.who} ended maintenance; a health check is due`);
+        if (row.health !== 'maintenance')
+          throw new MvmError('CONFLICT', `testbed ${name} is not in maintenance (it is ${row.health})`, {
+            hint: '`mvm testbeds show` says its state',
+          });
+        set(
+          this.db,
+          now,
+          row,
+          'unknown',
+          { healthReason: `back from maintenance (${by.who}); checking`, nextCheckAt: now, checkFailures: 0 },
+          'maintenance-off',
+          `${by.who} ended maintenance; a health check is due`,
+        );
       }
       return mustGet(this.db, name);
     });
@@ -207,7 +326,16 @@ export class TestbedHealth {
     const now = this.now();
     return this.tx(() => {
       const row = mustGet(this.db, name);
-      if (row.health !== 'retired') set(this.db, now, row, 'retired', { healthReason: `decommissioned by ${by.who}${by.reason ? `: ${by.reason}` : ''}`, nextCheckAt: null }, 'decommissioned', `${by.who} decommissioned the testbed${by.reason ? `: ${by.reason}` : ''}`);
+      if (row.health !== 'retired')
+        set(
+          this.db,
+          now,
+          row,
+          'retired',
+          { healthReason: `decommissioned by ${by.who}${by.reason ? `: ${by.reason}` : ''}`, nextCheckAt: null },
+          'decommissioned',
+          `${by.who} decommissioned the testbed${by.reason ? `: ${by.reason}` : ''}`,
+        );
       return mustGet(this.db, name);
     });
   }
@@ -216,8 +344,19 @@ export class TestbedHealth {
     const now = this.now();
     return this.tx(() => {
       const row = mustGet(this.db, name);
-      if (row.health !== 'retired') throw new MvmError('CONFLICT', `testbed ${name} is not decommissioned (it is ${row.health})`, { hint: '`mvm testbeds show` says its state' });
-      set(this.db, now, row, 'unknown', { healthReason: `recommissioned by ${by.who}; checking`, nextCheckAt: now, checkFailures: 0 }, 'recommissioned', `${by.who} recommissioned the testbed; a health check is due`);
+      if (row.health !== 'retired')
+        throw new MvmError('CONFLICT', `testbed ${name} is not decommissioned (it is ${row.health})`, {
+          hint: '`mvm testbeds show` says its state',
+        });
+      set(
+        this.db,
+        now,
+        row,
+        'unknown',
+        { healthReason: `recommissioned by ${by.who}; checking`, nextCheckAt: now, checkFailures: 0 },
+        'recommissioned',
+        `${by.who} recommissioned the testbed; a health check is due`,
+      );
       return mustGet(this.db, name);
     });
   }
@@ -233,7 +372,13 @@ export class TestbedHealth {
         .set({ unavailable: reason, unavailableSince: reason === null ? null : now, updatedAt: now })
         .where(eq(testbeds.name, name))
         .run();
-      journal(this.db, now, reason === null ? 'available' : 'unavailable', reason === null ? 'its host can be used again' : `its host cannot be used: ${reason}`, { testbed: name });
+      journal(
+        this.db,
+        now,
+        reason === null ? 'available' : 'unavailable',
+        reason === null ? 'its host can be used again' : `its host cannot be used: ${reason}`,
+        { testbed: name },
+      );
     });
   }
 }

@@ -71,12 +71,18 @@ export class TestbedOps {
     const tb = this.testbeds.get(i.testbed)!;
     const log = this.deps.log.child({ instance: i.id, testbed: i.testbed });
     const p = this.track(
-      this.queue.add(async () => {
-        log.info('restoring the baseline');
-        const v = await this.restore(tb, i.id, this.deadline(this.deps.config.health.restoreTimeoutMs));
-        this.deps.store.recordRestore(i.id, v);
-        (v.ok ? log.info.bind(log) : log.warn.bind(log))({ outcome: v.message }, v.ok ? 'baseline restored' : 'baseline restore failed');
-      }, { signal: this.closing.signal }),
+      this.queue.add(
+        async () => {
+          log.info('restoring the baseline');
+          const v = await this.restore(tb, i.id, this.deadline(this.deps.config.health.restoreTimeoutMs));
+          this.deps.store.recordRestore(i.id, v);
+          (v.ok ? log.info.bind(log) : log.warn.bind(log))(
+            { outcome: v.message },
+            v.ok ? 'baseline restored' : 'baseline restore failed',
+          );
+        },
+        { signal: this.closing.signal },
+      ),
       () => this.restores.delete(i.id),
       log,
       'restore',
@@ -98,12 +104,20 @@ export class TestbedOps {
       this.releaseRestores.set(l.holder, l.testbed);
       started++;
       this.track(
-        this.queue.add(async () => {
-          log.info({ reason: l.reason }, 'restoring the baseline after a reservation');
-          const v = tb ? await this.restore(tb, l.holder, this.deadline(this.deps.config.health.restoreTimeoutMs)) : { ok: true, skipped: true, message: 'the testbed is no longer in the config' };
-          this.deps.store.reservations.finishRestore(l.testbed, l.holder, v);
-          (v.ok ? log.info.bind(log) : log.warn.bind(log))({ outcome: v.message }, v.ok ? 'baseline restored' : 'baseline restore failed; the testbed is quarantined');
-        }, { signal: this.closing.signal }),
+        this.queue.add(
+          async () => {
+            log.info({ reason: l.reason }, 'restoring the baseline after a reservation');
+            const v = tb
+              ? await this.restore(tb, l.holder, this.deadline(this.deps.config.health.restoreTimeoutMs))
+              : { ok: true, skipped: true, message: 'the testbed is no longer in the config' };
+            this.deps.store.reservations.finishRestore(l.testbed, l.holder, v);
+            (v.ok ? log.info.bind(log) : log.warn.bind(log))(
+              { outcome: v.message },
+              v.ok ? 'baseline restored' : 'baseline restore failed; the testbed is quarantined',
+            );
+          },
+          { signal: this.closing.signal },
+        ),
         () => this.releaseRestores.delete(l.holder),
         log,
         'restore',
@@ -133,12 +147,18 @@ export class TestbedOps {
       const log = this.deps.log.child({ testbed: name, check: checkId });
       this.checks.set(checkId, name);
       this.track(
-        this.queue.add(async () => {
-          log.info('health check started');
-          const v = await this.check(tb, checkId, this.deadline(this.deps.config.health.timeoutMs));
-          this.deps.store.health.finishCheck(name, checkId, v.ok, v.message);
-          (v.ok ? log.info.bind(log) : log.warn.bind(log))({ summary: v.message }, v.ok ? 'health check passed' : 'health check failed');
-        }, { signal: this.closing.signal }),
+        this.queue.add(
+          async () => {
+            log.info('health check started');
+            const v = await this.check(tb, checkId, this.deadline(this.deps.config.health.timeoutMs));
+            this.deps.store.health.finishCheck(name, checkId, v.ok, v.message);
+            (v.ok ? log.info.bind(log) : log.warn.bind(log))(
+              { summary: v.message },
+              v.ok ? 'health check passed' : 'health check failed',
+            );
+          },
+          { signal: this.closing.signal },
+        ),
         () => this.checks.delete(checkId),
         log,
         'health check',
@@ -171,7 +191,8 @@ export class TestbedOps {
   private track(p: Promise<void>, done: () => void, log: Logger, what: string): Promise<void> {
     const tracked = p
       .catch((err) => {
-        if (this.closing.signal.aborted && (isAbortError(err) || err === this.closing.signal.reason)) log.info(`${what} interrupted: the factory is stopping`);
+        if (this.closing.signal.aborted && (isAbortError(err) || err === this.closing.signal.reason))
+          log.info(`${what} interrupted: the factory is stopping`);
         else log.error({ err: describeError(err) }, `${what} could not be recorded; the next pass retries`);
       })
       .finally(() => {
@@ -183,11 +204,22 @@ export class TestbedOps {
     return tracked;
   }
 
-  private async runner(tb: TestbedConfig, holder: string, what: string, args: string[], timeoutMs: number, signal: AbortSignal): Promise<RunnerVerdict> {
+  private async runner(
+    tb: TestbedConfig,
+    holder: string,
+    what: string,
+    args: string[],
+    timeoutMs: number,
+    signal: AbortSignal,
+  ): Promise<RunnerVerdict> {
     try {
       const r = await this.deps.executorFor(tb.name).runRunner({
         testbed: tb.name,
-        description: describeTestbed(tb, { firmwareDir: this.deps.config.firmwareDir, lockCredential: this.deps.locks?.credential(holder), lockDir: this.deps.locks?.dir }),
+        description: describeTestbed(tb, {
+          firmwareDir: this.deps.config.firmwareDir,
+          lockCredential: this.deps.locks?.credential(holder),
+          lockDir: this.deps.locks?.dir,
+        }),
         args,
         timeoutMs,
         signal,
@@ -213,7 +245,17 @@ export class TestbedOps {
     const h = this.deps.config.health;
     const r = await this.restore(tb, checkId, signal);
     if (!r.ok) return { ok: false, message: `baseline restore failed: ${r.message}` };
-    const args = ['health', '--window', `${h.windowMs}ms`, '--samples', String(h.samples), '--hashrate-tolerance', String(h.hashrateTolerance), '--max-temperature', String(h.maxTemperature)];
+    const args = [
+      'health',
+      '--window',
+      `${h.windowMs}ms`,
+      '--samples',
+      String(h.samples),
+      '--hashrate-tolerance',
+      String(h.hashrateTolerance),
+      '--max-temperature',
+      String(h.maxTemperature),
+    ];
     return this.runner(tb, checkId, 'health check', args, h.timeoutMs, signal);
   }
 }

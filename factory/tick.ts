@@ -85,7 +85,14 @@ export class Factory {
     this.now = deps.now ?? Date.now;
     this.requirements = deps.requirements ?? new RequirementMap(deps.config.testbeds);
     if (!deps.requirements) for (const rt of deps.store.requirementTargets.all()) this.requirements.add(rt);
-    this.ops = new TestbedOps({ config: deps.config, store: deps.store, executorFor: deps.executorFor, log: deps.log, onDone: () => deps.onProgress?.(), locks: deps.locks });
+    this.ops = new TestbedOps({
+      config: deps.config,
+      store: deps.store,
+      executorFor: deps.executorFor,
+      log: deps.log,
+      onDone: () => deps.onProgress?.(),
+      locks: deps.locks,
+    });
     deps.store.reservations.restoreNeeded = (testbed) => this.ops.restoreNeeded(testbed) === undefined;
   }
 
@@ -99,7 +106,18 @@ export class Factory {
   }
 
   async tick(opts: TickOptions = {}): Promise<TickReport> {
-    const r: TickReport = { expired: 0, checks: 0, destroying: 0, destroyed: 0, orphansDeleted: 0, leased: 0, started: 0, longPolled: false, settling: 0, errors: 0 };
+    const r: TickReport = {
+      expired: 0,
+      checks: 0,
+      destroying: 0,
+      destroyed: 0,
+      orphansDeleted: 0,
+      leased: 0,
+      started: 0,
+      longPolled: false,
+      settling: 0,
+      errors: 0,
+    };
     const signal = opts.signal;
     await this.step(r, 'reap agents', signal, () => this.reapAgents(r, signal));
     await this.step(r, 'expire reservations', signal, async () => {
@@ -122,7 +140,12 @@ export class Factory {
   }
 
   /** Runs one phase; a failure is logged and counted, and the pass goes on. */
-  private async step(r: TickReport, what: string, signal: AbortSignal | undefined, fn: () => Promise<void>): Promise<void> {
+  private async step(
+    r: TickReport,
+    what: string,
+    signal: AbortSignal | undefined,
+    fn: () => Promise<void>,
+  ): Promise<void> {
     try {
       await fn();
     } catch (err) {
@@ -139,14 +162,21 @@ export class Factory {
    * Runs `fn` for every live instance; one that fails (its SSH host unreachable, the server
    * answering 500) is logged and counted, and the others still get their turn.
    */
-  private async eachInstance(r: TickReport, signal: AbortSignal | undefined, fn: (i: InstanceRow) => Promise<void>): Promise<void> {
+  private async eachInstance(
+    r: TickReport,
+    signal: AbortSignal | undefined,
+    fn: (i: InstanceRow) => Promise<void>,
+  ): Promise<void> {
     for (const i of this.deps.store.liveInstances()) {
       try {
         await fn(i);
       } catch (err) {
         if (isAbortError(err) || signal?.aborted) throw abortError(signal);
         r.errors++;
-        this.deps.log.warn({ instance: i.id, testbed: i.testbed, err: describeError(err) }, 'instance step failed; the next pass retries');
+        this.deps.log.warn(
+          { instance: i.id, testbed: i.testbed, err: describeError(err) },
+          'instance step failed; the next pass retries',
+        );
       }
     }
   }
@@ -163,7 +193,11 @@ export class Factory {
       if (!w || w.recycle) cause = { reason: 'job finished; agent exited' };
       else if (exit?.code === 0) cause = { reason: 'agent exited before its worker was recycled' };
       else {
-        const how = exit ? (exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`) : 'its process disappeared';
+        const how = exit
+          ? exit.signal
+            ? `killed by ${exit.signal}`
+            : `exit code ${exit.code}`
+          : 'its process disappeared';
         cause = { reason: 'agent died', failure: `agent process ended (${how}) while the job was live` };
       }
       this.destroy(r, i, cause);
@@ -173,7 +207,9 @@ export class Factory {
   // ---- phase 1 ----
 
   private async validateInstances(r: TickReport, signal?: AbortSignal): Promise<void> {
-    await this.eachInstance(r, signal, (i) => (i.state === 'destroying' ? this.finishDestroying(r, i, signal) : this.validateOne(r, i, signal)));
+    await this.eachInstance(r, signal, (i) =>
+      i.state === 'destroying' ? this.finishDestroying(r, i, signal) : this.validateOne(r, i, signal),
+    );
   }
 
   private async validateOne(r: TickReport, i: InstanceRow, signal?: AbortSignal): Promise<void> {
@@ -185,9 +221,15 @@ export class Factory {
     else if (w.private && w.private !== i.id) cause = { reason: `worker belongs to instance ${w.private}` };
     else if (w.recycle) cause = { reason: 'worker recycled: job over' };
     else if (age > config.instanceDeadlineMs) {
-      cause = { reason: 'instance deadline passed', failure: `still live after ${formatDuration(age)} (instance_deadline ${formatDuration(config.instanceDeadlineMs)})` };
+      cause = {
+        reason: 'instance deadline passed',
+        failure: `still live after ${formatDuration(age)} (instance_deadline ${formatDuration(config.instanceDeadlineMs)})`,
+      };
     } else if (i.state === 'created' && !w.online && age > config.agentOnlineTimeoutMs) {
-      cause = { reason: 'agent never came online', failure: `worker not online ${formatDuration(age)} after creation (agent_online_timeout ${formatDuration(config.agentOnlineTimeoutMs)})` };
+      cause = {
+        reason: 'agent never came online',
+        failure: `worker not online ${formatDuration(age)} after creation (agent_online_timeout ${formatDuration(config.agentOnlineTimeoutMs)})`,
+      };
     }
     if (cause) {
       if (w && cause.failure) await this.maybeFailJob(i, w, cause, signal);
@@ -206,8 +248,14 @@ export class Factory {
           this.deps.log.debug({ job: i.job, err: describeError(err) }, 'lease renewal failed');
           return true; // unknown: try again next pass
         });
-        if (!renewed && !(await this.deps.client.getWorker(i.workerId, { signal }))?.online && !(await this.retakeLease(i, signal))) {
-          const d = this.destroy(r, i, { reason: `its job ${i.job} ended or went elsewhere before the agent came online` });
+        if (
+          !renewed &&
+          !(await this.deps.client.getWorker(i.workerId, { signal }))?.online &&
+          !(await this.retakeLease(i, signal))
+        ) {
+          const d = this.destroy(r, i, {
+            reason: `its job ${i.job} ended or went elsewhere before the agent came online`,
+          });
           await this.finishDestroying(r, d, signal);
           return;
         }
@@ -220,7 +268,12 @@ export class Factory {
    * Carries a created instance forward: associate → start the agent → flush once online → running.
    * Each step is skipped when the database says it is done, and safe to repeat when it is not.
    */
-  private async advanceCreated(r: TickReport, inst: InstanceRow, w: FactoryWorker, signal?: AbortSignal): Promise<void> {
+  private async advanceCreated(
+    r: TickReport,
+    inst: InstanceRow,
+    w: FactoryWorker,
+    signal?: AbortSignal,
+  ): Promise<void> {
     const { store, client, config } = this.deps;
     let i = inst;
     if (!i.associated || w.private !== i.id) {
@@ -243,9 +296,17 @@ export class Factory {
             instanceId: i.id,
             url: config.baseUrl,
             bootstrap: w.bootstrap,
-            testbed: describeTestbed(tb, { instance: i, targetName: this.targetName(i.target), firmwareDir: config.firmwareDir, lockCredential: this.deps.locks?.credential(i.id), lockDir: this.deps.locks?.dir }),
+            testbed: describeTestbed(tb, {
+              instance: i,
+              targetName: this.targetName(i.target),
+              firmwareDir: config.firmwareDir,
+              lockCredential: this.deps.locks?.credential(i.id),
+              lockDir: this.deps.locks?.dir,
+            }),
           },
-          signal ? AbortSignal.any([signal, AbortSignal.timeout(config.agentStartTimeoutMs)]) : AbortSignal.timeout(config.agentStartTimeoutMs),
+          signal
+            ? AbortSignal.any([signal, AbortSignal.timeout(config.agentStartTimeoutMs)])
+            : AbortSignal.timeout(config.agentStartTimeoutMs),
         );
       } catch (err) {
         if (signal?.aborted) throw abortError(signal);
@@ -269,8 +330,20 @@ export class Factory {
   }
 
   /** After `agent_start_attempts` agents of a job failed to start or come online, the job fails, saying why. */
-  private async maybeFailJob(i: InstanceRow, w: FactoryWorker, cause: DestroyCause, signal?: AbortSignal): Promise<void> {
-    const message = givingUp(this.deps.config, this.deps.store, i.job, i.id, cause.reason, cause.failure ?? cause.reason);
+  private async maybeFailJob(
+    i: InstanceRow,
+    w: FactoryWorker,
+    cause: DestroyCause,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    const message = givingUp(
+      this.deps.config,
+      this.deps.store,
+      i.job,
+      i.id,
+      cause.reason,
+      cause.failure ?? cause.reason,
+    );
     if (!message) return;
     const log = this.deps.log.child({ instance: i.id, testbed: i.testbed, job: i.job });
     try {
@@ -289,7 +362,11 @@ export class Factory {
     faultPoint('after-mark-destroying');
     r.destroying++;
     const log = this.deps.log.child({ instance: i.id, testbed: i.testbed, worker: i.workerId });
-    if (cause.failure) log.warn({ reason: cause.reason, failure: cause.failure }, 'destroying instance; testbed flagged for a health check');
+    if (cause.failure)
+      log.warn(
+        { reason: cause.reason, failure: cause.failure },
+        'destroying instance; testbed flagged for a health check',
+      );
     else log.info({ reason: cause.reason }, 'destroying instance');
     return d;
   }
@@ -311,19 +388,27 @@ export class Factory {
         // A process that survives SIGKILL may still drive the devices: keep the testbed (the
         // instance stays destroying, the lock held) and quarantine it; each pass tries again.
         store.recordStuck(i.id, res.reason ?? 'a process group survived SIGKILL');
-        this.deps.log.error({ instance: i.id, testbed: i.testbed, reason: res.reason }, 'agent processes cannot be stopped; the testbed stays out of use until they are gone');
+        this.deps.log.error(
+          { instance: i.id, testbed: i.testbed, reason: res.reason },
+          'agent processes cannot be stopped; the testbed stays out of use until they are gone',
+        );
         stuck = true;
       } else {
-        i = store.recordStopOutcome(i.id, res.taskPgid !== undefined ? `${res.outcome} (task group ${res.taskPgid} too)` : res.outcome);
+        i = store.recordStopOutcome(
+          i.id,
+          res.taskPgid !== undefined ? `${res.outcome} (task group ${res.taskPgid} too)` : res.outcome,
+        );
       }
     }
     if (!i.workerDeleted) {
       // Say in the job's own log why it ends (agent died: … SIGKILL), not only in our database.
       if (i.failure && i.reason !== null && !AGENT_START_FAILURES.includes(i.reason)) {
-        await client.append(i.workerId, { stream: 'control', payload: `mvm factory: ${i.reason}: ${i.failure}` }, { signal }).catch((err) => {
-          if (signal?.aborted) throw abortError(signal);
-          this.deps.log.debug({ instance: i.id, err: describeError(err) }, 'could not tell the job why it ends');
-        });
+        await client
+          .append(i.workerId, { stream: 'control', payload: `mvm factory: ${i.reason}: ${i.failure}` }, { signal })
+          .catch((err) => {
+            if (signal?.aborted) throw abortError(signal);
+            this.deps.log.debug({ instance: i.id, err: describeError(err) }, 'could not tell the job why it ends');
+          });
       }
       try {
         await client.deleteWorker(i.workerId, { signal });
@@ -349,7 +434,12 @@ export class Factory {
       i = store.recordRestore(i.id, { ok: true, skipped: true, message: skip });
     }
     // The job's files were uploaded or are of no further use; a failure to remove them frees the testbed all the same.
-    if (!config.keepJobFiles) await ex.cleanup(i.id, signal).catch((err) => this.deps.log.warn({ instance: i.id, err: describeError(err) }, 'could not remove the job files'));
+    if (!config.keepJobFiles)
+      await ex
+        .cleanup(i.id, signal)
+        .catch((err) =>
+          this.deps.log.warn({ instance: i.id, err: describeError(err) }, 'could not remove the job files'),
+        );
     store.markDestroyed(i.id);
     faultPoint('after-mark-destroyed');
     r.destroyed++;
@@ -366,7 +456,11 @@ export class Factory {
       if (byPrivate && byPrivate.state !== 'destroyed' && byPrivate.workerId === w.id) continue;
       // Created but not yet associated (a crash after recording the instance): phase 1 associates it.
       if (!w.private && store.instancesByWorker(w.id).some((i) => i.state !== 'destroyed')) continue;
-      const why = !w.private ? 'never associated' : byPrivate ? `its instance ${w.private} is ${byPrivate.state}` : `names unknown instance ${w.private}`;
+      const why = !w.private
+        ? 'never associated'
+        : byPrivate
+          ? `its instance ${w.private} is ${byPrivate.state}`
+          : `names unknown instance ${w.private}`;
       try {
         await client.deleteWorker(w.id, { signal });
       } catch (err) {
@@ -469,11 +563,19 @@ export class Factory {
    */
   private keep(lease: { job: string; target: string }, why: string): void {
     this.pending = { job: lease.job, target: lease.target, until: this.now() + LEASE_KEEP_MS };
-    this.deps.log.info({ job: lease.job, target: this.targetName(lease.target), why }, 'leased job kept for the next free testbed');
+    this.deps.log.info(
+      { job: lease.job, target: this.targetName(lease.target), why },
+      'leased job kept for the next free testbed',
+    );
   }
 
   /** Worker, instance, agent for a lease on a testbed; false (the lease kept) when the testbed was taken meanwhile. */
-  private async place(r: TickReport, lease: { job: string; target: string }, testbed: string, signal?: AbortSignal): Promise<boolean> {
+  private async place(
+    r: TickReport,
+    lease: { job: string; target: string },
+    testbed: string,
+    signal?: AbortSignal,
+  ): Promise<boolean> {
     const { store, client } = this.deps;
     const w = await client.createWorker({ target: lease.target, job: lease.job, waitForFlush: true }, { signal });
     faultPoint('after-create-worker');
@@ -485,11 +587,16 @@ export class Factory {
       // A reservation or a check took the testbed between the read and the write.
       this.keep(lease, err.message);
       // Crash window: if this fails, the unassociated worker is an orphan the next pass deletes.
-      await client.deleteWorker(w.id, { signal }).catch((e) => this.deps.log.debug({ worker: w.id, err: describeError(e) }, 'worker left for the orphan pass'));
+      await client
+        .deleteWorker(w.id, { signal })
+        .catch((e) => this.deps.log.debug({ worker: w.id, err: describeError(e) }, 'worker left for the orphan pass'));
       return false;
     }
     faultPoint('after-record-instance');
-    this.deps.log.info({ instance: i.id, testbed, target: this.targetName(lease.target), job: lease.job, worker: w.id }, 'leased a job; instance created');
+    this.deps.log.info(
+      { instance: i.id, testbed, target: this.targetName(lease.target), job: lease.job, worker: w.id },
+      'leased a job; instance created',
+    );
     await this.advanceCreated(r, i, w, signal);
     return true;
   }
@@ -499,5 +606,7 @@ export class Factory {
 const LEASE_KEEP_MS = 45_000;
 
 function handleOf(i: InstanceRow): AgentHandle | undefined {
-  return i.agentPid !== null && i.agentPgid !== null ? { pid: i.agentPid, pgid: i.agentPgid, startedAt: i.agentStartedAt ?? 0 } : undefined;
+  return i.agentPid !== null && i.agentPgid !== null
+    ? { pid: i.agentPid, pgid: i.agentPgid, startedAt: i.agentStartedAt ?? 0 }
+    : undefined;
 }

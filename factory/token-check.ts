@@ -12,10 +12,14 @@ export async function checkFactoryToken(config: FactoryConfig, signal?: AbortSig
     await client.ping({ signal });
   } catch (err) {
     if (err instanceof ApiError && (err.status === 401 || err.status === 403)) {
-      throw new MvmError('CONFIG_INVALID', `the job server at ${config.baseUrl} refused the factory token (${err.status}): [factory] token (or token_file, or MVM_FACTORY_TOKEN) of ${config.file} is not a factory token it knows`, {
-        hint: 'create one on the job server with `mvm admin factory create NAME` and put it in token_file; a user or worker token will not do',
-        cause: err,
-      });
+      throw new MvmError(
+        'CONFIG_INVALID',
+        `the job server at ${config.baseUrl} refused the factory token (${err.status}): [factory] token (or token_file, or MVM_FACTORY_TOKEN) of ${config.file} is not a factory token it knows`,
+        {
+          hint: 'create one on the job server with `mvm admin factory create NAME` and put it in token_file; a user or worker token will not do',
+          cause: err,
+        },
+      );
     }
     throw err;
   }

@@ -14,30 +14,61 @@ interface RunArgs {
 
 export const command: CommandModule<object, RunArgs> = {
   command: 'fleet',
-  describe: 'the miner fleet controller: run the daemon (--config, --data), or talk to one (miners, show, history, mode, …)',
+  describe:
+    'the miner fleet controller: run the daemon (--config, --data), or talk to one (miners, show, history, mode, …)',
   builder: (y) => {
     for (const c of fleetClientCommands) y.command(c);
     return y
-      .option('config', { alias: 'c', type: 'string', global: false, describe: 'the fleet config: [miner.NAME] entries, a factory config, or both (TOML)' })
-      .option('data', { alias: 'd', type: 'string', global: false, describe: 'the folder for fleet.sqlite and the API tokens, created if missing' })
-      .option('listen', { type: 'string', global: false, describe: 'HOST:PORT for the API (else [fleet] listen, else 127.0.0.1:9320; port 0 picks a free one)' })
-      .option('check', { type: 'boolean', default: false, global: false, describe: 'validate the config, print every problem, and exit' })
+      .option('config', {
+        alias: 'c',
+        type: 'string',
+        global: false,
+        describe: 'the fleet config: [miner.NAME] entries, a factory config, or both (TOML)',
+      })
+      .option('data', {
+        alias: 'd',
+        type: 'string',
+        global: false,
+        describe: 'the folder for fleet.sqlite and the API tokens, created if missing',
+      })
+      .option('listen', {
+        type: 'string',
+        global: false,
+        describe: 'HOST:PORT for the API (else [fleet] listen, else 127.0.0.1:9320; port 0 picks a free one)',
+      })
+      .option('check', {
+        type: 'boolean',
+        default: false,
+        global: false,
+        describe: 'validate the config, print every problem, and exit',
+      })
       .example('$0 fleet --config fleet.toml --data /var/lib/mvm-fleet', 'run the fleet controller')
       .example('$0 fleet --config factory.toml --check', 'validate a config')
-      .example('$0 fleet miners', 'list the miners of a running fleet (MVM_FLEET_URL, MVM_FLEET_TOKEN)') as unknown as Argv<RunArgs>;
+      .example(
+        '$0 fleet miners',
+        'list the miners of a running fleet (MVM_FLEET_URL, MVM_FLEET_TOKEN)',
+      ) as unknown as Argv<RunArgs>;
   },
   handler: async (args) => {
-    if (!args.config) throw new MvmError('USAGE', 'missing --config FILE (the fleet config)', { hint: 'see doc/fleet.md; `mvm fleet --help` lists the client commands' });
+    if (!args.config)
+      throw new MvmError('USAGE', 'missing --config FILE (the fleet config)', {
+        hint: 'see doc/fleet.md; `mvm fleet --help` lists the client commands',
+      });
     if (args.check) {
       const { checkFleetConfig } = await import('./config/load.js');
       const { ConfigError } = await import('../shared/errors.js');
       const { config, problems } = checkFleetConfig(args.config);
       if (problems.length || !config) throw new ConfigError(problems);
       const testbed = config.miners.filter((m) => m.source === 'testbed').length;
-      process.stdout.write(`${config.file}: ok (${config.kind} config, ${config.miners.length} miner${config.miners.length === 1 ? '' : 's'}, ${testbed} from testbeds, lab ${config.lab ? config.lab.url : 'none'})\n`);
+      process.stdout.write(
+        `${config.file}: ok (${config.kind} config, ${config.miners.length} miner${config.miners.length === 1 ? '' : 's'}, ${testbed} from testbeds, lab ${config.lab ? config.lab.url : 'none'})\n`,
+      );
       return;
     }
-    if (!args.data) throw new MvmError('USAGE', 'missing --data DIR (where the fleet keeps its database)', { hint: 'e.g. mvm fleet --config fleet.toml --data /var/lib/mvm-fleet' });
+    if (!args.data)
+      throw new MvmError('USAGE', 'missing --data DIR (where the fleet keeps its database)', {
+        hint: 'e.g. mvm fleet --config fleet.toml --data /var/lib/mvm-fleet',
+      });
     const { runFleet } = await import('./daemon.js');
     await runFleet({ configFile: args.config, dataDir: args.data, listen: args.listen });
   },

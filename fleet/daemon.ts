@@ -53,7 +53,11 @@ function summary(c: FleetConfig): string {
 
 function energySummary(c: FleetConfig): string {
   const e = c.energy;
-  return e.source === 'octopus' && e.octopus ? `prices from Octopus ${e.octopus.product} region ${e.octopus.region} at ${e.octopus.baseUrl}` : e.source === 'tou' ? 'time-of-use prices' : `flat price ${e.flatPrice} p/kWh`;
+  return e.source === 'octopus' && e.octopus
+    ? `prices from Octopus ${e.octopus.product} region ${e.octopus.region} at ${e.octopus.baseUrl}`
+    : e.source === 'tou'
+      ? 'time-of-use prices'
+      : `flat price ${e.flatPrice} p/kWh`;
 }
 
 export async function runFleet(o: FleetDaemonOptions): Promise<void> {
@@ -69,18 +73,33 @@ export async function runFleet(o: FleetDaemonOptions): Promise<void> {
   const stopping = new AbortController();
   const plane = await startDataPlane({ config: initial, dataDir, log });
   const { stores, collector } = plane;
-  stores.events.append({ kind: 'config', message: `started with ${initial.file}: ${summary(initial)}`, actor: 'config' });
+  stores.events.append({
+    kind: 'config',
+    message: `started with ${initial.file}: ${summary(initial)}`,
+    actor: 'config',
+  });
   let lab = initial.lab ? new LabClient(initial.lab) : null;
   const actions = new FleetActions({ ...stores, collector, lab: () => lab, log });
   new LabWatch({ lab: () => lab, miners: stores.miners, collector, log, signal: stopping.signal }).start();
   new DriftWatch({ miners: stores.miners, desired: stores.desired, actions, log, signal: stopping.signal }).start();
-  const { app, streams } = buildFleetApi({ ...stores, collector, actions, tokens, log, configFile: () => plane.config().file, lifecycle: () => lifecycle, signal: stopping.signal });
+  const { app, streams } = buildFleetApi({
+    ...stores,
+    collector,
+    actions,
+    tokens,
+    log,
+    configFile: () => plane.config().file,
+    lifecycle: () => lifecycle,
+    signal: stopping.signal,
+  });
 
   // prices and rules: a rule acts through the fleet's actions; a testbed's device only while the
   // rule holds that testbed's reservation (for its whole window, renewed) through the current [lab]
   const currentLab = (): LabClient => {
     if (lab) return lab;
-    throw new MvmError('FORBIDDEN', 'no [lab] url and token: the fleet cannot reserve a testbed for a rule', { hint: 'add [lab] to the fleet config and send SIGHUP' });
+    throw new MvmError('FORBIDDEN', 'no [lab] url and token: the fleet cannot reserve a testbed for a rule', {
+      hint: 'add [lab] to the fleet config and send SIGHUP',
+    });
   };
   const reservations: ReservationClient = {
     reserve: (tb, reason, signal) => currentLab().reserve(tb, reason, signal),
@@ -88,7 +107,16 @@ export async function runFleet(o: FleetDaemonOptions): Promise<void> {
     release: (tb, signal) => currentLab().release(tb, signal),
   };
   const actuator = fleetActionsActuator(actions, (id) => stores.miners.get(id), reservationGate(reservations));
-  const energy = createEnergy({ dataDir, config: initial.energy, miners: stores.miners, history: stores.history, events: stores.events, desired: stores.desired, actuator, log: log.child({ component: 'energy' }) });
+  const energy = createEnergy({
+    dataDir,
+    config: initial.energy,
+    miners: stores.miners,
+    history: stores.history,
+    events: stores.events,
+    desired: stores.desired,
+    actuator,
+    log: log.child({ component: 'energy' }),
+  });
   await energy.routes(app, { actorOf: (req) => bearer(tokens, req).name });
   collector.onReading(() => energy.engine.wake());
   await app.register(settingsRoute(() => plane.config()));
@@ -114,11 +142,22 @@ export async function runFleet(o: FleetDaemonOptions): Promise<void> {
     ready: () => [{ name: 'lifecycle', ok: lifecycle === 'running', detail: lifecycle }],
     omit: ['healthz'],
     ...(fleetApiDocument(app) ? { document: fleetApiDocument(app) } : {}),
-    ...(initial.fleet.metrics === 'token' ? { authorizeMetrics: (req: FastifyRequest) => void bearer(tokens, req) } : {}),
+    ...(initial.fleet.metrics === 'token'
+      ? { authorizeMetrics: (req: FastifyRequest) => void bearer(tokens, req) }
+      : {}),
   });
   // [mqtt]: readings and events out, Home Assistant's mode commands in through the fleet's actions
   const mqtt: MqttExporter | null = initial.mqtt?.enabled
-    ? startMqttExporter({ config: initial.mqtt, miners: stores.miners, collector, events: stores.events, desired: stores.desired, modesOf, setMode: (id, mode, actor) => actions.setMode(id, mode, { actor, signal: stopping.signal }), log: log.child({ component: 'mqtt' }) })
+    ? startMqttExporter({
+        config: initial.mqtt,
+        miners: stores.miners,
+        collector,
+        events: stores.events,
+        desired: stores.desired,
+        modesOf,
+        setMode: (id, mode, actor) => actions.setMode(id, mode, { actor, signal: stopping.signal }),
+        log: log.child({ component: 'mqtt' }),
+      })
     : null;
 
   // the web UI, and its lab pages' way to the factory API ([lab]) and the job server ([jobs])
@@ -127,7 +166,11 @@ export async function runFleet(o: FleetDaemonOptions): Promise<void> {
     return { name: who.name, admin: who.role === 'admin', readOnly: who.role !== 'admin' };
   };
   await app.register(webUi);
-  await app.register(labProxy, { authenticate: webPrincipal, lab: () => plane.config().lab, jobs: () => plane.config().jobs });
+  await app.register(labProxy, {
+    authenticate: webPrincipal,
+    lab: () => plane.config().lab,
+    jobs: () => plane.config().jobs,
+  });
 
   // SIGHUP: the data plane re-reads the file (a bad one is an event and changes nothing); the
   // control plane takes the new [lab].
@@ -139,7 +182,10 @@ export async function runFleet(o: FleetDaemonOptions): Promise<void> {
       const next = plane.config();
       lab = next.lab ? new LabClient(next.lab) : null;
       process.stdout.write(`mvm fleet reloaded ${next.file}: ${summary(next)}\n`);
-    } else process.stdout.write(`mvm fleet kept its config: ${o.configFile} has problems (${describeError(r.error).split('\n')[0]})\n`);
+    } else
+      process.stdout.write(
+        `mvm fleet kept its config: ${o.configFile} has problems (${describeError(r.error).split('\n')[0]})\n`,
+      );
     lifecycle = 'running';
   };
   process.on('SIGHUP', onHup);
@@ -150,21 +196,29 @@ export async function runFleet(o: FleetDaemonOptions): Promise<void> {
       await app.listen({ host: listen.host, port: listen.port });
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      throw new MvmError('IO', `the fleet API cannot listen on ${listen.host}:${listen.port}: ${code === 'EADDRINUSE' ? 'the address is in use' : (err as Error).message}`, {
-        cause: err,
-        hint: 'another fleet may run here: pass --listen 127.0.0.1:PORT (port 0 picks a free one) or set [fleet] listen',
-      });
+      throw new MvmError(
+        'IO',
+        `the fleet API cannot listen on ${listen.host}:${listen.port}: ${code === 'EADDRINUSE' ? 'the address is in use' : (err as Error).message}`,
+        {
+          cause: err,
+          hint: 'another fleet may run here: pass --listen 127.0.0.1:PORT (port 0 picks a free one) or set [fleet] listen',
+        },
+      );
     }
     const addr = app.server.address();
     const url = urlOf(listen.host, typeof addr === 'object' && addr ? addr.port : listen.port);
     log.info({ url, adminToken: admin.source, miners: initial.miners.length }, 'fleet API listening');
     process.stdout.write(`mvm fleet API at ${url} (admin token: ${admin.source})\n`);
     lifecycle = 'running';
-    energyLoops = energy.start(stopping.signal).catch((err: unknown) => log.error({ err: describeError(err) }, 'energy loops ended'));
+    energyLoops = energy
+      .start(stopping.signal)
+      .catch((err: unknown) => log.error({ err: describeError(err) }, 'energy loops ended'));
     process.stdout.write(`mvm fleet web UI at ${url}/\n`);
     process.stdout.write(`mvm fleet energy: ${energySummary(initial)}\n`);
     process.stdout.write(`mvm fleet started: ${summary(initial)}\n`);
-    await new Promise<void>((r) => (shutdown.graceful.aborted ? r() : shutdown.graceful.addEventListener('abort', () => r(), { once: true })));
+    await new Promise<void>((r) =>
+      shutdown.graceful.aborted ? r() : shutdown.graceful.addEventListener('abort', () => r(), { once: true }),
+    );
   } finally {
     lifecycle = 'stopping';
     process.off('SIGHUP', onHup);
@@ -175,7 +229,9 @@ export async function runFleet(o: FleetDaemonOptions): Promise<void> {
     await Promise.race([energyLoops, new Promise((r) => shutdown.force.addEventListener('abort', r, { once: true }))]);
     energy.close();
     stores.events.append({ kind: 'config', message: 'stopped', actor: 'signal' });
-    await plane.close(shutdown.force).catch((err: unknown) => log.warn({ err: describeError(err) }, 'data plane close'));
+    await plane
+      .close(shutdown.force)
+      .catch((err: unknown) => log.warn({ err: describeError(err) }, 'data plane close'));
     shutdown.dispose();
     lifecycle = 'stopped';
     log.info('fleet stopped');

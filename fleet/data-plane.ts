@@ -43,7 +43,11 @@ export async function startDataPlane(opts: DataPlaneOptions): Promise<DataPlane>
   const log = (opts.log ?? rootLogger()).child({ component: 'fleet-data' });
   let config = opts.config;
   const db = openFleetDb(fleetDbPath(opts.dataDir));
-  const stores = createFleetStores(db, { log, retention: config.fleet.retention, ...(opts.now ? { now: opts.now } : {}) });
+  const stores = createFleetStores(db, {
+    log,
+    retention: config.fleet.retention,
+    ...(opts.now ? { now: opts.now } : {}),
+  });
   // Roll-up buckets still open when the daemon last stopped (kill -9) are rebuilt from the raw samples.
   const repaired = stores.history.repair();
   const sync = stores.miners.syncConfigMiners(config.miners);
@@ -57,7 +61,14 @@ export async function startDataPlane(opts: DataPlaneOptions): Promise<DataPlane>
     log,
     ...(opts.now ? { now: opts.now } : {}),
   });
-  const pruner = new Pruner({ sqlite: db.sqlite, retention: config.fleet.retention, events: stores.events, log, ...(opts.now ? { now: opts.now } : {}), ...(opts.pruneIntervalMs ? { intervalMs: opts.pruneIntervalMs } : {}) });
+  const pruner = new Pruner({
+    sqlite: db.sqlite,
+    retention: config.fleet.retention,
+    events: stores.events,
+    log,
+    ...(opts.now ? { now: opts.now } : {}),
+    ...(opts.pruneIntervalMs ? { intervalMs: opts.pruneIntervalMs } : {}),
+  });
   try {
     await collector.start();
   } catch (err) {
@@ -72,7 +83,13 @@ export async function startDataPlane(opts: DataPlaneOptions): Promise<DataPlane>
       next = loadFleetConfig(config.file, { env: opts.env ?? process.env });
     } catch (err) {
       const problems = err instanceof ConfigError ? err.problems : [];
-      stores.events.append({ kind: 'config', level: 'error', message: `config reload rejected, the running config stays: ${describeError(err).split('\n')[0]}`, actor: 'config', data: { problems } });
+      stores.events.append({
+        kind: 'config',
+        level: 'error',
+        message: `config reload rejected, the running config stays: ${describeError(err).split('\n')[0]}`,
+        actor: 'config',
+        data: { problems },
+      });
       log.error({ err }, 'config reload rejected');
       return { ok: false, error: err as Error };
     }

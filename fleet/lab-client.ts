@@ -28,9 +28,13 @@ export class TestbedBusyError extends MvmError {
     readonly holder: TestbedHolder | null,
     detail: string,
   ) {
-    super('CONFLICT', `testbed ${testbed} is ${detail}: the fleet changes a testbed's device only under its own reservation`, {
-      hint: 'try again when the testbed is free (`mvm testbeds show NAME` says what holds it)',
-    });
+    super(
+      'CONFLICT',
+      `testbed ${testbed} is ${detail}: the fleet changes a testbed's device only under its own reservation`,
+      {
+        hint: 'try again when the testbed is free (`mvm testbeds show NAME` says what holds it)',
+      },
+    );
   }
 }
 
@@ -43,7 +47,12 @@ interface LockView {
 
 export function describeHolder(h: TestbedHolder): string {
   const until = h.expiresAt ? ` until ${h.expiresAt}` : h.kind === 'job' ? ' until the job ends' : '';
-  const who = h.kind === 'job' ? `running a job (${h.reason ?? h.owner})` : h.kind === 'check' ? 'being health-checked' : `reserved by ${h.owner}`;
+  const who =
+    h.kind === 'job'
+      ? `running a job (${h.reason ?? h.owner})`
+      : h.kind === 'check'
+        ? 'being health-checked'
+        : `reserved by ${h.owner}`;
   return `${who}${until}${h.kind === 'reservation' && h.reason ? ` (${JSON.stringify(h.reason)})` : ''}`;
 }
 
@@ -51,8 +60,18 @@ export class LabClient {
   private readonly http: HttpClient;
   private readonly ttlMs: number;
 
-  constructor(readonly settings: LabSettings, http?: HttpClient) {
-    this.http = http ?? new HttpClient({ baseUrl: settings.url, token: settings.token, userAgent: `mvm-fleet/${MVM_VERSION}`, timeoutMs: 15_000 });
+  constructor(
+    readonly settings: LabSettings,
+    http?: HttpClient,
+  ) {
+    this.http =
+      http ??
+      new HttpClient({
+        baseUrl: settings.url,
+        token: settings.token,
+        userAgent: `mvm-fleet/${MVM_VERSION}`,
+        timeoutMs: 15_000,
+      });
     this.ttlMs = settings.ttlMs ?? 10 * 60_000;
   }
 
@@ -60,7 +79,13 @@ export class LabClient {
    * Runs `fn` while the fleet holds a reservation on `testbed`; releases it after, whatever happens.
    * A failed release does not fail the action (the reservation lapses at its TTL): `onReleaseFailed` hears of it.
    */
-  async hold<T>(testbed: string, reason: string, signal: AbortSignal | undefined, fn: () => Promise<T>, onReleaseFailed?: (err: unknown) => void): Promise<T> {
+  async hold<T>(
+    testbed: string,
+    reason: string,
+    signal: AbortSignal | undefined,
+    fn: () => Promise<T>,
+    onReleaseFailed?: (err: unknown) => void,
+  ): Promise<T> {
     await this.reserve(testbed, reason, signal);
     try {
       return await fn();
@@ -71,7 +96,11 @@ export class LabClient {
 
   async reserve(testbed: string, reason: string, signal?: AbortSignal): Promise<void> {
     try {
-      await this.http.post(`/v1/testbeds/${seg(testbed)}/reservation`, { ttl: Math.ceil(this.ttlMs / 1000), reason: reason.slice(0, 500) }, { signal });
+      await this.http.post(
+        `/v1/testbeds/${seg(testbed)}/reservation`,
+        { ttl: Math.ceil(this.ttlMs / 1000), reason: reason.slice(0, 500) },
+        { signal },
+      );
     } catch (err) {
       throw await this.explain(err, testbed, signal);
     }
@@ -80,7 +109,11 @@ export class LabClient {
   /** Extends the fleet's own reservation by its TTL (PUT; the factory refuses a second POST by its holder). */
   async renew(testbed: string, reason: string, signal?: AbortSignal): Promise<void> {
     try {
-      await this.http.put(`/v1/testbeds/${seg(testbed)}/reservation`, { ttl: Math.ceil(this.ttlMs / 1000), reason: reason.slice(0, 500) }, { signal });
+      await this.http.put(
+        `/v1/testbeds/${seg(testbed)}/reservation`,
+        { ttl: Math.ceil(this.ttlMs / 1000), reason: reason.slice(0, 500) },
+        { signal },
+      );
     } catch (err) {
       throw await this.explain(err, testbed, signal);
     }
@@ -93,13 +126,20 @@ export class LabClient {
   /** Every testbed of the factory with what holds it. */
   async testbeds(signal?: AbortSignal): Promise<Array<{ name: string; holder: TestbedHolder | null }>> {
     const list = await this.http.get<Array<{ name: string; lock: LockView | null }>>('/v1/testbeds', { signal });
-    return list.map((tb) => ({ name: tb.name, holder: tb.lock ? { kind: tb.lock.kind, owner: tb.lock.owner, reason: tb.lock.reason, expiresAt: tb.lock.expires_at } : null }));
+    return list.map((tb) => ({
+      name: tb.name,
+      holder: tb.lock
+        ? { kind: tb.lock.kind, owner: tb.lock.owner, reason: tb.lock.reason, expiresAt: tb.lock.expires_at }
+        : null,
+    }));
   }
 
   /** Who holds the testbed now (null: free). */
   async holder(testbed: string, signal?: AbortSignal): Promise<TestbedHolder | null> {
     const tb = await this.http.get<{ lock: LockView | null }>(`/v1/testbeds/${seg(testbed)}`, { signal });
-    return tb.lock ? { kind: tb.lock.kind, owner: tb.lock.owner, reason: tb.lock.reason, expiresAt: tb.lock.expires_at } : null;
+    return tb.lock
+      ? { kind: tb.lock.kind, owner: tb.lock.owner, reason: tb.lock.reason, expiresAt: tb.lock.expires_at }
+      : null;
   }
 
   private async explain(err: unknown, testbed: string, signal?: AbortSignal): Promise<unknown> {
@@ -107,22 +147,37 @@ export class LabClient {
     const body = (err.body ?? {}) as { message?: string; hint?: string };
     if (err.status === 409) {
       const holder = await this.holder(testbed, signal).catch(() => null);
-      return new TestbedBusyError(testbed, holder, holder ? describeHolder(holder) : (body.message ?? 'not free').replace(/^testbed \S+ is /, ''));
+      return new TestbedBusyError(
+        testbed,
+        holder,
+        holder ? describeHolder(holder) : (body.message ?? 'not free').replace(/^testbed \S+ is /, ''),
+      );
     }
     if (err.status === undefined) {
-      return new MvmError('NETWORK', `cannot reach the factory API at ${this.settings.url} to reserve testbed ${testbed}: ${err.message}`, {
-        cause: err,
-        retryable: true,
-        hint: 'check that the factory runs and that [lab] url is its [api] listen address',
-      });
+      return new MvmError(
+        'NETWORK',
+        `cannot reach the factory API at ${this.settings.url} to reserve testbed ${testbed}: ${err.message}`,
+        {
+          cause: err,
+          retryable: true,
+          hint: 'check that the factory runs and that [lab] url is its [api] listen address',
+        },
+      );
     }
     if (err.status === 401) {
-      return new MvmError('FORBIDDEN', `the factory API at ${this.settings.url} refused the fleet's [lab] token: ${body.message ?? 'unauthorized'}`, {
-        cause: err,
-        hint: 'make a token with `mvm testbeds user create fleet` and put it in [lab] token (or token_file)',
-      });
+      return new MvmError(
+        'FORBIDDEN',
+        `the factory API at ${this.settings.url} refused the fleet's [lab] token: ${body.message ?? 'unauthorized'}`,
+        {
+          cause: err,
+          hint: 'make a token with `mvm testbeds user create fleet` and put it in [lab] token (or token_file)',
+        },
+      );
     }
     const code = err.status === 404 ? 'NOT_FOUND' : err.status === 403 ? 'FORBIDDEN' : 'API_ERROR';
-    return new MvmError(code, `cannot reserve testbed ${testbed}: ${body.message ?? `HTTP ${err.status}`}`, { cause: err, hint: body.hint });
+    return new MvmError(code, `cannot reserve testbed ${testbed}: ${body.message ?? `HTTP ${err.status}`}`, {
+      cause: err,
+      hint: body.hint,
+    });
   }
 }

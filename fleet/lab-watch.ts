@@ -48,7 +48,9 @@ export class LabWatch {
     let held: Map<string, string>;
     try {
       const testbeds = await lab.testbeds(this.o.signal);
-      held = new Map(testbeds.filter((t) => t.holder?.kind === 'job').map((t) => [t.name, t.holder!.reason ?? t.holder!.owner]));
+      held = new Map(
+        testbeds.filter((t) => t.holder?.kind === 'job').map((t) => [t.name, t.holder!.reason ?? t.holder!.owner]),
+      );
     } catch (err) {
       this.o.log.debug({ err: describeError(err) }, 'lab watch: the factory did not answer');
       return;
@@ -57,7 +59,8 @@ export class LabWatch {
       const job = held.get(m.testbed!);
       if (job !== undefined) {
         this.o.collector.suspend(m.id, `testbed ${m.testbed} runs a job (${job}); it may be flashing the device`);
-        if (!this.suspended.has(m.id)) this.o.log.info({ miner: m.id, testbed: m.testbed }, 'reads paused while the testbed runs a job');
+        if (!this.suspended.has(m.id))
+          this.o.log.info({ miner: m.id, testbed: m.testbed }, 'reads paused while the testbed runs a job');
         this.suspended.add(m.id);
       } else if (this.suspended.delete(m.id)) {
         this.o.collector.resume(m.id);

@@ -17,7 +17,17 @@ export function settingsView(c: FleetConfig): { prices: object; mqtt: object | n
       ...(e.tou ? { timeOfUse: e.tou } : {}),
     },
     mqtt: m
-      ? { enabled: m.enabled, url: redactUrl(m.url), username: m.username ?? null, password: m.password ? 'set' : 'none', prefix: m.prefix, discovery: m.discovery, discoveryPrefix: m.discoveryPrefix, qos: m.qos, tls: Boolean(m.tls) }
+      ? {
+          enabled: m.enabled,
+          url: redactUrl(m.url),
+          username: m.username ?? null,
+          password: m.password ? 'set' : 'none',
+          prefix: m.prefix,
+          discovery: m.discovery,
+          discoveryPrefix: m.discoveryPrefix,
+          qos: m.qos,
+          tls: Boolean(m.tls),
+        }
       : null,
     retention: c.fleet.retention,
   };
@@ -25,6 +35,10 @@ export function settingsView(c: FleetConfig): { prices: object; mqtt: object | n
 
 export function settingsRoute(config: () => FleetConfig) {
   return async (app: FastifyInstance): Promise<void> => {
-    app.get('/api/settings', { config: { op: { summary: 'read the price source, MQTT and retention settings' } } }, async () => settingsView(config()));
+    app.get(
+      '/api/settings',
+      { config: { op: { summary: 'read the price source, MQTT and retention settings' } } },
+      async () => settingsView(config()),
+    );
   };
 }

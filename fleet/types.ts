@@ -114,11 +114,11 @@ export type FleetEventKind =
   | 'setting'
   | 'refused'
   | 'error'
-  | 'miner'      // added, edited, removed
-  | 'config'     // reloaded, rejected
-  | 'retention'  // pruning, write failures
-  | 'price'      // (energy issue)
-  | 'rule';      // (automation issue)
+  | 'miner' // added, edited, removed
+  | 'config' // reloaded, rejected
+  | 'retention' // pruning, write failures
+  | 'price' // (energy issue)
+  | 'rule'; // (automation issue)
 
 export interface FleetEvent {
   id: number;

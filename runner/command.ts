@@ -20,43 +20,112 @@ const IGNORE_LOCK = {
 
 function deviceOptions<T>(y: Argv<T>): Argv<T & DeviceArgs> {
   return y
-    .option('testbed', { type: 'string', describe: 'testbed description file (default: $MVM_TESTBED)', group: 'Device:' })
-    .option('device', { type: 'string', describe: 'device name in the testbed (default: the only device)', group: 'Device:' })
-    .option('driver', { type: 'string', choices: ['axeos', 'cgminer', 'nmminer', 'command'], describe: 'address a device directly: its driver', group: 'Device:' })
-    .option('address', { type: 'string', describe: 'address a device directly: http://HOST[:PORT] (axeos), HOST:PORT (cgminer), HOST[:PORT] (nmminer)', group: 'Device:' })
-    .option('option', { type: 'string', array: true, describe: 'driver option KEY=VALUE (repeatable; VALUE may be JSON)', group: 'Device:' })
+    .option('testbed', {
+      type: 'string',
+      describe: 'testbed description file (default: $MVM_TESTBED)',
+      group: 'Device:',
+    })
+    .option('device', {
+      type: 'string',
+      describe: 'device name in the testbed (default: the only device)',
+      group: 'Device:',
+    })
+    .option('driver', {
+      type: 'string',
+      choices: ['axeos', 'cgminer', 'nmminer', 'command'],
+      describe: 'address a device directly: its driver',
+      group: 'Device:',
+    })
+    .option('address', {
+      type: 'string',
+      describe: 'address a device directly: http://HOST[:PORT] (axeos), HOST:PORT (cgminer), HOST[:PORT] (nmminer)',
+      group: 'Device:',
+    })
+    .option('option', {
+      type: 'string',
+      array: true,
+      describe: 'driver option KEY=VALUE (repeatable; VALUE may be JSON)',
+      group: 'Device:',
+    })
     .option('ignore-lock', IGNORE_LOCK)
-    .option('json', { type: 'boolean', default: false, describe: 'print machine-readable JSON' }) as Argv<T & DeviceArgs>;
+    .option('json', { type: 'boolean', default: false, describe: 'print machine-readable JSON' }) as Argv<
+    T & DeviceArgs
+  >;
 }
 
-const flash: CommandModule<object, DeviceArgs & { image: string; 'force-family'?: boolean; 'poll-interval'?: number; 'reboot-timeout'?: number; 'settle'?: number }> = {
+const flash: CommandModule<
+  object,
+  DeviceArgs & {
+    image: string;
+    'force-family'?: boolean;
+    'poll-interval'?: number;
+    'reboot-timeout'?: number;
+    settle?: number;
+  }
+> = {
   command: 'flash',
   describe: 'check a firmware image against the device, upload it, wait for the reboot and verify; recover on failure',
   builder: (y) =>
     deviceOptions(y)
       .option('image', { type: 'string', demandOption: true, describe: 'the firmware app image (ESP32 .bin)' })
-      .option('force-family', { type: 'boolean', describe: 'flash an image whose family (Bitaxe, NerdQAxe++) is unknown: neither stated in IMAGE.json nor in its name' })
+      .option('force-family', {
+        type: 'boolean',
+        describe:
+          'flash an image whose family (Bitaxe, NerdQAxe++) is unknown: neither stated in IMAGE.json nor in its name',
+      })
       .option('poll-interval', { type: 'number', describe: 'ms between polls while the device reboots (default 5000)' })
       .option('reboot-timeout', { type: 'number', describe: 'seconds the device may take to come back (default 180)' })
-      .option('settle', { type: 'number', describe: 'seconds the device must stay up on the new image (default 15)' }) as never,
+      .option('settle', {
+        type: 'number',
+        describe: 'seconds the device must stay up on the new image (default 15)',
+      }) as never,
   handler: async (args) => {
     const { runFlash } = await import('./cli/flash.js');
     await runFlash(args);
   },
 };
 
-const control: CommandModule<object, DeviceArgs & { action: string; args?: Array<string | number>; url?: string[]; user?: string[]; password?: string[]; wait?: boolean; timeout?: number }> = {
+const control: CommandModule<
+  object,
+  DeviceArgs & {
+    action: string;
+    args?: Array<string | number>;
+    url?: string[];
+    user?: string[];
+    password?: string[];
+    wait?: boolean;
+    timeout?: number;
+  }
+> = {
   command: 'control <action> [args..]',
   describe: 'restart | pause | resume | mode M | frequency MHZ | voltage MV | fan PCT | pools set … | pools switch N',
   builder: (y) =>
     deviceOptions(y)
-      .positional('action', { type: 'string', describe: 'restart, pause, resume, mode, frequency, voltage, fan, pools' })
-      .positional('args', { type: 'string', array: true, describe: 'the action\'s values' })
-      .option('url', { type: 'string', array: true, describe: 'pools set: pool URL stratum+tcp://HOST:PORT (repeat per pool)' })
+      .positional('action', {
+        type: 'string',
+        describe: 'restart, pause, resume, mode, frequency, voltage, fan, pools',
+      })
+      .positional('args', { type: 'string', array: true, describe: "the action's values" })
+      .option('url', {
+        type: 'string',
+        array: true,
+        describe: 'pools set: pool URL stratum+tcp://HOST:PORT (repeat per pool)',
+      })
       .option('user', { type: 'string', array: true, describe: 'pools set: pool user/worker (one per --url)' })
-      .option('password', { type: 'string', array: true, describe: 'pools set: pool password (one per --url, default x)' })
-      .option('wait', { type: 'boolean', describe: 'restart: return when the device answers again (fails at --timeout)' })
-      .option('timeout', { type: 'number', describe: 'restart --wait: seconds the device may take to come back (default: device option reboot_timeout_ms, else 180)' })
+      .option('password', {
+        type: 'string',
+        array: true,
+        describe: 'pools set: pool password (one per --url, default x)',
+      })
+      .option('wait', {
+        type: 'boolean',
+        describe: 'restart: return when the device answers again (fails at --timeout)',
+      })
+      .option('timeout', {
+        type: 'number',
+        describe:
+          'restart --wait: seconds the device may take to come back (default: device option reboot_timeout_ms, else 180)',
+      })
       .example('$0 runner control mode eco', '')
       .example('$0 runner control restart --wait --timeout 120', '')
       .example('$0 runner control pools set --url stratum+tcp://pool:3333 --user bc1q…worker', '')
@@ -69,11 +138,16 @@ const control: CommandModule<object, DeviceArgs & { action: string; args?: Array
 
 const telemetry: CommandModule<object, DeviceArgs & { watch: boolean; interval: number; count?: number }> = {
   command: 'telemetry',
-  describe: 'read telemetry in the normalised schema (hashrate GH/s, power W, J/TH, temperatures, fans, shares, uptime, firmware)',
+  describe:
+    'read telemetry in the normalised schema (hashrate GH/s, power W, J/TH, temperatures, fans, shares, uptime, firmware)',
   builder: (y) =>
     deviceOptions(y)
       .option('watch', { type: 'boolean', default: false, describe: 'keep reading until interrupted' })
-      .option('interval', { type: 'number', default: 5, describe: 'seconds between readings with --watch (real devices: 5 or more)' })
+      .option('interval', {
+        type: 'number',
+        default: 5,
+        describe: 'seconds between readings with --watch (real devices: 5 or more)',
+      })
       .option('count', { type: 'number', describe: 'with --watch: stop after this many readings' }) as never,
   handler: async (args) => {
     const { runTelemetry } = await import('./cli/telemetry.js');
@@ -93,10 +167,21 @@ const info: CommandModule<object, DeviceArgs> = {
 
 const firmwareDirOption = {
   type: 'string',
-  describe: 'the firmware library folder (default: the testbed description\'s firmware_dir, else $MVM_FIRMWARE_DIR)',
+  describe: "the firmware library folder (default: the testbed description's firmware_dir, else $MVM_FIRMWARE_DIR)",
 } as const;
 
-const test: CommandModule<object, { spec: string; output?: string; testbed?: string; poll?: number; 'firmware-dir'?: string; json: boolean; 'ignore-lock'?: boolean }> = {
+const test: CommandModule<
+  object,
+  {
+    spec: string;
+    output?: string;
+    testbed?: string;
+    poll?: number;
+    'firmware-dir'?: string;
+    json: boolean;
+    'ignore-lock'?: boolean;
+  }
+> = {
   command: 'test',
   describe: 'run a test definition (JSON/YAML: script, devices, checks) on the testbed; results as JSON and JUnit XML',
   builder: (y) =>
@@ -104,7 +189,10 @@ const test: CommandModule<object, { spec: string; output?: string; testbed?: str
       .option('spec', { type: 'string', demandOption: true, describe: 'the test definition file (.json, .yaml)' })
       .option('output', { type: 'string', describe: 'results folder (default: $MVM_OUTPUT_DIR, else ./mvm-results)' })
       .option('testbed', { type: 'string', describe: 'testbed description file (default: $MVM_TESTBED)' })
-      .option('poll', { type: 'number', describe: 'ms between telemetry samples for the checks (overrides the definition)' })
+      .option('poll', {
+        type: 'number',
+        describe: 'ms between telemetry samples for the checks (overrides the definition)',
+      })
       .option('firmware-dir', firmwareDirOption)
       .option('ignore-lock', IGNORE_LOCK)
       .option('json', { type: 'boolean', default: false, describe: 'print the results as JSON' }) as never,
@@ -122,9 +210,13 @@ function testbedOptions<T>(y: Argv<T>) {
     .option('json', { type: 'boolean', default: false, describe: 'print one JSON object on stdout' });
 }
 
-const restore: CommandModule<object, { testbed?: string; device?: string; 'firmware-dir'?: string; json: boolean; 'ignore-lock'?: boolean }> = {
+const restore: CommandModule<
+  object,
+  { testbed?: string; device?: string; 'firmware-dir'?: string; json: boolean; 'ignore-lock'?: boolean }
+> = {
   command: 'restore',
-  describe: 'bring the testbed\'s devices back to their baseline: firmware (from the library), pools, settings; exit 1 when one could not be',
+  describe:
+    "bring the testbed's devices back to their baseline: firmware (from the library), pools, settings; exit 1 when one could not be",
   builder: (y) => testbedOptions(y).option('firmware-dir', firmwareDirOption) as never,
   handler: async (args) => {
     const { runRestore } = await import('./cli/restore.js');
@@ -132,15 +224,33 @@ const restore: CommandModule<object, { testbed?: string; device?: string; 'firmw
   },
 };
 
-const health: CommandModule<object, { testbed?: string; device?: string; window?: string; samples?: number; 'hashrate-tolerance'?: number; 'max-temperature'?: number; json: boolean }> = {
+const health: CommandModule<
+  object,
+  {
+    testbed?: string;
+    device?: string;
+    window?: string;
+    samples?: number;
+    'hashrate-tolerance'?: number;
+    'max-temperature'?: number;
+    json: boolean;
+  }
+> = {
   command: 'health',
-  describe: 'check the testbed\'s devices: they answer, run their baseline firmware, hash near the expected rate, stay cool; exit 1 when unhealthy',
+  describe:
+    "check the testbed's devices: they answer, run their baseline firmware, hash near the expected rate, stay cool; exit 1 when unhealthy",
   builder: (y) =>
     testbedOptions(y)
       .option('window', { type: 'string', describe: 'how long to sample telemetry (default 15s)' })
       .option('samples', { type: 'number', describe: 'telemetry readings spread over the window (default 3)' })
-      .option('hashrate-tolerance', { type: 'number', describe: 'how far below the expected hashrate is healthy, 0..1 (default 0.2: at least 80 %)' })
-      .option('max-temperature', { type: 'number', describe: 'the highest healthy temperature, °C (default 80)' }) as never,
+      .option('hashrate-tolerance', {
+        type: 'number',
+        describe: 'how far below the expected hashrate is healthy, 0..1 (default 0.2: at least 80 %)',
+      })
+      .option('max-temperature', {
+        type: 'number',
+        describe: 'the highest healthy temperature, °C (default 80)',
+      }) as never,
   handler: async (args) => {
     const { runHealth } = await import('./cli/health.js');
     await runHealth(args);

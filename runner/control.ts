@@ -13,7 +13,8 @@ export function usageError(message: string): never {
 }
 
 function integer(word: string | undefined, what: string): number {
-  if (word === undefined || !/^\d+$/.test(word)) usageError(`${what}: expected a whole number, got ${word === undefined ? 'nothing' : JSON.stringify(word)}`);
+  if (word === undefined || !/^\d+$/.test(word))
+    usageError(`${what}: expected a whole number, got ${word === undefined ? 'nothing' : JSON.stringify(word)}`);
   return Number(word);
 }
 
@@ -28,7 +29,8 @@ export function poolsFromFlags(flags: PoolFlags): PoolConfig[] {
   const users = flags.user ?? [];
   const passwords = flags.password ?? [];
   if (urls.length === 0) usageError('pools set: give at least one --url URL --user USER');
-  if (users.length !== urls.length) usageError(`pools set: ${urls.length} --url but ${users.length} --user; give one --user per --url`);
+  if (users.length !== urls.length)
+    usageError(`pools set: ${urls.length} --url but ${users.length} --user; give one --user per --url`);
   if (passwords.length > urls.length) usageError('pools set: more --password than --url');
   return urls.map((url, i) => ({ url, user: users[i], password: passwords[i] }));
 }
@@ -36,7 +38,13 @@ export function poolsFromFlags(flags: PoolFlags): PoolConfig[] {
 export function parseControl(words: string[], flags: PoolFlags = {}): ControlAction {
   const [action, ...rest] = words.map(String);
   const extra = (n: number) => {
-    if (rest.length > n) usageError(`${action}: unexpected ${rest.slice(n).map((w) => JSON.stringify(w)).join(' ')}`);
+    if (rest.length > n)
+      usageError(
+        `${action}: unexpected ${rest
+          .slice(n)
+          .map((w) => JSON.stringify(w))
+          .join(' ')}`,
+      );
   };
   switch (action) {
     case 'restart':
@@ -49,7 +57,9 @@ export function parseControl(words: string[], flags: PoolFlags = {}): ControlAct
       // Which of these a device offers (and the aliases) is the driver's to say: modes.ts.
       const mode = rest[0]?.trim().toLowerCase() as Mode;
       if (!ALL_MODES.includes(mode)) {
-        usageError(`mode: expected one of ${AXEOS_MODES.join(', ')} (AxeOS) or ${AVALON_MODES.join(', ')} (Avalon Nano), got ${rest[0] === undefined ? 'nothing' : JSON.stringify(rest[0])}`);
+        usageError(
+          `mode: expected one of ${AXEOS_MODES.join(', ')} (AxeOS) or ${AVALON_MODES.join(', ')} (Avalon Nano), got ${rest[0] === undefined ? 'nothing' : JSON.stringify(rest[0])}`,
+        );
       }
       return { op: 'mode', mode };
     }
@@ -75,12 +85,16 @@ export function parseControl(words: string[], flags: PoolFlags = {}): ControlAct
         return { op: 'pools-switch', index: integer(rest[1], 'pools switch (pool index)') };
       }
       if (rest[0] === 'priority') {
-        if (rest.length < 2) usageError('pools priority: give the pool indexes in the order to try them, e.g. `pools priority 1 0 2`');
+        if (rest.length < 2)
+          usageError('pools priority: give the pool indexes in the order to try them, e.g. `pools priority 1 0 2`');
         const order = rest.slice(1).map((w) => integer(w, 'pools priority (pool index)'));
-        if (new Set(order).size !== order.length) usageError(`pools priority: an index is named twice (${order.join(' ')})`);
+        if (new Set(order).size !== order.length)
+          usageError(`pools priority: an index is named twice (${order.join(' ')})`);
         return { op: 'pools-priority', order };
       }
-      return usageError(`pools: expected "set", "switch" or "priority", got ${rest[0] === undefined ? 'nothing' : JSON.stringify(rest[0])}`);
+      return usageError(
+        `pools: expected "set", "switch" or "priority", got ${rest[0] === undefined ? 'nothing' : JSON.stringify(rest[0])}`,
+      );
     default:
       return usageError(action === undefined ? 'name an action' : `unknown action ${JSON.stringify(action)}`);
   }

@@ -19,10 +19,14 @@ export function readImage(file: string): Buffer {
   try {
     return readFileSync(file);
   } catch (err) {
-    throw new MvmError('IO', `cannot read the image ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
-      hint: 'give the path of the firmware image (the esp-miner.bin app image, not the merged factory image)',
-      cause: err,
-    });
+    throw new MvmError(
+      'IO',
+      `cannot read the image ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      {
+        hint: 'give the path of the firmware image (the esp-miner.bin app image, not the merged factory image)',
+        cause: err,
+      },
+    );
   }
 }
 
@@ -41,26 +45,46 @@ export function validateImage(device: DeviceSpec, image: Buffer, file: string): 
  * Throws DriverError('image_rejected') when the image is for another family or board than the
  * device (read from the device), or its family is unknown and `force` is not set. Nothing is sent.
  */
-export async function checkImageFamily(driver: Driver, file: string, force: boolean, signal?: AbortSignal): Promise<string> {
+export async function checkImageFamily(
+  driver: Driver,
+  file: string,
+  force: boolean,
+  signal?: AbortSignal,
+): Promise<string> {
   const info = await driver.info({ signal });
   if (!info.imageFamily) return 'the device names no image family';
   const name = driver.device.name;
   const image = identifyImage(file);
   if (!image) {
     if (force) return `image family unknown, flashed as ${info.imageFamily} because --force-family was given`;
-    throw new DriverError(name, 'image_rejected', `refusing to flash ${file}: its family is unknown (the app descriptor of every ESP-Miner and NerdQAxe++ build says "esp-miner"), and ${name} is a ${info.model} (${info.imageFamily})`, {
-      hint: `state it beside the image in ${file}.json ({"family": "${info.imageFamily}"${info.hardware ? `, "board": "${info.hardware}"` : ''}}), name it as the release asset is named, or pass --force-family if you are sure`,
-    });
+    throw new DriverError(
+      name,
+      'image_rejected',
+      `refusing to flash ${file}: its family is unknown (the app descriptor of every ESP-Miner and NerdQAxe++ build says "esp-miner"), and ${name} is a ${info.model} (${info.imageFamily})`,
+      {
+        hint: `state it beside the image in ${file}.json ({"family": "${info.imageFamily}"${info.hardware ? `, "board": "${info.hardware}"` : ''}}), name it as the release asset is named, or pass --force-family if you are sure`,
+      },
+    );
   }
   if (image.family !== info.imageFamily) {
-    throw new DriverError(name, 'image_rejected', `refusing to flash ${file}: it is a ${image.family} image (from its ${image.source}), but ${name} is a ${info.model} (${info.imageFamily})`, {
-      hint: `use a ${info.imageFamily} image`,
-    });
+    throw new DriverError(
+      name,
+      'image_rejected',
+      `refusing to flash ${file}: it is a ${image.family} image (from its ${image.source}), but ${name} is a ${info.model} (${info.imageFamily})`,
+      {
+        hint: `use a ${info.imageFamily} image`,
+      },
+    );
   }
   if (image.board && info.hardware && !sameBoard(image.board, info.hardware)) {
-    throw new DriverError(name, 'image_rejected', `refusing to flash ${file}: it is built for board ${image.board} (from its ${image.source}), but ${name} is board ${info.hardware}`, {
-      hint: `use the image of board ${info.hardware}, or the board-generic OTA image`,
-    });
+    throw new DriverError(
+      name,
+      'image_rejected',
+      `refusing to flash ${file}: it is built for board ${image.board} (from its ${image.source}), but ${name} is board ${info.hardware}`,
+      {
+        hint: `use the image of board ${info.hardware}, or the board-generic OTA image`,
+      },
+    );
   }
   return `${image.family}${image.board ? ` board ${image.board}` : ''} image (from its ${image.source})`;
 }
@@ -90,7 +114,9 @@ export async function flashDevice(req: FlashRequest): Promise<FlashReport> {
   }
   const image = readImage(req.imageFile);
   const descriptor = validateImage(device, image, req.imageFile);
-  const family = descriptor ? await checkImageFamily(driver, req.imageFile, req.forceFamily ?? false, req.signal) : undefined;
+  const family = descriptor
+    ? await checkImageFamily(driver, req.imageFile, req.forceFamily ?? false, req.signal)
+    : undefined;
   req.onProgress?.({
     phase: 'validate',
     message: descriptor

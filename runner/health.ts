@@ -41,7 +41,12 @@ export interface HealthLimits {
   maxTemperatureC: number;
 }
 
-export const DEFAULT_LIMITS: HealthLimits = { windowMs: 15_000, samples: 3, hashrateTolerance: 0.2, maxTemperatureC: 80 };
+export const DEFAULT_LIMITS: HealthLimits = {
+  windowMs: 15_000,
+  samples: 3,
+  hashrateTolerance: 0.2,
+  maxTemperatureC: 80,
+};
 
 /** Bound on one device operation (an info or a telemetry reading). */
 const OP_TIMEOUT_MS = 20_000;
@@ -64,7 +69,11 @@ function median(xs: number[]): number {
 }
 
 /** `samples` readings spread evenly over the window (first at once, last at its end). */
-async function sample(driver: Driver, limits: HealthLimits, signal?: AbortSignal): Promise<{ readings: Telemetry[]; errors: string[] }> {
+async function sample(
+  driver: Driver,
+  limits: HealthLimits,
+  signal?: AbortSignal,
+): Promise<{ readings: Telemetry[]; errors: string[] }> {
   const readings: Telemetry[] = [];
   const errors: string[] = [];
   const start = Date.now();
@@ -82,21 +91,45 @@ async function sample(driver: Driver, limits: HealthLimits, signal?: AbortSignal
   return { readings, errors };
 }
 
-export function judgeHashrate(readings: Telemetry[], expectedOverride: number | undefined, tolerance: number): HealthCheck {
+export function judgeHashrate(
+  readings: Telemetry[],
+  expectedOverride: number | undefined,
+  tolerance: number,
+): HealthCheck {
   const rates = readings.map((t) => t.hashrateGhs).filter((x): x is number => x !== null);
-  if (rates.length === 0) return { name: 'hashrate', ok: false, message: 'the device reported no hashrate', measured: { samples: readings.length } };
+  if (rates.length === 0)
+    return {
+      name: 'hashrate',
+      ok: false,
+      message: 'the device reported no hashrate',
+      measured: { samples: readings.length },
+    };
   const reported = readings.map((t) => t.expectedHashrateGhs).filter((x): x is number => x !== null && x > 0);
   const expected = expectedOverride ?? (reported.length > 0 ? median(reported) : undefined);
   const hashrate = median(rates);
-  const measured: Record<string, unknown> = { medianHashrateGhs: round(hashrate, 2), expectedGhs: expected ?? null, samples: rates.length };
+  const measured: Record<string, unknown> = {
+    medianHashrateGhs: round(hashrate, 2),
+    expectedGhs: expected ?? null,
+    samples: rates.length,
+  };
   if (expected === undefined) {
-    return { name: 'hashrate', ok: true, message: `hashrate ${round(hashrate)} GH/s not judged: no expected hashrate (set expected_hashrate_ghs for the device)`, measured };
+    return {
+      name: 'hashrate',
+      ok: true,
+      message: `hashrate ${round(hashrate)} GH/s not judged: no expected hashrate (set expected_hashrate_ghs for the device)`,
+      measured,
+    };
   }
   const percent = (hashrate / expected) * 100;
   measured.percent = round(percent, 1);
   const min = (1 - tolerance) * 100;
   const ok = percent >= min;
-  return { name: 'hashrate', ok, message: `hashrate ${round(hashrate)} GH/s is ${round(percent)} % of the expected ${round(expected)} GH/s (${ok ? 'at least' : 'below'} ${round(min)} %)`, measured };
+  return {
+    name: 'hashrate',
+    ok,
+    message: `hashrate ${round(hashrate)} GH/s is ${round(percent)} % of the expected ${round(expected)} GH/s (${ok ? 'at least' : 'below'} ${round(min)} %)`,
+    measured,
+  };
 }
 
 /** Failed readings tolerated in a window: one in ten (none of three). */
@@ -111,17 +144,35 @@ export function judgeStability(readings: Telemetry[], failed: number, samples: n
   const resets = uptimes.filter((u, i) => i > 0 && u < uptimes[i - 1]).length;
   const allowed = maxFailedSamples(samples);
   const measured = { failedSamples: failed, samples, uptimeResets: resets };
-  if (resets > 0) return { name: 'stable', ok: false, message: `restarted ${resets} time(s) during the check (uptime went back)`, measured };
-  if (failed > allowed) return { name: 'stable', ok: false, message: `${failed} of ${samples} telemetry readings failed (at most ${allowed} allowed)`, measured };
+  if (resets > 0)
+    return {
+      name: 'stable',
+      ok: false,
+      message: `restarted ${resets} time(s) during the check (uptime went back)`,
+      measured,
+    };
+  if (failed > allowed)
+    return {
+      name: 'stable',
+      ok: false,
+      message: `${failed} of ${samples} telemetry readings failed (at most ${allowed} allowed)`,
+      measured,
+    };
   return { name: 'stable', ok: true, message: `${samples - failed} of ${samples} readings, no restart`, measured };
 }
 
 export function judgeTemperature(readings: Telemetry[], maxC: number): HealthCheck {
   const temps = readings.flatMap((t) => Object.entries(t.temperatures));
-  if (temps.length === 0) return { name: 'temperature', ok: true, message: 'temperature not judged: the device reports none' };
+  if (temps.length === 0)
+    return { name: 'temperature', ok: true, message: 'temperature not judged: the device reports none' };
   const [sensor, highest] = temps.reduce((a, b) => (b[1] > a[1] ? b : a));
   const ok = highest <= maxC;
-  return { name: 'temperature', ok, message: `highest temperature ${round(highest, 1)} °C (${sensor}) ${ok ? '≤' : 'is above'} ${maxC} °C`, measured: { maxC: highest, sensor } };
+  return {
+    name: 'temperature',
+    ok,
+    message: `highest temperature ${round(highest, 1)} °C (${sensor}) ${ok ? '≤' : 'is above'} ${maxC} °C`,
+    measured: { maxC: highest, sensor },
+  };
 }
 
 async function checkDevice(driver: Driver, opts: HealthOptions, limits: HealthLimits): Promise<HealthCheck[]> {
@@ -131,7 +182,12 @@ async function checkDevice(driver: Driver, opts: HealthOptions, limits: HealthLi
   let info;
   try {
     info = await driver.info({ signal, timeoutMs: OP_TIMEOUT_MS });
-    checks.push({ name: 'answers', ok: true, message: `${info.model} answers, firmware ${info.firmwareVersion ?? '?'}`, measured: { model: info.model, firmwareVersion: info.firmwareVersion } });
+    checks.push({
+      name: 'answers',
+      ok: true,
+      message: `${info.model} answers, firmware ${info.firmwareVersion ?? '?'}`,
+      measured: { model: info.model, firmwareVersion: info.firmwareVersion },
+    });
   } catch (err) {
     if (isAbortError(err)) throw err;
     return [{ name: 'answers', ok: false, message: `does not answer: ${describeForDevice(err, device.name)}` }];
@@ -139,10 +195,18 @@ async function checkDevice(driver: Driver, opts: HealthOptions, limits: HealthLi
   if (driver instanceof CommandDriver) {
     if (driver.defines('health')) {
       try {
-        checks.push({ name: 'command', ok: true, message: await driver.runDefined('health', { baseline: opts.testbed.baseline }, { signal }) });
+        checks.push({
+          name: 'command',
+          ok: true,
+          message: await driver.runDefined('health', { baseline: opts.testbed.baseline }, { signal }),
+        });
       } catch (err) {
         if (isAbortError(err)) throw err;
-        checks.push({ name: 'command', ok: false, message: `health command failed: ${describeForDevice(err, device.name)}` });
+        checks.push({
+          name: 'command',
+          ok: false,
+          message: `health command failed: ${describeForDevice(err, device.name)}`,
+        });
       }
     }
     return checks;
@@ -151,17 +215,36 @@ async function checkDevice(driver: Driver, opts: HealthOptions, limits: HealthLi
   if (baseline !== undefined) {
     const running = info.firmwareVersion;
     const ok = running !== null && sameSoftware(running, baseline);
-    checks.push({ name: 'firmware', ok, message: ok ? `runs its baseline ${running}` : `runs ${running ?? 'an unknown version'}, not its baseline ${baseline}`, measured: { version: running, baseline } });
+    checks.push({
+      name: 'firmware',
+      ok,
+      message: ok
+        ? `runs its baseline ${running}`
+        : `runs ${running ?? 'an unknown version'}, not its baseline ${baseline}`,
+      measured: { version: running, baseline },
+    });
   }
   const { readings, errors } = await sample(driver, limits, signal);
   if (readings.length === 0) {
     const message = `no telemetry in ${limits.samples} reading(s): ${errors[errors.length - 1] ?? 'no answer'}`;
-    checks.push({ name: 'hashrate', ok: false, message, measured: { failedSamples: errors.length } }, { name: 'temperature', ok: false, message, measured: { failedSamples: errors.length } });
+    checks.push(
+      { name: 'hashrate', ok: false, message, measured: { failedSamples: errors.length } },
+      { name: 'temperature', ok: false, message, measured: { failedSamples: errors.length } },
+    );
     return checks;
   }
   const hashrate = judgeHashrate(readings, device.expectedHashrateGhs, limits.hashrateTolerance);
-  if (errors.length > 0) hashrate.measured = { ...(hashrate.measured as object), failedSamples: errors.length, lastError: errors[errors.length - 1] };
-  checks.push(hashrate, judgeTemperature(readings, device.maxTemperatureC ?? limits.maxTemperatureC), judgeStability(readings, errors.length, limits.samples));
+  if (errors.length > 0)
+    hashrate.measured = {
+      ...(hashrate.measured as object),
+      failedSamples: errors.length,
+      lastError: errors[errors.length - 1],
+    };
+  checks.push(
+    hashrate,
+    judgeTemperature(readings, device.maxTemperatureC ?? limits.maxTemperatureC),
+    judgeStability(readings, errors.length, limits.samples),
+  );
   return checks;
 }
 
@@ -183,7 +266,13 @@ export async function checkHealth(opts: HealthOptions): Promise<HealthReport> {
         driver = (opts.driverFor ?? createDriver)(spec);
         checks = await checkDevice(driver, opts, limits);
       } catch (err) {
-        checks = [{ name: 'answers', ok: false, message: isAbortError(err) ? `aborted: ${describeError(err)}` : describeForDevice(err, spec.name) }];
+        checks = [
+          {
+            name: 'answers',
+            ok: false,
+            message: isAbortError(err) ? `aborted: ${describeError(err)}` : describeForDevice(err, spec.name),
+          },
+        ];
       } finally {
         await driver?.close().catch(() => undefined);
       }

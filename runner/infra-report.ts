@@ -38,7 +38,8 @@ export function readInfraReport(text: string): InfraFailure[] {
     if (line.trim() === '') continue;
     try {
       const v = JSON.parse(line) as Partial<InfraFailure>;
-      if (v && typeof v === 'object' && typeof v.device === 'string' && typeof v.reason === 'string') out.push(v as InfraFailure);
+      if (v && typeof v === 'object' && typeof v.device === 'string' && typeof v.reason === 'string')
+        out.push(v as InfraFailure);
     } catch {
       /* torn line */
     }
@@ -56,12 +57,19 @@ export function appendInfraFailure(testbedFile: string, entry: Omit<InfraFailure
     // One write of one line: concurrent runner processes append whole lines.
     appendFileSync(file, JSON.stringify({ at: new Date().toISOString(), ...entry }) + '\n');
   } catch (err) {
-    process.stderr.write(`mvm: warning: could not write the infrastructure-failure report ${file}: ${describeError(err)}\n`);
+    process.stderr.write(
+      `mvm: warning: could not write the infrastructure-failure report ${file}: ${describeError(err)}\n`,
+    );
   }
 }
 
 /** Records `err` when it is an infrastructure failure of a device from a testbed description. */
-export function reportIfInfra(testbedFile: string | undefined, command: InfraCommand, device: string, err: unknown): void {
+export function reportIfInfra(
+  testbedFile: string | undefined,
+  command: InfraCommand,
+  device: string,
+  err: unknown,
+): void {
   if (testbedFile === undefined || !(err instanceof DriverError) || !isInfraReason(err.reason)) return;
   appendInfraFailure(testbedFile, { command, device, reason: err.reason, message: err.message });
 }

@@ -7,7 +7,14 @@
 import { userInfo } from 'node:os';
 import { MvmError } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
-import { credentialHash, readLockFile, readLockFiles, testbedLockDir, writeOverride, type TestbedLockFile } from '../shared/testbed-locks.js';
+import {
+  credentialHash,
+  readLockFile,
+  readLockFiles,
+  testbedLockDir,
+  writeOverride,
+  type TestbedLockFile,
+} from '../shared/testbed-locks.js';
 import type { DeviceSpec } from './drivers/types.js';
 
 export interface LockCheck {
@@ -38,7 +45,9 @@ export function sameAddress(a: string, b: string): boolean {
 function owningTestbed(dir: string, c: LockCheck): TestbedLockFile | undefined {
   if (c.testbed !== undefined) return readLockFile(dir, c.testbed);
   const addresses = c.devices.map((d) => d.address).filter((a) => a !== '');
-  return readLockFiles(dir).find((f) => f.devices.some((d) => d.address !== null && addresses.some((a) => sameAddress(a, d.address!))));
+  return readLockFiles(dir).find((f) =>
+    f.devices.some((d) => d.address !== null && addresses.some((a) => sameAddress(a, d.address!))),
+  );
 }
 
 /** Throws CONFLICT naming the holder when someone else holds the testbed; returns the testbed checked, if any. */
@@ -51,15 +60,29 @@ export function assertTestbedLock(c: LockCheck): string | undefined {
   if (credential && credentialHash(credential) === f.held.credential_sha256) return f.testbed;
   if (c.ignoreLock) {
     const user = userInfo().username;
-    const noted = writeOverride(dir, { testbed: f.testbed, user, command: c.command, held: f.held.description, at: new Date().toISOString(), pid: process.pid });
-    c.log?.warn({ testbed: f.testbed, held: f.held.description, journalled: noted }, `--ignore-lock: acting on testbed ${f.testbed} although it is ${f.held.description}`);
+    const noted = writeOverride(dir, {
+      testbed: f.testbed,
+      user,
+      command: c.command,
+      held: f.held.description,
+      at: new Date().toISOString(),
+      pid: process.pid,
+    });
+    c.log?.warn(
+      { testbed: f.testbed, held: f.held.description, journalled: noted },
+      `--ignore-lock: acting on testbed ${f.testbed} although it is ${f.held.description}`,
+    );
     return f.testbed;
   }
-  const how = credential ? 'the credential given (MVM_LOCK_CREDENTIAL) is not the holder\'s' : 'no credential was given';
-  throw new MvmError('CONFLICT', `testbed ${f.testbed} is ${f.held.description}: refusing \`mvm runner ${c.command}\` (${how})`, {
-    hint:
-      f.held.kind === 'reservation'
-        ? `only ${f.held.owner}'s reservation may use it: its holder sets MVM_LOCK_CREDENTIAL to the credential \`mvm testbeds reserve\` printed. In an emergency: --ignore-lock (journalled)`
-        : 'wait until it is free (`mvm testbeds show NAME`), or reserve it. In an emergency: --ignore-lock (journalled)',
-  });
+  const how = credential ? "the credential given (MVM_LOCK_CREDENTIAL) is not the holder's" : 'no credential was given';
+  throw new MvmError(
+    'CONFLICT',
+    `testbed ${f.testbed} is ${f.held.description}: refusing \`mvm runner ${c.command}\` (${how})`,
+    {
+      hint:
+        f.held.kind === 'reservation'
+          ? `only ${f.held.owner}'s reservation may use it: its holder sets MVM_LOCK_CREDENTIAL to the credential \`mvm testbeds reserve\` printed. In an emergency: --ignore-lock (journalled)`
+          : 'wait until it is free (`mvm testbeds show NAME`), or reserve it. In an emergency: --ignore-lock (journalled)',
+    },
+  );
 }

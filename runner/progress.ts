@@ -17,7 +17,10 @@ export function jsonLinesSink(out: NodeJS.WritableStream, device: string): Progr
         const pct = e.total > 0 ? Math.floor((e.sent / e.total) * 100) : 100;
         if (pct === lastPct) return;
         lastPct = pct;
-        out.write(JSON.stringify({ event: 'progress', device, phase: 'upload', sent: e.sent, total: e.total, percent: pct }) + '\n');
+        out.write(
+          JSON.stringify({ event: 'progress', device, phase: 'upload', sent: e.sent, total: e.total, percent: pct }) +
+            '\n',
+        );
         return;
       }
       out.write(JSON.stringify({ event: 'progress', device, ...e }) + '\n');
@@ -39,7 +42,9 @@ export function ttySink(out: NodeJS.WritableStream & { columns?: number }, devic
         const frac = e.total > 0 ? e.sent / e.total : 1;
         const filled = Math.round(frac * width);
         const kib = (n: number) => `${Math.round(n / 1024)}`;
-        out.write(`\r${device}: upload [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${Math.floor(frac * 100)}% ${kib(e.sent)}/${kib(e.total)} KiB`);
+        out.write(
+          `\r${device}: upload [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${Math.floor(frac * 100)}% ${kib(e.sent)}/${kib(e.total)} KiB`,
+        );
         barShown = true;
         return;
       }
@@ -50,6 +55,10 @@ export function ttySink(out: NodeJS.WritableStream & { columns?: number }, devic
   };
 }
 
-export function progressSink(device: string, stream: NodeJS.WriteStream = process.stderr, jsonOut: NodeJS.WritableStream = process.stdout): ProgressSink {
+export function progressSink(
+  device: string,
+  stream: NodeJS.WriteStream = process.stderr,
+  jsonOut: NodeJS.WritableStream = process.stdout,
+): ProgressSink {
   return stream.isTTY ? ttySink(stream, device) : jsonLinesSink(jsonOut, device);
 }

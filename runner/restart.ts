@@ -33,10 +33,16 @@ export async function restartAndWait(driver: Driver, opts: RestartWaitOptions = 
     { pollMs: opts.pollMs ?? optionMs(driver, 'poll_interval_ms', 5000), signal: opts.signal },
   );
   if (!verdict.ok) {
-    if (/^could not restart/.test(verdict.message)) throw new DriverError(driver.device.name, verdict.reason ?? 'refused', `restart: ${verdict.message}`);
-    throw new DriverError(driver.device.name, 'timeout', `restart: not back within ${Math.round(timeoutMs / 1000)} s (${verdict.message})`, {
-      hint: 'check the device by hand (power, network), or allow longer with --timeout',
-    });
+    if (/^could not restart/.test(verdict.message))
+      throw new DriverError(driver.device.name, verdict.reason ?? 'refused', `restart: ${verdict.message}`);
+    throw new DriverError(
+      driver.device.name,
+      'timeout',
+      `restart: not back within ${Math.round(timeoutMs / 1000)} s (${verdict.message})`,
+      {
+        hint: 'check the device by hand (power, network), or allow longer with --timeout',
+      },
+    );
   }
   return { message: `restarted: ${verdict.message}`, backAfterMs: Date.now() - started };
 }

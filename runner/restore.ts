@@ -52,7 +52,9 @@ export function describeSettings(s: DeviceSettings): string {
     s.frequency !== undefined && `${s.frequency} MHz`,
     s.voltage !== undefined && `${s.voltage} mV`,
     s.fan !== undefined && `fan ${s.fan} %`,
-  ].filter(Boolean).join(', ');
+  ]
+    .filter(Boolean)
+    .join(', ');
 }
 
 /** The controls that apply baseline settings, in an order where later ones refine earlier ones. */
@@ -69,7 +71,10 @@ async function restoreDevice(driver: Driver, opts: RestoreOptions): Promise<Devi
   const device = driver.device;
   const signal = opts.signal;
   const actions: RestoreAction[] = [];
-  const step = async (action: RestoreActionName, fn: () => Promise<Omit<RestoreAction, 'action' | 'ok'>>): Promise<boolean> => {
+  const step = async (
+    action: RestoreActionName,
+    fn: () => Promise<Omit<RestoreAction, 'action' | 'ok'>>,
+  ): Promise<boolean> => {
     try {
       actions.push({ action, ok: true, ...(await fn()) });
       return true;
@@ -85,7 +90,8 @@ async function restoreDevice(driver: Driver, opts: RestoreOptions): Promise<Devi
 
   if (driver instanceof CommandDriver) {
     await step('command', async () => {
-      if (!driver.defines('restore')) return { message: 'nothing to restore: the device defines no options.operations.restore' };
+      if (!driver.defines('restore'))
+        return { message: 'nothing to restore: the device defines no options.operations.restore' };
       return { message: await driver.runDefined('restore', { baseline: opts.testbed.baseline }, { signal }) };
     });
     return result();
@@ -134,7 +140,8 @@ async function restoreDevice(driver: Driver, opts: RestoreOptions): Promise<Devi
       return { message: messages.join('; '), from: cmp?.current, to: describeSettings(settings) };
     });
   }
-  if (needsRestart && !signal?.aborted) await step('restart', async () => ({ message: (await restartAndWait(driver, { signal })).message }));
+  if (needsRestart && !signal?.aborted)
+    await step('restart', async () => ({ message: (await restartAndWait(driver, { signal })).message }));
   return result();
 }
 

@@ -3,7 +3,13 @@
 import { isAbsolute } from 'node:path';
 import { splitPoolUrl } from './drivers/pools.js';
 import { normaliseMode } from './drivers/modes.js';
-import { DRIVER_KINDS, type DeviceSettings, type DeviceSpec, type DriverKind, type PoolConfig } from './drivers/types.js';
+import {
+  DRIVER_KINDS,
+  type DeviceSettings,
+  type DeviceSpec,
+  type DriverKind,
+  type PoolConfig,
+} from './drivers/types.js';
 
 type Problem = (key: string, message: string, hint?: string) => void;
 
@@ -13,7 +19,11 @@ function isObject(v: unknown): v is Record<string, unknown> {
 
 function parsePools(v: unknown, k: string, p: Problem): PoolConfig[] | undefined {
   if (!Array.isArray(v) || v.length === 0) {
-    p(k, 'must be a non-empty array of {url, user, password?}', 'e.g. [{"url": "stratum+tcp://pool.lab:3333", "user": "bc1q….gamma"}]');
+    p(
+      k,
+      'must be a non-empty array of {url, user, password?}',
+      'e.g. [{"url": "stratum+tcp://pool.lab:3333", "user": "bc1q….gamma"}]',
+    );
     return undefined;
   }
   const pools: PoolConfig[] = [];
@@ -61,25 +71,32 @@ function parseSettings(v: unknown, k: string, p: Problem, driver: unknown): Devi
     const x = v[key];
     if (x === undefined) continue;
     const [lo, hi, unit] = RANGES[key];
-    if (typeof x !== 'number' || !Number.isInteger(x) || x < lo || x > hi) p(`${k}.${key}`, `must be a whole number of ${unit} from ${lo} to ${hi}, got ${JSON.stringify(x)}`);
+    if (typeof x !== 'number' || !Number.isInteger(x) || x < lo || x > hi)
+      p(`${k}.${key}`, `must be a whole number of ${unit} from ${lo} to ${hi}, got ${JSON.stringify(x)}`);
     else settings[key] = x;
   }
   return settings;
 }
 
 /** The baseline fields of one device entry (`devices[i]` is `k`); problems go to `p`. */
-export function parseDeviceBaseline(d: Record<string, unknown>, k: string, p: Problem): Pick<DeviceSpec, 'pools' | 'settings' | 'expectedHashrateGhs' | 'maxTemperatureC'> {
+export function parseDeviceBaseline(
+  d: Record<string, unknown>,
+  k: string,
+  p: Problem,
+): Pick<DeviceSpec, 'pools' | 'settings' | 'expectedHashrateGhs' | 'maxTemperatureC'> {
   const out: Pick<DeviceSpec, 'pools' | 'settings' | 'expectedHashrateGhs' | 'maxTemperatureC'> = {};
   if (d.pools !== undefined) out.pools = parsePools(d.pools, `${k}.pools`, p);
   if (d.settings !== undefined) out.settings = parseSettings(d.settings, `${k}.settings`, p, d.driver);
   if (d.expected_hashrate_ghs !== undefined) {
     const x = d.expected_hashrate_ghs;
-    if (typeof x !== 'number' || !Number.isFinite(x) || x <= 0) p(`${k}.expected_hashrate_ghs`, `must be a positive number of GH/s, got ${JSON.stringify(x)}`);
+    if (typeof x !== 'number' || !Number.isFinite(x) || x <= 0)
+      p(`${k}.expected_hashrate_ghs`, `must be a positive number of GH/s, got ${JSON.stringify(x)}`);
     else out.expectedHashrateGhs = x;
   }
   if (d.max_temperature !== undefined) {
     const x = d.max_temperature;
-    if (typeof x !== 'number' || !Number.isFinite(x) || x <= 0 || x > 150) p(`${k}.max_temperature`, `must be a temperature in °C from 1 to 150, got ${JSON.stringify(x)}`);
+    if (typeof x !== 'number' || !Number.isFinite(x) || x <= 0 || x > 150)
+      p(`${k}.max_temperature`, `must be a temperature in °C from 1 to 150, got ${JSON.stringify(x)}`);
     else out.maxTemperatureC = x;
   }
   return out;
@@ -89,7 +106,11 @@ export function parseDeviceBaseline(d: Record<string, unknown>, k: string, p: Pr
 export function parseFirmwareDir(v: unknown, p: Problem): string | undefined {
   if (v === undefined) return undefined;
   if (typeof v !== 'string' || !isAbsolute(v)) {
-    p('firmware_dir', `must be an absolute folder path, got ${JSON.stringify(v)}`, 'the lab\'s firmware library, e.g. "/var/lib/mvm/firmware"');
+    p(
+      'firmware_dir',
+      `must be an absolute folder path, got ${JSON.stringify(v)}`,
+      'the lab\'s firmware library, e.g. "/var/lib/mvm/firmware"',
+    );
     return undefined;
   }
   return v;

@@ -37,9 +37,13 @@ export function addressProblem(driver: DriverKind, address: string): string | un
       }
       return undefined;
     case 'cgminer':
-      return /^\[?[^\s/\]]+\]?:\d{1,5}$/.test(address) ? undefined : `expected HOST:PORT, got ${JSON.stringify(address)}`;
+      return /^\[?[^\s/\]]+\]?:\d{1,5}$/.test(address)
+        ? undefined
+        : `expected HOST:PORT, got ${JSON.stringify(address)}`;
     case 'nmminer':
-      return /^[^\s/:]+(:\d{1,5})?$/.test(address) ? undefined : `expected HOST or HOST:PORT, got ${JSON.stringify(address)}`;
+      return /^[^\s/:]+(:\d{1,5})?$/.test(address)
+        ? undefined
+        : `expected HOST or HOST:PORT, got ${JSON.stringify(address)}`;
     case 'command':
       return undefined;
   }
@@ -54,8 +58,10 @@ export function parseTestbed(text: string, file: string): Testbed {
   }
   const problems: ConfigProblem[] = [];
   const p = (key: string, message: string, hint?: string) => problems.push({ file, key, message, hint });
-  if (!isObject(doc)) throw new ConfigError([{ file, key: '(file)', message: 'the testbed description must be a JSON object' }]);
-  if (doc.version !== 1) p('version', `unsupported version ${JSON.stringify(doc.version)}`, 'this runner reads version 1');
+  if (!isObject(doc))
+    throw new ConfigError([{ file, key: '(file)', message: 'the testbed description must be a JSON object' }]);
+  if (doc.version !== 1)
+    p('version', `unsupported version ${JSON.stringify(doc.version)}`, 'this runner reads version 1');
   if (typeof doc.testbed !== 'string' || doc.testbed === '') p('testbed', 'missing the testbed name');
   const devices: DeviceSpec[] = [];
   if (!Array.isArray(doc.devices)) {
@@ -70,14 +76,18 @@ export function parseTestbed(text: string, file: string): Testbed {
       else if (names.has(name)) p(`${k}.name`, `duplicate device name ${JSON.stringify(name)}`);
       else names.add(name);
       const driver = d.driver as DriverKind;
-      if (!DRIVER_KINDS.includes(driver)) p(`${k}.driver`, `unknown driver ${JSON.stringify(d.driver)}`, `one of ${DRIVER_KINDS.join(', ')}`);
+      if (!DRIVER_KINDS.includes(driver))
+        p(`${k}.driver`, `unknown driver ${JSON.stringify(d.driver)}`, `one of ${DRIVER_KINDS.join(', ')}`);
       const address = typeof d.address === 'string' ? d.address : driver === 'command' ? '' : undefined;
       if (address === undefined) p(`${k}.address`, 'missing');
       else if (DRIVER_KINDS.includes(driver)) {
         const bad = addressProblem(driver, address);
         if (bad) p(`${k}.address`, bad);
       }
-      if (d.attributes !== undefined && (!Array.isArray(d.attributes) || d.attributes.some((a) => typeof a !== 'string'))) {
+      if (
+        d.attributes !== undefined &&
+        (!Array.isArray(d.attributes) || d.attributes.some((a) => typeof a !== 'string'))
+      ) {
         p(`${k}.attributes`, 'must be an array of strings');
       }
       if (d.options !== undefined && !isObject(d.options)) p(`${k}.options`, 'must be an object');
@@ -99,9 +109,11 @@ export function parseTestbed(text: string, file: string): Testbed {
       }
     });
   }
-  if (doc.baseline !== undefined && typeof doc.baseline !== 'string') p('baseline', 'must be a string (the baseline firmware version)');
+  if (doc.baseline !== undefined && typeof doc.baseline !== 'string')
+    p('baseline', 'must be a string (the baseline firmware version)');
   const firmwareDir = parseFirmwareDir(doc.firmware_dir, p);
-  for (const key of ['lock_credential', 'lock_dir'] as const) if (doc[key] !== undefined && typeof doc[key] !== 'string') p(key, 'must be a string');
+  for (const key of ['lock_credential', 'lock_dir'] as const)
+    if (doc[key] !== undefined && typeof doc[key] !== 'string') p(key, 'must be a string');
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     version: 1,
@@ -121,10 +133,14 @@ export function loadTestbed(file: string): Testbed {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new MvmError('CONFIG_INVALID', `cannot read the testbed description ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
-      hint: 'pass --testbed FILE or set MVM_TESTBED to the file the factory wrote (<agent workdir>/testbed.json)',
-      cause: err,
-    });
+    throw new MvmError(
+      'CONFIG_INVALID',
+      `cannot read the testbed description ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      {
+        hint: 'pass --testbed FILE or set MVM_TESTBED to the file the factory wrote (<agent workdir>/testbed.json)',
+        cause: err,
+      },
+    );
   }
   return parseTestbed(text, file);
 }
@@ -161,11 +177,21 @@ export function selectDevice(sel: DeviceSelection): { device: DeviceSpec; testbe
     }
     const driver = sel.driver as DriverKind;
     if (!DRIVER_KINDS.includes(driver)) {
-      throw new MvmError('USAGE', `unknown driver ${JSON.stringify(sel.driver)}`, { hint: `drivers: ${DRIVER_KINDS.join(', ')}` });
+      throw new MvmError('USAGE', `unknown driver ${JSON.stringify(sel.driver)}`, {
+        hint: `drivers: ${DRIVER_KINDS.join(', ')}`,
+      });
     }
     const bad = addressProblem(driver, sel.address);
     if (bad) throw new MvmError('USAGE', `--address: ${bad}`);
-    return { device: { name: sel.device ?? sel.address, driver, address: sel.address, attributes: [], options: sel.options ?? {} } };
+    return {
+      device: {
+        name: sel.device ?? sel.address,
+        driver,
+        address: sel.address,
+        attributes: [],
+        options: sel.options ?? {},
+      },
+    };
   }
   const file = sel.testbed ?? env.MVM_TESTBED;
   if (!file) {
@@ -180,10 +206,15 @@ export function selectDevice(sel: DeviceSelection): { device: DeviceSpec; testbe
   } else if (testbed.devices.length === 1) {
     device = testbed.devices[0];
   } else {
-    throw new MvmError('USAGE', `testbed ${testbed.testbed} has ${testbed.devices.length} devices: name one with --device`, {
-      hint: `devices: ${testbed.devices.map((d) => d.name).join(', ') || '(none)'}`,
-    });
+    throw new MvmError(
+      'USAGE',
+      `testbed ${testbed.testbed} has ${testbed.devices.length} devices: name one with --device`,
+      {
+        hint: `devices: ${testbed.devices.map((d) => d.name).join(', ') || '(none)'}`,
+      },
+    );
   }
-  if (sel.options && Object.keys(sel.options).length > 0) device = { ...device, options: { ...device.options, ...sel.options } };
+  if (sel.options && Object.keys(sel.options).length > 0)
+    device = { ...device, options: { ...device.options, ...sel.options } };
   return { device, testbed, testbedFile: file };
 }

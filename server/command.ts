@@ -29,7 +29,9 @@ function duration(flag: string, value: string | undefined, env: string, fallback
   if (text === undefined || text === '') return fallback;
   const ms = parseDuration(text);
   if (ms === undefined || ms <= 0) {
-    throw new MvmError('USAGE', `--${flag} ${JSON.stringify(text)} is not a duration`, { hint: 'write it like 500ms, 30s, 10m or 1h30m' });
+    throw new MvmError('USAGE', `--${flag} ${JSON.stringify(text)} is not a duration`, {
+      hint: 'write it like 500ms, 30s, 10m or 1h30m',
+    });
   }
   return ms;
 }
@@ -46,11 +48,15 @@ interface GcArgs {
 
 const gc: CommandModule<object, GcArgs> = {
   command: 'gc',
-  describe: 'reclaim disk in a data folder: chunks of ended jobs, files no row names, and (with --retention) old jobs\' inputs, outputs and events',
+  describe:
+    "reclaim disk in a data folder: chunks of ended jobs, files no row names, and (with --retention) old jobs' inputs, outputs and events",
   builder: (y: Argv) =>
     y
-      .option('data', { type: 'string', default: './mvm-server', describe: 'the server\'s data folder' })
-      .option('retention', { type: 'string', describe: 'also remove inputs, outputs and events of jobs that ended longer ago than this (e.g. 30d)' }) as unknown as Argv<GcArgs>,
+      .option('data', { type: 'string', default: './mvm-server', describe: "the server's data folder" })
+      .option('retention', {
+        type: 'string',
+        describe: 'also remove inputs, outputs and events of jobs that ended longer ago than this (e.g. 30d)',
+      }) as unknown as Argv<GcArgs>,
   handler: async (args) => {
     const { runGc } = await import('./gc-command.js');
     await runGc(resolve(args.data), retention(args.retention));
@@ -59,14 +65,17 @@ const gc: CommandModule<object, GcArgs> = {
 
 function bytes(flag: string, n: number | undefined, fallback: number): number {
   if (n === undefined) return fallback;
-  if (!Number.isSafeInteger(n) || n < 1) throw new MvmError('USAGE', `--${flag} ${n} is not a number of bytes`, { hint: `e.g. --${flag} ${fallback}` });
+  if (!Number.isSafeInteger(n) || n < 1)
+    throw new MvmError('USAGE', `--${flag} ${n} is not a number of bytes`, { hint: `e.g. --${flag} ${fallback}` });
   return n;
 }
 
 function connections(n: number | undefined): number {
   if (n === undefined) return DEFAULTS.maxConnectionsPerClient;
   if (!Number.isInteger(n) || n < 1 || n > 100_000) {
-    throw new MvmError('USAGE', `--max-connections-per-client ${n} is not a number from 1 to 100000`, { hint: 'e.g. --max-connections-per-client 256' });
+    throw new MvmError('USAGE', `--max-connections-per-client ${n} is not a number from 1 to 100000`, {
+      hint: 'e.g. --max-connections-per-client 256',
+    });
   }
   return n;
 }
@@ -74,7 +83,9 @@ function connections(n: number | undefined): number {
 function metricsAuth(v: string | undefined): 'open' | 'token' {
   if (v === undefined || v === '' || v === 'open') return 'open';
   if (v === 'token') return 'token';
-  throw new MvmError('USAGE', `--metrics-auth ${JSON.stringify(v)} is not open or token`, { hint: 'open: /metrics needs no token; token: the admin token or a user token' });
+  throw new MvmError('USAGE', `--metrics-auth ${JSON.stringify(v)} is not open or token`, {
+    hint: 'open: /metrics needs no token; token: the admin token or a user token',
+  });
 }
 
 export function serverConfig(args: ServerArgs): ServerConfig {
@@ -85,14 +96,32 @@ export function serverConfig(args: ServerArgs): ServerConfig {
     host,
     port,
     leaseMs: duration('lease-timeout', args['lease-timeout'], 'MVM_SERVER_LEASE_TIMEOUT', DEFAULTS.leaseMs),
-    bootstrapTimeoutMs: duration('bootstrap-timeout', args['bootstrap-timeout'], 'MVM_SERVER_BOOTSTRAP_TIMEOUT', DEFAULTS.bootstrapTimeoutMs),
+    bootstrapTimeoutMs: duration(
+      'bootstrap-timeout',
+      args['bootstrap-timeout'],
+      'MVM_SERVER_BOOTSTRAP_TIMEOUT',
+      DEFAULTS.bootstrapTimeoutMs,
+    ),
     pingTimeoutMs: duration('ping-timeout', args['ping-timeout'], 'MVM_SERVER_PING_TIMEOUT', DEFAULTS.pingTimeoutMs),
     maxRuntimeMs: duration('max-runtime', args['max-runtime'], 'MVM_SERVER_MAX_RUNTIME', DEFAULTS.maxRuntimeMs),
     tickMs: duration('tick', args.tick, 'MVM_SERVER_TICK', DEFAULTS.tickMs),
-    requestTimeoutMs: duration('request-timeout', args['request-timeout'], 'MVM_SERVER_REQUEST_TIMEOUT', DEFAULTS.requestTimeoutMs),
+    requestTimeoutMs: duration(
+      'request-timeout',
+      args['request-timeout'],
+      'MVM_SERVER_REQUEST_TIMEOUT',
+      DEFAULTS.requestTimeoutMs,
+    ),
     maxConnectionsPerClient: connections(args['max-connections-per-client']),
-    maxUncommittedPerJob: bytes('max-uncommitted-per-job', args['max-uncommitted-per-job'], DEFAULTS.maxUncommittedPerJob),
-    maxUncommittedPerUser: bytes('max-uncommitted-per-user', args['max-uncommitted-per-user'], DEFAULTS.maxUncommittedPerUser),
+    maxUncommittedPerJob: bytes(
+      'max-uncommitted-per-job',
+      args['max-uncommitted-per-job'],
+      DEFAULTS.maxUncommittedPerJob,
+    ),
+    maxUncommittedPerUser: bytes(
+      'max-uncommitted-per-user',
+      args['max-uncommitted-per-user'],
+      DEFAULTS.maxUncommittedPerUser,
+    ),
     ...(retention(args.retention) !== undefined ? { retentionMs: retention(args.retention) } : {}),
     metricsAuth: metricsAuth(args['metrics-auth'] ?? process.env.MVM_SERVER_METRICS_AUTH),
   };
@@ -105,20 +134,57 @@ export const command: CommandModule<object, ServerArgs> = {
     y
       .command(gc as unknown as CommandModule)
       .option('data', { type: 'string', default: './mvm-server', describe: 'folder for the database and file bodies' })
-      .option('listen', { type: 'string', default: '127.0.0.1:9300', describe: 'HOST:PORT to serve on (port 0: any free port)' })
-      .option('lease-timeout', { type: 'string', describe: 'how long a factory lease lasts [60s; env MVM_SERVER_LEASE_TIMEOUT]' })
-      .option('bootstrap-timeout', { type: 'string', describe: 'recycle workers not bootstrapped within this [30m; env MVM_SERVER_BOOTSTRAP_TIMEOUT]' })
-      .option('ping-timeout', { type: 'string', describe: 'fail workers silent for this long [10m; env MVM_SERVER_PING_TIMEOUT]' })
-      .option('max-runtime', { type: 'string', describe: 'fail jobs running longer than this [3h; env MVM_SERVER_MAX_RUNTIME]' })
+      .option('listen', {
+        type: 'string',
+        default: '127.0.0.1:9300',
+        describe: 'HOST:PORT to serve on (port 0: any free port)',
+      })
+      .option('lease-timeout', {
+        type: 'string',
+        describe: 'how long a factory lease lasts [60s; env MVM_SERVER_LEASE_TIMEOUT]',
+      })
+      .option('bootstrap-timeout', {
+        type: 'string',
+        describe: 'recycle workers not bootstrapped within this [30m; env MVM_SERVER_BOOTSTRAP_TIMEOUT]',
+      })
+      .option('ping-timeout', {
+        type: 'string',
+        describe: 'fail workers silent for this long [10m; env MVM_SERVER_PING_TIMEOUT]',
+      })
+      .option('max-runtime', {
+        type: 'string',
+        describe: 'fail jobs running longer than this [3h; env MVM_SERVER_MAX_RUNTIME]',
+      })
       .option('tick', { type: 'string', describe: 'safety tick for timeouts and dispatch [1s; env MVM_SERVER_TICK]' })
-      .option('request-timeout', { type: 'string', describe: 'a request (headers and body) must arrive within this [2m; env MVM_SERVER_REQUEST_TIMEOUT]' })
-      .option('max-connections-per-client', { type: 'number', describe: 'connections one client address may hold at once [256]' })
-      .option('max-uncommitted-per-job', { type: 'number', describe: 'bytes of uploaded chunks not yet committed one job may hold [2 GiB]' })
-      .option('max-uncommitted-per-user', { type: 'number', describe: "bytes of uploaded chunks not yet committed one user's jobs may hold together [4 GiB]" })
-      .option('retention', { type: 'string', describe: 'remove inputs, outputs and events of jobs ended longer ago than this [off; env MVM_SERVER_RETENTION]' })
-      .option('metrics-auth', { type: 'string', describe: '/metrics: open, or token (admin or user token) [open; env MVM_SERVER_METRICS_AUTH]' })
+      .option('request-timeout', {
+        type: 'string',
+        describe: 'a request (headers and body) must arrive within this [2m; env MVM_SERVER_REQUEST_TIMEOUT]',
+      })
+      .option('max-connections-per-client', {
+        type: 'number',
+        describe: 'connections one client address may hold at once [256]',
+      })
+      .option('max-uncommitted-per-job', {
+        type: 'number',
+        describe: 'bytes of uploaded chunks not yet committed one job may hold [2 GiB]',
+      })
+      .option('max-uncommitted-per-user', {
+        type: 'number',
+        describe: "bytes of uploaded chunks not yet committed one user's jobs may hold together [4 GiB]",
+      })
+      .option('retention', {
+        type: 'string',
+        describe:
+          'remove inputs, outputs and events of jobs ended longer ago than this [off; env MVM_SERVER_RETENTION]',
+      })
+      .option('metrics-auth', {
+        type: 'string',
+        describe: '/metrics: open, or token (admin or user token) [open; env MVM_SERVER_METRICS_AUTH]',
+      })
       .example('$0 server --data ./lab --listen 127.0.0.1:9300', 'serve on port 9300, keeping state in ./lab')
-      .epilog('Set MVM_ADMIN_TOKEN to choose the admin token; otherwise one is made on first start and printed once.') as Argv<ServerArgs>,
+      .epilog(
+        'Set MVM_ADMIN_TOKEN to choose the admin token; otherwise one is made on first start and printed once.',
+      ) as Argv<ServerArgs>,
   handler: async (args) => {
     const cfg = serverConfig(args);
     const { runServer } = await import('./run.js');

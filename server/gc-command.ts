@@ -10,13 +10,24 @@ import { FileStore } from './model/files.js';
 import { collectGarbage } from './model/gc.js';
 
 export async function runGc(dataDir: string, retentionMs: number | undefined): Promise<void> {
-  const opened = openDb(join(dataDir, 'server.sqlite'), schema, { migrationsFolder: projectPath('server', 'migrations'), busyTimeoutMs: 5000 });
+  const opened = openDb(join(dataDir, 'server.sqlite'), schema, {
+    migrationsFolder: projectPath('server', 'migrations'),
+    busyTimeoutMs: 5000,
+  });
   try {
     const r = await collectGarbage(
-      { sqlite: opened.sqlite, db: opened.db, files: new FileStore(dataDir), log: rootLogger().child({ component: 'gc' }), now: Date.now },
+      {
+        sqlite: opened.sqlite,
+        db: opened.db,
+        files: new FileStore(dataDir),
+        log: rootLogger().child({ component: 'gc' }),
+        now: Date.now,
+      },
       { ...(retentionMs !== undefined ? { retentionMs } : {}), orphanAgeMs: 3_600_000 },
     );
-    process.stdout.write(`reclaimed ${r.bytes} bytes: ${r.chunks} chunks of ended jobs, ${r.expiredJobs} jobs past retention, ${r.orphans} files no row named\n`);
+    process.stdout.write(
+      `reclaimed ${r.bytes} bytes: ${r.chunks} chunks of ended jobs, ${r.expiredJobs} jobs past retention, ${r.orphans} files no row named\n`,
+    );
   } finally {
     opened.close();
   }

@@ -30,13 +30,19 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export async function startServer(cfg: ServerConfig, opts: { log?: Logger; adminToken?: string } = {}): Promise<RunningServer> {
+export async function startServer(
+  cfg: ServerConfig,
+  opts: { log?: Logger; adminToken?: string } = {},
+): Promise<RunningServer> {
   const log = (opts.log ?? rootLogger()).child({ component: 'server' });
   // The server is one thread with one connection, so only another process can hold a lock — and
   // SQLite waits for it synchronously, stalling every request, held pings and reads included (a
   // 5 s busy timeout stalled a busy server for minutes: test/faults/sqlite-lock.test.ts). So wait
   // only a moment, then answer 503, which every client retries with backoff.
-  const opened = openDb(join(cfg.dataDir, 'server.sqlite'), schema, { migrationsFolder: projectPath('server', 'migrations'), busyTimeoutMs: BUSY_TIMEOUT_MS });
+  const opened = openDb(join(cfg.dataDir, 'server.sqlite'), schema, {
+    migrationsFolder: projectPath('server', 'migrations'),
+    busyTimeoutMs: BUSY_TIMEOUT_MS,
+  });
   const files = new FileStore(cfg.dataDir);
   try {
     await files.init();
@@ -150,14 +156,14 @@ export async function runServer(cfg: ServerConfig): Promise<void> {
   const shutdown = installShutdown(log);
   const server = await startServer(cfg, { log, adminToken: process.env.MVM_ADMIN_TOKEN || undefined });
   if (server.newAdminToken) {
-    process.stdout.write(
-      `mvm server admin token (shown once, stored hashed): ${server.newAdminToken}\n`,
-    );
+    process.stdout.write(`mvm server admin token (shown once, stored hashed): ${server.newAdminToken}\n`);
   }
   process.stdout.write(`mvm server listening on ${server.url}\n`);
   log.info({ url: server.url, data: cfg.dataDir }, 'server ready');
   await new Promise<void>((resolve) => shutdown.graceful.addEventListener('abort', () => resolve(), { once: true }));
-  const forced = new Promise<void>((resolve) => shutdown.force.addEventListener('abort', () => resolve(), { once: true }));
+  const forced = new Promise<void>((resolve) =>
+    shutdown.force.addEventListener('abort', () => resolve(), { once: true }),
+  );
   await Promise.race([server.close(), forced]);
   shutdown.dispose();
 }

@@ -19,11 +19,7 @@ export interface OpenedDb<S extends Record<string, unknown>> {
   close(): void;
 }
 
-export function openDb<S extends Record<string, unknown>>(
-  file: string,
-  schema: S,
-  opts: OpenDbOptions,
-): OpenedDb<S> {
+export function openDb<S extends Record<string, unknown>>(file: string, schema: S, opts: OpenDbOptions): OpenedDb<S> {
   if (file !== ':memory:') privateFile(file);
   let sqlite: Database.Database;
   try {

@@ -52,9 +52,7 @@ export class ConfigError extends MvmError {
     super(
       'CONFIG_INVALID',
       `${problems.length} configuration problem${problems.length === 1 ? '' : 's'}:\n` +
-        problems
-          .map((p) => `  ${p.file}: ${p.key}: ${p.message}${p.hint ? `\n      hint: ${p.hint}` : ''}`)
-          .join('\n'),
+        problems.map((p) => `  ${p.file}: ${p.key}: ${p.message}${p.hint ? `\n      hint: ${p.hint}` : ''}`).join('\n'),
       { hint: 'fix the keys listed above and run again' },
     );
     this.problems = problems;
@@ -75,8 +73,7 @@ export class ApiError extends MvmError {
     message: string,
     opts: MvmErrorOptions & { body?: unknown } = {},
   ) {
-    const retryable =
-      opts.retryable ?? (status === undefined || status === 408 || status === 429 || status >= 500);
+    const retryable = opts.retryable ?? (status === undefined || status === 408 || status === 429 || status >= 500);
     super(status === undefined ? 'NETWORK' : 'API_ERROR', message, { ...opts, retryable });
     this.status = status;
     this.method = method;

@@ -45,9 +45,19 @@ export function serverOptions(l: ClientLimits) {
       if (err.code === 'ECONNRESET' || socket.destroyed) return;
       const [status, text, code, message] =
         err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-          ? [408, 'Request Timeout', 'RequestTimeout', `the request did not arrive within ${Math.round(l.requestTimeoutMs / 1000)} s`]
+          ? [
+              408,
+              'Request Timeout',
+              'RequestTimeout',
+              `the request did not arrive within ${Math.round(l.requestTimeoutMs / 1000)} s`,
+            ]
           : err.code === 'HPE_HEADER_OVERFLOW'
-            ? [431, 'Request Header Fields Too Large', 'RequestHeaderFieldsTooLarge', 'request headers (with the URL) too large: at most 16 KiB']
+            ? [
+                431,
+                'Request Header Fields Too Large',
+                'RequestHeaderFieldsTooLarge',
+                'request headers (with the URL) too large: at most 16 KiB',
+              ]
             : [400, 'Bad Request', 'BadRequest', 'malformed HTTP request'];
       rawAnswer(socket, status, text, { message, request_id: newId(), error_code: code });
     },
@@ -84,7 +94,9 @@ export function limitConnectionsPerClient(server: Server, max: number, onRefused
 function rawAnswer(socket: Socket, status: number, text: string, body: Record<string, string>): void {
   const json = JSON.stringify(body);
   if (socket.writable) {
-    socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(json)}\r\nConnection: close\r\n\r\n${json}`);
+    socket.end(
+      `HTTP/1.1 ${status} ${text}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(json)}\r\nConnection: close\r\n\r\n${json}`,
+    );
   }
   socket.destroySoon?.();
   setTimeout(() => socket.destroy(), 1000).unref();

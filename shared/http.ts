@@ -91,10 +91,16 @@ export class HttpClient {
     } catch (err) {
       if (opts.signal?.aborted) throw err;
       const code = (err as { code?: string }).code;
-      throw new ApiError(method, url, undefined, `${method} ${url}: ${(err as Error).message}${code ? ` (${code})` : ''}`, {
-        cause: err,
-        hint: 'check that the server is running and the URL is right',
-      });
+      throw new ApiError(
+        method,
+        url,
+        undefined,
+        `${method} ${url}: ${(err as Error).message}${code ? ` (${code})` : ''}`,
+        {
+          cause: err,
+          hint: 'check that the server is running and the URL is right',
+        },
+      );
     }
     const ok = (res.statusCode >= 200 && res.statusCode < 300) || (opts.okStatuses ?? []).includes(res.statusCode);
     if (!ok) {

@@ -11,7 +11,9 @@ export function parseListen(text: string, flag = '--listen'): ListenAddress {
   const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(text.trim());
   const port = m ? Number(m[3]) : NaN;
   if (!m || port > 65535) {
-    throw new MvmError('USAGE', `${flag} ${JSON.stringify(text)}: expected HOST:PORT`, { hint: `for example ${flag} 127.0.0.1:9300 (port 0 picks a free one)` });
+    throw new MvmError('USAGE', `${flag} ${JSON.stringify(text)}: expected HOST:PORT`, {
+      hint: `for example ${flag} 127.0.0.1:9300 (port 0 picks a free one)`,
+    });
   }
   return { host: m[1] ?? m[2], port };
 }

@@ -5,7 +5,8 @@ import { createRequire } from 'node:module';
 
 // pino-pretty only on a terminal: loaded on demand, so daemons and agents start without it.
 const require = createRequire(import.meta.url);
-const pretty = (opts: Record<string, unknown>) => (require('pino-pretty') as (o: Record<string, unknown>) => NodeJS.WritableStream)(opts);
+const pretty = (opts: Record<string, unknown>) =>
+  (require('pino-pretty') as (o: Record<string, unknown>) => NodeJS.WritableStream)(opts);
 
 export type { Logger } from 'pino';
 

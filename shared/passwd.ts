@@ -16,7 +16,11 @@ export function lookupUser(name: string): PasswdEntry | undefined {
   if (!USER_NAME.test(name)) return undefined;
   let line: string;
   try {
-    line = execFileSync('getent', ['passwd', name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 10_000 }).split('\n')[0];
+    line = execFileSync('getent', ['passwd', name], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+      timeout: 10_000,
+    }).split('\n')[0];
   } catch {
     return undefined;
   }

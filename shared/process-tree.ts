@@ -90,7 +90,12 @@ export interface StopOptions {
  * Sends SIGTERM to process group `pgid`, waits up to `graceMs` for every member to exit,
  * then SIGKILLs the group and waits for it to disappear.
  */
-export async function stopProcessGroup(pgid: number, graceMs = 10_000, pollMs = 50, o: StopOptions = {}): Promise<StopResult> {
+export async function stopProcessGroup(
+  pgid: number,
+  graceMs = 10_000,
+  pollMs = 50,
+  o: StopOptions = {},
+): Promise<StopResult> {
   const start = Date.now();
   const send = o.signal ?? signalGroup;
   if (!groupAlive(pgid)) return { outcome: 'gone', ms: 0 };
@@ -104,6 +109,9 @@ export async function stopProcessGroup(pgid: number, graceMs = 10_000, pollMs = 
   while (groupAlive(pgid) && Date.now() - killAt < (o.killWaitMs ?? 5000)) await sleep(pollMs, o.abort);
   const ms = Date.now() - start;
   if (!groupAlive(pgid)) return { outcome: 'killed', ms };
-  const reason = killErr === 'EPERM' ? `process group ${pgid} may not be signalled (EPERM: another user's processes)` : `process group ${pgid} is still there after SIGKILL (uninterruptible sleep?)`;
+  const reason =
+    killErr === 'EPERM'
+      ? `process group ${pgid} may not be signalled (EPERM: another user's processes)`
+      : `process group ${pgid} is still there after SIGKILL (uninterruptible sleep?)`;
   return { outcome: 'stuck', ms, reason };
 }

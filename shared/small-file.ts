@@ -13,8 +13,18 @@ export function readSmallFile(file: string, what: string, maxBytes = MAX_CONFIG_
   try {
     const st = fstatSync(fd);
     if (!st.isFile()) {
-      const kind = st.isFIFO() ? 'a FIFO' : st.isCharacterDevice() ? 'a character device' : st.isDirectory() ? 'a folder' : st.isSocket() ? 'a socket' : 'not a regular file';
-      throw new MvmError('CONFIG_INVALID', `${what} ${file} is ${kind}, not a regular file`, { hint: `give ${what} as a regular file` });
+      const kind = st.isFIFO()
+        ? 'a FIFO'
+        : st.isCharacterDevice()
+          ? 'a character device'
+          : st.isDirectory()
+            ? 'a folder'
+            : st.isSocket()
+              ? 'a socket'
+              : 'not a regular file';
+      throw new MvmError('CONFIG_INVALID', `${what} ${file} is ${kind}, not a regular file`, {
+        hint: `give ${what} as a regular file`,
+      });
     }
     if (st.size > maxBytes) throw tooBig(what, file, st.size, maxBytes);
     // Read at most one byte past the limit: a file that grows meanwhile is caught too.
@@ -34,7 +44,11 @@ export function readSmallFile(file: string, what: string, maxBytes = MAX_CONFIG_
 }
 
 function tooBig(what: string, file: string, size: number | undefined, max: number): MvmError {
-  return new MvmError('CONFIG_INVALID', `${what} ${file} is ${size ?? `more than ${max}`} bytes; the limit is ${max} bytes`, {
-    hint: `${what} this large is a mistake: check the path`,
-  });
+  return new MvmError(
+    'CONFIG_INVALID',
+    `${what} ${file} is ${size ?? `more than ${max}`} bytes; the limit is ${max} bytes`,
+    {
+      hint: `${what} this large is a mistake: check the path`,
+    },
+  );
 }

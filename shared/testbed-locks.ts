@@ -84,7 +84,10 @@ export const overridesDir = (dir: string) => join(dir, 'overrides');
 export function writeOverride(dir: string, o: LockOverride): boolean {
   try {
     mkdirSync(overridesDir(dir), { recursive: true });
-    writeFileSync(join(overridesDir(dir), `${Date.now()}-${process.pid}.json`), JSON.stringify(o) + '\n', { mode: 0o644, flag: 'wx' });
+    writeFileSync(join(overridesDir(dir), `${Date.now()}-${process.pid}.json`), JSON.stringify(o) + '\n', {
+      mode: 0o644,
+      flag: 'wx',
+    });
     return true;
   } catch {
     return false;

@@ -16,10 +16,25 @@ const axeos: CommandModule = {
   builder: (y) =>
     faultOption(
       y
-        .option('listen', { type: 'string', default: '127.0.0.1:0', describe: 'HOST:PORT to listen on (port 0 picks one)' })
-        .option('board', { type: 'string', default: '601', describe: 'board: 102, 201-205, 302-303, 400-403, 600-602, 701-702, 800, nerdqaxe++' })
-        .option('firmware', { type: 'string', describe: 'running firmware version (default v2.15.0; NerdQAxe v1.0.30)' })
-        .option('boot-ms', { type: 'number', default: 1500, describe: 'how long a reboot keeps the device unreachable' }),
+        .option('listen', {
+          type: 'string',
+          default: '127.0.0.1:0',
+          describe: 'HOST:PORT to listen on (port 0 picks one)',
+        })
+        .option('board', {
+          type: 'string',
+          default: '601',
+          describe: 'board: 102, 201-205, 302-303, 400-403, 600-602, 701-702, 800, nerdqaxe++',
+        })
+        .option('firmware', {
+          type: 'string',
+          describe: 'running firmware version (default v2.15.0; NerdQAxe v1.0.30)',
+        })
+        .option('boot-ms', {
+          type: 'number',
+          default: 1500,
+          describe: 'how long a reboot keeps the device unreachable',
+        }),
     ),
   handler: async (args) => {
     const { runAxeos } = await import('./run.js');
@@ -33,13 +48,32 @@ const cgminer: CommandModule = {
   builder: (y) =>
     faultOption(
       y
-        .option('listen', { type: 'string', default: '127.0.0.1:0', describe: 'HOST:PORT to listen on (the real port is 4028)' })
+        .option('listen', {
+          type: 'string',
+          default: '127.0.0.1:0',
+          describe: 'HOST:PORT to listen on (the real port is 4028)',
+        })
         .option('model', { type: 'string', choices: ['nano3', 'nano3s'], default: 'nano3s', describe: 'Avalon model' })
-        .option('firmware', { type: 'string', describe: 'firmware build, e.g. 25021401_56abae7 (builds from 2505 on use "MM ID0:Summary")' })
+        .option('firmware', {
+          type: 'string',
+          describe: 'firmware build, e.g. 25021401_56abae7 (builds from 2505 on use "MM ID0:Summary")',
+        })
         .option('quirks', { type: 'boolean', default: false, describe: 'send the malformed JSON real Avalons send' })
-        .option('without-softoff', { type: 'boolean', default: false, describe: 'a 3S build without softoff in its command table' })
-        .option('softon-silent', { type: 'boolean', default: false, describe: 'softon closes the connection without a reply (it still works)' })
-        .option('boot-ms', { type: 'number', default: 3000, describe: 'how long a reboot keeps the device unreachable' }),
+        .option('without-softoff', {
+          type: 'boolean',
+          default: false,
+          describe: 'a 3S build without softoff in its command table',
+        })
+        .option('softon-silent', {
+          type: 'boolean',
+          default: false,
+          describe: 'softon closes the connection without a reply (it still works)',
+        })
+        .option('boot-ms', {
+          type: 'number',
+          default: 3000,
+          describe: 'how long a reboot keeps the device unreachable',
+        }),
     ),
   handler: async (args) => {
     const { runCgminer } = await import('./run.js');
@@ -53,11 +87,20 @@ const nmminer: CommandModule = {
   builder: (y) =>
     faultOption(
       y
-        .option('listen', { type: 'string', default: '127.0.0.1', describe: 'HOST[:PORT]: the device IP (port = config port, default 12347)' })
+        .option('listen', {
+          type: 'string',
+          default: '127.0.0.1',
+          describe: 'HOST[:PORT]: the device IP (port = config port, default 12347)',
+        })
         .option('telemetry', { type: 'string', default: '127.0.0.1:12345', describe: 'where telemetry datagrams go' })
         .option('report', { type: 'string', default: '127.0.0.1:12346', describe: 'where config reports go' })
         .option('interval', { type: 'number', default: 5000, describe: 'ms between telemetry datagrams' })
-        .option('key-case', { type: 'string', choices: ['upper', 'lower', 'nmaxe'], default: 'upper', describe: 'v0.3 (IP, HashRate "113.13K"), newer (ip, "1.0154MH/s") or NMAxe datagrams' }),
+        .option('key-case', {
+          type: 'string',
+          choices: ['upper', 'lower', 'nmaxe'],
+          default: 'upper',
+          describe: 'v0.3 (IP, HashRate "113.13K"), newer (ip, "1.0154MH/s") or NMAxe datagrams',
+        }),
     ),
   handler: async (args) => {
     const { runNmminer } = await import('./run.js');
@@ -80,12 +123,22 @@ const octopus: CommandModule = {
   describe: 'simulate the Octopus Energy Agile price API (half-hourly UK prices) over HTTP',
   builder: (y) =>
     y
-      .option('listen', { type: 'string', default: '127.0.0.1:0', describe: 'HOST:PORT to listen on (port 0 picks one)' })
+      .option('listen', {
+        type: 'string',
+        default: '127.0.0.1:0',
+        describe: 'HOST:PORT to listen on (port 0 picks one)',
+      })
       .option('region', { type: 'string', default: 'C', describe: 'GSP region letter A–P (no I, no O)' })
       .option('product', { type: 'string', default: 'AGILE-24-10-01', describe: 'the product code served' })
       .option('now', { type: 'string', describe: 'a fixed simulated time (ISO 8601); POST /_sim/clock moves it' })
       .option('history-days', { type: 'number', default: 7, describe: 'days of past prices served' })
-      .option('fault', { type: 'string', array: true, default: [] as string[], describe: 'inject a fault, name[=value], repeatable: slow[=ms], error[=ratio] (HTTP 500), malformed[=ratio] (broken JSON)' }),
+      .option('fault', {
+        type: 'string',
+        array: true,
+        default: [] as string[],
+        describe:
+          'inject a fault, name[=value], repeatable: slow[=ms], error[=ratio] (HTTP 500), malformed[=ratio] (broken JSON)',
+      }),
   handler: async (args) => {
     const { runOctopus } = await import('./run.js');
     await runOctopus(args as never);
@@ -94,12 +147,17 @@ const octopus: CommandModule = {
 
 const spRunner: CommandModule = {
   command: 'sp-runner <operation> [args..]',
-  describe: "a simulated SP testbed tool (what a `command` device runs): info, telemetry, health, restart, flash IMAGE, restore BASELINE",
+  describe:
+    'a simulated SP testbed tool (what a `command` device runs): info, telemetry, health, restart, flash IMAGE, restore BASELINE',
   builder: (y) =>
     y
       .positional('operation', { type: 'string', describe: 'the operation' })
       .positional('args', { type: 'string', array: true, describe: "the operation's arguments" })
-      .option('config', { type: 'string', demandOption: true, describe: 'the simulated SP state (JSON), created on first use' }),
+      .option('config', {
+        type: 'string',
+        demandOption: true,
+        describe: 'the simulated SP state (JSON), created on first use',
+      }),
   handler: async (args) => {
     const { runSpRunner } = await import('./sp-runner.js');
     const a = args as unknown as { config: string; operation: string; args?: string[] };

@@ -50,7 +50,8 @@ export function planLab(config: Table, file: string): { planned: Planned[]; prob
     for (const [name, dev] of Object.entries(tbody.devices)) {
       if (!isTable(dev) || dev.sim === undefined) continue;
       const key = `testbed.${tb}.devices.${name}`;
-      const problem = (k: string, message: string, hint?: string) => problems.push({ file, key: `${key}${k}`, message, hint });
+      const problem = (k: string, message: string, hint?: string) =>
+        problems.push({ file, key: `${key}${k}`, message, hint });
       if (!isTable(dev.sim)) {
         problem('.sim', 'must be a table', 'for example sim = { board = "601", firmware = "v2.9.0" }');
         continue;
@@ -79,30 +80,63 @@ export function planLab(config: Table, file: string): { planned: Planned[]; prob
           const listen = parseListen(address, 80);
           const board = String(sim.board ?? dev.hardware ?? '601');
           findBoard(board);
-          const firmware = typeof sim.firmware === 'string' ? sim.firmware : typeof dev.software === 'string' ? dev.software : undefined;
+          const firmware =
+            typeof sim.firmware === 'string'
+              ? sim.firmware
+              : typeof dev.software === 'string'
+                ? dev.software
+                : undefined;
           planned.push({
-            testbed: tb, name, kind: 'axeos',
+            testbed: tb,
+            name,
+            kind: 'axeos',
             start: async () => {
               const { startAxeosSim } = await import('./axeos/index.js');
-              const s = await startAxeosSim({ listen: `${listen.host}:${listen.port}`, board, firmware, faults: faultSpecs, seed: `${tb}/${name}`,
-                bootMs: typeof sim.boot_ms === 'number' ? sim.boot_ms : undefined });
+              const s = await startAxeosSim({
+                listen: `${listen.host}:${listen.port}`,
+                board,
+                firmware,
+                faults: faultSpecs,
+                seed: `${tb}/${name}`,
+                bootMs: typeof sim.boot_ms === 'number' ? sim.boot_ms : undefined,
+              });
               return { address: s.url, close: s.close };
             },
           });
         } else if (driver === 'cgminer') {
           const listen = parseListen(address, 4028);
-          const model = String(sim.model ?? (String(dev.hardware ?? '').toLowerCase().replace(/[^a-z0-9]/g, '').replace(/^avalon/, '') || 'nano3s'));
+          const model = String(
+            sim.model ??
+              (String(dev.hardware ?? '')
+                .toLowerCase()
+                .replace(/[^a-z0-9]/g, '')
+                .replace(/^avalon/, '') ||
+                'nano3s'),
+          );
           if (model !== 'nano3' && model !== 'nano3s') {
             problem('.sim.model', `unknown Avalon model "${model}"`, 'use "nano3" or "nano3s"');
             continue;
           }
           planned.push({
-            testbed: tb, name, kind: 'cgminer',
+            testbed: tb,
+            name,
+            kind: 'cgminer',
             start: async () => {
               const { startCgminerSim } = await import('./cgminer/index.js');
-              const s = await startCgminerSim({ listen: `${listen.host}:${listen.port}`, model, quirks: sim.quirks === true, faults: faultSpecs, seed: `${tb}/${name}`,
-                firmware: typeof sim.firmware === 'string' ? sim.firmware : typeof dev.software === 'string' && /^\d{8}_/.test(dev.software) ? dev.software : undefined,
-                bootMs: typeof sim.boot_ms === 'number' ? sim.boot_ms : undefined });
+              const s = await startCgminerSim({
+                listen: `${listen.host}:${listen.port}`,
+                model,
+                quirks: sim.quirks === true,
+                faults: faultSpecs,
+                seed: `${tb}/${name}`,
+                firmware:
+                  typeof sim.firmware === 'string'
+                    ? sim.firmware
+                    : typeof dev.software === 'string' && /^\d{8}_/.test(dev.software)
+                      ? dev.software
+                      : undefined,
+                bootMs: typeof sim.boot_ms === 'number' ? sim.boot_ms : undefined,
+              });
               return { address: s.address, close: s.close };
             },
           });
@@ -116,7 +150,9 @@ export function planLab(config: Table, file: string): { planned: Planned[]; prob
           parseListen(telemetry, 12345);
           parseListen(report, 12346);
           planned.push({
-            testbed: tb, name, kind: 'nmminer',
+            testbed: tb,
+            name,
+            kind: 'nmminer',
             start: async () => {
               const { startNmminerSim } = await import('./nmminer/index.js');
               const s = await startNmminerSim({
@@ -131,7 +167,11 @@ export function planLab(config: Table, file: string): { planned: Planned[]; prob
             },
           });
         } else {
-          problem('.driver', `no simulator for driver "${String(driver)}"`, 'sim tables are read for axeos, cgminer and nmminer devices');
+          problem(
+            '.driver',
+            `no simulator for driver "${String(driver)}"`,
+            'sim tables are read for axeos, cgminer and nmminer devices',
+          );
         }
       } catch (err) {
         problem('', (err as Error).message, (err as MvmError).hint);
@@ -146,13 +186,23 @@ export async function startLab(file: string): Promise<Lab> {
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    throw new MvmError('CONFIG_INVALID', `cannot read ${file}: ${(err as Error).message}`, { cause: err, hint: 'give the factory TOML with -f' });
+    throw new MvmError('CONFIG_INVALID', `cannot read ${file}: ${(err as Error).message}`, {
+      cause: err,
+      hint: 'give the factory TOML with -f',
+    });
   }
   let config: Table;
   try {
     config = TOML.parse(text) as Table;
   } catch (err) {
-    throw new ConfigError([{ file, key: '(file)', message: `not valid TOML: ${(err as Error).message}`, hint: 'fix the syntax error and run again' }]);
+    throw new ConfigError([
+      {
+        file,
+        key: '(file)',
+        message: `not valid TOML: ${(err as Error).message}`,
+        hint: 'fix the syntax error and run again',
+      },
+    ]);
   }
   const { planned, problems } = planLab(config, file);
   if (problems.length) throw new ConfigError(problems);
@@ -170,9 +220,17 @@ export async function startLab(file: string): Promise<Lab> {
   } catch (err) {
     await Promise.all(started.map((s) => s.close()));
     const failed = planned[started.length]!;
-    throw new MvmError('CONFIG_INVALID', `cannot start the simulator for testbed.${failed.testbed}.devices.${failed.name}: ${(err as Error).message}`, {
-      cause: err, hint: 'is another process listening on that address? pick a free port in the device address',
-    });
+    throw new MvmError(
+      'CONFIG_INVALID',
+      `cannot start the simulator for testbed.${failed.testbed}.devices.${failed.name}: ${(err as Error).message}`,
+      {
+        cause: err,
+        hint: 'is another process listening on that address? pick a free port in the device address',
+      },
+    );
   }
-  return { devices: started.map((s) => s.device), close: async () => void (await Promise.all(started.map((s) => s.close()))) };
+  return {
+    devices: started.map((s) => s.device),
+    close: async () => void (await Promise.all(started.map((s) => s.close()))),
+  };
 }

@@ -2,7 +2,11 @@
 // command runs where a real bench would run esptool.
 import { MvmError } from '../shared/errors.js';
 
-export async function serialFlash(address: string, image: Buffer, timeoutMs = 30_000): Promise<{ message: string; version: string }> {
+export async function serialFlash(
+  address: string,
+  image: Buffer,
+  timeoutMs = 30_000,
+): Promise<{ message: string; version: string }> {
   const base = address.replace(/\/+$/, '');
   let res: Response;
   try {
@@ -14,7 +18,9 @@ export async function serialFlash(address: string, image: Buffer, timeoutMs = 30
     });
   } catch (err) {
     throw new MvmError('NETWORK', `cannot reach the serial line of ${base}: ${(err as Error).message}`, {
-      cause: err, retryable: true, hint: 'is the simulator running at that address?',
+      cause: err,
+      retryable: true,
+      hint: 'is the simulator running at that address?',
     });
   }
   const body = (await res.json().catch(() => ({}))) as { message?: string; version?: string; error?: string };

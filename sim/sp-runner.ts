@@ -20,7 +20,9 @@ function load(file: string): SpState {
   try {
     return { ...DEFAULT, ...(JSON.parse(readFileSync(file, 'utf8')) as Partial<SpState>) };
   } catch (err) {
-    throw new MvmError('CONFIG_INVALID', `the simulated SP state ${file} is not JSON: ${(err as Error).message}`, { hint: 'delete it: a new one is made' });
+    throw new MvmError('CONFIG_INVALID', `the simulated SP state ${file} is not JSON: ${(err as Error).message}`, {
+      hint: 'delete it: a new one is made',
+    });
   }
 }
 
@@ -37,7 +39,9 @@ function imageVersion(file: string): string {
   if (check.ok) return check.descriptor.version;
   const first = buf.subarray(0, 64).toString('latin1').split('\n')[0].trim();
   if (/^v?\d+(\.\d+)*$/.test(first)) return first.startsWith('v') ? first : `v${first}`;
-  throw new MvmError('USAGE', `flash: ${file} is not an SP image (no version in it)`, { hint: 'the simulated SP takes a file whose first line is its version, e.g. "v17"' });
+  throw new MvmError('USAGE', `flash: ${file} is not an SP image (no version in it)`, {
+    hint: 'the simulated SP takes a file whose first line is its version, e.g. "v17"',
+  });
 }
 
 export function runSpRunner(config: string, op: string, args: string[]): string {
@@ -71,7 +75,8 @@ export function runSpRunner(config: string, op: string, args: string[]): string 
     }
     case 'restore': {
       const baseline = args[0];
-      if (!baseline) throw new MvmError('USAGE', 'restore needs the baseline version', { hint: 'sp-runner restore v16' });
+      if (!baseline)
+        throw new MvmError('USAGE', 'restore needs the baseline version', { hint: 'sp-runner restore v16' });
       const was = s.version;
       s.version = baseline;
       if (was !== baseline) reboot();
@@ -79,7 +84,9 @@ export function runSpRunner(config: string, op: string, args: string[]): string 
       break;
     }
     default:
-      throw new MvmError('USAGE', `the simulated SP has no operation "${op}"`, { hint: 'operations: info, telemetry, health, restart, flash IMAGE, restore BASELINE' });
+      throw new MvmError('USAGE', `the simulated SP has no operation "${op}"`, {
+        hint: 'operations: info, telemetry, health, restart, flash IMAGE, restore BASELINE',
+      });
   }
   save(config, s);
   return typeof out === 'string' ? out : JSON.stringify(out);

@@ -49,6 +49,8 @@ const sizes = Object.fromEntries(
 );
 writeFileSync(join(out, 'build.json'), JSON.stringify({ builtAt: new Date().toISOString(), sizes }, null, 2) + '\n');
 if (!process.env.MVM_WEB_BUILD_QUIET) {
-  const line = Object.entries(sizes).map(([n, s]) => `${n} ${s.bytes} B (${s.gzip} B gzip)`).join(', ');
+  const line = Object.entries(sizes)
+    .map(([n, s]) => `${n} ${s.bytes} B (${s.gzip} B gzip)`)
+    .join(', ');
   console.log(`web UI built into dist/web: ${line}`);
 }

@@ -8,7 +8,9 @@ async function main(): Promise<void> {
   const sims: AxeosSim[] = [];
   // Started in small groups: a thousand listen() calls at once gain nothing.
   for (let i = 0; i < n; i += 50) {
-    const group = Array.from({ length: Math.min(50, n - i) }, (_, k) => startAxeosSim({ listen: '127.0.0.1:0', board: '601', seed: `bench-${i + k}` }));
+    const group = Array.from({ length: Math.min(50, n - i) }, (_, k) =>
+      startAxeosSim({ listen: '127.0.0.1:0', board: '601', seed: `bench-${i + k}` }),
+    );
     sims.push(...(await Promise.all(group)));
   }
   process.stdout.write(JSON.stringify({ urls: sims.map((s) => s.url) }) + '\n');

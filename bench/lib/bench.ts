@@ -46,7 +46,10 @@ export function runBench(name: string, fn: (ctx: BenchContext) => Promise<Figure
     let failed = false;
     try {
       const figures = await fn(ctx);
-      process.stdout.write(JSON.stringify({ bench: name, ...(quick ? { quick: true } : {}), ...figures, machine: machine(loadStart) }) + '\n');
+      process.stdout.write(
+        JSON.stringify({ bench: name, ...(quick ? { quick: true } : {}), ...figures, machine: machine(loadStart) }) +
+          '\n',
+      );
     } catch (err) {
       failed = true;
       process.stderr.write(`bench ${name} failed: ${(err as Error).stack ?? err}\n`);
@@ -56,7 +59,9 @@ export function runBench(name: string, fn: (ctx: BenchContext) => Promise<Figure
       const left = leftoverProcesses(marker, dir);
       if (left.length > 0) {
         killLeftovers(left);
-        process.stderr.write(`bench ${name}: LEAKED ${left.length} process(es), killed: ${left.map((l) => `${l.pid} ${l.command}`).join('; ')}\n`);
+        process.stderr.write(
+          `bench ${name}: LEAKED ${left.length} process(es), killed: ${left.map((l) => `${l.pid} ${l.command}`).join('; ')}\n`,
+        );
         failed = true;
       }
       if (failed) printLogs(dir);
@@ -70,7 +75,9 @@ export function runBench(name: string, fn: (ctx: BenchContext) => Promise<Figure
 
 function printLogs(dir: string): void {
   // The bench's own logs first, then a few agents' logs: enough to see what went wrong.
-  const logs = (readdirSync(dir, { recursive: true }) as string[]).filter((f) => f.endsWith('.log')).sort((a, b) => a.split('/').length - b.split('/').length);
+  const logs = (readdirSync(dir, { recursive: true }) as string[])
+    .filter((f) => f.endsWith('.log'))
+    .sort((a, b) => a.split('/').length - b.split('/').length);
   for (const f of logs.slice(0, 8)) {
     process.stderr.write(`--- ${f} (tail)\n${logTail(join(dir, f))}\n`);
   }

@@ -37,7 +37,11 @@ export class FactoryDbReader {
 
   /** When each instance's journal recorded `kind` (e.g. agent-started), by instance id. */
   journalTimes(kind: string): Map<string, number> {
-    const rows = this.db.prepare('select instance_id as id, min(at) as at from events where kind = ? and instance_id is not null group by instance_id').all(kind) as Array<{ id: string; at: number }>;
+    const rows = this.db
+      .prepare(
+        'select instance_id as id, min(at) as at from events where kind = ? and instance_id is not null group by instance_id',
+      )
+      .all(kind) as Array<{ id: string; at: number }>;
     return new Map(rows.map((r) => [r.id, r.at]));
   }
 

@@ -33,38 +33,70 @@ export async function startFakeFactoryApi(opts: { targetName: string; jobTicks: 
   let now = 0;
 
   const routes: Array<[string, RegExp, (m: RegExpExecArray, body: Record<string, unknown>) => [number, unknown]]> = [
-    ['GET', /^\/0\/admin\/targets$/, () => [200, [{ id: targetId, name: opts.targetName, desc: 'bench', privilege: null, redirect: null }]]],
+    [
+      'GET',
+      /^\/0\/admin\/targets$/,
+      () => [200, [{ id: targetId, name: opts.targetName, desc: 'bench', privilege: null, redirect: null }]],
+    ],
     ['GET', /^\/0\/factory\/ping$/, () => [200, { ok: true }]],
-    ['POST', /^\/0\/factory\/lease$/, () => {
-      const job = queued.shift();
-      return [200, { lease: job ? { job, target: targetId } : null }];
-    }],
+    [
+      'POST',
+      /^\/0\/factory\/lease$/,
+      () => {
+        const job = queued.shift();
+        return [200, { lease: job ? { job, target: targetId } : null }];
+      },
+    ],
     ['POST', /^\/0\/factory\/lease\/[^/]+$/, () => [200, true]],
-    ['POST', /^\/0\/factory\/worker$/, (_m, body) => {
-      const w: FakeWorker = { id: newId(), bootstrap: newToken(), hold: false, online: false, private: null, recycle: false, target: String(body.target) };
-      workers.set(w.id, w);
-      return [201, w];
-    }],
+    [
+      'POST',
+      /^\/0\/factory\/worker$/,
+      (_m, body) => {
+        const w: FakeWorker = {
+          id: newId(),
+          bootstrap: newToken(),
+          hold: false,
+          online: false,
+          private: null,
+          recycle: false,
+          target: String(body.target),
+        };
+        workers.set(w.id, w);
+        return [201, w];
+      },
+    ],
     ['GET', /^\/0\/factory\/workers$/, () => [200, [...workers.values()].map(shape)]],
-    ['GET', /^\/0\/factory\/worker\/([^/]+)$/, (m) => {
-      const w = workers.get(m[1]);
-      // The agent "comes online" as soon as the factory associated the worker.
-      if (w && w.private) w.online = true;
-      return [200, { worker: w ? shape(w) : null }];
-    }],
-    ['PATCH', /^\/0\/factory\/worker\/([^/]+)$/, (m, body) => {
-      const w = workers.get(m[1]);
-      if (!w) return [404, notFound('worker')];
-      w.private = String(body.private);
-      return [204, undefined];
-    }],
+    [
+      'GET',
+      /^\/0\/factory\/worker\/([^/]+)$/,
+      (m) => {
+        const w = workers.get(m[1]);
+        // The agent "comes online" as soon as the factory associated the worker.
+        if (w && w.private) w.online = true;
+        return [200, { worker: w ? shape(w) : null }];
+      },
+    ],
+    [
+      'PATCH',
+      /^\/0\/factory\/worker\/([^/]+)$/,
+      (m, body) => {
+        const w = workers.get(m[1]);
+        if (!w) return [404, notFound('worker')];
+        w.private = String(body.private);
+        return [204, undefined];
+      },
+    ],
     ['DELETE', /^\/0\/factory\/worker\/([^/]+)$/, (m) => [200, workers.delete(m[1])]],
-    ['POST', /^\/0\/factory\/worker\/([^/]+)\/flush$/, (m) => {
-      const w = workers.get(m[1]);
-      if (!w) return [404, notFound('worker')];
-      w.flushedAt ??= now;
-      return [204, undefined];
-    }],
+    [
+      'POST',
+      /^\/0\/factory\/worker\/([^/]+)\/flush$/,
+      (m) => {
+        const w = workers.get(m[1]);
+        if (!w) return [404, notFound('worker')];
+        w.flushedAt ??= now;
+        return [204, undefined];
+      },
+    ],
     ['POST', /^\/0\/factory\/worker\/([^/]+)\/append$/, () => [200, { retry: false }]],
   ];
 
@@ -97,7 +129,8 @@ export async function startFakeFactoryApi(opts: { targetName: string; jobTicks: 
     },
     tick() {
       now++;
-      for (const w of workers.values()) if (w.flushedAt !== undefined && now - w.flushedAt >= opts.jobTicks) w.recycle = true;
+      for (const w of workers.values())
+        if (w.flushedAt !== undefined && now - w.flushedAt >= opts.jobTicks) w.recycle = true;
     },
     liveWorkers: () => workers.size,
     unknown,
@@ -110,7 +143,15 @@ export async function startFakeFactoryApi(opts: { targetName: string; jobTicks: 
 }
 
 function shape(w: FakeWorker): FactoryWorker {
-  return { id: w.id, bootstrap: w.bootstrap, hold: w.hold, online: w.online, private: w.private, recycle: w.recycle, target: w.target };
+  return {
+    id: w.id,
+    bootstrap: w.bootstrap,
+    hold: w.hold,
+    online: w.online,
+    private: w.private,
+    recycle: w.recycle,
+    target: w.target,
+  };
 }
 
 function notFound(what: string) {

@@ -14,7 +14,14 @@ async function main(): Promise<void> {
     kind: 'fleet',
     fleet: { ...FLEET_DEFAULTS },
     energy: parseEnergySection(undefined, new Problems(`${dataDir}/fleet.toml`)),
-    miners: urls.map((address, i) => ({ id: `miner-${String(i).padStart(4, '0')}`, driver: 'axeos', address, options: {}, tags: [], source: 'config' })),
+    miners: urls.map((address, i) => ({
+      id: `miner-${String(i).padStart(4, '0')}`,
+      driver: 'axeos',
+      address,
+      options: {},
+      tags: [],
+      source: 'config',
+    })),
   };
   const plane = await startDataPlane({ config, dataDir, log: silentLogger() });
   process.stdout.write('fleet started\n');

@@ -8,7 +8,12 @@ import type { UserClient } from '../../shared/buildomat/user.js';
 /** Return false from the callback to stop following. */
 export type OnEvents = (events: JobEvent[], arrivedAt: number) => boolean | void;
 
-export async function followEvents(user: UserClient, job: string, onEvents: OnEvents, signal?: AbortSignal): Promise<void> {
+export async function followEvents(
+  user: UserClient,
+  job: string,
+  onEvents: OnEvents,
+  signal?: AbortSignal,
+): Promise<void> {
   let minseq = 1;
   for (;;) {
     const evs = await user.events(job, minseq, { waitMs: 30_000, signal });

@@ -56,13 +56,20 @@ export interface LabOptions {
 export async function prepareLab(ctx: BenchContext, server: BenchServer, opts: LabOptions): Promise<BenchLab> {
   const dir = ctx.subdir(opts.name ?? 'factory');
   const targets = await server.admin.get<Array<{ name: string }>>('/0/admin/targets');
-  if (!targets.some((t) => t.name === TARGET)) await server.admin.post('/0/admin/target', { name: TARGET, desc: 'bench testbeds' });
+  if (!targets.some((t) => t.name === TARGET))
+    await server.admin.post('/0/admin/target', { name: TARGET, desc: 'bench testbeds' });
   const tag = newToken(6).toLowerCase();
   const factoryToken = (await server.admin.post<{ token: string }>('/0/admin/factory', { name: `bench-${tag}` })).token;
   const userToken = (await server.admin.post<{ token: string }>('/0/users', { name: `bench-${tag}` })).token;
   const user = new UserClient(new HttpClient({ baseUrl: server.url, token: userToken, timeoutMs: 120_000 }));
   const configFile = join(dir, 'factory.toml');
-  writeFileSync(configFile, factoryConfig({ baseUrl: server.url, adminToken: server.adminToken, factoryToken, testbeds: opts.testbeds }, configFile));
+  writeFileSync(
+    configFile,
+    factoryConfig(
+      { baseUrl: server.url, adminToken: server.adminToken, factoryToken, testbeds: opts.testbeds },
+      configFile,
+    ),
+  );
   return {
     server,
     user,
@@ -74,7 +81,14 @@ export async function prepareLab(ctx: BenchContext, server: BenchServer, opts: L
 }
 
 export function jobSpec(script: string, name: string): JobSubmit {
-  return { name, target: TARGET, output_rules: [], tasks: [{ name: 'main', script, env_clear: false, env: {} }], inputs: [], tags: {} };
+  return {
+    name,
+    target: TARGET,
+    output_rules: [],
+    tasks: [{ name: 'main', script, env_clear: false, env: {} }],
+    inputs: [],
+    tags: {},
+  };
 }
 
 interface ConfigValues {
@@ -136,7 +150,9 @@ export async function waitTestbedsFree(lab: BenchLab, timeoutMs: number): Promis
   await waitFor(
     () => {
       const s = readStatus(lab.dbFile);
-      return s.testbeds.length === lab.testbeds && s.testbeds.every((t) => t.state === 'free') && s.instances.length === 0;
+      return (
+        s.testbeds.length === lab.testbeds && s.testbeds.every((t) => t.state === 'free') && s.instances.length === 0
+      );
     },
     `all ${lab.testbeds} testbeds free`,
     timeoutMs,

@@ -28,7 +28,10 @@ export function leftoverProcesses(marker: string, root: string, exclude: number[
       }
       const state = procState(pid);
       if (!ours || state === undefined || state === 'Z' || state === 'X') continue;
-      out.push({ pid, command: readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim().slice(0, 200) });
+      out.push({
+        pid,
+        command: readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim().slice(0, 200),
+      });
     } catch {
       /* gone, or not ours to read */
     }

@@ -78,7 +78,10 @@ export class ProcSampler {
   private readonly seen = new Map<string, Seen>();
   private readonly timer: NodeJS.Timeout;
 
-  constructor(private readonly pids: () => Record<string, number | undefined>, everyMs = 200) {
+  constructor(
+    private readonly pids: () => Record<string, number | undefined>,
+    everyMs = 200,
+  ) {
     this.sample();
     this.timer = setInterval(() => this.sample(), everyMs);
   }
@@ -108,7 +111,13 @@ export class ProcSampler {
     const out: Record<string, ProcFigures> = {};
     for (const [name, s] of this.seen) {
       const cpuPct = s.at > s.at0 ? Math.round(((s.cpu - s.cpu0) / (s.at - s.at0)) * 100) : NaN;
-      out[name] = { samples: s.n, mean_rss_mb: mb(s.sum / s.n), max_rss_mb: mb(s.max), hwm_mb: mb(s.hwm), cpu_pct: cpuPct };
+      out[name] = {
+        samples: s.n,
+        mean_rss_mb: mb(s.sum / s.n),
+        max_rss_mb: mb(s.max),
+        hwm_mb: mb(s.hwm),
+        cpu_pct: cpuPct,
+      };
     }
     return out;
   }

@@ -80,7 +80,9 @@ export function startNode(name: string, script: string, args: string[], opts: Pr
           if (done) return;
           done = true;
           finish();
-          reject(new Error(`${name} (pid ${child.pid}): ${why} waiting for ${re}; log tail:\n${logTail(opts.logFile)}`));
+          reject(
+            new Error(`${name} (pid ${child.pid}): ${why} waiting for ${re}; log tail:\n${logTail(opts.logFile)}`),
+          );
         };
         listeners.add(check);
         check();

@@ -42,7 +42,12 @@ export async function throughputRun(lab: BenchLab, jobs: number): Promise<Throug
   for (let i = 0; i < jobs; i++) ids.push(await lab.submit('echo hi', `throughput-${i}`));
   const released = Date.now();
   await admin.post('/0/control/resume');
-  await waitFor(async () => (await admin.get<unknown[]>('/0/admin/jobs', { query: { active: true } })).length === 0, `${jobs} jobs to end`, 20 * 60_000, 250);
+  await waitFor(
+    async () => (await admin.get<unknown[]>('/0/admin/jobs', { query: { active: true } })).length === 0,
+    `${jobs} jobs to end`,
+    20 * 60_000,
+    250,
+  );
 
   const all = await Promise.all(ids.map((id) => lab.user.getJob(id)));
   const db = new FactoryDbReader(lab.dbFile);
@@ -63,8 +68,14 @@ export async function throughputRun(lab: BenchLab, jobs: number): Promise<Throug
     failed_jobs: all.filter((j) => j.state !== 'completed').length,
     duration_s: round(durationS, 2),
     jobs_per_min: round((jobs / durationS) * 60),
-    job_s: summarize(all.map((j) => (complete(j) - released) / 1000), 2),
-    wait_s: summarize(all.map((j) => (taken(j) - released) / 1000), 2),
+    job_s: summarize(
+      all.map((j) => (complete(j) - released) / 1000),
+      2,
+    ),
+    wait_s: summarize(
+      all.map((j) => (taken(j) - released) / 1000),
+      2,
+    ),
     all_testbeds_taken_s: round((fillTime(instances, Math.min(jobs, lab.testbeds)) - released) / 1000, 2),
     idle_while_queued_testbed_s: round(idle.anyWaiting / 1000, 2),
     idle_usable_testbed_s: round(idle.usable / 1000, 2),
@@ -77,7 +88,14 @@ export async function throughputRun(lab: BenchLab, jobs: number): Promise<Throug
  * Sweeps the run's timeline: a job waits from the release until the factory took a testbed for it;
  * a testbed is taken from its instance's creation until the instance was destroyed (free again).
  */
-function idleTime(jobs: Job[], taken: (j: Job) => number, instances: InstanceTimes[], testbeds: number, from: number, to: number) {
+function idleTime(
+  jobs: Job[],
+  taken: (j: Job) => number,
+  instances: InstanceTimes[],
+  testbeds: number,
+  from: number,
+  to: number,
+) {
   const changes: Array<[number, number, number]> = []; // [time, Δwaiting, Δbusy]
   for (const j of jobs) changes.push([from, 1, 0], [taken(j), -1, 0]);
   for (const i of instances) changes.push([i.createdAt, 0, 1], [i.destroyedAt ?? to, 0, -1]);
@@ -105,17 +123,25 @@ function fillTime(instances: InstanceTimes[], n: number): number {
 }
 
 function instanceSteps(instances: InstanceTimes[]): Record<string, number> {
-  const steps: Record<string, number[]> = { created_to_running: [], running_to_destroying: [], destroying_to_destroyed: [], freed_to_next_created: [] };
+  const steps: Record<string, number[]> = {
+    created_to_running: [],
+    running_to_destroying: [],
+    destroying_to_destroyed: [],
+    freed_to_next_created: [],
+  };
   const byTestbed = new Map<string, InstanceTimes[]>();
   for (const i of instances) {
     if (i.runningAt !== null) steps.created_to_running.push(i.runningAt - i.createdAt);
     if (i.runningAt !== null && i.destroyingAt !== null) steps.running_to_destroying.push(i.destroyingAt - i.runningAt);
-    if (i.destroyingAt !== null && i.destroyedAt !== null) steps.destroying_to_destroyed.push(i.destroyedAt - i.destroyingAt);
+    if (i.destroyingAt !== null && i.destroyedAt !== null)
+      steps.destroying_to_destroyed.push(i.destroyedAt - i.destroyingAt);
     byTestbed.set(i.testbed, [...(byTestbed.get(i.testbed) ?? []), i]);
   }
   for (const list of byTestbed.values()) {
     list.sort((a, b) => a.createdAt - b.createdAt);
-    for (let k = 1; k < list.length; k++) if (list[k - 1].destroyedAt !== null) steps.freed_to_next_created.push(list[k].createdAt - list[k - 1].destroyedAt!);
+    for (let k = 1; k < list.length; k++)
+      if (list[k - 1].destroyedAt !== null)
+        steps.freed_to_next_created.push(list[k].createdAt - list[k - 1].destroyedAt!);
   }
   return Object.fromEntries(Object.entries(steps).map(([k, v]) => [k, round(median(v))]));
 }

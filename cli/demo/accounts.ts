@@ -10,14 +10,27 @@ export interface DemoAccounts {
   userToken: string;
 }
 
-const works = (p: Promise<unknown>) => p.then(() => true, () => false);
+const works = (p: Promise<unknown>) =>
+  p.then(
+    () => true,
+    () => false,
+  );
 
-export async function ensureServerAccounts(url: string, adminToken: string, targets: string[], old: { token?: string; factory_token?: string }): Promise<DemoAccounts> {
+export async function ensureServerAccounts(
+  url: string,
+  adminToken: string,
+  targets: string[],
+  old: { token?: string; factory_token?: string },
+): Promise<DemoAccounts> {
   const admin = new AdminClient(new HttpClient({ baseUrl: url, token: adminToken }));
   const have = new Set((await admin.listTargets()).map((t) => t.name));
-  for (const name of targets) if (!have.has(name)) await admin.createTarget(name, `demo target ${name} (simulated testbeds)`);
-  const factoryOk = old.factory_token !== undefined && (await works(new FactoryClient({ baseUrl: url, token: old.factory_token }).listWorkers()));
-  const userOk = old.token !== undefined && (await works(new HttpClient({ baseUrl: url, token: old.token }).get('/0/whoami')));
+  for (const name of targets)
+    if (!have.has(name)) await admin.createTarget(name, `demo target ${name} (simulated testbeds)`);
+  const factoryOk =
+    old.factory_token !== undefined &&
+    (await works(new FactoryClient({ baseUrl: url, token: old.factory_token }).listWorkers()));
+  const userOk =
+    old.token !== undefined && (await works(new HttpClient({ baseUrl: url, token: old.token }).get('/0/whoami')));
   const pick = async (taken: Set<string>, base: string) => {
     let name = base;
     for (let i = 2; taken.has(name); i++) name = `${base}${i}`;
@@ -25,8 +38,11 @@ export async function ensureServerAccounts(url: string, adminToken: string, targ
   };
   const factoryToken = factoryOk
     ? old.factory_token!
-    : (await admin.createFactory(await pick(new Set((await admin.listFactories()).map((f) => f.name)), 'demo-lab'))).token;
-  const userToken = userOk ? old.token! : (await admin.createUser(await pick(new Set((await admin.listUsers()).map((u) => u.name)), 'demo'))).token;
+    : (await admin.createFactory(await pick(new Set((await admin.listFactories()).map((f) => f.name)), 'demo-lab')))
+        .token;
+  const userToken = userOk
+    ? old.token!
+    : (await admin.createUser(await pick(new Set((await admin.listUsers()).map((u) => u.name)), 'demo'))).token;
   return { factoryToken, userToken };
 }
 

@@ -86,7 +86,8 @@ export async function demoLabConfig(i: DemoLabInput): Promise<{ text: string; co
     }
     for (const dev of Object.values((tb.devices ?? {}) as Table)) {
       // Simulated Bitaxes reboot in about 1.5 s: poll and settle accordingly.
-      if (dev.driver === 'axeos') dev.options = { poll_interval_ms: 300, settle_ms: 2000, reboot_timeout_ms: 30_000, ...dev.options };
+      if (dev.driver === 'axeos')
+        dev.options = { poll_interval_ms: 300, settle_ms: 2000, reboot_timeout_ms: 30_000, ...dev.options };
     }
   }
   if (i.freePorts) await movePorts(c.testbed as Table);

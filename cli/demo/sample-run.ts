@@ -27,7 +27,10 @@ export async function waitForTestbed(api: HttpClient, name: string, say: Say, si
     if (now !== last) say(`  ${name}: ${now}`);
     last = now;
     if (t.free) return;
-    if (t.health === 'bad') throw new MvmError('DEVICE', `${name} failed its health checks: ${t.health_reason}`, { hint: 'see logs/factory.log in the demo folder' });
+    if (t.health === 'bad')
+      throw new MvmError('DEVICE', `${name} failed its health checks: ${t.health_reason}`, {
+        hint: 'see logs/factory.log in the demo folder',
+      });
     await sleep(300, signal);
   }
 }
@@ -50,13 +53,29 @@ export interface SampleRun {
   junit?: string;
 }
 
-export async function runSampleJob(o: { spec: string; results: string; serverUrl: string; userToken: string; labUrl: string; labToken: string; say: Say }): Promise<SampleRun> {
+export async function runSampleJob(o: {
+  spec: string;
+  results: string;
+  serverUrl: string;
+  userToken: string;
+  labUrl: string;
+  labToken: string;
+  say: Say;
+}): Promise<SampleRun> {
   const outputs = join(o.results, new Date().toISOString().replace(/[:.]/g, '-'));
   let job = '';
   o.say('');
   o.say(`mvm demo: submitting the sample job (${o.spec}): flash v2.10.0 onto a Bitaxe Gamma, run its script, check it`);
   await runJob(
-    { spec: o.spec, wait: true, outputs, url: o.serverUrl, token: o.userToken, 'lab-url': o.labUrl, 'lab-token': o.labToken },
+    {
+      spec: o.spec,
+      wait: true,
+      outputs,
+      url: o.serverUrl,
+      token: o.userToken,
+      'lab-url': o.labUrl,
+      'lab-token': o.labToken,
+    },
     {
       ...processIo,
       out: (line) => processIo.out(`  | ${line}`),
@@ -89,9 +108,17 @@ export async function runSampleJob(o: { spec: string; results: string; serverUrl
 }
 
 /** Waits until the job's instance is destroyed and says how the baseline restore went. */
-export async function waitForRestore(api: HttpClient, testbed: string, job: string, say: Say, signal: AbortSignal): Promise<void> {
+export async function waitForRestore(
+  api: HttpClient,
+  testbed: string,
+  job: string,
+  say: Say,
+  signal: AbortSignal,
+): Promise<void> {
   for (;;) {
-    const h = await api.get<{ instances: Array<{ job: string | null; state: string; restore_outcome: string | null }> }>(`/v1/testbeds/${testbed}/history?limit=10`);
+    const h = await api.get<{
+      instances: Array<{ job: string | null; state: string; restore_outcome: string | null }>;
+    }>(`/v1/testbeds/${testbed}/history?limit=10`);
     const i = h.instances.find((x) => x.job === job);
     if (i?.state === 'destroyed') {
       say(`  ${testbed} back to its baseline: ${i.restore_outcome ?? 'nothing to restore'}`);

@@ -27,7 +27,13 @@ export function fileLogger(file: string) {
   return { log: createLogger({ destination: stream, pretty: false, level: 'info' }), stream };
 }
 
-export async function startDemoServer(dataDir: string, host: string, port: number, adminToken: string, logFile: string): Promise<DemoServer> {
+export async function startDemoServer(
+  dataDir: string,
+  host: string,
+  port: number,
+  adminToken: string,
+  logFile: string,
+): Promise<DemoServer> {
   const { log, stream } = fileLogger(logFile);
   const server = await startServer({ ...DEFAULTS, dataDir, host, port }, { log, adminToken });
   return {
@@ -56,7 +62,14 @@ interface DaemonChild {
  * Starts `mvm ARGS…` in its own process group, its output into `logFile`, and waits for `ready`
  * (a line) and the API URL (`apiRe`'s first group).
  */
-async function startDaemonChild(what: string, args: string[], ready: RegExp, apiRe: RegExp, logFile: string, signal: AbortSignal): Promise<DaemonChild> {
+async function startDaemonChild(
+  what: string,
+  args: string[],
+  ready: RegExp,
+  apiRe: RegExp,
+  logFile: string,
+  signal: AbortSignal,
+): Promise<DaemonChild> {
   const log: WriteStream = createWriteStream(logFile, { flags: 'a' });
   const child = spawn(process.execPath, [MVM_BIN, ...args], {
     detached: true,
@@ -98,15 +111,29 @@ async function startDaemonChild(what: string, args: string[], ready: RegExp, api
   if (outcome !== 'started') {
     await stop();
     if (outcome === 'aborted') throw new MvmError('ABORTED', `stopped while the ${what} was starting`);
-    throw new MvmError('INTERNAL', `the ${what} exited (${outcome.code}) before it started:\n  ${tail.join('\n  ')}`, { hint: `its log is ${logFile}` });
+    throw new MvmError('INTERNAL', `the ${what} exited (${outcome.code}) before it started:\n  ${tail.join('\n  ')}`, {
+      hint: `its log is ${logFile}`,
+    });
   }
   if (!apiUrl) throw new MvmError('INTERNAL', `the ${what} started without its API`, { hint: `see ${logFile}` });
   return { apiUrl, child, stop };
 }
 
 /** Starts `mvm factory` and waits until it runs its loop and its API listens. */
-export async function startDemoFactory(configFile: string, dbFile: string, logFile: string, signal: AbortSignal): Promise<DemoFactory> {
-  const d = await startDaemonChild('factory', ['factory', '-f', configFile, '-d', dbFile], /^mvm factory started$/, /^mvm factory API at (\S+)/, logFile, signal);
+export async function startDemoFactory(
+  configFile: string,
+  dbFile: string,
+  logFile: string,
+  signal: AbortSignal,
+): Promise<DemoFactory> {
+  const d = await startDaemonChild(
+    'factory',
+    ['factory', '-f', configFile, '-d', dbFile],
+    /^mvm factory started$/,
+    /^mvm factory API at (\S+)/,
+    logFile,
+    signal,
+  );
   const adminToken = readFileSync(join(join(dbFile, '..'), ADMIN_TOKEN_FILE), 'utf8').trim();
   return {
     apiUrl: d.apiUrl,
@@ -126,9 +153,26 @@ export interface DemoFleet {
 }
 
 /** Starts `mvm fleet` over the demo's config and waits until its API listens. */
-export async function startDemoFleet(configFile: string, dataDir: string, listen: string, logFile: string, signal: AbortSignal): Promise<DemoFleet> {
-  const d = await startDaemonChild('fleet', ['fleet', '--config', configFile, '--data', dataDir, '--listen', listen], /^mvm fleet started/, /^mvm fleet API at (\S+)/, logFile, signal);
-  return { apiUrl: d.apiUrl, adminToken: readFileSync(join(dataDir, FLEET_ADMIN_TOKEN_FILE), 'utf8').trim(), stop: d.stop };
+export async function startDemoFleet(
+  configFile: string,
+  dataDir: string,
+  listen: string,
+  logFile: string,
+  signal: AbortSignal,
+): Promise<DemoFleet> {
+  const d = await startDaemonChild(
+    'fleet',
+    ['fleet', '--config', configFile, '--data', dataDir, '--listen', listen],
+    /^mvm fleet started/,
+    /^mvm fleet API at (\S+)/,
+    logFile,
+    signal,
+  );
+  return {
+    apiUrl: d.apiUrl,
+    adminToken: readFileSync(join(dataDir, FLEET_ADMIN_TOKEN_FILE), 'utf8').trim(),
+    stop: d.stop,
+  };
 }
 
 /** Agents of live instances still running after the factory stopped (a lab leaves them for the next start; the demo does not). */
@@ -137,7 +181,11 @@ async function stopLeftAgents(dbFile: string): Promise<number> {
   const db = new Database(dbFile, { readonly: true });
   let groups: number[];
   try {
-    groups = (db.prepare("select agent_pgid from instances where state <> 'destroyed' and agent_pgid is not null").all() as Array<{ agent_pgid: number }>).map((r) => r.agent_pgid);
+    groups = (
+      db
+        .prepare("select agent_pgid from instances where state <> 'destroyed' and agent_pgid is not null")
+        .all() as Array<{ agent_pgid: number }>
+    ).map((r) => r.agent_pgid);
   } finally {
     db.close();
   }

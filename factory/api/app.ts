@@ -1,7 +1,13 @@
 // The factory's HTTP API (fastify): bearer-token auth, bodies and queries validated against the
 // OpenAPI document (unknown fields refused, not dropped), typed errors turned into clear 4xx, and
 // the routes. Every change wakes the factory loop, so a released testbed is offered work at once.
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyRequest,
+} from 'fastify';
 import { CLIENT_LIMIT_DEFAULTS, limitConnectionsPerClient, serverOptions } from '../../shared/http-limits.js';
 import { ApiError, MvmError, type ErrorCode } from '../../shared/errors.js';
 import { parseDuration, formatDuration } from '../../shared/duration.js';
@@ -60,24 +66,54 @@ function deref(s: unknown): unknown {
 
 function bearer(users: ApiUsers, req: FastifyRequest): ApiPrincipal {
   const h = req.headers.authorization;
-  if (!h) throw new HttpError(401, "authentication required: send 'Authorization: Bearer <token>'", 'Unauthorized', 'the admin token is in [api] admin_token(_file), or beside the factory database; `mvm testbeds user create NAME` makes user tokens');
+  if (!h)
+    throw new HttpError(
+      401,
+      "authentication required: send 'Authorization: Bearer <token>'",
+      'Unauthorized',
+      'the admin token is in [api] admin_token(_file), or beside the factory database; `mvm testbeds user create NAME` makes user tokens',
+    );
   const m = /^Bearer\s+(\S+)\s*$/i.exec(h);
   if (!m) throw new HttpError(401, "malformed Authorization header: expected 'Bearer <token>'", 'Unauthorized');
   const p = users.authenticate(m[1]);
-  if (!p) throw new HttpError(401, 'invalid token: it is not the admin token and belongs to no API user', 'Unauthorized', 'check --lab-token / MVM_LAB_TOKEN');
+  if (!p)
+    throw new HttpError(
+      401,
+      'invalid token: it is not the admin token and belongs to no API user',
+      'Unauthorized',
+      'check --lab-token / MVM_LAB_TOKEN',
+    );
   return p;
 }
 
 function requireAdmin(p: ApiPrincipal, doing: string): void {
-  if (!p.admin) throw new HttpError(403, `${p.name} is not an administrator: only an admin can ${doing}`, 'Forbidden', 'use the admin token, or a user created with --admin');
+  if (!p.admin)
+    throw new HttpError(
+      403,
+      `${p.name} is not an administrator: only an admin can ${doing}`,
+      'Forbidden',
+      'use the admin token, or a user created with --admin',
+    );
 }
 
 function ttlMs(config: FactoryConfig, v: unknown): number {
   if (v === undefined) return config.api.defaultTtlMs;
   const ms = typeof v === 'string' || typeof v === 'number' ? parseDuration(v) : undefined;
-  if (ms === undefined) throw new HttpError(400, `ttl ${JSON.stringify(v)} is not a duration`, 'BadRequest', 'write e.g. "30m", "2h", "1d", or a number of seconds');
+  if (ms === undefined)
+    throw new HttpError(
+      400,
+      `ttl ${JSON.stringify(v)} is not a duration`,
+      'BadRequest',
+      'write e.g. "30m", "2h", "1d", or a number of seconds',
+    );
   if (ms < 1000) throw new HttpError(400, `ttl ${JSON.stringify(v)} is too short: the minimum is 1s`, 'BadRequest');
-  if (ms > config.api.maxTtlMs) throw new HttpError(400, `ttl ${JSON.stringify(v)} is longer than this factory allows (${formatDuration(config.api.maxTtlMs)})`, 'BadRequest', 'renew the reservation before it lapses instead, or ask an admin to raise [api] max_ttl');
+  if (ms > config.api.maxTtlMs)
+    throw new HttpError(
+      400,
+      `ttl ${JSON.stringify(v)} is longer than this factory allows (${formatDuration(config.api.maxTtlMs)})`,
+      'BadRequest',
+      'renew the reservation before it lapses instead, or ask an admin to raise [api] max_ttl',
+    );
   return ms;
 }
 
@@ -94,7 +130,9 @@ export function buildApi(d: ApiDeps): FastifyInstance {
     routerOptions: { ...limits.routerOptions, ignoreTrailingSlash: false, caseSensitive: true },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: true, allowUnionTypes: true } },
   });
-  limitConnectionsPerClient(app.server, CLIENT_LIMIT_DEFAULTS.maxConnectionsPerClient, (addr) => d.log.warn({ client: addr }, 'API connection refused: too many from one client'));
+  limitConnectionsPerClient(app.server, CLIENT_LIMIT_DEFAULTS.maxConnectionsPerClient, (addr) =>
+    d.log.warn({ client: addr }, 'API connection refused: too many from one client'),
+  );
   const { testbeds: service, store, users, config } = d;
   const name = (req: FastifyRequest) => (req.params as { name: string }).name;
   const body = <T>(req: FastifyRequest) => (req.body ?? {}) as T;
@@ -120,15 +158,32 @@ export function buildApi(d: ApiDeps): FastifyInstance {
       const b = body<{ ttl?: unknown; reason?: string; owner?: string; restore_on_release?: boolean }>(req);
       if (b.owner !== undefined && b.owner !== who.name) {
         requireAdmin(who, 'reserve a testbed for someone else');
-        if (!users.exists(b.owner)) throw new HttpError(404, `no API user ${JSON.stringify(b.owner)} to reserve for`, 'NotFound', 'create the user first (mvm testbeds user create NAME), or check the spelling');
+        if (!users.exists(b.owner))
+          throw new HttpError(
+            404,
+            `no API user ${JSON.stringify(b.owner)} to reserve for`,
+            'NotFound',
+            'create the user first (mvm testbeds user create NAME), or check the spelling',
+          );
       }
       if (b.restore_on_release === false) requireAdmin(who, 'reserve without restoring the baseline on release');
-      const l = store.reservations.reserve({ testbed: name(req), owner: b.owner ?? who.name, reason: b.reason, ttlMs: ttlMs(config, b.ttl), restoreOnRelease: b.restore_on_release });
+      const l = store.reservations.reserve({
+        testbed: name(req),
+        owner: b.owner ?? who.name,
+        reason: b.reason,
+        ttlMs: ttlMs(config, b.ttl),
+        restoreOnRelease: b.restore_on_release,
+      });
       return changed(reservationView(l, d.credential?.(l.holder)));
     },
     'PUT /v1/testbeds/{name}/reservation': (req, who) => {
       const b = body<{ ttl?: unknown; reason?: string }>(req);
-      const l = store.reservations.renew({ testbed: name(req), owner: who.name, reason: b.reason, ttlMs: ttlMs(config, b.ttl) });
+      const l = store.reservations.renew({
+        testbed: name(req),
+        owner: who.name,
+        reason: b.reason,
+        ttlMs: ttlMs(config, b.ttl),
+      });
       return changed(reservationView(l, d.credential?.(l.holder)));
     },
     'DELETE /v1/testbeds/{name}/reservation': (req, who) => {
@@ -157,15 +212,24 @@ export function buildApi(d: ApiDeps): FastifyInstance {
       return changed(service.testbed(name(req)));
     },
     'POST /v1/requirements': async (req) => {
-      const r = await service.resolveRequirement(body<{ devices: Array<{ hardware?: string | number; attributes?: string[] }> }>(req).devices);
+      const r = await service.resolveRequirement(
+        body<{ devices: Array<{ hardware?: string | number; attributes?: string[] }> }>(req).devices,
+      );
       d.onChange();
-      return { target: r.target, target_id: r.targetId, requirement: r.requirement, description: r.description, testbeds: r.testbeds };
+      return {
+        target: r.target,
+        target_id: r.targetId,
+        requirement: r.requirement,
+        description: r.description,
+        testbeds: r.testbeds,
+      };
     },
     'POST /v1/explain': (req) => {
       const e = service.explain(body(req));
       return { ...e, testbeds: e.testbeds.map((tb) => ({ ...tb, reasons: tb.reasons.map(blockerView) })) };
     },
-    'GET /v1/users': () => users.list().map((u) => ({ name: u.name, admin: u.admin, created_at: new Date(u.createdAt).toISOString() })),
+    'GET /v1/users': () =>
+      users.list().map((u) => ({ name: u.name, admin: u.admin, created_at: new Date(u.createdAt).toISOString() })),
     'POST /v1/users': (req) => {
       const b = body<{ name: string; admin?: boolean }>(req);
       return users.create(b.name, b.admin ?? false);
@@ -193,7 +257,9 @@ export function buildApi(d: ApiDeps): FastifyInstance {
         url: path.replace(/\{(\w+)\}/g, ':$1'),
         schema: {
           ...(op.body ? { body: deref(schemas[op.body]) as object } : {}),
-          ...(op.query ? { querystring: { type: 'object', additionalProperties: false, properties: deref(op.query) as object } } : {}),
+          ...(op.query
+            ? { querystring: { type: 'object', additionalProperties: false, properties: deref(op.query) as object } }
+            : {}),
         },
         handler: async (req, reply) => {
           const who = bearer(users, req);
@@ -224,16 +290,29 @@ export function buildApi(d: ApiDeps): FastifyInstance {
     } else if ((err as FastifyError).validation) {
       [status, message, code] = [400, `invalid request: ${err.message}`, 'BadRequest'];
     } else if ((err as FastifyError).statusCode && (err as FastifyError).statusCode! < 500) {
-      [status, message, code] = [(err as FastifyError).statusCode!, err.message, (err as FastifyError).code ?? 'BadRequest'];
+      [status, message, code] = [
+        (err as FastifyError).statusCode!,
+        err.message,
+        (err as FastifyError).code ?? 'BadRequest',
+      ];
     } else {
       req.log.error({ err, url: req.url.split('?')[0] }, 'request failed');
     }
     if (status < 500) req.log.info({ status, url: req.url.split('?')[0], message }, 'request refused');
-    void reply.code(status).send({ message, ...(hint ? { hint } : {}), error_code: code, request_id: String(req.id), ...extra });
+    void reply
+      .code(status)
+      .send({ message, ...(hint ? { hint } : {}), error_code: code, request_id: String(req.id), ...extra });
   });
 
   app.setNotFoundHandler((req, reply) => {
-    void reply.code(404).send({ message: `no such endpoint: ${req.method} ${req.url.split('?')[0]}`, hint: 'GET /openapi.json lists the endpoints', error_code: 'NotFound', request_id: String(req.id) });
+    void reply
+      .code(404)
+      .send({
+        message: `no such endpoint: ${req.method} ${req.url.split('?')[0]}`,
+        hint: 'GET /openapi.json lists the endpoints',
+        error_code: 'NotFound',
+        request_id: String(req.id),
+      });
   });
   return app;
 }

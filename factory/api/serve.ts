@@ -40,21 +40,35 @@ export async function startApi(o: StartApiOptions): Promise<RunningApi | undefin
   const admin = adminToken(o.config.api.adminToken, join(dirname(o.dbFile), ADMIN_TOKEN_FILE));
   const users = new ApiUsers(o.store.opened, o.store.now, admin.token);
   const service = new TestbedService({ config: o.config, store: o.store, factory: o.factory, log: o.log });
-  const app = buildApi({ config: o.config, store: o.store, testbeds: service, users, log: o.log, onChange: o.onChange, credential: o.credential });
+  const app = buildApi({
+    config: o.config,
+    store: o.store,
+    testbeds: service,
+    users,
+    log: o.log,
+    onChange: o.onChange,
+    credential: o.credential,
+  });
   observeFactory(app, { config: o.config, store: o.store, factory: o.factory, testbeds: () => service.testbeds() });
   try {
     await app.listen({ host: listen.host, port: listen.port });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new MvmError('IO', `the factory API cannot listen on ${listen.host}:${listen.port}: ${code === 'EADDRINUSE' ? 'the address is in use' : (err as Error).message}`, {
-      cause: err,
-      hint: 'another factory may run here: set [api] listen = "127.0.0.1:PORT" to another port, or "off"',
-    });
+    throw new MvmError(
+      'IO',
+      `the factory API cannot listen on ${listen.host}:${listen.port}: ${code === 'EADDRINUSE' ? 'the address is in use' : (err as Error).message}`,
+      {
+        cause: err,
+        hint: 'another factory may run here: set [api] listen = "127.0.0.1:PORT" to another port, or "off"',
+      },
+    );
   }
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : listen.port;
   const url = `http://${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${port}`;
   o.log.info({ url, adminToken: admin.source }, 'factory API listening');
-  process.stdout.write(`mvm factory API at ${url} (admin token: ${admin.source === 'the config' ? 'as configured' : admin.source})\n`);
+  process.stdout.write(
+    `mvm factory API at ${url} (admin token: ${admin.source === 'the config' ? 'as configured' : admin.source})\n`,
+  );
   return { url, close: () => closeServerNow(app.server, () => app.close()) };
 }

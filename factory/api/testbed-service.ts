@@ -9,7 +9,13 @@ import type { Logger } from '../../shared/log.js';
 import { blockers as blockersOf, type Blocker } from '../availability.js';
 import type { FactoryConfig, TestbedConfig } from '../config/types.js';
 import type { FactoryStore, TestbedView } from '../store.js';
-import { canonicalRequirement, describeRequirement, requirementTargetName, satisfies, type DeviceRequirement } from '../requirements.js';
+import {
+  canonicalRequirement,
+  describeRequirement,
+  requirementTargetName,
+  satisfies,
+  type DeviceRequirement,
+} from '../requirements.js';
 import type { Factory } from '../tick.js';
 import { testbedView, type TestbedApiView, type ViewContext } from './views.js';
 
@@ -28,7 +34,9 @@ export class UnsatisfiableError extends MvmError {
     message: string,
     readonly testbeds: Array<{ name: string; why: string }>,
   ) {
-    super('CONFLICT', message, { hint: 'change the test definition\'s devices, or add a testbed that has them to the factory config' });
+    super('CONFLICT', message, {
+      hint: "change the test definition's devices, or add a testbed that has them to the factory config",
+    });
   }
 }
 
@@ -65,19 +73,28 @@ export class TestbedService {
 
   testbed(name: string): TestbedApiView {
     const v = this.deps.store.testbedViews().find((t) => t.name === name);
-    if (!v) throw new MvmError('NOT_FOUND', `no testbed named ${JSON.stringify(name)}`, { hint: '`mvm testbeds list` shows the testbeds' });
+    if (!v)
+      throw new MvmError('NOT_FOUND', `no testbed named ${JSON.stringify(name)}`, {
+        hint: '`mvm testbeds list` shows the testbeds',
+      });
     return testbedView(v, this.viewContext());
   }
 
   /** The target id a name stands for here: a config target, a requirement target, or an id. */
   private targetId(name: string): string | undefined {
-    return this.deps.factory.requirements.byName(name)?.id ?? this.deps.factory.targetIdOf(name) ?? (isUlid(name) ? name : undefined);
+    return (
+      this.deps.factory.requirements.byName(name)?.id ??
+      this.deps.factory.targetIdOf(name) ??
+      (isUlid(name) ? name : undefined)
+    );
   }
 
   /** Which testbeds serve the target (or would serve the requirement) and why each cannot take a job now. */
   explain(q: { target?: string; devices?: Array<{ hardware?: string | number; attributes?: string[] }> }): Explanation {
     if ((q.target === undefined) === (q.devices === undefined)) {
-      throw new MvmError('USAGE', 'give either target or devices', { hint: 'e.g. {"target": "bitaxe"} or {"devices": [{"hardware": "601"}]}' });
+      throw new MvmError('USAGE', 'give either target or devices', {
+        hint: 'e.g. {"target": "bitaxe"} or {"devices": [{"hardware": "601"}]}',
+      });
     }
     const views = new Map(this.deps.store.testbedViews().map((v) => [v.name, v]));
     const req = q.devices ? canonicalRequirement(q.devices) : undefined;
@@ -93,9 +110,20 @@ export class TestbedService {
         if (!s.ok) notServing = s.why;
       } else {
         serves = id !== undefined && this.deps.factory.servedTargetIds(tb.name).includes(id);
-        if (!serves) notServing = `it serves ${this.deps.factory.servedTargetIds(tb.name).map((x) => this.deps.factory.targetName(x)).join(', ') || 'no target'}`;
+        if (!serves)
+          notServing = `it serves ${
+            this.deps.factory
+              .servedTargetIds(tb.name)
+              .map((x) => this.deps.factory.targetName(x))
+              .join(', ') || 'no target'
+          }`;
       }
-      const reasons = serves && v ? blockersOf({ testbed: v, lock: v.lock }, this.policy) : serves ? [] : [{ kind: 'not-serving' as Blocker['kind'], message: notServing }];
+      const reasons =
+        serves && v
+          ? blockersOf({ testbed: v, lock: v.lock }, this.policy)
+          : serves
+            ? []
+            : [{ kind: 'not-serving' as Blocker['kind'], message: notServing }];
       return { name: tb.name, serves, free: serves && reasons.length === 0, reasons };
     });
     const serving = testbeds.filter((t) => t.serves);
@@ -113,11 +141,27 @@ export class TestbedService {
    * The target for a requirement: refused when no configured testbed (decommissioned ones aside)
    * can ever satisfy it; otherwise found or created on the job server and served from now on.
    */
-  async resolveRequirement(devices: Array<{ hardware?: string | number; attributes?: string[] }>): Promise<{ target: string; targetId: string; requirement: DeviceRequirement[]; description: string; testbeds: string[] }> {
+  async resolveRequirement(
+    devices: Array<{ hardware?: string | number; attributes?: string[] }>,
+  ): Promise<{
+    target: string;
+    targetId: string;
+    requirement: DeviceRequirement[];
+    description: string;
+    testbeds: string[];
+  }> {
     const req = canonicalRequirement(devices);
     const description = describeRequirement(req);
-    const retired = new Set(this.deps.store.testbeds().filter((t) => t.health === 'retired').map((t) => t.name));
-    const verdicts = this.deps.config.testbeds.map((tb) => ({ name: tb.name, s: retired.has(tb.name) ? { ok: false as const, why: 'decommissioned' } : satisfies(tb, req) }));
+    const retired = new Set(
+      this.deps.store
+        .testbeds()
+        .filter((t) => t.health === 'retired')
+        .map((t) => t.name),
+    );
+    const verdicts = this.deps.config.testbeds.map((tb) => ({
+      name: tb.name,
+      s: retired.has(tb.name) ? { ok: false as const, why: 'decommissioned' } : satisfies(tb, req),
+    }));
     const able = verdicts.filter((v) => v.s.ok).map((v) => v.name);
     if (able.length === 0) {
       throw new UnsatisfiableError(
@@ -129,8 +173,14 @@ export class TestbedService {
     const reqs = this.deps.factory.requirements;
     let id = reqs.byName(name)?.id ?? this.deps.factory.targetIdOf(name);
     if (id === undefined) {
-      id = await (this.deps.ensureTarget ?? ((n, d) => this.ensureTargetOnServer(n, d)))(name, `mvm device requirement: ${description} ${JSON.stringify(req)}`);
-      this.deps.log.info({ target: name, id, requirement: description, testbeds: able }, 'serving a new requirement target');
+      id = await (this.deps.ensureTarget ?? ((n, d) => this.ensureTargetOnServer(n, d)))(
+        name,
+        `mvm device requirement: ${description} ${JSON.stringify(req)}`,
+      );
+      this.deps.log.info(
+        { target: name, id, requirement: description, testbeds: able },
+        'serving a new requirement target',
+      );
     }
     if (!reqs.byName(name)) {
       this.deps.store.requirementTargets.save({ name, id, requirement: req });
@@ -147,7 +197,9 @@ export class TestbedService {
         retryable: false,
       });
     }
-    const admin = new AdminClient(new HttpClient({ baseUrl: config.baseUrl, token: config.adminToken, userAgent: 'mvm-factory' }));
+    const admin = new AdminClient(
+      new HttpClient({ baseUrl: config.baseUrl, token: config.adminToken, userAgent: 'mvm-factory' }),
+    );
     const existing = (await admin.listTargets()).find((t) => t.name === name);
     if (existing) return existing.id;
     try {
@@ -164,7 +216,10 @@ export class TestbedService {
 
   history(name: string, limit: number) {
     this.testbed(name);
-    return { events: this.deps.store.testbedHistory(name, limit), instances: this.deps.store.testbedInstances(name, limit) };
+    return {
+      events: this.deps.store.testbedHistory(name, limit),
+      instances: this.deps.store.testbedInstances(name, limit),
+    };
   }
 
   view(v: TestbedView): TestbedApiView {

@@ -5,7 +5,8 @@ import type { EventRow, InstanceRow, LockRow } from '../db/schema.js';
 import type { Blocker } from '../availability.js';
 import type { TestbedView } from '../store.js';
 
-export const iso = (ms: number | null | undefined): string | null => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
+export const iso = (ms: number | null | undefined): string | null =>
+  ms === null || ms === undefined ? null : new Date(ms).toISOString();
 
 export interface ViewContext {
   config: (name: string) => TestbedConfig | undefined;
@@ -33,7 +34,9 @@ export function blockerView(b: Blocker) {
 }
 
 export function lockView(l: LockRow | undefined) {
-  return l ? { kind: l.kind, owner: l.owner, reason: l.reason, acquired_at: iso(l.acquiredAt), expires_at: iso(l.expiresAt) } : null;
+  return l
+    ? { kind: l.kind, owner: l.owner, reason: l.reason, acquired_at: iso(l.acquiredAt), expires_at: iso(l.expiresAt) }
+    : null;
 }
 
 export function testbedView(v: TestbedView, ctx: ViewContext) {
@@ -57,7 +60,13 @@ export function testbedView(v: TestbedView, ctx: ViewContext) {
     blockers: b.map(blockerView),
     lock: lockView(v.lock),
     instance: v.instance
-      ? { id: v.instance.id, job: v.instance.job, state: v.instance.state as 'created' | 'running' | 'destroying', worker: v.instance.workerId, created_at: iso(v.instance.createdAt) }
+      ? {
+          id: v.instance.id,
+          job: v.instance.job,
+          state: v.instance.state as 'created' | 'running' | 'destroying',
+          worker: v.instance.workerId,
+          created_at: iso(v.instance.createdAt),
+        }
       : null,
     devices: deviceViews(v.name, tb),
     agent: tb?.agent.mode === 'ssh' ? { mode: 'ssh' as const, host: tb.agent.host } : { mode: 'local' as const },
@@ -121,7 +130,8 @@ export function deviceMatches(d: DeviceView, f: Filters): boolean {
 
 /** A testbed matches when its own fields match and (with device filters) one of its devices does. */
 export function testbedMatches(t: TestbedApiView, f: Filters): boolean {
-  const deviceFilter = f.hardware !== undefined || f.software !== undefined || f.driver !== undefined || f.attribute !== undefined;
+  const deviceFilter =
+    f.hardware !== undefined || f.software !== undefined || f.driver !== undefined || f.attribute !== undefined;
   return (
     (f.target === undefined || t.targets.includes(f.target)) &&
     (f.state === undefined || t.state === f.state) &&

@@ -14,7 +14,20 @@ import { readableFile, readTestbed, type TestbedContext } from './testbeds.js';
 import type { FactoryConfig, TargetConfig, TestbedConfig } from './types.js';
 
 // [fleet], [lab] and [miner.NAME] belong to `mvm fleet` (fleet/config), which can read the same file.
-const TOP_KEYS = ['general', 'factory', 'health', 'api', 'target', 'testbed', 'fleet', 'lab', 'jobs', 'miner', 'energy', 'mqtt'] as const;
+const TOP_KEYS = [
+  'general',
+  'factory',
+  'health',
+  'api',
+  'target',
+  'testbed',
+  'fleet',
+  'lab',
+  'jobs',
+  'miner',
+  'energy',
+  'mqtt',
+] as const;
 const GENERAL_KEYS = ['baseurl', 'admin_token', 'admin_token_file'] as const;
 const FACTORY_KEYS = [
   'token',
@@ -76,7 +89,10 @@ export function loadConfig(file: string, opts: LoadOptions = {}): FactoryConfig 
         file: path,
         key: '(file)',
         message: `cannot read the config file: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}`,
-        hint: err instanceof MvmError && err.hint ? err.hint : 'pass the path of the factory config with -f FILE (see config.example.toml)',
+        hint:
+          err instanceof MvmError && err.hint
+            ? err.hint
+            : 'pass the path of the factory config with -f FILE (see config.example.toml)',
       },
     ]);
   }
@@ -91,13 +107,19 @@ export function parseConfig(text: string, file: string, opts: LoadOptions = {}):
     const e = err as Error & { line?: number; col?: number };
     const where = e.line !== undefined ? `line ${e.line + 1}, column ${(e.col ?? 0) + 1}` : '(file)';
     throw new ConfigError([
-      { file, key: where, message: `not valid TOML: ${e.message.split('\n')[0]}`, hint: 'fix the syntax at the place shown' },
+      {
+        file,
+        key: where,
+        message: `not valid TOML: ${e.message.split('\n')[0]}`,
+        hint: 'fix the syntax at the place shown',
+      },
     ]);
   }
   const p = new Problems(file);
   const config = normalise(raw, file, p, opts.env ?? process.env);
   if (p.list.length > 0 || config === undefined) throw new ConfigError(p.list);
-  if (p.warnings.length > 0) config.warnings = p.warnings.map((w) => `${w.file}: ${w.key}: ${w.message}${w.hint ? ` (${w.hint})` : ''}`);
+  if (p.warnings.length > 0)
+    config.warnings = p.warnings.map((w) => `${w.file}: ${w.key}: ${w.message}${w.hint ? ` (${w.hint})` : ''}`);
   return config;
 }
 
@@ -105,7 +127,8 @@ function normalise(raw: Table, file: string, p: Problems, env: NodeJS.ProcessEnv
   p.unknownKeys(raw, '', TOP_KEYS);
   const general = p.table(raw, '', 'general');
   const factory = p.table(raw, '', 'factory') ?? {};
-  if (general === undefined && raw.general === undefined) p.add('general', 'missing', 'add [general] with baseurl = "http://host:port" of the job server');
+  if (general === undefined && raw.general === undefined)
+    p.add('general', 'missing', 'add [general] with baseurl = "http://host:port" of the job server');
 
   // [general]
   const g = general ?? {};
@@ -132,13 +155,15 @@ function normalise(raw: Table, file: string, p: Problems, env: NodeJS.ProcessEnv
   const drainTimeoutMs = d('drain_timeout', DEFAULTS.drainTimeoutMs);
   const agentStartTimeoutMs = d('agent_start_timeout', DEFAULTS.agentStartTimeoutMs, 100);
   const agentOnlineTimeoutMs = d('agent_online_timeout', DEFAULTS.agentOnlineTimeoutMs, 100);
-  const agentStartAttempts = p.integer(factory, 'factory', 'agent_start_attempts', 1, 100) ?? DEFAULTS.agentStartAttempts;
+  const agentStartAttempts =
+    p.integer(factory, 'factory', 'agent_start_attempts', 1, 100) ?? DEFAULTS.agentStartAttempts;
   const instanceDeadlineMs = d('instance_deadline', DEFAULTS.instanceDeadlineMs, 1000);
   const stopGraceMs = d('stop_grace', DEFAULTS.stopGraceMs);
   const wd = p.string(factory, 'factory', 'workdir', { nonEmpty: true });
   const keepJobFiles = p.boolean(factory, 'factory', 'keep_job_files') ?? false;
   const agentCommand = p.stringArray(factory, 'factory', 'agent_command', { nonEmpty: true }) ?? defaultAgentCommand();
-  const runnerCommand = p.stringArray(factory, 'factory', 'runner_command', { nonEmpty: true }) ?? defaultRunnerCommand();
+  const runnerCommand =
+    p.stringArray(factory, 'factory', 'runner_command', { nonEmpty: true }) ?? defaultRunnerCommand();
   const fw = p.string(factory, 'factory', 'firmware_dir', { nonEmpty: true });
   const firmwareDir = fw === undefined ? undefined : resolveConfigPath(file, fw);
   const quarantineUnhealthy = p.boolean(factory, 'factory', 'quarantine_unhealthy') ?? true;
@@ -146,7 +171,16 @@ function normalise(raw: Table, file: string, p: Problems, env: NodeJS.ProcessEnv
   // [health], [api]
   const health = readHealth(p, p.table(raw, '', 'health'));
   const apiTable = p.table(raw, '', 'api');
-  const apiAdminToken = secret(p, file, apiTable ?? {}, 'api', 'admin_token', 'admin_token_file', env.MVM_FACTORY_API_TOKEN, false);
+  const apiAdminToken = secret(
+    p,
+    file,
+    apiTable ?? {},
+    'api',
+    'admin_token',
+    'admin_token_file',
+    env.MVM_FACTORY_API_TOKEN,
+    false,
+  );
   const api = readApi(p, apiTable, apiAdminToken);
 
   // [target.NAME]
@@ -161,20 +195,32 @@ function normalise(raw: Table, file: string, p: Problems, env: NodeJS.ProcessEnv
     p.unknownKeys(t, prefix, TARGET_KEYS);
     p.string(t, prefix, 'description');
     const id = p.string(t, prefix, 'id');
-    if (id !== undefined && !isUlid(id)) p.add(join(prefix, 'id'), `"${id}" is not a target id (a ULID)`, 'copy the id from `mvm admin target list`, or leave id out to resolve the name at start-up');
+    if (id !== undefined && !isUlid(id))
+      p.add(
+        join(prefix, 'id'),
+        `"${id}" is not a target id (a ULID)`,
+        'copy the id from `mvm admin target list`, or leave id out to resolve the name at start-up',
+      );
     const known = id ?? (isUlid(name) ? name : undefined);
     targets.push({ name, ...(known !== undefined ? { id: known } : {}) });
   }
 
   // [testbed.NAME]
   const taskUser = p.string(factory, 'factory', 'task_user', { nonEmpty: true });
-  const ctx: TestbedContext = { p, configFile: file, targetNames: new Set(Object.keys(targetTable)), addresses: new Map(), ...(taskUser !== undefined ? { taskUser } : {}) };
+  const ctx: TestbedContext = {
+    p,
+    configFile: file,
+    targetNames: new Set(Object.keys(targetTable)),
+    addresses: new Map(),
+    ...(taskUser !== undefined ? { taskUser } : {}),
+  };
   const testbeds: TestbedConfig[] = [];
   for (const [name, t] of Object.entries(p.table(raw, '', 'testbed') ?? {})) {
     const tb = readTestbed(ctx, name, t);
     if (tb) testbeds.push(tb);
   }
-  if (raw.testbed === undefined) p.add('testbed', 'no testbeds are defined', 'add at least one [testbed.NAME] with targets = [...]');
+  if (raw.testbed === undefined)
+    p.add('testbed', 'no testbeds are defined', 'add at least one [testbed.NAME] with targets = [...]');
 
   return {
     file,
@@ -202,7 +248,11 @@ function normalise(raw: Table, file: string, p: Problems, env: NodeJS.ProcessEnv
   };
 }
 
-const ENV_OF: Record<string, string> = { factory: 'MVM_FACTORY_TOKEN', general: 'MVM_ADMIN_TOKEN', api: 'MVM_FACTORY_API_TOKEN' };
+const ENV_OF: Record<string, string> = {
+  factory: 'MVM_FACTORY_TOKEN',
+  general: 'MVM_ADMIN_TOKEN',
+  api: 'MVM_FACTORY_API_TOKEN',
+};
 
 /** A secret given inline, in a file, or in the environment (in that order); exactly one way. */
 function secret(
@@ -225,7 +275,12 @@ function secret(
   if (path !== undefined) {
     const abs = readableFile({ p, configFile: file }, join(prefix, fileKey), path, 'the token file');
     try {
-      if (statSync(abs).mode & 0o004) p.warn(join(prefix, fileKey), `the token file ${abs} can be read by every user on this machine`, `run: chmod 600 ${abs} (or 640 with the factory's group)`);
+      if (statSync(abs).mode & 0o004)
+        p.warn(
+          join(prefix, fileKey),
+          `the token file ${abs} can be read by every user on this machine`,
+          `run: chmod 600 ${abs} (or 640 with the factory's group)`,
+        );
       const value = readSmallFile(abs, 'the token file', 64 * 1024).trim();
       if (value === '') p.add(join(prefix, fileKey), `the token file ${abs} is empty`, 'write the token into it');
       return value;
@@ -235,7 +290,11 @@ function secret(
   }
   if (fromEnv !== undefined && fromEnv.trim() !== '') return fromEnv.trim();
   if (required) {
-    p.add(join(prefix, key), 'missing', `set ${key} = "…", ${fileKey} = "path", or the environment variable ${ENV_OF[prefix] ?? 'MVM_ADMIN_TOKEN'}`);
+    p.add(
+      join(prefix, key),
+      'missing',
+      `set ${key} = "…", ${fileKey} = "path", or the environment variable ${ENV_OF[prefix] ?? 'MVM_ADMIN_TOKEN'}`,
+    );
   }
   return undefined;
 }

@@ -75,14 +75,23 @@ export class Problems {
     }
   }
 
-  string(table: Table, prefix: string, key: string, opts: { required?: boolean; nonEmpty?: boolean } = {}): string | undefined {
+  string(
+    table: Table,
+    prefix: string,
+    key: string,
+    opts: { required?: boolean; nonEmpty?: boolean } = {},
+  ): string | undefined {
     const v = table[key];
     if (v === undefined) {
       if (opts.required) this.add(join(prefix, key), 'missing', `add \`${key} = "…"\``);
       return undefined;
     }
     if (typeof v !== 'string') {
-      this.add(join(prefix, key), `must be a string, not ${typeName(v)}`, `write it in quotes: ${key} = "${String(v)}"`);
+      this.add(
+        join(prefix, key),
+        `must be a string, not ${typeName(v)}`,
+        `write it in quotes: ${key} = "${String(v)}"`,
+      );
       return undefined;
     }
     if (opts.nonEmpty && v.trim() === '') {
@@ -96,7 +105,11 @@ export class Problems {
     const v = table[key];
     if (v === undefined) return undefined;
     if (typeof v !== 'boolean') {
-      this.add(join(prefix, key), `must be true or false, not ${typeName(v)}`, `write ${key} = true or ${key} = false (no quotes)`);
+      this.add(
+        join(prefix, key),
+        `must be true or false, not ${typeName(v)}`,
+        `write ${key} = true or ${key} = false (no quotes)`,
+      );
       return undefined;
     }
     return v;
@@ -106,7 +119,10 @@ export class Problems {
     const v = table[key];
     if (v === undefined) return undefined;
     if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-      this.add(join(prefix, key), `must be an integer from ${min} to ${max}, not ${typeof v === 'number' ? v : typeName(v)}`);
+      this.add(
+        join(prefix, key),
+        `must be an integer from ${min} to ${max}, not ${typeof v === 'number' ? v : typeName(v)}`,
+      );
       return undefined;
     }
     return v;
@@ -117,13 +133,21 @@ export class Problems {
     const v = table[key];
     if (v === undefined) return undefined;
     if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) {
-      this.add(join(prefix, key), `must be a number from ${min} to ${max}, not ${typeof v === 'number' ? v : typeName(v)}`);
+      this.add(
+        join(prefix, key),
+        `must be a number from ${min} to ${max}, not ${typeof v === 'number' ? v : typeName(v)}`,
+      );
       return undefined;
     }
     return v;
   }
 
-  stringArray(table: Table, prefix: string, key: string, opts: { required?: boolean; nonEmpty?: boolean } = {}): string[] | undefined {
+  stringArray(
+    table: Table,
+    prefix: string,
+    key: string,
+    opts: { required?: boolean; nonEmpty?: boolean } = {},
+  ): string[] | undefined {
     const v = table[key];
     if (v === undefined) {
       if (opts.required) this.add(join(prefix, key), 'missing', `add \`${key} = ["…"]\``);
@@ -144,14 +168,24 @@ export class Problems {
     const v = table[key];
     if (v === undefined) return undefined;
     if (!isTable(v)) {
-      this.add(join(prefix, key), `must be a table, not ${typeName(v)}`, `write [${join(prefix, key)}] or ${key} = { … }`);
+      this.add(
+        join(prefix, key),
+        `must be a table, not ${typeName(v)}`,
+        `write [${join(prefix, key)}] or ${key} = { … }`,
+      );
       return undefined;
     }
     return v;
   }
 
   /** A duration ("30s", "5m", "1h30m", or a number of seconds), in ms. */
-  duration(table: Table, prefix: string, key: string, fallbackMs: number, opts: { min?: number; max?: number } = {}): number {
+  duration(
+    table: Table,
+    prefix: string,
+    key: string,
+    fallbackMs: number,
+    opts: { min?: number; max?: number } = {},
+  ): number {
     const v = table[key];
     if (v === undefined) return fallbackMs;
     const ms = typeof v === 'string' || typeof v === 'number' ? parseDuration(v) : undefined;
@@ -166,7 +200,10 @@ export class Problems {
     if (ms > (opts.max ?? MAX_DURATION_MS)) {
       // Timers fire at once past 2^31-1 ms: a longer duration would mean "now", not "never".
       // (A duration that is no timer, such as a retention, passes its own `max`.)
-      this.add(join(prefix, key), `is too long (${JSON.stringify(v)}); the maximum is ${opts.max === undefined ? '24d' : formatDuration(opts.max)}`);
+      this.add(
+        join(prefix, key),
+        `is too long (${JSON.stringify(v)}); the maximum is ${opts.max === undefined ? '24d' : formatDuration(opts.max)}`,
+      );
       return fallbackMs;
     }
     if (opts.min !== undefined && ms < opts.min) {

@@ -45,7 +45,12 @@ export function readHealth(p: Problems, raw: Table | undefined): HealthConfig {
   const d = HEALTH_DEFAULTS;
   const samples = p.integer(h, prefix, 'samples', 1, 1000) ?? d.samples;
   const windowMs = p.duration(h, prefix, 'window', d.windowMs);
-  if (samples > 1 && windowMs === 0) p.add(join(prefix, 'window'), `is 0, but samples = ${samples} need time between them`, 'write window = "15s", or samples = 1');
+  if (samples > 1 && windowMs === 0)
+    p.add(
+      join(prefix, 'window'),
+      `is 0, but samples = ${samples} need time between them`,
+      'write window = "15s", or samples = 1',
+    );
   return {
     enabled: p.boolean(h, prefix, 'enabled') ?? d.enabled,
     intervalMs: p.duration(h, prefix, 'interval', d.intervalMs),
@@ -72,14 +77,30 @@ export function readApi(p: Problems, raw: Table | undefined, adminToken: string 
     try {
       listen = parseListen(listenText, 'listen');
     } catch (err) {
-      p.add(join(prefix, 'listen'), (err as Error).message, `write listen = "${API_DEFAULT_LISTEN}", or "off" for no API`);
+      p.add(
+        join(prefix, 'listen'),
+        (err as Error).message,
+        `write listen = "${API_DEFAULT_LISTEN}", or "off" for no API`,
+      );
     }
   }
   const defaultTtlMs = p.duration(a, prefix, 'default_ttl', 2 * 3_600_000, { min: 1000 });
   const maxTtlMs = p.duration(a, prefix, 'max_ttl', 7 * 86_400_000, { min: 1000 });
-  if (defaultTtlMs > maxTtlMs) p.add(join(prefix, 'default_ttl'), `is longer than max_ttl`, 'make default_ttl at most max_ttl');
+  if (defaultTtlMs > maxTtlMs)
+    p.add(join(prefix, 'default_ttl'), `is longer than max_ttl`, 'make default_ttl at most max_ttl');
   const metrics = p.string(a, prefix, 'metrics');
-  if (metrics !== undefined && metrics !== 'open' && metrics !== 'token') p.add(join(prefix, 'metrics'), `must be "open" or "token", not ${JSON.stringify(metrics)}`, 'open: /metrics needs no token; token: any API user\'s token');
+  if (metrics !== undefined && metrics !== 'open' && metrics !== 'token')
+    p.add(
+      join(prefix, 'metrics'),
+      `must be "open" or "token", not ${JSON.stringify(metrics)}`,
+      "open: /metrics needs no token; token: any API user's token",
+    );
   const metricsAuth = metrics === 'token' ? ('token' as const) : ('open' as const);
-  return { ...(listen ? { listen } : {}), ...(adminToken !== undefined ? { adminToken } : {}), defaultTtlMs, maxTtlMs, metricsAuth };
+  return {
+    ...(listen ? { listen } : {}),
+    ...(adminToken !== undefined ? { adminToken } : {}),
+    defaultTtlMs,
+    maxTtlMs,
+    metricsAuth,
+  };
 }

@@ -6,7 +6,15 @@ import { isUlid } from '../../shared/ids.js';
 import { lookupUser, USER_NAME } from '../../shared/passwd.js';
 import { didYouMean, isTable, join, Problems, type Table } from './problems.js';
 import { expandHome, resolveConfigPath } from './paths.js';
-import { DEVICE_DRIVERS, type AgentPlacement, type DeviceConfig, type DeviceDriver, type DeviceSettings, type PoolConfig, type TestbedConfig } from './types.js';
+import {
+  DEVICE_DRIVERS,
+  type AgentPlacement,
+  type DeviceConfig,
+  type DeviceDriver,
+  type DeviceSettings,
+  type PoolConfig,
+  type TestbedConfig,
+} from './types.js';
 
 const TESTBED_KEYS = [
   'targets',
@@ -20,7 +28,19 @@ const TESTBED_KEYS = [
   'sp_runner_config',
   'task_user',
 ] as const;
-const DEVICE_KEYS = ['driver', 'hardware', 'software', 'address', 'attributes', 'options', 'pools', 'settings', 'expected_hashrate_ghs', 'max_temperature', 'sim'] as const;
+const DEVICE_KEYS = [
+  'driver',
+  'hardware',
+  'software',
+  'address',
+  'attributes',
+  'options',
+  'pools',
+  'settings',
+  'expected_hashrate_ghs',
+  'max_temperature',
+  'sim',
+] as const;
 const POOL_KEYS = ['url', 'user', 'password'] as const;
 const SETTINGS_KEYS = ['mode', 'frequency', 'voltage', 'fan'] as const;
 const LOCAL_KEYS = ['mode'] as const;
@@ -74,7 +94,8 @@ export function readTestbed(ctx: TestbedContext, name: string, raw: unknown): Te
   const ownTaskUser = p.string(raw, prefix, 'task_user', { nonEmpty: true });
   const taskUser = ownTaskUser ?? ctx.taskUser;
   if (ownTaskUser !== undefined) checkTaskUser(p, join(prefix, 'task_user'), ownTaskUser, agent.mode === 'local');
-  else if (taskUser !== undefined && agent.mode === 'local') checkTaskUser(p, 'factory.task_user', taskUser, true, ` (for ${prefix})`);
+  else if (taskUser !== undefined && agent.mode === 'local')
+    checkTaskUser(p, 'factory.task_user', taskUser, true, ` (for ${prefix})`);
 
   const devices: DeviceConfig[] = [];
   const devTable = p.table(raw, prefix, 'devices');
@@ -85,7 +106,11 @@ export function readTestbed(ctx: TestbedContext, name: string, raw: unknown): Te
   const sp = readSeedSp(ctx, prefix, raw);
   if (sp) {
     if (devices.some((d) => d.name === sp.name)) {
-      p.add(join(prefix, 'sp_type'), `stands for a device named "${sp.name}", which [${prefix}.devices] also defines`, 'rename one of them');
+      p.add(
+        join(prefix, 'sp_type'),
+        `stands for a device named "${sp.name}", which [${prefix}.devices] also defines`,
+        'rename one of them',
+      );
     } else devices.push(sp);
   }
   return {
@@ -107,7 +132,11 @@ function readSeedSp(ctx: TestbedContext, prefix: string, raw: Table): DeviceConf
   const runnerConfig = p.string(raw, prefix, 'sp_runner_config', { nonEmpty: true });
   if (spType === undefined) {
     if (runner !== undefined || runnerConfig !== undefined) {
-      p.add(join(prefix, 'sp_type'), 'missing: sp_runner_path and sp_runner_config describe an SP device, which needs its sp_type', 'add sp_type = "grapefruit" (or gimlet, …)');
+      p.add(
+        join(prefix, 'sp_type'),
+        'missing: sp_runner_path and sp_runner_config describe an SP device, which needs its sp_type',
+        'add sp_type = "grapefruit" (or gimlet, …)',
+      );
     }
     return undefined;
   }
@@ -134,7 +163,11 @@ function readDevice(ctx: TestbedContext, prefix: string, name: string, raw: unkn
   const driver = p.string(raw, prefix, 'driver', { required: true });
   if (driver !== undefined && !DEVICE_DRIVERS.includes(driver as DeviceDriver)) {
     const guess = didYouMean(driver, DEVICE_DRIVERS);
-    p.add(join(prefix, 'driver'), `unknown driver "${driver}"`, guess ? `did you mean "${guess}"?` : `use one of: ${DEVICE_DRIVERS.join(', ')}`);
+    p.add(
+      join(prefix, 'driver'),
+      `unknown driver "${driver}"`,
+      guess ? `did you mean "${guess}"?` : `use one of: ${DEVICE_DRIVERS.join(', ')}`,
+    );
   }
   const hardware = p.string(raw, prefix, 'hardware');
   const software = p.string(raw, prefix, 'software');
@@ -149,16 +182,28 @@ function readDevice(ctx: TestbedContext, prefix: string, name: string, raw: unkn
 
   if (address !== undefined && driver !== undefined) checkAddress(p, join(prefix, 'address'), driver, address);
   if (address === undefined && (driver === 'axeos' || driver === 'cgminer' || driver === 'nmminer')) {
-    p.add(join(prefix, 'address'), `missing: a ${driver} device needs the address it answers on`, exampleAddress(driver));
+    p.add(
+      join(prefix, 'address'),
+      `missing: a ${driver} device needs the address it answers on`,
+      exampleAddress(driver),
+    );
   }
   if (driver === 'command' && typeof options.path !== 'string' && !Array.isArray(options.argv)) {
-    p.add(join(prefix, 'options'), 'a command device needs options.path (the program) or options.argv', 'write options = { path = "sp-runner", config = "~/ci/config.toml" }');
+    p.add(
+      join(prefix, 'options'),
+      'a command device needs options.path (the program) or options.argv',
+      'write options = { path = "sp-runner", config = "~/ci/config.toml" }',
+    );
   }
   if (address !== undefined) {
     const key = address.trim().toLowerCase().replace(/\/+$/, '');
     const first = ctx.addresses.get(key);
     if (first !== undefined) {
-      p.add(join(prefix, 'address'), `"${address}" is also the address of ${first}`, 'one device can be in one testbed only: remove or correct one of them');
+      p.add(
+        join(prefix, 'address'),
+        `"${address}" is also the address of ${first}`,
+        'one device can be in one testbed only: remove or correct one of them',
+      );
     } else ctx.addresses.set(key, prefix);
   }
   if (driver === undefined || !DEVICE_DRIVERS.includes(driver as DeviceDriver)) return undefined;
@@ -182,13 +227,22 @@ function readPools(p: Problems, prefix: string, raw: unknown): PoolConfig[] | un
   if (raw === undefined) return undefined;
   const key = join(prefix, 'pools');
   if (!Array.isArray(raw)) {
-    p.add(key, 'must be an array of tables', 'write pools = [{ url = "stratum+tcp://pool.example:3333", user = "lab.gamma" }]');
+    p.add(
+      key,
+      'must be an array of tables',
+      'write pools = [{ url = "stratum+tcp://pool.example:3333", user = "lab.gamma" }]',
+    );
     return undefined;
   }
   const out: PoolConfig[] = [];
   raw.forEach((entry, i) => {
     const k = `${key}[${i}]`;
-    if (!isTable(entry)) return p.add(k, 'must be a table with url and user', 'write { url = "stratum+tcp://pool.example:3333", user = "lab.gamma" }');
+    if (!isTable(entry))
+      return p.add(
+        k,
+        'must be a table with url and user',
+        'write { url = "stratum+tcp://pool.example:3333", user = "lab.gamma" }',
+      );
     p.unknownKeys(entry, k, POOL_KEYS);
     const url = p.string(entry, k, 'url', { required: true, nonEmpty: true });
     const user = p.string(entry, k, 'user', { required: true, nonEmpty: true });
@@ -196,7 +250,8 @@ function readPools(p: Problems, prefix: string, raw: unknown): PoolConfig[] | un
     if (url !== undefined && !/^stratum(\+tcp|\+ssl|2\+tcp)?:\/\/[^\s/:]+(:\d{1,5})?\/?$/.test(url)) {
       p.add(join(k, 'url'), `"${url}" is not a stratum URL`, 'write url = "stratum+tcp://host:port"');
     }
-    if (url !== undefined && user !== undefined) out.push({ url, user, ...(password !== undefined ? { password } : {}) });
+    if (url !== undefined && user !== undefined)
+      out.push({ url, user, ...(password !== undefined ? { password } : {}) });
   });
   return out;
 }
@@ -210,7 +265,11 @@ function readSettings(p: Problems, prefix: string, raw: Table | undefined): Devi
   // the runner's mode names (Bitaxe eco|standard|turbo|oc, Avalon low|med|high, and their aliases)
   if (mode !== undefined && !isModeName(mode)) {
     const guess = didYouMean(mode, MODE_NAMES);
-    p.add(join(k, 'mode'), `unknown mode "${mode}"`, `${guess ? `did you mean "${guess}"? ` : ''}use one of: ${MODE_NAMES.join(', ')}`);
+    p.add(
+      join(k, 'mode'),
+      `unknown mode "${mode}"`,
+      `${guess ? `did you mean "${guess}"? ` : ''}use one of: ${MODE_NAMES.join(', ')}`,
+    );
   }
   const frequency = p.integer(raw, k, 'frequency', 1, 2000);
   const voltage = p.integer(raw, k, 'voltage', 100, 2000);
@@ -247,7 +306,8 @@ export function checkAddress(p: Problems, key: string, driver: string, address: 
   } else if (driver === 'cgminer') {
     if (!/^[^\s:/]+:\d{1,5}$/.test(address)) p.add(key, `"${address}" is not host:port`, exampleAddress(driver));
   } else if (driver === 'nmminer') {
-    if (!/^[^\s:/]+(:\d{1,5})?$/.test(address)) p.add(key, `"${address}" is not a host or host:port`, exampleAddress(driver));
+    if (!/^[^\s:/]+(:\d{1,5})?$/.test(address))
+      p.add(key, `"${address}" is not a host or host:port`, exampleAddress(driver));
   }
 }
 
@@ -265,7 +325,11 @@ function readPlacement(ctx: TestbedContext, testbedPrefix: string, raw: unknown)
     return { mode: 'local' };
   }
   if (mode !== 'ssh') {
-    p.add(join(prefix, 'mode'), `unknown agent mode "${mode}"`, 'use "local" (agent on this machine) or "ssh" (agent on the testbed host)');
+    p.add(
+      join(prefix, 'mode'),
+      `unknown agent mode "${mode}"`,
+      'use "local" (agent on this machine) or "ssh" (agent on the testbed host)',
+    );
     return { mode: 'local' };
   }
   p.unknownKeys(raw, prefix, SSH_KEYS);
@@ -276,13 +340,28 @@ function readPlacement(ctx: TestbedContext, testbedPrefix: string, raw: unknown)
   const knownHosts = p.string(raw, prefix, 'known_hosts');
   const hostKey = p.string(raw, prefix, 'host_key', { nonEmpty: true });
   if (hostKey !== undefined && !/^SHA256:[A-Za-z0-9+/]{43}=?$/.test(hostKey)) {
-    p.add(join(prefix, 'host_key'), `"${hostKey}" is not a SHA256 host key fingerprint`, 'copy it from `ssh-keygen -l -E sha256 -f /etc/ssh/ssh_host_ed25519_key.pub` run on the host: host_key = "SHA256:…"');
+    p.add(
+      join(prefix, 'host_key'),
+      `"${hostKey}" is not a SHA256 host key fingerprint`,
+      'copy it from `ssh-keygen -l -E sha256 -f /etc/ssh/ssh_host_ed25519_key.pub` run on the host: host_key = "SHA256:…"',
+    );
   }
-  if (hostKey !== undefined && knownHosts !== undefined) p.add(join(prefix, 'host_key'), 'both host_key and known_hosts are set', 'pin the key with host_key, or list it in known_hosts, not both');
+  if (hostKey !== undefined && knownHosts !== undefined)
+    p.add(
+      join(prefix, 'host_key'),
+      'both host_key and known_hosts are set',
+      'pin the key with host_key, or list it in known_hosts, not both',
+    );
   const remoteWorkdir = p.string(raw, prefix, 'remote_workdir');
   const remoteCommand = p.stringArray(raw, prefix, 'remote_command', { nonEmpty: true });
-  const identityFile = identity === undefined ? undefined : readableFile(ctx, join(prefix, 'identity_file'), identity, 'the SSH private key');
-  const knownHostsFile = knownHosts === undefined ? undefined : readableFile(ctx, join(prefix, 'known_hosts'), knownHosts, 'the known_hosts file');
+  const identityFile =
+    identity === undefined
+      ? undefined
+      : readableFile(ctx, join(prefix, 'identity_file'), identity, 'the SSH private key');
+  const knownHostsFile =
+    knownHosts === undefined
+      ? undefined
+      : readableFile(ctx, join(prefix, 'known_hosts'), knownHosts, 'the known_hosts file');
   return {
     mode: 'ssh',
     host,
@@ -302,20 +381,45 @@ function readPlacement(ctx: TestbedContext, testbedPrefix: string, raw: unknown)
  */
 export function checkTaskUser(p: Problems, key: string, name: string, local: boolean, where = ''): void {
   if (!USER_NAME.test(name)) {
-    p.add(key, `"${name}" is not a user name${where}`, 'write the name of an unprivileged user, e.g. task_user = "mvm-task"');
+    p.add(
+      key,
+      `"${name}" is not a user name${where}`,
+      'write the name of an unprivileged user, e.g. task_user = "mvm-task"',
+    );
     return;
   }
   if (!local) return; // an SSH host's users are checked by its agent, which fails the job with the reason
   const u = lookupUser(name);
   const me = process.getuid?.();
-  if (!u) p.add(key, `the user "${name}" does not exist on this host${where}`, `create it: useradd --system --no-create-home --shell /usr/sbin/nologin ${name}`);
-  else if (u.uid === 0) p.add(key, `"${name}" is root${where}: tasks would reach everything`, 'name an unprivileged user of its own');
-  else if (u.uid === me) p.add(key, `"${name}" is the factory's own user${where}: tasks could read the agents' tokens`, 'name a user of its own');
-  else if (me !== 0) p.add(key, `needs the factory to run as root to start tasks as "${name}"${where} (it runs as uid ${me})`, 'run the factory as root (doc/lab-host.md, the trust model), or leave task_user out');
+  if (!u)
+    p.add(
+      key,
+      `the user "${name}" does not exist on this host${where}`,
+      `create it: useradd --system --no-create-home --shell /usr/sbin/nologin ${name}`,
+    );
+  else if (u.uid === 0)
+    p.add(key, `"${name}" is root${where}: tasks would reach everything`, 'name an unprivileged user of its own');
+  else if (u.uid === me)
+    p.add(
+      key,
+      `"${name}" is the factory's own user${where}: tasks could read the agents' tokens`,
+      'name a user of its own',
+    );
+  else if (me !== 0)
+    p.add(
+      key,
+      `needs the factory to run as root to start tasks as "${name}"${where} (it runs as uid ${me})`,
+      'run the factory as root (doc/lab-host.md, the trust model), or leave task_user out',
+    );
 }
 
 /** Resolves a path key and checks the file can be read; records a problem when it cannot. */
-export function readableFile(ctx: { p: Problems; configFile: string }, key: string, value: string, what: string): string {
+export function readableFile(
+  ctx: { p: Problems; configFile: string },
+  key: string,
+  value: string,
+  what: string,
+): string {
   const path = resolveConfigPath(ctx.configFile, value);
   try {
     accessSync(path, constants.R_OK);

@@ -56,8 +56,12 @@ export const instances = sqliteTable(
   (t) => [
     uniqueIndex('instances_testbed_seq').on(t.testbed, t.seq),
     // The rule that makes double allocation impossible: one live instance per testbed.
-    uniqueIndex('instances_live_testbed').on(t.testbed).where(sql`state <> 'destroyed'`),
-    index('instances_live_state').on(t.state).where(sql`state <> 'destroyed'`),
+    uniqueIndex('instances_live_testbed')
+      .on(t.testbed)
+      .where(sql`state <> 'destroyed'`),
+    index('instances_live_state')
+      .on(t.state)
+      .where(sql`state <> 'destroyed'`),
     index('instances_worker').on(t.workerId),
     index('instances_job').on(t.job),
   ],
@@ -135,7 +139,11 @@ export const locks = sqliteTable(
     /** Reservations only: restore the baseline when it ends (an admin may say no: a bench set up by hand). */
     restoreOnRelease: integer('restore_on_release', { mode: 'boolean' }).notNull().default(true),
   },
-  (t) => [index('locks_expires').on(t.expiresAt).where(sql`expires_at IS NOT NULL`)],
+  (t) => [
+    index('locks_expires')
+      .on(t.expiresAt)
+      .where(sql`expires_at IS NOT NULL`),
+  ],
 );
 
 /** People and programs that use the factory's HTTP API (reservations). Tokens are stored hashed. */

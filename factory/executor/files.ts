@@ -10,6 +10,10 @@ export { INFRA_REPORT_FILE as INFRA_REPORT } from '../../runner/infra-report.js'
  */
 export function testbedDirName(name: string): string {
   if (/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name) && !name.includes('..')) return name;
-  const safe = name.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/\.\.+/g, '_').replace(/^[._-]+/, '').slice(0, 40);
+  const safe = name
+    .replace(/[^A-Za-z0-9._-]+/g, '_')
+    .replace(/\.\.+/g, '_')
+    .replace(/^[._-]+/, '')
+    .slice(0, 40);
   return `${safe || 'testbed'}-${createHash('sha256').update(name).digest('hex').slice(0, 10)}`;
 }

@@ -12,7 +12,15 @@ import { groupAlive, stopProcessGroup, type StopResult } from '../../shared/proc
 import { stopEscaped } from '../../shared/escaped-processes.js';
 import { findByEnv, procGroup, procStartTime, sameProcessAlive } from './proc.js';
 import { INFRA_REPORT, testbedDirName } from './files.js';
-import type { AgentExit, AgentHandle, AgentSpec, AgentStopResult, Executor, RunnerRequest, RunnerResult } from './types.js';
+import type {
+  AgentExit,
+  AgentHandle,
+  AgentSpec,
+  AgentStopResult,
+  Executor,
+  RunnerRequest,
+  RunnerResult,
+} from './types.js';
 
 /** The environment variable that marks an agent's processes with their instance id. */
 export const INSTANCE_ENV = 'MVM_FACTORY_INSTANCE';
@@ -75,7 +83,17 @@ export class LocalExecutor implements Executor {
     writeAtomic(bootstrapFile, spec.bootstrap, 0o600);
 
     const [file, ...base] = this.opts.command;
-    const args = [...base, '--url', spec.url, '--workdir', dir, '--testbed', testbedFile, '--bootstrap-file', bootstrapFile];
+    const args = [
+      ...base,
+      '--url',
+      spec.url,
+      '--workdir',
+      dir,
+      '--testbed',
+      testbedFile,
+      '--bootstrap-file',
+      bootstrapFile,
+    ];
     // The log file's descriptor goes straight to the child (not piped through the factory), so the
     // agent keeps writing after the factory exits. execa's types only list fds 3..9 by value.
     const logFd = openSync(join(dir, 'agent.log'), 'a', 0o600) as 3;
@@ -147,26 +165,46 @@ export class LocalExecutor implements Executor {
     return undefined;
   }
 
-  async stop(instanceId: string, handle: AgentHandle | undefined, graceMs: number, signal?: AbortSignal): Promise<AgentStopResult> {
+  async stop(
+    instanceId: string,
+    handle: AgentHandle | undefined,
+    graceMs: number,
+    signal?: AbortSignal,
+  ): Promise<AgentStopResult> {
     const dir = this.workdir(instanceId);
     const agent = handle ?? (await this.adopt(instanceId));
     const groups: number[] = [];
     if (agent) {
       const pf = this.readPidFile(instanceId);
-      const reused = pf?.pid === agent.pid && pf.startTime !== undefined && !sameProcessAlive(agent.pid, pf.startTime) && groupAlive(agent.pgid) && procGroup(agent.pid) === agent.pid;
+      const reused =
+        pf?.pid === agent.pid &&
+        pf.startTime !== undefined &&
+        !sameProcessAlive(agent.pid, pf.startTime) &&
+        groupAlive(agent.pgid) &&
+        procGroup(agent.pid) === agent.pid;
       // A recycled pid that leads a group of its own is somebody else's process: leave it alone.
       if (!reused) groups.push(agent.pgid);
     }
     // A task group the agent left behind (it keeps running-task.json while a task runs).
     const { pgid: taskPgid, mark } = readRunningTask(dir);
     if (taskPgid !== undefined && !groups.includes(taskPgid)) groups.push(taskPgid);
-    const results: StopResult[] = await Promise.all(groups.map((g) => stopProcessGroup(g, graceMs, 50, { abort: signal })));
+    const results: StopResult[] = await Promise.all(
+      groups.map((g) => stopProcessGroup(g, graceMs, 50, { abort: signal })),
+    );
     // What the task started outside its group (setsid) carries its mark: stop that too.
     const escaped = mark ? await stopEscaped(mark, graceMs) : [];
-    if (escaped.length > 0) this.opts.log.warn({ instance: instanceId, escaped }, 'stopped processes the task left outside its process group');
+    if (escaped.length > 0)
+      this.opts.log.warn(
+        { instance: instanceId, escaped },
+        'stopped processes the task left outside its process group',
+      );
     const stuck = results.find((r) => r.outcome === 'stuck');
     if (stuck) return { outcome: 'stuck', reason: stuck.reason, ...(taskPgid !== undefined ? { taskPgid } : {}) };
-    const outcome = results.some((r) => r.outcome === 'killed') ? 'killed' : results.some((r) => r.outcome === 'terminated') ? 'terminated' : 'gone';
+    const outcome = results.some((r) => r.outcome === 'killed')
+      ? 'killed'
+      : results.some((r) => r.outcome === 'terminated')
+        ? 'terminated'
+        : 'gone';
     return { outcome, ...(taskPgid !== undefined ? { taskPgid } : {}) };
   }
 
@@ -179,7 +217,9 @@ export class LocalExecutor implements Executor {
    * running (they run in their own process group): stopped before new ones start, so two never
    * drive the same device. Returns what was stopped.
    */
-  async stopOrphanRunners(testbeds: readonly string[]): Promise<Array<{ testbed: string; pid: number; outcome: string }>> {
+  async stopOrphanRunners(
+    testbeds: readonly string[],
+  ): Promise<Array<{ testbed: string; pid: number; outcome: string }>> {
     const out: Array<{ testbed: string; pid: number; outcome: string }> = [];
     for (const testbed of testbeds) {
       for (const pid of findByEnv(RUNNER_ENV, this.runnerTag(testbed))) {
@@ -197,10 +237,23 @@ export class LocalExecutor implements Executor {
     const file = join(dir, 'testbed.json');
     writeAtomic(file, JSON.stringify(req.description, null, 2) + '\n', 0o644);
     const base = this.opts.runnerCommand ?? [process.execPath, MVM_BIN, 'runner'];
-    const env: NodeJS.ProcessEnv = { ...childEnv(this.opts.env ?? process.env), MVM_LOG_LEVEL: 'warn', [RUNNER_ENV]: this.runnerTag(req.testbed) };
-    const r = await execArgv([...base, ...req.args, '--testbed', file, '--json'], { cwd: dir, env, timeoutMs: req.timeoutMs, signal: req.signal, maxCapture: 256_000 });
+    const env: NodeJS.ProcessEnv = {
+      ...childEnv(this.opts.env ?? process.env),
+      MVM_LOG_LEVEL: 'warn',
+      [RUNNER_ENV]: this.runnerTag(req.testbed),
+    };
+    const r = await execArgv([...base, ...req.args, '--testbed', file, '--json'], {
+      cwd: dir,
+      env,
+      timeoutMs: req.timeoutMs,
+      signal: req.signal,
+      maxCapture: 256_000,
+    });
     if (r.spawnError) {
-      throw new MvmError('IO', `cannot start the runner (${base[0]}): ${r.spawnError}`, { hint: 'check [factory] runner_command in the config', retryable: false });
+      throw new MvmError('IO', `cannot start the runner (${base[0]}): ${r.spawnError}`, {
+        hint: 'check [factory] runner_command in the config',
+        retryable: false,
+      });
     }
     return { code: r.code, signal: r.signal, stdout: r.stdout, stderr: r.stderr, timedOut: r.timedOut || r.aborted };
   }

@@ -67,7 +67,12 @@ export interface Executor {
   /** Finds an agent that survived a factory restart, from what it left on disk. */
   adopt(instanceId: string, signal?: AbortSignal): Promise<AgentHandle | undefined>;
   /** Stops the agent's whole tree (graceful, then forced), and any task group it left behind. */
-  stop(instanceId: string, handle: AgentHandle | undefined, graceMs: number, signal?: AbortSignal): Promise<AgentStopResult>;
+  stop(
+    instanceId: string,
+    handle: AgentHandle | undefined,
+    graceMs: number,
+    signal?: AbortSignal,
+  ): Promise<AgentStopResult>;
   /** The directory that holds the instance's files (testbed.json, logs, the agent's jobs). */
   workdir(instanceId: string): string;
   /** Called when an agent this executor started exits. */

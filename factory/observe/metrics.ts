@@ -39,8 +39,17 @@ export interface FactoryMetrics {
 
 const HEALTH_STATES = ['unknown', 'checking', 'good', 'bad', 'maintenance', 'retired'];
 const INSTANCE_STATES = ['created', 'running', 'destroying', 'destroyed'];
-const RESTORE_OUTCOME: Record<string, string> = { restored: 'ok', 'restore-skipped': 'skipped', 'restore-failed': 'failed' };
-const CHECK_OUTCOME: Record<string, string> = { 'check-passed': 'passed', 'check-failed': 'failed', 'check-interrupted': 'interrupted', 'check-ignored': 'ignored' };
+const RESTORE_OUTCOME: Record<string, string> = {
+  restored: 'ok',
+  'restore-skipped': 'skipped',
+  'restore-failed': 'failed',
+};
+const CHECK_OUTCOME: Record<string, string> = {
+  'check-passed': 'passed',
+  'check-failed': 'failed',
+  'check-interrupted': 'interrupted',
+  'check-ignored': 'ignored',
+};
 const DURATION_BUCKETS = [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800];
 
 interface JournalRow {
@@ -52,7 +61,10 @@ interface JournalRow {
   testbed: string | null;
 }
 
-export function buildFactoryMetrics(input: FactoryMetricsInput, opts: { processMetrics?: boolean } = {}): FactoryMetrics {
+export function buildFactoryMetrics(
+  input: FactoryMetricsInput,
+  opts: { processMetrics?: boolean } = {},
+): FactoryMetrics {
   const registry = new Registry();
   if (opts.processMetrics !== false) collectDefaultMetrics({ register: registry });
   const sqlite = input.store.opened.sqlite;
@@ -66,7 +78,8 @@ export function buildFactoryMetrics(input: FactoryMetricsInput, opts: { processM
     collect() {
       this.reset();
       const counts = new Map<string, number>();
-      for (const t of input.testbeds()) counts.set(`${t.state}\n${t.health}`, (counts.get(`${t.state}\n${t.health}`) ?? 0) + 1);
+      for (const t of input.testbeds())
+        counts.set(`${t.state}\n${t.health}`, (counts.get(`${t.state}\n${t.health}`) ?? 0) + 1);
       for (const [k, n] of counts) {
         const [state, health] = k.split('\n');
         this.set({ state, health }, n);
@@ -80,7 +93,8 @@ export function buildFactoryMetrics(input: FactoryMetricsInput, opts: { processM
     registers: [registry],
     collect() {
       this.reset();
-      for (const t of input.testbeds()) for (const h of HEALTH_STATES) this.set({ testbed: t.name, health: h }, t.health === h ? 1 : 0);
+      for (const t of input.testbeds())
+        for (const h of HEALTH_STATES) this.set({ testbed: t.name, health: h }, t.health === h ? 1 : 0);
     },
   });
   new Gauge({
@@ -90,7 +104,8 @@ export function buildFactoryMetrics(input: FactoryMetricsInput, opts: { processM
     registers: [registry],
     collect() {
       const counts: Record<string, number> = Object.fromEntries(INSTANCE_STATES.map((s) => [s, 0]));
-      for (const r of all<{ state: string; n: number }>('select state, count(*) as n from instances group by state')) counts[r.state] = r.n;
+      for (const r of all<{ state: string; n: number }>('select state, count(*) as n from instances group by state'))
+        counts[r.state] = r.n;
       for (const [state, n] of Object.entries(counts)) this.set({ state }, n);
     },
   });
@@ -103,19 +118,74 @@ export function buildFactoryMetrics(input: FactoryMetricsInput, opts: { processM
     },
   });
 
-  const tick = new Histogram({ name: 'mvm_factory_tick_duration_seconds', help: 'Duration of one reconciliation pass (a held lease call included)', buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60], registers: [registry] });
-  const tickErrors = new Counter({ name: 'mvm_factory_tick_errors_total', help: 'Errors logged by passes of the loop', registers: [registry] });
-  const leases = new Counter({ name: 'mvm_factory_leases_total', help: 'Jobs leased from the job server', registers: [registry] });
-  const started = new Counter({ name: 'mvm_factory_agents_started_total', help: 'Agents started for leased jobs', registers: [registry] });
+  const tick = new Histogram({
+    name: 'mvm_factory_tick_duration_seconds',
+    help: 'Duration of one reconciliation pass (a held lease call included)',
+    buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60],
+    registers: [registry],
+  });
+  const tickErrors = new Counter({
+    name: 'mvm_factory_tick_errors_total',
+    help: 'Errors logged by passes of the loop',
+    registers: [registry],
+  });
+  const leases = new Counter({
+    name: 'mvm_factory_leases_total',
+    help: 'Jobs leased from the job server',
+    registers: [registry],
+  });
+  const started = new Counter({
+    name: 'mvm_factory_agents_started_total',
+    help: 'Agents started for leased jobs',
+    registers: [registry],
+  });
 
-  const agentsFailed = new Counter({ name: 'mvm_factory_agents_failed_total', help: 'Agents that failed to start', registers: [registry] });
-  const restores = new Counter({ name: 'mvm_factory_restores_total', help: 'Baseline restores after jobs, by outcome (ok, skipped, failed)', labelNames: ['outcome'], registers: [registry] });
-  const restoreDuration = new Histogram({ name: 'mvm_factory_restore_duration_seconds', help: 'From the start of an instance teardown to its restore outcome', labelNames: ['outcome'], buckets: DURATION_BUCKETS, registers: [registry] });
-  const checks = new Counter({ name: 'mvm_factory_health_checks_total', help: 'Testbed health checks ended, by outcome (passed, failed, interrupted, ignored)', labelNames: ['outcome'], registers: [registry] });
-  const checkDuration = new Histogram({ name: 'mvm_factory_health_check_duration_seconds', help: 'Duration of testbed health checks', labelNames: ['outcome'], buckets: DURATION_BUCKETS, registers: [registry] });
-  const reserved = new Counter({ name: 'mvm_factory_reservations_made_total', help: 'Reservations taken', registers: [registry] });
-  const expired = new Counter({ name: 'mvm_factory_reservations_expired_total', help: 'Reservations that lapsed (TTL over)', registers: [registry] });
-  const infra = new Counter({ name: 'mvm_factory_infra_failures_total', help: 'Infrastructure failures recorded against testbeds', registers: [registry] });
+  const agentsFailed = new Counter({
+    name: 'mvm_factory_agents_failed_total',
+    help: 'Agents that failed to start',
+    registers: [registry],
+  });
+  const restores = new Counter({
+    name: 'mvm_factory_restores_total',
+    help: 'Baseline restores after jobs, by outcome (ok, skipped, failed)',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+  const restoreDuration = new Histogram({
+    name: 'mvm_factory_restore_duration_seconds',
+    help: 'From the start of an instance teardown to its restore outcome',
+    labelNames: ['outcome'],
+    buckets: DURATION_BUCKETS,
+    registers: [registry],
+  });
+  const checks = new Counter({
+    name: 'mvm_factory_health_checks_total',
+    help: 'Testbed health checks ended, by outcome (passed, failed, interrupted, ignored)',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+  const checkDuration = new Histogram({
+    name: 'mvm_factory_health_check_duration_seconds',
+    help: 'Duration of testbed health checks',
+    labelNames: ['outcome'],
+    buckets: DURATION_BUCKETS,
+    registers: [registry],
+  });
+  const reserved = new Counter({
+    name: 'mvm_factory_reservations_made_total',
+    help: 'Reservations taken',
+    registers: [registry],
+  });
+  const expired = new Counter({
+    name: 'mvm_factory_reservations_expired_total',
+    help: 'Reservations that lapsed (TTL over)',
+    registers: [registry],
+  });
+  const infra = new Counter({
+    name: 'mvm_factory_infra_failures_total',
+    help: 'Infrastructure failures recorded against testbeds',
+    registers: [registry],
+  });
   for (const outcome of ['ok', 'skipped', 'failed']) restores.inc({ outcome }, 0);
   for (const outcome of ['passed', 'failed']) checks.inc({ outcome }, 0);
 
@@ -125,7 +195,10 @@ export function buildFactoryMetrics(input: FactoryMetricsInput, opts: { processM
   const checkStarted = new Map<string, number>();
   const readJournal = () => {
     for (;;) {
-      const rows = all<JournalRow>('select id, at, kind, message, instance_id, testbed from events where id > ? order by id limit 1000', cursor);
+      const rows = all<JournalRow>(
+        'select id, at, kind, message, instance_id, testbed from events where id > ? order by id limit 1000',
+        cursor,
+      );
       for (const r of rows) {
         cursor = r.id;
         if (r.kind === 'destroying' && r.instance_id) {

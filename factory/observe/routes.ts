@@ -14,7 +14,9 @@ import { buildFactoryMetrics } from './metrics.js';
 /** Paths the API's token check lets through. */
 export function isPublicPath(url: string, config: FactoryConfig): boolean {
   const path = url.split('?')[0];
-  return isHealthPath(path) || isDocsPath(path) || (path === '/metrics' && (config.api.metricsAuth ?? 'open') === 'open');
+  return (
+    isHealthPath(path) || isDocsPath(path) || (path === '/metrics' && (config.api.metricsAuth ?? 'open') === 'open')
+  );
 }
 
 /** Whether the job server answers HTTP at all (any status will do: it is up), cached briefly. */
@@ -24,9 +26,17 @@ export function jobServerProbe(baseUrl: string, timeoutMs = 2000, cacheMs = 2000
     if (last && Date.now() - last.at < cacheMs) return last.check;
     let check: ReadyCheck;
     try {
-      const r = await request(new URL('/0/whoami', baseUrl), { method: 'GET', headersTimeout: timeoutMs, bodyTimeout: timeoutMs, signal: AbortSignal.timeout(timeoutMs) });
+      const r = await request(new URL('/0/whoami', baseUrl), {
+        method: 'GET',
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+        signal: AbortSignal.timeout(timeoutMs),
+      });
       await r.body.dump();
-      check = r.statusCode < 500 ? { name: 'job server', ok: true } : { name: 'job server', ok: false, detail: `${baseUrl} answered ${r.statusCode}` };
+      check =
+        r.statusCode < 500
+          ? { name: 'job server', ok: true }
+          : { name: 'job server', ok: false, detail: `${baseUrl} answered ${r.statusCode}` };
     } catch (err) {
       check = { name: 'job server', ok: false, detail: `${baseUrl} unreachable: ${(err as Error).message}` };
     }

@@ -6,11 +6,22 @@ import type { MinerDefinition, PoolDefinition } from '../types.js';
 export type DriverFactory = (spec: DeviceSpec) => Driver;
 
 export function deviceSpec(m: MinerDefinition): DeviceSpec {
-  return { name: m.id, driver: m.driver, address: m.address, hardware: m.hardware, options: m.options, expectedHashrateGhs: m.expectedHashrateGhs };
+  return {
+    name: m.id,
+    driver: m.driver,
+    address: m.address,
+    hardware: m.hardware,
+    options: m.options,
+    expectedHashrateGhs: m.expectedHashrateGhs,
+  };
 }
 
 /** Runs `fn` with a driver for the miner, closed after. */
-export async function withDriver<T>(m: MinerDefinition, fn: (d: Driver) => Promise<T>, factory: DriverFactory = createDriver): Promise<T> {
+export async function withDriver<T>(
+  m: MinerDefinition,
+  fn: (d: Driver) => Promise<T>,
+  factory: DriverFactory = createDriver,
+): Promise<T> {
   const driver = factory(deviceSpec(m));
   try {
     return await fn(driver);

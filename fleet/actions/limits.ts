@@ -42,9 +42,14 @@ export function boardLimits(kind: DriverKind, info: Pick<DeviceInfo, 'hardware' 
 }
 
 /** A problem with `value` for `setting`, or undefined when it is within the limits. */
-export function outOfLimits(limits: BoardLimits, setting: 'frequency' | 'voltage' | 'fan', value: number): string | undefined {
+export function outOfLimits(
+  limits: BoardLimits,
+  setting: 'frequency' | 'voltage' | 'fan',
+  value: number,
+): string | undefined {
   const r = limits[setting];
   if (!r) return `${setting} cannot be set on this device (${limits.basis})`;
-  if (!Number.isInteger(value) || value < r.min || value > r.max) return `${setting} ${value} ${r.unit} is outside the board's limits (${r.min}–${r.max} ${r.unit}, ${limits.basis})`;
+  if (!Number.isInteger(value) || value < r.min || value > r.max)
+    return `${setting} ${value} ${r.unit} is outside the board's limits (${r.min}–${r.max} ${r.unit}, ${limits.basis})`;
   return undefined;
 }

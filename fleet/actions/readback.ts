@@ -28,11 +28,19 @@ function avalonMode(raw: unknown): Mode | undefined {
   return AVALON_MODES[level];
 }
 
-export async function readBack(driver: Driver, want: { mode?: Mode; pools?: PoolConfig[] }, signal?: AbortSignal): Promise<ReadBack> {
+export async function readBack(
+  driver: Driver,
+  want: { mode?: Mode; pools?: PoolConfig[] },
+  signal?: AbortSignal,
+): Promise<ReadBack> {
   const out: ReadBack = {};
   if (driver.kind === 'axeos' && driver.compareBaseline) {
-    const cmp = await driver.compareBaseline({ ...(want.pools ? { pools: want.pools } : {}), ...(want.mode ? { settings: { mode: want.mode } } : {}) }, { signal });
-    if (want.mode) out.mode = { readable: true, same: cmp.settings?.same ?? null, current: cmp.settings?.current ?? null };
+    const cmp = await driver.compareBaseline(
+      { ...(want.pools ? { pools: want.pools } : {}), ...(want.mode ? { settings: { mode: want.mode } } : {}) },
+      { signal },
+    );
+    if (want.mode)
+      out.mode = { readable: true, same: cmp.settings?.same ?? null, current: cmp.settings?.current ?? null };
     if (want.pools) out.pools = { readable: true, same: cmp.pools?.same ?? null, current: cmp.pools?.current ?? null };
     return out;
   }
@@ -41,7 +49,11 @@ export async function readBack(driver: Driver, want: { mode?: Mode; pools?: Pool
       const t = await driver.telemetry({ signal });
       const have = avalonMode(t.raw);
       const name = have ? fleetModes('cgminer').fromDriver(have) : undefined;
-      out.mode = { readable: have !== undefined, same: have === undefined ? null : have === want.mode, current: name ?? null };
+      out.mode = {
+        readable: have !== undefined,
+        same: have === undefined ? null : have === want.mode,
+        current: name ?? null,
+      };
     } else out.mode = UNREADABLE;
   }
   if (want.pools) out.pools = UNREADABLE;

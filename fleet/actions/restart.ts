@@ -11,7 +11,10 @@ export interface RestartOutcome {
   uptimeS: number | null;
 }
 
-export async function restartAndWait(driver: Driver, opts: { timeoutMs: number; pollMs?: number; signal?: AbortSignal; now?: () => number }): Promise<RestartOutcome> {
+export async function restartAndWait(
+  driver: Driver,
+  opts: { timeoutMs: number; pollMs?: number; signal?: AbortSignal; now?: () => number },
+): Promise<RestartOutcome> {
   const now = opts.now ?? Date.now;
   const before = await driver.telemetry({ signal: opts.signal, timeoutMs: 10_000 }).catch(() => null);
   const started = now();
@@ -23,7 +26,10 @@ export async function restartAndWait(driver: Driver, opts: { timeoutMs: number; 
   while (now() < deadline) {
     await sleep(opts.pollMs ?? 500, opts.signal);
     try {
-      last = await driver.telemetry({ signal: opts.signal, timeoutMs: Math.max(1000, Math.min(10_000, deadline - now())) });
+      last = await driver.telemetry({
+        signal: opts.signal,
+        timeoutMs: Math.max(1000, Math.min(10_000, deadline - now())),
+      });
     } catch (err) {
       if (opts.signal?.aborted) throw err;
       sawDown = true;
@@ -33,7 +39,12 @@ export async function restartAndWait(driver: Driver, opts: { timeoutMs: number; 
     const restarted = sawDown || before?.uptimeS == null || last.uptimeS == null || last.uptimeS < before.uptimeS;
     if (last.online && restarted) return { message: r.message, downMs: now() - started, uptimeS: last.uptimeS };
   }
-  throw new DriverError(driver.device.name, 'timeout', `restart: the miner did not answer as restarted within ${Math.round(opts.timeoutMs / 1000)} s${lastError ? ` (last: ${(lastError as Error).message})` : ''}`, {
-    hint: 'look at the device; give a longer timeout if it is slow to boot',
-  });
+  throw new DriverError(
+    driver.device.name,
+    'timeout',
+    `restart: the miner did not answer as restarted within ${Math.round(opts.timeoutMs / 1000)} s${lastError ? ` (last: ${(lastError as Error).message})` : ''}`,
+    {
+      hint: 'look at the device; give a longer timeout if it is slow to boot',
+    },
+  );
 }

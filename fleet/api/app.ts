@@ -30,11 +30,23 @@ function deref(s: unknown): unknown {
 
 export function bearer(tokens: FleetTokens, req: FastifyRequest): Principal {
   const h = req.headers.authorization;
-  if (!h) throw new HttpError(401, "authentication required: send 'Authorization: Bearer <token>'", 'Unauthorized', 'the admin token is in [fleet] admin_token_file, MVM_FLEET_API_TOKEN, or the file fleet-api-admin-token in the fleet --data folder');
+  if (!h)
+    throw new HttpError(
+      401,
+      "authentication required: send 'Authorization: Bearer <token>'",
+      'Unauthorized',
+      'the admin token is in [fleet] admin_token_file, MVM_FLEET_API_TOKEN, or the file fleet-api-admin-token in the fleet --data folder',
+    );
   const m = /^Bearer\s+(\S+)\s*$/i.exec(h);
   if (!m) throw new HttpError(401, "malformed Authorization header: expected 'Bearer <token>'", 'Unauthorized');
   const p = tokens.authenticate(m[1]);
-  if (!p) throw new HttpError(401, 'invalid token: it is not the admin token nor one made through /api/tokens', 'Unauthorized', 'check --token / MVM_FLEET_TOKEN');
+  if (!p)
+    throw new HttpError(
+      401,
+      'invalid token: it is not the admin token nor one made through /api/tokens',
+      'Unauthorized',
+      'check --token / MVM_FLEET_TOKEN',
+    );
   return p;
 }
 
@@ -74,7 +86,12 @@ export function buildFleetApi(d: FleetApiDeps): FleetApi {
     const who = bearer(d.tokens, req);
     const op = req.routeOptions.config.op;
     if (op?.write && who.role !== 'admin') {
-      throw new HttpError(403, `${who.name} has a read-only token: it cannot ${op.summary}`, 'Forbidden', 'use the admin token, or a token made with role "admin"');
+      throw new HttpError(
+        403,
+        `${who.name} has a read-only token: it cannot ${op.summary}`,
+        'Forbidden',
+        'use the admin token, or a token made with role "admin"',
+      );
     }
   });
   // An empty body with a JSON content type is an empty object (POST /restart with no options).
@@ -83,7 +100,16 @@ export function buildFleetApi(d: FleetApiDeps): FleetApi {
     try {
       done(null, JSON.parse(text as string));
     } catch (err) {
-      done(new HttpError(400, `the body is not valid JSON: ${(err as Error).message}`, 'BadRequest', 'send a JSON object', 'body'), undefined);
+      done(
+        new HttpError(
+          400,
+          `the body is not valid JSON: ${(err as Error).message}`,
+          'BadRequest',
+          'send a JSON object',
+          'body',
+        ),
+        undefined,
+      );
     }
   });
 
@@ -95,7 +121,12 @@ export function buildFleetApi(d: FleetApiDeps): FleetApi {
     if (!op || !path.startsWith('/api/') || (operations as Record<string, unknown>)[path]) return;
     for (const method of [r.method].flat()) {
       if (method === 'HEAD') continue;
-      const schema = (r.schema ?? {}) as { body?: object; querystring?: object; params?: object; response?: Record<string, object> };
+      const schema = (r.schema ?? {}) as {
+        body?: object;
+        querystring?: object;
+        params?: object;
+        response?: Record<string, object>;
+      };
       extra[path] = {
         ...extra[path],
         [method.toLowerCase()]: {
@@ -103,9 +134,24 @@ export function buildFleetApi(d: FleetApiDeps): FleetApi {
           security: [{ bearer: [] }],
           ...(schema.body ? { requestBody: { content: { 'application/json': { schema: schema.body } } } } : {}),
           responses: {
-            ...Object.fromEntries(Object.entries(schema.response ?? { 200: {} }).map(([code, s]) => [code, { description: Number(code) < 300 ? 'ok' : 'refused', content: { 'application/json': { schema: s } } }])),
-            401: { description: 'no token, or a token this API does not know', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
-            ...(op.write ? { 403: { description: 'a read-only token', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } } } : {}),
+            ...Object.fromEntries(
+              Object.entries(schema.response ?? { 200: {} }).map(([code, s]) => [
+                code,
+                { description: Number(code) < 300 ? 'ok' : 'refused', content: { 'application/json': { schema: s } } },
+              ]),
+            ),
+            401: {
+              description: 'no token, or a token this API does not know',
+              content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+            },
+            ...(op.write
+              ? {
+                  403: {
+                    description: 'a read-only token',
+                    content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+                  },
+                }
+              : {}),
           },
         },
       };
@@ -145,7 +191,14 @@ export function buildFleetApi(d: FleetApiDeps): FleetApi {
     void reply.code(e.status).send(e.body);
   });
   app.setNotFoundHandler((req, reply) => {
-    void reply.code(404).send({ message: `no such endpoint: ${req.method} ${req.url.split('?')[0]}`, hint: 'GET /openapi.json lists the endpoints', error_code: 'NotFound', request_id: String(req.id) });
+    void reply
+      .code(404)
+      .send({
+        message: `no such endpoint: ${req.method} ${req.url.split('?')[0]}`,
+        hint: 'GET /openapi.json lists the endpoints',
+        error_code: 'NotFound',
+        request_id: String(req.id),
+      });
   });
   return { app, streams };
 }

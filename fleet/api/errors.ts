@@ -50,10 +50,16 @@ interface AjvIssue {
 
 /** "body.pools[0]: must match pattern …", "query.colour: unknown field" — the first problems, by field. */
 export function describeValidation(err: FastifyError): { message: string; field: string } {
-  const where = (err as { validationContext?: string }).validationContext === 'querystring' ? 'query' : (err as { validationContext?: string }).validationContext ?? 'body';
+  const where =
+    (err as { validationContext?: string }).validationContext === 'querystring'
+      ? 'query'
+      : ((err as { validationContext?: string }).validationContext ?? 'body');
   const issues = (err.validation ?? []) as AjvIssue[];
   const described = issues.slice(0, 5).map((i) => {
-    const path = i.instancePath.replace(/^\//, '').replace(/\/(\d+)(?=\/|$)/g, '[$1]').replace(/\//g, '.');
+    const path = i.instancePath
+      .replace(/^\//, '')
+      .replace(/\/(\d+)(?=\/|$)/g, '[$1]')
+      .replace(/\//g, '.');
     let field = [where, path].filter(Boolean).join('.');
     let msg = i.message ?? i.keyword;
     if (i.keyword === 'additionalProperties') {
@@ -62,11 +68,15 @@ export function describeValidation(err: FastifyError): { message: string; field:
     } else if (i.keyword === 'required') {
       field = `${field}.${String(i.params.missingProperty)}`;
       msg = 'is required';
-    } else if (i.keyword === 'enum') msg = `must be one of ${(i.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
+    } else if (i.keyword === 'enum')
+      msg = `must be one of ${(i.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
     return { field, text: `${field}: ${msg}` };
   });
   if (described.length === 0) return { message: `invalid request: ${err.message}`, field: where };
-  return { message: `invalid request: ${[...new Set(described.map((d) => d.text))].join('; ')}`, field: described[0].field };
+  return {
+    message: `invalid request: ${[...new Set(described.map((d) => d.text))].join('; ')}`,
+    field: described[0].field,
+  };
 }
 
 export interface ErrorBody {
@@ -102,5 +112,9 @@ export function errorBody(err: unknown, requestId: string): ErrorBody {
   } else if (fe?.statusCode && fe.statusCode < 500) {
     [status, message, code] = [fe.statusCode, fe.message, fe.code ?? 'BadRequest'];
   }
-  return { status, internal: status === 500, body: { message, ...(hint ? { hint } : {}), error_code: code, request_id: requestId, ...extra } };
+  return {
+    status,
+    internal: status === 500,
+    body: { message, ...(hint ? { hint } : {}), error_code: code, request_id: requestId, ...extra },
+  };
 }

@@ -18,7 +18,12 @@ export class EventStreams {
   serve(req: FastifyRequest, reply: FastifyReply, filter: { miner?: string }): void {
     reply.hijack();
     const res = reply.raw;
-    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
     if (this.closed) {
       res.end();
       return;

@@ -30,9 +30,15 @@ function readSecret(file: string, what: string): string {
   try {
     text = readFileSync(file, 'utf8').trim();
   } catch (err) {
-    throw new MvmError('CONFIG_INVALID', `cannot read ${what} ${file}: ${(err as Error).message}`, { cause: err, hint: 'check the path and its permissions' });
+    throw new MvmError('CONFIG_INVALID', `cannot read ${what} ${file}: ${(err as Error).message}`, {
+      cause: err,
+      hint: 'check the path and its permissions',
+    });
   }
-  if (text === '') throw new MvmError('CONFIG_INVALID', `${what} ${file} is empty`, { hint: 'write a token into it, or delete it (a new one is made)' });
+  if (text === '')
+    throw new MvmError('CONFIG_INVALID', `${what} ${file} is empty`, {
+      hint: 'write a token into it, or delete it (a new one is made)',
+    });
   return text;
 }
 
@@ -46,7 +52,11 @@ function tokenFile(file: string): { token: string; source: string; created: bool
 }
 
 /** The admin token and where it came from (never the token itself in `source`). */
-export function fleetAdminToken(opts: { file?: string; env?: Record<string, string | undefined>; dataDir: string }): { token: string; source: string; created: boolean } {
+export function fleetAdminToken(opts: { file?: string; env?: Record<string, string | undefined>; dataDir: string }): {
+  token: string;
+  source: string;
+  created: boolean;
+} {
   if (opts.file) return tokenFile(opts.file);
   const fromEnv = (opts.env ?? process.env).MVM_FLEET_API_TOKEN;
   if (fromEnv) return { token: fromEnv, source: 'MVM_FLEET_API_TOKEN', created: false };
@@ -70,7 +80,9 @@ export class FleetTokens {
       if (!Array.isArray(v)) throw new Error('not a list');
       return v;
     } catch (err) {
-      throw new MvmError('CONFIG_INVALID', `the API token list ${this.file} is unreadable: ${(err as Error).message}`, { hint: 'restore it from a backup, or delete it (every made token is then revoked)' });
+      throw new MvmError('CONFIG_INVALID', `the API token list ${this.file} is unreadable: ${(err as Error).message}`, {
+        hint: 'restore it from a backup, or delete it (every made token is then revoked)',
+      });
     }
   }
 
@@ -96,7 +108,10 @@ export class FleetTokens {
   }
 
   create(name: string, role: Role): { name: string; role: Role; token: string } {
-    if (name === ADMIN || this.stored.some((s) => s.name === name)) throw new MvmError('CONFLICT', `a token named ${name} exists`, { hint: 'pick another name; a lost token cannot be shown again (revoke it and make a new one)' });
+    if (name === ADMIN || this.stored.some((s) => s.name === name))
+      throw new MvmError('CONFLICT', `a token named ${name} exists`, {
+        hint: 'pick another name; a lost token cannot be shown again (revoke it and make a new one)',
+      });
     const token = newToken();
     this.stored.push({ name, role, hash: hashToken(token), createdAt: new Date().toISOString() });
     this.save();
@@ -106,7 +121,8 @@ export class FleetTokens {
   revoke(name: string): void {
     const before = this.stored.length;
     this.stored = this.stored.filter((s) => s.name !== name);
-    if (this.stored.length === before) throw new MvmError('NOT_FOUND', `no token named ${JSON.stringify(name)}`, { hint: 'GET /api/tokens lists them' });
+    if (this.stored.length === before)
+      throw new MvmError('NOT_FOUND', `no token named ${JSON.stringify(name)}`, { hint: 'GET /api/tokens lists them' });
     this.save();
   }
 }

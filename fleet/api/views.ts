@@ -35,12 +35,28 @@ export function minerView(m: MinerView, desired: DesiredState | undefined) {
     lastSeenAt: m.lastSeenAt === null ? null : new Date(m.lastSeenAt).toISOString(),
     last: telemetryView(m.last),
     lastError: m.lastError,
-    desired: desired ? { mode: desired.mode, paused: desired.paused, pools: desired.poolIds, updatedAt: desired.updatedAt, updatedBy: desired.updatedBy } : null,
+    desired: desired
+      ? {
+          mode: desired.mode,
+          paused: desired.paused,
+          pools: desired.poolIds,
+          updatedAt: desired.updatedAt,
+          updatedBy: desired.updatedBy,
+        }
+      : null,
     createdAt: m.createdAt,
     updatedAt: m.updatedAt,
   };
 }
 
 export function poolView(p: PoolDefinition) {
-  return { id: p.id, name: p.name, url: p.url, port: p.port, user: p.user, tls: p.tls, passwordSet: p.password !== null && p.password !== '' };
+  return {
+    id: p.id,
+    name: p.name,
+    url: p.url,
+    port: p.port,
+    user: p.user,
+    tls: p.tls,
+    passwordSet: p.password !== null && p.password !== '',
+  };
 }

@@ -22,12 +22,15 @@ function parseField(text: string, f: (typeof FIELDS)[number]): Set<number> {
   const out = new Set<number>();
   for (const part of text.split(',')) {
     const m = /^(\*|(\d+)(?:-(\d+))?)(?:\/(\d+))?$/.exec(part);
-    if (!m) throw new MvmError('USAGE', `cron ${f.name} field "${text}" is not valid`, { hint: 'use *, N, A-B, A,B or */N' });
+    if (!m)
+      throw new MvmError('USAGE', `cron ${f.name} field "${text}" is not valid`, { hint: 'use *, N, A-B, A,B or */N' });
     const lo = m[1] === '*' ? f.min : Number(m[2]);
     const hi = m[1] === '*' ? f.max : m[3] !== undefined ? Number(m[3]) : m[4] !== undefined ? f.max : lo;
     const step = m[4] !== undefined ? Number(m[4]) : 1;
     if (lo < f.min || hi > f.max || lo > hi || step < 1) {
-      throw new MvmError('USAGE', `cron ${f.name} "${part}" is out of range ${f.min}–${f.max}`, { hint: 'e.g. "0 16 * * 1-5": 16:00 on weekdays' });
+      throw new MvmError('USAGE', `cron ${f.name} "${part}" is out of range ${f.min}–${f.max}`, {
+        hint: 'e.g. "0 16 * * 1-5": 16:00 on weekdays',
+      });
     }
     for (let v = lo; v <= hi; v += step) out.add(f.name === 'day of week' && v === 7 ? 0 : v);
   }
@@ -37,7 +40,11 @@ function parseField(text: string, f: (typeof FIELDS)[number]): Set<number> {
 export function parseCron(expr: string): Cron {
   const parts = expr.trim().split(/\s+/);
   if (parts.length !== 5) {
-    throw new MvmError('USAGE', `cron "${expr}" needs 5 fields (minute hour day-of-month month day-of-week), not ${parts.length}`, { hint: 'e.g. "30 23 * * *": every day at 23:30 UK time' });
+    throw new MvmError(
+      'USAGE',
+      `cron "${expr}" needs 5 fields (minute hour day-of-month month day-of-week), not ${parts.length}`,
+      { hint: 'e.g. "30 23 * * *": every day at 23:30 UK time' },
+    );
   }
   return { sets: parts.map((p, i) => parseField(p, FIELDS[i]!)), domStar: parts[2] === '*', dowStar: parts[4] === '*' };
 }

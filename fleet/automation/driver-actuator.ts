@@ -47,7 +47,10 @@ export function reservationGate(client: ReservationClient, opts: ReservationGate
           await client.reserve(testbed, ctx.reason);
         } catch (err) {
           // Refused because the fleet holds it already (it restarted within the TTL): renewing proves it.
-          const ours = await client.renew(testbed, ctx.reason).then(() => true, () => false);
+          const ours = await client.renew(testbed, ctx.reason).then(
+            () => true,
+            () => false,
+          );
           if (!ours) return { ok: false, reason: describeError(err) };
         }
         renewedAt.set(testbed, now());
@@ -71,7 +74,8 @@ export function reservationGate(client: ReservationClient, opts: ReservationGate
     },
     async keep(testbed, ctx) {
       const set = holders.get(testbed);
-      if (!set?.has(ctx.rule.id)) return { ok: false, reason: `testbed ${testbed} is not held (the fleet restarted, or it was released)` };
+      if (!set?.has(ctx.rule.id))
+        return { ok: false, reason: `testbed ${testbed} is not held (the fleet restarted, or it was released)` };
       if (now() - (renewedAt.get(testbed) ?? 0) < every) return { ok: true };
       try {
         await client.renew(testbed, ctx.reason);
@@ -107,7 +111,11 @@ export class DriverActuator implements RuleActuator {
   async hold(minerId: string, ctx: ActuationContext): Promise<ActuationResult> {
     const m = this.o.miner(minerId);
     if (!m?.testbed) return { ok: true };
-    if (!this.o.testbeds) return { ok: false, reason: `miner ${minerId} belongs to testbed ${m.testbed} and no factory is configured to reserve it` };
+    if (!this.o.testbeds)
+      return {
+        ok: false,
+        reason: `miner ${minerId} belongs to testbed ${m.testbed} and no factory is configured to reserve it`,
+      };
     return this.o.testbeds.hold(m.testbed, ctx);
   }
 
@@ -126,7 +134,13 @@ export class DriverActuator implements RuleActuator {
   private async control(minerId: string, action: ControlAction): Promise<ActuationResult> {
     const m = this.o.miner(minerId);
     if (!m) return { ok: false, reason: `no miner ${minerId}` };
-    const spec: DeviceSpec = { name: m.id, driver: m.driver, address: m.address, options: m.options, ...(m.hardware ? { hardware: m.hardware } : {}) };
+    const spec: DeviceSpec = {
+      name: m.id,
+      driver: m.driver,
+      address: m.address,
+      options: m.options,
+      ...(m.hardware ? { hardware: m.hardware } : {}),
+    };
     let driver: Driver | undefined;
     try {
       driver = (this.o.driverFactory ?? createDriver)(spec);
@@ -142,7 +156,11 @@ export class DriverActuator implements RuleActuator {
 
   setMode(minerId: string, mode: string, _ctx: ActuationContext): Promise<ActuationResult> {
     const modes = this.modes(minerId);
-    if (modes && !modes.includes(mode)) return Promise.resolve({ ok: false, reason: `miner ${minerId} has no mode ${mode} (it has: ${modes.join(', ') || 'none'})` });
+    if (modes && !modes.includes(mode))
+      return Promise.resolve({
+        ok: false,
+        reason: `miner ${minerId} has no mode ${mode} (it has: ${modes.join(', ') || 'none'})`,
+      });
     return this.control(minerId, { op: 'mode', mode: mode as Mode });
   }
   pause(minerId: string): Promise<ActuationResult> {

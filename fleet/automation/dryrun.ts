@@ -53,7 +53,13 @@ export function dryRun(rule: Rule, d: DryRunDeps): DryRunResult {
   const planned = rule.id > 0 ? d.engine.plan(d.now).decisions.filter((x) => x.rule.id === rule.id) : [];
   for (const m of selected) {
     const state = rule.id > 0 ? d.rules.state(rule.id, m.id) : { wanting: false, applied: false };
-    const ev = evaluateTrigger(rule.trigger, { now: d.now, prices: d.prices, miner: m, wasHolding: state.wanting, hysteresis: rule.hysteresis });
+    const ev = evaluateTrigger(rule.trigger, {
+      now: d.now,
+      prices: d.prices,
+      miner: m,
+      wasHolding: state.wanting,
+      hysteresis: rule.hysteresis,
+    });
     const dec = planned.find((x) => x.minerId === m.id);
     let would: DryRunNow['would'];
     let reason = ev.reason;
@@ -62,7 +68,8 @@ export function dryRun(rule: Rule, d: DryRunDeps): DryRunResult {
       reason = dec.reason;
     } else if (rule.id > 0) would = state.applied ? 'keep' : 'nothing';
     else would = ev.holds && inWindow(rule.conditions, d.now) ? 'fire' : 'nothing';
-    if (would === 'fire' || would === 'undo') reason = `${would === 'fire' ? describeAction(rule.action) : 'undo'}: ${reason}`;
+    if (would === 'fire' || would === 'undo')
+      reason = `${would === 'fire' ? describeAction(rule.action) : 'undo'}: ${reason}`;
     now.push({ miner: m.id, would, holds: ev.holds, value: ev.value, reason });
   }
   const spec = TRIGGER_TYPES.find((t) => t.type === rule.trigger.type);
@@ -83,24 +90,46 @@ class Sim {
   applied = false;
   lastChangeAt = -Infinity;
   coolingNoted = false;
-  constructor(private readonly rule: Rule, private readonly out: DryRunStep[]) {}
+  constructor(
+    private readonly rule: Rule,
+    private readonly out: DryRunStep[],
+  ) {}
   step(t: number, holds: boolean, value: number | null, reason: string): void {
     const wanting = holds && inWindow(this.rule.conditions, t);
     this.wanting = holds;
     if (wanting && !this.applied) {
       if (t < this.lastChangeAt + this.rule.cooldownMs) {
-        if (!this.coolingNoted) this.out.push({ at: new Date(t).toISOString(), would: 'skip', action: null, value, reason: `${reason}; cooling down` });
+        if (!this.coolingNoted)
+          this.out.push({
+            at: new Date(t).toISOString(),
+            would: 'skip',
+            action: null,
+            value,
+            reason: `${reason}; cooling down`,
+          });
         this.coolingNoted = true;
         return;
       }
-      this.out.push({ at: new Date(t).toISOString(), would: 'fire', action: describeAction(this.rule.action), value, reason });
+      this.out.push({
+        at: new Date(t).toISOString(),
+        would: 'fire',
+        action: describeAction(this.rule.action),
+        value,
+        reason,
+      });
       this.applied = true;
       this.lastChangeAt = t;
       this.coolingNoted = false;
     } else if (!wanting && this.applied) {
       this.applied = false;
       if (this.rule.until) {
-        this.out.push({ at: new Date(t).toISOString(), would: 'undo', action: this.rule.undoAction ? describeAction(this.rule.undoAction) : 'undo', value, reason });
+        this.out.push({
+          at: new Date(t).toISOString(),
+          would: 'undo',
+          action: this.rule.undoAction ? describeAction(this.rule.undoAction) : 'undo',
+          value,
+          reason,
+        });
         this.lastChangeAt = t;
       }
     }
@@ -112,7 +141,12 @@ function priceTimeline(rule: Rule, d: DryRunDeps, until: number): DryRunStep[] {
   const sim = new Sim(rule, out);
   for (let t = Math.floor(d.now / SLOT_MS) * SLOT_MS; t < until; t += SLOT_MS) {
     const at = Math.max(t, d.now);
-    const ev = evaluateTrigger(rule.trigger, { now: at, prices: d.prices, wasHolding: sim.wanting, hysteresis: rule.hysteresis });
+    const ev = evaluateTrigger(rule.trigger, {
+      now: at,
+      prices: d.prices,
+      wasHolding: sim.wanting,
+      hysteresis: rule.hysteresis,
+    });
     sim.step(at, ev.holds, ev.value, ev.reason);
   }
   return out;
@@ -128,7 +162,14 @@ function scheduleTimeline(rule: Rule, from: number, to: number): DryRunStep[] {
   for (let t = Math.floor(from / 60_000) * 60_000; t < to; t += 60_000) {
     if (cronMatches(cron, t)) last = t;
     const holds = last !== null && t - last < duration;
-    sim.step(Math.max(t, from), holds, last, holds ? `"${rule.trigger.cron}" matched at ${new Date(last!).toISOString()}` : `"${rule.trigger.cron}" window over`);
+    sim.step(
+      Math.max(t, from),
+      holds,
+      last,
+      holds
+        ? `"${rule.trigger.cron}" matched at ${new Date(last!).toISOString()}`
+        : `"${rule.trigger.cron}" window over`,
+    );
   }
   return out;
 }

@@ -58,7 +58,13 @@ interface Candidate {
 
 export interface EvaluationReport {
   at: string;
-  decisions: Array<{ rule: string; miner: string; kind: DecisionKind | 'refused' | 'lost'; value: number | null; reason: string }>;
+  decisions: Array<{
+    rule: string;
+    miner: string;
+    kind: DecisionKind | 'refused' | 'lost';
+    value: number | null;
+    reason: string;
+  }>;
 }
 
 export function describeAction(a: Action): string {
@@ -120,15 +126,37 @@ export class RuleEngine {
       const windowOpen = inWindow(rule.conditions, now);
       for (const id of ids) {
         const miner = byId.get(id)!;
-        const state = stored.get(`${rule.id}|${id}`) ?? { ruleId: rule.id, minerId: id, wanting: false, applied: false, lastChangeAt: null, undo: null, lastNote: null };
+        const state = stored.get(`${rule.id}|${id}`) ?? {
+          ruleId: rule.id,
+          minerId: id,
+          wanting: false,
+          applied: false,
+          lastChangeAt: null,
+          undo: null,
+          lastNote: null,
+        };
         let ev: TriggerEval;
         if (!rule.enabled) ev = { holds: false, value: null, reason: 'the rule is disabled' };
-        else if (!selected.has(miner)) ev = { holds: false, value: null, reason: 'the rule no longer selects this miner' };
+        else if (!selected.has(miner))
+          ev = { holds: false, value: null, reason: 'the rule no longer selects this miner' };
         else if (shared && sharedEval.has(state.wanting)) ev = sharedEval.get(state.wanting)!;
-        else ev = evaluateTrigger(rule.trigger, { now, prices, history: this.d.history, miner, latest: latest.get(id), wasHolding: state.wanting, hysteresis: rule.hysteresis });
+        else
+          ev = evaluateTrigger(rule.trigger, {
+            now,
+            prices,
+            history: this.d.history,
+            miner,
+            latest: latest.get(id),
+            wasHolding: state.wanting,
+            hysteresis: rule.hysteresis,
+          });
         if (shared && rule.enabled && selected.has(miner)) sharedEval.set(state.wanting, ev);
         const wanting = ev.holds && windowOpen;
-        if (ev.holds && !windowOpen) ev = { ...ev, reason: `${ev.reason}; outside the window ${rule.conditions.window!.from}–${rule.conditions.window!.to}` };
+        if (ev.holds && !windowOpen)
+          ev = {
+            ...ev,
+            reason: `${ev.reason}; outside the window ${rule.conditions.window!.from}–${rule.conditions.window!.to}`,
+          };
         const key = `${id}|${aspectOf(rule.action.type, rule.id)}`;
         if (!groups.has(key)) groups.set(key, []);
         groups.get(key)!.push({ rule, miner, state, ev, wanting });
@@ -138,7 +166,9 @@ export class RuleEngine {
     const states = new Map<string, RuleMinerState>();
     const before = new Map<string, string>();
     for (const group of groups.values()) {
-      const contenders = group.filter((c) => c.wanting).sort((a, b) => b.rule.priority - a.rule.priority || a.rule.id - b.rule.id);
+      const contenders = group
+        .filter((c) => c.wanting)
+        .sort((a, b) => b.rule.priority - a.rule.priority || a.rule.id - b.rule.id);
       const winner = contenders[0];
       for (const c of group) {
         const next: RuleMinerState = { ...c.state, wanting: c.wanting };
@@ -147,12 +177,18 @@ export class RuleEngine {
         const base = { rule: c.rule, minerId: c.miner.id, trigger: c.ev };
         if (c === winner) {
           if (c.state.applied) {
-            if (c.miner.testbed !== undefined && c.rule.action.type !== 'notify') decisions.push({ ...base, kind: 'keep', reason: c.ev.reason });
+            if (c.miner.testbed !== undefined && c.rule.action.type !== 'notify')
+              decisions.push({ ...base, kind: 'keep', reason: c.ev.reason });
             continue;
           }
           const cooldownEnds = (c.state.lastChangeAt ?? -Infinity) + c.rule.cooldownMs;
           if (now < cooldownEnds) {
-            decisions.push({ ...base, kind: 'skip', reason: `${c.ev.reason}; cooling down until ${new Date(cooldownEnds).toISOString()}`, note: 'skip:cooldown' });
+            decisions.push({
+              ...base,
+              kind: 'skip',
+              reason: `${c.ev.reason}; cooling down until ${new Date(cooldownEnds).toISOString()}`,
+              note: 'skip:cooldown',
+            });
           } else {
             decisions.push({ ...base, kind: 'fire', action: c.rule.action, reason: c.ev.reason });
           }
@@ -165,7 +201,12 @@ export class RuleEngine {
           next.lastNote = null;
           if (!c.state.applied) continue;
           if (!c.rule.until) decisions.push({ ...base, kind: 'end', reason: c.ev.reason });
-          else if (winner) decisions.push({ ...base, kind: 'supersede', reason: `rule "${winner.rule.name}" takes over as "${c.rule.name}" ends` });
+          else if (winner)
+            decisions.push({
+              ...base,
+              kind: 'supersede',
+              reason: `rule "${winner.rule.name}" takes over as "${c.rule.name}" ends`,
+            });
           else decisions.push({ ...base, kind: 'undo', action: c.state.undo ?? undefined, reason: c.ev.reason });
         }
       }
@@ -198,32 +239,65 @@ export class RuleEngine {
           if (signal?.aborted) return;
           const state = states.get(`${dec.rule.id}|${minerId}`)!;
           const outcome = await this.execute(dec, miners.get(minerId)!, state, now, signal);
-          if (outcome) report.decisions.push({ rule: dec.rule.name, miner: minerId, kind: outcome, value: dec.trigger.value, reason: dec.reason });
+          if (outcome)
+            report.decisions.push({
+              rule: dec.rule.name,
+              miner: minerId,
+              kind: outcome,
+              value: dec.trigger.value,
+              reason: dec.reason,
+            });
         }
       }),
     );
     // Only what changed is written: most miners' states stay as they were from one tick to the next.
-    this.d.rules.saveStates([...states.entries()].filter(([k, s]) => before.get(k) !== JSON.stringify(s)).map(([, s]) => s));
+    this.d.rules.saveStates(
+      [...states.entries()].filter(([k, s]) => before.get(k) !== JSON.stringify(s)).map(([, s]) => s),
+    );
     return report;
   }
 
   private ctx(rule: Rule, reason: string): ActuationContext {
-    return { actor: `rule:${rule.name}`, rule: { id: rule.id, name: rule.name }, reason: `rule "${rule.name}": ${reason}`.slice(0, 400) };
+    return {
+      actor: `rule:${rule.name}`,
+      rule: { id: rule.id, name: rule.name },
+      reason: `rule "${rule.name}": ${reason}`.slice(0, 400),
+    };
   }
 
-  private event(dec: Decision, level: 'info' | 'warn', outcome: string, message: string, extra: Record<string, unknown> = {}): void {
+  private event(
+    dec: Decision,
+    level: 'info' | 'warn',
+    outcome: string,
+    message: string,
+    extra: Record<string, unknown> = {},
+  ): void {
     this.d.events.append({
       kind: 'rule',
       level,
       minerId: dec.minerId,
       actor: `rule:${dec.rule.name}`,
       message: `rule "${dec.rule.name}" ${message}`,
-      data: { rule: dec.rule.id, ruleName: dec.rule.name, outcome, trigger: dec.rule.trigger.type, value: dec.trigger.value, reason: dec.reason, ...extra },
+      data: {
+        rule: dec.rule.id,
+        ruleName: dec.rule.name,
+        outcome,
+        trigger: dec.rule.trigger.type,
+        value: dec.trigger.value,
+        reason: dec.reason,
+        ...extra,
+      },
     });
   }
 
   /** Runs one decision, updating `state`; returns what happened, or null when nothing was reported. */
-  private async execute(dec: Decision, miner: MinerView, state: RuleMinerState, now: number, signal?: AbortSignal): Promise<DecisionKind | 'refused' | 'lost' | null> {
+  private async execute(
+    dec: Decision,
+    miner: MinerView,
+    state: RuleMinerState,
+    now: number,
+    signal?: AbortSignal,
+  ): Promise<DecisionKind | 'refused' | 'lost' | null> {
     const ctx = this.ctx(dec.rule, dec.reason);
     const onTestbed = miner.testbed !== undefined && dec.rule.action.type !== 'notify';
     switch (dec.kind) {
@@ -239,7 +313,13 @@ export class RuleEngine {
         if (r.ok) return null;
         state.applied = false;
         state.undo = null;
-        this.event(dec, 'warn', 'lost', `lost its hold on ${miner.id}: ${r.reason}; testbed ${miner.testbed} is back to its baseline, and the rule takes it again when it can`, { refusal: r.reason });
+        this.event(
+          dec,
+          'warn',
+          'lost',
+          `lost its hold on ${miner.id}: ${r.reason}; testbed ${miner.testbed} is back to its baseline, and the rule takes it again when it can`,
+          { refusal: r.reason },
+        );
         return 'lost';
       }
       case 'end':
@@ -258,12 +338,18 @@ export class RuleEngine {
           : dec.action
             ? await this.run(dec.action, miner, dec, ctx, 'ended', signal)
             : ({ ok: true, message: 'nothing to undo' } as ActuationResult);
-        if (!r.ok) return this.refused(dec, state, `undo ${dec.action ? describeAction(dec.action) : ''}`.trim(), r.reason);
+        if (!r.ok)
+          return this.refused(dec, state, `undo ${dec.action ? describeAction(dec.action) : ''}`.trim(), r.reason);
         state.applied = false;
         state.undo = null;
         state.lastChangeAt = now;
         state.lastNote = null;
-        this.event(dec, 'info', 'undone', `undone on ${miner.id}: ${onTestbed ? `testbed ${miner.testbed} released (its baseline restored)` : dec.action ? describeAction(dec.action) : 'nothing to undo'} — ${dec.reason}`);
+        this.event(
+          dec,
+          'info',
+          'undone',
+          `undone on ${miner.id}: ${onTestbed ? `testbed ${miner.testbed} released (its baseline restored)` : dec.action ? describeAction(dec.action) : 'nothing to undo'} — ${dec.reason}`,
+        );
         return 'undo';
       }
       case 'fire': {
@@ -282,10 +368,16 @@ export class RuleEngine {
         state.undo = undo;
         state.lastChangeAt = now;
         state.lastNote = null;
-        this.event(dec, 'info', 'fired', `fired on ${miner.id}: ${describeAction(action)}${onTestbed ? ` (under a reservation of testbed ${miner.testbed})` : ''} — ${dec.reason}`, {
-          ...(undo ? { undo } : {}),
-          ...(r.message ? { answer: r.message } : {}),
-        });
+        this.event(
+          dec,
+          'info',
+          'fired',
+          `fired on ${miner.id}: ${describeAction(action)}${onTestbed ? ` (under a reservation of testbed ${miner.testbed})` : ''} — ${dec.reason}`,
+          {
+            ...(undo ? { undo } : {}),
+            ...(r.message ? { answer: r.message } : {}),
+          },
+        );
         return 'fire';
       }
     }
@@ -325,7 +417,14 @@ export class RuleEngine {
     }
   }
 
-  private run(action: Action, miner: MinerView, dec: Decision, ctx: ActuationContext, phase: 'started' | 'ended', signal?: AbortSignal): Promise<ActuationResult> {
+  private run(
+    action: Action,
+    miner: MinerView,
+    dec: Decision,
+    ctx: ActuationContext,
+    phase: 'started' | 'ended',
+    signal?: AbortSignal,
+  ): Promise<ActuationResult> {
     const a = this.d.actuator;
     return this.safely(async () => {
       switch (action.type) {
@@ -343,10 +442,21 @@ export class RuleEngine {
           return a.setFan(miner.id, action.percent, ctx);
         case 'notify': {
           if (!this.d.notify) return { ok: false, reason: 'no notifier configured' };
-          await this.d.notify(action.url, action.headers ?? {}, {
-            rule: dec.rule.name, ruleId: dec.rule.id, miner: miner.id, phase,
-            trigger: dec.rule.trigger, value: dec.trigger.value, reason: dec.reason, at: new Date(this.now()).toISOString(),
-          }, signal);
+          await this.d.notify(
+            action.url,
+            action.headers ?? {},
+            {
+              rule: dec.rule.name,
+              ruleId: dec.rule.id,
+              miner: miner.id,
+              phase,
+              trigger: dec.rule.trigger,
+              value: dec.trigger.value,
+              reason: dec.reason,
+              at: new Date(this.now()).toISOString(),
+            },
+            signal,
+          );
           return { ok: true };
         }
       }
@@ -381,7 +491,14 @@ export class RuleEngine {
     for (const s of this.d.rules.states(ruleId)) {
       const miner = miners.get(s.minerId);
       if (!s.applied || !miner || !rule.until) continue;
-      const dec: Decision = { rule, minerId: s.minerId, kind: 'undo', action: s.undo ?? undefined, trigger: { holds: false, value: null, reason: 'the rule is removed' }, reason: 'the rule is removed' };
+      const dec: Decision = {
+        rule,
+        minerId: s.minerId,
+        kind: 'undo',
+        action: s.undo ?? undefined,
+        trigger: { holds: false, value: null, reason: 'the rule is removed' },
+        reason: 'the rule is removed',
+      };
       await this.execute(dec, miner, s, this.now());
       states.push(s);
     }

@@ -17,11 +17,18 @@ async function attempt(fn: () => Promise<{ message: string }>): Promise<Actuatio
   }
 }
 
-export function fleetActionsActuator(actions: Actions, miner: (id: string) => MinerDefinition | undefined, testbeds?: TestbedGate): RuleActuator {
+export function fleetActionsActuator(
+  actions: Actions,
+  miner: (id: string) => MinerDefinition | undefined,
+  testbeds?: TestbedGate,
+): RuleActuator {
   const gate = async (id: string, ctx: ActuationContext, op: 'hold' | 'release' | 'keep'): Promise<ActuationResult> => {
     const tb = miner(id)?.testbed;
     if (!tb) return { ok: true };
-    if (!testbeds) return op === 'hold' ? { ok: false, reason: `miner ${id} belongs to testbed ${tb} and no factory is configured to reserve it` } : { ok: true };
+    if (!testbeds)
+      return op === 'hold'
+        ? { ok: false, reason: `miner ${id} belongs to testbed ${tb} and no factory is configured to reserve it` }
+        : { ok: true };
     const f = testbeds[op];
     return f ? f.call(testbeds, tb, ctx) : { ok: true };
   };

@@ -20,15 +20,21 @@ export const rules = sqliteTable('rules', {
   until: integer('until', { mode: 'boolean' }).notNull().default(false),
   cooldownMs: integer('cooldown_ms').notNull().default(0),
   hysteresis: real('hysteresis').notNull().default(0),
-  createdAt: text('created_at').notNull().default(sql`(strftime('%Y-%m-%dT%H:%M:%fZ','now'))`),
-  updatedAt: text('updated_at').notNull().default(sql`(strftime('%Y-%m-%dT%H:%M:%fZ','now'))`),
+  createdAt: text('created_at')
+    .notNull()
+    .default(sql`(strftime('%Y-%m-%dT%H:%M:%fZ','now'))`),
+  updatedAt: text('updated_at')
+    .notNull()
+    .default(sql`(strftime('%Y-%m-%dT%H:%M:%fZ','now'))`),
   updatedBy: text('updated_by'),
 });
 
 export const ruleState = sqliteTable(
   'rule_state',
   {
-    ruleId: integer('rule_id').notNull().references(() => rules.id, { onDelete: 'cascade' }),
+    ruleId: integer('rule_id')
+      .notNull()
+      .references(() => rules.id, { onDelete: 'cascade' }),
     minerId: text('miner_id').notNull(),
     /** the trigger holds for this miner (after hysteresis) */
     wanting: integer('wanting', { mode: 'boolean' }).notNull().default(false),

@@ -52,7 +52,10 @@ function toRow(input: RuleInput, actor: string) {
 }
 
 export class RuleStore {
-  constructor(private readonly edb: EnergyDb, private readonly clock: () => number = Date.now) {}
+  constructor(
+    private readonly edb: EnergyDb,
+    private readonly clock: () => number = Date.now,
+  ) {}
 
   list(): Rule[] {
     return this.edb.db.select().from(rules).orderBy(asc(rules.id)).all().map(toRule);
@@ -71,20 +74,32 @@ export class RuleStore {
 
   private nameTaken(name: string, exceptId?: number): void {
     const other = this.edb.db.select().from(rules).where(eq(rules.name, name)).get();
-    if (other && other.id !== exceptId) throw new MvmError('CONFLICT', `a rule named "${name}" exists (id ${other.id})`, { hint: 'choose another name, or edit that rule' });
+    if (other && other.id !== exceptId)
+      throw new MvmError('CONFLICT', `a rule named "${name}" exists (id ${other.id})`, {
+        hint: 'choose another name, or edit that rule',
+      });
   }
 
   add(input: RuleInput, actor: string): Rule {
     this.nameTaken(input.name);
     const now = new Date(this.clock()).toISOString();
-    const row = this.edb.db.insert(rules).values({ ...toRow(input, actor), createdAt: now, updatedAt: now }).returning().get();
+    const row = this.edb.db
+      .insert(rules)
+      .values({ ...toRow(input, actor), createdAt: now, updatedAt: now })
+      .returning()
+      .get();
     return toRule(row);
   }
 
   update(id: number, input: RuleInput, actor: string): Rule {
     this.mustGet(id);
     this.nameTaken(input.name, id);
-    const row = this.edb.db.update(rules).set({ ...toRow(input, actor), updatedAt: new Date(this.clock()).toISOString() }).where(eq(rules.id, id)).returning().get();
+    const row = this.edb.db
+      .update(rules)
+      .set({ ...toRow(input, actor), updatedAt: new Date(this.clock()).toISOString() })
+      .where(eq(rules.id, id))
+      .returning()
+      .get();
     return toRule(row);
   }
 
@@ -100,7 +115,11 @@ export class RuleStore {
   }
 
   state(ruleId: number, minerId: string): RuleMinerState {
-    const r = this.edb.db.select().from(ruleState).where(and(eq(ruleState.ruleId, ruleId), eq(ruleState.minerId, minerId))).get();
+    const r = this.edb.db
+      .select()
+      .from(ruleState)
+      .where(and(eq(ruleState.ruleId, ruleId), eq(ruleState.minerId, minerId)))
+      .get();
     return r
       ? { ...r, undo: r.undo ? (JSON.parse(r.undo) as Action) : null }
       : { ruleId, minerId, wanting: false, applied: false, lastChangeAt: null, undo: null, lastNote: null };
@@ -110,7 +129,11 @@ export class RuleStore {
     this.edb.sqlite.transaction(() => {
       for (const s of states) {
         const row = { ...s, undo: s.undo ? JSON.stringify(s.undo) : null };
-        this.edb.db.insert(ruleState).values(row).onConflictDoUpdate({ target: [ruleState.ruleId, ruleState.minerId], set: row }).run();
+        this.edb.db
+          .insert(ruleState)
+          .values(row)
+          .onConflictDoUpdate({ target: [ruleState.ruleId, ruleState.minerId], set: row })
+          .run();
       }
     })();
   }

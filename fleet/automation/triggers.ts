@@ -32,7 +32,9 @@ function rank(ctx: TriggerContext, count: number, cheapest: boolean): TriggerEva
   const slot = ctx.prices.at(ctx.now);
   if (!slot) return { holds: ctx.wasHolding, value: null, reason: 'no price known for the current slot' };
   const day = ctx.prices.range({ from: londonDayStart(ctx.now), to: londonNextDayStart(ctx.now) });
-  const sorted = [...day].sort((a, b) => (cheapest ? a.priceIncVat - b.priceIncVat : b.priceIncVat - a.priceIncVat) || a.start - b.start);
+  const sorted = [...day].sort(
+    (a, b) => (cheapest ? a.priceIncVat - b.priceIncVat : b.priceIncVat - a.priceIncVat) || a.start - b.start,
+  );
   const pos = sorted.findIndex((s) => s.start === slot.start);
   const holds = pos >= 0 && pos < count;
   return {
@@ -43,7 +45,8 @@ function rank(ctx: TriggerContext, count: number, cheapest: boolean): TriggerEva
 }
 
 function ordinal(n: number): string {
-  const s = n % 100 >= 11 && n % 100 <= 13 ? 'th' : ({ 1: 'st', 2: 'nd', 3: 'rd' } as Record<number, string>)[n % 10] ?? 'th';
+  const s =
+    n % 100 >= 11 && n % 100 <= 13 ? 'th' : (({ 1: 'st', 2: 'nd', 3: 'rd' } as Record<number, string>)[n % 10] ?? 'th');
   return `${n}${s}`;
 }
 
@@ -51,13 +54,21 @@ function ordinal(n: number): string {
 function above(value: number, limit: number, ctx: TriggerContext, what: (v: number) => string): TriggerEval {
   const edge = ctx.wasHolding ? limit - ctx.hysteresis : limit;
   const holds = value > edge;
-  return { holds, value, reason: `${what(value)} ${holds ? '>' : '<='} ${what(edge)}${ctx.wasHolding && ctx.hysteresis ? ` (threshold ${what(limit)} less hysteresis)` : ''}` };
+  return {
+    holds,
+    value,
+    reason: `${what(value)} ${holds ? '>' : '<='} ${what(edge)}${ctx.wasHolding && ctx.hysteresis ? ` (threshold ${what(limit)} less hysteresis)` : ''}`,
+  };
 }
 
 function below(value: number, limit: number, ctx: TriggerContext, what: (v: number) => string): TriggerEval {
   const edge = ctx.wasHolding ? limit + ctx.hysteresis : limit;
   const holds = value < edge;
-  return { holds, value, reason: `${what(value)} ${holds ? '<' : '>='} ${what(edge)}${ctx.wasHolding && ctx.hysteresis ? ` (threshold ${what(limit)} plus hysteresis)` : ''}` };
+  return {
+    holds,
+    value,
+    reason: `${what(value)} ${holds ? '<' : '>='} ${what(edge)}${ctx.wasHolding && ctx.hysteresis ? ` (threshold ${what(limit)} plus hysteresis)` : ''}`,
+  };
 }
 
 export function evaluateTrigger(trigger: Trigger, ctx: TriggerContext): TriggerEval {
@@ -77,19 +88,29 @@ export function evaluateTrigger(trigger: Trigger, ctx: TriggerContext): TriggerE
     case 'schedule': {
       const m = lastMatch(parseCron(trigger.cron), ctx.now, trigger.durationMs);
       return m === null
-        ? { holds: false, value: null, reason: `"${trigger.cron}" has not matched in the last ${Math.round(trigger.durationMs / 60_000)} min` }
+        ? {
+            holds: false,
+            value: null,
+            reason: `"${trigger.cron}" has not matched in the last ${Math.round(trigger.durationMs / 60_000)} min`,
+          }
         : { holds: true, value: m, reason: `"${trigger.cron}" matched at ${new Date(m).toISOString()}` };
     }
     case 'temperature_above': {
       const temps = ctx.latest?.temperatures ?? ctx.miner?.last?.temperatures ?? {};
       const entries = Object.entries(temps).filter(([k]) => !trigger.sensor || k === trigger.sensor);
-      if (entries.length === 0) return { holds: ctx.wasHolding, value: null, reason: trigger.sensor ? `no "${trigger.sensor}" temperature reading` : 'no temperature reading' };
+      if (entries.length === 0)
+        return {
+          holds: ctx.wasHolding,
+          value: null,
+          reason: trigger.sensor ? `no "${trigger.sensor}" temperature reading` : 'no temperature reading',
+        };
       const [sensor, t] = entries.reduce((a, b) => (b[1] > a[1] ? b : a));
       return above(t, trigger.limit, ctx, (v) => `${sensor} ${Math.round(v * 10) / 10} °C`);
     }
     case 'hashrate_below': {
       const expected = ctx.miner?.expectedHashrateGhs ?? ctx.miner?.last?.expectedHashrateGhs ?? null;
-      if (!expected || !ctx.history || !ctx.miner) return { holds: false, value: null, reason: 'no expected hashrate known for this miner' };
+      if (!expected || !ctx.history || !ctx.miner)
+        return { holds: false, value: null, reason: 'no expected hashrate known for this miner' };
       const floor = (expected * trigger.percent) / 100;
       const from = ctx.now - trigger.forMs;
       const res = ctx.history.query({ minerId: ctx.miner.id, from, to: ctx.now, stepMs: 60_000 });
@@ -104,7 +125,9 @@ export function evaluateTrigger(trigger: Trigger, ctx: TriggerContext): TriggerE
         value: latest,
         reason: holds
           ? `below ${trigger.percent} % of ${expected} GH/s (${Math.round(floor)} GH/s) for ${Math.round(trigger.forMs / 60_000)} min`
-          : !covered ? `readings do not cover the last ${Math.round(trigger.forMs / 60_000)} min` : `at or above ${Math.round(floor)} GH/s within the last ${Math.round(trigger.forMs / 60_000)} min`,
+          : !covered
+            ? `readings do not cover the last ${Math.round(trigger.forMs / 60_000)} min`
+            : `at or above ${Math.round(floor)} GH/s within the last ${Math.round(trigger.forMs / 60_000)} min`,
       };
     }
     case 'offline': {
@@ -113,7 +136,14 @@ export function evaluateTrigger(trigger: Trigger, ctx: TriggerContext): TriggerE
       const since = ctx.miner.lastSeenAt;
       const off = since === null ? null : ctx.now - since;
       const holds = off === null || off >= trigger.forMs;
-      return { holds, value: off, reason: off === null ? 'offline, never seen' : `offline for ${Math.round(off / 60_000)} min (limit ${Math.round(trigger.forMs / 60_000)} min)` };
+      return {
+        holds,
+        value: off,
+        reason:
+          off === null
+            ? 'offline, never seen'
+            : `offline for ${Math.round(off / 60_000)} min (limit ${Math.round(trigger.forMs / 60_000)} min)`,
+      };
     }
   }
 }

@@ -12,11 +12,23 @@ import { rootLogger, type Logger } from '../../shared/log.js';
 import type { FleetSettings } from '../config/types.js';
 import { offlineSample, sampleOf } from '../history/sample.js';
 import { withoutRaw } from '../store/live.js';
-import type { CollectorHandle, EventStore, HistoryStore, LiveStateStore, MinerDefinition, MinerLiveState, MinerStatus, SampleRow } from '../types.js';
+import type {
+  CollectorHandle,
+  EventStore,
+  HistoryStore,
+  LiveStateStore,
+  MinerDefinition,
+  MinerLiveState,
+  MinerStatus,
+  SampleRow,
+} from '../types.js';
 import { afterMiss, afterReading, initialState, type Outcome } from './miner-state.js';
 import { NmminerFeed } from './nmminer-feed.js';
 
-export type CollectorSettings = Pick<FleetSettings, 'pollIntervalMs' | 'offlineAfter' | 'concurrency' | 'requestTimeoutMs' | 'udpPort' | 'udpAddress'>;
+export type CollectorSettings = Pick<
+  FleetSettings,
+  'pollIntervalMs' | 'offlineAfter' | 'concurrency' | 'requestTimeoutMs' | 'udpPort' | 'udpAddress'
+>;
 
 export interface CollectorOptions {
   /** The miners to read (config, testbed and API ones); called again on reload(). */
@@ -63,7 +75,7 @@ function specOf(def: MinerDefinition): DeviceSpec {
 function offsetOf(id: string, intervalMs: number): number {
   let h = 2166136261;
   for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 16777619);
-  return ((h >>> 0) % 1000) / 1000 * intervalMs;
+  return (((h >>> 0) % 1000) / 1000) * intervalMs;
 }
 
 export class Collector implements CollectorHandle {
@@ -126,7 +138,13 @@ export class Collector implements CollectorHandle {
       const message = `cannot listen for NMMiner telemetry on udp ${this.opts.settings.udpAddress}:${this.opts.settings.udpPort}: ${(err as Error).message}`;
       if (this.feedProblem !== message) {
         this.feedProblem = message;
-        this.opts.events.append({ kind: 'error', level: 'error', message, actor: 'collector', data: { hint: 'another program holds the port: stop it, or set [fleet] udp_port' } });
+        this.opts.events.append({
+          kind: 'error',
+          level: 'error',
+          message,
+          actor: 'collector',
+          data: { hint: 'another program holds the port: stop it, or set [fleet] udp_port' },
+        });
       }
     }
   }
@@ -248,7 +266,11 @@ export class Collector implements CollectorHandle {
   }
 
   private policy(e: Entry) {
-    return { pollIntervalMs: e.intervalMs, offlineAfter: this.opts.settings.offlineAfter, ...(this.opts.random ? { random: this.opts.random } : {}) };
+    return {
+      pollIntervalMs: e.intervalMs,
+      offlineAfter: this.opts.settings.offlineAfter,
+      ...(this.opts.random ? { random: this.opts.random } : {}),
+    };
   }
 
   private state(e: Entry): MinerLiveState {
@@ -293,7 +315,13 @@ export class Collector implements CollectorHandle {
       if (this.writeFailing) {
         const { lost, since } = this.writeFailing;
         this.writeFailing = undefined;
-        this.opts.events.append({ kind: 'retention', level: 'info', message: `history writes work again (${lost} samples lost since ${new Date(since).toISOString()})`, actor: 'collector', data: { lost } });
+        this.opts.events.append({
+          kind: 'retention',
+          level: 'info',
+          message: `history writes work again (${lost} samples lost since ${new Date(since).toISOString()})`,
+          actor: 'collector',
+          data: { lost },
+        });
       }
     } catch (err) {
       const first = this.writeFailing === undefined;
@@ -302,7 +330,13 @@ export class Collector implements CollectorHandle {
       this.log.error({ err, samples: samples.length }, 'cannot write the history');
       if (first) {
         const hint = err instanceof MvmError ? err.hint : undefined;
-        this.opts.events.append({ kind: 'retention', level: 'error', message: `history writes fail: ${(err as Error).message}`, actor: 'collector', data: { error: (err as Error).message, ...(hint ? { hint } : {}) } });
+        this.opts.events.append({
+          kind: 'retention',
+          level: 'error',
+          message: `history writes fail: ${(err as Error).message}`,
+          actor: 'collector',
+          data: { error: (err as Error).message, ...(hint ? { hint } : {}) },
+        });
       }
     }
   }
@@ -315,7 +349,11 @@ export class Collector implements CollectorHandle {
   async pollNow(minerId: string, signal?: AbortSignal): Promise<Telemetry> {
     const e = this.entries.get(minerId);
     if (!e) throw new MvmError('NOT_FOUND', `no miner named ${minerId}`, { hint: 'list them with `mvm fleet miners`' });
-    if (e.suspended !== undefined) throw new MvmError('CONFLICT', `miner ${minerId} is not read now: ${e.suspended}`, { hint: 'try again when that is over', retryable: true });
+    if (e.suspended !== undefined)
+      throw new MvmError('CONFLICT', `miner ${minerId} is not read now: ${e.suspended}`, {
+        hint: 'try again when that is over',
+        retryable: true,
+      });
     if (e.inFlight) await e.inFlight.catch(() => undefined);
     return this.read(e, signal, true);
   }
@@ -334,12 +372,21 @@ export class Collector implements CollectorHandle {
   }
 
   stats(): { lastRoundMs: number | null; rounds: number; inFlight: number } {
-    return { lastRoundMs: this.counters.lastRoundMs, rounds: this.counters.rounds, inFlight: this.queue.pending + this.queue.size };
+    return {
+      lastRoundMs: this.counters.lastRoundMs,
+      rounds: this.counters.rounds,
+      inFlight: this.queue.pending + this.queue.size,
+    };
   }
 
   /** Readings and misses since start, NMMiner datagrams heard (for /metrics and tests). */
   counts(): { readings: number; missed: number; datagrams: number; miners: number } {
-    return { readings: this.counters.readings, missed: this.counters.missed, datagrams: this.feed.received, miners: this.entries.size };
+    return {
+      readings: this.counters.readings,
+      missed: this.counters.missed,
+      datagrams: this.feed.received,
+      miners: this.entries.size,
+    };
   }
 
   async stop(signal?: AbortSignal): Promise<void> {
@@ -349,7 +396,9 @@ export class Collector implements CollectorHandle {
     clearInterval(this.flushTimer);
     this.queue.clear();
     const idle = this.queue.onIdle();
-    await (signal ? Promise.race([idle, new Promise<void>((r) => signal.addEventListener('abort', () => r(), { once: true }))]) : idle);
+    await (signal
+      ? Promise.race([idle, new Promise<void>((r) => signal.addEventListener('abort', () => r(), { once: true }))])
+      : idle);
     this.flush();
     await Promise.allSettled([...this.entries.values()].map((e) => e.driver?.close()));
     await this.feed.close();

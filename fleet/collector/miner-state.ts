@@ -21,7 +21,14 @@ export function afterReading(prev: MinerLiveState, t: Telemetry, now: number, po
   const state: MinerLiveState = { id: prev.id, status: 'online', missed: 0, lastSeenAt: now, last: t, lastError: null };
   const event: NewFleetEvent | undefined =
     prev.status === 'offline'
-      ? { minerId: prev.id, kind: 'online', level: 'info', message: `${prev.id} is back online (after ${prev.missed} missed reading${prev.missed === 1 ? '' : 's'})`, actor: 'collector', data: { missed: prev.missed } }
+      ? {
+          minerId: prev.id,
+          kind: 'online',
+          level: 'info',
+          message: `${prev.id} is back online (after ${prev.missed} missed reading${prev.missed === 1 ? '' : 's'})`,
+          actor: 'collector',
+          data: { missed: prev.missed },
+        }
       : undefined;
   return { state, ...(event ? { event } : {}), nextInMs: policy.pollIntervalMs };
 }

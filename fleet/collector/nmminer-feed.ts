@@ -56,19 +56,32 @@ export class NmminerFeed {
   /** The device's freshest reading, or a DriverError saying how long it has been silent. */
   reading(spec: DeviceSpec, pollIntervalMs: number, now: number): Telemetry {
     const s = nmminerSettings(spec);
-    const freshMs = typeof spec.options?.offline_after_ms === 'number' ? s.offlineAfterMs : Math.max(2 * pollIntervalMs, NMMINER_MIN_FRESH_MS);
+    const freshMs =
+      typeof spec.options?.offline_after_ms === 'number'
+        ? s.offlineAfterMs
+        : Math.max(2 * pollIntervalMs, NMMINER_MIN_FRESH_MS);
     const candidates = s.matchIp ? [this.byIp.get(s.matchIp)] : [this.byFrom.get(s.host), this.byIp.get(s.host)];
     let d: Datagram | undefined;
     for (const c of candidates) if (c && (!d || c.at > d.at)) d = c;
     if (!this.listening) {
-      throw new DriverError(spec.name, 'unreachable', `not listening for NMMiner telemetry on udp ${this.address}:${this.port}`, {
-        hint: 'another program holds the port: stop it, or set [fleet] udp_port',
-      });
+      throw new DriverError(
+        spec.name,
+        'unreachable',
+        `not listening for NMMiner telemetry on udp ${this.address}:${this.port}`,
+        {
+          hint: 'another program holds the port: stop it, or set [fleet] udp_port',
+        },
+      );
     }
     if (!d || now - d.at > freshMs) {
-      throw new DriverError(spec.name, 'unreachable', `no telemetry from ${s.matchIp ?? s.host} on udp ${this.port} for ${Math.round((d ? now - d.at : freshMs) / 1000)} s`, {
-        hint: 'check that the miner is powered and broadcasts to this host (it sends every few seconds)',
-      });
+      throw new DriverError(
+        spec.name,
+        'unreachable',
+        `no telemetry from ${s.matchIp ?? s.host} on udp ${this.port} for ${Math.round((d ? now - d.at : freshMs) / 1000)} s`,
+        {
+          hint: 'check that the miner is powered and broadcasts to this host (it sends every few seconds)',
+        },
+      );
     }
     return normaliseNmminer(spec, d.json, new Date(d.at));
   }

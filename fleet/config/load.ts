@@ -17,7 +17,18 @@ import { FLEET_DEFAULTS, type FleetConfig, type FleetSettings, type LabConfig, t
 
 export const FLEET_TOP_KEYS = ['fleet', 'lab', 'jobs', 'miner', 'energy', 'mqtt'] as const;
 const FACTORY_TOP_KEYS = ['general', 'factory', 'health', 'api', 'target', 'testbed'] as const;
-const FLEET_KEYS = ['poll_interval', 'listen', 'admin_token_file', 'udp_port', 'udp_address', 'offline_after', 'concurrency', 'request_timeout', 'retention', 'metrics'] as const;
+const FLEET_KEYS = [
+  'poll_interval',
+  'listen',
+  'admin_token_file',
+  'udp_port',
+  'udp_address',
+  'offline_after',
+  'concurrency',
+  'request_timeout',
+  'retention',
+  'metrics',
+] as const;
 const RETENTION_KEYS = ['raw', 'minute', 'hour'] as const;
 const LAB_KEYS = ['url', 'token', 'token_file'] as const;
 
@@ -34,7 +45,10 @@ export function loadFleetConfig(file: string, opts: FleetLoadOptions = {}): Flee
 }
 
 /** Every problem of a config file (none: `config` is set). `mvm fleet --check` prints them. */
-export function checkFleetConfig(file: string, opts: FleetLoadOptions = {}): { config?: FleetConfig; problems: ConfigProblem[] } {
+export function checkFleetConfig(
+  file: string,
+  opts: FleetLoadOptions = {},
+): { config?: FleetConfig; problems: ConfigProblem[] } {
   const path = resolve(file);
   let text: string;
   try {
@@ -55,14 +69,27 @@ export function checkFleetConfig(file: string, opts: FleetLoadOptions = {}): { c
   return parseFleetConfig(text, path, opts);
 }
 
-export function parseFleetConfig(text: string, file: string, opts: FleetLoadOptions = {}): { config?: FleetConfig; problems: ConfigProblem[] } {
+export function parseFleetConfig(
+  text: string,
+  file: string,
+  opts: FleetLoadOptions = {},
+): { config?: FleetConfig; problems: ConfigProblem[] } {
   let raw: Table;
   try {
     raw = TOML.parse(text) as Table;
   } catch (err) {
     const e = err as Error & { line?: number; col?: number };
     const where = e.line !== undefined ? `line ${e.line + 1}, column ${(e.col ?? 0) + 1}` : '(file)';
-    return { problems: [{ file, key: where, message: `not valid TOML: ${e.message.split('\n')[0]}`, hint: 'fix the syntax at the place shown' }] };
+    return {
+      problems: [
+        {
+          file,
+          key: where,
+          message: `not valid TOML: ${e.message.split('\n')[0]}`,
+          hint: 'fix the syntax at the place shown',
+        },
+      ],
+    };
   }
   const p = new Problems(file);
   const config = normalise(raw, file, p, opts.env ?? process.env);
@@ -74,7 +101,11 @@ function normalise(raw: Table, file: string, p: Problems, env: NodeJS.ProcessEnv
   const isFactory = FACTORY_TOP_KEYS.some((k) => raw[k] !== undefined);
   const isFleet = FLEET_TOP_KEYS.some((k) => raw[k] !== undefined);
   if (!isFactory && !isFleet) {
-    p.add('(file)', 'defines no miners and no testbeds', 'add [miner.NAME] tables with driver and address (or pass a factory config)');
+    p.add(
+      '(file)',
+      'defines no miners and no testbeds',
+      'add [miner.NAME] tables with driver and address (or pass a factory config)',
+    );
   }
   const fleet = readFleet(p, file, p.table(raw, '', 'fleet') ?? {});
   const lab = readUpstream(p, file, p.table(raw, '', 'lab'), env, UPSTREAMS.lab);
@@ -98,11 +129,21 @@ function normalise(raw: Table, file: string, p: Problems, env: NodeJS.ProcessEnv
     ids.set(m.id, where);
     const key = `${m.driver} ${m.address.trim().toLowerCase().replace(/\/+$/, '')}`;
     const first = addresses.get(key);
-    if (first !== undefined) p.add(join(where, 'address'), `"${m.address}" is also the address of ${first}`, 'list each device once');
+    if (first !== undefined)
+      p.add(join(where, 'address'), `"${m.address}" is also the address of ${first}`, 'list each device once');
     else addresses.set(key, m.id);
   }
   miners.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  return { file, kind: isFactory && isFleet ? 'both' : isFactory ? 'factory' : 'fleet', fleet, ...(lab ? { lab } : {}), ...(jobs ? { jobs } : {}), energy, ...(mqtt ? { mqtt } : {}), miners };
+  return {
+    file,
+    kind: isFactory && isFleet ? 'both' : isFactory ? 'factory' : 'fleet',
+    fleet,
+    ...(lab ? { lab } : {}),
+    ...(jobs ? { jobs } : {}),
+    energy,
+    ...(mqtt ? { mqtt } : {}),
+    miners,
+  };
 }
 
 function readFleet(p: Problems, file: string, f: Table): FleetSettings {
@@ -121,8 +162,18 @@ function readFleet(p: Problems, file: string, f: Table): FleetSettings {
   const tokenFile = p.string(f, prefix, 'admin_token_file', { nonEmpty: true });
   const udpAddress = p.string(f, prefix, 'udp_address', { nonEmpty: true }) ?? d.udpAddress;
   const metrics = p.string(f, prefix, 'metrics') ?? 'open';
-  if (metrics !== 'open' && metrics !== 'token') p.add(join(prefix, 'metrics'), `"${metrics}" is not open or token`, 'write metrics = "open" (Prometheus scrapes /metrics without a token) or "token" (any API token)');
-  if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(udpAddress)) p.add(join(prefix, 'udp_address'), `"${udpAddress}" is not an IPv4 address`, 'write udp_address = "0.0.0.0" (every interface)');
+  if (metrics !== 'open' && metrics !== 'token')
+    p.add(
+      join(prefix, 'metrics'),
+      `"${metrics}" is not open or token`,
+      'write metrics = "open" (Prometheus scrapes /metrics without a token) or "token" (any API token)',
+    );
+  if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(udpAddress))
+    p.add(
+      join(prefix, 'udp_address'),
+      `"${udpAddress}" is not an IPv4 address`,
+      'write udp_address = "0.0.0.0" (every interface)',
+    );
   return {
     pollIntervalMs: p.duration(f, prefix, 'poll_interval', d.pollIntervalMs, { min: 100 }),
     ...(listen ? { listen } : {}),
@@ -147,18 +198,38 @@ function readRetention(p: Problems, r: Table): RetentionConfig {
   const rawMs = p.duration(r, prefix, 'raw', d.rawMs, { min: 60_000, max });
   const minuteMs = p.duration(r, prefix, 'minute', d.minuteMs, { min: 3_600_000, max });
   const hourMs = p.duration(r, prefix, 'hour', d.hourMs, { min: 86_400_000, max });
-  if (minuteMs < rawMs) p.add(join(prefix, 'minute'), 'is shorter than raw', 'keep minute roll-ups at least as long as raw samples');
-  if (hourMs < minuteMs) p.add(join(prefix, 'hour'), 'is shorter than minute', 'keep hour roll-ups at least as long as minute ones');
+  if (minuteMs < rawMs)
+    p.add(join(prefix, 'minute'), 'is shorter than raw', 'keep minute roll-ups at least as long as raw samples');
+  if (hourMs < minuteMs)
+    p.add(join(prefix, 'hour'), 'is shorter than minute', 'keep hour roll-ups at least as long as minute ones');
   return { rawMs, minuteMs, hourMs };
 }
 
 /** The services the fleet reaches: [lab] the factory API (reservations, the lab pages), [jobs] the job server (the jobs pages). */
 const UPSTREAMS = {
-  lab: { section: 'lab', envVar: 'MVM_FLEET_LAB_TOKEN', what: 'the factory API', example: 'http://127.0.0.1:9310', token: 'a factory API token that may reserve testbeds' },
-  jobs: { section: 'jobs', envVar: 'MVM_FLEET_JOBS_TOKEN', what: 'the job server', example: 'http://127.0.0.1:9300', token: 'a job server user token (with the admin privilege to see every job)' },
+  lab: {
+    section: 'lab',
+    envVar: 'MVM_FLEET_LAB_TOKEN',
+    what: 'the factory API',
+    example: 'http://127.0.0.1:9310',
+    token: 'a factory API token that may reserve testbeds',
+  },
+  jobs: {
+    section: 'jobs',
+    envVar: 'MVM_FLEET_JOBS_TOKEN',
+    what: 'the job server',
+    example: 'http://127.0.0.1:9300',
+    token: 'a job server user token (with the admin privilege to see every job)',
+  },
 } as const;
 
-function readUpstream(p: Problems, file: string, l: Table | undefined, env: NodeJS.ProcessEnv, u: (typeof UPSTREAMS)[keyof typeof UPSTREAMS]): LabConfig | undefined {
+function readUpstream(
+  p: Problems,
+  file: string,
+  l: Table | undefined,
+  env: NodeJS.ProcessEnv,
+  u: (typeof UPSTREAMS)[keyof typeof UPSTREAMS],
+): LabConfig | undefined {
   if (l === undefined) return undefined;
   const prefix = u.section;
   p.unknownKeys(l, prefix, LAB_KEYS);
@@ -176,18 +247,24 @@ function readUpstream(p: Problems, file: string, l: Table | undefined, env: Node
   const inline = p.string(l, prefix, 'token', { nonEmpty: true });
   const tokenFile = p.string(l, prefix, 'token_file', { nonEmpty: true });
   let token: string | undefined;
-  if (inline !== undefined && tokenFile !== undefined) p.add(join(prefix, 'token_file'), 'both token and token_file are set', 'keep one of them');
+  if (inline !== undefined && tokenFile !== undefined)
+    p.add(join(prefix, 'token_file'), 'both token and token_file are set', 'keep one of them');
   if (inline !== undefined) token = inline;
   else if (tokenFile !== undefined) {
     const abs = readableFile({ p, configFile: file }, join(prefix, 'token_file'), tokenFile, 'the token file');
     try {
       token = readFileSync(abs, 'utf8').trim();
-      if (token === '') p.add(join(prefix, 'token_file'), `the token file ${abs} is empty`, `write the token for ${u.what} into it`);
+      if (token === '')
+        p.add(join(prefix, 'token_file'), `the token file ${abs} is empty`, `write the token for ${u.what} into it`);
     } catch {
       // reported by readableFile
     }
   } else if (env[u.envVar]?.trim()) token = env[u.envVar]!.trim();
-  else p.add(join(prefix, 'token'), 'missing', `set token = "…", token_file = "path", or the environment variable ${u.envVar} (${u.token})`);
+  else
+    p.add(
+      join(prefix, 'token'),
+      'missing',
+      `set token = "…", token_file = "path", or the environment variable ${u.envVar} (${u.token})`,
+    );
   return url !== undefined && token ? { url, token } : undefined;
 }
-

@@ -25,13 +25,22 @@ export function readMiner(p: Problems, name: string, raw: unknown, defaultPollMs
     p.add(prefix, 'must be a table', `write [${prefix}] with driver and address`);
     return undefined;
   }
-  if (!MINER_ID.test(name)) p.add(prefix, `"${name}" is not a valid miner name`, 'letters, digits, ".", "_" and "-", at most 64, starting with a letter or digit');
+  if (!MINER_ID.test(name))
+    p.add(
+      prefix,
+      `"${name}" is not a valid miner name`,
+      'letters, digits, ".", "_" and "-", at most 64, starting with a letter or digit',
+    );
   p.unknownKeys(raw, prefix, MINER_KEYS);
   const driver = p.string(raw, prefix, 'driver', { required: true });
   const driverOk = driver !== undefined && FLEET_DRIVERS.includes(driver as DriverKind);
   if (driver !== undefined && !driverOk) {
     const guess = didYouMean(driver, FLEET_DRIVERS);
-    p.add(join(prefix, 'driver'), `unknown driver "${driver}"`, guess ? `did you mean "${guess}"?` : `use one of: ${FLEET_DRIVERS.join(', ')}`);
+    p.add(
+      join(prefix, 'driver'),
+      `unknown driver "${driver}"`,
+      guess ? `did you mean "${guess}"?` : `use one of: ${FLEET_DRIVERS.join(', ')}`,
+    );
   }
   const address = p.string(raw, prefix, 'address', { required: true, nonEmpty: true });
   if (address !== undefined && driverOk) checkAddress(p, join(prefix, 'address'), driver, address);
@@ -44,10 +53,17 @@ export function readMiner(p: Problems, name: string, raw: unknown, defaultPollMs
     if (t.trim() === '') p.add(`${join(prefix, 'tags')}[${i}]`, 'must not be empty');
   });
   if (raw.expected_hashrate !== undefined && raw.expected_hashrate_ghs !== undefined) {
-    p.add(join(prefix, 'expected_hashrate'), 'both expected_hashrate and expected_hashrate_ghs are set', 'keep one of them (both are GH/s)');
+    p.add(
+      join(prefix, 'expected_hashrate'),
+      'both expected_hashrate and expected_hashrate_ghs are set',
+      'keep one of them (both are GH/s)',
+    );
   }
-  const expectedHashrateGhs = p.number(raw, prefix, 'expected_hashrate', 0.000001, 1e9) ?? p.number(raw, prefix, 'expected_hashrate_ghs', 0.000001, 1e9);
-  const pollIntervalMs = raw.poll_interval === undefined ? undefined : p.duration(raw, prefix, 'poll_interval', defaultPollMs, { min: 100 });
+  const expectedHashrateGhs =
+    p.number(raw, prefix, 'expected_hashrate', 0.000001, 1e9) ??
+    p.number(raw, prefix, 'expected_hashrate_ghs', 0.000001, 1e9);
+  const pollIntervalMs =
+    raw.poll_interval === undefined ? undefined : p.duration(raw, prefix, 'poll_interval', defaultPollMs, { min: 100 });
   if (driver === undefined || !driverOk || address === undefined) return undefined;
   return {
     id: name,
@@ -70,7 +86,12 @@ export function readMiner(p: Problems, name: string, raw: unknown, defaultPollMs
  * factory checks them.
  */
 export function testbedMiners(p: Problems, file: string, raw: Table): MinerDefinition[] {
-  const ctx: TestbedContext = { p, configFile: file, targetNames: new Set(Object.keys(isTable(raw.target) ? raw.target : {})), addresses: new Map() };
+  const ctx: TestbedContext = {
+    p,
+    configFile: file,
+    targetNames: new Set(Object.keys(isTable(raw.target) ? raw.target : {})),
+    addresses: new Map(),
+  };
   const out: MinerDefinition[] = [];
   for (const [name, t] of Object.entries(p.table(raw, '', 'testbed') ?? {})) {
     const tb = readTestbed(ctx, name, t);

@@ -26,7 +26,9 @@ export const miners = sqliteTable('miners', {
 /** What the collector knows of each miner now; a row per miner, written in the collector's batches. */
 export const minerState = sqliteTable('miner_state', {
   minerId: text('miner_id').primaryKey(),
-  status: text('status', { enum: ['unknown', 'online', 'offline'] }).notNull().default('unknown'),
+  status: text('status', { enum: ['unknown', 'online', 'offline'] })
+    .notNull()
+    .default('unknown'),
   missed: integer('missed').notNull().default(0),
   lastSeenAt: integer('last_seen_at'),
   /** JSON Telemetry without `raw`. */
@@ -131,5 +133,9 @@ function rollupColumns() {
   };
 }
 
-export const samplesMinute = sqliteTable('samples_minute', rollupColumns(), (t) => [primaryKey({ columns: [t.minerId, t.t] })]);
-export const samplesHour = sqliteTable('samples_hour', rollupColumns(), (t) => [primaryKey({ columns: [t.minerId, t.t] })]);
+export const samplesMinute = sqliteTable('samples_minute', rollupColumns(), (t) => [
+  primaryKey({ columns: [t.minerId, t.t] }),
+]);
+export const samplesHour = sqliteTable('samples_hour', rollupColumns(), (t) => [
+  primaryKey({ columns: [t.minerId, t.t] }),
+]);

@@ -52,19 +52,34 @@ export function parseEnergySection(section: unknown, problems: Problems, prefix 
     const product = problems.string(oct, p, 'product', { required: true, nonEmpty: true });
     const region = problems.string(oct, p, 'region', { required: true, nonEmpty: true });
     if (region !== undefined && !(OCTOPUS_REGIONS as readonly string[]).includes(region.toUpperCase())) {
-      problems.add(`${p}.region`, `"${region}" is not a region`, `a GSP group letter: ${OCTOPUS_REGIONS.join(' ')} (no I, no O); C is London`);
+      problems.add(
+        `${p}.region`,
+        `"${region}" is not a region`,
+        `a GSP group letter: ${OCTOPUS_REGIONS.join(' ')} (no I, no O); C is London`,
+      );
     }
     const baseUrl = problems.string(oct, p, 'base_url') ?? DEFAULT_OCTOPUS_URL;
-    if (!/^https?:\/\/[^/]+/.test(baseUrl)) problems.add(`${p}.base_url`, `"${baseUrl}" is not an http(s) URL`, `e.g. ${DEFAULT_OCTOPUS_URL}`);
+    if (!/^https?:\/\/[^/]+/.test(baseUrl))
+      problems.add(`${p}.base_url`, `"${baseUrl}" is not an http(s) URL`, `e.g. ${DEFAULT_OCTOPUS_URL}`);
     const apiKey = problems.string(oct, p, 'api_key');
-    if (product && region) cfg.octopus = { product, region: region.toUpperCase(), baseUrl, ...(apiKey ? { apiKey } : {}) };
+    if (product && region)
+      cfg.octopus = { product, region: region.toUpperCase(), baseUrl, ...(apiKey ? { apiKey } : {}) };
   }
-  if (cfg.source === 'octopus' && !oct) problems.add(`${prefix}.octopus`, 'missing: source = "octopus" needs its settings', 'add [energy.octopus] with product and region');
+  if (cfg.source === 'octopus' && !oct)
+    problems.add(
+      `${prefix}.octopus`,
+      'missing: source = "octopus" needs its settings',
+      'add [energy.octopus] with product and region',
+    );
 
   const tou = t.time_of_use;
   if (tou !== undefined) {
     if (!Array.isArray(tou) || !tou.every(isTable)) {
-      problems.add(`${prefix}.time_of_use`, 'must be an array of tables', 'write [[energy.time_of_use]] blocks with from, to, price');
+      problems.add(
+        `${prefix}.time_of_use`,
+        'must be an array of tables',
+        'write [[energy.time_of_use]] blocks with from, to, price',
+      );
     } else {
       const bands: TouBand[] = [];
       tou.forEach((b, i) => {
@@ -73,15 +88,25 @@ export function parseEnergySection(section: unknown, problems: Problems, prefix 
         const from = problems.string(b, p, 'from', { required: true });
         const to = problems.string(b, p, 'to', { required: true });
         const price = problems.number(b, p, 'price', -1000, 1000);
-        if (price === undefined && b.price === undefined) problems.add(`${p}.price`, 'missing', 'add price = 12.5 (p/kWh)');
-        for (const [k, v] of [['from', from], ['to', to]] as const) {
-          if (v !== undefined && !HHMM.test(v)) problems.add(`${p}.${k}`, `"${v}" is not a time of day`, 'write HH:MM in UK time, e.g. "00:30"');
+        if (price === undefined && b.price === undefined)
+          problems.add(`${p}.price`, 'missing', 'add price = 12.5 (p/kWh)');
+        for (const [k, v] of [
+          ['from', from],
+          ['to', to],
+        ] as const) {
+          if (v !== undefined && !HHMM.test(v))
+            problems.add(`${p}.${k}`, `"${v}" is not a time of day`, 'write HH:MM in UK time, e.g. "00:30"');
         }
         if (from && to && HHMM.test(from) && HHMM.test(to) && price !== undefined) bands.push({ from, to, price });
       });
       cfg.tou = bands;
     }
   }
-  if (cfg.source === 'tou' && !(cfg.tou && cfg.tou.length > 0)) problems.add(`${prefix}.time_of_use`, 'missing: source = "tou" needs its bands', 'add [[energy.time_of_use]] blocks with from, to, price');
+  if (cfg.source === 'tou' && !(cfg.tou && cfg.tou.length > 0))
+    problems.add(
+      `${prefix}.time_of_use`,
+      'missing: source = "tou" needs its bands',
+      'add [[energy.time_of_use]] blocks with from, to, price',
+    );
   return cfg;
 }

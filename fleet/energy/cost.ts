@@ -65,7 +65,12 @@ class Acc {
     const r = (x: number, d: number) => Math.round(x * 10 ** d) / 10 ** d;
     // J/TH = (W·ms) / (GH/s·ms / 1000)
     const eff = this.ghMs > 0 ? r(this.effWattMs / (this.ghMs / 1000), 2) : null;
-    return { kWh: r(this.wattMs / 3.6e9, 6), cost: r(this.cost, 4), estimatedKWh: r(this.estimatedWattMs / 3.6e9, 6), efficiencyJth: eff };
+    return {
+      kWh: r(this.wattMs / 3.6e9, 6),
+      cost: r(this.cost, 4),
+      estimatedKWh: r(this.estimatedWattMs / 3.6e9, 6),
+      efficiencyJth: eff,
+    };
   }
 }
 
@@ -126,7 +131,13 @@ export class CostCalculator {
     return [{ ...coarse, points: coarse.points.filter((p) => p.t < first), cutAt: first }, fine];
   }
 
-  private addPoints(res: HistoryResult & { cutAt?: number }, range: TimeRange, priceOf: Map<number, number>, total: Acc, days: Map<string, Acc>): void {
+  private addPoints(
+    res: HistoryResult & { cutAt?: number },
+    range: TimeRange,
+    priceOf: Map<number, number>,
+    total: Acc,
+    days: Map<string, Acc>,
+  ): void {
     for (const p of res.points) {
       const watts = p.powerW?.mean;
       if (watts === undefined || watts === null || !Number.isFinite(watts)) continue;

@@ -36,7 +36,8 @@ export interface FetchOutcome {
 /** Bad requests and unknown tariffs are not worth another try; everything else (5xx, garbage, network) is. */
 function retryableFetch(err: unknown): boolean {
   if (isAbortError(err)) return false;
-  if (err instanceof ApiError && err.status !== undefined && err.status >= 400 && err.status < 500) return err.status === 408 || err.status === 429;
+  if (err instanceof ApiError && err.status !== undefined && err.status >= 400 && err.status < 500)
+    return err.status === 408 || err.status === 429;
   return true;
 }
 
@@ -63,7 +64,10 @@ export class PriceFetcher {
   async fetchOnce(signal?: AbortSignal): Promise<FetchOutcome> {
     const { source, store, log } = this.opts;
     const now = this.now();
-    const range = { from: londonDayStart(now) - (this.opts.backfillMs ?? 2 * 86_400_000), to: londonNextDayStart(londonNextDayStart(now)) };
+    const range = {
+      from: londonDayStart(now) - (this.opts.backfillMs ?? 2 * 86_400_000),
+      to: londonNextDayStart(londonNextDayStart(now)),
+    };
     const before = store.status(source.id);
     const knownBefore = store.knownUntil();
     try {
@@ -73,19 +77,34 @@ export class PriceFetcher {
         maxMs: 30_000,
         signal,
         retryable: retryableFetch,
-        onRetry: (err, attempt, delay) => log.warn({ err: describeError(err), attempt, delay }, 'price fetch failed; retrying'),
+        onRetry: (err, attempt, delay) =>
+          log.warn({ err: describeError(err), attempt, delay }, 'price fetch failed; retrying'),
       });
       const existing = new Set(store.range(range).map((s) => s.start));
       const added = slots.filter((s) => !existing.has(s.start)).length;
       store.upsert(slots, this.now());
       const knownUntil = store.knownUntil();
-      store.setStatus({ source: source.id, lastSuccessAt: this.now(), lastAttemptAt: now, lastError: null, stale: false });
+      store.setStatus({
+        source: source.id,
+        lastSuccessAt: this.now(),
+        lastAttemptAt: now,
+        lastError: null,
+        stale: false,
+      });
       if (before?.stale) {
-        this.opts.events?.append({ kind: 'price', level: 'info', message: `price source ${source.id} is back: ${slots.length} slots fetched`, actor: 'energy', data: { source: source.id } });
+        this.opts.events?.append({
+          kind: 'price',
+          level: 'info',
+          message: `price source ${source.id} is back: ${slots.length} slots fetched`,
+          actor: 'energy',
+          data: { source: source.id },
+        });
       }
       if (!source.computed && knownUntil !== null && (knownBefore === null || knownUntil > knownBefore)) {
         this.opts.events?.append({
-          kind: 'price', level: 'info', actor: 'energy',
+          kind: 'price',
+          level: 'info',
+          actor: 'energy',
           message: `prices known through ${new Date(knownUntil).toISOString()} (${added} new slots from ${source.id})`,
           data: { source: source.id, added, knownUntil: new Date(knownUntil).toISOString() },
         });
@@ -97,13 +116,25 @@ export class PriceFetcher {
       if (isAbortError(err)) throw err;
       const message = describeError(err);
       const knownUntil = store.knownUntil();
-      store.setStatus({ source: source.id, lastSuccessAt: before?.lastSuccessAt ?? null, lastAttemptAt: now, lastError: message, stale: true });
+      store.setStatus({
+        source: source.id,
+        lastSuccessAt: before?.lastSuccessAt ?? null,
+        lastAttemptAt: now,
+        lastError: message,
+        stale: true,
+      });
       log.warn({ err: message, source: source.id }, 'price source unreachable; the last known prices keep serving');
       if (!before?.stale) {
         this.opts.events?.append({
-          kind: 'price', level: 'warn', actor: 'energy',
+          kind: 'price',
+          level: 'warn',
+          actor: 'energy',
           message: `price source ${source.id} unreachable (${message}); the last known prices${knownUntil ? ` (through ${new Date(knownUntil).toISOString()})` : ''} keep serving`,
-          data: { source: source.id, error: message, knownUntil: knownUntil ? new Date(knownUntil).toISOString() : null },
+          data: {
+            source: source.id,
+            error: message,
+            knownUntil: knownUntil ? new Date(knownUntil).toISOString() : null,
+          },
         });
       }
       return { ok: false, slots: 0, added: 0, knownUntil, error: message };

@@ -26,26 +26,50 @@ export function op(summary: string, write = false): { op: { summary: string; wri
 export function timeParam(v: string | undefined, name: string, fallback: number): number {
   if (v === undefined || v === '') return fallback;
   const ms = /^\d+$/.test(v) ? Number(v) : Date.parse(v);
-  if (!Number.isFinite(ms)) throw new MvmError('USAGE', `${name} is not a time: ${JSON.stringify(v)}`, { hint: 'use ISO 8601, e.g. 2026-12-04T16:00:00Z, or ms since the epoch' });
+  if (!Number.isFinite(ms))
+    throw new MvmError('USAGE', `${name} is not a time: ${JSON.stringify(v)}`, {
+      hint: 'use ISO 8601, e.g. 2026-12-04T16:00:00Z, or ms since the epoch',
+    });
   return ms;
 }
 
-export function rangeParams(q: { from?: string; to?: string }, defaults: { from: number; to: number }, maxMs = 400 * 86_400_000): { from: number; to: number } {
+export function rangeParams(
+  q: { from?: string; to?: string },
+  defaults: { from: number; to: number },
+  maxMs = 400 * 86_400_000,
+): { from: number; to: number } {
   const from = timeParam(q.from, 'from', defaults.from);
   const to = timeParam(q.to, 'to', defaults.to);
-  if (to <= from) throw new MvmError('USAGE', `"to" (${new Date(to).toISOString()}) must be after "from" (${new Date(from).toISOString()})`);
-  if (to - from > maxMs) throw new MvmError('USAGE', `the range is over ${Math.round(maxMs / 86_400_000)} days`, { hint: 'ask for a shorter range' });
+  if (to <= from)
+    throw new MvmError(
+      'USAGE',
+      `"to" (${new Date(to).toISOString()}) must be after "from" (${new Date(from).toISOString()})`,
+    );
+  if (to - from > maxMs)
+    throw new MvmError('USAGE', `the range is over ${Math.round(maxMs / 86_400_000)} days`, {
+      hint: 'ask for a shorter range',
+    });
   return { from, to };
 }
 
 export const errorSchema = {
   type: 'object',
-  properties: { message: { type: 'string' }, hint: { type: 'string' }, error_code: { type: 'string' }, request_id: { type: 'string' }, field: { type: 'string' }, problems: { type: 'array', items: { type: 'object', additionalProperties: true } } },
+  properties: {
+    message: { type: 'string' },
+    hint: { type: 'string' },
+    error_code: { type: 'string' },
+    request_id: { type: 'string' },
+    field: { type: 'string' },
+    problems: { type: 'array', items: { type: 'object', additionalProperties: true } },
+  },
 } as const;
 
 export const rangeQuerySchema = {
   type: 'object',
-  properties: { from: { type: 'string', description: 'ISO 8601 time or ms' }, to: { type: 'string', description: 'ISO 8601 time or ms' } },
+  properties: {
+    from: { type: 'string', description: 'ISO 8601 time or ms' },
+    to: { type: 'string', description: 'ISO 8601 time or ms' },
+  },
   additionalProperties: false,
 } as const;
 

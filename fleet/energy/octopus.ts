@@ -23,10 +23,17 @@ export class OctopusClient implements PriceSource {
   private readonly pageSize: number;
 
   /** `pageSize`: results per page (the API allows 1,500; tests use less to exercise paging). */
-  constructor(readonly settings: OctopusSettings, opts: { timeoutMs?: number; pageSize?: number } = {}) {
+  constructor(
+    readonly settings: OctopusSettings,
+    opts: { timeoutMs?: number; pageSize?: number } = {},
+  ) {
     this.pageSize = opts.pageSize ?? 1500;
     this.id = `octopus:${settings.product}:${settings.region}`;
-    this.http = new HttpClient({ baseUrl: settings.baseUrl, timeoutMs: opts.timeoutMs ?? 20_000, userAgent: `mvm-fleet/${MVM_VERSION}` });
+    this.http = new HttpClient({
+      baseUrl: settings.baseUrl,
+      timeoutMs: opts.timeoutMs ?? 20_000,
+      userAgent: `mvm-fleet/${MVM_VERSION}`,
+    });
   }
 
   get tariffCode(): string {
@@ -39,18 +46,28 @@ export class OctopusClient implements PriceSource {
 
   async fetch(range: TimeRange, signal?: AbortSignal): Promise<PriceSlot[]> {
     const headers: Record<string, string> = {};
-    if (this.settings.apiKey) headers.authorization = `Basic ${Buffer.from(`${this.settings.apiKey}:`).toString('base64')}`;
+    if (this.settings.apiKey)
+      headers.authorization = `Basic ${Buffer.from(`${this.settings.apiKey}:`).toString('base64')}`;
     const slots = new Map<number, PriceSlot>();
-    let path: string | null = this.http.url(this.ratesPath(), {
-      period_from: new Date(range.from).toISOString(),
-      period_to: new Date(range.to).toISOString(),
-      page_size: this.pageSize,
-    }).slice(this.http.baseUrl.length);
+    let path: string | null = this.http
+      .url(this.ratesPath(), {
+        period_from: new Date(range.from).toISOString(),
+        period_to: new Date(range.to).toISOString(),
+        page_size: this.pageSize,
+      })
+      .slice(this.http.baseUrl.length);
     for (let page = 1; path !== null; page++) {
-      if (page > MAX_PAGES) throw new MvmError('API_ERROR', `octopus: more than ${MAX_PAGES} pages for one period`, { hint: 'check base_url: the server keeps answering `next`', retryable: false });
+      if (page > MAX_PAGES)
+        throw new MvmError('API_ERROR', `octopus: more than ${MAX_PAGES} pages for one period`, {
+          hint: 'check base_url: the server keeps answering `next`',
+          retryable: false,
+        });
       const body: RatesPage = await this.http.get<RatesPage>(path, { headers, signal });
       if (!body || typeof body !== 'object' || !Array.isArray(body.results)) {
-        throw new ApiError('GET', this.http.baseUrl + path, 200, 'octopus: the reply has no "results" array', { retryable: true, hint: 'the price server answered something else than unit rates; check base_url' });
+        throw new ApiError('GET', this.http.baseUrl + path, 200, 'octopus: the reply has no "results" array', {
+          retryable: true,
+          hint: 'the price server answered something else than unit rates; check base_url',
+        });
       }
       for (const r of body.results) {
         const slot = this.parseResult(r, path);
@@ -67,7 +84,9 @@ export class OctopusClient implements PriceSource {
       const u = new URL(next);
       return u.pathname + u.search;
     } catch {
-      throw new ApiError('GET', next, 200, `octopus: "next" is not a URL: ${JSON.stringify(next).slice(0, 100)}`, { retryable: true });
+      throw new ApiError('GET', next, 200, `octopus: "next" is not a URL: ${JSON.stringify(next).slice(0, 100)}`, {
+        retryable: true,
+      });
     }
   }
 
@@ -77,8 +96,20 @@ export class OctopusClient implements PriceSource {
     const end = typeof o?.valid_to === 'string' ? Date.parse(o.valid_to) : NaN;
     const inc = o?.value_inc_vat;
     const exc = o?.value_exc_vat;
-    if (!Number.isFinite(start) || !Number.isFinite(end) || end <= start || typeof inc !== 'number' || !Number.isFinite(inc)) {
-      throw new ApiError('GET', this.http.baseUrl + path, 200, `octopus: malformed unit rate ${JSON.stringify(r).slice(0, 200)}`, { retryable: true });
+    if (
+      !Number.isFinite(start) ||
+      !Number.isFinite(end) ||
+      end <= start ||
+      typeof inc !== 'number' ||
+      !Number.isFinite(inc)
+    ) {
+      throw new ApiError(
+        'GET',
+        this.http.baseUrl + path,
+        200,
+        `octopus: malformed unit rate ${JSON.stringify(r).slice(0, 200)}`,
+        { retryable: true },
+      );
     }
     return { start, end, priceIncVat: inc, priceExcVat: typeof exc === 'number' ? exc : null, source: this.id };
   }

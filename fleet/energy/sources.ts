@@ -27,7 +27,10 @@ export class TimeOfUseSource implements PriceSource {
   readonly id = 'tou';
   readonly computed = true;
   private readonly bands: Array<{ from: number; to: number; price: number }>;
-  constructor(bands: TouBand[], readonly fallback: number) {
+  constructor(
+    bands: TouBand[],
+    readonly fallback: number,
+  ) {
     this.bands = bands.map((b) => ({ from: hhmmToMinutes(b.from), to: hhmmToMinutes(b.to), price: b.price }));
   }
   priceAt(ms: number): number {

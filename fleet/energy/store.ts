@@ -16,13 +16,23 @@ export interface SourceStatus {
 }
 
 export class PriceStore {
-  constructor(private readonly edb: EnergyDb, private readonly flatPrice = 0) {}
+  constructor(
+    private readonly edb: EnergyDb,
+    private readonly flatPrice = 0,
+  ) {}
 
   upsert(slots: PriceSlot[], fetchedAt: number): void {
     if (slots.length === 0) return;
     this.edb.sqlite.transaction(() => {
       for (const s of slots) {
-        const row = { start: s.start, end: s.end, priceIncVat: s.priceIncVat, priceExcVat: s.priceExcVat, source: s.source, fetchedAt };
+        const row = {
+          start: s.start,
+          end: s.end,
+          priceIncVat: s.priceIncVat,
+          priceExcVat: s.priceExcVat,
+          source: s.source,
+          fetchedAt,
+        };
         this.edb.db.insert(prices).values(row).onConflictDoUpdate({ target: prices.start, set: row }).run();
       }
     })();
@@ -41,13 +51,23 @@ export class PriceStore {
 
   /** The known slot holding `ms`, if any. */
   at(ms: number): PriceSlot | undefined {
-    const row = this.edb.db.select().from(prices).where(and(lte(prices.start, ms), gt(prices.end, ms))).get();
+    const row = this.edb.db
+      .select()
+      .from(prices)
+      .where(and(lte(prices.start, ms), gt(prices.end, ms)))
+      .get();
     return row ? toSlot(row) : undefined;
   }
 
   /** The first known slot starting after the one holding `ms`. */
   next(ms: number): PriceSlot | undefined {
-    const row = this.edb.db.select().from(prices).where(gte(prices.start, slotStart(ms) + SLOT_MS)).orderBy(asc(prices.start)).limit(1).get();
+    const row = this.edb.db
+      .select()
+      .from(prices)
+      .where(gte(prices.start, slotStart(ms) + SLOT_MS))
+      .orderBy(asc(prices.start))
+      .limit(1)
+      .get();
     return row ? toSlot(row) : undefined;
   }
 
@@ -64,12 +84,20 @@ export class PriceStore {
   }
 
   status(source: string): SourceStatus | undefined {
-    const row = this.edb.db.select().from(priceSourceStatus).all().find((r) => r.source === source);
+    const row = this.edb.db
+      .select()
+      .from(priceSourceStatus)
+      .all()
+      .find((r) => r.source === source);
     return row ? { ...row } : undefined;
   }
 
   setStatus(s: SourceStatus): void {
-    this.edb.db.insert(priceSourceStatus).values(s).onConflictDoUpdate({ target: priceSourceStatus.source, set: s }).run();
+    this.edb.db
+      .insert(priceSourceStatus)
+      .values(s)
+      .onConflictDoUpdate({ target: priceSourceStatus.source, set: s })
+      .run();
   }
 }
 

@@ -62,17 +62,58 @@ export function createEnergy(d: EnergyDeps): Energy {
   const db = openEnergyDb(d.dataDir);
   const prices = new PriceStore(db, d.config.flatPrice);
   const source = d.source ?? createPriceSource(d.config);
-  const fetcher = new PriceFetcher({ source, store: prices, events: d.events, log: d.log.child({ part: 'prices' }), now, intervalMs: d.config.fetchIntervalMs, backfillMs: d.config.backfillMs });
+  const fetcher = new PriceFetcher({
+    source,
+    store: prices,
+    events: d.events,
+    log: d.log.child({ part: 'prices' }),
+    now,
+    intervalMs: d.config.fetchIntervalMs,
+    backfillMs: d.config.backfillMs,
+  });
   const cost = new CostCalculator(d.history, prices, d.config.flatPrice);
   const rules = new RuleStore(db, now);
   const actuator = d.actuator ?? new DriverActuator({ miner: (id) => d.miners.get(id) });
-  const engine = new RuleEngine({ rules, miners: d.miners, prices, history: d.history, events: d.events, actuator, desired: d.desired, notify: d.notify ?? webhookNotifier(), now, log: d.log.child({ part: 'rules' }) });
+  const engine = new RuleEngine({
+    rules,
+    miners: d.miners,
+    prices,
+    history: d.history,
+    events: d.events,
+    actuator,
+    desired: d.desired,
+    notify: d.notify ?? webhookNotifier(),
+    now,
+    log: d.log.child({ part: 'rules' }),
+  });
   fetcher.onPrices(() => engine.wake());
   return {
-    db, prices, fetcher, cost, rules, engine, actuator,
+    db,
+    prices,
+    fetcher,
+    cost,
+    rules,
+    engine,
+    actuator,
     async routes(app, opts = {}) {
-      await app.register(energyRoutes, { prices, cost, miners: d.miners, fetcher, sourceId: source.id, flatPrice: d.config.flatPrice, now });
-      await app.register(automationRoutes, { rules, engine, miners: d.miners, actuator, prices, now, ...(opts.actorOf ? { actorOf: opts.actorOf } : {}) });
+      await app.register(energyRoutes, {
+        prices,
+        cost,
+        miners: d.miners,
+        fetcher,
+        sourceId: source.id,
+        flatPrice: d.config.flatPrice,
+        now,
+      });
+      await app.register(automationRoutes, {
+        rules,
+        engine,
+        miners: d.miners,
+        actuator,
+        prices,
+        now,
+        ...(opts.actorOf ? { actorOf: opts.actorOf } : {}),
+      });
     },
     async start(signal) {
       await Promise.all([fetcher.start(signal), engine.start(signal, d.evaluateEveryMs)]);

@@ -23,7 +23,12 @@ export function isOperatorPath(url: string): boolean {
 
 export function mountFleetExport(app: FastifyInstance, o: FleetHttpExportOptions): FleetMetrics {
   const metrics = buildFleetMetrics(o);
-  mountObservability(app, { registry: metrics.registry, ready: o.ready, ...(o.authorizeMetrics ? { authorizeMetrics: o.authorizeMetrics } : {}), ...(o.omit ? { omit: o.omit } : {}) });
+  mountObservability(app, {
+    registry: metrics.registry,
+    ready: o.ready,
+    ...(o.authorizeMetrics ? { authorizeMetrics: o.authorizeMetrics } : {}),
+    ...(o.omit ? { omit: o.omit } : {}),
+  });
   if (o.document) mountApiDocs(app, { document: o.document });
   app.addHook('onClose', async () => metrics.close());
   return metrics;

@@ -67,7 +67,8 @@ export function ruleOutcome(e: FleetEvent): { rule: string; outcome: string } | 
   const byRule = e.actor?.startsWith('rule:') ? e.actor.slice(5) : undefined;
   const named = typeof e.data?.rule === 'string' ? (e.data.rule as string) : byRule;
   if (e.kind === 'rule' && named) {
-    const outcome = typeof e.data?.outcome === 'string' ? (e.data.outcome as string) : e.level === 'info' ? 'fired' : 'failed';
+    const outcome =
+      typeof e.data?.outcome === 'string' ? (e.data.outcome as string) : e.level === 'info' ? 'fired' : 'failed';
     return { rule: named, outcome };
   }
   if (e.kind === 'refused' && byRule) return { rule: byRule, outcome: 'refused' };
@@ -105,16 +106,29 @@ export function buildFleetMetrics(input: FleetMetricsInput): FleetMetrics {
       for (const [status, n] of Object.entries(counts)) this.set({ status }, n);
     },
   });
-  perMiner('mvm_fleet_miner_online', '1 when the miner answered its last reading, 0 when not, absent when never read', ids, (g, m) => {
-    if (m.status !== 'unknown') g.set(identity(m), m.status === 'online' ? 1 : 0);
-  });
-  perMiner('mvm_fleet_miner_hashrate_hashes_per_second', 'Hashrate the miner reported in its last reading', ids, (g, m) =>
-    set(g, identity(m), m.last?.hashrateGhs == null ? null : m.last.hashrateGhs * GHS),
+  perMiner(
+    'mvm_fleet_miner_online',
+    '1 when the miner answered its last reading, 0 when not, absent when never read',
+    ids,
+    (g, m) => {
+      if (m.status !== 'unknown') g.set(identity(m), m.status === 'online' ? 1 : 0);
+    },
   );
-  perMiner('mvm_fleet_miner_expected_hashrate_hashes_per_second', 'Hashrate the miner should reach (config, else what it reports)', ids, (g, m) => {
-    const ghs = m.expectedHashrateGhs ?? m.last?.expectedHashrateGhs ?? null;
-    set(g, identity(m), ghs === null ? null : ghs * GHS);
-  });
+  perMiner(
+    'mvm_fleet_miner_hashrate_hashes_per_second',
+    'Hashrate the miner reported in its last reading',
+    ids,
+    (g, m) => set(g, identity(m), m.last?.hashrateGhs == null ? null : m.last.hashrateGhs * GHS),
+  );
+  perMiner(
+    'mvm_fleet_miner_expected_hashrate_hashes_per_second',
+    'Hashrate the miner should reach (config, else what it reports)',
+    ids,
+    (g, m) => {
+      const ghs = m.expectedHashrateGhs ?? m.last?.expectedHashrateGhs ?? null;
+      set(g, identity(m), ghs === null ? null : ghs * GHS);
+    },
+  );
   perMiner('mvm_fleet_miner_power_watts', 'Power the miner draws', ids, (g, m) => set(g, identity(m), m.last?.powerW));
   perMiner('mvm_fleet_miner_efficiency_joules_per_hash', 'Energy per hash (J/TH = this × 1e12)', ids, (g, m) =>
     set(g, identity(m), m.last?.efficiencyJth == null ? null : m.last.efficiencyJth * PER_TH),
@@ -126,10 +140,14 @@ export function buildFleetMetrics(input: FleetMetricsInput): FleetMetrics {
     for (const f of m.last?.fans ?? []) set(g, { ...identity(m), fan: f.name }, f.rpm);
   });
   perMiner('mvm_fleet_miner_fan_ratio', 'Fan duty by fan, 0 to 1', [...ids, 'fan'], (g, m) => {
-    for (const f of m.last?.fans ?? []) set(g, { ...identity(m), fan: f.name }, f.percent == null ? null : f.percent / 100);
+    for (const f of m.last?.fans ?? [])
+      set(g, { ...identity(m), fan: f.name }, f.percent == null ? null : f.percent / 100);
   });
-  perMiner('mvm_fleet_miner_last_seen_timestamp_seconds', 'When the miner last answered, seconds since the epoch', ids, (g, m) =>
-    set(g, identity(m), m.lastSeenAt === null ? null : m.lastSeenAt / 1000),
+  perMiner(
+    'mvm_fleet_miner_last_seen_timestamp_seconds',
+    'When the miner last answered, seconds since the epoch',
+    ids,
+    (g, m) => set(g, identity(m), m.lastSeenAt === null ? null : m.lastSeenAt / 1000),
   );
   // Share counters come from the device: they restart at zero when it reboots, which Prometheus's
   // rate() treats as a counter reset.
@@ -153,11 +171,17 @@ export function buildFleetMetrics(input: FleetMetricsInput): FleetMetrics {
   }
   if (input.desired) {
     const desired = input.desired;
-    perMiner('mvm_fleet_miner_mode', '1 for the mode the fleet keeps the miner in (one series per mode)', [...ids, 'mode'], (g, m) => {
-      const mode = desired.get(m.id)?.mode;
-      if (!mode) return;
-      for (const each of new Set<string>([...(input.modesOf?.(m) ?? MODES), mode])) g.set({ ...identity(m), mode: each }, each === mode ? 1 : 0);
-    });
+    perMiner(
+      'mvm_fleet_miner_mode',
+      '1 for the mode the fleet keeps the miner in (one series per mode)',
+      [...ids, 'mode'],
+      (g, m) => {
+        const mode = desired.get(m.id)?.mode;
+        if (!mode) return;
+        for (const each of new Set<string>([...(input.modesOf?.(m) ?? MODES), mode]))
+          g.set({ ...identity(m), mode: each }, each === mode ? 1 : 0);
+      },
+    );
   }
 
   if (input.collector) {
@@ -202,8 +226,18 @@ export function buildFleetMetrics(input: FleetMetricsInput): FleetMetrics {
     },
   });
 
-  const events = new Counter({ name: 'mvm_fleet_events_total', help: 'Fleet events appended, by kind and level', labelNames: ['kind', 'level'], registers: [registry] });
-  const firings = new Counter({ name: 'mvm_fleet_rule_firings_total', help: 'Automation rule outcomes (fired, refused, failed, dry-run)', labelNames: ['rule', 'outcome'], registers: [registry] });
+  const events = new Counter({
+    name: 'mvm_fleet_events_total',
+    help: 'Fleet events appended, by kind and level',
+    labelNames: ['kind', 'level'],
+    registers: [registry],
+  });
+  const firings = new Counter({
+    name: 'mvm_fleet_rule_firings_total',
+    help: 'Automation rule outcomes (fired, refused, failed, dry-run)',
+    labelNames: ['rule', 'outcome'],
+    registers: [registry],
+  });
   const unsubscribe =
     input.events?.subscribe((e) => {
       events.inc({ kind: e.kind, level: e.level });

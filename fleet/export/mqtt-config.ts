@@ -73,7 +73,11 @@ function readPem(p: Problems, key: string, file: string | undefined, baseDir: st
   try {
     return readFileSync(path, 'utf8');
   } catch (err) {
-    p.add(join('mqtt', key), `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'give the path of a PEM file the daemon can read (relative paths start at the config file)');
+    p.add(
+      join('mqtt', key),
+      `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      'give the path of a PEM file the daemon can read (relative paths start at the config file)',
+    );
     return undefined;
   }
 }
@@ -95,36 +99,63 @@ export function readMqttSection(p: Problems, raw: Table | undefined, baseDir = p
     } catch {
       ok = false;
     }
-    if (!ok) p.add(join(s, 'url'), `is not a broker URL: ${JSON.stringify(url)}`, 'write e.g. url = "mqtt://127.0.0.1:1883" (mqtts:// for TLS)');
+    if (!ok)
+      p.add(
+        join(s, 'url'),
+        `is not a broker URL: ${JSON.stringify(url)}`,
+        'write e.g. url = "mqtt://127.0.0.1:1883" (mqtts:// for TLS)',
+      );
   }
   const username = p.string(raw, s, 'username', { nonEmpty: true });
   let password = p.string(raw, s, 'password');
   const passwordFile = p.string(raw, s, 'password_file', { nonEmpty: true });
-  if (password !== undefined && passwordFile !== undefined) p.add(join(s, 'password'), 'is given twice (password and password_file)', 'keep one; password_file keeps the secret out of the config');
+  if (password !== undefined && passwordFile !== undefined)
+    p.add(
+      join(s, 'password'),
+      'is given twice (password and password_file)',
+      'keep one; password_file keeps the secret out of the config',
+    );
   else if (passwordFile !== undefined) {
     const path = isAbsolute(passwordFile) ? passwordFile : resolve(baseDir, passwordFile);
     try {
       password = readFileSync(path, 'utf8').trim();
     } catch (err) {
-      p.add(join(s, 'password_file'), `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      p.add(
+        join(s, 'password_file'),
+        `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      );
     }
   }
-  if (password !== undefined && username === undefined) p.add(join(s, 'password'), 'is set without a username', 'add username = "…"');
+  if (password !== undefined && username === undefined)
+    p.add(join(s, 'password'), 'is set without a username', 'add username = "…"');
   const prefix = p.string(raw, s, 'prefix', { nonEmpty: true }) ?? MQTT_DEFAULTS.prefix;
-  if (!TOPIC_LEVEL.test(prefix)) p.add(join(s, 'prefix'), `is not a topic prefix: ${JSON.stringify(prefix)}`, 'use letters, digits, - and _, levels separated by /, no + or # and no leading or trailing /');
+  if (!TOPIC_LEVEL.test(prefix))
+    p.add(
+      join(s, 'prefix'),
+      `is not a topic prefix: ${JSON.stringify(prefix)}`,
+      'use letters, digits, - and _, levels separated by /, no + or # and no leading or trailing /',
+    );
   const discoveryPrefix = p.string(raw, s, 'discovery_prefix', { nonEmpty: true }) ?? MQTT_DEFAULTS.discoveryPrefix;
-  if (!TOPIC_LEVEL.test(discoveryPrefix)) p.add(join(s, 'discovery_prefix'), `is not a topic prefix: ${JSON.stringify(discoveryPrefix)}`, 'Home Assistant uses "homeassistant" unless changed there');
+  if (!TOPIC_LEVEL.test(discoveryPrefix))
+    p.add(
+      join(s, 'discovery_prefix'),
+      `is not a topic prefix: ${JSON.stringify(discoveryPrefix)}`,
+      'Home Assistant uses "homeassistant" unless changed there',
+    );
   const qos = (p.integer(raw, s, 'qos', 0, 2) ?? MQTT_DEFAULTS.qos) as 0 | 1 | 2;
   const bufferSize = p.integer(raw, s, 'buffer', 0, 1_000_000) ?? MQTT_DEFAULTS.bufferSize;
   const reconnectMinMs = p.duration(raw, s, 'reconnect_min', MQTT_DEFAULTS.reconnectMinMs, { min: 10 });
   const reconnectMaxMs = p.duration(raw, s, 'reconnect_max', MQTT_DEFAULTS.reconnectMaxMs, { min: 10 });
-  if (reconnectMaxMs < reconnectMinMs) p.add(join(s, 'reconnect_max'), `(${reconnectMaxMs} ms) is shorter than reconnect_min (${reconnectMinMs} ms)`);
+  if (reconnectMaxMs < reconnectMinMs)
+    p.add(join(s, 'reconnect_max'), `(${reconnectMaxMs} ms) is shorter than reconnect_min (${reconnectMinMs} ms)`);
   const insecure = p.boolean(raw, s, 'tls_insecure') ?? false;
   const ca = readPem(p, 'tls_ca', p.string(raw, s, 'tls_ca', { nonEmpty: true }), baseDir);
   const cert = readPem(p, 'tls_cert', p.string(raw, s, 'tls_cert', { nonEmpty: true }), baseDir);
   const key = readPem(p, 'tls_key', p.string(raw, s, 'tls_key', { nonEmpty: true }), baseDir);
-  if (raw.tls_cert !== undefined && raw.tls_key === undefined) p.add(join(s, 'tls_key'), 'missing: tls_cert needs its key', 'add tls_key = "client.key"');
-  if (raw.tls_key !== undefined && raw.tls_cert === undefined) p.add(join(s, 'tls_cert'), 'missing: tls_key needs its certificate', 'add tls_cert = "client.crt"');
+  if (raw.tls_cert !== undefined && raw.tls_key === undefined)
+    p.add(join(s, 'tls_key'), 'missing: tls_cert needs its key', 'add tls_key = "client.key"');
+  if (raw.tls_key !== undefined && raw.tls_cert === undefined)
+    p.add(join(s, 'tls_cert'), 'missing: tls_key needs its certificate', 'add tls_cert = "client.crt"');
   const tlsWanted = ca !== undefined || cert !== undefined || insecure;
   const clientId = p.string(raw, s, 'client_id', { nonEmpty: true }) ?? `mvm-fleet-${prefix.replace(/\W+/g, '-')}`;
   if (!enabled) return undefined;
@@ -134,7 +165,16 @@ export function readMqttSection(p: Problems, raw: Table | undefined, baseDir = p
     ...(username !== undefined ? { username } : {}),
     ...(password !== undefined ? { password } : {}),
     clientId,
-    ...(tlsWanted ? { tls: { ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}), rejectUnauthorized: !insecure } } : {}),
+    ...(tlsWanted
+      ? {
+          tls: {
+            ...(ca ? { ca } : {}),
+            ...(cert ? { cert } : {}),
+            ...(key ? { key } : {}),
+            rejectUnauthorized: !insecure,
+          },
+        }
+      : {}),
     prefix,
     discovery: p.boolean(raw, s, 'discovery') ?? true,
     discoveryPrefix,

@@ -140,7 +140,14 @@ export function defaultModes(_m: MinerView): string[] {
   return [...MODES];
 }
 
-export function discoveryMessages(tp: Topics, prefix: string, m: MinerView, state: MinerState, swVersion: string, modes: string[] = defaultModes(m)): DiscoveryMessage[] {
+export function discoveryMessages(
+  tp: Topics,
+  prefix: string,
+  m: MinerView,
+  state: MinerState,
+  swVersion: string,
+  modes: string[] = defaultModes(m),
+): DiscoveryMessage[] {
   const id = topicId(m.id);
   const uid = `${nodeId(prefix, m.id)}`;
   const device = {
@@ -156,13 +163,60 @@ export function discoveryMessages(tp: Topics, prefix: string, m: MinerView, stat
   };
   const origin = { name: 'mvm', sw_version: swVersion };
   const sensors: SensorSpec[] = [
-    { object: 'hashrate', name: 'Hashrate', template: '{{ value_json.hashrate_ghs }}', unit: 'GH/s', stateClass: 'measurement', icon: 'mdi:pickaxe' },
-    { object: 'expected_hashrate', name: 'Expected hashrate', template: '{{ value_json.expected_hashrate_ghs }}', unit: 'GH/s', stateClass: 'measurement', icon: 'mdi:pickaxe' },
-    { object: 'power', name: 'Power', template: '{{ value_json.power_w }}', unit: 'W', deviceClass: 'power', stateClass: 'measurement' },
-    { object: 'efficiency', name: 'Efficiency', template: '{{ value_json.efficiency_jth }}', unit: 'J/TH', stateClass: 'measurement', icon: 'mdi:lightning-bolt' },
-    { object: 'fan_speed', name: 'Fan speed', template: '{{ value_json.fan_rpm }}', unit: 'rpm', stateClass: 'measurement', icon: 'mdi:fan' },
-    { object: 'shares_accepted', name: 'Shares accepted', template: '{{ value_json.shares_accepted }}', stateClass: 'total_increasing', icon: 'mdi:check' },
-    { object: 'shares_rejected', name: 'Shares rejected', template: '{{ value_json.shares_rejected }}', stateClass: 'total_increasing', icon: 'mdi:close' },
+    {
+      object: 'hashrate',
+      name: 'Hashrate',
+      template: '{{ value_json.hashrate_ghs }}',
+      unit: 'GH/s',
+      stateClass: 'measurement',
+      icon: 'mdi:pickaxe',
+    },
+    {
+      object: 'expected_hashrate',
+      name: 'Expected hashrate',
+      template: '{{ value_json.expected_hashrate_ghs }}',
+      unit: 'GH/s',
+      stateClass: 'measurement',
+      icon: 'mdi:pickaxe',
+    },
+    {
+      object: 'power',
+      name: 'Power',
+      template: '{{ value_json.power_w }}',
+      unit: 'W',
+      deviceClass: 'power',
+      stateClass: 'measurement',
+    },
+    {
+      object: 'efficiency',
+      name: 'Efficiency',
+      template: '{{ value_json.efficiency_jth }}',
+      unit: 'J/TH',
+      stateClass: 'measurement',
+      icon: 'mdi:lightning-bolt',
+    },
+    {
+      object: 'fan_speed',
+      name: 'Fan speed',
+      template: '{{ value_json.fan_rpm }}',
+      unit: 'rpm',
+      stateClass: 'measurement',
+      icon: 'mdi:fan',
+    },
+    {
+      object: 'shares_accepted',
+      name: 'Shares accepted',
+      template: '{{ value_json.shares_accepted }}',
+      stateClass: 'total_increasing',
+      icon: 'mdi:check',
+    },
+    {
+      object: 'shares_rejected',
+      name: 'Shares rejected',
+      template: '{{ value_json.shares_rejected }}',
+      stateClass: 'total_increasing',
+      icon: 'mdi:close',
+    },
     ...Object.keys(state.temperatures).map((sensor) => ({
       object: `temperature_${topicId(sensor)}`,
       name: `Temperature ${sensor}`,
@@ -205,21 +259,22 @@ export function discoveryMessages(tp: Topics, prefix: string, m: MinerView, stat
     },
   });
   // A device without modes (an NMMiner) gets no select.
-  if (modes.length) out.push({
-    topic: tp.discovery('select', m.id, 'mode'),
-    config: {
-      name: 'Mode',
-      unique_id: `${uid}_mode`,
-      object_id: `${id}_mode`,
-      state_topic: tp.state(m.id),
-      value_template: '{{ value_json.mode }}',
-      command_topic: tp.modeCommand(m.id),
-      options: modes,
-      icon: 'mdi:speedometer',
-      ...availability,
-      device,
-      origin,
-    },
-  });
+  if (modes.length)
+    out.push({
+      topic: tp.discovery('select', m.id, 'mode'),
+      config: {
+        name: 'Mode',
+        unique_id: `${uid}_mode`,
+        object_id: `${id}_mode`,
+        state_topic: tp.state(m.id),
+        value_template: '{{ value_json.mode }}',
+        command_topic: tp.modeCommand(m.id),
+        options: modes,
+        icon: 'mdi:speedometer',
+        ...availability,
+        device,
+        origin,
+      },
+    });
   return out;
 }

@@ -9,10 +9,26 @@ import { describeError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/log.js';
 import { MVM_VERSION } from '../../shared/paths.js';
 import { backoffDelay } from '../../shared/retry.js';
-import type { CollectorHandle, DesiredStore, EventStore, FleetEvent, MinerStatus, MinerStore, MinerView } from '../types.js';
+import type {
+  CollectorHandle,
+  DesiredStore,
+  EventStore,
+  FleetEvent,
+  MinerStatus,
+  MinerStore,
+  MinerView,
+} from '../types.js';
 import type { MqttConfig } from './mqtt-config.js';
 import { OutBuffer, type OutMessage } from './mqtt-buffer.js';
-import { defaultModes, discoveryMessages, metricValues, minerState, topicId, topics, type MinerState } from './mqtt-topics.js';
+import {
+  defaultModes,
+  discoveryMessages,
+  metricValues,
+  minerState,
+  topicId,
+  topics,
+  type MinerState,
+} from './mqtt-topics.js';
 
 export interface MqttExporterDeps {
   config: MqttConfig;
@@ -75,7 +91,9 @@ export function startMqttExporter(d: MqttExporterDeps): MqttExporter {
     will: { topic: tp.status, payload: Buffer.from('offline'), qos: cfg.qos, retain: true },
     ...(cfg.username !== undefined ? { username: cfg.username } : {}),
     ...(cfg.password !== undefined ? { password: cfg.password } : {}),
-    ...(cfg.tls ? { ca: cfg.tls.ca, cert: cfg.tls.cert, key: cfg.tls.key, rejectUnauthorized: cfg.tls.rejectUnauthorized } : {}),
+    ...(cfg.tls
+      ? { ca: cfg.tls.ca, cert: cfg.tls.cert, key: cfg.tls.key, rejectUnauthorized: cfg.tls.rejectUnauthorized }
+      : {}),
   };
   const client: MqttClient = mqtt.connect(cfg.url, options);
 
@@ -101,11 +119,13 @@ export function startMqttExporter(d: MqttExporterDeps): MqttExporter {
 
   const modeOf = (id: string): string | null => d.desired?.get(id)?.mode ?? null;
   const modesOf = d.modesOf ?? defaultModes;
-  const stateOf = (m: MinerView, t?: Telemetry, status?: MinerStatus): MinerState => minerState(m, t ?? m.last, status ?? m.status, modeOf(m.id));
+  const stateOf = (m: MinerView, t?: Telemetry, status?: MinerStatus): MinerState =>
+    minerState(m, t ?? m.last, status ?? m.status, modeOf(m.id));
 
   const announce = (m: MinerView, s: MinerState) => {
     if (!cfg.discovery) return;
-    for (const msg of discoveryMessages(tp, cfg.prefix, m, s, MVM_VERSION, modesOf(m))) publish(msg.topic, JSON.stringify(msg.config), true, m.id);
+    for (const msg of discoveryMessages(tp, cfg.prefix, m, s, MVM_VERSION, modesOf(m)))
+      publish(msg.topic, JSON.stringify(msg.config), true, m.id);
     announced.set(m.id, Object.keys(s.temperatures).sort().join('\n'));
   };
   const publishState = (m: MinerView, s: MinerState) => {
@@ -136,7 +156,8 @@ export function startMqttExporter(d: MqttExporterDeps): MqttExporter {
     warnedFull = false;
     log.info('connected to the MQTT broker');
     client.subscribe([tp.haStatus, tp.modeCommandFilter], { qos: cfg.qos }, (err) => {
-      if (err && !closing) log.warn({ err: describeError(err) }, 'cannot subscribe to Home Assistant status and mode commands');
+      if (err && !closing)
+        log.warn({ err: describeError(err) }, 'cannot subscribe to Home Assistant status and mode commands');
     });
     send({ topic: tp.status, payload: 'online', retain: true });
     for (const m of buffer.drain()) send(m);
@@ -146,7 +167,9 @@ export function startMqttExporter(d: MqttExporterDeps): MqttExporter {
     if (closing) return;
     attempt++;
     // The next reconnect waits min + a jittered, doubling share of the range (never 0: that would stop reconnecting).
-    client.options.reconnectPeriod = cfg.reconnectMinMs + backoffDelay(attempt, cfg.reconnectMinMs, Math.max(1, cfg.reconnectMaxMs - cfg.reconnectMinMs));
+    client.options.reconnectPeriod =
+      cfg.reconnectMinMs +
+      backoffDelay(attempt, cfg.reconnectMinMs, Math.max(1, cfg.reconnectMaxMs - cfg.reconnectMinMs));
     if (attempt === 1) log.warn('MQTT broker connection lost; buffering and reconnecting');
   });
   client.on('reconnect', () => {
@@ -172,7 +195,11 @@ export function startMqttExporter(d: MqttExporterDeps): MqttExporter {
     const m = d.miners.list().find((x) => topicId(x.id) === level);
     if (!m) return log.warn({ topic: level }, 'mode command for an unknown miner ignored');
     const modes = modesOf(m);
-    if (!modes.includes(mode)) return log.warn({ miner: m.id, mode }, `mode command ignored: ${modes.length ? `not one of ${modes.join(', ')}` : 'this miner has no modes'}`);
+    if (!modes.includes(mode))
+      return log.warn(
+        { miner: m.id, mode },
+        `mode command ignored: ${modes.length ? `not one of ${modes.join(', ')}` : 'this miner has no modes'}`,
+      );
     if (!d.setMode) return log.warn({ miner: m.id, mode }, 'mode command ignored: this exporter applies no commands');
     try {
       await d.setMode(m.id, mode, MQTT_ACTOR);
@@ -202,13 +229,21 @@ export function startMqttExporter(d: MqttExporterDeps): MqttExporter {
       if (m) publishState(m, stateOf(m));
       else forget(minerId);
     },
-    stats: () => ({ connected: client.connected, buffered: buffer.size, dropped: buffer.dropped, published, reconnects }),
+    stats: () => ({
+      connected: client.connected,
+      buffered: buffer.size,
+      dropped: buffer.dropped,
+      published,
+      reconnects,
+    }),
     async close() {
       if (closing) return;
       unsubscribeReadings();
       unsubscribeEvents();
       if (client.connected) {
-        await new Promise<void>((resolve) => client.publish(tp.status, 'offline', { qos: cfg.qos, retain: true }, () => resolve()));
+        await new Promise<void>((resolve) =>
+          client.publish(tp.status, 'offline', { qos: cfg.qos, retain: true }, () => resolve()),
+        );
       }
       closing = true;
       await client.endAsync(!client.connected);

@@ -69,5 +69,14 @@ export function stat(a: Agg | null): Stat | null {
 export function toPoint(b: Bucket): HistoryPoint {
   const temperatures: Record<string, Stat> = {};
   for (const [name, a] of Object.entries(b.temps)) temperatures[name] = stat(a)!;
-  return { t: b.t, n: b.n, hashrateGhs: stat(b.hr), powerW: stat(b.pw), efficiencyJth: stat(b.ef), temperatures, fanRpm: stat(b.rpm), fanPercent: stat(b.pct) };
+  return {
+    t: b.t,
+    n: b.n,
+    hashrateGhs: stat(b.hr),
+    powerW: stat(b.pw),
+    efficiencyJth: stat(b.ef),
+    temperatures,
+    fanRpm: stat(b.rpm),
+    fanPercent: stat(b.pct),
+  };
 }

@@ -99,7 +99,13 @@ export class Pruner {
       this.log.error({ err }, e.message);
       if (!this.failing) {
         this.failing = true;
-        this.opts.events?.append({ kind: 'retention', level: 'error', message: e.message, actor: 'pruner', data: { hint: e.hint ?? null } });
+        this.opts.events?.append({
+          kind: 'retention',
+          level: 'error',
+          message: e.message,
+          actor: 'pruner',
+          data: { hint: e.hint ?? null },
+        });
       }
       return result;
     }

@@ -31,7 +31,6 @@ interface SampleDbRow {
   shares_rejected: number | null;
 }
 
-
 function rowToSample(r: SampleDbRow): SampleRow {
   return {
     minerId: r.miner_id,
@@ -49,7 +48,12 @@ function rowToSample(r: SampleDbRow): SampleRow {
 }
 
 /** The roll-up columns a read selects, in this order (rows are read as arrays: no object per row). */
-const ROLLUP_READ = ['t', 'n', ...METRICS.flatMap((m) => [`${m}_n`, `${m}_sum`, `${m}_min`, `${m}_max`]), 'temperatures'].join(', ');
+const ROLLUP_READ = [
+  't',
+  'n',
+  ...METRICS.flatMap((m) => [`${m}_n`, `${m}_sum`, `${m}_min`, `${m}_max`]),
+  'temperatures',
+].join(', ');
 type RollupArray = (number | string | null)[];
 
 function rowToBucket(r: RollupArray): Bucket {
@@ -63,7 +67,9 @@ function rowToBucket(r: RollupArray): Bucket {
   }
   const temps = r[i] as string | null;
   if (temps) {
-    for (const [name, [n, sum, min, max]] of Object.entries(JSON.parse(temps) as Record<string, [number, number, number, number]>)) {
+    for (const [name, [n, sum, min, max]] of Object.entries(
+      JSON.parse(temps) as Record<string, [number, number, number, number]>,
+    )) {
       b.temps[name] = { n, sum, min, max };
     }
   }
@@ -80,7 +86,9 @@ function rowToPoint(r: RollupArray): HistoryPoint {
   const temperatures: Record<string, Stat> = {};
   const temps = r[2 + METRICS.length * 4] as string | null;
   if (temps) {
-    for (const [name, [n, sum, min, max]] of Object.entries(JSON.parse(temps) as Record<string, [number, number, number, number]>)) {
+    for (const [name, [n, sum, min, max]] of Object.entries(
+      JSON.parse(temps) as Record<string, [number, number, number, number]>,
+    )) {
       if (n > 0) temperatures[name] = { min, mean: sum / n, max };
     }
   }
@@ -95,7 +103,11 @@ function bucketArgs(minerId: string, b: Bucket): unknown[] {
     args.push(a?.n ?? 0, a?.sum ?? null, a?.min ?? null, a?.max ?? null);
   }
   const temps = Object.entries(b.temps);
-  args.push(temps.length === 0 ? null : JSON.stringify(Object.fromEntries(temps.map(([k, a]) => [k, [a.n, a.sum, a.min, a.max]]))));
+  args.push(
+    temps.length === 0
+      ? null
+      : JSON.stringify(Object.fromEntries(temps.map(([k, a]) => [k, [a.n, a.sum, a.min, a.max]]))),
+  );
   return args;
 }
 
@@ -103,11 +115,17 @@ function bucketArgs(minerId: string, b: Bucket): unknown[] {
 export function writeFailure(err: unknown, what: string): MvmError {
   const code = (err as { code?: string }).code ?? '';
   const full = code === 'SQLITE_FULL';
-  return new MvmError('IO', `${what}: ${full ? 'the database or disk is full' : (err as Error).message} (${code || 'error'})`, {
-    cause: err,
-    retryable: true,
-    hint: full ? 'free disk space, or shorten [fleet.retention] so that pruning keeps the history smaller' : 'check the disk holding the fleet data directory',
-  });
+  return new MvmError(
+    'IO',
+    `${what}: ${full ? 'the database or disk is full' : (err as Error).message} (${code || 'error'})`,
+    {
+      cause: err,
+      retryable: true,
+      hint: full
+        ? 'free disk space, or shorten [fleet.retention] so that pruning keeps the history smaller'
+        : 'check the disk holding the fleet data directory',
+    },
+  );
 }
 
 export interface HistoryStoreOptions {
@@ -142,13 +160,29 @@ export class SqliteHistoryStore implements HistoryStore {
     this.retention = opts.retention ?? FLEET_DEFAULTS.retention;
     this.now = opts.now ?? Date.now;
     this.lastPersistAll = this.now();
-    const cols = ['miner_id', 't', 'n', ...METRICS.flatMap((m) => [`${m}_n`, `${m}_sum`, `${m}_min`, `${m}_max`]), 'temperatures'];
-    const write = (table: RollupTable) => sqlite.prepare(`INSERT INTO ${table} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`);
+    const cols = [
+      'miner_id',
+      't',
+      'n',
+      ...METRICS.flatMap((m) => [`${m}_n`, `${m}_sum`, `${m}_min`, `${m}_max`]),
+      'temperatures',
+    ];
+    const write = (table: RollupTable) =>
+      sqlite.prepare(`INSERT INTO ${table} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`);
     // A bucket already stored is updated in place (cheaper than REPLACE's delete and insert).
     const update = (table: RollupTable) =>
-      sqlite.prepare(`UPDATE ${table} SET ${cols.slice(2).map((c) => `${c} = ?`).join(', ')} WHERE miner_id = ? AND t = ?`);
-    const read = (table: RollupTable) => sqlite.prepare(`SELECT ${ROLLUP_READ} FROM ${table} WHERE miner_id = ? AND t = ?`).raw(true);
-    const range = (table: RollupTable) => sqlite.prepare(`SELECT ${ROLLUP_READ} FROM ${table} WHERE miner_id = ? AND t >= ? AND t < ? ORDER BY t`).raw(true);
+      sqlite.prepare(
+        `UPDATE ${table} SET ${cols
+          .slice(2)
+          .map((c) => `${c} = ?`)
+          .join(', ')} WHERE miner_id = ? AND t = ?`,
+      );
+    const read = (table: RollupTable) =>
+      sqlite.prepare(`SELECT ${ROLLUP_READ} FROM ${table} WHERE miner_id = ? AND t = ?`).raw(true);
+    const range = (table: RollupTable) =>
+      sqlite
+        .prepare(`SELECT ${ROLLUP_READ} FROM ${table} WHERE miner_id = ? AND t >= ? AND t < ? ORDER BY t`)
+        .raw(true);
     this.stmt = {
       insertSample: sqlite.prepare(
         `INSERT OR IGNORE INTO samples (miner_id, at, online, hashrate_ghs, power_w, efficiency_jth, temperatures, fan_rpm, fan_percent, shares_accepted, shares_rejected)
@@ -171,7 +205,8 @@ export class SqliteHistoryStore implements HistoryStore {
     let b: Bucket;
     if (t >= this.now() - this.retention.rawMs) {
       b = emptyBucket(t);
-      for (const r of this.stmt.rawRange.all(minerId, t, t + BUCKET_MS[res]) as SampleDbRow[]) addSample(b, rowToSample(r));
+      for (const r of this.stmt.rawRange.all(minerId, t, t + BUCKET_MS[res]) as SampleDbRow[])
+        addSample(b, rowToSample(r));
     } else {
       b = row ? rowToBucket(row) : emptyBucket(t);
     }
@@ -296,7 +331,8 @@ export class SqliteHistoryStore implements HistoryStore {
     if (!this.latestCache) {
       const m = new Map<string, SampleRow>();
       for (const id of minerIdsIn(this.sqlite, 'samples')) {
-        const r = this.sqlite.prepare('SELECT * FROM samples WHERE miner_id = ? ORDER BY at DESC LIMIT 1').get(id) as SampleDbRow | undefined;
+        const r = this.sqlite.prepare('SELECT * FROM samples WHERE miner_id = ? ORDER BY at DESC LIMIT 1').get(id) as
+          SampleDbRow | undefined;
         if (r) m.set(id, rowToSample(r));
       }
       this.latestCache = m;
@@ -307,9 +343,18 @@ export class SqliteHistoryStore implements HistoryStore {
   /** The table a query reads: from the step if given, else from the range; coarser when the range starts before a table's retention. */
   resolutionFor(q: HistoryQuery): Resolution {
     const range = q.to - q.from;
-    let res: Resolution = q.stepMs !== undefined
-      ? q.stepMs >= BUCKET_MS.hour ? 'hour' : q.stepMs >= BUCKET_MS.minute ? 'minute' : 'raw'
-      : range <= 2 * 3_600_000 ? 'raw' : range <= 2 * 86_400_000 ? 'minute' : 'hour';
+    let res: Resolution =
+      q.stepMs !== undefined
+        ? q.stepMs >= BUCKET_MS.hour
+          ? 'hour'
+          : q.stepMs >= BUCKET_MS.minute
+            ? 'minute'
+            : 'raw'
+        : range <= 2 * 3_600_000
+          ? 'raw'
+          : range <= 2 * 86_400_000
+            ? 'minute'
+            : 'hour';
     const now = this.now();
     if (res === 'raw' && q.from < now - this.retention.rawMs) res = 'minute';
     if (res === 'minute' && q.from < now - this.retention.minuteMs) res = 'hour';
@@ -318,9 +363,12 @@ export class SqliteHistoryStore implements HistoryStore {
 
   query(q: HistoryQuery): HistoryResult {
     if (!Number.isFinite(q.from) || !Number.isFinite(q.to) || q.from >= q.to) {
-      throw new MvmError('USAGE', `history range: from (${q.from}) must be before to (${q.to})`, { hint: 'give from and to as ms since epoch or ISO times, from < to' });
+      throw new MvmError('USAGE', `history range: from (${q.from}) must be before to (${q.to})`, {
+        hint: 'give from and to as ms since epoch or ISO times, from < to',
+      });
     }
-    if (q.stepMs !== undefined && !(q.stepMs > 0)) throw new MvmError('USAGE', `history step: ${q.stepMs} is not a positive duration`, { hint: 'e.g. step=60s' });
+    if (q.stepMs !== undefined && !(q.stepMs > 0))
+      throw new MvmError('USAGE', `history step: ${q.stepMs} is not a positive duration`, { hint: 'e.g. step=60s' });
     const resolution = this.resolutionFor(q);
     const native = resolution === 'raw' ? 0 : BUCKET_MS[resolution];
     // Raw without a step: every sample (stepMs 0). Otherwise at least the table's own bucket, and

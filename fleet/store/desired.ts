@@ -48,7 +48,14 @@ export class SqliteDesiredStore implements DesiredStore {
            ON CONFLICT (miner_id) DO UPDATE SET mode = excluded.mode, paused = excluded.paused, pool_ids = excluded.pool_ids,
              updated_at = excluded.updated_at, updated_by = excluded.updated_by`,
         )
-        .run(minerId, next.mode, next.paused === null ? null : next.paused ? 1 : 0, next.poolIds === null ? null : JSON.stringify(next.poolIds), new Date(this.now()).toISOString(), actor);
+        .run(
+          minerId,
+          next.mode,
+          next.paused === null ? null : next.paused ? 1 : 0,
+          next.poolIds === null ? null : JSON.stringify(next.poolIds),
+          new Date(this.now()).toISOString(),
+          actor,
+        );
       return this.get(minerId)!;
     })();
   }

@@ -40,7 +40,9 @@ export class SqliteEventStore implements EventStore {
     log?: Logger,
   ) {
     this.log = (log ?? rootLogger()).child({ component: 'fleet-events' });
-    this.insert = sqlite.prepare('INSERT INTO events (at, miner_id, kind, level, message, actor, data) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    this.insert = sqlite.prepare(
+      'INSERT INTO events (at, miner_id, kind, level, message, actor, data) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    );
   }
 
   append(e: NewFleetEvent): FleetEvent {
@@ -55,7 +57,15 @@ export class SqliteEventStore implements EventStore {
       data: e.data ?? null,
     };
     try {
-      const r = this.insert.run(event.at, event.minerId, event.kind, event.level, event.message, event.actor, event.data === null ? null : JSON.stringify(event.data));
+      const r = this.insert.run(
+        event.at,
+        event.minerId,
+        event.kind,
+        event.level,
+        event.message,
+        event.actor,
+        event.data === null ? null : JSON.stringify(event.data),
+      );
       event.id = Number(r.lastInsertRowid);
     } catch (err) {
       // Published anyway (id 0): the live feed and the log still carry it.

@@ -50,7 +50,14 @@ export class SqliteLiveStateStore implements LiveStateStore {
     for (const s of states) this.cache.set(s.id, { ...s, last: s.last ? withoutRaw(s.last) : null });
     this.sqlite.transaction(() => {
       for (const s of states) {
-        this.upsert.run(s.id, s.status, s.missed, s.lastSeenAt, s.last ? JSON.stringify(withoutRaw(s.last)) : null, s.lastError);
+        this.upsert.run(
+          s.id,
+          s.status,
+          s.missed,
+          s.lastSeenAt,
+          s.last ? JSON.stringify(withoutRaw(s.last)) : null,
+          s.lastError,
+        );
       }
     })();
   }

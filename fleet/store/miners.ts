@@ -67,18 +67,33 @@ export function checkMinerDefinition(d: Partial<MinerDefinition>, partial = fals
     throw new MvmError('USAGE', `miner ${field}: ${message}`, { hint });
   };
   if (!partial || d.id !== undefined) {
-    if (typeof d.id !== 'string' || !MINER_ID.test(d.id)) bad('id', `${JSON.stringify(d.id)} is not a valid miner id`, 'letters, digits, ".", "_" and "-", at most 64, starting with a letter or digit');
+    if (typeof d.id !== 'string' || !MINER_ID.test(d.id))
+      bad(
+        'id',
+        `${JSON.stringify(d.id)} is not a valid miner id`,
+        'letters, digits, ".", "_" and "-", at most 64, starting with a letter or digit',
+      );
   }
   if (!partial || d.driver !== undefined) {
-    if (!FLEET_DRIVERS.includes(d.driver as DriverKind)) bad('driver', `${JSON.stringify(d.driver)} is not a miner driver`, `one of ${FLEET_DRIVERS.join(', ')}`);
+    if (!FLEET_DRIVERS.includes(d.driver as DriverKind))
+      bad('driver', `${JSON.stringify(d.driver)} is not a miner driver`, `one of ${FLEET_DRIVERS.join(', ')}`);
   }
   if (!partial || d.address !== undefined) {
-    if (typeof d.address !== 'string' || d.address.trim() === '') bad('address', 'must be a non-empty string', 'e.g. "http://192.168.1.50" (axeos), "192.168.1.60:4028" (cgminer), "192.168.1.70" (nmminer)');
+    if (typeof d.address !== 'string' || d.address.trim() === '')
+      bad(
+        'address',
+        'must be a non-empty string',
+        'e.g. "http://192.168.1.50" (axeos), "192.168.1.60:4028" (cgminer), "192.168.1.70" (nmminer)',
+      );
   }
-  if (d.tags !== undefined && (!Array.isArray(d.tags) || d.tags.some((t) => typeof t !== 'string' || t === ''))) bad('tags', 'must be an array of non-empty strings', 'e.g. ["garage", "bitaxe"]');
-  if (d.pollIntervalMs !== undefined && !(Number.isInteger(d.pollIntervalMs) && d.pollIntervalMs >= 100)) bad('pollIntervalMs', `${d.pollIntervalMs} is not an interval of at least 100 ms`, 'e.g. 10000');
-  if (d.expectedHashrateGhs !== undefined && !(typeof d.expectedHashrateGhs === 'number' && d.expectedHashrateGhs >= 0)) bad('expectedHashrateGhs', 'must be a number ≥ 0', 'GH/s, e.g. 1200');
-  if (d.options !== undefined && (typeof d.options !== 'object' || d.options === null || Array.isArray(d.options))) bad('options', 'must be an object', 'the driver options, as a testbed device has them');
+  if (d.tags !== undefined && (!Array.isArray(d.tags) || d.tags.some((t) => typeof t !== 'string' || t === '')))
+    bad('tags', 'must be an array of non-empty strings', 'e.g. ["garage", "bitaxe"]');
+  if (d.pollIntervalMs !== undefined && !(Number.isInteger(d.pollIntervalMs) && d.pollIntervalMs >= 100))
+    bad('pollIntervalMs', `${d.pollIntervalMs} is not an interval of at least 100 ms`, 'e.g. 10000');
+  if (d.expectedHashrateGhs !== undefined && !(typeof d.expectedHashrateGhs === 'number' && d.expectedHashrateGhs >= 0))
+    bad('expectedHashrateGhs', 'must be a number ≥ 0', 'GH/s, e.g. 1200');
+  if (d.options !== undefined && (typeof d.options !== 'object' || d.options === null || Array.isArray(d.options)))
+    bad('options', 'must be an object', 'the driver options, as a testbed device has them');
 }
 
 export class SqliteMinerStore implements MinerStore {
@@ -96,11 +111,14 @@ export class SqliteMinerStore implements MinerStore {
     private readonly live: LiveStateStore,
     private readonly now: () => number = Date.now,
   ) {
-    const cols = 'driver, address, options, model, expected_hashrate_ghs, location, tags, poll_interval_ms, source, testbed, hardware';
+    const cols =
+      'driver, address, options, model, expected_hashrate_ghs, location, tags, poll_interval_ms, source, testbed, hardware';
     this.stmt = {
       all: sqlite.prepare('SELECT * FROM miners ORDER BY id'),
       one: sqlite.prepare('SELECT * FROM miners WHERE id = ?'),
-      insert: sqlite.prepare(`INSERT INTO miners (id, ${cols}, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      insert: sqlite.prepare(
+        `INSERT INTO miners (id, ${cols}, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
       update: sqlite.prepare(
         `UPDATE miners SET driver = ?, address = ?, options = ?, model = ?, expected_hashrate_ghs = ?, location = ?, tags = ?,
            poll_interval_ms = ?, source = ?, testbed = ?, hardware = ?, updated_at = ? WHERE id = ?`,
@@ -148,13 +166,23 @@ export class SqliteMinerStore implements MinerStore {
     this.sqlite.transaction(() => {
       const existing = this.row(d.id);
       if (existing) {
-        throw new MvmError('CONFLICT', `a miner named ${d.id} exists already (${existing.source === 'api' ? 'added through the API' : `from the ${existing.source}`})`, {
-          hint: 'pick another name, or edit that miner',
-        });
+        throw new MvmError(
+          'CONFLICT',
+          `a miner named ${d.id} exists already (${existing.source === 'api' ? 'added through the API' : `from the ${existing.source}`})`,
+          {
+            hint: 'pick another name, or edit that miner',
+          },
+        );
       }
       this.stmt.insert.run(d.id, ...columns(d), ts, ts);
     })();
-    this.events.append({ minerId: d.id, kind: 'miner', message: `miner ${d.id} added (${d.driver} ${d.address})`, actor, data: { op: 'added' } });
+    this.events.append({
+      minerId: d.id,
+      kind: 'miner',
+      message: `miner ${d.id} added (${d.driver} ${d.address})`,
+      actor,
+      data: { op: 'added' },
+    });
     return this.get(d.id)!;
   }
 
@@ -162,9 +190,13 @@ export class SqliteMinerStore implements MinerStore {
     const r = this.row(id);
     if (!r) throw new MvmError('NOT_FOUND', `no miner named ${id}`, { hint: 'list them with `mvm fleet miners`' });
     if (r.source !== 'api') {
-      throw new MvmError('FORBIDDEN', `miner ${id} is defined by the ${r.source === 'testbed' ? 'factory config (a testbed device)' : 'fleet config'}: it is read-only here`, {
-        hint: 'change it in the config file and reload the fleet (SIGHUP)',
-      });
+      throw new MvmError(
+        'FORBIDDEN',
+        `miner ${id} is defined by the ${r.source === 'testbed' ? 'factory config (a testbed device)' : 'fleet config'}: it is read-only here`,
+        {
+          hint: 'change it in the config file and reload the fleet (SIGHUP)',
+        },
+      );
     }
     return r;
   }
@@ -184,7 +216,13 @@ export class SqliteMinerStore implements MinerStore {
       this.stmt.update.run(...columns(next), ts, id);
     })();
     if (changed.length > 0) {
-      this.events.append({ minerId: id, kind: 'miner', message: `miner ${id} edited (${changed.join(', ')})`, actor, data: { op: 'edited', fields: changed } });
+      this.events.append({
+        minerId: id,
+        kind: 'miner',
+        message: `miner ${id} edited (${changed.join(', ')})`,
+        actor,
+        data: { op: 'edited', fields: changed },
+      });
     }
     return this.get(id)!;
   }
@@ -227,7 +265,14 @@ export class SqliteMinerStore implements MinerStore {
     })();
     for (const id of result.removed) this.live.remove(id);
     for (const [op, ids] of Object.entries(result)) {
-      for (const id of ids) this.events.append({ minerId: id, kind: 'miner', message: `miner ${id} ${op} by the config`, actor: 'config', data: { op } });
+      for (const id of ids)
+        this.events.append({
+          minerId: id,
+          kind: 'miner',
+          message: `miner ${id} ${op} by the config`,
+          actor: 'config',
+          data: { op },
+        });
     }
     return result;
   }

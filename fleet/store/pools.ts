@@ -26,7 +26,15 @@ interface AssignmentRow {
 }
 
 function toPool(r: PoolRow): PoolDefinition {
-  return { id: r.id, name: r.name, url: r.url, port: r.port, user: r.user, password: r.password === null ? null : PASSWORD_MASK, tls: r.tls === 1 };
+  return {
+    id: r.id,
+    name: r.name,
+    url: r.url,
+    port: r.port,
+    user: r.user,
+    password: r.password === null ? null : PASSWORD_MASK,
+    tls: r.tls === 1,
+  };
 }
 
 /** Throws USAGE naming the field. */
@@ -34,13 +42,24 @@ export function checkPool(p: Partial<PoolDefinition>, partial = false): void {
   const bad = (field: string, message: string, hint: string) => {
     throw new MvmError('USAGE', `pool ${field}: ${message}`, { hint });
   };
-  if (!partial || p.name !== undefined) if (typeof p.name !== 'string' || p.name.trim() === '') bad('name', 'must be a non-empty string', 'e.g. "ocean"');
+  if (!partial || p.name !== undefined)
+    if (typeof p.name !== 'string' || p.name.trim() === '') bad('name', 'must be a non-empty string', 'e.g. "ocean"');
   if (!partial || p.url !== undefined) {
-    if (typeof p.url !== 'string' || !/^stratum\+(tcp|ssl|tls):\/\/[^\s/:]+$/.test(p.url)) bad('url', `${JSON.stringify(p.url)} is not stratum+tcp://host or stratum+ssl://host`, 'give the port separately, e.g. url = "stratum+tcp://mine.ocean.xyz", port = 3334');
+    if (typeof p.url !== 'string' || !/^stratum\+(tcp|ssl|tls):\/\/[^\s/:]+$/.test(p.url))
+      bad(
+        'url',
+        `${JSON.stringify(p.url)} is not stratum+tcp://host or stratum+ssl://host`,
+        'give the port separately, e.g. url = "stratum+tcp://mine.ocean.xyz", port = 3334',
+      );
   }
-  if (!partial || p.port !== undefined) if (!Number.isInteger(p.port) || (p.port as number) < 1 || (p.port as number) > 65535) bad('port', `${p.port} is not a port from 1 to 65535`, 'e.g. 3333');
-  if (!partial || p.user !== undefined) if (typeof p.user !== 'string' || p.user.trim() === '') bad('user', 'must be a non-empty string', 'the worker name, e.g. "bc1q….bitaxe"');
-  if (p.password !== undefined && p.password !== null && typeof p.password !== 'string') bad('password', 'must be a string or null', 'e.g. "x"');
+  if (!partial || p.port !== undefined)
+    if (!Number.isInteger(p.port) || (p.port as number) < 1 || (p.port as number) > 65535)
+      bad('port', `${p.port} is not a port from 1 to 65535`, 'e.g. 3333');
+  if (!partial || p.user !== undefined)
+    if (typeof p.user !== 'string' || p.user.trim() === '')
+      bad('user', 'must be a non-empty string', 'the worker name, e.g. "bc1q….bitaxe"');
+  if (p.password !== undefined && p.password !== null && typeof p.password !== 'string')
+    bad('password', 'must be a string or null', 'e.g. "x"');
   if (p.tls !== undefined && typeof p.tls !== 'boolean') bad('tls', 'must be true or false', 'true for stratum+ssl');
 }
 
@@ -76,11 +95,19 @@ export class SqlitePoolStore implements PoolStore {
   add(p: Omit<PoolDefinition, 'id'> & { id?: string }): PoolDefinition {
     checkPool(p);
     const id = p.id ?? newId();
-    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(id)) throw new MvmError('USAGE', `pool id: ${JSON.stringify(id)} is not valid`, { hint: 'letters, digits, ".", "_" and "-"' });
-    if (this.row(id)) throw new MvmError('CONFLICT', `a pool with id ${id} exists already`, { hint: 'pick another id or update that pool' });
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(id))
+      throw new MvmError('USAGE', `pool id: ${JSON.stringify(id)} is not valid`, {
+        hint: 'letters, digits, ".", "_" and "-"',
+      });
+    if (this.row(id))
+      throw new MvmError('CONFLICT', `a pool with id ${id} exists already`, {
+        hint: 'pick another id or update that pool',
+      });
     const ts = new Date(this.now()).toISOString();
     this.sqlite
-      .prepare('INSERT INTO pools (id, name, url, port, user, password, tls, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+      .prepare(
+        'INSERT INTO pools (id, name, url, port, user, password, tls, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      )
       .run(id, p.name, p.url, p.port, p.user, p.password ?? null, p.tls ? 1 : 0, ts, ts);
     return this.get(id)!;
   }
@@ -91,8 +118,19 @@ export class SqlitePoolStore implements PoolStore {
     // A client that echoes a listing back sends the mask: that keeps the stored password.
     const password = patch.password === undefined || patch.password === PASSWORD_MASK ? cur.password : patch.password;
     this.sqlite
-      .prepare('UPDATE pools SET name = ?, url = ?, port = ?, user = ?, password = ?, tls = ?, updated_at = ? WHERE id = ?')
-      .run(patch.name ?? cur.name, patch.url ?? cur.url, patch.port ?? cur.port, patch.user ?? cur.user, password, (patch.tls ?? cur.tls === 1) ? 1 : 0, new Date(this.now()).toISOString(), id);
+      .prepare(
+        'UPDATE pools SET name = ?, url = ?, port = ?, user = ?, password = ?, tls = ?, updated_at = ? WHERE id = ?',
+      )
+      .run(
+        patch.name ?? cur.name,
+        patch.url ?? cur.url,
+        patch.port ?? cur.port,
+        patch.user ?? cur.user,
+        password,
+        (patch.tls ?? cur.tls === 1) ? 1 : 0,
+        new Date(this.now()).toISOString(),
+        id,
+      );
     return this.get(id)!;
   }
 
@@ -101,16 +139,22 @@ export class SqlitePoolStore implements PoolStore {
       this.mustRow(id);
       const users = this.assignments().filter((a) => a.poolIds.includes(id));
       if (users.length > 0) {
-        throw new MvmError('CONFLICT', `pool ${id} is assigned to ${users.map((a) => ('miner' in a.scope ? `miner ${a.scope.miner}` : `tag ${a.scope.tag}`)).join(', ')}`, {
-          hint: 'change or clear those assignments first',
-        });
+        throw new MvmError(
+          'CONFLICT',
+          `pool ${id} is assigned to ${users.map((a) => ('miner' in a.scope ? `miner ${a.scope.miner}` : `tag ${a.scope.tag}`)).join(', ')}`,
+          {
+            hint: 'change or clear those assignments first',
+          },
+        );
       }
       this.sqlite.prepare('DELETE FROM pools WHERE id = ?').run(id);
     })();
   }
 
   assignments(): PoolAssignment[] {
-    return (this.sqlite.prepare('SELECT * FROM pool_assignments ORDER BY scope_kind, seq').all() as AssignmentRow[]).map((r) => ({
+    return (
+      this.sqlite.prepare('SELECT * FROM pool_assignments ORDER BY scope_kind, seq').all() as AssignmentRow[]
+    ).map((r) => ({
       scope: r.scope_kind === 'miner' ? { miner: r.scope_value } : { tag: r.scope_value },
       poolIds: JSON.parse(r.pool_ids) as string[],
     }));
@@ -118,12 +162,21 @@ export class SqlitePoolStore implements PoolStore {
 
   setAssignment(a: PoolAssignment): void {
     const [kind, value] = 'miner' in a.scope ? (['miner', a.scope.miner] as const) : (['tag', a.scope.tag] as const);
-    if (typeof value !== 'string' || value === '') throw new MvmError('USAGE', `assignment scope: the ${kind} must be a non-empty string`);
-    if (!Array.isArray(a.poolIds) || a.poolIds.length === 0) throw new MvmError('USAGE', 'assignment poolIds: must list at least one pool', { hint: 'clear the assignment to remove it' });
-    if (new Set(a.poolIds).size !== a.poolIds.length) throw new MvmError('USAGE', 'assignment poolIds: a pool is listed twice');
+    if (typeof value !== 'string' || value === '')
+      throw new MvmError('USAGE', `assignment scope: the ${kind} must be a non-empty string`);
+    if (!Array.isArray(a.poolIds) || a.poolIds.length === 0)
+      throw new MvmError('USAGE', 'assignment poolIds: must list at least one pool', {
+        hint: 'clear the assignment to remove it',
+      });
+    if (new Set(a.poolIds).size !== a.poolIds.length)
+      throw new MvmError('USAGE', 'assignment poolIds: a pool is listed twice');
     this.sqlite.transaction(() => {
-      for (const id of a.poolIds) if (!this.row(id)) throw new MvmError('NOT_FOUND', `assignment poolIds: no pool with id ${id}`, { hint: 'add the pool first' });
-      const seq = (this.sqlite.prepare('SELECT coalesce(max(seq), 0) + 1 AS s FROM pool_assignments').get() as { s: number }).s;
+      for (const id of a.poolIds)
+        if (!this.row(id))
+          throw new MvmError('NOT_FOUND', `assignment poolIds: no pool with id ${id}`, { hint: 'add the pool first' });
+      const seq = (
+        this.sqlite.prepare('SELECT coalesce(max(seq), 0) + 1 AS s FROM pool_assignments').get() as { s: number }
+      ).s;
       this.sqlite
         .prepare(
           `INSERT INTO pool_assignments (scope_kind, scope_value, pool_ids, seq, updated_at) VALUES (?, ?, ?, ?, ?)

@@ -32,7 +32,14 @@ export interface LabProxyOptions {
 }
 
 const PASS_REQUEST = ['content-type', 'accept', 'if-none-match'];
-const PASS_RESPONSE = ['content-type', 'content-length', 'content-disposition', 'cache-control', 'etag', 'last-modified'];
+const PASS_RESPONSE = [
+  'content-type',
+  'content-length',
+  'content-disposition',
+  'cache-control',
+  'etag',
+  'last-modified',
+];
 const READ = new Set(['GET', 'HEAD']);
 
 interface Route {
@@ -47,7 +54,13 @@ const ROUTES: Route[] = [
 ];
 
 function refuse(reply: FastifyReply, status: number, message: string, hint?: string): FastifyReply {
-  return reply.code(status).send({ message, ...(hint ? { hint } : {}), error_code: status === 403 ? 'Forbidden' : status === 401 ? 'Unauthorized' : 'Upstream' });
+  return reply
+    .code(status)
+    .send({
+      message,
+      ...(hint ? { hint } : {}),
+      error_code: status === 403 ? 'Forbidden' : status === 401 ? 'Unauthorized' : 'Upstream',
+    });
 }
 
 /** The fastify plugin. Encapsulated: its raw body parser applies to its own routes only. */
@@ -59,7 +72,9 @@ export async function labProxy(app: FastifyInstance, opts: LabProxyOptions): Pro
     return typeof u === 'function' ? u() : u;
   };
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 16 * 1024 * 1024 }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 16 * 1024 * 1024 }, (_req, body, done) =>
+    done(null, body),
+  );
 
   // what the UI can show: lab pages need their upstream configured
   app.get('/api/web/lab', async (req, reply) => {
@@ -82,11 +97,21 @@ export async function labProxy(app: FastifyInstance, opts: LabProxyOptions): Pro
         return refuse(reply, err.statusCode ?? err.status ?? 401, err.message, err.hint);
       }
       if (who.readOnly && !READ.has(req.method)) {
-        return refuse(reply, 403, `token ${who.name} is read-only: it cannot ${req.method} ${req.url.split('?')[0]}`, 'log in with a token that is not read-only to act on the lab');
+        return refuse(
+          reply,
+          403,
+          `token ${who.name} is read-only: it cannot ${req.method} ${req.url.split('?')[0]}`,
+          'log in with a token that is not read-only to act on the lab',
+        );
       }
       const up = upstream(route.key);
       if (!up) {
-        return refuse(reply, 503, `the fleet daemon has no [${route.key}] url in its config, so ${route.what} is out of reach`, `set [${route.key}] url and token (or token_file) in the fleet config and reload it`);
+        return refuse(
+          reply,
+          503,
+          `the fleet daemon has no [${route.key}] url in its config, so ${route.what} is out of reach`,
+          `set [${route.key}] url and token (or token_file) in the fleet config and reload it`,
+        );
       }
       const rest = req.url.slice(route.prefix.length) || '/';
       const target = up.url.replace(/\/+$/, '') + rest;
@@ -114,13 +139,19 @@ export async function labProxy(app: FastifyInstance, opts: LabProxyOptions): Pro
           const v = res.headers[h];
           if (typeof v === 'string') reply.header(h, v);
         }
-        if (res.statusCode >= 400) req.log.info({ status: res.statusCode, upstream: route.key, path: rest.split('?')[0] }, 'upstream refused');
+        if (res.statusCode >= 400)
+          req.log.info({ status: res.statusCode, upstream: route.key, path: rest.split('?')[0] }, 'upstream refused');
         return reply.send(res.body);
       } catch (e) {
         if (closed.signal.aborted) return reply;
         const err = e as Error & { code?: string };
         req.log.warn({ err, upstream: route.key }, 'upstream unreachable');
-        return refuse(reply, 502, `${route.what} at ${up.url} did not answer: ${err.code ?? err.message}`, `is it running? check [${route.key}] url in the fleet config`);
+        return refuse(
+          reply,
+          502,
+          `${route.what} at ${up.url} did not answer: ${err.code ?? err.message}`,
+          `is it running? check [${route.key}] url in the fleet config`,
+        );
       }
     };
     app.all(`${route.prefix}/*`, handler);

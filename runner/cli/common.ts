@@ -13,7 +13,10 @@ export function parseOptionPairs(pairs: string[] | undefined): Record<string, un
   const out: Record<string, unknown> = {};
   for (const pair of pairs ?? []) {
     const eq = pair.indexOf('=');
-    if (eq <= 0) throw new MvmError('USAGE', `--option ${JSON.stringify(pair)}: expected KEY=VALUE`, { hint: 'e.g. --option request_timeout_ms=2000' });
+    if (eq <= 0)
+      throw new MvmError('USAGE', `--option ${JSON.stringify(pair)}: expected KEY=VALUE`, {
+        hint: 'e.g. --option request_timeout_ms=2000',
+      });
     const key = pair.slice(0, eq);
     const raw = pair.slice(eq + 1);
     try {
@@ -40,12 +43,25 @@ export function openDevice(args: DeviceArgs, lockFor?: string): OpenedDevice {
     address: args.address,
     options: parseOptionPairs(args.option),
   });
-  if (lockFor) assertTestbedLock({ command: lockFor, testbed: testbed?.testbed, devices: [device], credential: testbed?.lockCredential, dir: testbed?.lockDir, ignoreLock: args['ignore-lock'], log: rootLogger() });
+  if (lockFor)
+    assertTestbedLock({
+      command: lockFor,
+      testbed: testbed?.testbed,
+      devices: [device],
+      credential: testbed?.lockCredential,
+      dir: testbed?.lockDir,
+      ignoreLock: args['ignore-lock'],
+      log: rootLogger(),
+    });
   return { driver: createDriver(device), testbedFile };
 }
 
 /** Runs a command's device work; an infrastructure failure is recorded beside the testbed description. */
-export async function reportingInfra<T>(command: InfraCommand, opened: OpenedDevice, fn: (driver: Driver) => Promise<T>): Promise<T> {
+export async function reportingInfra<T>(
+  command: InfraCommand,
+  opened: OpenedDevice,
+  fn: (driver: Driver) => Promise<T>,
+): Promise<T> {
   try {
     return await fn(opened.driver);
   } catch (err) {
@@ -63,7 +79,11 @@ export function printJson(value: unknown): void {
  * callers (the factory) tell "the testbed is unwell" (exit 1) from "you called me wrong" (exit 2),
  * so a description that cannot be read or names no such device is a usage error here.
  */
-export function openTestbed(args: { testbed?: string; device?: string; 'ignore-lock'?: boolean }, env: NodeJS.ProcessEnv = process.env, lockFor?: string): { testbed: Testbed; devices: DeviceSpec[]; file: string } {
+export function openTestbed(
+  args: { testbed?: string; device?: string; 'ignore-lock'?: boolean },
+  env: NodeJS.ProcessEnv = process.env,
+  lockFor?: string,
+): { testbed: Testbed; devices: DeviceSpec[]; file: string } {
   const file = args.testbed ?? env.MVM_TESTBED;
   if (!file) {
     throw new MvmError('USAGE', 'no testbed: give --testbed FILE or set MVM_TESTBED', {
@@ -73,7 +93,11 @@ export function openTestbed(args: { testbed?: string; device?: string; 'ignore-l
   let opened: { testbed: Testbed; devices: DeviceSpec[]; file: string };
   try {
     const testbed = loadTestbed(file);
-    opened = { testbed, devices: args.device === undefined ? testbed.devices : [findDevice(testbed, args.device)], file };
+    opened = {
+      testbed,
+      devices: args.device === undefined ? testbed.devices : [findDevice(testbed, args.device)],
+      file,
+    };
   } catch (err) {
     if (err instanceof MvmError) throw new MvmError('USAGE', err.message, { hint: err.hint, cause: err });
     throw err;
@@ -83,14 +107,33 @@ export function openTestbed(args: { testbed?: string; device?: string; 'ignore-l
 }
 
 /** The lock check of a command acting on a whole testbed description. */
-export function lockTestbed(command: string, testbed: Testbed, ignoreLock: boolean | undefined, env: NodeJS.ProcessEnv = process.env): void {
-  assertTestbedLock({ command, testbed: testbed.testbed, devices: testbed.devices, credential: testbed.lockCredential, dir: testbed.lockDir, ignoreLock, env, log: rootLogger() });
+export function lockTestbed(
+  command: string,
+  testbed: Testbed,
+  ignoreLock: boolean | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): void {
+  assertTestbedLock({
+    command,
+    testbed: testbed.testbed,
+    devices: testbed.devices,
+    credential: testbed.lockCredential,
+    dir: testbed.lockDir,
+    ignoreLock,
+    env,
+    log: rootLogger(),
+  });
 }
 
 /** Human lines of a per-device report: the verdict, then each device and its items. */
 export function deviceReportLines(
   title: string,
-  devices: Array<{ device: string; ok: boolean; items: Array<{ label: string; ok: boolean; message: string }>; empty: string }>,
+  devices: Array<{
+    device: string;
+    ok: boolean;
+    items: Array<{ label: string; ok: boolean; message: string }>;
+    empty: string;
+  }>,
 ): string[] {
   const lines = [title];
   for (const d of devices) {

@@ -18,19 +18,32 @@ export interface ControlArgs extends DeviceArgs {
 
 export async function runControl(args: ControlArgs): Promise<void> {
   // Parse first: a usage mistake never reaches the device.
-  const action = parseControl([args.action, ...(args.args ?? []).map(String)], { url: args.url, user: args.user, password: args.password });
+  const action = parseControl([args.action, ...(args.args ?? []).map(String)], {
+    url: args.url,
+    user: args.user,
+    password: args.password,
+  });
   if (args.wait && action.op !== 'restart') usageError('--wait goes with restart only');
-  if (args.timeout !== undefined && !(args.timeout > 0)) usageError(`--timeout: expected a positive number of seconds, got ${args.timeout}`);
+  if (args.timeout !== undefined && !(args.timeout > 0))
+    usageError(`--timeout: expected a positive number of seconds, got ${args.timeout}`);
   const opened = openDevice(args, 'control');
   const { driver } = opened;
   try {
     const result = await reportingInfra('control', opened, async (d) => {
       if (!args.wait) return d.control(action);
       const back = await restartAndWait(d, { timeoutMs: args.timeout === undefined ? undefined : args.timeout * 1000 });
-      return { ok: true as const, action: 'restart' as const, message: back.message, details: { backAfterMs: back.backAfterMs } };
+      return {
+        ok: true as const,
+        action: 'restart' as const,
+        message: back.message,
+        details: { backAfterMs: back.backAfterMs },
+      };
     });
     if (args.json) printJson({ device: driver.device.name, ...result });
-    else process.stdout.write(`${driver.device.name}: ${result.message}${result.needsRestart ? ' (takes effect after a restart)' : ''}\n`);
+    else
+      process.stdout.write(
+        `${driver.device.name}: ${result.message}${result.needsRestart ? ' (takes effect after a restart)' : ''}\n`,
+      );
   } finally {
     await driver.close();
   }

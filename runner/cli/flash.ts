@@ -8,7 +8,15 @@ import { flashDevice } from '../flash.js';
 import { progressSink } from '../progress.js';
 import { openDevice, printJson, reportingInfra } from './common.js';
 
-export async function runFlash(args: DeviceArgs & { image: string; 'force-family'?: boolean; 'poll-interval'?: number; 'reboot-timeout'?: number; settle?: number }): Promise<void> {
+export async function runFlash(
+  args: DeviceArgs & {
+    image: string;
+    'force-family'?: boolean;
+    'poll-interval'?: number;
+    'reboot-timeout'?: number;
+    settle?: number;
+  },
+): Promise<void> {
   const opened = openDevice(args, 'flash');
   const { driver } = opened;
   const name = driver.device.name;
@@ -16,20 +24,25 @@ export async function runFlash(args: DeviceArgs & { image: string; 'force-family
   const sink = progressSink(name, tty ? process.stderr : ({ isTTY: false } as NodeJS.WriteStream), process.stdout);
   const shutdown = installShutdown();
   try {
-    const report = await reportingInfra('flash', opened, (driver) => flashDevice({
-      driver,
-      imageFile: resolve(args.image),
-      forceFamily: args['force-family'] ?? false,
-      onProgress: (e) => sink.event(e),
-      signal: shutdown.graceful,
-      timing: {
-        pollIntervalMs: args['poll-interval'],
-        rebootTimeoutMs: args['reboot-timeout'] === undefined ? undefined : args['reboot-timeout'] * 1000,
-        settleMs: args.settle === undefined ? undefined : args.settle * 1000,
-      },
-    }));
+    const report = await reportingInfra('flash', opened, (driver) =>
+      flashDevice({
+        driver,
+        imageFile: resolve(args.image),
+        forceFamily: args['force-family'] ?? false,
+        onProgress: (e) => sink.event(e),
+        signal: shutdown.graceful,
+        timing: {
+          pollIntervalMs: args['poll-interval'],
+          rebootTimeoutMs: args['reboot-timeout'] === undefined ? undefined : args['reboot-timeout'] * 1000,
+          settleMs: args.settle === undefined ? undefined : args.settle * 1000,
+        },
+      }),
+    );
     sink.end();
-    if (tty) process.stdout.write(`${name}: flashed ${report.version} (was ${report.previousVersion ?? '?'}), running from ${report.partition ?? '?'}, in ${Math.round(report.durationMs / 100) / 10} s\n`);
+    if (tty)
+      process.stdout.write(
+        `${name}: flashed ${report.version} (was ${report.previousVersion ?? '?'}), running from ${report.partition ?? '?'}, in ${Math.round(report.durationMs / 100) / 10} s\n`,
+      );
     else printJson({ event: 'result', ...report });
   } catch (err) {
     sink.end();
@@ -38,7 +51,7 @@ export async function runFlash(args: DeviceArgs & { image: string; 'force-family
         event: 'result',
         ok: false,
         device: name,
-        reason: err instanceof DriverError ? err.reason : (err as { code?: string }).code ?? 'error',
+        reason: err instanceof DriverError ? err.reason : ((err as { code?: string }).code ?? 'error'),
         needsAttention: err instanceof DriverError && err.reason === 'needs_attention',
         message: describeError(err),
       });

@@ -24,21 +24,31 @@ export function healthLimits(args: HealthArgs): HealthLimits {
   const limits = { ...DEFAULT_LIMITS };
   if (args.window !== undefined) {
     const ms = parseDuration(String(args.window));
-    if (ms === undefined) usage(`--window: not a duration: ${JSON.stringify(args.window)}`, 'e.g. --window 15s, --window 500ms, --window 2m');
+    if (ms === undefined)
+      usage(
+        `--window: not a duration: ${JSON.stringify(args.window)}`,
+        'e.g. --window 15s, --window 500ms, --window 2m',
+      );
     limits.windowMs = ms;
   }
   if (args.samples !== undefined) {
-    if (!Number.isInteger(args.samples) || args.samples < 1 || args.samples > 1000) usage(`--samples: expected a whole number from 1 to 1000, got ${args.samples}`, 'e.g. --samples 3');
+    if (!Number.isInteger(args.samples) || args.samples < 1 || args.samples > 1000)
+      usage(`--samples: expected a whole number from 1 to 1000, got ${args.samples}`, 'e.g. --samples 3');
     limits.samples = args.samples;
   }
   const tolerance = args['hashrate-tolerance'];
   if (tolerance !== undefined) {
-    if (!Number.isFinite(tolerance) || tolerance < 0 || tolerance >= 1) usage(`--hashrate-tolerance: expected a ratio from 0 to below 1, got ${tolerance}`, '0.2 accepts a hashrate of at least 80 % of the expected');
+    if (!Number.isFinite(tolerance) || tolerance < 0 || tolerance >= 1)
+      usage(
+        `--hashrate-tolerance: expected a ratio from 0 to below 1, got ${tolerance}`,
+        '0.2 accepts a hashrate of at least 80 % of the expected',
+      );
     limits.hashrateTolerance = tolerance;
   }
   const maxC = args['max-temperature'];
   if (maxC !== undefined) {
-    if (!Number.isFinite(maxC) || maxC <= 0 || maxC > 200) usage(`--max-temperature: expected °C from 1 to 200, got ${maxC}`, 'e.g. --max-temperature 80');
+    if (!Number.isFinite(maxC) || maxC <= 0 || maxC > 200)
+      usage(`--max-temperature: expected °C from 1 to 200, got ${maxC}`, 'e.g. --max-temperature 80');
     limits.maxTemperatureC = maxC;
   }
   return limits;
@@ -54,7 +64,12 @@ export async function runHealth(args: HealthArgs): Promise<void> {
     else {
       const lines = deviceReportLines(
         report.ok ? report.summary : `${report.testbed}: UNHEALTHY: ${report.summary}`,
-        report.devices.map((d) => ({ device: d.device, ok: d.ok, items: d.checks.map((c) => ({ label: c.name, ok: c.ok, message: c.message })), empty: 'no checks' })),
+        report.devices.map((d) => ({
+          device: d.device,
+          ok: d.ok,
+          items: d.checks.map((c) => ({ label: c.name, ok: c.ok, message: c.message })),
+          empty: 'no checks',
+        })),
       );
       process.stdout.write(lines.join('\n') + '\n');
     }

@@ -8,7 +8,10 @@ export async function runInfo(args: DeviceArgs): Promise<void> {
   try {
     const info = await reportingInfra('info', opened, (d) => d.info());
     if (args.json) printJson({ ...info, raw: undefined });
-    else process.stdout.write(`${info.name}: ${info.model}, hardware ${info.hardware ?? '?'}, firmware ${info.firmwareVersion ?? '?'} (${info.driver} ${info.address})\n`);
+    else
+      process.stdout.write(
+        `${info.name}: ${info.model}, hardware ${info.hardware ?? '?'}, firmware ${info.firmwareVersion ?? '?'} (${info.driver} ${info.address})\n`,
+      );
   } finally {
     await driver.close();
   }

@@ -29,7 +29,9 @@ export async function runRestore(args: RestoreArgs): Promise<void> {
     if (args.json) printJson(report);
     else {
       const failed = report.devices.filter((d) => !d.ok).map((d) => d.device);
-      const title = report.ok ? `${report.testbed}: restored (${report.devices.length} device(s))` : `${report.testbed}: NOT restored: ${failed.join(', ')}`;
+      const title = report.ok
+        ? `${report.testbed}: restored (${report.devices.length} device(s))`
+        : `${report.testbed}: NOT restored: ${failed.join(', ')}`;
       const lines = deviceReportLines(
         title,
         report.devices.map((d) => ({

@@ -23,16 +23,25 @@ export interface TestArgs {
 /** Devices that failed the test's preparation or stopped answering in a check: the testbed's fault. */
 function reportInfra(testbedFile: string, report: TestReport): void {
   for (const p of report.preparation) {
-    if (!p.ok && isInfraReason(p.reason)) appendInfraFailure(testbedFile, { command: 'test', device: p.device, reason: p.reason, message: p.message });
+    if (!p.ok && isInfraReason(p.reason))
+      appendInfraFailure(testbedFile, { command: 'test', device: p.device, reason: p.reason, message: p.message });
   }
   for (const c of report.checks) {
-    if (!c.ok && isInfraReason(c.reason)) appendInfraFailure(testbedFile, { command: 'test', device: c.testbedDevice, reason: c.reason, message: `${c.name}: ${c.message}` });
+    if (!c.ok && isInfraReason(c.reason))
+      appendInfraFailure(testbedFile, {
+        command: 'test',
+        device: c.testbedDevice,
+        reason: c.reason,
+        message: `${c.name}: ${c.message}`,
+      });
   }
 }
 
 function humanLines(report: TestReport, outputDir: string): string[] {
   const mark = (ok: boolean) => (ok ? 'ok  ' : 'FAIL');
-  const lines = [`test ${report.name}: ${report.ok ? 'PASSED' : 'FAILED'} in ${Math.round(report.durationMs / 100) / 10} s`];
+  const lines = [
+    `test ${report.name}: ${report.ok ? 'PASSED' : 'FAILED'} in ${Math.round(report.durationMs / 100) / 10} s`,
+  ];
   for (const a of report.assignments) lines.push(`  device ${a.spec} = ${a.device} (${a.driver} ${a.address})`);
   for (const p of report.preparation) lines.push(`  ${mark(p.ok)} prepare ${p.device}: ${p.message}`);
   if (report.error) lines.push(`  ${report.error}`);

@@ -14,7 +14,11 @@ export interface Assignment {
 
 /** "esp-miner-2.6.0", "v2.6.0" and "2.6.0" name the same software. */
 export function normaliseSoftware(s: string): string {
-  return s.trim().toLowerCase().replace(/^esp-miner-?/, '').replace(/^v(?=\d)/, '');
+  return s
+    .trim()
+    .toLowerCase()
+    .replace(/^esp-miner-?/, '')
+    .replace(/^v(?=\d)/, '');
 }
 
 export function fits(spec: SpecDevice, device: DeviceSpec): boolean {
@@ -55,15 +59,25 @@ export function assignDevices(specDevices: SpecDevice[], testbed: DeviceSpec[]):
       return specDevices.map((spec, i) => {
         const device = chosen[i];
         let softwareNote: string | undefined;
-        if (spec.software !== undefined && device.software !== undefined && normaliseSoftware(spec.software) !== normaliseSoftware(device.software)) {
+        if (
+          spec.software !== undefined &&
+          device.software !== undefined &&
+          normaliseSoftware(spec.software) !== normaliseSoftware(device.software)
+        ) {
           softwareNote = `spec asks for software ${spec.software}; ${device.name} is described with ${device.software} (flash it first if the test needs it)`;
         }
         return { spec, device, softwareNote };
       });
     }
-    problems.push(`the spec needs ${specDevices.length} distinct devices, but the matching testbed devices cannot cover all of them (each device is used once)`);
+    problems.push(
+      `the spec needs ${specDevices.length} distinct devices, but the matching testbed devices cannot cover all of them (each device is used once)`,
+    );
   }
-  throw new MvmError('CONFIG_INVALID', `cannot assign testbed devices to the test definition:\n  ${problems.join('\n  ')}`, {
-    hint: `the testbed has: ${testbed.map(describeDevice).join('; ') || 'no devices'}`,
-  });
+  throw new MvmError(
+    'CONFIG_INVALID',
+    `cannot assign testbed devices to the test definition:\n  ${problems.join('\n  ')}`,
+    {
+      hint: `the testbed has: ${testbed.map(describeDevice).join('; ') || 'no devices'}`,
+    },
+  );
 }

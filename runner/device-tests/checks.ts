@@ -47,7 +47,10 @@ export async function sampleWindow(driver: Driver, opts: SampleOptions): Promise
   for (;;) {
     const at = Date.now();
     try {
-      const telemetry = await driver.telemetry({ signal: opts.signal, timeoutMs: opts.sampleTimeoutMs ?? Math.max(2000, Math.min(opts.pollMs * 2, 15_000)) });
+      const telemetry = await driver.telemetry({
+        signal: opts.signal,
+        timeoutMs: opts.sampleTimeoutMs ?? Math.max(2000, Math.min(opts.pollMs * 2, 15_000)),
+      });
       samples.push({ at, telemetry });
     } catch (err) {
       if (isAbortError(err) || opts.signal?.aborted) throw err;
@@ -71,7 +74,12 @@ export function judgeWindow(check: Exclude<Check, { type: 'survives_restart' }>,
   const measured: Record<string, unknown> = { samples: inWindow.length, failedSamples: errors.length };
   if (good.length === 0) {
     const reason = inWindow.filter((s) => s.error).pop()?.reason;
-    return { ok: false, message: `no telemetry in the window${errors.length ? `: ${errors[errors.length - 1]}` : ''}`, measured, ...(reason ? { reason } : {}) };
+    return {
+      ok: false,
+      message: `no telemetry in the window${errors.length ? `: ${errors[errors.length - 1]}` : ''}`,
+      measured,
+      ...(reason ? { reason } : {}),
+    };
   }
   switch (check.type) {
     case 'hashrate': {
@@ -80,9 +88,16 @@ export function judgeWindow(check: Exclude<Check, { type: 'survives_restart' }>,
       if (hs.length === 0) return { ok: false, message: 'the device reported no hashrate', measured };
       const expected = check.expectedGhs ?? (exp.length > 0 ? mean(exp) : undefined);
       const avg = mean(hs);
-      Object.assign(measured, { meanHashrateGhs: round(avg), expectedGhs: expected === undefined ? null : round(expected) });
+      Object.assign(measured, {
+        meanHashrateGhs: round(avg),
+        expectedGhs: expected === undefined ? null : round(expected),
+      });
       if (expected === undefined || expected <= 0) {
-        return { ok: false, message: 'the expected hashrate is unknown for this device: give expected_ghs in the check', measured };
+        return {
+          ok: false,
+          message: 'the expected hashrate is unknown for this device: give expected_ghs in the check',
+          measured,
+        };
       }
       const pct = (avg / expected) * 100;
       measured.percent = round(pct, 1);
@@ -95,21 +110,38 @@ export function judgeWindow(check: Exclude<Check, { type: 'survives_restart' }>,
     }
     case 'temperature': {
       const temps = good.flatMap((t) =>
-        check.sensor ? (t.temperatures[check.sensor] === undefined ? [] : [t.temperatures[check.sensor]]) : Object.values(t.temperatures),
+        check.sensor
+          ? t.temperatures[check.sensor] === undefined
+            ? []
+            : [t.temperatures[check.sensor]]
+          : Object.values(t.temperatures),
       );
       if (temps.length === 0) return { ok: false, message: `no ${check.sensor ?? 'temperature'} readings`, measured };
       const max = Math.max(...temps);
       measured.maxC = max;
       const ok = max <= check.max;
-      return { ok, message: `highest ${check.sensor ?? 'temperature'} ${max} °C ${ok ? '≤' : '>'} ${check.max} °C`, measured };
+      return {
+        ok,
+        message: `highest ${check.sensor ?? 'temperature'} ${max} °C ${ok ? '≤' : '>'} ${check.max} °C`,
+        measured,
+      };
     }
     case 'shares_increase': {
       const acc = good.map((t) => t.sharesAccepted).filter((x): x is number => x !== null);
-      if (acc.length < 2) return { ok: false, message: 'needs two share readings: make the window longer than the poll interval', measured };
+      if (acc.length < 2)
+        return {
+          ok: false,
+          message: 'needs two share readings: make the window longer than the poll interval',
+          measured,
+        };
       const inc = acc[acc.length - 1] - acc[0];
       Object.assign(measured, { first: acc[0], last: acc[acc.length - 1], increase: inc });
       const ok = inc >= check.min;
-      return { ok, message: `accepted shares went ${acc[0]} → ${acc[acc.length - 1]} (+${inc}, needs +${check.min})`, measured };
+      return {
+        ok,
+        message: `accepted shares went ${acc[0]} → ${acc[acc.length - 1]} (+${inc}, needs +${check.min})`,
+        measured,
+      };
     }
     case 'rejected_ratio': {
       const last = [...good].reverse().find((t) => t.sharesAccepted !== null && t.sharesRejected !== null);
@@ -118,7 +150,11 @@ export function judgeWindow(check: Exclude<Check, { type: 'survives_restart' }>,
       const ratio = total === 0 ? 0 : last.sharesRejected! / total;
       Object.assign(measured, { accepted: last.sharesAccepted, rejected: last.sharesRejected, ratio: round(ratio, 4) });
       const ok = ratio <= check.max;
-      return { ok, message: `rejected ${last.sharesRejected} of ${total} shares (${round(ratio * 100, 2)} %, limit ${round(check.max * 100, 2)} %)`, measured };
+      return {
+        ok,
+        message: `rejected ${last.sharesRejected} of ${total} shares (${round(ratio * 100, 2)} %, limit ${round(check.max * 100, 2)} %)`,
+        measured,
+      };
     }
   }
 }
@@ -138,7 +174,12 @@ export async function surviveRestart(
   } catch (err) {
     if (isAbortError(err)) throw err;
     const reason = failureOf(err);
-    return { ok: false, message: `could not restart: ${describeError(err)}`, measured: {}, ...(reason ? { reason } : {}) };
+    return {
+      ok: false,
+      message: `could not restart: ${describeError(err)}`,
+      measured: {},
+      ...(reason ? { reason } : {}),
+    };
   }
   const deadline = started + check.timeoutMs;
   let sawDown = false;
@@ -161,7 +202,9 @@ export async function surviveRestart(
           measured: { backAfterMs: Date.now() - started, uptimeS: t.uptimeS, hashrateGhs: t.hashrateGhs, sawDown },
         };
       }
-      last = rebooted ? `up again (uptime ${t.uptimeS} s) but not hashing yet` : `still up with uptime ${t.uptimeS} s: no reboot seen`;
+      last = rebooted
+        ? `up again (uptime ${t.uptimeS} s) but not hashing yet`
+        : `still up with uptime ${t.uptimeS} s: no reboot seen`;
     } catch (err) {
       if (isAbortError(err)) throw err;
       sawDown = true;

@@ -49,7 +49,15 @@ async function prepareOne(a: Assignment, driver: Driver, opts: PrepareOptions): 
       },
     });
     if (r.flashed) opts.log?.info({ device: a.device.name, from, to: r.to }, 'flashed the software the test asks for');
-    return { ...base, from, to: r.to, ok: true, message: r.message, durationMs: Date.now() - started, ...(r.image ? { image: r.image } : {}) };
+    return {
+      ...base,
+      from,
+      to: r.to,
+      ok: true,
+      message: r.message,
+      durationMs: Date.now() - started,
+      ...(r.image ? { image: r.image } : {}),
+    };
   } catch (err) {
     if (isAbortError(err)) throw err;
     return {
@@ -64,7 +72,11 @@ async function prepareOne(a: Assignment, driver: Driver, opts: PrepareOptions): 
 }
 
 /** One step per assigned device whose spec names software, in assignment order. */
-export async function prepareDevices(assignments: Assignment[], drivers: Map<string, Driver>, opts: PrepareOptions): Promise<PreparationStep[]> {
+export async function prepareDevices(
+  assignments: Assignment[],
+  drivers: Map<string, Driver>,
+  opts: PrepareOptions,
+): Promise<PreparationStep[]> {
   const wanted = assignments.filter((a) => a.spec.software !== undefined);
   // Devices are flashed in parallel: each has its own bounds, and a bench of several waits once.
   return Promise.all(wanted.map((a) => prepareOne(a, drivers.get(a.spec.name)!, opts)));

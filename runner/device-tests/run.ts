@@ -66,7 +66,13 @@ export function deviceEnv(assignments: Assignment[], outputDir: string): Record<
     MVM_DEVICE_COUNT: String(assignments.length),
     MVM_TEST_OUTPUT_DIR: outputDir,
     MVM_DEVICES_JSON: JSON.stringify(
-      assignments.map((a) => ({ spec: a.spec.name, name: a.device.name, driver: a.device.driver, address: a.device.address, hardware: a.device.hardware ?? null })),
+      assignments.map((a) => ({
+        spec: a.spec.name,
+        name: a.device.name,
+        driver: a.device.driver,
+        address: a.device.address,
+        hardware: a.device.hardware ?? null,
+      })),
     ),
   };
   assignments.forEach((a, i) => {
@@ -93,7 +99,15 @@ async function runScript(opts: RunTestOptions, assignments: Assignment[]): Promi
   try {
     argv = scriptArgv(spec.script!, spec.dir);
   } catch (err) {
-    return { argv: [], ok: false, exitCode: null, message: describeError(err), durationMs: 0, stdoutTail: '', stderrTail: '' };
+    return {
+      argv: [],
+      ok: false,
+      exitCode: null,
+      message: describeError(err),
+      durationMs: 0,
+      stdoutTail: '',
+      stderrTail: '',
+    };
   }
   const logFile = join(outputDir, 'script.log');
   writeFileSync(logFile, '');
@@ -124,7 +138,11 @@ async function runScript(opts: RunTestOptions, assignments: Assignment[]): Promi
   };
 }
 
-async function runChecks(opts: RunTestOptions, assignments: Assignment[], drivers: Map<string, Driver>): Promise<CheckResult[]> {
+async function runChecks(
+  opts: RunTestOptions,
+  assignments: Assignment[],
+  drivers: Map<string, Driver>,
+): Promise<CheckResult[]> {
   const { spec } = opts;
   const pollMs = opts.pollMs ?? spec.pollMs;
   const bySpec = new Map(assignments.map((a) => [a.spec.name, a]));
@@ -148,7 +166,14 @@ async function runChecks(opts: RunTestOptions, assignments: Assignment[], driver
     for (const c of windowChecks) {
       for (const d of c.devices) {
         const verdict = judgeWindow(c as Parameters<typeof judgeWindow>[0], samples.get(d)!);
-        results.push({ name: c.name, type: c.type, device: d, testbedDevice: bySpec.get(d)!.device.name, durationMs: took, ...verdict });
+        results.push({
+          name: c.name,
+          type: c.type,
+          device: d,
+          testbedDevice: bySpec.get(d)!.device.name,
+          durationMs: took,
+          ...verdict,
+        });
       }
     }
   }
@@ -157,7 +182,14 @@ async function runChecks(opts: RunTestOptions, assignments: Assignment[], driver
     for (const d of c.devices) {
       const started = Date.now();
       const verdict = await surviveRestart(drivers.get(d)!, c, { pollMs, signal: opts.signal });
-      results.push({ name: c.name, type: c.type, device: d, testbedDevice: bySpec.get(d)!.device.name, durationMs: Date.now() - started, ...verdict });
+      results.push({
+        name: c.name,
+        type: c.type,
+        device: d,
+        testbedDevice: bySpec.get(d)!.device.name,
+        durationMs: Date.now() - started,
+        ...verdict,
+      });
     }
   }
   return results;
@@ -170,12 +202,15 @@ function junitCases(report: TestReport): JunitCase[] {
       classname: `${report.name}.${p.spec}`,
       name: `prepare ${p.device}`,
       timeMs: p.durationMs,
-      failure: p.ok ? undefined : { message: p.message, body: `${p.message}\nwanted: ${p.to}, running: ${p.from ?? 'unknown'}` },
+      failure: p.ok
+        ? undefined
+        : { message: p.message, body: `${p.message}\nwanted: ${p.to}, running: ${p.from ?? 'unknown'}` },
       systemOut: p.ok ? p.message : undefined,
     });
   }
   // A failed preparation is already its own case.
-  if (report.error && report.preparation.every((p) => p.ok)) cases.push({ classname: report.name, name: 'run', timeMs: report.durationMs, error: { message: report.error } });
+  if (report.error && report.preparation.every((p) => p.ok))
+    cases.push({ classname: report.name, name: 'run', timeMs: report.durationMs, error: { message: report.error } });
   if (report.script) {
     const s = report.script;
     cases.push({
@@ -210,7 +245,9 @@ export function writeResults(report: TestReport): { json: string; junit: string 
       timestamp: report.startedAt,
       timeMs: report.durationMs,
       cases: junitCases(report),
-      properties: Object.fromEntries(report.assignments.map((a) => [`device.${a.spec}`, `${a.device} ${a.driver} ${a.address}`])),
+      properties: Object.fromEntries(
+        report.assignments.map((a) => [`device.${a.spec}`, `${a.device} ${a.driver} ${a.address}`]),
+      ),
     }),
   );
   return { json, junit };
@@ -245,7 +282,11 @@ export async function runTest(opts: RunTestOptions): Promise<TestReport> {
   };
   try {
     for (const a of assignments) drivers.set(a.spec.name, (opts.driverFor ?? createDriver)(a.device));
-    report.preparation = await prepareDevices(assignments, drivers, { firmwareDir: opts.firmwareDir, signal: opts.signal, log: opts.log });
+    report.preparation = await prepareDevices(assignments, drivers, {
+      firmwareDir: opts.firmwareDir,
+      signal: opts.signal,
+      log: opts.log,
+    });
     const unprepared = report.preparation.filter((p) => !p.ok);
     if (unprepared.length > 0) {
       report.error = `not run: preparing the devices failed (${unprepared.map((p) => `${p.device}: ${p.message}`).join('; ')})`;

@@ -32,7 +32,13 @@ export type Check =
   | (CheckBase & { type: 'survives_restart'; timeoutMs: number; requireHashing: boolean });
 
 export type CheckType = Check['type'];
-export const CHECK_TYPES: readonly CheckType[] = ['hashrate', 'temperature', 'shares_increase', 'rejected_ratio', 'survives_restart'];
+export const CHECK_TYPES: readonly CheckType[] = [
+  'hashrate',
+  'temperature',
+  'shares_increase',
+  'rejected_ratio',
+  'survives_restart',
+];
 
 export interface TestSpec {
   file: string;
@@ -57,7 +63,9 @@ export function parseSpecText(text: string, file: string): unknown {
   try {
     return ext === '.json' ? JSON.parse(text) : parseYaml(text);
   } catch (err) {
-    throw new ConfigError([{ file, key: '(file)', message: `not valid ${ext === '.json' ? 'JSON' : 'YAML'}: ${(err as Error).message}` }]);
+    throw new ConfigError([
+      { file, key: '(file)', message: `not valid ${ext === '.json' ? 'JSON' : 'YAML'}: ${(err as Error).message}` },
+    ]);
   }
 }
 
@@ -73,10 +81,14 @@ export function loadSpec(file: string): TestSpec {
     text = readSmallFile(file, 'the test definition', MAX_SPEC_BYTES);
   } catch (err) {
     if (err instanceof MvmError) throw err;
-    throw new MvmError('CONFIG_INVALID', `cannot read the test definition ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
-      hint: 'pass --spec FILE with a JSON or YAML test definition',
-      cause: err,
-    });
+    throw new MvmError(
+      'CONFIG_INVALID',
+      `cannot read the test definition ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      {
+        hint: 'pass --spec FILE with a JSON or YAML test definition',
+        cause: err,
+      },
+    );
   }
   return validateSpec(parseSpecText(text, file), file);
 }
@@ -93,9 +105,13 @@ const KNOWN_CHECK: Record<CheckType, string[]> = {
 export function validateSpec(doc: unknown, file: string): TestSpec {
   const problems: ConfigProblem[] = [];
   const p = (key: string, message: string, hint?: string) => problems.push({ file, key, message, hint });
-  if (!isObject(doc)) throw new ConfigError([{ file, key: '(file)', message: 'a test definition is an object with script, devices and checks' }]);
+  if (!isObject(doc))
+    throw new ConfigError([
+      { file, key: '(file)', message: 'a test definition is an object with script, devices and checks' },
+    ]);
 
-  for (const k of Object.keys(doc)) if (!KNOWN_TOP.has(k)) p(k, 'unknown key', `known keys: ${[...KNOWN_TOP].join(', ')}`);
+  for (const k of Object.keys(doc))
+    if (!KNOWN_TOP.has(k)) p(k, 'unknown key', `known keys: ${[...KNOWN_TOP].join(', ')}`);
 
   // Bounded: nothing in a test may hold its testbed longer than a job can (MAX_TEST_DURATION_MS),
   // and a timeout or poll interval of 0 would end or spin at once.
@@ -107,11 +123,19 @@ export function validateSpec(doc: unknown, file: string): TestSpec {
       return dflt;
     }
     if (ms > MAX_TEST_DURATION_MS) {
-      p(key, `${JSON.stringify(v)} is longer than ${MAX_TEST_DURATION_MS / 3_600_000}h, the longest a job may hold a testbed (the factory's default instance_deadline)`, 'shorten it');
+      p(
+        key,
+        `${JSON.stringify(v)} is longer than ${MAX_TEST_DURATION_MS / 3_600_000}h, the longest a job may hold a testbed (the factory's default instance_deadline)`,
+        'shorten it',
+      );
       return dflt;
     }
     if (ms < min) {
-      p(key, `${JSON.stringify(v)} is too short: at least ${min} ms`, min === 1 ? 'give a duration above 0, e.g. "30s"' : undefined);
+      p(
+        key,
+        `${JSON.stringify(v)} is too short: at least ${min} ms`,
+        min === 1 ? 'give a duration above 0, e.g. "30s"' : undefined,
+      );
       return dflt;
     }
     return ms;
@@ -120,18 +144,26 @@ export function validateSpec(doc: unknown, file: string): TestSpec {
   let script: string | string[] | undefined;
   if (doc.script !== undefined) {
     if (typeof doc.script === 'string' && doc.script.trim() !== '') script = doc.script;
-    else if (Array.isArray(doc.script) && doc.script.length > 0 && doc.script.every((a) => typeof a === 'string')) script = doc.script as string[];
-    else p('script', 'must be a file path or a non-empty argv array of strings', 'e.g. "basic.py" or ["python3", "basic.py", "--quick"]');
+    else if (Array.isArray(doc.script) && doc.script.length > 0 && doc.script.every((a) => typeof a === 'string'))
+      script = doc.script as string[];
+    else
+      p(
+        'script',
+        'must be a file path or a non-empty argv array of strings',
+        'e.g. "basic.py" or ["python3", "basic.py", "--quick"]',
+      );
   }
 
   const env: Record<string, string> = {};
   if (doc.env !== undefined) {
     if (!isObject(doc.env)) p('env', 'must be an object of strings');
-    else for (const [k, v] of Object.entries(doc.env)) {
-      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) p(`env.${k}`, 'not a valid environment variable name');
-      else if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') p(`env.${k}`, 'must be a string');
-      else env[k] = String(v);
-    }
+    else
+      for (const [k, v] of Object.entries(doc.env)) {
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) p(`env.${k}`, 'not a valid environment variable name');
+        else if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean')
+          p(`env.${k}`, 'must be a string');
+        else env[k] = String(v);
+      }
   }
 
   const devices: SpecDevice[] = [];
@@ -143,26 +175,37 @@ export function validateSpec(doc: unknown, file: string): TestSpec {
       const k = `devices[${i}]`;
       if (!isObject(d)) return p(k, 'must be an object with hardware, software, attributes');
       for (const key of Object.keys(d)) {
-        if (!['name', 'hardware', 'software', 'image', 'attributes'].includes(key)) p(`${k}.${key}`, 'unknown key', 'known keys: name, hardware, software, image, attributes');
+        if (!['name', 'hardware', 'software', 'image', 'attributes'].includes(key))
+          p(`${k}.${key}`, 'unknown key', 'known keys: name, hardware, software, image, attributes');
       }
       const name = d.name === undefined ? `device${i}` : d.name;
-      if (typeof name !== 'string' || !/^[A-Za-z0-9_-]+$/.test(name)) p(`${k}.name`, 'must be letters, digits, "_" or "-"');
+      if (typeof name !== 'string' || !/^[A-Za-z0-9_-]+$/.test(name))
+        p(`${k}.name`, 'must be letters, digits, "_" or "-"');
       else if (names.has(name)) p(`${k}.name`, `duplicate name ${JSON.stringify(name)}`);
       else names.add(name);
       for (const key of ['hardware', 'software'] as const) {
-        if (d[key] !== undefined && typeof d[key] !== 'string' && typeof d[key] !== 'number') p(`${k}.${key}`, 'must be a string');
+        if (d[key] !== undefined && typeof d[key] !== 'string' && typeof d[key] !== 'number')
+          p(`${k}.${key}`, 'must be a string');
       }
       let image: string | undefined;
       if (d.image !== undefined) {
-        if (typeof d.image !== 'string' || d.image === '') p(`${k}.image`, 'must be a file path (relative to the test definition)');
+        if (typeof d.image !== 'string' || d.image === '')
+          p(`${k}.image`, 'must be a file path (relative to the test definition)');
         else {
           image = resolve(dirname(resolve(file)), d.image);
-          if (!existsSync(image)) p(`${k}.image`, `no such file ${image}`, 'the image is resolved relative to the test definition\'s folder');
-          if (d.software === undefined) p(`${k}.image`, 'give software too: the version the image carries', 'e.g. software: v2.16.0, image: build/esp-miner.bin');
+          if (!existsSync(image))
+            p(`${k}.image`, `no such file ${image}`, "the image is resolved relative to the test definition's folder");
+          if (d.software === undefined)
+            p(
+              `${k}.image`,
+              'give software too: the version the image carries',
+              'e.g. software: v2.16.0, image: build/esp-miner.bin',
+            );
         }
       }
       const attrs = d.attributes ?? [];
-      if (!Array.isArray(attrs) || attrs.some((a) => typeof a !== 'string')) p(`${k}.attributes`, 'must be an array of strings');
+      if (!Array.isArray(attrs) || attrs.some((a) => typeof a !== 'string'))
+        p(`${k}.attributes`, 'must be an array of strings');
       devices.push({
         name: String(name),
         hardware: d.hardware === undefined ? undefined : String(d.hardware),
@@ -181,10 +224,15 @@ export function validateSpec(doc: unknown, file: string): TestSpec {
     const k = `checks[${i}]`;
     if (!isObject(c)) return p(k, 'must be an object with a type');
     const type = c.type as CheckType;
-    if (!CHECK_TYPES.includes(type)) return p(`${k}.type`, `unknown check ${JSON.stringify(c.type)}`, `one of ${CHECK_TYPES.join(', ')}`);
+    if (!CHECK_TYPES.includes(type))
+      return p(`${k}.type`, `unknown check ${JSON.stringify(c.type)}`, `one of ${CHECK_TYPES.join(', ')}`);
     for (const key of Object.keys(c)) {
       if (!['type', 'name', 'device', 'devices', ...KNOWN_CHECK[type]].includes(key)) {
-        p(`${k}.${key}`, `unknown key for a ${type} check`, `known: ${['name', 'device', ...KNOWN_CHECK[type]].join(', ')}`);
+        p(
+          `${k}.${key}`,
+          `unknown key for a ${type} check`,
+          `known: ${['name', 'device', ...KNOWN_CHECK[type]].join(', ')}`,
+        );
       }
     }
     let targets = deviceNames;
@@ -194,7 +242,8 @@ export function validateSpec(doc: unknown, file: string): TestSpec {
       targets = [];
       for (const s of list) {
         const name = typeof s === 'number' ? deviceNames[s] : String(s);
-        if (name === undefined || !deviceNames.includes(name)) p(`${k}.device`, `no spec device ${JSON.stringify(s)}`, `devices: ${deviceNames.join(', ')}`);
+        if (name === undefined || !deviceNames.includes(name))
+          p(`${k}.device`, `no spec device ${JSON.stringify(s)}`, `devices: ${deviceNames.join(', ')}`);
         else targets.push(name);
       }
     }
@@ -203,7 +252,10 @@ export function validateSpec(doc: unknown, file: string): TestSpec {
       const v = c[key];
       if (v === undefined && dflt !== undefined) return dflt;
       if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || v > hi) {
-        p(`${k}.${key}`, v === undefined ? 'required' : `must be a number from ${lo} to ${hi}, got ${JSON.stringify(v)}`);
+        p(
+          `${k}.${key}`,
+          v === undefined ? 'required' : `must be a number from ${lo} to ${hi}, got ${JSON.stringify(v)}`,
+        );
         return dflt ?? lo;
       }
       return v;
@@ -213,12 +265,25 @@ export function validateSpec(doc: unknown, file: string): TestSpec {
     switch (type) {
       case 'hashrate': {
         const expected = c.expected_ghs === undefined ? undefined : numberIn('expected_ghs', 0, 1e9);
-        checks.push({ ...base, type, minPercent: numberIn('min_percent', 0, 1000), windowMs: windowMs(), expectedGhs: expected });
+        checks.push({
+          ...base,
+          type,
+          minPercent: numberIn('min_percent', 0, 1000),
+          windowMs: windowMs(),
+          expectedGhs: expected,
+        });
         break;
       }
       case 'temperature':
-        if (c.sensor !== undefined && typeof c.sensor !== 'string') p(`${k}.sensor`, 'must be a sensor name (chip, vr, …)');
-        checks.push({ ...base, type, max: numberIn('max', -50, 200), windowMs: windowMs(), sensor: typeof c.sensor === 'string' ? c.sensor : undefined });
+        if (c.sensor !== undefined && typeof c.sensor !== 'string')
+          p(`${k}.sensor`, 'must be a sensor name (chip, vr, …)');
+        checks.push({
+          ...base,
+          type,
+          max: numberIn('max', -50, 200),
+          windowMs: windowMs(),
+          sensor: typeof c.sensor === 'string' ? c.sensor : undefined,
+        });
         break;
       case 'shares_increase':
         checks.push({ ...base, type, min: numberIn('min', 0, 1e12, 1), windowMs: windowMs() });
@@ -227,8 +292,14 @@ export function validateSpec(doc: unknown, file: string): TestSpec {
         checks.push({ ...base, type, max: numberIn('max', 0, 1), windowMs: windowMs() });
         break;
       case 'survives_restart':
-        if (c.require_hashing !== undefined && typeof c.require_hashing !== 'boolean') p(`${k}.require_hashing`, 'must be true or false');
-        checks.push({ ...base, type, timeoutMs: duration(`${k}.timeout`, c.timeout, 180_000, 1), requireHashing: c.require_hashing !== false });
+        if (c.require_hashing !== undefined && typeof c.require_hashing !== 'boolean')
+          p(`${k}.require_hashing`, 'must be true or false');
+        checks.push({
+          ...base,
+          type,
+          timeoutMs: duration(`${k}.timeout`, c.timeout, 180_000, 1),
+          requireHashing: c.require_hashing !== false,
+        });
         break;
     }
   });

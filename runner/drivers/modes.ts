@@ -15,11 +15,25 @@ export type Mode = AxeosModeName | AvalonModeName;
 /** Every canonical mode name of every driver. */
 export const ALL_MODES: readonly Mode[] = [...AXEOS_MODES, ...AVALON_MODES];
 
-const TO_AVALON: Record<string, AvalonModeName> = { eco: 'low', standard: 'med', turbo: 'high', medium: 'med', mid: 'med' };
-const TO_AXEOS: Record<string, AxeosModeName> = { low: 'eco', med: 'standard', medium: 'standard', mid: 'standard', high: 'turbo' };
+const TO_AVALON: Record<string, AvalonModeName> = {
+  eco: 'low',
+  standard: 'med',
+  turbo: 'high',
+  medium: 'med',
+  mid: 'med',
+};
+const TO_AXEOS: Record<string, AxeosModeName> = {
+  low: 'eco',
+  med: 'standard',
+  medium: 'standard',
+  mid: 'standard',
+  high: 'turbo',
+};
 
 /** Every name a mode may be given by (canonical names and aliases). */
-export const MODE_NAMES: readonly string[] = [...new Set([...ALL_MODES, ...Object.keys(TO_AVALON), ...Object.keys(TO_AXEOS)])];
+export const MODE_NAMES: readonly string[] = [
+  ...new Set([...ALL_MODES, ...Object.keys(TO_AVALON), ...Object.keys(TO_AXEOS)]),
+];
 
 export function isModeName(name: unknown): name is string {
   return typeof name === 'string' && MODE_NAMES.includes(name.trim().toLowerCase());
@@ -58,11 +72,23 @@ export function normaliseMode(kind: DriverKind, name: string, hardware?: string 
         ? `board ${JSON.stringify(hardware)} is not one mvm knows the limits of, so it has no mode presets`
         : `a ${kind} device has no work modes`;
     throw new MvmError('USAGE', `mode ${JSON.stringify(name)}: ${why}`, {
-      hint: kind === 'axeos' ? 'set frequency and voltage explicitly (inside the ASIC\'s range): `control frequency MHZ`, `control voltage MV`' : 'leave the mode out',
+      hint:
+        kind === 'axeos'
+          ? "set frequency and voltage explicitly (inside the ASIC's range): `control frequency MHZ`, `control voltage MV`"
+          : 'leave the mode out',
     });
   }
-  const aliases = kind === 'cgminer' ? ' (eco, standard, turbo are accepted as low, med, high)' : kind === 'axeos' ? ' (low, med, high are accepted as eco, standard, turbo)' : '';
-  throw new MvmError('USAGE', `unknown mode ${JSON.stringify(name)} for a ${kind} device${hardware ? ` (${hardware})` : ''}`, {
-    hint: `modes: ${offered.join(', ')}${aliases}`,
-  });
+  const aliases =
+    kind === 'cgminer'
+      ? ' (eco, standard, turbo are accepted as low, med, high)'
+      : kind === 'axeos'
+        ? ' (low, med, high are accepted as eco, standard, turbo)'
+        : '';
+  throw new MvmError(
+    'USAGE',
+    `unknown mode ${JSON.stringify(name)} for a ${kind} device${hardware ? ` (${hardware})` : ''}`,
+    {
+      hint: `modes: ${offered.join(', ')}${aliases}`,
+    },
+  );
 }

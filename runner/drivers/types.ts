@@ -178,7 +178,10 @@ export interface Driver {
    * of a device already at its baseline changes nothing. Drivers that cannot read them back leave
    * it out, and a restore applies the baseline every time.
    */
-  compareBaseline?(want: { pools?: PoolConfig[]; settings?: DeviceSettings }, opts?: OpOptions): Promise<BaselineComparison>;
+  compareBaseline?(
+    want: { pools?: PoolConfig[]; settings?: DeviceSettings },
+    opts?: OpOptions,
+  ): Promise<BaselineComparison>;
   /** Releases sockets and listeners. */
   close(): Promise<void>;
 }

@@ -43,19 +43,30 @@ async function imageFor(req: EnsureFirmwareRequest): Promise<string> {
   const device = req.driver.device;
   if (req.image !== undefined) {
     const check = inspectImage(readImage(req.image));
-    if (!check.ok) throw new MvmError('CONFIG_INVALID', `${device.name}: the image ${req.image} is not usable: ${check.reason}`, { hint: 'give the app image (the OTA .bin)' });
-    if (!sameSoftware(check.descriptor.version, req.version)) {
-      throw new MvmError('CONFIG_INVALID', `${device.name}: the image ${req.image} carries ${check.descriptor.projectName} ${check.descriptor.version}, but ${req.purpose} asks for ${req.version}`, {
-        hint: 'give the image of the version asked for, or change the version to the one the image carries',
+    if (!check.ok)
+      throw new MvmError('CONFIG_INVALID', `${device.name}: the image ${req.image} is not usable: ${check.reason}`, {
+        hint: 'give the app image (the OTA .bin)',
       });
+    if (!sameSoftware(check.descriptor.version, req.version)) {
+      throw new MvmError(
+        'CONFIG_INVALID',
+        `${device.name}: the image ${req.image} carries ${check.descriptor.projectName} ${check.descriptor.version}, but ${req.purpose} asks for ${req.version}`,
+        {
+          hint: 'give the image of the version asked for, or change the version to the one the image carries',
+        },
+      );
     }
     return req.image;
   }
   const project = expectedProject(device);
   if (project === undefined) {
-    throw new MvmError('CONFIG_INVALID', `${device.name}: cannot pick a ${device.driver} image from the firmware library: its image project is unknown`, {
-      hint: 'set the device option image_project (the project name its images carry), or give the image explicitly',
-    });
+    throw new MvmError(
+      'CONFIG_INVALID',
+      `${device.name}: cannot pick a ${device.driver} image from the firmware library: its image project is unknown`,
+      {
+        hint: 'set the device option image_project (the project name its images carry), or give the image explicitly',
+      },
+    );
   }
   const dir = requireFirmwareDir(req.firmwareDir, `${device.name} must be flashed to ${req.version} (${req.purpose})`);
   const info = await req.driver.info({ signal: req.signal });
@@ -64,13 +75,31 @@ async function imageFor(req: EnsureFirmwareRequest): Promise<string> {
 
 export async function ensureFirmware(req: EnsureFirmwareRequest): Promise<EnsureFirmwareResult> {
   const { driver, from } = req;
-  if (from !== null && sameSoftware(from, req.version)) return { from, to: from, flashed: false, message: `already at ${from}` };
+  if (from !== null && sameSoftware(from, req.version))
+    return { from, to: from, flashed: false, message: `already at ${from}` };
   if (!driver.capabilities.has('flash')) {
-    throw new DriverError(driver.device.name, 'unsupported', `runs ${from ?? 'an unknown version'}, not ${req.version} (${req.purpose}), and the ${driver.kind} driver cannot flash it`, {
-      hint: `a person must update ${driver.device.name} to ${req.version} (serial or the vendor's tool), or change the version asked for`,
-    });
+    throw new DriverError(
+      driver.device.name,
+      'unsupported',
+      `runs ${from ?? 'an unknown version'}, not ${req.version} (${req.purpose}), and the ${driver.kind} driver cannot flash it`,
+      {
+        hint: `a person must update ${driver.device.name} to ${req.version} (serial or the vendor's tool), or change the version asked for`,
+      },
+    );
   }
   const image = await imageFor(req);
-  const report = await flashDevice({ driver, imageFile: image, onProgress: req.onProgress, signal: req.signal, timing: req.timing });
-  return { from, to: report.version, flashed: true, image, message: `flashed ${report.version} (was ${from ?? 'unknown'}) from ${image}` };
+  const report = await flashDevice({
+    driver,
+    imageFile: image,
+    onProgress: req.onProgress,
+    signal: req.signal,
+    timing: req.timing,
+  });
+  return {
+    from,
+    to: report.version,
+    flashed: true,
+    image,
+    message: `flashed ${report.version} (was ${from ?? 'unknown'}) from ${image}`,
+  };
 }

@@ -28,10 +28,16 @@ function fromStatement(image: string): ImageIdentity | undefined {
   try {
     doc = JSON.parse(readFileSync(file, 'utf8')) as typeof doc;
   } catch (err) {
-    throw new MvmError('CONFIG_INVALID', `${file}: not valid JSON (${(err as Error).message})`, { hint: 'write {"family": "bitaxe"|"nerdqaxe", "board": "601"} or remove the file' });
+    throw new MvmError('CONFIG_INVALID', `${file}: not valid JSON (${(err as Error).message})`, {
+      hint: 'write {"family": "bitaxe"|"nerdqaxe", "board": "601"} or remove the file',
+    });
   }
   if (!IMAGE_FAMILIES.includes(doc.family as ImageFamily)) {
-    throw new MvmError('CONFIG_INVALID', `${file}: family ${JSON.stringify(doc.family)} is not one of ${IMAGE_FAMILIES.join(', ')}`, { hint: 'write {"family": "bitaxe"|"nerdqaxe", "board": "601"}' });
+    throw new MvmError(
+      'CONFIG_INVALID',
+      `${file}: family ${JSON.stringify(doc.family)} is not one of ${IMAGE_FAMILIES.join(', ')}`,
+      { hint: 'write {"family": "bitaxe"|"nerdqaxe", "board": "601"}' },
+    );
   }
   if (doc.board !== undefined && typeof doc.board !== 'string') {
     throw new MvmError('CONFIG_INVALID', `${file}: board must be a string such as "601" or "NerdQAxe++"`);
@@ -48,7 +54,11 @@ export function familyFromName(file: string): ImageIdentity | undefined {
   const name = basename(file).replace(/\.bin$/i, '');
   const nerd = /(nerd[a-z]*(?:\+\+|plus(?:plus)?|pp)?)/i.exec(name);
   if (nerd) {
-    const board = /nerdq?axe(\+\+|plusplus|pp)/i.test(nerd[1]) ? 'NerdQAxe++' : nerd[1].length > 4 ? nerd[1] : undefined;
+    const board = /nerdq?axe(\+\+|plusplus|pp)/i.test(nerd[1])
+      ? 'NerdQAxe++'
+      : nerd[1].length > 4
+        ? nerd[1]
+        : undefined;
     return { family: 'nerdqaxe', board, source: 'asset name' };
   }
   if (/^esp-miner(?:$|[-_])/i.test(name) || /bitaxe/i.test(name)) {

@@ -19,9 +19,7 @@ export interface AppDescriptor {
   idfVersion: string;
 }
 
-export type ImageCheck =
-  | { ok: true; descriptor: AppDescriptor; size: number }
-  | { ok: false; reason: string };
+export type ImageCheck = { ok: true; descriptor: AppDescriptor; size: number } | { ok: false; reason: string };
 
 function cString(buf: Buffer, offset: number, length: number): string {
   const slice = buf.subarray(offset, offset + length);
@@ -38,7 +36,8 @@ export function inspectImage(buf: Buffer): ImageCheck {
       reason: `not an ESP32 app image: first byte is 0x${buf[0].toString(16).padStart(2, '0')}, expected 0xe9`,
     };
   }
-  if (buf.length < MIN_LENGTH) return { ok: false, reason: `image too short (${buf.length} bytes) to hold an app descriptor` };
+  if (buf.length < MIN_LENGTH)
+    return { ok: false, reason: `image too short (${buf.length} bytes) to hold an app descriptor` };
   const magic = buf.readUInt32LE(APP_DESC_OFFSET);
   if (magic !== APP_DESC_MAGIC) {
     return {
@@ -90,8 +89,7 @@ export interface ImageExpectations {
 }
 
 export type ImageVerdict =
-  | { ok: true; descriptor: AppDescriptor; size: number }
-  | { ok: false; reason: string; descriptor?: AppDescriptor };
+  { ok: true; descriptor: AppDescriptor; size: number } | { ok: false; reason: string; descriptor?: AppDescriptor };
 
 /** inspectImage plus the device's expectations: the project name must match the family. */
 export function checkImageFor(buf: Buffer, expect: ImageExpectations): ImageVerdict {

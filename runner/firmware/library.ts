@@ -38,12 +38,18 @@ function readHead(file: string): Buffer {
 export function indexLibrary(dir: string): LibraryIndex {
   let names: string[];
   try {
-    names = readdirSync(dir).filter((n) => n.toLowerCase().endsWith('.bin')).sort();
+    names = readdirSync(dir)
+      .filter((n) => n.toLowerCase().endsWith('.bin'))
+      .sort();
   } catch (err) {
-    throw new MvmError('CONFIG_INVALID', `cannot read the firmware library ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
-      hint: 'check --firmware-dir, the testbed description\'s firmware_dir, or MVM_FIRMWARE_DIR',
-      cause: err,
-    });
+    throw new MvmError(
+      'CONFIG_INVALID',
+      `cannot read the firmware library ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      {
+        hint: "check --firmware-dir, the testbed description's firmware_dir, or MVM_FIRMWARE_DIR",
+        cause: err,
+      },
+    );
   }
   const index: LibraryIndex = { dir, images: [], skipped: [] };
   for (const name of names) {
@@ -52,7 +58,10 @@ export function indexLibrary(dir: string): LibraryIndex {
     try {
       check = inspectImage(readHead(file));
     } catch (err) {
-      index.skipped.push({ file: name, reason: `unreadable: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
+      index.skipped.push({
+        file: name,
+        reason: `unreadable: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      });
       continue;
     }
     if (!check.ok) {
@@ -79,7 +88,8 @@ export function describeLibrary(index: LibraryIndex): string {
     return `${i.project} ${i.version} (${who}${i.file.slice(index.dir.length + 1)})`;
   });
   const parts = [images.length > 0 ? `it holds ${images.join(', ')}` : 'it holds no app images'];
-  if (index.skipped.length > 0) parts.push(`skipped as not app images: ${index.skipped.map((s) => `${s.file} (${s.reason})`).join('; ')}`);
+  if (index.skipped.length > 0)
+    parts.push(`skipped as not app images: ${index.skipped.map((s) => `${s.file} (${s.reason})`).join('; ')}`);
   return parts.join('; ');
 }
 
@@ -98,14 +108,23 @@ export function findImage(dir: string, want: ImageWanted): string {
   const index = indexLibrary(dir);
   const version = normaliseSoftware(want.version);
   const fits = (i: LibraryImage) =>
-    !want.family || !i.identity || (i.identity.family === want.family && (!i.identity.board || !want.board || sameBoard(i.identity.board, want.board)));
-  const candidates = index.images.filter((i) => i.project === want.project && normaliseSoftware(i.version) === version && fits(i));
+    !want.family ||
+    !i.identity ||
+    (i.identity.family === want.family &&
+      (!i.identity.board || !want.board || sameBoard(i.identity.board, want.board)));
+  const candidates = index.images.filter(
+    (i) => i.project === want.project && normaliseSoftware(i.version) === version && fits(i),
+  );
   // One known to be for this device before one whose family is unknown (flash refuses that unforced).
   const found = candidates.find((i) => i.identity) ?? candidates[0];
   if (found) return found.file;
-  throw new MvmError('NOT_FOUND', `no ${want.project} ${want.version} image in the firmware library ${dir}: ${describeLibrary(index)}`, {
-    hint: `put the ${want.project} app image of ${want.version} (the OTA .bin, not the merged factory image) into ${dir}`,
-  });
+  throw new MvmError(
+    'NOT_FOUND',
+    `no ${want.project} ${want.version} image in the firmware library ${dir}: ${describeLibrary(index)}`,
+    {
+      hint: `put the ${want.project} app image of ${want.version} (the OTA .bin, not the merged factory image) into ${dir}`,
+    },
+  );
 }
 
 export interface FirmwareDirSources {

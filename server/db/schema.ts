@@ -42,7 +42,10 @@ export const users = sqliteTable(
     id: text('id').primaryKey(),
     name: text('name').notNull(),
     tokenHash: text('token_hash').notNull(),
-    privileges: text('privileges', { mode: 'json' }).$type<string[]>().notNull().default(sql`'[]'`),
+    privileges: text('privileges', { mode: 'json' })
+      .$type<string[]>()
+      .notNull()
+      .default(sql`'[]'`),
     timeCreate: integer('time_create').notNull(),
   },
   (t) => [uniqueIndex('users_name').on(t.name), uniqueIndex('users_token').on(t.tokenHash)],

@@ -27,7 +27,11 @@ function describeFastifyError(err: FastifyError): { status: number; message: str
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return { status: 400, message: `malformed JSON body: ${err.message}`, code: 'BadRequest' };
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return { status: 415, message: `unsupported content type: ${err.message}; send application/json (or application/octet-stream for chunks)`, code: 'UnsupportedMediaType' };
+      return {
+        status: 415,
+        message: `unsupported content type: ${err.message}; send application/json (or application/octet-stream for chunks)`,
+        code: 'UnsupportedMediaType',
+      };
     default:
       return { status: err.statusCode ?? 400, message: err.message, code: err.code ?? 'BadRequest' };
   }
@@ -46,24 +50,37 @@ export function buildApp(ctx: ServerContext): FastifyInstance {
     // Job and worker ids are plain path segments; no case folding or trailing-slash games.
     routerOptions: { ...limits.routerOptions, ignoreTrailingSlash: false, caseSensitive: true },
   });
-  limitConnectionsPerClient(app.server, ctx.cfg.maxConnectionsPerClient, (addr) => ctx.log.warn({ client: addr, max: ctx.cfg.maxConnectionsPerClient }, 'connection refused: too many from one client'));
+  limitConnectionsPerClient(app.server, ctx.cfg.maxConnectionsPerClient, (addr) =>
+    ctx.log.warn(
+      { client: addr, max: ctx.cfg.maxConnectionsPerClient },
+      'connection refused: too many from one client',
+    ),
+  );
 
   // Chunks: read the whole body even when it is over the limit, so that the client gets a clean
   // 413 instead of a connection reset in the middle of its upload; only the first bytes are kept.
-  app.addContentTypeParser('application/octet-stream', { bodyLimit: Number.MAX_SAFE_INTEGER }, (_req, payload, done) => {
-    const limit = ctx.cfg.maxChunkBytes;
-    const parts: Buffer[] = [];
-    let size = 0;
-    payload.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size <= limit) parts.push(c);
-    });
-    payload.on('error', (err) => done(err, undefined));
-    payload.on('end', () => {
-      if (size > limit) done(tooLarge(`request body too large: chunks are at most ${limit} bytes (got ${size}); split the upload`), undefined);
-      else done(null, Buffer.concat(parts));
-    });
-  });
+  app.addContentTypeParser(
+    'application/octet-stream',
+    { bodyLimit: Number.MAX_SAFE_INTEGER },
+    (_req, payload, done) => {
+      const limit = ctx.cfg.maxChunkBytes;
+      const parts: Buffer[] = [];
+      let size = 0;
+      payload.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size <= limit) parts.push(c);
+      });
+      payload.on('error', (err) => done(err, undefined));
+      payload.on('end', () => {
+        if (size > limit)
+          done(
+            tooLarge(`request body too large: chunks are at most ${limit} bytes (got ${size}); split the upload`),
+            undefined,
+          );
+        else done(null, Buffer.concat(parts));
+      });
+    },
+  );
 
   const validator = strictValidator();
   app.addHook('preValidation', async (req) => {
@@ -72,7 +89,11 @@ export function buildApp(ctx: ServerContext): FastifyInstance {
     if (op.requestContentType === 'application/json') {
       const ct = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
       if (ct !== '' && ct !== 'application/json') {
-        throw new HttpError(415, `unsupported content type ${JSON.stringify(ct)}: ${op.operationId} takes Content-Type: application/json`, 'UnsupportedMediaType');
+        throw new HttpError(
+          415,
+          `unsupported content type ${JSON.stringify(ct)}: ${op.operationId} takes Content-Type: application/json`,
+          'UnsupportedMediaType',
+        );
       }
       if (req.body === undefined || req.body === null) {
         throw badRequest(`request body required: ${op.operationId} takes a JSON body (Content-Type: application/json)`);
@@ -81,16 +102,24 @@ export function buildApp(ctx: ServerContext): FastifyInstance {
       if (problems.length) {
         // A few problems say what is wrong; 200,000 of them (one per bad array item) would not.
         const shown = problems.slice(0, 5).map((p) => p.replace(`${op.operationId} request: `, '').slice(0, 300));
-        const more = problems.length > shown.length ? `; and ${problems.length - shown.length} more problems like these` : '';
+        const more =
+          problems.length > shown.length ? `; and ${problems.length - shown.length} more problems like these` : '';
         throw badRequest(`invalid request body: ${shown.join('; ')}${more}`);
       }
     } else if (!Buffer.isBuffer(req.body)) {
-      throw new HttpError(415, `${op.operationId} takes the raw bytes with Content-Type: ${op.requestContentType}`, 'UnsupportedMediaType');
+      throw new HttpError(
+        415,
+        `${op.operationId} takes the raw bytes with Content-Type: ${op.requestContentType}`,
+        'UnsupportedMediaType',
+      );
     }
   });
 
   app.addHook('onResponse', async (req, reply) => {
-    req.log.debug({ method: req.method, url: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+    req.log.debug(
+      { method: req.method, url: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      'request',
+    );
   });
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
@@ -100,7 +129,10 @@ export function buildApp(ctx: ServerContext): FastifyInstance {
     const storage = storageError(err);
     if (storage) {
       // Passing trouble with the disk or the database: say so, and when to try again.
-      req.log.warn({ method: req.method, url: req.url.split('?')[0], err: (err as Error).message }, 'request refused: storage unavailable');
+      req.log.warn(
+        { method: req.method, url: req.url.split('?')[0], err: (err as Error).message },
+        'request refused: storage unavailable',
+      );
       void reply.header('retry-after', '1');
     }
     if (err instanceof HttpError || storage) {
@@ -120,13 +152,20 @@ export function buildApp(ctx: ServerContext): FastifyInstance {
       code = 'Internal';
     }
     if (status >= 400 && status < 500) req.log.info({ status, url: req.url.split('?')[0], message }, 'request refused');
-    void reply.code(status).header('content-type', 'application/json').send({ message, request_id: String(req.id), error_code: code });
+    void reply
+      .code(status)
+      .header('content-type', 'application/json')
+      .send({ message, request_id: String(req.id), error_code: code });
   });
 
   app.setNotFoundHandler((req, reply) => {
     void reply
       .code(404)
-      .send({ message: `no such endpoint: ${req.method} ${req.url.split('?')[0]}`, request_id: String(req.id), error_code: 'NotFound' });
+      .send({
+        message: `no such endpoint: ${req.method} ${req.url.split('?')[0]}`,
+        request_id: String(req.id),
+        error_code: 'NotFound',
+      });
   });
 
   adminRoutes(app, ctx);

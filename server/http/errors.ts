@@ -29,10 +29,18 @@ export const tooLarge = (message: string) => new HttpError(413, message, 'Payloa
 export function storageError(err: unknown): HttpError | undefined {
   const code = String((err as { code?: unknown } | undefined)?.code ?? '');
   if (/^SQLITE_(BUSY|LOCKED)/.test(code)) {
-    return new HttpError(503, `the server's database is locked by another process (${code}); nothing was stored: retry shortly`, 'ServiceUnavailable');
+    return new HttpError(
+      503,
+      `the server's database is locked by another process (${code}); nothing was stored: retry shortly`,
+      'ServiceUnavailable',
+    );
   }
   if (code === 'ENOSPC' || code === 'EDQUOT' || /^SQLITE_FULL/.test(code)) {
-    return new HttpError(507, `the server's data folder is full (${code}); nothing was stored: free space on the server, then retry`, 'InsufficientStorage');
+    return new HttpError(
+      507,
+      `the server's data folder is full (${code}); nothing was stored: free space on the server, then retry`,
+      'InsufficientStorage',
+    );
   }
   return undefined;
 }

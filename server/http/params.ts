@@ -11,7 +11,12 @@ function one(req: FastifyRequest, name: string): string | undefined {
   return v;
 }
 
-export function queryInt(req: FastifyRequest, name: string, min = 0, max = Number.MAX_SAFE_INTEGER): number | undefined {
+export function queryInt(
+  req: FastifyRequest,
+  name: string,
+  min = 0,
+  max = Number.MAX_SAFE_INTEGER,
+): number | undefined {
   const v = one(req, name);
   if (v === undefined || v === '') return undefined;
   if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) {

@@ -3,7 +3,12 @@ import { createReadStream } from 'node:fs';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { HttpError, notFound } from './errors.js';
 
-export async function sendFile(req: FastifyRequest, reply: FastifyReply, path: string, size: number | undefined): Promise<FastifyReply> {
+export async function sendFile(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  path: string,
+  size: number | undefined,
+): Promise<FastifyReply> {
   if (size === undefined) throw notFound('file body missing on the server');
   void reply.header('content-type', 'application/octet-stream').header('accept-ranges', 'bytes');
   const range = req.headers.range;
@@ -15,7 +20,11 @@ export async function sendFile(req: FastifyRequest, reply: FastifyReply, path: s
   let start: number;
   let end: number;
   if (!m || (m[1] === '' && m[2] === '')) {
-    throw new HttpError(416, `unsupported Range ${JSON.stringify(range)}: use one range, bytes=START-END`, 'RangeNotSatisfiable');
+    throw new HttpError(
+      416,
+      `unsupported Range ${JSON.stringify(range)}: use one range, bytes=START-END`,
+      'RangeNotSatisfiable',
+    );
   }
   if (m[1] === '') {
     start = Math.max(0, size - Number(m[2]));

@@ -8,7 +8,10 @@ export interface EventStatements {
   insert: Database.Statement<[string, number, number | null, string, number, number | null, string]>;
   setSeq: Database.Statement<[number, string]>;
   /** The job's last `n` worker events (those with a remote time), newest first. */
-  workerTail: Database.Statement<[string, number], { stream: string; payload: string; task: number | null; time_remote: number | null }>;
+  workerTail: Database.Statement<
+    [string, number],
+    { stream: string; payload: string; task: number | null; time_remote: number | null }
+  >;
 }
 
 const cache = new WeakMap<Database.Database, EventStatements>();
@@ -18,9 +21,13 @@ export function eventStatements(sqlite: Database.Database): EventStatements {
   if (!s) {
     s = {
       lastSeq: sqlite.prepare('SELECT event_seq AS seq FROM jobs WHERE id = ?'),
-      insert: sqlite.prepare('INSERT INTO events (job, seq, task, stream, time, time_remote, payload) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      insert: sqlite.prepare(
+        'INSERT INTO events (job, seq, task, stream, time, time_remote, payload) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ),
       setSeq: sqlite.prepare('UPDATE jobs SET event_seq = ? WHERE id = ?'),
-      workerTail: sqlite.prepare('SELECT stream, payload, task, time_remote FROM events WHERE job = ? AND time_remote IS NOT NULL ORDER BY seq DESC LIMIT ?'),
+      workerTail: sqlite.prepare(
+        'SELECT stream, payload, task, time_remote FROM events WHERE job = ? AND time_remote IS NOT NULL ORDER BY seq DESC LIMIT ?',
+      ),
     };
     cache.set(sqlite, s);
   }

@@ -24,7 +24,8 @@ export class FileStore {
     // Job files are the users' data: 0700 whatever the umask (the database is 0600 likewise).
     await mkdir(this.tmp, { recursive: true, mode: 0o700 });
     for (const k of ['chunks', 'inputs', 'outputs']) await mkdir(join(this.root, k), { recursive: true, mode: 0o700 });
-    for (const d of [this.tmp, this.root, ...['chunks', 'inputs', 'outputs'].map((k) => join(this.root, k))]) await chmod(d, 0o700);
+    for (const d of [this.tmp, this.root, ...['chunks', 'inputs', 'outputs'].map((k) => join(this.root, k))])
+      await chmod(d, 0o700);
   }
 
   path(kind: FileKind, job: string, id: string): string {

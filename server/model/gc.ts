@@ -38,7 +38,11 @@ export interface GcReport {
 /** Removes chunks (rows, then files) that an assembled input or output no longer needs. */
 export async function dropChunks(d: Pick<GcDeps, 'db' | 'files'>, job: string, ids: string[]): Promise<void> {
   const unique = [...new Set(ids)];
-  for (let i = 0; i < unique.length; i += 500) d.db.delete(chunks).where(and(eq(chunks.job, job), inArray(chunks.id, unique.slice(i, i + 500)))).run();
+  for (let i = 0; i < unique.length; i += 500)
+    d.db
+      .delete(chunks)
+      .where(and(eq(chunks.job, job), inArray(chunks.id, unique.slice(i, i + 500))))
+      .run();
   for (const id of unique) await d.files.remove('chunks', job, id);
 }
 
@@ -69,9 +73,16 @@ export async function collectGarbage(d: GcDeps, o: GcOptions = {}): Promise<GcRe
       .all()
       .map((r) => r.id);
     for (const job of old) {
-      const sum = (t: typeof outputs | typeof inputs) => d.db.select({ n: sql<number>`coalesce(sum(${t.size}), 0)` }).from(t).where(eq(t.job, job)).get()?.n ?? 0;
+      const sum = (t: typeof outputs | typeof inputs) =>
+        d.db
+          .select({ n: sql<number>`coalesce(sum(${t.size}), 0)` })
+          .from(t)
+          .where(eq(t.job, job))
+          .get()?.n ?? 0;
       const bytes = Number(sum(outputs)) + Number(sum(inputs));
-      const hadAny = bytes > 0 || d.db.select({ seq: events.seq }).from(events).where(eq(events.job, job)).limit(1).get() !== undefined;
+      const hadAny =
+        bytes > 0 ||
+        d.db.select({ seq: events.seq }).from(events).where(eq(events.job, job)).limit(1).get() !== undefined;
       if (!hadAny) continue;
       d.sqlite.transaction(() => {
         d.db.delete(outputs).where(eq(outputs.job, job)).run();
@@ -95,7 +106,14 @@ async function removeOrphans(d: GcDeps, ageMs: number, report: GcReport): Promis
   for (const kind of ['chunks', 'inputs', 'outputs'] as FileKind[]) {
     const root = join(d.files.root, kind);
     for (const job of await readdir(root).catch(() => [] as string[])) {
-      const known = new Set(d.db.select({ id: tables[kind].id }).from(tables[kind]).where(eq(tables[kind].job, job)).all().map((r) => r.id));
+      const known = new Set(
+        d.db
+          .select({ id: tables[kind].id })
+          .from(tables[kind])
+          .where(eq(tables[kind].job, job))
+          .all()
+          .map((r) => r.id),
+      );
       for (const id of await readdir(join(root, job)).catch(() => [] as string[])) {
         if (known.has(id)) continue;
         const path = join(root, job, id);

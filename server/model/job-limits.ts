@@ -7,7 +7,6 @@ import { JOB_LIMITS } from '../../shared/job-limits.js';
 
 export { JOB_LIMITS };
 
-
 const bytes = (s: string) => Buffer.byteLength(s, 'utf8');
 
 function atMost(what: string, size: number, limit: number, unit = 'bytes'): void {

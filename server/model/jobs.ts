@@ -27,10 +27,15 @@ export function getJob(ctx: ServerContext, id: string): JobRow {
   return j;
 }
 
-export function jobForUser(ctx: ServerContext, user: { id: string; admin?: boolean; privileges?: string[] }, id: string): JobRow {
+export function jobForUser(
+  ctx: ServerContext,
+  user: { id: string; admin?: boolean; privileges?: string[] },
+  id: string,
+): JobRow {
   const j = getJob(ctx, id);
   // a user with the admin privilege reads any job, as it lists them all (GET /1/admin/jobs)
-  if (j.owner !== user.id && !user.admin && !user.privileges?.includes('admin')) throw forbidden(`job ${id} is not your job`);
+  if (j.owner !== user.id && !user.admin && !user.privileges?.includes('admin'))
+    throw forbidden(`job ${id} is not your job`);
   return j;
 }
 
@@ -189,12 +194,21 @@ export function isResentBatch(ctx: ServerContext, jobId: string, evs: NewEvent[]
   const st = eventStatements(ctx.sqlite);
   const last = evs[evs.length - 1];
   const [newest] = st.workerTail.all(jobId, 1);
-  if (!newest || newest.stream !== last.stream || newest.payload !== last.payload || newest.task !== (last.task ?? null) || newest.time_remote !== last.timeRemote) return false;
+  if (
+    !newest ||
+    newest.stream !== last.stream ||
+    newest.payload !== last.payload ||
+    newest.task !== (last.task ?? null) ||
+    newest.time_remote !== last.timeRemote
+  )
+    return false;
   const tail = st.workerTail.all(jobId, evs.length).reverse();
   if (tail.length !== evs.length) return false;
   return tail.every((s, i) => {
     const e = evs[i];
-    return s.stream === e.stream && s.payload === e.payload && s.task === (e.task ?? null) && s.time_remote === e.timeRemote;
+    return (
+      s.stream === e.stream && s.payload === e.payload && s.task === (e.task ?? null) && s.time_remote === e.timeRemote
+    );
   });
 }
 

@@ -28,13 +28,20 @@ export function ensureAdminToken(ctx: ServerContext, given: string | undefined):
   if (given) {
     const h = hashToken(given);
     if (stored?.value !== h) {
-      ctx.db.insert(settings).values({ key: ADMIN_KEY, value: h }).onConflictDoUpdate({ target: settings.key, set: { value: h } }).run();
+      ctx.db
+        .insert(settings)
+        .values({ key: ADMIN_KEY, value: h })
+        .onConflictDoUpdate({ target: settings.key, set: { value: h } })
+        .run();
     }
     return undefined;
   }
   if (stored) return undefined;
   const token = newToken();
-  ctx.db.insert(settings).values({ key: ADMIN_KEY, value: hashToken(token) }).run();
+  ctx.db
+    .insert(settings)
+    .values({ key: ADMIN_KEY, value: hashToken(token) })
+    .run();
   return token;
 }
 
@@ -48,7 +55,11 @@ type Kind = Principal['kind'];
 const kindOf = new WeakMap<ServerContext, Map<string, Kind>>();
 const workerByHash = new WeakMap<ServerContext, ReturnType<typeof prepareWorkerByHash>>();
 function prepareWorkerByHash(ctx: ServerContext) {
-  return ctx.db.select().from(workers).where(eq(workers.tokenHash, sql.placeholder('h'))).prepare();
+  return ctx.db
+    .select()
+    .from(workers)
+    .where(eq(workers.tokenHash, sql.placeholder('h')))
+    .prepare();
 }
 const KIND_CACHE_MAX = 10_000;
 
@@ -97,16 +108,22 @@ const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
 
 function checkName(what: string, name: string): void {
   if (!NAME_RE.test(name)) {
-    throw badRequest(`${what} name ${JSON.stringify(name.slice(0, 80))}: use 1 to 64 characters of [A-Za-z0-9._@-], starting with a letter or digit`);
+    throw badRequest(
+      `${what} name ${JSON.stringify(name.slice(0, 80))}: use 1 to 64 characters of [A-Za-z0-9._@-], starting with a letter or digit`,
+    );
   }
 }
 
 export function createUser(ctx: ServerContext, name: string): { id: string; name: string; token: string } {
   checkName('user', name);
-  if (ctx.db.select().from(users).where(eq(users.name, name)).get()) throw conflict(`user ${JSON.stringify(name)} already exists`);
+  if (ctx.db.select().from(users).where(eq(users.name, name)).get())
+    throw conflict(`user ${JSON.stringify(name)} already exists`);
   const id = newId();
   const token = newToken();
-  ctx.db.insert(users).values({ id, name, tokenHash: hashToken(token), privileges: [], timeCreate: ctx.now() }).run();
+  ctx.db
+    .insert(users)
+    .values({ id, name, tokenHash: hashToken(token), privileges: [], timeCreate: ctx.now() })
+    .run();
   return { id, name, token };
 }
 
@@ -114,10 +131,18 @@ export function createUser(ctx: ServerContext, name: string): { id: string; name
  * Replaces a user's token: the old one stops working at once. With `issue`, the new token is
  * returned (shown once); without, nobody knows it: the user's token is revoked.
  */
-export function replaceUserToken(ctx: ServerContext, idOrName: string, issue: boolean): { id: string; name: string; token?: string } {
+export function replaceUserToken(
+  ctx: ServerContext,
+  idOrName: string,
+  issue: boolean,
+): { id: string; name: string; token?: string } {
   const u = findUser(ctx, idOrName);
   const token = newToken();
-  ctx.db.update(users).set({ tokenHash: hashToken(token) }).where(eq(users.id, u.id)).run();
+  ctx.db
+    .update(users)
+    .set({ tokenHash: hashToken(token) })
+    .where(eq(users.id, u.id))
+    .run();
   ctx.log.info({ user: u.id, name: u.name }, issue ? 'user token replaced' : 'user token revoked');
   return { id: u.id, name: u.name, ...(issue ? { token } : {}) };
 }
@@ -138,7 +163,10 @@ export function createFactory(ctx: ServerContext, name: string): { id: string; n
   checkName('factory', name);
   const id = newId();
   const token = newToken();
-  ctx.db.insert(factories).values({ id, name, tokenHash: hashToken(token), timeCreate: ctx.now() }).run();
+  ctx.db
+    .insert(factories)
+    .values({ id, name, tokenHash: hashToken(token), timeCreate: ctx.now() })
+    .run();
   return { id, name, token };
 }
 

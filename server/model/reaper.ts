@@ -14,18 +14,33 @@ export function reap(ctx: ServerContext): void {
   const touchedJobs: string[] = [];
   const touchedWorkers: string[] = [];
   immediate(ctx.sqlite, () => {
-    for (const id of ctx.heldPings.keys()) ctx.db.update(workers).set({ lastPing: now }).where(eq(workers.id, id)).run();
+    for (const id of ctx.heldPings.keys())
+      ctx.db.update(workers).set({ lastPing: now }).where(eq(workers.id, id)).run();
     const live = and(eq(workers.deleted, false), eq(workers.recycle, false));
-    for (const w of ctx.db.select().from(workers).where(and(live, isNull(workers.tokenHash), lt(workers.timeCreate, now - bootstrapTimeoutMs))).all()) {
+    for (const w of ctx.db
+      .select()
+      .from(workers)
+      .where(and(live, isNull(workers.tokenHash), lt(workers.timeCreate, now - bootstrapTimeoutMs)))
+      .all()) {
       ctx.db.update(workers).set({ recycle: true }).where(eq(workers.id, w.id)).run();
       ctx.log.warn({ worker: w.id }, `worker not bootstrapped within ${formatDuration(bootstrapTimeoutMs)}: recycled`);
       touchedWorkers.push(w.id);
     }
-    for (const w of ctx.db.select().from(workers).where(and(live, isNotNull(workers.tokenHash), lt(workers.lastPing, now - pingTimeoutMs))).all()) {
+    for (const w of ctx.db
+      .select()
+      .from(workers)
+      .where(and(live, isNotNull(workers.tokenHash), lt(workers.lastPing, now - pingTimeoutMs)))
+      .all()) {
       ctx.db.update(workers).set({ recycle: true }).where(eq(workers.id, w.id)).run();
       ctx.log.warn({ worker: w.id, job: w.job }, `worker silent for ${formatDuration(pingTimeoutMs)}: recycled`);
       touchedWorkers.push(w.id);
-      if (w.job && endJob(ctx, w.job, { failed: true, reason: `worker ${w.id} stopped responding (no ping for ${formatDuration(pingTimeoutMs)}); job failed` })) {
+      if (
+        w.job &&
+        endJob(ctx, w.job, {
+          failed: true,
+          reason: `worker ${w.id} stopped responding (no ping for ${formatDuration(pingTimeoutMs)}); job failed`,
+        })
+      ) {
         touchedJobs.push(w.job);
       }
     }
@@ -37,10 +52,20 @@ export function reap(ctx: ServerContext): void {
       .where(and(eq(jobs.complete, false), or(eq(workers.deleted, true), eq(workers.recycle, true))))
       .all();
     for (const j of orphans) {
-      if (endJob(ctx, j.id, { failed: true, reason: `worker ${j.worker} failed without completing the job` })) touchedJobs.push(j.id);
+      if (endJob(ctx, j.id, { failed: true, reason: `worker ${j.worker} failed without completing the job` }))
+        touchedJobs.push(j.id);
     }
-    for (const j of ctx.db.select().from(jobs).where(and(eq(jobs.complete, false), isNotNull(jobs.worker), lt(jobs.timeAssigned, now - maxRuntimeMs))).all()) {
-      if (endJob(ctx, j.id, { failed: true, reason: `job exceeded its maximum runtime of ${formatDuration(maxRuntimeMs)}; job failed` })) {
+    for (const j of ctx.db
+      .select()
+      .from(jobs)
+      .where(and(eq(jobs.complete, false), isNotNull(jobs.worker), lt(jobs.timeAssigned, now - maxRuntimeMs)))
+      .all()) {
+      if (
+        endJob(ctx, j.id, {
+          failed: true,
+          reason: `job exceeded its maximum runtime of ${formatDuration(maxRuntimeMs)}; job failed`,
+        })
+      ) {
         ctx.log.warn({ job: j.id, worker: j.worker }, 'job exceeded its maximum runtime');
         touchedJobs.push(j.id);
       }

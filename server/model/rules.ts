@@ -53,7 +53,8 @@ export function checkTags(tags: Record<string, string>): void {
   if (names.length > 100) throw badRequest('too many tags: at most 100');
   const total = names.reduce((n, k) => n + k.length + tags[k].length, 0);
   if (total > 131072) throw badRequest('total size of all tags is larger than 128KB');
-  for (const n of names) if (!TAG_RE.test(n)) throw badRequest(`tag name ${JSON.stringify(n)}: tag names must be [0-9a-z._-]+`);
+  for (const n of names)
+    if (!TAG_RE.test(n)) throw badRequest(`tag name ${JSON.stringify(n)}: tag names must be [0-9a-z._-]+`);
 }
 
 const SEGMENT_RE = /^[A-Za-z0-9._+@,=:~-]+$/;
@@ -64,7 +65,8 @@ export function checkInputName(name: string): void {
   if (name.length === 0 || name.length > 255) throw badRequest(`${where}: must be 1 to 255 characters`);
   if (name.startsWith('/')) throw badRequest(`${where}: must be a relative path (no leading '/')`);
   for (const seg of name.split('/')) {
-    if (seg === '.' || seg === '..') throw badRequest(`${where}: '.' and '..' segments are not allowed (path traversal)`);
+    if (seg === '.' || seg === '..')
+      throw badRequest(`${where}: '.' and '..' segments are not allowed (path traversal)`);
     if (!SEGMENT_RE.test(seg)) {
       throw badRequest(`${where}: each path segment must be non-empty characters of [A-Za-z0-9._+@,=:~-]`);
     }

@@ -12,7 +12,9 @@ const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 export function createTarget(ctx: ServerContext, name: string, desc: string): string {
   if (!NAME_RE.test(name)) {
-    throw badRequest(`target name ${JSON.stringify(name.slice(0, 80))}: use 1 to 64 characters of [A-Za-z0-9._-], starting with a letter or digit`);
+    throw badRequest(
+      `target name ${JSON.stringify(name.slice(0, 80))}: use 1 to 64 characters of [A-Za-z0-9._-], starting with a letter or digit`,
+    );
   }
   if (ctx.db.select().from(targets).where(eq(targets.name, name)).get()) {
     throw conflict(`target ${JSON.stringify(name)} already exists`);

@@ -84,7 +84,8 @@ export function flushWorker(ctx: ServerContext, w: WorkerRow): void {
 export function destroyWorker(ctx: ServerContext, w: WorkerRow): void {
   const job = immediate(ctx.sqlite, () => {
     ctx.db.update(workers).set({ deleted: true, recycle: true }).where(eq(workers.id, w.id)).run();
-    if (w.job && endJob(ctx, w.job, { failed: true, reason: `worker ${w.id} was destroyed by its factory` })) return w.job;
+    if (w.job && endJob(ctx, w.job, { failed: true, reason: `worker ${w.id} was destroyed by its factory` }))
+      return w.job;
     return undefined;
   });
   if (job) notifyJob(ctx, job);
@@ -93,12 +94,17 @@ export function destroyWorker(ctx: ServerContext, w: WorkerRow): void {
 }
 
 /** Console output from the factory: kept when the worker has a job; `retry` when it has none yet. */
-export function factoryAppend(ctx: ServerContext, w: WorkerRow, ev: { stream: string; time: string; payload: string }): boolean {
+export function factoryAppend(
+  ctx: ServerContext,
+  w: WorkerRow,
+  ev: { stream: string; time: string; payload: string },
+): boolean {
   const retry = immediate(ctx.sqlite, () => {
     const cur = ctx.db.select().from(workers).where(eq(workers.id, w.id)).get()!;
     if (cur.job) {
       const j = ctx.db.select({ complete: jobs.complete }).from(jobs).where(eq(jobs.id, cur.job)).get();
-      if (j && !j.complete) addEvents(ctx, cur.job, [{ stream: ev.stream, payload: ev.payload, timeRemote: Date.parse(ev.time) }]);
+      if (j && !j.complete)
+        addEvents(ctx, cur.job, [{ stream: ev.stream, payload: ev.payload, timeRemote: Date.parse(ev.time) }]);
       return false;
     }
     return !(cur.recycle || cur.deleted);
@@ -116,14 +122,20 @@ export function bootstrapWorker(ctx: ServerContext, bootstrap: string, token: st
       .where(and(eq(workers.bootstrap, bootstrap), eq(workers.deleted, false)))
       .get();
     if (!w) throw unauthorized('bootstrap string not recognised (unknown or deleted worker)');
-    if (w.private === null) throw unauthorized(`worker ${w.id} is not associated with its factory yet; try again shortly`);
+    if (w.private === null)
+      throw unauthorized(`worker ${w.id} is not associated with its factory yet; try again shortly`);
     if (w.tokenHash !== null) {
-      if (!tokenMatches(token, w.tokenHash)) throw unauthorized(`worker ${w.id} already bootstrapped with another token`);
+      if (!tokenMatches(token, w.tokenHash))
+        throw unauthorized(`worker ${w.id} already bootstrapped with another token`);
       return w.id;
     }
     if (w.recycle) throw unauthorized(`worker ${w.id} was recycled before it bootstrapped`);
     const now = ctx.now();
-    ctx.db.update(workers).set({ tokenHash: hashToken(token), timeBootstrap: now, lastPing: now }).where(eq(workers.id, w.id)).run();
+    ctx.db
+      .update(workers)
+      .set({ tokenHash: hashToken(token), timeBootstrap: now, lastPing: now })
+      .where(eq(workers.id, w.id))
+      .run();
     return w.id;
   });
   ctx.log.info({ worker: id }, 'worker bootstrapped');

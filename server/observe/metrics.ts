@@ -90,7 +90,8 @@ export function buildServerMetrics(ctx: ServerContext, opts: { processMetrics?: 
     labelNames: ['kind'],
     registers: [registry],
     collect() {
-      for (const kind of ['chunks', 'inputs', 'outputs']) this.set({ kind }, all<{ n: number | null }>(`select sum(size) as n from ${kind}`)[0]?.n ?? 0);
+      for (const kind of ['chunks', 'inputs', 'outputs'])
+        this.set({ kind }, all<{ n: number | null }>(`select sum(size) as n from ${kind}`)[0]?.n ?? 0);
     },
   });
   new Gauge({

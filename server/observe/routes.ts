@@ -18,13 +18,22 @@ const opsPath = (summary: string, description: string, content: string) => ({
     summary,
     description,
     tags: ['operations'],
-    responses: { '200': { description: 'ok', content: { [content]: { schema: { type: content === 'application/json' ? 'object' : 'string' } } } } },
+    responses: {
+      '200': {
+        description: 'ok',
+        content: { [content]: { schema: { type: content === 'application/json' ? 'object' : 'string' } } },
+      },
+    },
   },
 });
 
 /** The buildomat document this server implements, plus its own operator endpoints. */
 export function serverOpenApi(): Record<string, unknown> {
-  const spec = loadSpec() as { info?: Record<string, unknown>; paths: Record<string, unknown>; components?: Record<string, unknown> };
+  const spec = loadSpec() as {
+    info?: Record<string, unknown>;
+    paths: Record<string, unknown>;
+    components?: Record<string, unknown>;
+  };
   return {
     ...spec,
     info: {
@@ -41,7 +50,11 @@ export function serverOpenApi(): Record<string, unknown> {
       ...spec.paths,
       '/healthz': opsPath('healthz', 'Alive: the process answers. No token.', 'application/json'),
       '/readyz': opsPath('readyz', 'Ready: the database is open (503 otherwise). No token.', 'application/json'),
-      '/metrics': opsPath('metrics', 'Prometheus text format. A token (admin or user) only when started with --metrics-auth token.', 'text/plain'),
+      '/metrics': opsPath(
+        'metrics',
+        'Prometheus text format. A token (admin or user) only when started with --metrics-auth token.',
+        'text/plain',
+      ),
       '/openapi.json': opsPath('openapi', 'This document. No token.', 'application/json'),
     },
   };
@@ -54,12 +67,16 @@ export function observeRoutes(app: FastifyInstance, ctx: ServerContext, metricsA
       ? (req: FastifyRequest) => {
           const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
           const p = m ? lookupToken(ctx, m[1]) : undefined;
-          if (!p || (p.kind !== 'admin' && p.kind !== 'user')) throw unauthorized("/metrics needs the admin token or a user token: send 'Authorization: Bearer <token>'");
+          if (!p || (p.kind !== 'admin' && p.kind !== 'user'))
+            throw unauthorized("/metrics needs the admin token or a user token: send 'Authorization: Bearer <token>'");
         }
       : undefined;
   mountObservability(app, {
     registry,
-    ready: () => [sqliteReady('database', ctx.sqlite), { name: 'accepting', ok: !ctx.stopping.aborted, ...(ctx.stopping.aborted ? { detail: 'shutting down' } : {}) }],
+    ready: () => [
+      sqliteReady('database', ctx.sqlite),
+      { name: 'accepting', ok: !ctx.stopping.aborted, ...(ctx.stopping.aborted ? { detail: 'shutting down' } : {}) },
+    ],
     ...(authorizeMetrics ? { authorizeMetrics } : {}),
   });
   const document = serverOpenApi();

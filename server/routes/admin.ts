@@ -8,7 +8,15 @@ import { requireAdmin } from '../http/auth.js';
 import { badRequest } from '../http/errors.js';
 import { idParam, queryBool, queryInt, queryString } from '../http/params.js';
 import { formatJob, getJob } from '../model/jobs.js';
-import { createFactory, createUser, findFactory, findUser, formatFactory, formatUser, replaceUserToken } from '../model/principals.js';
+import {
+  createFactory,
+  createUser,
+  findFactory,
+  findUser,
+  formatFactory,
+  formatUser,
+  replaceUserToken,
+} from '../model/principals.js';
 import { createTarget, formatTarget, redirectTarget } from '../model/targets.js';
 import { listJobsPage } from './job-list.js';
 
@@ -89,7 +97,11 @@ export function adminRoutes(app: FastifyInstance, ctx: ServerContext): void {
     const set = new Set(u.privileges);
     if (grant) set.add(p.privilege);
     else set.delete(p.privilege);
-    ctx.db.update(users).set({ privileges: [...set].sort() }).where(eq(users.id, u.id)).run();
+    ctx.db
+      .update(users)
+      .set({ privileges: [...set].sort() })
+      .where(eq(users.id, u.id))
+      .run();
     return reply.code(204).send();
   };
   // mvm additions (doc/server.md): revoke a user's token, or replace it with a new one.
@@ -116,7 +128,16 @@ export function adminRoutes(app: FastifyInstance, ctx: ServerContext): void {
       out.push(...(active ? q.where(eq(jobs.complete, false)) : q).orderBy(asc(jobs.id)).limit(ADMIN_JOBS_MAX).all());
     }
     if (completed !== undefined) {
-      out.push(...ctx.db.select().from(jobs).where(and(eq(jobs.complete, true))).orderBy(desc(jobs.id)).limit(completed).all().reverse());
+      out.push(
+        ...ctx.db
+          .select()
+          .from(jobs)
+          .where(and(eq(jobs.complete, true)))
+          .orderBy(desc(jobs.id))
+          .limit(completed)
+          .all()
+          .reverse(),
+      );
     }
     // An unpaged list: bounded in jobs and in bytes (GET /1/admin/jobs pages through everything).
     const page = [];

@@ -2,7 +2,13 @@
 import { and, asc, eq, inArray, isNull } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { isUlid } from '../../shared/ids.js';
-import type { FactoryLease, FactoryWhatsNext, FactoryWorkerAppend, FactoryWorkerAssociate, FactoryWorkerCreate } from '../../shared/api/types.js';
+import type {
+  FactoryLease,
+  FactoryWhatsNext,
+  FactoryWorkerAppend,
+  FactoryWorkerAssociate,
+  FactoryWorkerCreate,
+} from '../../shared/api/types.js';
 import type { ServerContext } from '../context.js';
 import { factories, jobs, workers } from '../db/schema.js';
 import { requireFactory } from '../http/auth.js';
@@ -50,7 +56,10 @@ export function factoryRoutes(app: FastifyInstance, ctx: ServerContext): void {
     const f = requireFactory(ctx, req);
     const targets = (req.body as FactoryWhatsNext).supported_targets;
     const bad = targets.find((t) => !isUlid(t));
-    if (bad !== undefined) throw badRequest(`supported_targets: ${JSON.stringify(bad)} is not a target id (ULID); resolve target names with GET /0/admin/targets`);
+    if (bad !== undefined)
+      throw badRequest(
+        `supported_targets: ${JSON.stringify(bad)} is not a target id (ULID); resolve target names with GET /0/admin/targets`,
+      );
     ctx.db.update(factories).set({ lastPing: ctx.now() }).where(eq(factories.id, f.id)).run();
     const deadline = Date.now() + waitMs(req, ctx.cfg.maxWaitMs);
     const closed = new AbortController();

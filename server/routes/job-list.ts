@@ -9,12 +9,17 @@ import { queryBool, queryInt, queryString } from '../http/params.js';
 import { isUlid } from '../../shared/ids.js';
 import { jobState } from '../model/jobs.js';
 
-export function listJobsPage(ctx: ServerContext, req: FastifyRequest, owner: string | undefined): JobListEntryResultsPage {
+export function listJobsPage(
+  ctx: ServerContext,
+  req: FastifyRequest,
+  owner: string | undefined,
+): JobListEntryResultsPage {
   const limit = queryInt(req, 'limit', 1, 1000) ?? 100;
   const token = queryString(req, 'page_token');
   const recent = queryBool(req, 'recent_first') ?? false;
   const tag = queryString(req, 'tag');
-  if (token !== undefined && token !== '' && !isUlid(token)) throw badRequest(`page_token ${JSON.stringify(token)} is not a token this server returned`);
+  if (token !== undefined && token !== '' && !isUlid(token))
+    throw badRequest(`page_token ${JSON.stringify(token)} is not a token this server returned`);
   const conds: SQL[] = [];
   if (owner) conds.push(eq(jobs.owner, owner));
   if (token) conds.push(recent ? lt(jobs.id, token) : gt(jobs.id, token));
@@ -26,11 +31,19 @@ export function listJobsPage(ctx: ServerContext, req: FastifyRequest, owner: str
   // Without a tag filter only the page (and one more, to know there is a next page) is read.
   let rows = tag ? q.all() : q.limit(limit + 1).all();
   if (tag) {
-    const [k, v] = tag.includes('=') ? [tag.slice(0, tag.indexOf('=')), tag.slice(tag.indexOf('=') + 1)] : [tag, undefined];
+    const [k, v] = tag.includes('=')
+      ? [tag.slice(0, tag.indexOf('=')), tag.slice(tag.indexOf('=') + 1)]
+      : [tag, undefined];
     rows = rows.filter((j) => k in j.tags && (v === undefined || j.tags[k] === v));
   }
   const page = rows.slice(0, limit);
-  const names = new Map(ctx.db.select({ id: targets.id, name: targets.name }).from(targets).all().map((t) => [t.id, t.name]));
+  const names = new Map(
+    ctx.db
+      .select({ id: targets.id, name: targets.name })
+      .from(targets)
+      .all()
+      .map((t) => [t.id, t.name]),
+  );
   return {
     items: page.map((j) => ({
       id: j.id,

@@ -42,7 +42,11 @@ export function userFileRoutes(app: FastifyInstance, ctx: ServerContext): void {
     const u = requireUser(ctx, req);
     const j = jobForUser(ctx, u, idParam(req, 'job'));
     const oid = idParam(req, 'output');
-    const o = ctx.db.select().from(outputs).where(and(eq(outputs.job, j.id), eq(outputs.id, oid))).get();
+    const o = ctx.db
+      .select()
+      .from(outputs)
+      .where(and(eq(outputs.job, j.id), eq(outputs.id, oid)))
+      .get();
     if (!o) throw notFound(`output ${oid} not found in job ${j.id}`);
     return sendFile(req, reply, ctx.files.path('outputs', j.id, o.id), await ctx.files.size('outputs', j.id, o.id));
   });

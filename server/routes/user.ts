@@ -38,7 +38,8 @@ export function userRoutes(app: FastifyInstance, ctx: ServerContext): void {
     for (;;) {
       const evs = listEvents(ctx, id, minseq);
       const left = deadline - Date.now();
-      if (evs.length > 0 || getJob(ctx, id).complete || left <= 0 || ctx.stopping.aborted || closed.signal.aborted) return evs;
+      if (evs.length > 0 || getJob(ctx, id).complete || left <= 0 || ctx.stopping.aborted || closed.signal.aborted)
+        return evs;
       await ctx.bus.wait(`job:${id}`, left, AbortSignal.any([ctx.stopping, closed.signal]));
     }
   });
@@ -54,7 +55,8 @@ export function userRoutes(app: FastifyInstance, ctx: ServerContext): void {
     const u = requireUser(ctx, req);
     const id = idParam(req, 'job');
     const j = jobForUser(ctx, u, id);
-    if (j.complete) throw conflict(`job ${id} is already complete (${j.failed ? 'failed' : 'completed'}); nothing to cancel`);
+    if (j.complete)
+      throw conflict(`job ${id} is already complete (${j.failed ? 'failed' : 'completed'}); nothing to cancel`);
     cancelJob(ctx, id);
     ctx.log.info({ job: id, user: u.id }, 'job cancelled');
     return reply.code(204).send();

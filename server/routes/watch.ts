@@ -9,7 +9,12 @@ import { getJob, jobState, listEvents } from '../model/jobs.js';
 
 const KEEPALIVE_MS = 15_000;
 
-export async function watchJob(ctx: ServerContext, req: FastifyRequest, reply: FastifyReply, id: string): Promise<void> {
+export async function watchJob(
+  ctx: ServerContext,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  id: string,
+): Promise<void> {
   let seq = Math.max(0, (queryInt(req, 'minseq') ?? 1) - 1);
   const lei = req.headers['last-event-id'];
   if (typeof lei === 'string' && /^seq-\d+$/.test(lei)) seq = Number(lei.slice(4));

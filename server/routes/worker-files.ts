@@ -36,7 +36,11 @@ export function workerFileRoutes(app: FastifyInstance, ctx: ServerContext): void
     const id = idParam(req, 'job');
     workerJob(ctx, w, id);
     const iid = idParam(req, 'input');
-    const i = ctx.db.select().from(inputs).where(and(eq(inputs.job, id), eq(inputs.id, iid))).get();
+    const i = ctx.db
+      .select()
+      .from(inputs)
+      .where(and(eq(inputs.job, id), eq(inputs.id, iid)))
+      .get();
     if (!i) throw notFound(`input ${iid} not found in job ${id}`);
     return sendFile(req, reply, ctx.files.path('inputs', id, i.id), await ctx.files.size('inputs', id, i.id));
   });

@@ -2,7 +2,14 @@
 import { and, eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { immediate } from '../../shared/db.js';
-import type { WorkerAppendJob, WorkerAppendJobOrTask, WorkerBootstrap, WorkerCompleteJob, WorkerCompleteTask, WorkerFail } from '../../shared/api/types.js';
+import type {
+  WorkerAppendJob,
+  WorkerAppendJobOrTask,
+  WorkerBootstrap,
+  WorkerCompleteJob,
+  WorkerCompleteTask,
+  WorkerFail,
+} from '../../shared/api/types.js';
 import type { ServerContext } from '../context.js';
 import { tasks, workers } from '../db/schema.js';
 import { requireWorker } from '../http/auth.js';
@@ -54,11 +61,20 @@ export function workerRoutes(app: FastifyInstance, ctx: ServerContext): void {
       const n = taskCount(ctx, id);
       evs.forEach((e, i) => {
         checkStream(e.stream, `event ${i}`);
-        if (e.task !== undefined && e.task !== null && e.task >= n) throw badRequest(`event ${i}: task ${e.task} does not exist (job has ${n} tasks)`);
+        if (e.task !== undefined && e.task !== null && e.task >= n)
+          throw badRequest(`event ${i}: task ${e.task} does not exist (job has ${n} tasks)`);
       });
-      const batch = evs.map((e) => ({ stream: e.stream, payload: e.payload, task: e.task ?? null, timeRemote: remoteTime(e.time) }));
+      const batch = evs.map((e) => ({
+        stream: e.stream,
+        payload: e.payload,
+        task: e.task ?? null,
+        timeRemote: remoteTime(e.time),
+      }));
       if (isResentBatch(ctx, id, batch)) {
-        ctx.log.info({ job: id, worker: w.id, events: batch.length }, 'append resent after its first attempt was stored; not stored again');
+        ctx.log.info(
+          { job: id, worker: w.id, events: batch.length },
+          'append resent after its first attempt was stored; not stored again',
+        );
         return;
       }
       addEvents(ctx, id, batch);
@@ -90,9 +106,17 @@ export function workerRoutes(app: FastifyInstance, ctx: ServerContext): void {
     const { failed } = req.body as WorkerCompleteTask;
     immediate(ctx.sqlite, () => {
       runningJob(ctx, w, id);
-      const t = ctx.db.select().from(tasks).where(and(eq(tasks.job, id), eq(tasks.seq, task))).get();
+      const t = ctx.db
+        .select()
+        .from(tasks)
+        .where(and(eq(tasks.job, id), eq(tasks.seq, task)))
+        .get();
       if (!t) throw notFound(`task ${task} not found in job ${id}`);
-      ctx.db.update(tasks).set({ complete: true, failed }).where(and(eq(tasks.job, id), eq(tasks.seq, task))).run();
+      ctx.db
+        .update(tasks)
+        .set({ complete: true, failed })
+        .where(and(eq(tasks.job, id), eq(tasks.seq, task)))
+        .run();
     });
     ctx.bus.notify(`job:${id}`);
     return reply.code(204).send();
@@ -130,6 +154,7 @@ export function workerRoutes(app: FastifyInstance, ctx: ServerContext): void {
 }
 
 function taskParam(p: { task: string }): number {
-  if (!/^\d{1,9}$/.test(p.task)) throw notFound(`task ${JSON.stringify(p.task.slice(0, 40))} not found (tasks are numbered from 0)`);
+  if (!/^\d{1,9}$/.test(p.task))
+    throw notFound(`task ${JSON.stringify(p.task.slice(0, 40))} not found (tasks are numbered from 0)`);
   return Number(p.task);
 }

@@ -154,7 +154,13 @@ export class SpecValidator {
   }
 
   /** Problems with a response; `body` is parsed JSON when the response was JSON. */
-  validateResponse(method: string, path: string, status: number, contentType: string | undefined, body: unknown): string[] {
+  validateResponse(
+    method: string,
+    path: string,
+    status: number,
+    contentType: string | undefined,
+    body: unknown,
+  ): string[] {
     const op = this.find(method, path);
     if (!op) return [`${method} ${path}: no such operation in the buildomat spec`];
     const key = op.responses[String(status)]
@@ -173,11 +179,14 @@ export class SpecValidator {
     }
     if (r.contentType !== 'application/json') return [];
     const ct = (contentType ?? '').split(';')[0].trim();
-    if (ct !== 'application/json') return [`${op.operationId}: status ${status} content-type ${ct || '(none)'}, spec says application/json`];
+    if (ct !== 'application/json')
+      return [`${op.operationId}: status ${status} content-type ${ct || '(none)'}, spec says application/json`];
     return this.check(r.schema, body).map((e) => `${op.operationId} ${status} response: ${e}`);
   }
 }
 
 function formatErrors(errors: ErrorObject[]): string[] {
-  return errors.map((e) => `${e.instancePath || '(body)'} ${e.message ?? ''}${e.params && 'additionalProperty' in e.params ? ` (${String(e.params.additionalProperty)})` : ''}`.trim());
+  return errors.map((e) =>
+    `${e.instancePath || '(body)'} ${e.message ?? ''}${e.params && 'additionalProperty' in e.params ? ` (${String(e.params.additionalProperty)})` : ''}`.trim(),
+  );
 }

@@ -1,13 +1,6 @@
 // Typed client for the admin side of the buildomat API: targets, factories, users.
 import { HttpClient, seg } from '../http.js';
-import type {
-  Factory,
-  FactoryCreateResult,
-  Target,
-  TargetCreateResult,
-  User,
-  UserCreateResult,
-} from '../api/types.js';
+import type { Factory, FactoryCreateResult, Target, TargetCreateResult, User, UserCreateResult } from '../api/types.js';
 
 export class AdminClient {
   constructor(readonly http: HttpClient) {}

@@ -45,7 +45,11 @@ export class WorkerClient {
    */
   ping(signal?: AbortSignal, waitMs?: number): Promise<WorkerPingResult> {
     const wait = waitMs && waitMs > 0 ? Math.round(waitMs) : undefined;
-    return this.http.get<WorkerPingResult>('/0/worker/ping', { signal, query: { wait_ms: wait }, timeoutMs: wait === undefined ? undefined : wait + 30_000 });
+    return this.http.get<WorkerPingResult>('/0/worker/ping', {
+      signal,
+      query: { wait_ms: wait },
+      timeoutMs: wait === undefined ? undefined : wait + 30_000,
+    });
   }
 
   /** Job and task events, in order; at most 100 per call by convention. */

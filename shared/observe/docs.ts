@@ -30,7 +30,9 @@ export function mountApiDocs(app: FastifyInstance, o: ApiDocsOptions): void {
     await scope.register(swagger, { mode: 'static', specification: { document: first as never } });
     await scope.register(swaggerUi, {
       routePrefix: prefix,
-      ...(live ? { transformSpecification: () => live() as Record<string, unknown>, transformSpecificationClone: false } : {}),
+      ...(live
+        ? { transformSpecification: () => live() as Record<string, unknown>, transformSpecificationClone: false }
+        : {}),
       staticCSP: true,
       uiConfig: { docExpansion: 'list', deepLinking: true, tryItOutEnabled: false },
     });

@@ -33,27 +33,30 @@ export function isHealthPath(url: string): boolean {
 export function mountObservability(app: FastifyInstance, o: ObservabilityOptions): void {
   const started = Date.now();
   const omit = new Set(o.omit ?? []);
-  if (!omit.has('healthz')) app.get('/healthz', async (_req, reply: FastifyReply) => {
-    void reply.header('cache-control', 'no-store');
-    return { status: 'ok', uptime_s: Math.round((Date.now() - started) / 1000) };
-  });
-  if (!omit.has('readyz')) app.get('/readyz', async (_req, reply) => {
-    let checks: ReadyCheck[];
-    try {
-      checks = await o.ready();
-    } catch (err) {
-      checks = [{ name: 'readiness', ok: false, detail: (err as Error).message }];
-    }
-    const ok = checks.every((c) => c.ok);
-    void reply.code(ok ? 200 : 503).header('cache-control', 'no-store');
-    return { status: ok ? 'ready' : 'not ready', checks };
-  });
-  if (!omit.has('metrics')) app.get('/metrics', async (req, reply) => {
-    await o.authorizeMetrics?.(req);
-    const text = await o.registry.metrics();
-    void reply.header('content-type', o.registry.contentType).header('cache-control', 'no-store');
-    return text;
-  });
+  if (!omit.has('healthz'))
+    app.get('/healthz', async (_req, reply: FastifyReply) => {
+      void reply.header('cache-control', 'no-store');
+      return { status: 'ok', uptime_s: Math.round((Date.now() - started) / 1000) };
+    });
+  if (!omit.has('readyz'))
+    app.get('/readyz', async (_req, reply) => {
+      let checks: ReadyCheck[];
+      try {
+        checks = await o.ready();
+      } catch (err) {
+        checks = [{ name: 'readiness', ok: false, detail: (err as Error).message }];
+      }
+      const ok = checks.every((c) => c.ok);
+      void reply.code(ok ? 200 : 503).header('cache-control', 'no-store');
+      return { status: ok ? 'ready' : 'not ready', checks };
+    });
+  if (!omit.has('metrics'))
+    app.get('/metrics', async (req, reply) => {
+      await o.authorizeMetrics?.(req);
+      const text = await o.registry.metrics();
+      void reply.header('content-type', o.registry.contentType).header('cache-control', 'no-store');
+      return text;
+    });
 }
 
 /** Readiness of a SQLite connection: open and answering a trivial query. */

@@ -35,7 +35,6 @@ export interface AxeosDeviceOptions {
 
 export type OtaOutcome = { status: number; body: string };
 
-
 export class AxeosDevice {
   readonly board: Board;
   readonly otp: string | undefined;
@@ -75,7 +74,11 @@ export class AxeosDevice {
     this.settings = defaultSettings(opts.board);
     this.settings.bestDiff = 0;
     const s = this.seed;
-    this.macAddr = opts.macAddr ?? ['AA', 'BB', ...[0, 8, 16, 24].map((k) => ((s >>> k) & 0xff).toString(16).padStart(2, '0').toUpperCase())].join(':');
+    this.macAddr =
+      opts.macAddr ??
+      ['AA', 'BB', ...[0, 8, 16, 24].map((k) => ((s >>> k) & 0xff).toString(16).padStart(2, '0').toUpperCase())].join(
+        ':',
+      );
     this.partitions = { factory: shippedFirmware(opts.firmware), ota_0: null, ota_1: null };
     this.bootAt = this.now();
     this.accruedAt = this.bootAt;
@@ -141,7 +144,8 @@ export class AxeosDevice {
 
   private accrue(t: number): void {
     if (t <= this.accruedAt) return;
-    if (this.mining(this.accruedAt)) this.hashes += this.expectedHashrate() * this.hashYield() * 1e9 * ((t - this.accruedAt) / 1000);
+    if (this.mining(this.accruedAt))
+      this.hashes += this.expectedHashrate() * this.hashYield() * 1e9 * ((t - this.accruedAt) / 1000);
     this.accruedAt = t;
     const accepted = this.sharesAccepted();
     if (accepted > 0) {
@@ -195,7 +199,9 @@ export class AxeosDevice {
     const delivered = expected * this.hashYield();
     const s = this.seed;
     const hashRate = mining ? drift(delivered, 0.04, s + 1, t) : 0;
-    const power = mining ? drift(miningPower(this.board, this.settings), 0.02, s + 2, t) : drift(this.board.idlePower, 0.03, s + 2, t);
+    const power = mining
+      ? drift(miningPower(this.board, this.settings), 0.02, s + 2, t)
+      : drift(this.board.idlePower, 0.03, s + 2, t);
     const voltage = drift(this.board.nominalVoltage * 1.02, 0.004, s + 3, t);
     let temp = drift(this.baseChipTemp(), 0.015, s + 4, t);
     if (this.overheatSince !== undefined && this.faults.has('overheat')) {
@@ -206,7 +212,8 @@ export class AxeosDevice {
     const overheated = this.settings.overheat_mode === 1;
     let fanspeed: number;
     if (overheated) fanspeed = 100;
-    else if (this.settings.autofanspeed) fanspeed = Math.max(this.settings.minFanSpeed, Math.min(100, 35 + (temp - 50) * 3));
+    else if (this.settings.autofanspeed)
+      fanspeed = Math.max(this.settings.minFanSpeed, Math.min(100, 35 + (temp - 50) * 3));
     else fanspeed = this.settings.manualFanSpeed;
     return {
       mining,
@@ -319,7 +326,10 @@ export class AxeosDevice {
    */
   ota(image: Buffer): OtaOutcome {
     this.settle();
-    const check = checkOtaImage(image, { failValidation: this.faults.has('flash-fail'), bricks: this.faults.has('brick') });
+    const check = checkOtaImage(image, {
+      failValidation: this.faults.has('flash-fail'),
+      bricks: this.faults.has('brick'),
+    });
     if (!check.ok) return { status: check.status, body: check.body };
     const target = this.otaTarget();
     this.partitions[target] = check.content;
@@ -331,7 +341,8 @@ export class AxeosDevice {
   /** POST /api/system/boot (v2.15): the partition for the next boot; the firmware reboots into it by itself. */
   setBootPartition(label: string): { ok: boolean; message: string } {
     if (!(PARTITIONS as string[]).includes(label)) return { ok: false, message: `Invalid partition label: ${label}` };
-    if (!this.partitions[label as PartitionLabel]) return { ok: false, message: `Partition ${label} holds no firmware` };
+    if (!this.partitions[label as PartitionLabel])
+      return { ok: false, message: `Partition ${label} holds no firmware` };
     this.nextBoot = label as PartitionLabel;
     this.restart('Software reset via esp_restart');
     return { ok: true, message: 'Next boot partition set successfully. Rebooting...' };

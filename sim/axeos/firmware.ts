@@ -44,8 +44,19 @@ export function featuresOf(version: string, family: 'bitaxe' | 'nerdqaxe'): Firm
     // NerdQAxe firmware (v1.x, shufps/ESP-Miner-NerdQAxePlus) is a fork with its own API: stratum
     // keys, bestDiff a string, a plain-text restart reply, manualFanSpeed, history inside the info
     // instead of /statistics, no pause (see nerdqaxe.ts).
-    return { semver: v, bestDiffNumber: false, restartJson: false, asicEndpoint: true, statistics: false,
-      extendedInfo: true, manualFanSpeedKey: true, apiNotFoundJson: false, fallbackSwitch: false, pause: false, poolsApi: false };
+    return {
+      semver: v,
+      bestDiffNumber: false,
+      restartJson: false,
+      asicEndpoint: true,
+      statistics: false,
+      extendedInfo: true,
+      manualFanSpeedKey: true,
+      apiNotFoundJson: false,
+      fallbackSwitch: false,
+      pause: false,
+      poolsApi: false,
+    };
   }
   return {
     semver: v,

@@ -24,7 +24,11 @@ export function checkOtaImage(image: Buffer, opts: { failValidation: boolean; br
   return {
     ok: true,
     content: {
-      version: d.version, projectName: d.projectName, date: d.date, time: d.time, size: image.length,
+      version: d.version,
+      projectName: d.projectName,
+      date: d.date,
+      time: d.time,
+      size: image.length,
       // Tests can build an image that bricks without a fault: its version says so.
       bricked: opts.bricks || /brick/i.test(d.version),
     },
@@ -32,7 +36,9 @@ export function checkOtaImage(image: Buffer, opts: { failValidation: boolean; br
 }
 
 /** The app a serial flash installs in the factory partition, or why the image is refused. */
-export function readFactoryImage(image: Buffer): { ok: true; content: PartitionContent } | { ok: false; reason: string } {
+export function readFactoryImage(
+  image: Buffer,
+): { ok: true; content: PartitionContent } | { ok: false; reason: string } {
   let check = inspectImage(image);
   if (!check.ok && image.length > 0x10000) {
     const app = inspectImage(image.subarray(0x10000));
@@ -40,7 +46,17 @@ export function readFactoryImage(image: Buffer): { ok: true; content: PartitionC
   }
   if (!check.ok) return { ok: false, reason: check.reason };
   const d = check.descriptor;
-  return { ok: true, content: { version: d.version, projectName: d.projectName, date: d.date, time: d.time, size: image.length, bricked: false } };
+  return {
+    ok: true,
+    content: {
+      version: d.version,
+      projectName: d.projectName,
+      date: d.date,
+      time: d.time,
+      size: image.length,
+      bricked: false,
+    },
+  };
 }
 
 /** What a device ships with in its factory partition. */

@@ -58,7 +58,13 @@ function vanish(req: IncomingMessage, res: ServerResponse): void {
   res.destroy();
 }
 
-async function handle(dev: AxeosDevice, drops: DropCounter, now: () => number, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(
+  dev: AxeosDevice,
+  drops: DropCounter,
+  now: () => number,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://sim');
   const path = url.pathname;
   if (path.startsWith(SIDE_CHANNEL_PREFIX)) return handleSideChannel(dev, req, res, path);
@@ -93,7 +99,10 @@ async function handle(dev: AxeosDevice, drops: DropCounter, now: () => number, r
       return sendJson(res, 200, asicInfo(dev));
     case 'GET /api/system/statistics': {
       if (!f.statistics) break;
-      const cols = url.searchParams.get('columns')?.split(',').map((c) => c.trim());
+      const cols = url.searchParams
+        .get('columns')
+        ?.split(',')
+        .map((c) => c.trim());
       return sendJson(res, 200, statistics(dev, cols, now()));
     }
     case 'GET /api/system/scoreboard':
@@ -102,7 +111,11 @@ async function handle(dev: AxeosDevice, drops: DropCounter, now: () => number, r
     case 'GET /api/system/wifi/scan':
       return sendJson(res, 200, { networks: [{ ssid: dev.settings.ssid, rssi: -55, authmode: 3 }] });
     case 'GET /api/system/logs':
-      return sendText(res, 200, `I (${dev.uptimeSeconds() * 1000}) simulated: ${dev.board.deviceModel} running ${dev.version}\n`);
+      return sendText(
+        res,
+        200,
+        `I (${dev.uptimeSeconds() * 1000}) simulated: ${dev.board.deviceModel} running ${dev.version}\n`,
+      );
     case 'PATCH /api/system': {
       const parsed = parseJson(body);
       if (parsed === undefined) return sendError(res, 400, 'Invalid JSON');
@@ -138,7 +151,8 @@ async function handle(dev: AxeosDevice, drops: DropCounter, now: () => number, r
       return sendJson(res, 200, { message: 'The device says "Hi!" for 30 seconds.' });
     case 'POST /api/system/OTA': {
       // NerdQAxe++ with OTP on: an update needs the one-time password (header X-OTP-Code).
-      if (dev.otp !== undefined && req.headers['x-otp-code'] !== dev.otp) return sendError(res, 401, 'OTP/Session required');
+      if (dev.otp !== undefined && req.headers['x-otp-code'] !== dev.otp)
+        return sendError(res, 401, 'OTP/Session required');
       const outcome = dev.ota(body);
       if (outcome.status !== 200) {
         if (dev.board.family === 'nerdqaxe') return sendError(res, outcome.status, 'Flash Error');
@@ -158,7 +172,12 @@ async function handle(dev: AxeosDevice, drops: DropCounter, now: () => number, r
       return sendJson(res, 200, { message: r.message });
     }
     case 'GET /':
-      return sendText(res, 200, `<!doctype html><title>AxeOS</title><p>${dev.board.deviceModel} (simulated)</p>`, 'text/html');
+      return sendText(
+        res,
+        200,
+        `<!doctype html><title>AxeOS</title><p>${dev.board.deviceModel} (simulated)</p>`,
+        'text/html',
+      );
   }
 
   const poolPut = /^\/api\/system\/pools\/(\d+)$/.exec(path);
@@ -166,7 +185,8 @@ async function handle(dev: AxeosDevice, drops: DropCounter, now: () => number, r
     const i = Number(poolPut[1]);
     if (i > 7) return sendError(res, 400, 'Invalid pool index');
     // The firmware refuses to clear the slot selected as primary or fallback.
-    if (i === dev.settings.primaryPoolIndex || i === dev.settings.secondaryPoolIndex) return sendError(res, 400, 'Pool is in use');
+    if (i === dev.settings.primaryPoolIndex || i === dev.settings.secondaryPoolIndex)
+      return sendError(res, 400, 'Pool is in use');
     dev.settings.pools[i] = null;
     dev.changed();
     return sendJson(res, 200, { message: 'Pool deleted successfully' });

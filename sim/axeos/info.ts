@@ -8,8 +8,17 @@ import type { Pool } from './settings.js';
 import { nerdqaxeInfo } from './nerdqaxe.js';
 
 const EMPTY_POOL: Pool = {
-  id: 0, stratumURL: '', stratumPort: 3333, stratumUser: '', stratumPassword: '', stratumProtocol: 'SV1',
-  stratumSuggestedDifficulty: 1000, stratumExtranonceSubscribe: false, stratumTLS: 0, stratumCert: '', stratumDecodeCoinbase: false,
+  id: 0,
+  stratumURL: '',
+  stratumPort: 3333,
+  stratumUser: '',
+  stratumPassword: '',
+  stratumProtocol: 'SV1',
+  stratumSuggestedDifficulty: 1000,
+  stratumExtranonceSubscribe: false,
+  stratumTLS: 0,
+  stratumCert: '',
+  stratumDecodeCoinbase: false,
 };
 
 export function systemInfo(dev: AxeosDevice, t?: number): Record<string, unknown> {
@@ -144,8 +153,12 @@ export function systemInfo(dev: AxeosDevice, t?: number): Record<string, unknown
     partitions: PARTITIONS.map((label) => {
       const p = dev.partitions[label];
       return {
-        label, version: p?.version ?? null, compileDate: p?.date ?? null, compileTime: p?.time ?? null,
-        isCurrent: label === dev.running, isFactory: label === 'factory',
+        label,
+        version: p?.version ?? null,
+        compileDate: p?.date ?? null,
+        compileTime: p?.time ?? null,
+        isCurrent: label === dev.running,
+        isFactory: label === 'factory',
         usagePercent: p ? Math.min(100, Math.round((p.size / 0x400000) * 100)) : null,
       };
     }),
@@ -158,20 +171,51 @@ export function asicInfo(dev: AxeosDevice): Record<string, unknown> {
   const b = dev.board;
   if (b.family === 'nerdqaxe') {
     return {
-      ASICModel: b.asicModel, deviceModel: b.deviceModel, asicCount: b.asicCount, defaultFrequency: b.defaultFrequency,
-      defaultVoltage: b.defaultVoltage, absMaxFrequency: 800, absMaxVoltage: 1400, ecoFrequency: 490, ecoVoltage: 1100,
-      swarmColor: b.swarmColor, frequencyOptions: b.frequencyOptions, voltageOptions: b.voltageOptions,
+      ASICModel: b.asicModel,
+      deviceModel: b.deviceModel,
+      asicCount: b.asicCount,
+      defaultFrequency: b.defaultFrequency,
+      defaultVoltage: b.defaultVoltage,
+      absMaxFrequency: 800,
+      absMaxVoltage: 1400,
+      ecoFrequency: 490,
+      ecoVoltage: 1100,
+      swarmColor: b.swarmColor,
+      frequencyOptions: b.frequencyOptions,
+      voltageOptions: b.voltageOptions,
     };
   }
   return {
-    ASICModel: b.asicModel, deviceModel: b.deviceModel, swarmColor: b.swarmColor, asicCount: b.asicCount,
-    defaultFrequency: b.defaultFrequency, frequencyOptions: b.frequencyOptions,
-    defaultVoltage: b.defaultVoltage, voltageOptions: b.voltageOptions,
+    ASICModel: b.asicModel,
+    deviceModel: b.deviceModel,
+    swarmColor: b.swarmColor,
+    asicCount: b.asicCount,
+    defaultFrequency: b.defaultFrequency,
+    frequencyOptions: b.frequencyOptions,
+    defaultVoltage: b.defaultVoltage,
+    voltageOptions: b.voltageOptions,
   };
 }
 
-const STAT_COLUMNS = ['hashrate', 'hashrate_1m', 'hashrate_10m', 'hashrate_1h', 'errorPercentage', 'asicTemp', 'vrTemp',
-  'asicVoltage', 'voltage', 'power', 'current', 'fanSpeed', 'fanRpm', 'fan2Rpm', 'wifiRssi', 'freeHeap', 'responseTime'] as const;
+const STAT_COLUMNS = [
+  'hashrate',
+  'hashrate_1m',
+  'hashrate_10m',
+  'hashrate_1h',
+  'errorPercentage',
+  'asicTemp',
+  'vrTemp',
+  'asicVoltage',
+  'voltage',
+  'power',
+  'current',
+  'fanSpeed',
+  'fanRpm',
+  'fan2Rpm',
+  'wifiRssi',
+  'freeHeap',
+  'responseTime',
+] as const;
 
 /**
  * GET /api/system/statistics: one sample every statsFrequency seconds since boot (at most statsLimit),
@@ -185,10 +229,23 @@ export function statistics(dev: AxeosDevice, columns: string[] | undefined, now:
   for (let ts = dev.bootAt + every; ts <= now && rows.length < 720; ts += every) {
     const tel = dev.telemetry(ts);
     const byLabel: Record<string, number> = {
-      hashrate: tel.hashRate, hashrate_1m: tel.hashRate_1m, hashrate_10m: tel.hashRate_10m, hashrate_1h: tel.hashRate_1h,
-      errorPercentage: tel.errorPercentage, asicTemp: tel.temp, vrTemp: tel.vrTemp, asicVoltage: tel.coreVoltageActual,
-      voltage: tel.voltage, power: tel.power, current: tel.current, fanSpeed: tel.fanspeed, fanRpm: tel.fanrpm,
-      fan2Rpm: tel.fan2rpm, wifiRssi: tel.wifiRSSI, freeHeap: tel.freeHeap, responseTime: tel.responseTime,
+      hashrate: tel.hashRate,
+      hashrate_1m: tel.hashRate_1m,
+      hashrate_10m: tel.hashRate_10m,
+      hashrate_1h: tel.hashRate_1h,
+      errorPercentage: tel.errorPercentage,
+      asicTemp: tel.temp,
+      vrTemp: tel.vrTemp,
+      asicVoltage: tel.coreVoltageActual,
+      voltage: tel.voltage,
+      power: tel.power,
+      current: tel.current,
+      fanSpeed: tel.fanspeed,
+      fanRpm: tel.fanrpm,
+      fan2Rpm: tel.fan2rpm,
+      wifiRssi: tel.wifiRSSI,
+      freeHeap: tel.freeHeap,
+      responseTime: tel.responseTime,
     };
     rows.push([...labels.map((l) => byLabel[l]!), ts - dev.bootAt]);
   }

@@ -57,7 +57,14 @@ export function nerdqaxeInfo(dev: AxeosDevice, t?: number): Record<string, unkno
       poolMode: 0,
       activePoolMode: 0,
       pools: [
-        { connected: tel.mining, poolDiffErr: false, accepted: tel.sharesAccepted, rejected: tel.sharesRejected, bestDiff: dev.bestSessionDiff(), poolDifficulty: dev.poolDifficulty() },
+        {
+          connected: tel.mining,
+          poolDiffErr: false,
+          accepted: tel.sharesAccepted,
+          rejected: tel.sharesRejected,
+          bestDiff: dev.bestSessionDiff(),
+          poolDifficulty: dev.poolDifficulty(),
+        },
       ],
     },
     poolDifficulty: dev.poolDifficulty(),

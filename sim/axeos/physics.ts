@@ -17,7 +17,8 @@ export function miningPower(board: Board, settings: Settings): number {
 /** Steady chip temperature, °C. */
 export function steadyChipTemp(board: Board, settings: Settings, mining: boolean): number {
   if (!mining) return IDLE_TEMP;
-  const load = miningPower(board, settings) / ((expectedHashrate(board, board.defaultFrequency) / 1000) * board.efficiency);
+  const load =
+    miningPower(board, settings) / ((expectedHashrate(board, board.defaultFrequency) / 1000) * board.efficiency);
   if (settings.autofanspeed) return Math.min(settings.temptarget, 30 + 28 * load) - 1;
   const cooling = 0.3 + 0.7 * (settings.manualFanSpeed / 100);
   return AMBIENT + (30 * 0.72 * load) / cooling;

@@ -55,8 +55,16 @@ export interface Settings {
 
 export function defaultPool(id: number, url: string, user: string): Pool {
   return {
-    id, stratumURL: url, stratumPort: 3333, stratumUser: user, stratumPassword: 'x', stratumProtocol: 'SV1',
-    stratumSuggestedDifficulty: 1000, stratumExtranonceSubscribe: false, stratumTLS: 0, stratumCert: '',
+    id,
+    stratumURL: url,
+    stratumPort: 3333,
+    stratumUser: user,
+    stratumPassword: 'x',
+    stratumProtocol: 'SV1',
+    stratumSuggestedDifficulty: 1000,
+    stratumExtranonceSubscribe: false,
+    stratumTLS: 0,
+    stratumCert: '',
     stratumDecodeCoinbase: false,
   };
 }
@@ -66,11 +74,31 @@ export function defaultSettings(board: Board): Settings {
   pools[0] = defaultPool(0, 'public-pool.io', 'bc1qsimulatedminer.bitaxe');
   pools[1] = defaultPool(1, 'solo.ckpool.org', 'bc1qsimulatedminer.bitaxe');
   return {
-    hostname: board.hostname, ssid: 'lab', wifiPass: 'password1', pools, primaryPoolIndex: 0, secondaryPoolIndex: 1,
-    useFallbackStratum: 0, frequency: board.defaultFrequency, coreVoltage: board.defaultVoltage, autofanspeed: 1,
-    manualFanSpeed: 100, minFanSpeed: 25, temptarget: 60, overheat_mode: 0, overclockEnabled: 0, invertscreen: 0,
-    flipscreen: 1, invertfanpolarity: 1, rotation: 0, displayTimeout: -1, statsFrequency: 120, display: 'SSD1306 (128x32)',
-    bestDiff: 0, overheatTemp: 70, jobInterval: 1200,
+    hostname: board.hostname,
+    ssid: 'lab',
+    wifiPass: 'password1',
+    pools,
+    primaryPoolIndex: 0,
+    secondaryPoolIndex: 1,
+    useFallbackStratum: 0,
+    frequency: board.defaultFrequency,
+    coreVoltage: board.defaultVoltage,
+    autofanspeed: 1,
+    manualFanSpeed: 100,
+    minFanSpeed: 25,
+    temptarget: 60,
+    overheat_mode: 0,
+    overclockEnabled: 0,
+    invertscreen: 0,
+    flipscreen: 1,
+    invertfanpolarity: 1,
+    rotation: 0,
+    displayTimeout: -1,
+    statsFrequency: 120,
+    display: 'SSD1306 (128x32)',
+    bestDiff: 0,
+    overheatTemp: 70,
+    jobInterval: 1200,
   };
 }
 
@@ -85,8 +113,20 @@ interface Rule {
   apply(s: Settings, v: unknown): void;
 }
 
-const str = (min: number, max: number, apply: Rule['apply'], pattern?: RegExp): Rule => ({ kind: 'str', min, max, apply, pattern });
-const int = (min: number, max: number, apply: Rule['apply'], oneOf?: number[]): Rule => ({ kind: 'int', min, max, apply, oneOf });
+const str = (min: number, max: number, apply: Rule['apply'], pattern?: RegExp): Rule => ({
+  kind: 'str',
+  min,
+  max,
+  apply,
+  pattern,
+});
+const int = (min: number, max: number, apply: Rule['apply'], oneOf?: number[]): Rule => ({
+  kind: 'int',
+  min,
+  max,
+  apply,
+  oneOf,
+});
 const bool = (apply: Rule['apply']): Rule => ({ kind: 'bool', min: 0, max: 1, apply });
 const asNum = (v: unknown) => (v === true ? 1 : v === false ? 0 : Number(v));
 
@@ -161,7 +201,11 @@ const POOL_FIELDS: Record<string, Rule> = {
   // v2.15 answers 400 to an empty user.
   stratumUser: str(1, 128, (p, v) => ((p as unknown as Pool).stratumUser = String(v))),
   stratumPassword: str(0, 64, (p, v) => ((p as unknown as Pool).stratumPassword = String(v))),
-  stratumSuggestedDifficulty: int(0, 4294967295, (p, v) => ((p as unknown as Pool).stratumSuggestedDifficulty = Number(v))),
+  stratumSuggestedDifficulty: int(
+    0,
+    4294967295,
+    (p, v) => ((p as unknown as Pool).stratumSuggestedDifficulty = Number(v)),
+  ),
   // A number 0..2 (0 off, 1 on, 2 verify); a boolean is refused.
   stratumTLS: int(0, 2, (p, v) => ((p as unknown as Pool).stratumTLS = Number(v))),
   stratumCert: str(0, 4096, (p, v) => ((p as unknown as Pool).stratumCert = String(v))),
@@ -170,7 +214,8 @@ const POOL_FIELDS: Record<string, Rule> = {
 /** Validates one Pool object (PATCH pools[] item or PUT /api/system/pools/{i}); returns the pool or errors. */
 export function parsePool(body: unknown, id: number): { pool?: Pool; errors: string[] } {
   const errors: string[] = [];
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return { errors: [`pools[${id}]: expected an object`] };
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    return { errors: [`pools[${id}]: expected an object`] };
   const o = body as Record<string, unknown>;
   for (const req of ['stratumURL', 'stratumPort', 'stratumUser']) {
     if (!(req in o)) errors.push(`pools[${id}].${req}: required`);
@@ -188,7 +233,8 @@ export function parsePool(body: unknown, id: number): { pool?: Pool; errors: str
     else pool[k] = o[k] as boolean;
   }
   if ('stratumProtocol' in o) {
-    if (o.stratumProtocol !== 'SV1' && o.stratumProtocol !== 'SV2') errors.push(`pools[${id}].stratumProtocol: SV1 or SV2`);
+    if (o.stratumProtocol !== 'SV1' && o.stratumProtocol !== 'SV2')
+      errors.push(`pools[${id}].stratumProtocol: SV1 or SV2`);
     else pool.stratumProtocol = o.stratumProtocol;
   }
   return errors.length ? { errors } : { pool, errors };

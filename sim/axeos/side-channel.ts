@@ -14,12 +14,18 @@ export interface FaultRequest {
   clear?: string[];
 }
 
-export async function handleSideChannel(dev: AxeosDevice, req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+export async function handleSideChannel(
+  dev: AxeosDevice,
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+): Promise<void> {
   const route = `${req.method} ${path}`;
   if (route === 'GET /__sim/state') return sendJson(res, 200, dev.snapshot());
   if (route === 'POST /__sim/fault') {
     const body = parseJson(await readBody(req, 64 * 1024)) as FaultRequest | undefined;
-    if (!body || typeof body !== 'object') return sendJson(res, 400, { error: 'expected JSON {"set": ["name[=value]"], "clear": ["name" | "*"]}' });
+    if (!body || typeof body !== 'object')
+      return sendJson(res, 400, { error: 'expected JSON {"set": ["name[=value]"], "clear": ["name" | "*"]}' });
     try {
       const sets = (body.set ?? []).map((s) => parseFault(String(s)));
       const clears = (body.clear ?? []).flatMap((c) => (c === '*' ? [...FAULT_NAMES] : [parseFault(String(c))[0]]));
@@ -40,5 +46,8 @@ export async function handleSideChannel(dev: AxeosDevice, req: IncomingMessage, 
     dev.powerCycle();
     return sendJson(res, 200, { message: 'power cycled' });
   }
-  return sendJson(res, 404, { error: `no side-channel route ${route}`, routes: ['GET /__sim/state', 'POST /__sim/fault', 'POST /__sim/serial-flash', 'POST /__sim/power-cycle'] });
+  return sendJson(res, 404, {
+    error: `no side-channel route ${route}`,
+    routes: ['GET /__sim/state', 'POST /__sim/fault', 'POST /__sim/serial-flash', 'POST /__sim/power-cycle'],
+  });
 }

@@ -28,17 +28,32 @@ export function parseRequest(text: string): Request | { json: true; invalid: tru
   if (s.startsWith('{')) {
     try {
       const o = JSON.parse(s) as { command?: unknown; parameter?: unknown };
-      return { command: String(o.command ?? ''), parameter: o.parameter === undefined ? '' : String(o.parameter), json: true };
+      return {
+        command: String(o.command ?? ''),
+        parameter: o.parameter === undefined ? '' : String(o.parameter),
+        json: true,
+      };
     } catch {
       return { json: true, invalid: true };
     }
   }
   const bar = s.indexOf('|');
-  return bar === -1 ? { command: s, parameter: '', json: false } : { command: s.slice(0, bar), parameter: s.slice(bar + 1), json: false };
+  return bar === -1
+    ? { command: s, parameter: '', json: false }
+    : { command: s.slice(0, bar), parameter: s.slice(bar + 1), json: false };
 }
 
-function reply(dev: CgminerDevice, letter: StatusLetter, code: number, msg: string, sections: [string, Item[]][] = []): Reply {
-  return { status: { STATUS: letter, When: Math.floor(dev.t() / 1000), Code: code, Msg: msg, Description: DESCRIPTION }, sections };
+function reply(
+  dev: CgminerDevice,
+  letter: StatusLetter,
+  code: number,
+  msg: string,
+  sections: [string, Item[]][] = [],
+): Reply {
+  return {
+    status: { STATUS: letter, When: Math.floor(dev.t() / 1000), Code: code, Msg: msg, Description: DESCRIPTION },
+    sections,
+  };
 }
 
 export function invalidJson(dev: CgminerDevice): Reply {
@@ -51,15 +66,43 @@ function poolItem(dev: CgminerDevice, i: number): Item {
   const accepted = active ? dev.accepted() : 0;
   const rejected = active ? dev.rejected() : 0;
   return {
-    POOL: i, URL: p.url, Status: !p.enabled ? 'Disabled' : p.url ? 'Alive' : 'Dead', Priority: dev.priority.indexOf(i), Quota: 1,
-    'Long Poll': 'N', Getworks: active ? Math.floor(dev.elapsed() / 30) : 0, Accepted: accepted, Rejected: rejected, Works: accepted * 107,
-    Discarded: 0, Stale: 0, 'Get Failures': 0, 'Remote Failures': 0, User: p.user, Password: p.pass, 'Last Share Time': active ? Math.floor(dev.t() / 1000) - 7 : 0,
-    'Diff1 Shares': accepted * dev.shareDifficulty(), 'Proxy Type': '', Proxy: '', 'Difficulty Accepted': accepted * dev.shareDifficulty(),
-    'Difficulty Rejected': rejected * dev.shareDifficulty(), 'Difficulty Stale': 0, 'Last Share Difficulty': active ? dev.shareDifficulty() : 0,
-    'Work Difficulty': active ? dev.shareDifficulty() : 0, 'Has Stratum': true, 'Stratum Active': active, 'Stratum URL': active ? p.url : '',
-    'Stratum Difficulty': active ? dev.shareDifficulty() : 0, 'Has Vmask': true, 'Has GBT': false, 'Best Share': active ? accepted * dev.shareDifficulty() * 3 : 0,
+    POOL: i,
+    URL: p.url,
+    Status: !p.enabled ? 'Disabled' : p.url ? 'Alive' : 'Dead',
+    Priority: dev.priority.indexOf(i),
+    Quota: 1,
+    'Long Poll': 'N',
+    Getworks: active ? Math.floor(dev.elapsed() / 30) : 0,
+    Accepted: accepted,
+    Rejected: rejected,
+    Works: accepted * 107,
+    Discarded: 0,
+    Stale: 0,
+    'Get Failures': 0,
+    'Remote Failures': 0,
+    User: p.user,
+    Password: p.pass,
+    'Last Share Time': active ? Math.floor(dev.t() / 1000) - 7 : 0,
+    'Diff1 Shares': accepted * dev.shareDifficulty(),
+    'Proxy Type': '',
+    Proxy: '',
+    'Difficulty Accepted': accepted * dev.shareDifficulty(),
+    'Difficulty Rejected': rejected * dev.shareDifficulty(),
+    'Difficulty Stale': 0,
+    'Last Share Difficulty': active ? dev.shareDifficulty() : 0,
+    'Work Difficulty': active ? dev.shareDifficulty() : 0,
+    'Has Stratum': true,
+    'Stratum Active': active,
+    'Stratum URL': active ? p.url : '',
+    'Stratum Difficulty': active ? dev.shareDifficulty() : 0,
+    'Has Vmask': true,
+    'Has GBT': false,
+    'Best Share': active ? accepted * dev.shareDifficulty() * 3 : 0,
     'Pool Rejected%': accepted + rejected > 0 ? Number(((rejected / (accepted + rejected)) * 100).toFixed(4)) : 0,
-    'Pool Stale%': 0, 'Bad Work': 0, 'Current Block Height': 925_000, 'Current Block Version': 536870912,
+    'Pool Stale%': 0,
+    'Bad Work': 0,
+    'Current Block Height': 925_000,
+    'Current Block Version': 536870912,
   };
 }
 
@@ -71,14 +114,35 @@ function summaryItem(dev: CgminerDevice): Item {
   const mhsAv = dev.ghsAverage() * 1000;
   const spd = dev.ghsSpeed(t) * 1000;
   return {
-    Elapsed: e, 'MHS av': Number(mhsAv.toFixed(2)), 'MHS 5s': Number(spd.toFixed(2)), 'MHS 1m': Number((spd * 1.003).toFixed(2)),
-    'MHS 5m': Number((mhsAv * 0.998).toFixed(2)), 'MHS 15m': Number((mhsAv * 1.001).toFixed(2)), 'Found Blocks': 0, Getworks: Math.floor(e / 30),
-    Accepted: accepted, Rejected: rejected, 'Hardware Errors': 0, Utility: e > 0 ? Number(((accepted / e) * 60).toFixed(2)) : 0, Discarded: 0,
-    Stale: 0, 'Get Failures': 0, 'Local Work': accepted * 107, 'Remote Failures': 0, 'Network Blocks': Math.floor(e / 600),
-    'Total MH': Number((mhsAv * e).toFixed(0)), 'Work Utility': e > 0 ? Number(((accepted * 107) / e * 60).toFixed(2)) : 0,
-    'Difficulty Accepted': accepted * dev.shareDifficulty(), 'Difficulty Rejected': rejected * dev.shareDifficulty(), 'Difficulty Stale': 0,
-    'Best Share': accepted * dev.shareDifficulty() * 3, 'Device Hardware%': 0, 'Device Rejected%': accepted + rejected > 0 ? Number(((rejected / (accepted + rejected)) * 100).toFixed(4)) : 0,
-    'Pool Rejected%': accepted + rejected > 0 ? Number(((rejected / (accepted + rejected)) * 100).toFixed(4)) : 0, 'Pool Stale%': 0, 'Last getwork': 0,
+    Elapsed: e,
+    'MHS av': Number(mhsAv.toFixed(2)),
+    'MHS 5s': Number(spd.toFixed(2)),
+    'MHS 1m': Number((spd * 1.003).toFixed(2)),
+    'MHS 5m': Number((mhsAv * 0.998).toFixed(2)),
+    'MHS 15m': Number((mhsAv * 1.001).toFixed(2)),
+    'Found Blocks': 0,
+    Getworks: Math.floor(e / 30),
+    Accepted: accepted,
+    Rejected: rejected,
+    'Hardware Errors': 0,
+    Utility: e > 0 ? Number(((accepted / e) * 60).toFixed(2)) : 0,
+    Discarded: 0,
+    Stale: 0,
+    'Get Failures': 0,
+    'Local Work': accepted * 107,
+    'Remote Failures': 0,
+    'Network Blocks': Math.floor(e / 600),
+    'Total MH': Number((mhsAv * e).toFixed(0)),
+    'Work Utility': e > 0 ? Number((((accepted * 107) / e) * 60).toFixed(2)) : 0,
+    'Difficulty Accepted': accepted * dev.shareDifficulty(),
+    'Difficulty Rejected': rejected * dev.shareDifficulty(),
+    'Difficulty Stale': 0,
+    'Best Share': accepted * dev.shareDifficulty() * 3,
+    'Device Hardware%': 0,
+    'Device Rejected%': accepted + rejected > 0 ? Number(((rejected / (accepted + rejected)) * 100).toFixed(4)) : 0,
+    'Pool Rejected%': accepted + rejected > 0 ? Number(((rejected / (accepted + rejected)) * 100).toFixed(4)) : 0,
+    'Pool Stale%': 0,
+    'Last getwork': 0,
   };
 }
 
@@ -87,13 +151,31 @@ function devItem(dev: CgminerDevice): Item {
   const accepted = dev.accepted();
   const mhsAv = dev.ghsAverage() * 1000;
   return {
-    ASC: 0, Name: 'AVALON', ID: 0, Enabled: 'Y', Status: 'Alive', Temperature: 0.0, 'MHS av': Number(mhsAv.toFixed(2)),
-    'MHS 5s': Number((dev.ghsSpeed(t) * 1000).toFixed(2)), 'MHS 1m': Number((mhsAv * 1.002).toFixed(2)), 'MHS 5m': Number(mhsAv.toFixed(2)),
-    'MHS 15m': Number(mhsAv.toFixed(2)), Accepted: accepted, Rejected: dev.rejected(), 'Hardware Errors': 0,
-    Utility: dev.elapsed(t) > 0 ? Number(((accepted / dev.elapsed(t)) * 60).toFixed(2)) : 0, 'Last Share Pool': dev.activePool() ?? -1,
-    'Last Share Time': Math.floor(t / 1000) - 7, 'Total MH': Number((mhsAv * dev.elapsed(t)).toFixed(0)), 'Diff1 Work': accepted * dev.shareDifficulty(),
-    'Difficulty Accepted': accepted * dev.shareDifficulty(), 'Difficulty Rejected': dev.rejected() * dev.shareDifficulty(),
-    'Last Share Difficulty': dev.shareDifficulty(), 'Last Valid Work': Math.floor(t / 1000) - 7, 'Device Hardware%': 0, 'Device Rejected%': 0,
+    ASC: 0,
+    Name: 'AVALON',
+    ID: 0,
+    Enabled: 'Y',
+    Status: 'Alive',
+    Temperature: 0.0,
+    'MHS av': Number(mhsAv.toFixed(2)),
+    'MHS 5s': Number((dev.ghsSpeed(t) * 1000).toFixed(2)),
+    'MHS 1m': Number((mhsAv * 1.002).toFixed(2)),
+    'MHS 5m': Number(mhsAv.toFixed(2)),
+    'MHS 15m': Number(mhsAv.toFixed(2)),
+    Accepted: accepted,
+    Rejected: dev.rejected(),
+    'Hardware Errors': 0,
+    Utility: dev.elapsed(t) > 0 ? Number(((accepted / dev.elapsed(t)) * 60).toFixed(2)) : 0,
+    'Last Share Pool': dev.activePool() ?? -1,
+    'Last Share Time': Math.floor(t / 1000) - 7,
+    'Total MH': Number((mhsAv * dev.elapsed(t)).toFixed(0)),
+    'Diff1 Work': accepted * dev.shareDifficulty(),
+    'Difficulty Accepted': accepted * dev.shareDifficulty(),
+    'Difficulty Rejected': dev.rejected() * dev.shareDifficulty(),
+    'Last Share Difficulty': dev.shareDifficulty(),
+    'Last Valid Work': Math.floor(t / 1000) - 7,
+    'Device Hardware%': 0,
+    'Device Rejected%': 0,
     'Device Elapsed': dev.elapsed(t),
   };
 }
@@ -102,26 +184,65 @@ function statsItem(dev: CgminerDevice): Item {
   const t = dev.t();
   // Recorded: bare "MM ID0" builds report ID AVA100 and MM Count; ":Summary" builds ID AVALON0.
   const bare = dev.summaryKey === 'MM ID0';
-  const item: Item = { STATS: 0, ID: bare && dev.model.id === 'nano3s' ? 'AVA100' : dev.model.statsId, Elapsed: dev.elapsed(t), Calls: 0, Wait: 0.0, Max: 0.0, Min: 99999999.0 };
+  const item: Item = {
+    STATS: 0,
+    ID: bare && dev.model.id === 'nano3s' ? 'AVA100' : dev.model.statsId,
+    Elapsed: dev.elapsed(t),
+    Calls: 0,
+    Wait: 0.0,
+    Max: 0.0,
+    Min: 99999999.0,
+  };
   item[dev.summaryKey] = statusString(dev, t);
-  if (bare) Object.assign(item, { 'MM Count': 1, 'Smart Speed': 1, 'Connection Overloaded': false, 'Voltage Level Offset': 0, 'Nonce Mask': 25 });
+  if (bare)
+    Object.assign(item, {
+      'MM Count': 1,
+      'Smart Speed': 1,
+      'Connection Overloaded': false,
+      'Voltage Level Offset': 0,
+      'Nonce Mask': 25,
+    });
   return item;
 }
 
 function poolStatsItems(dev: CgminerDevice): Item[] {
   return dev.pools.map((_, i) => ({
-    STATS: i + 1, ID: `POOL${i}`, Elapsed: dev.elapsed(), Calls: 0, Wait: 0.0, Max: 0.0, Min: 99999999.0, 'Pool Calls': 0, 'Pool Attempts': 0,
-    'Pool Wait': 0.0, 'Pool Max': 0.0, 'Pool Min': 99999999.0, 'Pool Av': 0.0, 'Work Had Roll Time': false, 'Work Can Roll': false,
-    'Work Had Expire': false, 'Work Roll Time': 0, 'Work Diff': dev.activePool() === i ? dev.shareDifficulty() : 0.0,
-    'Min Diff': 0.0, 'Max Diff': 0.0, 'Min Diff Count': 0, 'Max Diff Count': 0, 'Times Sent': 0, 'Bytes Sent': 0, 'Times Recv': 0,
-    'Bytes Recv': 0, 'Net Bytes Sent': 0, 'Net Bytes Recv': 0,
+    STATS: i + 1,
+    ID: `POOL${i}`,
+    Elapsed: dev.elapsed(),
+    Calls: 0,
+    Wait: 0.0,
+    Max: 0.0,
+    Min: 99999999.0,
+    'Pool Calls': 0,
+    'Pool Attempts': 0,
+    'Pool Wait': 0.0,
+    'Pool Max': 0.0,
+    'Pool Min': 99999999.0,
+    'Pool Av': 0.0,
+    'Work Had Roll Time': false,
+    'Work Can Roll': false,
+    'Work Had Expire': false,
+    'Work Roll Time': 0,
+    'Work Diff': dev.activePool() === i ? dev.shareDifficulty() : 0.0,
+    'Min Diff': 0.0,
+    'Max Diff': 0.0,
+    'Min Diff Count': 0,
+    'Max Diff Count': 0,
+    'Times Sent': 0,
+    'Bytes Sent': 0,
+    'Times Recv': 0,
+    'Bytes Recv': 0,
+    'Net Bytes Sent': 0,
+    'Net Bytes Recv': 0,
   }));
 }
 
 function poolId(dev: CgminerDevice, param: string): number | Reply {
   if (param.trim() === '') return reply(dev, 'E', 25, 'Missing pool id parameter');
   const id = Number(param.split(',')[0]);
-  if (!Number.isInteger(id) || id < 0 || id >= dev.pools.length) return reply(dev, 'E', 26, `Invalid pool id ${param} - range is 0 - ${dev.pools.length - 1}`);
+  if (!Number.isInteger(id) || id < 0 || id >= dev.pools.length)
+    return reply(dev, 'E', 26, `Invalid pool id ${param} - range is 0 - ${dev.pools.length - 1}`);
   return id;
 }
 
@@ -185,11 +306,14 @@ function ascset(dev: CgminerDevice, param: string): Reply {
 
 function setpool(dev: CgminerDevice, param: string): Reply {
   const p = param.split(',');
-  if (p.length !== 6) return reply(dev, 'E', 14, 'Missing parameters: setpool|user,password,pool id,url,worker,worker password');
+  if (p.length !== 6)
+    return reply(dev, 'E', 14, 'Missing parameters: setpool|user,password,pool id,url,worker,worker password');
   const [user, pass, idText, url, worker, workerPass] = p as [string, string, string, string, string, string];
-  if (user !== dev.webUser || pass !== dev.webPass) return reply(dev, 'E', 132, 'Pool set error: web user or password wrong');
+  if (user !== dev.webUser || pass !== dev.webPass)
+    return reply(dev, 'E', 132, 'Pool set error: web user or password wrong');
   const id = Number(idText);
-  if (!Number.isInteger(id) || id < 0 || id > 2) return reply(dev, 'E', 132, `Pool set error: invalid pool id ${idText}, range is 0 - 2`);
+  if (!Number.isInteger(id) || id < 0 || id > 2)
+    return reply(dev, 'E', 132, `Pool set error: invalid pool id ${idText}, range is 0 - 2`);
   dev.savedPools[id] = { url, user: worker, pass: workerPass, enabled: true };
   return reply(dev, 'S', 133, `Pool set info: pool ${id} set to ${url}, worker ${worker}; reboot to use it`);
 }
@@ -199,22 +323,59 @@ export function runCommand(dev: CgminerDevice, command: string, param: string): 
   dev.settle();
   switch (command.toLowerCase()) {
     case 'version':
-      return reply(dev, 'S', 22, 'CGMiner versions', [['VERSION', [{
-        CGMiner: '4.11.1', API: '3.7', PROD: dev.model.prod, MODEL: dev.model.model, HWTYPE: dev.model.hwtype, SWTYPE: 'MM319',
-        ...(dev.model.versionKey === 'VERSION' ? { VERSION: dev.firmware } : { LVERSION: dev.firmware, BVERSION: dev.firmware, CGVERSION: dev.firmware }), DNA: '020100003cbe4d15', MAC: 'e0e1a93f3053', UPAPI: '2',
-        FANMCUVERSION: 'N_fb_v1.1', HBMCUVERSION: 'N_hb_v1.1',
-      }]]]);
+      return reply(dev, 'S', 22, 'CGMiner versions', [
+        [
+          'VERSION',
+          [
+            {
+              CGMiner: '4.11.1',
+              API: '3.7',
+              PROD: dev.model.prod,
+              MODEL: dev.model.model,
+              HWTYPE: dev.model.hwtype,
+              SWTYPE: 'MM319',
+              ...(dev.model.versionKey === 'VERSION'
+                ? { VERSION: dev.firmware }
+                : { LVERSION: dev.firmware, BVERSION: dev.firmware, CGVERSION: dev.firmware }),
+              DNA: '020100003cbe4d15',
+              MAC: 'e0e1a93f3053',
+              UPAPI: '2',
+              FANMCUVERSION: 'N_fb_v1.1',
+              HBMCUVERSION: 'N_hb_v1.1',
+            },
+          ],
+        ],
+      ]);
     case 'config':
-      return reply(dev, 'S', 33, 'CGMiner config', [['CONFIG', [{
-        'ASC Count': 1, 'PGA Count': 0, 'Pool Count': dev.pools.length, Strategy: 'Failover', 'Log Interval': 5, 'Device Code': 'AVALON', OS: 'Linux', Hotplug: 'None',
-      }]]]);
+      return reply(dev, 'S', 33, 'CGMiner config', [
+        [
+          'CONFIG',
+          [
+            {
+              'ASC Count': 1,
+              'PGA Count': 0,
+              'Pool Count': dev.pools.length,
+              Strategy: 'Failover',
+              'Log Interval': 5,
+              'Device Code': 'AVALON',
+              OS: 'Linux',
+              Hotplug: 'None',
+            },
+          ],
+        ],
+      ]);
     case 'summary':
       return reply(dev, 'S', 11, 'Summary', [['SUMMARY', [summaryItem(dev)]]]);
     case 'devs':
     case 'edevs':
       return reply(dev, 'S', 9, '1 ASC(s)', [['DEVS', [devItem(dev)]]]);
     case 'devdetails':
-      return reply(dev, 'S', 69, 'Device Details', [['DEVDETAILS', [{ DEVDETAILS: 0, Name: 'AVALON', ID: 0, Driver: 'avalon', Kernel: '', Model: '', 'Device Path': '' }]]]);
+      return reply(dev, 'S', 69, 'Device Details', [
+        [
+          'DEVDETAILS',
+          [{ DEVDETAILS: 0, Name: 'AVALON', ID: 0, Driver: 'avalon', Kernel: '', Model: '', 'Device Path': '' }],
+        ],
+      ]);
     case 'pools':
       return reply(dev, 'S', 7, `${dev.pools.length} Pool(s)`, [['POOLS', dev.pools.map((_, i) => poolItem(dev, i))]]);
     case 'stats':
@@ -225,18 +386,65 @@ export function runCommand(dev: CgminerDevice, command: string, param: string): 
       return reply(dev, 'S', 70, 'CGMiner stats', [['STATS', [{ [dev.summaryKey]: statusString(dev, dev.t()) }]]]);
     case 'lcd': {
       const active = dev.activePool();
-      return reply(dev, 'S', 125, 'LCD', [['LCD', [{
-        Elapsed: dev.elapsed(), 'GHS av': Number(dev.ghsAverage().toFixed(2)), 'GHS 5m': Number(dev.ghsAverage().toFixed(2)),
-        'GHS 5s': Number(dev.ghsSpeed().toFixed(2)), Temperature: 0.0, 'Last Share Difficulty': dev.shareDifficulty(),
-        'Last Share Time': Math.floor(dev.t() / 1000) - 7, 'Best Share': dev.accepted() * dev.shareDifficulty() * 3,
-        'Last Valid Work': Math.floor(dev.t() / 1000) - 7, 'Found Blocks': 0,
-        'Current Pool': active === undefined ? '' : dev.pools[active]!.url, User: active === undefined ? '' : dev.pools[active]!.user,
-      }]]]);
+      return reply(dev, 'S', 125, 'LCD', [
+        [
+          'LCD',
+          [
+            {
+              Elapsed: dev.elapsed(),
+              'GHS av': Number(dev.ghsAverage().toFixed(2)),
+              'GHS 5m': Number(dev.ghsAverage().toFixed(2)),
+              'GHS 5s': Number(dev.ghsSpeed().toFixed(2)),
+              Temperature: 0.0,
+              'Last Share Difficulty': dev.shareDifficulty(),
+              'Last Share Time': Math.floor(dev.t() / 1000) - 7,
+              'Best Share': dev.accepted() * dev.shareDifficulty() * 3,
+              'Last Valid Work': Math.floor(dev.t() / 1000) - 7,
+              'Found Blocks': 0,
+              'Current Pool': active === undefined ? '' : dev.pools[active]!.url,
+              User: active === undefined ? '' : dev.pools[active]!.user,
+            },
+          ],
+        ],
+      ]);
     }
     case 'coin':
-      return reply(dev, 'S', 78, 'CGMiner coin', [['COIN', [{ 'Hash Method': 'sha256', 'Current Block Time': Math.floor(dev.t() / 1000) % 600 + 0.5, 'Current Block Hash': '0'.repeat(20) + 'd0ccaffecb937ee444cb056356abc59b906666607cf1', LP: true, 'Network Difficulty': 126271255279306.98 }]]]);
+      return reply(dev, 'S', 78, 'CGMiner coin', [
+        [
+          'COIN',
+          [
+            {
+              'Hash Method': 'sha256',
+              'Current Block Time': (Math.floor(dev.t() / 1000) % 600) + 0.5,
+              'Current Block Hash': '0'.repeat(20) + 'd0ccaffecb937ee444cb056356abc59b906666607cf1',
+              LP: true,
+              'Network Difficulty': 126271255279306.98,
+            },
+          ],
+        ],
+      ]);
     case 'check': {
-      const known = ['version', 'config', 'summary', 'devs', 'edevs', 'pools', 'stats', 'estats', 'litestats', 'lcd', 'switchpool', 'enablepool', 'disablepool', 'poolpriority', 'setpool', 'ascset', 'coin', 'devdetails', 'check'];
+      const known = [
+        'version',
+        'config',
+        'summary',
+        'devs',
+        'edevs',
+        'pools',
+        'stats',
+        'estats',
+        'litestats',
+        'lcd',
+        'switchpool',
+        'enablepool',
+        'disablepool',
+        'poolpriority',
+        'setpool',
+        'ascset',
+        'coin',
+        'devdetails',
+        'check',
+      ];
       const exists = known.includes(param.trim().toLowerCase()) ? 'Y' : 'N';
       return reply(dev, 'S', 72, 'Check command', [['CHECK', [{ Exists: exists, Access: exists }]]]);
     }
@@ -260,7 +468,8 @@ export function runCommand(dev: CgminerDevice, command: string, param: string): 
       if (typeof id !== 'number') return id;
       const p = dev.pools[id]!;
       if (!p.enabled) return reply(dev, 'I', 50, `Pool ${id}:'${p.url}' already disabled`);
-      if (dev.pools.filter((q) => q.enabled && q.url).length <= 1 && p.url) return reply(dev, 'E', 51, `Cannot disable last active pool ${id}:'${p.url}'`);
+      if (dev.pools.filter((q) => q.enabled && q.url).length <= 1 && p.url)
+        return reply(dev, 'E', 51, `Cannot disable last active pool ${id}:'${p.url}'`);
       dev.settle();
       p.enabled = false;
       return reply(dev, 'S', 48, `Disabling pool ${id}:'${p.url}'`);
@@ -269,8 +478,10 @@ export function runCommand(dev: CgminerDevice, command: string, param: string): 
       if (param.trim() === '') return reply(dev, 'E', 25, 'Missing pool id parameter');
       const ids = param.split(',').map((s) => Number(s.trim()));
       const bad = ids.find((i) => !Number.isInteger(i) || i < 0 || i >= dev.pools.length);
-      if (bad !== undefined) return reply(dev, 'E', 26, `Invalid pool id ${bad} - range is 0 - ${dev.pools.length - 1}`);
-      if (new Set(ids).size !== ids.length) return reply(dev, 'E', 74, `Duplicate pool specified ${ids.find((v, i) => ids.indexOf(v) !== i)}`);
+      if (bad !== undefined)
+        return reply(dev, 'E', 26, `Invalid pool id ${bad} - range is 0 - ${dev.pools.length - 1}`);
+      if (new Set(ids).size !== ids.length)
+        return reply(dev, 'E', 74, `Duplicate pool specified ${ids.find((v, i) => ids.indexOf(v) !== i)}`);
       dev.settle();
       dev.priority = [...ids, ...dev.priority.filter((i) => !ids.includes(i))];
       dev.current = dev.priority.find((i) => dev.pools[i]!.enabled && dev.pools[i]!.url) ?? dev.current;

@@ -127,7 +127,11 @@ export class CgminerDevice {
   }
 
   private overheated(t: number): boolean {
-    return this.overheatSince !== undefined && this.faults.has('overheat') && this.rawTempMax(t, this.running()) >= this.model.overheatTmax;
+    return (
+      this.overheatSince !== undefined &&
+      this.faults.has('overheat') &&
+      this.rawTempMax(t, this.running()) >= this.model.overheatTmax
+    );
   }
 
   hashing(t = this.now()): boolean {
@@ -136,7 +140,8 @@ export class CgminerDevice {
 
   settle(t = this.now()): void {
     if (t <= this.accruedAt) return;
-    if (this.hashing(this.accruedAt)) this.hashes += this.model.levels[this.level]!.ghs * 0.99 * 1e9 * ((t - this.accruedAt) / 1000);
+    if (this.hashing(this.accruedAt))
+      this.hashes += this.model.levels[this.level]!.ghs * 0.99 * 1e9 * ((t - this.accruedAt) / 1000);
     this.accruedAt = t;
   }
 
@@ -184,7 +189,9 @@ export class CgminerDevice {
 
   fanPercent(t = this.now()): number {
     if (this.fanSetting >= 0) return this.fanSetting;
-    return Math.round(Math.min(100, 30 + this.level * 12 + 3 * smoothNoise(this.seed + 5, t, 10000) + (this.overheated(t) ? 60 : 0)));
+    return Math.round(
+      Math.min(100, 30 + this.level * 12 + 3 * smoothNoise(this.seed + 5, t, 10000) + (this.overheated(t) ? 60 : 0)),
+    );
   }
 
   accepted(): number {
@@ -200,7 +207,6 @@ export class CgminerDevice {
   shareDifficulty(): number {
     return SHARE_DIFF;
   }
-
 
   // ---- control --------------------------------------------------------------------------------
 

@@ -27,7 +27,9 @@ function plainValue(key: string, v: unknown): string {
 const ITEM_KEYS: Record<string, string> = { POOLS: 'POOL', DEVS: 'ASC', STATS: 'STATS', DEVDETAILS: 'DEVDETAILS' };
 
 export function formatPlain(r: Reply): string {
-  const status = Object.entries(r.status).map(([k, v]) => `${k}=${plainValue(k, v)}`).join(',');
+  const status = Object.entries(r.status)
+    .map(([k, v]) => `${k}=${plainValue(k, v)}`)
+    .join(',');
   let out = `${status}|`;
   for (const [name, items] of r.sections) {
     for (const item of items) {
@@ -53,8 +55,10 @@ function jsonWithSpecials(o: unknown): string {
 /** Applies the Avalon quirks to one reply's sections (values only; structure is handled below). */
 function quirkSections(r: Reply): [string, Item[]][] {
   return r.sections.map(([name, items]) => {
-    if (name === 'SUMMARY') return [name, items.map((i) => ({ ...i, 'Work Utility': Infinity, 'Device Hardware%': NaN }))];
-    if (name === 'POOLS') return [name, items.map((i) => (i.URL ? i : { ...i, 'Pool Rejected%': NaN, 'Pool Stale%': NaN }))];
+    if (name === 'SUMMARY')
+      return [name, items.map((i) => ({ ...i, 'Work Utility': Infinity, 'Device Hardware%': NaN }))];
+    if (name === 'POOLS')
+      return [name, items.map((i) => (i.URL ? i : { ...i, 'Pool Rejected%': NaN, 'Pool Stale%': NaN }))];
     return [name, items];
   });
 }

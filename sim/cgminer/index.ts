@@ -52,7 +52,10 @@ export function answer(dev: CgminerDevice, text: string, quirks: boolean): strin
     const replies = commands.map((c) => [c, runCommand(dev, c, req.parameter)] as [string, Reply]);
     return formatJoined(replies, { quirks });
   }
-  return formatJson(single ?? runCommand(dev, req.command, req.parameter), { quirks, command: req.command.toLowerCase() });
+  return formatJson(single ?? runCommand(dev, req.command, req.parameter), {
+    quirks,
+    command: req.command.toLowerCase(),
+  });
 }
 
 function serve(dev: CgminerDevice, quirks: boolean, drops: DropCounter, socket: Socket): void {

@@ -16,7 +16,9 @@ export function parseListen(spec: string, defaultPort?: number): ListenAddress {
     try {
       url = new URL(s);
     } catch {
-      throw new MvmError('USAGE', `invalid listen address "${spec}"`, { hint: 'use HOST:PORT or http://HOST:PORT, for example 127.0.0.1:0' });
+      throw new MvmError('USAGE', `invalid listen address "${spec}"`, {
+        hint: 'use HOST:PORT or http://HOST:PORT, for example 127.0.0.1:0',
+      });
     }
     s = url.port ? `${url.hostname}:${url.port}` : url.hostname;
   }

@@ -16,7 +16,12 @@ export const FAULT_HELP: Record<FaultName, string> = {
   'low-hashrate': 'the miner hashes at VALUE (0..1, default 0.3) of its expected rate (a failing ASIC); AxeOS only',
 };
 
-const DEFAULTS: Partial<Record<FaultName, number>> = { slow: 3000, drop: 0.5, 'reboot-loop': 2000, 'low-hashrate': 0.3 };
+const DEFAULTS: Partial<Record<FaultName, number>> = {
+  slow: 3000,
+  drop: 0.5,
+  'reboot-loop': 2000,
+  'low-hashrate': 0.3,
+};
 
 export type FaultMap = Map<FaultName, number>;
 
@@ -41,7 +46,9 @@ export function parseFault(spec: string): [FaultName, number] {
     });
   }
   if ((name === 'drop' || name === 'low-hashrate') && value > 1) {
-    throw new MvmError('USAGE', `fault "${name}" takes a ratio between 0 and 1, got ${value}`, { hint: `for example --fault ${name}=${DEFAULTS[name]}` });
+    throw new MvmError('USAGE', `fault "${name}" takes a ratio between 0 and 1, got ${value}`, {
+      hint: `for example --fault ${name}=${DEFAULTS[name]}`,
+    });
   }
   return [name, value];
 }

@@ -45,8 +45,16 @@ export interface NmminerDeviceOptions {
 }
 
 const CONFIG_KEYS: (keyof NmminerConfig)[] = [
-  'WiFiSSID', 'WiFiPWD', 'PrimaryPool', 'PrimaryPassword', 'PrimaryAddress', 'SecondaryPool', 'SecondaryPassword',
-  'SecondaryAddress', ...NUMBER_KEYS, ...BOOL_KEYS,
+  'WiFiSSID',
+  'WiFiPWD',
+  'PrimaryPool',
+  'PrimaryPassword',
+  'PrimaryAddress',
+  'SecondaryPool',
+  'SecondaryPassword',
+  'SecondaryAddress',
+  ...NUMBER_KEYS,
+  ...BOOL_KEYS,
 ];
 const POOL_URL = /^stratum\+tcp:\/\/[^\s:/]+:\d{1,5}$/;
 const OVERHEAT_TEMP = 85;
@@ -98,10 +106,23 @@ export class NmminerDevice {
     this.boardType = opts.boardType ?? (opts.keyCase === 'nmaxe' ? 'NMAxe' : 'NMLotto');
     this.lenientPush = opts.lenientPush ?? false;
     this.config = {
-      WiFiSSID: 'lab', WiFiPWD: 'password1', PrimaryPool: 'stratum+tcp://public-pool.io:21496', PrimaryPassword: 'x',
-      PrimaryAddress: 'bc1qsimulated.nmminer', SecondaryPool: 'stratum+tcp://solo.ckpool.org:3333', SecondaryPassword: 'x',
-      SecondaryAddress: 'bc1qsimulated.nmminer', Timezone: 0, UIRefresh: 3, ScreenTimeout: 30, Brightness: 100,
-      SaveUptime: true, LedEnable: true, RotateScreen: false, BTCPrice: false, AutoBrightness: true,
+      WiFiSSID: 'lab',
+      WiFiPWD: 'password1',
+      PrimaryPool: 'stratum+tcp://public-pool.io:21496',
+      PrimaryPassword: 'x',
+      PrimaryAddress: 'bc1qsimulated.nmminer',
+      SecondaryPool: 'stratum+tcp://solo.ckpool.org:3333',
+      SecondaryPassword: 'x',
+      SecondaryAddress: 'bc1qsimulated.nmminer',
+      Timezone: 0,
+      UIRefresh: 3,
+      ScreenTimeout: 30,
+      Brightness: 100,
+      SaveUptime: true,
+      LedEnable: true,
+      RotateScreen: false,
+      BTCPrice: false,
+      AutoBrightness: true,
     };
     this.bootAt = this.now();
     this.firstBootAt = this.bootAt - 3 * 86400_000;
@@ -139,7 +160,8 @@ export class NmminerDevice {
 
   temp(t = this.now()): number {
     let temp = drift(48.5, 0.03, this.seed + 1, t);
-    if (this.overheatSince !== undefined) temp += ((this.faults.get('overheat') || 1) * (t - this.overheatSince)) / 1000;
+    if (this.overheatSince !== undefined)
+      temp += ((this.faults.get('overheat') || 1) * (t - this.overheatSince)) / 1000;
     return temp;
   }
 
@@ -166,7 +188,8 @@ export class NmminerDevice {
       Share: `${rejected}/${accepted}`,
       NetDiff: siString(89.47e12 * (1 + 0.001 * smoothNoise(this.seed + 3, t, 600_000)), 2),
       PoolDiff: '0.001',
-      LastDiff: accepted > 0 ? String(round(0.001 + 0.004 * Math.abs(smoothNoise(this.seed + 6, accepted, 1)), 4)) : '0',
+      LastDiff:
+        accepted > 0 ? String(round(0.001 + 0.004 * Math.abs(smoothNoise(this.seed + 6, accepted, 1)), 4)) : '0',
       BestDiff: siString(4021 * (1 + this.uptime(t) / 60), 3),
       Valid: 0,
       Progress: round((this.uptime(t) % 600) / 600, 3),
@@ -187,14 +210,18 @@ export class NmminerDevice {
       const { IP, ...rest } = upper;
       return { ip: IP, ...rest };
     }
-    return this.keyCase === 'upper' ? upper : Object.fromEntries(Object.entries(upper).map(([k, v]) => [k.toLowerCase(), v]));
+    return this.keyCase === 'upper'
+      ? upper
+      : Object.fromEntries(Object.entries(upper).map(([k, v]) => [k.toLowerCase(), v]));
   }
 
   /** The config report (passwords are never reported). */
   report(): Record<string, unknown> {
     const { WiFiPWD: _w, PrimaryPassword: _p, SecondaryPassword: _s, ...rest } = this.config;
     const upper = { IP: this.ip, ...rest, Version: this.version };
-    return this.keyCase !== 'lower' ? upper : Object.fromEntries(Object.entries(upper).map(([k, v]) => [k.toLowerCase(), v]));
+    return this.keyCase !== 'lower'
+      ? upper
+      : Object.fromEntries(Object.entries(upper).map(([k, v]) => [k.toLowerCase(), v]));
   }
 
   /**
@@ -203,7 +230,8 @@ export class NmminerDevice {
    * takes the device off the network; a push equal to the current config changes nothing.
    */
   applyPush(body: unknown): { accepted: boolean; changed: boolean; reason?: string } {
-    if (typeof body !== 'object' || body === null) return { accepted: false, changed: false, reason: 'not a JSON object' };
+    if (typeof body !== 'object' || body === null)
+      return { accepted: false, changed: false, reason: 'not a JSON object' };
     const o = Object.fromEntries(Object.entries(body as Record<string, unknown>).map(([k, v]) => [k.toLowerCase(), v]));
     const ip = o.ip;
     if (ip !== '0.0.0.0' && ip !== this.ip) return { accepted: false, changed: false, reason: `for ${String(ip)}` };
@@ -215,7 +243,8 @@ export class NmminerDevice {
         continue;
       }
       if ((NUMBER_KEYS as readonly string[]).includes(key)) {
-        if (typeof v !== 'number' || !Number.isFinite(v)) return { accepted: false, changed: false, reason: `${key} must be a number` };
+        if (typeof v !== 'number' || !Number.isFinite(v))
+          return { accepted: false, changed: false, reason: `${key} must be a number` };
         (next[key] as number) = v;
       } else if ((BOOL_KEYS as readonly string[]).includes(key)) {
         if (typeof v !== 'boolean') return { accepted: false, changed: false, reason: `${key} must be true or false` };
@@ -226,7 +255,8 @@ export class NmminerDevice {
       }
     }
     for (const key of ['PrimaryPool', 'SecondaryPool'] as const) {
-      if (next[key] !== '' && !POOL_URL.test(next[key])) return { accepted: false, changed: false, reason: `${key} must be stratum+tcp://host:port` };
+      if (next[key] !== '' && !POOL_URL.test(next[key]))
+        return { accepted: false, changed: false, reason: `${key} must be stratum+tcp://host:port` };
     }
     const changed = CONFIG_KEYS.some((k) => next[k] !== this.config[k]);
     if (changed) {

@@ -107,7 +107,15 @@ export async function startNmminerSim(opts: NmminerSimOptions = {}): Promise<Nmm
     });
   });
   const configPort = socket.address().port;
-  device = new NmminerDevice({ ip: host, keyCase: opts.keyCase, faults, now: opts.now, boardType: opts.boardType, seed: `${host}:${configPort}`, lenientPush: opts.lenientPush });
+  device = new NmminerDevice({
+    ip: host,
+    keyCase: opts.keyCase,
+    faults,
+    now: opts.now,
+    boardType: opts.boardType,
+    seed: `${host}:${configPort}`,
+    lenientPush: opts.lenientPush,
+  });
 
   const loopMs = faults.get('reboot-loop');
   const tick = () => {

@@ -55,9 +55,13 @@ export function parseOctopusFaults(specs: readonly string[]): Map<OctopusFault, 
     }
     const value = raw === undefined || raw === '' ? DEFAULTS[name as OctopusFault] : Number(raw);
     if (!Number.isFinite(value) || value < 0 || (name !== 'slow' && value > 1)) {
-      throw new MvmError('USAGE', `fault "${name}" needs ${name === 'slow' ? 'a number of ms' : 'a ratio from 0 to 1'}, got "${raw}"`, {
-        hint: `for example --fault ${name}=${DEFAULTS[name as OctopusFault]}`,
-      });
+      throw new MvmError(
+        'USAGE',
+        `fault "${name}" needs ${name === 'slow' ? 'a number of ms' : 'a ratio from 0 to 1'}, got "${raw}"`,
+        {
+          hint: `for example --fault ${name}=${DEFAULTS[name as OctopusFault]}`,
+        },
+      );
     }
     map.set(name as OctopusFault, value);
   }
@@ -67,7 +71,9 @@ export function parseOctopusFaults(specs: readonly string[]): Map<OctopusFault, 
 export function parseRegion(text: string): Region {
   const r = text.trim().toUpperCase();
   if (!(REGIONS as readonly string[]).includes(r)) {
-    throw new MvmError('USAGE', `unknown region "${text}"`, { hint: `a GSP group letter: ${REGIONS.join(' ')} (no I, no O)` });
+    throw new MvmError('USAGE', `unknown region "${text}"`, {
+      hint: `a GSP group letter: ${REGIONS.join(' ')} (no I, no O)`,
+    });
   }
   return r as Region;
 }
@@ -83,7 +89,7 @@ export async function startOctopusSim(opts: OctopusSimOptions = {}): Promise<Oct
   const now = () => fixedNow ?? (opts.now ? opts.now() : Date.now());
   const historyDays = opts.historyDays ?? 7;
   let counter = 0;
-  const chance = (ratio: number | undefined) => ratio !== undefined && ((counter * 0.6180339887) % 1) < ratio;
+  const chance = (ratio: number | undefined) => ratio !== undefined && (counter * 0.6180339887) % 1 < ratio;
 
   const sim: OctopusSim = {
     url: '',
@@ -97,9 +103,11 @@ export async function startOctopusSim(opts: OctopusSimOptions = {}): Promise<Oct
   };
 
   async function control(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
-    const body = req.method === 'POST' ? (parseJson(await readBody(req)) as Record<string, unknown> | undefined) : undefined;
+    const body =
+      req.method === 'POST' ? (parseJson(await readBody(req)) as Record<string, unknown> | undefined) : undefined;
     if (path === '/_sim/clock') {
-      if (body && typeof body.now === 'string' && Number.isFinite(Date.parse(body.now))) fixedNow = Date.parse(body.now);
+      if (body && typeof body.now === 'string' && Number.isFinite(Date.parse(body.now)))
+        fixedNow = Date.parse(body.now);
       else if (req.method === 'POST') return sendJson(res, 400, { detail: 'body must be {"now": "ISO time"}' });
       return sendJson(res, 200, { now: new Date(now()).toISOString() });
     }
@@ -108,7 +116,8 @@ export async function startOctopusSim(opts: OctopusSimOptions = {}): Promise<Oct
         if (!body || typeof body !== 'object') return sendJson(res, 400, { detail: 'body must be {"error": 1, ...}' });
         faults.clear();
         try {
-          for (const [k, v] of parseOctopusFaults(Object.entries(body).map(([k, v]) => `${k}=${v ?? ''}`))) faults.set(k, v);
+          for (const [k, v] of parseOctopusFaults(Object.entries(body).map(([k, v]) => `${k}=${v ?? ''}`)))
+            faults.set(k, v);
         } catch (err) {
           return sendJson(res, 400, { detail: (err as Error).message });
         }
@@ -129,11 +138,13 @@ export async function startOctopusSim(opts: OctopusSimOptions = {}): Promise<Oct
     const to = url.searchParams.get('period_to');
     const fromMs = from ? Date.parse(from) : first;
     const toMs = to ? Date.parse(to) : last;
-    if (!Number.isFinite(fromMs) || !Number.isFinite(toMs)) return sendJson(res, 400, { period_from: ['Enter a valid date/time.'] });
+    if (!Number.isFinite(fromMs) || !Number.isFinite(toMs))
+      return sendJson(res, 400, { period_from: ['Enter a valid date/time.'] });
     const pageSize = Math.min(1500, Math.max(1, Number(url.searchParams.get('page_size') ?? 100) || 100));
     const page = Math.max(1, Number(url.searchParams.get('page') ?? 1) || 1);
     const starts: number[] = [];
-    for (let s = Math.ceil(Math.max(first, fromMs) / SLOT_MS) * SLOT_MS; s < Math.min(last, toMs); s += SLOT_MS) starts.push(s);
+    for (let s = Math.ceil(Math.max(first, fromMs) / SLOT_MS) * SLOT_MS; s < Math.min(last, toMs); s += SLOT_MS)
+      starts.push(s);
     starts.reverse(); // newest first, as the real API answers
     const pageStarts = starts.slice((page - 1) * pageSize, page * pageSize);
     if (pageStarts.length === 0 && page > 1) return sendJson(res, 404, { detail: 'Invalid page.' });
@@ -171,7 +182,8 @@ export async function startOctopusSim(opts: OctopusSimOptions = {}): Promise<Oct
       if (!m || req.method !== 'GET') return sendJson(res, 404, { detail: 'Not found.' });
       if (m[1] !== product) return sendJson(res, 404, { detail: 'No EnergyProduct matches the given query.' });
       if (chance(faults.get('error'))) return sendText(res, 500, '<h1>Server Error (500)</h1>', 'text/html');
-      if (chance(faults.get('malformed'))) return sendText(res, 200, '{"count": 48, "next": null, "results": [{"value_exc_vat": 1', 'application/json');
+      if (chance(faults.get('malformed')))
+        return sendText(res, 200, '{"count": 48, "next": null, "results": [{"value_exc_vat": 1', 'application/json');
       rates(url, res, decodeURIComponent(m[2]!));
     })().catch((err) => {
       if (!res.headersSent) sendJson(res, 500, { detail: String(err) });

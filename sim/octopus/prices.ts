@@ -8,11 +8,30 @@ export type Region = (typeof REGIONS)[number];
 
 /** p/kWh inc. VAT by UK local hour, before region and noise. */
 const HOURLY = [
-  13, 12, 11, 10.5, 10, 11, // 00–05: cheap nights
-  15, 19, 22, 21, 20, 19, // 06–11: morning
-  18, 17.5, 18, 20, // 12–15: afternoon dip
-  32, 36, 34, // 16–18: the evening peak
-  26, 23, 21, 18, 15, // 19–23
+  13,
+  12,
+  11,
+  10.5,
+  10,
+  11, // 00–05: cheap nights
+  15,
+  19,
+  22,
+  21,
+  20,
+  19, // 06–11: morning
+  18,
+  17.5,
+  18,
+  20, // 12–15: afternoon dip
+  32,
+  36,
+  34, // 16–18: the evening peak
+  26,
+  23,
+  21,
+  18,
+  15, // 19–23
 ];
 
 const VAT = 1.05;
@@ -50,7 +69,8 @@ export function agilePrice(slotStartMs: number, region: Region): SimPrice {
   const regionFactor = 0.94 + (REGIONS.indexOf(region) % 7) * 0.02;
   const noise = (hash(`${region}:${slotStartMs}`) - 0.5) * 3;
   let inc = base * regionFactor + noise;
-  if (hasPlunge(slotStartMs, region) && slotStartMs === plungeSlot(slotStartMs)) inc = -(1 + hash(`neg:${slotStartMs}`) * 4);
+  if (hasPlunge(slotStartMs, region) && slotStartMs === plungeSlot(slotStartMs))
+    inc = -(1 + hash(`neg:${slotStartMs}`) * 4);
   inc = Math.min(CAP, Math.round(inc * 100) / 100);
   return { valueIncVat: inc, valueExcVat: Math.round((inc / VAT) * 10000) / 10000 };
 }

@@ -67,9 +67,15 @@ t.test('SIGTERM to the agent: tree stopped, outputs uploaded, job completed as f
   const log = agentLog(await lab.events(job));
   t.ok(log.includes('worker: uploaded: /work/output/partial.txt'), 'what the task wrote was uploaded');
   t.ok(log.includes('worker: job stopped: the agent received SIGTERM'), 'the log says why the job stopped');
-  t.match(log.find((l) => l.startsWith('task[0]: process exited')), /exit code 137$/);
+  t.match(
+    log.find((l) => l.startsWith('task[0]: process exited')),
+    /exit code 137$/,
+  );
   const outputs = await lab.outputs(job);
-  t.same(outputs.map((o) => [o.path, o.body.toString()]), [['/work/output/partial.txt', 'partial\n']]);
+  t.same(
+    outputs.map((o) => [o.path, o.body.toString()]),
+    [['/work/output/partial.txt', 'partial\n']],
+  );
 });
 
 t.test('poweroff (the factory deletes the worker mid-job): tree stopped, agent exits', async (t) => {

@@ -9,7 +9,9 @@ import { waitFor } from '../helpers/mvm-process.js';
 import { tempDir } from '../helpers/tmp.js';
 
 /** A scripted server: records accepted batches; `fail` decides each call's fate. */
-function fakeServer(fail: (call: number, batch: AgentEvent[]) => Error | 'land-then-fail' | undefined = () => undefined) {
+function fakeServer(
+  fail: (call: number, batch: AgentEvent[]) => Error | 'land-then-fail' | undefined = () => undefined,
+) {
   const batches: AgentEvent[][] = [];
   const calls: AgentEvent[][] = [];
   const client = {
@@ -28,7 +30,11 @@ function fakeServer(fail: (call: number, batch: AgentEvent[]) => Error | 'land-t
   return { client, batches, calls, landed: () => batches.flat() };
 }
 
-function stream(t: { teardown(fn: () => void | Promise<void>): void }, client: ReturnType<typeof fakeServer>['client'], extra: Partial<ConstructorParameters<typeof EventStream>[0]> = {}) {
+function stream(
+  t: { teardown(fn: () => void | Promise<void>): void },
+  client: ReturnType<typeof fakeServer>['client'],
+  extra: Partial<ConstructorParameters<typeof EventStream>[0]> = {},
+) {
   const s = new EventStream({
     client,
     job: 'J',
@@ -57,11 +63,20 @@ t.test('batches of at most 100, in order, every event once', async (t) => {
   const s = stream(t, srv.client);
   for (let i = 0; i < 1234; i++) s.emit('stdout', `line ${i}`, 1);
   await s.flush();
-  t.ok(srv.batches.every((b) => b.length <= 100 && b.length > 0), 'no batch over 100');
-  t.same(srv.landed().map((e) => e.payload), Array.from({ length: 1234 }, (_, i) => `line ${i}`));
+  t.ok(
+    srv.batches.every((b) => b.length <= 100 && b.length > 0),
+    'no batch over 100',
+  );
+  t.same(
+    srv.landed().map((e) => e.payload),
+    Array.from({ length: 1234 }, (_, i) => `line ${i}`),
+  );
   t.ok(srv.landed().every((e) => e.task === 1 && e.stream === 'stdout'));
   const times = srv.landed().map((e) => e.time);
-  t.ok(times.every((x, i) => i === 0 || x > times[i - 1]!), 'times strictly increase');
+  t.ok(
+    times.every((x, i) => i === 0 || x > times[i - 1]!),
+    'times strictly increase',
+  );
 });
 
 t.test('a partial batch goes out after the flush interval without a flush call', async (t) => {
@@ -82,7 +97,10 @@ t.test('an outage: batches are retried unchanged and nothing is lost, reordered 
   t.ok(s.backlog === 3000);
   down = false;
   await s.flush();
-  t.same(srv.landed().map((e) => e.payload), Array.from({ length: 3000 }, (_, i) => `l${i}`));
+  t.same(
+    srv.landed().map((e) => e.payload),
+    Array.from({ length: 3000 }, (_, i) => `l${i}`),
+  );
   // Every failed call was resent with exactly the same events (same times).
   const firsts = new Map<string, string>();
   for (const c of srv.calls) {
@@ -94,14 +112,23 @@ t.test('an outage: batches are retried unchanged and nothing is lost, reordered 
 });
 
 t.test('5xx answers are retried; a malformed batch (400) is dropped and counted, not retried forever', async (t) => {
-  const srv = fakeServer((call) => (call === 1 ? new ApiError('POST', 'x', 503, 'busy') : call === 2 ? new ApiError('POST', 'x', 400, 'bad') : undefined));
+  const srv = fakeServer((call) =>
+    call === 1
+      ? new ApiError('POST', 'x', 503, 'busy')
+      : call === 2
+        ? new ApiError('POST', 'x', 400, 'bad')
+        : undefined,
+  );
   const s = stream(t, srv.client);
   s.emit('stdout', 'a');
   await s.flush();
   s.emit('stdout', 'b');
   await s.flush();
   t.equal(s.rejected, 1);
-  t.same(srv.landed().map((e) => e.payload), ['b']);
+  t.same(
+    srv.landed().map((e) => e.payload),
+    ['b'],
+  );
 });
 
 t.test('a resent batch whose first attempt landed repeats the same timestamps (server-side dedupe key)', async (t) => {

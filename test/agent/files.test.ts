@@ -45,7 +45,10 @@ t.test('a missing input fails the job with a clear event; the other inputs still
   });
   t.equal(failed, true);
   t.equal(readFileSync(join(dir, 'sub/ok.txt'), 'utf8'), 'body of flaky', 'a retryable failure is retried');
-  t.notOk(existsSync(join(dir, 'missing.bin')) || existsSync(join(dir, 'missing.bin.part')), 'nothing half-written is left');
+  t.notOk(
+    existsSync(join(dir, 'missing.bin')) || existsSync(join(dir, 'missing.bin.part')),
+    'nothing half-written is left',
+  );
   t.same(reports, [
     'downloading input: missing.bin',
     'input error: could not download input "missing.bin" (gone): the server has no such input',
@@ -99,10 +102,17 @@ t.test('outputs stream in 5 MiB chunks; the commit repeats until complete; bytes
   t.equal(failed, false);
   const done = new Map(srv.commits.map((c) => [c.path, c]));
   const bigCommit = done.get('/work/output/big.bin')!;
-  t.same(bigCommit.chunks.map((c) => srv.chunks.get(c)!.length), [5 * 1024 * 1024, 5 * 1024 * 1024, 2 * 1024 * 1024 + 17]);
+  t.same(
+    bigCommit.chunks.map((c) => srv.chunks.get(c)!.length),
+    [5 * 1024 * 1024, 5 * 1024 * 1024, 2 * 1024 * 1024 + 17],
+  );
   t.ok(srv.body(bigCommit).equals(big), 'the chunks put together are the file');
   t.equal(bigCommit.size, big.length);
-  t.equal(srv.commits.filter((c) => c.commit_id === bigCommit.commit_id).length, 3, 'one commit id, repeated until complete');
+  t.equal(
+    srv.commits.filter((c) => c.commit_id === bigCommit.commit_id).length,
+    3,
+    'one commit id, repeated until complete',
+  );
   t.same(done.get('/work/output/empty')!.chunks, [], 'an empty file is committed with no chunks');
   t.same(reports, [
     'found 2 output files',
@@ -140,7 +150,10 @@ t.test('a commit error, an output over quota and a bad rule fail the job, each w
 
 t.test('a file that changes size during upload fails, unless its rule says % (then a warning)', async (t) => {
   const { appendFileSync } = await import('node:fs');
-  for (const [rule, fails] of [['/work/output/*', true], ['%/work/output/*', false]] as const) {
+  for (const [rule, fails] of [
+    ['/work/output/*', true],
+    ['%/work/output/*', false],
+  ] as const) {
     const work = join(tempDir(t), 'work');
     mkdirSync(join(work, 'output'), { recursive: true });
     const file = join(work, 'output/grow.log');
@@ -152,8 +165,19 @@ t.test('a file that changes size during upload fails, unless its rule says % (th
       return upload(job, data);
     };
     const reports: string[] = [];
-    const failed = await uploadOutputs({ client: srv.client, job: 'J', rules: [parseRuleText(rule)], paths: new WorkPaths(work), report: (m) => reports.push(m), log: silentLogger(), chunkBytes: 64 });
+    const failed = await uploadOutputs({
+      client: srv.client,
+      job: 'J',
+      rules: [parseRuleText(rule)],
+      paths: new WorkPaths(work),
+      report: (m) => reports.push(m),
+      log: silentLogger(),
+      chunkBytes: 64,
+    });
     t.equal(failed, fails, rule);
-    t.ok(reports.some((r) => r.includes('/work/output/grow.log changed size during upload: 100 -> 104 bytes')), 'the event names the file and sizes');
+    t.ok(
+      reports.some((r) => r.includes('/work/output/grow.log changed size during upload: 100 -> 104 bytes')),
+      'the event names the file and sizes',
+    );
   }
 });

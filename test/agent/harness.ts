@@ -51,7 +51,10 @@ export async function startLab(t: T, serverArgs: string[] = ['--tick', '200ms'])
       const names = Object.keys(job.inputs ?? {});
       const id = await srv.submitJob(userToken, { ...job, target: 'bitaxe', inputs: names });
       for (const [name, body] of Object.entries(job.inputs ?? {})) {
-        const chunk = await user.json<{ id: string }>('POST', `/0/jobs/${id}/chunk`, { body, contentType: 'application/octet-stream' });
+        const chunk = await user.json<{ id: string }>('POST', `/0/jobs/${id}/chunk`, {
+          body,
+          contentType: 'application/octet-stream',
+        });
         await user.post(`/1/jobs/${id}/input`, { name, size: body.length, chunks: [chunk.id], commit_id: ulid() });
       }
       return id;
@@ -64,17 +67,34 @@ export async function startLab(t: T, serverArgs: string[] = ['--tick', '200ms'])
       return w;
     },
     startAgent(bootstrap, workdir, args = [], url) {
-      const a = startMvm(['agent', 'run', '--url', url ?? srv.url, '--workdir', workdir, '--grace', '1s', '--busy-ping', '500ms', ...args], {
-        env: { MVM_BOOTSTRAP: bootstrap, MVM_LOG_LEVEL: process.env.MVM_LOG_LEVEL ?? 'info' },
-        detached: true,
-      });
+      const a = startMvm(
+        [
+          'agent',
+          'run',
+          '--url',
+          url ?? srv.url,
+          '--workdir',
+          workdir,
+          '--grace',
+          '1s',
+          '--busy-ping',
+          '500ms',
+          ...args,
+        ],
+        {
+          env: { MVM_BOOTSTRAP: bootstrap, MVM_LOG_LEVEL: process.env.MVM_LOG_LEVEL ?? 'info' },
+          detached: true,
+        },
+      );
       agents.push(a);
       return a;
     },
     async events(job) {
       const all: JobEvent[] = [];
       for (;;) {
-        const page = await user.get<JobEvent[]>(`/0/jobs/${job}/events`, { query: { minseq: all.length === 0 ? 0 : all.at(-1)!.seq + 1 } });
+        const page = await user.get<JobEvent[]>(`/0/jobs/${job}/events`, {
+          query: { minseq: all.length === 0 ? 0 : all.at(-1)!.seq + 1 },
+        });
         if (page.length === 0) return all;
         all.push(...page);
       }
@@ -108,7 +128,9 @@ export async function startLab(t: T, serverArgs: string[] = ['--tick', '200ms'])
 
 /** The agent's own events (everything but the server's `control` stream), as `stream[task]: payload`. */
 export function agentLog(events: JobEvent[]): string[] {
-  return events.filter((e) => e.stream !== 'control').map((e) => `${e.stream}${e.task === null || e.task === undefined ? '' : `[${e.task}]`}: ${e.payload}`);
+  return events
+    .filter((e) => e.stream !== 'control')
+    .map((e) => `${e.stream}${e.task === null || e.task === undefined ? '' : `[${e.task}]`}: ${e.payload}`);
 }
 
 /** The log with durations blanked out, for exact comparison. */

@@ -32,7 +32,12 @@ t.test('a job with several tasks, env, a failing task, inputs and outputs: exact
           'printf "bad \\377 byte\\n"',
         ].join('\n'),
       },
-      { name: 'cleared', env_clear: true, env: { ONLY: '1' }, script: 'echo "home=${HOME:-unset} only=$ONLY mvm=${MVM_WORK_DIR:-unset}" >&2' },
+      {
+        name: 'cleared',
+        env_clear: true,
+        env: { ONLY: '1' },
+        script: 'echo "home=${HOME:-unset} only=$ONLY mvm=${MVM_WORK_DIR:-unset}" >&2',
+      },
       { name: 'fail', env_clear: false, env: {}, script: 'echo failing\nexit 3' },
       { name: 'skipped', env_clear: false, env: {}, script: 'echo never; touch "$MVM_WORK_DIR/ran"' },
     ],
@@ -73,14 +78,35 @@ t.test('a job with several tasks, env, a failing task, inputs and outputs: exact
   t.notOk(existsSync(join(workdir, 'jobs', job, 'work', 'ran')), 'the task after the failure never ran');
 
   const outputs = await lab.outputs(job);
-  t.same(outputs.map((o) => [o.path, o.size]).sort(), [['/work/output/fw-copy.bin', fw.length], ['/work/output/report.txt', 7]]);
+  t.same(outputs.map((o) => [o.path, o.size]).sort(), [
+    ['/work/output/fw-copy.bin', fw.length],
+    ['/work/output/report.txt', 7],
+  ]);
   t.ok(outputs.find((o) => o.path.endsWith('fw-copy.bin'))!.body.equals(fw), 'the output has the input bytes');
   t.equal(outputs.find((o) => o.path.endsWith('report.txt'))!.body.toString(), 'report\n');
 
-  t.same(final.tasks.map((x) => [x.name, x.state]), [['env', 'completed'], ['cleared', 'completed'], ['fail', 'failed'], ['skipped', 'pending']].map(([n, s]) => [n, s]), 'task states');
+  t.same(
+    final.tasks.map((x) => [x.name, x.state]),
+    [
+      ['env', 'completed'],
+      ['cleared', 'completed'],
+      ['fail', 'failed'],
+      ['skipped', 'pending'],
+    ].map(([n, s]) => [n, s]),
+    'task states',
+  );
   t.same(proxy.violations, [], 'every request and response matches the buildomat spec');
   const seen = proxy.seen();
-  for (const op of ['worker_bootstrap', 'worker_ping', 'worker_job_append', 'worker_job_input_download', 'worker_task_complete', 'worker_job_upload_chunk', 'worker_job_add_output', 'worker_job_complete']) {
+  for (const op of [
+    'worker_bootstrap',
+    'worker_ping',
+    'worker_job_append',
+    'worker_job_input_download',
+    'worker_task_complete',
+    'worker_job_upload_chunk',
+    'worker_job_add_output',
+    'worker_job_complete',
+  ]) {
     t.ok(seen.has(op), `the agent used ${op}`);
   }
 });
@@ -93,7 +119,9 @@ t.test('an `=` rule that matches nothing fails the job with a clear event', asyn
   t.equal(await agent.exited, 0);
   t.equal((await lab.waitDone(job)).state, 'failed');
   t.ok(
-    agentLog(await lab.events(job)).includes('worker: upload error: rule "=/work/output/*.xml" required a match, but no output file matched it'),
+    agentLog(await lab.events(job)).includes(
+      'worker: upload error: rule "=/work/output/*.xml" required a match, but no output file matched it',
+    ),
     'the event says which rule matched nothing',
   );
 });

@@ -35,7 +35,10 @@ t.test('very long lines are cut at character boundaries, nothing lost', async (t
 });
 
 t.test('a long line arriving in many small chunks is cut too', async (t) => {
-  const out = split(Array.from({ length: 100 }, () => Buffer.from('abcdefgh')), 64);
+  const out = split(
+    Array.from({ length: 100 }, () => Buffer.from('abcdefgh')),
+    64,
+  );
   t.equal(out.length, 13);
   t.equal(out.join(''), 'abcdefgh'.repeat(100));
 });

@@ -1,7 +1,13 @@
 import t from 'tap';
 import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { clearRunningTask, markJobStarted, readRunningTask, readStartedJob, writeRunningTask } from '../../agent/marker.js';
+import {
+  clearRunningTask,
+  markJobStarted,
+  readRunningTask,
+  readStartedJob,
+  writeRunningTask,
+} from '../../agent/marker.js';
 import { loadState, prepareWorkdir, saveState } from '../../agent/workdir.js';
 import { MvmError } from '../../shared/errors.js';
 import { tempDir } from '../helpers/tmp.js';

@@ -31,7 +31,11 @@ async function main(): Promise<void> {
   });
   const w = await lab.worker(job);
   const start = Date.now();
-  const agent = lab.startAgent(w.bootstrap, join(lab.dir, 'agent'), process.env.SPOOL ? ['--spool-memory', process.env.SPOOL] : []);
+  const agent = lab.startAgent(
+    w.bootstrap,
+    join(lab.dir, 'agent'),
+    process.env.SPOOL ? ['--spool-memory', process.env.SPOOL] : [],
+  );
   let peak = 0;
   const timer = setInterval(() => {
     const m = rssKb(agent.pid);
@@ -44,7 +48,11 @@ async function main(): Promise<void> {
   const events = await lab.events(job);
   const out = events.filter((e) => e.stream === 'stdout');
   const inOrder = out.every((e, i) => e.payload === String(i + 1));
-  const outputs = await waitFor(() => lab.user.get<Array<{ path: string; size: number }>>(`/0/jobs/${job}/outputs`), 'outputs', 10_000);
+  const outputs = await waitFor(
+    () => lab.user.get<Array<{ path: string; size: number }>>(`/0/jobs/${job}/outputs`),
+    'outputs',
+    10_000,
+  );
   console.log(
     JSON.stringify({
       lines,

@@ -6,8 +6,18 @@ import { scanOutputs } from '../../agent/outputs.js';
 import { tempDir } from '../helpers/tmp.js';
 
 t.test('prefixes: ! ignore, = must match, % size may change, in any combination', async (t) => {
-  t.same(parseRuleText('/work/*.log'), { rule: '/work/*.log', ignore: false, requireMatch: false, sizeChangeOk: false });
-  t.same(parseRuleText('!/work/tmp/*'), { rule: '/work/tmp/*', ignore: true, requireMatch: false, sizeChangeOk: false });
+  t.same(parseRuleText('/work/*.log'), {
+    rule: '/work/*.log',
+    ignore: false,
+    requireMatch: false,
+    sizeChangeOk: false,
+  });
+  t.same(parseRuleText('!/work/tmp/*'), {
+    rule: '/work/tmp/*',
+    ignore: true,
+    requireMatch: false,
+    sizeChangeOk: false,
+  });
   t.same(parseRuleText('=%/work/a'), { rule: '/work/a', ignore: false, requireMatch: true, sizeChangeOk: true });
   t.same(fromPing({ rule: '%/x', ignore: false, require_match: true, size_change_ok: false }), {
     rule: '/x',
@@ -29,7 +39,10 @@ t.test('/work maps to the job work directory, both ways', async (t) => {
 });
 
 t.test('relative and malformed rules are reported, not thrown', async (t) => {
-  const { rules, problems } = compileRules([parseRuleText('work/*.txt'), parseRuleText('/work/ok/*')], new WorkPaths('/w'));
+  const { rules, problems } = compileRules(
+    [parseRuleText('work/*.txt'), parseRuleText('/work/ok/*')],
+    new WorkPaths('/w'),
+  );
   t.equal(rules.length, 1);
   t.match(problems[0], { rule: 'work/*.txt', message: /absolute/ });
 });
@@ -44,7 +57,13 @@ t.test('scan: globs, literal paths, ignore rules, each file once, sizes and the 
   writeFileSync(join(work, 'output/skip.tmp'), 's');
   writeFileSync(join(work, 'tmp/x'), 'x');
   writeFileSync(join(work, 'literal.bin'), '1234');
-  const rules = ['/work/output/**/*', '!/work/**/*.tmp', '/work/output/*.txt', '%/work/literal.bin', '/work/missing.bin'].map(parseRuleText);
+  const rules = [
+    '/work/output/**/*',
+    '!/work/**/*.tmp',
+    '/work/output/*.txt',
+    '%/work/literal.bin',
+    '/work/missing.bin',
+  ].map(parseRuleText);
   const scan = await scanOutputs(rules, new WorkPaths(work));
   t.same(
     scan.files.map((f) => [f.path, f.size, f.sizeChangeOk]),

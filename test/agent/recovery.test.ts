@@ -22,7 +22,12 @@ t.test('server killed and restarted mid-job: every event exactly once, in order'
   const w = await lab.worker(job);
   const workdir = join(lab.dir, 'agent');
   const agent = lab.startAgent(w.bootstrap, workdir, ['--spool-memory', '65536']);
-  await waitFor(async () => agentLog(await lab.events(job)).includes('stdout[0]: line 200'), 'the first lines on the server', 30_000, 100);
+  await waitFor(
+    async () => agentLog(await lab.events(job)).includes('stdout[0]: line 200'),
+    'the first lines on the server',
+    30_000,
+    100,
+  );
 
   await lab.srv.proc.kill9();
   writeFileSync(go, '');
@@ -38,9 +43,16 @@ t.test('server killed and restarted mid-job: every event exactly once, in order'
   const log = agentLog(await lab.events(job));
   const lines = log.filter((l) => l.startsWith('stdout[0]: line '));
   t.equal(lines.length, 8000, 'no line lost or duplicated');
-  t.ok(lines.every((l, i) => l.startsWith(`stdout[0]: line ${i + 1}`) && (i < 200 || l.endsWith('.'))), 'in order');
+  t.ok(
+    lines.every((l, i) => l.startsWith(`stdout[0]: line ${i + 1}`) && (i < 200 || l.endsWith('.'))),
+    'in order',
+  );
   t.equal(log.filter((l) => l === 'stderr[0]: done').length, 1);
-  t.equal(log.filter((l) => /^task\[0\]: process exited: duration \d+ ms, exit code 0$/.test(l)).length, 1, 'one exit event');
+  t.equal(
+    log.filter((l) => /^task\[0\]: process exited: duration \d+ ms, exit code 0$/.test(l)).length,
+    1,
+    'one exit event',
+  );
   t.equal(log.at(-1), 'worker: found 0 output files');
   t.notOk(existsSync(spool), 'the spool file is removed at the end');
 });
@@ -57,11 +69,25 @@ t.test('agent killed mid-job and restarted: worker failed, job failed, nothing r
   const w = await lab.worker(job);
   const workdir = join(lab.dir, 'agent');
   const first = lab.startAgent(w.bootstrap, workdir);
-  await waitFor(async () => agentLog(await lab.events(job)).some((l) => l.startsWith('stdout[0]: pid ')), 'the task to start', 30_000, 100);
-  const taskPid = Number(agentLog(await lab.events(job)).find((l) => l.startsWith('stdout[0]: pid '))!.split(' ').at(-1));
+  await waitFor(
+    async () => agentLog(await lab.events(job)).some((l) => l.startsWith('stdout[0]: pid ')),
+    'the task to start',
+    30_000,
+    100,
+  );
+  const taskPid = Number(
+    agentLog(await lab.events(job))
+      .find((l) => l.startsWith('stdout[0]: pid '))!
+      .split(' ')
+      .at(-1),
+  );
   const rec = JSON.parse(readFileSync(join(workdir, 'running-task.json'), 'utf8'));
   t.same(Object.keys(rec).sort(), ['job', 'mark', 'pgid', 'task']);
-  t.match(rec, { pgid: taskPid, job, task: 0, mark: /^task-[0-9a-f-]{36}$/ }, 'the task group, and the mark its processes carry');
+  t.match(
+    rec,
+    { pgid: taskPid, job, task: 0, mark: /^task-[0-9a-f-]{36}$/ },
+    'the task group, and the mark its processes carry',
+  );
 
   await first.kill9();
   t.ok(isAlive(taskPid), 'the task survives its agent (its own process group)');

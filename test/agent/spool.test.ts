@@ -4,7 +4,12 @@ import { join } from 'node:path';
 import { EventSpool, type AgentEvent } from '../../agent/spool.js';
 import { tempDir } from '../helpers/tmp.js';
 
-const ev = (i: number, pad = 0): AgentEvent => ({ stream: 'stdout', time: `t${i}`, payload: `line ${i}${'.'.repeat(pad)}`, task: 0 });
+const ev = (i: number, pad = 0): AgentEvent => ({
+  stream: 'stdout',
+  time: `t${i}`,
+  payload: `line ${i}${'.'.repeat(pad)}`,
+  task: 0,
+});
 
 function drain(s: EventSpool, batch = 100): AgentEvent[] {
   const out: AgentEvent[] = [];
@@ -20,7 +25,10 @@ t.test('keeps order in memory', async (t) => {
   const s = new EventSpool(join(tempDir(t), 'spool'));
   for (let i = 0; i < 250; i++) s.push(ev(i));
   t.equal(s.length, 250);
-  t.same(drain(s).map((e) => e.time), Array.from({ length: 250 }, (_, i) => `t${i}`));
+  t.same(
+    drain(s).map((e) => e.time),
+    Array.from({ length: 250 }, (_, i) => `t${i}`),
+  );
   t.equal(s.spilled, 0, 'nothing went to disk');
 });
 
@@ -43,7 +51,10 @@ t.test('spills to disk past its memory budget and keeps order across memory, dis
   t.ok(existsSync(file) && statSync(file).size > 0, 'the spool file holds them');
   got.push(...drain(s, 73).map((e) => e.time));
   t.equal(got.length, n, 'every event came back exactly once');
-  t.ok(got.every((x) => x === `t${next++}`), 'in order');
+  t.ok(
+    got.every((x) => x === `t${next++}`),
+    'in order',
+  );
   t.equal(s.length, 0);
   t.equal(statSync(file).size, 0, 'the spool file is emptied once drained');
   s.close();
@@ -55,7 +66,10 @@ t.test('payloads with newlines and unicode survive the disk', async (t) => {
   const payloads = Array.from({ length: 20_000 }, (_, i) => `a\nb "quoted" \u2028 é ${i}`);
   for (const [i, p] of payloads.entries()) s.push({ stream: 'stderr', time: `t${i}`, payload: p });
   t.ok(s.spilled > 0);
-  t.same(drain(s).map((e) => e.payload), payloads);
+  t.same(
+    drain(s).map((e) => e.payload),
+    payloads,
+  );
 });
 
 t.test('clear drops everything, on disk too', async (t) => {
@@ -65,7 +79,11 @@ t.test('clear drops everything, on disk too', async (t) => {
   t.equal(s.length, 0);
   t.same(s.peek(10), []);
   s.push(ev(1));
-  t.same(drain(s).map((e) => e.time), ['t1'], 'usable again after clear');
+  t.same(
+    drain(s).map((e) => e.time),
+    ['t1'],
+    'usable again after clear',
+  );
 });
 
 t.test('a huge event is cut to the limit, not lost', async (t) => {

@@ -7,14 +7,33 @@ import { silentLogger } from '../../shared/log.js';
 import { waitFor } from '../helpers/mvm-process.js';
 import { tempDir } from '../helpers/tmp.js';
 
-function setup(t: { teardown(fn: () => void | Promise<void>): void }, script: string, extra: Partial<TaskRunOptions> = {}) {
+function setup(
+  t: { teardown(fn: () => void | Promise<void>): void },
+  script: string,
+  extra: Partial<TaskRunOptions> = {},
+) {
   const dir = tempDir(t);
   const lines: Array<[string, string]> = [];
   const notes: string[] = [];
   const ac = new AbortController();
   const run = runTask(
-    { job: 'J', task: 3, script, scriptFile: join(dir, 'task.sh'), cwd: dir, env: { PATH: process.env.PATH!, FOO: 'bar' } },
-    { agentDir: dir, onLine: (s, l) => lines.push([s, l]), onNote: (m) => notes.push(m), signal: ac.signal, graceMs: 2000, log: silentLogger(), ...extra },
+    {
+      job: 'J',
+      task: 3,
+      script,
+      scriptFile: join(dir, 'task.sh'),
+      cwd: dir,
+      env: { PATH: process.env.PATH!, FOO: 'bar' },
+    },
+    {
+      agentDir: dir,
+      onLine: (s, l) => lines.push([s, l]),
+      onNote: (m) => notes.push(m),
+      signal: ac.signal,
+      graceMs: 2000,
+      log: silentLogger(),
+      ...extra,
+    },
   );
   return { dir, lines, notes, ac, run };
 }
@@ -24,8 +43,14 @@ t.test('runs the script with its env and cwd; stdout and stderr as lines; exit c
   const res = await run;
   t.equal(res.exitCode, 7);
   t.equal(res.stopped, false);
-  t.same(lines.filter(([s]) => s === 'stdout').map(([, l]) => l), ['foo=bar', dir, 'no newline']);
-  t.same(lines.filter(([s]) => s === 'stderr').map(([, l]) => l), ['oops']);
+  t.same(
+    lines.filter(([s]) => s === 'stdout').map(([, l]) => l),
+    ['foo=bar', dir, 'no newline'],
+  );
+  t.same(
+    lines.filter(([s]) => s === 'stderr').map(([, l]) => l),
+    ['oops'],
+  );
   t.notOk(existsSync(join(dir, 'running-task.json')), 'running-task.json is removed when the task ends');
 });
 
@@ -47,11 +72,18 @@ echo ready
 while true; do sleep 1; done
 `;
   const { dir, lines, ac, run } = setup(t, script, { graceMs: 500 });
-  await waitFor(() => lines.some(([, l]) => l === 'ready') && lines.some(([, l]) => l.startsWith('grandchild')), 'the tree to start', 10_000);
+  await waitFor(
+    () => lines.some(([, l]) => l === 'ready') && lines.some(([, l]) => l.startsWith('grandchild')),
+    'the tree to start',
+    10_000,
+  );
   const rec = JSON.parse(readFileSync(join(dir, 'running-task.json'), 'utf8'));
   t.same(Object.keys(rec).sort(), ['job', 'mark', 'pgid', 'task']);
   t.equal(rec.task, 3);
-  const pids = [rec.pgid, ...lines.filter(([, l]) => /^(child|grandchild) \d+$/.test(l)).map(([, l]) => Number(l.split(' ')[1]))];
+  const pids = [
+    rec.pgid,
+    ...lines.filter(([, l]) => /^(child|grandchild) \d+$/.test(l)).map(([, l]) => Number(l.split(' ')[1])),
+  ];
   t.equal(pids.length, 3);
   const t0 = Date.now();
   ac.abort();

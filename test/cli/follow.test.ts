@@ -9,8 +9,17 @@ import { followEvents } from '../../cli/follow.js';
 function fakeServer(opts: { holds: boolean }) {
   const events: JobEvent[] = [];
   const job: Job = {
-    id: 'J1', name: 'j', state: 'running', cancelled: false, owner: 'u', target: 't', target_real: 't',
-    output_rules: [], tags: {}, tasks: [], times: {},
+    id: 'J1',
+    name: 'j',
+    state: 'running',
+    cancelled: false,
+    owner: 'u',
+    target: 't',
+    target_real: 't',
+    output_rules: [],
+    tags: {},
+    tasks: [],
+    times: {},
   };
   const waker = new Waker();
   const calls: { minseq: number; waitMs?: number }[] = [];
@@ -76,7 +85,10 @@ t.test('a holding server: each event is delivered as it is written, once, in ord
   t.same(seen, ['before', 'one', 'two', 'three', 'last']);
   t.equal(r.job.state, 'completed');
   t.equal(r.events, 5);
-  t.ok(s.calls.some((c) => c.waitMs === 30_000), 'asked the server to hold');
+  t.ok(
+    s.calls.some((c) => c.waitMs === 30_000),
+    'asked the server to hold',
+  );
   t.ok(s.calls.length <= 12, `few requests (${s.calls.length})`);
 });
 
@@ -100,7 +112,10 @@ t.test('a server that ignores wait_ms is polled about once per pollMs, not hamme
   t.same(seen, ['a']);
   t.equal(r.job.state, 'failed');
   t.equal(r.serverWaits, false);
-  t.ok(pauses.every((ms) => ms === 1_000), 'a one-second pause after every empty answer');
+  t.ok(
+    pauses.every((ms) => ms === 1_000),
+    'a one-second pause after every empty answer',
+  );
   // Every request but the ones that returned an event or drained the finished job followed a pause.
   t.ok(s.calls.length <= pauses.length + 3, `${s.calls.length} requests for ${pauses.length} pauses`);
 });
@@ -113,7 +128,10 @@ t.test('without --follow: prints what exists and stops', async (t) => {
   const r = await followEvents({ client: s.client, job: 'J1', follow: false, onEvent: (e) => seen.push(e.seq) });
   t.same(seen, [1, 2]);
   t.equal(r.job.state, 'running');
-  t.notOk(s.calls.some((c) => c.waitMs), 'never holds');
+  t.notOk(
+    s.calls.some((c) => c.waitMs),
+    'never holds',
+  );
 });
 
 t.test('transient failures are retried; an unknown job is not', async (t) => {
@@ -131,5 +149,7 @@ t.test('transient failures are retried; an unknown job is not', async (t) => {
   });
   t.equal(r.events, 1);
   t.same(retries, [1, 2]);
-  await t.rejects(followEvents({ client: s.client, job: 'NOPE', follow: true, onEvent: () => undefined }), { message: /no such job/ });
+  await t.rejects(followEvents({ client: s.client, job: 'NOPE', follow: true, onEvent: () => undefined }), {
+    message: /no such job/,
+  });
 });

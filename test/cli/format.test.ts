@@ -1,6 +1,15 @@
 import t from 'tap';
 import type { Job, JobEvent } from '../../shared/api/types.js';
-import { eventJson, formatBytes, formatEvent, formatJob, formatJobList, formatOutputs, outcome, visible } from '../../cli/format.js';
+import {
+  eventJson,
+  formatBytes,
+  formatEvent,
+  formatJob,
+  formatJobList,
+  formatOutputs,
+  outcome,
+  visible,
+} from '../../cli/format.js';
 
 const ev = (stream: string, payload: string, task: number | null = 0, seq = 1): JobEvent => ({
   seq,
@@ -61,5 +70,8 @@ t.test('jobs, outcomes, outputs, sizes', async (t) => {
   t.match(shown, /target\s+bitaxe \(runs on bitaxe-601\)/);
   t.match(shown, /tags\s+pr=12/);
   t.match(shown, /task 0\s+running\s+one/);
-  t.equal(formatOutputs([{ id: 'O1', path: '/work/output/a.txt', size: 2048 }]), 'ID  SIZE     PATH\nO1  2.0 KiB  /work/output/a.txt');
+  t.equal(
+    formatOutputs([{ id: 'O1', path: '/work/output/a.txt', size: 2048 }]),
+    'ID  SIZE     PATH\nO1  2.0 KiB  /work/output/a.txt',
+  );
 });

@@ -21,7 +21,13 @@ t.teardown(() => proxy.close());
 
 // No profile from the person running the tests may leak in.
 writeFileSync(join(dir, 'no-profile.toml'), '');
-const baseEnv = { MVM_PROFILE: join(dir, 'no-profile.toml'), MVM_URL: proxy.url, MVM_TOKEN: '', MVM_ADMIN_TOKEN: '', MVM_LOG_LEVEL: 'warn' };
+const baseEnv = {
+  MVM_PROFILE: join(dir, 'no-profile.toml'),
+  MVM_URL: proxy.url,
+  MVM_TOKEN: '',
+  MVM_ADMIN_TOKEN: '',
+  MVM_LOG_LEVEL: 'warn',
+};
 const asAdmin = (args: string[]) => runMvm(args, { env: { ...baseEnv, MVM_ADMIN_TOKEN: adminToken } });
 let userToken = '';
 const asUser = (args: string[]) => runMvm(args, { env: { ...baseEnv, MVM_TOKEN: userToken } });
@@ -76,8 +82,21 @@ t.test('job run --wait: events stream live, inputs reach the worker, outputs com
   writeFileSync(join(work, 'fw.bin'), firmware);
   const outDir = join(work, 'out');
   const cli = runAsUser([
-    'job', 'run', '--target', 'bitaxe', '--script', script, '--input', join(work, 'fw.bin'),
-    '--env', 'MODE=fast', '--tag', 'pr=42', '--wait', '--outputs', outDir,
+    'job',
+    'run',
+    '--target',
+    'bitaxe',
+    '--script',
+    script,
+    '--input',
+    join(work, 'fw.bin'),
+    '--env',
+    'MODE=fast',
+    '--tag',
+    'pr=42',
+    '--wait',
+    '--outputs',
+    outDir,
   ]);
 
   const worker = new ScriptedWorker(server, proxy.url, factoryToken);
@@ -87,8 +106,14 @@ t.test('job run --wait: events stream live, inputs reach the worker, outputs com
   t.equal(job.tasks.length, 1);
   t.equal(job.tasks[0].script, readFileSync(script, 'utf8'));
   t.equal(job.tasks[0].env.MODE, 'fast');
-  t.same(job.output_rules.map((r) => r.rule), ['/work/output/**/*']);
-  t.same(job.inputs.map((i) => i.name), ['fw.bin']);
+  t.same(
+    job.output_rules.map((r) => r.rule),
+    ['/work/output/**/*'],
+  );
+  t.same(
+    job.inputs.map((i) => i.name),
+    ['fw.bin'],
+  );
   const got = await worker.input(job.id, job.inputs[0].id);
   t.ok(got.equals(firmware), 'the worker downloads exactly the uploaded input');
   await cli.waitForLine(new RegExp(`submitted job ${job.id}`));
@@ -111,7 +136,10 @@ t.test('job run --wait: events stream live, inputs reach the worker, outputs com
   t.match(cli.stderr.join('\n'), new RegExp(`job ${job.id} completed`));
   t.equal(readFileSync(join(outDir, 'work/output/report.txt'), 'utf8'), 'hashrate ok\n');
   const lines = cli.stdout.filter((l) => /^\d\d:\d\d:\d\d /.test(l));
-  t.match(lines.filter((l) => !/ control /.test(l)), [/task\.0\s+starting task 0/, /stdout\.0\s+testing fast/, /stderr\.0/, /task\.0\s+process exited/]);
+  t.match(
+    lines.filter((l) => !/ control /.test(l)),
+    [/task\.0\s+starting task 0/, /stdout\.0\s+testing fast/, /stderr\.0/, /task\.0\s+process exited/],
+  );
 
   // The other job commands see the same job.
   const show = await asUser(['job', 'show', job.id, '--json']);
@@ -121,9 +149,16 @@ t.test('job run --wait: events stream live, inputs reach the worker, outputs com
   t.ok((JSON.parse(list.stdout) as { id: string }[]).some((j) => j.id === job.id));
   t.match((await asUser(['job', 'list'])).stdout, new RegExp(`${job.id}\\s+completed\\s+bitaxe\\s+smoke`));
   const log = await asUser(['job', 'log', job.id, '--json']);
-  const events = log.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as JobEvent);
+  const events = log.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as JobEvent);
   t.ok(events.some((e) => e.payload === 'testing fast'));
-  t.same(events.map((e) => e.seq), [...events.map((e) => e.seq)].sort((a, b) => a - b), 'in order');
+  t.same(
+    events.map((e) => e.seq),
+    [...events.map((e) => e.seq)].sort((a, b) => a - b),
+    'in order',
+  );
   const outs = JSON.parse((await asUser(['job', 'outputs', job.id, '--json'])).stdout) as JobOutput[];
   t.match(outs, [{ path: '/work/output/report.txt', size: 12 }]);
   const again = join(work, 'again');
@@ -134,19 +169,26 @@ t.test('job run --wait: events stream live, inputs reach the worker, outputs com
 t.test('job run --wait --json on a failing job (through a redirected target): JSON events, exit 1', async (t) => {
   const work = tempDir(t);
   const file = join(work, 'hw.sh');
-  writeFileSync(file, '#!/bin/bash\n#: name = "hw-check"\n#: variety = "basic"\n#: target = "bitaxe-old"\n#: output_rules = ["/work/logs/*"]\nexit 3\n');
+  writeFileSync(
+    file,
+    '#!/bin/bash\n#: name = "hw-check"\n#: variety = "basic"\n#: target = "bitaxe-old"\n#: output_rules = ["/work/logs/*"]\nexit 3\n',
+  );
   const cli = runAsUser(['job', 'run', '--file', file, '--wait', '--json']);
   const worker = new ScriptedWorker(server, proxy.url, factoryToken);
   t.teardown(() => worker.destroy());
   const job = await worker.takeJob(targetId);
   t.equal(job.name, 'hw-check');
-  t.same(job.output_rules.map((r) => r.rule), ['/work/logs/*']);
+  t.same(
+    job.output_rules.map((r) => r.rule),
+    ['/work/logs/*'],
+  );
   await worker.append(job.id, [{ stream: 'stderr', payload: 'device did not answer', task: 0 }]);
   await cli.waitForLine(/"payload":"device did not answer"/);
   await worker.completeTask(job.id, 0, true);
   await worker.completeJob(job.id, true);
   t.equal(await cli.exited, 1);
-  for (const line of cli.stdout) t.match(JSON.parse(line), { seq: Number, stream: String, payload: String, time: String });
+  for (const line of cli.stdout)
+    t.match(JSON.parse(line), { seq: Number, stream: String, payload: String, time: String });
   t.match(cli.stderr.join('\n'), new RegExp(`job ${job.id} failed`));
 });
 
@@ -197,7 +239,9 @@ t.test('bad inputs get clear messages and no token is ever printed', async (t) =
   t.equal(missing.code, 2);
   t.match(missing.stderr, /cannot read the script file .*nope\.sh: no such file/);
 
-  const unreachable = await runMvm(['job', 'list'], { env: { ...baseEnv, MVM_URL: 'http://127.0.0.1:9', MVM_TOKEN: 'x' } });
+  const unreachable = await runMvm(['job', 'list'], {
+    env: { ...baseEnv, MVM_URL: 'http://127.0.0.1:9', MVM_TOKEN: 'x' },
+  });
   t.equal(unreachable.code, 1);
   t.match(unreachable.stderr, /cannot reach the job server at http:\/\/127\.0\.0\.1:9/);
 
@@ -216,7 +260,9 @@ t.test('bad inputs get clear messages and no token is ever printed', async (t) =
   t.match(open.stderr, new RegExp(`hint: run: chmod 600 ${profileFile}`));
   t.notOk(open.stderr.includes(userToken));
   chmodSync(profileFile, 0o600);
-  const viaProfile = await runMvm(['job', 'list', '--json'], { env: { ...baseEnv, MVM_URL: '', MVM_PROFILE: profileFile } });
+  const viaProfile = await runMvm(['job', 'list', '--json'], {
+    env: { ...baseEnv, MVM_URL: '', MVM_PROFILE: profileFile },
+  });
   t.equal(viaProfile.code, 0, viaProfile.stderr);
 
   const badArgs = await asUser(['job', 'run', '--script', script, '--target', 'bitaxe', '--env', 'oops']);
@@ -228,9 +274,24 @@ t.test('every request and response conformed to the buildomat spec', async (t) =
   t.same(proxy.violations, []);
   const seen = proxy.seen();
   for (const op of [
-    'target_create', 'targets_list', 'target_redirect', 'factory_create', 'factories_list', 'factory_enable',
-    'factory_disable', 'user_create', 'job_submit', 'job_upload_chunk', 'job_add_input', 'job_get',
-    'job_events_get', 'jobs_list', 'job_outputs_get', 'job_output_download', 'job_cancel', 'quota',
+    'target_create',
+    'targets_list',
+    'target_redirect',
+    'factory_create',
+    'factories_list',
+    'factory_enable',
+    'factory_disable',
+    'user_create',
+    'job_submit',
+    'job_upload_chunk',
+    'job_add_input',
+    'job_get',
+    'job_events_get',
+    'jobs_list',
+    'job_outputs_get',
+    'job_output_download',
+    'job_cancel',
+    'quota',
   ]) {
     t.ok(seen.has(op), `${op} exercised`);
   }

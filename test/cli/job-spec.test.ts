@@ -27,7 +27,10 @@ t.test('a script job: one task, the default output rule, env and tags', async (t
 t.test('a job file supplies name, target and rules; flags override', async (t) => {
   const dir = tempDir(t);
   const file = join(dir, 'hw.sh');
-  writeFileSync(file, '#!/bin/bash\n#: name = "hw"\n#: target = "nano3"\n#: output_rules = ["/work/logs/*"]\n#: skip_clone = true\n#: [dependencies.build]\n#: job = "build"\necho\n');
+  writeFileSync(
+    file,
+    '#!/bin/bash\n#: name = "hw"\n#: target = "nano3"\n#: output_rules = ["/work/logs/*"]\n#: skip_clone = true\n#: [dependencies.build]\n#: job = "build"\necho\n',
+  );
   const plan = planJob({ file });
   t.equal(plan.submit.name, 'hw');
   t.equal(plan.submit.target, 'nano3');

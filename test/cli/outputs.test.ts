@@ -28,10 +28,19 @@ t.test('downloads every output; refuses unsafe names before writing anything, an
   } as unknown as UserClient;
   const out = join(dir, 'out');
   const got = await downloadOutputs(client, 'J', out);
-  t.same(got.map((g) => g.path), ['/work/output/a.txt', '/work/output/sub/b.txt']);
+  t.same(
+    got.map((g) => g.path),
+    ['/work/output/a.txt', '/work/output/sub/b.txt'],
+  );
   t.equal(readFileSync(join(out, 'work/output/sub/b.txt'), 'utf8'), 'two two');
 
-  const evil = { ...client, outputs: async () => [{ id: 'O1', path: '/work/output/a.txt', size: 3 }, { id: 'O2', path: '/work/../../x', size: 7 }] } as unknown as UserClient;
+  const evil = {
+    ...client,
+    outputs: async () => [
+      { id: 'O1', path: '/work/output/a.txt', size: 3 },
+      { id: 'O2', path: '/work/../../x', size: 7 },
+    ],
+  } as unknown as UserClient;
   const empty = join(dir, 'empty');
   await t.rejects(downloadOutputs(evil, 'J', empty), { message: /refusing to write output "\/work\/..\/..\/x"/ });
   t.notOk(existsSync(empty), 'nothing written when any name is unsafe');
@@ -44,6 +53,8 @@ t.test('downloads every output; refuses unsafe names before writing anything, an
   t.same(readdirSync(join(dir, 'elsewhere')), [], 'nothing written through the symlink');
 
   const short = { ...client, downloadOutput: async () => Readable.from([Buffer.from('x')]) } as unknown as UserClient;
-  await t.rejects(downloadOutputs(short, 'J', join(dir, 'short')), { message: /received 1 bytes, the server listed 3/ });
+  await t.rejects(downloadOutputs(short, 'J', join(dir, 'short')), {
+    message: /received 1 bytes, the server listed 3/,
+  });
   t.same(readdirSync(join(dir, 'short/work/output')), [], 'no partial file left');
 });

@@ -42,7 +42,8 @@ async function startNoWaitProxy(target: string) {
       seen.push({ at: Date.now(), path: u.pathname + u.search, body: body.toString('utf8') });
       const out: Record<string, string> = {};
       for (const [k, v] of Object.entries(up.headers)) {
-        if (typeof v === 'string' && !['connection', 'keep-alive', 'transfer-encoding', 'content-length'].includes(k)) out[k] = v;
+        if (typeof v === 'string' && !['connection', 'keep-alive', 'transfer-encoding', 'content-length'].includes(k))
+          out[k] = v;
       }
       res.writeHead(up.statusCode, out);
       res.end(body);
@@ -90,7 +91,10 @@ t.test('job run --wait polls a non-holding server about once a second', async (t
   t.equal(await cli.exited, 0, cli.stderr.join('\n'));
 
   const calls = eventsCalls();
-  t.ok(calls.every((c) => !c.path.includes('wait_ms')), 'the server never saw wait_ms');
+  t.ok(
+    calls.every((c) => !c.path.includes('wait_ms')),
+    'the server never saw wait_ms',
+  );
   // After every empty answer while the job ran, the next request came no sooner than ~1 s later.
   let checked = 0;
   for (let i = 1; i < calls.length; i++) {

@@ -22,7 +22,11 @@ t.test('flags win over environment, environment over the profile', async (t) => 
   const dir = tempDir(t);
   const file = profile(dir, 'url = "http://127.0.0.1:1111"\ntoken = "ptoken"\nadmin_token = "padmin"\n');
   const env = { MVM_PROFILE: file };
-  t.match(resolveConnection('user', {}, env), { url: 'http://127.0.0.1:1111', token: 'ptoken', tokenSource: `token in ${file}` });
+  t.match(resolveConnection('user', {}, env), {
+    url: 'http://127.0.0.1:1111',
+    token: 'ptoken',
+    tokenSource: `token in ${file}`,
+  });
   t.match(resolveConnection('admin', {}, env), { token: 'padmin', kind: 'admin' });
   t.match(resolveConnection('user', {}, { ...env, MVM_URL: 'http://127.0.0.1:2222', MVM_TOKEN: 'etoken' }), {
     url: 'http://127.0.0.1:2222',
@@ -42,7 +46,10 @@ t.test('a missing default profile is fine; a missing named one is an error', asy
   const dir = tempDir(t);
   t.match(resolveConnection('user', { url: 'http://127.0.0.1:1', token: 'x' }, {}, dir), { token: 'x' });
   t.equal(loadProfile(join(dir, 'nope.toml'), false), undefined);
-  t.throws(() => loadProfile(join(dir, 'nope.toml'), true), { code: 'CONFIG_INVALID', message: /cannot read the profile/ });
+  t.throws(() => loadProfile(join(dir, 'nope.toml'), true), {
+    code: 'CONFIG_INVALID',
+    message: /cannot read the profile/,
+  });
 });
 
 t.test('missing URL or token: usage errors that say where to put them', async (t) => {
@@ -77,10 +84,7 @@ t.test('profile problems are all reported, with file and key', async (t) => {
   const file = profile(dir, 'url = "nope"\ntokn = "x"\nadmin_token = 5\n');
   const err = t.throws(() => loadProfile(file, true)) as ConfigError;
   t.ok(err instanceof ConfigError);
-  t.same(
-    err.problems.map((p) => p.key).sort(),
-    ['admin_token', 'tokn', 'url'],
-  );
+  t.same(err.problems.map((p) => p.key).sort(), ['admin_token', 'tokn', 'url']);
   t.match(err.message, new RegExp(`${file}: tokn: unknown key`));
   const bad = profile(dir, 'url = \n');
   t.throws(() => loadProfile(bad, true), { message: /not valid TOML/ });

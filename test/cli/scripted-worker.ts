@@ -24,7 +24,12 @@ export class ScriptedWorker {
 
   /** Leases a job of `targetId` (waiting for one to be queued), starts a worker for it, and pings until the job is given. */
   async takeJob(targetId: string, timeoutMs = 30_000): Promise<WorkerPingJob> {
-    const lease = await waitFor(() => leaseJob(this.factory, [targetId]), `a job to lease on target ${targetId}`, timeoutMs, 100);
+    const lease = await waitFor(
+      () => leaseJob(this.factory, [targetId]),
+      `a job to lease on target ${targetId}`,
+      timeoutMs,
+      100,
+    );
     const w = await startScriptedWorker(this.srv, this.factory, lease!.target, this.base, { job: lease!.job });
     this.workerId = w.id;
     this.worker = w.api;
@@ -57,7 +62,10 @@ export class ScriptedWorker {
     const commit = { path, size: data.length, chunks: [chunk.id], commit_id: newId() };
     await waitFor(
       async () => {
-        const r = await this.w.post<{ complete: boolean; error?: string | null }>(`/1/worker/job/${seg(job)}/output`, commit);
+        const r = await this.w.post<{ complete: boolean; error?: string | null }>(
+          `/1/worker/job/${seg(job)}/output`,
+          commit,
+        );
         if (r.error) throw new Error(`output refused: ${r.error}`);
         return r.complete;
       },

@@ -18,14 +18,32 @@ const mvm = (args: string[], extra: Record<string, string> = {}) => runMvm(args,
 t.before(async () => {
   lab = await startMultiLab(t, {
     hosts: {
-      a: [{ name: 'bench-1', targets: ['shared'] }, { name: 'gamma-a', targets: ['shared'] }],
-      b: [{ name: 'bench-1', targets: ['shared'] }, { name: 'supra-b', targets: ['only-b'], hardware: '401' }],
+      a: [
+        { name: 'bench-1', targets: ['shared'] },
+        { name: 'gamma-a', targets: ['shared'] },
+      ],
+      b: [
+        { name: 'bench-1', targets: ['shared'] },
+        { name: 'supra-b', targets: ['only-b'], hardware: '401' },
+      ],
     },
   });
   apis = {};
   for (const h of lab.hosts.values()) apis[h.name] = await factoryApi(await h.start(), h.dbFile);
   const profile = join(lab.dir, 'profile.toml');
-  writeFileSync(profile, [`lab_url = "${apis.a.url}"`, `lab_token = "${apis.a.adminToken}"`, '', '[lab.room2]', `url = "${apis.b.url}"`, `token = "${apis.b.adminToken}"`, ''].join('\n'), { mode: 0o600 });
+  writeFileSync(
+    profile,
+    [
+      `lab_url = "${apis.a.url}"`,
+      `lab_token = "${apis.a.adminToken}"`,
+      '',
+      '[lab.room2]',
+      `url = "${apis.b.url}"`,
+      `token = "${apis.b.adminToken}"`,
+      '',
+    ].join('\n'),
+    { mode: 0o600 },
+  );
   userToken = await lab.srv.createUser('why');
   env = { MVM_PROFILE: profile, MVM_URL: lab.srv.url, MVM_TOKEN: userToken, MVM_LAB_URL: '', MVM_LAB_TOKEN: '' };
 });
@@ -39,7 +57,12 @@ t.test('list: every lab, a LAB column, NAME@LAB where a name repeats', async (t)
   t.match(list.stdout, /\ngamma-a\s+default\s+free/);
   t.match(list.stdout, /\nsupra-b\s+room2\s+free/);
   const json = JSON.parse((await mvm(['testbeds', 'list', '--json'])).stdout) as Array<{ name: string; lab: string }>;
-  t.same(json.map((x) => `${x.name}@${x.lab}`).sort(), ['bench-1@default', 'bench-1@room2', 'gamma-a@default', 'supra-b@room2']);
+  t.same(json.map((x) => `${x.name}@${x.lab}`).sort(), [
+    'bench-1@default',
+    'bench-1@room2',
+    'gamma-a@default',
+    'supra-b@room2',
+  ]);
   const one = await mvm(['testbeds', 'list', '--lab', 'room2']);
   t.equal(one.code, 0, one.stderr);
   t.notMatch(one.stdout, /LAB|gamma-a/, 'one lab: no LAB column, only its testbeds');
@@ -53,10 +76,16 @@ t.test('list: every lab, a LAB column, NAME@LAB where a name repeats', async (t)
 t.test('show, reserve, release: the lab that has the testbed; NAME@LAB when several do', async (t) => {
   const amb = await mvm(['testbeds', 'show', 'bench-1']);
   t.equal(amb.code, 2);
-  t.match(amb.stderr, /testbed "bench-1" is in several labs: default, room2\n  hint: say which: bench-1@default or bench-1@room2/);
+  t.match(
+    amb.stderr,
+    /testbed "bench-1" is in several labs: default, room2\n  hint: say which: bench-1@default or bench-1@room2/,
+  );
   const show = await mvm(['testbeds', 'show', 'bench-1@room2']);
   t.equal(show.code, 0, show.stderr);
-  t.match(show.stdout, new RegExp(`^bench-1@room2\\n.*\\n?  lab:     room2 \\(${apis.b.url.replace(/[.]/g, '\\.')}\\)`, 'm'));
+  t.match(
+    show.stdout,
+    new RegExp(`^bench-1@room2\\n.*\\n?  lab:     room2 \\(${apis.b.url.replace(/[.]/g, '\\.')}\\)`, 'm'),
+  );
 
   const r = await mvm(['testbeds', 'reserve', 'supra-b', '--ttl', '10m', '--reason', 'fan test']);
   t.equal(r.code, 0, r.stderr);
@@ -91,7 +120,13 @@ t.test('why asks every lab: which could take the job, or which it waits for', as
   t.match(free.stdout, /bench-1@room2: free/);
   t.match(free.stdout, /could take it now: lab default, lab room2/);
   const json = JSON.parse((await mvm(['testbeds', 'why', shared, '--json'])).stdout);
-  t.same([json.served_by, json.free_in], [['default', 'room2'], ['default', 'room2']]);
+  t.same(
+    [json.served_by, json.free_in],
+    [
+      ['default', 'room2'],
+      ['default', 'room2'],
+    ],
+  );
 
   await apis.b.call('POST', '/v1/testbeds/supra-b/reservation', { body: { ttl: '5m', reason: 'why test' } });
   const onlyB = await lab.srv.submitJob(userToken, { target: 'only-b', script: 'echo hi' });
@@ -107,7 +142,9 @@ t.test('why asks every lab: which could take the job, or which it waits for', as
 
 t.test('a [lab.NAME] table with problems is reported with its key', async (t) => {
   const bad = join(lab.dir, 'bad.toml');
-  writeFileSync(bad, '[lab.room3]\nurl = "ftp://x"\n\n[lab."a b"]\nurl = "http://x"\ntoken = "t"\ncolour = "red"\n', { mode: 0o600 });
+  writeFileSync(bad, '[lab.room3]\nurl = "ftp://x"\n\n[lab."a b"]\nurl = "http://x"\ntoken = "t"\ncolour = "red"\n', {
+    mode: 0o600,
+  });
   const r = await mvm(['testbeds', 'list'], { MVM_PROFILE: bad });
   t.not(r.code, 0);
   t.match(r.stderr, /lab\.room3\.token/);

@@ -28,8 +28,17 @@ t.before(async () => {
   // An empty profile: everything comes from the environment.
   const profile = join(lab.dir, 'profile.toml');
   writeFileSync(profile, '', { mode: 0o600 });
-  env = { MVM_LAB_URL: api.url, MVM_LAB_TOKEN: api.adminToken, MVM_URL: lab.srv.url, MVM_TOKEN: lab.userToken, MVM_PROFILE: profile };
-  await waitFor(async () => (await api.call('GET', '/v1/testbeds')).body.every((x: { health: string }) => x.health === 'good'), 'testbeds checked');
+  env = {
+    MVM_LAB_URL: api.url,
+    MVM_LAB_TOKEN: api.adminToken,
+    MVM_URL: lab.srv.url,
+    MVM_TOKEN: lab.userToken,
+    MVM_PROFILE: profile,
+  };
+  await waitFor(
+    async () => (await api.call('GET', '/v1/testbeds')).body.every((x: { health: string }) => x.health === 'good'),
+    'testbeds checked',
+  );
 });
 
 t.test('list, show, reserve, release, and user create', async (t) => {
@@ -39,7 +48,10 @@ t.test('list, show, reserve, release, and user create', async (t) => {
   t.match(list.stdout, /gamma-fan\s+free\s+good/);
   t.notMatch(list.stdout, /supra-1/);
   const json = JSON.parse((await mvm(['testbeds', 'list', '--attribute', 'fan:stock', '--json'])).stdout);
-  t.same(json.map((x: { name: string }) => x.name), ['gamma-fan']);
+  t.same(
+    json.map((x: { name: string }) => x.name),
+    ['gamma-fan'],
+  );
 
   const user = await mvm(['testbeds', 'user', 'create', 'dana']);
   t.equal(user.code, 0, user.stderr);
@@ -49,7 +61,10 @@ t.test('list, show, reserve, release, and user create', async (t) => {
 
   const r = await mvm(['testbeds', 'reserve', 'supra-1', '--ttl', '30m', '--reason', 'fan noise'], dana);
   t.equal(r.code, 0, r.stderr);
-  t.match(r.stdout, /reserved supra-1 for dana until .*\n  to use its devices with mvm runner: export MVM_LOCK_CREDENTIAL=\S+\n  release it with: mvm testbeds release supra-1/);
+  t.match(
+    r.stdout,
+    /reserved supra-1 for dana until .*\n  to use its devices with mvm runner: export MVM_LOCK_CREDENTIAL=\S+\n  release it with: mvm testbeds release supra-1/,
+  );
   const show = await mvm(['testbeds', 'show', 'supra-1']);
   t.match(show.stdout, /state:\s+reserved \(reserved by dana until .* \("fan noise"\)\)/);
   t.match(show.stdout, /reserved: dana reserved it for 30m: fan noise/);
@@ -73,7 +88,11 @@ t.test('list, show, reserve, release, and user create', async (t) => {
 });
 
 t.test('why: a queued job, its testbeds, and what holds each', async (t) => {
-  for (const tb of ['gamma-fan', 'gamma-plain', 'supra-1']) t.equal((await api.call('POST', `/v1/testbeds/${tb}/reservation`, { body: { ttl: '5m', reason: 'why test' } })).status, 201);
+  for (const tb of ['gamma-fan', 'gamma-plain', 'supra-1'])
+    t.equal(
+      (await api.call('POST', `/v1/testbeds/${tb}/reservation`, { body: { ttl: '5m', reason: 'why test' } })).status,
+      201,
+    );
   await api.call('POST', '/v1/testbeds/supra-1/maintenance', { body: { reason: 'reflow' } });
   const job = await lab.submit('bitaxe', 'echo hi');
   const why = await mvm(['testbeds', 'why', job]);
@@ -94,22 +113,39 @@ t.test('why: a queued job, its testbeds, and what holds each', async (t) => {
 t.test('job run --spec: placed by its devices; an impossible one refused before submission', async (t) => {
   const dir = join(lab.dir, 'spec');
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'hello.sh'), 'echo "testing on $MVM_DEVICE_0_NAME of $(basename "$(dirname "$MVM_TESTBED")")"\ncat "$MVM_TESTBED" | grep -o \'"testbed": "[^"]*"\'\n');
-  writeFileSync(join(dir, 'fan.yaml'), 'name: fan-test\nscript: hello.sh\ndevices:\n  - hardware: "601"\n    attributes: ["fan:stock"]\n');
+  writeFileSync(
+    join(dir, 'hello.sh'),
+    'echo "testing on $MVM_DEVICE_0_NAME of $(basename "$(dirname "$MVM_TESTBED")")"\ncat "$MVM_TESTBED" | grep -o \'"testbed": "[^"]*"\'\n',
+  );
+  writeFileSync(
+    join(dir, 'fan.yaml'),
+    'name: fan-test\nscript: hello.sh\ndevices:\n  - hardware: "601"\n    attributes: ["fan:stock"]\n',
+  );
   const run = await mvm(['job', 'run', '--spec', join(dir, 'fan.yaml'), '--wait', '--outputs', join(lab.dir, 'out')]);
   t.equal(run.code, 0, run.stderr);
-  t.match(run.stderr, /fan\.yaml needs 601 \[fan:stock\]: target req-[0-9a-f]{16} \(testbeds that can run it: gamma-fan\)/);
+  t.match(
+    run.stderr,
+    /fan\.yaml needs 601 \[fan:stock\]: target req-[0-9a-f]{16} \(testbeds that can run it: gamma-fan\)/,
+  );
   t.match(run.stdout, /"testbed": "gamma-fan"/, 'it ran on the one testbed that has the fan');
   const id = /submitted job (\S+)/.exec(run.stderr)![1];
   const j = await lab.job(id);
-  t.match(j, { target: /^req-/, state: 'completed', tags: { 'mvm.spec': 'fan.yaml', 'mvm.requirement': '601 [fan:stock]' } });
+  t.match(j, {
+    target: /^req-/,
+    state: 'completed',
+    tags: { 'mvm.spec': 'fan.yaml', 'mvm.requirement': '601 [fan:stock]' },
+  });
 
   writeFileSync(join(dir, 'two.yaml'), 'script: hello.sh\ndevices:\n  - hardware: "601"\n  - hardware: nano3s\n');
-  const jobCount = async () => (await lab.user.get<{ items: unknown[] }>('/1/jobs', { query: { limit: 1000 } })).items.length;
+  const jobCount = async () =>
+    (await lab.user.get<{ items: unknown[] }>('/1/jobs', { query: { limit: 1000 } })).items.length;
   const before = await jobCount();
   const no = await mvm(['job', 'run', '--spec', join(dir, 'two.yaml')]);
   t.equal(no.code, 1);
-  t.match(no.stderr, /mvm: error: cannot find a testbed for .*two\.yaml: no testbed of this factory can ever run a job needing 601 \+ nano3s/);
+  t.match(
+    no.stderr,
+    /mvm: error: cannot find a testbed for .*two\.yaml: no testbed of this factory can ever run a job needing 601 \+ nano3s/,
+  );
   t.match(no.stderr, /gamma-fan: spec device #2 \(hardware nano3s, attributes \[\]\) matches no testbed device/);
   t.match(no.stderr, /hint: change the test definition's devices/);
   t.equal(await jobCount(), before, 'nothing was submitted');

@@ -12,7 +12,8 @@ function leftovers(dir: string): string[] {
   for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
     try {
       const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
-      if (cmd.includes(dir) && !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))) out.push(`${pid}: ${cmd.trim()}`);
+      if (cmd.includes(dir) && !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8')))
+        out.push(`${pid}: ${cmd.trim()}`);
     } catch {
       /* gone */
     }
@@ -22,7 +23,9 @@ function leftovers(dir: string): string[] {
 
 t.test('Ctrl-C while the sample job runs: the demo exits within seconds', async (t) => {
   const dir = tempDir(t, 'mvm-demo-int-');
-  const demo = startMvm(['demo', '--data', dir, '--listen', '127.0.0.1:0', '--free-ports'], { env: { MVM_LOG_LEVEL: 'warn' } });
+  const demo = startMvm(['demo', '--data', dir, '--listen', '127.0.0.1:0', '--free-ports'], {
+    env: { MVM_LOG_LEVEL: 'warn' },
+  });
   t.teardown(() => demo.stop(30_000));
   await demo.waitForLine(/task\.0 +starting task 0/, 180_000);
   demo.child.kill('SIGINT');

@@ -31,14 +31,21 @@ const line = (p: MvmProcess, re: RegExp) => p.stdout.find((l) => re.test(l));
 
 t.test('mvm demo: the whole lab, a hardware job, and back to baseline', async (t) => {
   const dir = tempDir(t, 'mvm-demo-');
-  const demo = startMvm(['demo', '--data', dir, '--listen', '127.0.0.1:0', '--free-ports'], { env: { MVM_LOG_LEVEL: 'info' } });
+  const demo = startMvm(['demo', '--data', dir, '--listen', '127.0.0.1:0', '--free-ports'], {
+    env: { MVM_LOG_LEVEL: 'info' },
+  });
   t.teardown(() => demo.stop(20_000));
   await demo.waitForLine(/^mvm demo: ready/, 180_000);
   const out = demo.stdout.join('\n');
 
-  for (const kind of ['axeos', 'cgminer', 'nmminer']) t.match(out, new RegExp(`simulated ${kind} `), `a simulated ${kind} device`);
+  for (const kind of ['axeos', 'cgminer', 'nmminer'])
+    t.match(out, new RegExp(`simulated ${kind} `), `a simulated ${kind} device`);
   t.match(out, /mvm demo: sample job \S+ passed/);
-  t.match(out, /ok {3}prepare gamma: flashed v2\.10\.0 \(was v2\.9\.0\)/, 'the runner flashed the firmware the test asks for');
+  t.match(
+    out,
+    /ok {3}prepare gamma: flashed v2\.10\.0 \(was v2\.9\.0\)/,
+    'the runner flashed the firmware the test asks for',
+  );
   t.match(out, /ok {3}hashrate \(miner\): .* of expected .*GH\/s/);
   t.match(out, /ok {3}temperature \(miner\)/);
   t.match(out, /bitaxe-gamma back to its baseline: ok: gamma: flashed v2\.9\.0 \(was v2\.10\.0\)/);
@@ -48,7 +55,12 @@ t.test('mvm demo: the whole lab, a hardware job, and back to baseline', async (t
   // The job's results, as the demo downloaded them: JSON and a JUnit file a JUnit parser reads.
   const resultsFile = /results: (\S+results\.json)$/m.exec(out)![1];
   const results = JSON.parse(readFileSync(resultsFile, 'utf8'));
-  t.match(results, { ok: true, name: 'bitaxe-gamma-smoke', preparation: [{ ok: true, to: 'v2.10.0' }], script: { ok: true } });
+  t.match(results, {
+    ok: true,
+    name: 'bitaxe-gamma-smoke',
+    preparation: [{ ok: true, to: 'v2.10.0' }],
+    script: { ok: true },
+  });
   t.equal(results.checks.length, 3);
   const junit = new XMLParser({ ignoreAttributes: false }).parse(readFileSync(/JUnit: +(\S+)$/m.exec(out)![1], 'utf8'));
   const suite = junit.testsuites?.testsuite ?? junit.testsuite;
@@ -58,10 +70,18 @@ t.test('mvm demo: the whole lab, a hardware job, and back to baseline', async (t
   // The job on the server: its events and outputs.
   const profileFile = join(dir, 'profile.toml');
   t.equal(statSync(profileFile).mode & 0o777, 0o600, 'the profile is private');
-  const profile = TOML.parse(readFileSync(profileFile, 'utf8')) as { url: string; token: string; admin_token: string; lab_url: string; lab_token: string };
+  const profile = TOML.parse(readFileSync(profileFile, 'utf8')) as {
+    url: string;
+    token: string;
+    admin_token: string;
+    lab_url: string;
+    lab_token: string;
+  };
   const user = new HttpClient({ baseUrl: profile.url, token: profile.token });
   const job = /sample job (\S+) passed/.exec(out)![1];
-  const events = await user.get<Array<{ stream: string; payload: string }>>(`/0/jobs/${job}/events`, { query: { minseq: 0 } });
+  const events = await user.get<Array<{ stream: string; payload: string }>>(`/0/jobs/${job}/events`, {
+    query: { minseq: 0 },
+  });
   const text = events.map((e) => `${e.stream} ${e.payload}`).join('\n');
   t.match(text, /worker downloaded input: spec\/esp-miner-v2\.10\.0\.bin/);
   t.match(text, /flashed the software the test asks for/);
@@ -78,7 +98,11 @@ t.test('mvm demo: the whole lab, a hardware job, and back to baseline', async (t
   const gamma = await lab.get<{ free: boolean; health: string }>('/v1/testbeds/bitaxe-gamma');
   t.match(gamma, { free: true, health: 'good' });
   const all = await lab.get<Array<{ name: string; health: string }>>('/v1/testbeds');
-  t.same(all.map((x) => x.name).sort(), ['bitaxe-gamma', 'bitaxe-supra', 'grapefruit-sim', 'nano-3s', 'nmminer-1'], 'five testbeds, one of them the SP testbed');
+  t.same(
+    all.map((x) => x.name).sort(),
+    ['bitaxe-gamma', 'bitaxe-supra', 'grapefruit-sim', 'nano-3s', 'nmminer-1'],
+    'five testbeds, one of them the SP testbed',
+  );
 
   // The fleet controller over the same lab: every simulated miner, through the profile's fleet_url.
   t.match(out, /fleet API +http:\/\/\S+ +\(OpenAPI: /);
@@ -89,14 +113,29 @@ t.test('mvm demo: the whole lab, a hardware job, and back to baseline', async (t
   t.match((await fetch(ui![1] + '/')).headers.get('content-type'), /^text\/html/);
   const fp = TOML.parse(readFileSync(profileFile, 'utf8')) as { fleet_url: string; fleet_token: string };
   const fleet = new HttpClient({ baseUrl: fp.fleet_url, token: fp.fleet_token });
-  await waitFor(async () => (await fleet.get<Array<{ id: string; status: string }>>('/api/miners/')).some((m) => m.id === 'bitaxe-gamma.gamma' && m.status === 'online'), 'the fleet reads the Gamma', 60_000);
-  t.same(await fleet.get('/api/web/lab'), { lab: true, jobs: true }, 'the UI reaches the factory API and the job server');
+  await waitFor(
+    async () =>
+      (await fleet.get<Array<{ id: string; status: string }>>('/api/miners/')).some(
+        (m) => m.id === 'bitaxe-gamma.gamma' && m.status === 'online',
+      ),
+    'the fleet reads the Gamma',
+    60_000,
+  );
+  t.same(
+    await fleet.get('/api/web/lab'),
+    { lab: true, jobs: true },
+    'the UI reaches the factory API and the job server',
+  );
   const miners = await runMvm(['fleet', 'miners'], { env: { MVM_PROFILE: profileFile } });
   t.equal(miners.code, 0, miners.stderr);
   t.match(miners.stdout, /bitaxe-gamma\.gamma +axeos +online/);
   // energy: the fleet's [energy] reads the demo's simulated Octopus API
   t.match(out, /Octopus prices +http:\/\/127\.0\.0\.1:\d+ +\(simulated Agile /);
-  await waitFor(async () => (await fleet.get<{ estimated: boolean }>('/api/dashboard/energy/current')).estimated === false, 'a price from the simulated Octopus API', 60_000);
+  await waitFor(
+    async () => (await fleet.get<{ estimated: boolean }>('/api/dashboard/energy/current')).estimated === false,
+    'a price from the simulated Octopus API',
+    60_000,
+  );
   const energy = await runMvm(['fleet', 'energy', 'current'], { env: { MVM_PROFILE: profileFile } });
   t.equal(energy.code, 0, energy.stderr);
   t.match(energy.stdout, /p\/kWh/);
@@ -114,7 +153,11 @@ t.test('mvm demo: the whole lab, a hardware job, and back to baseline', async (t
   t.equal(profile2.token, profile.token, 'the user token is kept');
   t.equal(profile2.admin_token, profile.admin_token, 'the admin token is kept');
   const url2 = /job server +(\S+)/.exec(line(again, /job server /)!)![1];
-  t.match(await new HttpClient({ baseUrl: url2, token: profile2.token }).get(`/0/job/${job}`), { id: job, state: 'completed' }, 'the sample job is still there');
+  t.match(
+    await new HttpClient({ baseUrl: url2, token: profile2.token }).get(`/0/job/${job}`),
+    { id: job, state: 'completed' },
+    'the sample job is still there',
+  );
   again.child.kill('SIGINT');
   t.equal(await again.exited, 0);
   t.same(leftovers(dir), []);

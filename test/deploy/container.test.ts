@@ -24,7 +24,11 @@ interface Stage {
 }
 
 function parseDockerfile(text: string): Stage[] {
-  const lines = text.replace(/\\\n/g, ' ').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const lines = text
+    .replace(/\\\n/g, ' ')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
   const stages: Stage[] = [];
   for (const line of lines) {
     const [, op, args] = /^(\w+)\s+(.*)$/.exec(line)!;
@@ -47,8 +51,14 @@ function copyArgs(args: string): { from?: string; sources: string[]; dest: strin
 
 const ROOT = projectPath();
 const dockerfile = parseDockerfile(readFileSync(projectPath('Dockerfile'), 'utf8'));
-const ignore = readFileSync(projectPath('.dockerignore'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
-const ignored = picomatch(ignore.flatMap((p) => [p, `${p}/**`]), { dot: true });
+const ignore = readFileSync(projectPath('.dockerignore'), 'utf8')
+  .split('\n')
+  .map((l) => l.trim())
+  .filter((l) => l && !l.startsWith('#'));
+const ignored = picomatch(
+  ignore.flatMap((p) => [p, `${p}/**`]),
+  { dot: true },
+);
 
 /** Copies `src` (relative to `base`) into `dir`+`dest` as COPY does: a folder's contents, a file by name. */
 function copyInto(base: string, src: string, dir: string, workdir: string, dest: string): void {
@@ -56,7 +66,11 @@ function copyInto(base: string, src: string, dir: string, workdir: string, dest:
   const from = join(base, src);
   if (statSync(from).isDirectory()) {
     mkdirSync(target, { recursive: true });
-    cpSync(from, target, { recursive: true, dereference: false, filter: (p) => !p.includes('/node_modules/') || base !== ROOT });
+    cpSync(from, target, {
+      recursive: true,
+      dereference: false,
+      filter: (p) => !p.includes('/node_modules/') || base !== ROOT,
+    });
   } else {
     const file = dest.endsWith('/') || dest === './' ? join(target, src.split('/').at(-1)!) : target;
     mkdirSync(dirname(file), { recursive: true });
@@ -68,12 +82,27 @@ t.test('the Dockerfile: two stages, non-root, a volume, a HEALTHCHECK on /health
   t.equal(dockerfile.length, 2);
   t.equal(dockerfile[0].name, 'build');
   const run = dockerfile[1].steps;
-  t.ok(run.some((s) => s.op === 'USER' && s.args !== 'root' && s.args !== '0'), 'runs as a user');
-  t.ok(run.some((s) => s.op === 'VOLUME' && s.args.includes('/var/lib/mvm')), 'state in a volume');
-  t.ok(run.some((s) => s.op === 'HEALTHCHECK' && s.args.includes('healthcheck.mjs')), 'a health check');
+  t.ok(
+    run.some((s) => s.op === 'USER' && s.args !== 'root' && s.args !== '0'),
+    'runs as a user',
+  );
+  t.ok(
+    run.some((s) => s.op === 'VOLUME' && s.args.includes('/var/lib/mvm')),
+    'state in a volume',
+  );
+  t.ok(
+    run.some((s) => s.op === 'HEALTHCHECK' && s.args.includes('healthcheck.mjs')),
+    'a health check',
+  );
   t.match(run.find((s) => s.op === 'ENV')!.args, /MVM_HEALTH_URL=http:\/\/127\.0\.0\.1:9300\/healthz/);
-  t.ok(dockerfile[0].steps.some((s) => s.op === 'RUN' && /npm prune --omit=dev/.test(s.args)), 'dev dependencies dropped before the copy');
-  t.notOk(run.some((s) => s.op === 'RUN' && /npm (ci|install)/.test(s.args)), 'the run stage installs nothing');
+  t.ok(
+    dockerfile[0].steps.some((s) => s.op === 'RUN' && /npm prune --omit=dev/.test(s.args)),
+    'dev dependencies dropped before the copy',
+  );
+  t.notOk(
+    run.some((s) => s.op === 'RUN' && /npm (ci|install)/.test(s.args)),
+    'the run stage installs nothing',
+  );
 });
 
 t.test('every file the Dockerfile copies from the context exists and is not ignored', async (t) => {
@@ -138,24 +167,64 @@ t.test('the stages work in temp copies: compile, then the server starts and pass
     // The run stage: ENTRYPOINT + CMD with /opt/mvm and /var/lib/mvm mapped into the temp copy.
     const data = join(dir, 'var', 'lib', 'mvm');
     mkdirSync(data, { recursive: true });
-    const map = (a: string) => a.replace(/^\/opt\/mvm/, join(dir, 'opt', 'mvm')).replace(/^\/var\/lib\/mvm/, data).replace(/^0\.0\.0\.0:9300$/, '127.0.0.1:0');
+    const map = (a: string) =>
+      a
+        .replace(/^\/opt\/mvm/, join(dir, 'opt', 'mvm'))
+        .replace(/^\/var\/lib\/mvm/, data)
+        .replace(/^0\.0\.0\.0:9300$/, '127.0.0.1:0');
     t.same(entrypoint, ['node', '/opt/mvm/bin/mvm.js']);
     const args = [...entrypoint.slice(1), ...cmd].map(map);
-    const proc = spawn(process.execPath, args, { env: { ...process.env, ...env, MVM_ADMIN_TOKEN: 'container-test-token' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, args, {
+      env: { ...process.env, ...env, MVM_ADMIN_TOKEN: 'container-test-token' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     t.teardown(() => proc.kill('SIGKILL'));
     let out = '';
     proc.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
     let err = '';
     proc.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-    const url = await waitFor(() => /mvm server listening on (\S+)/.exec(out)?.[1] ?? (proc.exitCode !== null ? Promise.reject(new Error(`exited: ${err}`)) : undefined), 'the server from the image layout', 30_000);
-    const probe = spawnSync(health[0] === 'node' ? process.execPath : health[0], health.slice(1).map(map), { env: { ...process.env, MVM_HEALTH_URL: `${url}/healthz` }, encoding: 'utf8' });
+    const url = await waitFor(
+      () =>
+        /mvm server listening on (\S+)/.exec(out)?.[1] ??
+        (proc.exitCode !== null ? Promise.reject(new Error(`exited: ${err}`)) : undefined),
+      'the server from the image layout',
+      30_000,
+    );
+    const probe = spawnSync(health[0] === 'node' ? process.execPath : health[0], health.slice(1).map(map), {
+      env: { ...process.env, MVM_HEALTH_URL: `${url}/healthz` },
+      encoding: 'utf8',
+    });
     t.equal(probe.status, 0, `HEALTHCHECK passes: ${probe.stderr}`);
     // Every file the code reads beside dist/ (projectPath('…') with literal arguments) is in the image.
-    const sources = spawnSync('grep', ['-rhoE', "projectPath\\(('[^']*'(, *)?)+\\)", 'cli', 'server', 'factory', 'agent', 'runner', 'shared', 'fleet', '--include=*.ts'], { cwd: ROOT, encoding: 'utf8' }).stdout;
-    const paths = [...new Set(sources.split('\n').filter(Boolean).map((call) => [...call.matchAll(/'([^']*)'/g)].map((m) => m[1]).join('/')))];
+    const sources = spawnSync(
+      'grep',
+      [
+        '-rhoE',
+        "projectPath\\(('[^']*'(, *)?)+\\)",
+        'cli',
+        'server',
+        'factory',
+        'agent',
+        'runner',
+        'shared',
+        'fleet',
+        '--include=*.ts',
+      ],
+      { cwd: ROOT, encoding: 'utf8' },
+    ).stdout;
+    const paths = [
+      ...new Set(
+        sources
+          .split('\n')
+          .filter(Boolean)
+          .map((call) => [...call.matchAll(/'([^']*)'/g)].map((m) => m[1]).join('/')),
+      ),
+    ];
     t.ok(paths.includes('server/migrations'), `found ${paths.length} paths the code reads`);
     for (const p of paths) t.ok(existsSync(join(dir, 'opt', 'mvm', p)), `${p} is in the image`);
-    const down = spawnSync(process.execPath, [map('/opt/mvm/deploy/healthcheck.mjs'), 'http://127.0.0.1:9/healthz'], { encoding: 'utf8' });
+    const down = spawnSync(process.execPath, [map('/opt/mvm/deploy/healthcheck.mjs'), 'http://127.0.0.1:9/healthz'], {
+      encoding: 'utf8',
+    });
     t.equal(down.status, 1, 'and fails when nothing answers');
   }
 });
@@ -164,17 +233,24 @@ t.test('compose.yaml: commands, ports and health URLs match the CLI and the conf
   const compose = parseYaml(readFileSync(projectPath('compose.yaml'), 'utf8'), { merge: true });
   t.same(Object.keys(compose.services).sort(), ['factory', 'fleet', 'mosquitto', 'server']);
   const commands = spawnSync(process.execPath, [MVM_BIN, '--help'], { encoding: 'utf8' }).stdout;
-  const help = (cmd: string) => (new RegExp(`^\\s+mvm ${cmd}\\b`, 'm').test(commands) ? spawnSync(process.execPath, [MVM_BIN, cmd, '--help'], { encoding: 'utf8' }) : { status: 1, stdout: '' });
+  const help = (cmd: string) =>
+    new RegExp(`^\\s+mvm ${cmd}\\b`, 'm').test(commands)
+      ? spawnSync(process.execPath, [MVM_BIN, cmd, '--help'], { encoding: 'utf8' })
+      : { status: 1, stdout: '' };
   for (const name of ['server', 'factory', 'fleet']) {
     const svc = compose.services[name];
     const [cmd, ...args] = svc.command as string[];
     t.equal(cmd, name, `${name} runs mvm ${name}`);
-    t.ok(svc.volumes.some((v: string) => v.endsWith(':/var/lib/mvm')), `${name} keeps its state in the volume`);
+    t.ok(
+      svc.volumes.some((v: string) => v.endsWith(':/var/lib/mvm')),
+      `${name} keeps its state in the volume`,
+    );
     const h = help(cmd);
     if (h.status !== 0) {
       t.comment(`mvm ${cmd} is not in this build: its flags are not checked`);
     } else {
-      for (const flag of args.filter((a) => a.startsWith('-'))) t.match(h.stdout, new RegExp(`(^|\\s)${flag.replace(/-/g, '\\-')}[\\s,]`, 'm'), `mvm ${cmd} has ${flag}`);
+      for (const flag of args.filter((a) => a.startsWith('-')))
+        t.match(h.stdout, new RegExp(`(^|\\s)${flag.replace(/-/g, '\\-')}[\\s,]`, 'm'), `mvm ${cmd} has ${flag}`);
     }
     // The port it listens on: --listen, else its config's [api] listen.
     let listen = args[args.indexOf('--listen') + 1];
@@ -184,14 +260,30 @@ t.test('compose.yaml: commands, ports and health URLs match the CLI and the conf
     }
     const port = listen.split(':').at(-1)!;
     t.ok(listen.startsWith('0.0.0.0:'), `${name} listens on every interface of its container`);
-    t.ok(svc.ports.some((p: string) => p.endsWith(`:${port}:${port}`)), `${name} publishes ${port}`);
-    t.equal(svc.environment.MVM_HEALTH_URL, `http://127.0.0.1:${port}/healthz`, `${name}'s HEALTHCHECK probes its own port`);
-    for (const v of svc.volumes.filter((x: string) => x.startsWith('./'))) t.ok(existsSync(projectPath(v.split(':')[0])), `${v.split(':')[0]} exists`);
+    t.ok(
+      svc.ports.some((p: string) => p.endsWith(`:${port}:${port}`)),
+      `${name} publishes ${port}`,
+    );
+    t.equal(
+      svc.environment.MVM_HEALTH_URL,
+      `http://127.0.0.1:${port}/healthz`,
+      `${name}'s HEALTHCHECK probes its own port`,
+    );
+    for (const v of svc.volumes.filter((x: string) => x.startsWith('./')))
+      t.ok(existsSync(projectPath(v.split(':')[0])), `${v.split(':')[0]} exists`);
   }
-  const check = spawnSync(process.execPath, [MVM_BIN, 'factory', '-f', projectPath('deploy', 'docker', 'factory.toml'), '--check'], { encoding: 'utf8', env: { ...process.env, MVM_FACTORY_TOKEN: 'x', MVM_ADMIN_TOKEN: 'y' } });
+  const check = spawnSync(
+    process.execPath,
+    [MVM_BIN, 'factory', '-f', projectPath('deploy', 'docker', 'factory.toml'), '--check'],
+    { encoding: 'utf8', env: { ...process.env, MVM_FACTORY_TOKEN: 'x', MVM_ADMIN_TOKEN: 'y' } },
+  );
   t.equal(check.status, 0, `the compose factory config is valid: ${check.stdout}${check.stderr}`);
   if (help('fleet').status === 0) {
-    const fleet = spawnSync(process.execPath, [MVM_BIN, 'fleet', '--config', projectPath('deploy', 'docker', 'fleet.toml'), '--check'], { encoding: 'utf8', env: { ...process.env, MVM_FLEET_LAB_TOKEN: 'x' } });
+    const fleet = spawnSync(
+      process.execPath,
+      [MVM_BIN, 'fleet', '--config', projectPath('deploy', 'docker', 'fleet.toml'), '--check'],
+      { encoding: 'utf8', env: { ...process.env, MVM_FLEET_LAB_TOKEN: 'x' } },
+    );
     t.equal(fleet.status, 0, `the compose fleet config (with [mqtt]) is valid: ${fleet.stdout}${fleet.stderr}`);
   }
   t.ok(existsSync(projectPath('deploy', 'docker', 'mosquitto.conf')));

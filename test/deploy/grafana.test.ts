@@ -14,8 +14,32 @@ import { projectPath } from '../../shared/paths.js';
 import { FakeCollector, FakeDesired, FakeEvents, FakeMiners } from '../fleet/fakes.js';
 
 const PROMQL_WORDS = new Set([
-  'sum', 'avg', 'min', 'max', 'count', 'by', 'without', 'rate', 'irate', 'increase', 'delta', 'histogram_quantile',
-  'clamp_min', 'clamp_max', 'label_values', 'and', 'or', 'unless', 'on', 'ignoring', 'group_left', 'group_right', 'topk', 'bottomk', 'abs', 'le',
+  'sum',
+  'avg',
+  'min',
+  'max',
+  'count',
+  'by',
+  'without',
+  'rate',
+  'irate',
+  'increase',
+  'delta',
+  'histogram_quantile',
+  'clamp_min',
+  'clamp_max',
+  'label_values',
+  'and',
+  'or',
+  'unless',
+  'on',
+  'ignoring',
+  'group_left',
+  'group_right',
+  'topk',
+  'bottomk',
+  'abs',
+  'le',
 ]);
 
 /** The metric names a PromQL expression uses (labels, strings, ranges and functions left out). */
@@ -39,14 +63,38 @@ export function metricNames(expr: string): string[] {
 const familyOf = (name: string) => name.replace(/_(bucket|count|sum)$/, '');
 
 t.test('the name lists are what the registries register', async (t) => {
-  const fleet = buildFleetMetrics({ miners: new FakeMiners(), collector: new FakeCollector(), desired: new FakeDesired(), events: new FakeEvents(), price: () => null });
-  t.same(fleet.registry.getMetricsAsArray().map((m) => m.name).sort(), [...FLEET_METRIC_NAMES].sort());
+  const fleet = buildFleetMetrics({
+    miners: new FakeMiners(),
+    collector: new FakeCollector(),
+    desired: new FakeDesired(),
+    events: new FakeEvents(),
+    price: () => null,
+  });
+  t.same(
+    fleet.registry
+      .getMetricsAsArray()
+      .map((m) => m.name)
+      .sort(),
+    [...FLEET_METRIC_NAMES].sort(),
+  );
   fleet.close();
   const server = buildServerMetrics({ now: () => 0 } as unknown as ServerContext, { processMetrics: false });
-  t.same(server.getMetricsAsArray().map((m) => m.name).sort(), [...SERVER_METRIC_NAMES].sort());
+  t.same(
+    server
+      .getMetricsAsArray()
+      .map((m) => m.name)
+      .sort(),
+    [...SERVER_METRIC_NAMES].sort(),
+  );
   const store = { opened: { sqlite: { prepare: () => ({ all: () => [{ id: 0 }] }) } } } as unknown as FactoryStore;
   const factory = buildFactoryMetrics({ store, testbeds: () => [] }, { processMetrics: false });
-  t.same(factory.registry.getMetricsAsArray().map((m) => m.name).sort(), [...FACTORY_METRIC_NAMES].sort());
+  t.same(
+    factory.registry
+      .getMetricsAsArray()
+      .map((m) => m.name)
+      .sort(),
+    [...FACTORY_METRIC_NAMES].sort(),
+  );
 });
 
 t.test('every dashboard query uses metrics that exist', async (t) => {
@@ -60,7 +108,8 @@ t.test('every dashboard query uses metrics that exist', async (t) => {
     }
   };
   walk(dash.panels);
-  for (const v of dash.templating.list) if (v.type === 'query') exprs.push(String(v.query).replace(/^label_values\((\w+),.*$/, '$1'));
+  for (const v of dash.templating.list)
+    if (v.type === 'query') exprs.push(String(v.query).replace(/^label_values\((\w+),.*$/, '$1'));
   t.ok(exprs.length > 30, `${exprs.length} queries`);
   const used = new Set<string>();
   for (const e of exprs) {
@@ -71,19 +120,44 @@ t.test('every dashboard query uses metrics that exist', async (t) => {
       t.ok(known.has(familyOf(n)), `${n} (in ${e}) is registered`);
     }
   }
-  t.same(metricNames('sum by (le) (rate(x_bucket{a="b{c}"}[5m])) / 1e12 + 1e-9'), ['x_bucket'], 'the name finder itself');
-  const unused = [...known].filter((n) => !used.has(n) && !['mvm_server_held_pings', 'mvm_server_hold', 'mvm_fleet_miner_fan_ratio', 'mvm_fleet_miner_last_seen_timestamp_seconds', 'mvm_factory_tick_errors_total', 'mvm_factory_reservations_made_total', 'mvm_factory_reservations_expired_total'].includes(n));
+  t.same(
+    metricNames('sum by (le) (rate(x_bucket{a="b{c}"}[5m])) / 1e12 + 1e-9'),
+    ['x_bucket'],
+    'the name finder itself',
+  );
+  const unused = [...known].filter(
+    (n) =>
+      !used.has(n) &&
+      ![
+        'mvm_server_held_pings',
+        'mvm_server_hold',
+        'mvm_fleet_miner_fan_ratio',
+        'mvm_fleet_miner_last_seen_timestamp_seconds',
+        'mvm_factory_tick_errors_total',
+        'mvm_factory_reservations_made_total',
+        'mvm_factory_reservations_expired_total',
+      ].includes(n),
+  );
   t.same(unused, [], 'the dashboard shows every other metric');
 });
 
 t.test('the dashboard is what its generator writes', async (t) => {
   const before = readFileSync(projectPath('deploy', 'grafana', 'mvm.json'), 'utf8');
   execFileSync(process.execPath, [projectPath('deploy', 'grafana', 'make-dashboard.mjs')]);
-  t.equal(readFileSync(projectPath('deploy', 'grafana', 'mvm.json'), 'utf8'), before, 'run node deploy/grafana/make-dashboard.mjs after editing it');
+  t.equal(
+    readFileSync(projectPath('deploy', 'grafana', 'mvm.json'), 'utf8'),
+    before,
+    'run node deploy/grafana/make-dashboard.mjs after editing it',
+  );
 });
 
 t.test('the Prometheus example scrapes the three daemons', async (t) => {
   const cfg = parseYaml(readFileSync(projectPath('deploy', 'prometheus', 'prometheus.yml'), 'utf8'));
-  const targets = Object.fromEntries(cfg.scrape_configs.map((s: { job_name: string; static_configs: Array<{ targets: string[] }> }) => [s.job_name, s.static_configs[0].targets[0]]));
+  const targets = Object.fromEntries(
+    cfg.scrape_configs.map((s: { job_name: string; static_configs: Array<{ targets: string[] }> }) => [
+      s.job_name,
+      s.static_configs[0].targets[0],
+    ]),
+  );
   t.same(targets, { 'mvm-server': '127.0.0.1:9300', 'mvm-factory': '127.0.0.1:9310', 'mvm-fleet': '127.0.0.1:9320' });
 });

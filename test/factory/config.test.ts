@@ -56,7 +56,13 @@ t.test('the seed config passes --check unchanged', async (t) => {
   t.equal(c.token, 'factory-api-token');
   t.same(c.testbeds[0].targets, ['01KAYPTX7HMFSPHN2PAAXRHESC']);
   t.same(c.testbeds[0].devices, [
-    { name: 'sp', driver: 'command', hardware: 'grapefruit', attributes: [], options: { path: 'sp-runner', config: join(homedir(), 'Oxide/ci/config.toml') } },
+    {
+      name: 'sp',
+      driver: 'command',
+      hardware: 'grapefruit',
+      attributes: [],
+      options: { path: 'sp-runner', config: join(homedir(), 'Oxide/ci/config.toml') },
+    },
   ]);
   t.same(c.testbeds[0].agent, { mode: 'local' });
   t.equal(c.testbeds[0].baseline, 'v16');
@@ -67,8 +73,14 @@ t.test('config.example.toml passes --check', async (t) => {
   const r = await runMvm(['factory', '-f', projectPath('config.example.toml'), '--check', '--no-server']);
   t.equal(r.code, 0, r.stderr);
   const c = loadConfig(projectPath('config.example.toml'), { env: {} });
-  t.same(c.testbeds.map((x) => x.name), ['bitaxe-gamma', 'bitaxe-supra', 'nano-3s', 'nmminer-1', 'grapefruit-sim']);
-  t.same([...new Set(c.testbeds.flatMap((x) => x.devices.map((d) => d.driver)))], ['axeos', 'cgminer', 'nmminer', 'command']);
+  t.same(
+    c.testbeds.map((x) => x.name),
+    ['bitaxe-gamma', 'bitaxe-supra', 'nano-3s', 'nmminer-1', 'grapefruit-sim'],
+  );
+  t.same(
+    [...new Set(c.testbeds.flatMap((x) => x.devices.map((d) => d.driver)))],
+    ['axeos', 'cgminer', 'nmminer', 'command'],
+  );
   t.equal(c.pollIntervalMs, 7000);
   t.equal(c.instanceDeadlineMs, 6 * 3600 * 1000);
 });
@@ -91,7 +103,11 @@ targets = ["bitaxe"]
   t.equal(c.workdir, join(dir, 'work'));
   t.equal(c.testbeds[0].enabled, true);
   t.match(c.agentCommand, [process.execPath, /bin\/mvm\.js$/, 'agent', 'run']);
-  const fromEnv = parseConfig(`[general]\nbaseurl = "http://127.0.0.1:1"\n[testbed.a]\ntargets = ["01KAYPTX7HMFSPHN2PAAXRHESC"]\n`, '/x.toml', { env: { MVM_FACTORY_TOKEN: 'e' } });
+  const fromEnv = parseConfig(
+    `[general]\nbaseurl = "http://127.0.0.1:1"\n[testbed.a]\ntargets = ["01KAYPTX7HMFSPHN2PAAXRHESC"]\n`,
+    '/x.toml',
+    { env: { MVM_FACTORY_TOKEN: 'e' } },
+  );
   t.equal(fromEnv.token, 'e', 'the token may come from MVM_FACTORY_TOKEN');
 });
 
@@ -104,38 +120,98 @@ t.test('each kind of problem, with its key, message and hint', async (t) => {
   const isRoot = process.getuid?.() === 0;
 
   const cases: Array<[string, string, Record<string, string | RegExp>]> = [
-    ['unknown key with did-you-mean', `${BASE}[testbed.a]\ntargets = ["bitaxe"]\nenabeld = true\n`, { key: 'testbed.a.enabeld', message: /unknown key/, hint: 'did you mean `enabled`?' }],
-    ['unknown top-level table', `${BASE}[testbeds.a]\ntargets = ["bitaxe"]\n[testbed.b]\ntargets = ["bitaxe"]\n`, { key: 'testbeds', hint: 'did you mean `testbed`?' }],
-    ['wrong type', `${BASE}[testbed.a]\ntargets = "bitaxe"\n`, { key: 'testbed.a.targets', message: /must be an array of strings, not a string/ }],
-    ['wrong type (boolean)', `${BASE}[testbed.a]\ntargets = ["bitaxe"]\nenabled = "yes"\n`, { key: 'testbed.a.enabled', message: /must be true or false/ }],
-    ['undefined target', `${BASE}[testbed.a]\ntargets = ["bitaxee"]\n`, { key: 'testbed.a.targets', message: /names target "bitaxee", which is not defined/, hint: /did you mean "bitaxe"/ }],
+    [
+      'unknown key with did-you-mean',
+      `${BASE}[testbed.a]\ntargets = ["bitaxe"]\nenabeld = true\n`,
+      { key: 'testbed.a.enabeld', message: /unknown key/, hint: 'did you mean `enabled`?' },
+    ],
+    [
+      'unknown top-level table',
+      `${BASE}[testbeds.a]\ntargets = ["bitaxe"]\n[testbed.b]\ntargets = ["bitaxe"]\n`,
+      { key: 'testbeds', hint: 'did you mean `testbed`?' },
+    ],
+    [
+      'wrong type',
+      `${BASE}[testbed.a]\ntargets = "bitaxe"\n`,
+      { key: 'testbed.a.targets', message: /must be an array of strings, not a string/ },
+    ],
+    [
+      'wrong type (boolean)',
+      `${BASE}[testbed.a]\ntargets = ["bitaxe"]\nenabled = "yes"\n`,
+      { key: 'testbed.a.enabled', message: /must be true or false/ },
+    ],
+    [
+      'undefined target',
+      `${BASE}[testbed.a]\ntargets = ["bitaxee"]\n`,
+      {
+        key: 'testbed.a.targets',
+        message: /names target "bitaxee", which is not defined/,
+        hint: /did you mean "bitaxe"/,
+      },
+    ],
     [
       'duplicate device address',
       `${BASE}[testbed.a]\ntargets = ["bitaxe"]\n[testbed.a.devices.x]\ndriver = "axeos"\naddress = "http://127.0.0.1:18601"\n[testbed.b]\ntargets = ["bitaxe"]\n[testbed.b.devices.y]\ndriver = "axeos"\naddress = "http://127.0.0.1:18601"\n`,
       { key: 'testbed.b.devices.y.address', message: /is also the address of testbed\.a\.devices\.x/ },
     ],
-    ['bad duration', `${BASE.replace('token = "t"', 'token = "t"\nagent_online_timeout = "5 minutes"')}[testbed.a]\ntargets = ["bitaxe"]\n`, { key: 'factory.agent_online_timeout', message: /is not a duration: "5 minutes"/, hint: /"30s", "5m"/ }],
-    ['missing token file', `${BASE.replace('token = "t"', 'token_file = "nope"')}[testbed.a]\ntargets = ["bitaxe"]\n`, { key: 'factory.token_file', message: /cannot read the token file .*nope: no such file/ }],
+    [
+      'bad duration',
+      `${BASE.replace('token = "t"', 'token = "t"\nagent_online_timeout = "5 minutes"')}[testbed.a]\ntargets = ["bitaxe"]\n`,
+      { key: 'factory.agent_online_timeout', message: /is not a duration: "5 minutes"/, hint: /"30s", "5m"/ },
+    ],
+    [
+      'missing token file',
+      `${BASE.replace('token = "t"', 'token_file = "nope"')}[testbed.a]\ntargets = ["bitaxe"]\n`,
+      { key: 'factory.token_file', message: /cannot read the token file .*nope: no such file/ },
+    ],
     [
       'unreadable key file',
       `${BASE}[testbed.a]\ntargets = ["bitaxe"]\nagent = { mode = "ssh", host = "127.0.0.1", identity_file = "missing_key" }\n`,
       { key: 'testbed.a.agent.identity_file', message: /cannot read the SSH private key .*missing_key: no such file/ },
     ],
-    ['unknown driver', `${BASE}[testbed.a]\ntargets = ["bitaxe"]\n[testbed.a.devices.x]\ndriver = "axos"\naddress = "http://127.0.0.1:1"\n`, { key: 'testbed.a.devices.x.driver', hint: 'did you mean "axeos"?' }],
-    ['bad address', `${BASE}[testbed.a]\ntargets = ["bitaxe"]\n[testbed.a.devices.x]\ndriver = "cgminer"\naddress = "http://127.0.0.1:4028"\n`, { key: 'testbed.a.devices.x.address', message: /is not host:port/ }],
-    ['missing token', `[general]\nbaseurl = "http://127.0.0.1:1"\n[target.bitaxe]\n[testbed.a]\ntargets = ["bitaxe"]\n`, { key: 'factory.token', message: /missing/, hint: /MVM_FACTORY_TOKEN/ }],
-    ['bad baseurl', BASE.replace('http://127.0.0.1:9300', '127.0.0.1:9300') + '[testbed.a]\ntargets = ["bitaxe"]\n', { key: 'general.baseurl', message: /is not an http\(s\) URL/ }],
-    ['bad agent mode', `${BASE}[testbed.a]\ntargets = ["bitaxe"]\nagent = { mode = "docker" }\n`, { key: 'testbed.a.agent.mode', message: /unknown agent mode "docker"/ }],
+    [
+      'unknown driver',
+      `${BASE}[testbed.a]\ntargets = ["bitaxe"]\n[testbed.a.devices.x]\ndriver = "axos"\naddress = "http://127.0.0.1:1"\n`,
+      { key: 'testbed.a.devices.x.driver', hint: 'did you mean "axeos"?' },
+    ],
+    [
+      'bad address',
+      `${BASE}[testbed.a]\ntargets = ["bitaxe"]\n[testbed.a.devices.x]\ndriver = "cgminer"\naddress = "http://127.0.0.1:4028"\n`,
+      { key: 'testbed.a.devices.x.address', message: /is not host:port/ },
+    ],
+    [
+      'missing token',
+      `[general]\nbaseurl = "http://127.0.0.1:1"\n[target.bitaxe]\n[testbed.a]\ntargets = ["bitaxe"]\n`,
+      { key: 'factory.token', message: /missing/, hint: /MVM_FACTORY_TOKEN/ },
+    ],
+    [
+      'bad baseurl',
+      BASE.replace('http://127.0.0.1:9300', '127.0.0.1:9300') + '[testbed.a]\ntargets = ["bitaxe"]\n',
+      { key: 'general.baseurl', message: /is not an http\(s\) URL/ },
+    ],
+    [
+      'bad agent mode',
+      `${BASE}[testbed.a]\ntargets = ["bitaxe"]\nagent = { mode = "docker" }\n`,
+      { key: 'testbed.a.agent.mode', message: /unknown agent mode "docker"/ },
+    ],
     [
       'unknown baseline mode',
       `${BASE}[testbed.a]\ntargets = ["bitaxe"]\n[testbed.a.devices.x]\ndriver = "cgminer"\naddress = "127.0.0.1:4028"\nsettings = { mode = "hihg" }\n`,
-      { key: 'testbed.a.devices.x.settings.mode', message: 'unknown mode "hihg"', hint: /did you mean "high"\? use one of: .*eco.*low, med, high/ },
+      {
+        key: 'testbed.a.devices.x.settings.mode',
+        message: 'unknown mode "hihg"',
+        hint: /did you mean "high"\? use one of: .*eco.*low, med, high/,
+      },
     ],
     ['no testbeds', BASE, { key: 'testbed', message: /no testbeds are defined/ }],
     ['not TOML', '[general\nbaseurl = 1', { key: /line 1/, message: /not valid TOML/ }],
   ];
   if (!isRoot) {
-    cases.push(['unreadable token file', `${BASE.replace('token = "t"', `token_file = "${unreadable}"`)}[testbed.a]\ntargets = ["bitaxe"]\n`, { key: 'factory.token_file', message: /permission denied/ }]);
+    cases.push([
+      'unreadable token file',
+      `${BASE.replace('token = "t"', `token_file = "${unreadable}"`)}[testbed.a]\ntargets = ["bitaxe"]\n`,
+      { key: 'factory.token_file', message: /permission denied/ },
+    ]);
   }
   for (const [name, text, want] of cases) {
     const ps = problems(text, file);
@@ -152,20 +228,27 @@ t.test('every problem is reported at once, and --check exits 1 printing them', a
     `[general]\nbaseurl = "http://127.0.0.1:9300"\n[factory]\ntokn = "x"\npoll_interval = "soon"\n[target.bitaxe]\n[testbed.a]\ntargets = ["avalon"]\nenabled = 1\n`,
   );
   const ps = problems(readFileSync(file, 'utf8'), file);
-  t.same(ps.map((p) => p.key).sort(), ['factory.poll_interval', 'factory.token', 'factory.tokn', 'testbed.a.enabled', 'testbed.a.targets']);
+  t.same(ps.map((p) => p.key).sort(), [
+    'factory.poll_interval',
+    'factory.token',
+    'factory.tokn',
+    'testbed.a.enabled',
+    'testbed.a.targets',
+  ]);
   const r = await runMvm(['factory', '-f', file, '--check'], { env: { MVM_FACTORY_TOKEN: undefined } });
   t.equal(r.code, 1);
   t.match(r.stderr, /mvm: error: 5 configuration problems:/);
   t.match(r.stderr, /bad\.toml: factory\.tokn: unknown key\n\s+hint: did you mean `token`\?/);
   t.match(r.stderr, /testbed\.a\.targets: names target "avalon", which is not defined/);
-  const daemon = await runMvm(['factory', '-f', file, '-d', join(dir, 'db.sqlite3')], { env: { MVM_FACTORY_TOKEN: undefined } });
+  const daemon = await runMvm(['factory', '-f', file, '-d', join(dir, 'db.sqlite3')], {
+    env: { MVM_FACTORY_TOKEN: undefined },
+  });
   t.equal(daemon.code, 1, 'the daemon refuses to start');
   t.match(daemon.stderr, /5 configuration problems/);
   const missing = await runMvm(['factory', '-f', join(dir, 'nope.toml'), '--check']);
   t.equal(missing.code, 1);
   t.match(missing.stderr, /cannot read the config file: no such file/);
 });
-
 
 t.test("a baseline mode is any of the runner's mode names: an Avalon's low|med|high too", async (t) => {
   const text = `${BASE}[testbed.a]\ntargets = ["bitaxe"]\n[testbed.a.devices.nano]\ndriver = "cgminer"\naddress = "127.0.0.1:4028"\nsettings = { mode = "Low" }\n[testbed.a.devices.gamma]\ndriver = "axeos"\naddress = "http://127.0.0.1:1"\nsettings = { mode = "eco" }\n`;

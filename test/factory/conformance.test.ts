@@ -10,7 +10,10 @@ t.test('a job placed and cleaned up through a validating proxy: no violation', a
   const lab = await startLab(t, { testbeds: [{ name: 'gamma-1', targets: ['bitaxe'] }] });
   const proxy = await startConformanceProxy(lab.srv.url);
   t.teardown(() => proxy.close());
-  writeFileSync(lab.configFile, readFileSync(lab.configFile, 'utf8').replace(`baseurl = "${lab.srv.url}"`, `baseurl = "${proxy.url}"`));
+  writeFileSync(
+    lab.configFile,
+    readFileSync(lab.configFile, 'utf8').replace(`baseurl = "${lab.srv.url}"`, `baseurl = "${proxy.url}"`),
+  );
   const f = await startFactory(lab);
   // An orphan for phase 2 to find.
   await lab.factoryApi.post('/0/factory/worker', { target: lab.targetIds.get('bitaxe'), wait_for_flush: false });

@@ -54,7 +54,12 @@ t.test('two concurrent jobs never share a testbed; a third waits for a free one'
   const gates = [0, 1, 2].map((n) => join(lab.dir, `go-${n}`));
   const jobs = [];
   for (const g of gates) jobs.push(await lab.submit('bitaxe', heldScript(g)));
-  await waitFor(() => liveRows(lab.dbFile).filter((r) => r.state === 'running').length === 2, 'two instances running', 20_000, 50);
+  await waitFor(
+    () => liveRows(lab.dbFile).filter((r) => r.state === 'running').length === 2,
+    'two instances running',
+    20_000,
+    50,
+  );
   const live = liveRows(lab.dbFile);
   t.same(live.map((r) => r.testbed).sort(), ['gamma-1', 'gamma-2'], 'one instance per testbed');
   const states = await Promise.all(jobs.map((j) => lab.job(j)));
@@ -63,12 +68,18 @@ t.test('two concurrent jobs never share a testbed; a third waits for a free one'
   for (const g of gates) writeFileSync(g, '');
   for (const j of jobs) t.equal((await lab.waitJob(j, ['completed', 'failed'])).state, 'completed');
   const ran = await Promise.all(jobs.map((j) => testbedOfJob(lab, j)));
-  t.ok(ran.every((x) => x === 'gamma-1' || x === 'gamma-2'), `ran on ${ran.join(', ')}`);
+  t.ok(
+    ran.every((x) => x === 'gamma-1' || x === 'gamma-2'),
+    `ran on ${ran.join(', ')}`,
+  );
   await waitFor(() => liveRows(lab.dbFile).length === 0, 'all instances destroyed', 20_000, 50);
   const rows = allRows(lab.dbFile);
   t.equal(rows.length, 3);
   // No two instances on one testbed overlapped: seqs are 1, 2 on one testbed and 1 on the other.
-  t.same(rows.map((r) => r.state), ['destroyed', 'destroyed', 'destroyed']);
+  t.same(
+    rows.map((r) => r.state),
+    ['destroyed', 'destroyed', 'destroyed'],
+  );
   for (const r of rows) t.notOk(r.agent_pid !== null && isAlive(r.agent_pid), 'agent gone');
 });
 
@@ -85,7 +96,10 @@ t.test('a job for a target with no enabled testbed waits', async (t) => {
   const other = await lab.submit('bitaxe', 'true');
   t.equal((await lab.waitJob(other, ['completed', 'failed'])).state, 'completed', 'other work goes on');
   t.equal((await lab.job(waiting)).state, 'queued', 'the avalon job still waits');
-  t.same(liveRows(lab.dbFile).filter((r) => r.testbed === 'nano-1'), []);
+  t.same(
+    liveRows(lab.dbFile).filter((r) => r.testbed === 'nano-1'),
+    [],
+  );
 });
 
 t.test('SIGTERM drains: no new leases, the running job finishes, then the factory exits', async (t) => {
@@ -116,7 +130,10 @@ t.test('a second signal stops at once; the agent keeps running and the next star
   f.child.kill('SIGTERM');
   t.equal(await f.exited, 0, 'exits at once on the second signal');
   t.ok(isAlive(row.agent_pid!), 'the agent was left running');
-  t.same(liveRows(lab.dbFile).map((r) => r.state), ['running']);
+  t.same(
+    liveRows(lab.dbFile).map((r) => r.state),
+    ['running'],
+  );
   const f2 = await startFactory(lab);
   t.teardown(() => f2.stop());
   writeFileSync(gate, '');

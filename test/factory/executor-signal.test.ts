@@ -15,7 +15,10 @@ import { tempDir } from '../helpers/tmp.js';
 t.test('LocalExecutor.stop() ends when its signal fires, whatever the grace', async (t) => {
   const dir = tempDir(t, 'mvm-exsig-');
   const ex = new LocalExecutor({ root: join(dir, 'instances'), command: ['true'], log: silentLogger() });
-  const child = spawn('/bin/bash', ['-c', "trap '' TERM; while :; do sleep 0.1; done"], { detached: true, stdio: 'ignore' });
+  const child = spawn('/bin/bash', ['-c', "trap '' TERM; while :; do sleep 0.1; done"], {
+    detached: true,
+    stdio: 'ignore',
+  });
   const pgid = child.pid!;
   t.teardown(() => {
     try {

@@ -24,12 +24,23 @@ function spec(id: string): AgentSpec {
 }
 
 function executor(root: string, env?: NodeJS.ProcessEnv): LocalExecutor {
-  return new LocalExecutor({ root, command: [process.execPath, TREE_AGENT], log: silentLogger(), ...(env ? { env } : {}) });
+  return new LocalExecutor({
+    root,
+    command: [process.execPath, TREE_AGENT],
+    log: silentLogger(),
+    ...(env ? { env } : {}),
+  });
 }
 
 t.test('start is idempotent; stop ends the agent tree and its task group, gracefully then forced', async (t) => {
   const root = tempDir(t);
-  const ex = executor(root, { ...process.env, MVM_FACTORY_TOKEN: 'hunter2', MVM_ADMIN_TOKEN: 'hunter2', MVM_FACTORY_API_TOKEN: 'hunter2', MVM_LOG_LEVEL: 'info' });
+  const ex = executor(root, {
+    ...process.env,
+    MVM_FACTORY_TOKEN: 'hunter2',
+    MVM_ADMIN_TOKEN: 'hunter2',
+    MVM_FACTORY_API_TOKEN: 'hunter2',
+    MVM_LOG_LEVEL: 'info',
+  });
   const id = '01JTESTINSTANCE00000000000A';
   let exited = 0;
   ex.onExit(() => exited++);
@@ -43,7 +54,10 @@ t.test('start is idempotent; stop ends the agent tree and its task group, gracef
   t.equal(readFileSync(bootstrap, 'utf8'), 'secret-bootstrap');
   t.equal(statSync(bootstrap).mode & 0o777, 0o600, 'the bootstrap file is private');
   t.match(JSON.parse(readFileSync(join(dir, 'testbed.json'), 'utf8')), { version: 1, instance: id });
-  const tree = await waitFor(() => (existsSync(join(dir, 'tree.json')) ? JSON.parse(readFileSync(join(dir, 'tree.json'), 'utf8')) : undefined), 'the agent tree');
+  const tree = await waitFor(
+    () => (existsSync(join(dir, 'tree.json')) ? JSON.parse(readFileSync(join(dir, 'tree.json'), 'utf8')) : undefined),
+    'the agent tree',
+  );
   t.teardown(() => {
     if (groupAlive(tree.task)) process.kill(-tree.task, 'SIGKILL');
   });
@@ -53,13 +67,19 @@ t.test('start is idempotent; stop ends the agent tree and its task group, gracef
 
   const agentEnv = readFileSync(`/proc/${h.pid}/environ`, 'utf8').split('\0');
   t.ok(agentEnv.includes(`MVM_FACTORY_INSTANCE=${id}`));
-  t.notOk(agentEnv.some((e) => /^MVM_(FACTORY|ADMIN|FACTORY_API)_TOKEN=/.test(e) || e.includes('hunter2')), "the factory's secrets are not in the agent's environment");
+  t.notOk(
+    agentEnv.some((e) => /^MVM_(FACTORY|ADMIN|FACTORY_API)_TOKEN=/.test(e) || e.includes('hunter2')),
+    "the factory's secrets are not in the agent's environment",
+  );
   t.ok(agentEnv.includes('MVM_LOG_LEVEL=info'), 'the rest of it is');
 
   const r = await ex.stop(id, h, 300);
   t.equal(r.outcome, 'killed', 'the agent ignored SIGTERM and was killed');
   t.equal(r.taskPgid, tree.task);
-  await waitFor(() => !processAlive(h.pid) && !processAlive(tree.helper) && !processAlive(tree.task), 'the whole tree gone');
+  await waitFor(
+    () => !processAlive(h.pid) && !processAlive(tree.helper) && !processAlive(tree.task),
+    'the whole tree gone',
+  );
   t.equal(groupAlive(tree.task), false);
   await waitFor(() => exited === 1, 'onExit called');
   t.equal(await ex.isRunning(id, h), false);
@@ -75,7 +95,10 @@ t.test('a restarted factory adopts by pid file, or by environment when the pid f
     if (groupAlive(h.pgid)) process.kill(-h.pgid, 'SIGKILL');
   });
   const dir = first.workdir(id);
-  const tree = await waitFor(() => (existsSync(join(dir, 'tree.json')) ? JSON.parse(readFileSync(join(dir, 'tree.json'), 'utf8')) : undefined), 'the agent tree');
+  const tree = await waitFor(
+    () => (existsSync(join(dir, 'tree.json')) ? JSON.parse(readFileSync(join(dir, 'tree.json'), 'utf8')) : undefined),
+    'the agent tree',
+  );
   t.teardown(() => {
     if (groupAlive(tree.task)) process.kill(-tree.task, 'SIGKILL');
   });
@@ -96,4 +119,3 @@ t.test('a restarted factory adopts by pid file, or by environment when the pid f
   t.equal(await third.adopt(id), undefined, 'nothing to adopt once stopped');
   t.equal((await third.stop(id, h, 200)).outcome, 'gone', 'stopping again is harmless');
 });
-

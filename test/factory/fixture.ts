@@ -82,10 +82,15 @@ export async function startLab(t: { teardown(fn: () => void | Promise<void>): vo
     submit: (target, script, name) => srv.submitJob(userToken, { target, script, name }),
     job: (id) => user.get<Job>(`/0/job/${id}`),
     async waitJob(id, states, timeoutMs = 30_000) {
-      const job = await waitFor(async () => {
-        const j = await user.get<Job>(`/0/job/${id}`);
-        return states.includes(j.state) ? j : undefined;
-      }, `job ${id} to be ${states.join('|')}`, timeoutMs, 100);
+      const job = await waitFor(
+        async () => {
+          const j = await user.get<Job>(`/0/job/${id}`);
+          return states.includes(j.state) ? j : undefined;
+        },
+        `job ${id} to be ${states.join('|')}`,
+        timeoutMs,
+        100,
+      );
       return job!;
     },
   };
@@ -93,7 +98,12 @@ export async function startLab(t: { teardown(fn: () => void | Promise<void>): vo
 }
 
 /** Writes a factory config for `opts.testbeds` against the server at `srv.url`, with `factoryToken`. */
-export function writeFactoryConfig(configFile: string, srv: { url: string; adminToken: string }, factoryToken: string, opts: Omit<LabOptions, 'serverArgs'>): void {
+export function writeFactoryConfig(
+  configFile: string,
+  srv: { url: string; adminToken: string },
+  factoryToken: string,
+  opts: Omit<LabOptions, 'serverArgs'>,
+): void {
   const targetNames = [...new Set(opts.testbeds.flatMap((tb) => tb.targets))];
   const lines = [
     '[general]',
@@ -118,7 +128,13 @@ export function writeFactoryConfig(configFile: string, srv: { url: string; admin
     ...targetNames.map((n) => `[target.${n}]\n`),
   ];
   for (const tb of opts.testbeds) {
-    lines.push(`[testbed.${tb.name}]`, `targets = ${JSON.stringify(tb.targets)}`, `enabled = ${tb.enabled ?? true}`, 'baseline = "v2.9.0"', ...(tb.testbedKeys ?? []));
+    lines.push(
+      `[testbed.${tb.name}]`,
+      `targets = ${JSON.stringify(tb.targets)}`,
+      `enabled = ${tb.enabled ?? true}`,
+      'baseline = "v2.9.0"',
+      ...(tb.testbedKeys ?? []),
+    );
     lines.push(
       `[testbed.${tb.name}.devices.miner]`,
       'driver = "axeos"',
@@ -131,7 +147,10 @@ export function writeFactoryConfig(configFile: string, srv: { url: string; admin
   writeFileSync(configFile, lines.join('\n'));
 }
 
-export async function startFactory(lab: Lab, opts: { env?: Record<string, string | undefined>; dbFile?: string; wait?: boolean } = {}): Promise<MvmProcess> {
+export async function startFactory(
+  lab: Lab,
+  opts: { env?: Record<string, string | undefined>; dbFile?: string; wait?: boolean } = {},
+): Promise<MvmProcess> {
   const p = startMvm(['factory', '-f', lab.configFile, '-d', opts.dbFile ?? lab.dbFile], { env: opts.env ?? {} });
   if (opts.wait ?? true) await p.waitForLine(/^mvm factory started$/, 30_000);
   return p;
@@ -158,16 +177,30 @@ export async function jobEvents(lab: Lab, id: string): Promise<Array<{ stream: s
 }
 
 /** Live instances straight from the factory's database file (as another process sees it). */
-export function liveRows(dbFile: string): Array<{ id: string; testbed: string; state: string; worker_id: string; agent_pid: number | null }> {
+export function liveRows(
+  dbFile: string,
+): Array<{ id: string; testbed: string; state: string; worker_id: string; agent_pid: number | null }> {
   const db = new Database(dbFile, { readonly: true, fileMustExist: true });
   try {
-    return db.prepare("select id, testbed, state, worker_id, agent_pid from instances where state <> 'destroyed' order by id").all() as never;
+    return db
+      .prepare("select id, testbed, state, worker_id, agent_pid from instances where state <> 'destroyed' order by id")
+      .all() as never;
   } finally {
     db.close();
   }
 }
 
-export function allRows(dbFile: string): Array<{ id: string; testbed: string; state: string; worker_id: string; agent_pid: number | null; failure: string | null; reason: string | null }> {
+export function allRows(
+  dbFile: string,
+): Array<{
+  id: string;
+  testbed: string;
+  state: string;
+  worker_id: string;
+  agent_pid: number | null;
+  failure: string | null;
+  reason: string | null;
+}> {
   const db = new Database(dbFile, { readonly: true, fileMustExist: true });
   try {
     return db.prepare('select * from instances order by id').all() as never;
@@ -185,7 +218,11 @@ export interface LabApi {
   url: string;
   adminToken: string;
   /** A request to the factory API; never throws for a status. */
-  call(method: string, path: string, opts?: { token?: string | null; body?: unknown }): Promise<{ status: number; body: any }>;
+  call(
+    method: string,
+    path: string,
+    opts?: { token?: string | null; body?: unknown },
+  ): Promise<{ status: number; body: any }>;
 }
 
 /** The factory API of a started factory: its URL (from the start-up line) and the admin token kept beside its database. */
@@ -200,8 +237,13 @@ export async function factoryApi(p: MvmProcess, dbFile: string): Promise<LabApi>
       const token = opts.token === undefined ? adminToken : opts.token;
       const res = await fetch(url + path, {
         method,
-        headers: { ...(token !== null ? { authorization: `Bearer ${token}` } : {}), ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}) },
-        ...(opts.body !== undefined ? { body: typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body) } : {}),
+        headers: {
+          ...(token !== null ? { authorization: `Bearer ${token}` } : {}),
+          ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}),
+        },
+        ...(opts.body !== undefined
+          ? { body: typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body) }
+          : {}),
       });
       const text = await res.text();
       let body: unknown = text;

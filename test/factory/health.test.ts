@@ -27,7 +27,14 @@ async function setup(t: { teardown(fn: () => void): void }, lab: Lab, patch: Par
   const log = silentLogger();
   const executor = new LocalExecutor({ root: join(lab.dir, 'instances'), command: config.agentCommand, log });
   const client = new FactoryClient({ baseUrl: config.baseUrl, token: config.token });
-  const factory = new Factory({ config, store, client, targets: await resolveTargets(config), executorFor: () => executor, log });
+  const factory = new Factory({
+    config,
+    store,
+    client,
+    targets: await resolveTargets(config),
+    executorFor: () => executor,
+    log,
+  });
   return { store, factory, client };
 }
 
@@ -40,11 +47,16 @@ function flagged(store: FactoryStore, testbed = 'gamma-1'): { message: string; c
 }
 
 async function tickUntilDestroyed(factory: Factory, store: FactoryStore): Promise<void> {
-  await waitFor(async () => {
-    await factory.tick({ lease: true });
-    const all = store.recentInstances(10);
-    return all.length > 0 && all.every((i) => i.state === 'destroyed');
-  }, 'the instance destroyed', 30_000, 100);
+  await waitFor(
+    async () => {
+      await factory.tick({ lease: true });
+      const all = store.recentInstances(10);
+      return all.length > 0 && all.every((i) => i.state === 'destroyed');
+    },
+    'the instance destroyed',
+    30_000,
+    100,
+  );
 }
 
 let lab: Lab;
@@ -67,7 +79,11 @@ t.test('a worker never online within agent_online_timeout', async (t) => {
   t.equal(d.reason, 'agent never came online');
   t.match(d.failure, /worker not online .* after creation/);
   await waitFor(() => !isAlive(i.agentPid!), 'the idle agent stopped');
-  t.match(flagged(store), { message: /agent never came online/, checkedAfter: true }, 'unknown, then checked before new work');
+  t.match(
+    flagged(store),
+    { message: /agent never came online/, checkedAfter: true },
+    'unknown, then checked before new work',
+  );
   t.same(await client.listWorkers(), []);
   // The job was never assigned: it waits for another testbed.
   t.equal((await lab.job(job)).state, 'queued');
@@ -98,16 +114,30 @@ t.test('an agent that cannot start', async (t) => {
 });
 
 t.test('a testbed whose agents keep failing to start is checked after a backoff, not at once (issue 18)', async (t) => {
-  const { store, factory } = await setup(t, lab, { agentCommand: [join(lab.dir, 'no-such-agent')], agentStartAttempts: 5 });
+  const { store, factory } = await setup(t, lab, {
+    agentCommand: [join(lab.dir, 'no-such-agent')],
+    agentStartAttempts: 5,
+  });
   const jobs = [await lab.submit('bitaxe', 'true'), await lab.submit('bitaxe', 'true')];
-  await waitFor(async () => {
-    await factory.tick({ lease: true });
-    return store.recentInstances(5).filter((i) => i.reason === 'agent failed to start').length >= 2;
-  }, 'two failed agent starts', 30_000, 100);
+  await waitFor(
+    async () => {
+      await factory.tick({ lease: true });
+      return store.recentInstances(5).filter((i) => i.reason === 'agent failed to start').length >= 2;
+    },
+    'two failed agent starts',
+    30_000,
+    100,
+  );
   const tb = store.testbed('gamma-1')!;
   t.equal(tb.health, 'unknown');
-  t.ok((tb.nextCheckAt ?? 0) - Date.now() > 30_000, 'the next check waits (retry 1m after the second failure in a row)');
-  t.match(store.testbedHistory('gamma-1', 5).find((e) => e.kind === 'health-unknown')?.message, /next check in 1m: it keeps failing/);
+  t.ok(
+    (tb.nextCheckAt ?? 0) - Date.now() > 30_000,
+    'the next check waits (retry 1m after the second failure in a row)',
+  );
+  t.match(
+    store.testbedHistory('gamma-1', 5).find((e) => e.kind === 'health-unknown')?.message,
+    /next check in 1m: it keeps failing/,
+  );
   for (const j of jobs) await lab.user.post(`/0/jobs/${j}/cancel`).catch(() => undefined);
 });
 

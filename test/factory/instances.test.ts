@@ -25,7 +25,8 @@ t.test('the stored spellings of instance states are fixed', async (t) => {
   t.same([...INSTANCE_STATES], ['created', 'running', 'destroying', 'destroyed']);
   const s = store(t);
   const i = s.createInstance({ testbed: 'bench-1', target: 'T', workerId: 'W1' });
-  const raw = () => (s.opened.sqlite.prepare('select state from instances where id = ?').get(i.id) as { state: string }).state;
+  const raw = () =>
+    (s.opened.sqlite.prepare('select state from instances where id = ?').get(i.id) as { state: string }).state;
   t.equal(raw(), 'created');
   s.markRunning(i.id);
   t.equal(raw(), 'running');
@@ -62,7 +63,9 @@ t.test('a testbed holds one live instance; seq counts per testbed', async (t) =>
   // Even bypassing the module, the partial unique index refuses a second live instance.
   t.throws(() =>
     s.opened.sqlite
-      .prepare("insert into instances (id, testbed, seq, target, worker_id, state, created_at, updated_at) values ('X', 'bench-1', 9, 'T', 'W9', 'created', 0, 0)")
+      .prepare(
+        "insert into instances (id, testbed, seq, target, worker_id, state, created_at, updated_at) values ('X', 'bench-1', 9, 'T', 'W9', 'created', 0, 0)",
+      )
       .run(),
   );
   const b = s.createInstance({ testbed: 'bench-2', target: 'T', workerId: 'W3' });
@@ -95,8 +98,15 @@ t.test('a failure makes the testbed unknown and keeps it out of allocation until
 t.test('an instance holds its testbed through the lock table until destroyed', async (t) => {
   const s = store(t);
   const i = s.createInstance({ testbed: 'bench-1', target: 'T', job: 'J1', workerId: 'W1' });
-  t.match(s.testbedViews().find((v) => v.name === 'bench-1')!.lock, { kind: 'job', holder: i.id, reason: `job J1 (instance ${i.id})` });
-  t.throws(() => s.reservations.reserve({ testbed: 'bench-1', owner: 'alice', ttlMs: 60_000 }), { code: 'CONFLICT', message: /bench-1 is running job J1/ });
+  t.match(s.testbedViews().find((v) => v.name === 'bench-1')!.lock, {
+    kind: 'job',
+    holder: i.id,
+    reason: `job J1 (instance ${i.id})`,
+  });
+  t.throws(() => s.reservations.reserve({ testbed: 'bench-1', owner: 'alice', ttlMs: 60_000 }), {
+    code: 'CONFLICT',
+    message: /bench-1 is running job J1/,
+  });
   s.markDestroying(i.id, { reason: 'done' });
   s.recordWorkerDeleted(i.id);
   s.recordInfraReport(i.id, ['gamma: unreachable']);
@@ -108,7 +118,10 @@ t.test('an instance holds its testbed through the lock table until destroyed', a
   s.markDestroyed(i.id);
   t.notOk(s.testbedViews().find((v) => v.name === 'bench-1')!.lock, 'released with the instance');
   t.ok(s.reservations.reserve({ testbed: 'bench-1', owner: 'alice', ttlMs: 60_000 }));
-  t.throws(() => s.createInstance({ testbed: 'bench-1', target: 'T', workerId: 'W2' }), { code: 'CONFLICT', message: /reserved by alice/ });
+  t.throws(() => s.createInstance({ testbed: 'bench-1', target: 'T', workerId: 'W2' }), {
+    code: 'CONFLICT',
+    message: /reserved by alice/,
+  });
 });
 
 t.test('the live-instance query uses the partial index (flat with a long history)', async (t) => {

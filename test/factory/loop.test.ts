@@ -23,7 +23,17 @@ function stub(): Stub {
     tick: async (opts: TickOptions) => {
       s.calls.push(opts);
       const extra = (await s.onTick?.(s.calls.length, opts)) ?? {};
-      return { destroying: 0, destroyed: 0, orphansDeleted: 0, leased: 0, started: 0, longPolled: false, settling: 0, errors: 0, ...extra };
+      return {
+        destroying: 0,
+        destroyed: 0,
+        orphansDeleted: 0,
+        leased: 0,
+        started: 0,
+        longPolled: false,
+        settling: 0,
+        errors: 0,
+        ...extra,
+      };
     },
     store: { liveInstances: () => Array.from({ length: s.live }, () => ({ state: 'running' })) },
   } as unknown as Factory;
@@ -57,30 +67,37 @@ t.test('a wake starts the next pass long before the poll interval', async (t) =>
   t.equal(s.calls.length, 2);
   t.ok(Date.now() - t0 < 30_000, 'did not wait out the 60 s interval');
   t.equal(started, 1, 'readiness reported once, after the first pass');
-  t.same(s.calls[0], { lease: true, leaseWaitMs: 0, signal: c.graceful.signal }, 'the first pass does not hold the lease call');
+  t.same(
+    s.calls[0],
+    { lease: true, leaseWaitMs: 0, signal: c.graceful.signal },
+    'the first pass does not hold the lease call',
+  );
   t.same(res, { drained: true, left: 0 });
 });
 
-t.test('after a long-polled lease the next pass follows at once; the wait is capped by the poll interval', async (t) => {
-  const s = stub();
-  const c = controls();
-  s.onTick = (n) => {
-    if (n === 3) c.graceful.abort();
-    return { longPolled: true };
-  };
-  await runLoop(s.factory, {
-    pollIntervalMs: 60_000,
-    leaseWaitMs: 120_000,
-    drainTimeoutMs: 0,
-    graceful: c.graceful.signal,
-    force: c.force.signal,
-    waker: c.waker,
-    log: silentLogger(),
-  });
-  t.equal(s.calls.length, 3, 'three passes with no sleep between them');
-  t.equal(s.calls[0].leaseWaitMs, 0, 'the first pass does not hold the lease call');
-  t.equal(s.calls[1].leaseWaitMs, 60_000, 'later ones do, capped by the poll interval');
-});
+t.test(
+  'after a long-polled lease the next pass follows at once; the wait is capped by the poll interval',
+  async (t) => {
+    const s = stub();
+    const c = controls();
+    s.onTick = (n) => {
+      if (n === 3) c.graceful.abort();
+      return { longPolled: true };
+    };
+    await runLoop(s.factory, {
+      pollIntervalMs: 60_000,
+      leaseWaitMs: 120_000,
+      drainTimeoutMs: 0,
+      graceful: c.graceful.signal,
+      force: c.force.signal,
+      waker: c.waker,
+      log: silentLogger(),
+    });
+    t.equal(s.calls.length, 3, 'three passes with no sleep between them');
+    t.equal(s.calls[0].leaseWaitMs, 0, 'the first pass does not hold the lease call');
+    t.equal(s.calls[1].leaseWaitMs, 60_000, 'later ones do, capped by the poll interval');
+  },
+);
 
 t.test('draining: passes without leasing until nothing is live; a second signal cuts it short', async (t) => {
   const s = stub();
@@ -104,7 +121,11 @@ t.test('draining: passes without leasing until nothing is live; a second signal 
     log: silentLogger(),
   });
   t.same(res, { drained: true, left: 0 });
-  t.same(s.calls.map((x) => x.lease), [true, false, false], 'no lease after the signal');
+  t.same(
+    s.calls.map((x) => x.lease),
+    [true, false, false],
+    'no lease after the signal',
+  );
 
   const s2 = stub();
   const c2 = controls();

@@ -32,7 +32,9 @@ export interface MultiLab {
   submit(target: string, script: string, name?: string): Promise<string>;
   job(id: string): Promise<Job>;
   /** Instance rows of every host's database (hosts whose database does not exist yet have none). */
-  instances(): Array<ReturnType<typeof allRows>[number] & { host: string; job: string; created_at: number; destroyed_at: number | null }>;
+  instances(): Array<
+    ReturnType<typeof allRows>[number] & { host: string; job: string; created_at: number; destroyed_at: number | null }
+  >;
   /** The job server's workers, straight from its database: which factory made each, for which job. */
   serverWorkers(): Array<{ id: string; factory: string; job: string | null; deleted: number }>;
   /** The jobs the server granted a lease on, in order, with the factory that got it (from its log). */
@@ -47,8 +49,14 @@ export interface MultiLabOptions {
   factoryEnv?: Record<string, string>;
 }
 
-export async function startMultiLab(t: { teardown(fn: () => void | Promise<void>): void }, opts: MultiLabOptions): Promise<MultiLab> {
-  const srv = await startServer(t, { args: ['--tick', '200ms', ...(opts.serverArgs ?? [])], env: { MVM_LOG_LEVEL: 'info' } });
+export async function startMultiLab(
+  t: { teardown(fn: () => void | Promise<void>): void },
+  opts: MultiLabOptions,
+): Promise<MultiLab> {
+  const srv = await startServer(t, {
+    args: ['--tick', '200ms', ...(opts.serverArgs ?? [])],
+    env: { MVM_LOG_LEVEL: 'info' },
+  });
   const dir = tempDir(t, 'mvm-multi-');
   const targets = [...new Set(Object.values(opts.hosts).flatMap((tbs) => tbs.flatMap((tb) => tb.targets)))];
   for (const n of targets) await srv.createTarget(n);
@@ -69,14 +77,17 @@ export async function startMultiLab(t: { teardown(fn: () => void | Promise<void>
       token,
       id: '',
       async start(o = {}) {
-        const p = startMvm(['factory', '-f', configFile, '-d', dbFile], { env: { MVM_LOG_LEVEL: 'info', ...opts.factoryEnv } });
+        const p = startMvm(['factory', '-f', configFile, '-d', dbFile], {
+          env: { MVM_LOG_LEVEL: 'info', ...opts.factoryEnv },
+        });
         t.teardown(() => p.stop(5000));
         if (o.wait ?? true) await p.waitForLine(/^mvm factory started$/, 60_000);
         return p;
       },
     });
   }
-  for (const f of await srv.admin.get<Array<{ id: string; name: string }>>('/0/admin/factories')) factories.set(f.name, f.id);
+  for (const f of await srv.admin.get<Array<{ id: string; name: string }>>('/0/admin/factories'))
+    factories.set(f.name, f.id);
   for (const h of hosts.values()) h.id = factories.get(`host-${h.name}`)!;
   const user = srv.client(await srv.createUser('tester'));
   const serverDb = join(srv.dataDir, 'server.sqlite');
@@ -85,12 +96,29 @@ export async function startMultiLab(t: { teardown(fn: () => void | Promise<void>
     dir,
     user,
     hosts,
-    submit: async (target, script, name) => (await user.post<{ id: string }>('/0/jobs', { name: name ?? 'multi job', target, output_rules: [], tasks: [{ name: 'main', script, env_clear: false, env: opts.factoryEnv ?? {} }], inputs: [], tags: {} })).id,
+    submit: async (target, script, name) =>
+      (
+        await user.post<{ id: string }>('/0/jobs', {
+          name: name ?? 'multi job',
+          target,
+          output_rules: [],
+          tasks: [{ name: 'main', script, env_clear: false, env: opts.factoryEnv ?? {} }],
+          inputs: [],
+          tags: {},
+        })
+      ).id,
     job: (id) => user.get<Job>(`/0/job/${id}`),
     instances: () =>
       [...hosts.values()].flatMap((h) => {
         try {
-          return allRows(h.dbFile).map((r) => ({ ...(r as ReturnType<typeof allRows>[number] & { job: string; created_at: number; destroyed_at: number | null }), host: h.name }));
+          return allRows(h.dbFile).map((r) => ({
+            ...(r as ReturnType<typeof allRows>[number] & {
+              job: string;
+              created_at: number;
+              destroyed_at: number | null;
+            }),
+            host: h.name,
+          }));
         } catch {
           return [];
         }
@@ -104,22 +132,30 @@ export async function startMultiLab(t: { teardown(fn: () => void | Promise<void>
       }
     },
     leaseGrants: () =>
-      [...srv.proc.stdout, ...srv.proc.stderr].flatMap((l) => {
-        if (!l.includes('lease granted')) return [];
-        try {
-          const j = JSON.parse(l) as { job?: string; factory?: string; time?: number };
-          return j.job && j.factory ? [{ job: j.job, factory: j.factory, time: j.time ?? 0 }] : [];
-        } catch {
-          return [];
-        }
-      }).sort((a, b) => a.time - b.time).map(({ job, factory }) => ({ job, factory })),
+      [...srv.proc.stdout, ...srv.proc.stderr]
+        .flatMap((l) => {
+          if (!l.includes('lease granted')) return [];
+          try {
+            const j = JSON.parse(l) as { job?: string; factory?: string; time?: number };
+            return j.job && j.factory ? [{ job: j.job, factory: j.factory, time: j.time ?? 0 }] : [];
+          } catch {
+            return [];
+          }
+        })
+        .sort((a, b) => a.time - b.time)
+        .map(({ job, factory }) => ({ job, factory })),
   };
 }
 
 /** Waits until every job in `ids` has ended (completed or failed); returns them. */
 export async function waitEnded(lab: MultiLab, ids: string[], timeoutMs: number): Promise<Job[]> {
-  return (await waitFor(async () => {
-    const jobs = await Promise.all(ids.map((id) => lab.job(id)));
-    return jobs.every((j) => j.state === 'completed' || j.state === 'failed') ? jobs : undefined;
-  }, `${ids.length} jobs to end`, timeoutMs, 250))!;
+  return (await waitFor(
+    async () => {
+      const jobs = await Promise.all(ids.map((id) => lab.job(id)));
+      return jobs.every((j) => j.state === 'completed' || j.state === 'failed') ? jobs : undefined;
+    },
+    `${ids.length} jobs to end`,
+    timeoutMs,
+    250,
+  ))!;
 }

@@ -25,12 +25,21 @@ t.test('factory metrics, health and docs', async (t) => {
   t.teardown(() => p.stop());
   const api = await factoryApi(p, lab.dbFile);
   const token = api.adminToken;
-  await waitFor(async () => (await api.call('GET', '/v1/testbeds')).body.every((tb: { health: string }) => tb.health === 'good'), 'every testbed checked');
+  await waitFor(
+    async () => (await api.call('GET', '/v1/testbeds')).body.every((tb: { health: string }) => tb.health === 'good'),
+    'every testbed checked',
+  );
 
   const id = await lab.submit('bitaxe', 'echo hello');
   await lab.waitJob(id, ['completed']);
-  await waitFor(async () => (await api.call('GET', '/v1/testbeds')).body.every((tb: { state: string }) => tb.state === 'free'), 'the testbed given back');
-  t.equal((await api.call('POST', '/v1/testbeds/nano-1/reservation', { body: { ttl: '1h', reason: 'metrics test' } })).status, 201);
+  await waitFor(
+    async () => (await api.call('GET', '/v1/testbeds')).body.every((tb: { state: string }) => tb.state === 'free'),
+    'the testbed given back',
+  );
+  t.equal(
+    (await api.call('POST', '/v1/testbeds/nano-1/reservation', { body: { ttl: '1h', reason: 'metrics test' } })).status,
+    201,
+  );
 
   t.equal((await get(`${api.url}/metrics`)).status, 401, '/metrics needs a token when configured so');
   t.equal((await get(`${api.url}/v1/testbeds`)).status, 401, 'the API still needs one');
@@ -38,9 +47,14 @@ t.test('factory metrics, health and docs', async (t) => {
   t.equal(scrape.status, 200);
   const m = parsePromText(scrape.body);
 
-  const testbeds = (await api.call('GET', '/v1/testbeds')).body as Array<{ name: string; state: string; health: string }>;
+  const testbeds = (await api.call('GET', '/v1/testbeds')).body as Array<{
+    name: string;
+    state: string;
+    health: string;
+  }>;
   const byStateHealth = new Map<string, number>();
-  for (const tb of testbeds) byStateHealth.set(`${tb.state}/${tb.health}`, (byStateHealth.get(`${tb.state}/${tb.health}`) ?? 0) + 1);
+  for (const tb of testbeds)
+    byStateHealth.set(`${tb.state}/${tb.health}`, (byStateHealth.get(`${tb.state}/${tb.health}`) ?? 0) + 1);
   for (const [k, n] of byStateHealth) {
     const [state, health] = k.split('/');
     t.equal(m.value('mvm_factory_testbeds', { state, health }), n, `testbeds ${state}/${health}`);
@@ -56,7 +70,11 @@ t.test('factory metrics, health and docs', async (t) => {
   t.equal(m.value('mvm_factory_agents_failed_total'), 0);
   const restores = m.all('mvm_factory_restores_total').reduce((n, s) => n + s.value, 0);
   t.equal(restores, 1, 'one restore after the job');
-  t.equal(m.all('mvm_factory_restore_duration_seconds_count').reduce((n, s) => n + s.value, 0), 1, 'its duration observed');
+  t.equal(
+    m.all('mvm_factory_restore_duration_seconds_count').reduce((n, s) => n + s.value, 0),
+    1,
+    'its duration observed',
+  );
   t.equal(m.value('mvm_factory_health_checks_total', { outcome: 'passed' }), 3, 'a check per testbed');
   t.equal(m.value('mvm_factory_health_check_duration_seconds_count', { outcome: 'passed' }), 3);
   t.ok(m.value('mvm_factory_tick_duration_seconds_count')! > 0, 'passes timed');
@@ -66,7 +84,13 @@ t.test('factory metrics, health and docs', async (t) => {
   t.equal(health.status, 200);
   const ready = await get(`${api.url}/readyz`);
   t.equal(ready.status, 200);
-  t.match(JSON.parse(ready.body), { status: 'ready', checks: [{ name: 'database', ok: true }, { name: 'job server', ok: true }] });
+  t.match(JSON.parse(ready.body), {
+    status: 'ready',
+    checks: [
+      { name: 'database', ok: true },
+      { name: 'job server', ok: true },
+    ],
+  });
 
   const ui = await get(`${api.url}/docs/`);
   t.equal(ui.status, 200);
@@ -79,6 +103,12 @@ t.test('factory metrics, health and docs', async (t) => {
     const r = await get(`${api.url}/readyz`);
     return r.status === 503 ? JSON.parse(r.body) : undefined;
   }, 'not ready without the job server');
-  t.match(down, { status: 'not ready', checks: [{ name: 'database', ok: true }, { name: 'job server', ok: false, detail: /unreachable/ }] });
+  t.match(down, {
+    status: 'not ready',
+    checks: [
+      { name: 'database', ok: true },
+      { name: 'job server', ok: false, detail: /unreachable/ },
+    ],
+  });
   t.equal((await get(`${api.url}/healthz`)).status, 200, 'still alive');
 });

@@ -13,7 +13,10 @@ t.test('a job runs through the real agent, which reads the testbed description',
   const job = await lab.submit('bitaxe', 'cat "$MVM_TESTBED"');
   const done = await lab.waitJob(job, ['completed', 'failed'], 60_000);
   t.equal(done.state, 'completed');
-  const out = (await jobEvents(lab, job)).filter((e) => e.stream === 'stdout').map((e) => e.payload).join('\n');
+  const out = (await jobEvents(lab, job))
+    .filter((e) => e.stream === 'stdout')
+    .map((e) => e.payload)
+    .join('\n');
   t.match(out, /"testbed": "gamma-1"/, 'the task saw the testbed description');
   t.match(out, /"driver": "axeos"/);
   await waitFor(() => liveRows(lab.dbFile).length === 0, 'instance destroyed', 20_000, 50);
@@ -21,7 +24,10 @@ t.test('a job runs through the real agent, which reads the testbed description',
   t.match(row, { state: 'destroyed', failure: null });
   const workdir = join(lab.dir, 'instances', row.id);
   t.notOk(existsSync(join(workdir, 'jobs')), "the ended instance's job files are removed");
-  t.ok(existsSync(join(workdir, 'agent.log')) && existsSync(join(workdir, 'testbed.json')), 'its agent log and testbed description stay');
+  t.ok(
+    existsSync(join(workdir, 'agent.log')) && existsSync(join(workdir, 'testbed.json')),
+    'its agent log and testbed description stay',
+  );
   t.same(await lab.factoryApi.get<FactoryWorker[]>('/0/factory/workers'), []);
   t.equal(await f.stop(), 0);
 });
@@ -37,7 +43,11 @@ t.test('a real agent survives a factory kill -9 and is adopted', async (t) => {
   t.ok(row.agent_pid && isAlive(row.agent_pid), 'the agent outlived the factory');
   const f2 = await startFactory(lab);
   t.teardown(() => f2.stop());
-  t.same(liveRows(lab.dbFile).map((r) => [r.id, r.agent_pid]), [[row.id, row.agent_pid]], 'same instance, same agent');
+  t.same(
+    liveRows(lab.dbFile).map((r) => [r.id, r.agent_pid]),
+    [[row.id, row.agent_pid]],
+    'same instance, same agent',
+  );
   writeFileSync(gate, '');
   t.equal((await lab.waitJob(job, ['completed', 'failed'], 60_000)).state, 'completed');
   await waitFor(() => liveRows(lab.dbFile).length === 0, 'instance destroyed', 20_000, 50);

@@ -7,7 +7,10 @@ import { startFactory, startLab, type Lab } from './fixture.js';
 
 let lab: Lab;
 t.before(async () => {
-  lab = await startLab(t, { testbeds: [{ name: 'gamma-1', targets: ['bitaxe'] }], serverArgs: ['--lease-timeout', '2s'] });
+  lab = await startLab(t, {
+    testbeds: [{ name: 'gamma-1', targets: ['bitaxe'] }],
+    serverArgs: ['--lease-timeout', '2s'],
+  });
 });
 
 t.test('after-lease: nothing recorded; the job is leased again', async (t) => {

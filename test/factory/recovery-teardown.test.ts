@@ -9,7 +9,10 @@ import Database from 'better-sqlite3';
 
 let lab: Lab;
 t.before(async () => {
-  lab = await startLab(t, { testbeds: [{ name: 'gamma-1', targets: ['bitaxe'] }], serverArgs: ['--lease-timeout', '2s'] });
+  lab = await startLab(t, {
+    testbeds: [{ name: 'gamma-1', targets: ['bitaxe'] }],
+    serverArgs: ['--lease-timeout', '2s'],
+  });
 });
 
 for (const point of ['after-mark-destroying', 'after-stop-agent', 'after-delete-worker']) {
@@ -38,8 +41,16 @@ t.test('an agent that died while the factory was down: destroyed, testbed flagge
   const db = new Database(c.dbFile, { readonly: true });
   t.teardown(() => db.close());
   // Health checks are off in these fixtures, so the check after the failure passes at once: the journal shows both.
-  const kinds = (db.prepare("select kind, message from events where testbed = 'gamma-1' order by id").all() as Array<{ kind: string; message: string }>).map((e) => `${e.kind}: ${e.message}`);
+  const kinds = (
+    db.prepare("select kind, message from events where testbed = 'gamma-1' order by id").all() as Array<{
+      kind: string;
+      message: string;
+    }>
+  ).map((e) => `${e.kind}: ${e.message}`);
   const unknown = kinds.findIndex((k) => /^health-unknown: infrastructure failure: agent died/.test(k));
   t.ok(unknown >= 0, 'the testbed became unknown: agent died');
-  t.ok(kinds.slice(unknown).some((k) => k.startsWith('check-passed')), 'and was checked before it took the next job');
+  t.ok(
+    kinds.slice(unknown).some((k) => k.startsWith('check-passed')),
+    'and was checked before it took the next job',
+  );
 });

@@ -42,14 +42,22 @@ export async function crashAt(t: T, lab: Lab, point: string, releaseEarly: boole
 }
 
 /** Restarts the factory and checks the state after its first pass, then lets the job finish. */
-export async function recover(t: T, lab: Lab, c: Crash, opts: { expectJob?: 'completed' | 'failed' } = {}): Promise<void> {
+export async function recover(
+  t: T,
+  lab: Lab,
+  c: Crash,
+  opts: { expectJob?: 'completed' | 'failed' } = {},
+): Promise<void> {
   const f = await startFactory(lab, { dbFile: c.dbFile });
   t.teardown(() => f.stop());
   // Within one pass: every worker left on the server belongs to a live instance.
   const live = liveRows(c.dbFile);
   const workers = await lab.factoryApi.get<FactoryWorker[]>('/0/factory/workers');
   for (const w of workers) {
-    t.ok(live.some((i) => i.id === w.private && i.worker_id === w.id), `worker ${w.id} (private ${w.private}) belongs to a live instance after one pass`);
+    t.ok(
+      live.some((i) => i.id === w.private && i.worker_id === w.id),
+      `worker ${w.id} (private ${w.private}) belongs to a live instance after one pass`,
+    );
   }
   const testbeds = live.map((i) => i.testbed);
   t.equal(new Set(testbeds).size, testbeds.length, 'no testbed has two live instances');
@@ -60,7 +68,10 @@ export async function recover(t: T, lab: Lab, c: Crash, opts: { expectJob?: 'com
   await waitFor(() => liveRows(c.dbFile).length === 0, 'every instance destroyed', 20_000, 50);
   t.same(await lab.factoryApi.get<FactoryWorker[]>('/0/factory/workers'), [], 'no worker left on the server');
   const rows = allRows(c.dbFile);
-  t.ok(rows.every((r) => r.state === 'destroyed'), 'every instance destroyed');
+  t.ok(
+    rows.every((r) => r.state === 'destroyed'),
+    'every instance destroyed',
+  );
   for (const pid of agentPids(join(lab.dir, c.point))) t.equal(isAlive(pid), false, `agent ${pid} is gone`);
   t.equal(await f.stop(), 0, 'the restarted factory exits cleanly');
 }
@@ -81,7 +92,9 @@ export function agentPids(dir: string): number[] {
 /** How many times the agent of an instance bootstrapped (one agent per instance, never two). */
 export function bootstraps(dir: string, instanceId: string): number {
   try {
-    return readFileSync(join(dir, 'instances', instanceId, 'agent.log'), 'utf8').split('\n').filter((l) => l.includes('bootstrapped as worker')).length;
+    return readFileSync(join(dir, 'instances', instanceId, 'agent.log'), 'utf8')
+      .split('\n')
+      .filter((l) => l.includes('bootstrapped as worker')).length;
   } catch {
     return 0;
   }

@@ -23,9 +23,20 @@ let userToken: string;
 
 const fw = (v: string) => join(dir, 'firmware', `esp-miner-${v}.bin`);
 const simInfo = async () => (await (await fetch(`${simUrl}/api/system/info`)).json()) as Record<string, unknown>;
-const simFault = (body: object) => fetch(`${simUrl}/__sim/fault`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+const simFault = (body: object) =>
+  fetch(`${simUrl}/__sim/fault`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
 const testbed = async () => (await api.call('GET', '/v1/testbeds/gamma')).body;
-const history = async () => ((await api.call('GET', '/v1/testbeds/gamma/history?limit=200')).body.events as Array<{ kind: string; message: string }>).reverse();
+const history = async () =>
+  (
+    (await api.call('GET', '/v1/testbeds/gamma/history?limit=200')).body.events as Array<{
+      kind: string;
+      message: string;
+    }>
+  ).reverse();
 const submit = (script: string) => srv.submitJob(userToken, { target: 'bitaxe', script, name: 'health-e2e' });
 const jobState = async (id: string) => (await srv.client(userToken).get<{ state: string }>(`/0/job/${id}`)).state;
 
@@ -34,7 +45,18 @@ t.before(async () => {
   dir = tempDir(t, 'mvm-health-');
   mkdirSync(join(dir, 'firmware'));
   for (const v of ['v2.9.0', 'v2.10.0']) writeFileSync(fw(v), buildImage({ version: v }));
-  sim = startMvm(['sim', 'axeos', '--listen', '127.0.0.1:0', '--board', '601', '--firmware', 'v2.9.0', '--boot-ms', '300']);
+  sim = startMvm([
+    'sim',
+    'axeos',
+    '--listen',
+    '127.0.0.1:0',
+    '--board',
+    '601',
+    '--firmware',
+    'v2.9.0',
+    '--boot-ms',
+    '300',
+  ]);
   t.teardown(() => sim.stop());
   simUrl = /listening on (\S+)/.exec(await sim.waitForLine(/mvm sim axeos listening on /))![1];
 
@@ -82,15 +104,22 @@ t.before(async () => {
   api = await factoryApi(factory, join(dir, 'factory.sqlite3'));
 });
 
-t.test('a new testbed is checked (restore, then the runner health check) before its first job; checks repeat on the schedule', async (t) => {
-  await waitFor(async () => (await testbed()).health === 'good', 'the first check to pass', 60_000);
-  const h = await history();
-  const started = h.findIndex((e) => e.kind === 'check-started');
-  const passed = h.findIndex((e) => e.kind === 'check-passed');
-  t.ok(started >= 0 && passed > started, 'check-started, then check-passed');
-  t.match((await simInfo()).stratumURL, 'pool.lab', 'the first check restored the baseline pools');
-  await waitFor(async () => (await history()).filter((e) => e.kind === 'check-passed').length >= 2, 'a scheduled check (interval 4s)', 30_000);
-});
+t.test(
+  'a new testbed is checked (restore, then the runner health check) before its first job; checks repeat on the schedule',
+  async (t) => {
+    await waitFor(async () => (await testbed()).health === 'good', 'the first check to pass', 60_000);
+    const h = await history();
+    const started = h.findIndex((e) => e.kind === 'check-started');
+    const passed = h.findIndex((e) => e.kind === 'check-passed');
+    t.ok(started >= 0 && passed > started, 'check-started, then check-passed');
+    t.match((await simInfo()).stratumURL, 'pool.lab', 'the first check restored the baseline pools');
+    await waitFor(
+      async () => (await history()).filter((e) => e.kind === 'check-passed').length >= 2,
+      'a scheduled check (interval 4s)',
+      30_000,
+    );
+  },
+);
 
 t.test('after a job changes firmware and pools, the baseline is restored before the testbed is free', async (t) => {
   const job = await submit(
@@ -103,11 +132,15 @@ t.test('after a job changes firmware and pools, the baseline is restored before 
   );
   await waitFor(async () => ['completed', 'failed'].includes(await jobState(job)), 'the job', 90_000);
   t.equal(await jobState(job), 'completed');
-  const inst = await waitFor(async () => {
-    const tb = await testbed();
-    if (tb.free) return (await api.call('GET', '/v1/testbeds/gamma/history?limit=50')).body.instances[0];
-    return undefined;
-  }, 'the testbed free again', 90_000);
+  const inst = await waitFor(
+    async () => {
+      const tb = await testbed();
+      if (tb.free) return (await api.call('GET', '/v1/testbeds/gamma/history?limit=50')).body.instances[0];
+      return undefined;
+    },
+    'the testbed free again',
+    90_000,
+  );
   t.match(inst, { job, state: 'destroyed', restore_outcome: /^ok: / });
   t.match(inst.restore_outcome, /v2\.10\.0.*v2\.9\.0|firmware/, 'the restore flashed the baseline back');
   const info = await simInfo();
@@ -115,29 +148,49 @@ t.test('after a job changes firmware and pools, the baseline is restored before 
   t.match(info.stratumURL, 'pool.lab', 'with its baseline pools');
   // good, or already in its next scheduled check (interval 4s): not made unknown by the restore
   t.match((await testbed()).health, /^(good|checking)$/, 'a restore that worked leaves the testbed healthy');
-  t.notOk((await history()).some((e) => e.kind === 'restore-failed' || e.kind === 'health-unknown'), 'no restore failure, no infrastructure failure');
+  t.notOk(
+    (await history()).some((e) => e.kind === 'restore-failed' || e.kind === 'health-unknown'),
+    'no restore failure, no infrastructure failure',
+  );
 });
 
-t.test('an unreachable device: quarantined, bad after repeated failures, back after a person asks and a check passes', async (t) => {
-  await waitFor(async () => (await testbed()).free, 'gamma free');
-  t.equal((await simFault({ set: ['drop=1'] })).status, 200);
-  const first = await submit('set -o errexit\nmvm runner info');
-  await waitFor(async () => (await jobState(first)) === 'failed', 'the job to fail on the dead device', 60_000);
-  await waitFor(async () => (await history()).some((e) => e.kind === 'infra-failure'), 'the infrastructure failure recorded');
-  const second = await submit('echo after the repair');
-  const bad = await waitFor(async () => {
-    const tb = await testbed();
-    return tb.health === 'bad' ? tb : undefined;
-  }, 'three failed checks to make it bad', 90_000);
-  t.match(bad, { free: false, state: 'bad', next_check_at: null, check_failures: 3, health_reason: /miner/ });
-  t.equal(await jobState(second), 'queued', 'no job while it is bad');
-  const h = await history();
-  t.ok(h.filter((e) => e.kind === 'check-failed').length >= 2, 'failed checks journalled');
-  t.match(h.find((e) => e.kind === 'health-unknown')?.message, /infrastructure failure: .*reported an infrastructure failure: miner: .*unreachable/);
+t.test(
+  'an unreachable device: quarantined, bad after repeated failures, back after a person asks and a check passes',
+  async (t) => {
+    await waitFor(async () => (await testbed()).free, 'gamma free');
+    t.equal((await simFault({ set: ['drop=1'] })).status, 200);
+    const first = await submit('set -o errexit\nmvm runner info');
+    await waitFor(async () => (await jobState(first)) === 'failed', 'the job to fail on the dead device', 60_000);
+    await waitFor(
+      async () => (await history()).some((e) => e.kind === 'infra-failure'),
+      'the infrastructure failure recorded',
+    );
+    const second = await submit('echo after the repair');
+    const bad = await waitFor(
+      async () => {
+        const tb = await testbed();
+        return tb.health === 'bad' ? tb : undefined;
+      },
+      'three failed checks to make it bad',
+      90_000,
+    );
+    t.match(bad, { free: false, state: 'bad', next_check_at: null, check_failures: 3, health_reason: /miner/ });
+    t.equal(await jobState(second), 'queued', 'no job while it is bad');
+    const h = await history();
+    t.ok(h.filter((e) => e.kind === 'check-failed').length >= 2, 'failed checks journalled');
+    t.match(
+      h.find((e) => e.kind === 'health-unknown')?.message,
+      /infrastructure failure: .*reported an infrastructure failure: miner: .*unreachable/,
+    );
 
-  t.equal((await simFault({ clear: ['*'] })).status, 200);
-  const asked = await api.call('POST', '/v1/testbeds/gamma/check', { body: { reason: 'replaced the cable' } });
-  t.equal(asked.status, 202);
-  await waitFor(async () => (await jobState(second)) === 'completed', 'the waiting job to run once the testbed is good', 90_000);
-  t.ok((await history()).some((e) => e.kind === 'check-requested' && /replaced the cable/.test(e.message)));
-});
+    t.equal((await simFault({ clear: ['*'] })).status, 200);
+    const asked = await api.call('POST', '/v1/testbeds/gamma/check', { body: { reason: 'replaced the cable' } });
+    t.equal(asked.status, 202);
+    await waitFor(
+      async () => (await jobState(second)) === 'completed',
+      'the waiting job to run once the testbed is good',
+      90_000,
+    );
+    t.ok((await history()).some((e) => e.kind === 'check-requested' && /replaced the cable/.test(e.message)));
+  },
+);

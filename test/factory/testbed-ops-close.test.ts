@@ -15,7 +15,10 @@ import { startLab } from './fixture.js';
 
 t.test('close() ends with a full queue: the running check stopped, the queued ones dropped', async (t) => {
   const names = ['tb-1', 'tb-2', 'tb-3', 'tb-4'];
-  const lab = await startLab(t, { testbeds: names.map((name) => ({ name, targets: ['bitaxe'] })), healthKeys: '[health]\nconcurrency = 1' });
+  const lab = await startLab(t, {
+    testbeds: names.map((name) => ({ name, targets: ['bitaxe'] })),
+    healthKeys: '[health]\nconcurrency = 1',
+  });
   const config = loadConfig(lab.configFile);
   const store = FactoryStore.open(lab.dbFile);
   t.teardown(() => store.close());
@@ -23,7 +26,12 @@ t.test('close() ends with a full queue: the running check stopped, the queued on
   const log = silentLogger();
   // A runner that never answers, recognisable by the lab's folder on its command line.
   const marker = join(lab.dir, 'hung-runner');
-  const executor = new LocalExecutor({ root: join(lab.dir, 'instances'), command: config.agentCommand, runnerCommand: ['/bin/bash', '-c', 'sleep 600; true', marker], log });
+  const executor = new LocalExecutor({
+    root: join(lab.dir, 'instances'),
+    command: config.agentCommand,
+    runnerCommand: ['/bin/bash', '-c', 'sleep 600; true', marker],
+    log,
+  });
   const ops = new TestbedOps({ config, store, executorFor: () => executor, log });
   t.equal(ops.startChecks(names), 4, 'four checks started, one runs');
   await waitFor(() => liveWithCmdline(marker).length === 1, 'the first runner running', 20_000);

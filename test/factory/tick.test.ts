@@ -37,7 +37,13 @@ t.test('one pass leases, starts the agent; later passes mark running and clean u
   t.equal(r1.leased, 1);
   t.equal(r1.started, 1);
   const [inst] = store.liveInstances();
-  t.match(inst, { testbed: 'bench-1', seq: 1, state: 'created', associated: true, target: lab.targetIds.get('bitaxe') });
+  t.match(inst, {
+    testbed: 'bench-1',
+    seq: 1,
+    state: 'created',
+    associated: true,
+    target: lab.targetIds.get('bitaxe'),
+  });
   t.ok(inst.agentPid, 'agent pid recorded');
   const desc = JSON.parse(readFileSync(join(executor.workdir(inst.id), 'testbed.json'), 'utf8'));
   t.match(desc, { version: 1, testbed: 'bench-1', instance: inst.id, target: 'bitaxe', baseline: 'v2.9.0' });
@@ -46,10 +52,15 @@ t.test('one pass leases, starts the agent; later passes mark running and clean u
   t.equal(w?.private, inst.id, 'private = instance id');
 
   // Passes until the job ends and the instance comes to rest.
-  await waitFor(async () => {
-    await factory.tick({ lease: true });
-    return store.instance(inst.id)?.state === 'destroyed';
-  }, 'instance destroyed', 30_000, 100);
+  await waitFor(
+    async () => {
+      await factory.tick({ lease: true });
+      return store.instance(inst.id)?.state === 'destroyed';
+    },
+    'instance destroyed',
+    30_000,
+    100,
+  );
   const done = store.instance(inst.id)!;
   t.ok(done.runningAt, 'it went through running');
   t.equal(done.workerDeleted, true);
@@ -59,7 +70,17 @@ t.test('one pass leases, starts the agent; later passes mark running and clean u
   t.same(store.freeTestbeds(true), ['bench-1'], 'the testbed is free again');
   t.same(
     store.eventsFor(inst.id).map((e) => e.kind),
-    ['created', 'associated', 'agent-started', 'running', 'destroying', 'agent-stopped', 'worker-deleted', 'restore-skipped', 'destroyed'],
+    [
+      'created',
+      'associated',
+      'agent-started',
+      'running',
+      'destroying',
+      'agent-stopped',
+      'worker-deleted',
+      'restore-skipped',
+      'destroyed',
+    ],
   );
 });
 

@@ -22,7 +22,9 @@ t.test('a job whose agent never comes online fails after two attempts, saying wh
   t.ok(rows.every((r) => r.reason === 'agent never came online'));
   const events = await jobEvents(lab, job);
   t.ok(
-    events.some((e) => /agent never came online 2 time\(s\) for this job \(agent_start_attempts = 2\); failing the job/.test(e.payload)),
+    events.some((e) =>
+      /agent never came online 2 time\(s\) for this job \(agent_start_attempts = 2\); failing the job/.test(e.payload),
+    ),
     'the job log says why',
   );
   await waitFor(() => liveRows(lab.dbFile).length === 0, 'the last instance destroyed', 30_000, 100);

@@ -16,7 +16,10 @@ import { projectPath } from '../../shared/paths.js';
 type Json = Record<string, unknown>;
 type Kind = 'admin' | 'user' | 'factory' | 'worker';
 
-const spec = specValidator().spec as { paths: Record<string, Record<string, Json>>; components: { schemas: Record<string, Json> } };
+const spec = specValidator().spec as {
+  paths: Record<string, Record<string, Json>>;
+  components: { schemas: Record<string, Json> };
+};
 
 /** A minimal value that the schema accepts (required properties only). */
 function sample(schema: Json | undefined): unknown {
@@ -40,7 +43,9 @@ function sample(schema: Json | undefined): unknown {
     case 'boolean':
       return false;
     case 'string':
-      return schema.format === 'date-time' ? new Date().toISOString() : 'x'.repeat(Math.max(1, Number(schema.minLength ?? 1)));
+      return schema.format === 'date-time'
+        ? new Date().toISOString()
+        : 'x'.repeat(Math.max(1, Number(schema.minLength ?? 1)));
     default:
       return {};
   }
@@ -49,14 +54,22 @@ function sample(schema: Json | undefined): unknown {
 /** Which token an operation wants, by buildomat's path layout. */
 function needs(template: string): Kind | 'none' {
   if (template === '/0/worker/bootstrap' || template.startsWith('/0/public/')) return 'none'; // the bootstrap string, or published files
-  if (/^\/[01]\/(admin|users|control)(\/|$)/.test(template) || template === '/0/workers' || template === '/1/workers' || template === '/0/workers/recycle') return 'admin';
+  if (
+    /^\/[01]\/(admin|users|control)(\/|$)/.test(template) ||
+    template === '/0/workers' ||
+    template === '/1/workers' ||
+    template === '/0/workers/recycle'
+  )
+    return 'admin';
   if (template.startsWith('/0/factory/')) return 'factory';
   if (/^\/[01]\/worker\//.test(template)) return 'worker';
   return 'user';
 }
 
 function fill(template: string): string {
-  return template.replace(/\{(\w+)\}/g, (_, name: string) => (name === 'task' ? '0' : name === 'privilege' ? 'admin' : newId()));
+  return template.replace(/\{(\w+)\}/g, (_, name: string) =>
+    name === 'task' ? '0' : name === 'privilege' ? 'admin' : newId(),
+  );
 }
 
 t.test('every implemented operation refuses missing, unknown and wrong-kind tokens', async (t) => {
@@ -76,7 +89,13 @@ t.test('every implemented operation refuses missing, unknown and wrong-kind toke
       .map(([m, op]) => {
         const content = ((op.requestBody as Json | undefined)?.content ?? {}) as Record<string, Json>;
         const [contentType] = Object.keys(content);
-        return { method: m.toUpperCase(), template, id: op.operationId as string, contentType, schema: contentType ? (content[contentType].schema as Json) : undefined };
+        return {
+          method: m.toUpperCase(),
+          template,
+          id: op.operationId as string,
+          contentType,
+          schema: contentType ? (content[contentType].schema as Json) : undefined,
+        };
       }),
   );
   const call = async (op: (typeof ops)[number], path: string, auth?: string) => {
@@ -102,11 +121,17 @@ t.test('every implemented operation refuses missing, unknown and wrong-kind toke
     if (r.status === 404 && /no such endpoint/.test(r.text)) missing.push(`${op.method} ${op.template}`);
     else implemented.push(op);
   }
-  t.comment(`${implemented.length} of ${ops.length} operations implemented; not implemented (404): ${missing.join(', ')}`);
+  t.comment(
+    `${implemented.length} of ${ops.length} operations implemented; not implemented (404): ${missing.join(', ')}`,
+  );
   t.ok(implemented.length >= 50, 'the matrix covers the implemented API');
   for (const op of implemented) {
     if (op.contentType === 'application/json') {
-      t.same(specValidator().validateRequest(op.method, fill(op.template), op.contentType, sample(op.schema)), [], `${op.id}: the test's body is valid`);
+      t.same(
+        specValidator().validateRequest(op.method, fill(op.template), op.contentType, sample(op.schema)),
+        [],
+        `${op.id}: the test's body is valid`,
+      );
     }
   }
 
@@ -133,12 +158,17 @@ t.test('every implemented operation refuses missing, unknown and wrong-kind toke
     const kind = needs(op.template);
     if (kind === 'none') continue;
     const r = await call(op, fill(op.template), tokens[kind]);
-    t.ok(r.status !== 401 && r.status !== 403 && r.status < 500, `${op.method} ${op.template}: the ${kind} token is accepted (${r.status})`);
+    t.ok(
+      r.status !== 401 && r.status !== 403 && r.status < 500,
+      `${op.method} ${op.template}: the ${kind} token is accepted (${r.status})`,
+    );
   }
 });
 
 t.test('every route the server serves is a spec operation (nothing escapes the matrix)', async (t) => {
-  const templates = new Set(Object.entries(spec.paths).flatMap(([p, ms]) => Object.keys(ms).map((m) => `${m.toUpperCase()} ${p}`)));
+  const templates = new Set(
+    Object.entries(spec.paths).flatMap(([p, ms]) => Object.keys(ms).map((m) => `${m.toUpperCase()} ${p}`)),
+  );
   const dir = projectPath('server', 'routes');
   const routes: string[] = [];
   for (const f of readdirSync(dir).filter((n) => n.endsWith('.ts'))) {
@@ -149,5 +179,9 @@ t.test('every route the server serves is a spec operation (nothing escapes the m
   t.ok(routes.length >= 50, `${routes.length} routes found in server/routes`);
   // mvm additions beside the spec (doc/server.md), admin only: test/faults/revoke.test.ts checks them.
   const additions = new Set(['DELETE /0/users/{user}/token', 'POST /0/users/{user}/token']);
-  t.same(routes.filter((r) => !templates.has(r) && !additions.has(r)), [], 'no route outside the spec and the listed additions');
+  t.same(
+    routes.filter((r) => !templates.has(r) && !additions.has(r)),
+    [],
+    'no route outside the spec and the listed additions',
+  );
 });

@@ -10,16 +10,27 @@ import { startFaultLab } from './lib/stack.js';
 t.test('a script naming /work is told, before it runs, what to use instead', async (t) => {
   const lab = await startFaultLab(t, { testbeds: [{ name: 'gamma-1', targets: ['bitaxe'] }] });
   const factory = await lab.factory();
-  const ported = await lab.submitTasks('bitaxe', [{ name: 'ported', script: 'cat /work/output/report.txt 2>/dev/null; echo after' }]);
+  const ported = await lab.submitTasks('bitaxe', [
+    { name: 'ported', script: 'cat /work/output/report.txt 2>/dev/null; echo after' },
+  ]);
   await lab.waitJob(ported, ['completed', 'failed'], 60_000);
   const events = await lab.events(ported);
-  const note = events.findIndex((e) => e.stream === 'worker' && /this script names \/work, which is not the job's folder .*use \$MVM_WORK_DIR and \$MVM_OUTPUT_DIR/.test(e.payload));
+  const note = events.findIndex(
+    (e) =>
+      e.stream === 'worker' &&
+      /this script names \/work, which is not the job's folder .*use \$MVM_WORK_DIR and \$MVM_OUTPUT_DIR/.test(
+        e.payload,
+      ),
+  );
   const first = events.findIndex((e) => e.stream === 'stdout');
   t.ok(note >= 0, 'the note is in the job log');
   t.ok(note < first, 'before the script runs');
   const fixed = await lab.submitTasks('bitaxe', [{ name: 'fixed', script: 'echo hi > "$MVM_OUTPUT_DIR/x.txt"' }]);
   t.equal((await lab.waitJob(fixed, ['completed', 'failed'], 60_000)).state, 'completed', '$MVM_OUTPUT_DIR works');
-  t.notOk((await lab.events(fixed)).some((e) => /this script names \/work/.test(e.payload)), 'no note for it');
+  t.notOk(
+    (await lab.events(fixed)).some((e) => /this script names \/work/.test(e.payload)),
+    'no note for it',
+  );
   await waitFor(() => liveRows(lab.dbFile).length === 0, 'instances destroyed', 30_000, 100);
   t.equal(await factory.stop(), 0);
   await lab.noLeaks(t);

@@ -17,11 +17,26 @@ t.test('a job cancelled before its agent started: the instance ends and the test
   // The agent command waits for a gate file before exec'ing the real agent: a slow agent start.
   const dir = tempDir(t, 'mvm-slow-agent-');
   const go = join(dir, 'go');
-  const slow = ['/bin/bash', '-c', `while [ ! -e '${go}' ]; do sleep 0.05; done; exec "$0" "$@"`, process.execPath, MVM_BIN, 'agent', 'run', '--busy-ping', '1s'];
+  const slow = [
+    '/bin/bash',
+    '-c',
+    `while [ ! -e '${go}' ]; do sleep 0.05; done; exec "$0" "$@"`,
+    process.execPath,
+    MVM_BIN,
+    'agent',
+    'run',
+    '--busy-ping',
+    '1s',
+  ];
   const lab = await startFaultLab(t, { testbeds: [{ name: 'gamma-1', targets: ['bitaxe'] }], agentCommand: slow });
   const factory = await lab.factory();
   const job = await lab.submitTasks('bitaxe', [{ name: 'never', script: 'echo ran' }]);
-  await waitFor(() => liveRows(lab.dbFile).some((r) => r.agent_pid !== null), 'the agent process started (and waiting)', 30_000, 50);
+  await waitFor(
+    () => liveRows(lab.dbFile).some((r) => r.agent_pid !== null),
+    'the agent process started (and waiting)',
+    30_000,
+    50,
+  );
   await lab.user.post(`/0/jobs/${job}/cancel`);
   t.equal((await lab.waitJob(job, ['failed'], 10_000)).state, 'failed', 'the job ended, cancelled');
   const freed = await waitFor(() => liveRows(lab.dbFile).length === 0, 'the instance destroyed', 10_000, 100).then(
@@ -29,10 +44,18 @@ t.test('a job cancelled before its agent started: the instance ends and the test
     () => false,
   );
   t.ok(freed, 'the instance of the cancelled job was destroyed while its agent was still starting');
-  t.match(allRows(lab.dbFile).at(-1), { reason: /ended or went elsewhere before the agent came online/, failure: null }, 'not an infrastructure failure');
+  t.match(
+    allRows(lab.dbFile).at(-1),
+    { reason: /ended or went elsewhere before the agent came online/, failure: null },
+    'not an infrastructure failure',
+  );
   writeFileSync(go, ''); // a gate opened late starts nothing: the agent's group was stopped
   const next = await lab.submitTasks('bitaxe', [{ name: 'next', script: 'echo next' }]);
-  t.equal((await lab.waitJob(next, ['completed', 'failed'], 30_000)).state, 'completed', 'the testbed takes the next job');
+  t.equal(
+    (await lab.waitJob(next, ['completed', 'failed'], 30_000)).state,
+    'completed',
+    'the testbed takes the next job',
+  );
   await waitFor(() => liveRows(lab.dbFile).length === 0, 'the next instance destroyed', 30_000, 100);
   t.equal(await factory.stop(), 0);
   await lab.noLeaks(t);

@@ -19,12 +19,18 @@ function filesUnder(dir: string): number {
 }
 
 async function chunk(url: string, token: string, job: string, bytes: number) {
-  const res = await fetch(`${url}/0/jobs/${job}/chunk`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' }, body: Buffer.alloc(bytes, 7) });
+  const res = await fetch(`${url}/0/jobs/${job}/chunk`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' },
+    body: Buffer.alloc(bytes, 7),
+  });
   return { status: res.status, body: (await res.json()) as { id?: string; message?: string; error_code?: string } };
 }
 
 t.test('uncommitted chunks capped per job and per user; chunks gone once attached and when the job ends', async (t) => {
-  const srv = await startServer(t, { args: ['--max-uncommitted-per-job', String(25 * MiB), '--max-uncommitted-per-user', String(35 * MiB)] });
+  const srv = await startServer(t, {
+    args: ['--max-uncommitted-per-job', String(25 * MiB), '--max-uncommitted-per-user', String(35 * MiB)],
+  });
   await srv.createTarget('bitaxe');
   const user = await srv.createUser('alice');
   const a = await srv.submitJob(user, { target: 'bitaxe', inputs: ['fw.bin'] });
@@ -32,7 +38,10 @@ t.test('uncommitted chunks capped per job and per user; chunks gone once attache
   const ids = [(await chunk(srv.url, user, a, 10 * MiB)).body.id!, (await chunk(srv.url, user, a, 10 * MiB)).body.id!];
   const overJob = await chunk(srv.url, user, a, 10 * MiB);
   t.equal(overJob.status, 413, 'a third 10 MiB chunk on one job is refused');
-  t.match(overJob.body, { error_code: 'PayloadTooLarge', message: /holds 20971520 bytes of chunks not yet committed; .* limit of 26214400 bytes per job/ });
+  t.match(overJob.body, {
+    error_code: 'PayloadTooLarge',
+    message: /holds 20971520 bytes of chunks not yet committed; .* limit of 26214400 bytes per job/,
+  });
   t.equal((await chunk(srv.url, user, b, 10 * MiB)).status, 201);
   const overUser = await chunk(srv.url, user, b, 10 * MiB);
   t.equal(overUser.status, 413, "over the user's limit across jobs");
@@ -53,12 +62,20 @@ t.test('uncommitted chunks capped per job and per user; chunks gone once attache
 t.test('an output takes its own size once; gc with a retention removes old outputs and events', async (t) => {
   const lab = await startFaultLab(t, { testbeds: [{ name: 'gamma-1', targets: ['bitaxe'] }] });
   const factory = await lab.factory();
-  const job = await lab.submitTasks('bitaxe', [{ name: 'out', script: 'head -c 12000000 /dev/urandom > "$MVM_OUTPUT_DIR/big.bin"; echo wrote' }], { output_rules: ['/work/output/*'] });
+  const job = await lab.submitTasks(
+    'bitaxe',
+    [{ name: 'out', script: 'head -c 12000000 /dev/urandom > "$MVM_OUTPUT_DIR/big.bin"; echo wrote' }],
+    { output_rules: ['/work/output/*'] },
+  );
   t.equal((await lab.waitJob(job, ['completed', 'failed'], 120_000)).state, 'completed');
   const data = lab.srv.dataDir;
   await waitFor(() => filesUnder(join(data, 'files', 'chunks', job)) === 0, 'no chunk left of the job', 30_000, 100);
   const outs = await lab.user.get<Array<{ size: number }>>(`/0/jobs/${job}/outputs`);
-  t.same(outs.map((o) => o.size), [12_000_000], 'the output is stored');
+  t.same(
+    outs.map((o) => o.size),
+    [12_000_000],
+    'the output is stored',
+  );
   t.equal(filesUnder(join(data, 'files', 'outputs', job)), 1);
   t.equal(await factory.stop(), 0);
 

@@ -16,7 +16,7 @@ t.test('setsid children are stopped with the task and reported', async (t) => {
       name: 'escaper',
       script: [
         'setsid sleep 303 &',
-        "( setsid sh -c 'trap \"\" TERM; sleep 304; true' & )",
+        '( setsid sh -c \'trap "" TERM; sleep 304; true\' & )',
         "setsid bash -c 'exec sleep 305' &",
         'sleep 0.5',
         'echo started',
@@ -31,7 +31,11 @@ t.test('setsid children are stopped with the task and reported', async (t) => {
   const events = await lab.events(job);
   t.same(payloads(events, 'stdout'), ['started', 'second task']);
   const warning = payloads(events, 'worker').find((p) => p.includes('outside its process group'));
-  t.match(warning, /^exec warning: stopped [3-9] processes the task left running outside its process group \(setsid\): .*sleep 303.*/, 'what escaped is reported');
+  t.match(
+    warning,
+    /^exec warning: stopped [3-9] processes the task left running outside its process group \(setsid\): .*sleep 303.*/,
+    'what escaped is reported',
+  );
   t.match(warning, /sleep 304/);
   t.match(warning, /sleep 305/);
   t.equal(await factory.stop(), 0);
@@ -41,8 +45,15 @@ t.test('setsid children are stopped with the task and reported', async (t) => {
 t.test('an agent killed mid-task: the factory stops the setsid child too', async (t) => {
   const lab = await startFaultLab(t, { testbeds: [{ name: 'gamma-1', targets: ['bitaxe'] }] });
   const factory = await lab.factory();
-  const job = await lab.submitTasks('bitaxe', [{ name: 'long', script: 'setsid sleep 306 &\nsleep 0.3\necho running\nsleep 300' }]);
-  await waitFor(async () => payloads(await lab.events(job), 'stdout').includes('running'), 'the task to run', 60_000, 100);
+  const job = await lab.submitTasks('bitaxe', [
+    { name: 'long', script: 'setsid sleep 306 &\nsleep 0.3\necho running\nsleep 300' },
+  ]);
+  await waitFor(
+    async () => payloads(await lab.events(job), 'stdout').includes('running'),
+    'the task to run',
+    60_000,
+    100,
+  );
   t.equal(liveWithCmdline('sleep\u0000306').length, 1, 'the setsid child runs');
   process.kill(liveRows(lab.dbFile)[0].agent_pid!, 'SIGKILL');
   t.equal((await lab.waitJob(job, ['completed', 'failed'], 60_000)).state, 'failed');

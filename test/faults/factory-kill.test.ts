@@ -23,7 +23,8 @@ const TEARDOWN = new Set(['after-mark-destroying', 'after-stop-agent', 'after-de
 const NEEDS_ORPHAN = new Set(['after-delete-orphan']);
 const STATES = ['created', 'running', 'destroying', 'destroyed'];
 
-const script = (runs: string, gate: string) => `echo run >> '${runs}'\nwhile [ ! -e '${gate}' ]; do sleep 0.05; done\necho released`;
+const script = (runs: string, gate: string) =>
+  `echo run >> '${runs}'\nwhile [ ! -e '${gate}' ]; do sleep 0.05; done\necho released`;
 
 // Most of a case is waiting (agents pinging, passes polling), so the points run in two groups at
 // once, each on a lab of its own (its own server and factory token: one factory's orphan sweep
@@ -53,19 +54,29 @@ async function killAt(t: Test, lab: FaultLab, point: string): Promise<void> {
     const runsA = join(dir, 'runs-a');
     const runsB = join(dir, 'runs-b');
     if (TEARDOWN.has(point)) writeFileSync(gate, '');
-    if (NEEDS_ORPHAN.has(point)) await lab.factoryApi.post('/0/factory/worker', { target: lab.targetIds.get('bitaxe'), wait_for_flush: false });
+    if (NEEDS_ORPHAN.has(point))
+      await lab.factoryApi.post('/0/factory/worker', { target: lab.targetIds.get('bitaxe'), wait_for_flush: false });
 
     const f1 = await lab.factory({ env: { MVM_FAULT_POINT: point }, dbFile, wait: false });
     const a = await lab.submitTasks('bitaxe', [{ name: 'a', script: script(runsA, gate) }], { name: `A ${point}` });
     // With a deadline: a factory that never reaches its fault point fails the case, not the file.
-    const died = await Promise.race([f1.exited, new Promise((r) => setTimeout(() => r('still running after 60 s'), 60_000).unref())]);
+    const died = await Promise.race([
+      f1.exited,
+      new Promise((r) => setTimeout(() => r('still running after 60 s'), 60_000).unref()),
+    ]);
     t.equal(died, 'SIGKILL', 'the factory died');
-    t.ok(f1.stderr.some((l) => l.includes(`fault point ${point} reached`)), `at ${point}`);
+    t.ok(
+      f1.stderr.some((l) => l.includes(`fault point ${point} reached`)),
+      `at ${point}`,
+    );
 
     // What the crash left: every instance in a known state, at most one live per testbed.
     const crashRows = allRows(dbFile);
     const crashWorkers = await lab.workers();
-    t.ok(crashRows.every((r) => STATES.includes(r.state)), `instances in known states: ${crashRows.map((r) => r.state).join(', ') || 'none'}`);
+    t.ok(
+      crashRows.every((r) => STATES.includes(r.state)),
+      `instances in known states: ${crashRows.map((r) => r.state).join(', ') || 'none'}`,
+    );
     const liveBeds = crashRows.filter((r) => r.state !== 'destroyed').map((r) => r.testbed);
     t.equal(new Set(liveBeds).size, liveBeds.length, 'no testbed with two live instances');
 
@@ -78,17 +89,29 @@ async function killAt(t: Test, lab: FaultLab, point: string): Promise<void> {
     for (const w of crashWorkers) {
       const kept = now.get(w.id);
       const owner = live.find((i) => i.worker_id === w.id);
-      t.ok(!kept || (owner && kept.private === owner.id), `worker ${w.id} left by the crash is ${kept ? `carried by instance ${owner?.id}` : 'deleted'} after one pass`);
+      t.ok(
+        !kept || (owner && kept.private === owner.id),
+        `worker ${w.id} left by the crash is ${kept ? `carried by instance ${owner?.id}` : 'deleted'} after one pass`,
+      );
     }
 
     writeFileSync(gate, '');
-    for (const [name, id] of [['A', a], ['B', b]] as const) {
+    for (const [name, id] of [
+      ['A', a],
+      ['B', b],
+    ] as const) {
       t.equal((await lab.waitJob(id, ['completed', 'failed'], 60_000)).state, 'completed', `job ${name} completed`);
     }
     await waitFor(() => liveRows(dbFile).length === 0, 'every instance destroyed', 30_000, 100);
     const rows = allRows(dbFile) as Array<ReturnType<typeof allRows>[number] & { job: string }>;
-    t.ok(rows.every((r) => r.state === 'destroyed'), 'every instance destroyed');
-    for (const [name, id, runs] of [['A', a, runsA], ['B', b, runsB]] as const) {
+    t.ok(
+      rows.every((r) => r.state === 'destroyed'),
+      'every instance destroyed',
+    );
+    for (const [name, id, runs] of [
+      ['A', a, runsA],
+      ['B', b, runsB],
+    ] as const) {
       const mine = rows.filter((r) => r.job === id);
       t.equal(mine.length, 1, `job ${name} got one instance (one testbed)`);
       t.equal(mine[0] && bootstraps(dir, mine[0].id), 1, `job ${name} got one agent, bootstrapped once`);

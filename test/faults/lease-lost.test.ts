@@ -19,11 +19,26 @@ t.test('server restarted while an agent starts: the job runs once, on the instan
   const dir = tempDir(t, 'mvm-slow-agent-');
   const go = join(dir, 'go');
   const runs = join(dir, 'runs');
-  const slow = ['/bin/bash', '-c', `while [ ! -e '${go}' ]; do sleep 0.05; done; exec "$0" "$@"`, process.execPath, MVM_BIN, 'agent', 'run', '--busy-ping', '1s'];
+  const slow = [
+    '/bin/bash',
+    '-c',
+    `while [ ! -e '${go}' ]; do sleep 0.05; done; exec "$0" "$@"`,
+    process.execPath,
+    MVM_BIN,
+    'agent',
+    'run',
+    '--busy-ping',
+    '1s',
+  ];
   const lab = await startFaultLab(t, { testbeds: [{ name: 'gamma-1', targets: ['bitaxe'] }], agentCommand: slow });
   const factory = await lab.factory();
   const job = await lab.submitTasks('bitaxe', [{ name: 'once', script: `echo run >> '${runs}'` }]);
-  await waitFor(() => liveRows(lab.dbFile).some((r) => r.agent_pid !== null), 'the agent process started (and waiting)', 30_000, 50);
+  await waitFor(
+    () => liveRows(lab.dbFile).some((r) => r.agent_pid !== null),
+    'the agent process started (and waiting)',
+    30_000,
+    50,
+  );
   const [first] = liveRows(lab.dbFile);
 
   await lab.srv.restart({ kill9: true }); // the lease is gone with the server's memory

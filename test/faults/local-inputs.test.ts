@@ -41,7 +41,12 @@ t.test('test definitions: size, windows and timeouts bounded, each with its key'
   t.match(h.stderr, /the test definition .*huge\.yaml is \d+ bytes; the limit is 1048576 bytes/);
 
   const bad = join(dir, 'bad.yaml');
-  writeFileSync(bad, spec('timeout: 0s\npoll: 0s\nchecks:\n  - type: temperature\n    max: 80\n    window: 99999999h\n  - type: survives_restart\n    timeout: 0\n'));
+  writeFileSync(
+    bad,
+    spec(
+      'timeout: 0s\npoll: 0s\nchecks:\n  - type: temperature\n    max: 80\n    window: 99999999h\n  - type: survives_restart\n    timeout: 0\n',
+    ),
+  );
   const r = await runMvm(['runner', 'test', '--spec', bad], { timeoutMs: 30_000 });
   t.equal(r.code, 1);
   t.match(r.stderr, /checks\[0\]\.window.*"99999999h" is longer than 6h, the longest a job may hold a testbed/);
@@ -50,7 +55,10 @@ t.test('test definitions: size, windows and timeouts bounded, each with its key'
   t.match(r.stderr, /checks\[1\]\.timeout.*0 is too short/);
 
   const cfg = join(dir, 'factory.toml');
-  writeFileSync(cfg, '[general]\nbaseurl = "http://127.0.0.1:1"\n[factory]\ntoken = "x"\ninstance_deadline = "99999999h"\n[target.a]\n[testbed.b]\ntargets = ["a"]\n');
+  writeFileSync(
+    cfg,
+    '[general]\nbaseurl = "http://127.0.0.1:1"\n[factory]\ntoken = "x"\ninstance_deadline = "99999999h"\n[target.a]\n[testbed.b]\ntargets = ["a"]\n',
+  );
   const c = await runMvm(['factory', '-f', cfg, '--check'], { timeoutMs: 30_000 });
   t.equal(c.code, 1);
   t.match(c.stderr, /factory\.instance_deadline.*is too long \("99999999h"\); the maximum is 24d/);
@@ -63,8 +71,18 @@ t.test('an environment too large for exec is reported with its size and what to 
   const notes: string[] = [];
   const res = await runTask(
     { job: 'J', task: 0, script: 'echo never', scriptFile: join(dir, 'task.sh'), cwd: dir, env },
-    { agentDir: dir, onLine: () => undefined, onNote: (m) => notes.push(m), signal: new AbortController().signal, graceMs: 1000, log: silentLogger() },
+    {
+      agentDir: dir,
+      onLine: () => undefined,
+      onNote: (m) => notes.push(m),
+      signal: new AbortController().signal,
+      graceMs: 1000,
+      log: silentLogger(),
+    },
   );
   t.equal(res.exitCode, 127);
-  t.match(notes.join('\n'), /exec error: could not start the task: its environment is too large for exec \(E2BIG\): 20001 variables, \d+ bytes in all.*pass large data as an input file instead/);
+  t.match(
+    notes.join('\n'),
+    /exec error: could not start the task: its environment is too large for exec \(E2BIG\): 20001 variables, \d+ bytes in all.*pass large data as an input file instead/,
+  );
 });

@@ -15,7 +15,13 @@ t.test('answers lost after the server acted: retries store nothing twice', async
   const mark = newMark();
   // Lose the first answer to each kind of write the agent makes, and a few more appends.
   const seen = new Map<string, number>();
-  const loseAt: Record<string, number[]> = { append: [1, 2, 5], chunk: [1], output: [1], 'task-complete': [1], 'job-complete': [1] };
+  const loseAt: Record<string, number[]> = {
+    append: [1, 2, 5],
+    chunk: [1],
+    output: [1],
+    'task-complete': [1],
+    'job-complete': [1],
+  };
   const kindOf = (method: string, path: string): string | undefined => {
     if (method !== 'POST') return undefined;
     if (/\/1\/worker\/job\/[^/]+\/append$/.test(path)) return 'append';
@@ -41,7 +47,8 @@ t.test('answers lost after the server acted: retries store nothing twice', async
         env_clear: false,
         env: { [MARK_ENV]: mark },
         // Output in bursts so that the agent sends several batches.
-        script: 'for b in 1 2 3 4 5 6; do for i in $(seq 1 150); do echo "b$b line $i"; done; sleep 0.2; done\necho result > "$MVM_OUTPUT_DIR/result.txt"',
+        script:
+          'for b in 1 2 3 4 5 6; do for i in $(seq 1 150); do echo "b$b line $i"; done; sleep 0.2; done\necho result > "$MVM_OUTPUT_DIR/result.txt"',
       },
     ],
     output_rules: ['/work/output/*'],
@@ -58,7 +65,9 @@ t.test('answers lost after the server acted: retries store nothing twice', async
 
   const events = await lab.events(job);
   const lines = agentLog(events).filter((l) => /^stdout\[0\]: b\d line \d+$/.test(l));
-  const expected = [1, 2, 3, 4, 5, 6].flatMap((b) => Array.from({ length: 150 }, (_, i) => `stdout[0]: b${b} line ${i + 1}`));
+  const expected = [1, 2, 3, 4, 5, 6].flatMap((b) =>
+    Array.from({ length: 150 }, (_, i) => `stdout[0]: b${b} line ${i + 1}`),
+  );
   t.equal(lines.length, expected.length, 'every line stored exactly once');
   t.same(lines, expected, 'in order');
   t.equal(agentLog(events).filter((l) => l.startsWith('task[0]: process exited')).length, 1, 'one exit event');
@@ -76,13 +85,22 @@ t.test('a resent batch is recognised by its microsecond times; equal lines in on
   const w = await startScriptedWorker(lab.srv, factory, lab.target, lab.srv.url, { job });
   t.equal((await w.ping(5000)).job?.id, job);
   // Two batches of the same line, all within one millisecond: different events (a `yes` burst).
-  const batch = (from: number) => Array.from({ length: 3 }, (_, i) => ({ stream: 'stdout', payload: 'y', task: 0, time: `2030-01-01T00:00:00.123${String(from + i).padStart(3, '0')}Z` }));
+  const batch = (from: number) =>
+    Array.from({ length: 3 }, (_, i) => ({
+      stream: 'stdout',
+      payload: 'y',
+      task: 0,
+      time: `2030-01-01T00:00:00.123${String(from + i).padStart(3, '0')}Z`,
+    }));
   await w.api.post(`/1/worker/job/${job}/append`, batch(100));
   await w.api.post(`/1/worker/job/${job}/append`, batch(200));
   await w.api.post(`/1/worker/job/${job}/append`, batch(200)); // the second one resent
   const ys = (await lab.events(job)).filter((e) => e.stream === 'stdout');
   t.equal(ys.length, 6, 'the two distinct batches are stored, the resent one is not');
-  t.ok(ys.every((e) => e.time_remote === '2030-01-01T00:00:00.123Z'), 'time_remote still reads at millisecond precision');
+  t.ok(
+    ys.every((e) => e.time_remote === '2030-01-01T00:00:00.123Z'),
+    'time_remote still reads at millisecond precision',
+  );
   // A resent batch after something else was stored is not the job's tail: stored again, as sent.
   await w.append(job, 'stderr', 'other', 0);
   await w.api.post(`/1/worker/job/${job}/append`, batch(200));

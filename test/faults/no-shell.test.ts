@@ -18,9 +18,18 @@ interface Rule {
 
 const RULES: Rule[] = [
   { name: 'shell: true', re: /\bshell\s*:\s*(true|['"`])/ },
-  { name: 'child_process exec/execSync (a command line for a shell)', re: /\bimport\s*\{[^}]*\b(exec|execSync)\b[^}]*\}\s*from\s*['"](node:)?child_process['"]|\bchild_process\b[^;\n]*\.(exec|execSync)\s*\(|(?<![.\w])execSync\s*\(/ },
-  { name: "execa's command forms (a string split or run by a shell)", re: /\bexecaCommand(Sync)?\b|(?<![\w$}])\$(\.sync)?\s*`|(?<![\w$])\$\(\s*\{/ },
-  { name: 'a spawned program given as a template string', re: /\b(spawn|spawnSync|execa|execFile|execFileSync|fork)\s*\(\s*`/ },
+  {
+    name: 'child_process exec/execSync (a command line for a shell)',
+    re: /\bimport\s*\{[^}]*\b(exec|execSync)\b[^}]*\}\s*from\s*['"](node:)?child_process['"]|\bchild_process\b[^;\n]*\.(exec|execSync)\s*\(|(?<![.\w])execSync\s*\(/,
+  },
+  {
+    name: "execa's command forms (a string split or run by a shell)",
+    re: /\bexecaCommand(Sync)?\b|(?<![\w$}])\$(\.sync)?\s*`|(?<![\w$])\$\(\s*\{/,
+  },
+  {
+    name: 'a spawned program given as a template string',
+    re: /\b(spawn|spawnSync|execa|execFile|execFileSync|fork)\s*\(\s*`/,
+  },
   { name: 'a shell run with -c', re: /['"`](\/bin\/|\/usr\/bin\/)?(sh|bash|zsh|dash)['"`]\s*,\s*\[?\s*['"`]-c['"`]/ },
   { name: 'eval or new Function', re: /(?<![.\w])eval\s*\(|\bnew\s+Function\s*\(/ },
 ];
@@ -33,7 +42,7 @@ const ALLOWED: Array<{ file: string; rule: string; why: string }> = [
   {
     file: 'factory/executor/ssh/quote.ts',
     rule: 'a shell run with -c',
-    why: "shellScript() runs a constant script from factory/executor/ssh/remote-scripts.ts as `sh -c SCRIPT NAME ARGS…`: the data only ever arrives as positional parameters (\"$1\"…), and the whole argv is then shell-quoted word by word (shellCommand) because SSH itself carries one command line. The scripts' constancy is checked below; the quoting by test/ssh/unit.test.ts (round trip through a real sh) and test/ssh/remote-agent.test.ts (injection attempts).",
+    why: 'shellScript() runs a constant script from factory/executor/ssh/remote-scripts.ts as `sh -c SCRIPT NAME ARGS…`: the data only ever arrives as positional parameters ("$1"…), and the whole argv is then shell-quoted word by word (shellCommand) because SSH itself carries one command line. The scripts\' constancy is checked below; the quoting by test/ssh/unit.test.ts (round trip through a real sh) and test/ssh/remote-agent.test.ts (injection attempts).',
   },
 ];
 
@@ -53,7 +62,9 @@ function sources(): string[] {
 
 /** The text with comments blanked (lines kept), so a comment that mentions `shell: true` is no match. */
 function code(text: string): string {
-  return text.replace(/\/\*[\s\S]*?\*\//g, (c) => c.replace(/[^\n]/g, ' ')).replace(/(^|[^:'"`\\])\/\/[^\n]*/g, (m, p: string) => p + ' '.repeat(m.length - p.length));
+  return text
+    .replace(/\/\*[\s\S]*?\*\//g, (c) => c.replace(/[^\n]/g, ' '))
+    .replace(/(^|[^:'"`\\])\/\/[^\n]*/g, (m, p: string) => p + ' '.repeat(m.length - p.length));
 }
 
 t.test('no shell string is built from config or job data', async (t) => {
@@ -74,13 +85,21 @@ t.test('no shell string is built from config or job data', async (t) => {
     }
   }
   t.same(found, [], 'no unreviewed way to reach a shell');
-  t.same(ALLOWED.filter((a) => !used.has(`${a.file}|${a.rule}`)).map((a) => `${a.file}: ${a.rule}`), [], 'every allowed exception still exists (stale ones removed)');
+  t.same(
+    ALLOWED.filter((a) => !used.has(`${a.file}|${a.rule}`)).map((a) => `${a.file}: ${a.rule}`),
+    [],
+    'every allowed exception still exists (stale ones removed)',
+  );
 });
 
 t.test('the remote scripts are constants and every sh -c runs one of them', async (t) => {
   const scripts = readFileSync(projectPath('factory', 'executor', 'ssh', 'remote-scripts.ts'), 'utf8');
   // In a JS template `${` is always interpolation (a shell `${x}` would have to be written `\${x}`).
-  t.notMatch(code(scripts), /(?<!\\)\$\{/, 'no interpolation in factory/executor/ssh/remote-scripts.ts: the script texts are fixed');
+  t.notMatch(
+    code(scripts),
+    /(?<!\\)\$\{/,
+    'no interpolation in factory/executor/ssh/remote-scripts.ts: the script texts are fixed',
+  );
   const exported = new Set([...scripts.matchAll(/^export const ([A-Z_]+)\s*=/gm)].map((m) => m[1]));
   t.ok(exported.size >= 5, `${exported.size} remote scripts`);
   const calls: string[] = [];
@@ -92,7 +111,11 @@ t.test('the remote scripts are constants and every sh -c runs one of them', asyn
     }
   }
   t.ok(calls.length > 0, `${calls.length} shellScript calls`);
-  t.same(calls.filter((c) => !exported.has(c.split(': ')[1])), [], 'every shellScript call runs a constant from remote-scripts.ts');
+  t.same(
+    calls.filter((c) => !exported.has(c.split(': ')[1])),
+    [],
+    'every shellScript call runs a constant from remote-scripts.ts',
+  );
   // And on the remote side each command line is built by shellCommand (every word quoted).
   const conn = code(readFileSync(projectPath('factory', 'executor', 'ssh', 'connection.ts'), 'utf8'));
   const execs = [...conn.matchAll(/\.client\.exec\(\s*([^,]+),/g)].map((m) => m[1].trim());
@@ -102,12 +125,12 @@ t.test('the remote scripts are constants and every sh -c runs one of them', asyn
 
 t.test('the rules catch what they are for (and not argv arrays)', async (t) => {
   const bad = [
-    "spawn(cmd, { shell: true })",
+    'spawn(cmd, { shell: true })',
     "import { exec } from 'node:child_process';",
     'execSync(`rm -rf ${dir}`)',
     "await execaCommand('git status')",
     'await $`ls ${dir}`',
-    "execa(`${tool} --flash`)",
+    'execa(`${tool} --flash`)',
     "spawn('sh', ['-c', `mvm ${args}`])",
     "spawn('/bin/bash', ['-c', line])",
     'eval(code)',
@@ -119,6 +142,14 @@ t.test('the rules catch what they are for (and not argv arrays)', async (t) => {
     'new RegExp(`^${src}$`)',
     "const sh = 'sh';",
   ];
-  for (const line of bad) t.ok(RULES.some((r) => r.re.test(line)), `caught: ${line}`);
-  for (const line of good) t.notOk(RULES.some((r) => r.re.test(line)), `allowed: ${line}`);
+  for (const line of bad)
+    t.ok(
+      RULES.some((r) => r.re.test(line)),
+      `caught: ${line}`,
+    );
+  for (const line of good)
+    t.notOk(
+      RULES.some((r) => r.re.test(line)),
+      `allowed: ${line}`,
+    );
 });

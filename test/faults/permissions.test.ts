@@ -20,7 +20,8 @@ t.test('databases, data folders and token files are private under umask 000', as
   await srv.createUser('alice'); // something in the database
   t.equal(mode(dataDir), '700', 'the server data folder');
   t.equal(mode(join(dataDir, 'server.sqlite')), '600', 'the server database');
-  for (const d of ['files', 'tmp', 'files/chunks', 'files/outputs']) t.equal(mode(join(dataDir, d)), '700', `server ${d}/`);
+  for (const d of ['files', 'tmp', 'files/chunks', 'files/outputs'])
+    t.equal(mode(join(dataDir, d)), '700', `server ${d}/`);
 
   const lab = await startLab(t, { testbeds: [{ name: 'gamma-1', targets: ['bitaxe'] }] });
   const dbFile = join(base, 'factory-data', 'factory.sqlite3');
@@ -43,5 +44,10 @@ t.test('the factory check warns about a token file every user can read', async (
   writeFileSync(cfg, readFileSync(lab.configFile, 'utf8').replace(/^token = ".*"$/m, `token_file = "${tokenFile}"`));
   const r = await runMvm(['factory', '-f', cfg, '--check']);
   t.equal(r.code, 0, 'still a valid config');
-  t.match(r.stdout, new RegExp(`warning: .*factory\\.token_file: the token file ${tokenFile} can be read by every user on this machine \\(run: chmod 600`));
+  t.match(
+    r.stdout,
+    new RegExp(
+      `warning: .*factory\\.token_file: the token file ${tokenFile} can be read by every user on this machine \\(run: chmod 600`,
+    ),
+  );
 });

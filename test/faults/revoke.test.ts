@@ -10,11 +10,15 @@ t.test('job server: revoke and replace a user token; only the admin may', async 
   const srv = await startServer(t);
   const alice = await srv.createUser('alice');
   const bob = await srv.createUser('bob');
-  const whoami = async (token: string) => (await fetch(`${srv.url}/0/whoami`, { headers: { authorization: `Bearer ${token}` } })).status;
+  const whoami = async (token: string) =>
+    (await fetch(`${srv.url}/0/whoami`, { headers: { authorization: `Bearer ${token}` } })).status;
   const env = { MVM_URL: srv.url, MVM_ADMIN_TOKEN: srv.adminToken };
   t.equal(await whoami(alice), 200);
 
-  const byUser = await fetch(`${srv.url}/0/users/alice/token`, { method: 'DELETE', headers: { authorization: `Bearer ${bob}` } });
+  const byUser = await fetch(`${srv.url}/0/users/alice/token`, {
+    method: 'DELETE',
+    headers: { authorization: `Bearer ${bob}` },
+  });
   t.equal(byUser.status, 403, 'a user cannot revoke another');
   t.equal(await whoami(alice), 200);
 
@@ -31,7 +35,11 @@ t.test('job server: revoke and replace a user token; only the admin may', async 
   t.equal(await whoami(bob), 401, 'the replaced one does not');
 
   const list = await runMvm(['admin', 'user', 'list', '--json'], { env });
-  t.same((JSON.parse(list.stdout) as Array<{ name: string }>).map((u) => u.name).sort(), ['alice', 'bob'], 'users are listed');
+  t.same(
+    (JSON.parse(list.stdout) as Array<{ name: string }>).map((u) => u.name).sort(),
+    ['alice', 'bob'],
+    'users are listed',
+  );
   t.equal((await runMvm(['admin', 'user', 'revoke', 'nobody-here'], { env })).code, 1, 'an unknown user is an error');
 });
 
@@ -49,13 +57,21 @@ t.test('factory API: remove a user; no reservation for a user that does not exis
   const ghost = await api.call('POST', '/v1/testbeds/gamma-1/reservation', { body: { owner: 'ghost', ttl: '1h' } });
   t.equal(ghost.status, 404, 'no reservation for a user that does not exist');
   t.match(ghost.body, { message: /no API user "ghost" to reserve for/ });
-  t.equal((await api.call('POST', '/v1/testbeds/gamma-1/reservation', { body: { owner: 'carol', ttl: '1h' } })).status, 201, 'an existing user: reserved');
+  t.equal(
+    (await api.call('POST', '/v1/testbeds/gamma-1/reservation', { body: { owner: 'carol', ttl: '1h' } })).status,
+    201,
+    'an existing user: reserved',
+  );
 
   t.equal((await api.call('DELETE', '/v1/users/carol', { token: carol })).status, 403, 'a user cannot remove users');
   const rm = await runMvm(['testbeds', 'user', 'remove', 'carol'], { env });
   t.equal(rm.code, 0, rm.stderr);
   t.match(rm.stdout, /removed user carol; its token no longer works/);
-  t.equal((await api.call('GET', '/v1/whoami', { token: carol })).status, 401, "the removed user's token no longer works");
+  t.equal(
+    (await api.call('GET', '/v1/whoami', { token: carol })).status,
+    401,
+    "the removed user's token no longer works",
+  );
   const list = await runMvm(['testbeds', 'user', 'list', '--json'], { env });
   t.same(JSON.parse(list.stdout), [], 'the list no longer has carol');
   t.equal((await api.call('DELETE', '/v1/users/carol')).status, 404, 'removing twice: 404');

@@ -22,7 +22,9 @@ function slowBody(url: string): Promise<Slow> {
     s.socket.on('error', () => undefined);
     s.socket.once('connect', () => {
       // Headers complete, then one byte of a 1000-byte body, and nothing more.
-      s.socket.write('POST /0/jobs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{');
+      s.socket.write(
+        'POST /0/jobs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{',
+      );
       resolve(s);
     });
     s.socket.once('error', reject);
@@ -35,11 +37,18 @@ t.test('slow bodies are cut off and one client cannot take every connection', as
   const extra = await slowBody(srv.url);
   await waitFor(() => extra.closed, 'the 11th connection to be closed', 10_000, 20);
   t.match(extra.received, /^HTTP\/1\.1 503 /, 'the 11th connection is answered 503');
-  t.match(JSON.parse(extra.received.split('\r\n\r\n')[1]), { message: /too many connections from .*: at most 10 at once/, error_code: 'TooManyConnections', request_id: /\w+/ });
+  t.match(JSON.parse(extra.received.split('\r\n\r\n')[1]), {
+    message: /too many connections from .*: at most 10 at once/,
+    error_code: 'TooManyConnections',
+    request_id: /\w+/,
+  });
 
   await waitFor(() => slow.every((s) => s.closed), 'the slow connections to be closed', 30_000, 50);
   for (const s of slow) t.match(s.received, /^HTTP\/1\.1 408 /, 'a slow body is answered 408');
-  t.match(JSON.parse(slow[0].received.split('\r\n\r\n')[1]), { message: /did not arrive within 3 s/, error_code: 'RequestTimeout' });
+  t.match(JSON.parse(slow[0].received.split('\r\n\r\n')[1]), {
+    message: /did not arrive within 3 s/,
+    error_code: 'RequestTimeout',
+  });
 
   // The server serves again once they are gone.
   const res = await fetch(`${srv.url}/0/whoami`);

@@ -49,27 +49,61 @@ t.test('server database locked: 503 within a bound, reads go on, nothing partial
   const waiting = await lab.srv.submitJob(lab.userToken, { target: 'bitaxe', inputs: ['fw.bin'] });
   const w = await lab.worker(job);
   const agent = lab.startAgent(w.bootstrap, join(lab.dir, 'agent'));
-  await waitFor(async () => agentLog(await lab.events(job)).some((l) => l.startsWith('stdout[0]: line 20')), 'the job under way', 30_000, 100);
+  await waitFor(
+    async () => agentLog(await lab.events(job)).some((l) => l.startsWith('stdout[0]: line 20')),
+    'the job under way',
+    30_000,
+    100,
+  );
   const jobsBefore = (await lab.user.get<Job[]>('/1/jobs')).length;
   const chunksDir = join(lab.srv.dataDir, 'files', 'chunks');
   const filesBefore = filesUnder(chunksDir).length;
 
   const lock = await holdLock(t, join(lab.srv.dataDir, 'server.sqlite'));
-  const call = async (method: 'GET' | 'POST', path: string, body?: Buffer | string, contentType = 'application/json') => {
+  const call = async (
+    method: 'GET' | 'POST',
+    path: string,
+    body?: Buffer | string,
+    contentType = 'application/json',
+  ) => {
     const start = Date.now();
-    const r = await request(lab.srv.url + path, { method, headers: { authorization: `Bearer ${lab.userToken}`, 'content-type': contentType }, body });
+    const r = await request(lab.srv.url + path, {
+      method,
+      headers: { authorization: `Bearer ${lab.userToken}`, 'content-type': contentType },
+      body,
+    });
     const text = await r.body.text();
-    return { status: r.statusCode, ms: Date.now() - start, retryAfter: r.headers['retry-after'], body: text ? JSON.parse(text) : undefined };
+    return {
+      status: r.statusCode,
+      ms: Date.now() - start,
+      retryAfter: r.headers['retry-after'],
+      body: text ? JSON.parse(text) : undefined,
+    };
   };
 
   const read = await call('GET', `/0/job/${job}`);
   t.equal(read.status, 200, 'a read is answered while the database is locked (WAL)');
   t.ok(read.ms < WAIT_BOUND_MS, `at once (${read.ms} ms): the agent's refused writes do not stall the server`);
-  const submit = await call('POST', '/0/jobs', JSON.stringify({ name: 'x', target: 'bitaxe', output_rules: [], tasks: [{ name: 'a', script: 'true', env_clear: false, env: {} }], inputs: [], tags: {} }));
+  const submit = await call(
+    'POST',
+    '/0/jobs',
+    JSON.stringify({
+      name: 'x',
+      target: 'bitaxe',
+      output_rules: [],
+      tasks: [{ name: 'a', script: 'true', env_clear: false, env: {} }],
+      inputs: [],
+      tags: {},
+    }),
+  );
   t.equal(submit.status, 503, 'a write is refused with 503, not 500');
   t.ok(submit.ms < WAIT_BOUND_MS, `after waiting ${submit.ms} ms, within the bound`);
   t.equal(submit.retryAfter, '1', 'Retry-After says when to try again');
-  t.match(submit.body, { error_code: 'ServiceUnavailable', message: /database is locked by another process.*nothing was stored: retry/ }, 'the message says what happened and what to do');
+  t.match(
+    submit.body,
+    { error_code: 'ServiceUnavailable', message: /database is locked by another process.*nothing was stored: retry/ },
+    'the message says what happened and what to do',
+  );
   t.notMatch(JSON.stringify(submit.body), /\bat \S+:\d+|SqliteError/, 'no stack trace in the answer');
   const chunk = await call('POST', `/0/jobs/${waiting}/chunk`, Buffer.alloc(4096, 1), 'application/octet-stream');
   t.equal(chunk.status, 503, 'a chunk upload is refused the same way');
@@ -77,7 +111,10 @@ t.test('server database locked: 503 within a bound, reads go on, nothing partial
   t.equal(filesUnder(chunksDir).length, filesBefore, 'the refused chunk left no file');
   t.same(filesUnder(join(lab.srv.dataDir, 'tmp')), [], 'nor anything in tmp/');
   // The agent meets the lock too, and retries.
-  await agent.waitForLine(/event delivery failed; retrying.*database is locked|database is locked.*event delivery failed/, 20_000);
+  await agent.waitForLine(
+    /event delivery failed; retrying.*database is locked|database is locked.*event delivery failed/,
+    20_000,
+  );
   t.pass('the agent was refused and keeps retrying');
 
   await lock.release();
@@ -87,7 +124,11 @@ t.test('server database locked: 503 within a bound, reads go on, nothing partial
   t.equal((await lab.waitDone(job)).state, 'completed');
   const out = agentLog(await lab.events(job)).filter((l) => l.startsWith('stdout[0]: '));
   const total = Number(/total (\d+)$/.exec(out.at(-1) ?? '')?.[1]);
-  t.same(out.slice(0, -1), Array.from({ length: total }, (_, i) => `stdout[0]: line ${i + 1}`), `all ${total} lines, once each, in order`);
+  t.same(
+    out.slice(0, -1),
+    Array.from({ length: total }, (_, i) => `stdout[0]: line ${i + 1}`),
+    `all ${total} lines, once each, in order`,
+  );
   const outputs = await lab.outputs(job);
   t.match(outputs, [{ path: '/work/output/result.txt' }]);
   t.equal(outputs[0]?.body.toString(), 'kept\n', 'the output is intact');
@@ -97,8 +138,13 @@ t.test('server database locked: 503 within a bound, reads go on, nothing partial
   await assertNoLeaks(t, mark);
 });
 
-t.test("factory database locked: passes retried, the job runs once, everything converges", async (t) => {
-  const lab = await startFaultLab(t, { testbeds: [{ name: 'gamma-1', targets: ['bitaxe'] }, { name: 'gamma-2', targets: ['bitaxe'] }] });
+t.test('factory database locked: passes retried, the job runs once, everything converges', async (t) => {
+  const lab = await startFaultLab(t, {
+    testbeds: [
+      { name: 'gamma-1', targets: ['bitaxe'] },
+      { name: 'gamma-2', targets: ['bitaxe'] },
+    ],
+  });
   const factory = await lab.factory();
   const gate = join(lab.dir, 'go');
   const runs = join(lab.dir, 'runs');
@@ -109,18 +155,29 @@ t.test("factory database locked: passes retried, the job runs once, everything c
   const lock = await holdLock(t, lab.dbFile);
   const second = await lab.submitTasks('bitaxe', [{ name: 'second', script }]);
   writeFileSync(gate, '');
-  t.equal((await lab.waitJob(first, ['completed', 'failed'], 60_000)).state, 'completed', 'the first job completed on the server');
+  t.equal(
+    (await lab.waitJob(first, ['completed', 'failed'], 60_000)).state,
+    'completed',
+    'the first job completed on the server',
+  );
   await factory.waitForLine(/database is locked/, 30_000);
   t.pass('the factory met the lock');
   t.equal(factory.child.exitCode, null, 'and is still running');
   await lock.release();
 
-  t.equal((await lab.waitJob(second, ['completed', 'failed'], 60_000)).state, 'completed', 'the second job completed once the lock was gone');
+  t.equal(
+    (await lab.waitJob(second, ['completed', 'failed'], 60_000)).state,
+    'completed',
+    'the second job completed once the lock was gone',
+  );
   await waitFor(() => liveRows(lab.dbFile).length === 0, 'every instance destroyed', 30_000, 100);
   const rows = allRows(lab.dbFile) as Array<ReturnType<typeof allRows>[number] & { job: string }>;
   t.equal(rows.filter((r) => r.job === first).length, 1, 'the first job had one instance');
   t.equal(rows.filter((r) => r.job === second).length, 1, 'the second job had one instance');
-  t.ok(rows.every((r) => r.state === 'destroyed' && r.failure === null), 'all destroyed without failure');
+  t.ok(
+    rows.every((r) => r.state === 'destroyed' && r.failure === null),
+    'all destroyed without failure',
+  );
   t.same(await lab.workers(), [], 'no worker left (orphans of failed passes deleted)');
   t.equal(payloads(await lab.events(second), 'task').filter((p) => p.startsWith('starting task')).length, 1);
   t.equal(readFileSync(runs, 'utf8'), 'run\nrun\n', 'each job ran once');

@@ -28,9 +28,19 @@ t.test('no token appears in any log of a full run', async (t) => {
     target: 'bitaxe',
     inputs: ['fw.bin'],
     output_rules: ['/work/output/*'],
-    tasks: [{ name: 'env', script: 'env | sort\ncat "$MVM_INPUT_DIR/fw.bin" > "$MVM_OUTPUT_DIR/copy.bin"', env_clear: false, env: { FAULT_MARK: lab.mark } }],
+    tasks: [
+      {
+        name: 'env',
+        script: 'env | sort\ncat "$MVM_INPUT_DIR/fw.bin" > "$MVM_OUTPUT_DIR/copy.bin"',
+        env_clear: false,
+        env: { FAULT_MARK: lab.mark },
+      },
+    ],
   });
-  const chunk = await lab.user.json<{ id: string }>('POST', `/0/jobs/${job}/chunk`, { body: Buffer.from('firmware'), contentType: 'application/octet-stream' });
+  const chunk = await lab.user.json<{ id: string }>('POST', `/0/jobs/${job}/chunk`, {
+    body: Buffer.from('firmware'),
+    contentType: 'application/octet-stream',
+  });
   await lab.user.post(`/1/jobs/${job}/input`, { name: 'fw.bin', size: 8, chunks: [chunk.id], commit_id: ulid() });
   const wrong = newToken();
   for (const path of ['/0/whoami', '/0/factory/ping', '/0/worker/ping', '/0/admin/targets']) {
@@ -66,15 +76,23 @@ t.test('no token appears in any log of a full run', async (t) => {
     if (f.includes(`${join('jobs', job)}/`) && !f.endsWith('.spool')) continue; // the job's own files (scripts, inputs, outputs)
     sources[f.slice(lab.instancesDir.length + 1)] = readFileSync(f, 'latin1');
   }
-  t.ok(Object.keys(sources).some((k) => k.endsWith('agent.log')), 'the agent log on disk is searched');
+  t.ok(
+    Object.keys(sources).some((k) => k.endsWith('agent.log')),
+    'the agent log on disk is searched',
+  );
   // All ran at debug level (the factory may have nothing to say at debug in a run this smooth).
   for (const source of ['server stdout+stderr', ...Object.keys(sources).filter((k) => k.endsWith('agent.log'))]) {
     t.match(sources[source], /"level":20/, `${source}: debug lines captured`);
   }
-  t.ok(sources['factory stdout+stderr'].split('\n').filter((l) => l.includes('"level":30')).length > 5, 'factory: its log captured');
+  t.ok(
+    sources['factory stdout+stderr'].split('\n').filter((l) => l.includes('"level":30')).length > 5,
+    'factory: its log captured',
+  );
   t.match(sources["the job's events"], /MVM_TESTBED=/, "the task's environment was printed into the job's events");
   for (const [source, text] of Object.entries(sources)) {
-    const leaked = Object.entries(secrets).filter(([, s]) => text.includes(s.slice(0, 12))).map(([name]) => name);
+    const leaked = Object.entries(secrets)
+      .filter(([, s]) => text.includes(s.slice(0, 12)))
+      .map(([name]) => name);
     t.same(leaked, [], `${source}: no token`);
   }
   await lab.noLeaks(t);

@@ -6,12 +6,19 @@ import t from 'tap';
 import { startFaultLab } from './lib/stack.js';
 
 t.test('a second factory on the same database refuses to start, naming the first', async (t) => {
-  const lab = await startFaultLab(t, { testbeds: [{ name: 'gamma-1', targets: ['bitaxe'] }], apiKeys: '[api]\nlisten = "off"' });
+  const lab = await startFaultLab(t, {
+    testbeds: [{ name: 'gamma-1', targets: ['bitaxe'] }],
+    apiKeys: '[api]\nlisten = "off"',
+  });
   const first = await lab.factory();
   const second = await lab.factory({ wait: false });
   t.equal(await second.exited, 1, 'the second factory exits 1');
   const said = [...second.stdout, ...second.stderr].join('\n');
-  t.match(said, new RegExp(`another factory \\(pid ${first.pid}, since .*\\) runs on the database`), 'naming the holder');
+  t.match(
+    said,
+    new RegExp(`another factory \\(pid ${first.pid}, since .*\\) runs on the database`),
+    'naming the holder',
+  );
   t.notMatch(said, /mvm factory started/);
 
   // The first, killed: its lock is stale and the next start takes it over.

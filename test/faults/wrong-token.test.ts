@@ -10,7 +10,10 @@ import { startLab } from '../factory/fixture.js';
 t.test('a factory token the server does not know: refused at start and by --check', async (t) => {
   const lab = await startLab(t, { testbeds: [{ name: 'gamma-1', targets: ['bitaxe'] }] });
   const bad = join(lab.dir, 'bad-token.toml');
-  writeFileSync(bad, readFileSync(lab.configFile, 'utf8').replace(`token = "${lab.factoryToken}"`, 'token = "not-a-factory-token"'));
+  writeFileSync(
+    bad,
+    readFileSync(lab.configFile, 'utf8').replace(`token = "${lab.factoryToken}"`, 'token = "not-a-factory-token"'),
+  );
   const run = await runMvm(['factory', '-f', bad, '-d', join(lab.dir, 'bad.sqlite3')], { timeoutMs: 60_000 });
   t.equal(run.code, 1, 'the factory exits 1');
   t.notMatch(run.stdout, /mvm factory started/, 'never says started');

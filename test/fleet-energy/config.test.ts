@@ -14,7 +14,12 @@ const parse = (section: unknown) => {
 };
 
 t.test('a good octopus section', async (t) => {
-  const { cfg, problems } = parse({ source: 'octopus', flat_price: 24.5, fetch_interval: '15m', octopus: { product: 'AGILE-24-10-01', region: 'c', base_url: 'http://127.0.0.1:9999' } });
+  const { cfg, problems } = parse({
+    source: 'octopus',
+    flat_price: 24.5,
+    fetch_interval: '15m',
+    octopus: { product: 'AGILE-24-10-01', region: 'c', base_url: 'http://127.0.0.1:9999' },
+  });
   t.same(problems, []);
   t.same(cfg.octopus, { product: 'AGILE-24-10-01', region: 'C', baseUrl: 'http://127.0.0.1:9999' });
   t.equal(cfg.fetchIntervalMs, 15 * 60_000);
@@ -23,7 +28,13 @@ t.test('a good octopus section', async (t) => {
 });
 
 t.test('every problem at once', async (t) => {
-  const { problems } = parse({ source: 'octopuss', flat_prize: 3, fetch_interval: 'soon', octopus: { product: '', region: 'I', base_url: 'api.octopus.energy' }, time_of_use: [{ from: '25:00', to: '07:00', price: 'cheap' }] });
+  const { problems } = parse({
+    source: 'octopuss',
+    flat_prize: 3,
+    fetch_interval: 'soon',
+    octopus: { product: '', region: 'I', base_url: 'api.octopus.energy' },
+    time_of_use: [{ from: '25:00', to: '07:00', price: 'cheap' }],
+  });
   t.same(problems, [
     'energy.flat_prize: unknown key (did you mean `flat_price`?)',
     'energy.source: unknown price source "octopuss" (one of: octopus, flat, tou)',
@@ -34,12 +45,23 @@ t.test('every problem at once', async (t) => {
     'energy.time_of_use[0].price: must be a number from -1000 to 1000, not a string',
     'energy.time_of_use[0].from: "25:00" is not a time of day (write HH:MM in UK time, e.g. "00:30")',
   ]);
-  t.same(parse({ source: 'tou' }).problems, ['energy.time_of_use: missing: source = "tou" needs its bands (add [[energy.time_of_use]] blocks with from, to, price)']);
-  t.same(parse({ source: 'octopus' }).problems, ['energy.octopus: missing: source = "octopus" needs its settings (add [energy.octopus] with product and region)']);
+  t.same(parse({ source: 'tou' }).problems, [
+    'energy.time_of_use: missing: source = "tou" needs its bands (add [[energy.time_of_use]] blocks with from, to, price)',
+  ]);
+  t.same(parse({ source: 'octopus' }).problems, [
+    'energy.octopus: missing: source = "octopus" needs its settings (add [energy.octopus] with product and region)',
+  ]);
 });
 
 t.test('time-of-use bands in UK time, wrapping midnight; the flat price elsewhere', async (t) => {
-  const { cfg, problems } = parse({ source: 'tou', flat_price: 28, time_of_use: [{ from: '23:30', to: '05:30', price: 7.5 }, { from: '16:00', to: '19:00', price: 40 }] });
+  const { cfg, problems } = parse({
+    source: 'tou',
+    flat_price: 28,
+    time_of_use: [
+      { from: '23:30', to: '05:30', price: 7.5 },
+      { from: '16:00', to: '19:00', price: 40 },
+    ],
+  });
   t.same(problems, []);
   const src = createPriceSource(cfg) as TimeOfUseSource;
   // A summer day (BST): 23:30 UK is 22:30 UTC.

@@ -22,7 +22,11 @@ async function startSim(now: string, extra: string[] = []) {
   const line = await p.waitForLine(/mvm sim octopus listening on /);
   const url = line.split(' on ')[1]!.trim();
   const control = async (path: string, body: unknown) => {
-    const res = await fetch(url + path, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+    const res = await fetch(url + path, {
+      method: 'POST',
+      body: JSON.stringify(body),
+      headers: { 'content-type': 'application/json' },
+    });
     t.equal(res.status, 200, `${path} accepted`);
   };
   return { p, url, control };
@@ -46,7 +50,14 @@ t.test('the client pages through newest-first results and stores every slot', as
   const later = await client.fetch({ from, to: from + 2 * 86_400_000 });
   t.equal(later.length, 46 + 48, 'tomorrow published in the afternoon');
 
-  await t.rejects(new OctopusClient({ product: 'AGILE-24-10-01', region: 'D', baseUrl: sim.url }).fetch({ from, to: from + 86_400_000 }), ApiError, 'a region the server does not serve is a 404');
+  await t.rejects(
+    new OctopusClient({ product: 'AGILE-24-10-01', region: 'D', baseUrl: sim.url }).fetch({
+      from,
+      to: from + 86_400_000,
+    }),
+    ApiError,
+    'a region the server does not serve is a 404',
+  );
 });
 
 t.test('clock-change days have 46 and 50 slots; negative prices are kept', async (t) => {
@@ -77,7 +88,13 @@ t.test('the fetcher stores prices, survives an outage on the last known ones and
   let now = Date.parse('2026-12-04T10:00:00Z');
   const fetcher = new PriceFetcher({
     source: new OctopusClient({ product: 'AGILE-24-10-01', region: 'C', baseUrl: sim.url }, { pageSize: 50 }),
-    store, events, log: silentLogger(), now: () => now, attempts: 3, retryBaseMs: 5, backfillMs: 86_400_000,
+    store,
+    events,
+    log: silentLogger(),
+    now: () => now,
+    attempts: 3,
+    retryBaseMs: 5,
+    backfillMs: 86_400_000,
   });
   let heard = 0;
   fetcher.onPrices(() => heard++);
@@ -115,6 +132,12 @@ t.test('the fetcher stores prices, survives an outage on the last known ones and
   t.ok(back.ok);
   t.equal(back.added, 48, "tomorrow's 48 slots are new");
   t.notOk(store.status(fetcher.sourceId)?.stale);
-  t.ok(events.list.some((e) => /is back/.test(e.message)), 'an event says the source is back');
-  t.ok(events.list.some((e) => /prices known through 2026-12-05T23:00:00.000Z/.test(e.message)), 'an event says tomorrow is known');
+  t.ok(
+    events.list.some((e) => /is back/.test(e.message)),
+    'an event says the source is back',
+  );
+  t.ok(
+    events.list.some((e) => /prices known through 2026-12-05T23:00:00.000Z/.test(e.message)),
+    'an event says tomorrow is known',
+  );
 });

@@ -1,5 +1,14 @@
 // Test doubles for the fleet stores the energy and automation parts use (fleet/types.ts).
-import type { EventStore, FleetEvent, FleetEventKind, HistoryQuery, HistoryResult, HistoryStore, NewFleetEvent, SampleRow } from '../../fleet/types.js';
+import type {
+  EventStore,
+  FleetEvent,
+  FleetEventKind,
+  HistoryQuery,
+  HistoryResult,
+  HistoryStore,
+  NewFleetEvent,
+  SampleRow,
+} from '../../fleet/types.js';
 
 export class MemoryEvents implements EventStore {
   list: FleetEvent[] = [];
@@ -54,9 +63,21 @@ import type { ActuationContext, ActuationResult, RuleActuator } from '../../flee
 
 export function minerView(id: string, extra: Partial<MinerView> = {}): MinerView {
   return {
-    id, driver: 'axeos', address: 'http://127.0.0.1:1', options: {}, tags: [], source: 'config',
-    status: 'online', missed: 0, lastSeenAt: null, last: null, lastError: null,
-    createdAt: '2026-01-01T00:00:00Z', updatedAt: '2026-01-01T00:00:00Z', model: 'Bitaxe Gamma', ...extra,
+    id,
+    driver: 'axeos',
+    address: 'http://127.0.0.1:1',
+    options: {},
+    tags: [],
+    source: 'config',
+    status: 'online',
+    missed: 0,
+    lastSeenAt: null,
+    last: null,
+    lastError: null,
+    createdAt: '2026-01-01T00:00:00Z',
+    updatedAt: '2026-01-01T00:00:00Z',
+    model: 'Bitaxe Gamma',
+    ...extra,
   };
 }
 

@@ -14,11 +14,46 @@ t.test('hashrates scaled per device', async (t) => {
 });
 
 t.test('the miners table: one unit per row, offline miners without numbers', async (t) => {
-  const last = (hashrateGhs: number | null, powerW: number | null) => ({ hashrateGhs, powerW, efficiencyJth: powerW && hashrateGhs ? powerW / (hashrateGhs / 1000) : null, temperatures: { chip: 55 } });
+  const last = (hashrateGhs: number | null, powerW: number | null) => ({
+    hashrateGhs,
+    powerW,
+    efficiencyJth: powerW && hashrateGhs ? powerW / (hashrateGhs / 1000) : null,
+    temperatures: { chip: 55 },
+  });
   const out = minersTable([
-    { id: 'lotto', driver: 'nmminer', status: 'online', source: 'config', testbed: null, model: null, tags: [], last: last(0.00102, null), desired: null },
-    { id: 'gamma', driver: 'axeos', status: 'online', source: 'testbed', testbed: 'bitaxe-gamma', model: null, tags: [], last: last(1210, 18.2), desired: { mode: 'eco' } },
-    { id: 'nano', driver: 'cgminer', status: 'offline', source: 'api', testbed: null, model: null, tags: [], last: last(6120, 140), desired: null },
+    {
+      id: 'lotto',
+      driver: 'nmminer',
+      status: 'online',
+      source: 'config',
+      testbed: null,
+      model: null,
+      tags: [],
+      last: last(0.00102, null),
+      desired: null,
+    },
+    {
+      id: 'gamma',
+      driver: 'axeos',
+      status: 'online',
+      source: 'testbed',
+      testbed: 'bitaxe-gamma',
+      model: null,
+      tags: [],
+      last: last(1210, 18.2),
+      desired: { mode: 'eco' },
+    },
+    {
+      id: 'nano',
+      driver: 'cgminer',
+      status: 'offline',
+      source: 'api',
+      testbed: null,
+      model: null,
+      tags: [],
+      last: last(6120, 140),
+      desired: null,
+    },
   ]).split('\n');
   t.match(out[0], /^MINER\s+DRIVER\s+STATUS\s+HASHRATE\s+POWER\s+J\/TH\s+TEMP\s+MODE\s+SOURCE$/);
   t.match(out[1], /^lotto\s+nmminer\s+online\s+1\.02 MH\/s\s+-\s+-\s+55 °C\s+-\s+config$/);

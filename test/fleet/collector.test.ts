@@ -12,7 +12,12 @@ import type { MinerDefinition } from '../../fleet/types.js';
 import { waitFor } from '../helpers/mvm-process.js';
 import { fleetDb, settings } from './helpers.js';
 
-function def(id: string, driver: MinerDefinition['driver'], address: string, options: Record<string, unknown> = {}): MinerDefinition {
+function def(
+  id: string,
+  driver: MinerDefinition['driver'],
+  address: string,
+  options: Record<string, unknown> = {},
+): MinerDefinition {
   return { id, driver, address, options, tags: [], source: 'config' };
 }
 
@@ -47,16 +52,33 @@ t.test('a fleet of AxeOS, cgminer and NMMiner simulators is collected and its hi
   t.teardown(() => collector.stop());
   const udpPort = collector.udpPort();
   t.ok(udpPort, 'the shared NMMiner listener is bound');
-  const lotto = await startNmminerSim({ listen: '127.0.0.1:0', telemetry: `127.0.0.1:${udpPort}`, report: '127.0.0.1:9', intervalMs: 100 });
+  const lotto = await startNmminerSim({
+    listen: '127.0.0.1:0',
+    telemetry: `127.0.0.1:${udpPort}`,
+    report: '127.0.0.1:9',
+    intervalMs: 100,
+  });
   t.teardown(() => lotto.close());
 
   const heard: string[] = [];
   const off = collector.onReading((id, r) => {
     if (r.online) heard.push(id);
   });
-  await waitFor(() => ['gamma', 'supra', 'nano', 'lotto'].every((id) => stores.live.get(id)?.status === 'online'), 'every miner online', 30_000);
+  await waitFor(
+    () => ['gamma', 'supra', 'nano', 'lotto'].every((id) => stores.live.get(id)?.status === 'online'),
+    'every miner online',
+    30_000,
+  );
   // A few readings each, written to the database.
-  await waitFor(() => ['gamma', 'supra', 'nano', 'lotto'].every((id) => stores.history.query({ minerId: id, from: Date.now() - 60_000, to: Date.now() + 1000 }).points.length >= 3), 'three samples per miner', 30_000);
+  await waitFor(
+    () =>
+      ['gamma', 'supra', 'nano', 'lotto'].every(
+        (id) =>
+          stores.history.query({ minerId: id, from: Date.now() - 60_000, to: Date.now() + 1000 }).points.length >= 3,
+      ),
+    'three samples per miner',
+    30_000,
+  );
   off();
   t.ok(heard.includes('lotto') && heard.includes('nano'), 'listeners hear the readings');
 
@@ -71,7 +93,7 @@ t.test('a fleet of AxeOS, cgminer and NMMiner simulators is collected and its hi
   const raw = stores.history.query({ minerId: 'gamma', from: now - 3_600_000, to: now + 1000 });
   t.equal(raw.resolution, 'raw');
   t.ok(raw.points.every((p) => p.n === 1 && p.hashrateGhs !== null));
-  const minute = stores.history.query({ minerId: 'gamma', from: now - 3 * 86_400_000 / 2, to: now + 1000 });
+  const minute = stores.history.query({ minerId: 'gamma', from: now - (3 * 86_400_000) / 2, to: now + 1000 });
   t.equal(minute.resolution, 'minute');
   const rawN = raw.points.length;
   t.ok(minute.points.reduce((a, p) => a + p.n, 0) >= rawN, 'the minute roll-ups count every raw sample');
@@ -112,7 +134,14 @@ t.test('an offline/online cycle is recorded as events', async (t) => {
   t.equal(offline.length, 1, 'one offline event');
   t.match(offline[0], { level: 'warn', actor: 'collector', message: /offline: 2 readings missed/ });
   t.ok(stores.live.get('cycle')!.lastError, 'the last error is kept');
-  await waitFor(() => stores.history.query({ minerId: 'cycle', from: Date.now() - 60_000, to: Date.now() + 1000 }).points.some((p) => p.hashrateGhs === null), 'an offline sample', 20_000);
+  await waitFor(
+    () =>
+      stores.history
+        .query({ minerId: 'cycle', from: Date.now() - 60_000, to: Date.now() + 1000 })
+        .points.some((p) => p.hashrateGhs === null),
+    'an offline sample',
+    20_000,
+  );
 
   sim = await startAxeosSim({ seed: 'cycle', listen: `127.0.0.1:${port}` });
   await waitFor(() => stores.live.get('cycle')?.status === 'online', 'back online', 30_000);
@@ -167,10 +196,19 @@ t.test('miners that hang, answer garbage or hang up do not stall the others', as
   });
   await collector.start();
   t.teardown(() => collector.stop());
-  await waitFor(() => ['hang', 'hang2', 'garbage', 'hangup'].every((id) => stores.live.get(id)?.status === 'offline'), 'the bad miners offline', 30_000);
-  const readingsBefore = stores.history.query({ minerId: 'good', from: Date.now() - 60_000, to: Date.now() + 1000 }).points.length;
   await waitFor(
-    () => stores.history.query({ minerId: 'good', from: Date.now() - 60_000, to: Date.now() + 1000 }).points.filter((p) => p.hashrateGhs !== null).length >= readingsBefore + 5,
+    () => ['hang', 'hang2', 'garbage', 'hangup'].every((id) => stores.live.get(id)?.status === 'offline'),
+    'the bad miners offline',
+    30_000,
+  );
+  const readingsBefore = stores.history.query({ minerId: 'good', from: Date.now() - 60_000, to: Date.now() + 1000 })
+    .points.length;
+  await waitFor(
+    () =>
+      stores.history
+        .query({ minerId: 'good', from: Date.now() - 60_000, to: Date.now() + 1000 })
+        .points.filter((p) => p.hashrateGhs !== null).length >=
+      readingsBefore + 5,
     'the good miner still read',
     30_000,
   );

@@ -48,10 +48,29 @@ t.test('a home fleet file is read and normalised', async (t) => {
   t.same(r.problems, []);
   const c = r.config!;
   t.equal(c.kind, 'fleet');
-  t.match(c.fleet, { pollIntervalMs: 5000, listen: { host: '127.0.0.1', port: 9320 }, udpPort: 12399, udpAddress: '0.0.0.0', offlineAfter: 4, concurrency: 8, requestTimeoutMs: 2000 });
+  t.match(c.fleet, {
+    pollIntervalMs: 5000,
+    listen: { host: '127.0.0.1', port: 9320 },
+    udpPort: 12399,
+    udpAddress: '0.0.0.0',
+    offlineAfter: 4,
+    concurrency: 8,
+    requestTimeoutMs: 2000,
+  });
   t.same(c.fleet.retention, { rawMs: 86_400_000, minuteMs: 7 * 86_400_000, hourMs: 365 * 86_400_000 });
-  t.same(c.miners.map((m) => m.id), ['gamma', 'lotto', 'nano'], 'sorted by id');
-  t.match(c.miners[0], { driver: 'axeos', model: 'Bitaxe Gamma', expectedHashrateGhs: 1200, location: 'office', tags: ['bitaxe', 'office'], source: 'config' });
+  t.same(
+    c.miners.map((m) => m.id),
+    ['gamma', 'lotto', 'nano'],
+    'sorted by id',
+  );
+  t.match(c.miners[0], {
+    driver: 'axeos',
+    model: 'Bitaxe Gamma',
+    expectedHashrateGhs: 1200,
+    location: 'office',
+    tags: ['bitaxe', 'office'],
+    source: 'config',
+  });
   t.match(c.miners[2], { pollIntervalMs: 30_000, options: { password: 'admin' } });
   t.equal(c.lab, undefined);
 });
@@ -59,7 +78,11 @@ t.test('a home fleet file is read and normalised', async (t) => {
 t.test('defaults', async (t) => {
   const c = parseFleetConfig('[miner.a]\ndriver = "axeos"\naddress = "http://10.0.0.1"\n', '/f.toml').config!;
   t.same(c.fleet, { ...FLEET_DEFAULTS, retention: FLEET_DEFAULTS.retention, metrics: 'open' });
-  t.same(c.energy, { source: 'flat', flatPrice: 0, fetchIntervalMs: 1_800_000, backfillMs: 172_800_000 }, 'no [energy]: a flat 0 p/kWh');
+  t.same(
+    c.energy,
+    { source: 'flat', flatPrice: 0, fetchIntervalMs: 1_800_000, backfillMs: 172_800_000 },
+    'no [energy]: a flat 0 p/kWh',
+  );
   t.equal(c.mqtt, undefined, 'no [mqtt]: export off');
   t.equal(c.miners[0].pollIntervalMs, undefined, "the miner's interval is [fleet] poll_interval unless set");
 });
@@ -70,22 +93,37 @@ t.test('a factory config: every testbed device with an address is a miner', asyn
   const c = r.config!;
   t.equal(c.kind, 'factory');
   const ids = c.miners.map((m) => m.id);
-  t.ok(ids.includes('bitaxe-gamma.gamma') && ids.includes('nano-3s.nano') && ids.includes('nmminer-1.lotto'), ids.join(', '));
-  t.ok(c.miners.every((m) => m.source === 'testbed' && m.testbed !== undefined && m.driver !== 'command'), 'testbed miners, no command devices');
-  t.match(c.miners.find((m) => m.id === 'bitaxe-gamma.gamma'), { testbed: 'bitaxe-gamma', tags: ['bitaxe-gamma'] });
+  t.ok(
+    ids.includes('bitaxe-gamma.gamma') && ids.includes('nano-3s.nano') && ids.includes('nmminer-1.lotto'),
+    ids.join(', '),
+  );
+  t.ok(
+    c.miners.every((m) => m.source === 'testbed' && m.testbed !== undefined && m.driver !== 'command'),
+    'testbed miners, no command devices',
+  );
+  t.match(
+    c.miners.find((m) => m.id === 'bitaxe-gamma.gamma'),
+    { testbed: 'bitaxe-gamma', tags: ['bitaxe-gamma'] },
+  );
 });
 
 t.test('one file for both: the factory reads it too, and the fleet gets both kinds of miners', async (t) => {
   const dir = tempDir(t);
   const file = join(dir, 'both.toml');
   writeFileSync(join(dir, 'lab-token'), 'lab-secret\n');
-  const text = readFileSync(projectPath('config.example.toml'), 'utf8') + HOME_FLEET + '\n[lab]\nurl = "http://127.0.0.1:9310"\ntoken_file = "lab-token"\n';
+  const text =
+    readFileSync(projectPath('config.example.toml'), 'utf8') +
+    HOME_FLEET +
+    '\n[lab]\nurl = "http://127.0.0.1:9310"\ntoken_file = "lab-token"\n';
   writeFileSync(file, text);
   const c = loadFleetConfig(file, { env: {} });
   t.equal(c.kind, 'both');
   t.same(c.lab, { url: 'http://127.0.0.1:9310', token: 'lab-secret' });
   t.ok(c.miners.some((m) => m.source === 'config') && c.miners.some((m) => m.source === 'testbed'));
-  t.doesNotThrow(() => loadConfig(file, { env: { MVM_FACTORY_TOKEN: 'x' } }), 'the factory accepts [fleet], [lab] and [miner.*]');
+  t.doesNotThrow(
+    () => loadConfig(file, { env: { MVM_FACTORY_TOKEN: 'x' } }),
+    'the factory accepts [fleet], [lab] and [miner.*]',
+  );
 });
 
 t.test('every problem at once, each with its key and a hint', async (t) => {
@@ -148,10 +186,22 @@ address = "http://10.0.0.1/"
     t.ok(keys.includes(k), `reports ${k}`);
   }
   t.ok(p.every((x) => x.file === '/etc/mvm/fleet.toml' && x.message.length > 0));
-  t.match(p.find((x) => x.key === 'miner.a.driver'), { hint: /did you mean "axeos"/ });
-  t.match(p.find((x) => x.key === 'fleet.retension'), { hint: /retention/ });
-  t.match(p.find((x) => x.key === 'miner.e.address'), { message: /also the address of d/ });
-  t.match(p.find((x) => x.key === 'lab.token'), { hint: /MVM_FLEET_LAB_TOKEN/ });
+  t.match(
+    p.find((x) => x.key === 'miner.a.driver'),
+    { hint: /did you mean "axeos"/ },
+  );
+  t.match(
+    p.find((x) => x.key === 'fleet.retension'),
+    { hint: /retention/ },
+  );
+  t.match(
+    p.find((x) => x.key === 'miner.e.address'),
+    { message: /also the address of d/ },
+  );
+  t.match(
+    p.find((x) => x.key === 'lab.token'),
+    { hint: /MVM_FLEET_LAB_TOKEN/ },
+  );
 
   const dir = tempDir(t);
   const file = join(dir, 'bad.toml');
@@ -165,5 +215,9 @@ address = "http://10.0.0.1/"
   t.match(checkFleetConfig(join(dir, 'missing.toml')).problems, [{ key: '(file)', message: /no such file/ }]);
   t.match(problems('[miner.a\n'), [{ key: /line 1/, message: /not valid TOML/ }]);
   t.match(problems(''), [{ key: '(file)', message: /no miners and no testbeds/ }]);
-  t.same(problems('[lab]\nurl = "http://f:9310"\n', { MVM_FLEET_LAB_TOKEN: 'tok' }), [], 'the lab token from the environment');
+  t.same(
+    problems('[lab]\nurl = "http://f:9310"\n', { MVM_FLEET_LAB_TOKEN: 'tok' }),
+    [],
+    'the lab token from the environment',
+  );
 });

@@ -12,23 +12,34 @@ export interface FleetDaemon {
   adminToken: string;
   dataDir: string;
   configFile: string;
-  call(method: string, path: string, opts?: { token?: string | null; body?: unknown }): Promise<{ status: number; body: any }>;
+  call(
+    method: string,
+    path: string,
+    opts?: { token?: string | null; body?: unknown },
+  ): Promise<{ status: number; body: any }>;
   /** Runs `mvm fleet …` (a client command) against this daemon with the admin token (or `token`). */
   cli(args: string[], token?: string): Promise<{ code: number | string; stdout: string; stderr: string }>;
   stop(): Promise<number | string>;
 }
 
-export async function startFleet(t: { teardown(fn: () => void | Promise<void>): void }, config: string, opts: { env?: Record<string, string>; dataDir?: string } = {}): Promise<FleetDaemon> {
+export async function startFleet(
+  t: { teardown(fn: () => void | Promise<void>): void },
+  config: string,
+  opts: { env?: Record<string, string>; dataDir?: string } = {},
+): Promise<FleetDaemon> {
   const dir = tempDir(t, 'mvm-fleet-d-');
   const dataDir = opts.dataDir ?? join(dir, 'data');
   const configFile = join(dir, 'fleet.toml');
   writeFileSync(configFile, config);
-  const proc = startMvm(['fleet', '--config', configFile, '--data', dataDir, '--listen', '127.0.0.1:0'], { env: opts.env ?? {} });
+  const proc = startMvm(['fleet', '--config', configFile, '--data', dataDir, '--listen', '127.0.0.1:0'], {
+    env: opts.env ?? {},
+  });
   t.teardown(() => proc.stop().then(() => undefined));
   const line = await proc.waitForLine(/^mvm fleet API at /, 30_000);
   await proc.waitForLine(/^mvm fleet started/, 30_000);
   const url = /^mvm fleet API at (\S+)/.exec(line)![1];
-  const adminToken = opts.env?.MVM_FLEET_API_TOKEN ?? readFileSync(join(dataDir, 'fleet-api-admin-token'), 'utf8').trim();
+  const adminToken =
+    opts.env?.MVM_FLEET_API_TOKEN ?? readFileSync(join(dataDir, 'fleet-api-admin-token'), 'utf8').trim();
   const daemon: FleetDaemon = {
     proc,
     url,
@@ -39,7 +50,10 @@ export async function startFleet(t: { teardown(fn: () => void | Promise<void>): 
       const token = o.token === undefined ? adminToken : o.token;
       const res = await fetch(url + path, {
         method,
-        headers: { ...(token !== null ? { authorization: `Bearer ${token}` } : {}), ...(o.body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        headers: {
+          ...(token !== null ? { authorization: `Bearer ${token}` } : {}),
+          ...(o.body !== undefined ? { 'content-type': 'application/json' } : {}),
+        },
         ...(o.body !== undefined ? { body: typeof o.body === 'string' ? o.body : JSON.stringify(o.body) } : {}),
       });
       const text = await res.text();
@@ -52,7 +66,15 @@ export async function startFleet(t: { teardown(fn: () => void | Promise<void>): 
       return { status: res.status, body };
     },
     cli(args, token) {
-      return runMvm(['fleet', ...args], { env: { MVM_FLEET_URL: url, MVM_FLEET_TOKEN: token ?? adminToken, MVM_PROFILE: join(dir, 'no-profile.toml'), MVM_LOG_LEVEL: 'warn' }, timeoutMs: 120_000 });
+      return runMvm(['fleet', ...args], {
+        env: {
+          MVM_FLEET_URL: url,
+          MVM_FLEET_TOKEN: token ?? adminToken,
+          MVM_PROFILE: join(dir, 'no-profile.toml'),
+          MVM_LOG_LEVEL: 'warn',
+        },
+        timeoutMs: 120_000,
+      });
     },
     stop: () => proc.stop(),
   };

@@ -24,7 +24,12 @@ t.test('start, reload on SIGHUP, a rejected reload, and a restart', async (t) =>
   t.teardown(() => Promise.all([a.close(), b.close()]).then(() => undefined));
   const file = join(dir, 'fleet.toml');
   writeFileSync(file, fleetToml({ a: a.url }));
-  const dp = await startDataPlane({ config: loadFleetConfig(file, { env: {} }), dataDir: join(dir, 'data'), log: silentLogger(), env: {} });
+  const dp = await startDataPlane({
+    config: loadFleetConfig(file, { env: {} }),
+    dataDir: join(dir, 'data'),
+    log: silentLogger(),
+    env: {},
+  });
   let closed = false;
   t.teardown(() => (closed ? undefined : dp.close()));
   await waitFor(() => dp.stores.miners.get('a')?.status === 'online', 'a online');
@@ -34,12 +39,19 @@ t.test('start, reload on SIGHUP, a rejected reload, and a restart', async (t) =>
   t.match(r, { ok: true, added: ['b'], removed: ['a'], restartNeeded: ['fleet.concurrency'] });
   await waitFor(() => dp.stores.miners.get('b')?.status === 'online', 'b online after the reload');
   t.equal(dp.stores.miners.get('a'), undefined);
-  t.match(dp.stores.events.recent({ kinds: ['config'] })[0], { level: 'warn', message: /1 miner\(s\) added.*fleet\.concurrency take effect at the next start/ });
+  t.match(dp.stores.events.recent({ kinds: ['config'] })[0], {
+    level: 'warn',
+    message: /1 miner\(s\) added.*fleet\.concurrency take effect at the next start/,
+  });
 
   writeFileSync(file, '[miner.c]\ndriver = "nope"\n');
   const bad = dp.reload();
   t.equal(bad.ok, false);
-  t.match(dp.stores.events.recent({ kinds: ['config'] })[0], { level: 'error', message: /reload rejected/, data: { problems: [{ key: 'miner.c.driver' }, { key: 'miner.c.address' }] } });
+  t.match(dp.stores.events.recent({ kinds: ['config'] })[0], {
+    level: 'error',
+    message: /reload rejected/,
+    data: { problems: [{ key: 'miner.c.driver' }, { key: 'miner.c.address' }] },
+  });
   t.ok(dp.stores.miners.get('b'), 'the running config stays');
   t.equal(dp.config().miners[0].id, 'b');
 
@@ -47,7 +59,12 @@ t.test('start, reload on SIGHUP, a rejected reload, and a restart', async (t) =>
   closed = true;
   // A restart: the state and history are where they were.
   writeFileSync(file, fleetToml({ b: b.url }));
-  const again = await startDataPlane({ config: loadFleetConfig(file, { env: {} }), dataDir: join(dir, 'data'), log: silentLogger(), env: {} });
+  const again = await startDataPlane({
+    config: loadFleetConfig(file, { env: {} }),
+    dataDir: join(dir, 'data'),
+    log: silentLogger(),
+    env: {},
+  });
   t.teardown(() => again.close());
   t.equal(again.stores.live.get('b')?.status, 'online', 'the live state survives a restart');
   t.ok(again.stores.history.latest().get('b'), 'and the samples');

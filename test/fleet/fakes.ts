@@ -1,6 +1,13 @@
 // In-memory stand-ins for the fleet's stores and collector, for testing the exporters alone.
 import type { Telemetry } from '../../runner/drivers/types.js';
-import type { CollectorHandle, DesiredState, FleetEvent, MinerStatus, MinerView, NewFleetEvent } from '../../fleet/types.js';
+import type {
+  CollectorHandle,
+  DesiredState,
+  FleetEvent,
+  MinerStatus,
+  MinerView,
+  NewFleetEvent,
+} from '../../fleet/types.js';
 
 export function telemetry(device: string, over: Partial<Telemetry> = {}): Telemetry {
   return {
@@ -79,7 +86,16 @@ export class FakeEvents {
   private subs = new Set<(e: FleetEvent) => void>();
   readonly all: FleetEvent[] = [];
   append(n: NewFleetEvent): FleetEvent {
-    const e: FleetEvent = { id: this.next++, at: new Date().toISOString(), minerId: n.minerId ?? null, kind: n.kind, level: n.level ?? 'info', message: n.message, actor: n.actor ?? null, data: n.data ?? null };
+    const e: FleetEvent = {
+      id: this.next++,
+      at: new Date().toISOString(),
+      minerId: n.minerId ?? null,
+      kind: n.kind,
+      level: n.level ?? 'info',
+      message: n.message,
+      actor: n.actor ?? null,
+      data: n.data ?? null,
+    };
     this.all.push(e);
     for (const s of this.subs) s(e);
     return e;
@@ -97,7 +113,9 @@ export class FakeDesired {
   readonly modes = new Map<string, string>();
   get(minerId: string): DesiredState | undefined {
     const mode = this.modes.get(minerId);
-    return mode === undefined ? undefined : { minerId, mode, paused: null, poolIds: null, updatedAt: new Date().toISOString(), updatedBy: null };
+    return mode === undefined
+      ? undefined
+      : { minerId, mode, paused: null, poolIds: null, updatedAt: new Date().toISOString(), updatedBy: null };
   }
 }
 

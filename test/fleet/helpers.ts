@@ -6,7 +6,10 @@ import { openFleetDb, type FleetDb } from '../../fleet/db/open.js';
 import { createFleetStores, type SqliteFleetStores, type StoreOptions } from '../../fleet/store/index.js';
 import { tempDir } from '../helpers/tmp.js';
 
-export function fleetDb(t: { teardown(fn: () => void): void }, opts: StoreOptions = {}): { db: FleetDb; stores: SqliteFleetStores; dir: string } {
+export function fleetDb(
+  t: { teardown(fn: () => void): void },
+  opts: StoreOptions = {},
+): { db: FleetDb; stores: SqliteFleetStores; dir: string } {
   const dir = tempDir(t, 'mvm-fleet-');
   const db = openFleetDb(join(dir, 'fleet.sqlite'));
   t.teardown(() => db.close());

@@ -12,8 +12,26 @@ import { fleetDb, settings } from './helpers.js';
 
 const T0 = Date.UTC(2026, 0, 1, 10, 0, 0);
 
-function sample(at: number, hashrateGhs: number | null, powerW: number | null, temperatures: Record<string, number>, minerId = 'm'): SampleRow {
-  return { minerId, at, online: true, hashrateGhs, powerW, efficiencyJth: null, temperatures, fanRpm: null, fanPercent: null, sharesAccepted: null, sharesRejected: null };
+function sample(
+  at: number,
+  hashrateGhs: number | null,
+  powerW: number | null,
+  temperatures: Record<string, number>,
+  minerId = 'm',
+): SampleRow {
+  return {
+    minerId,
+    at,
+    online: true,
+    hashrateGhs,
+    powerW,
+    efficiencyJth: null,
+    temperatures,
+    fanRpm: null,
+    fanPercent: null,
+    sharesAccepted: null,
+    sharesRejected: null,
+  };
 }
 
 t.test('roll-ups match the raw samples, whichever way they were inserted', async (t) => {
@@ -32,7 +50,13 @@ t.test('roll-ups match the raw samples, whichever way they were inserted', async
   const minute = h.query({ minerId: 'm', from: T0, to: T0 + 120_000, stepMs: 60_000 });
   t.equal(minute.resolution, 'minute');
   t.equal(minute.stepMs, 60_000);
-  t.same(minute.points.map((p) => [p.t, p.n]), [[T0, 3], [T0 + 60_000, 1]]);
+  t.same(
+    minute.points.map((p) => [p.t, p.n]),
+    [
+      [T0, 3],
+      [T0 + 60_000, 1],
+    ],
+  );
   const m0 = minute.points[0];
   t.same(m0.hashrateGhs, { min: 100, mean: 200, max: 300 });
   t.same(m0.powerW, { min: 10, mean: 15, max: 20 }, 'a null power is not a zero');
@@ -53,23 +77,42 @@ t.test('roll-ups match the raw samples, whichever way they were inserted', async
   const raw = h.query({ minerId: 'm', from: T0, to: T0 + 120_000 });
   t.equal(raw.resolution, 'raw');
   t.equal(raw.stepMs, 0);
-  t.same(raw.points.map((p) => p.hashrateGhs?.mean), [100, 200, 300, 400]);
+  t.same(
+    raw.points.map((p) => p.hashrateGhs?.mean),
+    [100, 200, 300, 400],
+  );
   const rawByMinute = h.query({ minerId: 'm', from: T0, to: T0 + 120_000, stepMs: 30_000 });
   t.equal(rawByMinute.resolution, 'raw');
-  t.same(rawByMinute.points.map((p) => [p.t, p.n]), [[T0, 3], [T0 + 60_000, 1]]);
+  t.same(
+    rawByMinute.points.map((p) => [p.t, p.n]),
+    [
+      [T0, 3],
+      [T0 + 60_000, 1],
+    ],
+  );
 
   // Minute buckets merged into a coarser step.
   const twoMinutes = h.query({ minerId: 'm', from: T0, to: T0 + 240_000, stepMs: 120_000 });
   t.equal(twoMinutes.resolution, 'minute');
-  t.same(twoMinutes.points.map((p) => [p.t, p.n, p.hashrateGhs?.mean]), [[T0, 4, 250]]);
+  t.same(
+    twoMinutes.points.map((p) => [p.t, p.n, p.hashrateGhs?.mean]),
+    [[T0, 4, 250]],
+  );
 
   // The range picks the table when no step is given; beyond a table's retention, a coarser one.
   t.equal(h.resolutionFor({ minerId: 'm', from: now - 3_600_000, to: now }), 'raw');
   t.equal(h.resolutionFor({ minerId: 'm', from: now - 86_400_000, to: now }), 'minute');
   t.equal(h.resolutionFor({ minerId: 'm', from: now - 30 * 86_400_000, to: now }), 'hour');
   now = T0 + 3 * 86_400_000;
-  t.equal(h.resolutionFor({ minerId: 'm', from: T0, to: T0 + 60_000, stepMs: 1000 }), 'minute', 'raw samples of 3 days ago are gone: minutes');
-  t.throws(() => h.query({ minerId: 'm', from: T0 + 1, to: T0 }), { code: 'USAGE', message: /from .* must be before to/ });
+  t.equal(
+    h.resolutionFor({ minerId: 'm', from: T0, to: T0 + 60_000, stepMs: 1000 }),
+    'minute',
+    'raw samples of 3 days ago are gone: minutes',
+  );
+  t.throws(() => h.query({ minerId: 'm', from: T0 + 1, to: T0 }), {
+    code: 'USAGE',
+    message: /from .* must be before to/,
+  });
   t.throws(() => h.query({ minerId: 'm', from: T0, to: T0 + 1, stepMs: -5 }), { code: 'USAGE' });
 
   t.equal(h.latest().get('m')!.hashrateGhs, 400, 'the latest sample per miner');
@@ -96,13 +139,20 @@ t.test('retention prunes each table in small batches', async (t) => {
   t.equal(count('samples_hour'), 6);
   const oldest = db.sqlite.prepare('SELECT min(at) AS at FROM samples').get() as { at: number };
   t.equal(oldest.at, T0 + 120 * 60_000);
-  t.same(await pruner.pruneOnce(), { samples: 0, samples_minute: 0, samples_hour: 0, events: 0 }, 'a second pass finds nothing');
+  t.same(
+    await pruner.pruneOnce(),
+    { samples: 0, samples_minute: 0, samples_hour: 0, events: 0 },
+    'a second pass finds nothing',
+  );
   // Events older than the hour roll-ups' retention go too (ten, seven a batch).
   for (let i = 0; i < 10; i++) stores.events.append({ kind: 'online', message: `old ${i}` });
   now += 2 * 86_400_000;
   stores.events.append({ kind: 'online', message: 'recent' });
   t.same(await pruner.pruneOnce(), { samples: 120, samples_minute: 240, samples_hour: 6, events: 10 });
-  t.same(stores.events.recent().map((e) => e.message), ['recent']);
+  t.same(
+    stores.events.recent().map((e) => e.message),
+    ['recent'],
+  );
   await pruner.stop();
 });
 
@@ -131,8 +181,21 @@ t.test('a history write that fails (database full) is an error event, and its en
   const { db, stores } = fleetDb(t);
   // A driver that always answers (each reading a new timestamp): the database is what fails here.
   let seq = 0;
-  const fake = (id: string): Driver => ({ telemetry: async () => ({ ...reading(id), at: new Date(Date.now() + seq++).toISOString() }), close: async () => undefined }) as unknown as Driver;
-  stores.miners.syncConfigMiners(Array.from({ length: 20 }, (_, i) => ({ id: `m${i}`, driver: 'axeos' as const, address: `http://127.0.0.1:${i + 1}`, options: {}, tags: [], source: 'config' as const })));
+  const fake = (id: string): Driver =>
+    ({
+      telemetry: async () => ({ ...reading(id), at: new Date(Date.now() + seq++).toISOString() }),
+      close: async () => undefined,
+    }) as unknown as Driver;
+  stores.miners.syncConfigMiners(
+    Array.from({ length: 20 }, (_, i) => ({
+      id: `m${i}`,
+      driver: 'axeos' as const,
+      address: `http://127.0.0.1:${i + 1}`,
+      options: {},
+      tags: [],
+      source: 'config' as const,
+    })),
+  );
   const heard: FleetEvent[] = [];
   stores.events.subscribe((e) => {
     if (e.kind === 'retention') heard.push(e);
@@ -159,5 +222,8 @@ t.test('a history write that fails (database full) is an error event, and its en
   db.sqlite.pragma('max_page_count = 1073741823');
   const back = await waitFor(() => heard.find((e) => e.level === 'info'), 'the recovery event', 30_000);
   t.match(back.message, /history writes work again \(\d+ samples lost/);
-  t.ok(stores.events.recent({ kinds: ['retention'] }).some((e) => e.level === 'info'), 'stored once the disk has room');
+  t.ok(
+    stores.events.recent({ kinds: ['retention'] }).some((e) => e.level === 'info'),
+    'stored once the disk has room',
+  );
 });

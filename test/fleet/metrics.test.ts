@@ -12,7 +12,13 @@ import { FakeCollector, FakeDesired, FakeEvents, FakeMiners, minerView, telemetr
 function setup() {
   const miners = new FakeMiners([
     minerView('gamma-1'),
-    minerView('nano-1', { driver: 'cgminer', model: undefined, hardware: 'nano3s', expectedHashrateGhs: 6000, last: telemetry('nano-1', { driver: 'cgminer', hashrateGhs: 5900.5, fans: [], temperatures: { board: 61 } }) }),
+    minerView('nano-1', {
+      driver: 'cgminer',
+      model: undefined,
+      hardware: 'nano3s',
+      expectedHashrateGhs: 6000,
+      last: telemetry('nano-1', { driver: 'cgminer', hashrateGhs: 5900.5, fans: [], temperatures: { board: 61 } }),
+    }),
     minerView('dead-1', { status: 'offline', last: null, lastSeenAt: null }),
     minerView('new-1', { status: 'unknown', last: null, lastSeenAt: null }),
   ]);
@@ -20,7 +26,14 @@ function setup() {
   const desired = new FakeDesired();
   const collector = new FakeCollector();
   let price: { perKwh: number; currency: string } | null = null;
-  const metrics = buildFleetMetrics({ miners, events, desired, collector, price: () => price, modesOf: (m) => (m.driver === 'cgminer' ? ['low', 'med', 'high'] : ['eco', 'standard', 'turbo', 'oc']) });
+  const metrics = buildFleetMetrics({
+    miners,
+    events,
+    desired,
+    collector,
+    price: () => price,
+    modesOf: (m) => (m.driver === 'cgminer' ? ['low', 'med', 'high'] : ['eco', 'standard', 'turbo', 'oc']),
+  });
   return { miners, events, desired, collector, metrics, setPrice: (p: typeof price) => (price = p) };
 }
 
@@ -31,7 +44,11 @@ t.test('per-miner series in base units', async (t) => {
   const g = { miner: 'gamma-1', model: 'Bitaxe Gamma' };
   t.equal(p.value('mvm_fleet_miner_hashrate_hashes_per_second', g), 1200e9);
   t.equal(p.value('mvm_fleet_miner_expected_hashrate_hashes_per_second', g), 1150e9);
-  t.equal(p.value('mvm_fleet_miner_expected_hashrate_hashes_per_second', { miner: 'nano-1', model: 'nano3s' }), 6000e9, 'config expectation wins');
+  t.equal(
+    p.value('mvm_fleet_miner_expected_hashrate_hashes_per_second', { miner: 'nano-1', model: 'nano3s' }),
+    6000e9,
+    'config expectation wins',
+  );
   t.equal(p.value('mvm_fleet_miner_hashrate_hashes_per_second', { miner: 'nano-1' }), 5900.5e9);
   t.equal(p.value('mvm_fleet_miner_power_watts', g), 18.5);
   t.ok(Math.abs(p.value('mvm_fleet_miner_efficiency_joules_per_hash', g)! - 15.4e-12) < 1e-20);
@@ -53,7 +70,8 @@ t.test('per-miner series in base units', async (t) => {
   t.equal(p.value('mvm_fleet_collector_rounds_total'), 7);
   t.equal(p.value('mvm_fleet_collector_in_flight'), 1);
   t.equal(p.all('mvm_fleet_energy_price_per_kwh').length, 0, 'no price known: no sample');
-  for (const f of p.families.keys()) t.ok((FLEET_METRIC_NAMES as readonly string[]).includes(f), `${f} is listed in FLEET_METRIC_NAMES`);
+  for (const f of p.families.keys())
+    t.ok((FLEET_METRIC_NAMES as readonly string[]).includes(f), `${f} is listed in FLEET_METRIC_NAMES`);
   for (const s of p.samples) t.notOk('job' in s.labels || 'id' in s.labels, `${s.name} has no unbounded label`);
 });
 
@@ -75,7 +93,14 @@ t.test('values follow the stores between scrapes', async (t) => {
   t.equal(p.value('mvm_fleet_miner_mode', { miner: 'gamma-1', mode: 'eco' }), 1);
   t.equal(p.value('mvm_fleet_miner_mode', { miner: 'gamma-1', mode: 'turbo' }), 0);
   t.equal(p.all('mvm_fleet_miner_mode', { miner: 'dead-1' }).length, 0, 'no desired mode: no series');
-  t.same(p.all('mvm_fleet_miner_mode', { miner: 'nano-1' }).map((x) => `${x.labels.mode}=${x.value}`).sort(), ['high=0', 'low=0', 'med=1'], "the miner's own modes");
+  t.same(
+    p
+      .all('mvm_fleet_miner_mode', { miner: 'nano-1' })
+      .map((x) => `${x.labels.mode}=${x.value}`)
+      .sort(),
+    ['high=0', 'low=0', 'med=1'],
+    "the miner's own modes",
+  );
   t.equal(p.value('mvm_fleet_energy_price_per_kwh', { currency: 'GBP' }), -0.0123, 'negative prices pass through');
   t.equal(p.value('mvm_fleet_collector_rounds_total'), 8);
   t.equal(p.value('mvm_fleet_rule_firings_total', { rule: 'cheap', outcome: 'fired' }), 2);
@@ -95,7 +120,8 @@ t.test('endpoints on a fastify app', async (t) => {
     registry: s.metrics.registry,
     ready: () => [{ name: 'database', ok: dbOpen, ...(dbOpen ? {} : { detail: 'closed' }) }],
     authorizeMetrics: (req) => {
-      if (req.headers.authorization !== 'Bearer sesame') throw Object.assign(new Error('token needed'), { statusCode: 401 });
+      if (req.headers.authorization !== 'Bearer sesame')
+        throw Object.assign(new Error('token needed'), { statusCode: 401 });
     },
   });
   t.teardown(() => app.close());
@@ -121,10 +147,17 @@ t.test('mountFleetExport: metrics, health and the docs UI in one call', async (t
     miners: s.miners,
     events: s.events,
     ready: () => [{ name: 'database', ok: true }],
-    document: { openapi: '3.0.3', info: { title: 'mvm fleet', version: '0' }, paths: { '/api/miners': { get: { responses: { '200': { description: 'ok' } } } } } },
+    document: {
+      openapi: '3.0.3',
+      info: { title: 'mvm fleet', version: '0' },
+      paths: { '/api/miners': { get: { responses: { '200': { description: 'ok' } } } } },
+    },
   });
   t.teardown(() => app.close());
-  t.equal(parsePromText((await app.inject({ url: '/metrics' })).body).value('mvm_fleet_miners', { status: 'online' }), 2);
+  t.equal(
+    parsePromText((await app.inject({ url: '/metrics' })).body).value('mvm_fleet_miners', { status: 'online' }),
+    2,
+  );
   t.equal((await app.inject({ url: '/readyz' })).statusCode, 200);
   t.match((await app.inject({ url: '/healthz' })).json(), { lifecycle: 'running' }, "the app's own /healthz kept");
   const ui = await app.inject({ url: '/docs/' });

@@ -8,7 +8,12 @@ import { startFleet } from './daemon-helpers.js';
 
 t.test('NMMiner: read continuously, pools applied and confirmed, modes and switching refused clearly', async (t) => {
   const [telemetry, report] = [await freeUdpPort(), await freeUdpPort()];
-  const sim = await startNmminerSim({ listen: '127.0.0.1:0', telemetry: `127.0.0.1:${telemetry}`, report: `127.0.0.1:${report}`, intervalMs: 200 });
+  const sim = await startNmminerSim({
+    listen: '127.0.0.1:0',
+    telemetry: `127.0.0.1:${telemetry}`,
+    report: `127.0.0.1:${report}`,
+    intervalMs: 200,
+  });
   t.teardown(() => sim.close());
   const fleet = await startFleet(
     t,
@@ -25,18 +30,43 @@ t.test('NMMiner: read continuously, pools applied and confirmed, modes and switc
       '',
     ].join('\n'),
   );
-  await waitFor(async () => (await fleet.call('GET', '/api/miners/lotto')).body.status === 'online', 'the NMMiner heard', 30_000);
+  await waitFor(
+    async () => (await fleet.call('GET', '/api/miners/lotto')).body.status === 'online',
+    'the NMMiner heard',
+    30_000,
+  );
   const m = (await fleet.call('GET', '/api/miners/lotto')).body;
   t.match(m.last, { driver: 'nmminer', online: true, hashrateGhs: Number });
 
-  t.equal((await fleet.call('POST', '/api/pools/', { body: { id: 'solo', name: 'Solo', url: 'stratum+tcp://solo.example', port: 3333, user: 'bc1qlotto', password: 'x' } })).status, 201);
+  t.equal(
+    (
+      await fleet.call('POST', '/api/pools/', {
+        body: {
+          id: 'solo',
+          name: 'Solo',
+          url: 'stratum+tcp://solo.example',
+          port: 3333,
+          user: 'bc1qlotto',
+          password: 'x',
+        },
+      })
+    ).status,
+    201,
+  );
   const applied = await fleet.call('PUT', '/api/miners/lotto/pools', { body: { pools: ['solo'] } });
   t.equal(applied.status, 200, JSON.stringify(applied.body));
-  t.match(applied.body, { action: 'pools apply', drift: false, readBack: { pools: { readable: true, same: true, current: 'confirmed by the device report' } } });
+  t.match(applied.body, {
+    action: 'pools apply',
+    drift: false,
+    readBack: { pools: { readable: true, same: true, current: 'confirmed by the device report' } },
+  });
 
   const sw = await fleet.call('POST', '/api/miners/lotto/pools/switch', { body: { index: 1 } });
   t.equal(sw.status, 422);
-  t.match(sw.body.message, /unsupported on this firmware: pools-switch: NMMiner takes pool and Wi-Fi settings over UDP only/);
+  t.match(
+    sw.body.message,
+    /unsupported on this firmware: pools-switch: NMMiner takes pool and Wi-Fi settings over UDP only/,
+  );
   const mode = await fleet.call('POST', '/api/miners/lotto/mode', { body: { mode: 'eco' } });
   t.equal(mode.status, 400);
   t.match(mode.body.message, /lotto \(nmminer\) has no modes/);

@@ -10,18 +10,34 @@ import { projectPath } from '../../shared/paths.js';
 export const CHROMIUM = process.env.MVM_CHROMIUM ?? '/usr/bin/chromium';
 
 // the flags this machine's closed network needs (no background connections, no sandbox as root)
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'];
+const ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-dev-shm-usage',
+];
 
 export interface TestBrowser {
   browser: Browser;
   /** A fresh context (own sessionStorage) and page; console errors land in `errors`. */
-  open(opts?: { width?: number; height?: number; colorScheme?: 'light' | 'dark' }): Promise<{ context: BrowserContext; page: Page; errors: string[] }>;
+  open(opts?: {
+    width?: number;
+    height?: number;
+    colorScheme?: 'light' | 'dark';
+  }): Promise<{ context: BrowserContext; page: Page; errors: string[] }>;
   /** Saves a PNG of the page under test-output/web/<name>/; returns its path. */
   shot(page: Page, name: string): Promise<string>;
   outDir: string;
 }
 
-export async function launchBrowser(t: { teardown(fn: () => void | Promise<void>): void }, name: string): Promise<TestBrowser> {
+export async function launchBrowser(
+  t: { teardown(fn: () => void | Promise<void>): void },
+  name: string,
+): Promise<TestBrowser> {
   // playwright gives the browser a new empty profile folder of its own (--user-data-dir)
   const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
   t.teardown(() => browser.close());
@@ -31,7 +47,10 @@ export async function launchBrowser(t: { teardown(fn: () => void | Promise<void>
     browser,
     outDir,
     async open(opts = {}) {
-      const context = await browser.newContext({ viewport: { width: opts.width ?? 1280, height: opts.height ?? 860 }, colorScheme: opts.colorScheme ?? 'light' });
+      const context = await browser.newContext({
+        viewport: { width: opts.width ?? 1280, height: opts.height ?? 860 },
+        colorScheme: opts.colorScheme ?? 'light',
+      });
       const page = await context.newPage();
       const errors: string[] = [];
       page.on('console', (m) => {

@@ -61,15 +61,21 @@ export async function startConformanceProxy(target: string): Promise<Conformance
       if (op?.requestContentType === 'application/json' || (ct ?? '').startsWith('application/json')) {
         const parsed = body.length ? parseJson(body) : { ok: true as const, value: undefined };
         if (!parsed.ok) violations.push(`${method} ${path}: request body is not JSON`);
-        else violations.push(...validator.validateRequest(method, path, ct, parsed.value).map((v) => `${method} ${path}: ${v}`));
+        else
+          violations.push(
+            ...validator.validateRequest(method, path, ct, parsed.value).map((v) => `${method} ${path}: ${v}`),
+          );
       } else {
         violations.push(
-          ...validator.validateRequest(method, path, ct, body.length ? body : undefined).map((v) => `${method} ${path}: ${v}`),
+          ...validator
+            .validateRequest(method, path, ct, body.length ? body : undefined)
+            .map((v) => `${method} ${path}: ${v}`),
         );
       }
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(req.headers)) {
-        if (typeof v === 'string' && !['host', 'connection', 'content-length', 'transfer-encoding'].includes(k)) headers[k] = v;
+        if (typeof v === 'string' && !['host', 'connection', 'content-length', 'transfer-encoding'].includes(k))
+          headers[k] = v;
       }
       const upstream = await request(base + path, {
         method: method as never,

@@ -10,7 +10,14 @@ import type { Mode } from '../../runner/drivers/types.js';
 import { labProxy, type Upstream, type WebPrincipal } from '../../fleet/web/lab-proxy.js';
 import { webUi } from '../../fleet/web/serve.js';
 import { whoamiRoute } from '../../fleet/web/whoami.js';
-import type { FleetEvent, FleetStats, HistoryPoint, MinerView, PoolAssignment, PoolDefinition } from '../../fleet/types.js';
+import type {
+  FleetEvent,
+  FleetStats,
+  HistoryPoint,
+  MinerView,
+  PoolAssignment,
+  PoolDefinition,
+} from '../../fleet/types.js';
 
 export const ADMIN_TOKEN = 'stub-admin-token';
 export const VIEWER_TOKEN = 'stub-viewer-token';
@@ -62,11 +69,25 @@ function authenticate(req: FastifyRequest): WebPrincipal {
   const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
   if (!m) throw new HttpError(401, "authentication required: send 'Authorization: Bearer <token>'");
   const who = TOKENS[m[1]];
-  if (!who) throw new HttpError(401, 'invalid token: it matches no fleet API token', 'the admin token is in fleet-api-admin-token in the data folder');
+  if (!who)
+    throw new HttpError(
+      401,
+      'invalid token: it matches no fleet API token',
+      'the admin token is in fleet-api-admin-token in the data folder',
+    );
   return who;
 }
 
-function miner(id: string, driver: 'axeos' | 'cgminer' | 'nmminer', address: string, hashrateGhs: number | null, powerW: number | null, expected: number, status: 'online' | 'offline', at: number): MinerView {
+function miner(
+  id: string,
+  driver: 'axeos' | 'cgminer' | 'nmminer',
+  address: string,
+  hashrateGhs: number | null,
+  powerW: number | null,
+  expected: number,
+  status: 'online' | 'offline',
+  at: number,
+): MinerView {
   return {
     id,
     driver,
@@ -106,14 +127,27 @@ function miner(id: string, driver: 'axeos' | 'cgminer' | 'nmminer', address: str
   };
 }
 
-function history(from: number, to: number, base: number): { resolution: string; stepMs: number; points: HistoryPoint[] } {
+function history(
+  from: number,
+  to: number,
+  base: number,
+): { resolution: string; stepMs: number; points: HistoryPoint[] } {
   const span = to - from;
   const stepMs = span <= 3_600_000 ? 60_000 : span <= 86_400_000 ? 600_000 : 3_600_000;
   const points: HistoryPoint[] = [];
   for (let t = Math.ceil(from / stepMs) * stepMs; t <= to; t += stepMs) {
     const h = base * (1 + 0.05 * Math.sin(t / 3_600_000));
     const s = (x: number) => ({ min: x * 0.97, mean: x, max: x * 1.03 });
-    points.push({ t, n: 6, hashrateGhs: s(h), powerW: s(15 + h / 100), efficiencyJth: s((15 + h / 100) / (h / 1000)), temperatures: { chip: s(55 + 3 * Math.cos(t / 1_800_000)), vr: s(48) }, fanRpm: s(4200), fanPercent: s(60) });
+    points.push({
+      t,
+      n: 6,
+      hashrateGhs: s(h),
+      powerW: s(15 + h / 100),
+      efficiencyJth: s((15 + h / 100) / (h / 1000)),
+      temperatures: { chip: s(55 + 3 * Math.cos(t / 1_800_000)), vr: s(48) },
+      fanRpm: s(4200),
+      fanPercent: s(60),
+    });
   }
   return { resolution: stepMs === 60_000 ? 'minute' : 'hour', stepMs, points };
 }
@@ -124,7 +158,12 @@ function prices(from: number): Array<{ validFrom: string; validTo: string; price
     const t = from + i * 1_800_000;
     const hour = new Date(t).getHours();
     const p = hour >= 16 && hour < 19 ? 32 + (i % 3) : hour < 6 ? 6 + (i % 4) - (i === 8 ? 9 : 0) : 18 + (i % 5);
-    out.push({ validFrom: new Date(t).toISOString(), validTo: new Date(t + 1_800_000).toISOString(), priceIncVat: p, source: 'octopus' });
+    out.push({
+      validFrom: new Date(t).toISOString(),
+      validTo: new Date(t + 1_800_000).toISOString(),
+      priceIncVat: p,
+      source: 'octopus',
+    });
   }
   return out;
 }
@@ -139,11 +178,41 @@ export async function startFleetStub(opts: StubOptions = {}): Promise<FleetStub>
   const modes: Record<string, string> = { 'bitaxe-1': 'standard', 'nano-1': 'med', 'nm-1': 'standard' };
   const events: FleetEvent[] = [];
   const pools: PoolDefinition[] = [
-    { id: 'main', name: 'Main pool', url: 'stratum+tcp://pool.example', port: 3333, user: 'bc1q.worker', password: null, tls: false },
-    { id: 'backup', name: 'Backup pool', url: 'stratum+ssl://backup.example', port: 4333, user: 'bc1q.worker', password: null, tls: true },
+    {
+      id: 'main',
+      name: 'Main pool',
+      url: 'stratum+tcp://pool.example',
+      port: 3333,
+      user: 'bc1q.worker',
+      password: null,
+      tls: false,
+    },
+    {
+      id: 'backup',
+      name: 'Backup pool',
+      url: 'stratum+ssl://backup.example',
+      port: 4333,
+      user: 'bc1q.worker',
+      password: null,
+      tls: true,
+    },
   ];
   const assignments: PoolAssignment[] = [{ scope: { tag: 'home' }, poolIds: ['main', 'backup'] }];
-  const rules = [{ id: 1, name: 'eco when dear', enabled: true, priority: 0, trigger: { type: 'price_above', threshold: 25 }, conditions: { tags: ['home'] }, action: { type: 'set_mode', mode: 'eco' }, until: true, undoAction: null, cooldownMs: 1_800_000, hysteresis: 1 }];
+  const rules = [
+    {
+      id: 1,
+      name: 'eco when dear',
+      enabled: true,
+      priority: 0,
+      trigger: { type: 'price_above', threshold: 25 },
+      conditions: { tags: ['home'] },
+      action: { type: 'set_mode', mode: 'eco' },
+      until: true,
+      undoAction: null,
+      cooldownMs: 1_800_000,
+      hysteresis: 1,
+    },
+  ];
   const calls: StubCall[] = [];
   const clients = new Set<ServerResponse>();
   let nextId = 1;
@@ -154,7 +223,10 @@ export async function startFleetStub(opts: StubOptions = {}): Promise<FleetStub>
   app.addHook('onRoute', (r) => {
     if (r.url.startsWith('/api/') && !r.url.includes('*')) paths.add(r.url.replace(/:(\w+)/g, '{$1}'));
   });
-  app.get('/openapi.json', async () => ({ openapi: '3.1.0', paths: Object.fromEntries([...paths].map((p) => [p, {}])) }));
+  app.get('/openapi.json', async () => ({
+    openapi: '3.1.0',
+    paths: Object.fromEntries([...paths].map((p) => [p, {}])),
+  }));
   const push = (type: string, data: unknown) => {
     const frame = `event: ${type}\ndata: ${JSON.stringify(data)}\n\n`;
     for (const c of clients) c.write(frame);
@@ -165,10 +237,38 @@ export async function startFleetStub(opts: StubOptions = {}): Promise<FleetStub>
     push('event', full);
     return full;
   };
-  event({ minerId: 'nm-1', kind: 'offline', level: 'warn', message: 'nm-1 missed 3 readings: offline', actor: 'collector', data: null });
-  event({ minerId: 'bitaxe-1', kind: 'online', level: 'info', message: 'bitaxe-1 answers again', actor: 'collector', data: null });
-  event({ minerId: 'nano-1', kind: 'drift', level: 'warn', message: 'nano-1 pools differ from the wanted ones: backup missing', actor: 'collector', data: null });
-  event({ minerId: 'bitaxe-1', kind: 'rule', level: 'info', message: 'rule "eco when dear" fired: price 32 p > 25 p', actor: 'rule:eco when dear', data: null });
+  event({
+    minerId: 'nm-1',
+    kind: 'offline',
+    level: 'warn',
+    message: 'nm-1 missed 3 readings: offline',
+    actor: 'collector',
+    data: null,
+  });
+  event({
+    minerId: 'bitaxe-1',
+    kind: 'online',
+    level: 'info',
+    message: 'bitaxe-1 answers again',
+    actor: 'collector',
+    data: null,
+  });
+  event({
+    minerId: 'nano-1',
+    kind: 'drift',
+    level: 'warn',
+    message: 'nano-1 pools differ from the wanted ones: backup missing',
+    actor: 'collector',
+    data: null,
+  });
+  event({
+    minerId: 'bitaxe-1',
+    kind: 'rule',
+    level: 'info',
+    message: 'rule "eco when dear" fired: price 32 p > 25 p',
+    actor: 'rule:eco when dear',
+    data: null,
+  });
 
   const stats = (): FleetStats => {
     const on = miners.filter((m) => m.status === 'online');
@@ -194,7 +294,13 @@ export async function startFleetStub(opts: StubOptions = {}): Promise<FleetStub>
   // the fleet API's token check on every /api route but the proxied ones (they check it themselves)
   app.addHook('onRequest', async (req, reply) => {
     const path = req.url.split('?')[0];
-    if (!path.startsWith('/api/') || path.startsWith('/api/lab/') || path.startsWith('/api/jobs/') || path === '/api/whoami') return;
+    if (
+      !path.startsWith('/api/') ||
+      path.startsWith('/api/lab/') ||
+      path.startsWith('/api/jobs/') ||
+      path === '/api/whoami'
+    )
+      return;
     try {
       const who = authenticate(req);
       (req as FastifyRequest & { who?: WebPrincipal }).who = who;
@@ -205,7 +311,12 @@ export async function startFleetStub(opts: StubOptions = {}): Promise<FleetStub>
   });
   app.addHook('preHandler', async (req) => {
     if (req.url.startsWith('/api/') && !req.url.startsWith('/api/lab/') && !req.url.startsWith('/api/jobs/'))
-      calls.push({ method: req.method, url: req.url, body: req.body ?? null, who: (req as FastifyRequest & { who?: WebPrincipal }).who?.name ?? '' });
+      calls.push({
+        method: req.method,
+        url: req.url,
+        body: req.body ?? null,
+        who: (req as FastifyRequest & { who?: WebPrincipal }).who?.name ?? '',
+      });
   });
 
   await app.register(webUi);
@@ -229,7 +340,9 @@ export async function startFleetStub(opts: StubOptions = {}): Promise<FleetStub>
   app.get('/api/dashboard/stats', async () => stats());
   app.get('/api/dashboard/events/recent', async (req) => {
     const q = req.query as { limit?: string; miner?: string; kind?: string };
-    return events.filter((e) => (!q.miner || e.minerId === q.miner) && (!q.kind || e.kind === q.kind)).slice(0, Number(q.limit ?? 50));
+    return events
+      .filter((e) => (!q.miner || e.minerId === q.miner) && (!q.kind || e.kind === q.kind))
+      .slice(0, Number(q.limit ?? 50));
   });
   const slots = () => {
     const d = new Date();
@@ -238,93 +351,174 @@ export async function startFleetStub(opts: StubOptions = {}): Promise<FleetStub>
   };
   // the energy routes' shapes (fleet/energy/routes.ts)
   const slotAt = (t: number) => slots().find((s) => Date.parse(s.validFrom) <= t && t < Date.parse(s.validTo)) ?? null;
-  app.get('/api/dashboard/energy/current', async () => ({ at: new Date().toISOString(), slot: slotAt(Date.now()), price: slotAt(Date.now())?.priceIncVat ?? null, estimated: false }));
+  app.get('/api/dashboard/energy/current', async () => ({
+    at: new Date().toISOString(),
+    slot: slotAt(Date.now()),
+    price: slotAt(Date.now())?.priceIncVat ?? null,
+    estimated: false,
+  }));
   app.get('/api/dashboard/energy/next', async () => ({ slot: slotAt(Date.now() + 1_800_000) }));
   app.get('/api/dashboard/energy/timeline', async () => ({ slots: slots() }));
   app.get('/api/dashboard/energy/cost', async () => {
     const d = new Date();
     const day = `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
     const use = (kWh: number, cost: number) => ({ kWh, cost, estimatedKWh: 0, efficiencyJth: 20 });
-    return { total: use(40.2, 812.5), days: [{ period: day, ...use(3.7, 71.4) }], months: [], miners: [{ minerId: 'bitaxe-1', total: use(4.1, 80.3), days: [], months: [] }, { minerId: 'nano-1', total: use(36.1, 732.2), days: [], months: [] }] };
+    return {
+      total: use(40.2, 812.5),
+      days: [{ period: day, ...use(3.7, 71.4) }],
+      months: [],
+      miners: [
+        { minerId: 'bitaxe-1', total: use(4.1, 80.3), days: [], months: [] },
+        { minerId: 'nano-1', total: use(36.1, 732.2), days: [], months: [] },
+      ],
+    };
   });
   app.get('/api/miners/', async () => miners.map((m) => ({ ...m, mode: modes[m.id] })));
-  app.get('/api/miners/:id', wrap((req) => ({ ...find(param(req)), mode: modes[param(req)] })));
-  app.get('/api/miners/:id/modes', wrap((req) => {
-    const m = find(param(req));
-    return { miner: m.id, driver: m.driver, aliases: {}, desired: modes[m.id], modes: m.driver === 'cgminer' ? ['low', 'med', 'high'] : ['eco', 'standard', 'turbo', 'oc'] };
-  }));
-  app.get('/api/miners/:id/history', wrap((req) => {
-    const m = find(param(req));
-    const q = req.query as { from?: string; to?: string };
-    const to = Number(q.to ?? Date.now());
-    const from = Number(q.from ?? to - 3_600_000);
-    return { minerId: m.id, ...history(from, to, m.expectedHashrateGhs ?? 1000) };
-  }));
-  app.post('/api/miners/:id/mode', wrap(async (req) => {
-    const m = find(param(req));
-    const mode = (req.body as { mode?: string })?.mode;
-    if (!mode) throw new HttpError(400, 'body.mode is required');
-    if (m.status !== 'online') throw new HttpError(409, `${m.id} is offline: its mode cannot be changed now`, 'wait until it answers again');
-    if (m.driver === 'axeos' && opts.axeosSim) {
-      const driver = createDriver({ name: m.id, driver: 'axeos', address: opts.axeosSim });
-      try {
-        await driver.control({ op: 'mode', mode: mode as Mode });
-      } finally {
-        await driver.close();
-      }
-    }
-    modes[m.id] = mode;
-    const e = event({ minerId: m.id, kind: 'mode', level: 'info', message: `${m.id} mode ${mode}`, actor: 'admin', data: { mode } });
-    push('reading', { minerId: m.id });
-    return { ok: true, event: e.id };
-  }));
-  for (const op of ['restart', 'pause', 'resume'] as const)
-    app.post(`/api/miners/:id/${op}`, wrap((req) => {
+  app.get(
+    '/api/miners/:id',
+    wrap((req) => ({ ...find(param(req)), mode: modes[param(req)] })),
+  );
+  app.get(
+    '/api/miners/:id/modes',
+    wrap((req) => {
       const m = find(param(req));
-      if (m.status !== 'online') throw new HttpError(409, `${m.id} is offline: cannot ${op} it now`, 'wait until it answers again');
-      event({ minerId: m.id, kind: op, level: 'info', message: `${m.id} ${op}`, actor: 'admin', data: null });
-      return { ok: true };
-    }));
-  app.get('/api/miners/:id/pools', wrap((req) => {
-    const m = find(param(req));
-    const desired = assignments.find((a) => 'miner' in a.scope && a.scope.miner === m.id)?.poolIds ?? ['main', 'backup'];
-    return { miner: m.id, pools: desired.map((id) => pools.find((p) => p.id === id)), from: 'tag:home', desired };
-  }));
-  app.put('/api/miners/:id/pools', wrap((req) => {
-    const m = find(param(req));
-    const poolIds = (req.body as { pools: string[] }).pools;
-    const i = assignments.findIndex((a) => 'miner' in a.scope && a.scope.miner === m.id);
-    if (i >= 0) assignments.splice(i, 1);
-    assignments.push({ scope: { miner: m.id }, poolIds });
-    return { poolIds };
-  }));
+      return {
+        miner: m.id,
+        driver: m.driver,
+        aliases: {},
+        desired: modes[m.id],
+        modes: m.driver === 'cgminer' ? ['low', 'med', 'high'] : ['eco', 'standard', 'turbo', 'oc'],
+      };
+    }),
+  );
+  app.get(
+    '/api/miners/:id/history',
+    wrap((req) => {
+      const m = find(param(req));
+      const q = req.query as { from?: string; to?: string };
+      const to = Number(q.to ?? Date.now());
+      const from = Number(q.from ?? to - 3_600_000);
+      return { minerId: m.id, ...history(from, to, m.expectedHashrateGhs ?? 1000) };
+    }),
+  );
+  app.post(
+    '/api/miners/:id/mode',
+    wrap(async (req) => {
+      const m = find(param(req));
+      const mode = (req.body as { mode?: string })?.mode;
+      if (!mode) throw new HttpError(400, 'body.mode is required');
+      if (m.status !== 'online')
+        throw new HttpError(409, `${m.id} is offline: its mode cannot be changed now`, 'wait until it answers again');
+      if (m.driver === 'axeos' && opts.axeosSim) {
+        const driver = createDriver({ name: m.id, driver: 'axeos', address: opts.axeosSim });
+        try {
+          await driver.control({ op: 'mode', mode: mode as Mode });
+        } finally {
+          await driver.close();
+        }
+      }
+      modes[m.id] = mode;
+      const e = event({
+        minerId: m.id,
+        kind: 'mode',
+        level: 'info',
+        message: `${m.id} mode ${mode}`,
+        actor: 'admin',
+        data: { mode },
+      });
+      push('reading', { minerId: m.id });
+      return { ok: true, event: e.id };
+    }),
+  );
+  for (const op of ['restart', 'pause', 'resume'] as const)
+    app.post(
+      `/api/miners/:id/${op}`,
+      wrap((req) => {
+        const m = find(param(req));
+        if (m.status !== 'online')
+          throw new HttpError(409, `${m.id} is offline: cannot ${op} it now`, 'wait until it answers again');
+        event({ minerId: m.id, kind: op, level: 'info', message: `${m.id} ${op}`, actor: 'admin', data: null });
+        return { ok: true };
+      }),
+    );
+  app.get(
+    '/api/miners/:id/pools',
+    wrap((req) => {
+      const m = find(param(req));
+      const desired = assignments.find((a) => 'miner' in a.scope && a.scope.miner === m.id)?.poolIds ?? [
+        'main',
+        'backup',
+      ];
+      return { miner: m.id, pools: desired.map((id) => pools.find((p) => p.id === id)), from: 'tag:home', desired };
+    }),
+  );
+  app.put(
+    '/api/miners/:id/pools',
+    wrap((req) => {
+      const m = find(param(req));
+      const poolIds = (req.body as { pools: string[] }).pools;
+      const i = assignments.findIndex((a) => 'miner' in a.scope && a.scope.miner === m.id);
+      if (i >= 0) assignments.splice(i, 1);
+      assignments.push({ scope: { miner: m.id }, poolIds });
+      return { poolIds };
+    }),
+  );
   app.get('/api/pools/', async () => pools.map((p) => ({ ...p, password: p.password ? '***' : null })));
   app.get('/api/pools/assignments', async () => assignments.map((a) => ({ scope: a.scope, pools: a.poolIds })));
   app.get('/api/tokens', async () => [{ name: 'viewer', role: 'read', createdAt: new Date(now).toISOString() }]);
-  app.post('/api/pools/', wrap((req) => {
-    const b = req.body as Omit<PoolDefinition, 'id'>;
-    if (!b.name) throw new HttpError(400, 'body.name is required');
-    const p = { ...b, id: b.name.toLowerCase().replace(/\W+/g, '-'), password: b.password ?? null };
-    pools.push(p);
-    return p;
-  }));
-  app.delete('/api/pools/:id', wrap((req) => {
-    const id = param(req);
-    if (assignments.some((a) => a.poolIds.includes(id))) throw new HttpError(409, `pool ${id} is in use by an assignment`, 'remove it from the assignments first');
-    pools.splice(pools.findIndex((p) => p.id === id), 1);
-    return { ok: true };
-  }));
+  app.post(
+    '/api/pools/',
+    wrap((req) => {
+      const b = req.body as Omit<PoolDefinition, 'id'>;
+      if (!b.name) throw new HttpError(400, 'body.name is required');
+      const p = { ...b, id: b.name.toLowerCase().replace(/\W+/g, '-'), password: b.password ?? null };
+      pools.push(p);
+      return p;
+    }),
+  );
+  app.delete(
+    '/api/pools/:id',
+    wrap((req) => {
+      const id = param(req);
+      if (assignments.some((a) => a.poolIds.includes(id)))
+        throw new HttpError(409, `pool ${id} is in use by an assignment`, 'remove it from the assignments first');
+      pools.splice(
+        pools.findIndex((p) => p.id === id),
+        1,
+      );
+      return { ok: true };
+    }),
+  );
   app.get('/api/automation/', async () => ({ rules }));
-  app.get('/api/automation/triggers/types', async () => ({ types: [
-    { type: 'price_above', description: 'the price is above a threshold (p/kWh)', params: [{ name: 'threshold', type: 'number' }] },
-    { type: 'price_below', description: 'the price is below a threshold (p/kWh)', params: [{ name: 'threshold', type: 'number' }] },
-    { type: 'cheapest_slots', description: 'the N cheapest slots of the day', params: [{ name: 'count', type: 'integer', min: 1 }] },
-  ] }));
-  app.get('/api/automation/actions/types', async () => ({ types: [
-    { type: 'set_mode', description: 'set the miners mode', params: [{ name: 'mode', type: 'string' }] },
-    { type: 'pause', description: 'pause mining', params: [] },
-  ] }));
-  app.post('/api/automation/dry-run', async (req) => ({ rule: req.body, wouldFire: [{ at: new Date().toISOString(), minerId: 'bitaxe-1', action: 'set_mode eco' }] }));
+  app.get('/api/automation/triggers/types', async () => ({
+    types: [
+      {
+        type: 'price_above',
+        description: 'the price is above a threshold (p/kWh)',
+        params: [{ name: 'threshold', type: 'number' }],
+      },
+      {
+        type: 'price_below',
+        description: 'the price is below a threshold (p/kWh)',
+        params: [{ name: 'threshold', type: 'number' }],
+      },
+      {
+        type: 'cheapest_slots',
+        description: 'the N cheapest slots of the day',
+        params: [{ name: 'count', type: 'integer', min: 1 }],
+      },
+    ],
+  }));
+  app.get('/api/automation/actions/types', async () => ({
+    types: [
+      { type: 'set_mode', description: 'set the miners mode', params: [{ name: 'mode', type: 'string' }] },
+      { type: 'pause', description: 'pause mining', params: [] },
+    ],
+  }));
+  app.post('/api/automation/dry-run', async (req) => ({
+    rule: req.body,
+    wouldFire: [{ at: new Date().toISOString(), minerId: 'bitaxe-1', action: 'set_mode eco' }],
+  }));
   app.post('/api/automation/:id/dry-run', async () => ({ wouldFire: [] }));
   app.get('/api/settings', async () => ({
     prices: { source: 'octopus', product: 'AGILE-24-10-01', region: 'C' },

@@ -3,7 +3,13 @@
 import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 
-type Doc = { paths: Record<string, Record<string, { responses: Record<string, { content?: { 'application/json'?: { schema: object } } }> }>>; components: { schemas: Record<string, object> } };
+type Doc = {
+  paths: Record<
+    string,
+    Record<string, { responses: Record<string, { content?: { 'application/json'?: { schema: object } } }> }>
+  >;
+  components: { schemas: Record<string, object> };
+};
 
 export class LabApiConformance {
   private readonly ajv: InstanceType<typeof Ajv2020.default>;
@@ -20,13 +26,16 @@ export class LabApiConformance {
   /** Records a problem when the response does not match the document; returns it too. */
   check(method: string, path: string, status: number, body: unknown): string | undefined {
     const bare = path.split('?')[0];
-    const entry = Object.entries(this.doc.paths).find(([tpl]) => new RegExp(`^${tpl.replace(/\{[^}]+\}/g, '[^/]+')}$`).test(bare));
+    const entry = Object.entries(this.doc.paths).find(([tpl]) =>
+      new RegExp(`^${tpl.replace(/\{[^}]+\}/g, '[^/]+')}$`).test(bare),
+    );
     const op = entry?.[1][method.toLowerCase()];
     let problem: string | undefined;
     if (!op) problem = `${method} ${bare}: not in the document`;
     else {
       const res = op.responses[String(status)];
-      if (!res) problem = `${method} ${bare}: status ${status} is not documented (documented: ${Object.keys(op.responses).join(', ')})`;
+      if (!res)
+        problem = `${method} ${bare}: status ${status} is not documented (documented: ${Object.keys(op.responses).join(', ')})`;
       else {
         const schema = res.content?.['application/json']?.schema;
         if (schema) {

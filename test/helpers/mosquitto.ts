@@ -46,7 +46,10 @@ export interface MosquittoOptions {
   scheme?: 'mqtt' | 'mqtts';
 }
 
-export async function startMosquitto(t: { teardown(fn: () => unknown): void }, opts: MosquittoOptions = {}): Promise<Mosquitto> {
+export async function startMosquitto(
+  t: { teardown(fn: () => unknown): void },
+  opts: MosquittoOptions = {},
+): Promise<Mosquitto> {
   const dir = tempDir(t, 'mvm-mosquitto-');
   const port = await freePort();
   const cfg = join(dir, 'mosquitto.conf');
@@ -78,7 +81,8 @@ export async function startMosquitto(t: { teardown(fn: () => unknown): void }, o
     c.stderr!.on('data', (d: string) => log.push(...d.trimEnd().split('\n')));
     const deadline = Date.now() + 20_000;
     for (;;) {
-      if (c.exitCode !== null || c.signalCode !== null) throw new Error(`mosquitto exited (${c.exitCode ?? c.signalCode}):\n${log.join('\n')}`);
+      if (c.exitCode !== null || c.signalCode !== null)
+        throw new Error(`mosquitto exited (${c.exitCode ?? c.signalCode}):\n${log.join('\n')}`);
       if (await accepting(port)) return;
       if (Date.now() > deadline) throw new Error(`mosquitto did not accept connections on ${port}:\n${log.join('\n')}`);
       await new Promise((r) => setTimeout(r, 50));

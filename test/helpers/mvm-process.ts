@@ -62,7 +62,11 @@ export function startMvm(args: string[], opts: StartOptions = {}): MvmProcess {
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => {
           listeners.delete(onLine);
-          reject(new Error(`timed out after ${timeoutMs} ms waiting for ${re}; stderr tail:\n${stderr.slice(-20).join('\n')}`));
+          reject(
+            new Error(
+              `timed out after ${timeoutMs} ms waiting for ${re}; stderr tail:\n${stderr.slice(-20).join('\n')}`,
+            ),
+          );
         }, timeoutMs);
         const onLine = (line: string) => {
           if (re.test(line)) {
@@ -76,7 +80,11 @@ export function startMvm(args: string[], opts: StartOptions = {}): MvmProcess {
           if (!listeners.has(onLine)) return;
           clearTimeout(timer);
           listeners.delete(onLine);
-          reject(new Error(`mvm ${args.join(' ')} exited (${code}) before printing ${re}; stderr tail:\n${stderr.slice(-20).join('\n')}`));
+          reject(
+            new Error(
+              `mvm ${args.join(' ')} exited (${code}) before printing ${re}; stderr tail:\n${stderr.slice(-20).join('\n')}`,
+            ),
+          );
         });
       });
     },
@@ -129,7 +137,9 @@ export async function waitFor<T>(fn: () => T | Promise<T>, what: string, timeout
       last = err;
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`,
+      );
     }
     await new Promise((r) => setTimeout(r, everyMs));
   }

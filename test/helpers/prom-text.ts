@@ -65,7 +65,8 @@ export function parsePromText(text: string): PromScrape {
       const f = families.get(m[2]) ?? { name: m[2], type: 'untyped', help: '', samples: [] };
       if (m[1] === 'HELP') f.help = m[3];
       else {
-        if (!['counter', 'gauge', 'histogram', 'summary', 'untyped'].includes(m[3])) throw new Error(`bad TYPE line: ${line}`);
+        if (!['counter', 'gauge', 'histogram', 'summary', 'untyped'].includes(m[3]))
+          throw new Error(`bad TYPE line: ${line}`);
         f.type = m[3];
       }
       families.set(m[2], f);

@@ -3,7 +3,13 @@
 // Run `npx tsc -p .` first: the child runs the compiled dist/.
 import { HttpClient, seg } from '../../shared/http.js';
 import { newToken } from '../../shared/ids.js';
-import type { FactoryLeaseResult, FactoryWorker, JobSubmit, TaskSubmit, WorkerPingResult } from '../../shared/api/types.js';
+import type {
+  FactoryLeaseResult,
+  FactoryWorker,
+  JobSubmit,
+  TaskSubmit,
+  WorkerPingResult,
+} from '../../shared/api/types.js';
 import { startMvm, type MvmProcess } from './mvm-process.js';
 import { tempDir } from './tmp.js';
 
@@ -127,7 +133,13 @@ export interface ScriptedWorker {
  * Creates, associates and bootstraps a worker for `target` (an id) through `factory`; the worker
  * then talks to `base` (default: the server; pass a conformance proxy's URL to check it).
  */
-export async function startScriptedWorker(srv: { url: string }, factory: HttpClient, target: string, base: string = srv.url, opts: { job?: string; private?: string } = {}): Promise<ScriptedWorker> {
+export async function startScriptedWorker(
+  srv: { url: string },
+  factory: HttpClient,
+  target: string,
+  base: string = srv.url,
+  opts: { job?: string; private?: string } = {},
+): Promise<ScriptedWorker> {
   const w = await factory.post<FactoryWorker>('/0/factory/worker', { target, job: opts.job ?? null });
   await factory.patch(`/0/factory/worker/${w.id}`, { private: opts.private ?? `instance-${w.id}` });
   const token = newToken();
@@ -139,11 +151,25 @@ export async function startScriptedWorker(srv: { url: string }, factory: HttpCli
     api,
     ping: (waitMs) => api.get<WorkerPingResult>('/0/worker/ping', { query: { wait_ms: waitMs } }),
     append: (job, stream, payload, task) =>
-      api.post(`/1/worker/job/${job}/append`, [{ stream, payload, time: new Date().toISOString(), task: task ?? null }]),
+      api.post(`/1/worker/job/${job}/append`, [
+        { stream, payload, time: new Date().toISOString(), task: task ?? null },
+      ]),
   };
 }
 
 /** One lease call (`waitMs`: the mvm long-poll); the lease, or null. */
-export async function leaseJob(factory: HttpClient, targets: string[], waitMs?: number): Promise<FactoryLeaseResult['lease']> {
-  return (await factory.post<FactoryLeaseResult>('/0/factory/lease', { supported_targets: targets }, { query: { wait_ms: waitMs } })).lease ?? null;
+export async function leaseJob(
+  factory: HttpClient,
+  targets: string[],
+  waitMs?: number,
+): Promise<FactoryLeaseResult['lease']> {
+  return (
+    (
+      await factory.post<FactoryLeaseResult>(
+        '/0/factory/lease',
+        { supported_targets: targets },
+        { query: { wait_ms: waitMs } },
+      )
+    ).lease ?? null
+  );
 }

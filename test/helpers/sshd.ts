@@ -73,7 +73,9 @@ async function waitForBanner(port: number, child: ChildProcess, log: string[], t
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null)
-      throw new Error(`sshd exited (${child.exitCode ?? child.signalCode}) before accepting connections:\n${log.join('\n')}`);
+      throw new Error(
+        `sshd exited (${child.exitCode ?? child.signalCode}) before accepting connections:\n${log.join('\n')}`,
+      );
     const ok = await new Promise<boolean>((resolve) => {
       const sock = connect(port, '127.0.0.1');
       const done = (v: boolean) => {
@@ -85,7 +87,8 @@ async function waitForBanner(port: number, child: ChildProcess, log: string[], t
       sock.setTimeout(1000, () => done(false));
     });
     if (ok) return;
-    if (Date.now() > deadline) throw new Error(`sshd did not accept connections on port ${port} within ${timeoutMs} ms:\n${log.join('\n')}`);
+    if (Date.now() > deadline)
+      throw new Error(`sshd did not accept connections on port ${port} within ${timeoutMs} ms:\n${log.join('\n')}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }

@@ -13,11 +13,22 @@ export async function sim(t: Test, opts: AxeosSimOptions = {}): Promise<AxeosSim
 }
 
 export function driverFor(s: AxeosSim, options: Record<string, unknown> = {}): AxeosDriver {
-  const device: DeviceSpec = { name: 'gamma', driver: 'axeos', address: s.url, hardware: '601', options: { request_timeout_ms: 3000, ...options } };
+  const device: DeviceSpec = {
+    name: 'gamma',
+    driver: 'axeos',
+    address: s.url,
+    hardware: '601',
+    options: { request_timeout_ms: 3000, ...options },
+  };
   return new AxeosDriver(device);
 }
 
-export async function rejects(t: Test, p: Promise<unknown>, reason: DriverError['reason'], re?: RegExp): Promise<DriverError> {
+export async function rejects(
+  t: Test,
+  p: Promise<unknown>,
+  reason: DriverError['reason'],
+  re?: RegExp,
+): Promise<DriverError> {
   try {
     await p;
   } catch (err) {

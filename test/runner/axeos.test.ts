@@ -80,11 +80,21 @@ t.test('v2.12 Supra: stratum keys, plain-text restart, no pause', async (t) => {
   const s = await sim(t, { board: '401', firmware: 'v2.12.0' });
   const d = driverFor(s);
   t.equal((await d.info()).model, 'Bitaxe Supra');
-  const set = await d.control({ op: 'pools-set', pools: [{ url: 'stratum+tcp://old.example:3333', user: 'w' }, { url: 'back.example:3334', user: 'b' }] });
+  const set = await d.control({
+    op: 'pools-set',
+    pools: [
+      { url: 'stratum+tcp://old.example:3333', user: 'w' },
+      { url: 'back.example:3334', user: 'b' },
+    ],
+  });
   t.match(set.message, /stratum keys/);
   t.equal(s.device.settings.pools[0]?.stratumURL, 'old.example');
   t.equal(s.device.settings.pools[1]?.stratumURL, 'back.example');
-  await rejects(t, d.control({ op: 'pools-set', pools: [1, 2, 3].map((i) => ({ url: `p${i}.example:1`, user: 'u' })) }), 'invalid_argument');
+  await rejects(
+    t,
+    d.control({ op: 'pools-set', pools: [1, 2, 3].map((i) => ({ url: `p${i}.example:1`, user: 'u' })) }),
+    'invalid_argument',
+  );
   await d.control({ op: 'pools-switch', index: 1 });
   t.equal(s.device.settings.useFallbackStratum, 1);
   await rejects(t, d.control({ op: 'pause' }), 'unsupported', /v2\.14/);
@@ -97,7 +107,12 @@ t.test('v2.12 Supra: stratum keys, plain-text restart, no pause', async (t) => {
 t.test('a v2.15 device ignores the old stratum keys: forcing them is caught by the read-back', async (t) => {
   const s = await sim(t, { board: '601', firmware: 'v2.15.0' });
   const d = driverFor(s, { api_version: '2.12' });
-  await rejects(t, d.control({ op: 'pools-set', pools: [{ url: 'stratum+tcp://x.example:3333', user: 'w' }] }), 'refused', /did not apply/);
+  await rejects(
+    t,
+    d.control({ op: 'pools-set', pools: [{ url: 'stratum+tcp://x.example:3333', user: 'w' }] }),
+    'refused',
+    /did not apply/,
+  );
 });
 
 t.test('NerdQAxe++: recognised, old pool keys', async (t) => {
@@ -143,10 +158,15 @@ t.test('overheat shows in telemetry', async (t) => {
   const s = await sim(t, { board: '601', faults: ['overheat=20'] });
   const d = driverFor(s);
   const first = (await d.telemetry()).temperatures.chip;
-  const hot = await waitFor(async () => {
-    const tel = await d.telemetry();
-    return tel.temperatures.chip > first + 5 ? tel : undefined;
-  }, 'the chip temperature to climb', 10_000, 100);
+  const hot = await waitFor(
+    async () => {
+      const tel = await d.telemetry();
+      return tel.temperatures.chip > first + 5 ? tel : undefined;
+    },
+    'the chip temperature to climb',
+    10_000,
+    100,
+  );
   t.ok(hot.temperatures.chip > first);
 });
 

@@ -69,7 +69,13 @@ for (const quirks of [false, true]) {
     await d.control({ op: 'resume' });
     t.equal(s.device.softOff, false);
 
-    const set = await d.control({ op: 'pools-set', pools: [{ url: 'stratum+tcp://pool.a.example:3333', user: 'wa', password: 'pa' }, { url: 'pool.b.example:4444', user: 'wb' }] });
+    const set = await d.control({
+      op: 'pools-set',
+      pools: [
+        { url: 'stratum+tcp://pool.a.example:3333', user: 'wa', password: 'pa' },
+        { url: 'pool.b.example:4444', user: 'wb' },
+      ],
+    });
     t.equal(set.needsRestart, true);
     t.equal(s.device.savedPools[0]?.url, 'stratum+tcp://pool.a.example:3333');
     t.equal(s.device.savedPools[1]?.user, 'wb');
@@ -89,7 +95,12 @@ for (const quirks of [false, true]) {
 t.test('setpool with wrong web credentials is refused', async (t) => {
   const s = await sim(t, { model: 'nano3s' });
   const d = driverFor(s.address, { web_password: 'wrong' });
-  await rejects(t, d.control({ op: 'pools-set', pools: [{ url: 'stratum+tcp://p.example:3333', user: 'w' }] }), 'refused', /refused its web login \(admin\).*Pool set error/);
+  await rejects(
+    t,
+    d.control({ op: 'pools-set', pools: [{ url: 'stratum+tcp://p.example:3333', user: 'w' }] }),
+    'refused',
+    /refused its web login \(admin\).*Pool set error/,
+  );
 });
 
 t.test('Nano 3: worklevel, power unknown, plain-text protocol', async (t) => {
@@ -137,10 +148,13 @@ async function rawServer(t: Test, onConn: (s: Socket) => void): Promise<{ addres
     onConn(s);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  t.teardown(() => new Promise<void>((r) => {
-    for (const s of sockets) s.destroy();
-    server.close(() => r());
-  }));
+  t.teardown(
+    () =>
+      new Promise<void>((r) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => r());
+      }),
+  );
   return { address: `127.0.0.1:${(server.address() as AddressInfo).port}`, server };
 }
 
@@ -165,7 +179,9 @@ t.test('transport: replies split across chunks, NUL framing, never two requests 
       setTimeout(() => s.destroy(), 200);
     });
   });
-  const replies = await Promise.all(Array.from({ length: 5 }, () => cgRequest('dev', address, 'summary', undefined, { timeoutMs: 2000 })));
+  const replies = await Promise.all(
+    Array.from({ length: 5 }, () => cgRequest('dev', address, 'summary', undefined, { timeoutMs: 2000 })),
+  );
   t.equal(replies.length, 5);
   t.same((replies[0].SUMMARY as Array<Record<string, unknown>>)[0], { Accepted: 1, x: null });
   t.equal(served, 5);
@@ -189,31 +205,42 @@ t.test('transport: a reply that never ends times out; garbage is a bad reply', a
 t.test('faults: overheat and a reboot loop show as telemetry and typed failures', async (t) => {
   const hot = await sim(t, { model: 'nano3s', faults: ['overheat=60'] });
   const d = driverFor(hot.address);
-  const tripped = await waitFor(async () => {
-    const tel = await d.telemetry();
-    return tel.temperatures.chip_max >= 100 && tel.hashrateGhs === 0 ? tel : undefined;
-  }, 'overheat protection to stop hashing', 10_000, 100);
+  const tripped = await waitFor(
+    async () => {
+      const tel = await d.telemetry();
+      return tel.temperatures.chip_max >= 100 && tel.hashrateGhs === 0 ? tel : undefined;
+    },
+    'overheat protection to stop hashing',
+    10_000,
+    100,
+  );
   t.ok(tripped.temperatures.chip_max >= 100, `TMax ${tripped.temperatures.chip_max}`);
 
   const looping = await sim(t, { model: 'nano3s', faults: ['reboot-loop=200'], bootMs: 300 });
   const l = driverFor(looping.address, { request_timeout_ms: 500 });
-  const failure = await waitFor(async () => {
-    try {
-      await l.telemetry({ timeoutMs: 1500 });
-      return undefined;
-    } catch (err) {
-      return err as DriverError;
-    }
-  }, 'a reading during a reboot', 10_000, 50);
+  const failure = await waitFor(
+    async () => {
+      try {
+        await l.telemetry({ timeoutMs: 1500 });
+        return undefined;
+      } catch (err) {
+        return err as DriverError;
+      }
+    },
+    'a reading during a reboot',
+    10_000,
+    50,
+  );
   t.type(failure, DriverError);
   t.ok(['unreachable', 'timeout'].includes(failure.reason), failure.reason);
 });
 
-t.test('transport: one request at a time per device across processes; a dead owner\'s lock is taken over', async (t) => {
+t.test("transport: one request at a time per device across processes; a dead owner's lock is taken over", async (t) => {
   let busy = false;
   let overlaps = 0;
   let served = 0;
-  const version = '{"STATUS":[{"STATUS":"S","Code":22,"Msg":"CGMiner versions"}],"VERSION":[{"PROD":"Avalon Nano3s","MODEL":"Nano3s","CGVERSION":"25021401_x"}],"id":1}';
+  const version =
+    '{"STATUS":[{"STATUS":"S","Code":22,"Msg":"CGMiner versions"}],"VERSION":[{"PROD":"Avalon Nano3s","MODEL":"Nano3s","CGVERSION":"25021401_x"}],"id":1}';
   const { address } = await rawServer(t, (s) => {
     if (busy) overlaps++;
     busy = true;
@@ -227,8 +254,16 @@ t.test('transport: one request at a time per device across processes; a dead own
   });
   const locks = tempDir(t);
   const env = { MVM_LOG_LEVEL: 'warn', MVM_LOCK_DIR: locks, MVM_TESTBED: undefined };
-  const runs = await Promise.all(Array.from({ length: 4 }, () => runMvm(['runner', 'info', '--driver', 'cgminer', '--address', address, '--json'], { env })));
-  t.same(runs.map((r) => r.code), [0, 0, 0, 0], runs.map((r) => r.stderr).join('\n'));
+  const runs = await Promise.all(
+    Array.from({ length: 4 }, () =>
+      runMvm(['runner', 'info', '--driver', 'cgminer', '--address', address, '--json'], { env }),
+    ),
+  );
+  t.same(
+    runs.map((r) => r.code),
+    [0, 0, 0, 0],
+    runs.map((r) => r.stderr).join('\n'),
+  );
   t.equal(served, 4);
   t.equal(overlaps, 0, 'four processes, never two requests at once');
 
@@ -253,7 +288,12 @@ t.test('Avalon per model: reboot argument, firmware from VERSION, stats ID, setp
   t.equal(info.hardware, 'nano3');
   await d3.control({ op: 'restart' });
   await waitFor(() => nano3.device.bootCount === 1, 'the Nano 3 to reboot on "0,reboot,all"', 10_000, 20);
-  await rejects(t, d3.control({ op: 'pools-set', pools: [{ url: 'stratum+tcp://p.example:3333', user: 'w' }] }), 'unsupported', /hashed web password/);
+  await rejects(
+    t,
+    d3.control({ op: 'pools-set', pools: [{ url: 'stratum+tcp://p.example:3333', user: 'w' }] }),
+    'unsupported',
+    /hashed web password/,
+  );
   const hashed = driverFor(nano3.address, { web_password_hash: nano3.device.webPass });
   await waitFor(() => nano3.device.power === 'up', 'the Nano 3 back', 10_000, 20);
   await hashed.control({ op: 'pools-set', pools: [{ url: 'stratum+tcp://p.example:3333', user: 'w' }] });

@@ -28,8 +28,24 @@ async function gammaBench(t: Test): Promise<{ sim: AxeosSim; dir: string; testbe
       target: 'bitaxe',
       baseline: 'v2.15.0',
       devices: [
-        { name: 'gamma', driver: 'axeos', address: sim.url, hardware: '601', software: 'v2.15.0', attributes: ['fan:stock'], options: { request_timeout_ms: 2000 } },
-        { name: 'nano', driver: 'cgminer', address: nano.address, hardware: 'nano3s', software: '25021401', attributes: [], options: {} },
+        {
+          name: 'gamma',
+          driver: 'axeos',
+          address: sim.url,
+          hardware: '601',
+          software: 'v2.15.0',
+          attributes: ['fan:stock'],
+          options: { request_timeout_ms: 2000 },
+        },
+        {
+          name: 'nano',
+          driver: 'cgminer',
+          address: nano.address,
+          hardware: 'nano3s',
+          software: '25021401',
+          attributes: [],
+          options: {},
+        },
       ],
     }),
   );
@@ -43,7 +59,23 @@ t.test('telemetry: direct address, JSON, and --watch with a count', async (t) =>
   const tel = JSON.parse(one.stdout);
   t.equal(tel.driver, 'axeos');
   t.ok(tel.hashrateGhs > 0);
-  const watch = await runMvm(['runner', 'telemetry', '--driver', 'axeos', '--address', sim.url, '--watch', '--interval', '0.1', '--count', '3', '--json'], { env });
+  const watch = await runMvm(
+    [
+      'runner',
+      'telemetry',
+      '--driver',
+      'axeos',
+      '--address',
+      sim.url,
+      '--watch',
+      '--interval',
+      '0.1',
+      '--count',
+      '3',
+      '--json',
+    ],
+    { env },
+  );
   t.equal(watch.code, 0, watch.stderr);
   t.equal(watch.stdout.trim().split('\n').length, 3);
   const human = await runMvm(['runner', 'telemetry', '--driver', 'axeos', '--address', sim.url], { env });
@@ -57,7 +89,23 @@ t.test('control and info through the testbed description', async (t) => {
   t.match(r.stdout, /gamma: eco on BM1370 \(Bitaxe Gamma\): 400 MHz, 1000 mV/);
   t.equal(sim.device.settings.frequency, 400);
   const pools = await runMvm(
-    ['runner', 'control', 'pools', 'set', '--url', 'stratum+tcp://p1.example:3333', '--user', 'w1', '--url', 'stratum+tcp://p2.example:3334', '--user', 'w2', '--device', 'gamma', '--json'],
+    [
+      'runner',
+      'control',
+      'pools',
+      'set',
+      '--url',
+      'stratum+tcp://p1.example:3333',
+      '--user',
+      'w1',
+      '--url',
+      'stratum+tcp://p2.example:3334',
+      '--user',
+      'w2',
+      '--device',
+      'gamma',
+      '--json',
+    ],
     { env: { ...env, MVM_TESTBED: testbed } },
   );
   t.equal(pools.code, 0, pools.stderr);
@@ -79,14 +127,31 @@ t.test('usage and configuration mistakes are clear, with the right exit status',
   const none = await runMvm(['runner', 'telemetry'], { env });
   t.equal(none.code, 2);
   t.match(none.stderr, /no device: give --testbed FILE/);
-  const badAction = await runMvm(['runner', 'control', 'fan', '150', '--testbed', testbed, '--device', 'gamma'], { env });
+  const badAction = await runMvm(['runner', 'control', 'fan', '150', '--testbed', testbed, '--device', 'gamma'], {
+    env,
+  });
   t.equal(badAction.code, 2);
   t.match(badAction.stderr, /fan: 150 % is more than 100/);
   const broken = join(dir, 'broken.json');
-  writeFileSync(broken, JSON.stringify({ version: 2, devices: [{ name: 'x', driver: 'telnet' }, { driver: 'axeos', address: 'nope' }] }));
+  writeFileSync(
+    broken,
+    JSON.stringify({
+      version: 2,
+      devices: [
+        { name: 'x', driver: 'telnet' },
+        { driver: 'axeos', address: 'nope' },
+      ],
+    }),
+  );
   const bad = await runMvm(['runner', 'info', '--testbed', broken], { env });
   t.equal(bad.code, 1);
-  for (const re of [/version: unsupported version 2/, /testbed: missing the testbed name/, /devices\[0\]\.driver: unknown driver "telnet"/, /devices\[1\]\.name: missing/, /devices\[1\]\.address: not a URL/]) {
+  for (const re of [
+    /version: unsupported version 2/,
+    /testbed: missing the testbed name/,
+    /devices\[0\]\.driver: unknown driver "telnet"/,
+    /devices\[1\]\.name: missing/,
+    /devices\[1\]\.address: not a URL/,
+  ]) {
     t.match(bad.stderr, re);
   }
   const unreachable = await runMvm(['runner', 'telemetry', '--driver', 'cgminer', '--address', '127.0.0.1:1'], { env });
@@ -98,12 +163,36 @@ t.test('flash: JSON-line progress off a TTY, verified; a wrong image refused bef
   const { sim, dir, testbed } = await gammaBench(t);
   const good = join(dir, 'esp-miner.bin');
   writeFileSync(good, buildImage({ version: 'v2.16.0', size: 300_000 }));
-  const r = await runMvm(['runner', 'flash', '--image', good, '--testbed', testbed, '--device', 'gamma', '--poll-interval', '100', '--settle', '1', '--reboot-timeout', '10'], { env });
+  const r = await runMvm(
+    [
+      'runner',
+      'flash',
+      '--image',
+      good,
+      '--testbed',
+      testbed,
+      '--device',
+      'gamma',
+      '--poll-interval',
+      '100',
+      '--settle',
+      '1',
+      '--reboot-timeout',
+      '10',
+    ],
+    { env },
+  );
   t.equal(r.code, 0, r.stderr);
-  const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  const lines = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   t.ok(lines.filter((l) => l.event === 'progress' && l.phase === 'upload').length > 5, 'upload progress events');
   const result = lines[lines.length - 1];
-  t.same({ event: result.event, ok: result.ok, version: result.version, partition: result.partition }, { event: 'result', ok: true, version: 'v2.16.0', partition: 'ota_0' });
+  t.same(
+    { event: result.event, ok: result.ok, version: result.version, partition: result.partition },
+    { event: 'result', ok: true, version: 'v2.16.0', partition: 'ota_0' },
+  );
   t.equal(sim.device.version, 'v2.16.0');
 
   const wrong = join(dir, 'other.bin');
@@ -126,17 +215,29 @@ t.test('flash: JSON-line progress off a TTY, verified; a wrong image refused bef
 t.test('test: exit 0 when every check passes, 1 when one fails; JUnit readable', async (t) => {
   const { dir, testbed } = await gammaBench(t);
   const pass = join(dir, 'pass.yaml');
-  writeFileSync(pass, 'script: ["node", "-e", "process.exit(0)"]\ndevices: [{hardware: "601", attributes: ["fan:stock"]}]\nchecks:\n  - {type: hashrate, min_percent: 80, window: 300ms}\n');
+  writeFileSync(
+    pass,
+    'script: ["node", "-e", "process.exit(0)"]\ndevices: [{hardware: "601", attributes: ["fan:stock"]}]\nchecks:\n  - {type: hashrate, min_percent: 80, window: 300ms}\n',
+  );
   const out = join(dir, 'out-pass');
-  const ok = await runMvm(['runner', 'test', '--spec', pass, '--testbed', testbed, '--output', out, '--poll', '100'], { env });
+  const ok = await runMvm(['runner', 'test', '--spec', pass, '--testbed', testbed, '--output', out, '--poll', '100'], {
+    env,
+  });
   t.equal(ok.code, 0, ok.stderr);
   t.match(ok.stdout, /test pass: PASSED/);
-  const suite = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(readFileSync(join(out, 'junit.xml'), 'utf8')).testsuites.testsuite;
+  const suite = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(
+    readFileSync(join(out, 'junit.xml'), 'utf8'),
+  ).testsuites.testsuite;
   t.equal(suite.failures, '0');
 
   const fail = join(dir, 'fail.json');
-  writeFileSync(fail, JSON.stringify({ devices: [{ hardware: 'nano3s' }], checks: [{ type: 'temperature', max: 1, window: '200ms' }] }));
-  const bad = await runMvm(['runner', 'test', '--spec', fail, '--testbed', testbed, '--poll', '100'], { env: { ...env, MVM_OUTPUT_DIR: join(dir, 'out-fail') } });
+  writeFileSync(
+    fail,
+    JSON.stringify({ devices: [{ hardware: 'nano3s' }], checks: [{ type: 'temperature', max: 1, window: '200ms' }] }),
+  );
+  const bad = await runMvm(['runner', 'test', '--spec', fail, '--testbed', testbed, '--poll', '100'], {
+    env: { ...env, MVM_OUTPUT_DIR: join(dir, 'out-fail') },
+  });
   t.equal(bad.code, 1);
   t.match(bad.stdout, /FAIL temperature \[nano\]/);
   t.equal(JSON.parse(readFileSync(join(dir, 'out-fail', 'results.json'), 'utf8')).ok, false);

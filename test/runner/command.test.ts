@@ -44,7 +44,10 @@ t.test('operations run the tool with argv arrays and read its JSON', async (t) =
     options: { path: tool, config: join(dir, 'sp.toml'), operations: { restart: ['restart', '--target', '{name}'] } },
   });
   const info = await d.info();
-  t.same({ model: info.model, hardware: info.hardware, firmwareVersion: info.firmwareVersion }, { model: 'gimlet-sp', hardware: 'gimlet', firmwareVersion: 'sp-1.2.3' });
+  t.same(
+    { model: info.model, hardware: info.hardware, firmwareVersion: info.firmwareVersion },
+    { model: 'gimlet-sp', hardware: 'gimlet', firmwareVersion: 'sp-1.2.3' },
+  );
   const tel = await d.telemetry();
   t.equal(tel.powerW, 41.5);
   t.same(tel.temperatures, { sp: 47 });
@@ -52,7 +55,10 @@ t.test('operations run the tool with argv arrays and read its JSON', async (t) =
   t.match((await d.control({ op: 'restart' })).message, /power cycled/);
   const mode = await d.control({ op: 'mode', mode: 'eco' });
   t.match(mode.message, /ok --config .* mode eco/);
-  const pools = await d.control({ op: 'pools-set', pools: [{ url: 'stratum+tcp://x:1; rm -rf /', user: '$(whoami)' }] });
+  const pools = await d.control({
+    op: 'pools-set',
+    pools: [{ url: 'stratum+tcp://x:1; rm -rf /', user: '$(whoami)' }],
+  });
   t.match(pools.message, /\$\(whoami\)/, 'metacharacters arrive literally: no shell');
   const err = await d.control({ op: 'pause' }).catch((e: unknown) => e);
   t.type(err, DriverError);
@@ -63,7 +69,10 @@ t.test('operations run the tool with argv arrays and read its JSON', async (t) =
   writeFileSync(file, buildImage({ version: 'sp-2.0.0', projectName: 'hubris' }));
   const flashed = await flashDevice({ driver: d, imageFile: file });
   t.equal(flashed.version, 'sp-2.0.0');
-  const calls = readFileSync(join(dir, 'calls.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as string[]);
+  const calls = readFileSync(join(dir, 'calls.log'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as string[]);
   t.same(calls[0], ['--config', join(dir, 'sp.toml'), 'info']);
   t.same(calls[2], ['--config', join(dir, 'sp.toml'), 'restart', '--target', 'sp']);
   const flashCall = calls[calls.length - 1];
@@ -74,23 +83,46 @@ t.test('operations run the tool with argv arrays and read its JSON', async (t) =
 t.test('timeouts stop the tool and its children; a missing tool is unreachable', async (t) => {
   const dir = tempDir(t);
   const tool = fakeTool(dir);
-  const d = new CommandDriver({ name: 'sp', driver: 'command', address: '', options: { path: tool, config: 'c', operations: { info: ['hang'] } } });
+  const d = new CommandDriver({
+    name: 'sp',
+    driver: 'command',
+    address: '',
+    options: { path: tool, config: 'c', operations: { info: ['hang'] } },
+  });
   const started = Date.now();
   const err = await d.info({ timeoutMs: 300 }).catch((e: unknown) => e);
   t.equal((err as DriverError).reason, 'timeout');
   t.ok(Date.now() - started < 5000, `bounded (${Date.now() - started} ms)`);
-  const missing = new CommandDriver({ name: 'sp', driver: 'command', address: '', options: { path: join(dir, 'nope') } });
+  const missing = new CommandDriver({
+    name: 'sp',
+    driver: 'command',
+    address: '',
+    options: { path: join(dir, 'nope') },
+  });
   const e2 = await missing.info().catch((e: unknown) => e);
   t.equal((e2 as DriverError).reason, 'unreachable');
   t.match((e2 as DriverError).hint, /options\.path/);
   t.throws(() => new CommandDriver({ name: 'sp', driver: 'command', address: '', options: {} }), /needs options\.path/);
-  t.throws(() => new CommandDriver({ name: 'sp', driver: 'command', address: '', options: { argv: 'sp-runner --x' } }), /needs options\.path/);
-  t.throws(() => new CommandDriver({ name: 'sp', driver: 'command', address: '', options: { argv: ['ok', 3] } }), /array of strings/);
+  t.throws(
+    () => new CommandDriver({ name: 'sp', driver: 'command', address: '', options: { argv: 'sp-runner --x' } }),
+    /needs options\.path/,
+  );
+  t.throws(
+    () => new CommandDriver({ name: 'sp', driver: 'command', address: '', options: { argv: ['ok', 3] } }),
+    /array of strings/,
+  );
 });
 
 t.test('execArgv: abort stops the process group', async (t) => {
   const ctl = new AbortController();
-  const p = execArgv([process.execPath, '-e', 'require("node:child_process").spawn(process.execPath, ["-e", "setTimeout(()=>{}, 60000)"], {stdio: "inherit"}); setTimeout(()=>{}, 60000)'], { signal: ctl.signal, killGraceMs: 200 });
+  const p = execArgv(
+    [
+      process.execPath,
+      '-e',
+      'require("node:child_process").spawn(process.execPath, ["-e", "setTimeout(()=>{}, 60000)"], {stdio: "inherit"}); setTimeout(()=>{}, 60000)',
+    ],
+    { signal: ctl.signal, killGraceMs: 200 },
+  );
   setTimeout(() => ctl.abort(), 100);
   const r = await p;
   t.equal(r.aborted, true);

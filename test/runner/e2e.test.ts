@@ -39,20 +39,33 @@ t.test('sim process + runner processes: brick recovered, flash verified, test pa
             poll_interval_ms: 150,
             reboot_timeout_ms: 3000,
             settle_ms: 1000,
-            recovery_argv: [process.execPath, MVM_BIN, 'sim', 'serial-flash', '--address', '{address}', '--image', factory],
+            recovery_argv: [
+              process.execPath,
+              MVM_BIN,
+              'sim',
+              'serial-flash',
+              '--address',
+              '{address}',
+              '--image',
+              factory,
+            ],
           },
         },
       ],
     }),
   );
-  const run = (args: string[]) => runMvm(['runner', ...args], { env: { ...env, MVM_TESTBED: testbed }, timeoutMs: 60_000 });
+  const run = (args: string[]) =>
+    runMvm(['runner', ...args], { env: { ...env, MVM_TESTBED: testbed }, timeoutMs: 60_000 });
 
   const brick = join(dir, 'esp-miner-brick.bin');
   writeFileSync(brick, buildImage({ version: 'v2.16.0-brick' }));
   const b = await run(['flash', '--image', brick]);
   t.equal(b.code, 1);
   const br = JSON.parse(b.stdout.trim().split('\n').pop()!);
-  t.same({ ok: br.ok, reason: br.reason, needsAttention: br.needsAttention }, { ok: false, reason: 'verify_failed', needsAttention: false });
+  t.same(
+    { ok: br.ok, reason: br.reason, needsAttention: br.needsAttention },
+    { ok: false, reason: 'verify_failed', needsAttention: false },
+  );
   t.match(br.message, /recovered by recovery command: the device runs v2\.15\.0/);
 
   const good = join(dir, 'esp-miner.bin');
@@ -82,11 +95,17 @@ t.test('sim process + runner processes: brick recovered, flash verified, test pa
   const r = await run(['test', '--spec', spec, '--output', out]);
   t.equal(r.code, 0, r.stdout + r.stderr);
   t.match(r.stdout, /test e2e-smoke: PASSED/);
-  const suite = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(readFileSync(join(out, 'junit.xml'), 'utf8')).testsuites.testsuite;
+  const suite = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(
+    readFileSync(join(out, 'junit.xml'), 'utf8'),
+  ).testsuites.testsuite;
   t.equal(suite.tests, '5', 'prepare, script, three checks');
   t.equal(suite.failures, '0');
   t.equal(suite.testcase[0].name, 'prepare gamma');
-  t.match(r.stdout, /ok {3}prepare gamma: already at v2\.16\.0/, 'already on the software the test asks for: not flashed');
+  t.match(
+    r.stdout,
+    /ok {3}prepare gamma: already at v2\.16\.0/,
+    'already on the software the test asks for: not flashed',
+  );
   t.match(readFileSync(join(out, 'script.log'), 'utf8'), url);
 });
 

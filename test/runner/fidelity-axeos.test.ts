@@ -38,11 +38,20 @@ t.test('GammaDuo (650): presets inside 350–410 MHz; an explicit 600 MHz is ref
   const s = await sim(t, { board: '650' });
   const d = driverFor(s);
   t.equal((await d.info()).model, 'Bitaxe GammaDuo');
-  for (const [mode, mhz] of [['eco', 350], ['standard', 400], ['turbo', 410]] as const) {
+  for (const [mode, mhz] of [
+    ['eco', 350],
+    ['standard', 400],
+    ['turbo', 410],
+  ] as const) {
     const r = await d.control({ op: 'mode', mode });
     t.equal(s.device.settings.frequency, mhz, `${mode}: ${r.message}`);
   }
-  await rejects(t, d.control({ op: 'frequency', mhz: 600 }), 'invalid_argument', /outside Bitaxe GammaDuo's options \(350–410 MHz\)/);
+  await rejects(
+    t,
+    d.control({ op: 'frequency', mhz: 600 }),
+    'invalid_argument',
+    /outside Bitaxe GammaDuo's options \(350–410 MHz\)/,
+  );
   t.equal(s.device.settings.frequency, 410, 'nothing was sent');
 });
 
@@ -83,7 +92,10 @@ t.test('a board mvm does not know: no presets, explicit values inside its ASIC r
 });
 
 t.test('pool switch: unsupported where the firmware ignores useFallbackStratum, done from v2.11', async (t) => {
-  for (const [board, firmware] of [['401', 'v2.10.0'], ['nerdqaxe++', undefined]] as const) {
+  for (const [board, firmware] of [
+    ['401', 'v2.10.0'],
+    ['nerdqaxe++', undefined],
+  ] as const) {
     const s = await sim(t, { board, firmware });
     const d = driverFor(s);
     await rejects(t, d.control({ op: 'pools-switch', index: 1 }), 'unsupported', /ignores useFallbackStratum/);
@@ -99,16 +111,34 @@ t.test('v2.15 pools[]: unused slots are emptied; an empty user is refused before
   s.device.settings.pools[5] = { ...s.device.settings.pools[0]!, id: 5, stratumURL: 'left.behind' };
   const d = driverFor(s);
   await d.control({ op: 'pools-set', pools: [{ url: 'stratum+tcp://only.example:3333', user: 'w' }] });
-  t.same(s.device.settings.pools.map((p) => p?.stratumURL ?? null), ['only.example', null, null, null, null, null, null, null]);
+  t.same(
+    s.device.settings.pools.map((p) => p?.stratumURL ?? null),
+    ['only.example', null, null, null, null, null, null, null],
+  );
   const cmp = await d.compareBaseline({ pools: [{ url: 'stratum+tcp://only.example:3333', user: 'w' }] });
   t.equal(cmp.pools?.same, true, 'read back as set');
-  await rejects(t, d.control({ op: 'pools-set', pools: [{ url: 'stratum+tcp://a.example:3333', user: '' }] }), 'invalid_argument', /empty stratumUser/);
+  await rejects(
+    t,
+    d.control({ op: 'pools-set', pools: [{ url: 'stratum+tcp://a.example:3333', user: '' }] }),
+    'invalid_argument',
+    /empty stratumUser/,
+  );
 });
 
 t.test('v2.15 restore converges: a second restore changes nothing and does not restart', async (t) => {
   const s = await sim(t, { board: '601', firmware: 'v2.15.0' });
   const testbed = writeTestbed(tempDir(t), {
-    devices: [{ name: 'gamma', driver: 'axeos', address: s.url, hardware: '601', options: { request_timeout_ms: 2000, poll_interval_ms: 100, settle_ms: 800, reboot_timeout_ms: 8000 }, pools: [{ url: 'stratum+tcp://pool.lab:3333', user: 'bc1qlab.gamma' }], settings: { mode: 'standard' } }],
+    devices: [
+      {
+        name: 'gamma',
+        driver: 'axeos',
+        address: s.url,
+        hardware: '601',
+        options: { request_timeout_ms: 2000, poll_interval_ms: 100, settle_ms: 800, reboot_timeout_ms: 8000 },
+        pools: [{ url: 'stratum+tcp://pool.lab:3333', user: 'bc1qlab.gamma' }],
+        settings: { mode: 'standard' },
+      },
+    ],
   });
   const env = { MVM_LOG_LEVEL: 'warn', MVM_TESTBED: undefined, MVM_FIRMWARE_DIR: undefined };
   const first = await runMvm(['runner', 'restore', '--testbed', testbed, '--json'], { env, timeoutMs: 60_000 });
@@ -118,7 +148,10 @@ t.test('v2.15 restore converges: a second restore changes nothing and does not r
   const second = await runMvm(['runner', 'restore', '--testbed', testbed, '--json'], { env, timeoutMs: 60_000 });
   t.equal(second.code, 0, second.stderr);
   const actions = JSON.parse(second.stdout).devices[0].actions as Array<{ action: string; message: string }>;
-  t.notOk(actions.some((a) => a.action === 'restart'), JSON.stringify(actions));
+  t.notOk(
+    actions.some((a) => a.action === 'restart'),
+    JSON.stringify(actions),
+  );
   t.match(actions.find((a) => a.action === 'pools')?.message, /already at baseline/);
   t.equal(s.device.bootCount, boots, 'not restarted');
 });
@@ -137,7 +170,10 @@ t.test('flash: the image family and board must match the device; unknown family 
     await rejects(t, flashDevice({ driver: d, imageFile: file, timing }), 'image_rejected', re);
     t.equal(s.device.partitions.ota_0, null, 'nothing was sent');
   };
-  await refused(image('esp-miner-NerdQAxe++.bin'), /a nerdqaxe image \(from its asset name\), but gamma is a Bitaxe Gamma \(bitaxe\)/);
+  await refused(
+    image('esp-miner-NerdQAxe++.bin'),
+    /a nerdqaxe image \(from its asset name\), but gamma is a Bitaxe Gamma \(bitaxe\)/,
+  );
   await refused(image('esp-miner-factory-401-v2.16.0.bin'), /built for board 401.*is board 601/);
   const stated = image('build-7.bin');
   writeFileSync(`${stated}.json`, JSON.stringify({ family: 'nerdqaxe' }));
@@ -151,15 +187,49 @@ t.test('flash: the image family and board must match the device; unknown family 
 t.test('control restart --wait returns when the device answers again, and fails at its deadline', async (t) => {
   const env = { MVM_LOG_LEVEL: 'warn', MVM_TESTBED: undefined };
   const s = await sim(t, { board: '601', firmware: 'v2.15.0' });
-  const device = ['--driver', 'axeos', '--address', s.url, '--option', 'poll_interval_ms=100', '--option', 'request_timeout_ms=1000'];
-  const r = await runMvm(['runner', 'control', 'restart', '--wait', '--timeout', '20', ...device, '--json'], { env, timeoutMs: 60_000 });
+  const device = [
+    '--driver',
+    'axeos',
+    '--address',
+    s.url,
+    '--option',
+    'poll_interval_ms=100',
+    '--option',
+    'request_timeout_ms=1000',
+  ];
+  const r = await runMvm(['runner', 'control', 'restart', '--wait', '--timeout', '20', ...device, '--json'], {
+    env,
+    timeoutMs: 60_000,
+  });
   t.equal(r.code, 0, r.stderr);
   t.equal(s.device.bootCount, 1, 'rebooted once');
   t.equal(s.device.power, 'up', 'answering when the command returned');
-  t.match(JSON.parse(r.stdout), { action: 'restart', message: /^restarted: back after/, details: { backAfterMs: Number } });
+  t.match(JSON.parse(r.stdout), {
+    action: 'restart',
+    message: /^restarted: back after/,
+    details: { backAfterMs: Number },
+  });
 
   const slow = await sim(t, { board: '601', firmware: 'v2.15.0', bootMs: 120_000 });
-  const late = await runMvm(['runner', 'control', 'restart', '--wait', '--timeout', '2', '--driver', 'axeos', '--address', slow.url, '--option', 'poll_interval_ms=100', '--option', 'request_timeout_ms=500'], { env, timeoutMs: 60_000 });
+  const late = await runMvm(
+    [
+      'runner',
+      'control',
+      'restart',
+      '--wait',
+      '--timeout',
+      '2',
+      '--driver',
+      'axeos',
+      '--address',
+      slow.url,
+      '--option',
+      'poll_interval_ms=100',
+      '--option',
+      'request_timeout_ms=500',
+    ],
+    { env, timeoutMs: 60_000 },
+  );
   t.equal(late.code, 1, 'the deadline passed');
   t.match(late.stderr, /not back within 2 s/);
   const bad = await runMvm(['runner', 'control', 'pause', '--wait', ...device], { env });
@@ -176,7 +246,12 @@ t.test('NerdQAxe++: the second fan; OTA asks for a one-time password with its ow
   const file = join(dir, 'esp-miner-NerdQAxe++.bin');
   writeFileSync(file, buildImage({ version: 'v1.0.31' }));
   const timing = { pollIntervalMs: 100, settleMs: 300, rebootTimeoutMs: 8000 };
-  const err = await rejects(t, flashDevice({ driver: driverFor(s), imageFile: file, timing }), 'refused', /one-time password/);
+  const err = await rejects(
+    t,
+    flashDevice({ driver: driverFor(s), imageFile: file, timing }),
+    'refused',
+    /one-time password/,
+  );
   t.match(err.hint, /--option otp=CODE/);
   t.equal(s.device.partitions.ota_0, null, 'nothing written');
   const r = await flashDevice({ driver: driverFor(s, { otp: '424242' }), imageFile: file, timing });

@@ -23,7 +23,12 @@ async function sim(t: Test, opts: AxeosSimOptions = {}): Promise<AxeosSim> {
 }
 
 function setup(t: Test, s: AxeosSim, options: Record<string, unknown> = {}) {
-  const driver = new AxeosDriver({ name: 'gamma', driver: 'axeos', address: s.url, options: { request_timeout_ms: 2000, ...options } });
+  const driver = new AxeosDriver({
+    name: 'gamma',
+    driver: 'axeos',
+    address: s.url,
+    options: { request_timeout_ms: 2000, ...options },
+  });
   let uploads = 0;
   const ota = driver.client.ota.bind(driver.client);
   driver.client.ota = (image, opts) => {
@@ -71,7 +76,11 @@ t.test('a valid image is uploaded, the reboot awaited and the new version verifi
   t.ok(Date.now() - started < 15_000);
 
   // And again: the OTA goes to the other slot.
-  const second = await flashDevice({ driver, imageFile: write('good2.bin', buildImage({ version: 'v2.16.1' })), timing: TIMING });
+  const second = await flashDevice({
+    driver,
+    imageFile: write('good2.bin', buildImage({ version: 'v2.16.1' })),
+    timing: TIMING,
+  });
   t.equal(second.partition, 'ota_1');
   t.equal(second.previousPartition, 'ota_0');
 });
@@ -90,11 +99,18 @@ t.test('invalid images are refused before anything is uploaded', async (t) => {
     ['empty.bin', Buffer.alloc(0), /empty/],
   ];
   for (const [name, buf, re] of cases) {
-    const err = await failure(t, flashDevice({ driver, imageFile: write(name, buf), timing: TIMING }), 'image_rejected');
+    const err = await failure(
+      t,
+      flashDevice({ driver, imageFile: write(name, buf), timing: TIMING }),
+      'image_rejected',
+    );
     t.match(err.message, re, name);
     t.match(err.hint, /nothing was sent/);
   }
-  await t.rejects(flashDevice({ driver, imageFile: '/nonexistent/image.bin', timing: TIMING }), { code: 'IO', message: /ENOENT/ });
+  await t.rejects(flashDevice({ driver, imageFile: '/nonexistent/image.bin', timing: TIMING }), {
+    code: 'IO',
+    message: /ENOENT/,
+  });
   t.equal(uploads(), 0, 'the device saw no upload');
   t.equal(s.device.partitions.ota_0, null);
   t.equal(s.device.bootCount, 0);
@@ -103,7 +119,11 @@ t.test('invalid images are refused before anything is uploaded', async (t) => {
 t.test('the firmware refusing an image (flash-fail) is a refusal; the device keeps its firmware', async (t) => {
   const s = await sim(t, { faults: ['flash-fail'] });
   const { driver, write } = setup(t, s);
-  const err = await failure(t, flashDevice({ driver, imageFile: write('good.bin', buildImage({ version: 'v2.16.0' })), timing: TIMING }), 'refused');
+  const err = await failure(
+    t,
+    flashDevice({ driver, imageFile: write('good.bin', buildImage({ version: 'v2.16.0' })), timing: TIMING }),
+    'refused',
+  );
   t.match(err.message, /rejected the image.*Validation/);
   t.equal(s.device.version, 'v2.15.0');
 });
@@ -114,7 +134,11 @@ t.test('a bricking image without a recovery path: needs attention', async (t) =>
   const started = Date.now();
   const err = await failure(
     t,
-    flashDevice({ driver, imageFile: write('brick.bin', buildImage({ version: 'v2.16.0-brick' })), timing: { ...TIMING, rebootTimeoutMs: 2000 } }),
+    flashDevice({
+      driver,
+      imageFile: write('brick.bin', buildImage({ version: 'v2.16.0-brick' })),
+      timing: { ...TIMING, rebootTimeoutMs: 2000 },
+    }),
     'needs_attention',
   );
   t.match(err.message, /did not answer.*no recovery path/s);
@@ -135,7 +159,12 @@ t.test('a bricking image recovered by the serial recovery command', async (t) =>
   const events: ProgressEvent[] = [];
   const err = await failure(
     t,
-    flashDevice({ driver, imageFile: write('brick.bin', buildImage({ version: 'v2.16.0-brick' })), onProgress: (e) => events.push(e), timing: { ...TIMING, rebootTimeoutMs: 2000 } }),
+    flashDevice({
+      driver,
+      imageFile: write('brick.bin', buildImage({ version: 'v2.16.0-brick' })),
+      onProgress: (e) => events.push(e),
+      timing: { ...TIMING, rebootTimeoutMs: 2000 },
+    }),
     'verify_failed',
   );
   t.match(err.message, /recovered by recovery command/);
@@ -147,10 +176,16 @@ t.test('a bricking image recovered by the serial recovery command', async (t) =>
 
 t.test('a failing recovery command: needs attention, with what was tried', async (t) => {
   const s = await sim(t);
-  const { driver, write } = setup(t, s, { recovery_argv: [process.execPath, '-e', 'console.error("esptool: no serial port"); process.exit(2)'] });
+  const { driver, write } = setup(t, s, {
+    recovery_argv: [process.execPath, '-e', 'console.error("esptool: no serial port"); process.exit(2)'],
+  });
   const err = await failure(
     t,
-    flashDevice({ driver, imageFile: write('brick.bin', buildImage({ version: 'v2.16.0-brick' })), timing: { ...TIMING, rebootTimeoutMs: 1500 } }),
+    flashDevice({
+      driver,
+      imageFile: write('brick.bin', buildImage({ version: 'v2.16.0-brick' })),
+      timing: { ...TIMING, rebootTimeoutMs: 1500 },
+    }),
     'needs_attention',
   );
   t.match(err.message, /recovery command exit 2: esptool: no serial port/);

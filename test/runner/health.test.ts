@@ -35,14 +35,30 @@ const axeos = (name: string, sim: AxeosSim | string, more: Record<string, unknow
   ...more,
 });
 
-const check = (r: HealthReport, device: string, name: HealthCheck['name']) => r.devices.find((d) => d.device === device)?.checks.find((c) => c.name === name);
+const check = (r: HealthReport, device: string, name: HealthCheck['name']) =>
+  r.devices.find((d) => d.device === device)?.checks.find((c) => c.name === name);
 
 t.test('a healthy device passes every check', async (t) => {
   const sim = await gamma(t);
-  const r = await checkHealth({ testbed: bench([axeos('gamma', sim)], { baseline: 'esp-miner-2.15.0' }), limits: QUICK });
+  const r = await checkHealth({
+    testbed: bench([axeos('gamma', sim)], { baseline: 'esp-miner-2.15.0' }),
+    limits: QUICK,
+  });
   t.equal(r.ok, true, r.summary);
-  t.same(r.devices[0].checks.map((c) => [c.name, c.ok]), [['answers', true], ['firmware', true], ['hashrate', true], ['temperature', true], ['stable', true]]);
-  t.match(check(r, 'gamma', 'hashrate'), { message: /hashrate \d+ GH\/s is (9\d|1\d\d) % of the expected \d+ GH\/s \(at least 80 %\)/, measured: { samples: 3 } });
+  t.same(
+    r.devices[0].checks.map((c) => [c.name, c.ok]),
+    [
+      ['answers', true],
+      ['firmware', true],
+      ['hashrate', true],
+      ['temperature', true],
+      ['stable', true],
+    ],
+  );
+  t.match(check(r, 'gamma', 'hashrate'), {
+    message: /hashrate \d+ GH\/s is (9\d|1\d\d) % of the expected \d+ GH\/s \(at least 80 %\)/,
+    measured: { samples: 3 },
+  });
   t.equal(r.summary, 'bench-1: all 1 device(s) healthy');
 });
 
@@ -66,11 +82,22 @@ t.test('unreachable, wrong firmware, overheating and low hashrate each fail thei
   t.equal(r.ok, false);
   t.match(check(r, 'old', 'firmware'), { ok: false, message: 'runs v2.15.0, not its baseline v2.16.0' });
   t.equal(check(r, 'old', 'hashrate')?.ok, true);
-  t.match(check(r, 'hot', 'temperature'), { ok: false, message: /highest temperature \d+(\.\d)? °C \(\w+\) is above 80 °C/ });
-  t.match(check(r, 'weak', 'hashrate'), { ok: false, message: /hashrate \d+ GH\/s is [23]\d % of the expected \d+ GH\/s \(below 80 %\)/, measured: { percent: Number } });
+  t.match(check(r, 'hot', 'temperature'), {
+    ok: false,
+    message: /highest temperature \d+(\.\d)? °C \(\w+\) is above 80 °C/,
+  });
+  t.match(check(r, 'weak', 'hashrate'), {
+    ok: false,
+    message: /hashrate \d+ GH\/s is [23]\d % of the expected \d+ GH\/s \(below 80 %\)/,
+    measured: { percent: Number },
+  });
   t.equal(check(r, 'weak', 'temperature')?.ok, true);
   const g = r.devices.find((d) => d.device === 'gone')!;
-  t.same(g.checks.map((c) => c.name), ['answers'], 'a device that does not answer is not sampled');
+  t.same(
+    g.checks.map((c) => c.name),
+    ['answers'],
+    'a device that does not answer is not sampled',
+  );
   t.match(g.checks[0].message, /^does not answer: .*(ECONNREFUSED|unreachable|refused)/i);
   for (const d of ['old', 'hot', 'weak', 'gone']) t.match(r.summary, new RegExp(`(^|; )${d}: `), `summary names ${d}`);
   t.match(r.summary, /weak: hashrate \d+ GH\/s is [23]\d % of the expected \d+ GH\/s/);
@@ -80,36 +107,58 @@ t.test('a device in a reboot loop fails: its uptime goes back, readings fail (is
   const sim = await gamma(t, ['reboot-loop=1500']);
   const r = await checkHealth({ testbed: bench([axeos('gamma', sim)]), limits: { windowMs: 6000, samples: 21 } });
   t.equal(r.ok, false, r.summary);
-  t.match(check(r, 'gamma', 'stable'), { ok: false, message: /restarted \d+ time\(s\) during the check|telemetry readings failed/ });
+  t.match(check(r, 'gamma', 'stable'), {
+    ok: false,
+    message: /restarted \d+ time\(s\) during the check|telemetry readings failed/,
+  });
   t.match(r.summary, /gamma: (restarted|\d+ of 21 telemetry readings failed)/);
 });
 
 t.test("a device's max_temperature replaces the global limit", async (t) => {
   const hot = await gamma(t, ['overheat=40']);
-  const r = await checkHealth({ testbed: bench([axeos('hot', hot, { max_temperature: 150 })]), limits: { windowMs: 500, samples: 1 } });
+  const r = await checkHealth({
+    testbed: bench([axeos('hot', hot, { max_temperature: 150 })]),
+    limits: { windowMs: 500, samples: 1 },
+  });
   t.match(check(r, 'hot', 'temperature'), { ok: true, message: /≤ 150 °C|150 °C/ });
 });
 
 t.test('no expected hashrate: not judged; expected_hashrate_ghs overrides what the device says', async (t) => {
   const telemetryPort = await freePort();
-  const nm = await startNmminerSim({ listen: '127.0.0.1:0', telemetry: `127.0.0.1:${telemetryPort}`, report: `127.0.0.1:${await freePort()}`, intervalMs: 100 });
+  const nm = await startNmminerSim({
+    listen: '127.0.0.1:0',
+    telemetry: `127.0.0.1:${telemetryPort}`,
+    report: `127.0.0.1:${await freePort()}`,
+    intervalMs: 100,
+  });
   t.teardown(() => nm.close());
   const sim = await gamma(t);
   const r = await checkHealth({
     testbed: bench([
-      { name: 'lotto', driver: 'nmminer', address: nm.address, options: { listen_address: '127.0.0.1', telemetry_port: telemetryPort, offline_after_ms: 1500 } },
+      {
+        name: 'lotto',
+        driver: 'nmminer',
+        address: nm.address,
+        options: { listen_address: '127.0.0.1', telemetry_port: telemetryPort, offline_after_ms: 1500 },
+      },
       axeos('gamma', sim, { expected_hashrate_ghs: 5000 }),
     ]),
     limits: QUICK,
   });
-  t.match(check(r, 'lotto', 'hashrate'), { ok: true, message: /not judged: no expected hashrate \(set expected_hashrate_ghs/ });
+  t.match(check(r, 'lotto', 'hashrate'), {
+    ok: true,
+    message: /not judged: no expected hashrate \(set expected_hashrate_ghs/,
+  });
   t.match(check(r, 'gamma', 'hashrate'), { ok: false, message: /is 2\d % of the expected 5000 GH\/s/ });
 });
 
 t.test('command devices: answers through the tool, plus its health operation', async (t) => {
   const dir = tempDir(t);
   const tool = join(dir, 'sp-tool');
-  writeFileSync(tool, `#!${process.execPath}\nconst op = process.argv[2];\nif (op === 'info') console.log('{"version":"sp-1.0"}');\nelse if (op === 'health') { console.error('rot: not responding'); process.exit(3); }\n`);
+  writeFileSync(
+    tool,
+    `#!${process.execPath}\nconst op = process.argv[2];\nif (op === 'info') console.log('{"version":"sp-1.0"}');\nelse if (op === 'health') { console.error('rot: not responding'); process.exit(3); }\n`,
+  );
   chmodSync(tool, 0o755);
   const r = await checkHealth({
     testbed: bench([
@@ -118,9 +167,18 @@ t.test('command devices: answers through the tool, plus its health operation', a
     ]),
     limits: QUICK,
   });
-  t.same(r.devices[0].checks.map((c) => [c.name, c.ok]), [['answers', true], ['command', false]]);
+  t.same(
+    r.devices[0].checks.map((c) => [c.name, c.ok]),
+    [
+      ['answers', true],
+      ['command', false],
+    ],
+  );
   t.match(r.devices[0].checks[1].message, /health command failed: health: .* exit 3: rot: not responding/);
-  t.same(r.devices[1].checks.map((c) => [c.name, c.ok]), [['answers', true]]);
+  t.same(
+    r.devices[1].checks.map((c) => [c.name, c.ok]),
+    [['answers', true]],
+  );
 });
 
 t.test('an abort ends a long health check at once, reported', async (t) => {
@@ -151,23 +209,51 @@ t.test('an abort ends a long health check at once, reported', async (t) => {
 
 t.test('flags: defaults, and bad values are usage errors', async (t) => {
   t.same(healthLimits({ json: false }), { windowMs: 15_000, samples: 3, hashrateTolerance: 0.2, maxTemperatureC: 80 });
-  t.same(healthLimits({ json: false, window: '2m', samples: 5, 'hashrate-tolerance': 0.1, 'max-temperature': 70 }), { windowMs: 120_000, samples: 5, hashrateTolerance: 0.1, maxTemperatureC: 70 });
-  t.throws(() => healthLimits({ json: false, window: 'soon' }), { code: 'USAGE', message: /--window: not a duration: "soon"/ });
-  t.throws(() => healthLimits({ json: false, samples: 0 }), { code: 'USAGE', message: /--samples: expected a whole number from 1 to 1000/ });
-  t.throws(() => healthLimits({ json: false, 'hashrate-tolerance': 1.5 }), { code: 'USAGE', message: /--hashrate-tolerance/ });
+  t.same(healthLimits({ json: false, window: '2m', samples: 5, 'hashrate-tolerance': 0.1, 'max-temperature': 70 }), {
+    windowMs: 120_000,
+    samples: 5,
+    hashrateTolerance: 0.1,
+    maxTemperatureC: 70,
+  });
+  t.throws(() => healthLimits({ json: false, window: 'soon' }), {
+    code: 'USAGE',
+    message: /--window: not a duration: "soon"/,
+  });
+  t.throws(() => healthLimits({ json: false, samples: 0 }), {
+    code: 'USAGE',
+    message: /--samples: expected a whole number from 1 to 1000/,
+  });
+  t.throws(() => healthLimits({ json: false, 'hashrate-tolerance': 1.5 }), {
+    code: 'USAGE',
+    message: /--hashrate-tolerance/,
+  });
 });
 
 t.test('CLI: --json shape and exit codes (0 healthy, 1 unhealthy, 2 usage); an empty testbed passes', async (t) => {
   const sim = await gamma(t);
   const dir = tempDir(t);
-  const file = writeTestbed(dir, { baseline: 'v2.15.0', devices: [axeos('gamma', sim), axeos('gone', 'http://127.0.0.1:1')] });
+  const file = writeTestbed(dir, {
+    baseline: 'v2.15.0',
+    devices: [axeos('gamma', sim), axeos('gone', 'http://127.0.0.1:1')],
+  });
   const args = ['runner', 'health', '--testbed', file, '--window', '300ms', '--samples', '2'];
   const good = await runMvm([...args, '--device', 'gamma', '--json'], { env });
   t.equal(good.code, 0, good.stderr);
   const r = JSON.parse(good.stdout);
   t.same(Object.keys(r).sort(), ['devices', 'ok', 'summary', 'testbed']);
-  t.match(r, { ok: true, testbed: 'bench-1', devices: [{ device: 'gamma', ok: true }], summary: 'bench-1: all 1 device(s) healthy' });
-  for (const c of r.devices[0].checks) t.same(Object.keys(c).filter((k) => k !== 'measured').sort(), ['message', 'name', 'ok']);
+  t.match(r, {
+    ok: true,
+    testbed: 'bench-1',
+    devices: [{ device: 'gamma', ok: true }],
+    summary: 'bench-1: all 1 device(s) healthy',
+  });
+  for (const c of r.devices[0].checks)
+    t.same(
+      Object.keys(c)
+        .filter((k) => k !== 'measured')
+        .sort(),
+      ['message', 'name', 'ok'],
+    );
 
   const bad = await runMvm(args, { env });
   t.equal(bad.code, 1);
@@ -185,7 +271,12 @@ t.test('CLI: --json shape and exit codes (0 healthy, 1 unhealthy, 2 usage); an e
   writeFileSync(empty, JSON.stringify({ version: 1, testbed: 'bare', devices: [] }));
   const none = await runMvm(['runner', 'health', '--testbed', empty, '--json'], { env });
   t.equal(none.code, 0, none.stderr);
-  t.same(JSON.parse(none.stdout), { ok: true, testbed: 'bare', devices: [], summary: 'bare: no devices, nothing to check' });
+  t.same(JSON.parse(none.stdout), {
+    ok: true,
+    testbed: 'bare',
+    devices: [],
+    summary: 'bare: no devices, nothing to check',
+  });
 });
 
 t.test('no mvm process left running', async (t) => {

@@ -59,13 +59,18 @@ t.test('the library records each image family and board, and picks one that fits
   t.match(index.skipped, [{ file: 'broken.bin', reason: /family "antminer" is not one of bitaxe, nerdqaxe/ }]);
   const want = { project: 'esp-miner', version: 'v2.9.0' };
   t.equal(findImage(dir, { ...want, family: 'nerdqaxe', board: 'NerdQAxe++' }), join(dir, 'esp-miner-NerdQAxe++.bin'));
-  t.equal(findImage(dir, { ...want, family: 'bitaxe', board: '601' }), join(dir, 'stated.bin'), 'never the 401 factory image or a NerdQAxe one');
+  t.equal(
+    findImage(dir, { ...want, family: 'bitaxe', board: '601' }),
+    join(dir, 'stated.bin'),
+    'never the 401 factory image or a NerdQAxe one',
+  );
   t.equal(findImage(dir, { ...want, family: 'bitaxe', board: '401' }), join(dir, 'esp-miner-factory-401-v2.9.0.bin'));
 });
 
 t.test('findImage matches any spelling of a version, per project', async (t) => {
   const dir = library(t);
-  for (const v of ['esp-miner-2.9.0', 'v2.9.0', '2.9.0', ' V2.9.0 ']) t.equal(findImage(dir, { project: 'esp-miner', version: v }), join(dir, 'a.bin'), v);
+  for (const v of ['esp-miner-2.9.0', 'v2.9.0', '2.9.0', ' V2.9.0 '])
+    t.equal(findImage(dir, { project: 'esp-miner', version: v }), join(dir, 'a.bin'), v);
   t.equal(findImage(dir, { project: 'esp-miner', version: '2.16.0-rc1' }), join(dir, 'b.bin'));
   t.equal(findImage(dir, { project: 'esp-miner-nerdqaxeplus', version: '1.0.30' }), join(dir, 'nerd.bin'));
   const err = t.throws(() => findImage(dir, { project: 'esp-miner', version: 'v2.8.0' })) as unknown as MvmError;
@@ -76,10 +81,13 @@ t.test('findImage matches any spelling of a version, per project', async (t) => 
   t.match(err.hint, /put the esp-miner app image of v2\.8\.0/);
   // The project matters: a NerdQAxe image does not stand in for an esp-miner one.
   t.throws(() => findImage(dir, { project: 'esp-miner', version: 'v1.0.30' }), /no esp-miner v1\.0\.30 image/);
-  t.throws(() => findImage(join(dir, 'missing'), { project: 'esp-miner', version: '1' }), { code: 'CONFIG_INVALID', message: /cannot read the firmware library .*ENOENT/ });
+  t.throws(() => findImage(join(dir, 'missing'), { project: 'esp-miner', version: '1' }), {
+    code: 'CONFIG_INVALID',
+    message: /cannot read the firmware library .*ENOENT/,
+  });
 });
 
-t.test('the library folder: --firmware-dir, else the testbed\'s firmware_dir, else MVM_FIRMWARE_DIR', async (t) => {
+t.test("the library folder: --firmware-dir, else the testbed's firmware_dir, else MVM_FIRMWARE_DIR", async (t) => {
   const env = { MVM_FIRMWARE_DIR: '/lab/env' };
   t.equal(firmwareDirFrom({ flag: '/lab/flag', testbed: '/lab/testbed', env }), '/lab/flag');
   t.equal(firmwareDirFrom({ testbed: '/lab/testbed', env }), '/lab/testbed');
@@ -104,7 +112,10 @@ t.test('testbed baseline fields: parsed, and every problem reported with its key
           name: 'gamma',
           driver: 'axeos',
           address: 'http://127.0.0.1:1',
-          pools: [{ url: 'stratum+tcp://pool.lab:3333', user: 'bc1q.gamma', password: 'x' }, { url: 'stratum+tcp://backup.lab:3334', user: 'bc1q.gamma' }],
+          pools: [
+            { url: 'stratum+tcp://pool.lab:3333', user: 'bc1q.gamma', password: 'x' },
+            { url: 'stratum+tcp://backup.lab:3334', user: 'bc1q.gamma' },
+          ],
           settings: { mode: 'eco', fan: 60 },
           expected_hashrate_ghs: 1100,
         },
@@ -115,11 +126,14 @@ t.test('testbed baseline fields: parsed, and every problem reported with its key
   );
   t.equal(tb.firmwareDir, '/var/lib/mvm/firmware');
   const [gamma, nano] = tb.devices;
-  t.same(gamma.pools, [{ url: 'stratum+tcp://pool.lab:3333', user: 'bc1q.gamma', password: 'x' }, { url: 'stratum+tcp://backup.lab:3334', user: 'bc1q.gamma', password: undefined }]);
+  t.same(gamma.pools, [
+    { url: 'stratum+tcp://pool.lab:3333', user: 'bc1q.gamma', password: 'x' },
+    { url: 'stratum+tcp://backup.lab:3334', user: 'bc1q.gamma', password: undefined },
+  ]);
   t.same(gamma.settings, { mode: 'eco', fan: 60 });
   t.equal(gamma.expectedHashrateGhs, 1100);
   t.equal(baselineFirmware(gamma, tb), 'v2.9.0', 'the testbed baseline');
-  t.equal(baselineFirmware(nano, tb), '25021401', 'the device\'s own software wins');
+  t.equal(baselineFirmware(nano, tb), '25021401', "the device's own software wins");
 
   const err = t.throws(() =>
     parseTestbed(
@@ -159,6 +173,9 @@ t.test('testbed baseline fields: parsed, and every problem reported with its key
   ]);
   t.match(err.message, /devices\[0\]\.pools\[0\]\.url: pool "pool\.lab": needs a host and a port/);
   t.match(err.message, /devices\[0\]\.settings\.frequency: must be a whole number of MHz from 50 to 1500, got 5000/);
-  t.match(err.message, /devices\[0\]\.settings\.mode: unknown mode "ludicrous"\n\s+hint: modes: eco, standard, turbo, oc/);
+  t.match(
+    err.message,
+    /devices\[0\]\.settings\.mode: unknown mode "ludicrous"\n\s+hint: modes: eco, standard, turbo, oc/,
+  );
   t.match(err.message, /firmware_dir: must be an absolute folder path, got "relative\/firmware"/);
 });

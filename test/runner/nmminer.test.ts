@@ -12,7 +12,11 @@ interface Bench {
   stop: () => Promise<void>;
 }
 
-async function bench(t: Test, simOpts: NmminerSimOptions = {}, driverOpts: Record<string, unknown> = {}): Promise<Bench> {
+async function bench(
+  t: Test,
+  simOpts: NmminerSimOptions = {},
+  driverOpts: Record<string, unknown> = {},
+): Promise<Bench> {
   const telemetryPort = await freePort();
   const reportPort = await freePort();
   const sim = await startNmminerSim({
@@ -95,14 +99,30 @@ t.test('pools set never blanks what it does not mean to change; refuses without 
   sim.device.config.Timezone = 9;
   sim.device.config.WiFiSSID = 'bench-wifi';
   const before = { ...sim.device.config };
-  await rejects(t, driver.control({ op: 'pools-set', pools: [{ url: 'stratum+tcp://lotto.example:3333', user: 'w' }] }), 'refused', /without WiFiPWD.*drops off the network/);
+  await rejects(
+    t,
+    driver.control({ op: 'pools-set', pools: [{ url: 'stratum+tcp://lotto.example:3333', user: 'w' }] }),
+    'refused',
+    /without WiFiPWD.*drops off the network/,
+  );
   t.same(sim.device.config, before, 'nothing pushed');
 
   const { sim: s2, driver: d2 } = await bench(t);
   s2.device.config.Timezone = 9;
   s2.device.config.WiFiSSID = 'bench-wifi';
   await d2.control({ op: 'pools-set', pools: [{ url: 'stratum+tcp://lotto.example:3333', user: 'w' }] });
-  t.match(s2.device.config, { PrimaryPool: 'stratum+tcp://lotto.example:3333', PrimaryAddress: 'w', WiFiSSID: 'bench-wifi', WiFiPWD: 'password1', Timezone: 9, SecondaryPool: 'stratum+tcp://solo.ckpool.org:3333' }, 'only the pool changed');
+  t.match(
+    s2.device.config,
+    {
+      PrimaryPool: 'stratum+tcp://lotto.example:3333',
+      PrimaryAddress: 'w',
+      WiFiSSID: 'bench-wifi',
+      WiFiPWD: 'password1',
+      Timezone: 9,
+      SecondaryPool: 'stratum+tcp://solo.ckpool.org:3333',
+    },
+    'only the pool changed',
+  );
 });
 
 t.test('NMAxe datagrams: ip, unit-suffixed hash rate, 3-part Share, session\\rever Uptime', async (t) => {
@@ -120,7 +140,8 @@ t.test('NMAxe datagrams: ip, unit-suffixed hash rate, 3-part Share, session\\rev
 });
 
 t.test('config pushes go to the subnet broadcast, as the real tool sends them', async (t) => {
-  const spec = (options: Record<string, unknown> = {}) => new NmminerDriver({ name: 'n', driver: 'nmminer', address: '192.168.1.101', options });
+  const spec = (options: Record<string, unknown> = {}) =>
+    new NmminerDriver({ name: 'n', driver: 'nmminer', address: '192.168.1.101', options });
   t.equal(spec().settings.configAddress, '192.168.1.255');
   t.equal(spec({ broadcast: false }).settings.configAddress, '192.168.1.101');
   t.equal(spec({ config_address: '10.0.0.255' }).settings.configAddress, '10.0.0.255');
@@ -141,7 +162,12 @@ t.test('a silent device is offline after the threshold; a push nobody confirms t
   await rejects(t, driver.telemetry(), 'unreachable', /offline: no telemetry/);
   t.ok(Date.now() - started < 4000, `bounded (${Date.now() - started} ms)`);
   started = Date.now();
-  await rejects(t, driver.control({ op: 'pools-set', pools: [{ url: 'stratum+tcp://x.example:1', user: 'u' }] }), 'timeout', /no config report/);
+  await rejects(
+    t,
+    driver.control({ op: 'pools-set', pools: [{ url: 'stratum+tcp://x.example:1', user: 'u' }] }),
+    'timeout',
+    /no config report/,
+  );
   t.ok(Date.now() - started < 4000);
   t.ok(sim.stats.dropped > 0);
 });
@@ -169,7 +195,12 @@ t.test('a device that stops sending goes offline', async (t) => {
 
 t.test('drivers on the same telemetry port share one listener', async (t) => {
   const { sim, driver } = await bench(t);
-  const second = new NmminerDriver({ name: 'lotto-2', driver: 'nmminer', address: sim.address, options: { ...driver.device.options } });
+  const second = new NmminerDriver({
+    name: 'lotto-2',
+    driver: 'nmminer',
+    address: sim.address,
+    options: { ...driver.device.options },
+  });
   t.teardown(() => second.close());
   const [a, b] = await Promise.all([driver.telemetry(), second.telemetry()]);
   t.ok(a.online && b.online);

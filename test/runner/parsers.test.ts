@@ -65,7 +65,10 @@ t.test('estats MM ID0 (Avalon 1246) Key[value] pairs', async (t) => {
   t.equal(tel.efficiencyJth, Math.round((3504 / 81.07268) * 100) / 100);
   t.equal(tel.temperatures.chip_max, 77);
   t.equal(tel.temperatures.chip_avg, 65);
-  t.same(tel.fans.map((f) => f.rpm), [5344, 5392, 5349, 5309]);
+  t.same(
+    tel.fans.map((f) => f.rpm),
+    [5344, 5392, 5349, 5309],
+  );
   t.equal(tel.fans[0].percent, 72);
   t.equal(tel.paused, false);
 });
@@ -98,14 +101,20 @@ t.test('power: Nano 3S reads PS[6] wall watts, Nano 3 reports unknown', async (t
   const nano3 = normaliseAvalon(dev('cgminer'), { estats: reply }, 'nano3');
   t.equal(nano3.powerW, null);
   t.equal(nano3.efficiencyJth, null);
-  const nano3s = normaliseAvalon(dev('cgminer'), { estats: reply, summary: parseReply(fixture('avalon-summary.json')) }, 'nano3s');
+  const nano3s = normaliseAvalon(
+    dev('cgminer'),
+    { estats: reply, summary: parseReply(fixture('avalon-summary.json')) },
+    'nano3s',
+  );
   t.equal(nano3s.powerW, 146);
   t.equal(nano3s.hashrateGhs, 0);
   t.equal(nano3s.efficiencyJth, null, 'no efficiency at zero hashrate');
   t.equal(nano3s.sharesAccepted, 890);
   t.equal(nano3s.uptimeS, 37714);
   t.equal(nano3s.paused, true, 'SoftOFF[4] means soft-off');
-  const sentinel = normaliseAvalon(dev('cgminer'), { estats: parseReply('{"STATUS":[{"STATUS":"S"}],"STATS":[{"MM ID0":"ITemp[-273] TMax[71]"}]}') });
+  const sentinel = normaliseAvalon(dev('cgminer'), {
+    estats: parseReply('{"STATUS":[{"STATUS":"S"}],"STATS":[{"MM ID0":"ITemp[-273] TMax[71]"}]}'),
+  });
   t.same(sentinel.temperatures, { chip_max: 71 }, 'an absent sensor (-273) is left out');
 });
 
@@ -125,30 +134,50 @@ t.test('malformed Avalon JSON is repaired', async (t) => {
   t.same(JSON.parse(repairJson('{"s":"inf nan stays","x":1,}')), { s: 'inf nan stays', x: 1 });
   t.same(JSON.parse(repairJson(',{"a":[1,2,],}')), { a: [1, 2] });
   t.same(JSON.parse(repairJson('{,"a":1}')), { a: 1 });
-  const glued = parseJsonReply('{"STATUS":[{"STATUS":"S","Msg":"a"}],"id":1}{"STATUS":[{"STATUS":"S","Msg":"b"}],"id":1}\0');
+  const glued = parseJsonReply(
+    '{"STATUS":[{"STATUS":"S","Msg":"a"}],"id":1}{"STATUS":[{"STATUS":"S","Msg":"b"}],"id":1}\0',
+  );
   t.equal(glued.length, 2);
   t.equal(statusOf(glued[1])?.Msg, 'b');
-  const r = parseReply('{"STATUS":[{"STATUS":"S","Code":70}],"STATS":[{"MM ID0":"GHSspd[5.5] PS[0 1 2 3 4 5 99]","x":inf}],"id":1}{"id":2}');
+  const r = parseReply(
+    '{"STATUS":[{"STATUS":"S","Code":70}],"STATS":[{"MM ID0":"GHSspd[5.5] PS[0 1 2 3 4 5 99]","x":inf}],"id":1}{"id":2}',
+  );
   t.equal(parseBracketPairs(mmString(r)!).GHSspd, '5.5');
   const inArray = parseReply('{"STATUS":[{"STATUS":"S"}],"STATS":[{"ID":"AVALON0"}{"ID":"POOL0"}],"id":1}');
-  t.same((inArray.STATS as Array<{ ID: string }>).map((x) => x.ID), ['AVALON0', 'POOL0'], 'objects glued inside an array');
+  t.same(
+    (inArray.STATS as Array<{ ID: string }>).map((x) => x.ID),
+    ['AVALON0', 'POOL0'],
+    'objects glued inside an array',
+  );
   t.throws(() => parseReply('garbage'), /unrecognised reply/);
   t.throws(() => parseReply('{"a":'), /not JSON/);
 });
 
 t.test('plain-text replies', async (t) => {
-  const r = parseTextReply('STATUS=S,When=1753431516,Code=11,Msg=Summary,Description=cgminer 4.11.1|SUMMARY,Elapsed=37714,MHS av=44539601.86,Accepted=890,Rejected=2|\0');
+  const r = parseTextReply(
+    'STATUS=S,When=1753431516,Code=11,Msg=Summary,Description=cgminer 4.11.1|SUMMARY,Elapsed=37714,MHS av=44539601.86,Accepted=890,Rejected=2|\0',
+  );
   t.equal(statusOf(r)?.STATUS, 'S');
   t.equal(statusOf(r)?.Code, 11);
   const s = (r.SUMMARY as Array<Record<string, unknown>>)[0];
   t.equal(s.Accepted, 890);
   t.equal(s['MHS av'], 44539601.86);
-  t.equal(statusOf(parseReply('STATUS=E,When=1,Code=45,Msg=Access denied to \'setpool\' command|'))?.STATUS, 'E');
+  t.equal(statusOf(parseReply("STATUS=E,When=1,Code=45,Msg=Access denied to 'setpool' command|"))?.STATUS, 'E');
   t.ok(isErrorStatus(statusOf(parseReply('STATUS=E,Code=14,Msg=Invalid command|'))));
   // Escaped values, list items opening with their id, and a raw Avalon status string with commas.
-  const pools = parseTextReply('STATUS=S,When=1,Code=7,Msg=2 Pool(s),Description=cgminer 4.11.1|POOL=0,URL=stratum+tcp://a.example:3333,User=w\\,1,Status=Alive|POOL=1,URL=,User=,Status=Dead|\0');
-  t.same((pools.POOLS as Array<Record<string, unknown>>).map((p) => [p.POOL, p.URL, p.User]), [[0, 'stratum+tcp://a.example:3333', 'w,1'], [1, '', '']]);
-  const stats = parseTextReply("STATUS=S,Code=70,Msg=CGMiner stats|STATS=0,ID=AVALON0,MM ID0:Summary='STATS':{Ver[Nano3s-1] SYSTEMSTATU[Work: In Work, Hash Board: 1] GHSspd[6400.12] PS[0 0 27541 4 0 3756 138]},Elapsed=10|");
+  const pools = parseTextReply(
+    'STATUS=S,When=1,Code=7,Msg=2 Pool(s),Description=cgminer 4.11.1|POOL=0,URL=stratum+tcp://a.example:3333,User=w\\,1,Status=Alive|POOL=1,URL=,User=,Status=Dead|\0',
+  );
+  t.same(
+    (pools.POOLS as Array<Record<string, unknown>>).map((p) => [p.POOL, p.URL, p.User]),
+    [
+      [0, 'stratum+tcp://a.example:3333', 'w,1'],
+      [1, '', ''],
+    ],
+  );
+  const stats = parseTextReply(
+    "STATUS=S,Code=70,Msg=CGMiner stats|STATS=0,ID=AVALON0,MM ID0:Summary='STATS':{Ver[Nano3s-1] SYSTEMSTATU[Work: In Work, Hash Board: 1] GHSspd[6400.12] PS[0 0 27541 4 0 3756 138]},Elapsed=10|",
+  );
   const mm = parseBracketPairs(mmString(stats)!);
   t.equal(mm.SYSTEMSTATU, 'Work: In Work, Hash Board: 1');
   t.equal(mm.GHSspd, '6400.12');
@@ -178,12 +207,48 @@ t.test('AxeOS firmware generations', async (t) => {
   t.same(parseVersion('v2.4.5-3-gb5d1e36-dirty'), [2, 4, 5]);
   t.same(parseVersion('2.15'), [2, 15, 0]);
   t.equal(parseVersion('dev'), undefined);
-  t.same(featuresFor('v2.4.5'), { poolsApi: false, fallbackSwitch: false, restartJson: false, pause: false, bootPartition: false });
-  t.same(featuresFor('v2.10.1'), { poolsApi: false, fallbackSwitch: false, restartJson: false, pause: false, bootPartition: false });
-  t.same(featuresFor('v2.12.0'), { poolsApi: false, fallbackSwitch: true, restartJson: false, pause: false, bootPartition: false });
-  t.same(featuresFor('v2.13.1'), { poolsApi: false, fallbackSwitch: true, restartJson: true, pause: false, bootPartition: false });
-  t.same(featuresFor('v2.14.0'), { poolsApi: false, fallbackSwitch: true, restartJson: true, pause: true, bootPartition: false });
-  t.same(featuresFor('v2.15.0'), { poolsApi: true, fallbackSwitch: true, restartJson: true, pause: true, bootPartition: true });
+  t.same(featuresFor('v2.4.5'), {
+    poolsApi: false,
+    fallbackSwitch: false,
+    restartJson: false,
+    pause: false,
+    bootPartition: false,
+  });
+  t.same(featuresFor('v2.10.1'), {
+    poolsApi: false,
+    fallbackSwitch: false,
+    restartJson: false,
+    pause: false,
+    bootPartition: false,
+  });
+  t.same(featuresFor('v2.12.0'), {
+    poolsApi: false,
+    fallbackSwitch: true,
+    restartJson: false,
+    pause: false,
+    bootPartition: false,
+  });
+  t.same(featuresFor('v2.13.1'), {
+    poolsApi: false,
+    fallbackSwitch: true,
+    restartJson: true,
+    pause: false,
+    bootPartition: false,
+  });
+  t.same(featuresFor('v2.14.0'), {
+    poolsApi: false,
+    fallbackSwitch: true,
+    restartJson: true,
+    pause: true,
+    bootPartition: false,
+  });
+  t.same(featuresFor('v2.15.0'), {
+    poolsApi: true,
+    fallbackSwitch: true,
+    restartJson: true,
+    pause: true,
+    bootPartition: true,
+  });
   t.equal(featuresFor('v1.0.30', { nerdqaxe: true }).poolsApi, false);
   t.equal(featuresFor('v1.0.30', { nerdqaxe: true }).fallbackSwitch, false, 'NerdQAxe++ ignores useFallbackStratum');
   t.equal(featuresFor('v2.15.0', { override: '2.12' }).poolsApi, false);
@@ -204,10 +269,22 @@ t.test('NMMiner datagrams: SI strings, key case, uptime, shares', async (t) => {
   t.equal(parseUptime('2d 00:00:01'), 172801);
   t.same(parseShares('1/138'), { rejected: 1, accepted: 138 });
   const upper = normaliseNmminer(dev('nmminer'), {
-    IP: '192.168.1.101', BoardType: 'NMLotto', HashRate: '113.13K', Share: '1/138', Temp: 48.5, Uptime: '00d 01:23:46', Version: 'v0.3.01',
+    IP: '192.168.1.101',
+    BoardType: 'NMLotto',
+    HashRate: '113.13K',
+    Share: '1/138',
+    Temp: 48.5,
+    Uptime: '00d 01:23:46',
+    Version: 'v0.3.01',
   });
   const lower = normaliseNmminer(dev('nmminer'), {
-    ip: '192.168.1.101', boardtype: 'NMLotto', hashrate: '113.13K', share: '1/138', temp: 48.5, uptime: '00d 01:23:46', version: 'v0.3.01',
+    ip: '192.168.1.101',
+    boardtype: 'NMLotto',
+    hashrate: '113.13K',
+    share: '1/138',
+    temp: 48.5,
+    uptime: '00d 01:23:46',
+    version: 'v0.3.01',
   });
   t.same({ ...upper, raw: null, at: null }, { ...lower, raw: null, at: null });
   t.equal(upper.hashrateGhs, 113130 / 1e9);
@@ -217,7 +294,15 @@ t.test('NMMiner datagrams: SI strings, key case, uptime, shares', async (t) => {
 });
 
 t.test('pool URLs', async (t) => {
-  t.same(splitPoolUrl({ url: 'stratum+tcp://pool.example.com:3333', user: 'u' }), { scheme: 'stratum+tcp', host: 'pool.example.com', port: 3333 });
-  t.same(splitPoolUrl({ url: 'pool.example.com', port: 4444, user: 'u' }), { scheme: 'stratum+tcp', host: 'pool.example.com', port: 4444 });
+  t.same(splitPoolUrl({ url: 'stratum+tcp://pool.example.com:3333', user: 'u' }), {
+    scheme: 'stratum+tcp',
+    host: 'pool.example.com',
+    port: 3333,
+  });
+  t.same(splitPoolUrl({ url: 'pool.example.com', port: 4444, user: 'u' }), {
+    scheme: 'stratum+tcp',
+    host: 'pool.example.com',
+    port: 4444,
+  });
   t.throws(() => splitPoolUrl({ url: 'stratum+tcp://pool.example.com', user: 'u' }), /needs a host and a port/);
 });

@@ -17,7 +17,10 @@ import { tempDir } from '../helpers/tmp.js';
 const xml = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' });
 
 t.test('the seed example validates', async (t) => {
-  const spec = validateSpec({ script: 'basic_.py', devices: [{ hardware: '401', software: 'esp-miner-2.6.0', attributes: [] }] }, 'seed.json');
+  const spec = validateSpec(
+    { script: 'basic_.py', devices: [{ hardware: '401', software: 'esp-miner-2.6.0', attributes: [] }] },
+    'seed.json',
+  );
   t.equal(spec.devices[0].name, 'device0');
   t.equal(spec.devices[0].hardware, '401');
   t.equal(spec.script, 'basic_.py');
@@ -43,7 +46,17 @@ t.test('validation reports every problem at once, located', async (t) => {
   ) as unknown as ConfigError;
   t.type(err, ConfigError);
   const keys = err.problems.map((p) => p.key);
-  for (const k of ['scrip', 'timeout', 'devices[0].attributes', 'devices[1].name', 'checks[0].min_percent', 'checks[1].type', 'checks[2].device', 'checks[3].max', 'checks[3].windw']) {
+  for (const k of [
+    'scrip',
+    'timeout',
+    'devices[0].attributes',
+    'devices[1].name',
+    'checks[0].min_percent',
+    'checks[1].type',
+    'checks[2].device',
+    'checks[3].max',
+    'checks[3].windw',
+  ]) {
     t.ok(keys.includes(k), `reports ${k}`);
   }
   t.match(err.message, /spec\.yaml: checks\[1\]\.type: unknown check "nope"/);
@@ -54,7 +67,10 @@ t.test('validation reports every problem at once, located', async (t) => {
 t.test('YAML and JSON files load; unreadable and malformed files are clear errors', async (t) => {
   const dir = tempDir(t);
   const yamlFile = join(dir, 'smoke.yaml');
-  writeFileSync(yamlFile, 'script: ["true"]\ndevices:\n  - hardware: "601"\nchecks:\n  - type: temperature\n    max: 80\n    window: 500ms\npoll: 100ms\n');
+  writeFileSync(
+    yamlFile,
+    'script: ["true"]\ndevices:\n  - hardware: "601"\nchecks:\n  - type: temperature\n    max: 80\n    window: 500ms\npoll: 100ms\n',
+  );
   const spec = loadSpec(yamlFile);
   t.equal(spec.name, 'smoke');
   t.equal(spec.pollMs, 100);
@@ -67,7 +83,14 @@ t.test('YAML and JSON files load; unreadable and malformed files are clear error
 t.test('assignment: hardware and attributes match, each device once', async (t) => {
   const bed: DeviceSpec[] = [
     { name: 'a', driver: 'axeos', address: 'http://127.0.0.1:1', hardware: '601', attributes: ['fan:stock'] },
-    { name: 'b', driver: 'axeos', address: 'http://127.0.0.1:2', hardware: '601', attributes: ['fan:stock', 'psu:lab'], software: 'v2.9.0' },
+    {
+      name: 'b',
+      driver: 'axeos',
+      address: 'http://127.0.0.1:2',
+      hardware: '601',
+      attributes: ['fan:stock', 'psu:lab'],
+      software: 'v2.9.0',
+    },
     { name: 'c', driver: 'cgminer', address: '127.0.0.1:3', hardware: 'nano3s', attributes: [] },
   ];
   const two = assignDevices(
@@ -77,12 +100,26 @@ t.test('assignment: hardware and attributes match, each device once', async (t) 
     ],
     bed,
   );
-  t.same(two.map((a) => a.device.name), ['b', 'a'], 'backtracks so each spec device gets its own');
+  t.same(
+    two.map((a) => a.device.name),
+    ['b', 'a'],
+    'backtracks so each spec device gets its own',
+  );
   t.match(two[0].softwareNote, /asks for software esp-miner-2\.6\.0/);
   t.equal(normaliseSoftware('esp-miner-2.9.0'), normaliseSoftware('v2.9.0'));
-  t.throws(() => assignDevices([{ name: 'x', hardware: '401', attributes: [] }], bed), { code: 'CONFIG_INVALID', message: /matches no testbed device/ });
+  t.throws(() => assignDevices([{ name: 'x', hardware: '401', attributes: [] }], bed), {
+    code: 'CONFIG_INVALID',
+    message: /matches no testbed device/,
+  });
   t.throws(
-    () => assignDevices([{ name: 'x', hardware: 'nano3s', attributes: [] }, { name: 'y', hardware: 'nano3s', attributes: [] }], bed),
+    () =>
+      assignDevices(
+        [
+          { name: 'x', hardware: 'nano3s', attributes: [] },
+          { name: 'y', hardware: 'nano3s', attributes: [] },
+        ],
+        bed,
+      ),
     /cannot cover all of them/,
   );
 });
@@ -94,7 +131,12 @@ t.test('JUnit XML escapes and parses', async (t) => {
     timeMs: 1500,
     cases: [
       { classname: 'c', name: 'passes', timeMs: 10, systemOut: 'fine' },
-      { classname: 'c', name: 'fails', timeMs: 20, failure: { message: 'too hot: 90 °C > 70 °C', body: 'x\u0001y <tag>' } },
+      {
+        classname: 'c',
+        name: 'fails',
+        timeMs: 20,
+        failure: { message: 'too hot: 90 °C > 70 °C', body: 'x\u0001y <tag>' },
+      },
     ],
   });
   const doc = xml.parse(text);
@@ -147,7 +189,15 @@ t.test('a definition with a script and checks runs against simulators and writes
   );
   const out = join(dir, 'out');
   const devices: DeviceSpec[] = [
-    { name: 'gamma', driver: 'axeos', address: gamma.url, hardware: '601', software: 'v2.15.0', attributes: ['fan:stock'], options: { request_timeout_ms: 1000 } },
+    {
+      name: 'gamma',
+      driver: 'axeos',
+      address: gamma.url,
+      hardware: '601',
+      software: 'v2.15.0',
+      attributes: ['fan:stock'],
+      options: { request_timeout_ms: 1000 },
+    },
     { name: 'nano-1', driver: 'cgminer', address: nano.address, hardware: 'nano3s', attributes: [] },
   ];
   const report = await runTest({ spec: loadSpec(specFile), devices, outputDir: out, echo: null });
@@ -212,9 +262,17 @@ t.test('a device that does not come back fails survives_restart within its timeo
   const s = await startAxeosSim({ board: '601', rebootDelayMs: 20, bootMs: 60_000 });
   t.teardown(() => s.close());
   const dir = tempDir(t);
-  const spec = validateSpec({ devices: [{ hardware: '601' }], checks: [{ type: 'survives_restart', timeout: '1500ms' }], poll: '100ms' }, join(dir, 's.json'));
+  const spec = validateSpec(
+    { devices: [{ hardware: '601' }], checks: [{ type: 'survives_restart', timeout: '1500ms' }], poll: '100ms' },
+    join(dir, 's.json'),
+  );
   const started = Date.now();
-  const report = await runTest({ spec, devices: [{ name: 'g', driver: 'axeos', address: s.url, hardware: '601', options: { request_timeout_ms: 300 } }], outputDir: join(dir, 'o'), echo: null });
+  const report = await runTest({
+    spec,
+    devices: [{ name: 'g', driver: 'axeos', address: s.url, hardware: '601', options: { request_timeout_ms: 300 } }],
+    outputDir: join(dir, 'o'),
+    echo: null,
+  });
   t.equal(report.ok, false);
   t.match(report.checks[0].message, /did not come back within 1500 ms/);
   t.ok(Date.now() - started < 6000, 'bounded by the check timeout');
@@ -225,7 +283,12 @@ t.test('a script string that is not a file is refused clearly (never run through
   t.teardown(() => s.close());
   const dir = tempDir(t);
   const spec = validateSpec({ script: 'echo hi && rm -rf /', devices: [{ hardware: '601' }] }, join(dir, 's.json'));
-  const report = await runTest({ spec, devices: [{ name: 'g', driver: 'axeos', address: s.url, hardware: '601' }], outputDir: join(dir, 'o'), echo: null });
+  const report = await runTest({
+    spec,
+    devices: [{ name: 'g', driver: 'axeos', address: s.url, hardware: '601' }],
+    outputDir: join(dir, 'o'),
+    echo: null,
+  });
   t.equal(report.ok, false);
   t.match(report.script?.message, /no such file/);
   t.ok(MvmError);
@@ -233,9 +296,17 @@ t.test('a script string that is not a file is refused clearly (never run through
 
 t.test('a run that breaks still writes failed results; an abort ends the run promptly', async (t) => {
   const dir = tempDir(t);
-  const spec = validateSpec({ devices: [{ hardware: 'sp' }], checks: [{ type: 'temperature', max: 50, window: '10s' }], poll: '100ms' }, join(dir, 's.json'));
+  const spec = validateSpec(
+    { devices: [{ hardware: 'sp' }], checks: [{ type: 'temperature', max: 50, window: '10s' }], poll: '100ms' },
+    join(dir, 's.json'),
+  );
   await t.rejects(
-    runTest({ spec, devices: [{ name: 'sp', driver: 'command', address: '', hardware: 'sp', options: {} }], outputDir: join(dir, 'broken'), echo: null }),
+    runTest({
+      spec,
+      devices: [{ name: 'sp', driver: 'command', address: '', hardware: 'sp', options: {} }],
+      outputDir: join(dir, 'broken'),
+      echo: null,
+    }),
     { reason: 'invalid_argument' },
   );
   const broken = JSON.parse(readFileSync(join(dir, 'broken', 'results.json'), 'utf8'));
@@ -248,8 +319,17 @@ t.test('a run that breaks still writes failed results; an abort ends the run pro
   const ctl = new AbortController();
   setTimeout(() => ctl.abort(new Error('job cancelled')), 300);
   const started = Date.now();
-  const spec2 = validateSpec({ devices: [{ hardware: '601' }], checks: [{ type: 'temperature', max: 90, window: '30s' }], poll: '100ms' }, join(dir, 's2.json'));
-  const report = await runTest({ spec: spec2, devices: [{ name: 'g', driver: 'axeos', address: s.url, hardware: '601' }], outputDir: join(dir, 'aborted'), echo: null, signal: ctl.signal });
+  const spec2 = validateSpec(
+    { devices: [{ hardware: '601' }], checks: [{ type: 'temperature', max: 90, window: '30s' }], poll: '100ms' },
+    join(dir, 's2.json'),
+  );
+  const report = await runTest({
+    spec: spec2,
+    devices: [{ name: 'g', driver: 'axeos', address: s.url, hardware: '601' }],
+    outputDir: join(dir, 'aborted'),
+    echo: null,
+    signal: ctl.signal,
+  });
   t.equal(report.ok, false);
   t.match(report.error, /aborted: job cancelled/);
   t.ok(Date.now() - started < 5000, 'stops at once, not after the 30 s window');

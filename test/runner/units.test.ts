@@ -62,7 +62,11 @@ t.test('progress: JSON lines off a terminal, a bar on one', async (t) => {
   sink.event({ phase: 'validate', message: 'ok' });
   for (let sent = 0; sent <= 1000; sent += 1) sink.event({ phase: 'upload', sent, total: 1000 });
   sink.event({ phase: 'done', message: 'running v2' });
-  const lines = json.text().trim().split('\n').map((l) => JSON.parse(l));
+  const lines = json
+    .text()
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   t.equal(lines.filter((l) => l.phase === 'upload').length, 101, 'one line per percent');
   t.same(lines[lines.length - 1], { event: 'progress', device: 'gamma', phase: 'done', message: 'running v2' });
   const tty = capture();
@@ -75,11 +79,27 @@ t.test('progress: JSON lines off a terminal, a bar on one', async (t) => {
 
 t.test('the human telemetry line', async (t) => {
   const line = formatTelemetry({
-    device: 'gamma', driver: 'axeos', at: '2026-11-23T09:00:00.000Z', online: true, hashrateGhs: 1000, expectedHashrateGhs: 1250,
-    powerW: 18.2, efficiencyJth: 18.2, temperatures: { chip: 58.4 }, fans: [{ name: 'fan1', rpm: 3500, percent: 40 }],
-    sharesAccepted: 10, sharesRejected: 1, uptimeS: 60, firmwareVersion: 'v2.15.0', paused: false, raw: {},
+    device: 'gamma',
+    driver: 'axeos',
+    at: '2026-11-23T09:00:00.000Z',
+    online: true,
+    hashrateGhs: 1000,
+    expectedHashrateGhs: 1250,
+    powerW: 18.2,
+    efficiencyJth: 18.2,
+    temperatures: { chip: 58.4 },
+    fans: [{ name: 'fan1', rpm: 3500, percent: 40 }],
+    sharesAccepted: 10,
+    sharesRejected: 1,
+    uptimeS: 60,
+    firmwareVersion: 'v2.15.0',
+    paused: false,
+    raw: {},
   });
-  t.match(line, /gamma:\s+1000\/1250 GH\/s \(80 %\)\s+18\.2 W\s+18\.2 J\/TH\s+chip 58\.4°C\s+fan1 3500rpm 40%\s+shares 10\/1/);
+  t.match(
+    line,
+    /gamma:\s+1000\/1250 GH\/s \(80 %\)\s+18\.2 W\s+18\.2 J\/TH\s+chip 58\.4°C\s+fan1 3500rpm 40%\s+shares 10\/1/,
+  );
   t.equal(formatHashrate(0.00011313, null), '113.13/? kH/s', 'an NMMiner in kH/s, not 0 GH/s');
   t.equal(formatHashrate(0.0010154, null), '1.02/? MH/s');
   t.equal(formatHashrate(null, null), '?/? GH/s');
@@ -91,19 +111,50 @@ t.test('testbed descriptions: validated, devices selected', async (t) => {
   const bed = {
     version: 1,
     testbed: 'sp-1',
-    devices: [{ name: 'sp', driver: 'command', hardware: 'gimlet', options: { path: '/opt/sp-runner', config: '/etc/sp.toml' } }],
+    devices: [
+      {
+        name: 'sp',
+        driver: 'command',
+        hardware: 'gimlet',
+        options: { path: '/opt/sp-runner', config: '/etc/sp.toml' },
+      },
+    ],
   };
   writeFileSync(file, JSON.stringify(bed));
-  const { device } = selectDevice({ testbed: file, options: parseOptionPairs(['timeout_ms=1000', 'argv=["-v"]', 'name=x=y']) });
+  const { device } = selectDevice({
+    testbed: file,
+    options: parseOptionPairs(['timeout_ms=1000', 'argv=["-v"]', 'name=x=y']),
+  });
   t.equal(device.name, 'sp', 'the only device by default');
   t.equal(device.address, '');
-  t.same(device.options, { path: '/opt/sp-runner', config: '/etc/sp.toml', timeout_ms: 1000, argv: ['-v'], name: 'x=y' });
+  t.same(device.options, {
+    path: '/opt/sp-runner',
+    config: '/etc/sp.toml',
+    timeout_ms: 1000,
+    argv: ['-v'],
+    name: 'x=y',
+  });
   const direct = selectDevice({ driver: 'cgminer', address: '127.0.0.1:4028' });
   t.equal(direct.device.name, '127.0.0.1:4028');
   t.throws(() => selectDevice({ driver: 'cgminer' }), { code: 'USAGE', message: /both --driver and --address/ });
   t.throws(() => selectDevice({ driver: 'cgminer', address: 'http://x' }), /expected HOST:PORT/);
   t.throws(() => selectDevice({ testbed: join(dir, 'none.json') }), /cannot read the testbed description/);
   t.throws(() => parseOptionPairs(['novalue']), /KEY=VALUE/);
-  const err = t.throws(() => parseTestbed(JSON.stringify({ version: 1, testbed: 'x', devices: [{ name: 'a', driver: 'axeos', address: 'http://h' }, { name: 'a', driver: 'nmminer', address: 'h:x', attributes: [1] }] }), 'tb.json')) as unknown as ConfigError;
-  t.same(err.problems.map((p) => p.key), ['devices[1].name', 'devices[1].address', 'devices[1].attributes']);
+  const err = t.throws(() =>
+    parseTestbed(
+      JSON.stringify({
+        version: 1,
+        testbed: 'x',
+        devices: [
+          { name: 'a', driver: 'axeos', address: 'http://h' },
+          { name: 'a', driver: 'nmminer', address: 'h:x', attributes: [1] },
+        ],
+      }),
+      'tb.json',
+    ),
+  ) as unknown as ConfigError;
+  t.same(
+    err.problems.map((p) => p.key),
+    ['devices[1].name', 'devices[1].address', 'devices[1].attributes'],
+  );
 });

@@ -14,7 +14,8 @@ t.test('admin token on first start, kept across restarts, replaced by MVM_ADMIN_
     const url = /listening on (\S+)/.exec(await p.waitForLine(/^mvm server listening on /))![1];
     return { p, url };
   };
-  const targets = (url: string, token: string) => new HttpClient({ baseUrl: url, token }).get<unknown[]>('/0/admin/targets');
+  const targets = (url: string, token: string) =>
+    new HttpClient({ baseUrl: url, token }).get<unknown[]>('/0/admin/targets');
 
   const first = await start('');
   const line = first.p.stdout.find((l) => l.startsWith('mvm server admin token'));
@@ -26,7 +27,10 @@ t.test('admin token on first start, kept across restarts, replaced by MVM_ADMIN_
   t.equal(await first.p.stop(), 0);
 
   const second = await start('');
-  t.notOk(second.p.stdout.some((l) => l.includes('admin token')), 'printed only once');
+  t.notOk(
+    second.p.stdout.some((l) => l.includes('admin token')),
+    'printed only once',
+  );
   t.same(await targets(second.url, token), [], 'the stored token still works');
   await second.p.stop();
 

@@ -15,7 +15,10 @@ t.test('targets, factories, users and job listings', async (t) => {
   const bitaxe = (await admin.post<{ id: string }>('/0/admin/target', { name: 'bitaxe', desc: 'any Bitaxe' })).id;
   await admin.put(`/0/admin/targets/${bitaxe}/redirect`, { redirect: gamma });
   const targets = await admin.get<Target[]>('/0/admin/targets');
-  t.match(targets.find((x) => x.name === 'bitaxe'), { id: bitaxe, redirect: gamma, desc: 'any Bitaxe' });
+  t.match(
+    targets.find((x) => x.name === 'bitaxe'),
+    { id: bitaxe, redirect: gamma, desc: 'any Bitaxe' },
+  );
 
   const aliceToken = await srv.createUser('alice');
   const alice = srv.client(aliceToken, proxy.url);
@@ -26,7 +29,8 @@ t.test('targets, factories, users and job listings', async (t) => {
   t.same(await alice.get('/0/quota'), { max_bytes_per_input: 1024 * 1024 * 1024 });
 
   const ids: string[] = [];
-  for (let i = 0; i < 5; i++) ids.push(await srv.submitJob(aliceToken, { target: 'bitaxe', name: `job ${i}`, tags: { n: String(i) } }));
+  for (let i = 0; i < 5; i++)
+    ids.push(await srv.submitJob(aliceToken, { target: 'bitaxe', name: `job ${i}`, tags: { n: String(i) } }));
   const j0 = await alice.get<Job>(`/0/job/${ids[0]}`);
   t.match(j0, { target: 'bitaxe', target_real: 'gamma' }, 'the name was resolved through the redirect');
 
@@ -46,19 +50,40 @@ t.test('targets, factories, users and job listings', async (t) => {
   t.match(await leaseJob(factory, [gamma]), { target: gamma });
 
   const page1 = await alice.get<JobListEntryResultsPage>('/1/jobs', { query: { limit: 2 } });
-  t.same(page1.items.map((j) => j.id), ids.slice(0, 2));
+  t.same(
+    page1.items.map((j) => j.id),
+    ids.slice(0, 2),
+  );
   t.match(page1.items[0], { name: 'job 0', state: 'queued', target: 'bitaxe', target_id: gamma, cancelled: false });
-  const page2 = await alice.get<JobListEntryResultsPage>('/1/jobs', { query: { limit: 2, page_token: page1.next_page } });
-  t.same(page2.items.map((j) => j.id), ids.slice(2, 4));
+  const page2 = await alice.get<JobListEntryResultsPage>('/1/jobs', {
+    query: { limit: 2, page_token: page1.next_page },
+  });
+  t.same(
+    page2.items.map((j) => j.id),
+    ids.slice(2, 4),
+  );
   const recent = await alice.get<JobListEntryResultsPage>('/1/jobs', { query: { recent_first: true, limit: 1 } });
-  t.same(recent.items.map((j) => j.id), [ids[4]]);
-  t.same((await alice.get<JobListEntryResultsPage>('/1/jobs', { query: { tag: 'n=3' } })).items.map((j) => j.id), [ids[3]]);
-  t.equal((await srv.client(await srv.createUser('bob'), proxy.url).get<JobListEntryResultsPage>('/1/jobs')).items.length, 0, 'users see only their jobs');
+  t.same(
+    recent.items.map((j) => j.id),
+    [ids[4]],
+  );
+  t.same(
+    (await alice.get<JobListEntryResultsPage>('/1/jobs', { query: { tag: 'n=3' } })).items.map((j) => j.id),
+    [ids[3]],
+  );
+  t.equal(
+    (await srv.client(await srv.createUser('bob'), proxy.url).get<JobListEntryResultsPage>('/1/jobs')).items.length,
+    0,
+    'users see only their jobs',
+  );
 
   await alice.post(`/0/jobs/${ids[1]}/cancel`);
   t.equal((await admin.get<Job[]>('/0/admin/jobs')).length, 5);
   t.equal((await admin.get<Job[]>('/0/admin/jobs', { query: { active: true } })).length, 4);
-  t.same((await admin.get<Job[]>('/0/admin/jobs', { query: { completed: 10 } })).map((j) => j.id), [ids[1]]);
+  t.same(
+    (await admin.get<Job[]>('/0/admin/jobs', { query: { completed: 10 } })).map((j) => j.id),
+    [ids[1]],
+  );
   t.match(await admin.get<Job>(`/0/admin/jobs/${ids[1]}`), { state: 'failed', cancelled: true });
   t.equal((await admin.get<JobListEntryResultsPage>('/1/admin/jobs')).items.length, 5);
   t.same(proxy.violations, []);

@@ -24,7 +24,10 @@ t.test('dispatch happens on events, not on the tick', async (t) => {
   const factoryToken = await srv.createFactory('lab');
   const direct = srv.client(factoryToken);
 
-  for (const [label, base] of [['direct', srv.url], ['through the conformance proxy', proxy.url]] as const) {
+  for (const [label, base] of [
+    ['direct', srv.url],
+    ['through the conformance proxy', proxy.url],
+  ] as const) {
     const factory = srv.client(factoryToken, base);
     const submitToPing: number[] = [];
     const submitToLease: number[] = [];

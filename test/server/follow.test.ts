@@ -58,26 +58,46 @@ t.test('events long-poll and watch stream', async (t) => {
   const held = user.get<JobEvent[]>(`/0/jobs/${id}/events`, { query: { minseq: seen + 1, wait_ms: 20_000 } });
   await w.append(id, 'stdout', 'first line', 0);
   const got = await held;
-  t.same(got.map((e) => e.payload), ['first line']);
-  t.same(await user.get(`/0/jobs/${id}/events`, { query: { minseq: seen + 2, wait_ms: 200 } }), [], 'nothing new: empty after wait_ms');
+  t.same(
+    got.map((e) => e.payload),
+    ['first line'],
+  );
+  t.same(
+    await user.get(`/0/jobs/${id}/events`, { query: { minseq: seen + 2, wait_ms: 200 } }),
+    [],
+    'nothing new: empty after wait_ms',
+  );
 
   await w.append(id, 'stdout', 'second line', 0);
   await w.api.post(`/0/worker/job/${id}/task/0/complete`, { failed: true });
   await w.api.post(`/0/worker/job/${id}/complete`, { failed: true });
-  t.same(await user.get(`/0/jobs/${id}/events`, { query: { minseq: 99, wait_ms: 20_000 } }), [], 'a complete job ends the long-poll at once');
+  t.same(
+    await user.get(`/0/jobs/${id}/events`, { query: { minseq: 99, wait_ms: 20_000 } }),
+    [],
+    'a complete job ends the long-poll at once',
+  );
 
   const stream = await watched;
   const states = stream.filter((e) => e.event === 'state').map((e) => e.data);
   t.same(states, ['queued', 'running', 'failed'], 'state changes');
   const jobEvents = stream.filter((e) => e.event === 'job').map((e) => JSON.parse(e.data) as JobEvent);
-  t.same(jobEvents.map((e) => e.seq), [1, 2, 3]);
+  t.same(
+    jobEvents.map((e) => e.seq),
+    [1, 2, 3],
+  );
   t.same(jobEvents.map((e) => e.payload).slice(1), ['first line', 'second line']);
   t.same(stream.at(-1), { event: 'complete', id: 'seq-3', data: '-' }, 'ends with complete');
 
   // Resuming: minseq, and Last-Event-ID (which wins).
   const resumed = await readSse(`${proxy.url}/0/jobs/${id}/watch?minseq=3`, userToken);
-  t.same(resumed.filter((e) => e.event === 'job').map((e) => JSON.parse(e.data).seq), [3]);
+  t.same(
+    resumed.filter((e) => e.event === 'job').map((e) => JSON.parse(e.data).seq),
+    [3],
+  );
   const lei = await readSse(`${proxy.url}/0/jobs/${id}/watch?minseq=1`, userToken, { 'last-event-id': 'seq-2' });
-  t.same(lei.filter((e) => e.event === 'job').map((e) => JSON.parse(e.data).seq), [3]);
+  t.same(
+    lei.filter((e) => e.event === 'job').map((e) => JSON.parse(e.data).seq),
+    [3],
+  );
   t.same(proxy.violations, []);
 });

@@ -39,7 +39,10 @@ t.test('cancel: a queued job fails at once; a running one fails and its worker p
   t.equal(ping.poweroff, true, 'the cancelled job’s worker is told to power off');
   t.equal(ping.job ?? null, null);
   await t.rejects(w.append(running, 'stdout', 'late'), { status: 409, message: /already complete \(cancelled\)/ });
-  await t.rejects(w.api.post(`/0/worker/job/${running}/chunk`, undefined, { body: Buffer.from('x') }), { status: 409, message: /already complete/ });
+  await t.rejects(w.api.post(`/0/worker/job/${running}/chunk`, undefined, { body: Buffer.from('x') }), {
+    status: 409,
+    message: /already complete/,
+  });
   await w.api.post(`/0/worker/job/${running}/complete`, { failed: false }); // the agent may still report; harmless
   t.match(await s.job(running), { state: 'failed', cancelled: true }, 'a late completion does not undo the cancel');
   t.equal((await s.factory.get<FactoryWorkerResult>(`/0/factory/worker/${w.id}`)).worker?.recycle, true);
@@ -98,7 +101,12 @@ t.test('a held long-poll ping keeps the worker alive', async (t) => {
 t.test('a worker never bootstrapped is recycled', async (t) => {
   const s = await setup(t, ['--bootstrap-timeout', '1s']);
   const w = await s.factory.post<{ id: string; bootstrap: string }>('/0/factory/worker', { target: s.target });
-  await waitFor(async () => (await s.factory.get<FactoryWorkerResult>(`/0/factory/worker/${w.id}`)).worker?.recycle, 'recycle', 15_000, 100);
+  await waitFor(
+    async () => (await s.factory.get<FactoryWorkerResult>(`/0/factory/worker/${w.id}`)).worker?.recycle,
+    'recycle',
+    15_000,
+    100,
+  );
   await s.factory.patch(`/0/factory/worker/${w.id}`, { private: 'late' });
   await t.rejects(
     s.srv.client(undefined, s.proxy.url).post('/0/worker/bootstrap', { bootstrap: w.bootstrap, token: 'x'.repeat(64) }),
@@ -114,7 +122,10 @@ t.test('a worker that reports a fatal failure fails its job; a destroyed worker 
   t.equal((await wa.ping(5000)).job?.id, a);
   await wa.api.post('/0/worker/fail', { reason: 'agent restarted in the middle of the job' });
   t.match(await s.job(a), { state: 'failed', cancelled: false });
-  t.match((await s.events(a)).at(-1), { stream: 'control', payload: 'worker failed: agent restarted in the middle of the job' });
+  t.match((await s.events(a)).at(-1), {
+    stream: 'control',
+    payload: 'worker failed: agent restarted in the middle of the job',
+  });
   t.equal((await wa.ping()).poweroff, true);
 
   const b = await s.submit('b');

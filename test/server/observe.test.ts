@@ -29,7 +29,9 @@ t.test('metrics after a job, health without a token, docs', async (t) => {
   t.equal(ping.job?.id, jobId);
   await w.append(jobId, 'stdout', 'hello', 0);
   await w.append(jobId, 'stdout', 'world', 0);
-  const chunk = await w.api.post<{ id: string }>(`/0/worker/job/${jobId}/chunk`, undefined, { body: Buffer.from('0123456789') });
+  const chunk = await w.api.post<{ id: string }>(`/0/worker/job/${jobId}/chunk`, undefined, {
+    body: Buffer.from('0123456789'),
+  });
   const commit = { path: '/work/out.txt', size: 10, chunks: [chunk.id], commit_id: 'c1' };
   let res = await w.api.post<{ complete: boolean }>(`/1/worker/job/${jobId}/output`, commit);
   for (let i = 0; !res.complete && i < 100; i++) res = await w.api.post(`/1/worker/job/${jobId}/output`, commit);
@@ -54,16 +56,27 @@ t.test('metrics after a job, health without a token, docs', async (t) => {
   t.equal(p.value('mvm_server_queue_depth', { target: 'avalon' }), 0);
   t.equal(p.value('mvm_server_job_assign_latency_seconds_count'), 1, 'one job assigned');
   const latency = (Date.parse(job.times.assigned!) - Date.parse(job.times.submit!)) / 1000;
-  t.ok(Math.abs(p.value('mvm_server_job_assign_latency_seconds_sum')! - latency) < 0.002, `latency ${latency}s as the API's times say`);
+  t.ok(
+    Math.abs(p.value('mvm_server_job_assign_latency_seconds_sum')! - latency) < 0.002,
+    `latency ${latency}s as the API's times say`,
+  );
   t.equal(p.value('mvm_server_events_appended_total'), events.length, `${events.length} events, as the API lists`);
   const outputs = await user.get<Array<{ size: number }>>(`/0/jobs/${jobId}/outputs`);
-  t.equal(p.value('mvm_server_stored_bytes', { kind: 'outputs' }), outputs.reduce((n, o) => n + o.size, 0), 'output bytes as the API lists');
+  t.equal(
+    p.value('mvm_server_stored_bytes', { kind: 'outputs' }),
+    outputs.reduce((n, o) => n + o.size, 0),
+    'output bytes as the API lists',
+  );
   // Chunks may already be reclaimed once assembled: at most what was uploaded.
   t.ok(p.value('mvm_server_stored_bytes', { kind: 'chunks' })! <= 10, 'chunk bytes');
   t.equal(p.value('mvm_server_workers', { state: 'recycled' }), 1);
   t.equal(p.value('mvm_server_hold'), 0);
   t.ok(p.families.has('process_cpu_user_seconds_total'), 'process metrics too');
-  for (const s of p.samples) t.notOk(Object.values(s.labels).some((v) => v === jobId || v === w.id), `${s.name}: no id labels`);
+  for (const s of p.samples)
+    t.notOk(
+      Object.values(s.labels).some((v) => v === jobId || v === w.id),
+      `${s.name}: no id labels`,
+    );
 
   const admin = await get(`${srv.url}/metrics`, srv.adminToken);
   t.equal(admin.status, 200, 'the admin token also reads /metrics');

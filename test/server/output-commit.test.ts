@@ -35,16 +35,31 @@ t.test('a pending output commit holds back job completion', async (t) => {
   const admin = new HttpClient({ baseUrl: server.url, token: adminToken });
   const target = (await admin.post<{ id: string }>('/0/admin/target', { name: 'bitaxe', desc: '' })).id;
   const userToken = (await admin.post<{ token: string }>('/0/users', { name: 'u' })).token;
-  const factory = new HttpClient({ baseUrl: proxy.url, token: (await admin.post<{ token: string }>('/0/admin/factory', { name: 'f' })).token });
+  const factory = new HttpClient({
+    baseUrl: proxy.url,
+    token: (await admin.post<{ token: string }>('/0/admin/factory', { name: 'f' })).token,
+  });
   const user = new HttpClient({ baseUrl: proxy.url, token: userToken });
-  const id = (await user.post<{ id: string }>('/0/jobs', { name: 'j', target: 'bitaxe', output_rules: [], tasks: [{ name: 't', script: 'true', env_clear: false, env: {} }] })).id;
+  const id = (
+    await user.post<{ id: string }>('/0/jobs', {
+      name: 'j',
+      target: 'bitaxe',
+      output_rules: [],
+      tasks: [{ name: 't', script: 'true', env_clear: false, env: {} }],
+    })
+  ).id;
   const w = await startScriptedWorker({ url: proxy.url }, factory, target);
   t.equal((await w.ping(5000)).job?.id, id);
 
-  const chunk = await w.api.post<{ id: string }>(`/0/worker/job/${id}/chunk`, undefined, { body: Buffer.from('log\n') });
+  const chunk = await w.api.post<{ id: string }>(`/0/worker/job/${id}/chunk`, undefined, {
+    body: Buffer.from('log\n'),
+  });
   const commit = { path: '/work/output/log.txt', size: 4, chunks: [chunk.id], commit_id: newToken(26) };
   t.same(await w.api.post(`/1/worker/job/${id}/output`, commit), { complete: false }, 'not stored yet');
-  await t.rejects(w.api.post(`/0/worker/job/${id}/complete`, { failed: false }), { status: 409, message: /still has 1 output commit/ });
+  await t.rejects(w.api.post(`/0/worker/job/${id}/complete`, { failed: false }), {
+    status: 409,
+    message: /still has 1 output commit/,
+  });
   release();
   let res = await w.api.post<{ complete: boolean }>(`/1/worker/job/${id}/output`, commit);
   for (let i = 0; !res.complete && i < 50; i++) res = await w.api.post(`/1/worker/job/${id}/output`, commit);

@@ -6,7 +6,11 @@ import type { HttpClient } from '../../shared/http.js';
 import { startConformanceProxy } from '../helpers/conformance-proxy.js';
 import { startScriptedWorker, startServer } from '../helpers/server.js';
 
-async function bytes(api: HttpClient, path: string, headers?: Record<string, string>): Promise<{ status: number; body: Buffer }> {
+async function bytes(
+  api: HttpClient,
+  path: string,
+  headers?: Record<string, string>,
+): Promise<{ status: number; body: Buffer }> {
   const r = await api.raw('GET', path, { headers });
   const parts: Buffer[] = [];
   for await (const c of r.body) parts.push(Buffer.from(c as Buffer));
@@ -22,14 +26,35 @@ t.test('kill -9 and restart keeps jobs, events, inputs and outputs', async (t) =
   const user = srv.client(userToken, proxy.url);
   const factory = srv.client(await srv.createFactory('lab'), proxy.url);
 
-  const id = await srv.submitJob(userToken, { target: 'gamma', inputs: ['firmware.bin', 'cfg/settings.toml'], output_rules: ['/work/output/*'] });
+  const id = await srv.submitJob(userToken, {
+    target: 'gamma',
+    inputs: ['firmware.bin', 'cfg/settings.toml'],
+    output_rules: ['/work/output/*'],
+  });
   t.equal((await user.get<Job>(`/0/job/${id}`)).state, 'waiting', 'waits for its inputs');
   const fw = Buffer.alloc(300_000, 7);
   fw.write('ESP32', 0);
   const c1 = await user.post<{ id: string }>(`/0/jobs/${id}/chunk`, undefined, { body: fw.subarray(0, 200_000) });
   const c2 = await user.post<{ id: string }>(`/0/jobs/${id}/chunk`, undefined, { body: fw.subarray(200_000) });
-  t.same(await user.post(`/1/jobs/${id}/input`, { name: 'firmware.bin', size: fw.length, chunks: [c1.id, c2.id], commit_id: 'fw' }), { complete: true });
-  t.same(await user.post(`/1/jobs/${id}/input`, { name: 'firmware.bin', size: fw.length, chunks: [c1.id, c2.id], commit_id: 'fw' }), { complete: true }, 'attach is idempotent');
+  t.same(
+    await user.post(`/1/jobs/${id}/input`, {
+      name: 'firmware.bin',
+      size: fw.length,
+      chunks: [c1.id, c2.id],
+      commit_id: 'fw',
+    }),
+    { complete: true },
+  );
+  t.same(
+    await user.post(`/1/jobs/${id}/input`, {
+      name: 'firmware.bin',
+      size: fw.length,
+      chunks: [c1.id, c2.id],
+      commit_id: 'fw',
+    }),
+    { complete: true },
+    'attach is idempotent',
+  );
   t.equal((await user.get<Job>(`/0/job/${id}`)).state, 'waiting', 'one input still missing');
   const c3 = await user.post<{ id: string }>(`/0/jobs/${id}/chunk`, undefined, { body: Buffer.from('freq = 525\n') });
   await user.post(`/1/jobs/${id}/input`, { name: 'cfg/settings.toml', size: 11, chunks: [c3.id], commit_id: 'cfg' });
@@ -41,8 +66,18 @@ t.test('kill -9 and restart keeps jobs, events, inputs and outputs', async (t) =
   t.same(ping.job?.inputs.map((i) => i.name).sort(), ['cfg/settings.toml', 'firmware.bin']);
   const fwInput = ping.job!.inputs.find((i) => i.name === 'firmware.bin')!;
   for (let i = 0; i < 50; i++) await w.append(id, 'stdout', `line ${i}`, 0);
-  const oc = await w.api.post<{ id: string }>(`/0/worker/job/${id}/chunk`, undefined, { body: Buffer.from('result: pass\n') });
-  t.same(await w.api.post(`/1/worker/job/${id}/output`, { path: '/work/output/result.txt', size: 13, chunks: [oc.id], commit_id: 'o1' }), { complete: true });
+  const oc = await w.api.post<{ id: string }>(`/0/worker/job/${id}/chunk`, undefined, {
+    body: Buffer.from('result: pass\n'),
+  });
+  t.same(
+    await w.api.post(`/1/worker/job/${id}/output`, {
+      path: '/work/output/result.txt',
+      size: 13,
+      chunks: [oc.id],
+      commit_id: 'o1',
+    }),
+    { complete: true },
+  );
   const before = await user.get<JobEvent[]>(`/0/jobs/${id}/events`);
   t.equal(before.length, 51);
 
@@ -62,7 +97,10 @@ t.test('kill -9 and restart keeps jobs, events, inputs and outputs', async (t) =
   const outs = await user.get<JobOutput[]>(`/0/jobs/${id}/outputs`);
   t.match(outs, [{ path: '/work/output/result.txt', size: 13 }]);
   t.equal((await bytes(user, `/0/jobs/${id}/outputs/${outs[0].id}`)).body.toString(), 'result: pass\n');
-  t.match((await user.get<JobEvent[]>(`/0/jobs/${id}/events`, { query: { minseq: 52 } })).map((e) => e.payload), ['after restart']);
+  t.match(
+    (await user.get<JobEvent[]>(`/0/jobs/${id}/events`, { query: { minseq: 52 } })).map((e) => e.payload),
+    ['after restart'],
+  );
 
   await srv.restart();
   t.match(await user.get<Job>(`/0/job/${id}`), { state: 'completed' }, 'a clean restart keeps the result');

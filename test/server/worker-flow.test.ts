@@ -1,7 +1,15 @@
 // The whole buildomat protocol against a real `mvm server`, driven by a scripted factory, worker
 // and user (plain HTTP), with every exchange validated against the spec.
 import t from 'tap';
-import type { FactoryLeaseResult, FactoryWorker, FactoryWorkerResult, Job, JobEvent, JobOutput, WorkerPingResult } from '../../shared/api/types.js';
+import type {
+  FactoryLeaseResult,
+  FactoryWorker,
+  FactoryWorkerResult,
+  Job,
+  JobEvent,
+  JobOutput,
+  WorkerPingResult,
+} from '../../shared/api/types.js';
 import { newToken } from '../../shared/ids.js';
 import { startConformanceProxy } from '../helpers/conformance-proxy.js';
 import { startServer } from '../helpers/server.js';
@@ -35,17 +43,30 @@ t.test('lease → create → associate → bootstrap → ping → append → out
   t.same(lease.lease, { job: jobId, target: targetId }, 'the queued job is leased at once');
   t.equal(await factory.post<boolean>(`/0/factory/lease/${jobId}`), true, 'lease renewal');
 
-  const w = await factory.post<FactoryWorker>('/0/factory/worker', { target: targetId, job: jobId, wait_for_flush: true });
+  const w = await factory.post<FactoryWorker>('/0/factory/worker', {
+    target: targetId,
+    job: jobId,
+    wait_for_flush: true,
+  });
   t.match(w, { online: false, recycle: false, private: null, target: targetId });
   await factory.patch(`/0/factory/worker/${w.id}`, { private: 'bench-1/01INSTANCE' });
   await factory.patch(`/0/factory/worker/${w.id}`, { private: 'bench-1/01INSTANCE' }); // same again is fine
 
-  const consoleLine = (payload: string) => factory.post<{ retry: boolean }>(`/0/factory/worker/${w.id}/append`, { stream: 'console', time: new Date().toISOString(), payload });
+  const consoleLine = (payload: string) =>
+    factory.post<{ retry: boolean }>(`/0/factory/worker/${w.id}/append`, {
+      stream: 'console',
+      time: new Date().toISOString(),
+      payload,
+    });
   t.equal((await consoleLine('power on')).retry, true, 'console output before the worker has a job: retry');
   const anon = srv.client(undefined, proxy.url);
   const token = newToken();
   t.equal((await anon.post<{ id: string }>('/0/worker/bootstrap', { bootstrap: w.bootstrap, token })).id, w.id);
-  t.equal((await anon.post<{ id: string }>('/0/worker/bootstrap', { bootstrap: w.bootstrap, token })).id, w.id, 'bootstrap is idempotent');
+  t.equal(
+    (await anon.post<{ id: string }>('/0/worker/bootstrap', { bootstrap: w.bootstrap, token })).id,
+    w.id,
+    'bootstrap is idempotent',
+  );
   const worker = srv.client(token, proxy.url);
 
   let ping = await worker.get<WorkerPingResult>('/0/worker/ping');
@@ -57,8 +78,19 @@ t.test('lease → create → associate → bootstrap → ping → append → out
   ping = await held;
   t.equal(ping.poweroff, false);
   t.equal(ping.job?.id, jobId, 'the job arrives after the flush');
-  t.same(ping.job?.tasks.map((x) => [x.id, x.name, x.workdir]), [[0, 'flash', '/work'], [1, 'test', '/work/t']]);
-  t.same(ping.job?.output_rules[1], { rule: '/var/log/*.log', ignore: false, size_change_ok: true, require_match: false });
+  t.same(
+    ping.job?.tasks.map((x) => [x.id, x.name, x.workdir]),
+    [
+      [0, 'flash', '/work'],
+      [1, 'test', '/work/t'],
+    ],
+  );
+  t.same(ping.job?.output_rules[1], {
+    rule: '/var/log/*.log',
+    ignore: false,
+    size_change_ok: true,
+    require_match: false,
+  });
   t.match(ping.factory_info, { name: 'lab', private: 'bench-1/01INSTANCE' });
   t.equal((await factory.get<FactoryWorkerResult>(`/0/factory/worker/${w.id}`)).worker?.online, true);
 
@@ -67,7 +99,11 @@ t.test('lease → create → associate → bootstrap → ping → append → out
     { stream: 'task', time: now(), payload: 'starting task 0: "flash"', task: 0 },
     { stream: 'stdout', time: now(), payload: 'flashing v2.9.0', task: 0 },
   ]);
-  await worker.post(`/0/worker/job/${jobId}/task/0/append`, { stream: 'stderr', time: now(), payload: 'warning: slow' });
+  await worker.post(`/0/worker/job/${jobId}/task/0/append`, {
+    stream: 'stderr',
+    time: now(),
+    payload: 'warning: slow',
+  });
   await worker.post(`/0/worker/job/${jobId}/task/0/complete`, { failed: false });
 
   t.same(await worker.get(`/0/worker/job/${jobId}/quota`), { max_bytes_per_output: 1024 * 1024 * 1024 });
@@ -80,7 +116,11 @@ t.test('lease → create → associate → bootstrap → ping → append → out
   for (let i = 0; !res.complete && i < 100; i++) res = await worker.post(`/1/worker/job/${jobId}/output`, commit);
   t.same(res, { complete: true });
   t.same(await worker.post(`/1/worker/job/${jobId}/output`, commit), { complete: true }, 'commit is idempotent');
-  await t.rejects(worker.post(`/1/worker/job/${jobId}/output`, { ...commit, path: '/work/output/other.txt' }), { status: 400, message: /already stored "\/work\/output\/report.txt"/ }, 'a commit_id names one output');
+  await t.rejects(
+    worker.post(`/1/worker/job/${jobId}/output`, { ...commit, path: '/work/output/other.txt' }),
+    { status: 400, message: /already stored "\/work\/output\/report.txt"/ },
+    'a commit_id names one output',
+  );
   await worker.post(`/0/worker/job/${jobId}/task/1/complete`, { failed: false });
   await worker.post(`/0/worker/job/${jobId}/complete`, { failed: false });
   await worker.post(`/0/worker/job/${jobId}/complete`, { failed: false }); // a retry is harmless
@@ -92,18 +132,44 @@ t.test('lease → create → associate → bootstrap → ping → append → out
   t.equal(await factory.delete<boolean>(`/0/factory/worker/${w.id}`), true);
   t.same(await factory.get(`/0/factory/worker/${w.id}`), { worker: null });
   t.same(await factory.get('/0/factory/workers'), []);
-  await t.rejects(worker.get('/0/worker/ping'), { status: 401, message: /invalid token/ }, 'a deleted worker token is dead');
+  await t.rejects(
+    worker.get('/0/worker/ping'),
+    { status: 401, message: /invalid token/ },
+    'a deleted worker token is dead',
+  );
 
   const job = await user.get<Job>(`/0/job/${jobId}`);
-  t.match(job, { state: 'completed', cancelled: false, target: 'bitaxe', target_real: 'bitaxe', tags: { commit: 'abc123' } });
+  t.match(job, {
+    state: 'completed',
+    cancelled: false,
+    target: 'bitaxe',
+    target_real: 'bitaxe',
+    tags: { commit: 'abc123' },
+  });
   t.same(job.output_rules, ['/work/output/**/*', '%/var/log/*.log']);
-  t.same(job.tasks.map((x) => x.state), ['completed', 'completed']);
+  t.same(
+    job.tasks.map((x) => x.state),
+    ['completed', 'completed'],
+  );
   t.ok(job.times?.submit && job.times.assigned && job.times.complete, 'times recorded');
   const evs = await user.get<JobEvent[]>(`/0/jobs/${jobId}/events`);
-  t.same(evs.map((e) => e.seq), evs.map((_, i) => i + 1), 'event seq numbers from 1');
-  t.same(evs.map((e) => e.stream), ['control', 'console', 'console', 'task', 'stdout', 'stderr']);
-  t.same(evs.filter((e) => e.stream === 'console').map((e) => e.payload), ['power on', 'booted']);
-  t.same((await user.get<JobEvent[]>(`/0/jobs/${jobId}/events`, { query: { minseq: 5 } })).map((e) => e.seq), [5, 6]);
+  t.same(
+    evs.map((e) => e.seq),
+    evs.map((_, i) => i + 1),
+    'event seq numbers from 1',
+  );
+  t.same(
+    evs.map((e) => e.stream),
+    ['control', 'console', 'console', 'task', 'stdout', 'stderr'],
+  );
+  t.same(
+    evs.filter((e) => e.stream === 'console').map((e) => e.payload),
+    ['power on', 'booted'],
+  );
+  t.same(
+    (await user.get<JobEvent[]>(`/0/jobs/${jobId}/events`, { query: { minseq: 5 } })).map((e) => e.seq),
+    [5, 6],
+  );
   const outs = await user.get<JobOutput[]>(`/0/jobs/${jobId}/outputs`);
   t.match(outs, [{ path: '/work/output/report.txt', size: 14 }]);
   const body = await user.raw('GET', `/0/jobs/${jobId}/outputs/${outs[0].id}`);
@@ -115,16 +181,42 @@ t.test('lease → create → associate → bootstrap → ping → append → out
   const secrets = [srv.adminToken, userToken, factoryToken, token, w.bootstrap];
   const logs = srv.proc.stderr.join('\n');
   t.ok(logs.length > 0, 'the server logged');
-  t.notOk(secrets.some((s) => logs.includes(s)), 'no token or bootstrap string appears in the server log');
+  t.notOk(
+    secrets.some((s) => logs.includes(s)),
+    'no token or bootstrap string appears in the server log',
+  );
   const seen = proxy.seen();
   const wanted = [
-    'factory_ping', 'factory_lease', 'factory_lease_renew', 'factory_worker_create', 'factory_worker_associate',
-    'factory_worker_get', 'factory_workers', 'factory_worker_destroy', 'factory_worker_append', 'factory_worker_flush',
-    'worker_bootstrap', 'worker_ping', 'worker_job_append', 'worker_task_append', 'worker_task_complete',
-    'worker_job_quota', 'worker_job_upload_chunk', 'worker_job_add_output', 'worker_job_complete',
-    'job_submit', 'job_get', 'job_events_get', 'job_outputs_get', 'job_output_download',
+    'factory_ping',
+    'factory_lease',
+    'factory_lease_renew',
+    'factory_worker_create',
+    'factory_worker_associate',
+    'factory_worker_get',
+    'factory_workers',
+    'factory_worker_destroy',
+    'factory_worker_append',
+    'factory_worker_flush',
+    'worker_bootstrap',
+    'worker_ping',
+    'worker_job_append',
+    'worker_task_append',
+    'worker_task_complete',
+    'worker_job_quota',
+    'worker_job_upload_chunk',
+    'worker_job_add_output',
+    'worker_job_complete',
+    'job_submit',
+    'job_get',
+    'job_events_get',
+    'job_outputs_get',
+    'job_output_download',
   ];
-  t.same(wanted.filter((op) => !seen.has(op)), [], 'every factory and worker operation was exercised');
+  t.same(
+    wanted.filter((op) => !seen.has(op)),
+    [],
+    'every factory and worker operation was exercised',
+  );
   t.same(proxy.violations, [], 'every exchange conforms to the buildomat spec');
 });
 

@@ -10,10 +10,22 @@ import { createLogger } from '../../shared/log.js';
 import { Writable } from 'node:stream';
 
 t.test('backoff grows exponentially with full jitter, capped', async (t) => {
-  t.equal(backoffDelay(1, 100, 10_000, () => 1), 100);
-  t.equal(backoffDelay(4, 100, 10_000, () => 1), 800);
-  t.equal(backoffDelay(20, 100, 10_000, () => 1), 10_000);
-  t.equal(backoffDelay(3, 100, 10_000, () => 0), 0);
+  t.equal(
+    backoffDelay(1, 100, 10_000, () => 1),
+    100,
+  );
+  t.equal(
+    backoffDelay(4, 100, 10_000, () => 1),
+    800,
+  );
+  t.equal(
+    backoffDelay(20, 100, 10_000, () => 1),
+    10_000,
+  );
+  t.equal(
+    backoffDelay(3, 100, 10_000, () => 0),
+    0,
+  );
 });
 
 t.test('retry retries only retryable errors', async (t) => {
@@ -90,9 +102,17 @@ t.test('spec validator knows the buildomat operations', async (t) => {
 
 t.test('logger redacts secrets', async (t) => {
   let out = '';
-  const dest = new Writable({ write(c, _e, cb) { out += c; cb(); } });
+  const dest = new Writable({
+    write(c, _e, cb) {
+      out += c;
+      cb();
+    },
+  });
   const log = createLogger({ pretty: false, destination: dest });
-  log.info({ token: 'SECRET1', req: { headers: { authorization: 'Bearer SECRET2' } }, worker: { bootstrap: 'SECRET3' } }, 'hello');
+  log.info(
+    { token: 'SECRET1', req: { headers: { authorization: 'Bearer SECRET2' } }, worker: { bootstrap: 'SECRET3' } },
+    'hello',
+  );
   t.notMatch(out, /SECRET/);
   t.match(out, /hello/);
 });

@@ -4,8 +4,13 @@ import { groupAlive, processAlive, stopProcessGroup } from '../../shared/process
 
 t.test('a process group with a grandchild is stopped as a whole', async (t) => {
   // sh leads the group; its background sleep is a grandchild of the test process.
-  const child = spawn('sh', ['-c', 'sleep 60 & echo $!; wait'], { detached: true, stdio: ['ignore', 'pipe', 'ignore'] });
-  const grandchild = await new Promise<number>((resolve) => child.stdout.once('data', (d) => resolve(Number(String(d).trim()))));
+  const child = spawn('sh', ['-c', 'sleep 60 & echo $!; wait'], {
+    detached: true,
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  const grandchild = await new Promise<number>((resolve) =>
+    child.stdout.once('data', (d) => resolve(Number(String(d).trim()))),
+  );
   t.ok(groupAlive(child.pid!), 'group alive');
   t.ok(processAlive(grandchild), 'grandchild alive');
   const r = await stopProcessGroup(child.pid!, 5000);

@@ -129,7 +129,20 @@ t.test('the side channel rejects unknown faults with the list of valid ones', as
 
 t.test('real processes: mvm sim axeos with a fault, then mvm sim serial-flash recovers it', async (t) => {
   const dir = tempDir(t);
-  const p = startMvm(['sim', 'axeos', '--listen', '127.0.0.1:0', '--board', '401', '--firmware', 'v2.12.0', '--fault', 'brick', '--boot-ms', '200']);
+  const p = startMvm([
+    'sim',
+    'axeos',
+    '--listen',
+    '127.0.0.1:0',
+    '--board',
+    '401',
+    '--firmware',
+    'v2.12.0',
+    '--fault',
+    'brick',
+    '--boot-ms',
+    '200',
+  ]);
   const line = await p.waitForLine(/^mvm sim axeos listening on /);
   const url = line.replace(/^mvm sim axeos listening on /, '');
   t.equal((await getJson(`${url}/api/system/info`)).boardVersion, '401');

@@ -41,7 +41,13 @@ t.test('v2.15 info is valid against the spec SystemInfo schema for every board',
 });
 
 t.test('older generations keep the spec types of the fields they have', async (t) => {
-  for (const [fw, stringDiff] of [['v2.4.5', true], ['v2.10.1', true], ['v2.11.0', false], ['v2.12.0', false], ['v2.14.1', false]] as const) {
+  for (const [fw, stringDiff] of [
+    ['v2.4.5', true],
+    ['v2.10.1', true],
+    ['v2.11.0', false],
+    ['v2.12.0', false],
+    ['v2.14.1', false],
+  ] as const) {
     const validate = infoValidator(stringDiff);
     const s = await sim(t, { board: '401', firmware: fw });
     const info = await getJson(`${s.url}/api/system/info`);
@@ -58,7 +64,15 @@ t.test('v2.4.5 reports exactly the keys of the recorded Supra', async (t) => {
   const s = await sim(t, { board: '401', firmware: 'v2.4.5-3-gb5d1e36-dirty' });
   const info = await getJson(`${s.url}/api/system/info`);
   t.same(Object.keys(info).sort(), Object.keys(recorded).sort());
-  for (const k of ['ASICModel', 'boardVersion', 'smallCoreCount', 'frequency', 'coreVoltage', 'runningPartition', 'version']) {
+  for (const k of [
+    'ASICModel',
+    'boardVersion',
+    'smallCoreCount',
+    'frequency',
+    'coreVoltage',
+    'runningPartition',
+    'version',
+  ]) {
     t.equal(info[k], recorded[k], k);
   }
 });
@@ -67,17 +81,31 @@ t.test('NerdQAxe++ answers with its own firmware API', async (t) => {
   const clock = manualClock();
   const s = await sim(t, { board: 'nerdqaxe++', now: clock.now });
   let info = await getJson(`${s.url}/api/system/info`);
-  t.match(info, { deviceModel: 'NerdQAxe++', asicCount: 4, ASICModel: 'BM1370', smallCoreCount: 2040, frequency: 600, version: 'v1.0.30', shutdown: false });
+  t.match(info, {
+    deviceModel: 'NerdQAxe++',
+    asicCount: 4,
+    ASICModel: 'BM1370',
+    smallCoreCount: 2040,
+    frequency: 600,
+    version: 'v1.0.30',
+    shutdown: false,
+  });
   t.notOk('boardVersion' in info, 'no boardVersion on NerdQAxe');
   t.equal(typeof info.bestDiff, 'string');
   t.equal(info.asicTemps.length, 4);
-  t.ok(Math.abs(info.hashRate - (2040 * 4 * 600) / 1000) / ((2040 * 4 * 600) / 1000) < 0.1, `hashRate ${info.hashRate}`);
+  t.ok(
+    Math.abs(info.hashRate - (2040 * 4 * 600) / 1000) / ((2040 * 4 * 600) / 1000) < 0.1,
+    `hashRate ${info.hashRate}`,
+  );
   t.equal((await request(`${s.url}/api/system/statistics`)).status, 302, 'history lives in the info, not /statistics');
   const asic = await getJson(`${s.url}/api/system/asic`);
   t.match(asic, { deviceModel: 'NerdQAxe++', defaultFrequency: 600, absMaxFrequency: 800 });
 
   // A lenient PATCH: mistyped keys are skipped, the rest taken, never a 400.
-  let r = await request(`${s.url}/api/system`, { method: 'PATCH', json: { frequency: 'fast', coreVoltage: 1200, stratumURL: 'nerd.pool', flipscreen: 1 } });
+  let r = await request(`${s.url}/api/system`, {
+    method: 'PATCH',
+    json: { frequency: 'fast', coreVoltage: 1200, stratumURL: 'nerd.pool', flipscreen: 1 },
+  });
   t.equal(r.status, 200);
   info = await getJson(`${s.url}/api/system/info`);
   t.match(info, { frequency: 600, coreVoltage: 1200, stratumURL: 'nerd.pool' });
@@ -101,7 +129,10 @@ t.test('telemetry drifts around the expected hashrate; shares and uptime grow', 
     clock.advance(5000);
     const info = await getJson(`${s.url}/api/system/info`);
     seen.add(info.hashRate);
-    t.ok(Math.abs(info.hashRate - a.expectedHashrate) / a.expectedHashrate < 0.1, `hashRate ${info.hashRate} near expected`);
+    t.ok(
+      Math.abs(info.hashRate - a.expectedHashrate) / a.expectedHashrate < 0.1,
+      `hashRate ${info.hashRate} near expected`,
+    );
     t.ok(info.temp > 40 && info.temp < 70, `temp ${info.temp}`);
     t.ok(info.power > 10 && info.power < 25, `power ${info.power}`);
   }
@@ -114,7 +145,10 @@ t.test('telemetry drifts around the expected hashrate; shares and uptime grow', 
 
 t.test('frequency and voltage apply at once; a bad value saves nothing; unknown keys are ignored', async (t) => {
   const s = await sim(t, { board: '601', firmware: 'v2.12.0' });
-  let r = await request(`${s.url}/api/system`, { method: 'PATCH', json: { frequency: 600, coreVoltage: 1200, someFutureKey: 'x' } });
+  let r = await request(`${s.url}/api/system`, {
+    method: 'PATCH',
+    json: { frequency: 600, coreVoltage: 1200, someFutureKey: 'x' },
+  });
   t.equal(r.status, 200);
   t.equal(r.text, '', 'ESP-Miner answers an empty 200');
   let info = await getJson(`${s.url}/api/system/info`);
@@ -133,7 +167,10 @@ t.test('frequency and voltage apply at once; a bad value saves nothing; unknown 
   t.equal(info.frequency, 600, 'nothing saved from the rejected requests');
   t.equal(info.hostname, 'bitaxe');
 
-  r = await request(`${s.url}/api/system`, { method: 'PATCH', json: { autofanspeed: 0, manualFanSpeed: 80, overheat_mode: 1 } });
+  r = await request(`${s.url}/api/system`, {
+    method: 'PATCH',
+    json: { autofanspeed: 0, manualFanSpeed: 80, overheat_mode: 1 },
+  });
   t.equal(r.status, 400, 'overheat_mode can only be cleared');
   r = await request(`${s.url}/api/system`, { method: 'PATCH', json: { autofanspeed: 0, manualFanSpeed: 80 } });
   t.equal(r.status, 200);
@@ -145,7 +182,10 @@ t.test('frequency and voltage apply at once; a bad value saves nothing; unknown 
 
 t.test('the manual fan speed key: fanspeed up to v2.10, manualFanSpeed from v2.11', async (t) => {
   const old = await sim(t, { firmware: 'v2.10.0' });
-  await request(`${old.url}/api/system`, { method: 'PATCH', json: { autofanspeed: 0, fanspeed: 55, manualFanSpeed: 20 } });
+  await request(`${old.url}/api/system`, {
+    method: 'PATCH',
+    json: { autofanspeed: 0, fanspeed: 55, manualFanSpeed: 20 },
+  });
   let info = await getJson(`${old.url}/api/system/info`);
   t.equal(info.fanspeed, 55);
   t.notOk('manualFanSpeed' in info);
@@ -158,13 +198,19 @@ t.test('the manual fan speed key: fanspeed up to v2.10, manualFanSpeed from v2.1
 
 t.test('pools: stratum keys up to v2.14, pools[] from v2.15 where the old keys are ignored', async (t) => {
   const old = await sim(t, { firmware: 'v2.14.0' });
-  let r = await request(`${old.url}/api/system`, { method: 'PATCH', json: { stratumURL: 'pool.a', stratumPort: 4444, stratumUser: 'w1', fallbackStratumURL: 'pool.b' } });
+  let r = await request(`${old.url}/api/system`, {
+    method: 'PATCH',
+    json: { stratumURL: 'pool.a', stratumPort: 4444, stratumUser: 'w1', fallbackStratumURL: 'pool.b' },
+  });
   t.equal(r.status, 200);
   let info = await getJson(`${old.url}/api/system/info`);
   t.match(info, { stratumURL: 'pool.a', stratumPort: 4444, stratumUser: 'w1', fallbackStratumURL: 'pool.b' });
   r = await request(`${old.url}/api/system`, { method: 'PATCH', json: { stratumPort: 70000 } });
   t.equal(r.status, 400);
-  r = await request(`${old.url}/api/system/pools/0`, { method: 'PUT', json: { stratumURL: 'x', stratumPort: 1, stratumUser: 'u' } });
+  r = await request(`${old.url}/api/system/pools/0`, {
+    method: 'PUT',
+    json: { stratumURL: 'x', stratumPort: 1, stratumUser: 'u' },
+  });
   t.equal(r.status, 404, 'no pools API before v2.15');
   t.same(JSON.parse(r.text), { error: 'unknown route' });
 
@@ -177,7 +223,14 @@ t.test('pools: stratum keys up to v2.14, pools[] from v2.15 where the old keys a
 
   r = await request(`${s.url}/api/system`, {
     method: 'PATCH',
-    json: { pools: [{ stratumURL: 'new.pool', stratumPort: 3334, stratumUser: 'me' }, { stratumURL: 'backup.pool', stratumPort: 3335, stratumUser: 'me' }], primaryPoolIndex: 0, secondaryPoolIndex: 1 },
+    json: {
+      pools: [
+        { stratumURL: 'new.pool', stratumPort: 3334, stratumUser: 'me' },
+        { stratumURL: 'backup.pool', stratumPort: 3335, stratumUser: 'me' },
+      ],
+      primaryPoolIndex: 0,
+      secondaryPoolIndex: 1,
+    },
   });
   t.equal(r.status, 200);
   info = await getJson(`${s.url}/api/system/info`);
@@ -185,13 +238,19 @@ t.test('pools: stratum keys up to v2.14, pools[] from v2.15 where the old keys a
   t.match(info, { stratumURL: 'new.pool', stratumPort: 3334, fallbackStratumURL: 'backup.pool' });
   t.equal(info.pools[0].stratumPassword, '*****', 'passwords read back masked');
 
-  r = await request(`${s.url}/api/system/pools/2`, { method: 'PUT', json: { stratumURL: 'third.pool', stratumPort: 3336, stratumUser: 'me' } });
+  r = await request(`${s.url}/api/system/pools/2`, {
+    method: 'PUT',
+    json: { stratumURL: 'third.pool', stratumPort: 3336, stratumUser: 'me' },
+  });
   t.equal(r.status, 200);
   r = await request(`${s.url}/api/system`, { method: 'PATCH', json: { primaryPoolIndex: 2 } });
   t.equal(r.status, 200);
   info = await getJson(`${s.url}/api/system/info`);
   t.equal(info.stratumURL, 'third.pool');
-  r = await request(`${s.url}/api/system/pools/3`, { method: 'PUT', json: { stratumURL: 'bad.pool', stratumPort: 0, stratumUser: 'me' } });
+  r = await request(`${s.url}/api/system/pools/3`, {
+    method: 'PUT',
+    json: { stratumURL: 'bad.pool', stratumPort: 0, stratumUser: 'me' },
+  });
   t.equal(r.status, 400);
   r = await request(`${s.url}/api/system`, { method: 'PATCH', json: { pools: [{ stratumURL: 'no-port' }] } });
   t.equal(r.status, 400);
@@ -201,21 +260,43 @@ t.test('pools: stratum keys up to v2.14, pools[] from v2.15 where the old keys a
   r = await request(`${s.url}/api/system/pools/0`, { method: 'DELETE' });
   t.equal(r.status, 200);
   info = await getJson(`${s.url}/api/system/info`);
-  t.same(info.pools.map((p: { id: number }) => p.id), [1, 2]);
-  r = await request(`${s.url}/api/system/pools/0`, { method: 'PUT', json: { stratumURL: 'tls.pool', stratumPort: 443, stratumUser: 'me', stratumTLS: true } });
+  t.same(
+    info.pools.map((p: { id: number }) => p.id),
+    [1, 2],
+  );
+  r = await request(`${s.url}/api/system/pools/0`, {
+    method: 'PUT',
+    json: { stratumURL: 'tls.pool', stratumPort: 443, stratumUser: 'me', stratumTLS: true },
+  });
   t.equal(r.status, 400, 'stratumTLS is a number, not a boolean');
-  r = await request(`${s.url}/api/system/pools/0`, { method: 'PUT', json: { stratumURL: 'tls.pool', stratumPort: 443, stratumUser: 'me', stratumTLS: 1 } });
+  r = await request(`${s.url}/api/system/pools/0`, {
+    method: 'PUT',
+    json: { stratumURL: 'tls.pool', stratumPort: 443, stratumUser: 'me', stratumTLS: 1 },
+  });
   t.equal(r.status, 200);
-  r = await request(`${s.url}/api/system/pools/0`, { method: 'PUT', json: { stratumURL: 'tls.pool', stratumPort: 443, stratumUser: '' } });
+  r = await request(`${s.url}/api/system/pools/0`, {
+    method: 'PUT',
+    json: { stratumURL: 'tls.pool', stratumPort: 443, stratumUser: '' },
+  });
   t.equal(r.status, 400, 'an empty user is refused');
-  r = await request(`${s.url}/api/system`, { method: 'PATCH', json: { pools: [{ id: 3, stratumURL: 'four.pool', stratumPort: 3337, stratumUser: 'me' }] } });
+  r = await request(`${s.url}/api/system`, {
+    method: 'PATCH',
+    json: { pools: [{ id: 3, stratumURL: 'four.pool', stratumPort: 3337, stratumUser: 'me' }] },
+  });
   t.equal(r.status, 200);
   info = await getJson(`${s.url}/api/system/info`);
-  t.same(info.pools.map((p: { id: number }) => p.id), [0, 1, 2, 3], 'pools[] changes only the slots it lists');
+  t.same(
+    info.pools.map((p: { id: number }) => p.id),
+    [0, 1, 2, 3],
+    'pools[] changes only the slots it lists',
+  );
 });
 
 t.test('restart: plain text up to v2.12, JSON from v2.13; down ~1 s later, back with uptime reset', async (t) => {
-  for (const [fw, json] of [['v2.12.0', false], ['v2.13.0', true]] as const) {
+  for (const [fw, json] of [
+    ['v2.12.0', false],
+    ['v2.13.0', true],
+  ] as const) {
     const clock = { t: Date.now() + 3_600_000 };
     const s = await sim(t, { firmware: fw, now: () => clock.t });
     const before = await getJson(`${s.url}/api/system/info`);
@@ -230,7 +311,11 @@ t.test('restart: plain text up to v2.12, JSON from v2.13; down ~1 s later, back 
       t.equal(r.text, 'System will restart shortly.');
     }
     await waitFor(() => unreachable(`${s.url}/api/system/info`), 'the device to go down', 5000);
-    await waitFor(async () => (await getJson(`${s.url}/api/system/info`)).uptimeSeconds === 0, 'the device to come back', 5000);
+    await waitFor(
+      async () => (await getJson(`${s.url}/api/system/info`)).uptimeSeconds === 0,
+      'the device to come back',
+      5000,
+    );
     t.equal(s.device.bootCount, 1);
     await s.close();
   }
@@ -273,7 +358,11 @@ t.test('OTA: a wrong first byte is refused as esp_ota_write does; a valid image 
   const s = await sim(t, { board: '601', firmware: 'v2.12.0' });
   const bad = buildImage({ version: 'v2.13.0' });
   bad[0] = 0x00;
-  let r = await request(`${s.url}/api/system/OTA`, { method: 'POST', body: bad, headers: { 'Content-Type': 'application/octet-stream' } });
+  let r = await request(`${s.url}/api/system/OTA`, {
+    method: 'POST',
+    body: bad,
+    headers: { 'Content-Type': 'application/octet-stream' },
+  });
   t.equal(r.status, 500);
   t.equal(r.text, 'Write Error');
   const truncated = buildImage({ version: 'v2.13.0' }).subarray(0, 0x40);
@@ -282,24 +371,43 @@ t.test('OTA: a wrong first byte is refused as esp_ota_write does; a valid image 
   t.equal(r.text, 'Validation / Activation Error');
   t.equal(s.device.bootCount, 0, 'no reboot after a refused image');
 
-  r = await request(`${s.url}/api/system/OTA`, { method: 'POST', body: buildImage({ version: 'v2.13.0' }), headers: { 'Content-Type': 'application/octet-stream' } });
+  r = await request(`${s.url}/api/system/OTA`, {
+    method: 'POST',
+    body: buildImage({ version: 'v2.13.0' }),
+    headers: { 'Content-Type': 'application/octet-stream' },
+  });
   t.equal(r.status, 200);
   t.equal(r.text, 'Firmware update complete, rebooting now!\n');
-  const info = await waitFor(async () => {
-    const i = await getJson(`${s.url}/api/system/info`);
-    return i.version === 'v2.13.0' ? i : undefined;
-  }, 'the new version', 5000);
+  const info = await waitFor(
+    async () => {
+      const i = await getJson(`${s.url}/api/system/info`);
+      return i.version === 'v2.13.0' ? i : undefined;
+    },
+    'the new version',
+    5000,
+  );
   t.equal(info.runningPartition, 'ota_0');
   t.ok(info.uptimeSeconds <= 1);
   r = await request(`${s.url}/api/system/OTA`, { method: 'POST', body: buildImage({ version: 'v2.15.0' }) });
   t.equal(r.status, 200);
-  const next = await waitFor(async () => {
-    const i = await getJson(`${s.url}/api/system/info`);
-    return i.version === 'v2.15.0' ? i : undefined;
-  }, 'the second update', 5000);
+  const next = await waitFor(
+    async () => {
+      const i = await getJson(`${s.url}/api/system/info`);
+      return i.version === 'v2.15.0' ? i : undefined;
+    },
+    'the second update',
+    5000,
+  );
   t.equal(next.runningPartition, 'ota_1');
   t.ok(Array.isArray(next.pools), 'the API follows the running generation');
-  t.same(next.partitions.map((p: { label: string; version: string | null }) => [p.label, p.version]), [['factory', 'v2.12.0'], ['ota_0', 'v2.13.0'], ['ota_1', 'v2.15.0']]);
+  t.same(
+    next.partitions.map((p: { label: string; version: string | null }) => [p.label, p.version]),
+    [
+      ['factory', 'v2.12.0'],
+      ['ota_0', 'v2.13.0'],
+      ['ota_1', 'v2.15.0'],
+    ],
+  );
 });
 
 t.test('boot partition (v2.15) selects the slot and reboots into it by itself', async (t) => {
@@ -314,10 +422,14 @@ t.test('boot partition (v2.15) selects the slot and reboots into it by itself', 
   r = await request(`${s.url}/api/system/boot`, { method: 'POST', json: { partition: 'factory' } });
   t.equal(r.status, 200);
   t.same(JSON.parse(r.text), { message: 'Next boot partition set successfully. Rebooting...' });
-  const info = await waitFor(async () => {
-    const i = await getJson(`${s.url}/api/system/info`);
-    return i.runningPartition === 'factory' ? i : undefined;
-  }, 'boot from factory', 5000);
+  const info = await waitFor(
+    async () => {
+      const i = await getJson(`${s.url}/api/system/info`);
+      return i.runningPartition === 'factory' ? i : undefined;
+    },
+    'boot from factory',
+    5000,
+  );
   t.equal(info.version, 'v2.15.0');
   t.equal(s.device.bootCount, boots + 1, 'one reboot, without a restart call');
 });

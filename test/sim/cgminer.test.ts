@@ -33,7 +33,11 @@ t.test('JSON replies end with one NUL and the server closes; one request per con
   t.equal(raw.indexOf('\0'), raw.length - 1, 'exactly one NUL, at the end');
   t.ok(closedByServer, 'the server closed the connection');
   const v = JSON.parse(raw.slice(0, -1));
-  t.match(v, { STATUS: [{ STATUS: 'S', Code: 22, Msg: 'CGMiner versions', Description: 'cgminer 4.11.1' }], VERSION: [{ PROD: 'Avalon Nano3s', MODEL: 'Nano3s' }], id: 1 });
+  t.match(v, {
+    STATUS: [{ STATUS: 'S', Code: 22, Msg: 'CGMiner versions', Description: 'cgminer 4.11.1' }],
+    VERSION: [{ PROD: 'Avalon Nano3s', MODEL: 'Nano3s' }],
+    id: 1,
+  });
   const recorded = JSON.parse(fixture('avalon-version.json')).VERSION[0];
   for (const k of Object.keys(recorded)) t.ok(k in v.VERSION[0], `version has ${k}`);
 
@@ -46,14 +50,21 @@ t.test('JSON replies end with one NUL and the server closes; one request per con
 t.test('plain-text requests get the plain-text format', async (t) => {
   const s = await sim(t);
   const { raw } = await cgminerExchange(s.port, 'summary|');
-  t.match(raw, /^STATUS=S,When=\d+,Code=11,Msg=Summary,Description=cgminer 4\.11\.1\|SUMMARY,Elapsed=\d+,MHS av=[\d.]+,/);
+  t.match(
+    raw,
+    /^STATUS=S,When=\d+,Code=11,Msg=Summary,Description=cgminer 4\.11\.1\|SUMMARY,Elapsed=\d+,MHS av=[\d.]+,/,
+  );
   t.ok(raw.endsWith('|\0'));
   const pools = (await cgminerExchange(s.port, 'pools')).raw;
   t.match(pools, /\|POOL=0,URL=stratum\+tcp:\/\/public-pool\.io:21496,Status=Alive,/);
   t.match(pools, /\|POOL=2,/);
   const est = (await cgminerExchange(s.port, 'estats')).raw;
   t.match(est, /\|STATS=0,ID=AVALON0,/);
-  t.match(est, /SYSTEMSTATU\[Work: In Work, Hash Board: 1\]/, 'the status string goes out raw, comma and all, as cgminer sends it');
+  t.match(
+    est,
+    /SYSTEMSTATU\[Work: In Work, Hash Board: 1\]/,
+    'the status string goes out raw, comma and all, as cgminer sends it',
+  );
   t.match(pools, /,User=bc1qsimulated\.nano,/);
   const bad = (await cgminerExchange(s.port, 'frobnicate')).raw;
   t.match(bad, /^STATUS=E,When=\d+,Code=14,Msg=Invalid command,/);
@@ -63,7 +74,12 @@ t.test('plain-text requests get the plain-text format', async (t) => {
 
 t.test('replies carry the recorded sections and keys', async (t) => {
   const s = await sim(t);
-  for (const [cmd, file, section] of [['summary', 'avalon-summary.json', 'SUMMARY'], ['pools', 'avalon-pools.json', 'POOLS'], ['devs', 'avalon-devs.json', 'DEVS'], ['config', 'avalon-config.json', 'CONFIG']] as const) {
+  for (const [cmd, file, section] of [
+    ['summary', 'avalon-summary.json', 'SUMMARY'],
+    ['pools', 'avalon-pools.json', 'POOLS'],
+    ['devs', 'avalon-devs.json', 'DEVS'],
+    ['config', 'avalon-config.json', 'CONFIG'],
+  ] as const) {
     const r = await call(s, cmd);
     const recorded = JSON.parse(fixture(file));
     t.equal(r.STATUS[0].Code, recorded.STATUS[0].Code, `${cmd} code`);
@@ -75,7 +91,10 @@ t.test('replies carry the recorded sections and keys', async (t) => {
   t.equal(pools.POOLS.length, 3);
   t.equal(pools.STATUS[0].Msg, '3 Pool(s)');
   const st = await call(s, 'stats');
-  t.same(st.STATS.map((i: { ID: string }) => i.ID), ['AVALON0', 'POOL0', 'POOL1', 'POOL2']);
+  t.same(
+    st.STATS.map((i: { ID: string }) => i.ID),
+    ['AVALON0', 'POOL0', 'POOL1', 'POOL2'],
+  );
   const lite = await call(s, 'litestats');
   t.same(Object.keys(lite.STATS[0]), ['MM ID0:Summary']);
 });
@@ -182,12 +201,20 @@ t.test('pools: switch, enable, disable, priority with cgminer codes; setpool app
   r = await call(s, 'setpool', 'root,root,0,stratum+tcp://new.pool:3333,w,x');
   t.match(r.STATUS[0], { STATUS: 'E', Code: 132, Msg: /^Pool set error: / }, 'the 3S web user is admin, not root');
   r = await call(s, 'setpool', 'admin,admin,0,stratum+tcp://new.pool:3333,w,x');
-  t.match(r.STATUS[0], { STATUS: 'S', Code: 133, Msg: /^Pool set info: pool 0 set to stratum\+tcp:\/\/new\.pool:3333/ });
+  t.match(r.STATUS[0], {
+    STATUS: 'S',
+    Code: 133,
+    Msg: /^Pool set info: pool 0 set to stratum\+tcp:\/\/new\.pool:3333/,
+  });
   p = await call(s, 'pools');
   t.equal(p.POOLS[0].URL, 'stratum+tcp://public-pool.io:21496', 'not before a reboot');
   r = await call(s, 'ascset', '0,reboot,0');
   t.match(r.STATUS[0], { STATUS: 'I', Code: 118, Msg: 'ASC 0 set info: reboot' });
-  await waitFor(async () => (await cgminerExchange(s.port, '{"command":"pools"}')).raw === '', 'the device to go down', 5000);
+  await waitFor(
+    async () => (await cgminerExchange(s.port, '{"command":"pools"}')).raw === '',
+    'the device to go down',
+    5000,
+  );
   await waitFor(() => s.device.bootCount === 1 && s.device.power === 'up', 'the reboot', 5000);
   p = await call(s, 'pools');
   t.equal(p.POOLS[0].URL, 'stratum+tcp://new.pool:3333');

@@ -24,7 +24,9 @@ t.test('starts every simulated device at its address and stops them all on SIGTE
   // Telemetry and reports go to ports of this test, never to the well-known 12345/12346.
   const [telPort, repPort] = [await freePort(), await freePort()];
   const file = join(dir, 'factory.toml');
-  writeFileSync(file, `
+  writeFileSync(
+    file,
+    `
 [general]
 baseurl = "http://127.0.0.1:9300"
 [factory]
@@ -72,20 +74,30 @@ targets = ["bitaxe"]
 sp_type = "gimlet"
 sp_runner_path = "/bin/true"
 sp_runner_config = "/dev/null"
-`);
+`,
+  );
   const p = startMvm(['sim', 'lab', '-f', file]);
   const lines: string[] = [];
-  for (const re of [/axeos listening on http:\/\/127\.0\.0\.1:\d+$/, /cgminer listening/, /nmminer listening/]) lines.push(await p.waitForLine(re));
+  for (const re of [/axeos listening on http:\/\/127\.0\.0\.1:\d+$/, /cgminer listening/, /nmminer listening/])
+    lines.push(await p.waitForLine(re));
   const ready = p.stdout.filter((l) => l.startsWith('mvm sim '));
   t.equal(ready.length, 4, `one readiness line per simulated device:\n${ready.join('\n')}`);
   t.ok(ready.includes(`mvm sim axeos listening on http://127.0.0.1:${gammaPort}`), 'the device address is used');
   const gamma = await getJson(`http://127.0.0.1:${gammaPort}/api/system/info`);
   t.match(gamma, { boardVersion: '601', version: 'v2.9.0', ASICModel: 'BM1370' });
-  const supraUrl = ready.find((l) => l.includes('axeos') && !l.endsWith(`:${gammaPort}`))!.split(' ').pop()!;
+  const supraUrl = ready
+    .find((l) => l.includes('axeos') && !l.endsWith(`:${gammaPort}`))!
+    .split(' ')
+    .pop()!;
   const supra = await getJson(`${supraUrl}/api/system/info`);
   t.match(supra, { boardVersion: '401', version: 'v2.15.0' }, 'board and firmware default to hardware and software');
   t.match((await getJson(`${supraUrl}/__sim/state`)).faults, { slow: 10 });
-  const cgPort = Number(ready.find((l) => l.includes('cgminer'))!.split(':').pop());
+  const cgPort = Number(
+    ready
+      .find((l) => l.includes('cgminer'))!
+      .split(':')
+      .pop(),
+  );
   t.match((await cgminerExchange(cgPort, 'version')).raw, /PROD=Avalon Nano3s/);
 
   t.equal(await p.stop(), 0);
@@ -96,7 +108,9 @@ sp_runner_config = "/dev/null"
 t.test('every configuration problem is reported at once, nothing starts', async (t) => {
   const dir = tempDir(t);
   const file = join(dir, 'bad.toml');
-  writeFileSync(file, `
+  writeFileSync(
+    file,
+    `
 [testbed.a.devices.x]
 driver = "axeos"
 address = "http://127.0.0.1:0"
@@ -113,7 +127,8 @@ sim = { faults = ["meltdown"] }
 driver = "nmminer"
 address = "127.0.0.1:0"
 sim = { telemetry = "192.168.1.255:12345" }
-`);
+`,
+  );
   const r = await runMvm(['sim', 'lab', '-f', file]);
   t.equal(r.code, 1);
   t.match(r.stderr, /4 configuration problems/);
@@ -144,7 +159,9 @@ t.test('a port already taken is a clear error and nothing is left running', asyn
   t.teardown(() => new Promise((r) => busy.close(r)));
   const port = (busy.address() as { port: number }).port;
   const file = join(dir, 'busy.toml');
-  writeFileSync(file, `
+  writeFileSync(
+    file,
+    `
 [testbed.a.devices.first]
 driver = "axeos"
 address = "http://127.0.0.1:0"
@@ -153,7 +170,8 @@ sim = {}
 driver = "axeos"
 address = "http://127.0.0.1:${port}"
 sim = {}
-`);
+`,
+  );
   const r = await runMvm(['sim', 'lab', '-f', file]);
   t.equal(r.code, 1);
   t.match(r.stderr, /cannot start the simulator for testbed\.a\.devices\.second/);

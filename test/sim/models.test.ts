@@ -14,16 +14,31 @@ import { manualClock } from './support.js';
 t.test('faults: defaults, values, clear errors', async (t) => {
   t.same(parseFault('slow'), ['slow', 3000]);
   t.same(parseFault('drop=0.25'), ['drop', 0.25]);
-  t.same([...parseFaults(['brick', 'overheat=3'])], [['brick', 1], ['overheat', 3]]);
+  t.same(
+    [...parseFaults(['brick', 'overheat=3'])],
+    [
+      ['brick', 1],
+      ['overheat', 3],
+    ],
+  );
   t.throws(() => parseFault('nope'), { code: 'USAGE', message: 'unknown fault "nope"' });
   t.throws(() => parseFault('slow=-1'), { code: 'USAGE' });
   const d = new DropCounter();
-  t.same(Array.from({ length: 8 }, () => d.shouldDrop(0.25)), [false, false, false, true, false, false, false, true]);
+  t.same(
+    Array.from({ length: 8 }, () => d.shouldDrop(0.25)),
+    [false, false, false, true, false, false, false, true],
+  );
 });
 
 t.test('firmware generations', async (t) => {
   const at = (v: string) => featuresOf(v, 'bitaxe');
-  t.match(at('v2.4.5-3-gb5d1e36-dirty'), { bestDiffNumber: false, restartJson: false, pause: false, poolsApi: false, asicEndpoint: false });
+  t.match(at('v2.4.5-3-gb5d1e36-dirty'), {
+    bestDiffNumber: false,
+    restartJson: false,
+    pause: false,
+    poolsApi: false,
+    asicEndpoint: false,
+  });
   t.match(at('v2.8.0'), { statistics: true, apiNotFoundJson: false });
   t.match(at('v2.9.0'), { apiNotFoundJson: true });
   t.match(at('v2.10.0'), { bestDiffNumber: false, manualFanSpeedKey: false, fallbackSwitch: false });
@@ -33,7 +48,12 @@ t.test('firmware generations', async (t) => {
   t.match(at('v2.14.0'), { pause: true, poolsApi: false });
   t.match(at('v2.15.0'), { poolsApi: true });
   t.match(at('my-local-build'), { poolsApi: true }, 'an unparseable version counts as the newest');
-  t.match(featuresOf('v1.0.30', 'nerdqaxe'), { restartJson: false, poolsApi: false, bestDiffNumber: false, fallbackSwitch: false });
+  t.match(featuresOf('v1.0.30', 'nerdqaxe'), {
+    restartJson: false,
+    poolsApi: false,
+    bestDiffNumber: false,
+    fallbackSwitch: false,
+  });
 });
 
 t.test('display formats', async (t) => {
@@ -49,7 +69,10 @@ t.test('display formats', async (t) => {
 t.test('boards and expected hashrate', async (t) => {
   for (const id of BOARD_IDS) {
     const b = findBoard(id);
-    t.ok(b.frequencyOptions.includes(b.defaultFrequency) || b.family === 'nerdqaxe', `${id}: default frequency is an option`);
+    t.ok(
+      b.frequencyOptions.includes(b.defaultFrequency) || b.family === 'nerdqaxe',
+      `${id}: default frequency is an option`,
+    );
   }
   t.equal(expectedHashrate(findBoard('601'), 525), 1071);
   t.equal(expectedHashrate(findBoard('NerdQAxe++'), 600), 4896);

@@ -33,10 +33,18 @@ async function push(port: number, body: Record<string, unknown>, times = 10, gap
   socket.close();
 }
 
-async function sim(t: Tap.Test, opts: Parameters<typeof startNmminerSim>[0] & { tel: Listener; rep: Listener }): Promise<NmminerSim> {
+async function sim(
+  t: Tap.Test,
+  opts: Parameters<typeof startNmminerSim>[0] & { tel: Listener; rep: Listener },
+): Promise<NmminerSim> {
   const { tel, rep, ...rest } = opts;
   const s = await startNmminerSim({
-    listen: '127.0.0.1:0', telemetry: `127.0.0.1:${tel.port}`, report: `127.0.0.1:${rep.port}`, intervalMs: 100, bootMs: 100, ...rest,
+    listen: '127.0.0.1:0',
+    telemetry: `127.0.0.1:${tel.port}`,
+    report: `127.0.0.1:${rep.port}`,
+    intervalMs: 100,
+    bootMs: 100,
+    ...rest,
   });
   t.teardown(() => s.close());
   return s;
@@ -71,16 +79,31 @@ t.test('newer builds: lower-case keys and MH/s strings', async (t) => {
   const m = tel.messages[0]!.body;
   t.equal(m.ip, '127.0.0.1');
   t.notOk('IP' in m);
-  t.match(m.hashrate, /^\d+\.\d{4}[KM]H\/s$/, "an SI string; it may drift under 1 MH/s");
+  t.match(m.hashrate, /^\d+\.\d{4}[KM]H\/s$/, 'an SI string; it may drift under 1 MH/s');
   await waitFor(() => rep.messages.length >= 1, 'a report', 5000);
   t.equal(rep.messages[0]!.body.ip, '127.0.0.1');
 });
 
 /** A complete config push, as NMController sends it. */
 const FULL = {
-  IP: '0.0.0.0', WiFiSSID: 'lab', WiFiPWD: 'secret123', PrimaryPool: 'stratum+tcp://new.pool:3333', PrimaryPassword: 'x',
-  PrimaryAddress: 'bc1qnew.worker', SecondaryPool: 'stratum+tcp://backup.pool:3334', SecondaryPassword: 'x', SecondaryAddress: 'bc1qnew.worker',
-  Timezone: 2, UIRefresh: 3, ScreenTimeout: 30, Brightness: 50, SaveUptime: true, LedEnable: false, RotateScreen: false, BTCPrice: false, AutoBrightness: true,
+  IP: '0.0.0.0',
+  WiFiSSID: 'lab',
+  WiFiPWD: 'secret123',
+  PrimaryPool: 'stratum+tcp://new.pool:3333',
+  PrimaryPassword: 'x',
+  PrimaryAddress: 'bc1qnew.worker',
+  SecondaryPool: 'stratum+tcp://backup.pool:3334',
+  SecondaryPassword: 'x',
+  SecondaryAddress: 'bc1qnew.worker',
+  Timezone: 2,
+  UIRefresh: 3,
+  ScreenTimeout: 30,
+  Brightness: 50,
+  SaveUptime: true,
+  LedEnable: false,
+  RotateScreen: false,
+  BTCPrice: false,
+  AutoBrightness: true,
 };
 
 t.test('config push: applied once for 0.0.0.0 or our IP, confirmed in the report, never acknowledged', async (t) => {
@@ -93,16 +116,40 @@ t.test('config push: applied once for 0.0.0.0 or our IP, confirmed in the report
   await push(s.configPort, { IP: '10.9.9.9', PrimaryPool: 'stratum+tcp://other.pool:1', PrimaryAddress: 'nope' }, 3);
   await push(s.configPort, { IP: '0.0.0.0', PrimaryPool: 'not a url' }, 3);
   await push(s.configPort, FULL);
-  const report = await waitFor(() => rep.messages.find((m) => m.body.PrimaryPool === 'stratum+tcp://new.pool:3333'), 'the new config reported', 5000);
-  t.match(report.body, { IP: '127.0.0.1', PrimaryAddress: 'bc1qnew.worker', SecondaryPool: 'stratum+tcp://backup.pool:3334', Timezone: 2, Brightness: 50, LedEnable: false });
+  const report = await waitFor(
+    () => rep.messages.find((m) => m.body.PrimaryPool === 'stratum+tcp://new.pool:3333'),
+    'the new config reported',
+    5000,
+  );
+  t.match(report.body, {
+    IP: '127.0.0.1',
+    PrimaryAddress: 'bc1qnew.worker',
+    SecondaryPool: 'stratum+tcp://backup.pool:3334',
+    Timezone: 2,
+    Brightness: 50,
+    LedEnable: false,
+  });
   t.equal(s.device.applied, 1, 'ten repeats, one change; the foreign and malformed pushes were ignored');
   t.equal(s.device.bootCount, 1, 'it restarted to apply the config');
-  const tel2 = await waitFor(() => tel.messages.find((m) => m.body.PoolInUse === 'new.pool:3333'), 'telemetry from the new pool', 5000);
+  const tel2 = await waitFor(
+    () => tel.messages.find((m) => m.body.PoolInUse === 'new.pool:3333'),
+    'telemetry from the new pool',
+    5000,
+  );
   t.ok(tel2);
 
-  const lower = Object.fromEntries(Object.entries({ ...FULL, IP: '127.0.0.1', PrimaryPool: 'stratum+tcp://third.pool:3335' }).map(([k, v]) => [k.toLowerCase(), v]));
+  const lower = Object.fromEntries(
+    Object.entries({ ...FULL, IP: '127.0.0.1', PrimaryPool: 'stratum+tcp://third.pool:3335' }).map(([k, v]) => [
+      k.toLowerCase(),
+      v,
+    ]),
+  );
   await push(s.configPort, lower, 2);
-  await waitFor(() => rep.messages.find((m) => m.body.PrimaryPool === 'stratum+tcp://third.pool:3335'), 'a push to our IP, lower-case keys', 5000);
+  await waitFor(
+    () => rep.messages.find((m) => m.body.PrimaryPool === 'stratum+tcp://third.pool:3335'),
+    'a push to our IP, lower-case keys',
+    5000,
+  );
   t.equal(s.device.applied, 2);
 
   // A push with fields left out blanks them, as the firmware does: without its SSID the device is gone.
@@ -154,12 +201,27 @@ t.test('faults: drop, slow, reboot-loop, overheat', async (t) => {
 t.test('real process: mvm sim nmminer', async (t) => {
   const tel = await listen(t);
   const rep = await listen(t);
-  const p = startMvm(['sim', 'nmminer', '--listen', '127.0.0.1:0', '--telemetry', `127.0.0.1:${tel.port}`, '--report', `127.0.0.1:${rep.port}`, '--interval', '100']);
+  const p = startMvm([
+    'sim',
+    'nmminer',
+    '--listen',
+    '127.0.0.1:0',
+    '--telemetry',
+    `127.0.0.1:${tel.port}`,
+    '--report',
+    `127.0.0.1:${rep.port}`,
+    '--interval',
+    '100',
+  ]);
   const line = await p.waitForLine(/^mvm sim nmminer listening on 127\.0\.0\.1:\d+$/);
   const port = Number(line.split(':').pop());
   await waitFor(() => tel.messages.length >= 2, 'telemetry', 10_000);
   await push(port, { ...FULL, PrimaryPool: 'stratum+tcp://cli.pool:3333', PrimaryAddress: 'w' }, 3);
-  await waitFor(() => rep.messages.find((m) => m.body.PrimaryPool === 'stratum+tcp://cli.pool:3333'), 'the report', 10_000);
+  await waitFor(
+    () => rep.messages.find((m) => m.body.PrimaryPool === 'stratum+tcp://cli.pool:3333'),
+    'the report',
+    10_000,
+  );
   t.equal(await p.stop(), 0);
   t.equal(await stopAllMvm(), 0);
 });

@@ -17,13 +17,20 @@ t.test('operations keep the SP state in the --config file', async (t) => {
   writeFileSync(join(dir, 'sp.bin'), 'v18\nimage body');
   t.same(JSON.parse((await sp('flash', join(dir, 'sp.bin'))).stdout), { version: 'v18' });
   writeFileSync(join(dir, 'app.bin'), buildImage({ version: 'v19', projectName: 'hubris' }));
-  t.same(JSON.parse((await sp('flash', join(dir, 'app.bin'))).stdout), { version: 'v19' }, 'an ESP32-style image carries its version in its descriptor');
+  t.same(
+    JSON.parse((await sp('flash', join(dir, 'app.bin'))).stdout),
+    { version: 'v19' },
+    'an ESP32-style image carries its version in its descriptor',
+  );
   t.match(JSON.parse((await sp('info')).stdout), { firmwareVersion: 'v19', boots: 4 });
   t.match((await sp('health')).stdout, /grapefruit SP answers on v19/);
   t.match(JSON.parse((await sp('telemetry')).stdout), { firmwareVersion: 'v19', temperatures: { sp: Number } });
   const bad = await sp('frobnicate');
   t.equal(bad.code, 2);
-  t.match(bad.stderr, /no operation "frobnicate"\n  hint: operations: info, telemetry, health, restart, flash IMAGE, restore BASELINE/);
+  t.match(
+    bad.stderr,
+    /no operation "frobnicate"\n  hint: operations: info, telemetry, health, restart, flash IMAGE, restore BASELINE/,
+  );
   writeFileSync(join(dir, 'junk.bin'), 'no version here');
   t.match((await sp('flash', join(dir, 'junk.bin'))).stderr, /is not an SP image/);
   writeFileSync(state, '{not json');

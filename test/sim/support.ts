@@ -58,7 +58,11 @@ export async function unreachable(url: string): Promise<boolean> {
 }
 
 /** One cgminer API exchange: connect, write, collect until the server closes. */
-export function cgminerExchange(port: number, request: string, timeoutMs = 10_000): Promise<{ raw: string; closedByServer: boolean }> {
+export function cgminerExchange(
+  port: number,
+  request: string,
+  timeoutMs = 10_000,
+): Promise<{ raw: string; closedByServer: boolean }> {
   return import('node:net').then(
     ({ connect }) =>
       new Promise((resolve, reject) => {

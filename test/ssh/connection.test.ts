@@ -56,8 +56,14 @@ if (why) {
     t.equal(statSync(file).mode & 0o777, 0o600);
     await t.rejects(conn.writeFile(join(dir, 'no/such/dir/f'), 'x'), { failure: 'remote', message: /cannot write/ });
 
-    const many = await Promise.all(Array.from({ length: 25 }, (_, i) => conn.exec(['sh', '-c', 'sleep 0.2; echo "$0"', String(i)])));
-    t.same(many.map((r) => r.stdout), Array.from({ length: 25 }, (_, i) => `${i}\n`), 'more commands at once than sshd allows sessions: queued, all run');
+    const many = await Promise.all(
+      Array.from({ length: 25 }, (_, i) => conn.exec(['sh', '-c', 'sleep 0.2; echo "$0"', String(i)])),
+    );
+    t.same(
+      many.map((r) => r.stdout),
+      Array.from({ length: 25 }, (_, i) => `${i}\n`),
+      'more commands at once than sshd allows sessions: queued, all run',
+    );
 
     const ac = new AbortController();
     const slow = conn.exec(['sleep', '30'], { signal: ac.signal });
@@ -72,7 +78,10 @@ if (why) {
     const agent = spawn('ssh-agent', ['-D', '-a', sock], { stdio: 'ignore' });
     t.teardown(() => agent.kill('SIGTERM'));
     await waitFor(() => existsSync(sock), 'ssh-agent socket', 10_000);
-    const add = spawnSync('ssh-add', [sshd.identityFile], { env: { ...process.env, SSH_AUTH_SOCK: sock }, encoding: 'utf8' });
+    const add = spawnSync('ssh-add', [sshd.identityFile], {
+      env: { ...process.env, SSH_AUTH_SOCK: sock },
+      encoding: 'utf8',
+    });
     t.equal(add.status, 0, `ssh-add: ${add.stderr}`);
     const conn = await SshConnection.connect(target({ identityFile: undefined, agentSocket: sock }));
     t.teardown(() => conn.close());
@@ -116,7 +125,10 @@ if (why) {
 
     const revoked = join(dir, 'known_hosts_revoked');
     writeFileSync(revoked, `@revoked * ${sshd.hostPublicKey}\n[127.0.0.1]:${sshd.port} ${sshd.hostPublicKey}\n`);
-    await t.rejects(SshConnection.connect(target({ hostKey: { knownHosts: revoked } })), { failure: 'host-key', message: /@revoked/ });
+    await t.rejects(SshConnection.connect(target({ hostKey: { knownHosts: revoked } })), {
+      failure: 'host-key',
+      message: /@revoked/,
+    });
 
     await t.rejects(SshConnection.connect(target({ hostKey: { fingerprint: 'SHA256:' + 'x'.repeat(43) } })), {
       failure: 'host-key',
@@ -131,16 +143,24 @@ if (why) {
 
   t.test('a key the server does not know is refused with a clear reason', async (t) => {
     const stranger = sshd.makeKey('stranger');
-    const e = (await SshConnection.connect(target({ identityFile: stranger.identityFile })).catch((e: unknown) => e)) as SshError;
+    const e = (await SshConnection.connect(target({ identityFile: stranger.identityFile })).catch(
+      (e: unknown) => e,
+    )) as SshError;
     t.match(e, { failure: 'auth', retryable: false, message: /refused key authentication \(tried identity_file / });
     t.match(e.hint, /authorized_keys/);
-    await t.rejects(SshConnection.connect(target({ identityFile: '/nonexistent/key' })), { failure: 'config', message: /cannot read identity_file/ });
+    await t.rejects(SshConnection.connect(target({ identityFile: '/nonexistent/key' })), {
+      failure: 'config',
+      message: /cannot read identity_file/,
+    });
     const encrypted = join(sshd.dir, 'encrypted_key');
     spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', 'secret passphrase', '-f', encrypted]);
     const enc = (await SshConnection.connect(target({ identityFile: encrypted })).catch((e: unknown) => e)) as SshError;
     t.match(enc, { failure: 'config', message: /identity_file .*encrypted_key cannot be used/ });
     t.match(enc.hint, /ssh-agent/);
-    await t.rejects(SshConnection.connect(target({ identityFile: undefined, agentSocket: '' })), { failure: 'config', message: /no key to authenticate/ });
+    await t.rejects(SshConnection.connect(target({ identityFile: undefined, agentSocket: '' })), {
+      failure: 'config',
+      message: /no key to authenticate/,
+    });
   });
 
   t.test('an unreachable host fails quickly with its reason, and backs off', async (t) => {
@@ -172,7 +192,12 @@ if (why) {
     for (const s of sockets.splice(0)) s.destroy();
 
     let now = 1_000_000;
-    const pool = new SshPool({ timings: { readyTimeoutMs: 1500 }, backoffBaseMs: 4000, now: () => now, random: () => 1 });
+    const pool = new SshPool({
+      timings: { readyTimeoutMs: 1500 },
+      backoffBaseMs: 4000,
+      now: () => now,
+      random: () => 1,
+    });
     t.teardown(() => pool.close());
     const host = pool.host(target({ port: silentPort }));
     const t1 = Date.now();

@@ -26,13 +26,18 @@ if (why) {
     const factory = srv.client(await srv.createFactory('lab'));
     const jobId = await srv.submitJob(userToken, {
       target: 'bitaxe',
-      script: 'echo "hello from $(jq -r .testbed "$MVM_TESTBED" 2>/dev/null || cat "$MVM_TESTBED")"; cp "$MVM_TESTBED" "$MVM_OUTPUT_DIR/testbed.json"',
+      script:
+        'echo "hello from $(jq -r .testbed "$MVM_TESTBED" 2>/dev/null || cat "$MVM_TESTBED")"; cp "$MVM_TESTBED" "$MVM_OUTPUT_DIR/testbed.json"',
       output_rules: ['/work/output/**/*'],
     });
 
     const lease = await factory.post<FactoryLeaseResult>('/0/factory/lease', { supported_targets: [targetId] });
     t.equal(lease.lease?.job, jobId);
-    const w = await factory.post<FactoryWorker>('/0/factory/worker', { target: targetId, job: jobId, wait_for_flush: true });
+    const w = await factory.post<FactoryWorker>('/0/factory/worker', {
+      target: targetId,
+      job: jobId,
+      wait_for_flush: true,
+    });
     const instanceId = '01JE2ESSHINSTANCE000000000';
     await factory.patch(`/0/factory/worker/${w.id}`, { private: instanceId });
 
@@ -64,12 +69,19 @@ if (why) {
 
     const log = () => {
       try {
-        return readFileSync(`${exec.workdir(instanceId)}/agent.log`, 'utf8').split('\n').slice(-15).join('\n');
+        return readFileSync(`${exec.workdir(instanceId)}/agent.log`, 'utf8')
+          .split('\n')
+          .slice(-15)
+          .join('\n');
       } catch {
         return '(no agent.log)';
       }
     };
-    await waitFor(async () => (await factory.get<FactoryWorkerResult>(`/0/factory/worker/${w.id}`)).worker?.online, `the agent online; agent.log:\n${log()}`, 30_000);
+    await waitFor(
+      async () => (await factory.get<FactoryWorkerResult>(`/0/factory/worker/${w.id}`)).worker?.online,
+      `the agent online; agent.log:\n${log()}`,
+      30_000,
+    );
     await factory.post(`/0/factory/worker/${w.id}/flush`);
     const job = await waitFor(
       async () => {
@@ -83,9 +95,15 @@ if (why) {
     });
     t.equal(job.state, 'completed', job.state === 'completed' ? 'the job completed' : `agent.log:\n${log()}`);
     const outs = await user.get<JobOutput[]>(`/0/jobs/${jobId}/outputs`);
-    t.match(outs, [{ path: '/work/output/testbed.json' }], 'the testbed description reached the task and came back as output');
+    t.match(
+      outs,
+      [{ path: '/work/output/testbed.json' }],
+      'the testbed description reached the task and came back as output',
+    );
 
-    await waitFor(() => exits.includes(instanceId), 'the remote agent to exit after its job', 30_000).catch(() => t.comment('the agent did not exit by itself'));
+    await waitFor(() => exits.includes(instanceId), 'the remote agent to exit after its job', 30_000).catch(() =>
+      t.comment('the agent did not exit by itself'),
+    );
     t.equal(await exec.isRunning(instanceId, handle), false, 'the agent is gone');
     t.same(exec.exitStatus(instanceId), { code: 0, signal: null }, 'it exited 0 after its job');
     t.match(await exec.stop(instanceId, handle, 2000), { outcome: 'gone' });

@@ -56,7 +56,11 @@ if (why) {
     await t.rejects(down.check(), { failure: 'unreachable', message: /connection refused/ });
     await t.rejects(down.check(), { failure: 'unreachable', message: /next attempt in \d+ s/ }, 'paced by the backoff');
 
-    const noMvm = new SshExecutor({ placement: placement({ remoteCommand: ['/nonexistent/mvm'] }), pool, testbed: 'bench-nomvm' });
+    const noMvm = new SshExecutor({
+      placement: placement({ remoteCommand: ['/nonexistent/mvm'] }),
+      pool,
+      testbed: 'bench-nomvm',
+    });
     await t.rejects(noMvm.check(), { failure: 'remote', message: /cannot be run/ });
     await t.rejects(noMvm.start(spec('01JNOPE')), { failure: 'remote', message: /cannot be run/ }, 'start refuses too');
 
@@ -82,7 +86,11 @@ if (why) {
     const ha = await exec.start(spec(a));
     t.equal((await exec.start(spec(a))).pid, ha.pid, 'a second start returns the running agent');
     const hb = await exec.start(spec(b));
-    const sa = await waitFor(() => (fakeAgentState(exec.workdir(a)).taskPid ? fakeAgentState(exec.workdir(a)) : undefined), 'agent a', 15_000);
+    const sa = await waitFor(
+      () => (fakeAgentState(exec.workdir(a)).taskPid ? fakeAgentState(exec.workdir(a)) : undefined),
+      'agent a',
+      15_000,
+    );
     await waitFor(() => fakeAgentState(exec.workdir(b)).taskPid, 'agent b', 15_000);
     t.equal(sa.bootstrap, spec(a).bootstrap);
     t.ok(existsSync(join(exec.workdir(a), 'testbed.json')), 'testbed.json copied');
@@ -110,7 +118,8 @@ if (why) {
 
     const r = await exec2.stop(a, adopted, 1000);
     t.same(r, { outcome: 'killed', taskPgid: sa.taskPid });
-    for (const pid of [sa.agentPid!, sa.childPid!, sa.taskPid!, sa.taskChildPid!]) t.notOk(alive(pid), `pid ${pid} is gone`);
+    for (const pid of [sa.agentPid!, sa.childPid!, sa.taskPid!, sa.taskChildPid!])
+      t.notOk(alive(pid), `pid ${pid} is gone`);
     t.equal(await exec2.isRunning(a, ha), false);
     t.same(await exec2.stop(a, undefined, 1000), { outcome: 'gone' });
   });

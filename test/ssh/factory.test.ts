@@ -86,8 +86,19 @@ async function setup(t: { teardown(fn: () => void | Promise<void>): void }, sshd
   /** A factory process's worth of objects: a restart is a new one on the same store. */
   const start = () => {
     const pool = new SshPool({ backoffBaseMs: 200, backoffMaxMs: 1000 });
-    const executors = sshExecutorsFor(config.testbeds, { pool, pollIntervalMs: 500, ...(process.env.MVM_TEST_LOG ? { log: createLogger({ name: 'ssh' }) } : {}) });
-    const factory = new Factory({ config, store, client, targets, executorFor: (n) => executors.get(n)!, log: process.env.MVM_TEST_LOG ? createLogger({ name: 'factory' }) : silentLogger() });
+    const executors = sshExecutorsFor(config.testbeds, {
+      pool,
+      pollIntervalMs: 500,
+      ...(process.env.MVM_TEST_LOG ? { log: createLogger({ name: 'ssh' }) } : {}),
+    });
+    const factory = new Factory({
+      config,
+      store,
+      client,
+      targets,
+      executorFor: (n) => executors.get(n)!,
+      log: process.env.MVM_TEST_LOG ? createLogger({ name: 'factory' }) : silentLogger(),
+    });
     const stop = async () => {
       for (const e of executors.values()) await e.close();
       await pool.close();
@@ -120,13 +131,21 @@ if (why) {
   t.test('a job end to end through an SSH testbed, driven by the factory', async (t) => {
     const srv = await startServer(t, { args: ['--tick', '200ms'] });
     const lab = await setup(t, sshd, srv);
-    t.match(lab.config.testbeds[0]!.agent, { mode: 'ssh', host: '127.0.0.1', port: sshd.port }, 'the factory parses the ssh agent table');
+    t.match(
+      lab.config.testbeds[0]!.agent,
+      { mode: 'ssh', host: '127.0.0.1', port: sshd.port },
+      'the factory parses the ssh agent table',
+    );
     const { factory, executor } = lab.start();
     const jobId = await lab.submit('cat "$MVM_TESTBED"');
     await waitFor(async () => (await factory.tick({ lease: true })).started === 1, 'the agent started', 30_000, 100);
     const [inst] = lab.store.liveInstances();
     const desc = JSON.parse(readFileSync(join(executor.workdir(inst!.id), 'testbed.json'), 'utf8'));
-    t.match(desc, { version: 1, testbed: 'bench-ssh', instance: inst!.id, target: 'bitaxe' }, 'testbed.json copied to the remote workdir');
+    t.match(
+      desc,
+      { version: 1, testbed: 'bench-ssh', instance: inst!.id, target: 'bitaxe' },
+      'testbed.json copied to the remote workdir',
+    );
     await waitFor(
       async () => {
         await factory.tick({ lease: true });
@@ -157,13 +176,17 @@ if (why) {
     );
     const inst = lab.store.liveInstances()[0]!;
     const workdir = first.executor.workdir(inst.id);
-    const task = await waitFor(() => {
-      try {
-        return JSON.parse(readFileSync(join(workdir, 'running-task.json'), 'utf8')) as { pgid: number };
-      } catch {
-        return undefined;
-      }
-    }, 'the task running', 30_000);
+    const task = await waitFor(
+      () => {
+        try {
+          return JSON.parse(readFileSync(join(workdir, 'running-task.json'), 'utf8')) as { pgid: number };
+        } catch {
+          return undefined;
+        }
+      },
+      'the task running',
+      30_000,
+    );
     const agentPgid = inst.agentPgid!;
     const remote = [...groupMembers(agentPgid), ...groupMembers(task.pgid)];
     t.ok(groupMembers(task.pgid).length > 0, 'the task runs in its own group on the remote host');
@@ -184,7 +207,11 @@ if (why) {
 
     const second = lab.start();
     await second.factory.tick({ lease: true });
-    t.equal(lab.store.instance(inst.id)?.state, 'running', 'after the restart the instance is still running: its agent was found');
+    t.equal(
+      lab.store.instance(inst.id)?.state,
+      'running',
+      'after the restart the instance is still running: its agent was found',
+    );
     t.equal(await second.executor.isRunning(inst.id, { pid: agentPgid, pgid: agentPgid, startedAt: 0 }), true);
 
     await lab.cancel(jobId);
@@ -197,7 +224,10 @@ if (why) {
       60_000,
       200,
     );
-    t.ok(lab.store.instance(inst.id)?.stopOutcome, `stop outcome recorded: ${lab.store.instance(inst.id)?.stopOutcome}`);
+    t.ok(
+      lab.store.instance(inst.id)?.stopOutcome,
+      `stop outcome recorded: ${lab.store.instance(inst.id)?.stopOutcome}`,
+    );
     t.same([...groupMembers(agentPgid), ...groupMembers(task.pgid)], [], `no process left of ${remote.join(', ')}`);
     t.match((await lab.job(jobId)).state, /failed|cancelled|completed/);
   });

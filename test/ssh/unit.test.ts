@@ -18,7 +18,6 @@ import { agentArgv, versionCompatible } from '../../factory/executor/ssh/remote-
 import { tempDir } from '../helpers/tmp.js';
 import { NASTY } from './nasty.js';
 
-
 /** An ssh public key blob for an ed25519 key, as the server would present it. */
 function ed25519Blob(): Buffer {
   const { publicKey } = generateKeyPairSync('ed25519');
@@ -48,7 +47,8 @@ t.test('known_hosts: plain, [host]:port, hashed, wildcard, negation, revoked, mi
   const other = ed25519Blob();
   const b64 = (b: Buffer) => b.toString('base64');
   const salt = randomBytes(20);
-  const hashed = (name: string) => `|1|${salt.toString('base64')}|${createHmac('sha1', salt).update(name).digest('base64')}`;
+  const hashed = (name: string) =>
+    `|1|${salt.toString('base64')}|${createHmac('sha1', salt).update(name).digest('base64')}`;
 
   t.ok(entryMatchesHost('bench.example,10.0.0.1', 'bench.example', 22));
   t.notOk(entryMatchesHost('bench.example', 'bench.example', 2222), 'a non-22 port needs the [host]:port form');
@@ -84,9 +84,16 @@ t.test('known_hosts: plain, [host]:port, hashed, wildcard, negation, revoked, mi
   t.match(mismatch, { ok: false, reason: 'mismatch' });
   if (!mismatch.ok) t.match(mismatch.detail, fingerprintOf(other), 'names the key the file expects');
 
-  t.match(verifyHostKey({ knownHosts: file }, '127.0.0.3', 2200, key), { ok: false, reason: 'revoked' }, '@revoked wins over a plain entry');
+  t.match(
+    verifyHostKey({ knownHosts: file }, '127.0.0.3', 2200, key),
+    { ok: false, reason: 'revoked' },
+    '@revoked wins over a plain entry',
+  );
   t.match(verifyHostKey({ knownHosts: file }, '127.0.0.9', 2200, key), { ok: false, reason: 'unknown' });
-  t.match(verifyHostKey({ knownHosts: join(dir, 'missing') }, '127.0.0.1', 2200, key), { ok: false, reason: 'unreadable' });
+  t.match(verifyHostKey({ knownHosts: join(dir, 'missing') }, '127.0.0.1', 2200, key), {
+    ok: false,
+    reason: 'unreadable',
+  });
 
   t.match(verifyHostKey({ fingerprint: fingerprintOf(key) }, 'h', 22, key), { ok: true });
   t.match(verifyHostKey({ fingerprint: fingerprintOf(other) }, 'h', 22, key), { ok: false, reason: 'mismatch' });
@@ -104,6 +111,23 @@ t.test('versions: same major, and same minor while 0.x', async (t) => {
 });
 
 t.test('the agent argv never carries the bootstrap string', async (t) => {
-  const argv = agentArgv({ remoteCommand: ['mvm'], workdir: '/w/i1', url: 'http://127.0.0.1:9300', testbedFile: '/w/i1/testbed.json' });
-  t.same(argv, ['mvm', 'agent', 'run', '--url', 'http://127.0.0.1:9300', '--workdir', '/w/i1', '--testbed', '/w/i1/testbed.json', '--bootstrap-file', '/w/i1/bootstrap']);
+  const argv = agentArgv({
+    remoteCommand: ['mvm'],
+    workdir: '/w/i1',
+    url: 'http://127.0.0.1:9300',
+    testbedFile: '/w/i1/testbed.json',
+  });
+  t.same(argv, [
+    'mvm',
+    'agent',
+    'run',
+    '--url',
+    'http://127.0.0.1:9300',
+    '--workdir',
+    '/w/i1',
+    '--testbed',
+    '/w/i1/testbed.json',
+    '--bootstrap-file',
+    '/w/i1/bootstrap',
+  ]);
 });

@@ -10,7 +10,10 @@ import { labProxy, type WebPrincipal } from '../../fleet/web/lab-proxy.js';
 import { checkFleetConfig } from '../../fleet/config/load.js';
 import { tempDir } from '../helpers/tmp.js';
 
-const WHO: Record<string, WebPrincipal> = { admin: { name: 'admin', admin: true, readOnly: false }, viewer: { name: 'viewer', admin: false, readOnly: true } };
+const WHO: Record<string, WebPrincipal> = {
+  admin: { name: 'admin', admin: true, readOnly: false },
+  viewer: { name: 'viewer', admin: false, readOnly: true },
+};
 
 function authenticate(req: FastifyRequest): WebPrincipal {
   const who = WHO[(req.headers.authorization ?? '').replace(/^Bearer /, '')];
@@ -19,12 +22,20 @@ function authenticate(req: FastifyRequest): WebPrincipal {
 }
 
 t.test('the lab proxy', async (t) => {
-  const seen: Array<{ method: string; url: string; auth: string | undefined; body: string; user: string | undefined }> = [];
+  const seen: Array<{ method: string; url: string; auth: string | undefined; body: string; user: string | undefined }> =
+    [];
   const upstream = Fastify();
   upstream.addContentTypeParser('application/json', { parseAs: 'string' }, (_r, b, done) => done(null, b));
   upstream.all('/*', async (req, reply) => {
-    seen.push({ method: req.method, url: req.url, auth: req.headers.authorization, body: String(req.body ?? ''), user: req.headers['x-mvm-fleet-user'] as string | undefined });
-    if (req.url.startsWith('/v1/testbeds/busy')) return reply.code(409).send({ message: 'testbed busy is running job J', hint: 'wait' });
+    seen.push({
+      method: req.method,
+      url: req.url,
+      auth: req.headers.authorization,
+      body: String(req.body ?? ''),
+      user: req.headers['x-mvm-fleet-user'] as string | undefined,
+    });
+    if (req.url.startsWith('/v1/testbeds/busy'))
+      return reply.code(409).send({ message: 'testbed busy is running job J', hint: 'wait' });
     return reply.code(req.method === 'POST' ? 201 : 200).send({ ok: true, url: req.url });
   });
   const up = await upstream.listen({ host: '127.0.0.1', port: 0 });
@@ -33,11 +44,21 @@ t.test('the lab proxy', async (t) => {
   const app = Fastify();
   await app.register(labProxy, { authenticate, lab: { url: up, token: 'lab-secret' }, jobs: () => undefined });
   t.teardown(() => app.close());
-  const call = (method: string, url: string, token = 'admin', body?: unknown) => app.inject({ method: method as 'GET', url, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, payload: body ? JSON.stringify(body) : undefined });
+  const call = (method: string, url: string, token = 'admin', body?: unknown) =>
+    app.inject({
+      method: method as 'GET',
+      url,
+      headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      payload: body ? JSON.stringify(body) : undefined,
+    });
 
   const list = await call('GET', '/api/lab/v1/testbeds?free=true');
   t.equal(list.statusCode, 200);
-  t.match(seen.at(-1), { method: 'GET', url: '/v1/testbeds?free=true', auth: 'Bearer lab-secret', user: 'admin' }, 'path, query and the lab token');
+  t.match(
+    seen.at(-1),
+    { method: 'GET', url: '/v1/testbeds?free=true', auth: 'Bearer lab-secret', user: 'admin' },
+    'path, query and the lab token',
+  );
 
   const reserve = await call('POST', '/api/lab/v1/testbeds/a/reservation', 'admin', { ttl: '1h', reason: 'bisect' });
   t.equal(reserve.statusCode, 201, "the upstream's status");
@@ -63,7 +84,11 @@ t.test('the lab proxy', async (t) => {
   const dead = Fastify();
   await dead.register(labProxy, { authenticate, lab: { url: 'http://127.0.0.1:1', token: 'x' } });
   t.teardown(() => dead.close());
-  const r = await dead.inject({ method: 'GET', url: '/api/lab/v1/testbeds', headers: { authorization: 'Bearer admin' } });
+  const r = await dead.inject({
+    method: 'GET',
+    url: '/api/lab/v1/testbeds',
+    headers: { authorization: 'Bearer admin' },
+  });
   t.equal(r.statusCode, 502);
   t.match(r.json(), { message: /the factory API at http:\/\/127\.0\.0\.1:1 did not answer/ });
 });
@@ -72,7 +97,10 @@ t.test('the fleet config: [jobs] like [lab]', async (t) => {
   const dir = tempDir(t);
   const file = join(dir, 'fleet.toml');
   writeFileSync(join(dir, 'jobs-token'), 'tok-from-file\n');
-  writeFileSync(file, '[jobs]\nurl = "http://127.0.0.1:9300/"\ntoken_file = "jobs-token"\n\n[miner.a]\ndriver = "axeos"\naddress = "http://127.0.0.1:1"\n');
+  writeFileSync(
+    file,
+    '[jobs]\nurl = "http://127.0.0.1:9300/"\ntoken_file = "jobs-token"\n\n[miner.a]\ndriver = "axeos"\naddress = "http://127.0.0.1:1"\n',
+  );
   const ok = checkFleetConfig(file, { env: {} });
   t.same(ok.problems, []);
   t.same(ok.config?.jobs, { url: 'http://127.0.0.1:9300', token: 'tok-from-file' });

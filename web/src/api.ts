@@ -51,7 +51,10 @@ async function errorOf(res: Response): Promise<ApiError> {
   return new ApiError(res.status, message, hint);
 }
 
-export async function api<T = unknown>(path: string, init: { method?: string; body?: unknown; signal?: AbortSignal } = {}): Promise<T> {
+export async function api<T = unknown>(
+  path: string,
+  init: { method?: string; body?: unknown; signal?: AbortSignal } = {},
+): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (token.value) headers.authorization = `Bearer ${token.value}`;
   if (init.body !== undefined) headers['content-type'] = 'application/json';
@@ -114,7 +117,11 @@ export function ifApi(template: string, path: string = template): string | null 
 export async function whoami(): Promise<Whoami> {
   // the fleet API answers {name, role: 'admin' | 'read'}; {admin, readOnly} is accepted too
   const w = await api<Partial<Whoami> & { role?: string }>('/api/whoami');
-  const who: Whoami = { name: w.name ?? '?', admin: w.role ? w.role === 'admin' : !!w.admin, readOnly: w.role ? w.role !== 'admin' : !!w.readOnly };
+  const who: Whoami = {
+    name: w.name ?? '?',
+    admin: w.role ? w.role === 'admin' : !!w.admin,
+    readOnly: w.role ? w.role !== 'admin' : !!w.readOnly,
+  };
   me.value = who;
   return who;
 }

@@ -22,11 +22,13 @@ export function num(x: number | null | undefined, digits = 3): string {
   return x.toFixed(d);
 }
 
-export const watts = (w: number | null | undefined): string => (w == null ? DASH : w >= 1000 ? `${num(w / 1000)} kW` : `${num(w)} W`);
+export const watts = (w: number | null | undefined): string =>
+  w == null ? DASH : w >= 1000 ? `${num(w / 1000)} kW` : `${num(w)} W`;
 export const jth = (x: number | null | undefined): string => (x == null ? DASH : `${num(x)} J/TH`);
 export const celsius = (x: number | null | undefined): string => (x == null ? DASH : `${num(x)} °C`);
 export const pence = (p: number | null | undefined): string => (p == null ? DASH : `${p.toFixed(2)} p/kWh`);
-export const money = (p: number | null | undefined): string => (p == null ? DASH : Math.abs(p) >= 100 ? `£${(p / 100).toFixed(2)}` : `${p.toFixed(1)} p`);
+export const money = (p: number | null | undefined): string =>
+  p == null ? DASH : Math.abs(p) >= 100 ? `£${(p / 100).toFixed(2)}` : `${p.toFixed(1)} p`;
 
 export function when(t: string | number | null | undefined): string {
   if (t == null) return DASH;
@@ -52,7 +54,8 @@ export function ago(t: string | number | null | undefined, now = Date.now()): st
 export function priceOf(slot: unknown): number | null {
   if (!slot || typeof slot !== 'object') return null;
   const s = slot as Record<string, unknown>;
-  for (const k of ['price', 'priceIncVat', 'pencePerKwh', 'value_inc_vat']) if (typeof s[k] === 'number') return s[k] as number;
+  for (const k of ['price', 'priceIncVat', 'pencePerKwh', 'value_inc_vat'])
+    if (typeof s[k] === 'number') return s[k] as number;
   // the fleet's /energy/next answers {slot: {...}}
   return s.slot ? priceOf(s.slot) : null;
 }

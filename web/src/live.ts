@@ -67,7 +67,10 @@ export function connectLive(): void {
     while (!ctl.signal.aborted && token.value) {
       liveStatus.value = 'connecting';
       try {
-        const res = await fetch('/api/events/stream', { headers: { authorization: `Bearer ${token.value}`, accept: 'text/event-stream' }, signal: ctl.signal });
+        const res = await fetch('/api/events/stream', {
+          headers: { authorization: `Bearer ${token.value}`, accept: 'text/event-stream' },
+          signal: ctl.signal,
+        });
         if (res.ok && res.body) {
           liveStatus.value = 'live';
           delay = 1000;

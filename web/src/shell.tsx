@@ -79,7 +79,13 @@ export function Shell() {
         Skip to content
       </a>
       <header class="topbar">
-        <button class="btn menu" aria-expanded={open} aria-controls="nav" onClick={() => setOpen(!open)} aria-label="Menu">
+        <button
+          class="btn menu"
+          aria-expanded={open}
+          aria-controls="nav"
+          onClick={() => setOpen(!open)}
+          aria-label="Menu"
+        >
           ☰
         </button>
         <a href="/" class="brand">
@@ -93,7 +99,12 @@ export function Shell() {
           {who?.readOnly && <span class="badge badge-readonly">read-only</span>}
           {who?.admin && <span class="badge">admin</span>}
         </span>
-        <button class="btn" onClick={() => setTheme(nextTheme())} aria-label={`Theme: ${theme}`} title={`Theme: ${theme}`}>
+        <button
+          class="btn"
+          onClick={() => setTheme(nextTheme())}
+          aria-label={`Theme: ${theme}`}
+          title={`Theme: ${theme}`}
+        >
           {theme === 'dark' ? '☾' : theme === 'light' ? '☀' : '◐'}
         </button>
         <button class="btn" onClick={() => setToken(null)} data-testid="logout">

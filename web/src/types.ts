@@ -119,7 +119,13 @@ export interface Testbed {
   last_check_at: string | null;
   next_check_at: string | null;
   blockers: Blocker[];
-  lock: { kind: string; owner: string; reason: string | null; acquired_at: string | null; expires_at: string | null } | null;
+  lock: {
+    kind: string;
+    owner: string;
+    reason: string | null;
+    acquired_at: string | null;
+    expires_at: string | null;
+  } | null;
   instance: { id: string; job: string | null; state: string } | null;
   devices: Array<{ name: string; driver: string; hardware: string | null; address: string | null }>;
 }

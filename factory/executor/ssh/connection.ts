@@ -8,7 +8,13 @@ import type { ClientChannel, ConnectConfig } from 'ssh2';
 import { abortError } from '../../../shared/sleep.js';
 import { destinationOf } from './destination.js';
 import { SshError } from './errors.js';
-import { hostKeyAlgorithmsFor, knownHostsName, verifyHostKey, type HostKeyPolicy, type HostKeyVerdict } from './known-hosts.js';
+import {
+  hostKeyAlgorithmsFor,
+  knownHostsName,
+  verifyHostKey,
+  type HostKeyPolicy,
+  type HostKeyVerdict,
+} from './known-hosts.js';
 import { describeCommand, shellCommand } from './quote.js';
 
 const { Client, utils } = ssh2;
@@ -55,16 +61,26 @@ function hostKeyError(target: SshTarget, v: Extract<HostKeyVerdict, { ok: false 
   const what = `host key ${v.keyType} ${v.fingerprint}`;
   switch (v.reason) {
     case 'unknown':
-      return new SshError('host-key', dest, `refused ${what}: the host is not in ${v.source} (${v.detail}); nothing was sent`, {
-        hint: `if that is the right host (${check}), add it: ${scan} >> ${v.source}; or pin host_key = "${v.fingerprint}"`,
-      });
+      return new SshError(
+        'host-key',
+        dest,
+        `refused ${what}: the host is not in ${v.source} (${v.detail}); nothing was sent`,
+        {
+          hint: `if that is the right host (${check}), add it: ${scan} >> ${v.source}; or pin host_key = "${v.fingerprint}"`,
+        },
+      );
     case 'mismatch':
-      return new SshError('host-key', dest, `refused ${what}: it does not match ${v.source} (${v.detail}); nothing was sent — the host was reinstalled, or someone is in the middle`, {
-        hint:
-          'knownHosts' in target.hostKey
-            ? `${check}; if the new key is right, replace the old entry: ssh-keygen -R '${knownHostsName(target.host, target.port)}' -f ${target.hostKey.knownHosts}; ${scan} >> ${target.hostKey.knownHosts}`
-            : `${check}; if the new key is right, set host_key = "${v.fingerprint}"`,
-      });
+      return new SshError(
+        'host-key',
+        dest,
+        `refused ${what}: it does not match ${v.source} (${v.detail}); nothing was sent — the host was reinstalled, or someone is in the middle`,
+        {
+          hint:
+            'knownHosts' in target.hostKey
+              ? `${check}; if the new key is right, replace the old entry: ssh-keygen -R '${knownHostsName(target.host, target.port)}' -f ${target.hostKey.knownHosts}; ${scan} >> ${target.hostKey.knownHosts}`
+              : `${check}; if the new key is right, set host_key = "${v.fingerprint}"`,
+        },
+      );
     case 'revoked':
       return new SshError('host-key', dest, `refused ${what}: ${v.source} ${v.detail}; nothing was sent`, {
         hint: 'the host must get a new host key; then add the new key to known_hosts',
@@ -90,7 +106,11 @@ function connectError(target: SshTarget, err: Error & { level?: string; code?: u
       hint: 'check that sshd runs on the host and that host/port are right',
     });
   if (code === 'ENOTFOUND')
-    return new SshError('unreachable', dest, `unknown host name ${target.host}`, { cause: err, hint: 'fix host in the testbed agent table', retryable: false });
+    return new SshError('unreachable', dest, `unknown host name ${target.host}`, {
+      cause: err,
+      hint: 'fix host in the testbed agent table',
+      retryable: false,
+    });
   if (err.level === 'client-timeout')
     return new SshError('unreachable', dest, `no SSH handshake within the timeout (${err.message})`, {
       cause: err,
@@ -124,14 +144,24 @@ export class SshConnection extends EventEmitter<{ lost: [SshError] }> {
       lastError = err;
     });
     client.on('close', () => {
-      const why = this.closing ? 'closed by mvm' : lastError?.message === 'Keepalive timeout' ? 'no answer to keepalive probes' : lastError ? lastError.message : 'closed by the peer';
+      const why = this.closing
+        ? 'closed by mvm'
+        : lastError?.message === 'Keepalive timeout'
+          ? 'no answer to keepalive probes'
+          : lastError
+            ? lastError.message
+            : 'closed by the peer';
       this.lostError = new SshError('lost', this.destination, `connection lost: ${why}`, { cause: lastError });
       this.emit('lost', this.lostError);
     });
   }
 
   /** Connects and authenticates; rejects with an SshError saying why not. */
-  static connect(target: SshTarget, timings: SshTimings = DEFAULT_TIMINGS, signal?: AbortSignal): Promise<SshConnection> {
+  static connect(
+    target: SshTarget,
+    timings: SshTimings = DEFAULT_TIMINGS,
+    signal?: AbortSignal,
+  ): Promise<SshConnection> {
     const dest = destinationOf(target);
     if (signal?.aborted) return Promise.reject(abortError(signal));
     let privateKey: Buffer | undefined;
@@ -157,11 +187,18 @@ export class SshConnection extends EventEmitter<{ lost: [SshError] }> {
     const agent = target.agentSocket ?? process.env.SSH_AUTH_SOCK;
     if (privateKey === undefined && !agent)
       return Promise.reject(
-        new SshError('config', dest, 'no key to authenticate with: identity_file is not set and no ssh-agent runs (SSH_AUTH_SOCK)', {
-          hint: 'set identity_file in the testbed agent table, or start the factory with SSH_AUTH_SOCK pointing at an ssh-agent',
-        }),
+        new SshError(
+          'config',
+          dest,
+          'no key to authenticate with: identity_file is not set and no ssh-agent runs (SSH_AUTH_SOCK)',
+          {
+            hint: 'set identity_file in the testbed agent table, or start the factory with SSH_AUTH_SOCK pointing at an ssh-agent',
+          },
+        ),
       );
-    const auth = [target.identityFile && `identity_file ${target.identityFile}`, agent && `ssh-agent ${agent}`].filter(Boolean).join(', ');
+    const auth = [target.identityFile && `identity_file ${target.identityFile}`, agent && `ssh-agent ${agent}`]
+      .filter(Boolean)
+      .join(', ');
 
     const client = new Client();
     // errors after the outcome is settled (a late handshake timeout, say) must not crash mvm
@@ -204,7 +241,12 @@ export class SshConnection extends EventEmitter<{ lost: [SshError] }> {
       };
       const onClose = () => {
         if (verdict && !verdict.ok) finish(hostKeyError(target, verdict));
-        else finish(new SshError('unreachable', dest, 'the connection closed during the handshake', { hint: 'check the server log on the host' }));
+        else
+          finish(
+            new SshError('unreachable', dest, 'the connection closed during the handshake', {
+              hint: 'check the server log on the host',
+            }),
+          );
       };
       const onAbort = () => finish(abortError(signal));
       signal?.addEventListener('abort', onAbort, { once: true });
@@ -264,13 +306,25 @@ export class SshConnection extends EventEmitter<{ lost: [SshError] }> {
       this.on('lost', onLost);
       if (opts.timeoutMs !== undefined)
         timer = setTimeout(
-          () => finish(new SshError('remote', this.destination, `\`${describeCommand(argv)}\` did not finish within ${opts.timeoutMs} ms`, { retryable: true })),
+          () =>
+            finish(
+              new SshError(
+                'remote',
+                this.destination,
+                `\`${describeCommand(argv)}\` did not finish within ${opts.timeoutMs} ms`,
+                { retryable: true },
+              ),
+            ),
           opts.timeoutMs,
         );
       this.client.exec(command, (err, ch) => {
         if (err)
           return finish(
-            this.lostError ?? new SshError('remote', this.destination, `cannot start a remote command: ${err.message}`, { cause: err, retryable: true }),
+            this.lostError ??
+              new SshError('remote', this.destination, `cannot start a remote command: ${err.message}`, {
+                cause: err,
+                retryable: true,
+              }),
           );
         channel = ch;
         if (settled) return void ch.close();
@@ -285,7 +339,12 @@ export class SshConnection extends EventEmitter<{ lost: [SshError] }> {
           sig = s;
         });
         ch.on('close', () =>
-          finish(undefined, { code, signal: sig, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(errOut).toString('utf8') }),
+          finish(undefined, {
+            code,
+            signal: sig,
+            stdout: Buffer.concat(out).toString('utf8'),
+            stderr: Buffer.concat(errOut).toString('utf8'),
+          }),
         );
         ch.end(opts.stdin);
       });
@@ -301,7 +360,12 @@ export class SshConnection extends EventEmitter<{ lost: [SshError] }> {
   private writeFileNow(path: string, data: string | Buffer, mode: number): Promise<void> {
     return new Promise((resolve, reject) => {
       const fail = (what: string, err: Error) =>
-        reject(new SshError('remote', this.destination, `cannot write ${path}: ${what}: ${err.message}`, { cause: err, hint: 'check that the directory exists and that the user may write there' }));
+        reject(
+          new SshError('remote', this.destination, `cannot write ${path}: ${what}: ${err.message}`, {
+            cause: err,
+            hint: 'check that the directory exists and that the user may write there',
+          }),
+        );
       this.client.sftp((err, sftp) => {
         if (err) return fail('no SFTP subsystem', err);
         sftp.writeFile(path, data, { mode }, (err) => {

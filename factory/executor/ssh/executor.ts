@@ -9,12 +9,28 @@ import { Waker } from '../../../shared/sleep.js';
 import type { SshTarget } from './connection.js';
 import { SshError } from './errors.js';
 import type { SshHost, SshPool } from './pool.js';
-import { agentStatus, copyTestbed, preflight, remotePath, startAgent, stopAgent, type PreflightResult } from './remote-agent.js';
+import {
+  agentStatus,
+  copyTestbed,
+  preflight,
+  remotePath,
+  startAgent,
+  stopAgent,
+  type PreflightResult,
+} from './remote-agent.js';
 import type { SshConnection } from './connection.js';
 import { shellScript } from './quote.js';
 import { MKDIR, READ_OPTIONAL, REMOVE_JOBS, RUN_BOUNDED } from './remote-scripts.js';
 import { INFRA_REPORT, testbedDirName } from '../files.js';
-import type { AgentExit, AgentHandle, AgentSpec, AgentStopResult, Executor, RunnerRequest, RunnerResult } from '../types.js';
+import type {
+  AgentExit,
+  AgentHandle,
+  AgentSpec,
+  AgentStopResult,
+  Executor,
+  RunnerRequest,
+  RunnerResult,
+} from '../types.js';
 import type { TestbedConfig } from '../../config/types.js';
 
 /** A testbed's `agent = { mode = "ssh", … }` as the factory's configuration hands it over. */
@@ -50,7 +66,10 @@ export function targetOf(p: SshPlacementLike): SshTarget {
     port: p.port,
     user: p.user ?? userInfo().username,
     identityFile: p.identityFile,
-    hostKey: p.hostKey !== undefined ? { fingerprint: p.hostKey } : { knownHosts: p.knownHosts ?? `${homedir()}/.ssh/known_hosts` },
+    hostKey:
+      p.hostKey !== undefined
+        ? { fingerprint: p.hostKey }
+        : { knownHosts: p.knownHosts ?? `${homedir()}/.ssh/known_hosts` },
   };
 }
 
@@ -76,7 +95,10 @@ export class SshExecutor implements Executor {
   constructor(private readonly opts: SshExecutorOptions) {
     this.target = targetOf(opts.placement);
     this.host = opts.pool.host(this.target);
-    this.remoteWorkdir = (opts.placement.remoteWorkdir ?? `/var/tmp/mvm-agents-${this.target.user}`).replace(/\/+$/, '');
+    this.remoteWorkdir = (opts.placement.remoteWorkdir ?? `/var/tmp/mvm-agents-${this.target.user}`).replace(
+      /\/+$/,
+      '',
+    );
     this.remoteCommand = opts.placement.remoteCommand ?? ['mvm'];
     this.log = (opts.log ?? silentLogger()).child({ testbed: opts.testbed, destination: this.host.destination });
     this.now = opts.now ?? Date.now;
@@ -114,7 +136,12 @@ export class SshExecutor implements Executor {
       const conn = await this.host.get({ signal });
       const known = this.checked.get(conn);
       if (known) return known;
-      const result = await preflight(conn, { remoteCommand: this.remoteCommand, workdir: this.remoteWorkdir, expectVersion: this.opts.expectVersion, signal });
+      const result = await preflight(conn, {
+        remoteCommand: this.remoteCommand,
+        workdir: this.remoteWorkdir,
+        expectVersion: this.opts.expectVersion,
+        signal,
+      });
       this.checked.set(conn, result);
       this.failedCheck = undefined;
       this.lastWarning = undefined;
@@ -123,7 +150,8 @@ export class SshExecutor implements Executor {
     } catch (err) {
       if (err instanceof SshError) {
         // connection failures are already paced by the pool's backoff
-        if (err.failure === 'remote') this.failedCheck = { error: err, until: this.now() + (this.opts.recheckAfterMs ?? 60_000) };
+        if (err.failure === 'remote')
+          this.failedCheck = { error: err, until: this.now() + (this.opts.recheckAfterMs ?? 60_000) };
         const base = err.cause instanceof SshError ? err.cause.message : err.message;
         // Said once per distinct failure: callers ask every pass.
         if (base !== this.lastWarning) this.log.warn({ err: err.message }, 'ssh testbed host not usable');
@@ -155,10 +183,23 @@ export class SshExecutor implements Executor {
       return { pid: status.pid, pgid: status.pid, startedAt: this.now() };
     }
     const mk = await conn.exec(shellScript(MKDIR, 'mvm-mkdir', [workdir]), { signal, timeoutMs: 60_000 });
-    if (mk.code !== 0) throw new SshError('remote', conn.destination, `cannot create ${workdir}: ${mk.stderr.trim()}`, { retryable: false });
+    if (mk.code !== 0)
+      throw new SshError('remote', conn.destination, `cannot create ${workdir}: ${mk.stderr.trim()}`, {
+        retryable: false,
+      });
     const testbedFile = await copyTestbed(conn, workdir, spec.testbed);
-    const h = await startAgent(conn, { remoteCommand: this.remoteCommand, workdir, url: spec.url, bootstrap: spec.bootstrap, testbedFile, signal });
-    this.log.info({ instance: spec.instanceId, pid: h.pid, workdir, log: remotePath(workdir, 'agent.log') }, 'remote agent started');
+    const h = await startAgent(conn, {
+      remoteCommand: this.remoteCommand,
+      workdir,
+      url: spec.url,
+      bootstrap: spec.bootstrap,
+      testbedFile,
+      signal,
+    });
+    this.log.info(
+      { instance: spec.instanceId, pid: h.pid, workdir, log: remotePath(workdir, 'agent.log') },
+      'remote agent started',
+    );
     this.watch(spec.instanceId);
     return { pid: h.pid, pgid: h.pid, startedAt: this.now() };
   }
@@ -184,7 +225,12 @@ export class SshExecutor implements Executor {
   }
 
   /** Stops the agent's process group and its running task's group; safe to repeat after a reconnect. */
-  async stop(instanceId: string, _handle: AgentHandle | undefined, graceMs: number, signal?: AbortSignal): Promise<AgentStopResult> {
+  async stop(
+    instanceId: string,
+    _handle: AgentHandle | undefined,
+    graceMs: number,
+    signal?: AbortSignal,
+  ): Promise<AgentStopResult> {
     const conn = await this.host.get({ signal });
     const r = await stopAgent(conn, this.workdir(instanceId), graceMs, signal);
     this.watched.delete(instanceId);
@@ -198,14 +244,29 @@ export class SshExecutor implements Executor {
     const conn = await this.host.get({ signal: req.signal });
     const dir = `${this.remoteWorkdir}/_testbeds/${testbedDirName(req.testbed)}`;
     const mk = await conn.exec(shellScript(MKDIR, 'mvm-mkdir', [dir]), { signal: req.signal, timeoutMs: 60_000 });
-    if (mk.code !== 0) throw new SshError('remote', conn.destination, `cannot create ${dir}: ${mk.stderr.trim()}`, { retryable: false });
+    if (mk.code !== 0)
+      throw new SshError('remote', conn.destination, `cannot create ${dir}: ${mk.stderr.trim()}`, { retryable: false });
     const file = await copyTestbed(conn, dir, req.description);
     const seconds = String(Math.max(1, Math.ceil(req.timeoutMs / 1000)));
-    const argv = shellScript(RUN_BOUNDED, 'mvm-runner', [seconds, ...this.remoteCommand, 'runner', ...req.args, '--testbed', file, '--json']);
+    const argv = shellScript(RUN_BOUNDED, 'mvm-runner', [
+      seconds,
+      ...this.remoteCommand,
+      'runner',
+      ...req.args,
+      '--testbed',
+      file,
+      '--json',
+    ]);
     try {
       // The host's own timeout ends the runner; this bound only catches a host that stops answering.
       const r = await conn.exec(argv, { signal: req.signal, timeoutMs: req.timeoutMs + 15_000 });
-      return { code: r.code, signal: r.signal ?? null, stdout: r.stdout, stderr: r.stderr, timedOut: r.code === 124 || r.code === 137 };
+      return {
+        code: r.code,
+        signal: r.signal ?? null,
+        stdout: r.stdout,
+        stderr: r.stderr,
+        timedOut: r.code === 124 || r.code === 137,
+      };
     } catch (err) {
       if (err instanceof SshError && err.failure === 'remote' && /did not finish within/.test(err.message)) {
         return { code: null, signal: null, stdout: '', stderr: err.message, timedOut: true };
@@ -216,15 +277,33 @@ export class SshExecutor implements Executor {
 
   async infraReport(instanceId: string, signal?: AbortSignal): Promise<string> {
     const conn = await this.host.get({ signal });
-    const r = await conn.exec(shellScript(READ_OPTIONAL, 'mvm-read', [remotePath(this.workdir(instanceId), INFRA_REPORT)]), { signal, timeoutMs: 60_000 });
-    if (r.code !== 0) throw new SshError('remote', conn.destination, `cannot read the infrastructure report of ${instanceId}: ${r.stderr.trim()}`, { retryable: true });
+    const r = await conn.exec(
+      shellScript(READ_OPTIONAL, 'mvm-read', [remotePath(this.workdir(instanceId), INFRA_REPORT)]),
+      { signal, timeoutMs: 60_000 },
+    );
+    if (r.code !== 0)
+      throw new SshError(
+        'remote',
+        conn.destination,
+        `cannot read the infrastructure report of ${instanceId}: ${r.stderr.trim()}`,
+        { retryable: true },
+      );
     return r.stdout;
   }
 
   async cleanup(instanceId: string, signal?: AbortSignal): Promise<void> {
     const conn = await this.host.get({ signal });
-    const r = await conn.exec(shellScript(REMOVE_JOBS, 'mvm-cleanup', [this.workdir(instanceId)]), { signal, timeoutMs: 120_000 });
-    if (r.code !== 0) throw new SshError('remote', conn.destination, `cannot remove the job files of ${instanceId}: ${r.stderr.trim()}`, { retryable: true });
+    const r = await conn.exec(shellScript(REMOVE_JOBS, 'mvm-cleanup', [this.workdir(instanceId)]), {
+      signal,
+      timeoutMs: 120_000,
+    });
+    if (r.code !== 0)
+      throw new SshError(
+        'remote',
+        conn.destination,
+        `cannot remove the job files of ${instanceId}: ${r.stderr.trim()}`,
+        { retryable: true },
+      );
   }
 
   /** Ends the supervision loop (the pool, shared, is closed by its owner). */
@@ -250,14 +329,19 @@ export class SshExecutor implements Executor {
         const conn = await this.host.get({ signal: this.closed.signal });
         for (const id of [...this.watched]) {
           const status = await this.status(conn, id, this.closed.signal);
-          if (!wasConnected) this.log.info({ instance: id, running: status.running, pid: status.pid }, 'remote agent checked after reconnect');
+          if (!wasConnected)
+            this.log.info(
+              { instance: id, running: status.running, pid: status.pid },
+              'remote agent checked after reconnect',
+            );
           if (!status.running && this.watched.delete(id)) {
             this.log.info({ instance: id }, 'remote agent ended');
             for (const l of this.listeners) l(id);
           }
         }
       } catch (err) {
-        if (!this.closed.signal.aborted) this.log.debug({ err: describeError(err) }, 'remote agent supervision: will try again');
+        if (!this.closed.signal.aborted)
+          this.log.debug({ err: describeError(err) }, 'remote agent supervision: will try again');
       }
     }
   }

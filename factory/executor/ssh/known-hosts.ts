@@ -67,7 +67,12 @@ export function readKnownHosts(file: string): KnownHostsFile {
 /** OpenSSH wildcard match: `*` any run, `?` one character; case-insensitive like host names. */
 function wildcardMatch(pattern: string, name: string): boolean {
   const re = new RegExp(
-    '^' + pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*').replaceAll('?', '.') + '$',
+    '^' +
+      pattern
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replaceAll('*', '.*')
+        .replaceAll('?', '.') +
+      '$',
     'i',
   );
   return re.test(name);
@@ -121,7 +126,14 @@ export function verifyHostKey(policy: HostKeyPolicy, host: string, port: number,
   if ('fingerprint' in policy) {
     const source = `pinned fingerprint ${policy.fingerprint}`;
     if (policy.fingerprint === fingerprint) return { ok: true, fingerprint, keyType, source };
-    return { ok: false, reason: 'mismatch', fingerprint, keyType, source, detail: `the pinned fingerprint is ${policy.fingerprint}` };
+    return {
+      ok: false,
+      reason: 'mismatch',
+      fingerprint,
+      keyType,
+      source,
+      detail: `the pinned fingerprint is ${policy.fingerprint}`,
+    };
   }
   const source = policy.knownHosts;
   let file: KnownHostsFile;
@@ -132,12 +144,27 @@ export function verifyHostKey(policy: HostKeyPolicy, host: string, port: number,
   }
   const forHost = file.entries.filter((e) => entryMatchesHost(e.hosts, host, port));
   const revoked = forHost.find((e) => e.marker === 'revoked' && e.key.equals(keyBlob));
-  if (revoked) return { ok: false, reason: 'revoked', fingerprint, keyType, source, detail: `line ${revoked.line} marks this key @revoked` };
+  if (revoked)
+    return {
+      ok: false,
+      reason: 'revoked',
+      fingerprint,
+      keyType,
+      source,
+      detail: `line ${revoked.line} marks this key @revoked`,
+    };
   const plain = forHost.filter((e) => e.marker === undefined);
   const match = plain.find((e) => e.key.equals(keyBlob));
   if (match) return { ok: true, fingerprint, keyType, source: `${source}:${match.line}` };
   if (plain.length === 0) {
-    return { ok: false, reason: 'unknown', fingerprint, keyType, source, detail: `no entry for ${knownHostsName(host, port)}` };
+    return {
+      ok: false,
+      reason: 'unknown',
+      fingerprint,
+      keyType,
+      source,
+      detail: `no entry for ${knownHostsName(host, port)}`,
+    };
   }
   const listed = plain.map((e) => `line ${e.line}: ${e.keyType} ${fingerprintOf(e.key)}`).join('; ');
   return { ok: false, reason: 'mismatch', fingerprint, keyType, source, detail: `the file lists ${listed}` };

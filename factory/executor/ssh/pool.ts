@@ -68,11 +68,16 @@ export class SshHost extends EventEmitter<{ connected: [SshConnection]; lost: [S
         if (wait > 0) {
           if (!opts.wait) {
             const e = this.lastError!;
-            throw new SshError(e.failure, e.destination, `${e.message.replace(/^ssh \S+: /, '')} (next attempt in ${Math.ceil(wait / 1000)} s)`, {
-              hint: e.hint,
-              cause: e,
-              retryable: e.retryable,
-            });
+            throw new SshError(
+              e.failure,
+              e.destination,
+              `${e.message.replace(/^ssh \S+: /, '')} (next attempt in ${Math.ceil(wait / 1000)} s)`,
+              {
+                hint: e.hint,
+                cause: e,
+                retryable: e.retryable,
+              },
+            );
           }
           await sleep(wait, anySignal(opts.signal, this.closed.signal));
           continue;
@@ -106,14 +111,22 @@ export class SshHost extends EventEmitter<{ connected: [SshConnection]; lost: [S
       return conn;
     } catch (err) {
       const e =
-        err instanceof SshError ? err : new SshError('unreachable', this.destination, (err as Error).message, { cause: err });
+        err instanceof SshError
+          ? err
+          : new SshError('unreachable', this.destination, (err as Error).message, { cause: err });
       this.failures++;
       this.lastError = e;
       const delay = e.retryable
-        ? Math.max(this.opts.backoffBaseMs / 4, backoffDelay(this.failures, this.opts.backoffBaseMs, this.opts.backoffMaxMs, this.opts.random))
+        ? Math.max(
+            this.opts.backoffBaseMs / 4,
+            backoffDelay(this.failures, this.opts.backoffBaseMs, this.opts.backoffMaxMs, this.opts.random),
+          )
         : this.opts.permanentFailureDelayMs;
       this.nextAttemptAt = this.opts.now() + delay;
-      log.warn({ destination: this.destination, err: e.message, failures: this.failures, retryInMs: delay }, 'ssh connection failed');
+      log.warn(
+        { destination: this.destination, err: e.message, failures: this.failures, retryInMs: delay },
+        'ssh connection failed',
+      );
       throw e;
     }
   }
@@ -144,7 +157,12 @@ export class SshPool {
 
   /** The one SshHost for this destination and credentials (created on first use). */
   host(target: SshTarget): SshHost {
-    const key = [destinationOf(target), target.identityFile ?? '', target.agentSocket ?? '', JSON.stringify(target.hostKey)].join('\0');
+    const key = [
+      destinationOf(target),
+      target.identityFile ?? '',
+      target.agentSocket ?? '',
+      JSON.stringify(target.hostKey),
+    ].join('\0');
     let h = this.hosts.get(key);
     if (!h) {
       h = new SshHost(target, this.opts);

@@ -57,28 +57,51 @@ export async function preflight(
   const cmd = opts.remoteCommand.join(' ');
   const r = await shell.exec([...opts.remoteCommand, '--version'], { signal: opts.signal, timeoutMs: 60_000 });
   if (r.code === 127 || r.code === 126)
-    throw new SshError('remote', shell.destination, `remote command \`${cmd}\` cannot be run (exit ${r.code}: ${tail(r.stderr) || 'not found'})`, {
-      retryable: false,
-      hint: 'install mvm on the testbed host, or set remote_command to its absolute path (non-interactive SSH sessions have a short PATH)',
-    });
+    throw new SshError(
+      'remote',
+      shell.destination,
+      `remote command \`${cmd}\` cannot be run (exit ${r.code}: ${tail(r.stderr) || 'not found'})`,
+      {
+        retryable: false,
+        hint: 'install mvm on the testbed host, or set remote_command to its absolute path (non-interactive SSH sessions have a short PATH)',
+      },
+    );
   if (r.code !== 0)
-    throw new SshError('remote', shell.destination, `\`${cmd} --version\` failed (exit ${r.code ?? r.signal}): ${tail(r.stderr || r.stdout)}`, {
-      retryable: false,
-      hint: 'run the same command on the testbed host by hand to see what is wrong',
-    });
+    throw new SshError(
+      'remote',
+      shell.destination,
+      `\`${cmd} --version\` failed (exit ${r.code ?? r.signal}): ${tail(r.stderr || r.stdout)}`,
+      {
+        retryable: false,
+        hint: 'run the same command on the testbed host by hand to see what is wrong',
+      },
+    );
   const version = /\d+\.\d+\.\d+[^\s]*/.exec(r.stdout)?.[0];
   const expect = opts.expectVersion ?? MVM_VERSION;
   if (!version || !versionCompatible(version, expect))
-    throw new SshError('remote', shell.destination, `remote mvm version ${version ?? JSON.stringify(tail(r.stdout, 80))} is not compatible with the factory's ${expect}`, {
-      retryable: false,
-      hint: `install mvm ${expect.replace(/\.\d+$/, '.x')} on the testbed host`,
-    });
-  const w = await shell.exec(shellScript(PREFLIGHT_WORKDIR, 'mvm-preflight', [opts.workdir]), { signal: opts.signal, timeoutMs: 60_000 });
+    throw new SshError(
+      'remote',
+      shell.destination,
+      `remote mvm version ${version ?? JSON.stringify(tail(r.stdout, 80))} is not compatible with the factory's ${expect}`,
+      {
+        retryable: false,
+        hint: `install mvm ${expect.replace(/\.\d+$/, '.x')} on the testbed host`,
+      },
+    );
+  const w = await shell.exec(shellScript(PREFLIGHT_WORKDIR, 'mvm-preflight', [opts.workdir]), {
+    signal: opts.signal,
+    timeoutMs: 60_000,
+  });
   if (w.code !== 0)
-    throw new SshError('remote', shell.destination, tail(w.stderr) || `workdir check failed (exit ${w.code ?? w.signal})`, {
-      retryable: false,
-      hint: `remote_workdir must be a directory the SSH user owns and only it can write (or can create); fix it or change remote_workdir. Install any missing tool the message names (setsid: util-linux; ps: procps)`,
-    });
+    throw new SshError(
+      'remote',
+      shell.destination,
+      tail(w.stderr) || `workdir check failed (exit ${w.code ?? w.signal})`,
+      {
+        retryable: false,
+        hint: `remote_workdir must be a directory the SSH user owns and only it can write (or can create); fix it or change remote_workdir. Install any missing tool the message names (setsid: util-linux; ps: procps)`,
+      },
+    );
   return { version };
 }
 
@@ -143,10 +166,15 @@ export async function startAgent(shell: RemoteShell, o: StartOptions): Promise<R
   });
   const handle = r.code === 0 ? parsePidLine(r.stdout) : undefined;
   if (!handle)
-    throw new SshError('remote', shell.destination, `cannot start the agent in ${o.workdir} (exit ${r.code ?? r.signal}): ${tail(r.stderr || r.stdout)}`, {
-      retryable: false,
-      hint: `look at ${remotePath(o.workdir, REMOTE_FILES.log)} on the host`,
-    });
+    throw new SshError(
+      'remote',
+      shell.destination,
+      `cannot start the agent in ${o.workdir} (exit ${r.code ?? r.signal}): ${tail(r.stderr || r.stdout)}`,
+      {
+        retryable: false,
+        hint: `look at ${remotePath(o.workdir, REMOTE_FILES.log)} on the host`,
+      },
+    );
   return handle;
 }
 
@@ -161,13 +189,22 @@ export interface RemoteAgentStatus {
 }
 
 /** Reads the pid file and running-task.json and checks the groups (zombies do not count). */
-export async function agentStatus(shell: RemoteShell, workdir: string, signal?: AbortSignal): Promise<RemoteAgentStatus> {
+export async function agentStatus(
+  shell: RemoteShell,
+  workdir: string,
+  signal?: AbortSignal,
+): Promise<RemoteAgentStatus> {
   const r = await shell.exec(shellScript(STATUS, 'mvm-status', [workdir]), { signal, timeoutMs: 60_000 });
   const m = /^(running|stopped) (\d*) (\d*) (\d*)$/m.exec(r.stdout);
   if (r.code !== 0 || !m)
-    throw new SshError('remote', shell.destination, `cannot check the agent in ${workdir} (exit ${r.code ?? r.signal}): ${tail(r.stderr || r.stdout)}`, {
-      retryable: true,
-    });
+    throw new SshError(
+      'remote',
+      shell.destination,
+      `cannot check the agent in ${workdir} (exit ${r.code ?? r.signal}): ${tail(r.stderr || r.stdout)}`,
+      {
+        retryable: true,
+      },
+    );
   const num = (v: string | undefined) => (v ? Number(v) : undefined);
   return { running: m[1] === 'running', pid: num(m[2]), taskPgid: num(m[3]), exitCode: num(m[4]) };
 }
@@ -182,13 +219,26 @@ export interface StopOutcome {
  * SIGTERM to the agent's process group and to the running task's group, SIGKILL after
  * `graceMs`; resolves once no member is left. Idempotent: safe to repeat after a reconnect.
  */
-export async function stopAgent(shell: RemoteShell, workdir: string, graceMs = 10_000, signal?: AbortSignal): Promise<StopOutcome> {
+export async function stopAgent(
+  shell: RemoteShell,
+  workdir: string,
+  graceMs = 10_000,
+  signal?: AbortSignal,
+): Promise<StopOutcome> {
   const seconds = Math.max(1, Math.ceil(graceMs / 1000));
-  const r = await shell.exec(shellScript(STOP, 'mvm-stop', [workdir, String(seconds)]), { signal, timeoutMs: seconds * 1000 + 60_000 });
+  const r = await shell.exec(shellScript(STOP, 'mvm-stop', [workdir, String(seconds)]), {
+    signal,
+    timeoutMs: seconds * 1000 + 60_000,
+  });
   const m = /^(gone|terminated|killed) ?(\d*)$/.exec(r.stdout.trim().split('\n').pop() ?? '');
   if (r.code !== 0 || !m)
-    throw new SshError('remote', shell.destination, `cannot stop the agent in ${workdir} (exit ${r.code ?? r.signal}): ${tail(r.stderr || r.stdout)}`, {
-      retryable: true,
-    });
+    throw new SshError(
+      'remote',
+      shell.destination,
+      `cannot stop the agent in ${workdir} (exit ${r.code ?? r.signal}): ${tail(r.stderr || r.stdout)}`,
+      {
+        retryable: true,
+      },
+    );
   return { outcome: m[1] as StopOutcome['outcome'], ...(m[2] ? { taskPgid: Number(m[2]) } : {}) };
 }

@@ -18,14 +18,24 @@ const describePools = (pools: Endpoint[]) => pools.map((p) => `${p.host}:${p.por
 
 /** The pools the device stores, primary first. Passwords are not readable, so not compared. */
 function storedPools(info: AxeosInfo, features: AxeosFeatures): Endpoint[] {
-  const endpoint = (url: unknown, port: unknown, user: unknown): Endpoint => ({ host: String(url ?? ''), port: Number(port), user: String(user ?? '') });
-  if (features.poolsApi && Array.isArray(info.pools)) return info.pools.map((p) => endpoint(p.stratumURL, p.stratumPort, p.stratumUser));
+  const endpoint = (url: unknown, port: unknown, user: unknown): Endpoint => ({
+    host: String(url ?? ''),
+    port: Number(port),
+    user: String(user ?? ''),
+  });
+  if (features.poolsApi && Array.isArray(info.pools))
+    return info.pools.map((p) => endpoint(p.stratumURL, p.stratumPort, p.stratumUser));
   const pools = [endpoint(info.stratumURL, info.stratumPort, info.stratumUser)];
-  if (info.fallbackStratumURL) pools.push(endpoint(info.fallbackStratumURL, info.fallbackStratumPort, info.fallbackStratumUser));
+  if (info.fallbackStratumURL)
+    pools.push(endpoint(info.fallbackStratumURL, info.fallbackStratumPort, info.fallbackStratumUser));
   return pools;
 }
 
-function comparePools(want: PoolConfig[], info: AxeosInfo, features: AxeosFeatures): { same: boolean; current: string } {
+function comparePools(
+  want: PoolConfig[],
+  info: AxeosInfo,
+  features: AxeosFeatures,
+): { same: boolean; current: string } {
   const have = storedPools(info, features);
   let wanted: Endpoint[];
   try {
@@ -33,9 +43,12 @@ function comparePools(want: PoolConfig[], info: AxeosInfo, features: AxeosFeatur
   } catch {
     return { same: false, current: describePools(have) }; // the driver's pools-set says what is wrong
   }
-  const eq = (a: Endpoint, b: Endpoint | undefined) => b !== undefined && a.host === b.host && a.port === b.port && a.user === b.user;
+  const eq = (a: Endpoint, b: Endpoint | undefined) =>
+    b !== undefined && a.host === b.host && a.port === b.port && a.user === b.user;
   // The pools API replaces the whole list; the old keys keep a fallback that was not named.
-  const countOk = features.poolsApi ? have.length === wanted.length && (info.primaryPoolIndex ?? 0) === 0 : have.length >= wanted.length;
+  const countOk = features.poolsApi
+    ? have.length === wanted.length && (info.primaryPoolIndex ?? 0) === 0
+    : have.length >= wanted.length;
   return { same: countOk && wanted.every((w, i) => eq(w, have[i])), current: describePools(have) };
 }
 
@@ -57,11 +70,17 @@ function compareSettings(want: DeviceSettings, info: AxeosInfo): { same: boolean
   }
   if (want.frequency !== undefined) target.frequency = want.frequency;
   if (want.voltage !== undefined) target.coreVoltage = want.voltage;
-  const same = Object.entries(target).every(([k, v]) => info[k] === v) && (want.fan === undefined || (info.autofanspeed === 0 && manualFan === want.fan));
+  const same =
+    Object.entries(target).every(([k, v]) => info[k] === v) &&
+    (want.fan === undefined || (info.autofanspeed === 0 && manualFan === want.fan));
   return { same, current };
 }
 
-export function compareAxeosBaseline(want: { pools?: PoolConfig[]; settings?: DeviceSettings }, info: AxeosInfo, features: AxeosFeatures): BaselineComparison {
+export function compareAxeosBaseline(
+  want: { pools?: PoolConfig[]; settings?: DeviceSettings },
+  info: AxeosInfo,
+  features: AxeosFeatures,
+): BaselineComparison {
   return {
     pools: want.pools ? comparePools(want.pools, info, features) : undefined,
     settings: want.settings ? compareSettings(want.settings, info) : undefined,

@@ -65,8 +65,18 @@ export class AxeosClient {
   constructor(opts: AxeosClientOptions) {
     this.device = opts.device;
     this.requestTimeoutMs = opts.requestTimeoutMs ?? 10_000;
-    this.http = new HttpClient({ baseUrl: opts.address, timeoutMs: this.requestTimeoutMs, userAgent: 'mvm-runner', dispatcher: writeAgent });
-    this.reads = new HttpClient({ baseUrl: opts.address, timeoutMs: this.requestTimeoutMs, userAgent: 'mvm-runner', dispatcher: readAgent });
+    this.http = new HttpClient({
+      baseUrl: opts.address,
+      timeoutMs: this.requestTimeoutMs,
+      userAgent: 'mvm-runner',
+      dispatcher: writeAgent,
+    });
+    this.reads = new HttpClient({
+      baseUrl: opts.address,
+      timeoutMs: this.requestTimeoutMs,
+      userAgent: 'mvm-runner',
+      dispatcher: readAgent,
+    });
     this.origin = new URL(this.reads.baseUrl).origin;
   }
 

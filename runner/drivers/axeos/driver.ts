@@ -64,7 +64,9 @@ export class AxeosDriver implements Driver {
   }
 
   async control(action: ControlAction, opts: OpOptions = {}): Promise<ControlResult> {
-    return withDeadline(this.device.name, action.op, opts, DEFAULT_TIMEOUT_MS, (signal) => this.doControl(action, signal));
+    return withDeadline(this.device.name, action.op, opts, DEFAULT_TIMEOUT_MS, (signal) =>
+      this.doControl(action, signal),
+    );
   }
 
   private invalid(message: string): never {
@@ -82,9 +84,14 @@ export class AxeosDriver implements Driver {
       case 'resume': {
         const info = await this.client.info({ signal });
         if (!this.features(info).pause) {
-          throw new DriverError(name, 'unsupported', `${action.op}: firmware ${info.version} has no pause/resume (AxeOS v2.14+)`, {
-            hint: 'update the firmware, or use `mvm runner control restart`',
-          });
+          throw new DriverError(
+            name,
+            'unsupported',
+            `${action.op}: firmware ${info.version} has no pause/resume (AxeOS v2.14+)`,
+            {
+              hint: 'update the firmware, or use `mvm runner control restart`',
+            },
+          );
         }
         const message = await this.client.postMessage(`/api/system/${action.op}`, undefined, { signal });
         return { ok: true, action: action.op, message };
@@ -96,8 +103,12 @@ export class AxeosDriver implements Driver {
       case 'voltage':
         return this.setExplicit('voltage', action.mv, signal);
       case 'fan': {
-        if (!Number.isInteger(action.percent) || action.percent < 0 || action.percent > 100) this.invalid(`fan ${action.percent} % is out of range (0–100)`);
-        await this.client.patch({ autofanspeed: 0, fanspeed: action.percent, manualFanSpeed: action.percent }, { signal });
+        if (!Number.isInteger(action.percent) || action.percent < 0 || action.percent > 100)
+          this.invalid(`fan ${action.percent} % is out of range (0–100)`);
+        await this.client.patch(
+          { autofanspeed: 0, fanspeed: action.percent, manualFanSpeed: action.percent },
+          { signal },
+        );
         await this.confirm(signal, { autofanspeed: 0 });
         return { ok: true, action: 'fan', message: `fan ${action.percent} % (automatic fan control off)` };
       }
@@ -106,9 +117,14 @@ export class AxeosDriver implements Driver {
       case 'pools-switch':
         return this.switchPool(action.index, signal);
       case 'pools-priority':
-        throw new DriverError(name, 'unsupported', 'pools priority: AxeOS has a primary and a fallback pool, no priority list', {
-          hint: 'use `pools switch N` (v2.11+), or `pools set` with the pools in the order wanted',
-        });
+        throw new DriverError(
+          name,
+          'unsupported',
+          'pools priority: AxeOS has a primary and a fallback pool, no priority list',
+          {
+            hint: 'use `pools switch N` (v2.11+), or `pools set` with the pools in the order wanted',
+          },
+        );
     }
   }
 
@@ -123,14 +139,18 @@ export class AxeosDriver implements Driver {
     try {
       mode = normaliseMode('axeos', name, hardware) as AxeosMode;
     } catch (err) {
-      throw new DriverError(this.device.name, 'unsupported', (err as MvmError).message, { hint: (err as MvmError).hint });
+      throw new DriverError(this.device.name, 'unsupported', (err as MvmError).message, {
+        hint: (err as MvmError).hint,
+      });
     }
     const preset = presetFor(mode, hardware);
     if (!preset.ok) throw new DriverError(this.device.name, 'unsupported', preset.message, { hint: preset.hint });
     const { setting, limits, overclock } = preset;
     await this.client.patch({ ...setting, overclockEnabled: mode === 'oc' ? 1 : 0 }, { signal });
     await this.confirm(signal, { frequency: setting.frequency, coreVoltage: setting.coreVoltage });
-    const warning = overclock ? ` — OVERCLOCK, outside the board's options (${describeLimits(limits)}); overclockEnabled on` : '';
+    const warning = overclock
+      ? ` — OVERCLOCK, outside the board's options (${describeLimits(limits)}); overclockEnabled on`
+      : '';
     return {
       ok: true,
       action: 'mode',
@@ -144,17 +164,25 @@ export class AxeosDriver implements Driver {
     const unit = what === 'frequency' ? 'MHz' : 'mV';
     const label = what === 'frequency' ? 'frequency' : 'core voltage';
     const [min, max] = what === 'frequency' ? [50, 1500] : [800, 1600];
-    if (!Number.isInteger(value) || value < min || value > max) this.invalid(`${label} ${value} ${unit} is out of range (${min}–${max})`);
+    if (!Number.isInteger(value) || value < min || value > max)
+      this.invalid(`${label} ${value} ${unit} is out of range (${min}–${max})`);
     const info = await this.client.info({ signal });
     const allowed = explicitRange(what, hardwareOf(info), asicOf(info));
     if (!allowed) {
-      throw new DriverError(this.device.name, 'unsupported', `${label}: board ${JSON.stringify(hardwareOf(info))} and its ASIC (${info.ASICModel ?? 'not reported'}) are unknown, so mvm cannot tell a safe ${label}`, {
-        hint: 'add the board to runner/drivers/axeos/limits.ts, or set it on the device itself',
-      });
+      throw new DriverError(
+        this.device.name,
+        'unsupported',
+        `${label}: board ${JSON.stringify(hardwareOf(info))} and its ASIC (${info.ASICModel ?? 'not reported'}) are unknown, so mvm cannot tell a safe ${label}`,
+        {
+          hint: 'add the board to runner/drivers/axeos/limits.ts, or set it on the device itself',
+        },
+      );
     }
     const [lo, hi] = allowed.range;
     if ((value < lo || value > hi) && info.overclockEnabled !== 1) {
-      this.invalid(`${label} ${value} ${unit} is outside ${allowed.of}'s options (${lo}–${hi} ${unit}); \`mode oc\` is the only deliberate overclock`);
+      this.invalid(
+        `${label} ${value} ${unit} is outside ${allowed.of}'s options (${lo}–${hi} ${unit}); \`mode oc\` is the only deliberate overclock`,
+      );
     }
     const key = what === 'frequency' ? 'frequency' : 'coreVoltage';
     await this.client.patch({ [key]: value }, { signal });
@@ -189,7 +217,8 @@ export class AxeosDriver implements Driver {
     if (features.poolsApi) {
       if (parsed.length > 8) this.invalid('pools set: AxeOS keeps at most 8 pools');
       const empty = parsed.findIndex((p) => p.pool.user.trim() === '');
-      if (empty >= 0) this.invalid(`pools set: pool ${empty} has no user; firmware ${info.version} refuses an empty stratumUser`);
+      if (empty >= 0)
+        this.invalid(`pools set: pool ${empty} has no user; firmware ${info.version} refuses an empty stratumUser`);
       await this.client.patch(
         {
           pools: parsed.map(({ host, port, pool }, id) => ({
@@ -205,17 +234,24 @@ export class AxeosDriver implements Driver {
         { signal },
       );
       // pools[] changes only the slots it lists: empty the others, or old pools stay behind.
-      for (const stale of (info.pools ?? []).map((p, i) => (typeof p.id === 'number' ? p.id : i)).filter((id) => id >= parsed.length)) {
+      for (const stale of (info.pools ?? [])
+        .map((p, i) => (typeof p.id === 'number' ? p.id : i))
+        .filter((id) => id >= parsed.length)) {
         await this.client.deletePool(stale, { signal });
       }
       const after = await this.client.info({ signal });
       const stored = (after.pools ?? []).map((p) => `${p.stratumURL}:${p.stratumPort}`);
       const wanted = parsed.map((p) => `${p.host}:${p.port}`);
       if (after.pools && stored.join(' ') !== wanted.join(' ')) {
-        throw new DriverError(this.device.name, 'refused', `pools set: the device holds ${stored.join(', ') || 'no pools'} instead of ${wanted.join(', ')}`);
+        throw new DriverError(
+          this.device.name,
+          'refused',
+          `pools set: the device holds ${stored.join(', ') || 'no pools'} instead of ${wanted.join(', ')}`,
+        );
       }
     } else {
-      if (parsed.length > 2) this.invalid(`pools set: firmware ${info.version} keeps a primary and a fallback pool only`);
+      if (parsed.length > 2)
+        this.invalid(`pools set: firmware ${info.version} keeps a primary and a fallback pool only`);
       const patch: Record<string, unknown> = {
         stratumURL: parsed[0].host,
         stratumPort: parsed[0].port,
@@ -231,7 +267,11 @@ export class AxeosDriver implements Driver {
         });
       }
       await this.client.patch(patch, { signal });
-      await this.confirm(signal, { stratumURL: parsed[0].host, stratumPort: parsed[0].port, stratumUser: parsed[0].pool.user });
+      await this.confirm(signal, {
+        stratumURL: parsed[0].host,
+        stratumPort: parsed[0].port,
+        stratumUser: parsed[0].pool.user,
+      });
     }
     return {
       ok: true,
@@ -248,20 +288,33 @@ export class AxeosDriver implements Driver {
       const count = info.pools?.length ?? 8;
       if (index >= count) this.invalid(`pools switch: the device has ${count} pool(s); index ${index} does not exist`);
       const previous = typeof info.primaryPoolIndex === 'number' ? info.primaryPoolIndex : 0;
-      await this.client.patch({ primaryPoolIndex: index, secondaryPoolIndex: previous === index ? (index === 0 ? 1 : 0) : previous }, { signal });
+      await this.client.patch(
+        { primaryPoolIndex: index, secondaryPoolIndex: previous === index ? (index === 0 ? 1 : 0) : previous },
+        { signal },
+      );
       await this.confirm(signal, { primaryPoolIndex: index });
     } else {
       if (index > 1) this.invalid(`pools switch: firmware ${info.version} has pool 0 (primary) and 1 (fallback) only`);
       if (!this.features(info).fallbackSwitch) {
         // The firmware would accept useFallbackStratum and silently ignore it.
-        throw new DriverError(this.device.name, 'unsupported', `pools switch: ${isNerdQAxe(info) ? 'NerdQAxe++ firmware' : `firmware ${info.version}`} ignores useFallbackStratum, so a switch cannot be made`, {
-          hint: 'set the pool you want first with `pools set` (then restart), or update to AxeOS v2.11+',
-        });
+        throw new DriverError(
+          this.device.name,
+          'unsupported',
+          `pools switch: ${isNerdQAxe(info) ? 'NerdQAxe++ firmware' : `firmware ${info.version}`} ignores useFallbackStratum, so a switch cannot be made`,
+          {
+            hint: 'set the pool you want first with `pools set` (then restart), or update to AxeOS v2.11+',
+          },
+        );
       }
       await this.client.patch({ useFallbackStratum: index }, { signal });
       await this.confirm(signal, { useFallbackStratum: index });
     }
-    return { ok: true, action: 'pools-switch', message: `pool ${index} selected; restart to use it`, needsRestart: true };
+    return {
+      ok: true,
+      action: 'pools-switch',
+      message: `pool ${index} selected; restart to use it`,
+      needsRestart: true,
+    };
   }
 
   async flash(image: Buffer, opts: FlashOptions): Promise<FlashResult> {
@@ -269,7 +322,9 @@ export class AxeosDriver implements Driver {
     // timeoutMs, when given, caps the whole.
     if (opts.timeoutMs !== undefined) {
       const { timeoutMs, ...rest } = opts;
-      return withDeadline(this.device.name, 'flash', opts, timeoutMs, (signal) => this.flash(image, { ...rest, signal }));
+      return withDeadline(this.device.name, 'flash', opts, timeoutMs, (signal) =>
+        this.flash(image, { ...rest, signal }),
+      );
     }
     const info = await this.client.info({ signal: opts.signal });
     return flashAxeos(
@@ -285,7 +340,10 @@ export class AxeosDriver implements Driver {
     );
   }
 
-  async compareBaseline(want: { pools?: PoolConfig[]; settings?: DeviceSettings }, opts: OpOptions = {}): Promise<BaselineComparison> {
+  async compareBaseline(
+    want: { pools?: PoolConfig[]; settings?: DeviceSettings },
+    opts: OpOptions = {},
+  ): Promise<BaselineComparison> {
     return withDeadline(this.device.name, 'read settings', opts, DEFAULT_TIMEOUT_MS, async (signal) => {
       const info = await this.client.info({ signal });
       return compareAxeosBaseline(want, info, this.features(info));

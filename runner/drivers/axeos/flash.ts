@@ -97,26 +97,40 @@ export async function flashAxeos(ctx: FlashContext, image: Buffer, opts: FlashOp
       signal,
       timeoutMs: t.uploadTimeoutMs,
       onSent: (sent) => progress({ phase: 'upload', sent, total: image.length }),
-      otp: typeof ctx.options.otp === 'string' || typeof ctx.options.otp === 'number' ? String(ctx.options.otp) : undefined,
+      otp:
+        typeof ctx.options.otp === 'string' || typeof ctx.options.otp === 'number'
+          ? String(ctx.options.otp)
+          : undefined,
     });
   } catch (err) {
     if (isAbortError(err) || signal?.aborted) throw err;
-    const cause = err instanceof DriverError ? (err.cause as { status?: number; message?: string } | undefined) : undefined;
+    const cause =
+      err instanceof DriverError ? (err.cause as { status?: number; message?: string } | undefined) : undefined;
     if (cause?.status === 401 && /OTP|Session/i.test(cause.message ?? '')) {
       // NerdQAxe++ with OTP on: not a network problem, a missing or stale one-time password.
-      throw new DriverError(ctx.device, 'refused', `the device asks for a one-time password before an update (401 OTP/Session required)${ctx.options.otp !== undefined ? '; the one given was not accepted' : ''}`, {
-        cause: err,
-        hint: 'read the current code from the NerdQAxe++ (its display or authenticator app) and pass it with --option otp=CODE (sent as the X-OTP-Code header), then flash again at once; nothing was written',
-      });
+      throw new DriverError(
+        ctx.device,
+        'refused',
+        `the device asks for a one-time password before an update (401 OTP/Session required)${ctx.options.otp !== undefined ? '; the one given was not accepted' : ''}`,
+        {
+          cause: err,
+          hint: 'read the current code from the NerdQAxe++ (its display or authenticator app) and pass it with --option otp=CODE (sent as the X-OTP-Code header), then flash again at once; nothing was written',
+        },
+      );
     }
     // The device answered the upload with an HTTP error: the firmware refused the image
     // ("Write Error", "Validation / Activation Error") and keeps running the old one.
     const status = err instanceof DriverError ? (err.cause as { status?: number } | undefined)?.status : undefined;
     if (err instanceof DriverError && (err.reason === 'refused' || status !== undefined)) {
-      throw new DriverError(ctx.device, 'refused', `the device rejected the image: ${(err.cause as Error | undefined)?.message ?? err.message}`, {
-        cause: err,
-        hint: 'the firmware refused the upload and kept its current image; check the image file',
-      });
+      throw new DriverError(
+        ctx.device,
+        'refused',
+        `the device rejected the image: ${(err.cause as Error | undefined)?.message ?? err.message}`,
+        {
+          cause: err,
+          hint: 'the firmware refused the upload and kept its current image; check the image file',
+        },
+      );
     }
     // The upload broke off: the device may still run the old image, or may be dark.
     return await afterFailure(ctx, t, before, opts, `upload failed: ${(err as Error).message}`, started, err);
@@ -136,9 +150,10 @@ export async function flashAxeos(ctx: FlashContext, image: Buffer, opts: FlashOp
     t.rebootTimeoutMs,
   );
   if (!back.accepted) {
-    const why = back.answeredLast && back.info
-      ? `the device did not reboot into the new image within ${t.rebootTimeoutMs} ms (still ${back.info.version} on ${back.info.runningPartition})`
-      : `the device did not answer within ${t.rebootTimeoutMs} ms after the upload`;
+    const why =
+      back.answeredLast && back.info
+        ? `the device did not reboot into the new image within ${t.rebootTimeoutMs} ms (still ${back.info.version} on ${back.info.runningPartition})`
+        : `the device did not answer within ${t.rebootTimeoutMs} ms after the upload`;
     return await afterFailure(ctx, t, before, opts, why, started, back.lastError);
   }
   progress({ phase: 'verify', message: `device answered: ${back.info!.version} on ${back.info!.runningPartition}` });
@@ -180,7 +195,11 @@ async function stayUp(
       return `the device stopped answering ${Math.round((t.settleMs - (until - Date.now())) / 100) / 10} s after booting the new image (reboot loop?)`;
     }
     if (info.version !== expectedVersion) return `the device fell back to ${info.version} after booting the new image`;
-    if (typeof info.uptimeSeconds === 'number' && typeof last.uptimeSeconds === 'number' && info.uptimeSeconds < last.uptimeSeconds) {
+    if (
+      typeof info.uptimeSeconds === 'number' &&
+      typeof last.uptimeSeconds === 'number' &&
+      info.uptimeSeconds < last.uptimeSeconds
+    ) {
       return 'the device rebooted again after booting the new image (reboot loop)';
     }
     last = info;
@@ -207,11 +226,16 @@ async function afterFailure(
   // A device in a reboot loop answers only now and then: give it a few polls to show up.
   const now = await pollInfo(ctx, t, signal, () => true, Math.min(t.rebootTimeoutMs, Math.max(t.pollMs * 3, 5000)));
   if (now.info && now.info.version === before.version && now.info.runningPartition === before.runningPartition) {
-    throw new DriverError(ctx.device, 'verify_failed', `flash failed: ${why}; the device still runs ${before.version}`, {
-      cause,
-      hint: 'the device is healthy on its previous firmware; check the image and try again',
-      details: { ...details, recovered: true, durationMs: Date.now() - started },
-    });
+    throw new DriverError(
+      ctx.device,
+      'verify_failed',
+      `flash failed: ${why}; the device still runs ${before.version}`,
+      {
+        cause,
+        hint: 'the device is healthy on its previous firmware; check the image and try again',
+        details: { ...details, recovered: true, durationMs: Date.now() - started },
+      },
+    );
   }
 
   // 1. Boot the previous slot back (v2.15+, device answering).
@@ -231,7 +255,9 @@ async function afterFailure(
       }
       const ok = await waitForVersion(ctx, t, signal, before);
       if (ok) recovered(ctx, why, before, 'boot partition', started, cause);
-      attempts.push(`POST /api/system/boot ${before.runningPartition}: the device did not come back on ${before.version}`);
+      attempts.push(
+        `POST /api/system/boot ${before.runningPartition}: the device did not come back on ${before.version}`,
+      );
     } catch (err) {
       if (err instanceof DriverError && err.reason === 'verify_failed') throw err;
       if (isAbortError(err) || signal?.aborted) throw err;
@@ -253,23 +279,42 @@ async function afterFailure(
       if (back.info) recovered(ctx, why, back.info, 'recovery command', started, cause);
       attempts.push('recovery command succeeded but the device did not answer afterwards');
     } else {
-      attempts.push(`recovery command ${describeExit(r)}: ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}`);
+      attempts.push(
+        `recovery command ${describeExit(r)}: ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}`,
+      );
     }
   }
   if (attempts.length === 0) attempts.push('no recovery path: the device is dark and has no recovery_argv configured');
 
-  throw new DriverError(ctx.device, 'needs_attention', `flash failed: ${why}; recovery failed: ${attempts.join('; ')}`, {
-    cause,
-    details: { ...details, attempts, durationMs: Date.now() - started },
-  });
+  throw new DriverError(
+    ctx.device,
+    'needs_attention',
+    `flash failed: ${why}; recovery failed: ${attempts.join('; ')}`,
+    {
+      cause,
+      details: { ...details, attempts, durationMs: Date.now() - started },
+    },
+  );
 }
 
-async function waitForVersion(ctx: FlashContext, t: Timing, signal: AbortSignal | undefined, before: AxeosInfo): Promise<boolean> {
+async function waitForVersion(
+  ctx: FlashContext,
+  t: Timing,
+  signal: AbortSignal | undefined,
+  before: AxeosInfo,
+): Promise<boolean> {
   const r = await pollInfo(ctx, t, signal, (info) => info.version === before.version, t.rebootTimeoutMs);
   return r.accepted;
 }
 
-function recovered(ctx: FlashContext, why: string, info: AxeosInfo, how: string, started: number, cause: unknown): never {
+function recovered(
+  ctx: FlashContext,
+  why: string,
+  info: AxeosInfo,
+  how: string,
+  started: number,
+  cause: unknown,
+): never {
   throw new DriverError(
     ctx.device,
     'verify_failed',
@@ -277,13 +322,23 @@ function recovered(ctx: FlashContext, why: string, info: AxeosInfo, how: string,
     {
       cause,
       hint: 'the device is back on known-good firmware; the image did not boot, so check it before trying again',
-      details: { recovered: true, how, version: info.version, partition: info.runningPartition, durationMs: Date.now() - started },
+      details: {
+        recovered: true,
+        how,
+        version: info.version,
+        partition: info.runningPartition,
+        durationMs: Date.now() - started,
+      },
     },
   );
 }
 
 /** The device's recovery_argv with {address} and {name} filled in; undefined when not configured. */
-export function recoveryArgv(ctx: { device: string; address: string; options: Record<string, unknown> }): string[] | undefined {
+export function recoveryArgv(ctx: {
+  device: string;
+  address: string;
+  options: Record<string, unknown>;
+}): string[] | undefined {
   const raw = ctx.options.recovery_argv;
   if (!Array.isArray(raw) || raw.length === 0 || raw.some((a) => typeof a !== 'string')) return undefined;
   return (raw as string[]).map((a) => a.replaceAll('{address}', ctx.address).replaceAll('{name}', ctx.device));

@@ -25,9 +25,15 @@ export interface BoardLimits {
 
 /** Per-ASIC option lists of ESP-Miner's device config. */
 export const ASIC_OPTIONS: Record<AsicModel, { frequencies: readonly number[]; voltages: readonly number[] }> = {
-  BM1397: { frequencies: [400, 425, 450, 475, 485, 500, 525, 550, 575], voltages: [1100, 1150, 1200, 1250, 1300, 1350, 1400, 1450, 1500] },
+  BM1397: {
+    frequencies: [400, 425, 450, 475, 485, 500, 525, 550, 575],
+    voltages: [1100, 1150, 1200, 1250, 1300, 1350, 1400, 1450, 1500],
+  },
   BM1366: { frequencies: [400, 425, 450, 475, 485, 500, 525, 550, 575], voltages: [1100, 1150, 1200, 1250, 1300] },
-  BM1368: { frequencies: [400, 425, 450, 475, 490, 500, 525, 550, 575], voltages: [1100, 1150, 1166, 1200, 1250, 1300] },
+  BM1368: {
+    frequencies: [400, 425, 450, 475, 490, 500, 525, 550, 575],
+    voltages: [1100, 1150, 1166, 1200, 1250, 1300],
+  },
   BM1370: { frequencies: [400, 490, 525, 550, 600, 625], voltages: [1000, 1060, 1100, 1150, 1200, 1250] },
 };
 
@@ -124,7 +130,9 @@ export function presetsOf(limits: BoardLimits): AxeosMode[] {
 export function presetFor(
   mode: AxeosMode,
   hardware: string | null,
-): { ok: true; setting: ModeSetting; limits: BoardLimits; overclock: boolean } | { ok: false; message: string; hint: string } {
+):
+  | { ok: true; setting: ModeSetting; limits: BoardLimits; overclock: boolean }
+  | { ok: false; message: string; hint: string } {
   const limits = boardLimits(hardware);
   if (!limits) {
     return {
@@ -135,15 +143,24 @@ export function presetFor(
   }
   const setting = limits.presets[mode];
   if (mode !== 'oc' && !fits(limits, setting)) {
-    return { ok: false, message: `mode ${mode}: ${setting.frequency} MHz / ${setting.coreVoltage} mV is outside ${limits.name}'s options`, hint: `modes: ${presetsOf(limits).join(', ')}` };
+    return {
+      ok: false,
+      message: `mode ${mode}: ${setting.frequency} MHz / ${setting.coreVoltage} mV is outside ${limits.name}'s options`,
+      hint: `modes: ${presetsOf(limits).join(', ')}`,
+    };
   }
   return { ok: true, setting, limits, overclock: !fits(limits, setting) };
 }
 
 /** The range an explicit frequency (MHz) or core voltage (mV) must stay in on a board; undefined when neither board nor ASIC is known. */
-export function explicitRange(what: 'frequency' | 'voltage', hardware: string | null, asic: AsicModel | undefined): { range: [number, number]; of: string } | undefined {
+export function explicitRange(
+  what: 'frequency' | 'voltage',
+  hardware: string | null,
+  asic: AsicModel | undefined,
+): { range: [number, number]; of: string } | undefined {
   const limits = boardLimits(hardware);
-  const pick = (o: { frequencies: readonly number[]; voltages: readonly number[] }) => span(what === 'frequency' ? o.frequencies : o.voltages);
+  const pick = (o: { frequencies: readonly number[]; voltages: readonly number[] }) =>
+    span(what === 'frequency' ? o.frequencies : o.voltages);
   if (limits) return { range: pick(limits), of: limits.name };
   if (asic) return { range: pick(ASIC_OPTIONS[asic]), of: asic };
   return undefined;

@@ -29,7 +29,10 @@ export function atLeast(v: [number, number, number], major: number, minor: numbe
  * Features of a firmware. `override` (device option `api_version`, e.g. "2.12") wins; an unparsable
  * version (a local build) is taken as current.
  */
-export function featuresFor(version: string | undefined, opts: { nerdqaxe?: boolean; override?: string } = {}): AxeosFeatures {
+export function featuresFor(
+  version: string | undefined,
+  opts: { nerdqaxe?: boolean; override?: string } = {},
+): AxeosFeatures {
   if (opts.nerdqaxe && !opts.override) {
     return { poolsApi: false, fallbackSwitch: false, restartJson: false, pause: false, bootPartition: false };
   }

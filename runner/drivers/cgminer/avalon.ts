@@ -23,7 +23,8 @@ export function statsIdModel(id: unknown): string | undefined {
 
 /** The firmware build from the version record: CGVERSION/LVERSION (3S), VERSION (Nano 3). */
 export function firmwareOf(v: Record<string, unknown> | undefined): string | null {
-  for (const k of ['CGVERSION', 'LVERSION', 'VERSION']) if (typeof v?.[k] === 'string' && v[k] !== '') return v[k] as string;
+  for (const k of ['CGVERSION', 'LVERSION', 'VERSION'])
+    if (typeof v?.[k] === 'string' && v[k] !== '') return v[k] as string;
   return null;
 }
 
@@ -61,7 +62,12 @@ export function summaryRecord(reply: CgReply | undefined): Record<string, unknow
   return Array.isArray(s) ? (s[0] as Record<string, unknown>) : undefined;
 }
 
-export function normaliseAvalon(device: DeviceSpec, replies: AvalonReplies, modelHint?: string, at = new Date()): Telemetry {
+export function normaliseAvalon(
+  device: DeviceSpec,
+  replies: AvalonReplies,
+  modelHint?: string,
+  at = new Date(),
+): Telemetry {
   const mmText = replies.estats ? mmString(replies.estats) : undefined;
   const mm = mmText ? parseBracketPairs(mmText) : {};
   const ver = versionRecord(replies.version);
@@ -92,7 +98,9 @@ export function normaliseAvalon(device: DeviceSpec, replies: AvalonReplies, mode
   }
   const fanPercent = firstNumber(mm.FanR);
   const fans: Fan[] = [];
-  for (const key of Object.keys(mm).filter((k) => /^Fan\d+$/.test(k)).sort()) {
+  for (const key of Object.keys(mm)
+    .filter((k) => /^Fan\d+$/.test(k))
+    .sort()) {
     fans.push({ name: key.toLowerCase(), rpm: firstNumber(mm[key]), percent: fanPercent });
   }
   const softOff = mm.SoftOFF;

@@ -45,7 +45,12 @@ function tryTake(file: string): boolean {
  * Runs `fn` holding the device's lock. Waits for it until `deadline` (ms since epoch); past that,
  * runs anyway rather than fail — the lock is a courtesy to the device, not a correctness guarantee.
  */
-export async function withDeviceLock<T>(key: string, deadline: number, signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
+export async function withDeviceLock<T>(
+  key: string,
+  deadline: number,
+  signal: AbortSignal | undefined,
+  fn: () => Promise<T>,
+): Promise<T> {
   const file = lockFile(key);
   try {
     mkdirSync(lockDir(), { recursive: true, mode: 0o700 });

@@ -16,7 +16,15 @@ import type {
   OpOptions,
   Telemetry,
 } from '../types.js';
-import { avalonModel, firmwareOf, statsIdModel, modelName, normaliseAvalon, versionRecord, type AvalonModel } from './avalon.js';
+import {
+  avalonModel,
+  firmwareOf,
+  statsIdModel,
+  modelName,
+  normaliseAvalon,
+  versionRecord,
+  type AvalonModel,
+} from './avalon.js';
 import { isErrorStatus, mmString, parseBracketPairs, statusOf, type CgReply } from './parse.js';
 import { cgRequest, parseHostPort } from './transport.js';
 
@@ -46,12 +54,17 @@ export class CgminerDriver implements Driver {
   async command(command: string, parameter: string | undefined, signal: AbortSignal): Promise<CgReply> {
     const reply = await cgRequest(this.device.name, this.device.address, command, parameter, {
       signal,
-      timeoutMs: typeof this.opt('request_timeout_ms') === 'number' ? (this.opt('request_timeout_ms') as number) : 10_000,
+      timeoutMs:
+        typeof this.opt('request_timeout_ms') === 'number' ? (this.opt('request_timeout_ms') as number) : 10_000,
       plain: this.opt('plain') === true,
     });
     const status = statusOf(reply);
     if (isErrorStatus(status) || (status?.Code === 120 && /fail/i.test(String(status.Msg)))) {
-      throw new DriverError(this.device.name, 'refused', `${command}${parameter ? `|${parameter}` : ''}: ${status?.Msg ?? 'error'} (code ${status?.Code ?? '?'})`);
+      throw new DriverError(
+        this.device.name,
+        'refused',
+        `${command}${parameter ? `|${parameter}` : ''}: ${status?.Msg ?? 'error'} (code ${status?.Code ?? '?'})`,
+      );
     }
     return reply;
   }
@@ -65,7 +78,13 @@ export class CgminerDriver implements Driver {
     let ver: string | undefined;
     if (estats) ver = parseBracketPairs(mmString(estats) ?? '').Ver;
     const statsId = (estats?.STATS as Array<{ ID?: unknown }> | undefined)?.[0]?.ID;
-    this.model = avalonModel([String(v?.PROD ?? ''), String(v?.MODEL ?? ''), ver, statsIdModel(statsId), this.device.hardware]);
+    this.model = avalonModel([
+      String(v?.PROD ?? ''),
+      String(v?.MODEL ?? ''),
+      ver,
+      statsIdModel(statsId),
+      this.device.hardware,
+    ]);
     return this.model;
   }
 
@@ -96,7 +115,9 @@ export class CgminerDriver implements Driver {
   }
 
   async control(action: ControlAction, opts: OpOptions = {}): Promise<ControlResult> {
-    return withDeadline(this.device.name, action.op, opts, DEFAULT_TIMEOUT_MS, (signal) => this.doControl(action, signal));
+    return withDeadline(this.device.name, action.op, opts, DEFAULT_TIMEOUT_MS, (signal) =>
+      this.doControl(action, signal),
+    );
   }
 
   private message(reply: CgReply): string {
@@ -121,13 +142,23 @@ export class CgminerDriver implements Driver {
         try {
           mode = normaliseMode('cgminer', action.mode);
         } catch (err) {
-          throw new DriverError(name, 'unsupported', `${(err as MvmError).message}: the Avalon Nano has low, med and high only`, { hint: (err as MvmError).hint });
+          throw new DriverError(
+            name,
+            'unsupported',
+            `${(err as MvmError).message}: the Avalon Nano has low, med and high only`,
+            { hint: (err as MvmError).hint },
+          );
         }
         const level = MODE_LEVEL[mode];
         const model = await this.detectModel(signal);
         const key = model === 'nano3' ? 'worklevel' : 'workmode';
         const r = await this.command('ascset', `0,${key},set,${level}`, signal);
-        return { ok: true, action: 'mode', message: `${key} ${level} (${mode}): ${this.message(r)}`, details: { key, level, mode } };
+        return {
+          ok: true,
+          action: 'mode',
+          message: `${key} ${level} (${mode}): ${this.message(r)}`,
+          details: { key, level, mode },
+        };
       }
       case 'fan': {
         if (!Number.isInteger(action.percent) || action.percent < 0 || action.percent > 100) {
@@ -138,12 +169,21 @@ export class CgminerDriver implements Driver {
       }
       case 'frequency':
       case 'voltage':
-        throw new DriverError(name, 'unsupported', `${action.op}: the Avalon Nano sets frequency and voltage through its work mode`, {
-          hint: 'use `mvm runner control mode low|med|high` (or eco|standard|turbo)',
-        });
+        throw new DriverError(
+          name,
+          'unsupported',
+          `${action.op}: the Avalon Nano sets frequency and voltage through its work mode`,
+          {
+            hint: 'use `mvm runner control mode low|med|high` (or eco|standard|turbo)',
+          },
+        );
       case 'pools-set': {
         if (action.pools.length === 0 || action.pools.length > 3) {
-          throw new DriverError(name, 'invalid_argument', `pools set: the Avalon Nano keeps 1 to 3 pools (got ${action.pools.length})`);
+          throw new DriverError(
+            name,
+            'invalid_argument',
+            `pools set: the Avalon Nano keeps 1 to 3 pools (got ${action.pools.length})`,
+          );
         }
         const { user, pass } = await this.webLogin(signal);
         const messages: string[] = [];
@@ -155,14 +195,27 @@ export class CgminerDriver implements Driver {
           } catch (err) {
             throw new DriverError(name, 'invalid_argument', (err as Error).message);
           }
-          for (const [field, value] of [['user', pool.user], ['password', pool.password ?? 'x']] as const) {
-            if (/[,|]/.test(value)) throw new DriverError(name, 'invalid_argument', `pool ${i} ${field} must not contain "," or "|"`);
+          for (const [field, value] of [
+            ['user', pool.user],
+            ['password', pool.password ?? 'x'],
+          ] as const) {
+            if (/[,|]/.test(value))
+              throw new DriverError(name, 'invalid_argument', `pool ${i} ${field} must not contain "," or "|"`);
           }
-          const r = await this.command('setpool', `${user},${pass},${i},${url},${pool.user},${pool.password ?? 'x'}`, signal).catch((err: unknown) => {
+          const r = await this.command(
+            'setpool',
+            `${user},${pass},${i},${url},${pool.user},${pool.password ?? 'x'}`,
+            signal,
+          ).catch((err: unknown) => {
             if (err instanceof DriverError && /code 132/.test(err.message) && /user|pass/i.test(err.message)) {
-              throw new DriverError(name, 'refused', `pools set: the device refused its web login (${user}): ${err.message}`, {
-                hint: 'set the device options web_user and web_password (Nano 3: web_password_hash, the hashed password its web page sends)',
-              });
+              throw new DriverError(
+                name,
+                'refused',
+                `pools set: the device refused its web login (${user}): ${err.message}`,
+                {
+                  hint: 'set the device options web_user and web_password (Nano 3: web_password_hash, the hashed password its web page sends)',
+                },
+              );
             }
             throw err;
           });
@@ -184,7 +237,11 @@ export class CgminerDriver implements Driver {
       }
       case 'pools-priority': {
         if (action.order.length === 0 || action.order.some((i) => !Number.isInteger(i) || i < 0 || i > 2)) {
-          throw new DriverError(name, 'invalid_argument', `pools priority: indexes must be 0, 1 or 2 (got ${action.order.join(' ')})`);
+          throw new DriverError(
+            name,
+            'invalid_argument',
+            `pools priority: indexes must be 0, 1 or 2 (got ${action.order.join(' ')})`,
+          );
         }
         const r = await this.command('poolpriority', action.order.join(','), signal);
         return { ok: true, action: 'pools-priority', message: this.message(r) };
@@ -199,9 +256,14 @@ export class CgminerDriver implements Driver {
     if (model === 'nano3') {
       const pass = str('web_password_hash');
       if (!pass) {
-        throw new DriverError(this.device.name, 'unsupported', 'pools set: the Nano 3 checks a hashed web password, and none is configured', {
-          hint: 'set the device option web_password_hash (the hashed password its web page sends) and, if not root, web_user',
-        });
+        throw new DriverError(
+          this.device.name,
+          'unsupported',
+          'pools set: the Nano 3 checks a hashed web password, and none is configured',
+          {
+            hint: 'set the device option web_password_hash (the hashed password its web page sends) and, if not root, web_user',
+          },
+        );
       }
       return { user: str('web_user') ?? 'root', pass };
     }
@@ -216,10 +278,15 @@ export class CgminerDriver implements Driver {
       return { ok: true, action: 'pause', message: this.message(r) };
     } catch (err) {
       if (err instanceof DriverError && err.reason === 'refused' && /unknown option/i.test(err.message)) {
-        throw new DriverError(this.device.name, 'unsupported', `pause: this Avalon build has no softoff in its command table (${err.message})`, {
-          hint: 'update the firmware to a build with softoff, or stop it another way (restart, fan/pool changes)',
-          cause: err,
-        });
+        throw new DriverError(
+          this.device.name,
+          'unsupported',
+          `pause: this Avalon build has no softoff in its command table (${err.message})`,
+          {
+            hint: 'update the firmware to a build with softoff, or stop it another way (restart, fan/pool changes)',
+            cause: err,
+          },
+        );
       }
       throw err;
     }
@@ -235,15 +302,30 @@ export class CgminerDriver implements Driver {
       if (!(err instanceof DriverError) || !['unreachable', 'bad_reply', 'timeout'].includes(err.reason)) throw err;
       const estats = await this.command('estats', undefined, signal);
       const softOff = parseBracketPairs(mmString(estats) ?? '').SoftOFF;
-      if (softOff === '0') return { ok: true, action: 'resume', message: 'softon: no reply, but the device reads back as running (SoftOFF[0])' };
-      throw new DriverError(this.device.name, 'refused', `resume: softon got no reply and the device still reads SoftOFF[${softOff ?? '?'}]`, { cause: err });
+      if (softOff === '0')
+        return {
+          ok: true,
+          action: 'resume',
+          message: 'softon: no reply, but the device reads back as running (SoftOFF[0])',
+        };
+      throw new DriverError(
+        this.device.name,
+        'refused',
+        `resume: softon got no reply and the device still reads SoftOFF[${softOff ?? '?'}]`,
+        { cause: err },
+      );
     }
   }
 
   async flash(): Promise<FlashResult> {
-    throw new DriverError(this.device.name, 'unsupported', 'the Avalon Nano has no firmware upload over the cgminer API', {
-      hint: 'update an Avalon through its web interface or vendor tool',
-    });
+    throw new DriverError(
+      this.device.name,
+      'unsupported',
+      'the Avalon Nano has no firmware upload over the cgminer API',
+      {
+        hint: 'update an Avalon through its web interface or vendor tool',
+      },
+    );
   }
 
   async close(): Promise<void> {}

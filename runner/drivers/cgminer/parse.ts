@@ -105,7 +105,13 @@ function splitPlain(text: string, sep: string): string[] {
   return parts;
 }
 
-const ITEM_SECTIONS: Record<string, string> = { POOL: 'POOLS', ASC: 'DEVS', PGA: 'DEVS', STATS: 'STATS', DEVDETAILS: 'DEVDETAILS' };
+const ITEM_SECTIONS: Record<string, string> = {
+  POOL: 'POOLS',
+  ASC: 'DEVS',
+  PGA: 'DEVS',
+  STATS: 'STATS',
+  DEVDETAILS: 'DEVDETAILS',
+};
 
 const unescapePlain = (s: string) => s.replace(/\\(.)/g, '$1');
 
@@ -144,7 +150,7 @@ export function parseTextReply(text: string): CgReply {
       obj[k] = scalar(unescapePlain(f.slice(eq + 1)));
       lastKey = k;
     });
-    (reply[name] ??= [] as unknown[]);
+    reply[name] ??= [] as unknown[];
     (reply[name] as unknown[]).push(obj);
   });
   return reply;

@@ -43,7 +43,14 @@ export interface CgRequestOptions {
 }
 
 /** Sends one request on its own connection; resolves with the raw reply text (NUL stripped). */
-export function rawRequest(device: string, host: string, port: number, command: string, parameter: string | undefined, opts: CgRequestOptions = {}): Promise<string> {
+export function rawRequest(
+  device: string,
+  host: string,
+  port: number,
+  command: string,
+  parameter: string | undefined,
+  opts: CgRequestOptions = {},
+): Promise<string> {
   const timeoutMs = opts.timeoutMs ?? 10_000;
   const maxBytes = opts.maxBytes ?? 4 * 1024 * 1024;
   const payload = opts.plain
@@ -70,13 +77,18 @@ export function rawRequest(device: string, host: string, port: number, command: 
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     const timer = setTimeout(() => {
       finish(
-        new DriverError(device, 'timeout', `${command}: no complete reply from ${host}:${port} within ${timeoutMs} ms (${size} bytes received)`),
+        new DriverError(
+          device,
+          'timeout',
+          `${command}: no complete reply from ${host}:${port} within ${timeoutMs} ms (${size} bytes received)`,
+        ),
       );
     }, timeoutMs);
     socket.on('data', (c: Buffer) => {
       chunks.push(c);
       size += c.length;
-      if (size > maxBytes) return finish(new DriverError(device, 'bad_reply', `${command}: reply larger than ${maxBytes} bytes`));
+      if (size > maxBytes)
+        return finish(new DriverError(device, 'bad_reply', `${command}: reply larger than ${maxBytes} bytes`));
       if (c.includes(0)) {
         const all = Buffer.concat(chunks);
         finish(undefined, all.subarray(0, all.indexOf(0)).toString('utf8'));
@@ -84,14 +96,24 @@ export function rawRequest(device: string, host: string, port: number, command: 
     });
     socket.on('end', () => {
       const text = Buffer.concat(chunks).toString('utf8');
-      if (text.trim() === '') finish(new DriverError(device, 'unreachable', `${command}: ${host}:${port} closed the connection without a reply`));
+      if (text.trim() === '')
+        finish(
+          new DriverError(device, 'unreachable', `${command}: ${host}:${port} closed the connection without a reply`),
+        );
       else finish(undefined, text);
     });
     socket.on('close', () => {
-      if (!done) finish(new DriverError(device, 'unreachable', `${command}: ${host}:${port} closed the connection without a reply`));
+      if (!done)
+        finish(
+          new DriverError(device, 'unreachable', `${command}: ${host}:${port} closed the connection without a reply`),
+        );
     });
     socket.on('error', (err: NodeJS.ErrnoException) => {
-      finish(new DriverError(device, 'unreachable', `${command}: ${host}:${port}: ${err.code ?? err.message}`, { cause: err }));
+      finish(
+        new DriverError(device, 'unreachable', `${command}: ${host}:${port}: ${err.code ?? err.message}`, {
+          cause: err,
+        }),
+      );
     });
     socket.connect(port, host, () => {
       socket.write(payload);
@@ -110,12 +132,17 @@ export async function cgRequest(
   const { host, port } = parseHostPort(address);
   const key = `${host}:${port}`;
   const deadline = Date.now() + (opts.timeoutMs ?? 10_000);
-  const text = await queueFor(key).add(() => withDeviceLock(key, deadline, opts.signal, () => rawRequest(device, host, port, command, parameter, opts)), {
-    signal: opts.signal,
-  }).catch((err) => {
-    if (isAbortError(err) || opts.signal?.aborted) throw abortError(opts.signal);
-    throw err;
-  });
+  const text = await queueFor(key)
+    .add(
+      () => withDeviceLock(key, deadline, opts.signal, () => rawRequest(device, host, port, command, parameter, opts)),
+      {
+        signal: opts.signal,
+      },
+    )
+    .catch((err) => {
+      if (isAbortError(err) || opts.signal?.aborted) throw abortError(opts.signal);
+      throw err;
+    });
   try {
     return parseReply(text as string);
   } catch (err) {

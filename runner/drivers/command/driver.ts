@@ -82,11 +82,17 @@ export class CommandDriver implements Driver {
     const base: string[] = [];
     if (typeof o.path === 'string' && o.path !== '') base.push(o.path);
     base.push(...(extra as string[]));
-    if (typeof o.config === 'string' && o.config !== '') base.push(typeof o.config_flag === 'string' ? o.config_flag : '--config', o.config);
+    if (typeof o.config === 'string' && o.config !== '')
+      base.push(typeof o.config_flag === 'string' ? o.config_flag : '--config', o.config);
     if (base.length === 0) {
-      throw new DriverError(device.name, 'invalid_argument', 'a command device needs options.path (the tool) or options.argv', {
-        hint: 'e.g. "options": {"path": "/opt/sp-runner/bin/sp-runner", "config": "/etc/sp-runner.toml"}',
-      });
+      throw new DriverError(
+        device.name,
+        'invalid_argument',
+        'a command device needs options.path (the tool) or options.argv',
+        {
+          hint: 'e.g. "options": {"path": "/opt/sp-runner/bin/sp-runner", "config": "/etc/sp-runner.toml"}',
+        },
+      );
     }
     this.base = base;
     this.timeoutMs = typeof o.timeout_ms === 'number' ? o.timeout_ms : 600_000;
@@ -132,12 +138,21 @@ export class CommandDriver implements Driver {
       });
     }
     if (r.timedOut) {
-      throw new DriverError(this.device.name, 'timeout', `${op}: ${argv[0]} ${describeExit(r)}; output: ${tail(r.stderr || r.stdout)}`);
+      throw new DriverError(
+        this.device.name,
+        'timeout',
+        `${op}: ${argv[0]} ${describeExit(r)}; output: ${tail(r.stderr || r.stdout)}`,
+      );
     }
     if (r.code !== 0) {
-      throw new DriverError(this.device.name, 'refused', `${op}: ${argv[0]} ${describeExit(r)}: ${tail(r.stderr || r.stdout)}`, {
-        details: { stdout: r.stdout, stderr: r.stderr, code: r.code },
-      });
+      throw new DriverError(
+        this.device.name,
+        'refused',
+        `${op}: ${argv[0]} ${describeExit(r)}: ${tail(r.stderr || r.stdout)}`,
+        {
+          details: { stdout: r.stdout, stderr: r.stderr, code: r.code },
+        },
+      );
     }
     return r;
   }
@@ -151,7 +166,8 @@ export class CommandDriver implements Driver {
       address: this.device.address,
       model: typeof j.model === 'string' ? j.model : (this.device.hardware ?? 'external tool'),
       hardware: this.device.hardware ?? (typeof j.hardware === 'string' ? j.hardware : null),
-      firmwareVersion: typeof j.firmwareVersion === 'string' ? j.firmwareVersion : typeof j.version === 'string' ? j.version : null,
+      firmwareVersion:
+        typeof j.firmwareVersion === 'string' ? j.firmwareVersion : typeof j.version === 'string' ? j.version : null,
       raw: Object.keys(j).length > 0 ? j : r.stdout,
     };
   }
@@ -171,7 +187,10 @@ export class CommandDriver implements Driver {
       expectedHashrateGhs: n('expectedHashrateGhs'),
       powerW: power,
       efficiencyJth: n('efficiencyJth') ?? efficiency(power, hashrate),
-      temperatures: (j.temperatures && typeof j.temperatures === 'object' ? j.temperatures : {}) as Record<string, number>,
+      temperatures: (j.temperatures && typeof j.temperatures === 'object' ? j.temperatures : {}) as Record<
+        string,
+        number
+      >,
       fans: Array.isArray(j.fans) ? (j.fans as Telemetry['fans']) : [],
       sharesAccepted: n('sharesAccepted'),
       sharesRejected: n('sharesRejected'),
@@ -208,7 +227,11 @@ export class CommandDriver implements Driver {
       const j = jsonObject(r.stdout) ?? {};
       const version = typeof j.version === 'string' ? j.version : opts.expectedVersion;
       if (opts.expectedVersion !== '' && version !== opts.expectedVersion) {
-        throw new DriverError(this.device.name, 'verify_failed', `flash: the tool reports version ${version}, expected ${opts.expectedVersion}`);
+        throw new DriverError(
+          this.device.name,
+          'verify_failed',
+          `flash: the tool reports version ${version}, expected ${opts.expectedVersion}`,
+        );
       }
       opts.onProgress?.({ phase: 'done', message: tail(r.stdout, 1) || 'flashed' });
       return {

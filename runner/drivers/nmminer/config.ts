@@ -8,17 +8,41 @@ import { field } from './parse.js';
 
 /** The parameters a push carries, in the case the firmware writes them. */
 export const CONFIG_FIELDS = [
-  'WiFiSSID', 'WiFiPWD', 'PrimaryPool', 'PrimaryPassword', 'PrimaryAddress', 'SecondaryPool', 'SecondaryPassword', 'SecondaryAddress',
-  'Timezone', 'UIRefresh', 'ScreenTimeout', 'Brightness', 'SaveUptime', 'LedEnable', 'RotateScreen', 'BTCPrice', 'AutoBrightness',
+  'WiFiSSID',
+  'WiFiPWD',
+  'PrimaryPool',
+  'PrimaryPassword',
+  'PrimaryAddress',
+  'SecondaryPool',
+  'SecondaryPassword',
+  'SecondaryAddress',
+  'Timezone',
+  'UIRefresh',
+  'ScreenTimeout',
+  'Brightness',
+  'SaveUptime',
+  'LedEnable',
+  'RotateScreen',
+  'BTCPrice',
+  'AutoBrightness',
 ] as const;
 
 /** Fields the device never reports (passwords): the push takes them from the device options. */
-const SECRET_OPTIONS: Record<string, string> = { WiFiPWD: 'wifi_password', PrimaryPassword: 'primary_password', SecondaryPassword: 'secondary_password' };
+const SECRET_OPTIONS: Record<string, string> = {
+  WiFiPWD: 'wifi_password',
+  PrimaryPassword: 'primary_password',
+  SecondaryPassword: 'secondary_password',
+};
 
 export type PushPlan = { ok: true; payload: Record<string, unknown> } | { ok: false; message: string; hint: string };
 
 /** The push for `pools`, from the device's report and its options; `target` is the IP field. */
-export function planPush(report: Record<string, unknown>, pools: PoolConfig[], options: Record<string, unknown>, target: string): PushPlan {
+export function planPush(
+  report: Record<string, unknown>,
+  pools: PoolConfig[],
+  options: Record<string, unknown>,
+  target: string,
+): PushPlan {
   const payload: Record<string, unknown> = { IP: target };
   for (const key of CONFIG_FIELDS) {
     const v = field(report, key);
@@ -46,7 +70,7 @@ export function planPush(report: Record<string, unknown>, pools: PoolConfig[], o
       message: `pools set: refusing to push a config without ${missing.join(', ')}: NMMiner blanks what a push leaves out${missing.includes('WiFiSSID') || missing.includes('WiFiPWD') ? ', and without its Wi-Fi settings it drops off the network' : ''}`,
       hint: missing.every((k) => k in SECRET_OPTIONS || k === 'WiFiSSID')
         ? `set the device option(s) ${missing.map((k) => (k === 'WiFiSSID' ? 'wifi_ssid' : SECRET_OPTIONS[k])).join(', ')} (the device does not report them)`
-        : 'the device\'s config report lacks these fields; set the pool on the device itself',
+        : "the device's config report lacks these fields; set the pool on the device itself",
     };
   }
   return { ok: true, payload };

@@ -68,7 +68,8 @@ export class NmminerDriver implements Driver {
   readonly kind = 'nmminer' as const;
   readonly capabilities: ReadonlySet<Capability> = new Set<Capability>(['info', 'telemetry', 'control']);
   readonly settings: NmminerSettings;
-  private telemetryListener: { listener: JsonDatagramListener; release: () => Promise<void>; off: () => void } | undefined;
+  private telemetryListener:
+    { listener: JsonDatagramListener; release: () => Promise<void>; off: () => void } | undefined;
   private last: Datagram | undefined;
   private readonly waiters = new Set<(d: Datagram) => void>();
 
@@ -89,10 +90,15 @@ export class NmminerDriver implements Driver {
     try {
       acquired = await acquireListener(this.settings.listenAddress, this.settings.telemetryPort);
     } catch (err) {
-      throw new DriverError(this.device.name, 'unreachable', `cannot listen for telemetry on udp ${this.settings.listenAddress}:${this.settings.telemetryPort}: ${(err as Error).message}`, {
-        cause: err,
-        hint: 'another program holds the port, or set the device option telemetry_port',
-      });
+      throw new DriverError(
+        this.device.name,
+        'unreachable',
+        `cannot listen for telemetry on udp ${this.settings.listenAddress}:${this.settings.telemetryPort}: ${(err as Error).message}`,
+        {
+          cause: err,
+          hint: 'another program holds the port, or set the device option telemetry_port',
+        },
+      );
     }
     const onMessage = (d: Datagram) => {
       if (!this.isOurs(d) || !isTelemetryDatagram(d.json)) return;
@@ -125,9 +131,14 @@ export class NmminerDriver implements Driver {
       const timer = setTimeout(() => {
         done();
         reject(
-          new DriverError(this.device.name, 'unreachable', `offline: no telemetry from ${this.settings.host} on udp ${this.settings.telemetryPort} for ${this.settings.offlineAfterMs} ms`, {
-            hint: 'check that the miner is powered and on this subnet (it broadcasts every few seconds)',
-          }),
+          new DriverError(
+            this.device.name,
+            'unreachable',
+            `offline: no telemetry from ${this.settings.host} on udp ${this.settings.telemetryPort} for ${this.settings.offlineAfterMs} ms`,
+            {
+              hint: 'check that the miner is powered and on this subnet (it broadcasts every few seconds)',
+            },
+          ),
         );
       }, this.settings.offlineAfterMs);
       this.waiters.add(onDatagram);
@@ -161,9 +172,14 @@ export class NmminerDriver implements Driver {
 
   async control(action: ControlAction, opts: OpOptions = {}): Promise<ControlResult> {
     if (action.op !== 'pools-set') {
-      throw new DriverError(this.device.name, 'unsupported', `${action.op}: NMMiner takes pool and Wi-Fi settings over UDP only`, {
-        hint: 'NMMiner supports `pools set`; everything else is done on the device',
-      });
+      throw new DriverError(
+        this.device.name,
+        'unsupported',
+        `${action.op}: NMMiner takes pool and Wi-Fi settings over UDP only`,
+        {
+          hint: 'NMMiner supports `pools set`; everything else is done on the device',
+        },
+      );
     }
     return withDeadline(this.device.name, 'pools set', opts, this.settings.confirmTimeoutMs + 5000, (signal) =>
       this.setPools(action.pools, signal),
@@ -171,7 +187,12 @@ export class NmminerDriver implements Driver {
   }
 
   /** Waits for the device's config report on the listener; undefined past the deadline or on abort. */
-  private nextReport(reports: JsonDatagramListener, accept: (d: Datagram) => boolean, ms: number, signal: AbortSignal): Promise<Datagram | undefined> {
+  private nextReport(
+    reports: JsonDatagramListener,
+    accept: (d: Datagram) => boolean,
+    ms: number,
+    signal: AbortSignal,
+  ): Promise<Datagram | undefined> {
     return new Promise((resolve) => {
       const done = (d: Datagram | undefined) => {
         clearTimeout(timer);
@@ -196,7 +217,11 @@ export class NmminerDriver implements Driver {
   private async setPools(pools: PoolConfig[], signal: AbortSignal): Promise<ControlResult> {
     const name = this.device.name;
     if (pools.length === 0 || pools.length > 2) {
-      throw new DriverError(name, 'invalid_argument', `pools set: NMMiner keeps a primary and a secondary pool (got ${pools.length})`);
+      throw new DriverError(
+        name,
+        'invalid_argument',
+        `pools set: NMMiner keeps a primary and a secondary pool (got ${pools.length})`,
+      );
     }
     try {
       pools.forEach((p) => splitPoolUrl(p));
@@ -206,21 +231,43 @@ export class NmminerDriver implements Driver {
     const reports = new JsonDatagramListener(this.settings.listenAddress, this.settings.configReportPort);
     try {
       await reports.start().catch((err) => {
-        throw new DriverError(name, 'unreachable', `cannot listen for config reports on udp ${this.settings.configReportPort}: ${(err as Error).message}`, { cause: err });
+        throw new DriverError(
+          name,
+          'unreachable',
+          `cannot listen for config reports on udp ${this.settings.configReportPort}: ${(err as Error).message}`,
+          { cause: err },
+        );
       });
-      const current = await this.nextReport(reports, (d) => field(d.json, 'PrimaryPool') !== undefined, this.settings.reportTimeoutMs, signal);
+      const current = await this.nextReport(
+        reports,
+        (d) => field(d.json, 'PrimaryPool') !== undefined,
+        this.settings.reportTimeoutMs,
+        signal,
+      );
       if (signal.aborted) throw signal.reason;
       if (!current) {
-        throw new DriverError(name, 'timeout', `pools set: no config report from ${this.settings.host} on udp ${this.settings.configReportPort} within ${this.settings.reportTimeoutMs} ms, so its other parameters are unknown; nothing was pushed (a push blanks what it leaves out)`, {
-          hint: 'the device reports its config every half minute or so: check it is online, or allow longer with the device option report_timeout_ms',
-        });
+        throw new DriverError(
+          name,
+          'timeout',
+          `pools set: no config report from ${this.settings.host} on udp ${this.settings.configReportPort} within ${this.settings.reportTimeoutMs} ms, so its other parameters are unknown; nothing was pushed (a push blanks what it leaves out)`,
+          {
+            hint: 'the device reports its config every half minute or so: check it is online, or allow longer with the device option report_timeout_ms',
+          },
+        );
       }
-      const plan = planPush(current.json, pools, this.device.options ?? {}, this.settings.matchIp ?? this.settings.host);
+      const plan = planPush(
+        current.json,
+        pools,
+        this.device.options ?? {},
+        this.settings.matchIp ?? this.settings.host,
+      );
       if (!plan.ok) throw new DriverError(name, 'refused', plan.message, { hint: plan.hint });
       const { payload } = plan;
       const confirmation = this.nextReport(
         reports,
-        (d) => field(d.json, 'PrimaryPool') === payload.PrimaryPool && field(d.json, 'PrimaryAddress') === payload.PrimaryAddress,
+        (d) =>
+          field(d.json, 'PrimaryPool') === payload.PrimaryPool &&
+          field(d.json, 'PrimaryAddress') === payload.PrimaryAddress,
         this.settings.confirmTimeoutMs,
         signal,
       );

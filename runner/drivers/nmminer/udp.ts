@@ -34,7 +34,11 @@ export class JsonDatagramListener extends EventEmitter {
         return; // not ours, or garbled: ignore it as the real controllers do
       }
       if (json && typeof json === 'object' && !Array.isArray(json)) {
-        this.emit('message', { from: rinfo.address, json: json as Record<string, unknown>, at: Date.now() } satisfies Datagram);
+        this.emit('message', {
+          from: rinfo.address,
+          json: json as Record<string, unknown>,
+          at: Date.now(),
+        } satisfies Datagram);
       }
     });
     this.ready = new Promise((resolve, reject) => {
@@ -96,7 +100,9 @@ export async function pushConfig(payload: Record<string, unknown>, opts: PushOpt
     });
     if (opts.broadcast) socket.setBroadcast(true);
     for (let i = 0; i < repeat; i++) {
-      await new Promise<void>((resolve, reject) => socket.send(buf, opts.port, opts.host, (err) => (err ? reject(err) : resolve())));
+      await new Promise<void>((resolve, reject) =>
+        socket.send(buf, opts.port, opts.host, (err) => (err ? reject(err) : resolve())),
+      );
       if (i < repeat - 1) await sleep(opts.intervalMs ?? 100, opts.signal);
     }
     return repeat;
@@ -112,7 +118,10 @@ const shared = new Map<string, { listener: JsonDatagramListener; users: number }
  * testbed with several NMMiners: they all broadcast to 12345). Call `release()` when done; the
  * socket closes with its last user.
  */
-export async function acquireListener(address: string, port: number): Promise<{ listener: JsonDatagramListener; release: () => Promise<void> }> {
+export async function acquireListener(
+  address: string,
+  port: number,
+): Promise<{ listener: JsonDatagramListener; release: () => Promise<void> }> {
   const key = `${address}:${port}`;
   let entry = shared.get(key);
   if (!entry) {

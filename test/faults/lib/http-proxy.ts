@@ -21,7 +21,10 @@ async function readAll(req: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(parts);
 }
 
-export async function startLossyProxy(target: string, decide: (method: string, path: string) => Decision): Promise<LossyProxy> {
+export async function startLossyProxy(
+  target: string,
+  decide: (method: string, path: string) => Decision,
+): Promise<LossyProxy> {
   const lost: string[] = [];
   const server: Server = createServer(async (req, res) => {
     const method = req.method ?? 'GET';
@@ -30,10 +33,20 @@ export async function startLossyProxy(target: string, decide: (method: string, p
       const body = await readAll(req);
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(req.headers)) {
-        if (typeof v === 'string' && !['host', 'connection', 'content-length', 'transfer-encoding', 'keep-alive'].includes(k)) headers[k] = v;
+        if (
+          typeof v === 'string' &&
+          !['host', 'connection', 'content-length', 'transfer-encoding', 'keep-alive'].includes(k)
+        )
+          headers[k] = v;
       }
       const decision = decide(method, path);
-      const up = await request(target + path, { method: method as never, headers, body: body.length ? body : undefined, headersTimeout: 0, bodyTimeout: 0 });
+      const up = await request(target + path, {
+        method: method as never,
+        headers,
+        body: body.length ? body : undefined,
+        headersTimeout: 0,
+        bodyTimeout: 0,
+      });
       const rbody = Buffer.from(await up.body.arrayBuffer());
       if (decision === 'lose-answer') {
         lost.push(`${method} ${path.split('?')[0]}`);
@@ -42,7 +55,8 @@ export async function startLossyProxy(target: string, decide: (method: string, p
       }
       const out: Record<string, string | string[]> = {};
       for (const [k, v] of Object.entries(up.headers)) {
-        if (v !== undefined && !['connection', 'keep-alive', 'transfer-encoding', 'content-length'].includes(k)) out[k] = v;
+        if (v !== undefined && !['connection', 'keep-alive', 'transfer-encoding', 'content-length'].includes(k))
+          out[k] = v;
       }
       out['content-length'] = String(rbody.length);
       res.writeHead(up.statusCode, out);

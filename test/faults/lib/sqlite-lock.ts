@@ -47,7 +47,10 @@ export async function holdLock(t: { teardown(fn: () => unknown): void }, dbFile:
   });
   const lines = createInterface({ input: child.stdout! });
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the lock holder did not lock ${dbFile} within 30 s: ${stderr.join('')}`)), 30_000);
+    const timer = setTimeout(
+      () => reject(new Error(`the lock holder did not lock ${dbFile} within 30 s: ${stderr.join('')}`)),
+      30_000,
+    );
     lines.once('line', () => {
       clearTimeout(timer);
       resolve();

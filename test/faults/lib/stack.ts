@@ -16,7 +16,11 @@ export interface FaultLab extends Lab {
   /** Starts `mvm factory` (marked) and waits for its first pass unless `wait: false`. */
   factory(opts?: { env?: Record<string, string>; dbFile?: string; wait?: boolean }): Promise<MvmProcess>;
   /** Submits a job whose tasks carry the leak marker in their environment. */
-  submitTasks(target: string, tasks: Array<Pick<TaskSubmit, 'name' | 'script'>>, extra?: { name?: string; output_rules?: string[] }): Promise<string>;
+  submitTasks(
+    target: string,
+    tasks: Array<Pick<TaskSubmit, 'name' | 'script'>>,
+    extra?: { name?: string; output_rules?: string[] },
+  ): Promise<string>;
   /** Every event of the job, following pages of 1000. */
   events(job: string): Promise<JobEvent[]>;
   workers(): Promise<FactoryWorker[]>;
@@ -34,7 +38,17 @@ export interface FaultLabOptions extends Omit<LabOptions, 'realAgent'> {
 }
 
 export async function startFaultLab(t: Test, opts: FaultLabOptions): Promise<FaultLab> {
-  const agentCommand = opts.agentCommand ?? [process.execPath, MVM_BIN, 'agent', 'run', '--grace', '1s', '--busy-ping', '1s', ...(opts.agentArgs ?? [])];
+  const agentCommand = opts.agentCommand ?? [
+    process.execPath,
+    MVM_BIN,
+    'agent',
+    'run',
+    '--grace',
+    '1s',
+    '--busy-ping',
+    '1s',
+    ...(opts.agentArgs ?? []),
+  ];
   const lab = await startLab(t, {
     ...opts,
     // The lab writes the scripted agent's command unless realAgent; ours goes in [factory].
@@ -56,11 +70,19 @@ export async function startFaultLab(t: Test, opts: FaultLabOptions): Promise<Fau
     mark,
     instancesDir: join(lab.dir, 'instances'),
     async factory(o: { env?: Record<string, string>; dbFile?: string; wait?: boolean } = {}) {
-      const f = await startFactory(lab, { env: { [MARK_ENV]: mark, MVM_LOG_LEVEL: 'info', ...o.env }, dbFile: o.dbFile, wait: o.wait });
+      const f = await startFactory(lab, {
+        env: { [MARK_ENV]: mark, MVM_LOG_LEVEL: 'info', ...o.env },
+        dbFile: o.dbFile,
+        wait: o.wait,
+      });
       t.teardown(() => f.stop(5000));
       return f;
     },
-    async submitTasks(target: string, tasks: Array<Pick<TaskSubmit, 'name' | 'script'>>, extra: { name?: string; output_rules?: string[] } = {}) {
+    async submitTasks(
+      target: string,
+      tasks: Array<Pick<TaskSubmit, 'name' | 'script'>>,
+      extra: { name?: string; output_rules?: string[] } = {},
+    ) {
       return lab.srv.submitJob(lab.userToken, {
         target,
         name: extra.name ?? 'fault job',
@@ -71,7 +93,9 @@ export async function startFaultLab(t: Test, opts: FaultLabOptions): Promise<Fau
     async events(job: string) {
       const all: JobEvent[] = [];
       for (;;) {
-        const page = await lab.user.get<JobEvent[]>(`/0/jobs/${job}/events`, { query: { minseq: all.length === 0 ? 0 : all.at(-1)!.seq + 1 } });
+        const page = await lab.user.get<JobEvent[]>(`/0/jobs/${job}/events`, {
+          query: { minseq: all.length === 0 ? 0 : all.at(-1)!.seq + 1 },
+        });
         if (page.length === 0) return all;
         all.push(...page);
       }
@@ -90,5 +114,9 @@ export function payloads(events: JobEvent[], stream: string): string[] {
 /** Asserts seq numbers run 1, 2, 3… with no gap or repeat. */
 export function assertSeqs(t: Test, events: JobEvent[]): void {
   const bad = events.findIndex((e, i) => e.seq !== i + 1);
-  t.equal(bad, -1, bad === -1 ? `${events.length} events numbered 1..${events.length}` : `event ${bad} has seq ${events[bad].seq}`);
+  t.equal(
+    bad,
+    -1,
+    bad === -1 ? `${events.length} events numbered 1..${events.length}` : `event ${bad} has seq ${events[bad].seq}`,
+  );
 }

@@ -15,7 +15,10 @@ export function tmpfsUnavailable(): string | undefined {
   const r = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', dir], { encoding: 'utf8' });
   if (r.status === 0) spawnSync('umount', [dir]);
   rmSync(dir, { recursive: true, force: true });
-  probed = r.status === 0 ? undefined : `cannot mount a tmpfs (${(r.stderr || r.error?.message || '').trim()}): run as root to test a full disk`;
+  probed =
+    r.status === 0
+      ? undefined
+      : `cannot mount a tmpfs (${(r.stderr || r.error?.message || '').trim()}): run as root to test a full disk`;
   return probed;
 }
 

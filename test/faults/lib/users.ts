@@ -9,7 +9,9 @@ export function ensureUser(name: string): PasswdEntry {
   const found = lookupUser(name);
   if (found) return found;
   try {
-    execFileSync('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', name], { stdio: 'ignore' });
+    execFileSync('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', name], {
+      stdio: 'ignore',
+    });
   } catch {
     /* another test created it meanwhile: looked up again below */
   }

@@ -12,7 +12,9 @@ import type { FleetEvent } from '../types.js';
 interface TypeInfo {
   type: string;
   description?: string;
-  params?: Array<{ name: string; type?: string; description?: string; required?: boolean; min?: number }> | Record<string, unknown>;
+  params?:
+    | Array<{ name: string; type?: string; description?: string; required?: boolean; min?: number }>
+    | Record<string, unknown>;
   example?: Record<string, unknown>;
 }
 
@@ -32,7 +34,13 @@ interface Rule {
 
 /** The rule as the API takes it back (PUT): its input fields only. */
 function input(r: Rule, patch: Partial<Rule>): Record<string, unknown> {
-  const { id: _id, createdAt: _c, updatedAt: _u, states: _s, ...rest } = r as Rule & { createdAt?: string; updatedAt?: string; states?: unknown };
+  const {
+    id: _id,
+    createdAt: _c,
+    updatedAt: _u,
+    states: _s,
+    ...rest
+  } = r as Rule & { createdAt?: string; updatedAt?: string; states?: unknown };
   return { ...rest, ...patch };
 }
 
@@ -45,16 +53,25 @@ export function durationMs(text: string): number | undefined {
 }
 
 function types(d: unknown): TypeInfo[] {
-  return listOf<TypeInfo | string>(d, 'types', 'triggers', 'actions', 'conditions').map((t) => (typeof t === 'string' ? { type: t } : { ...t, type: t.type ?? (t as { name?: string }).name ?? '?' }));
+  return listOf<TypeInfo | string>(d, 'types', 'triggers', 'actions', 'conditions').map((t) =>
+    typeof t === 'string' ? { type: t } : { ...t, type: t.type ?? (t as { name?: string }).name ?? '?' },
+  );
 }
 
 /** A starting point for a type's parameters: its example, else its parameter names. */
 function template(t: TypeInfo | undefined): string {
   if (!t) return '{}';
   if (t.example) return JSON.stringify(t.example, null, 2);
-  const params = Array.isArray(t.params) ? t.params : Object.keys(t.params ?? {}).map((name) => ({ name, type: 'string' }));
-  const blank = (p: { type?: string; min?: number }) => (p.type === 'number' || p.type === 'integer' || p.type === 'duration' ? (p.min ?? 0) : '');
-  return JSON.stringify(Object.fromEntries(params.map((p) => [p.name, blank(p as { type?: string; min?: number })])), null, 2);
+  const params = Array.isArray(t.params)
+    ? t.params
+    : Object.keys(t.params ?? {}).map((name) => ({ name, type: 'string' }));
+  const blank = (p: { type?: string; min?: number }) =>
+    p.type === 'number' || p.type === 'integer' || p.type === 'duration' ? (p.min ?? 0) : '';
+  return JSON.stringify(
+    Object.fromEntries(params.map((p) => [p.name, blank(p as { type?: string; min?: number })])),
+    null,
+    2,
+  );
 }
 
 function parse(text: string, what: string): Record<string, unknown> {
@@ -69,7 +86,9 @@ function parse(text: string, what: string): Record<string, unknown> {
 
 export function summary(x: { type: string } & Record<string, unknown>): string {
   const rest = Object.entries(x).filter(([k]) => k !== 'type');
-  return rest.length ? `${x.type} (${rest.map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : v}`).join(', ')})` : x.type;
+  return rest.length
+    ? `${x.type} (${rest.map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : v}`).join(', ')})`
+    : x.type;
 }
 
 export function Automation() {
@@ -83,7 +102,9 @@ export function Automation() {
     return (
       <>
         <h1>Automation</h1>
-        <p class="muted" data-testid="not-available">This fleet daemon has no automation rules in its API.</p>
+        <p class="muted" data-testid="not-available">
+          This fleet daemon has no automation rules in its API.
+        </p>
       </>
     );
   return (
@@ -114,9 +135,28 @@ export function Automation() {
                         <td>{summary(r.trigger)}</td>
                         <td>{summary(r.action)}</td>
                         <td class="row-actions">
-                          <Action label="Dry-run" run={() => api(`/api/automation/${enc(String(r.id))}/dry-run`, { method: 'POST' })} done={setDry} />
-                          <Action label={r.enabled ? 'Disable' : 'Enable'} run={() => api(`/api/automation/${enc(String(r.id))}`, { method: 'PUT', body: input(r, { enabled: !r.enabled }) })} done={rules.reload} />
-                          <Action label="Delete" kind="danger" confirm={`Delete rule ${r.name}?`} run={() => api(`/api/automation/${enc(String(r.id))}`, { method: 'DELETE' })} done={rules.reload} />
+                          <Action
+                            label="Dry-run"
+                            run={() => api(`/api/automation/${enc(String(r.id))}/dry-run`, { method: 'POST' })}
+                            done={setDry}
+                          />
+                          <Action
+                            label={r.enabled ? 'Disable' : 'Enable'}
+                            run={() =>
+                              api(`/api/automation/${enc(String(r.id))}`, {
+                                method: 'PUT',
+                                body: input(r, { enabled: !r.enabled }),
+                              })
+                            }
+                            done={rules.reload}
+                          />
+                          <Action
+                            label="Delete"
+                            kind="danger"
+                            confirm={`Delete rule ${r.name}?`}
+                            run={() => api(`/api/automation/${enc(String(r.id))}`, { method: 'DELETE' })}
+                            done={rules.reload}
+                          />
                         </td>
                       </tr>
                     ))}
@@ -128,8 +168,17 @@ export function Automation() {
         </Show>
       </Section>
       {dry !== null && (
-        <Section title="Dry-run" actions={<button class="btn" onClick={() => setDry(null)}>Close</button>}>
-          <pre class="pre" data-testid="dry-run">{JSON.stringify(dry, null, 2)}</pre>
+        <Section
+          title="Dry-run"
+          actions={
+            <button class="btn" onClick={() => setDry(null)}>
+              Close
+            </button>
+          }
+        >
+          <pre class="pre" data-testid="dry-run">
+            {JSON.stringify(dry, null, 2)}
+          </pre>
         </Section>
       )}
       <IfCanAct>
@@ -156,7 +205,10 @@ function Builder(props: { triggers: TypeInfo[]; actions: TypeInfo[]; onSaved(): 
   const [until, setUntil] = useState(false);
   const rule = () => {
     // "bitaxe-1, tag:garage, model:Bitaxe Gamma": miners by name, tag or model
-    const picks = selection.split(',').map((s) => s.trim()).filter(Boolean);
+    const picks = selection
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     const by = (prefix: string) => picks.filter((s) => s.startsWith(prefix)).map((s) => s.slice(prefix.length).trim());
     const miners = picks.filter((s) => !s.startsWith('tag:') && !s.startsWith('model:'));
     const [from, to] = window_.split(/\s*[-–]\s*/);
@@ -187,11 +239,15 @@ function Builder(props: { triggers: TypeInfo[]; actions: TypeInfo[]; onSaved(): 
         </label>
         <label>
           Trigger
-          <select aria-label="Trigger" value={trigger} onChange={(e) => {
-            const v = (e.target as HTMLSelectElement).value;
-            setTrigger(v);
-            setTriggerParams(template(props.triggers.find((t) => t.type === v)));
-          }}>
+          <select
+            aria-label="Trigger"
+            value={trigger}
+            onChange={(e) => {
+              const v = (e.target as HTMLSelectElement).value;
+              setTrigger(v);
+              setTriggerParams(template(props.triggers.find((t) => t.type === v)));
+            }}
+          >
             <option value="">choose…</option>
             {props.triggers.map((t) => (
               <option value={t.type}>{t.type}</option>
@@ -200,21 +256,43 @@ function Builder(props: { triggers: TypeInfo[]; actions: TypeInfo[]; onSaved(): 
         </label>
         {describe(props.triggers, trigger) && <p class="muted small">{describe(props.triggers, trigger)}</p>}
         <label class="wide">
-          Trigger parameters (JSON) <textarea aria-label="Trigger parameters (JSON)" rows={3} value={triggerParams} onInput={(e) => setTriggerParams((e.target as HTMLTextAreaElement).value)} />
+          Trigger parameters (JSON){' '}
+          <textarea
+            aria-label="Trigger parameters (JSON)"
+            rows={3}
+            value={triggerParams}
+            onInput={(e) => setTriggerParams((e.target as HTMLTextAreaElement).value)}
+          />
         </label>
         <label>
-          Miners, tag:NAME or model:NAME (comma-separated; empty = all) <input aria-label="Miners, tags or models" value={selection} onInput={(e) => setSelection((e.target as HTMLInputElement).value)} placeholder="bitaxe-1, tag:garage" />
+          Miners, tag:NAME or model:NAME (comma-separated; empty = all){' '}
+          <input
+            aria-label="Miners, tags or models"
+            value={selection}
+            onInput={(e) => setSelection((e.target as HTMLInputElement).value)}
+            placeholder="bitaxe-1, tag:garage"
+          />
         </label>
         <label>
-          Time window <input aria-label="Time window" value={window_} onInput={(e) => setWindow((e.target as HTMLInputElement).value)} placeholder="16:00-19:00" />
+          Time window{' '}
+          <input
+            aria-label="Time window"
+            value={window_}
+            onInput={(e) => setWindow((e.target as HTMLInputElement).value)}
+            placeholder="16:00-19:00"
+          />
         </label>
         <label>
           Action
-          <select aria-label="Action" value={action} onChange={(e) => {
-            const v = (e.target as HTMLSelectElement).value;
-            setAction(v);
-            setActionParams(template(props.actions.find((t) => t.type === v)));
-          }}>
+          <select
+            aria-label="Action"
+            value={action}
+            onChange={(e) => {
+              const v = (e.target as HTMLSelectElement).value;
+              setAction(v);
+              setActionParams(template(props.actions.find((t) => t.type === v)));
+            }}
+          >
             <option value="">choose…</option>
             {props.actions.map((t) => (
               <option value={t.type}>{t.type}</option>
@@ -223,17 +301,38 @@ function Builder(props: { triggers: TypeInfo[]; actions: TypeInfo[]; onSaved(): 
         </label>
         {describe(props.actions, action) && <p class="muted small">{describe(props.actions, action)}</p>}
         <label class="wide">
-          Action parameters (JSON) <textarea aria-label="Action parameters (JSON)" rows={3} value={actionParams} onInput={(e) => setActionParams((e.target as HTMLTextAreaElement).value)} />
+          Action parameters (JSON){' '}
+          <textarea
+            aria-label="Action parameters (JSON)"
+            rows={3}
+            value={actionParams}
+            onInput={(e) => setActionParams((e.target as HTMLTextAreaElement).value)}
+          />
         </label>
         <label class="check">
-          <input type="checkbox" checked={until} onChange={(e) => setUntil((e.target as HTMLInputElement).checked)} /> undo the action when the trigger ends
+          <input type="checkbox" checked={until} onChange={(e) => setUntil((e.target as HTMLInputElement).checked)} />{' '}
+          undo the action when the trigger ends
         </label>
         <label>
-          Cooldown <input aria-label="Cooldown" value={cooldown} onInput={(e) => setCooldown((e.target as HTMLInputElement).value)} />
+          Cooldown{' '}
+          <input
+            aria-label="Cooldown"
+            value={cooldown}
+            onInput={(e) => setCooldown((e.target as HTMLInputElement).value)}
+          />
         </label>
         <div class="wide">
-          <Action label="Dry-run" run={async () => api('/api/automation/dry-run', { method: 'POST', body: rule() })} done={props.onDry} />
-          <Action label="Save rule" kind="primary" run={async () => api('/api/automation/', { method: 'POST', body: rule() })} done={() => (setName(''), props.onSaved())} />
+          <Action
+            label="Dry-run"
+            run={async () => api('/api/automation/dry-run', { method: 'POST', body: rule() })}
+            done={props.onDry}
+          />
+          <Action
+            label="Save rule"
+            kind="primary"
+            run={async () => api('/api/automation/', { method: 'POST', body: rule() })}
+            done={() => (setName(''), props.onSaved())}
+          />
         </div>
       </form>
     </Section>

@@ -64,9 +64,31 @@ export function Dashboard() {
         <Show l={stats} what="fleet stats">
           {(s) => (
             <div class="stats" data-testid="fleet-stats">
-              <Stat label="Hashrate" value={<span data-value={s.hashrateGhs} data-testid="stat-hashrate">{hashrate(s.hashrateGhs)}</span>} sub={`expected ${hashrate(s.expectedHashrateGhs)}`} />
-              <Stat label="Power" value={<span data-value={s.powerW} data-testid="stat-power">{watts(s.powerW)}</span>} />
-              <Stat label="Efficiency" value={<span data-value={s.efficiencyJth ?? ''} data-testid="stat-efficiency">{jth(s.efficiencyJth)}</span>} />
+              <Stat
+                label="Hashrate"
+                value={
+                  <span data-value={s.hashrateGhs} data-testid="stat-hashrate">
+                    {hashrate(s.hashrateGhs)}
+                  </span>
+                }
+                sub={`expected ${hashrate(s.expectedHashrateGhs)}`}
+              />
+              <Stat
+                label="Power"
+                value={
+                  <span data-value={s.powerW} data-testid="stat-power">
+                    {watts(s.powerW)}
+                  </span>
+                }
+              />
+              <Stat
+                label="Efficiency"
+                value={
+                  <span data-value={s.efficiencyJth ?? ''} data-testid="stat-efficiency">
+                    {jth(s.efficiencyJth)}
+                  </span>
+                }
+              />
               <Stat
                 label="Online"
                 value={
@@ -84,14 +106,20 @@ export function Dashboard() {
           )}
         </Show>
       </Section>
-      {hasApi('/api/dashboard/energy/current') && <Section title="Energy">
-        <div class="stats">
-          <Stat label="Price now" value={current.error ? '—' : pence(priceOf(current.data))} testId="price-now" />
-          <Stat label="Next slot" value={next.error ? '—' : pence(priceOf(next.data))} testId="price-next" />
-          <Stat label="Cost today" value={typeof todayCost === 'number' ? money(todayCost) : '—'} testId="cost-today" />
-        </div>
-        {current.error && <p class="muted small">Prices: {current.error.message}</p>}
-      </Section>}
+      {hasApi('/api/dashboard/energy/current') && (
+        <Section title="Energy">
+          <div class="stats">
+            <Stat label="Price now" value={current.error ? '—' : pence(priceOf(current.data))} testId="price-now" />
+            <Stat label="Next slot" value={next.error ? '—' : pence(priceOf(next.data))} testId="price-next" />
+            <Stat
+              label="Cost today"
+              value={typeof todayCost === 'number' ? money(todayCost) : '—'}
+              testId="cost-today"
+            />
+          </div>
+          {current.error && <p class="muted small">Prices: {current.error.message}</p>}
+        </Section>
+      )}
       <div class="grid2">
         <Section title="Lab: testbeds">
           {!up?.lab ? (
@@ -100,8 +128,16 @@ export function Dashboard() {
             <ErrorLine error={testbeds.error} what="testbeds" />
           ) : (
             <div class="grid2">
-              <Counts title="By state" items={counts(listOf<Testbed>(testbeds.data), (t) => t.state)} testId="testbeds-by-state" />
-              <Counts title="By health" items={counts(listOf<Testbed>(testbeds.data), (t) => t.health)} testId="testbeds-by-health" />
+              <Counts
+                title="By state"
+                items={counts(listOf<Testbed>(testbeds.data), (t) => t.state)}
+                testId="testbeds-by-state"
+              />
+              <Counts
+                title="By health"
+                items={counts(listOf<Testbed>(testbeds.data), (t) => t.health)}
+                testId="testbeds-by-health"
+              />
             </div>
           )}
         </Section>
@@ -129,7 +165,11 @@ function JobCounts(props: { jobs: Job[] }) {
   const by = (s: string) => props.jobs.filter((j) => j.state === s).length;
   return (
     <div class="stats" data-testid="job-counts">
-      <Stat label="Queued" value={<span data-value={by('queued') + by('waiting')}>{by('queued') + by('waiting')}</span>} testId="jobs-queued" />
+      <Stat
+        label="Queued"
+        value={<span data-value={by('queued') + by('waiting')}>{by('queued') + by('waiting')}</span>}
+        testId="jobs-queued"
+      />
       <Stat label="Running" value={<span data-value={by('running')}>{by('running')}</span>} testId="jobs-running" />
       <Stat label="Failed (recent)" value={by('failed')} />
     </div>

@@ -21,7 +21,9 @@ export function Energy() {
     d.setHours(0, 0, 0, 0);
     return [d.getTime(), d.getTime() + 2 * 86_400_000];
   }, []);
-  const timeline = useApi<unknown>(ifApi('/api/dashboard/energy/timeline', `/api/dashboard/energy/timeline?from=${from}&to=${to}`));
+  const timeline = useApi<unknown>(
+    ifApi('/api/dashboard/energy/timeline', `/api/dashboard/energy/timeline?from=${from}&to=${to}`),
+  );
   const current = useApi<unknown>(ifApi('/api/dashboard/energy/current'));
   const next = useApi<unknown>(ifApi('/api/dashboard/energy/next'));
   const cost = useApi<Record<string, unknown>>(ifApi('/api/dashboard/energy/cost'));
@@ -34,7 +36,9 @@ export function Energy() {
     return (
       <>
         <h1>Energy</h1>
-        <p class="muted" data-testid="not-available">This fleet daemon has no energy prices (no price source in its API).</p>
+        <p class="muted" data-testid="not-available">
+          This fleet daemon has no energy prices (no price source in its API).
+        </p>
       </>
     );
   return (
@@ -49,48 +53,50 @@ export function Energy() {
           {(d) => <Timeline slots={listOf<unknown>(d, 'slots', 'prices', 'timeline')} />}
         </Show>
       </Section>
-      {hasApi('/api/dashboard/energy/cost') && <Section title="Cost per miner">
-        <Show l={cost} what="costs">
-          {(c) => {
-            const miners = listOf<MinerCost>(c, 'miners');
-            const today = todayOf(c);
-            const month = c.total as EnergyUse | undefined;
-            return (
-              <>
-                <div class="stats">
-                  <Stat label="Energy today" value={today ? `${num(today.kWh)} kWh` : '—'} />
-                  <Stat label="Cost today" value={money(today?.cost)} testId="cost-today" />
-                  <Stat label="This month" value={month ? `${num(month.kWh)} kWh` : '—'} sub={money(month?.cost)} />
-                </div>
-                {miners.length > 0 && (
-                  <div class="table-wrap">
-                    <table data-testid="costs">
-                      <thead>
-                        <tr>
-                          <th scope="col">Miner</th>
-                          <th scope="col">Energy (month)</th>
-                          <th scope="col">Cost (month)</th>
-                        </tr>
-                      </thead>
-                      <tbody>
-                        {miners.map((m) => (
-                          <tr>
-                            <th scope="row">
-                              <a href={`/miners/${encodeURIComponent(m.minerId)}`}>{m.minerId}</a>
-                            </th>
-                            <td class="num">{`${num(m.total?.kWh)} kWh`}</td>
-                            <td class="num">{money(m.total?.cost)}</td>
-                          </tr>
-                        ))}
-                      </tbody>
-                    </table>
+      {hasApi('/api/dashboard/energy/cost') && (
+        <Section title="Cost per miner">
+          <Show l={cost} what="costs">
+            {(c) => {
+              const miners = listOf<MinerCost>(c, 'miners');
+              const today = todayOf(c);
+              const month = c.total as EnergyUse | undefined;
+              return (
+                <>
+                  <div class="stats">
+                    <Stat label="Energy today" value={today ? `${num(today.kWh)} kWh` : '—'} />
+                    <Stat label="Cost today" value={money(today?.cost)} testId="cost-today" />
+                    <Stat label="This month" value={month ? `${num(month.kWh)} kWh` : '—'} sub={money(month?.cost)} />
                   </div>
-                )}
-              </>
-            );
-          }}
-        </Show>
-      </Section>}
+                  {miners.length > 0 && (
+                    <div class="table-wrap">
+                      <table data-testid="costs">
+                        <thead>
+                          <tr>
+                            <th scope="col">Miner</th>
+                            <th scope="col">Energy (month)</th>
+                            <th scope="col">Cost (month)</th>
+                          </tr>
+                        </thead>
+                        <tbody>
+                          {miners.map((m) => (
+                            <tr>
+                              <th scope="row">
+                                <a href={`/miners/${encodeURIComponent(m.minerId)}`}>{m.minerId}</a>
+                              </th>
+                              <td class="num">{`${num(m.total?.kWh)} kWh`}</td>
+                              <td class="num">{money(m.total?.cost)}</td>
+                            </tr>
+                          ))}
+                        </tbody>
+                      </table>
+                    </div>
+                  )}
+                </>
+              );
+            }}
+          </Show>
+        </Section>
+      )}
     </>
   );
 }
@@ -101,15 +107,30 @@ function Timeline(props: { slots: unknown[] }) {
       .map((s) => [slotStart(s), priceOf(s)] as const)
       .filter((p): p is readonly [number, number] => p[0] != null && p[1] != null)
       .sort((a, b) => a[0] - b[0]);
-    const cheapest = [...pts].sort((a, b) => a[1] - b[1]).slice(0, CHEAPEST).map((p) => p[0]);
+    const cheapest = [...pts]
+      .sort((a, b) => a[1] - b[1])
+      .slice(0, CHEAPEST)
+      .map((p) => p[0]);
     return { xs: pts.map((p) => p[0]), ys: pts.map((p) => p[1]), marks: cheapest };
   }, [props.slots]);
   if (xs.length === 0) return <p class="muted">No prices known for today or tomorrow yet.</p>;
   return (
     <>
-      <Chart title="Price per slot" testId="chart-prices" xs={xs} series={[{ label: 'p/kWh', color: '--accent', values: ys, bars: true }]} unit="p/kWh" height={260} marks={marks} />
+      <Chart
+        title="Price per slot"
+        testId="chart-prices"
+        xs={xs}
+        series={[{ label: 'p/kWh', color: '--accent', values: ys, bars: true }]}
+        unit="p/kWh"
+        height={260}
+        marks={marks}
+      />
       <p class="muted small">
-        ● the {CHEAPEST} cheapest slots: {[...marks].sort((a, b) => a - b).map((t) => new Date(t).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })).join(', ')}
+        ● the {CHEAPEST} cheapest slots:{' '}
+        {[...marks]
+          .sort((a, b) => a - b)
+          .map((t) => new Date(t).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }))
+          .join(', ')}
       </p>
     </>
   );

@@ -29,7 +29,9 @@ function useJobLog(id: string, onComplete: () => void): { lines: JobEvent[]; err
       let delay = 500;
       while (!ctl.signal.aborted) {
         try {
-          const evs = await api<JobEvent[]>(`/api/jobs/0/jobs/${enc(id)}/events?minseq=${next}&wait_ms=20000`, { signal: ctl.signal });
+          const evs = await api<JobEvent[]>(`/api/jobs/0/jobs/${enc(id)}/events?minseq=${next}&wait_ms=20000`, {
+            signal: ctl.signal,
+          });
           delay = 500;
           setError(null);
           if (evs.length) {
@@ -40,7 +42,9 @@ function useJobLog(id: string, onComplete: () => void): { lines: JobEvent[]; err
           const job = await api<Job>(`/api/jobs/0/job/${enc(id)}`, { signal: ctl.signal });
           if (['completed', 'failed'].includes(job.state)) {
             // one last read: events written just before completion
-            const tail = await api<JobEvent[]>(`/api/jobs/0/jobs/${enc(id)}/events?minseq=${next}`, { signal: ctl.signal });
+            const tail = await api<JobEvent[]>(`/api/jobs/0/jobs/${enc(id)}/events?minseq=${next}`, {
+              signal: ctl.signal,
+            });
             if (tail.length) setLines((old) => [...old, ...tail]);
             setFollowing(false);
             done.current();
@@ -60,7 +64,9 @@ function useJobLog(id: string, onComplete: () => void): { lines: JobEvent[]; err
 }
 
 async function download(jobId: string, o: Output): Promise<void> {
-  const res = await fetch(`/api/jobs/0/jobs/${enc(jobId)}/outputs/${enc(o.id)}`, { headers: { authorization: `Bearer ${token.value}` } });
+  const res = await fetch(`/api/jobs/0/jobs/${enc(jobId)}/outputs/${enc(o.id)}`, {
+    headers: { authorization: `Bearer ${token.value}` },
+  });
   if (!res.ok) throw new Error(`${res.status}: ${await res.text()}`);
   const url = URL.createObjectURL(await res.blob());
   const a = document.createElement('a');
@@ -102,7 +108,14 @@ export function JobPage(props: { id: string }) {
                 ))}
               </ol>
               {!['completed', 'failed'].includes(j.state) && (
-                <Action label="Cancel job" kind="danger" testId="cancel-job" confirm={`Cancel job ${j.name}?`} run={() => api(`/api/jobs/0/jobs/${enc(j.id)}/cancel`, { method: 'POST' })} done={job.reload} />
+                <Action
+                  label="Cancel job"
+                  kind="danger"
+                  testId="cancel-job"
+                  confirm={`Cancel job ${j.name}?`}
+                  run={() => api(`/api/jobs/0/jobs/${enc(j.id)}/cancel`, { method: 'POST' })}
+                  done={job.reload}
+                />
               )}
             </Section>
           </>
@@ -110,7 +123,14 @@ export function JobPage(props: { id: string }) {
       </Show>
       <Section title={log.following ? 'Log (following)' : 'Log'}>
         <ErrorLine error={log.error} what="log" />
-        <pre class="log" ref={pre} data-testid="job-log" data-lines={log.lines.length} tabIndex={0} aria-label="job log">
+        <pre
+          class="log"
+          ref={pre}
+          data-testid="job-log"
+          data-lines={log.lines.length}
+          tabIndex={0}
+          aria-label="job log"
+        >
           {log.lines.map((e) => (
             <div class={`line stream-${e.stream}`} key={e.seq}>
               {e.payload}

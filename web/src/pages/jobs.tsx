@@ -28,7 +28,14 @@ export function Jobs() {
   return (
     <>
       <h1>Jobs</h1>
-      <Section title="Recent jobs" actions={<button class="btn" onClick={l.reload}>Refresh</button>}>
+      <Section
+        title="Recent jobs"
+        actions={
+          <button class="btn" onClick={l.reload}>
+            Refresh
+          </button>
+        }
+      >
         <Show l={l} what="jobs">
           {(d) => {
             const list = listOf<Job>(d, 'items', 'jobs');
@@ -41,8 +48,12 @@ export function Jobs() {
                       <th scope="col">Job</th>
                       <th scope="col">State</th>
                       <th scope="col">Target</th>
-                      <th scope="col" class="hide-sm">Owner</th>
-                      <th scope="col" class="hide-sm">Submitted</th>
+                      <th scope="col" class="hide-sm">
+                        Owner
+                      </th>
+                      <th scope="col" class="hide-sm">
+                        Submitted
+                      </th>
                     </tr>
                   </thead>
                   <tbody>

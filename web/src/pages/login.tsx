@@ -31,7 +31,15 @@ export function Login() {
         <h1>mvm</h1>
         <p class="muted">Fleet and lab dashboard. Log in with an API token of the fleet daemon.</p>
         <label for="token">Token</label>
-        <input id="token" name="token" type="password" autocomplete="current-password" value={value} onInput={(e) => setValue((e.target as HTMLInputElement).value)} autoFocus />
+        <input
+          id="token"
+          name="token"
+          type="password"
+          autocomplete="current-password"
+          value={value}
+          onInput={(e) => setValue((e.target as HTMLInputElement).value)}
+          autoFocus
+        />
         {reason && (
           <p class="error" role="alert">
             {reason}
@@ -41,7 +49,8 @@ export function Login() {
           Log in
         </button>
         <p class="muted small">
-          The admin token is in the fleet's data folder (<code>fleet-api-admin-token</code>); <code>mvm demo</code> prints one.
+          The admin token is in the fleet's data folder (<code>fleet-api-admin-token</code>); <code>mvm demo</code>{' '}
+          prints one.
         </p>
       </form>
     </main>

@@ -45,8 +45,14 @@ export function MinerPage(props: { id: string }) {
   // a new reading moves the window on (re-reads the history); at most every 5 s
   useLive(() => setTo(Date.now()), aboutMiner(props.id), 5000);
 
-  const modeList = listOf<string | { name: string }>(modes.data, 'modes', 'available').map((m) => (typeof m === 'string' ? m : m.name));
-  const currentMode = (modes.data as { desired?: string | null; current?: string } | undefined)?.desired ?? (modes.data as { current?: string } | undefined)?.current ?? miner.data?.desired?.mode ?? null;
+  const modeList = listOf<string | { name: string }>(modes.data, 'modes', 'available').map((m) =>
+    typeof m === 'string' ? m : m.name,
+  );
+  const currentMode =
+    (modes.data as { desired?: string | null; current?: string } | undefined)?.desired ??
+    (modes.data as { current?: string } | undefined)?.current ??
+    miner.data?.desired?.mode ??
+    null;
   const [mode, setMode] = useState<string>('');
 
   return (
@@ -59,14 +65,27 @@ export function MinerPage(props: { id: string }) {
         {(m) => (
           <Section title="Now" actions={<Badge kind={m.status} />}>
             <div class="stats" data-testid="miner-now">
-              <Stat label="Hashrate" value={hashrate(m.last?.hashrateGhs)} sub={`expected ${hashrate(m.expectedHashrateGhs ?? m.last?.expectedHashrateGhs)}`} />
+              <Stat
+                label="Hashrate"
+                value={hashrate(m.last?.hashrateGhs)}
+                sub={`expected ${hashrate(m.expectedHashrateGhs ?? m.last?.expectedHashrateGhs)}`}
+              />
               <Stat label="Power" value={watts(m.last?.powerW)} />
               <Stat label="Efficiency" value={jth(m.last?.efficiencyJth)} />
               <Stat label="Hottest" value={celsius(maxTemp(m.last?.temperatures))} />
-              <Stat label="Mode" value={<span data-testid="current-mode">{currentMode ?? '—'}</span>} sub={m.last?.paused ? 'paused' : undefined} />
+              <Stat
+                label="Mode"
+                value={<span data-testid="current-mode">{currentMode ?? '—'}</span>}
+                sub={m.last?.paused ? 'paused' : undefined}
+              />
             </div>
             <p class="muted small">
-              {m.model ?? m.driver} at {m.address} · {m.source === 'config' ? 'from the config' : m.source === 'testbed' ? `device of testbed ${m.testbed}` : 'added through the API'}
+              {m.model ?? m.driver} at {m.address} ·{' '}
+              {m.source === 'config'
+                ? 'from the config'
+                : m.source === 'testbed'
+                  ? `device of testbed ${m.testbed}`
+                  : 'added through the API'}
               {m.tags.length > 0 && ` · tags ${m.tags.join(', ')}`} · last reading {ago(m.lastSeenAt)}
               {m.lastError && <span class="error"> · {m.lastError}</span>}
             </p>
@@ -78,17 +97,45 @@ export function MinerPage(props: { id: string }) {
           <div class="actions" data-testid="miner-actions">
             <span class="field">
               <label for="mode">Mode</label>
-              <select id="mode" value={mode} onChange={(e) => setMode((e.target as HTMLSelectElement).value)} data-testid="mode-select">
+              <select
+                id="mode"
+                value={mode}
+                onChange={(e) => setMode((e.target as HTMLSelectElement).value)}
+                data-testid="mode-select"
+              >
                 <option value="">choose…</option>
                 {modeList.map((x) => (
                   <option value={x}>{x}</option>
                 ))}
               </select>
-              <Action label="Set mode" kind="primary" testId="set-mode" disabled={!mode} run={() => api(`${base}/mode`, { method: 'POST', body: { mode } })} done={() => (miner.reload(), modes.reload(), events.reload())} />
+              <Action
+                label="Set mode"
+                kind="primary"
+                testId="set-mode"
+                disabled={!mode}
+                run={() => api(`${base}/mode`, { method: 'POST', body: { mode } })}
+                done={() => (miner.reload(), modes.reload(), events.reload())}
+              />
             </span>
-            <Action label="Restart" testId="restart" confirm={`Restart ${props.id}?`} run={() => api(`${base}/restart`, { method: 'POST' })} done={() => events.reload()} />
-            <Action label="Pause" testId="pause" run={() => api(`${base}/pause`, { method: 'POST' })} done={() => (miner.reload(), events.reload())} />
-            <Action label="Resume" testId="resume" run={() => api(`${base}/resume`, { method: 'POST' })} done={() => (miner.reload(), events.reload())} />
+            <Action
+              label="Restart"
+              testId="restart"
+              confirm={`Restart ${props.id}?`}
+              run={() => api(`${base}/restart`, { method: 'POST' })}
+              done={() => events.reload()}
+            />
+            <Action
+              label="Pause"
+              testId="pause"
+              run={() => api(`${base}/pause`, { method: 'POST' })}
+              done={() => (miner.reload(), events.reload())}
+            />
+            <Action
+              label="Resume"
+              testId="resume"
+              run={() => api(`${base}/resume`, { method: 'POST' })}
+              done={() => (miner.reload(), events.reload())}
+            />
           </div>
           <PoolPicker minerId={props.id} />
         </Section>
@@ -98,7 +145,12 @@ export function MinerPage(props: { id: string }) {
         actions={
           <div class="seg" role="group" aria-label="Range">
             {RANGES.map(([r]) => (
-              <button type="button" class={`btn ${r === range ? 'btn-primary' : ''}`} aria-pressed={r === range} onClick={() => (setRange(r), setTo(Date.now()))}>
+              <button
+                type="button"
+                class={`btn ${r === range ? 'btn-primary' : ''}`}
+                aria-pressed={r === range}
+                onClick={() => (setRange(r), setTo(Date.now()))}
+              >
                 {r}
               </button>
             ))}
@@ -106,7 +158,13 @@ export function MinerPage(props: { id: string }) {
         }
       >
         <Show l={history} what="history">
-          {(h) => <HistoryCharts h={h} range={[to - span, to]} expected={miner.data?.expectedHashrateGhs ?? miner.data?.last?.expectedHashrateGhs ?? null} />}
+          {(h) => (
+            <HistoryCharts
+              h={h}
+              range={[to - span, to]}
+              expected={miner.data?.expectedHashrateGhs ?? miner.data?.last?.expectedHashrateGhs ?? null}
+            />
+          )}
         </Show>
       </Section>
       <Section title="Events">
@@ -123,12 +181,19 @@ function HistoryCharts(props: { h: HistoryResult; expected: number | null; range
   const charts = useMemo(() => {
     const xs = points.map((p) => p.t);
     const sensors = [...new Set(points.flatMap((p) => Object.keys(p.temperatures ?? {})))];
-    const hash: ChartSeries[] = [{ label: 'hashrate GH/s', color: '--accent', values: points.map((p) => p.hashrateGhs?.mean ?? null) }];
-    if (props.expected != null) hash.push({ label: 'expected', color: '--muted', dash: true, values: points.map(() => props.expected) });
+    const hash: ChartSeries[] = [
+      { label: 'hashrate GH/s', color: '--accent', values: points.map((p) => p.hashrateGhs?.mean ?? null) },
+    ];
+    if (props.expected != null)
+      hash.push({ label: 'expected', color: '--muted', dash: true, values: points.map(() => props.expected) });
     return {
       xs,
       hash,
-      temps: sensors.map((s, i) => ({ label: `${s} °C`, color: TEMP_COLOURS[i % TEMP_COLOURS.length], values: points.map((p) => p.temperatures?.[s]?.mean ?? null) })),
+      temps: sensors.map((s, i) => ({
+        label: `${s} °C`,
+        color: TEMP_COLOURS[i % TEMP_COLOURS.length],
+        values: points.map((p) => p.temperatures?.[s]?.mean ?? null),
+      })),
       power: [{ label: 'power W', color: '--warn', values: points.map((p) => p.powerW?.mean ?? null) }],
       eff: [{ label: 'J/TH', color: '--accent2', values: points.map((p) => p.efficiencyJth?.mean ?? null) }],
     };
@@ -139,11 +204,43 @@ function HistoryCharts(props: { h: HistoryResult; expected: number | null; range
       <p class="muted small">
         {points.length} points · {props.h.resolution} resolution
       </p>
-      <Chart title="Hashrate against expected" testId="chart-hashrate" xs={charts.xs} range={props.range} series={charts.hash} unit="GH/s" />
-      {charts.temps.length > 0 && <Chart title="Temperatures" testId="chart-temps" xs={charts.xs} range={props.range} series={charts.temps} unit="°C" />}
+      <Chart
+        title="Hashrate against expected"
+        testId="chart-hashrate"
+        xs={charts.xs}
+        range={props.range}
+        series={charts.hash}
+        unit="GH/s"
+      />
+      {charts.temps.length > 0 && (
+        <Chart
+          title="Temperatures"
+          testId="chart-temps"
+          xs={charts.xs}
+          range={props.range}
+          series={charts.temps}
+          unit="°C"
+        />
+      )}
       <div class="grid2">
-        <Chart title="Power" testId="chart-power" xs={charts.xs} range={props.range} series={charts.power} unit="W" height={180} />
-        <Chart title="Efficiency" testId="chart-efficiency" xs={charts.xs} range={props.range} series={charts.eff} unit="J/TH" height={180} />
+        <Chart
+          title="Power"
+          testId="chart-power"
+          xs={charts.xs}
+          range={props.range}
+          series={charts.power}
+          unit="W"
+          height={180}
+        />
+        <Chart
+          title="Efficiency"
+          testId="chart-efficiency"
+          xs={charts.xs}
+          range={props.range}
+          series={charts.eff}
+          unit="J/TH"
+          height={180}
+        />
       </div>
     </div>
   );

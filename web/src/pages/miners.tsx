@@ -21,7 +21,12 @@ export function Miners() {
         <Show l={miners} what="miners">
           {(d) => {
             const list = listOf<Miner>(d, 'miners');
-            if (list.length === 0) return <p class="muted">No miners: add [miner.NAME] entries to the fleet config, or testbeds to the factory's.</p>;
+            if (list.length === 0)
+              return (
+                <p class="muted">
+                  No miners: add [miner.NAME] entries to the fleet config, or testbeds to the factory's.
+                </p>
+              );
             return (
               <div class="table-wrap">
                 <table data-testid="miners">
@@ -30,11 +35,17 @@ export function Miners() {
                       <th scope="col">Miner</th>
                       <th scope="col">Status</th>
                       <th scope="col">Hashrate</th>
-                      <th scope="col" class="hide-sm">Expected</th>
+                      <th scope="col" class="hide-sm">
+                        Expected
+                      </th>
                       <th scope="col">Power</th>
-                      <th scope="col" class="hide-sm">Efficiency</th>
+                      <th scope="col" class="hide-sm">
+                        Efficiency
+                      </th>
                       <th scope="col">Temp</th>
-                      <th scope="col" class="hide-sm">Seen</th>
+                      <th scope="col" class="hide-sm">
+                        Seen
+                      </th>
                     </tr>
                   </thead>
                   <tbody>

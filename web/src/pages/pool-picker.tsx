@@ -12,7 +12,9 @@ export function PoolPicker(props: { minerId: string }) {
   const [chosen, setChosen] = useState<string[]>([]);
   useEffect(() => {
     const d = current.data as { desired?: string[] | null } | undefined;
-    const ids = d?.desired ?? listOf<string | Pool>(current.data, 'pools', 'poolIds').map((p) => (typeof p === 'string' ? p : p.id));
+    const ids =
+      d?.desired ??
+      listOf<string | Pool>(current.data, 'pools', 'poolIds').map((p) => (typeof p === 'string' ? p : p.id));
     setChosen(ids);
   }, [current.data]);
   const all = listOf<Pool>(pools.data, 'pools');
@@ -30,29 +32,58 @@ export function PoolPicker(props: { minerId: string }) {
         {chosen.map((id, i) => (
           <li key={id}>
             {all.find((p) => p.id === id)?.name ?? id}
-            <button type="button" class="btn small" aria-label={`Move ${id} up`} disabled={i === 0} onClick={() => move(i, -1)}>
+            <button
+              type="button"
+              class="btn small"
+              aria-label={`Move ${id} up`}
+              disabled={i === 0}
+              onClick={() => move(i, -1)}
+            >
               ↑
             </button>
-            <button type="button" class="btn small" aria-label={`Move ${id} down`} disabled={i === chosen.length - 1} onClick={() => move(i, 1)}>
+            <button
+              type="button"
+              class="btn small"
+              aria-label={`Move ${id} down`}
+              disabled={i === chosen.length - 1}
+              onClick={() => move(i, 1)}
+            >
               ↓
             </button>
-            <button type="button" class="btn small" aria-label={`Remove ${id}`} onClick={() => setChosen(chosen.filter((c) => c !== id))}>
+            <button
+              type="button"
+              class="btn small"
+              aria-label={`Remove ${id}`}
+              onClick={() => setChosen(chosen.filter((c) => c !== id))}
+            >
               ✕
             </button>
           </li>
         ))}
       </ol>
       <label for="add-pool">Add</label>
-      <select id="add-pool" value="" onChange={(e) => {
-        const v = (e.target as HTMLSelectElement).value;
-        if (v && !chosen.includes(v)) setChosen([...chosen, v]);
-      }}>
+      <select
+        id="add-pool"
+        value=""
+        onChange={(e) => {
+          const v = (e.target as HTMLSelectElement).value;
+          if (v && !chosen.includes(v)) setChosen([...chosen, v]);
+        }}
+      >
         <option value="">pool…</option>
-        {all.filter((p) => !chosen.includes(p.id)).map((p) => (
-          <option value={p.id}>{p.name}</option>
-        ))}
+        {all
+          .filter((p) => !chosen.includes(p.id))
+          .map((p) => (
+            <option value={p.id}>{p.name}</option>
+          ))}
       </select>
-      <Action label="Apply pools" kind="primary" testId="apply-pools" run={() => api(`/api/miners/${enc(props.minerId)}/pools`, { method: 'PUT', body: { pools: chosen } })} done={() => current.reload()} />
+      <Action
+        label="Apply pools"
+        kind="primary"
+        testId="apply-pools"
+        run={() => api(`/api/miners/${enc(props.minerId)}/pools`, { method: 'PUT', body: { pools: chosen } })}
+        done={() => current.reload()}
+      />
     </fieldset>
   );
 }

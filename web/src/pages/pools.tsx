@@ -22,7 +22,14 @@ export function Pools() {
     const t = e.target as HTMLInputElement;
     setForm({ ...form, [k]: t.type === 'checkbox' ? t.checked : t.value });
   };
-  const body = () => ({ name: form.name, url: form.url, port: Number(form.port), user: form.user, tls: form.tls, ...(form.password ? { password: form.password } : {}) });
+  const body = () => ({
+    name: form.name,
+    url: form.url,
+    port: Number(form.port),
+    user: form.user,
+    tls: form.tls,
+    ...(form.password ? { password: form.password } : {}),
+  });
   const byId = new Map(listOf<Pool>(pools.data, 'pools').map((p) => [p.id, p.name]));
   return (
     <>
@@ -57,10 +64,31 @@ export function Pools() {
                         <td>{p.tls ? 'yes' : 'no'}</td>
                         <td>
                           <IfCanAct>
-                            <button type="button" class="btn" data-action onClick={() => (setEditing(p.id), setForm({ name: p.name, url: p.url, port: String(p.port), user: p.user, password: '', tls: p.tls }))}>
+                            <button
+                              type="button"
+                              class="btn"
+                              data-action
+                              onClick={() => (
+                                setEditing(p.id),
+                                setForm({
+                                  name: p.name,
+                                  url: p.url,
+                                  port: String(p.port),
+                                  user: p.user,
+                                  password: '',
+                                  tls: p.tls,
+                                })
+                              )}
+                            >
                               Edit
                             </button>
-                            <Action label="Delete" kind="danger" confirm={`Delete pool ${p.name}?`} run={() => api(`/api/pools/${enc(p.id)}`, { method: 'DELETE' })} done={pools.reload} />
+                            <Action
+                              label="Delete"
+                              kind="danger"
+                              confirm={`Delete pool ${p.name}?`}
+                              run={() => api(`/api/pools/${enc(p.id)}`, { method: 'DELETE' })}
+                              done={pools.reload}
+                            />
                           </IfCanAct>
                         </td>
                       </tr>
@@ -87,7 +115,13 @@ export function Pools() {
               User <input value={form.user} onInput={field('user')} />
             </label>
             <label>
-              Password <input type="password" value={form.password} onInput={field('password')} placeholder={editing ? 'unchanged' : ''} />
+              Password{' '}
+              <input
+                type="password"
+                value={form.password}
+                onInput={field('password')}
+                placeholder={editing ? 'unchanged' : ''}
+              />
             </label>
             <label class="check">
               <input type="checkbox" checked={form.tls} onChange={field('tls')} /> TLS
@@ -96,7 +130,11 @@ export function Pools() {
               label={editing ? 'Save' : 'Add pool'}
               kind="primary"
               testId="save-pool"
-              run={() => (editing ? api(`/api/pools/${enc(editing)}`, { method: 'PUT', body: body() }) : api('/api/pools/', { method: 'POST', body: body() }))}
+              run={() =>
+                editing
+                  ? api(`/api/pools/${enc(editing)}`, { method: 'PUT', body: body() })
+                  : api('/api/pools/', { method: 'POST', body: body() })
+              }
               done={() => (setForm(EMPTY), setEditing(null), pools.reload())}
             />
             {editing && (
@@ -111,7 +149,8 @@ export function Pools() {
         <Show l={assignments} what="assignments">
           {(d) => {
             const list = listOf<PoolAssignment>(d, 'assignments');
-            if (list.length === 0) return <p class="muted">No miner or tag has pools assigned (a miner's page assigns them).</p>;
+            if (list.length === 0)
+              return <p class="muted">No miner or tag has pools assigned (a miner's page assigns them).</p>;
             return (
               <ul data-testid="assignments">
                 {list.map((a) => (
@@ -135,7 +174,11 @@ export function Pools() {
         <Show l={drift} what="drift events">
           {(d) => {
             const list = listOf<FleetEvent>(d, 'events').filter((e) => e.kind === 'drift');
-            return list.length ? <EventList events={list} /> : <p class="muted">No drift: every miner has the pools the fleet wants.</p>;
+            return list.length ? (
+              <EventList events={list} />
+            ) : (
+              <p class="muted">No drift: every miner has the pools the fleet wants.</p>
+            );
           }}
         </Show>
       </Section>

@@ -12,7 +12,8 @@ import { useApi } from '../ui/use-api.js';
 function Value(props: { v: unknown }) {
   const v = props.v;
   if (v == null) return <span class="muted">—</span>;
-  if (Array.isArray(v)) return <>{v.map((x) => (typeof x === 'object' ? JSON.stringify(x) : String(x))).join(', ') || '—'}</>;
+  if (Array.isArray(v))
+    return <>{v.map((x) => (typeof x === 'object' ? JSON.stringify(x) : String(x))).join(', ') || '—'}</>;
   if (typeof v === 'object') return <Fields o={v as Record<string, unknown>} />;
   return <>{String(v)}</>;
 }
@@ -51,19 +52,34 @@ function Tokens(props: { list: TokenInfo[]; reload(): void; shown: boolean }) {
         {props.list.map((t) => (
           <li>
             {t.name} · {t.role ?? '?'}{' '}
-            <Action label="Revoke" kind="danger" confirm={`Revoke token ${t.name}?`} run={() => api(`/api/tokens/${enc(t.name)}`, { method: 'DELETE' })} done={props.reload} />
+            <Action
+              label="Revoke"
+              kind="danger"
+              confirm={`Revoke token ${t.name}?`}
+              run={() => api(`/api/tokens/${enc(t.name)}`, { method: 'DELETE' })}
+              done={props.reload}
+            />
           </li>
         ))}
       </ul>
       <IfCanAct>
         <form class="inline" onSubmit={(e) => e.preventDefault()}>
           <label for="token-name">New token</label>
-          <input id="token-name" value={name} onInput={(e) => setName((e.target as HTMLInputElement).value)} placeholder="name" />
+          <input
+            id="token-name"
+            value={name}
+            onInput={(e) => setName((e.target as HTMLInputElement).value)}
+            placeholder="name"
+          />
           <select aria-label="Role" value={role} onChange={(e) => setRole((e.target as HTMLSelectElement).value)}>
             <option value="read">read-only</option>
             <option value="admin">admin</option>
           </select>
-          <Action label="Make token" run={() => api<{ token: string }>('/api/tokens', { method: 'POST', body: { name, role } })} done={(r) => (setMade((r as { token: string }).token), props.reload())} />
+          <Action
+            label="Make token"
+            run={() => api<{ token: string }>('/api/tokens', { method: 'POST', body: { name, role } })}
+            done={(r) => (setMade((r as { token: string }).token), props.reload())}
+          />
         </form>
         {made && (
           <p>
@@ -86,22 +102,34 @@ export function Settings() {
       <h1>Settings</h1>
       <Section title="This session">
         <p data-testid="session">
-          Logged in as <strong>{who?.name}</strong> {who?.admin ? '(administrator)' : ''} {who?.readOnly ? '(read-only: no actions)' : ''}. The token is kept in this tab only.
+          Logged in as <strong>{who?.name}</strong> {who?.admin ? '(administrator)' : ''}{' '}
+          {who?.readOnly ? '(read-only: no actions)' : ''}. The token is kept in this tab only.
         </p>
         <fieldset class="seg">
           <legend>Theme</legend>
           {(['auto', 'light', 'dark'] as Theme[]).map((t) => (
             <label class="check">
-              <input type="radio" name="theme" checked={theme === t} onChange={() => (applyTheme(t), setTheme(t))} /> {t}
+              <input type="radio" name="theme" checked={theme === t} onChange={() => (applyTheme(t), setTheme(t))} />{' '}
+              {t}
             </label>
           ))}
         </fieldset>
       </Section>
-      <Tokens list={listOf<TokenInfo>(tokenList.data, 'tokens')} reload={tokenList.reload} shown={!!who?.admin && hasApi('/api/tokens')} />
+      <Tokens
+        list={listOf<TokenInfo>(tokenList.data, 'tokens')}
+        reload={tokenList.reload}
+        shown={!!who?.admin && hasApi('/api/tokens')}
+      />
       {hasApi('/api/settings') ? (
         <Show l={settings} what="settings">
           {(s) => {
-            const { prices, mqtt, retention, tokens: _tokens, ...rest } = s as { tokens?: unknown; prices?: unknown; mqtt?: unknown; retention?: unknown };
+            const {
+              prices,
+              mqtt,
+              retention,
+              tokens: _tokens,
+              ...rest
+            } = s as { tokens?: unknown; prices?: unknown; mqtt?: unknown; retention?: unknown };
             return (
               <>
                 <Section title="Price source">
@@ -123,7 +151,9 @@ export function Settings() {
           }}
         </Show>
       ) : (
-        <p class="muted">This fleet daemon does not report its price source, MQTT and retention settings (see its config file).</p>
+        <p class="muted">
+          This fleet daemon does not report its price source, MQTT and retention settings (see its config file).
+        </p>
       )}
       <p class="muted small">Settings are changed in the fleet config file; the daemon reloads it on SIGHUP.</p>
     </>

@@ -24,7 +24,8 @@ export function TestbedPage(props: { name: string }) {
         {(t) => (
           <Section title="Now" actions={<Badge kind={t.state} />}>
             <p>
-              Health <Badge kind={t.health} /> {t.health_reason} · last check {ago(t.last_check_at)} · next {ago(t.next_check_at)}
+              Health <Badge kind={t.health} /> {t.health_reason} · last check {ago(t.last_check_at)} · next{' '}
+              {ago(t.next_check_at)}
             </p>
             <p>Held by: {holder(t) || 'nobody'}</p>
             {t.instance && (

@@ -25,18 +25,39 @@ export function ReserveControls(props: { name: string; reserved: boolean; onDone
         <label class="sr-only" for={`ttl-${props.name}`}>
           TTL for {props.name}
         </label>
-        <input id={`ttl-${props.name}`} class="short" value={ttl} onInput={(e) => setTtl((e.target as HTMLInputElement).value)} title="how long: 30m, 2h, 1d" />
+        <input
+          id={`ttl-${props.name}`}
+          class="short"
+          value={ttl}
+          onInput={(e) => setTtl((e.target as HTMLInputElement).value)}
+          title="how long: 30m, 2h, 1d"
+        />
         <label class="sr-only" for={`reason-${props.name}`}>
           Reason for {props.name}
         </label>
-        <input id={`reason-${props.name}`} value={reason} placeholder="reason" onInput={(e) => setReason((e.target as HTMLInputElement).value)} />
+        <input
+          id={`reason-${props.name}`}
+          value={reason}
+          placeholder="reason"
+          onInput={(e) => setReason((e.target as HTMLInputElement).value)}
+        />
         {props.reserved ? (
           <>
-            <Action label="Renew" run={() => api(url, { method: 'PUT', body: { ttl, ...(reason ? { reason } : {}) } })} done={props.onDone} />
+            <Action
+              label="Renew"
+              run={() => api(url, { method: 'PUT', body: { ttl, ...(reason ? { reason } : {}) } })}
+              done={props.onDone}
+            />
             <Action label="Release" kind="danger" run={() => api(url, { method: 'DELETE' })} done={props.onDone} />
           </>
         ) : (
-          <Action label="Reserve" kind="primary" testId={`reserve-btn-${props.name}`} run={() => api(url, { method: 'POST', body: { ttl, ...(reason ? { reason } : {}) } })} done={props.onDone} />
+          <Action
+            label="Reserve"
+            kind="primary"
+            testId={`reserve-btn-${props.name}`}
+            run={() => api(url, { method: 'POST', body: { ttl, ...(reason ? { reason } : {}) } })}
+            done={props.onDone}
+          />
         )}
       </span>
     </IfCanAct>
@@ -57,7 +78,14 @@ export function Testbeds() {
   return (
     <>
       <h1>Testbeds</h1>
-      <Section title="Lab" actions={<button class="btn" onClick={testbeds.reload}>Refresh</button>}>
+      <Section
+        title="Lab"
+        actions={
+          <button class="btn" onClick={testbeds.reload}>
+            Refresh
+          </button>
+        }
+      >
         <Show l={testbeds} what="testbeds">
           {(d) => {
             const list = listOf<Testbed>(d, 'testbeds');
@@ -92,7 +120,11 @@ export function Testbeds() {
                           {holder(t) || '—'}
                         </td>
                         <td>
-                          <ReserveControls name={t.name} reserved={t.lock?.kind === 'reservation'} onDone={testbeds.reload} />
+                          <ReserveControls
+                            name={t.name}
+                            reserved={t.lock?.kind === 'reservation'}
+                            onDone={testbeds.reload}
+                          />
                         </td>
                       </tr>
                     ))}
@@ -134,7 +166,12 @@ function Why() {
     <Section title="Why is a job waiting?">
       <form class="inline" onSubmit={ask}>
         <label for="why-target">Target</label>
-        <input id="why-target" value={target} onInput={(e) => setTarget((e.target as HTMLInputElement).value)} placeholder="bitaxe-601" />
+        <input
+          id="why-target"
+          value={target}
+          onInput={(e) => setTarget((e.target as HTMLInputElement).value)}
+          placeholder="bitaxe-601"
+        />
         <button class="btn" type="submit">
           Explain
         </button>
@@ -150,7 +187,10 @@ function Why() {
           <ul>
             {answer.testbeds.map((t) => (
               <li>
-                <a href={`/testbeds/${enc(t.name)}`}>{t.name}</a>: {t.free ? 'free' : t.reasons.map((r) => `${r.message}${r.until ? ` (until ${ago(r.until)})` : ''}`).join('; ')}
+                <a href={`/testbeds/${enc(t.name)}`}>{t.name}</a>:{' '}
+                {t.free
+                  ? 'free'
+                  : t.reasons.map((r) => `${r.message}${r.until ? ` (until ${ago(r.until)})` : ''}`).join('; ')}
               </li>
             ))}
           </ul>

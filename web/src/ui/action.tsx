@@ -37,7 +37,14 @@ export function Action(props: {
   };
   return (
     <span class="action">
-      <button type="button" class={`btn btn-${props.kind ?? 'plain'}`} onClick={click} disabled={busy || props.disabled} data-testid={props.testId} data-action>
+      <button
+        type="button"
+        class={`btn btn-${props.kind ?? 'plain'}`}
+        onClick={click}
+        disabled={busy || props.disabled}
+        data-testid={props.testId}
+        data-action
+      >
         {busy ? '…' : props.label}
       </button>
       {error && (
@@ -45,7 +52,11 @@ export function Action(props: {
           {error}
         </span>
       )}
-      {ok && !error && <span class="ok" aria-live="polite">done</span>}
+      {ok && !error && (
+        <span class="ok" aria-live="polite">
+          done
+        </span>
+      )}
     </span>
   );
 }

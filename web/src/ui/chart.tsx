@@ -21,7 +21,16 @@ function cssVar(el: Element, v: string): string {
   return v.startsWith('--') ? getComputedStyle(el).getPropertyValue(v).trim() || '#888' : v;
 }
 
-export function Chart(props: { xs: number[]; series: ChartSeries[]; height?: number; unit?: string; testId?: string; title: string; marks?: number[]; /** the x range shown (ms), else the data's */ range?: [number, number] }) {
+export function Chart(props: {
+  xs: number[];
+  series: ChartSeries[];
+  height?: number;
+  unit?: string;
+  testId?: string;
+  title: string;
+  marks?: number[];
+  /** the x range shown (ms), else the data's */ range?: [number, number];
+}) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const latest = useRef(props);
@@ -41,7 +50,11 @@ export function Chart(props: { xs: number[]; series: ChartSeries[]; height?: num
     };
     function build(UPlot: typeof uPlot) {
       const el = box.current!;
-      const axis = { stroke: cssVar(el, '--muted'), grid: { stroke: cssVar(el, '--grid'), width: 1 }, ticks: { stroke: cssVar(el, '--grid') } };
+      const axis = {
+        stroke: cssVar(el, '--muted'),
+        grid: { stroke: cssVar(el, '--grid'), width: 1 },
+        ticks: { stroke: cssVar(el, '--grid') },
+      };
       const marks = new Set(props.marks ?? []);
       const opts: uPlot.Options = {
         width: Math.max(200, el.clientWidth),
@@ -49,7 +62,9 @@ export function Chart(props: { xs: number[]; series: ChartSeries[]; height?: num
         ms: 1,
         legend: { show: true },
         cursor: { drag: { x: true, y: false } },
-        scales: { x: { time: true, range: (_u: uPlot, min: number, max: number) => latest.current.range ?? [min, max] } },
+        scales: {
+          x: { time: true, range: (_u: uPlot, min: number, max: number) => latest.current.range ?? [min, max] },
+        },
         axes: [axis, { ...axis, label: props.unit, size: 60 }],
         series: [
           {},
@@ -67,7 +82,9 @@ export function Chart(props: { xs: number[]; series: ChartSeries[]; height?: num
         hooks: {
           draw: [
             (u: uPlot) => {
-              const n = u.data.slice(1).reduce((acc, ys) => acc + (ys as Array<number | null>).filter((y) => y != null).length, 0);
+              const n = u.data
+                .slice(1)
+                .reduce((acc, ys) => acc + (ys as Array<number | null>).filter((y) => y != null).length, 0);
               el.dataset.drawn = String(n);
               if (marks.size === 0) return;
               // cheapest slots: a dot above the bar
@@ -79,7 +96,13 @@ export function Chart(props: { xs: number[]; series: ChartSeries[]; height?: num
                 const y = u.data[1][i];
                 if (y == null) return;
                 ctx.beginPath();
-                ctx.arc(u.valToPos(x, 'x', true), u.valToPos(y, 'y', true) - 8 * devicePixelRatio, 4 * devicePixelRatio, 0, Math.PI * 2);
+                ctx.arc(
+                  u.valToPos(x, 'x', true),
+                  u.valToPos(y, 'y', true) - 8 * devicePixelRatio,
+                  4 * devicePixelRatio,
+                  0,
+                  Math.PI * 2,
+                );
                 ctx.fill();
               });
               ctx.restore();
@@ -90,7 +113,9 @@ export function Chart(props: { xs: number[]; series: ChartSeries[]; height?: num
       const now = latest.current;
       const data = [now.xs, ...now.series.map((s) => s.values)] as uPlot.AlignedData;
       plot.current = new UPlot(opts, data, el);
-      ro = new ResizeObserver(() => plot.current?.setSize({ width: Math.max(200, el.clientWidth), height: props.height ?? 220 }));
+      ro = new ResizeObserver(() =>
+        plot.current?.setSize({ width: Math.max(200, el.clientWidth), height: props.height ?? 220 }),
+      );
       ro.observe(el);
     }
     // a new set of series (or marks) rebuilds the chart; new data alone is a setData below

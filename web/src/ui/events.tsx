@@ -13,7 +13,9 @@ export function EventList(props: { events: FleetEvent[]; showMiner?: boolean }) 
             {ago(e.at)}
           </time>
           <Badge kind={e.kind} />
-          {props.showMiner !== false && e.minerId && <a href={`/miners/${encodeURIComponent(e.minerId)}`}>{e.minerId}</a>}
+          {props.showMiner !== false && e.minerId && (
+            <a href={`/miners/${encodeURIComponent(e.minerId)}`}>{e.minerId}</a>
+          )}
           <span class="msg">{e.message}</span>
           {e.actor && <span class="muted small"> — {e.actor}</span>}
         </li>

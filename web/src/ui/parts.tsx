@@ -27,7 +27,8 @@ export function ErrorLine(props: { error: Error | null | undefined; what?: strin
 /** Shows the loading/error state of `l`, else `children(data)`. */
 export function Show<T>(props: { l: Loaded<T>; what: string; children: (d: T) => ComponentChildren }) {
   const { data, error } = props.l;
-  if (data === undefined) return error ? <ErrorLine error={error} what={props.what} /> : <p class="muted">Loading {props.what}…</p>;
+  if (data === undefined)
+    return error ? <ErrorLine error={error} what={props.what} /> : <p class="muted">Loading {props.what}…</p>;
   return (
     <>
       {error && <ErrorLine error={error} what={`${props.what} (showing the last answer)`} />}
@@ -56,7 +57,8 @@ export function Section(props: { title: string; children: ComponentChildren; act
 export function NotConfigured(props: { what: string; section: string }) {
   return (
     <p class="muted" data-testid="not-configured">
-      The fleet daemon does not reach {props.what}: set <code>[{props.section}] url</code> and <code>token</code> in its config.
+      The fleet daemon does not reach {props.what}: set <code>[{props.section}] url</code> and <code>token</code> in its
+      config.
     </p>
   );
 }
