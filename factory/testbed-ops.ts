@@ -15,6 +15,12 @@ import type { FactoryStore, RestoreOutcome } from './store.js';
 import { readVerdict, type RunnerVerdict } from './runner-verdict.js';
 import { describeTestbed, hasBaseline } from './testbed-description.js';
 
+/**
+ * How long a runner the factory starts (a job's, a restore, a check) waits for another runner
+ * working on the testbed — a person's `--ignore-lock` one — before it gives up naming it.
+ */
+export const RUNNER_LOCK_WAIT_MS = 5 * 60_000;
+
 export interface TestbedOpsDeps {
   config: FactoryConfig;
   store: FactoryStore;
@@ -219,6 +225,8 @@ export class TestbedOps {
           firmwareDir: this.deps.config.firmwareDir,
           lockCredential: this.deps.locks?.credential(holder),
           lockDir: this.deps.locks?.dir,
+          // Half the budget: a refusal naming who works on the testbed beats a bare timeout.
+          lockWaitMs: Math.min(RUNNER_LOCK_WAIT_MS, Math.floor(timeoutMs / 2)),
         }),
         args,
         timeoutMs,

@@ -23,6 +23,7 @@ import { AGENT_START_FAILURES, type DestroyCause, type FactoryStore } from './st
 import { RequirementMap } from './requirements.js';
 import type { TargetMap } from './targets.js';
 import { describeTestbed } from './testbed-description.js';
+import { RUNNER_LOCK_WAIT_MS } from './testbed-ops.js';
 import type { LockDirectory } from './lock-directory.js';
 import { failJobThroughWorker, givingUp } from './give-up.js';
 import { TestbedOps } from './testbed-ops.js';
@@ -302,6 +303,7 @@ export class Factory {
               firmwareDir: config.firmwareDir,
               lockCredential: this.deps.locks?.credential(i.id),
               lockDir: this.deps.locks?.dir,
+              lockWaitMs: RUNNER_LOCK_WAIT_MS,
             }),
           },
           signal
