@@ -41,6 +41,11 @@ export class TestbedOps {
   /** restore-lock holder → testbed: restores after reservations */
   private readonly releaseRestores = new Map<string, string>();
   private readonly running = new Set<Promise<void>>();
+  /**
+   * The operations themselves: p-queue settles a task's promise as soon as the closing signal
+   * fires, while the operation still winds down (a runner on an SSH host stopped there).
+   */
+  private readonly inflight = new Set<Promise<void>>();
   private readonly closing = new AbortController();
   private readonly testbeds: Map<string, TestbedConfig>;
 
@@ -77,18 +82,15 @@ export class TestbedOps {
     const tb = this.testbeds.get(i.testbed)!;
     const log = this.deps.log.child({ instance: i.id, testbed: i.testbed });
     const p = this.track(
-      this.queue.add(
-        async () => {
-          log.info('restoring the baseline');
-          const v = await this.restore(tb, i.id, this.deadline(this.deps.config.health.restoreTimeoutMs));
-          this.deps.store.recordRestore(i.id, v);
-          (v.ok ? log.info.bind(log) : log.warn.bind(log))(
-            { outcome: v.message },
-            v.ok ? 'baseline restored' : 'baseline restore failed',
-          );
-        },
-        { signal: this.closing.signal },
-      ),
+      this.add(async () => {
+        log.info('restoring the baseline');
+        const v = await this.restore(tb, i.id, this.deadline(this.deps.config.health.restoreTimeoutMs));
+        this.deps.store.recordRestore(i.id, v);
+        (v.ok ? log.info.bind(log) : log.warn.bind(log))(
+          { outcome: v.message },
+          v.ok ? 'baseline restored' : 'baseline restore failed',
+        );
+      }),
       () => this.restores.delete(i.id),
       log,
       'restore',
@@ -110,20 +112,17 @@ export class TestbedOps {
       this.releaseRestores.set(l.holder, l.testbed);
       started++;
       this.track(
-        this.queue.add(
-          async () => {
-            log.info({ reason: l.reason }, 'restoring the baseline after a reservation');
-            const v = tb
-              ? await this.restore(tb, l.holder, this.deadline(this.deps.config.health.restoreTimeoutMs))
-              : { ok: true, skipped: true, message: 'the testbed is no longer in the config' };
-            this.deps.store.reservations.finishRestore(l.testbed, l.holder, v);
-            (v.ok ? log.info.bind(log) : log.warn.bind(log))(
-              { outcome: v.message },
-              v.ok ? 'baseline restored' : 'baseline restore failed; the testbed is quarantined',
-            );
-          },
-          { signal: this.closing.signal },
-        ),
+        this.add(async () => {
+          log.info({ reason: l.reason }, 'restoring the baseline after a reservation');
+          const v = tb
+            ? await this.restore(tb, l.holder, this.deadline(this.deps.config.health.restoreTimeoutMs))
+            : { ok: true, skipped: true, message: 'the testbed is no longer in the config' };
+          this.deps.store.reservations.finishRestore(l.testbed, l.holder, v);
+          (v.ok ? log.info.bind(log) : log.warn.bind(log))(
+            { outcome: v.message },
+            v.ok ? 'baseline restored' : 'baseline restore failed; the testbed is quarantined',
+          );
+        }),
         () => this.releaseRestores.delete(l.holder),
         log,
         'restore',
@@ -153,18 +152,15 @@ export class TestbedOps {
       const log = this.deps.log.child({ testbed: name, check: checkId });
       this.checks.set(checkId, name);
       this.track(
-        this.queue.add(
-          async () => {
-            log.info('health check started');
-            const v = await this.check(tb, checkId, this.deadline(this.deps.config.health.timeoutMs));
-            this.deps.store.health.finishCheck(name, checkId, v.ok, v.message);
-            (v.ok ? log.info.bind(log) : log.warn.bind(log))(
-              { summary: v.message },
-              v.ok ? 'health check passed' : 'health check failed',
-            );
-          },
-          { signal: this.closing.signal },
-        ),
+        this.add(async () => {
+          log.info('health check started');
+          const v = await this.check(tb, checkId, this.deadline(this.deps.config.health.timeoutMs));
+          this.deps.store.health.finishCheck(name, checkId, v.ok, v.message);
+          (v.ok ? log.info.bind(log) : log.warn.bind(log))(
+            { summary: v.message },
+            v.ok ? 'health check passed' : 'health check failed',
+          );
+        }),
         () => this.checks.delete(checkId),
         log,
         'health check',
@@ -182,6 +178,21 @@ export class TestbedOps {
     this.closing.abort(new Error('the factory is stopping'));
     this.queue.clear();
     await Promise.allSettled([...this.running]);
+    await Promise.allSettled([...this.inflight]);
+  }
+
+  /** Queues an operation under the closing signal; close() waits for it to end, not only for p-queue to let go. */
+  private add(op: () => Promise<void>): Promise<void> {
+    return this.queue.add(
+      () => {
+        const p = op();
+        this.inflight.add(p);
+        const forget = () => this.inflight.delete(p);
+        p.then(forget, forget);
+        return p;
+      },
+      { signal: this.closing.signal },
+    );
   }
 
   private trivialCheck(tb: TestbedConfig): string | undefined {
