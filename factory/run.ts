@@ -126,6 +126,10 @@ export async function runFactory(
       config.testbeds,
       store,
       log,
+      (name) => {
+        const ex = executors.executorFor(name);
+        return ex.publishLock ? ex : undefined;
+      },
     );
     locks.sync();
     factory = new Factory({

@@ -29,7 +29,12 @@ export interface TestbedOpsDeps {
   /** Called when an operation ended (its outcome is in the store). */
   onDone?: () => void;
   /** The lock directory: the credential of a holder, handed to the runner in the description. */
-  locks?: { dir: string; credential(holder: string): string };
+  locks?: {
+    dir: string;
+    credential(holder: string): string;
+    /** Brings an SSH testbed's lock file on its host up to date (LockDirectory.publish). */
+    publish?(testbed: string, signal?: AbortSignal): Promise<void>;
+  };
 }
 
 export class TestbedOps {
@@ -230,12 +235,15 @@ export class TestbedOps {
     signal: AbortSignal,
   ): Promise<RunnerVerdict> {
     try {
-      const r = await this.deps.executorFor(tb.name).runRunner({
+      const ex = this.deps.executorFor(tb.name);
+      // Its runner checks the lock file on the host it runs on: the holder there must be this one.
+      await this.deps.locks?.publish?.(tb.name, signal);
+      const r = await ex.runRunner({
         testbed: tb.name,
         description: describeTestbed(tb, {
           firmwareDir: this.deps.config.firmwareDir,
           lockCredential: this.deps.locks?.credential(holder),
-          lockDir: this.deps.locks?.dir,
+          lockDir: ex.lockDir ?? this.deps.locks?.dir,
           // Half the budget: a refusal naming who works on the testbed beats a bare timeout.
           lockWaitMs: Math.min(RUNNER_LOCK_WAIT_MS, Math.floor(timeoutMs / 2)),
         }),

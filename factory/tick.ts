@@ -292,6 +292,8 @@ export class Factory {
       const ex = this.deps.executorFor(i.testbed);
       let handle: AgentHandle;
       try {
+        // On an SSH testbed the job's runner reads the lock file on the host: bring it up to date first.
+        await this.deps.locks?.publish(i.testbed, signal);
         handle = await ex.start(
           {
             instanceId: i.id,
@@ -302,7 +304,7 @@ export class Factory {
               targetName: this.targetName(i.target),
               firmwareDir: config.firmwareDir,
               lockCredential: this.deps.locks?.credential(i.id),
-              lockDir: this.deps.locks?.dir,
+              lockDir: ex.lockDir ?? this.deps.locks?.dir,
               lockWaitMs: RUNNER_LOCK_WAIT_MS,
             }),
           },

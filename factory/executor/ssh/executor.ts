@@ -22,6 +22,8 @@ import type { SshConnection } from './connection.js';
 import { shellScript } from './quote.js';
 import { MKDIR, READ_OPTIONAL, REMOVE_JOBS } from './remote-scripts.js';
 import { RUN_TAGGED_RUNNER, stopTaggedRunners } from './runner-scripts.js';
+import { DEFAULT_REMOTE_LOCK_DIR, publishRemoteLock } from './remote-locks.js';
+import type { LockOverride, TestbedLockFile } from '../../../shared/testbed-locks.js';
 import { INFRA_REPORT, testbedDirName } from '../files.js';
 import type {
   AgentExit,
@@ -45,6 +47,8 @@ export interface SshPlacementLike {
   hostKey?: string;
   remoteWorkdir?: string;
   remoteCommand?: string[];
+  /** The lock directory on the host (default DEFAULT_REMOTE_LOCK_DIR). */
+  lockDir?: string;
 }
 
 export interface SshExecutorOptions {
@@ -88,6 +92,7 @@ export class SshExecutor implements Executor {
   readonly host: SshHost;
   readonly remoteWorkdir: string;
   readonly remoteCommand: string[];
+  readonly lockDir: string;
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly listeners: Array<(instanceId: string) => void> = [];
@@ -112,6 +117,7 @@ export class SshExecutor implements Executor {
       '',
     );
     this.remoteCommand = opts.placement.remoteCommand ?? ['mvm'];
+    this.lockDir = opts.placement.lockDir ?? DEFAULT_REMOTE_LOCK_DIR;
     this.log = (opts.log ?? silentLogger()).child({ testbed: opts.testbed, destination: this.host.destination });
     this.now = opts.now ?? Date.now;
     this.host.on('lost', () => this.waker.wake());
@@ -276,6 +282,11 @@ export class SshExecutor implements Executor {
       this.opts.onOrphanRunners?.(stopped);
     }
     return stopped;
+  }
+
+  async publishLock(file: TestbedLockFile, signal?: AbortSignal): Promise<LockOverride[]> {
+    const conn = await this.host.get({ signal });
+    return publishRemoteLock(conn, this.lockDir, file, signal);
   }
 
   /** Runs `mvm runner …` on the testbed host, against a copy of the description in the remote workdir. */
