@@ -110,13 +110,14 @@ export async function holdTestbedLock(c: LockCheck): Promise<DeviceHold> {
   const env = c.env ?? process.env;
   const dir = c.dir ?? testbedLockDir(env);
   const allowed = assertTestbedLock(c, dir, env);
-  const key =
-    c.testbed ??
-    allowed.testbed ??
-    `address:${c.devices
-      .map((d) => normalAddress(d.address))
-      .sort()
-      .join(',')}`;
+  const addresses = c.devices
+    .map((d) => d.address)
+    .filter((a) => a !== '')
+    .map(normalAddress)
+    .sort();
+  const key = c.testbed ?? allowed.testbed ?? (addresses.length > 0 ? `address:${addresses.join(',')}` : undefined);
+  // A device named by nothing (no testbed, no address) cannot be told from another: nothing to hold.
+  if (key === undefined) return { testbed: '', release: async () => {} };
   return holdDevices(
     dir,
     {

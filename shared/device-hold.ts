@@ -120,20 +120,25 @@ export async function holdDevices(dir: string, info: HolderInfo, o: HoldOptions 
         release: () => new Promise<void>((r) => server.close(() => r())),
       };
     const who = await whoHolds(dir, info.testbed);
-    if (who === undefined) continue; // freed between the two: try again at once
+    if (who === undefined && Date.now() < deadline + 1000) {
+      // Freed between the two: try again (briefly paced, should the name be bound by something
+      // that does not listen).
+      await sleep(20, o.signal);
+      continue;
+    }
     if (Date.now() >= deadline) {
       throw new MvmError(
         'CONFLICT',
-        `testbed ${info.testbed} is being worked on by ${describeHolder(who.holder)}: refusing \`mvm runner ${info.command}\``,
+        `testbed ${info.testbed} is being worked on by ${describeHolder(who?.holder)}: refusing \`mvm runner ${info.command}\``,
         {
           hint: 'two runners must not drive one device at once: wait until it has finished (or stop it), then try again',
         },
       );
     }
-    const key = JSON.stringify(who.holder ?? null);
+    const key = JSON.stringify(who?.holder ?? null);
     if (key !== told) {
       told = key;
-      o.onWait?.(who.holder);
+      o.onWait?.(who?.holder);
     }
     await sleep(o.pollMs ?? 250, o.signal);
   }
