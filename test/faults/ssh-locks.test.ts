@@ -4,13 +4,17 @@
 // Bitaxe and sshd; people's runners run through the real `ssh` client. While alice holds a
 // reservation, bob's runner on the host is refused naming her; hers, with the credential, works;
 // his --ignore-lock works and is journalled by the factory; her release restores the baseline
-// over SSH before the testbed is free.
+// over SSH before the testbed is free — after waiting for bob's runner still at work there, which
+// holds the testbed on the host.
 import t from 'tap';
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { MVM_BIN } from '../../shared/paths.js';
 import { readLockFile } from '../../shared/testbed-locks.js';
+import { whoHolds } from '../../shared/device-hold.js';
+import { liveWithCmdline } from './lib/procs.js';
 import { factoryApi } from '../factory/fixture.js';
 import { startMvm, waitFor } from '../helpers/mvm-process.js';
 import { startServer } from '../helpers/server.js';
@@ -162,7 +166,56 @@ t.test(
     );
     t.pass('journalled');
 
+    // bob's --ignore-lock runner on the host, stuck in a request to a device that never answers,
+    // holds the testbed there: the restore over SSH after alice's release waits for it.
+    const hang = createServer(() => {
+      /* never answers */
+    });
+    await new Promise<void>((r) => hang.listen(0, '127.0.0.1', r));
+    t.teardown(() => {
+      hang.closeAllConnections();
+      hang.close();
+    });
+    const hangDesc = join(dir, 'hang.json');
+    writeFileSync(
+      hangDesc,
+      JSON.stringify({
+        version: 1,
+        testbed: TESTBED,
+        devices: [
+          {
+            name: 'miner',
+            driver: 'axeos',
+            address: `http://127.0.0.1:${(hang.address() as { port: number }).port}`,
+            options: { request_timeout_ms: 600_000 },
+          },
+        ],
+      }),
+    );
+    const stuck = runnerOverSsh(sshd, onHost, ['control', 'fan', '80', '--testbed', hangDesc, '--ignore-lock']);
+    const holder = await waitFor(
+      async () => (await whoHolds(hostLocks, TESTBED))?.holder,
+      "bob's runner to hold the testbed on the host",
+      30_000,
+    );
+    t.teardown(() => {
+      try {
+        process.kill(holder.pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    });
     t.equal((await api.call('DELETE', `/v1/testbeds/${TESTBED}/reservation`, { token: tokens.alice })).status, 200);
+    await waitFor(
+      () => liveWithCmdline('restore\0--testbed').length > 0,
+      'the restore runner to start on the host',
+      60_000,
+    );
+    const during = await testbed();
+    t.equal(during.free, false, 'not free while the restore waits for the runner at work');
+    t.equal(during.lock?.kind, 'restore');
+    process.kill(holder.pid, 'SIGKILL'); // bob stops his runner
+    await stuck;
     await waitFor(async () => (await testbed()).free, 'restored over SSH, then free', 120_000);
     t.match(await simInfo(), { frequency: 525, overclockEnabled: 0 }, 'the baseline is back');
     await waitFor(() => readLockFile(hostLocks, TESTBED)?.held === null, "the host's lock file to say free", 30_000);
