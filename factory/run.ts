@@ -13,6 +13,7 @@ import { startApi, type RunningApi } from './api/serve.js';
 import { buildExecutors } from './executors.js';
 import { FactoryStore } from './store.js';
 import { LockDirectory } from './lock-directory.js';
+import type { OrphanRunner } from './executor/ssh/executor.js';
 import { lockDatabase } from './db-lock.js';
 import { checkFactoryToken } from './token-check.js';
 import { testbedLockDir } from '../shared/testbed-locks.js';
@@ -76,12 +77,8 @@ export async function runFactory(
   }
   const shutdown = installShutdown(log);
   const waker = new Waker();
-  const executors = buildExecutors(config, instanceRoot(config, dbFile), log, () => waker.wake());
-  let factory: Factory | undefined;
-  let api: RunningApi | undefined;
-  try {
-    store.syncTestbeds(config.testbeds);
-    for (const o of await executors.stopOrphanRunners()) {
+  const journalOrphans = (stopped: OrphanRunner[]) => {
+    for (const o of stopped) {
       store.journal(
         'runner-orphan-stopped',
         `stopped a restore or health-check runner (pid ${o.pid}) a previous factory left running: ${o.outcome}; the operation runs again`,
@@ -92,6 +89,13 @@ export async function runFactory(
         'stopped an orphaned runner left by a previous factory',
       );
     }
+  };
+  const executors = buildExecutors(config, instanceRoot(config, dbFile), log, () => waker.wake(), journalOrphans);
+  let factory: Factory | undefined;
+  let api: RunningApi | undefined;
+  try {
+    store.syncTestbeds(config.testbeds);
+    journalOrphans(await executors.stopOrphanRunners(shutdown.graceful));
     const client = new FactoryClient({ baseUrl: config.baseUrl, token: config.token });
     // The server may start after the factory: keep trying while it is unreachable (until a signal).
     const targets = await retry(
@@ -122,6 +126,10 @@ export async function runFactory(
       config.testbeds,
       store,
       log,
+      (name) => {
+        const ex = executors.executorFor(name);
+        return ex.publishLock ? ex : undefined;
+      },
     );
     locks.sync();
     factory = new Factory({

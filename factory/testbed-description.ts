@@ -18,6 +18,8 @@ export interface TestbedDescription {
   lock_credential?: string;
   /** The lock directory the factory writes (the runner's default may differ: tasks get a clean environment). */
   lock_dir?: string;
+  /** How long the runner waits for another runner working on the testbed (a person's) before refusing. */
+  lock_wait_ms?: number;
   devices: Array<{
     name: string;
     driver: string;
@@ -39,6 +41,7 @@ export interface DescribeOptions {
   firmwareDir?: string;
   lockCredential?: string;
   lockDir?: string;
+  lockWaitMs?: number;
 }
 
 export function describeTestbed(tb: TestbedConfig, o: DescribeOptions = {}): TestbedDescription {
@@ -51,6 +54,7 @@ export function describeTestbed(tb: TestbedConfig, o: DescribeOptions = {}): Tes
     ...(tb.taskUser !== undefined ? { task_user: tb.taskUser } : {}),
     ...(o.lockCredential !== undefined ? { lock_credential: o.lockCredential } : {}),
     ...(o.lockDir !== undefined ? { lock_dir: o.lockDir } : {}),
+    ...(o.lockWaitMs !== undefined ? { lock_wait_ms: o.lockWaitMs } : {}),
     devices: tb.devices.map((d) => ({
       name: d.name,
       driver: d.driver,

@@ -18,6 +18,8 @@ export interface Testbed {
   lockCredential?: string;
   /** The factory's lock directory, when it wrote the description. */
   lockDir?: string;
+  /** How long to wait for another runner working on the testbed before refusing (the factory's runners wait). */
+  lockWaitMs?: number;
   devices: DeviceSpec[];
 }
 
@@ -114,6 +116,8 @@ export function parseTestbed(text: string, file: string): Testbed {
   const firmwareDir = parseFirmwareDir(doc.firmware_dir, p);
   for (const key of ['lock_credential', 'lock_dir'] as const)
     if (doc[key] !== undefined && typeof doc[key] !== 'string') p(key, 'must be a string');
+  if (doc.lock_wait_ms !== undefined && !(Number.isSafeInteger(doc.lock_wait_ms) && (doc.lock_wait_ms as number) >= 0))
+    p('lock_wait_ms', 'must be a whole number of milliseconds, 0 or more');
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     version: 1,
@@ -124,6 +128,7 @@ export function parseTestbed(text: string, file: string): Testbed {
     firmwareDir,
     ...(typeof doc.lock_credential === 'string' ? { lockCredential: doc.lock_credential } : {}),
     ...(typeof doc.lock_dir === 'string' ? { lockDir: doc.lock_dir } : {}),
+    ...(typeof doc.lock_wait_ms === 'number' ? { lockWaitMs: doc.lock_wait_ms } : {}),
     devices,
   };
 }

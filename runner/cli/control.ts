@@ -26,7 +26,7 @@ export async function runControl(args: ControlArgs): Promise<void> {
   if (args.wait && action.op !== 'restart') usageError('--wait goes with restart only');
   if (args.timeout !== undefined && !(args.timeout > 0))
     usageError(`--timeout: expected a positive number of seconds, got ${args.timeout}`);
-  const opened = openDevice(args, 'control');
+  const opened = await openDevice(args, 'control');
   const { driver } = opened;
   try {
     const result = await reportingInfra('control', opened, async (d) => {

@@ -17,7 +17,7 @@ export async function runFlash(
     settle?: number;
   },
 ): Promise<void> {
-  const opened = openDevice(args, 'flash');
+  const opened = await openDevice(args, 'flash');
   const { driver } = opened;
   const name = driver.device.name;
   const tty = Boolean(process.stderr.isTTY) && !args.json;

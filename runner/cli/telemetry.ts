@@ -52,7 +52,7 @@ export function formatTelemetry(t: Telemetry): string {
 export async function runTelemetry(
   args: DeviceArgs & { watch: boolean; interval: number; count?: number },
 ): Promise<void> {
-  const opened = openDevice(args);
+  const opened = await openDevice(args);
   const { driver } = opened;
   const shutdown = installShutdown();
   const intervalMs = Math.max(0, args.interval * 1000);
