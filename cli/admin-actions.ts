@@ -5,7 +5,8 @@ import type { AdminClient } from '../shared/buildomat/admin.js';
 import { MvmError } from '../shared/errors.js';
 import { isUlid } from '../shared/ids.js';
 import { connectAdmin, explained, type ConnectionFlags } from './connect.js';
-import { table, visible } from './format.js';
+import { visible } from './format.js';
+import { table } from './table.js';
 import { processIo, type Io } from './io.js';
 import type { Connection } from './profile.js';
 

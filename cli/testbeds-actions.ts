@@ -3,6 +3,7 @@
 // when there are several labs).
 import { MvmError } from '../shared/errors.js';
 import type { LabFlags } from './factory-api.js';
+import { table } from './table.js';
 import { acrossLabs, connectLab, DEFAULT_LAB, displayNames, findTestbed, resolveLabs, type NamedLab } from './labs.js';
 
 interface Common extends LabFlags {
@@ -62,11 +63,6 @@ function query(f: Filters): string {
   return s ? `?${s}` : '';
 }
 
-function table(rows: string[][]): string {
-  const w = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(w[i]))).join('  ')).join('\n');
-}
-
 const blockedBy = (t: Testbed) => (t.free ? '-' : t.blockers.map((b) => b.message).join('; '));
 
 const warn = (message: string) => process.stderr.write(`mvm: warning: ${message}\n`);
@@ -89,9 +85,9 @@ export async function listTestbeds(a: Filters): Promise<void> {
   print(a.json, json, () =>
     items.length === 0
       ? 'no testbed matches'
-      : table([
+      : table(
           head,
-          ...items.map(({ item: t, lab, ref }) => [
+          items.map(({ item: t, lab, ref }) => [
             ref,
             ...(many ? [lab] : []),
             t.state,
@@ -99,7 +95,7 @@ export async function listTestbeds(a: Filters): Promise<void> {
             t.devices.map((d) => `${d.name}:${d.hardware ?? d.driver}`).join(',') || '-',
             blockedBy(t),
           ]),
-        ]),
+        ),
   );
 }
 
@@ -123,9 +119,9 @@ export async function listDevices(a: Filters): Promise<void> {
   print(a.json, json, () =>
     items.length === 0
       ? 'no device matches'
-      : table([
+      : table(
           head,
-          ...items.map(({ item: d, lab, ref }) => [
+          items.map(({ item: d, lab, ref }) => [
             ref,
             ...(many ? [lab] : []),
             d.name,
@@ -135,7 +131,7 @@ export async function listDevices(a: Filters): Promise<void> {
             d.address ?? '-',
             d.attributes.join(',') || '-',
           ]),
-        ]),
+        ),
   );
 }
 

@@ -69,7 +69,7 @@ t.test('telemetry: direct address, JSON, and --watch with a count', async (t) =>
       sim.url,
       '--watch',
       '--interval',
-      '0.1',
+      '100ms',
       '--count',
       '3',
       '--json',
@@ -159,7 +159,7 @@ t.test('usage and configuration mistakes are clear, with the right exit status',
   t.match(unreachable.stderr, /ECONNREFUSED[\s\S]*hint: check that the device is powered/);
 });
 
-t.test('flash: JSON-line progress off a TTY, verified; a wrong image refused before upload', async (t) => {
+t.test('flash: JSON-line progress with --json, verified; a wrong image refused before upload', async (t) => {
   const { sim, dir, testbed } = await gammaBench(t);
   const good = join(dir, 'esp-miner.bin');
   writeFileSync(good, buildImage({ version: 'v2.16.0', size: 300_000 }));
@@ -174,11 +174,12 @@ t.test('flash: JSON-line progress off a TTY, verified; a wrong image refused bef
       '--device',
       'gamma',
       '--poll-interval',
-      '100',
+      '100ms',
       '--settle',
-      '1',
+      '1s',
       '--reboot-timeout',
-      '10',
+      '10s',
+      '--json',
     ],
     { env },
   );
@@ -220,7 +221,7 @@ t.test('test: exit 0 when every check passes, 1 when one fails; JUnit readable',
     'script: ["node", "-e", "process.exit(0)"]\ndevices: [{hardware: "601", attributes: ["fan:stock"]}]\nchecks:\n  - {type: hashrate, min_percent: 80, window: 300ms}\n',
   );
   const out = join(dir, 'out-pass');
-  const ok = await runMvm(['runner', 'test', '--spec', pass, '--testbed', testbed, '--output', out, '--poll', '100'], {
+  const ok = await runMvm(['runner', 'test', '--spec', pass, '--testbed', testbed, '--output', out, '--poll', '100ms'], {
     env,
   });
   t.equal(ok.code, 0, ok.stderr);
@@ -235,7 +236,7 @@ t.test('test: exit 0 when every check passes, 1 when one fails; JUnit readable',
     fail,
     JSON.stringify({ devices: [{ hardware: 'nano3s' }], checks: [{ type: 'temperature', max: 1, window: '200ms' }] }),
   );
-  const bad = await runMvm(['runner', 'test', '--spec', fail, '--testbed', testbed, '--poll', '100'], {
+  const bad = await runMvm(['runner', 'test', '--spec', fail, '--testbed', testbed, '--poll', '100ms'], {
     env: { ...env, MVM_OUTPUT_DIR: join(dir, 'out-fail') },
   });
   t.equal(bad.code, 1);

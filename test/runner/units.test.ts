@@ -53,7 +53,7 @@ t.test('control words', async (t) => {
   ] as const) {
     t.throws(() => parseControl([...words]), { code: 'USAGE', message: re });
   }
-  t.throws(() => parseControl(['pools', 'set'], { url: ['a:1'], user: [] }), /one --user per --url/);
+  t.throws(() => parseControl(['pools', 'set'], { url: ['a:1'], user: [] }), /one --user per --pool-url/);
 });
 
 t.test('progress: JSON lines off a terminal, a bar on one', async (t) => {
