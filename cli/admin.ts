@@ -34,7 +34,7 @@ const target: CommandModule = {
         command: 'redirect <name>',
         describe: 'send jobs for target NAME to target OTHER (names or ids)',
         builder: (y2) =>
-          admin(nameArg(y2, 'target name or id'))
+          withJson(admin(nameArg(y2, 'target name or id')))
             .option('to', { type: 'string', describe: 'the target that runs the jobs instead' })
             .option('clear', { type: 'boolean', default: false, describe: 'remove the redirect' }),
         handler: async (args) => (await actions()).targetRedirect(args as never),
@@ -64,7 +64,7 @@ const factory: CommandModule = {
         command: 'enable <factory>',
         describe: 'let a factory lease jobs again',
         builder: (y2) =>
-          admin(y2.positional('factory', { type: 'string', describe: 'factory id or name' })).option('hold-workers', {
+          withJson(admin(y2.positional('factory', { type: 'string', describe: 'factory id or name' }))).option('hold-workers', {
             type: 'boolean',
             default: false,
             describe: 'mark its new workers held',
@@ -74,7 +74,7 @@ const factory: CommandModule = {
       .command({
         command: 'disable <factory>',
         describe: 'stop a factory from leasing jobs',
-        builder: (y2) => admin(y2.positional('factory', { type: 'string', describe: 'factory id or name' })),
+        builder: (y2) => withJson(admin(y2.positional('factory', { type: 'string', describe: 'factory id or name' }))),
         handler: async (args) => (await actions()).factorySetEnabled({ ...(args as object), enable: false } as never),
       })
       .demandCommand(1, 'name a factory command: create, list, enable, disable'),

@@ -4,8 +4,9 @@
 import { homedir } from 'node:os';
 import { ApiError, MvmError } from '../shared/errors.js';
 import { HttpClient, type RawResponse } from '../shared/http.js';
+import { nodeTransport } from '../shared/http-node.js';
 import { MVM_VERSION } from '../shared/paths.js';
-import { loadProfile, profilePath, urlProblem } from './profile.js';
+import { profileName, readProfile, urlProblem } from './profile.js';
 
 export interface FleetFlags {
   url?: string;
@@ -23,9 +24,8 @@ export function resolveFleet(
   env: Record<string, string | undefined> = process.env,
   home = homedir(),
 ): FleetConnection {
-  const { file, explicit } = profilePath(env, home);
-  const need = !(flags.url || env.MVM_FLEET_URL) || !(flags.token || env.MVM_FLEET_TOKEN);
-  const profile = need ? loadProfile(file, explicit) : undefined;
+  const need = !(flags.url || env.MVM_FLEET_URL) || !(flags.token || env.MVM_FLEET_TOKEN) || profileName(env);
+  const { place: file, profile } = need ? readProfile(env, home) : { place: '', profile: undefined };
   const url = flags.url || env.MVM_FLEET_URL || profile?.fleet_url;
   if (!url)
     throw new MvmError('USAGE', 'no fleet API URL given', {
@@ -55,6 +55,7 @@ export class FleetClient {
       token: conn.token,
       userAgent: `mvm/${MVM_VERSION}`,
       timeoutMs: 10 * 60_000,
+      transport: nodeTransport,
     });
   }
 

@@ -1,18 +1,36 @@
 // The `mvm` entry point: parses the command line, runs one command, and is the only place that exits.
-import yargs from 'yargs';
+// Only the definition of the command named on the command line is imported (every one for --help,
+// completion or a mistyped name), so `mvm job …` and `mvm testbeds …` start without the others.
+import yargs, { type CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { flagRefusalBehind } from '../shared/duration.js';
 import { describeError, MvmError } from '../shared/errors.js';
 import { MVM_VERSION } from '../shared/paths.js';
-import { command as admin } from './admin.js';
-import { command as demo } from './demo.js';
-import { command as job } from './job.js';
-import { command as testbeds } from './testbeds.js';
-import { command as agent } from '../agent/command.js';
-import { command as factory } from '../factory/command.js';
-import { command as fleet } from '../fleet/command.js';
-import { command as runner } from '../runner/command.js';
-import { command as sim } from '../sim/command.js';
-import { command as server } from '../server/command.js';
+
+/** Every top-level command, in the order `mvm --help` lists them, with where its definition lives. */
+// Each module's `command` is typed with its own arguments; yargs takes any of them.
+const COMMANDS: Record<string, () => Promise<{ command: object }>> = {
+  server: () => import('../server/command.js'),
+  factory: () => import('../factory/command.js'),
+  fleet: () => import('../fleet/command.js'),
+  agent: () => import('../agent/command.js'),
+  runner: () => import('../runner/command.js'),
+  sim: () => import('../sim/command.js'),
+  job: () => import('./job.js'),
+  testbeds: () => import('./testbeds.js'),
+  admin: () => import('./admin.js'),
+  status: () => import('./status.js'),
+  whoami: () => import('./whoami.js'),
+  demo: () => import('./demo.js'),
+};
+
+/** The definitions to register: the one `argv` names, or all of them. */
+async function commandsFor(argv: string[]): Promise<CommandModule[]> {
+  const first = argv.find((a) => !a.startsWith('-'));
+  const one = first !== undefined && Object.hasOwn(COMMANDS, first) && !argv.includes('--get-yargs-completions');
+  const names = one ? [first] : Object.keys(COMMANDS);
+  return Promise.all(names.map(async (n) => (await COMMANDS[n]()).command as CommandModule));
+}
 
 /** Exit statuses: 0 success, 1 the work failed (job failed, config invalid), 2 bad usage. */
 function exitCodeFor(err: unknown): number {
@@ -35,19 +53,18 @@ async function main(argv: string[]): Promise<number> {
       describe: 'log level (trace, debug, info, warn, error, silent)',
       global: true,
     })
+    .option('profile', {
+      type: 'string',
+      describe: 'use the profile [profile.NAME] of the profile file (else MVM_PROFILE_NAME; default: its top level)',
+      global: true,
+    })
     .middleware((args) => {
       if (typeof args['log-level'] === 'string') process.env.MVM_LOG_LEVEL = args['log-level'];
-    })
-    .command(server)
-    .command(factory)
-    .command(fleet)
-    .command(agent)
-    .command(runner)
-    .command(sim)
-    .command(job)
-    .command(testbeds)
-    .command(admin)
-    .command(demo)
+      if (typeof args.profile === 'string') process.env.MVM_PROFILE_NAME = args.profile;
+    });
+  for (const c of await commandsFor(argv)) cli.command(c);
+  cli
+    .completion('completion', 'print a bash or zsh completion script: mvm completion >> ~/.bashrc')
     .demandCommand(1, 'name a command; `mvm --help` lists them')
     .strict()
     .recommendCommands()
@@ -56,7 +73,7 @@ async function main(argv: string[]): Promise<number> {
     .alias('h', 'help')
     .wrap(Math.min(110, process.stdout.columns || 100))
     .fail((msg, err) => {
-      if (err) throw err;
+      if (err) throw flagRefusalBehind(err);
       // A usage problem stops here: the command must not run with a command line it did not accept.
       throw new MvmError('USAGE', msg, { hint: 'run with --help for usage' });
     });

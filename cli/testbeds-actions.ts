@@ -312,7 +312,10 @@ export async function userAction(
     `create user ${a.username}`,
     { name: a.username, admin: a.admin },
   );
-  print(a.json, u, () => `created ${u.admin ? 'admin ' : ''}user ${u.name}; its token (shown only now):\n${u.token}`);
+  // As `mvm admin user create`: only the token on stdout (TOKEN=$(…)), the words on stderr.
+  if (!a.json)
+    process.stderr.write(`mvm: created ${u.admin ? 'admin ' : ''}user ${u.name}; its token follows and is shown only once\n`);
+  print(a.json, u, () => u.token);
 }
 
 export { why } from './testbeds-why.js';

@@ -38,6 +38,7 @@ function retention(text: string | undefined): number | undefined {
 interface GcArgs {
   data: string;
   retention?: string;
+  json: boolean;
 }
 
 const gc: CommandModule<object, GcArgs> = {
@@ -50,10 +51,15 @@ const gc: CommandModule<object, GcArgs> = {
       .option('retention', {
         type: 'string',
         describe: 'also remove inputs, outputs and events of jobs that ended longer ago than this (e.g. 30d)',
+      })
+      .option('json', {
+        type: 'boolean',
+        default: false,
+        describe: 'print what was reclaimed as one JSON object',
       }) as unknown as Argv<GcArgs>,
   handler: async (args) => {
     const { runGc } = await import('./gc-command.js');
-    await runGc(resolve(args.data), retention(args.retention));
+    await runGc(resolve(args.data), retention(args.retention), args.json);
   },
 };
 

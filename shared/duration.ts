@@ -36,6 +36,24 @@ export function formatDuration(ms: number): string {
  * with "5 what?", since a person may mean seconds, minutes or hours). Returns milliseconds.
  */
 export function parseDurationFlag(flag: string, text: string | number): number {
+  try {
+    return durationOfFlag(flag, text);
+  } catch (err) {
+    lastRefusal = err as MvmError;
+    throw err;
+  }
+}
+
+// yargs turns an error thrown by an option's coerce into a bare message: the entry point gets the
+// whole error (with its hint and USAGE code) back from here.
+let lastRefusal: MvmError | undefined;
+
+/** The flag error behind `err` when yargs rethrew one of parseDurationFlag's as its message; else `err`. */
+export function flagRefusalBehind(err: unknown): unknown {
+  return lastRefusal && err instanceof Error && err.message === lastRefusal.message ? lastRefusal : err;
+}
+
+function durationOfFlag(flag: string, text: string | number): number {
   const s = String(text).trim();
   const shown = flag.startsWith('MVM_') ? `${flag}=${s}` : `--${flag} ${s}`;
   if (/^\d+(?:\.\d+)?$/.test(s)) {
