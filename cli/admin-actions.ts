@@ -71,8 +71,12 @@ export async function targetRedirect(
   const to = args.to ? findTarget(targets, args.to) : undefined;
   if (to && to.id === from.id) throw new MvmError('USAGE', `target ${from.name} cannot redirect to itself`);
   await explained(conn, { doing: 'redirect the target' }, () => client.redirectTarget(from.id, to?.id ?? null));
-  if (args.json) io.out(JSON.stringify({ id: from.id, name: from.name, redirect: to ? { id: to.id, name: to.name } : null }));
-  else io.note(to ? `mvm: target ${from.name} now redirects to ${to.name}` : `mvm: target ${from.name} no longer redirects`);
+  if (args.json)
+    io.out(JSON.stringify({ id: from.id, name: from.name, redirect: to ? { id: to.id, name: to.name } : null }));
+  else
+    io.note(
+      to ? `mvm: target ${from.name} now redirects to ${to.name}` : `mvm: target ${from.name} no longer redirects`,
+    );
 }
 
 /** Prints a new token: bare on stdout (for `TOKEN=$(…)`), or the whole record with --json. */
@@ -132,7 +136,9 @@ export async function factorySetEnabled(
     await explained(conn, { doing: 'disable the factory', hint: FACTORY_HINT }, () => client.disableFactory(id));
   }
   if (args.json)
-    io.out(JSON.stringify({ id, enabled: args.enable, hold_workers: args.enable ? Boolean(args['hold-workers']) : false }));
+    io.out(
+      JSON.stringify({ id, enabled: args.enable, hold_workers: args.enable ? Boolean(args['hold-workers']) : false }),
+    );
   else io.note(`mvm: factory ${args.factory} ${args.enable ? 'enabled' : 'disabled'}`);
 }
 

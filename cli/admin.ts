@@ -64,11 +64,14 @@ const factory: CommandModule = {
         command: 'enable <factory>',
         describe: 'let a factory lease jobs again',
         builder: (y2) =>
-          withJson(admin(y2.positional('factory', { type: 'string', describe: 'factory id or name' }))).option('hold-workers', {
-            type: 'boolean',
-            default: false,
-            describe: 'mark its new workers held',
-          }),
+          withJson(admin(y2.positional('factory', { type: 'string', describe: 'factory id or name' }))).option(
+            'hold-workers',
+            {
+              type: 'boolean',
+              default: false,
+              describe: 'mark its new workers held',
+            },
+          ),
         handler: async (args) => (await actions()).factorySetEnabled({ ...(args as object), enable: true } as never),
       })
       .command({

@@ -9,7 +9,12 @@ import { MVM_VERSION } from '../shared/paths.js';
 import { resolveConnection, tokenHelp, type Connection, type ConnectionFlags, type TokenKind } from './profile.js';
 
 export function httpClient(conn: Connection): HttpClient {
-  return new HttpClient({ baseUrl: conn.url, token: conn.token, userAgent: `mvm/${MVM_VERSION}`, transport: nodeTransport });
+  return new HttpClient({
+    baseUrl: conn.url,
+    token: conn.token,
+    userAgent: `mvm/${MVM_VERSION}`,
+    transport: nodeTransport,
+  });
 }
 
 export function connectUser(flags: ConnectionFlags): { conn: Connection; client: UserClient } {

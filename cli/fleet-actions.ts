@@ -227,14 +227,7 @@ interface PoolRow {
 const poolRows = (pools: PoolRow[]) =>
   table(
     ['ID', 'NAME', 'URL', 'USER', 'TLS', 'PASSWORD'],
-    pools.map((p) => [
-      p.id,
-      p.name,
-      `${p.url}:${p.port}`,
-      p.user,
-      p.tls ? 'yes' : 'no',
-      p.passwordSet ? 'set' : '-',
-    ]),
+    pools.map((p) => [p.id, p.name, `${p.url}:${p.port}`, p.user, p.tls ? 'yes' : 'no', p.passwordSet ? 'set' : '-']),
   );
 
 export async function poolsList(a: Common): Promise<void> {

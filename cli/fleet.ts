@@ -13,7 +13,8 @@ const sinceOption = (flag: string, describe: string) =>
   ({
     type: 'string',
     describe,
-    coerce: (v: string): string => (/^\d{4}-\d\d/.test(String(v)) ? String(v) : (parseDurationFlag(flag, v), String(v))),
+    coerce: (v: string): string =>
+      /^\d{4}-\d\d/.test(String(v)) ? String(v) : (parseDurationFlag(flag, v), String(v)),
   }) as const;
 
 const cmd = lazyFleetCommand(() => import('./fleet-actions.js'));

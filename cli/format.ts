@@ -9,7 +9,6 @@ export interface FormatOptions {
   color?: boolean;
 }
 
-
 /** Replaces control characters (other than tab) with visible escapes such as \x1b. */
 export function visible(s: string): string {
   // eslint-disable-next-line no-control-regex

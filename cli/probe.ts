@@ -4,9 +4,7 @@
 import { MvmError } from '../shared/errors.js';
 
 export type Probe<T> =
-  | { state: 'unset'; why: string }
-  | { state: 'ok'; value: T }
-  | { state: 'failed'; error: string; hint?: string };
+  { state: 'unset'; why: string } | { state: 'ok'; value: T } | { state: 'failed'; error: string; hint?: string };
 
 /** Resolves a connection (unset when nothing names one), then calls it. */
 export async function probe<C, T>(resolve: () => C, call: (conn: C) => Promise<T>): Promise<Probe<T>> {
@@ -41,6 +39,7 @@ export function ago(at: number, now = Date.now()): string {
   const s = Math.max(0, Math.round((now - at) / 1000));
   if (s < 60) return `${s}s ago`;
   if (s < 3600) return `${Math.floor(s / 60)}m ago`;
-  if (s < 86_400) return `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60) ? `${Math.floor((s % 3600) / 60)}m` : ''} ago`;
+  if (s < 86_400)
+    return `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60) ? `${Math.floor((s % 3600) / 60)}m` : ''} ago`;
   return `${Math.floor(s / 86_400)}d ago`;
 }

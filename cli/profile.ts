@@ -117,7 +117,11 @@ export function loadProfile(file: string, explicit: boolean, name?: string): Pro
     } else {
       for (const [n, table] of Object.entries(sections as Record<string, unknown>)) {
         if (!LAB_NAME.test(n))
-          problems.push({ file, key: `profile.${n}`, message: 'a profile name holds letters, digits, "-", "_" and "." only' });
+          problems.push({
+            file,
+            key: `profile.${n}`,
+            message: 'a profile name holds letters, digits, "-", "_" and "." only',
+          });
         if (typeof table !== 'object' || table === null || Array.isArray(table)) {
           problems.push({ file, key: `profile.${n}`, message: 'must be a table', hint: PROFILE_EXAMPLE });
           continue;

@@ -314,7 +314,9 @@ export async function userAction(
   );
   // As `mvm admin user create`: only the token on stdout (TOKEN=$(…)), the words on stderr.
   if (!a.json)
-    process.stderr.write(`mvm: created ${u.admin ? 'admin ' : ''}user ${u.name}; its token follows and is shown only once\n`);
+    process.stderr.write(
+      `mvm: created ${u.admin ? 'admin ' : ''}user ${u.name}; its token follows and is shown only once\n`,
+    );
   print(a.json, u, () => u.token);
 }
 

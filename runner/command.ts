@@ -74,9 +74,18 @@ const flash: CommandModule<
         describe:
           'flash an image whose family (Bitaxe, NerdQAxe++) is unknown: neither stated in IMAGE.json nor in its name',
       })
-      .option('poll-interval', durationFlag.msOption('poll-interval', 'between polls while the device reboots (default 5s)'))
-      .option('reboot-timeout', durationFlag.msOption('reboot-timeout', 'how long the device may take to come back (default 3m)'))
-      .option('settle', durationFlag.msOption('settle', 'how long the device must stay up on the new image (default 15s)')) as never,
+      .option(
+        'poll-interval',
+        durationFlag.msOption('poll-interval', 'between polls while the device reboots (default 5s)'),
+      )
+      .option(
+        'reboot-timeout',
+        durationFlag.msOption('reboot-timeout', 'how long the device may take to come back (default 3m)'),
+      )
+      .option(
+        'settle',
+        durationFlag.msOption('settle', 'how long the device must stay up on the new image (default 15s)'),
+      ) as never,
   handler: async (args) => {
     const { runFlash } = await import('./cli/flash.js');
     await runFlash(args);
@@ -190,7 +199,10 @@ const test: CommandModule<
       .option('spec', { type: 'string', demandOption: true, describe: 'the test definition file (.json, .yaml)' })
       .option('output', { type: 'string', describe: 'results folder (default: $MVM_OUTPUT_DIR, else ./mvm-results)' })
       .option('testbed', { type: 'string', describe: 'testbed description file (default: $MVM_TESTBED)' })
-      .option('poll', durationFlag.msOption('poll', 'between telemetry samples for the checks, e.g. 1s (overrides the definition)'))
+      .option(
+        'poll',
+        durationFlag.msOption('poll', 'between telemetry samples for the checks, e.g. 1s (overrides the definition)'),
+      )
       .option('firmware-dir', firmwareDirOption)
       .option('ignore-lock', IGNORE_LOCK)
       .option('json', { type: 'boolean', default: false, describe: 'print the results as JSON' }) as never,

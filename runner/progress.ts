@@ -65,7 +65,9 @@ export function linesSink(out: NodeJS.WritableStream, device: string): ProgressS
         const tenth = e.total > 0 ? Math.floor((e.sent / e.total) * 10) : 10;
         if (tenth === lastTenth) return;
         lastTenth = tenth;
-        out.write(`${device}: upload ${tenth * 10}% (${Math.round(e.sent / 1024)}/${Math.round(e.total / 1024)} KiB)\n`);
+        out.write(
+          `${device}: upload ${tenth * 10}% (${Math.round(e.sent / 1024)}/${Math.round(e.total / 1024)} KiB)\n`,
+        );
         return;
       }
       out.write(`${device}: ${e.phase}: ${e.message}\n`);

@@ -52,7 +52,12 @@ export function createLogger(setup: LoggerSetup = {}): Logger {
   if (usePretty) {
     return pino(
       opts,
-      pretty({ destination: (setup.destination as never) ?? 2, sync: true, colorize: colorEnabled(process.stderr), ignore: 'pid,hostname' }),
+      pretty({
+        destination: (setup.destination as never) ?? 2,
+        sync: true,
+        colorize: colorEnabled(process.stderr),
+        ignore: 'pid,hostname',
+      }),
     );
   }
   // Synchronous writes to fd 2: a line logged just before the process exits is not lost.

@@ -21,7 +21,9 @@ export interface ControlArgs extends DeviceArgs {
 export async function runControl(args: ControlArgs): Promise<void> {
   // Parse first: a usage mistake never reaches the device.
   if (args.url?.length)
-    process.stderr.write('mvm: warning: --url for pool URLs is deprecated; write --pool-url (--url is the job server)\n');
+    process.stderr.write(
+      'mvm: warning: --url for pool URLs is deprecated; write --pool-url (--url is the job server)\n',
+    );
   const action = parseControl([args.action, ...(args.args ?? []).map(String)], {
     url: [...(args['pool-url'] ?? []), ...(args.url ?? [])],
     user: args.user,

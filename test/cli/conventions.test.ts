@@ -31,11 +31,23 @@ const clean = (dir: string): Record<string, string | undefined> => ({
 t.test('a duration without a unit is refused with "5 what?", before anything is contacted', async (t) => {
   const env = clean(tempDir(t, 'mvm-dur-'));
   const cases: Array<[string[], RegExp]> = [
-    [['testbeds', 'reserve', 'gamma', '--ttl', '5', '--lab-url', 'http://127.0.0.1:1', '--lab-token', 'x'], /--ttl 5: 5 what\?/],
+    [
+      ['testbeds', 'reserve', 'gamma', '--ttl', '5', '--lab-url', 'http://127.0.0.1:1', '--lab-token', 'x'],
+      /--ttl 5: 5 what\?/,
+    ],
     [['server', '--lease-timeout', '60', '--data', join(env.HOME!, 'srv')], /--lease-timeout 60: 60 what\?/],
-    [['runner', 'telemetry', '--interval', '5', '--driver', 'axeos', '--address', 'http://127.0.0.1:1'], /--interval 5: 5 what\?/],
-    [['runner', 'flash', '--image', 'x.bin', '--settle', '15', '--driver', 'axeos', '--address', 'http://127.0.0.1:1'], /--settle 15: 15 what\?/],
-    [['fleet', 'history', 'gamma', '--from', '24', '--url', 'http://127.0.0.1:1', '--token', 'x'], /--from 24: 24 what\?/],
+    [
+      ['runner', 'telemetry', '--interval', '5', '--driver', 'axeos', '--address', 'http://127.0.0.1:1'],
+      /--interval 5: 5 what\?/,
+    ],
+    [
+      ['runner', 'flash', '--image', 'x.bin', '--settle', '15', '--driver', 'axeos', '--address', 'http://127.0.0.1:1'],
+      /--settle 15: 15 what\?/,
+    ],
+    [
+      ['fleet', 'history', 'gamma', '--from', '24', '--url', 'http://127.0.0.1:1', '--token', 'x'],
+      /--from 24: 24 what\?/,
+    ],
   ];
   for (const [args, re] of cases) {
     const r = await runMvm(args, { env });
@@ -93,19 +105,43 @@ t.test('NO_COLOR and FORCE_COLOR decide colour for every command', async (t) => 
 
 t.test('one table renderer: widths by what a person sees', async (t) => {
   const red = painter(true).red;
-  t.equal(table(['A', 'BB'], [['xyz', '1'], [red('q'), '22']]), 'A    BB\nxyz  1\n\x1b[31mq\x1b[0m    22');
-  t.equal(table([], [['key', 'v'], ['k', 'value']]), 'key  v\nk    value');
+  t.equal(
+    table(
+      ['A', 'BB'],
+      [
+        ['xyz', '1'],
+        [red('q'), '22'],
+      ],
+    ),
+    'A    BB\nxyz  1\n\x1b[31mq\x1b[0m    22',
+  );
+  t.equal(
+    table(
+      [],
+      [
+        ['key', 'v'],
+        ['k', 'value'],
+      ],
+    ),
+    'key  v\nk    value',
+  );
 });
 
 t.test('--json on the config checks', async (t) => {
   const dir = tempDir(t, 'mvm-check-');
   const bad = join(dir, 'bad.toml');
-  writeFileSync(bad, '[general]\nbaseurl = "http://127.0.0.1:1"\n[factory]\ntoken = "x"\n[testbed.a]\ntargets = ["t"]\nbogus = 1\n');
+  writeFileSync(
+    bad,
+    '[general]\nbaseurl = "http://127.0.0.1:1"\n[factory]\ntoken = "x"\n[testbed.a]\ntargets = ["t"]\nbogus = 1\n',
+  );
   const r = await runMvm(['factory', '-f', bad, '--check', '--json'], { env: clean(dir) });
   t.equal(r.code, 1);
   const j = JSON.parse(r.stdout);
   t.equal(j.ok, false);
-  t.ok(j.problems.some((p: { key: string }) => p.key === 'testbed.a.bogus'), 'each problem with its key');
+  t.ok(
+    j.problems.some((p: { key: string }) => p.key === 'testbed.a.bogus'),
+    'each problem with its key',
+  );
   t.match(r.stderr, /configuration problem/, 'the person still reads the problems on stderr');
 
   const good = join(dir, 'fleet.toml');

@@ -221,9 +221,12 @@ t.test('test: exit 0 when every check passes, 1 when one fails; JUnit readable',
     'script: ["node", "-e", "process.exit(0)"]\ndevices: [{hardware: "601", attributes: ["fan:stock"]}]\nchecks:\n  - {type: hashrate, min_percent: 80, window: 300ms}\n',
   );
   const out = join(dir, 'out-pass');
-  const ok = await runMvm(['runner', 'test', '--spec', pass, '--testbed', testbed, '--output', out, '--poll', '100ms'], {
-    env,
-  });
+  const ok = await runMvm(
+    ['runner', 'test', '--spec', pass, '--testbed', testbed, '--output', out, '--poll', '100ms'],
+    {
+      env,
+    },
+  );
   t.equal(ok.code, 0, ok.stderr);
   t.match(ok.stdout, /test pass: PASSED/);
   const suite = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(
