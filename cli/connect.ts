@@ -97,7 +97,7 @@ export function explain(err: unknown, conn: Connection, ctx: ErrorContext = {}):
       {
         cause: err,
         hint: /no such target/.test(serverMsg)
-          ? 'pass --target with one of the names above (a job file names it in `#: target = "…"`); `mvm testbeds list` shows which testbeds serve each target'
+          ? 'check --target: give one of the names above (a job file names it in `#: target = "…"`); `mvm testbeds list` shows which testbeds serve each target'
           : (ctx.hint ?? err.hint ?? 'the server named what it refused; fix it and run again'),
       },
     );

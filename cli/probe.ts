@@ -2,6 +2,13 @@
 // resolved (no URL or token given anywhere) is "not configured", not a failure; a call that fails
 // is reported with its message, and the other services are still asked.
 import { MvmError } from '../shared/errors.js';
+import type { LabFlags } from './options.js';
+import type { ConnectionFlags } from './profile.js';
+
+/** What `mvm whoami` and `mvm status` take: the job server's, the labs' and --json. */
+export interface ClientArgs extends ConnectionFlags, LabFlags {
+  json: boolean;
+}
 
 export type Probe<T> =
   { state: 'unset'; why: string } | { state: 'ok'; value: T } | { state: 'failed'; error: string; hint?: string };

@@ -6,9 +6,10 @@ import { statSync } from 'node:fs';
 import { readSmallFile } from '../shared/small-file.js';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { createRequire } from 'node:module';
 import { didYouMean } from '../shared/did-you-mean.js';
 import { ConfigError, MvmError, type ConfigProblem } from '../shared/errors.js';
+// A static import, so that the client bundle (cli/build.mjs) holds the parser: it needs no node_modules.
+import TOML from '@iarna/toml';
 
 /** The keys a profile file may hold. */
 export interface Profile {
@@ -35,11 +36,6 @@ export interface NamedLabProfile {
   url: string;
   token: string;
 }
-
-// The TOML parser is loaded only when there is a profile to read (most commands that get --url and
-// --token, or the environment, never need it): a synchronous require, as loadProfile is synchronous.
-const toml = (): typeof import('@iarna/toml') =>
-  createRequire(import.meta.url)('@iarna/toml') as typeof import('@iarna/toml');
 
 const PROFILE_KEYS = ['url', 'token', 'admin_token', 'lab_url', 'lab_token', 'fleet_url', 'fleet_token'] as const;
 /** A lab's name: it is typed after `@` in `NAME@LAB`, so no `@`, `/` or spaces. */
@@ -99,7 +95,7 @@ export function loadProfile(file: string, explicit: boolean, name?: string): Pro
   }
   let raw: Record<string, unknown>;
   try {
-    raw = toml().parse(text) as Record<string, unknown>;
+    raw = TOML.parse(text) as Record<string, unknown>;
   } catch (err) {
     throw new MvmError('CONFIG_INVALID', `the profile ${file} is not valid TOML: ${(err as Error).message}`, {
       cause: err,

@@ -6,18 +6,13 @@ import { AdminClient } from '../shared/buildomat/admin.js';
 import { UserClient } from '../shared/buildomat/user.js';
 import { paintFor, type Painter } from '../shared/color.js';
 import { explained, httpClient } from './connect.js';
-import type { LabFlags } from './factory-api.js';
 import { FleetClient, resolveFleet } from './fleet-client.js';
 import { formatHashrate } from './fleet-format.js';
 import { outcome } from './format.js';
 import { resolveLabs, type NamedLab } from './labs.js';
-import { ago, probe, probeJson, type Probe } from './probe.js';
-import { profileName, profilePath, resolveConnection, type ConnectionFlags } from './profile.js';
+import { ago, probe, probeJson, type ClientArgs, type Probe } from './probe.js';
+import { profileName, profilePath, resolveConnection } from './profile.js';
 import { table } from './table.js';
-
-interface Args extends ConnectionFlags, LabFlags {
-  json: boolean;
-}
 
 const ACTIVE = ['queued', 'waiting', 'running'] as const;
 
@@ -51,7 +46,7 @@ function countActive(states: string[]): Queue['counts'] {
 }
 
 /** The queue: every user's active jobs with the admin token, else the user's own. */
-async function jobServer(a: Args): Promise<Probe<Queue>> {
+async function jobServer(a: ClientArgs): Promise<Probe<Queue>> {
   const asAdmin = await probe(
     () => resolveConnection('admin', { url: a.url }),
     async (conn): Promise<Queue> => {
@@ -151,7 +146,7 @@ function labLines(name: string, p: Probe<LabView>, paint: Painter, now: number):
   return rows;
 }
 
-export async function status(a: Args): Promise<void> {
+export async function status(a: ClientArgs): Promise<void> {
   const now = Date.now();
   const labsProbe = await probe(
     () => resolveLabs(a),

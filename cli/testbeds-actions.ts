@@ -1,6 +1,7 @@
 // What `mvm testbeds …` does: one API call each (per lab, when the profile names several), printed
 // as a table a person reads or, with --json, as the API's own JSON (with a `lab` field per item
 // when there are several labs).
+import { didYouMean } from '../shared/did-you-mean.js';
 import { MvmError } from '../shared/errors.js';
 import type { LabFlags } from './factory-api.js';
 import { table } from './table.js';
@@ -96,6 +97,18 @@ export async function listTestbeds(a: Filters): Promise<void> {
             blockedBy(t),
           ]),
         ),
+  );
+  if (items.length === 0 && a.target !== undefined) await unknownTarget(a, a.target);
+}
+
+/** A --target no testbed serves: the closest one the labs know, on stderr (the list stays empty). */
+async function unknownTarget(a: Common, target: string): Promise<void> {
+  const { items } = await listAcross<Testbed>({ ...a, json: true }, '/v1/testbeds', 'list testbeds', (t) => t.name);
+  const known = [...new Set(items.flatMap(({ item }) => item.targets))].sort();
+  if (known.includes(target)) return;
+  const guess = didYouMean(target, known);
+  warn(
+    `no testbed serves target "${target}"${guess ? `; did you mean "${guess}"?` : ''}${known.length ? ` (the targets are: ${known.join(', ')})` : ''}`,
   );
 }
 

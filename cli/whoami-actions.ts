@@ -4,16 +4,11 @@ import { AdminClient } from '../shared/buildomat/admin.js';
 import { UserClient } from '../shared/buildomat/user.js';
 import { paintFor } from '../shared/color.js';
 import { explained, httpClient } from './connect.js';
-import type { LabFlags } from './factory-api.js';
 import { FleetClient, resolveFleet } from './fleet-client.js';
 import { resolveLabs } from './labs.js';
-import { probe, probeJson, type Probe } from './probe.js';
-import { profileName, profilePath, resolveConnection, type ConnectionFlags } from './profile.js';
+import { probe, probeJson, type ClientArgs, type Probe } from './probe.js';
+import { profileName, profilePath, resolveConnection } from './profile.js';
 import { table } from './table.js';
-
-interface Args extends ConnectionFlags, LabFlags {
-  json: boolean;
-}
 
 interface Who {
   url: string;
@@ -22,7 +17,7 @@ interface Who {
 }
 
 /** Each configured service and who its token is. */
-export async function askEveryone(a: Args) {
+export async function askEveryone(a: ClientArgs) {
   const user = await probe(
     () => resolveConnection('user', a),
     async (conn): Promise<Who> => {
@@ -65,7 +60,7 @@ export async function askEveryone(a: Args) {
   return { user, admin, labs, fleet };
 }
 
-export async function whoami(a: Args): Promise<void> {
+export async function whoami(a: ClientArgs): Promise<void> {
   const { file } = profilePath();
   const name = profileName() ?? 'default';
   const r = await askEveryone(a);

@@ -63,7 +63,7 @@ function durationOfFlag(flag: string, text: string | number): number {
   }
   const ms = parseDuration(s);
   if (ms === undefined || ms <= 0) {
-    throw new MvmError('USAGE', `${shown}: ${JSON.stringify(s)} is not a duration`, {
+    throw new MvmError('USAGE', `${shown.slice(0, shown.length - s.length)}${JSON.stringify(s)} is not a duration`, {
       hint: 'write it like 500ms, 30s, 10m, 1h30m or 2d',
     });
   }

@@ -60,7 +60,7 @@ t.test('a duration without a unit is refused with "5 what?", before anything is 
   t.equal(env2.code, 2);
   t.match(env2.stderr, /MVM_SERVER_TICK=2: 2 what\?/);
   t.equal(parseDurationFlag('ttl', '1h30m'), 5_400_000);
-  t.throws(() => parseDurationFlag('ttl', 'soon'), /--ttl soon: "soon" is not a duration/);
+  t.throws(() => parseDurationFlag('ttl', 'soon'), /--ttl "soon" is not a duration/);
 });
 
 t.test('pools set takes --pool-url; the old --url still works, with a warning', async (t) => {
@@ -163,7 +163,7 @@ t.test('a mistyped target: did you mean, with a hint a user token can follow; ad
   const r = await runMvm(['job', 'run', '--target', 'bitaxee', '--script', script], { env });
   t.equal(r.code, 1);
   t.match(r.stderr, /no such target; did you mean "bitaxe"\? \(the targets are: bitaxe, nano3s\)/);
-  t.match(r.stderr, /hint: pass --target with one of the names above/);
+  t.match(r.stderr, /hint: check --target: give one of the names above/);
 
   const redirect = await runMvm(['admin', 'target', 'redirect', 'nano3s', '--to', 'bitaxe', '--json'], { env });
   t.equal(redirect.code, 0, redirect.stderr);

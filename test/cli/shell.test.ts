@@ -4,8 +4,10 @@
 // `mvm job …` / `mvm testbeds …` loading no native module (nor undici) — checked by what the
 // process actually loaded.
 import t from 'tap';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { projectPath } from '../../shared/paths.js';
 import { ADMIN_TOKEN, startFleetStub } from '../helpers/fleet-stub.js';
 import { runMvm, waitFor } from '../helpers/mvm-process.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -86,6 +88,13 @@ t.test('mvm whoami: the profile, and who each token is', async (t) => {
   t.match(j.admin, { ok: true, who: 'admin' });
   t.match(j.labs, [{ lab: 'default', ok: true, who: 'admin (admin)' }]);
   t.same(j.fleet, { configured: false });
+  const typo = await runMvm(['testbeds', 'list', '--target', 'bitaxee', '--profile', 'lab2'], { env: base() });
+  t.equal(typo.code, 0, typo.stderr);
+  t.equal(typo.stdout, 'no testbed matches');
+  t.match(
+    typo.stderr,
+    /warning: no testbed serves target "bitaxee"; did you mean "bitaxe"\? \(the targets are: bitaxe\)/,
+  );
   const text = await runMvm(['whoami', '--profile', 'lab2'], { env: base() });
   t.match(text.stdout, /^profile\s+lab2\s+\S+profile\.toml$/m);
   t.match(text.stdout, /^job server\s+http:\S+\s+user tester {2}\(token from token in \[profile\.lab2\]/m);
@@ -160,6 +169,27 @@ t.test('the light client: job and testbeds commands load no native module and no
     t.same(heavy, [], `${args.join(' ')}: none of better-sqlite3, ssh2, undici, pino`);
     t.ok(loaded.cjs.length > 0, 'the recorder saw the modules');
   }
+  // A client-only install: three files, no node_modules.
+  const only = join(dir, 'client-only');
+  mkdirSync(join(only, 'bin'), { recursive: true });
+  mkdirSync(join(only, 'dist', 'cli'), { recursive: true });
+  copyFileSync(projectPath('package.json'), join(only, 'package.json'));
+  copyFileSync(projectPath('bin', 'mvm.js'), join(only, 'bin', 'mvm.js'));
+  copyFileSync(projectPath('dist', 'cli', 'mvm-client.js'), join(only, 'dist', 'cli', 'mvm-client.js'));
+  const alone = spawnSync(process.execPath, [join(only, 'bin', 'mvm.js'), 'testbeds', 'list', '--json'], {
+    env: { ...process.env, ...base(), MVM_PROFILE_NAME: 'lab2' },
+    encoding: 'utf8',
+  });
+  t.equal(alone.status, 0, alone.stderr);
+  t.same(
+    JSON.parse(alone.stdout).map((x: { name: string }) => x.name),
+    ['gamma-1', 'gamma-2'],
+    'the client alone lists the testbeds (and read the profile)',
+  );
+  const daemon = spawnSync(process.execPath, [join(only, 'bin', 'mvm.js'), 'server'], { encoding: 'utf8' });
+  t.equal(daemon.status, 2);
+  t.match(daemon.stderr, /this is a client-only install: its commands are job, testbeds, admin, status, whoami/);
+
   // The recorder does see a native module when one is loaded: the factory's status reads SQLite.
   const out = join(dir, 'loaded-factory.json');
   const f = await runMvm(['factory', 'status', '--db', lab.dbFile, '--json'], {

@@ -203,7 +203,12 @@ t.test('flash: JSON-line progress with --json, verified; a wrong image refused b
   t.equal(w.code, 1);
   t.match(w.stderr, /refusing to flash .*other\.bin: the image is for project "NerdMiner"/);
   t.match(w.stderr, /hint: use an image built for this device family; nothing was sent/);
-  const wr = JSON.parse(w.stdout.trim().split('\n').pop()!);
+  t.equal(w.stdout.trim(), '', 'no JSON lines without --json, even off a terminal');
+  const wj = await runMvm(['runner', 'flash', '--image', wrong, '--testbed', testbed, '--device', 'gamma', '--json'], {
+    env,
+  });
+  t.equal(wj.code, 1);
+  const wr = JSON.parse(wj.stdout.trim().split('\n').pop()!);
   t.same({ ok: wr.ok, reason: wr.reason }, { ok: false, reason: 'image_rejected' });
   t.equal(sim.device.partitions.ota_1, null, 'nothing uploaded');
   t.equal(sim.device.bootCount, bootsBefore);
