@@ -8,24 +8,16 @@ import { colorEnabled, painter } from '../../shared/color.js';
 import { parseDurationFlag } from '../../shared/duration.js';
 import { formatEvent } from '../../cli/format.js';
 import { table } from '../../cli/table.js';
+import { NO_CLIENT_ENV } from '../helpers/client-env.js';
 import { runMvm } from '../helpers/mvm-process.js';
 import { startServer } from '../helpers/server.js';
 import { tempDir } from '../helpers/tmp.js';
 
 // Nothing from the machine's own profile or environment.
 const clean = (dir: string): Record<string, string | undefined> => ({
-  MVM_PROFILE: undefined,
+  ...NO_CLIENT_ENV,
   XDG_CONFIG_HOME: join(dir, 'config'),
   HOME: dir,
-  MVM_URL: undefined,
-  MVM_TOKEN: undefined,
-  MVM_ADMIN_TOKEN: undefined,
-  MVM_LAB_URL: undefined,
-  MVM_LAB_TOKEN: undefined,
-  MVM_FLEET_URL: undefined,
-  MVM_FLEET_TOKEN: undefined,
-  NO_COLOR: undefined,
-  FORCE_COLOR: undefined,
 });
 
 t.test('a duration without a unit is refused with "5 what?", before anything is contacted', async (t) => {

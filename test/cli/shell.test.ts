@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectPath } from '../../shared/paths.js';
+import { NO_CLIENT_ENV } from '../helpers/client-env.js';
 import { ADMIN_TOKEN, startFleetStub } from '../helpers/fleet-stub.js';
 import { runMvm, waitFor } from '../helpers/mvm-process.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -20,18 +21,7 @@ let api: LabApi;
 let dir: string;
 let profile: string;
 
-const base = (): Record<string, string | undefined> => ({
-  MVM_PROFILE: profile,
-  MVM_URL: undefined,
-  MVM_TOKEN: undefined,
-  MVM_ADMIN_TOKEN: undefined,
-  MVM_LAB_URL: undefined,
-  MVM_LAB_TOKEN: undefined,
-  MVM_FLEET_URL: undefined,
-  MVM_FLEET_TOKEN: undefined,
-  MVM_PROFILE_NAME: undefined,
-  NO_COLOR: '1',
-});
+const base = (): Record<string, string | undefined> => ({ ...NO_CLIENT_ENV, MVM_PROFILE: profile, NO_COLOR: '1' });
 
 t.before(async () => {
   lab = await startLab(t, {
