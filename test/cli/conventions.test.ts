@@ -37,7 +37,7 @@ t.test('a duration without a unit is refused with "5 what?", before anything is 
       /--settle 15: 15 what\?/,
     ],
     [
-      ['fleet', 'history', 'gamma', '--from', '24', '--url', 'http://127.0.0.1:1', '--token', 'x'],
+      ['fleet', 'history', 'gamma', '--from', '24', '--fleet-url', 'http://127.0.0.1:1', '--fleet-token', 'x'],
       /--from 24: 24 what\?/,
     ],
   ];
@@ -55,7 +55,7 @@ t.test('a duration without a unit is refused with "5 what?", before anything is 
   t.throws(() => parseDurationFlag('ttl', 'soon'), /--ttl "soon" is not a duration/);
 });
 
-t.test('pools set takes --pool-url; the old --url still works, with a warning', async (t) => {
+t.test('--pool-url for pools and --fleet-url for the fleet; the old --url still works, with a warning', async (t) => {
   const env = clean(tempDir(t, 'mvm-pool-'));
   const device = ['--driver', 'axeos', '--address', 'http://127.0.0.1:1', '--option', 'request_timeout_ms=500'];
   const args = ['runner', 'control', 'pools', 'set', '--user', 'w', ...device];
@@ -65,6 +65,19 @@ t.test('pools set takes --pool-url; the old --url still works, with a warning', 
   const old = await runMvm([...args, '--url', 'stratum+tcp://pool:3333'], { env });
   t.match(old.stderr, /warning: --url for pool URLs is deprecated; write --pool-url/);
   t.notMatch(old.stderr, /give at least one/, 'the old spelling still names the pool');
+  // --url is the job server's: the fleet's is --fleet-url, and its old --url still works, with a warning.
+  const fleetNow = await runMvm(['fleet', 'miners', '--fleet-url', 'http://127.0.0.1:1', '--fleet-token', 'x'], {
+    env,
+  });
+  t.equal(fleetNow.code, 1);
+  t.match(fleetNow.stderr, /cannot reach the fleet API at http:\/\/127\.0\.0\.1:1/);
+  t.notMatch(fleetNow.stderr, /deprecated/);
+  const fleetOld = await runMvm(['fleet', 'miners', '--url', 'http://127.0.0.1:1', '--token', 'x'], { env });
+  t.match(
+    fleetOld.stderr,
+    /warning: --url and --token for the fleet API are deprecated; write --fleet-url and --fleet-token/,
+  );
+  t.match(fleetOld.stderr, /cannot reach the fleet API at http:\/\/127\.0\.0\.1:1/, 'the old spelling still works');
   const none = await runMvm(args, { env });
   t.equal(none.code, 2);
   t.match(none.stderr, /pools set: give at least one --pool-url URL --user USER/);
