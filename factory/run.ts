@@ -24,19 +24,25 @@ import { Factory } from './tick.js';
 export interface CheckResult {
   config: FactoryConfig;
   summary: string;
+  counts: { testbeds: number; devices: number; targets: number };
+  warnings: string[];
 }
 
 /**
  * `--check` with the job server reachable: is the factory token accepted? A refusal throws
  * (exit 1 with the factory's hint); an unreachable server is only mentioned.
  */
-export async function checkServer(config: FactoryConfig): Promise<string> {
+/** Whether the job server accepts the factory token: true, or null when it could not be asked. */
+export async function checkServer(config: FactoryConfig): Promise<{ accepted: boolean | null; message: string }> {
   try {
     await checkFactoryToken(config, AbortSignal.timeout(10_000));
-    return `job server ${config.baseUrl}: the factory token is accepted`;
+    return { accepted: true, message: `job server ${config.baseUrl}: the factory token is accepted` };
   } catch (err) {
     if (err instanceof MvmError && err.code === 'CONFIG_INVALID') throw err;
-    return `job server ${config.baseUrl}: not reachable, the factory token was not checked (${describeError(err)})`;
+    return {
+      accepted: null,
+      message: `job server ${config.baseUrl}: not reachable, the factory token was not checked (${describeError(err)})`,
+    };
   }
 }
 
@@ -45,7 +51,13 @@ export function checkConfig(file: string): CheckResult {
   const config = loadConfig(file);
   const devices = config.testbeds.reduce((n, t) => n + t.devices.length, 0);
   const ok = `${config.file}: ok (${config.testbeds.length} testbed${config.testbeds.length === 1 ? '' : 's'}, ${devices} device${devices === 1 ? '' : 's'}, ${config.targets.length} target${config.targets.length === 1 ? '' : 's'})`;
-  return { config, summary: [ok, ...(config.warnings ?? []).map((w) => `warning: ${w}`)].join('\n') };
+  const warnings = config.warnings ?? [];
+  return {
+    config,
+    summary: [ok, ...warnings.map((w) => `warning: ${w}`)].join('\n'),
+    counts: { testbeds: config.testbeds.length, devices, targets: config.targets.length },
+    warnings,
+  };
 }
 
 /** The key lock credentials are derived from, beside the database (0600). */
