@@ -224,7 +224,10 @@ export interface HistoryStore {
 export interface LiveStateStore {
   get(id: string): MinerLiveState | undefined;
   all(): Map<string, MinerLiveState>;
+  /** Persists states (the collector's batches, once a second). */
   write(states: MinerLiveState[]): void;
+  /** What readers see now, before the batch that persists it: a status and its event appear together. */
+  show(state: MinerLiveState): void;
   remove(id: string): void;
 }
 
