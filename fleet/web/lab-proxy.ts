@@ -85,7 +85,12 @@ export async function labProxy(app: FastifyInstance, opts: LabProxyOptions): Pro
       const err = e as Error & { statusCode?: number; status?: number; hint?: string };
       return refuse(reply, err.statusCode ?? err.status ?? 401, err.message, err.hint);
     }
-    return { lab: !!upstream('lab'), jobs: !!upstream('jobs'), labs: (opts.labs?.() ?? []).map((l) => l.name) };
+    // `labs` only from a daemon that lists them all at GET /api/labs (the UI then uses that listing)
+    return {
+      lab: !!upstream('lab'),
+      jobs: !!upstream('jobs'),
+      ...(opts.labs ? { labs: opts.labs().map((l) => l.name) } : {}),
+    };
   });
 
   const routes: Route[] = [
