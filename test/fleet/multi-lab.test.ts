@@ -4,6 +4,7 @@
 // name), an action reserves the testbed on the right factory, `/api/labs` lists both labs'
 // testbeds, and a factory that stops shows as unreachable while the other is still listed.
 import t from 'tap';
+import { writeFileSync } from 'node:fs';
 import { startAxeosSim } from '../../sim/index.js';
 import { waitFor } from '../helpers/mvm-process.js';
 import { factoryApi, type LabApi } from '../factory/fixture.js';
@@ -157,4 +158,30 @@ t.test('the fleet over two factories: miners, reservations and listings per lab'
   const again = await startFleet(t, config, { dataDir: fleet.dataDir });
   const after = (await again.call('GET', '/api/miners')).body as Array<{ id: string }>;
   t.same(after.map((m) => m.id).sort(), ids, 'lab a’s miners survive a restart while its factory is down');
+
+  // SIGHUP without [lab.a]: its miners go, and lab b's gamma-1 no longer needs its lab in its name
+  writeFileSync(again.configFile, config.replace(/\[lab\.a\][^[]*/, ''));
+  again.proc.child.kill('SIGHUP');
+  await again.proc.waitForLine(/^mvm fleet reloaded .*lab/, 30_000);
+  await waitFor(
+    async () => {
+      const list = (await again.call('GET', '/api/miners')).body as Array<{ id: string }>;
+      return (
+        list
+          .map((m) => m.id)
+          .sort()
+          .join(',') === 'gamma-1.miner,solo.miner'
+      );
+    },
+    'lab a’s miners gone, lab b’s renamed',
+    30_000,
+    200,
+  );
+  const labsNow = (await again.call('GET', '/api/labs')).body;
+  t.same(
+    labsNow.labs.map((l: { name: string }) => l.name),
+    ['b'],
+  );
+  t.same(labsNow.testbeds.map((tb: { ref: string }) => tb.ref).sort(), ['gamma-1', 'solo']);
+  t.match((await again.call('GET', '/api/miners/gamma-1.miner')).body, { testbed: 'gamma-1@b', lab: 'b' });
 });
