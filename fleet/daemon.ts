@@ -92,7 +92,7 @@ export async function runFleet(o: FleetDaemonOptions): Promise<void> {
     log,
     signal: stopping.signal,
     discovered,
-    onDevicesChanged: (name) => void plane.resync(`lab ${name} lists other testbed devices`),
+    onDevicesChanged: (name) => void plane.resync(name),
   });
   labs.configure(initial);
   const actions = new FleetActions({ ...stores, collector, lab: (tb, subject) => labs.require(tb, subject), log });

@@ -38,8 +38,8 @@ export interface DataPlane {
   config(): FleetConfig;
   /** Re-reads the config file: miners synced and the collector told; a bad file changes nothing. Never throws. */
   reload(): ReloadResult;
-  /** Syncs the miners again with the same config (a lab's testbeds changed); an event says what changed. */
-  resync(why: string): { added: string[]; changed: string[]; removed: string[] };
+  /** Syncs the miners again with the same config (the lab `lab` lists other testbeds); an event says what changed. */
+  resync(lab: string): { added: string[]; changed: string[]; removed: string[] };
   /** Stops the collector (in-flight readings aborted, the last batch written) and the pruner, closes the database. */
   close(signal?: AbortSignal): Promise<void>;
 }
@@ -113,15 +113,18 @@ export async function startDataPlane(opts: DataPlaneOptions): Promise<DataPlane>
     return { ok: true, ...changes, restartNeeded };
   };
 
-  const resync = (why: string) => {
-    const changes = stores.miners.syncConfigMiners(minersOf(config, stores.miners.definitions()));
+  const resync = (lab: string) => {
+    const changes = stores.miners.syncConfigMiners(minersOf(config, stores.miners.definitions()), {
+      actor: 'lab',
+      what: `lab ${lab}`,
+    });
     if (changes.added.length + changes.changed.length + changes.removed.length === 0) return changes;
     collector.reload();
     stores.events.append({
       kind: 'config',
-      message: `${why}: ${changes.added.length} miner(s) added, ${changes.changed.length} changed, ${changes.removed.length} removed`,
+      message: `lab ${lab} lists other testbed devices: ${changes.added.length} miner(s) added, ${changes.changed.length} changed, ${changes.removed.length} removed`,
       actor: 'lab',
-      data: { ...changes },
+      data: { lab, ...changes },
     });
     return changes;
   };

@@ -184,7 +184,7 @@ export class LabClient {
     if (err.status === undefined) {
       return new MvmError(
         'NETWORK',
-        `cannot reach the factory API of lab ${this.name} at ${this.settings.url} to reserve testbed ${labRef(testbed, this.name)}: ${err.message}`,
+        `cannot reach the factory API${this.name === DEFAULT_LAB ? '' : ` of lab ${this.name}`} at ${this.settings.url} to reserve testbed ${labRef(testbed, this.name)}: ${err.message}`,
         {
           cause: err,
           retryable: true,

@@ -181,7 +181,10 @@ export interface MinerStore {
   update(id: string, patch: Partial<Omit<MinerDefinition, 'id' | 'source'>>, actor: string): MinerView;
   remove(id: string, actor: string): void;
   /** Makes the config-defined miners exactly `defs` (added/changed/removed), leaving API ones alone. */
-  syncConfigMiners(defs: MinerDefinition[]): { added: string[]; changed: string[]; removed: string[] };
+  syncConfigMiners(
+    defs: MinerDefinition[],
+    by?: { actor: string; what: string },
+  ): { added: string[]; changed: string[]; removed: string[] };
 }
 
 export interface EventStore {

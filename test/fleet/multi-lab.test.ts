@@ -127,6 +127,24 @@ t.test('the fleet over two factories: miners, reservations and listings per lab'
   t.equal(viaProxy.status, 200);
   t.equal(viaProxy.body.name, 'solo');
   t.match((await fleet.call('GET', '/api/web/lab')).body, { labs: ['a', 'b'] });
+  const learnt = (await fleet.call('GET', '/api/dashboard/events/recent?kind=config&limit=50')).body as Array<{
+    actor: string;
+    message: string;
+  }>;
+  for (const lab of ['a', 'b'])
+    t.ok(
+      learnt.some(
+        (e) =>
+          e.actor === 'lab' &&
+          new RegExp(`^lab ${lab} lists other testbed devices: \\d+ miner\\(s\\) added`).test(e.message),
+      ),
+      `the miners learnt from lab ${lab} are an event`,
+    );
+  const cli = await fleet.cli(['labs']);
+  t.equal(cli.code, 0, cli.stderr);
+  t.match(cli.stdout, /^LAB\s+URL\s+TESTBEDS\s+STATE/);
+  t.match(cli.stdout, /\na\s+http:\S+\s+1\s+ok/);
+  t.match(cli.stdout, /\ngamma-1@b\s+b\s+free/);
 
   // factory a stops: it shows as unreachable, lab b is still listed, lab a's miners stay
   await procA.stop(10_000);
@@ -146,6 +164,10 @@ t.test('the fleet over two factories: miners, reservations and listings per lab'
     'names do not change while a lab is down',
   );
   t.equal((await fleet.call('GET', '/api/miners/gamma-1.miner@a')).status, 200, 'lab a’s miner is kept');
+  const cliDown = await fleet.cli(['labs']);
+  t.match(cliDown.stdout, /\na\s+http:\S+\s+\d+\s+UNREACHABLE: /);
+  t.match(cliDown.stderr, /lab a does not answer/);
+
   const proxied = await fleet.call('GET', '/api/labs/a/v1/testbeds');
   t.equal(proxied.status, 502);
   t.match(proxied.body.message, /the factory API of lab a at \S+ did not answer/);
