@@ -21,7 +21,10 @@ export interface DataPlaneOptions {
   env?: NodeJS.ProcessEnv;
   /** How often the pruner runs, ms (default 10 min). */
   pruneIntervalMs?: number;
-  /** The miners a config stands for, given those stored (default: the config's own); the daemon adds other labs' testbeds. */
+  /**
+   * The miners a config stands for, given those stored (default: the config's own); the daemon
+   * adds other labs' testbeds.
+   */
   minersOf?: (config: FleetConfig, stored: MinerDefinition[]) => MinerDefinition[];
 }
 

@@ -28,13 +28,8 @@ export interface FleetLabsOptions {
   listTimeoutMs?: number;
 }
 
-/** One lab's part of a listing. */
-export interface LabListing extends LabStatus {
-  testbeds: number;
-}
-
 export interface TestbedsAcrossLabs {
-  labs: LabListing[];
+  labs: LabStatus[];
   /** Every answering lab's testbeds, each with its lab and the name to use (NAME, or NAME@LAB when it repeats). */
   testbeds: Array<LabTestbed & { lab: string; ref: string }>;
 }

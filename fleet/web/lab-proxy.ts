@@ -1,6 +1,7 @@
 // The lab pages' way to the factory APIs and the job server: /api/labs/NAME/* goes to the factory
 // API of the lab NAME ([lab.NAME] url; "default" is [lab]), /api/lab/* to [lab]'s (or the only
-// lab's), and /api/jobs/* to the job server ([jobs] url), each with the token the fleet config gives it, so the browser holds only its fleet token. The caller is authenticated by the fleet's
+// lab's), and /api/jobs/* to the job server ([jobs] url), each with the token the fleet config
+// gives it, so the browser holds only its fleet token. The caller is authenticated by the fleet's
 // own tokens first; a read-only token may only read (GET/HEAD). Bodies and answers pass through
 // untouched (streamed), refusals keep the upstream's status and text.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
