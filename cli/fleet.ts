@@ -1,4 +1,4 @@
-// `mvm fleet miners|show|history|mode|restart|pause|resume|pools|events`: a person's view of a
+// `mvm fleet miners|show|history|mode|restart|pause|resume|pools|events|labs`: a person's view of a
 // running fleet controller, over its API. The work is imported only when a command runs.
 import type { Argv, CommandModule } from 'yargs';
 import { durationFlag, parseDurationFlag } from '../shared/duration.js';
@@ -122,6 +122,12 @@ export const fleetClientCommands: CommandModule[] = [
         .option('limit', { type: 'number', default: 30 })
         .option('follow', { alias: 'f', type: 'boolean', default: false }),
     'events',
+  ),
+  lazyFleetCommand(() => import('./fleet-labs.js'))(
+    'labs',
+    'every lab the fleet watches, whether it answers, and all their testbeds',
+    (y) => y.option('lab', { type: 'string', describe: 'only this lab' }),
+    'labs',
   ),
   ...fleetEnergyCommands,
 ];

@@ -5,9 +5,10 @@ import { homedir } from 'node:os';
 import { MvmError } from '../shared/errors.js';
 import { LabClient, resolveLab, type LabFlags } from './factory-api.js';
 import { readProfile, urlProblem } from './profile.js';
+import { DEFAULT_LAB, displayNames, parseTestbedRef } from '../shared/lab-names.js';
 
-/** The name of the profile's lab_url lab, and of the one lab given by flag or environment. */
-export const DEFAULT_LAB = 'default';
+// The naming rules are shared with the fleet daemon (shared/lab-names.ts).
+export { DEFAULT_LAB, displayNames, parseTestbedRef };
 
 export interface NamedLab {
   name: string;
@@ -79,19 +80,6 @@ export async function acrossLabs<T>(
   if (failed.length === labs.length) throw failed[0].err;
   for (const f of failed) warn(`lab ${f.lab.name}: ${f.err.message}`);
   return settled.flatMap((s, i) => (s.status === 'fulfilled' ? [{ lab: labs[i], value: s.value }] : []));
-}
-
-/** Splits NAME@LAB; a plain NAME has no lab. */
-export function parseTestbedRef(ref: string): { name: string; lab?: string } {
-  const at = ref.lastIndexOf('@');
-  return at > 0 ? { name: ref.slice(0, at), lab: ref.slice(at + 1) } : { name: ref };
-}
-
-/** Names as people should type them: NAME, or NAME@LAB for a name more than one lab has. */
-export function displayNames<T extends { lab: string; name: string }>(items: T[]): Array<T & { ref: string }> {
-  const labsOf = new Map<string, Set<string>>();
-  for (const i of items) labsOf.set(i.name, (labsOf.get(i.name) ?? new Set()).add(i.lab));
-  return items.map((i) => ({ ...i, ref: labsOf.get(i.name)!.size > 1 ? `${i.name}@${i.lab}` : i.name }));
 }
 
 /**

@@ -62,7 +62,7 @@ export const command: CommandModule<object, RunArgs> = {
         hint: 'see doc/fleet.md; `mvm fleet --help` lists the client commands',
       });
     if (args.check) {
-      const { checkFleetConfig } = await import('./config/load.js');
+      const { checkFleetConfig, labsSummary } = await import('./config/load.js');
       const { ConfigError } = await import('../shared/errors.js');
       const { printCheckJson } = await import('../shared/check-json.js');
       const { config, problems } = checkFleetConfig(args.config);
@@ -80,7 +80,7 @@ export const command: CommandModule<object, RunArgs> = {
           lab: config.lab ? config.lab.url : null,
         });
       process.stdout.write(
-        `${config.file}: ok (${config.kind} config, ${config.miners.length} miner${config.miners.length === 1 ? '' : 's'}, ${testbed} from testbeds, lab ${config.lab ? config.lab.url : 'none'})\n`,
+        `${config.file}: ok (${config.kind} config, ${config.miners.length} miner${config.miners.length === 1 ? '' : 's'}, ${testbed} from testbeds, ${labsSummary(config)})\n`,
       );
       return;
     }

@@ -17,13 +17,14 @@ import { bearer, buildFleetApi, fleetApiDocument } from './api/app.js';
 import { labProxy, type WebPrincipal } from './web/lab-proxy.js';
 import { webUi } from './web/serve.js';
 import { FleetTokens, fleetAdminToken } from './api/tokens.js';
-import { loadFleetConfig } from './config/load.js';
+import { labsSummary, loadFleetConfig } from './config/load.js';
 import type { FleetConfig } from './config/types.js';
-import { LabClient } from './lab-client.js';
-import { LabWatch } from './lab-watch.js';
+import { fleetMiners, type LabDevice } from './lab-miners.js';
+import { defaultLab, FleetLabs } from './labs.js';
+import { labsRoute } from './labs-route.js';
 import { startDataPlane } from './data-plane.js';
 import { fleetActionsActuator } from './automation/fleet-actuator.js';
-import { reservationGate, type ReservationClient } from './automation/driver-actuator.js';
+import { reservationGate } from './automation/driver-actuator.js';
 import { createEnergy } from './energy/wire.js';
 import { mountFleetExport } from './export/http.js';
 import { startMqttExporter, type MqttExporter } from './export/mqtt.js';
@@ -48,7 +49,7 @@ function urlOf(host: string, port: number): string {
 
 function summary(c: FleetConfig): string {
   const testbed = c.miners.filter((m) => m.source === 'testbed').length;
-  return `${c.miners.length} miner${c.miners.length === 1 ? '' : 's'} (${testbed} from testbeds), lab ${c.lab ? c.lab.url : 'none'}`;
+  return `${c.miners.length} miner${c.miners.length === 1 ? '' : 's'} (${testbed} from testbeds), ${labsSummary(c)}`;
 }
 
 function energySummary(c: FleetConfig): string {
@@ -71,16 +72,30 @@ export async function runFleet(o: FleetDaemonOptions): Promise<void> {
   const tokens = new FleetTokens(admin.token, dataDir);
   const shutdown = installShutdown(log);
   const stopping = new AbortController();
-  const plane = await startDataPlane({ config: initial, dataDir, log });
+  // other labs' testbeds are learnt from their factory APIs (fleet/lab-miners.ts)
+  const discovered = new Map<string, LabDevice[]>();
+  const plane = await startDataPlane({
+    config: initial,
+    dataDir,
+    log,
+    minersOf: (c, stored) => fleetMiners(c, discovered, stored),
+  });
   const { stores, collector } = plane;
   stores.events.append({
     kind: 'config',
     message: `started with ${initial.file}: ${summary(initial)}`,
     actor: 'config',
   });
-  let lab = initial.lab ? new LabClient(initial.lab) : null;
-  const actions = new FleetActions({ ...stores, collector, lab: () => lab, log });
-  new LabWatch({ lab: () => lab, miners: stores.miners, collector, log, signal: stopping.signal }).start();
+  const labs = new FleetLabs({
+    miners: stores.miners,
+    collector,
+    log,
+    signal: stopping.signal,
+    discovered,
+    onDevicesChanged: (name) => void plane.resync(name),
+  });
+  labs.configure(initial);
+  const actions = new FleetActions({ ...stores, collector, lab: (tb, subject) => labs.require(tb, subject), log });
   new DriftWatch({ miners: stores.miners, desired: stores.desired, actions, log, signal: stopping.signal }).start();
   const { app, streams } = buildFleetApi({
     ...stores,
@@ -94,19 +109,8 @@ export async function runFleet(o: FleetDaemonOptions): Promise<void> {
   });
 
   // prices and rules: a rule acts through the fleet's actions; a testbed's device only while the
-  // rule holds that testbed's reservation (for its whole window, renewed) through the current [lab]
-  const currentLab = (): LabClient => {
-    if (lab) return lab;
-    throw new MvmError('FORBIDDEN', 'no [lab] url and token: the fleet cannot reserve a testbed for a rule', {
-      hint: 'add [lab] to the fleet config and send SIGHUP',
-    });
-  };
-  const reservations: ReservationClient = {
-    reserve: (tb, reason, signal) => currentLab().reserve(tb, reason, signal),
-    renew: (tb, reason, signal) => currentLab().renew(tb, reason, signal),
-    release: (tb, signal) => currentLab().release(tb, signal),
-  };
-  const actuator = fleetActionsActuator(actions, (id) => stores.miners.get(id), reservationGate(reservations));
+  // rule holds that testbed's reservation (for its whole window, renewed) through its lab
+  const actuator = fleetActionsActuator(actions, (id) => stores.miners.get(id), reservationGate(labs.reservations()));
   const energy = createEnergy({
     dataDir,
     config: initial.energy,
@@ -120,6 +124,7 @@ export async function runFleet(o: FleetDaemonOptions): Promise<void> {
   await energy.routes(app, { actorOf: (req) => bearer(tokens, req).name });
   collector.onReading(() => energy.engine.wake());
   await app.register(settingsRoute(() => plane.config()));
+  await app.register(labsRoute(labs));
 
   // /metrics (open or token per [fleet] metrics) and /readyz; the daemon's own /healthz stays
   const modesOf = (m: { id: string }) => {
@@ -168,7 +173,8 @@ export async function runFleet(o: FleetDaemonOptions): Promise<void> {
   await app.register(webUi);
   await app.register(labProxy, {
     authenticate: webPrincipal,
-    lab: () => plane.config().lab,
+    lab: () => defaultLab(plane.config()),
+    labs: () => plane.config().labs,
     jobs: () => plane.config().jobs,
   });
 
@@ -180,7 +186,7 @@ export async function runFleet(o: FleetDaemonOptions): Promise<void> {
     const r = plane.reload();
     if (r.ok) {
       const next = plane.config();
-      lab = next.lab ? new LabClient(next.lab) : null;
+      labs.configure(next);
       process.stdout.write(`mvm fleet reloaded ${next.file}: ${summary(next)}\n`);
     } else
       process.stdout.write(
@@ -223,6 +229,7 @@ export async function runFleet(o: FleetDaemonOptions): Promise<void> {
     lifecycle = 'stopping';
     process.off('SIGHUP', onHup);
     streams.closeAll();
+    labs.stop();
     stopping.abort(new MvmError('ABORTED', 'the fleet is stopping'));
     await Promise.race([app.close(), new Promise((r) => shutdown.force.addEventListener('abort', r, { once: true }))]);
     await mqtt?.close().catch((err: unknown) => log.warn({ err: describeError(err) }, 'mqtt close'));

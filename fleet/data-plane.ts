@@ -8,6 +8,7 @@ import { loadFleetConfig } from './config/load.js';
 import type { FleetConfig, FleetSettings } from './config/types.js';
 import { fleetDbPath, openFleetDb, type FleetDb } from './db/open.js';
 import { Pruner } from './history/prune.js';
+import type { MinerDefinition } from './types.js';
 import { createFleetStores, type SqliteFleetStores } from './store/index.js';
 
 export interface DataPlaneOptions {
@@ -20,6 +21,11 @@ export interface DataPlaneOptions {
   env?: NodeJS.ProcessEnv;
   /** How often the pruner runs, ms (default 10 min). */
   pruneIntervalMs?: number;
+  /**
+   * The miners a config stands for, given those stored (default: the config's own); the daemon
+   * adds other labs' testbeds.
+   */
+  minersOf?: (config: FleetConfig, stored: MinerDefinition[]) => MinerDefinition[];
 }
 
 export type ReloadResult =
@@ -35,6 +41,8 @@ export interface DataPlane {
   config(): FleetConfig;
   /** Re-reads the config file: miners synced and the collector told; a bad file changes nothing. Never throws. */
   reload(): ReloadResult;
+  /** Syncs the miners again with the same config (the lab `lab` lists other testbeds); an event says what changed. */
+  resync(lab: string): { added: string[]; changed: string[]; removed: string[] };
   /** Stops the collector (in-flight readings aborted, the last batch written) and the pruner, closes the database. */
   close(signal?: AbortSignal): Promise<void>;
 }
@@ -50,7 +58,8 @@ export async function startDataPlane(opts: DataPlaneOptions): Promise<DataPlane>
   });
   // Roll-up buckets still open when the daemon last stopped (kill -9) are rebuilt from the raw samples.
   const repaired = stores.history.repair();
-  const sync = stores.miners.syncConfigMiners(config.miners);
+  const minersOf = opts.minersOf ?? ((c: FleetConfig) => c.miners);
+  const sync = stores.miners.syncConfigMiners(minersOf(config, stores.miners.definitions()));
   log.info({ miners: config.miners.length, repairedBuckets: repaired, ...sync }, 'config miners synced');
   const collector = new Collector({
     definitions: () => stores.miners.definitions(),
@@ -93,7 +102,7 @@ export async function startDataPlane(opts: DataPlaneOptions): Promise<DataPlane>
       log.error({ err }, 'config reload rejected');
       return { ok: false, error: err as Error };
     }
-    const changes = stores.miners.syncConfigMiners(next.miners);
+    const changes = stores.miners.syncConfigMiners(minersOf(next, stores.miners.definitions()));
     collector.reload();
     const restartNeeded = settingsNeedingRestart(config.fleet, next.fleet);
     config = next;
@@ -107,6 +116,22 @@ export async function startDataPlane(opts: DataPlaneOptions): Promise<DataPlane>
     return { ok: true, ...changes, restartNeeded };
   };
 
+  const resync = (lab: string) => {
+    const changes = stores.miners.syncConfigMiners(minersOf(config, stores.miners.definitions()), {
+      actor: 'lab',
+      what: `lab ${lab}`,
+    });
+    if (changes.added.length + changes.changed.length + changes.removed.length === 0) return changes;
+    collector.reload();
+    stores.events.append({
+      kind: 'config',
+      message: `lab ${lab} lists other testbed devices: ${changes.added.length} miner(s) added, ${changes.changed.length} changed, ${changes.removed.length} removed`,
+      actor: 'lab',
+      data: { lab, ...changes },
+    });
+    return changes;
+  };
+
   let closed = false;
   return {
     db,
@@ -115,6 +140,7 @@ export async function startDataPlane(opts: DataPlaneOptions): Promise<DataPlane>
     pruner,
     config: () => config,
     reload,
+    resync,
     close: async (signal) => {
       if (closed) return;
       closed = true;

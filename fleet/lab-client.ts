@@ -4,6 +4,7 @@
 // until when. Reads never come here.
 import { ApiError, MvmError } from '../shared/errors.js';
 import { HttpClient, seg } from '../shared/http.js';
+import { DEFAULT_LAB, labRef } from '../shared/lab-names.js';
 import { MVM_VERSION } from '../shared/paths.js';
 
 export interface LabSettings {
@@ -12,6 +13,16 @@ export interface LabSettings {
   token: string;
   /** How long a reservation is taken for; it is released as soon as the action ends. */
   ttlMs?: number;
+  /** The lab's name ([lab.NAME]; "default" for [lab]): errors name a testbed NAME@LAB outside the default lab. */
+  name?: string;
+}
+
+/** A testbed as the factory API lists it (the fields the fleet reads; the rest passes through). */
+export interface LabTestbed {
+  name: string;
+  lock: LockView | null;
+  devices: Array<{ name: string; driver: string; address: string | null; hardware: string | null }>;
+  [field: string]: unknown;
 }
 
 export interface TestbedHolder {
@@ -56,9 +67,21 @@ export function describeHolder(h: TestbedHolder): string {
   return `${who}${until}${h.kind === 'reservation' && h.reason ? ` (${JSON.stringify(h.reason)})` : ''}`;
 }
 
+/** What holds each testbed of a listing (null: free). */
+export function holders(list: LabTestbed[]): Array<{ name: string; holder: TestbedHolder | null }> {
+  return list.map((tb) => ({
+    name: tb.name,
+    holder: tb.lock
+      ? { kind: tb.lock.kind, owner: tb.lock.owner, reason: tb.lock.reason, expiresAt: tb.lock.expires_at }
+      : null,
+  }));
+}
+
 export class LabClient {
   private readonly http: HttpClient;
   private readonly ttlMs: number;
+  /** The lab's name ("default" for [lab]). */
+  readonly name: string;
 
   constructor(
     readonly settings: LabSettings,
@@ -73,6 +96,12 @@ export class LabClient {
         timeoutMs: 15_000,
       });
     this.ttlMs = settings.ttlMs ?? 10 * 60_000;
+    this.name = settings.name ?? DEFAULT_LAB;
+  }
+
+  /** The factory's testbeds as its API shows them (state, health, lock, devices, …). */
+  list(signal?: AbortSignal): Promise<LabTestbed[]> {
+    return this.http.get<LabTestbed[]>('/v1/testbeds', { signal });
   }
 
   /**
@@ -125,13 +154,7 @@ export class LabClient {
 
   /** Every testbed of the factory with what holds it. */
   async testbeds(signal?: AbortSignal): Promise<Array<{ name: string; holder: TestbedHolder | null }>> {
-    const list = await this.http.get<Array<{ name: string; lock: LockView | null }>>('/v1/testbeds', { signal });
-    return list.map((tb) => ({
-      name: tb.name,
-      holder: tb.lock
-        ? { kind: tb.lock.kind, owner: tb.lock.owner, reason: tb.lock.reason, expiresAt: tb.lock.expires_at }
-        : null,
-    }));
+    return holders(await this.list(signal));
   }
 
   /** Who holds the testbed now (null: free). */
@@ -142,13 +165,18 @@ export class LabClient {
       : null;
   }
 
+  /** Where this lab is configured: [lab] or [lab.NAME]. */
+  section(): string {
+    return this.name === DEFAULT_LAB ? '[lab]' : `[lab.${this.name}]`;
+  }
+
   private async explain(err: unknown, testbed: string, signal?: AbortSignal): Promise<unknown> {
     if (!(err instanceof ApiError)) return err;
     const body = (err.body ?? {}) as { message?: string; hint?: string };
     if (err.status === 409) {
       const holder = await this.holder(testbed, signal).catch(() => null);
       return new TestbedBusyError(
-        testbed,
+        labRef(testbed, this.name),
         holder,
         holder ? describeHolder(holder) : (body.message ?? 'not free').replace(/^testbed \S+ is /, ''),
       );
@@ -156,28 +184,32 @@ export class LabClient {
     if (err.status === undefined) {
       return new MvmError(
         'NETWORK',
-        `cannot reach the factory API at ${this.settings.url} to reserve testbed ${testbed}: ${err.message}`,
+        `cannot reach the factory API${this.name === DEFAULT_LAB ? '' : ` of lab ${this.name}`} at ${this.settings.url} to reserve testbed ${labRef(testbed, this.name)}: ${err.message}`,
         {
           cause: err,
           retryable: true,
-          hint: 'check that the factory runs and that [lab] url is its [api] listen address',
+          hint: `check that the factory runs and that ${this.section()} url is its [api] listen address`,
         },
       );
     }
     if (err.status === 401) {
       return new MvmError(
         'FORBIDDEN',
-        `the factory API at ${this.settings.url} refused the fleet's [lab] token: ${body.message ?? 'unauthorized'}`,
+        `the factory API at ${this.settings.url} refused the fleet's ${this.section()} token: ${body.message ?? 'unauthorized'}`,
         {
           cause: err,
-          hint: 'make a token with `mvm testbeds user create fleet` and put it in [lab] token (or token_file)',
+          hint: `make a token with \`mvm testbeds user create fleet\` and put it in ${this.section()} token (or token_file)`,
         },
       );
     }
     const code = err.status === 404 ? 'NOT_FOUND' : err.status === 403 ? 'FORBIDDEN' : 'API_ERROR';
-    return new MvmError(code, `cannot reserve testbed ${testbed}: ${body.message ?? `HTTP ${err.status}`}`, {
-      cause: err,
-      hint: body.hint,
-    });
+    return new MvmError(
+      code,
+      `cannot reserve testbed ${labRef(testbed, this.name)}: ${body.message ?? `HTTP ${err.status}`}`,
+      {
+        cause: err,
+        hint: body.hint,
+      },
+    );
   }
 }

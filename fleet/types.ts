@@ -181,7 +181,10 @@ export interface MinerStore {
   update(id: string, patch: Partial<Omit<MinerDefinition, 'id' | 'source'>>, actor: string): MinerView;
   remove(id: string, actor: string): void;
   /** Makes the config-defined miners exactly `defs` (added/changed/removed), leaving API ones alone. */
-  syncConfigMiners(defs: MinerDefinition[]): { added: string[]; changed: string[]; removed: string[] };
+  syncConfigMiners(
+    defs: MinerDefinition[],
+    by?: { actor: string; what: string },
+  ): { added: string[]; changed: string[]; removed: string[] };
 }
 
 export interface EventStore {
@@ -224,7 +227,10 @@ export interface HistoryStore {
 export interface LiveStateStore {
   get(id: string): MinerLiveState | undefined;
   all(): Map<string, MinerLiveState>;
+  /** Persists states (the collector's batches, once a second). */
   write(states: MinerLiveState[]): void;
+  /** What readers see now, before the batch that persists it: a status and its event appear together. */
+  show(state: MinerLiveState): void;
   remove(id: string): void;
 }
 

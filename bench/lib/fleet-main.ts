@@ -14,6 +14,7 @@ async function main(): Promise<void> {
     kind: 'fleet',
     fleet: { ...FLEET_DEFAULTS },
     energy: parseEnergySection(undefined, new Problems(`${dataDir}/fleet.toml`)),
+    labs: [],
     miners: urls.map((address, i) => ({
       id: `miner-${String(i).padStart(4, '0')}`,
       driver: 'axeos',

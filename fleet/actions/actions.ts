@@ -31,8 +31,11 @@ export interface ActionDeps {
   desired: DesiredStore;
   events: EventStore;
   collector?: CollectorHandle;
-  /** The factory's reservation API (null: no [lab] configured). Read at each action: SIGHUP may change it. */
-  lab: () => LabClient | null;
+  /**
+   * The reservation API of the lab a testbed reference (NAME, NAME@LAB) belongs to, with the name
+   * the factory knows; throws FORBIDDEN when that lab is not configured. Asked at each action: SIGHUP may change it.
+   */
+  lab: (testbed: string, subject: string) => { client: LabClient; name: string };
   driverFactory?: DriverFactory;
   log: Logger;
   /** How long a restart may take before the miner answers again. */
@@ -125,18 +128,9 @@ export class FleetActions {
       try {
         if (m.testbed && ctx.heldReservation === m.testbed) out = await work();
         else if (m.testbed) {
-          const lab = this.d.lab();
-          if (!lab) {
-            throw new MvmError(
-              'FORBIDDEN',
-              `miner ${m.id} belongs to testbed ${m.testbed}: the fleet changes it only under a reservation, and it has no [lab] url and token to take one`,
-              {
-                hint: 'add [lab] url and token (a factory API user) to the fleet config and send SIGHUP; reads need none',
-              },
-            );
-          }
-          out = await lab.hold(
-            m.testbed,
+          const lab = this.d.lab(m.testbed, `miner ${m.id}`);
+          out = await lab.client.hold(
+            lab.name,
             `mvm fleet: ${what} on ${m.id} (asked by ${ctx.actor})`,
             ctx.signal,
             work,

@@ -112,7 +112,11 @@ export const schemas = {
       model: nullableStr,
       location: nullableStr,
       hardware: nullableStr,
-      testbed: nullableStr,
+      testbed: {
+        type: ['string', 'null'],
+        description: 'the testbed the device belongs to: NAME in the lab "default", NAME@LAB in another',
+      },
+      lab: { type: ['string', 'null'], description: 'the factory (lab) that owns the testbed' },
       expectedHashrateGhs: num,
       pollIntervalMs: { type: ['integer', 'null'] },
       source: { enum: ['config', 'testbed', 'api'] },

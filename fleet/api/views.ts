@@ -1,6 +1,7 @@
 // What the API shows of the fleet's records: secrets left out (pool passwords, driver options that
 // hold credentials), times as ISO strings, telemetry without the device's raw reply.
 import type { Telemetry } from '../../runner/drivers/types.js';
+import { labOfTestbed } from '../lab-miners.js';
 import type { DesiredState, MinerView, PoolDefinition } from '../types.js';
 
 const SECRET_KEY = /pass|secret|token|key/i;
@@ -29,6 +30,7 @@ export function minerView(m: MinerView, desired: DesiredState | undefined) {
     source: m.source,
     readOnly: m.source !== 'api',
     testbed: m.testbed ?? null,
+    lab: m.testbed ? labOfTestbed(m.testbed) : null,
     hardware: m.hardware ?? null,
     status: m.status,
     missed: m.missed,

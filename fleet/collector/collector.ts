@@ -282,6 +282,9 @@ export class Collector implements CollectorHandle {
     e.nextAt = now + o.nextInMs;
     const state = t ? { ...o.state, last: withoutRaw(t) } : o.state;
     this.dirty.set(e.def.id, state);
+    // the API reads the live store: it shows the new status now, as the event below is written now
+    // (not a batch later, when an `online` event would stand beside a miner still shown offline)
+    this.opts.live.show(state);
     if (t) {
       const s = sampleOf(e.def.id, t);
       if (s.at !== e.lastAt) {
@@ -354,7 +357,14 @@ export class Collector implements CollectorHandle {
         hint: 'try again when that is over',
         retryable: true,
       });
-    if (e.inFlight) await e.inFlight.catch(() => undefined);
+    // One reading of a miner at a time: a scheduled one in flight is waited for, and a reading that
+    // another caller started meanwhile is shared rather than doubled (two reads finishing out of
+    // order would apply an older outcome over a newer one).
+    if (e.inFlight) {
+      await e.inFlight.catch(() => undefined);
+      if (e.inFlight) return e.inFlight;
+    }
+    if (this.entries.get(minerId) !== e) return this.pollNow(minerId, signal);
     return this.read(e, signal, true);
   }
 

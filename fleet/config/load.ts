@@ -8,12 +8,20 @@ import { dirname, resolve } from 'node:path';
 import { ConfigError, type ConfigProblem } from '../../shared/errors.js';
 import { parseListen } from '../../shared/listen.js';
 import { resolveConfigPath } from '../../factory/config/paths.js';
-import { join, Problems, type Table } from '../../factory/config/problems.js';
+import { isTable, join, Problems, type Table } from '../../factory/config/problems.js';
 import { readableFile } from '../../factory/config/testbeds.js';
 import { parseEnergySection } from '../energy/config.js';
 import { readMqttSection } from '../export/mqtt-config.js';
+import { DEFAULT_LAB, LAB_NAME } from '../../shared/lab-names.js';
 import { readMiner, testbedMiners } from './miners.js';
-import { FLEET_DEFAULTS, type FleetConfig, type FleetSettings, type LabConfig, type RetentionConfig } from './types.js';
+import {
+  FLEET_DEFAULTS,
+  type FleetConfig,
+  type FleetLabConfig,
+  type FleetSettings,
+  type LabConfig,
+  type RetentionConfig,
+} from './types.js';
 
 export const FLEET_TOP_KEYS = ['fleet', 'lab', 'jobs', 'miner', 'energy', 'mqtt'] as const;
 const FACTORY_TOP_KEYS = ['general', 'factory', 'health', 'api', 'target', 'testbed'] as const;
@@ -35,6 +43,13 @@ const LAB_KEYS = ['url', 'token', 'token_file'] as const;
 export interface FleetLoadOptions {
   /** Environment for MVM_FLEET_LAB_TOKEN; defaults to process.env. */
   env?: NodeJS.ProcessEnv;
+}
+
+/** The labs of a config as start-up lines say them: `lab URL`, `labs NAME URL, …` or `lab none`. */
+export function labsSummary(c: FleetConfig): string {
+  if (c.labs.length === 0) return 'lab none';
+  if (c.labs.length === 1 && c.lab) return `lab ${c.lab.url}`;
+  return `labs ${c.labs.map((l) => `${l.name} ${l.url}`).join(', ')}`;
 }
 
 /** Reads, checks and normalises a fleet (or factory) config. Throws ConfigError with every problem. */
@@ -108,7 +123,8 @@ function normalise(raw: Table, file: string, p: Problems, env: NodeJS.ProcessEnv
     );
   }
   const fleet = readFleet(p, file, p.table(raw, '', 'fleet') ?? {});
-  const lab = readUpstream(p, file, p.table(raw, '', 'lab'), env, UPSTREAMS.lab);
+  const labs = readLabs(p, file, p.table(raw, '', 'lab'), env);
+  const lab = labs.find((l) => l.name === DEFAULT_LAB);
   const jobs = readUpstream(p, file, p.table(raw, '', 'jobs'), env, UPSTREAMS.jobs);
   const energy = parseEnergySection(raw.energy, p);
   const mqtt = readMqttSection(p, p.table(raw, '', 'mqtt'), dirname(file));
@@ -138,7 +154,8 @@ function normalise(raw: Table, file: string, p: Problems, env: NodeJS.ProcessEnv
     file,
     kind: isFactory && isFleet ? 'both' : isFactory ? 'factory' : 'fleet',
     fleet,
-    ...(lab ? { lab } : {}),
+    ...(lab ? { lab: { url: lab.url, token: lab.token } } : {}),
+    labs,
     ...(jobs ? { jobs } : {}),
     energy,
     ...(mqtt ? { mqtt } : {}),
@@ -223,12 +240,58 @@ const UPSTREAMS = {
   },
 } as const;
 
+/**
+ * [lab] (url, token: the lab "default") and its [lab.NAME] tables (each a factory of its own); one
+ * factory listed twice is a mistake.
+ */
+function readLabs(p: Problems, file: string, l: Table | undefined, env: NodeJS.ProcessEnv): FleetLabConfig[] {
+  if (l === undefined) return [];
+  const own: Table = {};
+  const named: Array<[string, Table]> = [];
+  for (const [k, v] of Object.entries(l)) {
+    if (isTable(v) && !(LAB_KEYS as readonly string[]).includes(k)) named.push([k, v]);
+    else own[k] = v;
+  }
+  const labs: FleetLabConfig[] = [];
+  if (Object.keys(own).length > 0 || named.length === 0) {
+    const d = readUpstream(p, file, own, env, UPSTREAMS.lab);
+    if (d) labs.push({ name: DEFAULT_LAB, ...d });
+  }
+  for (const [name, t] of named.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const prefix = join('lab', name);
+    if (!LAB_NAME.test(name)) {
+      p.add(prefix, `"${name}" is not a valid lab name`, 'letters, digits, "_" and "-", at most 32, no "@" or "."');
+      continue;
+    }
+    if (name === DEFAULT_LAB && Object.keys(own).length > 0) {
+      p.add(
+        prefix,
+        `[lab] url and [lab.${DEFAULT_LAB}] are both set`,
+        `"${DEFAULT_LAB}" is the name of [lab]'s own lab: rename the table`,
+      );
+      continue;
+    }
+    const envVar = `MVM_FLEET_LAB_${name.toUpperCase().replace(/-/g, '_')}_TOKEN`;
+    const u = readUpstream(p, file, t, env, { ...UPSTREAMS.lab, section: prefix, envVar });
+    if (u) labs.push({ name, ...u });
+  }
+  const seen = new Map<string, string>();
+  for (const x of labs) {
+    const prefix = x.name === DEFAULT_LAB && Object.keys(own).length > 0 ? 'lab' : join('lab', x.name);
+    const first = seen.get(x.url);
+    if (first !== undefined)
+      p.add(join(prefix, 'url'), `"${x.url}" is also the url of ${first}`, 'list each factory once');
+    else seen.set(x.url, `[${prefix}]`);
+  }
+  return labs;
+}
+
 function readUpstream(
   p: Problems,
   file: string,
   l: Table | undefined,
   env: NodeJS.ProcessEnv,
-  u: (typeof UPSTREAMS)[keyof typeof UPSTREAMS],
+  u: { section: string; envVar: string; what: string; example: string; token: string },
 ): LabConfig | undefined {
   if (l === undefined) return undefined;
   const prefix = u.section;

@@ -40,13 +40,21 @@ export interface LabConfig {
   token: string;
 }
 
+/** A factory the fleet watches: [lab] (named "default") or [lab.NAME]. */
+export interface FleetLabConfig extends LabConfig {
+  name: string;
+}
+
 export interface FleetConfig {
   /** Absolute path of the config file. */
   file: string;
   /** Whether the file is (also) a factory config: its testbed devices are fleet miners. */
   kind: 'fleet' | 'factory' | 'both';
   fleet: FleetSettings;
+  /** [lab]: the lab named "default" (also labs[0] when set). */
   lab?: LabConfig;
+  /** Every factory the fleet watches: [lab] first as "default", then the [lab.NAME] tables by name. */
+  labs: FleetLabConfig[];
   /** The job server the web UI's jobs pages reach through the daemon ([jobs] url, token). */
   jobs?: LabConfig;
   /** Prices and rules ([energy]; absent: a flat price of 0). */

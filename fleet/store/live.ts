@@ -45,6 +45,10 @@ export class SqliteLiveStateStore implements LiveStateStore {
     return new Map(this.cache);
   }
 
+  show(state: MinerLiveState): void {
+    this.cache.set(state.id, { ...state, last: state.last ? withoutRaw(state.last) : null });
+  }
+
   /** Updates the memory first: a failed write (disk full) leaves the API right and is retried with the next batch. */
   write(states: MinerLiveState[]): void {
     for (const s of states) this.cache.set(s.id, { ...s, last: s.last ? withoutRaw(s.last) : null });

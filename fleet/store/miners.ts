@@ -237,7 +237,11 @@ export class SqliteMinerStore implements MinerStore {
     this.events.append({ minerId: id, kind: 'miner', message: `miner ${id} removed`, actor, data: { op: 'removed' } });
   }
 
-  syncConfigMiners(defs: MinerDefinition[]): { added: string[]; changed: string[]; removed: string[] } {
+  /** `by` says what changed them in the events: the config (a start, a reload), or a lab's listing. */
+  syncConfigMiners(
+    defs: MinerDefinition[],
+    by: { actor: string; what: string } = { actor: 'config', what: 'the config' },
+  ): { added: string[]; changed: string[]; removed: string[] } {
     const result = { added: [] as string[], changed: [] as string[], removed: [] as string[] };
     const ts = new Date(this.now()).toISOString();
     const wanted = new Map(defs.map((d) => [d.id, d]));
@@ -269,8 +273,8 @@ export class SqliteMinerStore implements MinerStore {
         this.events.append({
           minerId: id,
           kind: 'miner',
-          message: `miner ${id} ${op} by the config`,
-          actor: 'config',
+          message: `miner ${id} ${op} by ${by.what}`,
+          actor: by.actor,
           data: { op },
         });
     }

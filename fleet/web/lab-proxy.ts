@@ -1,5 +1,6 @@
-// The lab pages' way to the factory API and the job server: /api/lab/* goes to the factory API
-// ([lab] url) and /api/jobs/* to the job server ([jobs] url), each with the token the fleet config
+// The lab pages' way to the factory APIs and the job server: /api/labs/NAME/* goes to the factory
+// API of the lab NAME ([lab.NAME] url; "default" is [lab]), /api/lab/* to [lab]'s (or the only
+// lab's), and /api/jobs/* to the job server ([jobs] url), each with the token the fleet config
 // gives it, so the browser holds only its fleet token. The caller is authenticated by the fleet's
 // own tokens first; a read-only token may only read (GET/HEAD). Bodies and answers pass through
 // untouched (streamed), refusals keep the upstream's status and text.
@@ -22,6 +23,8 @@ export interface Upstream {
 export interface LabProxyOptions {
   /** [lab] url/token: the factory API. Absent: /api/lab answers 503 saying what to configure. A function is asked per request (the config may be reloaded). */
   lab?: Upstream | (() => Upstream | undefined);
+  /** Every lab by name ([lab] is "default", [lab.NAME]): /api/labs/NAME/* reaches its factory API. */
+  labs?: () => Array<Upstream & { name: string }>;
   /** [jobs] url/token: the job server (a user token with the admin privilege sees everyone's jobs). */
   jobs?: Upstream | (() => Upstream | undefined);
   /** The fleet API's token check: returns the caller, or throws an error with statusCode 401. */
@@ -43,24 +46,23 @@ const PASS_RESPONSE = [
 const READ = new Set(['GET', 'HEAD']);
 
 interface Route {
-  prefix: '/api/lab' | '/api/jobs';
-  what: string;
-  key: 'lab' | 'jobs';
+  /** The path the proxied part follows. */
+  prefix: (req: FastifyRequest) => string;
+  what: (req: FastifyRequest) => string;
+  /** The config section that names the upstream. */
+  section: (req: FastifyRequest) => string;
+  upstream: (req: FastifyRequest) => Upstream | undefined;
+  url: string;
 }
 
-const ROUTES: Route[] = [
-  { prefix: '/api/lab', what: 'the factory API', key: 'lab' },
-  { prefix: '/api/jobs', what: 'the job server', key: 'jobs' },
-];
+const labName = (req: FastifyRequest) => (req.params as { lab: string }).lab;
 
 function refuse(reply: FastifyReply, status: number, message: string, hint?: string): FastifyReply {
-  return reply
-    .code(status)
-    .send({
-      message,
-      ...(hint ? { hint } : {}),
-      error_code: status === 403 ? 'Forbidden' : status === 401 ? 'Unauthorized' : 'Upstream',
-    });
+  return reply.code(status).send({
+    message,
+    ...(hint ? { hint } : {}),
+    error_code: status === 403 ? 'Forbidden' : status === 401 ? 'Unauthorized' : 'Upstream',
+  });
 }
 
 /** The fastify plugin. Encapsulated: its raw body parser applies to its own routes only. */
@@ -84,10 +86,38 @@ export async function labProxy(app: FastifyInstance, opts: LabProxyOptions): Pro
       const err = e as Error & { statusCode?: number; status?: number; hint?: string };
       return refuse(reply, err.statusCode ?? err.status ?? 401, err.message, err.hint);
     }
-    return { lab: !!upstream('lab'), jobs: !!upstream('jobs') };
+    // `labs` only from a daemon that lists them all at GET /api/labs (the UI then uses that listing)
+    return {
+      lab: !!upstream('lab'),
+      jobs: !!upstream('jobs'),
+      ...(opts.labs ? { labs: opts.labs().map((l) => l.name) } : {}),
+    };
   });
 
-  for (const route of ROUTES) {
+  const routes: Route[] = [
+    {
+      url: '/api/lab/*',
+      prefix: () => '/api/lab',
+      what: () => 'the factory API',
+      section: () => 'lab',
+      upstream: () => upstream('lab'),
+    },
+    {
+      url: '/api/labs/:lab/*',
+      prefix: (req) => `/api/labs/${encodeURIComponent(labName(req))}`,
+      what: (req) => `the factory API of lab ${labName(req)}`,
+      section: (req) => (labName(req) === 'default' ? 'lab' : `lab.${labName(req)}`),
+      upstream: (req) => opts.labs?.().find((l) => l.name === labName(req)),
+    },
+    {
+      url: '/api/jobs/*',
+      prefix: () => '/api/jobs',
+      what: () => 'the job server',
+      section: () => 'jobs',
+      upstream: () => upstream('jobs'),
+    },
+  ];
+  for (const route of routes) {
     const handler = async (req: FastifyRequest, reply: FastifyReply) => {
       let who: WebPrincipal;
       try {
@@ -104,16 +134,18 @@ export async function labProxy(app: FastifyInstance, opts: LabProxyOptions): Pro
           'log in with a token that is not read-only to act on the lab',
         );
       }
-      const up = upstream(route.key);
+      const up = route.upstream(req);
+      const section = route.section(req);
+      const what = route.what(req);
       if (!up) {
         return refuse(
           reply,
           503,
-          `the fleet daemon has no [${route.key}] url in its config, so ${route.what} is out of reach`,
-          `set [${route.key}] url and token (or token_file) in the fleet config and reload it`,
+          `the fleet daemon has no [${section}] url in its config, so ${what} is out of reach`,
+          `set [${section}] url and token (or token_file) in the fleet config and reload it`,
         );
       }
-      const rest = req.url.slice(route.prefix.length) || '/';
+      const rest = req.url.slice(route.prefix(req).length) || '/';
       const target = up.url.replace(/\/+$/, '') + rest;
       const headers: Record<string, string> = { authorization: `Bearer ${up.token}`, 'x-mvm-fleet-user': who.name };
       for (const h of PASS_REQUEST) {
@@ -140,20 +172,20 @@ export async function labProxy(app: FastifyInstance, opts: LabProxyOptions): Pro
           if (typeof v === 'string') reply.header(h, v);
         }
         if (res.statusCode >= 400)
-          req.log.info({ status: res.statusCode, upstream: route.key, path: rest.split('?')[0] }, 'upstream refused');
+          req.log.info({ status: res.statusCode, upstream: section, path: rest.split('?')[0] }, 'upstream refused');
         return reply.send(res.body);
       } catch (e) {
         if (closed.signal.aborted) return reply;
         const err = e as Error & { code?: string };
-        req.log.warn({ err, upstream: route.key }, 'upstream unreachable');
+        req.log.warn({ err, upstream: section }, 'upstream unreachable');
         return refuse(
           reply,
           502,
-          `${route.what} at ${up.url} did not answer: ${err.code ?? err.message}`,
-          `is it running? check [${route.key}] url in the fleet config`,
+          `${what} at ${up.url} did not answer: ${err.code ?? err.message}`,
+          `is it running? check [${section}] url in the fleet config`,
         );
       }
     };
-    app.all(`${route.prefix}/*`, handler);
+    app.all(route.url, handler);
   }
 }

@@ -123,8 +123,8 @@ t.test('mvm demo: the whole lab, a hardware job, and back to baseline', async (t
   );
   t.same(
     await fleet.get('/api/web/lab'),
-    { lab: true, jobs: true },
-    'the UI reaches the factory API and the job server',
+    { lab: true, jobs: true, labs: ['default'] },
+    'the UI reaches the factory API (the lab "default") and the job server',
   );
   const miners = await runMvm(['fleet', 'miners'], { env: { MVM_PROFILE: profileFile } });
   t.equal(miners.code, 0, miners.stderr);

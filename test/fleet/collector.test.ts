@@ -247,3 +247,60 @@ t.test('suspend stops reading a miner until resume', async (t) => {
   collector.resume('s');
   await waitFor(() => reads.s > before.s, 'read again after resume');
 });
+
+t.test('pollNow while readings are in flight: one reading at a time, shared, never doubled', async (t) => {
+  const { stores } = fleetDb(t);
+  stores.miners.syncConfigMiners([def('slow', 'axeos', 'http://127.0.0.1:9')]);
+  let calls = 0;
+  const waiting: Array<() => void> = [];
+  const reading = (n: number) =>
+    ({
+      device: 'slow',
+      driver: 'axeos',
+      at: new Date().toISOString(),
+      online: true,
+      hashrateGhs: n,
+      expectedHashrateGhs: null,
+      powerW: null,
+      efficiencyJth: null,
+      temperatures: {},
+      fans: [],
+      sharesAccepted: null,
+      sharesRejected: null,
+      uptimeS: n,
+      firmwareVersion: null,
+      paused: null,
+      raw: null,
+    }) as const;
+  const collector = new Collector({
+    definitions: () => stores.miners.definitions(),
+    events: stores.events,
+    history: stores.history,
+    live: stores.live,
+    settings: settings({ pollIntervalMs: 3_600_000, udpPort: 0, udpAddress: '127.0.0.1', requestTimeoutMs: 60_000 }),
+    log: silentLogger(),
+    createDriver: (spec) =>
+      ({
+        device: spec,
+        telemetry: () => {
+          const n = ++calls;
+          return new Promise((resolve) => waiting.push(() => resolve(reading(n))));
+        },
+        close: async () => undefined,
+      }) as never,
+  });
+  await collector.start();
+  t.teardown(() => collector.stop());
+  await waitFor(() => calls === 1, 'the scheduled reading under way', 10_000);
+  const a = collector.pollNow('slow');
+  const b = collector.pollNow('slow');
+  waiting.shift()!(); // the scheduled reading answers
+  await waitFor(() => calls >= 2, 'the asked-for reading under way', 10_000);
+  await new Promise((r) => setImmediate(r));
+  t.equal(calls, 2, 'two callers asking while a reading ran got one more reading, not two');
+  while (waiting.length > 0) waiting.shift()!();
+  const [ra, rb] = await Promise.all([a, b]);
+  t.equal(ra.uptimeS, 2);
+  t.equal(rb.uptimeS, 2, 'both have the newest reading');
+  t.equal(stores.live.get('slow')?.status, 'online', 'the status is shown at once, before the batch is written');
+});

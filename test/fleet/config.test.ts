@@ -221,3 +221,69 @@ address = "http://10.0.0.1/"
     'the lab token from the environment',
   );
 });
+
+t.test('several labs: [lab] is "default", each [lab.NAME] a factory of its own; problems located', async (t) => {
+  const ok = parseFleetConfig(
+    [
+      '[lab]',
+      'url = "http://room1:9310/"',
+      'token = "t1"',
+      '[lab.room2]',
+      'url = "http://room2:9310"',
+      '[lab.attic]',
+      'url = "https://attic:9310"',
+      'token = "t3"',
+      '[miner.a]',
+      'driver = "axeos"',
+      'address = "http://10.0.0.1"',
+    ].join('\n'),
+    '/etc/mvm/fleet.toml',
+    { env: { MVM_FLEET_LAB_ROOM2_TOKEN: 't2' } },
+  );
+  t.same(ok.problems, []);
+  t.same(ok.config!.labs, [
+    { name: 'default', url: 'http://room1:9310', token: 't1' },
+    { name: 'attic', url: 'https://attic:9310', token: 't3' },
+    { name: 'room2', url: 'http://room2:9310', token: 't2' },
+  ]);
+  t.same(ok.config!.lab, { url: 'http://room1:9310', token: 't1' }, '[lab] stays the lab it was');
+  t.same(parseFleetConfig('[lab.x]\nurl = "http://x:1"\ntoken = "t"\n', '/f.toml', { env: {} }).config!.lab, undefined);
+
+  const p = problems(
+    [
+      '[lab]',
+      'url = "http://same:9310"',
+      'token = "t"',
+      '[lab.default]',
+      'url = "http://other:9310"',
+      'token = "t"',
+      '[lab."bad@name"]',
+      'url = "http://x:9310"',
+      'token = "t"',
+      '[lab.twin]',
+      'url = "http://same:9310"',
+      'token = "t"',
+      '[lab.room2]',
+      'url = "ftp://room2"',
+      'tokn = "t"',
+      '[miner.a]',
+      'driver = "axeos"',
+      'address = "http://10.0.0.1"',
+    ].join('\n'),
+  );
+  const keys = p.map((x) => `${x.key}: ${x.message}`);
+  t.match(keys, [
+    /^lab\."bad@name": "bad@name" is not a valid lab name/,
+    /^lab\.default: \[lab\] url and \[lab\.default\] are both set/,
+    /^lab\.room2\.tokn: unknown key/,
+    /^lab\.room2\.url: "ftp:\/\/room2" is not an http\(s\) URL/,
+    /^lab\.room2\.token: missing/,
+    /^lab\.twin\.url: "http:\/\/same:9310" is also the url of \[lab\]/,
+  ]);
+  t.equal(p.length, 6, 'every problem once');
+  t.match(
+    p.find((x) => x.key === 'lab.room2.token')!.hint,
+    /MVM_FLEET_LAB_ROOM2_TOKEN/,
+    'the hint names the lab’s own environment variable',
+  );
+});

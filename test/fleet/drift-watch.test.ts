@@ -15,7 +15,13 @@ t.test('a drifted miner is reported once per desired state', async (t) => {
     { id: 'g', driver: 'axeos', address: sim.url, options: {}, tags: [], source: 'config' },
   ]);
   stores.live.write([{ id: 'g', status: 'online', missed: 0, lastSeenAt: Date.now(), last: null, lastError: null }]);
-  const actions = new FleetActions({ ...stores, lab: () => null, log: silentLogger() });
+  const actions = new FleetActions({
+    ...stores,
+    lab: () => {
+      throw new Error('no lab');
+    },
+    log: silentLogger(),
+  });
   const stop = new AbortController();
   t.teardown(() => stop.abort());
   const watch = new DriftWatch({

@@ -203,3 +203,14 @@ t.test('a read whose kept-alive connection was dropped is sent once more; a writ
   await rejects(t, d.control({ op: 'restart' }), 'unreachable');
   t.equal(s.device.power, 'up', 'no second restart request reached the device');
 });
+
+t.test('a read whose connection the device closed without a reply is sent once more, reused or new', async (t) => {
+  const s = await sim(t, { board: '601' });
+  // Every second request has its connection dropped: another client takes the first, so this
+  // driver's very first request, on a connection of its own, is dropped (a device that restarted
+  // as the request went out, or purged the socket for another client).
+  s.device.setFault('drop', 0.5);
+  await (await fetch(`${s.url}/api/system/info`)).text();
+  const d = driverFor(s);
+  t.ok((await d.telemetry()).online, 'the dropped request was sent again on a new connection');
+});

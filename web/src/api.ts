@@ -81,11 +81,11 @@ export async function api<T = unknown>(
 export const loginReason = signal<string | null>(null);
 
 /** Which lab upstreams the fleet daemon reaches (GET /api/web/lab): lab pages hide what is missing. */
-export const upstreams = signal<{ lab: boolean; jobs: boolean } | null>(null);
+export const upstreams = signal<{ lab: boolean; jobs: boolean; labs?: string[] } | null>(null);
 
 export async function loadUpstreams(): Promise<void> {
   try {
-    upstreams.value = await api<{ lab: boolean; jobs: boolean }>('/api/web/lab');
+    upstreams.value = await api<{ lab: boolean; jobs: boolean; labs?: string[] }>('/api/web/lab');
   } catch {
     upstreams.value = { lab: false, jobs: false };
   }

@@ -128,6 +128,20 @@ export interface Testbed {
   } | null;
   instance: { id: string; job: string | null; state: string } | null;
   devices: Array<{ name: string; driver: string; hardware: string | null; address: string | null }>;
+  /** In the fleet's listing of every lab (GET /api/labs): the lab, and the name to use (NAME or NAME@LAB). */
+  lab?: string;
+  ref?: string;
+}
+
+/** One lab of GET /api/labs: whether its factory answered. */
+export interface LabStatus {
+  name: string;
+  url: string;
+  reachable: boolean | null;
+  error: string | null;
+  checkedAt: number | null;
+  answeredAt: number | null;
+  testbeds: number;
 }
 
 export interface Job {

@@ -48,6 +48,12 @@ function isStaleConnection(err: unknown): boolean {
   return code === 'ECONNRESET' || code === 'EPIPE' || code === 'UND_ERR_SOCKET';
 }
 
+/** undici's "other side closed": the peer closed a connection that had been open (a fresh connect fails otherwise). */
+function closedByPeer(err: unknown): boolean {
+  const cause = err instanceof ApiError ? (err.cause as { code?: string; message?: string } | undefined) : undefined;
+  return cause?.code === 'UND_ERR_SOCKET' && /other side closed/i.test(cause.message ?? '');
+}
+
 async function readText(body: Readable): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const c of body) chunks.push(Buffer.from(c as Buffer));
@@ -80,13 +86,18 @@ export class AxeosClient {
     this.origin = new URL(this.reads.baseUrl).origin;
   }
 
-  /** A GET on the kept-alive connection, sent again once on a new one if that connection was stale. */
+  /**
+   * A GET on the kept-alive connection, sent again once on a new one if that connection was stale.
+   * Whether the connection was open is judged when the request fails too: a device that reboots
+   * closes it while the GET is on its way, after the check made before sending.
+   */
   async get<T>(path: string, opts: RequestOptions = {}): Promise<T> {
     const reused = readConnectionOpen(this.origin);
     try {
       return await this.reads.get<T>(path, opts);
     } catch (err) {
-      if (!reused || !isStaleConnection(err) || opts.signal?.aborted) throw err;
+      if (!isStaleConnection(err) || opts.signal?.aborted) throw err;
+      if (!reused && !closedByPeer(err)) throw err;
       return this.reads.get<T>(path, opts);
     }
   }

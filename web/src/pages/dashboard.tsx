@@ -6,7 +6,9 @@ import { useLive } from '../live.js';
 import { EventList } from '../ui/events.js';
 import { Section, Show, Stat, ErrorLine, NotConfigured } from '../ui/parts.js';
 import { useApi } from '../ui/use-api.js';
-import type { FleetEvent, FleetStats, Job, Testbed } from '../types.js';
+import { labsConfigured, testbedsUrl } from '../labs.js';
+import { Unreachable } from './testbeds.js';
+import type { FleetEvent, FleetStats, Job, LabStatus, Testbed } from '../types.js';
 
 function counts<T>(items: T[], key: (t: T) => string): Array<[string, number]> {
   const m = new Map<string, number>();
@@ -41,7 +43,7 @@ export function Dashboard() {
   const cost = useApi<Record<string, unknown>>(ifApi('/api/dashboard/energy/cost'));
   const events = useApi<unknown>('/api/dashboard/events/recent?limit=15');
   const up = upstreams.value;
-  const testbeds = useApi<unknown>(up?.lab ? '/api/lab/v1/testbeds' : null);
+  const testbeds = useApi<unknown>(labsConfigured() ? testbedsUrl() : null);
   const jobs = useApi<unknown>(up?.jobs ? '/api/jobs/1/admin/jobs?recent_first=true&limit=500' : null);
   useLive(() => {
     stats.reload();
@@ -122,23 +124,26 @@ export function Dashboard() {
       )}
       <div class="grid2">
         <Section title="Lab: testbeds">
-          {!up?.lab ? (
+          {!labsConfigured() ? (
             <NotConfigured what="the factory API" section="lab" />
           ) : testbeds.error ? (
             <ErrorLine error={testbeds.error} what="testbeds" />
           ) : (
-            <div class="grid2">
-              <Counts
-                title="By state"
-                items={counts(listOf<Testbed>(testbeds.data), (t) => t.state)}
-                testId="testbeds-by-state"
-              />
-              <Counts
-                title="By health"
-                items={counts(listOf<Testbed>(testbeds.data), (t) => t.health)}
-                testId="testbeds-by-health"
-              />
-            </div>
+            <>
+              <Unreachable labs={listOf<LabStatus>(testbeds.data, 'labs')} />
+              <div class="grid2">
+                <Counts
+                  title="By state"
+                  items={counts(listOf<Testbed>(testbeds.data, 'testbeds'), (t) => t.state)}
+                  testId="testbeds-by-state"
+                />
+                <Counts
+                  title="By health"
+                  items={counts(listOf<Testbed>(testbeds.data, 'testbeds'), (t) => t.health)}
+                  testId="testbeds-by-health"
+                />
+              </div>
+            </>
           )}
         </Section>
         <Section title="Lab: jobs">

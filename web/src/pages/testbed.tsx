@@ -1,5 +1,6 @@
 // One testbed: its devices, health, who holds it, reservation controls and its recent history.
-import { enc } from '../api.js';
+import { enc, listOf } from '../api.js';
+import { labBase, labNames, parseRef, testbedsUrl } from '../labs.js';
 import { ago, when } from '../format.js';
 import { Badge, Section, Show } from '../ui/parts.js';
 import { useApi } from '../ui/use-api.js';
@@ -11,15 +12,34 @@ interface History {
   instances: Array<{ id: string; job?: string | null; state: string; created_at?: string }>;
 }
 
+/** props.name is NAME or NAME@LAB; a plain NAME with several labs is looked up in the listing of all. */
 export function TestbedPage(props: { name: string }) {
-  const tb = useApi<Testbed>(`/api/lab/v1/testbeds/${enc(props.name)}`);
-  const hist = useApi<History>(`/api/lab/v1/testbeds/${enc(props.name)}/history?limit=50`);
+  const ref = parseRef(props.name);
+  const labs = labNames();
+  const known = labs.includes(ref.lab ?? '') ? ref.lab : labs.length === 1 ? labs[0] : undefined;
+  const all = useApi<unknown>(known === undefined && labs.length > 1 ? testbedsUrl() : null);
+  const found = listOf<Testbed>(all.data, 'testbeds').find((t) => t.ref === props.name || t.name === props.name);
+  const lab = known ?? found?.lab;
+  const name = known !== undefined ? ref.name : (found?.name ?? props.name);
+  const ready = labs.length <= 1 || lab !== undefined;
+  const base = `${labBase(lab)}/v1/testbeds/${enc(name)}`;
+  return ready ? (
+    <TestbedView name={name} lab={lab} title={props.name} base={base} />
+  ) : (
+    <p class="muted">Looking for {props.name} in every lab…</p>
+  );
+}
+
+function TestbedView(props: { name: string; lab: string | undefined; title: string; base: string }) {
+  const tb = useApi<Testbed>(props.base);
+  const hist = useApi<History>(`${props.base}/history?limit=50`);
   return (
     <>
       <p>
         <a href="/testbeds">← Testbeds</a>
       </p>
-      <h1>{props.name}</h1>
+      <h1>{props.title}</h1>
+      {props.lab && labNames().length > 1 && <p class="muted">Lab {props.lab}</p>}
       <Show l={tb} what="testbed">
         {(t) => (
           <Section title="Now" actions={<Badge kind={t.state} />}>
@@ -50,7 +70,12 @@ export function TestbedPage(props: { name: string }) {
                 </li>
               ))}
             </ul>
-            <ReserveControls name={t.name} reserved={t.lock?.kind === 'reservation'} onDone={tb.reload} />
+            <ReserveControls
+              name={t.name}
+              {...(props.lab ? { lab: props.lab } : {})}
+              reserved={t.lock?.kind === 'reservation'}
+              onDone={tb.reload}
+            />
           </Section>
         )}
       </Show>

@@ -1,42 +1,57 @@
-// The lab's testbeds (through the fleet daemon's /api/lab proxy to the factory API): state, health,
-// who holds each; reserve, renew and release with a TTL and a reason; and `why` for a target whose
-// jobs wait.
+// Every lab's testbeds (the fleet daemon's GET /api/labs; each factory API through its proxy):
+// state, health, who holds each, with a LAB column and filter when there are several labs and a
+// line for a lab that does not answer; reserve, renew and release with a TTL and a reason; and
+// `why` for a target whose jobs wait, asked of every lab.
 import { useState } from 'preact/hooks';
-import { api, enc, listOf, upstreams } from '../api.js';
+import { api, enc, listOf } from '../api.js';
+import { labBase, labNames, labsConfigured, testbedsUrl } from '../labs.js';
 import { ago } from '../format.js';
 import { useLive } from '../live.js';
 import { Action, IfCanAct } from '../ui/action.js';
 import { Badge, NotConfigured, Section, Show } from '../ui/parts.js';
 import { useApi } from '../ui/use-api.js';
-import type { Blocker, Testbed } from '../types.js';
+import type { Blocker, LabStatus, Testbed } from '../types.js';
 
 export function holder(t: Testbed): string {
   if (!t.lock) return '';
   return `${t.lock.kind} · ${t.lock.owner}${t.lock.expires_at ? ` · until ${new Date(t.lock.expires_at).toLocaleString()}` : ''}`;
 }
 
-export function ReserveControls(props: { name: string; reserved: boolean; onDone(): void }) {
+/** Where a testbed's page is: NAME@LAB whenever there are several labs, so the page knows which. */
+export function testbedHref(t: { name: string; lab?: string }): string {
+  return `/testbeds/${enc(t.lab && labNames().length > 1 ? `${t.name}@${t.lab}` : t.name)}`;
+}
+
+export function ReserveControls(props: {
+  name: string;
+  lab?: string;
+  /** How the testbed is named on the page (NAME@LAB when the name repeats): labels and ids use it. */
+  shown?: string;
+  reserved: boolean;
+  onDone(): void;
+}) {
+  const shown = props.shown ?? props.name;
   const [ttl, setTtl] = useState('1h');
   const [reason, setReason] = useState('');
-  const url = `/api/lab/v1/testbeds/${enc(props.name)}/reservation`;
+  const url = `${labBase(props.lab)}/v1/testbeds/${enc(props.name)}/reservation`;
   return (
     <IfCanAct>
-      <span class="reserve" data-testid={`reserve-${props.name}`}>
-        <label class="sr-only" for={`ttl-${props.name}`}>
-          TTL for {props.name}
+      <span class="reserve" data-testid={`reserve-${shown}`}>
+        <label class="sr-only" for={`ttl-${shown}`}>
+          TTL for {shown}
         </label>
         <input
-          id={`ttl-${props.name}`}
+          id={`ttl-${shown}`}
           class="short"
           value={ttl}
           onInput={(e) => setTtl((e.target as HTMLInputElement).value)}
           title="how long: 30m, 2h, 1d"
         />
-        <label class="sr-only" for={`reason-${props.name}`}>
-          Reason for {props.name}
+        <label class="sr-only" for={`reason-${shown}`}>
+          Reason for {shown}
         </label>
         <input
-          id={`reason-${props.name}`}
+          id={`reason-${shown}`}
           value={reason}
           placeholder="reason"
           onInput={(e) => setReason((e.target as HTMLInputElement).value)}
@@ -54,7 +69,7 @@ export function ReserveControls(props: { name: string; reserved: boolean; onDone
           <Action
             label="Reserve"
             kind="primary"
-            testId={`reserve-btn-${props.name}`}
+            testId={`reserve-btn-${shown}`}
             run={() => api(url, { method: 'POST', body: { ttl, ...(reason ? { reason } : {}) } })}
             done={props.onDone}
           />
@@ -64,9 +79,27 @@ export function ReserveControls(props: { name: string; reserved: boolean; onDone
   );
 }
 
+/** The labs that did not answer the last listing: said, never hiding the others. */
+export function Unreachable(props: { labs: LabStatus[] }) {
+  const down = props.labs.filter((l) => l.reachable === false);
+  if (down.length === 0) return null;
+  return (
+    <ul class="error" role="alert" data-testid="labs-unreachable">
+      {down.map((l) => (
+        <li data-lab={l.name}>
+          Lab <strong>{l.name}</strong> ({l.url}) is unreachable: {l.error ?? 'no answer'}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
 export function Testbeds() {
-  const configured = !!upstreams.value?.lab;
-  const testbeds = useApi<unknown>(configured ? '/api/lab/v1/testbeds' : null);
+  const configured = labsConfigured();
+  const labs = labNames();
+  const several = labs.length > 1;
+  const [filter, setFilter] = useState('');
+  const testbeds = useApi<unknown>(configured ? testbedsUrl(filter || undefined) : null);
   useLive(testbeds.reload, () => configured, 5000);
   if (!configured)
     return (
@@ -79,58 +112,94 @@ export function Testbeds() {
     <>
       <h1>Testbeds</h1>
       <Section
-        title="Lab"
+        title={several ? 'Labs' : 'Lab'}
         actions={
-          <button class="btn" onClick={testbeds.reload}>
-            Refresh
-          </button>
+          <>
+            {several && (
+              <span>
+                <label for="lab-filter">Lab </label>
+                <select
+                  id="lab-filter"
+                  data-testid="lab-filter"
+                  value={filter}
+                  onChange={(e) => setFilter((e.target as HTMLSelectElement).value)}
+                >
+                  <option value="">all</option>
+                  {labs.map((l) => (
+                    <option value={l}>{l}</option>
+                  ))}
+                </select>
+              </span>
+            )}
+            <button class="btn" onClick={testbeds.reload}>
+              Refresh
+            </button>
+          </>
         }
       >
         <Show l={testbeds} what="testbeds">
           {(d) => {
             const list = listOf<Testbed>(d, 'testbeds');
-            if (list.length === 0) return <p class="muted">The factory has no testbeds.</p>;
+            const status = listOf<LabStatus>(d, 'labs');
             return (
-              <div class="table-wrap">
-                <table data-testid="testbeds">
-                  <thead>
-                    <tr>
-                      <th scope="col">Testbed</th>
-                      <th scope="col">State</th>
-                      <th scope="col">Health</th>
-                      <th scope="col">Held by</th>
-                      <th scope="col">Reserve</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {list.map((t) => (
-                      <tr key={t.name} data-testbed={t.name}>
-                        <th scope="row">
-                          <a href={`/testbeds/${enc(t.name)}`}>{t.name}</a>
-                          <div class="muted small">{t.devices.map((x) => x.hardware ?? x.driver).join(', ')}</div>
-                        </th>
-                        <td>
-                          <Badge kind={t.state} />
-                        </td>
-                        <td>
-                          <Badge kind={t.health} />
-                          {t.health_reason && <div class="muted small">{t.health_reason}</div>}
-                        </td>
-                        <td class="small" data-testid={`holder-${t.name}`}>
-                          {holder(t) || '—'}
-                        </td>
-                        <td>
-                          <ReserveControls
-                            name={t.name}
-                            reserved={t.lock?.kind === 'reservation'}
-                            onDone={testbeds.reload}
-                          />
-                        </td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
+              <>
+                <Unreachable labs={status} />
+                {list.length === 0 ? (
+                  <p class="muted">
+                    {status.some((l) => l.reachable === false)
+                      ? 'No testbeds from the labs that answer.'
+                      : 'The factory has no testbeds.'}
+                  </p>
+                ) : (
+                  <div class="table-wrap">
+                    <table data-testid="testbeds">
+                      <thead>
+                        <tr>
+                          <th scope="col">Testbed</th>
+                          {several && <th scope="col">Lab</th>}
+                          <th scope="col">State</th>
+                          <th scope="col">Health</th>
+                          <th scope="col">Held by</th>
+                          <th scope="col">Reserve</th>
+                        </tr>
+                      </thead>
+                      <tbody>
+                        {list.map((t) => {
+                          const ref = t.ref ?? t.name;
+                          return (
+                            <tr key={`${t.lab ?? ''}/${t.name}`} data-testbed={ref} data-lab={t.lab}>
+                              <th scope="row">
+                                <a href={testbedHref(t)}>{ref}</a>
+                                <div class="muted small">{t.devices.map((x) => x.hardware ?? x.driver).join(', ')}</div>
+                              </th>
+                              {several && <td data-testid={`lab-${ref}`}>{t.lab}</td>}
+                              <td>
+                                <Badge kind={t.state} />
+                              </td>
+                              <td>
+                                <Badge kind={t.health} />
+                                {t.health_reason && <div class="muted small">{t.health_reason}</div>}
+                              </td>
+                              <td class="small" data-testid={`holder-${ref}`}>
+                                {holder(t) || '—'}
+                              </td>
+                              <td>
+                                <ReserveControls
+                                  name={t.name}
+                                  shown={ref}
+                                  {...(t.lab ? { lab: t.lab } : {})}
+                                  reserved={t.lock?.kind === 'reservation'}
+                                  onDone={testbeds.reload}
+                                />
+                              </td>
+                            </tr>
+                          );
+                        })}
+                      </tbody>
+                    </table>
+                  </div>
+                )}
+              </>
             );
           }}
         </Show>
@@ -147,21 +216,29 @@ interface Explanation {
   testbeds: Array<{ name: string; serves: boolean; free: boolean; reasons: Blocker[] }>;
 }
 
-/** Why a target's jobs wait: which testbeds serve it and what keeps each from taking a job. */
+/** Why a target's jobs wait: which testbeds serve it and what keeps each from taking a job — in every lab. */
 function Why() {
   const [target, setTarget] = useState('');
-  const [answer, setAnswer] = useState<Explanation | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const [answers, setAnswers] = useState<Array<{ lab: string | undefined; answer?: Explanation; error?: string }>>([]);
   const ask = async (e: Event) => {
     e.preventDefault();
-    setError(null);
-    try {
-      setAnswer(await api<Explanation>('/api/lab/v1/explain', { method: 'POST', body: { target } }));
-    } catch (err) {
-      setAnswer(null);
-      setError((err as Error).message);
-    }
+    const labs: Array<string | undefined> = labNames().length > 0 ? labNames() : [undefined];
+    setAnswers(
+      await Promise.all(
+        labs.map(async (lab) => {
+          try {
+            return {
+              lab,
+              answer: await api<Explanation>(`${labBase(lab)}/v1/explain`, { method: 'POST', body: { target } }),
+            };
+          } catch (err) {
+            return { lab, error: (err as Error).message };
+          }
+        }),
+      ),
+    );
   };
+  const several = answers.length > 1;
   return (
     <Section title="Why is a job waiting?">
       <form class="inline" onSubmit={ask}>
@@ -176,26 +253,31 @@ function Why() {
           Explain
         </button>
       </form>
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
-      {answer && (
-        <div data-testid="why">
-          <p>{answer.summary}</p>
-          <ul>
-            {answer.testbeds.map((t) => (
-              <li>
-                <a href={`/testbeds/${enc(t.name)}`}>{t.name}</a>:{' '}
-                {t.free
-                  ? 'free'
-                  : t.reasons.map((r) => `${r.message}${r.until ? ` (until ${ago(r.until)})` : ''}`).join('; ')}
-              </li>
-            ))}
-          </ul>
+      {answers.map(({ lab, answer, error }) => (
+        <div data-testid="why" data-lab={lab}>
+          {several && <h3>Lab {lab}</h3>}
+          {error && (
+            <p class="error" role="alert">
+              {error}
+            </p>
+          )}
+          {answer && (
+            <>
+              <p>{answer.summary}</p>
+              <ul>
+                {answer.testbeds.map((t) => (
+                  <li>
+                    <a href={testbedHref({ name: t.name, ...(lab ? { lab } : {}) })}>{t.name}</a>:{' '}
+                    {t.free
+                      ? 'free'
+                      : t.reasons.map((r) => `${r.message}${r.until ? ` (until ${ago(r.until)})` : ''}`).join('; ')}
+                  </li>
+                ))}
+              </ul>
+            </>
+          )}
         </div>
-      )}
+      ))}
     </Section>
   );
 }
