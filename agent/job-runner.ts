@@ -199,7 +199,7 @@ async function runOneTask(o: JobRunOptions, task: WorkerPingTask, c: TaskContext
   if (NAMES_WORK.test(task.script)) {
     events.emit(
       'worker',
-      `note: this script names /work, which is not the job's folder on an mvm agent (it is ${c.dirs.workDir}); use $MVM_WORK_DIR and $MVM_OUTPUT_DIR (which the output rules' /work/output stands for), or relative paths (tasks start in it)`,
+      `note: this script names /work, which is not the job's folder on an mvm agent; use $MVM_WORK_DIR and $MVM_OUTPUT_DIR (which the output rules' /work/output stands for), or relative paths (tasks start in it)`,
       task.id,
     );
   }
