@@ -2,6 +2,7 @@
 // printed as they are.) A job's output is untrusted: control characters are made visible so that
 // a script cannot drive the reader's terminal.
 import type { Job, JobEvent, JobListEntry, JobOutput } from '../shared/api/types.js';
+import { formatLogRecord, parseLogLine } from '../shared/log-lines.js';
 
 export interface FormatOptions {
   color?: boolean;
@@ -25,22 +26,21 @@ export function clock(time: string): string {
   return Number.isNaN(d.getTime()) ? time : d.toISOString().slice(11, 19);
 }
 
-/** One event as one line: time, stream (with the task number for task output), payload. */
+/**
+ * One event as one line: time, stream (with the task number for task output), payload. A JSON log
+ * line (pino's, from a runner or a script) is shown as level, context and message; only warnings
+ * and errors are coloured.
+ */
 export function formatEvent(e: JobEvent, opts: FormatOptions = {}): string {
   const paint = (code: string, s: string) => (opts.color ? `${code}${s}${ANSI.reset}` : s);
   const where = e.task === null || e.task === undefined ? e.stream : `${e.stream}.${e.task}`;
   const head = `${clock(e.time)} ${where.padEnd(9)}`;
-  const payload = visible(e.payload);
-  switch (e.stream) {
-    case 'stdout':
-      return `${paint(ANSI.dim, head)} ${payload}`;
-    case 'stderr':
-      return `${paint(ANSI.dim, head)} ${paint(ANSI.red, payload)}`;
-    case 'task':
-      return paint(ANSI.bold, `${head} ${payload}`);
-    default:
-      return paint(ANSI.yellow, `${head} ${payload}`);
-  }
+  const record = parseLogLine(e.payload);
+  if (!record) return `${head} ${visible(e.payload)}`;
+  const text = visible(formatLogRecord(record));
+  if (record.severity >= 50) return `${head} ${paint(ANSI.red, text)}`;
+  if (record.severity >= 40) return `${head} ${paint(ANSI.yellow, text)}`;
+  return `${head} ${text}`;
 }
 
 /** One event as one JSON line, exactly as the server sent it. */

@@ -4,6 +4,7 @@ import { hideBin } from 'yargs/helpers';
 import { describeError, MvmError } from '../shared/errors.js';
 import { MVM_VERSION } from '../shared/paths.js';
 import { command as admin } from './admin.js';
+import { exitCodeFor } from './exit-codes.js';
 import { command as demo } from './demo.js';
 import { command as job } from './job.js';
 import { command as testbeds } from './testbeds.js';
@@ -13,11 +14,6 @@ import { command as fleet } from '../fleet/command.js';
 import { command as runner } from '../runner/command.js';
 import { command as sim } from '../sim/command.js';
 import { command as server } from '../server/command.js';
-
-/** Exit statuses: 0 success, 1 the work failed (job failed, config invalid), 2 bad usage. */
-function exitCodeFor(err: unknown): number {
-  return err instanceof MvmError && err.code === 'USAGE' ? 2 : 1;
-}
 
 function printError(err: unknown): void {
   const lines = [`mvm: error: ${err instanceof Error ? err.message : String(err)}`];
