@@ -1,7 +1,7 @@
 // How `mvm job` shows jobs, events and outputs to a person. (With --json the API objects are
 // printed as they are.) A job's output is untrusted: control characters are made visible so that
 // a script cannot drive the reader's terminal.
-import type { Job, JobEvent, JobListEntry, JobOutput } from '../shared/api/types.js';
+import type { Job, JobEvent, JobOutput } from '../shared/api/types.js';
 import { formatLogRecord, parseLogLine } from '../shared/log-lines.js';
 
 export interface FormatOptions {
@@ -78,31 +78,6 @@ export function table(header: string[], rows: string[][]): string {
       .join('  ')
       .trimEnd();
   return [line(header), ...rows.map(line)].join('\n');
-}
-
-export function formatJobList(jobs: JobListEntry[]): string {
-  if (jobs.length === 0) return 'no jobs';
-  return table(
-    ['ID', 'STATE', 'TARGET', 'NAME'],
-    jobs.map((j) => [j.id, outcome(j), j.target, visible(j.name)]),
-  );
-}
-
-export function formatJob(job: Job): string {
-  const lines = [
-    `job      ${job.id}`,
-    `name     ${visible(job.name)}`,
-    `state    ${outcome(job)}`,
-    `target   ${job.target}${job.target_real && job.target_real !== job.target ? ` (runs on ${job.target_real})` : ''}`,
-    `owner    ${job.owner}`,
-  ];
-  const times = Object.entries(job.times ?? {});
-  if (times.length) lines.push(`times    ${times.map(([k, v]) => `${k} ${v}`).join(', ')}`);
-  const tags = Object.entries(job.tags ?? {});
-  if (tags.length) lines.push(`tags     ${tags.map(([k, v]) => `${k}=${visible(v)}`).join(', ')}`);
-  if (job.output_rules.length) lines.push(`outputs  ${job.output_rules.join(', ')}`);
-  job.tasks.forEach((t, i) => lines.push(`task ${i}   ${t.state.padEnd(10)} ${visible(t.name)}`));
-  return lines.join('\n');
 }
 
 export function formatOutputs(outputs: JobOutput[]): string {

@@ -1,6 +1,8 @@
 // `mvm job list|show|log|cancel|outputs`: look at and act on jobs already submitted.
 import { connectUser, explained, type ConnectionFlags } from './connect.js';
-import { formatBytes, formatJob, formatJobList, formatOutputs, outcome } from './format.js';
+import type { UserClient } from '../shared/buildomat/user.js';
+import { formatBytes, formatOutputs, outcome } from './format.js';
+import { formatJob, formatJobList, testbedOf, type Caller } from './job-format.js';
 import { processIo, type Io } from './io.js';
 // job-run (job files, test specs, inputs) and outputs are imported by the commands that use them:
 // `mvm job show` and `mvm job list` start without them.
@@ -17,13 +19,25 @@ export async function listJobs(
   const jobs = await explained(conn, { doing: 'list jobs' }, () =>
     client.listJobs({ max: args.limit, recentFirst: true }),
   );
-  io.out(args.json ? JSON.stringify(jobs, null, 2) : formatJobList(jobs));
+  if (args.json) io.out(JSON.stringify(jobs, null, 2));
+  else io.out(formatJobList(jobs, { caller: await caller(client) }));
+}
+
+/** Who the token belongs to, so that owner ids read as names; undefined when the server does not say. */
+async function caller(client: UserClient): Promise<Caller | undefined> {
+  return client.whoami().catch(() => undefined);
 }
 
 export async function showJob(args: ConnectionFlags & JsonFlag & { job: string }, io: Io = processIo): Promise<void> {
   const { conn, client } = connectUser(args);
   const job = await explained(conn, { job: args.job }, () => client.getJob(args.job));
-  io.out(args.json ? JSON.stringify(job, null, 2) : formatJob(job));
+  if (args.json) {
+    io.out(JSON.stringify(job, null, 2));
+    return;
+  }
+  // The agent names its testbed in the job's first events; a queued job has none yet.
+  const events = job.state === 'queued' ? [] : await client.events(job.id, 0).catch(() => []);
+  io.out(formatJob(job, { caller: await caller(client), testbed: testbedOf(events) }));
 }
 
 export async function jobLog(

@@ -69,7 +69,7 @@ t.test('list, show, reserve, release, and user create', async (t) => {
   t.match(show.stdout, /state:\s+reserved \(reserved by dana until .* \("fan noise"\)\)/);
   t.match(show.stdout, /reserved: dana reserved it for 30m: fan noise/);
   const other = await mvm(['testbeds', 'release', 'supra-1']);
-  t.equal(other.code, 1, 'the admin without --force is not the owner');
+  t.equal(other.code, 4, 'the admin without --force is not the owner: refused (403), exit 4');
   t.match(other.stderr, /mvm: error: cannot release supra-1: testbed supra-1 is reserved by dana, not by admin/);
   t.match(other.stderr, /hint: only its owner can renew or release it; an admin can release it with --force/);
   const rel = await mvm(['testbeds', 'release', 'supra-1'], dana);
@@ -83,7 +83,7 @@ t.test('list, show, reserve, release, and user create', async (t) => {
   t.equal(noUrl.code, 2);
   t.match(noUrl.stderr, /no factory API URL given\n  hint: pass --lab-url/);
   const bad = await mvm(['testbeds', 'list'], { MVM_LAB_TOKEN: 'wrong' });
-  t.equal(bad.code, 1);
+  t.equal(bad.code, 4);
   t.match(bad.stderr, /refused the token from MVM_LAB_TOKEN: invalid token/);
 });
 
