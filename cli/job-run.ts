@@ -78,6 +78,7 @@ export async function runJob(args: JobRunArgs, io: Io = processIo): Promise<void
     json,
     follow: true,
     cancelOnInterrupt: cancelsOnInterrupt(args['cancel-on-interrupt']),
+    lab: args,
   });
   const outputs = await explained(conn, { job: jobId, doing: 'list the outputs' }, () => client.outputs(jobId));
   const files = new Map<string, string>();
@@ -132,7 +133,7 @@ export async function followJob(
   conn: Connection,
   jobId: string,
   io: Io,
-  opts: { json: boolean; follow: boolean; cancelOnInterrupt?: boolean },
+  opts: { json: boolean; follow: boolean; cancelOnInterrupt?: boolean; lab?: LabFlags },
 ): Promise<Job> {
   const stop = new AbortController();
   let signal: InterruptSignal | undefined;
@@ -140,6 +141,19 @@ export async function followJob(
     signal = s;
     stop.abort();
   });
+  // While the job is queued, say why it waits (once, and when that changes).
+  const watching = new AbortController();
+  const watched = opts.follow
+    ? import('./queue-watch.js').then(({ watchQueue }) =>
+        watchQueue({
+          client,
+          job: jobId,
+          lab: opts.lab ?? {},
+          note: (l) => io.note(l),
+          signal: AbortSignal.any([stop.signal, watching.signal]),
+        }),
+      )
+    : Promise.resolve();
   try {
     const r = await explained(conn, { job: jobId, doing: 'follow the job' }, () =>
       followEvents({
@@ -156,6 +170,8 @@ export async function followJob(
     if (signal) throw await interrupted(client, conn, jobId, signal, Boolean(opts.cancelOnInterrupt), io);
     throw err;
   } finally {
+    watching.abort();
+    await watched.catch(() => undefined);
     dispose();
   }
 }

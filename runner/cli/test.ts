@@ -45,7 +45,7 @@ function humanLines(report: TestReport, outputDir: string): string[] {
   for (const a of report.assignments) lines.push(`  device ${a.spec} = ${a.device} (${a.driver} ${a.address})`);
   for (const p of report.preparation) lines.push(`  ${mark(p.ok)} prepare ${p.device}: ${p.message}`);
   if (report.error) lines.push(`  ${report.error}`);
-  if (report.script) lines.push(`  ${mark(report.script.ok)} script: ${report.script.message}`);
+  if (report.script) lines.push(`  ${mark(report.script.ok)} ${report.script.name}: ${report.script.message}`);
   for (const c of report.checks) lines.push(`  ${mark(c.ok)} ${c.name} [${c.testbedDevice}]: ${c.message}`);
   lines.push(`  results: ${shownPath(outputDir, 'results.json')}, ${shownPath(outputDir, 'junit.xml')}`);
   return lines;

@@ -11,6 +11,7 @@ import { assignDevices, type Assignment } from './assign.js';
 import { judgeWindow, sampleWindow, surviveRestart, type CheckResult, type Sample } from './checks.js';
 import { junitXml, type JunitCase } from './junit.js';
 import { prepareDevices, type PreparationStep } from './prepare.js';
+import { every, PROGRESS_EVERY_MS, sampleLine } from './progress-lines.js';
 import { scriptArgv } from './script.js';
 import type { TestSpec } from './spec.js';
 
@@ -175,7 +176,12 @@ async function runChecks(
     const samples = new Map<string, Sample[]>();
     await Promise.all(
       [...need].map(async ([d, windowMs]) => {
-        samples.set(d, await sampleWindow(drivers.get(d)!, { windowMs, pollMs, signal: opts.signal }));
+        // A line per poll (at most one per 10 s): the log says the window is going, and how.
+        const due = every(PROGRESS_EVERY_MS);
+        const onSample = (n: number, of: number, s: Sample) => {
+          if (due(n === 1 || n === of)) opts.log?.info({ device: d }, `sample [${n}/${of}]: ${sampleLine(s)}`);
+        };
+        samples.set(d, await sampleWindow(drivers.get(d)!, { windowMs, pollMs, signal: opts.signal, onSample }));
       }),
     );
     const took = Date.now() - started;

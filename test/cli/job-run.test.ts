@@ -147,7 +147,10 @@ t.test('job run --wait: events stream live, inputs reach the worker, outputs com
   t.match((await asUser(['job', 'show', job.id])).stdout, /state\s+completed/);
   const list = await asUser(['job', 'list', '--json']);
   t.ok((JSON.parse(list.stdout) as { id: string }[]).some((j) => j.id === job.id));
-  t.match((await asUser(['job', 'list'])).stdout, new RegExp(`${job.id}\\s+completed\\s+bitaxe\\s+smoke`));
+  t.match(
+    (await asUser(['job', 'list'])).stdout,
+    new RegExp(`${job.id}\\s+completed\\s+(just now|\\d+[sm] ago)\\s+alice\\s+bitaxe\\s+smoke`),
+  );
   const log = await asUser(['job', 'log', job.id, '--json']);
   const events = log.stdout
     .split('\n')

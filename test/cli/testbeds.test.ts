@@ -4,7 +4,7 @@
 import t from 'tap';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runMvm, waitFor } from '../helpers/mvm-process.js';
+import { runMvm, startMvm, waitFor } from '../helpers/mvm-process.js';
 import { factoryApi, startFactory, startLab, type Lab, type LabApi } from '../factory/fixture.js';
 
 let lab: Lab;
@@ -17,7 +17,12 @@ t.before(async () => {
   lab = await startLab(t, {
     realAgent: true,
     testbeds: [
-      { name: 'gamma-fan', targets: ['bitaxe'], attributes: ['fan:stock'] },
+      {
+        name: 'gamma-fan',
+        targets: ['bitaxe'],
+        attributes: ['fan:stock'],
+        deviceKeys: ['address = "http://127.0.0.1:18690"', 'software = "v2.9.0"'],
+      },
       { name: 'gamma-plain', targets: ['bitaxe'] },
       { name: 'supra-1', targets: ['bitaxe'], hardware: '401' },
     ],
@@ -47,6 +52,17 @@ t.test('list, show, reserve, release, and user create', async (t) => {
   t.match(list.stdout, /TESTBED\s+STATE\s+HEALTH/);
   t.match(list.stdout, /gamma-fan\s+free\s+good/);
   t.notMatch(list.stdout, /supra-1/);
+  // --software compares versions as test definitions do: 2.9.0, v2.9.0 and esp-miner-2.9.0 are one.
+  for (const v of ['v2.9.0', '2.9.0', 'esp-miner-2.9.0', 'ESP-Miner-v2.9.0']) {
+    const r = await mvm(['testbeds', 'list', '--software', v, '--json']);
+    t.equal(r.code, 0, r.stderr);
+    t.same(
+      (JSON.parse(r.stdout) as Array<{ name: string }>).map((x) => x.name),
+      ['gamma-fan'],
+      `--software ${v}`,
+    );
+  }
+  t.same(JSON.parse((await mvm(['testbeds', 'list', '--software', '2.9.1', '--json'])).stdout), []);
   const json = JSON.parse((await mvm(['testbeds', 'list', '--attribute', 'fan:stock', '--json'])).stdout);
   t.same(
     json.map((x: { name: string }) => x.name),
@@ -100,9 +116,23 @@ t.test('why: a queued job, its testbeds, and what holds each', async (t) => {
   t.match(why.stdout, new RegExp(`job ${job} is queued since .* for target bitaxe: 3 testbeds serve it; none is free`));
   t.match(why.stdout, /gamma-fan: reserved: reserved by admin until .*"why test"/);
   t.match(why.stdout, /supra-1: maintenance: maintenance by admin: reflow; reserved: /);
+  // Following the queued job is not silent: it says why the job waits, and again when that changes.
+  const follower = startMvm(['job', 'log', job, '--follow'], { env });
+  t.teardown(() => follower.stop());
+  await follower.waitForLine(
+    new RegExp(`^mvm: job ${job} is queued for target bitaxe: 3 testbeds serve it; none is free$`),
+  );
+  await follower.waitForLine(/^ {2}supra-1: maintenance: maintenance by admin: reflow; reserved: /);
   await api.call('DELETE', '/v1/testbeds/supra-1/maintenance');
+  await follower.waitForLine(/^ {2}supra-1: reserved: reserved by admin until .*"why test"$/, 30_000);
   for (const tb of ['gamma-fan', 'gamma-plain', 'supra-1']) await api.call('DELETE', `/v1/testbeds/${tb}/reservation`);
   await lab.waitJob(job, ['completed']);
+  t.equal(await follower.exited, 0, follower.stderr.join('\n'));
+  t.equal(
+    follower.stderr.filter((l) => l.startsWith(`mvm: job ${job} is queued`)).length,
+    2,
+    'said once, and once more when the reason changed',
+  );
   const after = await mvm(['testbeds', 'why', job]);
   t.match(after.stdout, /is not waiting: it has completed/);
   const unknown = await mvm(['testbeds', 'why', '01JAAAAAAAAAAAAAAAAAAAAAAA']);

@@ -6,10 +6,11 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 import { startAxeosSim } from '../../sim/axeos/index.js';
+import { buildImage } from '../../runner/firmware/image.js';
 import { runMvm, stopAllMvm } from '../helpers/mvm-process.js';
 import { tempDir } from '../helpers/tmp.js';
 
-const sim = await startAxeosSim({ board: '601' });
+const sim = await startAxeosSim({ board: '601', rebootDelayMs: 50, bootMs: 300 });
 t.teardown(() => sim.close());
 const dir = tempDir(t);
 const testbed = join(dir, 'testbed.json');
@@ -84,6 +85,34 @@ t.test('JUnit names are the same in two runs and name no path', async (t) => {
   t.match(a.r.stdout, /results: \/work\/output\/results\.json, \/work\/output\/junit\.xml/);
   t.notOk(a.r.stdout.includes(a.output), 'no agent-local path in what the user reads');
   t.match(a.r.stdout, /FAIL temperature \[gamma\]/);
+  // The check window is not silent: a line per poll (at most one per 10 s) with where it is.
+  t.match(a.r.stderr, /^INFO  bench-1 smoke device0: sample \[1\/4\]: \d+(\.\d)? GH\/s, [\d.]+ °C/m);
+});
+
+t.test('a flash inside a test says its upload rate and when it is done', async (t) => {
+  const spec = join(dir, 'flash');
+  mkdirSync(spec, { recursive: true });
+  writeFileSync(join(spec, 'fw.bin'), buildImage({ version: 'v2.16.0', size: 300_000 }));
+  writeFileSync(join(spec, 'fw.bin.json'), JSON.stringify({ family: 'bitaxe', board: '601' }));
+  writeFileSync(
+    join(spec, 'flash.yaml'),
+    'devices: [{hardware: "601", software: v2.16.0, image: fw.bin}]\nchecks:\n  - {type: temperature, max: 200, window: 200ms}\n',
+  );
+  const r = await runMvm(
+    ['runner', 'test', '--spec', join(spec, 'flash.yaml'), '--testbed', testbed, '--poll', '100'],
+    {
+      env: {
+        MVM_LOG_LEVEL: 'info',
+        MVM_TESTBED: undefined,
+        MVM_OUTPUT_DIR: join(spec, 'out'),
+        MVM_LOG_FORMAT: undefined,
+      },
+    },
+  );
+  t.equal(r.code, 0, r.stderr);
+  t.match(r.stderr, /^INFO  bench-1 flash gamma: upload 100% \(293\/293 KiB, \d+ KiB\/s, done\)$/m);
+  t.match(r.stdout, /ok {3}prepare gamma: flashed v2\.16\.0 \(was v2\.15\.0\) from fw\.bin$/m);
+  t.notOk(r.stdout.includes(spec) || r.stderr.includes(spec), 'no agent-local folder named');
 });
 
 t.test('MVM_LOG_FORMAT=json keeps JSON lines for whoever wants them', async (t) => {
