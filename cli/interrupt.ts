@@ -3,10 +3,14 @@
 // once instead of running a test nobody will read; elsewhere it goes on unless asked.
 export type InterruptSignal = 'SIGINT' | 'SIGTERM';
 
-/** Whether an interrupted wait cancels the job: the flag when given, else whether CI=true. */
-export function cancelsOnInterrupt(flag: boolean | undefined, env: NodeJS.ProcessEnv = process.env): boolean {
-  if (flag !== undefined) return flag;
+/** Whether this runs in CI: CI=true, as GitHub Actions, GitLab and most others set it. */
+export function inCi(env: NodeJS.ProcessEnv = process.env): boolean {
   return /^(true|1)$/i.test(env.CI ?? '');
+}
+
+/** Whether an interrupted wait cancels the job: the flag when given, else whether in CI. */
+export function cancelsOnInterrupt(flag: boolean | undefined, env: NodeJS.ProcessEnv = process.env): boolean {
+  return flag ?? inCi(env);
 }
 
 /**

@@ -9,7 +9,7 @@ import { connectUser, explain, explained, type ConnectionFlags } from './connect
 import { followEvents } from './follow.js';
 import { eventJson, formatBytes, formatEvent, outcome } from './format.js';
 import { onGithubActions, reportToGithub } from './github.js';
-import { cancelsOnInterrupt, onInterrupt, type InterruptSignal } from './interrupt.js';
+import { cancelsOnInterrupt, inCi, onInterrupt, type InterruptSignal } from './interrupt.js';
 import { failedCheckLines, jobChecks, jobResult } from './job-result.js';
 import { planInputs, uploadInput } from './inputs.js';
 import { processIo, type Io } from './io.js';
@@ -108,7 +108,7 @@ export async function runJob(args: JobRunArgs, io: Io = processIo): Promise<void
 
 /** Whether --outputs drops the outputs' common folders (/work/output/junit.xml → DIR/junit.xml): the flag, else in CI. */
 function flattens(flag: boolean | undefined): boolean {
-  return flag ?? cancelsOnInterrupt(undefined);
+  return flag ?? inCi();
 }
 
 /** Refuses an --outputs path that cannot become a directory, before any job is submitted. */
@@ -125,8 +125,9 @@ function checkOutputsDir(dir: string): void {
 }
 
 /**
- * Prints events as they arrive (human lines or JSON lines) and returns the finished job. Ctrl-C
- * stops following (the job goes on) with a message that says how to pick it up again.
+ * Prints events as they arrive (human lines or JSON lines) and returns the finished job; while the
+ * job is queued, says why it waits. SIGINT/SIGTERM stop following: with `cancelOnInterrupt` the job
+ * is cancelled on the server, otherwise it goes on and the message says how to pick it up again.
  */
 export async function followJob(
   client: UserClient,

@@ -144,7 +144,7 @@ t.test('mvm demo: the whole lab, a hardware job, and back to baseline', async (t
     >;
   };
   const nmDevice = Object.values(factoryToml.testbed)
-    .flatMap((tb) => Object.values(tb.devices))
+    .flatMap((tb) => Object.values(tb.devices ?? {}))
     .find((d) => d.driver === 'nmminer');
   t.same([nm![1], Number(nm![2])], [nmDevice!.address, nmDevice!.options?.telemetry_port ?? 12345]);
   // energy: the fleet's [energy] reads the demo's simulated Octopus API
