@@ -80,12 +80,40 @@ export async function runJob(args: JobRunArgs, io: Io = processIo): Promise<void
     cancelOnInterrupt: cancelsOnInterrupt(args['cancel-on-interrupt']),
     lab: args,
   });
-  const outputs = await explained(conn, { job: jobId, doing: 'list the outputs' }, () => client.outputs(jobId));
+  // The job has ended: an interrupt now only stops the downloads (exit 130 all the same).
+  const stop = new AbortController();
+  const dispose = onInterrupt(() => stop.abort());
+  try {
+    await finishRun(client, conn, job, args, io, stop.signal);
+  } catch (err) {
+    if (stop.signal.aborted)
+      throw new MvmError('ABORTED', `interrupted while collecting the results of job ${jobId} (it has ended)`, {
+        hint: `fetch them with \`mvm job outputs ${jobId} --download DIR\``,
+      });
+    throw err;
+  } finally {
+    dispose();
+  }
+}
+
+/** After the job: its outputs (downloaded with --outputs), its checks, the report for people and CI. */
+async function finishRun(
+  client: UserClient,
+  conn: Connection,
+  job: Job,
+  args: JobRunArgs,
+  io: Io,
+  signal: AbortSignal,
+): Promise<void> {
+  const jobId = job.id;
+  const json = Boolean(args.json);
+  const outputs = await explained(conn, { job: jobId, doing: 'list the outputs' }, () => client.outputs(jobId, signal));
   const files = new Map<string, string>();
   if (args.outputs) {
     const got = await explained(conn, { job: jobId, doing: 'download the outputs' }, () =>
       downloadOutputs(client, jobId, args.outputs!, {
         outputs,
+        signal,
         flatten: flattens(args.flatten),
         onFile: (d) => io.note(`mvm: output ${d.path} -> ${d.file} (${formatBytes(d.size)})`),
       }),
