@@ -1,7 +1,8 @@
 // The exit statuses of `mvm`, distinct so that a CI system can tell a failed test from a lab that
 // could not be reached (doc/cli.md, "Exit statuses"):
 //   0 success · 1 the work failed (a job failed, a config is invalid) · 2 bad usage
-//   3 infrastructure: a server unreachable, timing out or failing (5xx)
+//   3 infrastructure: a server unreachable, timing out or failing (5xx); not a device error
+//     (a device that stops answering in a test is the test's verdict: 1)
 //   4 authentication: a token missing its rights or refused (401/403)
 //   130 interrupted (SIGINT/SIGTERM), as shells report a Ctrl-C
 import { ApiError, MvmError } from '../shared/errors.js';
@@ -18,17 +19,18 @@ function chain(err: unknown): unknown[] {
 }
 
 export function exitCodeFor(err: unknown): number {
+  if (!(err instanceof MvmError)) return EXIT.failed;
+  if (err.code === 'USAGE') return EXIT.usage;
+  if (err.code === 'ABORTED') return EXIT.interrupted;
   const errors = chain(err);
-  const first = errors[0];
-  if (first instanceof MvmError && first.code === 'USAGE') return EXIT.usage;
-  if (first instanceof MvmError && first.code === 'ABORTED') return EXIT.interrupted;
-  for (const e of errors) {
-    if (e instanceof ApiError && (e.status === 401 || e.status === 403)) return EXIT.auth;
-    if (e instanceof MvmError && e.code === 'FORBIDDEN') return EXIT.auth;
-  }
-  for (const e of errors) {
-    if (e instanceof ApiError && (e.status === undefined || e.status >= 500)) return EXIT.infrastructure;
-    if (e instanceof MvmError && (e.code === 'NETWORK' || e.code === 'TIMEOUT')) return EXIT.infrastructure;
-  }
+  // A refused token is an authentication failure however it was reported (a factory's
+  // CONFIG_INVALID "refused the factory token" included).
+  if (err.code === 'FORBIDDEN' || errors.some((e) => e instanceof ApiError && (e.status === 401 || e.status === 403)))
+    return EXIT.auth;
+  if (err.code === 'NETWORK' || err.code === 'TIMEOUT') return EXIT.infrastructure;
+  // An API's own failure (5xx, or no answer) as the outermost story; a device error that merely
+  // has a connection error as its cause is the work failing (exit 1), like a failed check.
+  const api = errors.find((e): e is ApiError => e instanceof ApiError);
+  if (err.code === 'API_ERROR' && api && (api.status === undefined || api.status >= 500)) return EXIT.infrastructure;
   return EXIT.failed;
 }
