@@ -2,7 +2,7 @@
 // then completion — with every step reported as events. `signal` aborting (cancellation, poweroff,
 // SIGTERM) stops the running task's process tree; what can still be uploaded and reported within
 // the clean-up time is, and the job is completed as failed.
-import { chmodSync, chownSync, mkdirSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { homedir, userInfo } from 'node:os';
 import type { Logger } from 'pino';
@@ -109,6 +109,9 @@ export async function runJob(o: JobRunOptions): Promise<JobResult> {
     },
   });
   const report = (m: string) => events.emit('worker', m);
+  // Said first, so that `mvm job show` can name the testbed that ran the job.
+  const testbed = testbedName(o.testbed);
+  if (testbed) report(`running on testbed ${testbed}`);
   const cleanup = () => anySignal([AbortSignal.timeout(o.cleanupMs ?? 30_000), o.force]);
 
   let failed = false;
@@ -199,7 +202,7 @@ async function runOneTask(o: JobRunOptions, task: WorkerPingTask, c: TaskContext
   if (NAMES_WORK.test(task.script)) {
     events.emit(
       'worker',
-      `note: this script names /work, which is not the job's folder on an mvm agent (it is ${c.dirs.workDir}); use $MVM_WORK_DIR and $MVM_OUTPUT_DIR (which the output rules' /work/output stands for), or relative paths (tasks start in it)`,
+      `note: this script names /work, which is not the job's folder on an mvm agent; use $MVM_WORK_DIR and $MVM_OUTPUT_DIR (which the output rules' /work/output stands for), or relative paths (tasks start in it)`,
       task.id,
     );
   }
@@ -301,4 +304,15 @@ function isDir(p: string): boolean {
 
 function anySignal(signals: Array<AbortSignal | undefined>): AbortSignal {
   return AbortSignal.any(signals.filter((s): s is AbortSignal => s !== undefined));
+}
+
+/** The name in a testbed description file (its "testbed" key), or undefined. */
+function testbedName(file: string | undefined): string | undefined {
+  if (!file) return undefined;
+  try {
+    const name = (JSON.parse(readFileSync(file, 'utf8')) as { testbed?: unknown }).testbed;
+    return typeof name === 'string' && name ? name : undefined;
+  } catch {
+    return undefined;
+  }
 }

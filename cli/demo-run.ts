@@ -14,6 +14,7 @@ import { parseListen } from '../shared/listen.js';
 import { MVM_BIN } from '../shared/paths.js';
 import { installShutdown } from '../shared/shutdown.js';
 import { createLogger } from '../shared/log.js';
+import { ADMIN_TOKEN_FILE } from '../factory/api/serve.js';
 import { startLab, type Lab } from '../sim/inventory-sims.js';
 import { startOctopusSim, type OctopusSim } from '../sim/octopus/index.js';
 import { ensureLabUser, ensureServerAccounts } from './demo/accounts.js';
@@ -178,6 +179,8 @@ export async function runDemo(o: DemoOptions): Promise<void> {
     say(`  fleet API    ${fleet.apiUrl}   (OpenAPI: ${fleet.apiUrl}/openapi.json)`);
     say(`  fleet token  ${fleet.adminToken}`);
     say(`  web UI       ${fleet.apiUrl}/   (log in with the fleet token)`);
+    say(`  admin tokens job server: admin_token in ${profileFile} (what \`${env} npx mvm admin …\` uses)`);
+    say(`               factory API: ${join(dataDir, ADMIN_TOKEN_FILE)}`);
     say(
       `  energy       [energy] prices from the simulated Octopus API at ${octopus.url}: ${env} npx mvm fleet energy current; rules: npx mvm fleet rules list`,
     );
@@ -192,6 +195,13 @@ export async function runDemo(o: DemoOptions): Promise<void> {
     say(
       `    npx mvm runner telemetry --driver axeos --address ${lab.devices.find((d) => d.kind === 'axeos')?.address ?? 'http://127.0.0.1:18601'}`,
     );
+    const nm = nmminerDevice(config);
+    if (nm) {
+      // An NMMiner answers no request: its telemetry comes as UDP datagrams to the port the option names.
+      say(
+        `    npx mvm runner telemetry --driver nmminer --address ${nm.address} --option telemetry_port=${nm.telemetryPort}`,
+      );
+    }
     say('mvm demo: ready. The lab stays up until Ctrl-C, which stops everything.');
     await new Promise<void>((r) =>
       shutdown.graceful.aborted ? r() : shutdown.graceful.addEventListener('abort', () => r(), { once: true }),
@@ -243,4 +253,16 @@ function axeosBaselines(config: Record<string, any>): string[] {
     }
   }
   return out;
+}
+
+/** The demo's NMMiner: its config address and the UDP port its telemetry datagrams arrive on. */
+function nmminerDevice(config: Record<string, unknown>): { address: string; telemetryPort: number } | undefined {
+  for (const tb of Object.values((config.testbed ?? {}) as Record<string, { devices?: Record<string, unknown> }>)) {
+    for (const dev of Object.values(tb.devices ?? {})) {
+      const d = dev as { driver?: unknown; address?: unknown; options?: { telemetry_port?: unknown } };
+      if (d.driver === 'nmminer' && typeof d.address === 'string')
+        return { address: d.address, telemetryPort: Number(d.options?.telemetry_port ?? 12345) };
+    }
+  }
+  return undefined;
 }

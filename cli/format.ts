@@ -2,8 +2,9 @@
 // printed as they are.) A job's output is untrusted: control characters are made visible so that
 // a script cannot drive the reader's terminal.
 import { painter } from '../shared/color.js';
+import type { Job, JobEvent, JobOutput } from '../shared/api/types.js';
+import { formatLogRecord, parseLogLine } from '../shared/log-lines.js';
 import { table } from './table.js';
-import type { Job, JobEvent, JobListEntry, JobOutput } from '../shared/api/types.js';
 
 export interface FormatOptions {
   color?: boolean;
@@ -25,22 +26,21 @@ export function clock(time: string): string {
   return Number.isNaN(d.getTime()) ? time : d.toISOString().slice(11, 19);
 }
 
-/** One event as one line: time, stream (with the task number for task output), payload. */
+/**
+ * One event as one line: time, stream (with the task number for task output), payload. A JSON log
+ * line (pino's, from a runner or a script) is shown as level, context and message; only warnings
+ * and errors are coloured.
+ */
 export function formatEvent(e: JobEvent, opts: FormatOptions = {}): string {
   const paint = painter(Boolean(opts.color));
   const where = e.task === null || e.task === undefined ? e.stream : `${e.stream}.${e.task}`;
   const head = `${clock(e.time)} ${where.padEnd(9)}`;
-  const payload = visible(e.payload);
-  switch (e.stream) {
-    case 'stdout':
-      return `${paint.dim(head)} ${payload}`;
-    case 'stderr':
-      return `${paint.dim(head)} ${paint.red(payload)}`;
-    case 'task':
-      return paint.bold(`${head} ${payload}`);
-    default:
-      return paint.yellow(`${head} ${payload}`);
-  }
+  const record = parseLogLine(e.payload);
+  if (!record) return `${head} ${visible(e.payload)}`;
+  const text = visible(formatLogRecord(record));
+  if (record.severity >= 50) return `${head} ${paint.red(text)}`;
+  if (record.severity >= 40) return `${head} ${paint.yellow(text)}`;
+  return `${head} ${text}`;
 }
 
 /** One event as one JSON line, exactly as the server sent it. */
@@ -67,31 +67,6 @@ export function formatBytes(n: number): string {
     i++;
   } while (v >= 1024 && i < units.length - 1);
   return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
-}
-
-export function formatJobList(jobs: JobListEntry[]): string {
-  if (jobs.length === 0) return 'no jobs';
-  return table(
-    ['ID', 'STATE', 'TARGET', 'NAME'],
-    jobs.map((j) => [j.id, outcome(j), j.target, visible(j.name)]),
-  );
-}
-
-export function formatJob(job: Job): string {
-  const lines = [
-    `job      ${job.id}`,
-    `name     ${visible(job.name)}`,
-    `state    ${outcome(job)}`,
-    `target   ${job.target}${job.target_real && job.target_real !== job.target ? ` (runs on ${job.target_real})` : ''}`,
-    `owner    ${job.owner}`,
-  ];
-  const times = Object.entries(job.times ?? {});
-  if (times.length) lines.push(`times    ${times.map(([k, v]) => `${k} ${v}`).join(', ')}`);
-  const tags = Object.entries(job.tags ?? {});
-  if (tags.length) lines.push(`tags     ${tags.map(([k, v]) => `${k}=${visible(v)}`).join(', ')}`);
-  if (job.output_rules.length) lines.push(`outputs  ${job.output_rules.join(', ')}`);
-  job.tasks.forEach((t, i) => lines.push(`task ${i}   ${t.state.padEnd(10)} ${visible(t.name)}`));
-  return lines.join('\n');
 }
 
 export function formatOutputs(outputs: JobOutput[]): string {

@@ -5,6 +5,11 @@ import { withJson } from './command.js';
 import { withConnection, withLab } from './options.js';
 
 const user = <T>(y: Argv<T>) => withConnection(y, 'MVM_TOKEN');
+const cancelOnInterrupt = <T>(y: Argv<T>) =>
+  y.option('cancel-on-interrupt', {
+    type: 'boolean',
+    describe: 'SIGINT/SIGTERM while waiting cancel the job on the server (default: when CI=true)',
+  });
 const jobArg = <T>(y: Argv<T>) =>
   y.positional('job', { type: 'string', describe: 'job id' }) as Argv<T & { job: string }>;
 
@@ -12,7 +17,7 @@ const run: CommandModule = {
   command: 'run',
   describe: 'submit a job that runs a script (or a buildomat job file) on a target',
   builder: (y) =>
-    withLab(withJson(user(y)))
+    cancelOnInterrupt(withLab(withJson(user(y))))
       .option('target', { type: 'string', describe: 'target name (or id); a job file header may give it' })
       .option('spec', {
         type: 'string',
@@ -35,9 +40,18 @@ const run: CommandModule = {
       .option('wait', {
         type: 'boolean',
         default: false,
-        describe: 'follow the events until the job ends; exit 1 if it failed',
+        describe:
+          'follow the events until the job ends; exit 1 if it failed (with --json: ends with one result object)',
       })
-      .option('outputs', { type: 'string', describe: 'download the outputs into this directory (implies --wait)' })
+      .option('outputs', {
+        type: 'string',
+        describe: 'download the outputs into this directory (implies --wait); the JUnit report lands as DIR/junit.xml',
+      })
+      .option('flatten', {
+        type: 'boolean',
+        describe:
+          "--outputs drops the outputs' common folders: DIR/junit.xml, not DIR/work/output/junit.xml (default: when CI=true)",
+      })
       .example('$0 job run --target bitaxe --script test.sh --wait --outputs out', '')
       .example('$0 job run --file .github/buildomat/jobs/hw.sh --input fw.bin --wait', '')
       .example('$0 job run --spec tests/hashrate.yaml --wait --outputs results', ''),
@@ -72,7 +86,7 @@ const log: CommandModule = {
   command: 'log <job>',
   describe: "print a job's events",
   builder: (y) =>
-    withJson(user(jobArg(y))).option('follow', {
+    cancelOnInterrupt(withJson(user(jobArg(y)))).option('follow', {
       alias: 'f',
       type: 'boolean',
       default: false,
@@ -87,7 +101,7 @@ const log: CommandModule = {
 const cancel: CommandModule = {
   command: 'cancel <job>',
   describe: 'cancel a job (it ends failed, marked cancelled)',
-  builder: (y) => user(jobArg(y)),
+  builder: (y) => withJson(user(jobArg(y))),
   handler: async (args) => {
     const { cancelJob } = await import('./job-actions.js');
     await cancelJob(args as never);
@@ -98,10 +112,23 @@ const outputs: CommandModule = {
   command: 'outputs <job>',
   describe: "list a job's outputs, or download them",
   builder: (y) =>
-    withJson(user(jobArg(y))).option('download', {
-      type: 'string',
-      describe: 'download every output into this directory (as DIR/<output path>)',
-    }),
+    withJson(user(jobArg(y)))
+      .option('download', {
+        type: 'string',
+        describe: 'download every output into this directory (as DIR/<output path>)',
+      })
+      .option('flatten', {
+        type: 'boolean',
+        default: false,
+        describe: "with --download: drop the outputs' common folders (DIR/junit.xml)",
+      })
+      .option('file', {
+        type: 'string',
+        describe: 'copy one output (its path, or a unique file name such as junit.xml) to stdout, or to --to',
+      })
+      .option('to', { type: 'string', describe: 'with --file: write the output to this file' })
+      .conflicts('file', 'download')
+      .example('$0 job outputs JOB --file junit.xml --to junit.xml', ''),
   handler: async (args) => {
     const { jobOutputs } = await import('./job-actions.js');
     await jobOutputs(args as never);

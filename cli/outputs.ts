@@ -3,8 +3,8 @@
 // symlinked directories on the way — and is written to a temporary file that is renamed into place
 // once its size checks out.
 import { createWriteStream } from 'node:fs';
-import { lstat, mkdir, rename, rm } from 'node:fs/promises';
-import { join, resolve, sep } from 'node:path';
+import { copyFile, lstat, mkdir, rename, rm } from 'node:fs/promises';
+import { basename, join, posix, resolve, sep } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { JobOutput } from '../shared/api/types.js';
@@ -70,16 +70,34 @@ export interface DownloadedOutput {
   size: number;
 }
 
-/** Downloads every output of `job` into `dir`; all unsafe names are refused before anything is written. */
+/** The folder every output path lies in ("/work/output" for /work/output/a and /work/output/b/c), or "/". */
+export function commonFolder(paths: string[]): string {
+  if (paths.length === 0) return '/';
+  let parts = posix.dirname(paths[0]).split('/');
+  for (const p of paths.slice(1)) {
+    const q = posix.dirname(p).split('/');
+    let i = 0;
+    while (i < parts.length && i < q.length && parts[i] === q[i]) i++;
+    parts = parts.slice(0, i);
+  }
+  return parts.join('/') || '/';
+}
+
+/**
+ * Downloads every output of `job` into `dir` (as DIR/<path>, or with `flatten` as DIR/<path below
+ * the outputs' common folder>); all unsafe names are refused before anything is written.
+ */
 export async function downloadOutputs(
   client: UserClient,
   job: string,
   dir: string,
-  opts: { outputs?: JobOutput[]; signal?: AbortSignal; onFile?: (o: DownloadedOutput) => void } = {},
+  opts: { outputs?: JobOutput[]; flatten?: boolean; signal?: AbortSignal; onFile?: (o: DownloadedOutput) => void } = {},
 ): Promise<DownloadedOutput[]> {
   const outputs = opts.outputs ?? (await client.outputs(job, opts.signal));
   const root = resolve(dir);
-  const planned = outputs.map((o) => ({ o, file: safeOutputPath(root, o.path) }));
+  const strip = opts.flatten ? commonFolder(outputs.map((o) => o.path)) : '/';
+  const under = (path: string) => (strip === '/' ? path : path.slice(strip.length));
+  const planned = outputs.map((o) => ({ o, file: safeOutputPath(root, under(o.path)) }));
   const done: DownloadedOutput[] = [];
   for (const { o, file } of planned) {
     await makeParents(root, file);
@@ -117,4 +135,54 @@ async function downloadOne(client: UserClient, job: string, o: JobOutput, file: 
     await rm(tmp, { force: true });
     throw err;
   }
+}
+
+/**
+ * Makes the job's one JUnit report available as DIR/junit.xml, where CI configurations look for it
+ * (copied when it was downloaded deeper). Returns its path, or undefined when there is not exactly one.
+ */
+export async function flatJunit(dir: string, downloaded: DownloadedOutput[]): Promise<string | undefined> {
+  const reports = downloaded.filter((d) => basename(d.file) === 'junit.xml');
+  if (reports.length !== 1) return undefined;
+  const flat = join(resolve(dir), 'junit.xml');
+  if (reports[0].file !== flat) {
+    if (downloaded.some((d) => d.file === flat)) return undefined;
+    await copyFile(reports[0].file, flat);
+  }
+  return flat;
+}
+
+/** The output `wanted` names: its exact path, else the one output whose path ends with "/<wanted>". */
+export function findOutput(outputs: JobOutput[], wanted: string): JobOutput {
+  const exact = outputs.find((o) => o.path === wanted);
+  if (exact) return exact;
+  const tail = `/${wanted.replace(/^\/+/, '')}`;
+  const matches = outputs.filter((o) => o.path.endsWith(tail));
+  if (matches.length === 1) return matches[0];
+  const listed = outputs.length ? outputs.map((o) => o.path).join(', ') : 'none';
+  throw new MvmError(
+    'NOT_FOUND',
+    matches.length === 0
+      ? `the job has no output ${JSON.stringify(wanted)} (its outputs: ${listed})`
+      : `${JSON.stringify(wanted)} names ${matches.length} outputs: ${matches.map((o) => o.path).join(', ')}`,
+    { hint: 'name the output by its full path, as `mvm job outputs JOB` lists it' },
+  );
+}
+
+/** Copies one output to `to` (through a temporary file renamed into place), or to stdout. */
+export async function copyOutput(
+  client: UserClient,
+  job: string,
+  outputs: JobOutput[],
+  wanted: string,
+  to?: string,
+): Promise<JobOutput> {
+  const o = findOutput(outputs, wanted);
+  if (to) {
+    await retry(() => downloadOne(client, job, o, resolve(to)), { attempts: 4 });
+    return o;
+  }
+  const body = await client.downloadOutput(job, o.id);
+  await pipeline(body, process.stdout, { end: false });
+  return o;
 }

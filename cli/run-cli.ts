@@ -6,6 +6,7 @@ import { hideBin } from 'yargs/helpers';
 import { flagRefusalBehind } from '../shared/duration.js';
 import { describeError, MvmError } from '../shared/errors.js';
 import { MVM_VERSION } from '../shared/paths.js';
+import { exitCodeFor } from './exit-codes.js';
 
 /** Top-level commands by name, in the order `--help` lists them, each loading its definition. Each
  * module's `command` is typed with its own arguments; yargs takes any of them. */
@@ -17,11 +18,6 @@ async function commandsFor(table: CommandTable, argv: string[]): Promise<Command
   const one = first !== undefined && Object.hasOwn(table, first) && !argv.includes('--get-yargs-completions');
   const names = one ? [first] : Object.keys(table);
   return Promise.all(names.map(async (n) => (await table[n]()).command as CommandModule));
-}
-
-/** Exit statuses: 0 success, 1 the work failed (job failed, config invalid), 2 bad usage. */
-function exitCodeFor(err: unknown): number {
-  return err instanceof MvmError && err.code === 'USAGE' ? 2 : 1;
 }
 
 function printError(err: unknown): void {

@@ -5,6 +5,7 @@ import { didYouMean } from '../shared/did-you-mean.js';
 import { MvmError } from '../shared/errors.js';
 import type { LabFlags } from './factory-api.js';
 import { table } from './table.js';
+import { untilChecked, untilFree, waitDeadline } from './testbeds-wait.js';
 import { acrossLabs, connectLab, DEFAULT_LAB, displayNames, findTestbed, resolveLabs, type NamedLab } from './labs.js';
 
 interface Common extends LabFlags {
@@ -199,7 +200,15 @@ const credentialLine = (r: Reservation) =>
   r.credential ? `\n  to use its devices with mvm runner: export MVM_LOCK_CREDENTIAL=${r.credential}` : '';
 
 export async function reserve(
-  a: Common & { name: string; ttl?: string; reason?: string; for?: string; restore?: boolean },
+  a: Common & {
+    name: string;
+    ttl?: string;
+    reason?: string;
+    for?: string;
+    restore?: boolean;
+    wait?: boolean;
+    timeout?: string;
+  },
 ): Promise<void> {
   const { lab, name, ref } = await testbedIn(a);
   const body = {
@@ -208,7 +217,14 @@ export async function reserve(
     ...(a.for ? { owner: a.for } : {}),
     ...(a.restore === false ? { restore_on_release: false } : {}),
   };
-  const r = await lab.client.call<Reservation>('POST', `/v1/testbeds/${seg(name)}/reservation`, `reserve ${ref}`, body);
+  const take = () =>
+    lab.client.call<Reservation>('POST', `/v1/testbeds/${seg(name)}/reservation`, `reserve ${ref}`, body);
+  const r = a.wait
+    ? await untilFree(ref, take, {
+        timeoutMs: waitDeadline(a.timeout, 30 * 60_000),
+        note: (l) => process.stderr.write(l + '\n'),
+      })
+    : await take();
   const noRestore = r.restore_on_release === false ? ' (its baseline is NOT restored when it ends)' : '';
   print(
     a.json,
@@ -269,12 +285,33 @@ export const recommission = testbedAction(
   'recommission',
   (t, ref) => `${ref} is back (health ${t.health}); it takes jobs once a health check passes`,
 );
-export const check = testbedAction(
+const askCheck = testbedAction(
   '/check',
   'POST',
   'check',
   (t, ref) => `a health check of ${ref} is due now (health ${t.health}); see mvm testbeds show ${ref}`,
 );
+
+/** Asks for a health check; with --wait, waits for its verdict (exit 1 when the testbed is bad). */
+export async function check(
+  a: Common & { name: string; reason?: string; wait?: boolean; timeout?: string },
+): Promise<void> {
+  if (!a.wait) return askCheck(a);
+  const timeoutMs = waitDeadline(a.timeout, 15 * 60_000);
+  const { lab, name, ref } = await testbedIn(a);
+  await lab.client.call<Testbed>(
+    'POST',
+    `/v1/testbeds/${seg(name)}/check`,
+    `check ${ref}`,
+    a.reason ? { reason: a.reason } : {},
+  );
+  process.stderr.write(`mvm: a health check of ${ref} is due now; waiting for its verdict\n`);
+  const t = await untilChecked<Testbed>(lab, `/v1/testbeds/${seg(name)}`, ref, {
+    timeoutMs,
+    note: (l) => process.stderr.write(l + '\n'),
+  });
+  print(a.json, t, () => `${ref} is healthy (health ${t.health})`);
+}
 
 export async function maintenance(a: Common & { name: string; onoff: 'on' | 'off'; reason?: string }): Promise<void> {
   const on = a.onoff === 'on';

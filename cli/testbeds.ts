@@ -66,6 +66,11 @@ const commands: CommandModule[] = [
           default: true,
           describe:
             'restore the baseline when it ends; admins may say --no-restore (a bench set up by hand for the next person)',
+        })
+        .option('wait', { type: 'boolean', default: false, describe: 'when it is taken, queue until it is free' })
+        .option('timeout', {
+          type: 'string',
+          describe: 'with --wait: give up after this long, e.g. 10m (default 30m)',
         }),
     'reserve',
   ),
@@ -108,7 +113,15 @@ const commands: CommandModule[] = [
   cmd(
     'check <name>',
     'run a health check now (gives a bad testbed another chance)',
-    (y) => lab(name(y)).option('reason', { type: 'string' }),
+    (y) =>
+      lab(name(y))
+        .option('reason', { type: 'string' })
+        .option('wait', {
+          type: 'boolean',
+          default: false,
+          describe: 'wait for the verdict: exit 0 when healthy, 1 when bad',
+        })
+        .option('timeout', { type: 'string', describe: 'with --wait: give up after this long, e.g. 5m (default 15m)' }),
     'check',
   ),
   cmd(

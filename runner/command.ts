@@ -279,6 +279,11 @@ export const command: CommandModule = {
       .command(test as CommandModule)
       .command(restore as CommandModule)
       .command(health as CommandModule)
-      .demandCommand(1, 'name a runner command: flash, control, telemetry, info, test, restore or health'),
+      .demandCommand(1, 'name a runner command: flash, control, telemetry, info, test, restore or health')
+      // A person reads the runner's log (in a job log, or a terminal): plain lines, never pino JSON.
+      .middleware(async () => {
+        const { createLogger, setRootLogger } = await import('../shared/log.js');
+        setRootLogger(createLogger({ plain: true }));
+      }),
   handler: () => {},
 };

@@ -1,8 +1,10 @@
-// One root logger per process: pretty on a TTY, JSON lines otherwise, secrets redacted.
+// One root logger per process: pretty on a TTY, JSON lines otherwise (plain lines for commands a
+// person reads, such as the runner inside a job), secrets redacted.
 // Components take child loggers with ids (testbed, instance, job, worker).
 import { colorEnabled } from './color.js';
 import { pino, type Logger, type LoggerOptions } from 'pino';
 import { createRequire } from 'node:module';
+import { plainLogStream } from './log-lines.js';
 
 // pino-pretty only on a terminal: loaded on demand, so daemons and agents start without it.
 const require = createRequire(import.meta.url);
@@ -36,6 +38,8 @@ export interface LoggerSetup {
   level?: string;
   /** Force pretty (true) or JSON (false); default: pretty when stderr is a TTY. */
   pretty?: boolean;
+  /** Plain "INFO  context: message" lines instead of JSON when not pretty (MVM_LOG_FORMAT=json|plain overrides). */
+  plain?: boolean;
   /** Destination stream; default: stderr, so stdout stays clean for command output. */
   destination?: NodeJS.WritableStream;
   name?: string;
@@ -59,6 +63,11 @@ export function createLogger(setup: LoggerSetup = {}): Logger {
         ignore: 'pid,hostname',
       }),
     );
+  }
+  const format = process.env.MVM_LOG_FORMAT;
+  if (format === 'plain' || (format !== 'json' && setup.plain)) {
+    // Written synchronously to stderr as well: process.stderr is synchronous for files and pipes.
+    return pino(opts, plainLogStream(setup.destination ?? process.stderr));
   }
   // Synchronous writes to fd 2: a line logged just before the process exits is not lost.
   return pino(opts, setup.destination ?? pino.destination({ dest: 2, sync: true }));

@@ -4,6 +4,7 @@ import type { TestbedConfig } from '../config/types.js';
 import type { EventRow, InstanceRow, LockRow } from '../db/schema.js';
 import type { Blocker } from '../availability.js';
 import type { TestbedView } from '../store.js';
+import { sameSoftware } from '../../shared/software.js';
 
 export const iso = (ms: number | null | undefined): string | null =>
   ms === null || ms === undefined ? null : new Date(ms).toISOString();
@@ -117,12 +118,15 @@ export interface Filters {
   free?: boolean;
 }
 
-/** Device-level filters: a device matches when it has the hardware, software, driver and every attribute asked for. */
+/**
+ * Device-level filters: a device matches when it has the hardware, software (as test definitions
+ * compare versions: 2.4.5, v2.4.5 and esp-miner-2.4.5 are one), driver and every attribute asked for.
+ */
 export function deviceMatches(d: DeviceView, f: Filters): boolean {
   const attrs = f.attribute === undefined ? [] : Array.isArray(f.attribute) ? f.attribute : [f.attribute];
   return (
     (f.hardware === undefined || d.hardware === f.hardware) &&
-    (f.software === undefined || d.software === f.software) &&
+    (f.software === undefined || sameSoftware(d.software, f.software)) &&
     (f.driver === undefined || d.driver === f.driver) &&
     attrs.every((a) => d.attributes.includes(a))
   );

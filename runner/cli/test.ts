@@ -1,5 +1,5 @@
 // `mvm runner test --spec FILE [--output DIR]`
-import { resolve } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import { MvmError } from '../../shared/errors.js';
 import { rootLogger } from '../../shared/log.js';
 import { installShutdown } from '../../shared/shutdown.js';
@@ -45,10 +45,21 @@ function humanLines(report: TestReport, outputDir: string): string[] {
   for (const a of report.assignments) lines.push(`  device ${a.spec} = ${a.device} (${a.driver} ${a.address})`);
   for (const p of report.preparation) lines.push(`  ${mark(p.ok)} prepare ${p.device}: ${p.message}`);
   if (report.error) lines.push(`  ${report.error}`);
-  if (report.script) lines.push(`  ${mark(report.script.ok)} script: ${report.script.message}`);
+  if (report.script) lines.push(`  ${mark(report.script.ok)} ${report.script.name}: ${report.script.message}`);
   for (const c of report.checks) lines.push(`  ${mark(c.ok)} ${c.name} [${c.testbedDevice}]: ${c.message}`);
-  lines.push(`  results: ${outputDir}/results.json, ${outputDir}/junit.xml`);
+  lines.push(`  results: ${shownPath(outputDir, 'results.json')}, ${shownPath(outputDir, 'junit.xml')}`);
   return lines;
+}
+
+/**
+ * A results file as the person reading will find it: inside a job, by its output path
+ * (/work/output/…, as `mvm job outputs` lists it), not the agent's folder for the job.
+ */
+export function shownPath(dir: string, file: string, env: NodeJS.ProcessEnv = process.env): string {
+  const full = join(dir, file);
+  const out = env.MVM_OUTPUT_DIR ? resolve(env.MVM_OUTPUT_DIR) : undefined;
+  if (out && (full === out || full.startsWith(out + sep))) return `/work/output${full.slice(out.length)}`;
+  return full;
 }
 
 export async function runTestCommand(args: TestArgs): Promise<void> {
@@ -72,6 +83,8 @@ export async function runTestCommand(args: TestArgs): Promise<void> {
       signal: shutdown.graceful,
       log,
       pollMs: args.poll,
+      // The script's stdout stays stdout, unless stdout carries the JSON report.
+      echoStdout: args.json ? process.stderr : process.stdout,
       firmwareDir: firmwareDirFrom({ flag: args['firmware-dir'], testbed: testbed.firmwareDir }),
     });
     reportInfra(testbedFile, report);

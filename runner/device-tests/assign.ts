@@ -2,6 +2,7 @@
 // spec attribute present on the device, each testbed device used once. A backtracking search
 // finds an assignment whenever one exists (specs name a handful of devices).
 import { MvmError } from '../../shared/errors.js';
+import { normaliseSoftware } from '../../shared/software.js';
 import type { DeviceSpec } from '../drivers/types.js';
 import type { SpecDevice } from './spec.js';
 
@@ -13,13 +14,7 @@ export interface Assignment {
 }
 
 /** "esp-miner-2.6.0", "v2.6.0" and "2.6.0" name the same software. */
-export function normaliseSoftware(s: string): string {
-  return s
-    .trim()
-    .toLowerCase()
-    .replace(/^esp-miner-?/, '')
-    .replace(/^v(?=\d)/, '');
-}
+export { normaliseSoftware };
 
 export function fits(spec: SpecDevice, device: DeviceSpec): boolean {
   if (spec.hardware !== undefined && spec.hardware !== (device.hardware ?? '')) return false;

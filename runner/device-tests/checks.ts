@@ -38,12 +38,15 @@ export interface SampleOptions {
   signal?: AbortSignal;
   /** Per-sample timeout. */
   sampleTimeoutMs?: number;
+  /** Called after each sample: its number, the number the window should take, the sample. */
+  onSample?: (n: number, of: number, sample: Sample) => void;
 }
 
 /** Samples one driver every pollMs for windowMs (first sample at once, last at the window's end). */
 export async function sampleWindow(driver: Driver, opts: SampleOptions): Promise<Sample[]> {
   const samples: Sample[] = [];
   const start = Date.now();
+  const expected = Math.ceil(opts.windowMs / Math.max(opts.pollMs, 1)) + 1;
   for (;;) {
     const at = Date.now();
     try {
@@ -56,6 +59,7 @@ export async function sampleWindow(driver: Driver, opts: SampleOptions): Promise
       if (isAbortError(err) || opts.signal?.aborted) throw err;
       samples.push({ at, error: describeError(err), reason: failureOf(err) });
     }
+    opts.onSample?.(samples.length, Math.max(expected, samples.length), samples[samples.length - 1]);
     const elapsed = Date.now() - start;
     if (elapsed >= opts.windowMs) return samples;
     await sleep(Math.min(opts.pollMs, opts.windowMs - elapsed), opts.signal);

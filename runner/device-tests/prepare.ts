@@ -7,6 +7,7 @@ import { describeForDevice, DriverError, type DriverFailure } from '../drivers/e
 import type { Driver } from '../drivers/types.js';
 import { ensureFirmware } from '../firmware/ensure.js';
 import type { Assignment } from './assign.js';
+import { elapsedTicker, uploadMeter } from './progress-lines.js';
 
 export interface PreparationStep {
   /** Spec device name, and the testbed device that plays it. */
@@ -34,6 +35,9 @@ async function prepareOne(a: Assignment, driver: Driver, opts: PrepareOptions): 
   const want = a.spec.software!;
   const base = { spec: a.spec.name, device: a.device.name, to: want };
   let from: string | null = null;
+  const say = (message: string) => opts.log?.info({ device: a.device.name }, message);
+  const upload = uploadMeter(say);
+  let waiting: { stop(): void } | undefined;
   try {
     from = (await driver.info({ signal: opts.signal })).firmwareVersion;
     const r = await ensureFirmware({
@@ -45,9 +49,13 @@ async function prepareOne(a: Assignment, driver: Driver, opts: PrepareOptions): 
       purpose: `the test definition (device ${a.spec.name})`,
       signal: opts.signal,
       onProgress: (e) => {
-        if (e.phase !== 'upload') opts.log?.info({ device: a.device.name, phase: e.phase }, e.message);
+        waiting?.stop();
+        waiting = undefined;
+        if (e.phase === 'upload') return upload(e.sent, e.total);
+        say(e.message);
+        if (e.phase === 'reboot') waiting = elapsedTicker(say, `waiting for ${a.device.name} to come back`);
       },
-    });
+    }).finally(() => waiting?.stop());
     if (r.flashed) opts.log?.info({ device: a.device.name, from, to: r.to }, 'flashed the software the test asks for');
     return {
       ...base,

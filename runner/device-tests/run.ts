@@ -1,7 +1,7 @@
 // `mvm runner test`: assign testbed devices to the definition's devices, run the script with the
 // devices in its environment, run the checks, write results.json and junit.xml.
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, isAbsolute, join } from 'node:path';
 import { describeError, isAbortError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/log.js';
 import { describeExit, execArgv } from '../exec.js';
@@ -11,10 +11,13 @@ import { assignDevices, type Assignment } from './assign.js';
 import { judgeWindow, sampleWindow, surviveRestart, type CheckResult, type Sample } from './checks.js';
 import { junitXml, type JunitCase } from './junit.js';
 import { prepareDevices, type PreparationStep } from './prepare.js';
+import { every, PROGRESS_EVERY_MS, sampleLine } from './progress-lines.js';
 import { scriptArgv } from './script.js';
 import type { TestSpec } from './spec.js';
 
 export interface ScriptResult {
+  /** "script hashrate.sh": as the definition names it, without the job's folders, so it is the same in every run. */
+  name: string;
   argv: string[];
   ok: boolean;
   exitCode: number | null;
@@ -49,6 +52,8 @@ export interface RunTestOptions {
   log?: Logger;
   /** Where the script's output is echoed live (default: this process's stderr). */
   echo?: NodeJS.WritableStream | null;
+  /** Where the script's stdout is echoed, when not with its stderr in `echo` (a script's stdout stays stdout). */
+  echoStdout?: NodeJS.WritableStream | null;
   /** Overrides the definition's poll interval (for simulators). */
   pollMs?: number;
   /** The firmware library, for devices whose spec names software but no image. */
@@ -93,13 +98,21 @@ export function deviceEnv(assignments: Assignment[], outputDir: string): Record<
 
 const tail = (s: string, n = 4000) => (s.length > n ? s.slice(s.length - n) : s);
 
+/** The script's name in results and JUnit: its file or argv as written, absolute paths cut to their file name. */
+export function scriptName(script: string | string[]): string {
+  const words = (Array.isArray(script) ? script : [script]).map((w) => (isAbsolute(w) ? basename(w) : w));
+  return `script ${words.join(' ')}`;
+}
+
 async function runScript(opts: RunTestOptions, assignments: Assignment[]): Promise<ScriptResult> {
   const { spec, outputDir } = opts;
+  const name = scriptName(spec.script!);
   let argv: string[];
   try {
     argv = scriptArgv(spec.script!, spec.dir);
   } catch (err) {
     return {
+      name,
       argv: [],
       ok: false,
       exitCode: null,
@@ -112,22 +125,26 @@ async function runScript(opts: RunTestOptions, assignments: Assignment[]): Promi
   const logFile = join(outputDir, 'script.log');
   writeFileSync(logFile, '');
   const echo = opts.echo === undefined ? process.stderr : opts.echo;
-  const onChunk = (c: string) => {
+  const echoOut = opts.echoStdout === undefined ? echo : opts.echoStdout;
+  const onChunk = (to: NodeJS.WritableStream | null) => (c: string) => {
     appendFileSync(logFile, c);
-    echo?.write(c);
+    to?.write(c);
   };
-  opts.log?.info({ argv }, 'running the test script');
+  // The argv names the job's folders on the agent: for debugging only.
+  opts.log?.debug({ argv }, 'script argv');
+  opts.log?.info(`running the test ${name}`);
   const r = await execArgv(argv, {
     cwd: spec.dir,
     env: { ...(opts.env ?? process.env), ...spec.env, ...deviceEnv(assignments, outputDir) },
     timeoutMs: spec.scriptTimeoutMs,
     signal: opts.signal,
-    onStdout: onChunk,
-    onStderr: onChunk,
+    onStdout: onChunk(echoOut),
+    onStderr: onChunk(echo),
     maxCapture: 64_000,
   });
   const ok = r.code === 0 && !r.timedOut && !r.aborted;
   return {
+    name,
     argv,
     ok,
     exitCode: r.code,
@@ -159,7 +176,12 @@ async function runChecks(
     const samples = new Map<string, Sample[]>();
     await Promise.all(
       [...need].map(async ([d, windowMs]) => {
-        samples.set(d, await sampleWindow(drivers.get(d)!, { windowMs, pollMs, signal: opts.signal }));
+        // A line per poll (at most one per 10 s): the log says the window is going, and how.
+        const due = every(PROGRESS_EVERY_MS);
+        const onSample = (n: number, of: number, s: Sample) => {
+          if (due(n === 1 || n === of)) opts.log?.info({ device: d }, `sample [${n}/${of}]: ${sampleLine(s)}`);
+        };
+        samples.set(d, await sampleWindow(drivers.get(d)!, { windowMs, pollMs, signal: opts.signal, onSample }));
       }),
     );
     const took = Date.now() - started;
@@ -215,7 +237,7 @@ function junitCases(report: TestReport): JunitCase[] {
     const s = report.script;
     cases.push({
       classname: report.name,
-      name: `script ${s.argv.join(' ')}`.trim(),
+      name: s.name,
       timeMs: s.durationMs,
       failure: s.ok ? undefined : { message: s.message, body: `${s.message}\n--- stderr (tail) ---\n${s.stderrTail}` },
       systemOut: s.stdoutTail || undefined,

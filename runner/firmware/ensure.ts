@@ -5,7 +5,8 @@ import { MvmError } from '../../shared/errors.js';
 import { DriverError } from '../drivers/errors.js';
 import type { Driver, ProgressEvent } from '../drivers/types.js';
 import { expectedProject, flashDevice, readImage, type FlashRequest } from '../flash.js';
-import { normaliseSoftware } from '../device-tests/assign.js';
+import { basename } from 'node:path';
+import { sameSoftware } from '../../shared/software.js';
 import { inspectImage } from './image.js';
 import { findImage, requireFirmwareDir } from './library.js';
 
@@ -36,7 +37,7 @@ export interface EnsureFirmwareResult {
   message: string;
 }
 
-export const sameSoftware = (a: string, b: string): boolean => normaliseSoftware(a) === normaliseSoftware(b);
+export { sameSoftware };
 
 /** The explicit image, checked to carry the version; else the library's image for the device's project. */
 async function imageFor(req: EnsureFirmwareRequest): Promise<string> {
@@ -100,6 +101,7 @@ export async function ensureFirmware(req: EnsureFirmwareRequest): Promise<Ensure
     to: report.version,
     flashed: true,
     image,
-    message: `flashed ${report.version} (was ${from ?? 'unknown'}) from ${image}`,
+    // The file name only: the folder is the agent's (a job's inputs, the firmware library); `image` has it all.
+    message: `flashed ${report.version} (was ${from ?? 'unknown'}) from ${basename(image)}`,
   };
 }

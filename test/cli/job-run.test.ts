@@ -147,7 +147,10 @@ t.test('job run --wait: events stream live, inputs reach the worker, outputs com
   t.match((await asUser(['job', 'show', job.id])).stdout, /state\s+completed/);
   const list = await asUser(['job', 'list', '--json']);
   t.ok((JSON.parse(list.stdout) as { id: string }[]).some((j) => j.id === job.id));
-  t.match((await asUser(['job', 'list'])).stdout, new RegExp(`${job.id}\\s+completed\\s+bitaxe\\s+smoke`));
+  t.match(
+    (await asUser(['job', 'list'])).stdout,
+    new RegExp(`${job.id}\\s+completed\\s+(just now|\\d+[sm] ago)\\s+alice\\s+bitaxe\\s+smoke`),
+  );
   const log = await asUser(['job', 'log', job.id, '--json']);
   const events = log.stdout
     .split('\n')
@@ -187,8 +190,9 @@ t.test('job run --wait --json on a failing job (through a redirected target): JS
   await worker.completeTask(job.id, 0, true);
   await worker.completeJob(job.id, true);
   t.equal(await cli.exited, 1);
-  for (const line of cli.stdout)
+  for (const line of cli.stdout.slice(0, -1))
     t.match(JSON.parse(line), { seq: Number, stream: String, payload: String, time: String });
+  t.match(JSON.parse(cli.stdout[cli.stdout.length - 1]), { id: job.id, state: 'failed', outputs: [], checks: [] });
   t.match(cli.stderr.join('\n'), new RegExp(`job ${job.id} failed`));
 });
 
@@ -216,13 +220,13 @@ t.test('bad inputs get clear messages and no token is ever printed', async (t) =
   writeFileSync(script, 'true\n');
 
   const badToken = await runMvm(['job', 'list'], { env: { ...baseEnv, MVM_TOKEN: 'not-a-real-token' } });
-  t.equal(badToken.code, 1);
+  t.equal(badToken.code, 4, 'a refused token exits 4');
   t.match(badToken.stderr, /refused the user token from MVM_TOKEN/);
   t.match(badToken.stderr, /hint: .*MVM_TOKEN/);
   t.notMatch(badToken.stderr, /not-a-real-token/);
 
   const userAsAdmin = await runMvm(['admin', 'target', 'list'], { env: { ...baseEnv, MVM_ADMIN_TOKEN: userToken } });
-  t.equal(userAsAdmin.code, 1);
+  t.equal(userAsAdmin.code, 4);
   t.match(userAsAdmin.stderr, /admin token from MVM_ADMIN_TOKEN/);
   t.match(userAsAdmin.stderr, /admin commands need the admin token/);
   t.notOk(userAsAdmin.stderr.includes(userToken));
@@ -242,7 +246,7 @@ t.test('bad inputs get clear messages and no token is ever printed', async (t) =
   const unreachable = await runMvm(['job', 'list'], {
     env: { ...baseEnv, MVM_URL: 'http://127.0.0.1:9', MVM_TOKEN: 'x' },
   });
-  t.equal(unreachable.code, 1);
+  t.equal(unreachable.code, 3, 'an unreachable server exits 3');
   t.match(unreachable.stderr, /cannot reach the job server at http:\/\/127\.0\.0\.1:9/);
 
   const noTarget = await asUser(['job', 'run', '--target', 'no-such-target', '--script', script]);

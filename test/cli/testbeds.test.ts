@@ -4,7 +4,7 @@
 import t from 'tap';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runMvm, waitFor } from '../helpers/mvm-process.js';
+import { runMvm, startMvm, waitFor } from '../helpers/mvm-process.js';
 import { factoryApi, startFactory, startLab, type Lab, type LabApi } from '../factory/fixture.js';
 
 let lab: Lab;
@@ -17,7 +17,12 @@ t.before(async () => {
   lab = await startLab(t, {
     realAgent: true,
     testbeds: [
-      { name: 'gamma-fan', targets: ['bitaxe'], attributes: ['fan:stock'] },
+      {
+        name: 'gamma-fan',
+        targets: ['bitaxe'],
+        attributes: ['fan:stock'],
+        deviceKeys: ['address = "http://127.0.0.1:18690"', 'software = "v2.9.0"'],
+      },
       { name: 'gamma-plain', targets: ['bitaxe'] },
       { name: 'supra-1', targets: ['bitaxe'], hardware: '401' },
     ],
@@ -47,6 +52,17 @@ t.test('list, show, reserve, release, and user create', async (t) => {
   t.match(list.stdout, /TESTBED\s+STATE\s+HEALTH/);
   t.match(list.stdout, /gamma-fan\s+free\s+good/);
   t.notMatch(list.stdout, /supra-1/);
+  // --software compares versions as test definitions do: 2.9.0, v2.9.0 and esp-miner-2.9.0 are one.
+  for (const v of ['v2.9.0', '2.9.0', 'esp-miner-2.9.0', 'ESP-Miner-v2.9.0']) {
+    const r = await mvm(['testbeds', 'list', '--software', v, '--json']);
+    t.equal(r.code, 0, r.stderr);
+    t.same(
+      (JSON.parse(r.stdout) as Array<{ name: string }>).map((x) => x.name),
+      ['gamma-fan'],
+      `--software ${v}`,
+    );
+  }
+  t.same(JSON.parse((await mvm(['testbeds', 'list', '--software', '2.9.1', '--json'])).stdout), []);
   const json = JSON.parse((await mvm(['testbeds', 'list', '--attribute', 'fan:stock', '--json'])).stdout);
   t.same(
     json.map((x: { name: string }) => x.name),
@@ -69,7 +85,7 @@ t.test('list, show, reserve, release, and user create', async (t) => {
   t.match(show.stdout, /state:\s+reserved \(reserved by dana until .* \("fan noise"\)\)/);
   t.match(show.stdout, /reserved: dana reserved it for 30m: fan noise/);
   const other = await mvm(['testbeds', 'release', 'supra-1']);
-  t.equal(other.code, 1, 'the admin without --force is not the owner');
+  t.equal(other.code, 4, 'the admin without --force is not the owner: refused (403), exit 4');
   t.match(other.stderr, /mvm: error: cannot release supra-1: testbed supra-1 is reserved by dana, not by admin/);
   t.match(other.stderr, /hint: only its owner can renew or release it; an admin can release it with --force/);
   const rel = await mvm(['testbeds', 'release', 'supra-1'], dana);
@@ -83,7 +99,7 @@ t.test('list, show, reserve, release, and user create', async (t) => {
   t.equal(noUrl.code, 2);
   t.match(noUrl.stderr, /no factory API URL given\n  hint: pass --lab-url/);
   const bad = await mvm(['testbeds', 'list'], { MVM_LAB_TOKEN: 'wrong' });
-  t.equal(bad.code, 1);
+  t.equal(bad.code, 4);
   t.match(bad.stderr, /refused the token from MVM_LAB_TOKEN: invalid token/);
 });
 
@@ -100,14 +116,63 @@ t.test('why: a queued job, its testbeds, and what holds each', async (t) => {
   t.match(why.stdout, new RegExp(`job ${job} is queued since .* for target bitaxe: 3 testbeds serve it; none is free`));
   t.match(why.stdout, /gamma-fan: reserved: reserved by admin until .*"why test"/);
   t.match(why.stdout, /supra-1: maintenance: maintenance by admin: reflow; reserved: /);
+  // Following the queued job is not silent: it says why the job waits, and again when that changes.
+  const follower = startMvm(['job', 'log', job, '--follow'], { env });
+  t.teardown(() => follower.stop());
+  await follower.waitForLine(
+    new RegExp(`^mvm: job ${job} is queued for target bitaxe: 3 testbeds serve it; none is free$`),
+  );
+  await follower.waitForLine(/^ {2}supra-1: maintenance: maintenance by admin: reflow; reserved: /);
   await api.call('DELETE', '/v1/testbeds/supra-1/maintenance');
+  await follower.waitForLine(/^ {2}supra-1: unhealthy: health unknown \(back from maintenance/, 30_000);
   for (const tb of ['gamma-fan', 'gamma-plain', 'supra-1']) await api.call('DELETE', `/v1/testbeds/${tb}/reservation`);
   await lab.waitJob(job, ['completed']);
+  t.equal(await follower.exited, 0, follower.stderr.join('\n'));
+  // Said once, and again only when the reason changed.
+  const blocks: string[] = [];
+  for (const l of follower.stderr) {
+    if (l.startsWith(`mvm: job ${job} is queued`)) blocks.push(l);
+    else if (l.startsWith('  ') && blocks.length) blocks[blocks.length - 1] += `\n${l}`;
+  }
+  t.ok(blocks.length >= 2, 'said again when the reason changed');
+  t.ok(
+    blocks.every((b, i) => i === 0 || b !== blocks[i - 1]),
+    'never the same explanation twice in a row',
+  );
   const after = await mvm(['testbeds', 'why', job]);
   t.match(after.stdout, /is not waiting: it has completed/);
   const unknown = await mvm(['testbeds', 'why', '01JAAAAAAAAAAAAAAAAAAAAAAA']);
   t.equal(unknown.code, 1);
   t.match(unknown.stderr, /no job 01JAAAAAAAAAAAAAAAAAAAAAAA/);
+});
+
+t.test('reserve --wait queues for a taken testbed; check --wait waits for the verdict', async (t) => {
+  const user = await mvm(['testbeds', 'user', 'create', 'erin']);
+  t.equal(user.code, 0, user.stderr);
+  const erin = { MVM_LAB_TOKEN: user.stdout.trim().split('\n').pop()! };
+  t.equal((await mvm(['testbeds', 'reserve', 'gamma-plain', '--ttl', '10m', '--reason', 'bench work'], erin)).code, 0);
+
+  const bare = await mvm(['testbeds', 'reserve', 'gamma-plain', '--wait', '--timeout', '5']);
+  t.equal(bare.code, 2);
+  t.match(bare.stderr, /--timeout "5": 5 what\?/);
+  const short = await mvm(['testbeds', 'reserve', 'gamma-plain', '--wait', '--timeout', '1s']);
+  t.equal(short.code, 1);
+  t.match(short.stderr, /gamma-plain did not become free within 1s: .*erin/);
+
+  const waiting = startMvm(['testbeds', 'reserve', 'gamma-plain', '--wait', '--timeout', '2m', '--ttl', '5m'], { env });
+  t.teardown(() => waiting.stop());
+  await waiting.waitForLine(/^mvm: gamma-plain is taken \(.*erin.*\); waiting for it until /);
+  t.equal(waiting.child.exitCode, null, 'still waiting');
+  t.equal((await mvm(['testbeds', 'release', 'gamma-plain'], erin)).code, 0);
+  t.equal(await waiting.exited, 0, waiting.stderr.join('\n'));
+  t.match(waiting.stdout.join('\n'), /reserved gamma-plain for admin until /);
+  t.equal(waiting.stderr.filter((l) => l.includes('is taken')).length, 1, 'said once while nothing changed');
+  t.equal((await mvm(['testbeds', 'release', 'gamma-plain'])).code, 0);
+
+  const checked = await mvm(['testbeds', 'check', 'gamma-fan', '--wait', '--timeout', '2m', '--json']);
+  t.equal(checked.code, 0, checked.stderr);
+  t.match(checked.stderr, /a health check of gamma-fan is due now; waiting for its verdict/);
+  t.match(JSON.parse(checked.stdout), { name: 'gamma-fan', health: 'good' });
 });
 
 t.test('job run --spec: placed by its devices; an impossible one refused before submission', async (t) => {

@@ -129,6 +129,24 @@ t.test('mvm demo: the whole lab, a hardware job, and back to baseline', async (t
   const miners = await runMvm(['fleet', 'miners'], { env: { MVM_PROFILE: profileFile } });
   t.equal(miners.code, 0, miners.stderr);
   t.match(miners.stdout, /bitaxe-gamma\.gamma +axeos +online/);
+  // What a newcomer needs: where the admin tokens are, and how to read the NMMiner (its telemetry
+  // arrives as UDP datagrams, on the port the option names).
+  t.equal(/admin tokens job server: admin_token in (\S+) /.exec(out)?.[1], profileFile);
+  const factoryAdmin = /^ +factory API: (\S+factory-api-admin-token)$/m.exec(out);
+  t.ok(factoryAdmin, "the factory API's admin token file");
+  t.match(readFileSync(factoryAdmin![1], 'utf8'), /^\S{16,}\n?$/);
+  const nm = /npx mvm runner telemetry --driver nmminer --address (\S+) --option telemetry_port=(\d+)$/m.exec(out);
+  t.ok(nm, 'how to read the NMMiner, with its telemetry option');
+  const factoryToml = TOML.parse(readFileSync(join(dir, 'factory.toml'), 'utf8')) as {
+    testbed: Record<
+      string,
+      { devices: Record<string, { driver: string; address: string; options?: { telemetry_port?: number } }> }
+    >;
+  };
+  const nmDevice = Object.values(factoryToml.testbed)
+    .flatMap((tb) => Object.values(tb.devices ?? {}))
+    .find((d) => d.driver === 'nmminer');
+  t.same([nm![1], Number(nm![2])], [nmDevice!.address, nmDevice!.options?.telemetry_port ?? 12345]);
   // energy: the fleet's [energy] reads the demo's simulated Octopus API
   t.match(out, /Octopus prices +http:\/\/127\.0\.0\.1:\d+ +\(simulated Agile /);
   await waitFor(

@@ -15,12 +15,12 @@ t.test('a factory token the server does not know: refused at start and by --chec
     readFileSync(lab.configFile, 'utf8').replace(`token = "${lab.factoryToken}"`, 'token = "not-a-factory-token"'),
   );
   const run = await runMvm(['factory', '-f', bad, '-d', join(lab.dir, 'bad.sqlite3')], { timeoutMs: 60_000 });
-  t.equal(run.code, 1, 'the factory exits 1');
+  t.equal(run.code, 4, 'the factory exits 4 (a refused token)');
   t.notMatch(run.stdout, /mvm factory started/, 'never says started');
   t.match(run.stderr, /refused the factory token \(401\)/);
   t.match(run.stderr, /mvm admin factory create NAME/, "the factory's own hint");
   const check = await runMvm(['factory', '-f', bad, '--check'], { timeoutMs: 60_000 });
-  t.equal(check.code, 1, '--check exits 1');
+  t.equal(check.code, 4, '--check exits 4');
   t.match(check.stderr, /refused the factory token/);
   const good = await runMvm(['factory', '-f', lab.configFile, '--check'], { timeoutMs: 60_000 });
   t.equal(good.code, 0, good.stderr);

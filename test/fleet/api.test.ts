@@ -454,6 +454,6 @@ t.test('the CLI: miners table with scaled units, show, mode, --json, errors', as
   t.match(hist.stdout, /^gamma: \d+ point\(s\) at raw resolution/);
   t.match(hist.stdout, /TIME \(UTC\)\s+N\s+HASHRATE \(mean\)/);
   const denied = await fleet.cli(['miners'], 'wrong-token');
-  t.equal(denied.code, 1);
+  t.equal(denied.code, 4);
   t.match(denied.stderr, /refused the token from MVM_FLEET_TOKEN/);
 });

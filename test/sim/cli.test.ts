@@ -22,6 +22,6 @@ t.test('usage errors', async (t) => {
 
 t.test('serial-flash to an address nobody listens on fails clearly', async (t) => {
   const r = await runMvm(['sim', 'serial-flash', '--address', 'http://127.0.0.1:1', '--image', '/dev/null']);
-  t.equal(r.code, 1);
+  t.equal(r.code, 3, 'unreachable: exit 3');
   t.match(r.stderr, /cannot reach the serial line of http:\/\/127\.0\.0\.1:1/);
 });
