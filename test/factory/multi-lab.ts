@@ -80,7 +80,7 @@ export async function startMultiLab(
         const p = startMvm(['factory', '-f', configFile, '-d', dbFile], {
           env: { MVM_LOG_LEVEL: 'info', ...opts.factoryEnv },
         });
-        t.teardown(() => p.stop(5000));
+        t.teardown(async () => void (await p.stop(5000)));
         if (o.wait ?? true) await p.waitForLine(/^mvm factory started$/, 60_000);
         return p;
       },
