@@ -54,13 +54,11 @@ const ROUTES: Route[] = [
 ];
 
 function refuse(reply: FastifyReply, status: number, message: string, hint?: string): FastifyReply {
-  return reply
-    .code(status)
-    .send({
-      message,
-      ...(hint ? { hint } : {}),
-      error_code: status === 403 ? 'Forbidden' : status === 401 ? 'Unauthorized' : 'Upstream',
-    });
+  return reply.code(status).send({
+    message,
+    ...(hint ? { hint } : {}),
+    error_code: status === 403 ? 'Forbidden' : status === 401 ? 'Unauthorized' : 'Upstream',
+  });
 }
 
 /** The fastify plugin. Encapsulated: its raw body parser applies to its own routes only. */

@@ -190,9 +190,7 @@ export function liveRows(
   }
 }
 
-export function allRows(
-  dbFile: string,
-): Array<{
+export function allRows(dbFile: string): Array<{
   id: string;
   testbed: string;
   state: string;
