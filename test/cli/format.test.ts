@@ -25,6 +25,7 @@ t.test('events: one line each, time, stream.task, payload', async (t) => {
   t.equal(formatEvent(ev('task', 'starting task 0: "x"')), '03:04:05 task.0    starting task 0: "x"');
   t.equal(formatEvent(ev('control', 'job cancelled', null)), '03:04:05 control   job cancelled');
   t.equal(formatEvent(ev('stdout', 'x'), { color: true }), '\x1b[2m03:04:05 stdout.0 \x1b[0m x');
+  // eslint-disable-next-line no-control-regex -- the colour escape is what is tested
   t.match(formatEvent(ev('stderr', 'x'), { color: true }), /\x1b\[31mx\x1b\[0m$/);
 });
 

@@ -9,8 +9,7 @@ import t, { type Test } from 'tap';
 import { spawn } from 'node:child_process';
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MVM_BIN } from '../../shared/paths.js';
-import { startMvm, waitFor, type MvmProcess } from '../helpers/mvm-process.js';
+import { startMvm, waitFor, type MvmProcess, mvmBin } from '../helpers/mvm-process.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { tempDir } from '../helpers/tmp.js';
 import { factoryApi, type LabApi } from '../factory/fixture.js';
@@ -49,7 +48,7 @@ function runner(
   o: { env?: Record<string, string>; uid?: number } = {},
 ): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [MVM_BIN, 'runner', ...args], {
+    const child = spawn(process.execPath, [mvmBin(), 'runner', ...args], {
       env: { PATH: process.env.PATH ?? '', HOME: dir, MVM_TESTBED_LOCKS: lockDir, MVM_LOG_LEVEL: 'warn', ...o.env },
       stdio: ['ignore', 'pipe', 'pipe'],
       ...(o.uid !== undefined ? { uid: o.uid, gid: o.uid } : {}),

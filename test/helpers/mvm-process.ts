@@ -4,7 +4,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { MVM_BIN } from '../../shared/paths.js';
+import { assertDistFresh } from './dist-fresh.js';
 import './isolate-locks.js';
+
+/** The `mvm` executable to spawn, once dist/ is known to be as new as its sources. */
+export function mvmBin(): string {
+  assertDistFresh();
+  return MVM_BIN;
+}
 
 export interface MvmProcess {
   child: ChildProcess;
@@ -31,7 +38,7 @@ export interface StartOptions {
 const running = new Set<MvmProcess>();
 
 export function startMvm(args: string[], opts: StartOptions = {}): MvmProcess {
-  const child = spawn(process.execPath, [MVM_BIN, ...args], {
+  const child = spawn(process.execPath, [mvmBin(), ...args], {
     cwd: opts.cwd,
     env: { ...process.env, MVM_LOG_LEVEL: process.env.MVM_LOG_LEVEL ?? 'debug', ...opts.env },
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -76,7 +83,7 @@ export function startMvm(args: string[], opts: StartOptions = {}): MvmProcess {
           }
         };
         listeners.add(onLine);
-        exited.then((code) => {
+        void exited.then((code) => {
           if (!listeners.has(onLine)) return;
           clearTimeout(timer);
           listeners.delete(onLine);
@@ -102,7 +109,7 @@ export function startMvm(args: string[], opts: StartOptions = {}): MvmProcess {
     },
   };
   running.add(proc);
-  exited.then(() => running.delete(proc));
+  void exited.then(() => running.delete(proc));
   return proc;
 }
 

@@ -4,10 +4,10 @@
 import { join } from 'node:path';
 import type { Test } from 'tap';
 import type { FactoryWorker, JobEvent, TaskSubmit } from '../../../shared/api/types.js';
-import { MVM_BIN } from '../../../shared/paths.js';
 import { startFactory, startLab, type Lab, type LabOptions } from '../../factory/fixture.js';
 import type { MvmProcess } from '../../helpers/mvm-process.js';
 import { assertNoLeaks, killMarked, MARK_ENV, newMark } from './procs.js';
+import { mvmBin } from '../../helpers/mvm-process.js';
 
 export interface FaultLab extends Lab {
   mark: string;
@@ -40,7 +40,7 @@ export interface FaultLabOptions extends Omit<LabOptions, 'realAgent'> {
 export async function startFaultLab(t: Test, opts: FaultLabOptions): Promise<FaultLab> {
   const agentCommand = opts.agentCommand ?? [
     process.execPath,
-    MVM_BIN,
+    mvmBin(),
     'agent',
     'run',
     '--grace',

@@ -152,6 +152,7 @@ function Why() {
   const [target, setTarget] = useState('');
   const [answer, setAnswer] = useState<Explanation | null>(null);
   const [error, setError] = useState<string | null>(null);
+  // shows its own errors on the page, so the event handler need not wait for it
   const ask = async (e: Event) => {
     e.preventDefault();
     setError(null);
@@ -164,7 +165,7 @@ function Why() {
   };
   return (
     <Section title="Why is a job waiting?">
-      <form class="inline" onSubmit={ask}>
+      <form class="inline" onSubmit={(e) => void ask(e)}>
         <label for="why-target">Target</label>
         <input
           id="why-target"
