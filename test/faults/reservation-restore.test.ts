@@ -1,4 +1,4 @@
-// Reservations end like jobs (issue 18, items 2 and 3): a real job server, factory, simulated
+// Reservations end like jobs: a real job server, factory, simulated
 // Bitaxe and `mvm runner` processes. While alice holds a reservation, bob's runner — another API
 // user, and when the test runs as root another OS user — is refused naming alice, by testbed
 // description and by --address; alice's runner, with her reservation's credential, works;

@@ -59,6 +59,8 @@ export const UNIT = [
   'test/runner/units.test.ts',
   'test/shared/process-tree-stuck.test.ts',
   'test/shared/process-tree.test.ts',
+  'test/shared/retry.test.ts',
+  'test/shared/spawn.test.ts',
   'test/sim/axeos.test.ts',
   'test/sim/models.test.ts',
   'test/ssh/unit.test.ts',
