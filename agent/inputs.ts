@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import type { WorkerPingInput } from '../shared/api/types.js';
 import type { WorkerClient } from '../shared/buildomat/worker.js';
 import { ApiError } from '../shared/errors.js';
-import { persist } from './persist.js';
+import { persist } from '../shared/retry.js';
 
 export interface DownloadContext {
   client: Pick<WorkerClient, 'downloadInput'>;

@@ -9,11 +9,12 @@ import type { Logger } from 'pino';
 import type { WorkerPingJob, WorkerPingTask } from '../shared/api/types.js';
 import type { WorkerClient } from '../shared/buildomat/worker.js';
 import { ApiError, describeError } from '../shared/errors.js';
+import { persist } from '../shared/retry.js';
+import { anySignal } from '../shared/sleep.js';
 import { EventStream } from './events.js';
 import { downloadInputs } from './inputs.js';
 import { fromPing, WorkPaths } from './output-rules.js';
 import { uploadOutputs } from './outputs.js';
-import { persist } from './persist.js';
 import { EventSpool } from './spool.js';
 import { buildTaskEnv, type HostEnv, type JobDirs } from './task-env.js';
 import { runTask } from './task.js';
@@ -112,7 +113,7 @@ export async function runJob(o: JobRunOptions): Promise<JobResult> {
   // Said first, so that `mvm job show` can name the testbed that ran the job.
   const testbed = testbedName(o.testbed);
   if (testbed) report(`running on testbed ${testbed}`);
-  const cleanup = () => anySignal([AbortSignal.timeout(o.cleanupMs ?? 30_000), o.force]);
+  const cleanup = () => anySignal(AbortSignal.timeout(o.cleanupMs ?? 30_000), o.force);
 
   let failed = false;
   try {
@@ -244,10 +245,10 @@ async function runOneTask(o: JobRunOptions, task: WorkerPingTask, c: TaskContext
     ok = res.exitCode === 0 && !res.stopped;
   }
   // Everything the task printed reaches the server before its completion does.
-  await events.flush(c.stop.aborted ? anySignal([AbortSignal.timeout(o.cleanupMs ?? 30_000), o.force]) : o.force);
+  await events.flush(c.stop.aborted ? anySignal(AbortSignal.timeout(o.cleanupMs ?? 30_000), o.force) : o.force);
   if (events.state === 'gone') return false;
   try {
-    const signal = c.stop.aborted ? anySignal([AbortSignal.timeout(o.cleanupMs ?? 30_000), o.force]) : o.force;
+    const signal = c.stop.aborted ? anySignal(AbortSignal.timeout(o.cleanupMs ?? 30_000), o.force) : o.force;
     await persist(() => o.client.completeTask(o.job.id, task.id, !ok, signal), { signal, log, what: 'task complete' });
   } catch (err) {
     const status = err instanceof ApiError ? err.status : undefined;
@@ -300,10 +301,6 @@ function isDir(p: string): boolean {
   } catch {
     return false;
   }
-}
-
-function anySignal(signals: Array<AbortSignal | undefined>): AbortSignal {
-  return AbortSignal.any(signals.filter((s): s is AbortSignal => s !== undefined));
 }
 
 /** The name in a testbed description file (its "testbed" key), or undefined. */

@@ -20,7 +20,6 @@ import { rootLogger } from '../shared/log.js';
 import { MVM_BIN } from '../shared/paths.js';
 import { installShutdown } from '../shared/shutdown.js';
 import { runAgent } from './run.js';
-import { loadExeca } from './task.js';
 import { prepareWorkdir } from './workdir.js';
 import { cannotSwitchUser, openWorkdirTo, resolveTaskUser, taskUserOfTestbed, type TaskUser } from './task-user.js';
 import { INFRA_REPORT_FILE } from '../runner/infra-report.js';
@@ -147,8 +146,6 @@ export async function agentMain(args: AgentArgs): Promise<void> {
     log.error({ problem: taskUser.problem }, 'tasks cannot run as the task user; the job will fail');
   const shutdown = installShutdown(log);
   try {
-    // Loaded meanwhile: the agent mostly waits for the server until its job arrives.
-    void loadExeca().catch(() => undefined);
     const result = await runAgent({
       url: url.toString().replace(/\/+$/, ''),
       workdir,

@@ -10,7 +10,7 @@ import type { WorkerClient } from '../shared/buildomat/worker.js';
 import { ApiError } from '../shared/errors.js';
 import { compileRules, type CompiledRule, type OutputRule, type WorkPaths } from './output-rules.js';
 import { sleep } from '../shared/sleep.js';
-import { persist } from './persist.js';
+import { persist } from '../shared/retry.js';
 
 export const CHUNK_BYTES = 5 * 1024 * 1024;
 

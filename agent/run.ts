@@ -11,7 +11,7 @@ import { stopEscaped } from '../shared/escaped-processes.js';
 import { sleepUnlessAborted } from '../shared/sleep.js';
 import { runJob, type JobResult, type JobRunOptions } from './job-runner.js';
 import { clearRunningTask, markJobStarted, readRunningTask, readStartedJob } from './marker.js';
-import { persist } from './persist.js';
+import { persist } from '../shared/retry.js';
 import { loadState, prepareWorkdir, saveState } from './workdir.js';
 
 export type AgentPhase = 'starting' | 'bootstrapping' | 'idle' | 'running' | 'reporting-restart' | 'parked' | 'done';

@@ -4,11 +4,9 @@
 // (SIGTERM, then SIGKILL after the grace period).
 import { chownSync, writeFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
-// execa is loaded on first use (the agent starts without it; agentMain preloads it while it waits
-// for its job, so the first task does not wait for it either).
-export const loadExeca = () => import('execa');
 import type { Logger } from 'pino';
 import { groupAlive, stopProcessGroup } from '../shared/process-tree.js';
+import { spawnInGroup } from '../shared/spawn.js';
 import { LineSplitter } from './lines.js';
 import { newTaskMark, stopEscaped, TASK_MARK_ENV } from '../shared/escaped-processes.js';
 import { clearRunningTask, writeRunningTask } from './marker.js';
@@ -74,29 +72,22 @@ export async function runTask(spec: TaskSpec, opts: TaskRunOptions): Promise<Tas
     );
     return { exitCode: 127, durationMs: Math.round(performance.now() - start), stopped: false };
   }
-  const { execa } = await loadExeca();
   const mark = newTaskMark();
-  const sub = execa('/bin/bash', [spec.scriptFile], {
+  // its own session and process group: pgid = pid
+  const started = await spawnInGroup('/bin/bash', [spec.scriptFile], {
     cwd: spec.cwd,
     env: { ...spec.env, [TASK_MARK_ENV]: mark },
-    extendEnv: false,
-    detached: true, // its own session and process group: pgid = pid
-    stdin: 'ignore',
-    buffer: false,
-    reject: false,
-    cleanup: false,
     ...(switchUser ? { uid: spec.uid, gid: spec.gid } : {}),
   });
+  if (!started.ok) {
+    opts.onNote(`exec error: could not start the task: ${spawnProblem(started.error, spec.env)}`);
+    return { exitCode: 127, durationMs: Math.round(performance.now() - start), stopped: false };
+  }
+  const { child: sub, pid: pgid } = started;
   const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => {
     sub.once('exit', (code, signal) => resolve([code, signal]));
     sub.once('error', () => resolve([127, null]));
   });
-  const pgid = sub.pid;
-  if (pgid === undefined) {
-    const r = await sub;
-    opts.onNote(`exec error: could not start the task: ${spawnProblem(r, spec.env)}`);
-    return { exitCode: 127, durationMs: Math.round(performance.now() - start), stopped: false };
-  }
   try {
     writeRunningTask(opts.agentDir, { pgid, job: spec.job, task: spec.task, mark });
   } catch (err) {
@@ -130,8 +121,7 @@ export async function runTask(spec: TaskSpec, opts: TaskRunOptions): Promise<Tas
   };
   opts.force?.addEventListener('abort', onForce, { once: true });
 
-  // The script's own exit, not execa's result: that one also waits for the pipes to close, which
-  // a process the script left behind may hold open.
+  // The script's own exit, not the pipes' closing: a process the script left behind may hold them open.
   const [code, sigName] = await exited;
   const durationMs = Math.round(performance.now() - start);
   opts.signal.removeEventListener('abort', onAbort);
@@ -164,7 +154,6 @@ export async function runTask(spec: TaskSpec, opts: TaskRunOptions): Promise<Tas
   clearTimeout(timer);
   clearRunningTask(opts.agentDir);
 
-  await sub.catch(() => undefined);
   const sig = sigName ?? undefined;
   const exitCode = code ?? (sig ? 128 + (SIGNALS[sig] ?? 0) : 255);
   if (sig) opts.onNote(`exec warning: task terminated by signal ${sig}`);

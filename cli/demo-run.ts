@@ -18,7 +18,7 @@ import { ADMIN_TOKEN_FILE } from '../factory/api/serve.js';
 import { startLab, type Lab } from '../sim/inventory-sims.js';
 import { startOctopusSim, type OctopusSim } from '../sim/octopus/index.js';
 import { ensureLabUser, ensureServerAccounts } from './demo/accounts.js';
-import { demoLabConfig, freeTcpPort, readExample } from './demo/lab-config.js';
+import { demoLabConfig, freeTcpPort, readExample, type Table } from './demo/lab-config.js';
 import { writeFirmwareLibrary, writeSample } from './demo/sample.js';
 import { runSampleJob, waitForRestore, waitForTestbed } from './demo/sample-run.js';
 import {
@@ -224,7 +224,7 @@ export async function runDemo(o: DemoOptions): Promise<void> {
 /** The fleet's config: the demo's factory config, its [fleet] section, the [lab] it reserves testbeds through, and the [jobs] the web UI's jobs pages read. */
 function demoFleetConfig(
   factoryText: string,
-  config: Record<string, any>,
+  config: Table,
   labUrl: string,
   labToken: string,
   jobsUrl: string,
@@ -233,8 +233,8 @@ function demoFleetConfig(
 ): string {
   // NMMiner broadcasts go to its telemetry port: the fleet listens there.
   let udpPort = 12345;
-  for (const tb of Object.values(config.testbed ?? {}) as Array<Record<string, any>>) {
-    for (const d of Object.values(tb.devices ?? {}) as Array<Record<string, any>>) {
+  for (const tb of Object.values(config.testbed ?? {}) as Array<Table>) {
+    for (const d of Object.values(tb.devices ?? {}) as Array<Table>) {
       if (d.driver === 'nmminer' && typeof d.options?.telemetry_port === 'number') udpPort = d.options.telemetry_port;
     }
   }
@@ -242,10 +242,10 @@ function demoFleetConfig(
 }
 
 /** Every firmware version an AxeOS device of the lab has at rest: the library must hold them. */
-function axeosBaselines(config: Record<string, any>): string[] {
+function axeosBaselines(config: Table): string[] {
   const out: string[] = [];
-  for (const tb of Object.values(config.testbed ?? {}) as Array<Record<string, any>>) {
-    for (const d of Object.values(tb.devices ?? {}) as Array<Record<string, any>>) {
+  for (const tb of Object.values(config.testbed ?? {}) as Array<Table>) {
+    for (const d of Object.values(tb.devices ?? {}) as Array<Table>) {
       if (d.driver === 'axeos') {
         const v = d.software ?? tb.baseline;
         if (typeof v === 'string') out.push(v);

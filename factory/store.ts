@@ -1,7 +1,7 @@
 // The one module that changes instance and testbed state. Every change runs in an IMMEDIATE
 // transaction that re-reads the row first, so two passes (or two processes) never act on a stale
 // view; an illegal transition throws IllegalTransitionError. No network call ever happens in here.
-import { and, asc, desc, eq, max, ne, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, max, sql } from 'drizzle-orm';
 import { immediate, openDb, type OpenedDb } from '../shared/db.js';
 import { IllegalTransitionError, MvmError } from '../shared/errors.js';
 import { newId } from '../shared/ids.js';

@@ -116,7 +116,8 @@ export class TestbedOps {
       const log = this.deps.log.child({ testbed: l.testbed, restore: l.holder });
       this.releaseRestores.set(l.holder, l.testbed);
       started++;
-      this.track(
+      // tracked: close() waits for it, and track() logs its failure
+      void this.track(
         this.add(async () => {
           log.info({ reason: l.reason }, 'restoring the baseline after a reservation');
           const v = tb
@@ -156,7 +157,8 @@ export class TestbedOps {
       }
       const log = this.deps.log.child({ testbed: name, check: checkId });
       this.checks.set(checkId, name);
-      this.track(
+      // tracked: close() waits for it, and track() logs its failure
+      void this.track(
         this.add(async () => {
           log.info('health check started');
           const v = await this.check(tb, checkId, this.deadline(this.deps.config.health.timeoutMs));

@@ -37,7 +37,7 @@ export interface FactoryDeps {
   targets: TargetMap;
   /** Targets standing for device requirements (default: those recorded in the store). */
   requirements?: RequirementMap;
-  /** The executor that runs agents for a testbed (local, or later ssh). */
+  /** The executor that runs agents for a testbed (local, or over SSH). */
   executorFor: (testbed: string) => Executor;
   log: Logger;
   now?: () => number;

@@ -1,8 +1,8 @@
 // Running an external program (sp-runner, esptool, humility, a test script): argv arrays only,
 // never a shell string; its own process group so a timeout or abort stops the whole tree; output
 // captured (bounded) and optionally streamed.
-import { spawn } from 'node:child_process';
 import { stopProcessGroup } from '../shared/process-tree.js';
+import { spawnInGroup } from '../shared/spawn.js';
 
 export interface ExecOptions {
   cwd?: string;
@@ -41,21 +41,24 @@ export function execArgv(argv: string[], opts: ExecOptions = {}): Promise<ExecRe
   if (!Array.isArray(argv) || argv.length === 0 || argv.some((a) => typeof a !== 'string')) {
     throw new TypeError('execArgv needs a non-empty array of strings');
   }
+  return run(argv, opts);
+}
+
+async function run(argv: string[], opts: ExecOptions): Promise<ExecResult> {
   const start = Date.now();
   const max = opts.maxCapture ?? 1_000_000;
+  const started = await spawnInGroup(argv[0], argv.slice(1), { cwd: opts.cwd, env: opts.env ?? process.env });
+  if (!started.ok) {
+    const empty = { code: null, signal: null, stdout: '', stderr: '', timedOut: false, aborted: false };
+    return { argv, ...empty, durationMs: Date.now() - start, spawnError: `${argv[0]}: ${started.error.message}` };
+  }
+  const { child } = started;
   return new Promise((resolve) => {
     let stdout = '';
     let stderr = '';
     let timedOut = false;
     let aborted = false;
     let settled = false;
-    const child = spawn(argv[0], argv.slice(1), {
-      cwd: opts.cwd,
-      env: opts.env ?? process.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-      shell: false,
-    });
     const stopGroup = () => {
       if (child.pid !== undefined) void stopProcessGroup(child.pid, opts.killGraceMs ?? 2000);
     };

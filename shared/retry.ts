@@ -1,4 +1,5 @@
 // Retry with exponential backoff and full jitter. Only errors judged retryable are retried.
+import type { Logger } from 'pino';
 import { isRetryable } from './errors.js';
 import { sleep } from './sleep.js';
 
@@ -33,4 +34,45 @@ export async function retry<T>(fn: (attempt: number) => Promise<T>, opts: RetryO
       await sleep(delay, opts.signal);
     }
   }
+}
+
+export interface PersistOptions {
+  signal?: AbortSignal;
+  log: Logger;
+  /** What is being called, for the log lines. */
+  what: string;
+  baseMs?: number;
+  maxMs?: number;
+  /** Extra errors to retry (e.g. 409 "not yet" answers). */
+  retryAlso?: (err: unknown) => boolean;
+}
+
+/**
+ * Calls a server until it answers: retryable failures (network, 5xx, 408, 429) are retried with
+ * backoff and jitter for as long as it takes — an agent outlives a server restart — and anything
+ * else is thrown to the caller. Only `signal` ends the waiting. Logs the first failure and every
+ * 20th at warn, the others at debug, and a success after retries at info.
+ */
+export function persist<T>(fn: () => Promise<T>, opts: PersistOptions): Promise<T> {
+  return retry(
+    async (attempt) => {
+      const v = await fn();
+      if (attempt > 1) opts.log.info({ what: opts.what, attempt }, 'server call succeeded after retries');
+      return v;
+    },
+    {
+      attempts: Infinity,
+      baseMs: opts.baseMs ?? 250,
+      maxMs: opts.maxMs ?? 5000,
+      signal: opts.signal,
+      retryable: (err) => isRetryable(err) || (opts.retryAlso?.(err) ?? false),
+      onRetry: (err, attempt, delayMs) => {
+        const level = attempt === 1 || attempt % 20 === 0 ? 'warn' : 'debug';
+        opts.log[level](
+          { what: opts.what, attempt, delayMs, err: (err as Error).message },
+          'server call failed; retrying',
+        );
+      },
+    },
+  );
 }

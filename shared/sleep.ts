@@ -8,6 +8,11 @@ export function abortError(signal?: AbortSignal): MvmError {
   });
 }
 
+/** A signal that aborts when any of the given ones does (the undefined ones are left out). */
+export function anySignal(...signals: Array<AbortSignal | undefined>): AbortSignal {
+  return AbortSignal.any(signals.filter((s): s is AbortSignal => s !== undefined));
+}
+
 /** Resolves after `ms`, or rejects with an ABORTED error as soon as `signal` aborts. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   if (signal?.aborted) return Promise.reject(abortError(signal));

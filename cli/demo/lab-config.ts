@@ -7,7 +7,9 @@ import { createServer } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { projectPath } from '../../shared/paths.js';
 
-type Table = Record<string, any>;
+/** The example config's TOML tree, edited in place; the factory's config loader checks its shape at start. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- an untyped TOML tree, checked by the loader
+export type Table = Record<string, any>;
 
 export interface DemoLabInput {
   serverUrl: string;

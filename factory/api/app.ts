@@ -305,14 +305,12 @@ export function buildApi(d: ApiDeps): FastifyInstance {
   });
 
   app.setNotFoundHandler((req, reply) => {
-    void reply
-      .code(404)
-      .send({
-        message: `no such endpoint: ${req.method} ${req.url.split('?')[0]}`,
-        hint: 'GET /openapi.json lists the endpoints',
-        error_code: 'NotFound',
-        request_id: String(req.id),
-      });
+    void reply.code(404).send({
+      message: `no such endpoint: ${req.method} ${req.url.split('?')[0]}`,
+      hint: 'GET /openapi.json lists the endpoints',
+      error_code: 'NotFound',
+      request_id: String(req.id),
+    });
   });
   return app;
 }

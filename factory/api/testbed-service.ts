@@ -141,9 +141,7 @@ export class TestbedService {
    * The target for a requirement: refused when no configured testbed (decommissioned ones aside)
    * can ever satisfy it; otherwise found or created on the job server and served from now on.
    */
-  async resolveRequirement(
-    devices: Array<{ hardware?: string | number; attributes?: string[] }>,
-  ): Promise<{
+  async resolveRequirement(devices: Array<{ hardware?: string | number; attributes?: string[] }>): Promise<{
     target: string;
     targetId: string;
     requirement: DeviceRequirement[];

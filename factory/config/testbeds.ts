@@ -147,7 +147,7 @@ function readSeedSp(ctx: TestbedContext, prefix: string, raw: Table): DeviceConf
     hardware: spType,
     attributes: [],
     options: {
-      // The seed's defaults when the keys are left out.
+      // sp-runner's usual defaults when the keys are left out (the SP-test factory's config format).
       path: expandHome(runner ?? 'sp-runner'),
       config: resolveConfigPath(ctx.configFile, runnerConfig ?? '~/Oxide/ci/config.toml'),
     },

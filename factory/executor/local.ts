@@ -1,12 +1,12 @@
-// The local executor: runs each instance's agent on this machine with execa, detached in its own
+// The local executor: runs each instance's agent on this machine (shared/spawn.ts), detached in its own
 // process group, its output in <workdir>/agent.log and its identity in <workdir>/agent.pid, so a
 // restarted factory can adopt it or stop its whole tree.
-import { execa } from 'execa';
 import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execArgv } from '../../runner/exec.js';
 import { MvmError } from '../../shared/errors.js';
 import { MVM_BIN } from '../../shared/paths.js';
+import { spawnInGroup } from '../../shared/spawn.js';
 import type { Logger } from '../../shared/log.js';
 import { groupAlive, stopProcessGroup, type StopResult } from '../../shared/process-tree.js';
 import { stopEscaped } from '../../shared/escaped-processes.js';
@@ -95,30 +95,25 @@ export class LocalExecutor implements Executor {
       bootstrapFile,
     ];
     // The log file's descriptor goes straight to the child (not piped through the factory), so the
-    // agent keeps writing after the factory exits. execa's types only list fds 3..9 by value.
-    const logFd = openSync(join(dir, 'agent.log'), 'a', 0o600) as 3;
+    // agent keeps writing after the factory exits.
+    const logFd = openSync(join(dir, 'agent.log'), 'a', 0o600);
     const env = childEnv(this.opts.env ?? process.env);
     env[INSTANCE_ENV] = spec.instanceId;
-    const child = execa(file, args, {
-      cwd: dir,
-      detached: true, // its own process group: one signal reaches the whole tree
-      cleanup: false, // the agent outlives a factory restart; stopping it is a decision, not a side effect
-      reject: false,
-      stdin: 'ignore',
-      stdout: logFd,
-      stderr: logFd,
-      env,
-      extendEnv: false,
-    });
-    closeSync(logFd);
-    const pid = child.pid;
-    if (pid === undefined) {
-      const res = await child;
-      throw new MvmError('IO', `cannot start the agent (${file}): ${res.shortMessage ?? 'spawn failed'}`, {
+    // Its own process group (one signal reaches the whole tree), and nothing ties it to this
+    // process: the agent outlives a factory restart; stopping it is a decision, not a side effect.
+    const started = await spawnInGroup(file, args, { cwd: dir, env, stdio: ['ignore', logFd, logFd] }).finally(() =>
+      closeSync(logFd),
+    );
+    if (!started.ok) {
+      throw new MvmError('IO', `cannot start the agent (${file}): ${started.error.message}`, {
         hint: 'check [factory] agent_command in the config: the program must exist and be executable',
         retryable: false,
       });
     }
+    const { child, pid } = started;
+    child.on('error', (err) =>
+      this.opts.log.warn({ instance: spec.instanceId, pid, err: err.message }, 'agent process error'),
+    );
     // Crash window: the agent runs but agent.pid is not written yet. adopt() then finds it by the
     // instance id in its environment instead.
     const handle: AgentHandle = { pid, pgid: pid, startedAt: this.now() };

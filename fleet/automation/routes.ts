@@ -85,15 +85,13 @@ export const automationRoutes: FastifyPluginAsync<AutomationRoutesOptions> = asy
   const now = o.now ?? Date.now;
   const withStates = (r: Rule) => ({
     ...r,
-    miners: o.rules
-      .states(r.id)
-      .map((s) => ({
-        miner: s.minerId,
-        holding: s.wanting,
-        applied: s.applied,
-        lastChangeAt: s.lastChangeAt ? new Date(s.lastChangeAt).toISOString() : null,
-        note: s.lastNote,
-      })),
+    miners: o.rules.states(r.id).map((s) => ({
+      miner: s.minerId,
+      holding: s.wanting,
+      applied: s.applied,
+      lastChangeAt: s.lastChangeAt ? new Date(s.lastChangeAt).toISOString() : null,
+      note: s.lastNote,
+    })),
   });
   const mustGet = (id: number) => {
     const r = o.rules.get(id);

@@ -159,13 +159,11 @@ export function buildApp(ctx: ServerContext): FastifyInstance {
   });
 
   app.setNotFoundHandler((req, reply) => {
-    void reply
-      .code(404)
-      .send({
-        message: `no such endpoint: ${req.method} ${req.url.split('?')[0]}`,
-        request_id: String(req.id),
-        error_code: 'NotFound',
-      });
+    void reply.code(404).send({
+      message: `no such endpoint: ${req.method} ${req.url.split('?')[0]}`,
+      request_id: String(req.id),
+      error_code: 'NotFound',
+    });
   });
 
   adminRoutes(app, ctx);

@@ -1,5 +1,5 @@
 // Jobs, their tasks and events: creation, the views the API returns, and the ways a job ends.
-import { and, asc, desc, eq, gte, isNotNull } from 'drizzle-orm';
+import { and, asc, eq, gte } from 'drizzle-orm';
 import { immediate } from '../../shared/db.js';
 import { newId } from '../../shared/ids.js';
 import type { Job as ApiJob, JobEvent as ApiJobEvent, JobSubmit, WorkerPingJob } from '../../shared/api/types.js';

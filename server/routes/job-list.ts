@@ -3,7 +3,7 @@ import { and, asc, desc, eq, gt, lt, type SQL } from 'drizzle-orm';
 import type { FastifyRequest } from 'fastify';
 import type { JobListEntryResultsPage } from '../../shared/api/types.js';
 import type { ServerContext } from '../context.js';
-import { jobs, targets } from '../db/schema.js';
+import { jobs } from '../db/schema.js';
 import { badRequest } from '../http/errors.js';
 import { queryBool, queryInt, queryString } from '../http/params.js';
 import { isUlid } from '../../shared/ids.js';
@@ -37,13 +37,6 @@ export function listJobsPage(
     rows = rows.filter((j) => k in j.tags && (v === undefined || j.tags[k] === v));
   }
   const page = rows.slice(0, limit);
-  const names = new Map(
-    ctx.db
-      .select({ id: targets.id, name: targets.name })
-      .from(targets)
-      .all()
-      .map((t) => [t.id, t.name]),
-  );
   return {
     items: page.map((j) => ({
       id: j.id,

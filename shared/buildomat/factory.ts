@@ -1,4 +1,4 @@
-// The factory side of the buildomat API (PROTOCOLS.md §1), typed, over shared/http.ts.
+// The factory side of the buildomat API (shared/api/buildomat-openapi.json, doc/buildomat.md), typed, over shared/http.ts.
 // Works against a real buildomat server and against `mvm server`; the only extension used is the
 // embedded server's long-poll `?wait_ms=N` on lease, which a real buildomat ignores.
 import { HttpClient, seg, type HttpClientOptions } from '../http.js';

@@ -71,13 +71,16 @@ function serve(dev: CgminerDevice, quirks: boolean, drops: DropCounter, socket: 
     if (answered) return;
     answered = true;
     // cgminer reads the request with a single recv(); let one tick coalesce a split write.
-    setImmediate(async () => {
+    setImmediate(() => {
+      const reply = () => {
+        if (dev.power !== 'up' || socket.destroyed) return void socket.destroy();
+        const text = answer(dev, buf, quirks);
+        if (text === null) return void socket.destroy();
+        socket.end(text + '\0');
+      };
       const slow = dev.faults.get('slow');
-      if (slow) await new Promise((r) => setTimeout(r, slow));
-      if (dev.power !== 'up' || socket.destroyed) return void socket.destroy();
-      const text = answer(dev, buf, quirks);
-      if (text === null) return void socket.destroy();
-      socket.end(text + '\0');
+      if (slow) setTimeout(reply, slow);
+      else reply();
     });
   });
 }

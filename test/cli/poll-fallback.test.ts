@@ -2,7 +2,7 @@
 // run --wait` still follows the job, pausing about a second after each empty answer instead of
 // hammering. The server here is the real `mvm server` behind a proxy that strips `wait_ms`.
 import t from 'tap';
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,7 +23,7 @@ interface Seen {
 /** A proxy that forwards everything but drops the `wait_ms` query parameter, as buildomat would ignore it. */
 async function startNoWaitProxy(target: string) {
   const seen: Seen[] = [];
-  const server = createServer(async (req, res) => {
+  const answer = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const u = new URL(req.url ?? '/', 'http://x');
     u.searchParams.delete('wait_ms');
     const chunks: Buffer[] = [];
@@ -50,7 +50,9 @@ async function startNoWaitProxy(target: string) {
     } catch (err) {
       res.destroy(err as Error);
     }
-  });
+  };
+  // answer() handles its own errors: a throw out of it is a test bug, left to fail the run
+  const server = createServer((req, res) => void answer(req, res));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,

@@ -1,4 +1,4 @@
-// Ctrl-C of `mvm demo` during its sample job (issue 18, item 7): "stopping" came at once, but the
+// Ctrl-C of `mvm demo` during its sample job: "stopping" came at once, but the
 // demo took about a minute to exit — the factory drained the running job, and closing the embedded
 // job server waited for connections a long poll had held. Now it exits within a few seconds, with
 // nothing of it left running.

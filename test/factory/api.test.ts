@@ -3,7 +3,7 @@
 // decommissioning, the shared lock with jobs, history — every response checked against the
 // OpenAPI document the factory serves.
 import t from 'tap';
-import { LabApiConformance } from '../helpers/lab-api-conformance.js';
+import { LabApiConformance, type OpenApiDoc } from '../helpers/lab-api-conformance.js';
 import { waitFor } from '../helpers/mvm-process.js';
 import { factoryApi, heldScript, startFactory, startLab, testbedOfJob, type Lab, type LabApi } from './fixture.js';
 import { join } from 'node:path';
@@ -33,7 +33,7 @@ t.before(async () => {
   const p = await startFactory(lab);
   t.teardown(() => p.stop());
   api = await factoryApi(p, lab.dbFile);
-  const doc = await (await fetch(`${api.url}/openapi.json`)).json();
+  const doc = (await (await fetch(`${api.url}/openapi.json`)).json()) as OpenApiDoc;
   conf = new LabApiConformance(doc);
   for (const name of ['alice', 'bob']) {
     const r = await call('POST', '/v1/users', { body: { name } });
@@ -49,9 +49,11 @@ t.before(async () => {
 });
 
 t.test('every endpoint refuses a missing or wrong token; admin endpoints refuse users', async (t) => {
-  const doc = await (await fetch(`${api.url}/openapi.json`)).json();
+  const doc = (await (await fetch(`${api.url}/openapi.json`)).json()) as {
+    paths: Record<string, Record<string, { summary: string }>>;
+  };
   let n = 0;
-  for (const [path, methods] of Object.entries(doc.paths as Record<string, Record<string, { summary: string }>>)) {
+  for (const [path, methods] of Object.entries(doc.paths)) {
     for (const method of Object.keys(methods)) {
       const concrete = path.replace('{name}', 'gamma-1');
       const body = method === 'get' || method === 'delete' ? undefined : {};

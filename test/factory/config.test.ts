@@ -10,7 +10,7 @@ import { loadConfig, parseConfig } from '../../factory/config/load.js';
 import { runMvm } from '../helpers/mvm-process.js';
 import { tempDir } from '../helpers/tmp.js';
 
-// Verbatim from the SP-test factory README (the seed).
+// Verbatim from the SP-test factory's README: the config format mvm accepts unchanged.
 const SEED = `[general]
 baseurl = "http://buildomat-server:8000"
 

@@ -1,4 +1,4 @@
-// Executor calls that cannot be cancelled (issue 18, item 12) kept a drain waiting past its force
+// Executor calls that cannot be cancelled kept a drain waiting past its force
 // signal: stopping an agent that ignores SIGTERM waited out the whole stop_grace. Every executor
 // method takes a signal; here a real process group that ignores SIGTERM, a 10-minute grace, and a
 // signal that fires: stop() gives up waiting at once (the group is stopped by the next pass).

@@ -12,7 +12,7 @@ import { waitFor } from '../helpers/mvm-process.js';
 import { tempDir } from '../helpers/tmp.js';
 import { processAlive } from './fixture.js';
 
-const TREE_AGENT = projectPath('test', 'factory', 'fixtures', 'tree-agent.mjs');
+const TREE_AGENT = projectPath('test', 'fixtures', 'agents', 'tree-agent.mjs');
 
 function spec(id: string): AgentSpec {
   return {

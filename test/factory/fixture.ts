@@ -1,5 +1,5 @@
 // Test fixtures for the factory: a real `mvm server`, a target per testbed kind, a factory token,
-// a user, and a factory config whose agent is the scripted agent (fixtures/scripted-agent.mjs).
+// a user, and a factory config whose agent is the scripted agent (test/fixtures/agents/scripted-agent.mjs).
 import Database from 'better-sqlite3';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -11,7 +11,7 @@ import { startMvm, waitFor, type MvmProcess } from '../helpers/mvm-process.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { tempDir } from '../helpers/tmp.js';
 
-export const SCRIPTED_AGENT = projectPath('test', 'factory', 'fixtures', 'scripted-agent.mjs');
+export const SCRIPTED_AGENT = projectPath('test', 'fixtures', 'agents', 'scripted-agent.mjs');
 
 export interface LabTestbed {
   name: string;
@@ -147,13 +147,26 @@ export function writeFactoryConfig(
   writeFileSync(configFile, lines.join('\n'));
 }
 
-export async function startFactory(
-  lab: Lab,
-  opts: { env?: Record<string, string | undefined>; dbFile?: string; wait?: boolean } = {},
-): Promise<MvmProcess> {
-  const p = startMvm(['factory', '-f', lab.configFile, '-d', opts.dbFile ?? lab.dbFile], { env: opts.env ?? {} });
-  if (opts.wait ?? true) await p.waitForLine(/^mvm factory started$/, 30_000);
+export interface FactoryStart {
+  env?: Record<string, string | undefined>;
+  /** Wait for "mvm factory started" (default), within `timeoutMs` (default 30 s). */
+  wait?: boolean;
+  timeoutMs?: number;
+  /** Stops the factory at this test's end (registered before the wait, so a failed start leaks nothing). */
+  t?: { teardown(fn: () => void | Promise<void>): void };
+}
+
+/** Starts `mvm factory -f configFile -d dbFile`: the one place tests start a factory process. */
+export async function runFactory(configFile: string, dbFile: string, opts: FactoryStart = {}): Promise<MvmProcess> {
+  const p = startMvm(['factory', '-f', configFile, '-d', dbFile], { env: opts.env ?? {} });
+  opts.t?.teardown(async () => void (await p.stop(5000)));
+  if (opts.wait ?? true) await p.waitForLine(/^mvm factory started$/, opts.timeoutMs ?? 30_000);
   return p;
+}
+
+/** Starts the lab's factory (on another database with `dbFile`). */
+export function startFactory(lab: Lab, opts: FactoryStart & { dbFile?: string } = {}): Promise<MvmProcess> {
+  return runFactory(lab.configFile, opts.dbFile ?? lab.dbFile, opts);
 }
 
 /** A job script that holds until the file `gate` exists (the scripted agent reports the testbed itself). */
@@ -190,9 +203,7 @@ export function liveRows(
   }
 }
 
-export function allRows(
-  dbFile: string,
-): Array<{
+export function allRows(dbFile: string): Array<{
   id: string;
   testbed: string;
   state: string;

@@ -66,7 +66,7 @@ t.before(async () => {
 
 t.test('a worker never online within agent_online_timeout', async (t) => {
   const { store, factory, client } = await setup(t, lab, {
-    agentCommand: [process.execPath, projectPath('test', 'factory', 'fixtures', 'idle-agent.mjs')],
+    agentCommand: [process.execPath, projectPath('test', 'fixtures', 'agents', 'idle-agent.mjs')],
     agentOnlineTimeoutMs: 1000,
     agentStartAttempts: 2,
   });
@@ -113,7 +113,7 @@ t.test('an agent that cannot start', async (t) => {
   await lab.user.post(`/0/jobs/${job}/cancel`);
 });
 
-t.test('a testbed whose agents keep failing to start is checked after a backoff, not at once (issue 18)', async (t) => {
+t.test('a testbed whose agents keep failing to start is checked after a backoff, not at once', async (t) => {
   const { store, factory } = await setup(t, lab, {
     agentCommand: [join(lab.dir, 'no-such-agent')],
     agentStartAttempts: 5,

@@ -7,10 +7,10 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Job } from '../../shared/api/types.js';
 import type { HttpClient } from '../../shared/http.js';
-import { startMvm, waitFor, type MvmProcess } from '../helpers/mvm-process.js';
+import { waitFor, type MvmProcess } from '../helpers/mvm-process.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { tempDir } from '../helpers/tmp.js';
-import { allRows, writeFactoryConfig, type LabTestbed } from './fixture.js';
+import { allRows, runFactory, writeFactoryConfig, type LabTestbed } from './fixture.js';
 
 export interface Host {
   name: string;
@@ -77,12 +77,12 @@ export async function startMultiLab(
       token,
       id: '',
       async start(o = {}) {
-        const p = startMvm(['factory', '-f', configFile, '-d', dbFile], {
+        return runFactory(configFile, dbFile, {
           env: { MVM_LOG_LEVEL: 'info', ...opts.factoryEnv },
+          wait: o.wait,
+          timeoutMs: 60_000,
+          t,
         });
-        t.teardown(() => p.stop(5000));
-        if (o.wait ?? true) await p.waitForLine(/^mvm factory started$/, 60_000);
-        return p;
       },
     });
   }

@@ -1,4 +1,4 @@
-// TestbedOps.close() with more checks queued than [health] concurrency (issue 18, item 4): the
+// TestbedOps.close() with more checks queued than [health] concurrency: the
 // queued ones used to stay pending forever (p-queue's clear() never settles them), so a factory's
 // stop hung. The runner here is a real process that never answers; close() must return promptly,
 // stop it, and leave the checks unrecorded for the next start.

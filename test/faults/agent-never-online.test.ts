@@ -1,4 +1,4 @@
-// Fault (issue 18, item 1): an agent command that never brings its worker online. The factory
+// Fault: an agent command that never brings its worker online. The factory
 // used to destroy the instance after agent_online_timeout and lease the job again, forever, with
 // nothing in the job's log. Now, after agent_start_attempts (default 2) such instances, the job
 // fails with an event saying why, and the testbed takes the next job (once its check passes).

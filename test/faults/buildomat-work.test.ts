@@ -1,4 +1,4 @@
-// A buildomat script that writes to /work/output (issue 18, item 6) failed with "No such file or
+// A buildomat script that writes to /work/output failed with "No such file or
 // directory" and nothing said why. On an mvm agent the job's folder stands for /work only in the
 // task's cwd, the output rules and MVM_* paths: the agent now says so before the script runs, and
 // the same job written with $MVM_OUTPUT_DIR works.

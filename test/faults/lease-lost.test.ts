@@ -8,8 +8,7 @@
 import t from 'tap';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MVM_BIN } from '../../shared/paths.js';
-import { waitFor } from '../helpers/mvm-process.js';
+import { waitFor, mvmBin } from '../helpers/mvm-process.js';
 import { tempDir } from '../helpers/tmp.js';
 import { allRows, liveRows } from '../factory/fixture.js';
 import { startFaultLab } from './lib/stack.js';
@@ -24,7 +23,7 @@ t.test('server restarted while an agent starts: the job runs once, on the instan
     '-c',
     `while [ ! -e '${go}' ]; do sleep 0.05; done; exec "$0" "$@"`,
     process.execPath,
-    MVM_BIN,
+    mvmBin(),
     'agent',
     'run',
     '--busy-ping',

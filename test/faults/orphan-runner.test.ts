@@ -1,4 +1,4 @@
-// A restore runner orphaned by a factory crash (issue 18, item 8): it ran on beside the one the
+// A restore runner orphaned by a factory crash: it ran on beside the one the
 // restarted factory started, both driving the same device. The factory now marks its runners and,
 // at start, stops those a previous factory on the same folder left running, before starting anew.
 import t from 'tap';

@@ -1,4 +1,4 @@
-// Reservations end like jobs (issue 18, items 2 and 3): a real job server, factory, simulated
+// Reservations end like jobs: a real job server, factory, simulated
 // Bitaxe and `mvm runner` processes. While alice holds a reservation, bob's runner — another API
 // user, and when the test runs as root another OS user — is refused naming alice, by testbed
 // description and by --address; alice's runner, with her reservation's credential, works;
@@ -11,9 +11,8 @@ import { chmodSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { whoHolds } from '../../shared/device-hold.js';
-import { MVM_BIN } from '../../shared/paths.js';
 import { liveWithCmdline } from './lib/procs.js';
-import { startMvm, waitFor, type MvmProcess } from '../helpers/mvm-process.js';
+import { startMvm, waitFor, type MvmProcess, mvmBin } from '../helpers/mvm-process.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { tempDir } from '../helpers/tmp.js';
 import { factoryApi, type LabApi } from '../factory/fixture.js';
@@ -52,7 +51,7 @@ function runner(
   o: { env?: Record<string, string>; uid?: number } = {},
 ): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [MVM_BIN, 'runner', ...args], {
+    const child = spawn(process.execPath, [mvmBin(), 'runner', ...args], {
       env: { PATH: process.env.PATH ?? '', HOME: dir, MVM_TESTBED_LOCKS: lockDir, MVM_LOG_LEVEL: 'warn', ...o.env },
       stdio: ['ignore', 'pipe', 'pipe'],
       ...(o.uid !== undefined ? { uid: o.uid, gid: o.uid } : {}),
@@ -234,7 +233,7 @@ t.test("the factory's restore waits for a runner still at work on the testbed (i
   t.equal((await reserve('alice')).status, 201);
   const stuck = spawn(
     process.execPath,
-    [MVM_BIN, 'runner', 'control', 'fan', '80', '--testbed', hangDesc, '--ignore-lock'],
+    [mvmBin(), 'runner', 'control', 'fan', '80', '--testbed', hangDesc, '--ignore-lock'],
     {
       env: { PATH: process.env.PATH ?? '', HOME: dir, MVM_TESTBED_LOCKS: lockDir, MVM_LOG_LEVEL: 'warn' },
       stdio: 'ignore',

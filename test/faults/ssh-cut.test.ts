@@ -8,8 +8,7 @@
 import t from 'tap';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MVM_BIN } from '../../shared/paths.js';
-import { waitFor } from '../helpers/mvm-process.js';
+import { waitFor, mvmBin } from '../helpers/mvm-process.js';
 import { startSshd, sshdUnavailable } from '../helpers/sshd.js';
 import { allRows, liveRows } from '../factory/fixture.js';
 import { assertNone, liveWithCmdline } from './lib/procs.js';
@@ -36,7 +35,7 @@ t.test(
       identity_file: sshd.identityFile,
       known_hosts: sshd.knownHosts,
       remote_workdir: remote,
-      remote_command: [process.execPath, MVM_BIN],
+      remote_command: [process.execPath, mvmBin()],
     };
     const inline = Object.entries(agent)
       .map(([k, v]) => `${k} = ${JSON.stringify(v)}`)

@@ -1,4 +1,4 @@
-// Two factories on one database (issue 18, item 10): the second used to start, and the two fought
+// Two factories on one database: the second used to start, and the two fought
 // over every instance ("illegal transition running -> running"); with the API off nothing stopped
 // it. Now the second refuses to start, naming the first one's pid; a factory killed with SIGKILL
 // leaves a stale lock the next start takes over.

@@ -1,4 +1,4 @@
-// A wrong factory token (issue 18, item 11): the factory used to print "started" and then log a
+// A wrong factory token: the factory used to print "started" and then log a
 // 401 on every pass, with a hint meant for the CLI. Now it exits 1 at start, before "started",
 // with its own hint; `mvm factory --check` says the same when the server answers.
 import t from 'tap';

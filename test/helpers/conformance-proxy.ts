@@ -1,7 +1,7 @@
 // A recording HTTP proxy for integration tests: put it between a client (mvm job, agent, factory,
 // a scripted worker) and a server, and every request and response that passes through is validated
 // against the buildomat OpenAPI document. Tests assert `violations` is empty at the end.
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
 import { SpecValidator } from '../../shared/api/spec.js';
@@ -51,7 +51,7 @@ export async function startConformanceProxy(target: string): Promise<Conformance
   const exchanges: Exchange[] = [];
   const base = target.replace(/\/+$/, '');
 
-  const server: Server = createServer(async (req, res) => {
+  const answer = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const method = req.method ?? 'GET';
     const path = req.url ?? '/';
     const op = validator.find(method, path);
@@ -119,7 +119,9 @@ export async function startConformanceProxy(target: string): Promise<Conformance
       // The upstream is down (e.g. a test restarting the server): look like a dead server.
       res.destroy(err as Error);
     }
-  });
+  };
+  // answer() handles its own errors: a throw out of it is a test bug, left to fail the run
+  const server: Server = createServer((req, res) => void answer(req, res));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {

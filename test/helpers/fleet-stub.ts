@@ -112,7 +112,7 @@ function miner(
             powerW,
             efficiencyJth: powerW && hashrateGhs ? Math.round((powerW / (hashrateGhs / 1000)) * 100) / 100 : null,
             temperatures: { chip: 58.5, vr: 49 },
-            fans: [{ rpm: 4200, percent: 60 }],
+            fans: [{ name: 'fan', rpm: 4200, percent: 60 }],
             sharesAccepted: 120,
             sharesRejected: 1,
             uptimeS: 3600,

@@ -3,7 +3,7 @@
 import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 
-type Doc = {
+export type OpenApiDoc = {
   paths: Record<
     string,
     Record<string, { responses: Record<string, { content?: { 'application/json'?: { schema: object } } }> }>
@@ -17,7 +17,7 @@ export class LabApiConformance {
   readonly problems: string[] = [];
   checked = 0;
 
-  constructor(private readonly doc: Doc) {
+  constructor(private readonly doc: OpenApiDoc) {
     this.ajv = new Ajv2020.default({ strict: false, allErrors: true });
     addFormats.default(this.ajv);
     this.ajv.addSchema({ $id: 'lab', components: doc.components });

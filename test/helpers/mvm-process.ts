@@ -4,7 +4,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { MVM_BIN } from '../../shared/paths.js';
+import { assertDistFresh } from './dist-fresh.js';
 import './isolate-locks.js';
+
+/** The `mvm` executable to spawn, once dist/ is known to be as new as its sources. */
+export function mvmBin(): string {
+  assertDistFresh();
+  return MVM_BIN;
+}
 
 export interface MvmProcess {
   child: ChildProcess;
@@ -33,7 +40,7 @@ export interface StartOptions {
 const running = new Set<MvmProcess>();
 
 export function startMvm(args: string[], opts: StartOptions = {}): MvmProcess {
-  const child = spawn(process.execPath, [MVM_BIN, ...args], {
+  const child = spawn(process.execPath, [mvmBin(), ...args], {
     cwd: opts.cwd,
     env: { ...process.env, MVM_LOG_LEVEL: process.env.MVM_LOG_LEVEL ?? 'debug', ...opts.env },
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -79,7 +86,7 @@ export function startMvm(args: string[], opts: StartOptions = {}): MvmProcess {
           }
         };
         listeners.add(onLine);
-        exited.then((code) => {
+        void exited.then((code) => {
           if (!listeners.has(onLine)) return;
           clearTimeout(timer);
           listeners.delete(onLine);
@@ -105,7 +112,7 @@ export function startMvm(args: string[], opts: StartOptions = {}): MvmProcess {
     },
   };
   running.add(proc);
-  exited.then(() => running.delete(proc));
+  void exited.then(() => running.delete(proc));
   return proc;
 }
 
@@ -128,14 +135,22 @@ export async function stopAllMvm(): Promise<number> {
   return left.length;
 }
 
+/** What a truthy check leaves of `T`. */
+type Truthy<T> = Exclude<T, undefined | null | false | 0 | ''>;
+
 /** Polls `fn` until it returns a truthy value or the deadline passes. */
-export async function waitFor<T>(fn: () => T | Promise<T>, what: string, timeoutMs = 20_000, everyMs = 25): Promise<T> {
+export async function waitFor<T>(
+  fn: () => T | Promise<T>,
+  what: string,
+  timeoutMs = 20_000,
+  everyMs = 25,
+): Promise<Truthy<T>> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
     try {
       const v = await fn();
-      if (v) return v;
+      if (v) return v as Truthy<T>;
     } catch (err) {
       last = err;
     }

@@ -199,7 +199,7 @@ t.test('transport: a reply that never ends times out; garbage is a bad reply', a
   const p = cgRequest('dev', silent.address, 'summary', undefined, { timeoutMs: 5000, signal: ctl.signal });
   ctl.abort();
   await t.rejects(p, { code: 'ABORTED' });
-  t.throws(() => driverFor('http://host:1/'), { reason: 'invalid_argument' });
+  t.throws(() => driverFor('http://host:1/'), { name: 'DriverError', reason: 'invalid_argument' });
 });
 
 t.test('faults: overheat and a reboot loop show as telemetry and typed failures', async (t) => {

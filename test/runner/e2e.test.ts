@@ -6,8 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 import { buildImage } from '../../runner/firmware/image.js';
-import { MVM_BIN } from '../../shared/paths.js';
-import { runMvm, startMvm, stopAllMvm } from '../helpers/mvm-process.js';
+import { runMvm, startMvm, stopAllMvm, mvmBin } from '../helpers/mvm-process.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const env = { MVM_LOG_LEVEL: 'warn', MVM_TESTBED: undefined };
@@ -41,7 +40,7 @@ t.test('sim process + runner processes: brick recovered, flash verified, test pa
             settle_ms: 1000,
             recovery_argv: [
               process.execPath,
-              MVM_BIN,
+              mvmBin(),
               'sim',
               'serial-flash',
               '--address',

@@ -11,8 +11,8 @@ import { DriverError } from '../../runner/drivers/errors.js';
 import type { ProgressEvent } from '../../runner/drivers/types.js';
 import { buildImage } from '../../runner/firmware/image.js';
 import { flashDevice } from '../../runner/flash.js';
-import { MVM_BIN } from '../../shared/paths.js';
 import { tempDir } from '../helpers/tmp.js';
+import { mvmBin } from '../helpers/mvm-process.js';
 
 const TIMING = { pollIntervalMs: 100, rebootTimeoutMs: 8000, settleMs: 1200, maxUptimeS: 30 };
 
@@ -153,7 +153,7 @@ t.test('a bricking image recovered by the serial recovery command', async (t) =>
   const good = join(dir, 'factory-good.bin');
   writeFileSync(good, buildImage({ version: 'v2.15.0' }));
   const { driver, write } = setup(t, s, {
-    recovery_argv: [process.execPath, MVM_BIN, 'sim', 'serial-flash', '--address', '{address}', '--image', good],
+    recovery_argv: [process.execPath, mvmBin(), 'sim', 'serial-flash', '--address', '{address}', '--image', good],
     recovery_timeout_ms: 30_000,
   });
   const events: ProgressEvent[] = [];

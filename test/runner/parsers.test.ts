@@ -1,9 +1,9 @@
-// The reply parsers against recorded real device replies (test/runner/fixtures, copied from the
+// The reply parsers against recorded real device replies (test/fixtures/devices, copied from the
 // project's reference recordings) and against the malformed forms real Avalons send.
 import t from 'tap';
 import { readFileSync, readdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { projectPath } from '../../shared/paths.js';
 import {
   mmString,
   parseBracketPairs,
@@ -22,7 +22,7 @@ import { normaliseNmminer, parseShares, parseSi, parseUptime } from '../../runne
 import { splitPoolUrl } from '../../runner/drivers/pools.js';
 import type { DeviceSpec } from '../../runner/drivers/types.js';
 
-const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
+const FIXTURES = projectPath('test', 'fixtures', 'devices');
 const fixture = (name: string) => readFileSync(join(FIXTURES, name), 'utf8');
 const dev = (driver: DeviceSpec['driver']): DeviceSpec => ({ name: 'd', driver, address: 'x' });
 

@@ -307,7 +307,7 @@ t.test('a run that breaks still writes failed results; an abort ends the run pro
       outputDir: join(dir, 'broken'),
       echo: null,
     }),
-    { reason: 'invalid_argument' },
+    { name: 'DriverError', reason: 'invalid_argument' },
   );
   const broken = JSON.parse(readFileSync(join(dir, 'broken', 'results.json'), 'utf8'));
   t.equal(broken.ok, false);

@@ -1,4 +1,4 @@
-// Stopping a process group that will not go (issue 18, item 5): stopProcessGroup used to report
+// Stopping a process group that will not go: stopProcessGroup used to report
 // `killed` after SIGKILL without checking, and swallowed EPERM. A real group whose signals cannot
 // be delivered (EPERM, as for another user's processes) is reported `stuck` with the reason, and
 // is not reported stopped while it lives; then stopped for real.

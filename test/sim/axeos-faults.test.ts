@@ -2,7 +2,7 @@
 // recovery path (serial flash) from a bricked device — in-process and with real `mvm` processes.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { buildImage } from '../../runner/firmware/image.js';
 import { startAxeosSim, type AxeosSim } from '../../sim/axeos/index.js';
 import { parseFault } from '../../sim/common/faults.js';
@@ -12,7 +12,7 @@ import { getJson, manualClock, request, unreachable } from './support.js';
 
 const FAST = { rebootDelayMs: 100, bootMs: 150 };
 
-async function sim(t: Tap.Test, opts: Parameters<typeof startAxeosSim>[0] = {}): Promise<AxeosSim> {
+async function sim(t: Test, opts: Parameters<typeof startAxeosSim>[0] = {}): Promise<AxeosSim> {
   const s = await startAxeosSim({ ...FAST, ...opts });
   t.teardown(() => s.close());
   return s;

@@ -1,6 +1,6 @@
 // The AxeOS simulator over real HTTP: info against the spec per board and firmware generation,
 // drift, settings validation, pools by version, restart, pause, OTA, boot partition, side channel.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { buildImage } from '../../runner/firmware/image.js';
 import { startAxeosSim, type AxeosSim } from '../../sim/axeos/index.js';
 import { BOARD_IDS } from '../../sim/axeos/boards.js';
@@ -9,7 +9,7 @@ import { fixture, getJson, manualClock, request, specValidator, unreachable } fr
 
 const FAST = { rebootDelayMs: 100, bootMs: 150 };
 
-async function sim(t: Tap.Test, opts: Parameters<typeof startAxeosSim>[0] = {}): Promise<AxeosSim> {
+async function sim(t: Test, opts: Parameters<typeof startAxeosSim>[0] = {}): Promise<AxeosSim> {
   const s = await startAxeosSim({ ...FAST, ...opts });
   t.teardown(() => s.close());
   return s;

@@ -1,12 +1,12 @@
 // The cgminer (Avalon Nano 3/3S) simulator over real TCP: framing, JSON and plain text, every
 // command the runner uses with cgminer's codes, estats per model, the malformed-JSON quirks,
 // faults, and `mvm sim cgminer` as a real process.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { startCgminerSim, type CgminerSim } from '../../sim/cgminer/index.js';
 import { startMvm, stopAllMvm, waitFor } from '../helpers/mvm-process.js';
 import { cgminerExchange, fixture, keyValues, manualClock, repairAvalonJson } from './support.js';
 
-async function sim(t: Tap.Test, opts: Parameters<typeof startCgminerSim>[0] = {}): Promise<CgminerSim> {
+async function sim(t: Test, opts: Parameters<typeof startCgminerSim>[0] = {}): Promise<CgminerSim> {
   const s = await startCgminerSim({ rebootDelayMs: 100, bootMs: 200, ...opts });
   t.teardown(() => s.close());
   return s;

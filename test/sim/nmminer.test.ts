@@ -2,7 +2,7 @@
 // pushes (repeated, no ack, only for 0.0.0.0 or its own IP) confirmed through the config report,
 // faults, and `mvm sim nmminer` as a real process.
 import { createSocket, type Socket } from 'node:dgram';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { startNmminerSim, type NmminerSim } from '../../sim/nmminer/index.js';
 import { startMvm, stopAllMvm, waitFor } from '../helpers/mvm-process.js';
 import { manualClock } from './support.js';
@@ -13,7 +13,7 @@ interface Listener {
   close(): void;
 }
 
-async function listen(t: Tap.Test): Promise<Listener> {
+async function listen(t: Test): Promise<Listener> {
   const socket: Socket = createSocket('udp4');
   const messages: Listener['messages'] = [];
   socket.on('message', (m) => messages.push({ at: Date.now(), body: JSON.parse(m.toString('utf8')) }));
@@ -34,7 +34,7 @@ async function push(port: number, body: Record<string, unknown>, times = 10, gap
 }
 
 async function sim(
-  t: Tap.Test,
+  t: Test,
   opts: Parameters<typeof startNmminerSim>[0] & { tel: Listener; rep: Listener },
 ): Promise<NmminerSim> {
   const { tel, rep, ...rest } = opts;

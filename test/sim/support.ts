@@ -1,11 +1,11 @@
 // Shared by the simulator tests: the AxeOS spec's schemas (ajv), a controllable clock, HTTP helpers.
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { projectPath } from '../../shared/paths.js';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { parse } from 'yaml';
 
-export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
+export const FIXTURES = projectPath('test', 'fixtures', 'devices');
 
 export function fixture(name: string): string {
   return readFileSync(join(FIXTURES, name), 'utf8');

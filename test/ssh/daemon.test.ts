@@ -6,8 +6,7 @@ import t from 'tap';
 import { createServer } from 'node:net';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MVM_BIN } from '../../shared/paths.js';
-import { startMvm, waitFor } from '../helpers/mvm-process.js';
+import { startMvm, waitFor, mvmBin } from '../helpers/mvm-process.js';
 import { startServer } from '../helpers/server.js';
 import { startSshd, sshdUnavailable } from '../helpers/sshd.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -49,7 +48,7 @@ t.test(
         user: sshd.user,
         identity_file: sshd.identityFile,
         remote_workdir: remote,
-        remote_command: [process.execPath, MVM_BIN],
+        remote_command: [process.execPath, mvmBin()],
         ...o,
       })
         .map(([k, v]) => `${k} = ${JSON.stringify(v)}`)

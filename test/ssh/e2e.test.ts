@@ -4,12 +4,11 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import type { FactoryLeaseResult, FactoryWorker, FactoryWorkerResult, Job, JobOutput } from '../../shared/api/types.js';
-import { MVM_BIN } from '../../shared/paths.js';
 import { SshExecutor } from '../../factory/executor/ssh/executor.js';
 import { SshPool } from '../../factory/executor/ssh/pool.js';
 import { startServer } from '../helpers/server.js';
 import { startSshd, sshdUnavailable } from '../helpers/sshd.js';
-import { waitFor } from '../helpers/mvm-process.js';
+import { waitFor, mvmBin } from '../helpers/mvm-process.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const why = sshdUnavailable();
@@ -50,7 +49,7 @@ if (why) {
         identityFile: sshd.identityFile,
         knownHosts: sshd.knownHosts,
         remoteWorkdir: tempDir(t, 'mvm-e2e-remote-'),
-        remoteCommand: [process.execPath, MVM_BIN],
+        remoteCommand: [process.execPath, mvmBin()],
       },
       pool,
       testbed: 'bench-ssh',

@@ -10,7 +10,6 @@ import { join } from 'node:path';
 import type { Job } from '../../shared/api/types.js';
 import { FactoryClient } from '../../shared/buildomat/factory.js';
 import { createLogger, silentLogger } from '../../shared/log.js';
-import { MVM_BIN } from '../../shared/paths.js';
 import { loadConfig } from '../../factory/config/load.js';
 import { FactoryStore } from '../../factory/store.js';
 import { resolveTargets } from '../../factory/targets.js';
@@ -19,7 +18,7 @@ import { sshExecutorsFor } from '../../factory/executor/ssh/executor.js';
 import { SshPool } from '../../factory/executor/ssh/pool.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { startSshd, sshdUnavailable, type Sshd } from '../helpers/sshd.js';
-import { waitFor } from '../helpers/mvm-process.js';
+import { waitFor, mvmBin } from '../helpers/mvm-process.js';
 import { tempDir } from '../helpers/tmp.js';
 
 /** Live (non-zombie) processes in process group `pgid`, seen on the "remote" host. */
@@ -47,7 +46,7 @@ async function setup(t: { teardown(fn: () => void | Promise<void>): void }, sshd
     identity_file: sshd.identityFile,
     known_hosts: sshd.knownHosts,
     remote_workdir: join(dir, 'remote'),
-    remote_command: [process.execPath, MVM_BIN],
+    remote_command: [process.execPath, mvmBin()],
   };
   const inline = Object.entries(agent)
     .map(([k, v]) => `${k} = ${JSON.stringify(v)}`)

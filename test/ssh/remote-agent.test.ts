@@ -190,7 +190,7 @@ if (why) {
     t.comment(`hung connection noticed after ${at - cutAt} ms (${err.message})`);
     t.match(err, { failure: 'lost', retryable: true, message: /no answer to keepalive probes/ });
     t.notOk(conn.alive);
-    await t.rejects(conn.exec(['true']), { failure: 'lost' }, 'the dead connection refuses work');
+    await t.rejects(conn.exec(['true']), { name: 'SshError', failure: 'lost' }, 'the dead connection refuses work');
     for (const pid of frozen) process.kill(pid, 'SIGKILL');
 
     const conn2 = await host.get({ wait: true });

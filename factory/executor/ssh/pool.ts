@@ -5,7 +5,7 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { backoffDelay } from '../../../shared/retry.js';
-import { abortError, sleep } from '../../../shared/sleep.js';
+import { abortError, anySignal, sleep } from '../../../shared/sleep.js';
 import { silentLogger } from '../../../shared/log.js';
 import { destinationOf } from './destination.js';
 import { DEFAULT_TIMINGS, SshConnection, type SshTarget, type SshTimings } from './connection.js';
@@ -175,10 +175,6 @@ export class SshPool {
     await Promise.all([...this.hosts.values()].map((h) => h.close()));
     this.hosts.clear();
   }
-}
-
-function anySignal(...signals: Array<AbortSignal | undefined>): AbortSignal {
-  return AbortSignal.any(signals.filter((s): s is AbortSignal => s !== undefined));
 }
 
 function raceAbort<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {

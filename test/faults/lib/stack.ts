@@ -1,13 +1,13 @@
 // The whole stack for fault tests: a real `mvm server`, a real `mvm factory` and the real
-// `mvm agent` (test/factory/fixture.ts does the set-up), with every process marked for leak checks
+// `mvm agent` (test/factory/fixture.ts does the set-up and starts the factory: runFactory), with every process marked for leak checks
 // (procs.ts) and the job's complete event log read back page by page.
 import { join } from 'node:path';
 import type { Test } from 'tap';
 import type { FactoryWorker, JobEvent, TaskSubmit } from '../../../shared/api/types.js';
-import { MVM_BIN } from '../../../shared/paths.js';
 import { startFactory, startLab, type Lab, type LabOptions } from '../../factory/fixture.js';
 import type { MvmProcess } from '../../helpers/mvm-process.js';
 import { assertNoLeaks, killMarked, MARK_ENV, newMark } from './procs.js';
+import { mvmBin } from '../../helpers/mvm-process.js';
 
 export interface FaultLab extends Lab {
   mark: string;
@@ -31,7 +31,7 @@ export interface FaultLab extends Lab {
 export interface FaultLabOptions extends Omit<LabOptions, 'realAgent'> {
   /** Extra `mvm agent run` flags, e.g. ['--spool-memory', '65536']. */
   agentArgs?: string[];
-  /** Use the scripted agent (test/factory/fixtures) instead of the real one. */
+  /** Use the scripted agent (test/fixtures/agents) instead of the real one. */
   scriptedAgent?: boolean;
   /** The whole agent command instead (the factory appends --url, --workdir… to it). */
   agentCommand?: string[];
@@ -40,7 +40,7 @@ export interface FaultLabOptions extends Omit<LabOptions, 'realAgent'> {
 export async function startFaultLab(t: Test, opts: FaultLabOptions): Promise<FaultLab> {
   const agentCommand = opts.agentCommand ?? [
     process.execPath,
-    MVM_BIN,
+    mvmBin(),
     'agent',
     'run',
     '--grace',
@@ -70,13 +70,12 @@ export async function startFaultLab(t: Test, opts: FaultLabOptions): Promise<Fau
     mark,
     instancesDir: join(lab.dir, 'instances'),
     async factory(o: { env?: Record<string, string>; dbFile?: string; wait?: boolean } = {}) {
-      const f = await startFactory(lab, {
+      return startFactory(lab, {
         env: { [MARK_ENV]: mark, MVM_LOG_LEVEL: 'info', ...o.env },
         dbFile: o.dbFile,
         wait: o.wait,
+        t,
       });
-      t.teardown(() => f.stop(5000));
-      return f;
     },
     async submitTasks(
       target: string,

@@ -220,6 +220,7 @@ interface Explanation {
 function Why() {
   const [target, setTarget] = useState('');
   const [answers, setAnswers] = useState<Array<{ lab: string | undefined; answer?: Explanation; error?: string }>>([]);
+  // shows its own errors on the page, so the event handler need not wait for it
   const ask = async (e: Event) => {
     e.preventDefault();
     const labs: Array<string | undefined> = labNames().length > 0 ? labNames() : [undefined];
@@ -241,7 +242,7 @@ function Why() {
   const several = answers.length > 1;
   return (
     <Section title="Why is a job waiting?">
-      <form class="inline" onSubmit={ask}>
+      <form class="inline" onSubmit={(e) => void ask(e)}>
         <label for="why-target">Target</label>
         <input
           id="why-target"

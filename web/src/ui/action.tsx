@@ -19,6 +19,7 @@ export function Action(props: {
   const [error, setError] = useState<string | null>(null);
   const [ok, setOk] = useState(false);
   if (!canAct()) return null;
+  // shows its own errors on the page, so the event handler need not wait for it
   const click = async () => {
     if (props.confirm && !window.confirm(props.confirm)) return;
     setBusy(true);
@@ -40,7 +41,7 @@ export function Action(props: {
       <button
         type="button"
         class={`btn btn-${props.kind ?? 'plain'}`}
-        onClick={click}
+        onClick={() => void click()}
         disabled={busy || props.disabled}
         data-testid={props.testId}
         data-action

@@ -119,7 +119,6 @@ export function Chart(props: {
       ro.observe(el);
     }
     // a new set of series (or marks) rebuilds the chart; new data alone is a setData below
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [props.series.map((s) => s.label).join('|'), (props.marks ?? []).join(',')]);
   useEffect(() => {
     plot.current?.setData([props.xs, ...props.series.map((s) => s.values)] as uPlot.AlignedData);
