@@ -23,7 +23,7 @@ import { runAgent } from './run.js';
 import { loadExeca } from './task.js';
 import { prepareWorkdir } from './workdir.js';
 import { cannotSwitchUser, openWorkdirTo, resolveTaskUser, taskUserOfTestbed, type TaskUser } from './task-user.js';
-import { INFRA_REPORT_FILE } from '../runner/infra-report.js';
+import { INSTANCE_FILES } from '../shared/contracts/layout.js';
 
 export interface AgentArgs {
   url: string;
@@ -100,7 +100,7 @@ function prepareTaskUser(
     // The runner, run by the job's tasks, appends its infrastructure-failure report beside the
     // testbed description: that one file is the task user's to write.
     if (testbed) {
-      const report = join(dirname(testbed), INFRA_REPORT_FILE);
+      const report = join(dirname(testbed), INSTANCE_FILES.infraReport);
       closeSync(openSync(report, 'a', 0o600));
       chownSync(report, user.uid, user.gid);
     }

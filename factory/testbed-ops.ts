@@ -13,6 +13,7 @@ import type { InstanceRow } from './db/schema.js';
 import type { Executor } from './executor/types.js';
 import type { FactoryStore, RestoreOutcome } from './store.js';
 import { readVerdict, type RunnerVerdict } from './runner-verdict.js';
+import type { RunnerReportKind } from '../shared/contracts/runner-report.js';
 import { describeTestbed, hasBaseline } from './testbed-description.js';
 
 export interface TestbedOpsDeps {
@@ -207,6 +208,7 @@ export class TestbedOps {
   private async runner(
     tb: TestbedConfig,
     holder: string,
+    kind: RunnerReportKind,
     what: string,
     args: string[],
     timeoutMs: number,
@@ -226,7 +228,7 @@ export class TestbedOps {
       });
       // Stopping is not a verdict on the testbed: let the caller leave the outcome unrecorded.
       if (this.closing.signal.aborted) throw this.closing.signal.reason;
-      return readVerdict(what, r);
+      return readVerdict(kind, what, r);
     } catch (err) {
       if (this.closing.signal.aborted) throw err;
       return { ok: false, message: `cannot run the ${what}: ${describeError(err)}` };
@@ -237,7 +239,7 @@ export class TestbedOps {
   private async restore(tb: TestbedConfig, holder: string, signal: AbortSignal): Promise<RestoreOutcome> {
     const skip = this.restoreNeeded(tb.name);
     if (skip !== undefined) return { ok: true, skipped: true, message: skip };
-    return this.runner(tb, holder, 'restore', ['restore'], this.deps.config.health.restoreTimeoutMs, signal);
+    return this.runner(tb, holder, 'restore', 'restore', ['restore'], this.deps.config.health.restoreTimeoutMs, signal);
   }
 
   /** A check: the baseline restored (when there is one), then the runner's health check. */
@@ -256,6 +258,6 @@ export class TestbedOps {
       '--max-temperature',
       String(h.maxTemperature),
     ];
-    return this.runner(tb, checkId, 'health check', args, h.timeoutMs, signal);
+    return this.runner(tb, checkId, 'health', 'health check', args, h.timeoutMs, signal);
   }
 }

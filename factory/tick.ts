@@ -27,7 +27,7 @@ import type { LockDirectory } from './lock-directory.js';
 import { failJobThroughWorker, givingUp } from './give-up.js';
 import { TestbedOps } from './testbed-ops.js';
 import { checkHosts, expireReservations, startDueChecks } from './upkeep.js';
-import { summariseInfraReport } from './infra-report.js';
+import { summariseInfraReport } from '../shared/contracts/infra-report.js';
 
 export interface FactoryDeps {
   config: FactoryConfig;
