@@ -133,7 +133,7 @@ export async function agentMain(args: AgentArgs): Promise<void> {
     ? readBootstrapFile(args.bootstrapFile)
     : (args.bootstrap ?? process.env.MVM_BOOTSTRAP);
   prepareWorkdir(workdir);
-  const defaultTestbed = join(workdir, 'testbed.json');
+  const defaultTestbed = join(workdir, INSTANCE_FILES.testbed);
   const testbed = args.testbed ? resolve(args.testbed) : existsSync(defaultTestbed) ? defaultTestbed : undefined;
   if (testbed && !existsSync(testbed)) {
     throw new MvmError('USAGE', `the testbed description ${testbed} does not exist`, {

@@ -4,7 +4,7 @@
 import { execa } from 'execa';
 import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { execArgv } from '../../runner/exec.js';
+import { execArgv } from '../../shared/exec.js';
 import { MvmError } from '../../shared/errors.js';
 import { MVM_BIN } from '../../shared/paths.js';
 import type { Logger } from '../../shared/log.js';

@@ -3,6 +3,7 @@
 // line of JSON in both places. A pid alone can be reused: locally the kernel start time says
 // whether it is still the same process, remotely the boot id whether the host rebooted since.
 import { Type, type Static } from '@sinclair/typebox';
+import { INSTANCE_FILES } from './layout.js';
 import { defineContract } from './validate.js';
 
 export const AgentPidSchema = Type.Object({
@@ -19,8 +20,8 @@ export const AgentPidSchema = Type.Object({
 
 export type AgentPid = Static<typeof AgentPidSchema>;
 
-export const agentPidContract = defineContract('agent.pid', AgentPidSchema);
+export const agentPidContract = defineContract(INSTANCE_FILES.agentPid, AgentPidSchema);
 
 export function agentPidText(rec: AgentPid): string {
-  return JSON.stringify(agentPidContract.check(rec, 'agent.pid')) + '\n';
+  return JSON.stringify(agentPidContract.check(rec, INSTANCE_FILES.agentPid)) + '\n';
 }

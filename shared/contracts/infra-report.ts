@@ -2,6 +2,7 @@
 // device unreachable or timing out, a flash that did not take, a device that needs a person).
 // The runner appends it beside testbed.json; the factory reads it once the agent is stopped.
 import { Type, type Static } from '@sinclair/typebox';
+import { INSTANCE_FILES } from './layout.js';
 import { defineContract } from './validate.js';
 
 /** The reasons that say the testbed, not the test, is at fault. */
@@ -30,7 +31,7 @@ export function isInfraReason(reason: unknown): reason is InfraReason {
 
 /** One line of the report, as the writer appends it (one write of one whole line). */
 export function infraReportLine(entry: InfraFailure): string {
-  return JSON.stringify(infraFailureContract.check(entry, 'infra-failures.jsonl')) + '\n';
+  return JSON.stringify(infraFailureContract.check(entry, INSTANCE_FILES.infraReport)) + '\n';
 }
 
 export interface InfraReportParsed {

@@ -2,6 +2,7 @@
 // up after a SIGKILLed agent (the factory, locally or over SSH) stops the task's process group
 // and what left it. Written whole (temp file, fsync, rename) as one line of JSON.
 import { Type, type Static } from '@sinclair/typebox';
+import { INSTANCE_FILES } from './layout.js';
 import { defineContract } from './validate.js';
 
 export const TASK_MARK_PATTERN = '^task-[0-9a-f-]{36}$';
@@ -18,9 +19,9 @@ export const RunningTaskSchema = Type.Object({
 
 export type RunningTask = Static<typeof RunningTaskSchema>;
 
-export const runningTaskContract = defineContract('running-task.json', RunningTaskSchema);
+export const runningTaskContract = defineContract(INSTANCE_FILES.runningTask, RunningTaskSchema);
 
 /** The file's text as written: one line. */
 export function runningTaskText(rec: RunningTask): string {
-  return JSON.stringify(runningTaskContract.check(rec, 'running-task.json')) + '\n';
+  return JSON.stringify(runningTaskContract.check(rec, INSTANCE_FILES.runningTask)) + '\n';
 }

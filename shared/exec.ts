@@ -2,7 +2,7 @@
 // never a shell string; its own process group so a timeout or abort stops the whole tree; output
 // captured (bounded) and optionally streamed.
 import { spawn } from 'node:child_process';
-import { stopProcessGroup } from '../shared/process-tree.js';
+import { stopProcessGroup } from './process-tree.js';
 
 export interface ExecOptions {
   cwd?: string;
