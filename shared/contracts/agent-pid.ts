@@ -6,17 +6,21 @@ import { Type, type Static } from '@sinclair/typebox';
 import { INSTANCE_FILES } from './layout.js';
 import { defineContract } from './validate.js';
 
-export const AgentPidSchema = Type.Object({
-  pid: Type.Integer({ minimum: 2 }),
-  /** The agent leads its own process group. */
-  pgid: Type.Integer({ minimum: 2 }),
-  /** /proc/PID/stat field 22 when it was started (local). */
-  start_time: Type.Optional(Type.String({ pattern: '^[0-9]+$' })),
-  /** When the factory started it, ms since the epoch (local). */
-  started_at: Type.Optional(Type.Integer({ minimum: 0 })),
-  /** The host's boot id when it was started (SSH; '' where the host has none). */
-  boot_id: Type.Optional(Type.String({ pattern: '^[0-9a-f-]*$' })),
-});
+export const AgentPidSchema = Type.Object(
+  {
+    pid: Type.Integer({ minimum: 2 }),
+    /** The agent leads its own process group. */
+    pgid: Type.Integer({ minimum: 2 }),
+    /** /proc/PID/stat field 22 when it was started (local). */
+    start_time: Type.Optional(Type.String({ pattern: '^[0-9]+$' })),
+    /** When the factory started it, ms since the epoch (local). */
+    started_at: Type.Optional(Type.Integer({ minimum: 0 })),
+    /** The host's boot id when it was started (SSH; '' where the host has none). */
+    boot_id: Type.Optional(Type.String({ pattern: '^[0-9a-f-]*$' })),
+    // Closed: a pid file in any other shape (an older format, a foreign file) is not trusted.
+  },
+  { additionalProperties: false },
+);
 
 export type AgentPid = Static<typeof AgentPidSchema>;
 

@@ -13,8 +13,9 @@ export interface ContractProblem {
   hint?: string;
 }
 
-// strict: false lets schemas carry their own `message` and `hint` annotations (below).
-const ajv = new Ajv({ allErrors: true, strict: false });
+// strict: false lets schemas carry their own `message` and `hint` annotations (below); verbose
+// hands each error its schema, where they are read.
+const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
 // ajv-formats is CommonJS with a default export.
 (addFormatsModule as unknown as (a: Ajv) => Ajv)(ajv);
 
