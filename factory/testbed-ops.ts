@@ -8,6 +8,7 @@ import PQueue from 'p-queue';
 import { describeError, isAbortError } from '../shared/errors.js';
 import { newId } from '../shared/ids.js';
 import type { Logger } from '../shared/log.js';
+import { withDeadline } from '../shared/sleep.js';
 import type { FactoryConfig, TestbedConfig } from './config/types.js';
 import type { InstanceRow } from './db/schema.js';
 import type { Executor } from './executor/types.js';
@@ -75,7 +76,11 @@ export class TestbedOps {
       this.queue.add(
         async () => {
           log.info('restoring the baseline');
-          const v = await this.restore(tb, i.id, this.deadline(this.deps.config.health.restoreTimeoutMs));
+          const v = await this.restore(
+            tb,
+            i.id,
+            this.deadline(this.deps.config.health.restoreTimeoutMs, `the restore of ${tb.name}`),
+          );
           this.deps.store.recordRestore(i.id, v);
           (v.ok ? log.info.bind(log) : log.warn.bind(log))(
             { outcome: v.message },
@@ -109,7 +114,11 @@ export class TestbedOps {
           async () => {
             log.info({ reason: l.reason }, 'restoring the baseline after a reservation');
             const v = tb
-              ? await this.restore(tb, l.holder, this.deadline(this.deps.config.health.restoreTimeoutMs))
+              ? await this.restore(
+                  tb,
+                  l.holder,
+                  this.deadline(this.deps.config.health.restoreTimeoutMs, `the restore of ${tb.name}`),
+                )
               : { ok: true, skipped: true, message: 'the testbed is no longer in the config' };
             this.deps.store.reservations.finishRestore(l.testbed, l.holder, v);
             (v.ok ? log.info.bind(log) : log.warn.bind(log))(
@@ -151,7 +160,11 @@ export class TestbedOps {
         this.queue.add(
           async () => {
             log.info('health check started');
-            const v = await this.check(tb, checkId, this.deadline(this.deps.config.health.timeoutMs));
+            const v = await this.check(
+              tb,
+              checkId,
+              this.deadline(this.deps.config.health.timeoutMs, `the health check of ${tb.name}`),
+            );
             this.deps.store.health.finishCheck(name, checkId, v.ok, v.message);
             (v.ok ? log.info.bind(log) : log.warn.bind(log))(
               { summary: v.message },
@@ -185,8 +198,9 @@ export class TestbedOps {
     return undefined;
   }
 
-  private deadline(ms: number): AbortSignal {
-    return AbortSignal.any([this.closing.signal, AbortSignal.timeout(ms)]);
+  /** Stopping, or the operation's bound as a TimeoutError (so a runner cut short reads as timed out). */
+  private deadline(ms: number, what: string): AbortSignal {
+    return withDeadline(ms, what, this.closing.signal);
   }
 
   private track(p: Promise<void>, done: () => void, log: Logger, what: string): Promise<void> {

@@ -12,7 +12,7 @@
 import type { FactoryWorker } from '../shared/api/types.js';
 import { FactoryClient } from '../shared/buildomat/factory.js';
 import { ApiError, describeError, isAbortError, MvmError } from '../shared/errors.js';
-import { abortError } from '../shared/sleep.js';
+import { abortError, withDeadline } from '../shared/sleep.js';
 import { formatDuration } from '../shared/duration.js';
 import type { Logger } from '../shared/log.js';
 import type { FactoryConfig, TestbedConfig } from './config/types.js';
@@ -304,9 +304,8 @@ export class Factory {
               lockDir: this.deps.locks?.dir,
             }),
           },
-          signal
-            ? AbortSignal.any([signal, AbortSignal.timeout(config.agentStartTimeoutMs)])
-            : AbortSignal.timeout(config.agentStartTimeoutMs),
+          // A start that takes too long fails with a TimeoutError saying so (agent_start_timeout).
+          withDeadline(config.agentStartTimeoutMs, `starting the agent of ${i.id}`, signal),
         );
       } catch (err) {
         if (signal?.aborted) throw abortError(signal);

@@ -65,7 +65,7 @@ export class LocalExecutor implements Executor {
 
   async start(spec: AgentSpec, signal?: AbortSignal): Promise<AgentHandle> {
     signal?.throwIfAborted();
-    const existing = await this.adopt(spec.instanceId);
+    const existing = await this.adopt(spec.instanceId, signal);
     if (existing) return existing;
 
     const dir = this.workdir(spec.instanceId);
