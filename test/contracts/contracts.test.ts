@@ -164,7 +164,13 @@ t.test('the local executor writes agent.pid in the one format and adopts only fr
     ['infraReport', () => ex.infraReport(id, aborted)],
     ['cleanup', () => ex.cleanup(id, aborted)],
   ] as const) {
-    await t.rejects(call(), { message: 'draining' }, `${name}: an aborted caller gets no answer`);
+    await t.rejects(
+      async () => {
+        await call();
+      },
+      { message: 'draining' },
+      `${name}: an aborted caller gets no answer`,
+    );
   }
   await ex.stop(id, adopted, 2000);
 });

@@ -73,7 +73,7 @@ t.test('the schemas name exactly the keys the validators know', async (t) => {
   same(t, local, LOCAL_KEYS, 'agent (local)');
   same(t, ssh, SSH_KEYS, 'agent (ssh)');
   same(t, TestDefinitionSchema, KNOWN_TOP, 'test definition');
-  const devices = (TestDefinitionSchema.properties as Record<string, { items: TSchema }>).devices.items;
+  const devices = (TestDefinitionSchema.properties as unknown as Record<string, { items: TSchema }>).devices.items;
   same(t, devices, SPEC_DEVICE_KEYS, 'test definition devices');
   for (const [type, schema] of Object.entries(CHECK_SCHEMAS))
     same(

@@ -56,14 +56,14 @@ if (why) {
     const pf = agentPidContract.parse(readFileSync(pidFile, 'utf8'), pidFile);
     t.match(pf, { pid: handle.pid, pgid: handle.pid, boot_id: handle.bootId });
 
-    const state = await waitFor(
+    const state = (await waitFor(
       () =>
         fakeAgentState(workdir).taskPid && existsSync(join(workdir, 'running-task.json'))
           ? fakeAgentState(workdir)
           : undefined,
       'the stand-in agent and its task',
       15_000,
-    );
+    ))!;
     // A record whose other fields also say "pgid": only its own pgid field names the task group.
     writeFileSync(
       join(workdir, 'running-task.json'),
@@ -140,7 +140,13 @@ if (why) {
       ['infraReport', () => ex.infraReport('01JX', aborted)],
       ['cleanup', () => ex.cleanup('01JX', aborted)],
     ] as const) {
-      await t.rejects(call(), { code: 'ABORTED' }, `${name} takes the signal`);
+      await t.rejects(
+        async () => {
+          await call();
+        },
+        { code: 'ABORTED' },
+        `${name} takes the signal`,
+      );
     }
   });
 }
