@@ -80,16 +80,17 @@ export function defineContract<S extends TSchema>(what: string, schema: S): Cont
   const problems = (value: unknown): ContractProblem[] => (validate(value) ? [] : located(validate.errors ?? []));
   const toConfigError = (file: string, list: readonly ContractProblem[]) =>
     new ConfigError(list.map((p): ConfigProblem => ({ file, ...p })));
+  const check = (value: unknown, file: string): Static<S> => {
+    const list = problems(value);
+    if (list.length > 0) throw toConfigError(file, list);
+    return value as Static<S>;
+  };
   return {
     what,
     schema,
     is: (value): value is Static<S> => validate(value),
     problems,
-    check(value, file) {
-      const list = problems(value);
-      if (list.length > 0) throw toConfigError(file, list);
-      return value as Static<S>;
-    },
+    check,
     parse(text, file) {
       let value: unknown;
       try {
@@ -97,7 +98,7 @@ export function defineContract<S extends TSchema>(what: string, schema: S): Cont
       } catch (err) {
         throw toConfigError(file, [{ key: '(file)', message: `${what} is not valid JSON: ${(err as Error).message}` }]);
       }
-      return this.check(value, file);
+      return check(value, file);
     },
     tryParse(text) {
       try {
