@@ -2,8 +2,8 @@
 // whose errors are located ("devices[1].attributes[0]: must be a string"), every error at once.
 // Writers build values of the type; readers validate what they read before trusting it.
 import type { Static, TSchema } from '@sinclair/typebox';
-import { Ajv, type ErrorObject } from 'ajv';
-import addFormatsModule from 'ajv-formats';
+import type { Ajv, ErrorObject, ValidateFunction } from 'ajv';
+import { createRequire } from 'node:module';
 import { ConfigError, type ConfigProblem } from '../errors.js';
 
 /** One located problem: `key` is a path like `devices[1].name` ('(file)' for the whole value). */
@@ -13,11 +13,23 @@ export interface ContractProblem {
   hint?: string;
 }
 
-// strict: false lets schemas carry their own `message` and `hint` annotations (below); verbose
-// hands each error its schema, where they are read.
-const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
-// ajv-formats is CommonJS with a default export.
-(addFormatsModule as unknown as (a: Ajv) => Ajv)(ajv);
+let shared: Ajv | undefined;
+
+/**
+ * The validator compiler, loaded on first use: a process that only names a contract's files or
+ * types (the agent writing running-task.json) does not pay for ajv at start-up.
+ */
+function compiler(): Ajv {
+  if (shared) return shared;
+  const require = createRequire(import.meta.url);
+  const { Ajv: AjvClass } = require('ajv') as typeof import('ajv');
+  // strict: false lets schemas carry their own `message` and `hint` annotations (below); verbose
+  // hands each error its schema, where they are read.
+  shared = new AjvClass({ allErrors: true, strict: false, verbose: true });
+  // ajv-formats is CommonJS with a default export.
+  (require('ajv-formats') as (a: Ajv) => Ajv)(shared);
+  return shared;
+}
 
 /** `/devices/1/attributes/0` → `devices[1].attributes[0]`. */
 export function keyOf(instancePath: string, child?: string): string {
@@ -76,8 +88,9 @@ export interface Contract<S extends TSchema> {
 }
 
 export function defineContract<S extends TSchema>(what: string, schema: S): Contract<S> {
-  const validate = ajv.compile(schema);
-  const problems = (value: unknown): ContractProblem[] => (validate(value) ? [] : located(validate.errors ?? []));
+  let compiled: ValidateFunction | undefined;
+  const validate = (value: unknown): boolean => (compiled ??= compiler().compile(schema))(value);
+  const problems = (value: unknown): ContractProblem[] => (validate(value) ? [] : located(compiled!.errors ?? []));
   const toConfigError = (file: string, list: readonly ContractProblem[]) =>
     new ConfigError(list.map((p): ConfigProblem => ({ file, ...p })));
   const check = (value: unknown, file: string): Static<S> => {
