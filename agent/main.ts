@@ -22,7 +22,7 @@ import { installShutdown } from '../shared/shutdown.js';
 import { runAgent } from './run.js';
 import { prepareWorkdir } from './workdir.js';
 import { cannotSwitchUser, openWorkdirTo, resolveTaskUser, taskUserOfTestbed, type TaskUser } from './task-user.js';
-import { INFRA_REPORT_FILE } from '../runner/infra-report.js';
+import { INSTANCE_FILES } from '../shared/contracts/layout.js';
 
 export interface AgentArgs {
   url: string;
@@ -99,7 +99,7 @@ function prepareTaskUser(
     // The runner, run by the job's tasks, appends its infrastructure-failure report beside the
     // testbed description: that one file is the task user's to write.
     if (testbed) {
-      const report = join(dirname(testbed), INFRA_REPORT_FILE);
+      const report = join(dirname(testbed), INSTANCE_FILES.infraReport);
       closeSync(openSync(report, 'a', 0o600));
       chownSync(report, user.uid, user.gid);
     }
@@ -132,7 +132,7 @@ export async function agentMain(args: AgentArgs): Promise<void> {
     ? readBootstrapFile(args.bootstrapFile)
     : (args.bootstrap ?? process.env.MVM_BOOTSTRAP);
   prepareWorkdir(workdir);
-  const defaultTestbed = join(workdir, 'testbed.json');
+  const defaultTestbed = join(workdir, INSTANCE_FILES.testbed);
   const testbed = args.testbed ? resolve(args.testbed) : existsSync(defaultTestbed) ? defaultTestbed : undefined;
   if (testbed && !existsSync(testbed)) {
     throw new MvmError('USAGE', `the testbed description ${testbed} does not exist`, {

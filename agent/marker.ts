@@ -3,10 +3,13 @@
 // cleans up after a SIGKILLed agent stops that group).
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { INSTANCE_FILES } from '../shared/contracts/layout.js';
+import { runningTaskContract, runningTaskText, type RunningTask } from '../shared/contracts/running-task.js';
 import { MvmError } from '../shared/errors.js';
 
-export const STARTED_JOB_FILE = 'job-started.json';
-export const RUNNING_TASK_FILE = 'running-task.json';
+export const STARTED_JOB_FILE = INSTANCE_FILES.startedJob;
+export const RUNNING_TASK_FILE = INSTANCE_FILES.runningTask;
+export type { RunningTask };
 
 export interface StartedJob {
   job: string;
@@ -14,14 +17,6 @@ export interface StartedJob {
   worker?: string;
   startedAt: string;
   pid: number;
-}
-
-export interface RunningTask {
-  pgid: number;
-  job: string;
-  task: number;
-  /** The mark in every task process's environment, to find what left the group (setsid). */
-  mark?: string;
 }
 
 function readJson<T>(file: string): T | undefined {
@@ -83,13 +78,14 @@ export function markJobStarted(workdir: string, rec: StartedJob): void {
   }
 }
 
+/** The running task, when the file is there and valid (a torn write is not trusted). */
 export function readRunningTask(workdir: string): RunningTask | undefined {
-  const rec = readJson<RunningTask>(join(workdir, RUNNING_TASK_FILE));
-  return rec && typeof rec.pgid === 'number' ? rec : undefined;
+  const rec = readJson<unknown>(join(workdir, RUNNING_TASK_FILE));
+  return runningTaskContract.is(rec) ? rec : undefined;
 }
 
 export function writeRunningTask(workdir: string, rec: RunningTask): void {
-  writeDurably(join(workdir, RUNNING_TASK_FILE), JSON.stringify(rec) + '\n', false);
+  writeDurably(join(workdir, RUNNING_TASK_FILE), runningTaskText(rec), false);
 }
 
 export function clearRunningTask(workdir: string): void {

@@ -1,39 +1,10 @@
 // The testbed description the factory hands to each agent (`<agent workdir>/testbed.json`) and to
-// the runner for health checks and restores, read through MVM_TESTBED / --testbed. Its shape is a
-// contract between components: version 1 (fields are only ever added, as optional).
-import type { DeviceSettings, PoolConfig, TestbedConfig } from './config/types.js';
+// the runner for health checks and restores, read through MVM_TESTBED / --testbed. Its shape is the
+// contract in shared/contracts/testbed.ts; what is written here is checked against it.
+import { testbedContract, type TestbedDescription } from '../shared/contracts/testbed.js';
+import type { TestbedConfig } from './config/types.js';
 
-export interface TestbedDescription {
-  version: 1;
-  testbed: string;
-  /** The instance the description was written for (absent for health checks and restores). */
-  instance?: string;
-  target?: string;
-  baseline?: string;
-  /** The lab's firmware library on the host the runner runs on. */
-  firmware_dir?: string;
-  /** The unprivileged user the agent runs the job's tasks as. */
-  task_user?: string;
-  /** Proves to the runner that it runs for the testbed's lock holder (see shared/testbed-locks.ts). */
-  lock_credential?: string;
-  /** The lock directory the factory writes (the runner's default may differ: tasks get a clean environment). */
-  lock_dir?: string;
-  /** How long the runner waits for another runner working on the testbed (a person's) before refusing. */
-  lock_wait_ms?: number;
-  devices: Array<{
-    name: string;
-    driver: string;
-    address?: string;
-    hardware?: string;
-    software?: string;
-    attributes: string[];
-    options: Record<string, unknown>;
-    pools?: PoolConfig[];
-    settings?: DeviceSettings;
-    expected_hashrate_ghs?: number;
-    max_temperature?: number;
-  }>;
-}
+export type { TestbedDescription };
 
 export interface DescribeOptions {
   instance?: { id: string; target: string };
@@ -45,7 +16,7 @@ export interface DescribeOptions {
 }
 
 export function describeTestbed(tb: TestbedConfig, o: DescribeOptions = {}): TestbedDescription {
-  return {
+  const description: TestbedDescription = {
     version: 1,
     testbed: tb.name,
     ...(o.instance ? { instance: o.instance.id, target: o.targetName ?? o.instance.target } : {}),
@@ -69,6 +40,9 @@ export function describeTestbed(tb: TestbedConfig, o: DescribeOptions = {}): Tes
       ...(d.maxTemperature !== undefined ? { max_temperature: d.maxTemperature } : {}),
     })),
   };
+  // A config that passed validation always makes a valid description; this catches a writer bug
+  // here rather than as a runner's refusal on the testbed host.
+  return testbedContract.check(description, `testbed.json for ${tb.name}`);
 }
 
 /** Whether restoring the baseline has anything to do: a baseline firmware, pools or settings, or a command device. */

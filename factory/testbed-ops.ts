@@ -8,11 +8,13 @@ import PQueue from 'p-queue';
 import { describeError, isAbortError } from '../shared/errors.js';
 import { newId } from '../shared/ids.js';
 import type { Logger } from '../shared/log.js';
+import { withDeadline } from '../shared/sleep.js';
 import type { FactoryConfig, TestbedConfig } from './config/types.js';
 import type { InstanceRow } from './db/schema.js';
 import type { Executor } from './executor/types.js';
 import type { FactoryStore, RestoreOutcome } from './store.js';
 import { readVerdict, type RunnerVerdict } from './runner-verdict.js';
+import type { RunnerReportKind } from '../shared/contracts/runner-report.js';
 import { describeTestbed, hasBaseline } from './testbed-description.js';
 
 /**
@@ -89,7 +91,11 @@ export class TestbedOps {
     const p = this.track(
       this.add(async () => {
         log.info('restoring the baseline');
-        const v = await this.restore(tb, i.id, this.deadline(this.deps.config.health.restoreTimeoutMs));
+        const v = await this.restore(
+          tb,
+          i.id,
+          this.deadline(this.deps.config.health.restoreTimeoutMs, `the restore of ${tb.name}`),
+        );
         this.deps.store.recordRestore(i.id, v);
         (v.ok ? log.info.bind(log) : log.warn.bind(log))(
           { outcome: v.message },
@@ -121,7 +127,11 @@ export class TestbedOps {
         this.add(async () => {
           log.info({ reason: l.reason }, 'restoring the baseline after a reservation');
           const v = tb
-            ? await this.restore(tb, l.holder, this.deadline(this.deps.config.health.restoreTimeoutMs))
+            ? await this.restore(
+                tb,
+                l.holder,
+                this.deadline(this.deps.config.health.restoreTimeoutMs, `the restore of ${tb.name}`),
+              )
             : { ok: true, skipped: true, message: 'the testbed is no longer in the config' };
           this.deps.store.reservations.finishRestore(l.testbed, l.holder, v);
           (v.ok ? log.info.bind(log) : log.warn.bind(log))(
@@ -161,7 +171,11 @@ export class TestbedOps {
       void this.track(
         this.add(async () => {
           log.info('health check started');
-          const v = await this.check(tb, checkId, this.deadline(this.deps.config.health.timeoutMs));
+          const v = await this.check(
+            tb,
+            checkId,
+            this.deadline(this.deps.config.health.timeoutMs, `the health check of ${tb.name}`),
+          );
           this.deps.store.health.finishCheck(name, checkId, v.ok, v.message);
           (v.ok ? log.info.bind(log) : log.warn.bind(log))(
             { summary: v.message },
@@ -208,8 +222,9 @@ export class TestbedOps {
     return undefined;
   }
 
-  private deadline(ms: number): AbortSignal {
-    return AbortSignal.any([this.closing.signal, AbortSignal.timeout(ms)]);
+  /** Stopping, or the operation's bound as a TimeoutError (so a runner cut short reads as timed out). */
+  private deadline(ms: number, what: string): AbortSignal {
+    return withDeadline(ms, what, this.closing.signal);
   }
 
   private track(p: Promise<void>, done: () => void, log: Logger, what: string): Promise<void> {
@@ -231,6 +246,7 @@ export class TestbedOps {
   private async runner(
     tb: TestbedConfig,
     holder: string,
+    kind: RunnerReportKind,
     what: string,
     args: string[],
     timeoutMs: number,
@@ -255,7 +271,7 @@ export class TestbedOps {
       });
       // Stopping is not a verdict on the testbed: let the caller leave the outcome unrecorded.
       if (this.closing.signal.aborted) throw this.closing.signal.reason;
-      return readVerdict(what, r);
+      return readVerdict(kind, what, r);
     } catch (err) {
       if (this.closing.signal.aborted) throw err;
       return { ok: false, message: `cannot run the ${what}: ${describeError(err)}` };
@@ -266,7 +282,7 @@ export class TestbedOps {
   private async restore(tb: TestbedConfig, holder: string, signal: AbortSignal): Promise<RestoreOutcome> {
     const skip = this.restoreNeeded(tb.name);
     if (skip !== undefined) return { ok: true, skipped: true, message: skip };
-    return this.runner(tb, holder, 'restore', ['restore'], this.deps.config.health.restoreTimeoutMs, signal);
+    return this.runner(tb, holder, 'restore', 'restore', ['restore'], this.deps.config.health.restoreTimeoutMs, signal);
   }
 
   /** A check: the baseline restored (when there is one), then the runner's health check. */
@@ -285,6 +301,6 @@ export class TestbedOps {
       '--max-temperature',
       String(h.maxTemperature),
     ];
-    return this.runner(tb, checkId, 'health check', args, h.timeoutMs, signal);
+    return this.runner(tb, checkId, 'health', 'health check', args, h.timeoutMs, signal);
   }
 }

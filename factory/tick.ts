@@ -12,7 +12,7 @@
 import type { FactoryWorker } from '../shared/api/types.js';
 import { FactoryClient } from '../shared/buildomat/factory.js';
 import { ApiError, describeError, isAbortError, MvmError } from '../shared/errors.js';
-import { abortError } from '../shared/sleep.js';
+import { abortError, withDeadline } from '../shared/sleep.js';
 import { formatDuration } from '../shared/duration.js';
 import type { Logger } from '../shared/log.js';
 import type { FactoryConfig, TestbedConfig } from './config/types.js';
@@ -28,7 +28,7 @@ import type { LockDirectory } from './lock-directory.js';
 import { failJobThroughWorker, givingUp } from './give-up.js';
 import { TestbedOps } from './testbed-ops.js';
 import { checkHosts, expireReservations, startDueChecks } from './upkeep.js';
-import { summariseInfraReport } from './infra-report.js';
+import { summariseInfraReport } from '../shared/contracts/infra-report.js';
 
 export interface FactoryDeps {
   config: FactoryConfig;
@@ -308,9 +308,8 @@ export class Factory {
               lockWaitMs: RUNNER_LOCK_WAIT_MS,
             }),
           },
-          signal
-            ? AbortSignal.any([signal, AbortSignal.timeout(config.agentStartTimeoutMs)])
-            : AbortSignal.timeout(config.agentStartTimeoutMs),
+          // A start that takes too long fails with a TimeoutError saying so (agent_start_timeout).
+          withDeadline(config.agentStartTimeoutMs, `starting the agent of ${i.id}`, signal),
         );
       } catch (err) {
         if (signal?.aborted) throw abortError(signal);

@@ -10,28 +10,10 @@ import type { DeviceSpec, Driver, Telemetry } from './drivers/types.js';
 import { sameSoftware } from './firmware/ensure.js';
 import { baselineFirmware } from './testbed-baseline.js';
 import type { Testbed } from './testbed.js';
+import type { DeviceHealth, HealthCheck, HealthCheckName, HealthReport } from '../shared/contracts/runner-report.js';
 
-export type HealthCheckName = 'answers' | 'firmware' | 'hashrate' | 'temperature' | 'stable' | 'command';
-
-export interface HealthCheck {
-  name: HealthCheckName;
-  ok: boolean;
-  message: string;
-  measured?: unknown;
-}
-
-export interface DeviceHealth {
-  device: string;
-  ok: boolean;
-  checks: HealthCheck[];
-}
-
-export interface HealthReport {
-  ok: boolean;
-  testbed: string;
-  devices: DeviceHealth[];
-  summary: string;
-}
+// The report's shape is the contract the factory reads (shared/contracts/runner-report.ts).
+export type { DeviceHealth, HealthCheck, HealthCheckName, HealthReport };
 
 export interface HealthLimits {
   windowMs: number;

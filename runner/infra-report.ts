@@ -1,50 +1,29 @@
-// The infrastructure-failure report: one JSON line per runner command that failed because of the
-// testbed (a device unreachable or timing out, a flash that did not take, a device that needs a
-// person), appended to `infra-failures.jsonl` beside the testbed description, so that the factory
-// can tell a broken testbed from a failing test. Devices given with --driver/--address have no
-// testbed description, so no report.
+// The runner's side of the infrastructure-failure report (shared/contracts/infra-report.ts): one
+// entry appended to `infra-failures.jsonl` beside the testbed description for each runner
+// command that failed because of the testbed, so that the factory can tell a broken testbed from
+// a failing test. Devices given with --driver/--address have no testbed description, so no report.
 import { appendFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import {
+  infraReportLine,
+  isInfraReason,
+  parseInfraReport,
+  type InfraCommand,
+  type InfraFailure,
+} from '../shared/contracts/infra-report.js';
+import { INSTANCE_FILES } from '../shared/contracts/layout.js';
 import { describeError } from '../shared/errors.js';
-import { DriverError, type DriverFailure } from './drivers/errors.js';
+import { DriverError } from './drivers/errors.js';
 
-export const INFRA_REPORT_FILE = 'infra-failures.jsonl';
-
-/** The reasons that say the testbed, not the test, is at fault. */
-export const INFRA_REASONS: readonly DriverFailure[] = ['unreachable', 'timeout', 'verify_failed', 'needs_attention'];
-
-export type InfraCommand = 'flash' | 'control' | 'telemetry' | 'info' | 'test';
-
-export interface InfraFailure {
-  at: string;
-  command: InfraCommand;
-  device: string;
-  reason: DriverFailure;
-  message: string;
-}
+export { isInfraReason, type InfraCommand, type InfraFailure };
 
 export function infraReportPath(testbedFile: string): string {
-  return join(dirname(resolve(testbedFile)), INFRA_REPORT_FILE);
+  return join(dirname(resolve(testbedFile)), INSTANCE_FILES.infraReport);
 }
 
-export function isInfraReason(reason: unknown): reason is DriverFailure {
-  return INFRA_REASONS.includes(reason as DriverFailure);
-}
-
-/** The report's entries; a torn or unreadable line (a writer that died mid-line) is skipped. */
+/** The report's valid entries; a torn or invalid line (a writer that died mid-line) is skipped. */
 export function readInfraReport(text: string): InfraFailure[] {
-  const out: InfraFailure[] = [];
-  for (const line of text.split('\n')) {
-    if (line.trim() === '') continue;
-    try {
-      const v = JSON.parse(line) as Partial<InfraFailure>;
-      if (v && typeof v === 'object' && typeof v.device === 'string' && typeof v.reason === 'string')
-        out.push(v as InfraFailure);
-    } catch {
-      /* torn line */
-    }
-  }
-  return out;
+  return parseInfraReport(text).failures;
 }
 
 /**
@@ -55,7 +34,7 @@ export function appendInfraFailure(testbedFile: string, entry: Omit<InfraFailure
   const file = infraReportPath(testbedFile);
   try {
     // One write of one line: concurrent runner processes append whole lines.
-    appendFileSync(file, JSON.stringify({ at: new Date().toISOString(), ...entry }) + '\n');
+    appendFileSync(file, infraReportLine({ at: new Date().toISOString(), ...entry }));
   } catch (err) {
     process.stderr.write(
       `mvm: warning: could not write the infrastructure-failure report ${file}: ${describeError(err)}\n`,

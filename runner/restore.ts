@@ -9,29 +9,15 @@ import { ensureFirmware } from './firmware/ensure.js';
 import { restartAndWait } from './restart.js';
 import { baselineFirmware } from './testbed-baseline.js';
 import type { Testbed } from './testbed.js';
+import type {
+  DeviceRestore,
+  RestoreAction,
+  RestoreActionName,
+  RestoreReport,
+} from '../shared/contracts/runner-report.js';
 
-export type RestoreActionName = 'firmware' | 'pools' | 'settings' | 'restart' | 'command';
-
-export interface RestoreAction {
-  action: RestoreActionName;
-  ok: boolean;
-  message: string;
-  from?: string;
-  to?: string;
-}
-
-export interface DeviceRestore {
-  device: string;
-  ok: boolean;
-  actions: RestoreAction[];
-  error?: string;
-}
-
-export interface RestoreReport {
-  ok: boolean;
-  testbed: string;
-  devices: DeviceRestore[];
-}
+// The report's shape is the contract the factory reads (shared/contracts/runner-report.ts).
+export type { DeviceRestore, RestoreAction, RestoreActionName, RestoreReport };
 
 export interface RestoreOptions {
   testbed: Testbed;

@@ -2,6 +2,7 @@
 // problem reported, and how a command picks its device: by name, the only device, or given
 // directly with --driver/--address.
 import { readFileSync } from 'node:fs';
+import { testbedContract } from '../shared/contracts/testbed.js';
 import { ConfigError, MvmError, type ConfigProblem } from '../shared/errors.js';
 import { DRIVER_KINDS, type DeviceSpec, type DriverKind } from './drivers/types.js';
 import { parseDeviceBaseline, parseFirmwareDir } from './testbed-baseline.js';
@@ -49,6 +50,11 @@ export function addressProblem(driver: DriverKind, address: string): string | un
     case 'command':
       return undefined;
   }
+}
+
+/** Whether a problem at `outer` already says what a problem at `inner` would. */
+function covers(outer: string, inner: string): boolean {
+  return inner === outer || inner.startsWith(`${outer}.`) || inner.startsWith(`${outer}[`) || outer === '(file)';
 }
 
 export function parseTestbed(text: string, file: string): Testbed {
@@ -118,6 +124,9 @@ export function parseTestbed(text: string, file: string): Testbed {
     if (doc[key] !== undefined && typeof doc[key] !== 'string') p(key, 'must be a string');
   if (doc.lock_wait_ms !== undefined && !(Number.isSafeInteger(doc.lock_wait_ms) && (doc.lock_wait_ms as number) >= 0))
     p('lock_wait_ms', 'must be a whole number of milliseconds, 0 or more');
+  // The contract (shared/contracts/testbed.ts) catches what the checks above do not look at.
+  for (const c of testbedContract.problems(doc))
+    if (!problems.some((q) => covers(q.key, c.key))) p(c.key, c.message, c.hint);
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     version: 1,

@@ -98,6 +98,19 @@ export class DeviceError extends MvmError {
   }
 }
 
+/**
+ * An operation ran out of its time. Its own class and code, so callers test `instanceof
+ * TimeoutError` (or `code === 'TIMEOUT'`), never a message. Retryable: the next attempt may be
+ * quicker.
+ */
+export class TimeoutError extends MvmError {
+  readonly timeoutMs: number;
+  constructor(what: string, timeoutMs: number, opts: MvmErrorOptions = {}) {
+    super('TIMEOUT', `${what} did not finish within ${timeoutMs} ms`, { retryable: true, ...opts });
+    this.timeoutMs = timeoutMs;
+  }
+}
+
 export function isAbortError(err: unknown): boolean {
   return (
     (err instanceof MvmError && err.code === 'ABORTED') ||

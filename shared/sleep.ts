@@ -1,8 +1,10 @@
 // Abortable waiting. Every long wait in mvm goes through here so that an AbortSignal ends it at once.
-import { MvmError } from './errors.js';
+import { MvmError, TimeoutError } from './errors.js';
 
+/** The error an aborted wait rejects with: the deadline's TimeoutError as is, else ABORTED. */
 export function abortError(signal?: AbortSignal): MvmError {
   const reason = signal?.reason;
+  if (reason instanceof TimeoutError) return reason;
   return new MvmError('ABORTED', reason instanceof Error ? reason.message : 'operation aborted', {
     cause: reason,
   });
@@ -11,6 +13,18 @@ export function abortError(signal?: AbortSignal): MvmError {
 /** A signal that aborts when any of the given ones does (the undefined ones are left out). */
 export function anySignal(...signals: Array<AbortSignal | undefined>): AbortSignal {
   return AbortSignal.any(signals.filter((s): s is AbortSignal => s !== undefined));
+}
+
+/**
+ * `signal` with a deadline: it aborts when `signal` does, or after `ms` with a TimeoutError
+ * naming `what` as its reason (abortError() hands that on, so a timeout stays a typed failure).
+ */
+export function withDeadline(ms: number, what: string, signal?: AbortSignal): AbortSignal {
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(new TimeoutError(what, ms)), ms);
+  timer.unref?.();
+  deadline.signal.addEventListener('abort', () => clearTimeout(timer), { once: true });
+  return signal ? AbortSignal.any([signal, deadline.signal]) : deadline.signal;
 }
 
 /** Resolves after `ms`, or rejects with an ABORTED error as soon as `signal` aborts. */

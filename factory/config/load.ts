@@ -14,7 +14,7 @@ import { readableFile, readTestbed, type TestbedContext } from './testbeds.js';
 import type { FactoryConfig, TargetConfig, TestbedConfig } from './types.js';
 
 // [fleet], [lab] and [miner.NAME] belong to `mvm fleet` (fleet/config), which can read the same file.
-const TOP_KEYS = [
+export const TOP_KEYS = [
   'general',
   'factory',
   'health',
@@ -28,8 +28,8 @@ const TOP_KEYS = [
   'energy',
   'mqtt',
 ] as const;
-const GENERAL_KEYS = ['baseurl', 'admin_token', 'admin_token_file'] as const;
-const FACTORY_KEYS = [
+export const GENERAL_KEYS = ['baseurl', 'admin_token', 'admin_token_file'] as const;
+export const FACTORY_KEYS = [
   'token',
   'token_file',
   'poll_interval',
@@ -48,7 +48,7 @@ const FACTORY_KEYS = [
   'quarantine_unhealthy',
   'task_user',
 ] as const;
-const TARGET_KEYS = ['id', 'description'] as const;
+export const TARGET_KEYS = ['id', 'description'] as const;
 
 /** Defaults, in ms. */
 export const DEFAULTS = {

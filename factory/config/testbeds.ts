@@ -16,7 +16,7 @@ import {
   type TestbedConfig,
 } from './types.js';
 
-const TESTBED_KEYS = [
+export const TESTBED_KEYS = [
   'targets',
   'enabled',
   'baseline',
@@ -28,7 +28,7 @@ const TESTBED_KEYS = [
   'sp_runner_config',
   'task_user',
 ] as const;
-const DEVICE_KEYS = [
+export const DEVICE_KEYS = [
   'driver',
   'hardware',
   'software',
@@ -41,10 +41,10 @@ const DEVICE_KEYS = [
   'max_temperature',
   'sim',
 ] as const;
-const POOL_KEYS = ['url', 'user', 'password'] as const;
-const SETTINGS_KEYS = ['mode', 'frequency', 'voltage', 'fan'] as const;
-const LOCAL_KEYS = ['mode'] as const;
-const SSH_KEYS = [
+export const POOL_KEYS = ['url', 'user', 'password'] as const;
+export const SETTINGS_KEYS = ['mode', 'frequency', 'voltage', 'fan'] as const;
+export const LOCAL_KEYS = ['mode'] as const;
+export const SSH_KEYS = [
   'mode',
   'host',
   'port',

@@ -3,7 +3,7 @@
 // restarted factory can adopt it or stop its whole tree.
 import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { execArgv } from '../../runner/exec.js';
+import { execArgv } from '../../shared/exec.js';
 import { MvmError } from '../../shared/errors.js';
 import { MVM_BIN } from '../../shared/paths.js';
 import { spawnInGroup } from '../../shared/spawn.js';
@@ -11,7 +11,9 @@ import type { Logger } from '../../shared/log.js';
 import { groupAlive, stopProcessGroup, type StopResult } from '../../shared/process-tree.js';
 import { stopEscaped } from '../../shared/escaped-processes.js';
 import { findByEnv, procGroup, procStartTime, sameProcessAlive } from './proc.js';
-import { INFRA_REPORT, testbedDirName } from './files.js';
+import { agentPidContract, agentPidText, type AgentPid } from '../../shared/contracts/agent-pid.js';
+import { instancePath, testbedRunDir } from '../../shared/contracts/layout.js';
+import { runningTaskContract } from '../../shared/contracts/running-task.js';
 import type {
   AgentExit,
   AgentHandle,
@@ -26,13 +28,6 @@ import type {
 export const INSTANCE_ENV = 'MVM_FACTORY_INSTANCE';
 /** Marks a restore or health-check runner with its factory (instance root) and testbed. */
 export const RUNNER_ENV = 'MVM_FACTORY_RUNNER';
-
-interface PidFile {
-  pid: number;
-  pgid: number;
-  startTime?: string;
-  startedAt: number;
-}
 
 export interface LocalExecutorOptions {
   /** Root of the instance work directories. */
@@ -70,16 +65,16 @@ export class LocalExecutor implements Executor {
 
   async start(spec: AgentSpec, signal?: AbortSignal): Promise<AgentHandle> {
     signal?.throwIfAborted();
-    const existing = await this.adopt(spec.instanceId);
+    const existing = await this.adopt(spec.instanceId, signal);
     if (existing) return existing;
 
     const dir = this.workdir(spec.instanceId);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     // A task user must walk down to its job folder, without listing the other instances.
     if (spec.testbed.task_user !== undefined) chmodSync(this.opts.root, 0o711);
-    const testbedFile = join(dir, 'testbed.json');
+    const testbedFile = instancePath(dir, 'testbed');
     writeAtomic(testbedFile, JSON.stringify(spec.testbed, null, 2) + '\n', 0o644);
-    const bootstrapFile = join(dir, 'bootstrap');
+    const bootstrapFile = instancePath(dir, 'bootstrap');
     writeAtomic(bootstrapFile, spec.bootstrap, 0o600);
 
     const [file, ...base] = this.opts.command;
@@ -96,7 +91,7 @@ export class LocalExecutor implements Executor {
     ];
     // The log file's descriptor goes straight to the child (not piped through the factory), so the
     // agent keeps writing after the factory exits.
-    const logFd = openSync(join(dir, 'agent.log'), 'a', 0o600);
+    const logFd = openSync(instancePath(dir, 'agentLog'), 'a', 0o600);
     const env = childEnv(this.opts.env ?? process.env);
     env[INSTANCE_ENV] = spec.instanceId;
     // Its own process group (one signal reaches the whole tree), and nothing ties it to this
@@ -117,8 +112,7 @@ export class LocalExecutor implements Executor {
     // Crash window: the agent runs but agent.pid is not written yet. adopt() then finds it by the
     // instance id in its environment instead.
     const handle: AgentHandle = { pid, pgid: pid, startedAt: this.now() };
-    const pf: PidFile = { ...handle, startTime: procStartTime(pid) };
-    writeAtomic(join(dir, 'agent.pid'), JSON.stringify(pf) + '\n', 0o600);
+    this.writePidFile(spec.instanceId, handle);
 
     const tracked = { pid, exited: false };
     this.children.set(spec.instanceId, tracked);
@@ -133,28 +127,33 @@ export class LocalExecutor implements Executor {
     return handle;
   }
 
-  async isRunning(instanceId: string, handle: AgentHandle): Promise<boolean> {
+  async isRunning(instanceId: string, handle: AgentHandle, signal?: AbortSignal): Promise<boolean> {
+    signal?.throwIfAborted();
     const child = this.children.get(instanceId);
     if (child && child.pid === handle.pid) return !child.exited;
     const pf = this.readPidFile(instanceId);
-    return sameProcessAlive(handle.pid, pf?.pid === handle.pid ? pf.startTime : undefined);
+    return sameProcessAlive(handle.pid, pf?.pid === handle.pid ? pf.start_time : undefined);
   }
 
-  async adopt(instanceId: string): Promise<AgentHandle | undefined> {
+  // Local answers come from /proc and small files: nothing to wait for, but an aborted caller
+  // gets no answer (the same contract as the SSH executor's).
+  async adopt(instanceId: string, signal?: AbortSignal): Promise<AgentHandle | undefined> {
+    signal?.throwIfAborted();
+    const handleOf = (pf: AgentPid): AgentHandle => ({ pid: pf.pid, pgid: pf.pgid, startedAt: pf.started_at ?? 0 });
     const child = this.children.get(instanceId);
     if (child && !child.exited) {
       const pf = this.readPidFile(instanceId);
-      if (pf) return { pid: pf.pid, pgid: pf.pgid, startedAt: pf.startedAt };
+      if (pf) return handleOf(pf);
     }
     const pf = this.readPidFile(instanceId);
-    if (pf && sameProcessAlive(pf.pid, pf.startTime)) return { pid: pf.pid, pgid: pf.pgid, startedAt: pf.startedAt };
+    if (pf && sameProcessAlive(pf.pid, pf.start_time)) return handleOf(pf);
     // No usable pid file: an agent started just before a crash is still recognisable by its env.
     for (const pid of findByEnv(INSTANCE_ENV, instanceId)) {
       const pgid = procGroup(pid);
       if (pgid === pid) {
-        const found: PidFile = { pid, pgid, startTime: procStartTime(pid), startedAt: this.now() };
-        writeAtomic(join(this.workdir(instanceId), 'agent.pid'), JSON.stringify(found) + '\n', 0o600);
-        return { pid, pgid, startedAt: found.startedAt };
+        const found: AgentHandle = { pid, pgid, startedAt: this.now() };
+        this.writePidFile(instanceId, found);
+        return found;
       }
     }
     return undefined;
@@ -167,21 +166,21 @@ export class LocalExecutor implements Executor {
     signal?: AbortSignal,
   ): Promise<AgentStopResult> {
     const dir = this.workdir(instanceId);
-    const agent = handle ?? (await this.adopt(instanceId));
+    const agent = handle ?? (await this.adopt(instanceId, signal));
     const groups: number[] = [];
     if (agent) {
       const pf = this.readPidFile(instanceId);
       const reused =
         pf?.pid === agent.pid &&
-        pf.startTime !== undefined &&
-        !sameProcessAlive(agent.pid, pf.startTime) &&
+        pf.start_time !== undefined &&
+        !sameProcessAlive(agent.pid, pf.start_time) &&
         groupAlive(agent.pgid) &&
         procGroup(agent.pid) === agent.pid;
       // A recycled pid that leads a group of its own is somebody else's process: leave it alone.
       if (!reused) groups.push(agent.pgid);
     }
     // A task group the agent left behind (it keeps running-task.json while a task runs).
-    const { pgid: taskPgid, mark } = readRunningTask(dir);
+    const { pgid: taskPgid, mark } = readRunningTask(dir) ?? {};
     if (taskPgid !== undefined && !groups.includes(taskPgid)) groups.push(taskPgid);
     const results: StopResult[] = await Promise.all(
       groups.map((g) => stopProcessGroup(g, graceMs, 50, { abort: signal })),
@@ -227,9 +226,9 @@ export class LocalExecutor implements Executor {
   }
 
   async runRunner(req: RunnerRequest): Promise<RunnerResult> {
-    const dir = join(this.opts.root, '_testbeds', testbedDirName(req.testbed));
+    const dir = testbedRunDir(this.opts.root, req.testbed);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const file = join(dir, 'testbed.json');
+    const file = instancePath(dir, 'testbed');
     writeAtomic(file, JSON.stringify(req.description, null, 2) + '\n', 0o644);
     const base = this.opts.runnerCommand ?? [process.execPath, MVM_BIN, 'runner'];
     const env: NodeJS.ProcessEnv = {
@@ -253,26 +252,31 @@ export class LocalExecutor implements Executor {
     return { code: r.code, signal: r.signal, stdout: r.stdout, stderr: r.stderr, timedOut: r.timedOut || r.aborted };
   }
 
-  async infraReport(instanceId: string): Promise<string> {
+  async infraReport(instanceId: string, signal?: AbortSignal): Promise<string> {
+    signal?.throwIfAborted();
     try {
-      return readFileSync(join(this.workdir(instanceId), INFRA_REPORT), 'utf8');
+      return readFileSync(instancePath(this.workdir(instanceId), 'infraReport'), 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return '';
       throw err;
     }
   }
 
-  async cleanup(instanceId: string): Promise<void> {
-    rmSync(join(this.workdir(instanceId), 'jobs'), { recursive: true, force: true });
+  async cleanup(instanceId: string, signal?: AbortSignal): Promise<void> {
+    signal?.throwIfAborted();
+    rmSync(instancePath(this.workdir(instanceId), 'jobs'), { recursive: true, force: true });
   }
 
-  private readPidFile(instanceId: string): PidFile | undefined {
-    try {
-      const pf = JSON.parse(readFileSync(join(this.workdir(instanceId), 'agent.pid'), 'utf8')) as PidFile;
-      return Number.isInteger(pf.pid) && pf.pid > 1 && Number.isInteger(pf.pgid) && pf.pgid > 1 ? pf : undefined;
-    } catch {
-      return undefined;
-    }
+  private writePidFile(instanceId: string, h: AgentHandle): void {
+    const pf: AgentPid = { pid: h.pid, pgid: h.pgid, started_at: h.startedAt };
+    const startTime = procStartTime(h.pid);
+    if (startTime !== undefined) pf.start_time = startTime;
+    writeAtomic(instancePath(this.workdir(instanceId), 'agentPid'), agentPidText(pf), 0o600);
+  }
+
+  /** The pid file, when it is there and valid (a torn or foreign one is not trusted). */
+  private readPidFile(instanceId: string): AgentPid | undefined {
+    return readOptional(instancePath(this.workdir(instanceId), 'agentPid'), (t) => agentPidContract.tryParse(t));
   }
 }
 
@@ -288,15 +292,15 @@ export function childEnv(from: NodeJS.ProcessEnv): Record<string, string> {
 
 const SECRET_ENV = /TOKEN|SECRET|PASSWORD|PASSWD|PRIVATE_KEY|CREDENTIAL/i;
 
-function readRunningTask(dir: string): { pgid?: number; mark?: string } {
+function readRunningTask(dir: string) {
+  return readOptional(instancePath(dir, 'runningTask'), (t) => runningTaskContract.tryParse(t));
+}
+
+function readOptional<T>(file: string, parse: (text: string) => T | undefined): T | undefined {
   try {
-    const t = JSON.parse(readFileSync(join(dir, 'running-task.json'), 'utf8')) as { pgid?: unknown; mark?: unknown };
-    return {
-      ...(typeof t.pgid === 'number' && Number.isInteger(t.pgid) && t.pgid > 1 ? { pgid: t.pgid } : {}),
-      ...(typeof t.mark === 'string' && /^task-[0-9a-f-]{36}$/.test(t.mark) ? { mark: t.mark } : {}),
-    };
+    return parse(readFileSync(file, 'utf8'));
   } catch {
-    return {};
+    return undefined;
   }
 }
 

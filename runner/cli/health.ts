@@ -1,6 +1,7 @@
 // `mvm runner health`: is every device of the testbed (or --device) fit for the next job?
 import { parseDuration } from '../../shared/duration.js';
 import { MvmError } from '../../shared/errors.js';
+import { healthReportContract } from '../../shared/contracts/runner-report.js';
 import { installShutdown } from '../../shared/shutdown.js';
 import { checkHealth, DEFAULT_LIMITS, type HealthLimits } from '../health.js';
 import { deviceReportLines, openTestbed, printJson } from './common.js';
@@ -60,7 +61,8 @@ export async function runHealth(args: HealthArgs): Promise<void> {
   const shutdown = installShutdown();
   try {
     const report = await checkHealth({ testbed, devices, limits, signal: shutdown.graceful });
-    if (args.json) printJson(report);
+    // What the factory reads: checked against the contract it reads with (a writer bug shows here).
+    if (args.json) printJson(healthReportContract.check(report, '--json report'));
     else {
       const lines = deviceReportLines(
         report.ok ? report.summary : `${report.testbed}: UNHEALTHY: ${report.summary}`,

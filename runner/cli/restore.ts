@@ -1,4 +1,5 @@
 // `mvm runner restore`: every device of the testbed (or --device) back to its baseline.
+import { restoreReportContract } from '../../shared/contracts/runner-report.js';
 import { installShutdown } from '../../shared/shutdown.js';
 import { firmwareDirFrom } from '../firmware/library.js';
 import { restoreTestbed } from '../restore.js';
@@ -26,7 +27,8 @@ export async function runRestore(args: RestoreArgs): Promise<void> {
         if (!args.json && e.phase !== 'upload') process.stderr.write(`${device}: ${e.phase}: ${e.message}\n`);
       },
     });
-    if (args.json) printJson(report);
+    // What the factory reads: checked against the contract it reads with (a writer bug shows here).
+    if (args.json) printJson(restoreReportContract.check(report, '--json report'));
     else {
       const failed = report.devices.filter((d) => !d.ok).map((d) => d.device);
       const title = report.ok

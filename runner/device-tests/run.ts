@@ -4,7 +4,7 @@ import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, isAbsolute, join } from 'node:path';
 import { describeError, isAbortError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/log.js';
-import { describeExit, execArgv } from '../exec.js';
+import { describeExit, execArgv } from '../../shared/exec.js';
 import { createDriver } from '../drivers/registry.js';
 import type { DeviceSpec, Driver } from '../drivers/types.js';
 import { assignDevices, type Assignment } from './assign.js';

@@ -93,8 +93,9 @@ export function loadSpec(file: string): TestSpec {
   return validateSpec(parseSpecText(text, file), file);
 }
 
-const KNOWN_TOP = new Set(['name', 'script', 'timeout', 'env', 'devices', 'checks', 'poll']);
-const KNOWN_CHECK: Record<CheckType, string[]> = {
+export const SPEC_DEVICE_KEYS: readonly string[] = ['name', 'hardware', 'software', 'image', 'attributes'];
+export const KNOWN_TOP = new Set(['name', 'script', 'timeout', 'env', 'devices', 'checks', 'poll']);
+export const KNOWN_CHECK: Record<CheckType, string[]> = {
   hashrate: ['min_percent', 'window', 'expected_ghs'],
   temperature: ['max', 'window', 'sensor'],
   shares_increase: ['min', 'window'],
@@ -175,7 +176,7 @@ export function validateSpec(doc: unknown, file: string): TestSpec {
       const k = `devices[${i}]`;
       if (!isObject(d)) return p(k, 'must be an object with hardware, software, attributes');
       for (const key of Object.keys(d)) {
-        if (!['name', 'hardware', 'software', 'image', 'attributes'].includes(key))
+        if (!SPEC_DEVICE_KEYS.includes(key))
           p(`${k}.${key}`, 'unknown key', 'known keys: name, hardware, software, image, attributes');
       }
       const name = d.name === undefined ? `device${i}` : d.name;

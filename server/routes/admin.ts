@@ -19,6 +19,7 @@ import {
 } from '../model/principals.js';
 import { createTarget, formatTarget, redirectTarget } from '../model/targets.js';
 import { listJobsPage } from './job-list.js';
+import { requestBody } from '../http/route-schemas.js';
 
 const PRIVILEGE_RE = /^[A-Za-z0-9._:-]{1,64}$/;
 
@@ -27,9 +28,9 @@ const ADMIN_JOBS_MAX = 1000;
 const ADMIN_JOBS_BYTES = 32 * 1024 * 1024;
 
 export function adminRoutes(app: FastifyInstance, ctx: ServerContext): void {
-  app.post('/0/admin/target', async (req, reply) => {
+  app.post<{ Body: TargetCreate }>('/0/admin/target', { schema: requestBody('target_create') }, async (req, reply) => {
     requireAdmin(ctx, req);
-    const b = req.body as TargetCreate;
+    const b = req.body;
     return reply.code(201).send({ id: createTarget(ctx, b.name, b.desc) });
   });
 
@@ -38,30 +39,42 @@ export function adminRoutes(app: FastifyInstance, ctx: ServerContext): void {
     return ctx.db.select().from(targets).orderBy(asc(targets.name)).all().map(formatTarget);
   });
 
-  app.put('/0/admin/targets/:target/redirect', async (req, reply) => {
-    requireAdmin(ctx, req);
-    redirectTarget(ctx, (req.params as { target: string }).target, (req.body as TargetRedirect).redirect);
-    return reply.code(204).send();
-  });
+  app.put<{ Body: TargetRedirect }>(
+    '/0/admin/targets/:target/redirect',
+    { schema: requestBody('target_redirect') },
+    async (req, reply) => {
+      requireAdmin(ctx, req);
+      redirectTarget(ctx, (req.params as { target: string }).target, req.body.redirect);
+      return reply.code(204).send();
+    },
+  );
 
-  app.post('/0/admin/factory', async (req, reply) => {
-    requireAdmin(ctx, req);
-    return reply.code(201).send(createFactory(ctx, (req.body as FactoryCreate).name));
-  });
+  app.post<{ Body: FactoryCreate }>(
+    '/0/admin/factory',
+    { schema: requestBody('factory_create') },
+    async (req, reply) => {
+      requireAdmin(ctx, req);
+      return reply.code(201).send(createFactory(ctx, req.body.name));
+    },
+  );
 
   app.get('/0/admin/factories', async (req) => {
     requireAdmin(ctx, req);
     return ctx.db.select().from(factories).orderBy(asc(factories.id)).all().map(formatFactory);
   });
 
-  app.post('/0/admin/factory/:factory/enable', async (req, reply) => {
-    requireAdmin(ctx, req);
-    const f = findFactory(ctx, (req.params as { factory: string }).factory);
-    const hold = (req.body as FactoryEnable).hold_workers ?? false;
-    ctx.db.update(factories).set({ enable: true, holdWorkers: hold }).where(eq(factories.id, f.id)).run();
-    ctx.bus.notify('queue');
-    return reply.code(204).send();
-  });
+  app.post<{ Body: FactoryEnable }>(
+    '/0/admin/factory/:factory/enable',
+    { schema: requestBody('factory_enable') },
+    async (req, reply) => {
+      requireAdmin(ctx, req);
+      const f = findFactory(ctx, (req.params as { factory: string }).factory);
+      const hold = req.body.hold_workers ?? false;
+      ctx.db.update(factories).set({ enable: true, holdWorkers: hold }).where(eq(factories.id, f.id)).run();
+      ctx.bus.notify('queue');
+      return reply.code(204).send();
+    },
+  );
 
   app.post('/0/admin/factory/:factory/disable', async (req, reply) => {
     requireAdmin(ctx, req);
@@ -70,9 +83,9 @@ export function adminRoutes(app: FastifyInstance, ctx: ServerContext): void {
     return reply.code(204).send();
   });
 
-  app.post('/0/users', async (req, reply) => {
+  app.post<{ Body: UserCreate }>('/0/users', { schema: requestBody('user_create') }, async (req, reply) => {
     requireAdmin(ctx, req);
-    return reply.code(201).send(createUser(ctx, (req.body as UserCreate).name));
+    return reply.code(201).send(createUser(ctx, req.body.name));
   });
 
   app.get('/0/users', async (req) => {

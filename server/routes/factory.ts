@@ -25,6 +25,7 @@ import {
   flushWorker,
   formatFactoryWorker,
 } from '../model/workers.js';
+import { requestBody } from '../http/route-schemas.js';
 
 function findLease(ctx: ServerContext, f: FactoryRow, targets: string[]): FactoryLease | null {
   if (ctx.hold || !f.enable || targets.length === 0) return null;
@@ -52,9 +53,9 @@ export function factoryRoutes(app: FastifyInstance, ctx: ServerContext): void {
   });
 
   // mvm addition: `wait_ms` holds the call until a job for one of the targets is queued.
-  app.post('/0/factory/lease', async (req) => {
+  app.post<{ Body: FactoryWhatsNext }>('/0/factory/lease', { schema: requestBody('factory_lease') }, async (req) => {
     const f = requireFactory(ctx, req);
-    const targets = (req.body as FactoryWhatsNext).supported_targets;
+    const targets = req.body.supported_targets;
     const bad = targets.find((t) => !isUlid(t));
     if (bad !== undefined)
       throw badRequest(
@@ -82,12 +83,16 @@ export function factoryRoutes(app: FastifyInstance, ctx: ServerContext): void {
     return ctx.leases.renew(id, f.id);
   });
 
-  app.post('/0/factory/worker', async (req, reply) => {
-    const f = requireFactory(ctx, req);
-    const b = req.body as FactoryWorkerCreate;
-    if (b.job && !isUlid(b.job)) throw badRequest(`job ${JSON.stringify(b.job)} is not a job id`);
-    return reply.code(201).send(formatFactoryWorker(createWorker(ctx, f, b)));
-  });
+  app.post<{ Body: FactoryWorkerCreate }>(
+    '/0/factory/worker',
+    { schema: requestBody('factory_worker_create') },
+    async (req, reply) => {
+      const f = requireFactory(ctx, req);
+      const b = req.body;
+      if (b.job && !isUlid(b.job)) throw badRequest(`job ${JSON.stringify(b.job)} is not a job id`);
+      return reply.code(201).send(formatFactoryWorker(createWorker(ctx, f, b)));
+    },
+  );
 
   app.get('/0/factory/worker/:worker', async (req) => {
     const f = requireFactory(ctx, req);
@@ -114,20 +119,28 @@ export function factoryRoutes(app: FastifyInstance, ctx: ServerContext): void {
     return true;
   });
 
-  app.patch('/0/factory/worker/:worker', async (req, reply) => {
-    const f = requireFactory(ctx, req);
-    const w = ownWorker(f, idParam(req, 'worker'));
-    associateWorker(ctx, w, req.body as FactoryWorkerAssociate);
-    return reply.code(204).send();
-  });
+  app.patch<{ Body: FactoryWorkerAssociate }>(
+    '/0/factory/worker/:worker',
+    { schema: requestBody('factory_worker_associate') },
+    async (req, reply) => {
+      const f = requireFactory(ctx, req);
+      const w = ownWorker(f, idParam(req, 'worker'));
+      associateWorker(ctx, w, req.body);
+      return reply.code(204).send();
+    },
+  );
 
-  app.post('/0/factory/worker/:worker/append', async (req) => {
-    const f = requireFactory(ctx, req);
-    const w = ownWorker(f, idParam(req, 'worker'));
-    const b = req.body as FactoryWorkerAppend;
-    checkStream(b.stream, 'factory append');
-    return { retry: factoryAppend(ctx, w, b) };
-  });
+  app.post<{ Body: FactoryWorkerAppend }>(
+    '/0/factory/worker/:worker/append',
+    { schema: requestBody('factory_worker_append') },
+    async (req) => {
+      const f = requireFactory(ctx, req);
+      const w = ownWorker(f, idParam(req, 'worker'));
+      const b = req.body;
+      checkStream(b.stream, 'factory append');
+      return { retry: factoryAppend(ctx, w, b) };
+    },
+  );
 
   app.post('/0/factory/worker/:worker/flush', async (req, reply) => {
     const f = requireFactory(ctx, req);

@@ -10,6 +10,7 @@ import { idParam } from '../http/params.js';
 import { sendFile } from '../http/send-file.js';
 import { jobForUser } from '../model/jobs.js';
 import { attachInput, storeChunk } from '../model/uploads.js';
+import { requestBody } from '../http/route-schemas.js';
 
 export function userFileRoutes(app: FastifyInstance, ctx: ServerContext): void {
   app.post('/0/jobs/:job/chunk', async (req, reply) => {
@@ -19,10 +20,10 @@ export function userFileRoutes(app: FastifyInstance, ctx: ServerContext): void {
     return reply.code(201).send({ id: await storeChunk(ctx, j.id, req.body as Buffer, j.owner) });
   });
 
-  app.post('/1/jobs/:job/input', async (req) => {
+  app.post<{ Body: JobAddInput }>('/1/jobs/:job/input', { schema: requestBody('job_add_input') }, async (req) => {
     const u = requireUser(ctx, req);
     const j = jobForUser(ctx, u, idParam(req, 'job'));
-    await attachInput(ctx, j, req.body as JobAddInput);
+    await attachInput(ctx, j, req.body);
     return { complete: true };
   });
 

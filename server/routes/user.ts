@@ -8,11 +8,12 @@ import { idParam, queryInt, waitMs } from '../http/params.js';
 import { cancelJob, createJob, formatJob, getJob, jobForUser, listEvents } from '../model/jobs.js';
 import { listJobsPage } from './job-list.js';
 import { watchJob } from './watch.js';
+import { requestBody } from '../http/route-schemas.js';
 
 export function userRoutes(app: FastifyInstance, ctx: ServerContext): void {
-  app.post('/0/jobs', async (req, reply) => {
+  app.post<{ Body: JobSubmit }>('/0/jobs', { schema: requestBody('job_submit') }, async (req, reply) => {
     const u = requireUser(ctx, req);
-    return reply.code(201).send({ id: createJob(ctx, u.id, req.body as JobSubmit) });
+    return reply.code(201).send({ id: createJob(ctx, u.id, req.body) });
   });
 
   app.get('/0/job/:job', async (req) => {

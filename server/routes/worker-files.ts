@@ -10,6 +10,7 @@ import { idParam } from '../http/params.js';
 import { sendFile } from '../http/send-file.js';
 import { commitOutput, storeChunk } from '../model/uploads.js';
 import { runningJob, workerJob } from '../model/workers.js';
+import { requestBody } from '../http/route-schemas.js';
 
 export function workerFileRoutes(app: FastifyInstance, ctx: ServerContext): void {
   app.post('/0/worker/job/:job/chunk', async (req, reply) => {
@@ -18,11 +19,15 @@ export function workerFileRoutes(app: FastifyInstance, ctx: ServerContext): void
     return reply.code(201).send({ id: await storeChunk(ctx, j.id, req.body as Buffer) });
   });
 
-  app.post('/1/worker/job/:job/output', async (req) => {
-    const w = requireWorker(ctx, req);
-    const j = runningJob(ctx, w, idParam(req, 'job'));
-    return commitOutput(ctx, j, req.body as WorkerAddOutput);
-  });
+  app.post<{ Body: WorkerAddOutput }>(
+    '/1/worker/job/:job/output',
+    { schema: requestBody('worker_job_add_output') },
+    async (req) => {
+      const w = requireWorker(ctx, req);
+      const j = runningJob(ctx, w, idParam(req, 'job'));
+      return commitOutput(ctx, j, req.body);
+    },
+  );
 
   app.get('/0/worker/job/:job/quota', async (req) => {
     const w = requireWorker(ctx, req);

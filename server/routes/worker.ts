@@ -18,16 +18,21 @@ import { idParam, waitMs } from '../http/params.js';
 import { addEvents, endJob, isResentBatch, notifyJob, remoteTime } from '../model/jobs.js';
 import { checkStream } from '../model/rules.js';
 import { bootstrapWorker, pingResult, runningJob, workerJob } from '../model/workers.js';
+import { requestBody } from '../http/route-schemas.js';
 
 function taskCount(ctx: ServerContext, job: string): number {
   return ctx.db.select({ seq: tasks.seq }).from(tasks).where(eq(tasks.job, job)).all().length;
 }
 
 export function workerRoutes(app: FastifyInstance, ctx: ServerContext): void {
-  app.post('/0/worker/bootstrap', async (req, reply) => {
-    const b = req.body as WorkerBootstrap;
-    return reply.code(201).send({ id: bootstrapWorker(ctx, b.bootstrap, b.token) });
-  });
+  app.post<{ Body: WorkerBootstrap }>(
+    '/0/worker/bootstrap',
+    { schema: requestBody('worker_bootstrap') },
+    async (req, reply) => {
+      const b = req.body;
+      return reply.code(201).send({ id: bootstrapWorker(ctx, b.bootstrap, b.token) });
+    },
+  );
 
   // mvm addition: `wait_ms` holds the ping until the worker has a job or must power off.
   app.get('/0/worker/ping', async (req) => {
@@ -51,95 +56,111 @@ export function workerRoutes(app: FastifyInstance, ctx: ServerContext): void {
     }
   });
 
-  app.post('/1/worker/job/:job/append', async (req, reply) => {
-    const w = requireWorker(ctx, req);
-    const id = idParam(req, 'job');
-    const evs = req.body as WorkerAppendJobOrTask[];
-    if (evs.length > 1000) throw badRequest('too many events in one append: at most 1000');
-    immediate(ctx.sqlite, () => {
-      runningJob(ctx, w, id);
-      const n = taskCount(ctx, id);
-      evs.forEach((e, i) => {
-        checkStream(e.stream, `event ${i}`);
-        if (e.task !== undefined && e.task !== null && e.task >= n)
-          throw badRequest(`event ${i}: task ${e.task} does not exist (job has ${n} tasks)`);
+  app.post<{ Body: WorkerAppendJobOrTask[] }>(
+    '/1/worker/job/:job/append',
+    { schema: requestBody('worker_job_append') },
+    async (req, reply) => {
+      const w = requireWorker(ctx, req);
+      const id = idParam(req, 'job');
+      const evs = req.body;
+      if (evs.length > 1000) throw badRequest('too many events in one append: at most 1000');
+      immediate(ctx.sqlite, () => {
+        runningJob(ctx, w, id);
+        const n = taskCount(ctx, id);
+        evs.forEach((e, i) => {
+          checkStream(e.stream, `event ${i}`);
+          if (e.task !== undefined && e.task !== null && e.task >= n)
+            throw badRequest(`event ${i}: task ${e.task} does not exist (job has ${n} tasks)`);
+        });
+        const batch = evs.map((e) => ({
+          stream: e.stream,
+          payload: e.payload,
+          task: e.task ?? null,
+          timeRemote: remoteTime(e.time),
+        }));
+        if (isResentBatch(ctx, id, batch)) {
+          ctx.log.info(
+            { job: id, worker: w.id, events: batch.length },
+            'append resent after its first attempt was stored; not stored again',
+          );
+          return;
+        }
+        addEvents(ctx, id, batch);
       });
-      const batch = evs.map((e) => ({
-        stream: e.stream,
-        payload: e.payload,
-        task: e.task ?? null,
-        timeRemote: remoteTime(e.time),
-      }));
-      if (isResentBatch(ctx, id, batch)) {
-        ctx.log.info(
-          { job: id, worker: w.id, events: batch.length },
-          'append resent after its first attempt was stored; not stored again',
-        );
-        return;
-      }
-      addEvents(ctx, id, batch);
-    });
-    ctx.bus.notify(`job:${id}`);
-    return reply.code(204).send();
-  });
+      ctx.bus.notify(`job:${id}`);
+      return reply.code(204).send();
+    },
+  );
 
-  app.post('/0/worker/job/:job/task/:task/append', async (req, reply) => {
-    const w = requireWorker(ctx, req);
-    const id = idParam(req, 'job');
-    const task = taskParam(req.params as { task: string });
-    const e = req.body as WorkerAppendJob;
-    checkStream(e.stream, 'task append');
-    immediate(ctx.sqlite, () => {
-      runningJob(ctx, w, id);
-      if (task >= taskCount(ctx, id)) throw notFound(`task ${task} not found in job ${id}`);
-      const ev = { stream: e.stream, payload: e.payload, task, timeRemote: remoteTime(e.time) };
-      if (!isResentBatch(ctx, id, [ev])) addEvents(ctx, id, [ev]);
-    });
-    ctx.bus.notify(`job:${id}`);
-    return reply.code(204).send();
-  });
+  app.post<{ Body: WorkerAppendJob }>(
+    '/0/worker/job/:job/task/:task/append',
+    { schema: requestBody('worker_task_append') },
+    async (req, reply) => {
+      const w = requireWorker(ctx, req);
+      const id = idParam(req, 'job');
+      const task = taskParam(req.params as { task: string });
+      const e = req.body;
+      checkStream(e.stream, 'task append');
+      immediate(ctx.sqlite, () => {
+        runningJob(ctx, w, id);
+        if (task >= taskCount(ctx, id)) throw notFound(`task ${task} not found in job ${id}`);
+        const ev = { stream: e.stream, payload: e.payload, task, timeRemote: remoteTime(e.time) };
+        if (!isResentBatch(ctx, id, [ev])) addEvents(ctx, id, [ev]);
+      });
+      ctx.bus.notify(`job:${id}`);
+      return reply.code(204).send();
+    },
+  );
 
-  app.post('/0/worker/job/:job/task/:task/complete', async (req, reply) => {
-    const w = requireWorker(ctx, req);
-    const id = idParam(req, 'job');
-    const task = taskParam(req.params as { task: string });
-    const { failed } = req.body as WorkerCompleteTask;
-    immediate(ctx.sqlite, () => {
-      runningJob(ctx, w, id);
-      const t = ctx.db
-        .select()
-        .from(tasks)
-        .where(and(eq(tasks.job, id), eq(tasks.seq, task)))
-        .get();
-      if (!t) throw notFound(`task ${task} not found in job ${id}`);
-      ctx.db
-        .update(tasks)
-        .set({ complete: true, failed })
-        .where(and(eq(tasks.job, id), eq(tasks.seq, task)))
-        .run();
-    });
-    ctx.bus.notify(`job:${id}`);
-    return reply.code(204).send();
-  });
+  app.post<{ Body: WorkerCompleteTask }>(
+    '/0/worker/job/:job/task/:task/complete',
+    { schema: requestBody('worker_task_complete') },
+    async (req, reply) => {
+      const w = requireWorker(ctx, req);
+      const id = idParam(req, 'job');
+      const task = taskParam(req.params as { task: string });
+      const { failed } = req.body;
+      immediate(ctx.sqlite, () => {
+        runningJob(ctx, w, id);
+        const t = ctx.db
+          .select()
+          .from(tasks)
+          .where(and(eq(tasks.job, id), eq(tasks.seq, task)))
+          .get();
+        if (!t) throw notFound(`task ${task} not found in job ${id}`);
+        ctx.db
+          .update(tasks)
+          .set({ complete: true, failed })
+          .where(and(eq(tasks.job, id), eq(tasks.seq, task)))
+          .run();
+      });
+      ctx.bus.notify(`job:${id}`);
+      return reply.code(204).send();
+    },
+  );
 
-  app.post('/0/worker/job/:job/complete', async (req, reply) => {
-    const w = requireWorker(ctx, req);
-    const id = idParam(req, 'job');
-    const { failed } = req.body as WorkerCompleteJob;
-    const j = workerJob(ctx, w, id);
-    if (j.complete) return reply.code(204).send(); // a retried completion, or a cancelled job: nothing to do
-    const pending = ctx.pendingCommits.get(id)?.size ?? 0;
-    if (pending > 0) throw conflict(`job ${id} still has ${pending} output commit(s) being stored; retry shortly`);
-    immediate(ctx.sqlite, () => endJob(ctx, id, { failed }));
-    ctx.log.info({ job: id, worker: w.id, failed }, 'job completed');
-    notifyJob(ctx, id);
-    ctx.dispatch();
-    return reply.code(204).send();
-  });
+  app.post<{ Body: WorkerCompleteJob }>(
+    '/0/worker/job/:job/complete',
+    { schema: requestBody('worker_job_complete') },
+    async (req, reply) => {
+      const w = requireWorker(ctx, req);
+      const id = idParam(req, 'job');
+      const { failed } = req.body;
+      const j = workerJob(ctx, w, id);
+      if (j.complete) return reply.code(204).send(); // a retried completion, or a cancelled job: nothing to do
+      const pending = ctx.pendingCommits.get(id)?.size ?? 0;
+      if (pending > 0) throw conflict(`job ${id} still has ${pending} output commit(s) being stored; retry shortly`);
+      immediate(ctx.sqlite, () => endJob(ctx, id, { failed }));
+      ctx.log.info({ job: id, worker: w.id, failed }, 'job completed');
+      notifyJob(ctx, id);
+      ctx.dispatch();
+      return reply.code(204).send();
+    },
+  );
 
-  app.post('/0/worker/fail', async (req, reply) => {
+  app.post<{ Body: WorkerFail }>('/0/worker/fail', { schema: requestBody('worker_fail') }, async (req, reply) => {
     const w = requireWorker(ctx, req);
-    const reason = (req.body as WorkerFail).reason ?? 'no reason given';
+    const reason = req.body.reason ?? 'no reason given';
     const job = immediate(ctx.sqlite, () => {
       const cur = ctx.db.select().from(workers).where(eq(workers.id, w.id)).get()!;
       ctx.db.update(workers).set({ recycle: true }).where(eq(workers.id, w.id)).run();

@@ -5,7 +5,7 @@ import { existsSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { CommandDriver } from '../../runner/drivers/command/driver.js';
 import { DriverError } from '../../runner/drivers/errors.js';
-import { execArgv } from '../../runner/exec.js';
+import { execArgv } from '../../shared/exec.js';
 import { buildImage } from '../../runner/firmware/image.js';
 import { flashDevice } from '../../runner/flash.js';
 import { tempDir } from '../helpers/tmp.js';

@@ -5,7 +5,7 @@ import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import ssh2 from 'ssh2';
 import type { ClientChannel, ConnectConfig } from 'ssh2';
-import { abortError } from '../../../shared/sleep.js';
+import { abortError, withDeadline } from '../../../shared/sleep.js';
 import { destinationOf } from './destination.js';
 import { SshError } from './errors.js';
 import {
@@ -284,39 +284,29 @@ export class SshConnection extends EventEmitter<{ lost: [SshError] }> {
   }
 
   private execNow(argv: readonly string[], command: string, opts: ExecOptions): Promise<ExecResult> {
-    if (opts.signal?.aborted) return Promise.reject(abortError(opts.signal));
+    // A timeout is a deadline on the signal: it rejects with a TimeoutError (shared/errors.ts).
+    const signal =
+      opts.timeoutMs !== undefined
+        ? withDeadline(opts.timeoutMs, `ssh ${this.destination}: \`${describeCommand(argv)}\``, opts.signal)
+        : opts.signal;
+    if (signal?.aborted) return Promise.reject(abortError(signal));
     return new Promise((resolve, reject) => {
       let channel: ClientChannel | undefined;
       let settled = false;
-      let timer: NodeJS.Timeout | undefined;
       const finish = (err: Error | undefined, result?: ExecResult) => {
         if (settled) return;
         settled = true;
-        clearTimeout(timer);
-        opts.signal?.removeEventListener('abort', onAbort);
+        signal?.removeEventListener('abort', onAbort);
         this.removeListener('lost', onLost);
         if (err) {
           channel?.close();
           reject(err);
         } else resolve(result!);
       };
-      const onAbort = () => finish(abortError(opts.signal));
+      const onAbort = () => finish(abortError(signal));
       const onLost = (err: SshError) => finish(err);
-      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      signal?.addEventListener('abort', onAbort, { once: true });
       this.on('lost', onLost);
-      if (opts.timeoutMs !== undefined)
-        timer = setTimeout(
-          () =>
-            finish(
-              new SshError(
-                'remote',
-                this.destination,
-                `\`${describeCommand(argv)}\` did not finish within ${opts.timeoutMs} ms`,
-                { retryable: true },
-              ),
-            ),
-          opts.timeoutMs,
-        );
       this.client.exec(command, (err, ch) => {
         if (err)
           return finish(

@@ -3,28 +3,20 @@
 // a loss and reports agents that ended.
 import { homedir, userInfo } from 'node:os';
 import type { Logger } from 'pino';
-import { describeError } from '../../../shared/errors.js';
+import { instancePath, testbedRunDir } from '../../../shared/contracts/layout.js';
+import { describeError, TimeoutError, type MvmError } from '../../../shared/errors.js';
 import { silentLogger } from '../../../shared/log.js';
-import { Waker } from '../../../shared/sleep.js';
+import { Waker, withDeadline } from '../../../shared/sleep.js';
 import type { SshTarget } from './connection.js';
 import { SshError } from './errors.js';
 import type { SshHost, SshPool } from './pool.js';
-import {
-  agentStatus,
-  copyTestbed,
-  preflight,
-  remotePath,
-  startAgent,
-  stopAgent,
-  type PreflightResult,
-} from './remote-agent.js';
+import { agentStatus, copyTestbed, preflight, startAgent, stopAgent, type PreflightResult } from './remote-agent.js';
 import type { SshConnection } from './connection.js';
 import { shellScript } from './quote.js';
 import { MKDIR, READ_OPTIONAL, REMOVE_JOBS } from './remote-scripts.js';
 import { RUN_TAGGED_RUNNER, stopTaggedRunners } from './runner-scripts.js';
 import { DEFAULT_REMOTE_LOCK_DIR, publishRemoteLock } from './remote-locks.js';
 import type { LockOverride, TestbedLockFile } from '../../../shared/testbed-locks.js';
-import { INFRA_REPORT, testbedDirName } from '../files.js';
 import type {
   AgentExit,
   AgentHandle,
@@ -62,6 +54,12 @@ export interface SshExecutorOptions {
   /** After a failed preflight, how long check() answers with the same reason before trying again. */
   recheckAfterMs?: number;
   expectVersion?: string;
+  /**
+   * How long one bookkeeping command on the host (status, start, read, cleanup; a stop gets the
+   * grace period on top) may take when the caller's signal does not end it first: a host that
+   * keeps the connection alive but never answers. A TimeoutError (code TIMEOUT) when it passes.
+   */
+  commandTimeoutMs?: number;
   now?: () => number;
   /** Told of the runners a previous factory left running on the host, once stopped (for the journal). */
   onOrphanRunners?: (stopped: OrphanRunner[]) => void;
@@ -73,6 +71,9 @@ export interface OrphanRunner {
   pid: number;
   outcome: string;
 }
+
+/** The default for SshExecutorOptions.commandTimeoutMs. */
+export const SSH_COMMAND_TIMEOUT_MS = 60_000;
 
 export function targetOf(p: SshPlacementLike): SshTarget {
   return {
@@ -101,7 +102,7 @@ export class SshExecutor implements Executor {
   private readonly checked = new WeakMap<SshConnection, PreflightResult>();
   /** Exit statuses seen in the remote workdirs (the agent exited by itself). */
   private readonly exits = new Map<string, AgentExit>();
-  private failedCheck: { error: SshError; until: number } | undefined;
+  private failedCheck: { error: MvmError; until: number } | undefined;
   private lastWarning: string | undefined;
   private readonly waker = new Waker();
   private readonly closed = new AbortController();
@@ -132,6 +133,15 @@ export class SshExecutor implements Executor {
     return `${this.remoteWorkdir}/${instanceId}`;
   }
 
+  /**
+   * The caller's signal with this executor's bound on one host command (plus `extraMs`, e.g. a
+   * stop's grace period): the one way every remote call here is ended early.
+   */
+  private bounded(signal: AbortSignal | undefined, what: string, extraMs = 0): AbortSignal {
+    const ms = (this.opts.commandTimeoutMs ?? SSH_COMMAND_TIMEOUT_MS) + extraMs;
+    return withDeadline(ms, `ssh ${this.host.destination}: ${what}`, signal);
+  }
+
   onExit(listener: (instanceId: string) => void): void {
     this.listeners.push(listener);
   }
@@ -142,7 +152,8 @@ export class SshExecutor implements Executor {
   }
 
   private status(conn: SshConnection, instanceId: string, signal?: AbortSignal) {
-    return agentStatus(conn, this.workdir(instanceId), signal).then((s) => {
+    const bounded = this.bounded(signal, `the agent status of ${instanceId}`);
+    return agentStatus(conn, this.workdir(instanceId), bounded).then((s) => {
       if (!s.running && s.exitCode !== undefined) this.exits.set(instanceId, { code: s.exitCode, signal: null });
       return s;
     });
@@ -163,7 +174,7 @@ export class SshExecutor implements Executor {
         remoteCommand: this.remoteCommand,
         workdir: this.remoteWorkdir,
         expectVersion: this.opts.expectVersion,
-        signal,
+        signal: this.bounded(signal, 'the preflight'),
       });
       this.checked.set(conn, result);
       this.failedCheck = undefined;
@@ -171,6 +182,12 @@ export class SshExecutor implements Executor {
       this.log.info({ version: result.version }, 'ssh testbed host ready');
       return result;
     } catch (err) {
+      if (err instanceof TimeoutError && !signal?.aborted) {
+        // A host that does not answer its preflight in time is paced like one that says no.
+        this.failedCheck = { error: err, until: this.now() + (this.opts.recheckAfterMs ?? 60_000) };
+        if (err.message !== this.lastWarning) this.log.warn({ err: err.message }, 'ssh testbed host not usable');
+        this.lastWarning = err.message;
+      }
       if (err instanceof SshError) {
         // connection failures are already paced by the pool's backoff
         if (err.failure === 'remote')
@@ -205,7 +222,9 @@ export class SshExecutor implements Executor {
       this.watch(spec.instanceId);
       return { pid: status.pid, pgid: status.pid, startedAt: this.now() };
     }
-    const mk = await conn.exec(shellScript(MKDIR, 'mvm-mkdir', [workdir]), { signal, timeoutMs: 60_000 });
+    const mk = await conn.exec(shellScript(MKDIR, 'mvm-mkdir', [workdir]), {
+      signal: this.bounded(signal, `creating ${workdir}`),
+    });
     if (mk.code !== 0)
       throw new SshError('remote', conn.destination, `cannot create ${workdir}: ${mk.stderr.trim()}`, {
         retryable: false,
@@ -217,10 +236,10 @@ export class SshExecutor implements Executor {
       url: spec.url,
       bootstrap: spec.bootstrap,
       testbedFile,
-      signal,
+      signal: this.bounded(signal, `starting the agent of ${spec.instanceId}`),
     });
     this.log.info(
-      { instance: spec.instanceId, pid: h.pid, workdir, log: remotePath(workdir, 'agent.log') },
+      { instance: spec.instanceId, pid: h.pid, workdir, log: instancePath(workdir, 'agentLog') },
       'remote agent started',
     );
     this.watch(spec.instanceId);
@@ -255,7 +274,13 @@ export class SshExecutor implements Executor {
     signal?: AbortSignal,
   ): Promise<AgentStopResult> {
     const conn = await this.host.get({ signal });
-    const r = await stopAgent(conn, this.workdir(instanceId), graceMs, signal);
+    const r = await stopAgent(
+      conn,
+      this.workdir(instanceId),
+      graceMs,
+      // Two rounds at most (a task that started during the first), each with its grace period.
+      this.bounded(signal, `stopping the agent of ${instanceId}`, 2 * graceMs),
+    );
     this.watched.delete(instanceId);
     this.log.info({ instance: instanceId, ...r }, 'remote agent stopped');
     return r;
@@ -294,8 +319,10 @@ export class SshExecutor implements Executor {
     await this.check(req.signal);
     await this.stopOrphanRunners(req.signal);
     const conn = await this.host.get({ signal: req.signal });
-    const dir = `${this.remoteWorkdir}/_testbeds/${testbedDirName(req.testbed)}`;
-    const mk = await conn.exec(shellScript(MKDIR, 'mvm-mkdir', [dir]), { signal: req.signal, timeoutMs: 60_000 });
+    const dir = testbedRunDir(this.remoteWorkdir, req.testbed);
+    const mk = await conn.exec(shellScript(MKDIR, 'mvm-mkdir', [dir]), {
+      signal: this.bounded(req.signal, `creating ${dir}`),
+    });
     if (mk.code !== 0)
       throw new SshError('remote', conn.destination, `cannot create ${dir}: ${mk.stderr.trim()}`, { retryable: false });
     const file = await copyTestbed(conn, dir, req.description);
@@ -312,7 +339,7 @@ export class SshExecutor implements Executor {
     ]);
     try {
       // The host's own timeout ends the runner; this bound only catches a host that stops answering.
-      const r = await conn.exec(argv, { signal: req.signal, timeoutMs: req.timeoutMs + 15_000 });
+      const r = await conn.exec(argv, { signal: this.bounded(req.signal, 'the runner', req.timeoutMs) });
       return {
         code: r.code,
         signal: r.signal ?? null,
@@ -327,9 +354,8 @@ export class SshExecutor implements Executor {
         await stopTaggedRunners(conn, this.runnerTag(req.testbed), AbortSignal.timeout(30_000)).catch((e) =>
           this.log.warn({ err: describeError(e) }, 'cannot stop the runner left on the host'),
         );
-      if (err instanceof SshError && err.failure === 'remote' && /did not finish within/.test(err.message)) {
+      if (err instanceof TimeoutError)
         return { code: null, signal: null, stdout: '', stderr: err.message, timedOut: true };
-      }
       throw err;
     }
   }
@@ -337,8 +363,8 @@ export class SshExecutor implements Executor {
   async infraReport(instanceId: string, signal?: AbortSignal): Promise<string> {
     const conn = await this.host.get({ signal });
     const r = await conn.exec(
-      shellScript(READ_OPTIONAL, 'mvm-read', [remotePath(this.workdir(instanceId), INFRA_REPORT)]),
-      { signal, timeoutMs: 60_000 },
+      shellScript(READ_OPTIONAL, 'mvm-read', [instancePath(this.workdir(instanceId), 'infraReport')]),
+      { signal: this.bounded(signal, `reading the infrastructure report of ${instanceId}`) },
     );
     if (r.code !== 0)
       throw new SshError(
@@ -353,8 +379,12 @@ export class SshExecutor implements Executor {
   async cleanup(instanceId: string, signal?: AbortSignal): Promise<void> {
     const conn = await this.host.get({ signal });
     const r = await conn.exec(shellScript(REMOVE_JOBS, 'mvm-cleanup', [this.workdir(instanceId)]), {
-      signal,
-      timeoutMs: 120_000,
+      // Removing a large job tree takes longer than a status check.
+      signal: this.bounded(
+        signal,
+        `removing the job files of ${instanceId}`,
+        this.opts.commandTimeoutMs ?? SSH_COMMAND_TIMEOUT_MS,
+      ),
     });
     if (r.code !== 0)
       throw new SshError(

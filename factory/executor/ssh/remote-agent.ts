@@ -3,6 +3,10 @@
 // process group. Every remote command is a constant script from remote-scripts.ts run with its
 // inputs as quoted positional parameters; the bootstrap string travels on stdin into a 0600 file
 // and never appears on a command line.
+import { agentPidContract } from '../../../shared/contracts/agent-pid.js';
+import { INSTANCE_FILES, instancePath } from '../../../shared/contracts/layout.js';
+import { remoteStatusContract, remoteStopContract, type RemoteStatus } from '../../../shared/contracts/remote-agent.js';
+import { runningTaskContract, type RunningTask } from '../../../shared/contracts/running-task.js';
 import { MVM_VERSION } from '../../../shared/paths.js';
 import { SshError } from './errors.js';
 import type { ExecOptions, ExecResult } from './connection.js';
@@ -15,18 +19,7 @@ export interface RemoteShell {
   writeFile(path: string, data: string | Buffer, mode?: number): Promise<void>;
 }
 
-/** Names of the files the agent's remote workdir holds. */
-export const REMOTE_FILES = {
-  pid: 'agent.pid',
-  log: 'agent.log',
-  bootstrap: 'bootstrap',
-  testbed: 'testbed.json',
-  runningTask: 'running-task.json',
-} as const;
-
-export function remotePath(workdir: string, name: string): string {
-  return `${workdir.replace(/\/+$/, '')}/${name}`;
-}
+export { instancePath as remotePath };
 
 /** Same major version, and for 0.x the same minor: the agent protocol may change between minors. */
 export function versionCompatible(remote: string, local: string = MVM_VERSION): boolean {
@@ -55,7 +48,7 @@ export async function preflight(
   opts: { remoteCommand: string[]; workdir: string; expectVersion?: string; signal?: AbortSignal },
 ): Promise<PreflightResult> {
   const cmd = opts.remoteCommand.join(' ');
-  const r = await shell.exec([...opts.remoteCommand, '--version'], { signal: opts.signal, timeoutMs: 60_000 });
+  const r = await shell.exec([...opts.remoteCommand, '--version'], { signal: opts.signal });
   if (r.code === 127 || r.code === 126)
     throw new SshError(
       'remote',
@@ -90,7 +83,6 @@ export async function preflight(
     );
   const w = await shell.exec(shellScript(PREFLIGHT_WORKDIR, 'mvm-preflight', [opts.workdir]), {
     signal: opts.signal,
-    timeoutMs: 60_000,
   });
   if (w.code !== 0)
     throw new SshError(
@@ -107,7 +99,7 @@ export async function preflight(
 
 /** Copies the testbed description into the workdir; returns its remote path. */
 export async function copyTestbed(shell: RemoteShell, workdir: string, description: string | object): Promise<string> {
-  const path = remotePath(workdir, REMOTE_FILES.testbed);
+  const path = instancePath(workdir, 'testbed');
   const text = typeof description === 'string' ? description : JSON.stringify(description, null, 2) + '\n';
   await shell.writeFile(path, text, 0o644);
   return path;
@@ -135,7 +127,7 @@ export function agentArgv(o: Omit<StartOptions, 'bootstrap' | 'signal'>): string
     o.workdir,
     ...(o.testbedFile !== undefined ? ['--testbed', o.testbedFile] : []),
     '--bootstrap-file',
-    remotePath(o.workdir, REMOTE_FILES.bootstrap),
+    instancePath(o.workdir, 'bootstrap'),
   ];
 }
 
@@ -146,11 +138,9 @@ export interface RemoteAgentHandle {
   bootId: string;
 }
 
-/** The launcher's last line of output (a login shell's rc files may print before it). */
-function parsePidLine(stdout: string): RemoteAgentHandle | undefined {
-  const last = stdout.trim().split('\n').pop() ?? '';
-  const m = /^(\d+)(?: (\S*))?$/.exec(last.trim());
-  return m ? { pid: Number(m[1]), bootId: m[2] ?? '' } : undefined;
+/** A script's last line of output (a login shell's rc files may print before it), checked against its contract. */
+function lastLine<T>(contract: { tryParse(text: string): T | undefined }, stdout: string): T | undefined {
+  return contract.tryParse(stdout.trim().split('\n').pop() ?? '');
 }
 
 /**
@@ -159,12 +149,14 @@ function parsePidLine(stdout: string): RemoteAgentHandle | undefined {
  */
 export async function startAgent(shell: RemoteShell, o: StartOptions): Promise<RemoteAgentHandle> {
   const argv = agentArgv(o);
-  const r = await shell.exec(shellScript(LAUNCH, 'mvm-launch', [o.workdir, ...argv]), {
+  // The launcher refuses to start a second agent beside a live one it is told about.
+  const { agentPgid } = await remoteState(shell, o.workdir, o.signal);
+  const r = await shell.exec(shellScript(LAUNCH, 'mvm-launch', [o.workdir, String(agentPgid ?? ''), ...argv]), {
     stdin: o.bootstrap,
     signal: o.signal,
-    timeoutMs: 60_000,
   });
-  const handle = r.code === 0 ? parsePidLine(r.stdout) : undefined;
+  const pf = r.code === 0 ? lastLine(agentPidContract, r.stdout) : undefined;
+  const handle = pf && { pid: pf.pgid, bootId: pf.boot_id ?? '' };
   if (!handle)
     throw new SshError(
       'remote',
@@ -172,7 +164,7 @@ export async function startAgent(shell: RemoteShell, o: StartOptions): Promise<R
       `cannot start the agent in ${o.workdir} (exit ${r.code ?? r.signal}): ${tail(r.stderr || r.stdout)}`,
       {
         retryable: false,
-        hint: `look at ${remotePath(o.workdir, REMOTE_FILES.log)} on the host`,
+        hint: `look at ${instancePath(o.workdir, 'agentLog')} on the host`,
       },
     );
   return handle;
@@ -188,25 +180,54 @@ export interface RemoteAgentStatus {
   exitCode: number | undefined;
 }
 
+interface RemoteState {
+  status: RemoteAgentStatus;
+  /** The agent's process group, from a valid agent.pid written since the host last booted. */
+  agentPgid?: number;
+  /** The running task, from a valid running-task.json (read only while agent.pid is valid). */
+  task?: RunningTask;
+}
+
+function readState(env: RemoteStatus): RemoteState {
+  const pf = env.agent_pid === null ? undefined : agentPidContract.tryParse(env.agent_pid);
+  // A pid file from before the host last rebooted names somebody else's process group now.
+  const agentPgid = pf && (pf.boot_id ?? '') === env.boot_id ? pf.pgid : undefined;
+  const task =
+    agentPgid !== undefined && env.running_task !== null ? runningTaskContract.tryParse(env.running_task) : undefined;
+  const exit = agentPgid !== undefined && env.agent_exit !== null ? /^(\d+)$/.exec(env.agent_exit.trim()) : null;
+  const live = (g: number | undefined) => g !== undefined && env.live_groups.includes(g);
+  return {
+    agentPgid,
+    ...(task ? { task } : {}),
+    status: {
+      running: live(agentPgid) || live(task?.pgid),
+      pid: agentPgid,
+      taskPgid: task?.pgid,
+      exitCode: exit ? Number(exit[1]) : undefined,
+    },
+  };
+}
+
+async function remoteState(shell: RemoteShell, workdir: string, signal?: AbortSignal): Promise<RemoteState> {
+  const r = await shell.exec(shellScript(STATUS, 'mvm-status', [workdir]), { signal });
+  const env = r.code === 0 ? lastLine(remoteStatusContract, r.stdout) : undefined;
+  if (!env)
+    throw new SshError(
+      'remote',
+      shell.destination,
+      `cannot check the agent in ${workdir} (exit ${r.code ?? r.signal}): ${tail(r.stderr || r.stdout)}`,
+      { retryable: true },
+    );
+  return readState(env);
+}
+
 /** Reads the pid file and running-task.json and checks the groups (zombies do not count). */
 export async function agentStatus(
   shell: RemoteShell,
   workdir: string,
   signal?: AbortSignal,
 ): Promise<RemoteAgentStatus> {
-  const r = await shell.exec(shellScript(STATUS, 'mvm-status', [workdir]), { signal, timeoutMs: 60_000 });
-  const m = /^(running|stopped) (\d*) (\d*) (\d*)$/m.exec(r.stdout);
-  if (r.code !== 0 || !m)
-    throw new SshError(
-      'remote',
-      shell.destination,
-      `cannot check the agent in ${workdir} (exit ${r.code ?? r.signal}): ${tail(r.stderr || r.stdout)}`,
-      {
-        retryable: true,
-      },
-    );
-  const num = (v: string | undefined) => (v ? Number(v) : undefined);
-  return { running: m[1] === 'running', pid: num(m[2]), taskPgid: num(m[3]), exitCode: num(m[4]) };
+  return (await remoteState(shell, workdir, signal)).status;
 }
 
 export interface StopOutcome {
@@ -215,9 +236,12 @@ export interface StopOutcome {
   taskPgid?: number;
 }
 
+const WORSE = ['gone', 'terminated', 'killed'] as const;
+
 /**
  * SIGTERM to the agent's process group and to the running task's group, SIGKILL after
  * `graceMs`; resolves once no member is left. Idempotent: safe to repeat after a reconnect.
+ * Bounded only by `signal`: give it a deadline longer than the grace period.
  */
 export async function stopAgent(
   shell: RemoteShell,
@@ -226,19 +250,32 @@ export async function stopAgent(
   signal?: AbortSignal,
 ): Promise<StopOutcome> {
   const seconds = Math.max(1, Math.ceil(graceMs / 1000));
-  const r = await shell.exec(shellScript(STOP, 'mvm-stop', [workdir, String(seconds)]), {
-    signal,
-    timeoutMs: seconds * 1000 + 60_000,
-  });
-  const m = /^(gone|terminated|killed) ?(\d*)$/.exec(r.stdout.trim().split('\n').pop() ?? '');
-  if (r.code !== 0 || !m)
-    throw new SshError(
-      'remote',
-      shell.destination,
-      `cannot stop the agent in ${workdir} (exit ${r.code ?? r.signal}): ${tail(r.stderr || r.stdout)}`,
-      {
-        retryable: true,
-      },
-    );
-  return { outcome: m[1] as StopOutcome['outcome'], ...(m[2] ? { taskPgid: Number(m[2]) } : {}) };
+  const state = await remoteState(shell, workdir, signal);
+  const stopped = new Set<number>();
+  let groups = [state.agentPgid, state.task?.pgid].filter((g): g is number => g !== undefined);
+  let outcome: StopOutcome['outcome'] = 'gone';
+  let taskPgid = state.task?.pgid;
+  // A task that the agent started while the stop was on its way is stopped in a second round.
+  for (let round = 0; round < 2 && (round === 0 || groups.length > 0); round++) {
+    const r = await shell.exec(shellScript(STOP, 'mvm-stop', [workdir, String(seconds), ...groups.map(String)]), {
+      signal,
+    });
+    const res = r.code === 0 ? lastLine(remoteStopContract, r.stdout) : undefined;
+    if (!res)
+      throw new SshError(
+        'remote',
+        shell.destination,
+        `cannot stop the agent in ${workdir} (exit ${r.code ?? r.signal}): ${tail(r.stderr || r.stdout)}`,
+        { retryable: true },
+      );
+    if (WORSE.indexOf(res.outcome) > WORSE.indexOf(outcome)) outcome = res.outcome;
+    for (const g of groups) stopped.add(g);
+    const late =
+      state.agentPgid !== undefined && res.running_task !== null
+        ? runningTaskContract.tryParse(res.running_task)
+        : undefined;
+    groups = late && !stopped.has(late.pgid) ? [late.pgid] : [];
+    if (groups.length > 0) taskPgid = late!.pgid;
+  }
+  return { outcome, ...(taskPgid !== undefined ? { taskPgid } : {}) };
 }

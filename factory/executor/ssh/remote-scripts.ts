@@ -2,33 +2,29 @@
 // parameters ("$1", …) and are only ever expanded inside double quotes, so no workdir, URL or
 // testbed name can change what the script does. Written for dash/busybox as well as bash.
 
-/** Shared functions: boot id, the agent's pgid from its pid file, liveness of a group. */
+/**
+ * Shared functions: boot id, liveness of process groups, files reported verbatim. The scripts do
+ * not parse the agent's files (agent.pid, running-task.json): they hand them to the factory as
+ * JSON strings and it reads them through their contracts (shared/contracts/).
+ */
 const COMMON = String.raw`
 boot_id() { cat /proc/sys/kernel/random/boot_id 2>/dev/null || true; }
-valid_pgid() { case $1 in ''|*[!0-9]*) return 1;; esac; [ "$1" -gt 1 ]; }
-# The agent's pgid, if its pid file was written since the host last booted.
-agent_pgid() {
-  [ -s "$1/agent.pid" ] || return 0
-  read -r pid boot < "$1/agent.pid" || true
-  valid_pgid "$pid" || return 0
-  [ "$boot" = "$(boot_id)" ] && echo "$pid"
-  return 0
-}
-# The process group of the task the agent is running, from running-task.json.
-task_pgid() {
-  [ -s "$1/running-task.json" ] || return 0
-  t=$(sed -n 's/.*"pgid"[^0-9]*\([0-9][0-9]*\).*/\1/p' "$1/running-task.json" | head -n 1)
-  valid_pgid "$t" && echo "$t"
-  return 0
-}
-# Whether any of the process groups named in $1 has a live member; zombies do not count (some
+valid_pgid() { case $1 in ''|0*|*[!0-9]*|???????????*) return 1;; esac; [ "$1" -gt 1 ]; }
+# The process groups among the words of $1 that have a live member; zombies do not count (some
 # inits never reap). One ps for all groups: on a loaded host every process spawned costs.
-groups_alive() {
+live_groups() {
   k=""
-  for g in $1; do kill -0 "-$g" 2>/dev/null && k="$k $g"; done
-  [ -n "$k" ] || return 1
-  z=$(ps -eo pgid=,stat= 2>/dev/null) || return 0
-  printf '%s\n' "$z" | awk -v gs="$k" 'BEGIN { n = split(gs, a, " "); for (i = 1; i <= n; i++) want[a[i]] = 1 } ($1 in want) && $2 !~ /^Z/ { f = 1 } END { exit !f }'
+  for g in $1; do valid_pgid "$g" && kill -0 "-$g" 2>/dev/null && k="$k $g"; done
+  [ -n "$k" ] || return 0
+  z=$(ps -eo pgid=,stat= 2>/dev/null) || { printf '%s\n' $k; return 0; }
+  printf '%s\n' "$z" | awk -v gs="$k" 'BEGIN { n = split(gs, a, " "); for (i = 1; i <= n; i++) want[a[i]] = 1 } ($1 in want) && $2 !~ /^Z/ && !seen[$1]++ { print $1 }'
+}
+groups_alive() { [ -n "$(live_groups "$1")" ]; }
+# A file's first line as a JSON string, or null when there is no such file.
+json_text() {
+  if [ -f "$1" ]; then
+    printf '"%s"' "$(head -c 4096 -- "$1" | head -n 1 | tr -d '\000-\037' | sed 's/\\/\\\\/g; s/"/\\"/g')"
+  else printf null; fi
 }
 now() { date +%s; }
 `;
@@ -54,25 +50,25 @@ rm -f -- "$probe"
 `;
 
 /**
- * $1 = workdir, $2… = the agent's argv; stdin = the bootstrap string. Writes it to a 0600 file,
- * starts the agent with setsid (own session and process group, whose leader is a wrapper shell
- * that records the agent's exit status), detached from the channel, and prints
- * "<leader pid = pgid> <boot id>" once the leader has written the pid file.
+ * $1 = workdir, $2 = the agent's process group the factory last saw there ('' for none), $3… =
+ * the agent's argv; stdin = the bootstrap string. Writes it to a 0600 file, starts the agent with
+ * setsid (own session and process group, whose leader is a wrapper shell that records the
+ * agent's exit status), detached from the channel, and prints agent.pid
+ * (shared/contracts/agent-pid.ts) once the leader has written it.
  */
 export const LAUNCH =
   COMMON +
   String.raw`
-w=$1; shift
+w=$1; a=$2; shift 2
 umask 077
 mkdir -p -- "$w" || exit 1
-a=$(agent_pgid "$w")
 if [ -n "$a" ] && groups_alive "$a"; then echo "an agent already runs in $w (process group $a); stop it first" >&2; exit 1; fi
 rm -f -- "$w/agent.pid" "$w/agent.exit" "$w/running-task.json" "$w/bootstrap"
 cat > "$w/bootstrap" || exit 1
 umask 022
 b=$(boot_id)
 # The group leader is a small shell that waits for the agent and records its exit status.
-setsid sh -c 'w=$0; echo "$$ $1" > "$w/agent.pid.tmp" && mv -f -- "$w/agent.pid.tmp" "$w/agent.pid" && shift && "$@"; echo "$?" > "$w/agent.exit"' "$w" "$b" "$@" </dev/null >>"$w/agent.log" 2>&1 &
+setsid sh -c 'w=$0; printf "{\"pid\":%s,\"pgid\":%s,\"boot_id\":\"%s\"}\n" "$$" "$$" "$1" > "$w/agent.pid.tmp" && mv -f -- "$w/agent.pid.tmp" "$w/agent.pid" && shift && "$@"; echo "$?" > "$w/agent.exit"' "$w" "$b" "$@" </dev/null >>"$w/agent.log" 2>&1 &
 deadline=$(($(now) + 30))
 while [ ! -s "$w/agent.pid" ]; do
   if [ "$(now)" -gt "$deadline" ]; then echo "the agent did not start within 30 s; see $w/agent.log" >&2; exit 1; fi
@@ -81,33 +77,33 @@ done
 cat "$w/agent.pid"
 `;
 
-/** $1 = workdir. Prints "running|stopped <agent pgid> <task pgid> <agent exit status>". */
+/**
+ * $1 = workdir. Prints one JSON line (shared/contracts/remote-agent.ts RemoteStatus): the boot
+ * id, agent.pid, running-task.json and agent.exit verbatim, and which of the numbers in the first
+ * two are live process groups.
+ */
 export const STATUS =
   COMMON +
   String.raw`
-a=$(agent_pgid "$1"); t=""
-[ -n "$a" ] && t=$(task_pgid "$1")
-st=stopped
-groups_alive "$a $t" && st=running
-e=""
-[ -n "$a" ] && [ -s "$1/agent.exit" ] && read -r e < "$1/agent.exit"
-case $e in *[!0-9]*) e="";; esac
-echo "$st $a $t $e"
+w=$1
+nums=$(cat -- "$w/agent.pid" "$w/running-task.json" 2>/dev/null | head -c 8192 | tr -c '0-9' ' ')
+live=$(live_groups "$nums" | tr '\n' ',' | sed 's/,$//')
+printf '{"boot_id":"%s","live_groups":[%s],"agent_pid":%s,"running_task":%s,"agent_exit":%s}\n' "$(boot_id)" "$live" "$(json_text "$w/agent.pid")" "$(json_text "$w/running-task.json")" "$(json_text "$w/agent.exit")"
 `;
 
 /**
- * $1 = workdir, $2 = grace period in seconds. SIGTERM to the agent's and the running task's
- * groups, SIGKILL after the grace period (wall clock: a loaded host must not stretch it); prints
- * "gone|terminated|killed <task pgid>". The pid file is then set aside so that a later stop
- * cannot signal a recycled pgid.
+ * $1 = workdir, $2 = grace period in seconds, $3… = the process groups to stop (the agent's and
+ * its running task's, as the factory read them from STATUS). SIGTERM, SIGKILL after the grace
+ * period (wall clock: a loaded host must not stretch it). The pid file is then set aside so that
+ * a later stop cannot signal a recycled pgid. Prints one JSON line (RemoteStop): the outcome, and
+ * running-task.json as it is now, so a task that started meanwhile is not missed.
  */
 export const STOP =
   COMMON +
   String.raw`
-w=$1; grace=$2
-a=$(agent_pgid "$w"); t=""
-[ -n "$a" ] && t=$(task_pgid "$w")
-groups="$a $t"
+w=$1; grace=$2; shift 2
+groups=""
+for g in "$@"; do valid_pgid "$g" && groups="$groups $g"; done
 signal_all() { for g in $groups; do kill "-$1" "-$g" 2>/dev/null; done; return 0; }
 if ! groups_alive "$groups"; then
   outcome=gone
@@ -126,7 +122,7 @@ else
   fi
 fi
 if [ -f "$w/agent.pid" ]; then mv -f -- "$w/agent.pid" "$w/agent.pid.stopped"; fi
-echo "$outcome $t"
+printf '{"outcome":"%s","running_task":%s}\n' "$outcome" "$(json_text "$w/running-task.json")"
 `;
 
 /** $1 = directory to create (private to the SSH user). */

@@ -5,7 +5,7 @@
 // simulator). When recovery fails too, the device is reported as needing attention.
 import { isAbortError } from '../../../shared/errors.js';
 import { sleep } from '../../../shared/sleep.js';
-import { describeExit, execArgv } from '../../exec.js';
+import { describeExit, execArgv } from '../../../shared/exec.js';
 import { DriverError } from '../errors.js';
 import type { FlashOptions, FlashResult, ProgressEvent } from '../types.js';
 import type { AxeosClient } from './client.js';

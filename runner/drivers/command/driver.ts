@@ -14,7 +14,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describeExit, execArgv, type ExecResult } from '../../exec.js';
+import { describeExit, execArgv, type ExecResult } from '../../../shared/exec.js';
 import { DriverError } from '../errors.js';
 import {
   efficiency,

@@ -1,8 +1,8 @@
 // Running an external program (sp-runner, esptool, humility, a test script): argv arrays only,
 // never a shell string; its own process group so a timeout or abort stops the whole tree; output
 // captured (bounded) and optionally streamed.
-import { stopProcessGroup } from '../shared/process-tree.js';
-import { spawnInGroup } from '../shared/spawn.js';
+import { stopProcessGroup } from './process-tree.js';
+import { spawnInGroup } from './spawn.js';
 
 export interface ExecOptions {
   cwd?: string;

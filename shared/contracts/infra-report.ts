@@ -1,0 +1,59 @@
+// infra-failures.jsonl: one JSON line per runner command that failed because of the testbed (a
+// device unreachable or timing out, a flash that did not take, a device that needs a person).
+// The runner appends it beside testbed.json; the factory reads it once the agent is stopped.
+import { Type, type Static } from '@sinclair/typebox';
+import { INSTANCE_FILES } from './layout.js';
+import { defineContract } from './validate.js';
+
+/** The reasons that say the testbed, not the test, is at fault. */
+export const INFRA_REASONS = ['unreachable', 'timeout', 'verify_failed', 'needs_attention'] as const;
+export type InfraReason = (typeof INFRA_REASONS)[number];
+
+export const INFRA_COMMANDS = ['flash', 'control', 'telemetry', 'info', 'test'] as const;
+export type InfraCommand = (typeof INFRA_COMMANDS)[number];
+
+export const InfraFailureSchema = Type.Object({
+  /** ISO 8601 time of the failure. */
+  at: Type.String({ format: 'date-time' }),
+  command: Type.Union(INFRA_COMMANDS.map((c) => Type.Literal(c))),
+  device: Type.String({ minLength: 1 }),
+  reason: Type.Union(INFRA_REASONS.map((r) => Type.Literal(r))),
+  message: Type.String(),
+});
+
+export type InfraFailure = Static<typeof InfraFailureSchema>;
+
+export const infraFailureContract = defineContract('an infrastructure-failure entry', InfraFailureSchema);
+
+export function isInfraReason(reason: unknown): reason is InfraReason {
+  return INFRA_REASONS.includes(reason as InfraReason);
+}
+
+/** One line of the report, as the writer appends it (one write of one whole line). */
+export function infraReportLine(entry: InfraFailure): string {
+  return JSON.stringify(infraFailureContract.check(entry, INSTANCE_FILES.infraReport)) + '\n';
+}
+
+export interface InfraReportParsed {
+  failures: InfraFailure[];
+  /** Lines that were not a valid entry (a writer that died mid-line, a foreign writer). */
+  rejected: number;
+}
+
+/** The report's valid entries; torn or invalid lines are counted, not trusted. */
+export function parseInfraReport(text: string): InfraReportParsed {
+  const failures: InfraFailure[] = [];
+  let rejected = 0;
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue;
+    const entry = infraFailureContract.tryParse(line);
+    if (entry) failures.push(entry);
+    else rejected++;
+  }
+  return { failures, rejected };
+}
+
+/** One line per failure for the factory's journal. */
+export function summariseInfraReport(text: string): string[] {
+  return parseInfraReport(text).failures.map((f) => `${f.device}: ${f.message} [${f.reason}] (runner ${f.command})`);
+}
