@@ -24,6 +24,7 @@ import { loadExeca } from './task.js';
 import { prepareWorkdir } from './workdir.js';
 import { cannotSwitchUser, openWorkdirTo, resolveTaskUser, taskUserOfTestbed, type TaskUser } from './task-user.js';
 import { INFRA_REPORT_FILE } from '../runner/infra-report.js';
+import { chooseSandbox, describeSandbox, type ContainmentChoice } from './task-sandbox.js';
 
 export interface AgentArgs {
   url: string;
@@ -35,6 +36,7 @@ export interface AgentArgs {
   busyPing: string;
   spoolMemory: number;
   taskUser?: string;
+  containment?: ContainmentChoice;
 }
 
 function duration(name: string, text: string): number {
@@ -145,6 +147,10 @@ export async function agentMain(args: AgentArgs): Promise<void> {
   if (taskUser?.user) log.info({ taskUser: taskUser.user.name, uid: taskUser.user.uid }, 'tasks run as the task user');
   if (taskUser?.problem)
     log.error({ problem: taskUser.problem }, 'tasks cannot run as the task user; the job will fail');
+  const sandbox = chooseSandbox(args.containment ?? 'auto');
+  if (sandbox.kind === 'mark')
+    log.warn({ containment: sandbox.kind, limits: sandbox.limits }, describeSandbox(sandbox));
+  else log.info({ containment: sandbox.kind, work: sandbox.work, limits: sandbox.limits }, describeSandbox(sandbox));
   const shutdown = installShutdown(log);
   try {
     // Loaded meanwhile: the agent mostly waits for the server until its job arrives.
@@ -162,6 +168,7 @@ export async function agentMain(args: AgentArgs): Promise<void> {
       spoolMemoryBytes: args.spoolMemory,
       pathPrefix: [mvmShim(workdir)],
       taskUser,
+      sandbox,
     });
     log.info({ ...result }, 'agent exiting');
   } catch (err) {
