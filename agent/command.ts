@@ -11,7 +11,7 @@ interface RunArgs {
   'busy-ping': string;
   'spool-memory': number;
   'task-user'?: string;
-  containment: 'auto' | 'mark';
+  containment?: 'auto' | 'mark';
 }
 
 const run: CommandModule<object, RunArgs> = {
@@ -51,9 +51,8 @@ const run: CommandModule<object, RunArgs> = {
       })
       .option('containment', {
         choices: ['auto', 'mark'] as const,
-        default: 'auto' as const,
         describe:
-          'auto: each task in its own PID and mount namespace (with the job folder on /work) where the host allows, else marked; mark: marked only',
+          'auto (default, or env MVM_TASK_CONTAINMENT): each task in its own PID and mount namespace, the job folder on /work, where the host allows, else marked; mark: marked only',
       })
       .conflicts('bootstrap', 'bootstrap-file') as unknown as Argv<RunArgs>,
   handler: async (args: ArgumentsCamelCase<RunArgs>) => {

@@ -222,7 +222,11 @@ async function runOneTask(o: JobRunOptions, task: WorkerPingTask, c: TaskContext
     events.emit('worker', `exec error: task ${task.id} working directory ${task.workdir} does not exist`);
     ok = false;
   } else {
-    const env = buildTaskEnv(o.job.id, task, c.host, c.dirs);
+    // With the job's folder on /work, the task's MVM_* paths name it there too (pwd agrees).
+    const seen = work
+      ? { ...c.dirs, workDir: BUILDOMAT_WORK, outputDir: insideWork(c.dirs.outputDir, c.dirs.workDir)! }
+      : c.dirs;
+    const env = buildTaskEnv(o.job.id, task, c.host, seen);
     const res = await runTask(
       {
         job: o.job.id,

@@ -112,6 +112,16 @@ function prepareTaskUser(
   }
 }
 
+/** --containment, else MVM_TASK_CONTAINMENT (an SSH testbed's remote_command can set it), else auto. */
+function containmentChoice(flag: ContainmentChoice | undefined): ContainmentChoice {
+  if (flag) return flag;
+  const env = process.env.MVM_TASK_CONTAINMENT;
+  if (env === undefined || env === '' || env === 'auto' || env === 'mark') return (env || 'auto') as ContainmentChoice;
+  throw new MvmError('USAGE', `MVM_TASK_CONTAINMENT=${JSON.stringify(env)} is not a containment`, {
+    hint: 'write auto or mark (or leave it unset)',
+  });
+}
+
 export async function agentMain(args: AgentArgs): Promise<void> {
   // Memory (doc/agent.md): a task can print hundreds of thousands of lines a second, and at that
   // allocation rate V8 grows its young generation to tens of MB that nothing needs — keep it at
@@ -147,7 +157,7 @@ export async function agentMain(args: AgentArgs): Promise<void> {
   if (taskUser?.user) log.info({ taskUser: taskUser.user.name, uid: taskUser.user.uid }, 'tasks run as the task user');
   if (taskUser?.problem)
     log.error({ problem: taskUser.problem }, 'tasks cannot run as the task user; the job will fail');
-  const sandbox = chooseSandbox(args.containment ?? 'auto');
+  const sandbox = chooseSandbox(containmentChoice(args.containment));
   if (sandbox.kind === 'mark')
     log.warn({ containment: sandbox.kind, limits: sandbox.limits }, describeSandbox(sandbox));
   else log.info({ containment: sandbox.kind, work: sandbox.work, limits: sandbox.limits }, describeSandbox(sandbox));

@@ -20,7 +20,7 @@ import {
 } from './remote-agent.js';
 import type { SshConnection } from './connection.js';
 import { shellScript } from './quote.js';
-import { MKDIR, READ_OPTIONAL, REMOVE_JOBS, RUN_BOUNDED } from './remote-scripts.js';
+import { MKDIR, MKDIR_FOR_TASK_USER, READ_OPTIONAL, REMOVE_JOBS, RUN_BOUNDED } from './remote-scripts.js';
 import { INFRA_REPORT, testbedDirName } from '../files.js';
 import type {
   AgentExit,
@@ -182,7 +182,13 @@ export class SshExecutor implements Executor {
       this.watch(spec.instanceId);
       return { pid: status.pid, pgid: status.pid, startedAt: this.now() };
     }
-    const mk = await conn.exec(shellScript(MKDIR, 'mvm-mkdir', [workdir]), { signal, timeoutMs: 60_000 });
+    // A task user must walk down to its job folder, without listing the other instances.
+    const mk = await conn.exec(
+      spec.testbed.task_user !== undefined
+        ? shellScript(MKDIR_FOR_TASK_USER, 'mvm-mkdir', [this.remoteWorkdir, workdir])
+        : shellScript(MKDIR, 'mvm-mkdir', [workdir]),
+      { signal, timeoutMs: 60_000 },
+    );
     if (mk.code !== 0)
       throw new SshError('remote', conn.destination, `cannot create ${workdir}: ${mk.stderr.trim()}`, {
         retryable: false,

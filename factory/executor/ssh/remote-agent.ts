@@ -213,6 +213,8 @@ export interface StopOutcome {
   outcome: 'gone' | 'terminated' | 'killed';
   /** The running task's process group that was stopped too (from running-task.json). */
   taskPgid?: number;
+  /** How many processes carrying the task's mark were stopped (left its group: setsid). */
+  escaped?: number;
 }
 
 /**
@@ -230,7 +232,7 @@ export async function stopAgent(
     signal,
     timeoutMs: seconds * 1000 + 60_000,
   });
-  const m = /^(gone|terminated|killed) ?(\d*)$/.exec(r.stdout.trim().split('\n').pop() ?? '');
+  const m = /^(gone|terminated|killed) ?(\d*) ?(\d*)$/.exec(r.stdout.trim().split('\n').pop() ?? '');
   if (r.code !== 0 || !m)
     throw new SshError(
       'remote',
@@ -240,5 +242,9 @@ export async function stopAgent(
         retryable: true,
       },
     );
-  return { outcome: m[1] as StopOutcome['outcome'], ...(m[2] ? { taskPgid: Number(m[2]) } : {}) };
+  return {
+    outcome: m[1] as StopOutcome['outcome'],
+    ...(m[2] ? { taskPgid: Number(m[2]) } : {}),
+    ...(m[3] && m[3] !== '0' ? { escaped: Number(m[3]) } : {}),
+  };
 }

@@ -21,6 +21,23 @@ task_pgid() {
   valid_pgid "$t" && echo "$t"
   return 0
 }
+# The mark every process of the running task carries in its environment (agent/task.ts).
+task_mark() {
+  [ -s "$1/running-task.json" ] || return 0
+  sed -n 's/.*"mark"[^"]*"\(task-[0-9a-f-]*\)".*/\1/p' "$1/running-task.json" | head -n 1
+}
+# Pids of live processes carrying mark $1: what the task started outside its group (setsid).
+# Where tasks run in a PID namespace nothing is found: it ended with the task's group.
+marked() {
+  [ -n "$1" ] || return 0
+  ( cd /proc 2>/dev/null || exit 0
+    for p in [0-9]*; do
+      [ "$p" = "$$" ] && continue
+      tr '\0' '\n' < "$p/environ" 2>/dev/null | grep -qx "MVM_TASK_MARK=$1" || continue
+      case $(cat "$p/stat" 2>/dev/null) in *") Z "*|'') continue;; esac
+      echo "$p"
+    done )
+}
 # Whether any of the process groups named in $1 has a live member; zombies do not count (some
 # inits never reap). One ps for all groups: on a loaded host every process spawned costs.
 groups_alive() {
@@ -39,8 +56,8 @@ now() { date +%s; }
  * process group, or read what the agent leaves behind.
  */
 export const PREFLIGHT_WORKDIR = String.raw`
-for tool in setsid ps awk sed find; do
-  command -v "$tool" >/dev/null 2>&1 || { echo "$tool is not installed on this host (mvm needs setsid, ps, awk, sed and find to run and supervise agents)" >&2; exit 1; }
+for tool in setsid ps awk sed find tr grep; do
+  command -v "$tool" >/dev/null 2>&1 || { echo "$tool is not installed on this host (mvm needs setsid, ps, awk, sed, find, tr and grep to run and supervise agents)" >&2; exit 1; }
 done
 umask 077
 mkdir -p -- "$1" 2>/dev/null || { echo "cannot create the workdir $1 as $(id -un)" >&2; exit 1; }
@@ -97,16 +114,17 @@ echo "$st $a $t $e"
 
 /**
  * $1 = workdir, $2 = grace period in seconds. SIGTERM to the agent's and the running task's
- * groups, SIGKILL after the grace period (wall clock: a loaded host must not stretch it); prints
- * "gone|terminated|killed <task pgid>". The pid file is then set aside so that a later stop
+ * groups, SIGKILL after the grace period (wall clock: a loaded host must not stretch it), then the
+ * same for the processes carrying the task's mark; prints "gone|terminated|killed <task pgid>
+ * <marked processes stopped>". The pid file is then set aside so that a later stop
  * cannot signal a recycled pgid.
  */
 export const STOP =
   COMMON +
   String.raw`
 w=$1; grace=$2
-a=$(agent_pgid "$w"); t=""
-[ -n "$a" ] && t=$(task_pgid "$w")
+a=$(agent_pgid "$w"); t=""; m=""
+[ -n "$a" ] && t=$(task_pgid "$w") && m=$(task_mark "$w")
 groups="$a $t"
 signal_all() { for g in $groups; do kill "-$1" "-$g" 2>/dev/null; done; return 0; }
 if ! groups_alive "$groups"; then
@@ -125,12 +143,27 @@ else
     outcome=terminated
   fi
 fi
+# What the task started in sessions of its own carries its mark: TERM, then KILL after the grace.
+e=$(marked "$m"); n=0
+if [ -n "$e" ]; then
+  for p in $e; do n=$((n + 1)); kill -TERM "$p" 2>/dev/null; done
+  deadline=$(($(now) + grace))
+  while [ -n "$(marked "$m")" ] && [ "$(now)" -lt "$deadline" ]; do sleep 0.1; done
+  for p in $(marked "$m"); do kill -KILL "$p" 2>/dev/null; done
+fi
 if [ -f "$w/agent.pid" ]; then mv -f -- "$w/agent.pid" "$w/agent.pid.stopped"; fi
-echo "$outcome $t"
+echo "$outcome $t $n"
 `;
 
 /** $1 = directory to create (private to the SSH user). */
 export const MKDIR = String.raw`umask 077; mkdir -p -- "$1"`;
+
+/**
+ * $1 = the agents' root, $2 = an instance workdir to create in it. For a testbed with a task user:
+ * the root becomes searchable but not listable (0711), so the task user walks down to its own job
+ * folder without seeing the other instances (the agent opens its workdir the same way).
+ */
+export const MKDIR_FOR_TASK_USER = String.raw`umask 077; mkdir -p -- "$2" && chmod 0711 -- "$1"`;
 
 /**
  * $1 = seconds, the rest = argv. Bounds a command on the host itself (coreutils timeout where
