@@ -17,14 +17,14 @@ import { setFlagsFromString } from 'node:v8';
 import { parseDuration } from '../shared/duration.js';
 import { isAbortError, MvmError } from '../shared/errors.js';
 import { rootLogger } from '../shared/log.js';
-import { MVM_BIN } from '../shared/paths.js';
+import { MVM_BIN, PROJECT_ROOT } from '../shared/paths.js';
 import { installShutdown } from '../shared/shutdown.js';
 import { runAgent } from './run.js';
 import { loadExeca } from './task.js';
 import { prepareWorkdir } from './workdir.js';
 import { cannotSwitchUser, openWorkdirTo, resolveTaskUser, taskUserOfTestbed, type TaskUser } from './task-user.js';
 import { INFRA_REPORT_FILE } from '../runner/infra-report.js';
-import { chooseSandbox, describeSandbox, type ContainmentChoice } from './task-sandbox.js';
+import { chooseSandbox, describeSandbox, underWork, type ContainmentChoice } from './task-sandbox.js';
 
 export interface AgentArgs {
   url: string;
@@ -158,6 +158,13 @@ export async function agentMain(args: AgentArgs): Promise<void> {
   if (taskUser?.problem)
     log.error({ problem: taskUser.problem }, 'tasks cannot run as the task user; the job will fail');
   const sandbox = chooseSandbox(containmentChoice(args.containment));
+  if (sandbox.work && underWork(workdir)) {
+    // The task's scripts and inputs live in the workdir: covering /work would hide them.
+    sandbox.work = false;
+    sandbox.limits.push(`the agent's workdir ${workdir} is under /work, which the job's folder would cover`);
+  }
+  // mvm itself installed under /work (a checkout there): tasks that run `mvm` must still find it.
+  if (sandbox.work && underWork(PROJECT_ROOT) && PROJECT_ROOT !== '/work') sandbox.keep = PROJECT_ROOT;
   if (sandbox.kind === 'mark')
     log.warn({ containment: sandbox.kind, limits: sandbox.limits }, describeSandbox(sandbox));
   else log.info({ containment: sandbox.kind, work: sandbox.work, limits: sandbox.limits }, describeSandbox(sandbox));

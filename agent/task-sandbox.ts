@@ -11,7 +11,7 @@
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants, lstatSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { delimiter, join, relative } from 'node:path';
 
 /** The path a buildomat job's files live under. */
 export const BUILDOMAT_WORK = '/work';
@@ -24,6 +24,11 @@ export interface TaskSandbox {
   work: boolean;
   /** Why the stronger containment (or /work) is not available, when it is not. */
   limits: string[];
+  /**
+   * A folder under /work the tasks still need (mvm itself installed there): it stays reachable at
+   * its own path, over an empty folder of the same name made in the job's folder.
+   */
+  keep?: string;
   /** Absolute paths of the tools TASK_INIT uses (tasks may have no PATH at all). */
   tools?: { unshare: string; mount: string; setpriv: string; sleep: string; tr: string };
 }
@@ -34,10 +39,14 @@ export type ContainmentChoice = 'auto' | 'mark';
 /**
  * The namespace's init. $1 grace seconds, $2 the folder to bind on /work ('' for none), $3 the
  * cwd inside ('' to keep), $4/$5 uid/gid to run as ('' to stay), $6… tools (mount setpriv sleep
- * tr), then the command. Processes the script left are listed on fd 3 ("left /proc/PID CMDLINE").
+ * tr), then a folder under /work the task still needs and its path below /work ('' '' for none:
+ * it is bound at that path inside the job's folder, which is then bound recursively on /work),
+ * then the command. Processes the script left are listed on fd 3 ("left /proc/PID CMDLINE").
  */
 export const TASK_INIT = String.raw`g=$1 src=$2 cwd=$3 u=$4 gr=$5 mnt=$6 spv=$7 slp=$8 tr=$9; shift 9
-if [ -n "$src" ]; then "$mnt" --bind -- "$src" /work || { echo "mvm: cannot bind the job's folder on /work" >&2; exit 126; }; fi
+ks=$1 kr=$2; shift 2
+if [ -n "$src" ] && [ -n "$ks" ]; then "$mnt" --bind -- "$ks" "$src/$kr" || { echo "mvm: cannot keep $ks reachable" >&2; exit 126; }; fi
+if [ -n "$src" ]; then "$mnt" --rbind -- "$src" /work || { echo "mvm: cannot bind the job's folder on /work" >&2; exit 126; }; fi
 if [ -n "$cwd" ]; then cd -- "$cwd" || exit 126; fi
 if [ -n "$u" ]; then "$spv" --reuid="$u" --regid="$gr" --clear-groups -- "$@" 3>&- & else "$@" 3>&- & fi
 c=$!
@@ -88,6 +97,7 @@ export function containedArgv(sb: TaskSandbox, o: WrapOptions): string[] {
   const ns = ['--pid', '--fork', '--kill-child', '--mount-proc'];
   const grace = String(Math.max(1, Math.ceil(o.graceMs / 1000)));
   const common = [grace, sb.work ? (o.workSource ?? '') : '', o.cwd ?? ''];
+  const keep = sb.work && sb.keep && o.workSource ? [sb.keep, relative(BUILDOMAT_WORK, sb.keep)] : ['', ''];
   if (sb.kind === 'pid-namespace') {
     const ids = o.uid !== undefined ? [String(o.uid), String(o.gid ?? o.uid)] : ['', ''];
     return [
@@ -104,6 +114,7 @@ export function containedArgv(sb: TaskSandbox, o: WrapOptions): string[] {
       t.setpriv,
       t.sleep,
       t.tr,
+      ...keep,
       ...o.argv,
     ];
   }
@@ -128,6 +139,7 @@ export function containedArgv(sb: TaskSandbox, o: WrapOptions): string[] {
     t.setpriv,
     t.sleep,
     t.tr,
+    ...keep,
     t.unshare,
     '--user',
     `--map-user=${uid}`,
@@ -223,6 +235,11 @@ function prepareWorkMountPoint(root: boolean, limits: string[]): boolean {
 
 function firstLine(s: string | undefined): string {
   return (s ?? '').trim().split('\n')[0]?.slice(0, 200) ?? '';
+}
+
+/** Whether `path` is /work or below it (hidden from tasks by the job's folder). */
+export function underWork(path: string): boolean {
+  return path === BUILDOMAT_WORK || path.startsWith(BUILDOMAT_WORK + '/');
 }
 
 /** One line for logs and job notes: what contains this agent's tasks. */

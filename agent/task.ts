@@ -4,7 +4,8 @@
 // (SIGTERM, then SIGKILL after the grace period). Contained in a PID namespace where the host
 // allows (task-sandbox.ts), nothing the task started can outlive it; otherwise what it started in
 // sessions of its own is found by the mark in its environment.
-import { chownSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import type { Readable } from 'node:stream';
 // execa is loaded on first use (the agent starts without it; agentMain preloads it while it waits
 // for its job, so the first task does not wait for it either).
@@ -14,7 +15,7 @@ import { groupAlive, stopProcessGroup } from '../shared/process-tree.js';
 import { LineSplitter } from './lines.js';
 import { newTaskMark, stopEscaped, TASK_MARK_ENV, type Escaped } from '../shared/escaped-processes.js';
 import { clearRunningTask, writeRunningTask } from './marker.js';
-import { containedArgv, type TaskSandbox } from './task-sandbox.js';
+import { BUILDOMAT_WORK, containedArgv, type TaskSandbox } from './task-sandbox.js';
 
 export interface TaskSpec {
   job: string;
@@ -96,6 +97,14 @@ export async function runTask(spec: TaskSpec, opts: TaskRunOptions): Promise<Tas
         ...(sandbox.kind === 'pid-namespace' ? ids : {}),
       })
     : ['/bin/bash', spec.scriptFile];
+  if (sandbox?.work && sandbox.keep && spec.workSource) {
+    // The mount point of what the task still needs under /work (sandbox.keep), in its folder.
+    try {
+      mkdirSync(join(spec.workSource, relative(BUILDOMAT_WORK, sandbox.keep)), { recursive: true, mode: 0o755 });
+    } catch (err) {
+      opts.onNote(`exec warning: cannot keep ${sandbox.keep} reachable under /work: ${(err as Error).message}`);
+    }
+  }
   const sub = execa(argv[0], argv.slice(1), {
     cwd: spec.cwd,
     env: { ...spec.env, [TASK_MARK_ENV]: mark },

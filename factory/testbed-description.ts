@@ -18,6 +18,11 @@ export interface TestbedDescription {
   lock_credential?: string;
   /** The lock directory the factory writes (the runner's default may differ: tasks get a clean environment). */
   lock_dir?: string;
+  /**
+   * When the factory ends the instance (its creation plus instance_deadline), ISO 8601: nothing a
+   * job runs (a device test's window or timeout) may last beyond it.
+   */
+  deadline?: string;
   devices: Array<{
     name: string;
     driver: string;
@@ -39,6 +44,8 @@ export interface DescribeOptions {
   firmwareDir?: string;
   lockCredential?: string;
   lockDir?: string;
+  /** The instance's deadline (epoch ms). */
+  deadline?: number;
 }
 
 export function describeTestbed(tb: TestbedConfig, o: DescribeOptions = {}): TestbedDescription {
@@ -51,6 +58,7 @@ export function describeTestbed(tb: TestbedConfig, o: DescribeOptions = {}): Tes
     ...(tb.taskUser !== undefined ? { task_user: tb.taskUser } : {}),
     ...(o.lockCredential !== undefined ? { lock_credential: o.lockCredential } : {}),
     ...(o.lockDir !== undefined ? { lock_dir: o.lockDir } : {}),
+    ...(o.deadline !== undefined ? { deadline: new Date(o.deadline).toISOString() } : {}),
     devices: tb.devices.map((d) => ({
       name: d.name,
       driver: d.driver,

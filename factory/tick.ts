@@ -302,6 +302,7 @@ export class Factory {
               firmwareDir: config.firmwareDir,
               lockCredential: this.deps.locks?.credential(i.id),
               lockDir: this.deps.locks?.dir,
+              deadline: i.createdAt + config.instanceDeadlineMs,
             }),
           },
           signal

@@ -18,6 +18,8 @@ export interface Testbed {
   lockCredential?: string;
   /** The factory's lock directory, when it wrote the description. */
   lockDir?: string;
+  /** When the job's instance ends (epoch ms), if the factory said: nothing may last beyond it. */
+  deadline?: number;
   devices: DeviceSpec[];
 }
 
@@ -114,6 +116,9 @@ export function parseTestbed(text: string, file: string): Testbed {
   const firmwareDir = parseFirmwareDir(doc.firmware_dir, p);
   for (const key of ['lock_credential', 'lock_dir'] as const)
     if (doc[key] !== undefined && typeof doc[key] !== 'string') p(key, 'must be a string');
+  const deadline = typeof doc.deadline === 'string' ? Date.parse(doc.deadline) : undefined;
+  if (doc.deadline !== undefined && (deadline === undefined || Number.isNaN(deadline)))
+    p('deadline', 'must be an ISO 8601 time (when the factory ends the instance)');
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     version: 1,
@@ -124,6 +129,7 @@ export function parseTestbed(text: string, file: string): Testbed {
     firmwareDir,
     ...(typeof doc.lock_credential === 'string' ? { lockCredential: doc.lock_credential } : {}),
     ...(typeof doc.lock_dir === 'string' ? { lockDir: doc.lock_dir } : {}),
+    ...(deadline !== undefined && !Number.isNaN(deadline) ? { deadline } : {}),
     devices,
   };
 }

@@ -161,6 +161,8 @@ t.test('the contained argv: a constant init, inputs as arguments', async (t) => 
     '/s',
     '/z',
     '/t',
+    '',
+    '',
     '/bin/bash',
     "x'; rm -rf /",
   ]);
