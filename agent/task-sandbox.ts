@@ -62,6 +62,10 @@ if [ -n "$L" ]; then
 fi
 exit "$rc"`;
 
+/** The init is a constant script; every input reaches it as a positional parameter. */
+// prettier-ignore
+const INIT_SHELL = ['/bin/sh', '-c', TASK_INIT, 'mvm-task-init'];
+
 function findTool(name: string): string | undefined {
   const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
   for (const d of dirs) {
@@ -104,10 +108,7 @@ export function containedArgv(sb: TaskSandbox, o: WrapOptions): string[] {
       t.unshare,
       ...ns,
       '--',
-      '/bin/sh',
-      '-c',
-      TASK_INIT,
-      'mvm-task-init',
+      ...INIT_SHELL,
       ...common,
       ...ids,
       t.mount,
@@ -128,10 +129,7 @@ export function containedArgv(sb: TaskSandbox, o: WrapOptions): string[] {
     '--map-root-user',
     ...ns,
     '--',
-    '/bin/sh',
-    '-c',
-    TASK_INIT,
-    'mvm-task-init',
+    ...INIT_SHELL,
     ...common,
     '',
     '',
@@ -179,7 +177,7 @@ export function chooseSandbox(choice: ContainmentChoice = 'auto'): TaskSandbox {
     for (const kind of kinds) {
       const sb: TaskSandbox = { kind, work: workReady, limits, tools: sbTools };
       const argv = containedArgv(sb, {
-        argv: workReady ? ['/bin/sh', '-c', '[ -e /work/probe ]'] : ['/bin/true'],
+        argv: workReady ? ['/bin/ls', '/work/probe'] : ['/bin/true'],
         graceMs: 1000,
         workSource: scratch,
         cwd: workReady ? BUILDOMAT_WORK : undefined,
