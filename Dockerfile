@@ -21,8 +21,9 @@ COPY runner ./runner
 COPY sim ./sim
 COPY fleet ./fleet
 COPY web ./web
-# The web UI's static files (dist/web), bundled here: the fleet daemon serves them, no CDN.
-RUN npx tsc -p tsconfig.json && node web/build.mjs
+# The light client (dist/cli/mvm-client.js) and the web UI's static files (dist/web), bundled here: the
+# fleet daemon serves the UI, no CDN.
+RUN npx tsc -p tsconfig.json && node cli/build.mjs && node web/build.mjs
 RUN npm prune --omit=dev
 
 # ---- run: production dependencies only, a non-root user, state in a volume ----

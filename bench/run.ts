@@ -16,6 +16,7 @@ import { killLeftovers, leftoverProcesses, RUN_MARKER } from './lib/leaks.js';
 
 /** In the order they run: cheap and latency-sensitive first, the machine-filling ones last. */
 const BENCHES = [
+  'client-start',
   'server-dispatch',
   'dispatch-latency',
   'factory-tick',

@@ -5,7 +5,8 @@ import type { AdminClient } from '../shared/buildomat/admin.js';
 import { MvmError } from '../shared/errors.js';
 import { isUlid } from '../shared/ids.js';
 import { connectAdmin, explained, type ConnectionFlags } from './connect.js';
-import { table, visible } from './format.js';
+import { visible } from './format.js';
+import { table } from './table.js';
 import { processIo, type Io } from './io.js';
 import type { Connection } from './profile.js';
 
@@ -56,7 +57,7 @@ export function findTarget(targets: Target[], key: string): Target {
 }
 
 export async function targetRedirect(
-  args: ConnectionFlags & { name: string; to?: string; clear?: boolean },
+  args: ConnectionFlags & JsonFlag & { name: string; to?: string; clear?: boolean },
   io: Io = processIo,
 ) {
   if (!args.to && !args.clear)
@@ -70,7 +71,12 @@ export async function targetRedirect(
   const to = args.to ? findTarget(targets, args.to) : undefined;
   if (to && to.id === from.id) throw new MvmError('USAGE', `target ${from.name} cannot redirect to itself`);
   await explained(conn, { doing: 'redirect the target' }, () => client.redirectTarget(from.id, to?.id ?? null));
-  io.note(to ? `mvm: target ${from.name} now redirects to ${to.name}` : `mvm: target ${from.name} no longer redirects`);
+  if (args.json)
+    io.out(JSON.stringify({ id: from.id, name: from.name, redirect: to ? { id: to.id, name: to.name } : null }));
+  else
+    io.note(
+      to ? `mvm: target ${from.name} now redirects to ${to.name}` : `mvm: target ${from.name} no longer redirects`,
+    );
 }
 
 /** Prints a new token: bare on stdout (for `TOKEN=$(…)`), or the whole record with --json. */
@@ -117,7 +123,7 @@ async function findFactory(client: AdminClient, conn: Connection, key: string): 
 }
 
 export async function factorySetEnabled(
-  args: ConnectionFlags & { factory: string; enable: boolean; 'hold-workers'?: boolean },
+  args: ConnectionFlags & JsonFlag & { factory: string; enable: boolean; 'hold-workers'?: boolean },
   io: Io = processIo,
 ) {
   const { conn, client } = connectAdmin(args);
@@ -129,7 +135,11 @@ export async function factorySetEnabled(
   } else {
     await explained(conn, { doing: 'disable the factory', hint: FACTORY_HINT }, () => client.disableFactory(id));
   }
-  io.note(`mvm: factory ${args.factory} ${args.enable ? 'enabled' : 'disabled'}`);
+  if (args.json)
+    io.out(
+      JSON.stringify({ id, enabled: args.enable, hold_workers: args.enable ? Boolean(args['hold-workers']) : false }),
+    );
+  else io.note(`mvm: factory ${args.factory} ${args.enable ? 'enabled' : 'disabled'}`);
 }
 
 export async function userCreate(args: ConnectionFlags & JsonFlag & { name: string }, io: Io = processIo) {

@@ -1,6 +1,6 @@
 // `mvm admin`: targets, factories and users on a job server (admin token). Options are defined
 // here; the work is imported only when a command runs.
-import type { Argv, CommandModule } from 'yargs';
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { withJson } from './command.js';
 import { withConnection } from './options.js';
 
@@ -8,8 +8,21 @@ const admin = <T>(y: Argv<T>) => withConnection(y, 'MVM_ADMIN_TOKEN');
 const nameArg = <T>(y: Argv<T>, what: string) =>
   y.positional('name', { type: 'string', describe: what }) as Argv<T & { name: string }>;
 
+const factoryArg = <T>(y: Argv<T>) =>
+  y.positional('factory', { type: 'string', describe: 'factory id or name' }) as Argv<T & { factory: string }>;
+
 async function actions() {
   return import('./admin-actions.js');
+}
+
+/** A command whose handler gets the arguments its builder declares (no casts at the yargs boundary). */
+function sub<A>(
+  command: string,
+  describe: string,
+  builder: (y: Argv) => Argv<A>,
+  run: (args: ArgumentsCamelCase<A>, act: Awaited<ReturnType<typeof actions>>) => Promise<void>,
+): CommandModule<object, A> {
+  return { command, describe, builder, handler: async (args) => run(args, await actions()) };
 }
 
 const target: CommandModule = {
@@ -17,28 +30,34 @@ const target: CommandModule = {
   describe: 'create, list and redirect targets',
   builder: (y) =>
     y
-      .command({
-        command: 'create <name>',
-        describe: 'create a target; prints its id',
-        builder: (y2) =>
-          withJson(admin(nameArg(y2, 'target name'))).option('desc', { type: 'string', describe: 'description' }),
-        handler: async (args) => (await actions()).targetCreate(args as never),
-      })
-      .command({
-        command: 'list',
-        describe: 'list targets',
-        builder: (y2) => withJson(admin(y2)),
-        handler: async (args) => (await actions()).targetList(args as never),
-      })
-      .command({
-        command: 'redirect <name>',
-        describe: 'send jobs for target NAME to target OTHER (names or ids)',
-        builder: (y2) =>
-          admin(nameArg(y2, 'target name or id'))
-            .option('to', { type: 'string', describe: 'the target that runs the jobs instead' })
-            .option('clear', { type: 'boolean', default: false, describe: 'remove the redirect' }),
-        handler: async (args) => (await actions()).targetRedirect(args as never),
-      })
+      .command(
+        sub(
+          'create <name>',
+          'create a target; prints its id',
+          (y2) =>
+            withJson(admin(nameArg(y2, 'target name'))).option('desc', { type: 'string', describe: 'description' }),
+          (a, act) => act.targetCreate(a),
+        ),
+      )
+      .command(
+        sub(
+          'list',
+          'list targets',
+          (y2) => withJson(admin(y2)),
+          (a, act) => act.targetList(a),
+        ),
+      )
+      .command(
+        sub(
+          'redirect <name>',
+          'send jobs for target NAME to target OTHER (names or ids)',
+          (y2) =>
+            withJson(admin(nameArg(y2, 'target name or id')))
+              .option('to', { type: 'string', describe: 'the target that runs the jobs instead' })
+              .option('clear', { type: 'boolean', default: false, describe: 'remove the redirect' }),
+          (a, act) => act.targetRedirect(a),
+        ),
+      )
       .demandCommand(1, 'name a target command: create, list, redirect'),
   handler: () => undefined,
 };
@@ -48,35 +67,43 @@ const factory: CommandModule = {
   describe: 'create, list, enable and disable factories',
   builder: (y) =>
     y
-      .command({
-        command: 'create <name>',
-        describe: 'create a factory; prints its token (once)',
-        builder: (y2) => withJson(admin(nameArg(y2, 'factory name'))),
-        handler: async (args) => (await actions()).factoryCreate(args as never),
-      })
-      .command({
-        command: 'list',
-        describe: 'list factories',
-        builder: (y2) => withJson(admin(y2)),
-        handler: async (args) => (await actions()).factoryList(args as never),
-      })
-      .command({
-        command: 'enable <factory>',
-        describe: 'let a factory lease jobs again',
-        builder: (y2) =>
-          admin(y2.positional('factory', { type: 'string', describe: 'factory id or name' })).option('hold-workers', {
-            type: 'boolean',
-            default: false,
-            describe: 'mark its new workers held',
-          }),
-        handler: async (args) => (await actions()).factorySetEnabled({ ...(args as object), enable: true } as never),
-      })
-      .command({
-        command: 'disable <factory>',
-        describe: 'stop a factory from leasing jobs',
-        builder: (y2) => admin(y2.positional('factory', { type: 'string', describe: 'factory id or name' })),
-        handler: async (args) => (await actions()).factorySetEnabled({ ...(args as object), enable: false } as never),
-      })
+      .command(
+        sub(
+          'create <name>',
+          'create a factory; prints its token (once)',
+          (y2) => withJson(admin(nameArg(y2, 'factory name'))),
+          (a, act) => act.factoryCreate(a),
+        ),
+      )
+      .command(
+        sub(
+          'list',
+          'list factories',
+          (y2) => withJson(admin(y2)),
+          (a, act) => act.factoryList(a),
+        ),
+      )
+      .command(
+        sub(
+          'enable <factory>',
+          'let a factory lease jobs again',
+          (y2) =>
+            withJson(admin(factoryArg(y2))).option('hold-workers', {
+              type: 'boolean',
+              default: false,
+              describe: 'mark its new workers held',
+            }),
+          (a, act) => act.factorySetEnabled({ ...a, enable: true }),
+        ),
+      )
+      .command(
+        sub(
+          'disable <factory>',
+          'stop a factory from leasing jobs',
+          (y2) => withJson(admin(factoryArg(y2))),
+          (a, act) => act.factorySetEnabled({ ...a, enable: false }),
+        ),
+      )
       .demandCommand(1, 'name a factory command: create, list, enable, disable'),
   handler: () => undefined,
 };
@@ -86,30 +113,38 @@ const user: CommandModule = {
   describe: 'create, list and revoke users',
   builder: (y) =>
     y
-      .command({
-        command: 'create <name>',
-        describe: 'create a user; prints its token (once)',
-        builder: (y2) => withJson(admin(nameArg(y2, 'user name'))),
-        handler: async (args) => (await actions()).userCreate(args as never),
-      })
-      .command({
-        command: 'list',
-        describe: 'list users',
-        builder: (y2) => withJson(admin(y2)),
-        handler: async (args) => (await actions()).userList(args as never),
-      })
-      .command({
-        command: 'revoke <name>',
-        describe: "revoke a user's token: it stops working at once (mvm server)",
-        builder: (y2) => withJson(admin(nameArg(y2, 'user name or id'))),
-        handler: async (args) => (await actions()).userRevoke(args as never),
-      })
-      .command({
-        command: 'token <name>',
-        describe: 'give a user a new token, printed once; the old one stops working (mvm server)',
-        builder: (y2) => withJson(admin(nameArg(y2, 'user name or id'))),
-        handler: async (args) => (await actions()).userNewToken(args as never),
-      })
+      .command(
+        sub(
+          'create <name>',
+          'create a user; prints its token (once)',
+          (y2) => withJson(admin(nameArg(y2, 'user name'))),
+          (a, act) => act.userCreate(a),
+        ),
+      )
+      .command(
+        sub(
+          'list',
+          'list users',
+          (y2) => withJson(admin(y2)),
+          (a, act) => act.userList(a),
+        ),
+      )
+      .command(
+        sub(
+          'revoke <name>',
+          "revoke a user's token: it stops working at once (mvm server)",
+          (y2) => withJson(admin(nameArg(y2, 'user name or id'))),
+          (a, act) => act.userRevoke(a),
+        ),
+      )
+      .command(
+        sub(
+          'token <name>',
+          'give a user a new token, printed once; the old one stops working (mvm server)',
+          (y2) => withJson(admin(nameArg(y2, 'user name or id'))),
+          (a, act) => act.userNewToken(a),
+        ),
+      )
       .demandCommand(1, 'name a user command: create, list, revoke, token'),
   handler: () => undefined,
 };

@@ -4,11 +4,17 @@ import { AdminClient } from '../shared/buildomat/admin.js';
 import { UserClient } from '../shared/buildomat/user.js';
 import { ApiError, MvmError } from '../shared/errors.js';
 import { HttpClient } from '../shared/http.js';
+import { nodeTransport } from '../shared/http-node.js';
 import { MVM_VERSION } from '../shared/paths.js';
 import { resolveConnection, tokenHelp, type Connection, type ConnectionFlags, type TokenKind } from './profile.js';
 
 export function httpClient(conn: Connection): HttpClient {
-  return new HttpClient({ baseUrl: conn.url, token: conn.token, userAgent: `mvm/${MVM_VERSION}` });
+  return new HttpClient({
+    baseUrl: conn.url,
+    token: conn.token,
+    userAgent: `mvm/${MVM_VERSION}`,
+    transport: nodeTransport,
+  });
 }
 
 export function connectUser(flags: ConnectionFlags): { conn: Connection; client: UserClient } {
@@ -90,7 +96,9 @@ export function explain(err: unknown, conn: Connection, ctx: ErrorContext = {}):
       `${ctx.doing ? `cannot ${ctx.doing}` : 'the server refused the request'}${serverMsg || `: ${err.status}`}`,
       {
         cause: err,
-        hint: ctx.hint ?? err.hint ?? 'the server named what it refused; fix it and run again',
+        hint: /no such target/.test(serverMsg)
+          ? 'check --target: give one of the names above (a job file names it in `#: target = "…"`); `mvm testbeds list` shows which testbeds serve each target'
+          : (ctx.hint ?? err.hint ?? 'the server named what it refused; fix it and run again'),
       },
     );
   }

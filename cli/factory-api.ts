@@ -4,8 +4,9 @@
 import { homedir } from 'node:os';
 import { ApiError, MvmError } from '../shared/errors.js';
 import { HttpClient } from '../shared/http.js';
+import { nodeTransport } from '../shared/http-node.js';
 import { MVM_VERSION } from '../shared/paths.js';
-import { loadProfile, profilePath, urlProblem } from './profile.js';
+import { profileName, readProfile, urlProblem } from './profile.js';
 
 import type { LabFlags } from './options.js';
 
@@ -22,9 +23,8 @@ export function resolveLab(
   env: Record<string, string | undefined> = process.env,
   home = homedir(),
 ): LabConnection {
-  const { file, explicit } = profilePath(env, home);
-  const need = !(flags['lab-url'] || env.MVM_LAB_URL) || !(flags['lab-token'] || env.MVM_LAB_TOKEN);
-  const profile = need ? loadProfile(file, explicit) : undefined;
+  const need = !(flags['lab-url'] || env.MVM_LAB_URL) || !(flags['lab-token'] || env.MVM_LAB_TOKEN) || profileName(env);
+  const { place: file, profile } = need ? readProfile(env, home) : { place: '', profile: undefined };
   const url = flags['lab-url'] || env.MVM_LAB_URL || profile?.lab_url;
   if (!url)
     throw new MvmError('USAGE', 'no factory API URL given', {
@@ -49,7 +49,12 @@ export class LabClient {
   private readonly http: HttpClient;
 
   constructor(readonly conn: LabConnection) {
-    this.http = new HttpClient({ baseUrl: conn.url, token: conn.token, userAgent: `mvm/${MVM_VERSION}` });
+    this.http = new HttpClient({
+      baseUrl: conn.url,
+      token: conn.token,
+      userAgent: `mvm/${MVM_VERSION}`,
+      transport: nodeTransport,
+    });
   }
 
   async call<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, doing: string, json?: unknown): Promise<T> {
@@ -57,6 +62,18 @@ export class LabClient {
       if (method === 'GET') return await this.http.get<T>(path);
       if (method === 'DELETE') return await this.http.delete<T>(path);
       return method === 'POST' ? await this.http.post<T>(path, json ?? {}) : await this.http.put<T>(path, json ?? {});
+    } catch (err) {
+      throw this.explain(err, doing);
+    }
+  }
+
+  /** A text reply (e.g. /metrics). */
+  async text(path: string, doing: string): Promise<string> {
+    try {
+      const res = await this.http.raw('GET', path);
+      const chunks: Buffer[] = [];
+      for await (const c of res.body) chunks.push(Buffer.from(c as Uint8Array));
+      return Buffer.concat(chunks).toString('utf8');
     } catch (err) {
       throw this.explain(err, doing);
     }

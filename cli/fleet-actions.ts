@@ -8,11 +8,11 @@ import {
   hottest,
   minersTable,
   orDash,
-  table,
   utc,
   type EventRow,
   type MinerRow,
 } from './fleet-format.js';
+import { table } from './table.js';
 
 interface Common extends FleetFlags {
   json: boolean;
@@ -121,7 +121,7 @@ export async function show(a: MinerArgs): Promise<void> {
       ['tags', m.tags.join(', ') || '-'],
     ];
     return [
-      table(rows),
+      table([], rows),
       '',
       'recent events:',
       ...(events.length ? events.slice().reverse().map(eventLine) : ['  none']),
@@ -152,7 +152,7 @@ export async function history(a: MinerArgs & { from: string; to?: string; step?:
     `read the history of ${a.miner}`,
   );
   print(a.json, h, () => {
-    const rows = [['TIME (UTC)', 'N', 'HASHRATE (mean)', 'MIN', 'MAX', 'POWER', 'J/TH', 'TEMP MAX']];
+    const rows: string[][] = [];
     for (const p of h.points) {
       rows.push([
         utc(p.t),
@@ -165,7 +165,7 @@ export async function history(a: MinerArgs & { from: string; to?: string; step?:
         orDash(hottest(Object.fromEntries(Object.entries(p.temperatures).map(([k, v]) => [k, v.max]))), '°C', 0),
       ]);
     }
-    return `${a.miner}: ${h.points.length} point(s) at ${h.resolution} resolution, step ${h.stepMs / 1000} s\n${table(rows)}`;
+    return `${a.miner}: ${h.points.length} point(s) at ${h.resolution} resolution, step ${h.stepMs / 1000} s\n${table(['TIME (UTC)', 'N', 'HASHRATE (mean)', 'MIN', 'MAX', 'POWER', 'J/TH', 'TEMP MAX'], rows)}`;
   });
 }
 
@@ -225,17 +225,10 @@ interface PoolRow {
 }
 
 const poolRows = (pools: PoolRow[]) =>
-  table([
+  table(
     ['ID', 'NAME', 'URL', 'USER', 'TLS', 'PASSWORD'],
-    ...pools.map((p) => [
-      p.id,
-      p.name,
-      `${p.url}:${p.port}`,
-      p.user,
-      p.tls ? 'yes' : 'no',
-      p.passwordSet ? 'set' : '-',
-    ]),
-  ]);
+    pools.map((p) => [p.id, p.name, `${p.url}:${p.port}`, p.user, p.tls ? 'yes' : 'no', p.passwordSet ? 'set' : '-']),
+  );
 
 export async function poolsList(a: Common): Promise<void> {
   const pools = await connectFleet(a).call<PoolRow[]>('GET', '/api/pools/', 'list the pools');

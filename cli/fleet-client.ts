@@ -1,11 +1,12 @@
-// Where `mvm fleet miners|show|…` find the fleet daemon: --url/--token, then MVM_FLEET_URL/
+// Where `mvm fleet miners|show|…` find the fleet daemon: --fleet-url/--fleet-token, then MVM_FLEET_URL/
 // MVM_FLEET_TOKEN, then fleet_url/fleet_token in the profile. API failures become errors that say
 // what the fleet refused and why, with its own hint.
 import { homedir } from 'node:os';
 import { ApiError, MvmError } from '../shared/errors.js';
 import { HttpClient, type RawResponse } from '../shared/http.js';
+import { nodeTransport } from '../shared/http-node.js';
 import { MVM_VERSION } from '../shared/paths.js';
-import { loadProfile, profilePath, urlProblem } from './profile.js';
+import { profileName, readProfile, urlProblem } from './profile.js';
 
 export interface FleetFlags {
   url?: string;
@@ -23,24 +24,23 @@ export function resolveFleet(
   env: Record<string, string | undefined> = process.env,
   home = homedir(),
 ): FleetConnection {
-  const { file, explicit } = profilePath(env, home);
-  const need = !(flags.url || env.MVM_FLEET_URL) || !(flags.token || env.MVM_FLEET_TOKEN);
-  const profile = need ? loadProfile(file, explicit) : undefined;
+  const need = !(flags.url || env.MVM_FLEET_URL) || !(flags.token || env.MVM_FLEET_TOKEN) || profileName(env);
+  const { place: file, profile } = need ? readProfile(env, home) : { place: '', profile: undefined };
   const url = flags.url || env.MVM_FLEET_URL || profile?.fleet_url;
   if (!url)
     throw new MvmError('USAGE', 'no fleet API URL given', {
-      hint: `pass --url http://HOST:9320, set MVM_FLEET_URL, or put fleet_url = "…" in ${file}`,
+      hint: `pass --fleet-url http://HOST:9320, set MVM_FLEET_URL, or put fleet_url = "…" in ${file}`,
     });
   const bad = urlProblem(url);
-  if (bad) throw new MvmError('USAGE', `bad fleet API URL: ${bad}`, { hint: 'e.g. --url http://127.0.0.1:9320' });
+  if (bad) throw new MvmError('USAGE', `bad fleet API URL: ${bad}`, { hint: 'e.g. --fleet-url http://127.0.0.1:9320' });
   const [token, tokenSource] = flags.token
-    ? [flags.token, '--token']
+    ? [flags.token, '--fleet-token']
     : env.MVM_FLEET_TOKEN
       ? [env.MVM_FLEET_TOKEN, 'MVM_FLEET_TOKEN']
       : [profile?.fleet_token, `fleet_token in ${file}`];
   if (!token) {
     throw new MvmError('USAGE', `no token for the fleet API at ${url}`, {
-      hint: `pass --token, set MVM_FLEET_TOKEN, or put fleet_token = "…" in ${file}; the admin token is in the fleet's --data folder (fleet-api-admin-token) unless [fleet] admin_token_file says otherwise`,
+      hint: `pass --fleet-token, set MVM_FLEET_TOKEN, or put fleet_token = "…" in ${file}; the admin token is in the fleet's --data folder (fleet-api-admin-token) unless [fleet] admin_token_file says otherwise`,
     });
   }
   return { url: url.replace(/\/+$/, ''), token, tokenSource };
@@ -55,6 +55,7 @@ export class FleetClient {
       token: conn.token,
       userAgent: `mvm/${MVM_VERSION}`,
       timeoutMs: 10 * 60_000,
+      transport: nodeTransport,
     });
   }
 
@@ -87,7 +88,7 @@ export class FleetClient {
       return new MvmError('NETWORK', `cannot reach the fleet API at ${this.conn.url} (to ${doing}): ${err.message}`, {
         cause: err,
         retryable: true,
-        hint: 'check that `mvm fleet --config … --data …` runs and that --url / MVM_FLEET_URL is its listen address',
+        hint: 'check that `mvm fleet --config … --data …` runs and that --fleet-url / MVM_FLEET_URL is its listen address',
       });
     }
     if (err.status === 401)

@@ -5,7 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import { MvmError } from '../shared/errors.js';
 import { londonDayStart, londonMidnight, londonParts } from '../shared/london-time.js';
 import { connectFleet, type FleetFlags } from './fleet-client.js';
-import { table } from './format.js';
+import { table } from './table.js';
 
 interface Common extends FleetFlags {
   json: boolean;

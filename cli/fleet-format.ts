@@ -1,5 +1,6 @@
 // How `mvm fleet` shows miners, history and events to a person: hashrates scaled per device
 // (an NMMiner in kH/s, a Bitaxe in TH/s), power in W, efficiency in J/TH, times in UTC.
+import { table } from './table.js';
 
 /** GH/s → "512 kH/s", "1.02 MH/s", "480 GH/s", "1.21 TH/s"; "-" when unknown. */
 export function formatHashrate(ghs: number | null | undefined): string {
@@ -24,19 +25,6 @@ function round3(x: number): string {
 
 export const orDash = (v: number | null | undefined, unit: string, digits = 1) =>
   v === null || v === undefined || !Number.isFinite(v) ? '-' : `${v.toFixed(digits)} ${unit}`;
-
-export function table(rows: string[][]): string {
-  if (rows.length === 0) return '';
-  const w = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows
-    .map((r) =>
-      r
-        .map((c, i) => (i === r.length - 1 ? c : c.padEnd(w[i])))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
-}
 
 export function utc(ms: number | string | null | undefined): string {
   if (ms === null || ms === undefined) return '-';
@@ -67,7 +55,7 @@ export function hottest(t: Record<string, number> | undefined): number | null {
 }
 
 export function minersTable(miners: MinerRow[]): string {
-  const rows = [['MINER', 'DRIVER', 'STATUS', 'HASHRATE', 'POWER', 'J/TH', 'TEMP', 'MODE', 'SOURCE']];
+  const rows: string[][] = [];
   for (const m of miners) {
     rows.push([
       m.id,
@@ -81,7 +69,7 @@ export function minersTable(miners: MinerRow[]): string {
       m.testbed ? `testbed ${m.testbed}` : m.source,
     ]);
   }
-  return table(rows);
+  return table(['MINER', 'DRIVER', 'STATUS', 'HASHRATE', 'POWER', 'J/TH', 'TEMP', 'MODE', 'SOURCE'], rows);
 }
 
 export interface EventRow {

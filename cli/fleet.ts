@@ -1,11 +1,21 @@
 // `mvm fleet miners|show|history|mode|restart|pause|resume|pools|events`: a person's view of a
 // running fleet controller, over its API. The work is imported only when a command runs.
 import type { Argv, CommandModule } from 'yargs';
+import { durationFlag, parseDurationFlag } from '../shared/duration.js';
 import { lazyFleetCommand } from './fleet-command.js';
 import { fleetEnergyCommands } from './fleet-energy.js';
 
 const miner = <T>(y: Argv<T>) =>
   y.positional('miner', { type: 'string', describe: 'miner id' }) as Argv<T & { miner: string }>;
+
+/** An ISO time, or a duration back from now (with its unit). */
+const sinceOption = (flag: string, describe: string) =>
+  ({
+    type: 'string',
+    describe,
+    coerce: (v: string): string =>
+      /^\d{4}-\d\d/.test(String(v)) ? String(v) : (parseDurationFlag(flag, v), String(v)),
+  }) as const;
 
 const cmd = lazyFleetCommand(() => import('./fleet-actions.js'));
 
@@ -83,9 +93,9 @@ export const fleetClientCommands: CommandModule[] = [
     "a miner's history (the resolution follows the range)",
     (y) =>
       miner(y)
-        .option('from', { type: 'string', default: '1h', describe: 'ISO time or a duration back from now ("24h")' })
+        .option('from', { ...sinceOption('from', 'ISO time or a duration back from now ("24h")'), default: '1h' })
         .option('to', { type: 'string', describe: 'ISO time (default now)' })
-        .option('step', { type: 'string', describe: 'bucket size, e.g. 1m, 1h (default: chosen from the range)' }),
+        .option('step', durationFlag.textOption('step', 'bucket size, e.g. 1m, 1h (default: chosen from the range)')),
     'history',
   ),
   cmd(
@@ -97,7 +107,7 @@ export const fleetClientCommands: CommandModule[] = [
   cmd(
     'restart <miner>',
     'restart a miner and wait until it answers again',
-    (y) => miner(y).option('timeout', { type: 'string', describe: 'how long to wait, e.g. 2m' }),
+    (y) => miner(y).option('timeout', durationFlag.textOption('timeout', 'how long to wait, e.g. 2m')),
     'restart',
   ),
   cmd('pause <miner>', 'stop hashing', (y) => miner(y), 'pause'),

@@ -1,13 +1,13 @@
 // How `mvm job` shows jobs, events and outputs to a person. (With --json the API objects are
 // printed as they are.) A job's output is untrusted: control characters are made visible so that
 // a script cannot drive the reader's terminal.
+import { painter } from '../shared/color.js';
+import { table } from './table.js';
 import type { Job, JobEvent, JobListEntry, JobOutput } from '../shared/api/types.js';
 
 export interface FormatOptions {
   color?: boolean;
 }
-
-const ANSI = { red: '\x1b[31m', yellow: '\x1b[33m', bold: '\x1b[1m', dim: '\x1b[2m', reset: '\x1b[0m' };
 
 /** Replaces control characters (other than tab) with visible escapes such as \x1b. */
 export function visible(s: string): string {
@@ -27,19 +27,19 @@ export function clock(time: string): string {
 
 /** One event as one line: time, stream (with the task number for task output), payload. */
 export function formatEvent(e: JobEvent, opts: FormatOptions = {}): string {
-  const paint = (code: string, s: string) => (opts.color ? `${code}${s}${ANSI.reset}` : s);
+  const paint = painter(Boolean(opts.color));
   const where = e.task === null || e.task === undefined ? e.stream : `${e.stream}.${e.task}`;
   const head = `${clock(e.time)} ${where.padEnd(9)}`;
   const payload = visible(e.payload);
   switch (e.stream) {
     case 'stdout':
-      return `${paint(ANSI.dim, head)} ${payload}`;
+      return `${paint.dim(head)} ${payload}`;
     case 'stderr':
-      return `${paint(ANSI.dim, head)} ${paint(ANSI.red, payload)}`;
+      return `${paint.dim(head)} ${paint.red(payload)}`;
     case 'task':
-      return paint(ANSI.bold, `${head} ${payload}`);
+      return paint.bold(`${head} ${payload}`);
     default:
-      return paint(ANSI.yellow, `${head} ${payload}`);
+      return paint.yellow(`${head} ${payload}`);
   }
 }
 
@@ -67,17 +67,6 @@ export function formatBytes(n: number): string {
     i++;
   } while (v >= 1024 && i < units.length - 1);
   return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
-}
-
-/** A plain table: columns padded to their widest cell, two spaces apart. */
-export function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i])))
-      .join('  ')
-      .trimEnd();
-  return [line(header), ...rows.map(line)].join('\n');
 }
 
 export function formatJobList(jobs: JobListEntry[]): string {

@@ -113,7 +113,7 @@ export async function followJob(
         job: jobId,
         follow: opts.follow,
         signal: stop.signal,
-        onEvent: (e) => io.out(opts.json ? eventJson(e) : formatEvent(e, { color: io.tty })),
+        onEvent: (e) => io.out(opts.json ? eventJson(e) : formatEvent(e, { color: io.color })),
         onRetry: (err, attempt) => io.note(`mvm: retrying (${attempt}) after: ${describeError(explain(err, conn))}`),
       }),
     );

@@ -4,7 +4,7 @@
 import { homedir } from 'node:os';
 import { MvmError } from '../shared/errors.js';
 import { LabClient, resolveLab, type LabFlags } from './factory-api.js';
-import { loadProfile, profilePath, urlProblem } from './profile.js';
+import { readProfile, urlProblem } from './profile.js';
 
 /** The name of the profile's lab_url lab, and of the one lab given by flag or environment. */
 export const DEFAULT_LAB = 'default';
@@ -22,8 +22,7 @@ export function resolveLabs(
 ): NamedLab[] {
   if (flags['lab-url'] || env.MVM_LAB_URL)
     return [{ name: DEFAULT_LAB, client: new LabClient(resolveLab(flags, env, home)) }];
-  const { file, explicit } = profilePath(env, home);
-  const profile = loadProfile(file, explicit);
+  const { place: file, profile } = readProfile(env, home);
   const labs: NamedLab[] = [];
   if (profile?.lab_url) labs.push({ name: DEFAULT_LAB, client: new LabClient(resolveLab(flags, env, home)) });
   for (const [name, l] of Object.entries(profile?.labs ?? {})) {

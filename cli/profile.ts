@@ -1,12 +1,15 @@
 // Where `mvm job` and `mvm admin` find the job server and the token to use: command-line flags
 // first, then the environment, then a small TOML profile file. A profile that holds a token must
-// not be readable by other users.
+// not be readable by other users. The file's top-level keys are the default profile; `[profile.NAME]`
+// tables are named ones, picked with `--profile NAME` (or MVM_PROFILE_NAME).
 import { statSync } from 'node:fs';
 import { readSmallFile } from '../shared/small-file.js';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { createRequire } from 'node:module';
+import { didYouMean } from '../shared/did-you-mean.js';
 import { ConfigError, MvmError, type ConfigProblem } from '../shared/errors.js';
+// A static import, so that the client bundle (cli/build.mjs) holds the parser: it needs no node_modules.
+import TOML from '@iarna/toml';
 
 /** The keys a profile file may hold. */
 export interface Profile {
@@ -33,11 +36,6 @@ export interface NamedLabProfile {
   url: string;
   token: string;
 }
-
-// The TOML parser is loaded only when there is a profile to read (most commands that get --url and
-// --token, or the environment, never need it): a synchronous require, as loadProfile is synchronous.
-const toml = (): typeof import('@iarna/toml') =>
-  createRequire(import.meta.url)('@iarna/toml') as typeof import('@iarna/toml');
 
 const PROFILE_KEYS = ['url', 'token', 'admin_token', 'lab_url', 'lab_token', 'fleet_url', 'fleet_token'] as const;
 /** A lab's name: it is typed after `@` in `NAME@LAB`, so no `@`, `/` or spaces. */
@@ -67,8 +65,16 @@ export function profilePath(env: Env = process.env, home: string = homedir()): {
   return { file: join(base, 'mvm', 'profile.toml'), explicit: false };
 }
 
-/** Reads and validates a profile; undefined when the file does not exist and was not asked for by name. */
-export function loadProfile(file: string, explicit: boolean): Profile | undefined {
+/** The named profile to use (`--profile NAME` sets MVM_PROFILE_NAME); undefined: the top-level keys. */
+export function profileName(env: Env = process.env): string | undefined {
+  return env.MVM_PROFILE_NAME || undefined;
+}
+
+/**
+ * Reads and validates a profile file, and returns the profile `name` names (the top-level keys
+ * when none); undefined when the file does not exist and was not asked for by path or name.
+ */
+export function loadProfile(file: string, explicit: boolean, name?: string): Profile | undefined {
   let text: string;
   let mode: number;
   try {
@@ -76,15 +82,20 @@ export function loadProfile(file: string, explicit: boolean): Profile | undefine
     text = readSmallFile(file, 'the profile', 64 * 1024);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' && !explicit) return undefined;
+    if (code === 'ENOENT' && !explicit && name === undefined) return undefined;
     throw new MvmError('CONFIG_INVALID', `cannot read the profile ${file}: ${(err as Error).message}`, {
       cause: err,
-      hint: code === 'ENOENT' ? 'create it, or unset MVM_PROFILE to use the default location' : 'check its permissions',
+      hint:
+        code !== 'ENOENT'
+          ? 'check its permissions'
+          : name !== undefined
+            ? `create it with a [profile.${name}] table (url = "…", token = "…"), or set MVM_PROFILE to the file that has it`
+            : 'create it, or unset MVM_PROFILE to use the default location',
     });
   }
   let raw: Record<string, unknown>;
   try {
-    raw = toml().parse(text) as Record<string, unknown>;
+    raw = TOML.parse(text) as Record<string, unknown>;
   } catch (err) {
     throw new MvmError('CONFIG_INVALID', `the profile ${file} is not valid TOML: ${(err as Error).message}`, {
       cause: err,
@@ -92,19 +103,81 @@ export function loadProfile(file: string, explicit: boolean): Profile | undefine
     });
   }
   const problems: ConfigProblem[] = [];
+  const { profile: top, hasToken: topToken } = profileTable(file, '', raw, problems, true);
+  const named: Record<string, Profile> = {};
+  let anyToken = topToken;
+  const sections = raw.profile;
+  if (sections !== undefined) {
+    if (typeof sections !== 'object' || sections === null || Array.isArray(sections)) {
+      problems.push({ file, key: 'profile', message: 'must be tables [profile.NAME]', hint: PROFILE_EXAMPLE });
+    } else {
+      for (const [n, table] of Object.entries(sections as Record<string, unknown>)) {
+        if (!LAB_NAME.test(n))
+          problems.push({
+            file,
+            key: `profile.${n}`,
+            message: 'a profile name holds letters, digits, "-", "_" and "." only',
+          });
+        if (typeof table !== 'object' || table === null || Array.isArray(table)) {
+          problems.push({ file, key: `profile.${n}`, message: 'must be a table', hint: PROFILE_EXAMPLE });
+          continue;
+        }
+        const got = profileTable(file, `profile.${n}.`, table as Record<string, unknown>, problems, false);
+        named[n] = got.profile;
+        anyToken ||= got.hasToken;
+      }
+    }
+  }
+  if (problems.length) throw new ConfigError(problems);
+  if (anyToken && (mode & 0o004) !== 0) {
+    throw new MvmError(
+      'CONFIG_INVALID',
+      `the profile ${file} holds a token but every user on this machine can read it`,
+      {
+        hint: `run: chmod 600 ${file}`,
+      },
+    );
+  }
+  if (name === undefined || name === 'default') return top;
+  const picked = named[name];
+  if (!picked) {
+    const names = Object.keys(named);
+    const guess = didYouMean(name, names);
+    throw new MvmError('USAGE', `no profile named "${name}" in ${file}`, {
+      hint: names.length
+        ? `${guess ? `did you mean "${guess}"? ` : ''}the profiles are: default, ${names.join(', ')}`
+        : `add a [profile.${name}] table to it (${PROFILE_EXAMPLE})`,
+    });
+  }
+  return picked;
+}
+
+const PROFILE_EXAMPLE = 'e.g. [profile.lab2] with url = "http://lab2:9300" and token = "…"';
+
+/** One profile's keys (the file's top level, or a [profile.NAME] table), each problem with its key. */
+function profileTable(
+  file: string,
+  prefix: string,
+  raw: Record<string, unknown>,
+  problems: ConfigProblem[],
+  top: boolean,
+): { profile: Profile; hasToken: boolean } {
   const profile: Profile = {};
   for (const [key, value] of Object.entries(raw)) {
     if (key === 'lab') {
-      profile.labs = namedLabs(file, value, problems);
+      profile.labs = namedLabs(file, value, problems, prefix);
+    } else if (top && key === 'profile') {
+      continue;
     } else if (!(PROFILE_KEYS as readonly string[]).includes(key)) {
+      const guess = didYouMean(key, PROFILE_KEYS);
       problems.push({
         file,
-        key,
+        key: prefix + key,
         message: 'unknown key',
-        hint: `the keys are ${PROFILE_KEYS.join(', ')}, and [lab.NAME] tables`,
+        hint: `${guess ? `did you mean "${guess}"? ` : ''}the keys are ${PROFILE_KEYS.join(', ')}, [lab.NAME] tables${top ? ' and [profile.NAME] tables' : ''}`,
       });
     } else if (typeof value !== 'string' || value === '') {
-      problems.push({ file, key, message: 'must be a non-empty string' });
+      problems.push({ file, key: prefix + key, message: 'must be a non-empty string' });
     } else {
       profile[key as (typeof PROFILE_KEYS)[number]] = value;
     }
@@ -115,40 +188,50 @@ export function loadProfile(file: string, explicit: boolean): Profile | undefine
     if (bad)
       problems.push({
         file,
-        key,
+        key: prefix + key,
         message: bad,
         hint: `e.g. ${key} = "http://127.0.0.1:${key === 'url' ? 9300 : key === 'lab_url' ? 9310 : 9320}"`,
       });
   }
-  if (problems.length) throw new ConfigError(problems);
-  const anyToken =
-    profile.token ??
-    profile.admin_token ??
-    profile.lab_token ??
-    profile.fleet_token ??
-    Object.values(profile.labs ?? {})[0]?.token;
-  if (anyToken !== undefined && (mode & 0o004) !== 0) {
-    throw new MvmError(
-      'CONFIG_INVALID',
-      `the profile ${file} holds a token but every user on this machine can read it`,
-      {
-        hint: `run: chmod 600 ${file}`,
-      },
-    );
-  }
-  return profile;
+  const hasToken =
+    (profile.token ??
+      profile.admin_token ??
+      profile.lab_token ??
+      profile.fleet_token ??
+      Object.values(profile.labs ?? {})[0]?.token) !== undefined;
+  return { profile, hasToken };
+}
+
+/** Where a profile's keys are, for messages: the file, or `[profile.NAME] of FILE`. */
+export function profilePlace(file: string, name: string | undefined): string {
+  return name === undefined || name === 'default' ? file : `[profile.${name}] of ${file}`;
+}
+
+/** The profile file and the profile the environment picks (undefined: no file, none asked for). */
+export function readProfile(
+  env: Env = process.env,
+  home: string = homedir(),
+): { file: string; name: string | undefined; place: string; profile: Profile | undefined } {
+  const { file, explicit } = profilePath(env, home);
+  const name = profileName(env);
+  return { file, name, place: profilePlace(file, name), profile: loadProfile(file, explicit, name) };
 }
 
 /** The `[lab.NAME]` tables, each with a valid url and a token; problems reported with their key. */
-function namedLabs(file: string, value: unknown, problems: ConfigProblem[]): Record<string, NamedLabProfile> {
+function namedLabs(
+  file: string,
+  value: unknown,
+  problems: ConfigProblem[],
+  prefix = '',
+): Record<string, NamedLabProfile> {
   const labs: Record<string, NamedLabProfile> = {};
   const example = 'e.g. [lab.room2] with url = "http://lab-host-2:9310" and token = "…"';
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    problems.push({ file, key: 'lab', message: 'must be tables [lab.NAME]', hint: example });
+    problems.push({ file, key: `${prefix}lab`, message: 'must be tables [lab.NAME]', hint: example });
     return labs;
   }
   for (const [name, table] of Object.entries(value)) {
-    const key = `lab.${name}`;
+    const key = `${prefix}lab.${name}`;
     if (!LAB_NAME.test(name))
       problems.push({
         file,
@@ -201,14 +284,17 @@ export function resolveConnection(
   home: string = homedir(),
 ): Connection {
   const { file, explicit } = profilePath(env, home);
-  // The profile is only needed (and only checked) when flags and environment leave something open.
-  const needProfile = !(flags.url || env.MVM_URL) || !(flags.token || env[TOKEN_ENV[kind]]);
-  const profile = needProfile ? loadProfile(file, explicit) : undefined;
+  const name = profileName(env);
+  // The profile is only needed (and only checked) when flags and environment leave something open,
+  // or when one is asked for by name.
+  const needProfile = !(flags.url || env.MVM_URL) || !(flags.token || env[TOKEN_ENV[kind]]) || name !== undefined;
+  const profile = needProfile ? loadProfile(file, explicit, name) : undefined;
+  const place = profilePlace(file, name);
 
   const url = flags.url || env.MVM_URL || profile?.url;
   if (!url) {
     throw new MvmError('USAGE', 'no job server URL given', {
-      hint: `pass --url, set MVM_URL, or put url = "http://HOST:PORT" in ${file}`,
+      hint: `pass --url, set MVM_URL, or put url = "http://HOST:PORT" in ${place}`,
     });
   }
   const bad = urlProblem(url);
@@ -224,10 +310,10 @@ export function resolveConnection(
     tokenSource = TOKEN_ENV[kind];
   } else {
     token = profile?.[TOKEN_KEY[kind]];
-    tokenSource = `${TOKEN_KEY[kind]} in ${file}`;
+    tokenSource = `${TOKEN_KEY[kind]} in ${place}`;
   }
   if (!token) {
-    throw new MvmError('USAGE', `no ${kind} token given for ${url}`, { hint: tokenHelp(kind, file) });
+    throw new MvmError('USAGE', `no ${kind} token given for ${url}`, { hint: tokenHelp(kind, place) });
   }
   return { url, token, tokenSource, kind };
 }

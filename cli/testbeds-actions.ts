@@ -1,8 +1,10 @@
 // What `mvm testbeds …` does: one API call each (per lab, when the profile names several), printed
 // as a table a person reads or, with --json, as the API's own JSON (with a `lab` field per item
 // when there are several labs).
+import { didYouMean } from '../shared/did-you-mean.js';
 import { MvmError } from '../shared/errors.js';
 import type { LabFlags } from './factory-api.js';
+import { table } from './table.js';
 import { acrossLabs, connectLab, DEFAULT_LAB, displayNames, findTestbed, resolveLabs, type NamedLab } from './labs.js';
 
 interface Common extends LabFlags {
@@ -62,11 +64,6 @@ function query(f: Filters): string {
   return s ? `?${s}` : '';
 }
 
-function table(rows: string[][]): string {
-  const w = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(w[i]))).join('  ')).join('\n');
-}
-
 const blockedBy = (t: Testbed) => (t.free ? '-' : t.blockers.map((b) => b.message).join('; '));
 
 const warn = (message: string) => process.stderr.write(`mvm: warning: ${message}\n`);
@@ -89,9 +86,9 @@ export async function listTestbeds(a: Filters): Promise<void> {
   print(a.json, json, () =>
     items.length === 0
       ? 'no testbed matches'
-      : table([
+      : table(
           head,
-          ...items.map(({ item: t, lab, ref }) => [
+          items.map(({ item: t, lab, ref }) => [
             ref,
             ...(many ? [lab] : []),
             t.state,
@@ -99,7 +96,19 @@ export async function listTestbeds(a: Filters): Promise<void> {
             t.devices.map((d) => `${d.name}:${d.hardware ?? d.driver}`).join(',') || '-',
             blockedBy(t),
           ]),
-        ]),
+        ),
+  );
+  if (items.length === 0 && a.target !== undefined) await unknownTarget(a, a.target);
+}
+
+/** A --target no testbed serves: the closest one the labs know, on stderr (the list stays empty). */
+async function unknownTarget(a: Common, target: string): Promise<void> {
+  const { items } = await listAcross<Testbed>({ ...a, json: true }, '/v1/testbeds', 'list testbeds', (t) => t.name);
+  const known = [...new Set(items.flatMap(({ item }) => item.targets))].sort();
+  if (known.includes(target)) return;
+  const guess = didYouMean(target, known);
+  warn(
+    `no testbed serves target "${target}"${guess ? `; did you mean "${guess}"?` : ''}${known.length ? ` (the targets are: ${known.join(', ')})` : ''}`,
   );
 }
 
@@ -123,9 +132,9 @@ export async function listDevices(a: Filters): Promise<void> {
   print(a.json, json, () =>
     items.length === 0
       ? 'no device matches'
-      : table([
+      : table(
           head,
-          ...items.map(({ item: d, lab, ref }) => [
+          items.map(({ item: d, lab, ref }) => [
             ref,
             ...(many ? [lab] : []),
             d.name,
@@ -135,7 +144,7 @@ export async function listDevices(a: Filters): Promise<void> {
             d.address ?? '-',
             d.attributes.join(',') || '-',
           ]),
-        ]),
+        ),
   );
 }
 
@@ -316,7 +325,12 @@ export async function userAction(
     `create user ${a.username}`,
     { name: a.username, admin: a.admin },
   );
-  print(a.json, u, () => `created ${u.admin ? 'admin ' : ''}user ${u.name}; its token (shown only now):\n${u.token}`);
+  // As `mvm admin user create`: only the token on stdout (TOKEN=$(…)), the words on stderr.
+  if (!a.json)
+    process.stderr.write(
+      `mvm: created ${u.admin ? 'admin ' : ''}user ${u.name}; its token follows and is shown only once\n`,
+    );
+  print(a.json, u, () => u.token);
 }
 
 export { why } from './testbeds-why.js';

@@ -3,6 +3,7 @@
 // with several labs in the profile, to each of them;
 // the work is imported only when a command runs.
 import type { Argv, CommandModule } from 'yargs';
+import { durationFlag } from '../shared/duration.js';
 import { withJson } from './command.js';
 import { withConnection, withLab } from './options.js';
 
@@ -54,10 +55,10 @@ const commands: CommandModule[] = [
     'reserve a testbed for yourself (no job gets it until you release it or the TTL lapses)',
     (y) =>
       lab(name(y))
-        .option('ttl', {
-          type: 'string',
-          describe: "how long, e.g. 30m, 2h (default: the factory's [api] default_ttl)",
-        })
+        .option(
+          'ttl',
+          durationFlag.textOption('ttl', "how long, e.g. 30m, 2h (default: the factory's [api] default_ttl)"),
+        )
         .option('reason', { type: 'string', describe: 'why, for the others' })
         .option('for', { type: 'string', describe: 'admins: reserve for this user' })
         .option('restore', {
@@ -72,7 +73,9 @@ const commands: CommandModule[] = [
     'renew <name>',
     'extend your reservation',
     (y) =>
-      lab(name(y)).option('ttl', { type: 'string', describe: 'new TTL from now' }).option('reason', { type: 'string' }),
+      lab(name(y))
+        .option('ttl', durationFlag.textOption('ttl', 'new TTL from now, e.g. 2h'))
+        .option('reason', { type: 'string' }),
     'renew',
   ),
   cmd(

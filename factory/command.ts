@@ -8,6 +8,7 @@ interface RunArgs {
   db?: string;
   check: boolean;
   server: boolean;
+  json: boolean;
 }
 
 interface StatusArgs {
@@ -60,6 +61,12 @@ export const command: CommandModule<object, RunArgs> = {
         global: false,
         describe: 'with --check: ask the job server (--no-server: the file only)',
       })
+      .option('json', {
+        type: 'boolean',
+        default: false,
+        global: false,
+        describe: 'with --check: print one JSON object (ok, counts, warnings, problems, server)',
+      })
       .example('$0 factory -f config.toml -d data.sqlite3', 'run the factory')
       .example('$0 factory -f config.toml --check', 'validate a config') as unknown as Argv<RunArgs>,
   handler: async (args) => {
@@ -67,9 +74,23 @@ export const command: CommandModule<object, RunArgs> = {
       throw new MvmError('USAGE', 'missing -f FILE (the factory config)', { hint: 'see config.example.toml' });
     const { checkConfig, checkServer, runFactory } = await import('./run.js');
     if (args.check) {
-      const checked = checkConfig(args.file);
+      const { printCheckJson } = await import('../shared/check-json.js');
+      let checked;
+      try {
+        checked = checkConfig(args.file);
+      } catch (err) {
+        if (args.json) printCheckJson(args.file, err);
+        throw err;
+      }
+      const server = args.server ? await checkServer(checked.config) : undefined;
+      if (args.json)
+        return printCheckJson(checked.config.file, undefined, {
+          ...checked.counts,
+          warnings: checked.warnings,
+          server: server ? { url: checked.config.baseUrl, token_accepted: server.accepted } : null,
+        });
       process.stdout.write(checked.summary + '\n');
-      if (args.server) process.stdout.write((await checkServer(checked.config)) + '\n');
+      if (server) process.stdout.write(server.message + '\n');
       return;
     }
     if (!args.db)

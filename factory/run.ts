@@ -13,6 +13,7 @@ import { startApi, type RunningApi } from './api/serve.js';
 import { buildExecutors } from './executors.js';
 import { FactoryStore } from './store.js';
 import { LockDirectory } from './lock-directory.js';
+import type { OrphanRunner } from './executor/ssh/executor.js';
 import { lockDatabase } from './db-lock.js';
 import { checkFactoryToken } from './token-check.js';
 import { testbedLockDir } from '../shared/testbed-locks.js';
@@ -23,19 +24,25 @@ import { Factory } from './tick.js';
 export interface CheckResult {
   config: FactoryConfig;
   summary: string;
+  counts: { testbeds: number; devices: number; targets: number };
+  warnings: string[];
 }
 
 /**
  * `--check` with the job server reachable: is the factory token accepted? A refusal throws
  * (exit 1 with the factory's hint); an unreachable server is only mentioned.
  */
-export async function checkServer(config: FactoryConfig): Promise<string> {
+/** Whether the job server accepts the factory token: true, or null when it could not be asked. */
+export async function checkServer(config: FactoryConfig): Promise<{ accepted: boolean | null; message: string }> {
   try {
     await checkFactoryToken(config, AbortSignal.timeout(10_000));
-    return `job server ${config.baseUrl}: the factory token is accepted`;
+    return { accepted: true, message: `job server ${config.baseUrl}: the factory token is accepted` };
   } catch (err) {
     if (err instanceof MvmError && err.code === 'CONFIG_INVALID') throw err;
-    return `job server ${config.baseUrl}: not reachable, the factory token was not checked (${describeError(err)})`;
+    return {
+      accepted: null,
+      message: `job server ${config.baseUrl}: not reachable, the factory token was not checked (${describeError(err)})`,
+    };
   }
 }
 
@@ -44,7 +51,13 @@ export function checkConfig(file: string): CheckResult {
   const config = loadConfig(file);
   const devices = config.testbeds.reduce((n, t) => n + t.devices.length, 0);
   const ok = `${config.file}: ok (${config.testbeds.length} testbed${config.testbeds.length === 1 ? '' : 's'}, ${devices} device${devices === 1 ? '' : 's'}, ${config.targets.length} target${config.targets.length === 1 ? '' : 's'})`;
-  return { config, summary: [ok, ...(config.warnings ?? []).map((w) => `warning: ${w}`)].join('\n') };
+  const warnings = config.warnings ?? [];
+  return {
+    config,
+    summary: [ok, ...warnings.map((w) => `warning: ${w}`)].join('\n'),
+    counts: { testbeds: config.testbeds.length, devices, targets: config.targets.length },
+    warnings,
+  };
 }
 
 /** The key lock credentials are derived from, beside the database (0600). */
@@ -76,12 +89,8 @@ export async function runFactory(
   }
   const shutdown = installShutdown(log);
   const waker = new Waker();
-  const executors = buildExecutors(config, instanceRoot(config, dbFile), log, () => waker.wake());
-  let factory: Factory | undefined;
-  let api: RunningApi | undefined;
-  try {
-    store.syncTestbeds(config.testbeds);
-    for (const o of await executors.stopOrphanRunners()) {
+  const journalOrphans = (stopped: OrphanRunner[]) => {
+    for (const o of stopped) {
       store.journal(
         'runner-orphan-stopped',
         `stopped a restore or health-check runner (pid ${o.pid}) a previous factory left running: ${o.outcome}; the operation runs again`,
@@ -92,6 +101,13 @@ export async function runFactory(
         'stopped an orphaned runner left by a previous factory',
       );
     }
+  };
+  const executors = buildExecutors(config, instanceRoot(config, dbFile), log, () => waker.wake(), journalOrphans);
+  let factory: Factory | undefined;
+  let api: RunningApi | undefined;
+  try {
+    store.syncTestbeds(config.testbeds);
+    journalOrphans(await executors.stopOrphanRunners(shutdown.graceful));
     const client = new FactoryClient({ baseUrl: config.baseUrl, token: config.token });
     // The server may start after the factory: keep trying while it is unreachable (until a signal).
     const targets = await retry(
@@ -122,6 +138,10 @@ export async function runFactory(
       config.testbeds,
       store,
       log,
+      (name) => {
+        const ex = executors.executorFor(name);
+        return ex.publishLock ? ex : undefined;
+      },
     );
     locks.sync();
     factory = new Factory({

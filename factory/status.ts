@@ -3,6 +3,7 @@
 // factory runs (WAL) and while it is stopped.
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { table } from '../cli/table.js';
 import { MvmError } from '../shared/errors.js';
 import type { Blocker } from './availability.js';
 import type { HealthState, InstanceRow, InstanceState, LockKind } from './db/schema.js';
@@ -92,14 +93,18 @@ export function readStatus(dbFile: string, opts: { quarantineUnhealthy?: boolean
 }
 
 export function formatStatus(s: FactoryStatus): string {
-  const lines: string[] = [];
-  const w = Math.max(7, ...s.testbeds.map((t) => t.name.length));
-  lines.push(`${'TESTBED'.padEnd(w)}  ${'STATE'.padEnd(12)}  ${'HEALTH'.padEnd(11)}  WHY / INSTANCE`);
-  for (const t of s.testbeds) {
-    const why = t.instance ?? (t.blockers.map((b) => b.message).join('; ') || '-');
-    lines.push(`${t.name.padEnd(w)}  ${t.state.padEnd(12)}  ${t.health.padEnd(11)}  ${why}`);
-  }
-  lines.push('');
+  const lines = [
+    table(
+      ['TESTBED', 'STATE', 'HEALTH', 'WHY / INSTANCE'],
+      s.testbeds.map((t) => [
+        t.name,
+        t.state,
+        t.health,
+        t.instance ?? (t.blockers.map((b) => b.message).join('; ') || '-'),
+      ]),
+    ),
+    '',
+  ];
   if (s.instances.length === 0) lines.push('no live instances');
   for (const i of s.instances) {
     lines.push(

@@ -23,6 +23,8 @@ export interface TestbedDescription {
    * job runs (a device test's window or timeout) may last beyond it.
    */
   deadline?: string;
+  /** How long the runner waits for another runner working on the testbed (a person's) before refusing. */
+  lock_wait_ms?: number;
   devices: Array<{
     name: string;
     driver: string;
@@ -46,6 +48,7 @@ export interface DescribeOptions {
   lockDir?: string;
   /** The instance's deadline (epoch ms). */
   deadline?: number;
+  lockWaitMs?: number;
 }
 
 export function describeTestbed(tb: TestbedConfig, o: DescribeOptions = {}): TestbedDescription {
@@ -59,6 +62,7 @@ export function describeTestbed(tb: TestbedConfig, o: DescribeOptions = {}): Tes
     ...(o.lockCredential !== undefined ? { lock_credential: o.lockCredential } : {}),
     ...(o.lockDir !== undefined ? { lock_dir: o.lockDir } : {}),
     ...(o.deadline !== undefined ? { deadline: new Date(o.deadline).toISOString() } : {}),
+    ...(o.lockWaitMs !== undefined ? { lock_wait_ms: o.lockWaitMs } : {}),
     devices: tb.devices.map((d) => ({
       name: d.name,
       driver: d.driver,

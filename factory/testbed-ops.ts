@@ -15,6 +15,12 @@ import type { FactoryStore, RestoreOutcome } from './store.js';
 import { readVerdict, type RunnerVerdict } from './runner-verdict.js';
 import { describeTestbed, hasBaseline } from './testbed-description.js';
 
+/**
+ * How long a runner the factory starts (a job's, a restore, a check) waits for another runner
+ * working on the testbed — a person's `--ignore-lock` one — before it gives up naming it.
+ */
+export const RUNNER_LOCK_WAIT_MS = 5 * 60_000;
+
 export interface TestbedOpsDeps {
   config: FactoryConfig;
   store: FactoryStore;
@@ -23,7 +29,12 @@ export interface TestbedOpsDeps {
   /** Called when an operation ended (its outcome is in the store). */
   onDone?: () => void;
   /** The lock directory: the credential of a holder, handed to the runner in the description. */
-  locks?: { dir: string; credential(holder: string): string };
+  locks?: {
+    dir: string;
+    credential(holder: string): string;
+    /** Brings an SSH testbed's lock file on its host up to date (LockDirectory.publish). */
+    publish?(testbed: string, signal?: AbortSignal): Promise<void>;
+  };
 }
 
 export class TestbedOps {
@@ -35,6 +46,11 @@ export class TestbedOps {
   /** restore-lock holder → testbed: restores after reservations */
   private readonly releaseRestores = new Map<string, string>();
   private readonly running = new Set<Promise<void>>();
+  /**
+   * The operations themselves: p-queue settles a task's promise as soon as the closing signal
+   * fires, while the operation still winds down (a runner on an SSH host stopped there).
+   */
+  private readonly inflight = new Set<Promise<void>>();
   private readonly closing = new AbortController();
   private readonly testbeds: Map<string, TestbedConfig>;
 
@@ -71,18 +87,15 @@ export class TestbedOps {
     const tb = this.testbeds.get(i.testbed)!;
     const log = this.deps.log.child({ instance: i.id, testbed: i.testbed });
     const p = this.track(
-      this.queue.add(
-        async () => {
-          log.info('restoring the baseline');
-          const v = await this.restore(tb, i.id, this.deadline(this.deps.config.health.restoreTimeoutMs));
-          this.deps.store.recordRestore(i.id, v);
-          (v.ok ? log.info.bind(log) : log.warn.bind(log))(
-            { outcome: v.message },
-            v.ok ? 'baseline restored' : 'baseline restore failed',
-          );
-        },
-        { signal: this.closing.signal },
-      ),
+      this.add(async () => {
+        log.info('restoring the baseline');
+        const v = await this.restore(tb, i.id, this.deadline(this.deps.config.health.restoreTimeoutMs));
+        this.deps.store.recordRestore(i.id, v);
+        (v.ok ? log.info.bind(log) : log.warn.bind(log))(
+          { outcome: v.message },
+          v.ok ? 'baseline restored' : 'baseline restore failed',
+        );
+      }),
       () => this.restores.delete(i.id),
       log,
       'restore',
@@ -104,20 +117,17 @@ export class TestbedOps {
       this.releaseRestores.set(l.holder, l.testbed);
       started++;
       this.track(
-        this.queue.add(
-          async () => {
-            log.info({ reason: l.reason }, 'restoring the baseline after a reservation');
-            const v = tb
-              ? await this.restore(tb, l.holder, this.deadline(this.deps.config.health.restoreTimeoutMs))
-              : { ok: true, skipped: true, message: 'the testbed is no longer in the config' };
-            this.deps.store.reservations.finishRestore(l.testbed, l.holder, v);
-            (v.ok ? log.info.bind(log) : log.warn.bind(log))(
-              { outcome: v.message },
-              v.ok ? 'baseline restored' : 'baseline restore failed; the testbed is quarantined',
-            );
-          },
-          { signal: this.closing.signal },
-        ),
+        this.add(async () => {
+          log.info({ reason: l.reason }, 'restoring the baseline after a reservation');
+          const v = tb
+            ? await this.restore(tb, l.holder, this.deadline(this.deps.config.health.restoreTimeoutMs))
+            : { ok: true, skipped: true, message: 'the testbed is no longer in the config' };
+          this.deps.store.reservations.finishRestore(l.testbed, l.holder, v);
+          (v.ok ? log.info.bind(log) : log.warn.bind(log))(
+            { outcome: v.message },
+            v.ok ? 'baseline restored' : 'baseline restore failed; the testbed is quarantined',
+          );
+        }),
         () => this.releaseRestores.delete(l.holder),
         log,
         'restore',
@@ -147,18 +157,15 @@ export class TestbedOps {
       const log = this.deps.log.child({ testbed: name, check: checkId });
       this.checks.set(checkId, name);
       this.track(
-        this.queue.add(
-          async () => {
-            log.info('health check started');
-            const v = await this.check(tb, checkId, this.deadline(this.deps.config.health.timeoutMs));
-            this.deps.store.health.finishCheck(name, checkId, v.ok, v.message);
-            (v.ok ? log.info.bind(log) : log.warn.bind(log))(
-              { summary: v.message },
-              v.ok ? 'health check passed' : 'health check failed',
-            );
-          },
-          { signal: this.closing.signal },
-        ),
+        this.add(async () => {
+          log.info('health check started');
+          const v = await this.check(tb, checkId, this.deadline(this.deps.config.health.timeoutMs));
+          this.deps.store.health.finishCheck(name, checkId, v.ok, v.message);
+          (v.ok ? log.info.bind(log) : log.warn.bind(log))(
+            { summary: v.message },
+            v.ok ? 'health check passed' : 'health check failed',
+          );
+        }),
         () => this.checks.delete(checkId),
         log,
         'health check',
@@ -176,6 +183,21 @@ export class TestbedOps {
     this.closing.abort(new Error('the factory is stopping'));
     this.queue.clear();
     await Promise.allSettled([...this.running]);
+    await Promise.allSettled([...this.inflight]);
+  }
+
+  /** Queues an operation under the closing signal; close() waits for it to end, not only for p-queue to let go. */
+  private add(op: () => Promise<void>): Promise<void> {
+    return this.queue.add(
+      () => {
+        const p = op();
+        this.inflight.add(p);
+        const forget = () => this.inflight.delete(p);
+        p.then(forget, forget);
+        return p;
+      },
+      { signal: this.closing.signal },
+    );
   }
 
   private trivialCheck(tb: TestbedConfig): string | undefined {
@@ -213,12 +235,17 @@ export class TestbedOps {
     signal: AbortSignal,
   ): Promise<RunnerVerdict> {
     try {
-      const r = await this.deps.executorFor(tb.name).runRunner({
+      const ex = this.deps.executorFor(tb.name);
+      // Its runner checks the lock file on the host it runs on: the holder there must be this one.
+      await this.deps.locks?.publish?.(tb.name, signal);
+      const r = await ex.runRunner({
         testbed: tb.name,
         description: describeTestbed(tb, {
           firmwareDir: this.deps.config.firmwareDir,
           lockCredential: this.deps.locks?.credential(holder),
-          lockDir: this.deps.locks?.dir,
+          lockDir: ex.lockDir ?? this.deps.locks?.dir,
+          // Half the budget: a refusal naming who works on the testbed beats a bare timeout.
+          lockWaitMs: Math.min(RUNNER_LOCK_WAIT_MS, Math.floor(timeoutMs / 2)),
         }),
         args,
         timeoutMs,

@@ -23,6 +23,7 @@ import { AGENT_START_FAILURES, type DestroyCause, type FactoryStore } from './st
 import { RequirementMap } from './requirements.js';
 import type { TargetMap } from './targets.js';
 import { describeTestbed } from './testbed-description.js';
+import { RUNNER_LOCK_WAIT_MS } from './testbed-ops.js';
 import type { LockDirectory } from './lock-directory.js';
 import { failJobThroughWorker, givingUp } from './give-up.js';
 import { TestbedOps } from './testbed-ops.js';
@@ -291,6 +292,8 @@ export class Factory {
       const ex = this.deps.executorFor(i.testbed);
       let handle: AgentHandle;
       try {
+        // On an SSH testbed the job's runner reads the lock file on the host: bring it up to date first.
+        await this.deps.locks?.publish(i.testbed, signal);
         handle = await ex.start(
           {
             instanceId: i.id,
@@ -301,7 +304,8 @@ export class Factory {
               targetName: this.targetName(i.target),
               firmwareDir: config.firmwareDir,
               lockCredential: this.deps.locks?.credential(i.id),
-              lockDir: this.deps.locks?.dir,
+              lockDir: ex.lockDir ?? this.deps.locks?.dir,
+              lockWaitMs: RUNNER_LOCK_WAIT_MS,
               deadline: i.createdAt + config.instanceDeadlineMs,
             }),
           },

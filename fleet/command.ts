@@ -10,6 +10,7 @@ interface RunArgs {
   data?: string;
   listen?: string;
   check: boolean;
+  json: boolean;
 }
 
 export const command: CommandModule<object, RunArgs> = {
@@ -42,6 +43,12 @@ export const command: CommandModule<object, RunArgs> = {
         global: false,
         describe: 'validate the config, print every problem, and exit',
       })
+      .option('json', {
+        type: 'boolean',
+        default: false,
+        global: false,
+        describe: 'with --check: print one JSON object (ok, counts, problems)',
+      })
       .example('$0 fleet --config fleet.toml --data /var/lib/mvm-fleet', 'run the fleet controller')
       .example('$0 fleet --config factory.toml --check', 'validate a config')
       .example(
@@ -57,9 +64,21 @@ export const command: CommandModule<object, RunArgs> = {
     if (args.check) {
       const { checkFleetConfig } = await import('./config/load.js');
       const { ConfigError } = await import('../shared/errors.js');
+      const { printCheckJson } = await import('../shared/check-json.js');
       const { config, problems } = checkFleetConfig(args.config);
-      if (problems.length || !config) throw new ConfigError(problems);
+      if (problems.length || !config) {
+        const err = new ConfigError(problems);
+        if (args.json) printCheckJson(args.config, err);
+        throw err;
+      }
       const testbed = config.miners.filter((m) => m.source === 'testbed').length;
+      if (args.json)
+        return printCheckJson(config.file, undefined, {
+          kind: config.kind,
+          miners: config.miners.length,
+          testbed_miners: testbed,
+          lab: config.lab ? config.lab.url : null,
+        });
       process.stdout.write(
         `${config.file}: ok (${config.kind} config, ${config.miners.length} miner${config.miners.length === 1 ? '' : 's'}, ${testbed} from testbeds, lab ${config.lab ? config.lab.url : 'none'})\n`,
       );

@@ -1,6 +1,7 @@
 // `mvm runner`: what CI job scripts call to flash, test, control and read the devices of their
 // testbed. Options are defined here; the work is imported only when a command runs.
 import type { Argv, CommandModule } from 'yargs';
+import { durationFlag } from '../shared/duration.js';
 
 export interface DeviceArgs {
   testbed?: string;
@@ -73,12 +74,18 @@ const flash: CommandModule<
         describe:
           'flash an image whose family (Bitaxe, NerdQAxe++) is unknown: neither stated in IMAGE.json nor in its name',
       })
-      .option('poll-interval', { type: 'number', describe: 'ms between polls while the device reboots (default 5000)' })
-      .option('reboot-timeout', { type: 'number', describe: 'seconds the device may take to come back (default 180)' })
-      .option('settle', {
-        type: 'number',
-        describe: 'seconds the device must stay up on the new image (default 15)',
-      }) as never,
+      .option(
+        'poll-interval',
+        durationFlag.msOption('poll-interval', 'between polls while the device reboots (default 5s)'),
+      )
+      .option(
+        'reboot-timeout',
+        durationFlag.msOption('reboot-timeout', 'how long the device may take to come back (default 3m)'),
+      )
+      .option(
+        'settle',
+        durationFlag.msOption('settle', 'how long the device must stay up on the new image (default 15s)'),
+      ) as never,
   handler: async (args) => {
     const { runFlash } = await import('./cli/flash.js');
     await runFlash(args);
@@ -90,6 +97,7 @@ const control: CommandModule<
   DeviceArgs & {
     action: string;
     args?: Array<string | number>;
+    'pool-url'?: string[];
     url?: string[];
     user?: string[];
     password?: string[];
@@ -106,29 +114,32 @@ const control: CommandModule<
         describe: 'restart, pause, resume, mode, frequency, voltage, fan, pools',
       })
       .positional('args', { type: 'string', array: true, describe: "the action's values" })
-      .option('url', {
+      .option('pool-url', {
         type: 'string',
         array: true,
         describe: 'pools set: pool URL stratum+tcp://HOST:PORT (repeat per pool)',
       })
-      .option('user', { type: 'string', array: true, describe: 'pools set: pool user/worker (one per --url)' })
+      .option('url', { type: 'string', array: true, hidden: true, describe: 'deprecated spelling of --pool-url' })
+      .option('user', { type: 'string', array: true, describe: 'pools set: pool user/worker (one per --pool-url)' })
       .option('password', {
         type: 'string',
         array: true,
-        describe: 'pools set: pool password (one per --url, default x)',
+        describe: 'pools set: pool password (one per --pool-url, default x)',
       })
       .option('wait', {
         type: 'boolean',
         describe: 'restart: return when the device answers again (fails at --timeout)',
       })
-      .option('timeout', {
-        type: 'number',
-        describe:
-          'restart --wait: seconds the device may take to come back (default: device option reboot_timeout_ms, else 180)',
-      })
+      .option(
+        'timeout',
+        durationFlag.msOption(
+          'timeout',
+          'restart --wait: how long the device may take to come back, e.g. 2m (default: device option reboot_timeout_ms, else 3m)',
+        ),
+      )
       .example('$0 runner control mode eco', '')
-      .example('$0 runner control restart --wait --timeout 120', '')
-      .example('$0 runner control pools set --url stratum+tcp://pool:3333 --user bc1q…worker', '')
+      .example('$0 runner control restart --wait --timeout 2m', '')
+      .example('$0 runner control pools set --pool-url stratum+tcp://pool:3333 --user bc1q…worker', '')
       .example('$0 runner control pools switch 1', '') as never,
   handler: async (args) => {
     const { runControl } = await import('./cli/control.js');
@@ -144,9 +155,8 @@ const telemetry: CommandModule<object, DeviceArgs & { watch: boolean; interval: 
     deviceOptions(y)
       .option('watch', { type: 'boolean', default: false, describe: 'keep reading until interrupted' })
       .option('interval', {
-        type: 'number',
-        default: 5,
-        describe: 'seconds between readings with --watch (real devices: 5 or more)',
+        ...durationFlag.msOption('interval', 'between readings with --watch (real devices: 5s or more)'),
+        default: '5s',
       })
       .option('count', { type: 'number', describe: 'with --watch: stop after this many readings' }) as never,
   handler: async (args) => {
@@ -189,10 +199,10 @@ const test: CommandModule<
       .option('spec', { type: 'string', demandOption: true, describe: 'the test definition file (.json, .yaml)' })
       .option('output', { type: 'string', describe: 'results folder (default: $MVM_OUTPUT_DIR, else ./mvm-results)' })
       .option('testbed', { type: 'string', describe: 'testbed description file (default: $MVM_TESTBED)' })
-      .option('poll', {
-        type: 'number',
-        describe: 'ms between telemetry samples for the checks (overrides the definition)',
-      })
+      .option(
+        'poll',
+        durationFlag.msOption('poll', 'between telemetry samples for the checks, e.g. 1s (overrides the definition)'),
+      )
       .option('firmware-dir', firmwareDirOption)
       .option('ignore-lock', IGNORE_LOCK)
       .option('json', { type: 'boolean', default: false, describe: 'print the results as JSON' }) as never,

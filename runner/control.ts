@@ -6,7 +6,7 @@ import type { ControlAction, PoolConfig } from './drivers/types.js';
 
 export const CONTROL_USAGE =
   'restart | pause | resume | mode eco|standard|turbo|oc|low|med|high | frequency MHZ | voltage MV | fan PCT | ' +
-  'pools set --url URL --user USER [--password P] (repeat for more pools) | pools switch N | pools priority N N…';
+  'pools set --pool-url URL --user USER [--password P] (repeat for more pools) | pools switch N | pools priority N N…';
 
 export function usageError(message: string): never {
   throw new MvmError('USAGE', message, { hint: `mvm runner control ${CONTROL_USAGE}` });
@@ -28,10 +28,10 @@ export function poolsFromFlags(flags: PoolFlags): PoolConfig[] {
   const urls = flags.url ?? [];
   const users = flags.user ?? [];
   const passwords = flags.password ?? [];
-  if (urls.length === 0) usageError('pools set: give at least one --url URL --user USER');
+  if (urls.length === 0) usageError('pools set: give at least one --pool-url URL --user USER');
   if (users.length !== urls.length)
-    usageError(`pools set: ${urls.length} --url but ${users.length} --user; give one --user per --url`);
-  if (passwords.length > urls.length) usageError('pools set: more --password than --url');
+    usageError(`pools set: ${urls.length} --pool-url but ${users.length} --user; give one --user per --pool-url`);
+  if (passwords.length > urls.length) usageError('pools set: more --password than --pool-url');
   return urls.map((url, i) => ({ url, user: users[i], password: passwords[i] }));
 }
 
@@ -77,7 +77,7 @@ export function parseControl(words: string[], flags: PoolFlags = {}): ControlAct
     }
     case 'pools':
       if (rest[0] === 'set') {
-        if (rest.length > 1) usageError('pools set takes --url/--user/--password flags, not words');
+        if (rest.length > 1) usageError('pools set takes --pool-url/--user/--password flags, not words');
         return { op: 'pools-set', pools: poolsFromFlags(flags) };
       }
       if (rest[0] === 'switch') {

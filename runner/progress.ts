@@ -1,5 +1,6 @@
-// Progress of a long operation: a redrawn bar on a terminal, JSON lines otherwise (CI logs and
-// scripts read those: one object per line with an `event` key).
+// Progress of a long operation: JSON lines with --json (scripts read those: one object per line
+// with an `event` key); otherwise lines a person reads: a redrawn bar on a terminal, and in a CI
+// log (no terminal) one plain line per phase and per tenth of the upload.
 import type { ProgressEvent } from './drivers/types.js';
 
 export interface ProgressSink {
@@ -55,10 +56,33 @@ export function ttySink(out: NodeJS.WritableStream & { columns?: number }, devic
   };
 }
 
+/** Plain lines for a log: the upload every 10 %, then each phase. */
+export function linesSink(out: NodeJS.WritableStream, device: string): ProgressSink {
+  let lastTenth = -1;
+  return {
+    event(e) {
+      if (e.phase === 'upload') {
+        const tenth = e.total > 0 ? Math.floor((e.sent / e.total) * 10) : 10;
+        if (tenth === lastTenth) return;
+        lastTenth = tenth;
+        out.write(
+          `${device}: upload ${tenth * 10}% (${Math.round(e.sent / 1024)}/${Math.round(e.total / 1024)} KiB)\n`,
+        );
+        return;
+      }
+      out.write(`${device}: ${e.phase}: ${e.message}\n`);
+    },
+    end() {},
+  };
+}
+
+/** JSON lines on `jsonOut` with --json; else a bar on a terminal `stream`, plain lines on any other. */
 export function progressSink(
   device: string,
+  json: boolean,
   stream: NodeJS.WriteStream = process.stderr,
   jsonOut: NodeJS.WritableStream = process.stdout,
 ): ProgressSink {
-  return stream.isTTY ? ttySink(stream, device) : jsonLinesSink(jsonOut, device);
+  if (json) return jsonLinesSink(jsonOut, device);
+  return stream.isTTY ? ttySink(stream, device) : linesSink(stream, device);
 }

@@ -20,6 +20,8 @@ export interface Testbed {
   lockDir?: string;
   /** When the job's instance ends (epoch ms), if the factory said: nothing may last beyond it. */
   deadline?: number;
+  /** How long to wait for another runner working on the testbed before refusing (the factory's runners wait). */
+  lockWaitMs?: number;
   devices: DeviceSpec[];
 }
 
@@ -119,6 +121,8 @@ export function parseTestbed(text: string, file: string): Testbed {
   const deadline = typeof doc.deadline === 'string' ? Date.parse(doc.deadline) : undefined;
   if (doc.deadline !== undefined && (deadline === undefined || Number.isNaN(deadline)))
     p('deadline', 'must be an ISO 8601 time (when the factory ends the instance)');
+  if (doc.lock_wait_ms !== undefined && !(Number.isSafeInteger(doc.lock_wait_ms) && (doc.lock_wait_ms as number) >= 0))
+    p('lock_wait_ms', 'must be a whole number of milliseconds, 0 or more');
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     version: 1,
@@ -130,6 +134,7 @@ export function parseTestbed(text: string, file: string): Testbed {
     ...(typeof doc.lock_credential === 'string' ? { lockCredential: doc.lock_credential } : {}),
     ...(typeof doc.lock_dir === 'string' ? { lockDir: doc.lock_dir } : {}),
     ...(deadline !== undefined && !Number.isNaN(deadline) ? { deadline } : {}),
+    ...(typeof doc.lock_wait_ms === 'number' ? { lockWaitMs: doc.lock_wait_ms } : {}),
     devices,
   };
 }

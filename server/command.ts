@@ -1,7 +1,7 @@
 // `mvm server --data DIR --listen HOST:PORT`: the embedded buildomat-compatible job server.
 import { resolve } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
-import { parseDuration } from '../shared/duration.js';
+import { parseDurationFlag } from '../shared/duration.js';
 import { MvmError } from '../shared/errors.js';
 import { DEFAULTS, type ServerConfig } from './config.js';
 
@@ -25,15 +25,9 @@ export { parseListen } from '../shared/listen.js';
 import { parseListen } from '../shared/listen.js';
 
 function duration(flag: string, value: string | undefined, env: string, fallback: number): number {
-  const text = value ?? process.env[env];
-  if (text === undefined || text === '') return fallback;
-  const ms = parseDuration(text);
-  if (ms === undefined || ms <= 0) {
-    throw new MvmError('USAGE', `--${flag} ${JSON.stringify(text)} is not a duration`, {
-      hint: 'write it like 500ms, 30s, 10m or 1h30m',
-    });
-  }
-  return ms;
+  if (value !== undefined && value !== '') return parseDurationFlag(flag, value);
+  const text = process.env[env];
+  return text === undefined || text === '' ? fallback : parseDurationFlag(env, text);
 }
 
 function retention(text: string | undefined): number | undefined {
@@ -44,6 +38,7 @@ function retention(text: string | undefined): number | undefined {
 interface GcArgs {
   data: string;
   retention?: string;
+  json: boolean;
 }
 
 const gc: CommandModule<object, GcArgs> = {
@@ -56,10 +51,15 @@ const gc: CommandModule<object, GcArgs> = {
       .option('retention', {
         type: 'string',
         describe: 'also remove inputs, outputs and events of jobs that ended longer ago than this (e.g. 30d)',
+      })
+      .option('json', {
+        type: 'boolean',
+        default: false,
+        describe: 'print what was reclaimed as one JSON object',
       }) as unknown as Argv<GcArgs>,
   handler: async (args) => {
     const { runGc } = await import('./gc-command.js');
-    await runGc(resolve(args.data), retention(args.retention));
+    await runGc(resolve(args.data), retention(args.retention), args.json);
   },
 };
 

@@ -9,7 +9,7 @@ import { schema } from './db/schema.js';
 import { FileStore } from './model/files.js';
 import { collectGarbage } from './model/gc.js';
 
-export async function runGc(dataDir: string, retentionMs: number | undefined): Promise<void> {
+export async function runGc(dataDir: string, retentionMs: number | undefined, json = false): Promise<void> {
   const opened = openDb(join(dataDir, 'server.sqlite'), schema, {
     migrationsFolder: projectPath('server', 'migrations'),
     busyTimeoutMs: 5000,
@@ -25,6 +25,11 @@ export async function runGc(dataDir: string, retentionMs: number | undefined): P
       },
       { ...(retentionMs !== undefined ? { retentionMs } : {}), orphanAgeMs: 3_600_000 },
     );
+    if (json) {
+      const { bytes, chunks, expiredJobs, orphans } = r;
+      process.stdout.write(JSON.stringify({ bytes, chunks, expired_jobs: expiredJobs, orphans }) + '\n');
+      return;
+    }
     process.stdout.write(
       `reclaimed ${r.bytes} bytes: ${r.chunks} chunks of ended jobs, ${r.expiredJobs} jobs past retention, ${r.orphans} files no row named\n`,
     );

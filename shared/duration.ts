@@ -1,4 +1,6 @@
 // Durations as people write them in config and flags: "500ms", "30s", "5m", "1h30m", "2d".
+import { MvmError } from './errors.js';
+
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 const PART_RE = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/gy;
 
@@ -28,3 +30,58 @@ export function formatDuration(ms: number): string {
   const h = Math.floor(m / 60);
   return m % 60 ? `${h}h${m % 60}m` : `${h}h`;
 }
+
+/**
+ * A duration given on the command line or in an MVM_* variable: a unit is required ("5" is refused
+ * with "5 what?", since a person may mean seconds, minutes or hours). Returns milliseconds.
+ */
+export function parseDurationFlag(flag: string, text: string | number): number {
+  try {
+    return durationOfFlag(flag, text);
+  } catch (err) {
+    lastRefusal = err as MvmError;
+    throw err;
+  }
+}
+
+// yargs turns an error thrown by an option's coerce into a bare message: the entry point gets the
+// whole error (with its hint and USAGE code) back from here.
+let lastRefusal: MvmError | undefined;
+
+/** The flag error behind `err` when yargs rethrew one of parseDurationFlag's as its message; else `err`. */
+export function flagRefusalBehind(err: unknown): unknown {
+  return lastRefusal && err instanceof Error && err.message === lastRefusal.message ? lastRefusal : err;
+}
+
+function durationOfFlag(flag: string, text: string | number): number {
+  const s = String(text).trim();
+  const shown = flag.startsWith('MVM_') ? `${flag}=${s}` : `--${flag} ${s}`;
+  if (/^\d+(?:\.\d+)?$/.test(s)) {
+    throw new MvmError('USAGE', `${shown}: ${s} what?`, {
+      hint: `give a unit, e.g. ${s}s, ${s}m or ${s}h (units: ms, s, m, h, d)`,
+    });
+  }
+  const ms = parseDuration(s);
+  if (ms === undefined || ms <= 0) {
+    throw new MvmError('USAGE', `${shown.slice(0, shown.length - s.length)}${JSON.stringify(s)} is not a duration`, {
+      hint: 'write it like 500ms, 30s, 10m, 1h30m or 2d',
+    });
+  }
+  return ms;
+}
+
+/**
+ * Yargs options for duration flags (a unit required), as plain data so that no component needs
+ * yargs' types: `msOption` yields milliseconds, `textOption` the value as typed, for an API that
+ * parses it itself.
+ */
+export const durationFlag = {
+  msOption: (flag: string, describe: string) =>
+    ({ type: 'string', describe, coerce: (v: string | number): number => parseDurationFlag(flag, v) }) as const,
+  textOption: (flag: string, describe: string) =>
+    ({
+      type: 'string',
+      describe,
+      coerce: (v: string | number): string => (parseDurationFlag(flag, v), String(v).trim()),
+    }) as const,
+};

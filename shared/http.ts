@@ -1,14 +1,54 @@
-// The one HTTP client every component uses (undici). JSON in, JSON out, bearer auth, typed errors,
-// an AbortSignal on every call, keep-alive connections. Retries are the caller's decision (shared/retry).
-import { Agent, request, type Dispatcher } from 'undici';
+// The one HTTP client every component uses. JSON in, JSON out, bearer auth, typed errors, an
+// AbortSignal on every call, keep-alive connections. Retries are the caller's decision (shared/retry).
+// The daemons send through undici (imported on the first request); the CLI through node:http
+// (shared/http-node.ts), which costs nothing to load, so that a client command starts fast.
+import type { Dispatcher } from 'undici';
 import { Readable } from 'node:stream';
 import { ApiError } from './errors.js';
+
+/** One request as a transport sends it; the response body is a stream. */
+export interface TransportRequest {
+  method: string;
+  headers: Record<string, string>;
+  body: string | Buffer | Uint8Array | Readable | undefined;
+  signal: AbortSignal | undefined;
+  /** For the headers and for each wait on the body, ms. */
+  timeoutMs: number;
+}
+export interface TransportResponse {
+  statusCode: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Readable;
+}
+export type Transport = (url: string, req: TransportRequest) => Promise<TransportResponse>;
+
+let undici: Promise<typeof import('undici')> | undefined;
+let defaultAgent: Dispatcher | undefined;
+
+/** undici, with a keep-alive agent shared by every client that brings none. */
+function undiciTransport(dispatcher: Dispatcher | undefined): Transport {
+  return async (url, r) => {
+    const u = await (undici ??= import('undici'));
+    const res = await u.request(url, {
+      method: r.method as Dispatcher.HttpMethod,
+      headers: r.headers,
+      body: r.body,
+      signal: r.signal,
+      dispatcher: dispatcher ?? (defaultAgent ??= new u.Agent({ keepAliveTimeout: 10_000, connections: 64 })),
+      headersTimeout: r.timeoutMs,
+      bodyTimeout: r.timeoutMs,
+    });
+    return { statusCode: res.statusCode, headers: res.headers, body: res.body as unknown as Readable };
+  };
+}
 
 export interface HttpClientOptions {
   baseUrl: string;
   token?: string;
-  /** Injected for tests; defaults to a keep-alive agent shared by this client. */
+  /** Injected for tests; defaults to a keep-alive agent shared by every client. */
   dispatcher?: Dispatcher;
+  /** How requests are sent (default: undici, through `dispatcher`). */
+  transport?: Transport;
   /** Per-request timeout for headers and body, ms. */
   timeoutMs?: number;
   userAgent?: string;
@@ -34,19 +74,17 @@ export interface RawResponse {
   body: Readable;
 }
 
-const defaultAgent = new Agent({ keepAliveTimeout: 10_000, connections: 64 });
-
 export class HttpClient {
   readonly baseUrl: string;
   private token: string | undefined;
-  private readonly dispatcher: Dispatcher;
+  private readonly send: Transport;
   private readonly timeoutMs: number;
   private readonly userAgent: string;
 
   constructor(opts: HttpClientOptions) {
     this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
     this.token = opts.token;
-    this.dispatcher = opts.dispatcher ?? defaultAgent;
+    this.send = opts.transport ?? undiciTransport(opts.dispatcher);
     this.timeoutMs = opts.timeoutMs ?? 30_000;
     this.userAgent = opts.userAgent ?? 'mvm';
   }
@@ -77,17 +115,9 @@ export class HttpClient {
       body = opts.body;
     }
     const timeout = opts.timeoutMs ?? this.timeoutMs;
-    let res: Dispatcher.ResponseData;
+    let res: TransportResponse;
     try {
-      res = await request(url, {
-        method: method as Dispatcher.HttpMethod,
-        headers,
-        body,
-        signal: opts.signal,
-        dispatcher: this.dispatcher,
-        headersTimeout: timeout,
-        bodyTimeout: timeout,
-      });
+      res = await this.send(url, { method, headers, body, signal: opts.signal, timeoutMs: timeout });
     } catch (err) {
       if (opts.signal?.aborted) throw err;
       const code = (err as { code?: string }).code;
@@ -104,7 +134,7 @@ export class HttpClient {
     }
     const ok = (res.statusCode >= 200 && res.statusCode < 300) || (opts.okStatuses ?? []).includes(res.statusCode);
     if (!ok) {
-      const text = await res.body.text().catch(() => '');
+      const text = await streamText(res.body).catch(() => '');
       let parsed: unknown = text;
       let message = text.slice(0, 500);
       try {
@@ -119,7 +149,7 @@ export class HttpClient {
         hint: hintForStatus(res.statusCode),
       });
     }
-    return { status: res.statusCode, headers: res.headers, body: res.body as unknown as Readable };
+    return { status: res.statusCode, headers: res.headers, body: res.body };
   }
 
   /** Sends a request and parses a JSON reply (undefined for an empty body, e.g. 204). */

@@ -1,5 +1,6 @@
 // One root logger per process: pretty on a TTY, JSON lines otherwise, secrets redacted.
 // Components take child loggers with ids (testbed, instance, job, worker).
+import { colorEnabled } from './color.js';
 import { pino, type Logger, type LoggerOptions } from 'pino';
 import { createRequire } from 'node:module';
 
@@ -51,7 +52,12 @@ export function createLogger(setup: LoggerSetup = {}): Logger {
   if (usePretty) {
     return pino(
       opts,
-      pretty({ destination: (setup.destination as never) ?? 2, sync: true, colorize: true, ignore: 'pid,hostname' }),
+      pretty({
+        destination: (setup.destination as never) ?? 2,
+        sync: true,
+        colorize: colorEnabled(process.stderr),
+        ignore: 'pid,hostname',
+      }),
     );
   }
   // Synchronous writes to fd 2: a line logged just before the process exits is not lost.

@@ -2,6 +2,7 @@
 // the dotted key and a hint. Typed readers record a problem and return undefined on a bad value.
 import type { ConfigProblem } from '../../shared/errors.js';
 import { formatDuration, parseDuration } from '../../shared/duration.js';
+import { didYouMean } from '../../shared/did-you-mean.js';
 
 export type Table = Record<string, unknown>;
 
@@ -20,33 +21,7 @@ export function typeName(v: unknown): string {
   return `a ${typeof v}`;
 }
 
-/** Edit distance, for did-you-mean hints. */
-export function editDistance(a: string, b: string): number {
-  const d: number[] = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = d[0];
-    d[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = d[j];
-      d[j] = Math.min(d[j] + 1, d[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return d[b.length];
-}
-
-export function didYouMean(word: string, candidates: Iterable<string>): string | undefined {
-  let best: string | undefined;
-  let bestD = Infinity;
-  for (const c of candidates) {
-    const dist = editDistance(word.toLowerCase(), c.toLowerCase());
-    if (dist < bestD) {
-      bestD = dist;
-      best = c;
-    }
-  }
-  return best !== undefined && bestD <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
-}
+export { didYouMean, editDistance } from '../../shared/did-you-mean.js';
 
 export class Problems {
   readonly list: ConfigProblem[] = [];

@@ -54,6 +54,7 @@ const SSH_KEYS = [
   'host_key',
   'remote_workdir',
   'remote_command',
+  'lock_dir',
 ] as const;
 
 export interface TestbedContext {
@@ -354,6 +355,13 @@ function readPlacement(ctx: TestbedContext, testbedPrefix: string, raw: unknown)
     );
   const remoteWorkdir = p.string(raw, prefix, 'remote_workdir');
   const remoteCommand = p.stringArray(raw, prefix, 'remote_command', { nonEmpty: true });
+  const lockDir = p.string(raw, prefix, 'lock_dir', { nonEmpty: true });
+  if (lockDir !== undefined && !lockDir.startsWith('/'))
+    p.add(
+      join(prefix, 'lock_dir'),
+      `"${lockDir}" is not an absolute path`,
+      'give the lock directory on the host as an absolute path, e.g. lock_dir = "/tmp/mvm-testbed-locks"',
+    );
   const identityFile =
     identity === undefined
       ? undefined
@@ -372,6 +380,7 @@ function readPlacement(ctx: TestbedContext, testbedPrefix: string, raw: unknown)
     ...(hostKey !== undefined ? { hostKey } : {}),
     ...(remoteWorkdir !== undefined ? { remoteWorkdir } : {}),
     ...(remoteCommand !== undefined ? { remoteCommand } : {}),
+    ...(lockDir !== undefined ? { lockDir } : {}),
   };
 }
 

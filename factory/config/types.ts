@@ -56,6 +56,8 @@ export interface SshPlacement {
   hostKey?: string;
   remoteWorkdir?: string;
   remoteCommand?: string[];
+  /** The lock directory on the host, where its runners (and people's) look (default /tmp/mvm-testbed-locks). */
+  lockDir?: string;
 }
 
 export type AgentPlacement = LocalPlacement | SshPlacement;

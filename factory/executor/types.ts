@@ -1,6 +1,7 @@
 // Where and how an instance's agent runs. The local executor starts it on this machine; the SSH
 // executor (its own issue) on the testbed's host. The factory only ever talks to this interface.
 import type { StopResult } from '../../shared/process-tree.js';
+import type { LockOverride, TestbedLockFile } from '../../shared/testbed-locks.js';
 import type { TestbedDescription } from '../testbed-description.js';
 
 export interface AgentSpec {
@@ -85,6 +86,13 @@ export interface Executor {
   ready?(signal?: AbortSignal): Promise<void>;
   /** Runs the runner against the testbed (health checks, baseline restore). */
   runRunner(req: RunnerRequest): Promise<RunnerResult>;
+  /**
+   * The lock directory on the host the runners run on, when it is not the factory's own (SSH):
+   * descriptions name it, and publishLock keeps the testbed's lock file there.
+   */
+  readonly lockDir?: string;
+  /** Writes the testbed's lock file on the host; returns the --ignore-lock notes left there (removed). */
+  publishLock?(file: TestbedLockFile, signal?: AbortSignal): Promise<LockOverride[]>;
   /**
    * The raw text of the runner's infrastructure-failure report in the instance's workdir
    * (infra-failures.jsonl, beside testbed.json), or '' when the job's runner reported none.

@@ -124,6 +124,11 @@ export function buildFactoryMetrics(
     buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60],
     registers: [registry],
   });
+  const lastPass = new Gauge({
+    name: 'mvm_factory_last_pass_timestamp_seconds',
+    help: 'When the last reconciliation pass ended (Unix time; `mvm status` shows its age)',
+    registers: [registry],
+  });
   const tickErrors = new Counter({
     name: 'mvm_factory_tick_errors_total',
     help: 'Errors logged by passes of the loop',
@@ -234,6 +239,7 @@ export function buildFactoryMetrics(
     registry,
     observeTick(ms, report) {
       tick.observe(ms / 1000);
+      lastPass.set(Date.now() / 1000);
       if (!report) return;
       leases.inc(report.leased);
       started.inc(report.started);

@@ -4,7 +4,7 @@ import type { DeviceArgs } from '../command.js';
 import { createDriver } from '../drivers/registry.js';
 import type { DeviceSpec, Driver } from '../drivers/types.js';
 import { reportIfInfra, type InfraCommand } from '../infra-report.js';
-import { assertTestbedLock } from '../lock.js';
+import { holdTestbedLock } from '../lock.js';
 import { rootLogger } from '../../shared/log.js';
 import { findDevice, loadTestbed, selectDevice, type Testbed } from '../testbed.js';
 
@@ -34,8 +34,11 @@ export interface OpenedDevice {
   testbedFile?: string;
 }
 
-/** Opens the device; `lockFor` names a command that changes it, which must hold the testbed's lock (runner/lock.ts). */
-export function openDevice(args: DeviceArgs, lockFor?: string): OpenedDevice {
+/**
+ * Opens the device; `lockFor` names a command that changes it, which must hold the testbed's
+ * lock (runner/lock.ts) — held from here until the process exits.
+ */
+export async function openDevice(args: DeviceArgs, lockFor?: string): Promise<OpenedDevice> {
   const { device, testbed, testbedFile } = selectDevice({
     testbed: args.testbed,
     device: args.device,
@@ -44,12 +47,13 @@ export function openDevice(args: DeviceArgs, lockFor?: string): OpenedDevice {
     options: parseOptionPairs(args.option),
   });
   if (lockFor)
-    assertTestbedLock({
+    await holdTestbedLock({
       command: lockFor,
       testbed: testbed?.testbed,
       devices: [device],
       credential: testbed?.lockCredential,
       dir: testbed?.lockDir,
+      waitMs: testbed?.lockWaitMs,
       ignoreLock: args['ignore-lock'],
       log: rootLogger(),
     });
@@ -79,11 +83,11 @@ export function printJson(value: unknown): void {
  * callers (the factory) tell "the testbed is unwell" (exit 1) from "you called me wrong" (exit 2),
  * so a description that cannot be read or names no such device is a usage error here.
  */
-export function openTestbed(
+export async function openTestbed(
   args: { testbed?: string; device?: string; 'ignore-lock'?: boolean },
   env: NodeJS.ProcessEnv = process.env,
   lockFor?: string,
-): { testbed: Testbed; devices: DeviceSpec[]; file: string } {
+): Promise<{ testbed: Testbed; devices: DeviceSpec[]; file: string }> {
   const file = args.testbed ?? env.MVM_TESTBED;
   if (!file) {
     throw new MvmError('USAGE', 'no testbed: give --testbed FILE or set MVM_TESTBED', {
@@ -102,23 +106,24 @@ export function openTestbed(
     if (err instanceof MvmError) throw new MvmError('USAGE', err.message, { hint: err.hint, cause: err });
     throw err;
   }
-  if (lockFor) lockTestbed(lockFor, opened.testbed, args['ignore-lock'], env);
+  if (lockFor) await lockTestbed(lockFor, opened.testbed, args['ignore-lock'], env);
   return opened;
 }
 
-/** The lock check of a command acting on a whole testbed description. */
-export function lockTestbed(
+/** The lock check and hold (until the process exits) of a command acting on a whole testbed description. */
+export async function lockTestbed(
   command: string,
   testbed: Testbed,
   ignoreLock: boolean | undefined,
   env: NodeJS.ProcessEnv = process.env,
-): void {
-  assertTestbedLock({
+): Promise<void> {
+  await holdTestbedLock({
     command,
     testbed: testbed.testbed,
     devices: testbed.devices,
     credential: testbed.lockCredential,
     dir: testbed.lockDir,
+    waitMs: testbed.lockWaitMs,
     ignoreLock,
     env,
     log: rootLogger(),

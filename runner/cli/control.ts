@@ -7,31 +7,35 @@ import { openDevice, printJson, reportingInfra } from './common.js';
 export interface ControlArgs extends DeviceArgs {
   action: string;
   args?: Array<string | number>;
+  'pool-url'?: string[];
+  /** The old spelling of --pool-url (--url means the job server elsewhere). */
   url?: string[];
   user?: string[];
   password?: string[];
   /** restart: return when the device answers again. */
   wait?: boolean;
-  /** restart --wait: seconds the device may take. */
+  /** restart --wait: how long the device may take, ms. */
   timeout?: number;
 }
 
 export async function runControl(args: ControlArgs): Promise<void> {
   // Parse first: a usage mistake never reaches the device.
+  if (args.url?.length)
+    process.stderr.write(
+      'mvm: warning: --url for pool URLs is deprecated; write --pool-url (--url is the job server)\n',
+    );
   const action = parseControl([args.action, ...(args.args ?? []).map(String)], {
-    url: args.url,
+    url: [...(args['pool-url'] ?? []), ...(args.url ?? [])],
     user: args.user,
     password: args.password,
   });
   if (args.wait && action.op !== 'restart') usageError('--wait goes with restart only');
-  if (args.timeout !== undefined && !(args.timeout > 0))
-    usageError(`--timeout: expected a positive number of seconds, got ${args.timeout}`);
-  const opened = openDevice(args, 'control');
+  const opened = await openDevice(args, 'control');
   const { driver } = opened;
   try {
     const result = await reportingInfra('control', opened, async (d) => {
       if (!args.wait) return d.control(action);
-      const back = await restartAndWait(d, { timeoutMs: args.timeout === undefined ? undefined : args.timeout * 1000 });
+      const back = await restartAndWait(d, { timeoutMs: args.timeout });
       return {
         ok: true as const,
         action: 'restart' as const,

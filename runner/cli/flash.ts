@@ -17,11 +17,11 @@ export async function runFlash(
     settle?: number;
   },
 ): Promise<void> {
-  const opened = openDevice(args, 'flash');
+  const opened = await openDevice(args, 'flash');
   const { driver } = opened;
   const name = driver.device.name;
-  const tty = Boolean(process.stderr.isTTY) && !args.json;
-  const sink = progressSink(name, tty ? process.stderr : ({ isTTY: false } as NodeJS.WriteStream), process.stdout);
+  const json = Boolean(args.json);
+  const sink = progressSink(name, json);
   const shutdown = installShutdown();
   try {
     const report = await reportingInfra('flash', opened, (driver) =>
@@ -33,20 +33,20 @@ export async function runFlash(
         signal: shutdown.graceful,
         timing: {
           pollIntervalMs: args['poll-interval'],
-          rebootTimeoutMs: args['reboot-timeout'] === undefined ? undefined : args['reboot-timeout'] * 1000,
-          settleMs: args.settle === undefined ? undefined : args.settle * 1000,
+          rebootTimeoutMs: args['reboot-timeout'],
+          settleMs: args.settle,
         },
       }),
     );
     sink.end();
-    if (tty)
+    if (!json)
       process.stdout.write(
         `${name}: flashed ${report.version} (was ${report.previousVersion ?? '?'}), running from ${report.partition ?? '?'}, in ${Math.round(report.durationMs / 100) / 10} s\n`,
       );
     else printJson({ event: 'result', ...report });
   } catch (err) {
     sink.end();
-    if (!tty) {
+    if (json) {
       printJson({
         event: 'result',
         ok: false,

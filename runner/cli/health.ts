@@ -56,7 +56,7 @@ export function healthLimits(args: HealthArgs): HealthLimits {
 
 export async function runHealth(args: HealthArgs): Promise<void> {
   const limits = healthLimits(args);
-  const { testbed, devices } = openTestbed(args);
+  const { testbed, devices } = await openTestbed(args);
   const shutdown = installShutdown();
   try {
     const report = await checkHealth({ testbed, devices, limits, signal: shutdown.graceful });

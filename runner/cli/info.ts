@@ -3,7 +3,7 @@ import type { DeviceArgs } from '../command.js';
 import { openDevice, printJson, reportingInfra } from './common.js';
 
 export async function runInfo(args: DeviceArgs): Promise<void> {
-  const opened = openDevice(args);
+  const opened = await openDevice(args);
   const { driver } = opened;
   try {
     const info = await reportingInfra('info', opened, (d) => d.info());

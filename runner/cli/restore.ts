@@ -13,7 +13,7 @@ export interface RestoreArgs {
 }
 
 export async function runRestore(args: RestoreArgs): Promise<void> {
-  const { testbed, devices } = openTestbed(args, process.env, 'restore');
+  const { testbed, devices } = await openTestbed(args, process.env, 'restore');
   const shutdown = installShutdown();
   try {
     const report = await restoreTestbed({

@@ -1,4 +1,4 @@
-// `mvm runner telemetry [--watch [--interval S]] [--json]`
+// `mvm runner telemetry [--watch [--interval 5s]] [--json]`
 import { describeError, isAbortError } from '../../shared/errors.js';
 import { installShutdown } from '../../shared/shutdown.js';
 import { sleep } from '../../shared/sleep.js';
@@ -52,14 +52,14 @@ export function formatTelemetry(t: Telemetry): string {
 export async function runTelemetry(
   args: DeviceArgs & { watch: boolean; interval: number; count?: number },
 ): Promise<void> {
-  const opened = openDevice(args);
+  const opened = await openDevice(args);
   const { driver } = opened;
   const shutdown = installShutdown();
-  const intervalMs = Math.max(0, args.interval * 1000);
+  const intervalMs = args.interval;
   if (args.watch && driver.kind === 'axeos' && intervalMs < 5000) {
     // Frequent polling has crashed older AxeOS firmware; fine for simulators, risky on a bench.
     process.stderr.write(
-      `mvm: note: polling ${driver.device.name} every ${args.interval} s; real AxeOS devices should be polled every 5 s or more\n`,
+      `mvm: note: polling ${driver.device.name} every ${intervalMs / 1000} s; real AxeOS devices should be polled every 5 s or more\n`,
     );
   }
   try {

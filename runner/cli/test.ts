@@ -65,7 +65,7 @@ export async function runTestCommand(args: TestArgs): Promise<void> {
     });
   }
   const testbed = described!;
-  lockTestbed('test', testbed, args['ignore-lock']);
+  await lockTestbed('test', testbed, args['ignore-lock']);
   const outputDir = resolve(args.output ?? process.env.MVM_OUTPUT_DIR ?? 'mvm-results');
   const shutdown = installShutdown();
   const log = rootLogger().child({ test: spec.name, testbed: testbed.testbed });

@@ -4,6 +4,7 @@ import { newId, isUlid } from '../../shared/ids.js';
 import type { Target } from '../../shared/api/types.js';
 import type { ServerContext } from '../context.js';
 import { targets } from '../db/schema.js';
+import { didYouMean } from '../../shared/did-you-mean.js';
 import { badRequest, conflict, notFound } from '../http/errors.js';
 
 export type TargetRow = typeof targets.$inferSelect;
@@ -37,10 +38,22 @@ export function findTarget(ctx: ServerContext, idOrName: string): TargetRow {
   return t;
 }
 
+/** "no such target", with the closest name and the names there are (a user token cannot list them). */
+function noSuchTarget(ctx: ServerContext, name: string): string {
+  const names = ctx.db
+    .select({ name: targets.name })
+    .from(targets)
+    .all()
+    .map((r) => r.name);
+  const guess = didYouMean(name, names);
+  const shown = names.length > 12 ? `${names.slice(0, 12).join(', ')}, …` : names.join(', ');
+  return `could not resolve target name ${JSON.stringify(name)}: no such target${guess ? `; did you mean ${JSON.stringify(guess)}?` : ''}${names.length ? ` (the targets are: ${shown})` : ''}`;
+}
+
 /** Follows redirects from a target name to the target a job will run on. */
 export function resolveTarget(ctx: ServerContext, name: string): TargetRow {
   let t = ctx.db.select().from(targets).where(eq(targets.name, name)).get();
-  if (!t) throw badRequest(`could not resolve target name ${JSON.stringify(name)}: no such target`);
+  if (!t) throw badRequest(noSuchTarget(ctx, name));
   const seen = new Set<string>();
   while (t.redirect) {
     if (seen.has(t.id) || seen.size > 32) throw badRequest(`target ${JSON.stringify(name)}: redirect loop`);

@@ -89,3 +89,29 @@ t.test('profile problems are all reported, with file and key', async (t) => {
   const bad = profile(dir, 'url = \n');
   t.throws(() => loadProfile(bad, true), { message: /not valid TOML/ });
 });
+
+t.test('named profiles: [profile.NAME] tables, checked like the top level, each self-contained', async (t) => {
+  const dir = tempDir(t);
+  const file = profile(
+    dir,
+    'url = "http://top:9300"\ntoken = "t0"\n[profile.lab2]\nurl = "http://lab2:9300"\ntoken = "t2"\n[profile.lab2.lab.room]\nurl = "http://room:9310"\ntoken = "r"\n',
+  );
+  t.same(loadProfile(file, true), { url: 'http://top:9300', token: 't0' }, 'no name: the top level');
+  t.same(loadProfile(file, true, 'default'), { url: 'http://top:9300', token: 't0' });
+  t.same(loadProfile(file, true, 'lab2'), {
+    url: 'http://lab2:9300',
+    token: 't2',
+    labs: { room: { url: 'http://room:9310', token: 'r' } },
+  });
+  const c = resolveConnection('user', {}, { MVM_PROFILE: file, MVM_PROFILE_NAME: 'lab2' }, dir);
+  t.same(c, { url: 'http://lab2:9300', token: 't2', tokenSource: `token in [profile.lab2] of ${file}`, kind: 'user' });
+  t.throws(() => loadProfile(file, true, 'lab3'), { code: 'USAGE', message: /no profile named "lab3"/ });
+
+  const bad = profile(dir, '[profile.x]\nurll = "http://x"\n[profile.y]\nurl = "nope"\n');
+  const err = t.throws(() => loadProfile(bad, true, 'x')) as ConfigError;
+  t.same(err.problems.map((p) => p.key).sort(), ['profile.x.urll', 'profile.y.url'], 'every section is checked');
+  t.match(err.problems.find((p) => p.key === 'profile.x.urll')!.hint, /did you mean "url"\?/);
+  // A token in any section makes a world-readable file refused.
+  const open = profile(dir, '[profile.z]\ntoken = "secret"\n', 0o644);
+  t.throws(() => loadProfile(open, true), { message: /every user on this machine can read it/ });
+});

@@ -170,6 +170,11 @@ t.test('each kind of problem, with its key, message and hint', async (t) => {
       { key: 'testbed.a.agent.identity_file', message: /cannot read the SSH private key .*missing_key: no such file/ },
     ],
     [
+      'relative lock_dir of an ssh testbed',
+      `${BASE}[testbed.a]\ntargets = ["bitaxe"]\nagent = { mode = "ssh", host = "127.0.0.1", lock_dir = "locks" }\n`,
+      { key: 'testbed.a.agent.lock_dir', message: /"locks" is not an absolute path/, hint: /\/tmp\/mvm-testbed-locks/ },
+    ],
+    [
       'unknown driver',
       `${BASE}[testbed.a]\ntargets = ["bitaxe"]\n[testbed.a.devices.x]\ndriver = "axos"\naddress = "http://127.0.0.1:1"\n`,
       { key: 'testbed.a.devices.x.driver', hint: 'did you mean "axeos"?' },
@@ -264,7 +269,7 @@ t.test('a testbed placed over ssh is read into its placement', async (t) => {
   const file = join(dir, 'f.toml');
   writeFileSync(
     file,
-    `${BASE}[testbed.remote]\ntargets = ["01KAYPTX7HMFSPHN2PAAXRHESC"]\nagent = { mode = "ssh", host = "127.0.0.1", port = 2222, user = "lab", identity_file = "id_ed25519", known_hosts = "known_hosts", remote_command = ["mvm", "agent", "run"] }\n`,
+    `${BASE}[testbed.remote]\ntargets = ["01KAYPTX7HMFSPHN2PAAXRHESC"]\nagent = { mode = "ssh", host = "127.0.0.1", port = 2222, user = "lab", identity_file = "id_ed25519", known_hosts = "known_hosts", remote_command = ["mvm", "agent", "run"], lock_dir = "/run/mvm-locks" }\n`,
   );
   const c = loadConfig(file, { env: {} });
   t.same(c.testbeds[0].agent, {
@@ -275,5 +280,6 @@ t.test('a testbed placed over ssh is read into its placement', async (t) => {
     identityFile: join(dir, 'id_ed25519'),
     knownHosts: join(dir, 'known_hosts'),
     remoteCommand: ['mvm', 'agent', 'run'],
+    lockDir: '/run/mvm-locks',
   });
 });

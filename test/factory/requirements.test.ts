@@ -17,7 +17,7 @@ import {
 } from '../../factory/requirements.js';
 import { resolveTargets } from '../../factory/targets.js';
 import { Factory } from '../../factory/tick.js';
-import { Lab, UnsatisfiableError } from '../../factory/api/lab.js';
+import { TestbedService, UnsatisfiableError } from '../../factory/api/testbed-service.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const TARGET = '01KAYPTX7HMFSPHN2PAAXRHESC';
@@ -114,7 +114,13 @@ async function lab(t: { teardown(fn: () => void): void }, extra = '') {
     executorFor: () => undefined as never,
     log: silentLogger(),
   });
-  return { c, store, factory, lab: new Lab({ config: c, store, factory, log: silentLogger() }), dir: dirname(c.file) };
+  return {
+    c,
+    store,
+    factory,
+    lab: new TestbedService({ config: c, store, factory, log: silentLogger() }),
+    dir: dirname(c.file),
+  };
 }
 
 t.test(

@@ -125,8 +125,8 @@ t.test('after a job changes firmware and pools, the baseline is restored before 
   const job = await submit(
     [
       'set -o errexit',
-      `mvm runner flash --image ${fw('v2.10.0')} --poll-interval 200 --settle 1`,
-      'mvm runner control pools set --url stratum+tcp://elsewhere:3333 --user someone',
+      `mvm runner flash --image ${fw('v2.10.0')} --poll-interval 200ms --settle 1s`,
+      'mvm runner control pools set --pool-url stratum+tcp://elsewhere:3333 --user someone',
       'mvm runner info --json',
     ].join('\n'),
   );

@@ -22,11 +22,11 @@ const BOUNDS = [
   '--option',
   'recovery_timeout_ms=2000',
   '--poll-interval',
-  '200',
+  '200ms',
   '--reboot-timeout',
-  '3',
+  '3s',
   '--settle',
-  '1',
+  '1s',
 ];
 /** Upload + reboot wait + recovery, and generous slack for a loaded machine. */
 const LIMIT_MS = 3000 + 3000 + 2000 + 12_000;

@@ -8,8 +8,11 @@
 import t, { type Test } from 'tap';
 import { spawn } from 'node:child_process';
 import { chmodSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
+import { whoHolds } from '../../shared/device-hold.js';
 import { MVM_BIN } from '../../shared/paths.js';
+import { liveWithCmdline } from './lib/procs.js';
 import { startMvm, waitFor, type MvmProcess } from '../helpers/mvm-process.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -199,6 +202,72 @@ t.test(
     t.equal((await runner(['control', 'mode', 'standard', ...device, simUrl])).code, 0);
   },
 );
+
+t.test("the factory's restore waits for a runner still at work on the testbed (its hold)", async (t) => {
+  // bob's --ignore-lock runner is stuck in a request to a device that never answers: it holds
+  // gamma for as long as it runs, and the restore after alice's release must not run beside it.
+  const hang = createServer(() => {
+    /* never answers */
+  });
+  await new Promise<void>((r) => hang.listen(0, '127.0.0.1', r));
+  t.teardown(() => {
+    hang.closeAllConnections();
+    hang.close();
+  });
+  const hangDesc = join(dir, 'gamma-hang.json');
+  writeFileSync(
+    hangDesc,
+    JSON.stringify({
+      version: 1,
+      testbed: 'gamma',
+      devices: [
+        {
+          name: 'miner',
+          driver: 'axeos',
+          address: `http://127.0.0.1:${(hang.address() as { port: number }).port}`,
+          options: { request_timeout_ms: 600_000 },
+        },
+      ],
+    }),
+  );
+  chmodSync(hangDesc, 0o644);
+  t.equal((await reserve('alice')).status, 201);
+  const stuck = spawn(
+    process.execPath,
+    [MVM_BIN, 'runner', 'control', 'fan', '80', '--testbed', hangDesc, '--ignore-lock'],
+    {
+      env: { PATH: process.env.PATH ?? '', HOME: dir, MVM_TESTBED_LOCKS: lockDir, MVM_LOG_LEVEL: 'warn' },
+      stdio: 'ignore',
+      ...(asRoot ? { uid: NOBODY, gid: NOBODY } : {}),
+    },
+  );
+  const gone = new Promise((r) => stuck.once('exit', r));
+  t.teardown(() => stuck.kill('SIGKILL'));
+  const who = await waitFor(
+    async () => (await whoHolds(lockDir, 'gamma'))?.holder,
+    "bob's runner to hold gamma",
+    30_000,
+  );
+  t.equal(who.pid, stuck.pid);
+  t.match(who.on_behalf, /--ignore-lock by .* while it is reserved by alice/, 'the hold says on whose behalf');
+
+  t.equal((await api.call('DELETE', '/v1/testbeds/gamma/reservation', { token: tokens.alice })).status, 200);
+  await waitFor(() => liveWithCmdline('restore\0--testbed').length > 0, 'the restore runner to start', 60_000);
+  const during = await testbed();
+  t.equal(during.free, false, 'not free while the restore waits');
+  t.equal(during.lock?.kind, 'restore', 'held by the restore');
+  t.equal(stuck.exitCode, null, "bob's runner still at work");
+
+  stuck.kill('SIGKILL');
+  await gone;
+  const free = await waitFor(
+    async () => ((await testbed()).free ? testbed() : undefined),
+    'restored, then free',
+    60_000,
+  );
+  t.equal(free.health, 'good');
+  t.match(await simInfo(), { frequency: 525, overclockEnabled: 0 }, 'the baseline');
+});
 
 t.test('an expired reservation and a forced release restore too; a restore that fails quarantines', async (t) => {
   // Long enough for alice's runner to act before it lapses on a loaded machine.

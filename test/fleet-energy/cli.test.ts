@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import yargs from 'yargs';
 import { fleetEnergyCommands } from '../../cli/fleet-energy.js';
+import { timeArg } from '../../cli/fleet-energy-actions.js';
 import { createEnergy } from '../../fleet/energy/wire.js';
 import { OctopusClient } from '../../fleet/energy/octopus.js';
 import { londonMidnight } from '../../shared/london-time.js';
@@ -71,7 +72,13 @@ t.test('energy and rules commands', async (t) => {
     (await run('energy', 'current')).text,
     /p\/kWh {2}2026-12-04 10:00–10:30 UTC\nsource octopus:AGILE-24-10-01:C\n/,
   );
-  t.match((await run('energy', 'timeline', '--from', 'today')).text, /SLOT \(UTC\)\s+P\/KWH\n2026-12-04 00:00/);
+  // "today" is resolved on the client's clock: the table is checked with the simulated day's start,
+  // and the word itself against a fixed clock (the real one moves on; the simulated prices don't)
+  t.equal(timeArg('today', day + 10 * 3_600_000), new Date(day).toISOString());
+  t.match(
+    (await run('energy', 'timeline', '--from', new Date(day).toISOString())).text,
+    /SLOT \(UTC\)\s+P\/KWH\n2026-12-04 00:00/,
+  );
   const json = JSON.parse(
     (await run('energy', 'timeline', '--from', '2026-12-04T16:00:00Z', '--to', '2026-12-04T17:00:00Z', '--json')).text,
   );

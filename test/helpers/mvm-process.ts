@@ -26,6 +26,8 @@ export interface StartOptions {
   /** Start the child in its own process group (as daemons run). */
   detached?: boolean;
   stdin?: string;
+  /** Run as this user (uid = gid; the test must be root). */
+  uid?: number;
 }
 
 const running = new Set<MvmProcess>();
@@ -36,6 +38,7 @@ export function startMvm(args: string[], opts: StartOptions = {}): MvmProcess {
     env: { ...process.env, MVM_LOG_LEVEL: process.env.MVM_LOG_LEVEL ?? 'debug', ...opts.env },
     stdio: ['pipe', 'pipe', 'pipe'],
     detached: opts.detached ?? false,
+    ...(opts.uid !== undefined ? { uid: opts.uid, gid: opts.uid } : {}),
   });
   if (opts.stdin !== undefined) child.stdin!.end(opts.stdin);
   else child.stdin!.end();

@@ -69,7 +69,7 @@ t.test('telemetry: direct address, JSON, and --watch with a count', async (t) =>
       sim.url,
       '--watch',
       '--interval',
-      '0.1',
+      '100ms',
       '--count',
       '3',
       '--json',
@@ -159,7 +159,7 @@ t.test('usage and configuration mistakes are clear, with the right exit status',
   t.match(unreachable.stderr, /ECONNREFUSED[\s\S]*hint: check that the device is powered/);
 });
 
-t.test('flash: JSON-line progress off a TTY, verified; a wrong image refused before upload', async (t) => {
+t.test('flash: JSON-line progress with --json, verified; a wrong image refused before upload', async (t) => {
   const { sim, dir, testbed } = await gammaBench(t);
   const good = join(dir, 'esp-miner.bin');
   writeFileSync(good, buildImage({ version: 'v2.16.0', size: 300_000 }));
@@ -174,11 +174,12 @@ t.test('flash: JSON-line progress off a TTY, verified; a wrong image refused bef
       '--device',
       'gamma',
       '--poll-interval',
-      '100',
+      '100ms',
       '--settle',
-      '1',
+      '1s',
       '--reboot-timeout',
-      '10',
+      '10s',
+      '--json',
     ],
     { env },
   );
@@ -202,7 +203,12 @@ t.test('flash: JSON-line progress off a TTY, verified; a wrong image refused bef
   t.equal(w.code, 1);
   t.match(w.stderr, /refusing to flash .*other\.bin: the image is for project "NerdMiner"/);
   t.match(w.stderr, /hint: use an image built for this device family; nothing was sent/);
-  const wr = JSON.parse(w.stdout.trim().split('\n').pop()!);
+  t.equal(w.stdout.trim(), '', 'no JSON lines without --json, even off a terminal');
+  const wj = await runMvm(['runner', 'flash', '--image', wrong, '--testbed', testbed, '--device', 'gamma', '--json'], {
+    env,
+  });
+  t.equal(wj.code, 1);
+  const wr = JSON.parse(wj.stdout.trim().split('\n').pop()!);
   t.same({ ok: wr.ok, reason: wr.reason }, { ok: false, reason: 'image_rejected' });
   t.equal(sim.device.partitions.ota_1, null, 'nothing uploaded');
   t.equal(sim.device.bootCount, bootsBefore);
@@ -220,9 +226,12 @@ t.test('test: exit 0 when every check passes, 1 when one fails; JUnit readable',
     'script: ["node", "-e", "process.exit(0)"]\ndevices: [{hardware: "601", attributes: ["fan:stock"]}]\nchecks:\n  - {type: hashrate, min_percent: 80, window: 300ms}\n',
   );
   const out = join(dir, 'out-pass');
-  const ok = await runMvm(['runner', 'test', '--spec', pass, '--testbed', testbed, '--output', out, '--poll', '100'], {
-    env,
-  });
+  const ok = await runMvm(
+    ['runner', 'test', '--spec', pass, '--testbed', testbed, '--output', out, '--poll', '100ms'],
+    {
+      env,
+    },
+  );
   t.equal(ok.code, 0, ok.stderr);
   t.match(ok.stdout, /test pass: PASSED/);
   const suite = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(
@@ -235,7 +244,7 @@ t.test('test: exit 0 when every check passes, 1 when one fails; JUnit readable',
     fail,
     JSON.stringify({ devices: [{ hardware: 'nano3s' }], checks: [{ type: 'temperature', max: 1, window: '200ms' }] }),
   );
-  const bad = await runMvm(['runner', 'test', '--spec', fail, '--testbed', testbed, '--poll', '100'], {
+  const bad = await runMvm(['runner', 'test', '--spec', fail, '--testbed', testbed, '--poll', '100ms'], {
     env: { ...env, MVM_OUTPUT_DIR: join(dir, 'out-fail') },
   });
   t.equal(bad.code, 1);

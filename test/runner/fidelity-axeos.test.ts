@@ -197,7 +197,7 @@ t.test('control restart --wait returns when the device answers again, and fails 
     '--option',
     'request_timeout_ms=1000',
   ];
-  const r = await runMvm(['runner', 'control', 'restart', '--wait', '--timeout', '20', ...device, '--json'], {
+  const r = await runMvm(['runner', 'control', 'restart', '--wait', '--timeout', '20s', ...device, '--json'], {
     env,
     timeoutMs: 60_000,
   });
@@ -218,7 +218,7 @@ t.test('control restart --wait returns when the device answers again, and fails 
       'restart',
       '--wait',
       '--timeout',
-      '2',
+      '2s',
       '--driver',
       'axeos',
       '--address',

@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { parseControl } from '../../runner/control.js';
-import { jsonLinesSink, ttySink } from '../../runner/progress.js';
+import { jsonLinesSink, linesSink, progressSink, ttySink } from '../../runner/progress.js';
 import { formatHashrate, formatTelemetry } from '../../runner/cli/telemetry.js';
 import { parseOptionPairs } from '../../runner/cli/common.js';
 import { parseTestbed, selectDevice } from '../../runner/testbed.js';
@@ -53,7 +53,7 @@ t.test('control words', async (t) => {
   ] as const) {
     t.throws(() => parseControl([...words]), { code: 'USAGE', message: re });
   }
-  t.throws(() => parseControl(['pools', 'set'], { url: ['a:1'], user: [] }), /one --user per --url/);
+  t.throws(() => parseControl(['pools', 'set'], { url: ['a:1'], user: [] }), /one --user per --pool-url/);
 });
 
 t.test('progress: JSON lines off a terminal, a bar on one', async (t) => {
@@ -75,6 +75,26 @@ t.test('progress: JSON lines off a terminal, a bar on one', async (t) => {
   bar.event({ phase: 'reboot', message: 'rebooting' });
   bar.end();
   t.match(tty.text(), /\rgamma: upload \[#+\.+\] 50% 512\/1024 KiB\ngamma: reboot: rebooting\n/);
+});
+
+t.test('progress in a log (no terminal, no --json): plain lines, JSON only with --json', async (t) => {
+  const log = capture();
+  const sink = linesSink(log.stream, 'gamma');
+  for (let sent = 0; sent <= 1024 * 1024; sent += 4096) sink.event({ phase: 'upload', sent, total: 1024 * 1024 });
+  sink.event({ phase: 'reboot', message: 'waiting for the device' });
+  const lines = log.text().trim().split('\n');
+  t.equal(lines.filter((l) => l.startsWith('gamma: upload ')).length, 11, 'one line per tenth');
+  t.equal(lines[5], 'gamma: upload 50% (512/1024 KiB)');
+  t.equal(lines[lines.length - 1], 'gamma: reboot: waiting for the device');
+  t.notMatch(log.text(), /[{\r]/, 'no JSON, no carriage returns');
+  const notTty = Object.assign(capture().stream, { isTTY: false }) as unknown as NodeJS.WriteStream;
+  const json = capture();
+  progressSink('gamma', true, notTty, json.stream).event({ phase: 'done', message: 'ok' });
+  t.match(JSON.parse(json.text()), { event: 'progress', phase: 'done' }, '--json: JSON lines');
+  const plain = capture();
+  const plainStream = Object.assign(plain.stream, { isTTY: false }) as unknown as NodeJS.WriteStream;
+  progressSink('gamma', false, plainStream, json.stream).event({ phase: 'done', message: 'ok' });
+  t.equal(plain.text(), 'gamma: done: ok\n', 'no --json, no terminal: a line for a person');
 });
 
 t.test('the human telemetry line', async (t) => {

@@ -20,7 +20,10 @@ import {
 } from './remote-agent.js';
 import type { SshConnection } from './connection.js';
 import { shellScript } from './quote.js';
-import { MKDIR, MKDIR_FOR_TASK_USER, READ_OPTIONAL, REMOVE_JOBS, RUN_BOUNDED } from './remote-scripts.js';
+import { MKDIR, MKDIR_FOR_TASK_USER, READ_OPTIONAL, REMOVE_JOBS } from './remote-scripts.js';
+import { RUN_TAGGED_RUNNER, stopTaggedRunners } from './runner-scripts.js';
+import { DEFAULT_REMOTE_LOCK_DIR, publishRemoteLock } from './remote-locks.js';
+import type { LockOverride, TestbedLockFile } from '../../../shared/testbed-locks.js';
 import { INFRA_REPORT, testbedDirName } from '../files.js';
 import type {
   AgentExit,
@@ -44,6 +47,8 @@ export interface SshPlacementLike {
   hostKey?: string;
   remoteWorkdir?: string;
   remoteCommand?: string[];
+  /** The lock directory on the host (default DEFAULT_REMOTE_LOCK_DIR). */
+  lockDir?: string;
 }
 
 export interface SshExecutorOptions {
@@ -58,6 +63,15 @@ export interface SshExecutorOptions {
   recheckAfterMs?: number;
   expectVersion?: string;
   now?: () => number;
+  /** Told of the runners a previous factory left running on the host, once stopped (for the journal). */
+  onOrphanRunners?: (stopped: OrphanRunner[]) => void;
+}
+
+/** A restore or health-check runner a previous factory left running, and how it ended. */
+export interface OrphanRunner {
+  testbed: string;
+  pid: number;
+  outcome: string;
 }
 
 export function targetOf(p: SshPlacementLike): SshTarget {
@@ -78,6 +92,7 @@ export class SshExecutor implements Executor {
   readonly host: SshHost;
   readonly remoteWorkdir: string;
   readonly remoteCommand: string[];
+  readonly lockDir: string;
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly listeners: Array<(instanceId: string) => void> = [];
@@ -91,6 +106,8 @@ export class SshExecutor implements Executor {
   private readonly waker = new Waker();
   private readonly closed = new AbortController();
   private loop: Promise<void> | undefined;
+  /** Whether the runners a previous factory left on the host were looked for (once per factory). */
+  private orphansSwept = false;
 
   constructor(private readonly opts: SshExecutorOptions) {
     this.target = targetOf(opts.placement);
@@ -100,9 +117,15 @@ export class SshExecutor implements Executor {
       '',
     );
     this.remoteCommand = opts.placement.remoteCommand ?? ['mvm'];
+    this.lockDir = opts.placement.lockDir ?? DEFAULT_REMOTE_LOCK_DIR;
     this.log = (opts.log ?? silentLogger()).child({ testbed: opts.testbed, destination: this.host.destination });
     this.now = opts.now ?? Date.now;
     this.host.on('lost', () => this.waker.wake());
+  }
+
+  /** The testbed this executor serves. */
+  get testbed(): string | undefined {
+    return this.opts.testbed;
   }
 
   workdir(instanceId: string): string {
@@ -244,9 +267,38 @@ export class SshExecutor implements Executor {
     return r;
   }
 
+  private runnerTag(testbed: string): string {
+    return `${this.remoteWorkdir}|${testbed}`;
+  }
+
+  /**
+   * Stops the restore and health-check runners a previous factory (crashed, its connection gone)
+   * left running on the host for this testbed, so that two never drive one device. Done once, at
+   * start or before the first runner when the host was unreachable then; reported to
+   * onOrphanRunners and returned.
+   */
+  async stopOrphanRunners(signal?: AbortSignal): Promise<OrphanRunner[]> {
+    if (this.orphansSwept) return [];
+    const testbed = this.opts.testbed ?? '';
+    const conn = await this.host.get({ signal });
+    const stopped = (await stopTaggedRunners(conn, this.runnerTag(testbed), signal)).map((s) => ({ testbed, ...s }));
+    this.orphansSwept = true;
+    if (stopped.length > 0) {
+      this.log.warn({ stopped }, 'stopped runners a previous factory left running on the host');
+      this.opts.onOrphanRunners?.(stopped);
+    }
+    return stopped;
+  }
+
+  async publishLock(file: TestbedLockFile, signal?: AbortSignal): Promise<LockOverride[]> {
+    const conn = await this.host.get({ signal });
+    return publishRemoteLock(conn, this.lockDir, file, signal);
+  }
+
   /** Runs `mvm runner …` on the testbed host, against a copy of the description in the remote workdir. */
   async runRunner(req: RunnerRequest): Promise<RunnerResult> {
     await this.check(req.signal);
+    await this.stopOrphanRunners(req.signal);
     const conn = await this.host.get({ signal: req.signal });
     const dir = `${this.remoteWorkdir}/_testbeds/${testbedDirName(req.testbed)}`;
     const mk = await conn.exec(shellScript(MKDIR, 'mvm-mkdir', [dir]), { signal: req.signal, timeoutMs: 60_000 });
@@ -254,8 +306,9 @@ export class SshExecutor implements Executor {
       throw new SshError('remote', conn.destination, `cannot create ${dir}: ${mk.stderr.trim()}`, { retryable: false });
     const file = await copyTestbed(conn, dir, req.description);
     const seconds = String(Math.max(1, Math.ceil(req.timeoutMs / 1000)));
-    const argv = shellScript(RUN_BOUNDED, 'mvm-runner', [
+    const argv = shellScript(RUN_TAGGED_RUNNER, 'mvm-runner', [
       seconds,
+      this.runnerTag(req.testbed),
       ...this.remoteCommand,
       'runner',
       ...req.args,
@@ -274,6 +327,12 @@ export class SshExecutor implements Executor {
         timedOut: r.code === 124 || r.code === 137,
       };
     } catch (err) {
+      // The channel closed does not end the runner on the host (no terminal, no SIGHUP): a runner
+      // given up on — the factory stopping, its deadline passed — is stopped there.
+      if (req.signal?.aborted)
+        await stopTaggedRunners(conn, this.runnerTag(req.testbed), AbortSignal.timeout(30_000)).catch((e) =>
+          this.log.warn({ err: describeError(e) }, 'cannot stop the runner left on the host'),
+        );
       if (err instanceof SshError && err.failure === 'remote' && /did not finish within/.test(err.message)) {
         return { code: null, signal: null, stdout: '', stderr: err.message, timedOut: true };
       }

@@ -165,14 +165,6 @@ export const MKDIR = String.raw`umask 077; mkdir -p -- "$1"`;
  */
 export const MKDIR_FOR_TASK_USER = String.raw`umask 077; mkdir -p -- "$2" && chmod 0711 -- "$1"`;
 
-/**
- * $1 = seconds, the rest = argv. Bounds a command on the host itself (coreutils timeout where
- * there is one), so a runner outlives neither its deadline nor a dropped connection.
- */
-export const RUN_BOUNDED = String.raw`s=$1; shift
-if command -v timeout >/dev/null 2>&1; then exec timeout -k 5 "$s" "$@"; fi
-exec "$@"`;
-
 /** $1 = file. Prints it; prints nothing when it does not exist. */
 export const READ_OPTIONAL = String.raw`[ -e "$1" ] || exit 0
 exec cat -- "$1"`;

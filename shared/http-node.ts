@@ -1,0 +1,27 @@
+// HttpClient's transport over node:http and node:https: nothing to load beyond Node itself, so the
+// CLI's client commands start fast (undici costs about as much as starting Node). Keep-alive comes
+// from Node's global agents; a socket silent for the timeout ends the request.
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { Readable } from 'node:stream';
+import type { Transport } from './http.js';
+
+export const nodeTransport: Transport = (url, r) =>
+  new Promise((resolve, reject) => {
+    const u = new URL(url);
+    const send = u.protocol === 'https:' ? httpsRequest : httpRequest;
+    const req = send(u, { method: r.method, headers: r.headers, signal: r.signal }, (res) => {
+      res.setTimeout(r.timeoutMs, () =>
+        res.destroy(Object.assign(new Error(`the body stalled for ${r.timeoutMs} ms`), { code: 'ETIMEDOUT' })),
+      );
+      resolve({ statusCode: res.statusCode ?? 0, headers: res.headers, body: res });
+    });
+    req.setTimeout(r.timeoutMs, () =>
+      req.destroy(Object.assign(new Error(`no answer within ${r.timeoutMs} ms`), { code: 'ETIMEDOUT' })),
+    );
+    req.once('error', reject);
+    if (r.body instanceof Readable) {
+      r.body.once('error', (err) => req.destroy(err));
+      r.body.pipe(req);
+    } else req.end(r.body);
+  });

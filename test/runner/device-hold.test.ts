@@ -1,0 +1,129 @@
+// The runner holds a testbed for the whole of its work (issue 18, item 3): real `mvm runner`
+// processes, a device that never answers (a runner stuck mid-request, as on a slow flash) and a
+// simulated Bitaxe. While one runner works on a testbed, a second one — whether by description,
+// by --address or with --ignore-lock — is refused naming the first (pid, user, command); the
+// factory's runners (lock_wait_ms in their description) wait instead; the hold ends with its
+// holder, SIGKILL included.
+import t, { type Test } from 'tap';
+import { createServer, type Server } from 'node:http';
+import { writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import { join } from 'node:path';
+import { whoHolds } from '../../shared/device-hold.js';
+import { testbedLockDir, writeLockFile } from '../../shared/testbed-locks.js';
+import { startMvm, waitFor, type MvmProcess } from '../helpers/mvm-process.js';
+import { tempDir } from '../helpers/tmp.js';
+
+const lockDir = testbedLockDir();
+let dir: string;
+let simUrl: string;
+let hangUrl: string;
+
+/** A description of testbed `bench` with one device at `address`. */
+function describe(name: string, address: string, extra: object = {}): string {
+  const file = join(dir, `${name}.json`);
+  writeFileSync(
+    file,
+    JSON.stringify({
+      version: 1,
+      testbed: 'bench',
+      lock_dir: lockDir,
+      ...extra,
+      devices: [{ name: 'miner', driver: 'axeos', address, options: { request_timeout_ms: 600_000 } }],
+    }),
+  );
+  return file;
+}
+
+function runner(args: string[]): MvmProcess {
+  return startMvm(['runner', ...args], { env: { MVM_LOG_LEVEL: 'info' } });
+}
+
+async function exited(p: MvmProcess): Promise<{ code: number | string; out: string }> {
+  const code = await p.exited;
+  return { code, out: [...p.stdout, ...p.stderr].join('\n') };
+}
+
+/** A runner stuck in a request to a device that never answers, holding `bench`. */
+async function stuckHolder(t: Test): Promise<MvmProcess> {
+  const holder = runner(['control', 'fan', '80', '--testbed', describe('hang', hangUrl)]);
+  t.teardown(() => holder.kill9());
+  const who = await waitFor(
+    async () => (await whoHolds(lockDir, 'bench'))?.holder,
+    'the first runner to hold the testbed',
+    30_000,
+  );
+  t.equal(who.pid, holder.pid, 'the holder says who it is');
+  t.equal(who.command, 'control');
+  return holder;
+}
+
+t.before(async () => {
+  dir = tempDir(t, 'mvm-hold-');
+  const sim = startMvm(['sim', 'axeos', '--listen', '127.0.0.1:0', '--board', '601', '--boot-ms', '300']);
+  t.teardown(() => sim.stop());
+  simUrl = /listening on (\S+)/.exec(await sim.waitForLine(/mvm sim axeos listening on /))![1];
+  const hang: Server = createServer(() => {
+    /* never answers */
+  });
+  await new Promise<void>((r) => hang.listen(0, '127.0.0.1', r));
+  t.teardown(() => new Promise<void>((r) => hang.close(() => r())).then(() => hang.closeAllConnections()));
+  hangUrl = `http://127.0.0.1:${(hang.address() as { port: number }).port}`;
+  // The factory's lock file lists the testbed's address, so --address finds it.
+  writeLockFile(lockDir, {
+    version: 1,
+    testbed: 'bench',
+    held: null,
+    devices: [{ name: 'miner', driver: 'axeos', address: simUrl }],
+    pid: process.pid,
+  });
+});
+
+t.test('a second runner is refused naming the one at work, until it ends (SIGKILL too)', async (t) => {
+  const holder = await stuckHolder(t);
+  const byDescription = await exited(runner(['control', 'mode', 'eco', '--testbed', describe('desc', simUrl)]));
+  t.not(byDescription.code, 0, 'by description: refused');
+  t.match(
+    byDescription.out,
+    new RegExp(
+      `testbed bench is being worked on by runner pid ${holder.pid} \\(${userInfo().username}: \`mvm runner control\``,
+    ),
+    'naming the holder: pid, user, command',
+  );
+  const byAddress = await exited(
+    runner(['flash', '--image', join(dir, 'none.bin'), '--driver', 'axeos', '--address', `${simUrl}/`]),
+  );
+  t.match(byAddress.out, new RegExp(`being worked on by runner pid ${holder.pid}`), 'by --address: refused');
+  const ignoring = await exited(
+    runner(['control', 'mode', 'eco', '--testbed', describe('desc', simUrl), '--ignore-lock']),
+  );
+  t.not(ignoring.code, 0, '--ignore-lock does not make two runners drive one device');
+  t.match(ignoring.out, /being worked on by runner pid/);
+  const reading = await exited(runner(['telemetry', '--testbed', describe('desc', simUrl)]));
+  t.equal(reading.code, 0, `reading is not refused: ${reading.out}`);
+
+  await holder.kill9();
+  await waitFor(async () => (await whoHolds(lockDir, 'bench')) === undefined, 'the hold to end with its holder');
+  const after = await exited(runner(['control', 'mode', 'eco', '--testbed', describe('desc', simUrl)]));
+  t.equal(after.code, 0, `then it goes ahead: ${after.out}`);
+});
+
+t.test("the factory's runners wait for the one at work instead", async (t) => {
+  const holder = await stuckHolder(t);
+  const waiting = runner([
+    'control',
+    'mode',
+    'standard',
+    '--testbed',
+    describe('wait', simUrl, { lock_wait_ms: 600_000 }),
+  ]);
+  t.teardown(() => waiting.kill9());
+  await waiting.waitForLine(
+    new RegExp(`waiting for testbed bench: another runner is working on it \\(pid ${holder.pid}`),
+    30_000,
+  );
+  t.equal(waiting.child.exitCode, null, 'still waiting while the holder works');
+  await holder.kill9();
+  const r = await exited(waiting);
+  t.equal(r.code, 0, `it went ahead once the holder ended: ${r.out}`);
+});
