@@ -53,10 +53,10 @@ c=$!
 trap 'kill -TERM -1 2>/dev/null' TERM INT HUP
 while :; do wait "$c"; rc=$?; kill -0 "$c" 2>/dev/null || break; done
 trap - TERM INT HUP
-live() { L=; for p in /proc/[0-9]*; do [ "$p" = /proc/1 ] && continue; s=; read -r s < "$p/stat" 2>/dev/null || continue; case $s in *") Z "*|*") X "*|'') continue;; esac; L="$L $p"; done; }
+live() { L=; for p in /proc/[0-9]*; do [ "$p" = /proc/1 ] && continue; s=; read -r s 2>/dev/null < "$p/stat" || continue; case $s in *") Z "*|*") X "*|'') continue;; esac; L="$L $p"; done; }
 live
 if [ -n "$L" ]; then
-  for p in $L; do echo "left $p $("$tr" '\0' ' ' < "$p/cmdline" 2>/dev/null)" >&3; done
+  for p in $L; do echo "left $p $("$tr" '\0' ' ' 2>/dev/null < "$p/cmdline")" >&3; done
   kill -TERM -1 2>/dev/null
   n=$((g * 10)); live; while [ "$n" -gt 0 ] && [ -n "$L" ]; do "$slp" 0.1; n=$((n - 1)); live; done
 fi
