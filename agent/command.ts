@@ -11,6 +11,7 @@ interface RunArgs {
   'busy-ping': string;
   'spool-memory': number;
   'task-user'?: string;
+  containment?: 'auto' | 'mark';
 }
 
 const run: CommandModule<object, RunArgs> = {
@@ -47,6 +48,11 @@ const run: CommandModule<object, RunArgs> = {
       .option('task-user', {
         type: 'string',
         describe: "run tasks as this unprivileged user (default: the testbed description's task_user; needs root)",
+      })
+      .option('containment', {
+        choices: ['auto', 'mark'] as const,
+        describe:
+          'auto (default, or env MVM_TASK_CONTAINMENT): each task in its own PID and mount namespace, the job folder on /work, where the host allows, else marked; mark: marked only',
       })
       .conflicts('bootstrap', 'bootstrap-file') as unknown as Argv<RunArgs>,
   handler: async (args: ArgumentsCamelCase<RunArgs>) => {

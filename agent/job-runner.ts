@@ -19,6 +19,7 @@ import { EventSpool } from './spool.js';
 import { buildTaskEnv, type HostEnv, type JobDirs } from './task-env.js';
 import { runTask } from './task.js';
 import { blockingAncestor, giveTo, type TaskUser } from './task-user.js';
+import { BUILDOMAT_WORK, describeSandbox, type TaskSandbox } from './task-sandbox.js';
 
 export interface JobRunOptions {
   client: WorkerClient;
@@ -39,6 +40,8 @@ export interface JobRunOptions {
   flushMs?: number;
   /** The user tasks run as (`task_user`), or why they cannot run as it (the job then fails). */
   taskUser?: { user?: TaskUser; problem?: string };
+  /** How tasks are contained (task-sandbox.ts); default: marked only. */
+  sandbox?: TaskSandbox;
 }
 
 export type JobOutcome = 'succeeded' | 'failed' | 'stopped';
@@ -133,6 +136,7 @@ export async function runJob(o: JobRunOptions): Promise<JobResult> {
       });
       if (taskUser) giveTo(dirs.inputDir, taskUser);
     }
+    if (o.sandbox?.kind === 'mark') report(`note: ${describeSandbox(o.sandbox)}`);
     const host = hostEnv(o.pathPrefix, taskUser, dirs.workDir);
     for (const task of job.tasks) {
       if (failed || stop.signal.aborted) break;
@@ -198,12 +202,14 @@ async function runOneTask(o: JobRunOptions, task: WorkerPingTask, c: TaskContext
   const { events } = c;
   const log = o.log.child({ task: task.id });
   events.emit('task', `starting task ${task.id}: "${task.name}"`, task.id);
-  // Scripts ported from buildomat write to /work itself; here the job's folder stands for it only
-  // in cwd, output rules and MVM_* paths. Say so before the script runs, not after it failed.
-  if (NAMES_WORK.test(task.script)) {
+  // Scripts ported from buildomat write to /work itself. Where the agent cannot mount the job's
+  // folder there, the folder stands for /work only in cwd, output rules and MVM_* paths: say so
+  // before the script runs, not after it failed.
+  const work = o.sandbox?.work === true;
+  if (!work && NAMES_WORK.test(task.script)) {
     events.emit(
       'worker',
-      `note: this script names /work, which is not the job's folder on an mvm agent; use $MVM_WORK_DIR and $MVM_OUTPUT_DIR (which the output rules' /work/output stands for), or relative paths (tasks start in it)`,
+      `note: this script names /work, which is not the job's folder on this agent (it is ${c.dirs.workDir}; ${workLimit(o.sandbox)}); use $MVM_WORK_DIR and $MVM_OUTPUT_DIR (which the output rules' /work/output stands for), or relative paths (tasks start in it)`,
       task.id,
     );
   }
@@ -220,7 +226,11 @@ async function runOneTask(o: JobRunOptions, task: WorkerPingTask, c: TaskContext
     events.emit('worker', `exec error: task ${task.id} working directory ${task.workdir} does not exist`);
     ok = false;
   } else {
-    const env = buildTaskEnv(o.job.id, task, c.host, c.dirs);
+    // With the job's folder on /work, the task's MVM_* paths name it there too (pwd agrees).
+    const seen = work
+      ? { ...c.dirs, workDir: BUILDOMAT_WORK, outputDir: insideWork(c.dirs.outputDir, c.dirs.workDir)! }
+      : c.dirs;
+    const env = buildTaskEnv(o.job.id, task, c.host, seen);
     const res = await runTask(
       {
         job: o.job.id,
@@ -230,6 +240,7 @@ async function runOneTask(o: JobRunOptions, task: WorkerPingTask, c: TaskContext
         cwd,
         env,
         ...taskIds(task, c.taskUser),
+        ...(work ? { workSource: c.dirs.workDir, cwdInside: insideWork(cwd, c.dirs.workDir) } : {}),
       },
       {
         agentDir: o.agentDir,
@@ -239,6 +250,7 @@ async function runOneTask(o: JobRunOptions, task: WorkerPingTask, c: TaskContext
         force: o.force,
         graceMs: o.graceMs,
         log,
+        sandbox: o.sandbox,
       },
     );
     events.emit('task', `process exited: duration ${res.durationMs} ms, exit code ${res.exitCode}`, task.id);
@@ -289,6 +301,18 @@ function isolateJob(dirs: JobDirs & { jobDir: string }, u: TaskUser): string | u
   return blocked
     ? `the folder ${blocked} is not searchable by ${u.name} (uid ${u.uid}); give it mode 0711 or 0755`
     : undefined;
+}
+
+/** Why /work is not the job's folder here, for the note. */
+function workLimit(sb: TaskSandbox | undefined): string {
+  const why = sb?.limits.find((l) => l.includes(BUILDOMAT_WORK)) ?? sb?.limits[0];
+  return why ? `the agent cannot mount it there: ${why}` : 'the agent does not mount it there';
+}
+
+/** `cwd` (inside the job's work folder) as the task sees it through the bind mount on /work. */
+function insideWork(cwd: string, workDir: string): string | undefined {
+  if (cwd === workDir) return BUILDOMAT_WORK;
+  return cwd.startsWith(workDir + '/') ? BUILDOMAT_WORK + cwd.slice(workDir.length) : undefined;
 }
 
 function taskIds(task: WorkerPingTask, u: TaskUser | undefined): { uid?: number; gid?: number } {

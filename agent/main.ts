@@ -17,12 +17,13 @@ import { setFlagsFromString } from 'node:v8';
 import { parseDuration } from '../shared/duration.js';
 import { isAbortError, MvmError } from '../shared/errors.js';
 import { rootLogger } from '../shared/log.js';
-import { MVM_BIN } from '../shared/paths.js';
+import { MVM_BIN, PROJECT_ROOT } from '../shared/paths.js';
 import { installShutdown } from '../shared/shutdown.js';
 import { runAgent } from './run.js';
 import { prepareWorkdir } from './workdir.js';
 import { cannotSwitchUser, openWorkdirTo, resolveTaskUser, taskUserOfTestbed, type TaskUser } from './task-user.js';
 import { INSTANCE_FILES } from '../shared/contracts/layout.js';
+import { chooseSandbox, describeSandbox, underWork, type ContainmentChoice } from './task-sandbox.js';
 
 export interface AgentArgs {
   url: string;
@@ -34,6 +35,7 @@ export interface AgentArgs {
   busyPing: string;
   spoolMemory: number;
   taskUser?: string;
+  containment?: ContainmentChoice;
 }
 
 function duration(name: string, text: string): number {
@@ -109,6 +111,16 @@ function prepareTaskUser(
   }
 }
 
+/** --containment, else MVM_TASK_CONTAINMENT (an SSH testbed's remote_command can set it), else auto. */
+function containmentChoice(flag: ContainmentChoice | undefined): ContainmentChoice {
+  if (flag) return flag;
+  const env = process.env.MVM_TASK_CONTAINMENT;
+  if (env === undefined || env === '' || env === 'auto' || env === 'mark') return (env || 'auto') as ContainmentChoice;
+  throw new MvmError('USAGE', `MVM_TASK_CONTAINMENT=${JSON.stringify(env)} is not a containment`, {
+    hint: 'write auto or mark (or leave it unset)',
+  });
+}
+
 export async function agentMain(args: AgentArgs): Promise<void> {
   // Memory (doc/agent.md): a task can print hundreds of thousands of lines a second, and at that
   // allocation rate V8 grows its young generation to tens of MB that nothing needs — keep it at
@@ -144,6 +156,17 @@ export async function agentMain(args: AgentArgs): Promise<void> {
   if (taskUser?.user) log.info({ taskUser: taskUser.user.name, uid: taskUser.user.uid }, 'tasks run as the task user');
   if (taskUser?.problem)
     log.error({ problem: taskUser.problem }, 'tasks cannot run as the task user; the job will fail');
+  const sandbox = chooseSandbox(containmentChoice(args.containment));
+  if (sandbox.work && underWork(workdir)) {
+    // The task's scripts and inputs live in the workdir: covering /work would hide them.
+    sandbox.work = false;
+    sandbox.limits.push(`the agent's workdir ${workdir} is under /work, which the job's folder would cover`);
+  }
+  // mvm itself installed under /work (a checkout there): tasks that run `mvm` must still find it.
+  if (sandbox.work && underWork(PROJECT_ROOT) && PROJECT_ROOT !== '/work') sandbox.keep = PROJECT_ROOT;
+  if (sandbox.kind === 'mark')
+    log.warn({ containment: sandbox.kind, limits: sandbox.limits }, describeSandbox(sandbox));
+  else log.info({ containment: sandbox.kind, work: sandbox.work, limits: sandbox.limits }, describeSandbox(sandbox));
   const shutdown = installShutdown(log);
   try {
     const result = await runAgent({
@@ -159,6 +182,7 @@ export async function agentMain(args: AgentArgs): Promise<void> {
       spoolMemoryBytes: args.spoolMemory,
       pathPrefix: [mvmShim(workdir)],
       taskUser,
+      sandbox,
     });
     log.info({ ...result }, 'agent exiting');
   } catch (err) {

@@ -35,6 +35,8 @@ export interface AgentOptions {
   pathPrefix?: string[];
   /** The user tasks run as, or why they cannot (job-runner.ts). */
   taskUser?: JobRunOptions['taskUser'];
+  /** How tasks are contained (task-sandbox.ts). */
+  sandbox?: JobRunOptions['sandbox'];
   /** Called when the phase changes (tests, logs). */
   onPhase?: (phase: AgentPhase) => void;
 }
@@ -143,6 +145,7 @@ export async function runAgent(o: AgentOptions): Promise<AgentResult> {
       spoolMemoryBytes: o.spoolMemoryBytes,
       pathPrefix: o.pathPrefix,
       taskUser: o.taskUser,
+      sandbox: o.sandbox,
     });
     enter('done');
     return { worker, job: { id: job.id, ...result }, poweroff: false };

@@ -1,15 +1,19 @@
 // Runs one task: its script under bash, in its own process group, output split into lines.
 // While it runs, `running-task.json` names its process group. When the script exits, anything it
 // left running in its group is stopped too; when `signal` aborts, the whole group is stopped
-// (SIGTERM, then SIGKILL after the grace period).
-import { chownSync, writeFileSync } from 'node:fs';
+// (SIGTERM, then SIGKILL after the grace period). Contained in a PID namespace where the host
+// allows (task-sandbox.ts), nothing the task started can outlive it; otherwise what it started in
+// sessions of its own is found by the mark in its environment.
+import { chownSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import { groupAlive, stopProcessGroup } from '../shared/process-tree.js';
 import { spawnInGroup } from '../shared/spawn.js';
 import { LineSplitter } from './lines.js';
-import { newTaskMark, stopEscaped, TASK_MARK_ENV } from '../shared/escaped-processes.js';
+import { newTaskMark, stopEscaped, TASK_MARK_ENV, type Escaped } from '../shared/escaped-processes.js';
 import { clearRunningTask, writeRunningTask } from './marker.js';
+import { BUILDOMAT_WORK, containedArgv, type TaskSandbox } from './task-sandbox.js';
 
 export interface TaskSpec {
   job: string;
@@ -20,6 +24,10 @@ export interface TaskSpec {
   env: Record<string, string>;
   uid?: number;
   gid?: number;
+  /** The job's folder, bind-mounted on /work in the task's namespace (when the sandbox can). */
+  workSource?: string;
+  /** The cwd as the task sees it there (e.g. /work): `cwd` seen through the bind mount. */
+  cwdInside?: string;
 }
 
 export interface TaskRunOptions {
@@ -34,6 +42,8 @@ export interface TaskRunOptions {
   graceMs: number;
   log: Logger;
   maxLineBytes?: number;
+  /** How tasks are contained (default: marked only). */
+  sandbox?: TaskSandbox;
 }
 
 export interface TaskResult {
@@ -73,11 +83,33 @@ export async function runTask(spec: TaskSpec, opts: TaskRunOptions): Promise<Tas
     return { exitCode: 127, durationMs: Math.round(performance.now() - start), stopped: false };
   }
   const mark = newTaskMark();
+  const sandbox = opts.sandbox?.kind === 'mark' ? undefined : opts.sandbox;
+  const ids = switchUser ? { uid: spec.uid, gid: spec.gid } : {};
+  const argv = sandbox
+    ? containedArgv(sandbox, {
+        argv: ['/bin/bash', spec.scriptFile],
+        graceMs: opts.graceMs,
+        workSource: spec.workSource,
+        cwd: sandbox.work ? spec.cwdInside : undefined,
+        ...(sandbox.kind === 'pid-namespace' ? ids : {}),
+      })
+    : ['/bin/bash', spec.scriptFile];
+  if (sandbox?.work && sandbox.keep && spec.workSource) {
+    // The mount point of what the task still needs under /work (sandbox.keep), in its folder.
+    try {
+      mkdirSync(join(spec.workSource, relative(BUILDOMAT_WORK, sandbox.keep)), { recursive: true, mode: 0o755 });
+    } catch (err) {
+      opts.onNote(`exec warning: cannot keep ${sandbox.keep} reachable under /work: ${(err as Error).message}`);
+    }
+  }
   // its own session and process group: pgid = pid
-  const started = await spawnInGroup('/bin/bash', [spec.scriptFile], {
+  const started = await spawnInGroup(argv[0], argv.slice(1), {
     cwd: spec.cwd,
     env: { ...spec.env, [TASK_MARK_ENV]: mark },
-    ...(switchUser ? { uid: spec.uid, gid: spec.gid } : {}),
+    // fd 3: the namespace's init lists what the script left running (task-sandbox.ts)
+    stdio: ['ignore', 'pipe', 'pipe', sandbox ? 'pipe' : 'ignore'],
+    // In a PID namespace the init switches to the task user itself, after mounting /work.
+    ...(sandbox ? {} : ids),
   });
   if (!started.ok) {
     opts.onNote(`exec error: could not start the task: ${spawnProblem(started.error, spec.env)}`);
@@ -104,6 +136,10 @@ export async function runTask(spec: TaskSpec, opts: TaskRunOptions): Promise<Tas
     readLines(sub.stdout!, (l) => opts.onLine('stdout', l), opts.maxLineBytes),
     readLines(sub.stderr!, (l) => opts.onLine('stderr', l), opts.maxLineBytes),
   ]);
+  const leftBehind: Escaped[] = [];
+  const reported = sandbox
+    ? readLines(sub.stdio[3] as Readable, (l) => leftBehind.push(...parseLeft(l)), 4096)
+    : Promise.resolve();
 
   let stopping: Promise<unknown> | undefined;
   const onAbort = () => {
@@ -132,17 +168,30 @@ export async function runTask(spec: TaskSpec, opts: TaskRunOptions): Promise<Tas
     await stopping;
   } else if (groupAlive(pgid)) {
     // The script is gone; whatever it left in its group must not outlive the task.
-    opts.onNote('stopping processes the task left running');
+    if (!sandbox) opts.onNote('stopping processes the task left running');
     await stopProcessGroup(pgid, opts.graceMs);
   }
-  // Whatever the task started in sessions of its own (setsid) is not in its group: stop it too,
-  // and say what it was.
-  const escaped = await stopEscaped(mark, opts.force?.aborted ? 0 : opts.graceMs);
-  if (escaped.length > 0) {
-    log.warn({ escaped }, 'stopped processes the task started outside its process group');
-    opts.onNote(
-      `exec warning: stopped ${escaped.length} process${escaped.length === 1 ? '' : 'es'} the task left running outside its process group (setsid): ${escaped.map((e) => `${e.pid} (${e.command})`).join(', ')}`,
-    );
+  if (sandbox) {
+    // The namespace is gone with its init: the kernel killed whatever was left in it. Its init
+    // said what that was, before stopping it.
+    // Only the init (and the tools it runs) hold that pipe: it closes as the namespace ends.
+    await Promise.race([reported, new Promise((r) => setTimeout(r, 5000).unref())]);
+    if (leftBehind.length > 0) {
+      log.warn({ escaped: leftBehind }, 'stopped processes the task left running');
+      opts.onNote(
+        `exec warning: stopped ${plural(leftBehind.length)} the task left running (its PID namespace ended with it): ${leftBehind.map((e) => `${e.pid} (${e.command})`).join(', ')}`,
+      );
+    }
+  } else {
+    // Whatever the task started in sessions of its own (setsid) is not in its group: stop it too,
+    // and say what it was.
+    const escaped = await stopEscaped(mark, opts.force?.aborted ? 0 : opts.graceMs);
+    if (escaped.length > 0) {
+      log.warn({ escaped }, 'stopped processes the task started outside its process group');
+      opts.onNote(
+        `exec warning: stopped ${plural(escaped.length)} the task left running outside its process group (setsid): ${escaped.map((e) => `${e.pid} (${e.command})`).join(', ')}`,
+      );
+    }
   }
   // A process that left the group may still hold the pipes: do not wait for it forever.
   const timer = setTimeout(() => {
@@ -159,6 +208,16 @@ export async function runTask(spec: TaskSpec, opts: TaskRunOptions): Promise<Tas
   if (sig) opts.onNote(`exec warning: task terminated by signal ${sig}`);
   log.debug({ exitCode, signal: sig, durationMs }, 'task exited');
   return { exitCode, signal: sig, durationMs, stopped };
+}
+
+function plural(n: number): string {
+  return `${n} process${n === 1 ? '' : 'es'}`;
+}
+
+/** A line of the namespace init's report: "left /proc/PID CMDLINE" (pids as the namespace sees them). */
+function parseLeft(line: string): Escaped[] {
+  const m = /^left \/proc\/(\d+) ?(.*)$/.exec(line);
+  return m ? [{ pid: Number(m[1]), command: m[2].trim().slice(0, 120) || '?' }] : [];
 }
 
 /** Why the task could not start, in words a job's author can act on. */

@@ -12,6 +12,8 @@ export interface DescribeOptions {
   firmwareDir?: string;
   lockCredential?: string;
   lockDir?: string;
+  /** The instance's deadline (epoch ms). */
+  deadline?: number;
   lockWaitMs?: number;
 }
 
@@ -25,6 +27,7 @@ export function describeTestbed(tb: TestbedConfig, o: DescribeOptions = {}): Tes
     ...(tb.taskUser !== undefined ? { task_user: tb.taskUser } : {}),
     ...(o.lockCredential !== undefined ? { lock_credential: o.lockCredential } : {}),
     ...(o.lockDir !== undefined ? { lock_dir: o.lockDir } : {}),
+    ...(o.deadline !== undefined ? { deadline: new Date(o.deadline).toISOString() } : {}),
     ...(o.lockWaitMs !== undefined ? { lock_wait_ms: o.lockWaitMs } : {}),
     devices: tb.devices.map((d) => ({
       name: d.name,

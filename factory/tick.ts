@@ -306,6 +306,7 @@ export class Factory {
               lockCredential: this.deps.locks?.credential(i.id),
               lockDir: ex.lockDir ?? this.deps.locks?.dir,
               lockWaitMs: RUNNER_LOCK_WAIT_MS,
+              deadline: i.createdAt + config.instanceDeadlineMs,
             }),
           },
           // A start that takes too long fails with a TimeoutError saying so (agent_start_timeout).

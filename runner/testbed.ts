@@ -19,6 +19,8 @@ export interface Testbed {
   lockCredential?: string;
   /** The factory's lock directory, when it wrote the description. */
   lockDir?: string;
+  /** When the job's instance ends (epoch ms), if the factory said: nothing may last beyond it. */
+  deadline?: number;
   /** How long to wait for another runner working on the testbed before refusing (the factory's runners wait). */
   lockWaitMs?: number;
   devices: DeviceSpec[];
@@ -122,6 +124,9 @@ export function parseTestbed(text: string, file: string): Testbed {
   const firmwareDir = parseFirmwareDir(doc.firmware_dir, p);
   for (const key of ['lock_credential', 'lock_dir'] as const)
     if (doc[key] !== undefined && typeof doc[key] !== 'string') p(key, 'must be a string');
+  const deadline = typeof doc.deadline === 'string' ? Date.parse(doc.deadline) : undefined;
+  if (doc.deadline !== undefined && (deadline === undefined || Number.isNaN(deadline)))
+    p('deadline', 'must be an ISO 8601 time (when the factory ends the instance)');
   if (doc.lock_wait_ms !== undefined && !(Number.isSafeInteger(doc.lock_wait_ms) && (doc.lock_wait_ms as number) >= 0))
     p('lock_wait_ms', 'must be a whole number of milliseconds, 0 or more');
   // The contract (shared/contracts/testbed.ts) catches what the checks above do not look at.
@@ -137,6 +142,7 @@ export function parseTestbed(text: string, file: string): Testbed {
     firmwareDir,
     ...(typeof doc.lock_credential === 'string' ? { lockCredential: doc.lock_credential } : {}),
     ...(typeof doc.lock_dir === 'string' ? { lockDir: doc.lock_dir } : {}),
+    ...(deadline !== undefined && !Number.isNaN(deadline) ? { deadline } : {}),
     ...(typeof doc.lock_wait_ms === 'number' ? { lockWaitMs: doc.lock_wait_ms } : {}),
     devices,
   };

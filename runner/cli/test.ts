@@ -8,7 +8,7 @@ import { appendInfraFailure, isInfraReason } from '../infra-report.js';
 import { loadTestbed } from '../testbed.js';
 import { lockTestbed } from './common.js';
 import { runTest, type TestReport } from '../device-tests/run.js';
-import { loadSpec } from '../device-tests/spec.js';
+import { jobDeadlineLimit, loadSpec, NO_JOB_LIMIT } from '../device-tests/spec.js';
 
 export interface TestArgs {
   spec: string;
@@ -63,14 +63,19 @@ export function shownPath(dir: string, file: string, env: NodeJS.ProcessEnv = pr
 }
 
 export async function runTestCommand(args: TestArgs): Promise<void> {
-  const spec = loadSpec(args.spec);
   const testbedFile = args.testbed ?? process.env.MVM_TESTBED;
+  // In a job the testbed description carries the job's deadline: nothing in the test may outlast it.
+  const described = testbedFile ? loadTestbed(testbedFile) : undefined;
+  const spec = loadSpec(
+    args.spec,
+    described?.deadline !== undefined ? jobDeadlineLimit(described.deadline) : NO_JOB_LIMIT,
+  );
   if (!testbedFile) {
     throw new MvmError('USAGE', 'no testbed: give --testbed FILE or set MVM_TESTBED', {
       hint: 'inside a job the agent sets MVM_TESTBED; on a bench write a testbed.json (doc/runner.md)',
     });
   }
-  const testbed = loadTestbed(testbedFile);
+  const testbed = described!;
   await lockTestbed('test', testbed, args['ignore-lock']);
   const outputDir = resolve(args.output ?? process.env.MVM_OUTPUT_DIR ?? 'mvm-results');
   const shutdown = installShutdown();

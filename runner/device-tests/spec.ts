@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, extname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { parseDuration } from '../../shared/duration.js';
+import { formatDuration, parseDuration } from '../../shared/duration.js';
 import { ConfigError, MvmError, type ConfigProblem } from '../../shared/errors.js';
 import { readSmallFile } from '../../shared/small-file.js';
 
@@ -69,13 +69,38 @@ export function parseSpecText(text: string, file: string): unknown {
   }
 }
 
-/** The longest any duration of a test definition may be (the factory's default instance_deadline). */
-export const MAX_TEST_DURATION_MS = 6 * 3_600_000;
+/**
+ * How long any duration of a test definition may be. In a job: the time left before the job's
+ * deadline (the factory's instance_deadline, from the testbed description); elsewhere the longest
+ * instance_deadline a factory allows.
+ */
+export interface DurationLimit {
+  ms: number;
+  /** What the limit is, for the error: "…is longer than <what>". */
+  what: string;
+}
+
+/** The longest instance_deadline a factory accepts (factory/config/problems.ts). */
+export const MAX_TEST_DURATION_MS = 24 * 86_400_000;
+
+export const NO_JOB_LIMIT: DurationLimit = {
+  ms: MAX_TEST_DURATION_MS,
+  what: '24d, the longest instance_deadline a factory allows (a job cannot hold a testbed longer)',
+};
+
+/** The limit inside a job whose instance ends at `deadline` (epoch ms). */
+export function jobDeadlineLimit(deadline: number, now = Date.now()): DurationLimit {
+  const left = Math.max(0, deadline - now);
+  return {
+    ms: left,
+    what: `the ${formatDuration(left)} left before the job's deadline (${new Date(deadline).toISOString()}, the factory's instance_deadline)`,
+  };
+}
 
 /** A test definition is a page or two; a larger file is a mistake that would parse for minutes. */
 export const MAX_SPEC_BYTES = 1024 * 1024;
 
-export function loadSpec(file: string): TestSpec {
+export function loadSpec(file: string, limit: DurationLimit = NO_JOB_LIMIT): TestSpec {
   let text: string;
   try {
     text = readSmallFile(file, 'the test definition', MAX_SPEC_BYTES);
@@ -90,7 +115,7 @@ export function loadSpec(file: string): TestSpec {
       },
     );
   }
-  return validateSpec(parseSpecText(text, file), file);
+  return validateSpec(parseSpecText(text, file), file, limit);
 }
 
 export const SPEC_DEVICE_KEYS: readonly string[] = ['name', 'hardware', 'software', 'image', 'attributes'];
@@ -103,7 +128,7 @@ export const KNOWN_CHECK: Record<CheckType, string[]> = {
   survives_restart: ['timeout', 'require_hashing'],
 };
 
-export function validateSpec(doc: unknown, file: string): TestSpec {
+export function validateSpec(doc: unknown, file: string, limit: DurationLimit = NO_JOB_LIMIT): TestSpec {
   const problems: ConfigProblem[] = [];
   const p = (key: string, message: string, hint?: string) => problems.push({ file, key, message, hint });
   if (!isObject(doc))
@@ -114,8 +139,8 @@ export function validateSpec(doc: unknown, file: string): TestSpec {
   for (const k of Object.keys(doc))
     if (!KNOWN_TOP.has(k)) p(k, 'unknown key', `known keys: ${[...KNOWN_TOP].join(', ')}`);
 
-  // Bounded: nothing in a test may hold its testbed longer than a job can (MAX_TEST_DURATION_MS),
-  // and a timeout or poll interval of 0 would end or spin at once.
+  // Bounded: nothing in a test may last beyond the job's deadline (`limit`), and a timeout or poll
+  // interval of 0 would end or spin at once.
   const duration = (key: string, v: unknown, dflt: number, min = 0): number => {
     if (v === undefined) return dflt;
     const ms = typeof v === 'string' || typeof v === 'number' ? parseDuration(v) : undefined;
@@ -123,12 +148,8 @@ export function validateSpec(doc: unknown, file: string): TestSpec {
       p(key, `not a duration: ${JSON.stringify(v)}`, 'write e.g. "500ms", "30s", "5m" (a bare number is seconds)');
       return dflt;
     }
-    if (ms > MAX_TEST_DURATION_MS) {
-      p(
-        key,
-        `${JSON.stringify(v)} is longer than ${MAX_TEST_DURATION_MS / 3_600_000}h, the longest a job may hold a testbed (the factory's default instance_deadline)`,
-        'shorten it',
-      );
+    if (ms > limit.ms) {
+      p(key, `${JSON.stringify(v)} is longer than ${limit.what}`, 'shorten it (or ask for a longer instance_deadline)');
       return dflt;
     }
     if (ms < min) {

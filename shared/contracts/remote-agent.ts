@@ -25,6 +25,8 @@ export const RemoteStopSchema = Type.Object({
   outcome: Type.Union([Type.Literal('gone'), Type.Literal('terminated'), Type.Literal('killed')]),
   /** running-task.json after the stop: names a task group that started while the stop ran. */
   running_task: fileText,
+  /** How many processes carrying the task's mark were stopped (they had left its group: setsid). */
+  escaped: Type.Optional(Type.Integer({ minimum: 0 })),
 });
 
 export type RemoteStop = Static<typeof RemoteStopSchema>;

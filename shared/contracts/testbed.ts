@@ -51,6 +51,12 @@ export const TestbedDescriptionSchema = Type.Object(
     lock_credential: Type.Optional(text("the lock holder's credential")),
     /** The lock directory the factory writes (tasks get a clean environment: the runner's default may differ). */
     lock_dir: Type.Optional(text('the lock directory')),
+    deadline: Type.Optional(
+      Type.String({
+        format: 'date-time',
+        description: 'when the factory ends the instance; nothing a job runs may last beyond it',
+      }),
+    ),
     lock_wait_ms: Type.Optional(
       Type.Integer({
         minimum: 0,

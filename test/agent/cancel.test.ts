@@ -5,6 +5,7 @@ import type { Job } from '../../shared/api/types.js';
 import { processAlive as isAlive } from '../../shared/process-tree.js';
 import { startConformanceProxy } from '../helpers/conformance-proxy.js';
 import { waitFor } from '../helpers/mvm-process.js';
+import { hostPids } from '../helpers/pid-namespace.js';
 import { agentLog, startLab, type Lab } from './harness.js';
 
 // A task whose children ignore SIGTERM: only SIGKILL to the group ends them all.
@@ -27,8 +28,11 @@ async function treePids(lab: Lab, job: string): Promise<number[]> {
     30_000,
     100,
   );
-  for (const p of pids!) if (!isAlive(p)) throw new Error(`pid ${p} is not running`);
-  return pids!;
+  // In a PID namespace (where the host allows) the task printed the namespace's pids.
+  const host = hostPids(pids!, lab.dir);
+  if (host.length !== pids!.length) throw new Error(`only ${host.length} of the task's pids found on the host`);
+  for (const p of host) if (!isAlive(p)) throw new Error(`pid ${p} is not running`);
+  return host;
 }
 
 t.test('cancel: the whole process tree is gone within the grace period; the agent exits', async (t) => {

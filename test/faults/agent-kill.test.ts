@@ -3,6 +3,7 @@
 // worker deleted (so the server fails the job), and the testbed is free for the next job.
 // Nothing ran twice (the tasks count their runs in a file) and nothing of the agent's tree lives on.
 import t from 'tap';
+import { hostPids } from '../helpers/pid-namespace.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { waitFor } from '../helpers/mvm-process.js';
@@ -28,7 +29,10 @@ t.test(
       60_000,
       100,
     );
-    const [taskPid, grandchild] = pidsLine!.split(' ').slice(1).map(Number);
+    // In a PID namespace (where the host allows) the task printed the namespace's pids.
+    const printed = pidsLine!.split(' ').slice(1).map(Number);
+    const host = hostPids(printed, lab.dir);
+    const [taskPid, grandchild] = printed.map((p) => (host.length === printed.length ? nsToHost(p, lab.dir) : p));
     const [row] = liveRows(lab.dbFile);
     t.match(row, { state: 'running', testbed: 'gamma-1' });
     const agentPid = row.agent_pid!;
@@ -80,3 +84,8 @@ t.test(
     await lab.noLeaks(t);
   },
 );
+
+/** The host pid of one namespace pid (hostPids keeps the host's order, not the printed one). */
+function nsToHost(pid: number, needle: string): number {
+  return hostPids([pid], needle)[0]!;
+}

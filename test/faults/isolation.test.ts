@@ -29,7 +29,7 @@ t.test(
     const victim = await lab.submitTasks('alpha', [
       {
         name: 'victim',
-        script: `echo "victim secret" > "$MVM_WORK_DIR/secret.txt"\necho "ready $MVM_WORK_DIR $(id -u)"\nwhile [ ! -e '${gate}' ]; do sleep 0.1; done\necho released`,
+        script: `echo "victim secret" > "$MVM_WORK_DIR/secret.txt"\necho "ready $(id -u)"\nwhile [ ! -e '${gate}' ]; do sleep 0.1; done\necho released`,
       },
     ]);
     const ready = await waitFor(
@@ -38,19 +38,22 @@ t.test(
       60_000,
       100,
     );
-    const [, victimWork, victimUid] = ready!.split(' ');
+    const [, victimUid] = ready!.split(' ');
     t.equal(Number(victimUid), userA.uid, "the victim's task runs as bed-a's task user");
     const victimRow = liveRows(lab.dbFile).find((r) => r.testbed === 'bed-a')!;
     const victimDir = join(lab.instancesDir, victimRow.id);
+    // The victim's folder on the host (its task may see it as /work, in its own mount namespace).
+    const victimWork = join(victimDir, 'jobs', victim, 'work');
     const state = readFileSync(join(victimDir, 'agent-state.json'), 'utf8');
     const victimToken = (JSON.parse(state) as { token: string }).token;
 
     const hostile = [
       'echo "uid $(id -u) gid $(id -g) groups $(id -G)"',
-      'for f in "$MVM_WORK_DIR"/../../../../*/agent-state.json; do cat "$f" 2>/dev/null && echo "READ-OTHER $f"; done',
-      'cat "$MVM_WORK_DIR/../../../agent-state.json" 2>/dev/null && echo READ-OWN',
-      'ls "$MVM_WORK_DIR/../../../.." >/dev/null 2>&1 && echo LISTED-INSTANCES',
-      'ls "$MVM_WORK_DIR/../../.." >/dev/null 2>&1 && echo LISTED-OWN-AGENT',
+      // From the input folder (a real path under any containment; $MVM_WORK_DIR may be /work).
+      'for f in "$MVM_INPUT_DIR"/../../../../*/agent-state.json; do cat "$f" 2>/dev/null && echo "READ-OTHER $f"; done',
+      'cat "$MVM_INPUT_DIR/../../../agent-state.json" 2>/dev/null && echo READ-OWN',
+      'ls "$MVM_INPUT_DIR/../../../.." >/dev/null 2>&1 && echo LISTED-INSTANCES',
+      'ls "$MVM_INPUT_DIR/../../.." >/dev/null 2>&1 && echo LISTED-OWN-AGENT',
       `cat '${victimWork}/secret.txt' 2>/dev/null && echo READ-VICTIM-FILE`,
       `cat '${join(victimDir, 'agent-state.json')}' 2>/dev/null && echo READ-VICTIM-STATE`,
       `cat '${lab.dbFile}' >/dev/null 2>&1 && echo READ-FACTORY-DB`,

@@ -49,7 +49,10 @@ t.test('test definitions: size, windows and timeouts bounded, each with its key'
   );
   const r = await runMvm(['runner', 'test', '--spec', bad], { timeoutMs: 30_000 });
   t.equal(r.code, 1);
-  t.match(r.stderr, /checks\[0\]\.window.*"99999999h" is longer than 6h, the longest a job may hold a testbed/);
+  t.match(
+    r.stderr,
+    /checks\[0\]\.window.*"99999999h" is longer than 24d, the longest instance_deadline a factory allows/,
+  );
   t.match(r.stderr, /timeout.*"0s" is too short: at least 1 ms/);
   t.match(r.stderr, /poll.*"0s" is too short: at least 100 ms/);
   t.match(r.stderr, /checks\[1\]\.timeout.*0 is too short/);

@@ -44,6 +44,11 @@ const ALLOWED: Array<{ file: string; rule: string; why: string }> = [
     rule: 'a shell run with -c',
     why: 'shellScript() runs a constant script from factory/executor/ssh/remote-scripts.ts as `sh -c SCRIPT NAME ARGS…`: the data only ever arrives as positional parameters ("$1"…), and the whole argv is then shell-quoted word by word (shellCommand) because SSH itself carries one command line. The scripts\' constancy is checked below; the quoting by test/ssh/unit.test.ts (round trip through a real sh) and test/ssh/remote-agent.test.ts (injection attempts).',
   },
+  {
+    file: 'agent/task-sandbox.ts',
+    rule: 'a shell run with -c',
+    why: "INIT_SHELL runs TASK_INIT, a constant script (the PID namespace's init), as `sh -c SCRIPT NAME ARGS…` through execa's argv (no shell parses the command line): the job's folder, cwd, uid and the task's own argv only ever arrive as positional parameters, expanded inside double quotes. Checked by test/agent/task-sandbox.test.ts (the argv: a constant init, inputs as arguments).",
+  },
 ];
 
 function sources(): string[] {

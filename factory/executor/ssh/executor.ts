@@ -13,7 +13,7 @@ import type { SshHost, SshPool } from './pool.js';
 import { agentStatus, copyTestbed, preflight, startAgent, stopAgent, type PreflightResult } from './remote-agent.js';
 import type { SshConnection } from './connection.js';
 import { shellScript } from './quote.js';
-import { MKDIR, READ_OPTIONAL, REMOVE_JOBS } from './remote-scripts.js';
+import { MKDIR, MKDIR_FOR_TASK_USER, READ_OPTIONAL, REMOVE_JOBS } from './remote-scripts.js';
 import { RUN_TAGGED_RUNNER, stopTaggedRunners } from './runner-scripts.js';
 import { DEFAULT_REMOTE_LOCK_DIR, publishRemoteLock } from './remote-locks.js';
 import type { LockOverride, TestbedLockFile } from '../../../shared/testbed-locks.js';
@@ -222,9 +222,13 @@ export class SshExecutor implements Executor {
       this.watch(spec.instanceId);
       return { pid: status.pid, pgid: status.pid, startedAt: this.now() };
     }
-    const mk = await conn.exec(shellScript(MKDIR, 'mvm-mkdir', [workdir]), {
-      signal: this.bounded(signal, `creating ${workdir}`),
-    });
+    // A task user must walk down to its job folder, without listing the other instances.
+    const mk = await conn.exec(
+      spec.testbed.task_user !== undefined
+        ? shellScript(MKDIR_FOR_TASK_USER, 'mvm-mkdir', [this.remoteWorkdir, workdir])
+        : shellScript(MKDIR, 'mvm-mkdir', [workdir]),
+      { signal: this.bounded(signal, `creating ${workdir}`) },
+    );
     if (mk.code !== 0)
       throw new SshError('remote', conn.destination, `cannot create ${workdir}: ${mk.stderr.trim()}`, {
         retryable: false,

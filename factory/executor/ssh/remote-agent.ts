@@ -234,6 +234,8 @@ export interface StopOutcome {
   outcome: 'gone' | 'terminated' | 'killed';
   /** The running task's process group that was stopped too (from running-task.json). */
   taskPgid?: number;
+  /** How many processes carrying the task's mark were stopped (left its group: setsid). */
+  escaped?: number;
 }
 
 const WORSE = ['gone', 'terminated', 'killed'] as const;
@@ -255,9 +257,11 @@ export async function stopAgent(
   let groups = [state.agentPgid, state.task?.pgid].filter((g): g is number => g !== undefined);
   let outcome: StopOutcome['outcome'] = 'gone';
   let taskPgid = state.task?.pgid;
+  let mark = state.task?.mark ?? '';
+  let escaped = 0;
   // A task that the agent started while the stop was on its way is stopped in a second round.
   for (let round = 0; round < 2 && (round === 0 || groups.length > 0); round++) {
-    const r = await shell.exec(shellScript(STOP, 'mvm-stop', [workdir, String(seconds), ...groups.map(String)]), {
+    const r = await shell.exec(shellScript(STOP, 'mvm-stop', [workdir, String(seconds), mark, ...groups.map(String)]), {
       signal,
     });
     const res = r.code === 0 ? lastLine(remoteStopContract, r.stdout) : undefined;
@@ -269,13 +273,17 @@ export async function stopAgent(
         { retryable: true },
       );
     if (WORSE.indexOf(res.outcome) > WORSE.indexOf(outcome)) outcome = res.outcome;
+    escaped += res.escaped ?? 0;
     for (const g of groups) stopped.add(g);
     const late =
       state.agentPgid !== undefined && res.running_task !== null
         ? runningTaskContract.tryParse(res.running_task)
         : undefined;
     groups = late && !stopped.has(late.pgid) ? [late.pgid] : [];
-    if (groups.length > 0) taskPgid = late!.pgid;
+    if (groups.length > 0) {
+      taskPgid = late!.pgid;
+      mark = late!.mark ?? '';
+    }
   }
-  return { outcome, ...(taskPgid !== undefined ? { taskPgid } : {}) };
+  return { outcome, ...(taskPgid !== undefined ? { taskPgid } : {}), ...(escaped > 0 ? { escaped } : {}) };
 }

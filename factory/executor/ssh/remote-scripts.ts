@@ -10,6 +10,18 @@
 const COMMON = String.raw`
 boot_id() { cat /proc/sys/kernel/random/boot_id 2>/dev/null || true; }
 valid_pgid() { case $1 in ''|0*|*[!0-9]*|???????????*) return 1;; esac; [ "$1" -gt 1 ]; }
+# Pids of live processes carrying mark $1: what the task started outside its group (setsid).
+# Where tasks run in a PID namespace nothing is found: it ended with the task's group.
+marked() {
+  [ -n "$1" ] || return 0
+  ( cd /proc 2>/dev/null || exit 0
+    for p in [0-9]*; do
+      [ "$p" = "$$" ] && continue
+      tr '\0' '\n' < "$p/environ" 2>/dev/null | grep -qx "MVM_TASK_MARK=$1" || continue
+      case $(cat "$p/stat" 2>/dev/null) in *") Z "*|'') continue;; esac
+      echo "$p"
+    done )
+}
 # The process groups among the words of $1 that have a live member; zombies do not count (some
 # inits never reap). One ps for all groups: on a loaded host every process spawned costs.
 live_groups() {
@@ -35,8 +47,8 @@ now() { date +%s; }
  * process group, or read what the agent leaves behind.
  */
 export const PREFLIGHT_WORKDIR = String.raw`
-for tool in setsid ps awk sed find; do
-  command -v "$tool" >/dev/null 2>&1 || { echo "$tool is not installed on this host (mvm needs setsid, ps, awk, sed and find to run and supervise agents)" >&2; exit 1; }
+for tool in setsid ps awk sed find tr grep; do
+  command -v "$tool" >/dev/null 2>&1 || { echo "$tool is not installed on this host (mvm needs setsid, ps, awk, sed, find, tr and grep to run and supervise agents)" >&2; exit 1; }
 done
 umask 077
 mkdir -p -- "$1" 2>/dev/null || { echo "cannot create the workdir $1 as $(id -un)" >&2; exit 1; }
@@ -92,18 +104,21 @@ printf '{"boot_id":"%s","live_groups":[%s],"agent_pid":%s,"running_task":%s,"age
 `;
 
 /**
- * $1 = workdir, $2 = grace period in seconds, $3… = the process groups to stop (the agent's and
- * its running task's, as the factory read them from STATUS). SIGTERM, SIGKILL after the grace
- * period (wall clock: a loaded host must not stretch it). The pid file is then set aside so that
- * a later stop cannot signal a recycled pgid. Prints one JSON line (RemoteStop): the outcome, and
- * running-task.json as it is now, so a task that started meanwhile is not missed.
+ * $1 = workdir, $2 = grace period in seconds, $3 = the running task's mark (may be empty), $4… =
+ * the process groups to stop (the agent's and its running task's, as the factory read them from
+ * STATUS). SIGTERM, SIGKILL after the grace period (wall clock: a loaded host must not stretch it),
+ * then the same for the processes carrying the task's mark (what left its group: setsid). The pid
+ * file is then set aside so that a later stop cannot signal a recycled pgid. Prints one JSON line
+ * (RemoteStop): the outcome, running-task.json as it is now (a task that started meanwhile is not
+ * missed), and how many marked processes were stopped.
  */
 export const STOP =
   COMMON +
   String.raw`
-w=$1; grace=$2; shift 2
+w=$1; grace=$2; m=$3; shift 3
 groups=""
 for g in "$@"; do valid_pgid "$g" && groups="$groups $g"; done
+case $m in task-*) ;; *) m="";; esac
 signal_all() { for g in $groups; do kill "-$1" "-$g" 2>/dev/null; done; return 0; }
 if ! groups_alive "$groups"; then
   outcome=gone
@@ -121,12 +136,27 @@ else
     outcome=terminated
   fi
 fi
+# What the task started in sessions of its own carries its mark: TERM, then KILL after the grace.
+e=$(marked "$m"); n=0
+if [ -n "$e" ]; then
+  for p in $e; do n=$((n + 1)); kill -TERM "$p" 2>/dev/null; done
+  deadline=$(($(now) + grace))
+  while [ -n "$(marked "$m")" ] && [ "$(now)" -lt "$deadline" ]; do sleep 0.1; done
+  for p in $(marked "$m"); do kill -KILL "$p" 2>/dev/null; done
+fi
 if [ -f "$w/agent.pid" ]; then mv -f -- "$w/agent.pid" "$w/agent.pid.stopped"; fi
-printf '{"outcome":"%s","running_task":%s}\n' "$outcome" "$(json_text "$w/running-task.json")"
+printf '{"outcome":"%s","running_task":%s,"escaped":%s}\n' "$outcome" "$(json_text "$w/running-task.json")" "$n"
 `;
 
 /** $1 = directory to create (private to the SSH user). */
 export const MKDIR = String.raw`umask 077; mkdir -p -- "$1"`;
+
+/**
+ * $1 = the agents' root, $2 = an instance workdir to create in it. For a testbed with a task user:
+ * the root becomes searchable but not listable (0711), so the task user walks down to its own job
+ * folder without seeing the other instances (the agent opens its workdir the same way).
+ */
+export const MKDIR_FOR_TASK_USER = String.raw`umask 077; mkdir -p -- "$2" && chmod 0711 -- "$1"`;
 
 /** $1 = file. Prints it; prints nothing when it does not exist. */
 export const READ_OPTIONAL = String.raw`[ -e "$1" ] || exit 0
