@@ -360,9 +360,9 @@ export class Collector implements CollectorHandle {
     // One reading of a miner at a time: a scheduled one in flight is waited for, and a reading that
     // another caller started meanwhile is shared rather than doubled (two reads finishing out of
     // order would apply an older outcome over a newer one).
-    if (e.inFlight) {
+    if (e.inFlight !== undefined) {
       await e.inFlight.catch(() => undefined);
-      if (e.inFlight) return e.inFlight;
+      if (e.inFlight !== undefined) return e.inFlight;
     }
     if (this.entries.get(minerId) !== e) return this.pollNow(minerId, signal);
     return this.read(e, signal, true);

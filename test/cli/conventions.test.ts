@@ -93,9 +93,13 @@ t.test('NO_COLOR and FORCE_COLOR decide colour for every command', async (t) => 
   t.equal(colorEnabled({ isTTY: false }, { NO_COLOR: '1', FORCE_COLOR: '1' }), false, 'NO_COLOR wins');
   t.equal(painter(false).red('x'), 'x');
   t.equal(painter(true).red('x'), '\x1b[31mx\x1b[0m');
-  const e = { seq: 0, stream: 'stderr', time: '2026-12-05T00:00:00Z', payload: 'boom', task: 0 } as never;
-  t.match(formatEvent(e, { color: true }), /\x1b\[31mboom/);
-  t.equal(formatEvent(e, { color: false }), '00:00:00 stderr.0  boom');
+  // Only warnings and errors are coloured (an error log line here); a script's stderr is not.
+  const line = JSON.stringify({ level: 50, time: 1, msg: 'boom' });
+  const e = { seq: 0, stream: 'stderr', time: '2026-12-05T00:00:00Z', payload: line, task: 0 } as never;
+  t.match(formatEvent(e, { color: true }), /\x1b\[31mERROR +boom/);
+  t.equal(formatEvent(e, { color: false }), '00:00:00 stderr.0  ERROR boom');
+  const plainStderr = { seq: 0, stream: 'stderr', time: '2026-12-05T00:00:00Z', payload: 'boom', task: 0 } as never;
+  t.equal(formatEvent(plainStderr, { color: true }), '00:00:00 stderr.0  boom');
 
   // A real command: `mvm whoami` with nothing configured prints dimmed "not configured" rows.
   const env = clean(tempDir(t, 'mvm-color-'));

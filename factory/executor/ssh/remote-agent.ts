@@ -4,7 +4,7 @@
 // inputs as quoted positional parameters; the bootstrap string travels on stdin into a 0600 file
 // and never appears on a command line.
 import { agentPidContract } from '../../../shared/contracts/agent-pid.js';
-import { INSTANCE_FILES, instancePath } from '../../../shared/contracts/layout.js';
+import { instancePath } from '../../../shared/contracts/layout.js';
 import { remoteStatusContract, remoteStopContract, type RemoteStatus } from '../../../shared/contracts/remote-agent.js';
 import { runningTaskContract, type RunningTask } from '../../../shared/contracts/running-task.js';
 import { MVM_VERSION } from '../../../shared/paths.js';
