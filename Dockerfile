@@ -21,8 +21,9 @@ COPY runner ./runner
 COPY sim ./sim
 COPY fleet ./fleet
 COPY web ./web
-# The web UI's static files (dist/web), bundled here: the fleet daemon serves them, no CDN.
-RUN npx tsc -p tsconfig.json && node web/build.mjs
+# The web UI's static files (dist/web), bundled here: the fleet daemon serves them, no CDN. The
+# agent bundled into one file (dist/agent/mvm-agent.js), which the factory starts for each job.
+RUN npx tsc -p tsconfig.json && node agent/build.mjs && node web/build.mjs
 RUN npm prune --omit=dev
 
 # ---- run: production dependencies only, a non-root user, state in a volume ----

@@ -102,7 +102,7 @@ targets = ["bitaxe"]
   t.equal(c.leaseWaitMs, 2000);
   t.equal(c.workdir, join(dir, 'work'));
   t.equal(c.testbeds[0].enabled, true);
-  t.match(c.agentCommand, [process.execPath, /bin\/mvm\.js$/, 'agent', 'run']);
+  t.same(c.agentCommand, defaultAgentCommand(), 'the default agent command');
   const fromEnv = parseConfig(
     `[general]\nbaseurl = "http://127.0.0.1:1"\n[testbed.a]\ntargets = ["01KAYPTX7HMFSPHN2PAAXRHESC"]\n`,
     '/x.toml',

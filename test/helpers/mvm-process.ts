@@ -26,12 +26,14 @@ export interface StartOptions {
   /** Start the child in its own process group (as daemons run). */
   detached?: boolean;
   stdin?: string;
+  /** Run this script with Node.js instead of bin/mvm.js (the bundled agent). */
+  script?: string;
 }
 
 const running = new Set<MvmProcess>();
 
 export function startMvm(args: string[], opts: StartOptions = {}): MvmProcess {
-  const child = spawn(process.execPath, [MVM_BIN, ...args], {
+  const child = spawn(process.execPath, [opts.script ?? MVM_BIN, ...args], {
     cwd: opts.cwd,
     env: { ...process.env, MVM_LOG_LEVEL: process.env.MVM_LOG_LEVEL ?? 'debug', ...opts.env },
     stdio: ['pipe', 'pipe', 'pipe'],
