@@ -76,7 +76,7 @@ export async function runFactory(
   }
   const shutdown = installShutdown(log);
   const waker = new Waker();
-  const executors = buildExecutors(config, instanceRoot(config, dbFile), log, () => waker.wake());
+  const executors = await buildExecutors(config, instanceRoot(config, dbFile), log, () => waker.wake());
   let factory: Factory | undefined;
   let api: RunningApi | undefined;
   try {

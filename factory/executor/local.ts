@@ -1,7 +1,6 @@
 // The local executor: runs each instance's agent on this machine with execa, detached in its own
 // process group, its output in <workdir>/agent.log and its identity in <workdir>/agent.pid, so a
 // restarted factory can adopt it or stop its whole tree.
-import { execa } from 'execa';
 import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execArgv } from '../../runner/exec.js';
@@ -82,6 +81,8 @@ export class LocalExecutor implements Executor {
     const bootstrapFile = join(dir, 'bootstrap');
     writeAtomic(bootstrapFile, spec.bootstrap, 0o600);
 
+    // Loaded with the first agent, not with the factory: an idle factory does not carry it.
+    const { execa } = await import('execa');
     const [file, ...base] = this.opts.command;
     const args = [
       ...base,

@@ -6,7 +6,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, type ConfigProblem } from '../../shared/errors.js';
 import { projectPath } from '../../shared/paths.js';
-import { loadConfig, parseConfig } from '../../factory/config/load.js';
+import { defaultAgentCommand, loadConfig, parseConfig } from '../../factory/config/load.js';
 import { runMvm } from '../helpers/mvm-process.js';
 import { tempDir } from '../helpers/tmp.js';
 
