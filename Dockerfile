@@ -21,9 +21,10 @@ COPY runner ./runner
 COPY sim ./sim
 COPY fleet ./fleet
 COPY web ./web
-# The light client (dist/cli/mvm-client.js) and the web UI's static files (dist/web), bundled here: the
-# fleet daemon serves the UI, no CDN.
-RUN npx tsc -p tsconfig.json && node cli/build.mjs && node web/build.mjs
+# The light client (dist/cli/mvm-client.js), the agent bundled into one file (dist/agent/mvm-agent.js,
+# which the factory starts for each job) and the web UI's static files (dist/web): the fleet daemon
+# serves the UI, no CDN.
+RUN npx tsc -p tsconfig.json && node cli/build.mjs && node agent/build.mjs && node web/build.mjs
 RUN npm prune --omit=dev
 
 # ---- run: production dependencies only, a non-root user, state in a volume ----

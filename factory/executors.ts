@@ -1,12 +1,13 @@
 // The executors of a factory process: one local executor for testbeds whose agent runs here, an
-// SSH executor per remote testbed (sharing one connection pool). Every exit wakes the loop.
+// SSH executor per remote testbed (sharing one connection pool). Every exit wakes the loop. The
+// SSH client (ssh2) is loaded only when a testbed runs its agent over SSH: a lab of local
+// testbeds does not carry it in memory.
 import { describeError } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
 import type { FactoryConfig } from './config/types.js';
 import { LocalExecutor } from './executor/local.js';
 import type { Executor } from './executor/types.js';
-import { sshExecutorsFor, type OrphanRunner } from './executor/ssh/executor.js';
-import { SshPool } from './executor/ssh/pool.js';
+import type { OrphanRunner, SshExecutor } from './executor/ssh/executor.js';
 
 export interface Executors {
   executorFor(testbed: string): Executor;
@@ -19,13 +20,13 @@ export interface Executors {
   close(): Promise<void>;
 }
 
-export function buildExecutors(
+export async function buildExecutors(
   config: FactoryConfig,
   root: string,
   log: Logger,
   onExit: () => void,
   onOrphanRunners?: (stopped: OrphanRunner[]) => void,
-): Executors {
+): Promise<Executors> {
   const local = new LocalExecutor({
     root,
     command: config.agentCommand,
@@ -33,10 +34,12 @@ export function buildExecutors(
     log: log.child({ executor: 'local' }),
   });
   local.onExit(onExit);
-  const pool = new SshPool({ log: log.child({ executor: 'ssh' }) });
   const sshLog = log.child({ executor: 'ssh' });
-  const ssh = sshExecutorsFor(config.testbeds, { pool, log: sshLog, onOrphanRunners });
-  for (const e of ssh.values()) e.onExit(onExit);
+  const remote = config.testbeds.some((t) => t.agent.mode === 'ssh')
+    ? await sshExecutors(config, sshLog, onOrphanRunners)
+    : undefined;
+  for (const e of remote?.executors.values() ?? []) e.onExit(onExit);
+  const ssh = remote?.executors ?? new Map<string, SshExecutor>();
   return {
     executorFor: (name) => ssh.get(name) ?? local,
     stopOrphanRunners: async (signal) => {
@@ -59,7 +62,26 @@ export function buildExecutors(
       return out;
     },
     close: async () => {
-      for (const e of ssh.values()) await e.close();
+      await remote?.close();
+    },
+  };
+}
+
+async function sshExecutors(
+  config: FactoryConfig,
+  log: Logger,
+  onOrphanRunners: ((stopped: OrphanRunner[]) => void) | undefined,
+) {
+  const [{ sshExecutorsFor }, { SshPool }] = await Promise.all([
+    import('./executor/ssh/executor.js'),
+    import('./executor/ssh/pool.js'),
+  ]);
+  const pool = new SshPool({ log });
+  const executors = sshExecutorsFor(config.testbeds, { pool, log, onOrphanRunners });
+  return {
+    executors,
+    close: async () => {
+      for (const e of executors.values()) await e.close();
       await pool.close();
     },
   };

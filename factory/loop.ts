@@ -1,6 +1,6 @@
 // The factory's main loop: tick, then wait until work may be waiting (a testbed freed, an agent
 // exited: the Waker) or the poll interval passes. While there is free capacity the tick's lease
-// call long-polls instead, so a queued job is picked up at once. SIGTERM stops leasing and drains
+// call long-polls instead, so a queued job is picked up at once; a wake cuts that call short. SIGTERM stops leasing and drains
 // live instances for up to drain_timeout; a second signal stops at once. Agents still running
 // then are left alone: a restarted factory adopts them.
 import { describeError, isAbortError } from '../shared/errors.js';
@@ -34,9 +34,16 @@ export async function runLoop(factory: Factory, o: LoopOptions): Promise<{ drain
       // promptly, and skipped while an agent comes up, so its flush is not held behind it.
       // The first pass does not hold it either: "started" comes after one quick pass.
       const leaseWaitMs = settling > 0 || !started ? 0 : Math.min(o.leaseWaitMs, o.pollIntervalMs);
-      const r = await factory.tick({ lease: true, leaseWaitMs, signal: o.graceful });
-      longPolled = r.longPolled;
-      settling = r.settling;
+      // A wake (a testbed freed, a reservation released, an agent exited) cuts the held lease short:
+      // the next pass then leases for every free testbed at once, not after the long poll.
+      const wake = o.waker.nextWake();
+      try {
+        const r = await factory.tick({ lease: true, leaseWaitMs, signal: o.graceful, leaseInterrupt: wake.signal });
+        longPolled = r.longPolled;
+        settling = r.settling;
+      } finally {
+        wake.dispose();
+      }
     } catch (err) {
       if (!isAbortError(err) && !o.graceful.aborted)
         o.log.error({ err: describeError(err) }, 'factory pass failed; retrying after the poll interval');

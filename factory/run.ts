@@ -102,7 +102,7 @@ export async function runFactory(
       );
     }
   };
-  const executors = buildExecutors(config, instanceRoot(config, dbFile), log, () => waker.wake(), journalOrphans);
+  const executors = await buildExecutors(config, instanceRoot(config, dbFile), log, () => waker.wake(), journalOrphans);
   let factory: Factory | undefined;
   let api: RunningApi | undefined;
   try {

@@ -53,6 +53,11 @@ export interface TickOptions {
   /** Long-poll for work this long when there is free capacity (the embedded server's extension). */
   leaseWaitMs?: number;
   signal?: AbortSignal;
+  /**
+   * The loop's next wake: the pass stops waiting for a held lease call (which stays in flight, its
+   * lease kept for the next pass) and ends as after an empty lease.
+   */
+  leaseInterrupt?: AbortSignal;
 }
 
 export interface TickReport {
@@ -78,8 +83,13 @@ export class Factory {
   /** Restores and health checks in flight. */
   readonly ops: TestbedOps;
   readonly requirements: RequirementMap;
-  /** A lease the server gave that no testbed could take yet (the server holds it for 60 s). */
-  private pending: { job: string; target: string; until: number } | undefined;
+  /** Leases the server gave that no testbed could take yet (the server holds each for 60 s). */
+  private pending: Array<{ job: string; target: string; until: number }> = [];
+  /**
+   * A held lease call the pass stopped waiting for when a wake came: still in flight (aborting it
+   * could lose a lease granted at that moment); what it brings is kept for the next pass.
+   */
+  private heldLease: Promise<void> | undefined;
 
   constructor(private readonly deps: FactoryDeps) {
     this.testbedByName = new Map(deps.config.testbeds.map((t) => [t.name, t]));
@@ -134,7 +144,10 @@ export class Factory {
       r.checks += startDueChecks(this.deps, this.ops);
     });
     this.deps.locks?.sync();
-    if (opts.lease) await this.step(r, 'lease work', signal, () => this.leaseWork(r, opts.leaseWaitMs ?? 0, signal));
+    if (opts.lease)
+      await this.step(r, 'lease work', signal, () =>
+        this.leaseWork(r, opts.leaseWaitMs ?? 0, signal, opts.leaseInterrupt),
+      );
     this.deps.locks?.sync();
     r.settling = this.deps.store.liveInstances().filter((i) => i.state === 'created').length;
     return r;
@@ -208,14 +221,26 @@ export class Factory {
   // ---- phase 1 ----
 
   private async validateInstances(r: TickReport, signal?: AbortSignal): Promise<void> {
+    // One call for all the workers rather than one per live instance: a pass with twenty running
+    // jobs stays a couple of round trips, so a freed testbed gets its next job sooner.
+    const live = this.deps.store.liveInstances();
+    const workers = live.some((i) => i.state !== 'destroying')
+      ? new Map((await this.deps.client.listWorkers({ signal })).map((w) => [w.id, w]))
+      : new Map<string, FactoryWorker>();
     await this.eachInstance(r, signal, (i) =>
-      i.state === 'destroying' ? this.finishDestroying(r, i, signal) : this.validateOne(r, i, signal),
+      i.state === 'destroying'
+        ? this.finishDestroying(r, i, signal)
+        : this.validateOne(r, i, workers.get(i.workerId) ?? null, signal),
     );
   }
 
-  private async validateOne(r: TickReport, i: InstanceRow, signal?: AbortSignal): Promise<void> {
+  private async validateOne(
+    r: TickReport,
+    i: InstanceRow,
+    w: FactoryWorker | null,
+    signal?: AbortSignal,
+  ): Promise<void> {
     const { config } = this.deps;
-    const w = await this.deps.client.getWorker(i.workerId, { signal });
     const age = this.now() - i.createdAt;
     let cause: DestroyCause | undefined;
     if (!w) cause = { reason: 'worker gone from the server' };
@@ -499,28 +524,54 @@ export class Factory {
     return this.deps.store.freeTestbeds(this.deps.config.quarantineUnhealthy).filter((n) => this.testbedByName.has(n));
   }
 
-  private async leaseWork(r: TickReport, leaseWaitMs: number, signal?: AbortSignal): Promise<void> {
+  private async leaseWork(
+    r: TickReport,
+    leaseWaitMs: number,
+    signal?: AbortSignal,
+    interrupt?: AbortSignal,
+  ): Promise<void> {
     const { store, client } = this.deps;
     for (let first = true; ; first = false) {
       let free = this.freeTestbeds();
-      if (this.pending && this.now() >= this.pending.until) this.pending = undefined;
-      const held = this.pending;
-      if (held) {
-        const testbed = free.find((n) => this.servedTargetIds(n).includes(held.target));
-        if (testbed) {
-          this.pending = undefined;
-          if (!(await this.place(r, held, testbed, signal))) return;
-          continue;
-        }
+      this.pending = this.pending.filter((p) => this.now() < p.until);
+      const placeable = this.pending
+        .map((held) => ({ held, testbed: free.find((n) => this.servedTargetIds(n).includes(held.target)) }))
+        .find((x) => x.testbed !== undefined);
+      if (placeable) {
+        this.pending = this.pending.filter((p) => p !== placeable.held);
+        if (!(await this.place(r, placeable.held, placeable.testbed!, signal))) return;
+        continue;
       }
       const wanted = [...new Set(free.flatMap((n) => this.servedTargetIds(n)))];
       if (wanted.length === 0) {
         if (first) await client.ping({ signal }); // stay visible to the server while full
         return;
       }
-      const waitMs = first ? leaseWaitMs : 0;
+      // One held call at a time: while an earlier one is still in flight, ask without waiting.
+      const waitMs = first && !this.heldLease ? leaseWaitMs : 0;
       const started = this.now();
-      const lease = await client.lease(wanted, { waitMs, signal });
+      const call = client.lease(wanted, { waitMs, signal });
+      const lease = waitMs > 0 && interrupt ? await untilWoken(call, interrupt) : await call;
+      if (lease === WOKEN) {
+        this.deps.log.debug(
+          { targets: wanted.map((x) => this.targetName(x)), free },
+          'a wake came during the held lease call; the call goes on',
+        );
+        this.heldLease = call
+          .then(
+            (l) => {
+              if (l) this.keep(l, 'granted to a held lease call after a wake ended the pass');
+            },
+            (err) => {
+              if (!signal?.aborted) this.deps.log.debug({ err: describeError(err) }, 'held lease call failed');
+            },
+          )
+          .finally(() => {
+            this.heldLease = undefined;
+            this.deps.onProgress?.(); // the next pass leases (and long-polls) again
+          });
+        return;
+      }
       faultPoint('after-lease');
       if (!lease) {
         // A real buildomat ignores wait_ms and answers at once: only a held request counts as a long poll.
@@ -566,7 +617,10 @@ export class Factory {
    * job is placed the moment a testbed frees instead of waiting out the lease.
    */
   private keep(lease: { job: string; target: string }, why: string): void {
-    this.pending = { job: lease.job, target: lease.target, until: this.now() + LEASE_KEEP_MS };
+    this.pending = [
+      ...this.pending.filter((p) => p.job !== lease.job),
+      { job: lease.job, target: lease.target, until: this.now() + LEASE_KEEP_MS },
+    ];
     this.deps.log.info(
       { job: lease.job, target: this.targetName(lease.target), why },
       'leased job kept for the next free testbed',
@@ -604,6 +658,17 @@ export class Factory {
     await this.advanceCreated(r, i, w, signal);
     return true;
   }
+}
+
+const WOKEN = Symbol('woken');
+
+/** The call's result, or WOKEN if `interrupt` fires first (the call goes on). */
+function untilWoken<T>(call: Promise<T>, interrupt: AbortSignal): Promise<T | typeof WOKEN> {
+  if (interrupt.aborted) return Promise.resolve(WOKEN);
+  return Promise.race([
+    call,
+    new Promise<typeof WOKEN>((resolve) => interrupt.addEventListener('abort', () => resolve(WOKEN), { once: true })),
+  ]);
 }
 
 /** How long an unplaced lease is kept: less than the job server's lease (60 s), so it never outlives it. */

@@ -30,4 +30,7 @@ export function projectPath(...parts: string[]): string {
 /** The `mvm` executable, for spawning mvm commands as real processes. */
 export const MVM_BIN = projectPath('bin', 'mvm.js');
 
+/** The agent bundled into one file (agent/build.mjs): what the factory starts for a job. */
+export const AGENT_BUNDLE = projectPath('dist', 'agent', 'mvm-agent.js');
+
 export const MVM_VERSION: string = JSON.parse(readFileSync(projectPath('package.json'), 'utf8')).version;

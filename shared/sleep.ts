@@ -53,13 +53,27 @@ export async function sleepUnlessAborted(ms: number, signal?: AbortSignal): Prom
   }
 }
 
+/** The reason of a `Waker.nextWake()` signal: something happened, not a shutdown. */
+export class WokenError extends Error {
+  constructor() {
+    super('woken by an event');
+    this.name = 'WokenError';
+  }
+}
+
 /** Waits for `wake` to be called, `ms` to pass, or `signal` to abort, whichever comes first. */
 export class Waker {
   private waiters: Array<() => void> = [];
   private pending = false;
+  private cuts: AbortController[] = [];
 
-  /** Wakes the current waiter, or the next one if nobody waits yet. */
+  /** Wakes the current waiter, or the next one if nobody waits yet; cuts short what `nextWake` guards. */
   wake(): void {
+    if (this.cuts.length > 0) {
+      const cuts = this.cuts;
+      this.cuts = [];
+      for (const c of cuts) c.abort(new WokenError());
+    }
     if (this.waiters.length === 0) {
       this.pending = true;
       return;
@@ -67,6 +81,16 @@ export class Waker {
     const ws = this.waiters;
     this.waiters = [];
     for (const w of ws) w();
+  }
+
+  /**
+   * A signal that aborts (with a WokenError) at the next wake: for a long call, such as a held
+   * request, that an event should cut short. The wake still counts for the next `wait`.
+   */
+  nextWake(): { signal: AbortSignal; dispose(): void } {
+    const c = new AbortController();
+    this.cuts.push(c);
+    return { signal: c.signal, dispose: () => (this.cuts = this.cuts.filter((x) => x !== c)) };
   }
 
   wait(ms: number, signal?: AbortSignal): Promise<void> {

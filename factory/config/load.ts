@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { ConfigError, MvmError, type ConfigProblem } from '../../shared/errors.js';
 import { readSmallFile } from '../../shared/small-file.js';
 import { isUlid } from '../../shared/ids.js';
-import { MVM_BIN } from '../../shared/paths.js';
+import { AGENT_BUNDLE, MVM_BIN, projectPath } from '../../shared/paths.js';
 import { isTable, join, Problems, type Table } from './problems.js';
 import { resolveConfigPath } from './paths.js';
 import { readApi, readHealth } from './sections.js';
@@ -68,7 +68,20 @@ export interface LoadOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-export function defaultAgentCommand(): string[] {
+/**
+ * The bundled agent (agent/build.mjs), when it was built after the compiled agent it comes from; an
+ * older or missing bundle (a checkout compiled with tsc alone) means `mvm agent run`, the same agent
+ * from the CLI, which only starts slower.
+ */
+export function defaultAgentCommand(
+  bundle = AGENT_BUNDLE,
+  compiled = projectPath('dist', 'agent', 'main.js'),
+): string[] {
+  try {
+    if (statSync(bundle).mtimeMs >= statSync(compiled).mtimeMs) return [process.execPath, bundle];
+  } catch {
+    /* no bundle (or no build at all): the CLI's agent */
+  }
   return [process.execPath, MVM_BIN, 'agent', 'run'];
 }
 

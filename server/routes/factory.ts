@@ -66,6 +66,9 @@ export function factoryRoutes(app: FastifyInstance, ctx: ServerContext): void {
     const closed = new AbortController();
     req.raw.once('close', () => closed.abort());
     for (;;) {
+      // A factory that gave up the call (woken by a freed testbed, it leases again at once) must
+      // not be granted a lease it never sees: the job would wait for that lease to lapse.
+      if (closed.signal.aborted) return { lease: null };
       const cur = ctx.db.select().from(factories).where(eq(factories.id, f.id)).get() ?? f;
       const lease = findLease(ctx, cur, targets);
       const left = deadline - Date.now();

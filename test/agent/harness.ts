@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { FactoryLeaseResult, FactoryWorker, Job, JobEvent, JobOutput } from '../../shared/api/types.js';
 import type { HttpClient } from '../../shared/http.js';
 import { ulid } from 'ulid';
+import { AGENT_BUNDLE } from '../../shared/paths.js';
 import { startMvm, waitFor, type MvmProcess } from '../helpers/mvm-process.js';
 import { startServer, type SubmitOptions, type TestServer } from '../helpers/server.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -21,7 +22,8 @@ export interface Lab {
   submit(job: Omit<SubmitOptions, 'target' | 'inputs'> & { inputs?: Record<string, Buffer> }): Promise<string>;
   /** Leases `job`, creates and associates a worker for it: the agent's bootstrap string. */
   worker(job: string): Promise<FactoryWorker>;
-  startAgent(bootstrap: string, workdir: string, args?: string[], url?: string): MvmProcess;
+  /** A real agent: `mvm agent run`, or with `bundle` the bundled agent the factory starts. */
+  startAgent(bootstrap: string, workdir: string, args?: string[], url?: string, bundle?: boolean): MvmProcess;
   events(job: string): Promise<JobEvent[]>;
   job(job: string): Promise<Job>;
   waitDone(job: string, timeoutMs?: number): Promise<Job>;
@@ -66,10 +68,10 @@ export async function startLab(t: T, serverArgs: string[] = ['--tick', '200ms'])
       await factory.patch(`/0/factory/worker/${w.id}`, { private: `instance-${w.id}` });
       return w;
     },
-    startAgent(bootstrap, workdir, args = [], url) {
+    startAgent(bootstrap, workdir, args = [], url, bundle = false) {
       const a = startMvm(
         [
-          'agent',
+          ...(bundle ? [] : ['agent']),
           'run',
           '--url',
           url ?? srv.url,
@@ -84,6 +86,7 @@ export async function startLab(t: T, serverArgs: string[] = ['--tick', '200ms'])
         {
           env: { MVM_BOOTSTRAP: bootstrap, MVM_LOG_LEVEL: process.env.MVM_LOG_LEVEL ?? 'info' },
           detached: true,
+          script: bundle ? AGENT_BUNDLE : undefined,
         },
       );
       agents.push(a);

@@ -6,7 +6,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, type ConfigProblem } from '../../shared/errors.js';
 import { projectPath } from '../../shared/paths.js';
-import { loadConfig, parseConfig } from '../../factory/config/load.js';
+import { defaultAgentCommand, loadConfig, parseConfig } from '../../factory/config/load.js';
 import { runMvm } from '../helpers/mvm-process.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -102,7 +102,7 @@ targets = ["bitaxe"]
   t.equal(c.leaseWaitMs, 2000);
   t.equal(c.workdir, join(dir, 'work'));
   t.equal(c.testbeds[0].enabled, true);
-  t.match(c.agentCommand, [process.execPath, /bin\/mvm\.js$/, 'agent', 'run']);
+  t.same(c.agentCommand, defaultAgentCommand(), 'the default agent command');
   const fromEnv = parseConfig(
     `[general]\nbaseurl = "http://127.0.0.1:1"\n[testbed.a]\ntargets = ["01KAYPTX7HMFSPHN2PAAXRHESC"]\n`,
     '/x.toml',

@@ -23,12 +23,13 @@ t.test('a job placed and cleaned up through a validating proxy: no violation', a
   t.equal(await f.stop(), 0);
   t.same(proxy.violations, [], 'no request or response outside the spec');
   const seen = proxy.seen();
+  // A pass reads its workers with one factory_workers call; factory_worker_get is left for an
+  // agent that exited before its worker was recycled, which a job's ordinary life need not meet.
   for (const op of [
     'targets_list',
     'factory_lease',
     'factory_worker_create',
     'factory_worker_associate',
-    'factory_worker_get',
     'factory_workers',
     'factory_worker_flush',
     'factory_worker_destroy',

@@ -35,12 +35,14 @@ export interface StartOptions {
   stdin?: string;
   /** Run as this user (uid = gid; the test must be root). */
   uid?: number;
+  /** Run this script with Node.js instead of bin/mvm.js (the bundled agent). */
+  script?: string;
 }
 
 const running = new Set<MvmProcess>();
 
 export function startMvm(args: string[], opts: StartOptions = {}): MvmProcess {
-  const child = spawn(process.execPath, [mvmBin(), ...args], {
+  const child = spawn(process.execPath, [opts.script ?? mvmBin(), ...args], {
     cwd: opts.cwd,
     env: { ...process.env, MVM_LOG_LEVEL: process.env.MVM_LOG_LEVEL ?? 'debug', ...opts.env },
     stdio: ['pipe', 'pipe', 'pipe'],
