@@ -13,8 +13,8 @@ import type { SshHost, SshPool } from './pool.js';
 import { agentStatus, copyTestbed, preflight, startAgent, stopAgent, type PreflightResult } from './remote-agent.js';
 import type { SshConnection } from './connection.js';
 import { shellScript } from './quote.js';
-import { MKDIR, MKDIR_FOR_TASK_USER, READ_OPTIONAL, REMOVE_JOBS } from './remote-scripts.js';
-import { RUN_TAGGED_RUNNER, stopTaggedRunners } from './runner-scripts.js';
+import { RUN_TAGGED_RUNNER, MKDIR, MKDIR_FOR_TASK_USER, READ_OPTIONAL, REMOVE_JOBS } from './remote-scripts.js';
+import { stopTaggedRunners } from './runner-scripts.js';
 import { DEFAULT_REMOTE_LOCK_DIR, publishRemoteLock } from './remote-locks.js';
 import type { LockOverride, TestbedLockFile } from '../../../shared/testbed-locks.js';
 import type {

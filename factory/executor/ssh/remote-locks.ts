@@ -7,26 +7,10 @@ import { lockFileName } from '../../../shared/testbed-locks.js';
 import type { SshConnection } from './connection.js';
 import { SshError } from './errors.js';
 import { shellScript } from './quote.js';
+import { PUBLISH_LOCK } from './remote-scripts.js';
 
 /** Where runners look on a host whose environment sets neither MVM_TESTBED_LOCKS nor TMPDIR. */
 export const DEFAULT_REMOTE_LOCK_DIR = '/tmp/mvm-testbed-locks';
-
-/**
- * $1 = lock directory, $2 = file name; stdin = the lock file. Creates the directory (readable by
- * all, its overrides/ writable by all with the sticky bit, as the factory does locally), replaces
- * the file atomically, then prints each override note (one JSON per line) and removes it.
- */
-const PUBLISH_LOCK = String.raw`d=$1
-mkdir -p -- "$d/overrides" || exit 1
-chmod 0755 "$d" 2>/dev/null; chmod 1777 "$d/overrides" 2>/dev/null
-umask 022
-cat > "$d/.$2.$$" && mv -f -- "$d/.$2.$$" "$d/$2" || exit 1
-for f in "$d"/overrides/*.json; do
-  [ -f "$f" ] || continue
-  tr -d '\n' < "$f"; echo
-  rm -f -- "$f"
-done
-exit 0`;
 
 /** Writes the testbed's lock file on the host; returns the override notes found there (and removed). */
 export async function publishRemoteLock(

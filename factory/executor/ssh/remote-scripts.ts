@@ -164,3 +164,61 @@ exec cat -- "$1"`;
 
 /** $1 = an instance workdir. Removes its job files; the agent's log and testbed.json stay. */
 export const REMOVE_JOBS = String.raw`rm -rf -- "$1/jobs"`;
+
+// The restore and health-check runners the factory runs on the host (runner-scripts.ts): each
+// carries a tag in its environment so that a restarted factory can stop what a crashed one left.
+
+/**
+ * $1 = seconds, $2 = tag, the rest = argv. Bounds the runner on the host itself (coreutils
+ * timeout, which gives it a process group of its own; else setsid), so it outlives neither its
+ * deadline nor a dropped connection, and marks it with the tag.
+ */
+export const RUN_TAGGED_RUNNER = String.raw`s=$1; MVM_RUNNER_TAG=$2; export MVM_RUNNER_TAG; shift 2
+if command -v timeout >/dev/null 2>&1; then exec timeout -k 5 "$s" "$@"; fi
+exec setsid -w "$@"`;
+
+/**
+ * $1 = tag, $2 = grace seconds. Finds the process groups led by a process of the SSH user whose
+ * environment carries the tag, SIGTERMs them, SIGKILLs what is left after the grace period, and
+ * prints one line per group: "<pgid> terminated|killed|stuck".
+ */
+export const STOP_TAGGED_RUNNERS = String.raw`want="MVM_RUNNER_TAG=$1"; grace=$2
+groups=""
+for p in $(ls /proc | grep '^[0-9][0-9]*$'); do
+  [ "$p" = "$$" ] && continue
+  [ -O "/proc/$p" ] || continue
+  tr '\0' '\n' < "/proc/$p/environ" 2>/dev/null | grep -qxF -- "$want" || continue
+  g=$(ps -o pgid= -p "$p" 2>/dev/null | tr -d ' ')
+  [ "$g" = "$p" ] && groups="$groups $g"
+done
+alive() { z=$(ps -eo pgid=,stat= 2>/dev/null); printf '%s\n' "$z" | awk -v g="$1" '$1 == g && $2 !~ /^Z/ { f = 1 } END { exit !f }'; }
+for g in $groups; do kill -TERM "-$g" 2>/dev/null; done
+deadline=$(($(date +%s) + grace))
+for g in $groups; do
+  while alive "$g" && [ "$(date +%s)" -lt "$deadline" ]; do sleep 0.1; done
+  if ! alive "$g"; then echo "$g terminated"; continue; fi
+  kill -KILL "-$g" 2>/dev/null
+  n=0
+  while alive "$g" && [ "$n" -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
+  if alive "$g"; then echo "$g stuck"; else echo "$g killed"; fi
+done
+exit 0`;
+
+// The testbed's lock file on the host (remote-locks.ts).
+
+/**
+ * $1 = lock directory, $2 = file name; stdin = the lock file. Creates the directory (readable by
+ * all, its overrides/ writable by all with the sticky bit, as the factory does locally), replaces
+ * the file atomically, then prints each override note (one JSON per line) and removes it.
+ */
+export const PUBLISH_LOCK = String.raw`d=$1
+mkdir -p -- "$d/overrides" || exit 1
+chmod 0755 "$d" 2>/dev/null; chmod 1777 "$d/overrides" 2>/dev/null
+umask 022
+cat > "$d/.$2.$$" && mv -f -- "$d/.$2.$$" "$d/$2" || exit 1
+for f in "$d"/overrides/*.json; do
+  [ -f "$f" ] || continue
+  tr -d '\n' < "$f"; echo
+  rm -f -- "$f"
+done
+exit 0`;
