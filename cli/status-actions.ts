@@ -13,6 +13,7 @@ import { resolveLabs, type NamedLab } from './labs.js';
 import { ago, probe, probeJson, type ClientArgs, type Probe } from './probe.js';
 import { profileName, profilePath, resolveConnection } from './profile.js';
 import { table } from './table.js';
+import { EXIT } from './exit-codes.js';
 
 const ACTIVE = ['queued', 'waiting', 'running'] as const;
 
@@ -168,7 +169,8 @@ export async function status(a: ClientArgs): Promise<void> {
     fleetView(),
   ]);
   const failed = [queue, fleet, ...labs.map((l) => l.probe)].some((p) => p.state === 'failed');
-  if (failed) process.exitCode = 1;
+  // A service that does not answer is the infrastructure's failure, as for every other command.
+  if (failed) process.exitCode = EXIT.infrastructure;
 
   if (a.json) {
     const value = {

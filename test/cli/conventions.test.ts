@@ -69,7 +69,7 @@ t.test('--pool-url for pools and --fleet-url for the fleet; the old --url still 
   const fleetNow = await runMvm(['fleet', 'miners', '--fleet-url', 'http://127.0.0.1:1', '--fleet-token', 'x'], {
     env,
   });
-  t.equal(fleetNow.code, 1);
+  t.equal(fleetNow.code, 3, 'unreachable: the infrastructure status');
   t.match(fleetNow.stderr, /cannot reach the fleet API at http:\/\/127\.0\.0\.1:1/);
   t.notMatch(fleetNow.stderr, /deprecated/);
   const fleetOld = await runMvm(['fleet', 'miners', '--url', 'http://127.0.0.1:1', '--token', 'x'], { env });

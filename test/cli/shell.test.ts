@@ -56,7 +56,7 @@ t.before(async () => {
 
 t.test('--profile NAME picks a [profile.NAME] table; a wrong name gets a did-you-mean', async (t) => {
   const top = await runMvm(['job', 'list'], { env: base() });
-  t.equal(top.code, 1, 'the top level is the default profile, and it points nowhere');
+  t.equal(top.code, 3, 'the top level is the default profile, and it points nowhere (unreachable)');
   t.match(top.stderr, /cannot reach the job server at http:\/\/127\.0\.0\.1:1/);
   const named = await runMvm(['job', 'list', '--profile', 'lab2'], { env: base() });
   t.equal(named.code, 0, named.stderr);
@@ -134,7 +134,7 @@ t.test('mvm status: job server, queue, the lab by state with its reservations an
 
   // A service that does not answer: said, and the exit status says so too.
   const down = await runMvm(['status'], { env: { ...env, MVM_FLEET_URL: 'http://127.0.0.1:1' } });
-  t.equal(down.code, 1);
+  t.equal(down.code, 3, 'a service that does not answer: the infrastructure status');
   t.match(down.stdout, /^fleet\s+unreachable: cannot reach the fleet API at http:\/\/127\.0\.0\.1:1/m);
   t.match(down.stdout, /^lab default/m, 'the others are still shown');
 });

@@ -39,12 +39,19 @@ export interface StartOptions {
   script?: string;
 }
 
+/**
+ * The CI system's own variables are not handed on: the CLI behaves differently under CI (outputs
+ * flattened, an interrupt cancels the job, GitHub annotations), and a test that wants that says so
+ * in its own env. Undefined values are left out of a child's environment.
+ */
+const NOT_IN_CI = { CI: undefined, GITHUB_ACTIONS: undefined, GITHUB_STEP_SUMMARY: undefined };
+
 const running = new Set<MvmProcess>();
 
 export function startMvm(args: string[], opts: StartOptions = {}): MvmProcess {
   const child = spawn(process.execPath, [opts.script ?? mvmBin(), ...args], {
     cwd: opts.cwd,
-    env: { ...process.env, MVM_LOG_LEVEL: process.env.MVM_LOG_LEVEL ?? 'debug', ...opts.env },
+    env: { ...process.env, ...NOT_IN_CI, MVM_LOG_LEVEL: process.env.MVM_LOG_LEVEL ?? 'debug', ...opts.env },
     stdio: ['pipe', 'pipe', 'pipe'],
     detached: opts.detached ?? false,
     ...(opts.uid !== undefined ? { uid: opts.uid, gid: opts.uid } : {}),
