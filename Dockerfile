@@ -42,6 +42,8 @@ COPY server/migrations ./server/migrations
 COPY factory/migrations ./factory/migrations
 COPY fleet/migrations ./fleet/migrations
 COPY fleet/energy/migrations ./fleet/energy/migrations
+# The config and test-definition JSON Schemas, for editors (doc/configuration.md)
+COPY doc/schemas ./doc/schemas
 COPY shared/api/buildomat-openapi.json ./shared/api/buildomat-openapi.json
 COPY config.example.toml ./config.example.toml
 COPY deploy/healthcheck.mjs ./deploy/healthcheck.mjs

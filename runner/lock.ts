@@ -129,6 +129,7 @@ export async function holdTestbedLock(c: LockCheck): Promise<DeviceHold> {
       ...(allowed.onBehalf !== undefined ? { on_behalf: allowed.onBehalf } : {}),
     },
     {
+      env,
       waitMs: c.waitMs,
       signal: c.signal,
       onWait: (h) =>

@@ -5,7 +5,7 @@
 // when the holder exits however it ends (kill -9 included), and whoever finds it taken connects
 // to it and is told who holds it. Its name is derived from the lock directory, so the runners
 // and the factory that share one directory share the holds.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { connect, createServer, type Server } from 'node:net';
 import { resolve } from 'node:path';
 import { MvmError } from './errors.js';
@@ -21,7 +21,18 @@ export interface HolderInfo {
   since: string;
   /** On whose behalf: "job …", "reserved by alice …", "--ignore-lock". */
   on_behalf?: string;
+  /**
+   * The SHA-256 of the secret the holder hands its children (HOLD_ENV): a runner started under the
+   * hold — a test script's `mvm runner control` inside `mvm runner test` — proves it with the
+   * secret and works under its parent's hold instead of waiting for it. Others learn nothing.
+   */
+  child_key?: string;
 }
+
+/** The environment variable a holder sets for its children: `<hold name hash>:<secret>`. */
+export const HOLD_ENV = 'MVM_DEVICE_HOLD';
+
+const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
 export interface DeviceHold {
   readonly testbed: string;
@@ -108,18 +119,37 @@ export interface HoldOptions {
 }
 
 /** Takes the testbed's hold under `dir`; CONFLICT naming the holder when another process keeps it past the wait. */
-export async function holdDevices(dir: string, info: HolderInfo, o: HoldOptions = {}): Promise<DeviceHold> {
+export async function holdDevices(
+  dir: string,
+  info: HolderInfo,
+  o: HoldOptions & { env?: NodeJS.ProcessEnv } = {},
+): Promise<DeviceHold> {
+  const env = o.env ?? process.env;
   const name = holdName(dir, info.testbed);
+  const tag = sha256(name).slice(0, 16);
+  const [inheritedTag, inheritedSecret] = (env[HOLD_ENV] ?? '').split(':');
   const deadline = Date.now() + (o.waitMs ?? 0);
   let told: string | undefined;
   for (;;) {
-    const server = await tryListen(name, info);
-    if (server)
+    const secret = randomBytes(16).toString('hex');
+    const server = await tryListen(name, { ...info, child_key: sha256(secret) });
+    if (server) {
+      // Children (a test's script and the runners it starts) inherit the secret.
+      env[HOLD_ENV] = `${tag}:${secret}`;
       return {
         testbed: info.testbed,
         release: () => new Promise<void>((r) => server.close(() => r())),
       };
+    }
     const who = await whoHolds(dir, info.testbed);
+    // Started under that very hold (by its holder, through its children): work under it.
+    if (
+      inheritedTag === tag &&
+      inheritedSecret &&
+      who?.holder?.child_key !== undefined &&
+      who.holder.child_key === sha256(inheritedSecret)
+    )
+      return { testbed: info.testbed, release: async () => {} };
     if (who === undefined && Date.now() < deadline + 1000) {
       // Freed between the two: try again (briefly paced, should the name be bound by something
       // that does not listen).

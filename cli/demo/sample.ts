@@ -30,7 +30,7 @@ export function writeSample(dir: string): SampleFiles {
       'echo "testing $MVM_DEVICE_0_NAME ($MVM_DEVICE_0_HARDWARE) at $MVM_DEVICE_0_ADDRESS"',
       'mvm runner info',
       'mvm runner control mode turbo',
-      'mvm runner control pools set --url stratum+tcp://127.0.0.1:3334 --user demo.smoke',
+      'mvm runner control pools set --pool-url stratum+tcp://127.0.0.1:3334 --user demo.smoke',
       'mvm runner telemetry',
       '',
     ].join('\n'),

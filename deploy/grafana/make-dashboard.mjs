@@ -170,8 +170,11 @@ const panels = [
   ]),
   panel(
     'timeseries',
-    'Tick duration',
-    [['histogram_quantile(0.9, sum by (le) (rate(mvm_factory_tick_duration_seconds_bucket[15m])))', 'p90']],
+    'Tick duration and time since the last pass',
+    [
+      ['histogram_quantile(0.9, sum by (le) (rate(mvm_factory_tick_duration_seconds_bucket[15m])))', 'p90'],
+      ['time() - mvm_factory_last_pass_timestamp_seconds', 'since the last pass'],
+    ],
     { unit: 's' },
   ),
   panel('timeseries', 'Leases and agents per hour', [

@@ -13,6 +13,7 @@ export const FACTORY_METRIC_NAMES = [
   'mvm_factory_reservations',
   'mvm_factory_tick_duration_seconds',
   'mvm_factory_tick_errors_total',
+  'mvm_factory_last_pass_timestamp_seconds',
   'mvm_factory_leases_total',
   'mvm_factory_agents_started_total',
   'mvm_factory_agents_failed_total',

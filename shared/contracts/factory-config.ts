@@ -115,6 +115,7 @@ export const AgentSchema = Type.Union(
         host_key: Text('the pinned host key fingerprint, instead of known_hosts', { pattern: '^SHA256:' }),
         remote_workdir: Text('the instance folders on the host (absolute)'),
         remote_command: Strings('the mvm on the host', { minItems: 1 }),
+        lock_dir: Text("the testbeds' lock directory on the host (absolute; default /tmp/mvm-testbed-locks)"),
       },
       'the agent runs on a testbed host over SSH',
       ['mode', 'host'],

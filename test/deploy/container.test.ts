@@ -206,6 +206,7 @@ t.test('the stages work in temp copies: compile, then the server starts and pass
         'factory',
         'agent',
         'runner',
+        'sim',
         'shared',
         'fleet',
         '--include=*.ts',

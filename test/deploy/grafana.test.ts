@@ -15,6 +15,7 @@ import { FakeCollector, FakeDesired, FakeEvents, FakeMiners } from '../fleet/fak
 
 const PROMQL_WORDS = new Set([
   'sum',
+  'time',
   'avg',
   'min',
   'max',

@@ -1,17 +1,19 @@
-// The runner holds a testbed for the whole of its work (issue 18, item 3): real `mvm runner`
+// The runner holds a testbed for the whole of its work: real `mvm runner`
 // processes, a device that never answers (a runner stuck mid-request, as on a slow flash) and a
 // simulated Bitaxe. While one runner works on a testbed, a second one — whether by description,
 // by --address or with --ignore-lock — is refused naming the first (pid, user, command); the
 // factory's runners (lock_wait_ms in their description) wait instead; the hold ends with its
-// holder, SIGKILL included.
+// holder, SIGKILL included; a runner a test script starts inside `mvm runner test` works under
+// the test's hold.
 import t, { type Test } from 'tap';
 import { createServer, type Server } from 'node:http';
 import { writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
-import { whoHolds } from '../../shared/device-hold.js';
+import { createHash } from 'node:crypto';
+import { HOLD_ENV, holdName, whoHolds } from '../../shared/device-hold.js';
 import { testbedLockDir, writeLockFile } from '../../shared/testbed-locks.js';
-import { startMvm, waitFor, type MvmProcess } from '../helpers/mvm-process.js';
+import { mvmBin, startMvm, waitFor, type MvmProcess } from '../helpers/mvm-process.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const lockDir = testbedLockDir();
@@ -126,4 +128,31 @@ t.test("the factory's runners wait for the one at work instead", async (t) => {
   await holder.kill9();
   const r = await exited(waiting);
   t.equal(r.code, 0, `it went ahead once the holder ended: ${r.out}`);
+});
+
+t.test('a runner started under the hold (a test script inside `mvm runner test`) works under it', async (t) => {
+  const testbed = describe('nested', simUrl);
+  const script = join(dir, 'nested.sh');
+  writeFileSync(
+    script,
+    `#!/bin/bash\nset -o errexit\n"${process.execPath}" "${mvmBin()}" runner control mode eco --testbed "${testbed}"\necho nested-ok\n`,
+    { mode: 0o755 },
+  );
+  const spec = join(dir, 'nested.yaml');
+  writeFileSync(spec, 'name: nested\nscript: nested.sh\ndevices:\n  - name: miner\n');
+  const r = await exited(runner(['test', '--spec', spec, '--testbed', testbed, '--output', join(dir, 'nested-out')]));
+  t.equal(r.code, 0, `the script's runner went ahead under the test's hold: ${r.out}`);
+  t.match(r.out, /nested-ok/);
+  t.notMatch(r.out, /waiting for testbed|being worked on/);
+
+  // A made-up secret for the same hold does not get in.
+  const holder = await stuckHolder(t);
+  const tag = createHash('sha256').update(holdName(lockDir, 'bench')).digest('hex').slice(0, 16);
+  const forged = await exited(
+    startMvm(['runner', 'control', 'mode', 'eco', '--testbed', testbed], {
+      env: { MVM_LOG_LEVEL: 'info', [HOLD_ENV]: `${tag}:${'0'.repeat(32)}` },
+    }),
+  );
+  t.not(forged.code, 0, 'refused');
+  t.match(forged.out, new RegExp(`being worked on by runner pid ${holder.pid}`));
 });
