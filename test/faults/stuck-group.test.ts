@@ -76,6 +76,9 @@ t.test(
         MVM_LOG_LEVEL: 'info',
         HOME: lab.dir,
         MVM_TESTBED_LOCKS: join(lab.dir, 'locks'),
+        // Tasks in the process group only: in a user namespace (what an unprivileged agent uses
+        // otherwise) a setuid program cannot become the host's root, which this test needs.
+        MVM_TASK_CONTAINMENT: 'mark',
       },
     });
     t.teardown(() => factory.stop(5000));
