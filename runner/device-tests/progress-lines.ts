@@ -32,14 +32,15 @@ export function sampleLine(s: Sample): string {
 
 /**
  * An upload's state as text — "48% (488/1000 KiB, 44 KiB/s, ETA 12 s)" — with the mean rate over
- * `elapsedMs`; rate and ETA are left out until a second has passed (too few bytes to say).
+ * `elapsedMs`; rate and ETA are left out until a second has passed (too few bytes to say), unless
+ * the upload is done.
  */
 export function uploadStatus(sent: number, total: number, elapsedMs: number): string {
   const done = sent >= total;
   const pct = total > 0 ? Math.floor((sent / total) * 100) : 100;
   const kib = `${Math.round(sent / 1024)}/${Math.round(total / 1024)} KiB`;
-  if (elapsedMs < 1000) return `${pct}% (${kib}${done ? ', done' : ''})`;
-  const rate = sent / (elapsedMs / 1000);
+  if (elapsedMs < 1000 && !done) return `${pct}% (${kib})`;
+  const rate = sent / (Math.max(elapsedMs, 1) / 1000);
   const eta = done ? 'done' : rate > 0 ? `ETA ${Math.ceil((total - sent) / rate)} s` : 'ETA unknown';
   return `${pct}% (${kib}, ${Math.round(rate / 1024)} KiB/s, ${eta})`;
 }

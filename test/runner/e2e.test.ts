@@ -58,7 +58,7 @@ t.test('sim process + runner processes: brick recovered, flash verified, test pa
 
   const brick = join(dir, 'esp-miner-brick.bin');
   writeFileSync(brick, buildImage({ version: 'v2.16.0-brick' }));
-  const b = await run(['flash', '--image', brick]);
+  const b = await run(['flash', '--image', brick, '--json']);
   t.equal(b.code, 1);
   const br = JSON.parse(b.stdout.trim().split('\n').pop()!);
   t.same(
@@ -69,7 +69,7 @@ t.test('sim process + runner processes: brick recovered, flash verified, test pa
 
   const good = join(dir, 'esp-miner.bin');
   writeFileSync(good, buildImage({ version: 'v2.16.0' }));
-  const g = await run(['flash', '--image', good]);
+  const g = await run(['flash', '--image', good, '--json']);
   t.equal(g.code, 0, g.stderr);
   t.equal(JSON.parse(g.stdout.trim().split('\n').pop()!).version, 'v2.16.0');
 

@@ -49,7 +49,7 @@ async function run(name: string) {
     'script: smoke.sh\ndevices: [{hardware: "601"}]\nchecks:\n  - {type: temperature, max: 1, window: 300ms}\n',
   );
   const r = await runMvm(
-    ['runner', 'test', '--spec', join(inputs, 'smoke.yaml'), '--testbed', testbed, '--poll', '100'],
+    ['runner', 'test', '--spec', join(inputs, 'smoke.yaml'), '--testbed', testbed, '--poll', '100ms'],
     {
       env: { MVM_LOG_LEVEL: 'info', MVM_TESTBED: undefined, MVM_OUTPUT_DIR: output, MVM_LOG_FORMAT: undefined },
     },
@@ -99,7 +99,7 @@ t.test('a flash inside a test says its upload rate and when it is done', async (
     'devices: [{hardware: "601", software: v2.16.0, image: fw.bin}]\nchecks:\n  - {type: temperature, max: 200, window: 200ms}\n',
   );
   const r = await runMvm(
-    ['runner', 'test', '--spec', join(spec, 'flash.yaml'), '--testbed', testbed, '--poll', '100'],
+    ['runner', 'test', '--spec', join(spec, 'flash.yaml'), '--testbed', testbed, '--poll', '100ms'],
     {
       env: {
         MVM_LOG_LEVEL: 'info',
