@@ -6,7 +6,7 @@ import type { WorkerPingJob } from '../shared/api/types.js';
 import { WorkerClient } from '../shared/buildomat/worker.js';
 import { ApiError, describeError, isAbortError, MvmError } from '../shared/errors.js';
 import { newToken } from '../shared/ids.js';
-import { stopProcessGroup } from '../shared/process-tree.js';
+import { groupAlive, stopProcessGroup } from '../shared/process-tree.js';
 import { stopEscaped } from '../shared/escaped-processes.js';
 import { sleepUnlessAborted } from '../shared/sleep.js';
 import { runJob, type JobResult, type JobRunOptions } from './job-runner.js';
@@ -226,7 +226,8 @@ async function reportRestart(client: WorkerClient, o: AgentOptions, log: Logger,
     const r = await stopProcessGroup(orphan.pgid, o.graceMs ?? 10_000);
     const escaped = orphan.mark ? await stopEscaped(orphan.mark, o.graceMs ?? 10_000) : [];
     log.warn({ ...orphan, ...r, escaped }, 'stopped the task process group the earlier agent left');
-    clearRunningTask(o.workdir);
+    // A group that survived is still the factory's to see (it keeps the testbed until it is gone).
+    if (!groupAlive(orphan.pgid)) clearRunningTask(o.workdir);
   }
   await reportFailure(client, o, log, `agent restarted during job ${job}; the job is not run again`);
 }

@@ -3,12 +3,14 @@
 // left running in its group is stopped too; when `signal` aborts, the whole group is stopped
 // (SIGTERM, then SIGKILL after the grace period). Contained in a PID namespace where the host
 // allows (task-sandbox.ts), nothing the task started can outlive it; otherwise what it started in
-// sessions of its own is found by the mark in its environment.
+// sessions of its own is found by the mark in its environment. A group that cannot be stopped
+// (it outlives SIGKILL, or the agent may not signal it) keeps `running-task.json`: the factory
+// reads it and keeps the testbed until the group is gone.
 import { chownSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
-import { groupAlive, stopProcessGroup } from '../shared/process-tree.js';
+import { groupAlive, stopProcessGroup, type StopResult } from '../shared/process-tree.js';
 import { spawnInGroup } from '../shared/spawn.js';
 import { LineSplitter } from './lines.js';
 import { newTaskMark, stopEscaped, TASK_MARK_ENV, type Escaped } from '../shared/escaped-processes.js';
@@ -141,10 +143,13 @@ export async function runTask(spec: TaskSpec, opts: TaskRunOptions): Promise<Tas
     ? readLines(sub.stdio[3] as Readable, (l) => leftBehind.push(...parseLeft(l)), 4096)
     : Promise.resolve();
 
-  let stopping: Promise<unknown> | undefined;
+  let stopping: Promise<StopResult> | undefined;
   const onAbort = () => {
     log.info({ graceMs: opts.graceMs }, 'stopping the task process group');
-    stopping = stopProcessGroup(pgid, opts.graceMs).then((r) => log.info(r, 'task process group stopped'));
+    stopping = stopProcessGroup(pgid, opts.graceMs).then((r) => {
+      log.info(r, 'task process group stopped');
+      return r;
+    });
   };
   if (opts.signal.aborted) onAbort();
   else opts.signal.addEventListener('abort', onAbort, { once: true });
@@ -164,12 +169,13 @@ export async function runTask(spec: TaskSpec, opts: TaskRunOptions): Promise<Tas
   opts.force?.removeEventListener('abort', onForce);
 
   const stopped = stopping !== undefined;
+  let stop: StopResult | undefined;
   if (stopping) {
-    await stopping;
+    stop = await stopping;
   } else if (groupAlive(pgid)) {
     // The script is gone; whatever it left in its group must not outlive the task.
     if (!sandbox) opts.onNote('stopping processes the task left running');
-    await stopProcessGroup(pgid, opts.graceMs);
+    stop = await stopProcessGroup(pgid, opts.graceMs);
   }
   if (sandbox) {
     // The namespace is gone with its init: the kernel killed whatever was left in it. Its init
@@ -201,7 +207,15 @@ export async function runTask(spec: TaskSpec, opts: TaskRunOptions): Promise<Tas
   }, 5000);
   await drained;
   clearTimeout(timer);
-  clearRunningTask(opts.agentDir);
+  if (groupAlive(pgid)) {
+    // Clearing the record would tell the factory the testbed is free while the group still
+    // drives it: keep it, and say why.
+    const why = stop?.reason ?? `process group ${pgid} is still there`;
+    log.error({ stop }, 'the task process group could not be stopped: running-task.json kept');
+    opts.onNote(
+      `exec error: the task's processes could not be stopped (${why}); running-task.json is kept so the testbed stays out of service until they are gone`,
+    );
+  } else clearRunningTask(opts.agentDir);
 
   const sig = sigName ?? undefined;
   const exitCode = code ?? (sig ? 128 + (SIGNALS[sig] ?? 0) : 255);

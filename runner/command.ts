@@ -19,6 +19,11 @@ const IGNORE_LOCK = {
   describe: 'act even though someone else holds the testbed (emergencies only; journalled by the factory)',
 } as const;
 
+const PROGRESS_EVERY = durationFlag.msOption(
+  'progress-every',
+  'how often a long wait (upload, reboot, restart, check window) prints where it is (default 10s)',
+);
+
 function deviceOptions<T>(y: Argv<T>): Argv<T & DeviceArgs> {
   return y
     .option('testbed', {
@@ -62,6 +67,7 @@ const flash: CommandModule<
     'poll-interval'?: number;
     'reboot-timeout'?: number;
     settle?: number;
+    'progress-every'?: number;
   }
 > = {
   command: 'flash',
@@ -85,7 +91,8 @@ const flash: CommandModule<
       .option(
         'settle',
         durationFlag.msOption('settle', 'how long the device must stay up on the new image (default 15s)'),
-      ) as never,
+      )
+      .option('progress-every', PROGRESS_EVERY) as never,
   handler: async (args) => {
     const { runFlash } = await import('./cli/flash.js');
     await runFlash(args);
@@ -187,6 +194,7 @@ const test: CommandModule<
     output?: string;
     testbed?: string;
     poll?: number;
+    'progress-every'?: number;
     'firmware-dir'?: string;
     json: boolean;
     'ignore-lock'?: boolean;
@@ -203,6 +211,7 @@ const test: CommandModule<
         'poll',
         durationFlag.msOption('poll', 'between telemetry samples for the checks, e.g. 1s (overrides the definition)'),
       )
+      .option('progress-every', PROGRESS_EVERY)
       .option('firmware-dir', firmwareDirOption)
       .option('ignore-lock', IGNORE_LOCK)
       .option('json', { type: 'boolean', default: false, describe: 'print the results as JSON' }) as never,

@@ -15,13 +15,14 @@ export async function runFlash(
     'poll-interval'?: number;
     'reboot-timeout'?: number;
     settle?: number;
+    'progress-every'?: number;
   },
 ): Promise<void> {
   const opened = await openDevice(args, 'flash');
   const { driver } = opened;
   const name = driver.device.name;
   const json = Boolean(args.json);
-  const sink = progressSink(name, json);
+  const sink = progressSink(name, json, process.stderr, process.stdout, { everyMs: args['progress-every'] });
   const shutdown = installShutdown();
   try {
     const report = await reportingInfra('flash', opened, (driver) =>

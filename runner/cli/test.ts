@@ -15,6 +15,7 @@ export interface TestArgs {
   output?: string;
   testbed?: string;
   poll?: number;
+  'progress-every'?: number;
   'firmware-dir'?: string;
   json: boolean;
   'ignore-lock'?: boolean;
@@ -88,6 +89,7 @@ export async function runTestCommand(args: TestArgs): Promise<void> {
       signal: shutdown.graceful,
       log,
       pollMs: args.poll,
+      progressEveryMs: args['progress-every'],
       // The script's stdout stays stdout, unless stdout carries the JSON report.
       echoStdout: args.json ? process.stderr : process.stdout,
       firmwareDir: firmwareDirFrom({ flag: args['firmware-dir'], testbed: testbed.firmwareDir }),

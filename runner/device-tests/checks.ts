@@ -5,6 +5,7 @@ import { describeError, isAbortError } from '../../shared/errors.js';
 import { sleep } from '../../shared/sleep.js';
 import { DriverError, type DriverFailure } from '../drivers/errors.js';
 import type { Driver, Telemetry } from '../drivers/types.js';
+import { elapsedTicker, PROGRESS_EVERY_MS } from './progress-lines.js';
 import type { Check } from './spec.js';
 
 export interface CheckResult {
@@ -163,11 +164,22 @@ export function judgeWindow(check: Exclude<Check, { type: 'survives_restart' }>,
   }
 }
 
-/** Restarts the device and waits until it answers with a fresh uptime (and hashes, if required). */
+export interface RestartWatch {
+  pollMs: number;
+  signal?: AbortSignal;
+  /** Told every `progressEveryMs` while waiting for the device: elapsed time and the latest state. */
+  onProgress?: (line: string) => void;
+  progressEveryMs?: number;
+}
+
+/**
+ * Restarts the device and waits until it answers with a fresh uptime (and hashes, if required),
+ * saying how the wait goes through `onProgress` so a log is never silent for long.
+ */
 export async function surviveRestart(
   driver: Driver,
   check: Extract<Check, { type: 'survives_restart' }>,
-  opts: { pollMs: number; signal?: AbortSignal },
+  opts: RestartWatch,
 ): Promise<Verdict> {
   const started = Date.now();
   const sampleTimeout = Math.max(2000, Math.min(opts.pollMs * 2, 15_000));
@@ -191,35 +203,52 @@ export async function surviveRestart(
   let last: string | undefined;
   /** Why the latest reading failed; cleared by an answer. */
   let down: DriverFailure | undefined;
-  while (Date.now() < deadline) {
-    await sleep(opts.pollMs, opts.signal);
-    try {
-      const t = await driver.telemetry({ signal: opts.signal, timeoutMs: sampleTimeout });
-      down = undefined;
-      // A reboot shows as an uptime that went backwards, or (uptime unknown) as a gap in answers.
-      const uptimeReset = t.uptimeS !== null && before.uptimeS !== null && t.uptimeS < before.uptimeS;
-      if (!rebooted && (uptimeReset || sawDown)) rebooted = t;
-      if (rebooted && (!check.requireHashing || (t.hashrateGhs ?? 0) > 0)) {
-        return {
-          ok: true,
-          message: `back after ${Date.now() - started} ms (uptime ${t.uptimeS ?? '?'} s${check.requireHashing ? `, hashing ${round(t.hashrateGhs ?? 0)} GH/s` : ''})`,
-          measured: { backAfterMs: Date.now() - started, uptimeS: t.uptimeS, hashrateGhs: t.hashrateGhs, sawDown },
-        };
-      }
-      last = rebooted
-        ? `up again (uptime ${t.uptimeS} s) but not hashing yet`
-        : `still up with uptime ${t.uptimeS} s: no reboot seen`;
-    } catch (err) {
-      if (isAbortError(err)) throw err;
-      sawDown = true;
-      down = failureOf(err) ?? 'unreachable';
-      last = `not answering: ${describeError(err)}`;
-    }
+  const ticker = opts.onProgress
+    ? elapsedTicker(
+        opts.onProgress,
+        `waiting for ${driver.device.name} to come back after the restart${check.requireHashing ? ' and hash' : ''} (up to ${Math.round(check.timeoutMs / 1000)} s)`,
+        opts.progressEveryMs ?? PROGRESS_EVERY_MS,
+        // The reason alone: the full error (with its hint) is in the verdict if it stays down.
+        () => (down ? `not answering: ${down}` : (last ?? 'no reading yet')),
+      )
+    : undefined;
+  try {
+    return await waitBack();
+  } finally {
+    ticker?.stop();
   }
-  return {
-    ok: false,
-    message: `did not come back within ${check.timeoutMs} ms after the restart (${last ?? 'no answer'})`,
-    measured: { sawDown, timeoutMs: check.timeoutMs },
-    ...(down ? { reason: down } : {}),
-  };
+
+  async function waitBack(): Promise<Verdict> {
+    while (Date.now() < deadline) {
+      await sleep(opts.pollMs, opts.signal);
+      try {
+        const t = await driver.telemetry({ signal: opts.signal, timeoutMs: sampleTimeout });
+        down = undefined;
+        // A reboot shows as an uptime that went backwards, or (uptime unknown) as a gap in answers.
+        const uptimeReset = t.uptimeS !== null && before.uptimeS !== null && t.uptimeS < before.uptimeS;
+        if (!rebooted && (uptimeReset || sawDown)) rebooted = t;
+        if (rebooted && (!check.requireHashing || (t.hashrateGhs ?? 0) > 0)) {
+          return {
+            ok: true,
+            message: `back after ${Date.now() - started} ms (uptime ${t.uptimeS ?? '?'} s${check.requireHashing ? `, hashing ${round(t.hashrateGhs ?? 0)} GH/s` : ''})`,
+            measured: { backAfterMs: Date.now() - started, uptimeS: t.uptimeS, hashrateGhs: t.hashrateGhs, sawDown },
+          };
+        }
+        last = rebooted
+          ? `up again (uptime ${t.uptimeS} s) but not hashing yet`
+          : `still up with uptime ${t.uptimeS} s: no reboot seen`;
+      } catch (err) {
+        if (isAbortError(err)) throw err;
+        sawDown = true;
+        down = failureOf(err) ?? 'unreachable';
+        last = `not answering: ${describeError(err)}`;
+      }
+    }
+    return {
+      ok: false,
+      message: `did not come back within ${check.timeoutMs} ms after the restart (${last ?? 'no answer'})`,
+      measured: { sawDown, timeoutMs: check.timeoutMs },
+      ...(down ? { reason: down } : {}),
+    };
+  }
 }

@@ -7,7 +7,7 @@ import { describeForDevice, DriverError, type DriverFailure } from '../drivers/e
 import type { Driver } from '../drivers/types.js';
 import { ensureFirmware } from '../firmware/ensure.js';
 import type { Assignment } from './assign.js';
-import { elapsedTicker, uploadMeter } from './progress-lines.js';
+import { flashLines } from './progress-lines.js';
 
 export interface PreparationStep {
   /** Spec device name, and the testbed device that plays it. */
@@ -28,6 +28,8 @@ export interface PrepareOptions {
   firmwareDir?: string;
   signal?: AbortSignal;
   log?: Logger;
+  /** How often the upload and the reboot wait are logged (default 10 s). */
+  progressEveryMs?: number;
 }
 
 async function prepareOne(a: Assignment, driver: Driver, opts: PrepareOptions): Promise<PreparationStep> {
@@ -36,8 +38,7 @@ async function prepareOne(a: Assignment, driver: Driver, opts: PrepareOptions): 
   const base = { spec: a.spec.name, device: a.device.name, to: want };
   let from: string | null = null;
   const say = (message: string) => opts.log?.info({ device: a.device.name }, message);
-  const upload = uploadMeter(say);
-  let waiting: { stop(): void } | undefined;
+  const progress = flashLines(say, { everyMs: opts.progressEveryMs, phaseLine: (e) => e.message });
   try {
     from = (await driver.info({ signal: opts.signal })).firmwareVersion;
     const r = await ensureFirmware({
@@ -48,14 +49,8 @@ async function prepareOne(a: Assignment, driver: Driver, opts: PrepareOptions): 
       firmwareDir: opts.firmwareDir,
       purpose: `the test definition (device ${a.spec.name})`,
       signal: opts.signal,
-      onProgress: (e) => {
-        waiting?.stop();
-        waiting = undefined;
-        if (e.phase === 'upload') return upload(e.sent, e.total);
-        say(e.message);
-        if (e.phase === 'reboot') waiting = elapsedTicker(say, `waiting for ${a.device.name} to come back`);
-      },
-    }).finally(() => waiting?.stop());
+      onProgress: (e) => progress.event(e),
+    }).finally(() => progress.stop());
     if (r.flashed) opts.log?.info({ device: a.device.name, from, to: r.to }, 'flashed the software the test asks for');
     return {
       ...base,

@@ -56,6 +56,8 @@ export interface RunTestOptions {
   echoStdout?: NodeJS.WritableStream | null;
   /** Overrides the definition's poll interval (for simulators). */
   pollMs?: number;
+  /** How often a long step (flash, check window, restart) says where it is in the log (default 10 s). */
+  progressEveryMs?: number;
   /** The firmware library, for devices whose spec names software but no image. */
   firmwareDir?: string;
   /** Injected for tests. */
@@ -177,7 +179,7 @@ async function runChecks(
     await Promise.all(
       [...need].map(async ([d, windowMs]) => {
         // A line per poll (at most one per 10 s): the log says the window is going, and how.
-        const due = every(PROGRESS_EVERY_MS);
+        const due = every(opts.progressEveryMs ?? PROGRESS_EVERY_MS);
         const onSample = (n: number, of: number, s: Sample) => {
           if (due(n === 1 || n === of)) opts.log?.info({ device: d }, `sample [${n}/${of}]: ${sampleLine(s)}`);
         };
@@ -203,7 +205,12 @@ async function runChecks(
     if (c.type !== 'survives_restart') continue;
     for (const d of c.devices) {
       const started = Date.now();
-      const verdict = await surviveRestart(drivers.get(d)!, c, { pollMs, signal: opts.signal });
+      const verdict = await surviveRestart(drivers.get(d)!, c, {
+        pollMs,
+        signal: opts.signal,
+        onProgress: (line) => opts.log?.info({ device: d }, `${c.name}: ${line}`),
+        progressEveryMs: opts.progressEveryMs,
+      });
       results.push({
         name: c.name,
         type: c.type,
@@ -308,6 +315,7 @@ export async function runTest(opts: RunTestOptions): Promise<TestReport> {
       firmwareDir: opts.firmwareDir,
       signal: opts.signal,
       log: opts.log,
+      progressEveryMs: opts.progressEveryMs,
     });
     const unprepared = report.preparation.filter((p) => !p.ok);
     if (unprepared.length > 0) {

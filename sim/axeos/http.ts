@@ -72,7 +72,11 @@ async function handle(
   if (!dev.reachable()) return vanish(req, res);
   const dropRatio = dev.faults.get('drop');
   if (dropRatio !== undefined && drops.shouldDrop(dropRatio)) return vanish(req, res);
-  const body = req.method === 'GET' || req.method === 'HEAD' ? Buffer.alloc(0) : await readBody(req, 32 * 1024 * 1024);
+  const uploadKibS = path === '/api/system/OTA' ? dev.faults.get('slow-upload') : undefined;
+  const body =
+    req.method === 'GET' || req.method === 'HEAD'
+      ? Buffer.alloc(0)
+      : await readBody(req, 32 * 1024 * 1024, uploadKibS ? uploadKibS * 1024 : undefined);
   const slow = dev.faults.get('slow');
   if (slow) {
     await delay(slow);

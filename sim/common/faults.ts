@@ -2,13 +2,23 @@
 // command line (repeatable) or changed at runtime. Each simulator reads the faults it supports.
 import { MvmError } from '../../shared/errors.js';
 
-export const FAULT_NAMES = ['slow', 'drop', 'flash-fail', 'brick', 'reboot-loop', 'overheat', 'low-hashrate'] as const;
+export const FAULT_NAMES = [
+  'slow',
+  'drop',
+  'slow-upload',
+  'flash-fail',
+  'brick',
+  'reboot-loop',
+  'overheat',
+  'low-hashrate',
+] as const;
 export type FaultName = (typeof FAULT_NAMES)[number];
 
 /** What each fault does, for --help and error hints. */
 export const FAULT_HELP: Record<FaultName, string> = {
   slow: 'delay every reply by VALUE ms (default 3000)',
   drop: 'drop a share VALUE (0..1, default 0.5) of connections without a reply',
+  'slow-upload': 'take firmware uploads at VALUE KiB/s (default 100, an ESP32 over Wi-Fi); AxeOS only',
   'flash-fail': 'OTA uploads fail at validation; the device keeps its firmware',
   brick: 'an OTA is accepted, then the device stays dark until a serial flash',
   'reboot-loop': 'the device reboots VALUE ms (default 2000) after every boot',
@@ -19,6 +29,7 @@ export const FAULT_HELP: Record<FaultName, string> = {
 const DEFAULTS: Partial<Record<FaultName, number>> = {
   slow: 3000,
   drop: 0.5,
+  'slow-upload': 100,
   'reboot-loop': 2000,
   'low-hashrate': 0.3,
 };

@@ -2,10 +2,11 @@
 // when a bench runs a thousand of them in one process).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-export function readBody(req: IncomingMessage, limit = 16 * 1024 * 1024): Promise<Buffer> {
+export function readBody(req: IncomingMessage, limit = 16 * 1024 * 1024, bytesPerSecond?: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    const started = Date.now();
     req.on('data', (c: Buffer) => {
       size += c.length;
       if (size > limit) {
@@ -14,6 +15,13 @@ export function readBody(req: IncomingMessage, limit = 16 * 1024 * 1024): Promis
         return;
       }
       chunks.push(c);
+      // A slow link or flash writer: stop reading until the bytes so far fit the rate, so the
+      // sender sees the backpressure as it would on a real device.
+      const ahead = bytesPerSecond ? (size / bytesPerSecond) * 1000 - (Date.now() - started) : 0;
+      if (ahead > 0) {
+        req.pause();
+        setTimeout(() => req.resume(), ahead);
+      }
     });
     req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);

@@ -11,6 +11,8 @@ import { parseOptionPairs } from '../../runner/cli/common.js';
 import { parseTestbed, selectDevice } from '../../runner/testbed.js';
 import { ConfigError } from '../../shared/errors.js';
 import { tempDir } from '../helpers/tmp.js';
+import { waitFor } from '../helpers/mvm-process.js';
+import { setTimeout as sleepMs } from 'node:timers/promises';
 
 function capture(): { stream: Writable & { columns: number }; text: () => string } {
   let out = '';
@@ -69,24 +71,71 @@ t.test('progress: JSON lines off a terminal, a bar on one', async (t) => {
     .map((l) => JSON.parse(l));
   t.equal(lines.filter((l) => l.phase === 'upload').length, 101, 'one line per percent');
   t.same(lines[lines.length - 1], { event: 'progress', device: 'gamma', phase: 'done', message: 'running v2' });
+  let now = 0;
   const tty = capture();
-  const bar = ttySink(tty.stream, 'gamma');
+  const bar = ttySink(tty.stream, 'gamma', { now: () => now, everyMs: 20 });
+  bar.event({ phase: 'upload', sent: 64 * 1024, total: 1024 * 1024 });
+  now = 2_000;
   bar.event({ phase: 'upload', sent: 512 * 1024, total: 1024 * 1024 });
+  t.match(
+    tty.text(),
+    /\rgamma: upload \[#+\.+\] 50% \(512\/1024 KiB, 256 KiB\/s, ETA 2 s\)\x1b\[K$/,
+    'the bar redrawn with rate and ETA',
+  );
   bar.event({ phase: 'reboot', message: 'rebooting' });
+  t.match(tty.text(), /\ngamma: reboot: rebooting\n$/);
+  await waitFor(
+    () => /\rgamma: waiting for the device to come back: \d+ s\x1b\[K$/.test(tty.text()),
+    'the elapsed time redrawn during the reboot',
+  );
+  bar.event({ phase: 'done', message: 'running v2' });
   bar.end();
-  t.match(tty.text(), /\rgamma: upload \[#+\.+\] 50% 512\/1024 KiB\ngamma: reboot: rebooting\n/);
+  t.match(tty.text(), /\x1b\[K\ngamma: done: running v2\n$/, 'the elapsed line ends before the next phase');
+  const after = tty.text();
+  await sleepMs(60);
+  t.equal(tty.text(), after, 'the ticker stopped');
 });
 
 t.test('progress in a log (no terminal, no --json): plain lines, JSON only with --json', async (t) => {
+  let now = 0;
   const log = capture();
-  const sink = linesSink(log.stream, 'gamma');
-  for (let sent = 0; sent <= 1024 * 1024; sent += 4096) sink.event({ phase: 'upload', sent, total: 1024 * 1024 });
+  const sink = linesSink(log.stream, 'gamma', { now: () => now, everyMs: 10_000 });
+  for (let sent = 0; sent <= 1024 * 1024; sent += 4096) {
+    now += 100; // 40 KiB/s: 25.6 s for the MiB
+    sink.event({ phase: 'upload', sent, total: 1024 * 1024 });
+  }
   sink.event({ phase: 'reboot', message: 'waiting for the device' });
+  sink.end();
   const lines = log.text().trim().split('\n');
-  t.equal(lines.filter((l) => l.startsWith('gamma: upload ')).length, 11, 'one line per tenth');
-  t.equal(lines[5], 'gamma: upload 50% (512/1024 KiB)');
+  t.same(
+    lines.filter((l) => l.startsWith('gamma: upload ')),
+    [
+      'gamma: upload 0% (0/1024 KiB)',
+      'gamma: upload 39% (400/1024 KiB, 40 KiB/s, ETA 16 s)',
+      'gamma: upload 78% (800/1024 KiB, 40 KiB/s, ETA 6 s)',
+      'gamma: upload 100% (1024/1024 KiB, 40 KiB/s, done)',
+    ],
+    'rate and ETA every 10 s, and the end',
+  );
   t.equal(lines[lines.length - 1], 'gamma: reboot: waiting for the device');
   t.notMatch(log.text(), /[{\r]/, 'no JSON, no carriage returns');
+  const waits = capture();
+  const waiting = linesSink(waits.stream, 'gamma', { everyMs: 20 });
+  waiting.event({ phase: 'upload', sent: 1024, total: 1024 });
+  await waitFor(
+    () => /^gamma: waiting for the device to take the image: \d+ s$/m.test(waits.text()),
+    'an elapsed-time line while the device writes the image',
+  );
+  waiting.event({ phase: 'reboot', message: 'rebooting' });
+  await waitFor(
+    () => /^gamma: waiting for the device to come back: \d+ s$/m.test(waits.text()),
+    'an elapsed-time line while the device reboots',
+  );
+  waiting.event({ phase: 'verify', message: 'running v2' });
+  const after = waits.text();
+  await sleepMs(60);
+  t.equal(waits.text(), after, 'no elapsed line once the device is back');
+  t.notMatch(after, /[{\r]/);
   const notTty = Object.assign(capture().stream, { isTTY: false }) as unknown as NodeJS.WriteStream;
   const json = capture();
   progressSink('gamma', true, notTty, json.stream).event({ phase: 'done', message: 'ok' });
