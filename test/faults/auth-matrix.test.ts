@@ -172,7 +172,9 @@ t.test('every route the server serves is a spec operation (nothing escapes the m
   const dir = projectPath('server', 'routes');
   const routes: string[] = [];
   for (const f of readdirSync(dir).filter((n) => n.endsWith('.ts'))) {
-    for (const m of readFileSync(join(dir, f), 'utf8').matchAll(/\bapp\.(get|post|put|patch|delete)(?:<[^>]*>)?\(\s*'([^']+)'/g)) {
+    for (const m of readFileSync(join(dir, f), 'utf8').matchAll(
+      /\bapp\.(get|post|put|patch|delete)(?:<[^>]*>)?\(\s*'([^']+)'/g,
+    )) {
       routes.push(`${m[1].toUpperCase()} ${m[2].replace(/:(\w+)/g, '{$1}')}`);
     }
   }
