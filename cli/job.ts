@@ -1,7 +1,7 @@
 // `mvm job`: submit jobs to a buildomat-compatible job server and follow them. Options are defined
 // here; the work is imported only when a command runs.
 import type { Argv, CommandModule } from 'yargs';
-import { defineCommand, withJson } from './command.js';
+import { defineCommand, demandedPositional, withJson } from './command.js';
 import { withConnection, withLab } from './options.js';
 
 const user = <T>(y: Argv<T>) => withConnection(y, 'MVM_TOKEN');
@@ -10,8 +10,7 @@ const cancelOnInterrupt = <T>(y: Argv<T>) =>
     type: 'boolean',
     describe: 'SIGINT/SIGTERM while waiting cancel the job on the server (default: when CI=true)',
   });
-const jobArg = <T>(y: Argv<T>) =>
-  y.positional('job', { type: 'string', describe: 'job id' }) as Argv<T & { job: string }>;
+const jobArg = <T>(y: Argv<T>) => demandedPositional(y, 'job', { type: 'string', describe: 'job id' });
 
 const run = defineCommand({
   command: 'run',

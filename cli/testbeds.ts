@@ -23,10 +23,10 @@ const filters = <T>(y: Argv<T>) =>
     .option('free', { type: 'boolean', describe: 'only testbeds that can take a job now' });
 
 const name = <T>(y: Argv<T>) =>
-  y.positional('name', {
+  demandedPositional(y, 'name', {
     type: 'string',
     describe: 'testbed name (NAME@LAB when several labs have one of that name)',
-  }) as Argv<T & { name: string }>;
+  });
 const lab = <T>(y: Argv<T>) => withJson(withLab(y));
 
 type Actions = typeof import('./testbeds-actions.js');
