@@ -10,7 +10,7 @@ import { AGENT_RUN_CONFLICTS, AGENT_RUN_DESCRIBE, AGENT_RUN_OPTIONS } from './op
 function usageText(): string {
   const lines = [`usage: mvm-agent [run] --url URL --workdir DIR [options]`, '', AGENT_RUN_DESCRIBE, ''];
   for (const [name, o] of Object.entries(AGENT_RUN_OPTIONS)) {
-    const extra = 'default' in o ? ` [default: ${o.default}]` : 'required' in o ? ' [required]' : '';
+    const extra = 'default' in o ? ` [default: ${o.default}]` : 'demandOption' in o ? ' [required]' : '';
     lines.push(`  --${name.padEnd(15)} ${o.describe}${extra}`);
   }
   return lines.join('\n') + '\n';
@@ -44,7 +44,7 @@ export function parseAgentArgs(argv: string[]): AgentArgs | 'help' {
   for (const [name, o] of Object.entries(AGENT_RUN_OPTIONS)) {
     const given = v[name] as string | undefined;
     let value: string | number | undefined = given ?? ('default' in o ? o.default : undefined);
-    if ('required' in o && value === undefined) missing.push(name);
+    if ('demandOption' in o && value === undefined) missing.push(name);
     if ('choices' in o && given !== undefined && !(o.choices as readonly string[]).includes(given))
       throw usage(`--${name} ${JSON.stringify(given)}: choose one of ${o.choices.join(', ')}`);
     if (o.type === 'number' && given !== undefined) {

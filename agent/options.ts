@@ -1,18 +1,19 @@
 // The options of `mvm agent run`, in one place: the CLI's yargs command and the agent's bundled
-// entry point (agent/bundle-main.ts, what the factory starts) read the same table.
+// entry point (agent/bundle-main.ts, what the factory starts) read the same table. Its entries are
+// yargs option definitions (yargs infers the command's argument type from them).
 
 export interface AgentOptionSpec {
   type: 'string' | 'number';
   describe: string;
   default?: string | number;
-  required?: boolean;
+  demandOption?: boolean;
   /** The only values accepted. */
   choices?: readonly string[];
 }
 
 export const AGENT_RUN_OPTIONS = {
-  url: { type: 'string', required: true, describe: 'the job server, e.g. http://127.0.0.1:9300' },
-  workdir: { type: 'string', required: true, describe: 'where the agent keeps its state and job directories' },
+  url: { type: 'string', demandOption: true, describe: 'the job server, e.g. http://127.0.0.1:9300' },
+  workdir: { type: 'string', demandOption: true, describe: 'where the agent keeps its state and job directories' },
   bootstrap: { type: 'string', describe: 'the worker bootstrap string (or env MVM_BOOTSTRAP)' },
   'bootstrap-file': { type: 'string', describe: 'read the bootstrap string from this file (mode 0600) and delete it' },
   testbed: { type: 'string', describe: 'the testbed description file (default: WORKDIR/testbed.json when present)' },

@@ -1,15 +1,14 @@
 // `mvm admin`: targets, factories and users on a job server (admin token). Options are defined
 // here; the work is imported only when a command runs.
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { withJson } from './command.js';
+import { demandedPositional, withJson } from './command.js';
 import { withConnection } from './options.js';
 
 const admin = <T>(y: Argv<T>) => withConnection(y, 'MVM_ADMIN_TOKEN');
-const nameArg = <T>(y: Argv<T>, what: string) =>
-  y.positional('name', { type: 'string', describe: what }) as Argv<T & { name: string }>;
+const nameArg = <T>(y: Argv<T>, what: string) => demandedPositional(y, 'name', { type: 'string', describe: what });
 
 const factoryArg = <T>(y: Argv<T>) =>
-  y.positional('factory', { type: 'string', describe: 'factory id or name' }) as Argv<T & { factory: string }>;
+  demandedPositional(y, 'factory', { type: 'string', describe: 'factory id or name' });
 
 async function actions() {
   return import('./admin-actions.js');

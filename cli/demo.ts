@@ -1,20 +1,11 @@
 // `mvm demo`: the quick start — the job server, a simulated lab from config.example.toml, the
 // factory and the fleet controller, a sample hardware job followed live, then the stack up until Ctrl-C.
-import type { Argv, CommandModule } from 'yargs';
+import { defineCommand } from './command.js';
 
-interface DemoArgs {
-  data: string;
-  listen: string;
-  'api-listen': string;
-  'fleet-listen': string;
-  'free-ports': boolean;
-  sample: boolean;
-}
-
-export const command: CommandModule<object, DemoArgs> = {
+export const command = defineCommand({
   command: 'demo',
   describe: 'run the whole lab on this machine: job server, simulated devices, factory, and a sample hardware job',
-  builder: (y: Argv) =>
+  builder: (y) =>
     y
       .option('data', {
         type: 'string',
@@ -44,7 +35,7 @@ export const command: CommandModule<object, DemoArgs> = {
         describe: 'submit the sample job (--no-sample: only start the lab)',
       })
       .example('$0 demo', 'start everything in ./mvm-demo and run the sample job')
-      .example('$0 demo --data /tmp/lab --listen 127.0.0.1:0 --free-ports', 'the same on free ports') as Argv<DemoArgs>,
+      .example('$0 demo --data /tmp/lab --listen 127.0.0.1:0 --free-ports', 'the same on free ports'),
   handler: async (args) => {
     const { runDemo } = await import('./demo-run.js');
     await runDemo({
@@ -56,4 +47,4 @@ export const command: CommandModule<object, DemoArgs> = {
       sample: args.sample,
     });
   },
-};
+});

@@ -1,7 +1,7 @@
 // `mvm job`: submit jobs to a buildomat-compatible job server and follow them. Options are defined
 // here; the work is imported only when a command runs.
 import type { Argv, CommandModule } from 'yargs';
-import { withJson } from './command.js';
+import { defineCommand, demandedPositional, withJson } from './command.js';
 import { withConnection, withLab } from './options.js';
 
 const user = <T>(y: Argv<T>) => withConnection(y, 'MVM_TOKEN');
@@ -10,10 +10,9 @@ const cancelOnInterrupt = <T>(y: Argv<T>) =>
     type: 'boolean',
     describe: 'SIGINT/SIGTERM while waiting cancel the job on the server (default: when CI=true)',
   });
-const jobArg = <T>(y: Argv<T>) =>
-  y.positional('job', { type: 'string', describe: 'job id' }) as Argv<T & { job: string }>;
+const jobArg = <T>(y: Argv<T>) => demandedPositional(y, 'job', { type: 'string', describe: 'job id' });
 
-const run: CommandModule = {
+const run = defineCommand({
   command: 'run',
   describe: 'submit a job that runs a script (or a buildomat job file) on a target',
   builder: (y) =>
@@ -57,32 +56,32 @@ const run: CommandModule = {
       .example('$0 job run --spec tests/hashrate.yaml --wait --outputs results', ''),
   handler: async (args) => {
     const { runJob } = await import('./job-run.js');
-    await runJob(args as never);
+    await runJob(args);
   },
-};
+});
 
-const list: CommandModule = {
+const list = defineCommand({
   command: 'list',
   describe: 'list jobs, most recent first',
   builder: (y) =>
     withJson(user(y)).option('limit', { type: 'number', default: 50, describe: 'at most this many jobs' }),
   handler: async (args) => {
     const { listJobs } = await import('./job-actions.js');
-    await listJobs(args as never);
+    await listJobs(args);
   },
-};
+});
 
-const show: CommandModule = {
+const show = defineCommand({
   command: 'show <job>',
   describe: 'show a job: state, target, tasks',
   builder: (y) => withJson(user(jobArg(y))),
   handler: async (args) => {
     const { showJob } = await import('./job-actions.js');
-    await showJob(args as never);
+    await showJob(args);
   },
-};
+});
 
-const log: CommandModule = {
+const log = defineCommand({
   command: 'log <job>',
   describe: "print a job's events",
   builder: (y) =>
@@ -94,21 +93,21 @@ const log: CommandModule = {
     }),
   handler: async (args) => {
     const { jobLog } = await import('./job-actions.js');
-    await jobLog(args as never);
+    await jobLog(args);
   },
-};
+});
 
-const cancel: CommandModule = {
+const cancel = defineCommand({
   command: 'cancel <job>',
   describe: 'cancel a job (it ends failed, marked cancelled)',
   builder: (y) => withJson(user(jobArg(y))),
   handler: async (args) => {
     const { cancelJob } = await import('./job-actions.js');
-    await cancelJob(args as never);
+    await cancelJob(args);
   },
-};
+});
 
-const outputs: CommandModule = {
+const outputs = defineCommand({
   command: 'outputs <job>',
   describe: "list a job's outputs, or download them",
   builder: (y) =>
@@ -131,9 +130,9 @@ const outputs: CommandModule = {
       .example('$0 job outputs JOB --file junit.xml --to junit.xml', ''),
   handler: async (args) => {
     const { jobOutputs } = await import('./job-actions.js');
-    await jobOutputs(args as never);
+    await jobOutputs(args);
   },
-};
+});
 
 export const command: CommandModule = {
   command: 'job',

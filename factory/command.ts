@@ -1,22 +1,9 @@
 // `mvm factory`: the daemon (-f config -d database), `--check` (validate and exit), and `status`.
 // Kept cheap to import: the work lives in run.ts / status.ts, loaded inside the handlers.
-import type { Argv, CommandModule } from 'yargs';
+import { defineCommand } from '../cli/command.js';
 import { MvmError } from '../shared/errors.js';
 
-interface RunArgs {
-  file?: string;
-  db?: string;
-  check: boolean;
-  server: boolean;
-  json: boolean;
-}
-
-interface StatusArgs {
-  db: string;
-  json: boolean;
-}
-
-const status: CommandModule<object, StatusArgs> = {
+const status = defineCommand({
   command: 'status',
   describe: 'show testbeds and instances from the factory database',
   builder: (y) =>
@@ -26,15 +13,15 @@ const status: CommandModule<object, StatusArgs> = {
         type: 'boolean',
         default: false,
         describe: 'print machine-readable JSON',
-      }) as unknown as Argv<StatusArgs>,
+      }),
   handler: async (args) => {
     const { readStatus, formatStatus } = await import('./status.js');
     const s = readStatus(args.db);
     process.stdout.write((args.json ? JSON.stringify(s, null, 2) : formatStatus(s)) + '\n');
   },
-};
+});
 
-export const command: CommandModule<object, RunArgs> = {
+export const command = defineCommand({
   command: 'factory',
   describe: 'run the factory daemon that hands out testbeds',
   builder: (y) =>
@@ -68,7 +55,7 @@ export const command: CommandModule<object, RunArgs> = {
         describe: 'with --check: print one JSON object (ok, counts, warnings, problems, server)',
       })
       .example('$0 factory -f config.toml -d data.sqlite3', 'run the factory')
-      .example('$0 factory -f config.toml --check', 'validate a config') as unknown as Argv<RunArgs>,
+      .example('$0 factory -f config.toml --check', 'validate a config'),
   handler: async (args) => {
     if (!args.file)
       throw new MvmError('USAGE', 'missing -f FILE (the factory config)', { hint: 'see config.example.toml' });
@@ -99,4 +86,4 @@ export const command: CommandModule<object, RunArgs> = {
       });
     await runFactory(args.file, args.db);
   },
-};
+});

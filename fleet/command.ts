@@ -1,25 +1,16 @@
 // `mvm fleet`: the fleet controller daemon (--config FILE --data DIR [--listen HOST:PORT]),
 // `--check` (validate the config, every problem at once), and the client commands that talk to a
 // running daemon (cli/fleet.ts). Cheap to import: the work is loaded inside the handlers.
-import type { Argv, CommandModule } from 'yargs';
+import { defineCommand } from '../cli/command.js';
 import { MvmError } from '../shared/errors.js';
-import { fleetClientCommands } from '../cli/fleet.js';
+import { withFleetClientCommands } from '../cli/fleet.js';
 
-interface RunArgs {
-  config?: string;
-  data?: string;
-  listen?: string;
-  check: boolean;
-  json: boolean;
-}
-
-export const command: CommandModule<object, RunArgs> = {
+export const command = defineCommand({
   command: 'fleet',
   describe:
     'the miner fleet controller: run the daemon (--config, --data), or talk to one (miners, show, history, mode, …)',
-  builder: (y) => {
-    for (const c of fleetClientCommands) y.command(c);
-    return y
+  builder: (y) =>
+    withFleetClientCommands(y)
       .option('config', {
         alias: 'c',
         type: 'string',
@@ -51,11 +42,7 @@ export const command: CommandModule<object, RunArgs> = {
       })
       .example('$0 fleet --config fleet.toml --data /var/lib/mvm-fleet', 'run the fleet controller')
       .example('$0 fleet --config factory.toml --check', 'validate a config')
-      .example(
-        '$0 fleet miners',
-        'list the miners of a running fleet (MVM_FLEET_URL, MVM_FLEET_TOKEN)',
-      ) as unknown as Argv<RunArgs>;
-  },
+      .example('$0 fleet miners', 'list the miners of a running fleet (MVM_FLEET_URL, MVM_FLEET_TOKEN)'),
   handler: async (args) => {
     if (!args.config)
       throw new MvmError('USAGE', 'missing --config FILE (the fleet config)', {
@@ -91,4 +78,4 @@ export const command: CommandModule<object, RunArgs> = {
     const { runFleet } = await import('./daemon.js');
     await runFleet({ configFile: args.config, dataDir: args.data, listen: args.listen });
   },
-};
+});

@@ -1,6 +1,7 @@
 // `mvm runner`: what CI job scripts call to flash, test, control and read the devices of their
 // testbed. Options are defined here; the work is imported only when a command runs.
 import type { Argv, CommandModule } from 'yargs';
+import { defineCommand, demandedPositional } from '../cli/command.js';
 import { durationFlag } from '../shared/duration.js';
 
 export interface DeviceArgs {
@@ -54,22 +55,10 @@ function deviceOptions<T>(y: Argv<T>): Argv<T & DeviceArgs> {
       group: 'Device:',
     })
     .option('ignore-lock', IGNORE_LOCK)
-    .option('json', { type: 'boolean', default: false, describe: 'print machine-readable JSON' }) as Argv<
-    T & DeviceArgs
-  >;
+    .option('json', { type: 'boolean', default: false, describe: 'print machine-readable JSON' });
 }
 
-const flash: CommandModule<
-  object,
-  DeviceArgs & {
-    image: string;
-    'force-family'?: boolean;
-    'poll-interval'?: number;
-    'reboot-timeout'?: number;
-    settle?: number;
-    'progress-every'?: number;
-  }
-> = {
+const flash = defineCommand({
   command: 'flash',
   describe: 'check a firmware image against the device, upload it, wait for the reboot and verify; recover on failure',
   builder: (y) =>
@@ -92,34 +81,21 @@ const flash: CommandModule<
         'settle',
         durationFlag.msOption('settle', 'how long the device must stay up on the new image (default 15s)'),
       )
-      .option('progress-every', PROGRESS_EVERY) as never,
+      .option('progress-every', PROGRESS_EVERY),
   handler: async (args) => {
     const { runFlash } = await import('./cli/flash.js');
     await runFlash(args);
   },
-};
+});
 
-const control: CommandModule<
-  object,
-  DeviceArgs & {
-    action: string;
-    args?: Array<string | number>;
-    'pool-url'?: string[];
-    url?: string[];
-    user?: string[];
-    password?: string[];
-    wait?: boolean;
-    timeout?: number;
-  }
-> = {
+const control = defineCommand({
   command: 'control <action> [args..]',
   describe: 'restart | pause | resume | mode M | frequency MHZ | voltage MV | fan PCT | pools set … | pools switch N',
   builder: (y) =>
-    deviceOptions(y)
-      .positional('action', {
-        type: 'string',
-        describe: 'restart, pause, resume, mode, frequency, voltage, fan, pools',
-      })
+    demandedPositional(deviceOptions(y), 'action', {
+      type: 'string',
+      describe: 'restart, pause, resume, mode, frequency, voltage, fan, pools',
+    })
       .positional('args', { type: 'string', array: true, describe: "the action's values" })
       .option('pool-url', {
         type: 'string',
@@ -147,14 +123,14 @@ const control: CommandModule<
       .example('$0 runner control mode eco', '')
       .example('$0 runner control restart --wait --timeout 2m', '')
       .example('$0 runner control pools set --pool-url stratum+tcp://pool:3333 --user bc1q…worker', '')
-      .example('$0 runner control pools switch 1', '') as never,
+      .example('$0 runner control pools switch 1', ''),
   handler: async (args) => {
     const { runControl } = await import('./cli/control.js');
     await runControl(args);
   },
-};
+});
 
-const telemetry: CommandModule<object, DeviceArgs & { watch: boolean; interval: number; count?: number }> = {
+const telemetry = defineCommand({
   command: 'telemetry',
   describe:
     'read telemetry in the normalised schema (hashrate GH/s, power W, J/TH, temperatures, fans, shares, uptime, firmware)',
@@ -165,41 +141,29 @@ const telemetry: CommandModule<object, DeviceArgs & { watch: boolean; interval: 
         ...durationFlag.msOption('interval', 'between readings with --watch (real devices: 5s or more)'),
         default: '5s',
       })
-      .option('count', { type: 'number', describe: 'with --watch: stop after this many readings' }) as never,
+      .option('count', { type: 'number', describe: 'with --watch: stop after this many readings' }),
   handler: async (args) => {
     const { runTelemetry } = await import('./cli/telemetry.js');
     await runTelemetry(args);
   },
-};
+});
 
-const info: CommandModule<object, DeviceArgs> = {
+const info = defineCommand({
   command: 'info',
   describe: 'identify the device: model, hardware, firmware version',
-  builder: (y) => deviceOptions(y) as never,
+  builder: (y) => deviceOptions(y),
   handler: async (args) => {
     const { runInfo } = await import('./cli/info.js');
     await runInfo(args);
   },
-};
+});
 
 const firmwareDirOption = {
   type: 'string',
   describe: "the firmware library folder (default: the testbed description's firmware_dir, else $MVM_FIRMWARE_DIR)",
 } as const;
 
-const test: CommandModule<
-  object,
-  {
-    spec: string;
-    output?: string;
-    testbed?: string;
-    poll?: number;
-    'progress-every'?: number;
-    'firmware-dir'?: string;
-    json: boolean;
-    'ignore-lock'?: boolean;
-  }
-> = {
+const test = defineCommand({
   command: 'test',
   describe: 'run a test definition (JSON/YAML: script, devices, checks) on the testbed; results as JSON and JUnit XML',
   builder: (y) =>
@@ -214,12 +178,12 @@ const test: CommandModule<
       .option('progress-every', PROGRESS_EVERY)
       .option('firmware-dir', firmwareDirOption)
       .option('ignore-lock', IGNORE_LOCK)
-      .option('json', { type: 'boolean', default: false, describe: 'print the results as JSON' }) as never,
+      .option('json', { type: 'boolean', default: false, describe: 'print the results as JSON' }),
   handler: async (args) => {
     const { runTestCommand } = await import('./cli/test.js');
     await runTestCommand(args);
   },
-};
+});
 
 function testbedOptions<T>(y: Argv<T>) {
   return y
@@ -229,32 +193,18 @@ function testbedOptions<T>(y: Argv<T>) {
     .option('json', { type: 'boolean', default: false, describe: 'print one JSON object on stdout' });
 }
 
-const restore: CommandModule<
-  object,
-  { testbed?: string; device?: string; 'firmware-dir'?: string; json: boolean; 'ignore-lock'?: boolean }
-> = {
+const restore = defineCommand({
   command: 'restore',
   describe:
     "bring the testbed's devices back to their baseline: firmware (from the library), pools, settings; exit 1 when one could not be",
-  builder: (y) => testbedOptions(y).option('firmware-dir', firmwareDirOption) as never,
+  builder: (y) => testbedOptions(y).option('firmware-dir', firmwareDirOption),
   handler: async (args) => {
     const { runRestore } = await import('./cli/restore.js');
     await runRestore(args);
   },
-};
+});
 
-const health: CommandModule<
-  object,
-  {
-    testbed?: string;
-    device?: string;
-    window?: string;
-    samples?: number;
-    'hashrate-tolerance'?: number;
-    'max-temperature'?: number;
-    json: boolean;
-  }
-> = {
+const health = defineCommand({
   command: 'health',
   describe:
     "check the testbed's devices: they answer, run their baseline firmware, hash near the expected rate, stay cool; exit 1 when unhealthy",
@@ -269,25 +219,25 @@ const health: CommandModule<
       .option('max-temperature', {
         type: 'number',
         describe: 'the highest healthy temperature, °C (default 80)',
-      }) as never,
+      }),
   handler: async (args) => {
     const { runHealth } = await import('./cli/health.js');
     await runHealth(args);
   },
-};
+});
 
 export const command: CommandModule = {
   command: 'runner',
   describe: 'flash, test, control and read devices',
   builder: (y) =>
     y
-      .command(flash as CommandModule)
-      .command(control as CommandModule)
-      .command(telemetry as CommandModule)
-      .command(info as CommandModule)
-      .command(test as CommandModule)
-      .command(restore as CommandModule)
-      .command(health as CommandModule)
+      .command(flash)
+      .command(control)
+      .command(telemetry)
+      .command(info)
+      .command(test)
+      .command(restore)
+      .command(health)
       .demandCommand(1, 'name a runner command: flash, control, telemetry, info, test, restore or health')
       // A person reads the runner's log (in a job log, or a terminal): plain lines, never pino JSON.
       .middleware(async () => {

@@ -1,6 +1,6 @@
 // `mvm server --data DIR --listen HOST:PORT`: the embedded buildomat-compatible job server.
 import { resolve } from 'node:path';
-import type { Argv, CommandModule } from 'yargs';
+import { defineCommand } from '../cli/command.js';
 import { parseDurationFlag } from '../shared/duration.js';
 import { MvmError } from '../shared/errors.js';
 import { DEFAULTS, type ServerConfig } from './config.js';
@@ -35,17 +35,11 @@ function retention(text: string | undefined): number | undefined {
   return t === undefined || t === '' || t === 'off' ? undefined : duration('retention', t, 'MVM_SERVER_RETENTION', 0);
 }
 
-interface GcArgs {
-  data: string;
-  retention?: string;
-  json: boolean;
-}
-
-const gc: CommandModule<object, GcArgs> = {
+const gc = defineCommand({
   command: 'gc',
   describe:
     "reclaim disk in a data folder: chunks of ended jobs, files no row names, and (with --retention) old jobs' inputs, outputs and events",
-  builder: (y: Argv) =>
+  builder: (y) =>
     y
       .option('data', { type: 'string', default: './mvm-server', describe: "the server's data folder" })
       .option('retention', {
@@ -56,12 +50,12 @@ const gc: CommandModule<object, GcArgs> = {
         type: 'boolean',
         default: false,
         describe: 'print what was reclaimed as one JSON object',
-      }) as unknown as Argv<GcArgs>,
+      }),
   handler: async (args) => {
     const { runGc } = await import('./gc-command.js');
     await runGc(resolve(args.data), retention(args.retention), args.json);
   },
-};
+});
 
 function bytes(flag: string, n: number | undefined, fallback: number): number {
   if (n === undefined) return fallback;
@@ -127,12 +121,12 @@ export function serverConfig(args: ServerArgs): ServerConfig {
   };
 }
 
-export const command: CommandModule<object, ServerArgs> = {
+export const command = defineCommand({
   command: 'server',
   describe: 'run the embedded buildomat-compatible job server',
-  builder: (y: Argv) =>
+  builder: (y) =>
     y
-      .command(gc as unknown as CommandModule)
+      .command(gc)
       .option('data', { type: 'string', default: './mvm-server', describe: 'folder for the database and file bodies' })
       .option('listen', {
         type: 'string',
@@ -182,12 +176,10 @@ export const command: CommandModule<object, ServerArgs> = {
         describe: '/metrics: open, or token (admin or user token) [open; env MVM_SERVER_METRICS_AUTH]',
       })
       .example('$0 server --data ./lab --listen 127.0.0.1:9300', 'serve on port 9300, keeping state in ./lab')
-      .epilog(
-        'Set MVM_ADMIN_TOKEN to choose the admin token; otherwise one is made on first start and printed once.',
-      ) as Argv<ServerArgs>,
+      .epilog('Set MVM_ADMIN_TOKEN to choose the admin token; otherwise one is made on first start and printed once.'),
   handler: async (args) => {
     const cfg = serverConfig(args);
     const { runServer } = await import('./run.js');
     await runServer(cfg);
   },
-};
+});

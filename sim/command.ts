@@ -2,6 +2,7 @@
 // HTTP, cgminer (Avalon Nano 3/3S) over TCP, NMMiner over UDP, and a whole lab from a factory TOML.
 // Options are defined here; the work is imported lazily so `mvm --help` stays fast.
 import type { Argv, CommandModule } from 'yargs';
+import { defineCommand, demandedPositional } from '../cli/command.js';
 
 const FAULT_DESC =
   'inject a fault, name[=value], repeatable: slow[=ms], drop[=ratio], flash-fail, brick, reboot-loop[=ms], overheat[=°C/s], low-hashrate[=ratio]';
@@ -10,7 +11,7 @@ function faultOption<T>(y: Argv<T>) {
   return y.option('fault', { type: 'string', array: true, default: [] as string[], describe: FAULT_DESC });
 }
 
-const axeos: CommandModule = {
+const axeos = defineCommand({
   command: 'axeos',
   describe: 'simulate an AxeOS miner (Bitaxe, NerdQAxe++) over HTTP',
   builder: (y) =>
@@ -38,11 +39,11 @@ const axeos: CommandModule = {
     ),
   handler: async (args) => {
     const { runAxeos } = await import('./run.js');
-    await runAxeos(args as never);
+    await runAxeos(args);
   },
-};
+});
 
-const cgminer: CommandModule = {
+const cgminer = defineCommand({
   command: 'cgminer',
   describe: 'simulate an Avalon Nano 3/3S cgminer API over TCP',
   builder: (y) =>
@@ -53,7 +54,12 @@ const cgminer: CommandModule = {
           default: '127.0.0.1:0',
           describe: 'HOST:PORT to listen on (the real port is 4028)',
         })
-        .option('model', { type: 'string', choices: ['nano3', 'nano3s'], default: 'nano3s', describe: 'Avalon model' })
+        .option('model', {
+          type: 'string',
+          choices: ['nano3', 'nano3s'] as const,
+          default: 'nano3s' as const,
+          describe: 'Avalon model',
+        })
         .option('firmware', {
           type: 'string',
           describe: 'firmware build, e.g. 25021401_56abae7 (builds from 2505 on use "MM ID0:Summary")',
@@ -77,11 +83,11 @@ const cgminer: CommandModule = {
     ),
   handler: async (args) => {
     const { runCgminer } = await import('./run.js');
-    await runCgminer(args as never);
+    await runCgminer(args);
   },
-};
+});
 
-const nmminer: CommandModule = {
+const nmminer = defineCommand({
   command: 'nmminer',
   describe: 'simulate an NMMiner: UDP telemetry broadcasts, config pushes and reports',
   builder: (y) =>
@@ -97,28 +103,28 @@ const nmminer: CommandModule = {
         .option('interval', { type: 'number', default: 5000, describe: 'ms between telemetry datagrams' })
         .option('key-case', {
           type: 'string',
-          choices: ['upper', 'lower', 'nmaxe'],
-          default: 'upper',
+          choices: ['upper', 'lower', 'nmaxe'] as const,
+          default: 'upper' as const,
           describe: 'v0.3 (IP, HashRate "113.13K"), newer (ip, "1.0154MH/s") or NMAxe datagrams',
         }),
     ),
   handler: async (args) => {
     const { runNmminer } = await import('./run.js');
-    await runNmminer(args as never);
+    await runNmminer(args);
   },
-};
+});
 
-const lab: CommandModule = {
+const lab = defineCommand({
   command: 'lab',
   describe: 'start a simulator for every device with a `sim` table in a factory TOML',
   builder: (y) => y.option('file', { alias: 'f', type: 'string', demandOption: true, describe: 'factory TOML' }),
   handler: async (args) => {
     const { runLab } = await import('./run.js');
-    await runLab(args as never);
+    await runLab(args);
   },
-};
+});
 
-const octopus: CommandModule = {
+const octopus = defineCommand({
   command: 'octopus',
   describe: 'simulate the Octopus Energy Agile price API (half-hourly UK prices) over HTTP',
   builder: (y) =>
@@ -141,17 +147,16 @@ const octopus: CommandModule = {
       }),
   handler: async (args) => {
     const { runOctopus } = await import('./run.js');
-    await runOctopus(args as never);
+    await runOctopus(args);
   },
-};
+});
 
-const spRunner: CommandModule = {
+const spRunner = defineCommand({
   command: 'sp-runner <operation> [args..]',
   describe:
     'a simulated SP testbed tool (what a `command` device runs): info, telemetry, health, restart, flash IMAGE, restore BASELINE',
   builder: (y) =>
-    y
-      .positional('operation', { type: 'string', describe: 'the operation' })
+    demandedPositional(y, 'operation', { type: 'string', describe: 'the operation' })
       .positional('args', { type: 'string', array: true, describe: "the operation's arguments" })
       .option('config', {
         type: 'string',
@@ -160,12 +165,11 @@ const spRunner: CommandModule = {
       }),
   handler: async (args) => {
     const { runSpRunner } = await import('./sp-runner.js');
-    const a = args as unknown as { config: string; operation: string; args?: string[] };
-    process.stdout.write(runSpRunner(a.config, a.operation, (a.args ?? []).map(String)) + '\n');
+    process.stdout.write(runSpRunner(args.config, args.operation, (args.args ?? []).map(String)) + '\n');
   },
-};
+});
 
-const serialFlash: CommandModule = {
+const serialFlash = defineCommand({
   command: 'serial-flash',
   describe: "write a factory image through a simulated device's serial line (the recovery path)",
   builder: (y) =>
@@ -174,9 +178,9 @@ const serialFlash: CommandModule = {
       .option('image', { type: 'string', demandOption: true, describe: 'factory or app image file' }),
   handler: async (args) => {
     const { runSerialFlash } = await import('./run.js');
-    await runSerialFlash(args as never);
+    await runSerialFlash(args);
   },
-};
+});
 
 export const command: CommandModule = {
   command: 'sim',

@@ -32,6 +32,7 @@ export const UNIT = [
   'test/cli/labs.test.ts',
   'test/cli/outputs.test.ts',
   'test/cli/profile.test.ts',
+  'test/cli/typed-commands.test.ts',
   'test/deploy/grafana.test.ts',
   'test/factory/executor-signal.test.ts',
   'test/factory/executor.test.ts',
