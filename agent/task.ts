@@ -14,6 +14,7 @@ import { groupAlive, stopProcessGroup, type StopResult } from '../shared/process
 import { spawnInGroup } from '../shared/spawn.js';
 import { LineSplitter } from './lines.js';
 import { newTaskMark, stopEscaped, TASK_MARK_ENV, type Escaped } from '../shared/escaped-processes.js';
+import { INSTANCE_FILES } from '../shared/contracts/layout.js';
 import { clearRunningTask, writeRunningTask } from './marker.js';
 import { BUILDOMAT_WORK, containedArgv, type TaskSandbox } from './task-sandbox.js';
 
@@ -211,9 +212,9 @@ export async function runTask(spec: TaskSpec, opts: TaskRunOptions): Promise<Tas
     // Clearing the record would tell the factory the testbed is free while the group still
     // drives it: keep it, and say why.
     const why = stop?.reason ?? `process group ${pgid} is still there`;
-    log.error({ stop }, 'the task process group could not be stopped: running-task.json kept');
+    log.error({ stop }, `the task process group could not be stopped: ${INSTANCE_FILES.runningTask} kept`);
     opts.onNote(
-      `exec error: the task's processes could not be stopped (${why}); running-task.json is kept so the testbed stays out of service until they are gone`,
+      `exec error: the task's processes could not be stopped (${why}); ${INSTANCE_FILES.runningTask} is kept so the testbed stays out of service until they are gone`,
     );
   } else clearRunningTask(opts.agentDir);
 
