@@ -120,6 +120,7 @@ const control = defineCommand({
           'restart --wait: how long the device may take to come back, e.g. 2m (default: device option reboot_timeout_ms, else 3m)',
         ),
       )
+      .option('progress-every', PROGRESS_EVERY)
       .example('$0 runner control mode eco', '')
       .example('$0 runner control restart --wait --timeout 2m', '')
       .example('$0 runner control pools set --pool-url stratum+tcp://pool:3333 --user bc1q…worker', '')
@@ -197,7 +198,7 @@ const restore = defineCommand({
   command: 'restore',
   describe:
     "bring the testbed's devices back to their baseline: firmware (from the library), pools, settings; exit 1 when one could not be",
-  builder: (y) => testbedOptions(y).option('firmware-dir', firmwareDirOption),
+  builder: (y) => testbedOptions(y).option('firmware-dir', firmwareDirOption).option('progress-every', PROGRESS_EVERY),
   handler: async (args) => {
     const { runRestore } = await import('./cli/restore.js');
     await runRestore(args);

@@ -11,6 +11,9 @@ export interface RestartWaitOptions {
   timeoutMs?: number;
   /** Wait between polls, ms (default: device option poll_interval_ms, else 5 s; the firmware dislikes faster). */
   pollMs?: number;
+  /** Told every `progressEveryMs` (default 10 s) while the device is away: elapsed time and its state. */
+  onProgress?: (line: string) => void;
+  progressEveryMs?: number;
 }
 
 export interface RestartWaitResult {
@@ -30,7 +33,12 @@ export async function restartAndWait(driver: Driver, opts: RestartWaitOptions = 
   const verdict = await surviveRestart(
     driver,
     { type: 'survives_restart', name: 'restart', devices: [], timeoutMs, requireHashing: false },
-    { pollMs: opts.pollMs ?? optionMs(driver, 'poll_interval_ms', 5000), signal: opts.signal },
+    {
+      pollMs: opts.pollMs ?? optionMs(driver, 'poll_interval_ms', 5000),
+      signal: opts.signal,
+      onProgress: opts.onProgress,
+      progressEveryMs: opts.progressEveryMs,
+    },
   );
   if (!verdict.ok) {
     if (/^could not restart/.test(verdict.message))

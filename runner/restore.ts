@@ -26,6 +26,8 @@ export interface RestoreOptions {
   firmwareDir?: string;
   signal?: AbortSignal;
   onProgress?: (device: string, e: ProgressEvent) => void;
+  /** How often a restart's wait says how it goes (default 10 s). */
+  progressEveryMs?: number;
   /** Injected for tests. */
   driverFor?: (device: DeviceSpec) => Driver;
 }
@@ -127,7 +129,13 @@ async function restoreDevice(driver: Driver, opts: RestoreOptions): Promise<Devi
     });
   }
   if (needsRestart && !signal?.aborted)
-    await step('restart', async () => ({ message: (await restartAndWait(driver, { signal })).message }));
+    await step('restart', async () => {
+      // The wait for the device to come back is the longest silence of a restore: say how it goes.
+      const onProgress = (line: string) => opts.onProgress?.(device.name, { phase: 'reboot', message: line });
+      return {
+        message: (await restartAndWait(driver, { signal, onProgress, progressEveryMs: opts.progressEveryMs })).message,
+      };
+    });
   return result();
 }
 

@@ -32,6 +32,12 @@ export async function startFakeFactoryApi(opts: { targetName: string; jobTicks: 
   const unknown = new Map<string, number>();
   let now = 0;
 
+  /** The agent "comes online" as soon as the factory associated the worker and looks at it again. */
+  const comeOnline = (w: FakeWorker): FakeWorker => {
+    if (w.private) w.online = true;
+    return w;
+  };
+
   const routes: Array<[string, RegExp, (m: RegExpExecArray, body: Record<string, unknown>) => [number, unknown]]> = [
     [
       'GET',
@@ -65,15 +71,13 @@ export async function startFakeFactoryApi(opts: { targetName: string; jobTicks: 
         return [201, w];
       },
     ],
-    ['GET', /^\/0\/factory\/workers$/, () => [200, [...workers.values()].map(shape)]],
+    ['GET', /^\/0\/factory\/workers$/, () => [200, [...workers.values()].map((w) => shape(comeOnline(w)))]],
     [
       'GET',
       /^\/0\/factory\/worker\/([^/]+)$/,
       (m) => {
         const w = workers.get(m[1]);
-        // The agent "comes online" as soon as the factory associated the worker.
-        if (w && w.private) w.online = true;
-        return [200, { worker: w ? shape(w) : null }];
+        return [200, { worker: w ? shape(comeOnline(w)) : null }];
       },
     ],
     [

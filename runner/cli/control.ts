@@ -16,6 +16,8 @@ export interface ControlArgs extends DeviceArgs {
   wait?: boolean;
   /** restart --wait: how long the device may take, ms. */
   timeout?: number;
+  /** restart --wait: how often to say how the wait goes, ms. */
+  'progress-every'?: number;
 }
 
 export async function runControl(args: ControlArgs): Promise<void> {
@@ -35,7 +37,12 @@ export async function runControl(args: ControlArgs): Promise<void> {
   try {
     const result = await reportingInfra('control', opened, async (d) => {
       if (!args.wait) return d.control(action);
-      const back = await restartAndWait(d, { timeoutMs: args.timeout });
+      // The wait lines go to stderr: stdout keeps the one result (a line, or the --json object).
+      const back = await restartAndWait(d, {
+        timeoutMs: args.timeout,
+        onProgress: (line) => process.stderr.write(`${d.device.name}: ${line}\n`),
+        progressEveryMs: args['progress-every'],
+      });
       return {
         ok: true as const,
         action: 'restart' as const,

@@ -11,6 +11,7 @@ export interface RestoreArgs {
   'firmware-dir'?: string;
   json: boolean;
   'ignore-lock'?: boolean;
+  'progress-every'?: number;
 }
 
 export async function runRestore(args: RestoreArgs): Promise<void> {
@@ -22,6 +23,7 @@ export async function runRestore(args: RestoreArgs): Promise<void> {
       devices,
       firmwareDir: firmwareDirFrom({ flag: args['firmware-dir'], testbed: testbed.firmwareDir }),
       signal: shutdown.graceful,
+      progressEveryMs: args['progress-every'],
       // Progress goes to stderr: with --json, stdout holds the one result object.
       onProgress: (device, e) => {
         if (!args.json && e.phase !== 'upload') process.stderr.write(`${device}: ${e.phase}: ${e.message}\n`);

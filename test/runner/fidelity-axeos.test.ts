@@ -227,11 +227,19 @@ t.test('control restart --wait returns when the device answers again, and fails 
       'poll_interval_ms=100',
       '--option',
       'request_timeout_ms=500',
+      '--progress-every',
+      '500ms',
     ],
     { env, timeoutMs: 60_000 },
   );
   t.equal(late.code, 1, 'the deadline passed');
   t.match(late.stderr, /not back within 2 s/);
+  // The wait is never silent: elapsed time and the device's state, on stderr.
+  t.match(
+    late.stderr,
+    /waiting for \S+ to come back after the restart \(up to 2 s\): \d+ s \((not answering|no reading yet)/,
+  );
+  t.equal(late.stdout, '', 'stdout keeps only the result');
   const bad = await runMvm(['runner', 'control', 'pause', '--wait', ...device], { env });
   t.equal(bad.code, 2);
   t.match(bad.stderr, /--wait goes with restart only/);
