@@ -26,6 +26,21 @@ export type AgentPid = Static<typeof AgentPidSchema>;
 
 export const agentPidContract = defineContract(INSTANCE_FILES.agentPid, AgentPidSchema);
 
+/**
+ * Reads an SSH host's agent.pid. Besides the contract's JSON it accepts the one line an earlier
+ * mvm's launcher wrote there, `PID BOOT_ID` (the agent led its own group, so pgid = pid): an agent
+ * started before an upgrade of the factory is still adopted or stopped by the upgraded one instead
+ * of being taken for a foreign file. Nothing else is trusted.
+ */
+export function parseRemoteAgentPid(text: string): AgentPid | undefined {
+  const rec = agentPidContract.tryParse(text);
+  if (rec) return rec;
+  const legacy = /^([0-9]+) ([0-9a-f-]*)\n?$/.exec(text);
+  if (!legacy) return undefined;
+  const pid = Number(legacy[1]);
+  return pid >= 2 ? { pid, pgid: pid, boot_id: legacy[2] } : undefined;
+}
+
 /** The file's text as written: one line (the type is the writer's check; readers validate). */
 export function agentPidText(rec: AgentPid): string {
   return JSON.stringify(rec) + '\n';

@@ -55,6 +55,12 @@ if (why) {
     const pidFile = join(workdir, 'agent.pid');
     const pf = agentPidContract.parse(readFileSync(pidFile, 'utf8'), pidFile);
     t.match(pf, { pid: handle.pid, pgid: handle.pid, boot_id: handle.bootId });
+    // The line an earlier mvm's launcher wrote: an agent started before an upgrade is still known.
+    writeFileSync(pidFile, `${handle.pid} ${handle.bootId}\n`);
+    t.match(await agentStatus(conn, workdir), { running: true, pid: handle.pid }, 'the earlier format is read');
+    writeFileSync(pidFile, `${handle.pid} ${handle.bootId} extra\n`);
+    t.match(await agentStatus(conn, workdir), { pid: undefined }, 'anything else is not trusted');
+    writeFileSync(pidFile, JSON.stringify(pf) + '\n');
 
     const state = (await waitFor(
       () =>

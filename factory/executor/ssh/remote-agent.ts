@@ -3,7 +3,7 @@
 // process group. Every remote command is a constant script from remote-scripts.ts run with its
 // inputs as quoted positional parameters; the bootstrap string travels on stdin into a 0600 file
 // and never appears on a command line.
-import { agentPidContract } from '../../../shared/contracts/agent-pid.js';
+import { agentPidContract, parseRemoteAgentPid } from '../../../shared/contracts/agent-pid.js';
 import { instancePath } from '../../../shared/contracts/layout.js';
 import { remoteStatusContract, remoteStopContract, type RemoteStatus } from '../../../shared/contracts/remote-agent.js';
 import { runningTaskContract, type RunningTask } from '../../../shared/contracts/running-task.js';
@@ -189,7 +189,7 @@ interface RemoteState {
 }
 
 function readState(env: RemoteStatus): RemoteState {
-  const pf = env.agent_pid === null ? undefined : agentPidContract.tryParse(env.agent_pid);
+  const pf = env.agent_pid === null ? undefined : parseRemoteAgentPid(env.agent_pid);
   // A pid file from before the host last rebooted names somebody else's process group now.
   const agentPgid = pf && (pf.boot_id ?? '') === env.boot_id ? pf.pgid : undefined;
   const task =
