@@ -17,7 +17,7 @@ import { Factory } from '../../factory/tick.js';
 import { sshExecutorsFor } from '../../factory/executor/ssh/executor.js';
 import { SshPool } from '../../factory/executor/ssh/pool.js';
 import { startServer, type TestServer } from '../helpers/server.js';
-import { startSshd, sshdUnavailable, type Sshd } from '../helpers/sshd.js';
+import { sshdForFile, type Sshd } from '../helpers/sshd.js';
 import { waitFor, mvmBin } from '../helpers/mvm-process.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -117,16 +117,8 @@ async function setup(t: { teardown(fn: () => void | Promise<void>): void }, sshd
   };
 }
 
-const why = sshdUnavailable();
-if (why) {
-  t.comment(`skipping the SSH factory tests: ${why}`);
-  t.plan(0, why);
-} else {
-  let sshd: Sshd;
-  t.before(async () => {
-    sshd = await startSshd(t);
-  });
-
+const sshd = sshdForFile(t, 'the SSH factory tests');
+if (sshd) {
   t.test('a job end to end through an SSH testbed, driven by the factory', async (t) => {
     const srv = await startServer(t, { args: ['--tick', '200ms'] });
     const lab = await setup(t, sshd, srv);
