@@ -10,6 +10,7 @@ import { sameProcessAlive } from '../../factory/executor/proc.js';
 import { startMvm, waitFor, type MvmProcess } from '../helpers/mvm-process.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { tempDir } from '../helpers/tmp.js';
+import { toml, type TomlTable } from '../helpers/toml.js';
 
 export const SCRIPTED_AGENT = projectPath('test', 'fixtures', 'agents', 'scripted-agent.mjs');
 
@@ -266,4 +267,64 @@ export async function factoryApi(p: MvmProcess, dbFile: string): Promise<LabApi>
       return { status: res.status, body };
     },
   };
+}
+
+/** A testbed as the factory API shows it. */
+export async function testbedOf(api: LabApi, name: string): Promise<any> {
+  return (await api.call('GET', `/v1/testbeds/${name}`)).body;
+}
+
+/** A testbed's history, oldest first. */
+export async function testbedHistory(api: LabApi, name: string): Promise<Array<{ kind: string; message: string }>> {
+  const events = (await api.call('GET', `/v1/testbeds/${name}/history?limit=200`)).body.events as Array<{
+    kind: string;
+    message: string;
+  }>;
+  return events.reverse();
+}
+
+export interface OneBitaxeConfig {
+  serverUrl: string;
+  factoryToken: string;
+  /** The id of target `bitaxe` on the server. */
+  targetId: string;
+  /** The simulated Bitaxe 601 the testbed's one device (`miner`) is. */
+  simUrl: string;
+  /** The testbed's name (default gamma). */
+  testbed?: string;
+  /** [factory] keys besides the token (polling every 300 ms by default). */
+  factory?: TomlTable;
+  /** [health] (default: a short first check, then none: no retries, no schedule). */
+  health?: TomlTable;
+  /** The testbed's own keys besides its target (an agent table, …). */
+  testbedKeys?: TomlTable;
+  /** The device's keys besides driver, hardware and address (options: fast polling and settling by default). */
+  device?: TomlTable;
+}
+
+/** A factory config of one testbed with one simulated Bitaxe, for tests that run it all as processes. */
+export function oneBitaxeFactoryToml(o: OneBitaxeConfig): string {
+  return toml({
+    general: { baseurl: o.serverUrl },
+    factory: { token: o.factoryToken, poll_interval: '300ms', lease_wait: '300ms', ...o.factory },
+    health: o.health ?? { window: '300ms', samples: 1, retry: '1h', interval: '0s' },
+    api: { listen: '127.0.0.1:0' },
+    target: { bitaxe: { id: o.targetId } },
+    testbed: {
+      [o.testbed ?? 'gamma']: {
+        targets: ['bitaxe'],
+        ...o.testbedKeys,
+        devices: {
+          miner: {
+            driver: 'axeos',
+            hardware: '601',
+            address: o.simUrl,
+            // The simulator reboots fast: poll and settle quickly.
+            options: { poll_interval_ms: 200, settle_ms: 500, reboot_timeout_ms: 20000 },
+            ...o.device,
+          },
+        },
+      },
+    },
+  });
 }
