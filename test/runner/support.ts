@@ -1,4 +1,4 @@
-// Shared by the runner tests: a testbed description on disk, a free loopback UDP port.
+// Shared by the runner tests: a testbed description on disk, its usual device, a free loopback UDP port.
 import { createSocket } from 'node:dgram';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,6 +8,20 @@ export function writeTestbed(dir: string, doc: Record<string, unknown>): string 
   const file = join(dir, 'testbed.json');
   writeFileSync(file, JSON.stringify({ version: 1, testbed: 'bench-1', ...doc }));
   return file;
+}
+
+/** A Bitaxe Gamma (board 601) on v2.15.0 named gamma at `address`, as a testbed description lists it. */
+export function gammaDevice(address: string, over: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    name: 'gamma',
+    driver: 'axeos',
+    address,
+    hardware: '601',
+    software: 'v2.15.0',
+    attributes: [],
+    options: { request_timeout_ms: 2000 },
+    ...over,
+  };
 }
 
 /** A UDP port free right now on loopback. */
