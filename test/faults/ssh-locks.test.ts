@@ -19,7 +19,7 @@ import { startAxeosSimProcess } from '../helpers/axeos-sim-process.js';
 import { startSilentDevice, writeSilentTestbed } from '../helpers/silent-device.js';
 import { waitFor } from '../helpers/mvm-process.js';
 import { startServer } from '../helpers/server.js';
-import { startSshd, sshdUnavailable, type Sshd } from '../helpers/sshd.js';
+import { sshAgentTable, startSshd, sshdUnavailable, type Sshd } from '../helpers/sshd.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const TESTBED = 'gamma-ssh';
@@ -72,17 +72,6 @@ t.test(
     const sim = await startAxeosSimProcess(t, { bootMs: 300 });
     const simUrl = sim.url;
     const simInfo = () => sim.info();
-    const agent = {
-      mode: 'ssh',
-      host: sshd.host,
-      port: sshd.port,
-      user: sshd.user,
-      identity_file: sshd.identityFile,
-      known_hosts: sshd.knownHosts,
-      remote_workdir: join(dir, 'remote'),
-      remote_command: [process.execPath, MVM_BIN],
-      lock_dir: hostLocks,
-    };
     const config = join(dir, 'factory.toml');
     writeFileSync(
       config,
@@ -92,7 +81,7 @@ t.test(
         targetId: await srv.createTarget('bitaxe'),
         simUrl,
         testbed: TESTBED,
-        testbedKeys: { agent },
+        testbedKeys: { agent: sshAgentTable(sshd, join(dir, 'remote'), { lock_dir: hostLocks }) },
         device: { settings: { mode: 'standard' } },
       }),
     );

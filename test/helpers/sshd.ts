@@ -8,6 +8,8 @@ import { createServer, connect } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { SshTarget } from '../../factory/executor/ssh/connection.js';
+import { MVM_BIN } from '../../shared/paths.js';
+import { inline } from './toml.js';
 
 export const SSHD_BIN = '/usr/sbin/sshd';
 
@@ -53,6 +55,33 @@ export function sshTargetOf(sshd: Sshd, over: Partial<SshTarget> = {}): SshTarge
     agentSocket: '',
     ...over,
   };
+}
+
+/**
+ * The agent table of a factory testbed whose agent runs on this server's host: its keys,
+ * `remote_workdir`, the real `mvm` as the remote command; `over` adds or replaces keys.
+ */
+export function sshAgentTable(
+  sshd: Sshd,
+  remoteWorkdir: string,
+  over: Record<string, string | string[]> = {},
+): Record<string, string | number | string[]> {
+  return {
+    mode: 'ssh',
+    host: sshd.host,
+    port: sshd.port,
+    user: sshd.user,
+    identity_file: sshd.identityFile,
+    known_hosts: sshd.knownHosts,
+    remote_workdir: remoteWorkdir,
+    remote_command: [process.execPath, MVM_BIN],
+    ...over,
+  };
+}
+
+/** The same as a testbed's `agent = { … }` line. */
+export function sshAgentLine(sshd: Sshd, remoteWorkdir: string, over: Record<string, string | string[]> = {}): string {
+  return `agent = ${inline(sshAgentTable(sshd, remoteWorkdir, over))}`;
 }
 
 export interface Sshd {

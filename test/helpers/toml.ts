@@ -8,7 +8,8 @@ export type TomlTable = { [k: string]: Value | undefined };
 const key = (k: string) => (/^[A-Za-z0-9_-]+$/.test(k) ? k : JSON.stringify(k));
 const isTable = (v: Value | undefined): v is TomlTable => typeof v === 'object' && !Array.isArray(v);
 
-function inline(v: Value): string {
+/** `v` as a TOML inline value (an object as an inline table). */
+export function inline(v: Value): string {
   if (Array.isArray(v)) return `[${v.map(inline).join(', ')}]`;
   if (isTable(v))
     return `{ ${Object.entries(v)
