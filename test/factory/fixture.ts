@@ -10,6 +10,7 @@ import { sameProcessAlive } from '../../factory/executor/proc.js';
 import { startMvm, waitFor, type MvmProcess } from '../helpers/mvm-process.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { tempDir } from '../helpers/tmp.js';
+import { apiCaller, type ApiCall } from '../helpers/api-call.js';
 import { toml, type TomlTable } from '../helpers/toml.js';
 
 export const SCRIPTED_AGENT = projectPath('test', 'fixtures', 'agents', 'scripted-agent.mjs');
@@ -230,11 +231,7 @@ export interface LabApi {
   url: string;
   adminToken: string;
   /** A request to the factory API; never throws for a status. */
-  call(
-    method: string,
-    path: string,
-    opts?: { token?: string | null; body?: unknown },
-  ): Promise<{ status: number; body: any }>;
+  call: ApiCall;
 }
 
 /** The factory API of a started factory: its URL (from the start-up line) and the admin token kept beside its database. */
@@ -245,27 +242,7 @@ export async function factoryApi(p: MvmProcess, dbFile: string): Promise<LabApi>
   return {
     url,
     adminToken,
-    async call(method, path, opts = {}) {
-      const token = opts.token === undefined ? adminToken : opts.token;
-      const res = await fetch(url + path, {
-        method,
-        headers: {
-          ...(token !== null ? { authorization: `Bearer ${token}` } : {}),
-          ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}),
-        },
-        ...(opts.body !== undefined
-          ? { body: typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body) }
-          : {}),
-      });
-      const text = await res.text();
-      let body: unknown = text;
-      try {
-        body = JSON.parse(text);
-      } catch {
-        /* not JSON */
-      }
-      return { status: res.status, body };
-    },
+    call: apiCaller(url, adminToken),
   };
 }
 
