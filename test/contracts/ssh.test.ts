@@ -15,7 +15,7 @@ import { MvmError, TimeoutError } from '../../shared/errors.js';
 import { sshdForFile, sshTargetOf } from '../helpers/sshd.js';
 import { waitFor } from '../helpers/mvm-process.js';
 import { tempDir } from '../helpers/tmp.js';
-import { fakeAgentState, installFakeMvm, killLeftovers, type FakeMvm } from '../ssh/fake-mvm.js';
+import { fakeAgentState, fakeMvmPlacement, installFakeMvm, killLeftovers, type FakeMvm } from '../ssh/fake-mvm.js';
 
 const sshd = sshdForFile(t, 'the SSH contract tests');
 if (sshd) {
@@ -99,15 +99,7 @@ if (sshd) {
   });
 
   t.test("every executor method ends with the caller's signal or the executor's own bound", async (t) => {
-    const placement = {
-      host: sshd.host,
-      port: sshd.port,
-      user: sshd.user,
-      identityFile: sshd.identityFile,
-      knownHosts: sshd.knownHosts,
-      remoteWorkdir: join(base, 'agents'),
-      remoteCommand: [fake.path],
-    };
+    const placement = fakeMvmPlacement(sshd, base, fake);
     const quick = new SshExecutor({ placement, pool, testbed: 'bench-quick', commandTimeoutMs: 1 });
     const handle = { pid: 99999, pgid: 99999, startedAt: 0 };
     await pool.host(quick.target).get({ wait: true });

@@ -9,7 +9,7 @@ import { SshPool } from '../../factory/executor/ssh/pool.js';
 import { sshdForFile } from '../helpers/sshd.js';
 import { waitFor } from '../helpers/mvm-process.js';
 import { tempDir } from '../helpers/tmp.js';
-import { fakeAgentState, installFakeMvm, killLeftovers, type FakeMvm } from './fake-mvm.js';
+import { fakeAgentState, fakeMvmPlacement, installFakeMvm, killLeftovers, type FakeMvm } from './fake-mvm.js';
 
 const sshd = sshdForFile(t, 'the SSH executor tests');
 if (sshd) {
@@ -19,16 +19,7 @@ if (sshd) {
     base = tempDir(t, 'mvm-remote-');
     fake = installFakeMvm(base);
   });
-  const placement = (over: Partial<SshPlacementLike> = {}): SshPlacementLike => ({
-    host: sshd.host,
-    port: sshd.port,
-    user: sshd.user,
-    identityFile: sshd.identityFile,
-    knownHosts: sshd.knownHosts,
-    remoteWorkdir: join(base, 'agents'),
-    remoteCommand: [fake.path],
-    ...over,
-  });
+  const placement = (over: Partial<SshPlacementLike> = {}) => fakeMvmPlacement(sshd, base, fake, over);
   const spec = (instanceId: string) => ({
     instanceId,
     url: 'http://127.0.0.1:9300',
