@@ -305,3 +305,22 @@ export function oneBitaxeFactoryToml(o: OneBitaxeConfig): string {
     },
   });
 }
+
+/**
+ * Starts a factory of one simulated Bitaxe against `srv` (target bitaxe and a factory token made
+ * there) with its config and database in `dir`; stopped with the test.
+ */
+export async function startOneBitaxeFactory(
+  t: { teardown(fn: () => void | Promise<void>): void },
+  srv: TestServer,
+  dir: string,
+  o: Omit<OneBitaxeConfig, 'serverUrl' | 'factoryToken' | 'targetId'> & FactoryStart,
+): Promise<{ factory: MvmProcess; api: LabApi; dbFile: string }> {
+  const config = join(dir, 'factory.toml');
+  const dbFile = join(dir, 'factory.sqlite3');
+  const targetId = await srv.createTarget('bitaxe');
+  const factoryToken = await srv.createFactory('lab');
+  writeFileSync(config, oneBitaxeFactoryToml({ ...o, serverUrl: srv.url, factoryToken, targetId }));
+  const factory = await runFactory(config, dbFile, { t, env: o.env, timeoutMs: o.timeoutMs });
+  return { factory, api: await factoryApi(factory, dbFile), dbFile };
+}

@@ -8,16 +8,15 @@ import t from 'tap';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildImage } from '../../runner/firmware/image.js';
-import { waitFor, type MvmProcess } from '../helpers/mvm-process.js';
+import { waitFor } from '../helpers/mvm-process.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { tempDir } from '../helpers/tmp.js';
-import { factoryApi, oneBitaxeFactoryToml, runFactory, testbedHistory, testbedOf, type LabApi } from './fixture.js';
+import { startOneBitaxeFactory, testbedHistory, testbedOf, type LabApi } from './fixture.js';
 import { startAxeosSimProcess, type AxeosSimProcess } from '../helpers/axeos-sim-process.js';
 
 let srv: TestServer;
 let sim: AxeosSimProcess;
 let simUrl: string;
-let factory: MvmProcess;
 let api: LabApi;
 let dir: string;
 let userToken: string;
@@ -38,28 +37,17 @@ t.before(async () => {
   sim = await startAxeosSimProcess(t, { firmware: 'v2.9.0', bootMs: 300 });
   simUrl = sim.url;
 
-  const targetId = await srv.createTarget('bitaxe');
-  const factoryToken = await srv.createFactory('lab');
   userToken = await srv.createUser('tester');
-  const config = join(dir, 'factory.toml');
-  writeFileSync(
-    config,
-    oneBitaxeFactoryToml({
-      serverUrl: srv.url,
-      factoryToken,
-      targetId,
-      simUrl,
-      factory: { stop_grace: '2s', firmware_dir: join(dir, 'firmware') },
-      health: { window: '500ms', samples: 1, retry: '500ms', bad_after: 3, interval: '4s' },
-      device: {
-        software: 'v2.9.0',
-        pools: [{ url: 'stratum+tcp://pool.lab:3333', user: 'lab.gamma' }],
-        options: { poll_interval_ms: 200, settle_ms: 800, reboot_timeout_ms: 20000 },
-      },
-    }),
-  );
-  factory = await runFactory(config, join(dir, 'factory.sqlite3'), { t });
-  api = await factoryApi(factory, join(dir, 'factory.sqlite3'));
+  ({ api } = await startOneBitaxeFactory(t, srv, dir, {
+    simUrl,
+    factory: { stop_grace: '2s', firmware_dir: join(dir, 'firmware') },
+    health: { window: '500ms', samples: 1, retry: '500ms', bad_after: 3, interval: '4s' },
+    device: {
+      software: 'v2.9.0',
+      pools: [{ url: 'stratum+tcp://pool.lab:3333', user: 'lab.gamma' }],
+      options: { poll_interval_ms: 200, settle_ms: 800, reboot_timeout_ms: 20000 },
+    },
+  }));
 });
 
 t.test(

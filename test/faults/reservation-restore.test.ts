@@ -12,23 +12,15 @@ import { join } from 'node:path';
 import { whoHolds } from '../../shared/device-hold.js';
 import { startSilentDevice, writeSilentTestbed } from '../helpers/silent-device.js';
 import { liveWithCmdline } from './lib/procs.js';
-import { waitFor, type MvmProcess, mvmBin } from '../helpers/mvm-process.js';
+import { waitFor, mvmBin } from '../helpers/mvm-process.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { tempDir } from '../helpers/tmp.js';
-import {
-  factoryApi,
-  oneBitaxeFactoryToml,
-  runFactory,
-  testbedHistory,
-  testbedOf,
-  type LabApi,
-} from '../factory/fixture.js';
+import { startOneBitaxeFactory, testbedHistory, testbedOf, type LabApi } from '../factory/fixture.js';
 import { startAxeosSimProcess, type AxeosSimProcess } from '../helpers/axeos-sim-process.js';
 
 let srv: TestServer;
 let sim: AxeosSimProcess;
 let simUrl: string;
-let factory: MvmProcess;
 let api: LabApi;
 let dir: string;
 let lockDir: string;
@@ -83,22 +75,11 @@ t.before(async () => {
   lockDir = join(dir, 'locks');
   sim = await startAxeosSimProcess(t, { firmware: 'v2.9.0', bootMs: 300 });
   simUrl = sim.url;
-  const targetId = await srv.createTarget('bitaxe');
-  const factoryToken = await srv.createFactory('lab');
-  const config = join(dir, 'factory.toml');
-  writeFileSync(
-    config,
-    oneBitaxeFactoryToml({
-      serverUrl: srv.url,
-      factoryToken,
-      targetId,
-      simUrl,
-      device: { settings: { mode: 'standard' } },
-    }),
-  );
-  const dbFile = join(dir, 'factory.sqlite3');
-  factory = await runFactory(config, dbFile, { t, env: { MVM_TESTBED_LOCKS: lockDir } });
-  api = await factoryApi(factory, dbFile);
+  ({ api } = await startOneBitaxeFactory(t, srv, dir, {
+    simUrl,
+    device: { settings: { mode: 'standard' } },
+    env: { MVM_TESTBED_LOCKS: lockDir },
+  }));
   for (const name of ['alice', 'bob'])
     tokens[name] = (await api.call('POST', '/v1/users', { body: { name } })).body.token;
   tokens.admin = api.adminToken;

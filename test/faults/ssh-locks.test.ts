@@ -8,13 +8,12 @@
 // holds the testbed on the host.
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MVM_BIN } from '../../shared/paths.js';
 import { readLockFile } from '../../shared/testbed-locks.js';
 import { whoHolds } from '../../shared/device-hold.js';
 import { liveWithCmdline } from './lib/procs.js';
-import { factoryApi, oneBitaxeFactoryToml, runFactory, testbedHistory, testbedOf } from '../factory/fixture.js';
+import { startOneBitaxeFactory, testbedHistory, testbedOf } from '../factory/fixture.js';
 import { startAxeosSimProcess } from '../helpers/axeos-sim-process.js';
 import { startSilentDevice, writeSilentTestbed } from '../helpers/silent-device.js';
 import { waitFor } from '../helpers/mvm-process.js';
@@ -72,22 +71,13 @@ t.test(
     const sim = await startAxeosSimProcess(t, { bootMs: 300 });
     const simUrl = sim.url;
     const simInfo = () => sim.info();
-    const config = join(dir, 'factory.toml');
-    writeFileSync(
-      config,
-      oneBitaxeFactoryToml({
-        serverUrl: srv.url,
-        factoryToken: await srv.createFactory('lab'),
-        targetId: await srv.createTarget('bitaxe'),
-        simUrl,
-        testbed: TESTBED,
-        testbedKeys: { agent: sshAgentTable(sshd, join(dir, 'remote'), { lock_dir: hostLocks }) },
-        device: { settings: { mode: 'standard' } },
-      }),
-    );
-    const dbFile = join(dir, 'factory.sqlite3');
-    const factory = await runFactory(config, dbFile, { t, timeoutMs: 60_000 });
-    const api = await factoryApi(factory, dbFile);
+    const { api } = await startOneBitaxeFactory(t, srv, dir, {
+      simUrl,
+      testbed: TESTBED,
+      testbedKeys: { agent: sshAgentTable(sshd, join(dir, 'remote'), { lock_dir: hostLocks }) },
+      device: { settings: { mode: 'standard' } },
+      timeoutMs: 60_000,
+    });
     const tokens: Record<string, string> = {};
     for (const name of ['alice', 'bob'])
       tokens[name] = (await api.call('POST', '/v1/users', { body: { name } })).body.token;
