@@ -10,19 +10,9 @@ import { chromium } from 'playwright-core';
 import { MVM_BIN, projectPath } from '../shared/paths.js';
 import { startAxeosSim, startCgminerSim } from '../sim/index.js';
 import { runBench } from './lib/bench.js';
+import { CHROMIUM, CHROMIUM_ARGS } from './lib/chromium.js';
 import { startNode } from './lib/proc.js';
 import { round, summarize } from './lib/stats.js';
-
-const ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-dev-shm-usage',
-];
 
 runBench('web-ui', async (ctx) => {
   const runs = ctx.quick ? 3 : 10;
@@ -56,9 +46,9 @@ runBench('web-ui', async (ctx) => {
   const url = /web UI at (\S+?)\/?$/.exec((await fleet.waitForLine(/^mvm fleet web UI at /, 30_000)).line)![1];
   const token = readFileSync(join(data, 'fleet-api-admin-token'), 'utf8').trim();
   const browser = await chromium.launch({
-    executablePath: process.env.MVM_CHROMIUM ?? '/usr/bin/chromium',
+    executablePath: CHROMIUM,
     headless: true,
-    args: ARGS,
+    args: CHROMIUM_ARGS,
   });
   const loginFcp: number[] = [];
   const dashboard: number[] = [];

@@ -7,7 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describeError, MvmError } from '../shared/errors.js';
-import { parseListen, type ListenAddress } from '../shared/listen.js';
+import { listenOn, parseListen, type ListenAddress } from '../shared/listen.js';
 import { createLogger, type Logger } from '../shared/log.js';
 import { installShutdown } from '../shared/shutdown.js';
 import { FleetActions } from './actions/actions.js';
@@ -198,21 +198,13 @@ export async function runFleet(o: FleetDaemonOptions): Promise<void> {
 
   let energyLoops: Promise<void> = Promise.resolve();
   try {
-    try {
-      await app.listen({ host: listen.host, port: listen.port });
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      throw new MvmError(
-        'IO',
-        `the fleet API cannot listen on ${listen.host}:${listen.port}: ${code === 'EADDRINUSE' ? 'the address is in use' : (err as Error).message}`,
-        {
-          cause: err,
-          hint: 'another fleet may run here: pass --listen 127.0.0.1:PORT (port 0 picks a free one) or set [fleet] listen',
-        },
-      );
-    }
-    const addr = app.server.address();
-    const url = urlOf(listen.host, typeof addr === 'object' && addr ? addr.port : listen.port);
+    const port = await listenOn(
+      app,
+      listen,
+      'the fleet API',
+      'another fleet may run here: pass --listen 127.0.0.1:PORT (port 0 picks a free one) or set [fleet] listen',
+    );
+    const url = urlOf(listen.host, port);
     log.info({ url, adminToken: admin.source, miners: initial.miners.length }, 'fleet API listening');
     process.stdout.write(`mvm fleet API at ${url} (admin token: ${admin.source})\n`);
     lifecycle = 'running';

@@ -9,7 +9,8 @@ import Fastify, {
   type FastifyRequest,
 } from 'fastify';
 import { CLIENT_LIMIT_DEFAULTS, limitConnectionsPerClient, serverOptions } from '../../shared/http-limits.js';
-import { ApiError, MvmError, type ErrorCode } from '../../shared/errors.js';
+import { ApiError, MvmError } from '../../shared/errors.js';
+import { bearerPrincipal, ERROR_STATUS, HttpError, inlineRefs } from '../../shared/http-api.js';
 import { parseDuration, formatDuration } from '../../shared/duration.js';
 import { newId } from '../../shared/ids.js';
 import type { Logger } from '../../shared/log.js';
@@ -33,58 +34,17 @@ export interface ApiDeps {
   credential?: (holder: string) => string;
 }
 
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly errorCode: string,
-    readonly hint?: string,
-  ) {
-    super(message);
-  }
+function bearer(users: ApiUsers, req: FastifyRequest): ApiPrincipal {
+  return bearerPrincipal(req, (token) => users.authenticate(token), {
+    missing:
+      'the admin token is in [api] admin_token(_file), or beside the factory database; `mvm testbeds user create NAME` makes user tokens',
+    invalid: 'it is not the admin token and belongs to no API user',
+    check: 'check --lab-token / MVM_LAB_TOKEN',
+  });
 }
-
-const STATUS: Partial<Record<ErrorCode, [number, string]>> = {
-  USAGE: [400, 'BadRequest'],
-  CONFIG_INVALID: [400, 'BadRequest'],
-  NOT_FOUND: [404, 'NotFound'],
-  CONFLICT: [409, 'Conflict'],
-  ILLEGAL_TRANSITION: [409, 'Conflict'],
-  FORBIDDEN: [403, 'Forbidden'],
-  NETWORK: [503, 'Unavailable'],
-  TIMEOUT: [503, 'Unavailable'],
-};
 
 /** Inlines `#/components/schemas/X` references, so fastify's ajv can compile a route's schema alone. */
-function deref(s: unknown): unknown {
-  if (Array.isArray(s)) return s.map(deref);
-  if (s === null || typeof s !== 'object') return s;
-  const o = s as Record<string, unknown>;
-  if (typeof o.$ref === 'string') return deref((schemas as Record<string, unknown>)[o.$ref.split('/').pop()!]);
-  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, deref(v)]));
-}
-
-function bearer(users: ApiUsers, req: FastifyRequest): ApiPrincipal {
-  const h = req.headers.authorization;
-  if (!h)
-    throw new HttpError(
-      401,
-      "authentication required: send 'Authorization: Bearer <token>'",
-      'Unauthorized',
-      'the admin token is in [api] admin_token(_file), or beside the factory database; `mvm testbeds user create NAME` makes user tokens',
-    );
-  const m = /^Bearer\s+(\S+)\s*$/i.exec(h);
-  if (!m) throw new HttpError(401, "malformed Authorization header: expected 'Bearer <token>'", 'Unauthorized');
-  const p = users.authenticate(m[1]);
-  if (!p)
-    throw new HttpError(
-      401,
-      'invalid token: it is not the admin token and belongs to no API user',
-      'Unauthorized',
-      'check --lab-token / MVM_LAB_TOKEN',
-    );
-  return p;
-}
+const deref = (s: unknown) => inlineRefs(s, schemas as Record<string, unknown>);
 
 function requireAdmin(p: ApiPrincipal, doing: string): void {
   if (!p.admin)
@@ -284,8 +244,8 @@ export function buildApi(d: ApiDeps): FastifyInstance {
       [status, message, code, hint] = [err.status, err.message, err.errorCode, err.hint];
     } else if (err instanceof ApiError) {
       [status, message, code, hint] = [503, `the job server did not help: ${err.message}`, 'Unavailable', err.hint];
-    } else if (err instanceof MvmError && STATUS[err.code]) {
-      [status, code] = STATUS[err.code]!;
+    } else if (err instanceof MvmError && ERROR_STATUS[err.code]) {
+      [status, code] = ERROR_STATUS[err.code]!;
       [message, hint] = [err.message, err.hint];
     } else if ((err as FastifyError).validation) {
       [status, message, code] = [400, `invalid request: ${err.message}`, 'BadRequest'];

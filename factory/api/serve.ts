@@ -1,12 +1,12 @@
 // Starting the factory's API beside the loop: the admin token (given, or kept beside the database),
 // the fastify app, and a clear error when the address is taken.
 import { dirname, join } from 'node:path';
-import { MvmError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/log.js';
 import type { FactoryConfig } from '../config/types.js';
 import type { FactoryStore } from '../store.js';
 import type { Factory } from '../tick.js';
 import { closeServerNow } from '../../shared/http-close.js';
+import { listenOn } from '../../shared/listen.js';
 import { buildApi } from './app.js';
 import { observeFactory } from '../observe/routes.js';
 import { TestbedService } from './testbed-service.js';
@@ -50,21 +50,12 @@ export async function startApi(o: StartApiOptions): Promise<RunningApi | undefin
     credential: o.credential,
   });
   observeFactory(app, { config: o.config, store: o.store, factory: o.factory, testbeds: () => service.testbeds() });
-  try {
-    await app.listen({ host: listen.host, port: listen.port });
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new MvmError(
-      'IO',
-      `the factory API cannot listen on ${listen.host}:${listen.port}: ${code === 'EADDRINUSE' ? 'the address is in use' : (err as Error).message}`,
-      {
-        cause: err,
-        hint: 'another factory may run here: set [api] listen = "127.0.0.1:PORT" to another port, or "off"',
-      },
-    );
-  }
-  const addr = app.server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : listen.port;
+  const port = await listenOn(
+    app,
+    listen,
+    'the factory API',
+    'another factory may run here: set [api] listen = "127.0.0.1:PORT" to another port, or "off"',
+  );
   const url = `http://${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${port}`;
   o.log.info({ url, adminToken: admin.source }, 'factory API listening');
   process.stdout.write(

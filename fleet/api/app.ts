@@ -4,7 +4,8 @@
 // server-sent event stream.
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { newId } from '../../shared/ids.js';
-import { errorBody, HttpError } from './errors.js';
+import { bearerPrincipal, HttpError, inlineRefs } from '../../shared/http-api.js';
+import { errorBody } from './errors.js';
 import { buildHandlers, type FleetApiDeps } from './handlers.js';
 import { openApiDocument, operations, schemas, type ExtraPaths } from './openapi.js';
 import { EventStreams } from './sse.js';
@@ -20,34 +21,15 @@ declare module 'fastify' {
 }
 
 /** Inlines `#/components/schemas/X` references, so fastify's ajv can compile a route's schema alone. */
-function deref(s: unknown): unknown {
-  if (Array.isArray(s)) return s.map(deref);
-  if (s === null || typeof s !== 'object') return s;
-  const o = s as Record<string, unknown>;
-  if (typeof o.$ref === 'string') return deref((schemas as Record<string, unknown>)[o.$ref.split('/').pop()!]);
-  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, deref(v)]));
-}
+const deref = (s: unknown) => inlineRefs(s, schemas as Record<string, unknown>);
 
 export function bearer(tokens: FleetTokens, req: FastifyRequest): Principal {
-  const h = req.headers.authorization;
-  if (!h)
-    throw new HttpError(
-      401,
-      "authentication required: send 'Authorization: Bearer <token>'",
-      'Unauthorized',
+  return bearerPrincipal(req, (token) => tokens.authenticate(token), {
+    missing:
       'the admin token is in [fleet] admin_token_file, MVM_FLEET_API_TOKEN, or the file fleet-api-admin-token in the fleet --data folder',
-    );
-  const m = /^Bearer\s+(\S+)\s*$/i.exec(h);
-  if (!m) throw new HttpError(401, "malformed Authorization header: expected 'Bearer <token>'", 'Unauthorized');
-  const p = tokens.authenticate(m[1]);
-  if (!p)
-    throw new HttpError(
-      401,
-      'invalid token: it is not the admin token nor one made through /api/tokens',
-      'Unauthorized',
-      'check --token / MVM_FLEET_TOKEN',
-    );
-  return p;
+    invalid: 'it is not the admin token nor one made through /api/tokens',
+    check: 'check --token / MVM_FLEET_TOKEN',
+  });
 }
 
 const OPEN = new Set(['/openapi.json', '/healthz']);

@@ -3,29 +3,13 @@
 import type { FastifyError } from 'fastify';
 import { DriverError } from '../../runner/drivers/errors.js';
 import { MvmError, type ErrorCode } from '../../shared/errors.js';
+import { ERROR_STATUS, HttpError } from '../../shared/http-api.js';
 import { TestbedBusyError } from '../lab-client.js';
 
-export class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly errorCode: string,
-    readonly hint?: string,
-    readonly field?: string,
-  ) {
-    super(message);
-  }
-}
+export { HttpError };
 
 const STATUS: Partial<Record<ErrorCode, [number, string]>> = {
-  USAGE: [400, 'BadRequest'],
-  CONFIG_INVALID: [400, 'BadRequest'],
-  NOT_FOUND: [404, 'NotFound'],
-  CONFLICT: [409, 'Conflict'],
-  ILLEGAL_TRANSITION: [409, 'Conflict'],
-  FORBIDDEN: [403, 'Forbidden'],
-  NETWORK: [503, 'Unavailable'],
-  TIMEOUT: [503, 'Unavailable'],
+  ...ERROR_STATUS,
   ABORTED: [503, 'ShuttingDown'],
 };
 

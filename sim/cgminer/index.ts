@@ -6,28 +6,16 @@ import type { AddressInfo } from 'node:net';
 import { parseListen } from '../common/address.js';
 import { DropCounter, parseFaults, type FaultMap } from '../common/faults.js';
 import { invalidJson, parseRequest, runCommand, type Reply } from './api.js';
-import { CgminerDevice } from './device.js';
+import { CgminerDevice, type CgminerDeviceOptions } from './device.js';
 import { formatJoined, formatJson, formatPlain } from './format.js';
 import { MODELS } from './models.js';
 
-export interface CgminerSimOptions {
+/** The device's options (device.ts), and where and how it serves them. */
+export interface CgminerSimOptions extends Omit<CgminerDeviceOptions, 'model' | 'faults'> {
   listen?: string;
   model?: 'nano3' | 'nano3s';
-  /** Firmware build (decides the estats key); default the model's newest known. */
-  firmware?: string;
   quirks?: boolean;
   faults?: string[] | FaultMap;
-  now?: () => number;
-  rebootDelayMs?: number;
-  bootMs?: number;
-  seed?: string;
-  /** setpool's web login (default the model's). */
-  webUser?: string;
-  webPass?: string;
-  /** A 3S build without softoff. */
-  noSoftoff?: boolean;
-  /** softon closes without a reply. */
-  softonSilent?: boolean;
 }
 
 export interface CgminerSim {

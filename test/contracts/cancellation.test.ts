@@ -3,17 +3,11 @@
 // says which bound passed — carried by the signal the executor got, not by a timer of its own.
 import t from 'tap';
 import Database from 'better-sqlite3';
-import { join } from 'node:path';
-import { loadConfig } from '../../factory/config/load.js';
 import { LocalExecutor } from '../../factory/executor/local.js';
 import type { AgentSpec } from '../../factory/executor/types.js';
-import { FactoryStore } from '../../factory/store.js';
-import { resolveTargets } from '../../factory/targets.js';
-import { Factory } from '../../factory/tick.js';
-import { FactoryClient } from '../../shared/buildomat/factory.js';
-import { silentLogger } from '../../shared/log.js';
 import { abortError } from '../../shared/sleep.js';
 import { startLab } from '../factory/fixture.js';
+import { inProcessFactory } from '../factory/in-process.js';
 
 /** A local executor whose start never finishes by itself: only its signal ends it. */
 class HangingStart extends LocalExecutor {
@@ -31,21 +25,9 @@ class HangingStart extends LocalExecutor {
 
 t.test("a start past agent_start_timeout fails with the deadline's TimeoutError", async (t) => {
   const lab = await startLab(t, { testbeds: [{ name: 'bench-1', targets: ['bitaxe'] }] });
-  const config = loadConfig(lab.configFile);
-  config.agentStartTimeoutMs = 300;
-  const store = FactoryStore.open(lab.dbFile);
-  t.teardown(() => store.close());
-  store.syncTestbeds(config.testbeds);
-  const log = silentLogger();
-  const executor = new HangingStart({ root: join(lab.dir, 'instances'), command: config.agentCommand, log });
-  const client = new FactoryClient({ baseUrl: config.baseUrl, token: config.token });
-  const factory = new Factory({
-    config,
-    store,
-    client,
-    targets: await resolveTargets(config),
-    executorFor: () => executor,
-    log,
+  const { factory, executor } = await inProcessFactory(t, lab, {
+    patch: { agentStartTimeoutMs: 300 },
+    executor: (opts) => new HangingStart(opts),
   });
   await lab.submit('bitaxe', 'true');
   await factory.tick({ lease: true });

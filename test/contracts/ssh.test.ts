@@ -12,35 +12,23 @@ import type { SshTarget } from '../../factory/executor/ssh/connection.js';
 import { agentStatus, startAgent, stopAgent } from '../../factory/executor/ssh/remote-agent.js';
 import { agentPidContract } from '../../shared/contracts/agent-pid.js';
 import { MvmError, TimeoutError } from '../../shared/errors.js';
-import { startSshd, sshdUnavailable, type Sshd } from '../helpers/sshd.js';
+import { sshdForFile, sshTargetOf } from '../helpers/sshd.js';
 import { waitFor } from '../helpers/mvm-process.js';
 import { tempDir } from '../helpers/tmp.js';
-import { fakeAgentState, installFakeMvm, killLeftovers, type FakeMvm } from '../ssh/fake-mvm.js';
+import { fakeAgentState, fakeMvmPlacement, installFakeMvm, killLeftovers, type FakeMvm } from '../ssh/fake-mvm.js';
 
-const why = sshdUnavailable();
-if (why) {
-  t.comment(`skipping the SSH contract tests: ${why}`);
-  t.plan(0, why);
-} else {
-  let sshd: Sshd;
+const sshd = sshdForFile(t, 'the SSH contract tests');
+if (sshd) {
   let fake: FakeMvm;
   let base: string;
   let pool: SshPool;
-  t.before(async () => {
-    sshd = await startSshd(t);
+  t.before(() => {
     base = tempDir(t, 'mvm-contracts-');
     fake = installFakeMvm(base);
     pool = new SshPool({ backoffBaseMs: 200, backoffMaxMs: 2000 });
   });
   t.teardown(() => pool.close());
-  const target = (): SshTarget => ({
-    host: sshd.host,
-    port: sshd.port,
-    user: sshd.user,
-    identityFile: sshd.identityFile,
-    hostKey: { knownHosts: sshd.knownHosts },
-    agentSocket: '',
-  });
+  const target = (): SshTarget => sshTargetOf(sshd);
 
   t.test('agent.pid is one JSON format; running-task.json is read by its contract', async (t) => {
     const workdir = join(base, 'instances', '01JCONTRACTSSH');
@@ -117,15 +105,7 @@ if (why) {
   });
 
   t.test("every executor method ends with the caller's signal or the executor's own bound", async (t) => {
-    const placement = {
-      host: sshd.host,
-      port: sshd.port,
-      user: sshd.user,
-      identityFile: sshd.identityFile,
-      knownHosts: sshd.knownHosts,
-      remoteWorkdir: join(base, 'agents'),
-      remoteCommand: [fake.path],
-    };
+    const placement = fakeMvmPlacement(sshd, base, fake);
     const quick = new SshExecutor({ placement, pool, testbed: 'bench-quick', commandTimeoutMs: 1 });
     const handle = { pid: 99999, pgid: 99999, startedAt: 0 };
     await pool.host(quick.target).get({ wait: true });

@@ -10,6 +10,8 @@ import { sameProcessAlive } from '../../factory/executor/proc.js';
 import { startMvm, waitFor, type MvmProcess } from '../helpers/mvm-process.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { tempDir } from '../helpers/tmp.js';
+import { apiCaller, type ApiCall } from '../helpers/api-call.js';
+import { toml, type TomlTable } from '../helpers/toml.js';
 
 export const SCRIPTED_AGENT = projectPath('test', 'fixtures', 'agents', 'scripted-agent.mjs');
 
@@ -229,11 +231,7 @@ export interface LabApi {
   url: string;
   adminToken: string;
   /** A request to the factory API; never throws for a status. */
-  call(
-    method: string,
-    path: string,
-    opts?: { token?: string | null; body?: unknown },
-  ): Promise<{ status: number; body: any }>;
+  call: ApiCall;
 }
 
 /** The factory API of a started factory: its URL (from the start-up line) and the admin token kept beside its database. */
@@ -244,26 +242,85 @@ export async function factoryApi(p: MvmProcess, dbFile: string): Promise<LabApi>
   return {
     url,
     adminToken,
-    async call(method, path, opts = {}) {
-      const token = opts.token === undefined ? adminToken : opts.token;
-      const res = await fetch(url + path, {
-        method,
-        headers: {
-          ...(token !== null ? { authorization: `Bearer ${token}` } : {}),
-          ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}),
-        },
-        ...(opts.body !== undefined
-          ? { body: typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body) }
-          : {}),
-      });
-      const text = await res.text();
-      let body: unknown = text;
-      try {
-        body = JSON.parse(text);
-      } catch {
-        /* not JSON */
-      }
-      return { status: res.status, body };
-    },
+    call: apiCaller(url, adminToken),
   };
+}
+
+/** A testbed as the factory API shows it. */
+export async function testbedOf(api: LabApi, name: string): Promise<any> {
+  return (await api.call('GET', `/v1/testbeds/${name}`)).body;
+}
+
+/** A testbed's history, oldest first. */
+export async function testbedHistory(api: LabApi, name: string): Promise<Array<{ kind: string; message: string }>> {
+  const events = (await api.call('GET', `/v1/testbeds/${name}/history?limit=200`)).body.events as Array<{
+    kind: string;
+    message: string;
+  }>;
+  return events.reverse();
+}
+
+export interface OneBitaxeConfig {
+  serverUrl: string;
+  factoryToken: string;
+  /** The id of target `bitaxe` on the server. */
+  targetId: string;
+  /** The simulated Bitaxe 601 the testbed's one device (`miner`) is. */
+  simUrl: string;
+  /** The testbed's name (default gamma). */
+  testbed?: string;
+  /** [factory] keys besides the token (polling every 300 ms by default). */
+  factory?: TomlTable;
+  /** [health] (default: a short first check, then none: no retries, no schedule). */
+  health?: TomlTable;
+  /** The testbed's own keys besides its target (an agent table, …). */
+  testbedKeys?: TomlTable;
+  /** The device's keys besides driver, hardware and address (options: fast polling and settling by default). */
+  device?: TomlTable;
+}
+
+/** A factory config of one testbed with one simulated Bitaxe, for tests that run it all as processes. */
+export function oneBitaxeFactoryToml(o: OneBitaxeConfig): string {
+  return toml({
+    general: { baseurl: o.serverUrl },
+    factory: { token: o.factoryToken, poll_interval: '300ms', lease_wait: '300ms', ...o.factory },
+    health: o.health ?? { window: '300ms', samples: 1, retry: '1h', interval: '0s' },
+    api: { listen: '127.0.0.1:0' },
+    target: { bitaxe: { id: o.targetId } },
+    testbed: {
+      [o.testbed ?? 'gamma']: {
+        targets: ['bitaxe'],
+        ...o.testbedKeys,
+        devices: {
+          miner: {
+            driver: 'axeos',
+            hardware: '601',
+            address: o.simUrl,
+            // The simulator reboots fast: poll and settle quickly.
+            options: { poll_interval_ms: 200, settle_ms: 500, reboot_timeout_ms: 20000 },
+            ...o.device,
+          },
+        },
+      },
+    },
+  });
+}
+
+/**
+ * Starts a factory of one simulated Bitaxe against `srv` (target bitaxe and a factory token made
+ * there) with its config and database in `dir`; stopped with the test.
+ */
+export async function startOneBitaxeFactory(
+  t: { teardown(fn: () => void | Promise<void>): void },
+  srv: TestServer,
+  dir: string,
+  o: Omit<OneBitaxeConfig, 'serverUrl' | 'factoryToken' | 'targetId'> & FactoryStart,
+): Promise<{ factory: MvmProcess; api: LabApi; dbFile: string }> {
+  const config = join(dir, 'factory.toml');
+  const dbFile = join(dir, 'factory.sqlite3');
+  const targetId = await srv.createTarget('bitaxe');
+  const factoryToken = await srv.createFactory('lab');
+  writeFileSync(config, oneBitaxeFactoryToml({ ...o, serverUrl: srv.url, factoryToken, targetId }));
+  const factory = await runFactory(config, dbFile, { t, env: o.env, timeoutMs: o.timeoutMs });
+  return { factory, api: await factoryApi(factory, dbFile), dbFile };
 }

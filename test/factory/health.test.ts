@@ -5,38 +5,18 @@
 // the order. test/factory/testbed-health-e2e.test.ts runs real checks against simulators.
 import t from 'tap';
 import { join } from 'node:path';
-import { FactoryClient } from '../../shared/buildomat/factory.js';
-import { silentLogger } from '../../shared/log.js';
 import { groupAlive } from '../../shared/process-tree.js';
 import { processAlive as isAlive } from './fixture.js';
-import { loadConfig } from '../../factory/config/load.js';
 import type { FactoryConfig } from '../../factory/config/types.js';
-import { LocalExecutor } from '../../factory/executor/local.js';
 import { FactoryStore } from '../../factory/store.js';
-import { resolveTargets } from '../../factory/targets.js';
 import { Factory } from '../../factory/tick.js';
 import { waitFor } from '../helpers/mvm-process.js';
 import { projectPath } from '../../shared/paths.js';
 import { heldScript, startLab, type Lab } from './fixture.js';
+import { inProcessFactory } from './in-process.js';
 
-async function setup(t: { teardown(fn: () => void): void }, lab: Lab, patch: Partial<FactoryConfig>) {
-  const config = { ...loadConfig(lab.configFile), ...patch };
-  const store = FactoryStore.open(join(lab.dir, `${Math.random().toString(36).slice(2)}.sqlite3`));
-  t.teardown(() => store.close());
-  store.syncTestbeds(config.testbeds);
-  const log = silentLogger();
-  const executor = new LocalExecutor({ root: join(lab.dir, 'instances'), command: config.agentCommand, log });
-  const client = new FactoryClient({ baseUrl: config.baseUrl, token: config.token });
-  const factory = new Factory({
-    config,
-    store,
-    client,
-    targets: await resolveTargets(config),
-    executorFor: () => executor,
-    log,
-  });
-  return { store, factory, client };
-}
+const setup = (t: { teardown(fn: () => void): void }, lab: Lab, patch: Partial<FactoryConfig>) =>
+  inProcessFactory(t, lab, { patch, dbFile: join(lab.dir, `${Math.random().toString(36).slice(2)}.sqlite3`) });
 
 /** The infrastructure failure that made the testbed unknown, and whether a check came after it. */
 function flagged(store: FactoryStore, testbed = 'gamma-1'): { message: string; checkedAfter: boolean } | undefined {

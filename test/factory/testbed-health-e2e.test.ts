@@ -8,35 +8,24 @@ import t from 'tap';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildImage } from '../../runner/firmware/image.js';
-import { startMvm, waitFor, type MvmProcess } from '../helpers/mvm-process.js';
+import { waitFor } from '../helpers/mvm-process.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { tempDir } from '../helpers/tmp.js';
-import { factoryApi, type LabApi } from './fixture.js';
+import { startOneBitaxeFactory, testbedHistory, testbedOf, type LabApi } from './fixture.js';
+import { startAxeosSimProcess, type AxeosSimProcess } from '../helpers/axeos-sim-process.js';
 
 let srv: TestServer;
-let sim: MvmProcess;
+let sim: AxeosSimProcess;
 let simUrl: string;
-let factory: MvmProcess;
 let api: LabApi;
 let dir: string;
 let userToken: string;
 
 const fw = (v: string) => join(dir, 'firmware', `esp-miner-${v}.bin`);
-const simInfo = async () => (await (await fetch(`${simUrl}/api/system/info`)).json()) as Record<string, unknown>;
-const simFault = (body: object) =>
-  fetch(`${simUrl}/__sim/fault`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-const testbed = async () => (await api.call('GET', '/v1/testbeds/gamma')).body;
-const history = async () =>
-  (
-    (await api.call('GET', '/v1/testbeds/gamma/history?limit=200')).body.events as Array<{
-      kind: string;
-      message: string;
-    }>
-  ).reverse();
+const simInfo = () => sim.info();
+const simFault = (body: object) => sim.fault(body);
+const testbed = () => testbedOf(api, 'gamma');
+const history = () => testbedHistory(api, 'gamma');
 const submit = (script: string) => srv.submitJob(userToken, { target: 'bitaxe', script, name: 'health-e2e' });
 const jobState = async (id: string) => (await srv.client(userToken).get<{ state: string }>(`/0/job/${id}`)).state;
 
@@ -45,63 +34,20 @@ t.before(async () => {
   dir = tempDir(t, 'mvm-health-');
   mkdirSync(join(dir, 'firmware'));
   for (const v of ['v2.9.0', 'v2.10.0']) writeFileSync(fw(v), buildImage({ version: v }));
-  sim = startMvm([
-    'sim',
-    'axeos',
-    '--listen',
-    '127.0.0.1:0',
-    '--board',
-    '601',
-    '--firmware',
-    'v2.9.0',
-    '--boot-ms',
-    '300',
-  ]);
-  t.teardown(() => sim.stop());
-  simUrl = /listening on (\S+)/.exec(await sim.waitForLine(/mvm sim axeos listening on /))![1];
+  sim = await startAxeosSimProcess(t, { firmware: 'v2.9.0', bootMs: 300 });
+  simUrl = sim.url;
 
-  const targetId = await srv.createTarget('bitaxe');
-  const factoryToken = await srv.createFactory('lab');
   userToken = await srv.createUser('tester');
-  const config = join(dir, 'factory.toml');
-  writeFileSync(
-    config,
-    [
-      '[general]',
-      `baseurl = "${srv.url}"`,
-      '[factory]',
-      `token = "${factoryToken}"`,
-      'poll_interval = "300ms"',
-      'lease_wait = "300ms"',
-      'stop_grace = "2s"',
-      `firmware_dir = "${join(dir, 'firmware')}"`,
-      '[health]',
-      'window = "500ms"',
-      'samples = 1',
-      'retry = "500ms"',
-      'bad_after = 3',
-      'interval = "4s"',
-      '[api]',
-      'listen = "127.0.0.1:0"',
-      '[target.bitaxe]',
-      `id = "${targetId}"`,
-      '[testbed.gamma]',
-      'targets = ["bitaxe"]',
-      '[testbed.gamma.devices.miner]',
-      'driver = "axeos"',
-      'hardware = "601"',
-      'software = "v2.9.0"',
-      `address = "${simUrl}"`,
-      'pools = [{ url = "stratum+tcp://pool.lab:3333", user = "lab.gamma" }]',
-      // Fast reboots in the simulator: poll and settle quickly.
-      'options = { poll_interval_ms = 200, settle_ms = 800, reboot_timeout_ms = 20000 }',
-      '',
-    ].join('\n'),
-  );
-  factory = startMvm(['factory', '-f', config, '-d', join(dir, 'factory.sqlite3')]);
-  t.teardown(() => factory.stop());
-  await factory.waitForLine(/^mvm factory started$/, 30_000);
-  api = await factoryApi(factory, join(dir, 'factory.sqlite3'));
+  ({ api } = await startOneBitaxeFactory(t, srv, dir, {
+    simUrl,
+    factory: { stop_grace: '2s', firmware_dir: join(dir, 'firmware') },
+    health: { window: '500ms', samples: 1, retry: '500ms', bad_after: 3, interval: '4s' },
+    device: {
+      software: 'v2.9.0',
+      pools: [{ url: 'stratum+tcp://pool.lab:3333', user: 'lab.gamma' }],
+      options: { poll_interval_ms: 200, settle_ms: 800, reboot_timeout_ms: 20000 },
+    },
+  }));
 });
 
 t.test(

@@ -1,29 +1,10 @@
 // tick() called directly, in-process, against a real `mvm server`: the phases one pass at a time.
 import t from 'tap';
 import { join } from 'node:path';
-import { FactoryClient } from '../../shared/buildomat/factory.js';
-import { silentLogger } from '../../shared/log.js';
-import { loadConfig } from '../../factory/config/load.js';
-import { LocalExecutor } from '../../factory/executor/local.js';
-import { FactoryStore } from '../../factory/store.js';
-import { resolveTargets } from '../../factory/targets.js';
-import { Factory } from '../../factory/tick.js';
 import { waitFor } from '../helpers/mvm-process.js';
-import { startLab, type Lab } from './fixture.js';
+import { startLab } from './fixture.js';
+import { inProcessFactory } from './in-process.js';
 import { readFileSync } from 'node:fs';
-
-async function inProcessFactory(t: { teardown(fn: () => void): void }, lab: Lab) {
-  const config = loadConfig(lab.configFile);
-  const store = FactoryStore.open(lab.dbFile);
-  t.teardown(() => store.close());
-  store.syncTestbeds(config.testbeds);
-  const log = silentLogger();
-  const executor = new LocalExecutor({ root: join(lab.dir, 'instances'), command: config.agentCommand, log });
-  const client = new FactoryClient({ baseUrl: config.baseUrl, token: config.token });
-  const targets = await resolveTargets(config);
-  const factory = new Factory({ config, store, client, targets, executorFor: () => executor, log });
-  return { config, store, executor, client, factory };
-}
 
 t.test('one pass leases, starts the agent; later passes mark running and clean up', async (t) => {
   const lab = await startLab(t, { testbeds: [{ name: 'bench-1', targets: ['bitaxe'] }] });

@@ -7,35 +7,20 @@
 import t from 'tap';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { waitFor, mvmBin } from '../helpers/mvm-process.js';
+import { waitFor } from '../helpers/mvm-process.js';
 import { tempDir } from '../helpers/tmp.js';
 import { allRows, liveRows } from '../factory/fixture.js';
-import { startFaultLab } from './lib/stack.js';
+import { agentProcessStarted, gatedAgentCommand, startFaultLab } from './lib/stack.js';
 
 t.test('a job cancelled before its agent started: the instance ends and the testbed is freed', async (t) => {
   // The agent command waits for a gate file before exec'ing the real agent: a slow agent start.
   const dir = tempDir(t, 'mvm-slow-agent-');
   const go = join(dir, 'go');
-  const slow = [
-    '/bin/bash',
-    '-c',
-    `while [ ! -e '${go}' ]; do sleep 0.05; done; exec "$0" "$@"`,
-    process.execPath,
-    mvmBin(),
-    'agent',
-    'run',
-    '--busy-ping',
-    '1s',
-  ];
+  const slow = gatedAgentCommand(go);
   const lab = await startFaultLab(t, { testbeds: [{ name: 'gamma-1', targets: ['bitaxe'] }], agentCommand: slow });
   const factory = await lab.factory();
   const job = await lab.submitTasks('bitaxe', [{ name: 'never', script: 'echo ran' }]);
-  await waitFor(
-    () => liveRows(lab.dbFile).some((r) => r.agent_pid !== null),
-    'the agent process started (and waiting)',
-    30_000,
-    50,
-  );
+  await agentProcessStarted(lab);
   await lab.user.post(`/0/jobs/${job}/cancel`);
   t.equal((await lab.waitJob(job, ['failed'], 10_000)).state, 'failed', 'the job ended, cancelled');
   const freed = await waitFor(() => liveRows(lab.dbFile).length === 0, 'the instance destroyed', 10_000, 100).then(

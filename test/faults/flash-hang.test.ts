@@ -6,8 +6,9 @@ import t, { type Test } from 'tap';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildImage } from '../../runner/firmware/image.js';
-import { runMvm, startMvm, stopAllMvm } from '../helpers/mvm-process.js';
+import { runMvm, stopAllMvm } from '../helpers/mvm-process.js';
 import { tempDir } from '../helpers/tmp.js';
+import { startAxeosSimProcess } from '../helpers/axeos-sim-process.js';
 import { startStallingProxy } from './lib/tcp-proxy.js';
 import { assertNone, liveWithCmdline } from './lib/procs.js';
 
@@ -32,20 +33,7 @@ const BOUNDS = [
 const LIMIT_MS = 3000 + 3000 + 2000 + 12_000;
 
 async function simulator(t: Test): Promise<{ url: string; port: number }> {
-  const sim = startMvm([
-    'sim',
-    'axeos',
-    '--listen',
-    '127.0.0.1:0',
-    '--board',
-    '601',
-    '--firmware',
-    'v2.12.0',
-    '--boot-ms',
-    '200',
-  ]);
-  t.teardown(() => sim.stop());
-  const url = (await sim.waitForLine(/^mvm sim axeos listening on /)).replace(/^mvm sim axeos listening on /, '');
+  const { url } = await startAxeosSimProcess(t, { firmware: 'v2.12.0', bootMs: 200 });
   return { url, port: Number(new URL(url).port) };
 }
 

@@ -8,36 +8,21 @@
 import t from 'tap';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { waitFor, mvmBin } from '../helpers/mvm-process.js';
+import { waitFor } from '../helpers/mvm-process.js';
 import { tempDir } from '../helpers/tmp.js';
 import { allRows, liveRows } from '../factory/fixture.js';
-import { startFaultLab } from './lib/stack.js';
+import { agentProcessStarted, gatedAgentCommand, startFaultLab } from './lib/stack.js';
 
 t.test('server restarted while an agent starts: the job runs once, on the instance made for it', async (t) => {
   // The agent command waits for a gate file before exec'ing the real agent: a slow agent start.
   const dir = tempDir(t, 'mvm-slow-agent-');
   const go = join(dir, 'go');
   const runs = join(dir, 'runs');
-  const slow = [
-    '/bin/bash',
-    '-c',
-    `while [ ! -e '${go}' ]; do sleep 0.05; done; exec "$0" "$@"`,
-    process.execPath,
-    mvmBin(),
-    'agent',
-    'run',
-    '--busy-ping',
-    '1s',
-  ];
+  const slow = gatedAgentCommand(go);
   const lab = await startFaultLab(t, { testbeds: [{ name: 'gamma-1', targets: ['bitaxe'] }], agentCommand: slow });
   const factory = await lab.factory();
   const job = await lab.submitTasks('bitaxe', [{ name: 'once', script: `echo run >> '${runs}'` }]);
-  await waitFor(
-    () => liveRows(lab.dbFile).some((r) => r.agent_pid !== null),
-    'the agent process started (and waiting)',
-    30_000,
-    50,
-  );
+  await agentProcessStarted(lab);
   const [first] = liveRows(lab.dbFile);
 
   await lab.srv.restart({ kill9: true }); // the lease is gone with the server's memory

@@ -7,7 +7,7 @@ import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MVM_BIN } from '../../shared/paths.js';
 import { waitFor } from '../helpers/mvm-process.js';
-import { startSshd, sshdUnavailable } from '../helpers/sshd.js';
+import { sshAgentLine, startSshd, sshdUnavailable } from '../helpers/sshd.js';
 import { tempDir } from '../helpers/tmp.js';
 import { liveWithCmdline } from './lib/procs.js';
 import { startFaultLab } from './lib/stack.js';
@@ -71,21 +71,14 @@ t.test(
     );
     chmodSync(mvm, 0o755);
     const remote = tempDir(t, 'mvm-remote-');
-    const agent = {
-      mode: 'ssh',
-      host: sshd.host,
-      port: sshd.port,
-      user: sshd.user,
-      identity_file: sshd.identityFile,
-      known_hosts: sshd.knownHosts,
-      remote_workdir: join(remote, 'work'),
-      remote_command: [mvm],
-    };
-    const inline = Object.entries(agent)
-      .map(([k, v]) => `${k} = ${JSON.stringify(v)}`)
-      .join(', ');
     const lab = await startFaultLab(t, {
-      testbeds: [{ name: 'gamma-ssh', targets: ['bitaxe'], testbedKeys: [`agent = { ${inline} }`] }],
+      testbeds: [
+        {
+          name: 'gamma-ssh',
+          targets: ['bitaxe'],
+          testbedKeys: [sshAgentLine(sshd, join(remote, 'work'), { remote_command: [mvm] })],
+        },
+      ],
       healthKeys: '[health]\ntimeout = "10m"\nrestore_timeout = "10m"',
     });
     const first = await lab.factory({ wait: false });

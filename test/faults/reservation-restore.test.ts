@@ -8,19 +8,19 @@
 import t, { type Test } from 'tap';
 import { spawn } from 'node:child_process';
 import { chmodSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { whoHolds } from '../../shared/device-hold.js';
+import { startSilentDevice, writeSilentTestbed } from '../helpers/silent-device.js';
 import { liveWithCmdline } from './lib/procs.js';
-import { startMvm, waitFor, type MvmProcess, mvmBin } from '../helpers/mvm-process.js';
+import { waitFor, mvmBin } from '../helpers/mvm-process.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { tempDir } from '../helpers/tmp.js';
-import { factoryApi, type LabApi } from '../factory/fixture.js';
+import { startOneBitaxeFactory, testbedHistory, testbedOf, type LabApi } from '../factory/fixture.js';
+import { startAxeosSimProcess, type AxeosSimProcess } from '../helpers/axeos-sim-process.js';
 
 let srv: TestServer;
-let sim: MvmProcess;
+let sim: AxeosSimProcess;
 let simUrl: string;
-let factory: MvmProcess;
 let api: LabApi;
 let dir: string;
 let lockDir: string;
@@ -29,21 +29,10 @@ const tokens: Record<string, string> = {};
 
 const NOBODY = 65534;
 const asRoot = process.getuid?.() === 0;
-const simInfo = async () => (await (await fetch(`${simUrl}/api/system/info`)).json()) as Record<string, unknown>;
-const simFault = (body: object) =>
-  fetch(`${simUrl}/__sim/fault`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-const testbed = async () => (await api.call('GET', '/v1/testbeds/gamma')).body;
-const history = async () =>
-  (
-    (await api.call('GET', '/v1/testbeds/gamma/history?limit=200')).body.events as Array<{
-      kind: string;
-      message: string;
-    }>
-  ).reverse();
+const simInfo = () => sim.info();
+const simFault = (body: object) => sim.fault(body);
+const testbed = () => testbedOf(api, 'gamma');
+const history = () => testbedHistory(api, 'gamma');
 
 /** `mvm runner …` as a person would run it: bob as another OS user when we can. */
 function runner(
@@ -84,57 +73,13 @@ t.before(async () => {
   dir = tempDir(t, 'mvm-resv-');
   chmodSync(dir, 0o755); // bob (another OS user) reads the lock directory inside it
   lockDir = join(dir, 'locks');
-  sim = startMvm([
-    'sim',
-    'axeos',
-    '--listen',
-    '127.0.0.1:0',
-    '--board',
-    '601',
-    '--firmware',
-    'v2.9.0',
-    '--boot-ms',
-    '300',
-  ]);
-  t.teardown(() => sim.stop());
-  simUrl = /listening on (\S+)/.exec(await sim.waitForLine(/mvm sim axeos listening on /))![1];
-  const targetId = await srv.createTarget('bitaxe');
-  const factoryToken = await srv.createFactory('lab');
-  const config = join(dir, 'factory.toml');
-  writeFileSync(
-    config,
-    [
-      '[general]',
-      `baseurl = "${srv.url}"`,
-      '[factory]',
-      `token = "${factoryToken}"`,
-      'poll_interval = "300ms"',
-      'lease_wait = "300ms"',
-      '[health]',
-      'window = "300ms"',
-      'samples = 1',
-      'retry = "1h"',
-      'interval = "0s"',
-      '[api]',
-      'listen = "127.0.0.1:0"',
-      '[target.bitaxe]',
-      `id = "${targetId}"`,
-      '[testbed.gamma]',
-      'targets = ["bitaxe"]',
-      '[testbed.gamma.devices.miner]',
-      'driver = "axeos"',
-      'hardware = "601"',
-      `address = "${simUrl}"`,
-      'settings = { mode = "standard" }',
-      'options = { poll_interval_ms = 200, settle_ms = 500, reboot_timeout_ms = 20000 }',
-      '',
-    ].join('\n'),
-  );
-  const dbFile = join(dir, 'factory.sqlite3');
-  factory = startMvm(['factory', '-f', config, '-d', dbFile], { env: { MVM_TESTBED_LOCKS: lockDir } });
-  t.teardown(() => factory.stop());
-  await factory.waitForLine(/^mvm factory started$/, 30_000);
-  api = await factoryApi(factory, dbFile);
+  sim = await startAxeosSimProcess(t, { firmware: 'v2.9.0', bootMs: 300 });
+  simUrl = sim.url;
+  ({ api } = await startOneBitaxeFactory(t, srv, dir, {
+    simUrl,
+    device: { settings: { mode: 'standard' } },
+    env: { MVM_TESTBED_LOCKS: lockDir },
+  }));
   for (const name of ['alice', 'bob'])
     tokens[name] = (await api.call('POST', '/v1/users', { body: { name } })).body.token;
   tokens.admin = api.adminToken;
@@ -205,30 +150,8 @@ t.test(
 t.test("the factory's restore waits for a runner still at work on the testbed (its hold)", async (t) => {
   // bob's --ignore-lock runner is stuck in a request to a device that never answers: it holds
   // gamma for as long as it runs, and the restore after alice's release must not run beside it.
-  const hang = createServer(() => {
-    /* never answers */
-  });
-  await new Promise<void>((r) => hang.listen(0, '127.0.0.1', r));
-  t.teardown(() => {
-    hang.closeAllConnections();
-    hang.close();
-  });
   const hangDesc = join(dir, 'gamma-hang.json');
-  writeFileSync(
-    hangDesc,
-    JSON.stringify({
-      version: 1,
-      testbed: 'gamma',
-      devices: [
-        {
-          name: 'miner',
-          driver: 'axeos',
-          address: `http://127.0.0.1:${(hang.address() as { port: number }).port}`,
-          options: { request_timeout_ms: 600_000 },
-        },
-      ],
-    }),
-  );
+  writeSilentTestbed(hangDesc, 'gamma', await startSilentDevice(t));
   chmodSync(hangDesc, 0o644);
   t.equal((await reserve('alice')).status, 201);
   const stuck = spawn(

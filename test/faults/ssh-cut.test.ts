@@ -8,8 +8,8 @@
 import t from 'tap';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { waitFor, mvmBin } from '../helpers/mvm-process.js';
-import { startSshd, sshdUnavailable } from '../helpers/sshd.js';
+import { waitFor } from '../helpers/mvm-process.js';
+import { sshAgentLine, startSshd, sshdUnavailable } from '../helpers/sshd.js';
 import { allRows, liveRows } from '../factory/fixture.js';
 import { assertNone, liveWithCmdline } from './lib/procs.js';
 import { assertSeqs, payloads, startFaultLab } from './lib/stack.js';
@@ -27,23 +27,13 @@ t.test(
     const sshd = await startSshd(t);
     const lab = await startFaultLab(t, { testbeds: [{ name: 'bench-ssh', targets: ['bitaxe'] }] });
     const remote = join(lab.dir, 'remote');
-    const agent = {
-      mode: 'ssh',
-      host: sshd.host,
-      port: sshd.port,
-      user: sshd.user,
-      identity_file: sshd.identityFile,
-      known_hosts: sshd.knownHosts,
-      remote_workdir: remote,
-      remote_command: [process.execPath, mvmBin()],
-    };
-    const inline = Object.entries(agent)
-      .map(([k, v]) => `${k} = ${JSON.stringify(v)}`)
-      .join(', ');
     // The testbed runs its agent over SSH: add the agent table to the lab's testbed.
     writeFileSync(
       lab.configFile,
-      readFileSync(lab.configFile, 'utf8').replace('baseline = "v2.9.0"', `baseline = "v2.9.0"\nagent = { ${inline} }`),
+      readFileSync(lab.configFile, 'utf8').replace(
+        'baseline = "v2.9.0"',
+        `baseline = "v2.9.0"\n${sshAgentLine(sshd, remote)}`,
+      ),
     );
     t.teardown(() => {
       for (const pid of liveWithCmdline(remote)) process.kill(pid, 'SIGKILL'); // safety net, by pid

@@ -11,7 +11,7 @@ import type { Test } from 'tap';
 import { join } from 'node:path';
 import { MVM_BIN } from '../../shared/paths.js';
 import { chooseSandbox } from '../../agent/task-sandbox.js';
-import { startSshd, sshdUnavailable, type Sshd } from '../helpers/sshd.js';
+import { sshAgentLine, startSshd, sshdUnavailable, type Sshd } from '../helpers/sshd.js';
 import { waitFor } from '../helpers/mvm-process.js';
 import { tempDir } from '../helpers/tmp.js';
 import { liveRows } from '../factory/fixture.js';
@@ -30,19 +30,9 @@ const killLeft = () => {
 };
 
 function sshAgent(sshd: Sshd, remoteWorkdir: string, env: string[] = []): string {
-  const agent = {
-    mode: 'ssh',
-    host: sshd.host,
-    port: sshd.port,
-    user: sshd.user,
-    identity_file: sshd.identityFile,
-    known_hosts: sshd.knownHosts,
-    remote_workdir: remoteWorkdir,
+  return sshAgentLine(sshd, remoteWorkdir, {
     remote_command: [...(env.length > 0 ? ['env', ...env] : []), process.execPath, MVM_BIN],
-  };
-  return `agent = { ${Object.entries(agent)
-    .map(([k, v]) => `${k} = ${JSON.stringify(v)}`)
-    .join(', ')} }`;
+  });
 }
 
 /** Starts a job whose task leaves escapers and then runs on; kills its remote agent; cancels it. */

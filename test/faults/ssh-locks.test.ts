@@ -8,17 +8,17 @@
 // holds the testbed on the host.
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { MVM_BIN } from '../../shared/paths.js';
 import { readLockFile } from '../../shared/testbed-locks.js';
 import { whoHolds } from '../../shared/device-hold.js';
 import { liveWithCmdline } from './lib/procs.js';
-import { factoryApi } from '../factory/fixture.js';
-import { startMvm, waitFor } from '../helpers/mvm-process.js';
+import { startOneBitaxeFactory, testbedHistory, testbedOf } from '../factory/fixture.js';
+import { startAxeosSimProcess } from '../helpers/axeos-sim-process.js';
+import { startSilentDevice, writeSilentTestbed } from '../helpers/silent-device.js';
+import { waitFor } from '../helpers/mvm-process.js';
 import { startServer } from '../helpers/server.js';
-import { startSshd, sshdUnavailable, type Sshd } from '../helpers/sshd.js';
+import { sshAgentTable, startSshd, sshdUnavailable, type Sshd } from '../helpers/sshd.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const TESTBED = 'gamma-ssh';
@@ -68,68 +68,21 @@ t.test(
     const sshd = await startSshd(t);
     const dir = tempDir(t, 'mvm-ssh-locks-');
     const hostLocks = join(dir, 'host-locks');
-    const sim = startMvm(['sim', 'axeos', '--listen', '127.0.0.1:0', '--board', '601', '--boot-ms', '300']);
-    t.teardown(() => sim.stop());
-    const simUrl = /listening on (\S+)/.exec(await sim.waitForLine(/mvm sim axeos listening on /))![1];
-    const simInfo = async () => (await (await fetch(`${simUrl}/api/system/info`)).json()) as Record<string, unknown>;
-    const agent = {
-      mode: 'ssh',
-      host: sshd.host,
-      port: sshd.port,
-      user: sshd.user,
-      identity_file: sshd.identityFile,
-      known_hosts: sshd.knownHosts,
-      remote_workdir: join(dir, 'remote'),
-      remote_command: [process.execPath, MVM_BIN],
-      lock_dir: hostLocks,
-    };
-    const config = join(dir, 'factory.toml');
-    writeFileSync(
-      config,
-      [
-        '[general]',
-        `baseurl = "${srv.url}"`,
-        '[factory]',
-        `token = "${await srv.createFactory('lab')}"`,
-        'poll_interval = "300ms"',
-        'lease_wait = "300ms"',
-        '[health]',
-        'window = "300ms"',
-        'samples = 1',
-        'retry = "1h"',
-        'interval = "0s"',
-        '[api]',
-        'listen = "127.0.0.1:0"',
-        '[target.bitaxe]',
-        `id = "${await srv.createTarget('bitaxe')}"`,
-        `[testbed.${TESTBED}]`,
-        'targets = ["bitaxe"]',
-        `agent = { ${Object.entries(agent)
-          .map(([k, v]) => `${k} = ${JSON.stringify(v)}`)
-          .join(', ')} }`,
-        `[testbed.${TESTBED}.devices.miner]`,
-        'driver = "axeos"',
-        'hardware = "601"',
-        `address = "${simUrl}"`,
-        'settings = { mode = "standard" }',
-        'options = { poll_interval_ms = 200, settle_ms = 500, reboot_timeout_ms = 20000 }',
-        '',
-      ].join('\n'),
-    );
-    const dbFile = join(dir, 'factory.sqlite3');
-    const factory = startMvm(['factory', '-f', config, '-d', dbFile]);
-    t.teardown(() => factory.stop());
-    await factory.waitForLine(/^mvm factory started$/, 60_000);
-    const api = await factoryApi(factory, dbFile);
+    const sim = await startAxeosSimProcess(t, { bootMs: 300 });
+    const simUrl = sim.url;
+    const simInfo = () => sim.info();
+    const { api } = await startOneBitaxeFactory(t, srv, dir, {
+      simUrl,
+      testbed: TESTBED,
+      testbedKeys: { agent: sshAgentTable(sshd, join(dir, 'remote'), { lock_dir: hostLocks }) },
+      device: { settings: { mode: 'standard' } },
+      timeoutMs: 60_000,
+    });
     const tokens: Record<string, string> = {};
     for (const name of ['alice', 'bob'])
       tokens[name] = (await api.call('POST', '/v1/users', { body: { name } })).body.token;
-    const testbed = async () => (await api.call('GET', `/v1/testbeds/${TESTBED}`)).body;
-    const history = async () =>
-      (await api.call('GET', `/v1/testbeds/${TESTBED}/history?limit=200`)).body.events as Array<{
-        kind: string;
-        message: string;
-      }>;
+    const testbed = () => testbedOf(api, TESTBED);
+    const history = () => testbedHistory(api, TESTBED);
     // The first check restores and checks over SSH: the factory's runners pass the lock on the host.
     await waitFor(async () => (await testbed()).health === 'good', 'the first check over SSH', 120_000);
 
@@ -168,30 +121,8 @@ t.test(
 
     // bob's --ignore-lock runner on the host, stuck in a request to a device that never answers,
     // holds the testbed there: the restore over SSH after alice's release waits for it.
-    const hang = createServer(() => {
-      /* never answers */
-    });
-    await new Promise<void>((r) => hang.listen(0, '127.0.0.1', r));
-    t.teardown(() => {
-      hang.closeAllConnections();
-      hang.close();
-    });
     const hangDesc = join(dir, 'hang.json');
-    writeFileSync(
-      hangDesc,
-      JSON.stringify({
-        version: 1,
-        testbed: TESTBED,
-        devices: [
-          {
-            name: 'miner',
-            driver: 'axeos',
-            address: `http://127.0.0.1:${(hang.address() as { port: number }).port}`,
-            options: { request_timeout_ms: 600_000 },
-          },
-        ],
-      }),
-    );
+    writeSilentTestbed(hangDesc, TESTBED, await startSilentDevice(t));
     const stuck = runnerOverSsh(sshd, onHost, ['control', 'fan', '80', '--testbed', hangDesc, '--ignore-lock']);
     const holder = await waitFor(
       async () => (await whoHolds(hostLocks, TESTBED))?.holder,

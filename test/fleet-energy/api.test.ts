@@ -12,7 +12,7 @@ import { SLOT_MS, londonMidnight } from '../../shared/london-time.js';
 import { silentLogger } from '../../shared/log.js';
 import { agilePrice } from '../../sim/octopus/prices.js';
 import { startMvm, stopAllMvm } from '../helpers/mvm-process.js';
-import { FakeActuator, FixedHistory, FixedMiners, MemoryEvents, minerView } from './support.js';
+import { FakeActuator, FixedHistory, FixedMiners, MemoryEvents, minerView, octopusEnergyConfig } from './support.js';
 
 t.teardown(async () => {
   await stopAllMvm();
@@ -47,13 +47,7 @@ async function setup(
   const actuator = new FakeActuator();
   const energy = createEnergy({
     dataDir: ':memory:',
-    config: {
-      source: 'octopus',
-      flatPrice: 30,
-      fetchIntervalMs: 3_600_000,
-      backfillMs: 0,
-      octopus: { product: 'AGILE-24-10-01', region: 'C', baseUrl: sourceUrl },
-    },
+    config: octopusEnergyConfig(sourceUrl),
     source: new OctopusClient({ product: 'AGILE-24-10-01', region: 'C', baseUrl: sourceUrl }, { pageSize: 25 }),
     miners: minerStore,
     history,

@@ -10,7 +10,7 @@ import { silentLogger } from '../../shared/log.js';
 import { startAxeosSim } from '../../sim/index.js';
 import { agilePrice, hasPlunge, plungeSlot } from '../../sim/octopus/prices.js';
 import { startMvm, stopAllMvm } from '../helpers/mvm-process.js';
-import { FixedHistory, MemoryEvents, minerView } from './support.js';
+import { FixedHistory, MemoryEvents, minerView, octopusEnergyConfig } from './support.js';
 
 t.teardown(async () => {
   await stopAllMvm();
@@ -71,13 +71,7 @@ t.test('rules drive a simulated Bitaxe through the day', async (t) => {
   const events = new MemoryEvents();
   const energy = createEnergy({
     dataDir: ':memory:',
-    config: {
-      source: 'octopus',
-      flatPrice: 30,
-      fetchIntervalMs: 3_600_000,
-      backfillMs: 0,
-      octopus: { product: 'AGILE-24-10-01', region: 'C', baseUrl: octopus },
-    },
+    config: octopusEnergyConfig(octopus),
     miners: store,
     history: new FixedHistory(new Map()),
     events,

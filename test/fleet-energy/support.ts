@@ -1,4 +1,5 @@
-// Test doubles for the fleet stores the energy and automation parts use (fleet/types.ts).
+// Test doubles for the fleet stores the energy and automation parts use (fleet/types.ts), and the
+// energy config the tests run on.
 import type {
   EventStore,
   FleetEvent,
@@ -9,6 +10,7 @@ import type {
   NewFleetEvent,
   SampleRow,
 } from '../../fleet/types.js';
+import type { EnergyConfig } from '../../fleet/energy/types.js';
 
 export class MemoryEvents implements EventStore {
   list: FleetEvent[] = [];
@@ -136,4 +138,15 @@ export class FakeActuator implements RuleActuator {
   async setFan(m: string, p: number, c: ActuationContext) {
     return this.do(`fan=${p}`, m, c);
   }
+}
+
+/** Octopus Agile prices (product AGILE-24-10-01, region C) from `baseUrl`, fetched hourly, no backfill. */
+export function octopusEnergyConfig(baseUrl: string): EnergyConfig {
+  return {
+    source: 'octopus',
+    flatPrice: 30,
+    fetchIntervalMs: 3_600_000,
+    backfillMs: 0,
+    octopus: { product: 'AGILE-24-10-01', region: 'C', baseUrl },
+  };
 }

@@ -6,11 +6,9 @@ import { createServer, type Server } from 'node:net';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startAxeosSim, startCgminerSim, startNmminerSim } from '../../sim/index.js';
-import { silentLogger } from '../../shared/log.js';
-import { Collector } from '../../fleet/collector/collector.js';
 import type { MinerDefinition } from '../../fleet/types.js';
 import { waitFor } from '../helpers/mvm-process.js';
-import { fleetDb, settings } from './helpers.js';
+import { fleetDb, startCollector } from './helpers.js';
 
 function def(
   id: string,
@@ -39,17 +37,12 @@ t.test('a fleet of AxeOS, cgminer and NMMiner simulators is collected and its hi
     def('nano', 'cgminer', nano.address),
     def('lotto', 'nmminer', '127.0.0.1', { offline_after_ms: 3000 }),
   ]);
-  const collector = new Collector({
-    definitions: () => stores.miners.definitions(),
-    events: stores.events,
-    history: stores.history,
-    live: stores.live,
-    settings: settings({ pollIntervalMs: 150, udpPort: 0, udpAddress: '127.0.0.1', requestTimeoutMs: 2000 }),
-    log: silentLogger(),
-    flushIntervalMs: 100,
+  const collector = await startCollector(t, stores, {
+    pollIntervalMs: 150,
+    udpPort: 0,
+    udpAddress: '127.0.0.1',
+    requestTimeoutMs: 2000,
   });
-  await collector.start();
-  t.teardown(() => collector.stop());
   const udpPort = collector.udpPort();
   t.ok(udpPort, 'the shared NMMiner listener is bound');
   const lotto = await startNmminerSim({
@@ -114,17 +107,7 @@ t.test('an offline/online cycle is recorded as events', async (t) => {
   const port = sim.port;
   t.teardown(() => sim.close());
   stores.miners.syncConfigMiners([def('cycle', 'axeos', sim.url)]);
-  const collector = new Collector({
-    definitions: () => stores.miners.definitions(),
-    events: stores.events,
-    history: stores.history,
-    live: stores.live,
-    settings: settings({ pollIntervalMs: 100, offlineAfter: 2, requestTimeoutMs: 1000 }),
-    log: silentLogger(),
-    flushIntervalMs: 100,
-  });
-  await collector.start();
-  t.teardown(() => collector.stop());
+  await startCollector(t, stores, { pollIntervalMs: 100, offlineAfter: 2, requestTimeoutMs: 1000 });
   await waitFor(() => stores.live.get('cycle')?.status === 'online', 'online', 20_000);
   t.same(stores.events.recent({ kinds: ['online', 'offline'] }), [], 'first contact is no event');
 
@@ -184,18 +167,13 @@ t.test('miners that hang, answer garbage or hang up do not stall the others', as
     def('garbage', 'axeos', `http://127.0.0.1:${garbagePort}`),
     def('hangup', 'cgminer', `127.0.0.1:${hangupPort}`),
   ]);
-  const collector = new Collector({
-    definitions: () => stores.miners.definitions(),
-    events: stores.events,
-    history: stores.history,
-    live: stores.live,
-    // Two slots: if the hung miners held them, the good one would never be read again.
-    settings: settings({ pollIntervalMs: 100, offlineAfter: 1, concurrency: 2, requestTimeoutMs: 500 }),
-    log: silentLogger(),
-    flushIntervalMs: 100,
+  // Two slots: if the hung miners held them, the good one would never be read again.
+  await startCollector(t, stores, {
+    pollIntervalMs: 100,
+    offlineAfter: 1,
+    concurrency: 2,
+    requestTimeoutMs: 500,
   });
-  await collector.start();
-  t.teardown(() => collector.stop());
   await waitFor(
     () => ['hang', 'hang2', 'garbage', 'hangup'].every((id) => stores.live.get(id)?.status === 'offline'),
     'the bad miners offline',
@@ -223,17 +201,14 @@ t.test('suspend stops reading a miner until resume', async (t) => {
   const other = await startAxeosSim({ seed: 'other' });
   t.teardown(() => Promise.all([sim.close(), other.close()]).then(() => undefined));
   stores.miners.syncConfigMiners([def('s', 'axeos', sim.url), def('other', 'axeos', other.url)]);
-  const collector = new Collector({
-    definitions: () => stores.miners.definitions(),
-    events: stores.events,
-    history: stores.history,
-    live: stores.live,
-    settings: settings({ pollIntervalMs: 100 }),
-    log: silentLogger(),
-    flushIntervalMs: 50,
-  });
-  await collector.start();
-  t.teardown(() => collector.stop());
+  const collector = await startCollector(
+    t,
+    stores,
+    { pollIntervalMs: 100 },
+    {
+      flushIntervalMs: 50,
+    },
+  );
   const reads: Record<string, number> = { s: 0, other: 0 };
   collector.onReading((id) => reads[id]++);
   await waitFor(() => stores.live.get('s')?.status === 'online', 'online');
@@ -272,25 +247,22 @@ t.test('pollNow while readings are in flight: one reading at a time, shared, nev
       paused: null,
       raw: null,
     }) as const;
-  const collector = new Collector({
-    definitions: () => stores.miners.definitions(),
-    events: stores.events,
-    history: stores.history,
-    live: stores.live,
-    settings: settings({ pollIntervalMs: 3_600_000, udpPort: 0, udpAddress: '127.0.0.1', requestTimeoutMs: 60_000 }),
-    log: silentLogger(),
-    createDriver: (spec) =>
-      ({
-        device: spec,
-        telemetry: () => {
-          const n = ++calls;
-          return new Promise((resolve) => waiting.push(() => resolve(reading(n))));
-        },
-        close: async () => undefined,
-      }) as never,
-  });
-  await collector.start();
-  t.teardown(() => collector.stop());
+  const collector = await startCollector(
+    t,
+    stores,
+    { pollIntervalMs: 3_600_000, udpPort: 0, udpAddress: '127.0.0.1', requestTimeoutMs: 60_000 },
+    {
+      createDriver: (spec) =>
+        ({
+          device: spec,
+          telemetry: () => {
+            const n = ++calls;
+            return new Promise((resolve) => waiting.push(() => resolve(reading(n))));
+          },
+          close: async () => undefined,
+        }) as never,
+    },
+  );
   await waitFor(() => calls === 1, 'the scheduled reading under way', 10_000);
   const a = collector.pollNow('slow');
   const b = collector.pollNow('slow');

@@ -3,8 +3,11 @@
 // first: the child runs the compiled dist/.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startMvm, runMvm, type MvmProcess } from '../helpers/mvm-process.js';
+import type { Test } from 'tap';
+import { startMvm, runMvm, waitFor, type MvmProcess } from '../helpers/mvm-process.js';
+import { factoryApi, startFactory, startLab, testbedOf } from '../factory/fixture.js';
 import { tempDir } from '../helpers/tmp.js';
+import { apiCaller, type ApiCall } from '../helpers/api-call.js';
 
 export interface FleetDaemon {
   proc: MvmProcess;
@@ -12,11 +15,8 @@ export interface FleetDaemon {
   adminToken: string;
   dataDir: string;
   configFile: string;
-  call(
-    method: string,
-    path: string,
-    opts?: { token?: string | null; body?: unknown },
-  ): Promise<{ status: number; body: any }>;
+  /** A request to the fleet API; never throws for a status. */
+  call: ApiCall;
   /** Runs `mvm fleet …` (a client command) against this daemon with the admin token (or `token`). */
   cli(args: string[], token?: string): Promise<{ code: number | string; stdout: string; stderr: string }>;
   stop(): Promise<number | string>;
@@ -46,25 +46,7 @@ export async function startFleet(
     adminToken,
     dataDir,
     configFile,
-    async call(method, path, o = {}) {
-      const token = o.token === undefined ? adminToken : o.token;
-      const res = await fetch(url + path, {
-        method,
-        headers: {
-          ...(token !== null ? { authorization: `Bearer ${token}` } : {}),
-          ...(o.body !== undefined ? { 'content-type': 'application/json' } : {}),
-        },
-        ...(o.body !== undefined ? { body: typeof o.body === 'string' ? o.body : JSON.stringify(o.body) } : {}),
-      });
-      const text = await res.text();
-      let body: unknown = text;
-      try {
-        body = JSON.parse(text);
-      } catch {
-        /* keep the text */
-      }
-      return { status: res.status, body };
-    },
+    call: apiCaller(url, adminToken),
     cli(args, token) {
       return runMvm(['fleet', ...args], {
         env: {
@@ -79,4 +61,36 @@ export async function startFleet(
     stop: () => proc.stop(),
   };
   return daemon;
+}
+
+/**
+ * A real job server and factory whose one testbed, gamma-1, is the device at `deviceUrl`, checked
+ * healthy, with an API user `fleet` for the fleet; and the config a fleet daemon reads it with: the
+ * factory's own config with [fleet] and [lab] added, then `extra`.
+ */
+export async function factoryForFleet(t: Test, deviceUrl: string) {
+  const lab = await startLab(t, {
+    testbeds: [{ name: 'gamma-1', targets: ['bitaxe'], deviceKeys: [`address = "${deviceUrl}"`] }],
+  });
+  const factory = await startFactory(lab);
+  t.teardown(() => factory.stop().then(() => undefined));
+  const api = await factoryApi(factory, lab.dbFile);
+  const fleetUser = await api.call('POST', '/v1/users', { body: { name: 'fleet' } });
+  t.equal(fleetUser.status, 201);
+  await waitFor(async () => (await testbedOf(api, 'gamma-1')).health === 'good', 'the testbed checked');
+  const fleetConfig = (extra = '') =>
+    readFileSync(lab.configFile, 'utf8') +
+    [
+      '',
+      '[fleet]',
+      'poll_interval = "300ms"',
+      'udp_port = 0',
+      '',
+      '[lab]',
+      `url = "${api.url}"`,
+      `token = "${fleetUser.body.token}"`,
+      '',
+      extra,
+    ].join('\n');
+  return { lab, factory, api, fleetConfig };
 }

@@ -4,11 +4,9 @@
 // commands, /openapi.json listing the routes, /api/settings without secrets, /metrics scraped;
 // and a testbed rule holding its reservation for the window (with a real factory).
 import t from 'tap';
-import { readFileSync } from 'node:fs';
 import { startAxeosSim } from '../../sim/index.js';
 import { startMvm, stopAllMvm, waitFor } from '../helpers/mvm-process.js';
-import { factoryApi, startFactory, startLab } from '../factory/fixture.js';
-import { startFleet } from './daemon-helpers.js';
+import { factoryForFleet, startFleet } from './daemon-helpers.js';
 
 t.teardown(() => stopAllMvm());
 
@@ -196,31 +194,8 @@ t.test("a testbed rule keeps the fleet's reservation for its window", async (t) 
   const octopus = await octopusSim(t, new Date().toISOString());
   const sim = await startAxeosSim({ board: '601', seed: 'energy-tb' });
   t.teardown(() => sim.close());
-  const lab = await startLab(t, {
-    testbeds: [{ name: 'gamma-1', targets: ['bitaxe'], deviceKeys: [`address = "${sim.url}"`] }],
-  });
-  const factory = await startFactory(lab);
-  t.teardown(() => factory.stop().then(() => undefined));
-  const api = await factoryApi(factory, lab.dbFile);
-  const fleetUser = await api.call('POST', '/v1/users', { body: { name: 'fleet' } });
-  await waitFor(
-    async () => (await api.call('GET', '/v1/testbeds/gamma-1')).body.health === 'good',
-    'the testbed checked',
-  );
-  const config =
-    readFileSync(lab.configFile, 'utf8') +
-    [
-      '',
-      '[fleet]',
-      'poll_interval = "300ms"',
-      'udp_port = 0',
-      '',
-      '[lab]',
-      `url = "${api.url}"`,
-      `token = "${fleetUser.body.token}"`,
-      '',
-      energySection(octopus.url),
-    ].join('\n');
+  const { api, fleetConfig } = await factoryForFleet(t, sim.url);
+  const config = fleetConfig(energySection(octopus.url));
   const fleet = await startFleet(t, config);
   await waitFor(
     async () => (await fleet.call('GET', '/api/dashboard/energy/current')).body.estimated === false,

@@ -2,13 +2,12 @@
 // resolution, retention pruning in batches, and a failed write (database full) made an event.
 import t from 'tap';
 import { silentLogger } from '../../shared/log.js';
-import { Collector } from '../../fleet/collector/collector.js';
 import { Pruner } from '../../fleet/history/prune.js';
 import { SqliteHistoryStore } from '../../fleet/history/store.js';
 import type { FleetEvent, SampleRow } from '../../fleet/types.js';
 import type { Driver, Telemetry } from '../../runner/drivers/types.js';
 import { waitFor } from '../helpers/mvm-process.js';
-import { fleetDb, settings } from './helpers.js';
+import { fleetDb, startCollector } from './helpers.js';
 
 const T0 = Date.UTC(2026, 0, 1, 10, 0, 0);
 
@@ -200,18 +199,15 @@ t.test('a history write that fails (database full) is an error event, and its en
   stores.events.subscribe((e) => {
     if (e.kind === 'retention') heard.push(e);
   });
-  const collector = new Collector({
-    definitions: () => stores.miners.definitions(),
-    events: stores.events,
-    history: stores.history,
-    live: stores.live,
-    settings: settings({ pollIntervalMs: 100 }),
-    createDriver: (spec) => fake(spec.name),
-    log: silentLogger(),
-    flushIntervalMs: 50,
-  });
-  await collector.start();
-  t.teardown(() => collector.stop());
+  await startCollector(
+    t,
+    stores,
+    { pollIntervalMs: 100 },
+    {
+      createDriver: (spec) => fake(spec.name),
+      flushIntervalMs: 50,
+    },
+  );
   await waitFor(() => stores.history.latest().size === 20, 'samples of every miner');
   const pages = db.sqlite.pragma('page_count', { simple: true }) as number;
   db.sqlite.pragma(`max_page_count = ${pages}`);

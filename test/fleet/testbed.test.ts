@@ -6,43 +6,19 @@ import t from 'tap';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { startAxeosSim } from '../../sim/index.js';
 import { waitFor } from '../helpers/mvm-process.js';
-import { factoryApi, heldScript, startFactory, startLab } from '../factory/fixture.js';
+import { heldScript } from '../factory/fixture.js';
 import { join } from 'node:path';
-import { startFleet } from './daemon-helpers.js';
+import { factoryForFleet, startFleet } from './daemon-helpers.js';
 
 t.test(
   'an action on a busy testbed is refused; on a free one it runs under a reservation that is then released',
   async (t) => {
     const sim = await startAxeosSim({ board: '601', seed: 'tb-gamma' });
     t.teardown(() => sim.close());
-    const lab = await startLab(t, {
-      testbeds: [{ name: 'gamma-1', targets: ['bitaxe'], deviceKeys: [`address = "${sim.url}"`] }],
-    });
-    const factory = await startFactory(lab);
-    t.teardown(() => factory.stop().then(() => undefined));
-    const api = await factoryApi(factory, lab.dbFile);
-    const fleetUser = await api.call('POST', '/v1/users', { body: { name: 'fleet' } });
+    const { lab, api, fleetConfig } = await factoryForFleet(t, sim.url);
     const alice = await api.call('POST', '/v1/users', { body: { name: 'alice' } });
-    t.equal(fleetUser.status, 201);
-    await waitFor(
-      async () => (await api.call('GET', '/v1/testbeds/gamma-1')).body.health === 'good',
-      'the testbed checked',
-    );
-
     // The fleet reads the factory's own config, with its [fleet] and [lab] sections added.
-    const config =
-      readFileSync(lab.configFile, 'utf8') +
-      [
-        '',
-        '[fleet]',
-        'poll_interval = "300ms"',
-        'udp_port = 0',
-        '',
-        '[lab]',
-        `url = "${api.url}"`,
-        `token = "${fleetUser.body.token}"`,
-        '',
-      ].join('\n');
+    const config = fleetConfig();
     const fleet = await startFleet(t, config);
     await waitFor(
       async () => (await fleet.call('GET', '/api/miners/gamma-1.miner')).body.status === 'online',

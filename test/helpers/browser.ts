@@ -1,25 +1,14 @@
 // Debian's headless Chromium driven by playwright-core, for the web UI's tests: one browser per
 // test file (pages are cheap, browsers are not), every console error and page error collected,
-// screenshots written to test-output/web/<file>/. Never downloads a browser.
+// screenshots written to test-output/web/<file>/. Which browser and its flags: bench/lib/chromium.ts.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 export type { Page } from 'playwright-core';
 import { projectPath } from '../../shared/paths.js';
+import { CHROMIUM, CHROMIUM_ARGS } from '../../bench/lib/chromium.js';
 
-export const CHROMIUM = process.env.MVM_CHROMIUM ?? '/usr/bin/chromium';
-
-// the flags this machine's closed network needs (no background connections, no sandbox as root)
-const ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-dev-shm-usage',
-];
+export { CHROMIUM };
 
 export interface TestBrowser {
   browser: Browser;
@@ -39,7 +28,7 @@ export async function launchBrowser(
   name: string,
 ): Promise<TestBrowser> {
   // playwright gives the browser a new empty profile folder of its own (--user-data-dir)
-  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
   t.teardown(() => browser.close());
   const outDir = projectPath('test-output', 'web', name);
   mkdirSync(outDir, { recursive: true });

@@ -7,6 +7,9 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { createServer, connect } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
+import type { SshTarget } from '../../factory/executor/ssh/connection.js';
+import { MVM_BIN } from '../../shared/paths.js';
+import { inline } from './toml.js';
 
 export const SSHD_BIN = '/usr/sbin/sshd';
 
@@ -16,6 +19,69 @@ export function sshdUnavailable(): string | undefined {
   const keygen = spawnSync('ssh-keygen', ['-?'], { stdio: 'ignore' });
   if (keygen.error) return 'ssh-keygen is missing: install openssh-client to run the SSH tests';
   return undefined;
+}
+
+/**
+ * A real sshd for a whole test file, started before its first test and stopped after its last; or,
+ * where none can run, undefined and the file planned as skipped, saying why (`what` names its tests).
+ * The object is filled in when the server has started: read it inside tests only.
+ */
+export function sshdForFile(
+  t: { comment(msg: string): void; plan(n: number, why?: string): void; before(fn: () => Promise<void>): void } & {
+    teardown(fn: () => unknown): void;
+  },
+  what: string,
+): Sshd | undefined {
+  const why = sshdUnavailable();
+  if (why) {
+    t.comment(`skipping ${what}: ${why}`);
+    t.plan(0, why);
+    return undefined;
+  }
+  const sshd = {} as Sshd;
+  // Copied with their descriptors: `pid` is a getter that follows restarts.
+  t.before(async () => void Object.defineProperties(sshd, Object.getOwnPropertyDescriptors(await startSshd(t))));
+  return sshd;
+}
+
+/** This server as a connection target: its client key, its host key from known_hosts, no ssh-agent. */
+export function sshTargetOf(sshd: Sshd, over: Partial<SshTarget> = {}): SshTarget {
+  return {
+    host: sshd.host,
+    port: sshd.port,
+    user: sshd.user,
+    identityFile: sshd.identityFile,
+    hostKey: { knownHosts: sshd.knownHosts },
+    agentSocket: '',
+    ...over,
+  };
+}
+
+/**
+ * The agent table of a factory testbed whose agent runs on this server's host: its keys,
+ * `remote_workdir`, the real `mvm` as the remote command; `over` adds or replaces keys.
+ */
+export function sshAgentTable(
+  sshd: Sshd,
+  remoteWorkdir: string,
+  over: Record<string, string | string[]> = {},
+): Record<string, string | number | string[]> {
+  return {
+    mode: 'ssh',
+    host: sshd.host,
+    port: sshd.port,
+    user: sshd.user,
+    identity_file: sshd.identityFile,
+    known_hosts: sshd.knownHosts,
+    remote_workdir: remoteWorkdir,
+    remote_command: [process.execPath, MVM_BIN],
+    ...over,
+  };
+}
+
+/** The same as a testbed's `agent = { … }` line. */
+export function sshAgentLine(sshd: Sshd, remoteWorkdir: string, over: Record<string, string | string[]> = {}): string {
+  return `agent = ${inline(sshAgentTable(sshd, remoteWorkdir, over))}`;
 }
 
 export interface Sshd {

@@ -13,6 +13,7 @@ import { tempDir } from '../helpers/tmp.js';
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { rejectsWith } from './support.js';
 
 async function sim(t: Test, opts: CgminerSimOptions = {}): Promise<CgminerSim> {
   const s = await startCgminerSim({ rebootDelayMs: 50, bootMs: 300, ...opts });
@@ -22,16 +23,6 @@ async function sim(t: Test, opts: CgminerSimOptions = {}): Promise<CgminerSim> {
 
 const driverFor = (address: string, options: Record<string, unknown> = {}) =>
   new CgminerDriver({ name: 'nano', driver: 'cgminer', address, options: { request_timeout_ms: 2000, ...options } });
-
-async function rejects(t: Test, p: Promise<unknown>, reason: DriverError['reason'], re?: RegExp): Promise<void> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  t.type(err, DriverError, `a DriverError: ${(err as Error)?.message}`);
-  t.equal((err as DriverError)?.reason, reason);
-  if (re) t.match((err as Error).message, re);
-}
 
 for (const quirks of [false, true]) {
   t.test(`Nano 3S${quirks ? ' with malformed-JSON quirks' : ''}: info, telemetry, every control`, async (t) => {
@@ -57,11 +48,11 @@ for (const quirks of [false, true]) {
     t.equal(s.device.level, 0);
     await d.control({ op: 'mode', mode: 'turbo' });
     t.equal(s.device.level, 2);
-    await rejects(t, d.control({ op: 'mode', mode: 'oc' }), 'unsupported');
+    await rejectsWith(t, d.control({ op: 'mode', mode: 'oc' }), 'unsupported');
     await d.control({ op: 'fan', percent: 60 });
     t.equal(s.device.fanSetting, 60);
-    await rejects(t, d.control({ op: 'fan', percent: 5 }), 'refused', /fan-spd/);
-    await rejects(t, d.control({ op: 'frequency', mhz: 500 }), 'unsupported');
+    await rejectsWith(t, d.control({ op: 'fan', percent: 5 }), 'refused', /fan-spd/);
+    await rejectsWith(t, d.control({ op: 'frequency', mhz: 500 }), 'unsupported');
 
     await d.control({ op: 'pause' });
     t.equal(s.device.softOff, true);
@@ -79,9 +70,13 @@ for (const quirks of [false, true]) {
     t.equal(set.needsRestart, true);
     t.equal(s.device.savedPools[0]?.url, 'stratum+tcp://pool.a.example:3333');
     t.equal(s.device.savedPools[1]?.user, 'wb');
-    await rejects(t, d.control({ op: 'pools-set', pools: [{ url: 'x.example:1', user: 'a,b' }] }), 'invalid_argument');
+    await rejectsWith(
+      t,
+      d.control({ op: 'pools-set', pools: [{ url: 'x.example:1', user: 'a,b' }] }),
+      'invalid_argument',
+    );
     await d.control({ op: 'pools-switch', index: 1 });
-    await rejects(t, d.control({ op: 'pools-switch', index: 7 }), 'invalid_argument');
+    await rejectsWith(t, d.control({ op: 'pools-switch', index: 7 }), 'invalid_argument');
 
     const before = s.device.power;
     t.equal(before, 'up');
@@ -95,7 +90,7 @@ for (const quirks of [false, true]) {
 t.test('setpool with wrong web credentials is refused', async (t) => {
   const s = await sim(t, { model: 'nano3s' });
   const d = driverFor(s.address, { web_password: 'wrong' });
-  await rejects(
+  await rejectsWith(
     t,
     d.control({ op: 'pools-set', pools: [{ url: 'stratum+tcp://p.example:3333', user: 'w' }] }),
     'refused',
@@ -115,7 +110,7 @@ t.test('Nano 3: worklevel, power unknown, plain-text protocol', async (t) => {
     const m = await d.control({ op: 'mode', mode: 'standard' });
     t.same(m.details, { key: 'worklevel', level: 1, mode: 'med' });
     t.equal(s.device.level, 1);
-    await rejects(t, d.control({ op: 'pause' }), 'unsupported', /no softoff/);
+    await rejectsWith(t, d.control({ op: 'pause' }), 'unsupported', /no softoff/);
   }
 });
 
@@ -123,18 +118,18 @@ t.test('faults: slow, drop, rebooting, gone — typed and bounded', async (t) =>
   const s = await sim(t, { model: 'nano3s', faults: ['slow=3000'] });
   const d = driverFor(s.address, { request_timeout_ms: 300 });
   let started = Date.now();
-  await rejects(t, d.telemetry(), 'timeout');
+  await rejectsWith(t, d.telemetry(), 'timeout');
   t.ok(Date.now() - started < 2500, 'bounded by the request timeout');
   s.device.clearFault('slow');
   s.device.setFault('drop', 1);
-  await rejects(t, d.info(), 'unreachable', /closed the connection without a reply/);
+  await rejectsWith(t, d.info(), 'unreachable', /closed the connection without a reply/);
   s.device.clearFault('drop');
   await d.control({ op: 'restart' });
   await waitFor(() => s.device.power === 'rebooting', 'the reboot', 5000, 10);
-  await rejects(t, d.telemetry(), 'unreachable');
+  await rejectsWith(t, d.telemetry(), 'unreachable');
   await s.close();
   started = Date.now();
-  await rejects(t, d.telemetry(), 'unreachable', /ECONNREFUSED/);
+  await rejectsWith(t, d.telemetry(), 'unreachable', /ECONNREFUSED/);
   t.ok(Date.now() - started < 2000);
 });
 
@@ -191,10 +186,10 @@ t.test('transport: replies split across chunks, NUL framing, never two requests 
 t.test('transport: a reply that never ends times out; garbage is a bad reply', async (t) => {
   const silent = await rawServer(t, () => {});
   const started = Date.now();
-  await rejects(t, cgRequest('dev', silent.address, 'summary', undefined, { timeoutMs: 300 }), 'timeout');
+  await rejectsWith(t, cgRequest('dev', silent.address, 'summary', undefined, { timeoutMs: 300 }), 'timeout');
   t.ok(Date.now() - started < 1500);
   const garbage = await rawServer(t, (s) => s.once('data', () => s.end('<html>nope</html>\0')));
-  await rejects(t, cgRequest('dev', garbage.address, 'summary', undefined, { timeoutMs: 1000 }), 'bad_reply');
+  await rejectsWith(t, cgRequest('dev', garbage.address, 'summary', undefined, { timeoutMs: 1000 }), 'bad_reply');
   const ctl = new AbortController();
   const p = cgRequest('dev', silent.address, 'summary', undefined, { timeoutMs: 5000, signal: ctl.signal });
   ctl.abort();
@@ -288,7 +283,7 @@ t.test('Avalon per model: reboot argument, firmware from VERSION, stats ID, setp
   t.equal(info.hardware, 'nano3');
   await d3.control({ op: 'restart' });
   await waitFor(() => nano3.device.bootCount === 1, 'the Nano 3 to reboot on "0,reboot,all"', 10_000, 20);
-  await rejects(
+  await rejectsWith(
     t,
     d3.control({ op: 'pools-set', pools: [{ url: 'stratum+tcp://p.example:3333', user: 'w' }] }),
     'unsupported',
@@ -308,12 +303,12 @@ t.test('Avalon per model: reboot argument, firmware from VERSION, stats ID, setp
   const d = driverFor(s3.address);
   await d.control({ op: 'pools-priority', order: [1, 0] });
   t.equal(s3.device.current, 1, 'pool 1 tried first');
-  await rejects(t, d.control({ op: 'pools-priority', order: [5] }), 'invalid_argument');
+  await rejectsWith(t, d.control({ op: 'pools-priority', order: [5] }), 'invalid_argument');
 });
 
 t.test('a 3S build without softoff: pause is unsupported, said so; softon without a reply is read back', async (t) => {
   const s = await sim(t, { model: 'nano3s', noSoftoff: true });
-  await rejects(t, driverFor(s.address).control({ op: 'pause' }), 'unsupported', /no softoff/);
+  await rejectsWith(t, driverFor(s.address).control({ op: 'pause' }), 'unsupported', /no softoff/);
   const silent = await sim(t, { model: 'nano3s', softonSilent: true });
   const d = driverFor(silent.address);
   await d.control({ op: 'pause' });

@@ -9,6 +9,7 @@ import { startCgminerSim } from '../../sim/cgminer/index.js';
 import { buildImage } from '../../runner/firmware/image.js';
 import { runMvm, stopAllMvm } from '../helpers/mvm-process.js';
 import { tempDir } from '../helpers/tmp.js';
+import { gammaDevice, writeTestbed } from './support.js';
 
 const env = { MVM_LOG_LEVEL: 'warn', MVM_TESTBED: undefined };
 
@@ -18,37 +19,23 @@ async function gammaBench(t: Test): Promise<{ sim: AxeosSim; dir: string; testbe
   const nano = await startCgminerSim({ model: 'nano3s' });
   t.teardown(() => nano.close());
   const dir = tempDir(t);
-  const testbed = join(dir, 'testbed.json');
-  writeFileSync(
-    testbed,
-    JSON.stringify({
-      version: 1,
-      testbed: 'bench-1',
-      instance: '01JTEST',
-      target: 'bitaxe',
-      baseline: 'v2.15.0',
-      devices: [
-        {
-          name: 'gamma',
-          driver: 'axeos',
-          address: sim.url,
-          hardware: '601',
-          software: 'v2.15.0',
-          attributes: ['fan:stock'],
-          options: { request_timeout_ms: 2000 },
-        },
-        {
-          name: 'nano',
-          driver: 'cgminer',
-          address: nano.address,
-          hardware: 'nano3s',
-          software: '25021401',
-          attributes: [],
-          options: {},
-        },
-      ],
-    }),
-  );
+  const testbed = writeTestbed(dir, {
+    instance: '01JTEST',
+    target: 'bitaxe',
+    baseline: 'v2.15.0',
+    devices: [
+      gammaDevice(sim.url, { attributes: ['fan:stock'] }),
+      {
+        name: 'nano',
+        driver: 'cgminer',
+        address: nano.address,
+        hardware: 'nano3s',
+        software: '25021401',
+        attributes: [],
+        options: {},
+      },
+    ],
+  });
   return { sim, dir, testbed };
 }
 

@@ -15,6 +15,7 @@ import { HOLD_ENV, holdName, whoHolds } from '../../shared/device-hold.js';
 import { testbedLockDir, writeLockFile } from '../../shared/testbed-locks.js';
 import { mvmBin, startMvm, waitFor, type MvmProcess } from '../helpers/mvm-process.js';
 import { tempDir } from '../helpers/tmp.js';
+import { startAxeosSimProcess } from '../helpers/axeos-sim-process.js';
 
 const lockDir = testbedLockDir();
 let dir: string;
@@ -62,9 +63,7 @@ async function stuckHolder(t: Test): Promise<MvmProcess> {
 
 t.before(async () => {
   dir = tempDir(t, 'mvm-hold-');
-  const sim = startMvm(['sim', 'axeos', '--listen', '127.0.0.1:0', '--board', '601', '--boot-ms', '300']);
-  t.teardown(() => sim.stop());
-  simUrl = /listening on (\S+)/.exec(await sim.waitForLine(/mvm sim axeos listening on /))![1];
+  simUrl = (await startAxeosSimProcess(t, { bootMs: 300 })).url;
   const hang: Server = createServer(() => {
     /* never answers */
   });

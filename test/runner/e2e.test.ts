@@ -6,53 +6,42 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 import { buildImage } from '../../runner/firmware/image.js';
-import { runMvm, startMvm, stopAllMvm, mvmBin } from '../helpers/mvm-process.js';
+import { runMvm, stopAllMvm, mvmBin } from '../helpers/mvm-process.js';
 import { tempDir } from '../helpers/tmp.js';
+import { gammaDevice, writeTestbed } from './support.js';
+import { startAxeosSimProcess } from '../helpers/axeos-sim-process.js';
 
 const env = { MVM_LOG_LEVEL: 'warn', MVM_TESTBED: undefined };
 
 t.test('sim process + runner processes: brick recovered, flash verified, test passes', async (t) => {
-  const sim = startMvm(['sim', 'axeos', '--listen', '127.0.0.1:0', '--board', '601', '--boot-ms', '300'], { env });
-  t.teardown(() => sim.stop());
-  const line = await sim.waitForLine(/mvm sim axeos listening on (http:\/\/127\.0\.0\.1:\d+)/);
-  const url = /(http:\/\/127\.0\.0\.1:\d+)/.exec(line)![1];
+  const { url } = await startAxeosSimProcess(t, { bootMs: 300, env });
 
   const dir = tempDir(t);
   const factory = join(dir, 'factory-v2.15.0.bin');
   writeFileSync(factory, buildImage({ version: 'v2.15.0' }));
-  const testbed = join(dir, 'testbed.json');
-  writeFileSync(
-    testbed,
-    JSON.stringify({
-      version: 1,
-      testbed: 'bench-e2e',
-      devices: [
-        {
-          name: 'gamma',
-          driver: 'axeos',
-          address: url,
-          hardware: '601',
-          software: 'v2.15.0',
-          attributes: ['fan:stock'],
-          options: {
-            poll_interval_ms: 150,
-            reboot_timeout_ms: 3000,
-            settle_ms: 1000,
-            recovery_argv: [
-              process.execPath,
-              mvmBin(),
-              'sim',
-              'serial-flash',
-              '--address',
-              '{address}',
-              '--image',
-              factory,
-            ],
-          },
+  const testbed = writeTestbed(dir, {
+    testbed: 'bench-e2e',
+    devices: [
+      gammaDevice(url, {
+        attributes: ['fan:stock'],
+        options: {
+          poll_interval_ms: 150,
+          reboot_timeout_ms: 3000,
+          settle_ms: 1000,
+          recovery_argv: [
+            process.execPath,
+            mvmBin(),
+            'sim',
+            'serial-flash',
+            '--address',
+            '{address}',
+            '--image',
+            factory,
+          ],
         },
-      ],
-    }),
-  );
+      }),
+    ],
+  });
   const run = (args: string[]) =>
     runMvm(['runner', ...args], { env: { ...env, MVM_TESTBED: testbed }, timeoutMs: 60_000 });
 

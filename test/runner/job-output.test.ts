@@ -9,32 +9,17 @@ import { startAxeosSim } from '../../sim/axeos/index.js';
 import { buildImage } from '../../runner/firmware/image.js';
 import { runMvm, stopAllMvm } from '../helpers/mvm-process.js';
 import { tempDir } from '../helpers/tmp.js';
+import { gammaDevice, writeTestbed } from './support.js';
 
 const sim = await startAxeosSim({ board: '601', rebootDelayMs: 50, bootMs: 300 });
 t.teardown(() => sim.close());
 const dir = tempDir(t);
-const testbed = join(dir, 'testbed.json');
-writeFileSync(
-  testbed,
-  JSON.stringify({
-    version: 1,
-    testbed: 'bench-1',
-    instance: '01JTEST',
-    target: 'bitaxe',
-    baseline: 'v2.15.0',
-    devices: [
-      {
-        name: 'gamma',
-        driver: 'axeos',
-        address: sim.url,
-        hardware: '601',
-        software: 'v2.15.0',
-        attributes: [],
-        options: { request_timeout_ms: 2000 },
-      },
-    ],
-  }),
-);
+const testbed = writeTestbed(dir, {
+  instance: '01JTEST',
+  target: 'bitaxe',
+  baseline: 'v2.15.0',
+  devices: [gammaDevice(sim.url)],
+});
 
 const xml = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', isArray: (n) => n === 'testcase' });
 

@@ -4,7 +4,7 @@ import t, { type Test } from 'tap';
 import { startNmminerSim, type NmminerSim, type NmminerSimOptions } from '../../sim/nmminer/index.js';
 import { NmminerDriver } from '../../runner/drivers/nmminer/driver.js';
 import { DriverError } from '../../runner/drivers/errors.js';
-import { freePort } from './support.js';
+import { freePort, rejectsWith } from './support.js';
 
 interface Bench {
   sim: NmminerSim;
@@ -51,16 +51,6 @@ async function bench(
   return { sim, driver: d, stop };
 }
 
-async function rejects(t: Test, p: Promise<unknown>, reason: DriverError['reason'], re?: RegExp): Promise<void> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  t.type(err, DriverError, `a DriverError: ${(err as Error)?.message}`);
-  t.equal((err as DriverError)?.reason, reason);
-  if (re) t.match((err as Error).message, re);
-}
-
 for (const keyCase of ['upper', 'lower'] as const) {
   t.test(`telemetry and info (${keyCase}-case keys)`, async (t) => {
     const { driver } = await bench(t, { keyCase });
@@ -99,7 +89,7 @@ t.test('pools set never blanks what it does not mean to change; refuses without 
   sim.device.config.Timezone = 9;
   sim.device.config.WiFiSSID = 'bench-wifi';
   const before = { ...sim.device.config };
-  await rejects(
+  await rejectsWith(
     t,
     driver.control({ op: 'pools-set', pools: [{ url: 'stratum+tcp://lotto.example:3333', user: 'w' }] }),
     'refused',
@@ -149,20 +139,20 @@ t.test('config pushes go to the subnet broadcast, as the real tool sends them', 
 
 t.test('unsupported operations and bad input are typed failures', async (t) => {
   const { driver } = await bench(t);
-  await rejects(t, driver.control({ op: 'restart' }), 'unsupported');
-  await rejects(t, driver.control({ op: 'mode', mode: 'eco' }), 'unsupported');
-  await rejects(t, driver.control({ op: 'pools-set', pools: [] }), 'invalid_argument');
-  await rejects(t, driver.control({ op: 'pools-set', pools: [{ url: 'nohost', user: 'u' }] }), 'invalid_argument');
-  await rejects(t, driver.flash(), 'unsupported', /serial/);
+  await rejectsWith(t, driver.control({ op: 'restart' }), 'unsupported');
+  await rejectsWith(t, driver.control({ op: 'mode', mode: 'eco' }), 'unsupported');
+  await rejectsWith(t, driver.control({ op: 'pools-set', pools: [] }), 'invalid_argument');
+  await rejectsWith(t, driver.control({ op: 'pools-set', pools: [{ url: 'nohost', user: 'u' }] }), 'invalid_argument');
+  await rejectsWith(t, driver.flash(), 'unsupported', /serial/);
 });
 
 t.test('a silent device is offline after the threshold; a push nobody confirms times out', async (t) => {
   const { sim, driver } = await bench(t, { faults: ['drop=1'] }, { confirm_timeout_ms: 600, report_timeout_ms: 600 });
   let started = Date.now();
-  await rejects(t, driver.telemetry(), 'unreachable', /offline: no telemetry/);
+  await rejectsWith(t, driver.telemetry(), 'unreachable', /offline: no telemetry/);
   t.ok(Date.now() - started < 4000, `bounded (${Date.now() - started} ms)`);
   started = Date.now();
-  await rejects(
+  await rejectsWith(
     t,
     driver.control({ op: 'pools-set', pools: [{ url: 'stratum+tcp://x.example:1', user: 'u' }] }),
     'timeout',

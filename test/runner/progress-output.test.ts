@@ -9,39 +9,17 @@ import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildImage } from '../../runner/firmware/image.js';
-import { mvmBin, runMvm, startMvm, stopAllMvm } from '../helpers/mvm-process.js';
+import { mvmBin, runMvm, stopAllMvm } from '../helpers/mvm-process.js';
 import { tempDir } from '../helpers/tmp.js';
+import { gammaDevice, writeTestbed } from './support.js';
+import { startAxeosSimProcess } from '../helpers/axeos-sim-process.js';
 
 const env = { MVM_LOG_LEVEL: 'info', MVM_TESTBED: undefined, NO_COLOR: '1' };
 
 async function bench(t: Test) {
-  const sim = startMvm(
-    ['sim', 'axeos', '--listen', '127.0.0.1:0', '--board', '601', '--boot-ms', '1500', '--fault', 'slow-upload=2048'],
-    { env },
-  );
-  t.teardown(() => sim.stop());
-  const line = await sim.waitForLine(/mvm sim axeos listening on (http:\/\/127\.0\.0\.1:\d+)/);
-  const url = /(http:\/\/127\.0\.0\.1:\d+)/.exec(line)![1];
+  const { url } = await startAxeosSimProcess(t, { bootMs: 1500, args: ['--fault', 'slow-upload=2048'], env });
   const dir = tempDir(t);
-  const testbed = join(dir, 'testbed.json');
-  writeFileSync(
-    testbed,
-    JSON.stringify({
-      version: 1,
-      testbed: 'bench-progress',
-      devices: [
-        {
-          name: 'gamma',
-          driver: 'axeos',
-          address: url,
-          hardware: '601',
-          software: 'v2.15.0',
-          attributes: [],
-          options: { request_timeout_ms: 2000 },
-        },
-      ],
-    }),
-  );
+  const testbed = writeTestbed(dir, { testbed: 'bench-progress', devices: [gammaDevice(url)] });
   const image = join(dir, 'esp-miner.bin');
   // 12 MiB at 2 MiB/s: six seconds of upload. Far larger than a real image, because loopback's
   // socket buffers take a few MiB at once: the sender sees the device's pace only past them.

@@ -8,29 +8,14 @@ import { join } from 'node:path';
 import { SshConnection, type SshTarget } from '../../factory/executor/ssh/connection.js';
 import { SshError } from '../../factory/executor/ssh/errors.js';
 import { SshPool } from '../../factory/executor/ssh/pool.js';
-import { startSshd, sshdUnavailable, type Sshd } from '../helpers/sshd.js';
+import { sshdForFile, sshTargetOf } from '../helpers/sshd.js';
 import { waitFor } from '../helpers/mvm-process.js';
 import { tempDir } from '../helpers/tmp.js';
 import { NASTY } from './nasty.js';
 
-const why = sshdUnavailable();
-if (why) {
-  t.comment(`skipping the SSH connection tests: ${why}`);
-  t.plan(0, why);
-} else {
-  let sshd: Sshd;
-  t.before(async () => {
-    sshd = await startSshd(t);
-  });
-  const target = (over: Partial<SshTarget> = {}): SshTarget => ({
-    host: sshd.host,
-    port: sshd.port,
-    user: sshd.user,
-    identityFile: sshd.identityFile,
-    hostKey: { knownHosts: sshd.knownHosts },
-    agentSocket: '',
-    ...over,
-  });
+const sshd = sshdForFile(t, 'the SSH connection tests');
+if (sshd) {
+  const target = (over: Partial<SshTarget> = {}): SshTarget => sshTargetOf(sshd, over);
   const accepted = () => sshd.log.filter((l) => /Accepted publickey/.test(l)).length;
 
   t.test('connect, run commands from argv, write files over SFTP, reuse the connection', async (t) => {

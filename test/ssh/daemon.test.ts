@@ -6,12 +6,13 @@ import t from 'tap';
 import { createServer } from 'node:net';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startMvm, waitFor, mvmBin } from '../helpers/mvm-process.js';
+import { waitFor, mvmBin } from '../helpers/mvm-process.js';
 import { startServer } from '../helpers/server.js';
 import { startSshd, sshdUnavailable } from '../helpers/sshd.js';
 import { tempDir } from '../helpers/tmp.js';
+import { toml, type TomlTable } from '../helpers/toml.js';
 import { startAxeosSim } from '../../sim/axeos/index.js';
-import { factoryApi } from '../factory/fixture.js';
+import { factoryApi, runFactory } from '../factory/fixture.js';
 
 const closedPort = () =>
   new Promise<number>((resolve) => {
@@ -41,58 +42,39 @@ t.test(
     for (const n of ['t-ok', 't-down', 't-wrong']) ids[n] = await srv.createTarget(n);
     const factoryToken = await srv.createFactory('lab');
     const userToken = await srv.createUser('tester');
-    const agent = (o: Record<string, unknown>) =>
-      `agent = { ${Object.entries({
-        mode: 'ssh',
-        host: '127.0.0.1',
-        user: sshd.user,
-        identity_file: sshd.identityFile,
-        remote_workdir: remote,
-        remote_command: [process.execPath, mvmBin()],
-        ...o,
-      })
-        .map(([k, v]) => `${k} = ${JSON.stringify(v)}`)
-        .join(', ')} }`;
+    const agent = (o: TomlTable) => ({
+      mode: 'ssh',
+      host: '127.0.0.1',
+      user: sshd.user,
+      identity_file: sshd.identityFile,
+      remote_workdir: remote,
+      remote_command: [process.execPath, mvmBin()],
+      ...o,
+    });
     const down = await closedPort();
     const config = join(dir, 'factory.toml');
     writeFileSync(
       config,
-      [
-        '[general]',
-        `baseurl = "${srv.url}"`,
-        '[factory]',
-        `token = "${factoryToken}"`,
-        'poll_interval = "300ms"',
-        'lease_wait = "300ms"',
-        'stop_grace = "2s"',
-        '[health]',
-        'window = "500ms"',
-        'samples = 1',
-        '[api]',
-        'listen = "127.0.0.1:0"',
-        ...Object.entries(ids).flatMap(([n, id]) => [`[target.${n}]`, `id = "${id}"`]),
-        '[testbed.ssh-ok]',
-        'targets = ["t-ok"]',
-        agent({ port: sshd.port, host_key: sshd.hostFingerprint }),
-        // Checked before its first job, by the runner on the testbed's host (over SSH).
-        '[testbed.ssh-ok.devices.miner]',
-        'driver = "axeos"',
-        'hardware = "601"',
-        `address = "${sim.url}"`,
-        'software = "v2.9.0"',
-        '[testbed.ssh-down]',
-        'targets = ["t-down"]',
-        agent({ port: down, known_hosts: sshd.knownHosts }),
-        '[testbed.ssh-wrong]',
-        'targets = ["t-wrong"]',
-        agent({ port: sshd.port, known_hosts: wrong }),
-        '',
-      ].join('\n'),
+      toml({
+        general: { baseurl: srv.url },
+        factory: { token: factoryToken, poll_interval: '300ms', lease_wait: '300ms', stop_grace: '2s' },
+        health: { window: '500ms', samples: 1 },
+        api: { listen: '127.0.0.1:0' },
+        target: Object.fromEntries(Object.entries(ids).map(([n, id]) => [n, { id }])),
+        testbed: {
+          'ssh-ok': {
+            targets: ['t-ok'],
+            agent: agent({ port: sshd.port, host_key: sshd.hostFingerprint }),
+            // Checked before its first job, by the runner on the testbed's host (over SSH).
+            devices: { miner: { driver: 'axeos', hardware: '601', address: sim.url, software: 'v2.9.0' } },
+          },
+          'ssh-down': { targets: ['t-down'], agent: agent({ port: down, known_hosts: sshd.knownHosts }) },
+          'ssh-wrong': { targets: ['t-wrong'], agent: agent({ port: sshd.port, known_hosts: wrong }) },
+        },
+      }),
     );
     const db = join(dir, 'factory.sqlite3');
-    const factory = startMvm(['factory', '-f', config, '-d', db]);
-    t.teardown(() => factory.stop());
-    await factory.waitForLine(/^mvm factory started$/, 30_000);
+    const factory = await runFactory(config, db, { t });
     const api = await factoryApi(factory, db);
     const user = srv.client(userToken);
 

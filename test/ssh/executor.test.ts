@@ -6,34 +6,20 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SshExecutor, type SshPlacementLike } from '../../factory/executor/ssh/executor.js';
 import { SshPool } from '../../factory/executor/ssh/pool.js';
-import { startSshd, sshdUnavailable, type Sshd } from '../helpers/sshd.js';
+import { sshdForFile } from '../helpers/sshd.js';
 import { waitFor } from '../helpers/mvm-process.js';
 import { tempDir } from '../helpers/tmp.js';
-import { fakeAgentState, installFakeMvm, killLeftovers, type FakeMvm } from './fake-mvm.js';
+import { fakeAgentState, fakeMvmPlacement, installFakeMvm, killLeftovers, type FakeMvm } from './fake-mvm.js';
 
-const why = sshdUnavailable();
-if (why) {
-  t.comment(`skipping the SSH executor tests: ${why}`);
-  t.plan(0, why);
-} else {
-  let sshd: Sshd;
+const sshd = sshdForFile(t, 'the SSH executor tests');
+if (sshd) {
   let fake: FakeMvm;
   let base: string;
-  t.before(async () => {
-    sshd = await startSshd(t);
+  t.before(() => {
     base = tempDir(t, 'mvm-remote-');
     fake = installFakeMvm(base);
   });
-  const placement = (over: Partial<SshPlacementLike> = {}): SshPlacementLike => ({
-    host: sshd.host,
-    port: sshd.port,
-    user: sshd.user,
-    identityFile: sshd.identityFile,
-    knownHosts: sshd.knownHosts,
-    remoteWorkdir: join(base, 'agents'),
-    remoteCommand: [fake.path],
-    ...over,
-  });
+  const placement = (over: Partial<SshPlacementLike> = {}) => fakeMvmPlacement(sshd, base, fake, over);
   const spec = (instanceId: string) => ({
     instanceId,
     url: 'http://127.0.0.1:9300',

@@ -17,8 +17,8 @@ import { Factory } from '../../factory/tick.js';
 import { sshExecutorsFor } from '../../factory/executor/ssh/executor.js';
 import { SshPool } from '../../factory/executor/ssh/pool.js';
 import { startServer, type TestServer } from '../helpers/server.js';
-import { startSshd, sshdUnavailable, type Sshd } from '../helpers/sshd.js';
-import { waitFor, mvmBin } from '../helpers/mvm-process.js';
+import { sshAgentLine, sshdForFile, type Sshd } from '../helpers/sshd.js';
+import { waitFor } from '../helpers/mvm-process.js';
 import { tempDir } from '../helpers/tmp.js';
 
 /** Live (non-zombie) processes in process group `pgid`, seen on the "remote" host. */
@@ -38,19 +38,6 @@ async function setup(t: { teardown(fn: () => void | Promise<void>): void }, sshd
   const factoryToken = await srv.createFactory('lab');
   const userToken = await srv.createUser('tester');
   const configFile = join(dir, 'factory.toml');
-  const agent = {
-    mode: 'ssh',
-    host: sshd.host,
-    port: sshd.port,
-    user: sshd.user,
-    identity_file: sshd.identityFile,
-    known_hosts: sshd.knownHosts,
-    remote_workdir: join(dir, 'remote'),
-    remote_command: [process.execPath, mvmBin()],
-  };
-  const inline = Object.entries(agent)
-    .map(([k, v]) => `${k} = ${JSON.stringify(v)}`)
-    .join(', ');
   writeFileSync(
     configFile,
     [
@@ -67,7 +54,7 @@ async function setup(t: { teardown(fn: () => void | Promise<void>): void }, sshd
       'targets = ["bitaxe"]',
       'enabled = true',
       'baseline = "v2.9.0"',
-      `agent = { ${inline} }`,
+      sshAgentLine(sshd, join(dir, 'remote')),
       '[testbed.bench-ssh.devices.miner]',
       'driver = "axeos"',
       'hardware = "601"',
@@ -117,16 +104,8 @@ async function setup(t: { teardown(fn: () => void | Promise<void>): void }, sshd
   };
 }
 
-const why = sshdUnavailable();
-if (why) {
-  t.comment(`skipping the SSH factory tests: ${why}`);
-  t.plan(0, why);
-} else {
-  let sshd: Sshd;
-  t.before(async () => {
-    sshd = await startSshd(t);
-  });
-
+const sshd = sshdForFile(t, 'the SSH factory tests');
+if (sshd) {
   t.test('a job end to end through an SSH testbed, driven by the factory', async (t) => {
     const srv = await startServer(t, { args: ['--tick', '200ms'] });
     const lab = await setup(t, sshd, srv);

@@ -5,6 +5,8 @@
 // status is written to <workdir>/fake-exit, ends its children and exits with it.
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { SshPlacementLike } from '../../factory/executor/ssh/executor.js';
+import type { Sshd } from '../helpers/sshd.js';
 
 const SCRIPT = String.raw`#!/bin/sh
 dir=$(dirname "$0")
@@ -47,6 +49,25 @@ export function installFakeMvm(dir: string, version = '0.1.0'): FakeMvm {
   const setVersion = (v: string) => writeFileSync(join(dir, 'fake-version'), v + '\n');
   setVersion(version);
   return { path, setVersion };
+}
+
+/** Where the executor puts agents on the test sshd's host: under `base`/agents, started with the fake `mvm`. */
+export function fakeMvmPlacement(
+  sshd: Sshd,
+  base: string,
+  fake: FakeMvm,
+  over: Partial<SshPlacementLike> = {},
+): SshPlacementLike {
+  return {
+    host: sshd.host,
+    port: sshd.port,
+    user: sshd.user,
+    identityFile: sshd.identityFile,
+    knownHosts: sshd.knownHosts,
+    remoteWorkdir: join(base, 'agents'),
+    remoteCommand: [fake.path],
+    ...over,
+  };
 }
 
 /** What the fake agent recorded in its workdir (undefined until it got that far). */

@@ -16,7 +16,7 @@ import {
   stopAgent,
   type RemoteShell,
 } from '../../factory/executor/ssh/remote-agent.js';
-import { startSshd, sshdUnavailable, type Sshd } from '../helpers/sshd.js';
+import { sshdForFile, sshTargetOf } from '../helpers/sshd.js';
 import { waitFor } from '../helpers/mvm-process.js';
 import { tempDir } from '../helpers/tmp.js';
 import { fakeAgentState, installFakeMvm, killLeftovers, type FakeMvm } from './fake-mvm.js';
@@ -42,30 +42,18 @@ function recording(shell: RemoteShell, lines: string[]): RemoteShell {
   };
 }
 
-const why = sshdUnavailable();
-if (why) {
-  t.comment(`skipping the remote agent tests: ${why}`);
-  t.plan(0, why);
-} else {
-  let sshd: Sshd;
+const sshd = sshdForFile(t, 'the remote agent tests');
+if (sshd) {
   let pool: SshPool;
   let fake: FakeMvm;
   let base: string;
-  t.before(async () => {
-    sshd = await startSshd(t);
+  t.before(() => {
     pool = new SshPool({ backoffBaseMs: 200, backoffMaxMs: 2000 });
     base = tempDir(t, 'mvm-remote-');
     fake = installFakeMvm(base);
   });
   t.teardown(() => pool.close());
-  const target = (): SshTarget => ({
-    host: sshd.host,
-    port: sshd.port,
-    user: sshd.user,
-    identityFile: sshd.identityFile,
-    hostKey: { knownHosts: sshd.knownHosts },
-    agentSocket: '',
-  });
+  const target = (): SshTarget => sshTargetOf(sshd);
 
   /** pid → process state letter on the remote side ('' when there is no such process). */
   async function remoteStates(pids: number[]): Promise<Map<number, string>> {

@@ -4,10 +4,10 @@
 import { join } from 'node:path';
 import type { Test } from 'tap';
 import type { FactoryWorker, JobEvent, TaskSubmit } from '../../../shared/api/types.js';
-import { startFactory, startLab, type Lab, type LabOptions } from '../../factory/fixture.js';
+import { liveRows, startFactory, startLab, type Lab, type LabOptions } from '../../factory/fixture.js';
 import type { MvmProcess } from '../../helpers/mvm-process.js';
 import { assertNoLeaks, killMarked, MARK_ENV, newMark } from './procs.js';
-import { mvmBin } from '../../helpers/mvm-process.js';
+import { mvmBin, waitFor } from '../../helpers/mvm-process.js';
 
 export interface FaultLab extends Lab {
   mark: string;
@@ -103,6 +103,34 @@ export async function startFaultLab(t: Test, opts: FaultLabOptions): Promise<Fau
     noLeaks: (tt: Test, graceMs?: number) => assertNoLeaks(tt, mark, graceMs),
   });
   return fl;
+}
+
+/**
+ * The real agent behind a gate: the command waits for the file `gate` before it execs `mvm agent
+ * run`, so the agent's start is as slow as the test wants (until it creates the file).
+ */
+export function gatedAgentCommand(gate: string): string[] {
+  return [
+    '/bin/bash',
+    '-c',
+    `while [ ! -e '${gate}' ]; do sleep 0.05; done; exec "$0" "$@"`,
+    process.execPath,
+    mvmBin(),
+    'agent',
+    'run',
+    '--busy-ping',
+    '1s',
+  ];
+}
+
+/** Waits for the factory to have started an agent process (at its gate, with gatedAgentCommand). */
+export async function agentProcessStarted(lab: Lab): Promise<void> {
+  await waitFor(
+    () => liveRows(lab.dbFile).some((r) => r.agent_pid !== null),
+    'the agent process started (and waiting)',
+    30_000,
+    50,
+  );
 }
 
 /** The payloads of one stream (all tasks), in seq order. */

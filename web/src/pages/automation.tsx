@@ -6,6 +6,7 @@ import { useLive } from '../live.js';
 import { Action, IfCanAct } from '../ui/action.js';
 import { EventList } from '../ui/events.js';
 import { Badge, Section, Show } from '../ui/parts.js';
+import { ListTable } from '../ui/table.js';
 import { useApi } from '../ui/use-api.js';
 import type { FleetEvent } from '../types.js';
 
@@ -111,61 +112,47 @@ export function Automation() {
     <>
       <h1>Automation</h1>
       <Section title="Rules">
-        <Show l={rules} what="rules">
-          {(d) => {
-            const list = listOf<Rule>(d, 'rules');
-            if (list.length === 0) return <p class="muted">No rules yet.</p>;
-            return (
-              <div class="table-wrap">
-                <table data-testid="rules">
-                  <thead>
-                    <tr>
-                      <th scope="col">Rule</th>
-                      <th scope="col">When</th>
-                      <th scope="col">Do</th>
-                      <th scope="col" />
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {list.map((r) => (
-                      <tr key={r.id}>
-                        <th scope="row">
-                          {r.name} <Badge kind={r.enabled ? 'online' : 'offline'}>{r.enabled ? 'on' : 'off'}</Badge>
-                        </th>
-                        <td>{summary(r.trigger)}</td>
-                        <td>{summary(r.action)}</td>
-                        <td class="row-actions">
-                          <Action
-                            label="Dry-run"
-                            run={() => api(`/api/automation/${enc(String(r.id))}/dry-run`, { method: 'POST' })}
-                            done={setDry}
-                          />
-                          <Action
-                            label={r.enabled ? 'Disable' : 'Enable'}
-                            run={() =>
-                              api(`/api/automation/${enc(String(r.id))}`, {
-                                method: 'PUT',
-                                body: input(r, { enabled: !r.enabled }),
-                              })
-                            }
-                            done={rules.reload}
-                          />
-                          <Action
-                            label="Delete"
-                            kind="danger"
-                            confirm={`Delete rule ${r.name}?`}
-                            run={() => api(`/api/automation/${enc(String(r.id))}`, { method: 'DELETE' })}
-                            done={rules.reload}
-                          />
-                        </td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
-            );
-          }}
-        </Show>
+        <ListTable<Rule>
+          l={rules}
+          what="rules"
+          listKeys={['rules']}
+          empty="No rules yet."
+          testId="rules"
+          columns={['Rule', 'When', 'Do', '']}
+          row={(r) => (
+            <tr key={r.id}>
+              <th scope="row">
+                {r.name} <Badge kind={r.enabled ? 'online' : 'offline'}>{r.enabled ? 'on' : 'off'}</Badge>
+              </th>
+              <td>{summary(r.trigger)}</td>
+              <td>{summary(r.action)}</td>
+              <td class="row-actions">
+                <Action
+                  label="Dry-run"
+                  run={() => api(`/api/automation/${enc(String(r.id))}/dry-run`, { method: 'POST' })}
+                  done={setDry}
+                />
+                <Action
+                  label={r.enabled ? 'Disable' : 'Enable'}
+                  run={() =>
+                    api(`/api/automation/${enc(String(r.id))}`, {
+                      method: 'PUT',
+                      body: input(r, { enabled: !r.enabled }),
+                    })
+                  }
+                  done={rules.reload}
+                />
+                <Action
+                  label="Delete"
+                  kind="danger"
+                  confirm={`Delete rule ${r.name}?`}
+                  run={() => api(`/api/automation/${enc(String(r.id))}`, { method: 'DELETE' })}
+                  done={rules.reload}
+                />
+              </td>
+            </tr>
+          )}
+        />
       </Section>
       {dry !== null && (
         <Section

@@ -6,6 +6,7 @@ import { money, num, pence, priceOf, slotStart, today as todayOf, type EnergyUse
 import { useLive } from '../live.js';
 import { Chart } from '../ui/chart.js';
 import { Section, Show, Stat } from '../ui/parts.js';
+import { DataTable } from '../ui/table.js';
 import { useApi } from '../ui/use-api.js';
 
 const CHEAPEST = 6;
@@ -68,28 +69,17 @@ export function Energy() {
                     <Stat label="This month" value={month ? `${num(month.kWh)} kWh` : '—'} sub={money(month?.cost)} />
                   </div>
                   {miners.length > 0 && (
-                    <div class="table-wrap">
-                      <table data-testid="costs">
-                        <thead>
-                          <tr>
-                            <th scope="col">Miner</th>
-                            <th scope="col">Energy (month)</th>
-                            <th scope="col">Cost (month)</th>
-                          </tr>
-                        </thead>
-                        <tbody>
-                          {miners.map((m) => (
-                            <tr>
-                              <th scope="row">
-                                <a href={`/miners/${encodeURIComponent(m.minerId)}`}>{m.minerId}</a>
-                              </th>
-                              <td class="num">{`${num(m.total?.kWh)} kWh`}</td>
-                              <td class="num">{money(m.total?.cost)}</td>
-                            </tr>
-                          ))}
-                        </tbody>
-                      </table>
-                    </div>
+                    <DataTable testId="costs" columns={['Miner', 'Energy (month)', 'Cost (month)']}>
+                      {miners.map((m) => (
+                        <tr>
+                          <th scope="row">
+                            <a href={`/miners/${encodeURIComponent(m.minerId)}`}>{m.minerId}</a>
+                          </th>
+                          <td class="num">{`${num(m.total?.kWh)} kWh`}</td>
+                          <td class="num">{money(m.total?.cost)}</td>
+                        </tr>
+                      ))}
+                    </DataTable>
                   )}
                 </>
               );

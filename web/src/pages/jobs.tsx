@@ -1,8 +1,9 @@
 // The job server's jobs (through the fleet daemon's /api/jobs proxy), newest first.
-import { ApiError, enc, listOf, upstreams } from '../api.js';
+import { ApiError, enc, upstreams } from '../api.js';
 import { ago } from '../format.js';
 import { useLive } from '../live.js';
-import { Badge, NotConfigured, Section, Show } from '../ui/parts.js';
+import { Badge, NotConfigured, Section } from '../ui/parts.js';
+import { ListTable } from '../ui/table.js';
 import { useApi } from '../ui/use-api.js';
 import type { Job } from '../types.js';
 
@@ -36,47 +37,28 @@ export function Jobs() {
           </button>
         }
       >
-        <Show l={l} what="jobs">
-          {(d) => {
-            const list = listOf<Job>(d, 'items', 'jobs');
-            if (list.length === 0) return <p class="muted">No jobs yet.</p>;
-            return (
-              <div class="table-wrap">
-                <table data-testid="jobs">
-                  <thead>
-                    <tr>
-                      <th scope="col">Job</th>
-                      <th scope="col">State</th>
-                      <th scope="col">Target</th>
-                      <th scope="col" class="hide-sm">
-                        Owner
-                      </th>
-                      <th scope="col" class="hide-sm">
-                        Submitted
-                      </th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {list.map((j) => (
-                      <tr key={j.id} data-job={j.id}>
-                        <th scope="row">
-                          <a href={`/jobs/${enc(j.id)}`}>{j.name}</a>
-                          <div class="muted small mono">{j.id}</div>
-                        </th>
-                        <td>
-                          <Badge kind={j.state} />
-                        </td>
-                        <td>{j.target}</td>
-                        <td class="hide-sm">{j.owner}</td>
-                        <td class="hide-sm">{ago(j.times?.submit ?? (j as { time_submit?: string }).time_submit)}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
-            );
-          }}
-        </Show>
+        <ListTable<Job>
+          l={l}
+          what="jobs"
+          listKeys={['items', 'jobs']}
+          empty="No jobs yet."
+          testId="jobs"
+          columns={['Job', 'State', 'Target', { label: 'Owner', hideSm: true }, { label: 'Submitted', hideSm: true }]}
+          row={(j) => (
+            <tr key={j.id} data-job={j.id}>
+              <th scope="row">
+                <a href={`/jobs/${enc(j.id)}`}>{j.name}</a>
+                <div class="muted small mono">{j.id}</div>
+              </th>
+              <td>
+                <Badge kind={j.state} />
+              </td>
+              <td>{j.target}</td>
+              <td class="hide-sm">{j.owner}</td>
+              <td class="hide-sm">{ago(j.times?.submit ?? (j as { time_submit?: string }).time_submit)}</td>
+            </tr>
+          )}
+        />
       </Section>
     </>
   );

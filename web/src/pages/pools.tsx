@@ -6,6 +6,7 @@ import { useLive } from '../live.js';
 import { Action, IfCanAct } from '../ui/action.js';
 import { EventList } from '../ui/events.js';
 import { Section, Show } from '../ui/parts.js';
+import { ListTable } from '../ui/table.js';
 import { useApi } from '../ui/use-api.js';
 import type { FleetEvent, Pool, PoolAssignment } from '../types.js';
 
@@ -35,70 +36,55 @@ export function Pools() {
     <>
       <h1>Pools</h1>
       <Section title="Catalogue">
-        <Show l={pools} what="pools">
-          {(d) => {
-            const list = listOf<Pool>(d, 'pools');
-            if (list.length === 0) return <p class="muted">No pools yet.</p>;
-            return (
-              <div class="table-wrap">
-                <table data-testid="pools">
-                  <thead>
-                    <tr>
-                      <th scope="col">Name</th>
-                      <th scope="col">URL</th>
-                      <th scope="col">User</th>
-                      <th scope="col">TLS</th>
-                      <th scope="col" />
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {list.map((p) => (
-                      <tr key={p.id}>
-                        <th scope="row">{p.name}</th>
-                        <td>
-                          <code>
-                            {p.url}:{p.port}
-                          </code>
-                        </td>
-                        <td>{p.user}</td>
-                        <td>{p.tls ? 'yes' : 'no'}</td>
-                        <td>
-                          <IfCanAct>
-                            <button
-                              type="button"
-                              class="btn"
-                              data-action
-                              onClick={() => (
-                                setEditing(p.id),
-                                setForm({
-                                  name: p.name,
-                                  url: p.url,
-                                  port: String(p.port),
-                                  user: p.user,
-                                  password: '',
-                                  tls: p.tls,
-                                })
-                              )}
-                            >
-                              Edit
-                            </button>
-                            <Action
-                              label="Delete"
-                              kind="danger"
-                              confirm={`Delete pool ${p.name}?`}
-                              run={() => api(`/api/pools/${enc(p.id)}`, { method: 'DELETE' })}
-                              done={pools.reload}
-                            />
-                          </IfCanAct>
-                        </td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
-            );
-          }}
-        </Show>
+        <ListTable<Pool>
+          l={pools}
+          what="pools"
+          listKeys={['pools']}
+          empty="No pools yet."
+          testId="pools"
+          columns={['Name', 'URL', 'User', 'TLS', '']}
+          row={(p) => (
+            <tr key={p.id}>
+              <th scope="row">{p.name}</th>
+              <td>
+                <code>
+                  {p.url}:{p.port}
+                </code>
+              </td>
+              <td>{p.user}</td>
+              <td>{p.tls ? 'yes' : 'no'}</td>
+              <td>
+                <IfCanAct>
+                  <button
+                    type="button"
+                    class="btn"
+                    data-action
+                    onClick={() => (
+                      setEditing(p.id),
+                      setForm({
+                        name: p.name,
+                        url: p.url,
+                        port: String(p.port),
+                        user: p.user,
+                        password: '',
+                        tls: p.tls,
+                      })
+                    )}
+                  >
+                    Edit
+                  </button>
+                  <Action
+                    label="Delete"
+                    kind="danger"
+                    confirm={`Delete pool ${p.name}?`}
+                    run={() => api(`/api/pools/${enc(p.id)}`, { method: 'DELETE' })}
+                    done={pools.reload}
+                  />
+                </IfCanAct>
+              </td>
+            </tr>
+          )}
+        />
         <IfCanAct>
           <form class="form" onSubmit={(e) => e.preventDefault()} data-testid="pool-form">
             <h3>{editing ? `Edit ${byId.get(editing) ?? editing}` : 'Add a pool'}</h3>

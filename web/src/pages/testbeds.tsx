@@ -9,6 +9,7 @@ import { ago } from '../format.js';
 import { useLive } from '../live.js';
 import { Action, IfCanAct } from '../ui/action.js';
 import { Badge, NotConfigured, Section, Show } from '../ui/parts.js';
+import { DataTable } from '../ui/table.js';
 import { useApi } from '../ui/use-api.js';
 import type { Blocker, LabStatus, Testbed } from '../types.js';
 
@@ -151,53 +152,42 @@ export function Testbeds() {
                       : 'The factory has no testbeds.'}
                   </p>
                 ) : (
-                  <div class="table-wrap">
-                    <table data-testid="testbeds">
-                      <thead>
-                        <tr>
-                          <th scope="col">Testbed</th>
-                          {several && <th scope="col">Lab</th>}
-                          <th scope="col">State</th>
-                          <th scope="col">Health</th>
-                          <th scope="col">Held by</th>
-                          <th scope="col">Reserve</th>
+                  <DataTable
+                    testId="testbeds"
+                    columns={['Testbed', several && 'Lab', 'State', 'Health', 'Held by', 'Reserve']}
+                  >
+                    {list.map((t) => {
+                      const ref = t.ref ?? t.name;
+                      return (
+                        <tr key={`${t.lab ?? ''}/${t.name}`} data-testbed={ref} data-lab={t.lab}>
+                          <th scope="row">
+                            <a href={testbedHref(t)}>{ref}</a>
+                            <div class="muted small">{t.devices.map((x) => x.hardware ?? x.driver).join(', ')}</div>
+                          </th>
+                          {several && <td data-testid={`lab-${ref}`}>{t.lab}</td>}
+                          <td>
+                            <Badge kind={t.state} />
+                          </td>
+                          <td>
+                            <Badge kind={t.health} />
+                            {t.health_reason && <div class="muted small">{t.health_reason}</div>}
+                          </td>
+                          <td class="small" data-testid={`holder-${ref}`}>
+                            {holder(t) || '—'}
+                          </td>
+                          <td>
+                            <ReserveControls
+                              name={t.name}
+                              shown={ref}
+                              {...(t.lab ? { lab: t.lab } : {})}
+                              reserved={t.lock?.kind === 'reservation'}
+                              onDone={testbeds.reload}
+                            />
+                          </td>
                         </tr>
-                      </thead>
-                      <tbody>
-                        {list.map((t) => {
-                          const ref = t.ref ?? t.name;
-                          return (
-                            <tr key={`${t.lab ?? ''}/${t.name}`} data-testbed={ref} data-lab={t.lab}>
-                              <th scope="row">
-                                <a href={testbedHref(t)}>{ref}</a>
-                                <div class="muted small">{t.devices.map((x) => x.hardware ?? x.driver).join(', ')}</div>
-                              </th>
-                              {several && <td data-testid={`lab-${ref}`}>{t.lab}</td>}
-                              <td>
-                                <Badge kind={t.state} />
-                              </td>
-                              <td>
-                                <Badge kind={t.health} />
-                                {t.health_reason && <div class="muted small">{t.health_reason}</div>}
-                              </td>
-                              <td class="small" data-testid={`holder-${ref}`}>
-                                {holder(t) || '—'}
-                              </td>
-                              <td>
-                                <ReserveControls
-                                  name={t.name}
-                                  shown={ref}
-                                  {...(t.lab ? { lab: t.lab } : {})}
-                                  reserved={t.lock?.kind === 'reservation'}
-                                  onDone={testbeds.reload}
-                                />
-                              </td>
-                            </tr>
-                          );
-                        })}
-                      </tbody>
-                    </table>
-                  </div>
+                      );
+                    })}
+                  </DataTable>
                 )}
               </>
             );
