@@ -156,7 +156,7 @@ function normaliseDevice(ctx: TestbedContext, prefix: string, name: string, raw:
     ...(address !== undefined ? { address } : {}),
     attributes: (raw.attributes as string[] | undefined) ?? [],
     options,
-    ...(pools !== undefined ? { pools: pools.filter((x) => x.url !== undefined && x.user !== undefined) } : {}),
+    ...(pools !== undefined ? { pools: pools.filter((x) => x?.url !== undefined && x.user !== undefined) } : {}),
     ...(settings !== undefined ? { settings } : {}),
     ...(expectedHashrateGhs !== undefined ? { expectedHashrateGhs } : {}),
     ...(maxTemperature !== undefined ? { maxTemperature } : {}),

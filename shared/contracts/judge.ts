@@ -48,7 +48,10 @@ export interface JudgeOptions {
 
 export interface Verdict<T = unknown> {
   problems: ContractProblem[];
-  /** The value without the parts that were wrong (undefined when the value itself is). */
+  /**
+   * The value without the parts that were wrong (undefined when the value itself is): a wrong key
+   * is left out of its table, a wrong entry of a list of tables leaves a hole (undefined).
+   */
   value: T | undefined;
 }
 
@@ -113,7 +116,9 @@ class Walker {
     return BAD;
   }
 
-  private example(at: string, kind: 'string' | 'boolean' | 'strings' | 'table', v?: unknown): string {
+  private example(at: string, kind: 'string' | 'boolean' | 'strings' | 'table', v?: unknown): string | undefined {
+    // The whole file, or an entry of a list, has no key to write.
+    if (at === '' || at.endsWith(']')) return undefined;
     const key = lastKey(at);
     const toml = this.syntax === 'toml';
     const set = (x: string) => (toml ? `${key} = ${x}` : `${key}: ${x}`);
@@ -134,7 +139,9 @@ class Walker {
     if (j.duration) return this.duration(schema, v, at, j);
     if (schema.anyOf) return this.union(schema, v, at, j);
     if (schema.const !== undefined)
-      return v === schema.const ? v : this.add(at, `must be ${JSON.stringify(schema.const)}`, undefined, j);
+      return v === schema.const
+        ? v
+        : this.add(at, `must be ${JSON.stringify(schema.const)}, not ${JSON.stringify(v)}`, undefined, j, v);
     switch (schema.type) {
       case 'object':
         return this.object(schema, v, at, j);
@@ -190,6 +197,7 @@ class Walker {
           : `must be ${consts.map((c) => JSON.stringify(c)).join(' or ')}, not ${JSON.stringify(v)}`,
         guess ? `did you mean "${guess}"?` : `use one of: ${names.join(', ')}`,
         j,
+        v,
       );
     }
     const disc = discriminator(branches);
@@ -218,18 +226,14 @@ class Walker {
     const sameType = branches.find((b) => sameKind(b, v));
     if (sameType && !j.message) return this.walk(sameType, v, at);
     const kinds = [...new Set(branches.map((b) => kindName(b, this.syntax)))];
-    return this.add(at, `must be ${kinds.join(' or ')}, not ${typeName(v, this.syntax)}`, undefined, j);
+    const list = kinds.length > 1 ? `${kinds.slice(0, -1).join(', ')} or ${kinds.at(-1)}` : kinds[0];
+    return this.add(at, `must be ${list}, not ${typeName(v, this.syntax)}`, undefined, j);
   }
 
   private object(schema: Schema, v: unknown, at: string, j: Judgement): unknown {
     const noun = this.syntax === 'toml' ? 'a table' : 'an object';
     if (!isTable(v))
-      return this.add(
-        at,
-        `must be ${noun}, not ${typeName(v, this.syntax)}`,
-        at ? this.example(at, 'table') : undefined,
-        j,
-      );
+      return this.add(at, `must be ${noun}, not ${typeName(v, this.syntax)}`, this.example(at, 'table'), j);
     const props = schema.properties ?? {};
     const patterns = Object.entries(schema.patternProperties ?? {}).map(([p, s]) => [new RegExp(p, 'u'), s] as const);
     const out: Table = {};
@@ -293,7 +297,10 @@ class Walker {
       );
     if (!schema.items) return v;
     const out = v.map((x, i) => this.walk(schema.items!, x, `${at}[${i}]`));
-    return out.includes(BAD) ? BAD : out;
+    // A list of words is wrong as a whole; a list of tables keeps its good entries in their places
+    // (a hole where one was wrong), so that the rules still see them under their own index.
+    const scalars = schema.items.type !== 'object' && !schema.items.anyOf?.some((b) => b.type === 'object');
+    return scalars && out.includes(BAD) ? BAD : out;
   }
 
   private string(schema: Schema, v: unknown, at: string, j: Judgement): unknown {
@@ -364,7 +371,7 @@ function sameKind(b: Schema, v: unknown): boolean {
 }
 
 function kindName(b: Schema, syntax: Syntax): string {
-  if (b.anyOf) return b.anyOf.map((x) => kindName(x, syntax)).join(' or ');
+  if (b.anyOf) return b.anyOf.map((x) => kindName(x, syntax)).join(', ');
   switch (b.type) {
     case 'array':
       return b.items?.type === 'string' ? 'an array of strings' : 'an array';
