@@ -1,6 +1,6 @@
-// The published JSON Schemas (doc/schemas/): current with their TypeBox sources (run `npm run
-// gen:schemas` after a change), accepting the shipped examples, rejecting what the validators
-// reject by shape, and naming exactly the keys the hand-written validators know.
+// The published JSON Schemas (doc/schemas/): current with the TypeBox schemas that judge the
+// files (run `npm run gen:schemas` after a change), accepting the shipped examples, rejecting
+// shape errors. That the judge reads the very same schemas: test/contracts/judge.test.ts.
 import t from 'tap';
 import TOML from '@iarna/toml';
 import { Ajv } from 'ajv';
