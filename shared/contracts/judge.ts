@@ -34,7 +34,14 @@ export function judged<T extends TSchema>(schema: T, judgement: Judgement): T {
 }
 
 function judgementOf(schema: TSchema): Judgement {
-  return (schema as unknown as Record<symbol, Judgement | undefined>)[JUDGE] ?? {};
+  const own = (schema as unknown as Record<symbol, Judgement | undefined>)[JUDGE] ?? {};
+  // The cross-process contracts carry their wording as plain keywords (ajv reads them too).
+  const { message, hint } = schema as { message?: unknown; hint?: unknown };
+  return {
+    ...(typeof message === 'string' ? { message } : {}),
+    ...(typeof hint === 'string' ? { hint } : {}),
+    ...own,
+  };
 }
 
 /** How hints spell an example: a TOML key (`key = "…"`) or a YAML one (`key: …`). */
@@ -281,10 +288,11 @@ class Walker {
 
   private array(schema: Schema, v: unknown, at: string, j: Judgement): unknown {
     const ofStrings = schema.items?.type === 'string';
-    if (!Array.isArray(v) || (ofStrings && v.some((x) => typeof x !== 'string')))
+    const odd = Array.isArray(v) && ofStrings ? v.find((x) => typeof x !== 'string') : undefined;
+    if (!Array.isArray(v) || odd !== undefined)
       return this.add(
         at,
-        `must be an array${ofStrings ? ' of strings' : ''}, not ${typeName(v, this.syntax)}`,
+        `must be an array${ofStrings ? ' of strings' : ''}, not ${odd !== undefined ? `an array with ${typeName(odd, this.syntax)}` : typeName(v, this.syntax)}`,
         ofStrings ? this.example(at, 'strings') : undefined,
         j,
       );
