@@ -3,7 +3,8 @@
 // header's shape is judged by its schema (shared/contracts/job-file.ts); the output rules' form
 // is checked here.
 import TOML from '@iarna/toml';
-import { JobFileHeaderSchema, UNUSED_JOB_FILE_KEYS } from '../shared/contracts/job-file.js';
+import { UNUSED_JOB_FILE_KEYS } from '../shared/contracts/job-file-keys.js';
+import { JOB_FILE_HEADER } from '../shared/contracts/judged/job-file.js';
 import { judge } from '../shared/contracts/judge.js';
 import { ConfigError, type ConfigProblem } from '../shared/errors.js';
 
@@ -64,7 +65,7 @@ export function parseJobFile(text: string, file: string): JobFile {
       { file, key: '(header)', message: `the "#:" header is not valid TOML: ${(err as Error).message.split('\n')[0]}` },
     ]);
   }
-  const verdict = judge<Header>(JobFileHeaderSchema, raw);
+  const verdict = judge<Header>(JOB_FILE_HEADER, raw);
   const problems: ConfigProblem[] = verdict.problems.map((q) => ({ file, ...q }));
   const h = verdict.value ?? {};
   const outputRules: string[] = [];

@@ -4,7 +4,7 @@
 // directly with --driver/--address.
 import { readFileSync } from 'node:fs';
 import { judge, type Table } from '../shared/contracts/judge.js';
-import { TestbedDescriptionSchema } from '../shared/contracts/testbed.js';
+import { TESTBED_DESCRIPTION } from '../shared/contracts/judged/testbed.js';
 import { ConfigError, MvmError, type ConfigProblem } from '../shared/errors.js';
 import { DRIVER_KINDS, type DeviceSpec, type DriverKind } from './drivers/types.js';
 import { deviceBaseline, firmwareDirOf } from './testbed-baseline.js';
@@ -60,7 +60,7 @@ export function parseTestbed(text: string, file: string): Testbed {
     throw new ConfigError([{ file, key: '(file)', message: `not valid JSON: ${(err as Error).message}` }]);
   }
   // The contract (shared/contracts/testbed.ts) judges the shape; the runner's rules run over the rest.
-  const verdict = judge<Table>(TestbedDescriptionSchema, doc, { syntax: 'yaml' });
+  const verdict = judge<Table>(TESTBED_DESCRIPTION, doc, { syntax: 'yaml' });
   const problems: ConfigProblem[] = verdict.problems.map((q) => ({ file, ...q }));
   const p = (key: string, message: string, hint?: string) => problems.push({ file, key, message, hint });
   const d = verdict.value;

@@ -8,7 +8,7 @@ import { ConfigError, MvmError, type ConfigProblem } from '../../shared/errors.j
 import { readSmallFile } from '../../shared/small-file.js';
 import { isUlid } from '../../shared/ids.js';
 import { AGENT_BUNDLE, MVM_BIN, projectPath } from '../../shared/paths.js';
-import { FactoryConfigSchema } from '../../shared/contracts/factory-config.js';
+import { FACTORY_CONFIG } from '../../shared/contracts/judged/factory-config.js';
 import { judge } from '../../shared/contracts/judge.js';
 import { join, msOf, Problems, type Table } from './problems.js';
 import { resolveConfigPath } from './paths.js';
@@ -103,7 +103,7 @@ export function parseConfig(text: string, file: string, opts: LoadOptions = {}):
 }
 
 function normalise(raw: Table, file: string, p: Problems, env: NodeJS.ProcessEnv): FactoryConfig {
-  const judged = judge<Table>(FactoryConfigSchema, raw);
+  const judged = judge<Table>(FACTORY_CONFIG, raw);
   for (const q of judged.problems) p.add(q.key, q.message, q.hint);
   const top = judged.value ?? {};
   const section = (key: string) => (top[key] ?? {}) as Table;

@@ -2,9 +2,8 @@
 // the dotted key and a hint. The factory config's shape is judged by its schema
 // (shared/contracts/judge.ts); the typed readers below serve the fleet's sections, which have none.
 import type { ConfigProblem } from '../../shared/errors.js';
-import { formatDuration, parseDuration } from '../../shared/duration.js';
+import { formatDuration, MAX_DURATION_MS, parseDuration } from '../../shared/duration.js';
 import { didYouMean } from '../../shared/did-you-mean.js';
-import { MAX_DURATION_MS } from '../../shared/contracts/formats.js';
 import { isTable, joinKey, typeName, type Table } from '../../shared/contracts/judge.js';
 
 export { MAX_DURATION_MS, isTable, typeName, type Table };

@@ -4,8 +4,8 @@
 // targets defined, addresses that fit their driver and are not listed twice, task users.
 import { isModeName, MODE_NAMES } from '../../runner/drivers/modes.js';
 import { accessSync, constants } from 'node:fs';
-import { TestbedSchema } from '../../shared/contracts/factory-config.js';
-import { judge } from '../../shared/contracts/judge.js';
+import { FACTORY_CONFIG } from '../../shared/contracts/judged/factory-config.js';
+import { judge, type JudgedSchema } from '../../shared/contracts/judge.js';
 import { isUlid } from '../../shared/ids.js';
 import { lookupUser, USER_NAME } from '../../shared/passwd.js';
 import { didYouMean, join, Problems, type Table } from './problems.js';
@@ -23,9 +23,15 @@ export interface TestbedContext {
   taskUser?: string;
 }
 
+/** The schema of one `[testbed.NAME]` table: the entries of the config's `testbed` record. */
+const TESTBED = Object.values(
+  (FACTORY_CONFIG.properties as { testbed: { patternProperties: Record<string, JudgedSchema> } }).testbed
+    .patternProperties,
+)[0];
+
 /** Judges one `[testbed.NAME]` table by the schema, then normalises it (for readers of single tables). */
 export function readTestbed(ctx: TestbedContext, name: string, raw: unknown): TestbedConfig | undefined {
-  const verdict = judge<Table>(TestbedSchema, raw, { at: join('testbed', name) });
+  const verdict = judge<Table>(TESTBED, raw, { at: join('testbed', name) });
   for (const q of verdict.problems) ctx.p.add(q.key, q.message, q.hint);
   return verdict.value === undefined ? undefined : normaliseTestbed(ctx, name, verdict.value);
 }

@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, extname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { TestDefinitionSchema } from '../../shared/contracts/test-definition.js';
+import { TEST_DEFINITION } from '../../shared/contracts/judged/test-definition.js';
 import { isTable, judge, type Table } from '../../shared/contracts/judge.js';
 import { formatDuration, parseDuration } from '../../shared/duration.js';
 import { ConfigError, MvmError, type ConfigProblem } from '../../shared/errors.js';
@@ -119,7 +119,7 @@ export function loadSpec(file: string, limit: DurationLimit = NO_JOB_LIMIT): Tes
 }
 
 export function validateSpec(doc: unknown, file: string, limit: DurationLimit = NO_JOB_LIMIT): TestSpec {
-  const verdict = judge<Table>(TestDefinitionSchema, doc, { syntax: 'yaml' });
+  const verdict = judge<Table>(TEST_DEFINITION, doc, { syntax: 'yaml' });
   const problems: ConfigProblem[] = verdict.problems.map((q) => ({ file, ...q }));
   const p = (key: string, message: string, hint?: string) => problems.push({ file, key, message, hint });
   const d = verdict.value;

@@ -3,8 +3,9 @@
 import { Type, type TObject, type TSchema } from '@sinclair/typebox';
 import { judged } from './judge.js';
 
-/** The longest duration a config may give: Node's timers hold at most 2^31-1 ms (24.8 days). */
-export const MAX_DURATION_MS = 24 * 86_400_000;
+import { MAX_DURATION_MS } from '../duration.js';
+
+export { MAX_DURATION_MS };
 
 /**
  * A duration as people write it: "500ms", "30s", "5m", "1h30m", "2d", or a number of seconds.

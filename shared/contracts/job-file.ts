@@ -4,9 +4,7 @@
 import { Type } from '@sinclair/typebox';
 import { Closed, OneOf, Strings, Word } from './formats.js';
 import { judged } from './judge.js';
-
-/** Keys of buildomat-github's job header that mvm accepts without acting on them. */
-export const UNUSED_JOB_FILE_KEYS = ['rust_toolchain', 'skip_clone', 'access_repo', 'publish'] as const;
+import { UNUSED_JOB_FILE_KEYS } from './job-file-keys.js';
 
 export const JobFileHeaderSchema = Closed(
   {

@@ -33,8 +33,25 @@ export function judged<T extends TSchema>(schema: T, judgement: Judgement): T {
   return Object.assign(schema, { [JUDGE]: { ...own, ...judgement } });
 }
 
+/** A schema as plain data (shared/contracts/judged/): the judge's annotations under "x-judge". */
+export type JudgedSchema = Record<string, unknown>;
+
+/** `schema` as plain data: JSON, with the judge's annotations kept under "x-judge". */
+export function judgedData(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(judgedData);
+  if (typeof schema !== 'object' || schema === null) return schema;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(schema)) out[k] = judgedData(v);
+  const j = (schema as Record<symbol, Judgement | undefined>)[JUDGE];
+  if (j) out['x-judge'] = j;
+  return out;
+}
+
 function judgementOf(schema: TSchema): Judgement {
-  const own = (schema as unknown as Record<symbol, Judgement | undefined>)[JUDGE] ?? {};
+  const own =
+    (schema as unknown as Record<symbol, Judgement | undefined>)[JUDGE] ??
+    (schema as unknown as { 'x-judge'?: Judgement })['x-judge'] ??
+    {};
   // The cross-process contracts carry their wording as plain keywords (ajv reads them too).
   const { message, hint } = schema as { message?: unknown; hint?: unknown };
   return {
@@ -85,9 +102,13 @@ export function joinKey(prefix: string, key: string): string {
 const lastKey = (at: string) => at.replace(/^.*\./, '').replace(/\[\d+\]$/, '') || at;
 
 /** Judges `value` against `schema`: every shape problem, and the value pruned of them. */
-export function judge<T = unknown>(schema: TSchema, value: unknown, opts: JudgeOptions = {}): Verdict<T> {
+export function judge<T = unknown>(
+  schema: TSchema | JudgedSchema,
+  value: unknown,
+  opts: JudgeOptions = {},
+): Verdict<T> {
   const walker = new Walker(opts.syntax ?? 'toml');
-  const pruned = walker.walk(schema, value, opts.at ?? '');
+  const pruned = walker.walk(schema as Schema, value, opts.at ?? '');
   return { problems: walker.problems, value: pruned as T | undefined };
 }
 

@@ -13,6 +13,8 @@ import { parseConfig } from '../../factory/config/load.js';
 import { FactoryConfigSchema } from '../../shared/contracts/factory-config.js';
 import { Closed, Duration, OneOf } from '../../shared/contracts/formats.js';
 import { judge, judged } from '../../shared/contracts/judge.js';
+import { FACTORY_CONFIG } from '../../shared/contracts/judged/factory-config.js';
+import { TEST_DEFINITION } from '../../shared/contracts/judged/test-definition.js';
 import { PUBLISHED } from '../../shared/contracts/publish.js';
 import { TestDefinitionSchema } from '../../shared/contracts/test-definition.js';
 import { ConfigError } from '../../shared/errors.js';
@@ -163,6 +165,11 @@ t.test('the judge is never more lenient than the published schema', async (t) =>
 t.test('what is published is what judges', async (t) => {
   t.equal(PUBLISHED['factory-config.schema.json'], FactoryConfigSchema, 'the factory config');
   t.equal(PUBLISHED['test-definition.schema.json'], TestDefinitionSchema, 'test definitions');
+  // The readers' plain-data copies (kept current by schemas.test.ts) judge as the schemas do.
+  const typo = { general: { baseurl: 'http://x' }, factory: { pol_interval: '1s', stop_grace: 'soon' } };
+  t.same(judge(FACTORY_CONFIG, typo), judge(FactoryConfigSchema, typo));
+  const spec = { devices: [{ name: 'a b' }], checks: [{ type: 'hashrate', windw: '1m' }], poll: '1ms' };
+  t.same(judge(TEST_DEFINITION, spec, { syntax: 'yaml' }), judge(TestDefinitionSchema, spec, { syntax: 'yaml' }));
   const published = JSON.parse(readFileSync(projectPath('doc', 'schemas', 'factory-config.schema.json'), 'utf8'));
   const names = Object.keys(published.properties.factory.properties);
   const err = t.throws(() =>

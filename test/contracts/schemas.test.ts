@@ -7,7 +7,7 @@ import { Ajv } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { PUBLISHED, schemaText } from '../../shared/contracts/publish.js';
+import { JUDGED, judgedText, PUBLISHED, schemaText } from '../../shared/contracts/publish.js';
 import { projectPath } from '../../shared/paths.js';
 
 const ajv = new Ajv({ allErrors: true, strict: false });
@@ -20,6 +20,13 @@ t.test('the published schemas are current', async (t) => {
       readFileSync(projectPath('doc', 'schemas', name), 'utf8'),
       schemaText(schema),
       `doc/schemas/${name} is what \`npm run gen:schemas\` writes`,
+    );
+  // The readers judge by these (plain data, no TypeBox at run time): the same schemas.
+  for (const [file, [name, source, schema]] of Object.entries(JUDGED))
+    t.equal(
+      readFileSync(projectPath('shared', 'contracts', 'judged', file), 'utf8'),
+      judgedText(name, source, schema),
+      `shared/contracts/judged/${file} is what \`npm run gen:schemas\` writes`,
     );
 });
 
