@@ -1,6 +1,11 @@
 // Buildomat job files (`.github/buildomat/jobs/*.sh`): a bash script whose header, in `#:` comment
-// lines right after the shebang, is TOML naming the job, its target and its output rules.
+// lines right after the shebang, is TOML naming the job, its target and its output rules. The
+// header's shape is judged by its schema (shared/contracts/job-file.ts); the output rules' form
+// is checked here.
 import TOML from '@iarna/toml';
+import { UNUSED_JOB_FILE_KEYS } from '../shared/contracts/job-file-keys.js';
+import { JOB_FILE_HEADER } from '../shared/contracts/judged/job-file.js';
+import { judge } from '../shared/contracts/judge.js';
 import { ConfigError, type ConfigProblem } from '../shared/errors.js';
 
 export interface JobFileDependency {
@@ -19,10 +24,6 @@ export interface JobFile {
   /** The whole file: the task runs it with bash, header comments and all. */
   script: string;
 }
-
-/** Keys of buildomat-github's job header that mvm accepts without acting on them. */
-const UNUSED_KEYS = ['rust_toolchain', 'skip_clone', 'access_repo', 'publish'];
-const KNOWN_KEYS = ['name', 'variety', 'target', 'output_rules', 'dependencies', 'enable', ...UNUSED_KEYS];
 
 /** Extracts the TOML text of the header (the `#:` lines after an optional shebang). */
 export function jobFileHeader(text: string): { toml: string; lines: number } {
@@ -64,79 +65,37 @@ export function parseJobFile(text: string, file: string): JobFile {
       { file, key: '(header)', message: `the "#:" header is not valid TOML: ${(err as Error).message.split('\n')[0]}` },
     ]);
   }
-  const problems: ConfigProblem[] = [];
-  const str = (key: string): string | undefined => {
-    const v = raw[key];
-    if (v === undefined) return undefined;
-    if (typeof v !== 'string' || v === '') {
-      problems.push({ file, key, message: 'must be a non-empty string' });
-      return undefined;
-    }
-    return v;
-  };
-
-  for (const key of Object.keys(raw)) {
-    if (!KNOWN_KEYS.includes(key)) {
-      problems.push({ file, key, message: 'unknown header key', hint: `known keys: ${KNOWN_KEYS.join(', ')}` });
-    }
-  }
-  const name = str('name');
-  if (raw.name === undefined) problems.push({ file, key: 'name', message: 'missing', hint: 'add: #: name = "my-job"' });
-  const variety = str('variety') ?? 'basic';
-  if (variety !== 'basic') {
-    problems.push({
-      file,
-      key: 'variety',
-      message: `"${variety}" is not supported`,
-      hint: 'only variety = "basic" exists',
-    });
-  }
-  const target = str('target');
-
+  const verdict = judge<Header>(JOB_FILE_HEADER, raw);
+  const problems: ConfigProblem[] = verdict.problems.map((q) => ({ file, ...q }));
+  const h = verdict.value ?? {};
   const outputRules: string[] = [];
-  if (raw.output_rules !== undefined) {
-    if (!Array.isArray(raw.output_rules) || raw.output_rules.some((r) => typeof r !== 'string')) {
-      problems.push({ file, key: 'output_rules', message: 'must be an array of strings' });
-    } else {
-      for (const rule of raw.output_rules as string[]) {
-        const bad = outputRuleProblem(rule);
-        if (bad) problems.push({ file, key: 'output_rules', message: bad });
-        else outputRules.push(rule);
-      }
-    }
+  for (const rule of h.output_rules ?? []) {
+    const bad = outputRuleProblem(rule);
+    if (bad) problems.push({ file, key: 'output_rules', message: bad });
+    else outputRules.push(rule);
   }
-
-  let enabled = true;
-  if (raw.enable !== undefined) {
-    if (typeof raw.enable !== 'boolean') problems.push({ file, key: 'enable', message: 'must be true or false' });
-    else enabled = raw.enable;
-  }
-
   const dependencies: Record<string, JobFileDependency> = {};
-  if (raw.dependencies !== undefined) {
-    if (typeof raw.dependencies !== 'object' || raw.dependencies === null || Array.isArray(raw.dependencies)) {
-      problems.push({ file, key: 'dependencies', message: 'must be a table of [dependencies.NAME] tables' });
-    } else {
-      for (const [dep, v] of Object.entries(raw.dependencies as Record<string, unknown>)) {
-        const job = (v as { job?: unknown } | null)?.job;
-        if (typeof job !== 'string' || job === '') {
-          problems.push({ file, key: `dependencies.${dep}.job`, message: 'must name the job this one depends on' });
-        } else {
-          dependencies[dep] = { job };
-        }
-      }
-    }
-  }
+  for (const [dep, v] of Object.entries(h.dependencies ?? {}))
+    if (v.job !== undefined) dependencies[dep] = { job: v.job };
 
   if (problems.length) throw new ConfigError(problems);
   return {
-    name: name!,
+    name: h.name!,
     variety: 'basic',
-    target,
+    target: h.target,
     outputRules,
     dependencies,
-    unused: Object.keys(raw).filter((k) => UNUSED_KEYS.includes(k)),
-    enabled,
+    unused: Object.keys(raw).filter((k) => (UNUSED_JOB_FILE_KEYS as readonly string[]).includes(k)),
+    enabled: h.enable ?? true,
     script: text,
   };
+}
+
+/** The header as the schema left it (what was wrong left out). */
+interface Header {
+  name?: string;
+  target?: string;
+  output_rules?: string[];
+  dependencies?: Record<string, { job?: string }>;
+  enable?: boolean;
 }

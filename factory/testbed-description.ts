@@ -1,7 +1,10 @@
 // The testbed description the factory hands to each agent (`<agent workdir>/testbed.json`) and to
 // the runner for health checks and restores, read through MVM_TESTBED / --testbed. Its shape is the
-// contract in shared/contracts/testbed.ts; what is written here is checked against it.
-import { testbedContract, type TestbedDescription } from '../shared/contracts/testbed.js';
+// contract in shared/contracts/testbed.ts; what is written here is judged by it.
+import { judge } from '../shared/contracts/judge.js';
+import { TESTBED_DESCRIPTION } from '../shared/contracts/judged/testbed.js';
+import type { TestbedDescription } from '../shared/contracts/testbed.js';
+import { ConfigError } from '../shared/errors.js';
 import type { TestbedConfig } from './config/types.js';
 
 export type { TestbedDescription };
@@ -44,8 +47,10 @@ export function describeTestbed(tb: TestbedConfig, o: DescribeOptions = {}): Tes
     })),
   };
   // A config that passed validation always makes a valid description; this catches a writer bug
-  // here rather than as a runner's refusal on the testbed host.
-  return testbedContract.check(description, `testbed.json for ${tb.name}`);
+  // here rather than as a runner's refusal on the testbed host (judged as the runner judges it).
+  const { problems } = judge(TESTBED_DESCRIPTION, description);
+  if (problems.length > 0) throw new ConfigError(problems.map((q) => ({ file: `testbed.json for ${tb.name}`, ...q })));
+  return description;
 }
 
 /** Whether restoring the baseline has anything to do: a baseline firmware, pools or settings, or a command device. */

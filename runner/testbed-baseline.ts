@@ -1,6 +1,8 @@
 // A device's baseline in the testbed description — the pools and settings it has at rest, what it
-// should hash — validated with every problem located by key, and its baseline firmware.
+// should hash — after the contract judged its shape: the runner's own rules (pool URLs, mode
+// names, setting ranges), every problem located by key; and its baseline firmware.
 import { isAbsolute } from 'node:path';
+import type { Table } from '../shared/contracts/judge.js';
 import { splitPoolUrl } from './drivers/pools.js';
 import { normaliseMode } from './drivers/modes.js';
 import {
@@ -13,54 +15,31 @@ import {
 
 type Problem = (key: string, message: string, hint?: string) => void;
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
-
-function parsePools(v: unknown, k: string, p: Problem): PoolConfig[] | undefined {
-  if (!Array.isArray(v) || v.length === 0) {
-    p(
-      k,
-      'must be a non-empty array of {url, user, password?}',
-      'e.g. [{"url": "stratum+tcp://pool.lab:3333", "user": "bc1q….gamma"}]',
-    );
-    return undefined;
-  }
-  const pools: PoolConfig[] = [];
-  v.forEach((pool: unknown, i: number) => {
-    const pk = `${k}[${i}]`;
-    if (!isObject(pool)) return p(pk, 'must be an object {url, user, password?}');
-    const url = typeof pool.url === 'string' && pool.url !== '' ? pool.url : undefined;
-    const user = typeof pool.user === 'string' && pool.user !== '' ? pool.user : undefined;
-    if (!url) p(`${pk}.url`, 'missing', 'stratum+tcp://HOST:PORT');
-    else {
-      try {
-        splitPoolUrl({ url, user: '' });
-      } catch (err) {
-        p(`${pk}.url`, (err as Error).message);
-      }
+function pools(list: Array<Table | undefined>, k: string, p: Problem): PoolConfig[] {
+  const out: PoolConfig[] = [];
+  list.forEach((pool, i) => {
+    const url = pool?.url as string | undefined;
+    if (url === undefined) return; // reported by the judge
+    try {
+      splitPoolUrl({ url, user: '' });
+    } catch (err) {
+      return p(`${k}[${i}].url`, (err as Error).message);
     }
-    if (!user) p(`${pk}.user`, 'missing', 'the pool user (wallet address and worker name)');
-    if (pool.password !== undefined && typeof pool.password !== 'string') p(`${pk}.password`, 'must be a string');
-    if (url && user) pools.push({ url, user, password: pool.password as string | undefined });
+    if (pool?.user !== undefined)
+      out.push({ url, user: pool.user as string, password: pool.password as string | undefined });
   });
-  return pools;
+  return out;
 }
 
 const RANGES = { frequency: [50, 1500, 'MHz'], voltage: [800, 1600, 'mV'], fan: [0, 100, '%'] } as const;
 
-function parseSettings(v: unknown, k: string, p: Problem, driver: unknown): DeviceSettings | undefined {
-  if (!isObject(v)) {
-    p(k, 'must be an object {mode?, frequency?, voltage?, fan?}');
-    return undefined;
-  }
+function settingsOf(v: Table, k: string, p: Problem, driver: unknown): DeviceSettings {
   const settings: DeviceSettings = {};
-  if (v.mode !== undefined) {
+  if (typeof v.mode === 'string') {
     // The names (and aliases) the driver takes; whether the board offers the preset is checked
     // against the device itself when the baseline is applied.
     const kind: DriverKind = DRIVER_KINDS.includes(driver as DriverKind) ? (driver as DriverKind) : 'command';
     try {
-      if (typeof v.mode !== 'string') throw new Error('must be a string');
       settings.mode = normaliseMode(kind, v.mode);
     } catch (err) {
       const hint = (err as { hint?: string }).hint;
@@ -68,44 +47,33 @@ function parseSettings(v: unknown, k: string, p: Problem, driver: unknown): Devi
     }
   }
   for (const key of ['frequency', 'voltage', 'fan'] as const) {
-    const x = v[key];
+    const x = v[key] as number | undefined;
     if (x === undefined) continue;
     const [lo, hi, unit] = RANGES[key];
-    if (typeof x !== 'number' || !Number.isInteger(x) || x < lo || x > hi)
-      p(`${k}.${key}`, `must be a whole number of ${unit} from ${lo} to ${hi}, got ${JSON.stringify(x)}`);
+    if (x < lo || x > hi) p(`${k}.${key}`, `must be a whole number of ${unit} from ${lo} to ${hi}, got ${x}`);
     else settings[key] = x;
   }
   return settings;
 }
 
-/** The baseline fields of one device entry (`devices[i]` is `k`); problems go to `p`. */
-export function parseDeviceBaseline(
-  d: Record<string, unknown>,
+/** The baseline fields of one device entry the contract judged (`devices[i]` is `k`); problems go to `p`. */
+export function deviceBaseline(
+  d: Table,
   k: string,
   p: Problem,
 ): Pick<DeviceSpec, 'pools' | 'settings' | 'expectedHashrateGhs' | 'maxTemperatureC'> {
   const out: Pick<DeviceSpec, 'pools' | 'settings' | 'expectedHashrateGhs' | 'maxTemperatureC'> = {};
-  if (d.pools !== undefined) out.pools = parsePools(d.pools, `${k}.pools`, p);
-  if (d.settings !== undefined) out.settings = parseSettings(d.settings, `${k}.settings`, p, d.driver);
-  if (d.expected_hashrate_ghs !== undefined) {
-    const x = d.expected_hashrate_ghs;
-    if (typeof x !== 'number' || !Number.isFinite(x) || x <= 0)
-      p(`${k}.expected_hashrate_ghs`, `must be a positive number of GH/s, got ${JSON.stringify(x)}`);
-    else out.expectedHashrateGhs = x;
-  }
-  if (d.max_temperature !== undefined) {
-    const x = d.max_temperature;
-    if (typeof x !== 'number' || !Number.isFinite(x) || x <= 0 || x > 150)
-      p(`${k}.max_temperature`, `must be a temperature in °C from 1 to 150, got ${JSON.stringify(x)}`);
-    else out.maxTemperatureC = x;
-  }
+  if (d.pools !== undefined) out.pools = pools(d.pools as Array<Table | undefined>, `${k}.pools`, p);
+  if (d.settings !== undefined) out.settings = settingsOf(d.settings as Table, `${k}.settings`, p, d.driver);
+  if (d.expected_hashrate_ghs !== undefined) out.expectedHashrateGhs = d.expected_hashrate_ghs as number;
+  if (d.max_temperature !== undefined) out.maxTemperatureC = d.max_temperature as number;
   return out;
 }
 
 /** The top-level `firmware_dir`: an absolute folder path. */
-export function parseFirmwareDir(v: unknown, p: Problem): string | undefined {
+export function firmwareDirOf(v: string | undefined, p: Problem): string | undefined {
   if (v === undefined) return undefined;
-  if (typeof v !== 'string' || !isAbsolute(v)) {
+  if (!isAbsolute(v)) {
     p(
       'firmware_dir',
       `must be an absolute folder path, got ${JSON.stringify(v)}`,

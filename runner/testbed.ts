@@ -1,11 +1,13 @@
-// The testbed description the factory writes (MVM_TESTBED or --testbed FILE), validated with every
+// The testbed description the factory writes (MVM_TESTBED or --testbed FILE): its contract's
+// schema judges the shape, the runner's rules (drivers, addresses, baselines) the rest, every
 // problem reported, and how a command picks its device: by name, the only device, or given
 // directly with --driver/--address.
 import { readFileSync } from 'node:fs';
-import { testbedContract } from '../shared/contracts/testbed.js';
+import { judge, type Table } from '../shared/contracts/judge.js';
+import { TESTBED_DESCRIPTION } from '../shared/contracts/judged/testbed.js';
 import { ConfigError, MvmError, type ConfigProblem } from '../shared/errors.js';
 import { DRIVER_KINDS, type DeviceSpec, type DriverKind } from './drivers/types.js';
-import { parseDeviceBaseline, parseFirmwareDir } from './testbed-baseline.js';
+import { deviceBaseline, firmwareDirOf } from './testbed-baseline.js';
 
 export interface Testbed {
   version: 1;
@@ -24,10 +26,6 @@ export interface Testbed {
   /** How long to wait for another runner working on the testbed before refusing (the factory's runners wait). */
   lockWaitMs?: number;
   devices: DeviceSpec[];
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
 /** Checks the shape of one address for its driver; returns a problem message or undefined. */
@@ -54,11 +52,6 @@ export function addressProblem(driver: DriverKind, address: string): string | un
   }
 }
 
-/** Whether a problem at `outer` already says what a problem at `inner` would. */
-function covers(outer: string, inner: string): boolean {
-  return inner === outer || inner.startsWith(`${outer}.`) || inner.startsWith(`${outer}[`) || outer === '(file)';
-}
-
 export function parseTestbed(text: string, file: string): Testbed {
   let doc: unknown;
   try {
@@ -66,84 +59,60 @@ export function parseTestbed(text: string, file: string): Testbed {
   } catch (err) {
     throw new ConfigError([{ file, key: '(file)', message: `not valid JSON: ${(err as Error).message}` }]);
   }
-  const problems: ConfigProblem[] = [];
+  // The contract (shared/contracts/testbed.ts) judges the shape; the runner's rules run over the rest.
+  const verdict = judge<Table>(TESTBED_DESCRIPTION, doc, { syntax: 'yaml' });
+  const problems: ConfigProblem[] = verdict.problems.map((q) => ({ file, ...q }));
   const p = (key: string, message: string, hint?: string) => problems.push({ file, key, message, hint });
-  if (!isObject(doc))
-    throw new ConfigError([{ file, key: '(file)', message: 'the testbed description must be a JSON object' }]);
-  if (doc.version !== 1)
-    p('version', `unsupported version ${JSON.stringify(doc.version)}`, 'this runner reads version 1');
-  if (typeof doc.testbed !== 'string' || doc.testbed === '') p('testbed', 'missing the testbed name');
+  const d = verdict.value;
+  if (d === undefined) throw new ConfigError(problems);
   const devices: DeviceSpec[] = [];
-  if (!Array.isArray(doc.devices)) {
-    p('devices', 'missing the devices array');
-  } else {
-    const names = new Set<string>();
-    doc.devices.forEach((d: unknown, i: number) => {
-      const k = `devices[${i}]`;
-      if (!isObject(d)) return p(k, 'must be an object');
-      const name = typeof d.name === 'string' && d.name !== '' ? d.name : undefined;
-      if (!name) p(`${k}.name`, 'missing');
-      else if (names.has(name)) p(`${k}.name`, `duplicate device name ${JSON.stringify(name)}`);
-      else names.add(name);
-      const driver = d.driver as DriverKind;
-      if (!DRIVER_KINDS.includes(driver))
-        p(`${k}.driver`, `unknown driver ${JSON.stringify(d.driver)}`, `one of ${DRIVER_KINDS.join(', ')}`);
-      const address = typeof d.address === 'string' ? d.address : driver === 'command' ? '' : undefined;
-      if (address === undefined) p(`${k}.address`, 'missing');
-      else if (DRIVER_KINDS.includes(driver)) {
-        const bad = addressProblem(driver, address);
-        if (bad) p(`${k}.address`, bad);
-      }
-      if (
-        d.attributes !== undefined &&
-        (!Array.isArray(d.attributes) || d.attributes.some((a) => typeof a !== 'string'))
-      ) {
-        p(`${k}.attributes`, 'must be an array of strings');
-      }
-      if (d.options !== undefined && !isObject(d.options)) p(`${k}.options`, 'must be an object');
-      for (const key of ['hardware', 'software'] as const) {
-        if (d[key] !== undefined && typeof d[key] !== 'string') p(`${k}.${key}`, 'must be a string');
-      }
-      const baseline = parseDeviceBaseline(d, k, p);
-      if (name && address !== undefined) {
-        devices.push({
-          name,
-          driver,
-          address,
-          hardware: d.hardware as string | undefined,
-          software: d.software as string | undefined,
-          attributes: (d.attributes as string[] | undefined) ?? [],
-          options: (d.options as Record<string, unknown> | undefined) ?? {},
-          ...baseline,
-        });
-      }
-    });
-  }
-  if (doc.baseline !== undefined && typeof doc.baseline !== 'string')
-    p('baseline', 'must be a string (the baseline firmware version)');
-  const firmwareDir = parseFirmwareDir(doc.firmware_dir, p);
-  for (const key of ['lock_credential', 'lock_dir'] as const)
-    if (doc[key] !== undefined && typeof doc[key] !== 'string') p(key, 'must be a string');
-  const deadline = typeof doc.deadline === 'string' ? Date.parse(doc.deadline) : undefined;
-  if (doc.deadline !== undefined && (deadline === undefined || Number.isNaN(deadline)))
+  const names = new Set<string>();
+  ((d.devices ?? []) as Array<Table | undefined>).forEach((dev, i) => {
+    if (dev === undefined) return; // reported by the judge
+    const k = `devices[${i}]`;
+    const name = dev.name as string | undefined;
+    if (name !== undefined && names.has(name)) p(`${k}.name`, `duplicate device name ${JSON.stringify(name)}`);
+    else if (name !== undefined) names.add(name);
+    const driver = dev.driver as DriverKind | undefined;
+    const known = driver !== undefined && DRIVER_KINDS.includes(driver);
+    if (driver !== undefined && !known)
+      p(`${k}.driver`, `unknown driver ${JSON.stringify(driver)}`, `one of ${DRIVER_KINDS.join(', ')}`);
+    const address = (dev.address as string | undefined) ?? (driver === 'command' ? '' : undefined);
+    if (address === undefined) p(`${k}.address`, 'missing');
+    else if (known) {
+      const bad = addressProblem(driver, address);
+      if (bad) p(`${k}.address`, bad);
+    }
+    const baseline = deviceBaseline(dev, k, p);
+    if (name !== undefined && known && address !== undefined) {
+      devices.push({
+        name,
+        driver,
+        address,
+        hardware: dev.hardware as string | undefined,
+        software: dev.software as string | undefined,
+        attributes: (dev.attributes as string[] | undefined) ?? [],
+        options: (dev.options as Record<string, unknown> | undefined) ?? {},
+        ...baseline,
+      });
+    }
+  });
+  const firmwareDir = firmwareDirOf(d.firmware_dir as string | undefined, p);
+  const deadline = typeof d.deadline === 'string' ? Date.parse(d.deadline) : undefined;
+  if (deadline !== undefined && Number.isNaN(deadline))
     p('deadline', 'must be an ISO 8601 time (when the factory ends the instance)');
-  if (doc.lock_wait_ms !== undefined && !(Number.isSafeInteger(doc.lock_wait_ms) && (doc.lock_wait_ms as number) >= 0))
-    p('lock_wait_ms', 'must be a whole number of milliseconds, 0 or more');
-  // The contract (shared/contracts/testbed.ts) catches what the checks above do not look at.
-  for (const c of testbedContract.problems(doc))
-    if (!problems.some((q) => covers(q.key, c.key))) p(c.key, c.message, c.hint);
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     version: 1,
-    testbed: doc.testbed as string,
-    instance: doc.instance as string | undefined,
-    target: doc.target as string | undefined,
-    baseline: doc.baseline as string | undefined,
+    testbed: d.testbed as string,
+    instance: d.instance as string | undefined,
+    target: d.target as string | undefined,
+    baseline: d.baseline as string | undefined,
     firmwareDir,
-    ...(typeof doc.lock_credential === 'string' ? { lockCredential: doc.lock_credential } : {}),
-    ...(typeof doc.lock_dir === 'string' ? { lockDir: doc.lock_dir } : {}),
-    ...(deadline !== undefined && !Number.isNaN(deadline) ? { deadline } : {}),
-    ...(typeof doc.lock_wait_ms === 'number' ? { lockWaitMs: doc.lock_wait_ms } : {}),
+    ...(typeof d.lock_credential === 'string' ? { lockCredential: d.lock_credential } : {}),
+    ...(typeof d.lock_dir === 'string' ? { lockDir: d.lock_dir } : {}),
+    ...(deadline !== undefined ? { deadline } : {}),
+    ...(typeof d.lock_wait_ms === 'number' ? { lockWaitMs: d.lock_wait_ms } : {}),
     devices,
   };
 }

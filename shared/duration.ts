@@ -1,6 +1,9 @@
 // Durations as people write them in config and flags: "500ms", "30s", "5m", "1h30m", "2d".
 import { MvmError } from './errors.js';
 
+/** The longest duration a config may give: Node's timers hold at most 2^31-1 ms (24.8 days). */
+export const MAX_DURATION_MS = 24 * 86_400_000;
+
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 const PART_RE = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/gy;
 

@@ -1,5 +1,6 @@
-// Loading the factory configuration: parse the TOML, check every key (collecting every problem),
-// and normalise into a FactoryConfig. Any problem → ConfigError listing all of them.
+// Loading the factory configuration: parse the TOML, judge every key's shape by the schema
+// (shared/contracts/factory-config.ts), normalise into a FactoryConfig and run the cross-key rules
+// over it, collecting every problem. Any problem → ConfigError listing all of them.
 import TOML from '@iarna/toml';
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -7,48 +8,13 @@ import { ConfigError, MvmError, type ConfigProblem } from '../../shared/errors.j
 import { readSmallFile } from '../../shared/small-file.js';
 import { isUlid } from '../../shared/ids.js';
 import { AGENT_BUNDLE, MVM_BIN, projectPath } from '../../shared/paths.js';
-import { isTable, join, Problems, type Table } from './problems.js';
+import { FACTORY_CONFIG } from '../../shared/contracts/judged/factory-config.js';
+import { judge } from '../../shared/contracts/judge.js';
+import { join, msOf, Problems, type Table } from './problems.js';
 import { resolveConfigPath } from './paths.js';
 import { readApi, readHealth } from './sections.js';
-import { readableFile, readTestbed, type TestbedContext } from './testbeds.js';
+import { normaliseTestbed, readableFile, type TestbedContext } from './testbeds.js';
 import type { FactoryConfig, TargetConfig, TestbedConfig } from './types.js';
-
-// [fleet], [lab] and [miner.NAME] belong to `mvm fleet` (fleet/config), which can read the same file.
-export const TOP_KEYS = [
-  'general',
-  'factory',
-  'health',
-  'api',
-  'target',
-  'testbed',
-  'fleet',
-  'lab',
-  'jobs',
-  'miner',
-  'energy',
-  'mqtt',
-] as const;
-export const GENERAL_KEYS = ['baseurl', 'admin_token', 'admin_token_file'] as const;
-export const FACTORY_KEYS = [
-  'token',
-  'token_file',
-  'poll_interval',
-  'lease_wait',
-  'drain_timeout',
-  'agent_start_timeout',
-  'agent_online_timeout',
-  'agent_start_attempts',
-  'instance_deadline',
-  'stop_grace',
-  'workdir',
-  'keep_job_files',
-  'agent_command',
-  'runner_command',
-  'firmware_dir',
-  'quarantine_unhealthy',
-  'task_user',
-] as const;
-export const TARGET_KEYS = ['id', 'description'] as const;
 
 /** Defaults, in ms. */
 export const DEFAULTS = {
@@ -130,24 +96,22 @@ export function parseConfig(text: string, file: string, opts: LoadOptions = {}):
   }
   const p = new Problems(file);
   const config = normalise(raw, file, p, opts.env ?? process.env);
-  if (p.list.length > 0 || config === undefined) throw new ConfigError(p.list);
+  if (p.list.length > 0) throw new ConfigError(p.list);
   if (p.warnings.length > 0)
     config.warnings = p.warnings.map((w) => `${w.file}: ${w.key}: ${w.message}${w.hint ? ` (${w.hint})` : ''}`);
   return config;
 }
 
-function normalise(raw: Table, file: string, p: Problems, env: NodeJS.ProcessEnv): FactoryConfig | undefined {
-  p.unknownKeys(raw, '', TOP_KEYS);
-  const general = p.table(raw, '', 'general');
-  const factory = p.table(raw, '', 'factory') ?? {};
-  if (general === undefined && raw.general === undefined)
-    p.add('general', 'missing', 'add [general] with baseurl = "http://host:port" of the job server');
+function normalise(raw: Table, file: string, p: Problems, env: NodeJS.ProcessEnv): FactoryConfig {
+  const judged = judge<Table>(FACTORY_CONFIG, raw);
+  for (const q of judged.problems) p.add(q.key, q.message, q.hint);
+  const top = judged.value ?? {};
+  const section = (key: string) => (top[key] ?? {}) as Table;
 
   // [general]
-  const g = general ?? {};
-  p.unknownKeys(g, 'general', GENERAL_KEYS);
+  const g = section('general');
   let baseUrl = '';
-  const bu = p.string(g, 'general', 'baseurl', { required: general !== undefined, nonEmpty: true });
+  const bu = g.baseurl as string | undefined;
   if (bu !== undefined) {
     try {
       const u = new URL(bu);
@@ -160,57 +124,26 @@ function normalise(raw: Table, file: string, p: Problems, env: NodeJS.ProcessEnv
   const adminToken = secret(p, file, g, 'general', 'admin_token', 'admin_token_file', env.MVM_ADMIN_TOKEN, false);
 
   // [factory]
-  p.unknownKeys(factory, 'factory', FACTORY_KEYS);
-  const token = secret(p, file, factory, 'factory', 'token', 'token_file', env.MVM_FACTORY_TOKEN, true) ?? '';
-  const d = (key: string, fallback: number, min = 0) => p.duration(factory, 'factory', key, fallback, { min });
-  const pollIntervalMs = d('poll_interval', DEFAULTS.pollIntervalMs, 10);
-  const leaseWaitMs = d('lease_wait', DEFAULTS.leaseWaitMs);
-  const drainTimeoutMs = d('drain_timeout', DEFAULTS.drainTimeoutMs);
-  const agentStartTimeoutMs = d('agent_start_timeout', DEFAULTS.agentStartTimeoutMs, 100);
-  const agentOnlineTimeoutMs = d('agent_online_timeout', DEFAULTS.agentOnlineTimeoutMs, 100);
-  const agentStartAttempts =
-    p.integer(factory, 'factory', 'agent_start_attempts', 1, 100) ?? DEFAULTS.agentStartAttempts;
-  const instanceDeadlineMs = d('instance_deadline', DEFAULTS.instanceDeadlineMs, 1000);
-  const stopGraceMs = d('stop_grace', DEFAULTS.stopGraceMs);
-  const wd = p.string(factory, 'factory', 'workdir', { nonEmpty: true });
-  const keepJobFiles = p.boolean(factory, 'factory', 'keep_job_files') ?? false;
-  const agentCommand = p.stringArray(factory, 'factory', 'agent_command', { nonEmpty: true }) ?? defaultAgentCommand();
-  const runnerCommand =
-    p.stringArray(factory, 'factory', 'runner_command', { nonEmpty: true }) ?? defaultRunnerCommand();
-  const fw = p.string(factory, 'factory', 'firmware_dir', { nonEmpty: true });
-  const firmwareDir = fw === undefined ? undefined : resolveConfigPath(file, fw);
-  const quarantineUnhealthy = p.boolean(factory, 'factory', 'quarantine_unhealthy') ?? true;
+  const f = section('factory');
+  const token = secret(p, file, f, 'factory', 'token', 'token_file', env.MVM_FACTORY_TOKEN, true) ?? '';
+  const wd = f.workdir as string | undefined;
+  const fw = f.firmware_dir as string | undefined;
 
   // [health], [api]
-  const health = readHealth(p, p.table(raw, '', 'health'));
-  const apiTable = p.table(raw, '', 'api');
-  const apiAdminToken = secret(
-    p,
-    file,
-    apiTable ?? {},
-    'api',
-    'admin_token',
-    'admin_token_file',
-    env.MVM_FACTORY_API_TOKEN,
-    false,
-  );
-  const api = readApi(p, apiTable, apiAdminToken);
+  const health = readHealth(p, section('health'));
+  const a = section('api');
+  const apiAdminToken = secret(p, file, a, 'api', 'admin_token', 'admin_token_file', env.MVM_FACTORY_API_TOKEN, false);
+  const api = readApi(p, a, apiAdminToken);
 
   // [target.NAME]
   const targets: TargetConfig[] = [];
-  const targetTable = p.table(raw, '', 'target') ?? {};
-  for (const [name, t] of Object.entries(targetTable)) {
-    const prefix = join('target', name);
-    if (!isTable(t)) {
-      p.add(prefix, 'must be a table', `write [${prefix}]`);
-      continue;
-    }
-    p.unknownKeys(t, prefix, TARGET_KEYS);
-    p.string(t, prefix, 'description');
-    const id = p.string(t, prefix, 'id');
+  // Every name written counts as defined, even a table with mistakes (reported on its own).
+  const targetNames = Object.keys(raw.target !== null && typeof raw.target === 'object' ? raw.target : {});
+  for (const [name, t] of Object.entries(section('target') as Record<string, Table>)) {
+    const id = t.id as string | undefined;
     if (id !== undefined && !isUlid(id))
       p.add(
-        join(prefix, 'id'),
+        join(join('target', name), 'id'),
         `"${id}" is not a target id (a ULID)`,
         'copy the id from `mvm admin target list`, or leave id out to resolve the name at start-up',
       );
@@ -219,17 +152,17 @@ function normalise(raw: Table, file: string, p: Problems, env: NodeJS.ProcessEnv
   }
 
   // [testbed.NAME]
-  const taskUser = p.string(factory, 'factory', 'task_user', { nonEmpty: true });
+  const taskUser = f.task_user as string | undefined;
   const ctx: TestbedContext = {
     p,
     configFile: file,
-    targetNames: new Set(Object.keys(targetTable)),
+    targetNames: new Set(targetNames),
     addresses: new Map(),
     ...(taskUser !== undefined ? { taskUser } : {}),
   };
   const testbeds: TestbedConfig[] = [];
-  for (const [name, t] of Object.entries(p.table(raw, '', 'testbed') ?? {})) {
-    const tb = readTestbed(ctx, name, t);
+  for (const [name, t] of Object.entries(section('testbed') as Record<string, Table>)) {
+    const tb = normaliseTestbed(ctx, name, t);
     if (tb) testbeds.push(tb);
   }
   if (raw.testbed === undefined)
@@ -240,20 +173,20 @@ function normalise(raw: Table, file: string, p: Problems, env: NodeJS.ProcessEnv
     baseUrl,
     token,
     ...(adminToken !== undefined ? { adminToken } : {}),
-    pollIntervalMs,
-    leaseWaitMs,
-    drainTimeoutMs,
-    agentStartTimeoutMs,
-    agentOnlineTimeoutMs,
-    agentStartAttempts,
-    instanceDeadlineMs,
-    stopGraceMs,
+    pollIntervalMs: msOf(f.poll_interval, DEFAULTS.pollIntervalMs),
+    leaseWaitMs: msOf(f.lease_wait, DEFAULTS.leaseWaitMs),
+    drainTimeoutMs: msOf(f.drain_timeout, DEFAULTS.drainTimeoutMs),
+    agentStartTimeoutMs: msOf(f.agent_start_timeout, DEFAULTS.agentStartTimeoutMs),
+    agentOnlineTimeoutMs: msOf(f.agent_online_timeout, DEFAULTS.agentOnlineTimeoutMs),
+    agentStartAttempts: (f.agent_start_attempts as number | undefined) ?? DEFAULTS.agentStartAttempts,
+    instanceDeadlineMs: msOf(f.instance_deadline, DEFAULTS.instanceDeadlineMs),
+    stopGraceMs: msOf(f.stop_grace, DEFAULTS.stopGraceMs),
     ...(wd !== undefined ? { workdir: resolveConfigPath(file, wd) } : {}),
-    keepJobFiles,
-    agentCommand,
-    runnerCommand,
-    ...(firmwareDir !== undefined ? { firmwareDir } : {}),
-    quarantineUnhealthy,
+    keepJobFiles: (f.keep_job_files as boolean | undefined) ?? false,
+    agentCommand: (f.agent_command as string[] | undefined) ?? defaultAgentCommand(),
+    runnerCommand: (f.runner_command as string[] | undefined) ?? defaultRunnerCommand(),
+    ...(fw !== undefined ? { firmwareDir: resolveConfigPath(file, fw) } : {}),
+    quarantineUnhealthy: (f.quarantine_unhealthy as boolean | undefined) ?? true,
     health,
     api,
     targets,
@@ -278,8 +211,8 @@ function secret(
   fromEnv: string | undefined,
   required: boolean,
 ): string | undefined {
-  const inline = p.string(table, prefix, key, { nonEmpty: true });
-  const path = p.string(table, prefix, fileKey, { nonEmpty: true });
+  const inline = table[key] as string | undefined;
+  const path = table[fileKey] as string | undefined;
   if (inline !== undefined && path !== undefined) {
     p.add(join(prefix, fileKey), `both ${key} and ${fileKey} are set`, `keep one of them`);
     return inline;

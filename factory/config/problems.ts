@@ -1,27 +1,18 @@
 // Collects configuration problems so that one run reports every one of them, each with the file,
-// the dotted key and a hint. Typed readers record a problem and return undefined on a bad value.
+// the dotted key and a hint. The factory config's shape is judged by its schema
+// (shared/contracts/judge.ts); the typed readers below serve the fleet's sections, which have none.
 import type { ConfigProblem } from '../../shared/errors.js';
-import { formatDuration, parseDuration } from '../../shared/duration.js';
+import { formatDuration, MAX_DURATION_MS, parseDuration } from '../../shared/duration.js';
 import { didYouMean } from '../../shared/did-you-mean.js';
+import { isTable, joinKey, typeName, type Table } from '../../shared/contracts/judge.js';
 
-export type Table = Record<string, unknown>;
-
-/** The longest duration a config may give: Node's timers hold at most 2^31-1 ms (24.8 days). */
-export const MAX_DURATION_MS = 24 * 86_400_000;
-
-export function isTable(v: unknown): v is Table {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date);
-}
-
-export function typeName(v: unknown): string {
-  if (Array.isArray(v)) return 'an array';
-  if (v instanceof Date) return 'a date';
-  if (isTable(v)) return 'a table';
-  if (typeof v === 'number') return Number.isInteger(v) ? 'an integer' : 'a float';
-  return `a ${typeof v}`;
-}
-
+export { MAX_DURATION_MS, isTable, typeName, type Table };
 export { didYouMean, editDistance } from '../../shared/did-you-mean.js';
+
+/** A duration the schema judged ("30s", 2), in ms; `fallback` when absent. */
+export function msOf(v: unknown, fallback: number): number {
+  return v === undefined ? fallback : (parseDuration(v as string | number) ?? fallback);
+}
 
 export class Problems {
   readonly list: ConfigProblem[] = [];
@@ -189,7 +180,4 @@ export class Problems {
   }
 }
 
-export function join(prefix: string, key: string): string {
-  const k = /^[A-Za-z0-9_-]+$/.test(key) ? key : JSON.stringify(key);
-  return prefix ? `${prefix}.${k}` : k;
-}
+export const join = joinKey;

@@ -1,25 +1,9 @@
 // The `[health]` and `[api]` sections: testbed health checks and baseline restore, and the
-// factory's HTTP API (reservations). Read into normalised values, every problem recorded.
+// factory's HTTP API (reservations). Their shape judged by the schema, normalised here, with the
+// rules between keys.
 import { parseListen } from '../../shared/listen.js';
-import { join, Problems, type Table } from './problems.js';
+import { join, msOf, Problems, type Table } from './problems.js';
 import type { ApiConfig, HealthConfig } from './types.js';
-
-export const HEALTH_KEYS = [
-  'enabled',
-  'interval',
-  'retry',
-  'bad_after',
-  'timeout',
-  'window',
-  'samples',
-  'hashrate_tolerance',
-  'max_temperature',
-  'restore',
-  'restore_timeout',
-  'concurrency',
-] as const;
-
-export const API_KEYS = ['listen', 'admin_token', 'admin_token_file', 'default_ttl', 'max_ttl', 'metrics'] as const;
 
 export const HEALTH_DEFAULTS: HealthConfig = {
   enabled: true,
@@ -38,69 +22,58 @@ export const HEALTH_DEFAULTS: HealthConfig = {
 
 export const API_DEFAULT_LISTEN = '127.0.0.1:9310';
 
-export function readHealth(p: Problems, raw: Table | undefined): HealthConfig {
-  const h = raw ?? {};
-  const prefix = 'health';
-  p.unknownKeys(h, prefix, HEALTH_KEYS);
+/** `[health]`, already judged by the schema. */
+export function readHealth(p: Problems, h: Table): HealthConfig {
   const d = HEALTH_DEFAULTS;
-  const samples = p.integer(h, prefix, 'samples', 1, 1000) ?? d.samples;
-  const windowMs = p.duration(h, prefix, 'window', d.windowMs);
+  const samples = (h.samples as number | undefined) ?? d.samples;
+  const windowMs = msOf(h.window, d.windowMs);
   if (samples > 1 && windowMs === 0)
     p.add(
-      join(prefix, 'window'),
+      join('health', 'window'),
       `is 0, but samples = ${samples} need time between them`,
       'write window = "15s", or samples = 1',
     );
+  const pick = <T>(key: string, fallback: T): T => (h[key] as T | undefined) ?? fallback;
   return {
-    enabled: p.boolean(h, prefix, 'enabled') ?? d.enabled,
-    intervalMs: p.duration(h, prefix, 'interval', d.intervalMs),
-    retryMs: p.duration(h, prefix, 'retry', d.retryMs, { min: 100 }),
-    badAfter: p.integer(h, prefix, 'bad_after', 1, 1000) ?? d.badAfter,
-    timeoutMs: p.duration(h, prefix, 'timeout', d.timeoutMs, { min: 1000 }),
+    enabled: pick('enabled', d.enabled),
+    intervalMs: msOf(h.interval, d.intervalMs),
+    retryMs: msOf(h.retry, d.retryMs),
+    badAfter: pick('bad_after', d.badAfter),
+    timeoutMs: msOf(h.timeout, d.timeoutMs),
     windowMs,
     samples,
-    hashrateTolerance: p.number(h, prefix, 'hashrate_tolerance', 0, 1) ?? d.hashrateTolerance,
-    maxTemperature: p.number(h, prefix, 'max_temperature', 0, 150) ?? d.maxTemperature,
-    restore: p.boolean(h, prefix, 'restore') ?? d.restore,
-    restoreTimeoutMs: p.duration(h, prefix, 'restore_timeout', d.restoreTimeoutMs, { min: 1000 }),
-    concurrency: p.integer(h, prefix, 'concurrency', 1, 64) ?? d.concurrency,
+    hashrateTolerance: pick('hashrate_tolerance', d.hashrateTolerance),
+    maxTemperature: pick('max_temperature', d.maxTemperature),
+    restore: pick('restore', d.restore),
+    restoreTimeoutMs: msOf(h.restore_timeout, d.restoreTimeoutMs),
+    concurrency: pick('concurrency', d.concurrency),
   };
 }
 
-export function readApi(p: Problems, raw: Table | undefined, adminToken: string | undefined): ApiConfig {
-  const a = raw ?? {};
-  const prefix = 'api';
-  p.unknownKeys(a, prefix, API_KEYS);
-  const listenText = p.string(a, prefix, 'listen') ?? API_DEFAULT_LISTEN;
+/** `[api]`, already judged by the schema. */
+export function readApi(p: Problems, a: Table, adminToken: string | undefined): ApiConfig {
+  const listenText = (a.listen as string | undefined) ?? API_DEFAULT_LISTEN;
   let listen: ApiConfig['listen'];
   if (listenText !== 'off') {
     try {
       listen = parseListen(listenText, 'listen');
     } catch (err) {
       p.add(
-        join(prefix, 'listen'),
+        join('api', 'listen'),
         (err as Error).message,
         `write listen = "${API_DEFAULT_LISTEN}", or "off" for no API`,
       );
     }
   }
-  const defaultTtlMs = p.duration(a, prefix, 'default_ttl', 2 * 3_600_000, { min: 1000 });
-  const maxTtlMs = p.duration(a, prefix, 'max_ttl', 7 * 86_400_000, { min: 1000 });
+  const defaultTtlMs = msOf(a.default_ttl, 2 * 3_600_000);
+  const maxTtlMs = msOf(a.max_ttl, 7 * 86_400_000);
   if (defaultTtlMs > maxTtlMs)
-    p.add(join(prefix, 'default_ttl'), `is longer than max_ttl`, 'make default_ttl at most max_ttl');
-  const metrics = p.string(a, prefix, 'metrics');
-  if (metrics !== undefined && metrics !== 'open' && metrics !== 'token')
-    p.add(
-      join(prefix, 'metrics'),
-      `must be "open" or "token", not ${JSON.stringify(metrics)}`,
-      "open: /metrics needs no token; token: any API user's token",
-    );
-  const metricsAuth = metrics === 'token' ? ('token' as const) : ('open' as const);
+    p.add(join('api', 'default_ttl'), `is longer than max_ttl`, 'make default_ttl at most max_ttl');
   return {
     ...(listen ? { listen } : {}),
     ...(adminToken !== undefined ? { adminToken } : {}),
     defaultTtlMs,
     maxTtlMs,
-    metricsAuth,
+    metricsAuth: a.metrics === 'token' ? 'token' : 'open',
   };
 }

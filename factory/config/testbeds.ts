@@ -1,61 +1,16 @@
-// Checking and normalising `[testbed.NAME]` tables: targets, devices, agent placement, and the
-// seed's SP keys (sp_type, sp_runner_path, sp_runner_config), which stand for one `command` device.
+// Normalising `[testbed.NAME]` tables — targets, devices, agent placement, and the seed's SP keys
+// (sp_type, sp_runner_path, sp_runner_config), which stand for one `command` device — after the
+// schema (shared/contracts/factory-config.ts) judged their shape, and the rules between keys:
+// targets defined, addresses that fit their driver and are not listed twice, task users.
 import { isModeName, MODE_NAMES } from '../../runner/drivers/modes.js';
 import { accessSync, constants } from 'node:fs';
+import { FACTORY_CONFIG } from '../../shared/contracts/judged/factory-config.js';
+import { judge, type JudgedSchema } from '../../shared/contracts/judge.js';
 import { isUlid } from '../../shared/ids.js';
 import { lookupUser, USER_NAME } from '../../shared/passwd.js';
-import { didYouMean, isTable, join, Problems, type Table } from './problems.js';
+import { didYouMean, join, Problems, type Table } from './problems.js';
 import { expandHome, resolveConfigPath } from './paths.js';
-import {
-  DEVICE_DRIVERS,
-  type AgentPlacement,
-  type DeviceConfig,
-  type DeviceDriver,
-  type DeviceSettings,
-  type PoolConfig,
-  type TestbedConfig,
-} from './types.js';
-
-export const TESTBED_KEYS = [
-  'targets',
-  'enabled',
-  'baseline',
-  'description',
-  'agent',
-  'devices',
-  'sp_type',
-  'sp_runner_path',
-  'sp_runner_config',
-  'task_user',
-] as const;
-export const DEVICE_KEYS = [
-  'driver',
-  'hardware',
-  'software',
-  'address',
-  'attributes',
-  'options',
-  'pools',
-  'settings',
-  'expected_hashrate_ghs',
-  'max_temperature',
-  'sim',
-] as const;
-export const POOL_KEYS = ['url', 'user', 'password'] as const;
-export const SETTINGS_KEYS = ['mode', 'frequency', 'voltage', 'fan'] as const;
-export const LOCAL_KEYS = ['mode'] as const;
-export const SSH_KEYS = [
-  'mode',
-  'host',
-  'port',
-  'user',
-  'identity_file',
-  'known_hosts',
-  'host_key',
-  'remote_workdir',
-  'remote_command',
-  'lock_dir',
-] as const;
+import type { AgentPlacement, DeviceConfig, DeviceDriver, DeviceSettings, PoolConfig, TestbedConfig } from './types.js';
 
 export interface TestbedContext {
   p: Problems;
@@ -68,15 +23,24 @@ export interface TestbedContext {
   taskUser?: string;
 }
 
+/** The schema of one `[testbed.NAME]` table: the entries of the config's `testbed` record. */
+const TESTBED = Object.values(
+  (FACTORY_CONFIG.properties as { testbed: { patternProperties: Record<string, JudgedSchema> } }).testbed
+    .patternProperties,
+)[0];
+
+/** Judges one `[testbed.NAME]` table by the schema, then normalises it (for readers of single tables). */
 export function readTestbed(ctx: TestbedContext, name: string, raw: unknown): TestbedConfig | undefined {
+  const verdict = judge<Table>(TESTBED, raw, { at: join('testbed', name) });
+  for (const q of verdict.problems) ctx.p.add(q.key, q.message, q.hint);
+  return verdict.value === undefined ? undefined : normaliseTestbed(ctx, name, verdict.value);
+}
+
+/** A testbed table the schema judged (what was wrong already pruned) → its config, checked by the rules. */
+export function normaliseTestbed(ctx: TestbedContext, name: string, raw: Table): TestbedConfig {
   const { p } = ctx;
   const prefix = join('testbed', name);
-  if (!isTable(raw)) {
-    p.add(prefix, 'must be a table', `write [${prefix}] followed by its keys`);
-    return undefined;
-  }
-  p.unknownKeys(raw, prefix, TESTBED_KEYS);
-  const targets = p.stringArray(raw, prefix, 'targets', { required: true, nonEmpty: true }) ?? [];
+  const targets = (raw.targets as string[] | undefined) ?? [];
   for (const t of targets) {
     if (isUlid(t) || ctx.targetNames.has(t)) continue;
     const guess = didYouMean(t, ctx.targetNames);
@@ -88,23 +52,21 @@ export function readTestbed(ctx: TestbedContext, name: string, raw: unknown): Te
         : `add [target.${t}] or give the target's id (a ULID)`,
     );
   }
-  const enabled = p.boolean(raw, prefix, 'enabled') ?? true;
-  const baseline = p.string(raw, prefix, 'baseline');
-  const description = p.string(raw, prefix, 'description');
-  const agent = readPlacement(ctx, prefix, raw.agent);
-  const ownTaskUser = p.string(raw, prefix, 'task_user', { nonEmpty: true });
+  const baseline = raw.baseline as string | undefined;
+  const description = raw.description as string | undefined;
+  const agent = placement(ctx, prefix, raw.agent as Table | undefined);
+  const ownTaskUser = raw.task_user as string | undefined;
   const taskUser = ownTaskUser ?? ctx.taskUser;
   if (ownTaskUser !== undefined) checkTaskUser(p, join(prefix, 'task_user'), ownTaskUser, agent.mode === 'local');
   else if (taskUser !== undefined && agent.mode === 'local')
     checkTaskUser(p, 'factory.task_user', taskUser, true, ` (for ${prefix})`);
 
   const devices: DeviceConfig[] = [];
-  const devTable = p.table(raw, prefix, 'devices');
-  for (const [dname, draw] of Object.entries(devTable ?? {})) {
-    const d = readDevice(ctx, join(join(prefix, 'devices'), dname), dname, draw);
-    if (d) devices.push(d);
+  for (const [dname, d] of Object.entries((raw.devices ?? {}) as Record<string, Table>)) {
+    const device = normaliseDevice(ctx, join(join(prefix, 'devices'), dname), dname, d);
+    if (device) devices.push(device);
   }
-  const sp = readSeedSp(ctx, prefix, raw);
+  const sp = seedSp(ctx, prefix, raw);
   if (sp) {
     if (devices.some((d) => d.name === sp.name)) {
       p.add(
@@ -117,7 +79,7 @@ export function readTestbed(ctx: TestbedContext, name: string, raw: unknown): Te
   return {
     name,
     targets,
-    enabled,
+    enabled: (raw.enabled as boolean | undefined) ?? true,
     ...(baseline !== undefined ? { baseline } : {}),
     ...(description !== undefined ? { description } : {}),
     agent,
@@ -126,14 +88,13 @@ export function readTestbed(ctx: TestbedContext, name: string, raw: unknown): Te
   };
 }
 
-function readSeedSp(ctx: TestbedContext, prefix: string, raw: Table): DeviceConfig | undefined {
-  const { p } = ctx;
-  const spType = p.string(raw, prefix, 'sp_type', { nonEmpty: true });
-  const runner = p.string(raw, prefix, 'sp_runner_path', { nonEmpty: true });
-  const runnerConfig = p.string(raw, prefix, 'sp_runner_config', { nonEmpty: true });
+function seedSp(ctx: TestbedContext, prefix: string, raw: Table): DeviceConfig | undefined {
+  const spType = raw.sp_type as string | undefined;
+  const runner = raw.sp_runner_path as string | undefined;
+  const runnerConfig = raw.sp_runner_config as string | undefined;
   if (spType === undefined) {
     if (runner !== undefined || runnerConfig !== undefined) {
-      p.add(
+      ctx.p.add(
         join(prefix, 'sp_type'),
         'missing: sp_runner_path and sp_runner_config describe an SP device, which needs its sp_type',
         'add sp_type = "grapefruit" (or gimlet, …)',
@@ -154,33 +115,11 @@ function readSeedSp(ctx: TestbedContext, prefix: string, raw: Table): DeviceConf
   };
 }
 
-function readDevice(ctx: TestbedContext, prefix: string, name: string, raw: unknown): DeviceConfig | undefined {
+function normaliseDevice(ctx: TestbedContext, prefix: string, name: string, raw: Table): DeviceConfig | undefined {
   const { p } = ctx;
-  if (!isTable(raw)) {
-    p.add(prefix, 'must be a table', `write [${prefix}] with driver, hardware, address…`);
-    return undefined;
-  }
-  p.unknownKeys(raw, prefix, DEVICE_KEYS);
-  const driver = p.string(raw, prefix, 'driver', { required: true });
-  if (driver !== undefined && !DEVICE_DRIVERS.includes(driver as DeviceDriver)) {
-    const guess = didYouMean(driver, DEVICE_DRIVERS);
-    p.add(
-      join(prefix, 'driver'),
-      `unknown driver "${driver}"`,
-      guess ? `did you mean "${guess}"?` : `use one of: ${DEVICE_DRIVERS.join(', ')}`,
-    );
-  }
-  const hardware = p.string(raw, prefix, 'hardware');
-  const software = p.string(raw, prefix, 'software');
-  const address = p.string(raw, prefix, 'address', { nonEmpty: true });
-  const attributes = p.stringArray(raw, prefix, 'attributes') ?? [];
-  const options = p.table(raw, prefix, 'options') ?? {};
-  p.table(raw, prefix, 'sim'); // read only by `mvm sim lab`; here it only has to be a table
-  const pools = readPools(p, prefix, raw.pools);
-  const settings = readSettings(p, prefix, p.table(raw, prefix, 'settings'));
-  const expectedHashrateGhs = p.number(raw, prefix, 'expected_hashrate_ghs', 0.001, 1e9);
-  const maxTemperature = p.number(raw, prefix, 'max_temperature', 1, 150);
-
+  const driver = raw.driver as DeviceDriver | undefined;
+  const address = raw.address as string | undefined;
+  const options = (raw.options ?? {}) as Record<string, unknown>;
   if (address !== undefined && driver !== undefined) checkAddress(p, join(prefix, 'address'), driver, address);
   if (address === undefined && (driver === 'axeos' || driver === 'cgminer' || driver === 'nmminer')) {
     p.add(
@@ -207,63 +146,32 @@ function readDevice(ctx: TestbedContext, prefix: string, name: string, raw: unkn
       );
     } else ctx.addresses.set(key, prefix);
   }
-  if (driver === undefined || !DEVICE_DRIVERS.includes(driver as DeviceDriver)) return undefined;
+  const settings =
+    raw.settings === undefined ? undefined : baselineSettings(p, join(prefix, 'settings'), raw.settings as Table);
+  if (driver === undefined) return undefined;
+  const hardware = raw.hardware as string | undefined;
+  const software = raw.software as string | undefined;
+  const pools = raw.pools as PoolConfig[] | undefined;
+  const expectedHashrateGhs = raw.expected_hashrate_ghs as number | undefined;
+  const maxTemperature = raw.max_temperature as number | undefined;
   return {
     name,
-    driver: driver as DeviceDriver,
+    driver,
     ...(hardware !== undefined ? { hardware } : {}),
     ...(software !== undefined ? { software } : {}),
     ...(address !== undefined ? { address } : {}),
-    attributes,
+    attributes: (raw.attributes as string[] | undefined) ?? [],
     options,
-    ...(pools !== undefined ? { pools } : {}),
+    ...(pools !== undefined ? { pools: pools.filter((x) => x?.url !== undefined && x.user !== undefined) } : {}),
     ...(settings !== undefined ? { settings } : {}),
     ...(expectedHashrateGhs !== undefined ? { expectedHashrateGhs } : {}),
     ...(maxTemperature !== undefined ? { maxTemperature } : {}),
   };
 }
 
-/** `pools = [{ url = "stratum+tcp://host:port", user = "…", password = "x" }]`: the baseline pools. */
-function readPools(p: Problems, prefix: string, raw: unknown): PoolConfig[] | undefined {
-  if (raw === undefined) return undefined;
-  const key = join(prefix, 'pools');
-  if (!Array.isArray(raw)) {
-    p.add(
-      key,
-      'must be an array of tables',
-      'write pools = [{ url = "stratum+tcp://pool.example:3333", user = "lab.gamma" }]',
-    );
-    return undefined;
-  }
-  const out: PoolConfig[] = [];
-  raw.forEach((entry, i) => {
-    const k = `${key}[${i}]`;
-    if (!isTable(entry))
-      return p.add(
-        k,
-        'must be a table with url and user',
-        'write { url = "stratum+tcp://pool.example:3333", user = "lab.gamma" }',
-      );
-    p.unknownKeys(entry, k, POOL_KEYS);
-    const url = p.string(entry, k, 'url', { required: true, nonEmpty: true });
-    const user = p.string(entry, k, 'user', { required: true, nonEmpty: true });
-    const password = p.string(entry, k, 'password');
-    if (url !== undefined && !/^stratum(\+tcp|\+ssl|2\+tcp)?:\/\/[^\s/:]+(:\d{1,5})?\/?$/.test(url)) {
-      p.add(join(k, 'url'), `"${url}" is not a stratum URL`, 'write url = "stratum+tcp://host:port"');
-    }
-    if (url !== undefined && user !== undefined)
-      out.push({ url, user, ...(password !== undefined ? { password } : {}) });
-  });
-  return out;
-}
-
-/** `settings = { mode = "standard" }` or `{ frequency = 525, voltage = 1150, fan = 100 }`: baseline settings. */
-function readSettings(p: Problems, prefix: string, raw: Table | undefined): DeviceSettings | undefined {
-  if (raw === undefined) return undefined;
-  const k = join(prefix, 'settings');
-  p.unknownKeys(raw, k, SETTINGS_KEYS);
-  const mode = p.string(raw, k, 'mode');
-  // the runner's mode names (Bitaxe eco|standard|turbo|oc, Avalon low|med|high, and their aliases)
+/** Baseline settings: the mode must be one of the runner's mode names (Bitaxe eco|standard|turbo|oc, Avalon low|med|high, aliases). */
+function baselineSettings(p: Problems, k: string, raw: Table): DeviceSettings {
+  const mode = raw.mode as string | undefined;
   if (mode !== undefined && !isModeName(mode)) {
     const guess = didYouMean(mode, MODE_NAMES);
     p.add(
@@ -272,9 +180,7 @@ function readSettings(p: Problems, prefix: string, raw: Table | undefined): Devi
       `${guess ? `did you mean "${guess}"? ` : ''}use one of: ${MODE_NAMES.join(', ')}`,
     );
   }
-  const frequency = p.integer(raw, k, 'frequency', 1, 2000);
-  const voltage = p.integer(raw, k, 'voltage', 100, 2000);
-  const fan = p.integer(raw, k, 'fan', 0, 100);
+  const { frequency, voltage, fan } = raw as { frequency?: number; voltage?: number; fan?: number };
   return {
     ...(mode !== undefined && isModeName(mode) ? { mode: mode.trim().toLowerCase() } : {}),
     ...(frequency !== undefined ? { frequency } : {}),
@@ -312,75 +218,46 @@ export function checkAddress(p: Problems, key: string, driver: string, address: 
   }
 }
 
-function readPlacement(ctx: TestbedContext, testbedPrefix: string, raw: unknown): AgentPlacement {
+function placement(ctx: TestbedContext, testbedPrefix: string, raw: Table | undefined): AgentPlacement {
+  if (raw?.mode !== 'ssh') return { mode: 'local' };
   const { p } = ctx;
   const prefix = join(testbedPrefix, 'agent');
-  if (raw === undefined) return { mode: 'local' };
-  if (!isTable(raw)) {
-    p.add(prefix, 'must be a table', 'write agent = { mode = "local" }');
-    return { mode: 'local' };
-  }
-  const mode = p.string(raw, prefix, 'mode') ?? 'local';
-  if (mode === 'local') {
-    p.unknownKeys(raw, prefix, LOCAL_KEYS);
-    return { mode: 'local' };
-  }
-  if (mode !== 'ssh') {
-    p.add(
-      join(prefix, 'mode'),
-      `unknown agent mode "${mode}"`,
-      'use "local" (agent on this machine) or "ssh" (agent on the testbed host)',
-    );
-    return { mode: 'local' };
-  }
-  p.unknownKeys(raw, prefix, SSH_KEYS);
-  const host = p.string(raw, prefix, 'host', { required: true, nonEmpty: true }) ?? '';
-  const port = p.integer(raw, prefix, 'port', 1, 65535) ?? 22;
-  const user = p.string(raw, prefix, 'user');
-  const identity = p.string(raw, prefix, 'identity_file');
-  const knownHosts = p.string(raw, prefix, 'known_hosts');
-  const hostKey = p.string(raw, prefix, 'host_key', { nonEmpty: true });
-  if (hostKey !== undefined && !/^SHA256:[A-Za-z0-9+/]{43}=?$/.test(hostKey)) {
-    p.add(
-      join(prefix, 'host_key'),
-      `"${hostKey}" is not a SHA256 host key fingerprint`,
-      'copy it from `ssh-keygen -l -E sha256 -f /etc/ssh/ssh_host_ed25519_key.pub` run on the host: host_key = "SHA256:…"',
-    );
-  }
-  if (hostKey !== undefined && knownHosts !== undefined)
+  const a = raw as {
+    host?: string;
+    port?: number;
+    user?: string;
+    identity_file?: string;
+    known_hosts?: string;
+    host_key?: string;
+    remote_workdir?: string;
+    remote_command?: string[];
+    lock_dir?: string;
+  };
+  if (a.host_key !== undefined && a.known_hosts !== undefined)
     p.add(
       join(prefix, 'host_key'),
       'both host_key and known_hosts are set',
       'pin the key with host_key, or list it in known_hosts, not both',
     );
-  const remoteWorkdir = p.string(raw, prefix, 'remote_workdir');
-  const remoteCommand = p.stringArray(raw, prefix, 'remote_command', { nonEmpty: true });
-  const lockDir = p.string(raw, prefix, 'lock_dir', { nonEmpty: true });
-  if (lockDir !== undefined && !lockDir.startsWith('/'))
-    p.add(
-      join(prefix, 'lock_dir'),
-      `"${lockDir}" is not an absolute path`,
-      'give the lock directory on the host as an absolute path, e.g. lock_dir = "/tmp/mvm-testbed-locks"',
-    );
   const identityFile =
-    identity === undefined
+    a.identity_file === undefined
       ? undefined
-      : readableFile(ctx, join(prefix, 'identity_file'), identity, 'the SSH private key');
-  const knownHostsFile =
-    knownHosts === undefined
+      : readableFile(ctx, join(prefix, 'identity_file'), a.identity_file, 'the SSH private key');
+  const knownHosts =
+    a.known_hosts === undefined
       ? undefined
-      : readableFile(ctx, join(prefix, 'known_hosts'), knownHosts, 'the known_hosts file');
+      : readableFile(ctx, join(prefix, 'known_hosts'), a.known_hosts, 'the known_hosts file');
   return {
     mode: 'ssh',
-    host,
-    port,
-    ...(user !== undefined ? { user } : {}),
+    host: a.host ?? '',
+    port: a.port ?? 22,
+    ...(a.user !== undefined ? { user: a.user } : {}),
     ...(identityFile !== undefined ? { identityFile } : {}),
-    ...(knownHostsFile !== undefined ? { knownHosts: knownHostsFile } : {}),
-    ...(hostKey !== undefined ? { hostKey } : {}),
-    ...(remoteWorkdir !== undefined ? { remoteWorkdir } : {}),
-    ...(remoteCommand !== undefined ? { remoteCommand } : {}),
-    ...(lockDir !== undefined ? { lockDir } : {}),
+    ...(knownHosts !== undefined ? { knownHosts } : {}),
+    ...(a.host_key !== undefined ? { hostKey: a.host_key } : {}),
+    ...(a.remote_workdir !== undefined ? { remoteWorkdir: a.remote_workdir } : {}),
+    ...(a.remote_command !== undefined ? { remoteCommand: a.remote_command } : {}),
+    ...(a.lock_dir !== undefined ? { lockDir: a.lock_dir } : {}),
   };
 }
 

@@ -1,38 +1,45 @@
-// The factory config's shape as a JSON Schema (TOML read as JSON), published in
+// The factory config's shape (TOML read as JSON): the judge of every key's shape when the factory
+// reads its config (factory/config/, through shared/contracts/judge.ts), and published in
 // doc/schemas/factory-config.schema.json for editor completion (`npm run gen:schemas`). The
-// validator in factory/config/ (load.ts, sections.ts, testbeds.ts) stays the judge (located, every problem at
-// once, did-you-mean hints, cross-key rules); test/contracts/schemas.test.ts keeps the keys of
-// both the same. Descriptions are short: doc/configuration.md says the rest.
+// cross-key rules (targets named, addresses unique, token files, task users) run after it, in
+// factory/config/. Descriptions are short: doc/configuration.md says the rest.
 import { Type } from '@sinclair/typebox';
-import { Closed, Duration, Strings, Text } from './formats.js';
+import { Closed, Duration, MAX_DURATION_MS, OneOf, Strings, Text, Word } from './formats.js';
+import { judged } from './judge.js';
 
-const Path = (description: string) => Text(`${description} (a path; ~ is expanded)`);
+const Path = (description: string) => Word(`${description} (a path; ~ is expanded)`);
+const AtLeast = (min: number, description: string, extra: Record<string, unknown>) =>
+  Duration(description, extra, { min, max: MAX_DURATION_MS });
 
-export const GeneralSchema = Closed(
-  {
-    baseurl: Text('the job server, http(s)://host:port', { format: 'uri' }),
-    admin_token: Text('a job-server admin token (turns target names into ids)'),
-    admin_token_file: Path('the same token, read from a file'),
-  },
-  'the job server',
+export const GeneralSchema = judged(
+  Closed(
+    {
+      baseurl: Word('the job server, http(s)://host:port', { format: 'uri' }),
+      admin_token: Word('a job-server admin token (turns target names into ids)'),
+      admin_token_file: Path('the same token, read from a file'),
+    },
+    'the job server',
+    ['baseurl'],
+  ),
+  { hint: 'add [general] with baseurl = "http://host:port" of the job server' },
 );
 
 export const FactorySchema = Closed(
   {
-    token: Text("the factory's token on the job server"),
+    token: Word("the factory's token on the job server"),
     token_file: Path('the same token, read from a file'),
-    poll_interval: Duration('the longest wait between two passes', { default: '7s' }),
+    poll_interval: AtLeast(10, 'the longest wait between two passes', { default: '7s' }),
     lease_wait: Duration('how long a lease call may be held while nothing is queued', { default: '5s' }),
     drain_timeout: Duration('after SIGTERM: how long live instances may finish', { default: '5m' }),
-    agent_start_timeout: Duration('how long starting an agent may take', { default: '30s' }),
-    agent_online_timeout: Duration('how long an agent may take to come online', { default: '5m' }),
+    agent_start_timeout: AtLeast(100, 'how long starting an agent may take', { default: '30s' }),
+    agent_online_timeout: AtLeast(100, 'how long an agent may take to come online', { default: '5m' }),
     agent_start_attempts: Type.Integer({
       minimum: 1,
       maximum: 100,
       default: 2,
       description: 'instances a job may get whose agent failed to start or come online',
     }),
-    instance_deadline: Duration('no instance lives longer', { default: '6h' }),
+    instance_deadline: AtLeast(1000, 'no instance lives longer', { default: '6h' }),
     stop_grace: Duration('SIGTERM, then SIGKILL after this long', { default: '10s' }),
     workdir: Path('root of the per-instance folders (local testbeds)'),
     keep_job_files: Type.Boolean({ default: false, description: "keep an ended instance's jobs/ folder" }),
@@ -43,7 +50,7 @@ export const FactorySchema = Closed(
       default: true,
       description: 'keep testbeds of unknown health out of allocation',
     }),
-    task_user: Text('the unprivileged user job tasks run as'),
+    task_user: Word('the unprivileged user job tasks run as'),
   },
   'the factory daemon',
 );
@@ -54,14 +61,14 @@ export const HealthSchema = Closed(
     interval: Duration('a good testbed is checked again after this long ("0": only when something happened)', {
       default: '6h',
     }),
-    retry: Duration('wait after a failed check (doubles per failure)', { default: '1m' }),
+    retry: AtLeast(100, 'wait after a failed check (doubles per failure)', { default: '1m' }),
     bad_after: Type.Integer({
       minimum: 1,
       maximum: 1000,
       default: 3,
       description: 'failed checks in a row before bad',
     }),
-    timeout: Duration('bound on one whole check', { default: '5m' }),
+    timeout: AtLeast(1000, 'bound on one whole check', { default: '5m' }),
     window: Duration('how long the check samples telemetry', { default: '15s' }),
     samples: Type.Integer({ minimum: 1, maximum: 1000, default: 3, description: 'telemetry readings over the window' }),
     hashrate_tolerance: Type.Number({
@@ -72,7 +79,7 @@ export const HealthSchema = Closed(
     }),
     max_temperature: Type.Number({ minimum: 0, maximum: 150, default: 80, description: 'highest temperature, °C' }),
     restore: Type.Boolean({ default: true, description: 'restore the baseline after every job' }),
-    restore_timeout: Duration('bound on one restore', { default: '15m' }),
+    restore_timeout: AtLeast(1000, 'bound on one restore', { default: '15m' }),
     concurrency: Type.Integer({ minimum: 1, maximum: 64, default: 4, description: 'checks and restores at once' }),
   },
   'testbed health checks and baseline restores',
@@ -81,14 +88,17 @@ export const HealthSchema = Closed(
 export const ApiSchema = Closed(
   {
     listen: Text('"HOST:PORT" or "off"', { default: '127.0.0.1:9310' }),
-    admin_token: Text("the API's admin token"),
+    admin_token: Word("the API's admin token"),
     admin_token_file: Path('the same, read from a file'),
-    default_ttl: Duration('the length of a reservation that asks for none', { default: '2h' }),
-    max_ttl: Duration('the longest reservation', { default: '7d' }),
-    metrics: Type.Union([Type.Literal('open'), Type.Literal('token')], {
-      default: 'open',
-      description: 'whether GET /metrics needs a token',
-    }),
+    default_ttl: AtLeast(1000, 'the length of a reservation that asks for none', { default: '2h' }),
+    max_ttl: AtLeast(1000, 'the longest reservation', { default: '7d' }),
+    metrics: judged(
+      Type.Union([Type.Literal('open'), Type.Literal('token')], {
+        default: 'open',
+        description: 'whether GET /metrics needs a token',
+      }),
+      { hint: "open: /metrics needs no token; token: any API user's token" },
+    ),
   },
   "the factory's HTTP API (reservations)",
 );
@@ -101,33 +111,59 @@ export const TargetSchema = Closed(
   'a target: a kind of testbed jobs ask for',
 );
 
-export const AgentSchema = Type.Union(
-  [
-    Closed({ mode: Type.Literal('local') }, 'the agent runs on the factory host', ['mode']),
-    Closed(
-      {
-        mode: Type.Literal('ssh'),
-        host: Text('the testbed host'),
-        port: Type.Integer({ minimum: 1, maximum: 65535, default: 22 }),
-        user: Text('the SSH user'),
-        identity_file: Path('an unencrypted private key'),
-        known_hosts: Path('the known_hosts file the host key must be in'),
-        host_key: Text('the pinned host key fingerprint, instead of known_hosts', { pattern: '^SHA256:' }),
-        remote_workdir: Text('the instance folders on the host (absolute)'),
-        remote_command: Strings('the mvm on the host', { minItems: 1 }),
-        lock_dir: Text("the testbeds' lock directory on the host (absolute; default /tmp/mvm-testbed-locks)"),
-      },
-      'the agent runs on a testbed host over SSH',
-      ['mode', 'host'],
-    ),
-  ],
-  { description: "where the testbed's agents, checks and restores run" },
+export const AgentSchema = judged(
+  Type.Union(
+    [
+      // No mode is the local agent.
+      Closed({ mode: Type.Literal('local') }, 'the agent runs on the factory host'),
+      Closed(
+        {
+          mode: Type.Literal('ssh'),
+          host: Word('the testbed host'),
+          port: Type.Integer({ minimum: 1, maximum: 65535, default: 22 }),
+          user: Text('the SSH user'),
+          identity_file: Path('an unencrypted private key'),
+          known_hosts: Path('the known_hosts file the host key must be in'),
+          host_key: judged(
+            Word('the pinned host key fingerprint, instead of known_hosts', {
+              pattern: '^SHA256:[A-Za-z0-9+/]{43}=?$',
+            }),
+            {
+              message: '{value} is not a SHA256 host key fingerprint',
+              hint: 'copy it from `ssh-keygen -l -E sha256 -f /etc/ssh/ssh_host_ed25519_key.pub` run on the host: host_key = "SHA256:…"',
+            },
+          ),
+          remote_workdir: Text('the instance folders on the host (absolute)'),
+          remote_command: Strings('the mvm on the host', { minItems: 1 }),
+          lock_dir: judged(
+            Word("the testbeds' lock directory on the host (absolute; default /tmp/mvm-testbed-locks)", {
+              pattern: '^/',
+            }),
+            {
+              message: '{value} is not an absolute path',
+              hint: 'give the lock directory on the host as an absolute path, e.g. lock_dir = "/tmp/mvm-testbed-locks"',
+            },
+          ),
+        },
+        'the agent runs on a testbed host over SSH',
+        ['mode', 'host'],
+      ),
+    ],
+    { description: "where the testbed's agents, checks and restores run" },
+  ),
+  { what: 'agent mode', hint: 'use "local" (agent on this machine) or "ssh" (agent on the testbed host)' },
 );
+
+/** stratum+tcp://host:port (or stratum+ssl, stratum2+tcp, stratum). */
+const STRATUM_URL = '^stratum(\\+tcp|\\+ssl|2\\+tcp)?://[^\\s/:]+(:\\d{1,5})?/?$';
 
 export const PoolSchema = Closed(
   {
-    url: Text('stratum+tcp://host:port (or stratum+ssl, stratum2+tcp, stratum)'),
-    user: Text('the pool user (wallet address and worker name)'),
+    url: judged(Word('stratum+tcp://host:port (or stratum+ssl, stratum2+tcp, stratum)', { pattern: STRATUM_URL }), {
+      message: '{value} is not a stratum URL',
+      hint: 'write url = "stratum+tcp://host:port"',
+    }),
+    user: Word('the pool user (wallet address and worker name)'),
     password: Text('the pool password'),
   },
   'a baseline pool',
@@ -146,18 +182,19 @@ export const SettingsSchema = Closed(
 
 export const DeviceSchema = Closed(
   {
-    driver: Type.Union(
-      ['axeos', 'cgminer', 'nmminer', 'command'].map((d) => Type.Literal(d)),
-      { description: 'how the runner talks to it' },
-    ),
+    driver: OneOf(['axeos', 'cgminer', 'nmminer', 'command'], 'how the runner talks to it', 'driver'),
     hardware: Text('the model ("601", "nano3s", an SP type…)'),
     software: Text('the baseline firmware'),
-    address: Text('axeos: http://host:port; cgminer: host:port; nmminer: host[:port]'),
+    address: Word('axeos: http://host:port; cgminer: host:port; nmminer: host[:port]'),
     attributes: Strings('free-form tags a test definition may require', { default: [] }),
     options: Type.Record(Type.String(), Type.Unknown(), { description: 'driver settings, handed to the runner' }),
     pools: Type.Array(PoolSchema, { minItems: 1, description: 'baseline pools, restored after each job' }),
     settings: SettingsSchema,
-    expected_hashrate_ghs: Type.Number({ exclusiveMinimum: 0, description: 'what health checks expect, GH/s' }),
+    expected_hashrate_ghs: Type.Number({
+      minimum: 0.001,
+      maximum: 1e9,
+      description: 'what health checks expect, GH/s',
+    }),
     max_temperature: Type.Number({ minimum: 1, maximum: 150, description: 'highest temperature a check accepts, °C' }),
     sim: Type.Record(Type.String(), Type.Unknown(), { description: 'read by `mvm sim lab` only' }),
   },
@@ -173,10 +210,10 @@ export const TestbedSchema = Closed(
     description: Text('for people'),
     agent: AgentSchema,
     devices: Type.Record(Type.String(), DeviceSchema, { description: 'the devices, by name' }),
-    sp_type: Text('an SP testbed (seed keys): the device hardware'),
-    sp_runner_path: Text('an SP testbed: the sp-runner program'),
+    sp_type: Word('an SP testbed (seed keys): the device hardware'),
+    sp_runner_path: Word('an SP testbed: the sp-runner program'),
     sp_runner_config: Path('an SP testbed: the sp-runner config'),
-    task_user: Text("the unprivileged user this testbed's tasks run as"),
+    task_user: Word("the unprivileged user this testbed's tasks run as"),
   },
   'a testbed: a bench of devices and where its agent runs',
   ['targets'],

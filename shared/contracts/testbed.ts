@@ -32,7 +32,7 @@ export const TestbedDeviceSchema = Type.Object({
   pools: Type.Optional(Type.Array(PoolSchema, { minItems: 1 })),
   settings: Type.Optional(SettingsSchema),
   expected_hashrate_ghs: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
-  max_temperature: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+  max_temperature: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 150 })),
 });
 
 export const TestbedDescriptionSchema = Type.Object(

@@ -52,8 +52,13 @@ t.test('bad headers: every problem reported with the file and key', async (t) =>
   t.match(err.message, /"work\/x" must be an absolute path glob/);
   t.throws(() => parseJobFile('#!/bin/bash\necho hi\n', 'j.sh'), { message: /no "#:" header lines/ });
   t.throws(() => parseJobFile('#!/bin/bash\n#: name = \n', 'j.sh'), { message: /not valid TOML/ });
-  t.throws(() => parseJobFile('#: name = "a"\n#: [dependencies.x]\n#: jab = "y"\n', 'j.sh'), {
-    message: /dependencies\.x\.job: must name the job/,
+  const dep = t.throws(() => parseJobFile('#: name = "a"\n#: [dependencies.x]\n#: jab = "y"\n', 'j.sh')) as ConfigError;
+  t.match(dep.problems, [
+    { key: 'dependencies.x.jab', message: 'unknown key', hint: 'did you mean `job`?' },
+    { key: 'dependencies.x.job', message: 'missing' },
+  ]);
+  t.throws(() => parseJobFile('#: name = "a"\n#: variety = "fancy"\n', 'j.sh'), {
+    message: /variety: "fancy" is not supported/,
   });
 });
 
