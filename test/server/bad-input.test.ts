@@ -6,14 +6,15 @@ import t from 'tap';
 import { request } from 'undici';
 import type { ApiErrorBody, Job } from '../../shared/api/types.js';
 import { startConformanceProxy } from '../helpers/conformance-proxy.js';
-import { startScriptedWorker, startServer } from '../helpers/server.js';
+import { startScriptedWorker } from '../helpers/server.js';
+import { startServerInProcess } from '../helpers/server-inprocess.js';
 
 /** Violations about what the server answered (the requests here are wrong on purpose). */
 const responseViolations = (v: string[]) =>
   v.filter((x) => / response:|status \d+ (not in the spec|must have no body|content-type)/.test(x));
 
 t.test('bad input is refused with a clear 4xx', async (t) => {
-  const srv = await startServer(t, { args: ['--tick', '200ms'] });
+  const srv = await startServerInProcess(t, { config: { tickMs: 200 } });
   const proxy = await startConformanceProxy(srv.url);
   t.teardown(() => proxy.close());
   const target = await srv.createTarget('bitaxe');
@@ -344,7 +345,7 @@ t.test('bad input is refused with a clear 4xx', async (t) => {
   );
   t.same(await user.get(`/0/jobs/${running}/outputs`), [], 'no output from refused commits');
   t.notOk(
-    srv.proc.stderr.some((l) => /"level":50|request failed/.test(l)),
+    srv.logs.some((l) => /"level":50|request failed/.test(l)),
     'no request failed with a server error',
   );
   t.same(responseViolations(proxy.violations), [], 'every answer conforms to the spec');

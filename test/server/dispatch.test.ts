@@ -5,7 +5,8 @@ import { performance } from 'node:perf_hooks';
 import t from 'tap';
 import type { WorkerPingResult } from '../../shared/api/types.js';
 import { startConformanceProxy } from '../helpers/conformance-proxy.js';
-import { leaseJob, startScriptedWorker, startServer } from '../helpers/server.js';
+import { leaseJob, startScriptedWorker } from '../helpers/server.js';
+import { startServerInProcess } from '../helpers/server-inprocess.js';
 
 const ROUNDS = 20;
 
@@ -16,7 +17,7 @@ function summary(ms: number[]): string {
 }
 
 t.test('dispatch happens on events, not on the tick', async (t) => {
-  const srv = await startServer(t, { args: ['--tick', '1h'] });
+  const srv = await startServerInProcess(t, { config: { tickMs: 3_600_000 } });
   const proxy = await startConformanceProxy(srv.url);
   t.teardown(() => proxy.close());
   const target = await srv.createTarget('bitaxe');
