@@ -85,7 +85,7 @@ t.test('max runtime: the job fails, the control event says why, the worker is re
   const w = await startScriptedWorker(s.srv, s.factory, s.target, s.proxy.url);
   t.equal((await w.ping(5000)).job?.id, id);
   // A live worker, pinging more often than the ping timeout, whose job runs up to the limit.
-  const step = DEFAULTS.pingTimeoutMs / 2;
+  const step = DEFAULTS.pingTimeoutMs - MARGIN;
   let poweroff = false;
   for (let ran = 0; ran < DEFAULTS.maxRuntimeMs - MARGIN && !poweroff; ran += step) {
     s.elapse(Math.min(step, DEFAULTS.maxRuntimeMs - MARGIN - ran));

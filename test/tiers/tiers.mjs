@@ -2,8 +2,9 @@
 // The test tiers. `npm test` (CI) runs every file under test/; two smaller sets for a developer:
 //
 //   npm run test:unit   the in-process tests below: no dist/, no daemons, no sshd, Chromium or
-//                       Mosquitto (test/tiers/unit-guard.mjs refuses them), no build needed;
-//                       under a minute.
+//                       Mosquitto (test/tiers/unit-guard.mjs refuses them), no build needed. The
+//                       job server's API tests are here: they start it in-process
+//                       (test/helpers/server-inprocess.ts). About 145 CPU-seconds in all.
 //   npm run test:fast   everything but the slow fault tests below (builds dist/ first).
 //
 // Extra arguments go to tap: `npm run test:unit -- -R terse`, `npm run test:fast -- test/factory`.
