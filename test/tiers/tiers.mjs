@@ -68,6 +68,7 @@ export const UNIT = [
   'test/server/lifecycle.test.ts',
   'test/server/observe.test.ts',
   'test/server/output-commit.test.ts',
+  'test/server/retention.test.ts',
   'test/server/route-schemas.test.ts',
   'test/server/worker-flow.test.ts',
   'test/shared/process-tree-stuck.test.ts',
