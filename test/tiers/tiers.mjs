@@ -4,7 +4,7 @@
 //   npm run test:unit   the in-process tests below: no dist/, no daemons, no sshd, Chromium or
 //                       Mosquitto (test/tiers/unit-guard.mjs refuses them), no build needed. The
 //                       job server's API tests are here: they start it in-process
-//                       (test/helpers/server-inprocess.ts). About 145 CPU-seconds in all.
+//                       (test/helpers/server-inprocess.ts). About 150 CPU-seconds in all.
 //   npm run test:fast   everything but the slow fault tests below (builds dist/ first).
 //
 // Extra arguments go to tap: `npm run test:unit -- -R terse`, `npm run test:fast -- test/factory`.
