@@ -27,13 +27,20 @@ export interface RunningServer {
   ctx: ServerContext;
   /** The admin token when it was created by this start (to show once), else undefined. */
   newAdminToken: string | undefined;
+  /** Runs the safety tick now: timeouts, lapsed leases, dispatch, disk reclaiming (tests moving the clock). */
+  tick(): void;
+  /** Stops serving, ends held calls, waits for output assemblies and closes the database. */
   close(): Promise<void>;
 }
 
-export async function startServer(
-  cfg: ServerConfig,
-  opts: { log?: Logger; adminToken?: string } = {},
-): Promise<RunningServer> {
+export interface StartOptions {
+  log?: Logger;
+  adminToken?: string;
+  /** The clock for every stored time and timeout (default: Date.now; tests move their own). */
+  now?: () => number;
+}
+
+export async function startServer(cfg: ServerConfig, opts: StartOptions = {}): Promise<RunningServer> {
   const log = (opts.log ?? rootLogger()).child({ component: 'server' });
   // The server is one thread with one connection, so only another process can hold a lock — and
   // SQLite waits for it synchronously, stalling every request, held pings and reads included (a
@@ -54,7 +61,7 @@ export async function startServer(
     });
   }
   const stopping = new AbortController();
-  const now = () => Date.now();
+  const now = opts.now ?? Date.now;
   let dispatching = false;
   const ctx: ServerContext = {
     cfg,
@@ -98,22 +105,25 @@ export async function startServer(
   const url = `http://${cfg.host.includes(':') ? `[${cfg.host}]` : cfg.host}:${port}`;
 
   const gc = gcLoop(ctx);
-  const tick = setInterval(() => {
+  let closed = false;
+  const safetyTick = () => {
+    if (closed) return;
     try {
       reap(ctx);
       ctx.dispatch();
     } catch (err) {
       log.error({ err }, 'safety tick failed; retrying on the next one');
     }
-    gc();
-  }, cfg.tickMs);
+    gc.run();
+  };
+  const tick = setInterval(safetyTick, cfg.tickMs);
   ctx.dispatch();
 
-  let closed = false;
   return {
     url,
     ctx,
     newAdminToken,
+    tick: safetyTick,
     close: async () => {
       if (closed) return;
       closed = true;
@@ -123,6 +133,7 @@ export async function startServer(
       await closeServerNow(app.server, () => app.close());
       // Let output assemblies in flight finish so nothing acknowledged is lost.
       await Promise.allSettled([...ctx.pendingCommits.values()].flatMap((m) => [...m.values()]));
+      await gc.settled();
       opened.close();
       log.info('server stopped');
     },
@@ -133,20 +144,26 @@ export async function startServer(
  * Disk reclaiming on the safety tick: chunks of ended jobs at most every 5 s; with a retention
  * period, old jobs' files and events (and files no row names) hourly. One run at a time.
  */
-function gcLoop(ctx: ServerContext): () => void {
-  let running = false;
+function gcLoop(ctx: ServerContext): { run(): void; settled(): Promise<void> } {
+  let running: Promise<void> | undefined;
   let lastPurge = 0;
   let lastRetention = 0;
-  return () => {
-    const now = ctx.now();
-    if (running || now - lastPurge < 5000) return;
-    running = true;
-    lastPurge = now;
-    const retention = ctx.cfg.retentionMs !== undefined && now - lastRetention >= 3_600_000;
-    if (retention) lastRetention = now;
-    collectGarbage(ctx, retention ? { retentionMs: ctx.cfg.retentionMs, orphanAgeMs: 3_600_000 } : {})
-      .catch((err) => ctx.log.warn({ err }, 'reclaiming disk failed; retrying on a later tick'))
-      .finally(() => (running = false));
+  return {
+    run() {
+      const now = ctx.now();
+      if (running || now - lastPurge < 5000) return;
+      lastPurge = now;
+      const retention = ctx.cfg.retentionMs !== undefined && now - lastRetention >= 3_600_000;
+      if (retention) lastRetention = now;
+      running = collectGarbage(ctx, retention ? { retentionMs: ctx.cfg.retentionMs, orphanAgeMs: 3_600_000 } : {})
+        .then(
+          () => undefined,
+          (err) => ctx.log.warn({ err }, 'reclaiming disk failed; retrying on a later tick'),
+        )
+        .finally(() => (running = undefined));
+    },
+    /** The run in flight, if any, has ended (the database may close). */
+    settled: () => running ?? Promise.resolve(),
   };
 }
 

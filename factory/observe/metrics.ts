@@ -2,7 +2,8 @@
 // state and health, instances by state, reservations); counters and durations of restores, health
 // checks and agent failures come from the journal, read after a cursor at each scrape, so the loop
 // itself needs no hooks; tick durations and lease counts come from each pass's report.
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { withProcessMetrics } from '../../shared/observe/process-metrics.js';
 import type { FactoryStore } from '../store.js';
 import type { TickReport } from '../tick.js';
 
@@ -67,7 +68,6 @@ export function buildFactoryMetrics(
   opts: { processMetrics?: boolean } = {},
 ): FactoryMetrics {
   const registry = new Registry();
-  if (opts.processMetrics !== false) collectDefaultMetrics({ register: registry });
   const sqlite = input.store.opened.sqlite;
   const all = <T>(sql: string, ...params: unknown[]) => sqlite.prepare(sql).all(...params) as T[];
 
@@ -237,7 +237,7 @@ export function buildFactoryMetrics(
   for (const m of journalBacked) (m as unknown as { collect: () => void }).collect = readJournal;
 
   return {
-    registry,
+    registry: opts.processMetrics === false ? registry : withProcessMetrics(registry),
     observeTick(ms, report) {
       tick.observe(ms / 1000);
       lastPass.set(Date.now() / 1000);

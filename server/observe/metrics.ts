@@ -2,7 +2,8 @@
 // queue depth per target, submit→assign latency (jobs assigned since the last scrape are observed
 // into the histogram), events appended, bytes stored and workers by state. Labels are states,
 // targets and kinds only — never job or worker ids.
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { withProcessMetrics } from '../../shared/observe/process-metrics.js';
 import type { ServerContext } from '../context.js';
 
 export const SERVER_METRIC_NAMES = [
@@ -21,7 +22,6 @@ const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
 
 export function buildServerMetrics(ctx: ServerContext, opts: { processMetrics?: boolean } = {}): Registry {
   const registry = new Registry();
-  if (opts.processMetrics !== false) collectDefaultMetrics({ register: registry });
   const all = <T>(sql: string, ...params: unknown[]) => ctx.sqlite.prepare(sql).all(...params) as T[];
 
   new Gauge({
@@ -125,5 +125,5 @@ export function buildServerMetrics(ctx: ServerContext, opts: { processMetrics?: 
       this.set(ctx.hold ? 1 : 0);
     },
   });
-  return registry;
+  return opts.processMetrics === false ? registry : withProcessMetrics(registry);
 }

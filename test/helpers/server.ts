@@ -1,6 +1,8 @@
-// A real `mvm server` child process for integration tests: a temp data folder, a random loopback
-// port, a known admin token, and small helpers to set up targets, factories, users and jobs.
-// Run `npx tsc -p .` first: the child runs the compiled dist/.
+// Job servers for tests, and small helpers to set up targets, factories, users and jobs on one.
+// `startServer` runs a real `mvm server` child process (a temp data folder, a random loopback
+// port, a known admin token): for tests of the process itself and of components spawned beside
+// it. Run `npx tsc -p .` first: the child runs the compiled dist/. Tests of the server's API start
+// it in-process instead (server-inprocess.ts), with the same helpers.
 import { HttpClient, seg } from '../../shared/http.js';
 import { newToken } from '../../shared/ids.js';
 import type {
@@ -33,18 +35,17 @@ export interface SubmitOptions {
   tags?: Record<string, string>;
 }
 
-export interface TestServer {
+/** A running job server, spawned or in-process, and what tests do with it. */
+export interface ServerApi {
   url: string;
   adminToken: string;
   dataDir: string;
-  proc: MvmProcess;
+  /** The server's log lines (JSON, debug level unless MVM_LOG_LEVEL says otherwise). */
+  readonly logs: string[];
   /** An HTTP client with the admin token. */
   admin: HttpClient;
   /** A client for `token` (a user, factory or worker token) against this server (or `url`). */
   client(token?: string, url?: string): HttpClient;
-  /** Stops the server (SIGTERM, or SIGKILL with `kill9`) and starts it again on the same port and data. */
-  restart(opts?: { kill9?: boolean }): Promise<void>;
-  stop(): Promise<number | string>;
   createTarget(name: string, desc?: string): Promise<string>;
   /** Creates a factory and returns its token. */
   createFactory(name: string): Promise<string>;
@@ -52,6 +53,47 @@ export interface TestServer {
   createUser(name: string): Promise<string>;
   /** Submits a job as the user with `userToken`; returns its id. */
   submitJob(userToken: string, job: SubmitOptions): Promise<string>;
+}
+
+/** A `mvm server` child process. */
+export interface TestServer extends ServerApi {
+  proc: MvmProcess;
+  /** Stops the server (SIGTERM, or SIGKILL with `kill9`) and starts it again on the same port and data. */
+  restart(opts?: { kill9?: boolean }): Promise<void>;
+  stop(): Promise<number | string>;
+}
+
+/** The helpers of ServerApi for a server at `url` with `adminToken`. */
+export function serverApi(
+  url: string,
+  adminToken: string,
+): Pick<ServerApi, 'admin' | 'client' | 'createTarget' | 'createFactory' | 'createUser' | 'submitJob'> {
+  const admin = new HttpClient({ baseUrl: url, token: adminToken });
+  const client = (token?: string, base?: string) => new HttpClient({ baseUrl: base ?? url, token, timeoutMs: 120_000 });
+  return {
+    admin,
+    client,
+    async createTarget(name, desc = `${name} testbeds`) {
+      return (await admin.post<{ id: string }>('/0/admin/target', { name, desc })).id;
+    },
+    async createFactory(name) {
+      return (await admin.post<{ token: string }>('/0/admin/factory', { name })).token;
+    },
+    async createUser(name) {
+      return (await admin.post<{ token: string }>('/0/users', { name })).token;
+    },
+    async submitJob(userToken, job) {
+      const body: JobSubmit = {
+        name: job.name ?? 'test job',
+        target: job.target,
+        output_rules: job.output_rules ?? [],
+        tasks: job.tasks ?? [{ name: 'main', script: job.script ?? 'echo hello', env_clear: false, env: {} }],
+        inputs: job.inputs ?? [],
+        tags: job.tags ?? {},
+      };
+      return (await client(userToken).post<{ id: string }>('/0/jobs', body)).id;
+    },
+  };
 }
 
 const READY_RE = /^mvm server listening on (http:\/\/\S+)$/;
@@ -80,8 +122,10 @@ export async function startServer(
     adminToken,
     dataDir,
     proc,
-    admin: new HttpClient({ baseUrl: url, token: adminToken }),
-    client: (token, base) => new HttpClient({ baseUrl: base ?? url, token, timeoutMs: 120_000 }),
+    get logs() {
+      return server.proc.stderr;
+    },
+    ...serverApi(url, adminToken),
     async restart(o = {}) {
       if (o.kill9) await proc.kill9();
       else await proc.stop();
@@ -89,26 +133,6 @@ export async function startServer(
       server.proc = proc;
     },
     stop: () => proc.stop(),
-    async createTarget(name, desc = `${name} testbeds`) {
-      return (await server.admin.post<{ id: string }>('/0/admin/target', { name, desc })).id;
-    },
-    async createFactory(name) {
-      return (await server.admin.post<{ token: string }>('/0/admin/factory', { name })).token;
-    },
-    async createUser(name) {
-      return (await server.admin.post<{ token: string }>('/0/users', { name })).token;
-    },
-    async submitJob(userToken, job) {
-      const body: JobSubmit = {
-        name: job.name ?? 'test job',
-        target: job.target,
-        output_rules: job.output_rules ?? [],
-        tasks: job.tasks ?? [{ name: 'main', script: job.script ?? 'echo hello', env_clear: false, env: {} }],
-        inputs: job.inputs ?? [],
-        tags: job.tags ?? {},
-      };
-      return (await server.client(userToken).post<{ id: string }>('/0/jobs', body)).id;
-    },
   };
   t.teardown(async () => {
     await server.proc.stop(5000);

@@ -1,5 +1,6 @@
 // The admin token: made on first start and printed once (stored hashed), or given by
-// MVM_ADMIN_TOKEN, which replaces the stored one.
+// MVM_ADMIN_TOKEN, which replaces the stored one. Spawns `mvm server` (what the command prints
+// and reads from its environment is under test), so it is not in the unit tier.
 import t from 'tap';
 import { HttpClient } from '../../shared/http.js';
 import { newToken } from '../../shared/ids.js';

@@ -3,10 +3,11 @@
 import t from 'tap';
 import type { Factory, Job, JobListEntryResultsPage, Target, User } from '../../shared/api/types.js';
 import { startConformanceProxy } from '../helpers/conformance-proxy.js';
-import { leaseJob, startServer } from '../helpers/server.js';
+import { leaseJob } from '../helpers/server.js';
+import { startServerInProcess } from '../helpers/server-inprocess.js';
 
 t.test('targets, factories, users and job listings', async (t) => {
-  const srv = await startServer(t);
+  const srv = await startServerInProcess(t);
   const proxy = await startConformanceProxy(srv.url);
   t.teardown(() => proxy.close());
   const admin = srv.client(srv.adminToken, proxy.url);

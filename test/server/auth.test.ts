@@ -4,13 +4,14 @@ import t from 'tap';
 import { request } from 'undici';
 import type { ApiErrorBody } from '../../shared/api/types.js';
 import { startConformanceProxy } from '../helpers/conformance-proxy.js';
-import { startScriptedWorker, startServer } from '../helpers/server.js';
+import { startScriptedWorker } from '../helpers/server.js';
+import { startServerInProcess } from '../helpers/server-inprocess.js';
 
 const responseViolations = (v: string[]) =>
   v.filter((x) => / response:|status \d+ (not in the spec|must have no body|content-type)/.test(x));
 
 t.test('auth: 401 and 403 as buildomat answers them', async (t) => {
-  const srv = await startServer(t);
+  const srv = await startServerInProcess(t);
   const proxy = await startConformanceProxy(srv.url);
   t.teardown(() => proxy.close());
   const target = await srv.createTarget('bitaxe');

@@ -3,7 +3,8 @@ import t from 'tap';
 import { request } from 'undici';
 import type { JobEvent } from '../../shared/api/types.js';
 import { startConformanceProxy } from '../helpers/conformance-proxy.js';
-import { startScriptedWorker, startServer } from '../helpers/server.js';
+import { startScriptedWorker } from '../helpers/server.js';
+import { startServerInProcess } from '../helpers/server-inprocess.js';
 
 interface Sse {
   event: string;
@@ -40,7 +41,7 @@ async function readSse(url: string, token: string, headers: Record<string, strin
 }
 
 t.test('events long-poll and watch stream', async (t) => {
-  const srv = await startServer(t);
+  const srv = await startServerInProcess(t);
   const proxy = await startConformanceProxy(srv.url);
   t.teardown(() => proxy.close());
   const target = await srv.createTarget('bitaxe');

@@ -1,13 +1,19 @@
-// Cancellation, lease expiry, maximum runtime, silent workers and unbootstrapped workers, with
-// the server's timing limits shortened to seconds.
+// Cancellation, lease expiry, maximum runtime, silent workers and unbootstrapped workers. The
+// server runs in-process with `mvm server`'s default limits and the tick left to the test: a
+// timeout is reached by moving the server's clock past it and running the tick, not by waiting.
 import t, { type Test } from 'tap';
-import type { FactoryWorkerResult, Job, JobEvent } from '../../shared/api/types.js';
+import { DEFAULTS } from '../../server/config.js';
+import type { FactoryWorkerResult, Job, JobEvent, WorkerPingResult } from '../../shared/api/types.js';
 import { startConformanceProxy } from '../helpers/conformance-proxy.js';
 import { waitFor } from '../helpers/mvm-process.js';
-import { leaseJob, startScriptedWorker, startServer } from '../helpers/server.js';
+import { leaseJob, startScriptedWorker } from '../helpers/server.js';
+import { startServerInProcess } from '../helpers/server-inprocess.js';
 
-async function setup(t: Test, args: string[]) {
-  const srv = await startServer(t, { args: ['--tick', '100ms', ...args] });
+/** How far short of a limit "just before" is: real time passes too, while the test runs. */
+const MARGIN = 60_000;
+
+async function setup(t: Test) {
+  const srv = await startServerInProcess(t, { config: { tickMs: 3_600_000 } });
   const proxy = await startConformanceProxy(srv.url);
   t.teardown(() => proxy.close());
   const target = await srv.createTarget('nano3');
@@ -17,11 +23,16 @@ async function setup(t: Test, args: string[]) {
   const submit = (name = 'job') => srv.submitJob(userToken, { target: 'nano3', name });
   const job = (id: string) => user.get<Job>(`/0/job/${id}`);
   const events = (id: string) => user.get<JobEvent[]>(`/0/jobs/${id}/events`);
-  return { srv, proxy, target, user, factory, submit, job, events };
+  /** Moves the server's clock `ms` on and runs its safety tick. */
+  const elapse = (ms: number) => {
+    srv.clock.advance(ms);
+    srv.tick();
+  };
+  return { srv, proxy, target, user, factory, submit, job, events, elapse };
 }
 
 t.test('cancel: a queued job fails at once; a running one fails and its worker powers off', async (t) => {
-  const s = await setup(t, []);
+  const s = await setup(t);
   const queued = await s.submit('queued');
   await s.user.post(`/0/jobs/${queued}/cancel`);
   t.match(await s.job(queued), { state: 'failed', cancelled: true });
@@ -50,7 +61,7 @@ t.test('cancel: a queued job fails at once; a running one fails and its worker p
 });
 
 t.test('lease expiry: another factory gets the job once the lease lapses', async (t) => {
-  const s = await setup(t, ['--lease-timeout', '1s']);
+  const s = await setup(t);
   const other = s.srv.client(await s.srv.createFactory('other'), s.proxy.url);
   const id = await s.submit();
   t.same(await leaseJob(s.factory, [s.target]), { job: id, target: s.target });
@@ -58,55 +69,75 @@ t.test('lease expiry: another factory gets the job once the lease lapses', async
   t.equal(await leaseJob(s.factory, [s.target]), null, 'not handed out twice, even to its holder');
   t.equal(await s.factory.post<boolean>(`/0/factory/lease/${id}`), true, 'the holder may renew');
   t.equal(await other.post<boolean>(`/0/factory/lease/${id}`), false, 'another factory may not');
-  // The long-poll returns as soon as the lease lapses and the job can be leased again.
-  const got = await leaseJob(other, [s.target], 10_000);
-  t.same(got, { job: id, target: s.target }, 'leased by the other factory after expiry');
+  // A long-poll waiting for the job returns as soon as the lease lapses and it can be leased again.
+  const got = leaseJob(other, [s.target], 60_000);
+  s.elapse(DEFAULTS.leaseMs / 2);
+  t.equal(await s.factory.post<boolean>(`/0/factory/lease/${id}`), true, 'renewed before it lapses');
+  s.elapse(DEFAULTS.leaseMs);
+  t.same(await got, { job: id, target: s.target }, 'leased by the other factory after expiry');
   t.equal(await s.factory.post<boolean>(`/0/factory/lease/${id}`), false, 'the lapsed lease cannot be renewed');
   t.same(s.proxy.violations, []);
 });
 
 t.test('max runtime: the job fails, the control event says why, the worker is recycled', async (t) => {
-  const s = await setup(t, ['--max-runtime', '1s']);
+  const s = await setup(t);
   const id = await s.submit();
   const w = await startScriptedWorker(s.srv, s.factory, s.target, s.proxy.url);
   t.equal((await w.ping(5000)).job?.id, id);
-  // Keep pinging (a live worker) until the server ends the job.
-  await waitFor(async () => (await w.ping(500)).poweroff, 'poweroff after max runtime', 15_000);
+  // A live worker, pinging more often than the ping timeout, whose job runs up to the limit.
+  const step = DEFAULTS.pingTimeoutMs - MARGIN;
+  let poweroff = false;
+  for (let ran = 0; ran < DEFAULTS.maxRuntimeMs - MARGIN && !poweroff; ran += step) {
+    s.elapse(Math.min(step, DEFAULTS.maxRuntimeMs - MARGIN - ran));
+    poweroff = (await w.ping()).poweroff;
+  }
+  t.equal(poweroff, false, 'still running just before the limit');
+  t.match(await s.job(id), { state: 'running' });
+  s.elapse(2 * MARGIN);
+  t.equal((await w.ping()).poweroff, true, 'told to power off once over the limit');
   t.match(await s.job(id), { state: 'failed', cancelled: false });
-  t.match((await s.events(id)).at(-1), { stream: 'control', payload: /exceeded its maximum runtime of 1s/ });
+  t.match((await s.events(id)).at(-1), { stream: 'control', payload: /exceeded its maximum runtime of 3h/ });
   t.equal((await s.factory.get<FactoryWorkerResult>(`/0/factory/worker/${w.id}`)).worker?.recycle, true);
   t.same(s.proxy.violations, []);
 });
 
 t.test('a worker that stops pinging is failed with its job', async (t) => {
-  const s = await setup(t, ['--ping-timeout', '1s']);
+  const s = await setup(t);
   const id = await s.submit();
   const w = await startScriptedWorker(s.srv, s.factory, s.target, s.proxy.url);
   t.equal((await w.ping(5000)).job?.id, id);
-  // No more pings: wait for the server to notice.
-  await waitFor(async () => (await s.job(id)).state === 'failed', 'job failed after ping timeout', 15_000, 100);
-  t.match((await s.events(id)).at(-1), { stream: 'control', payload: /stopped responding/ });
+  // No more pings.
+  s.elapse(DEFAULTS.pingTimeoutMs - MARGIN);
+  t.match(await s.job(id), { state: 'running' }, 'not yet: silent for less than the ping timeout');
+  s.elapse(2 * MARGIN);
+  t.match(await s.job(id), { state: 'failed' }, 'failed once silent for longer');
+  t.match((await s.events(id)).at(-1), { stream: 'control', payload: /stopped responding \(no ping for 10m\)/ });
   t.equal((await s.factory.get<FactoryWorkerResult>(`/0/factory/worker/${w.id}`)).worker?.recycle, true);
   t.same(s.proxy.violations, []);
 });
 
 t.test('a held long-poll ping keeps the worker alive', async (t) => {
-  const s = await setup(t, ['--ping-timeout', '1s']);
+  const s = await setup(t);
   const w = await startScriptedWorker(s.srv, s.factory, s.target, s.proxy.url);
-  const r = await w.ping(2500);
+  const held = w.api.get<WorkerPingResult>('/0/worker/ping', { query: { wait_ms: 60_000 } });
+  await waitFor(() => s.srv.ctx.heldPings.has(w.id), 'the ping to be held');
+  s.elapse(3 * DEFAULTS.pingTimeoutMs);
+  // Still a live worker: a job submitted now is handed to it through the held ping.
+  const id = await s.submit();
+  const r = await held;
   t.equal(r.poweroff, false, 'still alive after a ping held longer than the ping timeout');
+  t.equal(r.job?.id, id);
   t.same(s.proxy.violations, []);
 });
 
 t.test('a worker never bootstrapped is recycled', async (t) => {
-  const s = await setup(t, ['--bootstrap-timeout', '1s']);
+  const s = await setup(t);
   const w = await s.factory.post<{ id: string; bootstrap: string }>('/0/factory/worker', { target: s.target });
-  await waitFor(
-    async () => (await s.factory.get<FactoryWorkerResult>(`/0/factory/worker/${w.id}`)).worker?.recycle,
-    'recycle',
-    15_000,
-    100,
-  );
+  const recycle = async () => (await s.factory.get<FactoryWorkerResult>(`/0/factory/worker/${w.id}`)).worker?.recycle;
+  s.elapse(DEFAULTS.bootstrapTimeoutMs - MARGIN);
+  t.equal(await recycle(), false, 'kept while within the bootstrap timeout');
+  s.elapse(2 * MARGIN);
+  t.equal(await recycle(), true, 'recycled after it');
   await s.factory.patch(`/0/factory/worker/${w.id}`, { private: 'late' });
   await t.rejects(
     s.srv.client(undefined, s.proxy.url).post('/0/worker/bootstrap', { bootstrap: w.bootstrap, token: 'x'.repeat(64) }),
@@ -116,7 +147,7 @@ t.test('a worker never bootstrapped is recycled', async (t) => {
 });
 
 t.test('a worker that reports a fatal failure fails its job; a destroyed worker fails its job', async (t) => {
-  const s = await setup(t, []);
+  const s = await setup(t);
   const a = await s.submit('a');
   const wa = await startScriptedWorker(s.srv, s.factory, s.target, s.proxy.url);
   t.equal((await wa.ping(5000)).job?.id, a);

@@ -1,10 +1,11 @@
-// The job server's operator endpoints on a real `mvm server`: /metrics scraped and parsed after a
+// The job server's operator endpoints (in-process: real SQLite, real HTTP): /metrics scraped and parsed after a
 // job ran (values matching the API), behind a token with --metrics-auth token; /healthz and
 // /readyz without a token while the API still needs one; the OpenAPI document and the docs UI
 // with its assets served locally.
 import t from 'tap';
 import type { Job, JobEvent } from '../../shared/api/types.js';
-import { leaseJob, startScriptedWorker, startServer } from '../helpers/server.js';
+import { leaseJob, startScriptedWorker } from '../helpers/server.js';
+import { startServerInProcess } from '../helpers/server-inprocess.js';
 import { parsePromText } from '../helpers/prom-text.js';
 
 async function get(url: string, token?: string) {
@@ -13,7 +14,7 @@ async function get(url: string, token?: string) {
 }
 
 t.test('metrics after a job, health without a token, docs', async (t) => {
-  const srv = await startServer(t, { args: ['--metrics-auth', 'token'] });
+  const srv = await startServerInProcess(t, { config: { metricsAuth: 'token' } });
   const targetId = await srv.createTarget('bitaxe');
   await srv.createTarget('avalon');
   const factory = srv.client(await srv.createFactory('lab'));
@@ -107,7 +108,7 @@ t.test('metrics after a job, health without a token, docs', async (t) => {
 });
 
 t.test('metrics are open by default', async (t) => {
-  const srv = await startServer(t);
+  const srv = await startServerInProcess(t);
   const r = await get(`${srv.url}/metrics`);
   t.equal(r.status, 200);
   t.equal(parsePromText(r.body).value('mvm_server_jobs', { state: 'queued' }), 0);

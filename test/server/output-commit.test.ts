@@ -1,53 +1,33 @@
 // Output commits are asynchronous: `{complete:false}` while the file is being assembled, the job
 // cannot complete meanwhile (409), and the same commit answers complete once stored. The server
-// runs in-process here so that the assembly can be held back on purpose.
+// runs in-process, so that the assembly can be held back on purpose.
 import t from 'tap';
-import { DEFAULTS } from '../../server/config.js';
-import { startServer as startInProcess } from '../../server/run.js';
-import { silentLogger } from '../../shared/log.js';
-import { HttpClient } from '../../shared/http.js';
 import { newToken } from '../../shared/ids.js';
 import type { JobOutput } from '../../shared/api/types.js';
 import { startConformanceProxy } from '../helpers/conformance-proxy.js';
 import { startScriptedWorker } from '../helpers/server.js';
-import { tempDir } from '../helpers/tmp.js';
+import { startServerInProcess } from '../helpers/server-inprocess.js';
 
 t.test('a pending output commit holds back job completion', async (t) => {
-  const adminToken = newToken();
-  const server = await startInProcess(
-    { ...DEFAULTS, dataDir: tempDir(t, 'mvm-commit-'), host: '127.0.0.1', port: 0 },
-    { log: silentLogger(), adminToken },
-  );
-  t.teardown(() => server.close());
-  const proxy = await startConformanceProxy(server.url);
+  const srv = await startServerInProcess(t);
+  const proxy = await startConformanceProxy(srv.url);
   t.teardown(() => proxy.close());
 
   // Hold every assembly until the test lets it go.
   let release!: () => void;
   const gate = new Promise<void>((r) => (release = r));
-  const files = server.ctx.files;
+  const files = srv.ctx.files;
   const assemble = files.assemble.bind(files);
   files.assemble = async (...args) => {
     await gate;
     return assemble(...args);
   };
 
-  const admin = new HttpClient({ baseUrl: server.url, token: adminToken });
-  const target = (await admin.post<{ id: string }>('/0/admin/target', { name: 'bitaxe', desc: '' })).id;
-  const userToken = (await admin.post<{ token: string }>('/0/users', { name: 'u' })).token;
-  const factory = new HttpClient({
-    baseUrl: proxy.url,
-    token: (await admin.post<{ token: string }>('/0/admin/factory', { name: 'f' })).token,
-  });
-  const user = new HttpClient({ baseUrl: proxy.url, token: userToken });
-  const id = (
-    await user.post<{ id: string }>('/0/jobs', {
-      name: 'j',
-      target: 'bitaxe',
-      output_rules: [],
-      tasks: [{ name: 't', script: 'true', env_clear: false, env: {} }],
-    })
-  ).id;
+  const target = await srv.createTarget('bitaxe', '');
+  const userToken = await srv.createUser('u');
+  const factory = srv.client(await srv.createFactory('f'), proxy.url);
+  const user = srv.client(userToken, proxy.url);
+  const id = await srv.submitJob(userToken, { target: 'bitaxe', name: 'j', script: 'true' });
   const w = await startScriptedWorker({ url: proxy.url }, factory, target);
   t.equal((await w.ping(5000)).job?.id, id);
 

@@ -1,5 +1,6 @@
 // A server killed with SIGKILL and started again keeps every job, event, input and output it
-// acknowledged, and the worker carries on where it was.
+// acknowledged, and the worker carries on where it was. Spawns `mvm server` (the process is under
+// test: SIGKILL, SIGTERM and its exit code), so it is not in the unit tier.
 import t from 'tap';
 import type { Job, JobEvent, JobOutput } from '../../shared/api/types.js';
 import type { HttpClient } from '../../shared/http.js';

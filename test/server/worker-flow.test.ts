@@ -1,5 +1,5 @@
-// The whole buildomat protocol against a real `mvm server`, driven by a scripted factory, worker
-// and user (plain HTTP), with every exchange validated against the spec.
+// The whole buildomat protocol against the job server (in-process: real SQLite, real HTTP), driven by
+// a scripted factory, worker and user (plain HTTP), with every exchange validated against the spec.
 import t from 'tap';
 import type {
   FactoryLeaseResult,
@@ -12,10 +12,10 @@ import type {
 } from '../../shared/api/types.js';
 import { newToken } from '../../shared/ids.js';
 import { startConformanceProxy } from '../helpers/conformance-proxy.js';
-import { startServer } from '../helpers/server.js';
+import { startServerInProcess } from '../helpers/server-inprocess.js';
 
 t.test('lease → create → associate → bootstrap → ping → append → output → complete', async (t) => {
-  const srv = await startServer(t, { args: ['--tick', '200ms'] });
+  const srv = await startServerInProcess(t, { config: { tickMs: 200 } });
   const proxy = await startConformanceProxy(srv.url);
   t.teardown(() => proxy.close());
   const targetId = await srv.createTarget('bitaxe');
@@ -179,7 +179,7 @@ t.test('lease → create → associate → bootstrap → ping → append → out
   t.equal(await text(part.body), 'output');
 
   const secrets = [srv.adminToken, userToken, factoryToken, token, w.bootstrap];
-  const logs = srv.proc.stderr.join('\n');
+  const logs = srv.logs.join('\n');
   t.ok(logs.length > 0, 'the server logged');
   t.notOk(
     secrets.some((s) => logs.includes(s)),

@@ -2,8 +2,9 @@
 // The test tiers. `npm test` (CI) runs every file under test/; two smaller sets for a developer:
 //
 //   npm run test:unit   the in-process tests below: no dist/, no daemons, no sshd, Chromium or
-//                       Mosquitto (test/tiers/unit-guard.mjs refuses them), no build needed;
-//                       under a minute.
+//                       Mosquitto (test/tiers/unit-guard.mjs refuses them), no build needed. The
+//                       job server's API tests are here: they start it in-process
+//                       (test/helpers/server-inprocess.ts). About 150 CPU-seconds in all.
 //   npm run test:fast   everything but the slow fault tests below (builds dist/ first).
 //
 // Extra arguments go to tap: `npm run test:unit -- -R terse`, `npm run test:fast -- test/factory`.
@@ -58,6 +59,18 @@ export const UNIT = [
   'test/runner/parsers.test.ts',
   'test/runner/test-definition.test.ts',
   'test/runner/units.test.ts',
+  'test/server/admin.test.ts',
+  'test/server/auth.test.ts',
+  'test/server/bad-input.test.ts',
+  'test/server/dispatch.test.ts',
+  'test/server/follow.test.ts',
+  'test/server/in-process.test.ts',
+  'test/server/lifecycle.test.ts',
+  'test/server/observe.test.ts',
+  'test/server/output-commit.test.ts',
+  'test/server/retention.test.ts',
+  'test/server/route-schemas.test.ts',
+  'test/server/worker-flow.test.ts',
   'test/shared/process-tree-stuck.test.ts',
   'test/shared/process-tree.test.ts',
   'test/shared/retry.test.ts',

@@ -2,7 +2,7 @@
 // that refuses to spawn a dist/ older than its sources.
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MVM_BIN, projectPath } from '../../shared/paths.js';
 import { assertDistFresh, staleSources } from '../helpers/dist-fresh.js';
@@ -27,6 +27,19 @@ t.test('the tier lists name existing test files, and test:fast leaves out exactl
     'test:fast runs no slow file',
   );
   t.throws(() => tierFiles('quick'), /unknown tier "quick": expected unit or fast/);
+});
+
+t.test('the job server tests run in-process, but for those that say at the top why they spawn it', async (t) => {
+  const server = allTestFiles().filter((f) => f.startsWith('test/server/'));
+  const spawning = server.filter((f) => !UNIT.includes(f));
+  t.ok(
+    server.length - spawning.length >= 10,
+    `${server.length - spawning.length} of ${server.length} in the unit tier`,
+  );
+  for (const f of spawning) {
+    const head = readFileSync(projectPath(f), 'utf8').split('\n').slice(0, 6).join('\n');
+    t.match(head, /Spawns `mvm server` \(.+/, `${f} says why it spawns the server`);
+  }
 });
 
 t.test('the unit guard refuses to start the compiled CLI or a real peer, and allows small tools', async (t) => {
