@@ -1,6 +1,7 @@
 // `mvm factory`: the daemon (-f config -d database), `--check` (validate and exit), and `status`.
 // Kept cheap to import: the work lives in run.ts / status.ts, loaded inside the handlers.
 import { defineCommand } from '../cli/command.js';
+import { useDaemonHeap } from '../shared/daemon-heap.js';
 import { MvmError } from '../shared/errors.js';
 
 const status = defineCommand({
@@ -59,6 +60,7 @@ export const command = defineCommand({
   handler: async (args) => {
     if (!args.file)
       throw new MvmError('USAGE', 'missing -f FILE (the factory config)', { hint: 'see config.example.toml' });
+    if (!args.check) useDaemonHeap();
     const { checkConfig, checkServer, runFactory } = await import('./run.js');
     if (args.check) {
       const { printCheckJson } = await import('../shared/check-json.js');

@@ -7,6 +7,7 @@ import type { FactoryWorker } from '../shared/api/types.js';
 import type { FactoryClient } from '../shared/buildomat/factory.js';
 import { WorkerClient } from '../shared/buildomat/worker.js';
 import type { FactoryConfig } from './config/types.js';
+import { serverHttp } from './server-http.js';
 import { AGENT_START_FAILURES, type FactoryStore } from './store.js';
 
 /** The message the job fails with, when instance `instanceId` is its last allowed attempt; undefined while attempts remain. */
@@ -32,7 +33,7 @@ export async function failJobThroughWorker(
   message: string,
   signal?: AbortSignal,
 ): Promise<void> {
-  const worker = new WorkerClient({ baseUrl: config.baseUrl });
+  const worker = new WorkerClient(serverHttp(config));
   await worker.bootstrap(w.bootstrap, randomBytes(24).toString('base64url'), signal);
   await client.flush(w.id, { signal });
   // The job is assigned at bootstrap (mvm server) or at the first ping (buildomat).

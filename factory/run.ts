@@ -18,6 +18,7 @@ import { lockDatabase } from './db-lock.js';
 import { checkFactoryToken } from './token-check.js';
 import { testbedLockDir } from '../shared/testbed-locks.js';
 import { runLoop } from './loop.js';
+import { serverHttp } from './server-http.js';
 import { resolveTargets } from './targets.js';
 import { Factory } from './tick.js';
 
@@ -108,7 +109,7 @@ export async function runFactory(
   try {
     store.syncTestbeds(config.testbeds);
     journalOrphans(await executors.stopOrphanRunners(shutdown.graceful));
-    const client = new FactoryClient({ baseUrl: config.baseUrl, token: config.token });
+    const client = new FactoryClient(serverHttp(config, config.token));
     // The server may start after the factory: keep trying while it is unreachable (until a signal).
     const targets = await retry(
       async () => {

@@ -6,6 +6,7 @@ import { isUlid } from '../shared/ids.js';
 import { listTargets } from '../shared/buildomat/factory.js';
 import type { Target } from '../shared/api/types.js';
 import type { FactoryConfig } from './config/types.js';
+import { serverHttp } from './server-http.js';
 
 export class TargetMap {
   /** ref as written in a testbed's `targets` → target id */
@@ -59,7 +60,7 @@ export async function resolveTargets(config: FactoryConfig, signal?: AbortSignal
     }
     throw new ConfigError(problems);
   }
-  const http = new HttpClient({ baseUrl: config.baseUrl, token: config.adminToken, userAgent: 'mvm-factory' });
+  const http = new HttpClient({ ...serverHttp(config, config.adminToken), userAgent: 'mvm-factory' });
   let all: Target[];
   try {
     all = await listTargets(http, { signal });

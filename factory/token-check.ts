@@ -4,10 +4,11 @@
 import { FactoryClient } from '../shared/buildomat/factory.js';
 import { ApiError, MvmError } from '../shared/errors.js';
 import type { FactoryConfig } from './config/types.js';
+import { serverHttp } from './server-http.js';
 
 /** Resolves when the server accepts the token; throws CONFIG_INVALID when it refuses it; network errors pass through. */
 export async function checkFactoryToken(config: FactoryConfig, signal?: AbortSignal): Promise<void> {
-  const client = new FactoryClient({ baseUrl: config.baseUrl, token: config.token });
+  const client = new FactoryClient(serverHttp(config, config.token));
   try {
     await client.ping({ signal });
   } catch (err) {

@@ -2,6 +2,7 @@
 // `--check` (validate the config, every problem at once), and the client commands that talk to a
 // running daemon (cli/fleet.ts). Cheap to import: the work is loaded inside the handlers.
 import { defineCommand } from '../cli/command.js';
+import { useDaemonHeap } from '../shared/daemon-heap.js';
 import { MvmError } from '../shared/errors.js';
 import { withFleetClientCommands } from '../cli/fleet.js';
 
@@ -75,6 +76,7 @@ export const command = defineCommand({
       throw new MvmError('USAGE', 'missing --data DIR (where the fleet keeps its database)', {
         hint: 'e.g. mvm fleet --config fleet.toml --data /var/lib/mvm-fleet',
       });
+    useDaemonHeap();
     const { runFleet } = await import('./daemon.js');
     await runFleet({ configFile: args.config, dataDir: args.data, listen: args.listen });
   },

@@ -2,6 +2,7 @@
 import { resolve } from 'node:path';
 import { defineCommand } from '../cli/command.js';
 import { parseDurationFlag } from '../shared/duration.js';
+import { useDaemonHeap } from '../shared/daemon-heap.js';
 import { MvmError } from '../shared/errors.js';
 import { DEFAULTS, type ServerConfig } from './config.js';
 
@@ -179,6 +180,7 @@ export const command = defineCommand({
       .epilog('Set MVM_ADMIN_TOKEN to choose the admin token; otherwise one is made on first start and printed once.'),
   handler: async (args) => {
     const cfg = serverConfig(args);
+    useDaemonHeap();
     const { runServer } = await import('./run.js');
     await runServer(cfg);
   },

@@ -6,7 +6,7 @@
 // A process that replaced its whole environment (env -i) cannot be recognised: that limit is
 // stated in doc/agent.md. The factory does the same for a task an agent left behind when it died.
 import { randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
 import { processAlive } from './process-tree.js';
 import { sleep } from './sleep.js';
 
@@ -52,8 +52,17 @@ export async function stopEscaped(mark: string, graceMs: number): Promise<Escape
 
 /** Pids of processes whose environment holds `KEY=value` (readable ones only; Linux). */
 export function findByEnv(key: string, value: string): number[] {
-  const needle = Buffer.from(`${key}=${value}\0`);
-  const out: number[] = [];
+  return findByEnvValues(key, [value]).get(value) ?? [];
+}
+
+/**
+ * For each of `values`, the pids of processes whose environment holds `KEY=value`: one pass over
+ * /proc for all of them (a factory looks for each testbed's runners at start).
+ */
+export function findByEnvValues(key: string, values: Iterable<string>): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  for (const v of values) out.set(v, []);
+  const name = Buffer.from(`${key}=`);
   let entries: string[];
   try {
     entries = readdirSync('/proc');
@@ -62,14 +71,49 @@ export function findByEnv(key: string, value: string): number[] {
   }
   for (const e of entries) {
     if (!/^\d+$/.test(e)) continue;
-    try {
-      const env = readFileSync(`/proc/${e}/environ`);
-      if (env.includes(needle)) out.push(Number(e));
-    } catch {
-      /* gone or not ours */
+    const env = readEnviron(e);
+    if (!env) continue;
+    // `KEY=` at the start of an entry (the environment is NUL-separated), its value up to the next NUL.
+    for (let at = env.indexOf(name); at >= 0; at = env.indexOf(name, at + 1)) {
+      if (at > 0 && env[at - 1] !== 0) continue;
+      const start = at + name.length;
+      const end = env.indexOf(0, start);
+      out.get(env.toString('utf8', start, end < 0 ? env.length : end))?.push(Number(e));
     }
   }
   return out;
+}
+
+/**
+ * /proc/PID/environ read into one buffer reused from call to call (valid until the next call):
+ * a scan reads every process's, and a new buffer for each left megabytes of freed but unreturned
+ * native memory in a daemon that scans at start (the factory).
+ */
+let environBuffer = Buffer.allocUnsafe(16 * 1024);
+function readEnviron(pid: string): Buffer | undefined {
+  let fd: number;
+  try {
+    fd = openSync(`/proc/${pid}/environ`, 'r');
+  } catch {
+    return undefined; // gone or not ours
+  }
+  try {
+    let length = 0;
+    for (;;) {
+      if (length === environBuffer.length) {
+        const bigger = Buffer.allocUnsafe(environBuffer.length * 2);
+        environBuffer.copy(bigger);
+        environBuffer = bigger;
+      }
+      const n = readSync(fd, environBuffer, length, environBuffer.length - length, null);
+      if (n === 0) return environBuffer.subarray(0, length);
+      length += n;
+    }
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function signal(ps: Escaped[], sig: NodeJS.Signals): void {

@@ -5,9 +5,11 @@ import { FLEET_DEFAULTS, type FleetConfig } from '../../fleet/config/types.js';
 import { startDataPlane } from '../../fleet/data-plane.js';
 import { parseEnergySection } from '../../fleet/energy/config.js';
 import { Problems } from '../../factory/config/problems.js';
+import { useDaemonHeap } from '../../shared/daemon-heap.js';
 import { silentLogger } from '../../shared/log.js';
 
 async function main(): Promise<void> {
+  useDaemonHeap();
   const [dataDir, ...urls] = process.argv.slice(2);
   const config: FleetConfig = {
     file: `${dataDir}/fleet.toml`,

@@ -8,6 +8,7 @@ import { isUlid } from '../../shared/ids.js';
 import type { Logger } from '../../shared/log.js';
 import { blockers as blockersOf, type Blocker } from '../availability.js';
 import type { FactoryConfig, TestbedConfig } from '../config/types.js';
+import { serverHttp } from '../server-http.js';
 import type { FactoryStore, TestbedView } from '../store.js';
 import {
   canonicalRequirement,
@@ -196,7 +197,7 @@ export class TestbedService {
       });
     }
     const admin = new AdminClient(
-      new HttpClient({ baseUrl: config.baseUrl, token: config.adminToken, userAgent: 'mvm-factory' }),
+      new HttpClient({ ...serverHttp(config, config.adminToken), userAgent: 'mvm-factory' }),
     );
     const existing = (await admin.listTargets()).find((t) => t.name === name);
     if (existing) return existing.id;

@@ -10,7 +10,7 @@ import { spawnInGroup } from '../../shared/spawn.js';
 import type { Logger } from '../../shared/log.js';
 import { groupAlive, stopProcessGroup, type StopResult } from '../../shared/process-tree.js';
 import { stopEscaped } from '../../shared/escaped-processes.js';
-import { findByEnv, procGroup, procStartTime, sameProcessAlive } from './proc.js';
+import { findByEnv, findByEnvValues, procGroup, procStartTime, sameProcessAlive } from './proc.js';
 import { agentPidContract, agentPidText, type AgentPid } from '../../shared/contracts/agent-pid.js';
 import { instancePath, testbedRunDir } from '../../shared/contracts/layout.js';
 import { runningTaskContract } from '../../shared/contracts/running-task.js';
@@ -215,8 +215,12 @@ export class LocalExecutor implements Executor {
     testbeds: readonly string[],
   ): Promise<Array<{ testbed: string; pid: number; outcome: string }>> {
     const out: Array<{ testbed: string; pid: number; outcome: string }> = [];
+    const found = findByEnvValues(
+      RUNNER_ENV,
+      testbeds.map((t) => this.runnerTag(t)),
+    );
     for (const testbed of testbeds) {
-      for (const pid of findByEnv(RUNNER_ENV, this.runnerTag(testbed))) {
+      for (const pid of found.get(this.runnerTag(testbed)) ?? []) {
         if (pid === process.pid || procGroup(pid) !== pid) continue; // group leaders only: the runner itself
         const r = await stopProcessGroup(pid, 2000);
         out.push({ testbed, pid, outcome: r.outcome });

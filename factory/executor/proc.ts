@@ -24,7 +24,7 @@ export function sameProcessAlive(pid: number, startTime: string | undefined): bo
   return now === undefined || now === startTime;
 }
 
-export { findByEnv } from '../../shared/escaped-processes.js';
+export { findByEnv, findByEnvValues } from '../../shared/escaped-processes.js';
 
 /** The process group of `pid` (/proc/PID/stat field 5). */
 export function procGroup(pid: number): number | undefined {

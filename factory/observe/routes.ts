@@ -2,7 +2,7 @@
 // reachable) and the docs UI without a token; /metrics without one unless [api] metrics = "token".
 // Each pass of the loop is timed by wrapping the factory's tick, so the loop needs no hook.
 import type { FastifyInstance } from 'fastify';
-import { request } from 'undici';
+import { nodeTransport } from '../../shared/http-node.js';
 import { mountApiDocs, isDocsPath } from '../../shared/observe/docs.js';
 import { isHealthPath, mountObservability, sqliteReady, type ReadyCheck } from '../../shared/observe/http.js';
 import type { FactoryConfig } from '../config/types.js';
@@ -26,13 +26,14 @@ export function jobServerProbe(baseUrl: string, timeoutMs = 2000, cacheMs = 2000
     if (last && Date.now() - last.at < cacheMs) return last.check;
     let check: ReadyCheck;
     try {
-      const r = await request(new URL('/0/whoami', baseUrl), {
+      const r = await nodeTransport(new URL('/0/whoami', baseUrl).href, {
         method: 'GET',
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
+        headers: {},
+        body: undefined,
         signal: AbortSignal.timeout(timeoutMs),
+        timeoutMs,
       });
-      await r.body.dump();
+      r.body.resume();
       check =
         r.statusCode < 500
           ? { name: 'job server', ok: true }

@@ -40,7 +40,8 @@ function parseLabels(text: string, line: string): Record<string, string> {
 function parseValue(v: string, line: string): number {
   if (v === '+Inf') return Infinity;
   if (v === '-Inf') return -Infinity;
-  if (v === 'NaN') return NaN;
+  // prom-client writes `Nan` (an event-loop lag scraped before its first sample); Prometheus reads NaN in any case.
+  if (/^nan$/i.test(v)) return NaN;
   const n = Number(v);
   if (Number.isNaN(n)) throw new Error(`bad value in line: ${line}`);
   return n;
