@@ -21,21 +21,14 @@ const result = await build({
   banner: {
     js: "import { createRequire as __mvmCreateRequire } from 'node:module'; const require = __mvmCreateRequire(import.meta.url);",
   },
-  // Native addons and what is only loaded on a terminal stay outside, resolved from node_modules.
-  external: ['pino-pretty', 'better-sqlite3', 'cpu-features', 'ssh2'],
+  // Native addons and what is only loaded on a terminal stay outside, resolved from node_modules;
+  // so does undici: the agent sends through node:http (agent/run.ts), and its bundle never loads it.
+  external: ['pino-pretty', 'better-sqlite3', 'cpu-features', 'ssh2', 'undici'],
   minifySyntax: true,
   minifyWhitespace: true,
   legalComments: 'none',
   metafile: true,
   logLevel: 'warning',
-  plugins: [
-    {
-      name: 'undici-lite',
-      setup(b) {
-        b.onResolve({ filter: /^undici$/ }, () => ({ path: join(root, 'agent', 'undici-lite.cjs') }));
-      },
-    },
-  ],
 });
 const bytes = Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0);
 const inputs = Object.keys(result.metafile.inputs).length;

@@ -1,7 +1,7 @@
 // The one HTTP client every component uses. JSON in, JSON out, bearer auth, typed errors, an
 // AbortSignal on every call, keep-alive connections. Retries are the caller's decision (shared/retry).
-// The daemons send through undici (imported on the first request); the CLI through node:http
-// (shared/http-node.ts), which costs nothing to load, so that a client command starts fast.
+// The daemons send through undici (imported on the first request); the CLI and the agent through
+// node:http (shared/http-node.ts), which costs nothing to load, so that they start fast.
 import type { Dispatcher } from 'undici';
 import { Readable } from 'node:stream';
 import { ApiError } from './errors.js';
