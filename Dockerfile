@@ -21,7 +21,7 @@ COPY runner ./runner
 COPY sim ./sim
 COPY fleet ./fleet
 COPY web ./web
-# The light client (dist/cli/mvm-client.js), the agent bundled into one file (dist/agent/mvm-agent.js,
+# The light client (dist/cli/mvm-client.js), the agent bundled into one file (dist/agent/mvm-agent.cjs,
 # which the factory starts for each job) and the web UI's static files (dist/web): the fleet daemon
 # serves the UI, no CDN.
 RUN npx tsc -p tsconfig.json && node cli/build.mjs && node agent/build.mjs && node web/build.mjs

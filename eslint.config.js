@@ -53,7 +53,7 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-explicit-any': 'off', 'no-control-regex': 'off' },
   },
   {
-    // CommonJS on purpose (the agent bundle's slice of undici): require is how it imports
+    // CommonJS on purpose (the agent bundle's loader): require is how it imports
     files: ['**/*.cjs'],
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },

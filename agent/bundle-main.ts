@@ -1,5 +1,5 @@
 // The agent as one process of its own: the entry point of the bundle the factory starts
-// (dist/agent/mvm-agent.js, built by agent/build.mjs). It takes the options of `mvm agent run`
+// (dist/agent/mvm-agent.cjs, built by agent/build.mjs). It takes the options of `mvm agent run`
 // (agent/options.ts) and nothing else, so it loads neither the CLI (yargs) nor any other command:
 // a job's agent starts in about the time Node.js itself takes. `mvm agent run` stays the same agent.
 import { parseArgs } from 'node:util';

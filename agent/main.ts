@@ -13,17 +13,16 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { setFlagsFromString } from 'node:v8';
 import { parseDuration } from '../shared/duration.js';
 import { isAbortError, MvmError } from '../shared/errors.js';
-import { rootLogger } from '../shared/log.js';
+import { rootLogger, type Logger } from '../shared/log.js';
 import { MVM_BIN, PROJECT_ROOT } from '../shared/paths.js';
 import { installShutdown } from '../shared/shutdown.js';
 import { runAgent } from './run.js';
 import { prepareWorkdir } from './workdir.js';
 import { cannotSwitchUser, openWorkdirTo, resolveTaskUser, taskUserOfTestbed, type TaskUser } from './task-user.js';
 import { INSTANCE_FILES } from '../shared/contracts/layout.js';
-import { chooseSandbox, describeSandbox, underWork, type ContainmentChoice } from './task-sandbox.js';
+import { chooseSandbox, describeSandbox, underWork, type ContainmentChoice, type TaskSandbox } from './task-sandbox.js';
 
 export interface AgentArgs {
   url: string;
@@ -121,14 +120,23 @@ function containmentChoice(flag: ContainmentChoice | undefined): ContainmentChoi
   });
 }
 
+/** How this agent's tasks are contained, said once in its log. */
+async function prepareSandbox(choice: ContainmentChoice, workdir: string, log: Logger): Promise<TaskSandbox> {
+  const sandbox = await chooseSandbox(choice);
+  if (sandbox.work && underWork(workdir)) {
+    // The task's scripts and inputs live in the workdir: covering /work would hide them.
+    sandbox.work = false;
+    sandbox.limits.push(`the agent's workdir ${workdir} is under /work, which the job's folder would cover`);
+  }
+  // mvm itself installed under /work (a checkout there): tasks that run `mvm` must still find it.
+  if (sandbox.work && underWork(PROJECT_ROOT) && PROJECT_ROOT !== '/work') sandbox.keep = PROJECT_ROOT;
+  if (sandbox.kind === 'mark')
+    log.warn({ containment: sandbox.kind, limits: sandbox.limits }, describeSandbox(sandbox));
+  else log.info({ containment: sandbox.kind, work: sandbox.work, limits: sandbox.limits }, describeSandbox(sandbox));
+  return sandbox;
+}
+
 export async function agentMain(args: AgentArgs): Promise<void> {
-  // Memory (doc/agent.md): a task can print hundreds of thousands of lines a second, and at that
-  // allocation rate V8 grows its young generation to tens of MB that nothing needs — keep it at
-  // its initial size (a scavenge of a small space is cheap). And undici's HTTP parser is
-  // WebAssembly whose optimising recompile costs a transient ~35 MB: the baseline compiler is
-  // fast enough for an agent. Both must be set before the first request.
-  setFlagsFromString('--semi-space-growth-factor=1');
-  setFlagsFromString('--liftoff-only');
   const workdir = resolve(args.workdir);
   const graceMs = duration('grace', args.grace);
   const busyPingMs = duration('busy-ping', args.busyPing);
@@ -156,17 +164,9 @@ export async function agentMain(args: AgentArgs): Promise<void> {
   if (taskUser?.user) log.info({ taskUser: taskUser.user.name, uid: taskUser.user.uid }, 'tasks run as the task user');
   if (taskUser?.problem)
     log.error({ problem: taskUser.problem }, 'tasks cannot run as the task user; the job will fail');
-  const sandbox = chooseSandbox(containmentChoice(args.containment));
-  if (sandbox.work && underWork(workdir)) {
-    // The task's scripts and inputs live in the workdir: covering /work would hide them.
-    sandbox.work = false;
-    sandbox.limits.push(`the agent's workdir ${workdir} is under /work, which the job's folder would cover`);
-  }
-  // mvm itself installed under /work (a checkout there): tasks that run `mvm` must still find it.
-  if (sandbox.work && underWork(PROJECT_ROOT) && PROJECT_ROOT !== '/work') sandbox.keep = PROJECT_ROOT;
-  if (sandbox.kind === 'mark')
-    log.warn({ containment: sandbox.kind, limits: sandbox.limits }, describeSandbox(sandbox));
-  else log.info({ containment: sandbox.kind, work: sandbox.work, limits: sandbox.limits }, describeSandbox(sandbox));
+  // Probed while the agent bootstraps and waits for its job: the first task waits for the answer.
+  const sandbox = prepareSandbox(containmentChoice(args.containment), workdir, log);
+  sandbox.catch(() => {}); // a failed probe is reported where the job awaits it, not as an unhandled rejection
   const shutdown = installShutdown(log);
   try {
     const result = await runAgent({

@@ -1,7 +1,7 @@
 // Records on disk that survive the agent: the started-job mark (a job is never run twice: an agent
 // that finds it reports worker failure instead) and the running task's process group (whoever
 // cleans up after a SIGKILLed agent stops that group).
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { INSTANCE_FILES } from '../shared/contracts/layout.js';
 import { runningTaskContract, runningTaskText, type RunningTask } from '../shared/contracts/running-task.js';
@@ -35,27 +35,28 @@ function readJson<T>(file: string): T | undefined {
   }
 }
 
-/** Writes `data` durably: to a temporary file, fsynced, renamed into place. */
-function writeDurably(file: string, data: string, exclusive: boolean): void {
-  const fd = openSync(file + '.tmp', 'w', 0o600);
+/**
+ * Creates the started-job mark exclusively (two agents in one workdir cannot both start) and
+ * durably: it must survive the host, so that an agent started again in this workdir never runs the
+ * job twice. A crash mid-write leaves a torn or empty mark, which still counts (readJson).
+ */
+function createMark(file: string, data: string): void {
+  const fd = openSync(file, 'wx', 0o600);
   try {
     writeSync(fd, data);
     fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
-  if (exclusive) {
-    // Create the mark itself exclusively, so two agents in one workdir cannot both start.
-    const mark = openSync(file, 'wx', 0o600);
-    try {
-      writeSync(mark, data);
-      fsyncSync(mark);
-    } finally {
-      closeSync(mark);
-      rmSync(file + '.tmp', { force: true });
-    }
-    return;
-  }
+}
+
+/**
+ * Replaces `file` whole (a temporary file renamed into place: a reader never sees half of it).
+ * Not fsynced: the record is for whoever cleans up after a killed agent, and what it names
+ * does not outlive the host either.
+ */
+function replaceWhole(file: string, data: string): void {
+  writeFileSync(file + '.tmp', data, { mode: 0o600 });
   renameSync(file + '.tmp', file);
 }
 
@@ -66,7 +67,7 @@ export function readStartedJob(workdir: string): StartedJob | undefined {
 /** Marks `rec.job` as started; fails if a job was already started in this workdir. */
 export function markJobStarted(workdir: string, rec: StartedJob): void {
   try {
-    writeDurably(join(workdir, STARTED_JOB_FILE), JSON.stringify(rec) + '\n', true);
+    createMark(join(workdir, STARTED_JOB_FILE), JSON.stringify(rec) + '\n');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
       throw new MvmError('CONFLICT', `a job was already started in ${workdir}`, {
@@ -85,7 +86,7 @@ export function readRunningTask(workdir: string): RunningTask | undefined {
 }
 
 export function writeRunningTask(workdir: string, rec: RunningTask): void {
-  writeDurably(join(workdir, RUNNING_TASK_FILE), runningTaskText(rec), false);
+  replaceWhole(join(workdir, RUNNING_TASK_FILE), runningTaskText(rec));
 }
 
 export function clearRunningTask(workdir: string): void {

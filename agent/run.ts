@@ -1,9 +1,11 @@
 // The agent's life: bootstrap → idle (ping about every second) → one job (ping every few seconds
 // alongside) → exit. A started-job mark found at start-up means a previous agent died mid-job:
 // the agent stops what that one left running, reports worker failure and waits for poweroff.
+import { setFlagsFromString } from 'node:v8';
 import type { Logger } from 'pino';
 import type { WorkerPingJob } from '../shared/api/types.js';
 import { WorkerClient } from '../shared/buildomat/worker.js';
+import { nodeTransport } from '../shared/http-node.js';
 import { ApiError, describeError, isAbortError, MvmError } from '../shared/errors.js';
 import { newToken } from '../shared/ids.js';
 import { groupAlive, stopProcessGroup } from '../shared/process-tree.js';
@@ -12,6 +14,7 @@ import { sleepUnlessAborted } from '../shared/sleep.js';
 import { runJob, type JobResult, type JobRunOptions } from './job-runner.js';
 import { clearRunningTask, markJobStarted, readRunningTask, readStartedJob } from './marker.js';
 import { persist } from '../shared/retry.js';
+import { announceOnline } from '../shared/agent-online.js';
 import { loadState, prepareWorkdir, saveState } from './workdir.js';
 
 export type AgentPhase = 'starting' | 'bootstrapping' | 'idle' | 'running' | 'reporting-restart' | 'parked' | 'done';
@@ -35,8 +38,8 @@ export interface AgentOptions {
   pathPrefix?: string[];
   /** The user tasks run as, or why they cannot (job-runner.ts). */
   taskUser?: JobRunOptions['taskUser'];
-  /** How tasks are contained (task-sandbox.ts). */
-  sandbox?: JobRunOptions['sandbox'];
+  /** How tasks are contained (task-sandbox.ts); may still be probed while the agent bootstraps. */
+  sandbox?: JobRunOptions['sandbox'] | Promise<JobRunOptions['sandbox']>;
   /** Called when the phase changes (tests, logs). */
   onPhase?: (phase: AgentPhase) => void;
 }
@@ -69,7 +72,9 @@ export async function runAgent(o: AgentOptions): Promise<AgentResult> {
   const token = state && state.bootstrap === bootstrap ? state.token : newToken(64);
   saveState(o.workdir, { url: o.url, bootstrap, token, worker: state?.worker });
 
-  const client = new WorkerClient({ baseUrl: o.url });
+  // node:http rather than undici: nothing to load beyond Node itself, which is most of what an
+  // agent's start costs; an agent makes a few JSON calls and streams of event batches.
+  const client = new WorkerClient({ baseUrl: o.url, transport: nodeTransport });
   enter('bootstrapping');
   const { id: worker } = await persist(() => client.bootstrap(bootstrap, token, o.signal), {
     signal: o.signal,
@@ -82,6 +87,7 @@ export async function runAgent(o: AgentOptions): Promise<AgentResult> {
   saveState(o.workdir, { url: o.url, bootstrap, token, worker });
   const log = o.log.child({ worker });
   log.info('bootstrapped');
+  announceOnline();
   process.stdout.write(`mvm agent bootstrapped as worker ${worker}\n`);
 
   const started = readStartedJob(o.workdir);
@@ -102,6 +108,11 @@ export async function runAgent(o: AgentOptions): Promise<AgentResult> {
   }
 
   enter('running');
+  // Memory (doc/agent.md): a task can print hundreds of thousands of lines a second, and at that
+  // allocation rate V8 grows its young generation to tens of MB that nothing needs — keep it at
+  // its initial size (a scavenge of a small space is cheap). Set only now: a built-in module loaded
+  // after a flag change cannot use Node's code cache, and by now the agent has loaded what it needs.
+  setFlagsFromString('--semi-space-growth-factor=1');
   try {
     markJobStarted(o.workdir, {
       job: job.id,
@@ -145,7 +156,7 @@ export async function runAgent(o: AgentOptions): Promise<AgentResult> {
       spoolMemoryBytes: o.spoolMemoryBytes,
       pathPrefix: o.pathPrefix,
       taskUser: o.taskUser,
-      sandbox: o.sandbox,
+      sandbox: await o.sandbox,
     });
     enter('done');
     return { worker, job: { id: job.id, ...result }, poweroff: false };

@@ -8,7 +8,7 @@
 // inside a user namespace where the kernel allows them. Otherwise tasks are only marked
 // (shared/escaped-processes.ts), and what clears its environment cannot be found: the agent says
 // so in its log and in each job's log.
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { accessSync, constants, lstatSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join, relative } from 'node:path';
@@ -147,11 +147,32 @@ export function containedArgv(sb: TaskSandbox, o: WrapOptions): string[] {
   ];
 }
 
+interface ProbeResult {
+  status: number | null;
+  signal: NodeJS.Signals | null;
+  stderr: string;
+}
+
+/** Runs one probe without blocking the agent (it bootstraps meanwhile); at most 15 s. */
+function runProbe(argv: string[]): Promise<ProbeResult> {
+  return new Promise((resolve) => {
+    const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], timeout: 15_000 });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      if (stderr.length < 4096) stderr += d;
+    });
+    child.once('error', (err) => resolve({ status: null, signal: null, stderr: err.message }));
+    child.once('close', (status, signal) => resolve({ status, signal, stderr }));
+  });
+}
+
 /**
  * Probes what this host allows, by running the real thing once: a namespace whose init binds a
  * scratch folder on /work and checks it sees it. Root may create an empty /work mount point.
+ * Asynchronous, so the agent starts the probe and bootstraps while it runs: a job needs the
+ * answer only when its first task starts.
  */
-export function chooseSandbox(choice: ContainmentChoice = 'auto'): TaskSandbox {
+export async function chooseSandbox(choice: ContainmentChoice = 'auto'): Promise<TaskSandbox> {
   const limits: string[] = [];
   if (choice === 'mark') return { kind: 'mark', work: false, limits: ['containment = mark was asked for'] };
   const tools = {
@@ -182,16 +203,12 @@ export function chooseSandbox(choice: ContainmentChoice = 'auto'): TaskSandbox {
         workSource: scratch,
         cwd: workReady ? BUILDOMAT_WORK : undefined,
       });
-      const r = spawnSync(argv[0], argv.slice(1), {
-        encoding: 'utf8',
-        timeout: 15_000,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      const r = await runProbe(argv);
       if (r.status === 0) return sb;
       if (workReady) {
         // Perhaps only the bind mount is refused: try the namespace alone.
         const bare = containedArgv({ ...sb, work: false }, { argv: ['/bin/true'], graceMs: 1000 });
-        const b = spawnSync(bare[0], bare.slice(1), { encoding: 'utf8', timeout: 15_000, stdio: 'ignore' });
+        const b = await runProbe(bare);
         if (b.status === 0) {
           limits.push(
             `the job's folder cannot be bind-mounted on /work (${firstLine(r.stderr) || `exit ${r.status}`})`,

@@ -6,6 +6,7 @@
 // Beside it, in the same run and interleaved with the jobs, the floor (bench/lib/dispatch-floor.ts):
 // starting `node -e 0` plus the same HTTP round trips made with plain calls; the figure's ratio to
 // the floor says how much mvm adds to what any Node.js agent would cost on this machine now.
+// agent_cpu_ms_per_job: the CPU time of the agents the factory reaped (with their tasks), per job.
 // Run: npx tsc -p . && node dist/bench/run.js dispatch-latency [--quick]
 import { performance } from 'node:perf_hooks';
 import type { JobEvent } from '../shared/api/types.js';
@@ -15,6 +16,7 @@ import { followEvents, isDone } from './lib/follow.js';
 import { prepareLab, startBenchServer, startFactory, waitTestbedsFree } from './lib/lab.js';
 import { median, round, summarize } from './lib/stats.js';
 import { waitFor } from './lib/wait.js';
+import { procChildrenCpuMs } from './lib/proc-sampler.js';
 import { dispatchFloor, type FloorRound } from './lib/dispatch-floor.js';
 
 const TARGETS = { p50_ms: 150, p99_ms: 400, p50_x_floor: 3 };
@@ -33,15 +35,18 @@ runBench('dispatch-latency', async (ctx) => {
   const warmup = 1; // the first job pays for cold caches in the server and factory: not counted
   const server = await startBenchServer(ctx);
   const lab = await prepareLab(ctx, server, { testbeds: 2 });
-  await startFactory(ctx, lab);
+  const factory = await startFactory(ctx, lab);
   const floorRound = await dispatchFloor(server);
 
   const samples: Sample[] = [];
   const floor: FloorRound[] = [];
+  let agentCpu0 = 0;
   for (let i = 0; i < warmup + jobs; i++) {
     const f = await floorRound();
     if (i >= warmup) floor.push(f);
     await waitTestbedsFree(lab, 60_000);
+    // The agents (and their tasks) the factory reaped: CPU per job, on an idle lab.
+    if (i === warmup) agentCpu0 = procChildrenCpuMs(factory.pid) ?? 0;
     const submitWall = Date.now();
     const t0 = performance.now();
     const job = await lab.submit('echo first-line', `dispatch-${i}`);
@@ -58,6 +63,8 @@ runBench('dispatch-latency', async (ctx) => {
     await waitFor(async () => isDone((await lab.user.getJob(job)).state), `job ${job} to end`, 60_000);
   }
 
+  await waitTestbedsFree(lab, 60_000);
+  const agentCpuMs = (procChildrenCpuMs(factory.pid) ?? 0) - agentCpu0;
   const latency = summarize(samples.map((s) => s.latencyMs));
   const floorTotal = summarize(floor.map((f) => f.total_ms));
   const xFloor = round(latency.p50 / floorTotal.p50, 2);
@@ -74,6 +81,7 @@ runBench('dispatch-latency', async (ctx) => {
     targets: TARGETS,
     met: { p50_ms: latency.p50 <= TARGETS.p50_ms, p99_ms: latency.p99 <= TARGETS.p99_ms, p50_x_floor: xFloor <= 3 },
     phases_median_ms: await phases(lab, samples),
+    agent_cpu_ms_per_job: Math.round(agentCpuMs / samples.length),
   };
 });
 

@@ -1,7 +1,7 @@
 // The executors of a factory process: one local executor for testbeds whose agent runs here, an
-// SSH executor per remote testbed (sharing one connection pool). Every exit wakes the loop. The
-// SSH client (ssh2) is loaded only when a testbed runs its agent over SSH: a lab of local
-// testbeds does not carry it in memory.
+// SSH executor per remote testbed (sharing one connection pool). Every exit, and a local agent
+// coming online, wakes the loop. The SSH client (ssh2) is loaded only when a testbed runs its
+// agent over SSH: a lab of local testbeds does not carry it in memory.
 import { describeError } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
 import type { FactoryConfig } from './config/types.js';
@@ -24,7 +24,7 @@ export async function buildExecutors(
   config: FactoryConfig,
   root: string,
   log: Logger,
-  onExit: () => void,
+  wake: () => void,
   onOrphanRunners?: (stopped: OrphanRunner[]) => void,
 ): Promise<Executors> {
   const local = new LocalExecutor({
@@ -33,12 +33,13 @@ export async function buildExecutors(
     runnerCommand: config.runnerCommand,
     log: log.child({ executor: 'local' }),
   });
-  local.onExit(onExit);
+  local.onExit(wake);
+  local.onOnline(wake);
   const sshLog = log.child({ executor: 'ssh' });
   const remote = config.testbeds.some((t) => t.agent.mode === 'ssh')
     ? await sshExecutors(config, sshLog, onOrphanRunners)
     : undefined;
-  for (const e of remote?.executors.values() ?? []) e.onExit(onExit);
+  for (const e of remote?.executors.values() ?? []) e.onExit(wake);
   const ssh = remote?.executors ?? new Map<string, SshExecutor>();
   return {
     executorFor: (name) => ssh.get(name) ?? local,

@@ -20,7 +20,11 @@ export interface LoopOptions {
   onStarted?: () => void;
 }
 
-/** How soon to look again while an agent is coming up: the worker going online is not an event we get. */
+/**
+ * How soon to look again while an agent is coming up. A local agent's "online" wakes the loop at
+ * once (factory/executor/local.ts); this re-check is for the others (over SSH, adopted after a
+ * restart) and in case the hint is lost.
+ */
 export const SETTLING_RECHECK_MS = 100;
 
 export async function runLoop(factory: Factory, o: LoopOptions): Promise<{ drained: boolean; left: number }> {

@@ -1,15 +1,15 @@
 // HttpClient's transport over node:http and node:https: nothing to load beyond Node itself, so the
-// CLI's client commands start fast (undici costs about as much as starting Node). Keep-alive comes
+// CLI's client commands and the agent start fast (undici costs about as much as starting Node). Keep-alive comes
 // from Node's global agents; a socket silent for the timeout ends the request.
 import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 import { Readable } from 'node:stream';
 import type { Transport } from './http.js';
 
-export const nodeTransport: Transport = (url, r) =>
-  new Promise((resolve, reject) => {
-    const u = new URL(url);
-    const send = u.protocol === 'https:' ? httpsRequest : httpRequest;
+export const nodeTransport: Transport = async (url, r) => {
+  const u = new URL(url);
+  // node:https (and with it TLS and crypto) only for an https URL: most agents and commands talk to a local server.
+  const send = u.protocol === 'https:' ? (await import('node:https')).request : httpRequest;
+  return new Promise((resolve, reject) => {
     const req = send(u, { method: r.method, headers: r.headers, signal: r.signal }, (res) => {
       res.setTimeout(r.timeoutMs, () =>
         res.destroy(Object.assign(new Error(`the body stalled for ${r.timeoutMs} ms`), { code: 'ETIMEDOUT' })),
@@ -25,3 +25,4 @@ export const nodeTransport: Transport = (url, r) =>
       r.body.pipe(req);
     } else req.end(r.body);
   });
+};

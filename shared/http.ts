@@ -1,8 +1,9 @@
 // The one HTTP client every component uses. JSON in, JSON out, bearer auth, typed errors, an
 // AbortSignal on every call, keep-alive connections. Retries are the caller's decision (shared/retry).
-// The agent and the fleet send through undici (imported on the first request); the CLI and the
-// factory through node:http (shared/http-node.ts), which costs nothing to load, so that a client
-// command starts fast and an idle factory stays small (factory/server-http.ts).
+// The fleet daemon and the server's own calls send through undici (imported on the first request);
+// the CLI, the agent and the factory through node:http (shared/http-node.ts), which costs nothing
+// to load, so that a client command and an agent start fast and an idle factory stays small
+// (factory/server-http.ts).
 import type { Dispatcher } from 'undici';
 import { Readable } from 'node:stream';
 import { ApiError } from './errors.js';

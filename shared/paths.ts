@@ -31,6 +31,6 @@ export function projectPath(...parts: string[]): string {
 export const MVM_BIN = projectPath('bin', 'mvm.js');
 
 /** The agent bundled into one file (agent/build.mjs): what the factory starts for a job. */
-export const AGENT_BUNDLE = projectPath('dist', 'agent', 'mvm-agent.js');
+export const AGENT_BUNDLE = projectPath('dist', 'agent', 'mvm-agent.cjs');
 
 export const MVM_VERSION: string = JSON.parse(readFileSync(projectPath('package.json'), 'utf8')).version;

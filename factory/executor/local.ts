@@ -1,7 +1,9 @@
 // The local executor: runs each instance's agent on this machine (shared/spawn.ts), detached in its own
 // process group, its output in <workdir>/agent.log and its identity in <workdir>/agent.pid, so a
-// restarted factory can adopt it or stop its whole tree.
+// restarted factory can adopt it or stop its whole tree. A pipe on fd 3 (shared/agent-online.ts)
+// brings the agent's "online" the moment it bootstrapped, so the factory need not wait for a re-check.
 import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { execArgv } from '../../shared/exec.js';
 import { MvmError } from '../../shared/errors.js';
@@ -10,6 +12,7 @@ import { spawnInGroup } from '../../shared/spawn.js';
 import type { Logger } from '../../shared/log.js';
 import { groupAlive, stopProcessGroup, type StopResult } from '../../shared/process-tree.js';
 import { stopEscaped } from '../../shared/escaped-processes.js';
+import { AGENT_ONLINE_FD_ENV, AGENT_ONLINE_LINE } from '../../shared/agent-online.js';
 import { findByEnv, findByEnvValues, procGroup, procStartTime, sameProcessAlive } from './proc.js';
 import { agentPidContract, agentPidText, type AgentPid } from '../../shared/contracts/agent-pid.js';
 import { instancePath, testbedRunDir } from '../../shared/contracts/layout.js';
@@ -45,6 +48,7 @@ export class LocalExecutor implements Executor {
   private readonly exits = new Map<string, AgentExit>();
   private readonly children = new Map<string, { pid: number; exited: boolean }>();
   private readonly listeners: Array<(instanceId: string) => void> = [];
+  private readonly onlineListeners: Array<(instanceId: string) => void> = [];
   private readonly now: () => number;
 
   constructor(private readonly opts: LocalExecutorOptions) {
@@ -57,6 +61,11 @@ export class LocalExecutor implements Executor {
 
   onExit(listener: (instanceId: string) => void): void {
     this.listeners.push(listener);
+  }
+
+  /** Called when an agent this executor started says it is online (bootstrapped). */
+  onOnline(listener: (instanceId: string) => void): void {
+    this.onlineListeners.push(listener);
   }
 
   exitStatus(instanceId: string): AgentExit | undefined {
@@ -94,10 +103,11 @@ export class LocalExecutor implements Executor {
     const logFd = openSync(instancePath(dir, 'agentLog'), 'a', 0o600);
     const env = childEnv(this.opts.env ?? process.env);
     env[INSTANCE_ENV] = spec.instanceId;
+    env[AGENT_ONLINE_FD_ENV] = '3';
     // Its own process group (one signal reaches the whole tree), and nothing ties it to this
     // process: the agent outlives a factory restart; stopping it is a decision, not a side effect.
-    const started = await spawnInGroup(file, args, { cwd: dir, env, stdio: ['ignore', logFd, logFd] }).finally(() =>
-      closeSync(logFd),
+    const started = await spawnInGroup(file, args, { cwd: dir, env, stdio: ['ignore', logFd, logFd, 'pipe'] }).finally(
+      () => closeSync(logFd),
     );
     if (!started.ok) {
       throw new MvmError('IO', `cannot start the agent (${file}): ${started.error.message}`, {
@@ -117,6 +127,7 @@ export class LocalExecutor implements Executor {
     const tracked = { pid, exited: false };
     this.children.set(spec.instanceId, tracked);
     child.unref();
+    this.watchOnline(spec.instanceId, child.stdio[3] as Socket | null);
     child.on('exit', (code, sig) => {
       tracked.exited = true;
       this.exits.set(spec.instanceId, { code, signal: sig });
@@ -125,6 +136,24 @@ export class LocalExecutor implements Executor {
     });
     this.opts.log.info({ instance: spec.instanceId, pid, workdir: dir }, 'agent started');
     return handle;
+  }
+
+  /** Reads the agent's one "online" line; the pipe never keeps the factory running, and its loss is no error. */
+  private watchOnline(instanceId: string, pipe: Socket | null): void {
+    if (!pipe) return;
+    pipe.unref();
+    let text = '';
+    pipe.setEncoding('utf8');
+    pipe.on('data', (chunk: string) => {
+      text += chunk;
+      if (!text.startsWith(AGENT_ONLINE_LINE)) {
+        if (text.length >= AGENT_ONLINE_LINE.length) pipe.destroy(); // not the line we wait for
+        return;
+      }
+      pipe.destroy();
+      for (const l of this.onlineListeners) l(instanceId);
+    });
+    pipe.on('error', () => pipe.destroy());
   }
 
   async isRunning(instanceId: string, handle: AgentHandle, signal?: AbortSignal): Promise<boolean> {

@@ -1,6 +1,6 @@
 // running-task.json: the agent keeps it in its workdir while a task runs, so that whoever cleans
 // up after a SIGKILLed agent (the factory, locally or over SSH) stops the task's process group
-// and what left it. Written whole (temp file, fsync, rename) as one line of JSON.
+// and what left it. Written whole (temp file, rename) as one line of JSON.
 import { Type, type Static } from '@sinclair/typebox';
 import { INSTANCE_FILES } from './layout.js';
 import { defineContract } from './validate.js';

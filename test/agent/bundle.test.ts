@@ -1,4 +1,4 @@
-// The bundled agent the factory starts (dist/agent/mvm-agent.js, agent/build.mjs) is the same
+// The bundled agent the factory starts (dist/agent/mvm-agent.cjs, agent/build.mjs) is the same
 // agent as `mvm agent run`: the same command line, the same errors, the same job run.
 import t from 'tap';
 import { existsSync, utimesSync, writeFileSync } from 'node:fs';
@@ -14,7 +14,7 @@ const bundle = ensureAgentBundle();
 
 t.test('the factory starts the bundle when it is newer than the compiled agent, else `mvm agent run`', async (t) => {
   const dir = tempDir(t);
-  const b = join(dir, 'mvm-agent.js');
+  const b = join(dir, 'mvm-agent.cjs');
   const compiled = join(dir, 'main.js');
   writeFileSync(compiled, '');
   t.same(defaultAgentCommand(b, compiled), [process.execPath, MVM_BIN, 'agent', 'run'], 'no bundle');

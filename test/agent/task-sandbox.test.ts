@@ -13,7 +13,7 @@ import { tempDir } from '../helpers/tmp.js';
 import { liveWithCmdline } from '../faults/lib/procs.js';
 import { ensureUser, isRoot } from '../faults/lib/users.js';
 
-const sandbox = chooseSandbox();
+const sandbox = await chooseSandbox();
 const skip = sandbox.kind === 'mark' ? `no namespaces on this host: ${sandbox.limits.join('; ')}` : false;
 
 /** A number unique to this run, so that concurrent runs never see each other's sleeps. */

@@ -1,8 +1,10 @@
 // The local executor with real processes: idempotent start, adoption by pid file and by the
-// instance id in the environment, and stop reaching the agent's whole tree and its task group.
+// instance id in the environment, stop reaching the agent's whole tree and its task group, and
+// the agent's online line on its pipe.
 import t from 'tap';
 import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { silentLogger } from '../../shared/log.js';
 import { groupAlive } from '../../shared/process-tree.js';
 import { LocalExecutor } from '../../factory/executor/local.js';
@@ -118,4 +120,30 @@ t.test('a restarted factory adopts by pid file, or by environment when the pid f
   await waitFor(() => !processAlive(h.pid) && !processAlive(tree.task), 'the tree gone');
   t.equal(await third.adopt(id), undefined, 'nothing to adopt once stopped');
   t.equal((await third.stop(id, h, 200)).outcome, 'gone', 'stopping again is harmless');
+});
+
+t.test('an agent that says it is online on its pipe wakes the factory; the pipe never keeps it waiting', async (t) => {
+  const root = tempDir(t);
+  // The agent's own announceOnline (shared/agent-online.ts), once, then it stays up a little.
+  const online = pathToFileURL(projectPath('dist', 'shared', 'agent-online.js')).href;
+  const script = `import { announceOnline } from '${online}'; announceOnline(); announceOnline(); setTimeout(() => {}, 300);`;
+  const ex = new LocalExecutor({
+    root,
+    command: [process.execPath, '--input-type=module', '-e', script, '--'],
+    log: silentLogger(),
+  });
+  const seen: string[] = [];
+  ex.onOnline((id) => seen.push(id));
+  let exited = false;
+  ex.onExit(() => (exited = true));
+  const id = '01JTESTINSTANCE0000000000ON';
+  await ex.start(spec(id));
+  await waitFor(() => seen.length > 0 || undefined, 'the online line', 60_000);
+  t.same(seen, [id], 'one wake, for this instance');
+  await waitFor(() => exited || undefined, 'the agent to exit', 60_000);
+  t.same(seen, [id], 'no second one');
+  // Without the factory's pipe (an agent started by hand, over SSH) announcing is a no-op.
+  const { announceOnline } = await import('../../shared/agent-online.js');
+  t.doesNotThrow(() => announceOnline({}));
+  t.doesNotThrow(() => announceOnline({ MVM_AGENT_ONLINE_FD: '1000' }), 'a descriptor that is not open');
 });

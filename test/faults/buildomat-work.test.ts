@@ -9,7 +9,7 @@ import { waitFor } from '../helpers/mvm-process.js';
 import { liveRows } from '../factory/fixture.js';
 import { startFaultLab } from './lib/stack.js';
 
-const sandbox = chooseSandbox();
+const sandbox = await chooseSandbox();
 const noWork = sandbox.work ? false : `no /work on this host: ${sandbox.limits.join('; ')}`;
 
 t.test('a ported buildomat script writes /work/output and its outputs are kept', { skip: noWork }, async (t) => {

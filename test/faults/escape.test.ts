@@ -13,7 +13,7 @@ import { waitFor } from '../helpers/mvm-process.js';
 import { liveRows } from '../factory/fixture.js';
 import { payloads, startFaultLab } from './lib/stack.js';
 
-const sandbox = chooseSandbox();
+const sandbox = await chooseSandbox();
 const noNamespaces = sandbox.kind === 'mark' ? `no namespaces on this host: ${sandbox.limits.join('; ')}` : false;
 // Numbers unique to this run: concurrent runs must not see each other's sleeps.
 const tag = String(30_300 + (process.pid % 9_000));

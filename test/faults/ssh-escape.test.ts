@@ -20,7 +20,7 @@ import { payloads, startFaultLab, type FaultLab } from './lib/stack.js';
 import { ensureUser, isRoot } from './lib/users.js';
 
 const noSshd = sshdUnavailable();
-const sandbox = chooseSandbox();
+const sandbox = await chooseSandbox();
 const noNamespaces = sandbox.kind === 'mark' ? `no namespaces on this host: ${sandbox.limits.join('; ')}` : false;
 const tag = String(50_500 + (process.pid % 9_000));
 const sleep = (n: number) => `sleep ${tag}${n}`;

@@ -1,4 +1,4 @@
-// The bundled agent (dist/agent/mvm-agent.js) for tests that start it: built here when missing or
+// The bundled agent (dist/agent/mvm-agent.cjs) for tests that start it: built here when missing or
 // older than the compiled agent (a checkout compiled with tsc alone), as `npm run build` would.
 import { execFileSync } from 'node:child_process';
 import { AGENT_BUNDLE, projectPath } from '../../shared/paths.js';
