@@ -12,7 +12,9 @@ import { prepareLab, startBenchServer, startFactory } from './lib/lab.js';
 import { procCpuMs, ProcSampler } from './lib/proc-sampler.js';
 import { round } from './lib/stats.js';
 
+/** Issue 21: on an idle machine; on a loaded one (the load averages are in the line) half of it. */
 const TARGET_LINES_PER_S = 100_000;
+const TARGET_LOADED_LINES_PER_S = 50_000;
 
 /** CPU time of the streaming processes, read at the first and at the latest page of lines. */
 interface CpuMark {
@@ -106,6 +108,8 @@ runBench('log-streaming', async (ctx) => {
     submit_to_last_line_seen_s: round(endToEndS, 2),
     target_lines_per_s: TARGET_LINES_PER_S,
     met: linesPerS >= TARGET_LINES_PER_S,
+    target_loaded_lines_per_s: TARGET_LOADED_LINES_PER_S,
+    met_loaded: linesPerS >= TARGET_LOADED_LINES_PER_S,
     lines_per_append: round(received / appends, 0),
     lines_per_follower_page: round(received / pages, 0),
     cpu_ms_per_10k_lines: { server: per10k('server'), agent: per10k('agent'), follower: per10k('follower') },
