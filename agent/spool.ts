@@ -16,6 +16,13 @@ export const DEFAULT_SPOOL_MEMORY = 1024 * 1024;
 /** Longest serialised event; longer payloads are cut (task lines are already at most 16 KiB). */
 export const MAX_EVENT_BYTES = 128 * 1024;
 
+/**
+ * Largest append body the agent sends (one event alone may be larger, up to MAX_EVENT_BYTES): a
+ * batch of a thousand long lines stays far below the body limits of mvm server (16 MiB) and of
+ * the servers built on dropshot (1 MiB by default).
+ */
+export const MAX_BATCH_BYTES = 1024 * 1024;
+
 export interface SpoolOptions {
   /** Memory for queued events, bytes: half for the head, half for the tail. */
   memoryBytes?: number;
@@ -129,8 +136,11 @@ export class EventSpool {
     this.tail.tryAppend(line);
   }
 
-  /** Up to `max` events from the front, without removing them. */
-  peekBatch(max: number): SpoolBatch | undefined {
+  /**
+   * Up to `max` events from the front, without removing them, in a body of at most `maxBytes`
+   * (always at least one event).
+   */
+  peekBatch(max: number, maxBytes = MAX_BATCH_BYTES): SpoolBatch | undefined {
     if (this.head.count === 0) this.refill();
     // Events in the tail directly follow the head when nothing is on disk: top the batch up.
     if (this.head.count < max && this.onDisk === 0 && this.tail.count > 0) this.moveTailToHead();
@@ -139,7 +149,9 @@ export class EventSpool {
     let pos = start;
     let count = 0;
     while (count < max && pos < end) {
-      pos = buf.indexOf(NL, pos) + 1;
+      const next = buf.indexOf(NL, pos) + 1;
+      if (count > 0 && next - start + 1 > maxBytes) break;
+      pos = next;
       count++;
     }
     const body = Buffer.allocUnsafe(pos - start + 1);

@@ -8,7 +8,7 @@ import { UserClient } from '../../shared/buildomat/user.js';
 import { ConfigError } from '../../shared/errors.js';
 import { HttpClient } from '../../shared/http.js';
 import { newToken } from '../../shared/ids.js';
-import { parseConfig } from '../../factory/config/load.js';
+import { defaultAgentCommand, parseConfig } from '../../factory/config/load.js';
 import { readStatus } from '../../factory/status.js';
 import type { BenchContext } from './bench.js';
 import { startMvm, type Proc } from './proc.js';
@@ -109,6 +109,7 @@ export function factoryConfig(v: ConfigValues, file: string): string {
     `token = "${v.factoryToken}"`,
     'drain_timeout = "20s"',
     'stop_grace = "2s"',
+    ...profiledAgent(),
     '',
     ...optionalSections(v, file),
     `[target.${TARGET}]`,
@@ -116,6 +117,14 @@ export function factoryConfig(v: ConfigValues, file: string): string {
   ];
   for (let i = 1; i <= v.testbeds; i++) lines.push(`[testbed.tb${i}]`, `targets = ["${TARGET}"]`, '');
   return lines.join('\n');
+}
+
+/** With MVM_BENCH_PROFILE_DIR set, every agent writes a V8 CPU profile to DIR/agent as it exits. */
+function profiledAgent(): string[] {
+  const dir = process.env.MVM_BENCH_PROFILE_DIR;
+  if (!dir) return [];
+  const [node, ...rest] = defaultAgentCommand();
+  return [`agent_command = ${JSON.stringify([node, '--cpu-prof', `--cpu-prof-dir=${dir}/agent`, ...rest])}`];
 }
 
 /**

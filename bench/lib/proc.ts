@@ -38,7 +38,10 @@ const running = new Set<Proc>();
 export function startNode(name: string, script: string, args: string[], opts: ProcOptions): Proc {
   const logFd = openSync(opts.logFile, 'a');
   const spawnedAt = performance.now();
-  const child = spawn(process.execPath, [script, ...args], {
+  // MVM_BENCH_PROFILE_DIR=DIR: each child writes a V8 CPU profile to DIR/NAME when it exits.
+  const profile = process.env.MVM_BENCH_PROFILE_DIR;
+  const nodeArgs = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}/${name}`] : [];
+  const child = spawn(process.execPath, [...nodeArgs, script, ...args], {
     cwd: opts.cwd,
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', logFd],

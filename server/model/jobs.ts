@@ -1,14 +1,14 @@
-// Jobs, their tasks and events: creation, the views the API returns, and the ways a job ends.
-import { and, asc, eq, gte } from 'drizzle-orm';
+// Jobs and their tasks: creation, the views the API returns, and the ways a job ends (events: events.ts).
+import { asc, eq, sql } from 'drizzle-orm';
 import { immediate } from '../../shared/db.js';
 import { newId } from '../../shared/ids.js';
-import type { Job as ApiJob, JobEvent as ApiJobEvent, JobSubmit, WorkerPingJob } from '../../shared/api/types.js';
+import type { Job as ApiJob, JobSubmit, WorkerPingJob } from '../../shared/api/types.js';
 import { iso, type ServerContext } from '../context.js';
-import { events, inputs, jobs, targets, tasks, workers } from '../db/schema.js';
+import { inputs, jobs, targets, tasks, workers } from '../db/schema.js';
 import { badRequest, forbidden, notFound } from '../http/errors.js';
 import { checkInputName, checkTags, formatOutputRule, parseOutputRule } from './rules.js';
 import { resolveTarget } from './targets.js';
-import { eventStatements } from './event-statements.js';
+import { addEvents } from './events.js';
 import { checkJobLimits } from './job-limits.js';
 
 export type JobRow = typeof jobs.$inferSelect;
@@ -21,8 +21,20 @@ export function jobState(j: JobRow): string {
   return 'queued';
 }
 
+/** A job by id, prepared once per context: every append and every follower's page reads it. */
+const jobById = new WeakMap<ServerContext, ReturnType<typeof prepareJobById>>();
+function prepareJobById(ctx: ServerContext) {
+  return ctx.db
+    .select()
+    .from(jobs)
+    .where(eq(jobs.id, sql.placeholder('id')))
+    .prepare();
+}
+
 export function getJob(ctx: ServerContext, id: string): JobRow {
-  const j = ctx.db.select().from(jobs).where(eq(jobs.id, id)).get();
+  let q = jobById.get(ctx);
+  if (!q) jobById.set(ctx, (q = prepareJobById(ctx)));
+  const j = q.get({ id });
   if (!j) throw notFound(`job ${JSON.stringify(id)} not found`);
   return j;
 }
@@ -149,89 +161,8 @@ export function formatPingJob(ctx: ServerContext, j: JobRow): WorkerPingJob {
   };
 }
 
-export interface NewEvent {
-  stream: string;
-  payload: string;
-  task?: number | null;
-  timeRemote?: number | null;
-}
-
-/** Appends events to a job; call inside a transaction. Sequence numbers start at 1. */
-export function addEvents(ctx: ServerContext, jobId: string, evs: NewEvent[]): void {
-  if (evs.length === 0) return;
-  const st = eventStatements(ctx.sqlite);
-  const j = st.lastSeq.get(jobId);
-  if (!j) throw notFound(`job ${jobId} not found`);
-  const now = ctx.now();
-  let seq = j.seq;
-  for (const e of evs) st.insert.run(jobId, ++seq, e.task ?? null, e.stream, now, e.timeRemote ?? null, e.payload);
-  st.setSeq.run(seq, jobId);
-}
-
-/**
- * A worker event's time (RFC 3339) as epoch milliseconds, keeping the sub-millisecond digits as a
- * fraction: the mvm agent stamps events with strictly increasing microseconds, and telling a
- * resent batch from a new one (`isResentBatch`) needs them. `Date.parse` drops them. A double
- * holds today's epoch ms with a resolution of about 0.25 µs, so distinct microseconds stay distinct.
- */
-export function remoteTime(text: string): number {
-  const ms = Date.parse(text);
-  const frac = /T[^.]*\.\d{3}(\d+)/.exec(text)?.[1];
-  return frac && Number.isFinite(ms) ? ms + Number(`0.${frac}`) : ms;
-}
-
-/**
- * Whether `evs` is a batch the job already ends with: the worker resending an append whose first
- * attempt was stored but whose answer it never got (the server died or the connection dropped in
- * between). An agent resends exactly the same batch, and no two batches it sends are equal (its
- * times strictly increase), so equality with the job's last worker events means a retry. Call
- * inside the append's transaction.
- */
-export function isResentBatch(ctx: ServerContext, jobId: string, evs: NewEvent[]): boolean {
-  if (evs.length === 0) return false;
-  // Worker events always carry a time; the server's own control events never do. A new batch
-  // differs from the stored tail at its last event already: one row decides the common case.
-  const st = eventStatements(ctx.sqlite);
-  const last = evs[evs.length - 1];
-  const [newest] = st.workerTail.all(jobId, 1);
-  if (
-    !newest ||
-    newest.stream !== last.stream ||
-    newest.payload !== last.payload ||
-    newest.task !== (last.task ?? null) ||
-    newest.time_remote !== last.timeRemote
-  )
-    return false;
-  const tail = st.workerTail.all(jobId, evs.length).reverse();
-  if (tail.length !== evs.length) return false;
-  return tail.every((s, i) => {
-    const e = evs[i];
-    return (
-      s.stream === e.stream && s.payload === e.payload && s.task === (e.task ?? null) && s.time_remote === e.timeRemote
-    );
-  });
-}
-
 export function control(ctx: ServerContext, jobId: string, payload: string): void {
   addEvents(ctx, jobId, [{ stream: 'control', payload }]);
-}
-
-export function listEvents(ctx: ServerContext, jobId: string, minseq: number, limit = 1000): ApiJobEvent[] {
-  return ctx.db
-    .select()
-    .from(events)
-    .where(and(eq(events.job, jobId), gte(events.seq, minseq)))
-    .orderBy(asc(events.seq))
-    .limit(limit)
-    .all()
-    .map((e) => ({
-      seq: e.seq,
-      task: e.task,
-      stream: e.stream,
-      time: iso(e.time),
-      time_remote: e.timeRemote === null ? null : iso(e.timeRemote),
-      payload: e.payload,
-    }));
 }
 
 export interface JobEnd {

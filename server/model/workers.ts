@@ -7,7 +7,8 @@ import type { FactoryMetadata, FactoryWorker, WorkerPingResult } from '../../sha
 import type { ServerContext } from '../context.js';
 import { factories, jobs, workers } from '../db/schema.js';
 import { badRequest, conflict, forbidden, unauthorized } from '../http/errors.js';
-import { addEvents, endJob, formatPingJob, getJob, notifyJob, type JobRow } from './jobs.js';
+import { endJob, formatPingJob, getJob, notifyJob, type JobRow } from './jobs.js';
+import { addEvents } from './events.js';
 import type { FactoryRow, WorkerRow } from './principals.js';
 import { findTarget } from './targets.js';
 

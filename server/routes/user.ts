@@ -5,7 +5,8 @@ import type { ServerContext } from '../context.js';
 import { requireUser } from '../http/auth.js';
 import { conflict } from '../http/errors.js';
 import { idParam, queryInt, waitMs } from '../http/params.js';
-import { cancelJob, createJob, formatJob, getJob, jobForUser, listEvents } from '../model/jobs.js';
+import { cancelJob, createJob, formatJob, getJob, jobForUser } from '../model/jobs.js';
+import { listEventsJson } from '../model/events.js';
 import { listJobsPage } from './job-list.js';
 import { watchJob } from './watch.js';
 import { requestBody } from '../http/route-schemas.js';
@@ -28,7 +29,7 @@ export function userRoutes(app: FastifyInstance, ctx: ServerContext): void {
 
   // mvm addition: `wait_ms` holds the request until an event at or after `minseq` exists or the
   // job completes (or the time passes), so a follower needs no polling loop.
-  app.get('/0/jobs/:job/events', async (req) => {
+  app.get('/0/jobs/:job/events', async (req, reply) => {
     const u = requireUser(ctx, req);
     const id = idParam(req, 'job');
     const minseq = queryInt(req, 'minseq') ?? 0;
@@ -37,10 +38,10 @@ export function userRoutes(app: FastifyInstance, ctx: ServerContext): void {
     const closed = new AbortController();
     req.raw.once('close', () => closed.abort());
     for (;;) {
-      const evs = listEvents(ctx, id, minseq);
+      const page = listEventsJson(ctx, id, minseq);
       const left = deadline - Date.now();
-      if (evs.length > 0 || getJob(ctx, id).complete || left <= 0 || ctx.stopping.aborted || closed.signal.aborted)
-        return evs;
+      if (page.count > 0 || getJob(ctx, id).complete || left <= 0 || ctx.stopping.aborted || closed.signal.aborted)
+        return reply.type('application/json; charset=utf-8').send(page.json);
       await ctx.bus.wait(`job:${id}`, left, AbortSignal.any([ctx.stopping, closed.signal]));
     }
   });

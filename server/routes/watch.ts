@@ -5,7 +5,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerContext } from '../context.js';
 import { queryInt } from '../http/params.js';
-import { getJob, jobState, listEvents } from '../model/jobs.js';
+import { getJob, jobState } from '../model/jobs.js';
+import { listEvents } from '../model/events.js';
 
 const KEEPALIVE_MS = 15_000;
 

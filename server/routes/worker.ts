@@ -15,14 +15,11 @@ import { tasks, workers } from '../db/schema.js';
 import { requireWorker } from '../http/auth.js';
 import { badRequest, conflict, notFound } from '../http/errors.js';
 import { idParam, waitMs } from '../http/params.js';
-import { addEvents, endJob, isResentBatch, notifyJob, remoteTime } from '../model/jobs.js';
+import { endJob, notifyJob } from '../model/jobs.js';
+import { addEvents, isResentBatch, remoteTime, taskCount } from '../model/events.js';
 import { checkStream } from '../model/rules.js';
 import { bootstrapWorker, pingResult, runningJob, workerJob } from '../model/workers.js';
 import { requestBody } from '../http/route-schemas.js';
-
-function taskCount(ctx: ServerContext, job: string): number {
-  return ctx.db.select({ seq: tasks.seq }).from(tasks).where(eq(tasks.job, job)).all().length;
-}
 
 export function workerRoutes(app: FastifyInstance, ctx: ServerContext): void {
   app.post<{ Body: WorkerBootstrap }>(

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { join } from 'node:path';
-import { EventStream } from '../../agent/events.js';
+import { BATCH_MAX, EventStream } from '../../agent/events.js';
 import { EventClock, formatMicros } from '../../agent/event-time.js';
 import { EventSpool, type AgentEvent } from '../../agent/spool.js';
 import { ApiError } from '../../shared/errors.js';
@@ -58,18 +58,20 @@ t.test('timestamps strictly increase, with microseconds, even when the clock sta
   t.equal(formatMicros(1_700_000_000_123_456), '2023-11-14T22:13:20.123456Z');
 });
 
-t.test('batches of at most 100, in order, every event once', async (t) => {
+t.test(`batches of at most ${BATCH_MAX}, in order, every event once`, async (t) => {
   const srv = fakeServer();
   const s = stream(t, srv.client);
-  for (let i = 0; i < 1234; i++) s.emit('stdout', `line ${i}`, 1);
+  const n = BATCH_MAX * 3 + 456;
+  for (let i = 0; i < n; i++) s.emit('stdout', `line ${i}`, 1);
   await s.flush();
   t.ok(
-    srv.batches.every((b) => b.length <= 100 && b.length > 0),
-    'no batch over 100',
+    srv.batches.every((b) => b.length <= BATCH_MAX && b.length > 0),
+    `no batch over ${BATCH_MAX}`,
   );
+  t.ok(srv.batches.length < n / 100, 'lines that pile up go out together');
   t.same(
     srv.landed().map((e) => e.payload),
-    Array.from({ length: 1234 }, (_, i) => `line ${i}`),
+    Array.from({ length: n }, (_, i) => `line ${i}`),
   );
   t.ok(srv.landed().every((e) => e.task === 1 && e.stream === 'stdout'));
   const times = srv.landed().map((e) => e.time);

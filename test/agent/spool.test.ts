@@ -109,3 +109,18 @@ t.test('shift past what was peeked is a bug and says so', async (t) => {
   s.peek(1);
   t.throws(() => s.shift(2), /shift\(2\)/);
 });
+
+t.test('a batch body stays within its byte bound, with at least one event', async (t) => {
+  const s = new EventSpool(join(tempDir(t), 'spool'));
+  for (let i = 0; i < 50; i++) s.push(ev(i, 1000));
+  const b = s.peekBatch(1000, 10_000)!;
+  t.ok(b.body.length <= 10_000, `${b.body.length} bytes`);
+  t.equal(b.count, (JSON.parse(b.body.toString()) as AgentEvent[]).length);
+  t.ok(b.count >= 9, 'as many events as fit');
+  s.shift(b.count);
+  const one = s.peekBatch(1000, 10)!;
+  t.equal(one.count, 1, 'one event over the bound is still sent, alone');
+  t.equal((JSON.parse(one.body.toString()) as AgentEvent[])[0].time, `t${b.count}`);
+  s.shift(1);
+  t.equal(s.length, 50 - b.count - 1);
+});
