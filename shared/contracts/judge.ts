@@ -8,7 +8,7 @@
 // picks union branches by their discriminator ("unknown check"), and costs no compilation at start.
 import type { TSchema } from '@sinclair/typebox';
 import { didYouMean } from '../did-you-mean.js';
-import { parseDuration, formatDuration } from '../duration.js';
+import { MAX_DURATION_MS, parseDuration, formatDuration } from '../duration.js';
 import type { ContractProblem } from './validate.js';
 
 const JUDGE = Symbol.for('mvm.judge');
@@ -201,7 +201,10 @@ class Walker {
       );
     // Timers fire at once past 2^31-1 ms: a longer duration would mean "now", not "never".
     if (max !== undefined && ms > max)
-      return this.add(at, `is too long (${JSON.stringify(v)}); the maximum is ${formatDuration(max)}`);
+      return this.add(
+        at,
+        `is too long (${JSON.stringify(v)}); the maximum is ${max === MAX_DURATION_MS ? '24d' : formatDuration(max)}`,
+      );
     if (min !== undefined && ms < min)
       return this.add(
         at,

@@ -37,7 +37,7 @@ export const TestbedDeviceSchema = Type.Object({
 
 export const TestbedDescriptionSchema = Type.Object(
   {
-    version: Type.Literal(1, { message: 'unsupported version', hint: 'this runner reads version 1' }),
+    version: Type.Literal(1, { message: 'unsupported version {value}', hint: 'this runner reads version 1' }),
     testbed: Type.String({ minLength: 1, message: 'missing the testbed name' }),
     /** The instance the description was written for (absent for health checks and restores). */
     instance: Type.Optional(text('the instance id (jobs only)')),

@@ -50,7 +50,8 @@ function problemOf(e: ErrorObject): ContractProblem {
     return { key: keyOf(e.instancePath, missing), message: 'missing' };
   }
   const hint = schema?.hint !== undefined ? { hint: schema.hint } : {};
-  if (schema?.message !== undefined) return { key: keyOf(e.instancePath), message: schema.message, ...hint };
+  if (schema?.message !== undefined)
+    return { key: keyOf(e.instancePath), message: schema.message.replace('{value}', JSON.stringify(e.data)), ...hint };
   return { key: keyOf(e.instancePath), message: e.message ?? 'is not valid', ...hint };
 }
 

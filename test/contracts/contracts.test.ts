@@ -31,7 +31,7 @@ t.test('a contract reports every problem at once, located, with its hint', async
   t.same(
     problems.map((p) => `${p.key}: ${p.message}`),
     [
-      'version: unsupported version',
+      'version: unsupported version 2',
       'testbed: missing the testbed name',
       'devices[0].attributes[1]: must be string',
       'devices[1].name: missing',

@@ -19,7 +19,12 @@ t.test('a job whose agent never comes online fails after two attempts, saying wh
   t.equal(failed.state, 'failed', 'the job failed instead of being leased forever');
   const rows = allRows(lab.dbFile).filter((r) => (r as { job?: string }).job === job);
   t.equal(rows.length, 2, 'two instances (agent_start_attempts = 2), not more');
-  t.ok(rows.every((r) => r.reason === 'agent never came online'));
+  // Each instance's reason, so a failure shows which one ended otherwise.
+  t.same(
+    rows.map((r) => r.reason),
+    ['agent never came online', 'agent never came online'],
+    'both instances ended because their agent never came online',
+  );
   const events = await jobEvents(lab, job);
   t.ok(
     events.some((e) =>

@@ -53,9 +53,9 @@ t.test('test definitions: size, windows and timeouts bounded, each with its key'
     r.stderr,
     /checks\[0\]\.window.*"99999999h" is longer than 24d, the longest instance_deadline a factory allows/,
   );
-  t.match(r.stderr, /timeout.*"0s" is too short: at least 1 ms/);
-  t.match(r.stderr, /poll.*"0s" is too short: at least 100 ms/);
-  t.match(r.stderr, /checks\[1\]\.timeout.*0 is too short/);
+  t.match(r.stderr, /: timeout: is too short \(0 ms\); the minimum is 1 ms/);
+  t.match(r.stderr, /: poll: is too short \(0 ms\); the minimum is 100 ms/);
+  t.match(r.stderr, /checks\[1\]\.timeout: is too short \(0 ms\)/);
 
   const cfg = join(dir, 'factory.toml');
   writeFileSync(

@@ -134,7 +134,7 @@ t.test('usage and configuration mistakes are clear, with the right exit status',
   t.equal(bad.code, 1);
   for (const re of [
     /version: unsupported version 2/,
-    /testbed: missing the testbed name/,
+    /testbed: missing\n.*hint: add `testbed: "…"`/,
     /devices\[0\]\.driver: unknown driver "telnet"/,
     /devices\[1\]\.name: missing/,
     /devices\[1\]\.address: not a URL/,
@@ -242,8 +242,8 @@ t.test('test: exit 0 when every check passes, 1 when one fails; JUnit readable',
   writeFileSync(invalid, JSON.stringify({ devices: [], checks: [{ type: 'hashrate' }] }));
   const inv = await runMvm(['runner', 'test', '--spec', invalid, '--testbed', testbed], { env });
   t.equal(inv.code, 1);
-  t.match(inv.stderr, /devices: give at least one device/);
-  t.match(inv.stderr, /checks\[0\]\.min_percent: required/);
+  t.match(inv.stderr, /devices: must not be empty\n.*hint: give at least one device/);
+  t.match(inv.stderr, /checks\[0\]\.min_percent: missing/);
 });
 
 t.test('no mvm process left running', async (t) => {

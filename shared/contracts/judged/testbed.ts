@@ -12,7 +12,7 @@ export const TESTBED_DESCRIPTION: JudgedSchema = {
   ],
   "properties": {
     "version": {
-      "message": "unsupported version",
+      "message": "unsupported version {value}",
       "hint": "this runner reads version 1",
       "const": 1,
       "type": "number"
