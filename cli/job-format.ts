@@ -5,15 +5,7 @@ import type { Job, JobEvent, JobListEntry } from '../shared/api/types.js';
 import { outcome, visible } from './format.js';
 import { table } from './table.js';
 
-const ULID_CHARS = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
-
-/** The time a ULID (every job id) was made, or undefined when `id` is not one. */
-export function ulidTime(id: string): number | undefined {
-  if (!/^[0-9A-HJKMNP-TV-Z]{26}$/i.test(id)) return undefined;
-  let ms = 0;
-  for (const c of id.slice(0, 10).toUpperCase()) ms = ms * 32 + ULID_CHARS.indexOf(c);
-  return ms;
-}
+import { ulidTime } from '../shared/ulid-time.js';
 
 /** "just now", "42s ago", "5m ago", "3h ago", "2d ago". */
 export function ago(ms: number, now: number = Date.now()): string {

@@ -1,7 +1,8 @@
 import t from 'tap';
 import type { Job, JobEvent } from '../../shared/api/types.js';
 import { eventJson, formatBytes, formatEvent, formatOutputs, outcome, visible } from '../../cli/format.js';
-import { ago, formatJob, formatJobList, taskStates, testbedOf, ulidTime } from '../../cli/job-format.js';
+import { ago, formatJob, formatJobList, taskStates, testbedOf } from '../../cli/job-format.js';
+import { ulidTime } from '../../shared/ulid-time.js';
 import { ulid } from 'ulid';
 
 const ev = (stream: string, payload: string, task: number | null = 0, seq = 1): JobEvent => ({

@@ -142,6 +142,8 @@ t.test(
       t.equal(res.status, 201);
       const { id } = (await res.json()) as { id: string };
       await visit(page, '/jobs', `[data-job="${id}"]`);
+      // The job list carries no times; the page reads the submit time from the job's id.
+      t.match(await page.locator(`[data-job="${id}"] td`).last().textContent(), /^\d+s ago$/, 'submitted: an age');
       await b.shot(page, 'jobs');
       await visit(page, `/jobs/${id}`, '[data-testid=job-log]');
       const log = page.getByTestId('job-log');

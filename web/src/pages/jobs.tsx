@@ -1,5 +1,6 @@
 // The job server's jobs (through the fleet daemon's /api/jobs proxy), newest first.
 import { ApiError, enc, upstreams } from '../api.js';
+import { ulidTime } from '../../../shared/ulid-time.js';
 import { ago } from '../format.js';
 import { useLive } from '../live.js';
 import { Badge, NotConfigured, Section } from '../ui/parts.js';
@@ -55,7 +56,10 @@ export function Jobs() {
               </td>
               <td>{j.target}</td>
               <td class="hide-sm">{j.owner}</td>
-              <td class="hide-sm">{ago(j.times?.submit ?? (j as { time_submit?: string }).time_submit)}</td>
+              {/* The job list carries no times: a job's id (a ULID) says when it was submitted. */}
+              <td class="hide-sm">
+                {ago(j.times?.submit ?? (j as { time_submit?: string }).time_submit ?? ulidTime(j.id))}
+              </td>
             </tr>
           )}
         />
