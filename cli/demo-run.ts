@@ -231,14 +231,15 @@ function demoFleetConfig(
   jobsToken: string,
   octopus: Pick<OctopusSim, 'url' | 'product' | 'region'>,
 ): string {
-  // NMMiner broadcasts go to its telemetry port: the fleet listens there.
+  // NMMiner broadcasts go to its telemetry port: the fleet listens there, on 0.0.0.0 as a runner's
+  // health check does (a broadcast reaches every socket bound to 0.0.0.0 on the port).
   let udpPort = 12345;
   for (const tb of Object.values(config.testbed ?? {}) as Array<Table>) {
     for (const d of Object.values(tb.devices ?? {}) as Array<Table>) {
       if (d.driver === 'nmminer' && typeof d.options?.telemetry_port === 'number') udpPort = d.options.telemetry_port;
     }
   }
-  return `${factoryText}\n[fleet]\npoll_interval = "5s"\nudp_port = ${udpPort}\nudp_address = "127.0.0.1"\n\n[lab]\nurl = ${JSON.stringify(labUrl)}\ntoken = ${JSON.stringify(labToken)}\n\n[jobs]\nurl = ${JSON.stringify(jobsUrl)}\ntoken = ${JSON.stringify(jobsToken)}\n\n[energy]\nsource = "octopus"\nflat_price = 25\nfetch_interval = "15m"\n\n[energy.octopus]\nproduct = ${JSON.stringify(octopus.product)}\nregion = ${JSON.stringify(octopus.region)}\nbase_url = ${JSON.stringify(octopus.url)}\n`;
+  return `${factoryText}\n[fleet]\npoll_interval = "5s"\nudp_port = ${udpPort}\nudp_address = "0.0.0.0"\n\n[lab]\nurl = ${JSON.stringify(labUrl)}\ntoken = ${JSON.stringify(labToken)}\n\n[jobs]\nurl = ${JSON.stringify(jobsUrl)}\ntoken = ${JSON.stringify(jobsToken)}\n\n[energy]\nsource = "octopus"\nflat_price = 25\nfetch_interval = "15m"\n\n[energy.octopus]\nproduct = ${JSON.stringify(octopus.product)}\nregion = ${JSON.stringify(octopus.region)}\nbase_url = ${JSON.stringify(octopus.url)}\n`;
 }
 
 /** Every firmware version an AxeOS device of the lab has at rest: the library must hold them. */

@@ -98,7 +98,12 @@ const nmminer = defineCommand({
           default: '127.0.0.1',
           describe: 'HOST[:PORT]: the device IP (port = config port, default 12347)',
         })
-        .option('telemetry', { type: 'string', default: '127.0.0.1:12345', describe: 'where telemetry datagrams go' })
+        .option('telemetry', {
+          type: 'string',
+          default: '127.0.0.1:12345',
+          describe:
+            'where telemetry datagrams go (127.255.255.255:PORT broadcasts them on loopback, as the firmware does)',
+        })
         .option('report', { type: 'string', default: '127.0.0.1:12346', describe: 'where config reports go' })
         .option('interval', { type: 'number', default: 5000, describe: 'ms between telemetry datagrams' })
         .option('key-case', {

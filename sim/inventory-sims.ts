@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import TOML from '@iarna/toml';
 import { ConfigError, MvmError, type ConfigProblem } from '../shared/errors.js';
-import { parseListen } from './common/address.js';
+import { parseDestination, parseListen } from './common/address.js';
 import { parseFaults } from './common/faults.js';
 import { findBoard } from './axeos/boards.js';
 
@@ -147,8 +147,8 @@ export function planLab(config: Table, file: string): { planned: Planned[]; prob
           const reportPort = typeof options.report_port === 'number' ? options.report_port : 12346;
           const telemetry = typeof sim.telemetry === 'string' ? sim.telemetry : `127.0.0.1:${telemetryPort}`;
           const report = typeof sim.report === 'string' ? sim.report : `127.0.0.1:${reportPort}`;
-          parseListen(telemetry, 12345);
-          parseListen(report, 12346);
+          parseDestination(telemetry, 12345);
+          parseDestination(report, 12346);
           planned.push({
             testbed: tb,
             name,

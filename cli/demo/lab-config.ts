@@ -60,7 +60,7 @@ async function movePorts(testbeds: Table): Promise<void> {
         const [config, telemetry, report] = [await freeUdpPort(), await freeUdpPort(), await freeUdpPort()];
         dev.address = `127.0.0.1:${config}`;
         dev.options = { ...dev.options, config_port: config, telemetry_port: telemetry };
-        dev.sim = { ...dev.sim, telemetry: `127.0.0.1:${telemetry}`, report: `127.0.0.1:${report}` };
+        dev.sim = { ...dev.sim, telemetry: `127.255.255.255:${telemetry}`, report: `127.0.0.1:${report}` };
       }
     }
   }

@@ -39,3 +39,30 @@ export function parseListen(spec: string, defaultPort?: number): ListenAddress {
   }
   return { host: host === 'localhost' ? '127.0.0.1' : host, port };
 }
+
+/** The loopback network's broadcast address: every socket bound to 0.0.0.0 on the port gets it. */
+export const LOOPBACK_BROADCAST = '127.255.255.255';
+
+export interface Destination extends ListenAddress {
+  /** Sent to the loopback broadcast address (the socket needs SO_BROADCAST). */
+  broadcast: boolean;
+}
+
+/**
+ * Where a simulator sends datagrams: `HOST:PORT` on loopback, or the loopback broadcast
+ * address, which (as a real device's broadcast on its LAN) reaches every listener bound to
+ * 0.0.0.0 on the port and not just one of them.
+ */
+export function parseDestination(spec: string, defaultPort: number): Destination {
+  const host = spec.trim().split(':')[0];
+  if (host === LOOPBACK_BROADCAST) {
+    const { port } = parseListen(spec.trim().replace(LOOPBACK_BROADCAST, '127.0.0.1'), defaultPort);
+    return { host: LOOPBACK_BROADCAST, port, broadcast: true };
+  }
+  if (host === '255.255.255.255' || host === '0.0.0.0') {
+    throw new MvmError('USAGE', `simulators stay on loopback only, not "${host}"`, {
+      hint: `to reach every listener on the port, broadcast on loopback: ${LOOPBACK_BROADCAST}:${defaultPort}`,
+    });
+  }
+  return { ...parseListen(spec, defaultPort), broadcast: false };
+}

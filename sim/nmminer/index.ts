@@ -2,16 +2,19 @@
 // taken on the config port (repeated by the sender, never acknowledged), the config reported on the
 // report address at start, after a change, and every sixth telemetry interval. Loopback only.
 import { createSocket, type Socket } from 'node:dgram';
-import { parseListen } from '../common/address.js';
+import { parseDestination, parseListen } from '../common/address.js';
 import { DropCounter, parseFaults, type FaultMap } from '../common/faults.js';
 import { NmminerDevice, type KeyCase } from './device.js';
 
 export interface NmminerSimOptions {
   /** HOST[:PORT]: the device's IP and its config port (default 12347; 0 picks a free one). */
   listen?: string;
-  /** Where telemetry goes (default 127.0.0.1:12345). */
+  /**
+   * Where telemetry goes (default 127.0.0.1:12345). The firmware broadcasts it; 127.255.255.255:PORT
+   * does the same on loopback, so the fleet and a runner listening on the port both get it.
+   */
   telemetry?: string;
-  /** Where config reports go (default 127.0.0.1:12346). */
+  /** Where config reports go (default 127.0.0.1:12346; 127.255.255.255:PORT broadcasts them). */
   report?: string;
   intervalMs?: number;
   keyCase?: KeyCase;
@@ -40,8 +43,8 @@ export interface NmminerSim {
 
 export async function startNmminerSim(opts: NmminerSimOptions = {}): Promise<NmminerSim> {
   const { host, port } = parseListen(opts.listen ?? '127.0.0.1:12347', 12347);
-  const telemetry = parseListen(opts.telemetry ?? '127.0.0.1:12345', 12345);
-  const reportTo = parseListen(opts.report ?? '127.0.0.1:12346', 12346);
+  const telemetry = parseDestination(opts.telemetry ?? '127.0.0.1:12345', 12345);
+  const reportTo = parseDestination(opts.report ?? '127.0.0.1:12346', 12346);
   const faults = opts.faults instanceof Map ? opts.faults : parseFaults(opts.faults ?? []);
   const intervalMs = opts.intervalMs ?? 5000;
   const bootMs = opts.bootMs ?? 2000;
@@ -106,6 +109,7 @@ export async function startNmminerSim(opts: NmminerSimOptions = {}): Promise<Nmm
       resolve();
     });
   });
+  if (telemetry.broadcast || reportTo.broadcast) socket.setBroadcast(true);
   const configPort = socket.address().port;
   device = new NmminerDevice({
     ip: host,

@@ -147,6 +147,33 @@ t.test('mvm demo: the whole lab, a hardware job, and back to baseline', async (t
     .flatMap((tb) => Object.values(tb.devices ?? {}))
     .find((d) => d.driver === 'nmminer');
   t.same([nm![1], Number(nm![2])], [nmDevice!.address, nmDevice!.options?.telemetry_port ?? 12345]);
+  // The simulated NMMiner broadcasts on loopback, as the firmware does on its LAN: the factory's
+  // health check, the fleet and that command each get its telemetry on the one port.
+  await waitFor(
+    async () => (await lab.get<{ health: string }>('/v1/testbeds/nmminer-1')).health === 'good' || undefined,
+    'the NMMiner testbed healthy',
+    120_000,
+  );
+  await waitFor(
+    async () =>
+      (await fleet.get<Array<{ id: string; status: string }>>('/api/miners/')).some(
+        (m) => m.id === 'nmminer-1.lotto' && m.status === 'online',
+      ),
+    'the fleet reads the NMMiner',
+    60_000,
+  );
+  const read = await runMvm([
+    'runner',
+    'telemetry',
+    '--driver',
+    'nmminer',
+    '--address',
+    nm![1],
+    '--option',
+    `telemetry_port=${nm![2]}`,
+  ]);
+  t.equal(read.code, 0, read.stderr);
+  t.match(read.stdout, /kH\/s/, 'the printed command reads it while the demo runs');
   // energy: the fleet's [energy] reads the demo's simulated Octopus API
   t.match(out, /Octopus prices +http:\/\/127\.0\.0\.1:\d+ +\(simulated Agile /);
   await waitFor(

@@ -2,9 +2,9 @@
 // instance id in the environment, stop reaching the agent's whole tree and its task group, and
 // the agent's online line on its pipe.
 import t from 'tap';
-import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, fstatSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { AGENT_ONLINE_FD_ENV, AGENT_ONLINE_LINE, announceOnline } from '../../shared/agent-online.js';
 import { silentLogger } from '../../shared/log.js';
 import { groupAlive } from '../../shared/process-tree.js';
 import { LocalExecutor } from '../../factory/executor/local.js';
@@ -124,12 +124,13 @@ t.test('a restarted factory adopts by pid file, or by environment when the pid f
 
 t.test('an agent that says it is online on its pipe wakes the factory; the pipe never keeps it waiting', async (t) => {
   const root = tempDir(t);
-  // The agent's own announceOnline (shared/agent-online.ts), once, then it stays up a little.
-  const online = pathToFileURL(projectPath('dist', 'shared', 'agent-online.js')).href;
-  const script = `import { announceOnline } from '${online}'; announceOnline(); announceOnline(); setTimeout(() => {}, 300);`;
+  // What announceOnline (shared/agent-online.ts) does, twice, then the agent stays up a little.
+  // Written out here: a unit test starts no compiled code, and the function itself is checked below.
+  const announce = `try { fs.writeSync(Number(process.env.${AGENT_ONLINE_FD_ENV}), ${JSON.stringify(AGENT_ONLINE_LINE)}); fs.closeSync(Number(process.env.${AGENT_ONLINE_FD_ENV})); } catch {}`;
+  const script = `const fs = require('node:fs'); ${announce} ${announce} setTimeout(() => {}, 300);`;
   const ex = new LocalExecutor({
     root,
-    command: [process.execPath, '--input-type=module', '-e', script, '--'],
+    command: [process.execPath, '-e', script, '--'],
     log: silentLogger(),
   });
   const seen: string[] = [];
@@ -142,8 +143,18 @@ t.test('an agent that says it is online on its pipe wakes the factory; the pipe 
   t.same(seen, [id], 'one wake, for this instance');
   await waitFor(() => exited || undefined, 'the agent to exit', 60_000);
   t.same(seen, [id], 'no second one');
+});
+
+t.test('announceOnline writes the line once to the named descriptor and closes it', async (t) => {
+  const file = join(tempDir(t), 'online');
+  const fd = openSync(file, 'w');
+  const env: NodeJS.ProcessEnv = { [AGENT_ONLINE_FD_ENV]: String(fd) };
+  announceOnline(env);
+  announceOnline(env);
+  t.equal(readFileSync(file, 'utf8'), AGENT_ONLINE_LINE, 'one line');
+  t.equal(env[AGENT_ONLINE_FD_ENV], undefined, 'the variable is taken out, so a task does not inherit it');
+  t.throws(() => fstatSync(fd), { code: 'EBADF' }, 'the descriptor is closed');
   // Without the factory's pipe (an agent started by hand, over SSH) announcing is a no-op.
-  const { announceOnline } = await import('../../shared/agent-online.js');
   t.doesNotThrow(() => announceOnline({}));
-  t.doesNotThrow(() => announceOnline({ MVM_AGENT_ONLINE_FD: '1000' }), 'a descriptor that is not open');
+  t.doesNotThrow(() => announceOnline({ [AGENT_ONLINE_FD_ENV]: '1000' }), 'a descriptor that is not open');
 });

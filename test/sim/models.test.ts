@@ -7,7 +7,7 @@ import { featuresOf, suffixString } from '../../sim/axeos/firmware.js';
 import { summaryKeyFor } from '../../sim/cgminer/models.js';
 import { drift } from '../../sim/common/drift.js';
 import { DropCounter, parseFault, parseFaults } from '../../sim/common/faults.js';
-import { parseListen } from '../../sim/common/address.js';
+import { parseDestination, parseListen } from '../../sim/common/address.js';
 import { siString } from '../../sim/nmminer/device.js';
 import { manualClock } from './support.js';
 
@@ -108,4 +108,17 @@ t.test('listen addresses', async (t) => {
   t.same(parseListen('localhost', 4028), { host: '127.0.0.1', port: 4028 });
   t.throws(() => parseListen('127.0.0.1:99999'), { code: 'USAGE' });
   t.throws(() => parseListen('192.168.1.5:80'), { code: 'USAGE' });
+});
+
+t.test('destinations: loopback, or the loopback broadcast address; never the LAN', async (t) => {
+  t.same(parseDestination('127.0.0.1:12345', 1), { host: '127.0.0.1', port: 12345, broadcast: false });
+  t.same(parseDestination('127.255.255.255:4000', 1), { host: '127.255.255.255', port: 4000, broadcast: true });
+  t.same(parseDestination('127.255.255.255', 12345), { host: '127.255.255.255', port: 12345, broadcast: true });
+  t.throws(() => parseDestination('255.255.255.255:12345', 12345), {
+    code: 'USAGE',
+    message: 'simulators stay on loopback only, not "255.255.255.255"',
+    hint: /127\.255\.255\.255:12345/,
+  });
+  t.throws(() => parseDestination('192.168.1.255:12345', 12345), { code: 'USAGE' });
+  t.throws(() => parseDestination('127.255.255.255:99999', 12345), { code: 'USAGE' });
 });

@@ -169,6 +169,37 @@ t.test('a lenient device keeps what a push leaves out', async (t) => {
   t.equal(s.device.config.WiFiSSID, 'lab');
 });
 
+t.test('broadcast on loopback: every listener bound to 0.0.0.0 on the port gets each datagram', async (t) => {
+  // As the firmware broadcasts on its LAN: the fleet and a runner's health check listen on the same
+  // port, and a unicast datagram would reach only one of them.
+  const sockets: Socket[] = [];
+  const got: string[][] = [[], []];
+  for (const seen of got) {
+    const s = createSocket({ type: 'udp4', reuseAddr: true });
+    s.on('message', (m) => seen.push(JSON.parse(m.toString('utf8')).IP));
+    await new Promise<void>((r) => s.bind(sockets[0]?.address().port ?? 0, '0.0.0.0', () => r()));
+    sockets.push(s);
+  }
+  t.teardown(() => sockets.forEach((s) => s.close()));
+  const rep = await listen(t);
+  const s = await startNmminerSim({
+    listen: '127.0.0.1:0',
+    telemetry: `127.255.255.255:${sockets[0]!.address().port}`,
+    report: `127.0.0.1:${rep.port}`,
+    intervalMs: 60_000,
+  });
+  t.teardown(() => s.close());
+  s.sendTelemetry();
+  s.sendTelemetry();
+  await waitFor(() => got.every((g) => g.length >= 2) || undefined, 'both listeners to get both datagrams', 10_000);
+  // (the device's own first datagram, within its first second, may add one more to each)
+  for (const [i, seen] of got.entries())
+    t.ok(
+      seen.every((ip) => ip === '127.0.0.1'),
+      `listener ${i + 1}: ${seen.length} datagrams`,
+    );
+});
+
 t.test('faults: drop, slow, reboot-loop, overheat', async (t) => {
   const tel = await listen(t);
   const rep = await listen(t);

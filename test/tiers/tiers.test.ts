@@ -95,12 +95,14 @@ t.test('a dist/ older than its sources, or missing a file, is refused with the c
 t.test('startMvm refuses a stale dist/ before spawning anything', async (t) => {
   const root = checkout(t, 3000, 2000);
   const paths = { PROJECT_ROOT: root, MVM_BIN: join(root, 'bin', 'mvm.js'), projectPath };
+  // The mocks name the .ts sources: tsx resolves a `.js` import in TypeScript to its `.ts` file
+  // before tap's mock loader sees it.
   const distFresh = await t.mockImport<typeof import('../helpers/dist-fresh.js')>('../helpers/dist-fresh.js', {
-    '../../shared/paths.js': paths,
+    '../../shared/paths.ts': paths,
   });
   const { startMvm } = await t.mockImport<typeof import('../helpers/mvm-process.js')>('../helpers/mvm-process.js', {
-    '../../shared/paths.js': paths,
-    '../helpers/dist-fresh.js': distFresh,
+    '../../shared/paths.ts': paths,
+    '../helpers/dist-fresh.ts': distFresh,
   });
   t.throws(() => startMvm(['--version']), { message: /dist\/ is older than its sources \(shared\/a\.ts\)/ });
 });
