@@ -25,7 +25,7 @@ import {
 
 export const FLEET_TOP_KEYS = ['fleet', 'lab', 'jobs', 'miner', 'energy', 'mqtt'] as const;
 const FACTORY_TOP_KEYS = ['general', 'factory', 'health', 'api', 'target', 'testbed'] as const;
-const FLEET_KEYS = [
+export const FLEET_KEYS = [
   'poll_interval',
   'listen',
   'admin_token_file',
@@ -37,8 +37,8 @@ const FLEET_KEYS = [
   'retention',
   'metrics',
 ] as const;
-const RETENTION_KEYS = ['raw', 'minute', 'hour'] as const;
-const LAB_KEYS = ['url', 'token', 'token_file'] as const;
+export const RETENTION_KEYS = ['raw', 'minute', 'hour'] as const;
+export const LAB_KEYS = ['url', 'token', 'token_file'] as const;
 
 export interface FleetLoadOptions {
   /** Environment for MVM_FLEET_LAB_TOKEN; defaults to process.env. */

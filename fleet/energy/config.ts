@@ -18,7 +18,10 @@ import type { EnergyConfig, TouBand } from './types.js';
 
 export const OCTOPUS_REGIONS = ['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H', 'J', 'K', 'L', 'M', 'N', 'P'] as const;
 export const DEFAULT_OCTOPUS_URL = 'https://api.octopus.energy';
-const SOURCES = ['octopus', 'flat', 'tou'] as const;
+export const ENERGY_SOURCES = ['octopus', 'flat', 'tou'] as const;
+export const ENERGY_KEYS = ['source', 'flat_price', 'fetch_interval', 'backfill', 'octopus', 'time_of_use'] as const;
+export const OCTOPUS_KEYS = ['product', 'region', 'base_url', 'api_key'] as const;
+export const TOU_BAND_KEYS = ['from', 'to', 'price'] as const;
 const HHMM = /^([01]\d|2[0-3]):([0-5]\d)$/;
 
 export function hhmmToMinutes(s: string): number {
@@ -35,11 +38,11 @@ export function parseEnergySection(section: unknown, problems: Problems, prefix 
     return cfg;
   }
   const t: Table = section;
-  problems.unknownKeys(t, prefix, ['source', 'flat_price', 'fetch_interval', 'backfill', 'octopus', 'time_of_use']);
+  problems.unknownKeys(t, prefix, ENERGY_KEYS);
   const source = problems.string(t, prefix, 'source');
   if (source !== undefined) {
-    if ((SOURCES as readonly string[]).includes(source)) cfg.source = source as EnergyConfig['source'];
-    else problems.add(`${prefix}.source`, `unknown price source "${source}"`, `one of: ${SOURCES.join(', ')}`);
+    if ((ENERGY_SOURCES as readonly string[]).includes(source)) cfg.source = source as EnergyConfig['source'];
+    else problems.add(`${prefix}.source`, `unknown price source "${source}"`, `one of: ${ENERGY_SOURCES.join(', ')}`);
   }
   cfg.flatPrice = problems.number(t, prefix, 'flat_price', -1000, 1000) ?? 0;
   cfg.fetchIntervalMs = problems.duration(t, prefix, 'fetch_interval', cfg.fetchIntervalMs, { min: 10_000 });
@@ -48,7 +51,7 @@ export function parseEnergySection(section: unknown, problems: Problems, prefix 
   const oct = problems.table(t, prefix, 'octopus');
   if (oct) {
     const p = `${prefix}.octopus`;
-    problems.unknownKeys(oct, p, ['product', 'region', 'base_url', 'api_key']);
+    problems.unknownKeys(oct, p, OCTOPUS_KEYS);
     const product = problems.string(oct, p, 'product', { required: true, nonEmpty: true });
     const region = problems.string(oct, p, 'region', { required: true, nonEmpty: true });
     if (region !== undefined && !(OCTOPUS_REGIONS as readonly string[]).includes(region.toUpperCase())) {
@@ -84,7 +87,7 @@ export function parseEnergySection(section: unknown, problems: Problems, prefix 
       const bands: TouBand[] = [];
       tou.forEach((b, i) => {
         const p = `${prefix}.time_of_use[${i}]`;
-        problems.unknownKeys(b, p, ['from', 'to', 'price']);
+        problems.unknownKeys(b, p, TOU_BAND_KEYS);
         const from = problems.string(b, p, 'from', { required: true });
         const to = problems.string(b, p, 'to', { required: true });
         const price = problems.number(b, p, 'price', -1000, 1000);

@@ -1,5 +1,5 @@
-// Publishes the JSON Schemas of the formats people write — the factory config and test
-// definitions — into doc/schemas/, for editor completion (Taplo/Even Better TOML for the config,
+// Publishes the JSON Schemas of the formats people write — the factory and fleet configs and test
+// definitions — into doc/schemas/, for editor completion (Taplo/Even Better TOML for the configs,
 // the YAML language server for test definitions); and writes every judged schema as plain data
 // into shared/contracts/judged/, which the readers judge by, so that reading a file loads no
 // TypeBox (the light client, the runner). `npm run gen:schemas`; a test fails when the files are
@@ -10,6 +10,7 @@ import { pathToFileURL } from 'node:url';
 import type { TSchema } from '@sinclair/typebox';
 import { projectPath } from '../paths.js';
 import { FactoryConfigSchema } from './factory-config.js';
+import { FleetConfigSchema } from './fleet-config.js';
 import { JobFileHeaderSchema } from './job-file.js';
 import { judgedData } from './judge.js';
 import { TestDefinitionSchema } from './test-definition.js';
@@ -17,6 +18,7 @@ import { TestbedDescriptionSchema } from './testbed.js';
 
 export const PUBLISHED: Record<string, TSchema> = {
   'factory-config.schema.json': FactoryConfigSchema,
+  'fleet-config.schema.json': FleetConfigSchema,
   'test-definition.schema.json': TestDefinitionSchema,
 };
 

@@ -123,6 +123,14 @@ function main() {
   const paths = tapArgs.filter((a) => !a.startsWith('-') && existsSync(join(ROOT, a)));
   const options = tapArgs.filter((a) => !paths.includes(a));
   if (paths.length) files = files.filter((f) => paths.some((p) => !relative(p, f).startsWith('..')));
+  // tap given no file runs its whole include: say so instead of running every test.
+  if (files.length === 0) {
+    process.stderr.write(
+      `no test file of the ${tier} tier is under ${paths.join(', ')}` +
+        (tier === 'unit' ? ' (run other files with `npx tap FILE`, or `npm run test:fast -- FILE`)\n' : '\n'),
+    );
+    process.exit(2);
+  }
   // A --node-arg given here replaces .taprc's list rather than adding to it: repeat tsx's.
   const extra =
     tier === 'unit' ? ['--node-arg=--import=tsx/esm', '--node-arg=--import=./test/tiers/unit-guard.mjs'] : [];

@@ -27,6 +27,13 @@ t.test('the tier lists name existing test files, and test:fast leaves out exactl
     'test:fast runs no slow file',
   );
   t.throws(() => tierFiles('quick'), /unknown tier "quick": expected unit or fast/);
+  // Narrowed to files outside the tier, it says so (tap given no file would run every test).
+  const r = spawnSync(process.execPath, [projectPath('test', 'tiers', 'tiers.mjs'), 'unit', 'test/demo'], {
+    cwd: projectPath(),
+    encoding: 'utf8',
+  });
+  t.equal(r.status, 2);
+  t.match(r.stderr, /no test file of the unit tier is under test\/demo \(run other files with `npx tap FILE`/);
 });
 
 t.test('the job server tests run in-process, but for those that say at the top why they spawn it', async (t) => {
