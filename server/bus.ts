@@ -31,6 +31,11 @@ export class Bus {
     });
   }
 
+  /** How many wait on `key` now (tests: a long-poll is held). */
+  waiting(key: BusKey): number {
+    return this.waiters.get(key)?.size ?? 0;
+  }
+
   /** Wakes every waiter (shutdown). */
   wakeAll(): void {
     const all = [...this.waiters.values()];

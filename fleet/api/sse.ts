@@ -55,7 +55,8 @@ export class EventStreams {
       if (!res.writableEnded) res.end();
     };
     this.open.add(end);
-    req.raw.on('close', end);
+    // The response's close, not the request's: see shared/client-gone.ts.
+    res.on('close', end);
     res.write('retry: 2000\n\n');
     send('hello', { miner: filter.miner ?? null, at: new Date().toISOString() });
   }

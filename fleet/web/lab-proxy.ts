@@ -6,6 +6,7 @@
 // untouched (streamed), refusals keep the upstream's status and text.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Agent, request, type Dispatcher } from 'undici';
+import { clientGone } from '../../shared/client-gone.js';
 
 /** Who is asking, as the fleet API's token check says. */
 export interface WebPrincipal {
@@ -152,10 +153,7 @@ export async function labProxy(app: FastifyInstance, opts: LabProxyOptions): Pro
         const v = req.headers[h];
         if (typeof v === 'string') headers[h] = v;
       }
-      const closed = new AbortController();
-      req.raw.once('close', () => {
-        if (!reply.sent) closed.abort();
-      });
+      const gone = clientGone(reply.raw);
       try {
         const res = await request(target, {
           method: req.method as Dispatcher.HttpMethod,
@@ -164,7 +162,7 @@ export async function labProxy(app: FastifyInstance, opts: LabProxyOptions): Pro
           dispatcher,
           headersTimeout: timeoutMs,
           bodyTimeout: timeoutMs,
-          signal: closed.signal,
+          signal: gone,
         });
         reply.code(res.statusCode);
         for (const h of PASS_RESPONSE) {
@@ -175,7 +173,7 @@ export async function labProxy(app: FastifyInstance, opts: LabProxyOptions): Pro
           req.log.info({ status: res.statusCode, upstream: section, path: rest.split('?')[0] }, 'upstream refused');
         return reply.send(res.body);
       } catch (e) {
-        if (closed.signal.aborted) return reply;
+        if (gone.aborted) return reply;
         const err = e as Error & { code?: string };
         req.log.warn({ err, upstream: section }, 'upstream unreachable');
         return refuse(

@@ -26,6 +26,7 @@ import {
   formatFactoryWorker,
 } from '../model/workers.js';
 import { requestBody } from '../http/route-schemas.js';
+import { clientGone } from '../../shared/client-gone.js';
 
 function findLease(ctx: ServerContext, f: FactoryRow, targets: string[]): FactoryLease | null {
   if (ctx.hold || !f.enable || targets.length === 0) return null;
@@ -53,30 +54,42 @@ export function factoryRoutes(app: FastifyInstance, ctx: ServerContext): void {
   });
 
   // mvm addition: `wait_ms` holds the call until a job for one of the targets is queued.
-  app.post<{ Body: FactoryWhatsNext }>('/0/factory/lease', { schema: requestBody('factory_lease') }, async (req) => {
-    const f = requireFactory(ctx, req);
-    const targets = req.body.supported_targets;
-    const bad = targets.find((t) => !isUlid(t));
-    if (bad !== undefined)
-      throw badRequest(
-        `supported_targets: ${JSON.stringify(bad)} is not a target id (ULID); resolve target names with GET /0/admin/targets`,
-      );
-    ctx.db.update(factories).set({ lastPing: ctx.now() }).where(eq(factories.id, f.id)).run();
-    const deadline = Date.now() + waitMs(req, ctx.cfg.maxWaitMs);
-    const closed = new AbortController();
-    req.raw.once('close', () => closed.abort());
-    for (;;) {
-      // A factory that gave up the call (woken by a freed testbed, it leases again at once) must
-      // not be granted a lease it never sees: the job would wait for that lease to lapse.
-      if (closed.signal.aborted) return { lease: null };
-      const cur = ctx.db.select().from(factories).where(eq(factories.id, f.id)).get() ?? f;
-      const lease = findLease(ctx, cur, targets);
-      const left = deadline - Date.now();
-      if (lease) ctx.log.info({ factory: f.id, job: lease.job }, 'lease granted');
-      if (lease || left <= 0 || ctx.stopping.aborted || closed.signal.aborted) return { lease };
-      await ctx.bus.wait('queue', left, AbortSignal.any([ctx.stopping, closed.signal]));
-    }
-  });
+  app.post<{ Body: FactoryWhatsNext }>(
+    '/0/factory/lease',
+    { schema: requestBody('factory_lease') },
+    async (req, reply) => {
+      const f = requireFactory(ctx, req);
+      const targets = req.body.supported_targets;
+      const bad = targets.find((t) => !isUlid(t));
+      if (bad !== undefined)
+        throw badRequest(
+          `supported_targets: ${JSON.stringify(bad)} is not a target id (ULID); resolve target names with GET /0/admin/targets`,
+        );
+      ctx.db.update(factories).set({ lastPing: ctx.now() }).where(eq(factories.id, f.id)).run();
+      const deadline = Date.now() + waitMs(req, ctx.cfg.maxWaitMs);
+      const gone = clientGone(reply.raw);
+      for (;;) {
+        // A factory that gave up the call (woken by a freed testbed it leases again at once; or
+        // stopping) must not be granted a lease it never sees: the job would wait for it to lapse.
+        if (gone.aborted) return { lease: null };
+        const cur = ctx.db.select().from(factories).where(eq(factories.id, f.id)).get() ?? f;
+        const lease = findLease(ctx, cur, targets);
+        const left = deadline - Date.now();
+        if (lease) {
+          ctx.log.info({ factory: f.id, job: lease.job }, 'lease granted');
+          // Gone while the answer is written (the connection closes unsent): give the job back.
+          reply.raw.once('close', () => {
+            if (reply.raw.writableFinished) return;
+            ctx.leases.drop(lease.job);
+            ctx.log.info({ factory: f.id, job: lease.job }, 'lease dropped: the factory went before it was answered');
+            ctx.bus.notify('queue');
+          });
+        }
+        if (lease || left <= 0 || ctx.stopping.aborted) return { lease };
+        await ctx.bus.wait('queue', left, AbortSignal.any([ctx.stopping, gone]));
+      }
+    },
+  );
 
   app.post('/0/factory/lease/:job', async (req) => {
     const f = requireFactory(ctx, req);

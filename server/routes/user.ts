@@ -10,6 +10,7 @@ import { listEventsJson } from '../model/events.js';
 import { listJobsPage } from './job-list.js';
 import { watchJob } from './watch.js';
 import { requestBody } from '../http/route-schemas.js';
+import { clientGone } from '../../shared/client-gone.js';
 
 export function userRoutes(app: FastifyInstance, ctx: ServerContext): void {
   app.post<{ Body: JobSubmit }>('/0/jobs', { schema: requestBody('job_submit') }, async (req, reply) => {
@@ -35,14 +36,13 @@ export function userRoutes(app: FastifyInstance, ctx: ServerContext): void {
     const minseq = queryInt(req, 'minseq') ?? 0;
     const deadline = Date.now() + waitMs(req, ctx.cfg.maxWaitMs);
     jobForUser(ctx, u, id);
-    const closed = new AbortController();
-    req.raw.once('close', () => closed.abort());
+    const gone = clientGone(reply.raw);
     for (;;) {
       const page = listEventsJson(ctx, id, minseq);
       const left = deadline - Date.now();
-      if (page.count > 0 || getJob(ctx, id).complete || left <= 0 || ctx.stopping.aborted || closed.signal.aborted)
+      if (page.count > 0 || getJob(ctx, id).complete || left <= 0 || ctx.stopping.aborted || gone.aborted)
         return reply.type('application/json; charset=utf-8').send(page.json);
-      await ctx.bus.wait(`job:${id}`, left, AbortSignal.any([ctx.stopping, closed.signal]));
+      await ctx.bus.wait(`job:${id}`, left, AbortSignal.any([ctx.stopping, gone]));
     }
   });
 

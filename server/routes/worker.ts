@@ -20,6 +20,7 @@ import { addEvents, isResentBatch, remoteTime, taskCount } from '../model/events
 import { checkStream } from '../model/rules.js';
 import { bootstrapWorker, pingResult, runningJob, workerJob } from '../model/workers.js';
 import { requestBody } from '../http/route-schemas.js';
+import { clientGone } from '../../shared/client-gone.js';
 
 export function workerRoutes(app: FastifyInstance, ctx: ServerContext): void {
   app.post<{ Body: WorkerBootstrap }>(
@@ -32,19 +33,18 @@ export function workerRoutes(app: FastifyInstance, ctx: ServerContext): void {
   );
 
   // mvm addition: `wait_ms` holds the ping until the worker has a job or must power off.
-  app.get('/0/worker/ping', async (req) => {
+  app.get('/0/worker/ping', async (req, reply) => {
     const w = requireWorker(ctx, req);
     const deadline = Date.now() + waitMs(req, ctx.cfg.maxWaitMs);
-    const closed = new AbortController();
-    req.raw.once('close', () => closed.abort());
+    const gone = clientGone(reply.raw);
     ctx.heldPings.set(w.id, (ctx.heldPings.get(w.id) ?? 0) + 1);
     try {
       ctx.dispatch();
       for (;;) {
         const r = pingResult(ctx, w.id);
         const left = deadline - Date.now();
-        if (r.job || r.poweroff || left <= 0 || ctx.stopping.aborted || closed.signal.aborted) return r;
-        await ctx.bus.wait(`worker:${w.id}`, left, AbortSignal.any([ctx.stopping, closed.signal]));
+        if (r.job || r.poweroff || left <= 0 || ctx.stopping.aborted || gone.aborted) return r;
+        await ctx.bus.wait(`worker:${w.id}`, left, AbortSignal.any([ctx.stopping, gone]));
       }
     } finally {
       const n = (ctx.heldPings.get(w.id) ?? 1) - 1;

@@ -79,6 +79,40 @@ t.test('lease expiry: another factory gets the job once the lease lapses', async
   t.same(s.proxy.violations, []);
 });
 
+t.test('a factory that gives up a held lease call is granted nothing: the job goes to the next call', async (t) => {
+  const s = await setup(t);
+  // Straight to the server: the conformance proxy would keep its own call open.
+  const factory = s.srv.client(await s.srv.createFactory('gives-up'));
+  // A long-poll the factory abandons (it stops, or a freed testbed wakes it to lease again).
+  const gaveUp = new AbortController();
+  const held = factory.post(
+    '/0/factory/lease',
+    { supported_targets: [s.target] },
+    {
+      query: { wait_ms: 60_000 },
+      signal: gaveUp.signal,
+    },
+  );
+  await waitFor(() => s.srv.ctx.bus.waiting('queue') > 0 || undefined, 'the lease call to be held');
+  gaveUp.abort();
+  await t.rejects(held, 'the factory gave up the call');
+  await waitFor(() => s.srv.ctx.bus.waiting('queue') === 0 || undefined, 'the server to see the call end');
+  const id = await s.submit();
+  t.same(await leaseJob(factory, [s.target]), { job: id, target: s.target }, 'leased at once, not after 60 s');
+});
+
+t.test('a held ping whose worker gives up ends on the server', async (t) => {
+  const s = await setup(t);
+  const factory = s.srv.client(await s.srv.createFactory('gives-up'));
+  const w = await startScriptedWorker(s.srv, factory, s.target);
+  const pingGone = new AbortController();
+  const ping = w.api.get('/0/worker/ping', { query: { wait_ms: 60_000 }, signal: pingGone.signal });
+  await waitFor(() => s.srv.ctx.heldPings.has(w.id) || undefined, 'the ping to be held');
+  pingGone.abort();
+  await t.rejects(ping);
+  await waitFor(() => !s.srv.ctx.heldPings.has(w.id) || undefined, 'the held ping to end');
+});
+
 t.test('max runtime: the job fails, the control event says why, the worker is recycled', async (t) => {
   const s = await setup(t);
   const id = await s.submit();

@@ -50,6 +50,7 @@ export const UNIT = [
   'test/fleet/config.test.ts',
   'test/fleet/data-plane.test.ts',
   'test/fleet/drift-watch.test.ts',
+  'test/fleet/event-streams.test.ts',
   'test/fleet/history.test.ts',
   'test/fleet/metrics.test.ts',
   'test/fleet/stores.test.ts',
