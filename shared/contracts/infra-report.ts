@@ -1,9 +1,13 @@
 // infra-failures.jsonl: one JSON line per runner command that failed because of the testbed (a
 // device unreachable or timing out, a flash that did not take, a device that needs a person).
-// The runner appends it beside testbed.json; the factory reads it once the agent is stopped.
-import { Type, type Static } from '@sinclair/typebox';
+// The runner appends it beside testbed.json; the factory reads it once the agent is stopped. Both
+// judge by the plain-data schema (the TypeBox source is infra-report-schema.ts).
+import type { InfraFailure } from './infra-report-schema.js';
+import { INFRA_FAILURE } from './judged/infra-failure.js';
+import { defineJudgedContract } from './judged-contract.js';
 import { INSTANCE_FILES } from './layout.js';
-import { defineContract } from './validate.js';
+
+export type { InfraFailure } from './infra-report-schema.js';
 
 /** The reasons that say the testbed, not the test, is at fault. */
 export const INFRA_REASONS = ['unreachable', 'timeout', 'verify_failed', 'needs_attention'] as const;
@@ -12,18 +16,10 @@ export type InfraReason = (typeof INFRA_REASONS)[number];
 export const INFRA_COMMANDS = ['flash', 'control', 'telemetry', 'info', 'test'] as const;
 export type InfraCommand = (typeof INFRA_COMMANDS)[number];
 
-export const InfraFailureSchema = Type.Object({
-  /** ISO 8601 time of the failure. */
-  at: Type.String({ format: 'date-time' }),
-  command: Type.Union(INFRA_COMMANDS.map((c) => Type.Literal(c))),
-  device: Type.String({ minLength: 1 }),
-  reason: Type.Union(INFRA_REASONS.map((r) => Type.Literal(r))),
-  message: Type.String(),
-});
-
-export type InfraFailure = Static<typeof InfraFailureSchema>;
-
-export const infraFailureContract = defineContract('an infrastructure-failure entry', InfraFailureSchema);
+export const infraFailureContract = defineJudgedContract<InfraFailure>(
+  'an infrastructure-failure entry',
+  INFRA_FAILURE,
+);
 
 export function isInfraReason(reason: unknown): reason is InfraReason {
   return INFRA_REASONS.includes(reason as InfraReason);

@@ -86,6 +86,7 @@ export function isTable(v: unknown): v is Table {
 }
 
 export function typeName(v: unknown, syntax: Syntax = 'toml'): string {
+  if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
   if (v instanceof Date) return 'a date';
   if (isTable(v)) return syntax === 'toml' ? 'a table' : 'an object';

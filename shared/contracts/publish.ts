@@ -11,7 +11,9 @@ import type { TSchema } from '@sinclair/typebox';
 import { projectPath } from '../paths.js';
 import { FactoryConfigSchema } from './factory-config.js';
 import { FleetConfigSchema } from './fleet-config.js';
+import { InfraFailureSchema } from './infra-report-schema.js';
 import { JobFileHeaderSchema } from './job-file.js';
+import { HealthReportSchema, RestoreReportSchema } from './runner-report-schema.js';
 import { judgedData } from './judge.js';
 import { TestDefinitionSchema } from './test-definition.js';
 import { TestbedDescriptionSchema } from './testbed.js';
@@ -33,6 +35,9 @@ export const JUDGED: Record<string, [string, string, TSchema]> = {
   'test-definition.ts': ['TEST_DEFINITION', 'test-definition.ts', TestDefinitionSchema],
   'job-file.ts': ['JOB_FILE_HEADER', 'job-file.ts', JobFileHeaderSchema],
   'testbed.ts': ['TESTBED_DESCRIPTION', 'testbed.ts', TestbedDescriptionSchema],
+  'restore-report.ts': ['RESTORE_REPORT', 'runner-report-schema.ts', RestoreReportSchema],
+  'health-report.ts': ['HEALTH_REPORT', 'runner-report-schema.ts', HealthReportSchema],
+  'infra-failure.ts': ['INFRA_FAILURE', 'infra-report-schema.ts', InfraFailureSchema],
 };
 
 /** A judged schema as a TypeScript module of plain data. */

@@ -1,65 +1,29 @@
 // What `mvm runner restore --json` and `mvm runner health --json` print: one JSON object on the
-// last line of stdout. The runner builds these types; the factory validates what it reads.
-import { Type, type Static } from '@sinclair/typebox';
-import { defineContract } from './validate.js';
+// last line of stdout. The runner builds these types and checks what it prints; the factory checks
+// what it reads. Both judge by the plain-data schemas (no TypeBox, no ajv at run time: a restore
+// runs after every job); the TypeBox source is runner-report-schema.ts.
+import { HEALTH_REPORT } from './judged/health-report.js';
+import { RESTORE_REPORT } from './judged/restore-report.js';
+import { defineJudgedContract } from './judged-contract.js';
+import type { HealthReport, RestoreReport } from './runner-report-schema.js';
+
+export type {
+  DeviceHealth,
+  DeviceRestore,
+  HealthCheck,
+  HealthReport,
+  RestoreAction,
+  RestoreReport,
+} from './runner-report-schema.js';
 
 export const RESTORE_ACTIONS = ['firmware', 'pools', 'settings', 'restart', 'command'] as const;
 export const HEALTH_CHECKS = ['answers', 'firmware', 'hashrate', 'temperature', 'stable', 'command'] as const;
 
-const literals = <T extends string>(names: readonly T[]) => Type.Union(names.map((n) => Type.Literal(n)));
-
-export const RestoreActionSchema = Type.Object({
-  action: literals(RESTORE_ACTIONS),
-  ok: Type.Boolean(),
-  message: Type.String(),
-  from: Type.Optional(Type.String()),
-  to: Type.Optional(Type.String()),
-});
-
-export const DeviceRestoreSchema = Type.Object({
-  device: Type.String(),
-  ok: Type.Boolean(),
-  actions: Type.Array(RestoreActionSchema),
-  error: Type.Optional(Type.String()),
-});
-
-export const RestoreReportSchema = Type.Object({
-  ok: Type.Boolean(),
-  testbed: Type.String(),
-  devices: Type.Array(DeviceRestoreSchema),
-});
-
-export const HealthCheckSchema = Type.Object({
-  name: literals(HEALTH_CHECKS),
-  ok: Type.Boolean(),
-  message: Type.String(),
-  measured: Type.Optional(Type.Unknown()),
-});
-
-export const DeviceHealthSchema = Type.Object({
-  device: Type.String(),
-  ok: Type.Boolean(),
-  checks: Type.Array(HealthCheckSchema),
-});
-
-export const HealthReportSchema = Type.Object({
-  ok: Type.Boolean(),
-  testbed: Type.String(),
-  devices: Type.Array(DeviceHealthSchema),
-  summary: Type.String(),
-});
-
 export type RestoreActionName = (typeof RESTORE_ACTIONS)[number];
-export type RestoreAction = Static<typeof RestoreActionSchema>;
-export type DeviceRestore = Static<typeof DeviceRestoreSchema>;
-export type RestoreReport = Static<typeof RestoreReportSchema>;
 export type HealthCheckName = (typeof HEALTH_CHECKS)[number];
-export type HealthCheck = Static<typeof HealthCheckSchema>;
-export type DeviceHealth = Static<typeof DeviceHealthSchema>;
-export type HealthReport = Static<typeof HealthReportSchema>;
 
-export const restoreReportContract = defineContract("the runner's restore report", RestoreReportSchema);
-export const healthReportContract = defineContract("the runner's health report", HealthReportSchema);
+export const restoreReportContract = defineJudgedContract<RestoreReport>("the runner's restore report", RESTORE_REPORT);
+export const healthReportContract = defineJudgedContract<HealthReport>("the runner's health report", HEALTH_REPORT);
 
 export type RunnerReportKind = 'restore' | 'health';
 export type RunnerReport = { kind: 'restore'; report: RestoreReport } | { kind: 'health'; report: HealthReport };

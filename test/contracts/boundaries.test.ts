@@ -100,3 +100,34 @@ t.test('the instance-folder file names are spelled in shared/contracts/layout.ts
     'every file the remote scripts touch is in the layout',
   );
 });
+
+/** The modules a file loads when it runs: `import type` and `export type` load nothing. */
+function runtimeImportsOf(file: string): string[] {
+  const text = code(readFileSync(file, 'utf8')).replace(/\b(import|export)\s+type\b[^;]*?\bfrom\s+['"][^'"]+['"]/g, '');
+  return [
+    ...text.matchAll(/\bfrom\s+['"]([^'"]+)['"]/g),
+    ...text.matchAll(/\bimport\s*\(\s*['"]([^'"]+)['"]\s*\)/g),
+    ...text.matchAll(/^\s*import\s+['"]([^'"]+)['"]/gm),
+  ].map((m) => m[1]!);
+}
+
+t.test('no runner command loads TypeBox or ajv: its reports are judged from plain data', async (t) => {
+  // A runner runs after every job (the restore) and for every device command: its reports and
+  // infra entries are judged from shared/contracts/judged/, not compiled from the TypeBox schema
+  // (≈ 120–150 ms of CPU a process).
+  const seen = new Set<string>();
+  const heavy: string[] = [];
+  const visit = (file: string, from: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    for (const spec of runtimeImportsOf(projectPath(file))) {
+      if (/^(@sinclair\/typebox|ajv)/.test(spec)) heavy.push(`${file} imports ${spec} (reached from ${from})`);
+      if (!spec.startsWith('.')) continue;
+      const target = relative(projectPath(), resolve(dirname(projectPath(file)), spec)).replace(/\.js$/, '.ts');
+      visit(target, file);
+    }
+  };
+  for (const entry of readdirSync(projectPath('runner', 'cli')).map((f) => `runner/cli/${f}`)) visit(entry, entry);
+  t.ok(seen.has('shared/contracts/runner-report.ts'), `${seen.size} modules reached, the report's contract among them`);
+  t.same(heavy, []);
+});

@@ -12,7 +12,11 @@ import { readVerdict } from '../../factory/runner-verdict.js';
 import { describeTestbed } from '../../factory/testbed-description.js';
 import { parseTestbed } from '../../runner/testbed.js';
 import { agentPidContract } from '../../shared/contracts/agent-pid.js';
-import { summariseInfraReport } from '../../shared/contracts/infra-report.js';
+import { infraFailureContract, summariseInfraReport } from '../../shared/contracts/infra-report.js';
+import { InfraFailureSchema } from '../../shared/contracts/infra-report-schema.js';
+import { healthReportContract, restoreReportContract } from '../../shared/contracts/runner-report.js';
+import { HealthReportSchema, RestoreReportSchema } from '../../shared/contracts/runner-report-schema.js';
+import { defineContract } from '../../shared/contracts/validate.js';
 import { instancePath } from '../../shared/contracts/layout.js';
 import { runningTaskContract } from '../../shared/contracts/running-task.js';
 import { testbedContract } from '../../shared/contracts/testbed.js';
@@ -96,7 +100,7 @@ t.test("the factory's verdict refuses a runner report that breaks its contract",
   const bad = { ...good, devices: [{ ...good.devices[0], checks: [{ name: 'answers', ok: 'yes', message: 'x' }] }] };
   const v = readVerdict('health', 'health check', result(bad));
   t.equal(v.ok, false, 'a report whose check says ok: "yes" is not a pass');
-  t.match(v.message, /breaks its contract \(devices\[0\]\.checks\[0\]\.ok: must be boolean\)/);
+  t.match(v.message, /breaks its contract \(devices\[0\]\.checks\[0\]\.ok: must be true or false, not a string\)/);
   // A restore report read as a health report is not one either (no summary).
   const restore = { ok: true, testbed: 'bench', devices: [{ device: 'gamma', ok: true, actions: [] }] };
   t.same(readVerdict('restore', 'restore', result(restore)), { ok: true, message: 'gamma: ok' });
@@ -173,4 +177,77 @@ t.test('the local executor writes agent.pid in the one format and adopts only fr
     );
   }
   await ex.stop(id, adopted, 2000);
+});
+
+t.test('the reports judged from plain data accept exactly what the TypeBox schemas accept', async (t) => {
+  // The runner and the factory judge reports by shared/contracts/judged/ (no TypeBox, no ajv at run
+  // time); ajv on the TypeBox source must agree on every case.
+  const restore = {
+    ok: true,
+    testbed: 'b',
+    devices: [{ device: 'g', ok: true, actions: [{ action: 'pools', ok: true, message: 'm', from: 'a', to: 'b' }] }],
+  };
+  const health = {
+    ok: false,
+    testbed: 'b',
+    devices: [
+      { device: 'g', ok: false, checks: [{ name: 'hashrate', ok: false, message: 'low', measured: { ghs: 1 } }] },
+    ],
+    summary: 's',
+  };
+  const infra = { at: '2026-12-05T07:00:00.000Z', command: 'flash', device: 'g', reason: 'timeout', message: 'm' };
+  const cases: Array<[string, { problems(v: unknown): unknown[] }, ReturnType<typeof defineContract>, unknown[]]> = [
+    [
+      'restore',
+      restoreReportContract,
+      defineContract('restore', RestoreReportSchema),
+      [
+        restore,
+        { ...restore, extra: 1 },
+        { ...restore, ok: 'yes' },
+        { ...restore, devices: [{ ...restore.devices[0], actions: [{ action: 'reflash', ok: true, message: 'm' }] }] },
+        { ...restore, devices: [{ device: 'g', ok: true }] },
+        { ...restore, devices: [{ ...restore.devices[0], error: 5 }] },
+        { ok: true, testbed: 'b' },
+        [],
+        null,
+        'report',
+      ],
+    ],
+    [
+      'health',
+      healthReportContract,
+      defineContract('health', HealthReportSchema),
+      [
+        health,
+        { ...health, summary: undefined },
+        {
+          ...health,
+          devices: [{ ...health.devices[0], checks: [{ name: 'answers', ok: true, message: 'x', measured: null }] }],
+        },
+        { ...health, devices: [{ ...health.devices[0], checks: [{ name: 'answrs', ok: true, message: 'x' }] }] },
+        { ...health, devices: [{ ...health.devices[0], checks: [{ name: 'answers', ok: true }] }] },
+        { ...health, testbed: 3 },
+      ],
+    ],
+    [
+      'infra',
+      infraFailureContract,
+      defineContract('infra', InfraFailureSchema),
+      [
+        infra,
+        { ...infra, at: '2026-12-05T07:00:00Z' },
+        { ...infra, at: '2026-12-05T07:00:00+01:00' },
+        { ...infra, at: 'yesterday' },
+        { ...infra, at: '2026-12-05' },
+        { ...infra, device: '' },
+        { ...infra, reason: 'flaky' },
+        { ...infra, command: 'restore' },
+        { ...infra, message: undefined },
+      ],
+    ],
+  ];
+  for (const [name, judged, compiled, values] of cases)
+    for (const [i, v] of values.entries())
+      t.equal(judged.problems(v).length === 0, compiled.is(v), `${name} case ${i}: judged and compiled agree`);
 });
