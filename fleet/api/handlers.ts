@@ -305,7 +305,7 @@ export function buildHandlers(d: FleetApiDeps, streams: EventStreams): Record<st
     'GET /api/events/stream': (req, _who, reply) => {
       const q = req.query as { miner?: string };
       if (q.miner !== undefined) miner(q.miner);
-      streams.serve(req, reply, q);
+      streams.serve(reply, q);
       return reply;
     },
     'GET /api/tokens': () => d.tokens.list(),

@@ -1,7 +1,7 @@
 // Live updates for the web UI (server-sent events): each new reading, status change and fleet
 // event, as it happens. A comment every 15 s keeps proxies from closing a quiet stream; shutdown
 // ends every stream at once, so the daemon never waits on a browser.
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply } from 'fastify';
 import type { CollectorHandle, EventStore, MinerStatus } from '../types.js';
 import { telemetryView } from './views.js';
 
@@ -15,7 +15,7 @@ export class EventStreams {
     return this.open.size;
   }
 
-  serve(req: FastifyRequest, reply: FastifyReply, filter: { miner?: string }): void {
+  serve(reply: FastifyReply, filter: { miner?: string }): void {
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, {

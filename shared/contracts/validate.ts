@@ -72,37 +72,45 @@ function located(errors: readonly ErrorObject[]): ContractProblem[] {
   return out;
 }
 
-export interface Contract<S extends TSchema> {
+/** What every contract offers, however it validates: the value's type is T. */
+export interface ValueContract<T> {
   /** What the value is, for messages: "the testbed description". */
   readonly what: string;
-  readonly schema: S;
   /** Whether `value` satisfies the contract (a type guard). */
-  is(value: unknown): value is Static<S>;
+  is(value: unknown): value is T;
   /** Every problem with `value`, located; [] when it is valid. */
   problems(value: unknown): ContractProblem[];
   /** `value` itself when valid; else a ConfigError naming `file` and every problem. */
-  check(value: unknown, file: string): Static<S>;
+  check(value: unknown, file: string): T;
   /** Parses JSON text and checks it; a ConfigError names `file` and what is wrong. */
-  parse(text: string, file: string): Static<S>;
+  parse(text: string, file: string): T;
   /** The value from JSON text, or undefined when the text is not JSON or not valid (torn writes). */
-  tryParse(text: string): Static<S> | undefined;
+  tryParse(text: string): T | undefined;
 }
 
-export function defineContract<S extends TSchema>(what: string, schema: S): Contract<S> {
-  let compiled: ValidateFunction | undefined;
-  const validate = (value: unknown): boolean => (compiled ??= compiler().compile(schema))(value);
-  const problems = (value: unknown): ContractProblem[] => (validate(value) ? [] : located(compiled!.errors ?? []));
+export interface Contract<S extends TSchema> extends ValueContract<Static<S>> {
+  readonly schema: S;
+}
+
+/**
+ * A contract from its `problems` (and, when there is a quicker yes/no, `is`): compiled by ajv
+ * here, or judged from plain data (judged-contract.ts).
+ */
+export function contractOf<T>(
+  what: string,
+  problems: (value: unknown) => ContractProblem[],
+  valid: (value: unknown) => boolean = (value) => problems(value).length === 0,
+): ValueContract<T> {
   const toConfigError = (file: string, list: readonly ContractProblem[]) =>
     new ConfigError(list.map((p): ConfigProblem => ({ file, ...p })));
-  const check = (value: unknown, file: string): Static<S> => {
+  const check = (value: unknown, file: string): T => {
     const list = problems(value);
     if (list.length > 0) throw toConfigError(file, list);
-    return value as Static<S>;
+    return value as T;
   };
   return {
     what,
-    schema,
-    is: (value): value is Static<S> => validate(value),
+    is: (value): value is T => valid(value),
     problems,
     check,
     parse(text, file) {
@@ -117,10 +125,17 @@ export function defineContract<S extends TSchema>(what: string, schema: S): Cont
     tryParse(text) {
       try {
         const value: unknown = JSON.parse(text);
-        return validate(value) ? (value as Static<S>) : undefined;
+        return valid(value) ? (value as T) : undefined;
       } catch {
         return undefined;
       }
     },
   };
+}
+
+export function defineContract<S extends TSchema>(what: string, schema: S): Contract<S> {
+  let compiled: ValidateFunction | undefined;
+  const validate = (value: unknown): boolean => (compiled ??= compiler().compile(schema))(value);
+  const problems = (value: unknown): ContractProblem[] => (validate(value) ? [] : located(compiled!.errors ?? []));
+  return { ...contractOf<Static<S>>(what, problems, validate), schema };
 }

@@ -101,12 +101,12 @@ t.test('the instance-folder file names are spelled in shared/contracts/layout.ts
   );
 });
 
-/** The modules a file loads when it runs: `import type` and `export type` load nothing. */
+/** The modules a file loads when it runs: `import type`, `export type` and `typeof import()` load nothing. */
 function runtimeImportsOf(file: string): string[] {
   const text = code(readFileSync(file, 'utf8')).replace(/\b(import|export)\s+type\b[^;]*?\bfrom\s+['"][^'"]+['"]/g, '');
   return [
     ...text.matchAll(/\bfrom\s+['"]([^'"]+)['"]/g),
-    ...text.matchAll(/\bimport\s*\(\s*['"]([^'"]+)['"]\s*\)/g),
+    ...text.matchAll(/(?<!typeof\s+)\bimport\s*\(\s*['"]([^'"]+)['"]\s*\)/g),
     ...text.matchAll(/^\s*import\s+['"]([^'"]+)['"]/gm),
   ].map((m) => m[1]!);
 }

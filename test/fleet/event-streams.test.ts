@@ -16,7 +16,7 @@ t.test('a stream whose client disconnects is ended and unsubscribed', async (t) 
   } as unknown as EventStore;
   const streams = new EventStreams({ events });
   const app = Fastify();
-  app.get('/stream', (req, reply) => streams.serve(req, reply, {}));
+  app.get('/stream', (_req, reply) => streams.serve(reply, {}));
   await app.listen({ host: '127.0.0.1', port: 0 });
   t.teardown(() => app.close());
   const { port } = app.server.address() as { port: number };
