@@ -175,7 +175,7 @@ export async function startFleetStub(opts: StubOptions = {}): Promise<FleetStub>
     miner('nano-1', 'cgminer', '127.0.0.1:4028', 6300, 140, 6000, 'online', now),
     miner('nm-1', 'nmminer', '127.0.0.1:12347', null, null, 0.001, 'offline', now - 600_000),
   ];
-  const modes: Record<string, string> = { 'bitaxe-1': 'standard', 'nano-1': 'med', 'nm-1': 'standard' };
+  const modes: Record<string, string> = { 'bitaxe-1': 'standard', 'nano-1': 'med' };
   const events: FleetEvent[] = [];
   const pools: PoolDefinition[] = [
     {
@@ -387,7 +387,13 @@ export async function startFleetStub(opts: StubOptions = {}): Promise<FleetStub>
         driver: m.driver,
         aliases: {},
         desired: modes[m.id],
-        modes: m.driver === 'cgminer' ? ['low', 'med', 'high'] : ['eco', 'standard', 'turbo', 'oc'],
+        // as the fleet answers: an NMMiner has no modes
+        modes:
+          m.driver === 'cgminer'
+            ? ['low', 'med', 'high']
+            : m.driver === 'nmminer'
+              ? []
+              : ['eco', 'standard', 'turbo', 'oc'],
       };
     }),
   );

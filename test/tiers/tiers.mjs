@@ -83,6 +83,7 @@ export const UNIT = [
   'test/sim/models.test.ts',
   'test/ssh/unit.test.ts',
   'test/tiers/tiers.test.ts',
+  'test/web/format.test.ts',
   'test/web/lab-proxy.test.ts',
 ];
 

@@ -164,5 +164,34 @@ t.test(
       await b.shot(page, 'dashboard');
       t.same(errors, [], 'no console errors');
     });
+
+    await t.test("a [jobs] token without the admin privilege: its user's own jobs, said so", async (t) => {
+      // The demo's fleet has such a token: the dashboard and the jobs page fall back alike.
+      const own = await startFleet(
+        t,
+        [
+          '[jobs]',
+          `url = "${profile.url}"`,
+          `token = "${profile.token}"`,
+          '',
+          '[miner.home-bitaxe]',
+          'driver = "axeos"',
+          `address = "${gamma.url}"`,
+          '',
+        ].join('\n'),
+      );
+      const p2 = await b.open();
+      await login(p2.page, own.url, own.adminToken);
+      await visit(p2.page, '/', '[data-testid=own-jobs-only]');
+      t.match(await p2.page.getByTestId('job-counts').textContent(), /Queued/, 'the counts, not the refusal');
+      await visit(p2.page, '/jobs', '[data-testid=own-jobs-only]');
+      await p2.page.locator('[data-job]').first().waitFor();
+      // The one refusal that taught the page to ask for the user's own jobs (remembered after).
+      t.same(
+        p2.errors,
+        ['console: Failed to load resource: the server responded with a status of 403 (Forbidden)'],
+        'no console error but the one refused admin list',
+      );
+    });
   },
 );

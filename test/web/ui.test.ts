@@ -194,6 +194,11 @@ t.test(
       );
       await b.shot(page, 'miner-after-mode');
 
+      // An NMMiner has no modes: its actions come without a mode selector.
+      await visit(page, '/miners/nm-1', '[data-testid=miner-actions]');
+      await page.getByTestId('restart').waitFor();
+      t.equal(await page.getByTestId('mode-select').count(), 0, 'no mode selector for a driver without modes');
+
       // an action the API refuses shows the API's own text
       await visit(page, '/miners/nm-1', '[data-testid=restart]');
       page.once('dialog', (d) => void d.accept());

@@ -1,17 +1,24 @@
 // Numbers as a person reads them: hashrate scaled per device (kH/s to PH/s), watts, J/TH, prices.
 const DASH = '—';
 
+const HASH_UNITS: Array<[number, string]> = [
+  [1e6, 'PH/s'],
+  [1e3, 'TH/s'],
+  [1, 'GH/s'],
+  [1e-3, 'MH/s'],
+  [1e-6, 'kH/s'],
+  [1e-9, 'H/s'],
+];
+
+/** The unit a hashrate in GH/s reads best in: [GH/s per unit, unit] (a chart scales every point by one). */
+export function hashrateUnit(ghs: number): [number, string] {
+  return HASH_UNITS.find(([scale]) => Math.abs(ghs) >= scale) ?? HASH_UNITS[HASH_UNITS.length - 1]!;
+}
+
 export function hashrate(ghs: number | null | undefined): string {
   if (ghs == null || !Number.isFinite(ghs)) return DASH;
-  const units: Array<[number, string]> = [
-    [1e6, 'PH/s'],
-    [1e3, 'TH/s'],
-    [1, 'GH/s'],
-    [1e-3, 'MH/s'],
-    [1e-6, 'kH/s'],
-  ];
-  for (const [scale, unit] of units) if (Math.abs(ghs) >= scale) return `${num(ghs / scale)} ${unit}`;
-  return `${num(ghs * 1e9)} H/s`;
+  const [scale, unit] = hashrateUnit(ghs);
+  return `${num(ghs / scale)} ${unit}`;
 }
 
 export function num(x: number | null | undefined, digits = 3): string {

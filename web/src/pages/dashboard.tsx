@@ -5,6 +5,7 @@ import { hashrate, jth, money, pence, priceOf, today, watts, ago } from '../form
 import { useLive } from '../live.js';
 import { EventList } from '../ui/events.js';
 import { Section, Show, Stat, ErrorLine, NotConfigured } from '../ui/parts.js';
+import { OWN_JOBS_NOTE, useJobList } from '../ui/job-list.js';
 import { useApi } from '../ui/use-api.js';
 import { labsConfigured, testbedsUrl } from '../labs.js';
 import { Unreachable } from './testbeds.js';
@@ -44,7 +45,7 @@ export function Dashboard() {
   const events = useApi<unknown>('/api/dashboard/events/recent?limit=15');
   const up = upstreams.value;
   const testbeds = useApi<unknown>(labsConfigured() ? testbedsUrl() : null);
-  const jobs = useApi<unknown>(up?.jobs ? '/api/jobs/1/admin/jobs?recent_first=true&limit=500' : null);
+  const { l: jobs, ownOnly: ownJobsOnly } = useJobList(500);
   useLive(() => {
     stats.reload();
     events.reload();
@@ -152,7 +153,14 @@ export function Dashboard() {
           ) : jobs.error ? (
             <ErrorLine error={jobs.error} what="jobs" />
           ) : (
-            <JobCounts jobs={listOf<Job>(jobs.data, 'items')} />
+            <>
+              <JobCounts jobs={listOf<Job>(jobs.data, 'items')} />
+              {ownJobsOnly && (
+                <p class="muted small" data-testid="own-jobs-only">
+                  {OWN_JOBS_NOTE}
+                </p>
+              )}
+            </>
           )}
         </Section>
       </div>

@@ -1,24 +1,16 @@
 // The job server's jobs (through the fleet daemon's /api/jobs proxy), newest first.
-import { ApiError, enc, upstreams } from '../api.js';
+import { enc, upstreams } from '../api.js';
 import { ulidTime } from '../../../shared/ulid-time.js';
 import { ago } from '../format.js';
 import { useLive } from '../live.js';
 import { Badge, NotConfigured, Section } from '../ui/parts.js';
 import { ListTable } from '../ui/table.js';
-import { useApi } from '../ui/use-api.js';
+import { OWN_JOBS_NOTE, useJobList } from '../ui/job-list.js';
 import type { Job } from '../types.js';
 
-// once the job server refused the admin list (a token without the admin privilege), ask for its own jobs only
-let ownJobsOnly = false;
-
 export function Jobs() {
-  // everyone's jobs when the fleet's job-server token is an administrator's, else that user's
   const configured = !!upstreams.value?.jobs;
-  const all = useApi<unknown>(configured && !ownJobsOnly ? '/api/jobs/1/admin/jobs?recent_first=true&limit=200' : null);
-  if (all.error instanceof ApiError && (all.error.status === 403 || all.error.status === 401)) ownJobsOnly = true;
-  const fallback = ownJobsOnly;
-  const mine = useApi<unknown>(fallback ? '/api/jobs/1/jobs?recent_first=true&limit=200' : null);
-  const l = fallback ? mine : all;
+  const { l, ownOnly } = useJobList(200);
   useLive(l.reload, () => configured, 5000);
   if (!configured)
     return (
@@ -38,6 +30,11 @@ export function Jobs() {
           </button>
         }
       >
+        {ownOnly && (
+          <p class="muted small" data-testid="own-jobs-only">
+            {OWN_JOBS_NOTE}
+          </p>
+        )}
         <ListTable<Job>
           l={l}
           what="jobs"

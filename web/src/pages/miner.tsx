@@ -2,7 +2,7 @@
 // actions (mode, restart, pause/resume, pools). Charts and numbers follow the live stream.
 import { useMemo, useState } from 'preact/hooks';
 import { api, enc, listOf } from '../api.js';
-import { ago, celsius, hashrate, jth, watts } from '../format.js';
+import { ago, celsius, hashrate, hashrateUnit, jth, watts } from '../format.js';
 import { useLive, type LiveMessage } from '../live.js';
 import { Action, IfCanAct } from '../ui/action.js';
 import { Chart, type ChartSeries } from '../ui/chart.js';
@@ -95,28 +95,31 @@ export function MinerPage(props: { id: string }) {
       <IfCanAct>
         <Section title="Actions">
           <div class="actions" data-testid="miner-actions">
-            <span class="field">
-              <label for="mode">Mode</label>
-              <select
-                id="mode"
-                value={mode}
-                onChange={(e) => setMode((e.target as HTMLSelectElement).value)}
-                data-testid="mode-select"
-              >
-                <option value="">choose…</option>
-                {modeList.map((x) => (
-                  <option value={x}>{x}</option>
-                ))}
-              </select>
-              <Action
-                label="Set mode"
-                kind="primary"
-                testId="set-mode"
-                disabled={!mode}
-                run={() => api(`${base}/mode`, { method: 'POST', body: { mode } })}
-                done={() => (miner.reload(), modes.reload(), events.reload())}
-              />
-            </span>
+            {/* A driver without modes (NMMiner) gets no mode control; the API says so if asked. */}
+            {modeList.length > 0 && (
+              <span class="field">
+                <label for="mode">Mode</label>
+                <select
+                  id="mode"
+                  value={mode}
+                  onChange={(e) => setMode((e.target as HTMLSelectElement).value)}
+                  data-testid="mode-select"
+                >
+                  <option value="">choose…</option>
+                  {modeList.map((x) => (
+                    <option value={x}>{x}</option>
+                  ))}
+                </select>
+                <Action
+                  label="Set mode"
+                  kind="primary"
+                  testId="set-mode"
+                  disabled={!mode}
+                  run={() => api(`${base}/mode`, { method: 'POST', body: { mode } })}
+                  done={() => (miner.reload(), modes.reload(), events.reload())}
+                />
+              </span>
+            )}
             <Action
               label="Restart"
               testId="restart"
@@ -181,14 +184,18 @@ function HistoryCharts(props: { h: HistoryResult; expected: number | null; range
   const charts = useMemo(() => {
     const xs = points.map((p) => p.t);
     const sensors = [...new Set(points.flatMap((p) => Object.keys(p.temperatures ?? {})))];
-    const hash: ChartSeries[] = [
-      { label: 'hashrate GH/s', color: '--accent', values: points.map((p) => p.hashrateGhs?.mean ?? null) },
-    ];
+    // One unit for the whole chart, the one its largest value reads best in (an NMMiner's kH/s
+    // would be 0.000116 GH/s, every tick "0").
+    const ghs = points.map((p) => p.hashrateGhs?.mean ?? null);
+    const [scale, hashUnit] = hashrateUnit(Math.max(0, props.expected ?? 0, ...ghs.map((v) => v ?? 0)));
+    const scaled = (v: number | null) => (v == null ? null : v / scale);
+    const hash: ChartSeries[] = [{ label: `hashrate ${hashUnit}`, color: '--accent', values: ghs.map(scaled) }];
     if (props.expected != null)
-      hash.push({ label: 'expected', color: '--muted', dash: true, values: points.map(() => props.expected) });
+      hash.push({ label: 'expected', color: '--muted', dash: true, values: points.map(() => scaled(props.expected)) });
     return {
       xs,
       hash,
+      hashUnit,
       temps: sensors.map((s, i) => ({
         label: `${s} °C`,
         color: TEMP_COLOURS[i % TEMP_COLOURS.length],
@@ -210,7 +217,7 @@ function HistoryCharts(props: { h: HistoryResult; expected: number | null; range
         xs={charts.xs}
         range={props.range}
         series={charts.hash}
-        unit="GH/s"
+        unit={charts.hashUnit}
       />
       {charts.temps.length > 0 && (
         <Chart
